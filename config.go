@@ -1,0 +1,157 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/impactledger/impactledger/models"
+)
+
+// defaultSQLitePath is where the zero-setup database lives when DATABASE_URL is empty.
+const defaultSQLitePath = "data/impactledger.db"
+
+// config is everything ImpactLedger reads from its environment, parsed once at start-up.
+type config struct {
+	DB             models.DBConfig
+	Addr           string
+	LogLevel       slog.Level
+	LogFormat      string // "text" or "json"
+	AutoMigrate    bool
+	TrustedProxies []string
+}
+
+// envVar documents one setting; configVars is the table the README and --help print.
+type envVar struct{ Name, Default, Meaning string }
+
+var configVars = []envVar{
+	{"DATABASE_URL", "(empty: SQLite at ./" + defaultSQLitePath + ")", "postgres://… for PostgreSQL, or sqlite:PATH for another SQLite file. DATABASE_URL_FILE reads it from a file."},
+	{"IMPACTLEDGER_ADDR", "127.0.0.1:8080", "host:port to listen on."},
+	{"IMPACTLEDGER_LOG_LEVEL", "info", "debug, info, warn or error."},
+	{"IMPACTLEDGER_LOG_FORMAT", "auto", "text, json, or auto (text on a terminal, JSON otherwise)."},
+	{"IMPACTLEDGER_AUTO_MIGRATE", "true", "Apply pending migrations when serve starts."},
+	{"IMPACTLEDGER_DB_MAX_OPEN_CONNS", "10 (PostgreSQL), 4 readers + 1 writer (SQLite)", "Largest database pool."},
+	{"IMPACTLEDGER_DB_MAX_IDLE_CONNS", "same as max open", "Idle connections kept open."},
+	{"IMPACTLEDGER_TRUSTED_PROXIES", "(none)", "Comma-separated proxy IPs or CIDRs whose X-Forwarded-For is believed."},
+}
+
+// configError is a configuration mistake: the process exits with status 2 and the message.
+type configError struct{ msg string }
+
+func (e *configError) Error() string { return e.msg }
+
+func configErrorf(format string, args ...any) error { return &configError{fmt.Sprintf(format, args...)} }
+
+// loadConfig reads the environment through getenv (os.Getenv in production, a map in tests).
+func loadConfig(getenv func(string) string, stdoutIsTerminal bool) (config, error) {
+	cfg := config{Addr: "127.0.0.1:8080", LogLevel: slog.LevelInfo, AutoMigrate: true}
+	var errs []error
+
+	dbURL, err := secret(getenv, "DATABASE_URL")
+	if err != nil {
+		errs = append(errs, err)
+	} else if cfg.DB, err = parseDatabaseURL(dbURL); err != nil {
+		errs = append(errs, err)
+	}
+	if v := getenv("IMPACTLEDGER_ADDR"); v != "" {
+		cfg.Addr = v
+	}
+	if v := getenv("IMPACTLEDGER_LOG_LEVEL"); v != "" {
+		if err := cfg.LogLevel.UnmarshalText([]byte(v)); err != nil {
+			errs = append(errs, configErrorf("IMPACTLEDGER_LOG_LEVEL: %q is not one of debug, info, warn, error", v))
+		}
+	}
+	switch v := strings.ToLower(getenv("IMPACTLEDGER_LOG_FORMAT")); v {
+	case "", "auto":
+		cfg.LogFormat = "json"
+		if stdoutIsTerminal {
+			cfg.LogFormat = "text"
+		}
+	case "text", "json":
+		cfg.LogFormat = v
+	default:
+		errs = append(errs, configErrorf("IMPACTLEDGER_LOG_FORMAT: %q is not one of auto, text, json", v))
+	}
+	if v := getenv("IMPACTLEDGER_AUTO_MIGRATE"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, configErrorf("IMPACTLEDGER_AUTO_MIGRATE: %q is not true or false", v))
+		}
+		cfg.AutoMigrate = b
+	}
+	for name, dst := range map[string]*int{
+		"IMPACTLEDGER_DB_MAX_OPEN_CONNS": &cfg.DB.MaxOpenConns,
+		"IMPACTLEDGER_DB_MAX_IDLE_CONNS": &cfg.DB.MaxIdleConns,
+	} {
+		if v := getenv(name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 1000 {
+				errs = append(errs, configErrorf("%s: %q is not a whole number from 1 to 1000", name, v))
+			}
+			*dst = n
+		}
+	}
+	if v := getenv("IMPACTLEDGER_TRUSTED_PROXIES"); v != "" {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				cfg.TrustedProxies = append(cfg.TrustedProxies, p)
+			}
+		}
+	}
+	return cfg, errors.Join(errs...)
+}
+
+// secret reads NAME, or the file NAME_FILE points to (for Docker and Kubernetes secrets), but not both.
+func secret(getenv func(string) string, name string) (string, error) {
+	v, file := getenv(name), getenv(name+"_FILE")
+	switch {
+	case v != "" && file != "":
+		return "", configErrorf("set %s or %s_FILE, not both", name, name)
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", configErrorf("%s_FILE: %v", name, err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	default:
+		return v, nil
+	}
+}
+
+// parseDatabaseURL picks the database: empty for the default SQLite file, sqlite:PATH, or postgres://….
+func parseDatabaseURL(raw string) (models.DBConfig, error) {
+	switch {
+	case raw == "":
+		return models.DBConfig{Dialect: models.SQLite, DSN: defaultSQLitePath}, nil
+	case strings.HasPrefix(raw, "sqlite:"):
+		path := strings.TrimPrefix(strings.TrimPrefix(raw, "sqlite:"), "//")
+		if path == "" {
+			return models.DBConfig{}, configErrorf("DATABASE_URL: sqlite: needs a file path, as in sqlite:data/impactledger.db")
+		}
+		return models.DBConfig{Dialect: models.SQLite, DSN: path}, nil
+	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
+		u, err := url.Parse(raw)
+		if err != nil || u.Host == "" {
+			return models.DBConfig{}, configErrorf("DATABASE_URL: not a valid PostgreSQL URL (postgres://user:password@host:5432/dbname)")
+		}
+		return models.DBConfig{Dialect: models.Postgres, DSN: raw}, nil
+	default:
+		return models.DBConfig{}, configErrorf("DATABASE_URL: use postgres://user:password@host:5432/dbname, sqlite:PATH, or leave it empty for ./%s", defaultSQLitePath)
+	}
+}
+
+// describeDatabase names the database for the start-up line: kind and host or file, never a password.
+func describeDatabase(db models.DBConfig) string {
+	if db.Dialect == models.SQLite {
+		return "sqlite file=" + db.DSN
+	}
+	u, err := url.Parse(db.DSN)
+	if err != nil {
+		return "postgres"
+	}
+	return fmt.Sprintf("postgres host=%s db=%s", u.Host, strings.TrimPrefix(u.Path, "/"))
+}

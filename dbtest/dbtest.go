@@ -1,0 +1,110 @@
+// Package dbtest gives tests real, empty databases: a fresh SQLite file in the test's temporary folder and,
+// when TEST_DATABASE_URL names a PostgreSQL server, a fresh schema there, dropped when the test ends.
+package dbtest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver for the schema set-up connection
+
+	"github.com/impactledger/impactledger/migrations"
+	"github.com/impactledger/impactledger/models"
+)
+
+// PostgresURL returns TEST_DATABASE_URL. Under CI it must be set, so that no suite silently runs on SQLite
+// alone.
+func PostgresURL(t testing.TB) string {
+	u := os.Getenv("TEST_DATABASE_URL")
+	if u == "" && os.Getenv("CI") != "" {
+		t.Fatal("CI is set but TEST_DATABASE_URL is not: the suites must run on PostgreSQL too")
+	}
+	return u
+}
+
+// Each runs fn once per database under test, as subtests named "sqlite" and "postgres", each with a fresh
+// database at the current schema.
+func Each(t *testing.T, fn func(t *testing.T, s *models.Store)) {
+	each(t, true, fn)
+}
+
+// EachEmpty is Each without migrations applied, for tests of the migrations themselves.
+func EachEmpty(t *testing.T, fn func(t *testing.T, s *models.Store)) {
+	each(t, false, fn)
+}
+
+func each(t *testing.T, migrate bool, fn func(t *testing.T, s *models.Store)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) { fn(t, open(t, SQLiteConfig(t), migrate)) })
+	if u := PostgresURL(t); u != "" {
+		t.Run("postgres", func(t *testing.T) { fn(t, open(t, PostgresConfig(t, u), migrate)) })
+	}
+}
+
+// SQLite returns a migrated store on a new SQLite file.
+func SQLite(t testing.TB) *models.Store { return open(t, SQLiteConfig(t), true) }
+
+// SQLiteConfig names a new SQLite file in the test's temporary folder.
+func SQLiteConfig(t testing.TB) models.DBConfig {
+	return models.DBConfig{Dialect: models.SQLite, DSN: filepath.Join(t.TempDir(), "impactledger.db")}
+}
+
+// PostgresConfig creates a schema of its own on the server at serverURL, dropped when the test ends, and
+// returns a configuration whose connections use it.
+func PostgresConfig(t testing.TB, serverURL string) models.DBConfig {
+	t.Helper()
+	admin, err := sql.Open("pgx", serverURL)
+	if err != nil {
+		t.Fatalf("TEST_DATABASE_URL: %v", err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	schema := "test_" + randomHex(8)
+	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
+		t.Fatalf("creating schema on TEST_DATABASE_URL: %v", err)
+	}
+	t.Cleanup(func() {
+		if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
+			t.Errorf("dropping test schema %s: %v", schema, err)
+		}
+	})
+	u, err := url.Parse(serverURL)
+	if err != nil {
+		t.Fatalf("TEST_DATABASE_URL: %v", err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return models.DBConfig{Dialect: models.Postgres, DSN: u.String(), MaxOpenConns: 8}
+}
+
+func open(t testing.TB, cfg models.DBConfig, migrate bool) *models.Store {
+	t.Helper()
+	ctx := context.Background()
+	s, err := models.Open(ctx, cfg)
+	if err != nil {
+		t.Fatalf("opening %s: %v", cfg.Dialect, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if migrate {
+		db, err := s.SQLDB()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := migrations.Up(ctx, db, migrations.Dialect(s.Dialect())); err != nil {
+			t.Fatalf("migrating %s: %v", cfg.Dialect, err)
+		}
+	}
+	return s
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

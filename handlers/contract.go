@@ -1,0 +1,237 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/gin-gonic/gin"
+)
+
+// defaultMaxBodyBytes bounds a request body unless its operation declares x-max-body-bytes.
+const defaultMaxBodyBytes = 1 << 20
+
+// contractValidator checks every /api/v1 request against the OpenAPI contract before a handler sees it,
+// because the generated strict server decodes but does not validate.
+type contractValidator struct {
+	router routers.Router
+}
+
+func newContractValidator(doc *openapi3.T) (*contractValidator, error) {
+	// Route on paths alone: the contract's server URL is relative and says nothing about the host.
+	routed := *doc
+	routed.Servers = nil
+	r, err := gorillamux.NewRouter(&routed)
+	if err != nil {
+		return nil, fmt.Errorf("routing the contract: %w", err)
+	}
+	return &contractValidator{router: r}, nil
+}
+
+func (v *contractValidator) handle(c *gin.Context) {
+	if !strings.HasPrefix(c.Request.URL.Path, "/api/v1/") {
+		c.Next()
+		return
+	}
+	route, pathParams, err := v.router.FindRoute(c.Request)
+	if err != nil {
+		// Not in the contract: gin answers 404 or 405 as a problem.
+		c.Next()
+		return
+	}
+	if p := limitBody(c, route.Operation); p != nil {
+		writeProblem(c, p)
+		return
+	}
+	input := &openapi3filter.RequestValidationInput{
+		Request:    c.Request,
+		PathParams: pathParams,
+		Route:      route,
+		Options: &openapi3filter.Options{
+			MultiError:         true,
+			AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+		},
+	}
+	if err := openapi3filter.ValidateRequest(c, input); err != nil {
+		writeProblem(c, requestProblem(err))
+		return
+	}
+	c.Next()
+}
+
+// limitBody refuses a body the operation does not take, of a media type it does not accept, or larger than
+// it allows, and caps what can be read of the rest.
+func limitBody(c *gin.Context, op *openapi3.Operation) *Problem {
+	req := c.Request
+	if req.ContentLength == 0 || req.Body == nil || req.Body == http.NoBody {
+		return nil
+	}
+	if op.RequestBody == nil || op.RequestBody.Value == nil {
+		return badRequest("This operation takes no request body.", nil)
+	}
+	content := op.RequestBody.Value.Content
+	mediaType, _, err := mime.ParseMediaType(req.Header.Get("Content-Type"))
+	if err != nil || content.Get(mediaType) == nil {
+		return newProblem(http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type",
+			fmt.Sprintf("Send the body as %s.", strings.Join(mediaTypes(content), " or ")))
+	}
+	limit := maxBodyBytes(op)
+	if req.ContentLength > limit {
+		return tooLarge(limit)
+	}
+	req.Body = http.MaxBytesReader(c.Writer, req.Body, limit)
+	return nil
+}
+
+func mediaTypes(content openapi3.Content) []string {
+	types := make([]string, 0, len(content))
+	for t := range content {
+		types = append(types, t)
+	}
+	sort.Strings(types)
+	return types
+}
+
+// maxBodyBytes reads the operation's x-max-body-bytes, for uploads and imports that need more than 1 MiB.
+func maxBodyBytes(op *openapi3.Operation) int64 {
+	if n, ok := op.Extensions["x-max-body-bytes"].(float64); ok && n > 0 {
+		return int64(n)
+	}
+	return defaultMaxBodyBytes
+}
+
+func tooLarge(limit int64) *Problem {
+	return newProblem(http.StatusRequestEntityTooLarge, "too-large", "The request body is too large",
+		fmt.Sprintf("This operation accepts at most %d bytes.", limit))
+}
+
+// unsupportedProperty is how kin-openapi words a property that additionalProperties: false forbids.
+var unsupportedProperty = regexp.MustCompile(`^property "(.*)" is unsupported$`)
+
+// requestProblem explains a contract violation: 413 for an oversized body, 400 for a malformed body, an
+// unknown field or a bad parameter, and 422 with field errors for a well-formed body with invalid values.
+func requestProblem(err error) *Problem {
+	var (
+		params, fields, unknown = map[string]string{}, map[string]string{}, map[string]string{}
+		malformed               string
+		oversized               *http.MaxBytesError
+	)
+	if errors.As(err, &oversized) {
+		return tooLarge(oversized.Limit)
+	}
+	var visit func(error)
+	visit = func(err error) {
+		var (
+			multi     openapi3.MultiError
+			reqErr    *openapi3filter.RequestError
+			schemaErr *openapi3.SchemaError
+			parseErr  *openapi3filter.ParseError
+		)
+		switch {
+		case errors.As(err, &multi):
+			for _, e := range multi {
+				visit(e)
+			}
+		case errors.As(err, &reqErr) && reqErr.Parameter != nil:
+			params[reqErr.Parameter.Name] = parameterMessage(reqErr)
+		case errors.As(err, &reqErr) && reqErr.Err == nil:
+			malformed = "The request body " + reqErr.Reason + "."
+		case errors.As(err, &parseErr):
+			malformed = "The request body is not valid JSON."
+		case errors.As(err, &schemaErr):
+			path := schemaErr.JSONPointer()
+			if m := unsupportedProperty.FindStringSubmatch(schemaErr.Reason); m != nil {
+				name := m[1]
+				if len(name) > 64 {
+					name = name[:64] + "…"
+				}
+				unknown[strings.Join(append(path, name), ".")] = "is not a field of this resource"
+				return
+			}
+			field := strings.Join(path, ".")
+			if field == "" {
+				field = "body"
+			}
+			if _, seen := fields[field]; !seen {
+				fields[field] = schemaMessage(schemaErr)
+			}
+		case errors.As(err, &reqErr):
+			visit(reqErr.Err)
+		default:
+			malformed = "The request could not be read."
+		}
+	}
+	visit(err)
+	switch {
+	case malformed != "":
+		return badRequest(malformed, nil)
+	case len(unknown) > 0:
+		return badRequest("The body has fields this operation does not know.", unknown)
+	case len(params) > 0:
+		return badRequest("Some parameters are invalid; see errors.", params)
+	case len(fields) > 0:
+		p := newProblem(http.StatusUnprocessableEntity, "validation", "The request is invalid",
+			"Some fields are invalid; see errors.")
+		p.Errors = fields
+		return p
+	default:
+		return badRequest("The request does not match the API contract.", nil)
+	}
+}
+
+func parameterMessage(e *openapi3filter.RequestError) string {
+	var schemaErr *openapi3.SchemaError
+	if errors.As(e.Err, &schemaErr) {
+		return schemaMessage(schemaErr)
+	}
+	if e.Reason != "" {
+		return e.Reason
+	}
+	return "is invalid"
+}
+
+// schemaMessage words a schema violation for people, without echoing the offending value.
+func schemaMessage(e *openapi3.SchemaError) string {
+	s := e.Schema
+	switch e.SchemaField {
+	case "required":
+		return "is required"
+	case "enum":
+		allowed := make([]string, len(s.Enum))
+		for i, v := range s.Enum {
+			allowed[i] = fmt.Sprint(v)
+		}
+		return "must be one of " + strings.Join(allowed, ", ")
+	case "maxLength":
+		return fmt.Sprintf("must be at most %d characters", *s.MaxLength)
+	case "minLength":
+		if s.MinLength == 1 {
+			return "must not be empty"
+		}
+		return fmt.Sprintf("must be at least %d characters", s.MinLength)
+	case "format":
+		if s.Format == "date" {
+			return "must be a date in the form YYYY-MM-DD"
+		}
+		return "must be a valid " + s.Format
+	case "type":
+		if s.Type != nil {
+			return "must be of type " + strings.Join(s.Type.Slice(), " or ")
+		}
+	case "nullable":
+		return "must not be null"
+	case "minimum":
+		return fmt.Sprintf("must be at least %v", *s.Min)
+	case "maximum":
+		return fmt.Sprintf("must be at most %v", *s.Max)
+	}
+	return "is invalid"
+}

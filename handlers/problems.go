@@ -1,0 +1,106 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/impactledger/impactledger/models"
+)
+
+// problemBase prefixes every problem type URI.
+const problemBase = "https://impactledger.org/problems/"
+
+// Problem is an RFC 9457 problem document, the body of every error response.
+type Problem struct {
+	Type      string            `json:"type"`
+	Title     string            `json:"title"`
+	Status    int               `json:"status"`
+	Detail    string            `json:"detail,omitempty"`
+	Instance  string            `json:"instance,omitempty"`
+	RequestID string            `json:"request_id"`
+	Errors    map[string]string `json:"errors,omitempty"`
+}
+
+// Error makes a Problem an error, so that any layer of the HTTP code can return one as it is.
+func (p *Problem) Error() string { return fmt.Sprintf("%d %s: %s", p.Status, p.Title, p.Detail) }
+
+// newProblem builds a Problem of a kind named by slug.
+func newProblem(status int, slug, title, detail string) *Problem {
+	return &Problem{Type: problemBase + slug, Title: title, Status: status, Detail: detail}
+}
+
+func badRequest(detail string, fields map[string]string) *Problem {
+	p := newProblem(http.StatusBadRequest, "bad-request", "The request is malformed", detail)
+	p.Errors = fields
+	return p
+}
+
+func notFound() *Problem {
+	return newProblem(http.StatusNotFound, "not-found", "Not found",
+		"There is no such resource, or it is not one you may see.")
+}
+
+// problemFor maps any error a handler returns to the Problem that answers it. It is the one place where
+// domain errors become HTTP statuses.
+func problemFor(err error) *Problem {
+	var (
+		p        *Problem
+		invalid  *models.ValidationError
+		conflict *models.ConflictError
+	)
+	switch {
+	case errors.As(err, &p):
+		return p
+	case errors.Is(err, models.ErrNotFound):
+		return notFound()
+	case errors.Is(err, models.ErrVersionMismatch):
+		return newProblem(http.StatusPreconditionFailed, "stale-version", "The resource was changed",
+			"Someone changed this record after you read it. Read it again, then repeat your change.")
+	case errors.As(err, &conflict):
+		return newProblem(http.StatusConflict, "conflict", "Conflict", conflict.Detail)
+	case errors.As(err, &invalid):
+		p := newProblem(http.StatusUnprocessableEntity, "validation", "The request is invalid",
+			"Some fields are invalid; see errors.")
+		p.Errors = invalid.Fields
+		return p
+	case errors.Is(err, context.DeadlineExceeded):
+		return newProblem(http.StatusServiceUnavailable, "timeout", "The server took too long",
+			"The request took too long to complete. Try again.")
+	default:
+		return nil
+	}
+}
+
+// writeError is the error funnel: it answers err as a problem document and logs what is not the caller's
+// fault. Error text is never logged, because driver and library errors may quote the values they choked on.
+func writeError(c *gin.Context, err error) {
+	if c.Writer.Written() {
+		return
+	}
+	if errors.Is(err, context.Canceled) && c.Request.Context().Err() != nil {
+		// The client went away; nobody is left to answer.
+		c.Abort()
+		return
+	}
+	p := problemFor(err)
+	if p == nil {
+		slog.ErrorContext(c, "unhandled error", "request_id", requestID(c), "error_type", fmt.Sprintf("%T", err))
+		p = newProblem(http.StatusInternalServerError, "internal", "Internal server error",
+			"Something went wrong on our side. The request ID helps support find out what.")
+	}
+	writeProblem(c, p)
+}
+
+// writeProblem sends p, stamped with this request's ID and path.
+func writeProblem(c *gin.Context, p *Problem) {
+	out := *p
+	out.RequestID = requestID(c)
+	out.Instance = c.Request.URL.Path
+	c.Header("Content-Type", "application/problem+json")
+	c.AbortWithStatusJSON(out.Status, out)
+}

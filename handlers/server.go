@@ -1,0 +1,133 @@
+// Package handlers serves ImpactLedger's HTTP API and web UI: one Server implementing the strict interface
+// generated from api/openapi.yaml, the middleware that enforces the contract, and the one error funnel.
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/impactledger/impactledger/api"
+	"github.com/impactledger/impactledger/models"
+)
+
+// Store is what the handlers need of the database; *models.Store satisfies it.
+type Store interface {
+	CreateCase(ctx context.Context, nc models.NewCase) (models.Case, error)
+	CaseByID(ctx context.Context, id string) (models.Case, error)
+	ListCases(ctx context.Context, f models.CaseFilter) (models.CasePage, error)
+	UpdateCase(ctx context.Context, id string, version int64, u models.CaseUpdate) (models.Case, error)
+	ListJurisdictions(ctx context.Context) ([]models.Jurisdiction, error)
+}
+
+// Config is everything the router is built from.
+type Config struct {
+	Store Store
+	// Ready reports whether the database answers and its schema is current; /readyz calls it.
+	Ready func(ctx context.Context) error
+	// Dialect names the database for /healthz and /readyz.
+	Dialect models.Dialect
+	// UI is the built web frontend, served at / with a fallback to index.html.
+	UI fs.FS
+	// TrustedProxies lists the proxies whose X-Forwarded-For is believed; empty trusts none.
+	TrustedProxies []string
+	// Logger receives the access log; nil uses slog.Default.
+	Logger *slog.Logger
+}
+
+// Server implements api.StrictServerInterface.
+type Server struct {
+	store   Store
+	ready   func(ctx context.Context) error
+	dialect models.Dialect
+}
+
+var _ api.StrictServerInterface = (*Server)(nil)
+
+// NewRouter builds the whole HTTP surface: probes, the contract at /api/openapi.json, the validated API
+// under /api/v1, and the UI everywhere else.
+func NewRouter(cfg Config) (*gin.Engine, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	doc, err := api.GetSwagger()
+	if err != nil {
+		return nil, fmt.Errorf("loading the embedded contract: %w", err)
+	}
+	specJSON, err := json.Marshal(doc)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the contract: %w", err)
+	}
+	validator, err := newContractValidator(doc)
+	if err != nil {
+		return nil, err
+	}
+
+	gin.SetMode(gin.ReleaseMode)
+	engine := gin.New()
+	engine.ContextWithFallback = true
+	engine.HandleMethodNotAllowed = true
+	engine.RedirectTrailingSlash = false
+	engine.RedirectFixedPath = false
+	if err := engine.SetTrustedProxies(cfg.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("trusted proxies: %w", err)
+	}
+	engine.Use(withRequestID, withAccessLog(log), gin.CustomRecovery(recoverToProblem), withSecurityHeaders,
+		validator.handle)
+
+	engine.GET("/api/openapi.json", func(c *gin.Context) {
+		c.Header("Cache-Control", "no-cache")
+		c.Data(http.StatusOK, "application/json", specJSON)
+	})
+	srv := &Server{store: cfg.Store, ready: cfg.Ready, dialect: cfg.Dialect}
+	strict := api.NewStrictHandlerWithOptions(srv, nil, api.StrictGinServerOptions{
+		RequestErrorHandlerFunc: func(c *gin.Context, err error) {
+			writeProblem(c, badRequest("The request body could not be read as JSON.", nil))
+		},
+		HandlerErrorFunc:         writeError,
+		ResponseErrorHandlerFunc: writeError,
+	})
+	api.RegisterHandlersWithOptions(engine, strict, api.GinServerOptions{
+		ErrorHandler: func(c *gin.Context, err error, status int) {
+			writeProblem(c, badRequest("A parameter is invalid.", nil))
+		},
+	})
+
+	ui := uiHandler(cfg.UI)
+	engine.NoRoute(func(c *gin.Context) {
+		if isAPIPath(c.Request.URL.Path) || (c.Request.Method != http.MethodGet && c.Request.Method != http.MethodHead) {
+			writeProblem(c, notFound())
+			return
+		}
+		ui(c)
+	})
+	engine.NoMethod(func(c *gin.Context) {
+		writeProblem(c, newProblem(http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed",
+			fmt.Sprintf("%s is not allowed here.", c.Request.Method)))
+	})
+	return engine, nil
+}
+
+// GetHealthz answers as long as the process serves requests.
+func (s *Server) GetHealthz(context.Context, api.GetHealthzRequestObject) (api.GetHealthzResponseObject, error) {
+	return api.GetHealthz200JSONResponse{Status: api.Ok}, nil
+}
+
+// GetReadyz answers 200 only when the database answers and its schema is current.
+func (s *Server) GetReadyz(ctx context.Context, _ api.GetReadyzRequestObject) (api.GetReadyzResponseObject, error) {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	if err := s.ready(ctx); err != nil {
+		slog.WarnContext(ctx, "not ready", "reason", models.ScrubPassword(err.Error()))
+		return nil, newProblem(http.StatusServiceUnavailable, "not-ready", "Not ready",
+			"The database is unreachable or its schema is not current.")
+	}
+	return api.GetReadyz200JSONResponse{Status: api.Ok, Database: new(api.HealthDatabase(s.dialect))}, nil
+}

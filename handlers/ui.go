@@ -1,0 +1,39 @@
+package handlers
+
+import (
+	"errors"
+	"io/fs"
+	"net/http"
+	"path"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+)
+
+// uiHandler serves the built single-page app: real files as they are (hashed assets cached for a year),
+// and index.html for every other path so that the app's own router can take over.
+func uiHandler(ui fs.FS) gin.HandlerFunc {
+	files := http.FileServerFS(ui)
+	return func(c *gin.Context) {
+		name := strings.TrimPrefix(path.Clean(c.Request.URL.Path), "/")
+		if name != "" && name != "index.html" {
+			if info, err := fs.Stat(ui, name); err == nil && !info.IsDir() {
+				if strings.HasPrefix(name, "assets/") {
+					c.Header("Cache-Control", "public, max-age=31536000, immutable")
+				}
+				files.ServeHTTP(c.Writer, c.Request)
+				return
+			} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				writeError(c, err)
+				return
+			}
+		}
+		index, err := fs.ReadFile(ui, "index.html")
+		if err != nil {
+			writeError(c, err)
+			return
+		}
+		c.Header("Cache-Control", "no-cache")
+		c.Data(http.StatusOK, "text/html; charset=utf-8", index)
+	}
+}

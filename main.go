@@ -1,0 +1,334 @@
+// Command impactledger serves ImpactLedger: the system of record for identity-theft victims' impact
+// statements, itemized losses and restitution. main.go and config.go only wire the parts together.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/mattn/go-isatty"
+
+	"github.com/impactledger/impactledger/frontend"
+	"github.com/impactledger/impactledger/handlers"
+	"github.com/impactledger/impactledger/migrations"
+	"github.com/impactledger/impactledger/models"
+)
+
+// version is set at build time with -ldflags "-X main.version=…"; otherwise the module or VCS version is used.
+var version = ""
+
+// shutdownGrace is how long in-flight requests get to finish after SIGTERM or SIGINT.
+const shutdownGrace = 10 * time.Second
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+const usage = `impactledger — the system of record for identity-theft victims' statements, losses and restitution.
+
+Usage:
+  impactledger [serve]              run the web service (the default)
+  impactledger migrate up           apply pending database migrations
+  impactledger migrate down --yes   undo the latest migration (destroys the data it created)
+  impactledger migrate status       list migrations and whether each is applied
+  impactledger version              print the version
+  impactledger COMMAND --help       help on one command
+
+Configuration comes from the environment only:
+`
+
+// run executes one command line and returns the process exit status: 0 success, 1 failure, 2 usage or
+// configuration error.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serveCommand(ctx, args, stdout, stderr)
+	case "migrate":
+		return migrateCommand(ctx, args, stdout, stderr)
+	case "version":
+		fs := newFlagSet("version", "impactledger version\n\nPrints the version.\n", stderr)
+		if code, done := parseFlags(fs, args); done {
+			return code
+		}
+		fmt.Fprintln(stdout, "impactledger", buildVersion())
+		return 0
+	case "help", "-h", "-help", "--help":
+		printUsage(stdout)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "impactledger: unknown command %q\n\n", cmd)
+		printUsage(stderr)
+		return 2
+	}
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprint(w, usage)
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	for _, v := range configVars {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", v.Name, v.Default, v.Meaning)
+	}
+	tw.Flush()
+}
+
+func newFlagSet(name, help string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), help)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args; done is true when the command should stop now with code (help, or a bad flag).
+func parseFlags(fs *flag.FlagSet, args []string) (code int, done bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0, true
+		}
+		return 2, true
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		return 2, true
+	}
+	return 0, false
+}
+
+// setup reads the configuration, installs the logger and opens the database.
+func setup(ctx context.Context, stderr io.Writer) (config, *slog.Logger, *models.Store, int) {
+	cfg, err := loadConfig(os.Getenv, isTerminal(stderr))
+	if err != nil {
+		fmt.Fprintf(stderr, "impactledger: configuration: %v\n", err)
+		return cfg, nil, nil, 2
+	}
+	log := newLogger(cfg, stderr)
+	slog.SetDefault(log)
+	cfg.DB.Logger = log
+	store, err := models.Open(ctx, cfg.DB)
+	if err != nil {
+		log.Error("cannot open the database", "database", describeDatabase(cfg.DB), "error", models.ScrubPassword(err.Error()))
+		return cfg, log, nil, 1
+	}
+	return cfg, log, store, 0
+}
+
+func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("serve", "impactledger serve\n\nRuns the web service until SIGINT or SIGTERM.\n", stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "impactledger serve\n\nRuns the web service until SIGINT or SIGTERM. Configuration:\n")
+		printUsage(stderr)
+	}
+	if code, done := parseFlags(fs, args); done {
+		return code
+	}
+	cfg, log, store, code := setup(ctx, stderr)
+	if code != 0 {
+		return code
+	}
+	defer store.Close()
+	sqlDB, err := store.SQLDB()
+	if err != nil {
+		log.Error("cannot reach the database pool", "error_type", fmt.Sprintf("%T", err))
+		return 1
+	}
+	dialect := migrations.Dialect(store.Dialect())
+	applied := 0
+	if cfg.AutoMigrate {
+		results, err := migrations.Up(ctx, sqlDB, dialect)
+		if err != nil {
+			log.Error("cannot apply migrations", "error", models.ScrubPassword(err.Error()))
+			return 1
+		}
+		applied = len(results)
+	}
+	router, err := handlers.NewRouter(handlers.Config{
+		Store:   store,
+		Dialect: store.Dialect(),
+		UI:      frontend.Dist(),
+		Ready: func(ctx context.Context) error {
+			if err := store.Ping(ctx); err != nil {
+				return err
+			}
+			return migrations.Current(ctx, sqlDB, dialect)
+		},
+		TrustedProxies: cfg.TrustedProxies,
+		Logger:         log,
+	})
+	if err != nil {
+		log.Error("cannot build the router", "error", err.Error())
+		return 1
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		log.Error("cannot listen", "addr", cfg.Addr, "error", err.Error())
+		return 1
+	}
+	srv := &http.Server{
+		Handler:           router,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("impactledger started", "version", buildVersion(), "addr", "http://"+ln.Addr().String(),
+		"database", describeDatabase(cfg.DB), "migrations_applied", applied, "ui_built", frontend.Built())
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		log.Error("server stopped", "error", err.Error())
+		return 1
+	case <-ctx.Done():
+	}
+	log.Info("shutting down; finishing in-flight requests", "grace_seconds", shutdownGrace.Seconds())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		log.Error("shutdown did not finish in time", "error", err.Error())
+		return 1
+	}
+	log.Info("stopped")
+	return 0
+}
+
+func migrateCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	const help = "impactledger migrate up|down|status\n\n" +
+		"  up      apply every pending migration\n" +
+		"  down    undo the latest migration; it drops what that migration created, data included, so it needs --yes\n" +
+		"  status  list migrations and whether each is applied\n\n"
+	fs := newFlagSet("migrate", help, stderr)
+	yes := fs.Bool("yes", false, "confirm that migrate down may destroy data")
+	if len(args) == 0 {
+		fs.Usage()
+		return 2
+	}
+	action := args[0]
+	if code, done := parseFlags(fs, args[1:]); done {
+		return code
+	}
+	if action != "up" && action != "down" && action != "status" {
+		if action == "-h" || action == "--help" || action == "help" {
+			fs.Usage()
+			return 0
+		}
+		fmt.Fprintf(stderr, "impactledger migrate: unknown action %q\n\n", action)
+		fs.Usage()
+		return 2
+	}
+	if action == "down" && !*yes {
+		fmt.Fprintln(stderr, "impactledger migrate down: this drops the tables and data of the latest migration; "+
+			"back up the database, then run it again with --yes")
+		return 2
+	}
+	_, log, store, code := setup(ctx, stderr)
+	if code != 0 {
+		return code
+	}
+	defer store.Close()
+	sqlDB, err := store.SQLDB()
+	if err != nil {
+		log.Error("cannot reach the database pool", "error_type", fmt.Sprintf("%T", err))
+		return 1
+	}
+	p, err := migrations.NewProvider(sqlDB, migrations.Dialect(store.Dialect()))
+	if err != nil {
+		log.Error("cannot load migrations", "error", err.Error())
+		return 1
+	}
+	switch action {
+	case "up":
+		results, err := p.Up(ctx)
+		for _, r := range results {
+			fmt.Fprintf(stdout, "applied %s (%s)\n", r.Source.Path, r.Duration.Round(time.Millisecond))
+		}
+		if err != nil {
+			log.Error("migrate up failed", "error", models.ScrubPassword(err.Error()))
+			return 1
+		}
+		if len(results) == 0 {
+			fmt.Fprintln(stdout, "no pending migrations")
+		}
+	case "down":
+		r, err := p.Down(ctx)
+		if err != nil {
+			log.Error("migrate down failed", "error", models.ScrubPassword(err.Error()))
+			return 1
+		}
+		fmt.Fprintf(stdout, "undid %s\n", r.Source.Path)
+	case "status":
+		statuses, err := p.Status(ctx)
+		if err != nil {
+			log.Error("migrate status failed", "error", models.ScrubPassword(err.Error()))
+			return 1
+		}
+		tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "VERSION\tSTATE\tAPPLIED AT\tFILE")
+		for _, s := range statuses {
+			at := "-"
+			if !s.AppliedAt.IsZero() {
+				at = s.AppliedAt.UTC().Format(time.RFC3339)
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", s.Source.Version, s.State, at, s.Source.Path)
+		}
+		tw.Flush()
+	}
+	return 0
+}
+
+func newLogger(cfg config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && isatty.IsTerminal(f.Fd())
+}
+
+// buildVersion is the -ldflags version, else the module version, else the VCS revision.
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "dev"
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			return "dev-" + s.Value[:12]
+		}
+	}
+	return "dev"
+}

@@ -1,0 +1,316 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+)
+
+// CaseStatus is where a case stands.
+type CaseStatus string
+
+// The statuses a case moves through.
+const (
+	CaseIntake    CaseStatus = "intake"
+	CaseCharged   CaseStatus = "charged"
+	CaseConvicted CaseStatus = "convicted"
+	CaseSentenced CaseStatus = "sentenced"
+	CaseClosed    CaseStatus = "closed"
+	CaseOnAppeal  CaseStatus = "on_appeal"
+)
+
+// CaseStatuses lists every status in the order a case usually moves through them.
+var CaseStatuses = []CaseStatus{CaseIntake, CaseCharged, CaseConvicted, CaseSentenced, CaseClosed, CaseOnAppeal}
+
+// Valid reports whether s is one of CaseStatuses.
+func (s CaseStatus) Valid() bool {
+	for _, known := range CaseStatuses {
+		if s == known {
+			return true
+		}
+	}
+	return false
+}
+
+// Case is a criminal case: the root of every victim, loss and restitution record.
+type Case struct {
+	ID              string `gorm:"primaryKey"`
+	CourtCaseNumber string
+	Caption         string
+	Court           string
+	Jurisdiction    string
+	Status          CaseStatus
+	SentencingDate  *Date
+	Notes           string
+	// SearchKey is the lower-cased caption and case number that ?q= searches.
+	SearchKey string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	// Version starts at 1 and grows by one with every change; it is the case's ETag.
+	Version int64
+}
+
+// NewCase is what it takes to open a case.
+type NewCase struct {
+	CourtCaseNumber string
+	Caption         string
+	Court           string
+	Jurisdiction    string
+	// Status defaults to CaseIntake.
+	Status         CaseStatus
+	SentencingDate *Date
+	Notes          string
+}
+
+// CaseUpdate changes the fields that are Set and leaves the others alone.
+type CaseUpdate struct {
+	CourtCaseNumber Optional[string]
+	Caption         Optional[string]
+	Court           Optional[string]
+	Jurisdiction    Optional[string]
+	Status          Optional[CaseStatus]
+	SentencingDate  Optional[*Date]
+	Notes           Optional[string]
+}
+
+// CaseFilter selects a page of cases, newest first.
+type CaseFilter struct {
+	// Query matches text anywhere in the caption or the court case number, ignoring letter case.
+	Query string
+	// Status, when set, keeps only cases with that status.
+	Status CaseStatus
+	// Limit is the page size (1 to MaxPageSize; 0 means DefaultPageSize).
+	Limit int
+	// AfterID continues a listing after the case with this ID (the previous page's last).
+	AfterID string
+}
+
+// Page sizes for every list.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 500
+)
+
+// CasePage is one page of cases; NextAfterID is empty on the last page.
+type CasePage struct {
+	Items       []Case
+	NextAfterID string
+}
+
+var (
+	caseNumberRule = textRule{required: true, maxRunes: 64}
+	captionRule    = textRule{required: true, maxRunes: 300}
+	courtRule      = textRule{required: true, maxRunes: 200}
+	notesRule      = textRule{maxRunes: 20000, multiline: true}
+)
+
+// normalize trims and checks every field, the same for a new case and a changed one.
+func (c *Case) normalize() *ValidationError {
+	v := &ValidationError{}
+	c.CourtCaseNumber = cleanText(v, "court_case_number", c.CourtCaseNumber, caseNumberRule)
+	c.Caption = cleanText(v, "caption", c.Caption, captionRule)
+	c.Court = cleanText(v, "court", c.Court, courtRule)
+	c.Jurisdiction = strings.TrimSpace(c.Jurisdiction)
+	if c.Jurisdiction == "" {
+		v.add("jurisdiction", "is required")
+	}
+	if !c.Status.Valid() {
+		v.add("status", fmt.Sprintf("must be one of %s", joinStatuses()))
+	}
+	c.Notes = cleanText(v, "notes", c.Notes, notesRule)
+	c.SearchKey = strings.ToLower(c.Caption + "\n" + c.CourtCaseNumber)
+	return v
+}
+
+func joinStatuses() string {
+	names := make([]string, len(CaseStatuses))
+	for i, s := range CaseStatuses {
+		names[i] = string(s)
+	}
+	return strings.Join(names, ", ")
+}
+
+// CreateCase validates nc and stores it as a new case at version 1.
+func (s *Store) CreateCase(ctx context.Context, nc NewCase) (Case, error) {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return Case{}, err
+	}
+	c := Case{
+		ID:              id.String(),
+		CourtCaseNumber: nc.CourtCaseNumber,
+		Caption:         nc.Caption,
+		Court:           nc.Court,
+		Jurisdiction:    nc.Jurisdiction,
+		Status:          nc.Status,
+		SentencingDate:  nc.SentencingDate,
+		Notes:           nc.Notes,
+		Version:         1,
+	}
+	if c.Status == "" {
+		c.Status = CaseIntake
+	}
+	v := c.normalize()
+	err = s.inTx(ctx, func(tx *gorm.DB) error {
+		if err := checkJurisdiction(tx, v, c.Jurisdiction); err != nil {
+			return err
+		}
+		if err := v.orNil(); err != nil {
+			return err
+		}
+		return caseWriteError(tx.Create(&c).Error, c)
+	})
+	if err != nil {
+		return Case{}, err
+	}
+	return c, nil
+}
+
+// CaseByID returns the case with id, or ErrNotFound.
+func (s *Store) CaseByID(ctx context.Context, id string) (Case, error) {
+	return caseByID(s.read.WithContext(ctx), id)
+}
+
+func caseByID(db *gorm.DB, id string) (Case, error) {
+	if uuid.Validate(id) != nil {
+		return Case{}, ErrNotFound
+	}
+	var c Case
+	err := db.Where("id = ?", id).Take(&c).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return Case{}, ErrNotFound
+	}
+	return c, err
+}
+
+// ListCases returns one page of the cases that f selects, newest first.
+func (s *Store) ListCases(ctx context.Context, f CaseFilter) (CasePage, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = DefaultPageSize
+	}
+	limit = min(limit, MaxPageSize)
+	q := s.read.WithContext(ctx).Model(&Case{})
+	if query := strings.ToLower(strings.TrimSpace(f.Query)); query != "" {
+		q = q.Where(`search_key LIKE ? ESCAPE '\'`, likePattern(query))
+	}
+	if f.Status != "" {
+		q = q.Where("status = ?", f.Status)
+	}
+	if f.AfterID != "" {
+		if uuid.Validate(f.AfterID) != nil {
+			return CasePage{}, &ValidationError{Fields: map[string]string{"cursor": "is not a cursor this server issued"}}
+		}
+		q = q.Where("id < ?", f.AfterID)
+	}
+	// IDs are UUIDv7, so their order is the order of creation.
+	var items []Case
+	if err := q.Order("id DESC").Limit(limit + 1).Find(&items).Error; err != nil {
+		return CasePage{}, err
+	}
+	page := CasePage{Items: items}
+	if len(items) > limit {
+		page.Items = items[:limit]
+		page.NextAfterID = page.Items[limit-1].ID
+	}
+	return page, nil
+}
+
+// UpdateCase applies u to the case with id, provided the stored version is still version. It answers
+// ErrNotFound, ErrVersionMismatch, a *ValidationError or a *ConflictError without changing anything.
+func (s *Store) UpdateCase(ctx context.Context, id string, version int64, u CaseUpdate) (Case, error) {
+	var c Case
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
+		var err error
+		if c, err = caseByID(tx, id); err != nil {
+			return err
+		}
+		if c.Version != version {
+			return ErrVersionMismatch
+		}
+		before := c
+		u.applyTo(&c)
+		v := c.normalize()
+		if u.Jurisdiction.Set {
+			if err := checkJurisdiction(tx, v, c.Jurisdiction); err != nil {
+				return err
+			}
+		}
+		if err := v.orNil(); err != nil {
+			return err
+		}
+		if sameCase(before, c) {
+			return nil
+		}
+		c.Version++
+		c.UpdatedAt = now()
+		res := tx.Model(&Case{}).Where("id = ? AND version = ?", id, version).Updates(map[string]any{
+			"court_case_number": c.CourtCaseNumber,
+			"caption":           c.Caption,
+			"court":             c.Court,
+			"jurisdiction":      c.Jurisdiction,
+			"status":            c.Status,
+			"sentencing_date":   c.SentencingDate,
+			"notes":             c.Notes,
+			"search_key":        c.SearchKey,
+			"updated_at":        c.UpdatedAt,
+			"version":           c.Version,
+		})
+		if err := caseWriteError(res.Error, c); err != nil {
+			return err
+		}
+		if res.RowsAffected != 1 {
+			return ErrVersionMismatch
+		}
+		return nil
+	})
+	if err != nil {
+		return Case{}, err
+	}
+	return c, nil
+}
+
+func (u CaseUpdate) applyTo(c *Case) {
+	if u.CourtCaseNumber.Set {
+		c.CourtCaseNumber = u.CourtCaseNumber.Value
+	}
+	if u.Caption.Set {
+		c.Caption = u.Caption.Value
+	}
+	if u.Court.Set {
+		c.Court = u.Court.Value
+	}
+	if u.Jurisdiction.Set {
+		c.Jurisdiction = u.Jurisdiction.Value
+	}
+	if u.Status.Set {
+		c.Status = u.Status.Value
+	}
+	if u.SentencingDate.Set {
+		c.SentencingDate = u.SentencingDate.Value
+	}
+	if u.Notes.Set {
+		c.Notes = u.Notes.Value
+	}
+}
+
+// sameCase reports whether an update left every stored field as it was, so that it need not bump the version.
+func sameCase(a, b Case) bool {
+	sameDate := (a.SentencingDate == nil) == (b.SentencingDate == nil) &&
+		(a.SentencingDate == nil || *a.SentencingDate == *b.SentencingDate)
+	a.SentencingDate, b.SentencingDate = nil, nil
+	return sameDate && a == b
+}
+
+// caseWriteError turns the database's uniqueness error into a ConflictError the user can act on.
+func caseWriteError(err error, c Case) error {
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		return &ConflictError{Detail: fmt.Sprintf("%s already has a case numbered %s", c.Court, c.CourtCaseNumber)}
+	}
+	return err
+}

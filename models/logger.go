@@ -1,0 +1,85 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"regexp"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// slowQuery is how long a statement may take before it is logged as slow.
+const slowQuery = 250 * time.Millisecond
+
+// gormLogger routes GORM's log lines to slog without ever including a statement's parameter values or a
+// driver's error text, either of which may carry a victim's name, birth date or account number.
+type gormLogger struct{ log *slog.Logger }
+
+func newGormLogger(log *slog.Logger) *gormLogger { return &gormLogger{log: log} }
+
+// LogMode is part of logger.Interface; the level is slog's to decide.
+func (l *gormLogger) LogMode(logger.LogLevel) logger.Interface { return l }
+
+// Info is part of logger.Interface; GORM's informational lines are dropped.
+func (l *gormLogger) Info(context.Context, string, ...any) {}
+
+// Warn is part of logger.Interface; GORM's warnings carry no values worth hiding and are few.
+func (l *gormLogger) Warn(ctx context.Context, msg string, _ ...any) {
+	l.log.WarnContext(ctx, "gorm warning", "msg", msg)
+}
+
+// Error is part of logger.Interface; arguments may hold values, so only the format is kept.
+func (l *gormLogger) Error(ctx context.Context, msg string, _ ...any) {
+	l.log.ErrorContext(ctx, "gorm error", "msg", msg)
+}
+
+// ParamsFilter makes GORM hand Trace the statement with placeholders instead of values filled in.
+func (l *gormLogger) ParamsFilter(_ context.Context, sql string, _ ...any) (string, []any) {
+	return sql, nil
+}
+
+// Trace logs failed and slow statements. A missing record is an answer, not a failure, and a cancelled
+// request is the client's choice: neither is logged.
+func (l *gormLogger) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
+	elapsed := time.Since(begin)
+	switch {
+	case err != nil && !errors.Is(err, gorm.ErrRecordNotFound) && !errors.Is(err, context.Canceled):
+		sql, _ := fc()
+		l.log.ErrorContext(ctx, "database statement failed", "sql", sql, "error_class", errorClass(err),
+			"duration_ms", elapsed.Milliseconds())
+	case elapsed > slowQuery:
+		sql, rows := fc()
+		l.log.WarnContext(ctx, "slow database statement", "sql", sql, "rows", rows,
+			"duration_ms", elapsed.Milliseconds())
+	}
+}
+
+// errorClass names an error without its text: PostgreSQL's SQLSTATE, or a fixed word.
+func errorClass(err error) string {
+	var pg *pgconn.PgError
+	switch {
+	case errors.As(err, &pg):
+		return "sqlstate " + pg.Code
+	case errors.Is(err, context.DeadlineExceeded):
+		return "deadline exceeded"
+	case errors.Is(err, gorm.ErrDuplicatedKey):
+		return "duplicate key"
+	case errors.Is(err, gorm.ErrForeignKeyViolated):
+		return "foreign key violated"
+	default:
+		return "driver error"
+	}
+}
+
+var passwordInURL = regexp.MustCompile(`(://[^:/@\s]*:)[^@\s]*@`)
+var passwordKeyword = regexp.MustCompile(`(?i)(password=)\S+`)
+
+// ScrubPassword returns a connection URL or error text with any password replaced by xxxxx, for logging.
+func ScrubPassword(s string) string {
+	s = passwordInURL.ReplaceAllString(s, "${1}xxxxx@")
+	return passwordKeyword.ReplaceAllString(s, "${1}xxxxx")
+}

@@ -1,0 +1,197 @@
+// Package models holds ImpactLedger's records, their validation and the Store through which every read and
+// write reaches the database. It is the only package that imports GORM.
+package models
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+)
+
+// Dialect is the kind of database a Store talks to.
+type Dialect string
+
+// The supported database kinds.
+const (
+	Postgres Dialect = "postgres"
+	SQLite   Dialect = "sqlite"
+)
+
+// DBConfig says which database to open and how large its pools may grow.
+type DBConfig struct {
+	// Dialect selects the driver.
+	Dialect Dialect
+	// DSN is a PostgreSQL connection URL, or the path of the SQLite file.
+	DSN string
+	// MaxOpenConns bounds the reading pool (and, on PostgreSQL, the only pool); 0 picks a default.
+	MaxOpenConns int
+	// MaxIdleConns bounds idle connections kept open; 0 picks a default.
+	MaxIdleConns int
+	// Logger receives slow-query and error lines, never with parameter values. Nil uses slog.Default.
+	Logger *slog.Logger
+}
+
+// Store reads and writes ImpactLedger's records.
+//
+// On SQLite every write goes through a pool of one connection, so that writers queue inside the process
+// instead of failing on a locked database; reads use a pool of their own and see committed data (WAL).
+type Store struct {
+	dialect Dialect
+	read    *gorm.DB
+	write   *gorm.DB
+}
+
+// sqlitePragmas are the connection settings every SQLite connection opens with: foreign keys enforced, WAL so
+// readers never block the writer, a busy timeout for writers in other processes, and BEGIN IMMEDIATE so a
+// read-then-write transaction takes the write lock up front instead of failing half-way.
+const sqlitePragmas = "_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)" +
+	"&_pragma=synchronous(NORMAL)&_txlock=immediate"
+
+// Open connects to the database described by cfg. For SQLite it creates the file's folder (0700) and the
+// file (0600) when they do not exist yet.
+func Open(ctx context.Context, cfg DBConfig) (*Store, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	gcfg := func() *gorm.Config {
+		return &gorm.Config{
+			TranslateError: true,
+			NowFunc:        now,
+			Logger:         newGormLogger(log),
+			// Every write method opens its own transaction where it needs one.
+			SkipDefaultTransaction: true,
+		}
+	}
+	s := &Store{dialect: cfg.Dialect}
+	switch cfg.Dialect {
+	case Postgres:
+		db, err := gorm.Open(postgres.Open(cfg.DSN), gcfg())
+		if err != nil {
+			return nil, fmt.Errorf("opening PostgreSQL: %w", redactDSNError(err))
+		}
+		s.read, s.write = db, db
+		if err := setPool(db, cfg.MaxOpenConns, 10, cfg.MaxIdleConns); err != nil {
+			return nil, err
+		}
+	case SQLite:
+		if err := prepareSQLiteFile(cfg.DSN); err != nil {
+			return nil, err
+		}
+		dsn := "file:" + (&url.URL{Path: cfg.DSN}).EscapedPath() + "?" + sqlitePragmas
+		read, err := gorm.Open(sqlite.Open(dsn), gcfg())
+		if err != nil {
+			return nil, fmt.Errorf("opening SQLite file %s: %w", cfg.DSN, err)
+		}
+		write, err := gorm.Open(sqlite.Open(dsn), gcfg())
+		if err != nil {
+			return nil, fmt.Errorf("opening SQLite file %s: %w", cfg.DSN, err)
+		}
+		s.read, s.write = read, write
+		if err := setPool(read, cfg.MaxOpenConns, 4, cfg.MaxIdleConns); err != nil {
+			return nil, err
+		}
+		if err := setPool(write, 1, 1, 1); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("unknown database dialect %q", cfg.Dialect)
+	}
+	if err := s.Ping(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// now is the clock of every stored timestamp: UTC, at the microsecond precision PostgreSQL keeps, so that a
+// record read back equals the record written.
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+func setPool(db *gorm.DB, maxOpen, defaultOpen, maxIdle int) error {
+	sqlDB, err := db.DB()
+	if err != nil {
+		return err
+	}
+	if maxOpen <= 0 {
+		maxOpen = defaultOpen
+	}
+	if maxIdle <= 0 || maxIdle > maxOpen {
+		maxIdle = maxOpen
+	}
+	sqlDB.SetMaxOpenConns(maxOpen)
+	sqlDB.SetMaxIdleConns(maxIdle)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	return nil
+}
+
+func prepareSQLiteFile(path string) error {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("creating the database folder %s: %w", dir, err)
+		}
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("opening the database file %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+// redactDSNError keeps a connection error's meaning but not a password the driver may have echoed.
+func redactDSNError(err error) error {
+	return errors.New(ScrubPassword(err.Error()))
+}
+
+// Dialect reports which kind of database the Store uses.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// SQLDB returns the connection pool that writes, for migrations.
+func (s *Store) SQLDB() (*sql.DB, error) { return s.write.DB() }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	for _, db := range s.pools() {
+		sqlDB, err := db.DB()
+		if err != nil {
+			return err
+		}
+		if err := sqlDB.PingContext(ctx); err != nil {
+			return fmt.Errorf("database unreachable: %w", redactDSNError(err))
+		}
+	}
+	return nil
+}
+
+// Close releases the Store's connections.
+func (s *Store) Close() error {
+	var errs []error
+	for _, db := range s.pools() {
+		if sqlDB, err := db.DB(); err == nil {
+			errs = append(errs, sqlDB.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Store) pools() []*gorm.DB {
+	if s.read == s.write {
+		return []*gorm.DB{s.write}
+	}
+	return []*gorm.DB{s.read, s.write}
+}
+
+// inTx runs fn in a transaction on the writing pool; fn's error rolls it back.
+func (s *Store) inTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return s.write.WithContext(ctx).Transaction(fn)
+}
