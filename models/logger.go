@@ -42,12 +42,11 @@ func (l *gormLogger) ParamsFilter(_ context.Context, sql string, _ ...any) (stri
 	return sql, nil
 }
 
-// Trace logs failed and slow statements. A missing record is an answer, not a failure, and a cancelled
-// request is the client's choice: neither is logged.
+// Trace logs failed and slow statements, leaving out the expected errors.
 func (l *gormLogger) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
 	elapsed := time.Since(begin)
 	switch {
-	case err != nil && !errors.Is(err, gorm.ErrRecordNotFound) && !errors.Is(err, context.Canceled):
+	case err != nil && !expected(err):
 		sql, _ := fc()
 		l.log.ErrorContext(ctx, "database statement failed", "sql", sql, "error_class", errorClass(err),
 			"duration_ms", elapsed.Milliseconds())
@@ -56,6 +55,13 @@ func (l *gormLogger) Trace(ctx context.Context, begin time.Time, fc func() (stri
 		l.log.WarnContext(ctx, "slow database statement", "sql", sql, "rows", rows,
 			"duration_ms", elapsed.Milliseconds())
 	}
+}
+
+// expected reports errors that are answers rather than failures: a missing record, a uniqueness or
+// reference rule doing its job (the Store turns those into domain errors), or a request the client cancelled.
+func expected(err error) bool {
+	return errors.Is(err, gorm.ErrRecordNotFound) || errors.Is(err, gorm.ErrDuplicatedKey) ||
+		errors.Is(err, gorm.ErrForeignKeyViolated) || errors.Is(err, context.Canceled)
 }
 
 // errorClass names an error without its text: PostgreSQL's SQLSTATE, or a fixed word.

@@ -1,0 +1,169 @@
+package handlers_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/impactledger/impactledger/api"
+	"github.com/impactledger/impactledger/handlers"
+	"github.com/impactledger/impactledger/models"
+)
+
+// testUI stands in for the built frontend.
+var testUI = fstest.MapFS{
+	"index.html":       {Data: []byte("<!doctype html><title>ImpactLedger</title><div id=app></div>")},
+	"assets/app-1.js":  {Data: []byte("console.log('app')")},
+	"assets/app-1.css": {Data: []byte("body{}")},
+}
+
+// client drives a real HTTP server over the full router and checks every response it receives against the
+// OpenAPI contract.
+type client struct {
+	t      *testing.T
+	base   string
+	router routers.Router
+}
+
+// newClient serves the router over s; edits change its configuration first.
+func newClient(t *testing.T, s *models.Store, edits ...func(*handlers.Config)) *client {
+	t.Helper()
+	cfg := handlers.Config{
+		Store:   s,
+		Dialect: s.Dialect(),
+		UI:      testUI,
+		Ready:   s.Ping,
+		Logger:  slog.New(slog.DiscardHandler),
+	}
+	for _, edit := range edits {
+		edit(&cfg)
+	}
+	router, err := handlers.NewRouter(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(router)
+	t.Cleanup(srv.Close)
+	doc, err := api.GetSwagger()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc.Servers = nil
+	contract, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &client{t: t, base: srv.URL, router: contract}
+}
+
+// response is a received response with its body read.
+type response struct {
+	*http.Response
+	Body []byte
+}
+
+// JSON decodes the body into v.
+func (r response) JSON(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decoding %s: %v", r.Body, err)
+	}
+}
+
+// Problem decodes a problem body and checks the parts every problem must have.
+func (r response) Problem(t *testing.T) handlers.Problem {
+	t.Helper()
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") {
+		t.Fatalf("status %d with Content-Type %q; want application/problem+json: %s", r.StatusCode, ct, r.Body)
+	}
+	var p handlers.Problem
+	r.JSON(t, &p)
+	if p.Status != r.StatusCode || p.Type == "" || p.Title == "" || p.RequestID == "" ||
+		p.RequestID != r.Header.Get("X-Request-ID") {
+		t.Fatalf("incomplete problem %+v (status %d, X-Request-ID %q)", p, r.StatusCode, r.Header.Get("X-Request-ID"))
+	}
+	return p
+}
+
+func (c *client) do(method, path string, body any, headers ...string) response {
+	c.t.Helper()
+	var reader io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		reader = strings.NewReader(b)
+	case []byte:
+		reader = bytes.NewReader(b)
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		reader = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, c.base+path, reader)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(res.Body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if res.StatusCode >= 500 && res.StatusCode != http.StatusServiceUnavailable {
+		c.t.Errorf("%s %s answered %d: %s", method, path, res.StatusCode, data)
+	}
+	c.checkContract(req, res, data)
+	return response{Response: res, Body: data}
+}
+
+// checkContract validates a response against the operation the contract declares for its request.
+func (c *client) checkContract(req *http.Request, res *http.Response, body []byte) {
+	c.t.Helper()
+	route, params, err := c.router.FindRoute(req)
+	if err != nil {
+		return // Not an operation of the contract (UI, unknown paths); those tests check the body themselves.
+	}
+	input := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{
+			Request: req, PathParams: params, Route: route,
+			Options: &openapi3filter.Options{IncludeResponseStatus: true},
+		},
+		Status:  res.StatusCode,
+		Header:  res.Header,
+		Body:    io.NopCloser(bytes.NewReader(body)),
+		Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+	}
+	if err := openapi3filter.ValidateResponse(context.Background(), input); err != nil {
+		c.t.Errorf("%s %s: response %d breaks the contract: %v\nbody: %s", req.Method, req.URL.Path, res.StatusCode, oneLine(err), body)
+	}
+}
+
+func oneLine(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, "\nSchema:"); i > 0 {
+		msg = msg[:i]
+	}
+	return msg
+}
