@@ -1,0 +1,219 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/impactledger/impactledger/models"
+)
+
+func TestParseDatabaseURL(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		dialect models.Dialect
+		dsn     string
+		bad     bool
+	}{
+		{"", models.SQLite, "data/impactledger.db", false},
+		{"sqlite:/var/lib/il/x.db", models.SQLite, "/var/lib/il/x.db", false},
+		{"sqlite:rel.db", models.SQLite, "rel.db", false},
+		{"postgres://u:p@db:5432/il?sslmode=disable", models.Postgres, "postgres://u:p@db:5432/il?sslmode=disable", false},
+		{"postgresql://db/il", models.Postgres, "postgresql://db/il", false},
+		{"mysql://db/il", "", "", true},
+		{"sqlite:", "", "", true},
+		{"postgres://", "", "", true},
+		{"/tmp/x.db", "", "", true},
+	} {
+		got, err := parseDatabaseURL(tc.in)
+		if tc.bad {
+			if err == nil {
+				t.Errorf("parseDatabaseURL(%q) accepted; want an error", tc.in)
+			}
+			continue
+		}
+		if err != nil || got.Dialect != tc.dialect || got.DSN != tc.dsn {
+			t.Errorf("parseDatabaseURL(%q) = %+v, %v", tc.in, got, err)
+		}
+	}
+}
+
+func TestDescribeDatabaseNeverShowsThePassword(t *testing.T) {
+	got := describeDatabase(models.DBConfig{Dialect: models.Postgres, DSN: "postgres://il:s3cret@db.internal:5432/il"})
+	if strings.Contains(got, "s3cret") || !strings.Contains(got, "db.internal:5432") {
+		t.Fatalf("describeDatabase = %q", got)
+	}
+	if s := models.ScrubPassword("failed to connect to postgres://il:s3cret@db/il password=hunter2"); strings.Contains(s, "s3cret") || strings.Contains(s, "hunter2") {
+		t.Fatalf("ScrubPassword left a password: %q", s)
+	}
+}
+
+func TestLoadConfig(t *testing.T) {
+	env := map[string]string{
+		"IMPACTLEDGER_ADDR":              "0.0.0.0:9000",
+		"IMPACTLEDGER_LOG_FORMAT":        "auto",
+		"IMPACTLEDGER_AUTO_MIGRATE":      "false",
+		"IMPACTLEDGER_DB_MAX_OPEN_CONNS": "20",
+		"IMPACTLEDGER_TRUSTED_PROXIES":   "10.0.0.0/8, 192.168.1.1",
+		"DATABASE_URL_FILE":              writeFile(t, "postgres://il:pw@db:5432/il\n"),
+	}
+	cfg, err := loadConfig(func(k string) string { return env[k] }, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Addr != "0.0.0.0:9000" || cfg.LogFormat != "text" || cfg.AutoMigrate || cfg.DB.MaxOpenConns != 20 ||
+		cfg.DB.Dialect != models.Postgres || cfg.DB.DSN != "postgres://il:pw@db:5432/il" || len(cfg.TrustedProxies) != 2 {
+		t.Fatalf("loadConfig = %+v", cfg)
+	}
+
+	bad := map[string]string{"DATABASE_URL": "mysql://x", "IMPACTLEDGER_LOG_LEVEL": "loud", "IMPACTLEDGER_AUTO_MIGRATE": "perhaps"}
+	_, err = loadConfig(func(k string) string { return bad[k] }, false)
+	for _, name := range []string{"DATABASE_URL", "IMPACTLEDGER_LOG_LEVEL", "IMPACTLEDGER_AUTO_MIGRATE"} {
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("error %v does not name %s", err, name)
+		}
+	}
+}
+
+func TestRunExitCodes(t *testing.T) {
+	t.Setenv("DATABASE_URL", "oracle://nope")
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"serve"}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "DATABASE_URL") {
+		t.Errorf("serve with a bad DATABASE_URL: exit %d, stderr %q; want 2 naming DATABASE_URL", code, errOut.String())
+	}
+	for _, args := range [][]string{{"frobnicate"}, {"migrate"}, {"migrate", "sideways"}, {"migrate", "down"}, {"serve", "--bogus"}} {
+		if code := run(context.Background(), args, io.Discard, io.Discard); code != 2 {
+			t.Errorf("impactledger %v: exit %d; want 2", args, code)
+		}
+	}
+	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"migrate", "--help"}, {"version"}, {"version", "-h"}} {
+		out.Reset()
+		errOut.Reset()
+		if code := run(context.Background(), args, &out, &errOut); code != 0 || out.Len()+errOut.Len() == 0 {
+			t.Errorf("impactledger %v: exit %d with no output; want 0 and help", args, code)
+		}
+	}
+}
+
+func TestMigrateCommand(t *testing.T) {
+	t.Setenv("DATABASE_URL", "sqlite:"+filepath.Join(t.TempDir(), "m.db"))
+	var out bytes.Buffer
+	if code := run(context.Background(), []string{"migrate", "up"}, &out, io.Discard); code != 0 || !strings.Contains(out.String(), "applied") {
+		t.Fatalf("migrate up: exit %d, %q", code, out.String())
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"migrate", "status"}, &out, io.Discard); code != 0 || !strings.Contains(out.String(), "applied") {
+		t.Fatalf("migrate status: exit %d, %q", code, out.String())
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"migrate", "down", "--yes"}, &out, io.Discard); code != 0 || !strings.Contains(out.String(), "undid") {
+		t.Fatalf("migrate down: exit %d, %q", code, out.String())
+	}
+}
+
+// TestServeFinishesInFlightRequestsOnShutdown starts the real service, begins a request, signals shutdown
+// while the request body is still arriving, and checks that the request completes and serve exits cleanly.
+func TestServeFinishesInFlightRequestsOnShutdown(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	t.Setenv("IMPACTLEDGER_ADDR", addr)
+	t.Setenv("DATABASE_URL", "sqlite:"+filepath.Join(t.TempDir(), "serve.db"))
+	t.Setenv("IMPACTLEDGER_LOG_FORMAT", "json")
+
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	var logs bytes.Buffer
+	exited := make(chan int, 1)
+	go func() { exited <- run(ctx, nil, io.Discard, &syncWriter{w: &logs}) }()
+	base := "http://" + addr
+	waitReady(t, base)
+
+	body, feed := io.Pipe()
+	done := make(chan *http.Response, 1)
+	go func() {
+		req, _ := http.NewRequest("POST", base+"/api/v1/cases", body)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Errorf("in-flight request failed: %v", err)
+			done <- nil
+			return
+		}
+		done <- res
+	}()
+	fmt.Fprint(feed, `{"court_case_number":"22CR371","caption":"People v. Tina Peters",`)
+	time.Sleep(200 * time.Millisecond) // the request is now in flight
+	stop()
+	time.Sleep(200 * time.Millisecond) // shutdown has begun
+	fmt.Fprint(feed, `"court":"Mesa County District Court","jurisdiction":"us-co"}`)
+	feed.Close()
+
+	if res := <-done; res == nil || res.StatusCode != http.StatusCreated {
+		t.Fatalf("in-flight request during shutdown: %+v", res)
+	}
+	select {
+	case code := <-exited:
+		if code != 0 {
+			t.Fatalf("serve exited %d; logs:\n%s", code, logs.String())
+		}
+	case <-time.After(12 * time.Second):
+		t.Fatal("serve did not stop within the 10 s grace period")
+	}
+}
+
+func TestStartupLineNamesVersionAddressAndDatabase(t *testing.T) {
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := ln.Addr().String()
+	ln.Close()
+	t.Setenv("IMPACTLEDGER_ADDR", addr)
+	path := filepath.Join(t.TempDir(), "data", "il.db")
+	t.Setenv("DATABASE_URL", "sqlite:"+path)
+	ctx, stop := context.WithCancel(context.Background())
+	var logs bytes.Buffer
+	exited := make(chan int, 1)
+	go func() { exited <- run(ctx, nil, io.Discard, &syncWriter{w: &logs}) }()
+	waitReady(t, "http://"+addr)
+	stop()
+	<-exited
+	first := strings.SplitN(logs.String(), "\n", 2)[0]
+	for _, want := range []string{"impactledger started", addr, "sqlite", path, `"version"`} {
+		if !strings.Contains(first, want) {
+			t.Errorf("start-up line %q lacks %q", first, want)
+		}
+	}
+}
+
+func waitReady(t *testing.T, base string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if res, err := http.Get(base + "/readyz"); err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("the service did not become ready")
+}
+
+func writeFile(t *testing.T, content string) string {
+	path := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
