@@ -1,6 +1,7 @@
 -- +goose Up
 -- The same schema as postgres/00001_cases.sql, in SQLite's types. UUIDs are text; timestamps are text that
--- the driver reads back as time values.
+-- the driver reads back as time values. Cases are stored in ID order (WITHOUT ROWID): lists walk IDs
+-- newest first, and a search then reads the table itself instead of an index and the table by turns.
 CREATE TABLE jurisdictions (
     code       TEXT PRIMARY KEY,
     name       TEXT NOT NULL,
@@ -25,7 +26,7 @@ CREATE TABLE cases (
     created_at        DATETIME NOT NULL,
     updated_at        DATETIME NOT NULL,
     version           INTEGER NOT NULL DEFAULT 1
-);
+) WITHOUT ROWID;
 
 CREATE UNIQUE INDEX cases_court_case_number_key ON cases (lower(court), lower(court_case_number));
 CREATE INDEX cases_status_id_idx ON cases (status, id);

@@ -1,0 +1,256 @@
+// Command bench measures case creation, listing, search and reads over real HTTP against the full router,
+// on SQLite and (with BENCH_DATABASE_URL or TEST_DATABASE_URL) PostgreSQL, and prints a table of requests
+// per second and latency percentiles.
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"text/tabwriter"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/impactledger/impactledger/frontend"
+	"github.com/impactledger/impactledger/handlers"
+	"github.com/impactledger/impactledger/migrations"
+	"github.com/impactledger/impactledger/models"
+)
+
+func main() {
+	duration := flag.Duration("duration", 5*time.Second, "how long each scenario runs")
+	workers := flag.Int("c", 16, "concurrent clients")
+	preload := flag.Int("preload", 5000, "cases created before the read scenarios")
+	flag.Parse()
+
+	type target struct {
+		name string
+		cfg  func() (models.DBConfig, func(), error)
+	}
+	targets := []target{{"sqlite", sqliteTarget}}
+	pgURL := os.Getenv("BENCH_DATABASE_URL")
+	if pgURL == "" {
+		pgURL = os.Getenv("TEST_DATABASE_URL")
+	}
+	if pgURL != "" {
+		targets = append(targets, target{"postgres", func() (models.DBConfig, func(), error) { return postgresTarget(pgURL) }})
+	} else {
+		fmt.Fprintln(os.Stderr, "PostgreSQL skipped: set BENCH_DATABASE_URL=postgres://... to include it")
+	}
+
+	fmt.Printf("ImpactLedger HTTP benchmark: %d clients, %s per scenario, %d CPUs, %s\n\n",
+		*workers, *duration, runtime.NumCPU(), runtime.Version())
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "database\tscenario\trequests\treq/s\tp50 ms\tp99 ms\terrors\t")
+	for _, t := range targets {
+		rows, err := benchTarget(t.cfg, *workers, *duration, *preload)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", t.name, err)
+			os.Exit(1)
+		}
+		for _, r := range rows {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%.0f\t%.2f\t%.2f\t%d\t\n", t.name, r.name, r.count,
+				float64(r.count)/r.elapsed.Seconds(), ms(r.p50), ms(r.p99), r.errors)
+		}
+	}
+	tw.Flush()
+}
+
+type result struct {
+	name          string
+	count, errors int64
+	elapsed       time.Duration
+	p50, p99      time.Duration
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func benchTarget(cfgFn func() (models.DBConfig, func(), error), workers int, d time.Duration, preload int) ([]result, error) {
+	ctx := context.Background()
+	cfg, cleanup, err := cfgFn()
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
+	quiet := slog.New(slog.DiscardHandler)
+	cfg.Logger = quiet
+	store, err := models.Open(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer store.Close()
+	db, err := store.SQLDB()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := migrations.Up(ctx, db, migrations.Dialect(store.Dialect())); err != nil {
+		return nil, err
+	}
+	router, err := handlers.NewRouter(handlers.Config{Store: store, Dialect: store.Dialect(), UI: frontend.Dist(),
+		Ready: store.Ping, Logger: quiet})
+	if err != nil {
+		return nil, err
+	}
+	srv := httptest.NewServer(router)
+	defer srv.Close()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: workers}}
+
+	var seq atomic.Int64
+	create := func() (int, error) {
+		n := seq.Add(1)
+		body, _ := json.Marshal(map[string]string{
+			"court_case_number": fmt.Sprintf("BENCH-%08d", n),
+			// One in a hundred cases shares each surname, so a surname search matches 1% of the table.
+			"caption":      fmt.Sprintf("People v. %s (ring member %d)", surname(n), n),
+			"court":        "Mesa County District Court",
+			"jurisdiction": "us-co",
+		})
+		return do(client, "POST", srv.URL+"/api/v1/cases", body)
+	}
+	for seq.Load() < int64(preload) {
+		if status, err := create(); err != nil || status != http.StatusCreated {
+			return nil, fmt.Errorf("preloading: status %d, %v", status, err)
+		}
+	}
+	res, err := client.Get(srv.URL + "/api/v1/cases?limit=1")
+	if err != nil {
+		return nil, err
+	}
+	var page struct {
+		Items []struct {
+			ID string `json:"id"`
+		}
+	}
+	err = json.NewDecoder(res.Body).Decode(&page)
+	res.Body.Close()
+	if err != nil || len(page.Items) == 0 {
+		return nil, fmt.Errorf("reading a case id: %v", err)
+	}
+	get := func(path string) func() (int, error) {
+		return func() (int, error) { return do(client, "GET", srv.URL+path, nil) }
+	}
+	// Reads run on exactly preload cases, so that runs compare; creation runs last.
+	results := []result{
+		run("get case", workers, d, get("/api/v1/cases/"+page.Items[0].ID)),
+		run("list 50", workers, d, get("/api/v1/cases?limit=50")),
+		run("search 1% hits", workers, d, get("/api/v1/cases?limit=50&q="+url.QueryEscape(surname(7)))),
+		run("search 1 hit", workers, d, get("/api/v1/cases?limit=50&q="+url.QueryEscape(fmt.Sprintf("member %d)", preload/2)))),
+		run("create case", workers, d, create),
+	}
+	return results, nil
+}
+
+// run calls op from workers goroutines for d and summarises the latencies.
+func run(name string, workers int, d time.Duration, op func() (int, error)) result {
+	var (
+		mu        sync.Mutex
+		latencies []time.Duration
+		errs      atomic.Int64
+		wg        sync.WaitGroup
+	)
+	start := time.Now()
+	deadline := start.Add(d)
+	for range workers {
+		wg.Go(func() {
+			var local []time.Duration
+			for time.Now().Before(deadline) {
+				t0 := time.Now()
+				status, err := op()
+				local = append(local, time.Since(t0))
+				if err != nil || status >= 400 {
+					errs.Add(1)
+				}
+			}
+			mu.Lock()
+			latencies = append(latencies, local...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	slices.Sort(latencies)
+	pct := func(p float64) time.Duration {
+		if len(latencies) == 0 {
+			return 0
+		}
+		return latencies[int(float64(len(latencies)-1)*p)]
+	}
+	return result{name: name, count: int64(len(latencies)), errors: errs.Load(), elapsed: elapsed, p50: pct(0.50), p99: pct(0.99)}
+}
+
+func do(client *http.Client, method, u string, body []byte) (int, error) {
+	req, err := http.NewRequest(method, u, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res.StatusCode, nil
+}
+
+func sqliteTarget() (models.DBConfig, func(), error) {
+	dir, err := os.MkdirTemp("", "impactledger-bench-")
+	if err != nil {
+		return models.DBConfig{}, nil, err
+	}
+	return models.DBConfig{Dialect: models.SQLite, DSN: filepath.Join(dir, "bench.db")}, func() { os.RemoveAll(dir) }, nil
+}
+
+// postgresTarget makes a schema of its own on the server and drops it afterwards.
+func postgresTarget(serverURL string) (models.DBConfig, func(), error) {
+	admin, err := sql.Open("pgx", serverURL)
+	if err != nil {
+		return models.DBConfig{}, nil, err
+	}
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	schema := "bench_" + hex.EncodeToString(b)
+	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
+		admin.Close()
+		return models.DBConfig{}, nil, err
+	}
+	u, err := url.Parse(serverURL)
+	if err != nil {
+		admin.Close()
+		return models.DBConfig{}, nil, err
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	cleanup := func() {
+		_, _ = admin.Exec("DROP SCHEMA " + schema + " CASCADE")
+		admin.Close()
+	}
+	return models.DBConfig{Dialect: models.Postgres, DSN: u.String(), MaxOpenConns: 16}, cleanup, nil
+}
+
+// surname gives case n one of a hundred made-up surnames.
+func surname(n int64) string {
+	first := []string{"Ash", "Birch", "Cedar", "Dale", "Elm", "Fern", "Glen", "Heath", "Ivy", "Juniper"}
+	second := []string{"ford", "well", "ton", "by", "wood", "more", "field", "brook", "ley", "worth"}
+	return first[n%10] + second[(n/10)%10]
+}

@@ -1,0 +1,288 @@
+package frontend_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"github.com/impactledger/impactledger/dbtest"
+	"github.com/impactledger/impactledger/frontend"
+	"github.com/impactledger/impactledger/handlers"
+	"github.com/impactledger/impactledger/models"
+)
+
+// requireBrowser finds Chromium, the built UI and axe-core. Without them the test skips with the reason on a
+// developer's machine, and fails under CI, which must provide all three.
+func requireBrowser(t *testing.T) (chromium string, axe string) {
+	t.Helper()
+	missing := func(why string) {
+		if os.Getenv("CI") != "" {
+			t.Fatal(why)
+		}
+		t.Skip(why)
+	}
+	chromium = os.Getenv("CHROMIUM_PATH")
+	if chromium == "" {
+		for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+			if p, err := exec.LookPath(name); err == nil {
+				chromium = p
+				break
+			}
+		}
+	}
+	if chromium == "" {
+		missing("no Chromium installed (apt-get install chromium, or set CHROMIUM_PATH): browser tests skipped")
+	}
+	if !frontend.Built() {
+		missing("the UI is not built: run `make ui` (or `make test`, which builds it)")
+	}
+	src, err := os.ReadFile(filepath.Join("node_modules", "axe-core", "axe.min.js"))
+	if err != nil {
+		missing("axe-core is not installed: run `npm ci` in frontend/ (or `make test`)")
+	}
+	return chromium, string(src)
+}
+
+// browser is one headless Chromium tab pointed at a real server.
+type browser struct {
+	t    *testing.T
+	ctx  context.Context
+	base string
+	axe  string
+}
+
+func newBrowser(t *testing.T, s *models.Store) *browser {
+	chromium, axe := requireBrowser(t)
+	router, err := handlers.NewRouter(handlers.Config{Store: s, Dialect: s.Dialect(), UI: frontend.Dist(),
+		Ready: s.Ping, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(router)
+	t.Cleanup(srv.Close)
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900))
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelTab := chromedp.NewContext(allocCtx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancelTab(); cancelAlloc() })
+
+	// Record CSP violations from the first script on, so that a policy breach fails the test.
+	b := &browser{t: t, ctx: ctx, base: srv.URL, axe: axe}
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+		Source: `window.__csp = [];
+			document.addEventListener('securitypolicyviolation', e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));`,
+	}); err != nil {
+		t.Fatalf("starting Chromium: %v", err)
+	}
+	return b
+}
+
+// do runs steps and fails the test, showing the page's <main>, when one fails.
+func (b *browser) do(steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 15*time.Second)
+	defer cancel()
+	for i, step := range steps {
+		if err := chromedp.Do(ctx, step); err != nil {
+			html, _ := chromedp.Run(b.ctx, chromedp.OuterHTML(chromedp.CSS("main")))
+			b.t.Fatalf("browser step %d: %v\n<main> now: %s", i+1, err, html)
+		}
+	}
+}
+
+func eval[T any](b *browser, js string) T {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.t.Fatalf("evaluating %.60q: %v", js, err)
+	}
+	return v
+}
+
+// choose picks an option of a <select> as a person would, firing the events the app listens to.
+func (b *browser) choose(id, value string) {
+	b.t.Helper()
+	// An <option> has no box of its own, so wait for it to exist rather than to be visible.
+	b.do(chromedp.WaitReady(chromedp.CSS(`#` + id + ` option[value="` + value + `"]`)))
+	b.replace(id, value)
+}
+
+// replace sets a field's whole value and fires the events typing would, for selects and for clearing.
+func (b *browser) replace(id, value string) {
+	b.t.Helper()
+	eval[chromedp.Void](b, fmt.Sprintf(`(() => { const s = document.getElementById(%q); s.value = %q;
+		s.dispatchEvent(new Event('input', {bubbles: true})); s.dispatchEvent(new Event('change', {bubbles: true})); })()`, id, value))
+}
+
+// textOf waits for selector and returns its text.
+func (b *browser) textOf(selector string) string {
+	b.t.Helper()
+	b.do(chromedp.WaitVisible(chromedp.CSS(selector)))
+	s, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(selector)))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return s
+}
+
+// waitText waits until an element matching selector shows text containing want.
+func (b *browser) waitText(selector, want string) {
+	b.t.Helper()
+	js := fmt.Sprintf(`[...document.querySelectorAll(%q)].some(e => e.innerText.includes(%q))`, selector, want)
+	if _, err := chromedp.Run(b.ctx, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		html, _ := chromedp.Run(b.ctx, chromedp.OuterHTML(chromedp.CSS("body")))
+		b.t.Fatalf("waiting for %q in %s: %v\n<body> now: %s", want, selector, err, html)
+	}
+}
+
+// waitErrorSummaryFocused waits until a failed submission has moved focus to the form's error summary, as
+// the form does for keyboard and screen-reader users; until then the page may still scroll under the mouse.
+func (b *browser) waitErrorSummaryFocused() {
+	b.t.Helper()
+	js := `document.activeElement && document.activeElement.getAttribute('role') === 'alert'`
+	if _, err := chromedp.Run(b.ctx, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		b.t.Fatalf("focus did not move to the error summary: %v", err)
+	}
+}
+
+// checkPage runs axe-core on the page as it stands and fails on any violation or CSP breach.
+func (b *browser) checkPage(name string) {
+	b.t.Helper()
+	var result struct {
+		Violations []struct {
+			ID    string `json:"id"`
+			Help  string `json:"help"`
+			Nodes []struct {
+				Target []any `json:"target"`
+			} `json:"nodes"`
+		} `json:"violations"`
+	}
+	eval[chromedp.Void](b, b.axe)
+	raw := eval[string](b, `axe.run(document).then(r => JSON.stringify(r))`)
+	if err := json.Unmarshal([]byte(raw), &result); err != nil {
+		b.t.Fatal(err)
+	}
+	for _, v := range result.Violations {
+		b.t.Errorf("%s: axe %s: %s (%d elements, first %v)", name, v.ID, v.Help, len(v.Nodes), v.Nodes[0].Target)
+	}
+	if csp := eval[[]string](b, `window.__csp || []`); len(csp) > 0 {
+		b.t.Errorf("%s: Content-Security-Policy violations: %v", name, csp)
+	}
+}
+
+// TestCaseFlowInTheBrowser creates a case through the UI, finds it in the list, edits it, meets a stale
+// edit, and checks every page with axe-core.
+func TestCaseFlowInTheBrowser(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		b := newBrowser(t, s)
+
+		b.do(chromedp.Navigate(b.base + "/"))
+		if h := b.textOf("h1"); h != "Cases" {
+			t.Fatalf("list page h1 = %q", h)
+		}
+		b.waitText("main", "No cases")
+		b.checkPage("empty case list")
+
+		// Create: a submission with missing fields shows errors beside them, and nothing is created.
+		b.do(chromedp.Click(chromedp.CSS("#new-case-link")), chromedp.WaitVisible(chromedp.CSS("#case-form")))
+		b.do(chromedp.Click(chromedp.CSS("#submit-case")), chromedp.WaitVisible(chromedp.CSS("#caption-error")))
+		b.waitErrorSummaryFocused()
+		if invalid := eval[string](b, `document.getElementById('caption').getAttribute('aria-invalid')`); invalid != "true" {
+			t.Errorf("caption aria-invalid = %q after an empty submission", invalid)
+		}
+		b.checkPage("create form with errors")
+
+		// The server's own validation reaches the form too: a caption over 300 characters.
+		b.do(
+			chromedp.SendKeys(chromedp.CSS("#court_case_number"), "22CR371"),
+			chromedp.SendKeys(chromedp.CSS("#caption"), strings.Repeat("x", 301)),
+			chromedp.SendKeys(chromedp.CSS("#court"), "Mesa County District Court"),
+		)
+		b.choose("jurisdiction", "us-co")
+		b.do(chromedp.Click(chromedp.CSS("#submit-case")))
+		b.waitText("#caption-error", "300")
+		b.waitErrorSummaryFocused()
+
+		b.replace("caption", "")
+		b.do(chromedp.SendKeys(chromedp.CSS("#caption"), "People v. Tina Peters"),
+			chromedp.SendKeys(chromedp.CSS("#sentencing_date"), "10032024"),
+			chromedp.Click(chromedp.CSS("#submit-case")))
+		b.waitText("h1", "People v. Tina Peters")
+		path := eval[string](b, `location.pathname`)
+		id := strings.TrimPrefix(path, "/cases/")
+		stored, err := s.CaseByID(context.Background(), id)
+		if err != nil || stored.CourtCaseNumber != "22CR371" || stored.SentencingDate == nil ||
+			stored.SentencingDate.String() != "2024-10-03" {
+			t.Fatalf("after the UI created it, the store has %+v (err %v) at %s", stored, err, path)
+		}
+		b.checkPage("case detail")
+
+		// Edit: change the status and save with the ETag the page read.
+		b.do(chromedp.Click(chromedp.CSS("#edit-case")), chromedp.WaitVisible(chromedp.CSS("#save-case")))
+		b.checkPage("edit form")
+		b.choose("status", "sentenced")
+		b.do(chromedp.Click(chromedp.CSS("#save-case")))
+		b.waitText("[role=status]", "Saved")
+		if stored, _ = s.CaseByID(context.Background(), id); stored.Status != models.CaseSentenced || stored.Version != 2 {
+			t.Fatalf("after saving in the UI: %+v", stored)
+		}
+
+		// A stale edit: someone else changes the case while this page holds version 2.
+		b.do(chromedp.Click(chromedp.CSS("#edit-case")), chromedp.WaitVisible(chromedp.CSS("#save-case")))
+		if _, err := s.UpdateCase(context.Background(), id, 2, models.CaseUpdate{Notes: models.Some("Changed elsewhere.")}); err != nil {
+			t.Fatal(err)
+		}
+		b.do(chromedp.SendKeys(chromedp.CSS("#notes"), "My change."), chromedp.Click(chromedp.CSS("#save-case")))
+		b.waitText("[role=alert]", "Someone else changed this case")
+		b.checkPage("stale edit")
+		if stored, _ = s.CaseByID(context.Background(), id); stored.Notes != "Changed elsewhere." {
+			t.Fatalf("the stale edit overwrote the other change: notes %q", stored.Notes)
+		}
+
+		// The list finds the case by search and by status, and not under another status.
+		b.do(chromedp.Navigate(b.base + "/"))
+		b.do(chromedp.SendKeys(chromedp.CSS("#q"), "peters"))
+		b.waitText(".case-link", "People v. Tina Peters")
+		b.choose("status-filter", "sentenced")
+		b.waitText(".case-link", "People v. Tina Peters")
+		b.choose("status-filter", "closed")
+		b.waitText("main", "No cases")
+		b.checkPage("filtered list")
+
+		// Narrow screens: 360 px wide, nothing scrolls sideways.
+		b.do(chromedp.EmulateViewport(360, 740), chromedp.Navigate(b.base+"/cases/"+id))
+		b.waitText("h1", "People v. Tina Peters")
+		if eval[bool](b, `document.documentElement.scrollWidth > 360`) {
+			t.Error("the case page scrolls sideways at 360 px")
+		}
+		b.checkPage("case detail at 360 px")
+
+		// An unknown case shows a not-found page, not a crash.
+		b.do(chromedp.Navigate(b.base + "/cases/01a211c6-f93c-78c4-8695-72deaf645c6f"))
+		b.waitText("main", "not found")
+		b.checkPage("case not found")
+
+		res, err := http.Get(b.base + "/api/v1/cases?q=peters")
+		if err != nil || res.StatusCode != http.StatusOK {
+			t.Fatalf("API after the browser flow: %v", err)
+		}
+		res.Body.Close()
+	})
+}

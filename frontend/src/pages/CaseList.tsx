@@ -1,0 +1,233 @@
+import type { TargetedInputEvent, TargetedSubmitEvent } from "preact";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { api, isAbort, toProblem, type Case, type Problem } from "../api/client";
+import { ProblemAlert } from "../components/ProblemAlert";
+import { StatusBadge } from "../components/StatusBadge";
+import { STATUSES, formatDate, isStatus, setTitle } from "../format";
+import { Link, navigate, useLocation } from "../router";
+
+const DEBOUNCE_MS = 250;
+
+// The list's last query string, so that "Back to cases" returns to the same search.
+let lastSearch = "";
+
+/** listHref is the case list as the user last left it. */
+export const listHref = () => `/${lastSearch}`;
+
+function listUrl(q: string, status: string): string {
+  const params = new URLSearchParams();
+  if (q) params.set("q", q);
+  if (status) params.set("status", status);
+  const s = params.toString();
+  return s ? `/?${s}` : "/";
+}
+
+export function CaseList() {
+  const { search } = useLocation();
+  const params = new URLSearchParams(search);
+  const q = params.get("q") ?? "";
+  const rawStatus = params.get("status");
+  const status = isStatus(rawStatus) ? rawStatus : "";
+
+  const [qInput, setQInput] = useState(q);
+  const [items, setItems] = useState<Case[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [loadingMore, setLoadingMore] = useState(false);
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const [reloads, setReloads] = useState(0);
+
+  const timer = useRef<number | undefined>(undefined);
+  const inflight = useRef<AbortController | undefined>(undefined);
+  const committedQ = useRef(q);
+
+  useEffect(() => setTitle("Cases"), []);
+  useEffect(() => () => window.clearTimeout(timer.current), []);
+
+  // The URL changed under us (a link to "/", back/forward): show its query in the box.
+  useEffect(() => {
+    if (q !== committedQ.current) {
+      committedQ.current = q;
+      setQInput(q);
+    }
+  }, [q]);
+
+  const fetchPage = async (after: string | null) => {
+    inflight.current?.abort();
+    const ctrl = new AbortController();
+    inflight.current = ctrl;
+    setProblem(null);
+    if (after) setLoadingMore(true);
+    else setLoading(true);
+    try {
+      const { data, error, response } = await api.GET("/api/v1/cases", {
+        params: { query: { q: q || undefined, status: status || undefined, cursor: after ?? undefined } },
+        signal: ctrl.signal,
+      });
+      if (ctrl.signal.aborted) return;
+      if (data) {
+        setItems((prev) => (after ? [...prev, ...data.items] : data.items));
+        setCursor(data.next_cursor);
+      } else {
+        if (!after) setItems([]);
+        setProblem(toProblem(error, response));
+      }
+    } catch (err) {
+      if (isAbort(err) || ctrl.signal.aborted) return;
+      setProblem(toProblem(err));
+    }
+    setLoading(false);
+    setLoadingMore(false);
+  };
+
+  useEffect(() => {
+    lastSearch = search;
+    void fetchPage(null);
+    return () => inflight.current?.abort();
+  }, [q, status, reloads]);
+
+  const commit = (nextQ: string, nextStatus: string) => {
+    window.clearTimeout(timer.current);
+    committedQ.current = nextQ.trim();
+    navigate(listUrl(nextQ.trim(), nextStatus), { replace: true });
+  };
+
+  const onInput = (e: TargetedInputEvent<HTMLInputElement>) => {
+    const value = e.currentTarget.value;
+    setQInput(value);
+    window.clearTimeout(timer.current);
+    timer.current = window.setTimeout(() => commit(value, status), DEBOUNCE_MS);
+  };
+
+  const onSubmit = (e: TargetedSubmitEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    commit(qInput, status);
+    setReloads((n) => n + 1);
+  };
+
+  const filtered = q !== "" || status !== "";
+  const summary = loading
+    ? "Loading cases…"
+    : problem
+      ? ""
+      : items.length === 0
+        ? ""
+        : `${items.length} ${items.length === 1 ? "case" : "cases"} shown${cursor ? ", more available" : ""}.`;
+
+  return (
+    <>
+      <div class="page-head">
+        <h1>Cases</h1>
+        <Link href="/cases/new" id="new-case-link" class="button">
+          New case
+        </Link>
+      </div>
+
+      <form role="search" class="search" onSubmit={onSubmit}>
+        <div class="field search__q">
+          <label for="q">Search</label>
+          <input
+            type="search"
+            id="q"
+            name="q"
+            value={qInput}
+            onInput={onInput}
+            autoComplete="off"
+            aria-describedby="q-hint"
+          />
+          <p id="q-hint" class="hint">
+            Caption or court case number
+          </p>
+        </div>
+        <div class="field search__status">
+          <label for="status-filter">Status</label>
+          <select
+            id="status-filter"
+            name="status"
+            value={status}
+            onChange={(e) => commit(qInput, e.currentTarget.value)}
+          >
+            <option value="">All statuses</option>
+            {STATUSES.map((s) => (
+              <option key={s.value} value={s.value}>
+                {s.label}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="search__submit">
+          <button type="submit" class="button button--secondary">
+            Search
+          </button>
+        </div>
+      </form>
+
+      <p role="status" class="list-status">
+        {summary}
+      </p>
+
+      {problem && <ProblemAlert problem={problem} />}
+
+      {!loading && !problem && items.length === 0 && (
+        <div class="empty">
+          <p class="empty__title">No cases match.</p>
+          <p>{filtered ? "Try other words or another status." : "There are no cases yet. Open one with “New case”."}</p>
+        </div>
+      )}
+
+      {items.length > 0 && (
+        <table class="cases" aria-busy={loading ? "true" : undefined}>
+          <thead>
+            <tr>
+              <th scope="col">Case number</th>
+              <th scope="col">Caption</th>
+              <th scope="col">Court</th>
+              <th scope="col">Status</th>
+              <th scope="col">Sentencing date</th>
+            </tr>
+          </thead>
+          <tbody>
+            {items.map((c) => (
+              <tr key={c.id}>
+                <td data-label="Case number" class="cases__number">
+                  {c.court_case_number}
+                </td>
+                <td data-label="Caption" class="cases__caption">
+                  <Link href={`/cases/${encodeURIComponent(c.id)}`} class="case-link">
+                    {c.caption}
+                  </Link>
+                </td>
+                <td data-label="Court">{c.court}</td>
+                <td data-label="Status">
+                  <StatusBadge status={c.status} />
+                </td>
+                <td data-label="Sentencing date">
+                  {c.sentencing_date ? (
+                    <time dateTime={c.sentencing_date}>{formatDate(c.sentencing_date)}</time>
+                  ) : (
+                    <span class="muted">Not set</span>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+
+      {cursor && !loading && (
+        <p class="load-more">
+          <button
+            type="button"
+            id="load-more"
+            class="button button--secondary"
+            disabled={loadingMore}
+            aria-busy={loadingMore ? "true" : undefined}
+            onClick={() => void fetchPage(cursor)}
+          >
+            Load more
+          </button>
+        </p>
+      )}
+    </>
+  );
+}
