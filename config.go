@@ -44,7 +44,9 @@ type configError struct{ msg string }
 
 func (e *configError) Error() string { return e.msg }
 
-func configErrorf(format string, args ...any) error { return &configError{fmt.Sprintf(format, args...)} }
+func configErrorf(format string, args ...any) error {
+	return &configError{fmt.Sprintf(format, args...)}
+}
 
 // loadConfig reads the environment through getenv (os.Getenv in production, a map in tests).
 func loadConfig(getenv func(string) string, stdoutIsTerminal bool) (config, error) {

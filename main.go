@@ -46,6 +46,7 @@ Usage:
   impactledger migrate up           apply pending database migrations
   impactledger migrate down --yes   undo the latest migration (destroys the data it created)
   impactledger migrate status       list migrations and whether each is applied
+  impactledger healthcheck          exit 0 when the local service answers /readyz (for container health checks)
   impactledger version              print the version
   impactledger COMMAND --help       help on one command
 
@@ -64,6 +65,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return serveCommand(ctx, args, stdout, stderr)
 	case "migrate":
 		return migrateCommand(ctx, args, stdout, stderr)
+	case "healthcheck":
+		return healthcheckCommand(ctx, args, stderr)
 	case "version":
 		fs := newFlagSet("version", "impactledger version\n\nPrints the version.\n", stderr)
 		if code, done := parseFlags(fs, args); done {
@@ -296,6 +299,45 @@ func migrateCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", s.Source.Version, s.State, at, s.Source.Path)
 		}
 		tw.Flush()
+	}
+	return 0
+}
+
+// healthcheckCommand asks the service on IMPACTLEDGER_ADDR whether it is ready, for container images that have
+// no shell or curl to do it.
+func healthcheckCommand(ctx context.Context, args []string, stderr io.Writer) int {
+	fs := newFlagSet("healthcheck", "impactledger healthcheck\n\nExits 0 when the service on IMPACTLEDGER_ADDR answers /readyz with 200, 1 otherwise.\n", stderr)
+	if code, done := parseFlags(fs, args); done {
+		return code
+	}
+	addr := os.Getenv("IMPACTLEDGER_ADDR")
+	if addr == "" {
+		addr = "127.0.0.1:8080"
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "healthcheck: IMPACTLEDGER_ADDR %q is not host:port\n", addr)
+		return 2
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/readyz", nil)
+	if err != nil {
+		fmt.Fprintf(stderr, "healthcheck: %v\n", err)
+		return 1
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		fmt.Fprintf(stderr, "healthcheck: %v\n", err)
+		return 1
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		fmt.Fprintf(stderr, "healthcheck: /readyz answered %d\n", res.StatusCode)
+		return 1
 	}
 	return 0
 }

@@ -185,8 +185,14 @@ func TestStartupLineNamesVersionAddressAndDatabase(t *testing.T) {
 	exited := make(chan int, 1)
 	go func() { exited <- run(ctx, nil, io.Discard, &syncWriter{w: &logs}) }()
 	waitReady(t, "http://"+addr)
+	if code := run(context.Background(), []string{"healthcheck"}, io.Discard, io.Discard); code != 0 {
+		t.Errorf("healthcheck against a ready service: exit %d", code)
+	}
 	stop()
 	<-exited
+	if code := run(context.Background(), []string{"healthcheck"}, io.Discard, io.Discard); code != 1 {
+		t.Errorf("healthcheck with the service stopped: exit %d; want 1", code)
+	}
 	first := strings.SplitN(logs.String(), "\n", 2)[0]
 	for _, want := range []string{"impactledger started", addr, "sqlite", path, `"version"`} {
 		if !strings.Contains(first, want) {

@@ -55,7 +55,7 @@ func newClient(t *testing.T, s *models.Store, edits ...func(*handlers.Config)) *
 	}
 	srv := httptest.NewServer(router)
 	t.Cleanup(srv.Close)
-	doc, err := api.GetSwagger()
+	doc, err := api.GetSpec()
 	if err != nil {
 		t.Fatal(err)
 	}

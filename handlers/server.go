@@ -57,7 +57,7 @@ func NewRouter(cfg Config) (*gin.Engine, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	doc, err := api.GetSwagger()
+	doc, err := api.GetSpec()
 	if err != nil {
 		return nil, fmt.Errorf("loading the embedded contract: %w", err)
 	}
