@@ -156,7 +156,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		log.Error("cannot reach the database pool", "error_type", fmt.Sprintf("%T", err))
 		return 1
 	}
-	dialect := migrations.Dialect(store.Dialect())
+	dialect := store.Dialect()
 	applied := 0
 	if cfg.AutoMigrate {
 		results, err := migrations.Up(ctx, sqlDB, dialect)
@@ -258,7 +258,7 @@ func migrateCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		log.Error("cannot reach the database pool", "error_type", fmt.Sprintf("%T", err))
 		return 1
 	}
-	p, err := migrations.NewProvider(sqlDB, migrations.Dialect(store.Dialect()))
+	p, err := migrations.NewProvider(sqlDB, store.Dialect())
 	if err != nil {
 		log.Error("cannot load migrations", "error", err.Error())
 		return 1
@@ -310,13 +310,14 @@ func healthcheckCommand(ctx context.Context, args []string, stderr io.Writer) in
 	if code, done := parseFlags(fs, args); done {
 		return code
 	}
-	addr := os.Getenv("IMPACTLEDGER_ADDR")
-	if addr == "" {
-		addr = "127.0.0.1:8080"
-	}
-	host, port, err := net.SplitHostPort(addr)
+	cfg, err := loadConfig(os.Getenv, false)
 	if err != nil {
-		fmt.Fprintf(stderr, "healthcheck: IMPACTLEDGER_ADDR %q is not host:port\n", addr)
+		fmt.Fprintf(stderr, "healthcheck: configuration: %v\n", err)
+		return 2
+	}
+	host, port, err := net.SplitHostPort(cfg.Addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "healthcheck: IMPACTLEDGER_ADDR %q is not host:port\n", cfg.Addr)
 		return 2
 	}
 	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {

@@ -117,7 +117,8 @@ type Case struct {
 	Version int64 `json:"version"`
 }
 
-// CaseCreate defines model for CaseCreate.
+// CaseCreate A new case. `status` defaults to `intake`. Text is trimmed; single-line fields refuse line breaks,
+// control characters and bidirectional overrides.
 type CaseCreate struct {
 	Caption         string `json:"caption"`
 	Court           string `json:"court"`
@@ -127,7 +128,7 @@ type CaseCreate struct {
 	// Notes Defaults to empty.
 	Notes *string `json:"notes,omitempty"`
 
-	// SentencingDate Defaults to none.
+	// SentencingDate Defaults to none. Years 1900 to 2200.
 	SentencingDate nullable.Nullable[openapi_types.Date] `json:"sentencing_date,omitempty"`
 
 	// Status Where the case stands.
@@ -578,6 +579,22 @@ func (response ListCases400ApplicationProblemPlusJSONResponse) VisitListCasesRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCases422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response ListCases422ApplicationProblemPlusJSONResponse) VisitListCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1445,54 +1462,55 @@ func (sh *strictHandler) GetReadyz(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Fp7c9s2Ev8qO7ybSTKV5Gf6kP9q7ebqjN14HPvuMk3GgoiViIYEGACUrHb03W8WAClSpCw7cdy7mftL",
-	"DwK7i33+dsE/o1hluZIorYmGf0YJMo7aff35ik3pk6OJtcitUDIaRlcJwgy1EUqCmoBNEDQaVegYezBR",
-	"Gkank/45s3EyGkS9yMQJZozI2EWO0TAyVgs5jZbLXnSmYuapdjG5vjwrGcQamUVeMbqb8LIX5UyzDG04",
-	"yDEzeHrSzSVmBp8ZOD0hmoL+zZlNol4kWUZU6fmN4FEv0vipEBp5NLS6wLoAE6UzZqNhVBRuZfukx4U2",
-	"SndLMJJ4a29it2JUnjjXOBOqMJCzKVaifSpQL2qyeap1UTJ2e4ZyapNouL+72yXK6cQZp1sWMnkpQmnk",
-	"MQo5hThhcop8AOfCGPpjKmZo4HD/+yMwlqVY/rG3X4nrfWklb+kYD5T4TGTCtuW9YFMEI/7YqJ7U7avz",
-	"4jhhRWqj4cvdHjEWWZHRD/olpP+1V4kgpMUpau9RGk2upEHnUD8xfomfCjROrFhJi9J9ZXmeCu/UO7lW",
-	"4xSzb3433sNXYvxd4yQaRn/bWYXejn9qdi78Ls+0bSDt2YIwkLGUHA85PB8zDq/fvvm1B4X8KNVcwkRg",
-	"yntAD6pYeDGIyBWVnKQifnLJvQNBHNgbmAubAN4KY8mdOLPMyfersq9UIflTyverAlPESS2RKQ1SWVAS",
-	"fQJiaYoaMrYAg+jkvNAYK8kFkXjFRIr8qTW6SrQ+boVxMjt5C61R2jKGWwJfVrnsr3HfrDAWYqb1olEu",
-	"nJSewBMK9qME1Fppx/9KqTOmp/jUmhkrviALpsRcg02YdJZUOWrHFlgcY26Nk/Ja5lrFaAwbp3+ZqHNM",
-	"035IQePCgpAzlgp+BCOnTjMCwxYG5smi5/MRjBf+SziDKfJcaYv8HLlgVy7rPv1Rnhk49iz7JEIZRmXo",
-	"dxlgWRaVCl7QZ65prRW+RsQsL7EN3rIsJztFF6jyFGE2gCshGVx4iNIqer0oVoW2zb3naBgcq0LaBZwI",
-	"Whpb+q3tRgI3Dr3IIhvjBvDhlj0z4Nc4/GYDKqJiIj4V6BK1kMD8Yqq2K6H2948vD77b65TAg7YbZhsY",
-	"iTOLfSsy7Noj+D3wVC/6vdDCcBFvBo+x4khAhkF9LeRaTUSKzTMUph+rLjZSWW/L1hOD5DCxkNMbOk/r",
-	"gARCijT10enhYpuGZbYw2xyYnOutX7nsRUXOH6zTUAPaenprmbYGmIU9YJLDVKu5oRgl1/fVeYZ6ESo3",
-	"6axiKKT99jDqQEp1mPxb5KzX9sReFRylo6+ZtFJOW9OlVRr+1VDM6sQfKgHV+HeMrYM/zOCx2+kSDPf1",
-	"kKUXteCdsNRgb3M81yDrQcCO5e+9u2J5HereZ996CNdofHu4lcR6oDxsd+X/Tb858SjagFWAWW4X5BrN",
-	"s3UA+c6g2UxYKtl0ua8XVmtO+xn+usnRzoTvEJqeJCxmzS/bJCV6gQHTmi2ccVZdY1dvZAwwA6OyrSwT",
-	"O+1yPeURkCZBeZSRMmOrVnOLitdj3B2iKc8mfbytbNMU918JaqwKD/WTkhuXpCW1ZL9RgmEfyfxxQvjI",
-	"pxU5E7F134Nn+f9TZdwXJW9YniNLa+Ks3ITEuc75ffLAGlp0nRZkqKcIOQFXX2dIchL5/1mjzBqflxKe",
-	"JuBb7vkLstQm7WClvnQcAF4bZnwUkpP5y1UgJBTeD0rXNZ9S4Q6SK2OnGk2nO64OUe5THzsWrsVe2NUV",
-	"bq/XbLjmlopvOFFASM+Mg1A93xdTJnEoaXRf5OQmMHfT58LkKVsArW2SPVap0oyraNv53TECt21KeIxc",
-	"3FBqKyd3JsYusWo9bqsTvXx1DD8cvvwOQr8DXMVFhtK2cwtHy0TalU2ZhTm1/3Ot5JR80ibCgIr9WMDP",
-	"T1s2803b5mzYAYObfF+5Ho+MAc+VBq6sRU4pMnlBFZ1BRg3rNIyJXa/ISlRORzU1sVbKEpLKQbzBncqB",
-	"AnHpPFVYcOM7i40Enhn4dz/M9PqnJ17E0J920jUbShnR/OXq6gL8AhdFgw6k3IussGnHqX4EkyhtwRRZ",
-	"xvSinMaWmSboqlMmGzrodYLXl6cgOEorJgshp/ekt+bO7mkpdQ2g1xTc9vWlM+BEtaU6zXIW2zPkU9TU",
-	"cpNMZmEsZiSVxlhp7ozgBbeLvk1wYoFqvsjMMxCOgFMzUnyYHlDEiT+QQ6qMQUNNzXup0VhhC2I7gH+6",
-	"3cD4TMXMogGCFRQgKzKuFfIEeqQdg3FhlSZLZrlIEVY1C/A2EWNBrB2rIBtMVJqqOcwpDmvsYc4MKM1R",
-	"I+9BzgR3vIwVBMTmyAfv5Xt5rOSMTqykGXqoMVZcoKG6Akayj+iK+xGcnhhgGuH6+vQEvNHMEVAXaCzL",
-	"cv+Q0snBwcEPdMbrq+MjiFmKkjP9XnKnAFo0evfu3bv++Xn/5GR0BJmS6OY7TEJw13I8oCZw/RZipyYR",
-	"hswGUHJSxujGPRgN4GfXNrp84um8lxvTGjwfbZryjF74ESERZzBaOdrIKSpEa6keOoib+COnbLMH5+In",
-	"KGSKxp1kNcbhGKdM045y2Da67Wfstj9WfNEfLywaYlD5+pqv/nhxWmsxh9HuYG+wS9GncpQsF9EwOhjs",
-	"Dg4oXTObuBSxw3KxM9vbIcO5P6boalEl1CmPhhFVqGO3onmB9dt67NCivpAGpRFWzBAsofqJKiT3yZ5w",
-	"tFsM5TyHQKEH196Um+5MPj3sbmZdsjcyXTg2Ybzv6o5PFZs4rjr9ew30mjiue+1KeTv+7ugeC8MN3fLD",
-	"2lXP/u7uHUPJhw0jq5awYxr5RqJrwCjGnALdjPTQc+8iWkm5U7uNcmTDHde2bavRaC8KxSY4oRegBxLn",
-	"FGAToY0vgmxqHOxyTvph6TFt25H9fMU1rlV9+EnxxaMqMgxxls06RT3CsmXCvUflvPGGi8KLcnyYTJHK",
-	"Oq7Tu8iHZTtuzdrN+F3rq3VOpM/wlsPdH7Zvqa4MacPewfYN1SWK2/By+4bOuwDavL9/n831y5AvD4E3",
-	"OUpg5P1VU7/u+cteM6fv/BneE1huzO7/QFtFxFfML3c552c75Gc71+H2LdV975cb7hIZd8PrTWZr1dVt",
-	"RcG/OEJFIe9+aeKVh0C5RoKFZfV1N2Qa85TFfqxlrNLIqecp0BzBSBZpOoI4RaYJh5QzDo+ojoCNHbWA",
-	"r5jG9zIl8MscTl7QPwMId7imfg8cim71Wkt5D0xm9Jim6ZR+Ahb88mG6Kd8j8RXz6+T4MKAjK9cJudlb",
-	"31nkmy8geo/C8TSxOU9UGsoHm1gMkK26dfmvDtnPKCD794nv1ssV/yO153D/+4cdr3oV48vz37F/xcbP",
-	"ouH5+pz6xZZKVh/73t2lvG6s/IpR0xrgdUSQ7za7rnl7ZbcN40UYxDwSQKYA7eJoSuVntcFmqfKmfr3q",
-	"Ezd2/uMu1PBLWPIV1RyG3xvSU/BwauUN6hm14yHhm8GjVG0KPrAJs+HVx4pdkdf153UVFKeR8cWderv0",
-	"K/4StTneYJVTGILVbDIRsdPWy92DB2jqsbQ7T9AmobKsLisMaGRx4qAHkxyENeAPVyKHbv27mxs9655O",
-	"XFHP3xzvhREuESt0Gg2jHQcbAuHWeEOLTEiWlm2oe8VYKUutsX8jwQ/aem5M5wSvT9n87HDQfIXXRO1h",
-	"xevOAJ4nyvj3R0yYZGickOZUjWQzlNukz8QMJVbCMS7cr1yrMRo31kwV4zBmKelF+3VKxwkaq5lV2tSY",
-	"Bb0vPyz/EwAA//8=",
+	"7Fp7c9s2Ev8qO7ybSTKVZPmRtrH/au3m6ozdeBz77jJ1xoKIlYiGBBgAlKx29N1vFgApUqT8SuLczdxf",
+	"tiRgd7HP3y7wVxSrLFcSpTXR/l9Rgoyjdv/+csGm9JejibXIrVAy2o8uEoQZaiOUBDUBmyBoNKrQMfZg",
+	"ojSMjif9U2bjZDSIepGJE8wYkbGLHKP9yFgt5DRaLnvRiYqZp9rF5PL8pGQQa2QWecXodsLLXpQzzTK0",
+	"4SCHzODxUTeXmBl8ZuD4iGgK+jZnNol6kWQZUaXfrwWPepHGT4XQyKN9qwusCzBROmM22o+Kwq1sn/Sw",
+	"0EbpbglGEm/sdexWjMoT5xpnQhUGcjbFSrRPBepFTTZPtS5Kxm5OUE5tEu3vDIddohxPnHG6ZSGTlyKU",
+	"Rh6jkFOIEyanyAdwKoyhL6Zihgb2dn48AGNZiuUX2zuVuN6XVvKWjvFAiU9EJmxb3jM2RTDiz43qSd2+",
+	"Oi+OE1akNtp/OewRY5EVGX2gT0L6T9uVCEJanKL2HqXR5EoadA71M+Pn+KlA48SKlbQo3b8sz1PhnXor",
+	"12qcYvbdH8Z7+EqMv2ucRPvR37ZWobflfzVbZ36XZ9o2kPZsQRjIWEqOhxyejxmHN+/e/taDQn6Uai5h",
+	"IjDlPaAfqlh4MYjIFZWcpCJ+csm9A0Ec2BuYC5sA3ghjyZ04s8zJ95uyr1Uh+VPK95sCU8RJLZEpDVJZ",
+	"UBJ9AmJpihoytgCD6OQ80xgryQWReM1EivypNbpKtD5uhXEyO3kLrVHaMoZbAp9XuezbuG9WGAsx03rR",
+	"KBdOSk/gCQX7SQJqrbTjf6HUCdNTfGrNjBVfkAVTYq7BJkw6S6octWMLLI4xt8ZJeSlzrWI0ho3Tbybq",
+	"HNO0H1LQuLAg5Iylgh/AyKnTjMCwhYF5suj5fATjhf8nnMEUea60RX6KXLALl3Wf/ijPDBx6ln0SoQyj",
+	"MvS7DLAsi0oFL+hvrmmtFb5GxCwvsQ3esCwnO0VnqPIUYTaACyEZnHmI0ip6vShWhbbNvadoGByqQtoF",
+	"HAlaGlv6rO1GAtcOvcgiG+MG8OGWPTPg1zj8ZgMqomIiPhXoErWQwPxiqrYroXZ2Ds93f9julMCDtmtm",
+	"GxiJM4t9KzLs2iP4PfBUL/qj0MJwEW8Gj7HiSECGQX0t5FpNRIrNMxSmH6suNlJZb8vWLwbJYWIhp9d0",
+	"ntYBCYQUaeqj08PFNg3LbGHucmByrnd+5bIXFTl/sE5DDWjr6Z1l2hpgFraBSQ5TreaGYpRc31fnGepF",
+	"qNyks4qhkPb7vagDKdVh8u+Rs17bE3tVcJSOvmbSSjltTZdWafhXQzGrE3+oBFTjPzC2Dv4wg4dup0sw",
+	"3NdDlp7VgnfCUoOtKgES5y4wBjDy4o0gAEoDVsFISMs+4mgAF3jjEJrVIsuQHwAB5hT7qZDoE6ABjZPC",
+	"ILivxhrZR9O7kpT6tEpJ45rFlBucYcaCC42xFxTUDLUWHM3gijS1MevUgPVuQLjl5+3bMs46IL/PvvVE",
+	"U6Px/d6dJNbD+WG7qyht2uuoZhrMcrsgB26eraPd6AztzYSlkjiA98i0ge1XwyF9t7MzHDaC5eslhLVw",
+	"e0SkbQqRE+F7m6Z3CYtZ85+7JCV6gQHTmi2cwVb9bldXZwwwA6OyIS5LEu1y3fABkCZBeXyUMmOrJvkO",
+	"Fa9nJ3eIpjyb9PGusk1T3H8lqLEqmdQJS25ceZHUTP4e+aRA6k8I2fmEKGcitu7/4G3++1QZ94+S1yzP",
+	"kaU1cVZuQuJc5vwxGYx6RMhQTxFygty+Qrqc9v9MUsskj0sTTxPwLff8FVlqk3awUkc9DtC0DZA+CsnJ",
+	"/OUqEBIK7wel65pPqXAHyZWxU42m0x1Xhyj3qY8dC9diL+zqCrc3azZcc0vFN5woYLtnxoG/nu/oKZM4",
+	"fDe6L+Zzs6Pb6XNh8pQtgNY2yR6qVGnGVXTX+d0xAre7lPAlcnFDqa2c3JkYu8SqdeetHvr89SG82nv5",
+	"A4RODbiKiwylbecWjpaJtCubMgtzlBbmWskp+aRNhAEV+4GGn/y2bObbzc3ZsAPAN/m+dt0pGQOeKw1c",
+	"WYucUmTygio6g4xa7WkYcLsul5X9BB3V1MRaKUtIKgfxBncqRyHEpfNUYcG174k2Enhm4N/9MI3sHx95",
+	"EUNn3UnXbChlRPPXi4sz8AtcFA06MH4vssKmHaf6CUyitAVTZBnTi3KOXGaaoKtOmWzo/dcJXp4fg+Ao",
+	"rZgshJzek96aO7tfS6lrrUVNwW1fXzoDTlRbquMsZ7E9QT5F7VB+gmAWxmJGUmmMlebOCF5wu+jbBCcW",
+	"qOaLzDwD4Qg4NSPFh+kBRZz4Ezmkyhh0qP9KajRW2ILYDuCfbjcwPlMxs2iAYAUFyIqM6xU8gR5px2Bc",
+	"WKXJklkuUoRVzQK8ScRYEGvHKsgGE5Wmag5zisMae5gzA0pz1Mh7kDPBHS9jBQGxOfLBlbySh0rO6MRK",
+	"mn0PNcaKCzRUV8BI9hFdcT+A4yMDTCNcXh4fgTeaOQDqX41lWe5/pHSyu7v7is54eXF4ADFLUXKmryR3",
+	"CqBFo/fv37/vn572j45GB5ApiW4yxSQEdy0HG2oCl+8gdmoSsmzCUHJSxuja/TAawC+u4XX5xNO5khvT",
+	"GjwfbZpPjV744SYRZzBaOdrIKSpEa6keOoi7q0BO2WYbTsXPUMgUjTvJagDFMU6Zph3lmHB008/YTX+s",
+	"+KI/Xlg0I98Uhght+upPZ8e15ng/Gg62B0OKPpWjZLmI9qPdwXCwS+ma2cSliC2Wi63Z9hYZzn0xRVeL",
+	"KqGOebQfUYU6dCuaV2+/r8cOLeoLaVAaYcUMwRKqn6hCcp/sCUe7xVBOoggUenDtTbnptufTw26V1iV7",
+	"K9OFYxMuJlzd8aliE8fVjOJeo8gmjuteu1Lelr/1usfCcLe4/LB2SbUzHN4yTn3YGLVqCTvmqG8lugaM",
+	"Yswp0E139zz3LqKVlFu1ezTasrNz95bm5NsJE+707tq5GgX3olCigut6sXsgcU5hORHa+NLJpsaBNefa",
+	"H5YeCbfd38+TXLtbVZWfFV98UfWHodWyWd2os1i2DL/9RTlvvNGjoKTKECZxpLKO5wNd5MOyLbdm7SXA",
+	"beurdU6kx/jY8NXdW6orUtqwvXv3hurSyG14eR8v7rj7+FYh8DZHCWw13uzw/GWvWQm2/grvIpYba8I/",
+	"0FYR8RWz0m3O+WiHfLRz7d29pbrf/nzDnSPjbli/yWytanxXKfEPZaiU5N2PRF574JRrJDBZ1mx3I6gx",
+	"T1nsh2HGKo2cOqUCzQGMZJGmI4hTNyhlUE5GPA47ADZ21AIqYxqvZEqQmTl0vaBvBhDurE393juU6uoZ",
+	"T3nvTWb0SKjplH5uFvzyYbop3834Ovt1cnwY65GV64TcxK7vLPLdZxC9R+F4mticJyoN5YNNLAagV90y",
+	"/VeH7CMKyM594rv1mOR/pPbs7fz4sONVT08+P/8d+idFfoINz9en2y/uqGT1YfHtvc2bxsqvGDWtsV9H",
+	"BPketetau1f26DBehPHNFwLIFKBdHE2p/Kw2Di1V3tSvV33ihtV/3oYafg1LvqKaw8h8Q3oKHg7UAKKe",
+	"URMfEr4ZfJGqTcEHNmE2PPWs2BV5XX9eV0FxGhlf3Kq3c7/im6jN8QarnMIQrGaTiYidtl4Odx+gqS+l",
+	"3XmCNgmVZXXFYUAjixMHPZjkIKwBf7gSOXTr39336Fn3TOMiEQaaQ8Ew+CVihU6j/WjLwYZAuDUU0SIT",
+	"kqVlG+qeVCtlqaH2LzD8eK7nhntO8Ppszk8cB80nyyZqjzjedAbwPFHGv5cxYf6hcUKaUzWSzVBukz4R",
+	"M5RYCce4cJ9yrcZo3DA0VYzDmKWkl/CsQek4QWM1s0qbGrOg9+WH5X8CAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

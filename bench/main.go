@@ -100,7 +100,7 @@ func benchTarget(cfgFn func() (models.DBConfig, func(), error), workers int, d t
 	if err != nil {
 		return nil, err
 	}
-	if _, err := migrations.Up(ctx, db, migrations.Dialect(store.Dialect())); err != nil {
+	if _, err := migrations.Up(ctx, db, store.Dialect()); err != nil {
 		return nil, err
 	}
 	router, err := handlers.NewRouter(handlers.Config{Store: store, Dialect: store.Dialect(), UI: frontend.Dist(),

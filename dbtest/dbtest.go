@@ -96,7 +96,7 @@ func open(t testing.TB, cfg models.DBConfig, migrate bool) *models.Store {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := migrations.Up(ctx, db, migrations.Dialect(s.Dialect())); err != nil {
+		if _, err := migrations.Up(ctx, db, s.Dialect()); err != nil {
 			t.Fatalf("migrating %s: %v", cfg.Dialect, err)
 		}
 	}

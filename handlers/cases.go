@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -17,6 +18,7 @@ import (
 
 // ListCases answers one page of cases, newest first.
 func (s *Server) ListCases(ctx context.Context, req api.ListCasesRequestObject) (api.ListCasesResponseObject, error) {
+	ctx = requestContext(ctx)
 	f := models.CaseFilter{Limit: models.DefaultPageSize}
 	if req.Params.Q != nil {
 		f.Query = *req.Params.Q
@@ -47,6 +49,7 @@ func (s *Server) ListCases(ctx context.Context, req api.ListCasesRequestObject) 
 
 // CreateCase opens a case.
 func (s *Server) CreateCase(ctx context.Context, req api.CreateCaseRequestObject) (api.CreateCaseResponseObject, error) {
+	ctx = requestContext(ctx)
 	b := req.Body
 	if b == nil {
 		return nil, badRequest("The request body is required.", nil)
@@ -76,6 +79,7 @@ func (s *Server) CreateCase(ctx context.Context, req api.CreateCaseRequestObject
 
 // GetCase answers one case with its ETag.
 func (s *Server) GetCase(ctx context.Context, req api.GetCaseRequestObject) (api.GetCaseResponseObject, error) {
+	ctx = requestContext(ctx)
 	c, err := s.store.CaseByID(ctx, req.CaseId.String())
 	if err != nil {
 		return nil, err
@@ -85,6 +89,7 @@ func (s *Server) GetCase(ctx context.Context, req api.GetCaseRequestObject) (api
 
 // UpdateCase applies a JSON merge patch to a case whose ETag the caller names in If-Match.
 func (s *Server) UpdateCase(ctx context.Context, req api.UpdateCaseRequestObject) (api.UpdateCaseResponseObject, error) {
+	ctx = requestContext(ctx)
 	id := req.CaseId.String()
 	b := req.JSONBody
 	if b == nil {
@@ -93,10 +98,13 @@ func (s *Server) UpdateCase(ctx context.Context, req api.UpdateCaseRequestObject
 	if b == nil {
 		return nil, badRequest("The request body is required.", nil)
 	}
-	version, err := s.ifMatchVersion(ctx, req.Params.IfMatch, func() error {
-		_, err := s.store.CaseByID(ctx, id)
-		return err
-	})
+	// Whether the case exists comes first, so that preconditions never tell a caller about a case it
+	// cannot see.
+	current, err := s.store.CaseByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	version, err := ifMatch(req.Params.IfMatch, current.Version)
 	if err != nil {
 		return nil, err
 	}
@@ -113,6 +121,8 @@ func (s *Server) UpdateCase(ctx context.Context, req api.UpdateCaseRequestObject
 	if b.SentencingDate.IsSpecified() {
 		u.SentencingDate = models.Some(dateIn(b.SentencingDate))
 	}
+	// The store checks the version again inside its transaction, so a change that lands in between still
+	// gets 412.
 	c, err := s.store.UpdateCase(ctx, id, version, u)
 	if err != nil {
 		return nil, err
@@ -120,26 +130,36 @@ func (s *Server) UpdateCase(ctx context.Context, req api.UpdateCaseRequestObject
 	return api.UpdateCase200JSONResponse{Body: caseBody(c), Headers: api.UpdateCase200ResponseHeaders{ETag: new(etag(c.Version))}}, nil
 }
 
-// ifMatchVersion reads the version an If-Match header names. When the header is missing it first runs
-// exists, so that a caller learns nothing about a record it may not see from a 428.
-func (s *Server) ifMatchVersion(ctx context.Context, header *string, exists func() error) (int64, error) {
-	if header == nil || strings.TrimSpace(*header) == "" {
-		if err := exists(); err != nil {
-			return 0, err
-		}
+// entityTag is one entity tag of an If-Match list (RFC 9110 section 8.8.3).
+var entityTag = regexp.MustCompile(`^(W/)?"([\x21\x23-\x7e]*)"$`)
+
+// ifMatch checks an If-Match header against the current version and returns that version when one of its
+// strong tags names it. Missing (or *, which would skip the check) is 428, malformed 400, stale 412.
+func ifMatch(header *string, current int64) (int64, error) {
+	value := ""
+	if header != nil {
+		value = strings.TrimSpace(*header)
+	}
+	if value == "" || value == "*" {
 		return 0, newProblem(http.StatusPreconditionRequired, "if-match-required", "If-Match is required",
 			"Send the ETag you read in an If-Match header, so that you cannot overwrite someone else's change.")
 	}
-	tag := strings.TrimPrefix(strings.TrimSpace(*header), "W/")
-	v, err := strconv.ParseInt(strings.Trim(tag, `"`), 10, 64)
-	if err != nil || v < 1 {
-		// A tag this server never issued cannot be current.
-		if err := exists(); err != nil {
-			return 0, err
+	want := etag(current)
+	matched := false
+	for _, tag := range strings.Split(value, ",") {
+		m := entityTag.FindStringSubmatch(strings.TrimSpace(tag))
+		if m == nil {
+			return 0, badRequest(`If-Match must list entity tags such as "3".`, map[string]string{"If-Match": "is not an entity tag"})
 		}
+		// Only a strong tag can match for a change (RFC 9110 section 13.1.1).
+		if m[1] == "" && `"`+m[2]+`"` == want {
+			matched = true
+		}
+	}
+	if !matched {
 		return 0, models.ErrVersionMismatch
 	}
-	return v, nil
+	return current, nil
 }
 
 // etag renders a version as a strong entity tag.
@@ -196,7 +216,7 @@ func nextCursor(afterID string) nullable.Nullable[string] {
 
 func decodeCursor(cursor string) (string, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(cursor)
-	if err != nil || uuid.Validate(string(raw)) != nil {
+	if err != nil || !models.ValidID(string(raw)) {
 		return "", badRequest("The cursor is not one this server issued.", map[string]string{"cursor": "is invalid"})
 	}
 	return string(raw), nil

@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -180,6 +181,15 @@ func TestBadRequestsGetProblems(t *testing.T) {
 			{"unknown API path", "GET", "/api/v1/defendants", nil, nil, 404, nil},
 			{"unknown API root path", "GET", "/api/nothing", nil, nil, 404, nil},
 			{"method not allowed", "DELETE", loc, nil, nil, 405, nil},
+			{"NUL in the search", "GET", "/api/v1/cases?q=a%00b", nil, nil, 422, []string{"q"}},
+			{"cursor in another UUID spelling", "GET", "/api/v1/cases?cursor=" + base64.RawURLEncoding.EncodeToString([]byte("urn:uuid:"+created.Id.String())), nil, nil, 400, []string{"cursor"}},
+			{"limit given twice", "GET", "/api/v1/cases?limit=1&limit=2", nil, nil, 400, []string{"limit"}},
+			{"year 0", "POST", "/api/v1/cases", `{"caption":"x","court":"x","court_case_number":"9","jurisdiction":"us-co","sentencing_date":"0000-01-01"}`, nil, 422, []string{"sentencing_date"}},
+			{"bidi override in caption", "POST", "/api/v1/cases", `{"caption":"a\u202eb","court":"x","court_case_number":"9","jurisdiction":"us-co"}`, nil, 422, []string{"caption"}},
+			{"trailing data", "POST", "/api/v1/cases", `{"caption":"x","court":"x","court_case_number":"9","jurisdiction":"us-co"} {"a":1}`, nil, 400, nil},
+			{"invalid UTF-8", "POST", "/api/v1/cases", "{\"caption\":\"\xff\",\"court\":\"x\",\"court_case_number\":\"9\",\"jurisdiction\":\"us-co\"}", nil, 400, nil},
+			{"Latin-1 charset", "POST", "/api/v1/cases", `{}`, []string{"Content-Type", "application/json; charset=iso-8859-1"}, 415, nil},
+			{"empty PATCH body", "PATCH", loc, "", []string{"If-Match", `"1"`}, 400, nil},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				res := c.do(tc.method, tc.path, tc.body, tc.headers...)
@@ -187,6 +197,11 @@ func TestBadRequestsGetProblems(t *testing.T) {
 					t.Fatalf("status %d; want %d: %s", res.StatusCode, tc.status, res.Body)
 				}
 				p := res.Problem(t)
+				if tc.name == "empty body" || tc.name == "empty PATCH body" {
+					if !strings.Contains(p.Detail, "required") {
+						t.Errorf("detail %q does not say the body is required", p.Detail)
+					}
+				}
 				for _, f := range tc.fields {
 					if p.Errors[f] == "" {
 						t.Errorf("errors lack %q: %v", f, p.Errors)
@@ -199,6 +214,37 @@ func TestBadRequestsGetProblems(t *testing.T) {
 		c.do("GET", loc, nil).JSON(t, &stored)
 		if stored.Version != 1 {
 			t.Fatalf("bad requests changed the case: %+v", stored)
+		}
+	})
+}
+
+func TestIfMatch(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		c := newClient(t, s)
+		created, _ := createCase(t, c, peters)
+		loc := "/api/v1/cases/" + created.Id.String()
+		for _, tc := range []struct {
+			ifMatch string
+			status  int
+		}{
+			{`W/"1"`, 412},    // weak tags never match a change
+			{`*`, 428},        // would skip the check
+			{`1`, 400},        // not an entity tag
+			{`"01"`, 412},     // not the tag this server issued
+			{`"7", "8"`, 412}, // none current
+			{`"7", "1"`, 200}, // one current
+			{` "2" `, 200},    // spaces around a tag
+		} {
+			res := c.do("PATCH", loc, map[string]any{"notes": "change with If-Match " + tc.ifMatch}, "If-Match", tc.ifMatch)
+			if res.StatusCode != tc.status {
+				t.Errorf("If-Match %s: %d; want %d: %s", tc.ifMatch, res.StatusCode, tc.status, res.Body)
+			}
+		}
+		// Media type names are case-insensitive.
+		current := c.do("GET", loc, nil).Header.Get("ETag")
+		res := c.do("PATCH", loc, `{"status":"charged"}`, "If-Match", current, "Content-Type", "Application/Merge-Patch+JSON")
+		if res.StatusCode != 200 {
+			t.Errorf("mixed-case Content-Type: %d %s", res.StatusCode, res.Body)
 		}
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
@@ -31,13 +32,13 @@ var testUI = fstest.MapFS{
 // client drives a real HTTP server over the full router and checks every response it receives against the
 // OpenAPI contract.
 type client struct {
-	t      *testing.T
+	t      testing.TB
 	base   string
 	router routers.Router
 }
 
 // newClient serves the router over s; edits change its configuration first.
-func newClient(t *testing.T, s *models.Store, edits ...func(*handlers.Config)) *client {
+func newClient(t testing.TB, s *models.Store, edits ...func(*handlers.Config)) *client {
 	t.Helper()
 	cfg := handlers.Config{
 		Store:   s,
@@ -67,6 +68,9 @@ func newClient(t *testing.T, s *models.Store, edits ...func(*handlers.Config)) *
 	return &client{t: t, base: srv.URL, router: contract}
 }
 
+// testHTTP bounds every request, so that a hung handler fails its test instead of stalling the suite.
+var testHTTP = &http.Client{Timeout: 20 * time.Second}
+
 // response is a received response with its body read.
 type response struct {
 	*http.Response
@@ -74,7 +78,7 @@ type response struct {
 }
 
 // JSON decodes the body into v.
-func (r response) JSON(t *testing.T, v any) {
+func (r response) JSON(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.Body, v); err != nil {
 		t.Fatalf("decoding %s: %v", r.Body, err)
@@ -82,7 +86,7 @@ func (r response) JSON(t *testing.T, v any) {
 }
 
 // Problem decodes a problem body and checks the parts every problem must have.
-func (r response) Problem(t *testing.T) handlers.Problem {
+func (r response) Problem(t testing.TB) handlers.Problem {
 	t.Helper()
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") {
 		t.Fatalf("status %d with Content-Type %q; want application/problem+json: %s", r.StatusCode, ct, r.Body)
@@ -94,6 +98,13 @@ func (r response) Problem(t *testing.T) handlers.Problem {
 		t.Fatalf("incomplete problem %+v (status %d, X-Request-ID %q)", p, r.StatusCode, r.Header.Get("X-Request-ID"))
 	}
 	return p
+}
+
+// as returns a copy of c that reports to t, for subtests and fuzz iterations.
+func (c *client) as(t testing.TB) *client {
+	cc := *c
+	cc.t = t
+	return &cc
 }
 
 func (c *client) do(method, path string, body any, headers ...string) response {
@@ -122,7 +133,7 @@ func (c *client) do(method, path string, body any, headers ...string) response {
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := testHTTP.Do(req)
 	if err != nil {
 		c.t.Fatal(err)
 	}

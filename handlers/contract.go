@@ -1,13 +1,18 @@
 package handlers
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
+	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -28,10 +33,13 @@ type contractValidator struct {
 // uuidFormat is the shape of every ID in the API, of any UUID version.
 const uuidFormat = `^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`
 
-func newContractValidator(doc *openapi3.T) (*contractValidator, error) {
-	// kin-openapi checks only the formats it is told about; IDs must be refused before a handler parses them.
+// defineFormats registers, once per process, the string formats kin-openapi checks only when told to.
+var defineFormats = sync.OnceFunc(func() {
 	openapi3.DefineStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(uuidFormat))
-	// Route on paths alone: the contract's server URL is relative and says nothing about the host.
+})
+
+func newContractValidator(doc *openapi3.T) (*contractValidator, error) {
+	defineFormats() // Route on paths alone: the contract's server URL is relative and says nothing about the host.
 	routed := *doc
 	routed.Servers = nil
 	r, err := gorillamux.NewRouter(&routed)
@@ -47,9 +55,13 @@ func (v *contractValidator) handle(c *gin.Context) {
 		return
 	}
 	route, pathParams, err := v.router.FindRoute(c.Request)
-	if err != nil {
-		// Not in the contract: gin answers 404 or 405 as a problem.
-		c.Next()
+	switch {
+	case errors.Is(err, routers.ErrMethodNotAllowed):
+		writeProblem(c, methodNotAllowed(c.Request.Method))
+		return
+	case err != nil:
+		// Nothing under /api/v1 is served unless the contract declares it.
+		writeProblem(c, notFound())
 		return
 	}
 	if p := limitBody(c, route.Operation); p != nil {
@@ -83,16 +95,48 @@ func limitBody(c *gin.Context, op *openapi3.Operation) *Problem {
 		return badRequest("This operation takes no request body.", nil)
 	}
 	content := op.RequestBody.Value.Content
-	mediaType, _, err := mime.ParseMediaType(req.Header.Get("Content-Type"))
-	if err != nil || content.Get(mediaType) == nil {
+	mediaType, params, err := mime.ParseMediaType(req.Header.Get("Content-Type"))
+	charset := strings.ToLower(params["charset"])
+	if err != nil || content.Get(mediaType) == nil || (charset != "" && charset != "utf-8") {
 		return newProblem(http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type",
-			fmt.Sprintf("Send the body as %s.", strings.Join(mediaTypes(content), " or ")))
+			fmt.Sprintf("Send the body as %s, in UTF-8.", strings.Join(mediaTypes(content), " or ")))
 	}
+	// The generated server picks the body's decoder by a case-sensitive prefix; give it the canonical name.
+	req.Header.Set("Content-Type", mediaType)
 	limit := maxBodyBytes(op)
 	if req.ContentLength > limit {
 		return tooLarge(limit)
 	}
 	req.Body = http.MaxBytesReader(c.Writer, req.Body, limit)
+	if strings.HasSuffix(mediaType, "json") {
+		return checkJSONBody(req)
+	}
+	return nil
+}
+
+// checkJSONBody reads a JSON body (already capped) and refuses what a decoder would otherwise let through
+// quietly: bytes that are not UTF-8 (they would be replaced) and anything after the first value.
+func checkJSONBody(req *http.Request) *Problem {
+	body, err := io.ReadAll(req.Body)
+	var oversized *http.MaxBytesError
+	switch {
+	case errors.As(err, &oversized):
+		return tooLarge(oversized.Limit)
+	case err != nil:
+		return badRequest("The request body could not be read.", nil)
+	}
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	if !utf8.Valid(body) {
+		return badRequest("The request body is not valid UTF-8.", nil)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	var first json.RawMessage
+	if err := dec.Decode(&first); err != nil {
+		return nil // Empty or malformed: the contract check explains which.
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return badRequest("The request body has more after its JSON value.", nil)
+	}
 	return nil
 }
 
@@ -142,7 +186,8 @@ func requestProblem(err error) *Problem {
 			case e.Parameter != nil:
 				params[e.Parameter.Name] = parameterMessage(e)
 			case errors.As(e.Err, &oversized):
-				malformed = "too large"
+			case errors.Is(e.Err, openapi3filter.ErrInvalidRequired):
+				malformed = "The request body is required."
 			case errors.As(e.Err, &parseErr):
 				malformed = "The request body is not valid JSON."
 			case e.Err == nil:

@@ -77,7 +77,7 @@ func TestSecurityHeaders(t *testing.T) {
 
 func TestUIIsServedWithFallbackButAPINeverFallsBack(t *testing.T) {
 	c := newClient(t, dbtest.SQLite(t))
-	for _, path := range []string{"/", "/cases/new", "/cases/01a211c6-f93c-78c4-8695-72deaf645c6f"} {
+	for _, path := range []string{"/", "/cases/new", "/cases/01a211c6-f93c-78c4-8695-72deaf645c6f", "/%ff", "/a%c0%ae%c0%ae/x", "/assets/app-1.js/"} {
 		res := c.do("GET", path, nil)
 		if res.StatusCode != http.StatusOK || !strings.Contains(string(res.Body), `<div id=app>`) {
 			t.Errorf("GET %s: %d %q; want the app's index.html", path, res.StatusCode, res.Body)

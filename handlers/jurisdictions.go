@@ -8,7 +8,7 @@ import (
 
 // ListJurisdictions answers every jurisdiction profile a case may name.
 func (s *Server) ListJurisdictions(ctx context.Context, _ api.ListJurisdictionsRequestObject) (api.ListJurisdictionsResponseObject, error) {
-	js, err := s.store.ListJurisdictions(ctx)
+	js, err := s.store.ListJurisdictions(requestContext(ctx))
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
+
+	"github.com/impactledger/impactledger/models"
 )
 
 const requestIDKey = "request_id"
@@ -24,6 +26,7 @@ func withRequestID(c *gin.Context) {
 		id = uuid.NewString()
 	}
 	c.Set(requestIDKey, id)
+	c.Request = c.Request.WithContext(models.WithRequestID(c.Request.Context(), id))
 	c.Header("X-Request-ID", id)
 	c.Next()
 }
@@ -74,7 +77,7 @@ func withAccessLog(log *slog.Logger) gin.HandlerFunc {
 		}
 		log.LogAttrs(c, level, "request",
 			slog.String("request_id", requestID(c)),
-			slog.String("method", c.Request.Method),
+			slog.String("method", truncate(c.Request.Method, 16)),
 			slog.String("route", route),
 			slog.Int("status", status),
 			slog.Int("bytes", max(c.Writer.Size(), 0)),
@@ -89,4 +92,12 @@ func recoverToProblem(c *gin.Context, recovered any) {
 		"stack", string(debug.Stack()))
 	writeProblem(c, newProblem(http.StatusInternalServerError, "internal", "Internal server error",
 		"Something went wrong on our side. The request ID helps support find out what."))
+}
+
+// truncate keeps at most n bytes of s, for values whose length a client controls.
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
 }

@@ -45,6 +45,11 @@ func notFound() *Problem {
 		"There is no such resource, or it is not one you may see.")
 }
 
+func methodNotAllowed(method string) *Problem {
+	return newProblem(http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed",
+		fmt.Sprintf("%s is not allowed here.", truncate(method, 16)))
+}
+
 // problemFor maps any error a handler returns to the Problem that answers it. It is the one place where
 // domain errors become HTTP statuses.
 func problemFor(err error) *Problem {
@@ -89,7 +94,7 @@ func writeError(c *gin.Context, err error) {
 	}
 	p := problemFor(err)
 	if p == nil {
-		slog.ErrorContext(c, "unhandled error", "request_id", requestID(c), "error_type", fmt.Sprintf("%T", err))
+		slog.ErrorContext(c, "unhandled error", "request_id", requestID(c), "error_class", models.ErrorClass(err))
 		p = newProblem(http.StatusInternalServerError, "internal", "Internal server error",
 			"Something went wrong on our side. The request ID helps support find out what.")
 	}

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -96,7 +97,11 @@ func NewRouter(cfg Config) (*gin.Engine, error) {
 	})
 	api.RegisterHandlersWithOptions(engine, strict, api.GinServerOptions{
 		ErrorHandler: func(c *gin.Context, err error, status int) {
-			writeProblem(c, badRequest("A parameter is invalid.", nil))
+			fields := map[string]string{}
+			if m := parameterName.FindStringSubmatch(err.Error()); m != nil {
+				fields[m[1]] = "is invalid or given more than once"
+			}
+			writeProblem(c, badRequest("A parameter is invalid.", fields))
 		},
 	})
 
@@ -108,11 +113,21 @@ func NewRouter(cfg Config) (*gin.Engine, error) {
 		}
 		ui(c)
 	})
-	engine.NoMethod(func(c *gin.Context) {
-		writeProblem(c, newProblem(http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed",
-			fmt.Sprintf("%s is not allowed here.", c.Request.Method)))
-	})
+	engine.NoMethod(func(c *gin.Context) { writeProblem(c, methodNotAllowed(c.Request.Method)) })
 	return engine, nil
+}
+
+// parameterName finds the parameter in the errors the generated server gives for parameters it cannot bind.
+var parameterName = regexp.MustCompile(`[Pp]arameter '?([A-Za-z_][A-Za-z0-9_-]*)`)
+
+// requestContext returns the context of the request behind a strict handler's ctx. The generated server
+// passes gin's pooled *gin.Context, which gin hands to the next request once this one returns; database
+// drivers watch a context from goroutines of their own, so they must get the request's context instead.
+func requestContext(ctx context.Context) context.Context {
+	if gc, ok := ctx.(*gin.Context); ok && gc.Request != nil {
+		return gc.Request.Context()
+	}
+	return ctx
 }
 
 // GetHealthz answers as long as the process serves requests.
@@ -122,10 +137,10 @@ func (s *Server) GetHealthz(context.Context, api.GetHealthzRequestObject) (api.G
 
 // GetReadyz answers 200 only when the database answers and its schema is current.
 func (s *Server) GetReadyz(ctx context.Context, _ api.GetReadyzRequestObject) (api.GetReadyzResponseObject, error) {
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	ctx, cancel := context.WithTimeout(requestContext(ctx), 3*time.Second)
 	defer cancel()
 	if err := s.ready(ctx); err != nil {
-		slog.WarnContext(ctx, "not ready", "reason", models.ScrubPassword(err.Error()))
+		slog.WarnContext(ctx, "not ready", "error_class", models.ErrorClass(err))
 		return nil, newProblem(http.StatusServiceUnavailable, "not-ready", "Not ready",
 			"The database is unreachable or its schema is not current.")
 	}

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"errors"
 	"io/fs"
 	"net/http"
 	"path"
@@ -15,16 +14,15 @@ import (
 func uiHandler(ui fs.FS) gin.HandlerFunc {
 	files := http.FileServerFS(ui)
 	return func(c *gin.Context) {
-		name := strings.TrimPrefix(path.Clean(c.Request.URL.Path), "/")
-		if name != "" && name != "index.html" {
+		// Only a clean, valid path names a file; anything else is a route of the app (or nonsense), and
+		// gets index.html.
+		name := strings.TrimPrefix(c.Request.URL.Path, "/")
+		if name != "" && name != "index.html" && fs.ValidPath(name) && "/"+name == path.Clean(c.Request.URL.Path) {
 			if info, err := fs.Stat(ui, name); err == nil && !info.IsDir() {
 				if strings.HasPrefix(name, "assets/") {
 					c.Header("Cache-Control", "public, max-age=31536000, immutable")
 				}
 				files.ServeHTTP(c.Writer, c.Request)
-				return
-			} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
-				writeError(c, err)
 				return
 			}
 		}

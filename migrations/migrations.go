@@ -10,24 +10,17 @@ import (
 	"io/fs"
 
 	"github.com/pressly/goose/v3"
+
+	"github.com/impactledger/impactledger/models"
 )
 
 //go:embed postgres/*.sql sqlite/*.sql
 var files embed.FS
 
-// Dialect names a database kind as the models package reports it: "postgres" or "sqlite".
-type Dialect string
-
-// The dialects ImpactLedger runs on.
-const (
-	Postgres Dialect = "postgres"
-	SQLite   Dialect = "sqlite"
-)
-
 // FS returns the migration files of one dialect.
-func FS(d Dialect) (fs.FS, error) {
+func FS(d models.Dialect) (fs.FS, error) {
 	switch d {
-	case Postgres, SQLite:
+	case models.Postgres, models.SQLite:
 		return fs.Sub(files, string(d))
 	default:
 		return nil, fmt.Errorf("migrations: unknown dialect %q", d)
@@ -35,20 +28,20 @@ func FS(d Dialect) (fs.FS, error) {
 }
 
 // NewProvider returns a goose provider that applies this dialect's migrations to db.
-func NewProvider(db *sql.DB, d Dialect) (*goose.Provider, error) {
+func NewProvider(db *sql.DB, d models.Dialect) (*goose.Provider, error) {
 	fsys, err := FS(d)
 	if err != nil {
 		return nil, err
 	}
 	gd := goose.DialectPostgres
-	if d == SQLite {
+	if d == models.SQLite {
 		gd = goose.DialectSQLite3
 	}
 	return goose.NewProvider(gd, db, fsys)
 }
 
 // Up applies every pending migration.
-func Up(ctx context.Context, db *sql.DB, d Dialect) ([]*goose.MigrationResult, error) {
+func Up(ctx context.Context, db *sql.DB, d models.Dialect) ([]*goose.MigrationResult, error) {
 	p, err := NewProvider(db, d)
 	if err != nil {
 		return nil, err
@@ -58,7 +51,7 @@ func Up(ctx context.Context, db *sql.DB, d Dialect) ([]*goose.MigrationResult, e
 
 // Current reports an error unless every embedded migration has been applied, so that readiness can refuse
 // traffic from an instance whose schema is behind its code.
-func Current(ctx context.Context, db *sql.DB, d Dialect) error {
+func Current(ctx context.Context, db *sql.DB, d models.Dialect) error {
 	p, err := NewProvider(db, d)
 	if err != nil {
 		return err

@@ -20,7 +20,7 @@ type column struct {
 }
 
 func TestDialectsHaveTheSameMigrationFiles(t *testing.T) {
-	names := func(d migrations.Dialect) []string {
+	names := func(d models.Dialect) []string {
 		fsys, err := migrations.FS(d)
 		if err != nil {
 			t.Fatal(err)
@@ -31,7 +31,7 @@ func TestDialectsHaveTheSameMigrationFiles(t *testing.T) {
 		}
 		return files
 	}
-	pg, lite := names(migrations.Postgres), names(migrations.SQLite)
+	pg, lite := names(models.Postgres), names(models.SQLite)
 	if len(pg) == 0 || !slices.Equal(pg, lite) {
 		t.Fatalf("postgres has %v, sqlite has %v: each migration must exist for both, under the same name", pg, lite)
 	}
@@ -105,19 +105,19 @@ func TestDialectsProduceTheSameSchema(t *testing.T) {
 	}
 }
 
-func sqlDB(t *testing.T, s *models.Store) (*sql.DB, migrations.Dialect) {
+func sqlDB(t *testing.T, s *models.Store) (*sql.DB, models.Dialect) {
 	db, err := s.SQLDB()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return db, migrations.Dialect(s.Dialect())
+	return db, s.Dialect()
 }
 
 // columns lists the application's columns, sorted, leaving out goose's own bookkeeping table.
-func columns(t *testing.T, db *sql.DB, d migrations.Dialect) []column {
+func columns(t *testing.T, db *sql.DB, d models.Dialect) []column {
 	query := `SELECT table_name, column_name, is_nullable = 'NO' FROM information_schema.columns
 		WHERE table_schema = current_schema() AND table_name <> 'goose_db_version'`
-	if d == migrations.SQLite {
+	if d == models.SQLite {
 		query = `SELECT m.name, p.name, p."notnull" <> 0 OR p.pk <> 0 FROM sqlite_master m
 			JOIN pragma_table_info(m.name) p
 			WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> 'goose_db_version'`

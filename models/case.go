@@ -49,6 +49,9 @@ type Case struct {
 	Notes           string
 	// SearchKey is the lower-cased caption and case number that ?q= searches.
 	SearchKey string
+	// CourtKey is the lower-cased court and case number, unique across cases. Go lower-cases it, not the
+	// database, because SQLite's lower() knows only ASCII.
+	CourtKey  string
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	// Version starts at 1 and grows by one with every change; it is the case's ETag.
@@ -123,7 +126,10 @@ func (c *Case) normalize() *ValidationError {
 		v.add("status", fmt.Sprintf("must be one of %s", joinStatuses()))
 	}
 	c.Notes = cleanText(v, "notes", c.Notes, notesRule)
+	checkDate(v, "sentencing_date", c.SentencingDate)
 	c.SearchKey = strings.ToLower(c.Caption + "\n" + c.CourtCaseNumber)
+	// Neither part can hold a line break, so the key is unambiguous.
+	c.CourtKey = strings.ToLower(c.Court + "\n" + c.CourtCaseNumber)
 	return v
 }
 
@@ -177,7 +183,7 @@ func (s *Store) CaseByID(ctx context.Context, id string) (Case, error) {
 }
 
 func caseByID(db *gorm.DB, id string) (Case, error) {
-	if uuid.Validate(id) != nil {
+	if !ValidID(id) {
 		return Case{}, ErrNotFound
 	}
 	var c Case
@@ -196,14 +202,18 @@ func (s *Store) ListCases(ctx context.Context, f CaseFilter) (CasePage, error) {
 	}
 	limit = min(limit, MaxPageSize)
 	q := s.read.WithContext(ctx).Model(&Case{})
-	if query := strings.ToLower(strings.TrimSpace(f.Query)); query != "" {
-		q = q.Where(`search_key LIKE ? ESCAPE '\'`, likePattern(query))
+	query, err := CleanQuery("q", f.Query)
+	if err != nil {
+		return CasePage{}, err
+	}
+	if query != "" {
+		q = q.Where(`search_key LIKE ? ESCAPE '\'`, likePattern(strings.ToLower(query)))
 	}
 	if f.Status != "" {
 		q = q.Where("status = ?", f.Status)
 	}
 	if f.AfterID != "" {
-		if uuid.Validate(f.AfterID) != nil {
+		if !ValidID(f.AfterID) {
 			return CasePage{}, &ValidationError{Fields: map[string]string{"cursor": "is not a cursor this server issued"}}
 		}
 		q = q.Where("id < ?", f.AfterID)
@@ -258,6 +268,7 @@ func (s *Store) UpdateCase(ctx context.Context, id string, version int64, u Case
 			"sentencing_date":   c.SentencingDate,
 			"notes":             c.Notes,
 			"search_key":        c.SearchKey,
+			"court_key":         c.CourtKey,
 			"updated_at":        c.UpdatedAt,
 			"version":           c.Version,
 		})

@@ -243,3 +243,49 @@ func TestConcurrentUpdatesOfOneVersion(t *testing.T) {
 		}
 	})
 }
+
+func TestCaseTextRules(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		// Uniqueness ignores letter case beyond ASCII too, on both databases.
+		first := mesaCase("É-22CR1")
+		first.Court = "Cour d'Édition"
+		mustCreate(t, s, first)
+		second := mesaCase("é-22cr1")
+		second.Court = "cour d'édition"
+		var conflict *models.ConflictError
+		if _, err := s.CreateCase(ctx, second); !errors.As(err, &conflict) {
+			t.Fatalf("the same number and court in other letter case: err = %v; want a conflict", err)
+		}
+
+		for name, edit := range map[string]func(*models.NewCase){
+			"right-to-left override": func(n *models.NewCase) { n.Caption = "People v. \u202egnp.exe" },
+			"byte-order mark":        func(n *models.NewCase) { n.Court = "\uFEFFMesa" },
+			"line separator":         func(n *models.NewCase) { n.Caption = "People v.\u2028Peters" },
+			"year 0":                 func(n *models.NewCase) { n.SentencingDate = &models.Date{Year: 0, Month: 1, Day: 1} },
+			"year 2201":              func(n *models.NewCase) { n.SentencingDate = &models.Date{Year: 2201, Month: 1, Day: 1} },
+		} {
+			nc := mesaCase("22CR999")
+			edit(&nc)
+			var invalid *models.ValidationError
+			if _, err := s.CreateCase(ctx, nc); !errors.As(err, &invalid) {
+				t.Errorf("%s: err = %v; want a validation error", name, err)
+			}
+		}
+		// Names in scripts that need joiners stay valid.
+		persian := mesaCase("22CR998")
+		persian.Caption = "People v. \u0645\u06cc\u200c\u0631\u0648\u062f"
+		mustCreate(t, s, persian)
+
+		for _, f := range []models.CaseFilter{
+			{Query: "a\x00b"},
+			{AfterID: "urn:uuid:01a211c6-f93c-78c4-8695-72deaf645c6f"},
+			{AfterID: "01A211C6-F93C-78C4-8695-72DEAF645C6F"},
+		} {
+			var invalid *models.ValidationError
+			if _, err := s.ListCases(ctx, f); !errors.As(err, &invalid) {
+				t.Errorf("ListCases(%#v): err = %v; want a validation error", f, err)
+			}
+		}
+	})
+}

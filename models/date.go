@@ -28,6 +28,20 @@ func ParseDate(s string) (Date, error) {
 	return DateOf(t), nil
 }
 
+// Dates outside these years are refused: none is plausible in a case, and PostgreSQL and SQLite disagree at
+// the edges (year 0, for one).
+const (
+	MinYear = 1900
+	MaxYear = 2200
+)
+
+// checkDate records a problem with field when d is outside MinYear to MaxYear.
+func checkDate(v *ValidationError, field string, d *Date) {
+	if d != nil && (d.Year < MinYear || d.Year > MaxYear) {
+		v.add(field, fmt.Sprintf("must be a date between the years %d and %d", MinYear, MaxYear))
+	}
+}
+
 // Time returns midnight UTC at the start of d.
 func (d Date) Time() time.Time { return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC) }
 

@@ -17,11 +17,13 @@ var ErrVersionMismatch = errors.New("the record was changed since that version w
 // ConflictError means a change would break a uniqueness rule; Detail says which, in words fit for the user.
 type ConflictError struct{ Detail string }
 
+// Error describes the conflict.
 func (e *ConflictError) Error() string { return "conflict: " + e.Detail }
 
 // ValidationError lists what is wrong with a record, field by field, in words fit for the user.
 type ValidationError struct{ Fields map[string]string }
 
+// Error lists every invalid field and why.
 func (e *ValidationError) Error() string {
 	keys := slices.Sorted(maps.Keys(e.Fields))
 	parts := make([]string, len(keys))

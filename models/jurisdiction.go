@@ -28,14 +28,13 @@ func checkJurisdiction(tx *gorm.DB, v *ValidationError, code string) error {
 	if code == "" {
 		return nil
 	}
+	var found int64
+	if err := tx.Model(&Jurisdiction{}).Where("code = ?", code).Count(&found).Error; err != nil || found > 0 {
+		return err
+	}
 	var codes []string
 	if err := tx.Model(&Jurisdiction{}).Order("code").Pluck("code", &codes).Error; err != nil {
 		return err
-	}
-	for _, known := range codes {
-		if known == code {
-			return nil
-		}
 	}
 	v.add("jurisdiction", fmt.Sprintf("is not a known jurisdiction (known: %s)", strings.Join(codes, ", ")))
 	return nil

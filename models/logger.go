@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"regexp"
 	"time"
@@ -11,6 +12,19 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 )
+
+type requestIDKey struct{}
+
+// WithRequestID returns ctx carrying the ID of the request it serves, so that database log lines can be
+// matched to the request's own.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+func requestIDOf(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
 
 // slowQuery is how long a statement may take before it is logged as slow.
 const slowQuery = 250 * time.Millisecond
@@ -48,12 +62,12 @@ func (l *gormLogger) Trace(ctx context.Context, begin time.Time, fc func() (stri
 	switch {
 	case err != nil && !expected(err):
 		sql, _ := fc()
-		l.log.ErrorContext(ctx, "database statement failed", "sql", sql, "error_class", errorClass(err),
-			"duration_ms", elapsed.Milliseconds())
+		l.log.ErrorContext(ctx, "database statement failed", "request_id", requestIDOf(ctx), "sql", sql,
+			"error_class", ErrorClass(err), "duration_ms", elapsed.Milliseconds())
 	case elapsed > slowQuery:
 		sql, rows := fc()
-		l.log.WarnContext(ctx, "slow database statement", "sql", sql, "rows", rows,
-			"duration_ms", elapsed.Milliseconds())
+		l.log.WarnContext(ctx, "slow database statement", "request_id", requestIDOf(ctx), "sql", sql,
+			"rows", rows, "duration_ms", elapsed.Milliseconds())
 	}
 }
 
@@ -64,8 +78,9 @@ func expected(err error) bool {
 		errors.Is(err, gorm.ErrForeignKeyViolated) || errors.Is(err, context.Canceled)
 }
 
-// errorClass names an error without its text: PostgreSQL's SQLSTATE, or a fixed word.
-func errorClass(err error) string {
+// ErrorClass names an error without its text, which may quote values: PostgreSQL's SQLSTATE, or a fixed
+// word. Log it instead of the error.
+func ErrorClass(err error) string {
 	var pg *pgconn.PgError
 	switch {
 	case errors.As(err, &pg):
@@ -76,8 +91,10 @@ func errorClass(err error) string {
 		return "duplicate key"
 	case errors.Is(err, gorm.ErrForeignKeyViolated):
 		return "foreign key violated"
+	case errors.Is(err, context.Canceled):
+		return "canceled"
 	default:
-		return "driver error"
+		return fmt.Sprintf("%T", err)
 	}
 }
 

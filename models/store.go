@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/glebarez/sqlite"
+	"github.com/google/uuid"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 )
@@ -194,4 +195,11 @@ func (s *Store) pools() []*gorm.DB {
 // inTx runs fn in a transaction on the writing pool; fn's error rolls it back.
 func (s *Store) inTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	return s.write.WithContext(ctx).Transaction(fn)
+}
+
+// ValidID reports whether id is a UUID in the canonical form this service issues (lower-case, dashed), so
+// that no other spelling of an ID reaches a query.
+func ValidID(id string) bool {
+	u, err := uuid.Parse(id)
+	return err == nil && u.String() == id
 }

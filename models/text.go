@@ -35,16 +35,27 @@ func cleanText(v *ValidationError, field, value string, rule textRule) string {
 	return value
 }
 
+// hasControl reports characters that do not belong in text people read: control characters (line breaks
+// and tabs are allowed in multi-line text), the byte-order mark, line and paragraph separators in a single
+// line, and the bidirectional overrides and isolates that can make text display as something it is not.
 func hasControl(s string, multiline bool) bool {
 	for _, r := range s {
-		if multiline && (r == '\n' || r == '\r' || r == '\t') {
-			continue
-		}
-		if unicode.IsControl(r) {
+		switch {
+		case multiline && (r == '\n' || r == '\r' || r == '\t'):
+		case unicode.IsControl(r), r == '\uFEFF', r >= '\u202A' && r <= '\u202E', r >= '\u2066' && r <= '\u2069':
+			return true
+		case !multiline && (r == '\u2028' || r == '\u2029'):
 			return true
 		}
 	}
 	return false
+}
+
+// CleanQuery trims a search text and checks it can be searched for; field names the parameter it came in.
+func CleanQuery(field, q string) (string, error) {
+	v := &ValidationError{}
+	q = cleanText(v, field, q, textRule{maxRunes: 200})
+	return q, v.orNil()
 }
 
 // likePattern turns user text into a LIKE pattern matching it anywhere, with wildcards in the text escaped

@@ -23,13 +23,13 @@ CREATE TABLE cases (
     notes             text NOT NULL DEFAULT '',
     -- Lower-cased caption and case number, folded in Go so that both databases match Unicode alike.
     search_key        text NOT NULL,
+    -- Lower-cased court and case number: a court case number is unique within its court, whatever the case.
+    court_key         text NOT NULL UNIQUE,
     created_at        timestamptz NOT NULL,
     updated_at        timestamptz NOT NULL,
     version           bigint NOT NULL DEFAULT 1
 );
 
--- A court case number is unique within its court, whatever the letter case.
-CREATE UNIQUE INDEX cases_court_case_number_key ON cases (lower(court), lower(court_case_number));
 CREATE INDEX cases_status_id_idx ON cases (status, id);
 
 -- +goose Down

@@ -23,12 +23,12 @@ CREATE TABLE cases (
     sentencing_date   DATE,
     notes             TEXT NOT NULL DEFAULT '',
     search_key        TEXT NOT NULL,
+    court_key         TEXT NOT NULL UNIQUE,
     created_at        DATETIME NOT NULL,
     updated_at        DATETIME NOT NULL,
     version           INTEGER NOT NULL DEFAULT 1
 ) WITHOUT ROWID;
 
-CREATE UNIQUE INDEX cases_court_case_number_key ON cases (lower(court), lower(court_case_number));
 CREATE INDEX cases_status_id_idx ON cases (status, id);
 
 -- +goose Down

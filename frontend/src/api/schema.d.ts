@@ -181,6 +181,10 @@ export interface components {
              */
             version: number;
         };
+        /**
+         * @description A new case. `status` defaults to `intake`. Text is trimmed; single-line fields refuse line breaks,
+         *     control characters and bidirectional overrides.
+         */
         CaseCreate: {
             court_case_number: string;
             caption: string;
@@ -189,7 +193,7 @@ export interface components {
             status?: components["schemas"]["CaseStatus"];
             /**
              * Format: date
-             * @description Defaults to none.
+             * @description Defaults to none. Years 1900 to 2200.
              */
             sentencing_date?: string | null;
             /** @description Defaults to empty. */
@@ -408,6 +412,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            422: components["responses"]["Unprocessable"];
             default: components["responses"]["Problem"];
         };
     };
