@@ -31,19 +31,33 @@ func PostgresURL(t testing.TB) string {
 // Each runs fn once per database under test, as subtests named "sqlite" and "postgres", each with a fresh
 // database at the current schema.
 func Each(t *testing.T, fn func(t *testing.T, s *models.Store)) {
-	each(t, true, fn)
+	each(t, true, nil, fn)
+}
+
+// EachWith is Each with the database configuration edited first, for instance to capture its logs.
+func EachWith(t *testing.T, edit func(*models.DBConfig), fn func(t *testing.T, s *models.Store)) {
+	each(t, true, edit, fn)
 }
 
 // EachEmpty is Each without migrations applied, for tests of the migrations themselves.
 func EachEmpty(t *testing.T, fn func(t *testing.T, s *models.Store)) {
-	each(t, false, fn)
+	each(t, false, nil, fn)
 }
 
-func each(t *testing.T, migrate bool, fn func(t *testing.T, s *models.Store)) {
+func each(t *testing.T, migrate bool, edit func(*models.DBConfig), fn func(t *testing.T, s *models.Store)) {
 	t.Helper()
-	t.Run("sqlite", func(t *testing.T) { fn(t, open(t, SQLiteConfig(t), migrate)) })
+	run := func(name string, config func(t *testing.T) models.DBConfig) {
+		t.Run(name, func(t *testing.T) {
+			cfg := config(t)
+			if edit != nil {
+				edit(&cfg)
+			}
+			fn(t, open(t, cfg, migrate))
+		})
+	}
+	run("sqlite", func(t *testing.T) models.DBConfig { return SQLiteConfig(t) })
 	if u := PostgresURL(t); u != "" {
-		t.Run("postgres", func(t *testing.T) { fn(t, open(t, PostgresConfig(t, u), migrate)) })
+		run("postgres", func(t *testing.T) models.DBConfig { return PostgresConfig(t, u) })
 	}
 }
 

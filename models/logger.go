@@ -51,6 +51,15 @@ func (l *gormLogger) Error(ctx context.Context, msg string, _ ...any) {
 	l.log.ErrorContext(ctx, "gorm error", "msg", msg)
 }
 
+// explainedPlaceholder is how GORM renders a PostgreSQL placeholder when it has no value to fill in: $1$.
+var explainedPlaceholder = regexp.MustCompile(`\$(\d+)\$`)
+
+// statement returns the SQL of a trace with its placeholders as written.
+func statement(fc func() (string, int64)) (string, int64) {
+	sql, rows := fc()
+	return explainedPlaceholder.ReplaceAllString(sql, "$$$1"), rows
+}
+
 // ParamsFilter makes GORM hand Trace the statement with placeholders instead of values filled in.
 func (l *gormLogger) ParamsFilter(_ context.Context, sql string, _ ...any) (string, []any) {
 	return sql, nil
@@ -61,11 +70,11 @@ func (l *gormLogger) Trace(ctx context.Context, begin time.Time, fc func() (stri
 	elapsed := time.Since(begin)
 	switch {
 	case err != nil && !expected(err):
-		sql, _ := fc()
+		sql, _ := statement(fc)
 		l.log.ErrorContext(ctx, "database statement failed", "request_id", requestIDOf(ctx), "sql", sql,
 			"error_class", ErrorClass(err), "duration_ms", elapsed.Milliseconds())
 	case elapsed > slowQuery:
-		sql, rows := fc()
+		sql, rows := statement(fc)
 		l.log.WarnContext(ctx, "slow database statement", "request_id", requestIDOf(ctx), "sql", sql,
 			"rows", rows, "duration_ms", elapsed.Milliseconds())
 	}
