@@ -266,6 +266,28 @@ func TestCaseFlowInTheBrowser(t *testing.T) {
 		b.waitText("main", "No cases")
 		b.checkPage("filtered list")
 
+		// Paging: with more cases than a page holds, "Load more" fetches the next page by its cursor.
+		for i := range 60 {
+			nc := models.NewCase{CourtCaseNumber: fmt.Sprintf("24CR%03d", i), Caption: fmt.Sprintf("People v. Ring Member %d", i),
+				Court: "Mesa County District Court", Jurisdiction: "us-federal"}
+			if _, err := s.CreateCase(context.Background(), nc); err != nil {
+				t.Fatal(err)
+			}
+		}
+		b.do(chromedp.Navigate(b.base + "/"))
+		b.waitText(".case-link", "Ring Member 59")
+		if n := eval[int](b, `document.querySelectorAll('.case-link').length`); n != 50 {
+			t.Fatalf("first page shows %d cases; want 50", n)
+		}
+		b.do(chromedp.Click(chromedp.CSS("#load-more")))
+		b.waitText(".case-link", "People v. Tina Peters")
+		if n := eval[int](b, `new Set([...document.querySelectorAll('.case-link')].map(a => a.href)).size`); n != 61 {
+			t.Fatalf("after Load more the list shows %d distinct cases; want 61", n)
+		}
+		if eval[bool](b, `!!document.getElementById('load-more')`) {
+			t.Error("Load more is still offered on the last page")
+		}
+
 		// Narrow screens: 360 px wide, nothing scrolls sideways.
 		b.do(chromedp.EmulateViewport(360, 740), chromedp.Navigate(b.base+"/cases/"+id))
 		b.waitText("h1", "People v. Tina Peters")
