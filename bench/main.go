@@ -37,7 +37,7 @@ import (
 func main() {
 	duration := flag.Duration("duration", 5*time.Second, "how long each scenario runs")
 	workers := flag.Int("c", 16, "concurrent clients")
-	preload := flag.Int("preload", 5000, "cases created before the read scenarios")
+	preload := flag.Int("preload", 10000, "cases created before the read scenarios")
 	flag.Parse()
 
 	type target struct {
