@@ -223,3 +223,36 @@ func writeFile(t *testing.T, content string) string {
 	}
 	return path
 }
+
+func TestAuditVerifyCommand(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.db")
+	t.Setenv("DATABASE_URL", "sqlite:"+path)
+	if code := run(context.Background(), []string{"migrate", "up"}, io.Discard, io.Discard); code != 0 {
+		t.Fatalf("migrate up: exit %d", code)
+	}
+	store, err := models.Open(context.Background(), models.DBConfig{Dialect: models.SQLite, DSN: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	for i := range 3 {
+		if _, err := store.CreateCase(context.Background(), models.NewCase{CourtCaseNumber: fmt.Sprint("22CR", i),
+			Caption: "People v. Tina Peters", Court: "Mesa County District Court", Jurisdiction: "us-co"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out bytes.Buffer
+	if code := run(context.Background(), []string{"audit", "verify"}, &out, io.Discard); code != 0 || !strings.Contains(out.String(), "intact: 3 events") {
+		t.Fatalf("audit verify on intact data: exit %d, %q", code, out.String())
+	}
+	db, _ := store.SQLDB()
+	for _, stmt := range []string{"DROP TRIGGER audit_events_no_update", "UPDATE audit_events SET action = 'case.read' WHERE seq = 2"} {
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"audit", "verify"}, &out, io.Discard); code != 1 || !strings.Contains(out.String(), "event 2") {
+		t.Fatalf("audit verify after tampering: exit %d, %q; want 1 naming event 2", code, out.String())
+	}
+}

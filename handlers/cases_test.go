@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
 	"net/http"
@@ -34,7 +35,7 @@ func createCase(t *testing.T, c *client, body map[string]any) (api.Case, string)
 func TestCaseLifecycle(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, s *models.Store) {
 		c := newClient(t, s)
-		res := c.do("POST", "/api/v1/cases", peters)
+		res := c.do("POST", "/api/v1/cases", peters, "X-Request-ID", "intake-desk-1")
 		if res.StatusCode != http.StatusCreated {
 			t.Fatalf("create: %d %s", res.StatusCode, res.Body)
 		}
@@ -80,6 +81,16 @@ func TestCaseLifecycle(t *testing.T) {
 		cleared.JSON(t, &afterClear)
 		if cleared.StatusCode != http.StatusOK || !afterClear.SentencingDate.IsNull() || afterClear.Version != 3 {
 			t.Fatalf("clearing the date: %d %s", cleared.StatusCode, cleared.Body)
+		}
+
+		// Each change was audited with the request that made it, in order.
+		events, err := s.ListAuditEvents(context.Background(), models.AuditFilter{CaseID: created.Id.String()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(events) != 3 || events[2].Action != "case.create" || events[2].RequestID != "intake-desk-1" ||
+			events[2].ClientIP != "127.0.0.1" || events[0].Action != "case.update" {
+			t.Fatalf("audit events after create and two patches: %+v", events)
 		}
 
 		final := c.do("GET", loc, nil)

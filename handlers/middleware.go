@@ -26,7 +26,10 @@ func withRequestID(c *gin.Context) {
 		id = uuid.NewString()
 	}
 	c.Set(requestIDKey, id)
-	c.Request = c.Request.WithContext(models.WithRequestID(c.Request.Context(), id))
+	// Until staff sign in, every request acts anonymously; the audit trail records it so.
+	c.Request = c.Request.WithContext(models.WithRequest(c.Request.Context(), models.RequestInfo{
+		ID: id, ClientIP: c.ClientIP(), Actor: models.Actor{Type: models.ActorAnonymous},
+	}))
 	c.Header("X-Request-ID", id)
 	c.Next()
 }

@@ -99,6 +99,14 @@ const (
 	MaxPageSize     = 500
 )
 
+// pageSize turns a requested page size into one within bounds.
+func pageSize(limit int) int {
+	if limit <= 0 {
+		return DefaultPageSize
+	}
+	return min(limit, MaxPageSize)
+}
+
 // CasePage is one page of cases; NextAfterID is empty on the last page.
 type CasePage struct {
 	Items       []Case
@@ -169,7 +177,10 @@ func (s *Store) CreateCase(ctx context.Context, nc NewCase) (Case, error) {
 		if err := v.orNil(); err != nil {
 			return err
 		}
-		return caseWriteError(tx.Create(&c).Error, c)
+		if err := caseWriteError(tx.Create(&c).Error, c); err != nil {
+			return err
+		}
+		return s.appendAudit(tx, audited{Action: "case.create", ObjectType: "case", ObjectID: c.ID, CaseID: c.ID, Outcome: OutcomeSuccess})
 	})
 	if err != nil {
 		return Case{}, err
@@ -196,11 +207,7 @@ func caseByID(db *gorm.DB, id string) (Case, error) {
 
 // ListCases returns one page of the cases that f selects, newest first.
 func (s *Store) ListCases(ctx context.Context, f CaseFilter) (CasePage, error) {
-	limit := f.Limit
-	if limit <= 0 {
-		limit = DefaultPageSize
-	}
-	limit = min(limit, MaxPageSize)
+	limit := pageSize(f.Limit)
 	q := s.read.WithContext(ctx).Model(&Case{})
 	query, err := CleanQuery("q", f.Query)
 	if err != nil {
@@ -258,7 +265,7 @@ func (s *Store) UpdateCase(ctx context.Context, id string, version int64, u Case
 			return nil
 		}
 		c.Version++
-		c.UpdatedAt = now()
+		c.UpdatedAt = s.now()
 		res := tx.Model(&Case{}).Where("id = ? AND version = ?", id, version).Updates(map[string]any{
 			"court_case_number": c.CourtCaseNumber,
 			"caption":           c.Caption,
@@ -278,7 +285,7 @@ func (s *Store) UpdateCase(ctx context.Context, id string, version int64, u Case
 		if res.RowsAffected != 1 {
 			return ErrVersionMismatch
 		}
-		return nil
+		return s.appendAudit(tx, audited{Action: "case.update", ObjectType: "case", ObjectID: c.ID, CaseID: c.ID, Outcome: OutcomeSuccess})
 	})
 	if err != nil {
 		return Case{}, err

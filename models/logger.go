@@ -13,19 +13,6 @@ import (
 	"gorm.io/gorm/logger"
 )
 
-type requestIDKey struct{}
-
-// WithRequestID returns ctx carrying the ID of the request it serves, so that database log lines can be
-// matched to the request's own.
-func WithRequestID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, requestIDKey{}, id)
-}
-
-func requestIDOf(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
-}
-
 // slowQuery is how long a statement may take before it is logged as slow.
 const slowQuery = 250 * time.Millisecond
 
@@ -71,11 +58,11 @@ func (l *gormLogger) Trace(ctx context.Context, begin time.Time, fc func() (stri
 	switch {
 	case err != nil && !expected(err):
 		sql, _ := statement(fc)
-		l.log.ErrorContext(ctx, "database statement failed", "request_id", requestIDOf(ctx), "sql", sql,
+		l.log.ErrorContext(ctx, "database statement failed", "request_id", requestOf(ctx).ID, "sql", sql,
 			"error_class", ErrorClass(err), "duration_ms", elapsed.Milliseconds())
 	case elapsed > slowQuery:
 		sql, rows := statement(fc)
-		l.log.WarnContext(ctx, "slow database statement", "request_id", requestIDOf(ctx), "sql", sql,
+		l.log.WarnContext(ctx, "slow database statement", "request_id", requestOf(ctx).ID, "sql", sql,
 			"rows", rows, "duration_ms", elapsed.Milliseconds())
 	}
 }

@@ -40,6 +40,8 @@ type DBConfig struct {
 	MaxIdleConns int
 	// Logger receives slow-query and error lines, never with parameter values. Nil uses slog.Default.
 	Logger *slog.Logger
+	// Now is the clock of every stored timestamp; nil is the system clock. Tests move it.
+	Now func() time.Time
 }
 
 // Store reads and writes ImpactLedger's records.
@@ -50,6 +52,7 @@ type Store struct {
 	dialect Dialect
 	read    *gorm.DB
 	write   *gorm.DB
+	clock   func() time.Time
 }
 
 // sqlitePragmas are the connection settings every SQLite connection opens with: foreign keys enforced, WAL so
@@ -65,16 +68,19 @@ func Open(ctx context.Context, cfg DBConfig) (*Store, error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	s := &Store{dialect: cfg.Dialect, clock: cfg.Now}
+	if s.clock == nil {
+		s.clock = time.Now
+	}
 	gcfg := func() *gorm.Config {
 		return &gorm.Config{
 			TranslateError: true,
-			NowFunc:        now,
+			NowFunc:        s.now,
 			Logger:         newGormLogger(log),
 			// Every write method opens its own transaction where it needs one.
 			SkipDefaultTransaction: true,
 		}
 	}
-	s := &Store{dialect: cfg.Dialect}
 	switch cfg.Dialect {
 	case Postgres:
 		db, err := gorm.Open(postgres.Open(cfg.DSN), gcfg())
@@ -117,7 +123,7 @@ func Open(ctx context.Context, cfg DBConfig) (*Store, error) {
 
 // now is the clock of every stored timestamp: UTC, at the microsecond precision PostgreSQL keeps, so that a
 // record read back equals the record written.
-func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+func (s *Store) now() time.Time { return s.clock().UTC().Truncate(time.Microsecond) }
 
 func setPool(db *gorm.DB, maxOpen, defaultOpen, maxIdle int) error {
 	sqlDB, err := db.DB()

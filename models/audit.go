@@ -1,0 +1,235 @@
+package models
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// ActorType says who did something the audit trail records.
+type ActorType string
+
+// The kinds of actor. Anonymous covers requests made before anyone signed in, such as a failed sign-in
+// with an unknown email.
+const (
+	ActorUser      ActorType = "user"
+	ActorVictim    ActorType = "victim"
+	ActorSystem    ActorType = "system"
+	ActorAnonymous ActorType = "anonymous"
+)
+
+// Actor is who a request acts for.
+type Actor struct {
+	Type ActorType
+	ID   string
+}
+
+// Outcome is how an audited action ended.
+type Outcome string
+
+// The outcomes of an audited action.
+const (
+	OutcomeSuccess Outcome = "success"
+	OutcomeDenied  Outcome = "denied"
+	OutcomeFailure Outcome = "failure"
+)
+
+// AuditEvent is one row of the append-only audit trail. It holds IDs and codes only, never personal data;
+// Hash covers every other field and PrevHash, chaining each row to the one before it.
+type AuditEvent struct {
+	Seq        int64 `gorm:"primaryKey;autoIncrement:false"`
+	ID         string
+	OccurredAt time.Time
+	ActorType  ActorType
+	ActorID    string
+	Action     string
+	ObjectType string
+	ObjectID   string
+	CaseID     *string
+	Outcome    Outcome
+	RequestID  string
+	ClientIP   string
+	PrevHash   string
+	Hash       string
+}
+
+// auditChain is the head of the chain: the sequence number and hash of the latest event.
+type auditChain struct {
+	ID   int `gorm:"primaryKey"`
+	Seq  int64
+	Hash string
+}
+
+func (auditChain) TableName() string { return "audit_chain" }
+
+// RequestInfo is what the audit trail and the logs need to know of the request being served.
+type RequestInfo struct {
+	ID       string
+	ClientIP string
+	Actor    Actor
+}
+
+type requestInfoKey struct{}
+
+// WithRequest returns ctx carrying info, for the audit events and log lines of the work done under it.
+func WithRequest(ctx context.Context, info RequestInfo) context.Context {
+	return context.WithValue(ctx, requestInfoKey{}, info)
+}
+
+// requestOf returns the request ctx serves; work outside any request acts as the system.
+func requestOf(ctx context.Context) RequestInfo {
+	info, ok := ctx.Value(requestInfoKey{}).(RequestInfo)
+	if !ok || info.Actor.Type == "" {
+		info.Actor = Actor{Type: ActorSystem}
+	}
+	return info
+}
+
+// audited describes an action about to be recorded.
+type audited struct {
+	Action     string
+	ObjectType string
+	ObjectID   string
+	CaseID     string
+	Outcome    Outcome
+}
+
+// appendAudit records an event in tx, the transaction of the change it describes, so that the change and
+// its record commit or roll back together.
+func (s *Store) appendAudit(tx *gorm.DB, a audited) error {
+	var head auditChain
+	q := tx.Model(&auditChain{}).Where("id = 1")
+	if s.dialect == Postgres {
+		// Appends queue on the chain head; SQLite's single writer queues them already.
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	if err := q.Take(&head).Error; err != nil {
+		return fmt.Errorf("reading the audit chain head: %w", err)
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return err
+	}
+	req := requestOf(tx.Statement.Context)
+	e := AuditEvent{
+		Seq:        head.Seq + 1,
+		ID:         id.String(),
+		OccurredAt: s.now(),
+		ActorType:  req.Actor.Type,
+		ActorID:    req.Actor.ID,
+		Action:     a.Action,
+		ObjectType: a.ObjectType,
+		ObjectID:   a.ObjectID,
+		Outcome:    a.Outcome,
+		RequestID:  req.ID,
+		ClientIP:   req.ClientIP,
+		PrevHash:   head.Hash,
+	}
+	if a.CaseID != "" {
+		e.CaseID = &a.CaseID
+	}
+	e.Hash = e.computeHash()
+	if err := tx.Create(&e).Error; err != nil {
+		return fmt.Errorf("appending an audit event: %w", err)
+	}
+	return tx.Model(&auditChain{}).Where("id = 1").Updates(map[string]any{"seq": e.Seq, "hash": e.Hash}).Error
+}
+
+// computeHash is SHA-256 over the previous hash and a fixed JSON rendering of the event's fields.
+func (e AuditEvent) computeHash() string {
+	fields, _ := json.Marshal([]any{
+		e.Seq, e.ID, e.OccurredAt.UTC().Format(time.RFC3339Nano), e.ActorType, e.ActorID, e.Action,
+		e.ObjectType, e.ObjectID, e.CaseID, e.Outcome, e.RequestID, e.ClientIP,
+	})
+	sum := sha256.Sum256(append([]byte(e.PrevHash+"\n"), fields...))
+	return hex.EncodeToString(sum[:])
+}
+
+// BrokenChainError names the first audit event whose record does not hold together.
+type BrokenChainError struct {
+	Seq    int64
+	ID     string
+	Reason string
+}
+
+// Error says where the chain breaks and how.
+func (e *BrokenChainError) Error() string {
+	return fmt.Sprintf("audit chain broken at event %d (id %s): %s", e.Seq, e.ID, e.Reason)
+}
+
+// AuditSummary is what a verification found intact.
+type AuditSummary struct {
+	Events         int64
+	FirstSeq, Last int64
+}
+
+// VerifyAudit walks the audit trail in order and recomputes every hash. It returns a *BrokenChainError at
+// the first event that was changed, removed from the middle, or inserted out of line. Events older than
+// 365 days may have been purged from the start; the oldest remaining one is then trusted as the anchor.
+func (s *Store) VerifyAudit(ctx context.Context, progress func(done int64)) (AuditSummary, error) {
+	var sum AuditSummary
+	prevSeq, prevHash := int64(-1), ""
+	const batch = 2000
+	for {
+		var events []AuditEvent
+		err := s.read.WithContext(ctx).Where("seq > ?", prevSeq).Order("seq").Limit(batch).Find(&events).Error
+		if err != nil {
+			return sum, err
+		}
+		for _, e := range events {
+			switch {
+			case prevSeq >= 0 && e.Seq != prevSeq+1:
+				return sum, &BrokenChainError{Seq: e.Seq, ID: e.ID, Reason: fmt.Sprintf("events %d to %d are missing", prevSeq+1, e.Seq-1)}
+			case prevSeq >= 0 && e.PrevHash != prevHash:
+				return sum, &BrokenChainError{Seq: e.Seq, ID: e.ID, Reason: "it does not follow from the event before it"}
+			case e.computeHash() != e.Hash:
+				return sum, &BrokenChainError{Seq: e.Seq, ID: e.ID, Reason: "its content does not match its hash"}
+			}
+			if sum.Events == 0 {
+				sum.FirstSeq = e.Seq
+			}
+			sum.Events++
+			sum.Last = e.Seq
+			prevSeq, prevHash = e.Seq, e.Hash
+		}
+		if progress != nil {
+			progress(sum.Events)
+		}
+		if len(events) < batch {
+			break
+		}
+	}
+	var head auditChain
+	if err := s.read.WithContext(ctx).Where("id = 1").Take(&head).Error; err != nil {
+		return sum, fmt.Errorf("reading the audit chain head: %w", err)
+	}
+	if head.Seq != max(sum.Last, 0) || (sum.Events > 0 && head.Hash != prevHash) {
+		return sum, &BrokenChainError{Seq: head.Seq, ID: "-", Reason: "the chain head does not match the last event: events were removed from the end"}
+	}
+	return sum, nil
+}
+
+// AuditFilter selects audit events, newest first.
+type AuditFilter struct {
+	// CaseID keeps the events of one case.
+	CaseID string
+	// Limit is the page size (1 to MaxPageSize; 0 means DefaultPageSize).
+	Limit int
+}
+
+// ListAuditEvents returns the events f selects, newest first.
+func (s *Store) ListAuditEvents(ctx context.Context, f AuditFilter) ([]AuditEvent, error) {
+	q := s.read.WithContext(ctx).Order("seq DESC").Limit(pageSize(f.Limit))
+	if f.CaseID != "" {
+		q = q.Where("case_id = ?", f.CaseID)
+	}
+	var events []AuditEvent
+	return events, q.Find(&events).Error
+}
