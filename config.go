@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/impactledger/impactledger/models"
+	"github.com/impactledger/impactledger/password"
 )
 
 // defaultSQLitePath is where the zero-setup database lives when DATABASE_URL is empty.
@@ -17,7 +18,7 @@ const defaultSQLitePath = "data/impactledger.db"
 
 // config is everything ImpactLedger reads from its environment, parsed once at start-up.
 type config struct {
-	DB             models.DBConfig
+	DB             models.Config
 	Addr           string
 	LogLevel       slog.Level
 	LogFormat      string // "text" or "json"
@@ -37,6 +38,7 @@ var configVars = []envVar{
 	{"IMPACTLEDGER_DB_MAX_OPEN_CONNS", "10 (PostgreSQL), 4 readers + 1 writer (SQLite)", "Largest database pool."},
 	{"IMPACTLEDGER_DB_MAX_IDLE_CONNS", "same as max open", "Idle connections kept open."},
 	{"IMPACTLEDGER_TRUSTED_PROXIES", "(none)", "Comma-separated proxy IPs or CIDRs whose X-Forwarded-For is believed."},
+	{"IMPACTLEDGER_PASSWORD_ITERATIONS", "600000", "PBKDF2 work factor of new password hashes; lower only for tests (a warning is logged)."},
 }
 
 // configError is a configuration mistake: the process exits with status 2 and the message.
@@ -97,6 +99,13 @@ func loadConfig(getenv func(string) string, stdoutIsTerminal bool) (config, erro
 			*dst = n
 		}
 	}
+	if v := getenv("IMPACTLEDGER_PASSWORD_ITERATIONS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < password.MinIterations || n > 10_000_000 {
+			errs = append(errs, configErrorf("IMPACTLEDGER_PASSWORD_ITERATIONS: %q is not a whole number from %d to 10000000", v, password.MinIterations))
+		}
+		cfg.DB.PasswordIterations = n
+	}
 	if v := getenv("IMPACTLEDGER_TRUSTED_PROXIES"); v != "" {
 		for _, p := range strings.Split(v, ",") {
 			if p = strings.TrimSpace(p); p != "" {
@@ -125,29 +134,29 @@ func secret(getenv func(string) string, name string) (string, error) {
 }
 
 // parseDatabaseURL picks the database: empty for the default SQLite file, sqlite:PATH, or postgres://….
-func parseDatabaseURL(raw string) (models.DBConfig, error) {
+func parseDatabaseURL(raw string) (models.Config, error) {
 	switch {
 	case raw == "":
-		return models.DBConfig{Dialect: models.SQLite, DSN: defaultSQLitePath}, nil
+		return models.Config{Dialect: models.SQLite, DSN: defaultSQLitePath}, nil
 	case strings.HasPrefix(raw, "sqlite:"):
 		path := strings.TrimPrefix(strings.TrimPrefix(raw, "sqlite:"), "//")
 		if path == "" {
-			return models.DBConfig{}, configErrorf("DATABASE_URL: sqlite: needs a file path, as in sqlite:data/impactledger.db")
+			return models.Config{}, configErrorf("DATABASE_URL: sqlite: needs a file path, as in sqlite:data/impactledger.db")
 		}
-		return models.DBConfig{Dialect: models.SQLite, DSN: path}, nil
+		return models.Config{Dialect: models.SQLite, DSN: path}, nil
 	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
 		u, err := url.Parse(raw)
 		if err != nil || u.Host == "" {
-			return models.DBConfig{}, configErrorf("DATABASE_URL: not a valid PostgreSQL URL (postgres://user:password@host:5432/dbname)")
+			return models.Config{}, configErrorf("DATABASE_URL: not a valid PostgreSQL URL (postgres://user:password@host:5432/dbname)")
 		}
-		return models.DBConfig{Dialect: models.Postgres, DSN: raw}, nil
+		return models.Config{Dialect: models.Postgres, DSN: raw}, nil
 	default:
-		return models.DBConfig{}, configErrorf("DATABASE_URL: use postgres://user:password@host:5432/dbname, sqlite:PATH, or leave it empty for ./%s", defaultSQLitePath)
+		return models.Config{}, configErrorf("DATABASE_URL: use postgres://user:password@host:5432/dbname, sqlite:PATH, or leave it empty for ./%s", defaultSQLitePath)
 	}
 }
 
 // describeDatabase names the database for the start-up line: kind and host or file, never a password.
-func describeDatabase(db models.DBConfig) string {
+func describeDatabase(db models.Config) string {
 	if db.Dialect == models.SQLite {
 		return "sqlite file=" + db.DSN
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/impactledger/impactledger/handlers"
 	"github.com/impactledger/impactledger/migrations"
 	"github.com/impactledger/impactledger/models"
+	"github.com/impactledger/impactledger/password"
 )
 
 // version is set at build time with -ldflags "-X main.version=…"; otherwise the module or VCS version is used.
@@ -34,7 +35,7 @@ const shutdownGrace = 10 * time.Second
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
@@ -46,6 +47,10 @@ Usage:
   impactledger migrate up           apply pending database migrations
   impactledger migrate down --yes   undo the latest migration (destroys the data it created)
   impactledger migrate status       list migrations and whether each is applied
+  impactledger users create --email E --name N --role R
+                                    create a staff account, reading its password from standard input
+  impactledger users list           list staff accounts
+  impactledger users disable EMAIL  disable an account and end its sessions
   impactledger audit verify         check the audit trail's hash chain; exit 1 naming the first broken event
   impactledger healthcheck          exit 0 when the local service answers /readyz (for container health checks)
   impactledger version              print the version
@@ -56,7 +61,7 @@ Configuration comes from the environment only:
 
 // run executes one command line and returns the process exit status: 0 success, 1 failure, 2 usage or
 // configuration error.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cmd := "serve"
 	if len(args) > 0 {
 		cmd, args = args[0], args[1:]
@@ -66,6 +71,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return serveCommand(ctx, args, stdout, stderr)
 	case "migrate":
 		return migrateCommand(ctx, args, stdout, stderr)
+	case "users":
+		return usersCommand(ctx, args, stdin, stdout, stderr)
 	case "audit":
 		return auditCommand(ctx, args, stdout, stderr)
 	case "healthcheck":
@@ -131,6 +138,10 @@ func setup(ctx context.Context, stderr io.Writer) (config, *slog.Logger, *models
 	}
 	log := newLogger(cfg, stderr)
 	slog.SetDefault(log)
+	if n := cfg.DB.PasswordIterations; n != 0 && n < password.DefaultIterations {
+		log.Warn("IMPACTLEDGER_PASSWORD_ITERATIONS is below the recommended work factor; use this only for tests",
+			"iterations", n, "recommended", password.DefaultIterations)
+	}
 	cfg.DB.Logger = log
 	store, err := models.Open(ctx, cfg.DB)
 	if err != nil {

@@ -47,7 +47,7 @@ func TestParseDatabaseURL(t *testing.T) {
 }
 
 func TestDescribeDatabaseNeverShowsThePassword(t *testing.T) {
-	got := describeDatabase(models.DBConfig{Dialect: models.Postgres, DSN: "postgres://il:s3cret@db.internal:5432/il"})
+	got := describeDatabase(models.Config{Dialect: models.Postgres, DSN: "postgres://il:s3cret@db.internal:5432/il"})
 	if strings.Contains(got, "s3cret") || !strings.Contains(got, "db.internal:5432") {
 		t.Fatalf("describeDatabase = %q", got)
 	}
@@ -86,18 +86,18 @@ func TestLoadConfig(t *testing.T) {
 func TestRunExitCodes(t *testing.T) {
 	t.Setenv("DATABASE_URL", "oracle://nope")
 	var out, errOut bytes.Buffer
-	if code := run(context.Background(), []string{"serve"}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "DATABASE_URL") {
+	if code := run(context.Background(), []string{"serve"}, nil, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "DATABASE_URL") {
 		t.Errorf("serve with a bad DATABASE_URL: exit %d, stderr %q; want 2 naming DATABASE_URL", code, errOut.String())
 	}
 	for _, args := range [][]string{{"frobnicate"}, {"migrate"}, {"migrate", "sideways"}, {"migrate", "down"}, {"serve", "--bogus"}} {
-		if code := run(context.Background(), args, io.Discard, io.Discard); code != 2 {
+		if code := run(context.Background(), args, nil, io.Discard, io.Discard); code != 2 {
 			t.Errorf("impactledger %v: exit %d; want 2", args, code)
 		}
 	}
 	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"migrate", "--help"}, {"version"}, {"version", "-h"}} {
 		out.Reset()
 		errOut.Reset()
-		if code := run(context.Background(), args, &out, &errOut); code != 0 || out.Len()+errOut.Len() == 0 {
+		if code := run(context.Background(), args, nil, &out, &errOut); code != 0 || out.Len()+errOut.Len() == 0 {
 			t.Errorf("impactledger %v: exit %d with no output; want 0 and help", args, code)
 		}
 	}
@@ -106,15 +106,15 @@ func TestRunExitCodes(t *testing.T) {
 func TestMigrateCommand(t *testing.T) {
 	t.Setenv("DATABASE_URL", "sqlite:"+filepath.Join(t.TempDir(), "m.db"))
 	var out bytes.Buffer
-	if code := run(context.Background(), []string{"migrate", "up"}, &out, io.Discard); code != 0 || !strings.Contains(out.String(), "applied") {
+	if code := run(context.Background(), []string{"migrate", "up"}, nil, &out, io.Discard); code != 0 || !strings.Contains(out.String(), "applied") {
 		t.Fatalf("migrate up: exit %d, %q", code, out.String())
 	}
 	out.Reset()
-	if code := run(context.Background(), []string{"migrate", "status"}, &out, io.Discard); code != 0 || !strings.Contains(out.String(), "applied") {
+	if code := run(context.Background(), []string{"migrate", "status"}, nil, &out, io.Discard); code != 0 || !strings.Contains(out.String(), "applied") {
 		t.Fatalf("migrate status: exit %d, %q", code, out.String())
 	}
 	out.Reset()
-	if code := run(context.Background(), []string{"migrate", "down", "--yes"}, &out, io.Discard); code != 0 || !strings.Contains(out.String(), "undid") {
+	if code := run(context.Background(), []string{"migrate", "down", "--yes"}, nil, &out, io.Discard); code != 0 || !strings.Contains(out.String(), "undid") {
 		t.Fatalf("migrate down: exit %d, %q", code, out.String())
 	}
 }
@@ -136,7 +136,7 @@ func TestServeFinishesInFlightRequestsOnShutdown(t *testing.T) {
 	defer stop()
 	var logs bytes.Buffer
 	exited := make(chan int, 1)
-	go func() { exited <- run(ctx, nil, io.Discard, &syncWriter{w: &logs}) }()
+	go func() { exited <- run(ctx, nil, nil, io.Discard, &syncWriter{w: &logs}) }()
 	base := "http://" + addr
 	waitReady(t, base)
 
@@ -183,14 +183,14 @@ func TestStartupLineNamesVersionAddressAndDatabase(t *testing.T) {
 	ctx, stop := context.WithCancel(context.Background())
 	var logs bytes.Buffer
 	exited := make(chan int, 1)
-	go func() { exited <- run(ctx, nil, io.Discard, &syncWriter{w: &logs}) }()
+	go func() { exited <- run(ctx, nil, nil, io.Discard, &syncWriter{w: &logs}) }()
 	waitReady(t, "http://"+addr)
-	if code := run(context.Background(), []string{"healthcheck"}, io.Discard, io.Discard); code != 0 {
+	if code := run(context.Background(), []string{"healthcheck"}, nil, io.Discard, io.Discard); code != 0 {
 		t.Errorf("healthcheck against a ready service: exit %d", code)
 	}
 	stop()
 	<-exited
-	if code := run(context.Background(), []string{"healthcheck"}, io.Discard, io.Discard); code != 1 {
+	if code := run(context.Background(), []string{"healthcheck"}, nil, io.Discard, io.Discard); code != 1 {
 		t.Errorf("healthcheck with the service stopped: exit %d; want 1", code)
 	}
 	first := strings.SplitN(logs.String(), "\n", 2)[0]
@@ -227,10 +227,10 @@ func writeFile(t *testing.T, content string) string {
 func TestAuditVerifyCommand(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "audit.db")
 	t.Setenv("DATABASE_URL", "sqlite:"+path)
-	if code := run(context.Background(), []string{"migrate", "up"}, io.Discard, io.Discard); code != 0 {
+	if code := run(context.Background(), []string{"migrate", "up"}, nil, io.Discard, io.Discard); code != 0 {
 		t.Fatalf("migrate up: exit %d", code)
 	}
-	store, err := models.Open(context.Background(), models.DBConfig{Dialect: models.SQLite, DSN: path})
+	store, err := models.Open(context.Background(), models.Config{Dialect: models.SQLite, DSN: path})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +242,7 @@ func TestAuditVerifyCommand(t *testing.T) {
 		}
 	}
 	var out bytes.Buffer
-	if code := run(context.Background(), []string{"audit", "verify"}, &out, io.Discard); code != 0 || !strings.Contains(out.String(), "intact: 3 events") {
+	if code := run(context.Background(), []string{"audit", "verify"}, nil, &out, io.Discard); code != 0 || !strings.Contains(out.String(), "intact: 3 events") {
 		t.Fatalf("audit verify on intact data: exit %d, %q", code, out.String())
 	}
 	db, _ := store.SQLDB()
@@ -252,7 +252,41 @@ func TestAuditVerifyCommand(t *testing.T) {
 		}
 	}
 	out.Reset()
-	if code := run(context.Background(), []string{"audit", "verify"}, &out, io.Discard); code != 1 || !strings.Contains(out.String(), "event 2") {
+	if code := run(context.Background(), []string{"audit", "verify"}, nil, &out, io.Discard); code != 1 || !strings.Contains(out.String(), "event 2") {
 		t.Fatalf("audit verify after tampering: exit %d, %q; want 1 naming event 2", code, out.String())
+	}
+}
+
+func TestUsersCommand(t *testing.T) {
+	t.Setenv("DATABASE_URL", "sqlite:"+filepath.Join(t.TempDir(), "users.db"))
+	t.Setenv("IMPACTLEDGER_PASSWORD_ITERATIONS", "1000")
+	if code := run(context.Background(), []string{"migrate", "up"}, nil, io.Discard, io.Discard); code != 0 {
+		t.Fatalf("migrate up: exit %d", code)
+	}
+	create := func(email, pw string) (int, string) {
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), []string{"users", "create", "--email", email, "--name", "Ada Admin", "--role", "admin"},
+			strings.NewReader(pw+"\n"), &out, &errOut)
+		return code, out.String() + errOut.String()
+	}
+	if code, out := create("ada@mesa.gov", "correct horse battery staple"); code != 0 || !strings.Contains(out, "created ada@mesa.gov (admin)") {
+		t.Fatalf("users create: exit %d, %q", code, out)
+	}
+	if code, out := create("ada@mesa.gov", "correct horse battery staple"); code != 1 || !strings.Contains(out, "already has this email") {
+		t.Fatalf("users create with a taken email: exit %d, %q", code, out)
+	}
+	if code, out := create("bob@mesa.gov", "password1234"); code != 2 || !strings.Contains(out, "password is too common") {
+		t.Fatalf("users create with a common password: exit %d, %q", code, out)
+	}
+	var out bytes.Buffer
+	if code := run(context.Background(), []string{"users", "list"}, nil, &out, io.Discard); code != 0 || !strings.Contains(out.String(), "ada@mesa.gov") || strings.Contains(out.String(), "bob@") {
+		t.Fatalf("users list: exit %d, %q", code, out.String())
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"users", "disable", "ADA@mesa.gov"}, nil, &out, io.Discard); code != 0 || !strings.Contains(out.String(), "disabled") {
+		t.Fatalf("users disable: exit %d, %q", code, out.String())
+	}
+	if code := run(context.Background(), []string{"users", "disable", "nobody@mesa.gov"}, nil, io.Discard, io.Discard); code != 1 {
+		t.Fatalf("users disable of an unknown account: exit %d; want 1", code)
 	}
 }

@@ -87,6 +87,33 @@ func (e HealthStatus) Valid() bool {
 	}
 }
 
+// Defines values for Role.
+const (
+	Admin      Role = "admin"
+	Advocate   Role = "advocate"
+	Clerk      Role = "clerk"
+	Prosecutor Role = "prosecutor"
+	Supervisor Role = "supervisor"
+)
+
+// Valid indicates whether the value is a known member of the Role enum.
+func (e Role) Valid() bool {
+	switch e {
+	case Admin:
+		return true
+	case Advocate:
+		return true
+	case Clerk:
+		return true
+	case Prosecutor:
+		return true
+	case Supervisor:
+		return true
+	default:
+		return false
+	}
+}
+
 // Case defines model for Case.
 type Case struct {
 	// Caption Example: People v. Tina Peters
@@ -190,6 +217,12 @@ type JurisdictionList struct {
 	Items []Jurisdiction `json:"items"`
 }
 
+// LoginRequest defines model for LoginRequest.
+type LoginRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
 // Problem An RFC 9457 problem document.
 type Problem struct {
 	// Detail What went wrong in this occurrence.
@@ -214,6 +247,30 @@ type Problem struct {
 	Type string `json:"type"`
 }
 
+// Role What a staff member may do.
+type Role string
+
+// SessionInfo defines model for SessionInfo.
+type SessionInfo struct {
+	// CsrfToken Send as `X-CSRF-Token` on every unsafe request made with the session cookie.
+	CsrfToken string `json:"csrf_token"`
+	User      User   `json:"user"`
+}
+
+// User defines model for User.
+type User struct {
+	Active      bool               `json:"active"`
+	CreatedAt   time.Time          `json:"created_at"`
+	DisplayName string             `json:"display_name"`
+	Email       string             `json:"email"`
+	Id          openapi_types.UUID `json:"id"`
+
+	// Role What a staff member may do.
+	Role      Role      `json:"role"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Version   int64     `json:"version"`
+}
+
 // CaseID defines model for CaseID.
 type CaseID = openapi_types.UUID
 
@@ -232,6 +289,9 @@ type BadRequest = Problem
 // Conflict An RFC 9457 problem document.
 type Conflict = Problem
 
+// Forbidden An RFC 9457 problem document.
+type Forbidden = Problem
+
 // NotFound An RFC 9457 problem document.
 type NotFound = Problem
 
@@ -243,6 +303,9 @@ type PreconditionRequired = Problem
 
 // TooLarge An RFC 9457 problem document.
 type TooLarge = Problem
+
+// Unauthorized An RFC 9457 problem document.
+type Unauthorized = Problem
 
 // Unprocessable An RFC 9457 problem document.
 type Unprocessable = Problem
@@ -271,6 +334,9 @@ type UpdateCaseParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// LoginJSONRequestBody defines body for Login for application/json ContentType.
+type LoginJSONRequestBody = LoginRequest
+
 // CreateCaseJSONRequestBody defines body for CreateCase for application/json ContentType.
 type CreateCaseJSONRequestBody = CaseCreate
 
@@ -282,6 +348,15 @@ type UpdateCaseApplicationMergePatchPlusJSONRequestBody = CaseUpdate
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// Login Sign in with email and password.
+	// (POST /api/v1/auth/login)
+	Login(c *gin.Context)
+	// Logout Sign out, ending the session.
+	// (POST /api/v1/auth/logout)
+	Logout(c *gin.Context)
+	// GetMe The signed-in account and its CSRF token.
+	// (GET /api/v1/auth/me)
+	GetMe(c *gin.Context)
 	// ListCases List cases, newest first.
 	// (GET /api/v1/cases)
 	ListCases(c *gin.Context, params ListCasesParams)
@@ -313,6 +388,45 @@ type ServerInterfaceWrapper struct {
 }
 
 type MiddlewareFunc func(c *gin.Context)
+
+// Login operation middleware
+func (siw *ServerInterfaceWrapper) Login(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.Login(c)
+}
+
+// Logout operation middleware
+func (siw *ServerInterfaceWrapper) Logout(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.Logout(c)
+}
+
+// GetMe operation middleware
+func (siw *ServerInterfaceWrapper) GetMe(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetMe(c)
+}
 
 // ListCases operation middleware
 func (siw *ServerInterfaceWrapper) ListCases(c *gin.Context) {
@@ -520,6 +634,9 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealthz)
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReadyz)
+	router.POST(options.BaseURL+"/api/v1/auth/login", wrapper.Login)
+	router.POST(options.BaseURL+"/api/v1/auth/logout", wrapper.Logout)
+	router.GET(options.BaseURL+"/api/v1/auth/me", wrapper.GetMe)
 	router.GET(options.BaseURL+"/api/v1/jurisdictions", wrapper.ListJurisdictions)
 	router.GET(options.BaseURL+"/api/v1/cases", wrapper.ListCases)
 	router.POST(options.BaseURL+"/api/v1/cases", wrapper.CreateCase)
@@ -531,6 +648,8 @@ type BadRequestApplicationProblemPlusJSONResponse Problem
 
 type ConflictApplicationProblemPlusJSONResponse Problem
 
+type ForbiddenApplicationProblemPlusJSONResponse Problem
+
 type NotFoundApplicationProblemPlusJSONResponse Problem
 
 type PreconditionFailedApplicationProblemPlusJSONResponse Problem
@@ -541,9 +660,234 @@ type ProblemApplicationProblemPlusJSONResponse Problem
 
 type TooLargeApplicationProblemPlusJSONResponse Problem
 
+type UnauthorizedApplicationProblemPlusJSONResponse Problem
+
 type UnprocessableApplicationProblemPlusJSONResponse Problem
 
 type UnsupportedMediaTypeApplicationProblemPlusJSONResponse Problem
+
+type LoginRequestObject struct {
+	Body *LoginJSONRequestBody
+}
+
+type LoginResponseObject interface {
+	VisitLoginResponse(w http.ResponseWriter) error
+}
+
+type Login200ResponseHeaders struct {
+	SetCookie *string
+}
+
+type Login200JSONResponse struct {
+	Body    SessionInfo
+	Headers Login200ResponseHeaders
+}
+
+func (response Login200JSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.SetCookie != nil {
+		w.Header().Set("Set-Cookie", fmt.Sprint(*response.Headers.SetCookie))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Login400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response Login400ApplicationProblemPlusJSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Login401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response Login401ApplicationProblemPlusJSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Login422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response Login422ApplicationProblemPlusJSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LogindefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response LogindefaultApplicationProblemPlusJSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LogoutRequestObject struct {
+}
+
+type LogoutResponseObject interface {
+	VisitLogoutResponse(w http.ResponseWriter) error
+}
+
+type Logout204ResponseHeaders struct {
+	SetCookie *string
+}
+
+type Logout204Response struct {
+	Headers Logout204ResponseHeaders
+}
+
+func (response Logout204Response) VisitLogoutResponse(w http.ResponseWriter) error {
+	if response.Headers.SetCookie != nil {
+		w.Header().Set("Set-Cookie", fmt.Sprint(*response.Headers.SetCookie))
+	}
+	w.WriteHeader(204)
+	return nil
+}
+
+type Logout401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response Logout401ApplicationProblemPlusJSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Logout403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response Logout403ApplicationProblemPlusJSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LogoutdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response LogoutdefaultApplicationProblemPlusJSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMeRequestObject struct {
+}
+
+type GetMeResponseObject interface {
+	VisitGetMeResponse(w http.ResponseWriter) error
+}
+
+type GetMe200JSONResponse SessionInfo
+
+func (response GetMe200JSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMe401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetMe401ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetMedefaultApplicationProblemPlusJSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type ListCasesRequestObject struct {
 	Params ListCasesParams
@@ -1142,6 +1486,15 @@ func (response GetReadyzdefaultApplicationProblemPlusJSONResponse) VisitGetReady
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// Login Sign in with email and password.
+	// (POST /api/v1/auth/login)
+	Login(ctx context.Context, request LoginRequestObject) (LoginResponseObject, error)
+	// Logout Sign out, ending the session.
+	// (POST /api/v1/auth/logout)
+	Logout(ctx context.Context, request LogoutRequestObject) (LogoutResponseObject, error)
+	// GetMe The signed-in account and its CSRF token.
+	// (GET /api/v1/auth/me)
+	GetMe(ctx context.Context, request GetMeRequestObject) (GetMeResponseObject, error)
 	// ListCases List cases, newest first.
 	// (GET /api/v1/cases)
 	ListCases(ctx context.Context, request ListCasesRequestObject) (ListCasesResponseObject, error)
@@ -1220,6 +1573,96 @@ type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
 	options     StrictGinServerOptions
+}
+
+// Login operation middleware
+func (sh *strictHandler) Login(ctx *gin.Context) {
+	var request LoginRequestObject
+
+	var body LoginJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.Login(ctx, request.(LoginRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "Login")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(LoginResponseObject); ok {
+		if err := validResponse.VisitLoginResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// Logout operation middleware
+func (sh *strictHandler) Logout(ctx *gin.Context) {
+	var request LogoutRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.Logout(ctx, request.(LogoutRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "Logout")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(LogoutResponseObject); ok {
+		if err := validResponse.VisitLogoutResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetMe operation middleware
+func (sh *strictHandler) GetMe(ctx *gin.Context) {
+	var request GetMeRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetMe(ctx, request.(GetMeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetMe")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetMeResponseObject); ok {
+		if err := validResponse.VisitGetMeResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
 }
 
 // ListCases operation middleware
@@ -1462,55 +1905,66 @@ func (sh *strictHandler) GetReadyz(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Fp7c9s2Ev8qO7ybSTKVZPmRtrH/au3m6ozdeBz77jJ1xoKIlYiGBBgAlKx29N1vFgApUqT8SuLczdxf",
-	"tiRgd7HP3y7wVxSrLFcSpTXR/l9Rgoyjdv/+csGm9JejibXIrVAy2o8uEoQZaiOUBDUBmyBoNKrQMfZg",
-	"ojSMjif9U2bjZDSIepGJE8wYkbGLHKP9yFgt5DRaLnvRiYqZp9rF5PL8pGQQa2QWecXodsLLXpQzzTK0",
-	"4SCHzODxUTeXmBl8ZuD4iGgK+jZnNol6kWQZUaXfrwWPepHGT4XQyKN9qwusCzBROmM22o+Kwq1sn/Sw",
-	"0EbpbglGEm/sdexWjMoT5xpnQhUGcjbFSrRPBepFTTZPtS5Kxm5OUE5tEu3vDIddohxPnHG6ZSGTlyKU",
-	"Rh6jkFOIEyanyAdwKoyhL6Zihgb2dn48AGNZiuUX2zuVuN6XVvKWjvFAiU9EJmxb3jM2RTDiz43qSd2+",
-	"Oi+OE1akNtp/OewRY5EVGX2gT0L6T9uVCEJanKL2HqXR5EoadA71M+Pn+KlA48SKlbQo3b8sz1PhnXor",
-	"12qcYvbdH8Z7+EqMv2ucRPvR37ZWobflfzVbZ36XZ9o2kPZsQRjIWEqOhxyejxmHN+/e/taDQn6Uai5h",
-	"IjDlPaAfqlh4MYjIFZWcpCJ+csm9A0Ec2BuYC5sA3ghjyZ04s8zJ95uyr1Uh+VPK95sCU8RJLZEpDVJZ",
-	"UBJ9AmJpihoytgCD6OQ80xgryQWReM1EivypNbpKtD5uhXEyO3kLrVHaMoZbAp9XuezbuG9WGAsx03rR",
-	"KBdOSk/gCQX7SQJqrbTjf6HUCdNTfGrNjBVfkAVTYq7BJkw6S6octWMLLI4xt8ZJeSlzrWI0ho3Tbybq",
-	"HNO0H1LQuLAg5Iylgh/AyKnTjMCwhYF5suj5fATjhf8nnMEUea60RX6KXLALl3Wf/ijPDBx6ln0SoQyj",
-	"MvS7DLAsi0oFL+hvrmmtFb5GxCwvsQ3esCwnO0VnqPIUYTaACyEZnHmI0ip6vShWhbbNvadoGByqQtoF",
-	"HAlaGlv6rO1GAtcOvcgiG+MG8OGWPTPg1zj8ZgMqomIiPhXoErWQwPxiqrYroXZ2Ds93f9julMCDtmtm",
-	"GxiJM4t9KzLs2iP4PfBUL/qj0MJwEW8Gj7HiSECGQX0t5FpNRIrNMxSmH6suNlJZb8vWLwbJYWIhp9d0",
-	"ntYBCYQUaeqj08PFNg3LbGHucmByrnd+5bIXFTl/sE5DDWjr6Z1l2hpgFraBSQ5TreaGYpRc31fnGepF",
-	"qNyks4qhkPb7vagDKdVh8u+Rs17bE3tVcJSOvmbSSjltTZdWafhXQzGrE3+oBFTjPzC2Dv4wg4dup0sw",
-	"3NdDlp7VgnfCUoOtKgES5y4wBjDy4o0gAEoDVsFISMs+4mgAF3jjEJrVIsuQHwAB5hT7qZDoE6ABjZPC",
-	"ILivxhrZR9O7kpT6tEpJ45rFlBucYcaCC42xFxTUDLUWHM3gijS1MevUgPVuQLjl5+3bMs46IL/PvvVE",
-	"U6Px/d6dJNbD+WG7qyht2uuoZhrMcrsgB26eraPd6AztzYSlkjiA98i0ge1XwyF9t7MzHDaC5eslhLVw",
-	"e0SkbQqRE+F7m6Z3CYtZ85+7JCV6gQHTmi2cwVb9bldXZwwwA6OyIS5LEu1y3fABkCZBeXyUMmOrJvkO",
-	"Fa9nJ3eIpjyb9PGusk1T3H8lqLEqmdQJS25ceZHUTP4e+aRA6k8I2fmEKGcitu7/4G3++1QZ94+S1yzP",
-	"kaU1cVZuQuJc5vwxGYx6RMhQTxFygty+Qrqc9v9MUsskj0sTTxPwLff8FVlqk3awUkc9DtC0DZA+CsnJ",
-	"/OUqEBIK7wel65pPqXAHyZWxU42m0x1Xhyj3qY8dC9diL+zqCrc3azZcc0vFN5woYLtnxoG/nu/oKZM4",
-	"fDe6L+Zzs6Pb6XNh8pQtgNY2yR6qVGnGVXTX+d0xAre7lPAlcnFDqa2c3JkYu8SqdeetHvr89SG82nv5",
-	"A4RODbiKiwylbecWjpaJtCubMgtzlBbmWskp+aRNhAEV+4GGn/y2bObbzc3ZsAPAN/m+dt0pGQOeKw1c",
-	"WYucUmTygio6g4xa7WkYcLsul5X9BB3V1MRaKUtIKgfxBncqRyHEpfNUYcG174k2Enhm4N/9MI3sHx95",
-	"EUNn3UnXbChlRPPXi4sz8AtcFA06MH4vssKmHaf6CUyitAVTZBnTi3KOXGaaoKtOmWzo/dcJXp4fg+Ao",
-	"rZgshJzek96aO7tfS6lrrUVNwW1fXzoDTlRbquMsZ7E9QT5F7VB+gmAWxmJGUmmMlebOCF5wu+jbBCcW",
-	"qOaLzDwD4Qg4NSPFh+kBRZz4Ezmkyhh0qP9KajRW2ILYDuCfbjcwPlMxs2iAYAUFyIqM6xU8gR5px2Bc",
-	"WKXJklkuUoRVzQK8ScRYEGvHKsgGE5Wmag5zisMae5gzA0pz1Mh7kDPBHS9jBQGxOfLBlbySh0rO6MRK",
-	"mn0PNcaKCzRUV8BI9hFdcT+A4yMDTCNcXh4fgTeaOQDqX41lWe5/pHSyu7v7is54eXF4ADFLUXKmryR3",
-	"CqBFo/fv37/vn572j45GB5ApiW4yxSQEdy0HG2oCl+8gdmoSsmzCUHJSxuja/TAawC+u4XX5xNO5khvT",
-	"GjwfbZpPjV744SYRZzBaOdrIKSpEa6keOoi7q0BO2WYbTsXPUMgUjTvJagDFMU6Zph3lmHB008/YTX+s",
-	"+KI/Xlg0I98Uhght+upPZ8e15ng/Gg62B0OKPpWjZLmI9qPdwXCwS+ma2cSliC2Wi63Z9hYZzn0xRVeL",
-	"KqGOebQfUYU6dCuaV2+/r8cOLeoLaVAaYcUMwRKqn6hCcp/sCUe7xVBOoggUenDtTbnptufTw26V1iV7",
-	"K9OFYxMuJlzd8aliE8fVjOJeo8gmjuteu1Lelr/1usfCcLe4/LB2SbUzHN4yTn3YGLVqCTvmqG8lugaM",
-	"Yswp0E139zz3LqKVlFu1ezTasrNz95bm5NsJE+707tq5GgX3olCigut6sXsgcU5hORHa+NLJpsaBNefa",
-	"H5YeCbfd38+TXLtbVZWfFV98UfWHodWyWd2os1i2DL/9RTlvvNGjoKTKECZxpLKO5wNd5MOyLbdm7SXA",
-	"beurdU6kx/jY8NXdW6orUtqwvXv3hurSyG14eR8v7rj7+FYh8DZHCWw13uzw/GWvWQm2/grvIpYba8I/",
-	"0FYR8RWz0m3O+WiHfLRz7d29pbrf/nzDnSPjbli/yWytanxXKfEPZaiU5N2PRF574JRrJDBZ1mx3I6gx",
-	"T1nsh2HGKo2cOqUCzQGMZJGmI4hTNyhlUE5GPA47ADZ21AIqYxqvZEqQmTl0vaBvBhDurE393juU6uoZ",
-	"T3nvTWb0SKjplH5uFvzyYbop3834Ovt1cnwY65GV64TcxK7vLPLdZxC9R+F4mticJyoN5YNNLAagV90y",
-	"/VeH7CMKyM594rv1mOR/pPbs7fz4sONVT08+P/8d+idFfoINz9en2y/uqGT1YfHtvc2bxsqvGDWtsV9H",
-	"BPketetau1f26DBehPHNFwLIFKBdHE2p/Kw2Di1V3tSvV33ihtV/3oYafg1LvqKaw8h8Q3oKHg7UAKKe",
-	"URMfEr4ZfJGqTcEHNmE2PPWs2BV5XX9eV0FxGhlf3Kq3c7/im6jN8QarnMIQrGaTiYidtl4Odx+gqS+l",
-	"3XmCNgmVZXXFYUAjixMHPZjkIKwBf7gSOXTr39336Fn3TOMiEQaaQ8Ew+CVihU6j/WjLwYZAuDUU0SIT",
-	"kqVlG+qeVCtlqaH2LzD8eK7nhntO8Ppszk8cB80nyyZqjzjedAbwPFHGv5cxYf6hcUKaUzWSzVBukz4R",
-	"M5RYCce4cJ9yrcZo3DA0VYzDmKWkl/CsQek4QWM1s0qbGrOg9+WH5X8CAAD//w==",
+	"7Dtrb9tIkn+lwDsgCVaSH3F2d2zch4y9ufHAmRh+3G0wDqwWuyT2mOxmupqSlYH/+6G6SYqUKPmRxNkD",
+	"9lMsqbu63u/8GcUmy41G7Sja/zNKUEi0/s9/XIgJ/yuRYqtyp4yO9qOLBGGKlpTRYMbgEgSLZAobYw/G",
+	"xsLweNx/L1ycDAdRL6I4wUwwGDfPMdqPyFmlJ9HdXS86MbEIULseuTw7qR6ILQqHsn5oM+C7XpQLKzJ0",
+	"JSGHgvD4qPuVWBC+IDg+YpiKv82FS6JepEXGUPn3ayWjXmTxc6Esymjf2QKbCIyNzYSL9qOi8CdXKT0s",
+	"LBnbjcFQ4627jv2JYUVxbnGqTEGQiwnWqH0u0M4buAWoTVQycXuCeuKSaH93e7sLleOxF043LizyCoVK",
+	"yCNUegJxIvQE5QDeKyL+YqKmSLC3+/cDICdSrL7Y2a3RDbq0wLdSjEdifKIy5VbxPRUTBFJf1rIn9fea",
+	"b0kciyJ10f6b7R4/rLIi4w/8SenwaadGQWmHE7RBoyxSbjShV6ifhTzDzwWSRys22qH2f4o8T1VQ6q3c",
+	"mlGK2V/+oKDhCzT+0+I42o/+Y2thelvhV9o6DbfCo6sCsuFZUASZSFnxUMLLkZDw6/mH33pQ6BttZhrG",
+	"ClPZA/6htoVXg4hV0ehxquJnxzwoEMTl8wQz5RLAW0WO1UkKJzx+74wdKSlRPyeC52qiUYLSMCocaONA",
+	"pKmZMW+VjtNCMooCslL3jYWZNXoC/+wfnp+961+YG9SBvb8Z984UWj4n9r8ZoCJOGn7YWE+E0Rj8p0hT",
+	"tJCJORCix/PUYmy0VAzinVApyudWiEWcCG5HkcfZ41tYi9pVLmgF4bPaFf8Y68sKchALa+etaOexDACe",
+	"EbG3GtBaY/37F8acCDvB5+bMyMg5SzDlxy24RGgvSZOj9c+CiGPMHXksL7UoXGKs+oLPbCgOqDJ1byWM",
+	"IyH5QJcIAtQSZYljbk2MRGKU/jB2zjBN+6WXZ8+k9FSkSh7A0IuchkBiTjBL5r3g8mE0D3+UNFCR58Y6",
+	"lO9RKnHhA9vzk/KC4DA82WcUKlOv3FOXktxVcbvO4Pjf3PJZp0IYjkVepY94K7Kc5RSdoslThOkALpQW",
+	"cBqywJW8ohfFprCuffc9koBDU2g3hyPFR2PHn61bC+DaJ4i6yEa4Jr/zx14QhDM+RXZl4snxWn0u0MdC",
+	"pUGEw5zQLJDa3T08e/23nU4MQl58LVwrDZXCYd+pDLvuKPmAlLUX/VFYRVLF6/Pz2EjkXFFA8yzk1oxV",
+	"im0aCurHpusZbVyQ5covhKwwsdKTa6ZnhUDO84o0DdYZMvJVGE64gu5TYFau83DyrhcVuXw0T8s4tcqn",
+	"cyesIxAOdkBoCRNrZsQ2yqofEqAp2nmZHDHP6geVdn/dizqS0WYl8nvkpbeqib3aOCpFXxJpzZxVTldS",
+	"aelXizELij/VCJrRHxg7n2EKwkN/0zsYGWK2SE8bxjsWKeFKJAONM28YAxgG9IZQ5uwEzsBQaSducDiA",
+	"C7z1SbCzKstQHgDnZSn2U6UxOEACi+OCEPxXI4vihnpXml2fNSlz3IqYfYMXzEhJZTEOiIKZorVKIg2u",
+	"mFNrvU6jdnldFhHV551NHme55nnIvWVH04Dx1717QSyb8+Nu11baltdRQzSY5W7OCtymraOi6zTt9YC1",
+	"0TiAjygswc5P29v83e7u9nbLWL6fQ1gytydY2joTOVGhfGxrl3KYtf+4D1OGVz4grBVzL7BFS6GrcCYC",
+	"QTCseg5VSOJbvuFwAMxJMCGHSwW5ug9xD4uXvZMnoo3POn6c17Jpo/u/CVqsQyaQE1qSDy+a6/Xfo+AU",
+	"mP0JZ5/BIeqpip3/u9S28H1qyP9h9LXIcxRpA52FmjA6l7l8igfjMhwytBOEnMuCECG9T/u3J2l4kqe5",
+	"iecx+BX1/AVF6pJVY5XCiVGZmq4mSDdKSxZ/dQqUhiLoQaW69DlVnpDckJtYpE51XBBR3TM3HQeXbK+8",
+	"1WVuvy7JcEktjVxDUZnbvSCf/PVC14E9ic/vhg/N+Xx7bjN8qShPxRz4bBvsoUmNFdJE99HvyShfu48J",
+	"38IXt5i64pM7HWMXWidmonSju7jR+7TxxUyodNm43txvlLkgmhkrl67ubO/ed3eJqoBAA2AXgY0WyUoj",
+	"4+zdIfy09+ZvUJaiIE1cZKjdqvOU6Epql8OFcDBD7coWneIgpghMHLpKYXqwwoNQT69neEeF0n73nS+/",
+	"WdvgpbEgjXMoOQYkrzhlEZAhkZiUQxJfxouqYGJSqYHWgllKc7yL19hL1Y/iVzqpKg9ch6JvLYAXBP/s",
+	"lzrXPz4KKJatg064tCZWM8xfLi5OIRzwbmLQUcT0Iqdc2kHVW6DEWAdUZJmw82oWUbnSkledOLmyubEM",
+	"8PLsGJRE7dR4rvTkgfCWNNv/WmHdqJ0aDO7S9TPTRaRXUcE8Go8hQ98WyMQcpGnGBiEz5eu0Ikc7VWHS",
+	"I+TUxCH25dYQxoXz38cp2pvO4HEeulvHemw6XD3Z8bUzN9hVu6KW3rk3m9xDTgpDzVpoEuNGT1TIsqRt",
+	"9tRiY25Ut8UVFNKPTT71kjpKXn+x18S9i/WXJfg2wSJ2aooNcx4Zk6LQT+2mlHHquoppq36l8slPbcTY",
+	"UoU2scmr2df3Lp7Ue6h8fosTJdq9it9PayXceQcY9Latm8dZLmJ3gnKC1rcBWOXm5DBjq7YYGyu9EwuG",
+	"7+Z9l+DYARcFKqMXoDwA76aQ4wv1gEOy+oISUkOEvi1wpS2SU67gZwfwP/42VDZIwHUHB5gFGN9MCAB6",
+	"sLBQ9oRZrlI2jCqpBbxN1Ejx0/6pEjcYmzQ1M5ixk2g8DzNBYKxEi7IHuVDSv0VOcaU2Qzm40lf60Ogp",
+	"U2w07YdaZGSkQuLEE0iLG/TZ/wEcHxEIi3B5eXwEQRvoAFhJyIksDz9yOH79+vVPTOPlxeEBxCJFLYW9",
+	"0tIzgA8NP378+LH//n3/6Gh4AJnR6FvXQkOpN1Xn04zh8hxizyalqy4Naj9cG177H4YD+If3Lj4eBzhX",
+	"em1aAC+H6xrYw1dhQhMmd8OFox56RpXRrmIPE+LnxSg5Wu/Ae/UzFDpF8pQsOtQS41RYvlHNOoa3/Uzc",
+	"9kdGzvujuUMahq5RGeHauvr29Lih8vvR9mBnsM1maHLUIlfRfvR6sD147ZMol3iftSVytTXd2RKFS7ZS",
+	"Tg+9XzPUMRT/oDkpj5GoB4SOOpwxvPzFufyDTuc9OBcZniuH/3Xue909OMe4sPjKq5bQNEMbQIg4NgXn",
+	"VMolV5q/4ZgA3v2CY1VthwNaigfl035wRp2BZQBvdT2+9k6ld6VFmcRVCWXAi6sDrvpkjdYEw+CQOP3a",
+	"294JEqildiyj/ZBYL0L2z0bON8xCHjcDaSXtd20/yZXp8gLB7vb2N3u7GeA3jbY5CDe2e87R9Q+9VLrT",
+	"uNUIvmHj5q4X7QWSujCtSd9qLE74Kzv3X2nNCvnS7u5DLjWHd54n5ebHfTcX0yzOvHwSWjKRfVZo2bNy",
+	"ek2s1NLnN2JCPm0rXBJ94uvLdmsK1zTcFe3k31f0ZK8jMQsSNYU76DJvRRCnKCzKR0j8rQa8zVlhnyD4",
+	"p0hx+/X9lxarIN9IgqZwvSrgNDj3APGF7G6CHZL7b3TvMfqXMPCnSuMreevdhceir3Ttk9lAlKNGoNjM",
+	"Z85LaC2XTxS5Q3+ivd33+7Im86G+0oSaFOee4PDWwdgUWoZeAELZd63m/74pGprLIVNZt1D2+XGLa6ux",
+	"OZ37Z6iKi4rKQnndi4sZ3YM0pd3H7D67YN5WWKx7wMFyffHu03fU8nok0qHiHzT6AQSnkJ6Bpao/PuL8",
+	"iODBVAW0e6BxxlnnWFlyTXMIyv/prrcmPIR5qh/3fJ8MpjG0fVD+svNNX167NMhGyYVPWT4uRbRqQ7kL",
+	"fHlsy59ZWjbedL4+9/Ss5qf7r9RbmHxh5wGxsF7s8hfePESLO3Z/fpQJfMhRg1iM9zs0fzkSbP1Zrl7f",
+	"bYq8tUV8R6+0STmfrJBPVq69+6/UO6hfL7gzFNIvq6wT20o0vi+UhF18DiV59x76u9AXyC0SV/hlzPYb",
+	"cRbzVMRhGEzOcLY6FWmBdABDXaTpMGS+XJxXk8HQZjgAMfLQyqaDsHilUxw7rkNdgnP+ZgDlXik1d1MX",
+	"JWz4nwLVbiqLsavMDHPjUi8fx5tqNT/E2e/j48uxNku5CchPrPteIn/5CqDPWvhuss1ZYtIyfIixwzLR",
+	"q7es/qVN9gkBZPch9r2y8P3/JPbs7f79ceTV6+Ff7/8Ow/9aCBsc8HJ5u+PVPZGsuSyxubb5tXXyO1rN",
+	"yti7w4JCC7ZrrbNXtaBhNC+ne98oQWYD7XqRKuZnjXWAiuVt/gbWJ35Z48umrOGX8sh3ZHO5MrLGPZUa",
+	"DlwAop0qPakbp4NvErXZ+EJf1rWfK/Im/wKvSsZZFHK+kW9n4cQPYZt/G5zxDENwVozHKvbcevOQZlLN",
+	"qW/F3VmCLikjy2LFh8CiiBOfelQdkEBclTl089/vO9lpd0/jIlEE7ZlXuRfAwAqbRvvRlk8bSsArTRGr",
+	"MqVFWpWh/n9tGuO4oA7T3DB96vnZlUe8OXoKA7VB+39FUrTa4jj3I21SE+07QbruJlLjsm/9rN79tdP4",
+	"Z4mhsGtOZe/E4pi5bhoQ225gFfSJmqLGmjAhlf+UWzNC8nPC1AgJI5EyT8uVYGPjBMlZ4Yxtol/K7O7T",
+	"3f8FAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

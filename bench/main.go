@@ -42,7 +42,7 @@ func main() {
 
 	type target struct {
 		name string
-		cfg  func() (models.DBConfig, func(), error)
+		cfg  func() (models.Config, func(), error)
 	}
 	targets := []target{{"sqlite", sqliteTarget}}
 	pgURL := os.Getenv("BENCH_DATABASE_URL")
@@ -50,7 +50,7 @@ func main() {
 		pgURL = os.Getenv("TEST_DATABASE_URL")
 	}
 	if pgURL != "" {
-		targets = append(targets, target{"postgres", func() (models.DBConfig, func(), error) { return postgresTarget(pgURL) }})
+		targets = append(targets, target{"postgres", func() (models.Config, func(), error) { return postgresTarget(pgURL) }})
 	} else {
 		fmt.Fprintln(os.Stderr, "PostgreSQL skipped: set BENCH_DATABASE_URL=postgres://... to include it")
 	}
@@ -82,7 +82,7 @@ type result struct {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-func benchTarget(cfgFn func() (models.DBConfig, func(), error), workers int, d time.Duration, preload int) ([]result, error) {
+func benchTarget(cfgFn func() (models.Config, func(), error), workers int, d time.Duration, preload int) ([]result, error) {
 	ctx := context.Background()
 	cfg, cleanup, err := cfgFn()
 	if err != nil {
@@ -212,31 +212,31 @@ func do(client *http.Client, method, u string, body []byte) (int, error) {
 	return res.StatusCode, nil
 }
 
-func sqliteTarget() (models.DBConfig, func(), error) {
+func sqliteTarget() (models.Config, func(), error) {
 	dir, err := os.MkdirTemp("", "impactledger-bench-")
 	if err != nil {
-		return models.DBConfig{}, nil, err
+		return models.Config{}, nil, err
 	}
-	return models.DBConfig{Dialect: models.SQLite, DSN: filepath.Join(dir, "bench.db")}, func() { os.RemoveAll(dir) }, nil
+	return models.Config{Dialect: models.SQLite, DSN: filepath.Join(dir, "bench.db")}, func() { os.RemoveAll(dir) }, nil
 }
 
 // postgresTarget makes a schema of its own on the server and drops it afterwards.
-func postgresTarget(serverURL string) (models.DBConfig, func(), error) {
+func postgresTarget(serverURL string) (models.Config, func(), error) {
 	admin, err := sql.Open("pgx", serverURL)
 	if err != nil {
-		return models.DBConfig{}, nil, err
+		return models.Config{}, nil, err
 	}
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	schema := "bench_" + hex.EncodeToString(b)
 	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
 		admin.Close()
-		return models.DBConfig{}, nil, err
+		return models.Config{}, nil, err
 	}
 	u, err := url.Parse(serverURL)
 	if err != nil {
 		admin.Close()
-		return models.DBConfig{}, nil, err
+		return models.Config{}, nil, err
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
@@ -245,7 +245,7 @@ func postgresTarget(serverURL string) (models.DBConfig, func(), error) {
 		_, _ = admin.Exec("DROP SCHEMA " + schema + " CASCADE")
 		admin.Close()
 	}
-	return models.DBConfig{Dialect: models.Postgres, DSN: u.String(), MaxOpenConns: 16}, cleanup, nil
+	return models.Config{Dialect: models.Postgres, DSN: u.String(), MaxOpenConns: 16}, cleanup, nil
 }
 
 // surname gives case n one of a hundred made-up surnames.

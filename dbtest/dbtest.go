@@ -1,5 +1,6 @@
 // Package dbtest gives tests real, empty databases: a fresh SQLite file in the test's temporary folder and,
 // when TEST_DATABASE_URL names a PostgreSQL server, a fresh schema there, dropped when the test ends.
+// Password hashing runs at its minimum work factor there, so that suites stay fast.
 package dbtest
 
 import (
@@ -16,6 +17,7 @@ import (
 
 	"github.com/impactledger/impactledger/migrations"
 	"github.com/impactledger/impactledger/models"
+	"github.com/impactledger/impactledger/password"
 )
 
 // PostgresURL returns TEST_DATABASE_URL. Under CI it must be set, so that no suite silently runs on SQLite
@@ -35,7 +37,7 @@ func Each(t *testing.T, fn func(t *testing.T, s *models.Store)) {
 }
 
 // EachWith is Each with the database configuration edited first, for instance to capture its logs.
-func EachWith(t *testing.T, edit func(*models.DBConfig), fn func(t *testing.T, s *models.Store)) {
+func EachWith(t *testing.T, edit func(*models.Config), fn func(t *testing.T, s *models.Store)) {
 	each(t, true, edit, fn)
 }
 
@@ -44,9 +46,9 @@ func EachEmpty(t *testing.T, fn func(t *testing.T, s *models.Store)) {
 	each(t, false, nil, fn)
 }
 
-func each(t *testing.T, migrate bool, edit func(*models.DBConfig), fn func(t *testing.T, s *models.Store)) {
+func each(t *testing.T, migrate bool, edit func(*models.Config), fn func(t *testing.T, s *models.Store)) {
 	t.Helper()
-	run := func(name string, config func(t *testing.T) models.DBConfig) {
+	run := func(name string, config func(t *testing.T) models.Config) {
 		t.Run(name, func(t *testing.T) {
 			cfg := config(t)
 			if edit != nil {
@@ -55,9 +57,9 @@ func each(t *testing.T, migrate bool, edit func(*models.DBConfig), fn func(t *te
 			fn(t, open(t, cfg, migrate))
 		})
 	}
-	run("sqlite", func(t *testing.T) models.DBConfig { return SQLiteConfig(t) })
+	run("sqlite", func(t *testing.T) models.Config { return SQLiteConfig(t) })
 	if u := PostgresURL(t); u != "" {
-		run("postgres", func(t *testing.T) models.DBConfig { return PostgresConfig(t, u) })
+		run("postgres", func(t *testing.T) models.Config { return PostgresConfig(t, u) })
 	}
 }
 
@@ -65,13 +67,14 @@ func each(t *testing.T, migrate bool, edit func(*models.DBConfig), fn func(t *te
 func SQLite(t testing.TB) *models.Store { return open(t, SQLiteConfig(t), true) }
 
 // SQLiteConfig names a new SQLite file in the test's temporary folder.
-func SQLiteConfig(t testing.TB) models.DBConfig {
-	return models.DBConfig{Dialect: models.SQLite, DSN: filepath.Join(t.TempDir(), "impactledger.db")}
+func SQLiteConfig(t testing.TB) models.Config {
+	return models.Config{Dialect: models.SQLite, DSN: filepath.Join(t.TempDir(), "impactledger.db"),
+		PasswordIterations: password.MinIterations}
 }
 
 // PostgresConfig creates a schema of its own on the server at serverURL, dropped when the test ends, and
 // returns a configuration whose connections use it.
-func PostgresConfig(t testing.TB, serverURL string) models.DBConfig {
+func PostgresConfig(t testing.TB, serverURL string) models.Config {
 	t.Helper()
 	admin, err := sql.Open("pgx", serverURL)
 	if err != nil {
@@ -94,10 +97,11 @@ func PostgresConfig(t testing.TB, serverURL string) models.DBConfig {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	return models.DBConfig{Dialect: models.Postgres, DSN: u.String(), MaxOpenConns: 8}
+	return models.Config{Dialect: models.Postgres, DSN: u.String(), MaxOpenConns: 8,
+		PasswordIterations: password.MinIterations}
 }
 
-func open(t testing.TB, cfg models.DBConfig, migrate bool) *models.Store {
+func open(t testing.TB, cfg models.Config, migrate bool) *models.Store {
 	t.Helper()
 	ctx := context.Background()
 	s, err := models.Open(ctx, cfg)

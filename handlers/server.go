@@ -25,6 +25,9 @@ type Store interface {
 	ListCases(ctx context.Context, f models.CaseFilter) (models.CasePage, error)
 	UpdateCase(ctx context.Context, id string, version int64, u models.CaseUpdate) (models.Case, error)
 	ListJurisdictions(ctx context.Context) ([]models.Jurisdiction, error)
+	SignIn(ctx context.Context, email, password string) (models.User, string, error)
+	SessionUser(ctx context.Context, token string) (models.User, models.Session, error)
+	SignOut(ctx context.Context, token string) error
 }
 
 // Config is everything the router is built from.
@@ -81,7 +84,7 @@ func NewRouter(cfg Config) (*gin.Engine, error) {
 		return nil, fmt.Errorf("trusted proxies: %w", err)
 	}
 	engine.Use(withRequestID, withAccessLog(log), gin.CustomRecovery(recoverToProblem), withSecurityHeaders,
-		validator.handle)
+		withSession(cfg.Store), validator.handle)
 
 	engine.GET("/api/openapi.json", func(c *gin.Context) {
 		c.Header("Cache-Control", "no-cache")

@@ -76,7 +76,7 @@ func TestDialectsProduceTheSameSchema(t *testing.T) {
 	if pgURL == "" {
 		t.Skip("TEST_DATABASE_URL is not set; the comparison needs PostgreSQL (CI always sets it)")
 	}
-	schemaOf := func(cfg models.DBConfig) []column {
+	schemaOf := func(cfg models.Config) []column {
 		s, err := models.Open(context.Background(), cfg)
 		if err != nil {
 			t.Fatal(err)

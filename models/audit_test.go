@@ -130,7 +130,7 @@ func TestAuditEventsOlderThanAYearMayBePurged(t *testing.T) {
 	var clock atomic.Pointer[time.Time]
 	longAgo := time.Now().AddDate(0, 0, -400)
 	clock.Store(&longAgo)
-	moveableClock := func(cfg *models.DBConfig) { cfg.Now = func() time.Time { return *clock.Load() } }
+	moveableClock := func(cfg *models.Config) { cfg.Now = func() time.Time { return *clock.Load() } }
 	dbtest.EachWith(t, moveableClock, func(t *testing.T, s *models.Store) {
 		clock.Store(&longAgo)
 		mustCreate(t, s, mesaCase("21CR001"))

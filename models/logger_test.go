@@ -16,7 +16,7 @@ import (
 func TestDatabaseLogsCarryNoValues(t *testing.T) {
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, nil))
-	dbtest.EachWith(t, func(cfg *models.DBConfig) { cfg.Logger = logger }, func(t *testing.T, s *models.Store) {
+	dbtest.EachWith(t, func(cfg *models.Config) { cfg.Logger = logger }, func(t *testing.T, s *models.Store) {
 		nc := mesaCase("22CR371")
 		nc.Caption = "People v. Secret Name 078-05-1120"
 		mustCreate(t, s, nc)

@@ -11,11 +11,14 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/glebarez/sqlite"
 	"github.com/google/uuid"
 	"gorm.io/driver/postgres"
+
+	"github.com/impactledger/impactledger/password"
 	"gorm.io/gorm"
 )
 
@@ -28,8 +31,8 @@ const (
 	SQLite   Dialect = "sqlite"
 )
 
-// DBConfig says which database to open and how large its pools may grow.
-type DBConfig struct {
+// Config says which database to open and how large its pools may grow.
+type Config struct {
 	// Dialect selects the driver.
 	Dialect Dialect
 	// DSN is a PostgreSQL connection URL, or the path of the SQLite file.
@@ -42,6 +45,9 @@ type DBConfig struct {
 	Logger *slog.Logger
 	// Now is the clock of every stored timestamp; nil is the system clock. Tests move it.
 	Now func() time.Time
+	// PasswordIterations is the PBKDF2 work factor of new staff password hashes; 0 means
+	// password.DefaultIterations.
+	PasswordIterations int
 }
 
 // Store reads and writes ImpactLedger's records.
@@ -49,10 +55,13 @@ type DBConfig struct {
 // On SQLite every write goes through a pool of one connection, so that writers queue inside the process
 // instead of failing on a locked database; reads use a pool of their own and see committed data (WAL).
 type Store struct {
-	dialect Dialect
-	read    *gorm.DB
-	write   *gorm.DB
-	clock   func() time.Time
+	dialect    Dialect
+	read       *gorm.DB
+	write      *gorm.DB
+	clock      func() time.Time
+	iterations int
+	// decoyHash is a password hash at the current work factor that matches nothing, made on first use.
+	decoyHash func() string
 }
 
 // sqlitePragmas are the connection settings every SQLite connection opens with: foreign keys enforced, WAL so
@@ -63,15 +72,22 @@ const sqlitePragmas = "_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma
 
 // Open connects to the database described by cfg. For SQLite it creates the file's folder (0700) and the
 // file (0600) when they do not exist yet.
-func Open(ctx context.Context, cfg DBConfig) (*Store, error) {
+func Open(ctx context.Context, cfg Config) (*Store, error) {
 	log := cfg.Logger
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Store{dialect: cfg.Dialect, clock: cfg.Now}
+	s := &Store{dialect: cfg.Dialect, clock: cfg.Now, iterations: cfg.PasswordIterations}
 	if s.clock == nil {
 		s.clock = time.Now
 	}
+	if s.iterations == 0 {
+		s.iterations = password.DefaultIterations
+	}
+	s.decoyHash = sync.OnceValue(func() string {
+		h, _ := password.Hash("a decoy that matches no password", s.iterations)
+		return h
+	})
 	gcfg := func() *gorm.Config {
 		return &gorm.Config{
 			TranslateError: true,

@@ -1,0 +1,153 @@
+package handlers
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+
+	"github.com/impactledger/impactledger/api"
+	"github.com/impactledger/impactledger/models"
+)
+
+// sessionCookie names the cookie that carries a session token.
+const sessionCookie = "il_session"
+
+// signedIn is who a request's session cookie belongs to.
+type signedIn struct {
+	user  models.User
+	token string
+}
+
+type signedInKey struct{}
+
+// signedInAs returns the account a request is signed in as, if any.
+func signedInAs(ctx context.Context) (signedIn, bool) {
+	who, ok := ctx.Value(signedInKey{}).(signedIn)
+	return who, ok
+}
+
+// withSession resolves the session cookie of API requests to an account, and holds unsafe requests made
+// with it to the CSRF token: SameSite=Strict already keeps other sites' requests from carrying the cookie,
+// and the token is a second lock for browsers or proxies that get that wrong.
+func withSession(store Store) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		cookie, err := c.Request.Cookie(sessionCookie)
+		if err != nil || cookie.Value == "" || !isAPIPath(c.Request.URL.Path) {
+			c.Next()
+			return
+		}
+		ctx := c.Request.Context()
+		user, _, err := store.SessionUser(ctx, cookie.Value)
+		switch {
+		case errors.Is(err, models.ErrNoSession):
+			c.Header("Set-Cookie", sessionCookieHeader("", -1))
+			c.Next()
+			return
+		case err != nil:
+			writeError(c, err)
+			return
+		}
+		if unsafeMethod(c.Request.Method) && c.Request.URL.Path != "/api/v1/auth/login" &&
+			subtle.ConstantTimeCompare([]byte(c.GetHeader("X-CSRF-Token")), []byte(csrfToken(cookie.Value))) != 1 {
+			writeProblem(c, newProblem(http.StatusForbidden, "csrf", "Missing or wrong CSRF token",
+				"Requests that change data must send the csrf_token of your session as X-CSRF-Token."))
+			return
+		}
+		info := models.RequestInfo{ID: requestID(c), ClientIP: c.ClientIP(), Actor: models.Actor{Type: models.ActorUser, ID: user.ID}}
+		ctx = context.WithValue(models.WithRequest(ctx, info), signedInKey{}, signedIn{user: user, token: cookie.Value})
+		c.Request = c.Request.WithContext(ctx)
+		c.Next()
+	}
+}
+
+func unsafeMethod(m string) bool {
+	return m != http.MethodGet && m != http.MethodHead && m != http.MethodOptions
+}
+
+// csrfToken derives a session's CSRF token from its session token, so that nothing more need be stored.
+func csrfToken(sessionToken string) string {
+	mac := hmac.New(sha256.New, []byte(sessionToken))
+	mac.Write([]byte("impactledger csrf token"))
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// sessionCookieHeader renders the session cookie; maxAge < 0 deletes it. It is Secure always: browsers treat
+// http://localhost and 127.0.0.1 as secure, so local development works too.
+func sessionCookieHeader(token string, maxAge int) string {
+	c := http.Cookie{Name: sessionCookie, Value: token, Path: "/", MaxAge: maxAge, HttpOnly: true, Secure: true,
+		SameSite: http.SameSiteStrictMode}
+	return c.String()
+}
+
+// Login signs a staff member in. Any session the browser already had ends, so that a session token is
+// never carried across a sign-in.
+func (s *Server) Login(ctx context.Context, req api.LoginRequestObject) (api.LoginResponseObject, error) {
+	ctx = requestContext(ctx)
+	if req.Body == nil {
+		return nil, badRequest("The request body is required.", nil)
+	}
+	if previous, ok := signedInAs(ctx); ok {
+		if err := s.store.SignOut(ctx, previous.token); err != nil {
+			return nil, err
+		}
+	}
+	user, token, err := s.store.SignIn(ctx, req.Body.Email, req.Body.Password)
+	if errors.Is(err, models.ErrBadCredentials) {
+		return nil, newProblem(http.StatusUnauthorized, "invalid-credentials", "Sign-in failed",
+			"The email or password is wrong, or the account is disabled.")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return api.Login200JSONResponse{
+		Body:    api.SessionInfo{User: userBody(user), CsrfToken: csrfToken(token)},
+		Headers: api.Login200ResponseHeaders{SetCookie: new(sessionCookieHeader(token, int(models.SessionLifetime.Seconds())))},
+	}, nil
+}
+
+// Logout ends the request's session.
+func (s *Server) Logout(ctx context.Context, _ api.LogoutRequestObject) (api.LogoutResponseObject, error) {
+	ctx = requestContext(ctx)
+	who, ok := signedInAs(ctx)
+	if !ok {
+		return nil, notSignedIn()
+	}
+	if err := s.store.SignOut(ctx, who.token); err != nil {
+		return nil, err
+	}
+	return api.Logout204Response{Headers: api.Logout204ResponseHeaders{SetCookie: new(sessionCookieHeader("", -1))}}, nil
+}
+
+// GetMe answers the signed-in account and its CSRF token, so that a reloaded page can carry on.
+func (s *Server) GetMe(ctx context.Context, _ api.GetMeRequestObject) (api.GetMeResponseObject, error) {
+	who, ok := signedInAs(requestContext(ctx))
+	if !ok {
+		return nil, notSignedIn()
+	}
+	return api.GetMe200JSONResponse{User: userBody(who.user), CsrfToken: csrfToken(who.token)}, nil
+}
+
+func notSignedIn() *Problem {
+	return newProblem(http.StatusUnauthorized, "unauthenticated", "Not signed in",
+		"Sign in first; your session may have ended.")
+}
+
+func userBody(u models.User) api.User {
+	return api.User{
+		Id:          uuid.MustParse(u.ID),
+		Email:       u.Email,
+		DisplayName: u.DisplayName,
+		Role:        api.Role(u.Role),
+		Active:      u.Active,
+		CreatedAt:   u.CreatedAt.UTC(),
+		UpdatedAt:   u.UpdatedAt.UTC(),
+		Version:     u.Version,
+	}
+}

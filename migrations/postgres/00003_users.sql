@@ -1,0 +1,32 @@
+-- +goose Up
+-- Staff accounts and their server-side sessions.
+CREATE TABLE users (
+    id            uuid PRIMARY KEY,
+    email         text NOT NULL,
+    -- The lower-cased email: unique, so that sign-in ignores letter case.
+    email_key     text NOT NULL UNIQUE,
+    display_name  text NOT NULL,
+    role          text NOT NULL CHECK (role IN ('admin', 'supervisor', 'advocate', 'prosecutor', 'clerk')),
+    active        boolean NOT NULL DEFAULT true,
+    password_hash text NOT NULL,
+    created_at    timestamptz NOT NULL,
+    updated_at    timestamptz NOT NULL,
+    version       bigint NOT NULL DEFAULT 1
+);
+
+-- A session is stored only as the SHA-256 of its token; the token itself lives in the browser's cookie.
+CREATE TABLE sessions (
+    id           uuid PRIMARY KEY,
+    token_hash   text NOT NULL UNIQUE,
+    user_id      uuid NOT NULL REFERENCES users (id),
+    -- The role at sign-in: a session whose user's role has changed since is over.
+    role         text NOT NULL,
+    created_at   timestamptz NOT NULL,
+    last_seen_at timestamptz NOT NULL,
+    expires_at   timestamptz NOT NULL
+);
+CREATE INDEX sessions_user_id_idx ON sessions (user_id);
+
+-- +goose Down
+DROP TABLE sessions;
+DROP TABLE users;

@@ -1,0 +1,29 @@
+-- +goose Up
+-- The same staff accounts and sessions as postgres/00003_users.sql, in SQLite's types.
+CREATE TABLE users (
+    id            TEXT PRIMARY KEY,
+    email         TEXT NOT NULL,
+    email_key     TEXT NOT NULL UNIQUE,
+    display_name  TEXT NOT NULL,
+    role          TEXT NOT NULL CHECK (role IN ('admin', 'supervisor', 'advocate', 'prosecutor', 'clerk')),
+    active        BOOLEAN NOT NULL DEFAULT 1,
+    password_hash TEXT NOT NULL,
+    created_at    DATETIME NOT NULL,
+    updated_at    DATETIME NOT NULL,
+    version       INTEGER NOT NULL DEFAULT 1
+);
+
+CREATE TABLE sessions (
+    id           TEXT PRIMARY KEY,
+    token_hash   TEXT NOT NULL UNIQUE,
+    user_id      TEXT NOT NULL REFERENCES users (id),
+    role         TEXT NOT NULL,
+    created_at   DATETIME NOT NULL,
+    last_seen_at DATETIME NOT NULL,
+    expires_at   DATETIME NOT NULL
+);
+CREATE INDEX sessions_user_id_idx ON sessions (user_id);
+
+-- +goose Down
+DROP TABLE sessions;
+DROP TABLE users;

@@ -1,0 +1,160 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"net/mail"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/impactledger/impactledger/password"
+)
+
+// Role is what a staff member may do.
+type Role string
+
+// The staff roles.
+const (
+	RoleAdmin      Role = "admin"
+	RoleSupervisor Role = "supervisor"
+	RoleAdvocate   Role = "advocate"
+	RoleProsecutor Role = "prosecutor"
+	RoleClerk      Role = "clerk"
+)
+
+// Roles lists every role.
+var Roles = []Role{RoleAdmin, RoleSupervisor, RoleAdvocate, RoleProsecutor, RoleClerk}
+
+// Valid reports whether r is one of Roles.
+func (r Role) Valid() bool {
+	for _, known := range Roles {
+		if r == known {
+			return true
+		}
+	}
+	return false
+}
+
+// User is a staff account.
+type User struct {
+	ID           string `gorm:"primaryKey"`
+	Email        string
+	EmailKey     string
+	DisplayName  string
+	Role         Role
+	Active       bool
+	PasswordHash string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	Version      int64
+}
+
+// NewUser is what it takes to create a staff account.
+type NewUser struct {
+	Email       string
+	DisplayName string
+	Role        Role
+	Password    string
+}
+
+// ErrEmailTaken means another account already has the email.
+var ErrEmailTaken = &ConflictError{Detail: "another account already has this email address"}
+
+func cleanEmail(v *ValidationError, email string) (string, string) {
+	email = strings.TrimSpace(email)
+	addr, err := mail.ParseAddress(email)
+	if err != nil || addr.Address != email || len(email) > 254 {
+		v.add("email", "must be an email address such as name@agency.gov")
+	}
+	return email, strings.ToLower(email)
+}
+
+// CreateUser validates nu, hashes its password and stores the account.
+func (s *Store) CreateUser(ctx context.Context, nu NewUser) (User, error) {
+	v := &ValidationError{}
+	u := User{Active: true, Version: 1, Role: nu.Role}
+	u.Email, u.EmailKey = cleanEmail(v, nu.Email)
+	u.DisplayName = cleanText(v, "display_name", nu.DisplayName, textRule{required: true, maxRunes: 200})
+	if !u.Role.Valid() {
+		v.add("role", "must be one of admin, supervisor, advocate, prosecutor, clerk")
+	}
+	if err := password.Check(nu.Password); err != nil {
+		v.add("password", err.Error())
+	}
+	if err := v.orNil(); err != nil {
+		return User{}, err
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return User{}, err
+	}
+	u.ID = id.String()
+	if u.PasswordHash, err = password.Hash(nu.Password, s.iterations); err != nil {
+		return User{}, err
+	}
+	err = s.inTx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Create(&u).Error; err != nil {
+			if errors.Is(err, gorm.ErrDuplicatedKey) {
+				return ErrEmailTaken
+			}
+			return err
+		}
+		return s.appendAudit(tx, audited{Action: "user.create", ObjectType: "user", ObjectID: u.ID, Outcome: OutcomeSuccess})
+	})
+	if err != nil {
+		return User{}, err
+	}
+	return u, nil
+}
+
+// UserByEmail returns the account with email, whatever its letter case, or ErrNotFound.
+func (s *Store) UserByEmail(ctx context.Context, email string) (User, error) {
+	var u User
+	err := s.read.WithContext(ctx).Where("email_key = ?", strings.ToLower(strings.TrimSpace(email))).Take(&u).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return User{}, ErrNotFound
+	}
+	return u, err
+}
+
+// ListUsers returns every staff account, ordered by email.
+func (s *Store) ListUsers(ctx context.Context) ([]User, error) {
+	var users []User
+	return users, s.read.WithContext(ctx).Order("email_key").Find(&users).Error
+}
+
+// SetUserActive enables or disables an account; disabling it ends its sessions at once.
+func (s *Store) SetUserActive(ctx context.Context, id string, active bool) (User, error) {
+	var u User
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Where("id = ?", id).Take(&u).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return ErrNotFound
+			}
+			return err
+		}
+		if u.Active == active {
+			return nil
+		}
+		u.Active, u.Version, u.UpdatedAt = active, u.Version+1, s.now()
+		if err := tx.Model(&User{}).Where("id = ?", id).
+			Updates(map[string]any{"active": active, "version": u.Version, "updated_at": u.UpdatedAt}).Error; err != nil {
+			return err
+		}
+		action := "user.enable"
+		if !active {
+			action = "user.disable"
+			if err := tx.Where("user_id = ?", id).Delete(&Session{}).Error; err != nil {
+				return err
+			}
+		}
+		return s.appendAudit(tx, audited{Action: action, ObjectType: "user", ObjectID: id, Outcome: OutcomeSuccess})
+	})
+	if err != nil {
+		return User{}, err
+	}
+	return u, nil
+}

@@ -1,0 +1,156 @@
+package models_test
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/impactledger/impactledger/dbtest"
+	"github.com/impactledger/impactledger/models"
+)
+
+const goodPassword = "correct horse battery staple"
+
+func mustCreateUser(t *testing.T, s *models.Store, email string, role models.Role) models.User {
+	t.Helper()
+	u, err := s.CreateUser(context.Background(), models.NewUser{Email: email, DisplayName: "Dana Advocate", Role: role, Password: goodPassword})
+	if err != nil {
+		t.Fatalf("CreateUser(%s): %v", email, err)
+	}
+	return u
+}
+
+func TestCreateUser(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		u := mustCreateUser(t, s, "Dana@Mesa.gov", models.RoleAdvocate)
+		if u.PasswordHash == "" || u.PasswordHash == goodPassword || !u.Active {
+			t.Fatalf("created %+v", u)
+		}
+		var conflict *models.ConflictError
+		if _, err := s.CreateUser(context.Background(), models.NewUser{Email: "dana@mesa.gov", DisplayName: "D", Role: models.RoleClerk, Password: goodPassword}); !errors.As(err, &conflict) {
+			t.Fatalf("same email in other letter case: %v; want a conflict", err)
+		}
+		_, err := s.CreateUser(context.Background(), models.NewUser{Email: "Dana <dana@x.gov>", DisplayName: " ", Role: "judge", Password: "password1234"})
+		var invalid *models.ValidationError
+		if !errors.As(err, &invalid) {
+			t.Fatalf("invalid user: %v", err)
+		}
+		for _, f := range []string{"email", "display_name", "role", "password"} {
+			if invalid.Fields[f] == "" {
+				t.Errorf("no error for %s: %v", f, invalid.Fields)
+			}
+		}
+	})
+}
+
+// clock is a test clock the store reads through Config.Now.
+type clock struct{ now atomic.Pointer[time.Time] }
+
+func (c *clock) Now() time.Time         { return *c.now.Load() }
+func (c *clock) Set(t time.Time)        { c.now.Store(&t) }
+func (c *clock) Add(d time.Duration)    { c.Set(c.Now().Add(d)) }
+func (c *clock) use(cfg *models.Config) { cfg.Now = c.Now }
+
+func TestSignInAndSessions(t *testing.T) {
+	clk := &clock{}
+	clk.Set(time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC))
+	dbtest.EachWith(t, clk.use, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		u := mustCreateUser(t, s, "dana@mesa.gov", models.RoleAdvocate)
+
+		for name, try := range map[string][2]string{
+			"unknown email":  {"nobody@mesa.gov", goodPassword},
+			"wrong password": {"dana@mesa.gov", goodPassword + "!"},
+		} {
+			if _, _, err := s.SignIn(ctx, try[0], try[1]); !errors.Is(err, models.ErrBadCredentials) {
+				t.Errorf("%s: %v; want ErrBadCredentials", name, err)
+			}
+		}
+		got, token, err := s.SignIn(ctx, "DANA@mesa.gov", goodPassword)
+		if err != nil || got.ID != u.ID || len(token) < 40 {
+			t.Fatalf("SignIn: %+v %q %v", got, token, err)
+		}
+		if _, _, err := s.SessionUser(ctx, token); err != nil {
+			t.Fatalf("fresh session: %v", err)
+		}
+
+		// Idle: 29 minutes between requests keeps it alive; 31 ends it.
+		clk.Add(29 * time.Minute)
+		if _, _, err := s.SessionUser(ctx, token); err != nil {
+			t.Fatalf("after 29 idle minutes: %v", err)
+		}
+		clk.Add(31 * time.Minute)
+		if _, _, err := s.SessionUser(ctx, token); !errors.Is(err, models.ErrNoSession) {
+			t.Fatalf("after 31 idle minutes: %v; want ErrNoSession", err)
+		}
+
+		// Absolute: however busy, a session ends 12 hours after sign-in.
+		_, token, _ = s.SignIn(ctx, "dana@mesa.gov", goodPassword)
+		for range 12 * 3 {
+			clk.Add(20 * time.Minute)
+			if _, _, err := s.SessionUser(ctx, token); err != nil {
+				t.Fatalf("busy session ended early at %s: %v", clk.Now(), err)
+			}
+		}
+		clk.Add(time.Minute)
+		if _, _, err := s.SessionUser(ctx, token); !errors.Is(err, models.ErrNoSession) {
+			t.Fatalf("12 hours after sign-in: %v; want ErrNoSession", err)
+		}
+
+		// Disabling the account ends its sessions, and it can no longer sign in.
+		_, token, _ = s.SignIn(ctx, "dana@mesa.gov", goodPassword)
+		if _, err := s.SetUserActive(ctx, u.ID, false); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.SessionUser(ctx, token); !errors.Is(err, models.ErrNoSession) {
+			t.Fatalf("after disabling: %v; want ErrNoSession", err)
+		}
+		if _, _, err := s.SignIn(ctx, "dana@mesa.gov", goodPassword); !errors.Is(err, models.ErrBadCredentials) {
+			t.Fatalf("disabled account signs in: %v", err)
+		}
+
+		// A role change ends sessions opened under the old role.
+		if _, err := s.SetUserActive(ctx, u.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		_, token, _ = s.SignIn(ctx, "dana@mesa.gov", goodPassword)
+		if _, err := rawDB(t, s).Exec("UPDATE users SET role = 'clerk'"); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.SessionUser(ctx, token); !errors.Is(err, models.ErrNoSession) {
+			t.Fatalf("after a role change: %v; want ErrNoSession", err)
+		}
+
+		// Signing out ends the session.
+		if _, err := rawDB(t, s).Exec("UPDATE users SET role = 'advocate'"); err != nil {
+			t.Fatal(err)
+		}
+		_, token, _ = s.SignIn(ctx, "dana@mesa.gov", goodPassword)
+		if err := s.SignOut(ctx, token); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.SessionUser(ctx, token); !errors.Is(err, models.ErrNoSession) {
+			t.Fatalf("after sign-out: %v; want ErrNoSession", err)
+		}
+
+		// Sign-ins are audited, failures too, and the chain holds.
+		events, _ := s.ListAuditEvents(ctx, models.AuditFilter{Limit: 500})
+		var ok, failed int
+		for _, e := range events {
+			if e.Action == "auth.sign_in" && e.Outcome == models.OutcomeSuccess {
+				ok++
+			}
+			if e.Action == "auth.sign_in" && e.Outcome == models.OutcomeFailure {
+				failed++
+			}
+		}
+		if ok != 5 || failed != 3 {
+			t.Errorf("audited %d successful and %d failed sign-ins; want 5 and 3", ok, failed)
+		}
+		if _, err := s.VerifyAudit(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

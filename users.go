@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/impactledger/impactledger/models"
+)
+
+// usersCommand creates, lists and disables staff accounts from the command line: how the first
+// administrator comes to exist, and how access is recovered when no administrator can sign in.
+func usersCommand(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	const help = "impactledger users create --email E --name N --role R   (password: one line on standard input)\n" +
+		"impactledger users list\n" +
+		"impactledger users disable EMAIL\n\n" +
+		"Roles: admin, supervisor, advocate, prosecutor, clerk.\n"
+	fs := newFlagSet("users", help, stderr)
+	email := fs.String("email", "", "the account's email address (create)")
+	name := fs.String("name", "", "the person's name as shown to colleagues (create)")
+	role := fs.String("role", "", "admin, supervisor, advocate, prosecutor or clerk (create)")
+	if len(args) == 0 {
+		fs.Usage()
+		return 2
+	}
+	action, rest := args[0], args[1:]
+	if err := fs.Parse(rest); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	switch {
+	case action == "-h" || action == "--help" || action == "help":
+		fs.Usage()
+		return 0
+	case action == "create" && fs.NArg() == 0, action == "list" && fs.NArg() == 0, action == "disable" && fs.NArg() == 1:
+	default:
+		fs.Usage()
+		return 2
+	}
+
+	var pw string
+	if action == "create" {
+		line, err := bufio.NewReader(orEmpty(stdin)).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			fmt.Fprintf(stderr, "users create: reading the password: %v\n", err)
+			return 1
+		}
+		pw = strings.TrimRight(line, "\r\n")
+	}
+	_, _, store, code := setup(ctx, stderr)
+	if code != 0 {
+		return code
+	}
+	defer store.Close()
+	ctx = models.WithRequest(ctx, models.RequestInfo{ID: "cli", Actor: models.Actor{Type: models.ActorSystem, ID: "cli"}})
+
+	switch action {
+	case "create":
+		u, err := store.CreateUser(ctx, models.NewUser{Email: *email, DisplayName: *name, Role: models.Role(*role), Password: pw})
+		if err != nil {
+			return reportUserError(stderr, "users create", err)
+		}
+		fmt.Fprintf(stdout, "created %s (%s), id %s\n", u.Email, u.Role, u.ID)
+	case "list":
+		users, err := store.ListUsers(ctx)
+		if err != nil {
+			return reportUserError(stderr, "users list", err)
+		}
+		tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "EMAIL\tNAME\tROLE\tACTIVE\tID")
+		for _, u := range users {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%t\t%s\n", u.Email, u.DisplayName, u.Role, u.Active, u.ID)
+		}
+		tw.Flush()
+	case "disable":
+		u, err := store.UserByEmail(ctx, fs.Arg(0))
+		if err == nil {
+			_, err = store.SetUserActive(ctx, u.ID, false)
+		}
+		if err != nil {
+			return reportUserError(stderr, "users disable", err)
+		}
+		fmt.Fprintf(stdout, "disabled %s; its sessions have ended\n", u.Email)
+	}
+	return 0
+}
+
+func orEmpty(r io.Reader) io.Reader {
+	if r == nil {
+		return strings.NewReader("")
+	}
+	return r
+}
+
+// reportUserError explains a failed users command: field by field for invalid input.
+func reportUserError(stderr io.Writer, what string, err error) int {
+	var (
+		invalid  *models.ValidationError
+		conflict *models.ConflictError
+	)
+	switch {
+	case errors.As(err, &invalid):
+		for field, msg := range invalid.Fields {
+			fmt.Fprintf(stderr, "%s: %s %s\n", what, field, msg)
+		}
+		return 2
+	case errors.As(err, &conflict):
+		fmt.Fprintf(stderr, "%s: %s\n", what, conflict.Detail)
+		return 1
+	case errors.Is(err, models.ErrNotFound):
+		fmt.Fprintf(stderr, "%s: no such account\n", what)
+		return 1
+	default:
+		fmt.Fprintf(stderr, "%s: failed (%s)\n", what, models.ErrorClass(err))
+		return 1
+	}
+}
