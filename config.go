@@ -38,6 +38,7 @@ var configVars = []envVar{
 	{"IMPACTLEDGER_DB_MAX_OPEN_CONNS", "10 (PostgreSQL), 4 readers + 1 writer (SQLite)", "Largest database pool."},
 	{"IMPACTLEDGER_DB_MAX_IDLE_CONNS", "same as max open", "Idle connections kept open."},
 	{"IMPACTLEDGER_TRUSTED_PROXIES", "(none)", "Comma-separated proxy IPs or CIDRs whose X-Forwarded-For is believed."},
+	{"IMPACTLEDGER_LOCKOUT_MINUTES", "30", "How long 5 failed sign-ins within 15 minutes lock an account; 0 keeps it locked until an administrator unlocks it."},
 	{"IMPACTLEDGER_PASSWORD_ITERATIONS", "600000", "PBKDF2 work factor of new password hashes; lower only for tests (a warning is logged)."},
 }
 
@@ -98,6 +99,13 @@ func loadConfig(getenv func(string) string, stdoutIsTerminal bool) (config, erro
 			}
 			*dst = n
 		}
+	}
+	if v := getenv("IMPACTLEDGER_LOCKOUT_MINUTES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 525_600 {
+			errs = append(errs, configErrorf("IMPACTLEDGER_LOCKOUT_MINUTES: %q is not a whole number of minutes from 0 to 525600", v))
+		}
+		cfg.DB.LockoutMinutes = &n
 	}
 	if v := getenv("IMPACTLEDGER_PASSWORD_ITERATIONS"); v != "" {
 		n, err := strconv.Atoi(v)

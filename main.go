@@ -51,6 +51,7 @@ Usage:
                                     create a staff account, reading its password from standard input
   impactledger users list           list staff accounts
   impactledger users disable EMAIL  disable an account and end its sessions
+  impactledger users unlock EMAIL   lift a sign-in lockout
   impactledger audit verify         check the audit trail's hash chain; exit 1 naming the first broken event
   impactledger healthcheck          exit 0 when the local service answers /readyz (for container health checks)
   impactledger version              print the version

@@ -286,6 +286,10 @@ func TestUsersCommand(t *testing.T) {
 	if code := run(context.Background(), []string{"users", "disable", "ADA@mesa.gov"}, nil, &out, io.Discard); code != 0 || !strings.Contains(out.String(), "disabled") {
 		t.Fatalf("users disable: exit %d, %q", code, out.String())
 	}
+	out.Reset()
+	if code := run(context.Background(), []string{"users", "unlock", "ada@mesa.gov"}, nil, &out, io.Discard); code != 0 || !strings.Contains(out.String(), "unlocked ada@mesa.gov") {
+		t.Fatalf("users unlock: exit %d, %q", code, out.String())
+	}
 	if code := run(context.Background(), []string{"users", "disable", "nobody@mesa.gov"}, nil, io.Discard, io.Discard); code != 1 {
 		t.Fatalf("users disable of an unknown account: exit %d; want 1", code)
 	}

@@ -13,12 +13,13 @@ import (
 	"github.com/impactledger/impactledger/models"
 )
 
-// usersCommand creates, lists and disables staff accounts from the command line: how the first
+// usersCommand creates, lists, disables and unlocks staff accounts from the command line: how the first
 // administrator comes to exist, and how access is recovered when no administrator can sign in.
 func usersCommand(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	const help = "impactledger users create --email E --name N --role R   (password: one line on standard input)\n" +
 		"impactledger users list\n" +
-		"impactledger users disable EMAIL\n\n" +
+		"impactledger users disable EMAIL\n" +
+		"impactledger users unlock EMAIL\n\n" +
 		"Roles: admin, supervisor, advocate, prosecutor, clerk.\n"
 	fs := newFlagSet("users", help, stderr)
 	email := fs.String("email", "", "the account's email address (create)")
@@ -39,7 +40,7 @@ func usersCommand(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	case action == "-h" || action == "--help" || action == "help":
 		fs.Usage()
 		return 0
-	case action == "create" && fs.NArg() == 0, action == "list" && fs.NArg() == 0, action == "disable" && fs.NArg() == 1:
+	case action == "create" && fs.NArg() == 0, action == "list" && fs.NArg() == 0, (action == "disable" || action == "unlock") && fs.NArg() == 1:
 	default:
 		fs.Usage()
 		return 2
@@ -88,6 +89,15 @@ func usersCommand(ctx context.Context, args []string, stdin io.Reader, stdout, s
 			return reportUserError(stderr, "users disable", err)
 		}
 		fmt.Fprintf(stdout, "disabled %s; its sessions have ended\n", u.Email)
+	case "unlock":
+		u, err := store.UserByEmail(ctx, fs.Arg(0))
+		if err == nil {
+			_, err = store.UnlockUser(ctx, u.ID)
+		}
+		if err != nil {
+			return reportUserError(stderr, "users unlock", err)
+		}
+		fmt.Fprintf(stdout, "unlocked %s\n", u.Email)
 	}
 	return 0
 }

@@ -304,6 +304,9 @@ type PreconditionRequired = Problem
 // TooLarge An RFC 9457 problem document.
 type TooLarge = Problem
 
+// TooManyRequests An RFC 9457 problem document.
+type TooManyRequests = Problem
+
 // Unauthorized An RFC 9457 problem document.
 type Unauthorized = Problem
 
@@ -660,6 +663,15 @@ type ProblemApplicationProblemPlusJSONResponse Problem
 
 type TooLargeApplicationProblemPlusJSONResponse Problem
 
+type TooManyRequestsResponseHeaders struct {
+	RetryAfter *int
+}
+type TooManyRequestsApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers TooManyRequestsResponseHeaders
+}
+
 type UnauthorizedApplicationProblemPlusJSONResponse Problem
 
 type UnprocessableApplicationProblemPlusJSONResponse Problem
@@ -742,6 +754,25 @@ func (response Login422ApplicationProblemPlusJSONResponse) VisitLoginResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Login429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response Login429ApplicationProblemPlusJSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1905,66 +1936,68 @@ func (sh *strictHandler) GetReadyz(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Dtrb9tIkn+lwDsgCVaSH3F2d2zch4y9ufHAmRh+3G0wDqwWuyT2mOxmupqSlYH/+6G6SYqUKPmRxNkD",
-	"9lMsqbu63u/8GcUmy41G7Sja/zNKUEi0/s9/XIgJ/yuRYqtyp4yO9qOLBGGKlpTRYMbgEgSLZAobYw/G",
-	"xsLweNx/L1ycDAdRL6I4wUwwGDfPMdqPyFmlJ9HdXS86MbEIULseuTw7qR6ILQqHsn5oM+C7XpQLKzJ0",
-	"JSGHgvD4qPuVWBC+IDg+YpiKv82FS6JepEXGUPn3ayWjXmTxc6Esymjf2QKbCIyNzYSL9qOi8CdXKT0s",
-	"LBnbjcFQ4627jv2JYUVxbnGqTEGQiwnWqH0u0M4buAWoTVQycXuCeuKSaH93e7sLleOxF043LizyCoVK",
-	"yCNUegJxIvQE5QDeKyL+YqKmSLC3+/cDICdSrL7Y2a3RDbq0wLdSjEdifKIy5VbxPRUTBFJf1rIn9fea",
-	"b0kciyJ10f6b7R4/rLIi4w/8SenwaadGQWmHE7RBoyxSbjShV6ifhTzDzwWSRys22qH2f4o8T1VQ6q3c",
-	"mlGK2V/+oKDhCzT+0+I42o/+Y2thelvhV9o6DbfCo6sCsuFZUASZSFnxUMLLkZDw6/mH33pQ6BttZhrG",
-	"ClPZA/6htoVXg4hV0ehxquJnxzwoEMTl8wQz5RLAW0WO1UkKJzx+74wdKSlRPyeC52qiUYLSMCocaONA",
-	"pKmZMW+VjtNCMooCslL3jYWZNXoC/+wfnp+961+YG9SBvb8Z984UWj4n9r8ZoCJOGn7YWE+E0Rj8p0hT",
-	"tJCJORCix/PUYmy0VAzinVApyudWiEWcCG5HkcfZ41tYi9pVLmgF4bPaFf8Y68sKchALa+etaOexDACe",
-	"EbG3GtBaY/37F8acCDvB5+bMyMg5SzDlxy24RGgvSZOj9c+CiGPMHXksL7UoXGKs+oLPbCgOqDJ1byWM",
-	"IyH5QJcIAtQSZYljbk2MRGKU/jB2zjBN+6WXZ8+k9FSkSh7A0IuchkBiTjBL5r3g8mE0D3+UNFCR58Y6",
-	"lO9RKnHhA9vzk/KC4DA82WcUKlOv3FOXktxVcbvO4Pjf3PJZp0IYjkVepY94K7Kc5RSdoslThOkALpQW",
-	"cBqywJW8ohfFprCuffc9koBDU2g3hyPFR2PHn61bC+DaJ4i6yEa4Jr/zx14QhDM+RXZl4snxWn0u0MdC",
-	"pUGEw5zQLJDa3T08e/23nU4MQl58LVwrDZXCYd+pDLvuKPmAlLUX/VFYRVLF6/Pz2EjkXFFA8yzk1oxV",
-	"im0aCurHpusZbVyQ5covhKwwsdKTa6ZnhUDO84o0DdYZMvJVGE64gu5TYFau83DyrhcVuXw0T8s4tcqn",
-	"cyesIxAOdkBoCRNrZsQ2yqofEqAp2nmZHDHP6geVdn/dizqS0WYl8nvkpbeqib3aOCpFXxJpzZxVTldS",
-	"aelXizELij/VCJrRHxg7n2EKwkN/0zsYGWK2SE8bxjsWKeFKJAONM28YAxgG9IZQ5uwEzsBQaSducDiA",
-	"C7z1SbCzKstQHgDnZSn2U6UxOEACi+OCEPxXI4vihnpXml2fNSlz3IqYfYMXzEhJZTEOiIKZorVKIg2u",
-	"mFNrvU6jdnldFhHV551NHme55nnIvWVH04Dx1717QSyb8+Nu11baltdRQzSY5W7OCtymraOi6zTt9YC1",
-	"0TiAjygswc5P29v83e7u9nbLWL6fQ1gytydY2joTOVGhfGxrl3KYtf+4D1OGVz4grBVzL7BFS6GrcCYC",
-	"QTCseg5VSOJbvuFwAMxJMCGHSwW5ug9xD4uXvZMnoo3POn6c17Jpo/u/CVqsQyaQE1qSDy+a6/Xfo+AU",
-	"mP0JZ5/BIeqpip3/u9S28H1qyP9h9LXIcxRpA52FmjA6l7l8igfjMhwytBOEnMuCECG9T/u3J2l4kqe5",
-	"iecx+BX1/AVF6pJVY5XCiVGZmq4mSDdKSxZ/dQqUhiLoQaW69DlVnpDckJtYpE51XBBR3TM3HQeXbK+8",
-	"1WVuvy7JcEktjVxDUZnbvSCf/PVC14E9ic/vhg/N+Xx7bjN8qShPxRz4bBvsoUmNFdJE99HvyShfu48J",
-	"38IXt5i64pM7HWMXWidmonSju7jR+7TxxUyodNm43txvlLkgmhkrl67ubO/ed3eJqoBAA2AXgY0WyUoj",
-	"4+zdIfy09+ZvUJaiIE1cZKjdqvOU6Epql8OFcDBD7coWneIgpghMHLpKYXqwwoNQT69neEeF0n73nS+/",
-	"WdvgpbEgjXMoOQYkrzhlEZAhkZiUQxJfxouqYGJSqYHWgllKc7yL19hL1Y/iVzqpKg9ch6JvLYAXBP/s",
-	"lzrXPz4KKJatg064tCZWM8xfLi5OIRzwbmLQUcT0Iqdc2kHVW6DEWAdUZJmw82oWUbnSkledOLmyubEM",
-	"8PLsGJRE7dR4rvTkgfCWNNv/WmHdqJ0aDO7S9TPTRaRXUcE8Go8hQ98WyMQcpGnGBiEz5eu0Ikc7VWHS",
-	"I+TUxCH25dYQxoXz38cp2pvO4HEeulvHemw6XD3Z8bUzN9hVu6KW3rk3m9xDTgpDzVpoEuNGT1TIsqRt",
-	"9tRiY25Ut8UVFNKPTT71kjpKXn+x18S9i/WXJfg2wSJ2aooNcx4Zk6LQT+2mlHHquoppq36l8slPbcTY",
-	"UoU2scmr2df3Lp7Ue6h8fosTJdq9it9PayXceQcY9Latm8dZLmJ3gnKC1rcBWOXm5DBjq7YYGyu9EwuG",
-	"7+Z9l+DYARcFKqMXoDwA76aQ4wv1gEOy+oISUkOEvi1wpS2SU67gZwfwP/42VDZIwHUHB5gFGN9MCAB6",
-	"sLBQ9oRZrlI2jCqpBbxN1Ejx0/6pEjcYmzQ1M5ixk2g8DzNBYKxEi7IHuVDSv0VOcaU2Qzm40lf60Ogp",
-	"U2w07YdaZGSkQuLEE0iLG/TZ/wEcHxEIi3B5eXwEQRvoAFhJyIksDz9yOH79+vVPTOPlxeEBxCJFLYW9",
-	"0tIzgA8NP378+LH//n3/6Gh4AJnR6FvXQkOpN1Xn04zh8hxizyalqy4Naj9cG177H4YD+If3Lj4eBzhX",
-	"em1aAC+H6xrYw1dhQhMmd8OFox56RpXRrmIPE+LnxSg5Wu/Ae/UzFDpF8pQsOtQS41RYvlHNOoa3/Uzc",
-	"9kdGzvujuUMahq5RGeHauvr29Lih8vvR9mBnsM1maHLUIlfRfvR6sD147ZMol3iftSVytTXd2RKFS7ZS",
-	"Tg+9XzPUMRT/oDkpj5GoB4SOOpwxvPzFufyDTuc9OBcZniuH/3Xue909OMe4sPjKq5bQNEMbQIg4NgXn",
-	"VMolV5q/4ZgA3v2CY1VthwNaigfl035wRp2BZQBvdT2+9k6ld6VFmcRVCWXAi6sDrvpkjdYEw+CQOP3a",
-	"294JEqildiyj/ZBYL0L2z0bON8xCHjcDaSXtd20/yZXp8gLB7vb2N3u7GeA3jbY5CDe2e87R9Q+9VLrT",
-	"uNUIvmHj5q4X7QWSujCtSd9qLE74Kzv3X2nNCvnS7u5DLjWHd54n5ebHfTcX0yzOvHwSWjKRfVZo2bNy",
-	"ek2s1NLnN2JCPm0rXBJ94uvLdmsK1zTcFe3k31f0ZK8jMQsSNYU76DJvRRCnKCzKR0j8rQa8zVlhnyD4",
-	"p0hx+/X9lxarIN9IgqZwvSrgNDj3APGF7G6CHZL7b3TvMfqXMPCnSuMreevdhceir3Ttk9lAlKNGoNjM",
-	"Z85LaC2XTxS5Q3+ivd33+7Im86G+0oSaFOee4PDWwdgUWoZeAELZd63m/74pGprLIVNZt1D2+XGLa6ux",
-	"OZ37Z6iKi4rKQnndi4sZ3YM0pd3H7D67YN5WWKx7wMFyffHu03fU8nok0qHiHzT6AQSnkJ6Bpao/PuL8",
-	"iODBVAW0e6BxxlnnWFlyTXMIyv/prrcmPIR5qh/3fJ8MpjG0fVD+svNNX167NMhGyYVPWT4uRbRqQ7kL",
-	"fHlsy59ZWjbedL4+9/Ss5qf7r9RbmHxh5wGxsF7s8hfePESLO3Z/fpQJfMhRg1iM9zs0fzkSbP1Zrl7f",
-	"bYq8tUV8R6+0STmfrJBPVq69+6/UO6hfL7gzFNIvq6wT20o0vi+UhF18DiV59x76u9AXyC0SV/hlzPYb",
-	"cRbzVMRhGEzOcLY6FWmBdABDXaTpMGS+XJxXk8HQZjgAMfLQyqaDsHilUxw7rkNdgnP+ZgDlXik1d1MX",
-	"JWz4nwLVbiqLsavMDHPjUi8fx5tqNT/E2e/j48uxNku5CchPrPteIn/5CqDPWvhuss1ZYtIyfIixwzLR",
-	"q7es/qVN9gkBZPch9r2y8P3/JPbs7f79ceTV6+Ff7/8Ow/9aCBsc8HJ5u+PVPZGsuSyxubb5tXXyO1rN",
-	"yti7w4JCC7ZrrbNXtaBhNC+ne98oQWYD7XqRKuZnjXWAiuVt/gbWJ35Z48umrOGX8sh3ZHO5MrLGPZUa",
-	"DlwAop0qPakbp4NvErXZ+EJf1rWfK/Im/wKvSsZZFHK+kW9n4cQPYZt/G5zxDENwVozHKvbcevOQZlLN",
-	"qW/F3VmCLikjy2LFh8CiiBOfelQdkEBclTl089/vO9lpd0/jIlEE7ZlXuRfAwAqbRvvRlk8bSsArTRGr",
-	"MqVFWpWh/n9tGuO4oA7T3DB96vnZlUe8OXoKA7VB+39FUrTa4jj3I21SE+07QbruJlLjsm/9rN79tdP4",
-	"Z4mhsGtOZe/E4pi5bhoQ225gFfSJmqLGmjAhlf+UWzNC8nPC1AgJI5EyT8uVYGPjBMlZ4Yxtol/K7O7T",
-	"3f8FAAD//w==",
+	"7Ft7b9tIkv8qBd4BSbCU/Iizu7Fxf2TszY0DexL4cbfBOrBa7JLYY7Kb6WpK1gz83Q9dTUqkRMmPJJ45",
+	"YP+yRfajuroev3rw9ygxeWE0akfR/u9RikKi5X//cSHG/q9ESqwqnDI62o8uUoQJWlJGgxmBSxEskilt",
+	"gjGMjIXB8ah3KlySDvpRHFGSYi78Mm5WYLQfkbNKj6O7uzg6MYkIq3Ztcnl2Um+QWBQO5XyjzQvfxVEh",
+	"rMjRVQc5FITHR927JILwBcHxkV9T+aeFcGkUR1rkflX//lrJKI4sfi2VRRntO1tik4CRsblw0X5Uljxy",
+	"9aSHpSVjuykYaLx11wmPGNQnLixOlCkJCjHGOWlfS7SzBm1h1SYpubg9QT12abS/u73dRcrxiC+nmxZ/",
+	"5TUJ9SUPUekxJKnQY5R9OFVE/sFYTZBgb/fvB0BOZFg/2NmdkxtkaUFvLRiPpPhE5cqt0vtJjBFI/baW",
+	"PRnPa+4lcSTKzEX7b7Zjv7HKy9z/8L+UDr925iQo7XCMNkiURSqMJmSB+knIM/xaIjFZidEONf8riiJT",
+	"Qai3CmuGGeZ/+ZWChC/I+E+Lo2g/+o+thepthbe09SnMCpuuXpAN24IiyEXmBQ8lvBwKCR/OP/4SQ6lv",
+	"tJlqGCnMZAz+xVwXXvUjL4pGjzKVPDvlQYAgqbYnmCqXAt4qcl6cpHCC6Xtv7FBJifo5CTxXY40SlIZh",
+	"6UAbByLLzNTzVukkK6UnUUBeyb6xMLVGj+GfvcPzs/e9C3ODOrD3F+Pem1LL56T+FwNUJmnDDhvLhzAa",
+	"g/0UWYYWcjEDQmQ6P1lMjJbKL/FeqAzlcwvEwk8Es6OIaWZ6S2tRu9oErRB8NjfFf4z25SU5SIS1s5a3",
+	"YyrDAs9I2DsNaK2xvP+FMSfCjvG5OTM0cuZvMPObW3Cp0HyTpkDL24JIEiwc1VSeCj2rbCg9K7HGQC70",
+	"DEYs9CCcw7xwBCNrcnCpIhBSWiQ6gKlQDgRB5lVdEJyhs7Peu5FDCyRm5B1PAy81Xq96q3OWXgJneNlO",
+	"BNNwOHdxdKlF6VJj1W/4zNbEAdX2kE2Jv0hCYjSQCgLUEiVf5KUurEmQSAyzP0zmpphlvcoVevOt9ERk",
+	"Sh7AgPWCBnxZME1ncfCLMJyFf6ozUFkUxjqUpyiVuODLeP6jvCA4DFv2PAm1PaxteJcm3dVCNIe5/m9h",
+	"/VinAlZJRFFjbLwVeeHvKfqEpsgQJn24UFrApwCVV8BXHCWmtK499xRJwKEptZvBkfJDE+d/W7d2gWtG",
+	"0brMh7gGBPOwFwRhDMcRrkLnHtSoryUyYFAaRBjsNWhB1O7u4dnrv+10UhCCh2vhWlhdCoc9p3LsmqPk",
+	"A3B9HP1aWkVSJeuDmMRI9IBaQHMsFNaMVIbtM5TUS0zXNtq4cJcrbwi9wCRKj6/9eVYO6MFwmWVBO0PY",
+	"srqGE66k+wTYC9d5GHkXR2UhH83Typl3mEYnrCMQDnZAaAlja6bkddSLfkCJE7SzCkF6ns03VNr9dS/q",
+	"QOzNcO1fEd/eqiTGc+WoBX3pSufMWeV0fSst+WoxZnHiL3MCzfBXTBzDcEF4yDPZwMgAbET2qaG8I5ER",
+	"rrh70DhlxejDIJA3gCqwYfcyUNqJGxz04QJvOVJwVuU5ygPw4DXDXqY0BgNIYHFUEgI/GloUNxRfaW/6",
+	"rMk8x61IvG3gixkqqSwmgVAwE7RWSaT+lefUWqvTCPBeV5FW/Xtnk8VZDgwfMm/Z0DTW+OvevUssq/Pj",
+	"Zs+1tH1fR42r8Uhj5gW4fbaOsLdTtdcvrI3GPnxGYQl23m5v+2e7u9vbLWX5cQZhSd2eoGnrVOREhRi7",
+	"LV3KYd7+5z5K/XrVBsJaMeMLW+RdurILRB7zDerETO2S/CzOyhyA5ySYAHQzQW6erLmHxcvWiQ/Rpmcd",
+	"P87nd9Mm939TtDh3mUBOaMn4FHWZ8yZsFDz7Uw/Rg0HUE5U4/r+StvA8M8T/GH0tigJF1iBnISaenMtC",
+	"PsWCfTj/+AvkaMcIhY+dgodkm/ZvS9KwJE8zE8+j8Cvi+TOKzKWryiqFE8MKmq4CpBulpb/+ehQoDWWQ",
+	"g1p06Wum+CCFITe2SJ3iuDhEPc/cdAxc0r1qVpe6fVi6wyWxNHLNiSps94IY/MUhNeMtCeO7wUMxH+cw",
+	"N68vFRWZmIEf21720GTGCmmi+87Px6h2u48J38MWt5i6YpM7DWMXWSdmrHQjBbvR+rTpxVyobFm53tyv",
+	"lIUgmhorl6bubO/eN3fpVIGAxoJdB2zkkVayPWfvD+Ht3pu/QRWKgjRJmaN2q8ZToqtOu+wuhIMpalfl",
+	"MZUOqQ+ThNRbKLGs8CDE0+sZ3hGhtPd9z+G3lzZ4aSxI4xxK7wPSVx6yCMiRSIyrShKH8aIOmPxRqUHW",
+	"gllKe3+XrNGXOmnnd+k8VTXgOgR9axd4QfDPXiVzveOjQGKVOuhcl9b4ar/mzxcXnyAMYDPR7whi4sgp",
+	"l3Wc6h1QaqwDKvNc2FldsKlNacWrTppcldxYXvDy7BiURO3UaKb0+IHrLUk2v62pbsRODQZ3yfqZ6Tok",
+	"i6jwPBqNIEdOC+RiBtI0fYOQueI4rSzQTlQohwk5MUnwfYU1hEnp+HmSob3pdB7nIbt1rEemw9STHV07",
+	"c4NdsStqyca9WQkYeFAYYtZSkxg1EsdCViFtM6eWGHOjujWupAA/NtnUS+oIeXli3KS9i/WX1fLtA4vE",
+	"qQk21HloTIZCPzWbUvmp69qnrdqV2iY/NRFjKxHaxCYWs2/PXTwp91Db/BYnKrLjmt9PSyXcsQEMctuW",
+	"zeO8EIk7QTlGy2kAL3Izcph7rbaYGCvZiAXFd7OeS3HkwAcFKqcXoHgBNlPo/QvF4F2y+g0lZIYIOS1w",
+	"pS2SU6702/bhf3g21DpI4OMO72AWy3AyISwQw0JDvSXMC5V5xahBLeBtqobKb81bVbTByGSZmcLUG4nG",
+	"9jAVBMZKtChjKISSvBc55SO1Kcr+lb7Sh0ZP/ImNpv0QiwyNVEgeeAJpcYOM/g/g+IhAWITLy+MjCNJA",
+	"B+CFhJzIi/DSu+PXr1+/9We8vDg8gERkqKWwV1oyA/ygwefPnz/3Tk97R0eDA8iNRk5dCw2V3NSZTzOC",
+	"y3NImE1K11ka1FyBHFzzi0Ef/sHWhf1xWOdKr4UF8HKwLoE9eBXKWKG8OVgY6gEzqvJ2NXv8QbiojtJ7",
+	"6x04VT9BqTMkPskiQy0xyYT1M+qC0OC2l4vb3tDIWW84c0iDkDWqPFxbVt99Om6I/H603d/pb3s1NAVq",
+	"UahoP3rd3+6/ZhDlUrZZW6JQW5OdLVG6dCvz8JDtmqGOzoGP2oPyBIliIHTUYYzh5c/OFR91NovhXOR4",
+	"rhz+1znnumM4x6S0+IpFS2iaog1LiCQxpcdUyqVX2j/xPgHY/ILzotp2B7TkD6qtubpInY6lD+/0vMbP",
+	"RiW+0qICcTWgjANhPjzwYZ8EYyEzyQ3KOYVjDIVW8khsb3unD+/VBLkmVvp781ZB6Hr4la5S7ztvIFe6",
+	"9ELtFwTlDmCkRm4WqmdGY108g9UZfs+93bdQaqcy3n2qtDRTprvOIs5l6FhG+wHmLwDET0bONlRmHleR",
+	"aYUQd22r7ePk5Z6P3e3t77Z3E25s6kZYKjCeo+sdsox0g8pVPLGhSeoujvbCkboonR99q9HrwlN27p/S",
+	"qlz6Sbu7D5nULCXyrLf3z1quJDMvqyaf++YuanIePzKUrpjvLW8oPHgVY3WqlYtRmhgTg8/SpdEXP33Z",
+	"+pjSNc3PilT79yvytdcBL4MkmNIddBkpRZBkKCzKR0jKOw14W3hBf4LAPOX2t1/fP2nR9fOdbtCULq7d",
+	"ZoNzD7i+gFHH2HFz/43uFKM/hWF46m18I2/ZzDAVPTX3D6wgylHD3W3ms0dXtJbLJ4rcIY9oN3L+a1mS",
+	"/aCe0oSalEfQ4PDWwciUWoaMBkKVPa67GDi1G1LkAW+t6x38+rgexVWEkc14G6q9u6Iq3F+346LS+CBJ",
+	"aWdju8cumLcVeigfMLDqVL378gOlfF7Y6RDxjxq5jOKBMDOwEvXHe6onOZ1vVA9/qkB2DBqnHjuPlCXX",
+	"VIcg/F/u4jXuIVSFuWj1Y5BPo/T8INyz8113Xtsf6pXSh29VELzk0epm9K7lq2FbPGapr3zT+Pm4p6Oh",
+	"B0CUecOtn7Dz+kGYJvTw8YQ3D5Hijg6mP0oFPhaoQSyaFDokf9kTbP1eddnfbfK8c434gVZpk3A+WSCf",
+	"LFx790+Ztxt/+8WdoZAcwq27thVvfJ8rCZ9deFdSdH9y8D5kNwqLhNrVPpv7+iwWmUhCSZuc8Wh1IrIS",
+	"6QAGusyyQUC+5EWtqm+GZMkBiCGvVqVOhMUrneGIOzldijP/pA9VCzE125AXgXj4KKRuQ/bX2BWehup3",
+	"JZeP4039FUbwsz/GxlfFeX/LzYW47t7jG/nLNyz6rAHzJt2cpiar3Ifg1lw3/9rgT6+yT3Aguw/R75Xe",
+	"/v8nvmdv9++PO978S4Bvt3+H4QOV0IcCL5d7VF7d48maLR+bY5sPrZE/UGtWivcdGhQSyV3NqXGdSIfh",
+	"rKpRfieA7BW0a0eqmZ83mhpqlrf5G1ifcsvJb5tQw8/VkB/I5qrxZY15qiQcfACIdqL0eJ7+7X8Xr+2V",
+	"L2SXXXu7smjyL/CqYpxFIWcb+XYWRvwhbOO9wRlmGIKzYjRSCXPrzUOSSXNOfS/uTlN0aeVZFo1KBBZF",
+	"kjL0qDMg4XA1cujmP3dt2Ul3TuMiVQTtyl3V3eAXK20W7UdbDBuqhVeSIlblSousDkP5A11jnA+oQ006",
+	"1NBirsAx4c0CWigL9tsfwFK0muI458I8qbHmTJCeZxOpMZlTP6tzP3Qq/zQ1FDrmqcqdWBx5rpvGim0z",
+	"sLr0iZqgxvnBhFT8q7BmWNU1MiMkDEXmeVo1NhubpEjOCmdsk/zqzu6+3P1fAAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

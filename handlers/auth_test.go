@@ -125,3 +125,34 @@ func TestFailedSignInsLookAlike(t *testing.T) {
 		}
 	})
 }
+
+// TestLockedAccountsLookLikeWrongPasswords checks that a locked account gets the same answer as a wrong
+// password, and that an address that keeps failing is held off with 429 and Retry-After.
+func TestLockedAccountsLookLikeWrongPasswords(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		c := newClient(t, s)
+		for _, email := range []string{"dana@mesa.gov", "eli@mesa.gov"} {
+			if _, err := s.CreateUser(context.Background(), models.NewUser{Email: email, DisplayName: "Staff", Role: models.RoleAdvocate, Password: staffPassword}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		login := func(email, pw string) response {
+			return c.do("POST", "/api/v1/auth/login", map[string]string{"email": email, "password": pw}, "X-Request-ID", "same")
+		}
+		for range 5 {
+			login("dana@mesa.gov", "wrong password!!")
+		}
+		locked, wrong := login("dana@mesa.gov", staffPassword), login("eli@mesa.gov", "wrong password!!")
+		if locked.StatusCode != http.StatusUnauthorized || string(locked.Body) != string(wrong.Body) {
+			t.Fatalf("locked account answered %d %s; a wrong password %d %s", locked.StatusCode, locked.Body, wrong.StatusCode, wrong.Body)
+		}
+		for range models.MaxAddressFailures {
+			login("nobody@mesa.gov", "wrong password!!")
+		}
+		held := login("eli@mesa.gov", staffPassword)
+		if held.StatusCode != http.StatusTooManyRequests || held.Header.Get("Retry-After") == "" {
+			t.Fatalf("after many failures from one address: %d, Retry-After %q", held.StatusCode, held.Header.Get("Retry-After"))
+		}
+		held.Problem(t)
+	})
+}

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -24,6 +27,8 @@ type Problem struct {
 	Instance  string            `json:"instance,omitempty"`
 	RequestID string            `json:"request_id"`
 	Errors    map[string]string `json:"errors,omitempty"`
+	// retryAfter, when set, is sent as the Retry-After header.
+	retryAfter time.Duration
 }
 
 // Error makes a Problem an error, so that any layer of the HTTP code can return one as it is.
@@ -54,9 +59,10 @@ func methodNotAllowed(method string) *Problem {
 // domain errors become HTTP statuses.
 func problemFor(err error) *Problem {
 	var (
-		p        *Problem
-		invalid  *models.ValidationError
-		conflict *models.ConflictError
+		p         *Problem
+		invalid   *models.ValidationError
+		conflict  *models.ConflictError
+		throttled *models.ThrottledError
 	)
 	switch {
 	case errors.As(err, &p):
@@ -68,6 +74,10 @@ func problemFor(err error) *Problem {
 			"Someone changed this record after you read it. Read it again, then repeat your change.")
 	case errors.As(err, &conflict):
 		return newProblem(http.StatusConflict, "conflict", "Conflict", conflict.Detail)
+	case errors.As(err, &throttled):
+		p := newProblem(http.StatusTooManyRequests, "throttled", "Too many attempts", throttled.Error()+".")
+		p.retryAfter = throttled.RetryAfter
+		return p
 	case errors.As(err, &invalid):
 		p := newProblem(http.StatusUnprocessableEntity, "validation", "The request is invalid",
 			"Some fields are invalid; see errors.")
@@ -107,5 +117,8 @@ func writeProblem(c *gin.Context, p *Problem) {
 	out.RequestID = requestID(c)
 	out.Instance = c.Request.URL.Path
 	c.Header("Content-Type", "application/problem+json")
+	if p.retryAfter > 0 {
+		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(p.retryAfter.Seconds()))))
+	}
 	c.AbortWithStatusJSON(out.Status, out)
 }

@@ -7,6 +7,8 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -35,7 +37,32 @@ type Session struct {
 	ExpiresAt  time.Time
 }
 
-// ErrBadCredentials answers every failed sign-in alike: unknown email, wrong password, disabled account.
+// Throttling limits (CJIS AC-7): failures counted over FailureWindow; MaxAccountFailures lock the account,
+// MaxAddressFailures from one client address hold off further attempts from it.
+const (
+	FailureWindow      = 15 * time.Minute
+	MaxAccountFailures = 5
+	MaxAddressFailures = 50
+)
+
+// ThrottledError means a client address failed to sign in too often; it may try again after RetryAfter.
+type ThrottledError struct{ RetryAfter time.Duration }
+
+// Error says how long to wait.
+func (e *ThrottledError) Error() string {
+	return fmt.Sprintf("too many failed sign-ins from this address; try again in %s", e.RetryAfter.Round(time.Second))
+}
+
+// loginFailure is one failed sign-in, kept for FailureWindow.
+type loginFailure struct {
+	ID         string `gorm:"primaryKey"`
+	EmailKey   string
+	ClientIP   string
+	OccurredAt time.Time
+}
+
+// ErrBadCredentials answers every failed sign-in alike: unknown email, wrong password, disabled or locked
+// account.
 var ErrBadCredentials = errors.New("the email or password is wrong")
 
 // ErrNoSession means a session token is unknown, expired, or belongs to an account that was disabled or
@@ -43,21 +70,29 @@ var ErrBadCredentials = errors.New("the email or password is wrong")
 var ErrNoSession = errors.New("not signed in")
 
 // SignIn checks email and password and opens a session. It returns the account and the session's token,
-// which is shown to the browser once and never stored.
+// which is shown to the browser once and never stored. Every failure costs the same time and answers
+// ErrBadCredentials, whatever the reason, except a *ThrottledError for an address that failed too often.
 func (s *Store) SignIn(ctx context.Context, email, pw string) (User, string, error) {
-	u, err := s.UserByEmail(ctx, email)
-	switch {
-	case errors.Is(err, ErrNotFound):
-		// Verify against a decoy, so that an unknown email costs as much time as a wrong password.
-		password.Verify(pw, s.decoyHash())
-		return User{}, "", s.auditSignIn(ctx, "", OutcomeFailure)
-	case err != nil:
+	at := s.now()
+	ip := requestOf(ctx).ClientIP
+	if err := s.checkAddressThrottle(ctx, ip, at); err != nil {
 		return User{}, "", err
 	}
-	if !password.Verify(pw, u.PasswordHash) || !u.Active {
-		return User{}, "", s.auditSignIn(ctx, u.ID, OutcomeFailure)
+	u, err := s.UserByEmail(ctx, email)
+	found := err == nil
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return User{}, "", err
 	}
-	token, hash, err := newToken()
+	hash := s.decoyHash()
+	if found {
+		hash = u.PasswordHash
+	}
+	matches := password.Verify(pw, hash)
+	locked := found && u.LockedAt != nil && (s.lockout == 0 || at.Before(u.LockedAt.Add(s.lockout)))
+	if !found || !matches || !u.Active || locked {
+		return User{}, "", s.failSignIn(ctx, u, strings.ToLower(strings.TrimSpace(email)), ip, at, locked)
+	}
+	token, tokenHash, err := newToken()
 	if err != nil {
 		return User{}, "", err
 	}
@@ -65,10 +100,18 @@ func (s *Store) SignIn(ctx context.Context, email, pw string) (User, string, err
 	if err != nil {
 		return User{}, "", err
 	}
-	at := s.now()
-	sess := Session{ID: id.String(), TokenHash: hash, UserID: u.ID, Role: u.Role, CreatedAt: at, LastSeenAt: at,
+	sess := Session{ID: id.String(), TokenHash: tokenHash, UserID: u.ID, Role: u.Role, CreatedAt: at, LastSeenAt: at,
 		ExpiresAt: at.Add(SessionLifetime)}
 	err = s.inTx(WithRequest(ctx, requestAs(ctx, Actor{Type: ActorUser, ID: u.ID})), func(tx *gorm.DB) error {
+		// A success forgets the account's failures and any lockout that has run out.
+		if err := tx.Where("email_key = ?", u.EmailKey).Delete(&loginFailure{}).Error; err != nil {
+			return err
+		}
+		if u.LockedAt != nil {
+			if err := tx.Model(&User{}).Where("id = ?", u.ID).Update("locked_at", nil).Error; err != nil {
+				return err
+			}
+		}
 		if err := tx.Create(&sess).Error; err != nil {
 			return err
 		}
@@ -80,15 +123,78 @@ func (s *Store) SignIn(ctx context.Context, email, pw string) (User, string, err
 	return u, token, nil
 }
 
-// auditSignIn records a failed sign-in and answers ErrBadCredentials.
-func (s *Store) auditSignIn(ctx context.Context, userID string, outcome Outcome) error {
-	err := s.inTx(ctx, func(tx *gorm.DB) error {
-		return s.appendAudit(tx, audited{Action: "auth.sign_in", ObjectType: "user", ObjectID: userID, Outcome: outcome})
+// checkAddressThrottle refuses a client address with MaxAddressFailures failures in the window.
+func (s *Store) checkAddressThrottle(ctx context.Context, ip string, at time.Time) error {
+	var recent []time.Time
+	err := s.read.WithContext(ctx).Model(&loginFailure{}).
+		Where("client_ip = ? AND occurred_at > ?", ip, at.Add(-FailureWindow)).
+		Order("occurred_at").Limit(MaxAddressFailures).Pluck("occurred_at", &recent).Error
+	if err != nil || len(recent) < MaxAddressFailures {
+		return err
+	}
+	return &ThrottledError{RetryAfter: max(recent[0].Add(FailureWindow).Sub(at), time.Second)}
+}
+
+// failSignIn records a failed sign-in, locks the account when it has failed too often, and answers
+// ErrBadCredentials.
+func (s *Store) failSignIn(ctx context.Context, u User, emailKey, ip string, at time.Time, alreadyLocked bool) error {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return err
+	}
+	err = s.inTx(ctx, func(tx *gorm.DB) error {
+		// Failures older than the window count for nothing; forget them as new ones arrive.
+		if err := tx.Where("occurred_at <= ?", at.Add(-FailureWindow)).Delete(&loginFailure{}).Error; err != nil {
+			return err
+		}
+		if err := tx.Create(&loginFailure{ID: id.String(), EmailKey: emailKey, ClientIP: ip, OccurredAt: at}).Error; err != nil {
+			return err
+		}
+		if err := s.appendAudit(tx, audited{Action: "auth.sign_in", ObjectType: "user", ObjectID: u.ID, Outcome: OutcomeFailure}); err != nil {
+			return err
+		}
+		if u.ID == "" || alreadyLocked {
+			return nil
+		}
+		var failures int64
+		if err := tx.Model(&loginFailure{}).Where("email_key = ? AND occurred_at > ?", emailKey, at.Add(-FailureWindow)).
+			Count(&failures).Error; err != nil {
+			return err
+		}
+		if failures < MaxAccountFailures {
+			return nil
+		}
+		if err := tx.Model(&User{}).Where("id = ?", u.ID).Update("locked_at", at).Error; err != nil {
+			return err
+		}
+		return s.appendAudit(tx, audited{Action: "user.lock", ObjectType: "user", ObjectID: u.ID, Outcome: OutcomeSuccess})
 	})
 	if err != nil {
 		return err
 	}
 	return ErrBadCredentials
+}
+
+// UnlockUser lifts a lockout and forgets the account's failed sign-ins.
+func (s *Store) UnlockUser(ctx context.Context, id string) (User, error) {
+	var u User
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Where("id = ?", id).Take(&u).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return ErrNotFound
+			}
+			return err
+		}
+		if err := tx.Where("email_key = ?", u.EmailKey).Delete(&loginFailure{}).Error; err != nil {
+			return err
+		}
+		if err := tx.Model(&User{}).Where("id = ?", id).Update("locked_at", nil).Error; err != nil {
+			return err
+		}
+		u.LockedAt = nil
+		return s.appendAudit(tx, audited{Action: "user.unlock", ObjectType: "user", ObjectID: id, Outcome: OutcomeSuccess})
+	})
+	return u, err
 }
 
 // SessionUser returns the account and session that token belongs to, or ErrNoSession. It ends sessions

@@ -48,6 +48,9 @@ type Config struct {
 	// PasswordIterations is the PBKDF2 work factor of new staff password hashes; 0 means
 	// password.DefaultIterations.
 	PasswordIterations int
+	// LockoutMinutes is how long an account stays locked after too many failed sign-ins; nil means 30,
+	// and 0 keeps it locked until an administrator unlocks it.
+	LockoutMinutes *int
 }
 
 // Store reads and writes ImpactLedger's records.
@@ -60,6 +63,7 @@ type Store struct {
 	write      *gorm.DB
 	clock      func() time.Time
 	iterations int
+	lockout    time.Duration // 0: until an administrator unlocks
 	// decoyHash is a password hash at the current work factor that matches nothing, made on first use.
 	decoyHash func() string
 }
@@ -83,6 +87,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	if s.iterations == 0 {
 		s.iterations = password.DefaultIterations
+	}
+	s.lockout = 30 * time.Minute
+	if cfg.LockoutMinutes != nil {
+		s.lockout = time.Duration(*cfg.LockoutMinutes) * time.Minute
 	}
 	s.decoyHash = sync.OnceValue(func() string {
 		h, _ := password.Hash("a decoy that matches no password", s.iterations)

@@ -47,6 +47,7 @@ type User struct {
 	Role         Role
 	Active       bool
 	PasswordHash string
+	LockedAt     *time.Time
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 	Version      int64

@@ -3,6 +3,7 @@ package models_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -151,6 +152,84 @@ func TestSignInAndSessions(t *testing.T) {
 		}
 		if _, err := s.VerifyAudit(ctx, nil); err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+func TestLockoutAfterFiveFailures(t *testing.T) {
+	for _, minutes := range []int{30, 0} {
+		t.Run(fmt.Sprintf("lockout %d minutes", minutes), func(t *testing.T) {
+			clk := &clock{}
+			clk.Set(time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC))
+			configure := func(cfg *models.Config) { clk.use(cfg); cfg.LockoutMinutes = &minutes }
+			dbtest.EachWith(t, configure, func(t *testing.T, s *models.Store) {
+				ctx := context.Background()
+				u := mustCreateUser(t, s, "dana@mesa.gov", models.RoleAdvocate)
+				for range 5 {
+					clk.Add(time.Minute)
+					if _, _, err := s.SignIn(ctx, "dana@mesa.gov", "not the password"); !errors.Is(err, models.ErrBadCredentials) {
+						t.Fatal(err)
+					}
+				}
+				// Locked: even the right password fails, and says nothing more than a wrong one would.
+				if _, _, err := s.SignIn(ctx, "dana@mesa.gov", goodPassword); !errors.Is(err, models.ErrBadCredentials) {
+					t.Fatalf("locked account signs in: %v", err)
+				}
+				clk.Add(31 * time.Minute)
+				_, _, err := s.SignIn(ctx, "dana@mesa.gov", goodPassword)
+				if minutes == 30 && err != nil {
+					t.Fatalf("after the lockout ran out: %v", err)
+				}
+				if minutes == 0 {
+					if !errors.Is(err, models.ErrBadCredentials) {
+						t.Fatalf("a lockout without expiry ran out: %v", err)
+					}
+					if _, err := s.UnlockUser(ctx, u.ID); err != nil {
+						t.Fatal(err)
+					}
+					if _, _, err := s.SignIn(ctx, "dana@mesa.gov", goodPassword); err != nil {
+						t.Fatalf("after an administrator unlocked it: %v", err)
+					}
+				}
+				// Failures spread wider than 15 minutes never add up to a lockout.
+				for range 8 {
+					clk.Add(4 * time.Minute)
+					_, _, _ = s.SignIn(ctx, "dana@mesa.gov", "not the password")
+					clk.Add(4 * time.Minute)
+					if _, _, err := s.SignIn(ctx, "dana@mesa.gov", goodPassword); err != nil {
+						t.Fatalf("occasional failures locked the account: %v", err)
+					}
+				}
+			})
+		})
+	}
+}
+
+func TestAddressThrottle(t *testing.T) {
+	clk := &clock{}
+	clk.Set(time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC))
+	dbtest.EachWith(t, clk.use, func(t *testing.T, s *models.Store) {
+		mustCreateUser(t, s, "dana@mesa.gov", models.RoleAdvocate)
+		from := func(ip string) context.Context {
+			return models.WithRequest(context.Background(), models.RequestInfo{ClientIP: ip})
+		}
+		for i := range models.MaxAddressFailures {
+			clk.Add(time.Second)
+			if _, _, err := s.SignIn(from("198.51.100.9"), fmt.Sprintf("guess%d@mesa.gov", i), "not the password"); !errors.Is(err, models.ErrBadCredentials) {
+				t.Fatal(err)
+			}
+		}
+		_, _, err := s.SignIn(from("198.51.100.9"), "dana@mesa.gov", goodPassword)
+		var throttled *models.ThrottledError
+		if !errors.As(err, &throttled) || throttled.RetryAfter <= 0 || throttled.RetryAfter > models.FailureWindow {
+			t.Fatalf("the 51st attempt from one address: %v; want throttled", err)
+		}
+		if _, _, err := s.SignIn(from("203.0.113.5"), "dana@mesa.gov", goodPassword); err != nil {
+			t.Fatalf("another address is throttled too: %v", err)
+		}
+		clk.Add(throttled.RetryAfter)
+		if _, _, err := s.SignIn(from("198.51.100.9"), "dana@mesa.gov", goodPassword); err != nil {
+			t.Fatalf("after Retry-After: %v", err)
 		}
 	})
 }

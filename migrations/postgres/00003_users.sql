@@ -9,6 +9,8 @@ CREATE TABLE users (
     role          text NOT NULL CHECK (role IN ('admin', 'supervisor', 'advocate', 'prosecutor', 'clerk')),
     active        boolean NOT NULL DEFAULT true,
     password_hash text NOT NULL,
+    -- Set when too many sign-ins fail (CJIS AC-7); cleared by an administrator or when the lockout ends.
+    locked_at     timestamptz,
     created_at    timestamptz NOT NULL,
     updated_at    timestamptz NOT NULL,
     version       bigint NOT NULL DEFAULT 1
@@ -27,6 +29,18 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_user_id_idx ON sessions (user_id);
 
+-- Recent failed sign-ins, counted per account and per client address over a sliding window. Kept here, not
+-- in memory, so that every instance of the service counts the same failures.
+CREATE TABLE login_failures (
+    id          uuid PRIMARY KEY,
+    email_key   text NOT NULL,
+    client_ip   text NOT NULL,
+    occurred_at timestamptz NOT NULL
+);
+CREATE INDEX login_failures_email_key_idx ON login_failures (email_key, occurred_at);
+CREATE INDEX login_failures_client_ip_idx ON login_failures (client_ip, occurred_at);
+
 -- +goose Down
+DROP TABLE login_failures;
 DROP TABLE sessions;
 DROP TABLE users;

@@ -8,6 +8,7 @@ CREATE TABLE users (
     role          TEXT NOT NULL CHECK (role IN ('admin', 'supervisor', 'advocate', 'prosecutor', 'clerk')),
     active        BOOLEAN NOT NULL DEFAULT 1,
     password_hash TEXT NOT NULL,
+    locked_at     DATETIME,
     created_at    DATETIME NOT NULL,
     updated_at    DATETIME NOT NULL,
     version       INTEGER NOT NULL DEFAULT 1
@@ -24,6 +25,16 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_user_id_idx ON sessions (user_id);
 
+CREATE TABLE login_failures (
+    id          TEXT PRIMARY KEY,
+    email_key   TEXT NOT NULL,
+    client_ip   TEXT NOT NULL,
+    occurred_at DATETIME NOT NULL
+);
+CREATE INDEX login_failures_email_key_idx ON login_failures (email_key, occurred_at);
+CREATE INDEX login_failures_client_ip_idx ON login_failures (client_ip, occurred_at);
+
 -- +goose Down
+DROP TABLE login_failures;
 DROP TABLE sessions;
 DROP TABLE users;

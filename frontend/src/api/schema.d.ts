@@ -51,7 +51,8 @@ export interface paths {
          * Sign in with email and password.
          * @description On success, sets the session cookie (HttpOnly, SameSite=Strict, Secure) and answers the account with
          *     the CSRF token that unsafe requests made with the cookie must send as `X-CSRF-Token`. An unknown email,
-         *     a wrong password and a disabled account get the same 401.
+         *     a wrong password, and a disabled or locked account get the same 401. Five failures for an account
+         *     within 15 minutes lock it; fifty from one address within 15 minutes get 429 until the window passes.
          */
         post: operations["login"];
         delete?: never;
@@ -328,6 +329,17 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description Too many failed attempts from this address; wait as long as Retry-After says. */
+        TooManyRequests: {
+            headers: {
+                /** @description Seconds to wait. */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description Signed in but not allowed (including a missing or wrong X-CSRF-Token). */
         Forbidden: {
             headers: {
@@ -492,6 +504,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
