@@ -131,6 +131,12 @@ func TestServeFinishesInFlightRequestsOnShutdown(t *testing.T) {
 	t.Setenv("IMPACTLEDGER_ADDR", addr)
 	t.Setenv("DATABASE_URL", "sqlite:"+filepath.Join(t.TempDir(), "serve.db"))
 	t.Setenv("IMPACTLEDGER_LOG_FORMAT", "json")
+	t.Setenv("IMPACTLEDGER_PASSWORD_ITERATIONS", "1000")
+	run(context.Background(), []string{"migrate", "up"}, nil, io.Discard, io.Discard)
+	if code := run(context.Background(), []string{"users", "create", "--email", "dana@mesa.gov", "--name", "Dana", "--role", "advocate"},
+		strings.NewReader("correct horse battery staple\n"), io.Discard, io.Discard); code != 0 {
+		t.Fatalf("users create: exit %d", code)
+	}
 
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
@@ -143,7 +149,7 @@ func TestServeFinishesInFlightRequestsOnShutdown(t *testing.T) {
 	body, feed := io.Pipe()
 	done := make(chan *http.Response, 1)
 	go func() {
-		req, _ := http.NewRequest("POST", base+"/api/v1/cases", body)
+		req, _ := http.NewRequest("POST", base+"/api/v1/auth/login", body)
 		req.Header.Set("Content-Type", "application/json")
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -153,14 +159,14 @@ func TestServeFinishesInFlightRequestsOnShutdown(t *testing.T) {
 		}
 		done <- res
 	}()
-	fmt.Fprint(feed, `{"court_case_number":"22CR371","caption":"People v. Tina Peters",`)
+	fmt.Fprint(feed, `{"email":"dana@mesa.gov",`)
 	time.Sleep(200 * time.Millisecond) // the request is now in flight
 	stop()
 	time.Sleep(200 * time.Millisecond) // shutdown has begun
-	fmt.Fprint(feed, `"court":"Mesa County District Court","jurisdiction":"us-co"}`)
+	fmt.Fprint(feed, `"password":"correct horse battery staple"}`)
 	feed.Close()
 
-	if res := <-done; res == nil || res.StatusCode != http.StatusCreated {
+	if res := <-done; res == nil || res.StatusCode != http.StatusOK {
 		t.Fatalf("in-flight request during shutdown: %+v", res)
 	}
 	select {

@@ -173,6 +173,18 @@ type CaseList struct {
 // CaseStatus Where the case stands.
 type CaseStatus string
 
+// CaseTeam defines model for CaseTeam.
+type CaseTeam struct {
+	Members []TeamMember `json:"members"`
+}
+
+// CaseTeamUpdate defines model for CaseTeamUpdate.
+type CaseTeamUpdate struct {
+	Members []struct {
+		UserId openapi_types.UUID `json:"user_id"`
+	} `json:"members"`
+}
+
 // CaseUpdate A JSON merge patch of a case.
 type CaseUpdate struct {
 	Caption         *string                               `json:"caption,omitempty"`
@@ -255,6 +267,16 @@ type SessionInfo struct {
 	// CsrfToken Send as `X-CSRF-Token` on every unsafe request made with the session cookie.
 	CsrfToken string `json:"csrf_token"`
 	User      User   `json:"user"`
+}
+
+// TeamMember defines model for TeamMember.
+type TeamMember struct {
+	DisplayName string `json:"display_name"`
+	Email       string `json:"email"`
+
+	// Role What a staff member may do.
+	Role   Role               `json:"role"`
+	UserId openapi_types.UUID `json:"user_id"`
 }
 
 // User defines model for User.
@@ -349,6 +371,9 @@ type UpdateCaseJSONRequestBody = CaseUpdate
 // UpdateCaseApplicationMergePatchPlusJSONRequestBody defines body for UpdateCase for application/merge-patch+json ContentType.
 type UpdateCaseApplicationMergePatchPlusJSONRequestBody = CaseUpdate
 
+// SetCaseTeamJSONRequestBody defines body for SetCaseTeam for application/json ContentType.
+type SetCaseTeamJSONRequestBody = CaseTeamUpdate
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
 	// Login Sign in with email and password.
@@ -372,6 +397,12 @@ type ServerInterface interface {
 	// UpdateCase Change a case (JSON merge patch).
 	// (PATCH /api/v1/cases/{case_id})
 	UpdateCase(c *gin.Context, caseId CaseID, params UpdateCaseParams)
+	// GetCaseTeam The staff on a case's team.
+	// (GET /api/v1/cases/{case_id}/team)
+	GetCaseTeam(c *gin.Context, caseId CaseID)
+	// SetCaseTeam Replace a case's team.
+	// (PUT /api/v1/cases/{case_id}/team)
+	SetCaseTeam(c *gin.Context, caseId CaseID)
 	// ListJurisdictions List the jurisdiction profiles a case may name.
 	// (GET /api/v1/jurisdictions)
 	ListJurisdictions(c *gin.Context)
@@ -569,6 +600,56 @@ func (siw *ServerInterfaceWrapper) UpdateCase(c *gin.Context) {
 	siw.Handler.UpdateCase(c, caseId, params)
 }
 
+// GetCaseTeam operation middleware
+func (siw *ServerInterfaceWrapper) GetCaseTeam(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "case_id" -------------
+	var caseId CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "case_id", c.Param("case_id"), &caseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter case_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetCaseTeam(c, caseId)
+}
+
+// SetCaseTeam operation middleware
+func (siw *ServerInterfaceWrapper) SetCaseTeam(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "case_id" -------------
+	var caseId CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "case_id", c.Param("case_id"), &caseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter case_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.SetCaseTeam(c, caseId)
+}
+
 // ListJurisdictions operation middleware
 func (siw *ServerInterfaceWrapper) ListJurisdictions(c *gin.Context) {
 
@@ -645,6 +726,8 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/api/v1/cases", wrapper.CreateCase)
 	router.GET(options.BaseURL+"/api/v1/cases/:case_id", wrapper.GetCase)
 	router.PATCH(options.BaseURL+"/api/v1/cases/:case_id", wrapper.UpdateCase)
+	router.GET(options.BaseURL+"/api/v1/cases/:case_id/team", wrapper.GetCaseTeam)
+	router.PUT(options.BaseURL+"/api/v1/cases/:case_id/team", wrapper.SetCaseTeam)
 }
 
 type BadRequestApplicationProblemPlusJSONResponse Problem
@@ -1385,6 +1468,229 @@ func (response UpdateCasedefaultApplicationProblemPlusJSONResponse) VisitUpdateC
 	return err
 }
 
+type GetCaseTeamRequestObject struct {
+	CaseId CaseID `json:"case_id"`
+}
+
+type GetCaseTeamResponseObject interface {
+	VisitGetCaseTeamResponse(w http.ResponseWriter) error
+}
+
+type GetCaseTeam200JSONResponse CaseTeam
+
+func (response GetCaseTeam200JSONResponse) VisitGetCaseTeamResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCaseTeam400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetCaseTeam400ApplicationProblemPlusJSONResponse) VisitGetCaseTeamResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCaseTeam401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetCaseTeam401ApplicationProblemPlusJSONResponse) VisitGetCaseTeamResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCaseTeam403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetCaseTeam403ApplicationProblemPlusJSONResponse) VisitGetCaseTeamResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCaseTeam404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetCaseTeam404ApplicationProblemPlusJSONResponse) VisitGetCaseTeamResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCaseTeamdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetCaseTeamdefaultApplicationProblemPlusJSONResponse) VisitGetCaseTeamResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetCaseTeamRequestObject struct {
+	CaseId CaseID `json:"case_id"`
+	Body   *SetCaseTeamJSONRequestBody
+}
+
+type SetCaseTeamResponseObject interface {
+	VisitSetCaseTeamResponse(w http.ResponseWriter) error
+}
+
+type SetCaseTeam200JSONResponse CaseTeam
+
+func (response SetCaseTeam200JSONResponse) VisitSetCaseTeamResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetCaseTeam400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response SetCaseTeam400ApplicationProblemPlusJSONResponse) VisitSetCaseTeamResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetCaseTeam401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response SetCaseTeam401ApplicationProblemPlusJSONResponse) VisitSetCaseTeamResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetCaseTeam403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response SetCaseTeam403ApplicationProblemPlusJSONResponse) VisitSetCaseTeamResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetCaseTeam404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response SetCaseTeam404ApplicationProblemPlusJSONResponse) VisitSetCaseTeamResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetCaseTeam422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response SetCaseTeam422ApplicationProblemPlusJSONResponse) VisitSetCaseTeamResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetCaseTeamdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response SetCaseTeamdefaultApplicationProblemPlusJSONResponse) VisitSetCaseTeamResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListJurisdictionsRequestObject struct {
 }
 
@@ -1538,6 +1844,12 @@ type StrictServerInterface interface {
 	// UpdateCase Change a case (JSON merge patch).
 	// (PATCH /api/v1/cases/{case_id})
 	UpdateCase(ctx context.Context, request UpdateCaseRequestObject) (UpdateCaseResponseObject, error)
+	// GetCaseTeam The staff on a case's team.
+	// (GET /api/v1/cases/{case_id}/team)
+	GetCaseTeam(ctx context.Context, request GetCaseTeamRequestObject) (GetCaseTeamResponseObject, error)
+	// SetCaseTeam Replace a case's team.
+	// (PUT /api/v1/cases/{case_id}/team)
+	SetCaseTeam(ctx context.Context, request SetCaseTeamRequestObject) (SetCaseTeamResponseObject, error)
 	// ListJurisdictions List the jurisdiction profiles a case may name.
 	// (GET /api/v1/jurisdictions)
 	ListJurisdictions(ctx context.Context, request ListJurisdictionsRequestObject) (ListJurisdictionsResponseObject, error)
@@ -1859,6 +2171,76 @@ func (sh *strictHandler) UpdateCase(ctx *gin.Context, caseId CaseID, params Upda
 	}
 }
 
+// GetCaseTeam operation middleware
+func (sh *strictHandler) GetCaseTeam(ctx *gin.Context, caseId CaseID) {
+	var request GetCaseTeamRequestObject
+
+	request.CaseId = caseId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCaseTeam(ctx, request.(GetCaseTeamRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCaseTeam")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetCaseTeamResponseObject); ok {
+		if err := validResponse.VisitGetCaseTeamResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// SetCaseTeam operation middleware
+func (sh *strictHandler) SetCaseTeam(ctx *gin.Context, caseId CaseID) {
+	var request SetCaseTeamRequestObject
+
+	request.CaseId = caseId
+
+	var body SetCaseTeamJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SetCaseTeam(ctx, request.(SetCaseTeamRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SetCaseTeam")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(SetCaseTeamResponseObject); ok {
+		if err := validResponse.VisitSetCaseTeamResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ListJurisdictions operation middleware
 func (sh *strictHandler) ListJurisdictions(ctx *gin.Context) {
 	var request ListJurisdictionsRequestObject
@@ -1936,68 +2318,74 @@ func (sh *strictHandler) GetReadyz(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Ft7b9tIkv8qBd4BSbCU/Iizu7Fxf2TszY0DexL4cbfBOrBa7JLYY7Kb6WpK1gz83Q9dTUqkRMmPJJ45",
-	"YP+yRfajuroev3rw9ygxeWE0akfR/u9RikKi5X//cSHG/q9ESqwqnDI62o8uUoQJWlJGgxmBSxEskilt",
-	"gjGMjIXB8ah3KlySDvpRHFGSYi78Mm5WYLQfkbNKj6O7uzg6MYkIq3Ztcnl2Um+QWBQO5XyjzQvfxVEh",
-	"rMjRVQc5FITHR927JILwBcHxkV9T+aeFcGkUR1rkflX//lrJKI4sfi2VRRntO1tik4CRsblw0X5Uljxy",
-	"9aSHpSVjuykYaLx11wmPGNQnLixOlCkJCjHGOWlfS7SzBm1h1SYpubg9QT12abS/u73dRcrxiC+nmxZ/",
-	"5TUJ9SUPUekxJKnQY5R9OFVE/sFYTZBgb/fvB0BOZFg/2NmdkxtkaUFvLRiPpPhE5cqt0vtJjBFI/baW",
-	"PRnPa+4lcSTKzEX7b7Zjv7HKy9z/8L+UDr925iQo7XCMNkiURSqMJmSB+knIM/xaIjFZidEONf8riiJT",
-	"Qai3CmuGGeZ/+ZWChC/I+E+Lo2g/+o+thepthbe09SnMCpuuXpAN24IiyEXmBQ8lvBwKCR/OP/4SQ6lv",
-	"tJlqGCnMZAz+xVwXXvUjL4pGjzKVPDvlQYAgqbYnmCqXAt4qcl6cpHCC6Xtv7FBJifo5CTxXY40SlIZh",
-	"6UAbByLLzNTzVukkK6UnUUBeyb6xMLVGj+GfvcPzs/e9C3ODOrD3F+Pem1LL56T+FwNUJmnDDhvLhzAa",
-	"g/0UWYYWcjEDQmQ6P1lMjJbKL/FeqAzlcwvEwk8Es6OIaWZ6S2tRu9oErRB8NjfFf4z25SU5SIS1s5a3",
-	"YyrDAs9I2DsNaK2xvP+FMSfCjvG5OTM0cuZvMPObW3Cp0HyTpkDL24JIEiwc1VSeCj2rbCg9K7HGQC70",
-	"DEYs9CCcw7xwBCNrcnCpIhBSWiQ6gKlQDgRB5lVdEJyhs7Peu5FDCyRm5B1PAy81Xq96q3OWXgJneNlO",
-	"BNNwOHdxdKlF6VJj1W/4zNbEAdX2kE2Jv0hCYjSQCgLUEiVf5KUurEmQSAyzP0zmpphlvcoVevOt9ERk",
-	"Sh7AgPWCBnxZME1ncfCLMJyFf6ozUFkUxjqUpyiVuODLeP6jvCA4DFv2PAm1PaxteJcm3dVCNIe5/m9h",
-	"/VinAlZJRFFjbLwVeeHvKfqEpsgQJn24UFrApwCVV8BXHCWmtK499xRJwKEptZvBkfJDE+d/W7d2gWtG",
-	"0brMh7gGBPOwFwRhDMcRrkLnHtSoryUyYFAaRBjsNWhB1O7u4dnrv+10UhCCh2vhWlhdCoc9p3LsmqPk",
-	"A3B9HP1aWkVSJeuDmMRI9IBaQHMsFNaMVIbtM5TUS0zXNtq4cJcrbwi9wCRKj6/9eVYO6MFwmWVBO0PY",
-	"srqGE66k+wTYC9d5GHkXR2UhH83Typl3mEYnrCMQDnZAaAlja6bkddSLfkCJE7SzCkF6ns03VNr9dS/q",
-	"QOzNcO1fEd/eqiTGc+WoBX3pSufMWeV0fSst+WoxZnHiL3MCzfBXTBzDcEF4yDPZwMgAbET2qaG8I5ER",
-	"rrh70DhlxejDIJA3gCqwYfcyUNqJGxz04QJvOVJwVuU5ygPw4DXDXqY0BgNIYHFUEgI/GloUNxRfaW/6",
-	"rMk8x61IvG3gixkqqSwmgVAwE7RWSaT+lefUWqvTCPBeV5FW/Xtnk8VZDgwfMm/Z0DTW+OvevUssq/Pj",
-	"Zs+1tH1fR42r8Uhj5gW4fbaOsLdTtdcvrI3GPnxGYQl23m5v+2e7u9vbLWX5cQZhSd2eoGnrVOREhRi7",
-	"LV3KYd7+5z5K/XrVBsJaMeMLW+RdurILRB7zDerETO2S/CzOyhyA5ySYAHQzQW6erLmHxcvWiQ/Rpmcd",
-	"P87nd9Mm939TtDh3mUBOaMn4FHWZ8yZsFDz7Uw/Rg0HUE5U4/r+StvA8M8T/GH0tigJF1iBnISaenMtC",
-	"PsWCfTj/+AvkaMcIhY+dgodkm/ZvS9KwJE8zE8+j8Cvi+TOKzKWryiqFE8MKmq4CpBulpb/+ehQoDWWQ",
-	"g1p06Wum+CCFITe2SJ3iuDhEPc/cdAxc0r1qVpe6fVi6wyWxNHLNiSps94IY/MUhNeMtCeO7wUMxH+cw",
-	"N68vFRWZmIEf21720GTGCmmi+87Px6h2u48J38MWt5i6YpM7DWMXWSdmrHQjBbvR+rTpxVyobFm53tyv",
-	"lIUgmhorl6bubO/eN3fpVIGAxoJdB2zkkVayPWfvD+Ht3pu/QRWKgjRJmaN2q8ZToqtOu+wuhIMpalfl",
-	"MZUOqQ+ThNRbKLGs8CDE0+sZ3hGhtPd9z+G3lzZ4aSxI4xxK7wPSVx6yCMiRSIyrShKH8aIOmPxRqUHW",
-	"gllKe3+XrNGXOmnnd+k8VTXgOgR9axd4QfDPXiVzveOjQGKVOuhcl9b4ar/mzxcXnyAMYDPR7whi4sgp",
-	"l3Wc6h1QaqwDKvNc2FldsKlNacWrTppcldxYXvDy7BiURO3UaKb0+IHrLUk2v62pbsRODQZ3yfqZ6Tok",
-	"i6jwPBqNIEdOC+RiBtI0fYOQueI4rSzQTlQohwk5MUnwfYU1hEnp+HmSob3pdB7nIbt1rEemw9STHV07",
-	"c4NdsStqyca9WQkYeFAYYtZSkxg1EsdCViFtM6eWGHOjujWupAA/NtnUS+oIeXli3KS9i/WX1fLtA4vE",
-	"qQk21HloTIZCPzWbUvmp69qnrdqV2iY/NRFjKxHaxCYWs2/PXTwp91Db/BYnKrLjmt9PSyXcsQEMctuW",
-	"zeO8EIk7QTlGy2kAL3Izcph7rbaYGCvZiAXFd7OeS3HkwAcFKqcXoHgBNlPo/QvF4F2y+g0lZIYIOS1w",
-	"pS2SU6702/bhf3g21DpI4OMO72AWy3AyISwQw0JDvSXMC5V5xahBLeBtqobKb81bVbTByGSZmcLUG4nG",
-	"9jAVBMZKtChjKISSvBc55SO1Kcr+lb7Sh0ZP/ImNpv0QiwyNVEgeeAJpcYOM/g/g+IhAWITLy+MjCNJA",
-	"B+CFhJzIi/DSu+PXr1+/9We8vDg8gERkqKWwV1oyA/ygwefPnz/3Tk97R0eDA8iNRk5dCw2V3NSZTzOC",
-	"y3NImE1K11ka1FyBHFzzi0Ef/sHWhf1xWOdKr4UF8HKwLoE9eBXKWKG8OVgY6gEzqvJ2NXv8QbiojtJ7",
-	"6x04VT9BqTMkPskiQy0xyYT1M+qC0OC2l4vb3tDIWW84c0iDkDWqPFxbVt99Om6I/H603d/pb3s1NAVq",
-	"UahoP3rd3+6/ZhDlUrZZW6JQW5OdLVG6dCvz8JDtmqGOzoGP2oPyBIliIHTUYYzh5c/OFR91NovhXOR4",
-	"rhz+1znnumM4x6S0+IpFS2iaog1LiCQxpcdUyqVX2j/xPgHY/ILzotp2B7TkD6qtubpInY6lD+/0vMbP",
-	"RiW+0qICcTWgjANhPjzwYZ8EYyEzyQ3KOYVjDIVW8khsb3unD+/VBLkmVvp781ZB6Hr4la5S7ztvIFe6",
-	"9ELtFwTlDmCkRm4WqmdGY108g9UZfs+93bdQaqcy3n2qtDRTprvOIs5l6FhG+wHmLwDET0bONlRmHleR",
-	"aYUQd22r7ePk5Z6P3e3t77Z3E25s6kZYKjCeo+sdsox0g8pVPLGhSeoujvbCkboonR99q9HrwlN27p/S",
-	"qlz6Sbu7D5nULCXyrLf3z1quJDMvqyaf++YuanIePzKUrpjvLW8oPHgVY3WqlYtRmhgTg8/SpdEXP33Z",
-	"+pjSNc3PilT79yvytdcBL4MkmNIddBkpRZBkKCzKR0jKOw14W3hBf4LAPOX2t1/fP2nR9fOdbtCULq7d",
-	"ZoNzD7i+gFHH2HFz/43uFKM/hWF46m18I2/ZzDAVPTX3D6wgylHD3W3ms0dXtJbLJ4rcIY9oN3L+a1mS",
-	"/aCe0oSalEfQ4PDWwciUWoaMBkKVPa67GDi1G1LkAW+t6x38+rgexVWEkc14G6q9u6Iq3F+346LS+CBJ",
-	"aWdju8cumLcVeigfMLDqVL378gOlfF7Y6RDxjxq5jOKBMDOwEvXHe6onOZ1vVA9/qkB2DBqnHjuPlCXX",
-	"VIcg/F/u4jXuIVSFuWj1Y5BPo/T8INyz8113Xtsf6pXSh29VELzk0epm9K7lq2FbPGapr3zT+Pm4p6Oh",
-	"B0CUecOtn7Dz+kGYJvTw8YQ3D5Hijg6mP0oFPhaoQSyaFDokf9kTbP1eddnfbfK8c434gVZpk3A+WSCf",
-	"LFx790+Ztxt/+8WdoZAcwq27thVvfJ8rCZ9deFdSdH9y8D5kNwqLhNrVPpv7+iwWmUhCSZuc8Wh1IrIS",
-	"6QAGusyyQUC+5EWtqm+GZMkBiCGvVqVOhMUrneGIOzldijP/pA9VCzE125AXgXj4KKRuQ/bX2BWehup3",
-	"JZeP4039FUbwsz/GxlfFeX/LzYW47t7jG/nLNyz6rAHzJt2cpiar3Ifg1lw3/9rgT6+yT3Aguw/R75Xe",
-	"/v8nvmdv9++PO978S4Bvt3+H4QOV0IcCL5d7VF7d48maLR+bY5sPrZE/UGtWivcdGhQSyV3NqXGdSIfh",
-	"rKpRfieA7BW0a0eqmZ83mhpqlrf5G1ifcsvJb5tQw8/VkB/I5qrxZY15qiQcfACIdqL0eJ7+7X8Xr+2V",
-	"L2SXXXu7smjyL/CqYpxFIWcb+XYWRvwhbOO9wRlmGIKzYjRSCXPrzUOSSXNOfS/uTlN0aeVZFo1KBBZF",
-	"kjL0qDMg4XA1cujmP3dt2Ul3TuMiVQTtyl3V3eAXK20W7UdbDBuqhVeSIlblSousDkP5A11jnA+oQ006",
-	"1NBirsAx4c0CWigL9tsfwFK0muI458I8qbHmTJCeZxOpMZlTP6tzP3Qq/zQ1FDrmqcqdWBx5rpvGim0z",
-	"sLr0iZqgxvnBhFT8q7BmWNU1MiMkDEXmeVo1NhubpEjOCmdsk/zqzu6+3P1fAAAA//8=",
+	"7Fx7c9s4kv8qXbyrSlIryY84uxu77o+Ms7lxzp6k/Ljb1DhlQURLwpgEGAC0rJnyd7/qBihRImXLju3M",
+	"Xe1fsSQCaPTz1w/mjyQ1eWE0au+S3T+SMQqJlv/8x6kY0b8SXWpV4ZXRyW5yOka4QuuU0WCG4McIFp0p",
+	"bYodGBoL/YNh90j4dNzvJZ3EpWPMBW3jpwUmu4nzVulRcnPTSQ5NKsKubYecHR9WB6QWhUc5O+j2jW86",
+	"SSGsyNHHi+wLhwfv209JhcMXDg7e056Kvi2EHyedRIucdqXfL5RMOonFb6WyKJNdb0usEzA0Nhc+2U3K",
+	"kp9s3nS/tM7Ydgr6Gq/9RcpP9KsbFxavlCkdFGKEM9K+lWinNdrCrnVScnF9iHrkx8nu9uZmGykHQxZO",
+	"Oy0k8oqESsgDVHoE6VjoEcoeHCnn6IuRukIHO9t/3wPnRYbVF1vbM3KDLs3prRTjnhQfqlz5Jr2fxQjB",
+	"qd9XsifjdfWzJA5Fmflk981mhw5WeZnTB/qkdPi0NSNBaY8jtEGjLLrCaIesUD8JeYzfSnRMVmq0R81/",
+	"iqLIVFDqjcKaQYb5X35zQcPnZPy7xWGym/zbxtz0NsKvbuNzWBUObQrIhmNBOchFRoqHEl4OhISPJ59+",
+	"6UCpL7WZaBgqzGQH6IeZLbzqJaSKRg8zlT475UGBII3HO5goPwa8Vs6TOknhBdP3wdiBkhL1cxJ4okYa",
+	"JSgNg9KDNh5ElpkJ8VbpNCslkSggj7pvLEys0SP4Z3f/5PhD99Rcog7s/cX4D6bU8jmp/8WAK9NxzQ8b",
+	"y5cwGoP/FFmGFnIxBYfIdH62mBotFW3xQagM5XMrxDxOBLejHNPM9JbWovaVC2oQfDxzxT/G+vLSeUiF",
+	"tdOFaMdUhg2ekbB3GtBaY/n8U2MOhR3hc3NmYOSUJJjR4Rb8WGiWpCnQ8rEg0hQL7yoqj4SeRh/qnpVY",
+	"YyAXegpDVnoQ3mNeeAdDa3LwY+VASGnRuT2YCOVBOMjI1IWDY/R22n039GjBiamjwFPDS7Wfm9HqhLXX",
+	"gTe8bSuCqQWcm05ypkXpx8aq3/GZvYkHV/lDdiUkSIeO0cBYOEAtUbIgz3RhTYrOiUH2w3RuglnWjaGQ",
+	"3LfSVyJTcg/6bBeuz8KCyXjaCXERBtPwR7yDK4vCWI/yCKUSpyyM57/KCwf74cgukVD5w8qHt1nSTaVE",
+	"M5hL/xaWnvUqYJVUFBXGxmuRFySn5DOaIkO46sGp0gI+B6jcAF+dJDWl9Ytrj9AJ2Del9lN4r+jR1NNn",
+	"61ducMEoWpf5AFeAYH7shYPwDOcRPqJzAjXqW4kMGJQGER4mC5oTtb29f/z6b1utFITk4UL4Bawuhceu",
+	"Vzm2rVFyDVzfSX4rrXJSpauTmNRIJEAtoP4sFNYMVYaLdyhdNzVtx2jjgywbvzgkhUmVHl3QfRoXJDBc",
+	"ZlmwzpC2NPfwwpfuLgUm5ToJT950krKQ9+ZpDOYtrtEL6x0ID1sgtISRNRNHNkqqH1DiFdppRJDEs9mB",
+	"Svu/7iQtiL2erv2asPSamtiZGUel6EsinTGnyelKKgv6tcCY+Y2/zgg0g98w9QzDhcN9XskORgZgI7LP",
+	"NeMdisxhI9yDxgkbRg/6gbw+xMSGw0tfaS8usd+DU7zmTMFbleco94DAa4bdTGkMDtCBxWHpEPirgUVx",
+	"6TrnmlyfNRlx3IqUfAMLZqCkspgGQsFcobVKouudE6dWep1agvc6ZlrV563bPM5yYrjOumVHU9vjrzt3",
+	"brFszvdbPbPSRXm9r4mGkMaUFHjxbi1pb6tpr95YG409+ILCOth6u7lJ321vb24uGMvTOYQlc3uApa0y",
+	"kUMVcuxF7VIe88U/7qKU9osHCGvFlAU2r7u0VRecI8zXrwozVUiiVVyV2QPiJJgAdDPh/KxYcweLl70T",
+	"X2KRnlX8OJnJZpHc/xmjxVnIBOeFloxPUZc5H8JOgdg/JogeHKK+Uqnnv6O2he8z4/gPoy9EUaDIauTM",
+	"1YTIOUWRN8WTIwl9fQHRLke8pimmJV5VW6/iD211Vsh13OrdNN9jeenQXqyFGpYuVC1su1Aurg8CLfXK",
+	"2MMYsyZTlmPNx5NPv0COdoRQUJYbsAxHn3/5/JrPf5hDfx7X3NCHn1Fkfty0Wym8GMQkogllL5WWJP7q",
+	"KVAayqAHlZNx3zLFFymM8yOLrtVxzC9RrTOXLQ8uKXhc1abfH5dkuKSWRq64UUThLxzD9E4oopHPZyTe",
+	"Xxedc7X59v2lckUmpkDPLm67bzJjhTR3Ogq+RjztLiY8RtRcYOpdbjns2EbWoRkpXSuW38OnYi5Utmxc",
+	"b+42ykI4NzFWLi3d2ty+a+3SrQIBtQ3bLlir+DXqcscf9uHtzpu/QSwagDRpmaP2Tecp0cfbLgd24WGC",
+	"2seKs9KhSGXSUCQNzbAGD0LlYzXDW3LJxXM/cKGEtA1eGgvSeI+SYsD4FYFLATk6J0ax58cFF1GltnRV",
+	"VyNrziylCZmkK+ylKq/SKa23ig/EQLtygxcO/tmNOtc9eB9IjEWe1n3dClRFe/58evoZwgPsJnot6WYn",
+	"8cpnLbd6B25srAdX5rmw06q1VrnSyKtWmnwsQy1veHZ8AEqi9mo4VXq05n5Lms2/VlTXstwag9t0/di0",
+	"XZJVVBCPhkMIOIRbDdLUY4OQueKMuizQXqnQuBTyyqQh9hXWOExLz9+nGdrL1uBxEuqQB3poWly9s8ML",
+	"by6xrcqAWrJzr/ds+gTfQ3Wh1E4MayV+IWPxoV79TI25VO0WR0DuLp965lqKE7ywU6e9jfU1jNyM2yG6",
+	"XFSRqOkNKk/atKgo0duoZqnHG34Xxu0sUtqZOVimou3WZ67tviL16qp+04ExGQr90Grfd/BvzULhvdj8",
+	"fbW1B9XGKkEsyYfJ7lT8flipi5FvWlrlpyd00yDCaFD7bE/tjnfR5sChh8EU+p8/nZzChijUxtXWhij9",
+	"eCMjiNHvQdVOAk8OKfabCa0GO1axbycyZ8Chlue6ZtovKNWfmWC/6SlClYvnDAJF80EDlV3EXebsFoX6",
+	"L5yGer+Kzmrxjgd5IVJ/iHKElqt0RMzUeczJlVtMjZUcuYK399OuH+PQA+XsKncvQPEGHJuQQIXrAOEw",
+	"9TtKyIxzyFW7c23ReeVLOrYH/82roXK8Dry4ZCg/34ZrfWGDDszdMoW/vFAZsazKZACvx2qg6Gg+KtIG",
+	"Q5NlZgITEkTteJgIB8ZKtCg7UAgl+SznVZaBmaDsnetzvW/0Fd3YaLcbEtCBkQodZRvgtLhETvn24OC9",
+	"A2ERzs4O3kMwBrcHZCPOi7wIPxIGe/369Vu649np/h6kIkMthT3XkhlAD/W/fPnypXt01H3/vr8HudHI",
+	"nSWhIZpN1ZgwQzg7gZTZpHRVREXNAwL9C/6h34N/cEhhEBb2OdcrsSC87K/qL/VfhS5zmD7oz6NznxkV",
+	"Fb5iD12EZ15QEkTbgiP1E5Q6Q8c3mTeQJKaZsLSi6tf2r7u5uO4OjJx2B1OPLqp7hDWLuvru80HN4neT",
+	"zd5Wb5O8kClQi0Ilu8nr3mbvNSNnP2Z7bxosu3XjWgZ7PmnKxFJ0rkNW71oiMLz82fvik86mHTgROZ4o",
+	"j/9xwq2oDpyQu8FXrFpCuwnasIVIU1MSkFZ+HGyfzBvY4IPPWMQAbgkExKPZibhWNNGDd3o2gsM+tXOu",
+	"RUTuVRbRCYRRTki5vgRjITPpJcoZhSMMcxCO4PfO5lYPPqgr5JZ1SXIjryB09fi5jp2xrTeQK12SUtOG",
+	"oPweDNXQT0Nz22isetvQXEFn7my/hVJ7lfHpE6WlmTDdVZF/pkMHMtkNud0cNf5k5PSWxun9GqYLeePN",
+	"YtDytsTlkaztzc1HO7uOMW8bFlrq/5+g764f0O6YYbzpJDvhSm2Uzq6+URtF4yVbdy9ZGCygRdvb6yyq",
+	"d/p51du7Vy0PejAv4wzeXWvnLfM5gkh2f/1KKQRnU1EU5IdDl5AMjo2rMjUG6mLkOP8o/ZjgyXW3KAeZ",
+	"SqMa3XQavsmUvu6cGjpPvze0b6cl4wh6Ykq/1+bClIM0Q2FR3kOP3mnA64LM4AHq9BDd2Hx996L5yN6D",
+	"5bsoUVP6ThVUa5xrFyeBVPfQDLMh/5ABjLBF9P+J/giTP4Xfeag4v1M47MWYiq6ahR+2OOVdLZo+saAI",
+	"/bmVYjpUzu/zE4tz4L8u2xI91FXaoXaKEhzweO1haEotQ5kNIbY0qiEo7jeEDlvAg6tGj7/db8S5iYCy",
+	"KR/jKvShXKxBrTpxPqiwlqottgjan50zbyOMYK/xYBx0v/n6hGYy6wu32MgnjdyFJaDODIy2cv9I+qCg",
+	"+J32RbcKZHdA44Sw/VBZ5+v2FJT/EQyqsyLChakUbpo/DbSrjb6sBey2HvXklfPpZNWUn8Yix1JQrl6G",
+	"ads+PrbBzyy913Lb87PnHg731sBgs4F/WrD1ei3QFmaIecGbdcygZYLyR9nQpwI1iPmQ1OOZTjMGbfwR",
+	"Xw+6uQ00zEzpCf3hbVr9YE1+sFbu3L1k9p7E90v8GIXk5PaR5b3gKheBxF1RMLxwRlGwaH/Z6kMoHBUW",
+	"HWpfwQ2eaLZYZCINwzzOG4L6VyIr0e1BX5dZ1g9pgyMlj/MCoQ61B2LAu8WqlLB4rjMc8gy7H+OUvgll",
+	"UmXR1V/AmNc4wutw1QsYpAdtmX+YJomKfT/eVO+fBYjwNNElDruQmtQ34jmWLkvkL9+x6bPWIm4z7snY",
+	"ZDFwCX4pwc/es/rT2/wDQtf2Og6i8VbT/5Got7P99/tdb/YO1Pc70P3QKglzXfByeebr1TPF0A0fpwlj",
+	"IF2qfMw6FlzhqbUlHCJ/NzH2EgylTpUnc2QijhI7kc88IIRCQmuY5nnGJ7ZmPmOFRROhD85Ynqe+89zR",
+	"nWsOPFpgdFTRFy4y6hHV8ntCfNmqrrnSQVfn57v4CqYHoaf1q+zVGnLL6s0aLdbQ4ZMlHX6a2FqbsP0B",
+	"ofAu4yGoozxoMwHl/r9Z0g/Jp44jHH0606tFhPo07u0Vvo8LTz6h1jXmKlu0L7R7297w6lTtbhhM4/jY",
+	"I5WJKMa1neiqOJ7X5k0rWS3y95GqsmMeJ/79thT45/jIE8opDjWv8A3RJkARXLBXSo9mXd7eo3eljpFg",
+	"YWgp+8XDy6IujsC5FV0pi0JOb+XqcXjihzCVzwZvmJ0I3orhUKXMyzfreMIZH5+G95Mx+nHMiOYD6w4s",
+	"inTMKXPVtQhXrTLe9aSzeH5jmunXrwQLmDGtjYfTsXKwOP4T52Lp+NJmyW6ywdAiktLoXFiVKy2yqlbM",
+	"/wmPMR7MME4zhkGcDo/x8FXrUzhhtqi3+J/cuKTZhzhh3OXUSHO/R8+ajq62mBs8zbUfW31TwOPkCF1E",
+	"6BaHJCdT23HRSzW3PlRXqHF2MSEVfyqsGcThiMwICQOREU/jy4vGpmN03goCVbXDopRvvt78bwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

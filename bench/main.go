@@ -111,6 +111,11 @@ func benchTarget(cfgFn func() (models.Config, func(), error), workers int, d tim
 	srv := httptest.NewServer(router)
 	defer srv.Close()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: workers}}
+	auth, err := signIn(ctx, store, client, srv.URL)
+	if err != nil {
+		return nil, err
+	}
+	do := func(method, u string, body []byte) (int, error) { return send(client, auth, method, u, body) }
 
 	var seq atomic.Int64
 	create := func() (int, error) {
@@ -122,14 +127,16 @@ func benchTarget(cfgFn func() (models.Config, func(), error), workers int, d tim
 			"court":        "Mesa County District Court",
 			"jurisdiction": "us-co",
 		})
-		return do(client, "POST", srv.URL+"/api/v1/cases", body)
+		return do("POST", srv.URL+"/api/v1/cases", body)
 	}
 	for seq.Load() < int64(preload) {
 		if status, err := create(); err != nil || status != http.StatusCreated {
 			return nil, fmt.Errorf("preloading: status %d, %v", status, err)
 		}
 	}
-	res, err := client.Get(srv.URL + "/api/v1/cases?limit=1")
+	req, _ := http.NewRequest("GET", srv.URL+"/api/v1/cases?limit=1", nil)
+	req.Header.Set("Cookie", auth.cookie)
+	res, err := client.Do(req)
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +151,7 @@ func benchTarget(cfgFn func() (models.Config, func(), error), workers int, d tim
 		return nil, fmt.Errorf("reading a case id: %v", err)
 	}
 	get := func(path string) func() (int, error) {
-		return func() (int, error) { return do(client, "GET", srv.URL+path, nil) }
+		return func() (int, error) { return do("GET", srv.URL+path, nil) }
 	}
 	// Reads run on exactly preload cases, so that runs compare; creation runs last.
 	results := []result{
@@ -195,11 +202,42 @@ func run(name string, workers int, d time.Duration, op func() (int, error)) resu
 	return result{name: name, count: int64(len(latencies)), errors: errs.Load(), elapsed: elapsed, p50: pct(0.50), p99: pct(0.99)}
 }
 
-func do(client *http.Client, method, u string, body []byte) (int, error) {
+// session is a signed-in staff member's cookie and CSRF token.
+type session struct{ cookie, csrf string }
+
+// signIn creates an administrator and signs in over HTTP, as a browser would.
+func signIn(ctx context.Context, store *models.Store, client *http.Client, base string) (session, error) {
+	const pw = "benchmark passphrase that is long enough"
+	if _, err := store.CreateUser(ctx, models.NewUser{Email: "bench@example.gov", DisplayName: "Bench", Role: models.RoleAdmin, Password: pw}); err != nil {
+		return session{}, err
+	}
+	body, _ := json.Marshal(map[string]string{"email": "bench@example.gov", "password": pw})
+	res, err := client.Post(base+"/api/v1/auth/login", "application/json", bytes.NewReader(body))
+	if err != nil {
+		return session{}, err
+	}
+	defer res.Body.Close()
+	var info struct {
+		CSRF string `json:"csrf_token"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&info); err != nil || res.StatusCode != http.StatusOK {
+		return session{}, fmt.Errorf("signing in: status %d, %v", res.StatusCode, err)
+	}
+	for _, c := range res.Cookies() {
+		if c.Name == "il_session" {
+			return session{cookie: c.Name + "=" + c.Value, csrf: info.CSRF}, nil
+		}
+	}
+	return session{}, fmt.Errorf("signing in: no session cookie")
+}
+
+func send(client *http.Client, auth session, method, u string, body []byte) (int, error) {
 	req, err := http.NewRequest(method, u, bytes.NewReader(body))
 	if err != nil {
 		return 0, err
 	}
+	req.Header.Set("Cookie", auth.cookie)
+	req.Header.Set("X-CSRF-Token", auth.csrf)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}

@@ -131,17 +131,6 @@ func (b *browser) replace(id, value string) {
 		s.dispatchEvent(new Event('input', {bubbles: true})); s.dispatchEvent(new Event('change', {bubbles: true})); })()`, id, value))
 }
 
-// textOf waits for selector and returns its text.
-func (b *browser) textOf(selector string) string {
-	b.t.Helper()
-	b.do(chromedp.WaitVisible(chromedp.CSS(selector)))
-	s, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(selector)))
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	return s
-}
-
 // waitText waits until an element matching selector shows text containing want.
 func (b *browser) waitText(selector, want string) {
 	b.t.Helper()
@@ -192,11 +181,26 @@ func (b *browser) checkPage(name string) {
 func TestCaseFlowInTheBrowser(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, s *models.Store) {
 		b := newBrowser(t, s)
-
-		b.do(chromedp.Navigate(b.base + "/"))
-		if h := b.textOf("h1"); h != "Cases" {
-			t.Fatalf("list page h1 = %q", h)
+		advocate, err := s.CreateUser(context.Background(), models.NewUser{Email: "dana@mesa.gov", DisplayName: "Dana Reyes",
+			Role: models.RoleAdvocate, Password: "correct horse battery staple"})
+		if err != nil {
+			t.Fatal(err)
 		}
+
+		// Signing in: the list asks for a session first, and returns to where it was asked for.
+		b.do(chromedp.Navigate(b.base + "/"))
+		b.waitText("h1", "Sign in")
+		b.checkPage("sign-in page")
+		b.do(chromedp.SendKeys(chromedp.CSS("#email"), "dana@mesa.gov"),
+			chromedp.SendKeys(chromedp.CSS("#password"), "not the password"),
+			chromedp.Click(chromedp.CSS("#sign-in")))
+		b.waitText("[role=alert]", "The email or password is wrong")
+		b.checkPage("failed sign-in")
+		b.replace("password", "")
+		b.do(chromedp.SendKeys(chromedp.CSS("#password"), "correct horse battery staple"),
+			chromedp.Click(chromedp.CSS("#sign-in")))
+		b.waitText("h1", "Cases")
+		b.waitText("header", "Dana Reyes")
 		b.waitText("main", "No cases")
 		b.checkPage("empty case list")
 
@@ -228,6 +232,9 @@ func TestCaseFlowInTheBrowser(t *testing.T) {
 		path := eval[string](b, `location.pathname`)
 		id := strings.TrimPrefix(path, "/cases/")
 		stored, err := s.CaseByID(context.Background(), id)
+		if team, _ := s.CaseTeam(context.Background(), id); len(team) != 1 || team[0].UserID != advocate.ID {
+			t.Errorf("the advocate who opened the case is not alone on its team: %+v", team)
+		}
 		if err != nil || stored.CourtCaseNumber != "22CR371" || stored.SentencingDate == nil ||
 			stored.SentencingDate.String() != "2024-10-03" {
 			t.Fatalf("after the UI created it, the store has %+v (err %v) at %s", stored, err, path)
@@ -270,7 +277,11 @@ func TestCaseFlowInTheBrowser(t *testing.T) {
 		for i := range 60 {
 			nc := models.NewCase{CourtCaseNumber: fmt.Sprintf("24CR%03d", i), Caption: fmt.Sprintf("People v. Ring Member %d", i),
 				Court: "Mesa County District Court", Jurisdiction: "us-federal"}
-			if _, err := s.CreateCase(context.Background(), nc); err != nil {
+			c, err := s.CreateCase(context.Background(), nc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.SetCaseTeam(context.Background(), c.ID, []string{advocate.ID}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -301,10 +312,14 @@ func TestCaseFlowInTheBrowser(t *testing.T) {
 		b.waitText("main", "not found")
 		b.checkPage("case not found")
 
-		res, err := http.Get(b.base + "/api/v1/cases?q=peters")
-		if err != nil || res.StatusCode != http.StatusOK {
-			t.Fatalf("API after the browser flow: %v", err)
+		// Signing out ends the session; the app asks for a new one.
+		b.do(chromedp.Navigate(b.base + "/"))
+		b.do(chromedp.Click(chromedp.CSS("#sign-out")))
+		b.waitText("main", "signed out")
+		if res, err := http.Get(b.base + "/api/v1/cases"); err != nil || res.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("the API without a session: %v %v", res.StatusCode, err)
 		}
-		res.Body.Close()
+		b.do(chromedp.Navigate(b.base + "/cases/" + id))
+		b.waitText("h1", "Sign in")
 	})
 }

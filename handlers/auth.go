@@ -60,8 +60,8 @@ func withSession(store Store) gin.HandlerFunc {
 				"Requests that change data must send the csrf_token of your session as X-CSRF-Token."))
 			return
 		}
-		info := models.RequestInfo{ID: requestID(c), ClientIP: c.ClientIP(), Actor: models.Actor{Type: models.ActorUser, ID: user.ID}}
-		ctx = context.WithValue(models.WithRequest(ctx, info), signedInKey{}, signedIn{user: user, token: cookie.Value})
+		ctx = models.WithActor(ctx, models.Actor{Type: models.ActorUser, ID: user.ID, Role: user.Role})
+		ctx = context.WithValue(ctx, signedInKey{}, signedIn{user: user, token: cookie.Value})
 		c.Request = c.Request.WithContext(ctx)
 		c.Next()
 	}

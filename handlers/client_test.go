@@ -16,6 +16,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/google/uuid"
 
 	"github.com/impactledger/impactledger/api"
 	"github.com/impactledger/impactledger/handlers"
@@ -35,6 +36,10 @@ type client struct {
 	t      testing.TB
 	base   string
 	router routers.Router
+	store  *models.Store
+	// cookie and csrf, when set, sign every request in as one staff member.
+	cookie, csrf string
+	user         models.User
 }
 
 // newClient serves the router over s; edits change its configuration first.
@@ -65,7 +70,40 @@ func newClient(t testing.TB, s *models.Store, edits ...func(*handlers.Config)) *
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &client{t: t, base: srv.URL, router: contract}
+	return &client{t: t, base: srv.URL, router: contract, store: s}
+}
+
+// newAdminClient is newClient signed in as an administrator, who may call every operation.
+func newAdminClient(t testing.TB, s *models.Store, edits ...func(*handlers.Config)) *client {
+	return newClient(t, s, edits...).signedIn(models.RoleAdmin)
+}
+
+// signedIn returns a copy of c signed in as a new staff member with role.
+func (c *client) signedIn(role models.Role) *client {
+	c.t.Helper()
+	u, err := c.store.CreateUser(context.Background(), models.NewUser{
+		Email: string(role) + "-" + uuid.NewString()[:8] + "@mesa.gov", DisplayName: "Staff " + string(role),
+		Role: role, Password: staffPassword,
+	})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	anon := *c
+	anon.cookie, anon.csrf = "", ""
+	res := anon.do("POST", "/api/v1/auth/login", map[string]string{"email": u.Email, "password": staffPassword})
+	if res.StatusCode != http.StatusOK {
+		c.t.Fatalf("signing in as %s: %d %s", role, res.StatusCode, res.Body)
+	}
+	var info api.SessionInfo
+	res.JSON(c.t, &info)
+	signed := anon
+	signed.user, signed.csrf = u, info.CsrfToken
+	for _, ck := range res.Cookies() {
+		if ck.Name == "il_session" {
+			signed.cookie = ck.Name + "=" + ck.Value
+		}
+	}
+	return &signed
 }
 
 // testHTTP bounds every request, so that a hung handler fails its test instead of stalling the suite.
@@ -129,6 +167,10 @@ func (c *client) do(method, path string, body any, headers ...string) response {
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.cookie != "" {
+		req.Header.Set("Cookie", c.cookie)
+		req.Header.Set("X-CSRF-Token", c.csrf)
 	}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])

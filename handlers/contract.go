@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -64,6 +65,10 @@ func (v *contractValidator) handle(c *gin.Context) {
 		writeProblem(c, notFound())
 		return
 	}
+	if p := authorize(c, route.Operation); p != nil {
+		writeProblem(c, p)
+		return
+	}
 	if p := limitBody(c, route.Operation); p != nil {
 		writeProblem(c, p)
 		return
@@ -82,6 +87,36 @@ func (v *contractValidator) handle(c *gin.Context) {
 		return
 	}
 	c.Next()
+}
+
+// authorize enforces the operation's access declaration from the contract: x-public operations are open,
+// x-roles lists the roles that may call the others, and an operation that declares neither is closed to
+// everyone (deny by default). Which cases a role sees is the store's to narrow.
+func authorize(c *gin.Context, op *openapi3.Operation) *Problem {
+	if public, _ := op.Extensions["x-public"].(bool); public {
+		return nil
+	}
+	who, ok := signedInAs(c.Request.Context())
+	if !ok {
+		return notSignedIn()
+	}
+	if !slices.Contains(declaredRoles(op), string(who.user.Role)) {
+		return newProblem(http.StatusForbidden, "forbidden", "Not allowed",
+			"Your role does not allow this. Ask an administrator if you need it.")
+	}
+	return nil
+}
+
+// declaredRoles reads an operation's x-roles.
+func declaredRoles(op *openapi3.Operation) []string {
+	list, _ := op.Extensions["x-roles"].([]any)
+	roles := make([]string, 0, len(list))
+	for _, r := range list {
+		if name, ok := r.(string); ok {
+			roles = append(roles, name)
+		}
+	}
+	return roles
 }
 
 // limitBody refuses a body the operation does not take, of a media type it does not accept, or larger than

@@ -21,7 +21,7 @@ func FuzzCaseBodies(f *testing.F) {
 	} {
 		f.Add(seed)
 	}
-	c := newClient(f, dbtest.SQLite(f))
+	c := newAdminClient(f, dbtest.SQLite(f))
 	var created api.Case
 	c.do("POST", "/api/v1/cases", peters).JSON(f, &created)
 	f.Fuzz(func(t *testing.T, body string) {

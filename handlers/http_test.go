@@ -101,7 +101,7 @@ func TestUIIsServedWithFallbackButAPINeverFallsBack(t *testing.T) {
 
 func TestHealthAndReadiness(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, s *models.Store) {
-		c := newClient(t, s)
+		c := newAdminClient(t, s)
 		var h api.Health
 		res := c.do("GET", "/readyz", nil)
 		res.JSON(t, &h)

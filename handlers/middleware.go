@@ -14,21 +14,28 @@ import (
 	"github.com/impactledger/impactledger/models"
 )
 
-const requestIDKey = "request_id"
+const (
+	requestIDKey       = "request_id"
+	serverRequestIDKey = "server_request_id"
+)
 
 // acceptableRequestID keeps caller-chosen request IDs short and free of characters that could forge log lines.
 var acceptableRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 
 // withRequestID takes the caller's X-Request-ID when it is a plain token, or makes one, and echoes it.
+// The audit trail gets an ID of the server's own, so that no caller can write text of its choosing into
+// rows that are kept for years; the access log line carries both.
 func withRequestID(c *gin.Context) {
+	serverID := uuid.NewString()
 	id := c.GetHeader("X-Request-ID")
 	if !acceptableRequestID.MatchString(id) {
-		id = uuid.NewString()
+		id = serverID
 	}
 	c.Set(requestIDKey, id)
-	// Until staff sign in, every request acts anonymously; the audit trail records it so.
+	c.Set(serverRequestIDKey, serverID)
+	// A request acts anonymously until its session says who it is.
 	c.Request = c.Request.WithContext(models.WithRequest(c.Request.Context(), models.RequestInfo{
-		ID: id, ClientIP: c.ClientIP(), Actor: models.Actor{Type: models.ActorAnonymous},
+		ID: serverID, ClientIP: c.ClientIP(), Actor: models.Actor{Type: models.ActorAnonymous},
 	}))
 	c.Header("X-Request-ID", id)
 	c.Next()
@@ -80,6 +87,7 @@ func withAccessLog(log *slog.Logger) gin.HandlerFunc {
 		}
 		log.LogAttrs(c, level, "request",
 			slog.String("request_id", requestID(c)),
+			slog.String("server_request_id", c.GetString(serverRequestIDKey)),
 			slog.String("method", truncate(c.Request.Method, 16)),
 			slog.String("route", route),
 			slog.Int("status", status),

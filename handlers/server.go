@@ -28,6 +28,8 @@ type Store interface {
 	SignIn(ctx context.Context, email, password string) (models.User, string, error)
 	SessionUser(ctx context.Context, token string) (models.User, models.Session, error)
 	SignOut(ctx context.Context, token string) error
+	CaseTeam(ctx context.Context, caseID string) ([]models.TeamMember, error)
+	SetCaseTeam(ctx context.Context, caseID string, userIDs []string) ([]models.TeamMember, error)
 }
 
 // Config is everything the router is built from.

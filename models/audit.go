@@ -25,10 +25,11 @@ const (
 	ActorAnonymous ActorType = "anonymous"
 )
 
-// Actor is who a request acts for.
+// Actor is who a request acts for. Role is set for staff users and decides which cases they see.
 type Actor struct {
 	Type ActorType
 	ID   string
+	Role Role
 }
 
 // Outcome is how an audited action ended.
@@ -81,6 +82,13 @@ type requestInfoKey struct{}
 // WithRequest returns ctx carrying info, for the audit events and log lines of the work done under it.
 func WithRequest(ctx context.Context, info RequestInfo) context.Context {
 	return context.WithValue(ctx, requestInfoKey{}, info)
+}
+
+// WithActor returns ctx acting as actor, for the rest of the request it serves.
+func WithActor(ctx context.Context, actor Actor) context.Context {
+	info := requestOf(ctx)
+	info.Actor = actor
+	return WithRequest(ctx, info)
 }
 
 // requestOf returns the request ctx serves; work outside any request acts as the system.
@@ -170,21 +178,31 @@ type AuditSummary struct {
 	FirstSeq, Last int64
 }
 
-// VerifyAudit walks the audit trail in order and recomputes every hash. It returns a *BrokenChainError at
-// the first event that was changed, removed from the middle, or inserted out of line. Events older than
+// genesisHash is the previous hash of the first event ever written.
+const genesisHash = "0000000000000000000000000000000000000000000000000000000000000000"
+
+// VerifyAudit walks the audit trail in order and recomputes every hash, up to the chain head as it stood
+// when the walk began (events appended meanwhile are left for the next run). It returns a
+// *BrokenChainError at the first event that was changed, removed or inserted out of line. Events older than
 // 365 days may have been purged from the start; the oldest remaining one is then trusted as the anchor.
 func (s *Store) VerifyAudit(ctx context.Context, progress func(done int64)) (AuditSummary, error) {
 	var sum AuditSummary
+	var head auditChain
+	if err := s.read.WithContext(ctx).Where("id = 1").Take(&head).Error; err != nil {
+		return sum, fmt.Errorf("reading the audit chain head: %w", err)
+	}
 	prevSeq, prevHash := int64(-1), ""
 	const batch = 2000
-	for {
+	for prevSeq < head.Seq {
 		var events []AuditEvent
-		err := s.read.WithContext(ctx).Where("seq > ?", prevSeq).Order("seq").Limit(batch).Find(&events).Error
+		err := s.read.WithContext(ctx).Where("seq > ? AND seq <= ?", prevSeq, head.Seq).Order("seq").Limit(batch).Find(&events).Error
 		if err != nil {
 			return sum, err
 		}
 		for _, e := range events {
 			switch {
+			case prevSeq < 0 && e.Seq == 1 && e.PrevHash != genesisHash:
+				return sum, &BrokenChainError{Seq: e.Seq, ID: e.ID, Reason: "the first event does not start the chain"}
 			case prevSeq >= 0 && e.Seq != prevSeq+1:
 				return sum, &BrokenChainError{Seq: e.Seq, ID: e.ID, Reason: fmt.Sprintf("events %d to %d are missing", prevSeq+1, e.Seq-1)}
 			case prevSeq >= 0 && e.PrevHash != prevHash:
@@ -202,15 +220,11 @@ func (s *Store) VerifyAudit(ctx context.Context, progress func(done int64)) (Aud
 		if progress != nil {
 			progress(sum.Events)
 		}
-		if len(events) < batch {
+		if len(events) == 0 {
 			break
 		}
 	}
-	var head auditChain
-	if err := s.read.WithContext(ctx).Where("id = 1").Take(&head).Error; err != nil {
-		return sum, fmt.Errorf("reading the audit chain head: %w", err)
-	}
-	if head.Seq != max(sum.Last, 0) || (sum.Events > 0 && head.Hash != prevHash) {
+	if sum.Last != head.Seq || (head.Seq > 0 && head.Hash != prevHash) {
 		return sum, &BrokenChainError{Seq: head.Seq, ID: "-", Reason: "the chain head does not match the last event: events were removed from the end"}
 	}
 	return sum, nil

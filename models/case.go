@@ -180,6 +180,12 @@ func (s *Store) CreateCase(ctx context.Context, nc NewCase) (Case, error) {
 		if err := caseWriteError(tx.Create(&c).Error, c); err != nil {
 			return err
 		}
+		// Whoever opens a case is on its team, so that an advocate or prosecutor can go on working it.
+		if actor := requestOf(ctx).Actor; actor.Type == ActorUser {
+			if err := tx.Create(&caseMember{CaseID: c.ID, UserID: actor.ID, AddedAt: c.CreatedAt}).Error; err != nil {
+				return err
+			}
+		}
 		return s.appendAudit(tx, audited{Action: "case.create", ObjectType: "case", ObjectID: c.ID, CaseID: c.ID, Outcome: OutcomeSuccess})
 	})
 	if err != nil {
@@ -193,12 +199,14 @@ func (s *Store) CaseByID(ctx context.Context, id string) (Case, error) {
 	return caseByID(s.read.WithContext(ctx), id)
 }
 
+// caseByID reads a case the request's actor may see; any other is ErrNotFound, so that a case's existence
+// is not revealed to those outside its team.
 func caseByID(db *gorm.DB, id string) (Case, error) {
 	if !ValidID(id) {
 		return Case{}, ErrNotFound
 	}
 	var c Case
-	err := db.Where("id = ?", id).Take(&c).Error
+	err := visibleCases(db.Model(&Case{})).Where("id = ?", id).Take(&c).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return Case{}, ErrNotFound
 	}
@@ -208,7 +216,7 @@ func caseByID(db *gorm.DB, id string) (Case, error) {
 // ListCases returns one page of the cases that f selects, newest first.
 func (s *Store) ListCases(ctx context.Context, f CaseFilter) (CasePage, error) {
 	limit := pageSize(f.Limit)
-	q := s.read.WithContext(ctx).Model(&Case{})
+	q := visibleCases(s.read.WithContext(ctx).Model(&Case{}))
 	query, err := CleanQuery("q", f.Query)
 	if err != nil {
 		return CasePage{}, err

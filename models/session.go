@@ -8,7 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strings"
+	"net/netip"
 	"time"
 
 	"github.com/google/uuid"
@@ -56,7 +56,7 @@ func (e *ThrottledError) Error() string {
 // loginFailure is one failed sign-in, kept for FailureWindow.
 type loginFailure struct {
 	ID         string `gorm:"primaryKey"`
-	EmailKey   string
+	EmailHash  string
 	ClientIP   string
 	OccurredAt time.Time
 }
@@ -72,15 +72,69 @@ var ErrNoSession = errors.New("not signed in")
 // SignIn checks email and password and opens a session. It returns the account and the session's token,
 // which is shown to the browser once and never stored. Every failure costs the same time and answers
 // ErrBadCredentials, whatever the reason, except a *ThrottledError for an address that failed too often.
+//
+// The attempt is counted before the password is checked, in a transaction that sign-ins queue on, so that
+// concurrent guesses cannot slip past the lockout or the address throttle.
 func (s *Store) SignIn(ctx context.Context, email, pw string) (User, string, error) {
-	at := s.now()
-	ip := requestOf(ctx).ClientIP
-	if err := s.checkAddressThrottle(ctx, ip, at); err != nil {
+	key, keyOK := signInKey(email)
+	ip := addressKey(requestOf(ctx).ClientIP)
+	var (
+		u         User
+		found     bool
+		refused   bool
+		throttled *ThrottledError
+	)
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
+		if s.dialect == Postgres {
+			// SQLite's single writer queues these transactions already.
+			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", signInLock).Error; err != nil {
+				return err
+			}
+		}
+		at := s.now()
+		window := at.Add(-FailureWindow)
+		if err := tx.Where("occurred_at <= ?", window).Delete(&loginFailure{}).Error; err != nil {
+			return err
+		}
+		var recent []time.Time
+		if err := tx.Model(&loginFailure{}).Where("client_ip = ? AND occurred_at > ?", ip, window).
+			Order("occurred_at").Limit(MaxAddressFailures).Pluck("occurred_at", &recent).Error; err != nil {
+			return err
+		}
+		if len(recent) >= MaxAddressFailures {
+			// Refused, but the refusal itself is recorded: the transaction commits.
+			throttled = &ThrottledError{RetryAfter: max(recent[0].Add(FailureWindow).Sub(at), time.Second)}
+			return s.appendAudit(tx, audited{Action: "auth.sign_in", ObjectType: "user", Outcome: OutcomeDenied})
+		}
+		if keyOK {
+			err := tx.Where("email_key = ?", key).Take(&u).Error
+			if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+				return err
+			}
+			found = err == nil
+		}
+		var failures int64
+		if err := tx.Model(&loginFailure{}).Where("email_hash = ? AND occurred_at > ?", hashToken(key), window).
+			Count(&failures).Error; err != nil {
+			return err
+		}
+		refused = failures >= MaxAccountFailures || (found && s.locked(u, at))
+		id, err := uuid.NewV7()
+		if err != nil {
+			return err
+		}
+		// Counted as a failure until it succeeds.
+		return tx.Create(&loginFailure{ID: id.String(), EmailHash: hashToken(key), ClientIP: ip, OccurredAt: at}).Error
+	})
+	if err != nil {
 		return User{}, "", err
 	}
-	u, err := s.UserByEmail(ctx, email)
-	found := err == nil
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	if throttled != nil {
+		return User{}, "", throttled
+	}
+
+	release, err := s.hashSlot(ctx)
+	if err != nil {
 		return User{}, "", err
 	}
 	hash := s.decoyHash()
@@ -88,10 +142,88 @@ func (s *Store) SignIn(ctx context.Context, email, pw string) (User, string, err
 		hash = u.PasswordHash
 	}
 	matches := password.Verify(pw, hash)
-	locked := found && u.LockedAt != nil && (s.lockout == 0 || at.Before(u.LockedAt.Add(s.lockout)))
-	if !found || !matches || !u.Active || locked {
-		return User{}, "", s.failSignIn(ctx, u, strings.ToLower(strings.TrimSpace(email)), ip, at, locked)
+	release()
+	if !found || !matches || !u.Active || refused {
+		return User{}, "", s.failSignIn(ctx, u, key)
 	}
+	return s.openSession(ctx, u, pw)
+}
+
+// signInLock is the PostgreSQL advisory lock that sign-in attempts queue on.
+const signInLock = 0x696d7061 // "impa"
+
+// signInKey normalises an email as accounts are keyed; ok is false for text no account can have.
+func signInKey(email string) (key string, ok bool) {
+	v := &ValidationError{}
+	_, key = cleanEmail(v, email)
+	return key, len(v.Fields) == 0
+}
+
+// addressKey is what the throttle counts per: the client's IPv4 address, or its IPv6 /64, since one
+// subscriber commonly holds a whole /64.
+func addressKey(ip string) string {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil || addr.Is4() || addr.Is4In6() {
+		return ip
+	}
+	prefix, _ := addr.Prefix(64)
+	return prefix.String()
+}
+
+// locked reports whether u is locked out at time at.
+func (s *Store) locked(u User, at time.Time) bool {
+	return u.LockedAt != nil && (s.lockout == 0 || at.Before(u.LockedAt.Add(s.lockout)))
+}
+
+// hashSlot bounds how many password checks run at once, so that a flood of sign-ins cannot take every
+// core from the rest of the service. It waits for a free slot as long as ctx allows.
+func (s *Store) hashSlot(ctx context.Context) (release func(), err error) {
+	select {
+	case s.hashSlots <- struct{}{}:
+		return func() { <-s.hashSlots }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// failSignIn audits a failed sign-in, locks the account once it has failed MaxAccountFailures times within
+// the window, and answers ErrBadCredentials.
+func (s *Store) failSignIn(ctx context.Context, u User, key string) error {
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
+		if err := s.appendAudit(tx, audited{Action: "auth.sign_in", ObjectType: "user", ObjectID: u.ID, Outcome: OutcomeFailure}); err != nil {
+			return err
+		}
+		if u.ID == "" {
+			return nil
+		}
+		at := s.now()
+		var failures int64
+		if err := tx.Model(&loginFailure{}).Where("email_hash = ? AND occurred_at > ?", hashToken(key), at.Add(-FailureWindow)).
+			Count(&failures).Error; err != nil {
+			return err
+		}
+		if failures < MaxAccountFailures {
+			return nil
+		}
+		lock := tx.Model(&User{}).Where("id = ? AND locked_at IS NULL", u.ID)
+		if s.lockout > 0 {
+			lock = tx.Model(&User{}).Where("id = ? AND (locked_at IS NULL OR locked_at <= ?)", u.ID, at.Add(-s.lockout))
+		}
+		res := lock.Update("locked_at", at)
+		if res.Error != nil || res.RowsAffected == 0 {
+			return res.Error
+		}
+		return s.appendAudit(tx, audited{Action: "user.lock", ObjectType: "user", ObjectID: u.ID, Outcome: OutcomeSuccess})
+	})
+	if err != nil {
+		return err
+	}
+	return ErrBadCredentials
+}
+
+// openSession forgets the account's failures and any lockout that has run out, brings its password hash
+// to the current work factor, and opens a session.
+func (s *Store) openSession(ctx context.Context, u User, pw string) (User, string, error) {
 	token, tokenHash, err := newToken()
 	if err != nil {
 		return User{}, "", err
@@ -100,17 +232,25 @@ func (s *Store) SignIn(ctx context.Context, email, pw string) (User, string, err
 	if err != nil {
 		return User{}, "", err
 	}
+	rehash := ""
+	if password.NeedsRehash(u.PasswordHash, s.iterations) {
+		if rehash, err = password.Hash(pw, s.iterations); err != nil {
+			return User{}, "", err
+		}
+	}
+	at := s.now()
 	sess := Session{ID: id.String(), TokenHash: tokenHash, UserID: u.ID, Role: u.Role, CreatedAt: at, LastSeenAt: at,
 		ExpiresAt: at.Add(SessionLifetime)}
-	err = s.inTx(WithRequest(ctx, requestAs(ctx, Actor{Type: ActorUser, ID: u.ID})), func(tx *gorm.DB) error {
-		// A success forgets the account's failures and any lockout that has run out.
-		if err := tx.Where("email_key = ?", u.EmailKey).Delete(&loginFailure{}).Error; err != nil {
+	err = s.inTx(WithActor(ctx, Actor{Type: ActorUser, ID: u.ID, Role: u.Role}), func(tx *gorm.DB) error {
+		if err := tx.Where("email_hash = ?", hashToken(u.EmailKey)).Delete(&loginFailure{}).Error; err != nil {
 			return err
 		}
-		if u.LockedAt != nil {
-			if err := tx.Model(&User{}).Where("id = ?", u.ID).Update("locked_at", nil).Error; err != nil {
-				return err
-			}
+		changes := map[string]any{"locked_at": nil}
+		if rehash != "" {
+			changes["password_hash"] = rehash
+		}
+		if err := tx.Model(&User{}).Where("id = ?", u.ID).Updates(changes).Error; err != nil {
+			return err
 		}
 		if err := tx.Create(&sess).Error; err != nil {
 			return err
@@ -123,58 +263,6 @@ func (s *Store) SignIn(ctx context.Context, email, pw string) (User, string, err
 	return u, token, nil
 }
 
-// checkAddressThrottle refuses a client address with MaxAddressFailures failures in the window.
-func (s *Store) checkAddressThrottle(ctx context.Context, ip string, at time.Time) error {
-	var recent []time.Time
-	err := s.read.WithContext(ctx).Model(&loginFailure{}).
-		Where("client_ip = ? AND occurred_at > ?", ip, at.Add(-FailureWindow)).
-		Order("occurred_at").Limit(MaxAddressFailures).Pluck("occurred_at", &recent).Error
-	if err != nil || len(recent) < MaxAddressFailures {
-		return err
-	}
-	return &ThrottledError{RetryAfter: max(recent[0].Add(FailureWindow).Sub(at), time.Second)}
-}
-
-// failSignIn records a failed sign-in, locks the account when it has failed too often, and answers
-// ErrBadCredentials.
-func (s *Store) failSignIn(ctx context.Context, u User, emailKey, ip string, at time.Time, alreadyLocked bool) error {
-	id, err := uuid.NewV7()
-	if err != nil {
-		return err
-	}
-	err = s.inTx(ctx, func(tx *gorm.DB) error {
-		// Failures older than the window count for nothing; forget them as new ones arrive.
-		if err := tx.Where("occurred_at <= ?", at.Add(-FailureWindow)).Delete(&loginFailure{}).Error; err != nil {
-			return err
-		}
-		if err := tx.Create(&loginFailure{ID: id.String(), EmailKey: emailKey, ClientIP: ip, OccurredAt: at}).Error; err != nil {
-			return err
-		}
-		if err := s.appendAudit(tx, audited{Action: "auth.sign_in", ObjectType: "user", ObjectID: u.ID, Outcome: OutcomeFailure}); err != nil {
-			return err
-		}
-		if u.ID == "" || alreadyLocked {
-			return nil
-		}
-		var failures int64
-		if err := tx.Model(&loginFailure{}).Where("email_key = ? AND occurred_at > ?", emailKey, at.Add(-FailureWindow)).
-			Count(&failures).Error; err != nil {
-			return err
-		}
-		if failures < MaxAccountFailures {
-			return nil
-		}
-		if err := tx.Model(&User{}).Where("id = ?", u.ID).Update("locked_at", at).Error; err != nil {
-			return err
-		}
-		return s.appendAudit(tx, audited{Action: "user.lock", ObjectType: "user", ObjectID: u.ID, Outcome: OutcomeSuccess})
-	})
-	if err != nil {
-		return err
-	}
-	return ErrBadCredentials
-}
-
 // UnlockUser lifts a lockout and forgets the account's failed sign-ins.
 func (s *Store) UnlockUser(ctx context.Context, id string) (User, error) {
 	var u User
@@ -185,7 +273,7 @@ func (s *Store) UnlockUser(ctx context.Context, id string) (User, error) {
 			}
 			return err
 		}
-		if err := tx.Where("email_key = ?", u.EmailKey).Delete(&loginFailure{}).Error; err != nil {
+		if err := tx.Where("email_hash = ?", hashToken(u.EmailKey)).Delete(&loginFailure{}).Error; err != nil {
 			return err
 		}
 		if err := tx.Model(&User{}).Where("id = ?", id).Update("locked_at", nil).Error; err != nil {
@@ -259,11 +347,4 @@ func newToken() (token, hash string, err error) {
 func hashToken(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:])
-}
-
-// requestAs returns the request ctx serves, acting as actor.
-func requestAs(ctx context.Context, actor Actor) RequestInfo {
-	info := requestOf(ctx)
-	info.Actor = actor
-	return info
 }

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"time"
 
@@ -64,8 +65,11 @@ type Store struct {
 	clock      func() time.Time
 	iterations int
 	lockout    time.Duration // 0: until an administrator unlocks
-	// decoyHash is a password hash at the current work factor that matches nothing, made on first use.
+	// decoyHash is a password hash at the current work factor that matches nothing: an unknown email is
+	// checked against it, so that it costs as much time as a wrong password.
 	decoyHash func() string
+	// hashSlots bounds concurrent password checks.
+	hashSlots chan struct{}
 }
 
 // sqlitePragmas are the connection settings every SQLite connection opens with: foreign keys enforced, WAL so
@@ -96,6 +100,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		h, _ := password.Hash("a decoy that matches no password", s.iterations)
 		return h
 	})
+	// Made now, in the background, so that the first unknown email costs no more than any other.
+	go s.decoyHash()
+	s.hashSlots = make(chan struct{}, 2*runtime.GOMAXPROCS(0))
 	gcfg := func() *gorm.Config {
 		return &gorm.Config{
 			TranslateError: true,

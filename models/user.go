@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/text/unicode/norm"
 	"gorm.io/gorm"
 
 	"github.com/impactledger/impactledger/password"
@@ -64,13 +65,15 @@ type NewUser struct {
 // ErrEmailTaken means another account already has the email.
 var ErrEmailTaken = &ConflictError{Detail: "another account already has this email address"}
 
+// cleanEmail checks an email address and returns it as given (trimmed) and as accounts are keyed: in
+// Unicode normal form C and lower case, so that look-alike spellings of one address are one account.
 func cleanEmail(v *ValidationError, email string) (string, string) {
 	email = strings.TrimSpace(email)
 	addr, err := mail.ParseAddress(email)
-	if err != nil || addr.Address != email || len(email) > 254 {
+	if err != nil || addr.Address != email || len(email) > 254 || hasControl(email, false) {
 		v.add("email", "must be an email address such as name@agency.gov")
 	}
-	return email, strings.ToLower(email)
+	return email, strings.ToLower(norm.NFC.String(email))
 }
 
 // CreateUser validates nu, hashes its password and stores the account.
@@ -114,7 +117,11 @@ func (s *Store) CreateUser(ctx context.Context, nu NewUser) (User, error) {
 // UserByEmail returns the account with email, whatever its letter case, or ErrNotFound.
 func (s *Store) UserByEmail(ctx context.Context, email string) (User, error) {
 	var u User
-	err := s.read.WithContext(ctx).Where("email_key = ?", strings.ToLower(strings.TrimSpace(email))).Take(&u).Error
+	key, ok := signInKey(email)
+	if !ok {
+		return User{}, ErrNotFound
+	}
+	err := s.read.WithContext(ctx).Where("email_key = ?", key).Take(&u).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return User{}, ErrNotFound
 	}

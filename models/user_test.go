@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -230,6 +231,47 @@ func TestAddressThrottle(t *testing.T) {
 		clk.Add(throttled.RetryAfter)
 		if _, _, err := s.SignIn(from("198.51.100.9"), "dana@mesa.gov", goodPassword); err != nil {
 			t.Fatalf("after Retry-After: %v", err)
+		}
+	})
+}
+
+// TestConcurrentGuessesCannotSlipPastTheLockout fires many wrong passwords at once: only the first five are
+// weighed, the account locks exactly once, and the right password no longer opens it.
+func TestConcurrentGuessesCannotSlipPastTheLockout(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		mustCreateUser(t, s, "dana@mesa.gov", models.RoleAdvocate)
+		var wg sync.WaitGroup
+		throttled := atomic.Int32{}
+		for i := range 60 {
+			wg.Go(func() {
+				ctx := models.WithRequest(context.Background(), models.RequestInfo{ClientIP: "198.51.100.9"})
+				_, _, err := s.SignIn(ctx, "dana@mesa.gov", fmt.Sprint("guess number ", i))
+				var th *models.ThrottledError
+				switch {
+				case errors.As(err, &th):
+					throttled.Add(1)
+				case !errors.Is(err, models.ErrBadCredentials):
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		if got := throttled.Load(); got != 60-models.MaxAddressFailures {
+			t.Errorf("%d of 60 concurrent attempts from one address were throttled; want %d", got, 60-models.MaxAddressFailures)
+		}
+		other := models.WithRequest(context.Background(), models.RequestInfo{ClientIP: "203.0.113.5"})
+		if _, _, err := s.SignIn(other, "dana@mesa.gov", goodPassword); !errors.Is(err, models.ErrBadCredentials) {
+			t.Fatalf("the right password after 50 concurrent guesses: %v; want the account locked", err)
+		}
+		events, _ := s.ListAuditEvents(context.Background(), models.AuditFilter{Limit: 500})
+		locks := 0
+		for _, e := range events {
+			if e.Action == "user.lock" {
+				locks++
+			}
+		}
+		if locks != 1 {
+			t.Errorf("%d user.lock events; want 1", locks)
 		}
 	})
 }

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/trustelem/zxcvbn/frequency"
@@ -57,10 +58,37 @@ func Check(pw string) error {
 		return fmt.Errorf("must be at most %d characters", MaxLength)
 	}
 	lower := strings.ToLower(pw)
-	if _, found := common[lower]; found || isRepetition(lower) {
-		return errors.New("is too common: it appears in lists of passwords from breaches; choose another")
+	if _, found := common[lower]; found || isRepetition(lower) || isCommonCore(lower) {
+		return errors.New("is too common: it appears in lists of passwords from breaches, or is one with " +
+			"digits, symbols or look-alike letters added; choose another")
 	}
 	return nil
+}
+
+// leet undoes the letter substitutions people make to dress up a word ("P@ssw0rd").
+var leet = strings.NewReplacer("@", "a", "4", "a", "3", "e", "1", "i", "!", "i", "0", "o", "$", "s", "5", "s", "7", "t")
+
+// isCommonCore reports a common password (or nothing at all) underneath digits and symbols added at its
+// ends and look-alike letters: "welcome12345", "Summer2024!!", "P@ssw0rd1234", "123456789012".
+func isCommonCore(lower string) bool {
+	trim := func(r rune) bool { return !unicode.IsLetter(r) }
+	for _, candidate := range []string{lower, leet.Replace(lower)} {
+		core := strings.TrimFunc(candidate, trim)
+		if core == "" || isRepetition(core) {
+			return true
+		}
+		if _, found := common[core]; found {
+			return true
+		}
+	}
+	// A long run of digits with a common password of digits inside, such as 123456789012.
+	digits := strings.TrimFunc(lower, func(r rune) bool { return !unicode.IsDigit(r) })
+	for n := len(digits); n >= 6; n-- {
+		if _, found := common[digits[:n]]; found && n*2 >= len(lower) {
+			return true
+		}
+	}
+	return false
 }
 
 // isRepetition catches a short common password repeated to reach the length, such as "passwordpassword".
@@ -89,6 +117,13 @@ func Hash(pw string, iterations int) (string, error) {
 	}
 	enc := base64.RawStdEncoding
 	return fmt.Sprintf("pbkdf2-sha256$%d$%s$%s", iterations, enc.EncodeToString(salt), enc.EncodeToString(key)), nil
+}
+
+// NeedsRehash reports whether an encoded hash was made with another work factor than iterations, so that
+// a successful sign-in can bring it up to date.
+func NeedsRehash(encoded string, iterations int) bool {
+	parts := strings.Split(encoded, "$")
+	return len(parts) != 4 || parts[1] != strconv.Itoa(iterations)
 }
 
 // Verify reports whether pw matches an encoded hash made by Hash, comparing in constant time.

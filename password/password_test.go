@@ -21,6 +21,12 @@ func TestCheck(t *testing.T) {
 		"Qwertyuiop123":                false, // on the common list, whatever the case
 		"passwordpassword":             false, // a repetition
 		"abcabcabcabc":                 false,
+		"welcome12345":                 false, // a common password with digits added
+		"Summer2024!!":                 false,
+		"P@ssw0rd1234":                 false, // and look-alike letters
+		"123456789012":                 false,
+		"!!!!????####":                 false, // no word at all
+		"orange tractor 1987":          true,  // a common word inside a longer passphrase is fine
 	} {
 		if err := password.Check(pw); (err == nil) != ok {
 			t.Errorf("Check(%q) = %v; want ok=%v", pw, err, ok)

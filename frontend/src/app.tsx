@@ -1,9 +1,24 @@
-import { useEffect, useRef } from "preact/hooks";
-import { Link, Router, useLocation } from "./router";
-import { CaseList } from "./pages/CaseList";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { api, toProblem, type Problem, type User } from "./api/client";
+import { ProblemAlert } from "./components/ProblemAlert";
+import { setTitle } from "./format";
+import { Link, Router, navigate, useLocation } from "./router";
+import { CaseList, forgetListSearch } from "./pages/CaseList";
 import { CaseNew } from "./pages/CaseNew";
 import { CaseDetail } from "./pages/CaseDetail";
 import { NotFound } from "./pages/NotFound";
+import { SignIn } from "./pages/SignIn";
+import {
+  SIGN_IN_PATH,
+  roleLabel,
+  safeNext,
+  setSessionError,
+  setSessionLoading,
+  setSignedIn,
+  setSignedOut,
+  signInHref,
+  useSession,
+} from "./session";
 
 export function App() {
   return (
@@ -13,26 +28,72 @@ export function App() {
   );
 }
 
+/** loadSession asks the server who is signed in; without a session it goes to the sign-in page. */
+async function loadSession(): Promise<void> {
+  setSessionLoading();
+  try {
+    const { data, error, response } = await api.GET("/api/v1/auth/me");
+    if (data) {
+      setSignedIn(data);
+    } else if (response.status === 401) {
+      // Navigate in the same turn as the state change, so the app renders the sign-in page straight away.
+      const { pathname, search } = window.location;
+      if (pathname !== SIGN_IN_PATH) navigate(signInHref(pathname + search), { replace: true });
+      setSignedOut();
+    } else {
+      setSessionError(toProblem(error, response));
+    }
+  } catch (err) {
+    setSessionError(toProblem(err));
+  }
+}
+
 function Shell() {
-  const { path } = useLocation();
+  const { path, search } = useLocation();
+  const session = useSession();
   const main = useRef<HTMLElement>(null);
   const first = useRef(true);
+  const ready = session.status !== "loading";
+  const onSignIn = path === SIGN_IN_PATH;
+  const user = session.status === "signed-in" && !onSignIn ? session.user : null;
+
+  useEffect(() => {
+    void loadSession();
+  }, []);
+
+  // Every page but sign-in needs a session; the sign-in page has nothing to offer someone signed in.
+  useEffect(() => {
+    if (session.status === "signed-out" && !onSignIn) {
+      navigate(signInHref(path + search), { replace: true });
+    } else if (session.status === "signed-in" && onSignIn) {
+      navigate(safeNext(new URLSearchParams(search).get("next")), { replace: true });
+    }
+  }, [session.status, path, search]);
 
   // After an in-app navigation, move focus to the new page so that keyboard and screen-reader
-  // users start at its top, as they would after a full page load.
+  // users start at its top, as they would after a full page load. The first page shown after
+  // the sign-in check counts as the page load.
   useEffect(() => {
+    if (!ready) return;
     if (first.current) {
       first.current = false;
       return;
     }
     main.current?.focus();
     window.scrollTo(0, 0);
-  }, [path]);
+  }, [path, ready]);
 
   const skip = (e: Event) => {
     e.preventDefault();
     main.current?.focus();
   };
+
+  let page;
+  if (session.status === "loading") page = <Loading />;
+  else if (onSignIn) page = session.status === "signed-in" ? <Loading /> : <SignIn />;
+  else if (session.status === "error") page = <SessionError problem={session.problem} />;
+  else if (session.status === "signed-out") page = <Loading />;
+  else page = <Page path={path} />;
 
   return (
     <>
@@ -41,28 +102,98 @@ function Shell() {
       </a>
       <header class="site-header">
         <div class="container site-header__inner">
-          <Link href="/" class="brand">
-            ImpactLedger
-          </Link>
-          <nav aria-label="Main">
-            <ul class="nav">
-              <li>
-                <Link href="/" aria-current={path === "/" ? "page" : /^\/cases\/(?!new$)/.test(path) ? "true" : undefined}>
-                  Cases
-                </Link>
-              </li>
-              <li>
-                <Link href="/cases/new" aria-current={path === "/cases/new" ? "page" : undefined}>
-                  New case
-                </Link>
-              </li>
-            </ul>
-          </nav>
+          {user ? (
+            <Link href="/" class="brand">
+              ImpactLedger
+            </Link>
+          ) : (
+            <span class="brand">ImpactLedger</span>
+          )}
+          {user && (
+            <nav aria-label="Main">
+              <ul class="nav">
+                <li>
+                  <Link
+                    href="/"
+                    aria-current={path === "/" ? "page" : /^\/cases\/(?!new$)/.test(path) ? "true" : undefined}
+                  >
+                    Cases
+                  </Link>
+                </li>
+                <li>
+                  <Link href="/cases/new" aria-current={path === "/cases/new" ? "page" : undefined}>
+                    New case
+                  </Link>
+                </li>
+              </ul>
+            </nav>
+          )}
+          {user && <Account user={user} />}
         </div>
       </header>
       <main id="main" ref={main} tabIndex={-1} class="container">
-        <Page path={path} />
+        {page}
       </main>
+    </>
+  );
+}
+
+/** Account shows who is signed in, and signs them out. */
+function Account({ user }: { user: User }) {
+  const [busy, setBusy] = useState(false);
+
+  const signOut = async () => {
+    setBusy(true);
+    try {
+      await api.POST("/api/v1/auth/logout");
+    } catch {
+      // Signed out here whatever the server said: the local state goes either way.
+    }
+    forgetListSearch();
+    setSignedOut();
+    navigate(`${SIGN_IN_PATH}?signed_out=1`);
+  };
+
+  return (
+    <div class="account">
+      <p class="account__who">
+        <span class="visually-hidden">Signed in as </span>
+        {user.display_name} · {roleLabel(user.role)}
+      </p>
+      <button
+        type="button"
+        id="sign-out"
+        class="button button--secondary button--small"
+        disabled={busy}
+        onClick={() => void signOut()}
+      >
+        Sign out
+      </button>
+    </div>
+  );
+}
+
+/** Loading is the quiet page shown while the app checks the sign-in; it appears only if the check is slow. */
+function Loading() {
+  return (
+    <p class="page-loading" role="status">
+      Loading…
+    </p>
+  );
+}
+
+function SessionError({ problem }: { problem: Problem }) {
+  useEffect(() => setTitle("Cannot reach ImpactLedger"), []);
+  return (
+    <>
+      <h1>Cannot reach ImpactLedger</h1>
+      <ProblemAlert problem={problem}>
+        <p>
+          <button type="button" id="retry-session" class="button button--secondary" onClick={() => void loadSession()}>
+            Try again
+          </button>
+        </p>
+      </ProblemAlert>
     </>
   );
 }

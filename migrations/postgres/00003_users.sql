@@ -33,11 +33,13 @@ CREATE INDEX sessions_user_id_idx ON sessions (user_id);
 -- in memory, so that every instance of the service counts the same failures.
 CREATE TABLE login_failures (
     id          uuid PRIMARY KEY,
-    email_key   text NOT NULL,
+    -- SHA-256 of the lower-cased email tried, so that a password typed into the email field is not kept.
+    email_hash  text NOT NULL,
     client_ip   text NOT NULL,
     occurred_at timestamptz NOT NULL
 );
-CREATE INDEX login_failures_email_key_idx ON login_failures (email_key, occurred_at);
+CREATE INDEX login_failures_email_hash_idx ON login_failures (email_hash, occurred_at);
+CREATE INDEX login_failures_occurred_at_idx ON login_failures (occurred_at);
 CREATE INDEX login_failures_client_ip_idx ON login_failures (client_ip, occurred_at);
 
 -- +goose Down

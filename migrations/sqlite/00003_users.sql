@@ -27,11 +27,12 @@ CREATE INDEX sessions_user_id_idx ON sessions (user_id);
 
 CREATE TABLE login_failures (
     id          TEXT PRIMARY KEY,
-    email_key   TEXT NOT NULL,
+    email_hash  TEXT NOT NULL,
     client_ip   TEXT NOT NULL,
     occurred_at DATETIME NOT NULL
 );
-CREATE INDEX login_failures_email_key_idx ON login_failures (email_key, occurred_at);
+CREATE INDEX login_failures_email_hash_idx ON login_failures (email_hash, occurred_at);
+CREATE INDEX login_failures_occurred_at_idx ON login_failures (occurred_at);
 CREATE INDEX login_failures_client_ip_idx ON login_failures (client_ip, occurred_at);
 
 -- +goose Down

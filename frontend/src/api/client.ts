@@ -1,8 +1,38 @@
-import createClient from "openapi-fetch";
+import createClient, { type Middleware } from "openapi-fetch";
+import { navigate } from "../router";
+import { SIGN_IN_PATH, csrfToken, setSignedOut, signInHref } from "../session";
 import type { components, paths } from "./schema";
 
 /** The typed API client. Same origin: the Go server serves both the UI and /api. */
 export const api = createClient<paths>({ baseUrl: "" });
+
+// A 401 from these means "not signed in" or "wrong password", which their callers handle themselves; from
+// anything else it means the session has ended under the page. Logout's own 401 (already signed out) is
+// handled by the sign-out button, which goes to the signed-out page whatever the answer.
+const OWN_401 = new Set(["/api/v1/auth/login", "/api/v1/auth/me", "/api/v1/auth/logout"]);
+
+/**
+ * session sends the CSRF token on every unsafe request, and takes the user to the sign-in page, with the
+ * way back, when the session has ended.
+ */
+const session: Middleware = {
+  onRequest({ request }) {
+    const token = csrfToken();
+    if (token && request.method !== "GET" && request.method !== "HEAD") {
+      request.headers.set("X-CSRF-Token", token);
+    }
+    return request;
+  },
+  onResponse({ response, schemaPath }) {
+    if (response.status !== 401 || OWN_401.has(schemaPath)) return undefined;
+    const { pathname, search } = window.location;
+    setSignedOut();
+    // Several requests may fail at once; the first one decides where to come back to.
+    if (pathname !== SIGN_IN_PATH) navigate(signInHref(pathname + search, true), { replace: true });
+    return undefined;
+  },
+};
+api.use(session);
 
 export type Case = components["schemas"]["Case"];
 export type CaseCreate = components["schemas"]["CaseCreate"];
@@ -10,6 +40,8 @@ export type CaseUpdate = components["schemas"]["CaseUpdate"];
 export type CaseStatus = components["schemas"]["CaseStatus"];
 export type Jurisdiction = components["schemas"]["Jurisdiction"];
 export type Problem = components["schemas"]["Problem"];
+export type User = components["schemas"]["User"];
+export type Role = components["schemas"]["Role"];
 
 /**
  * toProblem turns whatever came back from a failed call (a problem document, a proxy's HTML page,

@@ -155,6 +155,33 @@ export interface paths {
         patch: operations["updateCase"];
         trace?: never;
     };
+    "/api/v1/cases/{case_id}/team": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The case's ID. */
+                case_id: components["parameters"]["CaseID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The staff on a case's team.
+         * @description Advocates and prosecutors see and work only the cases whose team they are on.
+         */
+        get: operations["getCaseTeam"];
+        /**
+         * Replace a case's team.
+         * @description Admins and supervisors may set any case's team; advocates and prosecutors only a team they are on.
+         */
+        put: operations["setCaseTeam"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -205,6 +232,22 @@ export interface components {
             updated_at: string;
             /** Format: int64 */
             version: number;
+        };
+        TeamMember: {
+            /** Format: uuid */
+            user_id: string;
+            display_name: string;
+            email: string;
+            role: components["schemas"]["Role"];
+        };
+        CaseTeam: {
+            members: components["schemas"]["TeamMember"][];
+        };
+        CaseTeamUpdate: {
+            members: {
+                /** Format: uuid */
+                user_id: string;
+            }[];
         };
         LoginRequest: {
             email: string;
@@ -703,6 +746,67 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
             428: components["responses"]["PreconditionRequired"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    getCaseTeam: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The case's ID. */
+                case_id: components["parameters"]["CaseID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The team. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseTeam"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    setCaseTeam: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The case's ID. */
+                case_id: components["parameters"]["CaseID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CaseTeamUpdate"];
+            };
+        };
+        responses: {
+            /** @description The team as it now is. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseTeam"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Unprocessable"];
             default: components["responses"]["Problem"];
         };
     };

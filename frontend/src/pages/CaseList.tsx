@@ -14,6 +14,11 @@ let lastSearch = "";
 /** listHref is the case list as the user last left it. */
 export const listHref = () => `/${lastSearch}`;
 
+/** forgetListSearch drops the remembered search, so that the next person to sign in starts afresh. */
+export const forgetListSearch = () => {
+  lastSearch = "";
+};
+
 function listUrl(q: string, status: string): string {
   const params = new URLSearchParams();
   if (q) params.set("q", q);

@@ -1,0 +1,85 @@
+import { useEffect, useState } from "preact/hooks";
+import type { Problem, Role, User } from "./api/client";
+
+/**
+ * The sign-in state of this tab. The session itself lives in an HttpOnly cookie the page cannot read; what the
+ * page keeps is who is signed in and the CSRF token that every unsafe request must carry.
+ */
+export type SessionState =
+  | { status: "loading" }
+  | { status: "signed-in"; user: User; csrfToken: string }
+  | { status: "signed-out" }
+  /** The server could not say whether anyone is signed in (network error, 5xx). */
+  | { status: "error"; problem: Problem };
+
+let state: SessionState = { status: "loading" };
+const listeners = new Set<() => void>();
+
+function set(next: SessionState): void {
+  state = next;
+  listeners.forEach((l) => l());
+}
+
+export const getSession = (): SessionState => state;
+
+/** csrfToken is the token to send as X-CSRF-Token, or null when nobody is signed in. */
+export const csrfToken = (): string | null => (state.status === "signed-in" ? state.csrfToken : null);
+
+export const setSignedIn = (info: { user: User; csrf_token: string }): void =>
+  set({ status: "signed-in", user: info.user, csrfToken: info.csrf_token });
+
+export const setSignedOut = (): void => set({ status: "signed-out" });
+
+export const setSessionLoading = (): void => set({ status: "loading" });
+
+export const setSessionError = (problem: Problem): void => set({ status: "error", problem });
+
+/** useSession re-renders the calling component whenever the sign-in state changes. */
+export function useSession(): SessionState {
+  const [s, setS] = useState(state);
+  useEffect(() => {
+    const update = () => setS(state);
+    listeners.add(update);
+    update(); // the state may have changed between the first render and this effect
+    return () => {
+      listeners.delete(update);
+    };
+  }, []);
+  return s;
+}
+
+export const SIGN_IN_PATH = "/sign-in";
+
+/** signInHref is the sign-in page that returns to `next` (a path with its query) afterwards. */
+export function signInHref(next: string, expired = false): string {
+  const params = new URLSearchParams({ next });
+  if (expired) params.set("expired", "1");
+  return `${SIGN_IN_PATH}?${params.toString()}`;
+}
+
+/**
+ * safeNext returns where to go after signing in: `next` when it is a path on this site (never another
+ * origin, never the sign-in page itself), else "/".
+ */
+export function safeNext(next: string | null): string {
+  if (!next || !next.startsWith("/") || next.startsWith("//") || next.startsWith(SIGN_IN_PATH)) return "/";
+  let url: URL;
+  try {
+    // The URL parser also catches what the prefix checks miss, such as "/\evil.example" or an embedded tab.
+    url = new URL(next, window.location.origin);
+  } catch {
+    return "/";
+  }
+  if (url.origin !== window.location.origin || url.pathname.startsWith(SIGN_IN_PATH)) return "/";
+  return url.pathname + url.search + url.hash;
+}
+
+const ROLE_LABELS: Record<Role, string> = {
+  admin: "Administrator",
+  supervisor: "Supervisor",
+  advocate: "Advocate",
+  prosecutor: "Prosecutor",
+  clerk: "Clerk",
+};
+
+export const roleLabel = (role: Role): string => ROLE_LABELS[role] ?? role;

@@ -1,0 +1,159 @@
+package handlers_test
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/impactledger/impactledger/api"
+	"github.com/impactledger/impactledger/dbtest"
+	"github.com/impactledger/impactledger/models"
+)
+
+// TestAuthorizationMatrix walks every operation of the contract as every kind of caller, anonymous and each
+// role, on a case whose team the caller is on and on one it is not, and checks the answer against the
+// operation's declared access: public operations are open; everything else is 401 without a session and
+// 403 for a role not in x-roles; advocates and prosecutors get 404 for cases off their teams; otherwise 2xx.
+// An operation that declares neither x-public nor x-roles fails the test.
+func TestAuthorizationMatrix(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		anonymous := newClient(t, s)
+		admin := anonymous.signedIn(models.RoleAdmin)
+		callers := map[string]*client{"anonymous": anonymous}
+		for _, role := range models.Roles {
+			callers[string(role)] = anonymous.signedIn(role)
+		}
+		own, _ := createCase(t, admin, peters)
+		other, _ := createCase(t, admin, map[string]any{"court_case_number": "23CR1", "caption": "People v. Other",
+			"court": "Denver District Court", "jurisdiction": "us-co"})
+		team := []map[string]string{}
+		for _, role := range models.Roles {
+			team = append(team, map[string]string{"user_id": callers[string(role)].user.ID})
+		}
+		if r := admin.do("PUT", "/api/v1/cases/"+own.Id.String()+"/team", map[string]any{"members": team}); r.StatusCode != http.StatusOK {
+			t.Fatalf("setting the team: %d %s", r.StatusCode, r.Body)
+		}
+
+		created := 0
+		// Sample bodies by operation ID, lower-cased (the embedded contract capitalises the IDs).
+		bodies := map[string]func(target api.Case) any{
+			"createcase": func(api.Case) any {
+				created++
+				return map[string]any{"court_case_number": fmt.Sprint("MX-", created), "caption": "People v. Matrix",
+					"court": "Mesa County District Court", "jurisdiction": "us-co"}
+			},
+			"updatecase": func(api.Case) any { return map[string]any{"notes": "checked by the matrix"} },
+			// The other case's team stays without the callers, so that it stays off their teams.
+			"setcaseteam": func(target api.Case) any {
+				if target.Id == own.Id {
+					return map[string]any{"members": team}
+				}
+				return map[string]any{"members": []map[string]string{{"user_id": admin.user.ID}}}
+			},
+			"login": func(api.Case) any { return map[string]string{"email": admin.user.Email, "password": staffPassword} },
+		}
+
+		doc, err := api.GetSpec()
+		if err != nil {
+			t.Fatal(err)
+		}
+		type call struct {
+			method, path string
+			op           *openapi3.Operation
+		}
+		var calls []call
+		for path, item := range doc.Paths.Map() {
+			for method, op := range item.Operations() {
+				calls = append(calls, call{method, path, op})
+			}
+		}
+		// Signing out ends the caller's session, so it goes last.
+		slices.SortFunc(calls, func(a, b call) int {
+			return boolOrder(strings.EqualFold(a.op.OperationID, "logout"), strings.EqualFold(b.op.OperationID, "logout"))
+		})
+		for _, cl := range calls {
+			op, id := cl.op, strings.ToLower(cl.op.OperationID)
+			public, _ := op.Extensions["x-public"].(bool)
+			roles := extensionRoles(op)
+			if !public && len(roles) == 0 {
+				t.Errorf("%s %s declares neither x-public nor x-roles", cl.method, cl.path)
+				continue
+			}
+			if op.RequestBody != nil && bodies[id] == nil {
+				t.Errorf("the matrix has no sample body for %s", op.OperationID)
+				continue
+			}
+			if public {
+				body := any(nil)
+				if bodies[id] != nil {
+					body = bodies[id](own)
+				}
+				if res := anonymous.do(cl.method, cl.path, body); res.StatusCode >= 300 {
+					t.Errorf("public %s %s: %d %s", cl.method, cl.path, res.StatusCode, res.Body)
+				}
+				continue
+			}
+			caseScoped := strings.Contains(cl.path, "{case_id}")
+			for name, caller := range callers {
+				for _, target := range []api.Case{own, other} {
+					if !caseScoped && target.Id != own.Id {
+						continue
+					}
+					path := strings.ReplaceAll(cl.path, "{case_id}", target.Id.String())
+					var body any
+					if bodies[id] != nil {
+						body = bodies[id](target)
+					}
+					var headers []string
+					if id == "updatecase" {
+						headers = []string{"If-Match", admin.do("GET", path, nil).Header.Get("ETag")}
+					}
+					res := caller.do(cl.method, path, body, headers...)
+					want := "2xx"
+					switch {
+					case name == "anonymous":
+						want = "401"
+					case !slices.Contains(roles, name):
+						want = "403"
+					case caseScoped && target.Id == other.Id && (name == "advocate" || name == "prosecutor"):
+						want = "404"
+					}
+					got := fmt.Sprint(res.StatusCode)
+					if want == "2xx" && res.StatusCode >= 200 && res.StatusCode < 300 {
+						got = "2xx"
+					}
+					if got != want {
+						which := "own-team case"
+						if target.Id == other.Id {
+							which = "other case"
+						}
+						t.Errorf("%s %s as %s on the %s: %d; want %s: %s", cl.method, cl.path, name, which, res.StatusCode, want, res.Body)
+					}
+				}
+			}
+		}
+	})
+}
+
+func extensionRoles(op *openapi3.Operation) []string {
+	list, _ := op.Extensions["x-roles"].([]any)
+	var roles []string
+	for _, r := range list {
+		roles = append(roles, fmt.Sprint(r))
+	}
+	return roles
+}
+
+func boolOrder(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
+}

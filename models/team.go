@@ -1,0 +1,101 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// caseMember puts a staff member on a case's team.
+type caseMember struct {
+	CaseID  string `gorm:"primaryKey"`
+	UserID  string `gorm:"primaryKey"`
+	AddedAt time.Time
+}
+
+// TeamMember is a staff member on a case's team.
+type TeamMember struct {
+	UserID      string
+	DisplayName string
+	Email       string
+	Role        Role
+}
+
+// teamBound reports whether actor sees only the cases whose team it is on.
+func teamBound(actor Actor) bool {
+	return actor.Type == ActorUser && (actor.Role == RoleAdvocate || actor.Role == RoleProsecutor)
+}
+
+// visibleCases narrows a query on cases to those the request's actor may see: every case for
+// administrators, supervisors, clerks and the system; their teams' cases for advocates and prosecutors.
+func visibleCases(q *gorm.DB) *gorm.DB {
+	actor := requestOf(q.Statement.Context).Actor
+	if !teamBound(actor) {
+		return q
+	}
+	return q.Where("id IN (SELECT case_id FROM case_members WHERE user_id = ?)", actor.ID)
+}
+
+// CaseTeam returns the team of a case the request's actor may see, ordered by name.
+func (s *Store) CaseTeam(ctx context.Context, caseID string) ([]TeamMember, error) {
+	db := s.read.WithContext(ctx)
+	if _, err := caseByID(db, caseID); err != nil {
+		return nil, err
+	}
+	return caseTeam(db, caseID)
+}
+
+func caseTeam(db *gorm.DB, caseID string) ([]TeamMember, error) {
+	var members []TeamMember
+	err := db.Table("case_members").
+		Select("users.id AS user_id, users.display_name, users.email, users.role").
+		Joins("JOIN users ON users.id = case_members.user_id").
+		Where("case_members.case_id = ?", caseID).
+		Order("users.display_name, users.id").Scan(&members).Error
+	return members, err
+}
+
+// SetCaseTeam replaces the team of a case the request's actor may see with the accounts userIDs name.
+func (s *Store) SetCaseTeam(ctx context.Context, caseID string, userIDs []string) ([]TeamMember, error) {
+	var members []TeamMember
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
+		if _, err := caseByID(tx, caseID); err != nil {
+			return err
+		}
+		wanted := slices.Compact(slices.Sorted(slices.Values(userIDs)))
+		var found []string
+		if len(wanted) > 0 {
+			if err := tx.Model(&User{}).Where("id IN ?", wanted).Pluck("id", &found).Error; err != nil {
+				return err
+			}
+		}
+		v := &ValidationError{}
+		for i, id := range userIDs {
+			if !slices.Contains(found, id) {
+				v.add(fmt.Sprintf("members.%d.user_id", i), "is not a staff account")
+			}
+		}
+		if err := v.orNil(); err != nil {
+			return err
+		}
+		if err := tx.Where("case_id = ?", caseID).Delete(&caseMember{}).Error; err != nil {
+			return err
+		}
+		at := s.now()
+		for _, id := range wanted {
+			if err := tx.Create(&caseMember{CaseID: caseID, UserID: id, AddedAt: at}).Error; err != nil {
+				return err
+			}
+		}
+		if err := s.appendAudit(tx, audited{Action: "case.team.update", ObjectType: "case", ObjectID: caseID, CaseID: caseID, Outcome: OutcomeSuccess}); err != nil {
+			return err
+		}
+		var err error
+		members, err = caseTeam(tx, caseID)
+		return err
+	})
+	return members, err
+}
