@@ -289,6 +289,13 @@ func TestUsersCommand(t *testing.T) {
 		t.Fatalf("users list: exit %d, %q", code, out.String())
 	}
 	out.Reset()
+	var errOut bytes.Buffer
+	if code := run(context.Background(), []string{"users", "disable", "ada@mesa.gov"}, nil, io.Discard, &errOut); code != 1 || !strings.Contains(errOut.String(), "last active administrator") {
+		t.Fatalf("disabling the last administrator: exit %d, %q; want it refused", code, errOut.String())
+	}
+	if code, out := create("grace@mesa.gov", "another long passphrase here"); code != 0 {
+		t.Fatalf("users create: exit %d, %q", code, out)
+	}
 	if code := run(context.Background(), []string{"users", "disable", "ADA@mesa.gov"}, nil, &out, io.Discard); code != 0 || !strings.Contains(out.String(), "disabled") {
 		t.Fatalf("users disable: exit %d, %q", code, out.String())
 	}

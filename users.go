@@ -83,7 +83,7 @@ func usersCommand(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	case "disable":
 		u, err := store.UserByEmail(ctx, fs.Arg(0))
 		if err == nil {
-			_, err = store.SetUserActive(ctx, u.ID, false)
+			_, err = store.UpdateUser(ctx, u.ID, models.UserUpdate{Active: models.Some(false)})
 		}
 		if err != nil {
 			return reportUserError(stderr, "users disable", err)

@@ -24,6 +24,51 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for AuditEventActorType.
+const (
+	AuditEventActorTypeAnonymous AuditEventActorType = "anonymous"
+	AuditEventActorTypeSystem    AuditEventActorType = "system"
+	AuditEventActorTypeUser      AuditEventActorType = "user"
+	AuditEventActorTypeVictim    AuditEventActorType = "victim"
+)
+
+// Valid indicates whether the value is a known member of the AuditEventActorType enum.
+func (e AuditEventActorType) Valid() bool {
+	switch e {
+	case AuditEventActorTypeAnonymous:
+		return true
+	case AuditEventActorTypeSystem:
+		return true
+	case AuditEventActorTypeUser:
+		return true
+	case AuditEventActorTypeVictim:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AuditEventOutcome.
+const (
+	AuditEventOutcomeDenied  AuditEventOutcome = "denied"
+	AuditEventOutcomeFailure AuditEventOutcome = "failure"
+	AuditEventOutcomeSuccess AuditEventOutcome = "success"
+)
+
+// Valid indicates whether the value is a known member of the AuditEventOutcome enum.
+func (e AuditEventOutcome) Valid() bool {
+	switch e {
+	case AuditEventOutcomeDenied:
+		return true
+	case AuditEventOutcomeFailure:
+		return true
+	case AuditEventOutcomeSuccess:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CaseStatus.
 const (
 	Charged   CaseStatus = "charged"
@@ -112,6 +157,55 @@ func (e Role) Valid() bool {
 	default:
 		return false
 	}
+}
+
+// Defines values for ListAuditEventsParamsOutcome.
+const (
+	ListAuditEventsParamsOutcomeDenied  ListAuditEventsParamsOutcome = "denied"
+	ListAuditEventsParamsOutcomeFailure ListAuditEventsParamsOutcome = "failure"
+	ListAuditEventsParamsOutcomeSuccess ListAuditEventsParamsOutcome = "success"
+)
+
+// Valid indicates whether the value is a known member of the ListAuditEventsParamsOutcome enum.
+func (e ListAuditEventsParamsOutcome) Valid() bool {
+	switch e {
+	case ListAuditEventsParamsOutcomeDenied:
+		return true
+	case ListAuditEventsParamsOutcomeFailure:
+		return true
+	case ListAuditEventsParamsOutcomeSuccess:
+		return true
+	default:
+		return false
+	}
+}
+
+// AuditEvent defines model for AuditEvent.
+type AuditEvent struct {
+	Action     string                                `json:"action"`
+	ActorId    string                                `json:"actor_id"`
+	ActorType  AuditEventActorType                   `json:"actor_type"`
+	CaseId     nullable.Nullable[openapi_types.UUID] `json:"case_id"`
+	ClientIp   string                                `json:"client_ip"`
+	Id         openapi_types.UUID                    `json:"id"`
+	ObjectId   string                                `json:"object_id"`
+	ObjectType string                                `json:"object_type"`
+	OccurredAt time.Time                             `json:"occurred_at"`
+	Outcome    AuditEventOutcome                     `json:"outcome"`
+	RequestId  string                                `json:"request_id"`
+	Seq        int64                                 `json:"seq"`
+}
+
+// AuditEventActorType defines model for AuditEvent.ActorType.
+type AuditEventActorType string
+
+// AuditEventOutcome defines model for AuditEvent.Outcome.
+type AuditEventOutcome string
+
+// AuditEventList defines model for AuditEventList.
+type AuditEventList struct {
+	Items      []AuditEvent              `json:"items"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
 }
 
 // Case defines model for Case.
@@ -235,6 +329,17 @@ type LoginRequest struct {
 	Password string `json:"password"`
 }
 
+// NewToken defines model for NewToken.
+type NewToken struct {
+	CreatedAt time.Time          `json:"created_at"`
+	ExpiresAt time.Time          `json:"expires_at"`
+	Id        openapi_types.UUID `json:"id"`
+	Name      string             `json:"name"`
+
+	// Token The secret; shown only in this response.
+	Token string `json:"token"`
+}
+
 // Problem An RFC 9457 problem document.
 type Problem struct {
 	// Detail What went wrong in this occurrence.
@@ -279,6 +384,28 @@ type TeamMember struct {
 	UserId openapi_types.UUID `json:"user_id"`
 }
 
+// Token defines model for Token.
+type Token struct {
+	CreatedAt  time.Time                    `json:"created_at"`
+	ExpiresAt  time.Time                    `json:"expires_at"`
+	Id         openapi_types.UUID           `json:"id"`
+	LastUsedAt nullable.Nullable[time.Time] `json:"last_used_at"`
+	Name       string                       `json:"name"`
+}
+
+// TokenCreate defines model for TokenCreate.
+type TokenCreate struct {
+	ExpiresInDays *int `json:"expires_in_days,omitempty"`
+
+	// Name What the token is for, such as "nightly export".
+	Name string `json:"name"`
+}
+
+// TokenList defines model for TokenList.
+type TokenList struct {
+	Items []Token `json:"items"`
+}
+
 // User defines model for User.
 type User struct {
 	Active      bool               `json:"active"`
@@ -287,10 +414,39 @@ type User struct {
 	Email       string             `json:"email"`
 	Id          openapi_types.UUID `json:"id"`
 
+	// Locked Locked out after too many failed sign-ins.
+	Locked bool `json:"locked"`
+
 	// Role What a staff member may do.
 	Role      Role      `json:"role"`
 	UpdatedAt time.Time `json:"updated_at"`
 	Version   int64     `json:"version"`
+}
+
+// UserCreate defines model for UserCreate.
+type UserCreate struct {
+	DisplayName string `json:"display_name"`
+	Email       string `json:"email"`
+
+	// Password 12 to 128 characters; refused when common.
+	Password string `json:"password"`
+
+	// Role What a staff member may do.
+	Role Role `json:"role"`
+}
+
+// UserList defines model for UserList.
+type UserList struct {
+	Items []User `json:"items"`
+}
+
+// UserUpdate defines model for UserUpdate.
+type UserUpdate struct {
+	Active      *bool   `json:"active,omitempty"`
+	DisplayName *string `json:"display_name,omitempty"`
+
+	// Role What a staff member may do.
+	Role *Role `json:"role,omitempty"`
 }
 
 // CaseID defines model for CaseID.
@@ -304,6 +460,9 @@ type IfMatch = string
 
 // Limit defines model for Limit.
 type Limit = int
+
+// UserID defines model for UserID.
+type UserID = openapi_types.UUID
 
 // BadRequest An RFC 9457 problem document.
 type BadRequest = Problem
@@ -338,6 +497,36 @@ type Unprocessable = Problem
 // UnsupportedMediaType An RFC 9457 problem document.
 type UnsupportedMediaType = Problem
 
+// ListAuditEventsParams defines parameters for ListAuditEvents.
+type ListAuditEventsParams struct {
+	// ActorId Only events by this user (or other actor ID).
+	ActorId *string `form:"actor_id,omitempty" json:"actor_id,omitempty"`
+
+	// CaseId Only events about this case.
+	CaseId *openapi_types.UUID `form:"case_id,omitempty" json:"case_id,omitempty"`
+
+	// Action Only events of this action, such as `case.update` or `auth.sign_in`.
+	Action *string `form:"action,omitempty" json:"action,omitempty"`
+
+	// Outcome Only events with this outcome.
+	Outcome *ListAuditEventsParamsOutcome `form:"outcome,omitempty" json:"outcome,omitempty"`
+
+	// From Only events at or after this time.
+	From *time.Time `form:"from,omitempty" json:"from,omitempty"`
+
+	// To Only events before this time.
+	To *time.Time `form:"to,omitempty" json:"to,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListAuditEventsParamsOutcome defines parameters for ListAuditEvents.
+type ListAuditEventsParamsOutcome string
+
 // ListCasesParams defines parameters for ListCases.
 type ListCasesParams struct {
 	// Q Case-insensitive text found in the caption or the court case number.
@@ -362,6 +551,9 @@ type UpdateCaseParams struct {
 // LoginJSONRequestBody defines body for Login for application/json ContentType.
 type LoginJSONRequestBody = LoginRequest
 
+// CreateTokenJSONRequestBody defines body for CreateToken for application/json ContentType.
+type CreateTokenJSONRequestBody = TokenCreate
+
 // CreateCaseJSONRequestBody defines body for CreateCase for application/json ContentType.
 type CreateCaseJSONRequestBody = CaseCreate
 
@@ -374,8 +566,20 @@ type UpdateCaseApplicationMergePatchPlusJSONRequestBody = CaseUpdate
 // SetCaseTeamJSONRequestBody defines body for SetCaseTeam for application/json ContentType.
 type SetCaseTeamJSONRequestBody = CaseTeamUpdate
 
+// CreateUserJSONRequestBody defines body for CreateUser for application/json ContentType.
+type CreateUserJSONRequestBody = UserCreate
+
+// UpdateUserJSONRequestBody defines body for UpdateUser for application/json ContentType.
+type UpdateUserJSONRequestBody = UserUpdate
+
+// UpdateUserApplicationMergePatchPlusJSONRequestBody defines body for UpdateUser for application/merge-patch+json ContentType.
+type UpdateUserApplicationMergePatchPlusJSONRequestBody = UserUpdate
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// ListAuditEvents Search the audit trail, newest first.
+	// (GET /api/v1/audit-events)
+	ListAuditEvents(c *gin.Context, params ListAuditEventsParams)
 	// Login Sign in with email and password.
 	// (POST /api/v1/auth/login)
 	Login(c *gin.Context)
@@ -385,6 +589,15 @@ type ServerInterface interface {
 	// GetMe The signed-in account and its CSRF token.
 	// (GET /api/v1/auth/me)
 	GetMe(c *gin.Context)
+	// ListTokens List your own API tokens (never their secret values).
+	// (GET /api/v1/auth/tokens)
+	ListTokens(c *gin.Context)
+	// CreateToken Create an API token for scripts and integrations.
+	// (POST /api/v1/auth/tokens)
+	CreateToken(c *gin.Context)
+	// DeleteToken Revoke one of your API tokens.
+	// (DELETE /api/v1/auth/tokens/{token_id})
+	DeleteToken(c *gin.Context, tokenId openapi_types.UUID)
 	// ListCases List cases, newest first.
 	// (GET /api/v1/cases)
 	ListCases(c *gin.Context, params ListCasesParams)
@@ -406,6 +619,18 @@ type ServerInterface interface {
 	// ListJurisdictions List the jurisdiction profiles a case may name.
 	// (GET /api/v1/jurisdictions)
 	ListJurisdictions(c *gin.Context)
+	// ListUsers List staff accounts.
+	// (GET /api/v1/users)
+	ListUsers(c *gin.Context)
+	// CreateUser Create a staff account.
+	// (POST /api/v1/users)
+	CreateUser(c *gin.Context)
+	// UpdateUser Change an account's name, role or whether it is active.
+	// (PATCH /api/v1/users/{user_id})
+	UpdateUser(c *gin.Context, userId UserID)
+	// UnlockUser Lift a sign-in lockout.
+	// (POST /api/v1/users/{user_id}/unlock)
+	UnlockUser(c *gin.Context, userId UserID)
 	// GetHealthz Report that the process is up.
 	// (GET /healthz)
 	GetHealthz(c *gin.Context)
@@ -422,6 +647,89 @@ type ServerInterfaceWrapper struct {
 }
 
 type MiddlewareFunc func(c *gin.Context)
+
+// ListAuditEvents operation middleware
+func (siw *ServerInterfaceWrapper) ListAuditEvents(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListAuditEventsParams
+
+	// ------------- Optional query parameter "actor_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "actor_id", c.Request.URL.Query(), &params.ActorId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter actor_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "case_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "case_id", c.Request.URL.Query(), &params.CaseId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter case_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "action" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "action", c.Request.URL.Query(), &params.Action, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter action: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "outcome" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "outcome", c.Request.URL.Query(), &params.Outcome, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter outcome: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", c.Request.URL.Query(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter from: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", c.Request.URL.Query(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter to: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", c.Request.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListAuditEvents(c, params)
+}
 
 // Login operation middleware
 func (siw *ServerInterfaceWrapper) Login(c *gin.Context) {
@@ -460,6 +768,57 @@ func (siw *ServerInterfaceWrapper) GetMe(c *gin.Context) {
 	}
 
 	siw.Handler.GetMe(c)
+}
+
+// ListTokens operation middleware
+func (siw *ServerInterfaceWrapper) ListTokens(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListTokens(c)
+}
+
+// CreateToken operation middleware
+func (siw *ServerInterfaceWrapper) CreateToken(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateToken(c)
+}
+
+// DeleteToken operation middleware
+func (siw *ServerInterfaceWrapper) DeleteToken(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "token_id" -------------
+	var tokenId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "token_id", c.Param("token_id"), &tokenId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter token_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.DeleteToken(c, tokenId)
 }
 
 // ListCases operation middleware
@@ -663,6 +1022,82 @@ func (siw *ServerInterfaceWrapper) ListJurisdictions(c *gin.Context) {
 	siw.Handler.ListJurisdictions(c)
 }
 
+// ListUsers operation middleware
+func (siw *ServerInterfaceWrapper) ListUsers(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListUsers(c)
+}
+
+// CreateUser operation middleware
+func (siw *ServerInterfaceWrapper) CreateUser(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateUser(c)
+}
+
+// UpdateUser operation middleware
+func (siw *ServerInterfaceWrapper) UpdateUser(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "user_id" -------------
+	var userId UserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "user_id", c.Param("user_id"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter user_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.UpdateUser(c, userId)
+}
+
+// UnlockUser operation middleware
+func (siw *ServerInterfaceWrapper) UnlockUser(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "user_id" -------------
+	var userId UserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "user_id", c.Param("user_id"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter user_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.UnlockUser(c, userId)
+}
+
 // GetHealthz operation middleware
 func (siw *ServerInterfaceWrapper) GetHealthz(c *gin.Context) {
 
@@ -721,6 +1156,14 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/api/v1/auth/login", wrapper.Login)
 	router.POST(options.BaseURL+"/api/v1/auth/logout", wrapper.Logout)
 	router.GET(options.BaseURL+"/api/v1/auth/me", wrapper.GetMe)
+	router.GET(options.BaseURL+"/api/v1/auth/tokens", wrapper.ListTokens)
+	router.POST(options.BaseURL+"/api/v1/auth/tokens", wrapper.CreateToken)
+	router.DELETE(options.BaseURL+"/api/v1/auth/tokens/:token_id", wrapper.DeleteToken)
+	router.GET(options.BaseURL+"/api/v1/users", wrapper.ListUsers)
+	router.POST(options.BaseURL+"/api/v1/users", wrapper.CreateUser)
+	router.PATCH(options.BaseURL+"/api/v1/users/:user_id", wrapper.UpdateUser)
+	router.POST(options.BaseURL+"/api/v1/users/:user_id/unlock", wrapper.UnlockUser)
+	router.GET(options.BaseURL+"/api/v1/audit-events", wrapper.ListAuditEvents)
 	router.GET(options.BaseURL+"/api/v1/jurisdictions", wrapper.ListJurisdictions)
 	router.GET(options.BaseURL+"/api/v1/cases", wrapper.ListCases)
 	router.POST(options.BaseURL+"/api/v1/cases", wrapper.CreateCase)
@@ -760,6 +1203,93 @@ type UnauthorizedApplicationProblemPlusJSONResponse Problem
 type UnprocessableApplicationProblemPlusJSONResponse Problem
 
 type UnsupportedMediaTypeApplicationProblemPlusJSONResponse Problem
+
+type ListAuditEventsRequestObject struct {
+	Params ListAuditEventsParams
+}
+
+type ListAuditEventsResponseObject interface {
+	VisitListAuditEventsResponse(w http.ResponseWriter) error
+}
+
+type ListAuditEvents200JSONResponse AuditEventList
+
+func (response ListAuditEvents200JSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditEvents400ApplicationProblemPlusJSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditEvents401ApplicationProblemPlusJSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditEvents403ApplicationProblemPlusJSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEventsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListAuditEventsdefaultApplicationProblemPlusJSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type LoginRequestObject struct {
 	Body *LoginJSONRequestBody
@@ -992,6 +1522,222 @@ type GetMedefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetMedefaultApplicationProblemPlusJSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTokensRequestObject struct {
+}
+
+type ListTokensResponseObject interface {
+	VisitListTokensResponse(w http.ResponseWriter) error
+}
+
+type ListTokens200JSONResponse TokenList
+
+func (response ListTokens200JSONResponse) VisitListTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTokens401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListTokens401ApplicationProblemPlusJSONResponse) VisitListTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTokensdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListTokensdefaultApplicationProblemPlusJSONResponse) VisitListTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTokenRequestObject struct {
+	Body *CreateTokenJSONRequestBody
+}
+
+type CreateTokenResponseObject interface {
+	VisitCreateTokenResponse(w http.ResponseWriter) error
+}
+
+type CreateToken201ResponseHeaders struct {
+	Location *string
+}
+
+type CreateToken201JSONResponse struct {
+	Body    NewToken
+	Headers CreateToken201ResponseHeaders
+}
+
+func (response CreateToken201JSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateToken400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateToken400ApplicationProblemPlusJSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateToken401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateToken401ApplicationProblemPlusJSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateToken422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateToken422ApplicationProblemPlusJSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTokendefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateTokendefaultApplicationProblemPlusJSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTokenRequestObject struct {
+	TokenId openapi_types.UUID `json:"token_id"`
+}
+
+type DeleteTokenResponseObject interface {
+	VisitDeleteTokenResponse(w http.ResponseWriter) error
+}
+
+type DeleteToken204Response struct {
+}
+
+func (response DeleteToken204Response) VisitDeleteTokenResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteToken401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteToken401ApplicationProblemPlusJSONResponse) VisitDeleteTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteToken404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteToken404ApplicationProblemPlusJSONResponse) VisitDeleteTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTokendefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response DeleteTokendefaultApplicationProblemPlusJSONResponse) VisitDeleteTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -1729,6 +2475,429 @@ func (response ListJurisdictionsdefaultApplicationProblemPlusJSONResponse) Visit
 	return err
 }
 
+type ListUsersRequestObject struct {
+}
+
+type ListUsersResponseObject interface {
+	VisitListUsersResponse(w http.ResponseWriter) error
+}
+
+type ListUsers200JSONResponse UserList
+
+func (response ListUsers200JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers401ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers403ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsersdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListUsersdefaultApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUserRequestObject struct {
+	Body *CreateUserJSONRequestBody
+}
+
+type CreateUserResponseObject interface {
+	VisitCreateUserResponse(w http.ResponseWriter) error
+}
+
+type CreateUser201ResponseHeaders struct {
+	Location *string
+}
+
+type CreateUser201JSONResponse struct {
+	Body    User
+	Headers CreateUser201ResponseHeaders
+}
+
+func (response CreateUser201JSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUser400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUser400ApplicationProblemPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUser401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUser401ApplicationProblemPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUser403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUser403ApplicationProblemPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUser409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUser409ApplicationProblemPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUser422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUser422ApplicationProblemPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUserdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateUserdefaultApplicationProblemPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUserRequestObject struct {
+	UserId                            UserID `json:"user_id"`
+	JSONBody                          *UpdateUserJSONRequestBody
+	ApplicationMergePatchPlusJSONBody *UpdateUserApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateUserResponseObject interface {
+	VisitUpdateUserResponse(w http.ResponseWriter) error
+}
+
+type UpdateUser200JSONResponse User
+
+func (response UpdateUser200JSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser400ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser401ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser403ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser404ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser409ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser422ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUserdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateUserdefaultApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnlockUserRequestObject struct {
+	UserId UserID `json:"user_id"`
+}
+
+type UnlockUserResponseObject interface {
+	VisitUnlockUserResponse(w http.ResponseWriter) error
+}
+
+type UnlockUser200JSONResponse User
+
+func (response UnlockUser200JSONResponse) VisitUnlockUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnlockUser401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UnlockUser401ApplicationProblemPlusJSONResponse) VisitUnlockUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnlockUser403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UnlockUser403ApplicationProblemPlusJSONResponse) VisitUnlockUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnlockUser404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UnlockUser404ApplicationProblemPlusJSONResponse) VisitUnlockUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnlockUserdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UnlockUserdefaultApplicationProblemPlusJSONResponse) VisitUnlockUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetHealthzRequestObject struct {
 }
 
@@ -1823,6 +2992,9 @@ func (response GetReadyzdefaultApplicationProblemPlusJSONResponse) VisitGetReady
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// ListAuditEvents Search the audit trail, newest first.
+	// (GET /api/v1/audit-events)
+	ListAuditEvents(ctx context.Context, request ListAuditEventsRequestObject) (ListAuditEventsResponseObject, error)
 	// Login Sign in with email and password.
 	// (POST /api/v1/auth/login)
 	Login(ctx context.Context, request LoginRequestObject) (LoginResponseObject, error)
@@ -1832,6 +3004,15 @@ type StrictServerInterface interface {
 	// GetMe The signed-in account and its CSRF token.
 	// (GET /api/v1/auth/me)
 	GetMe(ctx context.Context, request GetMeRequestObject) (GetMeResponseObject, error)
+	// ListTokens List your own API tokens (never their secret values).
+	// (GET /api/v1/auth/tokens)
+	ListTokens(ctx context.Context, request ListTokensRequestObject) (ListTokensResponseObject, error)
+	// CreateToken Create an API token for scripts and integrations.
+	// (POST /api/v1/auth/tokens)
+	CreateToken(ctx context.Context, request CreateTokenRequestObject) (CreateTokenResponseObject, error)
+	// DeleteToken Revoke one of your API tokens.
+	// (DELETE /api/v1/auth/tokens/{token_id})
+	DeleteToken(ctx context.Context, request DeleteTokenRequestObject) (DeleteTokenResponseObject, error)
 	// ListCases List cases, newest first.
 	// (GET /api/v1/cases)
 	ListCases(ctx context.Context, request ListCasesRequestObject) (ListCasesResponseObject, error)
@@ -1853,6 +3034,18 @@ type StrictServerInterface interface {
 	// ListJurisdictions List the jurisdiction profiles a case may name.
 	// (GET /api/v1/jurisdictions)
 	ListJurisdictions(ctx context.Context, request ListJurisdictionsRequestObject) (ListJurisdictionsResponseObject, error)
+	// ListUsers List staff accounts.
+	// (GET /api/v1/users)
+	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
+	// CreateUser Create a staff account.
+	// (POST /api/v1/users)
+	CreateUser(ctx context.Context, request CreateUserRequestObject) (CreateUserResponseObject, error)
+	// UpdateUser Change an account's name, role or whether it is active.
+	// (PATCH /api/v1/users/{user_id})
+	UpdateUser(ctx context.Context, request UpdateUserRequestObject) (UpdateUserResponseObject, error)
+	// UnlockUser Lift a sign-in lockout.
+	// (POST /api/v1/users/{user_id}/unlock)
+	UnlockUser(ctx context.Context, request UnlockUserRequestObject) (UnlockUserResponseObject, error)
 	// GetHealthz Report that the process is up.
 	// (GET /healthz)
 	GetHealthz(ctx context.Context, request GetHealthzRequestObject) (GetHealthzResponseObject, error)
@@ -1916,6 +3109,32 @@ type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
 	options     StrictGinServerOptions
+}
+
+// ListAuditEvents operation middleware
+func (sh *strictHandler) ListAuditEvents(ctx *gin.Context, params ListAuditEventsParams) {
+	var request ListAuditEventsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAuditEvents(ctx, request.(ListAuditEventsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAuditEvents")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListAuditEventsResponseObject); ok {
+		if err := validResponse.VisitListAuditEventsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
 }
 
 // Login operation middleware
@@ -2001,6 +3220,98 @@ func (sh *strictHandler) GetMe(ctx *gin.Context) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(GetMeResponseObject); ok {
 		if err := validResponse.VisitGetMeResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListTokens operation middleware
+func (sh *strictHandler) ListTokens(ctx *gin.Context) {
+	var request ListTokensRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListTokens(ctx, request.(ListTokensRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListTokens")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListTokensResponseObject); ok {
+		if err := validResponse.VisitListTokensResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateToken operation middleware
+func (sh *strictHandler) CreateToken(ctx *gin.Context) {
+	var request CreateTokenRequestObject
+
+	var body CreateTokenJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateToken(ctx, request.(CreateTokenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateToken")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CreateTokenResponseObject); ok {
+		if err := validResponse.VisitCreateTokenResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteToken operation middleware
+func (sh *strictHandler) DeleteToken(ctx *gin.Context, tokenId openapi_types.UUID) {
+	var request DeleteTokenRequestObject
+
+	request.TokenId = tokenId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteToken(ctx, request.(DeleteTokenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteToken")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(DeleteTokenResponseObject); ok {
+		if err := validResponse.VisitDeleteTokenResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -2265,6 +3576,166 @@ func (sh *strictHandler) ListJurisdictions(ctx *gin.Context) {
 	}
 }
 
+// ListUsers operation middleware
+func (sh *strictHandler) ListUsers(ctx *gin.Context) {
+	var request ListUsersRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListUsers(ctx, request.(ListUsersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListUsers")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListUsersResponseObject); ok {
+		if err := validResponse.VisitListUsersResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateUser operation middleware
+func (sh *strictHandler) CreateUser(ctx *gin.Context) {
+	var request CreateUserRequestObject
+
+	var body CreateUserJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateUser(ctx, request.(CreateUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CreateUserResponseObject); ok {
+		if err := validResponse.VisitCreateUserResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateUser operation middleware
+func (sh *strictHandler) UpdateUser(ctx *gin.Context, userId UserID) {
+	var request UpdateUserRequestObject
+
+	request.UserId = userId
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/json") {
+
+		var body UpdateUserJSONRequestBody
+		var err error
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = ctx.ShouldBindJSON(&body)
+		} else if binding.Validator != nil {
+			// ShouldBindJSON runs the struct validator after decoding; keep that.
+			err = binding.Validator.ValidateStruct(&body)
+		}
+		if err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/merge-patch+json") {
+
+		var body UpdateUserApplicationMergePatchPlusJSONRequestBody
+		var err error
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = ctx.ShouldBindJSON(&body)
+		} else if binding.Validator != nil {
+			// ShouldBindJSON runs the struct validator after decoding; keep that.
+			err = binding.Validator.ValidateStruct(&body)
+		}
+		if err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		request.ApplicationMergePatchPlusJSONBody = &body
+
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateUser(ctx, request.(UpdateUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(UpdateUserResponseObject); ok {
+		if err := validResponse.VisitUpdateUserResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UnlockUser operation middleware
+func (sh *strictHandler) UnlockUser(ctx *gin.Context, userId UserID) {
+	var request UnlockUserRequestObject
+
+	request.UserId = userId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UnlockUser(ctx, request.(UnlockUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UnlockUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(UnlockUserResponseObject); ok {
+		if err := validResponse.VisitUnlockUserResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetHealthz operation middleware
 func (sh *strictHandler) GetHealthz(ctx *gin.Context) {
 	var request GetHealthzRequestObject
@@ -2318,74 +3789,96 @@ func (sh *strictHandler) GetReadyz(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Fx7c9s4kv8qXbyrSlIryY84uxu77o+Ms7lxzp6k/Ljb1DhlQURLwpgEGAC0rJnyd7/qBihRImXLju3M",
-	"Xe1fsSQCaPTz1w/mjyQ1eWE0au+S3T+SMQqJlv/8x6kY0b8SXWpV4ZXRyW5yOka4QuuU0WCG4McIFp0p",
-	"bYodGBoL/YNh90j4dNzvJZ3EpWPMBW3jpwUmu4nzVulRcnPTSQ5NKsKubYecHR9WB6QWhUc5O+j2jW86",
-	"SSGsyNHHi+wLhwfv209JhcMXDg7e056Kvi2EHyedRIucdqXfL5RMOonFb6WyKJNdb0usEzA0Nhc+2U3K",
-	"kp9s3nS/tM7Ydgr6Gq/9RcpP9KsbFxavlCkdFGKEM9K+lWinNdrCrnVScnF9iHrkx8nu9uZmGykHQxZO",
-	"Oy0k8oqESsgDVHoE6VjoEcoeHCnn6IuRukIHO9t/3wPnRYbVF1vbM3KDLs3prRTjnhQfqlz5Jr2fxQjB",
-	"qd9XsifjdfWzJA5Fmflk981mhw5WeZnTB/qkdPi0NSNBaY8jtEGjLLrCaIesUD8JeYzfSnRMVmq0R81/",
-	"iqLIVFDqjcKaQYb5X35zQcPnZPy7xWGym/zbxtz0NsKvbuNzWBUObQrIhmNBOchFRoqHEl4OhISPJ59+",
-	"6UCpL7WZaBgqzGQH6IeZLbzqJaSKRg8zlT475UGBII3HO5goPwa8Vs6TOknhBdP3wdiBkhL1cxJ4okYa",
-	"JSgNg9KDNh5ElpkJ8VbpNCslkSggj7pvLEys0SP4Z3f/5PhD99Rcog7s/cX4D6bU8jmp/8WAK9NxzQ8b",
-	"y5cwGoP/FFmGFnIxBYfIdH62mBotFW3xQagM5XMrxDxOBLejHNPM9JbWovaVC2oQfDxzxT/G+vLSeUiF",
-	"tdOFaMdUhg2ekbB3GtBaY/n8U2MOhR3hc3NmYOSUJJjR4Rb8WGiWpCnQ8rEg0hQL7yoqj4SeRh/qnpVY",
-	"YyAXegpDVnoQ3mNeeAdDa3LwY+VASGnRuT2YCOVBOMjI1IWDY/R22n039GjBiamjwFPDS7Wfm9HqhLXX",
-	"gTe8bSuCqQWcm05ypkXpx8aq3/GZvYkHV/lDdiUkSIeO0cBYOEAtUbIgz3RhTYrOiUH2w3RuglnWjaGQ",
-	"3LfSVyJTcg/6bBeuz8KCyXjaCXERBtPwR7yDK4vCWI/yCKUSpyyM57/KCwf74cgukVD5w8qHt1nSTaVE",
-	"M5hL/xaWnvUqYJVUFBXGxmuRFySn5DOaIkO46sGp0gI+B6jcAF+dJDWl9Ytrj9AJ2Del9lN4r+jR1NNn",
-	"61ducMEoWpf5AFeAYH7shYPwDOcRPqJzAjXqW4kMGJQGER4mC5oTtb29f/z6b1utFITk4UL4Bawuhceu",
-	"Vzm2rVFyDVzfSX4rrXJSpauTmNRIJEAtoP4sFNYMVYaLdyhdNzVtx2jjgywbvzgkhUmVHl3QfRoXJDBc",
-	"ZlmwzpC2NPfwwpfuLgUm5ToJT950krKQ9+ZpDOYtrtEL6x0ID1sgtISRNRNHNkqqH1DiFdppRJDEs9mB",
-	"Svu/7iQtiL2erv2asPSamtiZGUel6EsinTGnyelKKgv6tcCY+Y2/zgg0g98w9QzDhcN9XskORgZgI7LP",
-	"NeMdisxhI9yDxgkbRg/6gbw+xMSGw0tfaS8usd+DU7zmTMFbleco94DAa4bdTGkMDtCBxWHpEPirgUVx",
-	"6TrnmlyfNRlx3IqUfAMLZqCkspgGQsFcobVKouudE6dWep1agvc6ZlrV563bPM5yYrjOumVHU9vjrzt3",
-	"brFszvdbPbPSRXm9r4mGkMaUFHjxbi1pb6tpr95YG409+ILCOth6u7lJ321vb24uGMvTOYQlc3uApa0y",
-	"kUMVcuxF7VIe88U/7qKU9osHCGvFlAU2r7u0VRecI8zXrwozVUiiVVyV2QPiJJgAdDPh/KxYcweLl70T",
-	"X2KRnlX8OJnJZpHc/xmjxVnIBOeFloxPUZc5H8JOgdg/JogeHKK+Uqnnv6O2he8z4/gPoy9EUaDIauTM",
-	"1YTIOUWRN8WTIwl9fQHRLke8pimmJV5VW6/iD211Vsh13OrdNN9jeenQXqyFGpYuVC1su1Aurg8CLfXK",
-	"2MMYsyZTlmPNx5NPv0COdoRQUJYbsAxHn3/5/JrPf5hDfx7X3NCHn1Fkfty0Wym8GMQkogllL5WWJP7q",
-	"KVAayqAHlZNx3zLFFymM8yOLrtVxzC9RrTOXLQ8uKXhc1abfH5dkuKSWRq64UUThLxzD9E4oopHPZyTe",
-	"Xxedc7X59v2lckUmpkDPLm67bzJjhTR3Ogq+RjztLiY8RtRcYOpdbjns2EbWoRkpXSuW38OnYi5Utmxc",
-	"b+42ykI4NzFWLi3d2ty+a+3SrQIBtQ3bLlir+DXqcscf9uHtzpu/QSwagDRpmaP2Tecp0cfbLgd24WGC",
-	"2seKs9KhSGXSUCQNzbAGD0LlYzXDW3LJxXM/cKGEtA1eGgvSeI+SYsD4FYFLATk6J0ax58cFF1GltnRV",
-	"VyNrziylCZmkK+ylKq/SKa23ig/EQLtygxcO/tmNOtc9eB9IjEWe1n3dClRFe/58evoZwgPsJnot6WYn",
-	"8cpnLbd6B25srAdX5rmw06q1VrnSyKtWmnwsQy1veHZ8AEqi9mo4VXq05n5Lms2/VlTXstwag9t0/di0",
-	"XZJVVBCPhkMIOIRbDdLUY4OQueKMuizQXqnQuBTyyqQh9hXWOExLz9+nGdrL1uBxEuqQB3poWly9s8ML",
-	"by6xrcqAWrJzr/ds+gTfQ3Wh1E4MayV+IWPxoV79TI25VO0WR0DuLp965lqKE7ywU6e9jfU1jNyM2yG6",
-	"XFSRqOkNKk/atKgo0duoZqnHG34Xxu0sUtqZOVimou3WZ67tviL16qp+04ExGQr90Grfd/BvzULhvdj8",
-	"fbW1B9XGKkEsyYfJ7lT8flipi5FvWlrlpyd00yDCaFD7bE/tjnfR5sChh8EU+p8/nZzChijUxtXWhij9",
-	"eCMjiNHvQdVOAk8OKfabCa0GO1axbycyZ8Chlue6ZtovKNWfmWC/6SlClYvnDAJF80EDlV3EXebsFoX6",
-	"L5yGer+Kzmrxjgd5IVJ/iHKElqt0RMzUeczJlVtMjZUcuYK399OuH+PQA+XsKncvQPEGHJuQQIXrAOEw",
-	"9TtKyIxzyFW7c23ReeVLOrYH/82roXK8Dry4ZCg/34ZrfWGDDszdMoW/vFAZsazKZACvx2qg6Gg+KtIG",
-	"Q5NlZgITEkTteJgIB8ZKtCg7UAgl+SznVZaBmaDsnetzvW/0Fd3YaLcbEtCBkQodZRvgtLhETvn24OC9",
-	"A2ERzs4O3kMwBrcHZCPOi7wIPxIGe/369Vu649np/h6kIkMthT3XkhlAD/W/fPnypXt01H3/vr8HudHI",
-	"nSWhIZpN1ZgwQzg7gZTZpHRVREXNAwL9C/6h34N/cEhhEBb2OdcrsSC87K/qL/VfhS5zmD7oz6NznxkV",
-	"Fb5iD12EZ15QEkTbgiP1E5Q6Q8c3mTeQJKaZsLSi6tf2r7u5uO4OjJx2B1OPLqp7hDWLuvru80HN4neT",
-	"zd5Wb5O8kClQi0Ilu8nr3mbvNSNnP2Z7bxosu3XjWgZ7PmnKxFJ0rkNW71oiMLz82fvik86mHTgROZ4o",
-	"j/9xwq2oDpyQu8FXrFpCuwnasIVIU1MSkFZ+HGyfzBvY4IPPWMQAbgkExKPZibhWNNGDd3o2gsM+tXOu",
-	"RUTuVRbRCYRRTki5vgRjITPpJcoZhSMMcxCO4PfO5lYPPqgr5JZ1SXIjryB09fi5jp2xrTeQK12SUtOG",
-	"oPweDNXQT0Nz22isetvQXEFn7my/hVJ7lfHpE6WlmTDdVZF/pkMHMtkNud0cNf5k5PSWxun9GqYLeePN",
-	"YtDytsTlkaztzc1HO7uOMW8bFlrq/5+g764f0O6YYbzpJDvhSm2Uzq6+URtF4yVbdy9ZGCygRdvb6yyq",
-	"d/p51du7Vy0PejAv4wzeXWvnLfM5gkh2f/1KKQRnU1EU5IdDl5AMjo2rMjUG6mLkOP8o/ZjgyXW3KAeZ",
-	"SqMa3XQavsmUvu6cGjpPvze0b6cl4wh6Ykq/1+bClIM0Q2FR3kOP3mnA64LM4AHq9BDd2Hx996L5yN6D",
-	"5bsoUVP6ThVUa5xrFyeBVPfQDLMh/5ABjLBF9P+J/giTP4Xfeag4v1M47MWYiq6ahR+2OOVdLZo+saAI",
-	"/bmVYjpUzu/zE4tz4L8u2xI91FXaoXaKEhzweO1haEotQ5kNIbY0qiEo7jeEDlvAg6tGj7/db8S5iYCy",
-	"KR/jKvShXKxBrTpxPqiwlqottgjan50zbyOMYK/xYBx0v/n6hGYy6wu32MgnjdyFJaDODIy2cv9I+qCg",
-	"+J32RbcKZHdA44Sw/VBZ5+v2FJT/EQyqsyLChakUbpo/DbSrjb6sBey2HvXklfPpZNWUn8Yix1JQrl6G",
-	"ads+PrbBzyy913Lb87PnHg731sBgs4F/WrD1ei3QFmaIecGbdcygZYLyR9nQpwI1iPmQ1OOZTjMGbfwR",
-	"Xw+6uQ00zEzpCf3hbVr9YE1+sFbu3L1k9p7E90v8GIXk5PaR5b3gKheBxF1RMLxwRlGwaH/Z6kMoHBUW",
-	"HWpfwQ2eaLZYZCINwzzOG4L6VyIr0e1BX5dZ1g9pgyMlj/MCoQ61B2LAu8WqlLB4rjMc8gy7H+OUvgll",
-	"UmXR1V/AmNc4wutw1QsYpAdtmX+YJomKfT/eVO+fBYjwNNElDruQmtQ34jmWLkvkL9+x6bPWIm4z7snY",
-	"ZDFwCX4pwc/es/rT2/wDQtf2Og6i8VbT/5Got7P99/tdb/YO1Pc70P3QKglzXfByeebr1TPF0A0fpwlj",
-	"IF2qfMw6FlzhqbUlHCJ/NzH2EgylTpUnc2QijhI7kc88IIRCQmuY5nnGJ7ZmPmOFRROhD85Ynqe+89zR",
-	"nWsOPFpgdFTRFy4y6hHV8ntCfNmqrrnSQVfn57v4CqYHoaf1q+zVGnLL6s0aLdbQ4ZMlHX6a2FqbsP0B",
-	"ofAu4yGoozxoMwHl/r9Z0g/Jp44jHH0606tFhPo07u0Vvo8LTz6h1jXmKlu0L7R7297w6lTtbhhM4/jY",
-	"I5WJKMa1neiqOJ7X5k0rWS3y95GqsmMeJ/79thT45/jIE8opDjWv8A3RJkARXLBXSo9mXd7eo3eljpFg",
-	"YWgp+8XDy6IujsC5FV0pi0JOb+XqcXjihzCVzwZvmJ0I3orhUKXMyzfreMIZH5+G95Mx+nHMiOYD6w4s",
-	"inTMKXPVtQhXrTLe9aSzeH5jmunXrwQLmDGtjYfTsXKwOP4T52Lp+NJmyW6ywdAiktLoXFiVKy2yqlbM",
-	"/wmPMR7MME4zhkGcDo/x8FXrUzhhtqi3+J/cuKTZhzhh3OXUSHO/R8+ajq62mBs8zbUfW31TwOPkCF1E",
-	"6BaHJCdT23HRSzW3PlRXqHF2MSEVfyqsGcThiMwICQOREU/jy4vGpmN03goCVbXDopRvvt78bwAAAP//",
+	"7D1pc9s6kn+li7tVSWok+UgyM7FrP+Q5L/v8Jlf52J1UnLIgoiVhTAIMAFrWS/m/b6EBUiRFSvKZl6n9",
+	"FEvC0ei7G93I9yhWaaYkSmuive/RFBlHTX/+esIm7l+OJtYis0LJaC86mSJcojZCSVBjsFMEjUblOsYe",
+	"jJWG4eG4/57ZeDocRL3IxFNMmVvGzjOM9iJjtZCT6Pq6F71TMfOrtm1yevSu2CDWyCzycqPVC1/3ooxp",
+	"lqINBzlgBg/ftO8SM4NPDBy+cWsK923G7DTqRZKlblX3+7ngUS/S+C0XGnm0Z3WOVQDGSqfMRntRntPI",
+	"5ZMe5Noo3Q7BUOKVPY9pxLA4cabxUqjcQMYmWIL2LUc9r8DmV62CkrKrdygndhrt7W5vt4FyOCbitMPi",
+	"SF6AUBB5hEJOIJ4yOUE+gPfCGPfFRFyigRe7f98HY1mCxRc7uyW4npcW8BaMcUOI34lU2GV4P7EJghF/",
+	"dKInoXnVvTiOWZ7YaO/lds9tLNI8dR/cJyH9p50SBCEtTlATDKcGdRcLsThWubSruCg3qO/KRddussmU",
+	"NEhc/QvjR/gtR0O4iZW0KOlPlmWJ8JK1lWk1SjD9y7+MF7PFdv+pcRztRf+xtZD/Lf+r2frkZ/lNlw+s",
+	"/bYgDKQscXAjh6cjxuH3448fepDLC6lmEsYCE94D90MpkM8GkZMHJceJiB8dcs/FEIftDcyEnQJeCWMd",
+	"T3NmGcH3VumR4BzlYwJ4LCYSOQgJo9yCVBZYkqiZw62QcZJzByKDNAig0jDTSk7gn/2D46O3/RN1gdKj",
+	"94Oyb1Uu+WNC/0GByeNpxRgoTYdQEr0SZ0mCGlI2B4NIcH7SGCvJhVviLRMJ8sdmiIWx8rpPGIKZ4M21",
+	"RmkLPbgE8FEpyT9G+tLcWIiZ1vOaySUo/QKPCNhrCai10rT/iVLvmJ7gY2NmpPjcUTBxm2uwUyaJkipD",
+	"Tds6VY2ZNQWU75mcBx1qHhVYpSBlcg5jYnpg1mKaWQNjrVKwU2GAca7RmH2YMWGBGUicqDMDR2j1vP96",
+	"bFGDYXPjLE7Faav8vGytjol7DVhFy7a6UQurR3ZPstxOlRZ/4CNrEwum0IekShwhDRpySabMAEqOnAh5",
+	"KjOtYjSGjZIfxnMzTJJ+MIVOfQt5yRLB92FIcmGGRCyYTec9bxdhNPd/hDOYPMuUtsjfIxfshIjx+Ed5",
+	"YuDAb9l3IBT6sNDhbZJ0XTAR8d/rnAv762WAOdNuhhXeY2Fx4e03fJue+0mRh9T9ow0oQenctC/kU0W9",
+	"6FLEVqSOk+fGovuDSSXnqcpN9LW3vFjh0Ld4XDJPEs9D3jdbnpsIlPZcZK1gti+6NEyN/oWx7Tpr+LU4",
+	"7PLvMdklfs5sbTfOLPatSLF1y9zGKq1hz+SxE5nIMYIU6CB1yijX2Iq1YHS6oDb4rQaNkPavL6JWT3rh",
+	"AH+haYS3+rlqFK/wRq/goDqaqijtVQK24tQ16KtEXBzUL+BOsuDfd8K08LCwmNb/WCVxFWm4LjdjWrO5",
+	"+1wJ/NxCa9ivgTu/f32RtgO54Hf5GDHLClnEK5ZmbtfoE6osQbgcwImQDD75ALpNDlSubX3uezQMDlwc",
+	"NIc3wg2NrfusbecC50Qqmacj7AiNadgTA34MZRdsiNldlCG+5UgevJDA/GBn0hZA7e4eHD3/204rBD6l",
+	"cCMx2lDA/5VrYbiIu1MbseLowmwG1bGQaTUWCdbPkJt+rNq2kcp6WrZIo9PgsZCTc3eepQNuouqMZTZf",
+	"y9+OuY79yOtelGf8xjgN3nWLr2KZtgaYhR1gksNEq5lxRtPZIh+2XaKeh5DO4eym2sdrgyVO7JXCUTB6",
+	"g6QlcpYxXVClxl81xCxO3CWsBzST7CX3kQZLPlWEd8wSg0v+N0ickWAMYOjBG0JId5C/NxTSsgscDuAE",
+	"ryh0t1qkKfJ9cNFkgv1ESPQeiQGN49wg0FcjjezC9M6k80W0ShzGNYudbiDCjAQXGmMPKKhL1FpwNIMz",
+	"h6lOrVNJ+zwP+Zfi884qjdNMF20yr6loKmv89cXaJZrifLPZpZTW6fWmQhrn+s8dA9fP1pIMaxXt7oWl",
+	"kjiAz8i0gZ1X29vuu93d7e2asDycQmiI2y0krUtE7sM0k11cb5SbOUdjXBA2LNK1hUlysyhXuw8Ok6B8",
+	"5JkwY8sU7sPZ9+OSNnVw/3eKGkuTCcYyySlgLLxArxQc+qcuZvYKUTqXmv4O3Oa/T5ShP5Q8Z1mGLGl1",
+	"FB04J8jSZfKk6Ii+OYHcKu9pzjKZGrgqlu7Cj1vqNOObqNX1MN9gepH23eiOoHqgYmLbgVJ2dehhqebL",
+	"b4eYDZHStDW/H3/8ACnqCULGbDz1vgxZn//X+RWdfzuF/jiqeYkffkOW2Omy3HJm2SgEEcuu7IWQ3JG/",
+	"GAVCQu75oAw1vyWCDpIpYyca2+PyxSGKeeqiZWAzgvSz2vj79wYNG2ypeMeJghf+xJCb3vNZbafzyRMf",
+	"buqds3Tt+lyYLGFzcGPryx6oRGnG1VpFQccIu61Dwn1YzRpS16llv2IbWO/URMjK7dUNdCqmTCRN4Xq5",
+	"XigzZsxMad6YurO9u25u41QegMqCbQf8gDO6j2lhvFsEnniVCY3mIYLVgk+XfrAF+MscbDDWaPfBTNVM",
+	"gpLJ3Ek9pa2LG8rBWs71GTdGwNeCpcphCyjaMFy55Fi6ijh6ewCvXrz8G4Q8KXAV5ylKu2yeONrAT03X",
+	"iVmYobThkq04YMhTybjtiL3IJ3u7WboF0fV931Ju2OEFnioNXFmL3FnZ6TPnvjNI0Rg2CbUWlGNmRfLA",
+	"HdVUwFogS0jn+8UdGqm4UXK7tJ6qnv3rXOCJgX/2g1T3D994EENeu3Vd0+G3ujV/Ozn5BH4AKeJBS0Df",
+	"i6ywScupXjve1BZMnqZMz4uShsJYBVy1wlRkXpsLnh4dguAorRjPhZxsuF6D6UO+0kNdySNUENzG60eq",
+	"7ZDEoszhaDwG7+nR7SpXVevLeCooZ5FnqC+FLxhh/FLF3rvItDIY55a+jxPUF63m+dhfvRzKsWrRaUaP",
+	"zzsUxjFKTuazek09dAGSz9/k0rBx5VaT8ZDeqV74xEpdiHaJo2uANVbr1LSkf8L9QQX2NtRXopBlz8jb",
+	"7/NOHVraqmWJChRdBTVRPZzwTlFErw5przRhBEXrqX8K2+Wi6/PcrAZorffcQb1bmasaRJ2I3TDD1/B7",
+	"wj5CnnM2N7VyplfVcqbnf325upypyzklfeKkjqQBhHH6e+H/nkVSTKY2mQNeOY1+FjVyVjtrY7MGTju9",
+	"VsLSfbirno9v76eemja5Z7EVl1WeGSmVIJO3vVe4gx7ZVFJUfIEtxvsdfQ8qt8CoosA2KhOMmMi+kFWv",
+	"onLYG2mxu10O3Cq5X+i5hvojsHsFGUvs3DZp75jkViLdpPsN8xybRELP10RCdXbY2XU+5s7u3ys5/v1w",
+	"GcBhNkVnidNUySXJ310fgG3OLB0BVzsVV4ZhjjT3oUe8A3EnNXKr/OMqTXNH7rkRORonorxVnGth58du",
+	"qAd2hEyjPml3A19LeP3pMJgWKnMafvp4fAJbLBNblztbLLfTLfrVDEPgQLP9HRNJua88MWXVEuGD9lyo",
+	"g6m1mU+rkeN4QH5jVxRb9S3BoIXRvA2qRE2EHA6gqBQD6wxlKCXlzDLvr4pQkscSo8Cg5Gey4sI+MTBc",
+	"uJrDZY/Y35dR7bCHaFE9LJLzsMrioCwT/8C5L+URwSmvn/EwzVhs3yGfoKb7PgcM1ci4kEVjrDQnRPuo",
+	"xs77dopjC76gxjwBQQtQDIYueDY9cCwu/kAOiTIGiTZnUqOxwuZu2wH8D82GIsAwYNkFJQUXyxBF/QI9",
+	"WIQfLsxLM5E4lBU5UcCrqRgJtzVtFWCDsUoSNYOZI0Rle5gxA0pz1Mh7kDHBaS9jRZKAmiEfnMkzeaDk",
+	"pTuxkmbPp7JHigs0kBsEI9kFUvJ4Hw7fGGAa4fT08A14yTH74IyVsSzN/I9Hbw/g+fPnr9wZT08O9iFm",
+	"CUrO9JnkhAA3aPj58+fP/ffv+2/eDPchVRKpaIxJCParKHFQYzg9hpjQJGRxHYuSan+H5/TDcAC/UuhE",
+	"yQa/zpnszHnA02FX6djwmS8g9YXFw0UUOiREBYYv0OMOQjX1yMlMwHvxC+QyQUMnWdSGcYwTpt2MohRz",
+	"eNVP2VV/pPi8P5pbNIHdQ/he59XXnw4rFncv2h7sDLapjClDyTIR7UXPB9uD56T87ZR0z0JgubB9vCza",
+	"WSZIur+E7ZA7r0cYu6jMMVG9X+RLU5A+Sufz0lCnISgN5EIrStAoO0UNVKIEh2+edfUiVGqYWlsfdlpb",
+	"H1ZBwkbOayNgiouX1h6RshzqBv0qq/alVIrjOcoBV9LjBIV3moagNAyd8hw4B/Lcqc9uxISaivtBS0gd",
+	"CAOh/Ktr40V12GLnWxXHrSGTdbgIzrUDy6mPLpicXWyn1Ao3efX+IxwrugNes7VVt9q4zXtYCNOWb93Z",
+	"YGBokLr+2mhy2d3eXlEGe7Py10ZpX0sV7EeJdFvvmNzjj4pzX3gg2tYugd2qtOPQlJ31U2rF1TTp+fpJ",
+	"i9YUAj9kANbNWpT+9qKQFKXcHNOxz7SR4gSrmUh6IHHm9P5YaOMTt2xiKJfoBjkRuOo799F05Be/ul2W",
+	"XShywpVpaeX6KCGIXM/5YaYl9wdPf7M2c5zdg2OW4rGw+F/HVGbYg2PnjOIzMvZMmhlqv0TozCKl4L0x",
+	"53AFJ5S8uHr20TTSj2FrcutMax5zAK9l2e9EgUrvTLJwZ1CEJj0PGHBBJercaQQfc5YQTtCnXgxLEV5s",
+	"7wzgrbhECFqHMjHOxobhZzJUPe68hFTI3LkZbkEQdh/GYmzn3sVWEotGAlie4fZ8sfsKcmlFQrvPhORq",
+	"RnAXBVwNy0l0LPPVvyg+vzfxrN0JXteDK6tzvH5A1VDNbq/qzGo0Wxyj7W8eYqzpWn1MRbO7u8mkalsF",
+	"zXq1flazq+bWSirEl9Hel681lSUmzmkOFaBO4Ei4ClGrays79coqy0eJiAMbtegmlduqclrieff7Eve9",
+	"aLnr8HyicrvfpsKcq5a4gJXfgI9eS/CpX34LdvopjJCjqMptrwhzKphrJ+cq27P2bmuJ/j570hoo/Dfa",
+	"9xj9KfTObcl5R+KQFiMo+qI0Pz4lY03Fmj4GoXx2aGVUd+KHPCDFFlcTLfT6rHLt8WGaTtQPop+DFOYO",
+	"LOeglBk4A08lXlJIgkKHgg64ZEmO5tlD0LLX4fmdVK+bfD1Js5SECkz2wVgXxwgLzmFL5gM4NfTRuWSv",
+	"A8qIoHvwCyUF4eTjP379MNw/k25U2exNyHCHIS6muliLLCWCITcgVYWteyF/pDIDM6UvnHqiNLiwQSub",
+	"HghzJjkmaJFTpyLtUIiKMKXb1+ZQ+XsDnzN9GLeqeuO4kVe1c29bl0VQHQ2HEmcFmkMG1dRYsWElq8+F",
+	"tG0bhm6V434Cn+qO4u3p6iKDSnJ9Te78cdT01nf691zway/1Tj6WlfYb+n7B/+s8rCO8VBeh7/eW7s2L",
+	"9ZPK9xPuTiEPMEViauxVw0ILP5CmXZXMLBXuqudKCtLd6b2SrxXGcGp2teU+oBFrgHeD+kIalEZYFx9b",
+	"vLIwdqTyZgMhlJsXHeNUC+61vM+wd+W/vt3sUZrWlBudspKB9OVdXTsumsg2Uqb18u2fK/NW9uysybkR",
+	"Am+dcvsRCpj8KwK7O2vmmf9enag2J4Iamh7Gh6i0JT6yC+G7tDoe83FSPWOmeB6s4S4Uz5etchVoTOMl",
+	"sgd2LTbIoZSvI7kJO883Srr4B1dowstNxKDluYkfJUMfM5TAFg2s9yc6NeeE1tr6Hi7ErlcF/aUoPaA+",
+	"XMXVt+bkW3PlYztFjJNLdM/0XuEFrbOC/olAZwWz9ufx3vqr+EyjQRfXeXeDnn/RmCUs9o2WFKbyEErv",
+	"w1DmSTL0aT/jmDxUo/qb/X1gI1ot3PMzjWcywTFFtXaKc/eNLzxxoWb1tarFHYV/wLB4rcrxQVug6cuP",
+	"AmPfDDfFi4HeRXgY6xKqoxybVBeiHsM+UeQvd1j0Ue8SVgn3bKqSYLiKK2GsvGDwp5b5W5iu3U0UxNIT",
+	"cD+J1Xux+/ebHa98MO4e4n5ffOZ7buFpsx/32SPZ0C0bOr2DIW3cXJQ1YHRDUyn0MuizbzOlL3z/WKHJ",
+	"jBORkJIrNSD4i4BWM0295g8szbRHh0Q7QP/kRQKPbd3pzoCakpQMLPrEBETdI1vexcTnreyaCul5dbG/",
+	"Ce9VWmByXj3KfqXEscnexNFsAx4+bvDww9jWyusHP8AUrhMe5+oIC1LNQJh/N0n6IfHUUXBHH070Khah",
+	"+lLC6gzf77WRD8h1Sz3vLdznC2jbXt/qFQXEMJqHxtN7ShM5G9e2oynseFp5C6CgVR2/95uuz01wNjtp",
+	"dmr8C3APRquyQaOTRuEirUYWqvsY/Dx1dkR+bxLDcWqpf0+HNtquy/md+h7Wh7Acla6mR875hW7dVosR",
+	"0Pdz3Qzews7cNNT6kZePdc7elLGbemjre2hXpszczVy78Dr/iuzNa3/lH5p2lC6rManJhN5Err3kH+qP",
+	"fP22jHEAJ8VzXr4nC+gcwljNrNIQMymVhRECx1RZX+NZXvx3ZGMeWHrvPadSW/RRHckNVEJLQuXfzJf8",
+	"OZRCyEzIijA5n6bnBVBpmE2RemYEFcd4abq70tjKZaLii7vpjlZLe0oLl7L64zi8B/6Mdyt/+LNnD96J",
+	"Mb1q4hvPqaxd5TeyKlN6yOyPVRc8v4UhD0jQ8JxaB0mD0FHVm/Pd5aTsQRjce830EWZKW9/wYOub51kV",
+	"sx5zHTXTGhmfr8TqkR/xQ5BKe4NVhE4Eq9l4LGLC5ctNeL7E48PgvlB6Dv2Lp/IMaGTxlC6Eippaf9Ti",
+	"Pmcz6tT3/97sfv7y9brXaM/+8tUpPMJVR5mQMFDvIA5PSDmIcp1Ee9EWKc0A3VKpjhapkCwpiiPo/wlT",
+	"yobWKj0PfcY96gSm01cbeX178qDex2ii5cKbY/I9C21BybvgulUmU21V19wiIuuVLl0RZtLn6jpe8ywv",
+	"RLkslmao+3hJ7dTVfqoaIDxU5dQX+L01LeBT4bHiaEJyXOOYHumoLFlPECwv/U5cosQSxYwL+pRpNQp9",
+	"RYliHEYscdQNbzorHU8x+LZVBAQWvP56/X8BAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -19,7 +20,8 @@ import (
 // sessionCookie names the cookie that carries a session token.
 const sessionCookie = "il_session"
 
-// signedIn is who a request's session cookie belongs to.
+// signedIn is who a request is signed in as: by session cookie (token is the session's), or by API token
+// (token is empty).
 type signedIn struct {
 	user  models.User
 	token string
@@ -38,8 +40,16 @@ func signedInAs(ctx context.Context) (signedIn, bool) {
 // and the token is a second lock for browsers or proxies that get that wrong.
 func withSession(store Store) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		if !isAPIPath(c.Request.URL.Path) {
+			c.Next()
+			return
+		}
+		if bearer, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer "); ok {
+			withToken(c, store, strings.TrimSpace(bearer))
+			return
+		}
 		cookie, err := c.Request.Cookie(sessionCookie)
-		if err != nil || cookie.Value == "" || !isAPIPath(c.Request.URL.Path) {
+		if err != nil || cookie.Value == "" {
 			c.Next()
 			return
 		}
@@ -65,6 +75,25 @@ func withSession(store Store) gin.HandlerFunc {
 		c.Request = c.Request.WithContext(ctx)
 		c.Next()
 	}
+}
+
+// withToken signs a request in with an API token. A token is sent deliberately by a script, never attached
+// by a browser on its own, so it needs no CSRF token; a bad one is refused outright.
+func withToken(c *gin.Context, store Store, secret string) {
+	user, err := store.TokenUser(c.Request.Context(), secret)
+	switch {
+	case errors.Is(err, models.ErrNoSession):
+		c.Header("WWW-Authenticate", `Bearer error="invalid_token"`)
+		writeProblem(c, newProblem(http.StatusUnauthorized, "invalid-token", "Invalid API token",
+			"The API token is unknown, revoked or expired, or its account is disabled."))
+		return
+	case err != nil:
+		writeError(c, err)
+		return
+	}
+	ctx := models.WithActor(c.Request.Context(), models.Actor{Type: models.ActorUser, ID: user.ID, Role: user.Role})
+	c.Request = c.Request.WithContext(context.WithValue(ctx, signedInKey{}, signedIn{user: user}))
+	c.Next()
 }
 
 func unsafeMethod(m string) bool {
@@ -107,7 +136,7 @@ func (s *Server) Login(ctx context.Context, req api.LoginRequestObject) (api.Log
 		return nil, err
 	}
 	return api.Login200JSONResponse{
-		Body:    api.SessionInfo{User: userBody(user), CsrfToken: csrfToken(token)},
+		Body:    api.SessionInfo{User: s.userBody(user), CsrfToken: csrfToken(token)},
 		Headers: api.Login200ResponseHeaders{SetCookie: new(sessionCookieHeader(token, int(models.SessionLifetime.Seconds())))},
 	}, nil
 }
@@ -116,7 +145,7 @@ func (s *Server) Login(ctx context.Context, req api.LoginRequestObject) (api.Log
 func (s *Server) Logout(ctx context.Context, _ api.LogoutRequestObject) (api.LogoutResponseObject, error) {
 	ctx = requestContext(ctx)
 	who, ok := signedInAs(ctx)
-	if !ok {
+	if !ok || who.token == "" {
 		return nil, notSignedIn()
 	}
 	if err := s.store.SignOut(ctx, who.token); err != nil {
@@ -131,7 +160,11 @@ func (s *Server) GetMe(ctx context.Context, _ api.GetMeRequestObject) (api.GetMe
 	if !ok {
 		return nil, notSignedIn()
 	}
-	return api.GetMe200JSONResponse{User: userBody(who.user), CsrfToken: csrfToken(who.token)}, nil
+	csrf := ""
+	if who.token != "" {
+		csrf = csrfToken(who.token)
+	}
+	return api.GetMe200JSONResponse{User: s.userBody(who.user), CsrfToken: csrf}, nil
 }
 
 func notSignedIn() *Problem {
@@ -139,8 +172,9 @@ func notSignedIn() *Problem {
 		"Sign in first; your session may have ended.")
 }
 
-func userBody(u models.User) api.User {
+func (s *Server) userBody(u models.User) api.User {
 	return api.User{
+		Locked:      s.store.Locked(u),
 		Id:          uuid.MustParse(u.ID),
 		Email:       u.Email,
 		DisplayName: u.DisplayName,

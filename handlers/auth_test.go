@@ -72,7 +72,8 @@ func TestSignInOverHTTP(t *testing.T) {
 		if created.StatusCode != http.StatusCreated {
 			t.Fatalf("cookie with CSRF token: %d %s", created.StatusCode, created.Body)
 		}
-		events, _ := s.ListAuditEvents(context.Background(), models.AuditFilter{})
+		page, _ := s.ListAuditEvents(context.Background(), models.AuditFilter{})
+		events := page.Items
 		if events[0].Action != "case.create" || events[0].ActorType != models.ActorUser || events[0].ActorID != u.ID {
 			t.Fatalf("the case was not audited as the user's: %+v", events[0])
 		}

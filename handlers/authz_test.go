@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -54,7 +55,37 @@ func TestAuthorizationMatrix(t *testing.T) {
 				}
 				return map[string]any{"members": []map[string]string{{"user_id": admin.user.ID}}}
 			},
-			"login": func(api.Case) any { return map[string]string{"email": admin.user.Email, "password": staffPassword} },
+			"login":       func(api.Case) any { return map[string]string{"email": admin.user.Email, "password": staffPassword} },
+			"createtoken": func(api.Case) any { return map[string]any{"name": "matrix", "expires_in_days": 7} },
+			"createuser": func(api.Case) any {
+				created++
+				return map[string]any{"email": fmt.Sprintf("new%d@mesa.gov", created), "display_name": "New Staff",
+					"role": "clerk", "password": staffPassword}
+			},
+			"updateuser": func(api.Case) any { return map[string]any{"display_name": "Renamed by the matrix"} },
+		}
+
+		// Other path parameters: an account to administer, and a fresh token of the caller's own to revoke.
+		subject, err := s.CreateUser(context.Background(), models.NewUser{Email: "subject@mesa.gov", DisplayName: "Subject",
+			Role: models.RoleClerk, Password: staffPassword})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fill := func(path string, caller *client, target api.Case) string {
+			path = strings.ReplaceAll(path, "{case_id}", target.Id.String())
+			path = strings.ReplaceAll(path, "{user_id}", subject.ID)
+			if strings.Contains(path, "{token_id}") {
+				owner := caller.user.ID
+				if owner == "" {
+					owner = admin.user.ID // anonymous callers try someone's real token
+				}
+				tok, _, err := s.CreateToken(context.Background(), owner, "to revoke", 1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				path = strings.ReplaceAll(path, "{token_id}", tok.ID)
+			}
+			return path
 		}
 
 		doc, err := api.GetSpec()
@@ -103,7 +134,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 					if !caseScoped && target.Id != own.Id {
 						continue
 					}
-					path := strings.ReplaceAll(cl.path, "{case_id}", target.Id.String())
+					path := fill(cl.path, caller, target)
 					var body any
 					if bodies[id] != nil {
 						body = bodies[id](target)

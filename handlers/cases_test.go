@@ -84,7 +84,8 @@ func TestCaseLifecycle(t *testing.T) {
 		}
 
 		// Each change was audited with the request that made it, in order.
-		events, err := s.ListAuditEvents(context.Background(), models.AuditFilter{CaseID: created.Id.String()})
+		page, err := s.ListAuditEvents(context.Background(), models.AuditFilter{CaseID: created.Id.String()})
+		events := page.Items
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -28,6 +28,16 @@ type Store interface {
 	SignIn(ctx context.Context, email, password string) (models.User, string, error)
 	SessionUser(ctx context.Context, token string) (models.User, models.Session, error)
 	SignOut(ctx context.Context, token string) error
+	TokenUser(ctx context.Context, secret string) (models.User, error)
+	CreateToken(ctx context.Context, userID, name string, days int) (models.APIToken, string, error)
+	ListTokens(ctx context.Context, userID string) ([]models.APIToken, error)
+	RevokeToken(ctx context.Context, userID, tokenID string) error
+	ListUsers(ctx context.Context) ([]models.User, error)
+	CreateUser(ctx context.Context, nu models.NewUser) (models.User, error)
+	UpdateUser(ctx context.Context, id string, u models.UserUpdate) (models.User, error)
+	UnlockUser(ctx context.Context, id string) (models.User, error)
+	Locked(u models.User) bool
+	ListAuditEvents(ctx context.Context, f models.AuditFilter) (models.AuditPage, error)
 	CaseTeam(ctx context.Context, caseID string) ([]models.TeamMember, error)
 	SetCaseTeam(ctx context.Context, caseID string, userIDs []string) ([]models.TeamMember, error)
 }

@@ -230,20 +230,52 @@ func (s *Store) VerifyAudit(ctx context.Context, progress func(done int64)) (Aud
 	return sum, nil
 }
 
-// AuditFilter selects audit events, newest first.
+// AuditFilter selects audit events, newest first. Empty fields select everything.
 type AuditFilter struct {
-	// CaseID keeps the events of one case.
-	CaseID string
+	ActorID string
+	CaseID  string
+	Action  string
+	Outcome Outcome
+	// From and To bound OccurredAt: at or after From, before To.
+	From, To time.Time
 	// Limit is the page size (1 to MaxPageSize; 0 means DefaultPageSize).
 	Limit int
+	// BeforeSeq continues a listing below this sequence number (the previous page's last).
+	BeforeSeq int64
+}
+
+// AuditPage is one page of audit events; NextBeforeSeq is 0 on the last page.
+type AuditPage struct {
+	Items         []AuditEvent
+	NextBeforeSeq int64
 }
 
 // ListAuditEvents returns the events f selects, newest first.
-func (s *Store) ListAuditEvents(ctx context.Context, f AuditFilter) ([]AuditEvent, error) {
-	q := s.read.WithContext(ctx).Order("seq DESC").Limit(pageSize(f.Limit))
-	if f.CaseID != "" {
-		q = q.Where("case_id = ?", f.CaseID)
+func (s *Store) ListAuditEvents(ctx context.Context, f AuditFilter) (AuditPage, error) {
+	limit := pageSize(f.Limit)
+	q := s.read.WithContext(ctx).Order("seq DESC").Limit(limit + 1)
+	for column, value := range map[string]string{"actor_id": f.ActorID, "case_id": f.CaseID, "action": f.Action, "outcome": string(f.Outcome)} {
+		if value != "" {
+			q = q.Where(column+" = ?", value)
+		}
+	}
+	if !f.From.IsZero() {
+		q = q.Where("occurred_at >= ?", f.From.UTC())
+	}
+	if !f.To.IsZero() {
+		q = q.Where("occurred_at < ?", f.To.UTC())
+	}
+	if f.BeforeSeq > 0 {
+		q = q.Where("seq < ?", f.BeforeSeq)
 	}
 	var events []AuditEvent
-	return events, q.Find(&events).Error
+	if err := q.Find(&events).Error; err != nil {
+		return AuditPage{}, err
+	}
+	page := AuditPage{Items: events}
+	if len(events) > limit {
+		page.Items = events[:limit]
+		page.NextBeforeSeq = page.Items[limit-1].Seq
+	}
+	return page, nil
 }

@@ -53,7 +53,8 @@ func TestCaseChangesAreAudited(t *testing.T) {
 		if _, err := s.UpdateCase(ctx, c.ID, 2, models.CaseUpdate{Caption: models.Some("")}); err == nil {
 			t.Fatal("blank caption accepted")
 		}
-		events, err := s.ListAuditEvents(context.Background(), models.AuditFilter{CaseID: c.ID})
+		page, err := s.ListAuditEvents(context.Background(), models.AuditFilter{CaseID: c.ID})
+		events := page.Items
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -134,35 +134,83 @@ func (s *Store) ListUsers(ctx context.Context) ([]User, error) {
 	return users, s.read.WithContext(ctx).Order("email_key").Find(&users).Error
 }
 
-// SetUserActive enables or disables an account; disabling it ends its sessions at once.
-func (s *Store) SetUserActive(ctx context.Context, id string, active bool) (User, error) {
-	var u User
+// UserUpdate changes the fields of an account that are Set.
+type UserUpdate struct {
+	DisplayName Optional[string]
+	Role        Optional[Role]
+	Active      Optional[bool]
+}
+
+// ErrLastAdmin refuses a change that would leave no active administrator to run the system.
+var ErrLastAdmin = &ConflictError{Detail: "this is the last active administrator; make another administrator first"}
+
+// UpdateUser applies u to an account. Disabling it, or changing its role, ends its sessions at once.
+func (s *Store) UpdateUser(ctx context.Context, id string, u UserUpdate) (User, error) {
+	var user User
 	err := s.inTx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Where("id = ?", id).Take(&u).Error; err != nil {
+		if err := tx.Where("id = ?", id).Take(&user).Error; err != nil {
 			if errors.Is(err, gorm.ErrRecordNotFound) {
 				return ErrNotFound
 			}
 			return err
 		}
-		if u.Active == active {
-			return nil
+		before := user
+		v := &ValidationError{}
+		if u.DisplayName.Set {
+			user.DisplayName = cleanText(v, "display_name", u.DisplayName.Value, textRule{required: true, maxRunes: 200})
 		}
-		u.Active, u.Version, u.UpdatedAt = active, u.Version+1, s.now()
-		if err := tx.Model(&User{}).Where("id = ?", id).
-			Updates(map[string]any{"active": active, "version": u.Version, "updated_at": u.UpdatedAt}).Error; err != nil {
+		if u.Role.Set {
+			if user.Role = u.Role.Value; !user.Role.Valid() {
+				v.add("role", "must be one of admin, supervisor, advocate, prosecutor, clerk")
+			}
+		}
+		if u.Active.Set {
+			user.Active = u.Active.Value
+		}
+		if err := v.orNil(); err != nil {
 			return err
 		}
-		action := "user.enable"
-		if !active {
-			action = "user.disable"
+		if before.DisplayName == user.DisplayName && before.Role == user.Role && before.Active == user.Active {
+			return nil
+		}
+		if before.Role == RoleAdmin && before.Active && (user.Role != RoleAdmin || !user.Active) {
+			var admins int64
+			if err := tx.Model(&User{}).Where("role = ? AND active", RoleAdmin).Count(&admins).Error; err != nil {
+				return err
+			}
+			if admins <= 1 {
+				return ErrLastAdmin
+			}
+		}
+		user.Version, user.UpdatedAt = user.Version+1, s.now()
+		if err := tx.Model(&User{}).Where("id = ?", id).Updates(map[string]any{
+			"display_name": user.DisplayName, "role": user.Role, "active": user.Active,
+			"version": user.Version, "updated_at": user.UpdatedAt,
+		}).Error; err != nil {
+			return err
+		}
+		if before.Role != user.Role || !user.Active {
 			if err := tx.Where("user_id = ?", id).Delete(&Session{}).Error; err != nil {
 				return err
 			}
 		}
-		return s.appendAudit(tx, audited{Action: action, ObjectType: "user", ObjectID: id, Outcome: OutcomeSuccess})
+		return s.appendAudit(tx, audited{Action: "user.update", ObjectType: "user", ObjectID: id, Outcome: OutcomeSuccess})
 	})
 	if err != nil {
 		return User{}, err
 	}
-	return u, nil
+	return user, nil
 }
+
+// UserByID returns the account with id, or ErrNotFound.
+func (s *Store) UserByID(ctx context.Context, id string) (User, error) {
+	var u User
+	err := s.read.WithContext(ctx).Where("id = ?", id).Take(&u).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return User{}, ErrNotFound
+	}
+	return u, err
+}
+
+// Locked reports whether u is locked out of signing in now.
+func (s *Store) Locked(u User) bool { return s.locked(u, s.now()) }

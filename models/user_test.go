@@ -103,7 +103,7 @@ func TestSignInAndSessions(t *testing.T) {
 
 		// Disabling the account ends its sessions, and it can no longer sign in.
 		_, token, _ = s.SignIn(ctx, "dana@mesa.gov", goodPassword)
-		if _, err := s.SetUserActive(ctx, u.ID, false); err != nil {
+		if _, err := s.UpdateUser(ctx, u.ID, models.UserUpdate{Active: models.Some(false)}); err != nil {
 			t.Fatal(err)
 		}
 		if _, _, err := s.SessionUser(ctx, token); !errors.Is(err, models.ErrNoSession) {
@@ -114,7 +114,7 @@ func TestSignInAndSessions(t *testing.T) {
 		}
 
 		// A role change ends sessions opened under the old role.
-		if _, err := s.SetUserActive(ctx, u.ID, true); err != nil {
+		if _, err := s.UpdateUser(ctx, u.ID, models.UserUpdate{Active: models.Some(true)}); err != nil {
 			t.Fatal(err)
 		}
 		_, token, _ = s.SignIn(ctx, "dana@mesa.gov", goodPassword)
@@ -138,7 +138,8 @@ func TestSignInAndSessions(t *testing.T) {
 		}
 
 		// Sign-ins are audited, failures too, and the chain holds.
-		events, _ := s.ListAuditEvents(ctx, models.AuditFilter{Limit: 500})
+		page, _ := s.ListAuditEvents(ctx, models.AuditFilter{Limit: 500})
+		events := page.Items
 		var ok, failed int
 		for _, e := range events {
 			if e.Action == "auth.sign_in" && e.Outcome == models.OutcomeSuccess {
@@ -263,7 +264,8 @@ func TestConcurrentGuessesCannotSlipPastTheLockout(t *testing.T) {
 		if _, _, err := s.SignIn(other, "dana@mesa.gov", goodPassword); !errors.Is(err, models.ErrBadCredentials) {
 			t.Fatalf("the right password after 50 concurrent guesses: %v; want the account locked", err)
 		}
-		events, _ := s.ListAuditEvents(context.Background(), models.AuditFilter{Limit: 500})
+		page, _ := s.ListAuditEvents(context.Background(), models.AuditFilter{Limit: 500})
+		events := page.Items
 		locks := 0
 		for _, e := range events {
 			if e.Action == "user.lock" {

@@ -1,0 +1,66 @@
+package handlers
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/oapi-codegen/nullable"
+
+	"github.com/impactledger/impactledger/api"
+)
+
+// ListTokens answers the caller's own API tokens, without their secrets.
+func (s *Server) ListTokens(ctx context.Context, _ api.ListTokensRequestObject) (api.ListTokensResponseObject, error) {
+	ctx = requestContext(ctx)
+	who, _ := signedInAs(ctx)
+	tokens, err := s.store.ListTokens(ctx, who.user.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := api.ListTokens200JSONResponse{Items: make([]api.Token, len(tokens))}
+	for i, t := range tokens {
+		out.Items[i] = api.Token{Id: uuid.MustParse(t.ID), Name: t.Name, CreatedAt: t.CreatedAt.UTC(),
+			ExpiresAt: t.ExpiresAt.UTC(), LastUsedAt: timeOut(t.LastUsedAt)}
+	}
+	return out, nil
+}
+
+// CreateToken makes an API token for the caller and shows its secret, this once.
+func (s *Server) CreateToken(ctx context.Context, req api.CreateTokenRequestObject) (api.CreateTokenResponseObject, error) {
+	ctx = requestContext(ctx)
+	if req.Body == nil {
+		return nil, badRequest("The request body is required.", nil)
+	}
+	who, _ := signedInAs(ctx)
+	days := 0
+	if req.Body.ExpiresInDays != nil {
+		days = *req.Body.ExpiresInDays
+	}
+	t, secret, err := s.store.CreateToken(ctx, who.user.ID, req.Body.Name, days)
+	if err != nil {
+		return nil, err
+	}
+	return api.CreateToken201JSONResponse{
+		Body: api.NewToken{Id: uuid.MustParse(t.ID), Name: t.Name, CreatedAt: t.CreatedAt.UTC(),
+			ExpiresAt: t.ExpiresAt.UTC(), Token: secret},
+		Headers: api.CreateToken201ResponseHeaders{Location: new("/api/v1/auth/tokens/" + t.ID)},
+	}, nil
+}
+
+// DeleteToken revokes one of the caller's tokens.
+func (s *Server) DeleteToken(ctx context.Context, req api.DeleteTokenRequestObject) (api.DeleteTokenResponseObject, error) {
+	ctx = requestContext(ctx)
+	who, _ := signedInAs(ctx)
+	if err := s.store.RevokeToken(ctx, who.user.ID, req.TokenId.String()); err != nil {
+		return nil, err
+	}
+	return api.DeleteToken204Response{}, nil
+}
+
+func timeOut(t *time.Time) nullable.Nullable[time.Time] {
+	if t == nil {
+		return nullable.NewNullNullable[time.Time]()
+	}
+	return nullable.NewNullableWithValue(t.UTC())
+}
