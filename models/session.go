@@ -288,18 +288,29 @@ func (s *Store) UnlockUser(ctx context.Context, id string) (User, error) {
 // SessionUser returns the account and session that token belongs to, or ErrNoSession. It ends sessions
 // that are idle, too old, or whose account was disabled or changed role, and keeps live ones alive.
 func (s *Store) SessionUser(ctx context.Context, token string) (User, Session, error) {
-	var sess Session
-	db := s.read.WithContext(ctx)
-	if err := db.Where("token_hash = ?", hashToken(token)).Take(&sess).Error; err != nil {
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return User{}, Session{}, ErrNoSession
-		}
+	// One query per request for the session and its account: this runs before every API call.
+	var row struct {
+		User
+		SessionID        string
+		SessionRole      Role
+		SessionCreatedAt time.Time
+		LastSeenAt       time.Time
+		ExpiresAt        time.Time
+	}
+	err := s.read.WithContext(ctx).Table("sessions").
+		Select("users.*, sessions.id AS session_id, sessions.role AS session_role, "+
+			"sessions.created_at AS session_created_at, sessions.last_seen_at, sessions.expires_at").
+		Joins("JOIN users ON users.id = sessions.user_id").
+		Where("sessions.token_hash = ?", hashToken(token)).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return User{}, Session{}, ErrNoSession
+	}
+	if err != nil {
 		return User{}, Session{}, err
 	}
-	var u User
-	if err := db.Where("id = ?", sess.UserID).Take(&u).Error; err != nil {
-		return User{}, Session{}, err
-	}
+	u := row.User
+	sess := Session{ID: row.SessionID, UserID: u.ID, Role: row.SessionRole, CreatedAt: row.SessionCreatedAt,
+		LastSeenAt: row.LastSeenAt, ExpiresAt: row.ExpiresAt}
 	at := s.now()
 	if !u.Active || u.Role != sess.Role || at.After(sess.ExpiresAt) || at.Sub(sess.LastSeenAt) > SessionIdle {
 		if err := s.write.WithContext(ctx).Where("id = ?", sess.ID).Delete(&Session{}).Error; err != nil {
