@@ -323,3 +323,83 @@ func TestCaseFlowInTheBrowser(t *testing.T) {
 		b.waitText("h1", "Sign in")
 	})
 }
+
+// TestAdminPagesInTheBrowser signs an administrator in through the UI, opens the account, users and audit
+// pages and a case's team, uses each once, and checks every page with axe-core.
+func TestAdminPagesInTheBrowser(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		b := newBrowser(t, s)
+		ctx := context.Background()
+		if _, err := s.CreateUser(ctx, models.NewUser{Email: "ada@mesa.gov", DisplayName: "Ada Admin", Role: models.RoleAdmin,
+			Password: "correct horse battery staple"}); err != nil {
+			t.Fatal(err)
+		}
+		dana, err := s.CreateUser(ctx, models.NewUser{Email: "dana@mesa.gov", DisplayName: "Dana Reyes", Role: models.RoleAdvocate,
+			Password: "another long passphrase"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := s.CreateCase(ctx, models.NewCase{CourtCaseNumber: "22CR371", Caption: "People v. Tina Peters",
+			Court: "Mesa County District Court", Jurisdiction: "us-co"})
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		b.do(chromedp.Navigate(b.base + "/admin/users"))
+		b.waitText("h1", "Sign in")
+		b.do(chromedp.SendKeys(chromedp.CSS("#email"), "ada@mesa.gov"),
+			chromedp.SendKeys(chromedp.CSS("#password"), "correct horse battery staple"),
+			chromedp.Click(chromedp.CSS("#sign-in")))
+		b.waitText("#users-table", "dana@mesa.gov")
+		b.checkPage("users page")
+
+		// Create an account; a common password is refused beside its field.
+		b.do(chromedp.SendKeys(chromedp.CSS("#user-email"), "eli@mesa.gov"),
+			chromedp.SendKeys(chromedp.CSS("#user-name"), "Eli Clerk"),
+			chromedp.SendKeys(chromedp.CSS("#user-password"), "password1234"))
+		b.choose("user-role", "clerk")
+		b.do(chromedp.Click(chromedp.CSS("#create-user")))
+		b.waitText("main", "too common")
+		b.checkPage("users page with errors")
+		b.replace("user-password", "a sturdy passphrase for eli")
+		b.do(chromedp.Click(chromedp.CSS("#create-user")))
+		b.waitText("#users-table", "eli@mesa.gov")
+		if _, err := s.UserByEmail(ctx, "eli@mesa.gov"); err != nil {
+			t.Fatalf("the account made in the UI is not stored: %v", err)
+		}
+
+		// Put Dana on the case's team.
+		b.do(chromedp.Navigate(b.base + "/cases/" + c.ID))
+		b.waitText("h2", "Team")
+		b.choose("team-add", dana.ID)
+		b.do(chromedp.Click(chromedp.CSS("#team-add-button")), chromedp.Click(chromedp.CSS("#save-team")))
+		b.waitText("[role=status]", "Team saved")
+		if team, _ := s.CaseTeam(ctx, c.ID); len(team) != 1 || team[0].UserID != dana.ID {
+			t.Fatalf("team after saving in the UI: %+v", team)
+		}
+		b.checkPage("case with team editor")
+
+		// An API token, shown once.
+		b.do(chromedp.Navigate(b.base + "/account"))
+		b.do(chromedp.WaitVisible(chromedp.CSS("#token-form")))
+		b.do(chromedp.SendKeys(chromedp.CSS("#token-name"), "nightly export"), chromedp.Click(chromedp.CSS("#create-token")))
+		b.do(chromedp.WaitVisible(chromedp.CSS("#new-token")))
+		if secret := eval[string](b, `document.getElementById('new-token').value`); !strings.HasPrefix(secret, "il_") {
+			t.Fatalf("new token field holds %q", secret)
+		}
+		b.checkPage("account page with a new token")
+
+		// The audit log shows what just happened.
+		b.do(chromedp.Navigate(b.base + "/admin/audit"))
+		b.waitText("#audit-table", "case.team.update")
+		b.checkPage("audit log")
+		b.replace("audit-action", "user.create")
+		b.do(chromedp.Click(chromedp.CSS("#audit-search")))
+		filtered := `(() => { const t = document.querySelector('#audit-table');
+			return !!t && t.innerText.includes('user.create') && !t.innerText.includes('case.team.update'); })()`
+		if _, err := chromedp.Run(b.ctx, chromedp.Poll[bool](filtered, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+			t.Fatalf("the action filter did not filter: %v", err)
+		}
+		b.checkPage("filtered audit log")
+	})
+}

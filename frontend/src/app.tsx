@@ -6,6 +6,9 @@ import { Link, Router, navigate, useLocation } from "./router";
 import { CaseList, forgetListSearch } from "./pages/CaseList";
 import { CaseNew } from "./pages/CaseNew";
 import { CaseDetail } from "./pages/CaseDetail";
+import { Account } from "./pages/Account";
+import { Audit } from "./pages/Audit";
+import { Users } from "./pages/Users";
 import { NotFound } from "./pages/NotFound";
 import { SignIn } from "./pages/SignIn";
 import {
@@ -125,10 +128,24 @@ function Shell() {
                     New case
                   </Link>
                 </li>
+                {user.role === "admin" && (
+                  <li>
+                    <Link href="/admin/users" aria-current={path === "/admin/users" ? "page" : undefined}>
+                      Users
+                    </Link>
+                  </li>
+                )}
+                {(user.role === "admin" || user.role === "supervisor") && (
+                  <li>
+                    <Link href="/admin/audit" aria-current={path === "/admin/audit" ? "page" : undefined}>
+                      Audit log
+                    </Link>
+                  </li>
+                )}
               </ul>
             </nav>
           )}
-          {user && <Account user={user} />}
+          {user && <SignedIn user={user} path={path} />}
         </div>
       </header>
       <main id="main" ref={main} tabIndex={-1} class="container">
@@ -138,8 +155,8 @@ function Shell() {
   );
 }
 
-/** Account shows who is signed in, and signs them out. */
-function Account({ user }: { user: User }) {
+/** SignedIn shows who is signed in, leads to their account page, and signs them out. */
+function SignedIn({ user, path }: { user: User; path: string }) {
   const [busy, setBusy] = useState(false);
 
   const signOut = async () => {
@@ -160,6 +177,9 @@ function Account({ user }: { user: User }) {
         <span class="visually-hidden">Signed in as </span>
         {user.display_name} · {roleLabel(user.role)}
       </p>
+      <Link href="/account" id="account-link" class="account__link" aria-current={path === "/account" ? "page" : undefined}>
+        Account
+      </Link>
       <button
         type="button"
         id="sign-out"
@@ -201,6 +221,9 @@ function SessionError({ problem }: { problem: Problem }) {
 function Page({ path }: { path: string }) {
   if (path === "/") return <CaseList />;
   if (path === "/cases/new") return <CaseNew />;
+  if (path === "/account") return <Account />;
+  if (path === "/admin/users") return <Users />;
+  if (path === "/admin/audit") return <Audit />;
   const m = /^\/cases\/([^/]+)\/?$/.exec(path);
   if (m?.[1]) return <CaseDetail key={m[1]} id={decodeURIComponent(m[1])} />;
   return <NotFound />;

@@ -48,6 +48,12 @@ export function useSession(): SessionState {
   return s;
 }
 
+/** useCurrentUser is the signed-in user, or null; pages behind the sign-in check can count on a user. */
+export function useCurrentUser(): User | null {
+  const s = useSession();
+  return s.status === "signed-in" ? s.user : null;
+}
+
 export const SIGN_IN_PATH = "/sign-in";
 
 /** signInHref is the sign-in page that returns to `next` (a path with its query) afterwards. */
@@ -81,5 +87,8 @@ const ROLE_LABELS: Record<Role, string> = {
   prosecutor: "Prosecutor",
   clerk: "Clerk",
 };
+
+/** Every role, most powerful first, for pickers. */
+export const ROLES: ReadonlyArray<Role> = ["admin", "supervisor", "advocate", "prosecutor", "clerk"];
 
 export const roleLabel = (role: Role): string => ROLE_LABELS[role] ?? role;

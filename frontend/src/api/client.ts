@@ -42,6 +42,12 @@ export type Jurisdiction = components["schemas"]["Jurisdiction"];
 export type Problem = components["schemas"]["Problem"];
 export type User = components["schemas"]["User"];
 export type Role = components["schemas"]["Role"];
+export type UserCreate = components["schemas"]["UserCreate"];
+export type UserUpdate = components["schemas"]["UserUpdate"];
+export type Token = components["schemas"]["Token"];
+export type NewToken = components["schemas"]["NewToken"];
+export type AuditEvent = components["schemas"]["AuditEvent"];
+export type TeamMember = components["schemas"]["TeamMember"];
 
 /**
  * toProblem turns whatever came back from a failed call (a problem document, a proxy's HTML page,

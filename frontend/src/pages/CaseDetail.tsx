@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, toProblem, type Case, type CaseUpdate, type Problem } from "../api/client";
 import { CaseForm, type CaseFormValues } from "../components/CaseForm";
+import { CaseTeam } from "../components/CaseTeam";
 import { ProblemAlert } from "../components/ProblemAlert";
 import { StatusBadge } from "../components/StatusBadge";
 import { formatDate, formatInstant, setTitle } from "../format";
@@ -261,6 +262,8 @@ export function CaseDetail({ id }: { id: string }) {
           </div>
         </dl>
       )}
+
+      <CaseTeam caseId={kase.id} />
     </div>
   );
 }

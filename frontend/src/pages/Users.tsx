@@ -1,0 +1,372 @@
+import type { TargetedEvent, TargetedSubmitEvent } from "preact";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { api, toProblem, type Problem, type Role, type User, type UserUpdate } from "../api/client";
+import { ErrorSummary, FieldError, failureFrom, invalid, type Failure } from "../components/FormErrors";
+import { ProblemAlert } from "../components/ProblemAlert";
+import { setTitle } from "../format";
+import { ROLES, roleLabel, useCurrentUser } from "../session";
+import { NotAllowed } from "./NotAllowed";
+
+const USER_FIELDS = {
+  email: { id: "user-email", label: "Email address" },
+  display_name: { id: "user-name", label: "Name" },
+  role: { id: "user-role", label: "Role" },
+  password: { id: "user-password", label: "Password" },
+};
+const USER_ORDER = ["user-email", "user-name", "user-role", "user-password"];
+
+type NewUser = { email: string; name: string; role: string; password: string };
+const EMPTY: NewUser = { email: "", name: "", role: "", password: "" };
+
+const byEmail = (a: User, b: User) => a.email.localeCompare(b.email);
+
+/** isRole tells a role from the empty "choose a role" value of a select. */
+const isRole = (value: string): value is Role => (ROLES as ReadonlyArray<string>).includes(value);
+
+export function Users() {
+  const me = useCurrentUser();
+  const [users, setUsers] = useState<User[]>([]);
+  const [loading, setLoading] = useState(true);
+  const [forbidden, setForbidden] = useState(false);
+  const [loadProblem, setLoadProblem] = useState<Problem | null>(null);
+  const [message, setMessage] = useState("");
+  const [actionProblem, setActionProblem] = useState<Problem | null>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+  // Roles chosen in a row's select but not yet applied, by user id.
+  const [roles, setRoles] = useState<Record<string, Role>>({});
+
+  useEffect(() => setTitle(forbidden ? "Not allowed" : "Users"), [forbidden]);
+
+  useEffect(() => {
+    let live = true;
+    api
+      .GET("/api/v1/users")
+      .then(({ data, error, response }) => {
+        if (!live) return;
+        if (data) setUsers([...data.items].sort(byEmail));
+        else if (response.status === 403) setForbidden(true);
+        else setLoadProblem(toProblem(error, response));
+      })
+      .catch((err: unknown) => live && setLoadProblem(toProblem(err)))
+      .finally(() => live && setLoading(false));
+    return () => {
+      live = false;
+    };
+  }, []);
+
+  if (forbidden) return <NotAllowed />;
+
+  const replace = (u: User) => setUsers((prev) => prev.map((x) => (x.id === u.id ? u : x)));
+
+  /** change applies one row action and says what happened, or why not. */
+  const change = async (u: User, patch: UserUpdate | "unlock", done: (after: User) => string) => {
+    setBusy(u.id);
+    setMessage("");
+    setActionProblem(null);
+    try {
+      const { data, error, response } =
+        patch === "unlock"
+          ? await api.POST("/api/v1/users/{user_id}/unlock", { params: { path: { user_id: u.id } } })
+          : await api.PATCH("/api/v1/users/{user_id}", {
+              params: { path: { user_id: u.id } },
+              headers: { "Content-Type": "application/merge-patch+json" },
+              body: patch,
+            });
+      if (data) {
+        replace(data);
+        setRoles(({ [u.id]: _applied, ...rest }) => rest);
+        setMessage(done(data));
+      } else {
+        setActionProblem(toProblem(error, response));
+      }
+    } catch (err) {
+      setActionProblem(toProblem(err));
+    }
+    setBusy(null);
+  };
+
+  const created = (u: User) => {
+    setUsers((prev) => [...prev.filter((x) => x.id !== u.id), u].sort(byEmail));
+    setActionProblem(null);
+    setMessage(`Account created for ${u.display_name}.`);
+  };
+
+  return (
+    <>
+      <h1>Users</h1>
+      <p class="lead">
+        Staff accounts. Changing someone’s role or disabling them ends their sessions at once. There must always be
+        one active administrator.
+      </p>
+
+      <p role="status" class="status-message">
+        {message}
+      </p>
+      {loadProblem && <ProblemAlert problem={loadProblem} />}
+      {actionProblem && <ProblemAlert problem={actionProblem} />}
+
+      {loading && <p class="muted">Loading users…</p>}
+      {!loading && users.length > 0 && (
+        <table id="users-table" class="data-table">
+          <caption class="visually-hidden">Staff accounts</caption>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Email address</th>
+              <th scope="col">Role</th>
+              <th scope="col">Status</th>
+              <th scope="col">Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {users.map((u) => {
+              const chosen = roles[u.id] ?? u.role;
+              const self = u.id === me?.id;
+              const rowBusy = busy === u.id;
+              return (
+                <tr key={u.id}>
+                  <td data-label="Name" class="data-table__title">
+                    {u.display_name}
+                    {self && <span class="muted"> (you)</span>}
+                  </td>
+                  <td data-label="Email address" class="breakable">
+                    {u.email}
+                  </td>
+                  <td data-label="Role">
+                    <div class="inline-control">
+                      <label for={`role-${u.id}`} class="visually-hidden">
+                        Role for {u.display_name}
+                      </label>
+                      <select
+                        id={`role-${u.id}`}
+                        class="select--compact"
+                        value={chosen}
+                        disabled={rowBusy}
+                        onChange={(e) => {
+                          const value = e.currentTarget.value;
+                          if (isRole(value)) setRoles((prev) => ({ ...prev, [u.id]: value }));
+                        }}
+                      >
+                        {ROLES.map((r) => (
+                          <option key={r} value={r}>
+                            {roleLabel(r)}
+                          </option>
+                        ))}
+                      </select>
+                      <button
+                        type="button"
+                        id={`change-role-${u.id}`}
+                        class="button button--secondary button--small"
+                        disabled={rowBusy || chosen === u.role}
+                        onClick={() =>
+                          void change(u, { role: chosen }, (a) => `${a.display_name}’s role is now ${roleLabel(a.role)}.`)
+                        }
+                      >
+                        Change role<span class="visually-hidden"> for {u.display_name}</span>
+                      </button>
+                    </div>
+                  </td>
+                  <td data-label="Status">
+                    <AccountStatus user={u} />
+                  </td>
+                  <td data-label="Actions">
+                    <div class="actions">
+                      {u.active ? (
+                        <button
+                          type="button"
+                          id={`disable-${u.id}`}
+                          class="button button--secondary button--small"
+                          disabled={rowBusy}
+                          onClick={() =>
+                            void change(u, { active: false }, (a) => `${a.display_name} is disabled and signed out.`)
+                          }
+                        >
+                          Disable<span class="visually-hidden"> {u.display_name}</span>
+                        </button>
+                      ) : (
+                        <button
+                          type="button"
+                          id={`enable-${u.id}`}
+                          class="button button--secondary button--small"
+                          disabled={rowBusy}
+                          onClick={() =>
+                            void change(u, { active: true }, (a) => `${a.display_name} can sign in again.`)
+                          }
+                        >
+                          Enable<span class="visually-hidden"> {u.display_name}</span>
+                        </button>
+                      )}
+                      {u.locked && (
+                        <button
+                          type="button"
+                          id={`unlock-${u.id}`}
+                          class="button button--secondary button--small"
+                          disabled={rowBusy}
+                          onClick={() => void change(u, "unlock", (a) => `${a.display_name} is unlocked.`)}
+                        >
+                          Unlock<span class="visually-hidden"> {u.display_name}</span>
+                        </button>
+                      )}
+                    </div>
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+
+      <section class="section" aria-labelledby="new-user-heading">
+        <h2 id="new-user-heading">New account</h2>
+        <UserForm onCreated={created} />
+      </section>
+    </>
+  );
+}
+
+function AccountStatus({ user }: { user: User }) {
+  return (
+    <span class="status-list">
+      {user.active ? <span class="pill pill--ok">Active</span> : <span class="pill pill--off">Disabled</span>}
+      {user.locked && <span class="pill pill--warn">Locked</span>}
+    </span>
+  );
+}
+
+/** UserForm creates a staff account; the server judges the password and says so beside the field. */
+function UserForm({ onCreated }: { onCreated: (u: User) => void }) {
+  const [values, setValues] = useState<NewUser>(EMPTY);
+  const latest = useRef<NewUser>(EMPTY);
+  const [submitting, setSubmitting] = useState(false);
+  const [failure, setFailure] = useState<Failure | null>(null);
+
+  const set = (field: keyof NewUser) => (e: TargetedEvent<HTMLInputElement | HTMLSelectElement>) => {
+    latest.current = { ...latest.current, [field]: e.currentTarget.value };
+    setValues(latest.current);
+  };
+
+  const submit = async (e: TargetedSubmitEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    if (submitting) return;
+    const v = latest.current;
+    const email = v.email.trim();
+    const name = v.name.trim();
+    const role = v.role;
+    const missing: Record<string, string> = {};
+    if (!email) missing["user-email"] = "Enter an email address.";
+    if (!name) missing["user-name"] = "Enter a name.";
+    if (!isRole(role)) missing["user-role"] = "Choose a role.";
+    if (!v.password) missing["user-password"] = "Enter a password.";
+    if (Object.keys(missing).length > 0 || !isRole(role)) {
+      setFailure({ title: "Some required fields are empty.", fields: missing, other: [] });
+      return;
+    }
+
+    setSubmitting(true);
+    try {
+      const { data, error, response } = await api.POST("/api/v1/users", {
+        body: { email, display_name: name, role, password: v.password },
+      });
+      if (data) {
+        setFailure(null);
+        latest.current = EMPTY;
+        setValues(EMPTY);
+        onCreated(data);
+      } else {
+        const problem = toProblem(error, response);
+        const f = failureFrom(problem, USER_FIELDS);
+        if (response.status === 409 && !f.fields["user-email"]) {
+          // The only conflict a new account can meet: say it once, beside the field.
+          f.fields["user-email"] = "An account with this email address already exists.";
+          f.detail = undefined;
+        }
+        setFailure(f);
+      }
+    } catch (err) {
+      setFailure(failureFrom(toProblem(err), USER_FIELDS));
+    }
+    setSubmitting(false);
+  };
+
+  return (
+    <form id="user-form" class="panel" noValidate onSubmit={(e) => void submit(e)}>
+      {failure && <ErrorSummary failure={failure} order={USER_ORDER} />}
+      <div class="form-grid">
+        <div class="field">
+          <label for="user-email">Email address</label>
+          <input
+            type="email"
+            id="user-email"
+            name="email"
+            autoComplete="off"
+            autoCapitalize="none"
+            spellcheck={false}
+            required
+            value={values.email}
+            onInput={set("email")}
+            {...invalid("user-email", failure)}
+          />
+          <FieldError id="user-email" failure={failure} />
+        </div>
+        <div class="field">
+          <label for="user-name">Name</label>
+          <input
+            type="text"
+            id="user-name"
+            name="display_name"
+            autoComplete="off"
+            required
+            value={values.name}
+            onInput={set("name")}
+            {...invalid("user-name", failure)}
+          />
+          <FieldError id="user-name" failure={failure} />
+        </div>
+        <div class="field">
+          <label for="user-role">Role</label>
+          <select
+            id="user-role"
+            name="role"
+            required
+            value={values.role}
+            onChange={set("role")}
+            {...invalid("user-role", failure)}
+          >
+            <option value="">Choose a role</option>
+            {ROLES.map((r) => (
+              <option key={r} value={r}>
+                {roleLabel(r)}
+              </option>
+            ))}
+          </select>
+          <FieldError id="user-role" failure={failure} />
+        </div>
+        <div class="field">
+          <label for="user-password">Password</label>
+          <input
+            type="password"
+            id="user-password"
+            name="password"
+            autoComplete="new-password"
+            required
+            value={values.password}
+            onInput={set("password")}
+            {...invalid("user-password", failure, "user-password-hint")}
+          />
+          <p id="user-password-hint" class="hint">
+            At least 12 characters. Common passwords are refused.
+          </p>
+          <FieldError id="user-password" failure={failure} />
+        </div>
+      </div>
+      <div class="form-actions">
+        <button type="submit" id="create-user" class="button" disabled={submitting}>
+          Create account
+        </button>
+        <span class="muted" role="status">
+          {submitting ? "Creating…" : ""}
+        </span>
+      </div>
+    </form>
+  );
+}
