@@ -124,6 +124,13 @@ func TestFailedSignInsLookAlike(t *testing.T) {
 		if r := c.do("GET", "/api/v1/auth/me", nil); r.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("me without a session: %d", r.StatusCode)
 		}
+		// Text no account can have is a failed sign-in like any other, not a server error.
+		for _, email := range []string{`a\u0000@mesa.gov`, `dana@mesa.gov\u202e`, "not an email"} {
+			res := c.do("POST", "/api/v1/auth/login", `{"email":"`+email+`","password":"x"}`)
+			if res.StatusCode != http.StatusUnauthorized {
+				t.Errorf("sign-in as %q: %d %s", email, res.StatusCode, res.Body)
+			}
+		}
 	})
 }
 

@@ -252,6 +252,11 @@ func (s *Store) openSession(ctx context.Context, u User, pw string) (User, strin
 		if err := tx.Model(&User{}).Where("id = ?", u.ID).Updates(changes).Error; err != nil {
 			return err
 		}
+		// Sessions of this account that ran out without anyone coming back are swept here.
+		if err := tx.Where("user_id = ? AND (expires_at < ? OR last_seen_at < ?)", u.ID, at, at.Add(-SessionIdle)).
+			Delete(&Session{}).Error; err != nil {
+			return err
+		}
 		if err := tx.Create(&sess).Error; err != nil {
 			return err
 		}
