@@ -7,8 +7,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
+
+	"golang.org/x/term"
 
 	"github.com/impactledger/impactledger/models"
 )
@@ -48,12 +51,11 @@ func usersCommand(ctx context.Context, args []string, stdin io.Reader, stdout, s
 
 	var pw string
 	if action == "create" {
-		line, err := bufio.NewReader(orEmpty(stdin)).ReadString('\n')
-		if err != nil && !errors.Is(err, io.EOF) {
+		var err error
+		if pw, err = readPassword(stdin, stderr); err != nil {
 			fmt.Fprintf(stderr, "users create: reading the password: %v\n", err)
 			return 1
 		}
-		pw = strings.TrimRight(line, "\r\n")
 	}
 	_, _, store, code := setup(ctx, stderr)
 	if code != 0 {
@@ -102,11 +104,22 @@ func usersCommand(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	return 0
 }
 
-func orEmpty(r io.Reader) io.Reader {
-	if r == nil {
-		return strings.NewReader("")
+// readPassword reads one line: typed at a prompt without echo on a terminal, or piped in.
+func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(stderr, "Password (12 or more characters): ")
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stderr)
+		return string(b), err
 	}
-	return r
+	if stdin == nil {
+		return "", nil
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	return strings.TrimRight(line, "\r\n"), nil
 }
 
 // reportUserError explains a failed users command: field by field for invalid input.
