@@ -1,8 +1,8 @@
 import type { TargetedEvent, TargetedSubmitEvent } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, isAbort, toProblem, type AuditEvent, type Problem } from "../api/client";
+import { api, type AuditEvent } from "../api/client";
 import { ErrorSummary, FieldError, invalid, type Failure } from "../components/FormErrors";
-import { ProblemAlert } from "../components/ProblemAlert";
+import { ListStatus, LoadMore, usePagedList } from "../components/PagedList";
 import { formatInstant, setTitle } from "../format";
 import { Link, navigate, useLocation } from "../router";
 import { NotAllowed } from "./NotAllowed";
@@ -85,14 +85,8 @@ export function Audit() {
   const [form, setForm] = useState<Filters>(applied);
   const latest = useRef<Filters>(applied);
   const [failure, setFailure] = useState<Failure | null>(null);
-  const [items, setItems] = useState<AuditEvent[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [loadingMore, setLoadingMore] = useState(false);
-  const [problem, setProblem] = useState<Problem | null>(null);
   const [forbidden, setForbidden] = useState(false);
   const [reloads, setReloads] = useState(0);
-  const inflight = useRef<AbortController | undefined>(undefined);
 
   useEffect(() => setTitle(forbidden ? "Not allowed" : "Audit log"), [forbidden]);
 
@@ -103,51 +97,25 @@ export function Audit() {
     setFailure(null);
   }, [appliedKey]);
 
-  const fetchPage = async (after: string | null) => {
-    inflight.current?.abort();
-    const ctrl = new AbortController();
-    inflight.current = ctrl;
-    setProblem(null);
-    if (after) setLoadingMore(true);
-    else setLoading(true);
-    const f = applied;
-    try {
-      const { data, error, response } = await api.GET("/api/v1/audit-events", {
+  const list = usePagedList(
+    (after, signal) =>
+      api.GET("/api/v1/audit-events", {
         params: {
           query: {
-            action: f.action || undefined,
-            outcome: isOutcome(f.outcome) ? f.outcome : undefined,
-            case_id: f.case && UUID.test(f.case) ? f.case : undefined,
-            from: f.from ? startOfDay(f.from) : undefined,
-            to: f.to ? endOfDay(f.to) : undefined,
+            action: applied.action || undefined,
+            outcome: isOutcome(applied.outcome) ? applied.outcome : undefined,
+            case_id: applied.case && UUID.test(applied.case) ? applied.case : undefined,
+            from: applied.from ? startOfDay(applied.from) : undefined,
+            to: applied.to ? endOfDay(applied.to) : undefined,
             limit: PAGE_SIZE,
-            cursor: after ?? undefined,
+            cursor: after,
           },
         },
-        signal: ctrl.signal,
-      });
-      if (ctrl.signal.aborted) return;
-      if (data) {
-        setItems((prev) => (after ? [...prev, ...data.items] : data.items));
-        setCursor(data.next_cursor);
-      } else if (response.status === 403) {
-        setForbidden(true);
-      } else {
-        if (!after) setItems([]);
-        setProblem(toProblem(error, response));
-      }
-    } catch (err) {
-      if (isAbort(err) || ctrl.signal.aborted) return;
-      setProblem(toProblem(err));
-    }
-    setLoading(false);
-    setLoadingMore(false);
-  };
-
-  useEffect(() => {
-    void fetchPage(null);
-    return () => inflight.current?.abort();
-  }, [appliedKey, reloads]);
+        signal,
+      }),
+    [appliedKey, reloads],
+    () => setForbidden(true),
+  );
 
   if (forbidden) return <NotAllowed />;
 
@@ -172,11 +140,6 @@ export function Audit() {
   };
 
   const filtered = appliedKey !== AUDIT_PATH;
-  const summary = loading
-    ? "Loading events…"
-    : problem || items.length === 0
-      ? ""
-      : `${items.length} ${items.length === 1 ? "event" : "events"} shown${cursor ? ", more available" : ""}.`;
 
   return (
     <>
@@ -266,21 +229,16 @@ export function Audit() {
         </div>
       </form>
 
-      <p role="status" class="list-status">
-        {summary}
-      </p>
+      <ListStatus
+        list={list}
+        one="event"
+        many="events"
+        emptyTitle="No events match."
+        emptyHint={filtered ? "Try other filters or a wider range of dates." : "Nothing has been recorded yet."}
+      />
 
-      {problem && <ProblemAlert problem={problem} />}
-
-      {!loading && !problem && items.length === 0 && (
-        <div class="empty">
-          <p class="empty__title">No events match.</p>
-          <p>{filtered ? "Try other filters or a wider range of dates." : "Nothing has been recorded yet."}</p>
-        </div>
-      )}
-
-      {items.length > 0 && (
-        <table id="audit-table" class="data-table" aria-busy={loading ? "true" : undefined}>
+      {list.items.length > 0 && (
+        <table id="audit-table" class="data-table" aria-busy={list.loading ? "true" : undefined}>
           <caption class="visually-hidden">Audit events, newest first</caption>
           <thead>
             <tr>
@@ -294,7 +252,7 @@ export function Audit() {
             </tr>
           </thead>
           <tbody>
-            {items.map((e) => (
+            {list.items.map((e) => (
               <tr key={e.id}>
                 <td data-label="Time" class="nowrap-wide">
                   <time dateTime={e.occurred_at}>{formatInstant(e.occurred_at)}</time>
@@ -329,19 +287,8 @@ export function Audit() {
         </table>
       )}
 
-      {cursor && !loading && (
-        <p class="load-more">
-          <button
-            type="button"
-            id="audit-more"
-            class="button button--secondary"
-            disabled={loadingMore}
-            aria-busy={loadingMore ? "true" : undefined}
-            onClick={() => void fetchPage(cursor)}
-          >
-            Load more
-          </button>
-        </p>
+      {list.cursor && !list.loading && (
+        <LoadMore id="audit-more" busy={list.loadingMore} onClick={list.loadMore} />
       )}
     </>
   );

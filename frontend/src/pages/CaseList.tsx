@@ -1,7 +1,7 @@
 import type { TargetedInputEvent, TargetedSubmitEvent } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, isAbort, toProblem, type Case, type Problem } from "../api/client";
-import { ProblemAlert } from "../components/ProblemAlert";
+import { api } from "../api/client";
+import { ListStatus, LoadMore, usePagedList } from "../components/PagedList";
 import { StatusBadge } from "../components/StatusBadge";
 import { STATUSES, formatDate, isStatus, setTitle } from "../format";
 import { Link, navigate, useLocation } from "../router";
@@ -35,15 +35,9 @@ export function CaseList() {
   const status = isStatus(rawStatus) ? rawStatus : "";
 
   const [qInput, setQInput] = useState(q);
-  const [items, setItems] = useState<Case[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [loadingMore, setLoadingMore] = useState(false);
-  const [problem, setProblem] = useState<Problem | null>(null);
   const [reloads, setReloads] = useState(0);
 
   const timer = useRef<number | undefined>(undefined);
-  const inflight = useRef<AbortController | undefined>(undefined);
   const committedQ = useRef(q);
 
   useEffect(() => setTitle("Cases"), []);
@@ -57,39 +51,18 @@ export function CaseList() {
     }
   }, [q]);
 
-  const fetchPage = async (after: string | null) => {
-    inflight.current?.abort();
-    const ctrl = new AbortController();
-    inflight.current = ctrl;
-    setProblem(null);
-    if (after) setLoadingMore(true);
-    else setLoading(true);
-    try {
-      const { data, error, response } = await api.GET("/api/v1/cases", {
-        params: { query: { q: q || undefined, status: status || undefined, cursor: after ?? undefined } },
-        signal: ctrl.signal,
-      });
-      if (ctrl.signal.aborted) return;
-      if (data) {
-        setItems((prev) => (after ? [...prev, ...data.items] : data.items));
-        setCursor(data.next_cursor);
-      } else {
-        if (!after) setItems([]);
-        setProblem(toProblem(error, response));
-      }
-    } catch (err) {
-      if (isAbort(err) || ctrl.signal.aborted) return;
-      setProblem(toProblem(err));
-    }
-    setLoading(false);
-    setLoadingMore(false);
-  };
-
   useEffect(() => {
     lastSearch = search;
-    void fetchPage(null);
-    return () => inflight.current?.abort();
   }, [q, status, reloads]);
+
+  const list = usePagedList(
+    (after, signal) =>
+      api.GET("/api/v1/cases", {
+        params: { query: { q: q || undefined, status: status || undefined, cursor: after } },
+        signal,
+      }),
+    [q, status, reloads],
+  );
 
   const commit = (nextQ: string, nextStatus: string) => {
     window.clearTimeout(timer.current);
@@ -111,13 +84,6 @@ export function CaseList() {
   };
 
   const filtered = q !== "" || status !== "";
-  const summary = loading
-    ? "Loading cases…"
-    : problem
-      ? ""
-      : items.length === 0
-        ? ""
-        : `${items.length} ${items.length === 1 ? "case" : "cases"} shown${cursor ? ", more available" : ""}.`;
 
   return (
     <>
@@ -167,21 +133,16 @@ export function CaseList() {
         </div>
       </form>
 
-      <p role="status" class="list-status">
-        {summary}
-      </p>
+      <ListStatus
+        list={list}
+        one="case"
+        many="cases"
+        emptyTitle="No cases match."
+        emptyHint={filtered ? "Try other words or another status." : "There are no cases yet. Open one with “New case”."}
+      />
 
-      {problem && <ProblemAlert problem={problem} />}
-
-      {!loading && !problem && items.length === 0 && (
-        <div class="empty">
-          <p class="empty__title">No cases match.</p>
-          <p>{filtered ? "Try other words or another status." : "There are no cases yet. Open one with “New case”."}</p>
-        </div>
-      )}
-
-      {items.length > 0 && (
-        <table class="cases" aria-busy={loading ? "true" : undefined}>
+      {list.items.length > 0 && (
+        <table class="cases" aria-busy={list.loading ? "true" : undefined}>
           <thead>
             <tr>
               <th scope="col">Case number</th>
@@ -192,7 +153,7 @@ export function CaseList() {
             </tr>
           </thead>
           <tbody>
-            {items.map((c) => (
+            {list.items.map((c) => (
               <tr key={c.id}>
                 <td data-label="Case number" class="cases__number">
                   {c.court_case_number}
@@ -219,19 +180,8 @@ export function CaseList() {
         </table>
       )}
 
-      {cursor && !loading && (
-        <p class="load-more">
-          <button
-            type="button"
-            id="load-more"
-            class="button button--secondary"
-            disabled={loadingMore}
-            aria-busy={loadingMore ? "true" : undefined}
-            onClick={() => void fetchPage(cursor)}
-          >
-            Load more
-          </button>
-        </p>
+      {list.cursor && !list.loading && (
+        <LoadMore id="load-more" busy={list.loadingMore} onClick={list.loadMore} />
       )}
     </>
   );

@@ -1,24 +1,19 @@
 import type { TargetedEvent, TargetedSubmitEvent } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, toProblem, type Problem } from "../api/client";
+import { api, toProblem } from "../api/client";
+import { ErrorSummary, FieldError, failureFrom, invalid, type Failure } from "../components/FormErrors";
 import { setTitle } from "../format";
 import { navigate, useLocation } from "../router";
 import { safeNext, setSignedIn } from "../session";
 
 type Field = "email" | "password";
 
-const LABELS: Record<Field, string> = { email: "Email address", password: "Password" };
-
-/** What went wrong with the last attempt, as the error summary shows it. */
-interface Failure {
-  title: string;
-  detail?: string;
-  /** Messages for single fields, shown beside them and linked from the summary. */
-  fields: Partial<Record<Field, string>>;
-  /** Other field messages from the server (keys that are not one of the form's fields). */
-  other: string[];
-  requestId?: string;
-}
+/** The form's fields: the server's names are also the inputs' ids. */
+const FIELDS: Record<Field, { id: Field; label: string }> = {
+  email: { id: "email", label: "Email address" },
+  password: { id: "password", label: "Password" },
+};
+const ORDER: Field[] = ["email", "password"];
 
 // Always the same words, whichever of these it was: saying which would tell an attacker what exists.
 const WRONG = "The email or password is wrong, or the account is locked or disabled.";
@@ -41,20 +36,6 @@ function tooMany(retryAfter: string | null): string {
   return `Too many failed sign-ins from this computer. Try again in ${minutes} ${minutes === 1 ? "minute" : "minutes"}.`;
 }
 
-const isField = (name: string): name is Field => name === "email" || name === "password";
-
-function fromProblem(p: Problem): Failure {
-  const fields: Failure["fields"] = {};
-  const other: string[] = [];
-  for (const [name, message] of Object.entries(p.errors ?? {})) {
-    if (!message) continue;
-    const text = /^[a-z]/.test(message) ? `${isField(name) ? LABELS[name] : name} ${message}` : message;
-    if (isField(name)) fields[name] = text;
-    else other.push(text);
-  }
-  return { title: p.title, detail: p.detail, fields, other, requestId: p.request_id || undefined };
-}
-
 export function SignIn() {
   const { search } = useLocation();
   const params = new URLSearchParams(search);
@@ -68,7 +49,6 @@ export function SignIn() {
   const [submitting, setSubmitting] = useState(false);
   const [failure, setFailure] = useState<Failure | null>(null);
   const [notice, setNotice] = useState("");
-  const summary = useRef<HTMLDivElement>(null);
 
   useEffect(() => setTitle("Sign in"), []);
 
@@ -78,11 +58,6 @@ export function SignIn() {
       expired ? "Your session has ended. Sign in again to continue." : signedOut ? "You have signed out." : "",
     );
   }, [expired, signedOut]);
-
-  // Take the user to what went wrong after every failed attempt.
-  useEffect(() => {
-    if (failure) summary.current?.focus();
-  }, [failure]);
 
   const set = (name: Field) => (e: TargetedEvent<HTMLInputElement>) => {
     latest.current = { ...latest.current, [name]: e.currentTarget.value };
@@ -117,28 +92,19 @@ export function SignIn() {
       } else if (response.status === 429) {
         setFailure({ title: tooMany(response.headers.get("Retry-After")), fields: {}, other: [] });
       } else {
-        setFailure(fromProblem(toProblem(error, response)));
+        setFailure(failureFrom(toProblem(error, response), FIELDS));
       }
     } catch (err) {
-      setFailure(fromProblem(toProblem(err)));
+      setFailure(failureFrom(toProblem(err), FIELDS));
     }
     setSubmitting(false);
   };
-
-  const focusField = (name: Field) => (e: Event) => {
-    e.preventDefault();
-    document.getElementById(name)?.focus();
-  };
-
-  const fieldErrors = failure?.fields ?? {};
-  const errorList = (Object.keys(fieldErrors) as Field[]).filter((name) => fieldErrors[name]);
 
   const input = (name: Field) => ({
     id: name,
     name,
     required: true,
-    "aria-invalid": fieldErrors[name] ? ("true" as const) : undefined,
-    "aria-describedby": fieldErrors[name] ? `${name}-error` : undefined,
+    ...invalid(name, failure),
     onInput: set(name),
   });
 
@@ -151,30 +117,10 @@ export function SignIn() {
       </p>
 
       <form id="sign-in-form" class="sign-in__form" noValidate onSubmit={(e) => void submit(e)}>
-        {failure && (
-          <div role="alert" class="alert alert--error" tabIndex={-1} ref={summary}>
-            <p class="alert__title">{failure.title}</p>
-            {failure.detail && <p>{failure.detail}</p>}
-            {(errorList.length > 0 || failure.other.length > 0) && (
-              <ul class="alert__list">
-                {errorList.map((name) => (
-                  <li key={name}>
-                    <a href={`#${name}`} onClick={focusField(name)}>
-                      {fieldErrors[name]}
-                    </a>
-                  </li>
-                ))}
-                {failure.other.map((message) => (
-                  <li key={message}>{message}</li>
-                ))}
-              </ul>
-            )}
-            {failure.requestId && <p class="alert__ref">Reference: {failure.requestId}</p>}
-          </div>
-        )}
+        {failure && <ErrorSummary failure={failure} order={ORDER} />}
 
         <div class="field">
-          <label for="email">{LABELS.email}</label>
+          <label for="email">{FIELDS.email.label}</label>
           <input
             type="email"
             autocomplete="username"
@@ -183,21 +129,13 @@ export function SignIn() {
             value={email}
             {...input("email")}
           />
-          {fieldErrors.email && (
-            <p id="email-error" class="field-error">
-              {fieldErrors.email}
-            </p>
-          )}
+          <FieldError id="email" failure={failure} />
         </div>
 
         <div class="field">
-          <label for="password">{LABELS.password}</label>
+          <label for="password">{FIELDS.password.label}</label>
           <input type="password" autocomplete="current-password" value={password} {...input("password")} />
-          {fieldErrors.password && (
-            <p id="password-error" class="field-error">
-              {fieldErrors.password}
-            </p>
-          )}
+          <FieldError id="password" failure={failure} />
         </div>
 
         <div class="form-actions">
