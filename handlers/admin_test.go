@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"testing"
@@ -36,6 +37,15 @@ func TestAPITokens(t *testing.T) {
 		if r := bearer.do("GET", "/api/v1/users", nil, auth...); r.StatusCode != http.StatusForbidden {
 			t.Fatalf("advocate's token on an admin operation: %d", r.StatusCode)
 		}
+		// A token cannot manage tokens: a leaked one could otherwise mint successors or revoke the others.
+		if r := bearer.do("POST", "/api/v1/auth/tokens", map[string]any{"name": "child"}, "Authorization", "bearer "+tok.Token); r.StatusCode != http.StatusForbidden {
+			t.Fatalf("token creating a token: %d", r.StatusCode)
+		}
+		// Refusals are audited.
+		denied, _ := s.ListAuditEvents(context.Background(), models.AuditFilter{Outcome: models.OutcomeDenied, ActorID: advocate.user.ID})
+		if len(denied.Items) == 0 || denied.Items[0].Action != "api.ListUsers" {
+			t.Fatalf("denied events: %+v", denied.Items)
+		}
 
 		var list api.TokenList
 		advocate.do("GET", "/api/v1/auth/tokens", nil).JSON(t, &list)
@@ -70,6 +80,13 @@ func TestAPITokens(t *testing.T) {
 		}
 		if r := advocate.do("POST", "/api/v1/auth/tokens", map[string]any{"name": "x", "expires_in_days": 400}); r.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("disabled account makes a token: %d", r.StatusCode)
+		}
+		// Enabled again, the account's old tokens stay revoked.
+		if r := admin.do("PATCH", "/api/v1/users/"+advocate.user.ID, map[string]any{"active": true}); r.StatusCode != http.StatusOK {
+			t.Fatalf("enable: %d", r.StatusCode)
+		}
+		if r := bearer.do("GET", "/api/v1/cases", nil, "Authorization", "Bearer "+tok.Token); r.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("token of a re-enabled account: %d", r.StatusCode)
 		}
 	})
 }
@@ -177,6 +194,48 @@ func TestAuditEventsOverHTTP(t *testing.T) {
 		}
 		if r := base.signedIn(models.RoleAdvocate).do("GET", "/api/v1/audit-events", nil); r.StatusCode != http.StatusForbidden {
 			t.Fatalf("advocate reads the audit trail: %d", r.StatusCode)
+		}
+	})
+}
+
+// TestConcurrentAdministration checks the changes that must queue: two administrators demoting each other
+// at once leave one administrator, and concurrent team edits never fail.
+func TestConcurrentAdministration(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		base := newClient(t, s)
+		a, b := base.signedIn(models.RoleAdmin), base.signedIn(models.RoleAdmin)
+		results := make(chan int, 2)
+		go func() {
+			results <- a.do("PATCH", "/api/v1/users/"+b.user.ID, map[string]any{"role": "clerk"}).StatusCode
+		}()
+		go func() {
+			results <- b.do("PATCH", "/api/v1/users/"+a.user.ID, map[string]any{"role": "clerk"}).StatusCode
+		}()
+		first, second := <-results, <-results
+		admins := 0
+		all, _ := s.ListUsers(context.Background())
+		for _, u := range all {
+			if u.Role == models.RoleAdmin && u.Active {
+				admins++
+			}
+		}
+		if admins < 1 {
+			t.Fatalf("concurrent demotions (%d, %d) left no administrator", first, second)
+		}
+
+		c, _ := createCase(t, base.signedIn(models.RoleAdmin), peters)
+		editor := base.signedIn(models.RoleAdmin)
+		statuses := make(chan int, 20)
+		for range 20 {
+			go func() {
+				statuses <- editor.do("PUT", "/api/v1/cases/"+c.Id.String()+"/team",
+					map[string]any{"members": []map[string]string{{"user_id": editor.user.ID}}}).StatusCode
+			}()
+		}
+		for range 20 {
+			if st := <-statuses; st != http.StatusOK {
+				t.Errorf("concurrent team edit: %d", st)
+			}
 		}
 	})
 }

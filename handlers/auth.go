@@ -44,7 +44,7 @@ func withSession(store Store) gin.HandlerFunc {
 			c.Next()
 			return
 		}
-		if bearer, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer "); ok {
+		if scheme, bearer, ok := strings.Cut(c.GetHeader("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
 			withToken(c, store, strings.TrimSpace(bearer))
 			return
 		}
@@ -66,6 +66,11 @@ func withSession(store Store) gin.HandlerFunc {
 		}
 		if unsafeMethod(c.Request.Method) && c.Request.URL.Path != "/api/v1/auth/login" &&
 			subtle.ConstantTimeCompare([]byte(c.GetHeader("X-CSRF-Token")), []byte(csrfToken(cookie.Value))) != 1 {
+			denied := models.WithActor(ctx, models.Actor{Type: models.ActorUser, ID: user.ID, Role: user.Role})
+			if err := store.RecordDenied(denied, "csrf"); err != nil {
+				writeError(c, err)
+				return
+			}
 			writeProblem(c, newProblem(http.StatusForbidden, "csrf", "Missing or wrong CSRF token",
 				"Requests that change data must send the csrf_token of your session as X-CSRF-Token."))
 			return

@@ -29,6 +29,7 @@ const defaultMaxBodyBytes = 1 << 20
 // because the generated strict server decodes but does not validate.
 type contractValidator struct {
 	router routers.Router
+	store  Store
 }
 
 // uuidFormat is the shape of every ID in the API, of any UUID version.
@@ -39,7 +40,7 @@ var defineFormats = sync.OnceFunc(func() {
 	openapi3.DefineStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(uuidFormat))
 })
 
-func newContractValidator(doc *openapi3.T) (*contractValidator, error) {
+func newContractValidator(doc *openapi3.T, store Store) (*contractValidator, error) {
 	defineFormats() // Route on paths alone: the contract's server URL is relative and says nothing about the host.
 	routed := *doc
 	routed.Servers = nil
@@ -47,7 +48,7 @@ func newContractValidator(doc *openapi3.T) (*contractValidator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("routing the contract: %w", err)
 	}
-	return &contractValidator{router: r}, nil
+	return &contractValidator{router: r, store: store}, nil
 }
 
 func (v *contractValidator) handle(c *gin.Context) {
@@ -66,6 +67,12 @@ func (v *contractValidator) handle(c *gin.Context) {
 		return
 	}
 	if p := authorize(c, route.Operation); p != nil {
+		if p.Status == http.StatusForbidden {
+			if err := v.store.RecordDenied(c.Request.Context(), "api."+route.Operation.OperationID); err != nil {
+				writeError(c, err)
+				return
+			}
+		}
 		writeProblem(c, p)
 		return
 	}

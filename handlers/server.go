@@ -38,6 +38,7 @@ type Store interface {
 	UnlockUser(ctx context.Context, id string) (models.User, error)
 	Locked(u models.User) bool
 	ListAuditEvents(ctx context.Context, f models.AuditFilter) (models.AuditPage, error)
+	RecordDenied(ctx context.Context, action string) error
 	CaseTeam(ctx context.Context, caseID string) ([]models.TeamMember, error)
 	SetCaseTeam(ctx context.Context, caseID string, userIDs []string) ([]models.TeamMember, error)
 }
@@ -81,7 +82,7 @@ func NewRouter(cfg Config) (*gin.Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encoding the contract: %w", err)
 	}
-	validator, err := newContractValidator(doc)
+	validator, err := newContractValidator(doc, cfg.Store)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"net/http"
 	"time"
 
 	"github.com/google/uuid"
@@ -10,10 +11,24 @@ import (
 	"github.com/impactledger/impactledger/api"
 )
 
+// browserOnly refuses token management to callers signed in with an API token, so that a leaked token can
+// neither mint successors that outlive it nor revoke its owner's other tokens.
+func browserOnly(ctx context.Context) (signedIn, error) {
+	who, _ := signedInAs(ctx)
+	if who.token == "" {
+		return who, newProblem(http.StatusForbidden, "session-required", "Sign in to manage API tokens",
+			"API tokens are managed only from a signed-in browser session, not with another API token.")
+	}
+	return who, nil
+}
+
 // ListTokens answers the caller's own API tokens, without their secrets.
 func (s *Server) ListTokens(ctx context.Context, _ api.ListTokensRequestObject) (api.ListTokensResponseObject, error) {
 	ctx = requestContext(ctx)
-	who, _ := signedInAs(ctx)
+	who, err := browserOnly(ctx)
+	if err != nil {
+		return nil, err
+	}
 	tokens, err := s.store.ListTokens(ctx, who.user.ID)
 	if err != nil {
 		return nil, err
@@ -32,7 +47,10 @@ func (s *Server) CreateToken(ctx context.Context, req api.CreateTokenRequestObje
 	if req.Body == nil {
 		return nil, badRequest("The request body is required.", nil)
 	}
-	who, _ := signedInAs(ctx)
+	who, err := browserOnly(ctx)
+	if err != nil {
+		return nil, err
+	}
 	days := 0
 	if req.Body.ExpiresInDays != nil {
 		days = *req.Body.ExpiresInDays
@@ -51,7 +69,10 @@ func (s *Server) CreateToken(ctx context.Context, req api.CreateTokenRequestObje
 // DeleteToken revokes one of the caller's tokens.
 func (s *Server) DeleteToken(ctx context.Context, req api.DeleteTokenRequestObject) (api.DeleteTokenResponseObject, error) {
 	ctx = requestContext(ctx)
-	who, _ := signedInAs(ctx)
+	who, err := browserOnly(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if err := s.store.RevokeToken(ctx, who.user.ID, req.TokenId.String()); err != nil {
 		return nil, err
 	}

@@ -150,6 +150,14 @@ func (s *Store) appendAudit(tx *gorm.DB, a audited) error {
 	return tx.Model(&auditChain{}).Where("id = 1").Updates(map[string]any{"seq": e.Seq, "hash": e.Hash}).Error
 }
 
+// RecordDenied audits a refused request: action names what was attempted, such as "api.createCase" or
+// "csrf". Refusals are rare and worth an auditor's eye, so each is recorded.
+func (s *Store) RecordDenied(ctx context.Context, action string) error {
+	return s.inTx(ctx, func(tx *gorm.DB) error {
+		return s.appendAudit(tx, audited{Action: action, Outcome: OutcomeDenied})
+	})
+}
+
 // computeHash is SHA-256 over the previous hash and a fixed JSON rendering of the event's fields.
 func (e AuditEvent) computeHash() string {
 	fields, _ := json.Marshal([]any{

@@ -85,11 +85,8 @@ func (s *Store) SignIn(ctx context.Context, email, pw string) (User, string, err
 		throttled *ThrottledError
 	)
 	err := s.inTx(ctx, func(tx *gorm.DB) error {
-		if s.dialect == Postgres {
-			// SQLite's single writer queues these transactions already.
-			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", signInLock).Error; err != nil {
-				return err
-			}
+		if err := s.queue(tx, signInLock); err != nil {
+			return err
 		}
 		at := s.now()
 		window := at.Add(-FailureWindow)
@@ -148,9 +145,6 @@ func (s *Store) SignIn(ctx context.Context, email, pw string) (User, string, err
 	}
 	return s.openSession(ctx, u, pw)
 }
-
-// signInLock is the PostgreSQL advisory lock that sign-in attempts queue on.
-const signInLock = 0x696d7061 // "impa"
 
 // signInKey normalises an email as accounts are keyed; ok is false for text no account can have.
 func signInKey(email string) (key string, ok bool) {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/impactledger/impactledger/password"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // Dialect is the kind of database a Store talks to.
@@ -239,4 +240,28 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 func ValidID(id string) bool {
 	u, err := uuid.Parse(id)
 	return err == nil && u.String() == id
+}
+
+// Advisory locks that PostgreSQL transactions queue on for work that must not interleave; SQLite's single
+// writer queues every write transaction already.
+const (
+	signInLock    int64 = 0x696d7061 // sign-in attempts, so that concurrent guesses are counted one by one
+	userAdminLock int64 = 0x696d7062 // account changes, so that the last administrator cannot be removed twice
+)
+
+// queue makes tx wait its turn behind other transactions holding lock.
+func (s *Store) queue(tx *gorm.DB, lock int64) error {
+	if s.dialect != Postgres {
+		return nil
+	}
+	return tx.Exec("SELECT pg_advisory_xact_lock(?)", lock).Error
+}
+
+// forUpdate makes a read in tx lock the rows it reads until tx ends (PostgreSQL; SQLite's single writer
+// holds the whole database already).
+func (s *Store) forUpdate(tx *gorm.DB) *gorm.DB {
+	if s.dialect != Postgres {
+		return tx
+	}
+	return tx.Clauses(clause.Locking{Strength: "UPDATE"})
 }

@@ -62,20 +62,21 @@ func caseTeam(db *gorm.DB, caseID string) ([]TeamMember, error) {
 func (s *Store) SetCaseTeam(ctx context.Context, caseID string, userIDs []string) ([]TeamMember, error) {
 	var members []TeamMember
 	err := s.inTx(ctx, func(tx *gorm.DB) error {
-		if _, err := caseByID(tx, caseID); err != nil {
+		// Locking the case queues concurrent edits of its team one behind the other.
+		if _, err := caseByID(s.forUpdate(tx), caseID); err != nil {
 			return err
 		}
 		wanted := slices.Compact(slices.Sorted(slices.Values(userIDs)))
 		var found []string
 		if len(wanted) > 0 {
-			if err := tx.Model(&User{}).Where("id IN ?", wanted).Pluck("id", &found).Error; err != nil {
+			if err := tx.Model(&User{}).Where("id IN ? AND active", wanted).Pluck("id", &found).Error; err != nil {
 				return err
 			}
 		}
 		v := &ValidationError{}
 		for i, id := range userIDs {
 			if !slices.Contains(found, id) {
-				v.add(fmt.Sprintf("members.%d.user_id", i), "is not a staff account")
+				v.add(fmt.Sprintf("members.%d.user_id", i), "is not an active staff account")
 			}
 		}
 		if err := v.orNil(); err != nil {

@@ -24,10 +24,11 @@ type APIToken struct {
 // TableName names the table of API tokens.
 func (APIToken) TableName() string { return "api_tokens" }
 
-// Token lifetimes, in days.
+// Token lifetimes, in days, and how many live tokens one account may hold.
 const (
 	DefaultTokenDays = 90
 	MaxTokenDays     = 365
+	MaxLiveTokens    = 20
 )
 
 // tokenPrefix marks ImpactLedger's API tokens, so that secret scanners can recognise a leaked one.
@@ -60,6 +61,14 @@ func (s *Store) CreateToken(ctx context.Context, userID, name string, days int) 
 	t := APIToken{ID: id.String(), UserID: userID, Name: name, TokenHash: hash, CreatedAt: at,
 		ExpiresAt: at.AddDate(0, 0, days)}
 	err = s.inTx(ctx, func(tx *gorm.DB) error {
+		var live int64
+		if err := tx.Model(&APIToken{}).Where("user_id = ? AND revoked_at IS NULL AND expires_at > ?", userID, at).
+			Count(&live).Error; err != nil {
+			return err
+		}
+		if live >= MaxLiveTokens {
+			return &ConflictError{Detail: "this account already has 20 live API tokens; revoke one first"}
+		}
 		if err := tx.Create(&t).Error; err != nil {
 			return err
 		}
@@ -71,10 +80,11 @@ func (s *Store) CreateToken(ctx context.Context, userID, name string, days int) 
 	return t, secret, nil
 }
 
-// ListTokens returns the user's tokens that are not revoked, newest first.
+// ListTokens returns the user's live tokens (neither revoked nor expired), newest first.
 func (s *Store) ListTokens(ctx context.Context, userID string) ([]APIToken, error) {
 	var tokens []APIToken
-	err := s.read.WithContext(ctx).Where("user_id = ? AND revoked_at IS NULL", userID).Order("created_at DESC, id DESC").Find(&tokens).Error
+	err := s.read.WithContext(ctx).Where("user_id = ? AND revoked_at IS NULL AND expires_at > ?", userID, s.now()).
+		Order("created_at DESC, id DESC").Find(&tokens).Error
 	return tokens, err
 }
 

@@ -144,10 +144,14 @@ type UserUpdate struct {
 // ErrLastAdmin refuses a change that would leave no active administrator to run the system.
 var ErrLastAdmin = &ConflictError{Detail: "this is the last active administrator; make another administrator first"}
 
-// UpdateUser applies u to an account. Disabling it, or changing its role, ends its sessions at once.
+// UpdateUser applies u to an account. Disabling it, or changing its role, ends its sessions and revokes
+// its API tokens at once.
 func (s *Store) UpdateUser(ctx context.Context, id string, u UserUpdate) (User, error) {
 	var user User
 	err := s.inTx(ctx, func(tx *gorm.DB) error {
+		if err := s.queue(tx, userAdminLock); err != nil {
+			return err
+		}
 		if err := tx.Where("id = ?", id).Take(&user).Error; err != nil {
 			if errors.Is(err, gorm.ErrRecordNotFound) {
 				return ErrNotFound
@@ -189,8 +193,14 @@ func (s *Store) UpdateUser(ctx context.Context, id string, u UserUpdate) (User, 
 		}).Error; err != nil {
 			return err
 		}
+		// New powers or none: the account's sessions end and its API tokens are revoked, so that nothing
+		// issued under the old role carries on (or comes back when the account is enabled again).
 		if before.Role != user.Role || !user.Active {
 			if err := tx.Where("user_id = ?", id).Delete(&Session{}).Error; err != nil {
+				return err
+			}
+			if err := tx.Model(&APIToken{}).Where("user_id = ? AND revoked_at IS NULL", id).
+				Update("revoked_at", user.UpdatedAt).Error; err != nil {
 				return err
 			}
 		}

@@ -109,7 +109,8 @@ export interface paths {
          * Create an API token for scripts and integrations.
          * @description The token is shown in this response only; store it safely. Use it as `Authorization: Bearer TOKEN`;
          *     it acts with your role and case teams, needs no CSRF token, and stops working when it expires, is
-         *     deleted, or your account is disabled.
+         *     deleted, or your account is disabled or changes role. Tokens are managed only from a signed-in
+         *     browser session (403 with a token). At most 20 live tokens per account (409).
          */
         post: operations["createToken"];
         delete?: never;
