@@ -1,6 +1,8 @@
 package password_test
 
 import (
+	"crypto/fips140"
+	"os"
 	"strings"
 	"testing"
 
@@ -62,5 +64,20 @@ func TestHashAndVerify(t *testing.T) {
 	}
 	if _, err := password.Hash("x", 10); err == nil {
 		t.Error("Hash accepted a work factor below the minimum")
+	}
+}
+
+// TestFIPSModeWhenAsked checks that GODEBUG=fips140=on really switches Go's FIPS 140-3 module on, and that CI
+// runs the suite that way.
+func TestFIPSModeWhenAsked(t *testing.T) {
+	asked := strings.Contains(os.Getenv("GODEBUG"), "fips140=on") || strings.Contains(os.Getenv("GODEBUG"), "fips140=only")
+	if asked && !fips140.Enabled() {
+		t.Fatal("GODEBUG asks for FIPS 140-3 mode, but the module is not enabled")
+	}
+	if os.Getenv("CI") != "" && !fips140.Enabled() {
+		t.Fatal("CI must run the test suite with GODEBUG=fips140=on")
+	}
+	if !fips140.Enabled() {
+		t.Log("FIPS 140-3 mode is off in this run; CI runs with GODEBUG=fips140=on")
 	}
 }
