@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/impactledger/impactledger/models"
+	"github.com/impactledger/impactledger/sealing"
 )
 
 func TestParseDatabaseURL(t *testing.T) {
@@ -305,5 +306,19 @@ func TestUsersCommand(t *testing.T) {
 	}
 	if code := run(context.Background(), []string{"users", "disable", "nobody@mesa.gov"}, nil, io.Discard, io.Discard); code != 1 {
 		t.Fatalf("users disable of an unknown account: exit %d; want 1", code)
+	}
+}
+
+func TestKeysGenerate(t *testing.T) {
+	var out bytes.Buffer
+	if code := run(context.Background(), []string{"keys", "generate"}, nil, &out, io.Discard); code != 0 {
+		t.Fatalf("keys generate: exit %d", code)
+	}
+	keks, err := sealing.ParseKEKs(strings.TrimSpace(out.String()))
+	if err != nil || len(keks) != 1 {
+		t.Fatalf("keys generate printed %q, which does not parse: %v", out.String(), err)
+	}
+	if code := run(context.Background(), []string{"keys", "burn"}, nil, io.Discard, io.Discard); code != 2 {
+		t.Fatalf("keys burn: exit %d; want 2", code)
 	}
 }
