@@ -3,14 +3,18 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/impactledger/impactledger/models"
 	"github.com/impactledger/impactledger/password"
+	"github.com/impactledger/impactledger/sealing"
 )
 
 // defaultSQLitePath is where the zero-setup database lives when DATABASE_URL is empty.
@@ -38,6 +42,7 @@ var configVars = []envVar{
 	{"IMPACTLEDGER_DB_MAX_OPEN_CONNS", "10 (PostgreSQL), 4 readers + 1 writer (SQLite)", "Largest database pool."},
 	{"IMPACTLEDGER_DB_MAX_IDLE_CONNS", "same as max open", "Idle connections kept open."},
 	{"IMPACTLEDGER_TRUSTED_PROXIES", "(none)", "Comma-separated proxy IPs or CIDRs whose X-Forwarded-For is believed."},
+	{"IMPACTLEDGER_ENCRYPTION_KEYS", "(SQLite: a key file beside the database; PostgreSQL: required)", "Key-encryption keys, key_id:base64 comma-separated; the first wraps new data keys, all unwrap. IMPACTLEDGER_ENCRYPTION_KEYS_FILE reads them from a file."},
 	{"IMPACTLEDGER_LOCKOUT_MINUTES", "30", "How long 5 failed sign-ins within 15 minutes lock an account; 0 keeps it locked until an administrator unlocks it."},
 	{"IMPACTLEDGER_PASSWORD_ITERATIONS", "600000", "PBKDF2 work factor of new password hashes; lower only for tests (a warning is logged)."},
 }
@@ -99,6 +104,15 @@ func loadConfig(getenv func(string) string, stdoutIsTerminal bool) (config, erro
 			}
 			*dst = n
 		}
+	}
+	if keys, err := secret(getenv, "IMPACTLEDGER_ENCRYPTION_KEYS"); err != nil {
+		errs = append(errs, err)
+	} else if keys != "" {
+		if cfg.DB.Keys, err = sealing.ParseKEKs(keys); err != nil {
+			errs = append(errs, configErrorf("IMPACTLEDGER_ENCRYPTION_KEYS: %v", err))
+		}
+	} else if cfg.DB.Dialect == models.Postgres {
+		errs = append(errs, configErrorf("IMPACTLEDGER_ENCRYPTION_KEYS: required with PostgreSQL (make one with `impactledger keys generate`, keep it in your secret store and back it up)"))
 	}
 	if v := getenv("IMPACTLEDGER_LOCKOUT_MINUTES"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -173,4 +187,39 @@ func describeDatabase(db models.Config) string {
 		return "postgres"
 	}
 	return fmt.Sprintf("postgres host=%s db=%s", u.Host, strings.TrimPrefix(u.Path, "/"))
+}
+
+// keyFileOf is where the embedded SQLite default keeps its generated key-encryption key: beside the database.
+func keyFileOf(dbPath string) string { return dbPath + ".keys" }
+
+// sqliteKeys supplies the key-encryption keys of a SQLite database when none are configured: those in the
+// key file beside it, or, for a database that does not exist yet, a new key written there (0600). A
+// database that exists without its key file is refused, never given a new key over its sealed data.
+func sqliteKeys(dbPath string, now time.Time) (keys []sealing.KEK, generated string, err error) {
+	file := keyFileOf(dbPath)
+	if raw, err := os.ReadFile(file); err == nil {
+		keys, err := sealing.ParseKEKs(strings.TrimSpace(string(raw)))
+		if err != nil {
+			return nil, "", fmt.Errorf("key file %s: %w", file, err)
+		}
+		return keys, "", nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, "", fmt.Errorf("key file %s: %w", file, err)
+	}
+	if info, err := os.Stat(dbPath); err == nil && info.Size() > 0 {
+		return nil, "", fmt.Errorf("the database %s exists but its key file %s does not: restore the key file from "+
+			"your backup, or set IMPACTLEDGER_ENCRYPTION_KEYS; without the key its sealed data cannot be read", dbPath, file)
+	}
+	entry, err := sealing.GenerateKEK(now)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+		return nil, "", err
+	}
+	if err := os.WriteFile(file, []byte(entry+"\n"), 0o600); err != nil {
+		return nil, "", fmt.Errorf("writing key file %s: %w", file, err)
+	}
+	keys, err = sealing.ParseKEKs(entry)
+	return keys, file, err
 }

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -54,6 +55,8 @@ Usage:
   impactledger users disable EMAIL  disable an account and end its sessions
   impactledger users unlock EMAIL   lift a sign-in lockout
   impactledger keys generate        print a new key-encryption key entry (key_id:base64)
+  impactledger keys check           list the key ids in use and whether each is configured
+  impactledger keys rotate          rewrap every data key under the first configured key
   impactledger audit verify         check the audit trail's hash chain; exit 1 naming the first broken event
   impactledger healthcheck          exit 0 when the local service answers /readyz (for container health checks)
   impactledger version              print the version
@@ -79,7 +82,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "audit":
 		return auditCommand(ctx, args, stdout, stderr)
 	case "keys":
-		return keysCommand(args, stdout, stderr)
+		return keysCommand(ctx, args, stdout, stderr)
 	case "healthcheck":
 		return healthcheckCommand(ctx, args, stderr)
 	case "version":
@@ -148,6 +151,18 @@ func setup(ctx context.Context, stderr io.Writer) (config, *slog.Logger, *models
 			"iterations", n, "recommended", password.DefaultIterations)
 	}
 	cfg.DB.Logger = log
+	if len(cfg.DB.Keys) == 0 && cfg.DB.Dialect == models.SQLite {
+		keys, generated, err := sqliteKeys(cfg.DB.DSN, time.Now())
+		if err != nil {
+			log.Error("cannot load the encryption keys", "error", err.Error())
+			return cfg, log, nil, 1
+		}
+		if generated != "" {
+			log.Warn("generated a key-encryption key for this new database; back it up with the database, "+
+				"since without it the sealed data cannot be read (README: Keys)", "key_file", generated)
+		}
+		cfg.DB.Keys = keys
+	}
 	store, err := models.Open(ctx, cfg.DB)
 	if err != nil {
 		log.Error("cannot open the database", "database", describeDatabase(cfg.DB), "error", models.ScrubPassword(err.Error()))
@@ -184,6 +199,12 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return 1
 		}
 		applied = len(results)
+	}
+	if migrations.Current(ctx, sqlDB, dialect) == nil {
+		if err := store.CheckKeys(ctx); err != nil {
+			log.Error("refusing to start", "error", err.Error())
+			return 1
+		}
 	}
 	router, err := handlers.NewRouter(handlers.Config{
 		Store:   store,
@@ -367,28 +388,81 @@ func auditCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return 0
 }
 
-// keysCommand manages key-encryption keys. Today it makes new ones; rotation and checks arrive with the
-// encrypted records that need them.
-func keysCommand(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("keys", "impactledger keys generate\n\nPrints a new key-encryption key entry, key_id:base64(32 random bytes).\n"+
-		"Keep it secret and backed up: whatever it protects is lost without it.\n", stderr)
-	if len(args) == 0 || args[0] != "generate" {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-			fs.Usage()
-			return 0
-		}
+// keysCommand makes, checks and rotates key-encryption keys.
+func keysCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	const help = "impactledger keys generate|check|rotate\n\n" +
+		"  generate  print a new key-encryption key entry, key_id:base64(32 random bytes); keep it secret and backed up\n" +
+		"  check     list the key ids that wrap data keys, and whether each is configured (exit 1 if one is missing)\n" +
+		"  rotate    rewrap every data key under the first configured key, in resumable batches; then the old key\n" +
+		"            can be removed from IMPACTLEDGER_ENCRYPTION_KEYS\n\n"
+	fs := newFlagSet("keys", help, stderr)
+	if len(args) == 0 {
 		fs.Usage()
 		return 2
 	}
+	action := args[0]
 	if code, done := parseFlags(fs, args[1:]); done {
 		return code
 	}
-	entry, err := sealing.GenerateKEK(time.Now())
+	switch action {
+	case "-h", "--help", "help":
+		fs.Usage()
+		return 0
+	case "generate":
+		entry, err := sealing.GenerateKEK(time.Now())
+		if err != nil {
+			fmt.Fprintf(stderr, "keys generate: %v\n", err)
+			return 1
+		}
+		fmt.Fprintln(stdout, entry)
+		return 0
+	case "check", "rotate":
+	default:
+		fs.Usage()
+		return 2
+	}
+	_, log, store, code := setup(ctx, stderr)
+	if code != 0 {
+		return code
+	}
+	defer store.Close()
+	if action == "rotate" {
+		var progress func(done, total int64)
+		if isTerminal(stderr) {
+			progress = func(done, total int64) { fmt.Fprintf(stderr, "\rrewrapped %d of %d data keys", done, total) }
+		}
+		done, err := store.RotateKeys(ctx, progress)
+		if progress != nil {
+			fmt.Fprintln(stderr)
+		}
+		if err != nil {
+			log.Error("keys rotate stopped; run it again to carry on", "rewrapped", done, "error", err.Error())
+			return 1
+		}
+		fmt.Fprintf(stdout, "rewrapped %d data keys under %s\n", done, store.ConfiguredKeyIDs()[0])
+	}
+	usage, err := store.KeyUsage(ctx)
 	if err != nil {
-		fmt.Fprintf(stderr, "keys generate: %v\n", err)
+		log.Error("keys check failed", "error_class", models.ErrorClass(err))
 		return 1
 	}
-	fmt.Fprintln(stdout, entry)
+	configured := store.ConfiguredKeyIDs()
+	missing := false
+	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "KEY ID\tDATA KEYS\tCONFIGURED")
+	for _, id := range configured {
+		fmt.Fprintf(tw, "%s\t%d\tyes\n", id, usage[id])
+	}
+	for id, n := range usage {
+		if !slices.Contains(configured, id) {
+			missing = true
+			fmt.Fprintf(tw, "%s\t%d\tNO: add it back, or nothing it wraps can be read\n", id, n)
+		}
+	}
+	tw.Flush()
+	if missing {
+		return 1
+	}
 	return 0
 }
 

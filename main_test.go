@@ -65,6 +65,7 @@ func TestLoadConfig(t *testing.T) {
 		"IMPACTLEDGER_DB_MAX_OPEN_CONNS": "20",
 		"IMPACTLEDGER_TRUSTED_PROXIES":   "10.0.0.0/8, 192.168.1.1",
 		"DATABASE_URL_FILE":              writeFile(t, "postgres://il:pw@db:5432/il\n"),
+		"IMPACTLEDGER_ENCRYPTION_KEYS":   "k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
 	}
 	cfg, err := loadConfig(func(k string) string { return env[k] }, true)
 	if err != nil {
@@ -200,7 +201,13 @@ func TestStartupLineNamesVersionAddressAndDatabase(t *testing.T) {
 	if code := run(context.Background(), []string{"healthcheck"}, nil, io.Discard, io.Discard); code != 1 {
 		t.Errorf("healthcheck with the service stopped: exit %d; want 1", code)
 	}
-	first := strings.SplitN(logs.String(), "\n", 2)[0]
+	first := ""
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(line, "impactledger started") {
+			first = line
+			break
+		}
+	}
 	for _, want := range []string{"impactledger started", addr, "sqlite", path, `"version"`} {
 		if !strings.Contains(first, want) {
 			t.Errorf("start-up line %q lacks %q", first, want)
@@ -237,7 +244,11 @@ func TestAuditVerifyCommand(t *testing.T) {
 	if code := run(context.Background(), []string{"migrate", "up"}, nil, io.Discard, io.Discard); code != 0 {
 		t.Fatalf("migrate up: exit %d", code)
 	}
-	store, err := models.Open(context.Background(), models.Config{Dialect: models.SQLite, DSN: path})
+	keys, _, err := sqliteKeys(path, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := models.Open(context.Background(), models.Config{Dialect: models.SQLite, DSN: path, Keys: keys})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,5 +331,78 @@ func TestKeysGenerate(t *testing.T) {
 	}
 	if code := run(context.Background(), []string{"keys", "burn"}, nil, io.Discard, io.Discard); code != 2 {
 		t.Fatalf("keys burn: exit %d; want 2", code)
+	}
+}
+
+// TestEncryptionKeysAtStartUp walks the key rules: a new SQLite database gets a key file (0600) and a
+// warning; a database whose key file is missing is refused; PostgreSQL without keys is refused; and a
+// database sealed under a key that is no longer configured refuses to start, naming the key.
+func TestEncryptionKeysAtStartUp(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "il.db")
+	t.Setenv("DATABASE_URL", "sqlite:"+db)
+	t.Setenv("IMPACTLEDGER_PASSWORD_ITERATIONS", "1000")
+	var errOut bytes.Buffer
+	if code := run(context.Background(), []string{"migrate", "up"}, nil, io.Discard, &errOut); code != 0 {
+		t.Fatalf("migrate up on a new database: exit %d %s", code, errOut.String())
+	}
+	info, err := os.Stat(keyFileOf(db))
+	if err != nil || info.Mode().Perm() != 0o600 || !strings.Contains(errOut.String(), "back it up") {
+		t.Fatalf("key file %v (mode %v), log %q", err, info, errOut.String())
+	}
+	// Seal something under that key.
+	keys, _, _ := sqliteKeys(db, time.Now())
+	store, err := models.Open(context.Background(), models.Config{Dialect: models.SQLite, DSN: db, Keys: keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.CreateCase(context.Background(), models.NewCase{CourtCaseNumber: "1", Caption: "People v. Peters",
+		Court: "Mesa County District Court", Jurisdiction: "us-co", Notes: "sealed"}); err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+	var out bytes.Buffer
+	if code := run(context.Background(), []string{"keys", "check"}, nil, &out, io.Discard); code != 0 || !strings.Contains(out.String(), keys[0].ID) {
+		t.Fatalf("keys check: exit %d %q", code, out.String())
+	}
+
+	// The key file goes missing: refused, and no new key is made over the sealed data.
+	os.Rename(keyFileOf(db), keyFileOf(db)+".bak")
+	errOut.Reset()
+	if code := run(context.Background(), []string{"keys", "check"}, nil, io.Discard, &errOut); code != 1 || !strings.Contains(errOut.String(), "restore the key file") {
+		t.Fatalf("without its key file: exit %d %q", code, errOut.String())
+	}
+	if _, err := os.Stat(keyFileOf(db)); err == nil {
+		t.Fatal("a new key file was made over existing data")
+	}
+
+	// Another key configured instead: start-up refuses, naming the key it needs.
+	other, _ := sealing.GenerateKEK(time.Now())
+	t.Setenv("IMPACTLEDGER_ENCRYPTION_KEYS", other)
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	t.Setenv("IMPACTLEDGER_ADDR", ln.Addr().String())
+	ln.Close()
+	errOut.Reset()
+	if code := run(context.Background(), []string{"serve"}, nil, io.Discard, &errOut); code != 1 || !strings.Contains(errOut.String(), keys[0].ID) {
+		t.Fatalf("serve with the wrong key: exit %d %q", code, errOut.String())
+	}
+
+	// Rotation: the new key first, the old one second; rotate; then the old key can go.
+	old, _ := os.ReadFile(keyFileOf(db) + ".bak")
+	t.Setenv("IMPACTLEDGER_ENCRYPTION_KEYS", other+","+strings.TrimSpace(string(old)))
+	out.Reset()
+	if code := run(context.Background(), []string{"keys", "rotate"}, nil, &out, io.Discard); code != 0 || !strings.Contains(out.String(), "rewrapped 1 data keys") {
+		t.Fatalf("keys rotate: exit %d %q", code, out.String())
+	}
+	t.Setenv("IMPACTLEDGER_ENCRYPTION_KEYS", other)
+	if code := run(context.Background(), []string{"keys", "check"}, nil, io.Discard, io.Discard); code != 0 {
+		t.Fatalf("keys check after rotation without the old key: exit %d", code)
+	}
+
+	t.Setenv("IMPACTLEDGER_ENCRYPTION_KEYS", "")
+	t.Setenv("DATABASE_URL", "postgres://u@127.0.0.1:5432/none")
+	errOut.Reset()
+	if code := run(context.Background(), []string{"serve"}, nil, io.Discard, &errOut); code != 2 || !strings.Contains(errOut.String(), "IMPACTLEDGER_ENCRYPTION_KEYS") {
+		t.Fatalf("PostgreSQL without keys: exit %d %q", code, errOut.String())
 	}
 }

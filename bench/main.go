@@ -32,6 +32,7 @@ import (
 	"github.com/impactledger/impactledger/handlers"
 	"github.com/impactledger/impactledger/migrations"
 	"github.com/impactledger/impactledger/models"
+	"github.com/impactledger/impactledger/sealing"
 )
 
 func main() {
@@ -91,6 +92,13 @@ func benchTarget(cfgFn func() (models.Config, func(), error), workers int, d tim
 	defer cleanup()
 	quiet := slog.New(slog.DiscardHandler)
 	cfg.Logger = quiet
+	entry, err := sealing.GenerateKEK(time.Now())
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Keys, err = sealing.ParseKEKs(entry); err != nil {
+		return nil, err
+	}
 	store, err := models.Open(ctx, cfg)
 	if err != nil {
 		return nil, err

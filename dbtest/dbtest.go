@@ -12,12 +12,14 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver for the schema set-up connection
 
 	"github.com/impactledger/impactledger/migrations"
 	"github.com/impactledger/impactledger/models"
 	"github.com/impactledger/impactledger/password"
+	"github.com/impactledger/impactledger/sealing"
 )
 
 // PostgresURL returns TEST_DATABASE_URL. Under CI it must be set, so that no suite silently runs on SQLite
@@ -69,7 +71,7 @@ func SQLite(t testing.TB) *models.Store { return open(t, SQLiteConfig(t), true) 
 // SQLiteConfig names a new SQLite file in the test's temporary folder.
 func SQLiteConfig(t testing.TB) models.Config {
 	return models.Config{Dialect: models.SQLite, DSN: filepath.Join(t.TempDir(), "impactledger.db"),
-		PasswordIterations: password.MinIterations}
+		PasswordIterations: password.MinIterations, Keys: NewKeys(t)}
 }
 
 // PostgresConfig creates a schema of its own on the server at serverURL, dropped when the test ends, and
@@ -98,7 +100,17 @@ func PostgresConfig(t testing.TB, serverURL string) models.Config {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return models.Config{Dialect: models.Postgres, DSN: u.String(), MaxOpenConns: 8,
-		PasswordIterations: password.MinIterations}
+		PasswordIterations: password.MinIterations, Keys: NewKeys(t)}
+}
+
+// Migrate brings a store's database to the current schema.
+func Migrate(s *models.Store) error {
+	db, err := s.SQLDB()
+	if err != nil {
+		return err
+	}
+	_, err = migrations.Up(context.Background(), db, s.Dialect())
+	return err
 }
 
 func open(t testing.TB, cfg models.Config, migrate bool) *models.Store {
@@ -110,15 +122,25 @@ func open(t testing.TB, cfg models.Config, migrate bool) *models.Store {
 	}
 	t.Cleanup(func() { s.Close() })
 	if migrate {
-		db, err := s.SQLDB()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := migrations.Up(ctx, db, s.Dialect()); err != nil {
+		if err := Migrate(s); err != nil {
 			t.Fatalf("migrating %s: %v", cfg.Dialect, err)
 		}
 	}
 	return s
+}
+
+// NewKeys makes one fresh key-encryption key.
+func NewKeys(t testing.TB) []sealing.KEK {
+	t.Helper()
+	entry, err := sealing.GenerateKEK(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	keks, err := sealing.ParseKEKs(entry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keks
 }
 
 func randomHex(n int) string {

@@ -9,6 +9,8 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
+
+	"github.com/impactledger/impactledger/sealing"
 )
 
 // CaseStatus is where a case stands.
@@ -37,7 +39,8 @@ func (s CaseStatus) Valid() bool {
 	return false
 }
 
-// Case is a criminal case: the root of every victim, loss and restitution record.
+// Case is a criminal case: the root of every victim, loss and restitution record. Notes is held in the
+// clear here and sealed with the case's data key in the database.
 type Case struct {
 	ID              string `gorm:"primaryKey"`
 	CourtCaseNumber string
@@ -177,7 +180,15 @@ func (s *Store) CreateCase(ctx context.Context, nc NewCase) (Case, error) {
 		if err := v.orNil(); err != nil {
 			return err
 		}
-		if err := caseWriteError(tx.Create(&c).Error, c); err != nil {
+		notes := c.Notes
+		sealed, err := s.seal(tx, c.ID, notesPlace(c.ID), notes)
+		if err != nil {
+			return err
+		}
+		c.Notes = sealed
+		err = caseWriteError(tx.Create(&c).Error, c)
+		c.Notes = notes
+		if err != nil {
 			return err
 		}
 		// Whoever opens a case is on its team, so that an advocate or prosecutor can go on working it.
@@ -196,12 +207,12 @@ func (s *Store) CreateCase(ctx context.Context, nc NewCase) (Case, error) {
 
 // CaseByID returns the case with id, or ErrNotFound.
 func (s *Store) CaseByID(ctx context.Context, id string) (Case, error) {
-	return caseByID(s.read.WithContext(ctx), id)
+	return s.caseByID(s.read.WithContext(ctx), id)
 }
 
 // caseByID reads a case the request's actor may see; any other is ErrNotFound, so that a case's existence
 // is not revealed to those outside its team.
-func caseByID(db *gorm.DB, id string) (Case, error) {
+func (s *Store) caseByID(db *gorm.DB, id string) (Case, error) {
 	if !ValidID(id) {
 		return Case{}, ErrNotFound
 	}
@@ -210,7 +221,43 @@ func caseByID(db *gorm.DB, id string) (Case, error) {
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return Case{}, ErrNotFound
 	}
-	return c, err
+	if err != nil {
+		return Case{}, err
+	}
+	cases := []Case{c}
+	if err := s.openCases(db, cases); err != nil {
+		return Case{}, err
+	}
+	return cases[0], nil
+}
+
+// notesPlace is where a case's notes are sealed: free text that may be about victims.
+func notesPlace(caseID string) sealing.Place {
+	return sealing.Place{Table: "cases", Column: "notes", RowID: caseID}
+}
+
+// openCases decrypts the sealed fields of cases read from the database, in place.
+func (s *Store) openCases(db *gorm.DB, cases []Case) error {
+	scopes := make([]string, len(cases))
+	for i, c := range cases {
+		scopes[i] = c.ID
+	}
+	keys, err := s.dataKeysFor(db, scopes, false)
+	if err != nil {
+		return err
+	}
+	for i := range cases {
+		k, ok := keys[cases[i].ID]
+		if !ok {
+			return fmt.Errorf("case %s has no data key", cases[i].ID)
+		}
+		notes, err := sealing.Open(k, notesPlace(cases[i].ID), cases[i].Notes)
+		if err != nil {
+			return err
+		}
+		cases[i].Notes = string(notes)
+	}
+	return nil
 }
 
 // ListCases returns one page of the cases that f selects, newest first.
@@ -238,6 +285,9 @@ func (s *Store) ListCases(ctx context.Context, f CaseFilter) (CasePage, error) {
 	if err := q.Order("id DESC").Limit(limit + 1).Find(&items).Error; err != nil {
 		return CasePage{}, err
 	}
+	if err := s.openCases(s.read.WithContext(ctx), items); err != nil {
+		return CasePage{}, err
+	}
 	page := CasePage{Items: items}
 	if len(items) > limit {
 		page.Items = items[:limit]
@@ -252,7 +302,7 @@ func (s *Store) UpdateCase(ctx context.Context, id string, version int64, u Case
 	var c Case
 	err := s.inTx(ctx, func(tx *gorm.DB) error {
 		var err error
-		if c, err = caseByID(tx, id); err != nil {
+		if c, err = s.caseByID(tx, id); err != nil {
 			return err
 		}
 		if c.Version != version {
@@ -274,6 +324,10 @@ func (s *Store) UpdateCase(ctx context.Context, id string, version int64, u Case
 		}
 		c.Version++
 		c.UpdatedAt = s.now()
+		sealedNotes, err := s.seal(tx, c.ID, notesPlace(c.ID), c.Notes)
+		if err != nil {
+			return err
+		}
 		res := tx.Model(&Case{}).Where("id = ? AND version = ?", id, version).Updates(map[string]any{
 			"court_case_number": c.CourtCaseNumber,
 			"caption":           c.Caption,
@@ -281,7 +335,7 @@ func (s *Store) UpdateCase(ctx context.Context, id string, version int64, u Case
 			"jurisdiction":      c.Jurisdiction,
 			"status":            c.Status,
 			"sentencing_date":   c.SentencingDate,
-			"notes":             c.Notes,
+			"notes":             sealedNotes,
 			"search_key":        c.SearchKey,
 			"court_key":         c.CourtKey,
 			"updated_at":        c.UpdatedAt,

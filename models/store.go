@@ -18,10 +18,11 @@ import (
 	"github.com/glebarez/sqlite"
 	"github.com/google/uuid"
 	"gorm.io/driver/postgres"
-
-	"github.com/impactledger/impactledger/password"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"github.com/impactledger/impactledger/password"
+	"github.com/impactledger/impactledger/sealing"
 )
 
 // Dialect is the kind of database a Store talks to.
@@ -53,6 +54,8 @@ type Config struct {
 	// LockoutMinutes is how long an account stays locked after too many failed sign-ins; nil means 30,
 	// and 0 keeps it locked until an administrator unlocks it.
 	LockoutMinutes *int
+	// Keys are the key-encryption keys; the first wraps new data keys, all unwrap. At least one is required.
+	Keys []sealing.KEK
 }
 
 // Store reads and writes ImpactLedger's records.
@@ -66,6 +69,7 @@ type Store struct {
 	clock      func() time.Time
 	iterations int
 	lockout    time.Duration // 0: until an administrator unlocks
+	keys       *keyring
 	// decoyHash is a password hash at the current work factor that matches nothing: an unknown email is
 	// checked against it, so that it costs as much time as a wrong password.
 	decoyHash func() string
@@ -86,7 +90,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Store{dialect: cfg.Dialect, clock: cfg.Now, iterations: cfg.PasswordIterations}
+	if len(cfg.Keys) == 0 {
+		return nil, errNoKeys
+	}
+	s := &Store{dialect: cfg.Dialect, clock: cfg.Now, iterations: cfg.PasswordIterations,
+		keys: &keyring{keks: cfg.Keys, deks: map[string][]byte{}}}
 	if s.clock == nil {
 		s.clock = time.Now
 	}
