@@ -79,6 +79,9 @@ func TestComposeFile(t *testing.T) {
 	if pw := db.Environment["POSTGRES_PASSWORD"]; !strings.HasPrefix(pw, "${POSTGRES_PASSWORD") {
 		t.Errorf("POSTGRES_PASSWORD is %q; it must come from .env", pw)
 	}
+	if keys := app.Environment["IMPACTLEDGER_ENCRYPTION_KEYS"]; !strings.HasPrefix(keys, "${IMPACTLEDGER_ENCRYPTION_KEYS:?") {
+		t.Errorf("the app's IMPACTLEDGER_ENCRYPTION_KEYS is %q; PostgreSQL requires it, from .env", keys)
+	}
 }
 
 func TestDockerfile(t *testing.T) {
