@@ -356,27 +356,13 @@ func (s *Store) UpdateCase(ctx context.Context, id string, version int64, u Case
 }
 
 func (u CaseUpdate) applyTo(c *Case) {
-	if u.CourtCaseNumber.Set {
-		c.CourtCaseNumber = u.CourtCaseNumber.Value
-	}
-	if u.Caption.Set {
-		c.Caption = u.Caption.Value
-	}
-	if u.Court.Set {
-		c.Court = u.Court.Value
-	}
-	if u.Jurisdiction.Set {
-		c.Jurisdiction = u.Jurisdiction.Value
-	}
-	if u.Status.Set {
-		c.Status = u.Status.Value
-	}
-	if u.SentencingDate.Set {
-		c.SentencingDate = u.SentencingDate.Value
-	}
-	if u.Notes.Set {
-		c.Notes = u.Notes.Value
-	}
+	u.CourtCaseNumber.applyTo(&c.CourtCaseNumber)
+	u.Caption.applyTo(&c.Caption)
+	u.Court.applyTo(&c.Court)
+	u.Jurisdiction.applyTo(&c.Jurisdiction)
+	u.Status.applyTo(&c.Status)
+	u.SentencingDate.applyTo(&c.SentencingDate)
+	u.Notes.applyTo(&c.Notes)
 }
 
 // sameCase reports whether an update left every stored field as it was, so that it need not bump the version.

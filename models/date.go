@@ -77,13 +77,3 @@ func (d *Date) scanText(s string) error {
 	*d = parsed
 	return nil
 }
-
-// Optional is one field of a partial update: Set says whether the caller gave it at all, and Value is what
-// it was set to (a nil pointer in Value clears a nullable field).
-type Optional[T any] struct {
-	Value T
-	Set   bool
-}
-
-// Some returns an Optional that sets the field to v.
-func Some[T any](v T) Optional[T] { return Optional[T]{Value: v, Set: true} }

@@ -168,9 +168,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, u UserUpdate) (User, 
 				v.add("role", "must be one of admin, supervisor, advocate, prosecutor, clerk")
 			}
 		}
-		if u.Active.Set {
-			user.Active = u.Active.Value
-		}
+		u.Active.applyTo(&user.Active)
 		if err := v.orNil(); err != nil {
 			return err
 		}
