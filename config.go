@@ -193,22 +193,26 @@ func describeDatabase(db models.Config) string {
 func keyFileOf(dbPath string) string { return dbPath + ".keys" }
 
 // sqliteKeys supplies the key-encryption keys of a SQLite database when none are configured: those in the
-// key file beside it, or, for a database that does not exist yet, a new key written there (0600). A
+// key file beside it, or, for a database that does not exist yet and only when create is true, a new key
+// written there (0600, created exclusively and synced, so that two first starts cannot both write one). A
 // database that exists without its key file is refused, never given a new key over its sealed data.
-func sqliteKeys(dbPath string, now time.Time) (keys []sealing.KEK, generated string, err error) {
+func sqliteKeys(dbPath string, now time.Time, create bool) (keys []sealing.KEK, generated string, err error) {
 	file := keyFileOf(dbPath)
-	if raw, err := os.ReadFile(file); err == nil {
-		keys, err := sealing.ParseKEKs(strings.TrimSpace(string(raw)))
-		if err != nil {
-			return nil, "", fmt.Errorf("key file %s: %w", file, err)
-		}
-		return keys, "", nil
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, "", fmt.Errorf("key file %s: %w", file, err)
+	if keys, err := readKeyFile(file); err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return keys, "", err
 	}
-	if info, err := os.Stat(dbPath); err == nil && info.Size() > 0 {
-		return nil, "", fmt.Errorf("the database %s exists but its key file %s does not: restore the key file from "+
-			"your backup, or set IMPACTLEDGER_ENCRYPTION_KEYS; without the key its sealed data cannot be read", dbPath, file)
+	for _, f := range []string{dbPath, dbPath + "-wal"} {
+		info, err := os.Stat(f)
+		switch {
+		case err == nil && info.Size() > 0:
+			return nil, "", fmt.Errorf("the database %s exists but its key file %s does not: restore the key file from "+
+				"your backup, or set IMPACTLEDGER_ENCRYPTION_KEYS; without the key its sealed data cannot be read", dbPath, file)
+		case err != nil && !errors.Is(err, fs.ErrNotExist):
+			return nil, "", fmt.Errorf("checking the database %s: %w", f, err)
+		}
+	}
+	if !create {
+		return nil, "", fmt.Errorf("no database at %s and no key file %s", dbPath, file)
 	}
 	entry, err := sealing.GenerateKEK(now)
 	if err != nil {
@@ -217,9 +221,53 @@ func sqliteKeys(dbPath string, now time.Time) (keys []sealing.KEK, generated str
 	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
 		return nil, "", err
 	}
-	if err := os.WriteFile(file, []byte(entry+"\n"), 0o600); err != nil {
+	if err := writeNewFile(file, []byte(entry+"\n")); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			// Another process made it first: use that one.
+			keys, err := readKeyFile(file)
+			return keys, "", err
+		}
 		return nil, "", fmt.Errorf("writing key file %s: %w", file, err)
 	}
 	keys, err = sealing.ParseKEKs(entry)
 	return keys, file, err
+}
+
+func readKeyFile(file string) ([]sealing.KEK, error) {
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := sealing.ParseKEKs(strings.TrimSpace(string(raw)))
+	if err != nil {
+		return nil, fmt.Errorf("key file %s: %w", file, err)
+	}
+	return keys, nil
+}
+
+// writeNewFile creates file (failing if it exists), writes data and syncs it and its folder, so that a crash
+// cannot leave an empty key file beside sealed data.
+func writeNewFile(file string, data []byte) error {
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(file)
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	dir, err := os.Open(filepath.Dir(file))
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	return dir.Sync()
 }

@@ -137,8 +137,13 @@ func parseFlags(fs *flag.FlagSet, args []string) (code int, done bool) {
 	return 0, false
 }
 
-// setup reads the configuration, installs the logger and opens the database.
+// setup reads the configuration, installs the logger and opens the database. Commands that may create the
+// database also make its key file when it is new (see sqliteKeys).
 func setup(ctx context.Context, stderr io.Writer) (config, *slog.Logger, *models.Store, int) {
+	return setupWith(ctx, stderr, true)
+}
+
+func setupWith(ctx context.Context, stderr io.Writer, mayCreate bool) (config, *slog.Logger, *models.Store, int) {
 	cfg, err := loadConfig(os.Getenv, isTerminal(stderr))
 	if err != nil {
 		fmt.Fprintf(stderr, "impactledger: configuration: %v\n", err)
@@ -152,7 +157,7 @@ func setup(ctx context.Context, stderr io.Writer) (config, *slog.Logger, *models
 	}
 	cfg.DB.Logger = log
 	if len(cfg.DB.Keys) == 0 && cfg.DB.Dialect == models.SQLite {
-		keys, generated, err := sqliteKeys(cfg.DB.DSN, time.Now())
+		keys, generated, err := sqliteKeys(cfg.DB.DSN, time.Now(), mayCreate)
 		if err != nil {
 			log.Error("cannot load the encryption keys", "error", err.Error())
 			return cfg, log, nil, 1
@@ -200,11 +205,15 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		applied = len(results)
 	}
+	// With the schema current the keys must open the data, or the service does not start. With it behind
+	// (IMPACTLEDGER_AUTO_MIGRATE=false), readiness keeps checking until migrate up has run.
 	if migrations.Current(ctx, sqlDB, dialect) == nil {
 		if err := store.CheckKeys(ctx); err != nil {
 			log.Error("refusing to start", "error", err.Error())
 			return 1
 		}
+	} else {
+		log.Warn("the database schema is behind; not ready until `impactledger migrate up` has run")
 	}
 	router, err := handlers.NewRouter(handlers.Config{
 		Store:   store,
@@ -214,7 +223,10 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			if err := store.Ping(ctx); err != nil {
 				return err
 			}
-			return migrations.Current(ctx, sqlDB, dialect)
+			if err := migrations.Current(ctx, sqlDB, dialect); err != nil {
+				return err
+			}
+			return store.CheckKeys(ctx)
 		},
 		TrustedProxies: cfg.TrustedProxies,
 		Logger:         log,
@@ -421,7 +433,8 @@ func keysCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fs.Usage()
 		return 2
 	}
-	_, log, store, code := setup(ctx, stderr)
+	// Checking and rotating keys never makes a database or a key.
+	_, log, store, code := setupWith(ctx, stderr, false)
 	if code != 0 {
 		return code
 	}

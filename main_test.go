@@ -244,7 +244,7 @@ func TestAuditVerifyCommand(t *testing.T) {
 	if code := run(context.Background(), []string{"migrate", "up"}, nil, io.Discard, io.Discard); code != 0 {
 		t.Fatalf("migrate up: exit %d", code)
 	}
-	keys, _, err := sqliteKeys(path, time.Now())
+	keys, _, err := sqliteKeys(path, time.Now(), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,7 +351,7 @@ func TestEncryptionKeysAtStartUp(t *testing.T) {
 		t.Fatalf("key file %v (mode %v), log %q", err, info, errOut.String())
 	}
 	// Seal something under that key.
-	keys, _, _ := sqliteKeys(db, time.Now())
+	keys, _, _ := sqliteKeys(db, time.Now(), false)
 	store, err := models.Open(context.Background(), models.Config{Dialect: models.SQLite, DSN: db, Keys: keys})
 	if err != nil {
 		t.Fatal(err)
@@ -404,5 +404,30 @@ func TestEncryptionKeysAtStartUp(t *testing.T) {
 	errOut.Reset()
 	if code := run(context.Background(), []string{"serve"}, nil, io.Discard, &errOut); code != 2 || !strings.Contains(errOut.String(), "IMPACTLEDGER_ENCRYPTION_KEYS") {
 		t.Fatalf("PostgreSQL without keys: exit %d %q", code, errOut.String())
+	}
+}
+
+// TestKeyFileIsMadeOnce starts two first runs at once on a new database: both must end up with the same key.
+func TestKeyFileIsMadeOnce(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "data", "il.db")
+	results := make(chan string, 8)
+	for range 8 {
+		go func() {
+			keys, _, err := sqliteKeys(db, time.Now(), true)
+			if err != nil {
+				results <- "error: " + err.Error()
+				return
+			}
+			results <- keys[0].ID
+		}()
+	}
+	first := <-results
+	for range 7 {
+		if got := <-results; got != first {
+			t.Fatalf("concurrent first starts got different keys: %s and %s", first, got)
+		}
+	}
+	if _, _, err := sqliteKeys(filepath.Join(t.TempDir(), "other.db"), time.Now(), false); err == nil {
+		t.Fatal("a key was made where making one was not allowed")
 	}
 }

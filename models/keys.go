@@ -72,7 +72,28 @@ func (s *Store) CheckKeys(ctx context.Context) error {
 		slices.Sort(missing)
 		return &MissingKeyError{IDs: missing}
 	}
+	// The right ids are not enough: each configured key must also open what it wrapped.
+	for id := range usage {
+		var row dataKey
+		if err := s.read.WithContext(ctx).Where("kek_id = ?", id).Take(&row).Error; err != nil {
+			return err
+		}
+		kek, _ := s.keys.kek(id)
+		if _, err := sealing.Unwrap(kek, row.Scope, row.Wrapped); err != nil {
+			return &WrongKeyError{ID: id}
+		}
+	}
 	return nil
+}
+
+// WrongKeyError means a configured key-encryption key has the id of the one that wrapped the data keys, but
+// not its bytes.
+type WrongKeyError struct{ ID string }
+
+// Error names the key and what to do.
+func (e *WrongKeyError) Error() string {
+	return fmt.Sprintf("key %q is configured, but it is not the key that wrapped this database's data keys; "+
+		"restore the right key %q from your key backup", e.ID, e.ID)
 }
 
 // KeyUsage counts the data keys wrapped by each key-encryption key.
@@ -183,7 +204,13 @@ func (s *Store) newDataKey(db *gorm.DB, scope string) ([]byte, error) {
 	if err := db.Where("scope = ?", scope).Take(&stored).Error; err != nil {
 		return nil, err
 	}
-	return s.unwrap(stored)
+	// Not cached: the transaction that made it may still roll back. The first read after it commits
+	// caches it.
+	kek, ok := s.keys.kek(stored.KEKID)
+	if !ok {
+		return nil, &MissingKeyError{IDs: []string{stored.KEKID}}
+	}
+	return sealing.Unwrap(kek, stored.Scope, stored.Wrapped)
 }
 
 // seal encrypts a value for its place under the data key of scope.
@@ -199,6 +226,12 @@ func (s *Store) seal(tx *gorm.DB, scope string, place sealing.Place, plain strin
 // reports progress after each. It can stop and start again at any point: what is done stays done.
 func (s *Store) RotateKeys(ctx context.Context, progress func(done, total int64)) (int64, error) {
 	first := s.keys.keks[0]
+	// Rotation runs alone: two runs with different first keys would rewrap the same rows back and forth.
+	unlock, err := s.exclusive(ctx, keyRotationLock)
+	if err != nil {
+		return 0, err
+	}
+	defer unlock()
 	var total int64
 	if err := s.read.WithContext(ctx).Model(&dataKey{}).Where("kek_id <> ?", first.ID).Count(&total).Error; err != nil {
 		return 0, err
@@ -212,6 +245,7 @@ func (s *Store) RotateKeys(ctx context.Context, progress func(done, total int64)
 		if len(batch) == 0 {
 			return done, nil
 		}
+		var rewrapped int64
 		err := s.inTx(ctx, func(tx *gorm.DB) error {
 			for _, row := range batch {
 				k, err := s.unwrap(row)
@@ -227,13 +261,14 @@ func (s *Store) RotateKeys(ctx context.Context, progress func(done, total int64)
 				if res.Error != nil {
 					return res.Error
 				}
+				rewrapped += res.RowsAffected
 			}
 			return s.appendAudit(tx, audited{Action: "keys.rotate", ObjectType: "data_keys", ObjectID: fmt.Sprint(len(batch)), Outcome: OutcomeSuccess})
 		})
 		if err != nil {
 			return done, err
 		}
-		done += int64(len(batch))
+		done += rewrapped
 		if progress != nil {
 			progress(done, total)
 		}
@@ -241,3 +276,30 @@ func (s *Store) RotateKeys(ctx context.Context, progress func(done, total int64)
 }
 
 var errNoKeys = errors.New("no key-encryption keys configured")
+
+// keyRotationLock is the PostgreSQL session advisory lock a key rotation holds for its whole run.
+const keyRotationLock int64 = 0x696d7063
+
+// exclusive holds a PostgreSQL session-level advisory lock until unlock is called, for work that spans many
+// transactions; SQLite, with one writer, needs none.
+func (s *Store) exclusive(ctx context.Context, lock int64) (unlock func(), err error) {
+	if s.dialect != Postgres {
+		return func() {}, nil
+	}
+	sqlDB, err := s.write.DB()
+	if err != nil {
+		return nil, err
+	}
+	conn, err := sqlDB.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", lock); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return func() {
+		_, _ = conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1)", lock)
+		conn.Close()
+	}, nil
+}

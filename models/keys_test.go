@@ -142,6 +142,20 @@ func TestRotationKeepsEverythingReadable(t *testing.T) {
 		t.Fatalf("after rotation: %d cases, %v", len(page.Items), err)
 	}
 
+	// The right id with the wrong bytes is refused too, naming the key.
+	impostor := dbtest.NewKeys(t)[0]
+	impostor.ID = newKey.ID
+	cfg.Keys = []sealing.KEK{impostor}
+	wrongBytes, err := models.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wrongBytes.Close()
+	var wrongKey *models.WrongKeyError
+	if err := wrongBytes.CheckKeys(context.Background()); !errors.As(err, &wrongKey) || wrongKey.ID != newKey.ID {
+		t.Fatalf("CheckKeys with the wrong bytes under the right id: %v", err)
+	}
+
 	// With only a key that never wrapped anything, the store says which key it needs.
 	cfg.Keys = dbtest.NewKeys(t)
 	wrong, err := models.Open(context.Background(), cfg)
