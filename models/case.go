@@ -207,17 +207,22 @@ func (s *Store) CreateCase(ctx context.Context, nc NewCase) (Case, error) {
 
 // CaseByID returns the case with id, or ErrNotFound.
 func (s *Store) CaseByID(ctx context.Context, id string) (Case, error) {
-	return s.caseByID(s.read.WithContext(ctx), id)
+	return s.caseByID(s.read.WithContext(ctx), id, false)
 }
 
 // caseByID reads a case the request's actor may see; any other is ErrNotFound, so that a case's existence
-// is not revealed to those outside its team.
-func (s *Store) caseByID(db *gorm.DB, id string) (Case, error) {
+// is not revealed to those outside its team. With lock, the case's row stays locked until db's transaction
+// ends, so that changes to what hangs off it queue.
+func (s *Store) caseByID(db *gorm.DB, id string, lock bool) (Case, error) {
 	if !ValidID(id) {
 		return Case{}, ErrNotFound
 	}
 	var c Case
-	err := visibleCases(db.Model(&Case{})).Where("id = ?", id).Take(&c).Error
+	q := visibleCases(db.Model(&Case{})).Where("id = ?", id)
+	if lock {
+		q = s.forUpdate(q)
+	}
+	err := q.Take(&c).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return Case{}, ErrNotFound
 	}
@@ -302,7 +307,7 @@ func (s *Store) UpdateCase(ctx context.Context, id string, version int64, u Case
 	var c Case
 	err := s.inTx(ctx, func(tx *gorm.DB) error {
 		var err error
-		if c, err = s.caseByID(tx, id); err != nil {
+		if c, err = s.caseByID(tx, id, false); err != nil {
 			return err
 		}
 		if c.Version != version {

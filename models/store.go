@@ -265,8 +265,9 @@ func (s *Store) queue(tx *gorm.DB, lock int64) error {
 	return tx.Exec("SELECT pg_advisory_xact_lock(?)", lock).Error
 }
 
-// forUpdate makes a read in tx lock the rows it reads until tx ends (PostgreSQL; SQLite's single writer
-// holds the whole database already).
+// forUpdate makes a query lock the rows it reads until its transaction ends (PostgreSQL; SQLite's single
+// writer holds the whole database already). Apply it to the query being built, not to a transaction that
+// other queries go on to use.
 func (s *Store) forUpdate(tx *gorm.DB) *gorm.DB {
 	if s.dialect != Postgres {
 		return tx

@@ -42,7 +42,7 @@ func visibleCases(q *gorm.DB) *gorm.DB {
 // CaseTeam returns the team of a case the request's actor may see, ordered by name.
 func (s *Store) CaseTeam(ctx context.Context, caseID string) ([]TeamMember, error) {
 	db := s.read.WithContext(ctx)
-	if _, err := s.caseByID(db, caseID); err != nil {
+	if _, err := s.caseByID(db, caseID, false); err != nil {
 		return nil, err
 	}
 	return caseTeam(db, caseID)
@@ -63,7 +63,7 @@ func (s *Store) SetCaseTeam(ctx context.Context, caseID string, userIDs []string
 	var members []TeamMember
 	err := s.inTx(ctx, func(tx *gorm.DB) error {
 		// Locking the case queues concurrent edits of its team one behind the other.
-		if _, err := s.caseByID(s.forUpdate(tx), caseID); err != nil {
+		if _, err := s.caseByID(tx, caseID, true); err != nil {
 			return err
 		}
 		wanted := slices.Compact(slices.Sorted(slices.Values(userIDs)))
