@@ -28,6 +28,8 @@ type config struct {
 	LogFormat      string // "text" or "json"
 	AutoMigrate    bool
 	TrustedProxies []string
+	// RequireMFA makes two-factor sign-in mandatory for every staff account.
+	RequireMFA bool
 }
 
 // envVar documents one setting; configVars is the table the README and --help print.
@@ -43,6 +45,7 @@ var configVars = []envVar{
 	{"IMPACTLEDGER_DB_MAX_IDLE_CONNS", "same as max open", "Idle connections kept open."},
 	{"IMPACTLEDGER_TRUSTED_PROXIES", "(none)", "Comma-separated proxy IPs or CIDRs whose X-Forwarded-For is believed."},
 	{"IMPACTLEDGER_ENCRYPTION_KEYS", "(SQLite: a key file beside the database; PostgreSQL: required)", "Key-encryption keys, key_id:base64 comma-separated; the first wraps new data keys, all unwrap. IMPACTLEDGER_ENCRYPTION_KEYS_FILE reads them from a file."},
+	{"IMPACTLEDGER_REQUIRE_MFA", "true (PostgreSQL), false (SQLite)", "Make two-factor sign-in (an authenticator app) mandatory: accounts without it must set it up at their next sign-in before doing anything else."},
 	{"IMPACTLEDGER_LOCKOUT_MINUTES", "30", "How long 5 failed sign-ins within 15 minutes lock an account; 0 keeps it locked until an administrator unlocks it."},
 	{"IMPACTLEDGER_PASSWORD_ITERATIONS", "600000", "PBKDF2 work factor of new password hashes; lower only for tests (a warning is logged)."},
 }
@@ -113,6 +116,14 @@ func loadConfig(getenv func(string) string, stdoutIsTerminal bool) (config, erro
 		}
 	} else if cfg.DB.Dialect == models.Postgres {
 		errs = append(errs, configErrorf("IMPACTLEDGER_ENCRYPTION_KEYS: required with PostgreSQL (make one with `impactledger keys generate`, keep it in your secret store and back it up)"))
+	}
+	cfg.RequireMFA = cfg.DB.Dialect == models.Postgres
+	if v := getenv("IMPACTLEDGER_REQUIRE_MFA"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, configErrorf("IMPACTLEDGER_REQUIRE_MFA: %q is not true or false", v))
+		}
+		cfg.RequireMFA = b
 	}
 	if v := getenv("IMPACTLEDGER_LOCKOUT_MINUTES"); v != "" {
 		n, err := strconv.Atoi(v)

@@ -216,9 +216,10 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		log.Warn("the database schema is behind; not ready until `impactledger migrate up` has run")
 	}
 	router, err := handlers.NewRouter(handlers.Config{
-		Store:   store,
-		Dialect: store.Dialect(),
-		UI:      frontend.Dist(),
+		Store:      store,
+		Dialect:    store.Dialect(),
+		UI:         frontend.Dist(),
+		RequireMFA: cfg.RequireMFA,
 		Ready: func(ctx context.Context) error {
 			if err := store.Ping(ctx); err != nil {
 				return err
@@ -250,7 +251,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	log.Info("impactledger started", "version", buildVersion(), "addr", "http://"+ln.Addr().String(),
-		"database", describeDatabase(cfg.DB), "migrations_applied", applied, "ui_built", frontend.Built())
+		"database", describeDatabase(cfg.DB), "migrations_applied", applied, "ui_built", frontend.Built(), "require_mfa", cfg.RequireMFA)
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

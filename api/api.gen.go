@@ -327,6 +327,31 @@ type JurisdictionList struct {
 type LoginRequest struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
+
+	// RecoveryCode One of the account's recovery codes, instead of `totp_code`; each works once.
+	//
+	// Example: ABCD-EFGH-JKMN
+	RecoveryCode *string `json:"recovery_code,omitempty"`
+
+	// TotpCode The current code from the account's authenticator app.
+	//
+	// Example: 123456
+	TotpCode *string `json:"totp_code,omitempty"`
+}
+
+// MfaConfirm defines model for MfaConfirm.
+type MfaConfirm struct {
+	// Code The current code from the authenticator app.
+	Code string `json:"code"`
+}
+
+// MfaEnrollment defines model for MfaEnrollment.
+type MfaEnrollment struct {
+	// OtpauthUri The `otpauth://totp/...` link to show as a QR code.
+	OtpauthUri string `json:"otpauth_uri"`
+
+	// Secret The TOTP secret in base32, for typing into an authenticator app by hand.
+	Secret string `json:"secret"`
 }
 
 // NewToken defines model for NewToken.
@@ -364,6 +389,12 @@ type Problem struct {
 	Type string `json:"type"`
 }
 
+// RecoveryCodes defines model for RecoveryCodes.
+type RecoveryCodes struct {
+	// RecoveryCodes Ten one-time codes for signing in without the authenticator app. Shown only once.
+	RecoveryCodes []string `json:"recovery_codes"`
+}
+
 // Role What a staff member may do.
 type Role string
 
@@ -371,7 +402,11 @@ type Role string
 type SessionInfo struct {
 	// CsrfToken Send as `X-CSRF-Token` on every unsafe request made with the session cookie.
 	CsrfToken string `json:"csrf_token"`
-	User      User   `json:"user"`
+
+	// MfaEnrollmentRequired Two-factor sign-in is required and this account has none yet: the session can only set it up,
+	// until it has.
+	MfaEnrollmentRequired bool `json:"mfa_enrollment_required"`
+	User                  User `json:"user"`
 }
 
 // TeamMember defines model for TeamMember.
@@ -416,6 +451,9 @@ type User struct {
 
 	// Locked Locked out after too many failed sign-ins.
 	Locked bool `json:"locked"`
+
+	// MfaEnabled Two-factor sign-in with an authenticator app is on.
+	MfaEnabled bool `json:"mfa_enabled"`
 
 	// Role What a staff member may do.
 	Role      Role      `json:"role"`
@@ -551,6 +589,9 @@ type UpdateCaseParams struct {
 // LoginJSONRequestBody defines body for Login for application/json ContentType.
 type LoginJSONRequestBody = LoginRequest
 
+// ConfirmMfaEnrollmentJSONRequestBody defines body for ConfirmMfaEnrollment for application/json ContentType.
+type ConfirmMfaEnrollmentJSONRequestBody = MfaConfirm
+
 // CreateTokenJSONRequestBody defines body for CreateToken for application/json ContentType.
 type CreateTokenJSONRequestBody = TokenCreate
 
@@ -589,6 +630,12 @@ type ServerInterface interface {
 	// GetMe The signed-in account and its CSRF token.
 	// (GET /api/v1/auth/me)
 	GetMe(c *gin.Context)
+	// StartMfaEnrollment Begin setting up two-factor sign-in with an authenticator app.
+	// (POST /api/v1/auth/mfa/enrollment)
+	StartMfaEnrollment(c *gin.Context)
+	// ConfirmMfaEnrollment Turn on two-factor sign-in with a code from the authenticator app.
+	// (POST /api/v1/auth/mfa/enrollment/confirm)
+	ConfirmMfaEnrollment(c *gin.Context)
 	// ListTokens List your own API tokens (never their secret values).
 	// (GET /api/v1/auth/tokens)
 	ListTokens(c *gin.Context)
@@ -628,6 +675,9 @@ type ServerInterface interface {
 	// UpdateUser Change an account's name, role or whether it is active.
 	// (PATCH /api/v1/users/{user_id})
 	UpdateUser(c *gin.Context, userId UserID)
+	// ResetUserMfa Turn off a user's two-factor sign-in, for a lost authenticator.
+	// (POST /api/v1/users/{user_id}/reset-mfa)
+	ResetUserMfa(c *gin.Context, userId UserID)
 	// UnlockUser Lift a sign-in lockout.
 	// (POST /api/v1/users/{user_id}/unlock)
 	UnlockUser(c *gin.Context, userId UserID)
@@ -768,6 +818,32 @@ func (siw *ServerInterfaceWrapper) GetMe(c *gin.Context) {
 	}
 
 	siw.Handler.GetMe(c)
+}
+
+// StartMfaEnrollment operation middleware
+func (siw *ServerInterfaceWrapper) StartMfaEnrollment(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StartMfaEnrollment(c)
+}
+
+// ConfirmMfaEnrollment operation middleware
+func (siw *ServerInterfaceWrapper) ConfirmMfaEnrollment(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ConfirmMfaEnrollment(c)
 }
 
 // ListTokens operation middleware
@@ -1073,6 +1149,31 @@ func (siw *ServerInterfaceWrapper) UpdateUser(c *gin.Context) {
 	siw.Handler.UpdateUser(c, userId)
 }
 
+// ResetUserMfa operation middleware
+func (siw *ServerInterfaceWrapper) ResetUserMfa(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "user_id" -------------
+	var userId UserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "user_id", c.Param("user_id"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter user_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ResetUserMfa(c, userId)
+}
+
 // UnlockUser operation middleware
 func (siw *ServerInterfaceWrapper) UnlockUser(c *gin.Context) {
 
@@ -1156,6 +1257,8 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/api/v1/auth/login", wrapper.Login)
 	router.POST(options.BaseURL+"/api/v1/auth/logout", wrapper.Logout)
 	router.GET(options.BaseURL+"/api/v1/auth/me", wrapper.GetMe)
+	router.POST(options.BaseURL+"/api/v1/auth/mfa/enrollment", wrapper.StartMfaEnrollment)
+	router.POST(options.BaseURL+"/api/v1/auth/mfa/enrollment/confirm", wrapper.ConfirmMfaEnrollment)
 	router.GET(options.BaseURL+"/api/v1/auth/tokens", wrapper.ListTokens)
 	router.POST(options.BaseURL+"/api/v1/auth/tokens", wrapper.CreateToken)
 	router.DELETE(options.BaseURL+"/api/v1/auth/tokens/:token_id", wrapper.DeleteToken)
@@ -1163,6 +1266,7 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/api/v1/users", wrapper.CreateUser)
 	router.PATCH(options.BaseURL+"/api/v1/users/:user_id", wrapper.UpdateUser)
 	router.POST(options.BaseURL+"/api/v1/users/:user_id/unlock", wrapper.UnlockUser)
+	router.POST(options.BaseURL+"/api/v1/users/:user_id/reset-mfa", wrapper.ResetUserMfa)
 	router.GET(options.BaseURL+"/api/v1/audit-events", wrapper.ListAuditEvents)
 	router.GET(options.BaseURL+"/api/v1/jurisdictions", wrapper.ListJurisdictions)
 	router.GET(options.BaseURL+"/api/v1/cases", wrapper.ListCases)
@@ -1522,6 +1626,211 @@ type GetMedefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetMedefaultApplicationProblemPlusJSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartMfaEnrollmentRequestObject struct {
+}
+
+type StartMfaEnrollmentResponseObject interface {
+	VisitStartMfaEnrollmentResponse(w http.ResponseWriter) error
+}
+
+type StartMfaEnrollment200JSONResponse MfaEnrollment
+
+func (response StartMfaEnrollment200JSONResponse) VisitStartMfaEnrollmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartMfaEnrollment401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response StartMfaEnrollment401ApplicationProblemPlusJSONResponse) VisitStartMfaEnrollmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartMfaEnrollment403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response StartMfaEnrollment403ApplicationProblemPlusJSONResponse) VisitStartMfaEnrollmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartMfaEnrollment409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response StartMfaEnrollment409ApplicationProblemPlusJSONResponse) VisitStartMfaEnrollmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartMfaEnrollmentdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response StartMfaEnrollmentdefaultApplicationProblemPlusJSONResponse) VisitStartMfaEnrollmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmMfaEnrollmentRequestObject struct {
+	Body *ConfirmMfaEnrollmentJSONRequestBody
+}
+
+type ConfirmMfaEnrollmentResponseObject interface {
+	VisitConfirmMfaEnrollmentResponse(w http.ResponseWriter) error
+}
+
+type ConfirmMfaEnrollment200JSONResponse RecoveryCodes
+
+func (response ConfirmMfaEnrollment200JSONResponse) VisitConfirmMfaEnrollmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmMfaEnrollment400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ConfirmMfaEnrollment400ApplicationProblemPlusJSONResponse) VisitConfirmMfaEnrollmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmMfaEnrollment401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ConfirmMfaEnrollment401ApplicationProblemPlusJSONResponse) VisitConfirmMfaEnrollmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmMfaEnrollment403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ConfirmMfaEnrollment403ApplicationProblemPlusJSONResponse) VisitConfirmMfaEnrollmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmMfaEnrollment409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response ConfirmMfaEnrollment409ApplicationProblemPlusJSONResponse) VisitConfirmMfaEnrollmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmMfaEnrollment422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response ConfirmMfaEnrollment422ApplicationProblemPlusJSONResponse) VisitConfirmMfaEnrollmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmMfaEnrollmentdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ConfirmMfaEnrollmentdefaultApplicationProblemPlusJSONResponse) VisitConfirmMfaEnrollmentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -2811,6 +3120,93 @@ func (response UpdateUserdefaultApplicationProblemPlusJSONResponse) VisitUpdateU
 	return err
 }
 
+type ResetUserMfaRequestObject struct {
+	UserId UserID `json:"user_id"`
+}
+
+type ResetUserMfaResponseObject interface {
+	VisitResetUserMfaResponse(w http.ResponseWriter) error
+}
+
+type ResetUserMfa200JSONResponse User
+
+func (response ResetUserMfa200JSONResponse) VisitResetUserMfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetUserMfa401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ResetUserMfa401ApplicationProblemPlusJSONResponse) VisitResetUserMfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetUserMfa403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ResetUserMfa403ApplicationProblemPlusJSONResponse) VisitResetUserMfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetUserMfa404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ResetUserMfa404ApplicationProblemPlusJSONResponse) VisitResetUserMfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetUserMfadefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ResetUserMfadefaultApplicationProblemPlusJSONResponse) VisitResetUserMfaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UnlockUserRequestObject struct {
 	UserId UserID `json:"user_id"`
 }
@@ -3004,6 +3400,12 @@ type StrictServerInterface interface {
 	// GetMe The signed-in account and its CSRF token.
 	// (GET /api/v1/auth/me)
 	GetMe(ctx context.Context, request GetMeRequestObject) (GetMeResponseObject, error)
+	// StartMfaEnrollment Begin setting up two-factor sign-in with an authenticator app.
+	// (POST /api/v1/auth/mfa/enrollment)
+	StartMfaEnrollment(ctx context.Context, request StartMfaEnrollmentRequestObject) (StartMfaEnrollmentResponseObject, error)
+	// ConfirmMfaEnrollment Turn on two-factor sign-in with a code from the authenticator app.
+	// (POST /api/v1/auth/mfa/enrollment/confirm)
+	ConfirmMfaEnrollment(ctx context.Context, request ConfirmMfaEnrollmentRequestObject) (ConfirmMfaEnrollmentResponseObject, error)
 	// ListTokens List your own API tokens (never their secret values).
 	// (GET /api/v1/auth/tokens)
 	ListTokens(ctx context.Context, request ListTokensRequestObject) (ListTokensResponseObject, error)
@@ -3043,6 +3445,9 @@ type StrictServerInterface interface {
 	// UpdateUser Change an account's name, role or whether it is active.
 	// (PATCH /api/v1/users/{user_id})
 	UpdateUser(ctx context.Context, request UpdateUserRequestObject) (UpdateUserResponseObject, error)
+	// ResetUserMfa Turn off a user's two-factor sign-in, for a lost authenticator.
+	// (POST /api/v1/users/{user_id}/reset-mfa)
+	ResetUserMfa(ctx context.Context, request ResetUserMfaRequestObject) (ResetUserMfaResponseObject, error)
 	// UnlockUser Lift a sign-in lockout.
 	// (POST /api/v1/users/{user_id}/unlock)
 	UnlockUser(ctx context.Context, request UnlockUserRequestObject) (UnlockUserResponseObject, error)
@@ -3220,6 +3625,72 @@ func (sh *strictHandler) GetMe(ctx *gin.Context) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(GetMeResponseObject); ok {
 		if err := validResponse.VisitGetMeResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StartMfaEnrollment operation middleware
+func (sh *strictHandler) StartMfaEnrollment(ctx *gin.Context) {
+	var request StartMfaEnrollmentRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StartMfaEnrollment(ctx, request.(StartMfaEnrollmentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StartMfaEnrollment")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StartMfaEnrollmentResponseObject); ok {
+		if err := validResponse.VisitStartMfaEnrollmentResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ConfirmMfaEnrollment operation middleware
+func (sh *strictHandler) ConfirmMfaEnrollment(ctx *gin.Context) {
+	var request ConfirmMfaEnrollmentRequestObject
+
+	var body ConfirmMfaEnrollmentJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ConfirmMfaEnrollment(ctx, request.(ConfirmMfaEnrollmentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ConfirmMfaEnrollment")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ConfirmMfaEnrollmentResponseObject); ok {
+		if err := validResponse.VisitConfirmMfaEnrollmentResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -3710,6 +4181,32 @@ func (sh *strictHandler) UpdateUser(ctx *gin.Context, userId UserID) {
 	}
 }
 
+// ResetUserMfa operation middleware
+func (sh *strictHandler) ResetUserMfa(ctx *gin.Context, userId UserID) {
+	var request ResetUserMfaRequestObject
+
+	request.UserId = userId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ResetUserMfa(ctx, request.(ResetUserMfaRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResetUserMfa")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ResetUserMfaResponseObject); ok {
+		if err := validResponse.VisitResetUserMfaResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // UnlockUser operation middleware
 func (sh *strictHandler) UnlockUser(ctx *gin.Context, userId UserID) {
 	var request UnlockUserRequestObject
@@ -3789,97 +4286,115 @@ func (sh *strictHandler) GetReadyz(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7D1pc9s6kn+lS7tVSWok+czMxK794Oe87PMb5ygfu5OKUxZEtCSMSYABQMt6Kf/3LTRAiqRIST7zMrWf",
-	"Ykk4Gn13oxv53olUkiqJ0prO3vfOBBlHTX/+esbG7l+OJtIitULJzl7nbIJwjdoIJUGNwE4QNBqV6Qi7",
-	"MFIaBkej3ntmo8mg3+l2TDTBhLll7CzFzl7HWC3kuHN72+0cq4j5VZs2OT85zjeINDKLvNho+cK33U7K",
-	"NEvQhoMcMoNHb5t3iZjBFwaO3ro1hfs2ZXbS6XYkS9yq7vdLwTvdjsZvmdDIO3tWZ1gGYKR0wmxnr5Nl",
-	"NHLxpIeZNko3QzCQeGMvIxoxyE+carwWKjOQsjEWoH3LUM9KsPlVy6Ak7OYY5dhOOnvbm5tNoByNiDjN",
-	"sDiS5yDkRB6ikGOIJkyOkffhvTDGfTEW12hgd/vv+2AsizH/Ymu7ANfz0hzenDHuCPGxSIRdhPcTGyMY",
-	"8UcremKaV96L44hlse3svd7suo1FkiXug/skpP+0VYAgpMUxaoLh3KBuYyEWRSqTdhkXZQb1Q7no1k02",
-	"qZIGiat/YfwEv2VoCDeRkhYl/cnSNBZesjZSrYYxJn/5l/FiNt/uPzWOOnud/9iYy/+G/9VsfPKz/KaL",
-	"B9Z+WxAGEhY7uJHDyyHj8Pvpxw9dyOSVVFMJI4Ex74L7oRDIV/2OkwclR7GInh1yz8UQhe0NTIWdAN4I",
-	"Yx1Pc2YZwfdO6aHgHOVzAngqxhI5CAnDzIJUFlgcq6nDrZBRnHEHIoMkCKDSMNVKjuGfvcPTk3e9M3WF",
-	"0qP3g7LvVCb5c0L/QYHJoknJGChNh1ASvRJncYwaEjYDg0hwftIYKcmFW+IdEzHy52aIubHyuk8Ygpng",
-	"zbRGaXM9uADwSSHJP0b6ksxYiJjWs4rJJSj9As8I2IEE1Fpp2v9MqWOmx/jcmBkqPnMUjN3mGuyESaKk",
-	"SlHTtk5VY2pNDuV7JmdBh5pnBVYpSJicwYiYHpi1mKTWwEirBOxEGGCcazRmH6ZMWGAGYifqzMAJWj3r",
-	"HYwsajBsZpzFKTltpZ8XrdUpca8Bq2jZRjdqbvXI7kmW2YnS4g98Zm1iweT6kFSJI6RBQy7JhBlAyZET",
-	"Ic9lqlWExrBh/MN4bopx3Aum0KlvIa9ZLPg+DEguzICIBdPJrOvtIgxn/o9wBpOlqdIW+Xvkgp0RMZ7/",
-	"KC8MHPotew6EXB/mOrxJkm5zJiL+O8i4sL9eB5hT7WZY4T0WFuXefs236bqfFHlI7T/agBKUzk37Qj5V",
-	"p9u5FpEViePkmbHo/mBSyVmiMtP52l1cLHfoGzwumcWx5yHvmy3OjQVKeynSRjCbF10Ypob/wsi2nTX8",
-	"mh928feI7BK/ZLayG2cWe1Yk2LhlZiOVVLBnssiJTMcxghToIHXKKNPYiLVgdNqgNvitAo2Q9q+7nUZP",
-	"eu4Af6FphLfquSoUL/FGN+egKprKKO2WArb81BXoy0ScH9Qv4E4y599jYRp4WFhMqn8sk7iSNNwWmzGt",
-	"2cx9LgV+bqEV7FfDnd+/ukjTgVzwu3iMiKW5LOINS1K3a+cTqjRGuO7DmZAMPvkAukkOVKZtde57NAwO",
-	"XRw0g7fCDY2s+6xt6wKXRCqZJUNsCY1p2AsDfgxlF2yI2V2UIb5lSB68kMD8YGfS5kBtbx+e7PxtqxEC",
-	"n1K4kxitKeD/yrQwXETtqY1IcXRhNoPyWEi1GokYq2fITC9STdtIZT0tG6TRafBIyPGlO8/CAddRdcYy",
-	"m63kb8dcp37kbbeTpfzOOA3edYOvYpm2BpiFLWCSw1irqXFG09kiH7Zdo56FkM7h7K7ax2uDBU7sFsKR",
-	"M3qNpAVyFjGdU6XCXxXEzE/cJqyHNJPsJfeRBos/lYR3xGKDC/43SJySYPRh4MEbQEh3kL83ENKyKxz0",
-	"4QxvKHS3WiQJ8n1w0WSMvVhI9B6JAY2jzCDQV0ON7Mp0L6TzRbSKHcY1i5xuIMIMBRcaIw8oqGvUWnA0",
-	"/QuHqVatU0r77IT8S/55a5nGqaeL1plXVzSlNf66u3KJujjfbXYhpVV6vS2Rxrn+M8fA1bM1JMMaRbt9",
-	"Yakk9uEzMm1g683mpvtue3tzsyIsT6cQauJ2D0lrE5HHMM1kF1cb5XrO0RgXhA3ydG1uktwsytXug8Mk",
-	"KB95xszYIoX7dPb9tKBNFdz/naDGwmSCsUxyChhzL9ArBYf+iYuZvUKUzqWmvwO3+e9jZegPJS9ZmiKL",
-	"Gx1FB84ZsmSRPAk6oq9PILfKe5qzSKYarvKl2/DjljpP+TpqdTXMd5iep33XuiMoHyif2HSghN0ceVjK",
-	"+fL7IWZNpNRtze+nHz9AgnqMkDIbTbwvQ9bn/3V+SeffT6E/j2pe4IffkMV2sii3nFk2DEHEoit7JSR3",
-	"5M9HgZCQeT4oQs1vsaCDpMrYscbmuHx+iHyeumoYWI8g/awm/v69RsMaWyrecqLghb8w5KZ3fVbb6Xzy",
-	"xAfreucsWbk+FyaN2Qzc2OqyhypWmnG1UlHQMcJuq5DwGFazgtRVatmv2ATWsRoLWbq9uoNOxYSJuC5c",
-	"r1cLZcqMmSrNa1O3NrdXza2dygNQWrDpgB9wSvcxDYx3j8ATb1Kh0TxFsJrz6cIPNgd/kYMNRhrtPpiJ",
-	"mkpQMp45qae0dX5D2V/JuT7jxgj4SrBUOmwORROGS5ccC1cRJ+8O4c3u679ByJMCV1GWoLSL5omjDfxU",
-	"d52YhSlKGy7Z8gOGPJWMmo7Y7fhkbztLNyC6uu87yg07vMBLpYEra5E7Kzt55dx3Bgkaw8ah1oJyzCxP",
-	"HrijmhJYc2QJ6Xy/qEUj5TdKbpfGU1Wzf60LvDDwz16Q6t7RWw9iyGs3rmta/Fa35m9nZ5/ADyBF3G8I",
-	"6LsdK2zccKoDx5vagsmShOlZXtKQG6uAq0aY8sxrfcHzkyMQHKUVo5mQ4zXXqzF9yFd6qEt5hBKCm3j9",
-	"RDUdkliUORyNRuA9Pbpd5apsfRlPBOUsshT1tfAFI4xfq8h7F6lWBqPM0vdRjPqq0Tyf+quXIzlSDTrN",
-	"6NFli8I4RcnJfJavqQcuQPL5m0waNirdajIe0jvlC59IqSvRLHF0DbDCap2bhvRPuD8owd6E+lIUsugZ",
-	"eft92apDC1u1KFGBosugJqqHEz4oiuhWIe0WJoygaDz1T2G7XHR9mZnlAK30nluody9zVYGoFbFrZvhq",
-	"fk/YR8hLzmamUs70plzOtPPX18vLmdqcU9InTupIGkAYp7/n/u9FR4rxxMYzwBun0S86tZzV1srYrIbT",
-	"Vq+VsPQY7qrn4/v7qeemSe5ZZMV1mWeGSsXI5H3vFR6gR9aVFBVdYYPxPqbvQWUWGFUU2FplghFj2ROy",
-	"7FWUDnsnLfawy4F7JfdzPVdTfwR2NydjgZ37Ju0dk9xLpOt0v2OeY51IaGdFJFRlh61t52Nubf+9lOPf",
-	"D5cBHKYTdJY4SZRckPzt1QHY+szSEnA1U3FpGOZI8xh6xDsQD1Ij98o/LtM0D+SeO5GjdiLKW0WZFnZ2",
-	"6oZ6YIfINOqzZjfwQMLBp6NgWqjMafDp4+kZbLBUbFxvbbDMTjboVzMIgQPN9ndMJOW+8sQUVUuED9pz",
-	"rg4m1qY+rUaO4yH5jW1RbNm3BIMWhrMmqGI1FnLQh7xSDKwzlKGUlDPLvL8qQkkei40Cg5JfyJIL+8LA",
-	"YO5qDhY9Yn9fRrXDHqJ59bCIL8Mq84OyVPwDZ76URwSnvHrGoyRlkT1GPkZN930OGKqRcSGLxkhpToj2",
-	"UY2d9ewERxZ8QY15AYIWoBgMXfBsuuBYXPyBHGJlDBJtLqRGY4XN3LZ9+B+aDXmAYcCyK0oKzpchivoF",
-	"ujAPP1yYl6QidijLc6KANxMxFG5r2irABiMVx2oKU0eI0vYwZQaU5qiRdyFlgtNexoo4BjVF3r+QF/JQ",
-	"yWt3YiXNnk9lDxUXaCAzCEayK6Tk8T4cvTXANML5+dFb8JJj9sEZK2NZkvofT94dws7Ozht3xvOzw32I",
-	"WIySM30hOSHADRp8/vz5c+/9+97bt4N9SJREKhpjEoL9yksc1AjOTyEiNAmZX8eipNrfwSX9MOjDrxQ6",
-	"UbLBr3MhW3Me8HLQVjo2eOULSH1h8WAehQ4IUYHhc/S4g1BNPXIyE/Be/AKZjNHQSea1YRyjmGk3Iy/F",
-	"HNz0EnbTGyo+6w1nFk1g9xC+V3n14NNRyeLudTb7W/1NKmNKUbJUdPY6O/3N/g4pfzsh3TMXWC5sD6/z",
-	"dpYxku4vYDvizusRxs4rc0yn2i/ypS5IH6XzeWmo0xCUBnKhFSVolJ2gBipRgqO3r9p6EUo1TI2tD1uN",
-	"rQ/LIGFD57URMPnFS2OPSFEOdYd+lWX7UirF8RzlgEvpcYLCO00DUBoGTnn2nQN56dRnO2JCTcXjoCWk",
-	"DoSBUP7VtvG8Omy+872K41aQyTpcBOfageXURxtMzi42U2qJm7x8/yGOFN0Br9jaqntt3OQ9zIVpw7fu",
-	"rDEwNEjdfq01uWxvbi4pg71b+WuttK+hCvajRLqtd0zu8UfFubseiKa1C2A3Su04NGVr9ZRKcTVN2lk9",
-	"ad6aQuCHDMCqWfPS324nJEUpN8d05DNtpDjBaibiLkicOr0/Etr4xC0bG8olukFOBG56zn00LfnFr26X",
-	"RReKnHBlGlq5PkoIItd1fphpyP3By9+sTR1nd+GUJXgqLP7XKZUZduHUOaP4iow9k2aK2i8ROrNIKXhv",
-	"zDlcwQklL66afTS19GPYmtw605jH7MOBLPqdKFDpXkgW7gzy0KTrAQMuqESdO43gY84CwjH61IthCcLu",
-	"5lYf3olrhKB1KBPjbGwYfiFD1ePWa0iEzJyb4RYEYfdhJEZ25l1sJTFvJIDFGW7P3e03kEkrYtp9KiRX",
-	"U4I7L+CqWU6iY5Gv/kXx2aOJZ+VO8LYaXFmd4e0TqoZydntZZ1at2eIUbW/9EGNF1+pzKprt7XUmldsq",
-	"aNab1bPqXTX3VlIhvuzsfflaUVli7JzmUAHqBI6EKxe1qrayE6+s0mwYiyiwUYNuUpktK6cFnne/L3Df",
-	"bsNdh+cTldn9JhXmXLXYBaz8Dnx0IMGnfvk92OmnMEKOoiqz3TzMKWGumZzLbM/Ku60F+vvsSWOg8N9o",
-	"32PnT6F37kvOBxKHtBhB0ROF+fEpGWtK1vQ5COWzQ0ujujM/5AkpNr+aaKDXZ5Vpjw9Td6J+EP0cpDBz",
-	"YDkHpcjAGXgp8ZpCEhQ6FHTANYszNK+egpbdFs/vrHzd5OtJ6qUkVGCyD8a6OEZYcA5bPOvDuaGPziU7",
-	"CCgjgu7BL5QUhLOP//j1w2D/QrpRRbM3IcMdhriY6mItsoQIhtyAVCW27ob8kUoNTJW+cuqJ0uDCBq1s",
-	"uiDMheQYo0VOnYq0Qy4qwlTcPp81NARAHzy7UmIlYZKN3RgXu5HzxuaCdyGHWk0N6sIEvNzd3PHnYR7S",
-	"V304sJAoY2F7E2LnPAZKpziH5uXu5ptXTY6dv7/wudunce/KN59reXdbj7Z1UYzV0vgocZqTO2RyTUUk",
-	"ata6/GxJ07Zh6EYx7ifw7R6oZjxdXYRSSvKvyOE/j7nY+E7/Xgp+67WPk9NF4/GWvp/z/ypP7wSv1VXo",
-	"P76nm7W7elLxjsPDKeQBpohQjbyKmluDJ9L4y5KqheJf9mxKTroHvZvytcQYTt0v9yAOacQK4N2gnpAG",
-	"pRGWVC3eWBg5UnnzhRDK3vPOdapJ99bGZ/rb8nDf7vY4TmPqj05ZyoT6MrO2HefNbGsp02oZ+c+VASx6",
-	"h1bk/giB9079/QgFTH4egd2evfPM/6jOXJMTQY1VT+NDlNojn9mF8N1iLY8KOameMpM/U1ZzF/Jn1Ja5",
-	"CjSm9iLaE7sWa+Ryilea3IStnbWSP/7hF5rweh0xaHj24kfJ0McUJbB5I+3jiU7FOaG1Nr6Hi7nbZcmH",
-	"QpSeUB8u4+p7c/K9ufK5nSLGySV6ZHov8YJWWUH/VKGzgmnzM33vfElAqtGgiy+9u0HP0GhMYxb5hk8K",
-	"l3kI6fdhILM4Hvj0o3FMHqpifYXBPrAhrRbqDZjGCxnjiKJrO8GZ+8YXwLiQt/xq1vyuxD+kmL+a5fig",
-	"KdD0ZVCBse+Gm/zlQu8iPI11CVVajk3KC1GvY48o8pcHLPqsdxrLhHs6UXEwXPnVNJZeUvhTy/w9TNf2",
-	"Ogpi4Sm6n8Tq7W7//W7HKx6ue4S43xfB+d5feFnvC371TDZ0w4aO82BIazcoRS0a3RSVCs4M+izgVOkr",
-	"n3nLNZlxIhJSg4UGBH8h0Wimqef9iaWZ9miRaAfon7xY4bmtO91dUHOUkoFFX5iAqEdky4eY+KyRXRMh",
-	"Pa/O9zfh3UwLTM7KR9kvlVrW2Zs4mq3Bw6c1Hn4a21p6heEHmMJVwuNcHWFBqikI8+8mST8knjoJ7ujT",
-	"iV7JIpRfbFie4fu9MvIJuW6h976B+3whb9MrYN28kBmGs9AA+0hpImfjmnY0uR1PSm8S5LSq4vdx0/WZ",
-	"Cc5mK83OjX+J7sloVTSKtNIoXKFVyEL1J/2fp96PyO9NYjhOJfXv6dBE21U5v3PfS/sUlqPUXfXMOb/Q",
-	"NdxoMQL6fq6bwXvYmbuGWj/y8rHK2esydl0PbXwPbdOUmbubaxf+l4Al2ZsDX3oQmoeULqpCqdmF3mau",
-	"/I8C4b7f15HLCPtwlj8r5nvDgM4hjNXMKg0Rk1JZGCJwTJT1RQd5AUK/JRvzxNL76DmVyqLP6kiuoRIa",
-	"Eir/Zr7kz6EUQmZCloTJ+TRdL4BKw3SC1LsjqEjHS9PDlcZGJmMVXT1MdzRa2nNauJDVH8fhXfBnfFj5",
-	"w589e3AsRjbUYPWEpPJ6ld3JqkzoQbU/ll3w/BaGPCFBw7NuLSQNQkfVd853l+OiF6L/6LXbJ5gqbX3j",
-	"ha1unqVlzHrMtdRua2R8thSrJ37ED0Eq7Q1WEToRrGajkYgIl6/X4fkCj0+D+1zpOfTPn+wzoJFFE7oQ",
-	"ymt7/VHz+5z1qFPd/3u9C/vL19turU38y1en8AhXLWVCwkC1kzk8ZeUgynTc2etskNIM0C2U6miRCMni",
-	"vDiC/r8ypWxo8dKz0O/cpY5kOn25odi3Sfer/ZSms1h4c0q+Z64tKHkXXLfSZKqtapubR2TdwqXLw0z6",
-	"XF7Ha57FhSiXxZIUdQ+vqa273NdVAYSHqpzqAr83pgV8KjxSHE1Ijmsc0WMhpSWrCYLFpY/FNUosUMy4",
-	"oE+pVsPQ3xQrxmHIYkfd8La00tEEg29bRkBgwduvt/8XAAD//w==",
+	"7H15c9s49uBXeaWdqiQ1knymp2PX/uF2OtPuyTU+dqerlbUg8knCmAQYALSiTvm7b70HUCIlUpLPdLp+",
+	"fyWWSODh3Sf0tRXpNNMKlbOtg6+tMYoYDf/353Mxon9jtJGRmZNatQ5a52OEazRWagV6CG6MYNDq3ETY",
+	"hqE20D8Zdt4JF4373Va7ZaMxpoKWcdMMWwct64xUo9bNTbv1VkfCr1q3ycXp22KDyKBwGM82Wr3wTbuV",
+	"CSNSdOEgx8Liyev6XSJh8ZmFk9e0pqRPM+HGrXZLiZRWpe8vZdxqtwx+zqXBuHXgTI5lAIbapMK1Dlp5",
+	"zk8un/Q4N1abegj6Cr+4y4if6BcnzgxeS51byMQIZ6B9ztFMS7D5VcugpOLLW1QjN24d7G5v14FyMmTi",
+	"1MNCJC9AKIg8QKlGEI2FGmHchXfSWvpgJK/Rwv7uj4dgnUiw+GBndwau56U5vAVj3BLitzKVbhnej2KE",
+	"YOUfjehJ+L3yXjEORZ641sHL7TZtLNM8pT/oL6n8XzszEKRyOELDMFxYNE0sJKJI58qt4qLcorkvF93Q",
+	"yzbTyiJz9U8iPsXPOVrGTaSVQ8X/FVmWSC9ZW5nRgwTTv//XejGbb/c3g8PWQet/bc3lf8t/a7c++rf8",
+	"pssHNn5bkBZSkRDcGMPzgYjh17MP79uQqyulJwqGEpO4DfTFTCBfdFskD1oNExk9OeSeiyEK21uYSDcG",
+	"/CKtI56OhRMM3xttBjKOUT0lgGdypDAGqWCQO1DagUgSPSHcShUleUwgCkiDAGoDE6PVCP7TOT47fdM5",
+	"11eoPHrfa/dG5yp+Sujfa7B5NC4ZA234EFqhV+IiSdBAKqZgERnOjwYjrWJJS7wRMsH4qRlibqy87pOW",
+	"YWZ4c2NQuUIPLgF8OpPkbyN9aW4dRMKYacXkMpR+gScE7EgBGqMN73+u9VthRvjUmBnoeEoUTGhzA24s",
+	"FFNSZ2h4W1LVmDlbQPlOqGnQofZJgdUaUqGmMGSmB+EcppmzMDQ6BTeWFkQcG7T2ECZCOhAWEhJ1YeEU",
+	"nZl2joYODVgxtWRxSk5b6etla3XG3GvBaV621o2aWz22e0rkbqyN/AOfWJs4sIU+ZFVChLRo2SUZCwuo",
+	"YoyZkBcqMzpCa8Ug+WY8N8Ek6QRTSOpbqmuRyPgQ+iwXts/Egsl42vZ2EQZT/59wBptnmTYO43cYS3HO",
+	"xHj6ozyzcOy37BAIhT4sdHidJN0UTMT8d5TH0v18HWDODL3hpPdYRFR4+wu+TZu+0uwhNX/pAkpQkZv2",
+	"O/tUrXbrWkZOpsTJU+uQ/iOUVtNU57b1qb28WOHQ13hcKk8Sz0PeN1t+N5Go3KXMasGsX3TpMT34L0au",
+	"6azh2+Kwy99HbJfiS+Equ8XCYcfJFGu3zF2k0wr2bB6RyLSIEZREgpSUUW6wFmvB6DRBbfFzBRqp3A/7",
+	"rVpPeu4A/86vMd6q56pQvMQb7YKDqmgqo7RdCtiKU1egLxNxflC/AJ1kzr9vpa3hYekwrf5nlcSVpOFm",
+	"tpkwRkzp71LgRwutYb8F3Pn9q4vUHYiC3+VjRCIrZBG/iDSjXVsfUWcJwnUXzqUS8NEH0HVyoHPjqu++",
+	"QyvgmOKgKbyW9Gjk6G/jGhe4ZFKpPB1gQ2jMjz2z4J/h7IILMTtFGfJzjuzBSwXCP0wmbQ7U7u7x6d4/",
+	"dmoh8CmFW4nRhgL+39xIG8uoObUR6RgpzBZQfhYyo4cyweoZctuJdN02SjtPyxppJA0eSTW6pPMsHXAT",
+	"VWedcPla/ibmOvNP3rRbeRbfGqfBu67xVZwwzoJwsANCxTAyemLJaJIt8mHbNZppCOkIZ7fVPl4bLHFi",
+	"eyYcBaMvkHSGnGVMF1Sp8FcFMfMTNwnrMb/J9jL2kYZIPpaEdygSi0v+NyicsGB0oe/B60NId7C/15fK",
+	"iSvsd+Ecv3Do7oxMU4wPgaLJBDuJVOg9EgsGh7lF4I8GBsWVbfcU+SJGJ4RxIyLSDUyYgYylwcgDCvoa",
+	"jZEx2m6PMNWodUppn72Qfyn+3lmlcRbTRZu8t6hoSmv8sL92iUVxvt3bMymt0ut1iTTk+k+Jgatnq0mG",
+	"1Yp288JKK+zCbyiMhZ1X29v02e7u9nZFWB5PISyI2x0krUlEHsI0s11cb5QXc47WUhDWL9K1hUmitzhX",
+	"ewiESdA+8kyEdbMU7uPZ97MZbarg/t8xGpyZTLBOqJgDxsIL9EqB0D+mmNkrREUuNf8/cJv/PNGW/6PV",
+	"pcgyFEmto0jgnKNIl8mTIhF9cwLRKu/4nWUyLeCqWLoJP7TURRZvolbXw3yL14u070Y1gvKBihfrDpSK",
+	"LycelnK+/G6I2RApi7bm17MP7yFFM0LIhIvG3pdh6/M/Or+k8++m0J9GNS/xwy8oEjdelttYODEIQcSy",
+	"K3slVUzkL54CqSD3fDALNT8nkg+SaetGBuvj8vkhivf0Vc2DixGkf6uOv39doOECW+q44UTBC39m2U1v",
+	"+6w26Xz2xPubeuciXbt+LG2WiCnQs9Vlj3WijYj1WkXBxwi7rUPCQ1jNClLXqWW/Yh1Yb/VIqlL16hY6",
+	"FVMhk0XherleKDNh7USbeOHVne3d9e8ajMivnV7Wc80HhUXRdF4LLN5hLrJtkMo6FCwrfaddxmv1DwFF",
+	"NIaJNlcWtIoW+ODop+PXnZ/f/POXzq//eve+6iJuoIhm+zSEoaHCweFoSD2XjyByN0blZCScNiCyrArc",
+	"zu7e/ssfSK6Fc2ho1f/3+3bn1aevP9z8bS3nejqW6FLHJ++G4liroTTpLbnk1oeuO+qdzsU7N5zlZ2V0",
+	"kqS1yVHtMgLiMjeyoU8gPHGwtUV03ep2u32K0K7IrbdjPSElJeDfp3y0bqvW2EQGXf3y5x/OP4J/gEuQ",
+	"wuLeru/ocNNMqhFI5TQItYwrisrHQsXdtcgJALQrp61D1nuccD2zRnHfIXGDXzJp0D5GsqfQ8zWyF8Bf",
+	"RrXHwiETTYFWyZQwzmWfosK/HpU+Yy0Y+EqyoXTYAoo6DJeKhEulvNM3x/Bq/+U/INQZINZRTmy77N7F",
+	"6II+Xgw9hIMJCZovUhcHDHneoOmWKcXFkmZhr0F0dd83XFshvMBzbSDWzmFMXur4BcmJgBStFaPQq8Q1",
+	"GlEk3+iotgTWHFmkvIWKGlRKUZGlXWpPVc2eNy7wzMJ/OsEqdk5eexBDXahenhviPlrzl3OSZ35gUSHM",
+	"EmLtlpMuqTnVEfGmcWDzNBVmWli3wtkLuKqFqahcLC54cXoCMia9MZySNtlsvQWmD/l+D3UpD1dCcB2v",
+	"nwZbfEymeFmlVMx7HTqRpNSrCm/OPWXkSHm9yPlInbsGUwJnc0EvbPzM21pC4Dy+2/GxTumvle7WwjFq",
+	"EaHrqM2yKohZhkPwISO3acS67MaLOJWc/MwzNNfSd56J+FpHPkzJjLYY5Y4/jxI0V7V+/pmv4Z6ooa5R",
+	"7tYMLxs05xmqmP3wcr9LH7QKieBcWTEstUeIOOSJy5XjSOsrWa960qG4xJmBvjSl9o4FdpjozpCLUswC",
+	"HamANbd/nnOivoTvHSmuViutEKboDqrQiMAVloyugzxr91SunEzor7EISdQA6kDrBAW73Vz7XOOqX9ia",
+	"nHcompbw3HzwOgYqJWWWA0Ufzlw2msSZ676sIANfrjoP8244+72SKu0qpO2ZK8pQ1J76u3BFEmHdZW5X",
+	"A7Q2mdBAvTt5HxWIGhG7YcFjIQwM+0h1GYuprXR3vip3d+798HJ1d2dTrM5akaSV5YREfKjNPB3Qayk5",
+	"GrtkCviFDHSvtZDC31mbqlrAaWMQz1h6iOjd8/Hdw/YLWyf3InLyuswzJUV1FxG5hx7ZVFJ0dFWn2d/y",
+	"50CWXHCDlVto1Ar6vuwklg7rFSlJ12ZWg61TbUBFjrKq3+RWqvJ+Bdk7FVQLZbqgYxnsdsErMxJUkXbX",
+	"sinx5Z20yCKr3TLTvEkuam9NLqrKJTu7FKXs7P5YqrIehnJsDJMxkguTpp45bp3G2ph1GnI19TRdmcEh",
+	"0jyE6vLezL00150qQKuU2z2551bkWDiRT+bkRrrpGT3qgR2gMGjO6/3nIwVHH0+CNePEV//jh7Nz2BKZ",
+	"3Lre2SIttMXf2n4IPfltX+Vnmfe9f3bWN8r44D3nymHsXOZzTezjHrPD3ZQHKTvl7AQPpnVQJXokVb8L",
+	"Ra8uOLLNoZk/Fk54VSpDU7RIrAaLKu6pkrf9zEJ/7vf2l0MJ72zz9IaHaD6/IZPLsMr8oCKT/8Kpb6aU",
+	"IZqpnvEkzUTk3mI8QsMdFwQMdylS0EvhmokZ0T4udtOOG+PQgW9ptM9A8gIcxSP55rYNxOLyD4wh0dYi",
+	"06anDFonXU7bduH/8NtQRGYWnLjissx8GaaoX6AN87jNkm7JZEIoK6pSgF/GciBpa94qwAZDnSR6AhMi",
+	"RGl7mAgL2sRoMG5DJqSPh6yTSQJ6gnG3p3rqWKtrOrFW9sAXEwc6lmghtwhWiSvk8t0hnLy2IAzCxcXJ",
+	"a/CSYw+BTJd1Is38l6dvjmFvb+8VnfHi/PgQIpGgioXpqZgRQA/1f/vtt9867951Xr/uH0KqFXLbrlAQ",
+	"rFnRZKaHcHEGEaNJqqIhBhVPX/Qv+Yt+F37mmJPTVX6dnmrMmsHzflPzbv+Fb+H3ox39eR6jz4gKDF+g",
+	"hw7CU00Ys5mAd/InyFWClk8y786NMUqEoTeKZvj+l04qvnQGOp52BlOHNrB7SABVefXo40nJ4h60trs7",
+	"3W1uJM1QiUy2Dlp73e3uns+Rj1n3zAU2lq6D18VA4cgnnGewncTkaEnr5r2RtlWd2Pt9ucBCbjY/ShqC",
+	"o2uK5jjFp90YDXjP6uT1i6ZpsFIXae3w2U7t8NkqSMTAp3yknZW+a6f0Zg2pt5gYXLUvJ+M4v0BflgqU",
+	"DIV3mvqgDfRJeXbJ27wk9dmMmNDV9jBoCTkXcmF9A27TxvP+3PnOd2pPXkMmR7gI/jyBReqjCSayi/WU",
+	"WuE0r95/gEPNXThrtnb6ThvXeQ9zYdryw5MbPBhGVG8+LYwZ7m5vrxhEuN0AwkJzdc0cwgeF3C9FTO7x",
+	"x+MR+x6IurVnwG6VBiL5lZ31r1TGW/ilvfUvzYcDGfyQdFj31nz4ot0KaXVOagoTjUPeOJYOnBEyaYPC",
+	"Cen9oTTWp/7FyHISlh4iEfjSIffRNiRmP9Euyy4UO+HauroSNgSRa5MfZmuSpvD8F+cy4uw2nIkUz6TD",
+	"/33Gjd5tOCNnFF+wsRfKTtDYcjGZlYL3xsjhCk4oe3HVtK1dyNuGrdmts7UJ4C4cqdnEKQcq7Z4SoepU",
+	"hCZtDxjEkoeEYtIIPgKdQThCn+2xIkXY397pwht5jRC0js/4C1U83lOh73znJaRS5eRm0IIg3SEM5dBN",
+	"vYutFRajXLD8Bu25v/sKfMqXdp9IFesJw80ttD11pCpIBLecR2B/VyHGttxa4I2jb02QzpJzUaoP9O2L",
+	"g6Js0VNa+XlNn5EIyKMDJwZFPAWOPvkhJioTmNye/e0d/07h8pCC6qk+BQH2YGvLO7AJexVdbUaF72O3",
+	"0qHoFKFb35NHOuBzWl/Irs7GdeHIl+ylBYXXaHrKjyCRKzSREXYhdDtukp3H2uR8u8z1PVXwcb8hQX4A",
+	"zuTY5yVTMV3I5MPzfkUA06Hgkv2LNhBOe2rh67AQwcwJqHIZ4DA4OTMhYcbZ3mPQOnPQ5hj1zt2C08Uq",
+	"YFYs+0nH0wfT7JWGnptqXE5YunlEq1KuKK0aq16YlDxD19k8Ol1z5cRT2qjd3U1eKs9E8luv1r+1OBJ7",
+	"Z/sWUhOtg98/VawdMXeR+GRdzTxfaOmqoXNjb+eyfJDIKLBRjVnTuSvbtSWep++XuG+/pr7o+UTn7rDO",
+	"+pGXn6AwGN+Cj44U+EJFfAd2+i78l6Cu2kWEXMJcPTlXuS1r68lL9PeJt9oY85/o3mHrT6F37krOexKH",
+	"tRhDwV5CsHje1NqSI/YkhBqKLay2v9U6okfB6AoeaCo3pT0/fXMMP+zu/XgAZ78cdXba8APEcsSpqb1t",
+	"ekqr2L6Yna/ULxf65NiFg3+f9hQ3xMB7TQ5ZcbcNR4qFyzD3yBhozuKQBvDNiBgXntJCF2GW8W04xkk1",
+	"6ikxElKBwSwREafqIFfzFfyxusCxIi8hStQaGD2xaGZq4zmZ+6JgNMvjvjjsqf3tV74wUO/5FC4crUH+",
+	"KxGTGw8Mel/lRZ2vwNN31Y7FR5Sk6kYN4+mBDZyGRIu4uRux+4TR3/72BlZ1dtnN/SX6JxxJRT4mX1eT",
+	"Z3U0b6wqPr2Yb0Xz5t16cT8eY3RF0l5py2XBsSEe82RvKlhUN+y3weVG2RJeeqpAjFbtanxabutabNf2",
+	"vZmLbZns43eh6h5SyNJTwsJYXMsQdHJUskSaQlHQvl3Y390NgluMBEvrQ682zIWagxq+hqGn5rrI6UIX",
+	"1Ulv6Jlelt+Hd/xLHdpP7PZXm/rqlEatPtTqT55RurVOuVtAcF/fIjeKpxybFNAmDfaPrY18NXNlFeLc",
+	"P/KIfDrv3qnh0d90brwpt4tJv2/kNBKkMCWwSAHOPA0LzzntQsSUptDK1yLJ0b54DFq2GyzGebkja4WW",
+	"JkdMk+p0YMUQSW1fWP5TWOgfBZQxQQ/gJy5iw/mHf/38vn/YU/TU7Ho4RgYdhq0HT9I6FCkTDGPSzCVf",
+	"uh3qnTqzPNVDBoEVuXQhFLRtkLanYkzQYcxpN96h8M+lraQpC+eUAOiCZ1cuBKZCiRGn5Wr8x55a4UAG",
+	"37ELRw5SbR3sbkMir7GgdIZzaJ7vb7+q9RB9v8156CF9DNNSbg7cyLbsPNjWs/GTBl+UYpNA7tB5YCsi",
+	"sZAiKF90WrdteHRr9tx3kFC6p5rxdK0EM2t7Tp7GXGx95X8vZXzjtQ/J6bLxeM2fz/l/XXrpFK/1Vbix",
+	"7I6exP76l2Y3P96fQh7gooLAKmpuDR5J469qApgp/lUXrRaku9dNq59KjEHqfrUHccxPrAGeHupIZVFZ",
+	"6VjV4hcHQyKVN18IYVC+uOuOp9i9tfGdKU1148+3u063tlTNpyxV7v1gTdOO8+tvNlKm1cHz76tiPbtt",
+	"ZE2tmhF458DiWyhg9vMY7OZqs2f+B3Xm6pwIvorlcXyI0oVKT+xC+PtlGq4hJqmeCFtcbL7gLhQXr69y",
+	"FfiZhTvUH9m1uG1YurO3UcXJXxXLL7zcRAxqLsr8VjL0IUMVMtVFB9gDiU7FOeG1tr6GRrKbVRWPmSg9",
+	"oj5cxdV35uQ7c+VTO0WCGyEemt4rvKB1VtD/uAFZwaz+Yv83voU1M2i5jOHdDb64NtQmfKKVwuU4hPSH",
+	"0Fd5kvR9zZPLMWFwzHfEHoIY8GqhP1YY7KkEhxxduzFO6RPfsE0hb/me7Xlvj//phSLzS3xQF2j6tv3A",
+	"2LfDTfFbB95FeBzrEqYKiE3KC/HtSB2myN/vseiTZlRXCfdkrJNguIpWSizdvfinlvk7mK7dTRTE0uX1",
+	"34nV29/98XbHm111/wBxvx/a8LeFwfPFm8RePJEN3XLhjrpR3X0oR7PZCW5PKQ1IWPRZwIk2Vz7zVmgy",
+	"SyISUoMzDRim+GrNNN+S98jSzHs0SDQB+qcvhTytdee6Ht+CoFVg0Wc2IOoB2fI+Jj6vZddUKs+r8/1t",
+	"+KUNB0JNy0c5LI0GLbI3c7TYgIfPFnj4cWxr6d7Gb2AK1wkPuTrSgdITkPavJknfJJ46De7o44leySKU",
+	"73hcneH7tfLkI3Ld0m19NdznB8/q7g1vF4N3MJiGK38eKE1ENq5uR1vY8bR0i2FBqyp+HzZdn9vgbDbS",
+	"7ML6u+sfjVazweZGGoUSWoUs3PTa/X7mU5j83iSG41RS/54OdbRdl/O78BfRPIblKN0G8MQ5v3DlTq3F",
+	"COj7viqDf9HmlaL4WOXsTRl7UQ9tfQ03C3Fm7nauXfhdwRXZmyPfehCG3bmD1bcH8HA2/5pT5dLOUO/3",
+	"c48qQt+txheR+7sMfAuotM5wK04klNIOBggxptr5poOiAaHbkI15ZOl98JxKZdEndSQ3UAk1CZW/mC/5",
+	"fSiFkJlQJWEin6btBVAbmIyRx7AkN+l4abq/0tjiRuxOOhT3Ux+13VJvtBkV45xNF/uGxhWKBatdsPwR",
+	"qxjf3+IVy/Kg3bzFtjRp54fpeEo/TG8Wg3G+LT5crsU/nBBer8v+nhJy6JjvhqL1beW03TiAqYfD7l85",
+	"LcK9nmQomZ7PbA0O2mG6ItFkaMr89QASkqtER1cPIh4L1owXnlmzb8lb/oz3axD6szPSWzl0oUuRxIYO",
+	"rPNb+V1j/pGCP1aVQH8JjzwiQcNPJTSQNJgl7k+l6FaNZoO73QcfqTzFTBvnR+lddfO80mPtMdcwUskj",
+	"Qiuxeuqf+CZI5b35lnM01wjOiOFQRozLl5vw/AyPj4P7wi0g9M9/BoMsoYjGXDItRtL8UYuK52bUqe7/",
+	"dfFerd8/3bQXLv76/RMpPMZVQyOdtFC9mypcb00Q5SZpHbS2WGkG6Jaa2YxMpRJJ0T5EBzdau3Bph5mG",
+	"G6zafMdUcCzmV0T5i6+61RtybGu5Ne2Mo7PZLQcqnvsgpetrcmKahneLnEV7FvQUiRj+u7yO1zzLC3G2",
+	"V6QZmg5e80Vd5Zs6KoDEoW+tusCvtYkzXyzybpYvHxkc8o2TpSWrKbTlpd/Ka1Q4Q7GIJf+VGT0IN1bw",
+	"qNxAJETd8Htt2kRjDNFfGQGBBW8+3fz/AAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

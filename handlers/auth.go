@@ -25,6 +25,10 @@ const sessionCookie = "il_session"
 type signedIn struct {
 	user  models.User
 	token string
+	// sessionID names the session, when signed in by cookie.
+	sessionID string
+	// mfa is set when the session passed two-factor sign-in or set it up.
+	mfa bool
 }
 
 type signedInKey struct{}
@@ -37,8 +41,9 @@ func signedInAs(ctx context.Context) (signedIn, bool) {
 
 // withSession resolves the session cookie of API requests to an account, and holds unsafe requests made
 // with it to the CSRF token: SameSite=Strict already keeps other sites' requests from carrying the cookie,
-// and the token is a second lock for browsers or proxies that get that wrong.
-func withSession(store Store) gin.HandlerFunc {
+// and the token is a second lock for browsers or proxies that get that wrong. With requireMFA, a session
+// that has not passed two-factor sign-in may do nothing but set it up.
+func withSession(store Store, requireMFA bool) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if !isAPIPath(c.Request.URL.Path) {
 			c.Next()
@@ -54,7 +59,7 @@ func withSession(store Store) gin.HandlerFunc {
 			return
 		}
 		ctx := c.Request.Context()
-		user, _, err := store.SessionUser(ctx, cookie.Value)
+		user, sess, err := store.SessionUser(ctx, cookie.Value)
 		switch {
 		case errors.Is(err, models.ErrNoSession):
 			c.Header("Set-Cookie", sessionCookieHeader("", -1))
@@ -76,10 +81,30 @@ func withSession(store Store) gin.HandlerFunc {
 			return
 		}
 		ctx = models.WithActor(ctx, models.Actor{Type: models.ActorUser, ID: user.ID, Role: user.Role})
-		ctx = context.WithValue(ctx, signedInKey{}, signedIn{user: user, token: cookie.Value})
+		if requireMFA && !sess.MFA && !mfaSetUpPath(c.Request.URL.Path) {
+			if err := store.RecordDenied(ctx, "mfa-enrollment-required"); err != nil {
+				writeError(c, err)
+				return
+			}
+			writeProblem(c, newProblem(http.StatusForbidden, "mfa-enrollment-required", "Set up two-factor sign-in first",
+				"This service requires two-factor sign-in. Set it up on your account page, then carry on."))
+			return
+		}
+		ctx = context.WithValue(ctx, signedInKey{}, signedIn{user: user, token: cookie.Value, sessionID: sess.ID, mfa: sess.MFA})
 		c.Request = c.Request.WithContext(ctx)
 		c.Next()
 	}
+}
+
+// mfaSetUpPath reports whether a session that must still set up two-factor sign-in may call path: to see
+// who it is, to set it up, and to sign out or in again.
+func mfaSetUpPath(path string) bool {
+	switch path {
+	case "/api/v1/auth/me", "/api/v1/auth/login", "/api/v1/auth/logout",
+		"/api/v1/auth/mfa/enrollment", "/api/v1/auth/mfa/enrollment/confirm":
+		return true
+	}
+	return false
 }
 
 // withToken signs a request in with an API token. A token is sent deliberately by a script, never attached
@@ -132,16 +157,26 @@ func (s *Server) Login(ctx context.Context, req api.LoginRequestObject) (api.Log
 			return nil, err
 		}
 	}
-	user, token, err := s.store.SignIn(ctx, req.Body.Email, req.Body.Password)
-	if errors.Is(err, models.ErrBadCredentials) {
+	second := models.SecondFactor{TOTPCode: deref(req.Body.TotpCode), RecoveryCode: deref(req.Body.RecoveryCode)}
+	user, sess, token, err := s.store.SignIn(ctx, req.Body.Email, req.Body.Password, second)
+	switch {
+	case errors.Is(err, models.ErrBadCredentials):
 		return nil, newProblem(http.StatusUnauthorized, "invalid-credentials", "Sign-in failed",
 			"The email or password is wrong, or the account is disabled.")
-	}
-	if err != nil {
+	case errors.Is(err, models.ErrMFARequired):
+		return nil, newProblem(http.StatusUnauthorized, "mfa-required", "Enter the code from your authenticator app",
+			"This account signs in with two factors: send the current code from its authenticator app as totp_code, "+
+				"or one of its recovery codes as recovery_code.")
+	case errors.Is(err, models.ErrMFARefused):
+		return nil, newProblem(http.StatusUnauthorized, "mfa-required", "The code was not accepted",
+			"The code is wrong, has expired, or was already used. Wait for the next code from the authenticator app, "+
+				"or use an unused recovery code.")
+	case err != nil:
 		return nil, err
 	}
 	return api.Login200JSONResponse{
-		Body:    api.SessionInfo{User: s.userBody(user), CsrfToken: csrfToken(token)},
+		Body: api.SessionInfo{User: s.userBody(user), CsrfToken: csrfToken(token),
+			MfaEnrollmentRequired: s.requireMFA && !sess.MFA},
 		Headers: api.Login200ResponseHeaders{SetCookie: new(sessionCookieHeader(token, int(models.SessionLifetime.Seconds())))},
 	}, nil
 }
@@ -169,7 +204,8 @@ func (s *Server) GetMe(ctx context.Context, _ api.GetMeRequestObject) (api.GetMe
 	if who.token != "" {
 		csrf = csrfToken(who.token)
 	}
-	return api.GetMe200JSONResponse{User: s.userBody(who.user), CsrfToken: csrf}, nil
+	return api.GetMe200JSONResponse{User: s.userBody(who.user), CsrfToken: csrf,
+		MfaEnrollmentRequired: s.requireMFA && who.token != "" && !who.mfa}, nil
 }
 
 func notSignedIn() *Problem {
@@ -185,6 +221,7 @@ func (s *Server) userBody(u models.User) api.User {
 		DisplayName: u.DisplayName,
 		Role:        api.Role(u.Role),
 		Active:      u.Active,
+		MfaEnabled:  u.MFAEnabled(),
 		CreatedAt:   u.CreatedAt.UTC(),
 		UpdatedAt:   u.UpdatedAt.UTC(),
 		Version:     u.Version,

@@ -25,7 +25,10 @@ type Store interface {
 	ListCases(ctx context.Context, f models.CaseFilter) (models.CasePage, error)
 	UpdateCase(ctx context.Context, id string, version int64, u models.CaseUpdate) (models.Case, error)
 	ListJurisdictions(ctx context.Context) ([]models.Jurisdiction, error)
-	SignIn(ctx context.Context, email, password string) (models.User, string, error)
+	SignIn(ctx context.Context, email, password string, second models.SecondFactor) (models.User, models.Session, string, error)
+	StartMFAEnrollment(ctx context.Context, userID string) (string, error)
+	ConfirmMFAEnrollment(ctx context.Context, userID, sessionID, code string) ([]string, error)
+	ResetMFA(ctx context.Context, userID string) (models.User, error)
 	SessionUser(ctx context.Context, token string) (models.User, models.Session, error)
 	SignOut(ctx context.Context, token string) error
 	TokenUser(ctx context.Context, secret string) (models.User, error)
@@ -56,13 +59,16 @@ type Config struct {
 	TrustedProxies []string
 	// Logger receives the access log; nil uses slog.Default.
 	Logger *slog.Logger
+	// RequireMFA makes two-factor sign-in mandatory: a session without it may only set it up.
+	RequireMFA bool
 }
 
 // Server implements api.StrictServerInterface.
 type Server struct {
-	store   Store
-	ready   func(ctx context.Context) error
-	dialect models.Dialect
+	store      Store
+	ready      func(ctx context.Context) error
+	dialect    models.Dialect
+	requireMFA bool
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -97,13 +103,13 @@ func NewRouter(cfg Config) (*gin.Engine, error) {
 		return nil, fmt.Errorf("trusted proxies: %w", err)
 	}
 	engine.Use(withRequestID, withAccessLog(log), gin.CustomRecovery(recoverToProblem), withSecurityHeaders,
-		withSession(cfg.Store), validator.handle)
+		withSession(cfg.Store, cfg.RequireMFA), validator.handle)
 
 	engine.GET("/api/openapi.json", func(c *gin.Context) {
 		c.Header("Cache-Control", "no-cache")
 		c.Data(http.StatusOK, "application/json", specJSON)
 	})
-	srv := &Server{store: cfg.Store, ready: cfg.Ready, dialect: cfg.Dialect}
+	srv := &Server{store: cfg.Store, ready: cfg.Ready, dialect: cfg.Dialect, requireMFA: cfg.RequireMFA}
 	strict := api.NewStrictHandlerWithOptions(srv, nil, api.StrictGinServerOptions{
 		RequestErrorHandlerFunc: func(c *gin.Context, err error) {
 			writeProblem(c, badRequest("The request body could not be read as JSON.", nil))

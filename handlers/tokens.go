@@ -11,13 +11,14 @@ import (
 	"github.com/impactledger/impactledger/api"
 )
 
-// browserOnly refuses token management to callers signed in with an API token, so that a leaked token can
-// neither mint successors that outlive it nor revoke its owner's other tokens.
-func browserOnly(ctx context.Context) (signedIn, error) {
+// browserOnly refuses what only a person at a browser may do to callers signed in with an API token: token
+// management, so that a leaked token can neither mint successors that outlive it nor revoke its owner's
+// other tokens, and two-factor set-up. what names the task for the message.
+func browserOnly(ctx context.Context, what string) (signedIn, error) {
 	who, _ := signedInAs(ctx)
 	if who.token == "" {
-		return who, newProblem(http.StatusForbidden, "session-required", "Sign in to manage API tokens",
-			"API tokens are managed only from a signed-in browser session, not with another API token.")
+		return who, newProblem(http.StatusForbidden, "session-required", "Sign in to "+what,
+			"You can "+what+" only from a signed-in browser session, not with an API token.")
 	}
 	return who, nil
 }
@@ -25,7 +26,7 @@ func browserOnly(ctx context.Context) (signedIn, error) {
 // ListTokens answers the caller's own API tokens, without their secrets.
 func (s *Server) ListTokens(ctx context.Context, _ api.ListTokensRequestObject) (api.ListTokensResponseObject, error) {
 	ctx = requestContext(ctx)
-	who, err := browserOnly(ctx)
+	who, err := browserOnly(ctx, "manage API tokens")
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +48,7 @@ func (s *Server) CreateToken(ctx context.Context, req api.CreateTokenRequestObje
 	if req.Body == nil {
 		return nil, badRequest("The request body is required.", nil)
 	}
-	who, err := browserOnly(ctx)
+	who, err := browserOnly(ctx, "manage API tokens")
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +70,7 @@ func (s *Server) CreateToken(ctx context.Context, req api.CreateTokenRequestObje
 // DeleteToken revokes one of the caller's tokens.
 func (s *Server) DeleteToken(ctx context.Context, req api.DeleteTokenRequestObject) (api.DeleteTokenResponseObject, error) {
 	ctx = requestContext(ctx)
-	who, err := browserOnly(ctx)
+	who, err := browserOnly(ctx, "manage API tokens")
 	if err != nil {
 		return nil, err
 	}

@@ -35,6 +35,8 @@ type Session struct {
 	CreatedAt  time.Time
 	LastSeenAt time.Time
 	ExpiresAt  time.Time
+	// MFA is set when the session passed two-factor sign-in, or set it up while signed in.
+	MFA bool `gorm:"column:mfa"`
 }
 
 // Throttling limits (CJIS AC-7): failures counted over FailureWindow; MaxAccountFailures lock the account,
@@ -69,13 +71,32 @@ var ErrBadCredentials = errors.New("the email or password is wrong")
 // whose role changed since sign-in.
 var ErrNoSession = errors.New("not signed in")
 
-// SignIn checks email and password and opens a session. It returns the account and the session's token,
-// which is shown to the browser once and never stored. Every failure costs the same time and answers
-// ErrBadCredentials, whatever the reason, except a *ThrottledError for an address that failed too often.
+// SecondFactor is what a sign-in offers beyond the password: a code from the authenticator app, or one of
+// the account's recovery codes.
+type SecondFactor struct {
+	TOTPCode     string
+	RecoveryCode string
+}
+
+func (f SecondFactor) given() bool { return f.TOTPCode != "" || f.RecoveryCode != "" }
+
+// ErrMFARequired means the password was right but the account signs in with a second factor and none was
+// given. ErrMFARefused means the code given was wrong or already used. Both count as failed sign-ins.
+var (
+	ErrMFARequired = errors.New("a code from the authenticator app is required")
+	ErrMFARefused  = errors.New("the code is wrong or was already used")
+)
+
+// SignIn checks email, password and, for an account with two-factor sign-in, the second factor, and opens
+// a session. It returns the account, the session and the session's token, which is shown to the browser
+// once and never stored. Every failure of the password costs the same time and answers ErrBadCredentials,
+// whatever the reason, except a *ThrottledError for an address that failed too often; a missing or wrong
+// second factor answers ErrMFARequired or ErrMFARefused, and counts towards the lockout like a wrong
+// password, so that a stolen password cannot be used to guess codes.
 //
 // The attempt is counted before the password is checked, in a transaction that sign-ins queue on, so that
 // concurrent guesses cannot slip past the lockout or the address throttle.
-func (s *Store) SignIn(ctx context.Context, email, pw string) (User, string, error) {
+func (s *Store) SignIn(ctx context.Context, email, pw string, second SecondFactor) (User, Session, string, error) {
 	key, keyOK := signInKey(email)
 	ip := addressKey(requestOf(ctx).ClientIP)
 	var (
@@ -124,15 +145,15 @@ func (s *Store) SignIn(ctx context.Context, email, pw string) (User, string, err
 		return tx.Create(&loginFailure{ID: id.String(), EmailHash: hashToken(key), ClientIP: ip, OccurredAt: at}).Error
 	})
 	if err != nil {
-		return User{}, "", err
+		return User{}, Session{}, "", err
 	}
 	if throttled != nil {
-		return User{}, "", throttled
+		return User{}, Session{}, "", throttled
 	}
 
 	release, err := s.hashSlot(ctx)
 	if err != nil {
-		return User{}, "", err
+		return User{}, Session{}, "", err
 	}
 	hash := s.decoyHash()
 	if found {
@@ -141,9 +162,16 @@ func (s *Store) SignIn(ctx context.Context, email, pw string) (User, string, err
 	matches := password.Verify(pw, hash)
 	release()
 	if !found || !matches || !u.Active || refused {
-		return User{}, "", s.failSignIn(ctx, u, key)
+		return User{}, Session{}, "", s.failSignIn(ctx, u, key, ErrBadCredentials)
 	}
-	return s.openSession(ctx, u, pw)
+	if u.MFAEnabled() && !second.given() {
+		return User{}, Session{}, "", s.failSignIn(ctx, u, key, ErrMFARequired)
+	}
+	u, sess, token, err := s.openSession(ctx, u, pw, second)
+	if errors.Is(err, ErrMFARefused) {
+		return User{}, Session{}, "", s.failSignIn(ctx, u, key, ErrMFARefused)
+	}
+	return u, sess, token, err
 }
 
 // signInKey normalises an email as accounts are keyed; ok is false for text no account can have.
@@ -181,8 +209,8 @@ func (s *Store) hashSlot(ctx context.Context) (release func(), err error) {
 }
 
 // failSignIn audits a failed sign-in, locks the account once it has failed MaxAccountFailures times within
-// the window, and answers ErrBadCredentials.
-func (s *Store) failSignIn(ctx context.Context, u User, key string) error {
+// the window, and answers reason.
+func (s *Store) failSignIn(ctx context.Context, u User, key string, reason error) error {
 	err := s.inTx(ctx, func(tx *gorm.DB) error {
 		if err := s.appendAudit(tx, audited{Action: "auth.sign_in", ObjectType: "user", ObjectID: u.ID, Outcome: OutcomeFailure}); err != nil {
 			return err
@@ -212,30 +240,36 @@ func (s *Store) failSignIn(ctx context.Context, u User, key string) error {
 	if err != nil {
 		return err
 	}
-	return ErrBadCredentials
+	return reason
 }
 
-// openSession forgets the account's failures and any lockout that has run out, brings its password hash
-// to the current work factor, and opens a session.
-func (s *Store) openSession(ctx context.Context, u User, pw string) (User, string, error) {
+// openSession checks the second factor of an account that has one, forgets the account's failures and any
+// lockout that has run out, brings its password hash to the current work factor, and opens a session. A
+// refused second factor answers ErrMFARefused with nothing changed.
+func (s *Store) openSession(ctx context.Context, u User, pw string, second SecondFactor) (User, Session, string, error) {
 	token, tokenHash, err := newToken()
 	if err != nil {
-		return User{}, "", err
+		return User{}, Session{}, "", err
 	}
 	id, err := uuid.NewV7()
 	if err != nil {
-		return User{}, "", err
+		return User{}, Session{}, "", err
 	}
 	rehash := ""
 	if password.NeedsRehash(u.PasswordHash, s.iterations) {
 		if rehash, err = password.Hash(pw, s.iterations); err != nil {
-			return User{}, "", err
+			return User{}, Session{}, "", err
 		}
 	}
 	at := s.now()
 	sess := Session{ID: id.String(), TokenHash: tokenHash, UserID: u.ID, Role: u.Role, CreatedAt: at, LastSeenAt: at,
-		ExpiresAt: at.Add(SessionLifetime)}
+		ExpiresAt: at.Add(SessionLifetime), MFA: u.MFAEnabled()}
 	err = s.inTx(WithActor(ctx, Actor{Type: ActorUser, ID: u.ID, Role: u.Role}), func(tx *gorm.DB) error {
+		if u.MFAEnabled() {
+			if err := s.passSecondFactor(tx, u, second); err != nil {
+				return err
+			}
+		}
 		if err := tx.Where("email_hash = ?", hashToken(u.EmailKey)).Delete(&loginFailure{}).Error; err != nil {
 			return err
 		}
@@ -257,9 +291,9 @@ func (s *Store) openSession(ctx context.Context, u User, pw string) (User, strin
 		return s.appendAudit(tx, audited{Action: "auth.sign_in", ObjectType: "user", ObjectID: u.ID, Outcome: OutcomeSuccess})
 	})
 	if err != nil {
-		return User{}, "", err
+		return u, Session{}, "", err
 	}
-	return u, token, nil
+	return u, sess, token, nil
 }
 
 // UnlockUser lifts a lockout and forgets the account's failed sign-ins.
@@ -295,10 +329,12 @@ func (s *Store) SessionUser(ctx context.Context, token string) (User, Session, e
 		SessionCreatedAt time.Time
 		LastSeenAt       time.Time
 		ExpiresAt        time.Time
+		SessionMFA       bool
 	}
 	err := s.read.WithContext(ctx).Table("sessions").
 		Select("users.*, sessions.id AS session_id, sessions.role AS session_role, "+
-			"sessions.created_at AS session_created_at, sessions.last_seen_at, sessions.expires_at").
+			"sessions.created_at AS session_created_at, sessions.last_seen_at, sessions.expires_at, "+
+			"sessions.mfa AS session_mfa").
 		Joins("JOIN users ON users.id = sessions.user_id").
 		Where("sessions.token_hash = ?", hashToken(token)).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -309,7 +345,7 @@ func (s *Store) SessionUser(ctx context.Context, token string) (User, Session, e
 	}
 	u := row.User
 	sess := Session{ID: row.SessionID, UserID: u.ID, Role: row.SessionRole, CreatedAt: row.SessionCreatedAt,
-		LastSeenAt: row.LastSeenAt, ExpiresAt: row.ExpiresAt}
+		LastSeenAt: row.LastSeenAt, ExpiresAt: row.ExpiresAt, MFA: row.SessionMFA}
 	at := s.now()
 	if !u.Active || u.Role != sess.Role || at.After(sess.ExpiresAt) || at.Sub(sess.LastSeenAt) > SessionIdle {
 		if err := s.write.WithContext(ctx).Where("id = ?", sess.ID).Delete(&Session{}).Error; err != nil {

@@ -52,7 +52,16 @@ type User struct {
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 	Version      int64
+	// MFASecret is the authenticator app's TOTP secret, sealed; MFAPendingSecret one not yet confirmed.
+	MFASecret        *string    `gorm:"column:mfa_secret"`
+	MFAPendingSecret *string    `gorm:"column:mfa_pending_secret"`
+	MFAEnabledAt     *time.Time `gorm:"column:mfa_enabled_at"`
+	// MFALastStep is the last TOTP step accepted: no code of that step or before works again.
+	MFALastStep *int64 `gorm:"column:mfa_last_step"`
 }
+
+// MFAEnabled reports whether the account signs in with a second factor.
+func (u User) MFAEnabled() bool { return u.MFAEnabledAt != nil }
 
 // NewUser is what it takes to create a staff account.
 type NewUser struct {

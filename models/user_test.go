@@ -66,11 +66,11 @@ func TestSignInAndSessions(t *testing.T) {
 			"unknown email":  {"nobody@mesa.gov", goodPassword},
 			"wrong password": {"dana@mesa.gov", goodPassword + "!"},
 		} {
-			if _, _, err := s.SignIn(ctx, try[0], try[1]); !errors.Is(err, models.ErrBadCredentials) {
+			if _, _, _, err := s.SignIn(ctx, try[0], try[1], models.SecondFactor{}); !errors.Is(err, models.ErrBadCredentials) {
 				t.Errorf("%s: %v; want ErrBadCredentials", name, err)
 			}
 		}
-		got, token, err := s.SignIn(ctx, "DANA@mesa.gov", goodPassword)
+		got, _, token, err := s.SignIn(ctx, "DANA@mesa.gov", goodPassword, models.SecondFactor{})
 		if err != nil || got.ID != u.ID || len(token) < 40 {
 			t.Fatalf("SignIn: %+v %q %v", got, token, err)
 		}
@@ -89,7 +89,7 @@ func TestSignInAndSessions(t *testing.T) {
 		}
 
 		// Absolute: however busy, a session ends 12 hours after sign-in.
-		_, token, _ = s.SignIn(ctx, "dana@mesa.gov", goodPassword)
+		_, _, token, _ = s.SignIn(ctx, "dana@mesa.gov", goodPassword, models.SecondFactor{})
 		for range 12 * 3 {
 			clk.Add(20 * time.Minute)
 			if _, _, err := s.SessionUser(ctx, token); err != nil {
@@ -102,14 +102,14 @@ func TestSignInAndSessions(t *testing.T) {
 		}
 
 		// Disabling the account ends its sessions, and it can no longer sign in.
-		_, token, _ = s.SignIn(ctx, "dana@mesa.gov", goodPassword)
+		_, _, token, _ = s.SignIn(ctx, "dana@mesa.gov", goodPassword, models.SecondFactor{})
 		if _, err := s.UpdateUser(ctx, u.ID, models.UserUpdate{Active: models.Some(false)}); err != nil {
 			t.Fatal(err)
 		}
 		if _, _, err := s.SessionUser(ctx, token); !errors.Is(err, models.ErrNoSession) {
 			t.Fatalf("after disabling: %v; want ErrNoSession", err)
 		}
-		if _, _, err := s.SignIn(ctx, "dana@mesa.gov", goodPassword); !errors.Is(err, models.ErrBadCredentials) {
+		if _, _, _, err := s.SignIn(ctx, "dana@mesa.gov", goodPassword, models.SecondFactor{}); !errors.Is(err, models.ErrBadCredentials) {
 			t.Fatalf("disabled account signs in: %v", err)
 		}
 
@@ -117,7 +117,7 @@ func TestSignInAndSessions(t *testing.T) {
 		if _, err := s.UpdateUser(ctx, u.ID, models.UserUpdate{Active: models.Some(true)}); err != nil {
 			t.Fatal(err)
 		}
-		_, token, _ = s.SignIn(ctx, "dana@mesa.gov", goodPassword)
+		_, _, token, _ = s.SignIn(ctx, "dana@mesa.gov", goodPassword, models.SecondFactor{})
 		if _, err := rawDB(t, s).Exec("UPDATE users SET role = 'clerk'"); err != nil {
 			t.Fatal(err)
 		}
@@ -129,7 +129,7 @@ func TestSignInAndSessions(t *testing.T) {
 		if _, err := rawDB(t, s).Exec("UPDATE users SET role = 'advocate'"); err != nil {
 			t.Fatal(err)
 		}
-		_, token, _ = s.SignIn(ctx, "dana@mesa.gov", goodPassword)
+		_, _, token, _ = s.SignIn(ctx, "dana@mesa.gov", goodPassword, models.SecondFactor{})
 		if err := s.SignOut(ctx, token); err != nil {
 			t.Fatal(err)
 		}
@@ -169,16 +169,16 @@ func TestLockoutAfterFiveFailures(t *testing.T) {
 				u := mustCreateUser(t, s, "dana@mesa.gov", models.RoleAdvocate)
 				for range 5 {
 					clk.Add(time.Minute)
-					if _, _, err := s.SignIn(ctx, "dana@mesa.gov", "not the password"); !errors.Is(err, models.ErrBadCredentials) {
+					if _, _, _, err := s.SignIn(ctx, "dana@mesa.gov", "not the password", models.SecondFactor{}); !errors.Is(err, models.ErrBadCredentials) {
 						t.Fatal(err)
 					}
 				}
 				// Locked: even the right password fails, and says nothing more than a wrong one would.
-				if _, _, err := s.SignIn(ctx, "dana@mesa.gov", goodPassword); !errors.Is(err, models.ErrBadCredentials) {
+				if _, _, _, err := s.SignIn(ctx, "dana@mesa.gov", goodPassword, models.SecondFactor{}); !errors.Is(err, models.ErrBadCredentials) {
 					t.Fatalf("locked account signs in: %v", err)
 				}
 				clk.Add(31 * time.Minute)
-				_, _, err := s.SignIn(ctx, "dana@mesa.gov", goodPassword)
+				_, _, _, err := s.SignIn(ctx, "dana@mesa.gov", goodPassword, models.SecondFactor{})
 				if minutes == 30 && err != nil {
 					t.Fatalf("after the lockout ran out: %v", err)
 				}
@@ -189,16 +189,16 @@ func TestLockoutAfterFiveFailures(t *testing.T) {
 					if _, err := s.UnlockUser(ctx, u.ID); err != nil {
 						t.Fatal(err)
 					}
-					if _, _, err := s.SignIn(ctx, "dana@mesa.gov", goodPassword); err != nil {
+					if _, _, _, err := s.SignIn(ctx, "dana@mesa.gov", goodPassword, models.SecondFactor{}); err != nil {
 						t.Fatalf("after an administrator unlocked it: %v", err)
 					}
 				}
 				// Failures spread wider than 15 minutes never add up to a lockout.
 				for range 8 {
 					clk.Add(4 * time.Minute)
-					_, _, _ = s.SignIn(ctx, "dana@mesa.gov", "not the password")
+					_, _, _, _ = s.SignIn(ctx, "dana@mesa.gov", "not the password", models.SecondFactor{})
 					clk.Add(4 * time.Minute)
-					if _, _, err := s.SignIn(ctx, "dana@mesa.gov", goodPassword); err != nil {
+					if _, _, _, err := s.SignIn(ctx, "dana@mesa.gov", goodPassword, models.SecondFactor{}); err != nil {
 						t.Fatalf("occasional failures locked the account: %v", err)
 					}
 				}
@@ -217,20 +217,20 @@ func TestAddressThrottle(t *testing.T) {
 		}
 		for i := range models.MaxAddressFailures {
 			clk.Add(time.Second)
-			if _, _, err := s.SignIn(from("198.51.100.9"), fmt.Sprintf("guess%d@mesa.gov", i), "not the password"); !errors.Is(err, models.ErrBadCredentials) {
+			if _, _, _, err := s.SignIn(from("198.51.100.9"), fmt.Sprintf("guess%d@mesa.gov", i), "not the password", models.SecondFactor{}); !errors.Is(err, models.ErrBadCredentials) {
 				t.Fatal(err)
 			}
 		}
-		_, _, err := s.SignIn(from("198.51.100.9"), "dana@mesa.gov", goodPassword)
+		_, _, _, err := s.SignIn(from("198.51.100.9"), "dana@mesa.gov", goodPassword, models.SecondFactor{})
 		var throttled *models.ThrottledError
 		if !errors.As(err, &throttled) || throttled.RetryAfter <= 0 || throttled.RetryAfter > models.FailureWindow {
 			t.Fatalf("the 51st attempt from one address: %v; want throttled", err)
 		}
-		if _, _, err := s.SignIn(from("203.0.113.5"), "dana@mesa.gov", goodPassword); err != nil {
+		if _, _, _, err := s.SignIn(from("203.0.113.5"), "dana@mesa.gov", goodPassword, models.SecondFactor{}); err != nil {
 			t.Fatalf("another address is throttled too: %v", err)
 		}
 		clk.Add(throttled.RetryAfter)
-		if _, _, err := s.SignIn(from("198.51.100.9"), "dana@mesa.gov", goodPassword); err != nil {
+		if _, _, _, err := s.SignIn(from("198.51.100.9"), "dana@mesa.gov", goodPassword, models.SecondFactor{}); err != nil {
 			t.Fatalf("after Retry-After: %v", err)
 		}
 	})
@@ -246,7 +246,7 @@ func TestConcurrentGuessesCannotSlipPastTheLockout(t *testing.T) {
 		for i := range 60 {
 			wg.Go(func() {
 				ctx := models.WithRequest(context.Background(), models.RequestInfo{ClientIP: "198.51.100.9"})
-				_, _, err := s.SignIn(ctx, "dana@mesa.gov", fmt.Sprint("guess number ", i))
+				_, _, _, err := s.SignIn(ctx, "dana@mesa.gov", fmt.Sprint("guess number ", i), models.SecondFactor{})
 				var th *models.ThrottledError
 				switch {
 				case errors.As(err, &th):
@@ -261,7 +261,7 @@ func TestConcurrentGuessesCannotSlipPastTheLockout(t *testing.T) {
 			t.Errorf("%d of 60 concurrent attempts from one address were throttled; want %d", got, 60-models.MaxAddressFailures)
 		}
 		other := models.WithRequest(context.Background(), models.RequestInfo{ClientIP: "203.0.113.5"})
-		if _, _, err := s.SignIn(other, "dana@mesa.gov", goodPassword); !errors.Is(err, models.ErrBadCredentials) {
+		if _, _, _, err := s.SignIn(other, "dana@mesa.gov", goodPassword, models.SecondFactor{}); !errors.Is(err, models.ErrBadCredentials) {
 			t.Fatalf("the right password after 50 concurrent guesses: %v; want the account locked", err)
 		}
 		page, _ := s.ListAuditEvents(context.Background(), models.AuditFilter{Limit: 500})
