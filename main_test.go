@@ -315,6 +315,13 @@ func TestUsersCommand(t *testing.T) {
 	if code := run(context.Background(), []string{"users", "unlock", "ada@mesa.gov"}, nil, &out, io.Discard); code != 0 || !strings.Contains(out.String(), "unlocked ada@mesa.gov") {
 		t.Fatalf("users unlock: exit %d, %q", code, out.String())
 	}
+	out.Reset()
+	if code := run(context.Background(), []string{"users", "reset-mfa", "grace@mesa.gov"}, nil, &out, io.Discard); code != 0 || !strings.Contains(out.String(), "two-factor sign-in is off for grace@mesa.gov") {
+		t.Fatalf("users reset-mfa: exit %d, %q", code, out.String())
+	}
+	if code := run(context.Background(), []string{"users", "reset-mfa", "nobody@mesa.gov"}, nil, io.Discard, io.Discard); code != 1 {
+		t.Fatalf("users reset-mfa of an unknown account: exit %d; want 1", code)
+	}
 	if code := run(context.Background(), []string{"users", "disable", "nobody@mesa.gov"}, nil, io.Discard, io.Discard); code != 1 {
 		t.Fatalf("users disable of an unknown account: exit %d; want 1", code)
 	}

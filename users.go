@@ -16,13 +16,14 @@ import (
 	"github.com/impactledger/impactledger/models"
 )
 
-// usersCommand creates, lists, disables and unlocks staff accounts from the command line: how the first
+// usersCommand creates, lists, disables, unlocks and resets the two-factor sign-in of staff accounts from the command line: how the first
 // administrator comes to exist, and how access is recovered when no administrator can sign in.
 func usersCommand(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	const help = "impactledger users create --email E --name N --role R   (password: one line on standard input)\n" +
 		"impactledger users list\n" +
 		"impactledger users disable EMAIL\n" +
-		"impactledger users unlock EMAIL\n\n" +
+		"impactledger users unlock EMAIL\n" +
+		"impactledger users reset-mfa EMAIL   (turn two-factor sign-in off, for a lost authenticator)\n\n" +
 		"Roles: admin, supervisor, advocate, prosecutor, clerk.\n"
 	fs := newFlagSet("users", help, stderr)
 	email := fs.String("email", "", "the account's email address (create)")
@@ -43,7 +44,7 @@ func usersCommand(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	case action == "-h" || action == "--help" || action == "help":
 		fs.Usage()
 		return 0
-	case action == "create" && fs.NArg() == 0, action == "list" && fs.NArg() == 0, (action == "disable" || action == "unlock") && fs.NArg() == 1:
+	case action == "create" && fs.NArg() == 0, action == "list" && fs.NArg() == 0, (action == "disable" || action == "unlock" || action == "reset-mfa") && fs.NArg() == 1:
 	default:
 		fs.Usage()
 		return 2
@@ -100,6 +101,15 @@ func usersCommand(ctx context.Context, args []string, stdin io.Reader, stdout, s
 			return reportUserError(stderr, "users unlock", err)
 		}
 		fmt.Fprintf(stdout, "unlocked %s\n", u.Email)
+	case "reset-mfa":
+		u, err := store.UserByEmail(ctx, fs.Arg(0))
+		if err == nil {
+			_, err = store.ResetMFA(ctx, u.ID)
+		}
+		if err != nil {
+			return reportUserError(stderr, "users reset-mfa", err)
+		}
+		fmt.Fprintf(stdout, "two-factor sign-in is off for %s; its sessions have ended\n", u.Email)
 	}
 	return 0
 }
