@@ -132,10 +132,25 @@ func (s *Store) dataKeyFor(tx *gorm.DB, scope string) ([]byte, error) {
 // create, a scope that has none yet gets one.
 func (s *Store) dataKeysFor(db *gorm.DB, scopes []string, create bool) (map[string][]byte, error) {
 	out := make(map[string][]byte, len(scopes))
+	// Inside a transaction, keys read or made go to its pending set, cached only once it commits: a key it
+	// made would otherwise outlive a rollback in memory, and values sealed under it later would have no
+	// stored key to open them.
+	pending, _ := db.Statement.Context.Value(txKeysKey{}).(*txKeys)
+	remember := func(scope string, k []byte) {
+		if pending != nil {
+			pending.deks[scope] = k
+			return
+		}
+		s.keys.mu.Lock()
+		s.keys.deks[scope] = k
+		s.keys.mu.Unlock()
+	}
 	var missing []string
 	s.keys.mu.RLock()
 	for _, scope := range scopes {
 		if k, ok := s.keys.deks[scope]; ok {
+			out[scope] = k
+		} else if k, ok := pending.get(scope); ok {
 			out[scope] = k
 		} else if !slices.Contains(missing, scope) {
 			missing = append(missing, scope)
@@ -155,6 +170,7 @@ func (s *Store) dataKeysFor(db *gorm.DB, scopes []string, create bool) (map[stri
 			return nil, err
 		}
 		out[row.Scope] = k
+		remember(row.Scope, k)
 	}
 	for _, scope := range missing {
 		if _, ok := out[scope]; ok || !create {
@@ -165,23 +181,31 @@ func (s *Store) dataKeysFor(db *gorm.DB, scopes []string, create bool) (map[stri
 			return nil, err
 		}
 		out[scope] = k
+		remember(scope, k)
 	}
 	return out, nil
 }
 
+// txKeys holds the data keys a transaction read or made, until it commits.
+type txKeys struct{ deks map[string][]byte }
+
+type txKeysKey struct{}
+
+func (p *txKeys) get(scope string) ([]byte, bool) {
+	if p == nil {
+		return nil, false
+	}
+	k, ok := p.deks[scope]
+	return k, ok
+}
+
+// unwrap opens a stored data key with its key-encryption key.
 func (s *Store) unwrap(row dataKey) ([]byte, error) {
 	kek, ok := s.keys.kek(row.KEKID)
 	if !ok {
 		return nil, &MissingKeyError{IDs: []string{row.KEKID}}
 	}
-	k, err := sealing.Unwrap(kek, row.Scope, row.Wrapped)
-	if err != nil {
-		return nil, err
-	}
-	s.keys.mu.Lock()
-	s.keys.deks[row.Scope] = k
-	s.keys.mu.Unlock()
-	return k, nil
+	return sealing.Unwrap(kek, row.Scope, row.Wrapped)
 }
 
 // newDataKey makes, wraps and stores the data key of scope. Two writers racing to make the same one both
@@ -204,13 +228,7 @@ func (s *Store) newDataKey(db *gorm.DB, scope string) ([]byte, error) {
 	if err := db.Where("scope = ?", scope).Take(&stored).Error; err != nil {
 		return nil, err
 	}
-	// Not cached: the transaction that made it may still roll back. The first read after it commits
-	// caches it.
-	kek, ok := s.keys.kek(stored.KEKID)
-	if !ok {
-		return nil, &MissingKeyError{IDs: []string{stored.KEKID}}
-	}
-	return sealing.Unwrap(kek, stored.Scope, stored.Wrapped)
+	return s.unwrap(stored)
 }
 
 // seal encrypts a value for its place under the data key of scope.

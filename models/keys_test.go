@@ -191,3 +191,25 @@ func rebindQ(s *models.Store, q string) string {
 	}
 	return string(out)
 }
+
+// TestRolledBackKeysAreForgotten: a data key made and read back in a transaction that rolls back must not
+// stay in memory, or values sealed under it later would have no stored key to open them.
+func TestRolledBackKeysAreForgotten(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		if err := s.MakeKeyThenRollBack(ctx, models.GlobalScope); err != nil {
+			t.Fatal(err)
+		}
+		dana := mustCreateUser(t, s, "dana@mesa.gov", models.RoleAdvocate)
+		if _, err := s.StartMFAEnrollment(ctx, dana.ID); err != nil {
+			t.Fatal(err)
+		}
+		var stored int
+		if err := rawDB(t, s).QueryRow("SELECT count(*) FROM data_keys WHERE scope = 'global'").Scan(&stored); err != nil {
+			t.Fatal(err)
+		}
+		if stored != 1 {
+			t.Fatalf("a secret was sealed under a data key that is stored %d times", stored)
+		}
+	})
+}

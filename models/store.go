@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -240,7 +241,16 @@ func (s *Store) pools() []*gorm.DB {
 
 // inTx runs fn in a transaction on the writing pool; fn's error rolls it back.
 func (s *Store) inTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	return s.write.WithContext(ctx).Transaction(fn)
+	pending := &txKeys{deks: map[string][]byte{}}
+	if err := s.write.WithContext(context.WithValue(ctx, txKeysKey{}, pending)).Transaction(fn); err != nil {
+		return err
+	}
+	if len(pending.deks) > 0 {
+		s.keys.mu.Lock()
+		maps.Copy(s.keys.deks, pending.deks)
+		s.keys.mu.Unlock()
+	}
+	return nil
 }
 
 // ValidID reports whether id is a UUID in the canonical form this service issues (lower-case, dashed), so
