@@ -21,6 +21,7 @@ import (
 	"github.com/impactledger/impactledger/frontend"
 	"github.com/impactledger/impactledger/handlers"
 	"github.com/impactledger/impactledger/models"
+	"github.com/impactledger/impactledger/totp"
 )
 
 // requireBrowser finds Chromium, the built UI and axe-core. Without them the test skips with the reason on a
@@ -63,10 +64,15 @@ type browser struct {
 	axe  string
 }
 
-func newBrowser(t *testing.T, s *models.Store) *browser {
+// newBrowser serves the app on s and opens a tab; edits change the server's configuration first.
+func newBrowser(t *testing.T, s *models.Store, edits ...func(*handlers.Config)) *browser {
 	chromium, axe := requireBrowser(t)
-	router, err := handlers.NewRouter(handlers.Config{Store: s, Dialect: s.Dialect(), UI: frontend.Dist(),
-		Ready: s.Ping, Logger: slog.New(slog.DiscardHandler)})
+	cfg := handlers.Config{Store: s, Dialect: s.Dialect(), UI: frontend.Dist(), Ready: s.Ping,
+		Logger: slog.New(slog.DiscardHandler)}
+	for _, edit := range edits {
+		edit(&cfg)
+	}
+	router, err := handlers.NewRouter(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,6 +179,35 @@ func (b *browser) checkPage(name string) {
 	}
 	if csp := eval[[]string](b, `window.__csp || []`); len(csp) > 0 {
 		b.t.Errorf("%s: Content-Security-Policy violations: %v", name, csp)
+	}
+}
+
+// checkNarrow fails when the page as it stands scrolls sideways on a phone 360 px wide.
+func (b *browser) checkNarrow(name string) {
+	b.t.Helper()
+	b.do(chromedp.EmulateViewport(360, 740))
+	wide := eval[int](b, `document.documentElement.scrollWidth`)
+	b.do(chromedp.EmulateReset())
+	if wide > 360 {
+		b.t.Errorf("%s: at 360 px wide the page is %d px wide and scrolls sideways", name, wide)
+	}
+}
+
+// waitFocus waits until the element with id has the keyboard focus, which the app moves after rendering.
+func (b *browser) waitFocus(id, why string) {
+	b.t.Helper()
+	js := fmt.Sprintf(`!!document.activeElement && document.activeElement.id === %q`, id)
+	if _, err := chromedp.Run(b.ctx, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(5*time.Second))); err != nil {
+		b.t.Errorf("%s: focus is on %q, not #%s", why, eval[string](b, `document.activeElement ? document.activeElement.id : ''`), id)
+	}
+}
+
+// waitPath waits until the app shows path (without the query string).
+func (b *browser) waitPath(path string) {
+	b.t.Helper()
+	js := fmt.Sprintf(`location.pathname === %q`, path)
+	if _, err := chromedp.Run(b.ctx, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		b.t.Fatalf("waiting for %s: %v; at %s", path, err, eval[string](b, `location.href`))
 	}
 }
 
@@ -389,6 +424,24 @@ func TestAdminPagesInTheBrowser(t *testing.T) {
 		}
 		b.checkPage("account page with a new token")
 
+		// Two-factor sign-in, optional where the office does not require it: set up from the account page.
+		b.waitText("#mfa-heading + p", "Off")
+		b.do(chromedp.Click(chromedp.ID("mfa-link")))
+		b.waitPath("/account/two-factor")
+		b.waitText("#mfa-status", "Off")
+		if eval[bool](b, `!!document.getElementById('mfa-required-notice')`) {
+			t.Error("the set-up page says the office requires two-factor sign-in, which it does not")
+		}
+		b.checkPage("optional two-factor set-up")
+		enrolInTheUI(t, b, "optional set-up")
+		b.do(chromedp.Click(chromedp.ID("codes-saved")))
+		b.waitText("[role=status]", "Two-factor sign-in is on")
+		b.waitText("#mfa-status", "On")
+		if eval[bool](b, `!!document.getElementById('recovery-codes') || !!document.getElementById('mfa-start')`) {
+			t.Error("after saving the codes, the page still shows them or offers to set up again")
+		}
+		b.checkPage("two-factor sign-in on")
+
 		// The audit log shows what just happened.
 		b.do(chromedp.Navigate(b.base + "/admin/audit"))
 		b.waitText("#audit-table", "case.team.update")
@@ -401,5 +454,216 @@ func TestAdminPagesInTheBrowser(t *testing.T) {
 			t.Fatalf("the action filter did not filter: %v", err)
 		}
 		b.checkPage("filtered audit log")
+	})
+}
+
+// codeFor is the TOTP code of secret for a step, as an authenticator app would show it.
+func codeFor(t *testing.T, secret string, step int64) string {
+	t.Helper()
+	code, err := totp.Code(secret, step)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
+}
+
+// wrongCode is a six-digit code that no step near now accepts for secret.
+func wrongCode(t *testing.T, secret string) string {
+	t.Helper()
+	now := totp.Step(time.Now())
+	for _, c := range []string{"000000", "111111", "222222", "333333"} {
+		if c != codeFor(t, secret, now-1) && c != codeFor(t, secret, now) && c != codeFor(t, secret, now+1) &&
+			c != codeFor(t, secret, now+2) {
+			return c
+		}
+	}
+	t.Fatal("no wrong code found")
+	return ""
+}
+
+// enrolInTheUI reads the secret from the set-up page, first offers a wrong code, then the right one, and
+// answers the secret and the recovery codes the page shows.
+func enrolInTheUI(t *testing.T, b *browser, name string) (string, []string) {
+	t.Helper()
+	b.do(chromedp.Click(chromedp.ID("mfa-start")), chromedp.WaitVisible(chromedp.ID("mfa-secret")),
+		chromedp.WaitVisible(chromedp.ID("mfa-qr")))
+	shown := eval[string](b, `document.getElementById('mfa-secret').textContent`)
+	secret := strings.ReplaceAll(shown, " ", "")
+	if len(secret) != 32 || !strings.Contains(shown, " ") || strings.Contains(shown, "  ") {
+		t.Fatalf("%s: the secret is shown as %q; want 32 base32 characters in groups of four", name, shown)
+	}
+	// The QR code is drawn in the page as one path, with an accessible name, and carries the same secret.
+	if d := eval[int](b, `document.querySelectorAll('#mfa-qr path').length === 1 ?
+		document.querySelector('#mfa-qr path').getAttribute('d').length : 0`); d < 500 {
+		t.Errorf("%s: the QR code's path is %d characters long", name, d)
+	}
+	if label := eval[string](b, `document.getElementById('mfa-qr').getAttribute('aria-label') || ''`); !strings.Contains(label, "QR code") {
+		t.Errorf("%s: the QR code is named %q", name, label)
+	}
+	if uri := eval[string](b, `document.getElementById('mfa-open-app').getAttribute('href')`); !strings.HasPrefix(uri, "otpauth://totp/") ||
+		!strings.Contains(uri, "secret="+secret) {
+		t.Errorf("%s: the authenticator link is %q", name, uri)
+	}
+	b.checkPage(name + ": QR code and key")
+	b.checkNarrow(name + ": QR code and key")
+
+	// A wrong code is refused beside the field, and nothing is turned on.
+	b.do(chromedp.SendKeys(chromedp.ID("mfa-code"), wrongCode(t, secret)), chromedp.Click(chromedp.ID("mfa-turn-on")))
+	b.waitText("#mfa-code-error", "not the current code")
+	b.waitErrorSummaryFocused()
+	b.checkPage(name + ": wrong code")
+
+	b.replace("mfa-code", codeFor(t, secret, totp.Step(time.Now())))
+	b.do(chromedp.Click(chromedp.ID("mfa-turn-on")), chromedp.WaitVisible(chromedp.ID("recovery-codes")))
+	codes := eval[[]string](b, `[...document.querySelectorAll('#recovery-codes li')].map(li => li.textContent.trim())`)
+	if len(codes) != 10 {
+		t.Fatalf("%s: %d recovery codes shown: %v", name, len(codes), codes)
+	}
+	b.waitFocus("recovery-heading", name+": after turning it on")
+	if href := eval[string](b, `document.getElementById('download-codes').href`); !strings.HasPrefix(href, "blob:") {
+		t.Errorf("%s: the download link is %q", name, href)
+	}
+	b.checkPage(name + ": recovery codes")
+	b.checkNarrow(name + ": recovery codes")
+	return secret, codes
+}
+
+// TestTwoFactorInTheBrowser signs a user in where the office requires two-factor sign-in: the app keeps them
+// on the set-up page until they have scanned the secret and confirmed a code, shows their recovery codes,
+// then asks for a code at every sign-in, refuses a used one, and takes a recovery code instead. An
+// administrator then resets the user's two-factor sign-in, and the user must set it up again.
+func TestTwoFactorInTheBrowser(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		b := newBrowser(t, s, func(c *handlers.Config) { c.RequireMFA = true })
+		ctx := context.Background()
+		const password = "correct horse battery staple"
+		dana, err := s.CreateUser(ctx, models.NewUser{Email: "dana@mesa.gov", DisplayName: "Dana Reyes",
+			Role: models.RoleAdvocate, Password: password})
+		if err != nil {
+			t.Fatal(err)
+		}
+		signIn := func(email string) {
+			t.Helper()
+			b.do(chromedp.Navigate(b.base + "/"))
+			b.waitText("h1", "Sign in")
+			b.do(chromedp.SendKeys(chromedp.ID("email"), email), chromedp.SendKeys(chromedp.ID("password"), password),
+				chromedp.Click(chromedp.ID("sign-in")))
+		}
+		signOut := func() {
+			t.Helper()
+			b.do(chromedp.Click(chromedp.ID("sign-out")))
+			b.waitText("main", "signed out")
+		}
+		codeStep := func(name string) {
+			t.Helper()
+			b.do(chromedp.WaitVisible(chromedp.ID("totp-code")))
+			b.waitFocus("totp-code", name)
+		}
+
+		// The first sign-in lands on the set-up page, and every other page leads back to it.
+		signIn("dana@mesa.gov")
+		b.waitPath("/account/two-factor")
+		b.waitText("#mfa-required-notice", "Your office requires two-factor sign-in")
+		if eval[bool](b, `!!document.querySelector('nav') || !!document.getElementById('account-link')`) {
+			t.Error("the navigation is offered before two-factor sign-in is set up")
+		}
+		b.checkPage("forced two-factor set-up")
+		b.checkNarrow("forced two-factor set-up")
+		b.do(chromedp.Navigate(b.base + "/cases/new"))
+		b.waitPath("/account/two-factor")
+		b.waitText("#mfa-required-notice", "Your office requires two-factor sign-in")
+		if next := eval[string](b, `new URLSearchParams(location.search).get('next')`); next != "/cases/new" {
+			t.Errorf("the set-up page would return to %q, not /cases/new", next)
+		}
+		b.do(chromedp.Navigate(b.base + "/"))
+		b.waitPath("/account/two-factor")
+
+		secret, recovery := enrolInTheUI(t, b, "forced set-up")
+		if u, err := s.UserByID(ctx, dana.ID); err != nil || !u.MFAEnabled() {
+			t.Fatalf("after the set-up in the UI the account has two-factor sign-in %v (err %v)", u.MFAEnabled(), err)
+		}
+		b.do(chromedp.Click(chromedp.ID("codes-saved")))
+		b.waitText("h1", "Cases")
+		b.waitPath("/")
+		b.waitText("nav", "New case")
+		signOut()
+
+		// Signing in now takes a code after the password. The set-up used up the current step: the app's
+		// next code is the first that works.
+		signIn("dana@mesa.gov")
+		codeStep("code step")
+		b.waitText("#code-form", "dana@mesa.gov")
+		b.checkPage("sign-in code step")
+		b.checkNarrow("sign-in code step")
+		stored := eval[string](b, `JSON.stringify(localStorage) + JSON.stringify(sessionStorage) + document.cookie`)
+		if strings.Contains(stored, password) {
+			t.Fatal("the password is kept in the browser's storage")
+		}
+		next := codeFor(t, secret, totp.Step(time.Now())+1)
+		b.do(chromedp.SendKeys(chromedp.ID("totp-code"), next), chromedp.Click(chromedp.ID("verify-code")))
+		b.waitText("h1", "Cases")
+		b.waitPath("/")
+		signOut()
+
+		// The same code a second time is refused with the server's reason; a recovery code works instead.
+		signIn("dana@mesa.gov")
+		codeStep("code step again")
+		b.do(chromedp.SendKeys(chromedp.ID("totp-code"), next), chromedp.Click(chromedp.ID("verify-code")))
+		b.waitText("[role=alert]", "already used")
+		b.waitErrorSummaryFocused()
+		if invalid := eval[string](b, `document.getElementById('totp-code').getAttribute('aria-invalid')`); invalid != "true" {
+			t.Errorf("the refused code's field has aria-invalid %q", invalid)
+		}
+		b.checkPage("refused code")
+		b.do(chromedp.Click(chromedp.ID("use-recovery-code")), chromedp.WaitVisible(chromedp.ID("recovery-code")))
+		b.waitFocus("recovery-code", "after choosing a recovery code")
+		b.checkPage("recovery code step")
+		b.do(chromedp.SendKeys(chromedp.ID("recovery-code"), recovery[3]), chromedp.Click(chromedp.ID("verify-code")))
+		b.waitText("h1", "Cases")
+		b.waitPath("/")
+		signOut()
+
+		// An administrator resets Dana's two-factor sign-in from the users page.
+		ada, err := s.CreateUser(ctx, models.NewUser{Email: "ada@mesa.gov", DisplayName: "Ada Admin", Role: models.RoleAdmin,
+			Password: password})
+		if err != nil {
+			t.Fatal(err)
+		}
+		adaSecret, err := s.StartMFAEnrollment(ctx, ada.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.ConfirmMFAEnrollment(ctx, ada.ID, "", codeFor(t, adaSecret, totp.Step(time.Now()))); err != nil {
+			t.Fatal(err)
+		}
+		signIn("ada@mesa.gov")
+		codeStep("administrator's code step")
+		b.do(chromedp.SendKeys(chromedp.ID("totp-code"), codeFor(t, adaSecret, totp.Step(time.Now())+1)),
+			chromedp.Click(chromedp.ID("verify-code")))
+		b.waitText("h1", "Cases")
+		b.do(chromedp.Navigate(b.base + "/admin/users"))
+		b.waitText("#users-table", "dana@mesa.gov")
+		column := `document.getElementById('reset-mfa-` + dana.ID + `').closest('tr').querySelector('[data-label="2FA"]').innerText`
+		if on := eval[string](b, column); !strings.Contains(on, "On") {
+			t.Errorf("Dana's 2FA column says %q", on)
+		}
+		b.do(chromedp.Click(chromedp.ID("reset-mfa-"+dana.ID)), chromedp.WaitVisible(chromedp.ID("confirm-reset-mfa-"+dana.ID)))
+		b.waitFocus("confirm-reset-mfa-"+dana.ID, "the reset confirmation")
+		b.checkPage("reset two-factor confirmation")
+		b.do(chromedp.Click(chromedp.ID("confirm-reset-mfa-" + dana.ID)))
+		b.waitText("[role=status]", "Dana Reyes’s two-factor sign-in is reset")
+		if u, err := s.UserByID(ctx, dana.ID); err != nil || u.MFAEnabled() {
+			t.Fatalf("after the reset in the UI the account has two-factor sign-in %v (err %v)", u.MFAEnabled(), err)
+		}
+		if eval[bool](b, `!!document.getElementById('reset-mfa-`+dana.ID+`')`) {
+			t.Error("Reset two-factor is still offered for an account without it")
+		}
+		b.checkPage("users page after a reset")
+		signOut()
+
+		// Dana signs in with the password alone, and must set it up again.
+		signIn("dana@mesa.gov")
+		b.waitPath("/account/two-factor")
+		b.waitText("#mfa-required-notice", "Your office requires two-factor sign-in")
 	})
 }

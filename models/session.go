@@ -81,7 +81,7 @@ type SecondFactor struct {
 func (f SecondFactor) given() bool { return f.TOTPCode != "" || f.RecoveryCode != "" }
 
 // ErrMFARequired means the password was right but the account signs in with a second factor and none was
-// given. ErrMFARefused means the code given was wrong or already used. Both count as failed sign-ins.
+// given. ErrMFARefused means the code given was wrong or already used, and counts as a failed sign-in.
 var (
 	ErrMFARequired = errors.New("a code from the authenticator app is required")
 	ErrMFARefused  = errors.New("the code is wrong or was already used")
@@ -90,9 +90,10 @@ var (
 // SignIn checks email, password and, for an account with two-factor sign-in, the second factor, and opens
 // a session. It returns the account, the session and the session's token, which is shown to the browser
 // once and never stored. Every failure of the password costs the same time and answers ErrBadCredentials,
-// whatever the reason, except a *ThrottledError for an address that failed too often; a missing or wrong
-// second factor answers ErrMFARequired or ErrMFARefused, and counts towards the lockout like a wrong
-// password, so that a stolen password cannot be used to guess codes.
+// whatever the reason, except a *ThrottledError for an address that failed too often. A right password
+// without the second factor the account needs answers ErrMFARequired, the first step of a two-factor
+// sign-in, and is not counted; a wrong or used second factor answers ErrMFARefused and counts towards the
+// lockout like a wrong password, so that a stolen password cannot be used to guess codes.
 //
 // The attempt is counted before the password is checked, in a transaction that sign-ins queue on, so that
 // concurrent guesses cannot slip past the lockout or the address throttle.
@@ -104,6 +105,7 @@ func (s *Store) SignIn(ctx context.Context, email, pw string, second SecondFacto
 		found     bool
 		refused   bool
 		throttled *ThrottledError
+		attempt   string
 	)
 	err := s.inTx(ctx, func(tx *gorm.DB) error {
 		if err := s.queue(tx, signInLock); err != nil {
@@ -142,7 +144,8 @@ func (s *Store) SignIn(ctx context.Context, email, pw string, second SecondFacto
 			return err
 		}
 		// Counted as a failure until it succeeds.
-		return tx.Create(&loginFailure{ID: id.String(), EmailHash: hashToken(key), ClientIP: ip, OccurredAt: at}).Error
+		attempt = id.String()
+		return tx.Create(&loginFailure{ID: attempt, EmailHash: hashToken(key), ClientIP: ip, OccurredAt: at}).Error
 	})
 	if err != nil {
 		return User{}, Session{}, "", err
@@ -165,7 +168,11 @@ func (s *Store) SignIn(ctx context.Context, email, pw string, second SecondFacto
 		return User{}, Session{}, "", s.failSignIn(ctx, u, key, ErrBadCredentials)
 	}
 	if u.MFAEnabled() && !second.given() {
-		return User{}, Session{}, "", s.failSignIn(ctx, u, key, ErrMFARequired)
+		// The first step of a two-factor sign-in: the password was right, and nothing was guessed.
+		if err := s.write.WithContext(ctx).Where("id = ?", attempt).Delete(&loginFailure{}).Error; err != nil {
+			return User{}, Session{}, "", err
+		}
+		return User{}, Session{}, "", ErrMFARequired
 	}
 	u, sess, token, err := s.openSession(ctx, u, pw, second)
 	if errors.Is(err, ErrMFARefused) {

@@ -9,10 +9,12 @@ import { CaseDetail } from "./pages/CaseDetail";
 import { Account } from "./pages/Account";
 import { Audit } from "./pages/Audit";
 import { Users } from "./pages/Users";
+import { TwoFactor } from "./pages/TwoFactor";
 import { NotFound } from "./pages/NotFound";
 import { SignIn } from "./pages/SignIn";
 import {
   SIGN_IN_PATH,
+  TWO_FACTOR_PATH,
   roleLabel,
   safeNext,
   setSessionError,
@@ -20,6 +22,7 @@ import {
   setSignedIn,
   setSignedOut,
   signInHref,
+  twoFactorHref,
   useSession,
 } from "./session";
 
@@ -37,6 +40,12 @@ async function loadSession(): Promise<void> {
   try {
     const { data, error, response } = await api.GET("/api/v1/auth/me");
     if (data) {
+      // A session that must set up two-factor sign-in first goes there in the same turn, before any page
+      // asks the server for something it will refuse.
+      const { pathname, search } = window.location;
+      if (data.mfa_enrollment_required && pathname !== TWO_FACTOR_PATH && pathname !== SIGN_IN_PATH) {
+        navigate(twoFactorHref(pathname + search), { replace: true });
+      }
       setSignedIn(data);
     } else if (response.status === 401) {
       // Navigate in the same turn as the state change, so the app renders the sign-in page straight away.
@@ -59,6 +68,9 @@ function Shell() {
   const ready = session.status !== "loading";
   const onSignIn = path === SIGN_IN_PATH;
   const user = session.status === "signed-in" && !onSignIn ? session.user : null;
+  // Until two-factor sign-in is set up where the office requires it, the set-up page is the only page.
+  const mustEnrol = session.status === "signed-in" && session.mfaEnrollmentRequired;
+  const held = mustEnrol && !onSignIn && path !== TWO_FACTOR_PATH;
 
   useEffect(() => {
     void loadSession();
@@ -70,8 +82,10 @@ function Shell() {
       navigate(signInHref(path + search), { replace: true });
     } else if (session.status === "signed-in" && onSignIn) {
       navigate(safeNext(new URLSearchParams(search).get("next")), { replace: true });
+    } else if (held) {
+      navigate(twoFactorHref(path + search), { replace: true });
     }
-  }, [session.status, path, search]);
+  }, [session.status, path, search, held]);
 
   // After an in-app navigation, move focus to the new page so that keyboard and screen-reader
   // users start at its top, as they would after a full page load. The first page shown after
@@ -95,7 +109,7 @@ function Shell() {
   if (session.status === "loading") page = <Loading />;
   else if (onSignIn) page = session.status === "signed-in" ? <Loading /> : <SignIn />;
   else if (session.status === "error") page = <SessionError problem={session.problem} />;
-  else if (session.status === "signed-out") page = <Loading />;
+  else if (session.status === "signed-out" || held) page = <Loading />;
   else page = <Page path={path} />;
 
   return (
@@ -112,7 +126,7 @@ function Shell() {
           ) : (
             <span class="brand">ImpactLedger</span>
           )}
-          {user && (
+          {user && !mustEnrol && (
             <nav aria-label="Main">
               <ul class="nav">
                 <li>
@@ -145,7 +159,7 @@ function Shell() {
               </ul>
             </nav>
           )}
-          {user && <SignedIn user={user} path={path} />}
+          {user && <SignedIn user={user} path={path} accountLink={!mustEnrol} />}
         </div>
       </header>
       <main id="main" ref={main} tabIndex={-1} class="container">
@@ -156,7 +170,7 @@ function Shell() {
 }
 
 /** SignedIn shows who is signed in, leads to their account page, and signs them out. */
-function SignedIn({ user, path }: { user: User; path: string }) {
+function SignedIn({ user, path, accountLink }: { user: User; path: string; accountLink: boolean }) {
   const [busy, setBusy] = useState(false);
 
   const signOut = async () => {
@@ -177,9 +191,16 @@ function SignedIn({ user, path }: { user: User; path: string }) {
         <span class="visually-hidden">Signed in as </span>
         {user.display_name} · {roleLabel(user.role)}
       </p>
-      <Link href="/account" id="account-link" class="account__link" aria-current={path === "/account" ? "page" : undefined}>
-        Account
-      </Link>
+      {accountLink && (
+        <Link
+          href="/account"
+          id="account-link"
+          class="account__link"
+          aria-current={path === "/account" ? "page" : path.startsWith("/account/") ? "true" : undefined}
+        >
+          Account
+        </Link>
+      )}
       <button
         type="button"
         id="sign-out"
@@ -222,6 +243,7 @@ function Page({ path }: { path: string }) {
   if (path === "/") return <CaseList />;
   if (path === "/cases/new") return <CaseNew />;
   if (path === "/account") return <Account />;
+  if (path === TWO_FACTOR_PATH) return <TwoFactor />;
   if (path === "/admin/users") return <Users />;
   if (path === "/admin/audit") return <Audit />;
   const m = /^\/cases\/([^/]+)\/?$/.exec(path);

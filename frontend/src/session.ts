@@ -7,7 +7,11 @@ import type { Problem, Role, User } from "./api/client";
  */
 export type SessionState =
   | { status: "loading" }
-  | { status: "signed-in"; user: User; csrfToken: string }
+  /**
+   * mfaEnrollmentRequired: the office requires two-factor sign-in and this account has none yet, so the
+   * server answers nothing but the set-up calls until it is done.
+   */
+  | { status: "signed-in"; user: User; csrfToken: string; mfaEnrollmentRequired: boolean }
   | { status: "signed-out" }
   /** The server could not say whether anyone is signed in (network error, 5xx). */
   | { status: "error"; problem: Problem };
@@ -25,8 +29,28 @@ export const getSession = (): SessionState => state;
 /** csrfToken is the token to send as X-CSRF-Token, or null when nobody is signed in. */
 export const csrfToken = (): string | null => (state.status === "signed-in" ? state.csrfToken : null);
 
-export const setSignedIn = (info: { user: User; csrf_token: string }): void =>
-  set({ status: "signed-in", user: info.user, csrfToken: info.csrf_token });
+export const setSignedIn = (info: { user: User; csrf_token: string; mfa_enrollment_required: boolean }): void =>
+  set({
+    status: "signed-in",
+    user: info.user,
+    csrfToken: info.csrf_token,
+    mfaEnrollmentRequired: info.mfa_enrollment_required,
+  });
+
+/** setMfaEnrolled records that the signed-in account has just turned two-factor sign-in on. */
+export function setMfaEnrolled(): void {
+  if (state.status !== "signed-in") return;
+  set({ ...state, user: { ...state.user, mfa_enabled: true }, mfaEnrollmentRequired: false });
+}
+
+/**
+ * setMfaEnrollmentRequired records that the server refused a call until two-factor sign-in is set up, for a
+ * session that began before the office required it.
+ */
+export function setMfaEnrollmentRequired(): void {
+  if (state.status !== "signed-in" || state.mfaEnrollmentRequired) return;
+  set({ ...state, mfaEnrollmentRequired: true });
+}
 
 export const setSignedOut = (): void => set({ status: "signed-out" });
 
@@ -55,6 +79,15 @@ export function useCurrentUser(): User | null {
 }
 
 export const SIGN_IN_PATH = "/sign-in";
+
+/** TWO_FACTOR_PATH is where people set up two-factor sign-in, and where the app keeps them until they have. */
+export const TWO_FACTOR_PATH = "/account/two-factor";
+
+/** twoFactorHref is the set-up page that returns to `next` (a path with its query) once it is done. */
+export function twoFactorHref(next: string): string {
+  if (next === "/" || next.startsWith(TWO_FACTOR_PATH)) return TWO_FACTOR_PATH;
+  return `${TWO_FACTOR_PATH}?${new URLSearchParams({ next }).toString()}`;
+}
 
 /** signInHref is the sign-in page that returns to `next` (a path with its query) afterwards. */
 export function signInHref(next: string, expired = false): string {

@@ -1,6 +1,6 @@
 import createClient, { type Middleware } from "openapi-fetch";
 import { navigate } from "../router";
-import { SIGN_IN_PATH, csrfToken, setSignedOut, signInHref } from "../session";
+import { SIGN_IN_PATH, csrfToken, setMfaEnrollmentRequired, setSignedOut, signInHref } from "../session";
 import type { components, paths } from "./schema";
 
 /** The typed API client. Same origin: the Go server serves both the UI and /api. */
@@ -11,9 +11,17 @@ export const api = createClient<paths>({ baseUrl: "" });
 // handled by the sign-out button, which goes to the signed-out page whatever the answer.
 const OWN_401 = new Set(["/api/v1/auth/login", "/api/v1/auth/me", "/api/v1/auth/logout"]);
 
+/** PROBLEM_TYPES is where the server's problem types live; `type` is this plus a slug. */
+const PROBLEM_TYPES = "https://impactledger.org/problems/";
+
+/** isProblemType tells whether a problem document is of the server's type named by slug. */
+export const isProblemType = (problem: unknown, slug: string): boolean =>
+  !!problem && typeof problem === "object" && "type" in problem && problem.type === PROBLEM_TYPES + slug;
+
 /**
  * session sends the CSRF token on every unsafe request, and takes the user to the sign-in page, with the
- * way back, when the session has ended.
+ * way back, when the session has ended. A 403 saying that two-factor sign-in must be set up first (the office
+ * began requiring it during this session) marks the session so, and the app takes the user to set it up.
  */
 const session: Middleware = {
   onRequest({ request }) {
@@ -23,7 +31,15 @@ const session: Middleware = {
     }
     return request;
   },
-  onResponse({ response, schemaPath }) {
+  async onResponse({ response, schemaPath }) {
+    if (response.status === 403) {
+      try {
+        if (isProblemType(await response.clone().json(), "mfa-enrollment-required")) setMfaEnrollmentRequired();
+      } catch {
+        // Not a problem document: an ordinary refusal, which the caller shows.
+      }
+      return undefined;
+    }
     if (response.status !== 401 || OWN_401.has(schemaPath)) return undefined;
     const { pathname, search } = window.location;
     setSignedOut();
@@ -48,6 +64,7 @@ export type Token = components["schemas"]["Token"];
 export type NewToken = components["schemas"]["NewToken"];
 export type AuditEvent = components["schemas"]["AuditEvent"];
 export type TeamMember = components["schemas"]["TeamMember"];
+export type MfaEnrollment = components["schemas"]["MfaEnrollment"];
 
 /**
  * toProblem turns whatever came back from a failed call (a problem document, a proxy's HTML page,

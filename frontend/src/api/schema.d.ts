@@ -53,6 +53,13 @@ export interface paths {
          *     the CSRF token that unsafe requests made with the cookie must send as `X-CSRF-Token`. An unknown email,
          *     a wrong password, and a disabled or locked account get the same 401. Five failures for an account
          *     within 15 minutes lock it; fifty from one address within 15 minutes get 429 until the window passes.
+         *
+         *     An account with two-factor sign-in also needs `totp_code` (or one of its `recovery_code`s): without
+         *     one, the answer is 401 with problem type `https://impactledger.org/problems/mfa-required`; with a
+         *     wrong or already used one, the same, and it counts as a failed attempt towards the lockout. A code is never
+         *     accepted twice. Where two-factor sign-in is required and the account has none yet, the session
+         *     answers `mfa_enrollment_required: true` and may only set it up (`/api/v1/auth/mfa/...`), read
+         *     `/api/v1/auth/me` and sign out until it has; other requests get 403 `mfa-enrollment-required`.
          */
         post: operations["login"];
         delete?: never;
@@ -89,6 +96,52 @@ export interface paths {
         get: operations["getMe"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/mfa/enrollment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Begin setting up two-factor sign-in with an authenticator app.
+         * @description Answers a new TOTP secret (RFC 6238: SHA-1, 6 digits, 30 seconds) and its `otpauth://` link for a QR
+         *     code. Nothing changes at sign-in until the enrolment is confirmed with a code from the app; starting
+         *     again replaces an unconfirmed secret. Only from a signed-in browser session (403 with an API token);
+         *     409 when two-factor sign-in is already on (an admin can reset it).
+         */
+        post: operations["startMfaEnrollment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/mfa/enrollment/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Turn on two-factor sign-in with a code from the authenticator app.
+         * @description Checks a current code against the secret from `POST /api/v1/auth/mfa/enrollment`, turns two-factor
+         *     sign-in on, and answers ten one-time recovery codes, shown in this response only. The session counts
+         *     as having passed two-factor sign-in from then on. 422 when the code is wrong, 409 when there is no
+         *     enrolment to confirm.
+         */
+        post: operations["confirmMfaEnrollment"];
         delete?: never;
         options?: never;
         head?: never;
@@ -194,6 +247,30 @@ export interface paths {
         put?: never;
         /** Lift a sign-in lockout. */
         post: operations["unlockUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{user_id}/reset-mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account's ID. */
+                user_id: components["parameters"]["UserID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Turn off a user's two-factor sign-in, for a lost authenticator.
+         * @description Forgets the account's authenticator secret and recovery codes and ends its sessions. Where two-factor
+         *     sign-in is required, the user must set it up again at the next sign-in.
+         */
+        post: operations["resetUserMfa"];
         delete?: never;
         options?: never;
         head?: never;
@@ -350,6 +427,8 @@ export interface components {
             active: boolean;
             /** @description Locked out after too many failed sign-ins. */
             locked: boolean;
+            /** @description Two-factor sign-in with an authenticator app is on. */
+            mfa_enabled: boolean;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -446,11 +525,40 @@ export interface components {
         LoginRequest: {
             email: string;
             password: string;
+            /**
+             * @description The current code from the account's authenticator app.
+             * @example 123456
+             */
+            totp_code?: string;
+            /**
+             * @description One of the account's recovery codes, instead of `totp_code`; each works once.
+             * @example ABCD-EFGH-JKMN
+             */
+            recovery_code?: string;
         };
         SessionInfo: {
             user: components["schemas"]["User"];
             /** @description Send as `X-CSRF-Token` on every unsafe request made with the session cookie. */
             csrf_token: string;
+            /**
+             * @description Two-factor sign-in is required and this account has none yet: the session can only set it up,
+             *     until it has.
+             */
+            mfa_enrollment_required: boolean;
+        };
+        MfaEnrollment: {
+            /** @description The TOTP secret in base32, for typing into an authenticator app by hand. */
+            secret: string;
+            /** @description The `otpauth://totp/...` link to show as a QR code. */
+            otpauth_uri: string;
+        };
+        MfaConfirm: {
+            /** @description The current code from the authenticator app. */
+            code: string;
+        };
+        RecoveryCodes: {
+            /** @description Ten one-time codes for signing in without the authenticator app. Shown only once. */
+            recovery_codes: string[];
         };
         Jurisdiction: {
             /**
@@ -792,6 +900,60 @@ export interface operations {
             default: components["responses"]["Problem"];
         };
     };
+    startMfaEnrollment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The secret to load into an authenticator app. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaEnrollment"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    confirmMfaEnrollment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MfaConfirm"];
+            };
+        };
+        responses: {
+            /** @description Two-factor sign-in is on. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodes"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["Unprocessable"];
+            default: components["responses"]["Problem"];
+        };
+    };
     listTokens: {
         parameters: {
             query?: never;
@@ -969,6 +1131,33 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description The account, unlocked. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    resetUserMfa: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account's ID. */
+                user_id: components["parameters"]["UserID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The account, with two-factor sign-in off. */
             200: {
                 headers: {
                     [name: string]: unknown;

@@ -4,7 +4,8 @@ import { api, toProblem, type NewToken, type Problem, type Token } from "../api/
 import { ErrorSummary, FieldError, failureFrom, invalid, type Failure } from "../components/FormErrors";
 import { ProblemAlert } from "../components/ProblemAlert";
 import { formatInstant, setTitle } from "../format";
-import { roleLabel, useCurrentUser } from "../session";
+import { Link } from "../router";
+import { TWO_FACTOR_PATH, roleLabel, useCurrentUser } from "../session";
 
 export function Account() {
   const me = useCurrentUser();
@@ -28,6 +29,24 @@ export function Account() {
           <dd>{roleLabel(me.role)}</dd>
         </div>
       </dl>
+      <section class="section" aria-labelledby="mfa-heading">
+        <h2 id="mfa-heading">Two-factor sign-in</h2>
+        <p>
+          {me.mfa_enabled ? (
+            <span class="pill pill--ok">On</span>
+          ) : (
+            <span class="pill pill--off">Off</span>
+          )}{" "}
+          {me.mfa_enabled
+            ? "You sign in with your password and a code from your authenticator app."
+            : "You sign in with your password alone. Add a code from an authenticator app to protect your account."}
+        </p>
+        <p>
+          <Link href={TWO_FACTOR_PATH} id="mfa-link">
+            {me.mfa_enabled ? "About your two-factor sign-in" : "Set up two-factor sign-in"}
+          </Link>
+        </p>
+      </section>
       <ApiTokens />
     </div>
   );

@@ -1,19 +1,26 @@
 import type { TargetedEvent, TargetedSubmitEvent } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, toProblem } from "../api/client";
+import { api, isProblemType, toProblem, type Problem } from "../api/client";
 import { ErrorSummary, FieldError, failureFrom, invalid, type Failure } from "../components/FormErrors";
+import { capitalize } from "../components/ProblemAlert";
 import { setTitle } from "../format";
 import { navigate, useLocation } from "../router";
-import { safeNext, setSignedIn } from "../session";
+import { safeNext, setSignedIn, twoFactorHref } from "../session";
 
 type Field = "email" | "password";
 
-/** The form's fields: the server's names are also the inputs' ids. */
-const FIELDS: Record<Field, { id: Field; label: string }> = {
+/** The form's fields: the server's names are also the inputs' ids, but for the second step's codes. */
+const FIELDS: Record<string, { id: string; label: string }> = {
   email: { id: "email", label: "Email address" },
   password: { id: "password", label: "Password" },
+  totp_code: { id: "totp-code", label: "Code" },
+  recovery_code: { id: "recovery-code", label: "Recovery code" },
 };
 const ORDER: Field[] = ["email", "password"];
+
+/** How the second step proves the second factor: the authenticator app's code, or a recovery code. */
+type Method = "app" | "recovery";
+const CODE_ID: Record<Method, string> = { app: "totp-code", recovery: "recovery-code" };
 
 // Always the same words, whichever of these it was: saying which would tell an attacker what exists.
 const WRONG = "The email or password is wrong, or the account is locked or disabled.";
@@ -43,14 +50,20 @@ export function SignIn() {
   const expired = params.get("expired") === "1";
   const signedOut = params.get("signed_out") === "1";
 
+  // The password stays in this component's state, for sending again with the second step's code; it is never
+  // stored anywhere else, and it is forgotten on leaving the second step.
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
-  const latest = useRef({ email: "", password: "" });
+  const [codes, setCodes] = useState<Record<Method, string>>({ app: "", recovery: "" });
+  const latest = useRef({ email: "", password: "", app: "", recovery: "" });
+  const [step, setStep] = useState<"password" | "code">("password");
+  const [method, setMethod] = useState<Method>("app");
+  const focusNext = useRef<string | null>(null);
   const [submitting, setSubmitting] = useState(false);
   const [failure, setFailure] = useState<Failure | null>(null);
   const [notice, setNotice] = useState("");
 
-  useEffect(() => setTitle("Sign in"), []);
+  useEffect(() => setTitle(step === "code" ? "Two-factor sign-in" : "Sign in"), [step]);
 
   // Fill the status region after it is on the page, so that screen readers announce the notice.
   useEffect(() => {
@@ -59,23 +72,97 @@ export function SignIn() {
     );
   }, [expired, signedOut]);
 
+  // Take the keyboard to the field the user has to fill next, when a step or method changes.
+  useEffect(() => {
+    const id = focusNext.current;
+    if (!id) return;
+    focusNext.current = null;
+    document.getElementById(id)?.focus();
+  }, [step, method]);
+
   const set = (name: Field) => (e: TargetedEvent<HTMLInputElement>) => {
     latest.current = { ...latest.current, [name]: e.currentTarget.value };
     if (name === "email") setEmail(e.currentTarget.value);
     else setPassword(e.currentTarget.value);
   };
 
+  const setCode = (m: Method) => (e: TargetedEvent<HTMLInputElement>) => {
+    latest.current = { ...latest.current, [m]: e.currentTarget.value };
+    setCodes((prev) => ({ ...prev, [m]: latest.current[m] }));
+  };
+
+  const clearCodes = () => {
+    latest.current = { ...latest.current, app: "", recovery: "" };
+    setCodes({ app: "", recovery: "" });
+  };
+
+  /** backToPassword leaves the second step, forgetting the password and any code typed. */
+  const backToPassword = (why: Failure | null) => {
+    latest.current = { ...latest.current, password: "", app: "", recovery: "" };
+    setPassword("");
+    setCodes({ app: "", recovery: "" });
+    setMethod("app");
+    setFailure(why);
+    if (!why) focusNext.current = "password";
+    setStep("password");
+  };
+
+  const switchMethod = (m: Method) => {
+    setFailure(null);
+    focusNext.current = CODE_ID[m];
+    setMethod(m);
+  };
+
+  /** refused shows the server's reason a code was not accepted, beside the code's field and in the summary. */
+  const refused = (problem: Problem, m: Method) => {
+    const id = CODE_ID[m];
+    const detail = problem.detail
+      ? capitalize(problem.detail)
+      : m === "app"
+        ? "Enter the current code from your authenticator app."
+        : "Enter a recovery code you have not used.";
+    setFailure({ title: problem.title, fields: { [id]: detail }, other: [], requestId: problem.request_id || undefined });
+    clearCodes();
+  };
+
   const submit = async (e: TargetedSubmitEvent<HTMLFormElement>) => {
     e.preventDefault();
     if (submitting) return;
-    const body = { email: latest.current.email.trim(), password: latest.current.password };
+    const body: { email: string; password: string; totp_code?: string; recovery_code?: string } = {
+      email: latest.current.email.trim(),
+      password: latest.current.password,
+    };
 
-    const missing: Failure["fields"] = {};
-    if (!body.email) missing.email = "Enter your email address.";
-    if (!body.password) missing.password = "Enter your password.";
-    if (missing.email || missing.password) {
-      setFailure({ title: "Enter your email address and password.", fields: missing, other: [] });
-      return;
+    if (step === "password") {
+      const missing: Failure["fields"] = {};
+      if (!body.email) missing.email = "Enter your email address.";
+      if (!body.password) missing.password = "Enter your password.";
+      if (missing.email || missing.password) {
+        setFailure({ title: "Enter your email address and password.", fields: missing, other: [] });
+        return;
+      }
+    } else if (method === "app") {
+      const code = latest.current.app.replace(/\s+/g, "");
+      if (!/^[0-9]{6}$/.test(code)) {
+        setFailure({
+          title: "Enter the code from your authenticator app.",
+          fields: { "totp-code": "Enter the 6-digit code your authenticator app shows for ImpactLedger." },
+          other: [],
+        });
+        return;
+      }
+      body.totp_code = code;
+    } else {
+      const code = latest.current.recovery.trim();
+      if (!code || code.length > 64) {
+        setFailure({
+          title: "Enter a recovery code.",
+          fields: { "recovery-code": "Enter one of the recovery codes you saved when you set up two-factor sign-in." },
+          other: [],
+        });
+        return;
+      }
+      body.recovery_code = code;
     }
 
     setSubmitting(true);
@@ -83,12 +170,25 @@ export function SignIn() {
     try {
       const { data, error, response } = await api.POST("/api/v1/auth/login", { body });
       if (data) {
+        latest.current = { email: "", password: "", app: "", recovery: "" };
         setSignedIn(data);
-        navigate(safeNext(next), { replace: true });
+        const to = safeNext(next);
+        navigate(data.mfa_enrollment_required ? twoFactorHref(to) : to, { replace: true });
         return;
       }
-      if (response.status === 401) {
-        setFailure({ title: WRONG, fields: {}, other: [] });
+      const mfa = response.status === 401 && isProblemType(error, "mfa-required");
+      if (mfa && step === "password") {
+        // The password was right; the account also needs its second factor.
+        setFailure(null);
+        focusNext.current = CODE_ID.app;
+        setMethod("app");
+        setStep("code");
+      } else if (mfa) {
+        refused(toProblem(error, response), method);
+      } else if (response.status === 401) {
+        // After too many refused codes the account locks, and the answer is the same as for a wrong password.
+        if (step === "code") backToPassword({ title: WRONG, fields: {}, other: [] });
+        else setFailure({ title: WRONG, fields: {}, other: [] });
       } else if (response.status === 429) {
         setFailure({ title: tooMany(response.headers.get("Retry-After")), fields: {}, other: [] });
       } else {
@@ -108,6 +208,12 @@ export function SignIn() {
     onInput: set(name),
   });
 
+  const status = (
+    <span class="muted" role="status">
+      {submitting ? "Signing in…" : ""}
+    </span>
+  );
+
   return (
     <div class="sign-in">
       <h1>Sign in</h1>
@@ -116,37 +222,130 @@ export function SignIn() {
         {notice}
       </p>
 
-      <form id="sign-in-form" class="sign-in__form" noValidate onSubmit={(e) => void submit(e)}>
-        {failure && <ErrorSummary failure={failure} order={ORDER} />}
+      {step === "password" ? (
+        <form id="sign-in-form" class="sign-in__form" noValidate onSubmit={(e) => void submit(e)}>
+          {failure && <ErrorSummary failure={failure} order={ORDER} />}
 
-        <div class="field">
-          <label for="email">{FIELDS.email.label}</label>
-          <input
-            type="email"
-            autocomplete="username"
-            autocapitalize="none"
-            spellcheck={false}
-            value={email}
-            {...input("email")}
-          />
-          <FieldError id="email" failure={failure} />
-        </div>
+          <div class="field">
+            <label for="email">{FIELDS.email?.label}</label>
+            <input
+              type="email"
+              autocomplete="username"
+              autocapitalize="none"
+              spellcheck={false}
+              value={email}
+              {...input("email")}
+            />
+            <FieldError id="email" failure={failure} />
+          </div>
 
-        <div class="field">
-          <label for="password">{FIELDS.password.label}</label>
-          <input type="password" autocomplete="current-password" value={password} {...input("password")} />
-          <FieldError id="password" failure={failure} />
-        </div>
+          <div class="field">
+            <label for="password">{FIELDS.password?.label}</label>
+            <input type="password" autocomplete="current-password" value={password} {...input("password")} />
+            <FieldError id="password" failure={failure} />
+          </div>
 
-        <div class="form-actions">
-          <button type="submit" id="sign-in" class="button" disabled={submitting}>
-            Sign in
-          </button>
-          <span class="muted" role="status">
-            {submitting ? "Signing in…" : ""}
-          </span>
-        </div>
-      </form>
+          <div class="form-actions">
+            <button type="submit" id="sign-in" class="button" disabled={submitting}>
+              Sign in
+            </button>
+            {status}
+          </div>
+        </form>
+      ) : (
+        <form
+          id="code-form"
+          class="sign-in__form"
+          aria-labelledby="code-heading"
+          noValidate
+          onSubmit={(e) => void submit(e)}
+        >
+          {failure && <ErrorSummary failure={failure} order={[CODE_ID[method]]} />}
+
+          <div>
+            <h2 id="code-heading" class="sign-in__step">
+              Two-factor sign-in
+            </h2>
+            <p class="sign-in__who">
+              Signing in as <span class="breakable">{email.trim()}</span>
+            </p>
+          </div>
+
+          {method === "app" ? (
+            <div class="field">
+              <label for="totp-code">Code from your authenticator app</label>
+              <input
+                type="text"
+                id="totp-code"
+                name="totp_code"
+                class="code-input"
+                inputMode="numeric"
+                autocomplete="one-time-code"
+                pattern="[0-9 ]*"
+                maxLength={7}
+                spellcheck={false}
+                required
+                value={codes.app}
+                onInput={setCode("app")}
+                {...invalid("totp-code", failure, "totp-code-hint")}
+              />
+              <p id="totp-code-hint" class="hint">
+                The 6-digit code the app shows for ImpactLedger. It changes every 30 seconds.
+              </p>
+              <FieldError id="totp-code" failure={failure} />
+            </div>
+          ) : (
+            <div class="field">
+              <label for="recovery-code">Recovery code</label>
+              <input
+                type="text"
+                id="recovery-code"
+                name="recovery_code"
+                class="code-input"
+                autocomplete="off"
+                autocapitalize="characters"
+                maxLength={64}
+                spellcheck={false}
+                required
+                value={codes.recovery}
+                onInput={setCode("recovery")}
+                {...invalid("recovery-code", failure, "recovery-code-hint")}
+              />
+              <p id="recovery-code-hint" class="hint">
+                One of the codes you saved when you set up two-factor sign-in, such as ABCD-EFGH-JKMN. Each works
+                once.
+              </p>
+              <FieldError id="recovery-code" failure={failure} />
+            </div>
+          )}
+
+          <div class="form-actions">
+            <button type="submit" id="verify-code" class="button" disabled={submitting}>
+              Sign in
+            </button>
+            {status}
+          </div>
+
+          <ul class="sign-in__other">
+            <li>
+              {method === "app" ? (
+                <button type="button" id="use-recovery-code" class="link-button" onClick={() => switchMethod("recovery")}>
+                  Use a recovery code instead
+                </button>
+              ) : (
+                <button type="button" id="use-app-code" class="link-button" onClick={() => switchMethod("app")}>
+                  Use the code from your authenticator app instead
+                </button>
+              )}
+            </li>
+            <li>
+              <button type="button" id="start-over" class="link-button" onClick={() => backToPassword(null)}>
+                Sign in as someone else
+              </button>
+            </li>
+          </ul>
+        </form>
+      )}
     </div>
   );
 }

@@ -4,7 +4,8 @@ import { api, toProblem, type Problem, type Role, type User, type UserUpdate } f
 import { ErrorSummary, FieldError, failureFrom, invalid, type Failure } from "../components/FormErrors";
 import { ProblemAlert } from "../components/ProblemAlert";
 import { setTitle } from "../format";
-import { ROLES, roleLabel, useCurrentUser } from "../session";
+import { navigate } from "../router";
+import { ROLES, roleLabel, setSignedOut, signInHref, useCurrentUser } from "../session";
 import { NotAllowed } from "./NotAllowed";
 
 const USER_FIELDS = {
@@ -34,6 +35,9 @@ export function Users() {
   const [busy, setBusy] = useState<string | null>(null);
   // Roles chosen in a row's select but not yet applied, by user id.
   const [roles, setRoles] = useState<Record<string, Role>>({});
+  // Resetting two-factor sign-in: which row asks "are you sure?", and where the keyboard goes afterwards.
+  const [confirmingReset, setConfirmingReset] = useState<string | null>(null);
+  const focusAfter = useRef<string | null>(null);
 
   useEffect(() => setTitle(forbidden ? "Not allowed" : "Users"), [forbidden]);
 
@@ -54,25 +58,49 @@ export function Users() {
     };
   }, []);
 
+  // Keep the keyboard where the work is as the confirm step opens and closes.
+  useEffect(() => {
+    if (confirmingReset) {
+      document.getElementById(`confirm-reset-mfa-${confirmingReset}`)?.focus();
+    } else if (focusAfter.current) {
+      const id = focusAfter.current;
+      focusAfter.current = null;
+      document.getElementById(id)?.focus();
+    }
+  }, [confirmingReset, users]);
+
   if (forbidden) return <NotAllowed />;
 
   const replace = (u: User) => setUsers((prev) => prev.map((x) => (x.id === u.id ? u : x)));
 
   /** change applies one row action and says what happened, or why not. */
-  const change = async (u: User, patch: UserUpdate | "unlock", done: (after: User) => string) => {
+  const change = async (u: User, patch: UserUpdate | "unlock" | "reset-mfa", done: (after: User) => string) => {
     setBusy(u.id);
     setMessage("");
     setActionProblem(null);
     try {
+      const path = { params: { path: { user_id: u.id } } };
       const { data, error, response } =
         patch === "unlock"
-          ? await api.POST("/api/v1/users/{user_id}/unlock", { params: { path: { user_id: u.id } } })
-          : await api.PATCH("/api/v1/users/{user_id}", {
-              params: { path: { user_id: u.id } },
-              headers: { "Content-Type": "application/merge-patch+json" },
-              body: patch,
-            });
+          ? await api.POST("/api/v1/users/{user_id}/unlock", path)
+          : patch === "reset-mfa"
+            ? await api.POST("/api/v1/users/{user_id}/reset-mfa", path)
+            : await api.PATCH("/api/v1/users/{user_id}", {
+                ...path,
+                headers: { "Content-Type": "application/merge-patch+json" },
+                body: patch,
+              });
       if (data) {
+        if (patch === "reset-mfa" && u.id === me?.id) {
+          // Resetting one's own two-factor sign-in ends one's own sessions too: sign in again.
+          setSignedOut();
+          navigate(signInHref("/admin/users", true), { replace: true });
+          return;
+        }
+        if (patch === "reset-mfa") {
+          focusAfter.current = data.active ? `disable-${u.id}` : `enable-${u.id}`;
+          setConfirmingReset(null);
+        }
         replace(data);
         setRoles(({ [u.id]: _applied, ...rest }) => rest);
         setMessage(done(data));
@@ -115,6 +143,9 @@ export function Users() {
               <th scope="col">Email address</th>
               <th scope="col">Role</th>
               <th scope="col">Status</th>
+              <th scope="col">
+                <abbr title="Two-factor sign-in">2FA</abbr>
+              </th>
               <th scope="col">Actions</th>
             </tr>
           </thead>
@@ -169,6 +200,17 @@ export function Users() {
                   <td data-label="Status">
                     <AccountStatus user={u} />
                   </td>
+                  <td data-label="2FA">
+                    {u.mfa_enabled ? (
+                      <span class="pill pill--ok">
+                        On<span class="visually-hidden"> (two-factor sign-in)</span>
+                      </span>
+                    ) : (
+                      <span class="pill pill--off">
+                        Off<span class="visually-hidden"> (two-factor sign-in)</span>
+                      </span>
+                    )}
+                  </td>
                   <td data-label="Actions">
                     <div class="actions">
                       {u.active ? (
@@ -207,7 +249,63 @@ export function Users() {
                           Unlock<span class="visually-hidden"> {u.display_name}</span>
                         </button>
                       )}
+                      {u.mfa_enabled && confirmingReset !== u.id && (
+                        <button
+                          type="button"
+                          id={`reset-mfa-${u.id}`}
+                          class="button button--secondary button--small"
+                          disabled={rowBusy}
+                          onClick={() => {
+                            setMessage("");
+                            setActionProblem(null);
+                            setConfirmingReset(u.id);
+                          }}
+                        >
+                          Reset two-factor<span class="visually-hidden"> for {u.display_name}</span>
+                        </button>
+                      )}
                     </div>
+                    {u.mfa_enabled && confirmingReset === u.id && (
+                      <div class="confirm">
+                        <p class="confirm__question">
+                          Reset two-factor sign-in for {u.display_name}?{" "}
+                          {self
+                            ? "You will be signed out, and must set it up again."
+                            : "They are signed out, and their authenticator app and recovery codes stop working. " +
+                              "They can set it up again when they next sign in."}
+                        </p>
+                        <div class="actions">
+                          <button
+                            type="button"
+                            id={`confirm-reset-mfa-${u.id}`}
+                            class="button button--danger button--small"
+                            disabled={rowBusy}
+                            onClick={() =>
+                              void change(
+                                u,
+                                "reset-mfa",
+                                (a) =>
+                                  `${a.display_name}’s two-factor sign-in is reset, and they are signed out.`,
+                              )
+                            }
+                          >
+                            Yes, reset
+                          </button>
+                          <button
+                            type="button"
+                            id={`cancel-reset-mfa-${u.id}`}
+                            class="button button--secondary button--small"
+                            disabled={rowBusy}
+                            onClick={() => {
+                              focusAfter.current = `reset-mfa-${u.id}`;
+                              setConfirmingReset(null);
+                            }}
+                          >
+                            Cancel
+                          </button>
+                        </div>
+                      </div>
+                    )}
                   </td>
                 </tr>
               );
