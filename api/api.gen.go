@@ -99,6 +99,33 @@ func (e CaseStatus) Valid() bool {
 	}
 }
 
+// Defines values for Disposition.
+const (
+	DispositionAcquitted Disposition = "acquitted"
+	DispositionConvicted Disposition = "convicted"
+	DispositionDismissed Disposition = "dismissed"
+	DispositionPending   Disposition = "pending"
+	DispositionPleaded   Disposition = "pleaded"
+)
+
+// Valid indicates whether the value is a known member of the Disposition enum.
+func (e Disposition) Valid() bool {
+	switch e {
+	case DispositionAcquitted:
+		return true
+	case DispositionConvicted:
+		return true
+	case DispositionDismissed:
+		return true
+	case DispositionPending:
+		return true
+	case DispositionPleaded:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HealthDatabase.
 const (
 	Postgres HealthDatabase = "postgres"
@@ -132,6 +159,84 @@ func (e HealthStatus) Valid() bool {
 	}
 }
 
+// Defines values for HearingKind.
+const (
+	HearingArraignment HearingKind = "arraignment"
+	HearingOther       HearingKind = "other"
+	HearingPlea        HearingKind = "plea"
+	HearingRestitution HearingKind = "restitution"
+	HearingSentencing  HearingKind = "sentencing"
+	HearingTrial       HearingKind = "trial"
+)
+
+// Valid indicates whether the value is a known member of the HearingKind enum.
+func (e HearingKind) Valid() bool {
+	switch e {
+	case HearingArraignment:
+		return true
+	case HearingOther:
+		return true
+	case HearingPlea:
+		return true
+	case HearingRestitution:
+		return true
+	case HearingSentencing:
+		return true
+	case HearingTrial:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for HearingStatus.
+const (
+	HearingCancelled HearingStatus = "cancelled"
+	HearingContinued HearingStatus = "continued"
+	HearingHeld      HearingStatus = "held"
+	HearingScheduled HearingStatus = "scheduled"
+)
+
+// Valid indicates whether the value is a known member of the HearingStatus enum.
+func (e HearingStatus) Valid() bool {
+	switch e {
+	case HearingCancelled:
+		return true
+	case HearingContinued:
+		return true
+	case HearingHeld:
+		return true
+	case HearingScheduled:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NotificationChannel.
+const (
+	NotifyEmail NotificationChannel = "email"
+	NotifyMail  NotificationChannel = "mail"
+	NotifyPhone NotificationChannel = "phone"
+	NotifySms   NotificationChannel = "sms"
+)
+
+// Valid indicates whether the value is a known member of the NotificationChannel enum.
+func (e NotificationChannel) Valid() bool {
+	switch e {
+	case NotifyEmail:
+		return true
+	case NotifyMail:
+		return true
+	case NotifyPhone:
+		return true
+	case NotifySms:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Role.
 const (
 	Admin      Role = "admin"
@@ -159,6 +264,99 @@ func (e Role) Valid() bool {
 	}
 }
 
+// Defines values for VictimKind.
+const (
+	VictimBusiness         VictimKind = "business"
+	VictimCompensationFund VictimKind = "compensation_fund"
+	VictimGovernment       VictimKind = "government"
+	VictimIndividual       VictimKind = "individual"
+	VictimInsurer          VictimKind = "insurer"
+)
+
+// Valid indicates whether the value is a known member of the VictimKind enum.
+func (e VictimKind) Valid() bool {
+	switch e {
+	case VictimBusiness:
+		return true
+	case VictimCompensationFund:
+		return true
+	case VictimGovernment:
+		return true
+	case VictimIndividual:
+		return true
+	case VictimInsurer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VictimStatus.
+const (
+	VictimActive      VictimStatus = "active"
+	VictimDeclined    VictimStatus = "declined"
+	VictimUnreachable VictimStatus = "unreachable"
+)
+
+// Valid indicates whether the value is a known member of the VictimStatus enum.
+func (e VictimStatus) Valid() bool {
+	switch e {
+	case VictimActive:
+		return true
+	case VictimDeclined:
+		return true
+	case VictimUnreachable:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VictimView.
+const (
+	VictimViewClerk   VictimView = "clerk"
+	VictimViewFull    VictimView = "full"
+	VictimViewRule491 VictimView = "rule_49_1"
+)
+
+// Valid indicates whether the value is a known member of the VictimView enum.
+func (e VictimView) Valid() bool {
+	switch e {
+	case VictimViewClerk:
+		return true
+	case VictimViewFull:
+		return true
+	case VictimViewRule491:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WantsToBeHeard.
+const (
+	HeardBoth    WantsToBeHeard = "both"
+	HeardNone    WantsToBeHeard = "none"
+	HeardOral    WantsToBeHeard = "oral"
+	HeardWritten WantsToBeHeard = "written"
+)
+
+// Valid indicates whether the value is a known member of the WantsToBeHeard enum.
+func (e WantsToBeHeard) Valid() bool {
+	switch e {
+	case HeardBoth:
+		return true
+	case HeardNone:
+		return true
+	case HeardOral:
+		return true
+	case HeardWritten:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListAuditEventsParamsOutcome.
 const (
 	ListAuditEventsParamsOutcomeDenied  ListAuditEventsParamsOutcome = "denied"
@@ -174,6 +372,21 @@ func (e ListAuditEventsParamsOutcome) Valid() bool {
 	case ListAuditEventsParamsOutcomeFailure:
 		return true
 	case ListAuditEventsParamsOutcomeSuccess:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetVictimParamsReveal.
+const (
+	RevealSSN GetVictimParamsReveal = "ssn"
+)
+
+// Valid indicates whether the value is a known member of the GetVictimParamsReveal enum.
+func (e GetVictimParamsReveal) Valid() bool {
+	switch e {
+	case RevealSSN:
 		return true
 	default:
 		return false
@@ -292,6 +505,78 @@ type CaseUpdate struct {
 	Status *CaseStatus `json:"status,omitempty"`
 }
 
+// Charge One count charged against a defendant.
+type Charge struct {
+	// CountNumber The count's number in the charging document, unique per defendant.
+	CountNumber int `json:"count_number"`
+
+	// Description Example: Identity theft
+	Description string `json:"description"`
+
+	// Disposition How a count was resolved.
+	Disposition Disposition        `json:"disposition"`
+	Id          openapi_types.UUID `json:"id"`
+
+	// Statute Example: C.R.S. 18-5-902
+	Statute string `json:"statute"`
+}
+
+// ChargeInput defines model for ChargeInput.
+type ChargeInput struct {
+	CountNumber int `json:"count_number"`
+
+	// Description Defaults to empty.
+	Description *string `json:"description,omitempty"`
+
+	// Disposition How a count was resolved.
+	Disposition *Disposition `json:"disposition,omitempty"`
+	Statute     string       `json:"statute"`
+}
+
+// Defendant A defendant with the counts charged. Clerks get no `date_of_birth`.
+type Defendant struct {
+	CaseId openapi_types.UUID `json:"case_id"`
+
+	// Charges Ordered by count number.
+	Charges     []Charge                              `json:"charges"`
+	CreatedAt   time.Time                             `json:"created_at"`
+	DateOfBirth nullable.Nullable[openapi_types.Date] `json:"date_of_birth,omitempty"`
+	Id          openapi_types.UUID                    `json:"id"`
+	Name        string                                `json:"name"`
+	UpdatedAt   time.Time                             `json:"updated_at"`
+
+	// Version Starts at 1 and grows by one with every change, charges included.
+	Version int64 `json:"version"`
+}
+
+// DefendantCreate A new defendant. The date of birth is stored encrypted. A charge's `disposition` defaults to `pending`.
+type DefendantCreate struct {
+	// Charges Defaults to none. Count numbers must differ.
+	Charges *[]ChargeInput `json:"charges,omitempty"`
+
+	// DateOfBirth Defaults to none. A real date from 1900 on, not in the future.
+	DateOfBirth *openapi_types.Date `json:"date_of_birth,omitempty"`
+	Name        string              `json:"name"`
+}
+
+// DefendantList defines model for DefendantList.
+type DefendantList struct {
+	Items []Defendant `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; null on the last page.
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// DefendantUpdate A JSON merge patch of a defendant; `charges` replaces the whole list.
+type DefendantUpdate struct {
+	Charges     *[]ChargeInput                        `json:"charges,omitempty"`
+	DateOfBirth nullable.Nullable[openapi_types.Date] `json:"date_of_birth,omitempty"`
+	Name        *string                               `json:"name,omitempty"`
+}
+
+// Disposition How a count was resolved.
+type Disposition string
+
 // Health defines model for Health.
 type Health struct {
 	// Database The kind of database in use.
@@ -304,6 +589,62 @@ type HealthDatabase string
 
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
+
+// Hearing A hearing in a case. Clerks get no `notes`.
+type Hearing struct {
+	CaseId    openapi_types.UUID `json:"case_id"`
+	CreatedAt time.Time          `json:"created_at"`
+	Id        openapi_types.UUID `json:"id"`
+	Kind      HearingKind        `json:"kind"`
+
+	// Location Example: Courtroom 10, Mesa County Justice Center
+	Location  string        `json:"location"`
+	Notes     *string       `json:"notes,omitempty"`
+	StartsAt  time.Time     `json:"starts_at"`
+	Status    HearingStatus `json:"status"`
+	UpdatedAt time.Time     `json:"updated_at"`
+
+	// Version Starts at 1 and grows by one with every change.
+	Version int64 `json:"version"`
+}
+
+// HearingCreate A new hearing. The notes are stored encrypted.
+type HearingCreate struct {
+	Kind HearingKind `json:"kind"`
+
+	// Location Defaults to empty.
+	Location *string `json:"location,omitempty"`
+
+	// Notes Defaults to empty.
+	Notes *string `json:"notes,omitempty"`
+
+	// StartsAt Kept to the second, in UTC. Years 1900 to 2200.
+	StartsAt time.Time      `json:"starts_at"`
+	Status   *HearingStatus `json:"status,omitempty"`
+}
+
+// HearingKind defines model for HearingKind.
+type HearingKind string
+
+// HearingList defines model for HearingList.
+type HearingList struct {
+	Items []Hearing `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; null on the last page.
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// HearingStatus defines model for HearingStatus.
+type HearingStatus string
+
+// HearingUpdate A JSON merge patch of a hearing.
+type HearingUpdate struct {
+	Kind     *HearingKind   `json:"kind,omitempty"`
+	Location *string        `json:"location,omitempty"`
+	Notes    *string        `json:"notes,omitempty"`
+	StartsAt *time.Time     `json:"starts_at,omitempty"`
+	Status   *HearingStatus `json:"status,omitempty"`
+}
 
 // Jurisdiction defines model for Jurisdiction.
 type Jurisdiction struct {
@@ -329,6 +670,31 @@ type LoginRequest struct {
 	Password string `json:"password"`
 }
 
+// MailingAddress A mailing address; the `rule_49_1` view carries only `city` and `state`.
+type MailingAddress struct {
+	City       string  `json:"city"`
+	Line1      *string `json:"line1,omitempty"`
+	Line2      *string `json:"line2,omitempty"`
+	PostalCode *string `json:"postal_code,omitempty"`
+	State      string  `json:"state"`
+}
+
+// MailingAddressInput A US mailing address. When `address_confidential` is true, this is the address confidentiality
+// program's substitute address, and the victim's residence is never recorded.
+type MailingAddressInput struct {
+	City  string `json:"city"`
+	Line1 string `json:"line1"`
+
+	// Line2 Defaults to empty.
+	Line2 *string `json:"line2,omitempty"`
+
+	// PostalCode A ZIP code, `81501` or `81501-1234`.
+	PostalCode string `json:"postal_code"`
+
+	// State The two-letter USPS code of a state, territory or military post, such as `CO`.
+	State string `json:"state"`
+}
+
 // NewToken defines model for NewToken.
 type NewToken struct {
 	CreatedAt time.Time          `json:"created_at"`
@@ -340,6 +706,9 @@ type NewToken struct {
 	Token string `json:"token"`
 }
 
+// NotificationChannel A way the victim wants to be told of critical stages of the case.
+type NotificationChannel string
+
 // Problem An RFC 9457 problem document.
 type Problem struct {
 	// Detail What went wrong in this occurrence.
@@ -347,6 +716,9 @@ type Problem struct {
 
 	// Errors Field name (or dotted path) to a message, for validation problems.
 	Errors *map[string]string `json:"errors,omitempty"`
+
+	// ExistingId For a duplicate (409), the ID of the record that already exists.
+	ExistingId *openapi_types.UUID `json:"existing_id,omitempty"`
 
 	// Instance The request path.
 	Instance *string `json:"instance,omitempty"`
@@ -449,11 +821,186 @@ type UserUpdate struct {
 	Role *Role `json:"role,omitempty"`
 }
 
+// Victim A victim of the case, in the view named by `view`. Fields a view leaves out are absent. `ssn` is
+// present only when read with `?reveal=ssn`.
+type Victim struct {
+	// AddressConfidential The mailing address is an address confidentiality program's substitute address.
+	AddressConfidential *bool `json:"address_confidential,omitempty"`
+
+	// BirthYear The year of birth (`rule_49_1` view only).
+	BirthYear         nullable.Nullable[int]                `json:"birth_year,omitempty"`
+	CaseId            openapi_types.UUID                    `json:"case_id"`
+	CreatedAt         time.Time                             `json:"created_at"`
+	DateOfBirth       nullable.Nullable[openapi_types.Date] `json:"date_of_birth,omitempty"`
+	Email             nullable.Nullable[string]             `json:"email,omitempty"`
+	Id                openapi_types.UUID                    `json:"id"`
+	InterpreterNeeded *bool                                 `json:"interpreter_needed,omitempty"`
+
+	// IsMinor Under 18, as recorded or as the date of birth shows.
+	IsMinor *bool `json:"is_minor,omitempty"`
+
+	// Kind What kind of victim; the kind decides restitution payment priority.
+	Kind           VictimKind                        `json:"kind"`
+	MailingAddress nullable.Nullable[MailingAddress] `json:"mailing_address,omitempty"`
+
+	// Name The victim's name; in the `rule_49_1` view, a minor's initials.
+	Name                 string                 `json:"name"`
+	Notes                *string                `json:"notes,omitempty"`
+	NotificationChannels *[]NotificationChannel `json:"notification_channels,omitempty"`
+
+	// Phone In E.164 form, such as `+19705551234`.
+	Phone nullable.Nullable[string] `json:"phone,omitempty"`
+
+	// PreferredLanguage A language tag such as `en` or `es`.
+	PreferredLanguage *string `json:"preferred_language,omitempty"`
+
+	// Ssn The full SSN, `123-45-6789`; only with `?reveal=ssn`.
+	Ssn *string `json:"ssn,omitempty"`
+
+	// SsnLast4 The SSN's last four digits.
+	SsnLast4 nullable.Nullable[string] `json:"ssn_last4,omitempty"`
+
+	// Status Whether the victim takes part in the case.
+	Status    VictimStatus `json:"status"`
+	UpdatedAt time.Time    `json:"updated_at"`
+
+	// Version Starts at 1 and grows by one with every change.
+	Version int64 `json:"version"`
+
+	// View Which view of the victim the caller got, decided by the caller's role:
+	//
+	// - `full` (administrators, supervisors, advocates): everything but the full SSN, which only
+	//   `?reveal=ssn` adds.
+	// - `rule_49_1` (prosecutors), after Fed. R. Crim. P. 49.1: the SSN as `ssn_last4`, the date of birth as
+	//   `birth_year`, a minor's name as initials, the mailing address as city and state; no phone, no email
+	//   and no notes (advocates' notes may hold privileged communications and the very details the rule
+	//   withholds).
+	// - `clerk` (clerks): the name and mailing address only.
+	//
+	// Fields a view leaves out are absent from the object, not null.
+	View VictimView `json:"view"`
+
+	// WantsToBeHeard How the victim wants to be heard at sentencing.
+	WantsToBeHeard *WantsToBeHeard `json:"wants_to_be_heard,omitempty"`
+}
+
+// VictimCreate A new victim. Text is trimmed; single-line fields refuse line breaks and control characters. The SSN,
+// date of birth, email, phone, mailing address and notes are stored encrypted.
+type VictimCreate struct {
+	// AddressConfidential Defaults to false.
+	AddressConfidential *bool `json:"address_confidential,omitempty"`
+
+	// DateOfBirth Defaults to none. A real date from 1900 on, not in the future.
+	DateOfBirth *openapi_types.Date `json:"date_of_birth,omitempty"`
+
+	// Email Defaults to none.
+	Email *string `json:"email,omitempty"`
+
+	// InterpreterNeeded Defaults to false.
+	InterpreterNeeded *bool `json:"interpreter_needed,omitempty"`
+
+	// IsMinor Defaults to false.
+	IsMinor *bool `json:"is_minor,omitempty"`
+
+	// Kind What kind of victim; the kind decides restitution payment priority.
+	Kind VictimKind `json:"kind"`
+
+	// MailingAddress A US mailing address. When `address_confidential` is true, this is the address confidentiality
+	// program's substitute address, and the victim's residence is never recorded.
+	MailingAddress *MailingAddressInput `json:"mailing_address,omitempty"`
+	Name           string               `json:"name"`
+
+	// Notes Defaults to empty.
+	Notes *string `json:"notes,omitempty"`
+
+	// NotificationChannels Defaults to none.
+	NotificationChannels *[]NotificationChannel `json:"notification_channels,omitempty"`
+
+	// Phone A US number of ten digits or an international one starting with `+`; stored in E.164 form. Defaults to none.
+	Phone *string `json:"phone,omitempty"`
+
+	// PreferredLanguage A language tag such as `en` or `es`. Defaults to `en`.
+	PreferredLanguage *string `json:"preferred_language,omitempty"`
+
+	// Ssn Write-only: never answered, only its last four digits. `123-45-6789` or `123456789`; numbers the
+	// Social Security Administration never issues (area 000, 666 or 900-999, group 00, serial 0000) are
+	// refused. Defaults to none.
+	Ssn *string `json:"ssn,omitempty"`
+
+	// Status Whether the victim takes part in the case.
+	Status *VictimStatus `json:"status,omitempty"`
+
+	// WantsToBeHeard How the victim wants to be heard at sentencing.
+	WantsToBeHeard *WantsToBeHeard `json:"wants_to_be_heard,omitempty"`
+}
+
+// VictimKind What kind of victim; the kind decides restitution payment priority.
+type VictimKind string
+
+// VictimList defines model for VictimList.
+type VictimList struct {
+	Items []Victim `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; null on the last page.
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// VictimStatus Whether the victim takes part in the case.
+type VictimStatus string
+
+// VictimUpdate A JSON merge patch of a victim. `wants_to_be_heard` defaults to `none` and `status` to `active` on
+// create; here, absent means unchanged.
+type VictimUpdate struct {
+	AddressConfidential *bool                                 `json:"address_confidential,omitempty"`
+	DateOfBirth         nullable.Nullable[openapi_types.Date] `json:"date_of_birth,omitempty"`
+	Email               nullable.Nullable[string]             `json:"email,omitempty"`
+	InterpreterNeeded   *bool                                 `json:"interpreter_needed,omitempty"`
+	IsMinor             *bool                                 `json:"is_minor,omitempty"`
+
+	// Kind What kind of victim; the kind decides restitution payment priority.
+	Kind                 *VictimKind                            `json:"kind,omitempty"`
+	MailingAddress       nullable.Nullable[MailingAddressInput] `json:"mailing_address,omitempty"`
+	Name                 *string                                `json:"name,omitempty"`
+	Notes                *string                                `json:"notes,omitempty"`
+	NotificationChannels *[]NotificationChannel                 `json:"notification_channels,omitempty"`
+	Phone                nullable.Nullable[string]              `json:"phone,omitempty"`
+	PreferredLanguage    *string                                `json:"preferred_language,omitempty"`
+	Ssn                  nullable.Nullable[string]              `json:"ssn,omitempty"`
+
+	// Status Whether the victim takes part in the case.
+	Status *VictimStatus `json:"status,omitempty"`
+
+	// WantsToBeHeard How the victim wants to be heard at sentencing.
+	WantsToBeHeard *WantsToBeHeard `json:"wants_to_be_heard,omitempty"`
+}
+
+// VictimView Which view of the victim the caller got, decided by the caller's role:
+//
+//   - `full` (administrators, supervisors, advocates): everything but the full SSN, which only
+//     `?reveal=ssn` adds.
+//   - `rule_49_1` (prosecutors), after Fed. R. Crim. P. 49.1: the SSN as `ssn_last4`, the date of birth as
+//     `birth_year`, a minor's name as initials, the mailing address as city and state; no phone, no email
+//     and no notes (advocates' notes may hold privileged communications and the very details the rule
+//     withholds).
+//   - `clerk` (clerks): the name and mailing address only.
+//
+// Fields a view leaves out are absent from the object, not null.
+type VictimView string
+
+// WantsToBeHeard How the victim wants to be heard at sentencing.
+type WantsToBeHeard string
+
 // CaseID defines model for CaseID.
 type CaseID = openapi_types.UUID
 
 // Cursor defines model for Cursor.
 type Cursor = string
+
+// DefendantID defines model for DefendantID.
+type DefendantID = openapi_types.UUID
+
+// HearingID defines model for HearingID.
+type HearingID = openapi_types.UUID
 
 // IfMatch defines model for IfMatch.
 type IfMatch = string
@@ -464,11 +1011,17 @@ type Limit = int
 // UserID defines model for UserID.
 type UserID = openapi_types.UUID
 
+// VictimID defines model for VictimID.
+type VictimID = openapi_types.UUID
+
 // BadRequest An RFC 9457 problem document.
 type BadRequest = Problem
 
 // Conflict An RFC 9457 problem document.
 type Conflict = Problem
+
+// Duplicate An RFC 9457 problem document.
+type Duplicate = Problem
 
 // Forbidden An RFC 9457 problem document.
 type Forbidden = Problem
@@ -548,6 +1101,69 @@ type UpdateCaseParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// ListDefendantsParams defines parameters for ListDefendants.
+type ListDefendantsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListHearingsParams defines parameters for ListHearings.
+type ListHearingsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListVictimsParams defines parameters for ListVictims.
+type ListVictimsParams struct {
+	// Q Case-insensitive text found in the victim's name.
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+
+	// Kind Only victims of this kind.
+	Kind *VictimKind `form:"kind,omitempty" json:"kind,omitempty"`
+
+	// Status Only victims with this status.
+	Status *VictimStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// UpdateDefendantParams defines parameters for UpdateDefendant.
+type UpdateDefendantParams struct {
+	// IfMatch The ETag of the version being changed. Missing gives 428; stale gives 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// UpdateHearingParams defines parameters for UpdateHearing.
+type UpdateHearingParams struct {
+	// IfMatch The ETag of the version being changed. Missing gives 428; stale gives 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetVictimParams defines parameters for GetVictim.
+type GetVictimParams struct {
+	// Reveal `ssn` adds the full SSN to the answer.
+	Reveal *GetVictimParamsReveal `form:"reveal,omitempty" json:"reveal,omitempty"`
+}
+
+// GetVictimParamsReveal defines parameters for GetVictim.
+type GetVictimParamsReveal string
+
+// UpdateVictimParams defines parameters for UpdateVictim.
+type UpdateVictimParams struct {
+	// IfMatch The ETag of the version being changed. Missing gives 428; stale gives 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // LoginJSONRequestBody defines body for Login for application/json ContentType.
 type LoginJSONRequestBody = LoginRequest
 
@@ -563,8 +1179,29 @@ type UpdateCaseJSONRequestBody = CaseUpdate
 // UpdateCaseApplicationMergePatchPlusJSONRequestBody defines body for UpdateCase for application/merge-patch+json ContentType.
 type UpdateCaseApplicationMergePatchPlusJSONRequestBody = CaseUpdate
 
+// CreateDefendantJSONRequestBody defines body for CreateDefendant for application/json ContentType.
+type CreateDefendantJSONRequestBody = DefendantCreate
+
+// CreateHearingJSONRequestBody defines body for CreateHearing for application/json ContentType.
+type CreateHearingJSONRequestBody = HearingCreate
+
 // SetCaseTeamJSONRequestBody defines body for SetCaseTeam for application/json ContentType.
 type SetCaseTeamJSONRequestBody = CaseTeamUpdate
+
+// CreateVictimJSONRequestBody defines body for CreateVictim for application/json ContentType.
+type CreateVictimJSONRequestBody = VictimCreate
+
+// UpdateDefendantJSONRequestBody defines body for UpdateDefendant for application/json ContentType.
+type UpdateDefendantJSONRequestBody = DefendantUpdate
+
+// UpdateDefendantApplicationMergePatchPlusJSONRequestBody defines body for UpdateDefendant for application/merge-patch+json ContentType.
+type UpdateDefendantApplicationMergePatchPlusJSONRequestBody = DefendantUpdate
+
+// UpdateHearingJSONRequestBody defines body for UpdateHearing for application/json ContentType.
+type UpdateHearingJSONRequestBody = HearingUpdate
+
+// UpdateHearingApplicationMergePatchPlusJSONRequestBody defines body for UpdateHearing for application/merge-patch+json ContentType.
+type UpdateHearingApplicationMergePatchPlusJSONRequestBody = HearingUpdate
 
 // CreateUserJSONRequestBody defines body for CreateUser for application/json ContentType.
 type CreateUserJSONRequestBody = UserCreate
@@ -574,6 +1211,12 @@ type UpdateUserJSONRequestBody = UserUpdate
 
 // UpdateUserApplicationMergePatchPlusJSONRequestBody defines body for UpdateUser for application/merge-patch+json ContentType.
 type UpdateUserApplicationMergePatchPlusJSONRequestBody = UserUpdate
+
+// UpdateVictimJSONRequestBody defines body for UpdateVictim for application/json ContentType.
+type UpdateVictimJSONRequestBody = VictimUpdate
+
+// UpdateVictimApplicationMergePatchPlusJSONRequestBody defines body for UpdateVictim for application/merge-patch+json ContentType.
+type UpdateVictimApplicationMergePatchPlusJSONRequestBody = VictimUpdate
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -610,12 +1253,42 @@ type ServerInterface interface {
 	// UpdateCase Change a case (JSON merge patch).
 	// (PATCH /api/v1/cases/{case_id})
 	UpdateCase(c *gin.Context, caseId CaseID, params UpdateCaseParams)
+	// ListDefendants List a case's defendants with their charges, newest first.
+	// (GET /api/v1/cases/{case_id}/defendants)
+	ListDefendants(c *gin.Context, caseId CaseID, params ListDefendantsParams)
+	// CreateDefendant Add a defendant, with the counts charged, to a case.
+	// (POST /api/v1/cases/{case_id}/defendants)
+	CreateDefendant(c *gin.Context, caseId CaseID)
+	// ListHearings List a case's hearings, earliest first.
+	// (GET /api/v1/cases/{case_id}/hearings)
+	ListHearings(c *gin.Context, caseId CaseID, params ListHearingsParams)
+	// CreateHearing Schedule a hearing in a case.
+	// (POST /api/v1/cases/{case_id}/hearings)
+	CreateHearing(c *gin.Context, caseId CaseID)
 	// GetCaseTeam The staff on a case's team.
 	// (GET /api/v1/cases/{case_id}/team)
 	GetCaseTeam(c *gin.Context, caseId CaseID)
 	// SetCaseTeam Replace a case's team.
 	// (PUT /api/v1/cases/{case_id}/team)
 	SetCaseTeam(c *gin.Context, caseId CaseID)
+	// ListVictims List a case's victims, newest first, in the caller's view.
+	// (GET /api/v1/cases/{case_id}/victims)
+	ListVictims(c *gin.Context, caseId CaseID, params ListVictimsParams)
+	// CreateVictim Add a victim to a case.
+	// (POST /api/v1/cases/{case_id}/victims)
+	CreateVictim(c *gin.Context, caseId CaseID)
+	// GetDefendant Read one defendant with its charges.
+	// (GET /api/v1/defendants/{defendant_id})
+	GetDefendant(c *gin.Context, defendantId DefendantID)
+	// UpdateDefendant Change a defendant or its charges (JSON merge patch).
+	// (PATCH /api/v1/defendants/{defendant_id})
+	UpdateDefendant(c *gin.Context, defendantId DefendantID, params UpdateDefendantParams)
+	// GetHearing Read one hearing.
+	// (GET /api/v1/hearings/{hearing_id})
+	GetHearing(c *gin.Context, hearingId HearingID)
+	// UpdateHearing Change a hearing (JSON merge patch).
+	// (PATCH /api/v1/hearings/{hearing_id})
+	UpdateHearing(c *gin.Context, hearingId HearingID, params UpdateHearingParams)
 	// ListJurisdictions List the jurisdiction profiles a case may name.
 	// (GET /api/v1/jurisdictions)
 	ListJurisdictions(c *gin.Context)
@@ -631,6 +1304,12 @@ type ServerInterface interface {
 	// UnlockUser Lift a sign-in lockout.
 	// (POST /api/v1/users/{user_id}/unlock)
 	UnlockUser(c *gin.Context, userId UserID)
+	// GetVictim Read one victim in the caller's view.
+	// (GET /api/v1/victims/{victim_id})
+	GetVictim(c *gin.Context, victimId VictimID, params GetVictimParams)
+	// UpdateVictim Change a victim (JSON merge patch).
+	// (PATCH /api/v1/victims/{victim_id})
+	UpdateVictim(c *gin.Context, victimId VictimID, params UpdateVictimParams)
 	// GetHealthz Report that the process is up.
 	// (GET /healthz)
 	GetHealthz(c *gin.Context)
@@ -959,6 +1638,144 @@ func (siw *ServerInterfaceWrapper) UpdateCase(c *gin.Context) {
 	siw.Handler.UpdateCase(c, caseId, params)
 }
 
+// ListDefendants operation middleware
+func (siw *ServerInterfaceWrapper) ListDefendants(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "case_id" -------------
+	var caseId CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "case_id", c.Param("case_id"), &caseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter case_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListDefendantsParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", c.Request.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListDefendants(c, caseId, params)
+}
+
+// CreateDefendant operation middleware
+func (siw *ServerInterfaceWrapper) CreateDefendant(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "case_id" -------------
+	var caseId CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "case_id", c.Param("case_id"), &caseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter case_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateDefendant(c, caseId)
+}
+
+// ListHearings operation middleware
+func (siw *ServerInterfaceWrapper) ListHearings(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "case_id" -------------
+	var caseId CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "case_id", c.Param("case_id"), &caseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter case_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListHearingsParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", c.Request.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListHearings(c, caseId, params)
+}
+
+// CreateHearing operation middleware
+func (siw *ServerInterfaceWrapper) CreateHearing(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "case_id" -------------
+	var caseId CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "case_id", c.Param("case_id"), &caseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter case_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateHearing(c, caseId)
+}
+
 // GetCaseTeam operation middleware
 func (siw *ServerInterfaceWrapper) GetCaseTeam(c *gin.Context) {
 
@@ -1007,6 +1824,247 @@ func (siw *ServerInterfaceWrapper) SetCaseTeam(c *gin.Context) {
 	}
 
 	siw.Handler.SetCaseTeam(c, caseId)
+}
+
+// ListVictims operation middleware
+func (siw *ServerInterfaceWrapper) ListVictims(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "case_id" -------------
+	var caseId CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "case_id", c.Param("case_id"), &caseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter case_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListVictimsParams
+
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", c.Request.URL.Query(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter q: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "kind" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "kind", c.Request.URL.Query(), &params.Kind, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter kind: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", c.Request.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter status: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", c.Request.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListVictims(c, caseId, params)
+}
+
+// CreateVictim operation middleware
+func (siw *ServerInterfaceWrapper) CreateVictim(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "case_id" -------------
+	var caseId CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "case_id", c.Param("case_id"), &caseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter case_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateVictim(c, caseId)
+}
+
+// GetDefendant operation middleware
+func (siw *ServerInterfaceWrapper) GetDefendant(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "defendant_id" -------------
+	var defendantId DefendantID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "defendant_id", c.Param("defendant_id"), &defendantId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter defendant_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetDefendant(c, defendantId)
+}
+
+// UpdateDefendant operation middleware
+func (siw *ServerInterfaceWrapper) UpdateDefendant(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "defendant_id" -------------
+	var defendantId DefendantID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "defendant_id", c.Param("defendant_id"), &defendantId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter defendant_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateDefendantParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for If-Match, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter If-Match: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.UpdateDefendant(c, defendantId, params)
+}
+
+// GetHearing operation middleware
+func (siw *ServerInterfaceWrapper) GetHearing(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "hearing_id" -------------
+	var hearingId HearingID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hearing_id", c.Param("hearing_id"), &hearingId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter hearing_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetHearing(c, hearingId)
+}
+
+// UpdateHearing operation middleware
+func (siw *ServerInterfaceWrapper) UpdateHearing(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "hearing_id" -------------
+	var hearingId HearingID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hearing_id", c.Param("hearing_id"), &hearingId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter hearing_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateHearingParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for If-Match, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter If-Match: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.UpdateHearing(c, hearingId, params)
 }
 
 // ListJurisdictions operation middleware
@@ -1098,6 +2156,91 @@ func (siw *ServerInterfaceWrapper) UnlockUser(c *gin.Context) {
 	siw.Handler.UnlockUser(c, userId)
 }
 
+// GetVictim operation middleware
+func (siw *ServerInterfaceWrapper) GetVictim(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "victim_id" -------------
+	var victimId VictimID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "victim_id", c.Param("victim_id"), &victimId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter victim_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetVictimParams
+
+	// ------------- Optional query parameter "reveal" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "reveal", c.Request.URL.Query(), &params.Reveal, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter reveal: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetVictim(c, victimId, params)
+}
+
+// UpdateVictim operation middleware
+func (siw *ServerInterfaceWrapper) UpdateVictim(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "victim_id" -------------
+	var victimId VictimID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "victim_id", c.Param("victim_id"), &victimId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter victim_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateVictimParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for If-Match, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter If-Match: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.UpdateVictim(c, victimId, params)
+}
+
 // GetHealthz operation middleware
 func (siw *ServerInterfaceWrapper) GetHealthz(c *gin.Context) {
 
@@ -1171,11 +2314,25 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.PATCH(options.BaseURL+"/api/v1/cases/:case_id", wrapper.UpdateCase)
 	router.GET(options.BaseURL+"/api/v1/cases/:case_id/team", wrapper.GetCaseTeam)
 	router.PUT(options.BaseURL+"/api/v1/cases/:case_id/team", wrapper.SetCaseTeam)
+	router.GET(options.BaseURL+"/api/v1/cases/:case_id/victims", wrapper.ListVictims)
+	router.POST(options.BaseURL+"/api/v1/cases/:case_id/victims", wrapper.CreateVictim)
+	router.GET(options.BaseURL+"/api/v1/victims/:victim_id", wrapper.GetVictim)
+	router.PATCH(options.BaseURL+"/api/v1/victims/:victim_id", wrapper.UpdateVictim)
+	router.GET(options.BaseURL+"/api/v1/cases/:case_id/defendants", wrapper.ListDefendants)
+	router.POST(options.BaseURL+"/api/v1/cases/:case_id/defendants", wrapper.CreateDefendant)
+	router.GET(options.BaseURL+"/api/v1/defendants/:defendant_id", wrapper.GetDefendant)
+	router.PATCH(options.BaseURL+"/api/v1/defendants/:defendant_id", wrapper.UpdateDefendant)
+	router.GET(options.BaseURL+"/api/v1/cases/:case_id/hearings", wrapper.ListHearings)
+	router.POST(options.BaseURL+"/api/v1/cases/:case_id/hearings", wrapper.CreateHearing)
+	router.GET(options.BaseURL+"/api/v1/hearings/:hearing_id", wrapper.GetHearing)
+	router.PATCH(options.BaseURL+"/api/v1/hearings/:hearing_id", wrapper.UpdateHearing)
 }
 
 type BadRequestApplicationProblemPlusJSONResponse Problem
 
 type ConflictApplicationProblemPlusJSONResponse Problem
+
+type DuplicateApplicationProblemPlusJSONResponse Problem
 
 type ForbiddenApplicationProblemPlusJSONResponse Problem
 
@@ -2214,6 +3371,546 @@ func (response UpdateCasedefaultApplicationProblemPlusJSONResponse) VisitUpdateC
 	return err
 }
 
+type ListDefendantsRequestObject struct {
+	CaseId CaseID `json:"case_id"`
+	Params ListDefendantsParams
+}
+
+type ListDefendantsResponseObject interface {
+	VisitListDefendantsResponse(w http.ResponseWriter) error
+}
+
+type ListDefendants200JSONResponse DefendantList
+
+func (response ListDefendants200JSONResponse) VisitListDefendantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDefendants400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListDefendants400ApplicationProblemPlusJSONResponse) VisitListDefendantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDefendants401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListDefendants401ApplicationProblemPlusJSONResponse) VisitListDefendantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDefendants403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListDefendants403ApplicationProblemPlusJSONResponse) VisitListDefendantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDefendants404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListDefendants404ApplicationProblemPlusJSONResponse) VisitListDefendantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDefendantsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListDefendantsdefaultApplicationProblemPlusJSONResponse) VisitListDefendantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDefendantRequestObject struct {
+	CaseId CaseID `json:"case_id"`
+	Body   *CreateDefendantJSONRequestBody
+}
+
+type CreateDefendantResponseObject interface {
+	VisitCreateDefendantResponse(w http.ResponseWriter) error
+}
+
+type CreateDefendant201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateDefendant201JSONResponse struct {
+	Body    Defendant
+	Headers CreateDefendant201ResponseHeaders
+}
+
+func (response CreateDefendant201JSONResponse) VisitCreateDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDefendant400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDefendant400ApplicationProblemPlusJSONResponse) VisitCreateDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDefendant401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDefendant401ApplicationProblemPlusJSONResponse) VisitCreateDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDefendant403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDefendant403ApplicationProblemPlusJSONResponse) VisitCreateDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDefendant404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDefendant404ApplicationProblemPlusJSONResponse) VisitCreateDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDefendant413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDefendant413ApplicationProblemPlusJSONResponse) VisitCreateDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDefendant415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDefendant415ApplicationProblemPlusJSONResponse) VisitCreateDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDefendant422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDefendant422ApplicationProblemPlusJSONResponse) VisitCreateDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDefendantdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateDefendantdefaultApplicationProblemPlusJSONResponse) VisitCreateDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHearingsRequestObject struct {
+	CaseId CaseID `json:"case_id"`
+	Params ListHearingsParams
+}
+
+type ListHearingsResponseObject interface {
+	VisitListHearingsResponse(w http.ResponseWriter) error
+}
+
+type ListHearings200JSONResponse HearingList
+
+func (response ListHearings200JSONResponse) VisitListHearingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHearings400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListHearings400ApplicationProblemPlusJSONResponse) VisitListHearingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHearings401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListHearings401ApplicationProblemPlusJSONResponse) VisitListHearingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHearings403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListHearings403ApplicationProblemPlusJSONResponse) VisitListHearingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHearings404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListHearings404ApplicationProblemPlusJSONResponse) VisitListHearingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHearingsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListHearingsdefaultApplicationProblemPlusJSONResponse) VisitListHearingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateHearingRequestObject struct {
+	CaseId CaseID `json:"case_id"`
+	Body   *CreateHearingJSONRequestBody
+}
+
+type CreateHearingResponseObject interface {
+	VisitCreateHearingResponse(w http.ResponseWriter) error
+}
+
+type CreateHearing201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateHearing201JSONResponse struct {
+	Body    Hearing
+	Headers CreateHearing201ResponseHeaders
+}
+
+func (response CreateHearing201JSONResponse) VisitCreateHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateHearing400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateHearing400ApplicationProblemPlusJSONResponse) VisitCreateHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateHearing401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateHearing401ApplicationProblemPlusJSONResponse) VisitCreateHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateHearing403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateHearing403ApplicationProblemPlusJSONResponse) VisitCreateHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateHearing404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateHearing404ApplicationProblemPlusJSONResponse) VisitCreateHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateHearing413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateHearing413ApplicationProblemPlusJSONResponse) VisitCreateHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateHearing415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateHearing415ApplicationProblemPlusJSONResponse) VisitCreateHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateHearing422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateHearing422ApplicationProblemPlusJSONResponse) VisitCreateHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateHearingdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateHearingdefaultApplicationProblemPlusJSONResponse) VisitCreateHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetCaseTeamRequestObject struct {
 	CaseId CaseID `json:"case_id"`
 }
@@ -2426,6 +4123,926 @@ type SetCaseTeamdefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response SetCaseTeamdefaultApplicationProblemPlusJSONResponse) VisitSetCaseTeamResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVictimsRequestObject struct {
+	CaseId CaseID `json:"case_id"`
+	Params ListVictimsParams
+}
+
+type ListVictimsResponseObject interface {
+	VisitListVictimsResponse(w http.ResponseWriter) error
+}
+
+type ListVictims200JSONResponse VictimList
+
+func (response ListVictims200JSONResponse) VisitListVictimsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVictims400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListVictims400ApplicationProblemPlusJSONResponse) VisitListVictimsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVictims401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListVictims401ApplicationProblemPlusJSONResponse) VisitListVictimsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVictims403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListVictims403ApplicationProblemPlusJSONResponse) VisitListVictimsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVictims404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListVictims404ApplicationProblemPlusJSONResponse) VisitListVictimsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVictims422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response ListVictims422ApplicationProblemPlusJSONResponse) VisitListVictimsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVictimsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListVictimsdefaultApplicationProblemPlusJSONResponse) VisitListVictimsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVictimRequestObject struct {
+	CaseId CaseID `json:"case_id"`
+	Body   *CreateVictimJSONRequestBody
+}
+
+type CreateVictimResponseObject interface {
+	VisitCreateVictimResponse(w http.ResponseWriter) error
+}
+
+type CreateVictim201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateVictim201JSONResponse struct {
+	Body    Victim
+	Headers CreateVictim201ResponseHeaders
+}
+
+func (response CreateVictim201JSONResponse) VisitCreateVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVictim400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateVictim400ApplicationProblemPlusJSONResponse) VisitCreateVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVictim401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateVictim401ApplicationProblemPlusJSONResponse) VisitCreateVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVictim403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateVictim403ApplicationProblemPlusJSONResponse) VisitCreateVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVictim404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateVictim404ApplicationProblemPlusJSONResponse) VisitCreateVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVictim409ApplicationProblemPlusJSONResponse struct {
+	DuplicateApplicationProblemPlusJSONResponse
+}
+
+func (response CreateVictim409ApplicationProblemPlusJSONResponse) VisitCreateVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVictim413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateVictim413ApplicationProblemPlusJSONResponse) VisitCreateVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVictim415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateVictim415ApplicationProblemPlusJSONResponse) VisitCreateVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVictim422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateVictim422ApplicationProblemPlusJSONResponse) VisitCreateVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVictimdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateVictimdefaultApplicationProblemPlusJSONResponse) VisitCreateVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDefendantRequestObject struct {
+	DefendantId DefendantID `json:"defendant_id"`
+}
+
+type GetDefendantResponseObject interface {
+	VisitGetDefendantResponse(w http.ResponseWriter) error
+}
+
+type GetDefendant200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetDefendant200JSONResponse struct {
+	Body    Defendant
+	Headers GetDefendant200ResponseHeaders
+}
+
+func (response GetDefendant200JSONResponse) VisitGetDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDefendant400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetDefendant400ApplicationProblemPlusJSONResponse) VisitGetDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDefendant401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetDefendant401ApplicationProblemPlusJSONResponse) VisitGetDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDefendant403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetDefendant403ApplicationProblemPlusJSONResponse) VisitGetDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDefendant404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetDefendant404ApplicationProblemPlusJSONResponse) VisitGetDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDefendantdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetDefendantdefaultApplicationProblemPlusJSONResponse) VisitGetDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDefendantRequestObject struct {
+	DefendantId                       DefendantID `json:"defendant_id"`
+	Params                            UpdateDefendantParams
+	JSONBody                          *UpdateDefendantJSONRequestBody
+	ApplicationMergePatchPlusJSONBody *UpdateDefendantApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateDefendantResponseObject interface {
+	VisitUpdateDefendantResponse(w http.ResponseWriter) error
+}
+
+type UpdateDefendant200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateDefendant200JSONResponse struct {
+	Body    Defendant
+	Headers UpdateDefendant200ResponseHeaders
+}
+
+func (response UpdateDefendant200JSONResponse) VisitUpdateDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDefendant400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateDefendant400ApplicationProblemPlusJSONResponse) VisitUpdateDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDefendant401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateDefendant401ApplicationProblemPlusJSONResponse) VisitUpdateDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDefendant403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateDefendant403ApplicationProblemPlusJSONResponse) VisitUpdateDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDefendant404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateDefendant404ApplicationProblemPlusJSONResponse) VisitUpdateDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDefendant412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateDefendant412ApplicationProblemPlusJSONResponse) VisitUpdateDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDefendant413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateDefendant413ApplicationProblemPlusJSONResponse) VisitUpdateDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDefendant415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateDefendant415ApplicationProblemPlusJSONResponse) VisitUpdateDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDefendant422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateDefendant422ApplicationProblemPlusJSONResponse) VisitUpdateDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDefendant428ApplicationProblemPlusJSONResponse struct {
+	PreconditionRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateDefendant428ApplicationProblemPlusJSONResponse) VisitUpdateDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDefendantdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateDefendantdefaultApplicationProblemPlusJSONResponse) VisitUpdateDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHearingRequestObject struct {
+	HearingId HearingID `json:"hearing_id"`
+}
+
+type GetHearingResponseObject interface {
+	VisitGetHearingResponse(w http.ResponseWriter) error
+}
+
+type GetHearing200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetHearing200JSONResponse struct {
+	Body    Hearing
+	Headers GetHearing200ResponseHeaders
+}
+
+func (response GetHearing200JSONResponse) VisitGetHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHearing400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetHearing400ApplicationProblemPlusJSONResponse) VisitGetHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHearing401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetHearing401ApplicationProblemPlusJSONResponse) VisitGetHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHearing403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetHearing403ApplicationProblemPlusJSONResponse) VisitGetHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHearing404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetHearing404ApplicationProblemPlusJSONResponse) VisitGetHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHearingdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetHearingdefaultApplicationProblemPlusJSONResponse) VisitGetHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHearingRequestObject struct {
+	HearingId                         HearingID `json:"hearing_id"`
+	Params                            UpdateHearingParams
+	JSONBody                          *UpdateHearingJSONRequestBody
+	ApplicationMergePatchPlusJSONBody *UpdateHearingApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateHearingResponseObject interface {
+	VisitUpdateHearingResponse(w http.ResponseWriter) error
+}
+
+type UpdateHearing200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateHearing200JSONResponse struct {
+	Body    Hearing
+	Headers UpdateHearing200ResponseHeaders
+}
+
+func (response UpdateHearing200JSONResponse) VisitUpdateHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHearing400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateHearing400ApplicationProblemPlusJSONResponse) VisitUpdateHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHearing401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateHearing401ApplicationProblemPlusJSONResponse) VisitUpdateHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHearing403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateHearing403ApplicationProblemPlusJSONResponse) VisitUpdateHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHearing404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateHearing404ApplicationProblemPlusJSONResponse) VisitUpdateHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHearing412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateHearing412ApplicationProblemPlusJSONResponse) VisitUpdateHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHearing413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateHearing413ApplicationProblemPlusJSONResponse) VisitUpdateHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHearing415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateHearing415ApplicationProblemPlusJSONResponse) VisitUpdateHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHearing422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateHearing422ApplicationProblemPlusJSONResponse) VisitUpdateHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHearing428ApplicationProblemPlusJSONResponse struct {
+	PreconditionRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateHearing428ApplicationProblemPlusJSONResponse) VisitUpdateHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHearingdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateHearingdefaultApplicationProblemPlusJSONResponse) VisitUpdateHearingResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -2898,6 +5515,332 @@ func (response UnlockUserdefaultApplicationProblemPlusJSONResponse) VisitUnlockU
 	return err
 }
 
+type GetVictimRequestObject struct {
+	VictimId VictimID `json:"victim_id"`
+	Params   GetVictimParams
+}
+
+type GetVictimResponseObject interface {
+	VisitGetVictimResponse(w http.ResponseWriter) error
+}
+
+type GetVictim200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetVictim200JSONResponse struct {
+	Body    Victim
+	Headers GetVictim200ResponseHeaders
+}
+
+func (response GetVictim200JSONResponse) VisitGetVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVictim400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetVictim400ApplicationProblemPlusJSONResponse) VisitGetVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVictim401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetVictim401ApplicationProblemPlusJSONResponse) VisitGetVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVictim403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetVictim403ApplicationProblemPlusJSONResponse) VisitGetVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVictim404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetVictim404ApplicationProblemPlusJSONResponse) VisitGetVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVictimdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetVictimdefaultApplicationProblemPlusJSONResponse) VisitGetVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVictimRequestObject struct {
+	VictimId                          VictimID `json:"victim_id"`
+	Params                            UpdateVictimParams
+	JSONBody                          *UpdateVictimJSONRequestBody
+	ApplicationMergePatchPlusJSONBody *UpdateVictimApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateVictimResponseObject interface {
+	VisitUpdateVictimResponse(w http.ResponseWriter) error
+}
+
+type UpdateVictim200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateVictim200JSONResponse struct {
+	Body    Victim
+	Headers UpdateVictim200ResponseHeaders
+}
+
+func (response UpdateVictim200JSONResponse) VisitUpdateVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVictim400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateVictim400ApplicationProblemPlusJSONResponse) VisitUpdateVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVictim401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateVictim401ApplicationProblemPlusJSONResponse) VisitUpdateVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVictim403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateVictim403ApplicationProblemPlusJSONResponse) VisitUpdateVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVictim404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateVictim404ApplicationProblemPlusJSONResponse) VisitUpdateVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVictim409ApplicationProblemPlusJSONResponse struct {
+	DuplicateApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateVictim409ApplicationProblemPlusJSONResponse) VisitUpdateVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVictim412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateVictim412ApplicationProblemPlusJSONResponse) VisitUpdateVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVictim413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateVictim413ApplicationProblemPlusJSONResponse) VisitUpdateVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVictim415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateVictim415ApplicationProblemPlusJSONResponse) VisitUpdateVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVictim422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateVictim422ApplicationProblemPlusJSONResponse) VisitUpdateVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVictim428ApplicationProblemPlusJSONResponse struct {
+	PreconditionRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateVictim428ApplicationProblemPlusJSONResponse) VisitUpdateVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVictimdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateVictimdefaultApplicationProblemPlusJSONResponse) VisitUpdateVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetHealthzRequestObject struct {
 }
 
@@ -3025,12 +5968,42 @@ type StrictServerInterface interface {
 	// UpdateCase Change a case (JSON merge patch).
 	// (PATCH /api/v1/cases/{case_id})
 	UpdateCase(ctx context.Context, request UpdateCaseRequestObject) (UpdateCaseResponseObject, error)
+	// ListDefendants List a case's defendants with their charges, newest first.
+	// (GET /api/v1/cases/{case_id}/defendants)
+	ListDefendants(ctx context.Context, request ListDefendantsRequestObject) (ListDefendantsResponseObject, error)
+	// CreateDefendant Add a defendant, with the counts charged, to a case.
+	// (POST /api/v1/cases/{case_id}/defendants)
+	CreateDefendant(ctx context.Context, request CreateDefendantRequestObject) (CreateDefendantResponseObject, error)
+	// ListHearings List a case's hearings, earliest first.
+	// (GET /api/v1/cases/{case_id}/hearings)
+	ListHearings(ctx context.Context, request ListHearingsRequestObject) (ListHearingsResponseObject, error)
+	// CreateHearing Schedule a hearing in a case.
+	// (POST /api/v1/cases/{case_id}/hearings)
+	CreateHearing(ctx context.Context, request CreateHearingRequestObject) (CreateHearingResponseObject, error)
 	// GetCaseTeam The staff on a case's team.
 	// (GET /api/v1/cases/{case_id}/team)
 	GetCaseTeam(ctx context.Context, request GetCaseTeamRequestObject) (GetCaseTeamResponseObject, error)
 	// SetCaseTeam Replace a case's team.
 	// (PUT /api/v1/cases/{case_id}/team)
 	SetCaseTeam(ctx context.Context, request SetCaseTeamRequestObject) (SetCaseTeamResponseObject, error)
+	// ListVictims List a case's victims, newest first, in the caller's view.
+	// (GET /api/v1/cases/{case_id}/victims)
+	ListVictims(ctx context.Context, request ListVictimsRequestObject) (ListVictimsResponseObject, error)
+	// CreateVictim Add a victim to a case.
+	// (POST /api/v1/cases/{case_id}/victims)
+	CreateVictim(ctx context.Context, request CreateVictimRequestObject) (CreateVictimResponseObject, error)
+	// GetDefendant Read one defendant with its charges.
+	// (GET /api/v1/defendants/{defendant_id})
+	GetDefendant(ctx context.Context, request GetDefendantRequestObject) (GetDefendantResponseObject, error)
+	// UpdateDefendant Change a defendant or its charges (JSON merge patch).
+	// (PATCH /api/v1/defendants/{defendant_id})
+	UpdateDefendant(ctx context.Context, request UpdateDefendantRequestObject) (UpdateDefendantResponseObject, error)
+	// GetHearing Read one hearing.
+	// (GET /api/v1/hearings/{hearing_id})
+	GetHearing(ctx context.Context, request GetHearingRequestObject) (GetHearingResponseObject, error)
+	// UpdateHearing Change a hearing (JSON merge patch).
+	// (PATCH /api/v1/hearings/{hearing_id})
+	UpdateHearing(ctx context.Context, request UpdateHearingRequestObject) (UpdateHearingResponseObject, error)
 	// ListJurisdictions List the jurisdiction profiles a case may name.
 	// (GET /api/v1/jurisdictions)
 	ListJurisdictions(ctx context.Context, request ListJurisdictionsRequestObject) (ListJurisdictionsResponseObject, error)
@@ -3046,6 +6019,12 @@ type StrictServerInterface interface {
 	// UnlockUser Lift a sign-in lockout.
 	// (POST /api/v1/users/{user_id}/unlock)
 	UnlockUser(ctx context.Context, request UnlockUserRequestObject) (UnlockUserResponseObject, error)
+	// GetVictim Read one victim in the caller's view.
+	// (GET /api/v1/victims/{victim_id})
+	GetVictim(ctx context.Context, request GetVictimRequestObject) (GetVictimResponseObject, error)
+	// UpdateVictim Change a victim (JSON merge patch).
+	// (PATCH /api/v1/victims/{victim_id})
+	UpdateVictim(ctx context.Context, request UpdateVictimRequestObject) (UpdateVictimResponseObject, error)
 	// GetHealthz Report that the process is up.
 	// (GET /healthz)
 	GetHealthz(ctx context.Context, request GetHealthzRequestObject) (GetHealthzResponseObject, error)
@@ -3482,6 +6461,148 @@ func (sh *strictHandler) UpdateCase(ctx *gin.Context, caseId CaseID, params Upda
 	}
 }
 
+// ListDefendants operation middleware
+func (sh *strictHandler) ListDefendants(ctx *gin.Context, caseId CaseID, params ListDefendantsParams) {
+	var request ListDefendantsRequestObject
+
+	request.CaseId = caseId
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListDefendants(ctx, request.(ListDefendantsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListDefendants")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListDefendantsResponseObject); ok {
+		if err := validResponse.VisitListDefendantsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateDefendant operation middleware
+func (sh *strictHandler) CreateDefendant(ctx *gin.Context, caseId CaseID) {
+	var request CreateDefendantRequestObject
+
+	request.CaseId = caseId
+
+	var body CreateDefendantJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateDefendant(ctx, request.(CreateDefendantRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateDefendant")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CreateDefendantResponseObject); ok {
+		if err := validResponse.VisitCreateDefendantResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListHearings operation middleware
+func (sh *strictHandler) ListHearings(ctx *gin.Context, caseId CaseID, params ListHearingsParams) {
+	var request ListHearingsRequestObject
+
+	request.CaseId = caseId
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListHearings(ctx, request.(ListHearingsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListHearings")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListHearingsResponseObject); ok {
+		if err := validResponse.VisitListHearingsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateHearing operation middleware
+func (sh *strictHandler) CreateHearing(ctx *gin.Context, caseId CaseID) {
+	var request CreateHearingRequestObject
+
+	request.CaseId = caseId
+
+	var body CreateHearingJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateHearing(ctx, request.(CreateHearingRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateHearing")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CreateHearingResponseObject); ok {
+		if err := validResponse.VisitCreateHearingResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetCaseTeam operation middleware
 func (sh *strictHandler) GetCaseTeam(ctx *gin.Context, caseId CaseID) {
 	var request GetCaseTeamRequestObject
@@ -3545,6 +6666,267 @@ func (sh *strictHandler) SetCaseTeam(ctx *gin.Context, caseId CaseID) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(SetCaseTeamResponseObject); ok {
 		if err := validResponse.VisitSetCaseTeamResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListVictims operation middleware
+func (sh *strictHandler) ListVictims(ctx *gin.Context, caseId CaseID, params ListVictimsParams) {
+	var request ListVictimsRequestObject
+
+	request.CaseId = caseId
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListVictims(ctx, request.(ListVictimsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListVictims")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListVictimsResponseObject); ok {
+		if err := validResponse.VisitListVictimsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateVictim operation middleware
+func (sh *strictHandler) CreateVictim(ctx *gin.Context, caseId CaseID) {
+	var request CreateVictimRequestObject
+
+	request.CaseId = caseId
+
+	var body CreateVictimJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateVictim(ctx, request.(CreateVictimRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateVictim")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CreateVictimResponseObject); ok {
+		if err := validResponse.VisitCreateVictimResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetDefendant operation middleware
+func (sh *strictHandler) GetDefendant(ctx *gin.Context, defendantId DefendantID) {
+	var request GetDefendantRequestObject
+
+	request.DefendantId = defendantId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDefendant(ctx, request.(GetDefendantRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDefendant")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetDefendantResponseObject); ok {
+		if err := validResponse.VisitGetDefendantResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateDefendant operation middleware
+func (sh *strictHandler) UpdateDefendant(ctx *gin.Context, defendantId DefendantID, params UpdateDefendantParams) {
+	var request UpdateDefendantRequestObject
+
+	request.DefendantId = defendantId
+	request.Params = params
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/json") {
+
+		var body UpdateDefendantJSONRequestBody
+		var err error
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = ctx.ShouldBindJSON(&body)
+		} else if binding.Validator != nil {
+			// ShouldBindJSON runs the struct validator after decoding; keep that.
+			err = binding.Validator.ValidateStruct(&body)
+		}
+		if err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/merge-patch+json") {
+
+		var body UpdateDefendantApplicationMergePatchPlusJSONRequestBody
+		var err error
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = ctx.ShouldBindJSON(&body)
+		} else if binding.Validator != nil {
+			// ShouldBindJSON runs the struct validator after decoding; keep that.
+			err = binding.Validator.ValidateStruct(&body)
+		}
+		if err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		request.ApplicationMergePatchPlusJSONBody = &body
+
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateDefendant(ctx, request.(UpdateDefendantRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateDefendant")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(UpdateDefendantResponseObject); ok {
+		if err := validResponse.VisitUpdateDefendantResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetHearing operation middleware
+func (sh *strictHandler) GetHearing(ctx *gin.Context, hearingId HearingID) {
+	var request GetHearingRequestObject
+
+	request.HearingId = hearingId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetHearing(ctx, request.(GetHearingRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetHearing")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetHearingResponseObject); ok {
+		if err := validResponse.VisitGetHearingResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateHearing operation middleware
+func (sh *strictHandler) UpdateHearing(ctx *gin.Context, hearingId HearingID, params UpdateHearingParams) {
+	var request UpdateHearingRequestObject
+
+	request.HearingId = hearingId
+	request.Params = params
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/json") {
+
+		var body UpdateHearingJSONRequestBody
+		var err error
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = ctx.ShouldBindJSON(&body)
+		} else if binding.Validator != nil {
+			// ShouldBindJSON runs the struct validator after decoding; keep that.
+			err = binding.Validator.ValidateStruct(&body)
+		}
+		if err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/merge-patch+json") {
+
+		var body UpdateHearingApplicationMergePatchPlusJSONRequestBody
+		var err error
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = ctx.ShouldBindJSON(&body)
+		} else if binding.Validator != nil {
+			// ShouldBindJSON runs the struct validator after decoding; keep that.
+			err = binding.Validator.ValidateStruct(&body)
+		}
+		if err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		request.ApplicationMergePatchPlusJSONBody = &body
+
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateHearing(ctx, request.(UpdateHearingRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateHearing")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(UpdateHearingResponseObject); ok {
+		if err := validResponse.VisitUpdateHearingResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -3736,6 +7118,102 @@ func (sh *strictHandler) UnlockUser(ctx *gin.Context, userId UserID) {
 	}
 }
 
+// GetVictim operation middleware
+func (sh *strictHandler) GetVictim(ctx *gin.Context, victimId VictimID, params GetVictimParams) {
+	var request GetVictimRequestObject
+
+	request.VictimId = victimId
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetVictim(ctx, request.(GetVictimRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetVictim")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetVictimResponseObject); ok {
+		if err := validResponse.VisitGetVictimResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateVictim operation middleware
+func (sh *strictHandler) UpdateVictim(ctx *gin.Context, victimId VictimID, params UpdateVictimParams) {
+	var request UpdateVictimRequestObject
+
+	request.VictimId = victimId
+	request.Params = params
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/json") {
+
+		var body UpdateVictimJSONRequestBody
+		var err error
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = ctx.ShouldBindJSON(&body)
+		} else if binding.Validator != nil {
+			// ShouldBindJSON runs the struct validator after decoding; keep that.
+			err = binding.Validator.ValidateStruct(&body)
+		}
+		if err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/merge-patch+json") {
+
+		var body UpdateVictimApplicationMergePatchPlusJSONRequestBody
+		var err error
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = ctx.ShouldBindJSON(&body)
+		} else if binding.Validator != nil {
+			// ShouldBindJSON runs the struct validator after decoding; keep that.
+			err = binding.Validator.ValidateStruct(&body)
+		}
+		if err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		request.ApplicationMergePatchPlusJSONBody = &body
+
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateVictim(ctx, request.(UpdateVictimRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateVictim")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(UpdateVictimResponseObject); ok {
+		if err := validResponse.VisitUpdateVictimResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetHealthz operation middleware
 func (sh *strictHandler) GetHealthz(ctx *gin.Context) {
 	var request GetHealthzRequestObject
@@ -3789,97 +7267,164 @@ func (sh *strictHandler) GetReadyz(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7D1pc9s6kn+lS7tVSWok+czMxK794Oe87PMb5ygfu5OKUxZEtCSMSYABQMt6Kf/3LTRAiqRIST7zMrWf",
-	"Ykk4Gn13oxv53olUkiqJ0prO3vfOBBlHTX/+esbG7l+OJtIitULJzl7nbIJwjdoIJUGNwE4QNBqV6Qi7",
-	"MFIaBkej3ntmo8mg3+l2TDTBhLll7CzFzl7HWC3kuHN72+0cq4j5VZs2OT85zjeINDKLvNho+cK33U7K",
-	"NEvQhoMcMoNHb5t3iZjBFwaO3ro1hfs2ZXbS6XYkS9yq7vdLwTvdjsZvmdDIO3tWZ1gGYKR0wmxnr5Nl",
-	"NHLxpIeZNko3QzCQeGMvIxoxyE+carwWKjOQsjEWoH3LUM9KsPlVy6Ak7OYY5dhOOnvbm5tNoByNiDjN",
-	"sDiS5yDkRB6ikGOIJkyOkffhvTDGfTEW12hgd/vv+2AsizH/Ymu7ANfz0hzenDHuCPGxSIRdhPcTGyMY",
-	"8UcremKaV96L44hlse3svd7suo1FkiXug/skpP+0VYAgpMUxaoLh3KBuYyEWRSqTdhkXZQb1Q7no1k02",
-	"qZIGiat/YfwEv2VoCDeRkhYl/cnSNBZesjZSrYYxJn/5l/FiNt/uPzWOOnud/9iYy/+G/9VsfPKz/KaL",
-	"B9Z+WxAGEhY7uJHDyyHj8Pvpxw9dyOSVVFMJI4Ex74L7oRDIV/2OkwclR7GInh1yz8UQhe0NTIWdAN4I",
-	"Yx1Pc2YZwfdO6aHgHOVzAngqxhI5CAnDzIJUFlgcq6nDrZBRnHEHIoMkCKDSMNVKjuGfvcPTk3e9M3WF",
-	"0qP3g7LvVCb5c0L/QYHJoknJGChNh1ASvRJncYwaEjYDg0hwftIYKcmFW+IdEzHy52aIubHyuk8Ygpng",
-	"zbRGaXM9uADwSSHJP0b6ksxYiJjWs4rJJSj9As8I2IEE1Fpp2v9MqWOmx/jcmBkqPnMUjN3mGuyESaKk",
-	"SlHTtk5VY2pNDuV7JmdBh5pnBVYpSJicwYiYHpi1mKTWwEirBOxEGGCcazRmH6ZMWGAGYifqzMAJWj3r",
-	"HYwsajBsZpzFKTltpZ8XrdUpca8Bq2jZRjdqbvXI7kmW2YnS4g98Zm1iweT6kFSJI6RBQy7JhBlAyZET",
-	"Ic9lqlWExrBh/MN4bopx3Aum0KlvIa9ZLPg+DEguzICIBdPJrOvtIgxn/o9wBpOlqdIW+Xvkgp0RMZ7/",
-	"KC8MHPotew6EXB/mOrxJkm5zJiL+O8i4sL9eB5hT7WZY4T0WFuXefs236bqfFHlI7T/agBKUzk37Qj5V",
-	"p9u5FpEViePkmbHo/mBSyVmiMtP52l1cLHfoGzwumcWx5yHvmy3OjQVKeynSRjCbF10Ypob/wsi2nTX8",
-	"mh928feI7BK/ZLayG2cWe1Yk2LhlZiOVVLBnssiJTMcxghToIHXKKNPYiLVgdNqgNvitAo2Q9q+7nUZP",
-	"eu4Af6FphLfquSoUL/FGN+egKprKKO2WArb81BXoy0ScH9Qv4E4y599jYRp4WFhMqn8sk7iSNNwWmzGt",
-	"2cx9LgV+bqEV7FfDnd+/ukjTgVzwu3iMiKW5LOINS1K3a+cTqjRGuO7DmZAMPvkAukkOVKZtde57NAwO",
-	"XRw0g7fCDY2s+6xt6wKXRCqZJUNsCY1p2AsDfgxlF2yI2V2UIb5lSB68kMD8YGfS5kBtbx+e7PxtqxEC",
-	"n1K4kxitKeD/yrQwXETtqY1IcXRhNoPyWEi1GokYq2fITC9STdtIZT0tG6TRafBIyPGlO8/CAddRdcYy",
-	"m63kb8dcp37kbbeTpfzOOA3edYOvYpm2BpiFLWCSw1irqXFG09kiH7Zdo56FkM7h7K7ax2uDBU7sFsKR",
-	"M3qNpAVyFjGdU6XCXxXEzE/cJqyHNJPsJfeRBos/lYR3xGKDC/43SJySYPRh4MEbQEh3kL83ENKyKxz0",
-	"4QxvKHS3WiQJ8n1w0WSMvVhI9B6JAY2jzCDQV0ON7Mp0L6TzRbSKHcY1i5xuIMIMBRcaIw8oqGvUWnA0",
-	"/QuHqVatU0r77IT8S/55a5nGqaeL1plXVzSlNf66u3KJujjfbXYhpVV6vS2Rxrn+M8fA1bM1JMMaRbt9",
-	"Yakk9uEzMm1g683mpvtue3tzsyIsT6cQauJ2D0lrE5HHMM1kF1cb5XrO0RgXhA3ydG1uktwsytXug8Mk",
-	"KB95xszYIoX7dPb9tKBNFdz/naDGwmSCsUxyChhzL9ArBYf+iYuZvUKUzqWmvwO3+e9jZegPJS9ZmiKL",
-	"Gx1FB84ZsmSRPAk6oq9PILfKe5qzSKYarvKl2/DjljpP+TpqdTXMd5iep33XuiMoHyif2HSghN0ceVjK",
-	"+fL7IWZNpNRtze+nHz9AgnqMkDIbTbwvQ9bn/3V+SeffT6E/j2pe4IffkMV2sii3nFk2DEHEoit7JSR3",
-	"5M9HgZCQeT4oQs1vsaCDpMrYscbmuHx+iHyeumoYWI8g/awm/v69RsMaWyrecqLghb8w5KZ3fVbb6Xzy",
-	"xAfreucsWbk+FyaN2Qzc2OqyhypWmnG1UlHQMcJuq5DwGFazgtRVatmv2ATWsRoLWbq9uoNOxYSJuC5c",
-	"r1cLZcqMmSrNa1O3NrdXza2dygNQWrDpgB9wSvcxDYx3j8ATb1Kh0TxFsJrz6cIPNgd/kYMNRhrtPpiJ",
-	"mkpQMp45qae0dX5D2V/JuT7jxgj4SrBUOmwORROGS5ccC1cRJ+8O4c3u679ByJMCV1GWoLSL5omjDfxU",
-	"d52YhSlKGy7Z8gOGPJWMmo7Y7fhkbztLNyC6uu87yg07vMBLpYEra5E7Kzt55dx3Bgkaw8ah1oJyzCxP",
-	"HrijmhJYc2QJ6Xy/qEUj5TdKbpfGU1Wzf60LvDDwz16Q6t7RWw9iyGs3rmta/Fa35m9nZ5/ADyBF3G8I",
-	"6LsdK2zccKoDx5vagsmShOlZXtKQG6uAq0aY8sxrfcHzkyMQHKUVo5mQ4zXXqzF9yFd6qEt5hBKCm3j9",
-	"RDUdkliUORyNRuA9Pbpd5apsfRlPBOUsshT1tfAFI4xfq8h7F6lWBqPM0vdRjPqq0Tyf+quXIzlSDTrN",
-	"6NFli8I4RcnJfJavqQcuQPL5m0waNirdajIe0jvlC59IqSvRLHF0DbDCap2bhvRPuD8owd6E+lIUsugZ",
-	"eft92apDC1u1KFGBosugJqqHEz4oiuhWIe0WJoygaDz1T2G7XHR9mZnlAK30nluody9zVYGoFbFrZvhq",
-	"fk/YR8hLzmamUs70plzOtPPX18vLmdqcU9InTupIGkAYp7/n/u9FR4rxxMYzwBun0S86tZzV1srYrIbT",
-	"Vq+VsPQY7qrn4/v7qeemSe5ZZMV1mWeGSsXI5H3vFR6gR9aVFBVdYYPxPqbvQWUWGFUU2FplghFj2ROy",
-	"7FWUDnsnLfawy4F7JfdzPVdTfwR2NydjgZ37Ju0dk9xLpOt0v2OeY51IaGdFJFRlh61t52Nubf+9lOPf",
-	"D5cBHKYTdJY4SZRckPzt1QHY+szSEnA1U3FpGOZI8xh6xDsQD1Ij98o/LtM0D+SeO5GjdiLKW0WZFnZ2",
-	"6oZ6YIfINOqzZjfwQMLBp6NgWqjMafDp4+kZbLBUbFxvbbDMTjboVzMIgQPN9ndMJOW+8sQUVUuED9pz",
-	"rg4m1qY+rUaO4yH5jW1RbNm3BIMWhrMmqGI1FnLQh7xSDKwzlKGUlDPLvL8qQkkei40Cg5JfyJIL+8LA",
-	"YO5qDhY9Yn9fRrXDHqJ59bCIL8Mq84OyVPwDZ76URwSnvHrGoyRlkT1GPkZN930OGKqRcSGLxkhpToj2",
-	"UY2d9ewERxZ8QY15AYIWoBgMXfBsuuBYXPyBHGJlDBJtLqRGY4XN3LZ9+B+aDXmAYcCyK0oKzpchivoF",
-	"ujAPP1yYl6QidijLc6KANxMxFG5r2irABiMVx2oKU0eI0vYwZQaU5qiRdyFlgtNexoo4BjVF3r+QF/JQ",
-	"yWt3YiXNnk9lDxUXaCAzCEayK6Tk8T4cvTXANML5+dFb8JJj9sEZK2NZkvofT94dws7Ozht3xvOzw32I",
-	"WIySM30hOSHADRp8/vz5c+/9+97bt4N9SJREKhpjEoL9yksc1AjOTyEiNAmZX8eipNrfwSX9MOjDrxQ6",
-	"UbLBr3MhW3Me8HLQVjo2eOULSH1h8WAehQ4IUYHhc/S4g1BNPXIyE/Be/AKZjNHQSea1YRyjmGk3Iy/F",
-	"HNz0EnbTGyo+6w1nFk1g9xC+V3n14NNRyeLudTb7W/1NKmNKUbJUdPY6O/3N/g4pfzsh3TMXWC5sD6/z",
-	"dpYxku4vYDvizusRxs4rc0yn2i/ypS5IH6XzeWmo0xCUBnKhFSVolJ2gBipRgqO3r9p6EUo1TI2tD1uN",
-	"rQ/LIGFD57URMPnFS2OPSFEOdYd+lWX7UirF8RzlgEvpcYLCO00DUBoGTnn2nQN56dRnO2JCTcXjoCWk",
-	"DoSBUP7VtvG8Omy+872K41aQyTpcBOfageXURxtMzi42U2qJm7x8/yGOFN0Br9jaqntt3OQ9zIVpw7fu",
-	"rDEwNEjdfq01uWxvbi4pg71b+WuttK+hCvajRLqtd0zu8UfFubseiKa1C2A3Su04NGVr9ZRKcTVN2lk9",
-	"ad6aQuCHDMCqWfPS324nJEUpN8d05DNtpDjBaibiLkicOr0/Etr4xC0bG8olukFOBG56zn00LfnFr26X",
-	"RReKnHBlGlq5PkoIItd1fphpyP3By9+sTR1nd+GUJXgqLP7XKZUZduHUOaP4iow9k2aK2i8ROrNIKXhv",
-	"zDlcwQklL66afTS19GPYmtw605jH7MOBLPqdKFDpXkgW7gzy0KTrAQMuqESdO43gY84CwjH61IthCcLu",
-	"5lYf3olrhKB1KBPjbGwYfiFD1ePWa0iEzJyb4RYEYfdhJEZ25l1sJTFvJIDFGW7P3e03kEkrYtp9KiRX",
-	"U4I7L+CqWU6iY5Gv/kXx2aOJZ+VO8LYaXFmd4e0TqoZydntZZ1at2eIUbW/9EGNF1+pzKprt7XUmldsq",
-	"aNab1bPqXTX3VlIhvuzsfflaUVli7JzmUAHqBI6EKxe1qrayE6+s0mwYiyiwUYNuUpktK6cFnne/L3Df",
-	"bsNdh+cTldn9JhXmXLXYBaz8Dnx0IMGnfvk92OmnMEKOoiqz3TzMKWGumZzLbM/Ku60F+vvsSWOg8N9o",
-	"32PnT6F37kvOBxKHtBhB0ROF+fEpGWtK1vQ5COWzQ0ujujM/5AkpNr+aaKDXZ5Vpjw9Td6J+EP0cpDBz",
-	"YDkHpcjAGXgp8ZpCEhQ6FHTANYszNK+egpbdFs/vrHzd5OtJ6qUkVGCyD8a6OEZYcA5bPOvDuaGPziU7",
-	"CCgjgu7BL5QUhLOP//j1w2D/QrpRRbM3IcMdhriY6mItsoQIhtyAVCW27ob8kUoNTJW+cuqJ0uDCBq1s",
-	"uiDMheQYo0VOnYq0Qy4qwlTcPp81NARAHzy7UmIlYZKN3RgXu5HzxuaCdyGHWk0N6sIEvNzd3PHnYR7S",
-	"V304sJAoY2F7E2LnPAZKpziH5uXu5ptXTY6dv7/wudunce/KN59reXdbj7Z1UYzV0vgocZqTO2RyTUUk",
-	"ata6/GxJ07Zh6EYx7ifw7R6oZjxdXYRSSvKvyOE/j7nY+E7/Xgp+67WPk9NF4/GWvp/z/ypP7wSv1VXo",
-	"P76nm7W7elLxjsPDKeQBpohQjbyKmluDJ9L4y5KqheJf9mxKTroHvZvytcQYTt0v9yAOacQK4N2gnpAG",
-	"pRGWVC3eWBg5UnnzhRDK3vPOdapJ99bGZ/rb8nDf7vY4TmPqj05ZyoT6MrO2HefNbGsp02oZ+c+VASx6",
-	"h1bk/giB9079/QgFTH4egd2evfPM/6jOXJMTQY1VT+NDlNojn9mF8N1iLY8KOameMpM/U1ZzF/Jn1Ja5",
-	"CjSm9iLaE7sWa+Ryilea3IStnbWSP/7hF5rweh0xaHj24kfJ0McUJbB5I+3jiU7FOaG1Nr6Hi7nbZcmH",
-	"QpSeUB8u4+p7c/K9ufK5nSLGySV6ZHov8YJWWUH/VKGzgmnzM33vfElAqtGgiy+9u0HP0GhMYxb5hk8K",
-	"l3kI6fdhILM4Hvj0o3FMHqpifYXBPrAhrRbqDZjGCxnjiKJrO8GZ+8YXwLiQt/xq1vyuxD+kmL+a5fig",
-	"KdD0ZVCBse+Gm/zlQu8iPI11CVVajk3KC1GvY48o8pcHLPqsdxrLhHs6UXEwXPnVNJZeUvhTy/w9TNf2",
-	"Ogpi4Sm6n8Tq7W7//W7HKx6ue4S43xfB+d5feFnvC371TDZ0w4aO82BIazcoRS0a3RSVCs4M+izgVOkr",
-	"n3nLNZlxIhJSg4UGBH8h0Wimqef9iaWZ9miRaAfon7xY4bmtO91dUHOUkoFFX5iAqEdky4eY+KyRXRMh",
-	"Pa/O9zfh3UwLTM7KR9kvlVrW2Zs4mq3Bw6c1Hn4a21p6heEHmMJVwuNcHWFBqikI8+8mST8knjoJ7ujT",
-	"iV7JIpRfbFie4fu9MvIJuW6h976B+3whb9MrYN28kBmGs9AA+0hpImfjmnY0uR1PSm8S5LSq4vdx0/WZ",
-	"Cc5mK83OjX+J7sloVTSKtNIoXKFVyEL1J/2fp96PyO9NYjhOJfXv6dBE21U5v3PfS/sUlqPUXfXMOb/Q",
-	"NdxoMQL6fq6bwXvYmbuGWj/y8rHK2esydl0PbXwPbdOUmbubaxf+l4Al2ZsDX3oQmoeULqpCqdmF3mau",
-	"/I8C4b7f15HLCPtwlj8r5nvDgM4hjNXMKg0Rk1JZGCJwTJT1RQd5AUK/JRvzxNL76DmVyqLP6kiuoRIa",
-	"Eir/Zr7kz6EUQmZCloTJ+TRdL4BKw3SC1LsjqEjHS9PDlcZGJmMVXT1MdzRa2nNauJDVH8fhXfBnfFj5",
-	"w589e3AsRjbUYPWEpPJ6ld3JqkzoQbU/ll3w/BaGPCFBw7NuLSQNQkfVd853l+OiF6L/6LXbJ5gqbX3j",
-	"ha1unqVlzHrMtdRua2R8thSrJ37ED0Eq7Q1WEToRrGajkYgIl6/X4fkCj0+D+1zpOfTPn+wzoJFFE7oQ",
-	"ymt7/VHz+5z1qFPd/3u9C/vL19turU38y1en8AhXLWVCwkC1kzk8ZeUgynTc2etskNIM0C2U6miRCMni",
-	"vDiC/r8ypWxo8dKz0O/cpY5kOn25odi3Sfer/ZSms1h4c0q+Z64tKHkXXLfSZKqtapubR2TdwqXLw0z6",
-	"XF7Ha57FhSiXxZIUdQ+vqa273NdVAYSHqpzqAr83pgV8KjxSHE1Ijmsc0WMhpSWrCYLFpY/FNUosUMy4",
-	"oE+pVsPQ3xQrxmHIYkfd8La00tEEg29bRkBgwduvt/8XAAD//w==",
+	"7H17c9s29uhXwejemSSzlPyI063t+c0d1262bvMa29lub90xYfJIwpoCVAC0os3ku/8GBwAJviRZlp2k",
+	"m79sSSRwAByc9+NjLxGTqeDAteodfOyNgaYg8d8fL+jI/E1BJZJNNRO8d9C7GAO5BamY4EQMiR4DkaBE",
+	"LhOIyFBIEp8O+6+pTsbxoBf1VDKGCTXD6PkUegc9pSXjo96nT1HvlUioHbVtkvdnr/wEiQSqIS0mWjzw",
+	"p6g3pZJOQLuFHFMFpyftsyRUwRNFTk/MmMx8O6V63It6nE7MqOb3K5b2op6EP3MmIe0daJlDCMBQyAnV",
+	"vYNenuOTzZUe51IJ2Q5BzOGDvkrwidiveCrhlolckSkdQQHanznIeQCbHTUEZUI/vAI+0uPewe72dhso",
+	"JzAEnlKuu3Yk9Q8s2pbiofvvzU9Azf9d4Iztz4uAcY/cH5TTISJuOyDmOvjj8RfgGhgfkWRM+QjSAXnN",
+	"lDJfjNgtKLK3+/0hUZpm4L/Y2S1WYO9ZuQZ/ae54mq/YhOkmvO/oCIhi/+lEnQzfC+dKYUjzTPcOXmxH",
+	"ZmI2ySfmg/nEuP20U4DAuIYRSIThvQLZdXo0SUS+GJVyBfL+R/dPlmg26QLjFn9dBIV94r5wfDIvq6ng",
+	"CpDy/EDTM/gzB4VnlAiugeO/dDrNmKV+W1MprjOY/O3fypLCcrr/K2HYO+j9n62SRm/ZX9XWO/uWnbS5",
+	"YmmnJUyRCc0M3JCSp9c0JT+fv30TkZzfcDHjZMggSyNifiiI5rNBz9AswYcZSx4dcnubSOKmV2TG9JjA",
+	"B6a0uVsp1RThO8ktIPD4W5sImZKZyLOUpB4KIjgQmkmg6dw9YnZcSHItgd4QyoUegyQ5Z3/mwEEpIvMM",
+	"nh0i06TlQNElj/1qr1gaE4OhyjFanNnPYsaDwSU3u/FSyGuWpsAfczfO2YhDShgn17kmXGhCs0zMzLoZ",
+	"T7I8NQdGycSRRSHJTAo+Iv/qH5+fvexfiBvgFtneCP1S5Dx9TOjfCKLyZByIL0LiIsxJothBswwkmdA5",
+	"UQAI5ztzBDxlZoiXlGWQPjb2leKV5UhMIcwIby4lcO25UwPgs4KufR5aNMmVJgmVcl4REhFKO8AjAnbE",
+	"CUgpJM5/IcQrKkePTkquRTo3J5iZySXRY8rxJMUUJE5rGChMtfJQvqZ87jiKelRghSATyudkiEhPqNYw",
+	"mWpFhlJMiB4zRWiaSlDqkMwo04QqkpmrThU5Ay3n/aOhBkkUnSvDgQM1I/i5ybzPEXsV0QKHbRX8S1kE",
+	"pRFOcz0Wkv0HHpmaaKI8PURSYg5SgUJBcUwVAZ5Cigf5nk+lSEApep19NpybQZb1nWBgyDfjtzRj6SGJ",
+	"8V6oGA+LzMbzyEoJ5Hpu/3FrUPl0KqSG9DWkjF7gYTz+Up4ocmyn7BsQPD30NLztJn3ySIT4d5SnTP94",
+	"62CeSvOGZlZ+o4nXT2uSXmR+Eii3dv+o3ZYAN8Lz7yjp9iInahpMnisN5h/KBZ9PRK56f0TNwbwK2iJ/",
+	"8jzLLA5ZSbX5bsbAKGnTVjDbB208Jq7/DYnuWqv71S+2+XuCfCm9oroyW0o19DWbQOuUuU7EpLJ7Kk/M",
+	"lekZROAMDKSGGOUSWnfNMZ0uqBX8WYGGcf3dXq9VvynVgd/xNdy36roqJx7gRuQxqLpN4ZZGgYnBr7oC",
+	"fXiI5ULtAGYlJf6+YqoFh5mGSfWfRTcuuA2fismolHRuPgemCjPQEvSr7Z2dvzpI24KOqYLmMhI69XcR",
+	"PtDJ1MzaewdimgG5HZALxil5Z00+bfdA5FJX330NipJjo53OyQkzjybafJa6c4ArPCqeT66hw5iDjz1R",
+	"xD6Dor12VqbIif6ozzBOqH3YsLQSqN3d47Pnf99phcAawe50jVa84P/OJVMpS7qNcYlIgYghoSR8lkyl",
+	"GLIMqmvIVT8RbdNwoe1ZttxGQ8ETo/GkTqOrLHAVUqc01flS/DbIdW6f/BT18ml65z110nWLrKKp1IpQ",
+	"TXYI5SkZSTFThmkaXmSV2FuQc6fgmj27K/Wx1KCBiVFxOTyi14602JzmTvtTqeBXZWPKFXdd1mN8E/ll",
+	"ajUNmr0LLu+QZgoa8jfhMMOLMSCxBS8mzgiF8l7MuKY3EA/IBXxAQ4aWbDKB9JAYbTKDfsY4WIlEEQnD",
+	"XAHBr1DhVtElN7KIFJnZcUkTQxvwYK5ZyiQkFlAibkFKloIymnTUTXUCY9xzZxXzn3cWUZy6EW+V9+qE",
+	"Jhjju72lQ9Sv893eLm5p9bxOgqMxov/cIHB1bS0mytar3T0wFxwG5DegUpGd/e1t893u7vZ25bI8HEGo",
+	"Xbc1blrXFdkEa0a+uJwp1y3BShklLPYOBs+SzFvoXTgkZieJsJpnRpUunA4Px9/Pi7OpgvvrGCQULJMo",
+	"TXmKCqOXAi1RMNs/NjqzJYjciNT4v8M2+30mFP4j+BWdToFmrYKiAecC6KR5PBMwh776AZlRXuM7zWOq",
+	"7ZUfumt/zFDvp+kqZHU5zHd43RvjV7K5hwvyL7YtaEI/nFpYQi/Gehuz4qbUec3P52/fkAnIEZAp1cnY",
+	"yjLIfb7R/IDmr0fQH4c0N/Fh7G121eN+y1EQ55o4IkHoiDKuNKGld7Pl3M0ry6R7Hkj3zJJMnARdEyLJ",
+	"J8B1IelPQVYnrMt3NUQN1ZPTFLhmGq38w1aVJGVqKhTzry7ayZPg0dXVAjwle8IlXMeDs8H5gOx833/R",
+	"39/eXUoYvMxabm05cHX51RX90Xngp3ya6zvStfrZFg7OHYvli1ycjUO6u2C00dMLjuVOdKYp3bSdSdu+",
+	"FzEDzdUflQhudRzt74nyt29AjjOQN4qMQBMuSGyoxJUYXl0zqW2USJ0Adxq8mqQT52iRJN7KFCSg0dLS",
+	"ArtSdP+uJG1Z4tIib62jiFeWvBbJXHE/rDu7RcX+jKpu5DBBEesVhHR95bewleFCy/NfV38tUPseSmxJ",
+	"4gkG0KA3eEjwrI3eqrQwmAg8kfOpNhfiyO3IE0XigBDUFOAp8JTxUdsN6cL6pjJ1HCC/si64lA2Hd74J",
+	"luouk+ZaMH0ZgEdEAs3srqE3CRU/wSO04zseO8x1LqFNDey8AfehjTjGQnTZhEJXktW/gFZXLGajEnpx",
+	"tQ5J7JA+JhKmGU1cTMRsLDIgGVN64TV5DEy/M01fF1Wbm18VJqp7+5OYWWOzYdFUYbxDdmuJsFerHamp",
+	"adPTDGgK1o3xZ860/TZlasKUUa0b6nTU+9A3Q/ZvqcSwFTN2ANy7Yprgy+NgxvDZYvLgy6MAjuDrkxIk",
+	"G1GY2ROpokNKNb12zoWmcH/DeGqQzj9lSE9u9cPCBfVnxvBkp0LpkYR2f12p3Pj3xE3Lg3XPkn2r7Wq5",
+	"CMk24cuFPhLrT0Bjak3YQtXuvkLWw7kezK4vu5Zu/b+YRz9FvSwIGw70EqNDS2H4x3ZEQufOz7nSLAFy",
+	"bBRXeUfHBAo6d1r4arqtW9NX7ooopDE8xnC7gmMKvA/ryWhur+4hoblrYuUzPG1CJTQFs8YtuSd63llT",
+	"fAR7fIjR1SF/gak2w9nAlUTwNDKE5f3F8Uo2+c3eiBq+NRBsAaL84g7Nk1/DsdmIT4Brx9QMlJLRrOIQ",
+	"Q7e70kzn3mWvxyBXZHJu6qPKVO7Ld3ZG9+nCTezXG87vvjurgOG+fGuhKZe5CRHUs5a/gABaxZ8wcCQZ",
+	"Q5pnKDOMIXMuA814bt0ElCeQZSuLM36eYFT31U92cE+ugjn8V+VUJcAblZc9ods0IVudSt2VBD0sCWlg",
+	"yc81O3ndTJh2SIcu0uGJwlCIyEYOmwuA0Q7xqhEQTuBfNH7K1DSjcwz7rg57LDIhaSp6y017KXgTyR9L",
+	"NmETVKSyqctcX3bENrBeiRHjQb7EHey7MKEsq6Pfi+WOjylVaiZkWnt1Z3t3724WAwtAMGDbAl9Tlhkm",
+	"YSNl2+T5iX2iDKY1xDOWeQZXe/tXOzG5ZRg1ISUDRQTP5iROmJ7HKOZhHAW0CftMz1vl24xx2On8Zbf1",
+	"F6P80OzK35XWuwrtGX8VJDUw+aeX79ZqVv/6fr4/r2/pgPw6Bk5i9/EqEXzI0NdCs9hGmeQQ2ZBmZk0M",
+	"7lESPsr0/JJPpRhJOnmiiMqvLcsuno7wRHSYfCRBmdcTG6RqJPAiUaQ19sQdWgUvlzsTiyO9oxOyOPBN",
+	"CK01HKkfy/8/fefoaPz9zovtnZgI6f7t7+w+34trk+xUwX8RLcC6Jm3VM9HPQGuQ5P35u/MgmA1fiogG",
+	"KZkWcm7AmLCMaSrnxKwhIPTHb+tQ7VaA2l1GIuzBRFXEr25V2zV4AzNMlGnhVmuo5fBhyiSoh1DlO10P",
+	"2oPfPBoFiQR9SNRYzLilZ2jxZXhbMJFusJqL0fsDQg0zWKyHonWHhWZDF6h+PKacQ9aGtDM6D+4zmVFu",
+	"b8U1EC0ytB0lkmmW0Mwg1sgQ6GERyxLakTyzUCjYTseCA2IWy1aUQRHi+Y9uGPvpHAez/79zQ9pPr3Hg",
+	"appNIxnm7OUx2d978XfiIvULb3aTm6SgHbetB+9QTWbAtUvz8ifpIqV50naWUc+mG3ST9haMqs77ErMT",
+	"zOZgvl0qtIbUSMXjZ+Z8KJmAUnTk8tMxy4H68FWzVBWAVWJFkIPXXOrLas4eebq3vf8swsM+PSnz4jFd",
+	"T5tt8Tl7OKqq6M5d94lxpY3C0H5zfFKVWWbrtlYD4DsHeKLIv/pO6Oqfntg9cqkdg8WieHPMny4u3hH7",
+	"AFLZ9pgHzXTWyhbUWEhNVD6ZGPrrdtHbZd1htcLkkw8a7P/slFiOPZwbGWC18WrkxYXsW6gDY1awwW1U",
+	"5Uy0LRLvCDKe4ZDYYCdMMExFSCBoOmFoOMunIG+ZzfKn6a1IHM+QQkGSa/w+yUDetFqiz2320Skfihbu",
+	"oeTwqoM0nwNPkemFmZqxUeat3TDnig6DxD6aQun99zlPiRA3rP3KYybMEqXivWoxO7oUmgD2tq0PAvGa",
+	"TgCrXl11cqtClWjeKHeii6DGU3crvFcgXVSFNCqYBkLRuuqvQkrIqNJXuVoM0Mqes00IBhWIOjd2Retz",
+	"TS118zB+ldK5qtRZ2A/rLDz/7sWyIKR22wHSE3Pr8DYYxWIoZCm1XvY4G411ZhiPoeiXvYZkvSnXOO7S",
+	"JqwJFo/XNyO8V233niaa3YY4cy1EBpSvHdGzPh1Z9aaI5AZamPcr/J6IXBOKSbW6lpyr2Ij3GQ/FmmCx",
+	"d6Ji93NKreVU8nSuRv4Q7MgfY7E76/qUDJKsdaXr535HLXsVQ9XzJYaqKjrs7Bohd2f3+yDN5dDlw6Rk",
+	"NgbDiScTwRs3f3e5fWx1ZOmwh7Wf4kIrmTmaTdARK0Dci4ysFYK/iNLcE3vudByNFdkaOW1yslNpA3U1",
+	"8pFXaHA04GIoZWw+xgPy0mZdUftzBvTWaLuGIkkg9FoZvZHESvGYMHXJpxLMV1bBR5Q02pAVGeP/J+EW",
+	"aPY/5uk2O1ibpa5d/aiZ+gw3pLzLfEcWWe/aSSdG+lzNgXbEh5tfysi/pw27rVn+swUesIDbP3R4xv2D",
+	"lwpKtqnQVbN6OZWgQV5xgBTS9jvE1NWE8Tav5HuegiQ730cEw5xcDR6jqltDbjUyU43FrOOgV/GW2dvk",
+	"nWUO9a5oadunWfZ22Dv4ffEwNZ/Apz/qW7/QbVTYls0jh/7O1hEvwiI8XMgnijDOzAVQg7sFwvDARnaV",
+	"WCPZ6qS4zcLW4nK2lrDGQk85+XGw892eEW0ngUX2bzv7f99+8eJFYTFeiolTCUPApP2M8lFOR61WA/8b",
+	"0XRUzoYKsCSxi6Zq2kVUh41zmGcZOT9/E5F4Z/d5f+9F/7u/f78fHzpq2KSBHaNfGUVlr32O8/M3T5T1",
+	"sg9FLknKRsyamTaUi2Ox/esJV4p6BvFXW9U/zZOfoh5adK+0uLqGqzFQuZQE/GpeuBA/wE/49JIYKQSo",
+	"CJVyAtE9Q6PsAu4RGWUJyLo51nhazSxrG2dlUP6SV2huRJBrRARvetRg2Ga4BeFZawsHoRMLN6Od7H/2",
+	"2PWCpy6ZuOaHMvrDiux0rX3p5rgrDrARfro6Fy0iuNcUszccctfJO5ef8n24axm+vldjtVHPJii6n52U",
+	"0cF90YnuMh6NggDccRcUrDhBPOPUV1PgmLUtsVaj5W1/iw/9VWYhJx+QJXj9fPcBWXhlcvNLffIXq/L4",
+	"XyXT0DfM/MB59SlXM5CQRs6jqVtYc1UYQLCMHPPCyQY+YUeP4ZKfi4TRjJxDkkujuRylE8aZ0q6ylZ2U",
+	"KZWDIk+pBEoMIpLvvvvOjLu/vd3f39+PDFvNp8T8okCaAQ2+PjOk9pI7e0HLmSDRDe0GO5X7s990WM7M",
+	"hrzl2bxArfVkjE3z45DzdjNTHz3aYmf1riPLNA9Ld1IKCUsBfdY+cJNM6XxidN6pZMKcWrWKQcpuWZpj",
+	"IOh1rhi3la1G4hakjx5lXOXSujvEZApcWQIyzPmqoYquKG44mf3qh3JK+8U/won9a356J2QEQLxEGIot",
+	"24S1xhkn/gKBqBU0bqtwgXVgg0gCTW9AkSmVhchQDxgorJ4pJEb8SpGES6DJGOG/Czoc+bHsx5NyRPvF",
+	"+3DcYjkbjVL1QmfcuOG1DEhDgILQtlzF+LXdjpgIfsmt3HxIxiAhcqYnMgHKFcm5r8x9B8FxBalwfVNJ",
+	"XWhbbjpZwybyBZkznCC2yKaxrmh2H7nrs0hVNcFmTVvFihLKQn69eOovi393UNd/OuW+TltZMnam1mGF",
+	"wpbVnEdCR45fo0W7/OmJIlJkcHDJL3mfxMM8y2LylJaylpAqImVIhoqID8lQzw6siUKPjdx7nWun+XnL",
+	"zwwhM9LgJSdVc49RftUApwzMdk/LEA/1LHKOvpdGQDsbkGNpqOe7AdnbH+wc4FTn52+QDRZ2ojhqMXlS",
+	"hdOXduw4NA1iBBUtTYR2hIaOrkhihFBDlTGG8ZBw4RV6LqyGb6axyrzT558WW/XEfTOhczIWWWoEpFuW",
+	"wQhSdFTl3F06VUbQgpwTG3XmCqHnGZgpjIJhxlDP7AZiKExMnuJfcygoCeCyeNpYiTmOgTntFbwZvtAx",
+	"EIuKVsM3N8kyF8+pzZH3ol5xkt3xOQtYtMHul3ag8ouzPIO9/Z3Kd8d26E9Rr3Z1WpOAO4IX8WoSqkmZ",
+	"ChXKHoYaaMB8KGnlVWEbJxi6tnrKTPprMQ5+fCuLLKj0Bzsi/v8Gh8UavU7dOTfUwRL9a6AS5EV70NIR",
+	"J0fvTl0gBB5X/O7t+QXZolO2dbuzRXM93sJfVezC3PBti2doObQKlSrKTCMfxTlLs8ZY66mtg4RhTscY",
+	"5dQV3RpGQhEFGn1oTagyMWI8HhBf2tvGDLpOCCnV1KrSzNVQp5kS5rTSSx4EXD0xUnARGBU347cspmLz",
+	"CwtR2f6CZVdulHKhdMp+gbmtvcxcCFnNMD+Z0kS/gnSE+qeN/sKixobkuPBHs9HMFTPqYzEjh4TqCWE4",
+	"gCUjRvlQETG8mf0HUpIJpQDPxminhV41IBb9S9qL8rORnMth8ETtABEJKKkhMFOWQYDqBD6M2TXTNmD/",
+	"kjvYyFBkmZiRmTmIUK2bUUWErS0TkSllqSOEzOgYM5Q1LzGl3axYcHVgZeBrkTJQJFdAFKc3gNW+Dsnp",
+	"iTV1vn9/ekLsFVKHRLMJKE0nU/vj2ctj8vz5832XjHlo+BXwlEprXbUPxb/99ttv/dev+ycn8SGZCA5z",
+	"5/90NvHAhvP+nCS4TYx7265NzCfxFf4QD8iPSHQxNteOc8k7Q4TJ07ir1nf8zFb8t50g4jJmMsaNcgjv",
+	"t8csBFvTQIpBDeQ1+4HkPLO24aCYt9GDqDRv+Nr58Yf+hH7oX4t03r+eY847orsLNq3i6tG708CwftDb",
+	"HuwMtrHu9BQ4nbLeQe/5YHvwHEMV9BhpT3lhU6b7cOs7Zo0Add8CttO0d9AzGnFZShmjvIOWVL83K5Zl",
+	"c2KHtDIJQ1SRGM9s+4ZgTWlyevKsq6VPUHS6tYPQTmsHoUWQ0GuBggxThULa2oaq8HDcoWHPonlRdjM4",
+	"hwllgcMPobC+EWsxM8RzoNiIXzFrwOvYGJeGvpltcYGuDEWEREw6N6Ys513OvFY18yXHpNESa0PBDFiG",
+	"fHTBZPhi+0ktcN0tnv8ahgKLdi6ZWou1Jm5TGMrLtGU7YK3woOvBZpTRSo+m3e3tBX0L7tavoFaLvaVt",
+	"wVsOaH4ySG73D7sp7Fkg2sYugN0KuknhKzvLX6l0w8CXni9/qewlhOC7eNVlb5W9GqKeC+HHSHIqExsX",
+	"joSTaIkOQA4zQ/eHTNrCPZqOUFTEh8wV+NA3ypjqiIZHAbEpQqERUijdVhOSuCsXGTlMtUSqk6c/aT01",
+	"mB2RczqBc6bhf86xLnxkbe/wDJm9Ne+73MDEFdZhemylMSNwOSEUpbhqrLyqBcu7qVGsU61R9wNyxIt2",
+	"XdZ9esmpS7HxgXQ225CSlGFPEQx6sRGSBYQjsEqpMurQ3vbOgLxkt0Ac1VG2DRX3j19yV6Z+54XRD3Mj",
+	"ZpgBCdOHZMiGem5FbOx65fSp5htmzr3dfZJzzTJbronxVMwQbl9xu8Y58RyL7IofRDrf2PWsJBh/qtp3",
+	"naXjwUhDmIuxqJVWrTvOOej+6irGksaYj0lodndXeSnsg4Nv7S9/q94GaW0i5fTL3sHvf1RIFhsZodkF",
+	"npgLh5fLX7UqtdJjS6ym+XXGEodGLbRJ2ORlT5waOG9+b2BfS7CPwxOR68M2EmZEtcworOkd8OiIE5uo",
+	"kK6BTl8FEzInKnIdeTUn2Ln241zEe5ZmYjXO31q6WxWFf4B+Db0vgu6se5z3PBykYghFnxXsx5pktAq4",
+	"6WMclLUOLdTqLuwjD3hiZSJNy3n9JnJp90PVhajPdH4GUjI3YBkBpbDAKfLUxiXoMTDpEr3JLc1yUM8e",
+	"4iyjDsnvIkyOsnnm9RRztAS7IBXCNDECWzYfkPcKPxqR7MhtGR7oAfkBjYLk4u0vP76JDy+5earoVYqb",
+	"YRZjw+OoAqKBTvDAIFWEiwCtI2c/ElNFZkLeYNzM2ECrHVVWEcbQp5CBxpgSaWfwV4WpithnrYbWlzEg",
+	"Fl3RsDKhnI7MM0Z3Q+GNlhfvkl9LMVMgCxbwdG/7uV0PtZA+G5AjTSZCabK7TTIjPLqTnkIJDWZCtwl2",
+	"NkjR2m4fRrwL8/RWku52NjZ1UaSho1Mdh5k/bmfJVZUrUePWYWf0tmndo1vFc1+BbHdPMmPP1WgogZF/",
+	"iQ3/cdjF1kf8e8XST5b6mHvaZB4n+H2J/8skvTO4FTeuYeSaYtbe8peKxrv3PyELMGqEYmhJVMkNHoji",
+	"LzKqFoR/Ud9vf3T3avv9R4AYhtwvliCO8YklwJuH+owr4IppJLXwAQMIEc2d1xof9q1GsYmI5TZBqfsW",
+	"O9yfd+sx32r6w1UGllAbINA1Y9l9bCViWu378XVZAItmT0tsf7iBa5v+PgcBRjkPwe623lnk36gw1yZE",
+	"YCesh5Ehgn52jyxC2PZeHT3xza2eUUVclkhNXPjxgo6WiQr4DBbZezTRYgVbzrHr8o8v7Dxfyfjzyjfm",
+	"2Nt5sco1aOlT/Lnu0NspcELLzoebuzoV4QTH2vroHHOfFhkfiqv0gPRwEVavjclrY+VjC0U0RZFow+e9",
+	"QApaxgWpgtMT5IIYkttS3MqGBPikbSduYN9w13rBGtBsTodV6Q9JzDFgDs2PyiC5izK0EQaHRRyVi7WS",
+	"cMkzGGqXmzs339gAGKPykvh02H9twIsDXwlVWIAVi4lpYvCgTdG0ocoOse+2N6dDnNOJCA/DXVwktUGT",
+	"cCAMku7jifztHoM+qk9j0eW2fTmQcXnXNAQJnF/0nV+Dde2uQiCwpjoGz7/ESi1fC9fb2/3+bss78yi4",
+	"Ab3fBsHZ7hbkaT2h4Nkj8dCtohNNqNzVdLay8wbQZFw2rylia3nqW2FZO5BwgcKVKN1B0yfKlD4p578r",
+	"VfuiFKRqB6UlWlK56V94lMRjixWojFHPEcttKpglkyWmdWlrAUp/Zjlkga5XNsl6GJZcbwD3yFpf0AOs",
+	"nY8G7RWpIjRNvxbt78u8d/8FSuZRmoad06KuvpyRLY5bV0w2QRUWclLXo6KbjwatO+OiV4TNZ+Hmy9OT",
+	"SpcrWxvEd8LybJVpZRNN2tnpTx6Ir5qZhp1glrBSv+vfGOkCRuo3KSJAZcZauWaBvl8uz/RdfR6GY1bb",
+	"cT0yvywaFrVzy4IKUEWKvj/f+OU3frkoOszhSdk+KWinuNGLv5AtaqCTTpZ4VCQ7YShikNGkwOqVMyFv",
+	"bGiHN5UpMhsLF3tSmNiIjXhrtQNfGAge2FyEc3RcXgPoN/bUDI7DWvGCl2zKbtQG7R734UN5K7pOmMvf",
+	"DfKlMeVXgSaUz8OlHAa5fHX0RoymK+DweQ2HH8Z4a4b/fLbWZZcHk7c14WJG2F9O0PssvOHM+Tse7uot",
+	"4AguFbWTKfxIkzHmyxKmKuV6GzUNjJ6kyFPDK2KbPjvAQr7PfJ6neZqwoGiqHe6SB0k7BrsEBxK78i0Z",
+	"Uzq2SUxF1R3kmW1ZHUzpf7rl3D/ypVL19CHDXHwysM9IvGE87ZrPdyhd6TaH1VaWzP1AQTbVYh1fW5hN",
+	"UHdqid7rtvEbNdy4sux2tmpfjsroNEd/DKEJKaanal+G+txRCd1Kzli6RUj3qXDhVGuqaDHCil4RmWCF",
+	"K1/eqmj5FNT0wkDuojS/udh72/s2kcclzT9RJA46T8U4qwpLd/hhi9aBBH3WRm3JjdB/nTGeXnLGU/gA",
+	"KiJK2DxELrBIjJAOblwFUyQFV17V/FTWaUSQM6ASS3tikTvf7Up1h3e7Km4PI4BVit0+st3Bl6drF76K",
+	"qirfLPT3p2yrON9PPC7+V9n0fTWrNrP9OmS1In2Wdv+tj8X/tfCxTn93pc7SOi7uf4Cuevoe2v281N/2",
+	"+FEqf0kLRhEAFzgyfQaMQ5QvxyddYMfDB8g17wSJ3X7EEWaAFW1TIj+qfctGVhnt68DQAcy6crV9vGzg",
+	"PHzkBmCqgq020gVLsegbxqDaTH//coo10OyTvqBAZXiM1zMXWsJE3EI48uLQvUsexsKsFsAXkoMvK4qv",
+	"gGzjoXzNkR/VxrSUOFrUK2/y54/s+1K9Jt/iAR86HrDEQiFDbrIkRnDj4Q3eLbT10f13F5npDlEL/wAd",
+	"+nUfNqJgiX/12z3frGwUbOuXEGbgkOAhhKBGFgDpTgK45G1ZAG5jVpYjykvzZUkRDq6NyxD1cR9VglhC",
+	"Pqz84IneN+nhm/TwuaQHj4OLhYUNh3z8O5dMpQzrUS7OEf+58uQDXthwoi53inURhsCTqRRDlkHkS+GS",
+	"67lr+L8hL4OhCm0zKp8JMqHzwv3nj6u6v5st+JArR5Y6z+w9PvGAZ1U0xu08I1eEpXIsWMFs8PVUjMTj",
+	"tzEvbjkVA5E9h7azXZY1jv2AH4aXB92kH9kvYZsct3Nbt31fV22ZNdjrXZP1Pmf5mipmr4rYdTq09dH8",
+	"8Yrm3eRagzGLJfsjGzPiys8LWdQVxXLpPK1UPn2ifMUoW4mYJ2DbP2KnJduph1SaaJCEci40uQaSwkQ4",
+	"z6MvYTXoEOMf+PZuXAyvDPqoMvgKJKFF9P4vdCJ+fqLgpFEeXCYj00T2AmLkge0WxrDMm71N9ycaWznP",
+	"RHJzP9rRymnf48DFXf18GB4Ru8b7FdD68rNXhtpV8eszjgWaRb4OV3He462P9p+FJsyzaowgqYUI+vBA",
+	"CTSNI9d9vfzyFmh2hX2PWjpfk7fYIWlBzyXrlirChZ8KHpaG0EAnz1A1sKNWujAdEsrnggOBTMElpwpr",
+	"LWJk5N7286joNoTxORTDIXFpvn9cwxxbBLssjGeMiyZPFWiIFnb3sJh4V1CfXUZ7BwHFV2y/c4aDnJ+/",
+	"MWf+8FF5i4Nkvhl5Nms6djEhX3DUnWsn+qWWnIlrvQ5dv8nW5oExWqwdRFirn1qb5jKjdRGxXLFZkyMv",
+	"ZGOE3kzkWUom9AYq8X5l4B12z+TYD+aSV8MKST2q0JEzqsu5K4GF3QbzLrL2me3llT6km5PTa8M+qqS+",
+	"mF5aY7nHgm+28o1FC36zrj+0dd0h7WLj+voRi2OgmR7/Z1Fdu5/cIw/r68r0uOv2umPBouNmIXxUtIAZ",
+	"bLxlxRkY/LHkXlcnz6c1h0bW2bICY8cW7uqZfeKzbCrObaRms51g9I3hkCW4ly9WoTPFPj7M3s+Cvt4p",
+	"1fS64MuumXbR0sAu1UsCq51Odf6P9eaTv//xKap1x/z9D8OIca86qiMzRaoNHLnSlCfIWnKZ9Q56W8jM",
+	"HXSNSBbJJozTzNeERdVJCO06W0mfwRRhI0ZcfdhH0aYvDKpt5FSvmQyFlwnENIOI+Fb5LlGUjoAnrPQJ",
+	"jamcQBpViiAJrmmii+6xNr8UhiCBJzbMxs3vyVETgqOWOkteWayWVCF0RM02Yv2vYOwg6Kh9gd7RaPuj",
+	"m+nKtndUSspG2Jw/IloyavvRVLu1uokKh2VzmnM0PHtTgR3B2m2D97E0d9e73h0TFfZc72PCz+E41uzQ",
+	"vlZNJ1OQfbjFrqCh+aACSOqyzaoD/NzqE7QJOolIQbnUdzxiokUwZNU72Bz6FbsFDgWq0hRRDRNzXHus",
+	"TNCUXNPM3BJnihAyGYO3VFQPAunYH5/+NwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
