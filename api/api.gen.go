@@ -99,6 +99,33 @@ func (e CaseStatus) Valid() bool {
 	}
 }
 
+// Defines values for Disposition.
+const (
+	DispositionAcquitted Disposition = "acquitted"
+	DispositionConvicted Disposition = "convicted"
+	DispositionDismissed Disposition = "dismissed"
+	DispositionPending   Disposition = "pending"
+	DispositionPleaded   Disposition = "pleaded"
+)
+
+// Valid indicates whether the value is a known member of the Disposition enum.
+func (e Disposition) Valid() bool {
+	switch e {
+	case DispositionAcquitted:
+		return true
+	case DispositionConvicted:
+		return true
+	case DispositionDismissed:
+		return true
+	case DispositionPending:
+		return true
+	case DispositionPleaded:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HealthDatabase.
 const (
 	Postgres HealthDatabase = "postgres"
@@ -132,6 +159,84 @@ func (e HealthStatus) Valid() bool {
 	}
 }
 
+// Defines values for HearingKind.
+const (
+	HearingArraignment HearingKind = "arraignment"
+	HearingOther       HearingKind = "other"
+	HearingPlea        HearingKind = "plea"
+	HearingRestitution HearingKind = "restitution"
+	HearingSentencing  HearingKind = "sentencing"
+	HearingTrial       HearingKind = "trial"
+)
+
+// Valid indicates whether the value is a known member of the HearingKind enum.
+func (e HearingKind) Valid() bool {
+	switch e {
+	case HearingArraignment:
+		return true
+	case HearingOther:
+		return true
+	case HearingPlea:
+		return true
+	case HearingRestitution:
+		return true
+	case HearingSentencing:
+		return true
+	case HearingTrial:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for HearingStatus.
+const (
+	HearingCancelled HearingStatus = "cancelled"
+	HearingContinued HearingStatus = "continued"
+	HearingHeld      HearingStatus = "held"
+	HearingScheduled HearingStatus = "scheduled"
+)
+
+// Valid indicates whether the value is a known member of the HearingStatus enum.
+func (e HearingStatus) Valid() bool {
+	switch e {
+	case HearingCancelled:
+		return true
+	case HearingContinued:
+		return true
+	case HearingHeld:
+		return true
+	case HearingScheduled:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NotificationChannel.
+const (
+	NotifyEmail NotificationChannel = "email"
+	NotifyMail  NotificationChannel = "mail"
+	NotifyPhone NotificationChannel = "phone"
+	NotifySms   NotificationChannel = "sms"
+)
+
+// Valid indicates whether the value is a known member of the NotificationChannel enum.
+func (e NotificationChannel) Valid() bool {
+	switch e {
+	case NotifyEmail:
+		return true
+	case NotifyMail:
+		return true
+	case NotifyPhone:
+		return true
+	case NotifySms:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Role.
 const (
 	Admin      Role = "admin"
@@ -159,6 +264,99 @@ func (e Role) Valid() bool {
 	}
 }
 
+// Defines values for VictimKind.
+const (
+	VictimBusiness         VictimKind = "business"
+	VictimCompensationFund VictimKind = "compensation_fund"
+	VictimGovernment       VictimKind = "government"
+	VictimIndividual       VictimKind = "individual"
+	VictimInsurer          VictimKind = "insurer"
+)
+
+// Valid indicates whether the value is a known member of the VictimKind enum.
+func (e VictimKind) Valid() bool {
+	switch e {
+	case VictimBusiness:
+		return true
+	case VictimCompensationFund:
+		return true
+	case VictimGovernment:
+		return true
+	case VictimIndividual:
+		return true
+	case VictimInsurer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VictimStatus.
+const (
+	VictimActive      VictimStatus = "active"
+	VictimDeclined    VictimStatus = "declined"
+	VictimUnreachable VictimStatus = "unreachable"
+)
+
+// Valid indicates whether the value is a known member of the VictimStatus enum.
+func (e VictimStatus) Valid() bool {
+	switch e {
+	case VictimActive:
+		return true
+	case VictimDeclined:
+		return true
+	case VictimUnreachable:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VictimView.
+const (
+	VictimViewClerk   VictimView = "clerk"
+	VictimViewFull    VictimView = "full"
+	VictimViewRule491 VictimView = "rule_49_1"
+)
+
+// Valid indicates whether the value is a known member of the VictimView enum.
+func (e VictimView) Valid() bool {
+	switch e {
+	case VictimViewClerk:
+		return true
+	case VictimViewFull:
+		return true
+	case VictimViewRule491:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WantsToBeHeard.
+const (
+	HeardBoth    WantsToBeHeard = "both"
+	HeardNone    WantsToBeHeard = "none"
+	HeardOral    WantsToBeHeard = "oral"
+	HeardWritten WantsToBeHeard = "written"
+)
+
+// Valid indicates whether the value is a known member of the WantsToBeHeard enum.
+func (e WantsToBeHeard) Valid() bool {
+	switch e {
+	case HeardBoth:
+		return true
+	case HeardNone:
+		return true
+	case HeardOral:
+		return true
+	case HeardWritten:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListAuditEventsParamsOutcome.
 const (
 	ListAuditEventsParamsOutcomeDenied  ListAuditEventsParamsOutcome = "denied"
@@ -174,6 +372,21 @@ func (e ListAuditEventsParamsOutcome) Valid() bool {
 	case ListAuditEventsParamsOutcomeFailure:
 		return true
 	case ListAuditEventsParamsOutcomeSuccess:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetVictimParamsReveal.
+const (
+	RevealSSN GetVictimParamsReveal = "ssn"
+)
+
+// Valid indicates whether the value is a known member of the GetVictimParamsReveal enum.
+func (e GetVictimParamsReveal) Valid() bool {
+	switch e {
+	case RevealSSN:
 		return true
 	default:
 		return false
@@ -292,6 +505,78 @@ type CaseUpdate struct {
 	Status *CaseStatus `json:"status,omitempty"`
 }
 
+// Charge One count charged against a defendant.
+type Charge struct {
+	// CountNumber The count's number in the charging document, unique per defendant.
+	CountNumber int `json:"count_number"`
+
+	// Description Example: Identity theft
+	Description string `json:"description"`
+
+	// Disposition How a count was resolved.
+	Disposition Disposition        `json:"disposition"`
+	Id          openapi_types.UUID `json:"id"`
+
+	// Statute Example: C.R.S. 18-5-902
+	Statute string `json:"statute"`
+}
+
+// ChargeInput defines model for ChargeInput.
+type ChargeInput struct {
+	CountNumber int `json:"count_number"`
+
+	// Description Defaults to empty.
+	Description *string `json:"description,omitempty"`
+
+	// Disposition How a count was resolved.
+	Disposition *Disposition `json:"disposition,omitempty"`
+	Statute     string       `json:"statute"`
+}
+
+// Defendant A defendant with the counts charged. Clerks get no `date_of_birth`.
+type Defendant struct {
+	CaseId openapi_types.UUID `json:"case_id"`
+
+	// Charges Ordered by count number.
+	Charges     []Charge                              `json:"charges"`
+	CreatedAt   time.Time                             `json:"created_at"`
+	DateOfBirth nullable.Nullable[openapi_types.Date] `json:"date_of_birth,omitempty"`
+	Id          openapi_types.UUID                    `json:"id"`
+	Name        string                                `json:"name"`
+	UpdatedAt   time.Time                             `json:"updated_at"`
+
+	// Version Starts at 1 and grows by one with every change, charges included.
+	Version int64 `json:"version"`
+}
+
+// DefendantCreate A new defendant. The date of birth is stored encrypted. A charge's `disposition` defaults to `pending`.
+type DefendantCreate struct {
+	// Charges Defaults to none. Count numbers must differ.
+	Charges *[]ChargeInput `json:"charges,omitempty"`
+
+	// DateOfBirth Defaults to none. A real date from 1900 on, not in the future.
+	DateOfBirth *openapi_types.Date `json:"date_of_birth,omitempty"`
+	Name        string              `json:"name"`
+}
+
+// DefendantList defines model for DefendantList.
+type DefendantList struct {
+	Items []Defendant `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; null on the last page.
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// DefendantUpdate A JSON merge patch of a defendant; `charges` replaces the whole list.
+type DefendantUpdate struct {
+	Charges     *[]ChargeInput                        `json:"charges,omitempty"`
+	DateOfBirth nullable.Nullable[openapi_types.Date] `json:"date_of_birth,omitempty"`
+	Name        *string                               `json:"name,omitempty"`
+}
+
+// Disposition How a count was resolved.
+type Disposition string
+
 // Health defines model for Health.
 type Health struct {
 	// Database The kind of database in use.
@@ -304,6 +589,62 @@ type HealthDatabase string
 
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
+
+// Hearing A hearing in a case. Clerks get no `notes`.
+type Hearing struct {
+	CaseId    openapi_types.UUID `json:"case_id"`
+	CreatedAt time.Time          `json:"created_at"`
+	Id        openapi_types.UUID `json:"id"`
+	Kind      HearingKind        `json:"kind"`
+
+	// Location Example: Courtroom 10, Mesa County Justice Center
+	Location  string        `json:"location"`
+	Notes     *string       `json:"notes,omitempty"`
+	StartsAt  time.Time     `json:"starts_at"`
+	Status    HearingStatus `json:"status"`
+	UpdatedAt time.Time     `json:"updated_at"`
+
+	// Version Starts at 1 and grows by one with every change.
+	Version int64 `json:"version"`
+}
+
+// HearingCreate A new hearing. The notes are stored encrypted.
+type HearingCreate struct {
+	Kind HearingKind `json:"kind"`
+
+	// Location Defaults to empty.
+	Location *string `json:"location,omitempty"`
+
+	// Notes Defaults to empty.
+	Notes *string `json:"notes,omitempty"`
+
+	// StartsAt Kept to the second, in UTC. Years 1900 to 2200.
+	StartsAt time.Time      `json:"starts_at"`
+	Status   *HearingStatus `json:"status,omitempty"`
+}
+
+// HearingKind defines model for HearingKind.
+type HearingKind string
+
+// HearingList defines model for HearingList.
+type HearingList struct {
+	Items []Hearing `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; null on the last page.
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// HearingStatus defines model for HearingStatus.
+type HearingStatus string
+
+// HearingUpdate A JSON merge patch of a hearing.
+type HearingUpdate struct {
+	Kind     *HearingKind   `json:"kind,omitempty"`
+	Location *string        `json:"location,omitempty"`
+	Notes    *string        `json:"notes,omitempty"`
+	StartsAt *time.Time     `json:"starts_at,omitempty"`
+	Status   *HearingStatus `json:"status,omitempty"`
+}
 
 // Jurisdiction defines model for Jurisdiction.
 type Jurisdiction struct {
@@ -339,6 +680,31 @@ type LoginRequest struct {
 	TotpCode *string `json:"totp_code,omitempty"`
 }
 
+// MailingAddress A mailing address; the `rule_49_1` view carries only `city` and `state`.
+type MailingAddress struct {
+	City       string  `json:"city"`
+	Line1      *string `json:"line1,omitempty"`
+	Line2      *string `json:"line2,omitempty"`
+	PostalCode *string `json:"postal_code,omitempty"`
+	State      string  `json:"state"`
+}
+
+// MailingAddressInput A US mailing address. When `address_confidential` is true, this is the address confidentiality
+// program's substitute address, and the victim's residence is never recorded.
+type MailingAddressInput struct {
+	City  string `json:"city"`
+	Line1 string `json:"line1"`
+
+	// Line2 Defaults to empty.
+	Line2 *string `json:"line2,omitempty"`
+
+	// PostalCode A ZIP code, `81501` or `81501-1234`.
+	PostalCode string `json:"postal_code"`
+
+	// State The two-letter USPS code of a state, territory or military post, such as `CO`.
+	State string `json:"state"`
+}
+
 // MfaConfirm defines model for MfaConfirm.
 type MfaConfirm struct {
 	// Code The current code from the authenticator app.
@@ -365,6 +731,9 @@ type NewToken struct {
 	Token string `json:"token"`
 }
 
+// NotificationChannel A way the victim wants to be told of critical stages of the case.
+type NotificationChannel string
+
 // Problem An RFC 9457 problem document.
 type Problem struct {
 	// Detail What went wrong in this occurrence.
@@ -372,6 +741,9 @@ type Problem struct {
 
 	// Errors Field name (or dotted path) to a message, for validation problems.
 	Errors *map[string]string `json:"errors,omitempty"`
+
+	// ExistingId For a duplicate (409), the ID of the record that already exists.
+	ExistingId *openapi_types.UUID `json:"existing_id,omitempty"`
 
 	// Instance The request path.
 	Instance *string `json:"instance,omitempty"`
@@ -487,11 +859,186 @@ type UserUpdate struct {
 	Role *Role `json:"role,omitempty"`
 }
 
+// Victim A victim of the case, in the view named by `view`. Fields a view leaves out are absent. `ssn` is
+// present only when read with `?reveal=ssn`.
+type Victim struct {
+	// AddressConfidential The mailing address is an address confidentiality program's substitute address.
+	AddressConfidential *bool `json:"address_confidential,omitempty"`
+
+	// BirthYear The year of birth (`rule_49_1` view only).
+	BirthYear         nullable.Nullable[int]                `json:"birth_year,omitempty"`
+	CaseId            openapi_types.UUID                    `json:"case_id"`
+	CreatedAt         time.Time                             `json:"created_at"`
+	DateOfBirth       nullable.Nullable[openapi_types.Date] `json:"date_of_birth,omitempty"`
+	Email             nullable.Nullable[string]             `json:"email,omitempty"`
+	Id                openapi_types.UUID                    `json:"id"`
+	InterpreterNeeded *bool                                 `json:"interpreter_needed,omitempty"`
+
+	// IsMinor Under 18, as recorded or as the date of birth shows.
+	IsMinor *bool `json:"is_minor,omitempty"`
+
+	// Kind What kind of victim; the kind decides restitution payment priority.
+	Kind           VictimKind                        `json:"kind"`
+	MailingAddress nullable.Nullable[MailingAddress] `json:"mailing_address,omitempty"`
+
+	// Name The victim's name; in the `rule_49_1` view, a minor's initials.
+	Name                 string                 `json:"name"`
+	Notes                *string                `json:"notes,omitempty"`
+	NotificationChannels *[]NotificationChannel `json:"notification_channels,omitempty"`
+
+	// Phone In E.164 form, such as `+19705551234`.
+	Phone nullable.Nullable[string] `json:"phone,omitempty"`
+
+	// PreferredLanguage A language tag such as `en` or `es`.
+	PreferredLanguage *string `json:"preferred_language,omitempty"`
+
+	// Ssn The full SSN, `123-45-6789`; only with `?reveal=ssn`.
+	Ssn *string `json:"ssn,omitempty"`
+
+	// SsnLast4 The SSN's last four digits.
+	SsnLast4 nullable.Nullable[string] `json:"ssn_last4,omitempty"`
+
+	// Status Whether the victim takes part in the case.
+	Status    VictimStatus `json:"status"`
+	UpdatedAt time.Time    `json:"updated_at"`
+
+	// Version Starts at 1 and grows by one with every change.
+	Version int64 `json:"version"`
+
+	// View Which view of the victim the caller got, decided by the caller's role:
+	//
+	// - `full` (administrators, supervisors, advocates): everything but the full SSN, which only
+	//   `?reveal=ssn` adds.
+	// - `rule_49_1` (prosecutors), after Fed. R. Crim. P. 49.1: the SSN as `ssn_last4`, the date of birth as
+	//   `birth_year`, a minor's name as initials, the mailing address as city and state; no phone, no email
+	//   and no notes (advocates' notes may hold privileged communications and the very details the rule
+	//   withholds).
+	// - `clerk` (clerks): the name and mailing address only.
+	//
+	// Fields a view leaves out are absent from the object, not null.
+	View VictimView `json:"view"`
+
+	// WantsToBeHeard How the victim wants to be heard at sentencing.
+	WantsToBeHeard *WantsToBeHeard `json:"wants_to_be_heard,omitempty"`
+}
+
+// VictimCreate A new victim. Text is trimmed; single-line fields refuse line breaks and control characters. The SSN,
+// date of birth, email, phone, mailing address and notes are stored encrypted.
+type VictimCreate struct {
+	// AddressConfidential Defaults to false.
+	AddressConfidential *bool `json:"address_confidential,omitempty"`
+
+	// DateOfBirth Defaults to none. A real date from 1900 on, not in the future.
+	DateOfBirth *openapi_types.Date `json:"date_of_birth,omitempty"`
+
+	// Email Defaults to none.
+	Email *string `json:"email,omitempty"`
+
+	// InterpreterNeeded Defaults to false.
+	InterpreterNeeded *bool `json:"interpreter_needed,omitempty"`
+
+	// IsMinor Defaults to false.
+	IsMinor *bool `json:"is_minor,omitempty"`
+
+	// Kind What kind of victim; the kind decides restitution payment priority.
+	Kind VictimKind `json:"kind"`
+
+	// MailingAddress A US mailing address. When `address_confidential` is true, this is the address confidentiality
+	// program's substitute address, and the victim's residence is never recorded.
+	MailingAddress *MailingAddressInput `json:"mailing_address,omitempty"`
+	Name           string               `json:"name"`
+
+	// Notes Defaults to empty.
+	Notes *string `json:"notes,omitempty"`
+
+	// NotificationChannels Defaults to none.
+	NotificationChannels *[]NotificationChannel `json:"notification_channels,omitempty"`
+
+	// Phone A US number of ten digits or an international one starting with `+`; stored in E.164 form. Defaults to none.
+	Phone *string `json:"phone,omitempty"`
+
+	// PreferredLanguage A language tag such as `en` or `es`. Defaults to `en`.
+	PreferredLanguage *string `json:"preferred_language,omitempty"`
+
+	// Ssn Write-only: never answered, only its last four digits. `123-45-6789` or `123456789`; numbers the
+	// Social Security Administration never issues (area 000, 666 or 900-999, group 00, serial 0000) are
+	// refused. Defaults to none.
+	Ssn *string `json:"ssn,omitempty"`
+
+	// Status Whether the victim takes part in the case.
+	Status *VictimStatus `json:"status,omitempty"`
+
+	// WantsToBeHeard How the victim wants to be heard at sentencing.
+	WantsToBeHeard *WantsToBeHeard `json:"wants_to_be_heard,omitempty"`
+}
+
+// VictimKind What kind of victim; the kind decides restitution payment priority.
+type VictimKind string
+
+// VictimList defines model for VictimList.
+type VictimList struct {
+	Items []Victim `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; null on the last page.
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// VictimStatus Whether the victim takes part in the case.
+type VictimStatus string
+
+// VictimUpdate A JSON merge patch of a victim. `wants_to_be_heard` defaults to `none` and `status` to `active` on
+// create; here, absent means unchanged.
+type VictimUpdate struct {
+	AddressConfidential *bool                                 `json:"address_confidential,omitempty"`
+	DateOfBirth         nullable.Nullable[openapi_types.Date] `json:"date_of_birth,omitempty"`
+	Email               nullable.Nullable[string]             `json:"email,omitempty"`
+	InterpreterNeeded   *bool                                 `json:"interpreter_needed,omitempty"`
+	IsMinor             *bool                                 `json:"is_minor,omitempty"`
+
+	// Kind What kind of victim; the kind decides restitution payment priority.
+	Kind                 *VictimKind                            `json:"kind,omitempty"`
+	MailingAddress       nullable.Nullable[MailingAddressInput] `json:"mailing_address,omitempty"`
+	Name                 *string                                `json:"name,omitempty"`
+	Notes                *string                                `json:"notes,omitempty"`
+	NotificationChannels *[]NotificationChannel                 `json:"notification_channels,omitempty"`
+	Phone                nullable.Nullable[string]              `json:"phone,omitempty"`
+	PreferredLanguage    *string                                `json:"preferred_language,omitempty"`
+	Ssn                  nullable.Nullable[string]              `json:"ssn,omitempty"`
+
+	// Status Whether the victim takes part in the case.
+	Status *VictimStatus `json:"status,omitempty"`
+
+	// WantsToBeHeard How the victim wants to be heard at sentencing.
+	WantsToBeHeard *WantsToBeHeard `json:"wants_to_be_heard,omitempty"`
+}
+
+// VictimView Which view of the victim the caller got, decided by the caller's role:
+//
+//   - `full` (administrators, supervisors, advocates): everything but the full SSN, which only
+//     `?reveal=ssn` adds.
+//   - `rule_49_1` (prosecutors), after Fed. R. Crim. P. 49.1: the SSN as `ssn_last4`, the date of birth as
+//     `birth_year`, a minor's name as initials, the mailing address as city and state; no phone, no email
+//     and no notes (advocates' notes may hold privileged communications and the very details the rule
+//     withholds).
+//   - `clerk` (clerks): the name and mailing address only.
+//
+// Fields a view leaves out are absent from the object, not null.
+type VictimView string
+
+// WantsToBeHeard How the victim wants to be heard at sentencing.
+type WantsToBeHeard string
+
 // CaseID defines model for CaseID.
 type CaseID = openapi_types.UUID
 
 // Cursor defines model for Cursor.
 type Cursor = string
+
+// DefendantID defines model for DefendantID.
+type DefendantID = openapi_types.UUID
+
+// HearingID defines model for HearingID.
+type HearingID = openapi_types.UUID
 
 // IfMatch defines model for IfMatch.
 type IfMatch = string
@@ -502,11 +1049,17 @@ type Limit = int
 // UserID defines model for UserID.
 type UserID = openapi_types.UUID
 
+// VictimID defines model for VictimID.
+type VictimID = openapi_types.UUID
+
 // BadRequest An RFC 9457 problem document.
 type BadRequest = Problem
 
 // Conflict An RFC 9457 problem document.
 type Conflict = Problem
+
+// Duplicate An RFC 9457 problem document.
+type Duplicate = Problem
 
 // Forbidden An RFC 9457 problem document.
 type Forbidden = Problem
@@ -586,6 +1139,69 @@ type UpdateCaseParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// ListDefendantsParams defines parameters for ListDefendants.
+type ListDefendantsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListHearingsParams defines parameters for ListHearings.
+type ListHearingsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListVictimsParams defines parameters for ListVictims.
+type ListVictimsParams struct {
+	// Q Case-insensitive text found in the victim's name.
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+
+	// Kind Only victims of this kind.
+	Kind *VictimKind `form:"kind,omitempty" json:"kind,omitempty"`
+
+	// Status Only victims with this status.
+	Status *VictimStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// UpdateDefendantParams defines parameters for UpdateDefendant.
+type UpdateDefendantParams struct {
+	// IfMatch The ETag of the version being changed. Missing gives 428; stale gives 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// UpdateHearingParams defines parameters for UpdateHearing.
+type UpdateHearingParams struct {
+	// IfMatch The ETag of the version being changed. Missing gives 428; stale gives 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetVictimParams defines parameters for GetVictim.
+type GetVictimParams struct {
+	// Reveal `ssn` adds the full SSN to the answer.
+	Reveal *GetVictimParamsReveal `form:"reveal,omitempty" json:"reveal,omitempty"`
+}
+
+// GetVictimParamsReveal defines parameters for GetVictim.
+type GetVictimParamsReveal string
+
+// UpdateVictimParams defines parameters for UpdateVictim.
+type UpdateVictimParams struct {
+	// IfMatch The ETag of the version being changed. Missing gives 428; stale gives 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // LoginJSONRequestBody defines body for Login for application/json ContentType.
 type LoginJSONRequestBody = LoginRequest
 
@@ -604,8 +1220,29 @@ type UpdateCaseJSONRequestBody = CaseUpdate
 // UpdateCaseApplicationMergePatchPlusJSONRequestBody defines body for UpdateCase for application/merge-patch+json ContentType.
 type UpdateCaseApplicationMergePatchPlusJSONRequestBody = CaseUpdate
 
+// CreateDefendantJSONRequestBody defines body for CreateDefendant for application/json ContentType.
+type CreateDefendantJSONRequestBody = DefendantCreate
+
+// CreateHearingJSONRequestBody defines body for CreateHearing for application/json ContentType.
+type CreateHearingJSONRequestBody = HearingCreate
+
 // SetCaseTeamJSONRequestBody defines body for SetCaseTeam for application/json ContentType.
 type SetCaseTeamJSONRequestBody = CaseTeamUpdate
+
+// CreateVictimJSONRequestBody defines body for CreateVictim for application/json ContentType.
+type CreateVictimJSONRequestBody = VictimCreate
+
+// UpdateDefendantJSONRequestBody defines body for UpdateDefendant for application/json ContentType.
+type UpdateDefendantJSONRequestBody = DefendantUpdate
+
+// UpdateDefendantApplicationMergePatchPlusJSONRequestBody defines body for UpdateDefendant for application/merge-patch+json ContentType.
+type UpdateDefendantApplicationMergePatchPlusJSONRequestBody = DefendantUpdate
+
+// UpdateHearingJSONRequestBody defines body for UpdateHearing for application/json ContentType.
+type UpdateHearingJSONRequestBody = HearingUpdate
+
+// UpdateHearingApplicationMergePatchPlusJSONRequestBody defines body for UpdateHearing for application/merge-patch+json ContentType.
+type UpdateHearingApplicationMergePatchPlusJSONRequestBody = HearingUpdate
 
 // CreateUserJSONRequestBody defines body for CreateUser for application/json ContentType.
 type CreateUserJSONRequestBody = UserCreate
@@ -615,6 +1252,12 @@ type UpdateUserJSONRequestBody = UserUpdate
 
 // UpdateUserApplicationMergePatchPlusJSONRequestBody defines body for UpdateUser for application/merge-patch+json ContentType.
 type UpdateUserApplicationMergePatchPlusJSONRequestBody = UserUpdate
+
+// UpdateVictimJSONRequestBody defines body for UpdateVictim for application/json ContentType.
+type UpdateVictimJSONRequestBody = VictimUpdate
+
+// UpdateVictimApplicationMergePatchPlusJSONRequestBody defines body for UpdateVictim for application/merge-patch+json ContentType.
+type UpdateVictimApplicationMergePatchPlusJSONRequestBody = VictimUpdate
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -657,12 +1300,42 @@ type ServerInterface interface {
 	// UpdateCase Change a case (JSON merge patch).
 	// (PATCH /api/v1/cases/{case_id})
 	UpdateCase(c *gin.Context, caseId CaseID, params UpdateCaseParams)
+	// ListDefendants List a case's defendants with their charges, newest first.
+	// (GET /api/v1/cases/{case_id}/defendants)
+	ListDefendants(c *gin.Context, caseId CaseID, params ListDefendantsParams)
+	// CreateDefendant Add a defendant, with the counts charged, to a case.
+	// (POST /api/v1/cases/{case_id}/defendants)
+	CreateDefendant(c *gin.Context, caseId CaseID)
+	// ListHearings List a case's hearings, earliest first.
+	// (GET /api/v1/cases/{case_id}/hearings)
+	ListHearings(c *gin.Context, caseId CaseID, params ListHearingsParams)
+	// CreateHearing Schedule a hearing in a case.
+	// (POST /api/v1/cases/{case_id}/hearings)
+	CreateHearing(c *gin.Context, caseId CaseID)
 	// GetCaseTeam The staff on a case's team.
 	// (GET /api/v1/cases/{case_id}/team)
 	GetCaseTeam(c *gin.Context, caseId CaseID)
 	// SetCaseTeam Replace a case's team.
 	// (PUT /api/v1/cases/{case_id}/team)
 	SetCaseTeam(c *gin.Context, caseId CaseID)
+	// ListVictims List a case's victims, newest first, in the caller's view.
+	// (GET /api/v1/cases/{case_id}/victims)
+	ListVictims(c *gin.Context, caseId CaseID, params ListVictimsParams)
+	// CreateVictim Add a victim to a case.
+	// (POST /api/v1/cases/{case_id}/victims)
+	CreateVictim(c *gin.Context, caseId CaseID)
+	// GetDefendant Read one defendant with its charges.
+	// (GET /api/v1/defendants/{defendant_id})
+	GetDefendant(c *gin.Context, defendantId DefendantID)
+	// UpdateDefendant Change a defendant or its charges (JSON merge patch).
+	// (PATCH /api/v1/defendants/{defendant_id})
+	UpdateDefendant(c *gin.Context, defendantId DefendantID, params UpdateDefendantParams)
+	// GetHearing Read one hearing.
+	// (GET /api/v1/hearings/{hearing_id})
+	GetHearing(c *gin.Context, hearingId HearingID)
+	// UpdateHearing Change a hearing (JSON merge patch).
+	// (PATCH /api/v1/hearings/{hearing_id})
+	UpdateHearing(c *gin.Context, hearingId HearingID, params UpdateHearingParams)
 	// ListJurisdictions List the jurisdiction profiles a case may name.
 	// (GET /api/v1/jurisdictions)
 	ListJurisdictions(c *gin.Context)
@@ -681,6 +1354,12 @@ type ServerInterface interface {
 	// UnlockUser Lift a sign-in lockout.
 	// (POST /api/v1/users/{user_id}/unlock)
 	UnlockUser(c *gin.Context, userId UserID)
+	// GetVictim Read one victim in the caller's view.
+	// (GET /api/v1/victims/{victim_id})
+	GetVictim(c *gin.Context, victimId VictimID, params GetVictimParams)
+	// UpdateVictim Change a victim (JSON merge patch).
+	// (PATCH /api/v1/victims/{victim_id})
+	UpdateVictim(c *gin.Context, victimId VictimID, params UpdateVictimParams)
 	// GetHealthz Report that the process is up.
 	// (GET /healthz)
 	GetHealthz(c *gin.Context)
@@ -1035,6 +1714,144 @@ func (siw *ServerInterfaceWrapper) UpdateCase(c *gin.Context) {
 	siw.Handler.UpdateCase(c, caseId, params)
 }
 
+// ListDefendants operation middleware
+func (siw *ServerInterfaceWrapper) ListDefendants(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "case_id" -------------
+	var caseId CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "case_id", c.Param("case_id"), &caseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter case_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListDefendantsParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", c.Request.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListDefendants(c, caseId, params)
+}
+
+// CreateDefendant operation middleware
+func (siw *ServerInterfaceWrapper) CreateDefendant(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "case_id" -------------
+	var caseId CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "case_id", c.Param("case_id"), &caseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter case_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateDefendant(c, caseId)
+}
+
+// ListHearings operation middleware
+func (siw *ServerInterfaceWrapper) ListHearings(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "case_id" -------------
+	var caseId CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "case_id", c.Param("case_id"), &caseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter case_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListHearingsParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", c.Request.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListHearings(c, caseId, params)
+}
+
+// CreateHearing operation middleware
+func (siw *ServerInterfaceWrapper) CreateHearing(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "case_id" -------------
+	var caseId CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "case_id", c.Param("case_id"), &caseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter case_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateHearing(c, caseId)
+}
+
 // GetCaseTeam operation middleware
 func (siw *ServerInterfaceWrapper) GetCaseTeam(c *gin.Context) {
 
@@ -1083,6 +1900,247 @@ func (siw *ServerInterfaceWrapper) SetCaseTeam(c *gin.Context) {
 	}
 
 	siw.Handler.SetCaseTeam(c, caseId)
+}
+
+// ListVictims operation middleware
+func (siw *ServerInterfaceWrapper) ListVictims(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "case_id" -------------
+	var caseId CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "case_id", c.Param("case_id"), &caseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter case_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListVictimsParams
+
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", c.Request.URL.Query(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter q: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "kind" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "kind", c.Request.URL.Query(), &params.Kind, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter kind: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", c.Request.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter status: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", c.Request.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListVictims(c, caseId, params)
+}
+
+// CreateVictim operation middleware
+func (siw *ServerInterfaceWrapper) CreateVictim(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "case_id" -------------
+	var caseId CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "case_id", c.Param("case_id"), &caseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter case_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateVictim(c, caseId)
+}
+
+// GetDefendant operation middleware
+func (siw *ServerInterfaceWrapper) GetDefendant(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "defendant_id" -------------
+	var defendantId DefendantID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "defendant_id", c.Param("defendant_id"), &defendantId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter defendant_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetDefendant(c, defendantId)
+}
+
+// UpdateDefendant operation middleware
+func (siw *ServerInterfaceWrapper) UpdateDefendant(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "defendant_id" -------------
+	var defendantId DefendantID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "defendant_id", c.Param("defendant_id"), &defendantId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter defendant_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateDefendantParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for If-Match, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter If-Match: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.UpdateDefendant(c, defendantId, params)
+}
+
+// GetHearing operation middleware
+func (siw *ServerInterfaceWrapper) GetHearing(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "hearing_id" -------------
+	var hearingId HearingID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hearing_id", c.Param("hearing_id"), &hearingId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter hearing_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetHearing(c, hearingId)
+}
+
+// UpdateHearing operation middleware
+func (siw *ServerInterfaceWrapper) UpdateHearing(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "hearing_id" -------------
+	var hearingId HearingID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hearing_id", c.Param("hearing_id"), &hearingId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter hearing_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateHearingParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for If-Match, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter If-Match: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.UpdateHearing(c, hearingId, params)
 }
 
 // ListJurisdictions operation middleware
@@ -1199,6 +2257,91 @@ func (siw *ServerInterfaceWrapper) UnlockUser(c *gin.Context) {
 	siw.Handler.UnlockUser(c, userId)
 }
 
+// GetVictim operation middleware
+func (siw *ServerInterfaceWrapper) GetVictim(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "victim_id" -------------
+	var victimId VictimID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "victim_id", c.Param("victim_id"), &victimId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter victim_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetVictimParams
+
+	// ------------- Optional query parameter "reveal" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "reveal", c.Request.URL.Query(), &params.Reveal, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter reveal: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetVictim(c, victimId, params)
+}
+
+// UpdateVictim operation middleware
+func (siw *ServerInterfaceWrapper) UpdateVictim(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "victim_id" -------------
+	var victimId VictimID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "victim_id", c.Param("victim_id"), &victimId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter victim_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateVictimParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for If-Match, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter If-Match: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.UpdateVictim(c, victimId, params)
+}
+
 // GetHealthz operation middleware
 func (siw *ServerInterfaceWrapper) GetHealthz(c *gin.Context) {
 
@@ -1275,11 +2418,25 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.PATCH(options.BaseURL+"/api/v1/cases/:case_id", wrapper.UpdateCase)
 	router.GET(options.BaseURL+"/api/v1/cases/:case_id/team", wrapper.GetCaseTeam)
 	router.PUT(options.BaseURL+"/api/v1/cases/:case_id/team", wrapper.SetCaseTeam)
+	router.GET(options.BaseURL+"/api/v1/cases/:case_id/victims", wrapper.ListVictims)
+	router.POST(options.BaseURL+"/api/v1/cases/:case_id/victims", wrapper.CreateVictim)
+	router.GET(options.BaseURL+"/api/v1/victims/:victim_id", wrapper.GetVictim)
+	router.PATCH(options.BaseURL+"/api/v1/victims/:victim_id", wrapper.UpdateVictim)
+	router.GET(options.BaseURL+"/api/v1/cases/:case_id/defendants", wrapper.ListDefendants)
+	router.POST(options.BaseURL+"/api/v1/cases/:case_id/defendants", wrapper.CreateDefendant)
+	router.GET(options.BaseURL+"/api/v1/defendants/:defendant_id", wrapper.GetDefendant)
+	router.PATCH(options.BaseURL+"/api/v1/defendants/:defendant_id", wrapper.UpdateDefendant)
+	router.GET(options.BaseURL+"/api/v1/cases/:case_id/hearings", wrapper.ListHearings)
+	router.POST(options.BaseURL+"/api/v1/cases/:case_id/hearings", wrapper.CreateHearing)
+	router.GET(options.BaseURL+"/api/v1/hearings/:hearing_id", wrapper.GetHearing)
+	router.PATCH(options.BaseURL+"/api/v1/hearings/:hearing_id", wrapper.UpdateHearing)
 }
 
 type BadRequestApplicationProblemPlusJSONResponse Problem
 
 type ConflictApplicationProblemPlusJSONResponse Problem
+
+type DuplicateApplicationProblemPlusJSONResponse Problem
 
 type ForbiddenApplicationProblemPlusJSONResponse Problem
 
@@ -2523,6 +3680,546 @@ func (response UpdateCasedefaultApplicationProblemPlusJSONResponse) VisitUpdateC
 	return err
 }
 
+type ListDefendantsRequestObject struct {
+	CaseId CaseID `json:"case_id"`
+	Params ListDefendantsParams
+}
+
+type ListDefendantsResponseObject interface {
+	VisitListDefendantsResponse(w http.ResponseWriter) error
+}
+
+type ListDefendants200JSONResponse DefendantList
+
+func (response ListDefendants200JSONResponse) VisitListDefendantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDefendants400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListDefendants400ApplicationProblemPlusJSONResponse) VisitListDefendantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDefendants401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListDefendants401ApplicationProblemPlusJSONResponse) VisitListDefendantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDefendants403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListDefendants403ApplicationProblemPlusJSONResponse) VisitListDefendantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDefendants404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListDefendants404ApplicationProblemPlusJSONResponse) VisitListDefendantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDefendantsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListDefendantsdefaultApplicationProblemPlusJSONResponse) VisitListDefendantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDefendantRequestObject struct {
+	CaseId CaseID `json:"case_id"`
+	Body   *CreateDefendantJSONRequestBody
+}
+
+type CreateDefendantResponseObject interface {
+	VisitCreateDefendantResponse(w http.ResponseWriter) error
+}
+
+type CreateDefendant201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateDefendant201JSONResponse struct {
+	Body    Defendant
+	Headers CreateDefendant201ResponseHeaders
+}
+
+func (response CreateDefendant201JSONResponse) VisitCreateDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDefendant400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDefendant400ApplicationProblemPlusJSONResponse) VisitCreateDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDefendant401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDefendant401ApplicationProblemPlusJSONResponse) VisitCreateDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDefendant403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDefendant403ApplicationProblemPlusJSONResponse) VisitCreateDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDefendant404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDefendant404ApplicationProblemPlusJSONResponse) VisitCreateDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDefendant413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDefendant413ApplicationProblemPlusJSONResponse) VisitCreateDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDefendant415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDefendant415ApplicationProblemPlusJSONResponse) VisitCreateDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDefendant422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDefendant422ApplicationProblemPlusJSONResponse) VisitCreateDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDefendantdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateDefendantdefaultApplicationProblemPlusJSONResponse) VisitCreateDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHearingsRequestObject struct {
+	CaseId CaseID `json:"case_id"`
+	Params ListHearingsParams
+}
+
+type ListHearingsResponseObject interface {
+	VisitListHearingsResponse(w http.ResponseWriter) error
+}
+
+type ListHearings200JSONResponse HearingList
+
+func (response ListHearings200JSONResponse) VisitListHearingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHearings400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListHearings400ApplicationProblemPlusJSONResponse) VisitListHearingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHearings401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListHearings401ApplicationProblemPlusJSONResponse) VisitListHearingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHearings403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListHearings403ApplicationProblemPlusJSONResponse) VisitListHearingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHearings404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListHearings404ApplicationProblemPlusJSONResponse) VisitListHearingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHearingsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListHearingsdefaultApplicationProblemPlusJSONResponse) VisitListHearingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateHearingRequestObject struct {
+	CaseId CaseID `json:"case_id"`
+	Body   *CreateHearingJSONRequestBody
+}
+
+type CreateHearingResponseObject interface {
+	VisitCreateHearingResponse(w http.ResponseWriter) error
+}
+
+type CreateHearing201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateHearing201JSONResponse struct {
+	Body    Hearing
+	Headers CreateHearing201ResponseHeaders
+}
+
+func (response CreateHearing201JSONResponse) VisitCreateHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateHearing400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateHearing400ApplicationProblemPlusJSONResponse) VisitCreateHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateHearing401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateHearing401ApplicationProblemPlusJSONResponse) VisitCreateHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateHearing403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateHearing403ApplicationProblemPlusJSONResponse) VisitCreateHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateHearing404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateHearing404ApplicationProblemPlusJSONResponse) VisitCreateHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateHearing413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateHearing413ApplicationProblemPlusJSONResponse) VisitCreateHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateHearing415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateHearing415ApplicationProblemPlusJSONResponse) VisitCreateHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateHearing422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateHearing422ApplicationProblemPlusJSONResponse) VisitCreateHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateHearingdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateHearingdefaultApplicationProblemPlusJSONResponse) VisitCreateHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetCaseTeamRequestObject struct {
 	CaseId CaseID `json:"case_id"`
 }
@@ -2735,6 +4432,926 @@ type SetCaseTeamdefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response SetCaseTeamdefaultApplicationProblemPlusJSONResponse) VisitSetCaseTeamResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVictimsRequestObject struct {
+	CaseId CaseID `json:"case_id"`
+	Params ListVictimsParams
+}
+
+type ListVictimsResponseObject interface {
+	VisitListVictimsResponse(w http.ResponseWriter) error
+}
+
+type ListVictims200JSONResponse VictimList
+
+func (response ListVictims200JSONResponse) VisitListVictimsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVictims400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListVictims400ApplicationProblemPlusJSONResponse) VisitListVictimsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVictims401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListVictims401ApplicationProblemPlusJSONResponse) VisitListVictimsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVictims403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListVictims403ApplicationProblemPlusJSONResponse) VisitListVictimsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVictims404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListVictims404ApplicationProblemPlusJSONResponse) VisitListVictimsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVictims422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response ListVictims422ApplicationProblemPlusJSONResponse) VisitListVictimsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVictimsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListVictimsdefaultApplicationProblemPlusJSONResponse) VisitListVictimsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVictimRequestObject struct {
+	CaseId CaseID `json:"case_id"`
+	Body   *CreateVictimJSONRequestBody
+}
+
+type CreateVictimResponseObject interface {
+	VisitCreateVictimResponse(w http.ResponseWriter) error
+}
+
+type CreateVictim201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateVictim201JSONResponse struct {
+	Body    Victim
+	Headers CreateVictim201ResponseHeaders
+}
+
+func (response CreateVictim201JSONResponse) VisitCreateVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVictim400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateVictim400ApplicationProblemPlusJSONResponse) VisitCreateVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVictim401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateVictim401ApplicationProblemPlusJSONResponse) VisitCreateVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVictim403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateVictim403ApplicationProblemPlusJSONResponse) VisitCreateVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVictim404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateVictim404ApplicationProblemPlusJSONResponse) VisitCreateVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVictim409ApplicationProblemPlusJSONResponse struct {
+	DuplicateApplicationProblemPlusJSONResponse
+}
+
+func (response CreateVictim409ApplicationProblemPlusJSONResponse) VisitCreateVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVictim413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateVictim413ApplicationProblemPlusJSONResponse) VisitCreateVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVictim415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateVictim415ApplicationProblemPlusJSONResponse) VisitCreateVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVictim422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateVictim422ApplicationProblemPlusJSONResponse) VisitCreateVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVictimdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateVictimdefaultApplicationProblemPlusJSONResponse) VisitCreateVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDefendantRequestObject struct {
+	DefendantId DefendantID `json:"defendant_id"`
+}
+
+type GetDefendantResponseObject interface {
+	VisitGetDefendantResponse(w http.ResponseWriter) error
+}
+
+type GetDefendant200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetDefendant200JSONResponse struct {
+	Body    Defendant
+	Headers GetDefendant200ResponseHeaders
+}
+
+func (response GetDefendant200JSONResponse) VisitGetDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDefendant400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetDefendant400ApplicationProblemPlusJSONResponse) VisitGetDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDefendant401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetDefendant401ApplicationProblemPlusJSONResponse) VisitGetDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDefendant403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetDefendant403ApplicationProblemPlusJSONResponse) VisitGetDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDefendant404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetDefendant404ApplicationProblemPlusJSONResponse) VisitGetDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDefendantdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetDefendantdefaultApplicationProblemPlusJSONResponse) VisitGetDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDefendantRequestObject struct {
+	DefendantId                       DefendantID `json:"defendant_id"`
+	Params                            UpdateDefendantParams
+	JSONBody                          *UpdateDefendantJSONRequestBody
+	ApplicationMergePatchPlusJSONBody *UpdateDefendantApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateDefendantResponseObject interface {
+	VisitUpdateDefendantResponse(w http.ResponseWriter) error
+}
+
+type UpdateDefendant200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateDefendant200JSONResponse struct {
+	Body    Defendant
+	Headers UpdateDefendant200ResponseHeaders
+}
+
+func (response UpdateDefendant200JSONResponse) VisitUpdateDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDefendant400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateDefendant400ApplicationProblemPlusJSONResponse) VisitUpdateDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDefendant401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateDefendant401ApplicationProblemPlusJSONResponse) VisitUpdateDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDefendant403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateDefendant403ApplicationProblemPlusJSONResponse) VisitUpdateDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDefendant404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateDefendant404ApplicationProblemPlusJSONResponse) VisitUpdateDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDefendant412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateDefendant412ApplicationProblemPlusJSONResponse) VisitUpdateDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDefendant413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateDefendant413ApplicationProblemPlusJSONResponse) VisitUpdateDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDefendant415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateDefendant415ApplicationProblemPlusJSONResponse) VisitUpdateDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDefendant422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateDefendant422ApplicationProblemPlusJSONResponse) VisitUpdateDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDefendant428ApplicationProblemPlusJSONResponse struct {
+	PreconditionRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateDefendant428ApplicationProblemPlusJSONResponse) VisitUpdateDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDefendantdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateDefendantdefaultApplicationProblemPlusJSONResponse) VisitUpdateDefendantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHearingRequestObject struct {
+	HearingId HearingID `json:"hearing_id"`
+}
+
+type GetHearingResponseObject interface {
+	VisitGetHearingResponse(w http.ResponseWriter) error
+}
+
+type GetHearing200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetHearing200JSONResponse struct {
+	Body    Hearing
+	Headers GetHearing200ResponseHeaders
+}
+
+func (response GetHearing200JSONResponse) VisitGetHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHearing400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetHearing400ApplicationProblemPlusJSONResponse) VisitGetHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHearing401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetHearing401ApplicationProblemPlusJSONResponse) VisitGetHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHearing403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetHearing403ApplicationProblemPlusJSONResponse) VisitGetHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHearing404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetHearing404ApplicationProblemPlusJSONResponse) VisitGetHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHearingdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetHearingdefaultApplicationProblemPlusJSONResponse) VisitGetHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHearingRequestObject struct {
+	HearingId                         HearingID `json:"hearing_id"`
+	Params                            UpdateHearingParams
+	JSONBody                          *UpdateHearingJSONRequestBody
+	ApplicationMergePatchPlusJSONBody *UpdateHearingApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateHearingResponseObject interface {
+	VisitUpdateHearingResponse(w http.ResponseWriter) error
+}
+
+type UpdateHearing200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateHearing200JSONResponse struct {
+	Body    Hearing
+	Headers UpdateHearing200ResponseHeaders
+}
+
+func (response UpdateHearing200JSONResponse) VisitUpdateHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHearing400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateHearing400ApplicationProblemPlusJSONResponse) VisitUpdateHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHearing401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateHearing401ApplicationProblemPlusJSONResponse) VisitUpdateHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHearing403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateHearing403ApplicationProblemPlusJSONResponse) VisitUpdateHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHearing404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateHearing404ApplicationProblemPlusJSONResponse) VisitUpdateHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHearing412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateHearing412ApplicationProblemPlusJSONResponse) VisitUpdateHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHearing413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateHearing413ApplicationProblemPlusJSONResponse) VisitUpdateHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHearing415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateHearing415ApplicationProblemPlusJSONResponse) VisitUpdateHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHearing422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateHearing422ApplicationProblemPlusJSONResponse) VisitUpdateHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHearing428ApplicationProblemPlusJSONResponse struct {
+	PreconditionRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateHearing428ApplicationProblemPlusJSONResponse) VisitUpdateHearingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHearingdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateHearingdefaultApplicationProblemPlusJSONResponse) VisitUpdateHearingResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -3294,6 +5911,332 @@ func (response UnlockUserdefaultApplicationProblemPlusJSONResponse) VisitUnlockU
 	return err
 }
 
+type GetVictimRequestObject struct {
+	VictimId VictimID `json:"victim_id"`
+	Params   GetVictimParams
+}
+
+type GetVictimResponseObject interface {
+	VisitGetVictimResponse(w http.ResponseWriter) error
+}
+
+type GetVictim200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetVictim200JSONResponse struct {
+	Body    Victim
+	Headers GetVictim200ResponseHeaders
+}
+
+func (response GetVictim200JSONResponse) VisitGetVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVictim400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetVictim400ApplicationProblemPlusJSONResponse) VisitGetVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVictim401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetVictim401ApplicationProblemPlusJSONResponse) VisitGetVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVictim403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetVictim403ApplicationProblemPlusJSONResponse) VisitGetVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVictim404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetVictim404ApplicationProblemPlusJSONResponse) VisitGetVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVictimdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetVictimdefaultApplicationProblemPlusJSONResponse) VisitGetVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVictimRequestObject struct {
+	VictimId                          VictimID `json:"victim_id"`
+	Params                            UpdateVictimParams
+	JSONBody                          *UpdateVictimJSONRequestBody
+	ApplicationMergePatchPlusJSONBody *UpdateVictimApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateVictimResponseObject interface {
+	VisitUpdateVictimResponse(w http.ResponseWriter) error
+}
+
+type UpdateVictim200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateVictim200JSONResponse struct {
+	Body    Victim
+	Headers UpdateVictim200ResponseHeaders
+}
+
+func (response UpdateVictim200JSONResponse) VisitUpdateVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVictim400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateVictim400ApplicationProblemPlusJSONResponse) VisitUpdateVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVictim401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateVictim401ApplicationProblemPlusJSONResponse) VisitUpdateVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVictim403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateVictim403ApplicationProblemPlusJSONResponse) VisitUpdateVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVictim404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateVictim404ApplicationProblemPlusJSONResponse) VisitUpdateVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVictim409ApplicationProblemPlusJSONResponse struct {
+	DuplicateApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateVictim409ApplicationProblemPlusJSONResponse) VisitUpdateVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVictim412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateVictim412ApplicationProblemPlusJSONResponse) VisitUpdateVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVictim413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateVictim413ApplicationProblemPlusJSONResponse) VisitUpdateVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVictim415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateVictim415ApplicationProblemPlusJSONResponse) VisitUpdateVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVictim422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateVictim422ApplicationProblemPlusJSONResponse) VisitUpdateVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVictim428ApplicationProblemPlusJSONResponse struct {
+	PreconditionRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateVictim428ApplicationProblemPlusJSONResponse) VisitUpdateVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVictimdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateVictimdefaultApplicationProblemPlusJSONResponse) VisitUpdateVictimResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetHealthzRequestObject struct {
 }
 
@@ -3427,12 +6370,42 @@ type StrictServerInterface interface {
 	// UpdateCase Change a case (JSON merge patch).
 	// (PATCH /api/v1/cases/{case_id})
 	UpdateCase(ctx context.Context, request UpdateCaseRequestObject) (UpdateCaseResponseObject, error)
+	// ListDefendants List a case's defendants with their charges, newest first.
+	// (GET /api/v1/cases/{case_id}/defendants)
+	ListDefendants(ctx context.Context, request ListDefendantsRequestObject) (ListDefendantsResponseObject, error)
+	// CreateDefendant Add a defendant, with the counts charged, to a case.
+	// (POST /api/v1/cases/{case_id}/defendants)
+	CreateDefendant(ctx context.Context, request CreateDefendantRequestObject) (CreateDefendantResponseObject, error)
+	// ListHearings List a case's hearings, earliest first.
+	// (GET /api/v1/cases/{case_id}/hearings)
+	ListHearings(ctx context.Context, request ListHearingsRequestObject) (ListHearingsResponseObject, error)
+	// CreateHearing Schedule a hearing in a case.
+	// (POST /api/v1/cases/{case_id}/hearings)
+	CreateHearing(ctx context.Context, request CreateHearingRequestObject) (CreateHearingResponseObject, error)
 	// GetCaseTeam The staff on a case's team.
 	// (GET /api/v1/cases/{case_id}/team)
 	GetCaseTeam(ctx context.Context, request GetCaseTeamRequestObject) (GetCaseTeamResponseObject, error)
 	// SetCaseTeam Replace a case's team.
 	// (PUT /api/v1/cases/{case_id}/team)
 	SetCaseTeam(ctx context.Context, request SetCaseTeamRequestObject) (SetCaseTeamResponseObject, error)
+	// ListVictims List a case's victims, newest first, in the caller's view.
+	// (GET /api/v1/cases/{case_id}/victims)
+	ListVictims(ctx context.Context, request ListVictimsRequestObject) (ListVictimsResponseObject, error)
+	// CreateVictim Add a victim to a case.
+	// (POST /api/v1/cases/{case_id}/victims)
+	CreateVictim(ctx context.Context, request CreateVictimRequestObject) (CreateVictimResponseObject, error)
+	// GetDefendant Read one defendant with its charges.
+	// (GET /api/v1/defendants/{defendant_id})
+	GetDefendant(ctx context.Context, request GetDefendantRequestObject) (GetDefendantResponseObject, error)
+	// UpdateDefendant Change a defendant or its charges (JSON merge patch).
+	// (PATCH /api/v1/defendants/{defendant_id})
+	UpdateDefendant(ctx context.Context, request UpdateDefendantRequestObject) (UpdateDefendantResponseObject, error)
+	// GetHearing Read one hearing.
+	// (GET /api/v1/hearings/{hearing_id})
+	GetHearing(ctx context.Context, request GetHearingRequestObject) (GetHearingResponseObject, error)
+	// UpdateHearing Change a hearing (JSON merge patch).
+	// (PATCH /api/v1/hearings/{hearing_id})
+	UpdateHearing(ctx context.Context, request UpdateHearingRequestObject) (UpdateHearingResponseObject, error)
 	// ListJurisdictions List the jurisdiction profiles a case may name.
 	// (GET /api/v1/jurisdictions)
 	ListJurisdictions(ctx context.Context, request ListJurisdictionsRequestObject) (ListJurisdictionsResponseObject, error)
@@ -3451,6 +6424,12 @@ type StrictServerInterface interface {
 	// UnlockUser Lift a sign-in lockout.
 	// (POST /api/v1/users/{user_id}/unlock)
 	UnlockUser(ctx context.Context, request UnlockUserRequestObject) (UnlockUserResponseObject, error)
+	// GetVictim Read one victim in the caller's view.
+	// (GET /api/v1/victims/{victim_id})
+	GetVictim(ctx context.Context, request GetVictimRequestObject) (GetVictimResponseObject, error)
+	// UpdateVictim Change a victim (JSON merge patch).
+	// (PATCH /api/v1/victims/{victim_id})
+	UpdateVictim(ctx context.Context, request UpdateVictimRequestObject) (UpdateVictimResponseObject, error)
 	// GetHealthz Report that the process is up.
 	// (GET /healthz)
 	GetHealthz(ctx context.Context, request GetHealthzRequestObject) (GetHealthzResponseObject, error)
@@ -3953,6 +6932,148 @@ func (sh *strictHandler) UpdateCase(ctx *gin.Context, caseId CaseID, params Upda
 	}
 }
 
+// ListDefendants operation middleware
+func (sh *strictHandler) ListDefendants(ctx *gin.Context, caseId CaseID, params ListDefendantsParams) {
+	var request ListDefendantsRequestObject
+
+	request.CaseId = caseId
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListDefendants(ctx, request.(ListDefendantsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListDefendants")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListDefendantsResponseObject); ok {
+		if err := validResponse.VisitListDefendantsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateDefendant operation middleware
+func (sh *strictHandler) CreateDefendant(ctx *gin.Context, caseId CaseID) {
+	var request CreateDefendantRequestObject
+
+	request.CaseId = caseId
+
+	var body CreateDefendantJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateDefendant(ctx, request.(CreateDefendantRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateDefendant")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CreateDefendantResponseObject); ok {
+		if err := validResponse.VisitCreateDefendantResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListHearings operation middleware
+func (sh *strictHandler) ListHearings(ctx *gin.Context, caseId CaseID, params ListHearingsParams) {
+	var request ListHearingsRequestObject
+
+	request.CaseId = caseId
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListHearings(ctx, request.(ListHearingsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListHearings")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListHearingsResponseObject); ok {
+		if err := validResponse.VisitListHearingsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateHearing operation middleware
+func (sh *strictHandler) CreateHearing(ctx *gin.Context, caseId CaseID) {
+	var request CreateHearingRequestObject
+
+	request.CaseId = caseId
+
+	var body CreateHearingJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateHearing(ctx, request.(CreateHearingRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateHearing")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CreateHearingResponseObject); ok {
+		if err := validResponse.VisitCreateHearingResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetCaseTeam operation middleware
 func (sh *strictHandler) GetCaseTeam(ctx *gin.Context, caseId CaseID) {
 	var request GetCaseTeamRequestObject
@@ -4016,6 +7137,267 @@ func (sh *strictHandler) SetCaseTeam(ctx *gin.Context, caseId CaseID) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(SetCaseTeamResponseObject); ok {
 		if err := validResponse.VisitSetCaseTeamResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListVictims operation middleware
+func (sh *strictHandler) ListVictims(ctx *gin.Context, caseId CaseID, params ListVictimsParams) {
+	var request ListVictimsRequestObject
+
+	request.CaseId = caseId
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListVictims(ctx, request.(ListVictimsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListVictims")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListVictimsResponseObject); ok {
+		if err := validResponse.VisitListVictimsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateVictim operation middleware
+func (sh *strictHandler) CreateVictim(ctx *gin.Context, caseId CaseID) {
+	var request CreateVictimRequestObject
+
+	request.CaseId = caseId
+
+	var body CreateVictimJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateVictim(ctx, request.(CreateVictimRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateVictim")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CreateVictimResponseObject); ok {
+		if err := validResponse.VisitCreateVictimResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetDefendant operation middleware
+func (sh *strictHandler) GetDefendant(ctx *gin.Context, defendantId DefendantID) {
+	var request GetDefendantRequestObject
+
+	request.DefendantId = defendantId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDefendant(ctx, request.(GetDefendantRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDefendant")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetDefendantResponseObject); ok {
+		if err := validResponse.VisitGetDefendantResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateDefendant operation middleware
+func (sh *strictHandler) UpdateDefendant(ctx *gin.Context, defendantId DefendantID, params UpdateDefendantParams) {
+	var request UpdateDefendantRequestObject
+
+	request.DefendantId = defendantId
+	request.Params = params
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/json") {
+
+		var body UpdateDefendantJSONRequestBody
+		var err error
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = ctx.ShouldBindJSON(&body)
+		} else if binding.Validator != nil {
+			// ShouldBindJSON runs the struct validator after decoding; keep that.
+			err = binding.Validator.ValidateStruct(&body)
+		}
+		if err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/merge-patch+json") {
+
+		var body UpdateDefendantApplicationMergePatchPlusJSONRequestBody
+		var err error
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = ctx.ShouldBindJSON(&body)
+		} else if binding.Validator != nil {
+			// ShouldBindJSON runs the struct validator after decoding; keep that.
+			err = binding.Validator.ValidateStruct(&body)
+		}
+		if err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		request.ApplicationMergePatchPlusJSONBody = &body
+
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateDefendant(ctx, request.(UpdateDefendantRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateDefendant")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(UpdateDefendantResponseObject); ok {
+		if err := validResponse.VisitUpdateDefendantResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetHearing operation middleware
+func (sh *strictHandler) GetHearing(ctx *gin.Context, hearingId HearingID) {
+	var request GetHearingRequestObject
+
+	request.HearingId = hearingId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetHearing(ctx, request.(GetHearingRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetHearing")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetHearingResponseObject); ok {
+		if err := validResponse.VisitGetHearingResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateHearing operation middleware
+func (sh *strictHandler) UpdateHearing(ctx *gin.Context, hearingId HearingID, params UpdateHearingParams) {
+	var request UpdateHearingRequestObject
+
+	request.HearingId = hearingId
+	request.Params = params
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/json") {
+
+		var body UpdateHearingJSONRequestBody
+		var err error
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = ctx.ShouldBindJSON(&body)
+		} else if binding.Validator != nil {
+			// ShouldBindJSON runs the struct validator after decoding; keep that.
+			err = binding.Validator.ValidateStruct(&body)
+		}
+		if err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/merge-patch+json") {
+
+		var body UpdateHearingApplicationMergePatchPlusJSONRequestBody
+		var err error
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = ctx.ShouldBindJSON(&body)
+		} else if binding.Validator != nil {
+			// ShouldBindJSON runs the struct validator after decoding; keep that.
+			err = binding.Validator.ValidateStruct(&body)
+		}
+		if err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		request.ApplicationMergePatchPlusJSONBody = &body
+
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateHearing(ctx, request.(UpdateHearingRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateHearing")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(UpdateHearingResponseObject); ok {
+		if err := validResponse.VisitUpdateHearingResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -4233,6 +7615,102 @@ func (sh *strictHandler) UnlockUser(ctx *gin.Context, userId UserID) {
 	}
 }
 
+// GetVictim operation middleware
+func (sh *strictHandler) GetVictim(ctx *gin.Context, victimId VictimID, params GetVictimParams) {
+	var request GetVictimRequestObject
+
+	request.VictimId = victimId
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetVictim(ctx, request.(GetVictimRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetVictim")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetVictimResponseObject); ok {
+		if err := validResponse.VisitGetVictimResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateVictim operation middleware
+func (sh *strictHandler) UpdateVictim(ctx *gin.Context, victimId VictimID, params UpdateVictimParams) {
+	var request UpdateVictimRequestObject
+
+	request.VictimId = victimId
+	request.Params = params
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/json") {
+
+		var body UpdateVictimJSONRequestBody
+		var err error
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = ctx.ShouldBindJSON(&body)
+		} else if binding.Validator != nil {
+			// ShouldBindJSON runs the struct validator after decoding; keep that.
+			err = binding.Validator.ValidateStruct(&body)
+		}
+		if err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/merge-patch+json") {
+
+		var body UpdateVictimApplicationMergePatchPlusJSONRequestBody
+		var err error
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = ctx.ShouldBindJSON(&body)
+		} else if binding.Validator != nil {
+			// ShouldBindJSON runs the struct validator after decoding; keep that.
+			err = binding.Validator.ValidateStruct(&body)
+		}
+		if err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		request.ApplicationMergePatchPlusJSONBody = &body
+
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateVictim(ctx, request.(UpdateVictimRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateVictim")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(UpdateVictimResponseObject); ok {
+		if err := validResponse.VisitUpdateVictimResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetHealthz operation middleware
 func (sh *strictHandler) GetHealthz(ctx *gin.Context) {
 	var request GetHealthzRequestObject
@@ -4286,115 +7764,183 @@ func (sh *strictHandler) GetReadyz(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H15c9s49uBXeaWdqiQ1knymp2PX/uF2OtPuyTU+dqerlbUg8knCmAQYALSiTvm7b70HUCIlUpLPdLp+",
-	"fyWSSODh3Sf8tRXpNNMKlbOtg6+tMYoYDf/353Mxon9jtJGRmZNatQ5a52OEazRWagV6CG6MYNDq3ETY",
-	"hqE20D8Zdt4JF4373Va7ZaMxpoKWcdMMWwct64xUo9bNTbv1VkfCr1q3ycXp22KDyKBwGM82Wr3wTbuV",
-	"CSNSdOEgx8Liyev6XSJh8ZmFk9e0pqRvM+HGrXZLiZRWpd8vZdxqtwx+zqXBuHXgTI5lAIbapMK1Dlp5",
-	"zk8un/Q4N1abegj6Cr+4y4if6BcnzgxeS51byMQIZ6B9ztFMS7D5VcugpOLLW1QjN24d7G5v14FyMmTi",
-	"1MNCJC9AKIg8QKlGEI2FGmHchXfSWvpiJK/Rwv7uj4dgnUiw+GJndwau56U5vAVj3BLitzKVbhnej2KE",
-	"YOUfjehJ+L3yXjEORZ641sHL7TZtLNM8pQ/0SSr/aWcGglQOR2gYhguLpomFRBTpXLlVXJRbNPfloht6",
-	"2WZaWWSu/knEp/g5R8u4ibRyqPi/IssS6SVrKzN6kGD69/9aL2bz7f5mcNg6aP2vrbn8b/lf7dZH/5bf",
-	"dPnAxm8L0kIqEoIbY3g+EDH8evbhfRtydaX0RMFQYhK3gX6YCeSLbovkQathIqMnh9xzMURhewsT6caA",
-	"X6R1xNOxcILhe6PNQMYxqqcE8EyOFMYgFQxyB0o7EEmiJ4RbqaIkjwlEAWkQQG1gYrQawX86x2enbzrn",
-	"+gqVR+977d7oXMVPCf17DTaPxiVjoA0fQiv0SlwkCRpIxRQsIsP50WCkVSxpiTdCJhg/NUPMjZXXfdIy",
-	"zAxvbgwqV+jBJYBPZ5L8baQvza2DSBgzrZhchtIv8ISAHSlAY7Th/c+1fivMCJ8aMwMdT4mCCW1uwI2F",
-	"YkrqDA1vS6oaM2cLKN8JNQ061D4psFpDKtQUhsz0IJzDNHMWhkan4MbSgohjg9YewkRIB8JCQqIuLJyi",
-	"M9PO0dChASumlixOyWkr/bxsrc6Yey04zcvWulFzq8d2T4ncjbWRf+ATaxMHttCHrEqIkBYtuyRjYQFV",
-	"jDET8kJlRkdorRgk34znJpgknWAKSX1LdS0SGR9Cn+XC9plYMBlP294uwmDq/xPOYPMs08Zh/A5jKc6Z",
-	"GE9/lGcWjv2WHQKh0IeFDq+TpJuCiZj/jvJYup+vA8yZoTec9B6LiApvf8G3adNPmj2k5h9dQAkqctN+",
-	"Z5+q1W5dy8jJlDh5ah3Sf4TSaprq3LY+tZcXKxz6Go9L5Uniecj7ZsvvJhKVu5RZLZj1iy49pgf/xcg1",
-	"nTX8Whx2+feI7VJ8KVxlt1g47DiZYu2WuYt0WsGezSMSmRYxgpJIkJIyyg3WYi0YnSaoLX6uQCOV+2G/",
-	"VetJzx3g3/k1xlv1XBWKl3ijXXBQFU1llLZLAVtx6gr0ZSLOD+oXoJPM+fettDU8LB2m1f+skriSNNzM",
-	"NhPGiCl9LgV+tNAa9lvAnd+/ukjdgSj4XT5GJLJCFvGLSDPatfURdZYgXHfhXCoBH30AXScHOjeu+u47",
-	"tAKOKQ6awmtJj0aOPhvXuMAlk0rl6QAbQmN+7JkF/wxnF1yI2SnKkJ9zZA9eKhD+YTJpc6B2d49P9/6x",
-	"UwuBTyncSow2FPD/5kbaWEbNqY1Ix0hhtoDys5AZPZQJVs+Q206k67ZR2nla1kgjafBIqtElnWfpgJuo",
-	"OuuEy9fyNzHXmX/ypt3Ks/jWOA3edY2v4oRxFoSDHRAqhpHRE0tGk2yRD9uu0UxDSEc4u6328dpgiRPb",
-	"M+EoGH2BpDPkLGO6oEqFvyqImZ+4SViP+U22l7GPNETysSS8Q5FYXPK/QeGEBaMLfQ9eH0K6g/29vlRO",
-	"XGG/C+f4hUN3Z2SaYnwIFE0m2EmkQu+RWDA4zC0CfzUwKK5su6fIFzE6IYwbEZFuYMIMZCwNRh5Q0Ndo",
-	"jIzRdnuEqUatU0r77IX8S/F5Z5XGWUwXbfLeoqIprfHD/tolFsX5dm/PpLRKr9cl0pDrPyUGrp6tJhlW",
-	"K9rNCyutsAu/oTAWdl5tb9N3u7vb2xVheTyFsCBud5C0JhF5CNPMdnG9UV7MOVpLQVi/SNcWJone4lzt",
-	"IRAmQfvIMxHWzVK4j2ffz2a0qYL7f8docGYywTqhYg4YCy/QKwVC/5hiZq8QFbnU/P/Abf77RFv+j1aX",
-	"IstQJLWOIoFzjiJdJk+KRPTNCUSrvON3lsm0gKti6Sb80FIXWbyJWl0P8y1eL9K+G9UIygcqXqw7UCq+",
-	"nHhYyvnyuyFmQ6Qs2ppfzz68hxTNCCETLhp7X4atz//o/JLOv5tCfxrVvMQPv6BI3HhZbmPhxCAEEcuu",
-	"7JVUMZG/eAqkgtzzwSzU/JxIPkimrRsZrI/L54co3tNXNQ8uRpD+rTr+/nWBhgtsqeOGEwUv/JllN73t",
-	"s9qk89kT72/qnYt07fqxtFkipkDPVpc91ok2ItZrFQUfI+y2DgkPYTUrSF2nlv2KdWC91SOpStWrW+hU",
-	"TIVMFoXr5XqhzIS1E23ihVd3tnfXv2swIr92elnPNR8UFkXTeS2weIe5yLZBKutQsKz0nXYZr9U/BBTR",
-	"GCbaXFnQKlrgg6Ofjl93fn7zz186v/7r3fuqi7iBIprt0xCGhgoHh6Mh9Vw+gsjdGJWTkXDagMiyKnA7",
-	"u3v7L38guRbOoaFV/9/v251Xn77+cPO3tZzr6ViiSx2fvBuKY62G0qS35JJbH7ruqHc6F+/ccJafldFJ",
-	"ktYmR7XLCIjL3MiGPoHwxMHWFtF1q9vt9ilCuyK33o71hJSUgH+f8tG6rVpjExl09cuffzj/CP4BLkEK",
-	"i3u7vqPDTTOpRiCV0yDUMq4oKh8LFXfXIicA0K6ctg5Z73HC9cwaxX2HxA1+yaRB+xjJnkLP18heAH8Z",
-	"1R4Lh0w0BVolU8I4l32KCv96VPqMtWDgK8mG0mELKOowXCoSLpXyTt8cw6v9l/+AUGeAWEc5se2yexej",
-	"C/p4MfQQDiYkaL5IXRww5HmDplumFBdLmoW9BtHVfd9wbYXwAs+1gVg7hzF5qeMXJCcCUrRWjEKvEtdo",
-	"RJF8o6PaElhzZJHyFipqUClFRZZ2qT1VNXveuMAzC//pBKvYOXntQQx1oXp5boj7aM1fzkme+YFFhTBL",
-	"iLVbTrqk5lRHxJvGgc3TVJhpYd0KZy/gqhamonKxuODF6QnImPTGcEraZLP1Fpg+5Ps91KU8XAnBdbx+",
-	"GmzxMZniZZVSMe916ESSUq8qvDn3lJEj5fUi5yN17hpMCZzNBb2w8TNvawmB8/hux8c6pU8r3a2FY9Qi",
-	"QtdRm2VVELMMh+BDRm7TiHXZjRdxKjn5mWdorqXvPBPxtY58mJIZbTHKHX8fJWiuav38M1/DPVFDXaPc",
-	"rRleNmjOM1Qx++Hlfpc+aBUSwbmyYlhqjxBxyBOXK8eR1leyXvWkQ3GJMwN9aUrtHQvsMNGdIRelmAU6",
-	"UgFrbv8850R9Cd87UlytVlohTNEdVKERgSssGV0HedbuqVw5mdCnsQhJ1ADqQOsEBbvdXPtc46pf2Jqc",
-	"dyialvDcfPA6BiolZZYDRR/OXDaaxJnrvqwgA1+uOg/zbjj7vZIq7Sqk7ZkrylDUnvq7cEUSYd1lblcD",
-	"tDaZ0EC9O3kfFYgaEbthwWMhDAz7SHUZi6mtdHe+Knd37v3wcnV3Z1OszlqRpJXlhER8qM08HdBrKTka",
-	"u2QK+IUMdK+1kMLfWZuqWsBpYxDPWHqI6N3z8d3D9gtbJ/cicvK6zDMlRXUXEbmHHtlUUnR0VafZ3/L3",
-	"QJZccIOVW2jUCvq+7CSWDusVKUnXZlaDrVNtQEWOsqrf5Faq8n4F2TsVVAtluqBjGex2wSszElSRdtey",
-	"KfHlnbTIIqvdMtO8SS5qb00uqsolO7sUpezs/liqsh6GcmwMkzGSC5OmnjluncbamHUacjX1NF2ZwSHS",
-	"PITq8t7MvTTXnSpAq5TbPbnnVuRYOJFP5uRGuukZPeqBHaAwaM7r/ecjBUcfT4I148RX/+OHs3PYEpnc",
-	"ut7ZIi20xb/afgg9+W1f5WeZ971/dtY3yvjgPefKYexc5nNN7OMes8PdlAcpO+XsBA+mdVAleiRVvwtF",
-	"ry44ss2hmT8WTnhVKkNTtEisBosq7qmSt/3MQn/u9/aXQwnvbPP0hodoPr8hk8uwyvygIpP/wqlvppQh",
-	"mqme8STNROTeYjxCwx0XBAx3KVLQS+GaiRnRPi52044b49CBb2m0z0DyAhzFI/nmtg3E4vIPjCHR1iLT",
-	"pqcMWiddTtt24f/w21BEZhacuOKyzHwZpqhfoA3zuM2SbslkQigrqlKAX8ZyIGlr3irABkOdJHoCEyJE",
-	"aXuYCAvaxGgwbkMmpI+HrJNJAnqCcbeneupYq2s6sVb2wBcTBzqWaCG3CFaJK+Ty3SGcvLYgDMLFxclr",
-	"8JJjD4FMl3UizfyPp2+OYW9v7xWd8eL8+BAikaCKhempmBFAD/V/++233zrv3nVev+4fQqoVctuuUBCs",
-	"WdFkpodwcQYRo0mqoiEGFU9f9C/5h34XfuaYk9NVfp2easyawfN+U/Nu/4Vv4fejHf15HqPPiAoMX6CH",
-	"DsJTTRizmYB38ifIVYKWTzLvzo0xSoShN4pm+P6XTiq+dAY6nnYGU4c2sHtIAFV59ejjScniHrS2uzvd",
-	"bW4kzVCJTLYOWnvd7e6ez5GPWffMBTaWroPXxUDhyCecZ7CdxORoSevmvZG2VZ3Y+325wEJuNj9KGoKj",
-	"a4rmOMWn3RgNeM/q5PWLpmmwUhdp7fDZTu3w2SpIxMCnfKSdlb5rp/RmDam3mBhctS8n4zi/QD+WCpQM",
-	"hXea+qAN9El5dsnbvCT12YyY0NX2MGgJORdyYX0DbtPG8/7c+c53ak9eQyZHuAj+PIFF6qMJJrKL9ZRa",
-	"4TSv3n+AQ81dOGu2dvpOG9d5D3Nh2vLDkxs8GEZUbz4tjBnubm+vGES43QDCQnN1zRzCB4XcL0VM7vHH",
-	"4xH7Hoi6tWfAbpUGIvmVnfWvVMZb+KW99S/NhwMZ/JB0WPfWfPii3QppdU5qChONQ944lg6cETJpg8IJ",
-	"6f2hNNan/sXIchKWHiIR+NIh99E2JGY/0S7LLhQ74dq6uhI2BJFrkx9ma5Km8PwX5zLi7DaciRTPpMP/",
-	"fcaN3m04I2cUX7CxF8pO0NhyMZmVgvfGyOEKTih7cdW0rV3I24at2a2ztQngLhyp2cQpByrtnhKh6lSE",
-	"Jm0PGMSSh4Ri0gg+Ap1BOEKf7bEiRdjf3unCG3mNELSOz/gLVTzeU6HvfOclpFLl5GbQgiDdIQzl0E29",
-	"i60VFqNcsPwG7bm/+wp8ypd2n0gV6wnDzS20PXWkKkgEt5xHYH9XIca23FrgjaNvTZDOknNRqg/07YuD",
-	"omzRU1ph29OLaUcezf72jt+w8GZI90Cf3Ht7sLXlXdOE/YWuNqPCq7Fb6VB0iqCsfxiSHD3lCUJITAyK",
-	"eAoc0c42JrR7KkkHfFzr69nVETlweiJM7JmLEK5z14UjX82XFhReo+kpP51EXtJERtiF0Ai5SeIea/P2",
-	"7bJA9FTB4v2G3PkBOJNjn5dMxXQhyQ/P+xXZTIeCq/kv2kCo6amFn8NCBDPnpsoVgsPg/8zkh3lqe49B",
-	"68xBm5PE+30L/hhrh1kd7ScdTx9M6Vd6fW6qITth6eYRDU652LRq4nphiPIMXWfzwHXNbRRPab52dzd5",
-	"qTwuyW+9Wv/W4rTsnU1fyFq0Dn7/VDGExNxFTpTVOPN8ocCrNtCNvQnM8kEio8BGNRZP565s8pZ4nn5f",
-	"4r79mtKj5xOdu8M6w0gBQILCYHwLPjpS4GsY8R3Y6btwbYK6ahfBcwlz9eRc5dGsLTUv0d/n5GrDz3+i",
-	"e4etP4XeuSs570kc1mIMBTsQweJ582tLPtqTEGootrDaGVfrox4Foyt41qncr/b89M0x/LC79+MBnP1y",
-	"1Nlpww8QyxFnrfa26SmtYvtidr5SK11ooWPvDv592lPcKwPvNflqxbU3HEQWLsPcWWOgOcFDGsD3KWIc",
-	"PJ7FBsMs44tyjJNq1FNiJKQCg1kiIs7iQa7mK/hjdYHDSF5ClKg1MHpi0czUxnMy90UtaZbifXHYU/vb",
-	"r3zNoN7zKTwxWoNcWyIm9yQY9L7KizpfgQfzqs2MjyhJ1Y0aJtcDGzgNiRZxc6Ni9wkDw/3tDazq7B6c",
-	"+0v0TziSinxMvskmz+po3lhwfHox34rmfb314n48xuiKpL3SscuCY0Oo5sneVMuobthvg8uNsiW89FSB",
-	"GK3a1dC13PG12Mnt2zYXOzbZx+9C1T2kMKanhIWxuJYhHuWoZIk0haKgfbuwv7sbBLeYFpbWh7RtmAs1",
-	"BzV8Q0NPzXWR04UuqpPe0E69LL8P7/iXmref2O2v9vvVKY1afajVnzzZdGudcreA4L6+RW4UD0A2KaBN",
-	"eu8fWxv5QufKAsW5f+QR+XTe2FPDo7/p3HhTbhfzgd/IaSRIYUpgkQKceRoWnnPahYgpTaGVr0WSo33x",
-	"GLRsN1iM83Kz1gotTY6YJtXpwIohktq+sPxRWOgfBZQxQQ/gJ65vw/mHf/38vn/YU/TU7OY4RgYdhq0H",
-	"D9k6FCkTDGPSzCVfuh1KoTqzPPBDBoEVuXQhFLRtkLanYkzQYczXHvEOhX8ubSWDWTinBEAXPLtyjTAV",
-	"Sow4u1bjP/bUCgcy+I5dOHKQautgdxsSeY0FpTOcQ/N8f/tVrYfoW3HOQ3vpY5iWct/gRrZl58G2nk2m",
-	"NPiiFJsEcoemBFsRiYUUQfkO1Lptw6Nbs+e+g4TSPdWMp2slmFnbjvI05mLrK/97KeMbr31ITpeNx2v+",
-	"fs7/69JLp3itr8JlZnf0JPbXvzS7FPL+FPIAF8UFVlFza/BIGn9Vf8BM8a+6g7Ug3b0uYf1UYgxS96s9",
-	"iGN+Yg3w9FBHKovKSseqFr84GBKpvPlCCDP0xTV4PODurY1vWmkqKX++3U27tVVsPmWpqO9nbpp2nN+M",
-	"s5Eyrc6kf1/F7NlFJGvK2IzAOwcW30IBs5/HYDcXoj3zP6gzV+dE8C0tj+NDlO5aemIXwl8903BDMUn1",
-	"RNjizvMFd6G4k32Vq8DPLFyv/siuxW3D0p29jSpO/hZZfuHlJmJQc4fmt5KhDxmqkKkumsMeSHQqzgmv",
-	"tfU19JjdrKp4zETpEfXhKq6+MyffmSuf2ikS3M/w0PRe4QWts4L+7x6QFczq7/x/47tbM4OWyxje3eA7",
-	"bUNtwidaKVyOQ0h/CH2VJ0nf1zy5HBNmynyz7CGIAa8WWmeFwZ5KcMjRtRvjlL7xvdwU8pav4J63/fi/",
-	"ylBkfokP6gJN39EfGPt2uCn+DIJ3ER7HuoSBA2KT8kJ8cVKHKfL3eyz6pBnVVcI9GeskGK6iyxJL1zL+",
-	"qWX+DqZrdxMFsXSv/Xdi9fZ3f7zd8Wa34D9A3O/nOfxFYvB88ZKxF09kQ7dcuL5uVHdVytFsrILbU0qz",
-	"ExZ9FnCizZXPvBWazJKIhNTgTAOGAb9aM80X6D2yNPMeDRJNgP7pSyFPa925rscXJGgVWPSZDYh6QLa8",
-	"j4nPa9k1lcrz6nx/G/4IhwOhpuWjHJamhhbZmzlabMDDZws8/Di2tXSl4zcwheuEh1wd6UDpCUj7V5Ok",
-	"bxJPnQZ39PFEr2QRytc/rs7w/Vp58hG5bukivxru8zNpdVeKt4uZPBhMw21AD5QmIhtXt6Mt7HhauuCw",
-	"oFUVvw+brs9tcDYbaXZh/bX2j0ar2cxzI41CCa1CFm567X4/oytMfm8Sw3EqqX9Phzrarsv5Xfg7ah7D",
-	"cpQuCnjinF+4jafWYgT0fV+Vwb9o80pRfKxy9qaMvaiHtr6GS4c4M3c71y78ycEV2Zsj33oQ5uC5g9W3",
-	"B/Dctortwn2eod7vRyJVhL5bje8o99cc+BZQaZ3hVpxIKKUdDBBiTLXzTQdFA0K3IRvzyNL74DmVyqJP",
-	"6khuoBJqEip/MV/y+1AKITOhSsKkeGCNBVAbmIyRx7AkN+l4abq/0tjiRuxOOhT3Ux+13VJvtBkVk55N",
-	"d/6GxhWKBatdsPwVqxjf3+IVy/Kg3bzFtjRp54fpeIA/DHYWg3G+LT7cu8V/UyG8Xpf9PSXk0DHfDUXr",
-	"28ppu3E2Uw+H3b9yWoR7PclQMj2f2RoctMN0RaLJ0JT56wEkJFeJjq4eRDwWrBkvPLNm35K3/Bnv1yD0",
-	"Z2ekt3LoQpciiU0x2nsLBhnz3y/4Y1UJ9JfwyCMSNPwVhQaSBrPE/akU3arRbHC3++AjlaeYaeP8lL2r",
-	"bp5Xeqw95hpGKnlEaCVWT/0T3wSpvDdfgI7mGsEZMRzKiHH5chOen+HxcXBfuAWE/vlfyCBLKKIxl0yL",
-	"kTR/1KLiuRl1qvt/Xbxy6/dPN+2FO8F+/0QKj3HV0EgnLVSvrQo3XxNEuUlaB60tVpoBuqVmNiNTqURS",
-	"tA/RwY3WLtznYabhcqs2Xz8VHIv57VH+Tqxu9fIc21puTTvj6Gx2AYKK5z5I6WabnJim4d0iZ9GeBT1F",
-	"IoY/l9fxmmd5Ic72ijRD08FrvsOrfIlHBZA49K1VF/i1NnHmi0XezfLlI4NDvoyytGQ1hba89Ft5jQpn",
-	"KBax5E+Z0YNwmQWPyg1EQtQNf8pNm2iMIforIyCw4M2nm/8fAAD//w==",
+	"7L17c9s4sij+VVD6naoktZT8iJMd23XqVx57svFMXsd2ds7c0VwTJlsSNhTAAUAr2lS++y00ABKkSEm2",
+	"ZSeZzV+2JBJoAI1+Pz71EjHNBQeuVe/gU28CNAWJ//50QcfmbwoqkSzXTPDeQe9iAuQapGKCEzEiegJE",
+	"ghKFTCAiIyFJfDrqv6Y6mcSDXtRTyQSm1Ayj5zn0DnpKS8bHvc+fo94rkVA7atsk789e+QkSCVRDWk60",
+	"fODPUS+nkk5Bu4UcUwWnJ+2zJFTBI0VOT8yYzHybUz3pRT1Op2ZU8/slS3tRT8KfBZOQ9g60LCAEYCTk",
+	"lOreQa8o8MnFlR4XUgnZDkHM4aO+TPCJ2K84l3DNRKFITsdQgvZnAXIewGZHDUGZ0o+vgI/1pHewu73d",
+	"BsoJjICnlOuuHUn9A8u2pXzo7nvzEqj5vwucif15GTDukbuDcjpCxG0HxFwHfzz+AlwB42OSTCgfQzog",
+	"r5lS5osxuwZF9nZ/OCRK0wz8Fzu75QrsPavW4C/NDU/zFZsyvQjvOzoGoti/O1Enw/fCuVIY0SLTvYNn",
+	"25GZmE2LqflgPjFuP+2UIDCuYQwSYXivQHadHk0SUSxHpUKBvPvR/ZMlmk27wLjGX5dBYZ+4Kxyfzcsq",
+	"F1wBUp4faXoGfxag8IwSwTVw/JfmecYs9dvKpbjKYPq3fylLCqvp/kvCqHfQ+/+2Khq9ZX9VW+/sW3bS",
+	"xRVLOy1hikxpZuCGlDy+oin5+fztm4gU/AMXM05GDLI0IuaHkmg+GfQMzRJ8lLHkwSG3t4kkbnpFZkxP",
+	"CHxkSpu7lVJNEb6TwgICD7+1iZApmYkiS0nqoSCCA6GZBJrO3SNmx4UkVxLoB0K50BOQpODszwI4KEVk",
+	"kcGTQ2SatBooGvLYr/aSpTExGKoco8WZ/SxmPBgMudmNF0JesTQF/pC7cc7GHFLCOLkqNOFCE5plYmbW",
+	"zXiSFak5MEqmjiwKSWZS8DH53/7x+dmL/oX4ANwi2xuhX4iCpw8J/RtBVJFMAvFFSFyEOUkUO2iWgSRT",
+	"OicKAOF8Z46Ap8wM8YKyDNKHxr5KvLIciSmEGeEtpASuPXdaAPispGtfhhZNC6VJQqWc14REhNIO8ICA",
+	"HXECUgqJ818I8YrK8YOTkiuRzs0JZmZySfSEcjxJkYPEaQ0DhVwrD+VryueOo6gHBVYIMqV8TkaI9IRq",
+	"DdNcKzKSYkr0hClC01SCUodkRpkmVJHMXHWqyBloOe8fjTRIouhcGQ4cqBnBz4vM+xyxVxEtcNhWwb+S",
+	"RVAa4bTQEyHZv+GBqYkmytNDJCXmIBUoFBQnVBHgKaR4kO95LkUCStGr7Ivh3AyyrO8EA0O+Gb+mGUsP",
+	"SYz3QsV4WGQ2mUdWSiBXc/uPW4Mq8lxIDelrSBm9wMN4+KU8UuTYTtk3IHh66Gl420367JEI8e+oSJn+",
+	"6drBnEvzhmZWfqOJ108bkl5kfhIot3b/qN2WADfC8+8o6fYiJ2oaTJ4rDeYfygWfT0When9Ei4N5FbRF",
+	"/uRFllkcspLq4rsZA6Ok5a1gtg+68Ji4+hckumut7le/2MXfE+RL6SXVtdlSqqGv2RRapyx0Iqa13VNF",
+	"Yq5MzyACZ2AgNcSokNC6a47pdEGt4M8aNIzr53u9Vv2mUgd+x9dw3+rrqp14gBuRx6D6NoVbGgUmBr/q",
+	"GvThIVYLtQOYlVT4+4qpFhxmGqb1f5bduOA2fC4no1LSufkcmCrMQCvQr7F3dv76IG0LOqYKFpeR0Nzf",
+	"RfhIp7mZtfcORJ4BuR6QC8YpeWdNPm33QBRS1999DYqSY6OdzskJM48m2nyWunOASzwqXkyvoMOYg489",
+	"UsQ+g6K9dlamyIn+qM8wTqh92LC0Cqjd3eOzp3/faYXAGsFudI3WvOD/KiRTKUu6jXGJSIGIEaEkfJbk",
+	"UoxYBvU1FKqfiLZpuND2LFtuo6HgidF4UqfR1Ra4DqlTmupiJX4b5Dq3T36OekWe3nhPnXTdIqtoKrUi",
+	"VJMdQnlKxlLMlGGahhdZJfYa5NwpuGbPbkp9LDVYwMSovBwe0RtHWm7O4k77U6nhV21jqhV3XdZjfBP5",
+	"ZWo1DZq9Cy7viGYKFuRvwmGGF2NAYgteTJwRCuW9mHFNP0A8IBfwEQ0ZWrLpFNJDYrTJDPoZ42AlEkUk",
+	"jAoFBL9ChVtFQ25kESkys+OSJoY24MFcsZRJSCygRFyDlCwFZTTpqJvqBMa4p84q5j/vLKM4TSPeOu81",
+	"CU0wxvO9lUM0r/PN3i5vaf28ToKjMaL/3CBwfW0tJsrWq909MBccBuQ3oFKRnf3tbfPd7u72du2y3B9B",
+	"aFy3W9y0riuyCdaMfHE1U25agpUySljsHQyeJZm30LtwSMxOEmE1z4wqXTod7o+/n5dnUwf31wlIKFkm",
+	"UZryFBVGLwVaomC2f2J0ZksQuRGp8X+Hbfb7TCj8R/BLmudAs1ZB0YBzAXS6eDxTMIe+/gGZUV7jO4vH",
+	"1NgrP3TX/pih3ufpOmR1Ncw3eN0b49eyuYcL8i+2LWhKP55aWEIvxu02Zs1NafKan8/fviFTkGMgOdXJ",
+	"xMoyyH2+0/yA5t+OoD8MaV7Eh4m32dWP+y1HQZxr4ogEoWPKuNKEVt7NlnM3r6yS7nkg3TNLMnESdE2I",
+	"pJgC16Wkn4OsT9iU7xqIGqonpylwzTRa+UetKknKVC4U868u28mT4NH11QI8JXvCFVzHg7PB+YDs/NB/",
+	"1t/f3l1JGLzMWm1tNXB9+fUV/dF54Kc8L/QN6VrzbEsH547F8mUuzoVDurlgtNHTC47lRnRmUbppO5O2",
+	"fS9jBhZXf1QhuNVxtL8nyt++ATnOQH5QZAyacEFiQyUuxejyiklto0SaBLjT4LVIOnGOFknirUxBAhot",
+	"LS2wK0X371rSliUuLfLWbRTx2pJvRTLX3A/rzm5Rsb+gqhs5TFDEegUhvb3yW9rKcKHV+d9Wfy1R+w5K",
+	"bEXiCQbQoDd4RPCsjd6qtDCYCDyR81ybC3HkduSRInFACBoKcA48ZXzcdkO6sH5RmToOkF9ZF1zKRqMb",
+	"3wRLdVdJcy2YvgrAIyKBZnbX0JuEip/gEdrxHY8dFbqQ0KYGdt6Au9BGHGMpumxCoavI6l9AqysXs1EJ",
+	"vbxahyR2SB8TCXlGExcTMZuIDEjGlF56TR4C029M02+LqoubXxcm6nv7UsyssdmwaKow3iG7tkTYq9WO",
+	"1DS06TwDmoJ1Y/xZMG2/TZmaMmVU6wV1Oup97Jsh+9dUYtiKGTsA7l05TfDlcTBj+Gw5efDlUQBH8PVJ",
+	"BZKNKMzsidTRIaWaXjnnwqJw/4Hx1CCdf8qQnsLqh6UL6s+M4cnmQumxhHZ/XaXc+PfEh5YHm54l+1bb",
+	"1XIRkm3Clwt9JNafgMbUhrCFqt1dhaz7cz2YXV91Ld36fzGPfo56WRA2HOglRoeWwvCP7YiEzp2fC6VZ",
+	"AuTYKK7yho4JFHRutPD1dFu3pm/cFVFKY3iM4XYFxxR4H24no7m9uoOE5q6Jlc/wtAmVsCiYLdySO6Ln",
+	"jTXFB7DHhxhdH/IXyLUZzgauJIKnkSEs7y+O17LJb/ZGNPBtAcGWIMov7tA8+TUcm435FLh2TM1AKRnN",
+	"ag4xdLsrzXThXfZ6AnJNJuemPqpN5b58Z2d0ny7cxH694fzuu7MaGO7LtxaaapmbEEE9a/kLCKB1/AkD",
+	"R5IJpEWGMsMEMucy0IwX1k1AeQJZtrY44+cJRnVfvbSDe3IVzOG/qqaqAN6ovOwJ3aYJ2fpU6qYk6H5J",
+	"yAKW/NywkzfNhGmHdOgiHR4pDIWIbOSwuQAY7RCvGwHhBP5l46dM5RmdY9h3fdhjkQlJU9FbbdpLwZtI",
+	"/lixCZugIrVNXeX6siO2gfVKjBkP8iVuYN+FKWVZE/2erXZ85FSpmZBp49Wd7d3V70pIhJGiLtux5i0H",
+	"ny5UZcH4dxCLlGGvSgNFvSPWQuc4VnxIgCYTMhNGkBc8aeDB0Y/HJ/2fXvzjZf/nX16/qbP9NZw95Twd",
+	"Tg4XRY4hPy68N1wCLfQEuGYJ1UISmud14HZ2n+49e27oD9UapBn1//6+3d//49Pzz/+1EnPtOQbn0oYn",
+	"rynLDK+1AcdtatHUPlHFJJslxLLI4HJv/3InJtcMg0+kZGB2OJuTOGF6HqO0jOEo0KYzMT1vVRMyxmGn",
+	"85fd1l+MDkmz8iBaSR60J07W7rqByT+9erfWc5409/P9eXNLB+TXCXASu4+XieAjhi4rmsU2WKeAyEaG",
+	"M2upcY+S8FGm50OeSzGWdPpIEVVcWcmnfDrCE9FhDpcEZV5PbKyvUWTKfJvWEB53aLXrvdonWx7pDX25",
+	"5YFvQvZv4EjzWP7P6TvHjuIfdp5t78RESPdv39zDuDHJTh38Z9ESrFskDHom+hmYS03en787D2IC8aWI",
+	"aJCSaSHnBowpy5imck7MGgJ+efy2CdVuDajdVSTCHkxUR/z6VrVegxE9Nognpzd2Hd6QUrbRx1sRw2Vr",
+	"+YlLkWXT1qh1oXMDxGUhWUfKsXviYGvLMIOtwWAQk4zxDwY71UTMzElR8j9nuLRBq0AGiQTdPvzF24t3",
+	"xD6AuWFUwdNdmxyu57k1V2lBKF/cK3I1JxPK08HKzXEARLXVtm3WG5hholmLtHcLsxZ8zJkEdR+msE7X",
+	"nfbgL2613YVDPDRuGRl6TBiSSUxEHaznovf+tNBCEyzWQ9G6w0KzkUv0OJ5QziFro1YzOg8IOZlRbsnh",
+	"FRAtMpSBEskMMmSGoowNZx6VsWChHdZLCQoVw3wiOCBJYdmaOhxCPP/JDWM/neNg9v93bkj76TUOXE9T",
+	"W0gmO3txTPb3nv2duEyXMhpkUYxIQTtptRn8RjWZGYpi0yT9SbpMAycHLqIkput0U7UWjKrP+wKze8zm",
+	"YL5qKrSG1GiVkyfmfCiZglJ07Oo7YJYQ9eHfZqkqAKvCiiCHdXGpL+o5r+Tx3vb+kwgP+/SkqiuB6a7a",
+	"bIvPecVRVc321HWfjGxtFO72m+OTEs0yW7e1nkDSOcAjRf6375SW/umJ3SOXGjVYrsoujvnywlBOfKBJ",
+	"eoNwFM101ioPqImQmqhiOjWM1+2i92u4w2qFySfvLMh9Z6fEimqjuaHb643XIC8u5cVCHRiDgw1uoypn",
+	"TlU6NprSIvGuaV9t2wmGHlqibLUtezJszJ3DZMb0RBS6g2mT84qkehWsVIYXNrByFToZK/i0VBtuLKN1",
+	"I0TbaSOxQNFrNCI2ahIzlVMRUkqaThla4Isc5DWz5UJoei0SJzVJoSApNH6fZCA/tLq0zm0a4ykfiRY2",
+	"quTosoNHnQNPUewLU75jIrhzQBRc0VGQIUxTqMKIfPJkIsQH1k77piN6CaUodCmDDOcGOsxEf4R5WYgC",
+	"fcYJ8kj7vFMymPJ6LiZscsGBzEEf1KGhDiuUEW80KfJoyAuuWWY+TajLI3CgXgmRAUWrCKb/rbCkvFct",
+	"vhaXNxjsc/fC2xAoiEte9Ilaa9Nlp/BRWlYWCaTDy2XrQdx1a79TXHFUhzQqZQCEonXV34TQl1GlLwu1",
+	"HKC1Awk2IefVIOrc2DWdcQ0rnZuH8cuUzlWt7Mx+WHbm6fNnq2Iy202pSBXNbcV7Yq74SMhK+xz2OBtP",
+	"dGbkCMOgh70FDXlTkUK4S5swrlo8vr1V9b1qu/c00ew6xJmAUN0qwPH2dGTdmyKSD22U/RV+Twwnp1hj",
+	"QDdqFTh6H0qpwWItITW3az2ugdypVXU1kjpvn+RGpPJugQC3cuR7YtqgsQh25HGlPIL6pt3Wq2/w8lZU",
+	"pIlqNzTQreMqeLrCVVDHkp1doybt7P4QJBoeuozElMwmYESY6dQix429DGujTocpvf1MlxrYzdFsgnRZ",
+	"aeZOlOtWSVDLiNsdsedGx7GwIlulrE3TckaRwOAR+dhX9FUYcDGYPTYf4wF5YfNeqf05A3oNyhJBCYRe",
+	"KeB6QGKleEyYGvJcgvnKSq6IkkafttQs/v8lXAPN/ts83WZCbzPytyuwDS+BoYmGVrZb/skyw387IcVY",
+	"y8s50I4MHfNLFXv9eMHlY5b/ZEkMQiBg3HeA3N3DR0tKtqnkAbN6mUvQIC85QApp+x1i6nLKeFtcyHue",
+	"giQ7P0SEqqoKmmGQ1gdUj41XEzHrOOh14hXsbfLhCg71LmnlFqRZ9nbUO/h9+TANd+LnPzq3vrrI3Y78",
+	"0k1lHjn0d7iJiBGWReNCPlKEcWYuhBrcLDSRB1bXy8SaXdcnzW0225YgIGtbXVjoKSc/DXae7xnpeho4",
+	"d/62s//37WfPnpXOp5WYmUsYAZZRySgfF3TcaofyvxFNx9VsaEmQJHbxrYuWNtVhNR8VWUbOz99EJN7Z",
+	"fdrfe9Z//vcf9uNDRx0XaWLH6JdGV9prn+P8/M0jZeOeRqKQJGVjZg2XG8qOtNj/7QSQRj2D+Out6p/m",
+	"yc9RD30El1pcXsHlBKhcSRJ+NS9ciB/hJT69ImoVASqDV52AdMdgVbuAO8SqWgJy26oXeFqLdS9s5KtB",
+	"+SGv0eCIIBeJCN70aIGBm+GWBMzeWlgI/eG4Ge1s4ItnE5U8dsXEDZe20SfWZK+32pduDrzmABvhr+tz",
+	"1TKn5pZi94aDoDt55+pTvgt3rbwEew1WG/Vsyrj72TCGbu6L8TguB90oDMAdd0FBixPEM059fRuOdTQk",
+	"Vs+1vO1v8aG/yizk5AOyAq+f7t4jC69Nbn5pTv5sXR7/q2Qa+oaZH7gAIcrVDCSkkfOR6xbWXBcGECwb",
+	"zGZlA59CqScw5OciYTQj55AU0mgyR+mUcaa0qzVoJ2VKFaDIYyqBEoOI5Pnz52bc/e3t/v7+fmTYapET",
+	"84sCaQY0+PrEkNohd/aDljNBohvaEXZq92d/0QU+MxvylmfzErVuJ2Nsmh+HnLebmfp4/hZTr3dGWqZ5",
+	"WDkoU0hYChgF4UPpSU7nU6MD55IJc2r1ujIpu2ZpgaH5V4Vi3NYaHItrkD6en3FVSOuLEdMcuLIEZFTw",
+	"dYPHXZnycDL71Y/VlPaLf4QT+9f89E7ICIB4gTCUW7YJ640zVvwFUgNqaNxWcwgrcwexKZp+AEVyKkuR",
+	"oRmCUtpEU0iM+JUiCZdAkwnCfxN0OPJj2Y8n1Yj2i/fhuOVyNpo34IXOeOGGN3LSDQEKomQLFePXdjti",
+	"IviQW7n5kExAQuRMUWQKlCtScN8r4QaC4xpS4e1NJ02hbbUp5RY2kq/IvOEEsZvYOG4rqt1FDvsiUlZD",
+	"0Lml7WJNiWUp/14+9dfFzzuo7T+dst+ktSyZOFPsqEZxq3r7Y6Ejx7/R4l399EgRKTI4GPIh75N4VGRZ",
+	"TB7TSvYSUkWkinVREfGxLurJgTVZ6ImRg69c3E9lCZohZEY6HHJSN/8YZVgNcMrAjPe4ip1RTyLne3xh",
+	"BLazATmWhpq+G5C9/cGOjR85P3+DbLG0G8VRi0mUKpy+snPHoakQY/RoZTK0Iyzo7IokRig1VBrDow8J",
+	"F17B58Jq/GYaq9w7/f5xuVWP3DdTOicTkaVGYLpmGYwhRUdWwd2lU1VwPsg5sXGNrlVFkYGZwigcZgz1",
+	"xG4gxhjF5DH+NYeCkgEui6cLKzHHMTCnvYa3o4rAtqhoNX5zkyyz8ZzbHHkv6pUn2R34tIRlG+x+YQeq",
+	"vjgrMtjb36l9d2yH/hz1GlentUxDR3gsXk1CNamSVUNZxFADjVFBQlr5VdjWNoaurZ/UmP5ajoMf38oy",
+	"TzX90Y6I/7/BYT/bIHBUf84NdbBE/wqoBHnRHg12xMnRu1MXm4HHFb97e35BtmjOtq53tmihJ1v4q4pd",
+	"ICW+bfEMLYlWwVJlIwDkqzhnZeaYaJ3bGHWM2DrG8LGu+OkwxAxDuq7mbVBlYsx4PCC++YKNSnW9alKq",
+	"qVWtmetyQTMlzGmlQx7Ejj0yUnEZxRUvBsZZTMX2RBaiqkERyy7dKNVCac5+gbmtjs9cbF7DUD/NaaJf",
+	"QTpGfdQGsmHZeUNyXICt2Wjmys31sdycQ0L1iDAcwJIRo4yoiBjezP4NKcmEUoBnY7TVUs8aEIv+Fe1F",
+	"edpI0tUweKJ2gIgElNQQmJxlEKA6gY8TdsW0zQUacgcbGYksEzMyMwcRqnkzqoiw1b8iklOWOkLIjM4x",
+	"Q9lziEVHzIoFVwdWJr4SKQNFCgVEcfoBsB7jITk9sabP9+9PT4i9QuqQaDYFpek0tz+evTgmT58+3Xfp",
+	"8oeGXwFPqbTWVvtQ/Ntvv/3Wf/26f3ISH5Kp4DB3/lFnIw9sOu/PSYLbxLi39drSKSS+xB/iAfkJiS5G",
+	"f9txhrwzCJ08jru6McRPbE8W26snrqJyY9woh/B+e8xCsHkYpBj0QF6zH0nBM2srDtotGL2ISvOG724S",
+	"f+xP6cf+lUjn/as5ViWxkZI2nLmOq0fvTgND+0Fve7Az2MbOADlwmrPeQe/pYHvw1ObWTJD2VBc2ZboP",
+	"176n4dgmqpSwnaa9g57RkKti95hHEDQN/H0xmzObEzuklUkYoorEiHnb2cnGCZ2ePOlquha0BWjt8bbT",
+	"2uNtGST0ygYwM1UqqK2NAkuPxw1aqi2bF2U3jJY1PwYOQITC+kqsBc0Qz4FiY37JrEGvY2NcoZDNbIuL",
+	"IGYoIiRi2rkxVcOFauZb9ZtYcUwaLbM2Os2AZchHF0yGL7af1BJX3vL5r2AksKzyiqm1uNXEbQpDdZm2",
+	"bI/CNR50XTKNclrrore7vb2ks8zNOso0umW0NJZ5ywHNUQbJ7f5hv5s9C0Tb2CWwW0G/P3xlZ/UrtX5F",
+	"+NLT1S9V3d4QfBdCu+qtqptO1HNJIhiiT2UycVkQKdNES3QIcpgZuj9i0pZW03SMoiI+ZK7Ax75RxlRH",
+	"mgEKiIsiFBolhdJt+fLEXbnIyGGqJQWAPH6pdW4wOyLndArnTMN/n2Pnjsja4uEJMntr7ldh5joSBSuN",
+	"GYHLCaEoxdWTEFQjC8FNjWKdak1nGJAjXjZUtO7UIacuicsH2tlEZkpShl2fMCjGxlOWEI7BKqXKqEN7",
+	"2zsD8oJdA3FUx+avUO4fH3LXSGTnmdEPCyNmmAEJ04dkxEZ6bkVs7Evo9KnFN8yce7v7xCYwYEE9xlMx",
+	"Q7ixJ8KQH/HaJmIicCMqFuVdDpCqsI6BZY62DgLTyggXQbZLbNQ/l4Qz5Kic4nnh2RmJZm97x07opRlD",
+	"e0hsxHt1sLVlRdMM5YWBkGMv1ait6Yj2vZ04PnQhu0NuD8Rsoksmw/jMcmKz7faUmPYlbDEPtt7zjGgx",
+	"ozK1yGU2XBQaK3qKtMpIH3LbbspISTOWAKbLS2jbusU0FGjNQonCCzHkHsXjjkyQA8zAj51aPW+krJDH",
+	"ce1uTkcUs4CfRBgXOOSNn91ABmZUu8N8l0Mn/5T3B3Fq+ymC1q9Aq47Eyn0NeQypQ5kV9qNI5xsj+rXC",
+	"Ip/rXgRnP7s3hhOmTi1rodnoincOur++4rqiIfZDsq/d3XVeCvvf4Vv7q99qtj+8NetzVovewe9/1Bih",
+	"QW4f4Y9kHHHeE/A6D9QTywLz4ipjiUOjFo4nbLUNz/IWcN78voB9LSFlDk9EoQ/bGKNRADKg0tawWxOP",
+	"jjixGTnpLdDpmxBtHLmKvPIc7Fz7cS6TaFYmTi6cv/WftKqf/wD9GnpfBd257XHe8XCQiiEUKEA4jmfZ",
+	"rwpktAc5qBHdgnpFjVYZ9cgxXYqRemGdi8dnL47J892nPxyQ85dH/Z2IPHdxJRF5uu3KKaon5fqCEhyu",
+	"9IZtA/0/Z0OOmd/kjbCuCmtjRCXSiwyVsIZAo4GHufB67OdpJZ5mYZI8PywjgYYce2JUtZSpGbYawS5r",
+	"QFCNxCFocFpXUswUyJJsPDbs3mdGlSbeJ4dDvre9b9MN2iUfL4mZMTBRYMpshq0EK6s8aZMVMDq1XgTl",
+	"Hm9SfaKOVqQODbQgmaBpd4GTwQMqhnvba3DVss373W/0jzBm3MiYGGpW5G1n3pk+9/DXfCup6gG1X/fj",
+	"CSQfzG2vVfrxzWR0dexdvoz6hHFEdCG5CvZlyP3GCB7VVdewfkGzbJwt99Ks9GLdZaQuHho1ZsipIhN6",
+	"zZw+ilrJwtF4QmHmHZC93V13cX37R6asShuR6lKjUoMtd4e8okVaeFrUdntdGabF+7t5wT8o+vTAYn+9",
+	"ekUb0Wilh4J/5camG9OU2ykEd5UtCskxvqyLAK1Ts+u+qZF1dC51UFzYR+4RT6s09RYc/U0U0rJy1bQH",
+	"fiGh0UBK5gYsQwBLSUORxzbkVk+ASU+Vr2lWgHpyH2cZdXCMi7D0wBIq7eKvCdNE0REYsv1e4UeqSHzk",
+	"tgwP9ID8iP5tcvH2l5/exIdDbp5KvJsDN8MsxmZ+UAVEA53igUFqKHMgS0fOFSpyhdVFMSTcEHKmnSqo",
+	"IkwXTSEDjeHS0s7g5XOmahZML5waAAbEoiv6CKeU0zFa11rkxyFfIkA62XFAjjSZCqXJ7jbJ2DX4k86h",
+	"ggbLRrXyGIxBvHDFUu6DtYRVMNbiLTsbm7qsaNchixrdxB23C0pQtSvRMBG8Cuo8t03rHt0qn/sGDEp3",
+	"JDP2XGvKzMpwlIdhF1uf8O8lSz9b6mPu6SLzOMHvK/xfZV46g2vxAdK7aCd7q196I/QLUfBNMAILsHcu",
+	"IImquME9Ufxl8QEl4X+kyOlJ6WDNqY3E8v5Ve3S9JrW4iWP+jwAxDLlfLkEc4xMrgDcP9RlXwBXTSGrh",
+	"I+bGIJq7AEx8mPiG9qKQ2nKboK9ei0v5zy6v/u76Xn1cZeDUt7GuXTNWrc7XIqb1JqPfljO77Cy9wo2N",
+	"G3hrxeJLEGCU8xDsbke0Rf6NCnNtQgS23b4fGSJonv/AIoTtJd4uPuCtnlFFXAJ0Q1z46YKOV4kK+AxW",
+	"9H8w0eKmaunO07U8Tq98F9C9nWfrXANX+RPS15AyemHo25e6Q29z4M5S7YPDNnR1asIJjrX1ycWYfV7m",
+	"8Siv0j3Sw2VYfWtMvjVWPrRQRDGeYdPnvUQKWsUFqYLTE+SCmG3WUgnYRrf6+kRO3LgS6dz7Jqyh1aYr",
+	"W5X+kMQccz/Q54nuGJcwY4NlD8uUAJc2IGHIMxhpV4Zmbr6xsdxG5SXx6aj/2oAXB2E/VGG3F2f5NXjQ",
+	"pmjaLDyH2Dfbm9MRzulEhPvhLi5J0KBJOBDm//XxRP52h0Ef1KK67HLbJqDIuHyUJQS1Sb7qO38L1rW7",
+	"DoFAjyPmhb7A+KVvhevt7f5ws+WdeRTcgN5v8zlsK03yuJkr++SBeOhW2fY2VO4aOlvV5hObBZWvlGli",
+	"PPV9t6NaretawtlgMRCLKX1SzX9TqvZVKUj1ds0rtKRq0796H8zDihWojFHPEattKpklkxWmdWlrAUp/",
+	"YTlkia5XdeS+H5bc7Db/wFpf0HC8nY+Wh4T6H03Tb0X7+zrv3X+AknmUpmGb9iiMm8cIaksY0sh2Emkq",
+	"JpugCks5qWuI2c1H39pMQUz7LBtT2tRsbr48Pam11LZl73zbbc9WmVY2Z7qdnb70QHzTzDRsO7uClfpd",
+	"/85IlzBSv0kRASoz1so1S/T9enmmbyF8Pxyz3vv7gfll2R25nVuWVIAqUjYZ/s4vv/PLZSHpDk+qXs2E",
+	"8RbGePeLv5QtaqDTTpZ4VObtY/5DkJyvwOqVMyE/2NAObypTZDYRLvakNLG5fgitduALA8E9m4twjo7L",
+	"awD9zp4WI/Kxn5TgFZuyG7VBu8dd+FDRiq5T5krRBKV/MOlNgSaUz8OlHAZlKZrojRhN18Dh8wYO34/x",
+	"1gz/5Wytqy4P1iHShIsZYX85Qe+L8IYz5++4v6u3hCO4qiqdTOEnmkyw9AthqtaZYqE8l9GTFHlseEVs",
+	"K8EMsGfFE1+yxDxt015dfwA73JAH+ecGuwQHErvKhBlTOrb5+GVBSeSZbamkTOl/uuXcPfKlVtD/PsNc",
+	"fF0bX1zjA7N9cNvmc4VT17vNYSHBFXPfU5BNve7ctxZmE5RUXaH3um38Tg03riy7na3bl6MqOs3RH0No",
+	"QorpqdrXoT53NP2xkjNWIRTSfSpdOPXygFqMsVhtRKZYvNVXbi0T6YJytRjIXXahMhd7b3vfZg+7SgmP",
+	"FImDNr0xzqrCKnR+2LLBPkGfNeZ3GaH/KmM8HXLGU/iIiUnCltTgAusdCungxlUwRVJwnQPMT1UJcgQ5",
+	"Ayqxaj3Wb/atgVV3eLcrUHw/Alitj8MD2x185eV24assEPjdQn93yraO8/3E4+J/lE3fF2ZtM9vfhqzW",
+	"pM/K7r/1qfy/ET7W6e+ulQy9jYv7H6Drnr77dj+v9Lc9fJTKX9KCUQbABY5MnwHjEOXr8UmX2HH/AXKL",
+	"d4LEbj/iCDPAyg6BUVUSQJeRVUb7OsCsyYJrX6bSywbOw0c+AOQq2GojXbAU6xdjDKotWuVfTrGcr33S",
+	"18aqDY/xeuZCS5iKawhHXh66N+RhLMx6AXwhOfi6ovhKyDYeyrc48oPamFYSR4t61U3+8pF9X6vX5Hs8",
+	"4H3HA1ZYKGTITVbECG48vMG7hbY+uf9uIjPdIGrhH6BDv+79RhSs8K9+v+eblY2Cbf0awgwcEtyHELSQ",
+	"BUC6kwCGvC0LwG3M2nJEdWm+LinCwbVxGaI57oNKECvIh5UfPNH7Lj18lx6+lPTgcXC5sLDhkI9/FZKp",
+	"lGFp9eU54j/XnrzHCxtO1OVOsS7CEHiSSzFiGUS+qwO5soWwBpvyMhiq0Daj8pkgUzov3X/+uOr7u9mC",
+	"D4VyZKnzzN7jE/d4VmaC5WfkirDUjgXLpg6+neLnePw25sUtp2YgsufQdrarssbN9t2TZ8IM/WX8Erio",
+	"Dm7rtu/bqi3zFy1/5svX1DF7XcRu0qGtT+aPVzRvJtcajFku2R/ZmBHXSQlroNoCU9j5h6e1Iv6PlK8Y",
+	"ZZtq8ARsvUNsImqbUJJaPziSUM6FJldAUpgK53n0JawGHWL8Pd/ejYvhtUEfVAZfgyS0iN7/gU7EL08U",
+	"nDTKg8vEseUBXkCMPLCNcBmWebO36e5EYwtL+fanI3o38tEaQ/FCyLHvFVItq17O0ZU+ozxt1FHFr5DE",
+	"2ApplrAstmqoirQGvRpsOwZsAeVag/jWCrawMtVV02P3epvZ4Mxsjlnm6xHtfdl7GnV29xCj0eCvHPeM",
+	"1UINo8TzfKRa9iBy9bkzYRhNiF8buCEFz0TyYSPXo8HNcOCSm31J3LJrvFuJua8/v2ukXZ1Lc218c5ib",
+	"I4iLr9j6ZP9ZauQ/q0fRkkYQrQ+glUDTGAPMal9eA80uscktXv5a31tb/X3IlzTYtY7bMqD+seBh8RQN",
+	"dPoElWc7aq3l7iGhfC44EMgUDDlVWI0Uqfne9tOo7IWDEWwUA4Zxab55+ILDogwHWxrxG5cdfWvQEC2C",
+	"7kNdYa92Ge3t4hRfs9fqGQ5yfv7GnPn9x60uDyP7bgbdrHPFRU19xXGpFiu+2qJMcaPRvW08Fbd2io/R",
+	"p+MgSm2zLrT6r3LrlDH9Na8OOfJqKMawzkSRpWRKP0AtIrYKTSViRCjH5ldDXg+8Jc24W0fOqK7mroXe",
+	"druUusjaF/YoWbA2rsk2hn1QXXY5vbTuJI8F371JG4un/e5/um//k0Pa5e6n28f0ToBmevLvZZUfX7pH",
+	"7tcbnOlJ1+11x4Jl+c1C+LjsVzjYeCe5MzD4Y8m9rk9e5A2XX9bZSQ6jK5fu6pl94otsKs5tpGaznWD0",
+	"jdGIJbiXz9ahM+U+3s/ee1uWi3ylVyVfpskEhRLficsu1UsC651Off5PPWc78o32fv/jc/Spd4VtG2wN",
+	"dvOVAdPsVUf9cKZIvVs/V5ryBFlLIbPeQW8LmbmDbiHWS7Ip4zTzVZNRdRJCuzbG0uf4Rdh131nDqqb5",
+	"NsFnUO8ZrnqL6YJ4mUDkGUTkqlCMg1LOlEbHwBNWeU0nVE4hjWplwgTXNNEkBU1Z5jOwYQQSeGID0dz8",
+	"nhwtQnDUUonMK4v1okNlqyZz6MHYQVhe+wK9Kx4lPJyu6nFOpaRszKcYK60lo7ZNpBFtzfJtYJWbqHTp",
+	"L05zjq6Zsn8uTysDZNAYvTCXr+Nd77CMSo+H98Li53Aca3ZoX6um0xxkH65ZaiThwHxQAyR1+Zj1AX5u",
+	"9ZrbFDZrY7XFIfCIiRbBkHX/+eLQr9g1GORyqEpTRDVMXXO9kLHT2hXNzC1xpgghkwl4S0X9IJCO/fH5",
+	"/wUAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -65,6 +65,41 @@ func TestAuthorizationMatrix(t *testing.T) {
 			"updateuser": func(api.Case) any { return map[string]any{"display_name": "Renamed by the matrix"} },
 			// Replaced by a real code for signed-in callers below.
 			"confirmmfaenrollment": func(api.Case) any { return map[string]string{"code": "000000"} },
+			"createvictim": func(api.Case) any {
+				created++
+				return map[string]any{"kind": "individual", "name": fmt.Sprint("Matrix Victim ", created)}
+			},
+			"updatevictim":    func(api.Case) any { return map[string]any{"notes": "checked by the matrix"} },
+			"createdefendant": func(api.Case) any { return map[string]any{"name": "Matrix Defendant"} },
+			"updatedefendant": func(api.Case) any {
+				return map[string]any{"charges": []map[string]any{{"count_number": 1, "statute": "C.R.S. 18-5-902"}}}
+			},
+			"createhearing": func(api.Case) any { return map[string]any{"kind": "trial", "starts_at": "2025-03-03T16:00:00Z"} },
+			"updatehearing": func(api.Case) any { return map[string]any{"status": "held"} },
+		}
+
+		// A victim, a defendant and a hearing in each case, for the operations on one of them.
+		records := map[string]map[string]string{} // case ID → path parameter → record ID
+		for _, target := range []api.Case{own, other} {
+			records[target.Id.String()] = map[string]string{}
+			for param, create := range map[string]struct {
+				path string
+				body any
+			}{
+				"{victim_id}":    {"victims", map[string]any{"kind": "business", "name": "Matrix Bank"}},
+				"{defendant_id}": {"defendants", map[string]any{"name": "Matrix Defendant"}},
+				"{hearing_id}":   {"hearings", map[string]any{"kind": "sentencing", "starts_at": "2025-04-01T15:00:00Z"}},
+			} {
+				res := admin.do("POST", "/api/v1/cases/"+target.Id.String()+"/"+create.path, create.body)
+				var made struct {
+					ID string `json:"id"`
+				}
+				res.JSON(t, &made)
+				if res.StatusCode != http.StatusCreated {
+					t.Fatalf("creating %s: %d %s", create.path, res.StatusCode, res.Body)
+				}
+				records[target.Id.String()][param] = made.ID
+			}
 		}
 
 		// Other path parameters: an account to administer, and a fresh token of the caller's own to revoke.
@@ -76,6 +111,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 		fill := func(path string, caller *client, target api.Case) string {
 			path = strings.ReplaceAll(path, "{case_id}", target.Id.String())
 			path = strings.ReplaceAll(path, "{user_id}", subject.ID)
+			for param, id := range records[target.Id.String()] {
+				path = strings.ReplaceAll(path, param, id)
+			}
 			if strings.Contains(path, "{token_id}") {
 				owner := caller.user.ID
 				if owner == "" {
@@ -132,7 +170,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 				}
 				continue
 			}
-			caseScoped := strings.Contains(cl.path, "{case_id}")
+			// A victim, defendant or hearing is scoped by its case as much as the case's own paths are.
+			caseScoped := strings.Contains(cl.path, "{case_id}") || strings.Contains(cl.path, "{victim_id}") ||
+				strings.Contains(cl.path, "{defendant_id}") || strings.Contains(cl.path, "{hearing_id}")
 			for name, caller := range callers {
 				for _, target := range []api.Case{own, other} {
 					if !caseScoped && target.Id != own.Id {
@@ -147,7 +187,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 						body = map[string]string{"code": caller.enrolmentCode()}
 					}
 					var headers []string
-					if id == "updatecase" {
+					if strings.HasPrefix(id, "update") && id != "updateuser" {
 						headers = []string{"If-Match", admin.do("GET", path, nil).Header.Get("ETag")}
 					}
 					res := caller.do(cl.method, path, body, headers...)

@@ -27,6 +27,8 @@ type Problem struct {
 	Instance  string            `json:"instance,omitempty"`
 	RequestID string            `json:"request_id"`
 	Errors    map[string]string `json:"errors,omitempty"`
+	// ExistingID names the record that a refused duplicate would have repeated.
+	ExistingID string `json:"existing_id,omitempty"`
 	// retryAfter, when set, is sent as the Retry-After header.
 	retryAfter time.Duration
 }
@@ -73,7 +75,15 @@ func problemFor(err error) *Problem {
 		return newProblem(http.StatusPreconditionFailed, "stale-version", "The resource was changed",
 			"Someone changed this record after you read it. Read it again, then repeat your change.")
 	case errors.As(err, &conflict):
+		if conflict.ExistingID != "" {
+			p := newProblem(http.StatusConflict, "duplicate", "Already recorded", conflict.Detail)
+			p.ExistingID = conflict.ExistingID
+			return p
+		}
 		return newProblem(http.StatusConflict, "conflict", "Conflict", conflict.Detail)
+	case errors.Is(err, models.ErrForbidden):
+		return newProblem(http.StatusForbidden, "forbidden", "Not allowed",
+			"Your role does not allow this. Ask an administrator if you need it.")
 	case errors.As(err, &throttled):
 		p := newProblem(http.StatusTooManyRequests, "throttled", "Too many attempts", throttled.Error()+".")
 		p.retryAfter = throttled.RetryAfter

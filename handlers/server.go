@@ -44,6 +44,19 @@ type Store interface {
 	RecordDenied(ctx context.Context, action string) error
 	CaseTeam(ctx context.Context, caseID string) ([]models.TeamMember, error)
 	SetCaseTeam(ctx context.Context, caseID string, userIDs []string) ([]models.TeamMember, error)
+	CreateVictim(ctx context.Context, caseID string, nv models.NewVictim) (models.Victim, error)
+	VictimByID(ctx context.Context, id string, revealSSN bool) (models.Victim, error)
+	VictimVersion(ctx context.Context, id string) (int64, error)
+	ListVictims(ctx context.Context, caseID string, f models.VictimFilter) (models.VictimPage, error)
+	UpdateVictim(ctx context.Context, id string, version int64, u models.VictimUpdate) (models.Victim, error)
+	CreateDefendant(ctx context.Context, caseID string, nd models.NewDefendant) (models.Defendant, error)
+	DefendantByID(ctx context.Context, id string) (models.Defendant, error)
+	ListDefendants(ctx context.Context, caseID string, limit int, afterID string) (models.DefendantPage, error)
+	UpdateDefendant(ctx context.Context, id string, version int64, u models.DefendantUpdate) (models.Defendant, error)
+	CreateHearing(ctx context.Context, caseID string, nh models.NewHearing) (models.Hearing, error)
+	HearingByID(ctx context.Context, id string) (models.Hearing, error)
+	ListHearings(ctx context.Context, caseID string, limit int, afterID string) (models.HearingPage, error)
+	UpdateHearing(ctx context.Context, id string, version int64, u models.HearingUpdate) (models.Hearing, error)
 }
 
 // Config is everything the router is built from.

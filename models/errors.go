@@ -15,7 +15,11 @@ var ErrNotFound = errors.New("not found")
 var ErrVersionMismatch = errors.New("the record was changed since that version was read")
 
 // ConflictError means a change would break a uniqueness rule; Detail says which, in words fit for the user.
-type ConflictError struct{ Detail string }
+// ExistingID, when set, names the record the change would duplicate.
+type ConflictError struct {
+	Detail     string
+	ExistingID string
+}
 
 // Error describes the conflict.
 func (e *ConflictError) Error() string { return "conflict: " + e.Detail }
@@ -50,3 +54,7 @@ func (e *ValidationError) orNil() error {
 	}
 	return e
 }
+
+// ErrForbidden means the request's actor may see the record but not do what it asked, such as revealing a
+// victim's full SSN.
+var ErrForbidden = errors.New("not allowed")

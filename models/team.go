@@ -100,3 +100,13 @@ func (s *Store) SetCaseTeam(ctx context.Context, caseID string, userIDs []string
 	})
 	return members, err
 }
+
+// inVisibleCases narrows a query on a table with a case_id column (victims, defendants, hearings) to rows
+// of the cases the request's actor may see, as visibleCases does for cases themselves.
+func inVisibleCases(q *gorm.DB) *gorm.DB {
+	actor := requestOf(q.Statement.Context).Actor
+	if !teamBound(actor) {
+		return q
+	}
+	return q.Where("case_id IN (SELECT case_id FROM case_members WHERE user_id = ?)", actor.ID)
+}

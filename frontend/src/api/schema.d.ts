@@ -381,6 +381,174 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/cases/{case_id}/victims": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The case's ID. */
+                case_id: components["parameters"]["CaseID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List a case's victims, newest first, in the caller's view.
+         * @description Each item is in the view the caller's role gets (see `Victim.view`). Every call is recorded in the
+         *     audit trail as one `victim.list` event for the case.
+         */
+        get: operations["listVictims"];
+        put?: never;
+        /**
+         * Add a victim to a case.
+         * @description A victim whose SSN, or whose name and date of birth together, match a victim already in the case is
+         *     refused with 409; the problem's `existing_id` names the victim already recorded. Matching uses blind
+         *     indexes, so that no SSN or birth date is decrypted or stored in the clear to find duplicates.
+         */
+        post: operations["createVictim"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/victims/{victim_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The victim's ID. */
+                victim_id: components["parameters"]["VictimID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Read one victim in the caller's view.
+         * @description Recorded in the audit trail as `victim.read`, or as `victim.reveal_ssn` with `?reveal=ssn`. Only
+         *     administrators, supervisors and advocates (on the case's team) may reveal the full SSN; anyone else
+         *     asking gets 403, and the refusal is audited.
+         */
+        get: operations["getVictim"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a victim (JSON merge patch).
+         * @description Fields present in the body replace the stored values; `null` clears a nullable field; absent fields are
+         *     left as they are. `mailing_address` and `notification_channels` are replaced as a whole. Requires
+         *     `If-Match` with the victim's current ETag. A change that would make the victim a duplicate of another
+         *     in the case is refused with 409 and that victim's `existing_id`.
+         */
+        patch: operations["updateVictim"];
+        trace?: never;
+    };
+    "/api/v1/cases/{case_id}/defendants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The case's ID. */
+                case_id: components["parameters"]["CaseID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List a case's defendants with their charges, newest first.
+         * @description Clerks get each defendant's name and charges, without the date of birth.
+         */
+        get: operations["listDefendants"];
+        put?: never;
+        /** Add a defendant, with the counts charged, to a case. */
+        post: operations["createDefendant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/defendants/{defendant_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The defendant's ID. */
+                defendant_id: components["parameters"]["DefendantID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Read one defendant with its charges.
+         * @description Clerks get the name and charges, without the date of birth.
+         */
+        get: operations["getDefendant"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a defendant or its charges (JSON merge patch).
+         * @description Fields present in the body replace the stored values; `null` clears the date of birth. `charges`, when
+         *     present, replaces the whole list: a count number already charged keeps its charge's `id`, a new count
+         *     number adds a charge, and a count number left out removes its charge. Requires `If-Match` with the
+         *     defendant's current ETag.
+         */
+        patch: operations["updateDefendant"];
+        trace?: never;
+    };
+    "/api/v1/cases/{case_id}/hearings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The case's ID. */
+                case_id: components["parameters"]["CaseID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List a case's hearings, earliest first.
+         * @description Ordered by `starts_at`, then by ID. Clerks get every hearing without its notes.
+         */
+        get: operations["listHearings"];
+        put?: never;
+        /** Schedule a hearing in a case. */
+        post: operations["createHearing"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hearings/{hearing_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The hearing's ID. */
+                hearing_id: components["parameters"]["HearingID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Read one hearing.
+         * @description Clerks get the hearing without its notes.
+         */
+        get: operations["getHearing"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a hearing (JSON merge patch).
+         * @description Fields present in the body replace the stored values; absent fields are left as they are. Requires
+         *     `If-Match` with the hearing's current ETag.
+         */
+        patch: operations["updateHearing"];
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -403,6 +571,11 @@ export interface components {
             errors?: {
                 [key: string]: string;
             };
+            /**
+             * Format: uuid
+             * @description For a duplicate (409), the ID of the record that already exists.
+             */
+            existing_id?: string;
         };
         Health: {
             /** @enum {string} */
@@ -645,6 +818,297 @@ export interface components {
             /** @description Pass as `cursor` for the next page; null on the last page. */
             next_cursor: string | null;
         };
+        /**
+         * @description What kind of victim; the kind decides restitution payment priority.
+         * @enum {string}
+         */
+        VictimKind: "individual" | "business" | "government" | "insurer" | "compensation_fund";
+        /**
+         * @description Whether the victim takes part in the case.
+         * @enum {string}
+         */
+        VictimStatus: "active" | "declined" | "unreachable";
+        /**
+         * @description How the victim wants to be heard at sentencing.
+         * @enum {string}
+         */
+        WantsToBeHeard: "written" | "oral" | "both" | "none";
+        /**
+         * @description A way the victim wants to be told of critical stages of the case.
+         * @enum {string}
+         */
+        NotificationChannel: "email" | "sms" | "phone" | "mail";
+        /**
+         * @description Which view of the victim the caller got, decided by the caller's role:
+         *
+         *     - `full` (administrators, supervisors, advocates): everything but the full SSN, which only
+         *       `?reveal=ssn` adds.
+         *     - `rule_49_1` (prosecutors), after Fed. R. Crim. P. 49.1: the SSN as `ssn_last4`, the date of birth as
+         *       `birth_year`, a minor's name as initials, the mailing address as city and state; no phone, no email
+         *       and no notes (advocates' notes may hold privileged communications and the very details the rule
+         *       withholds).
+         *     - `clerk` (clerks): the name and mailing address only.
+         *
+         *     Fields a view leaves out are absent from the object, not null.
+         * @enum {string}
+         */
+        VictimView: "full" | "rule_49_1" | "clerk";
+        /**
+         * @description A US mailing address. When `address_confidential` is true, this is the address confidentiality
+         *     program's substitute address, and the victim's residence is never recorded.
+         */
+        MailingAddressInput: {
+            line1: string;
+            /** @description Defaults to empty. */
+            line2?: string;
+            city: string;
+            /** @description The two-letter USPS code of a state, territory or military post, such as `CO`. */
+            state: string;
+            /** @description A ZIP code, `81501` or `81501-1234`. */
+            postal_code: string;
+        };
+        /** @description A mailing address; the `rule_49_1` view carries only `city` and `state`. */
+        MailingAddress: {
+            line1?: string;
+            line2?: string;
+            city: string;
+            state: string;
+            postal_code?: string;
+        };
+        /**
+         * @description A victim of the case, in the view named by `view`. Fields a view leaves out are absent. `ssn` is
+         *     present only when read with `?reveal=ssn`.
+         */
+        Victim: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            case_id: string;
+            view: components["schemas"]["VictimView"];
+            kind: components["schemas"]["VictimKind"];
+            /** @description The victim's name; in the `rule_49_1` view, a minor's initials. */
+            name: string;
+            status: components["schemas"]["VictimStatus"];
+            /** @description Under 18, as recorded or as the date of birth shows. */
+            is_minor?: boolean;
+            /** Format: date */
+            date_of_birth?: string | null;
+            /** @description The year of birth (`rule_49_1` view only). */
+            birth_year?: number | null;
+            /** @description The full SSN, `123-45-6789`; only with `?reveal=ssn`. */
+            ssn?: string;
+            /** @description The SSN's last four digits. */
+            ssn_last4?: string | null;
+            email?: string | null;
+            /** @description In E.164 form, such as `+19705551234`. */
+            phone?: string | null;
+            mailing_address?: components["schemas"]["MailingAddress"] | null;
+            /** @description The mailing address is an address confidentiality program's substitute address. */
+            address_confidential?: boolean;
+            /** @description A language tag such as `en` or `es`. */
+            preferred_language?: string;
+            interpreter_needed?: boolean;
+            wants_to_be_heard?: components["schemas"]["WantsToBeHeard"];
+            notification_channels?: components["schemas"]["NotificationChannel"][];
+            notes?: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /**
+             * Format: int64
+             * @description Starts at 1 and grows by one with every change.
+             */
+            version: number;
+        };
+        /**
+         * @description A new victim. Text is trimmed; single-line fields refuse line breaks and control characters. The SSN,
+         *     date of birth, email, phone, mailing address and notes are stored encrypted.
+         */
+        VictimCreate: {
+            kind: components["schemas"]["VictimKind"];
+            name: string;
+            /** @description Defaults to false. */
+            is_minor?: boolean;
+            /**
+             * Format: date
+             * @description Defaults to none. A real date from 1900 on, not in the future.
+             */
+            date_of_birth?: string;
+            /**
+             * @description Write-only: never answered, only its last four digits. `123-45-6789` or `123456789`; numbers the
+             *     Social Security Administration never issues (area 000, 666 or 900-999, group 00, serial 0000) are
+             *     refused. Defaults to none.
+             */
+            ssn?: string;
+            /** @description Defaults to none. */
+            email?: string;
+            /** @description A US number of ten digits or an international one starting with `+`; stored in E.164 form. Defaults to none. */
+            phone?: string;
+            mailing_address?: components["schemas"]["MailingAddressInput"];
+            /** @description Defaults to false. */
+            address_confidential?: boolean;
+            /** @description A language tag such as `en` or `es`. Defaults to `en`. */
+            preferred_language?: string;
+            /** @description Defaults to false. */
+            interpreter_needed?: boolean;
+            wants_to_be_heard?: components["schemas"]["WantsToBeHeard"];
+            /** @description Defaults to none. */
+            notification_channels?: components["schemas"]["NotificationChannel"][];
+            status?: components["schemas"]["VictimStatus"];
+            /** @description Defaults to empty. */
+            notes?: string;
+        };
+        /**
+         * @description A JSON merge patch of a victim. `wants_to_be_heard` defaults to `none` and `status` to `active` on
+         *     create; here, absent means unchanged.
+         */
+        VictimUpdate: {
+            kind?: components["schemas"]["VictimKind"];
+            name?: string;
+            is_minor?: boolean;
+            /** Format: date */
+            date_of_birth?: string | null;
+            ssn?: string | null;
+            email?: string | null;
+            phone?: string | null;
+            mailing_address?: components["schemas"]["MailingAddressInput"] | null;
+            address_confidential?: boolean;
+            preferred_language?: string;
+            interpreter_needed?: boolean;
+            wants_to_be_heard?: components["schemas"]["WantsToBeHeard"];
+            notification_channels?: components["schemas"]["NotificationChannel"][];
+            status?: components["schemas"]["VictimStatus"];
+            notes?: string;
+        };
+        VictimList: {
+            items: components["schemas"]["Victim"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            next_cursor: string | null;
+        };
+        /**
+         * @description How a count was resolved.
+         * @enum {string}
+         */
+        Disposition: "pending" | "convicted" | "pleaded" | "acquitted" | "dismissed";
+        /** @description One count charged against a defendant. */
+        Charge: {
+            /** Format: uuid */
+            id: string;
+            /** @description The count's number in the charging document, unique per defendant. */
+            count_number: number;
+            /** @example C.R.S. 18-5-902 */
+            statute: string;
+            /** @example Identity theft */
+            description: string;
+            disposition: components["schemas"]["Disposition"];
+        };
+        ChargeInput: {
+            count_number: number;
+            statute: string;
+            /** @description Defaults to empty. */
+            description?: string;
+            disposition?: components["schemas"]["Disposition"];
+        };
+        /** @description A defendant with the counts charged. Clerks get no `date_of_birth`. */
+        Defendant: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            case_id: string;
+            name: string;
+            /** Format: date */
+            date_of_birth?: string | null;
+            /** @description Ordered by count number. */
+            charges: components["schemas"]["Charge"][];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /**
+             * Format: int64
+             * @description Starts at 1 and grows by one with every change, charges included.
+             */
+            version: number;
+        };
+        /** @description A new defendant. The date of birth is stored encrypted. A charge's `disposition` defaults to `pending`. */
+        DefendantCreate: {
+            name: string;
+            /**
+             * Format: date
+             * @description Defaults to none. A real date from 1900 on, not in the future.
+             */
+            date_of_birth?: string;
+            /** @description Defaults to none. Count numbers must differ. */
+            charges?: components["schemas"]["ChargeInput"][];
+        };
+        /** @description A JSON merge patch of a defendant; `charges` replaces the whole list. */
+        DefendantUpdate: {
+            name?: string;
+            /** Format: date */
+            date_of_birth?: string | null;
+            charges?: components["schemas"]["ChargeInput"][];
+        };
+        DefendantList: {
+            items: components["schemas"]["Defendant"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            next_cursor: string | null;
+        };
+        /** @enum {string} */
+        HearingKind: "arraignment" | "plea" | "trial" | "sentencing" | "restitution" | "other";
+        /** @enum {string} */
+        HearingStatus: "scheduled" | "held" | "continued" | "cancelled";
+        /** @description A hearing in a case. Clerks get no `notes`. */
+        Hearing: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            case_id: string;
+            kind: components["schemas"]["HearingKind"];
+            /** Format: date-time */
+            starts_at: string;
+            /** @example Courtroom 10, Mesa County Justice Center */
+            location: string;
+            status: components["schemas"]["HearingStatus"];
+            notes?: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /**
+             * Format: int64
+             * @description Starts at 1 and grows by one with every change.
+             */
+            version: number;
+        };
+        /** @description A new hearing. The notes are stored encrypted. */
+        HearingCreate: {
+            kind: components["schemas"]["HearingKind"];
+            /**
+             * Format: date-time
+             * @description Kept to the second, in UTC. Years 1900 to 2200.
+             */
+            starts_at: string;
+            /** @description Defaults to empty. */
+            location?: string;
+            status?: components["schemas"]["HearingStatus"];
+            /** @description Defaults to empty. */
+            notes?: string;
+        };
+        /** @description A JSON merge patch of a hearing. */
+        HearingUpdate: {
+            kind?: components["schemas"]["HearingKind"];
+            /** Format: date-time */
+            starts_at?: string;
+            location?: string;
+            status?: components["schemas"]["HearingStatus"];
+            notes?: string;
+        };
+        HearingList: {
+            items: components["schemas"]["Hearing"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            next_cursor: string | null;
+        };
     };
     responses: {
         /** @description An error. */
@@ -712,6 +1176,18 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /**
+         * @description The record would duplicate one already recorded (or break another uniqueness rule); for a duplicate,
+         *     `existing_id` names the record already there.
+         */
+        Duplicate: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The `If-Match` ETag is not the current version. */
         PreconditionFailed: {
             headers: {
@@ -765,6 +1241,12 @@ export interface components {
         Limit: number;
         /** @description The `next_cursor` of the previous page. */
         Cursor: string;
+        /** @description The victim's ID. */
+        VictimID: string;
+        /** @description The defendant's ID. */
+        DefendantID: string;
+        /** @description The hearing's ID. */
+        HearingID: string;
         /** @description The account's ID. */
         UserID: string;
         /** @description The ETag of the version being changed. Missing gives 428; stale gives 412. */
@@ -1424,6 +1906,441 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["Unprocessable"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    listVictims: {
+        parameters: {
+            query?: {
+                /** @description Case-insensitive text found in the victim's name. */
+                q?: string;
+                /** @description Only victims of this kind. */
+                kind?: components["schemas"]["VictimKind"];
+                /** @description Only victims with this status. */
+                status?: components["schemas"]["VictimStatus"];
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                /** @description The case's ID. */
+                case_id: components["parameters"]["CaseID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of victims. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VictimList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Unprocessable"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    createVictim: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The case's ID. */
+                case_id: components["parameters"]["CaseID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VictimCreate"];
+            };
+        };
+        responses: {
+            /** @description The victim was added. */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Victim"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Duplicate"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    getVictim: {
+        parameters: {
+            query?: {
+                /** @description `ssn` adds the full SSN to the answer. */
+                reveal?: "ssn";
+            };
+            header?: never;
+            path: {
+                /** @description The victim's ID. */
+                victim_id: components["parameters"]["VictimID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The victim. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Victim"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    updateVictim: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag of the version being changed. Missing gives 428; stale gives 412. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path: {
+                /** @description The victim's ID. */
+                victim_id: components["parameters"]["VictimID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/merge-patch+json": components["schemas"]["VictimUpdate"];
+                "application/json": components["schemas"]["VictimUpdate"];
+            };
+        };
+        responses: {
+            /** @description The whole victim after the change. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Victim"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Duplicate"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            428: components["responses"]["PreconditionRequired"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    listDefendants: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                /** @description The case's ID. */
+                case_id: components["parameters"]["CaseID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of defendants. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DefendantList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    createDefendant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The case's ID. */
+                case_id: components["parameters"]["CaseID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DefendantCreate"];
+            };
+        };
+        responses: {
+            /** @description The defendant was added. */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Defendant"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    getDefendant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The defendant's ID. */
+                defendant_id: components["parameters"]["DefendantID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The defendant. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Defendant"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    updateDefendant: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag of the version being changed. Missing gives 428; stale gives 412. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path: {
+                /** @description The defendant's ID. */
+                defendant_id: components["parameters"]["DefendantID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/merge-patch+json": components["schemas"]["DefendantUpdate"];
+                "application/json": components["schemas"]["DefendantUpdate"];
+            };
+        };
+        responses: {
+            /** @description The whole defendant after the change. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Defendant"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            428: components["responses"]["PreconditionRequired"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    listHearings: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                /** @description The case's ID. */
+                case_id: components["parameters"]["CaseID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of hearings. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HearingList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    createHearing: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The case's ID. */
+                case_id: components["parameters"]["CaseID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HearingCreate"];
+            };
+        };
+        responses: {
+            /** @description The hearing was scheduled. */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Hearing"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    getHearing: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The hearing's ID. */
+                hearing_id: components["parameters"]["HearingID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The hearing. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Hearing"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    updateHearing: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag of the version being changed. Missing gives 428; stale gives 412. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path: {
+                /** @description The hearing's ID. */
+                hearing_id: components["parameters"]["HearingID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/merge-patch+json": components["schemas"]["HearingUpdate"];
+                "application/json": components["schemas"]["HearingUpdate"];
+            };
+        };
+        responses: {
+            /** @description The whole hearing after the change. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Hearing"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            428: components["responses"]["PreconditionRequired"];
             default: components["responses"]["Problem"];
         };
     };

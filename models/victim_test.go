@@ -1,0 +1,191 @@
+package models_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/impactledger/impactledger/dbtest"
+	"github.com/impactledger/impactledger/models"
+	"github.com/impactledger/impactledger/sealing"
+)
+
+// The sensitive values of one victim, a defendant and a hearing, each of which must never be stored in the
+// clear.
+var (
+	atRestSSN        = "078-05-1120"
+	atRestSecrets    = []string{"078051120", atRestSSN, "1961-07-14", "9705550123", "jane.roe@example.com", "Orchard Lane", "privileged remark", "1955-06-01", "courtroom aside"}
+	atRestDOB, _     = models.ParseDate("1961-07-14")
+	defendantDOB, _  = models.ParseDate("1955-06-01")
+	atRestVictimNote = "A privileged remark about the victim's health."
+)
+
+func janeRoe() models.NewVictim {
+	return models.NewVictim{
+		Kind: models.VictimIndividual, Name: "Jane Roe", DateOfBirth: &atRestDOB, SSN: atRestSSN,
+		Email: "jane.roe@example.com", Phone: "970-555-0123",
+		MailingAddress: &models.Address{Line1: "12 Orchard Lane", City: "Grand Junction", State: "CO", PostalCode: "81501"},
+		Notes:          atRestVictimNote,
+	}
+}
+
+// TestIntakeSecretsAreSealedAtRest reads the SQLite file and its write-ahead log after a checkpoint, as a
+// thief with a copy would: no SSN, birth date, phone, email, street address or note may be there in the
+// clear. On PostgreSQL it reads the stored columns.
+func TestIntakeSecretsAreSealedAtRest(t *testing.T) {
+	ctx := context.Background()
+	store := func(t *testing.T, s *models.Store) {
+		c := mustCreate(t, s, mesaCase("22CR371"))
+		v, err := s.CreateVictim(ctx, c.ID, janeRoe())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.VictimByID(ctx, v.ID, true); err != nil || got.SSN != atRestSSN || got.Notes != atRestVictimNote ||
+			got.Phone != "+19705550123" || *got.DateOfBirth != atRestDOB || got.MailingAddress.Line1 != "12 Orchard Lane" {
+			t.Fatalf("read back %+v, %v", got, err)
+		}
+		if _, err := s.CreateDefendant(ctx, c.ID, models.NewDefendant{Name: "Tina Peters", DateOfBirth: &defendantDOB}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateHearing(ctx, c.ID, models.NewHearing{Kind: models.HearingSentencing,
+			StartsAt: time.Date(2024, 10, 3, 21, 0, 0, 0, time.UTC), Notes: "A courtroom aside about Jane."}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	cfg := dbtest.SQLiteConfig(t)
+	s, err := models.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	migrate(t, s)
+	store(t, s)
+	if _, err := rawDB(t, s).Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	for _, file := range []string{cfg.DSN, cfg.DSN + "-wal"} {
+		raw, err := os.ReadFile(file)
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		if file == cfg.DSN && !bytes.Contains(raw, []byte("Jane Roe")) {
+			t.Fatal("the database file does not hold the victim at all; the test reads the wrong file")
+		}
+		for _, secret := range atRestSecrets {
+			if bytes.Contains(raw, []byte(secret)) {
+				t.Errorf("%s holds %q in the clear", file, secret)
+			}
+		}
+	}
+
+	pgURL := dbtest.PostgresURL(t)
+	if pgURL == "" {
+		return
+	}
+	pg, err := models.Open(ctx, dbtest.PostgresConfig(t, pgURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	migrate(t, pg)
+	store(t, pg)
+	var stored string
+	err = rawDB(t, pg).QueryRow(`SELECT concat_ws('|', v.date_of_birth, v.ssn, v.email, v.phone, v.mailing_address, v.notes,
+		d.date_of_birth, h.notes) FROM victims v, defendants d, hearings h`).Scan(&stored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range atRestSecrets {
+		if bytes.Contains([]byte(stored), []byte(secret)) {
+			t.Errorf("PostgreSQL holds %q in the clear", secret)
+		}
+	}
+}
+
+// TestBlindIndexesAreKeyedPerCase checks that duplicates are found through the blind-index key, which lives
+// in its own data_keys row, and that one SSN gives unrelated index values in two cases.
+func TestBlindIndexesAreKeyedPerCase(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		a := mustCreate(t, s, mesaCase("22CR371"))
+		b := mustCreate(t, s, mesaCase("22CR372"))
+		first, err := s.CreateVictim(ctx, a.ID, janeRoe())
+		if err != nil {
+			t.Fatal(err)
+		}
+		again := janeRoe()
+		again.Name, again.DateOfBirth = "Someone Else", nil
+		_, err = s.CreateVictim(ctx, a.ID, again)
+		var conflict *models.ConflictError
+		if !errors.As(err, &conflict) || conflict.ExistingID != first.ID {
+			t.Fatalf("same SSN in the same case: %v", err)
+		}
+		if _, err := s.CreateVictim(ctx, b.ID, janeRoe()); err != nil {
+			t.Fatalf("same victim in another case: %v", err)
+		}
+		db := rawDB(t, s)
+		var distinct, rows int
+		if err := db.QueryRow("SELECT count(DISTINCT ssn_index), count(*) FROM victims").Scan(&distinct, &rows); err != nil {
+			t.Fatal(err)
+		}
+		if rows != 2 || distinct != 2 {
+			t.Fatalf("%d victims with %d distinct SSN indexes; want 2 and 2", rows, distinct)
+		}
+		var scopes int
+		if err := db.QueryRow(rebindQ(s, "SELECT count(*) FROM data_keys WHERE scope = ?"), models.BlindIndexScope).Scan(&scopes); err != nil || scopes != 1 {
+			t.Fatalf("blind-index keys: %d, %v", scopes, err)
+		}
+	})
+}
+
+// TestBlindIndexKeySurvivesRotation rotates to a new key-encryption key and drops the old one: the
+// blind-index key is rewrapped like the case keys, so duplicates are still found afterwards.
+func TestBlindIndexKeySurvivesRotation(t *testing.T) {
+	ctx := context.Background()
+	cfg := dbtest.SQLiteConfig(t)
+	s, err := models.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	migrate(t, s)
+	c := mustCreate(t, s, mesaCase("22CR371"))
+	first, err := s.CreateVictim(ctx, c.ID, janeRoe())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	newKey := dbtest.NewKeys(t)[0]
+	cfg.Keys = []sealing.KEK{newKey, cfg.Keys[0]}
+	if s, err = models.Open(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	// The case's data key and the blind-index key.
+	if n, err := s.RotateKeys(ctx, nil); err != nil || n != 2 {
+		t.Fatalf("RotateKeys = %d, %v; want 2 data keys rewrapped", n, err)
+	}
+	s.Close()
+
+	cfg.Keys = []sealing.KEK{newKey}
+	if s, err = models.Open(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.CheckKeys(ctx); err != nil {
+		t.Fatal(err)
+	}
+	again := janeRoe()
+	again.SSN = ""
+	_, err = s.CreateVictim(ctx, c.ID, again)
+	var conflict *models.ConflictError
+	if !errors.As(err, &conflict) || conflict.ExistingID != first.ID {
+		t.Fatalf("name and birth date after rotation: %v", err)
+	}
+	if got, err := s.VictimByID(ctx, first.ID, true); err != nil || got.SSN != atRestSSN {
+		t.Fatalf("after rotation: %+v, %v", got, err)
+	}
+}
