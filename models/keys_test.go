@@ -61,23 +61,36 @@ func TestNotesAreSealedAtRest(t *testing.T) {
 	if bytes.Contains([]byte(stored), []byte("Orchard")) {
 		t.Fatal("PostgreSQL holds the note in plain text")
 	}
-	if dump, err := exec.LookPath("pg_dump"); err == nil {
-		u, _ := url.Parse(pgCfg.DSN)
-		q := u.Query()
-		schema := q.Get("search_path")
-		q.Del("search_path")
-		u.RawQuery = q.Encode()
-		out, err := exec.Command(dump, "--data-only", "--schema="+schema, u.String()).Output()
-		if err != nil {
-			t.Fatalf("pg_dump: %v", err)
-		}
-		if !bytes.Contains(out, []byte("People v. Tina Peters")) {
-			t.Fatal("pg_dump did not dump the test schema's cases")
-		}
-		if bytes.Contains(out, []byte("078-05-1120")) || bytes.Contains(out, []byte("Orchard")) {
-			t.Fatal("pg_dump shows the note in plain text")
-		}
+	out := pgDump(t, pgCfg.DSN)
+	if !bytes.Contains(out, []byte("People v. Tina Peters")) {
+		t.Fatal("pg_dump did not dump the test schema's cases")
 	}
+	if bytes.Contains(out, []byte("078-05-1120")) || bytes.Contains(out, []byte("Orchard")) {
+		t.Fatal("pg_dump shows the note in plain text")
+	}
+}
+
+// pgDump dumps the data of the test schema named in dsn's search_path with the real pg_dump, as a backup
+// would be taken. PostgreSQL's client tools come with the server, so a missing pg_dump fails the test.
+func pgDump(t *testing.T, dsn string) []byte {
+	t.Helper()
+	dump, err := exec.LookPath("pg_dump")
+	if err != nil {
+		t.Fatal("pg_dump is not installed; it comes with PostgreSQL's client tools (apt-get install postgresql-client)")
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	schema := q.Get("search_path")
+	q.Del("search_path")
+	u.RawQuery = q.Encode()
+	out, err := exec.Command(dump, "--data-only", "--schema="+schema, u.String()).Output()
+	if err != nil {
+		t.Fatalf("pg_dump: %v", err)
+	}
+	return out
 }
 
 // TestSealedValuesAreBoundToTheirRow copies one case's sealed notes into another case behind the app's

@@ -86,7 +86,8 @@ func TestIntakeSecretsAreSealedAtRest(t *testing.T) {
 	if pgURL == "" {
 		return
 	}
-	pg, err := models.Open(ctx, dbtest.PostgresConfig(t, pgURL))
+	pgCfg := dbtest.PostgresConfig(t, pgURL)
+	pg, err := models.Open(ctx, pgCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,9 +100,16 @@ func TestIntakeSecretsAreSealedAtRest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	dump := pgDump(t, pgCfg.DSN)
+	if !bytes.Contains(dump, []byte("Jane Roe")) {
+		t.Fatal("pg_dump does not hold the victim at all; it dumped the wrong schema")
+	}
 	for _, secret := range atRestSecrets {
 		if bytes.Contains([]byte(stored), []byte(secret)) {
 			t.Errorf("PostgreSQL holds %q in the clear", secret)
+		}
+		if bytes.Contains(dump, []byte(secret)) {
+			t.Errorf("pg_dump shows %q in the clear", secret)
 		}
 	}
 }
