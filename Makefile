@@ -37,7 +37,7 @@ lint: $(NPM_STAMP) ## go vet, staticcheck, the TypeScript checker and redocly on
 	cd frontend && npm run typecheck --silent
 	cd frontend && npx --no-install redocly lint --config ../api/redocly.yaml --format=stylish ../api/openapi.yaml
 
-bench: ## case create/list throughput over HTTP on SQLite (and PostgreSQL with BENCH_DATABASE_URL)
+bench: ## case and victim throughput over HTTP on SQLite (and PostgreSQL with BENCH_DATABASE_URL)
 	$(GO) run ./bench
 
 clean: ## remove build output (keeps ./data)

@@ -161,15 +161,63 @@ func benchTarget(cfgFn func() (models.Config, func(), error), workers int, d tim
 	get := func(path string) func() (int, error) {
 		return func() (int, error) { return do("GET", srv.URL+path, nil) }
 	}
+	// Victims of one case: every field sealed, every read audited.
+	caseID := page.Items[0].ID
+	var victims atomic.Int64
+	createVictim := func() (int, error) {
+		n := victims.Add(1)
+		body, _ := json.Marshal(map[string]any{
+			"kind": "individual", "name": fmt.Sprintf("Resident %s %d", surname(n), n),
+			"date_of_birth": fmt.Sprintf("19%02d-%02d-%02d", 30+n%70, 1+n%12, 1+n%28),
+			"ssn":           fmt.Sprintf("%03d-%02d-%04d", 100+(n/(9999*99))%500, 1+(n/9999)%99, 1+n%9999),
+			"email":         fmt.Sprintf("resident%d@example.com", n), "phone": fmt.Sprintf("970555%04d", n%10000),
+			"mailing_address": map[string]string{"line1": fmt.Sprintf("%d Orchard Lane", n), "city": "Grand Junction",
+				"state": "CO", "postal_code": "81501"},
+			"notes": "Learned of the misuse from a credit alert; prefers calls after 5 pm.",
+		})
+		return do("POST", srv.URL+"/api/v1/cases/"+caseID+"/victims", body)
+	}
+	for victims.Load() < 200 {
+		if status, err := createVictim(); err != nil || status != http.StatusCreated {
+			return nil, fmt.Errorf("preloading victims: status %d, %v", status, err)
+		}
+	}
+	victimID, err := firstID(client, auth, srv.URL+"/api/v1/cases/"+caseID+"/victims?limit=1")
+	if err != nil {
+		return nil, err
+	}
 	// Reads run on exactly preload cases, so that runs compare; creation runs last.
 	results := []result{
-		run("get case", workers, d, get("/api/v1/cases/"+page.Items[0].ID)),
+		run("get case", workers, d, get("/api/v1/cases/"+caseID)),
 		run("list 50", workers, d, get("/api/v1/cases?limit=50")),
 		run("search 1% hits", workers, d, get("/api/v1/cases?limit=50&q="+url.QueryEscape(surname(7)))),
 		run("search 1 hit", workers, d, get("/api/v1/cases?limit=50&q="+url.QueryEscape(fmt.Sprintf("member %d)", preload/2)))),
+		run("get victim", workers, d, get("/api/v1/victims/"+victimID)),
+		run("list 50 victims", workers, d, get("/api/v1/cases/"+caseID+"/victims?limit=50")),
 		run("create case", workers, d, create),
+		run("create victim", workers, d, createVictim),
 	}
 	return results, nil
+}
+
+// firstID answers the id of the first item of a list.
+func firstID(client *http.Client, auth session, u string) (string, error) {
+	req, _ := http.NewRequest("GET", u, nil)
+	req.Header.Set("Cookie", auth.cookie)
+	res, err := client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer res.Body.Close()
+	var page struct {
+		Items []struct {
+			ID string `json:"id"`
+		}
+	}
+	if err := json.NewDecoder(res.Body).Decode(&page); err != nil || len(page.Items) == 0 {
+		return "", fmt.Errorf("reading an id from %s: %v", u, err)
+	}
+	return page.Items[0].ID, nil
 }
 
 // run calls op from workers goroutines for d and summarises the latencies.
