@@ -495,7 +495,11 @@ func (s *Store) saveStatement(ctx context.Context, action, id string, version in
 		}
 		at, by := s.now(), actorUserID(ctx)
 		rev := StatementRevision{StatementText: st.StatementText, Number: row.Revision + 1, Status: st.Status, CreatedAt: at, CreatedBy: deref(by)}
-		if err := insertRevision(tx, key, row.ID, rev); err != nil {
+		if err := insertRevision(tx, key, row.ID, rev); errors.Is(err, gorm.ErrDuplicatedKey) {
+			// The row lock makes this unreachable; should it ever be bypassed, a revision number already taken
+			// still only means that another save of the same version won.
+			return ErrVersionMismatch
+		} else if err != nil {
 			return err
 		}
 		next := row
