@@ -195,7 +195,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 				}
 				continue
 			}
-			// A victim, defendant or hearing is scoped by its case as much as the case's own paths are.
+			// A victim, defendant, hearing or statement is scoped by its case as much as the case's own paths are.
 			caseScoped := strings.Contains(cl.path, "{case_id}") || strings.Contains(cl.path, "{victim_id}") ||
 				strings.Contains(cl.path, "{defendant_id}") || strings.Contains(cl.path, "{hearing_id}") ||
 				strings.Contains(cl.path, "{statement_id}")
