@@ -264,6 +264,48 @@ func (e Role) Valid() bool {
 	}
 }
 
+// Defines values for StatementDelivery.
+const (
+	DeliveryBoth    StatementDelivery = "both"
+	DeliveryOral    StatementDelivery = "oral"
+	DeliveryWritten StatementDelivery = "written"
+)
+
+// Valid indicates whether the value is a known member of the StatementDelivery enum.
+func (e StatementDelivery) Valid() bool {
+	switch e {
+	case DeliveryBoth:
+		return true
+	case DeliveryOral:
+		return true
+	case DeliveryWritten:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for StatementStatus.
+const (
+	StatementDraft     StatementStatus = "draft"
+	StatementFinal     StatementStatus = "final"
+	StatementSubmitted StatementStatus = "submitted"
+)
+
+// Valid indicates whether the value is a known member of the StatementStatus enum.
+func (e StatementStatus) Valid() bool {
+	switch e {
+	case StatementDraft:
+		return true
+	case StatementFinal:
+		return true
+	case StatementSubmitted:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for VictimKind.
 const (
 	VictimBusiness         VictimKind = "business"
@@ -781,6 +823,171 @@ type SessionInfo struct {
 	User                  User `json:"user"`
 }
 
+// Statement A victim's impact statement as of its current revision. Clerks never receive statements. The text is
+// the current revision's; `final` is the last finalized revision, the one exhibits use.
+type Statement struct {
+	CaseId    openapi_types.UUID `json:"case_id"`
+	CreatedAt time.Time          `json:"created_at"`
+
+	// Delivery How the victim means to give the statement at sentencing.
+	Delivery StatementDelivery `json:"delivery"`
+
+	// Final The last finalized revision, the one sentencing exhibits use. Absent until the statement is first
+	// finalized; unchanged while a later draft is under way.
+	Final *StatementRevision `json:"final,omitempty"`
+
+	// FinalRevision The number of the last finalized revision; null until the statement is first finalized.
+	FinalRevision nullable.Nullable[int] `json:"final_revision"`
+	Id            openapi_types.UUID     `json:"id"`
+
+	// Language A language tag such as `en` or `zh-Hant`.
+	Language string `json:"language"`
+
+	// RestitutionRequestText The victim's own words on the restitution they ask for; null when none.
+	RestitutionRequestText nullable.Nullable[string] `json:"restitution_request_text"`
+
+	// Revision The number of the current revision (from 1).
+	Revision int `json:"revision"`
+
+	// Sections The sections of a statement, each `null` when empty.
+	Sections StatementSections `json:"sections"`
+
+	// Status Where a statement stands. `draft` → `submitted` (by `…/submit`) → `final` (by `…/finalize`); any change
+	// of the text makes it a `draft` again. Changed only by those actions and by changes, never set directly.
+	Status    StatementStatus `json:"status"`
+	UpdatedAt time.Time       `json:"updated_at"`
+
+	// Version Starts at 1 and grows by one with every save.
+	Version  int64              `json:"version"`
+	VictimId openapi_types.UUID `json:"victim_id"`
+}
+
+// StatementCreate A new statement; its text is stored encrypted.
+type StatementCreate struct {
+	// Delivery Defaults to `written`.
+	Delivery *StatementDelivery `json:"delivery,omitempty"`
+
+	// Language Defaults to `en`.
+	Language *StatementLanguage `json:"language,omitempty"`
+
+	// RestitutionRequestText Free text of up to 50,000 characters (Unicode code points, not bytes). Line breaks and tabs are kept
+	// (`\r\n` and `\r` are stored as `\n`); the text is trimmed at both ends; other control characters and
+	// bidirectional overrides are refused. Empty means none.
+	RestitutionRequestText *StatementTextInput `json:"restitution_request_text,omitempty"`
+
+	// Sections The sections of a new statement; each defaults to none.
+	Sections *StatementSectionsCreate `json:"sections,omitempty"`
+}
+
+// StatementDelivery How the victim means to give the statement at sentencing.
+type StatementDelivery string
+
+// StatementLanguage A BCP 47 language tag such as `en`, `es`, `vi` or `zh-Hant` (a language of two or three letters, then any subtags of two to eight letters or digits, each after a hyphen).
+type StatementLanguage = string
+
+// StatementList defines model for StatementList.
+type StatementList struct {
+	Items []Statement `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; null on the last page.
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// StatementRevision One saved revision of a statement, as it was saved; revisions never change.
+type StatementRevision struct {
+	// CreatedAt When the revision was saved.
+	CreatedAt time.Time `json:"created_at"`
+
+	// CreatedBy The staff account that saved it; null for work the system did.
+	CreatedBy nullable.Nullable[openapi_types.UUID] `json:"created_by"`
+
+	// Delivery How the victim means to give the statement at sentencing.
+	Delivery StatementDelivery `json:"delivery"`
+	Language string            `json:"language"`
+
+	// Number The revision's number, from 1, unique within its statement.
+	Number                 int                       `json:"number"`
+	RestitutionRequestText nullable.Nullable[string] `json:"restitution_request_text"`
+
+	// Sections The sections of a statement, each `null` when empty.
+	Sections StatementSections `json:"sections"`
+
+	// Status Where a statement stands. `draft` → `submitted` (by `…/submit`) → `final` (by `…/finalize`); any change
+	// of the text makes it a `draft` again. Changed only by those actions and by changes, never set directly.
+	Status StatementStatus `json:"status"`
+}
+
+// StatementRevisionList defines model for StatementRevisionList.
+type StatementRevisionList struct {
+	Items []StatementRevision `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; null on the last page.
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// StatementSections The sections of a statement, each `null` when empty.
+type StatementSections struct {
+	Emotional nullable.Nullable[string] `json:"emotional"`
+	Financial nullable.Nullable[string] `json:"financial"`
+	Other     nullable.Nullable[string] `json:"other"`
+	Physical  nullable.Nullable[string] `json:"physical"`
+}
+
+// StatementSectionsCreate The sections of a new statement; each defaults to none.
+type StatementSectionsCreate struct {
+	// Emotional Free text of up to 50,000 characters (Unicode code points, not bytes). Line breaks and tabs are kept
+	// (`\r\n` and `\r` are stored as `\n`); the text is trimmed at both ends; other control characters and
+	// bidirectional overrides are refused. Empty means none.
+	Emotional *StatementTextInput `json:"emotional,omitempty"`
+
+	// Financial Free text of up to 50,000 characters (Unicode code points, not bytes). Line breaks and tabs are kept
+	// (`\r\n` and `\r` are stored as `\n`); the text is trimmed at both ends; other control characters and
+	// bidirectional overrides are refused. Empty means none.
+	Financial *StatementTextInput `json:"financial,omitempty"`
+
+	// Other Free text of up to 50,000 characters (Unicode code points, not bytes). Line breaks and tabs are kept
+	// (`\r\n` and `\r` are stored as `\n`); the text is trimmed at both ends; other control characters and
+	// bidirectional overrides are refused. Empty means none.
+	Other *StatementTextInput `json:"other,omitempty"`
+
+	// Physical Free text of up to 50,000 characters (Unicode code points, not bytes). Line breaks and tabs are kept
+	// (`\r\n` and `\r` are stored as `\n`); the text is trimmed at both ends; other control characters and
+	// bidirectional overrides are refused. Empty means none.
+	Physical *StatementTextInput `json:"physical,omitempty"`
+}
+
+// StatementSectionsUpdate A merge patch of the sections: a section given replaces it, `null` or empty text clears it, and an
+// absent one is kept.
+type StatementSectionsUpdate struct {
+	Emotional nullable.Nullable[string] `json:"emotional,omitempty"`
+	Financial nullable.Nullable[string] `json:"financial,omitempty"`
+	Other     nullable.Nullable[string] `json:"other,omitempty"`
+	Physical  nullable.Nullable[string] `json:"physical,omitempty"`
+}
+
+// StatementStatus Where a statement stands. `draft` → `submitted` (by `…/submit`) → `final` (by `…/finalize`); any change
+// of the text makes it a `draft` again. Changed only by those actions and by changes, never set directly.
+type StatementStatus string
+
+// StatementTextInput Free text of up to 50,000 characters (Unicode code points, not bytes). Line breaks and tabs are kept
+// (`\r\n` and `\r` are stored as `\n`); the text is trimmed at both ends; other control characters and
+// bidirectional overrides are refused. Empty means none.
+type StatementTextInput = string
+
+// StatementUpdate A JSON merge patch of a statement. `status` is not here; the actions change it.
+type StatementUpdate struct {
+	// Delivery How the victim means to give the statement at sentencing.
+	Delivery *StatementDelivery `json:"delivery,omitempty"`
+
+	// Language A BCP 47 language tag such as `en`, `es`, `vi` or `zh-Hant` (a language of two or three letters, then any subtags of two to eight letters or digits, each after a hyphen).
+	Language               *StatementLanguage        `json:"language,omitempty"`
+	RestitutionRequestText nullable.Nullable[string] `json:"restitution_request_text,omitempty"`
+
+	// Sections A merge patch of the sections: a section given replaces it, `null` or empty text clears it, and an
+	// absent one is kept.
+	Sections *StatementSectionsUpdate `json:"sections,omitempty"`
+}
+
 // TeamMember defines model for TeamMember.
 type TeamMember struct {
 	DisplayName string `json:"display_name"`
@@ -1046,6 +1253,15 @@ type IfMatch = string
 // Limit defines model for Limit.
 type Limit = int
 
+// OptionalIfMatch defines model for OptionalIfMatch.
+type OptionalIfMatch = string
+
+// StatementID defines model for StatementID.
+type StatementID = openapi_types.UUID
+
+// TextLimit defines model for TextLimit.
+type TextLimit = int
+
 // UserID defines model for UserID.
 type UserID = openapi_types.UUID
 
@@ -1187,6 +1403,34 @@ type UpdateHearingParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// UpdateStatementParams defines parameters for UpdateStatement.
+type UpdateStatementParams struct {
+	// IfMatch The ETag of the version being changed. Missing gives 428; stale gives 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// FinalizeStatementParams defines parameters for FinalizeStatement.
+type FinalizeStatementParams struct {
+	// IfMatch The ETag of the version being acted on. Optional; when sent, a stale one gives 412.
+	IfMatch *OptionalIfMatch `json:"If-Match,omitempty"`
+}
+
+// ListStatementRevisionsParams defines parameters for ListStatementRevisions.
+type ListStatementRevisionsParams struct {
+	// Limit Page size. Smaller than other lists' (default 10, at most 50), because every item carries up to
+	// 250,000 characters of text.
+	Limit *TextLimit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// SubmitStatementParams defines parameters for SubmitStatement.
+type SubmitStatementParams struct {
+	// IfMatch The ETag of the version being acted on. Optional; when sent, a stale one gives 412.
+	IfMatch *OptionalIfMatch `json:"If-Match,omitempty"`
+}
+
 // GetVictimParams defines parameters for GetVictim.
 type GetVictimParams struct {
 	// Reveal `ssn` adds the full SSN to the answer.
@@ -1200,6 +1444,16 @@ type GetVictimParamsReveal string
 type UpdateVictimParams struct {
 	// IfMatch The ETag of the version being changed. Missing gives 428; stale gives 412.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListStatementsParams defines parameters for ListStatements.
+type ListStatementsParams struct {
+	// Limit Page size. Smaller than other lists' (default 10, at most 50), because every item carries up to
+	// 250,000 characters of text.
+	Limit *TextLimit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // LoginJSONRequestBody defines body for Login for application/json ContentType.
@@ -1244,6 +1498,12 @@ type UpdateHearingJSONRequestBody = HearingUpdate
 // UpdateHearingApplicationMergePatchPlusJSONRequestBody defines body for UpdateHearing for application/merge-patch+json ContentType.
 type UpdateHearingApplicationMergePatchPlusJSONRequestBody = HearingUpdate
 
+// UpdateStatementJSONRequestBody defines body for UpdateStatement for application/json ContentType.
+type UpdateStatementJSONRequestBody = StatementUpdate
+
+// UpdateStatementApplicationMergePatchPlusJSONRequestBody defines body for UpdateStatement for application/merge-patch+json ContentType.
+type UpdateStatementApplicationMergePatchPlusJSONRequestBody = StatementUpdate
+
 // CreateUserJSONRequestBody defines body for CreateUser for application/json ContentType.
 type CreateUserJSONRequestBody = UserCreate
 
@@ -1258,6 +1518,9 @@ type UpdateVictimJSONRequestBody = VictimUpdate
 
 // UpdateVictimApplicationMergePatchPlusJSONRequestBody defines body for UpdateVictim for application/merge-patch+json ContentType.
 type UpdateVictimApplicationMergePatchPlusJSONRequestBody = VictimUpdate
+
+// CreateStatementJSONRequestBody defines body for CreateStatement for application/json ContentType.
+type CreateStatementJSONRequestBody = StatementCreate
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -1339,6 +1602,21 @@ type ServerInterface interface {
 	// ListJurisdictions List the jurisdiction profiles a case may name.
 	// (GET /api/v1/jurisdictions)
 	ListJurisdictions(c *gin.Context)
+	// GetStatement Read one impact statement as of its current revision, with its final revision.
+	// (GET /api/v1/statements/{statement_id})
+	GetStatement(c *gin.Context, statementId StatementID)
+	// UpdateStatement Change an impact statement (JSON merge patch), saving a new revision.
+	// (PATCH /api/v1/statements/{statement_id})
+	UpdateStatement(c *gin.Context, statementId StatementID, params UpdateStatementParams)
+	// FinalizeStatement Finalize a submitted statement, saving a new revision that becomes its final revision.
+	// (POST /api/v1/statements/{statement_id}/finalize)
+	FinalizeStatement(c *gin.Context, statementId StatementID, params FinalizeStatementParams)
+	// ListStatementRevisions List a statement's revisions, newest first, each with its text.
+	// (GET /api/v1/statements/{statement_id}/revisions)
+	ListStatementRevisions(c *gin.Context, statementId StatementID, params ListStatementRevisionsParams)
+	// SubmitStatement Submit a draft statement, saving a new revision.
+	// (POST /api/v1/statements/{statement_id}/submit)
+	SubmitStatement(c *gin.Context, statementId StatementID, params SubmitStatementParams)
 	// ListUsers List staff accounts.
 	// (GET /api/v1/users)
 	ListUsers(c *gin.Context)
@@ -1360,6 +1638,12 @@ type ServerInterface interface {
 	// UpdateVictim Change a victim (JSON merge patch).
 	// (PATCH /api/v1/victims/{victim_id})
 	UpdateVictim(c *gin.Context, victimId VictimID, params UpdateVictimParams)
+	// ListStatements List a victim's impact statements, newest first, each as of its current revision.
+	// (GET /api/v1/victims/{victim_id}/statements)
+	ListStatements(c *gin.Context, victimId VictimID, params ListStatementsParams)
+	// CreateStatement Start an impact statement for a victim, as a draft at revision 1.
+	// (POST /api/v1/victims/{victim_id}/statements)
+	CreateStatement(c *gin.Context, victimId VictimID)
 	// GetHealthz Report that the process is up.
 	// (GET /healthz)
 	GetHealthz(c *gin.Context)
@@ -2156,6 +2440,222 @@ func (siw *ServerInterfaceWrapper) ListJurisdictions(c *gin.Context) {
 	siw.Handler.ListJurisdictions(c)
 }
 
+// GetStatement operation middleware
+func (siw *ServerInterfaceWrapper) GetStatement(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "statement_id" -------------
+	var statementId StatementID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "statement_id", c.Param("statement_id"), &statementId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter statement_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetStatement(c, statementId)
+}
+
+// UpdateStatement operation middleware
+func (siw *ServerInterfaceWrapper) UpdateStatement(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "statement_id" -------------
+	var statementId StatementID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "statement_id", c.Param("statement_id"), &statementId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter statement_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateStatementParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for If-Match, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter If-Match: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.UpdateStatement(c, statementId, params)
+}
+
+// FinalizeStatement operation middleware
+func (siw *ServerInterfaceWrapper) FinalizeStatement(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "statement_id" -------------
+	var statementId StatementID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "statement_id", c.Param("statement_id"), &statementId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter statement_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FinalizeStatementParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch OptionalIfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for If-Match, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter If-Match: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FinalizeStatement(c, statementId, params)
+}
+
+// ListStatementRevisions operation middleware
+func (siw *ServerInterfaceWrapper) ListStatementRevisions(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "statement_id" -------------
+	var statementId StatementID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "statement_id", c.Param("statement_id"), &statementId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter statement_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListStatementRevisionsParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", c.Request.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListStatementRevisions(c, statementId, params)
+}
+
+// SubmitStatement operation middleware
+func (siw *ServerInterfaceWrapper) SubmitStatement(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "statement_id" -------------
+	var statementId StatementID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "statement_id", c.Param("statement_id"), &statementId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter statement_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params SubmitStatementParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch OptionalIfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for If-Match, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter If-Match: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.SubmitStatement(c, statementId, params)
+}
+
 // ListUsers operation middleware
 func (siw *ServerInterfaceWrapper) ListUsers(c *gin.Context) {
 
@@ -2342,6 +2842,75 @@ func (siw *ServerInterfaceWrapper) UpdateVictim(c *gin.Context) {
 	siw.Handler.UpdateVictim(c, victimId, params)
 }
 
+// ListStatements operation middleware
+func (siw *ServerInterfaceWrapper) ListStatements(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "victim_id" -------------
+	var victimId VictimID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "victim_id", c.Param("victim_id"), &victimId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter victim_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListStatementsParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", c.Request.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListStatements(c, victimId, params)
+}
+
+// CreateStatement operation middleware
+func (siw *ServerInterfaceWrapper) CreateStatement(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "victim_id" -------------
+	var victimId VictimID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "victim_id", c.Param("victim_id"), &victimId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter victim_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateStatement(c, victimId)
+}
+
 // GetHealthz operation middleware
 func (siw *ServerInterfaceWrapper) GetHealthz(c *gin.Context) {
 
@@ -2430,6 +2999,13 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/api/v1/cases/:case_id/hearings", wrapper.CreateHearing)
 	router.GET(options.BaseURL+"/api/v1/hearings/:hearing_id", wrapper.GetHearing)
 	router.PATCH(options.BaseURL+"/api/v1/hearings/:hearing_id", wrapper.UpdateHearing)
+	router.GET(options.BaseURL+"/api/v1/victims/:victim_id/statements", wrapper.ListStatements)
+	router.POST(options.BaseURL+"/api/v1/victims/:victim_id/statements", wrapper.CreateStatement)
+	router.GET(options.BaseURL+"/api/v1/statements/:statement_id", wrapper.GetStatement)
+	router.PATCH(options.BaseURL+"/api/v1/statements/:statement_id", wrapper.UpdateStatement)
+	router.GET(options.BaseURL+"/api/v1/statements/:statement_id/revisions", wrapper.ListStatementRevisions)
+	router.POST(options.BaseURL+"/api/v1/statements/:statement_id/submit", wrapper.SubmitStatement)
+	router.POST(options.BaseURL+"/api/v1/statements/:statement_id/finalize", wrapper.FinalizeStatement)
 }
 
 type BadRequestApplicationProblemPlusJSONResponse Problem
@@ -5401,6 +5977,727 @@ func (response ListJurisdictionsdefaultApplicationProblemPlusJSONResponse) Visit
 	return err
 }
 
+type GetStatementRequestObject struct {
+	StatementId StatementID `json:"statement_id"`
+}
+
+type GetStatementResponseObject interface {
+	VisitGetStatementResponse(w http.ResponseWriter) error
+}
+
+type GetStatement200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetStatement200JSONResponse struct {
+	Body    Statement
+	Headers GetStatement200ResponseHeaders
+}
+
+func (response GetStatement200JSONResponse) VisitGetStatementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStatement400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetStatement400ApplicationProblemPlusJSONResponse) VisitGetStatementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStatement401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetStatement401ApplicationProblemPlusJSONResponse) VisitGetStatementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStatement403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetStatement403ApplicationProblemPlusJSONResponse) VisitGetStatementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStatement404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetStatement404ApplicationProblemPlusJSONResponse) VisitGetStatementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStatementdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetStatementdefaultApplicationProblemPlusJSONResponse) VisitGetStatementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStatementRequestObject struct {
+	StatementId                       StatementID `json:"statement_id"`
+	Params                            UpdateStatementParams
+	JSONBody                          *UpdateStatementJSONRequestBody
+	ApplicationMergePatchPlusJSONBody *UpdateStatementApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateStatementResponseObject interface {
+	VisitUpdateStatementResponse(w http.ResponseWriter) error
+}
+
+type UpdateStatement200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateStatement200JSONResponse struct {
+	Body    Statement
+	Headers UpdateStatement200ResponseHeaders
+}
+
+func (response UpdateStatement200JSONResponse) VisitUpdateStatementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStatement400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateStatement400ApplicationProblemPlusJSONResponse) VisitUpdateStatementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStatement401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateStatement401ApplicationProblemPlusJSONResponse) VisitUpdateStatementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStatement403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateStatement403ApplicationProblemPlusJSONResponse) VisitUpdateStatementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStatement404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateStatement404ApplicationProblemPlusJSONResponse) VisitUpdateStatementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStatement412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateStatement412ApplicationProblemPlusJSONResponse) VisitUpdateStatementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStatement413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateStatement413ApplicationProblemPlusJSONResponse) VisitUpdateStatementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStatement415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateStatement415ApplicationProblemPlusJSONResponse) VisitUpdateStatementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStatement422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateStatement422ApplicationProblemPlusJSONResponse) VisitUpdateStatementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStatement428ApplicationProblemPlusJSONResponse struct {
+	PreconditionRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateStatement428ApplicationProblemPlusJSONResponse) VisitUpdateStatementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStatementdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateStatementdefaultApplicationProblemPlusJSONResponse) VisitUpdateStatementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FinalizeStatementRequestObject struct {
+	StatementId StatementID `json:"statement_id"`
+	Params      FinalizeStatementParams
+}
+
+type FinalizeStatementResponseObject interface {
+	VisitFinalizeStatementResponse(w http.ResponseWriter) error
+}
+
+type FinalizeStatement200ResponseHeaders struct {
+	ETag *string
+}
+
+type FinalizeStatement200JSONResponse struct {
+	Body    Statement
+	Headers FinalizeStatement200ResponseHeaders
+}
+
+func (response FinalizeStatement200JSONResponse) VisitFinalizeStatementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FinalizeStatement400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response FinalizeStatement400ApplicationProblemPlusJSONResponse) VisitFinalizeStatementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FinalizeStatement401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response FinalizeStatement401ApplicationProblemPlusJSONResponse) VisitFinalizeStatementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FinalizeStatement403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response FinalizeStatement403ApplicationProblemPlusJSONResponse) VisitFinalizeStatementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FinalizeStatement404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response FinalizeStatement404ApplicationProblemPlusJSONResponse) VisitFinalizeStatementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FinalizeStatement409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response FinalizeStatement409ApplicationProblemPlusJSONResponse) VisitFinalizeStatementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FinalizeStatement412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response FinalizeStatement412ApplicationProblemPlusJSONResponse) VisitFinalizeStatementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FinalizeStatementdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response FinalizeStatementdefaultApplicationProblemPlusJSONResponse) VisitFinalizeStatementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStatementRevisionsRequestObject struct {
+	StatementId StatementID `json:"statement_id"`
+	Params      ListStatementRevisionsParams
+}
+
+type ListStatementRevisionsResponseObject interface {
+	VisitListStatementRevisionsResponse(w http.ResponseWriter) error
+}
+
+type ListStatementRevisions200JSONResponse StatementRevisionList
+
+func (response ListStatementRevisions200JSONResponse) VisitListStatementRevisionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStatementRevisions400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListStatementRevisions400ApplicationProblemPlusJSONResponse) VisitListStatementRevisionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStatementRevisions401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListStatementRevisions401ApplicationProblemPlusJSONResponse) VisitListStatementRevisionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStatementRevisions403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListStatementRevisions403ApplicationProblemPlusJSONResponse) VisitListStatementRevisionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStatementRevisions404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListStatementRevisions404ApplicationProblemPlusJSONResponse) VisitListStatementRevisionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStatementRevisions422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response ListStatementRevisions422ApplicationProblemPlusJSONResponse) VisitListStatementRevisionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStatementRevisionsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListStatementRevisionsdefaultApplicationProblemPlusJSONResponse) VisitListStatementRevisionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubmitStatementRequestObject struct {
+	StatementId StatementID `json:"statement_id"`
+	Params      SubmitStatementParams
+}
+
+type SubmitStatementResponseObject interface {
+	VisitSubmitStatementResponse(w http.ResponseWriter) error
+}
+
+type SubmitStatement200ResponseHeaders struct {
+	ETag *string
+}
+
+type SubmitStatement200JSONResponse struct {
+	Body    Statement
+	Headers SubmitStatement200ResponseHeaders
+}
+
+func (response SubmitStatement200JSONResponse) VisitSubmitStatementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubmitStatement400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response SubmitStatement400ApplicationProblemPlusJSONResponse) VisitSubmitStatementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubmitStatement401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response SubmitStatement401ApplicationProblemPlusJSONResponse) VisitSubmitStatementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubmitStatement403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response SubmitStatement403ApplicationProblemPlusJSONResponse) VisitSubmitStatementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubmitStatement404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response SubmitStatement404ApplicationProblemPlusJSONResponse) VisitSubmitStatementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubmitStatement409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response SubmitStatement409ApplicationProblemPlusJSONResponse) VisitSubmitStatementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubmitStatement412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response SubmitStatement412ApplicationProblemPlusJSONResponse) VisitSubmitStatementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubmitStatementdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response SubmitStatementdefaultApplicationProblemPlusJSONResponse) VisitSubmitStatementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListUsersRequestObject struct {
 }
 
@@ -6237,6 +7534,292 @@ func (response UpdateVictimdefaultApplicationProblemPlusJSONResponse) VisitUpdat
 	return err
 }
 
+type ListStatementsRequestObject struct {
+	VictimId VictimID `json:"victim_id"`
+	Params   ListStatementsParams
+}
+
+type ListStatementsResponseObject interface {
+	VisitListStatementsResponse(w http.ResponseWriter) error
+}
+
+type ListStatements200JSONResponse StatementList
+
+func (response ListStatements200JSONResponse) VisitListStatementsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStatements400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListStatements400ApplicationProblemPlusJSONResponse) VisitListStatementsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStatements401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListStatements401ApplicationProblemPlusJSONResponse) VisitListStatementsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStatements403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListStatements403ApplicationProblemPlusJSONResponse) VisitListStatementsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStatements404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListStatements404ApplicationProblemPlusJSONResponse) VisitListStatementsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStatements422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response ListStatements422ApplicationProblemPlusJSONResponse) VisitListStatementsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStatementsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListStatementsdefaultApplicationProblemPlusJSONResponse) VisitListStatementsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStatementRequestObject struct {
+	VictimId VictimID `json:"victim_id"`
+	Body     *CreateStatementJSONRequestBody
+}
+
+type CreateStatementResponseObject interface {
+	VisitCreateStatementResponse(w http.ResponseWriter) error
+}
+
+type CreateStatement201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateStatement201JSONResponse struct {
+	Body    Statement
+	Headers CreateStatement201ResponseHeaders
+}
+
+func (response CreateStatement201JSONResponse) VisitCreateStatementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStatement400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateStatement400ApplicationProblemPlusJSONResponse) VisitCreateStatementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStatement401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateStatement401ApplicationProblemPlusJSONResponse) VisitCreateStatementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStatement403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateStatement403ApplicationProblemPlusJSONResponse) VisitCreateStatementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStatement404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateStatement404ApplicationProblemPlusJSONResponse) VisitCreateStatementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStatement413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateStatement413ApplicationProblemPlusJSONResponse) VisitCreateStatementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStatement415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateStatement415ApplicationProblemPlusJSONResponse) VisitCreateStatementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStatement422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateStatement422ApplicationProblemPlusJSONResponse) VisitCreateStatementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStatementdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateStatementdefaultApplicationProblemPlusJSONResponse) VisitCreateStatementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetHealthzRequestObject struct {
 }
 
@@ -6409,6 +7992,21 @@ type StrictServerInterface interface {
 	// ListJurisdictions List the jurisdiction profiles a case may name.
 	// (GET /api/v1/jurisdictions)
 	ListJurisdictions(ctx context.Context, request ListJurisdictionsRequestObject) (ListJurisdictionsResponseObject, error)
+	// GetStatement Read one impact statement as of its current revision, with its final revision.
+	// (GET /api/v1/statements/{statement_id})
+	GetStatement(ctx context.Context, request GetStatementRequestObject) (GetStatementResponseObject, error)
+	// UpdateStatement Change an impact statement (JSON merge patch), saving a new revision.
+	// (PATCH /api/v1/statements/{statement_id})
+	UpdateStatement(ctx context.Context, request UpdateStatementRequestObject) (UpdateStatementResponseObject, error)
+	// FinalizeStatement Finalize a submitted statement, saving a new revision that becomes its final revision.
+	// (POST /api/v1/statements/{statement_id}/finalize)
+	FinalizeStatement(ctx context.Context, request FinalizeStatementRequestObject) (FinalizeStatementResponseObject, error)
+	// ListStatementRevisions List a statement's revisions, newest first, each with its text.
+	// (GET /api/v1/statements/{statement_id}/revisions)
+	ListStatementRevisions(ctx context.Context, request ListStatementRevisionsRequestObject) (ListStatementRevisionsResponseObject, error)
+	// SubmitStatement Submit a draft statement, saving a new revision.
+	// (POST /api/v1/statements/{statement_id}/submit)
+	SubmitStatement(ctx context.Context, request SubmitStatementRequestObject) (SubmitStatementResponseObject, error)
 	// ListUsers List staff accounts.
 	// (GET /api/v1/users)
 	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
@@ -6430,6 +8028,12 @@ type StrictServerInterface interface {
 	// UpdateVictim Change a victim (JSON merge patch).
 	// (PATCH /api/v1/victims/{victim_id})
 	UpdateVictim(ctx context.Context, request UpdateVictimRequestObject) (UpdateVictimResponseObject, error)
+	// ListStatements List a victim's impact statements, newest first, each as of its current revision.
+	// (GET /api/v1/victims/{victim_id}/statements)
+	ListStatements(ctx context.Context, request ListStatementsRequestObject) (ListStatementsResponseObject, error)
+	// CreateStatement Start an impact statement for a victim, as a draft at revision 1.
+	// (POST /api/v1/victims/{victim_id}/statements)
+	CreateStatement(ctx context.Context, request CreateStatementRequestObject) (CreateStatementResponseObject, error)
 	// GetHealthz Report that the process is up.
 	// (GET /healthz)
 	GetHealthz(ctx context.Context, request GetHealthzRequestObject) (GetHealthzResponseObject, error)
@@ -7429,6 +9033,182 @@ func (sh *strictHandler) ListJurisdictions(ctx *gin.Context) {
 	}
 }
 
+// GetStatement operation middleware
+func (sh *strictHandler) GetStatement(ctx *gin.Context, statementId StatementID) {
+	var request GetStatementRequestObject
+
+	request.StatementId = statementId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetStatement(ctx, request.(GetStatementRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetStatement")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetStatementResponseObject); ok {
+		if err := validResponse.VisitGetStatementResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateStatement operation middleware
+func (sh *strictHandler) UpdateStatement(ctx *gin.Context, statementId StatementID, params UpdateStatementParams) {
+	var request UpdateStatementRequestObject
+
+	request.StatementId = statementId
+	request.Params = params
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/json") {
+
+		var body UpdateStatementJSONRequestBody
+		var err error
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = ctx.ShouldBindJSON(&body)
+		} else if binding.Validator != nil {
+			// ShouldBindJSON runs the struct validator after decoding; keep that.
+			err = binding.Validator.ValidateStruct(&body)
+		}
+		if err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/merge-patch+json") {
+
+		var body UpdateStatementApplicationMergePatchPlusJSONRequestBody
+		var err error
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = ctx.ShouldBindJSON(&body)
+		} else if binding.Validator != nil {
+			// ShouldBindJSON runs the struct validator after decoding; keep that.
+			err = binding.Validator.ValidateStruct(&body)
+		}
+		if err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		request.ApplicationMergePatchPlusJSONBody = &body
+
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateStatement(ctx, request.(UpdateStatementRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateStatement")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(UpdateStatementResponseObject); ok {
+		if err := validResponse.VisitUpdateStatementResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FinalizeStatement operation middleware
+func (sh *strictHandler) FinalizeStatement(ctx *gin.Context, statementId StatementID, params FinalizeStatementParams) {
+	var request FinalizeStatementRequestObject
+
+	request.StatementId = statementId
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FinalizeStatement(ctx, request.(FinalizeStatementRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FinalizeStatement")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FinalizeStatementResponseObject); ok {
+		if err := validResponse.VisitFinalizeStatementResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListStatementRevisions operation middleware
+func (sh *strictHandler) ListStatementRevisions(ctx *gin.Context, statementId StatementID, params ListStatementRevisionsParams) {
+	var request ListStatementRevisionsRequestObject
+
+	request.StatementId = statementId
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListStatementRevisions(ctx, request.(ListStatementRevisionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListStatementRevisions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListStatementRevisionsResponseObject); ok {
+		if err := validResponse.VisitListStatementRevisionsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// SubmitStatement operation middleware
+func (sh *strictHandler) SubmitStatement(ctx *gin.Context, statementId StatementID, params SubmitStatementParams) {
+	var request SubmitStatementRequestObject
+
+	request.StatementId = statementId
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SubmitStatement(ctx, request.(SubmitStatementRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SubmitStatement")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(SubmitStatementResponseObject); ok {
+		if err := validResponse.VisitSubmitStatementResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ListUsers operation middleware
 func (sh *strictHandler) ListUsers(ctx *gin.Context) {
 	var request ListUsersRequestObject
@@ -7711,6 +9491,77 @@ func (sh *strictHandler) UpdateVictim(ctx *gin.Context, victimId VictimID, param
 	}
 }
 
+// ListStatements operation middleware
+func (sh *strictHandler) ListStatements(ctx *gin.Context, victimId VictimID, params ListStatementsParams) {
+	var request ListStatementsRequestObject
+
+	request.VictimId = victimId
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListStatements(ctx, request.(ListStatementsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListStatements")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListStatementsResponseObject); ok {
+		if err := validResponse.VisitListStatementsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateStatement operation middleware
+func (sh *strictHandler) CreateStatement(ctx *gin.Context, victimId VictimID) {
+	var request CreateStatementRequestObject
+
+	request.VictimId = victimId
+
+	var body CreateStatementJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateStatement(ctx, request.(CreateStatementRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateStatement")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CreateStatementResponseObject); ok {
+		if err := validResponse.VisitCreateStatementResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetHealthz operation middleware
 func (sh *strictHandler) GetHealthz(ctx *gin.Context) {
 	var request GetHealthzRequestObject
@@ -7764,183 +9615,225 @@ func (sh *strictHandler) GetReadyz(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L17c9s4sij+VVD6naoktZT8iJMd23XqVx57svFMXsd2ds7c0VwTJlsSNhTAAUAr2lS++y00ABKkSEm2",
-	"ZSeZzV+2JBJoAI1+Pz71EjHNBQeuVe/gU28CNAWJ//50QcfmbwoqkSzXTPDeQe9iAuQapGKCEzEiegJE",
-	"ghKFTCAiIyFJfDrqv6Y6mcSDXtRTyQSm1Ayj5zn0DnpKS8bHvc+fo94rkVA7atsk789e+QkSCVRDWk60",
-	"fODPUS+nkk5Bu4UcUwWnJ+2zJFTBI0VOT8yYzHybUz3pRT1Op2ZU8/slS3tRT8KfBZOQ9g60LCAEYCTk",
-	"lOreQa8o8MnFlR4XUgnZDkHM4aO+TPCJ2K84l3DNRKFITsdQgvZnAXIewGZHDUGZ0o+vgI/1pHewu73d",
-	"BsoJjICnlOuuHUn9A8u2pXzo7nvzEqj5vwucif15GTDukbuDcjpCxG0HxFwHfzz+AlwB42OSTCgfQzog",
-	"r5lS5osxuwZF9nZ/OCRK0wz8Fzu75QrsPavW4C/NDU/zFZsyvQjvOzoGoti/O1Enw/fCuVIY0SLTvYNn",
-	"25GZmE2LqflgPjFuP+2UIDCuYQwSYXivQHadHk0SUSxHpUKBvPvR/ZMlmk27wLjGX5dBYZ+4Kxyfzcsq",
-	"F1wBUp4faXoGfxag8IwSwTVw/JfmecYs9dvKpbjKYPq3fylLCqvp/kvCqHfQ+/+2Khq9ZX9VW+/sW3bS",
-	"xRVLOy1hikxpZuCGlDy+oin5+fztm4gU/AMXM05GDLI0IuaHkmg+GfQMzRJ8lLHkwSG3t4kkbnpFZkxP",
-	"CHxkSpu7lVJNEb6TwgICD7+1iZApmYkiS0nqoSCCA6GZBJrO3SNmx4UkVxLoB0K50BOQpODszwI4KEVk",
-	"kcGTQ2SatBooGvLYr/aSpTExGKoco8WZ/SxmPBgMudmNF0JesTQF/pC7cc7GHFLCOLkqNOFCE5plYmbW",
-	"zXiSFak5MEqmjiwKSWZS8DH53/7x+dmL/oX4ANwi2xuhX4iCpw8J/RtBVJFMAvFFSFyEOUkUO2iWgSRT",
-	"OicKAOF8Z46Ap8wM8YKyDNKHxr5KvLIciSmEGeEtpASuPXdaAPispGtfhhZNC6VJQqWc14REhNIO8ICA",
-	"HXECUgqJ818I8YrK8YOTkiuRzs0JZmZySfSEcjxJkYPEaQ0DhVwrD+VryueOo6gHBVYIMqV8TkaI9IRq",
-	"DdNcKzKSYkr0hClC01SCUodkRpkmVJHMXHWqyBloOe8fjTRIouhcGQ4cqBnBz4vM+xyxVxEtcNhWwb+S",
-	"RVAa4bTQEyHZv+GBqYkmytNDJCXmIBUoFBQnVBHgKaR4kO95LkUCStGr7Ivh3AyyrO8EA0O+Gb+mGUsP",
-	"SYz3QsV4WGQ2mUdWSiBXc/uPW4Mq8lxIDelrSBm9wMN4+KU8UuTYTtk3IHh66Gl420367JEI8e+oSJn+",
-	"6drBnEvzhmZWfqOJ108bkl5kfhIot3b/qN2WADfC8+8o6fYiJ2oaTJ4rDeYfygWfT0When9Ei4N5FbRF",
-	"/uRFllkcspLq4rsZA6Ok5a1gtg+68Ji4+hckumut7le/2MXfE+RL6SXVtdlSqqGv2RRapyx0Iqa13VNF",
-	"Yq5MzyACZ2AgNcSokNC6a47pdEGt4M8aNIzr53u9Vv2mUgd+x9dw3+rrqp14gBuRx6D6NoVbGgUmBr/q",
-	"GvThIVYLtQOYlVT4+4qpFhxmGqb1f5bduOA2fC4no1LSufkcmCrMQCvQr7F3dv76IG0LOqYKFpeR0Nzf",
-	"RfhIp7mZtfcORJ4BuR6QC8YpeWdNPm33QBRS1999DYqSY6OdzskJM48m2nyWunOASzwqXkyvoMOYg489",
-	"UsQ+g6K9dlamyIn+qM8wTqh92LC0Cqjd3eOzp3/faYXAGsFudI3WvOD/KiRTKUu6jXGJSIGIEaEkfJbk",
-	"UoxYBvU1FKqfiLZpuND2LFtuo6HgidF4UqfR1Ra4DqlTmupiJX4b5Dq3T36OekWe3nhPnXTdIqtoKrUi",
-	"VJMdQnlKxlLMlGGahhdZJfYa5NwpuGbPbkp9LDVYwMSovBwe0RtHWm7O4k77U6nhV21jqhV3XdZjfBP5",
-	"ZWo1DZq9Cy7viGYKFuRvwmGGF2NAYgteTJwRCuW9mHFNP0A8IBfwEQ0ZWrLpFNJDYrTJDPoZ42AlEkUk",
-	"jAoFBL9ChVtFQ25kESkys+OSJoY24MFcsZRJSCygRFyDlCwFZTTpqJvqBMa4p84q5j/vLKM4TSPeOu81",
-	"CU0wxvO9lUM0r/PN3i5vaf28ToKjMaL/3CBwfW0tJsrWq909MBccBuQ3oFKRnf3tbfPd7u72du2y3B9B",
-	"aFy3W9y0riuyCdaMfHE1U25agpUySljsHQyeJZm30LtwSMxOEmE1z4wqXTod7o+/n5dnUwf31wlIKFkm",
-	"UZryFBVGLwVaomC2f2J0ZksQuRGp8X+Hbfb7TCj8R/BLmudAs1ZB0YBzAXS6eDxTMIe+/gGZUV7jO4vH",
-	"1NgrP3TX/pih3ufpOmR1Ncw3eN0b49eyuYcL8i+2LWhKP55aWEIvxu02Zs1NafKan8/fviFTkGMgOdXJ",
-	"xMoyyH2+0/yA5t+OoD8MaV7Eh4m32dWP+y1HQZxr4ogEoWPKuNKEVt7NlnM3r6yS7nkg3TNLMnESdE2I",
-	"pJgC16Wkn4OsT9iU7xqIGqonpylwzTRa+UetKknKVC4U868u28mT4NH11QI8JXvCFVzHg7PB+YDs/NB/",
-	"1t/f3l1JGLzMWm1tNXB9+fUV/dF54Kc8L/QN6VrzbEsH547F8mUuzoVDurlgtNHTC47lRnRmUbppO5O2",
-	"fS9jBhZXf1QhuNVxtL8nyt++ATnOQH5QZAyacEFiQyUuxejyiklto0SaBLjT4LVIOnGOFknirUxBAhot",
-	"LS2wK0X371rSliUuLfLWbRTx2pJvRTLX3A/rzm5Rsb+gqhs5TFDEegUhvb3yW9rKcKHV+d9Wfy1R+w5K",
-	"bEXiCQbQoDd4RPCsjd6qtDCYCDyR81ybC3HkduSRInFACBoKcA48ZXzcdkO6sH5RmToOkF9ZF1zKRqMb",
-	"3wRLdVdJcy2YvgrAIyKBZnbX0JuEip/gEdrxHY8dFbqQ0KYGdt6Au9BGHGMpumxCoavI6l9AqysXs1EJ",
-	"vbxahyR2SB8TCXlGExcTMZuIDEjGlF56TR4C029M02+LqoubXxcm6nv7UsyssdmwaKow3iG7tkTYq9WO",
-	"1DS06TwDmoJ1Y/xZMG2/TZmaMmVU6wV1Oup97Jsh+9dUYtiKGTsA7l05TfDlcTBj+Gw5efDlUQBH8PVJ",
-	"BZKNKMzsidTRIaWaXjnnwqJw/4Hx1CCdf8qQnsLqh6UL6s+M4cnmQumxhHZ/XaXc+PfEh5YHm54l+1bb",
-	"1XIRkm3Clwt9JNafgMbUhrCFqt1dhaz7cz2YXV91Ld36fzGPfo56WRA2HOglRoeWwvCP7YiEzp2fC6VZ",
-	"AuTYKK7yho4JFHRutPD1dFu3pm/cFVFKY3iM4XYFxxR4H24no7m9uoOE5q6Jlc/wtAmVsCiYLdySO6Ln",
-	"jTXFB7DHhxhdH/IXyLUZzgauJIKnkSEs7y+O17LJb/ZGNPBtAcGWIMov7tA8+TUcm435FLh2TM1AKRnN",
-	"ag4xdLsrzXThXfZ6AnJNJuemPqpN5b58Z2d0ny7cxH694fzuu7MaGO7LtxaaapmbEEE9a/kLCKB1/AkD",
-	"R5IJpEWGMsMEMucy0IwX1k1AeQJZtrY44+cJRnVfvbSDe3IVzOG/qqaqAN6ovOwJ3aYJ2fpU6qYk6H5J",
-	"yAKW/NywkzfNhGmHdOgiHR4pDIWIbOSwuQAY7RCvGwHhBP5l46dM5RmdY9h3fdhjkQlJU9FbbdpLwZtI",
-	"/lixCZugIrVNXeX6siO2gfVKjBkP8iVuYN+FKWVZE/2erXZ85FSpmZBp49Wd7d3V70pIhJGiLtux5i0H",
-	"ny5UZcH4dxCLlGGvSgNFvSPWQuc4VnxIgCYTMhNGkBc8aeDB0Y/HJ/2fXvzjZf/nX16/qbP9NZw95Twd",
-	"Tg4XRY4hPy68N1wCLfQEuGYJ1UISmud14HZ2n+49e27oD9UapBn1//6+3d//49Pzz/+1EnPtOQbn0oYn",
-	"rynLDK+1AcdtatHUPlHFJJslxLLI4HJv/3InJtcMg0+kZGB2OJuTOGF6HqO0jOEo0KYzMT1vVRMyxmGn",
-	"85fd1l+MDkmz8iBaSR60J07W7rqByT+9erfWc5409/P9eXNLB+TXCXASu4+XieAjhi4rmsU2WKeAyEaG",
-	"M2upcY+S8FGm50OeSzGWdPpIEVVcWcmnfDrCE9FhDpcEZV5PbKyvUWTKfJvWEB53aLXrvdonWx7pDX25",
-	"5YFvQvZv4EjzWP7P6TvHjuIfdp5t78RESPdv39zDuDHJTh38Z9ESrFskDHom+hmYS03en787D2IC8aWI",
-	"aJCSaSHnBowpy5imck7MGgJ+efy2CdVuDajdVSTCHkxUR/z6VrVegxE9Nognpzd2Hd6QUrbRx1sRw2Vr",
-	"+YlLkWXT1qh1oXMDxGUhWUfKsXviYGvLMIOtwWAQk4zxDwY71UTMzElR8j9nuLRBq0AGiQTdPvzF24t3",
-	"xD6AuWFUwdNdmxyu57k1V2lBKF/cK3I1JxPK08HKzXEARLXVtm3WG5hholmLtHcLsxZ8zJkEdR+msE7X",
-	"nfbgL2613YVDPDRuGRl6TBiSSUxEHaznovf+tNBCEyzWQ9G6w0KzkUv0OJ5QziFro1YzOg8IOZlRbsnh",
-	"FRAtMpSBEskMMmSGoowNZx6VsWChHdZLCQoVw3wiOCBJYdmaOhxCPP/JDWM/neNg9v93bkj76TUOXE9T",
-	"W0gmO3txTPb3nv2duEyXMhpkUYxIQTtptRn8RjWZGYpi0yT9SbpMAycHLqIkput0U7UWjKrP+wKze8zm",
-	"YL5qKrSG1GiVkyfmfCiZglJ07Oo7YJYQ9eHfZqkqAKvCiiCHdXGpL+o5r+Tx3vb+kwgP+/SkqiuB6a7a",
-	"bIvPecVRVc321HWfjGxtFO72m+OTEs0yW7e1nkDSOcAjRf6375SW/umJ3SOXGjVYrsoujvnywlBOfKBJ",
-	"eoNwFM101ioPqImQmqhiOjWM1+2i92u4w2qFySfvLMh9Z6fEimqjuaHb643XIC8u5cVCHRiDgw1uoypn",
-	"TlU6NprSIvGuaV9t2wmGHlqibLUtezJszJ3DZMb0RBS6g2mT84qkehWsVIYXNrByFToZK/i0VBtuLKN1",
-	"I0TbaSOxQNFrNCI2ahIzlVMRUkqaThla4Isc5DWz5UJoei0SJzVJoSApNH6fZCA/tLq0zm0a4ykfiRY2",
-	"quTosoNHnQNPUewLU75jIrhzQBRc0VGQIUxTqMKIfPJkIsQH1k77piN6CaUodCmDDOcGOsxEf4R5WYgC",
-	"fcYJ8kj7vFMymPJ6LiZscsGBzEEf1KGhDiuUEW80KfJoyAuuWWY+TajLI3CgXgmRAUWrCKb/rbCkvFct",
-	"vhaXNxjsc/fC2xAoiEte9Ilaa9Nlp/BRWlYWCaTDy2XrQdx1a79TXHFUhzQqZQCEonXV34TQl1GlLwu1",
-	"HKC1Awk2IefVIOrc2DWdcQ0rnZuH8cuUzlWt7Mx+WHbm6fNnq2Iy202pSBXNbcV7Yq74SMhK+xz2OBtP",
-	"dGbkCMOgh70FDXlTkUK4S5swrlo8vr1V9b1qu/c00ew6xJmAUN0qwPH2dGTdmyKSD22U/RV+Twwnp1hj",
-	"QDdqFTh6H0qpwWItITW3az2ugdypVXU1kjpvn+RGpPJugQC3cuR7YtqgsQh25HGlPIL6pt3Wq2/w8lZU",
-	"pIlqNzTQreMqeLrCVVDHkp1doybt7P4QJBoeuozElMwmYESY6dQix429DGujTocpvf1MlxrYzdFsgnRZ",
-	"aeZOlOtWSVDLiNsdsedGx7GwIlulrE3TckaRwOAR+dhX9FUYcDGYPTYf4wF5YfNeqf05A3oNyhJBCYRe",
-	"KeB6QGKleEyYGvJcgvnKSq6IkkafttQs/v8lXAPN/ts83WZCbzPytyuwDS+BoYmGVrZb/skyw387IcVY",
-	"y8s50I4MHfNLFXv9eMHlY5b/ZEkMQiBg3HeA3N3DR0tKtqnkAbN6mUvQIC85QApp+x1i6nLKeFtcyHue",
-	"giQ7P0SEqqoKmmGQ1gdUj41XEzHrOOh14hXsbfLhCg71LmnlFqRZ9nbUO/h9+TANd+LnPzq3vrrI3Y78",
-	"0k1lHjn0d7iJiBGWReNCPlKEcWYuhBrcLDSRB1bXy8SaXdcnzW0225YgIGtbXVjoKSc/DXae7xnpeho4",
-	"d/62s//37WfPnpXOp5WYmUsYAZZRySgfF3TcaofyvxFNx9VsaEmQJHbxrYuWNtVhNR8VWUbOz99EJN7Z",
-	"fdrfe9Z//vcf9uNDRx0XaWLH6JdGV9prn+P8/M0jZeOeRqKQJGVjZg2XG8qOtNj/7QSQRj2D+Out6p/m",
-	"yc9RD30El1pcXsHlBKhcSRJ+NS9ciB/hJT69ImoVASqDV52AdMdgVbuAO8SqWgJy26oXeFqLdS9s5KtB",
-	"+SGv0eCIIBeJCN70aIGBm+GWBMzeWlgI/eG4Ge1s4ItnE5U8dsXEDZe20SfWZK+32pduDrzmABvhr+tz",
-	"1TKn5pZi94aDoDt55+pTvgt3rbwEew1WG/Vsyrj72TCGbu6L8TguB90oDMAdd0FBixPEM059fRuOdTQk",
-	"Vs+1vO1v8aG/yizk5AOyAq+f7t4jC69Nbn5pTv5sXR7/q2Qa+oaZH7gAIcrVDCSkkfOR6xbWXBcGECwb",
-	"zGZlA59CqScw5OciYTQj55AU0mgyR+mUcaa0qzVoJ2VKFaDIYyqBEoOI5Pnz52bc/e3t/v7+fmTYapET",
-	"84sCaQY0+PrEkNohd/aDljNBohvaEXZq92d/0QU+MxvylmfzErVuJ2Nsmh+HnLebmfp4/hZTr3dGWqZ5",
-	"WDkoU0hYChgF4UPpSU7nU6MD55IJc2r1ujIpu2ZpgaH5V4Vi3NYaHItrkD6en3FVSOuLEdMcuLIEZFTw",
-	"dYPHXZnycDL71Y/VlPaLf4QT+9f89E7ICIB4gTCUW7YJ640zVvwFUgNqaNxWcwgrcwexKZp+AEVyKkuR",
-	"oRmCUtpEU0iM+JUiCZdAkwnCfxN0OPJj2Y8n1Yj2i/fhuOVyNpo34IXOeOGGN3LSDQEKomQLFePXdjti",
-	"IviQW7n5kExAQuRMUWQKlCtScN8r4QaC4xpS4e1NJ02hbbUp5RY2kq/IvOEEsZvYOG4rqt1FDvsiUlZD",
-	"0Lml7WJNiWUp/14+9dfFzzuo7T+dst+ktSyZOFPsqEZxq3r7Y6Ejx7/R4l399EgRKTI4GPIh75N4VGRZ",
-	"TB7TSvYSUkWkinVREfGxLurJgTVZ6ImRg69c3E9lCZohZEY6HHJSN/8YZVgNcMrAjPe4ip1RTyLne3xh",
-	"BLazATmWhpq+G5C9/cGOjR85P3+DbLG0G8VRi0mUKpy+snPHoakQY/RoZTK0Iyzo7IokRig1VBrDow8J",
-	"F17B58Jq/GYaq9w7/f5xuVWP3DdTOicTkaVGYLpmGYwhRUdWwd2lU1VwPsg5sXGNrlVFkYGZwigcZgz1",
-	"xG4gxhjF5DH+NYeCkgEui6cLKzHHMTCnvYa3o4rAtqhoNX5zkyyz8ZzbHHkv6pUn2R34tIRlG+x+YQeq",
-	"vjgrMtjb36l9d2yH/hz1GlentUxDR3gsXk1CNamSVUNZxFADjVFBQlr5VdjWNoaurZ/UmP5ajoMf38oy",
-	"TzX90Y6I/7/BYT/bIHBUf84NdbBE/wqoBHnRHg12xMnRu1MXm4HHFb97e35BtmjOtq53tmihJ1v4q4pd",
-	"ICW+bfEMLYlWwVJlIwDkqzhnZeaYaJ3bGHWM2DrG8LGu+OkwxAxDuq7mbVBlYsx4PCC++YKNSnW9alKq",
-	"qVWtmetyQTMlzGmlQx7Ejj0yUnEZxRUvBsZZTMX2RBaiqkERyy7dKNVCac5+gbmtjs9cbF7DUD/NaaJf",
-	"QTpGfdQGsmHZeUNyXICt2Wjmys31sdycQ0L1iDAcwJIRo4yoiBjezP4NKcmEUoBnY7TVUs8aEIv+Fe1F",
-	"edpI0tUweKJ2gIgElNQQmJxlEKA6gY8TdsW0zQUacgcbGYksEzMyMwcRqnkzqoiw1b8iklOWOkLIjM4x",
-	"Q9lziEVHzIoFVwdWJr4SKQNFCgVEcfoBsB7jITk9sabP9+9PT4i9QuqQaDYFpek0tz+evTgmT58+3Xfp",
-	"8oeGXwFPqbTWVvtQ/Ntvv/3Wf/26f3ISH5Kp4DB3/lFnIw9sOu/PSYLbxLi39drSKSS+xB/iAfkJiS5G",
-	"f9txhrwzCJ08jru6McRPbE8W26snrqJyY9woh/B+e8xCsHkYpBj0QF6zH0nBM2srDtotGL2ISvOG724S",
-	"f+xP6cf+lUjn/as5ViWxkZI2nLmOq0fvTgND+0Fve7Az2MbOADlwmrPeQe/pYHvw1ObWTJD2VBc2ZboP",
-	"176n4dgmqpSwnaa9g57RkKti95hHEDQN/H0xmzObEzuklUkYoorEiHnb2cnGCZ2ePOlquha0BWjt8bbT",
-	"2uNtGST0ygYwM1UqqK2NAkuPxw1aqi2bF2U3jJY1PwYOQITC+kqsBc0Qz4FiY37JrEGvY2NcoZDNbIuL",
-	"IGYoIiRi2rkxVcOFauZb9ZtYcUwaLbM2Os2AZchHF0yGL7af1BJX3vL5r2AksKzyiqm1uNXEbQpDdZm2",
-	"bI/CNR50XTKNclrrore7vb2ks8zNOso0umW0NJZ5ywHNUQbJ7f5hv5s9C0Tb2CWwW0G/P3xlZ/UrtX5F",
-	"+NLT1S9V3d4QfBdCu+qtqptO1HNJIhiiT2UycVkQKdNES3QIcpgZuj9i0pZW03SMoiI+ZK7Ax75RxlRH",
-	"mgEKiIsiFBolhdJt+fLEXbnIyGGqJQWAPH6pdW4wOyLndArnTMN/n2Pnjsja4uEJMntr7ldh5joSBSuN",
-	"GYHLCaEoxdWTEFQjC8FNjWKdak1nGJAjXjZUtO7UIacuicsH2tlEZkpShl2fMCjGxlOWEI7BKqXKqEN7",
-	"2zsD8oJdA3FUx+avUO4fH3LXSGTnmdEPCyNmmAEJ04dkxEZ6bkVs7Evo9KnFN8yce7v7xCYwYEE9xlMx",
-	"Q7ixJ8KQH/HaJmIicCMqFuVdDpCqsI6BZY62DgLTyggXQbZLbNQ/l4Qz5Kic4nnh2RmJZm97x07opRlD",
-	"e0hsxHt1sLVlRdMM5YWBkGMv1ait6Yj2vZ04PnQhu0NuD8Rsoksmw/jMcmKz7faUmPYlbDEPtt7zjGgx",
-	"ozK1yGU2XBQaK3qKtMpIH3LbbspISTOWAKbLS2jbusU0FGjNQonCCzHkHsXjjkyQA8zAj51aPW+krJDH",
-	"ce1uTkcUs4CfRBgXOOSNn91ABmZUu8N8l0Mn/5T3B3Fq+ymC1q9Aq47Eyn0NeQypQ5kV9qNI5xsj+rXC",
-	"Ip/rXgRnP7s3hhOmTi1rodnoincOur++4rqiIfZDsq/d3XVeCvvf4Vv7q99qtj+8NetzVovewe9/1Bih",
-	"QW4f4Y9kHHHeE/A6D9QTywLz4ipjiUOjFo4nbLUNz/IWcN78voB9LSFlDk9EoQ/bGKNRADKg0tawWxOP",
-	"jjixGTnpLdDpmxBtHLmKvPIc7Fz7cS6TaFYmTi6cv/WftKqf/wD9GnpfBd257XHe8XCQiiEUKEA4jmfZ",
-	"rwpktAc5qBHdgnpFjVYZ9cgxXYqRemGdi8dnL47J892nPxyQ85dH/Z2IPHdxJRF5uu3KKaon5fqCEhyu",
-	"9IZtA/0/Z0OOmd/kjbCuCmtjRCXSiwyVsIZAo4GHufB67OdpJZ5mYZI8PywjgYYce2JUtZSpGbYawS5r",
-	"QFCNxCFocFpXUswUyJJsPDbs3mdGlSbeJ4dDvre9b9MN2iUfL4mZMTBRYMpshq0EK6s8aZMVMDq1XgTl",
-	"Hm9SfaKOVqQODbQgmaBpd4GTwQMqhnvba3DVss373W/0jzBm3MiYGGpW5G1n3pk+9/DXfCup6gG1X/fj",
-	"CSQfzG2vVfrxzWR0dexdvoz6hHFEdCG5CvZlyP3GCB7VVdewfkGzbJwt99Ks9GLdZaQuHho1ZsipIhN6",
-	"zZw+ilrJwtF4QmHmHZC93V13cX37R6asShuR6lKjUoMtd4e8okVaeFrUdntdGabF+7t5wT8o+vTAYn+9",
-	"ekUb0Wilh4J/5camG9OU2ykEd5UtCskxvqyLAK1Ts+u+qZF1dC51UFzYR+4RT6s09RYc/U0U0rJy1bQH",
-	"fiGh0UBK5gYsQwBLSUORxzbkVk+ASU+Vr2lWgHpyH2cZdXCMi7D0wBIq7eKvCdNE0REYsv1e4UeqSHzk",
-	"tgwP9ID8iP5tcvH2l5/exIdDbp5KvJsDN8MsxmZ+UAVEA53igUFqKHMgS0fOFSpyhdVFMSTcEHKmnSqo",
-	"IkwXTSEDjeHS0s7g5XOmahZML5waAAbEoiv6CKeU0zFa11rkxyFfIkA62XFAjjSZCqXJ7jbJ2DX4k86h",
-	"ggbLRrXyGIxBvHDFUu6DtYRVMNbiLTsbm7qsaNchixrdxB23C0pQtSvRMBG8Cuo8t03rHt0qn/sGDEp3",
-	"JDP2XGvKzMpwlIdhF1uf8O8lSz9b6mPu6SLzOMHvK/xfZV46g2vxAdK7aCd7q196I/QLUfBNMAILsHcu",
-	"IImquME9Ufxl8QEl4X+kyOlJ6WDNqY3E8v5Ve3S9JrW4iWP+jwAxDLlfLkEc4xMrgDcP9RlXwBXTSGrh",
-	"I+bGIJq7AEx8mPiG9qKQ2nKboK9ei0v5zy6v/u76Xn1cZeDUt7GuXTNWrc7XIqb1JqPfljO77Cy9wo2N",
-	"G3hrxeJLEGCU8xDsbke0Rf6NCnNtQgS23b4fGSJonv/AIoTtJd4uPuCtnlFFXAJ0Q1z46YKOV4kK+AxW",
-	"9H8w0eKmaunO07U8Tq98F9C9nWfrXANX+RPS15AyemHo25e6Q29z4M5S7YPDNnR1asIJjrX1ycWYfV7m",
-	"8Siv0j3Sw2VYfWtMvjVWPrRQRDGeYdPnvUQKWsUFqYLTE+SCmG3WUgnYRrf6+kRO3LgS6dz7Jqyh1aYr",
-	"W5X+kMQccz/Q54nuGJcwY4NlD8uUAJc2IGHIMxhpV4Zmbr6xsdxG5SXx6aj/2oAXB2E/VGG3F2f5NXjQ",
-	"pmjaLDyH2Dfbm9MRzulEhPvhLi5J0KBJOBDm//XxRP52h0Ef1KK67HLbJqDIuHyUJQS1Sb7qO38L1rW7",
-	"DoFAjyPmhb7A+KVvhevt7f5ws+WdeRTcgN5v8zlsK03yuJkr++SBeOhW2fY2VO4aOlvV5hObBZWvlGli",
-	"PPV9t6NaretawtlgMRCLKX1SzX9TqvZVKUj1ds0rtKRq0796H8zDihWojFHPEattKpklkxWmdWlrAUp/",
-	"YTlkia5XdeS+H5bc7Db/wFpf0HC8nY+Wh4T6H03Tb0X7+zrv3X+AknmUpmGb9iiMm8cIaksY0sh2Emkq",
-	"JpugCks5qWuI2c1H39pMQUz7LBtT2tRsbr48Pam11LZl73zbbc9WmVY2Z7qdnb70QHzTzDRsO7uClfpd",
-	"/85IlzBSv0kRASoz1so1S/T9enmmbyF8Pxyz3vv7gfll2R25nVuWVIAqUjYZ/s4vv/PLZSHpDk+qXs2E",
-	"8RbGePeLv5QtaqDTTpZ4VObtY/5DkJyvwOqVMyE/2NAObypTZDYRLvakNLG5fgitduALA8E9m4twjo7L",
-	"awD9zp4WI/Kxn5TgFZuyG7VBu8dd+FDRiq5T5krRBKV/MOlNgSaUz8OlHAZlKZrojRhN18Dh8wYO34/x",
-	"1gz/5Wytqy4P1iHShIsZYX85Qe+L8IYz5++4v6u3hCO4qiqdTOEnmkyw9AthqtaZYqE8l9GTFHlseEVs",
-	"K8EMsGfFE1+yxDxt015dfwA73JAH+ecGuwQHErvKhBlTOrb5+GVBSeSZbamkTOl/uuXcPfKlVtD/PsNc",
-	"fF0bX1zjA7N9cNvmc4VT17vNYSHBFXPfU5BNve7ctxZmE5RUXaH3um38Tg03riy7na3bl6MqOs3RH0No",
-	"QorpqdrXoT53NP2xkjNWIRTSfSpdOPXygFqMsVhtRKZYvNVXbi0T6YJytRjIXXahMhd7b3vfZg+7SgmP",
-	"FImDNr0xzqrCKnR+2LLBPkGfNeZ3GaH/KmM8HXLGU/iIiUnCltTgAusdCungxlUwRVJwnQPMT1UJcgQ5",
-	"Ayqxaj3Wb/atgVV3eLcrUHw/Alitj8MD2x185eV24assEPjdQn93yraO8/3E4+J/lE3fF2ZtM9vfhqzW",
-	"pM/K7r/1qfy/ET7W6e+ulQy9jYv7H6Drnr77dj+v9Lc9fJTKX9KCUQbABY5MnwHjEOXr8UmX2HH/AXKL",
-	"d4LEbj/iCDPAyg6BUVUSQJeRVUb7OsCsyYJrX6bSywbOw0c+AOQq2GojXbAU6xdjDKotWuVfTrGcr33S",
-	"18aqDY/xeuZCS5iKawhHXh66N+RhLMx6AXwhOfi6ovhKyDYeyrc48oPamFYSR4t61U3+8pF9X6vX5Hs8",
-	"4H3HA1ZYKGTITVbECG48vMG7hbY+uf9uIjPdIGrhH6BDv+79RhSs8K9+v+eblY2Cbf0awgwcEtyHELSQ",
-	"BUC6kwCGvC0LwG3M2nJEdWm+LinCwbVxGaI57oNKECvIh5UfPNH7Lj18lx6+lPTgcXC5sLDhkI9/FZKp",
-	"lGFp9eU54j/XnrzHCxtO1OVOsS7CEHiSSzFiGUS+qwO5soWwBpvyMhiq0Daj8pkgUzov3X/+uOr7u9mC",
-	"D4VyZKnzzN7jE/d4VmaC5WfkirDUjgXLpg6+neLnePw25sUtp2YgsufQdrarssbN9t2TZ8IM/WX8Erio",
-	"Dm7rtu/bqi3zFy1/5svX1DF7XcRu0qGtT+aPVzRvJtcajFku2R/ZmBHXSQlroNoCU9j5h6e1Iv6PlK8Y",
-	"ZZtq8ARsvUNsImqbUJJaPziSUM6FJldAUpgK53n0JawGHWL8Pd/ejYvhtUEfVAZfgyS0iN7/gU7EL08U",
-	"nDTKg8vEseUBXkCMPLCNcBmWebO36e5EYwtL+fanI3o38tEaQ/FCyLHvFVItq17O0ZU+ozxt1FHFr5DE",
-	"2ApplrAstmqoirQGvRpsOwZsAeVag/jWCrawMtVV02P3epvZ4Mxsjlnm6xHtfdl7GnV29xCj0eCvHPeM",
-	"1UINo8TzfKRa9iBy9bkzYRhNiF8buCEFz0TyYSPXo8HNcOCSm31J3LJrvFuJua8/v2ukXZ1Lc218c5ib",
-	"I4iLr9j6ZP9ZauQ/q0fRkkYQrQ+glUDTGAPMal9eA80uscktXv5a31tb/X3IlzTYtY7bMqD+seBh8RQN",
-	"dPoElWc7aq3l7iGhfC44EMgUDDlVWI0Uqfne9tOo7IWDEWwUA4Zxab55+ILDogwHWxrxG5cdfWvQEC2C",
-	"7kNdYa92Ge3t4hRfs9fqGQ5yfv7GnPn9x60uDyP7bgbdrHPFRU19xXGpFiu+2qJMcaPRvW08Fbd2io/R",
-	"p+MgSm2zLrT6r3LrlDH9Na8OOfJqKMawzkSRpWRKP0AtIrYKTSViRCjH5ldDXg+8Jc24W0fOqK7mroXe",
-	"druUusjaF/YoWbA2rsk2hn1QXXY5vbTuJI8F371JG4un/e5/um//k0Pa5e6n28f0ToBmevLvZZUfX7pH",
-	"7tcbnOlJ1+11x4Jl+c1C+LjsVzjYeCe5MzD4Y8m9rk9e5A2XX9bZSQ6jK5fu6pl94otsKs5tpGaznWD0",
-	"jdGIJbiXz9ahM+U+3s/ee1uWi3ylVyVfpskEhRLficsu1UsC651Off5PPWc78o32fv/jc/Spd4VtG2wN",
-	"dvOVAdPsVUf9cKZIvVs/V5ryBFlLIbPeQW8LmbmDbiHWS7Ip4zTzVZNRdRJCuzbG0uf4Rdh131nDqqb5",
-	"NsFnUO8ZrnqL6YJ4mUDkGUTkqlCMg1LOlEbHwBNWeU0nVE4hjWplwgTXNNEkBU1Z5jOwYQQSeGID0dz8",
-	"nhwtQnDUUonMK4v1okNlqyZz6MHYQVhe+wK9Kx4lPJyu6nFOpaRszKcYK60lo7ZNpBFtzfJtYJWbqHTp",
-	"L05zjq6Zsn8uTysDZNAYvTCXr+Nd77CMSo+H98Li53Aca3ZoX6um0xxkH65ZaiThwHxQAyR1+Zj1AX5u",
-	"9ZrbFDZrY7XFIfCIiRbBkHX/+eLQr9g1GORyqEpTRDVMXXO9kLHT2hXNzC1xpgghkwl4S0X9IJCO/fH5",
-	"/wUAAP//",
+	"7H3pchs5muCrILgTYSk6RR2Wq8tSTEyo5HKXqn2NJHdPb7NWCTJBEq0kwAKQotkVjthf+wD7EPtg8yQb",
+	"+D4gE3nxEiXZ1f5ji2Qmzu8+f+sM5GQqBRNGd05+64wZTZiCP3+8piP7f8L0QPGp4VJ0TjrXY0bumNJc",
+	"CiKHxIwZUUzLTA1YRIZSkfhiuPeWmsE47naijh6M2YTaYcx8yjonHW0UF6PO589R540cUBy1aZKPl2/8",
+	"BAPFqGFJPtHigT9HnSlVdMKM28g51eziVfMsA6rZM00uXtkxuf12Ss24E3UEndhR7e83POlEHcV+zbhi",
+	"SefEqIyFCxhKNaGmc9LJMniyvtPzTGmpmlcQC/bJ3AzgidjveKrYHZeZJlM6YvnSfs2Ymgdrw1HDpUzo",
+	"pzdMjMy4c3J0cNC0lFdsyERChWk7kcQ/sOhY8ofufzY/MWr/blvOGH9etBj3yP2XcjEEwG1eiEUHfz0e",
+	"AfqMixEZjKkYsaRL3nKt7Rcjfsc0OT76/pRoQ1Pmvzg8yneAeFbswSPNmrf5hk+4qa/3Ax0xovk/W0En",
+	"hffCuRI2pFlqOicvDiI7MZ9kE/vBfuICPx3mS+DCsBFTsIb3MCtNNzw9OrCoLUWX+IFOyWzMBNFMmIhQ",
+	"d4RSPOAxXhlq2IS1I4X2DyyCw/yh+0PiNftklt4tuZrQNGWKmDEVRJoxUyTl2uhnZMddJzk8iAg1ZCK1",
+	"IS8OdiPSZwOaaUbYHVNzwg2bkAFVijNNsikxsieOXhxEBwcHFqyVvRyl4eLYJ9PtifXh6bAMT0vB6aNm",
+	"qu0a6GAgs8WXkGmm7n/+f+EDwydty7iDXxetAp+47zo+25f1VArNgJH9QJNL9mvGNIDFQArDBPxJp9OU",
+	"IzPdnyrZT9nkD//QyFmL6f5NsWHnpPM/9guWv4+/6v0P+BZOWt+xwmkJ12RCU7tulpCdPk3Iz1fv30Uk",
+	"E7dCzgQZcpYmEbE/5Dx4t9uxLFCKYcoHj75yJM5k4KbXZMbNmLBPXBtLfRJqKKzvVYYLYY9/tAOpEjKT",
+	"WZqQxK8C6B1NFaPJ3D1iT1wq0leM3hIqEN8zwX/NmGBaE5WlbPcUZDBaDBT1ROx3e8OTmFgI1U5ug5n9",
+	"LHY8ZlH8c9R5LVWfJwkTj3kaV3wkWEK4IP3MECENoWkqZ3bfXAzSLAF2QSaOy0pFZkqKEfmvvfOry9d7",
+	"1/KWCQS2d9K8lplIHnP17yTR2WAcSMNSwSbsTYIUi8R6QudEMwbr/GCvQCTcDvGa8pQljw19hbSOLJpr",
+	"WDOsN1OKCePZdW3BlzldexpaNMm0Ad41L+kcsEoc4BEXdiYIU0oqmP9ayjdUjR6dlPRlMrc3mNrJnVhg",
+	"b1JOmYJpLQNlU6P9Kt9SMXccRT/qYqUkEyrmZAhAT6gxbDI1mgyVnBAz5prQJFFM61Myo9wQqklqUZ1q",
+	"csmMmu+dDQ1TRNO5thw40FqDn+vM+wqgVxMjYdhGPbKQRUAaETQzY6n4P9kjUxNDtKeHQErsRWqmQXIe",
+	"U02YSFgCF/lRTJUcMK1pP30ymJuxNN1zgoEl31zc0ZQnpyQGvNAxXBaZjecRSgmkP8c/3B50Np1KZVjy",
+	"liWcXsNlPP5WnmlyjlPu2SV4euhpeBMmffZABPB3liXc/Hjn1jxV9g3DUX6jA2/uqEh6kf1Jgtza/qNx",
+	"R8KEFZ7/DpJuJ3KipoXkuTbM/kGFFPOJzHTnl6g+mLdoNMifIktThCGUVOvvphzUm2njMpsHrT0m+/9g",
+	"A9O2V/er32z99wHwpeSGmtJsCTVsz/AJa5wyMwM5KZ2ezgYWZToWEARndqWWGGWKNZ6aYzptq9bs19Jq",
+	"uDDfHXca9ZtCHfg7vAbnVt5X6cYD2Ig8BJWPKTzSKLBY+V2XVh9eYrFRHMDupIDfN1w3wLDVGMt/LMK4",
+	"ABs+55NRpejcfg4sX3agJeBXOTucvzxI04bOqWb1bQzo1OMi+0QnUztr5wOT05SRuy655oKSD2hBbMID",
+	"mSlTfvct05ScW+10Tl5x++jA2M/KtA5wA1clskmftdgG4bFnmuAzINobZ7SMnOgP+gwXhOLDlqUVizo6",
+	"Or98/sfDxhWgTXUtNFoRwf+RKa4TPmi37Q5kwogcEkrCZ8lUySFPWXkPmd4byKZphDR4lw3YaCn4wGo8",
+	"idPoShtchdRpQ022FL4tcF3hk5+jTjZN1j5TJ103yCqGKqMJNeSQUJGQkZIzbZmm5UWoxIIJBxVce2br",
+	"Uh+kBjVIjHLk8IBeudL8cOon7W+lBF+lgyl23Ias5/Am8MsENQ2afgiQd0hTzWryNxFsBojRJTEuLybO",
+	"BgXyXsyFobcs7pJr9gkMGUbxyYQlp8RqkynbS7lgKJFootgw04zAV6Bw66gnrCyiZBoaxuzF9HnCFRvg",
+	"Qom8Y0rxhGk0lrVSncAo+dwZWf3nw0UUp2rMXOW9KqEJxvjueOkQVXRe7+0cS8v39Sq4Giv6zy0Al/fW",
+	"YKptRO32gYUUrEv+xqjS5PDlwYH97ujo4KCELA9HECrotgGmtaHINlgz8MXlTLlqfNbaKmGx91d5lmTf",
+	"AmfVKbEnSSRqninVJvdhPRx/v8rvprzcv46ZYjnLJNpQkYDC6KVAJAr2+MdWZ0aCKKxIDX87aMPvU6nh",
+	"Dylu6HTKaNooKNrlXDM6qV/PhNlLX/2C7Chv4Z36NVXOyg/ddj52qI/TZBWyunzNa7zujfEr2dzDDfkX",
+	"mzY0oZ8ucC2hN2ezg1nxUKq85uer9+/IhKkRI1NqBmOUZYD7fKP5Ac3fjKA/Dmmuw8PY2+zK1/1egCAu",
+	"DHFEgtAR5UIbQgtnecO921eWSfcikO45kkyYBFwTcpBNwAfqJP0pU+UJq/JdBVBD9eQiYcJwA1b+YaNK",
+	"knA9lZr7Vxed5Kvg0dXVArglvOFiXefdy+5Vlxx+v/di7+XB0VLC4GXW4miLgcvbL+/ol9YLvxDTzKxJ",
+	"16p3m/s3DxHKF7k4a5e0vmC01dsLrmUtOlOXbprupOnc8xCU+u7PCgBHHcd4PNEe+7rkPGXqVpMRM0RI",
+	"ElsqcSOHN32uDAYdVQlwq8GrTjphjgZJ4r1KmGJgtERagDsF9+9K0hYSlwZ5axNFvLTljUjmiueB7uwG",
+	"FfsJVd3IQYIm6BVkyebKb24rg40W97+p/pqD9j2U2ILEE4jHAm/wkMBdW71VG2khkYmBmk+NRYgzdyLP",
+	"NIkDQlBRgKdMJFyMmjCkDerrytR5APwaXXAJHw7XxgSkusukuQZIX7bAM6IYTfHUwJsEip8UEdjxHY8d",
+	"ZiZTrEkNbMWA+9BGGGMhuGxDoSvI6u9Aq8s3s1UJPUetUxI7oI+JYtOUDlxMxGwsUwZRVAvR5DEgfW2a",
+	"vimo1g+/LEyUz/YnOUNjs2XRVEO8Q3qHRNir1Y7UVLTpacpowtCN8WvGDX6bcD3h2qrWNXU66nzas0Pu",
+	"3VEFYSt27GBxH/Jpgi/PgxnDZ/PJgy/PgnUEX78qloQBqineSBkcEmpo3zkX6sL9LReJBTr/lCU9GeqH",
+	"uQvq15TDzU6lNiPFmv11hXLj35O3DQ9WPUv4VhNquYDbJuHLRdIS9CeAMbUibIFqd18h6+FcD/bUl6Gl",
+	"2/+f7aOfo04aRKEHeonVoZW0/OMgIqFz5+dMGz5g5NwqrmpNxwQIOmttfDXd1u3pK3dF5NIYXGN4XME1",
+	"Bd6HzWQ0d1b3kNAcmqB8BrdNqGJ1wayGJfcEz7U1xUewx4cQXR7yz2xq7HAYuDKQIoksYfl4fb6STX67",
+	"GFGBtxqALQCUP7tL8+TXcmw+EhMmjGNqdpWK07TkEAO3uzbcZN5lb8ZMrcjk3NRnpanclx9wRvfp2k3s",
+	"9xvO7767LC3DffkeV1NscxsiqGctvwMBtAw/YeDIYMySLAWZYcxS5zIwXGToJqBiwNJ0ZXHGzxOM6r76",
+	"CQf35CqYw39VTFUseKvysid02yZkq1OpdUnQw5KQGpT8XLGTV82ESYt06CIdnmkIhYgwctgiAEQ7xKtG",
+	"QDiBf9H4CdfTlM4h7Ls87LlMpaKJ7Cw37SXMm0h+WXII26AipUNd5vrCEZuW9UaOuAjyJdaw77IJ5WkV",
+	"/F4sd3xMqdYzqZLKq4cHR8vfVWwgrRR10ww17wXz+VNFFox/B6BIW/aqDaOgd8RGmimMFZ8SRgdjMpNW",
+	"kJdiUIGDsx/OX+39+PpPP+39/Oe378psfwVnTz5Pi5PDRZFDyI8L7w23QDMzZsLwATVSETqdlhd3ePT8",
+	"+MV3lv5QY5iyo/6vvx/svfzlt+8+/9tSyMV7DO6lCU7eUp5aXosBx01q0QSfKGKS7RZilaXs5vjlzWFM",
+	"7jgEn2AalRTpnMQDbuYxSMsQjsKadCZu5o1qQsoFO2z95ajxF6tD0jS/iEaSx5rzcEu4btfkn15+Wqs5",
+	"T6rn+fGqeqRd8tcxEyR2H28GUgw5uKxoGmOwTsYijAznaKlxj5LwUW7mPTFVcqTo5JkmOuuj5JM/HcGN",
+	"mDCHSzFtXx9grK9VZPJ8m8YQHndpJfRe7pPNr3RNX25+4duQ/SswUr2W/3nxwbGj+PvDFweHMZHK/bln",
+	"8TCuTHJYXv6LaAHU1QmDmcm9lFmkJh+vPlwFMYHwUkQMU4obqeZ2GROeckPVnNg9BPzy/H11VUelRR0t",
+	"IxF4MVEZ8MtH1YgGQ3puAU9N1nYdrkkpm+jjRsRw0V5+FEqm6aQxal2aqV3ETaZ4Swa7e+Jkf98yg/1u",
+	"txuTlItbC516LGf2pij5z0vYWrdRIGMDxUzz8Nfvrz8QfAByw6hmz4+w1oCZT9FcZSShon5WpD8nYyqS",
+	"7tLDcQuISrttOqx3bAaJZg3S3gZmLfZpyhXTD2EKa3XdGb/8hjRnOIVTuDSBjAw8JhzIJCSidldz0Xt/",
+	"WmihCTbrV9F4wtLwoUv0OB9TIVjaRK1mdB4QcjKjAslhnxEjU5CBBopbYEgtRRkxnZeToGU7rJcSNCiG",
+	"07EUDEgKT1fU4WDF8x/dMPjpCgbDvz+4IfHTWxi4nKZWSya7fH1OXh6/+CNxmS55NEhdjEiYcdJqNfiN",
+	"GjKzFAXTJP1NukwDJwfWQRLSddqpWgNEled9Ddk99nAgXzWRxrDEapXjXXs/lEyY1nTkyoVAlhD14d92",
+	"qzpYVgEVQQ5rfauvyzmvZOf44OVuBJd98aooUwLprsYei895hVF1yfbUhk9WtrYKdzPm+KREu83GYy0n",
+	"kLQO8EyT/9pzSsvexSs8I5ca1V2sytbH/OnaUk54oEp6g3AUw03aKA/osVSG6GwysYzXnaL3a7jLalyT",
+	"T96pyX2XFwRFteHc0u3VxquQF5fygqsOjMHBATdRlUunKp1bTalOvEvaV9NxMksPkSijtoU3w0fCOUxm",
+	"3IxlZlqYNrkqSKpXwXJluHaAhavQyVjBp4XacGUbjQchm24biAWIXsMhwahJyFROZEgpaTLhYIHPpkzd",
+	"caw+Q5M7OXBSk5KaDTID3w9Spm4bXVpXmMZ4IYaygY1qNbxp4VFXTCQg9oUp3zGRwjkgMqHpMMgQpgkr",
+	"woh88uRAylveTPsmQ3rDclHoRgUZzhVwmMm9IeRlAQjscUGAR+LzTsng2uu5kLAppGBkzsxJeTXUQYW2",
+	"4o0h2TTqiUwYntpPY+ryCNxS+1KmjIJVBNL/llhSPuoGX4vLGwzOuX3jTQCUF0tpQvFcreKTKR2YonCK",
+	"vTY5JNzoXNBV7I5DZrl3MubaF+N3Qc0VjY4Wg3kbPREmp/sxnulTEg+58OqiNxLDV/yfUDwKn0S2YO+C",
+	"fRrzvl1QpllztsbD+jQTlnILtstuMT/wV/6Fz1EHNgZcOk3fDzsnf19xjEt3DJ3PvzTlwC49tMLBUT4/",
+	"cta3PxEEXRPWzLEXMuRKm57IRz4lmXB1k8hszFNGKEmpVQYTRYfwSiYSpqyY52pSwLs3fkXNHM+F0jpe",
+	"1bIZ50tYtNLirQUehoCHrgglKRWjjI4amaP/jRg6KvRbIG+KxP8c7/1EhYlbZIvcwXPj2aDFliXVayxD",
+	"mkmVaO9WCcaxn+eE6lvL5tyBQVUmiLJaJRplnYuqYjPZwdCt3WaJRWO2lV4Zca78Cyvb/otXn9alrund",
+	"ag71KKg5tHa6RcX9HlYvCuQrd581TAzgOiBqwTUtgNBNnfj5/dzDjZ+j/SmwJcdfVnDjh4R7TfJbkPAa",
+	"+Q1tevFMcWOYwHomIdlYc743/tUl8/mpFpGSlSa8Zp9MHvK2MaK6W230udXPsjFGLbANTBgVsM2RlSvK",
+	"FJ+agKWFsq67gU7UkQo87H1pxqvGqLmV/TUfw3/zHsfyH3+AMcNNvVnAIn44/0CO/9jOKSISM23/veNl",
+	"rkF2aPGWpbkziSVFFGMEjbAaWLwgVMyJzvqGjrR/0kjC+Ghs/JP21YSPuNERepYoFGOhZDyfjqEEU8kg",
+	"+7zJMFzsdwsOw0Ii/R0EHtQltUZfoGUMhUgTGM4xZYhqqz7MqMYHT/MnvZRdxGotsmLW0im9oOCmzSdY",
+	"PXzHT9Cft5ZaHA5zxQmsNbhXbtxd2DuaSXWLmAxVT0jCkyYrzlIp5V4yeEiX6/bXBZlfhdbiBKHIxapX",
+	"qzpYvpTfarMwtIhiL8+cewJJqhocX0oZ0tuUJgJQWwnTtkqLCkXrd0STrgJ4aXQfwK81agRcIrZri1GL",
+	"yH2W1bgLiRLcSsBrxVAx4Cs+jeF3qzw5Hc81H6w0bC3ewK8/GCVcaD0KcMEhbyTa1u+hIurCXSTVvJnF",
+	"V7G+5Fe6m/Vfzy9r/VfD21v37c+rXMuGEXaV4DoT3NOJxRb8G0RUUeSkcBN5xJEK0QYVlUEKIbT2d6s/",
+	"UtETFC0wVoPkmtyyqWmyapUuNhDTXmB43XpYt8H7+dVu8G54t2u/vvhyF1aQCIiZLyJBYjBUxeS//8//",
+	"JbHO+hNIJInJTn9O4v/+3/9vH7+Ld/EJZ5vMf/UGpnj3FGRulMd6woEG3PGE3gIIEJrPBqnnXXLuTGdg",
+	"Oe7PiRlLzQh1aA9VafyQOnISn2aGYKWadI6A4VUdGBvM+m4XXsdfUd0phCM3UHGswYj5l69x6PD4Cxys",
+	"+/asjgLHIYdYoprUC1TvfBQc4ibgn6nkwionQhrSnxumd7vkTVHKB83ztI9R+xZPemIn7vVUrydcyFav",
+	"p+Iwpt+yY/vr7mlxO0UJIatEWu2QMJHoU1eJu7laUE+0lAuC2bDsUNIlPwKio94K9Bnuqw7y7XrVVuOA",
+	"CxG0KK7kKiNa/Dh1MX0Ifa7iMjeLDSf3krbXtH0slpI3IEQby83uWhqJUVDwpZ5shmG8N61RHXnIat0Q",
+	"6xx+i9YJTkHnVLpXwZaovNIoD66AVTSJPV9HNI0Vsm8sbi4afOUMzW0E0JRW1HqwK8qQFRHBzcPFTULn",
+	"ulTO/2VYzv/5dy+WFbtojlEHdzNQUrtIcLtIVYT19TqCj8YmnRP2aSqV6XVqoYfbSsGGU9qG4odwvHm4",
+	"+kfdhPeWqN6FMBN4gDfyOW5OR1bFFDm4bXKZv4HvicyMsxeaShFo50gPw3+CzaKH2mLXau548KE0xgRy",
+	"TaRonmQtUnk/d9BGGZKemFZoLCw78rCSX0H50Db1tFi43IiKVEFtzcjnVXIwni/JwShDyeGRFR4Pj74P",
+	"ZLJTL3OhXWIgJxMEjrXTN1YGnZYcheY7XZi5YK9mG6QLw0TuRbk2qi63iLjdE3rWuo7ajrD9S3t8SxhJ",
+	"GvmiIpAEYpcLyldsP8Zd8hoLilL8OWX0jmkkglavBI3dCtVaxBDbMlXMKfHpHEFSMZogNYv/Q7E7RtN/",
+	"t083qfZN2RPNlrpK+oWliZZWNqdUkEUZFc2EFIpY3MwZbTGA21+KojY7tVwau/3d1UIvHjxK5951OXJK",
+	"tq2qTHb3aqqYYepGMJawpBmHuL6ZcNFkY/4IsTWH34OjKG8vYxkkxk6Viw7psZy1XPQqiaCITT4P1IHe",
+	"DS3yrVbzaVfytD7/0nr0BSK3Z0jmUTD2kVOPw1VAjKDfjJDqmSZccIsQurtezQcRhLPfDDCefXXS3BQM",
+	"3+BQwKD12kYvBPmxe/jdsZWuJ0HWzB8OX/7x4MWLF3lWz3LLm2JDBvXpN49hcoVD6sq0bgkSGmZpSq6u",
+	"3kUkPjx6vnf8Yu+7P37/Mj511LFOE1tGv7G60nHzHFdX755pFykmM+/Y7m6v7CRC/9dTmSPqWMBfbVd/",
+	"sU9+jjqQfHFj5E2f3YwZVUtJwl/tC9fyB/YTPL00HonNiqogTkC6ZxUQ3MA9ooeQgGxaThxuq24ixEhX",
+	"C/I9UaLBEQEuEhHA9KjGwO1wCyqRbCwshEFCcBjNbODJy7TlPHbJxJVcQatPrMheNzqXdg684gBb4a+r",
+	"c9Xci7ah2L3l6jKtvHP5Ld+HuxbpF8cVVht1MD7D/WwZQzv3hUTnINCVCcddQNASBOBMUO8JEBD7oqAt",
+	"IfK2P8SnHpV5yMm7ZAlcPz96QBZO6oGDy+O9Gnn8XxU3bM8y8xPno6JCz5hiSeSSD00Day4LA7AsrBKA",
+	"soGvTWnGrCeu5IDTlFyxQaasJnOWTLjg2rgmTjgp1zpjmuxQxSixgEi+++47O+7Lg4O9ly9fRpatZlNi",
+	"f9FM2QEtvO5aUtsTuc+mdidVn83hYQl/XtZ9azN7IO9FOs9BazMZY9v8OOS87czUF0pqMPX6LC9kmqdF",
+	"5lfCBuD9CkPPp3QOntap4tLeWrlgf8LveJJhRGamucAmTiN5x5QvlMSFzhQmucjJlAmNBGSYiVWr8rj+",
+	"r+Fk+NUPxZT4xZ/Cif1rfnonZASLeA1ryI9sG9YbZ6z4HYQZlcC4yRUPjtUgsNeAg3xKVS4yVHN7c5to",
+	"wgZW/EqAhCtGB2NY/zrgcObHwo+vihHxi4/huPl2tuqI9UJnXMPwSrFfS4CC8iOZjuFrPI6YSNETKDef",
+	"ggc3cqYo53LOc3PWERxXkAo3N51UhbblppQNbCRfkHnDCWLr2Dg2FdXuI4c9iZRVEXQ2tF2sKLEs5N+L",
+	"p/6y+HkLtf2LU/artJYPxs4UOyxR3KKR8UiayPHvBGOQ/E/PNFEyZSc90RN7JB5C+NoOLWQvqXREiiRi",
+	"HRGfRKx3T9BkYcZWDu67hOrCEjSDlVnpsCdI2fxjlWHdhSkDM95OkZSsdyPne3xtBbbLLjlXlpp+6JLj",
+	"l91DTMy9unoHbDG3G8VRg0mUapi+sHPHoakQih/QwmSII9R0dk0GVii1VBoibE6JkF7BFxI1fjsNKvdO",
+	"v9/Jj+qZ+2ZC52Qs08QKTHc8ZSOWgCMrEw7pdFH1iKk5wYIRrgd4ljI7hVU47Bh6Fw8QkrdjsgP/20sB",
+	"yQC2JZLaTux1dO1tr+DtKErbICiixm8xqRyUZq+8E3Xym2zPKF/Asi10v8aBii8us5QdvzwsfXeOQ3+O",
+	"OhXUWZZbFNYdAdRcN6PIUlfB1qgWmRRZRfDRpRTB3z/giPD3Oxj2M0YrgfpzZakDEv0+o4qp6+Y0+zNB",
+	"zj5cuNgMuK74w/ura7JPp3z/7nCfZma8D7/q2FWogLcRzsCSiAqWzjssA1+FOQszx9iYKQZTQSr8OeTl",
+	"t0WWh7n7EMrYnzetKpUjLuIu8V2tMYHEhaQl1FBUrblrH05TLe1tJZhV7qZ5ZqXiPD0+rlccQEjldnW4",
+	"Iq8cnXR4euNGKTZKp/zPbI5th7krelAx1EO2/BuWjEAfDTNb5NBXLrEHzV0fnz3o4+OAUD+rpdvriFje",
+	"DHnPqdSauejDQM/qEgT/gvaCPG0l6WIYuFEcICIBJbUEZsrTxnzwCKdyayNDmaZyRmb2IkI1b0Y1kdhW",
+	"JSJTyhNHCLnVOWYge/agmrvdMURJg0zclwlnkHNOtKC3DBpdnZKLV2j6/Pjx4hVBFNKnxPAJ04ZOpvjj",
+	"5etz8vz585euDvGp5VdMJFShtRUfiv/2t7/9be/t271Xr+JTMpGCzZ1/1NnIA5vOxysygGPiwtt6sSY9",
+	"iW/gh7hLfgSiC2V1cJyeaK3uQ3bitjbX8S42uwe6S+Ki3EkMB+UA3h+P3UjKJ9ywBIIeyFv+A8lEirbi",
+	"oI+11Yuosm/4tvHxp70J/bTXl8l8D6JnHbi7OjFlWD37cBEY2k86B93D7gGEeU+ZoFPeOek87x50n2PR",
+	"sjHQngJhE272mL1f+H6EFcDytV0knZOO1ZCLLsJQoIkqOsHWvFamrqbGpXOCQ6JMwgFUFJQiwsBcjBO6",
+	"eAX+ZcDhXzNMMXIoHPRbLvqKV4PPahrvopXQPlaG4TpXUJsmLjwexbxLwzAXzQuyG5QhMVDEIbfnwSrQ",
+	"V4IWNEs8u5qPxA1Hg17LwbgK7Ns5FleahYOIMJCT1oMpOlkXM2/UyHvJNRmwzGJ0ml2WJR9ta7J8sfmm",
+	"FrjyFs/fZ0MJ/SqXTG3kRhM3KQwFMu2/seSis8KD52jBscqprwoH+Ht0cLCgZf96rforbcgbOva/FwzM",
+	"URbI8fwggf0YF9E0dr7Y/R9o4gsDwyuHy1/5KCyKSGU5Kr70fPlLr6Xq8yTBuNA8hHbZW74uHIhuWH0L",
+	"ah9RNRi78lIJN8QocAgKNmNQsERhzxpDRyAqwkMWBT7tWWVMt9RvAgGxLkKBUVJq05R8TBzKRVYO0w21",
+	"lcjOT8ZMLWRH5IpO2BU37N+voCV6hLZ4tuuylvTM2erzjF9LFFAaswKXE0JBiitXd9KV8k5uahDrdGOd",
+	"qC45EyQTt0LOhHOn9gR11fF8oJ1LpyIJ1xA3aSkCxlPmKxwxVEq1VYeODw675DW/Y8RRHSwMRoV/vCdc",
+	"Lu/hC6sfZlbMsANCPvOQD80cRWwpipq29TfsnMdHL4OiNTMuEjmDdUOz6Z44E6VDhAqrlahYkHcFY4kO",
+	"C0Qjc8QC09xoK1wEZcRiq/656mY9Acop3BfcnZVojg8OcUIvzVjaQ2Ir3uuT/X0UTVOQF7pSjbxUo/cn",
+	"Q7rn7cTxqQvZ7Qm8EHuIrkofxGfmE9tjx1vixvcGhAKjLo6YGsMm0HpiRlXiakHJwa3MDLRKk0lR6rcn",
+	"6GDApiAlzfiAQR1ixZqOrl7fizWW94pChOgJD+JxS4mtEyhtHDu1el6pBUZ24hJuToYUyqvuRhAX2BOV",
+	"n91Ads2gdoeFxHxiUo4/AFMHz2Fpe8XSiitBua8ijwF1yMvt/SCT+daIfqli++eyF8HZzx6M4YQ16Rq4",
+	"zRUfCXDDdqHtA01cV+QrZvZWV1y7Jb5dZdGfH5N9HR2t8tJUSUvpwcYJb71c/ta1lG+pmHsNfHPW56wW",
+	"nZO//1JihBa4fYQ/kHGAeU/AyzwQS7Z82ptm/ZQPHBg1cDyJqYee5dVg3v5eg76GkDIHJzIzp02M0SoA",
+	"KaMKC2asCEdngmBGTrIBOH0Voo0jV5FXnoOTa77ORRLN0oqUtftH/0mj+vknZt6yzhdBdza9znteDlAx",
+	"WAUIEI7jIfvVgYz2KBc1pPusXKq8UUY9c0wXix+EBcR3Ll+fk++Onn9/Qq5+Ots7jMh3eS2j5weuT5Xe",
+	"zfcX1DZ3Nc1BuiP/edkTUFKXvJPoqnDZ1mD+dSJDIazBon2FwQEWjmcurJ9WK75Pp6d5JFBPQMZ3URCA",
+	"2mGLEXBbXQJqJAxBg9vqKznTkPqNZGPHsnufGZWbeHdPe+L44CWmGzRLPl4Ss2NAosCEY+lSxVBW2W2S",
+	"FSA6tVxd/gExqTxRAy4VFc6JkSSVNGmvHN99RMXw+GAFrnouxTDl6Lm7J0b/wEZcWBkTQs2yadOdt6bP",
+	"PT6a7w+KRgvN6H4+ZoNbi+2lFgq+S78prr3Nl1GeMI6IyZTQwbn0hD8YKaKy6hoWhq7248E6+tUS+ugu",
+	"I2Xx0KoxPUE1GdM77vRR0EpqV+MJhZ23S46Pjhzijlmu24AGFZECqUGpgYz9nihokZGeFjVhr+tvUcff",
+	"7Qv+QTeNRxb7y2XBm4hGIz2U4gs3Nq1NUzZTCO4rW2RKQHxZGwFapRnKQ1MjdHQudFBc4yMPCKdFmnoD",
+	"jP5NZgpZua7aA59IaLQrJXO7LEsAc0lDkx0MuTVjxpWnync0zZjefYi7jFo4xnVYemABlXbx14QboumQ",
+	"WbL9UcNHqkl85o4MLvSE/AD+bXL9/s8/votPe8I+NfBuDjgMuxnM/KCaEcPoBC6MJZYyB7J05Fyhcqqh",
+	"0iGEhFtCzo1TBXUE6aIJS5mBcGmFM3j5nOuSBdMLp3YBXYLgCj7CCRU0LyRUlR97YoEA6WTHLjkzZCK1",
+	"IUcHJIX6qjj6lBWrgX4cjTwGYhCvXRX6h2AtYRWMlXjL4damzlsFtciiVjdx1+2CEnQJJSomgjdBA82m",
+	"ad2j+/lzX4FB6Z5kBu+1pMwsDUd5HHax/xv8f8OTz67wEcMg4DL8v4LvC/hfZl66ZHfyliX30U6Ol7/0",
+	"TprXMhPbYAS4YO9cABJVcIMHoviL4gNywv9Mk4tXuYN1SjESy/tX8eo6VWqxjmP+lwAwLLlfLEGcwxNL",
+	"Fm8f2uNCM6G5AVLLPkFuDIC5C8CEh4mL5R/ITBnkNhi00uZS/rXNq3+0ulcfdhk49THWtW3GPH9zNWJq",
+	"915UkP26nNl27au4seEAN1YsnoIAg5wHy253RCPwb1WYaxIi7CE/kAxhh34aEQI21SI+AFbPqCYuAboi",
+	"Lvx4TUfLRAV4BlolP5posa5aevh8JY/TG6qw0N/x4YtV0MC1VGPJW5Zwem3p21Ph0PspE85S7YPDtoQ6",
+	"JeEExtr/zcWYfV7k8chR6QHp4SKo3hiSN4bKxxaKKMQzbPu+F0hBy7gg1eziFXBByDZrKMOK0a2+PpET",
+	"N/oymXvfhGusAenKqNKf+tLFrlgxJT5hBoNlT/OUAJc2oFhPpGxoXBmauf0GY7mtykvii+HeW7u8OAj7",
+	"oRra6DvLr4WDJkUTs/AcYK93NhdDmNOJCA/DXYKyoOFAkP+3Bzfyh3sM+qgW1UXIPRvL1DEuH2XJgtok",
+	"XzTOb8C6jlYhEOBxhLzQ1xC/9LVwveOj79fb3qUHwS3o/ZjPQRGUdqq5sruPxEP3EzZkIqHl+PWKzoat",
+	"DUfM5JX38ZU8TUwkUAAGKnWHTURLCWfdeiAW1+ZVMf+6VO2LUpDyfayiJRWH/sX7YB5XrABljHqOWBxT",
+	"ziy5KiCtTVsLQPqJ5ZAFul4OLw+k8OXjP43WV2yvhY/mlwT6H02Sr0X7+zLx7l9AyTxLIKjdw00Uxs1D",
+	"BDUShiTCFu1VxWQbVGEhJx0zCil7rXz0PWYKQtonBEfpG2pi17SuPycXr/I2wsBrIQzDjZqzVW405kw3",
+	"s9Of/CK+ambqdrEKK/Wn/o2RLmCk/pAiwqhKeSPXzMH3y+WZDiweiGO60Z+GX/qttXDLnApQTewrSZZ+",
+	"45ff+OXikHQHJ4Tm4MNFA2O8P+IvZIuG0UkrSzzL8/Yh/yFIztcM9UrokgmhHd5UpskMWkXZgXMTm+uH",
+	"0GgHvrYreGBzEczRgrx2od/YUz0iH7qkSlGwKTyoLdo97sOHskZwnXBXiiYo/QNJb5oZbIJWbOU0KEtR",
+	"BW+AaLoCDF9VYPhhjLd2+KeztS5DHtcKWMgZ4b87Qe9JeMOl83c8HOot4AiuqkorU/iRDsZQ+oVwXepM",
+	"USvPZfUkTXYsr4ixEkwXelbs+pIl9mlMe3X9AXC4ngjyzy10ScFI7CoTplybGPPx84KSwDObUkm5Nn9x",
+	"27l/5EupoP9Dhrn4uja+uMYtF0nbfK5w6mrYHBYSXDL3AwXZlOvOfW1hNkFJ1SV6rzvGb9Rw68qyO9my",
+	"fTkqotMc/bGEJqSYnqp9GepzS9MflJyhCqFU7lPuwimXBzRyBMVqIzKB4q2+cmueSBeUq4VA7rwLlUXs",
+	"44OXmD3sKiU80yRmn7g2XIxueBLDrDqsQueH9aS6S8BnDfldVujvp1wkPcFFwj5BYpLEkhpCQr1Dqdy6",
+	"YRdck4S5zgH2p6IEOSw5ZVRB1Xqo35whtkIJipbwbleg+GEEsFIfh0e2O/jKy83CV14g8JuF/v6UbRXn",
+	"+ysPi/9SNn1fmLXJbL8JWS1Jn4Xdf/+3/O9K+Firv7tUMnQTF/efmCl7+h7a/bzU3/b4USq/SwtGHgAX",
+	"ODJ9BowDlC/HJ51Dx8MHyNVxgsTuPOIIMsDyDoFRURLA5JFVVvs6gazJTBhfptLLBs7DR24Zm+rgqK10",
+	"wROoXwwxqFi0yr+cQDlffNLXxioND/F6FqEVm8g7Fo68OHSvJ8JYmNUC+EJy8GVF8eUr23ooX33kR7Ux",
+	"LSWOCHoFJj99ZN+X6jX5Fg/40PGABRRKFXKTJTGCWw9v8G6h/d/cX+vITGtELfyJmdCv+7ARBUv8q9/w",
+	"fLuyUXCsX0KYgQOChxCCalkApD0JoCeasgDcwawsRxRI82VJEW5dW5chquM+qgSxhHyg/OCJ3jfp4Zv0",
+	"8FTSg4fBxcLClkM+/pEprhMOpdUX54j/XHryARE2nKjNnYIuwnDxZKrkkKcs8l0dSB8LYXW35WWwVKFp",
+	"Ru0zQSZ0nrv//HWVz3e7BR+KPhn7v+V/LxT1sP7AdC9ldyxFL6Zr9+EZl2J3HJuQ+GZHdld9kG4VHZou",
+	"iYdc0DSGdhDc6f8p1aYn4Afo+eFHwWrE0Fu03qiDZJqdEg5LcDy4KFmY78f+Cm6cYHxfoIbONdnJu8Xt",
+	"2gVDzFRKLRWH9drXM2g3P6Nzy8dLzmRS9iX3RJzP21WMNtcg/hMzV/6pB63NmU/SVk0wX+s3LrVV2bfa",
+	"zgbCDLA4eRVPguI5AJ75DyERKBD1MSOicvh5KqE51gzpXtwTwM6gwBCQzv7c/3lCaP7tiN8xEVoWoZmV",
+	"6x7ibJU7UmETZyBfu952yU3UE1gZ0a8NblKTWza1VKtk6YyDTkA3vpeNHS9eZjTMr7Iu7PfEmW/1xDXR",
+	"9I4lWBlesFkOFs5xi5ER9rkYyFQMx5D1J9wYlgSQBw0F+qz4zZVk9cZQBDrXvXnugXCGFRfzAvU7SLRv",
+	"/Cpcb05HyW8ZmxZNVuHLnigAfGhP3NHs3YBE223lNLag/RaAMiW65AyBKGiBBYYEcAvb09E94T9WuzGU",
+	"MA84xDLSTQLK7TrLtOtfIfn+sjSwfGVb18HqIz9ugftlzAz1sODiv2li3zSxp9HERF0AqOtkkaVh2A0t",
+	"pO+L2H65r1nn5Pjw5fHzg+NNveOt4v++J8ZQs/h+MkNLEx6IgI5zphQHRzWgwjKsnCGceNWhzst8fFaV",
+	"lXHthH3vPTwlfQkVoaHpy/HBS6xfXGKsfTaQE8u2K6yu0EFCxaPbE9fQvltIYFPdkN1zTeQUe2WfYOVL",
+	"9HlSu82UAcPP+dXx4VELc+qJJu7kD6aRP712P27Ood67hZc51ZOrKBGEgMPev1Hyxy/pcU/K6MGyWUht",
+	"IYUo+Xm0fBANaUV66GdcELcO9iQrlfqO0wHthwpnXIwiFEXgL3cM8LfDaC5Gu1idmwXqIcYpWLkd6tse",
+	"OoVxNpZOReAGYyuifNoMZN6RXUxFGHaNn8Bwg5IxJCBrI2XS7YlLv09sL+Ulp2WiM0TQh4YPN4qLpG8L",
+	"ns+RP592bWJ1zT6ZLyqIu7anVeK58wP7FtG9vYjuUNHOD7ga2A01bXIDjEWLL83sshJ9QmLy0NIaGhq8",
+	"fJbT8VPIfcPmbI765KINCForiUk9sbmc1KjE4/oahaQr+Ol3KiLl9/JNTPrqxCQEzFzfWSYgbVsAyrSD",
+	"lVYf3kd44gGh3U6w2GfnivKX3HTQRq/79TTDBRaFOdBuO6WAYbyHpmtcVkXYHt8DZarYoZ8mTwU21UL8",
+	"3PF9Xb0GfqftcHw7gzJkrwrYVTq0/5v9z3uj12PQFmIWO63OMIfYuVugJx42HAEHs0hKTZ2fad9BBJus",
+	"iwFD+xH4O+gAUnphH1wbBc19BlQICcaqhE2ky0TzLU26LW6FB8berbsESoM+qjdgBZLQ4AD4V5drnoQo",
+	"5DbxApkEtMAGBIRMVMg19YEcgE33Jxr70NpxbzKk9yMfjRrRa6lGvnd8sa1yey/XCoeKpNJXD74CEoMd",
+	"c5Cw1Ft3F037gt7daOSxm/St4n2rbWy0SV3eGvuU9/Fs0oAu7eHYbb4d0s7T4mnU2u1dDofd33MdHOge",
+	"Zxkl3Ocz3XAGkevXmkrLaEL42gKGZCKVg9utoEeFm8HAOTd7StjCPd6v5dCXX+9vaFzfM4s2dsMy20Tu",
+	"cvm2+7/hHwsjAZcZYlxBFQiCg4IDpS/vGE1vtBYuMib+D/zq3+1X2A24J0oClY5KVZfA4ZcXWNqRIiym",
+	"bxid7ELYIY4Kvw2zNCVXV+/AWgXOvFSznqAautMBNT8+eB7lJnKoaEChgAxsjSUtoXx5eYCFFWBi2Cyk",
+	"I4arIUbi6YGNq60MCm6jVAaFiWwCar8W9l7LpV/sPdsH9u6ogloL9slLGOTq6p2984evY7K4rMA329R2",
+	"Aw5dFv0XXKcEoeKLbdIRTyi3ut8NTRLFtHYBbkIaPnRocGPVCMFS+5tifkUuRA+ij5al+eQ1nkqBfySP",
+	"+gN/50xmaUIm9JaVKqQUpUqIHBIqwN7eE+VCLKRah8WRM2qKuUulWNpD3NrI2hPHt+Gytq7JVoZ9VF12",
+	"Mb3EsDYPBd9i2rZWX+VbFNxD5yM5oF2cjnTvGi8NQmvgKV2WtIxxDooNGL8LXGm6Sz4EFTutFGvRbkJ2",
+	"gGXY0+BpY1LKLulnhiSSCGl6IifsbLKkLOGSmIqmwoROlFoWXfF7iqpYJZoiuMRv4RRbC6fI5YdqaGtz",
+	"TEV7wsvTB1iURdHWButF2BQ2bEBBz0dB0GJH5LBLLlz4CGRuoHzKhCtC5+oHBm9AqNWqgQzYHzNuL1BX",
+	"TiZ7wJyCp3H/rR4AgSXy7WV9K1f3rUD+4kgLCyWNkfpocEVyFyHOYzRGGeMfIUx/zGhqxv9c1Or0J/fI",
+	"w5Y/SM24DffcrQDZsxsRI+JIkL5H3jQbZIqbeefk779UKldLZZCUmvLk2bSS4576fuzTrJ/ygSNT9lgh",
+	"IWDhqV7iE09yqDA3MRKOk1mGMBzyAZzli1UwPz/Hhzl776xzpd5oPzc80MEYrC5UJOjYgq169r/a7ZTn",
+	"/63jnGPnUt5yZldk5dE+o4qpa3nLBHxll2nPqqVhPtfkAnD8DUtGTBEutKFiALpzptLOSWcfBAG3upqe",
+	"oPgEos5dm3CwDUtprHiDXZo8qUil1s7dl+eGOim/W9hysbh6vT42IBOT05RFpJ9pLpjWzldIR1bHKMoE",
+	"jKmaWKki7IsnhbFkLGGG8tS3HGBDppgYYOUlN7/Xt+orOGtoveet4eUuW+hr1NgSMhg7qEPVvEFfewJM",
+	"WDBdRHSG4iJVivKRwHA3ozhNMUk/V7GCifIaFvVpXEX2Z01yKiuC9G/Z1CBxLyLt3Wa5whhKAD340sXn",
+	"A6J3y9XJHd2vr+MKYmC8TwZ34jy9xQiWs7e+6yPDojy0xIe7wedwHPTvNJ+5oZMpU3vsjieQAlDImaWF",
+	"JE7bKw/wc2O5CkxBRmc2dmUBUCNGBkOWC1fUh37D75gFcocyNAGQh5rRTAMXTiVNSJ+mFludz0eqwZh5",
+	"l1AZIICe/vL5/wcAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -76,10 +76,34 @@ func TestAuthorizationMatrix(t *testing.T) {
 			},
 			"createhearing": func(api.Case) any { return map[string]any{"kind": "trial", "starts_at": "2025-03-03T16:00:00Z"} },
 			"updatehearing": func(api.Case) any { return map[string]any{"status": "held"} },
+			"createstatement": func(api.Case) any {
+				return map[string]any{"sections": map[string]any{"emotional": "Checked by the matrix."}}
+			},
+			"updatestatement": func(api.Case) any {
+				return map[string]any{"sections": map[string]any{"other": "Checked by the matrix."}}
+			},
 		}
 
-		// A victim, a defendant and a hearing in each case, for the operations on one of them.
+		// A victim, a defendant, a hearing and a statement in each case, for the operations on one of them.
 		records := map[string]map[string]string{} // case ID → path parameter → record ID
+		// newStatement starts a statement of the target case's victim, taken as far as action ("", "submit").
+		newStatement := func(target api.Case, action string) string {
+			res := admin.do("POST", "/api/v1/victims/"+records[target.Id.String()]["{victim_id}"]+"/statements",
+				map[string]any{"sections": map[string]any{"emotional": "Matrix statement."}})
+			var made struct {
+				ID string `json:"id"`
+			}
+			res.JSON(t, &made)
+			if res.StatusCode != http.StatusCreated {
+				t.Fatalf("creating a statement: %d %s", res.StatusCode, res.Body)
+			}
+			if action != "" {
+				if res := admin.do("POST", "/api/v1/statements/"+made.ID+"/"+action, nil); res.StatusCode != http.StatusOK {
+					t.Fatalf("%s of a statement: %d %s", action, res.StatusCode, res.Body)
+				}
+			}
+			return made.ID
+		}
 		for _, target := range []api.Case{own, other} {
 			records[target.Id.String()] = map[string]string{}
 			for param, create := range map[string]struct {
@@ -100,6 +124,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 				}
 				records[target.Id.String()][param] = made.ID
 			}
+			records[target.Id.String()]["{statement_id}"] = newStatement(target, "")
 		}
 
 		// Other path parameters: an account to administer, and a fresh token of the caller's own to revoke.
@@ -170,15 +195,25 @@ func TestAuthorizationMatrix(t *testing.T) {
 				}
 				continue
 			}
-			// A victim, defendant or hearing is scoped by its case as much as the case's own paths are.
+			// A victim, defendant, hearing or statement is scoped by its case as much as the case's own paths are.
 			caseScoped := strings.Contains(cl.path, "{case_id}") || strings.Contains(cl.path, "{victim_id}") ||
-				strings.Contains(cl.path, "{defendant_id}") || strings.Contains(cl.path, "{hearing_id}")
+				strings.Contains(cl.path, "{defendant_id}") || strings.Contains(cl.path, "{hearing_id}") ||
+				strings.Contains(cl.path, "{statement_id}")
 			for name, caller := range callers {
 				for _, target := range []api.Case{own, other} {
 					if !caseScoped && target.Id != own.Id {
 						continue
 					}
-					path := fill(cl.path, caller, target)
+					path := cl.path
+					// Submitting and finalizing work once per statement: each call gets a statement of its own,
+					// in the state the action starts from.
+					switch id {
+					case "submitstatement":
+						path = strings.ReplaceAll(path, "{statement_id}", newStatement(target, ""))
+					case "finalizestatement":
+						path = strings.ReplaceAll(path, "{statement_id}", newStatement(target, "submit"))
+					}
+					path = fill(path, caller, target)
 					var body any
 					if bodies[id] != nil {
 						body = bodies[id](target)

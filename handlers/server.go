@@ -57,6 +57,14 @@ type Store interface {
 	HearingByID(ctx context.Context, id string) (models.Hearing, error)
 	ListHearings(ctx context.Context, caseID string, limit int, afterID string) (models.HearingPage, error)
 	UpdateHearing(ctx context.Context, id string, version int64, u models.HearingUpdate) (models.Hearing, error)
+	CreateStatement(ctx context.Context, victimID string, text models.StatementText) (models.Statement, error)
+	StatementByID(ctx context.Context, id string) (models.Statement, error)
+	StatementVersion(ctx context.Context, id string) (int64, error)
+	ListStatements(ctx context.Context, victimID string, limit int, afterID string) (models.StatementPage, error)
+	ListStatementRevisions(ctx context.Context, id string, limit int, afterID string) (models.StatementRevisionPage, error)
+	UpdateStatement(ctx context.Context, id string, version int64, u models.StatementUpdate) (models.Statement, error)
+	SubmitStatement(ctx context.Context, id string, version int64) (models.Statement, error)
+	FinalizeStatement(ctx context.Context, id string, version int64) (models.Statement, error)
 }
 
 // Config is everything the router is built from.
