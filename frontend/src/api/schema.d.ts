@@ -549,6 +549,148 @@ export interface paths {
         patch: operations["updateHearing"];
         trace?: never;
     };
+    "/api/v1/victims/{victim_id}/statements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The victim's ID. */
+                victim_id: components["parameters"]["VictimID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List a victim's impact statements, newest first, each as of its current revision.
+         * @description Clerks never receive statements. Prosecutors read them (they compile sentencing exhibits) but do not
+         *     change them. Every call is recorded in the audit trail as one `statement.list` event for the victim.
+         */
+        get: operations["listStatements"];
+        put?: never;
+        /**
+         * Start an impact statement for a victim, as a draft at revision 1.
+         * @description The statement starts as a `draft` at revision 1. Its text is stored encrypted, in that revision.
+         *     Recorded in the audit trail as `statement.create`.
+         */
+        post: operations["createStatement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/statements/{statement_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The statement's ID. */
+                statement_id: components["parameters"]["StatementID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Read one impact statement as of its current revision, with its final revision.
+         * @description The top-level text is the current revision's, which may be a draft. `final` carries the last
+         *     finalized revision, the one sentencing exhibits use; it is absent until the statement is first
+         *     finalized, and stays (unchanged) while a later draft is under way. Recorded in the audit trail as
+         *     `statement.read`.
+         */
+        get: operations["getStatement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change an impact statement (JSON merge patch), saving a new revision.
+         * @description Fields present in the body replace the stored values; absent fields are left as they are. `sections`
+         *     merges section by section: a section given replaces that section, `null` (or empty text) clears it,
+         *     and an absent one is kept. `null` clears `restitution_request_text`. Requires `If-Match` with the
+         *     statement's current ETag.
+         *
+         *     A change is saved as a new revision whose status is `draft`: a submitted statement must be submitted
+         *     again, and a final one stays final where it counts (`final_revision` and `final` keep the last final
+         *     revision, for exhibits) until the new draft is finalized in turn. A body that changes nothing saves
+         *     nothing and answers the statement as it is. Recorded in the audit trail as `statement.update`.
+         */
+        patch: operations["updateStatement"];
+        trace?: never;
+    };
+    "/api/v1/statements/{statement_id}/revisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The statement's ID. */
+                statement_id: components["parameters"]["StatementID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List a statement's revisions, newest first, each with its text.
+         * @description Every save of the statement (creating, changing, submitting, finalizing) is one revision, numbered
+         *     from 1, with who saved it, when, the status it gave the statement and the text as it then stood.
+         *     Revisions never change. Recorded in the audit trail as one `statement.revisions` event.
+         */
+        get: operations["listStatementRevisions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/statements/{statement_id}/submit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The statement's ID. */
+                statement_id: components["parameters"]["StatementID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Submit a draft statement, saving a new revision.
+         * @description Only a `draft` can be submitted; any other status answers 409. Takes no body. `If-Match` is optional:
+         *     when sent, a stale ETag answers 412. Recorded in the audit trail as `statement.submit`.
+         */
+        post: operations["submitStatement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/statements/{statement_id}/finalize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The statement's ID. */
+                statement_id: components["parameters"]["StatementID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Finalize a submitted statement, saving a new revision that becomes its final revision.
+         * @description Only a `submitted` statement can be finalized: a draft must be submitted first, and a final one is
+         *     final already; both answer 409. The new revision becomes `final_revision`, the one exhibits use.
+         *     Takes no body. `If-Match` is optional: when sent, a stale ETag answers 412. Recorded in the audit
+         *     trail as `statement.finalize`.
+         */
+        post: operations["finalizeStatement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1109,6 +1251,132 @@ export interface components {
             /** @description Pass as `cursor` for the next page; null on the last page. */
             next_cursor: string | null;
         };
+        /**
+         * @description Where a statement stands. `draft` → `submitted` (by `…/submit`) → `final` (by `…/finalize`); any change
+         *     of the text makes it a `draft` again. Changed only by those actions and by changes, never set directly.
+         * @enum {string}
+         */
+        StatementStatus: "draft" | "submitted" | "final";
+        /**
+         * @description How the victim means to give the statement at sentencing.
+         * @enum {string}
+         */
+        StatementDelivery: "written" | "oral" | "both";
+        /** @description A BCP 47 language tag such as `en`, `es`, `vi` or `zh-Hant` (a language of two or three letters, then any subtags of two to eight letters or digits, each after a hyphen). */
+        StatementLanguage: string;
+        /**
+         * @description Free text of up to 50,000 characters (Unicode code points, not bytes). Line breaks and tabs are kept
+         *     (`\r\n` and `\r` are stored as `\n`); the text is trimmed at both ends; other control characters and
+         *     bidirectional overrides are refused. Empty means none.
+         */
+        StatementTextInput: string;
+        /** @description The sections of a statement, each `null` when empty. */
+        StatementSections: {
+            emotional: string | null;
+            physical: string | null;
+            financial: string | null;
+            other: string | null;
+        };
+        /** @description The sections of a new statement; each defaults to none. */
+        StatementSectionsCreate: {
+            emotional?: components["schemas"]["StatementTextInput"];
+            physical?: components["schemas"]["StatementTextInput"];
+            financial?: components["schemas"]["StatementTextInput"];
+            other?: components["schemas"]["StatementTextInput"];
+        };
+        /**
+         * @description A merge patch of the sections: a section given replaces it, `null` or empty text clears it, and an
+         *     absent one is kept.
+         */
+        StatementSectionsUpdate: {
+            emotional?: string | null;
+            physical?: string | null;
+            financial?: string | null;
+            other?: string | null;
+        };
+        /**
+         * @description A victim's impact statement as of its current revision. Clerks never receive statements. The text is
+         *     the current revision's; `final` is the last finalized revision, the one exhibits use.
+         */
+        Statement: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            case_id: string;
+            /** Format: uuid */
+            victim_id: string;
+            status: components["schemas"]["StatementStatus"];
+            /** @description The number of the current revision (from 1). */
+            revision: number;
+            /** @description The number of the last finalized revision; null until the statement is first finalized. */
+            final_revision: number | null;
+            /** @description A language tag such as `en` or `zh-Hant`. */
+            language: string;
+            delivery: components["schemas"]["StatementDelivery"];
+            sections: components["schemas"]["StatementSections"];
+            /** @description The victim's own words on the restitution they ask for; null when none. */
+            restitution_request_text: string | null;
+            /**
+             * @description The last finalized revision, the one sentencing exhibits use. Absent until the statement is first
+             *     finalized; unchanged while a later draft is under way.
+             */
+            final?: components["schemas"]["StatementRevision"];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /**
+             * Format: int64
+             * @description Starts at 1 and grows by one with every save.
+             */
+            version: number;
+        };
+        /** @description A new statement; its text is stored encrypted. */
+        StatementCreate: {
+            /** @description Defaults to `en`. */
+            language?: components["schemas"]["StatementLanguage"];
+            /** @description Defaults to `written`. */
+            delivery?: components["schemas"]["StatementDelivery"];
+            sections?: components["schemas"]["StatementSectionsCreate"];
+            restitution_request_text?: components["schemas"]["StatementTextInput"];
+        };
+        /** @description A JSON merge patch of a statement. `status` is not here; the actions change it. */
+        StatementUpdate: {
+            language?: components["schemas"]["StatementLanguage"];
+            delivery?: components["schemas"]["StatementDelivery"];
+            sections?: components["schemas"]["StatementSectionsUpdate"];
+            restitution_request_text?: string | null;
+        };
+        StatementList: {
+            items: components["schemas"]["Statement"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            next_cursor: string | null;
+        };
+        /** @description One saved revision of a statement, as it was saved; revisions never change. */
+        StatementRevision: {
+            /** @description The revision's number, from 1, unique within its statement. */
+            number: number;
+            status: components["schemas"]["StatementStatus"];
+            language: string;
+            delivery: components["schemas"]["StatementDelivery"];
+            sections: components["schemas"]["StatementSections"];
+            restitution_request_text: string | null;
+            /**
+             * Format: date-time
+             * @description When the revision was saved.
+             */
+            created_at: string;
+            /**
+             * Format: uuid
+             * @description The staff account that saved it; null for work the system did.
+             */
+            created_by: string | null;
+        };
+        StatementRevisionList: {
+            items: components["schemas"]["StatementRevision"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            next_cursor: string | null;
+        };
     };
     responses: {
         /** @description An error. */
@@ -1247,6 +1515,15 @@ export interface components {
         DefendantID: string;
         /** @description The hearing's ID. */
         HearingID: string;
+        /** @description The statement's ID. */
+        StatementID: string;
+        /**
+         * @description Page size. Smaller than other lists' (default 10, at most 50), because every item carries up to
+         *     250,000 characters of text.
+         */
+        TextLimit: number;
+        /** @description The ETag of the version being acted on. Optional; when sent, a stale one gives 412. */
+        OptionalIfMatch: string;
         /** @description The account's ID. */
         UserID: string;
         /** @description The ETag of the version being changed. Missing gives 428; stale gives 412. */
@@ -2341,6 +2618,256 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
             428: components["responses"]["PreconditionRequired"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    listStatements: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Page size. Smaller than other lists' (default 10, at most 50), because every item carries up to
+                 *     250,000 characters of text.
+                 */
+                limit?: components["parameters"]["TextLimit"];
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                /** @description The victim's ID. */
+                victim_id: components["parameters"]["VictimID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of statements. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatementList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Unprocessable"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    createStatement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The victim's ID. */
+                victim_id: components["parameters"]["VictimID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StatementCreate"];
+            };
+        };
+        responses: {
+            /** @description The statement was started. */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Statement"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    getStatement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The statement's ID. */
+                statement_id: components["parameters"]["StatementID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The statement. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Statement"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    updateStatement: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag of the version being changed. Missing gives 428; stale gives 412. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path: {
+                /** @description The statement's ID. */
+                statement_id: components["parameters"]["StatementID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/merge-patch+json": components["schemas"]["StatementUpdate"];
+                "application/json": components["schemas"]["StatementUpdate"];
+            };
+        };
+        responses: {
+            /** @description The whole statement after the change. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Statement"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            428: components["responses"]["PreconditionRequired"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    listStatementRevisions: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Page size. Smaller than other lists' (default 10, at most 50), because every item carries up to
+                 *     250,000 characters of text.
+                 */
+                limit?: components["parameters"]["TextLimit"];
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                /** @description The statement's ID. */
+                statement_id: components["parameters"]["StatementID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of revisions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatementRevisionList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Unprocessable"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    submitStatement: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag of the version being acted on. Optional; when sent, a stale one gives 412. */
+                "If-Match"?: components["parameters"]["OptionalIfMatch"];
+            };
+            path: {
+                /** @description The statement's ID. */
+                statement_id: components["parameters"]["StatementID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The statement, now submitted. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Statement"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    finalizeStatement: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag of the version being acted on. Optional; when sent, a stale one gives 412. */
+                "If-Match"?: components["parameters"]["OptionalIfMatch"];
+            };
+            path: {
+                /** @description The statement's ID. */
+                statement_id: components["parameters"]["StatementID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The statement, now final. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Statement"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
             default: components["responses"]["Problem"];
         };
     };
