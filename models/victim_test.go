@@ -13,11 +13,12 @@ import (
 	"github.com/impactledger/impactledger/sealing"
 )
 
-// The sensitive values of one victim, a defendant and a hearing, each of which must never be stored in the
-// clear.
+// The sensitive values of one victim, their impact statement, a defendant and a hearing, each of which must
+// never be stored in the clear.
 var (
 	atRestSSN        = "078-05-1120"
-	atRestSecrets    = []string{"078051120", atRestSSN, "1961-07-14", "9705550123", "jane.roe@example.com", "Orchard Lane", "privileged remark", "1955-06-01", "courtroom aside"}
+	atRestSecrets    = []string{"078051120", atRestSSN, "1961-07-14", "9705550123", "jane.roe@example.com", "Orchard Lane", "privileged remark", "1955-06-01", "courtroom aside", "my own name on the voter rolls", "credit freeze fees"}
+	atRestStatement  = "I learned my identity was used when I saw my own name on the voter rolls."
 	atRestDOB, _     = models.ParseDate("1961-07-14")
 	defendantDOB, _  = models.ParseDate("1955-06-01")
 	atRestVictimNote = "A privileged remark about the victim's health."
@@ -33,8 +34,8 @@ func janeRoe() models.NewVictim {
 }
 
 // TestIntakeSecretsAreSealedAtRest reads the SQLite file and its write-ahead log after a checkpoint, as a
-// thief with a copy would: no SSN, birth date, phone, email, street address or note may be there in the
-// clear. On PostgreSQL it reads the stored columns.
+// thief with a copy would: no SSN, birth date, phone, email, street address, statement text or note may be
+// there in the clear. On PostgreSQL it reads the stored columns and a real pg_dump, as a stolen backup.
 func TestIntakeSecretsAreSealedAtRest(t *testing.T) {
 	ctx := context.Background()
 	store := func(t *testing.T, s *models.Store) {
@@ -46,6 +47,10 @@ func TestIntakeSecretsAreSealedAtRest(t *testing.T) {
 		if got, err := s.VictimByID(ctx, v.ID, true); err != nil || got.SSN != atRestSSN || got.Notes != atRestVictimNote ||
 			got.Phone != "+19705550123" || *got.DateOfBirth != atRestDOB || got.MailingAddress.Line1 != "12 Orchard Lane" {
 			t.Fatalf("read back %+v, %v", got, err)
+		}
+		if _, err := s.CreateStatement(ctx, v.ID, models.StatementText{Sections: models.Sections{
+			Emotional: atRestStatement}, RestitutionRequest: "Please repay the credit freeze fees."}); err != nil {
+			t.Fatal(err)
 		}
 		if _, err := s.CreateDefendant(ctx, c.ID, models.NewDefendant{Name: "Tina Peters", DateOfBirth: &defendantDOB}); err != nil {
 			t.Fatal(err)
