@@ -6,6 +6,10 @@ import { Link, Router, navigate, useLocation } from "./router";
 import { CaseList, forgetListSearch } from "./pages/CaseList";
 import { CaseNew } from "./pages/CaseNew";
 import { CaseDetail } from "./pages/CaseDetail";
+import { VictimDetail } from "./pages/VictimDetail";
+import { VictimNew } from "./pages/VictimNew";
+import { isCaseTab } from "./pages/case/tabs";
+import { forgetDrafts } from "./drafts";
 import { Account } from "./pages/Account";
 import { Audit } from "./pages/Audit";
 import { Users } from "./pages/Users";
@@ -87,15 +91,28 @@ function Shell() {
     }
   }, [session.status, path, search, held]);
 
+  // What had the focus when the path changed (read while rendering, before the old page goes).
+  const shownPath = useRef(path);
+  const focusAtNavigation = useRef<Element | null>(null);
+  if (shownPath.current !== path) {
+    shownPath.current = path;
+    focusAtNavigation.current = document.activeElement;
+  }
+
   // After an in-app navigation, move focus to the new page so that keyboard and screen-reader
   // users start at its top, as they would after a full page load. The first page shown after
-  // the sign-in check counts as the page load.
+  // the sign-in check counts as the page load. Effects run after paint: if the user has already
+  // moved on in the new page by then (a quick click that focused an error summary), leave the focus there.
   useEffect(() => {
     if (!ready) return;
     if (first.current) {
       first.current = false;
       return;
     }
+    const active = document.activeElement;
+    const movedOn = active && active !== document.body && active !== focusAtNavigation.current && main.current?.contains(active);
+    focusAtNavigation.current = null;
+    if (movedOn) return;
     main.current?.focus();
     window.scrollTo(0, 0);
   }, [path, ready]);
@@ -132,7 +149,9 @@ function Shell() {
                 <li>
                   <Link
                     href="/"
-                    aria-current={path === "/" ? "page" : /^\/cases\/(?!new$)/.test(path) ? "true" : undefined}
+                    aria-current={
+                      path === "/" ? "page" : /^\/(cases\/(?!new$)|victims\/)/.test(path) ? "true" : undefined
+                    }
                   >
                     Cases
                   </Link>
@@ -181,6 +200,7 @@ function SignedIn({ user, path, accountLink }: { user: User; path: string; accou
       // Signed out here whatever the server said: the local state goes either way.
     }
     forgetListSearch();
+    forgetDrafts();
     setSignedOut();
     navigate(`${SIGN_IN_PATH}?signed_out=1`);
   };
@@ -246,7 +266,13 @@ function Page({ path }: { path: string }) {
   if (path === TWO_FACTOR_PATH) return <TwoFactor />;
   if (path === "/admin/users") return <Users />;
   if (path === "/admin/audit") return <Audit />;
-  const m = /^\/cases\/([^/]+)\/?$/.exec(path);
-  if (m?.[1]) return <CaseDetail key={m[1]} id={decodeURIComponent(m[1])} />;
+  const newVictim = /^\/cases\/([^/]+)\/victims\/new\/?$/.exec(path);
+  if (newVictim?.[1]) return <VictimNew key={newVictim[1]} caseId={decodeURIComponent(newVictim[1])} />;
+  // A case and its sections: /cases/:id, /cases/:id/victims, /cases/:id/defendants.
+  const m = /^\/cases\/([^/]+)(?:\/([^/]+))?\/?$/.exec(path);
+  const tab = m?.[2] ?? "";
+  if (m?.[1] && isCaseTab(tab)) return <CaseDetail key={m[1]} id={decodeURIComponent(m[1])} tab={tab} />;
+  const victim = /^\/victims\/([^/]+)\/?$/.exec(path);
+  if (victim?.[1]) return <VictimDetail key={victim[1]} id={decodeURIComponent(victim[1])} />;
   return <NotFound />;
 }

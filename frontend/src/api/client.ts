@@ -65,6 +65,26 @@ export type NewToken = components["schemas"]["NewToken"];
 export type AuditEvent = components["schemas"]["AuditEvent"];
 export type TeamMember = components["schemas"]["TeamMember"];
 export type MfaEnrollment = components["schemas"]["MfaEnrollment"];
+export type Victim = components["schemas"]["Victim"];
+export type VictimCreate = components["schemas"]["VictimCreate"];
+export type VictimUpdate = components["schemas"]["VictimUpdate"];
+export type VictimKind = components["schemas"]["VictimKind"];
+export type VictimStatus = components["schemas"]["VictimStatus"];
+export type WantsToBeHeard = components["schemas"]["WantsToBeHeard"];
+export type NotificationChannel = components["schemas"]["NotificationChannel"];
+export type MailingAddress = components["schemas"]["MailingAddress"];
+export type MailingAddressInput = components["schemas"]["MailingAddressInput"];
+export type Defendant = components["schemas"]["Defendant"];
+export type DefendantCreate = components["schemas"]["DefendantCreate"];
+export type DefendantUpdate = components["schemas"]["DefendantUpdate"];
+export type Charge = components["schemas"]["Charge"];
+export type ChargeInput = components["schemas"]["ChargeInput"];
+export type Disposition = components["schemas"]["Disposition"];
+export type Hearing = components["schemas"]["Hearing"];
+export type HearingCreate = components["schemas"]["HearingCreate"];
+export type HearingUpdate = components["schemas"]["HearingUpdate"];
+export type HearingKind = components["schemas"]["HearingKind"];
+export type HearingStatus = components["schemas"]["HearingStatus"];
 
 /**
  * toProblem turns whatever came back from a failed call (a problem document, a proxy's HTML page,

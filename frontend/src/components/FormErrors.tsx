@@ -37,6 +37,11 @@ export function failureFrom(p: Problem, specs: Record<string, FieldSpec>): Failu
   return { title: p.title, detail: p.detail, fields, other, requestId: p.request_id || undefined };
 }
 
+/** staleFailure is what a form shows when its PATCH met 412: the record changed since it was read. */
+export function staleFailure(title: string, detail: string, p: Problem): Failure {
+  return { title, detail, fields: {}, other: [], requestId: p.request_id || undefined };
+}
+
 /** invalid gives an input the attributes that tie it to its error message and, when there is one, its hint. */
 export function invalid(id: string, failure: Failure | null, hintId?: string) {
   const message = failure?.fields[id];
