@@ -11,8 +11,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
@@ -1085,4 +1087,322 @@ func TestIntakeInTheBrowser(t *testing.T) {
 		}
 		b.checkPage("victims list, prosecutor")
 	})
+}
+
+// acceptDialogs accepts every JavaScript dialog the page opens from now on (such as "leave the page with unsaved
+// changes?"), so that a navigation never hangs on one, and answers a count of those seen, by type.
+func (b *browser) acceptDialogs() func(kind string) int {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	go func() {
+		for ev, err := range chromedp.Events(b.ctx, page.JavascriptDialogOpening) {
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			seen[string(ev.Type)]++
+			mu.Unlock()
+			go func() {
+				_, _ = chromedp.Call(b.ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
+			}()
+		}
+	}()
+	return func(kind string) int {
+		mu.Lock()
+		defer mu.Unlock()
+		return seen[kind]
+	}
+}
+
+// The resident's impact statement, in three of the languages of the Mesa County victims.
+const (
+	germanText     = "Seit dem Identitätsdiebstahl schlafe ich schlecht. Ich habe Angst, Briefe zu öffnen."
+	vietnameseText = "Tôi đã mất ba tuần để sửa lại tín dụng của mình."
+	chineseText    = "我的身份被盗用了，银行账户被冻结。𠜎"
+)
+
+// TestStatementInTheBrowser walks an impact statement through the UI as an advocate on the case team: started
+// from the victim's page, typed in German, Vietnamese and Chinese, restored after a reload before any save,
+// saved, submitted and finalized through the confirmation; edited again into a new draft while the final
+// version stays the one used for exhibits; saved over a concurrent change (412) without losing a character;
+// and its revision history paged and read. Signing out drops the unsaved text. A prosecutor on the team reads
+// it, final version first, and changes nothing; a clerk never sees it. Every screen passes axe-core.
+func TestStatementInTheBrowser(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		b := newBrowser(t, s)
+		dialogs := b.acceptDialogs()
+		ctx := context.Background()
+		const password = "correct horse battery staple"
+		newUser := func(email, name string, role models.Role) models.User {
+			t.Helper()
+			u, err := s.CreateUser(ctx, models.NewUser{Email: email, DisplayName: name, Role: role, Password: password})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return u
+		}
+		dana := newUser("dana@mesa.gov", "Dana Reyes", models.RoleAdvocate)
+		pat := newUser("pat@mesa.gov", "Pat Rubin", models.RoleProsecutor)
+		newUser("eli@mesa.gov", "Eli Clerk", models.RoleClerk)
+		c, err := s.CreateCase(ctx, models.NewCase{CourtCaseNumber: "22CR371", Caption: "People v. Tina Peters",
+			Court: "Mesa County District Court", Jurisdiction: "us-co"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SetCaseTeam(ctx, c.ID, []string{dana.ID, pat.ID}); err != nil {
+			t.Fatal(err)
+		}
+		jane, err := s.CreateVictim(ctx, c.ID, models.NewVictim{Kind: models.VictimIndividual, Name: "Jane Roe"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		signIn := func(email string) {
+			t.Helper()
+			b.do(chromedp.Navigate(b.base + "/"))
+			b.waitText("h1", "Sign in")
+			b.do(chromedp.SendKeys(chromedp.ID("email"), email), chromedp.SendKeys(chromedp.ID("password"), password),
+				chromedp.Click(chromedp.ID("sign-in")))
+			b.waitText("h1", "Cases")
+		}
+		signOut := func() {
+			t.Helper()
+			b.do(chromedp.Click(chromedp.ID("sign-out")))
+			b.waitText("main", "signed out")
+		}
+		stored := func() models.Statement {
+			t.Helper()
+			list, err := s.ListStatements(ctx, jane.ID, 10, "")
+			if err != nil || len(list.Items) != 1 {
+				t.Fatalf("the victim's statements: %+v (err %v)", list.Items, err)
+			}
+			return list.Items[0]
+		}
+		drafts := `Object.keys(sessionStorage).filter(k => k.startsWith('impactledger.draft.')).map(k => sessionStorage.getItem(k)).join('')`
+		victimURL := b.base + "/victims/" + jane.ID
+
+		// The victim's page has an empty statement section with a way to start one.
+		signIn("dana@mesa.gov")
+		b.do(chromedp.Navigate(victimURL))
+		b.waitText("#statement-section", "No impact statement yet")
+		b.checkPage("victim page, statement section empty")
+		b.do(chromedp.Click(chromedp.ID("start-statement")))
+		b.waitTrue(`location.pathname.startsWith('/statements/')`, "the new statement's editor opens")
+		id := strings.TrimPrefix(eval[string](b, `location.pathname`), "/statements/")
+		b.do(chromedp.WaitVisible(chromedp.ID("statement-form")))
+		b.waitText("#statement-status", "Draft")
+		b.waitText("#statement-emotional-hint", "feel")
+		b.checkPage("statement editor")
+		b.checkNarrow("statement editor")
+
+		// Typing in three languages; the counters count characters as the server does (code points).
+		b.do(chromedp.SendKeys(chromedp.ID("statement-emotional"), germanText),
+			chromedp.SendKeys(chromedp.ID("statement-physical"), vietnameseText))
+		b.replace("statement-financial", chineseText)
+		b.choose("statement-language", "vi")
+		b.choose("statement-delivery", "both")
+		if got, want := eval[string](b, `document.getElementById('statement-financial-count').innerText`),
+			fmt.Sprintf("%d of 50,000 characters", utf8.RuneCountInString(chineseText)); got != want {
+			t.Errorf("the Chinese section's counter says %q, want %q", got, want)
+		}
+		b.waitTrue(`(`+drafts+`).includes(`+jsString(germanText)+`) && (`+drafts+`).includes(`+jsString(chineseText)+`)`,
+			"the typed text is kept as a draft in this tab")
+		if leaked := eval[string](b, `JSON.stringify(localStorage) + document.cookie`); strings.Contains(leaked, "Identit") {
+			t.Errorf("statement text left the tab's sessionStorage: %s", leaked)
+		}
+		// Leaving the page now asks first.
+		if !eval[bool](b, `(() => { const e = new Event('beforeunload', {cancelable: true}); window.dispatchEvent(e); return e.defaultPrevented; })()`) {
+			t.Error("leaving the editor with unsaved text does not ask first")
+		}
+
+		// A reload before saving brings the text back, with a note.
+		b.do(chromedp.Reload())
+		b.do(chromedp.WaitVisible(chromedp.ID("draft-restored")))
+		if e, p, f, lang := b.value("statement-emotional"), b.value("statement-physical"), b.value("statement-financial"),
+			b.value("statement-language"); e != germanText || p != vietnameseText || f != chineseText || lang != "vi" {
+			t.Fatalf("after a reload the editor holds %q, %q, %q in %q", e, p, f, lang)
+		}
+		if dialogs("beforeunload") == 0 {
+			t.Error("reloading with unsaved text did not ask first")
+		}
+		b.checkPage("statement editor with a restored draft")
+
+		// Saving sends the changes with the ETag read, and drops the draft.
+		b.do(chromedp.Click(chromedp.ID("save-statement")))
+		b.waitText("#statement-message", "Saved as revision 2")
+		st := stored()
+		if st.Sections.Emotional != germanText || st.Sections.Physical != vietnameseText || st.Sections.Financial != chineseText ||
+			st.Language != "vi" || st.Delivery != models.DeliveryBoth || st.Revision != 2 || st.Status != models.StatementDraft {
+			t.Fatalf("after saving in the UI the statement is %+v", st)
+		}
+		b.waitTrue(`(`+drafts+`) === ''`, "the draft is dropped once saved")
+		if eval[bool](b, `(() => { const e = new Event('beforeunload', {cancelable: true}); window.dispatchEvent(e); return e.defaultPrevented; })()`) {
+			t.Error("with everything saved, leaving the editor still asks first")
+		}
+
+		// Near and over the limit: the counter warns, the live region speaks once, and nothing too long is sent.
+		b.replace("statement-other", strings.Repeat("ä", 45_000))
+		b.waitText("#statement-announcer", "nearing the limit, 5,000 characters left")
+		if cls := eval[string](b, `document.getElementById('statement-other-count').className`); !strings.Contains(cls, "counter--near") {
+			t.Errorf("near the limit the counter's class is %q", cls)
+		}
+		b.replace("statement-other", strings.Repeat("中", 50_001))
+		b.waitText("#statement-announcer", "1 characters over")
+		b.do(chromedp.Click(chromedp.ID("save-statement")))
+		b.waitText("#statement-other-error", "over the limit")
+		b.waitErrorSummaryFocused()
+		if st := stored(); st.Version != 2 || st.Sections.Other != "" {
+			t.Fatalf("a section over the limit was sent: version %d", st.Version)
+		}
+		b.replace("statement-other", "")
+		b.waitText("#statement-announcer", "within the limit again")
+
+		// Submit, then finalize through the confirmation.
+		b.do(chromedp.Click(chromedp.ID("submit-statement")))
+		b.waitText("#statement-status", "Submitted")
+		b.waitText("#statement-message", "Submitted as revision 3")
+		b.do(chromedp.Click(chromedp.ID("finalize-statement")), chromedp.WaitVisible(chromedp.ID("finalize-dialog")))
+		b.waitText("#finalize-dialog", "sentencing exhibits use")
+		b.waitFocus("cancel-finalize", "the finalize confirmation")
+		b.checkPage("finalize dialog")
+		b.do(chromedp.Click(chromedp.ID("confirm-finalize")))
+		b.waitText("#statement-status", "Final")
+		b.waitText("#final-note", "This statement is final")
+		if st := stored(); st.Status != models.StatementFinal || st.Final == nil || st.Final.Number != 4 {
+			t.Fatalf("after finalizing in the UI: %+v", st)
+		}
+
+		// Editing the final statement starts a new draft; the final version stays the one for exhibits.
+		b.do(chromedp.SendKeys(chromedp.ID("statement-other"), "Ich möchte vor Gericht gehört werden."),
+			chromedp.Click(chromedp.ID("save-statement")))
+		b.waitText("#statement-message", "a new draft")
+		b.waitText("#statement-status", "Draft")
+		b.waitText("#final-note", "The final version (revision 4) is still the one used for exhibits until this draft is finalized")
+		b.checkPage("statement editor, new draft after a final one")
+		if st := stored(); st.Status != models.StatementDraft || st.Revision != 5 || st.Final == nil || st.Final.Number != 4 ||
+			st.Final.Sections.Other != "" {
+			t.Fatalf("after editing the final statement: %+v", st)
+		}
+
+		// A concurrent change: someone else saves while this page holds revision 5.
+		b.do(chromedp.SendKeys(chromedp.ID("statement-emotional"), " Mein eigener Zusatz."))
+		version, err := s.StatementVersion(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.UpdateStatement(ctx, id, version, models.StatementUpdate{
+			Emotional: models.Some("Geändert von jemand anderem."), Physical: models.Some("Changed elsewhere."),
+		}); err != nil {
+			t.Fatal(err)
+		}
+		mine := germanText + " Mein eigener Zusatz."
+		b.do(chromedp.Click(chromedp.ID("save-statement")))
+		b.waitText("[role=alert]", "Someone else saved this statement")
+		b.waitErrorSummaryFocused()
+		if got := b.value("statement-emotional"); got != mine {
+			t.Fatalf("after the stale save the editor holds %q", got)
+		}
+		if st := stored(); st.Sections.Emotional != "Geändert von jemand anderem." {
+			t.Fatalf("the stale save overwrote the other change: %q", st.Sections.Emotional)
+		}
+		b.waitTrue(`(`+drafts+`).includes('Mein eigener Zusatz')`, "the unsaved text is kept in the tab")
+		b.checkPage("stale statement save")
+		b.do(chromedp.Click(chromedp.ID("reload-statement")), chromedp.WaitVisible(chromedp.ID("their-version")))
+		b.waitText("#their-text", "Geändert von jemand anderem.")
+		b.waitText("#their-version-both", "Emotional impact")
+		if e, p := b.value("statement-emotional"), b.value("statement-physical"); e != mine || p != "Changed elsewhere." {
+			t.Fatalf("after loading their version the editor holds %q and %q", e, p)
+		}
+		b.checkPage("their version beside the editor")
+		b.checkNarrow("their version beside the editor")
+		b.do(chromedp.Click(chromedp.ID("save-statement")))
+		b.waitText("#statement-message", "Saved as revision 7")
+		if st := stored(); st.Sections.Emotional != mine || st.Sections.Physical != "Changed elsewhere." ||
+			st.Sections.Financial != chineseText {
+			t.Fatalf("after saving over their version: %+v", st.Sections)
+		}
+		if eval[bool](b, `!!document.getElementById('their-version')`) {
+			t.Error("their version is still shown after saving")
+		}
+
+		// The revision history, newest first, a page at a time; an older revision's text on request.
+		for i := range 4 {
+			v, _ := s.StatementVersion(ctx, id)
+			if _, err := s.UpdateStatement(ctx, id, v, models.StatementUpdate{Other: models.Some(fmt.Sprintf("Note %d.", i))}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		b.do(chromedp.Navigate(b.base + "/statements/" + id))
+		b.waitText("#statement-status", "Draft")
+		b.do(chromedp.Click(chromedp.ID("history-link")))
+		b.waitPath("/statements/" + id + "/history")
+		b.waitTrue(`document.querySelectorAll('#revisions-list > li').length === 10`, "the first page shows ten revisions")
+		if first := eval[string](b, `document.querySelector('#revisions-list > li').id`); first != "revision-11" {
+			t.Errorf("the newest revision listed first is %q", first)
+		}
+		b.waitText("#revision-7", "Dana Reyes (you)")
+		b.waitText("#revision-4", "Used for exhibits")
+		b.checkPage("revision history")
+		b.do(chromedp.Click(chromedp.ID("more-revisions")))
+		b.waitTrue(`document.querySelectorAll('#revisions-list > li').length === 11`, "Load more shows the first revision")
+		b.do(chromedp.Click(chromedp.ID("show-revision-2")))
+		b.waitText("#revision-2-text", germanText)
+		if text := eval[string](b, `document.getElementById('revision-2-text').innerText`); strings.Contains(text, "Mein eigener") ||
+			!strings.Contains(text, chineseText) {
+			t.Errorf("revision 2 reads %q", text)
+		}
+		if eval[bool](b, `!!document.querySelector('#revisions-list textarea, #revisions-list input')`) {
+			t.Error("an old revision is shown in an editable field")
+		}
+		b.checkPage("revision history with an old revision's text")
+		b.checkNarrow("revision history with an old revision's text")
+
+		// Signing out with unsaved text drops it from the tab.
+		b.do(chromedp.Click(chromedp.CSS(".back a")))
+		b.do(chromedp.WaitVisible(chromedp.ID("statement-form")))
+		b.do(chromedp.SendKeys(chromedp.ID("statement-physical"), " Unsaved words."))
+		b.waitTrue(`(`+drafts+`).includes('Unsaved words')`, "the unsaved text is kept in the tab")
+		signOut()
+		if left := eval[string](b, drafts); left != "" {
+			t.Errorf("after signing out the tab still holds a draft: %q", left)
+		}
+
+		// The prosecutor on the team reads the statement, final version first, and can change nothing.
+		signIn("pat@mesa.gov")
+		b.do(chromedp.Navigate(victimURL))
+		b.waitText("#statement-section", "Read the statement")
+		if eval[bool](b, `!!document.getElementById('start-statement')`) {
+			t.Error("the prosecutor is offered Start a statement")
+		}
+		b.checkPage("victim page with a statement, prosecutor")
+		b.do(chromedp.Click(chromedp.CSS(".statement-link")))
+		b.waitText("#final-version", "Final version (revision 4)")
+		b.waitText("#final-text", germanText)
+		b.waitText("#current-text", "Mein eigener Zusatz.")
+		if eval[bool](b, `!!document.querySelector('main textarea, #save-statement, #submit-statement, #finalize-statement')`) {
+			t.Error("the prosecutor is offered a way to change the statement")
+		}
+		b.checkPage("statement, prosecutor's read-only view")
+		b.checkNarrow("statement, prosecutor's read-only view")
+		signOut()
+
+		// A clerk sees the victim, but no statement section, and no statement by its address either.
+		signIn("eli@mesa.gov")
+		b.do(chromedp.Navigate(victimURL))
+		b.waitText("#view-note", "Clerk view")
+		if body := eval[string](b, `document.querySelector('main').innerText`); strings.Contains(body, "Impact statement") ||
+			strings.Contains(body, "Identit") || eval[bool](b, `!!document.getElementById('statement-section')`) {
+			t.Errorf("the clerk's victim page shows the statement section: %s", body)
+		}
+		b.do(chromedp.Navigate(b.base + "/statements/" + id))
+		b.waitText("h1", "Statement not found")
+		if strings.Contains(eval[string](b, `document.body.innerText`), "Identit") {
+			t.Error("the clerk is shown the statement's text")
+		}
+	})
+}
+
+// jsString quotes s as a JavaScript string literal.
+func jsString(s string) string {
+	q, _ := json.Marshal(s)
+	return string(q)
 }

@@ -8,6 +8,8 @@ import { CaseNew } from "./pages/CaseNew";
 import { CaseDetail } from "./pages/CaseDetail";
 import { VictimDetail } from "./pages/VictimDetail";
 import { VictimNew } from "./pages/VictimNew";
+import { StatementEditor } from "./pages/StatementEditor";
+import { StatementHistory } from "./pages/StatementHistory";
 import { isCaseTab } from "./pages/case/tabs";
 import { forgetDrafts } from "./drafts";
 import { Account } from "./pages/Account";
@@ -150,7 +152,7 @@ function Shell() {
                   <Link
                     href="/"
                     aria-current={
-                      path === "/" ? "page" : /^\/(cases\/(?!new$)|victims\/)/.test(path) ? "true" : undefined
+                      path === "/" ? "page" : /^\/(cases\/(?!new$)|victims\/|statements\/)/.test(path) ? "true" : undefined
                     }
                   >
                     Cases
@@ -274,5 +276,10 @@ function Page({ path }: { path: string }) {
   if (m?.[1] && isCaseTab(tab)) return <CaseDetail key={m[1]} id={decodeURIComponent(m[1])} tab={tab} />;
   const victim = /^\/victims\/([^/]+)\/?$/.exec(path);
   if (victim?.[1]) return <VictimDetail key={victim[1]} id={decodeURIComponent(victim[1])} />;
+  const statement = /^\/statements\/([^/]+)(\/history)?\/?$/.exec(path);
+  if (statement?.[1]) {
+    const sid = decodeURIComponent(statement[1]);
+    return statement[2] ? <StatementHistory key={sid} id={sid} /> : <StatementEditor key={sid} id={sid} />;
+  }
   return <NotFound />;
 }

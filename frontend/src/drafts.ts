@@ -48,8 +48,18 @@ export function clearDraft(key: string): void {
   storage()?.removeItem(key);
 }
 
+/**
+ * How many times this tab has forgotten its drafts. A form that saves its draft when it closes compares this with
+ * the count when it opened: after a sign-out (which closes every form) it must not write the draft back.
+ */
+let forgotten = 0;
+
+/** draftEpoch is the number of sign-outs in this tab so far; see forgetDrafts. */
+export const draftEpoch = (): number => forgotten;
+
 /** forgetDrafts drops every draft in this tab, at sign-out. */
 export function forgetDrafts(): void {
+  forgotten++;
   const s = storage();
   if (!s) return;
   const keys: string[] = [];

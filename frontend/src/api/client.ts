@@ -85,6 +85,12 @@ export type HearingCreate = components["schemas"]["HearingCreate"];
 export type HearingUpdate = components["schemas"]["HearingUpdate"];
 export type HearingKind = components["schemas"]["HearingKind"];
 export type HearingStatus = components["schemas"]["HearingStatus"];
+export type Statement = components["schemas"]["Statement"];
+export type StatementUpdate = components["schemas"]["StatementUpdate"];
+export type StatementRevision = components["schemas"]["StatementRevision"];
+export type StatementSections = components["schemas"]["StatementSections"];
+export type StatementStatus = components["schemas"]["StatementStatus"];
+export type StatementDelivery = components["schemas"]["StatementDelivery"];
 
 /**
  * toProblem turns whatever came back from a failed call (a problem document, a proxy's HTML page,

@@ -3,6 +3,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { api, toProblem, type Case, type Problem, type Victim } from "../api/client";
 import { failureFrom, staleFailure, type Failure } from "../components/FormErrors";
 import { ProblemAlert } from "../components/ProblemAlert";
+import { StatementSection } from "../components/StatementSection";
 import {
   DuplicateAlert,
   VictimForm,
@@ -36,7 +37,7 @@ type Reveal = { state: "hidden" } | { state: "loading" } | { state: "shown"; ssn
  * documents (issue 5, items 4 to 6) join this list as their APIs land; each gets the victim, in the caller's
  * view, and decides for itself what the caller's role may see or do.
  */
-const VICTIM_SECTIONS: ReadonlyArray<(props: { victim: Victim }) => JSX.Element | null> = [];
+const VICTIM_SECTIONS: ReadonlyArray<(props: { victim: Victim }) => JSX.Element | null> = [StatementSection];
 
 const STALE = "Someone else changed this victim since you opened it. Reload to see their changes, then make yours again.";
 
