@@ -339,7 +339,7 @@ function Editor({ userId, initial, etag, message, setMessage, onChange }: Editor
     if (band === "near") words = `${label}: nearing the limit, ${number.format(left)} characters left.`;
     else if (band === "full") words = `${label}: the ${number.format(MAX_CHARS)}-character limit is reached.`;
     else if (band === "over")
-      words = `${label} is ${number.format(-left)} characters over the ${number.format(MAX_CHARS)}-character limit. Shorten it before saving.`;
+      words = `${label} is ${number.format(-left)} ${-left === 1 ? "character" : "characters"} over the ${number.format(MAX_CHARS)}-character limit. Shorten it before saving.`;
     else words = `${label} is within the limit again.`;
     setAnnouncement(words);
   };
@@ -441,7 +441,7 @@ function Editor({ userId, initial, etag, message, setMessage, onChange }: Editor
     for (const f of TEXT_FIELDS) {
       const n = countChars(now[f.name]);
       if (n > MAX_CHARS) {
-        tooLong[f.id] = `${f.label} is ${number.format(n - MAX_CHARS)} characters over the limit of ${number.format(MAX_CHARS)}.`;
+        tooLong[f.id] = `${f.label} is ${number.format(n - MAX_CHARS)} ${n - MAX_CHARS === 1 ? "character" : "characters"} over the limit of ${number.format(MAX_CHARS)}.`;
       }
     }
     if (Object.keys(tooLong).length > 0) {
