@@ -10,6 +10,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"path"
@@ -126,6 +128,30 @@ func (e Disposition) Valid() bool {
 	}
 }
 
+// Defines values for DocumentMediaType.
+const (
+	MediaJPEG DocumentMediaType = "image/jpeg"
+	MediaPDF  DocumentMediaType = "application/pdf"
+	MediaPNG  DocumentMediaType = "image/png"
+	MediaText DocumentMediaType = "text/plain"
+)
+
+// Valid indicates whether the value is a known member of the DocumentMediaType enum.
+func (e DocumentMediaType) Valid() bool {
+	switch e {
+	case MediaJPEG:
+		return true
+	case MediaPDF:
+		return true
+	case MediaPNG:
+		return true
+	case MediaText:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HealthDatabase.
 const (
 	Postgres HealthDatabase = "postgres"
@@ -207,6 +233,81 @@ func (e HearingStatus) Valid() bool {
 	case HearingHeld:
 		return true
 	case HearingScheduled:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LossCategory.
+const (
+	LossCounseling               LossCategory = "counseling"
+	LossCreditMonitoring         LossCategory = "credit_monitoring"
+	LossFraudulentCharges        LossCategory = "fraudulent_charges"
+	LossFutureExpense            LossCategory = "future_expense"
+	LossInvestigationAndResponse LossCategory = "investigation_and_response"
+	LossLegalFees                LossCategory = "legal_fees"
+	LossLostWages                LossCategory = "lost_wages"
+	LossOther                    LossCategory = "other"
+	LossPostageAndNotary         LossCategory = "postage_and_notary"
+	LossPropertyOrEquipment      LossCategory = "property_or_equipment"
+	LossRemediationTime          LossCategory = "remediation_time"
+	LossTravelAndCourtCosts      LossCategory = "travel_and_court_costs"
+)
+
+// Valid indicates whether the value is a known member of the LossCategory enum.
+func (e LossCategory) Valid() bool {
+	switch e {
+	case LossCounseling:
+		return true
+	case LossCreditMonitoring:
+		return true
+	case LossFraudulentCharges:
+		return true
+	case LossFutureExpense:
+		return true
+	case LossInvestigationAndResponse:
+		return true
+	case LossLegalFees:
+		return true
+	case LossLostWages:
+		return true
+	case LossOther:
+		return true
+	case LossPostageAndNotary:
+		return true
+	case LossPropertyOrEquipment:
+		return true
+	case LossRemediationTime:
+		return true
+	case LossTravelAndCourtCosts:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LossStatus.
+const (
+	LossClaimed  LossStatus = "claimed"
+	LossDisputed LossStatus = "disputed"
+	LossExcluded LossStatus = "excluded"
+	LossOrdered  LossStatus = "ordered"
+	LossVerified LossStatus = "verified"
+)
+
+// Valid indicates whether the value is a known member of the LossStatus enum.
+func (e LossStatus) Valid() bool {
+	switch e {
+	case LossClaimed:
+		return true
+	case LossDisputed:
+		return true
+	case LossExcluded:
+		return true
+	case LossOrdered:
+		return true
+	case LossVerified:
 		return true
 	default:
 		return false
@@ -505,6 +606,18 @@ type CaseUpdate struct {
 	Status *CaseStatus `json:"status,omitempty"`
 }
 
+// CategoryLossTotals defines model for CategoryLossTotals.
+type CategoryLossTotals struct {
+	// Category What kind of harm a loss is.
+	Category LossCategory `json:"category"`
+
+	// Totals Totals in exact cents; see `getLossSummary` for what each adds up.
+	Totals LossTotals `json:"totals"`
+}
+
+// Cents An amount in US cents, from 0 to 10^13 ($100 billion).
+type Cents = int64
+
 // Charge One count charged against a defendant.
 type Charge struct {
 	// CountNumber The count's number in the charging document, unique per defendant.
@@ -577,6 +690,39 @@ type DefendantUpdate struct {
 // Disposition How a count was resolved.
 type Disposition string
 
+// Document A file attached to a loss. The file and its name are stored encrypted.
+type Document struct {
+	CaseId    openapi_types.UUID `json:"case_id"`
+	CreatedAt time.Time          `json:"created_at"`
+
+	// CreatedBy The ID of the staff member who uploaded it.
+	CreatedBy string `json:"created_by"`
+
+	// FileName The uploaded name made safe (last path element, no control or path characters).
+	FileName string             `json:"file_name"`
+	Id       openapi_types.UUID `json:"id"`
+	LossId   openapi_types.UUID `json:"loss_id"`
+
+	// MediaType A document's type, found from its content at upload.
+	MediaType DocumentMediaType `json:"media_type"`
+
+	// Sha256 The hex SHA-256 of the file as uploaded.
+	Sha256     string                       `json:"sha256"`
+	SizeBytes  int64                        `json:"size_bytes"`
+	VoidReason nullable.Nullable[string]    `json:"void_reason"`
+	VoidedAt   nullable.Nullable[time.Time] `json:"voided_at"`
+	VoidedBy   nullable.Nullable[string]    `json:"voided_by"`
+}
+
+// DocumentMediaType A document's type, found from its content at upload.
+type DocumentMediaType string
+
+// DocumentUpload defines model for DocumentUpload.
+type DocumentUpload struct {
+	// File The document, at most 25 MiB; its part's filename is kept (made safe).
+	File openapi_types.File `json:"file"`
+}
+
 // Health defines model for Health.
 type Health struct {
 	// Database The kind of database in use.
@@ -646,6 +792,12 @@ type HearingUpdate struct {
 	Status   *HearingStatus `json:"status,omitempty"`
 }
 
+// Hours Hours of work as a decimal with at most two places, such as `12.5`, written as a string so that it is
+// never a binary fraction; at most `100000`. Answered with two places (`12.50`).
+//
+// Example: 12.5
+type Hours = string
+
 // Jurisdiction defines model for Jurisdiction.
 type Jurisdiction struct {
 	// Code The profile's code, such as `us-co`.
@@ -678,6 +830,169 @@ type LoginRequest struct {
 	//
 	// Example: 123456
 	TotpCode *string `json:"totp_code,omitempty"`
+}
+
+// Loss An itemized loss of a victim. The description, `reimbursed_by` and `void_reason` are stored encrypted.
+type Loss struct {
+	CaseId openapi_types.UUID `json:"case_id"`
+
+	// Category What kind of harm a loss is.
+	Category LossCategory `json:"category"`
+
+	// ChargeCount The count (of the defendant's charges) the loss flows from.
+	ChargeCount nullable.Nullable[int] `json:"charge_count"`
+
+	// ClaimedCents What the victim claims.
+	ClaimedCents int64     `json:"claimed_cents"`
+	CreatedAt    time.Time `json:"created_at"`
+
+	// CreatedBy The ID of the staff member who recorded it.
+	CreatedBy   string                                `json:"created_by"`
+	DefendantId nullable.Nullable[openapi_types.UUID] `json:"defendant_id"`
+	Description string                                `json:"description"`
+
+	// Documents The documents attached, oldest first, voided ones included.
+	Documents       []Document               `json:"documents"`
+	HourlyRateCents nullable.Nullable[int64] `json:"hourly_rate_cents"`
+
+	// Hours Hours of remediation time, with two decimals (`12.50`).
+	Hours      nullable.Nullable[string]             `json:"hours"`
+	Id         openapi_types.UUID                    `json:"id"`
+	IncurredOn nullable.Nullable[openapi_types.Date] `json:"incurred_on"`
+
+	// ReimbursedBy Who reimbursed it; empty when nobody did.
+	ReimbursedBy string `json:"reimbursed_by"`
+
+	// ReimbursedCents What an insurer or fund already paid, so that the loss is not recovered twice.
+	ReimbursedCents int64 `json:"reimbursed_cents"`
+
+	// Status Where a loss stands: `claimed` (new) → `verified`, `disputed` or `excluded`; `disputed` → `verified` or
+	// `excluded`; `verified` → `ordered`. `excluded` and `ordered` are final.
+	Status    LossStatus `json:"status"`
+	UpdatedAt time.Time  `json:"updated_at"`
+	UpdatedBy string     `json:"updated_by"`
+
+	// VerifiedCents What the office verified; null until then.
+	VerifiedCents nullable.Nullable[int64] `json:"verified_cents"`
+
+	// Version Starts at 1 and grows by one with every change, voiding included.
+	Version    int64                     `json:"version"`
+	VictimId   openapi_types.UUID        `json:"victim_id"`
+	VoidReason nullable.Nullable[string] `json:"void_reason"`
+
+	// VoidedAt When the loss was voided; null unless it was. A voided loss counts in no total.
+	VoidedAt nullable.Nullable[time.Time] `json:"voided_at"`
+
+	// VoidedBy The ID of the staff member who voided it.
+	VoidedBy nullable.Nullable[string] `json:"voided_by"`
+}
+
+// LossCategory What kind of harm a loss is.
+type LossCategory string
+
+// LossCreate A new loss; it starts `claimed`. Amounts are integer cents, never negative. `reimbursed_cents` may not
+// exceed `verified_cents` when that is set, or `claimed_cents` otherwise. `defendant_id` must name a
+// defendant of the victim's case, and `charge_count` (which needs `defendant_id`) one of its counts.
+//
+// Remediation time: `hours` and `hourly_rate_cents` go together and only with category
+// `remediation_time`; `claimed_cents` must then equal hours × rate rounded half-up to the cent (12.5
+// hours at 7500 cents an hour is 93750). Any broken rule is 422 naming the field.
+type LossCreate struct {
+	// Category What kind of harm a loss is.
+	Category LossCategory `json:"category"`
+
+	// ChargeCount Defaults to none.
+	ChargeCount *int `json:"charge_count,omitempty"`
+
+	// ClaimedCents An amount in US cents, from 0 to 10^13 ($100 billion).
+	ClaimedCents Cents `json:"claimed_cents"`
+
+	// DefendantId Defaults to none.
+	DefendantId *openapi_types.UUID `json:"defendant_id,omitempty"`
+
+	// Description Defaults to empty.
+	Description *string `json:"description,omitempty"`
+
+	// HourlyRateCents Defaults to none.
+	HourlyRateCents *Cents `json:"hourly_rate_cents,omitempty"`
+
+	// Hours Defaults to none.
+	Hours *Hours `json:"hours,omitempty"`
+
+	// IncurredOn Defaults to none. Not in the future.
+	IncurredOn *openapi_types.Date `json:"incurred_on,omitempty"`
+
+	// ReimbursedBy Who reimbursed it, such as an insurer. Defaults to empty.
+	ReimbursedBy *string `json:"reimbursed_by,omitempty"`
+
+	// ReimbursedCents Defaults to 0.
+	ReimbursedCents *Cents `json:"reimbursed_cents,omitempty"`
+
+	// VerifiedCents Defaults to none.
+	VerifiedCents *Cents `json:"verified_cents,omitempty"`
+}
+
+// LossList defines model for LossList.
+type LossList struct {
+	Items []Loss `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; null on the last page.
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// LossStatus Where a loss stands: `claimed` (new) → `verified`, `disputed` or `excluded`; `disputed` → `verified` or
+// `excluded`; `verified` → `ordered`. `excluded` and `ordered` are final.
+type LossStatus string
+
+// LossSummary defines model for LossSummary.
+type LossSummary struct {
+	// ByCategory In the order of `LossCategory`.
+	ByCategory []CategoryLossTotals `json:"by_category"`
+
+	// ByVictim Ordered by victim ID.
+	ByVictim []VictimLossTotals `json:"by_victim"`
+
+	// ByVictimKind In the order of `VictimKind`.
+	ByVictimKind []VictimKindLossTotals `json:"by_victim_kind"`
+	CaseId       openapi_types.UUID     `json:"case_id"`
+
+	// Totals Totals in exact cents; see `getLossSummary` for what each adds up.
+	Totals LossTotals `json:"totals"`
+}
+
+// LossTotals Totals in exact cents; see `getLossSummary` for what each adds up.
+type LossTotals struct {
+	ClaimedCents int64 `json:"claimed_cents"`
+
+	// LossCount How many losses count.
+	LossCount         int64 `json:"loss_count"`
+	NetRequestedCents int64 `json:"net_requested_cents"`
+	ReimbursedCents   int64 `json:"reimbursed_cents"`
+	VerifiedCents     int64 `json:"verified_cents"`
+}
+
+// LossUpdate A JSON merge patch of a loss; the result follows the rules of `LossCreate`.
+type LossUpdate struct {
+	// Category What kind of harm a loss is.
+	Category    *LossCategory          `json:"category,omitempty"`
+	ChargeCount nullable.Nullable[int] `json:"charge_count,omitempty"`
+
+	// ClaimedCents An amount in US cents, from 0 to 10^13 ($100 billion).
+	ClaimedCents    *Cents                                `json:"claimed_cents,omitempty"`
+	DefendantId     nullable.Nullable[openapi_types.UUID] `json:"defendant_id,omitempty"`
+	Description     *string                               `json:"description,omitempty"`
+	HourlyRateCents nullable.Nullable[int64]              `json:"hourly_rate_cents,omitempty"`
+	Hours           nullable.Nullable[string]             `json:"hours,omitempty"`
+	IncurredOn      nullable.Nullable[openapi_types.Date] `json:"incurred_on,omitempty"`
+	ReimbursedBy    *string                               `json:"reimbursed_by,omitempty"`
+
+	// ReimbursedCents An amount in US cents, from 0 to 10^13 ($100 billion).
+	ReimbursedCents *Cents `json:"reimbursed_cents,omitempty"`
+
+	// Status Where a loss stands: `claimed` (new) → `verified`, `disputed` or `excluded`; `disputed` → `verified` or
+	// `excluded`; `verified` → `ordered`. `excluded` and `ordered` are final.
+	Status        *LossStatus              `json:"status,omitempty"`
+	VerifiedCents nullable.Nullable[int64] `json:"verified_cents,omitempty"`
 }
 
 // MailingAddress A mailing address; the `rule_49_1` view carries only `city` and `state`.
@@ -975,12 +1290,31 @@ type VictimCreate struct {
 // VictimKind What kind of victim; the kind decides restitution payment priority.
 type VictimKind string
 
+// VictimKindLossTotals defines model for VictimKindLossTotals.
+type VictimKindLossTotals struct {
+	// Totals Totals in exact cents; see `getLossSummary` for what each adds up.
+	Totals LossTotals `json:"totals"`
+
+	// VictimKind What kind of victim; the kind decides restitution payment priority.
+	VictimKind VictimKind `json:"victim_kind"`
+}
+
 // VictimList defines model for VictimList.
 type VictimList struct {
 	Items []Victim `json:"items"`
 
 	// NextCursor Pass as `cursor` for the next page; null on the last page.
 	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// VictimLossTotals defines model for VictimLossTotals.
+type VictimLossTotals struct {
+	// Totals Totals in exact cents; see `getLossSummary` for what each adds up.
+	Totals   LossTotals         `json:"totals"`
+	VictimId openapi_types.UUID `json:"victim_id"`
+
+	// VictimKind What kind of victim; the kind decides restitution payment priority.
+	VictimKind VictimKind `json:"victim_kind"`
 }
 
 // VictimStatus Whether the victim takes part in the case.
@@ -1025,6 +1359,12 @@ type VictimUpdate struct {
 // Fields a view leaves out are absent from the object, not null.
 type VictimView string
 
+// VoidRequest defines model for VoidRequest.
+type VoidRequest struct {
+	// Reason Why the record is void, such as "entered twice". Stored encrypted.
+	Reason string `json:"reason"`
+}
+
 // WantsToBeHeard How the victim wants to be heard at sentencing.
 type WantsToBeHeard string
 
@@ -1037,6 +1377,9 @@ type Cursor = string
 // DefendantID defines model for DefendantID.
 type DefendantID = openapi_types.UUID
 
+// DocumentID defines model for DocumentID.
+type DocumentID = openapi_types.UUID
+
 // HearingID defines model for HearingID.
 type HearingID = openapi_types.UUID
 
@@ -1045,6 +1388,9 @@ type IfMatch = string
 
 // Limit defines model for Limit.
 type Limit = int
+
+// LossID defines model for LossID.
+type LossID = openapi_types.UUID
 
 // UserID defines model for UserID.
 type UserID = openapi_types.UUID
@@ -1187,6 +1533,18 @@ type UpdateHearingParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// UpdateLossParams defines parameters for UpdateLoss.
+type UpdateLossParams struct {
+	// IfMatch The ETag of the version being changed. Missing gives 428; stale gives 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// VoidLossParams defines parameters for VoidLoss.
+type VoidLossParams struct {
+	// IfMatch The ETag of the version being voided; optional.
+	IfMatch *string `json:"If-Match,omitempty"`
+}
+
 // GetVictimParams defines parameters for GetVictim.
 type GetVictimParams struct {
 	// Reveal `ssn` adds the full SSN to the answer.
@@ -1200,6 +1558,24 @@ type GetVictimParamsReveal string
 type UpdateVictimParams struct {
 	// IfMatch The ETag of the version being changed. Missing gives 428; stale gives 412.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListLossesParams defines parameters for ListLosses.
+type ListLossesParams struct {
+	// Category Only losses of this category.
+	Category *LossCategory `form:"category,omitempty" json:"category,omitempty"`
+
+	// Status Only losses with this status.
+	Status *LossStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// IncludeVoided List voided losses too. Defaults to false.
+	IncludeVoided *bool `form:"include_voided,omitempty" json:"include_voided,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // LoginJSONRequestBody defines body for Login for application/json ContentType.
@@ -1238,11 +1614,26 @@ type UpdateDefendantJSONRequestBody = DefendantUpdate
 // UpdateDefendantApplicationMergePatchPlusJSONRequestBody defines body for UpdateDefendant for application/merge-patch+json ContentType.
 type UpdateDefendantApplicationMergePatchPlusJSONRequestBody = DefendantUpdate
 
+// VoidDocumentJSONRequestBody defines body for VoidDocument for application/json ContentType.
+type VoidDocumentJSONRequestBody = VoidRequest
+
 // UpdateHearingJSONRequestBody defines body for UpdateHearing for application/json ContentType.
 type UpdateHearingJSONRequestBody = HearingUpdate
 
 // UpdateHearingApplicationMergePatchPlusJSONRequestBody defines body for UpdateHearing for application/merge-patch+json ContentType.
 type UpdateHearingApplicationMergePatchPlusJSONRequestBody = HearingUpdate
+
+// UpdateLossJSONRequestBody defines body for UpdateLoss for application/json ContentType.
+type UpdateLossJSONRequestBody = LossUpdate
+
+// UpdateLossApplicationMergePatchPlusJSONRequestBody defines body for UpdateLoss for application/merge-patch+json ContentType.
+type UpdateLossApplicationMergePatchPlusJSONRequestBody = LossUpdate
+
+// UploadDocumentMultipartRequestBody defines body for UploadDocument for multipart/form-data ContentType.
+type UploadDocumentMultipartRequestBody = DocumentUpload
+
+// VoidLossJSONRequestBody defines body for VoidLoss for application/json ContentType.
+type VoidLossJSONRequestBody = VoidRequest
 
 // CreateUserJSONRequestBody defines body for CreateUser for application/json ContentType.
 type CreateUserJSONRequestBody = UserCreate
@@ -1258,6 +1649,9 @@ type UpdateVictimJSONRequestBody = VictimUpdate
 
 // UpdateVictimApplicationMergePatchPlusJSONRequestBody defines body for UpdateVictim for application/merge-patch+json ContentType.
 type UpdateVictimApplicationMergePatchPlusJSONRequestBody = VictimUpdate
+
+// CreateLossJSONRequestBody defines body for CreateLoss for application/json ContentType.
+type CreateLossJSONRequestBody = LossCreate
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -1312,6 +1706,9 @@ type ServerInterface interface {
 	// CreateHearing Schedule a hearing in a case.
 	// (POST /api/v1/cases/{case_id}/hearings)
 	CreateHearing(c *gin.Context, caseId CaseID)
+	// GetLossSummary Total a case's losses by category, by victim and by kind of victim.
+	// (GET /api/v1/cases/{case_id}/losses/summary)
+	GetLossSummary(c *gin.Context, caseId CaseID)
 	// GetCaseTeam The staff on a case's team.
 	// (GET /api/v1/cases/{case_id}/team)
 	GetCaseTeam(c *gin.Context, caseId CaseID)
@@ -1330,6 +1727,15 @@ type ServerInterface interface {
 	// UpdateDefendant Change a defendant or its charges (JSON merge patch).
 	// (PATCH /api/v1/defendants/{defendant_id})
 	UpdateDefendant(c *gin.Context, defendantId DefendantID, params UpdateDefendantParams)
+	// GetDocument Read a document's metadata, voided or not.
+	// (GET /api/v1/documents/{document_id})
+	GetDocument(c *gin.Context, documentId DocumentID)
+	// GetDocumentContent Download a document's file, as an attachment.
+	// (GET /api/v1/documents/{document_id}/content)
+	GetDocumentContent(c *gin.Context, documentId DocumentID)
+	// VoidDocument Void a document attached in error, giving the reason.
+	// (POST /api/v1/documents/{document_id}/void)
+	VoidDocument(c *gin.Context, documentId DocumentID)
 	// GetHearing Read one hearing.
 	// (GET /api/v1/hearings/{hearing_id})
 	GetHearing(c *gin.Context, hearingId HearingID)
@@ -1339,6 +1745,18 @@ type ServerInterface interface {
 	// ListJurisdictions List the jurisdiction profiles a case may name.
 	// (GET /api/v1/jurisdictions)
 	ListJurisdictions(c *gin.Context)
+	// GetLoss Read one loss, voided or not, with its documents.
+	// (GET /api/v1/losses/{loss_id})
+	GetLoss(c *gin.Context, lossId LossID)
+	// UpdateLoss Change a loss or move its status (JSON merge patch).
+	// (PATCH /api/v1/losses/{loss_id})
+	UpdateLoss(c *gin.Context, lossId LossID, params UpdateLossParams)
+	// UploadDocument Attach a document (receipt, statement, letter) to a loss.
+	// (POST /api/v1/losses/{loss_id}/documents)
+	UploadDocument(c *gin.Context, lossId LossID)
+	// VoidLoss Void a loss entered in error, giving the reason.
+	// (POST /api/v1/losses/{loss_id}/void)
+	VoidLoss(c *gin.Context, lossId LossID, params VoidLossParams)
 	// ListUsers List staff accounts.
 	// (GET /api/v1/users)
 	ListUsers(c *gin.Context)
@@ -1360,6 +1778,12 @@ type ServerInterface interface {
 	// UpdateVictim Change a victim (JSON merge patch).
 	// (PATCH /api/v1/victims/{victim_id})
 	UpdateVictim(c *gin.Context, victimId VictimID, params UpdateVictimParams)
+	// ListLosses List a victim's losses, newest first.
+	// (GET /api/v1/victims/{victim_id}/losses)
+	ListLosses(c *gin.Context, victimId VictimID, params ListLossesParams)
+	// CreateLoss Record a loss of a victim.
+	// (POST /api/v1/victims/{victim_id}/losses)
+	CreateLoss(c *gin.Context, victimId VictimID)
 	// GetHealthz Report that the process is up.
 	// (GET /healthz)
 	GetHealthz(c *gin.Context)
@@ -1852,6 +2276,31 @@ func (siw *ServerInterfaceWrapper) CreateHearing(c *gin.Context) {
 	siw.Handler.CreateHearing(c, caseId)
 }
 
+// GetLossSummary operation middleware
+func (siw *ServerInterfaceWrapper) GetLossSummary(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "case_id" -------------
+	var caseId CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "case_id", c.Param("case_id"), &caseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter case_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetLossSummary(c, caseId)
+}
+
 // GetCaseTeam operation middleware
 func (siw *ServerInterfaceWrapper) GetCaseTeam(c *gin.Context) {
 
@@ -2069,6 +2518,81 @@ func (siw *ServerInterfaceWrapper) UpdateDefendant(c *gin.Context) {
 	siw.Handler.UpdateDefendant(c, defendantId, params)
 }
 
+// GetDocument operation middleware
+func (siw *ServerInterfaceWrapper) GetDocument(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "document_id" -------------
+	var documentId DocumentID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "document_id", c.Param("document_id"), &documentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter document_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetDocument(c, documentId)
+}
+
+// GetDocumentContent operation middleware
+func (siw *ServerInterfaceWrapper) GetDocumentContent(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "document_id" -------------
+	var documentId DocumentID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "document_id", c.Param("document_id"), &documentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter document_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetDocumentContent(c, documentId)
+}
+
+// VoidDocument operation middleware
+func (siw *ServerInterfaceWrapper) VoidDocument(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "document_id" -------------
+	var documentId DocumentID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "document_id", c.Param("document_id"), &documentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter document_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.VoidDocument(c, documentId)
+}
+
 // GetHearing operation middleware
 func (siw *ServerInterfaceWrapper) GetHearing(c *gin.Context) {
 
@@ -2154,6 +2678,154 @@ func (siw *ServerInterfaceWrapper) ListJurisdictions(c *gin.Context) {
 	}
 
 	siw.Handler.ListJurisdictions(c)
+}
+
+// GetLoss operation middleware
+func (siw *ServerInterfaceWrapper) GetLoss(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "loss_id" -------------
+	var lossId LossID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "loss_id", c.Param("loss_id"), &lossId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter loss_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetLoss(c, lossId)
+}
+
+// UpdateLoss operation middleware
+func (siw *ServerInterfaceWrapper) UpdateLoss(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "loss_id" -------------
+	var lossId LossID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "loss_id", c.Param("loss_id"), &lossId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter loss_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateLossParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for If-Match, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter If-Match: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.UpdateLoss(c, lossId, params)
+}
+
+// UploadDocument operation middleware
+func (siw *ServerInterfaceWrapper) UploadDocument(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "loss_id" -------------
+	var lossId LossID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "loss_id", c.Param("loss_id"), &lossId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter loss_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.UploadDocument(c, lossId)
+}
+
+// VoidLoss operation middleware
+func (siw *ServerInterfaceWrapper) VoidLoss(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "loss_id" -------------
+	var lossId LossID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "loss_id", c.Param("loss_id"), &lossId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter loss_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params VoidLossParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for If-Match, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter If-Match: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.VoidLoss(c, lossId, params)
 }
 
 // ListUsers operation middleware
@@ -2342,6 +3014,99 @@ func (siw *ServerInterfaceWrapper) UpdateVictim(c *gin.Context) {
 	siw.Handler.UpdateVictim(c, victimId, params)
 }
 
+// ListLosses operation middleware
+func (siw *ServerInterfaceWrapper) ListLosses(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "victim_id" -------------
+	var victimId VictimID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "victim_id", c.Param("victim_id"), &victimId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter victim_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListLossesParams
+
+	// ------------- Optional query parameter "category" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "category", c.Request.URL.Query(), &params.Category, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter category: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", c.Request.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter status: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "include_voided" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "include_voided", c.Request.URL.Query(), &params.IncludeVoided, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter include_voided: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", c.Request.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListLosses(c, victimId, params)
+}
+
+// CreateLoss operation middleware
+func (siw *ServerInterfaceWrapper) CreateLoss(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "victim_id" -------------
+	var victimId VictimID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "victim_id", c.Param("victim_id"), &victimId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter victim_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateLoss(c, victimId)
+}
+
 // GetHealthz operation middleware
 func (siw *ServerInterfaceWrapper) GetHealthz(c *gin.Context) {
 
@@ -2430,6 +3195,16 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/api/v1/cases/:case_id/hearings", wrapper.CreateHearing)
 	router.GET(options.BaseURL+"/api/v1/hearings/:hearing_id", wrapper.GetHearing)
 	router.PATCH(options.BaseURL+"/api/v1/hearings/:hearing_id", wrapper.UpdateHearing)
+	router.GET(options.BaseURL+"/api/v1/victims/:victim_id/losses", wrapper.ListLosses)
+	router.POST(options.BaseURL+"/api/v1/victims/:victim_id/losses", wrapper.CreateLoss)
+	router.GET(options.BaseURL+"/api/v1/losses/:loss_id", wrapper.GetLoss)
+	router.PATCH(options.BaseURL+"/api/v1/losses/:loss_id", wrapper.UpdateLoss)
+	router.POST(options.BaseURL+"/api/v1/losses/:loss_id/void", wrapper.VoidLoss)
+	router.GET(options.BaseURL+"/api/v1/cases/:case_id/losses/summary", wrapper.GetLossSummary)
+	router.POST(options.BaseURL+"/api/v1/losses/:loss_id/documents", wrapper.UploadDocument)
+	router.GET(options.BaseURL+"/api/v1/documents/:document_id", wrapper.GetDocument)
+	router.GET(options.BaseURL+"/api/v1/documents/:document_id/content", wrapper.GetDocumentContent)
+	router.POST(options.BaseURL+"/api/v1/documents/:document_id/void", wrapper.VoidDocument)
 }
 
 type BadRequestApplicationProblemPlusJSONResponse Problem
@@ -4220,6 +4995,109 @@ func (response CreateHearingdefaultApplicationProblemPlusJSONResponse) VisitCrea
 	return err
 }
 
+type GetLossSummaryRequestObject struct {
+	CaseId CaseID `json:"case_id"`
+}
+
+type GetLossSummaryResponseObject interface {
+	VisitGetLossSummaryResponse(w http.ResponseWriter) error
+}
+
+type GetLossSummary200JSONResponse LossSummary
+
+func (response GetLossSummary200JSONResponse) VisitGetLossSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLossSummary400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetLossSummary400ApplicationProblemPlusJSONResponse) VisitGetLossSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLossSummary401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetLossSummary401ApplicationProblemPlusJSONResponse) VisitGetLossSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLossSummary403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetLossSummary403ApplicationProblemPlusJSONResponse) VisitGetLossSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLossSummary404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetLossSummary404ApplicationProblemPlusJSONResponse) VisitGetLossSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLossSummarydefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetLossSummarydefaultApplicationProblemPlusJSONResponse) VisitGetLossSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetCaseTeamRequestObject struct {
 	CaseId CaseID `json:"case_id"`
 }
@@ -5054,6 +5932,456 @@ func (response UpdateDefendantdefaultApplicationProblemPlusJSONResponse) VisitUp
 	return err
 }
 
+type GetDocumentRequestObject struct {
+	DocumentId DocumentID `json:"document_id"`
+}
+
+type GetDocumentResponseObject interface {
+	VisitGetDocumentResponse(w http.ResponseWriter) error
+}
+
+type GetDocument200JSONResponse Document
+
+func (response GetDocument200JSONResponse) VisitGetDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocument400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetDocument400ApplicationProblemPlusJSONResponse) VisitGetDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocument401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetDocument401ApplicationProblemPlusJSONResponse) VisitGetDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocument403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetDocument403ApplicationProblemPlusJSONResponse) VisitGetDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocument404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetDocument404ApplicationProblemPlusJSONResponse) VisitGetDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocumentdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetDocumentdefaultApplicationProblemPlusJSONResponse) VisitGetDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocumentContentRequestObject struct {
+	DocumentId DocumentID `json:"document_id"`
+}
+
+type GetDocumentContentResponseObject interface {
+	VisitGetDocumentContentResponse(w http.ResponseWriter) error
+}
+
+type GetDocumentContent200ResponseHeaders struct {
+	ContentDisposition *string
+	ContentLength      *int
+}
+
+type GetDocumentContent200ApplicationpdfResponse struct {
+	Body          io.Reader
+	Headers       GetDocumentContent200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetDocumentContent200ApplicationpdfResponse) VisitGetDocumentContentResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/pdf")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	if response.Headers.ContentLength != nil {
+		w.Header().Set("Content-Length", fmt.Sprint(*response.Headers.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetDocumentContent200ImagejpegResponse struct {
+	Body          io.Reader
+	Headers       GetDocumentContent200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetDocumentContent200ImagejpegResponse) VisitGetDocumentContentResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/jpeg")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	if response.Headers.ContentLength != nil {
+		w.Header().Set("Content-Length", fmt.Sprint(*response.Headers.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetDocumentContent200ImagepngResponse struct {
+	Body          io.Reader
+	Headers       GetDocumentContent200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetDocumentContent200ImagepngResponse) VisitGetDocumentContentResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/png")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	if response.Headers.ContentLength != nil {
+		w.Header().Set("Content-Length", fmt.Sprint(*response.Headers.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetDocumentContent200TextResponse struct {
+	Body    openapi_types.File
+	Headers GetDocumentContent200ResponseHeaders
+}
+
+func (response GetDocumentContent200TextResponse) VisitGetDocumentContentResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	if response.Headers.ContentLength != nil {
+		w.Header().Set("Content-Length", fmt.Sprint(*response.Headers.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
+type GetDocumentContent400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetDocumentContent400ApplicationProblemPlusJSONResponse) VisitGetDocumentContentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocumentContent401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetDocumentContent401ApplicationProblemPlusJSONResponse) VisitGetDocumentContentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocumentContent403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetDocumentContent403ApplicationProblemPlusJSONResponse) VisitGetDocumentContentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocumentContent404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetDocumentContent404ApplicationProblemPlusJSONResponse) VisitGetDocumentContentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocumentContentdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetDocumentContentdefaultApplicationProblemPlusJSONResponse) VisitGetDocumentContentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VoidDocumentRequestObject struct {
+	DocumentId DocumentID `json:"document_id"`
+	Body       *VoidDocumentJSONRequestBody
+}
+
+type VoidDocumentResponseObject interface {
+	VisitVoidDocumentResponse(w http.ResponseWriter) error
+}
+
+type VoidDocument200JSONResponse Document
+
+func (response VoidDocument200JSONResponse) VisitVoidDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VoidDocument400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response VoidDocument400ApplicationProblemPlusJSONResponse) VisitVoidDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VoidDocument401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response VoidDocument401ApplicationProblemPlusJSONResponse) VisitVoidDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VoidDocument403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response VoidDocument403ApplicationProblemPlusJSONResponse) VisitVoidDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VoidDocument404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response VoidDocument404ApplicationProblemPlusJSONResponse) VisitVoidDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VoidDocument413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response VoidDocument413ApplicationProblemPlusJSONResponse) VisitVoidDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VoidDocument415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response VoidDocument415ApplicationProblemPlusJSONResponse) VisitVoidDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VoidDocument422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response VoidDocument422ApplicationProblemPlusJSONResponse) VisitVoidDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VoidDocumentdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response VoidDocumentdefaultApplicationProblemPlusJSONResponse) VisitVoidDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetHearingRequestObject struct {
 	HearingId HearingID `json:"hearing_id"`
 }
@@ -5390,6 +6718,688 @@ type ListJurisdictionsdefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response ListJurisdictionsdefaultApplicationProblemPlusJSONResponse) VisitListJurisdictionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLossRequestObject struct {
+	LossId LossID `json:"loss_id"`
+}
+
+type GetLossResponseObject interface {
+	VisitGetLossResponse(w http.ResponseWriter) error
+}
+
+type GetLoss200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetLoss200JSONResponse struct {
+	Body    Loss
+	Headers GetLoss200ResponseHeaders
+}
+
+func (response GetLoss200JSONResponse) VisitGetLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoss400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetLoss400ApplicationProblemPlusJSONResponse) VisitGetLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoss401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetLoss401ApplicationProblemPlusJSONResponse) VisitGetLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoss403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetLoss403ApplicationProblemPlusJSONResponse) VisitGetLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoss404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetLoss404ApplicationProblemPlusJSONResponse) VisitGetLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLossdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetLossdefaultApplicationProblemPlusJSONResponse) VisitGetLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLossRequestObject struct {
+	LossId                            LossID `json:"loss_id"`
+	Params                            UpdateLossParams
+	JSONBody                          *UpdateLossJSONRequestBody
+	ApplicationMergePatchPlusJSONBody *UpdateLossApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateLossResponseObject interface {
+	VisitUpdateLossResponse(w http.ResponseWriter) error
+}
+
+type UpdateLoss200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateLoss200JSONResponse struct {
+	Body    Loss
+	Headers UpdateLoss200ResponseHeaders
+}
+
+func (response UpdateLoss200JSONResponse) VisitUpdateLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLoss400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateLoss400ApplicationProblemPlusJSONResponse) VisitUpdateLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLoss401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateLoss401ApplicationProblemPlusJSONResponse) VisitUpdateLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLoss403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateLoss403ApplicationProblemPlusJSONResponse) VisitUpdateLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLoss404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateLoss404ApplicationProblemPlusJSONResponse) VisitUpdateLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLoss409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateLoss409ApplicationProblemPlusJSONResponse) VisitUpdateLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLoss412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateLoss412ApplicationProblemPlusJSONResponse) VisitUpdateLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLoss413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateLoss413ApplicationProblemPlusJSONResponse) VisitUpdateLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLoss415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateLoss415ApplicationProblemPlusJSONResponse) VisitUpdateLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLoss422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateLoss422ApplicationProblemPlusJSONResponse) VisitUpdateLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLoss428ApplicationProblemPlusJSONResponse struct {
+	PreconditionRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateLoss428ApplicationProblemPlusJSONResponse) VisitUpdateLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLossdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateLossdefaultApplicationProblemPlusJSONResponse) VisitUpdateLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadDocumentRequestObject struct {
+	LossId LossID `json:"loss_id"`
+	Body   *multipart.Reader
+}
+
+type UploadDocumentResponseObject interface {
+	VisitUploadDocumentResponse(w http.ResponseWriter) error
+}
+
+type UploadDocument201ResponseHeaders struct {
+	Location *string
+}
+
+type UploadDocument201JSONResponse struct {
+	Body    Document
+	Headers UploadDocument201ResponseHeaders
+}
+
+func (response UploadDocument201JSONResponse) VisitUploadDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadDocument400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UploadDocument400ApplicationProblemPlusJSONResponse) VisitUploadDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadDocument401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UploadDocument401ApplicationProblemPlusJSONResponse) VisitUploadDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadDocument403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UploadDocument403ApplicationProblemPlusJSONResponse) VisitUploadDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadDocument404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UploadDocument404ApplicationProblemPlusJSONResponse) VisitUploadDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadDocument409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UploadDocument409ApplicationProblemPlusJSONResponse) VisitUploadDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadDocument413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UploadDocument413ApplicationProblemPlusJSONResponse) VisitUploadDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadDocument415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UploadDocument415ApplicationProblemPlusJSONResponse) VisitUploadDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadDocument422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response UploadDocument422ApplicationProblemPlusJSONResponse) VisitUploadDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadDocumentdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UploadDocumentdefaultApplicationProblemPlusJSONResponse) VisitUploadDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VoidLossRequestObject struct {
+	LossId LossID `json:"loss_id"`
+	Params VoidLossParams
+	Body   *VoidLossJSONRequestBody
+}
+
+type VoidLossResponseObject interface {
+	VisitVoidLossResponse(w http.ResponseWriter) error
+}
+
+type VoidLoss200ResponseHeaders struct {
+	ETag *string
+}
+
+type VoidLoss200JSONResponse struct {
+	Body    Loss
+	Headers VoidLoss200ResponseHeaders
+}
+
+func (response VoidLoss200JSONResponse) VisitVoidLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VoidLoss400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response VoidLoss400ApplicationProblemPlusJSONResponse) VisitVoidLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VoidLoss401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response VoidLoss401ApplicationProblemPlusJSONResponse) VisitVoidLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VoidLoss403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response VoidLoss403ApplicationProblemPlusJSONResponse) VisitVoidLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VoidLoss404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response VoidLoss404ApplicationProblemPlusJSONResponse) VisitVoidLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VoidLoss412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response VoidLoss412ApplicationProblemPlusJSONResponse) VisitVoidLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VoidLoss413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response VoidLoss413ApplicationProblemPlusJSONResponse) VisitVoidLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VoidLoss415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response VoidLoss415ApplicationProblemPlusJSONResponse) VisitVoidLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VoidLoss422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response VoidLoss422ApplicationProblemPlusJSONResponse) VisitVoidLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VoidLossdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response VoidLossdefaultApplicationProblemPlusJSONResponse) VisitVoidLossResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -6237,6 +8247,292 @@ func (response UpdateVictimdefaultApplicationProblemPlusJSONResponse) VisitUpdat
 	return err
 }
 
+type ListLossesRequestObject struct {
+	VictimId VictimID `json:"victim_id"`
+	Params   ListLossesParams
+}
+
+type ListLossesResponseObject interface {
+	VisitListLossesResponse(w http.ResponseWriter) error
+}
+
+type ListLosses200JSONResponse LossList
+
+func (response ListLosses200JSONResponse) VisitListLossesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLosses400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListLosses400ApplicationProblemPlusJSONResponse) VisitListLossesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLosses401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListLosses401ApplicationProblemPlusJSONResponse) VisitListLossesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLosses403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListLosses403ApplicationProblemPlusJSONResponse) VisitListLossesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLosses404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListLosses404ApplicationProblemPlusJSONResponse) VisitListLossesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLosses422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response ListLosses422ApplicationProblemPlusJSONResponse) VisitListLossesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLossesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListLossesdefaultApplicationProblemPlusJSONResponse) VisitListLossesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLossRequestObject struct {
+	VictimId VictimID `json:"victim_id"`
+	Body     *CreateLossJSONRequestBody
+}
+
+type CreateLossResponseObject interface {
+	VisitCreateLossResponse(w http.ResponseWriter) error
+}
+
+type CreateLoss201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateLoss201JSONResponse struct {
+	Body    Loss
+	Headers CreateLoss201ResponseHeaders
+}
+
+func (response CreateLoss201JSONResponse) VisitCreateLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLoss400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateLoss400ApplicationProblemPlusJSONResponse) VisitCreateLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLoss401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateLoss401ApplicationProblemPlusJSONResponse) VisitCreateLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLoss403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateLoss403ApplicationProblemPlusJSONResponse) VisitCreateLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLoss404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateLoss404ApplicationProblemPlusJSONResponse) VisitCreateLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLoss413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateLoss413ApplicationProblemPlusJSONResponse) VisitCreateLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLoss415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateLoss415ApplicationProblemPlusJSONResponse) VisitCreateLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLoss422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateLoss422ApplicationProblemPlusJSONResponse) VisitCreateLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLossdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateLossdefaultApplicationProblemPlusJSONResponse) VisitCreateLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetHealthzRequestObject struct {
 }
 
@@ -6382,6 +8678,9 @@ type StrictServerInterface interface {
 	// CreateHearing Schedule a hearing in a case.
 	// (POST /api/v1/cases/{case_id}/hearings)
 	CreateHearing(ctx context.Context, request CreateHearingRequestObject) (CreateHearingResponseObject, error)
+	// GetLossSummary Total a case's losses by category, by victim and by kind of victim.
+	// (GET /api/v1/cases/{case_id}/losses/summary)
+	GetLossSummary(ctx context.Context, request GetLossSummaryRequestObject) (GetLossSummaryResponseObject, error)
 	// GetCaseTeam The staff on a case's team.
 	// (GET /api/v1/cases/{case_id}/team)
 	GetCaseTeam(ctx context.Context, request GetCaseTeamRequestObject) (GetCaseTeamResponseObject, error)
@@ -6400,6 +8699,15 @@ type StrictServerInterface interface {
 	// UpdateDefendant Change a defendant or its charges (JSON merge patch).
 	// (PATCH /api/v1/defendants/{defendant_id})
 	UpdateDefendant(ctx context.Context, request UpdateDefendantRequestObject) (UpdateDefendantResponseObject, error)
+	// GetDocument Read a document's metadata, voided or not.
+	// (GET /api/v1/documents/{document_id})
+	GetDocument(ctx context.Context, request GetDocumentRequestObject) (GetDocumentResponseObject, error)
+	// GetDocumentContent Download a document's file, as an attachment.
+	// (GET /api/v1/documents/{document_id}/content)
+	GetDocumentContent(ctx context.Context, request GetDocumentContentRequestObject) (GetDocumentContentResponseObject, error)
+	// VoidDocument Void a document attached in error, giving the reason.
+	// (POST /api/v1/documents/{document_id}/void)
+	VoidDocument(ctx context.Context, request VoidDocumentRequestObject) (VoidDocumentResponseObject, error)
 	// GetHearing Read one hearing.
 	// (GET /api/v1/hearings/{hearing_id})
 	GetHearing(ctx context.Context, request GetHearingRequestObject) (GetHearingResponseObject, error)
@@ -6409,6 +8717,18 @@ type StrictServerInterface interface {
 	// ListJurisdictions List the jurisdiction profiles a case may name.
 	// (GET /api/v1/jurisdictions)
 	ListJurisdictions(ctx context.Context, request ListJurisdictionsRequestObject) (ListJurisdictionsResponseObject, error)
+	// GetLoss Read one loss, voided or not, with its documents.
+	// (GET /api/v1/losses/{loss_id})
+	GetLoss(ctx context.Context, request GetLossRequestObject) (GetLossResponseObject, error)
+	// UpdateLoss Change a loss or move its status (JSON merge patch).
+	// (PATCH /api/v1/losses/{loss_id})
+	UpdateLoss(ctx context.Context, request UpdateLossRequestObject) (UpdateLossResponseObject, error)
+	// UploadDocument Attach a document (receipt, statement, letter) to a loss.
+	// (POST /api/v1/losses/{loss_id}/documents)
+	UploadDocument(ctx context.Context, request UploadDocumentRequestObject) (UploadDocumentResponseObject, error)
+	// VoidLoss Void a loss entered in error, giving the reason.
+	// (POST /api/v1/losses/{loss_id}/void)
+	VoidLoss(ctx context.Context, request VoidLossRequestObject) (VoidLossResponseObject, error)
 	// ListUsers List staff accounts.
 	// (GET /api/v1/users)
 	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
@@ -6430,6 +8750,12 @@ type StrictServerInterface interface {
 	// UpdateVictim Change a victim (JSON merge patch).
 	// (PATCH /api/v1/victims/{victim_id})
 	UpdateVictim(ctx context.Context, request UpdateVictimRequestObject) (UpdateVictimResponseObject, error)
+	// ListLosses List a victim's losses, newest first.
+	// (GET /api/v1/victims/{victim_id}/losses)
+	ListLosses(ctx context.Context, request ListLossesRequestObject) (ListLossesResponseObject, error)
+	// CreateLoss Record a loss of a victim.
+	// (POST /api/v1/victims/{victim_id}/losses)
+	CreateLoss(ctx context.Context, request CreateLossRequestObject) (CreateLossResponseObject, error)
 	// GetHealthz Report that the process is up.
 	// (GET /healthz)
 	GetHealthz(ctx context.Context, request GetHealthzRequestObject) (GetHealthzResponseObject, error)
@@ -7074,6 +9400,32 @@ func (sh *strictHandler) CreateHearing(ctx *gin.Context, caseId CaseID) {
 	}
 }
 
+// GetLossSummary operation middleware
+func (sh *strictHandler) GetLossSummary(ctx *gin.Context, caseId CaseID) {
+	var request GetLossSummaryRequestObject
+
+	request.CaseId = caseId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetLossSummary(ctx, request.(GetLossSummaryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetLossSummary")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetLossSummaryResponseObject); ok {
+		if err := validResponse.VisitGetLossSummaryResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetCaseTeam operation middleware
 func (sh *strictHandler) GetCaseTeam(ctx *gin.Context, caseId CaseID) {
 	var request GetCaseTeamRequestObject
@@ -7310,6 +9662,102 @@ func (sh *strictHandler) UpdateDefendant(ctx *gin.Context, defendantId Defendant
 	}
 }
 
+// GetDocument operation middleware
+func (sh *strictHandler) GetDocument(ctx *gin.Context, documentId DocumentID) {
+	var request GetDocumentRequestObject
+
+	request.DocumentId = documentId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDocument(ctx, request.(GetDocumentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDocument")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetDocumentResponseObject); ok {
+		if err := validResponse.VisitGetDocumentResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetDocumentContent operation middleware
+func (sh *strictHandler) GetDocumentContent(ctx *gin.Context, documentId DocumentID) {
+	var request GetDocumentContentRequestObject
+
+	request.DocumentId = documentId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDocumentContent(ctx, request.(GetDocumentContentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDocumentContent")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetDocumentContentResponseObject); ok {
+		if err := validResponse.VisitGetDocumentContentResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// VoidDocument operation middleware
+func (sh *strictHandler) VoidDocument(ctx *gin.Context, documentId DocumentID) {
+	var request VoidDocumentRequestObject
+
+	request.DocumentId = documentId
+
+	var body VoidDocumentJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.VoidDocument(ctx, request.(VoidDocumentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "VoidDocument")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(VoidDocumentResponseObject); ok {
+		if err := validResponse.VisitVoidDocumentResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetHearing operation middleware
 func (sh *strictHandler) GetHearing(ctx *gin.Context, hearingId HearingID) {
 	var request GetHearingRequestObject
@@ -7422,6 +9870,179 @@ func (sh *strictHandler) ListJurisdictions(ctx *gin.Context) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(ListJurisdictionsResponseObject); ok {
 		if err := validResponse.VisitListJurisdictionsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetLoss operation middleware
+func (sh *strictHandler) GetLoss(ctx *gin.Context, lossId LossID) {
+	var request GetLossRequestObject
+
+	request.LossId = lossId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetLoss(ctx, request.(GetLossRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetLoss")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetLossResponseObject); ok {
+		if err := validResponse.VisitGetLossResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateLoss operation middleware
+func (sh *strictHandler) UpdateLoss(ctx *gin.Context, lossId LossID, params UpdateLossParams) {
+	var request UpdateLossRequestObject
+
+	request.LossId = lossId
+	request.Params = params
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/json") {
+
+		var body UpdateLossJSONRequestBody
+		var err error
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = ctx.ShouldBindJSON(&body)
+		} else if binding.Validator != nil {
+			// ShouldBindJSON runs the struct validator after decoding; keep that.
+			err = binding.Validator.ValidateStruct(&body)
+		}
+		if err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/merge-patch+json") {
+
+		var body UpdateLossApplicationMergePatchPlusJSONRequestBody
+		var err error
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = ctx.ShouldBindJSON(&body)
+		} else if binding.Validator != nil {
+			// ShouldBindJSON runs the struct validator after decoding; keep that.
+			err = binding.Validator.ValidateStruct(&body)
+		}
+		if err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		request.ApplicationMergePatchPlusJSONBody = &body
+
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateLoss(ctx, request.(UpdateLossRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateLoss")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(UpdateLossResponseObject); ok {
+		if err := validResponse.VisitUpdateLossResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UploadDocument operation middleware
+func (sh *strictHandler) UploadDocument(ctx *gin.Context, lossId LossID) {
+	var request UploadDocumentRequestObject
+
+	request.LossId = lossId
+
+	if reader, err := ctx.Request.MultipartReader(); err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	} else {
+		request.Body = reader
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UploadDocument(ctx, request.(UploadDocumentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UploadDocument")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(UploadDocumentResponseObject); ok {
+		if err := validResponse.VisitUploadDocumentResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// VoidLoss operation middleware
+func (sh *strictHandler) VoidLoss(ctx *gin.Context, lossId LossID, params VoidLossParams) {
+	var request VoidLossRequestObject
+
+	request.LossId = lossId
+	request.Params = params
+
+	var body VoidLossJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.VoidLoss(ctx, request.(VoidLossRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "VoidLoss")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(VoidLossResponseObject); ok {
+		if err := validResponse.VisitVoidLossResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -7711,6 +10332,77 @@ func (sh *strictHandler) UpdateVictim(ctx *gin.Context, victimId VictimID, param
 	}
 }
 
+// ListLosses operation middleware
+func (sh *strictHandler) ListLosses(ctx *gin.Context, victimId VictimID, params ListLossesParams) {
+	var request ListLossesRequestObject
+
+	request.VictimId = victimId
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListLosses(ctx, request.(ListLossesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListLosses")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListLossesResponseObject); ok {
+		if err := validResponse.VisitListLossesResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateLoss operation middleware
+func (sh *strictHandler) CreateLoss(ctx *gin.Context, victimId VictimID) {
+	var request CreateLossRequestObject
+
+	request.VictimId = victimId
+
+	var body CreateLossJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateLoss(ctx, request.(CreateLossRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateLoss")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CreateLossResponseObject); ok {
+		if err := validResponse.VisitCreateLossResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetHealthz operation middleware
 func (sh *strictHandler) GetHealthz(ctx *gin.Context) {
 	var request GetHealthzRequestObject
@@ -7764,183 +10456,251 @@ func (sh *strictHandler) GetReadyz(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L17c9s4sij+VVD6naoktZT8iJMd23XqVx57svFMXsd2ds7c0VwTJlsSNhTAAUAr2lS++y00ABKkSEm2",
-	"ZSeZzV+2JBJoAI1+Pz71EjHNBQeuVe/gU28CNAWJ//50QcfmbwoqkSzXTPDeQe9iAuQapGKCEzEiegJE",
-	"ghKFTCAiIyFJfDrqv6Y6mcSDXtRTyQSm1Ayj5zn0DnpKS8bHvc+fo94rkVA7atsk789e+QkSCVRDWk60",
-	"fODPUS+nkk5Bu4UcUwWnJ+2zJFTBI0VOT8yYzHybUz3pRT1Op2ZU8/slS3tRT8KfBZOQ9g60LCAEYCTk",
-	"lOreQa8o8MnFlR4XUgnZDkHM4aO+TPCJ2K84l3DNRKFITsdQgvZnAXIewGZHDUGZ0o+vgI/1pHewu73d",
-	"BsoJjICnlOuuHUn9A8u2pXzo7nvzEqj5vwucif15GTDukbuDcjpCxG0HxFwHfzz+AlwB42OSTCgfQzog",
-	"r5lS5osxuwZF9nZ/OCRK0wz8Fzu75QrsPavW4C/NDU/zFZsyvQjvOzoGoti/O1Enw/fCuVIY0SLTvYNn",
-	"25GZmE2LqflgPjFuP+2UIDCuYQwSYXivQHadHk0SUSxHpUKBvPvR/ZMlmk27wLjGX5dBYZ+4Kxyfzcsq",
-	"F1wBUp4faXoGfxag8IwSwTVw/JfmecYs9dvKpbjKYPq3fylLCqvp/kvCqHfQ+/+2Khq9ZX9VW+/sW3bS",
-	"xRVLOy1hikxpZuCGlDy+oin5+fztm4gU/AMXM05GDLI0IuaHkmg+GfQMzRJ8lLHkwSG3t4kkbnpFZkxP",
-	"CHxkSpu7lVJNEb6TwgICD7+1iZApmYkiS0nqoSCCA6GZBJrO3SNmx4UkVxLoB0K50BOQpODszwI4KEVk",
-	"kcGTQ2SatBooGvLYr/aSpTExGKoco8WZ/SxmPBgMudmNF0JesTQF/pC7cc7GHFLCOLkqNOFCE5plYmbW",
-	"zXiSFak5MEqmjiwKSWZS8DH53/7x+dmL/oX4ANwi2xuhX4iCpw8J/RtBVJFMAvFFSFyEOUkUO2iWgSRT",
-	"OicKAOF8Z46Ap8wM8YKyDNKHxr5KvLIciSmEGeEtpASuPXdaAPispGtfhhZNC6VJQqWc14REhNIO8ICA",
-	"HXECUgqJ818I8YrK8YOTkiuRzs0JZmZySfSEcjxJkYPEaQ0DhVwrD+VryueOo6gHBVYIMqV8TkaI9IRq",
-	"DdNcKzKSYkr0hClC01SCUodkRpkmVJHMXHWqyBloOe8fjTRIouhcGQ4cqBnBz4vM+xyxVxEtcNhWwb+S",
-	"RVAa4bTQEyHZv+GBqYkmytNDJCXmIBUoFBQnVBHgKaR4kO95LkUCStGr7Ivh3AyyrO8EA0O+Gb+mGUsP",
-	"SYz3QsV4WGQ2mUdWSiBXc/uPW4Mq8lxIDelrSBm9wMN4+KU8UuTYTtk3IHh66Gl420367JEI8e+oSJn+",
-	"6drBnEvzhmZWfqOJ108bkl5kfhIot3b/qN2WADfC8+8o6fYiJ2oaTJ4rDeYfygWfT0When9Ei4N5FbRF",
-	"/uRFllkcspLq4rsZA6Ok5a1gtg+68Ji4+hckumut7le/2MXfE+RL6SXVtdlSqqGv2RRapyx0Iqa13VNF",
-	"Yq5MzyACZ2AgNcSokNC6a47pdEGt4M8aNIzr53u9Vv2mUgd+x9dw3+rrqp14gBuRx6D6NoVbGgUmBr/q",
-	"GvThIVYLtQOYlVT4+4qpFhxmGqb1f5bduOA2fC4no1LSufkcmCrMQCvQr7F3dv76IG0LOqYKFpeR0Nzf",
-	"RfhIp7mZtfcORJ4BuR6QC8YpeWdNPm33QBRS1999DYqSY6OdzskJM48m2nyWunOASzwqXkyvoMOYg489",
-	"UsQ+g6K9dlamyIn+qM8wTqh92LC0Cqjd3eOzp3/faYXAGsFudI3WvOD/KiRTKUu6jXGJSIGIEaEkfJbk",
-	"UoxYBvU1FKqfiLZpuND2LFtuo6HgidF4UqfR1Ra4DqlTmupiJX4b5Dq3T36OekWe3nhPnXTdIqtoKrUi",
-	"VJMdQnlKxlLMlGGahhdZJfYa5NwpuGbPbkp9LDVYwMSovBwe0RtHWm7O4k77U6nhV21jqhV3XdZjfBP5",
-	"ZWo1DZq9Cy7viGYKFuRvwmGGF2NAYgteTJwRCuW9mHFNP0A8IBfwEQ0ZWrLpFNJDYrTJDPoZ42AlEkUk",
-	"jAoFBL9ChVtFQ25kESkys+OSJoY24MFcsZRJSCygRFyDlCwFZTTpqJvqBMa4p84q5j/vLKM4TSPeOu81",
-	"CU0wxvO9lUM0r/PN3i5vaf28ToKjMaL/3CBwfW0tJsrWq909MBccBuQ3oFKRnf3tbfPd7u72du2y3B9B",
-	"aFy3W9y0riuyCdaMfHE1U25agpUySljsHQyeJZm30LtwSMxOEmE1z4wqXTod7o+/n5dnUwf31wlIKFkm",
-	"UZryFBVGLwVaomC2f2J0ZksQuRGp8X+Hbfb7TCj8R/BLmudAs1ZB0YBzAXS6eDxTMIe+/gGZUV7jO4vH",
-	"1NgrP3TX/pih3ufpOmR1Ncw3eN0b49eyuYcL8i+2LWhKP55aWEIvxu02Zs1NafKan8/fviFTkGMgOdXJ",
-	"xMoyyH2+0/yA5t+OoD8MaV7Eh4m32dWP+y1HQZxr4ogEoWPKuNKEVt7NlnM3r6yS7nkg3TNLMnESdE2I",
-	"pJgC16Wkn4OsT9iU7xqIGqonpylwzTRa+UetKknKVC4U868u28mT4NH11QI8JXvCFVzHg7PB+YDs/NB/",
-	"1t/f3l1JGLzMWm1tNXB9+fUV/dF54Kc8L/QN6VrzbEsH547F8mUuzoVDurlgtNHTC47lRnRmUbppO5O2",
-	"fS9jBhZXf1QhuNVxtL8nyt++ATnOQH5QZAyacEFiQyUuxejyiklto0SaBLjT4LVIOnGOFknirUxBAhot",
-	"LS2wK0X371rSliUuLfLWbRTx2pJvRTLX3A/rzm5Rsb+gqhs5TFDEegUhvb3yW9rKcKHV+d9Wfy1R+w5K",
-	"bEXiCQbQoDd4RPCsjd6qtDCYCDyR81ybC3HkduSRInFACBoKcA48ZXzcdkO6sH5RmToOkF9ZF1zKRqMb",
-	"3wRLdVdJcy2YvgrAIyKBZnbX0JuEip/gEdrxHY8dFbqQ0KYGdt6Au9BGHGMpumxCoavI6l9AqysXs1EJ",
-	"vbxahyR2SB8TCXlGExcTMZuIDEjGlF56TR4C029M02+LqoubXxcm6nv7UsyssdmwaKow3iG7tkTYq9WO",
-	"1DS06TwDmoJ1Y/xZMG2/TZmaMmVU6wV1Oup97Jsh+9dUYtiKGTsA7l05TfDlcTBj+Gw5efDlUQBH8PVJ",
-	"BZKNKMzsidTRIaWaXjnnwqJw/4Hx1CCdf8qQnsLqh6UL6s+M4cnmQumxhHZ/XaXc+PfEh5YHm54l+1bb",
-	"1XIRkm3Clwt9JNafgMbUhrCFqt1dhaz7cz2YXV91Ld36fzGPfo56WRA2HOglRoeWwvCP7YiEzp2fC6VZ",
-	"AuTYKK7yho4JFHRutPD1dFu3pm/cFVFKY3iM4XYFxxR4H24no7m9uoOE5q6Jlc/wtAmVsCiYLdySO6Ln",
-	"jTXFB7DHhxhdH/IXyLUZzgauJIKnkSEs7y+O17LJb/ZGNPBtAcGWIMov7tA8+TUcm435FLh2TM1AKRnN",
-	"ag4xdLsrzXThXfZ6AnJNJuemPqpN5b58Z2d0ny7cxH694fzuu7MaGO7LtxaaapmbEEE9a/kLCKB1/AkD",
-	"R5IJpEWGMsMEMucy0IwX1k1AeQJZtrY44+cJRnVfvbSDe3IVzOG/qqaqAN6ovOwJ3aYJ2fpU6qYk6H5J",
-	"yAKW/NywkzfNhGmHdOgiHR4pDIWIbOSwuQAY7RCvGwHhBP5l46dM5RmdY9h3fdhjkQlJU9FbbdpLwZtI",
-	"/lixCZugIrVNXeX6siO2gfVKjBkP8iVuYN+FKWVZE/2erXZ85FSpmZBp49Wd7d3V70pIhJGiLtux5i0H",
-	"ny5UZcH4dxCLlGGvSgNFvSPWQuc4VnxIgCYTMhNGkBc8aeDB0Y/HJ/2fXvzjZf/nX16/qbP9NZw95Twd",
-	"Tg4XRY4hPy68N1wCLfQEuGYJ1UISmud14HZ2n+49e27oD9UapBn1//6+3d//49Pzz/+1EnPtOQbn0oYn",
-	"rynLDK+1AcdtatHUPlHFJJslxLLI4HJv/3InJtcMg0+kZGB2OJuTOGF6HqO0jOEo0KYzMT1vVRMyxmGn",
-	"85fd1l+MDkmz8iBaSR60J07W7rqByT+9erfWc5409/P9eXNLB+TXCXASu4+XieAjhi4rmsU2WKeAyEaG",
-	"M2upcY+S8FGm50OeSzGWdPpIEVVcWcmnfDrCE9FhDpcEZV5PbKyvUWTKfJvWEB53aLXrvdonWx7pDX25",
-	"5YFvQvZv4EjzWP7P6TvHjuIfdp5t78RESPdv39zDuDHJTh38Z9ESrFskDHom+hmYS03en787D2IC8aWI",
-	"aJCSaSHnBowpy5imck7MGgJ+efy2CdVuDajdVSTCHkxUR/z6VrVegxE9Nognpzd2Hd6QUrbRx1sRw2Vr",
-	"+YlLkWXT1qh1oXMDxGUhWUfKsXviYGvLMIOtwWAQk4zxDwY71UTMzElR8j9nuLRBq0AGiQTdPvzF24t3",
-	"xD6AuWFUwdNdmxyu57k1V2lBKF/cK3I1JxPK08HKzXEARLXVtm3WG5hholmLtHcLsxZ8zJkEdR+msE7X",
-	"nfbgL2613YVDPDRuGRl6TBiSSUxEHaznovf+tNBCEyzWQ9G6w0KzkUv0OJ5QziFro1YzOg8IOZlRbsnh",
-	"FRAtMpSBEskMMmSGoowNZx6VsWChHdZLCQoVw3wiOCBJYdmaOhxCPP/JDWM/neNg9v93bkj76TUOXE9T",
-	"W0gmO3txTPb3nv2duEyXMhpkUYxIQTtptRn8RjWZGYpi0yT9SbpMAycHLqIkput0U7UWjKrP+wKze8zm",
-	"YL5qKrSG1GiVkyfmfCiZglJ07Oo7YJYQ9eHfZqkqAKvCiiCHdXGpL+o5r+Tx3vb+kwgP+/SkqiuB6a7a",
-	"bIvPecVRVc321HWfjGxtFO72m+OTEs0yW7e1nkDSOcAjRf6375SW/umJ3SOXGjVYrsoujvnywlBOfKBJ",
-	"eoNwFM101ioPqImQmqhiOjWM1+2i92u4w2qFySfvLMh9Z6fEimqjuaHb643XIC8u5cVCHRiDgw1uoypn",
-	"TlU6NprSIvGuaV9t2wmGHlqibLUtezJszJ3DZMb0RBS6g2mT84qkehWsVIYXNrByFToZK/i0VBtuLKN1",
-	"I0TbaSOxQNFrNCI2ahIzlVMRUkqaThla4Isc5DWz5UJoei0SJzVJoSApNH6fZCA/tLq0zm0a4ykfiRY2",
-	"quTosoNHnQNPUewLU75jIrhzQBRc0VGQIUxTqMKIfPJkIsQH1k77piN6CaUodCmDDOcGOsxEf4R5WYgC",
-	"fcYJ8kj7vFMymPJ6LiZscsGBzEEf1KGhDiuUEW80KfJoyAuuWWY+TajLI3CgXgmRAUWrCKb/rbCkvFct",
-	"vhaXNxjsc/fC2xAoiEte9Ilaa9Nlp/BRWlYWCaTDy2XrQdx1a79TXHFUhzQqZQCEonXV34TQl1GlLwu1",
-	"HKC1Awk2IefVIOrc2DWdcQ0rnZuH8cuUzlWt7Mx+WHbm6fNnq2Iy202pSBXNbcV7Yq74SMhK+xz2OBtP",
-	"dGbkCMOgh70FDXlTkUK4S5swrlo8vr1V9b1qu/c00ew6xJmAUN0qwPH2dGTdmyKSD22U/RV+Twwnp1hj",
-	"QDdqFTh6H0qpwWItITW3az2ugdypVXU1kjpvn+RGpPJugQC3cuR7YtqgsQh25HGlPIL6pt3Wq2/w8lZU",
-	"pIlqNzTQreMqeLrCVVDHkp1doybt7P4QJBoeuozElMwmYESY6dQix429DGujTocpvf1MlxrYzdFsgnRZ",
-	"aeZOlOtWSVDLiNsdsedGx7GwIlulrE3TckaRwOAR+dhX9FUYcDGYPTYf4wF5YfNeqf05A3oNyhJBCYRe",
-	"KeB6QGKleEyYGvJcgvnKSq6IkkafttQs/v8lXAPN/ts83WZCbzPytyuwDS+BoYmGVrZb/skyw387IcVY",
-	"y8s50I4MHfNLFXv9eMHlY5b/ZEkMQiBg3HeA3N3DR0tKtqnkAbN6mUvQIC85QApp+x1i6nLKeFtcyHue",
-	"giQ7P0SEqqoKmmGQ1gdUj41XEzHrOOh14hXsbfLhCg71LmnlFqRZ9nbUO/h9+TANd+LnPzq3vrrI3Y78",
-	"0k1lHjn0d7iJiBGWReNCPlKEcWYuhBrcLDSRB1bXy8SaXdcnzW0225YgIGtbXVjoKSc/DXae7xnpeho4",
-	"d/62s//37WfPnpXOp5WYmUsYAZZRySgfF3TcaofyvxFNx9VsaEmQJHbxrYuWNtVhNR8VWUbOz99EJN7Z",
-	"fdrfe9Z//vcf9uNDRx0XaWLH6JdGV9prn+P8/M0jZeOeRqKQJGVjZg2XG8qOtNj/7QSQRj2D+Out6p/m",
-	"yc9RD30El1pcXsHlBKhcSRJ+NS9ciB/hJT69ImoVASqDV52AdMdgVbuAO8SqWgJy26oXeFqLdS9s5KtB",
-	"+SGv0eCIIBeJCN70aIGBm+GWBMzeWlgI/eG4Ge1s4ItnE5U8dsXEDZe20SfWZK+32pduDrzmABvhr+tz",
-	"1TKn5pZi94aDoDt55+pTvgt3rbwEew1WG/Vsyrj72TCGbu6L8TguB90oDMAdd0FBixPEM059fRuOdTQk",
-	"Vs+1vO1v8aG/yizk5AOyAq+f7t4jC69Nbn5pTv5sXR7/q2Qa+oaZH7gAIcrVDCSkkfOR6xbWXBcGECwb",
-	"zGZlA59CqScw5OciYTQj55AU0mgyR+mUcaa0qzVoJ2VKFaDIYyqBEoOI5Pnz52bc/e3t/v7+fmTYapET",
-	"84sCaQY0+PrEkNohd/aDljNBohvaEXZq92d/0QU+MxvylmfzErVuJ2Nsmh+HnLebmfp4/hZTr3dGWqZ5",
-	"WDkoU0hYChgF4UPpSU7nU6MD55IJc2r1ujIpu2ZpgaH5V4Vi3NYaHItrkD6en3FVSOuLEdMcuLIEZFTw",
-	"dYPHXZnycDL71Y/VlPaLf4QT+9f89E7ICIB4gTCUW7YJ640zVvwFUgNqaNxWcwgrcwexKZp+AEVyKkuR",
-	"oRmCUtpEU0iM+JUiCZdAkwnCfxN0OPJj2Y8n1Yj2i/fhuOVyNpo34IXOeOGGN3LSDQEKomQLFePXdjti",
-	"IviQW7n5kExAQuRMUWQKlCtScN8r4QaC4xpS4e1NJ02hbbUp5RY2kq/IvOEEsZvYOG4rqt1FDvsiUlZD",
-	"0Lml7WJNiWUp/14+9dfFzzuo7T+dst+ktSyZOFPsqEZxq3r7Y6Ejx7/R4l399EgRKTI4GPIh75N4VGRZ",
-	"TB7TSvYSUkWkinVREfGxLurJgTVZ6ImRg69c3E9lCZohZEY6HHJSN/8YZVgNcMrAjPe4ip1RTyLne3xh",
-	"BLazATmWhpq+G5C9/cGOjR85P3+DbLG0G8VRi0mUKpy+snPHoakQY/RoZTK0Iyzo7IokRig1VBrDow8J",
-	"F17B58Jq/GYaq9w7/f5xuVWP3DdTOicTkaVGYLpmGYwhRUdWwd2lU1VwPsg5sXGNrlVFkYGZwigcZgz1",
-	"xG4gxhjF5DH+NYeCkgEui6cLKzHHMTCnvYa3o4rAtqhoNX5zkyyz8ZzbHHkv6pUn2R34tIRlG+x+YQeq",
-	"vjgrMtjb36l9d2yH/hz1GlentUxDR3gsXk1CNamSVUNZxFADjVFBQlr5VdjWNoaurZ/UmP5ajoMf38oy",
-	"TzX90Y6I/7/BYT/bIHBUf84NdbBE/wqoBHnRHg12xMnRu1MXm4HHFb97e35BtmjOtq53tmihJ1v4q4pd",
-	"ICW+bfEMLYlWwVJlIwDkqzhnZeaYaJ3bGHWM2DrG8LGu+OkwxAxDuq7mbVBlYsx4PCC++YKNSnW9alKq",
-	"qVWtmetyQTMlzGmlQx7Ejj0yUnEZxRUvBsZZTMX2RBaiqkERyy7dKNVCac5+gbmtjs9cbF7DUD/NaaJf",
-	"QTpGfdQGsmHZeUNyXICt2Wjmys31sdycQ0L1iDAcwJIRo4yoiBjezP4NKcmEUoBnY7TVUs8aEIv+Fe1F",
-	"edpI0tUweKJ2gIgElNQQmJxlEKA6gY8TdsW0zQUacgcbGYksEzMyMwcRqnkzqoiw1b8iklOWOkLIjM4x",
-	"Q9lziEVHzIoFVwdWJr4SKQNFCgVEcfoBsB7jITk9sabP9+9PT4i9QuqQaDYFpek0tz+evTgmT58+3Xfp",
-	"8oeGXwFPqbTWVvtQ/Ntvv/3Wf/26f3ISH5Kp4DB3/lFnIw9sOu/PSYLbxLi39drSKSS+xB/iAfkJiS5G",
-	"f9txhrwzCJ08jru6McRPbE8W26snrqJyY9woh/B+e8xCsHkYpBj0QF6zH0nBM2srDtotGL2ISvOG724S",
-	"f+xP6cf+lUjn/as5ViWxkZI2nLmOq0fvTgND+0Fve7Az2MbOADlwmrPeQe/pYHvw1ObWTJD2VBc2ZboP",
-	"176n4dgmqpSwnaa9g57RkKti95hHEDQN/H0xmzObEzuklUkYoorEiHnb2cnGCZ2ePOlquha0BWjt8bbT",
-	"2uNtGST0ygYwM1UqqK2NAkuPxw1aqi2bF2U3jJY1PwYOQITC+kqsBc0Qz4FiY37JrEGvY2NcoZDNbIuL",
-	"IGYoIiRi2rkxVcOFauZb9ZtYcUwaLbM2Os2AZchHF0yGL7af1BJX3vL5r2AksKzyiqm1uNXEbQpDdZm2",
-	"bI/CNR50XTKNclrrore7vb2ks8zNOso0umW0NJZ5ywHNUQbJ7f5hv5s9C0Tb2CWwW0G/P3xlZ/UrtX5F",
-	"+NLT1S9V3d4QfBdCu+qtqptO1HNJIhiiT2UycVkQKdNES3QIcpgZuj9i0pZW03SMoiI+ZK7Ax75RxlRH",
-	"mgEKiIsiFBolhdJt+fLEXbnIyGGqJQWAPH6pdW4wOyLndArnTMN/n2Pnjsja4uEJMntr7ldh5joSBSuN",
-	"GYHLCaEoxdWTEFQjC8FNjWKdak1nGJAjXjZUtO7UIacuicsH2tlEZkpShl2fMCjGxlOWEI7BKqXKqEN7",
-	"2zsD8oJdA3FUx+avUO4fH3LXSGTnmdEPCyNmmAEJ04dkxEZ6bkVs7Evo9KnFN8yce7v7xCYwYEE9xlMx",
-	"Q7ixJ8KQH/HaJmIicCMqFuVdDpCqsI6BZY62DgLTyggXQbZLbNQ/l4Qz5Kic4nnh2RmJZm97x07opRlD",
-	"e0hsxHt1sLVlRdMM5YWBkGMv1ait6Yj2vZ04PnQhu0NuD8Rsoksmw/jMcmKz7faUmPYlbDEPtt7zjGgx",
-	"ozK1yGU2XBQaK3qKtMpIH3LbbspISTOWAKbLS2jbusU0FGjNQonCCzHkHsXjjkyQA8zAj51aPW+krJDH",
-	"ce1uTkcUs4CfRBgXOOSNn91ABmZUu8N8l0Mn/5T3B3Fq+ymC1q9Aq47Eyn0NeQypQ5kV9qNI5xsj+rXC",
-	"Ip/rXgRnP7s3hhOmTi1rodnoincOur++4rqiIfZDsq/d3XVeCvvf4Vv7q99qtj+8NetzVovewe9/1Bih",
-	"QW4f4Y9kHHHeE/A6D9QTywLz4ipjiUOjFo4nbLUNz/IWcN78voB9LSFlDk9EoQ/bGKNRADKg0tawWxOP",
-	"jjixGTnpLdDpmxBtHLmKvPIc7Fz7cS6TaFYmTi6cv/WftKqf/wD9GnpfBd257XHe8XCQiiEUKEA4jmfZ",
-	"rwpktAc5qBHdgnpFjVYZ9cgxXYqRemGdi8dnL47J892nPxyQ85dH/Z2IPHdxJRF5uu3KKaon5fqCEhyu",
-	"9IZtA/0/Z0OOmd/kjbCuCmtjRCXSiwyVsIZAo4GHufB67OdpJZ5mYZI8PywjgYYce2JUtZSpGbYawS5r",
-	"QFCNxCFocFpXUswUyJJsPDbs3mdGlSbeJ4dDvre9b9MN2iUfL4mZMTBRYMpshq0EK6s8aZMVMDq1XgTl",
-	"Hm9SfaKOVqQODbQgmaBpd4GTwQMqhnvba3DVss373W/0jzBm3MiYGGpW5G1n3pk+9/DXfCup6gG1X/fj",
-	"CSQfzG2vVfrxzWR0dexdvoz6hHFEdCG5CvZlyP3GCB7VVdewfkGzbJwt99Ks9GLdZaQuHho1ZsipIhN6",
-	"zZw+ilrJwtF4QmHmHZC93V13cX37R6asShuR6lKjUoMtd4e8okVaeFrUdntdGabF+7t5wT8o+vTAYn+9",
-	"ekUb0Wilh4J/5camG9OU2ykEd5UtCskxvqyLAK1Ts+u+qZF1dC51UFzYR+4RT6s09RYc/U0U0rJy1bQH",
-	"fiGh0UBK5gYsQwBLSUORxzbkVk+ASU+Vr2lWgHpyH2cZdXCMi7D0wBIq7eKvCdNE0REYsv1e4UeqSHzk",
-	"tgwP9ID8iP5tcvH2l5/exIdDbp5KvJsDN8MsxmZ+UAVEA53igUFqKHMgS0fOFSpyhdVFMSTcEHKmnSqo",
-	"IkwXTSEDjeHS0s7g5XOmahZML5waAAbEoiv6CKeU0zFa11rkxyFfIkA62XFAjjSZCqXJ7jbJ2DX4k86h",
-	"ggbLRrXyGIxBvHDFUu6DtYRVMNbiLTsbm7qsaNchixrdxB23C0pQtSvRMBG8Cuo8t03rHt0qn/sGDEp3",
-	"JDP2XGvKzMpwlIdhF1uf8O8lSz9b6mPu6SLzOMHvK/xfZV46g2vxAdK7aCd7q196I/QLUfBNMAILsHcu",
-	"IImquME9Ufxl8QEl4X+kyOlJ6WDNqY3E8v5Ve3S9JrW4iWP+jwAxDLlfLkEc4xMrgDcP9RlXwBXTSGrh",
-	"I+bGIJq7AEx8mPiG9qKQ2nKboK9ei0v5zy6v/u76Xn1cZeDUt7GuXTNWrc7XIqb1JqPfljO77Cy9wo2N",
-	"G3hrxeJLEGCU8xDsbke0Rf6NCnNtQgS23b4fGSJonv/AIoTtJd4uPuCtnlFFXAJ0Q1z46YKOV4kK+AxW",
-	"9H8w0eKmaunO07U8Tq98F9C9nWfrXANX+RPS15AyemHo25e6Q29z4M5S7YPDNnR1asIJjrX1ycWYfV7m",
-	"8Siv0j3Sw2VYfWtMvjVWPrRQRDGeYdPnvUQKWsUFqYLTE+SCmG3WUgnYRrf6+kRO3LgS6dz7Jqyh1aYr",
-	"W5X+kMQccz/Q54nuGJcwY4NlD8uUAJc2IGHIMxhpV4Zmbr6xsdxG5SXx6aj/2oAXB2E/VGG3F2f5NXjQ",
-	"pmjaLDyH2Dfbm9MRzulEhPvhLi5J0KBJOBDm//XxRP52h0Ef1KK67HLbJqDIuHyUJQS1Sb7qO38L1rW7",
-	"DoFAjyPmhb7A+KVvhevt7f5ws+WdeRTcgN5v8zlsK03yuJkr++SBeOhW2fY2VO4aOlvV5hObBZWvlGli",
-	"PPV9t6NaretawtlgMRCLKX1SzX9TqvZVKUj1ds0rtKRq0796H8zDihWojFHPEattKpklkxWmdWlrAUp/",
-	"YTlkia5XdeS+H5bc7Db/wFpf0HC8nY+Wh4T6H03Tb0X7+zrv3X+AknmUpmGb9iiMm8cIaksY0sh2Emkq",
-	"JpugCks5qWuI2c1H39pMQUz7LBtT2tRsbr48Pam11LZl73zbbc9WmVY2Z7qdnb70QHzTzDRsO7uClfpd",
-	"/85IlzBSv0kRASoz1so1S/T9enmmbyF8Pxyz3vv7gfll2R25nVuWVIAqUjYZ/s4vv/PLZSHpDk+qXs2E",
-	"8RbGePeLv5QtaqDTTpZ4VObtY/5DkJyvwOqVMyE/2NAObypTZDYRLvakNLG5fgitduALA8E9m4twjo7L",
-	"awD9zp4WI/Kxn5TgFZuyG7VBu8dd+FDRiq5T5krRBKV/MOlNgSaUz8OlHAZlKZrojRhN18Dh8wYO34/x",
-	"1gz/5Wytqy4P1iHShIsZYX85Qe+L8IYz5++4v6u3hCO4qiqdTOEnmkyw9AthqtaZYqE8l9GTFHlseEVs",
-	"K8EMsGfFE1+yxDxt015dfwA73JAH+ecGuwQHErvKhBlTOrb5+GVBSeSZbamkTOl/uuXcPfKlVtD/PsNc",
-	"fF0bX1zjA7N9cNvmc4VT17vNYSHBFXPfU5BNve7ctxZmE5RUXaH3um38Tg03riy7na3bl6MqOs3RH0No",
-	"QorpqdrXoT53NP2xkjNWIRTSfSpdOPXygFqMsVhtRKZYvNVXbi0T6YJytRjIXXahMhd7b3vfZg+7SgmP",
-	"FImDNr0xzqrCKnR+2LLBPkGfNeZ3GaH/KmM8HXLGU/iIiUnCltTgAusdCungxlUwRVJwnQPMT1UJcgQ5",
-	"Ayqxaj3Wb/atgVV3eLcrUHw/Alitj8MD2x185eV24assEPjdQn93yraO8/3E4+J/lE3fF2ZtM9vfhqzW",
-	"pM/K7r/1qfy/ET7W6e+ulQy9jYv7H6Drnr77dj+v9Lc9fJTKX9KCUQbABY5MnwHjEOXr8UmX2HH/AXKL",
-	"d4LEbj/iCDPAyg6BUVUSQJeRVUb7OsCsyYJrX6bSywbOw0c+AOQq2GojXbAU6xdjDKotWuVfTrGcr33S",
-	"18aqDY/xeuZCS5iKawhHXh66N+RhLMx6AXwhOfi6ovhKyDYeyrc48oPamFYSR4t61U3+8pF9X6vX5Hs8",
-	"4H3HA1ZYKGTITVbECG48vMG7hbY+uf9uIjPdIGrhH6BDv+79RhSs8K9+v+eblY2Cbf0awgwcEtyHELSQ",
-	"BUC6kwCGvC0LwG3M2nJEdWm+LinCwbVxGaI57oNKECvIh5UfPNH7Lj18lx6+lPTgcXC5sLDhkI9/FZKp",
-	"lGFp9eU54j/XnrzHCxtO1OVOsS7CEHiSSzFiGUS+qwO5soWwBpvyMhiq0Daj8pkgUzov3X/+uOr7u9mC",
-	"D4VyZKnzzN7jE/d4VmaC5WfkirDUjgXLpg6+neLnePw25sUtp2YgsufQdrarssbN9t2TZ8IM/WX8Erio",
-	"Dm7rtu/bqi3zFy1/5svX1DF7XcRu0qGtT+aPVzRvJtcajFku2R/ZmBHXSQlroNoCU9j5h6e1Iv6PlK8Y",
-	"ZZtq8ARsvUNsImqbUJJaPziSUM6FJldAUpgK53n0JawGHWL8Pd/ejYvhtUEfVAZfgyS0iN7/gU7EL08U",
-	"nDTKg8vEseUBXkCMPLCNcBmWebO36e5EYwtL+fanI3o38tEaQ/FCyLHvFVItq17O0ZU+ozxt1FHFr5DE",
-	"2ApplrAstmqoirQGvRpsOwZsAeVag/jWCrawMtVV02P3epvZ4Mxsjlnm6xHtfdl7GnV29xCj0eCvHPeM",
-	"1UINo8TzfKRa9iBy9bkzYRhNiF8buCEFz0TyYSPXo8HNcOCSm31J3LJrvFuJua8/v2ukXZ1Lc218c5ib",
-	"I4iLr9j6ZP9ZauQ/q0fRkkYQrQ+glUDTGAPMal9eA80uscktXv5a31tb/X3IlzTYtY7bMqD+seBh8RQN",
-	"dPoElWc7aq3l7iGhfC44EMgUDDlVWI0Uqfne9tOo7IWDEWwUA4Zxab55+ILDogwHWxrxG5cdfWvQEC2C",
-	"7kNdYa92Ge3t4hRfs9fqGQ5yfv7GnPn9x60uDyP7bgbdrHPFRU19xXGpFiu+2qJMcaPRvW08Fbd2io/R",
-	"p+MgSm2zLrT6r3LrlDH9Na8OOfJqKMawzkSRpWRKP0AtIrYKTSViRCjH5ldDXg+8Jc24W0fOqK7mroXe",
-	"druUusjaF/YoWbA2rsk2hn1QXXY5vbTuJI8F371JG4un/e5/um//k0Pa5e6n28f0ToBmevLvZZUfX7pH",
-	"7tcbnOlJ1+11x4Jl+c1C+LjsVzjYeCe5MzD4Y8m9rk9e5A2XX9bZSQ6jK5fu6pl94otsKs5tpGaznWD0",
-	"jdGIJbiXz9ahM+U+3s/ee1uWi3ylVyVfpskEhRLficsu1UsC651Off5PPWc78o32fv/jc/Spd4VtG2wN",
-	"dvOVAdPsVUf9cKZIvVs/V5ryBFlLIbPeQW8LmbmDbiHWS7Ip4zTzVZNRdRJCuzbG0uf4Rdh131nDqqb5",
-	"NsFnUO8ZrnqL6YJ4mUDkGUTkqlCMg1LOlEbHwBNWeU0nVE4hjWplwgTXNNEkBU1Z5jOwYQQSeGID0dz8",
-	"nhwtQnDUUonMK4v1okNlqyZz6MHYQVhe+wK9Kx4lPJyu6nFOpaRszKcYK60lo7ZNpBFtzfJtYJWbqHTp",
-	"L05zjq6Zsn8uTysDZNAYvTCXr+Nd77CMSo+H98Li53Aca3ZoX6um0xxkH65ZaiThwHxQAyR1+Zj1AX5u",
-	"9ZrbFDZrY7XFIfCIiRbBkHX/+eLQr9g1GORyqEpTRDVMXXO9kLHT2hXNzC1xpgghkwl4S0X9IJCO/fH5",
-	"/wUAAP//",
+	"7L3pchu3tij8Kih+p8rSt1vU4CGxVLtOKZKdOPF0JDk5+27msCE2SCJuAgyAFs2d8t9T9/f5cx/ovsl+",
+	"kltrLaAHspuTKNnOtv9Y7EZjXFjz8Eerp0djrYRytnX8R2soeCIM/vnsig/g/0TYnpFjJ7VqHbeuhoLd",
+	"CGOlVkz3mRsKZoTVmemJiPW1YfGL/t4r7nrDuN2KWrY3FCMO3bjpWLSOW9YZqQatjx+j1kvd49Rr3SDv",
+	"Ll6GAXpGcCeSfKDFHX+MWmNu+Eg4v5AzbsWL8/pRetyKB5a9OIc+JTwdczdsRS3FR9ArvO/KpBW1jPg9",
+	"k0YkrWNnMlGeQF+bEXet41aWYcv5lZ5lxmpTP4NYiQ+u28MWcVjx2IgbqTPLxnwg8qn9ngkzLc2Nei1P",
+	"ZcQ/vBRq4Iat46ODg7qpnIu+UAlXrmlHktBg0bbkjW6/N+e6l43Egvn49wun49vcfjY/CA5/N01mSK8X",
+	"zcU3uf1UXvTxGtVPBC5nAJZwHa+FVAPWG3I1EEmbvZLWwoOBvBGWPTr69oRZx1MRHhwe5SugW1+sIVzh",
+	"NWHrpRxJNz/ft3wgmJX/aATkFL8rj5WIPs9S1zp+fBDBwHKUjeAH/JKKfh3mU5DKiYEwHqlY23R6qbZ2",
+	"0dHB+9uf2zsrTNMMeK+ns8WwnFlhbj+Jn2XPyVHTNG7w7aJZUIvbzuMjfGzHWlmBmPg7nlyI3zNhEUp6",
+	"Wjmh8E8+HqeSqMH+2OjrVIz+8psl0lAM929G9FvHrf9vv6BZ+/TW7r+lr2jQ+RUbGpZJy0Y8hXmLhO1c",
+	"84T9ePnmdcQy9V7piWJ9KdIkYvAiJyK77RbgcK36qezd+8zpPrOeH96yiXRDJj5I6+B2J9xxnN95RhMR",
+	"97+1PW0SNtFZmrAkzIJpJRhPjeDJ1DeBHdeGXRvB3zOutBsKwzIlf8+EEtYyk6Vi9wSZCF50FHVUHFbb",
+	"lUnMAEKtZzxw5DAK9CfaHQW78Vyba5kkQt3nblzKgRIJk4pdZ44p7RhPUz2BdUvVS7MEDoyzkUfM2rCJ",
+	"0WrA/nPv7PLi+d6Vfi8UAdtr7Z7rTCX3OfvXmtmsNyyxc9rgIuAkkQ3jaSoMG/Eps0LgPN/CEahEQhfP",
+	"uUxFct/QV7CbRBOlxTnjfDNjhHKBPs5N+CLHa58GF40y61iPGzOtMM04S+rgHid2qpgwRhsc/0rrl9wM",
+	"7h2VXOtkCieYwuCGuSFXeJJ6LAwOCwRUjJ0Ns3zF1dRTFHuvk9Wajbiasj4CPePOidHYWdY3esTcUFrG",
+	"k8QIa0/YhEvHuGUpXHVu2YVwZrp32nfCMMunFihwSewqvZ4n3pcIvZY5jd3WCkIFN4TciOKZG2oj/yHu",
+	"GZs4ZgM+RFQCB2mFRVZ1yC0TKhEJHuQ7NTa6J6zl1+kng7mJSNM9zxgA+pbqhqcyOWEx3gsb42GxyXAa",
+	"EZfArqf0h1+DzcZjbZxIXolE8is8jPtfygPLzmjIPZhCwIcBh9fdpI8BiBD+TrNEumc3fs5jA184Sfwb",
+	"7wV5fYbTi+CVRr61+aXzWyIUsO9/R063FXlWEyB5ap2AP7jSajrSmW39Gs13FkTyGv5TZWlKMESc6vy3",
+	"qUQxcVw7zfpO55rp699EzzWt1b8Ni51/30O6lHS5q4yWcCf2nByJ2iEz19Ojyu7ZrAdXpgWAoKSAmQIy",
+	"yoyo3TVPdJpmbcXvldlI5Z48atVKWIU48Hf8DPetuq7KiZdgIwoQVN2m8pZGJZVLWHVl9uVDLBZKHcBK",
+	"Cvh9KW0NDEsnRtU/Ft240m34mA/GjeFT+F1S3UBHS8BvZu9o/GondQs641bML6PHx+Euig98NIZRW2+F",
+	"HqeC3bTZlVScvSUVWN090Jlx1W9fCcvZGUinU3YuoWnPwW/jGjvo4lGpbHQtGpRb2OyBZdQGWXvntW6R",
+	"Z/1RnpGKcWoMJK2Y1NHR2cXDbw5rZ0BKwbWu0YoX/LfMSJvIXrNysqcTwXSfcVZuy8ZG92UqqmvI7F5P",
+	"1w2jtKOzrLmNgMF7IPEkXqKrLHAVVGcdd9lS+AbguqSWH6NWNk7W3lPPXdfwKo4bZxl37JBxlbCB0RML",
+	"RBNoEQmxN8JMvYALe7Yu9iFsMAeJUX45AqDPHGm+OfM7HU6lAl+VjSlW3HRZz/BLpJcJSRo8fVu6vH2e",
+	"WjHHfzMlJngx2iym6cXMq8GQ34ulcvy9iNvsSnxARYYzcjQSyQkDaTIVe6lUgjgSy4zoZ1YwfIQCt406",
+	"CngRo1PYccN7gBvwYK5lIo3o0USZvhHGyERYkKSjZqxTUgc+9Hq58PtwEcaZVSOu8t0soin18eTR0i5m",
+	"r/N6X+e3tHpe56WjAdZ/CgBcXVuNkrT2ajd3rLQSbfY3wY1lh08PDuDZ0dHBQeWy3B1CmLluG9y0piuy",
+	"DdKMdHE5UZ7VRVsLQlgcDC6BJMFXaG05YbCTTJPkmXLrciPM3dH3y/xsqtP9ZSiMyEkms46rBAXGwAUS",
+	"UoDtH4LMTAhRAUuNf3too+eptviHVl0+Hgue1jKKMJ0rwUfzxzMScOirHxD08gq/mT+mmb0KXTftD3T1",
+	"bpysglaXz3mNz4MyfiWde3lB4cO6BY34hxc0l7IdZbONWXFTZmnNj5dvXrORMAPBxtz1hsTLIPX5ivNL",
+	"OH8zhH4/qLkGHpwYaDN9qa290o6ntk5soDbLxoI+Qn94e/P+ln3lR54jHqGzvK9akA5+CHPKST4C0YRJ",
+	"xd5dsh40i0jZhkTx8OC/Dh+ynX87PDhg1zJNpVa7tRxlbks8PCj/K5kVD+bZzqh1Ngzq0OrE3iiUcZRj",
+	"Hv8yPuBSWcd4YUivuVLwyTLBSZUEJ0nUCAdBq483eOdC1FiY6oDza6gMUpb8XiRCOenQgNKvlfYSacfa",
+	"yvDpIhA4LzVdXeLCC0CXp5jXWfuifdlmh9/uPd57enC0FOcGcaDY2qLj6vKrK6oFRDzOF2qcuTVJxuzZ",
+	"ViFusf167pDW5zm3enqlY1kLhc8zjnVnUrfvuXtKDRIoAJzERxfuiQ23r83OUmHeWzYQjinNYkDAXd3v",
+	"XkvjyCFpFh026hLnqRKOUYOd3phEGIH6YMIFtFK0rK/EyBJyqWFlN9FxVJa8ETVacT/IU6BGe/EJtQiR",
+	"hwTLyOAqks31CrkaEhdanP+mqoEctG+hHyhQPEPfKDS09xmeNZOWWacBEoXqmenYwYU49TvywLK4hAhm",
+	"dAtjoRKpBnU3pAnq5+XUsxLwW7JuJrLfX/smENZdxijXQPqyCZ4yI3hKu4a8A8rUWkVoIvE0tp+5zIg6",
+	"CbvxBtwGN2IfC8FlG7JygVb/BAJzvpitCj/51TphsQf6mBkxTnnPu5tMhjoVLJXWLbwm9wHpa+P0TUF1",
+	"fvOrzER1b3/QE9LjA4nmFl1J0htCwkFj4VHNjKJinAqeCLIQ/Z5JR08TaUfSWpHMayqi1oc96HLvhhv0",
+	"CIK+S5N7mw9TenhWGrHcNh+89PC0NI/S4/NiSiXn1TpupS9TwbhzvDcUCSAhjg6IhLnppUqYdBY9mhg3",
+	"Yh59345h2YB7CN9cT+vlkhfnwevUOt7vM9JPwNVg2TjVsI1MlgWQomtYcjfA4XzP+ee4GyOeCGZ5X7Ad",
+	"j1GA0qeChB6lWdBla0PvCp32bvsWpp/gArpK25FIJM8NvQvRrweTwjMAmOshP3r8pMnP+AO7/OF07+jx",
+	"k7DfBDE23yeEDe6cMPDRf/39YO8p3+v/+seTRx//rVbEkv8Q3eupV2wsZYmi1o2WSdcI7j0UlqIYaL8Y",
+	"2lbtgoBvTeIBR1Q48BbcWwF2lROrbEh+GDO8Xek2lNdX3ZvytGvJ1dzh14k2hZc7dBCxvs5UQlwKoAjv",
+	"RgJ8MAFAGaVWHEuSPnBbIz4Q+2PEf/T3b2MBP5z44PbHKZdqRZSKs357/rwV+T9ffx/+/PHts/zvK/HB",
+	"VTDiO5zlPN8Cx7HY0T+CRY60dezoMXslvzvBDRhzNCTD54ggpGXvxdixnRxTVBU+11Jx0jYtBBucTt2p",
+	"/SB4SrS2Ov+EO37tLfLza3gvVQIXNrQCpjIjpWrut/F7KpFmj7V1AyPqnVwKjWD4Tr+vaTjrjkFfNawH",
+	"P6mBPR+xwMgIjxbIGTEa9aHx/VOjFbuGXV+Ggv36f4KmiOeL2KOSxklnxhkNksFBxMoeET9m1smeYGdC",
+	"OVRirGPNRxF2rYWvphD2a/rC7fc5psZjLG9X6ZhKJvvNpG+/V7eQvf01If4NT3tFnu2W4Lm2DvAejNhl",
+	"iK52+RMgZae9t2dPqyRCpf3V2UqG7O3eiBl4mwOwBYDykz+0nMYaw+VAIbNP4grM0kieVrxI0FfNOumy",
+	"4OfmhsKsSGv90KeVofzDtzSi/3XlBw7rLY/vn11UpuEfvqHZFMvchnIhkJY/gWqhCj9lb0sQ4rIUpcGh",
+	"SL2d3UmVkW2dq55I05UF1TBOqVf/6AfqPKCr0hjhUTFUMeGtakICots2IlsdS62Lgu4WhcxDic6MrdN+",
+	"ZMbCFk60eQ+AzVkienLEUyKXga11E81IrRRRxA3cgcOj9uM4YhMjnROKvqapMwvYlDsmHZO2oxSQXcYZ",
+	"cbisb8in9iTvPybbZtxmp8pO0DRB9pJ8XLaD4x3Eu+TkVXBA8HhesPz1j8PoycedTqcdfh193P33WjHz",
+	"xxnD+6xxLGngnL3r5AOLvpWljUH3yXhVl8pG9ULRfyLtOOVT1DNUuz3TqTY80a3lBq1EBMNAHRopb8I2",
+	"MGxlU5f50lCPddN6qQdSlQIw17BqihGX6ezVfLzck2LMrZ1ok8x8enhwtPxbI3oaOMxuPdS8USLoRoqw",
+	"2vANQpEF1sM6wVEmi512Y+wrPmGC94Z4Ty3TqjcDB6ffnZ3vPXv+/Q97P/706nWVJVrBeyQfp8G078PS",
+	"0IfYxwuVl8AzNxTKgUCvDePjcXvmhj58hJqKuTv6pE7xMwMcdI6lc6mHE1vvhAGgJf8hElRkErGg6A1v",
+	"jiraRyw2Qo6uM2NRMxKjCBGX9CZxPfdc63S6hpS5oX8L6e+7eAYLPDLYjoe4cpYEr/vfJSYFdqafgqgE",
+	"Z7uAVSmp2noplyORdHv17i+/APZ3edw2w+Z2JYnr3rXAeahvgxa4kjlikxCeGQ+J+fdejWQXa5lsrpqP",
+	"mE4TYR3rS2NdxEibB1Ju1Yq8mqEtGARqmOGhzkw67RruRHHScye4HFqGS9gPI1DPiREJcMJRQf49P1Jm",
+	"ALboESCVDwGio1nbSFXBGHXXAMArNGHSnZDQyiZDoZjSGMmXyKQW7kp9L7plXAHJyIwwTBvWz1QRXj7m",
+	"MolyZiy/6z7AzhMekTA3kT2x4uVcjSUFZHU7JU/4hra1Tgck+3IFBKT7fdnDjCPY3stnmXIyhfeqdtnL",
+	"IXpr3h9wd0mVuYb3R1TKdrEKmN/KMDLn360KUJpw67FPvrGpABBDa2qbnQbchK2965ME0GfoU9moTVnP",
+	"8LIWvvczImy/gcmmUP+VU46UvEWrtHEOVmtu9iwiiWbTFVWIfcCndfh51muwjOBKGslVLENlwrTIylRR",
+	"aJau7WLtZoWdqb++wTQx5GbkTdFMVmIJ+oZnSZYK5bqFr1OqretOeO74lEjXHWklnTZB3ZVTm64Ht1QM",
+	"eNrtC/pGZ8qKlBo7w29E2uUq6Xonb21xQ8baOj4Q+EZpR6YbzwZOu9p0AW7GXiUm1Y2wTg5oUPgkZJmB",
+	"C4D+O13xYSzowToaONjH5/k2nOW7AM9faut+4cXvM9yMV+W9gMcXxX5c0Xbgx7Alz0XxcXlX0G0ad+ZU",
+	"JWiDOPPbAm/e0tacquR12Bh87DfnjXlW2hpMf1TenlOVXBSbg+vDDXqW7w88K/SCfmWbKskBrE4AYZF+",
+	"hsX++sZtdjoihAVsv8e9wZGbVBpKwJRvRLsiO2CTGLOOKO06SnzoCQGiRAUPxMQEkJ7EMisc5hyIK9gj",
+	"ZggLE4lBdmWkEJO7GjlidFThaBpSbIWESRS5irJMGYvEbGcylL0hU0IkdqbvXaRWuu8NubAJ7Y7qqIsZ",
+	"Pu2YxYiKvKw0h45iNgBEPxCYOAfaaJVOiQwGhNlR8eyFjE/mtgEXC/Said8znjIclv3f/8NgMGZ0pgCn",
+	"D3na38vGQZsP37IdYBs7ij7gjn3z+OCAThFYJ3gM2//04TePD3bb7FRN2bXR74XC5D7w6tHREWwzEGny",
+	"ahBpg9B3F4LcnE/gXEjAMgftOVFtoZcXNqqRepbPaikXcitP8cf1StVaCYWn6Zt+6/jvKy3112jp2soS",
+	"zGp9k751xb5nhJBlPqGvN/L8XFdSKfSZhYDRZpvZ8uokme2d0UG7XiDYOhQ0xwdVr1gTu7MNvSoquv4E",
+	"ZquSgNgQQuoZPgogPS7IMttRYrLL/vnf/1NQ1DgiV/HMQQOgouIDiVNASoo31Y+YNpiprWhZvMKWmsIk",
+	"4napP6J04Q2yBn2peOrNEp4x9ZMtMf8+gicj98zQHTB71NUa7N5Z3jn8+rkYAH6eF4PAz2fFQMg1hcHC",
+	"EWSjESeSVYXK62m318idv/A5rqAz1FOXSVq8uu/8fPRfDWRfT7s+386iMBavZ/TZIVcZnfJNrjh2NxgS",
+	"l2wEdfqTVEm85kTgm8WTWUepvIXgxyDk+q6iCkiUj2Vum5ruexHhOZuaDJ4DTRMfeM8Rc3bCrBAsHghX",
+	"glPCXBNgmdEcwpPEsmxc4+Y1y/OsoFJBV8wGLuwHPaHsadBIeJ54RVWNEq7rswGtOaM6urmKbmiOFK7r",
+	"5lTais3UGXVrbgKLrXoCkDTnc3xnqWN9naJpAx9lqbAFwkKZsdZHcDuM/CI2fQMLy0Zs+22NFRty4JtF",
+	"Ma9hSJhturn5f+smgI3Y4ZUOdxPd+wrIYCtnU+d18orLVKrBKeWVrHPkHVGLIvUkXNMY7mn30dPuYcxu",
+	"JOYYMkbCzVXplMU96YJxFjak9gZLV282SKUSh41vjmrfoKIvzc3jtU46or5eQIWiwpxC61+X7tZqgdyz",
+	"+/nucnZL2ww19rH/2e1p1ZcYPs/TmHIyZSKiBKCS0KRvyspNpZt21NjogeGjB5bZ7Jp89fLWpGKqaJ6M",
+	"sPB5j1I6osIs2Fpr9Sf+0CpOF8tTb+RHumbKjvzAt+GtOgMjs8fyv1689U5C8beHjw8OSUbBP/cOjx4+",
+	"imcGOaxO/3G0AOrmbR9uovdSAfiQvbt8e1lK/YYfRcwJY6TTZgrTGMlUOm6mDNZQ8mI6ezM7q6PKpI6W",
+	"iYJ0MFEV8KtbVXsN+vwMAM+M1k5jsKb/Sp3XykYuKovW8kwZnaaj2uSk2o1hEt3MyIZKG77F8f6+0268",
+	"3263Y5ZK9R6g0w71hLzu/uMCl1ZrRbaiZ0SDg8jVm6u3jBpgCnBuxcMjqonipmOySjrNuJrfK5C5hlzV",
+	"Wa7nEm7iBKLKaus267WYYD7xGh+8DRxCxIexNMLeRfBGYxoBF6Y/v9W0Cyd4aIoIGerwJKJJNHa0V0sX",
+	"EmL7y/a40mLDLGp3WDvZ92FXZ0OulEjrsNWET8u+OxOuCB1eC+Z0iia5npEADClDQ4/Ny97wauRQ8N2y",
+	"qBMaD7XCmDZ4uJq6A2c8fea7oV+X2Bn9/dZ3Sb9eYcfVbORzHmEXz8/Y00ePv2E+oXHuXzPPRiTCeR/C",
+	"GuvkBDAKZcMPJ+kTynrvvHmQxKzMzVjtjyXceOs5JnFGk8+ONizRzokEg0l3KVp3JKzlA1/WCJNB85Dl",
+	"E5ZqS9MqoKJUqmB+qc+rpQ3YzqODp7sRHnZhYvdVDdCUFXxPsFe7kl1AKuu46jUg75B7HpbZ4CdTzhPc",
+	"2MEDy/5zz7uS7r04pz3yGbDbi52v5/v84QowJzaYRb0lacVJl9byA3aojWOWlBphF4O52x9W7ZxcQzDm",
+	"u4sXjFi1/jQYqpb3N4NefJQpzbrkLFDa4DqscuEdWM90Imryd1V8Yuu2UwA+JKRMPrB0MnKgfIjfRLqh",
+	"zlwD0WaXBUoNjrG53m0+AjpPW+B5rNKvhT7KM8uo3Qhdd9rkpFV1QxnxKUt0JSA2GUn00MjGwtxIqpLF",
+	"kxvd81yT0Vb0MofPe6kw72uDMC8pW/0L1dc1ZNSafreBRl0KlSDbV67sETOtvLtSpjC0PS8EwRNRpDQK",
+	"OfJ7Wr+X9bhv1OddkbNCXVMqZDEDDhO918f02wgCe1IxpJHU3gsZ0gbvY8zLr7QSbCrccXU23EOFFRiJ",
+	"kI2jjiLHL4nfkRDip3qtdSo4+qpjlvclQvY7W6M28+nhS/vcvPA6ACqln5yP4qUYgG4j85H7u88jSA+X",
+	"i9aDsOvXfqv0kVF1plHOA+Asalf9RTB9Kbeum9lbpgtoOL2N+LzKjBo3dkXPmJnYCT+OVN2ET22lvtnT",
+	"cn2zh08eL3M/qA9wyf0z8Z7AFe9rU0ifnZaSg6FLgY8AAt1pzUnI28pahLu0DdMswfHmsS7vbN295z0n",
+	"b8owU0JUGyVb2xyPrJyQpPe+DrO/xOcMKDnHUjJupiSNx/dlLrW0WEKkcLtWoxoUwFYnugKnruoHWQtV",
+	"3i50faPQ84BMZ3AsTjsKsJIfQXXTNo1DB7jcCIvMgtqaCrpVArgeLgngqkLJ4RFmXj36tpR758Qnnk/I",
+	"Ha+nRyMCjrVjv1YGnYYAp/ozXRj2BEezDdRF3MytMNdGua4XIbdbQs9axzG3op8bPA5Og1KkpPCIgjcW",
+	"2ipguuiREMPPuM2eU3kDTq9TwW+EJSRoBOPXVijXZrG1KsZY2bER8Mg7SgJIgjxN2Cz+dyNuBE//Cq3r",
+	"VOh1Sv56AXbGSgA4EXBlveafLVL81yNSzPvWnQrekC0Y3hR5IHfmTD6w/N0VQ9HuOKXL7VPZ5Zhse2FL",
+	"TpixEU6YrhIiEUn9HZK2O5KqziXsnUqEYYffRozbIgIOCCTZgKp5Ou1QTxoOepUI+8LDhURwBL0uL8yC",
+	"q7nqzZgTP/7auPXFRW4Or87NVNDkJNzhWUCMsPql0uaBZVJJuBC2vV4yHVXSunZ7pHZdHTXX6WxrnINI",
+	"t1rnoPSsffjkEXDXo5Jx5y+HT785ePz4cW58WgqZYyP6Au3kKVeDjA9q9VDhHXN8UIyGmgTDYp+RaV7T",
+	"Zhu05v0sTdnl5euIxYdHD/cePd578s23T+OTkht5FSc29N4FWelR/RiXl68fWHJ57OvMsEQOJCkut5QE",
+	"n6D/y0l5FLUA8Fdb1c/Q8mPUQhtB1+nutegOBTdLUcIv8MGV/k78gK2XBlqJSZFuyTNIt0yvRAu4ReBI",
+	"Hke+UXEjPK358kYUlg4g31EVHBwxpCIRw5sezRFw6G5BiqeNmYWyPRw3o54MfPLMxjmNXSl8oiJPrEhe",
+	"N9qXZgq8Ygdboa+rU9U8v++GbPeW03Y10s7lp3wb6lpYCR7NkNqoReUr/GsgDM3UF/1xfD0MEBiE8tQF",
+	"GS2FMWVG8VDGTAmKQYNrTbTtL/FJuMqyTMmrgRg1cP3w6A5JeGVweDM7+ONVafwvRjqxB8T82DsIcZ//",
+	"J/I2cldDmqvMAE6LUowQbxDSubuh6KhL3ZM8ZZeilxmQZE6TkVTSOl9SlgaV1mbCsh1uBGcAiOzJkyfQ",
+	"79ODg72nT59GQFazMYM3VhjoEOB1F1BtR3n9Qc2ZINIt6xEOK/fn6bwJfAIb8kal0xy0NuMxtk2Py5S3",
+	"mZj+VOskX4nlJaJ5UhgoE9GTiUAviJD8jY35dAQy8NhIDadWLR+WyBuZZJhM7jqzUlFJ2YG+EUbl4bYY",
+	"r4SxvKOxUJYQSD9Tq8ZZ0IJelAejR98VQ9KD78sDh8/C8J7JKE3iOc6hsmWLqh+t78ifh6WvSzlmjrzc",
+	"y8IKSD6QYgtqKK91+ROEN80Fl2zzYFdN+rBNMCjnO1gVJBbEd2E8cMnHyPH3gjIm54WjZlyJct12InrA",
+	"RidIio3gvSEe3zrX+jT0RT/Pix7pwbtyv/lythqnEISHeA5Tz9Q5AUJS8nbObIyPaTtiplVHkfxzwobC",
+	"iMirFNlIcGVZpkjwW0sAWIG731wFNst8L1eJbaDr+ozUVJ6hXkdXtSnLfRt++pNwyzMM64Y6qBU5z4V8",
+	"2OKhPy++rAHb/uyVNrO4VvaGXqXer2BcxLFpKgwbaBd5PgwtF8WrB5YZnYrjjuqoPRb3szSN2Q4veGht",
+	"MCNo8FmyEQs+S3b3mFRPbgjyzLX33yo0epR9Arj8jmJVNR7G9bVxyJI6dqfwgbK7kbchPwfG+6LNzgxg",
+	"07dt9uhp+5D8gC4vXyNXkOv/4qhGtc0tDl/YK+KyypfSaxSqX+phTvdiWQ+EC8DS6OZ+wpQOihqlSXMD",
+	"w5CSxutpdvKteuCfjPiUDXWaAON7I1MxEAkaJDPlL50tgiyEmTLyTy1i22AIEByhD7tLG4i+YjHbwf/h",
+	"UJAxwmWpZG4lcByY6WMFq1XhSU+gSJobuEnVWGg48lbUyk+y2YFtAckG6H5OHRUPLrJUPHp6WHl2Rl3D",
+	"tdAy2Sx1aJEpa/YyTcv+rpJyX5W9VjDXfsio1mm12WVNrvW5+ofr+LH4udVxXTO4ojaItcGvG3ER444V",
+	"ecHLzJfP8YvR6iR4aTfEyvNKrJE/Ovkl7wd/vjF5SvDkO+oR/36N3X6k6AWU2y8BHfrIdMGNMFf1boyn",
+	"ip2+feGdihA+47dvLq/YPh/L/ZvDfZ654T6+tbH3AMav6WKhCpw0A2gAQCSMjASOWTDZQ+fGFFyBroZn",
+	"6PfY5Phf9o1EX8Trad2sUj2QKm4zD7KW3KmJfcPqHKQTko5y4fDUajitpKNKTo8PQArK3Q/jeY9OupoS",
+	"ZkczClL9cUumXd9LsVA+lj+JaevjR2TEyKl0xsI0GvOeeymSASpSyANzap0YUWJHvCmw0dLXbN3Dmq0e",
+	"CO0DJrEDwpsjSq5USdoq8Gw6qqQgaDO67wWxQQECRIeiGzxR6iBiJdIBGHUsU1ECdSY+DOW1dBTE1lF+",
+	"bj52mOLNy/qJCbfMp22IMMmix/wSZMwJMtsdrNwFK9bKHpMQcK0TKSzLrGBW8fcC60WfsBfnpLN/9+7F",
+	"uU+gbU8wvZJ1fDSmlxfPz9jDhw+f+soEJ0CghUq4ITMBNYr/9re//W3v1au98/P4hI20ElNv2A/Zqwpl",
+	"ZKhJDB16IwXVH2Oxz7nUZs+QymDYAvXTUY3RE2wnrhT1odd/+c1qFe9iBCc6pnMWF+7ksU8qRT7Ffntg",
+	"IakcSUclyA7ZK/ldSCvIFQM8Tbo7EAS5gS9Yyg2sLv6wN+If9q51Mt3DMkke3L0ffhVWT9++KFmIjlsH",
+	"7cP2AVxqPRaKj2XruPWwfdB+SEFhQ8Q9xYVNpNsTNyGkdkARVvncXiSt49ZLad0pNHx246Pix9zwEQgy",
+	"FoWI2eTQ6ZRRl8SESQQVg6EemhJooYPbi3N0jMA7/HsmMBuDv8LYgGR1YiDr4inn6MuimfBr8ryXNpfI",
+	"6wYuTHXFuEv9hxeNi8wqunlTbuZcEY2zICMfqX4BebatHKiuJE10w8b4mizb2Rbv+i6RJ+rpUePG+NeV",
+	"kfMKDVmvR5rERCjK4NLnMs2MqK2btPCYHJoUyK0SpgXoo2lOQBfrT2qBDXrx+Neir41YPrTTGw1cJyEV",
+	"l2n/JaCL1goNz0hjB9J4iLrD+3t0cEARpFiyDLnFEi77zTODxbwXSWzFlUeVKJLO+TTwYz5AIYT2DzNY",
+	"PaJJ1PWdT3b/O57ztPjJ4fJP3im4ItoARaWPHi7/6Lk21zJJyKE59/1e9lWIu0PWLaQWal0KbnpDH76T",
+	"SMecQUu2EpM8iTUaP/kAWUVsBFfgwx5In7YhPgYZxHkWClWt2rq69PvMX7kI+DBbE7vCdn5wbgyQHbFL",
+	"PhKX0om/XjojQbxBI5LYRWJPdipbToSPSIG4MWC4PBOKXFw1esbOhM/4oZGts7VxOG12qlim3is9Ud4P",
+	"oKO4jz4MHqIUgc9ZIi06/AJGIEfgfIYDQVK4Bfnv0cFhmz2XN4J5rEOBV1yF5h0FU5SKHT4GgTgDNgM6",
+	"xDzWfdl3U2KxtSpyBsx/AWM+OnpapFxmE6kSPcF5C8oreaoqm4gR7DPu3Mjv+lyVRVkEIo5Frsq4EqYV",
+	"g7zro8c6CqVxPC88O0zteHBIAwZuBnAPi4G9t8f7+8SapsgvtLUZBK7G7o/6fC9IZfGJ9zXvKDoQ2EQf",
+	"BYmOxfnAsO2Rr6EakiFjALd3gOfOiREWo5pwk1ifZrn3XmcOy2LrpEil0FG81xNjl6fvZpQ2za0SPyVq",
+	"w6ei8oXoqADicUMI0zGmjoi9HmE6E2vFduLK3Rz1OYav70bo0NpRM699RzBn1DOUA7VOPP+T3x+EqYOH",
+	"OLW9YmrFkRDfN8OPIXbIwxm/08l0a0i/UqfkY1Vm9wrDOyM45Zi/GmpzKQcK/QfaWAiKJ4JikC+F21td",
+	"cG1X6PYsif54n+Tr6GiVj8ZGA6ZHpS5+9XT5V1dav+JqGiTwzUmf11q0jv/+a4UQAnCH0BRE4wjzAYFX",
+	"aaAbEgkcZ9ep7HkwqqF4mtLEBJI3B/Pwfg76anwhPZzozJ3UEUYQAFLBDamwVoSjU8UolCzZAJy+CNbG",
+	"o6soCM+lnas/zkUczdKI37nzJ4NRrfj5vXCvROuzwDubHuctDwexGM4CGQhP8UIJ84JHu5eD6vN9UU0F",
+	"U8ujnnqiy9HFtJygZefi+Rl7cvTw22Oss30YsSfeISpiDw985Uq7m6+vlDvG54xB7o79x0VHYcoC9lqT",
+	"bYZ0jChEBpahYNZw0qjgkT4uxIxCeTY+m1FnPD7JXdg6ig+4VMwIX8GNQ7dFD7SsNkMxErvgpdO6Nnpi",
+	"hcnRxg6Q+xDSl6t4d0866tHBU59JvZbzCZwY9IERLiNJoeFGEK+yW8croFt1NXvPHd6k6kA1d6nIIMOc",
+	"ZqnmSXNmnvY9CoaPDlagqmda9VNJJopb3ujvxEAq4DHRRzIb1515Y9zn/V/z/V6RyKr+up8NRe893PZK",
+	"iiq8ONaFirRw7E22jOqAccRcZpQt7UtHhY3RKqqKruXEG7NV6ChP0WyKIrIPsip7CGJMR3HLhvxGenkU",
+	"pZK5owmIAsZtY179SagmE2QblKAiVlxqFGqwYlFHFbjI6YCL6m6vzx82f3+3z/iXspXdM9tfTbtShzRq",
+	"8aFWn7myaW2csplAcFveIjMK/QmbENAqyebuGhuRoXOhgeKKmtwhnBb5FWpg9G86M0TK7aw+8BMxjTBT",
+	"NoVpAQLMOQ3LdshX3A2FNAEr3/A0E3b3Ls4yaqAYV+WcGQuwtA8cwMI2vC8Abb+z+JNbFp/6LcMDPWbf",
+	"oX2bXb356dnr+KSjoFUvmDlwM2AxFLLErWBO8BEemEgAM5d46cibQvXYYrFSjGUARC6dFwVthHHOiUiF",
+	"Qz9/QyME/lzaigYzMKcwgTYjcEUb4YgrPhC+osws/9hRCxhIzzu22akvP3x0wFJ5I8JJj0UxG8x3Vktj",
+	"0Onyymf5uQvSUk7fshJtOdza0HkqxgZeFGQTf9zeKcFWrsSMiuBlqaR23bC+6X7e7gtQKN0SzdC5VoSZ",
+	"pe4o90Mu9v/A/7sy+UjYB+7pPPE4x+cF/C9TL12IG/1eJLeRTh4t/+i1ds91prZBCGjCwbiAKKqgBneE",
+	"8Rf5B+SI/4ENZS7g8ZiTJ1awr9LRtWaxxTqG+V9LgAHofjEHcYYtlkweGu1JZYWy0iGqFR8wqAvB3Huc",
+	"YmPmYzew2B5RG3JaaTIp/95k1T9a3aqPqywZ9cm5t2nEPPB4NWQKay9q839ZxmyY+ypmbNzAjQWLT4GA",
+	"kc/DaTcbogn4t8rM1TERsMl3xENA15+GhcBFNbAPeKsn3DIfuT/DLjy74oNlrAK2wQIi98ZarCuWHj5c",
+	"yeL0kpsBmagOH69yDXzKWpG8EonkV4DfPtUdejMWymuqg3PYlq5OhTnBvvb/8D5mHxdZPPKrdIf4cBFU",
+	"bwzJG0PlfTNFHP0Ztn3eC7igZVSQW/HiHKkghtfVpLAm79aQWMuzG1h63dsmfJ1o9NQnkf6ExQqDXdDm",
+	"ieYYHyFEzrIneQyEj5MwoqNS0Xc+f9IUnpAvN4i8LH7R33sF04tLbj/cigc21/wCHNQJmhR26AF7vb15",
+	"0ccxPYtwN9TFR0UCmJQ7woDHPTyRv9yi03vVqC663JOhTj3hCl6WopRU57O+8xuQrqNVEARaHDGm5jn6",
+	"L30pVO/R0bfrLe8igOAW5H6K5+AESjuzwcG790RD9/M6YWXhbkZmw4gx9LXCYnv5J3lcnEqYL7seVZK0",
+	"VyLs2vOOWNK682L8dbHaZyUg5etYRUoqNv2zt8HcL1uBwhgPFLHYppxYSlNAWpO0VgLpT8yHLJD1cni5",
+	"I4Ev7//TSH3F8hroaFGnHuQ/niRfivT3ed67fwEh8zRBp/YAN1HZbx49qAkxJBGVwJkVTLaBFRZS0qHg",
+	"GLLXSEdLVYpjdI6yXe4oFl3BwxfnbVamteiG4XvNyap0loLE68npD2ESXzQx9atYhZSGXf9KSBcQ0rBJ",
+	"ERPcpLKWaubg+/nSTA8Wd0Qxfe+fhl6GpTVQyxwLcMvgkyRLv9LLr/RysUu6hxPGc/CRqoYw3v7iLySL",
+	"FHm/n8+rgTg+w4rvITwdA8/b7GeNqWgw6ZX40EuzRCRxpfQ60MKhVIMTTy4pPghaBK5AY91ZhaJrR2Gu",
+	"spDGplJZO/ZFozLMVzDz7gTbV0soz3ww8zJk2fGTxei/Ib9BOzL1Nlv9eaa/udf0VU1B9eLDiFZ+TeXp",
+	"o5p5sX/+7/9hc10X7pfwXUcxDAebXRK59MxtzqIuZQgsc8FtSokBd/JG7GK83/dGZ2Mv3SlNs6d0Fz4o",
+	"zgiG2lSMfLsI6em96rYURIrOTPB52wNabeTX98JhUWwPi3fIwZSHacDplDbvK99SdaeETSkYF397rqcs",
+	"1OKP4IdPXAPgeD2dSSlaRm30+W0Q28aczAKM6AQfNeLB0zyTCUaEldKVWEGatok278nZLRgPLJsMtffG",
+	"y40OvrRRrWXsCmZwxwp0HKMJ9AUffQX8+RglLA2pVQH/tFFb1ATfhjPPasF1JH02slL2NwwDtsIxrqbl",
+	"pZyUEvXMgjdCNF8Bhi9nYPhuzFnQ/aezPi27PJiKDpifCZN/OhLySbjlC28Bvrurt4Ai+DxTzcwx7w0x",
+	"GRaTtlJkai5DIxsIZ9kO0IqYcmO1sfzUbkjiBK0pEUCFl+qoGWZKK8FiT1FTaV1MGUrylMooRdQF10vr",
+	"fvbLub0vYKU2z106/oVMXyHdEPAUTeP5tMer3eZqRuWFY9+R22E19eiX5nhYSiq+RBPot/ErNty6+tDv",
+	"bNXiFhX+uh7/AKIpY8yA1T4PhWJD/T7inDERrTb+V27UrmaIdXqA+cojNsL83TyXQ3xocSljOYa25AUl",
+	"4WI/OnhK+RR87pgHlsWlivsxjmrLeTlDtwFVtxl68WDEK0pFqVRJR0mViA8YqqlJdlYaU95q4+eNq5CW",
+	"JcLnHoVXRTURnHIquMECNFiKIVT5t80BLz5F/90wYJWSTPesiQ21B+qZrzxl6leb5e0x2yruSOcBFv+l",
+	"rJwhN3edIXMTtFrhPgtL6P4f+d8zDrWNHkCVrNGbOP18L1zV9+GuHXKWeiDcv9/en1KDkbsEl1w7Qkyg",
+	"B5TPx0snh467dxmevxMs9vsRR6gmz4v9RkWSFJf7moL0dYxx5GjvoMS9gTfwPg/svRBjW9pq4C5kgins",
+	"0Suf0viFjxPM6E4tQ7bASvdB586MGOkbUe55sTNzR5W9A1dzaS6jg8/Lrzmf2dadm+d7vlcd01LkSKBX",
+	"3ORP7+v8udqRv3pI37WHdAGF2pSpyRKv6a07fIUM58A2+T8Xck3LzJWhkzag8rieU/JN7pRRCmM08Un+",
+	"/QPLRsLxhDv+1XYzz/nwuo2KsDAISdxKV72UAzTdpzknnPWsibIBtPdLAFYL4libW6bC2yNALM7Gqeaw",
+	"5B24qpc/nO4dPX4SCkKEfQH2xA750eMn8W7JkROz7pICmDvfU9RR8X/undFE9gCd7b0Z+2oKSlsl+33v",
+	"mRCHRufSjrWVlNKEO8d7Q0yKVQzkGTacOqqWO2rl25roiYKJNXkYhD32s1nv6o6TfvXm5jH611KRz8J8",
+	"WRg54gOx/9tYDDb9dqw2+NSJD25/nHKp1v22Fs/AYcywFTUHOg+Dce0J50cb8iU+eXLCYngKD/9/qg1J",
+	"KrdrMdUqYaeXZy9e7C5OSBrlUwo2hqYb8cAyK/+BnkdYgaK237zU+ldRsoJQz/0VqyJV2NYI82Sr0q3+",
+	"4nAqUARMBLj5KAu02kRu8mIsIUs4E4ZbkRwj/0QYWyU5OmbW8Smm4wbGzyPkmPpCH/WOwl9dKjrly1D6",
+	"99fTmDz10MPQUdLCPF2T988rOW9VkCn0UYtIocMK93MHWuZSXbD7lr9W5LkC//CnM2r9+RW5AF0l/OUx",
+	"FvEXWEkpYgN5E1JF08W6PS6rCCzBs3f/D//XOkreNQJPvheu7Jp/t0EhS1zkvyomtqvMLW3r5xAp4oHg",
+	"LrS2c4kcWHMeh46qS+TgN2ZlxWdxaT4vtaef19aVnrP93ivJXYI+SOEZkN5XdedXdeenUncGGFys3dxy",
+	"1M5vmZE2kVgdb3Gavx8rLe/wwpYHavL/Ip/G8uTZ2GgSFHURbotlDrblFgVYoW5EG5J5jPg091cMx1Xd",
+	"3+3m7PQRVn/A/7dSSGP8TLMy+qW29q5jZprQM07tKxLeKmtHMWIVBXUpjW8uf3zagBoAik+e1quj6tnB",
+	"K5TcbJb6Wsy+TnAow47uxDGsgFzZYrbz6OiIYhQn0ordZQwlbPc8N9lRMbkAx4yM8xg6EYLyYvbP//6f",
+	"InYvjlicSDvOHLzSphRIeVJ+U/2IadNRlZbFK2zpkSsWJAxRlzAZci2vuj2izg7LBk9DGWt0bCLI6yi8",
+	"2+y0OnwxBEUF+op/MyGJzby1R1afF2MNk9o6V13p9F5Z6kUI2/uuwNF9Zaa/pmP7YrhvhFgdkJkLsRhL",
+	"uPEN6OJCFq4wHqxvKShTzAYrQTzKUifH3Lj9vjajvYQ7HhPJJA949PBn0CAio1kcBRNuoZrOxoDHjx6z",
+	"V/K7E2wc7rp0RDGVdmhVIEqJ1l3yQ0eWI6+J4pFR5E0V+XM03/l4I+j+gWVlO/BxR709fx6xt6+/j9iP",
+	"b599D23fXT3f+5ahVRLjiU6A7FB5M5HaGvp0+BjGofIUnEzYaIHGUrtiNHbTjkKDibTs0dHRSVFlHnio",
+	"R4cPaXGhiRU8DX2XknuileU98A1oKLfOCD6yTCogfFT1taO0YT2ueiKFHsj6zVLBbwoziudilofC5wYW",
+	"6iZu55WUqDAxgrm0SIPriSh8tpIBpgaW1jeE0Hj3nqVsRTMM5V2hrf+iKlp8lkTsz+/Dj6aesvFnx4ie",
+	"kGMXITkRhD9T4Zwwu8QMBwG3wfwz4h/2AD/voTNB6/joydE3T58+fLI1grOZVXoFWuPly4BwZq3RaHq2",
+	"ue153vTMFlqeo47yqUKkYkpTUg2kVam0LlQFok6lQnGmS1//FYtWR76WkaL0Iwrw+nVgVJO86k9JOJOW",
+	"aVwdT4EWWMdTKg6CkbePDo8KYzivLL7WLl4uxEfllpA+SMt2yIsF6DCtnXZqt8lYXi/wzOM0YKVDcpob",
+	"YbAm0rWAqdBkT/Ll5fGnhMSKANSwGWvF3f76pzPiL9NXFcb7r/LOv4D4sh1/AUQVQjlhVncVuK30kVkP",
+	"mo1K/3fY4g7vEgywWMnvC7FV9PpYOv0+69xuw35AWV78cio0n86h7hiXVY6B7bsjLyno+tNE4uKiGvCr",
+	"374/PTf+JZRADSXsqpC9KmDP4qH9P+C/YMdajx0FiFlsLDilLCleDY110KnIJCoIVEI6Dr+EBzZUjcSa",
+	"6Fr1vM4/5RYLY8obQYXEpXUGC7r2uFLaAQuZiJH2sfahjGW7QVd9x7d36xrnSqf3ynKtgBJq1M3/6hL3",
+	"J0EKXqGqSpcJxIeILiDm2sBsGl7codt0e6Sxj+X890Z9fjv0USvNPtcGpbwqjqiWdPblT0Guq9ZSx0eI",
+	"YqhKKiGWNvsFK5vXFWpHXSVdLcwSzmCRZGm0wsHGZWMvVnIfmS8+uFB/uk5QvIDNgWW+6vPWp72nIexn",
+	"vm627vfbf+ZMf1gxHAglnucDW7MHEYanoDTgqvC1hRuSqVT33m/lesxQM+w4p2afErZojbcrM/v553jv",
+	"O1/rGq4NLFhnm/BdPqPI/h/0x618iHzKOPQiwpRKlYc3gqdda5X3cYj/nR79FR612RuVTjuqwlDZqJJX",
+	"ErVleQrJHa3KNhYn+GgXva+oV4oDy9KUXV6+RjuQVgKtQB3FLVYkJ53dwUNSA5J03c8sxxR5uDSRNIT5",
+	"5QmQFmrcYlwsJlwoz4Y5TbuHmr+mRG+0jIqWTahsBKdorYJzrSrZ4Jyhwd4NNxjaBi0vsJPLy9dw5nef",
+	"qW1x4qSvqrDtunD5PEGfcSY2gorPtjBjPOISZL8uTxIjrPUGBqWd7Ptr0AUxQokU3hkRZoRxbJzcXJa5",
+	"ceVZLCuOXOw094ZCw7PO0oSN+HtRyQFXJGNjus+4QlerjqqmmptzufLojLti7EqyuWa/qSa09ok9p2ha",
+	"W5dkZ7q9V1l2Mb4k/6kABV89qLaWQe6rC9Vdu1B5oF3sMXXrLHY1TKu3ajfyrj8X1lhRrS0B8oKwtt5G",
+	"HGqLUFURbowUtmyiZjtAenwXHUUvdtsMszbjR6m0zs54VS9z4cEEzOgVUEq/3JRx+SUtfAkzitmG/epD",
+	"ouNQV6GJBw3vV043jO7O4aOmlMd+EneU8RiLb5TyHVcngEaYmwooOK3b7JzA32IaVJ7axnzTVRipzCq/",
+	"QthBzp9fa50Krr687Muwk6vkXqZ9/Jp6eXupl3O+jba2udrp/YdkVFn6BrcfJSa5z08emtBml0JUIyJC",
+	"PnmKlwAUyUfk0EPBFO2G/MN5MNLdeOl/GovnMo8S9EPM00F/TT38Nf/EIh0BgEnu0d7PccpWPEeGgqdu",
+	"+I9GpxFKCYFN7jamO3XDphvj95O8sg36z3h0YW8RDCp6mZFu2jr++68z9UO0cSRzu+rg2XgmcBfmjFs+",
+	"zq5T2fN4BbYVk7ou3NULavFJNhXHBvYItlMAq9rvyx7u5eNV7my+j3ez98Gg6BPu8utcOcJ7Q9QMcZWQ",
+	"8Q2XGtQxq51Odfw/Wt6Ad6b1eylgRsCyXQtuhLnS74XCRzBN2KsGb0xp2YvRmPfcS5EMhGFSWcdVDznP",
+	"zKSt49Y+Elk/u7mMLUaOpOIpFQEjE6HR2sFtJ5GFbrwvC0gmSeukyzBumQhJu8zrAzjNc8x4mYQepyJi",
+	"15mVSpAApRLGB0L1ZBH7PORmJJKoUq9dK8d7jiXCcZmGwk+iL4xQPUon48cPMuH8DE5rSsIHjX21+jPZ",
+	"Q63Deo+lvkvZQOsXGALqCVXCcBGzWW+Iej5juBwoctt2RvKUKl4JuG49nx7FD5QH5s8P4+viPMBSPkDt",
+	"cuaODBnSsAmfkj949aAQa5UG8Xh7fogL8jO3JUdz2ilyNrdFGiKn89G9YlUoXx+ivG25G/r8WJfo7hPM",
+	"T7Qh3qhddACkvfHb4AQX5V40wbMPf5f7IVNW/dE5PhoLsyduZIKZlgpBujKRxMtV1Q5+rA3lpzAosttT",
+	"iT2EWOZ0qctqUH+dpHkj4K74m8cTvDlYAERY5HwxxOeap3DpvXlLm95QBOtXFa4QLf/68f8FAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
