@@ -80,8 +80,16 @@ func (v *contractValidator) handle(c *gin.Context) {
 		writeProblem(c, p)
 		return
 	}
+	validated := c.Request
+	streamed := streamedBody(route.Operation)
+	if streamed {
+		// kin-openapi reads the whole body into memory even to check security requirements (in case an
+		// authentication function wants it), so a streamed body is hidden from it altogether.
+		validated = c.Request.WithContext(c.Request.Context())
+		validated.Body = http.NoBody
+	}
 	input := &openapi3filter.RequestValidationInput{
-		Request:    c.Request,
+		Request:    validated,
 		PathParams: pathParams,
 		Route:      route,
 		Options: &openapi3filter.Options{
@@ -89,7 +97,7 @@ func (v *contractValidator) handle(c *gin.Context) {
 			AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
 			// kin-openapi decodes a multipart body by reading all of it into memory, 25 MiB uploads
 			// included: such bodies are left to their handlers, which stream and check them.
-			ExcludeRequestBody: streamedBody(route.Operation),
+			ExcludeRequestBody: streamed,
 		},
 	}
 	if err := openapi3filter.ValidateRequest(c, input); err != nil {
