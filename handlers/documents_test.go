@@ -37,6 +37,19 @@ func pdfStream(n int64, seed byte) io.Reader {
 	return io.MultiReader(strings.NewReader(pdfHeader), io.LimitReader(rand.NewChaCha8([32]byte{seed}), n-int64(len(pdfHeader))))
 }
 
+// zeros reads as endless zero bytes, cheaply, for uploads whose content past the header does not matter.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+// largePDF is a PDF-looking stream of n bytes of little content, made as it is read.
+func largePDF(n int64) io.Reader {
+	return io.MultiReader(strings.NewReader(pdfHeader), io.LimitReader(zeros{}, n-int64(len(pdfHeader))))
+}
+
 // uploadStream posts content as the file part of a multipart body written on the fly into the request, so
 // that the test never holds the body either.
 func (c *client) uploadStream(ctx context.Context, lossID, fileName string, content io.Reader) (response, error) {
@@ -277,7 +290,7 @@ func TestRefusedUploadsLeaveNothing(t *testing.T) {
 		}
 		nothingStored("text turning binary")
 
-		res, err := c.uploadStream(context.Background(), loss, "huge.pdf", pdfStream(documents.MaxSize+1, 2))
+		res, err := c.uploadStream(context.Background(), loss, "huge.pdf", largePDF(documents.MaxSize+1))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -286,7 +299,7 @@ func TestRefusedUploadsLeaveNothing(t *testing.T) {
 		}
 		res.Problem(t)
 		nothingStored("an oversized upload")
-		declared, err := http.NewRequest("POST", c.base+"/api/v1/losses/"+loss+"/documents", io.LimitReader(pdfStream(30<<20, 3), 30<<20))
+		declared, err := http.NewRequest("POST", c.base+"/api/v1/losses/"+loss+"/documents", largePDF(30<<20))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -328,7 +341,7 @@ func TestRefusedUploadsLeaveNothing(t *testing.T) {
 				}
 			}
 		}()
-		halfway := io.MultiReader(pdfStream(4<<20, 4), readerFunc(func([]byte) (int, error) {
+		halfway := io.MultiReader(largePDF(4<<20), readerFunc(func([]byte) (int, error) {
 			<-started
 			cancel()
 			return 0, context.Canceled
