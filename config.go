@@ -30,6 +30,8 @@ type config struct {
 	TrustedProxies []string
 	// RequireMFA makes two-factor sign-in mandatory for every staff account.
 	RequireMFA bool
+	// DocumentsDir is the folder of the sealed files attached to losses.
+	DocumentsDir string
 }
 
 // envVar documents one setting; configVars is the table the README and --help print.
@@ -48,6 +50,7 @@ var configVars = []envVar{
 	{"IMPACTLEDGER_REQUIRE_MFA", "true (PostgreSQL), false (SQLite)", "Make two-factor sign-in (an authenticator app) mandatory: accounts without it must set it up at their next sign-in before doing anything else."},
 	{"IMPACTLEDGER_LOCKOUT_MINUTES", "30", "How long 5 failed sign-ins within 15 minutes lock an account; 0 keeps it locked until an administrator unlocks it."},
 	{"IMPACTLEDGER_PASSWORD_ITERATIONS", "600000", "PBKDF2 work factor of new password hashes; lower only for tests (a warning is logged)."},
+	{"IMPACTLEDGER_DOCUMENTS_DIR", "(SQLite: a documents folder beside the database, ./data/documents by default; PostgreSQL: ./data/documents)", "Folder of the documents attached to losses, each file sealed with its case's data key. Back it up with the database."},
 }
 
 // configError is a configuration mistake: the process exits with status 2 and the message.
@@ -139,6 +142,10 @@ func loadConfig(getenv func(string) string, stdoutIsTerminal bool) (config, erro
 		}
 		cfg.DB.PasswordIterations = n
 	}
+	cfg.DocumentsDir = defaultDocumentsDir(cfg.DB)
+	if v := getenv("IMPACTLEDGER_DOCUMENTS_DIR"); v != "" {
+		cfg.DocumentsDir = v
+	}
 	if v := getenv("IMPACTLEDGER_TRUSTED_PROXIES"); v != "" {
 		for _, p := range strings.Split(v, ",") {
 			if p = strings.TrimSpace(p); p != "" {
@@ -186,6 +193,15 @@ func parseDatabaseURL(raw string) (models.Config, error) {
 	default:
 		return models.Config{}, configErrorf("DATABASE_URL: use postgres://user:password@host:5432/dbname, sqlite:PATH, or leave it empty for ./%s", defaultSQLitePath)
 	}
+}
+
+// defaultDocumentsDir is where documents live unless configured: beside a SQLite database, so that the
+// database, its key file and its documents travel together; data/documents with PostgreSQL.
+func defaultDocumentsDir(db models.Config) string {
+	if db.Dialect == models.SQLite && db.DSN != "" {
+		return filepath.Join(filepath.Dir(db.DSN), "documents")
+	}
+	return filepath.Join(filepath.Dir(defaultSQLitePath), "documents")
 }
 
 // describeDatabase names the database for the start-up line: kind and host or file, never a password.

@@ -21,6 +21,7 @@ import (
 
 	"github.com/mattn/go-isatty"
 
+	"github.com/impactledger/impactledger/documents"
 	"github.com/impactledger/impactledger/frontend"
 	"github.com/impactledger/impactledger/handlers"
 	"github.com/impactledger/impactledger/migrations"
@@ -217,11 +218,17 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	} else {
 		log.Warn("the database schema is behind; not ready until `impactledger migrate up` has run")
 	}
+	docs, err := documents.NewDir(cfg.DocumentsDir)
+	if err != nil {
+		log.Error("cannot open the documents folder", "path", cfg.DocumentsDir, "error", err.Error())
+		return 1
+	}
 	router, err := handlers.NewRouter(handlers.Config{
 		Store:      store,
 		Dialect:    store.Dialect(),
 		UI:         frontend.Dist(),
 		RequireMFA: cfg.RequireMFA,
+		Documents:  docs,
 		Ready: func(ctx context.Context) error {
 			if err := store.Ping(ctx); err != nil {
 				return err
@@ -253,7 +260,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	log.Info("impactledger started", "version", buildVersion(), "addr", "http://"+ln.Addr().String(),
-		"database", describeDatabase(cfg.DB), "migrations_applied", applied, "ui_built", frontend.Built(), "require_mfa", cfg.RequireMFA)
+		"database", describeDatabase(cfg.DB), "documents", cfg.DocumentsDir, "migrations_applied", applied, "ui_built", frontend.Built(), "require_mfa", cfg.RequireMFA)
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

@@ -438,3 +438,20 @@ func TestKeyFileIsMadeOnce(t *testing.T) {
 		t.Fatal("a key was made where making one was not allowed")
 	}
 }
+
+func TestDocumentsDirDefaultsBesideTheDatabase(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{}, filepath.Join("data", "documents")},
+		{map[string]string{"DATABASE_URL": "sqlite:/srv/il/cases.db"}, "/srv/il/documents"},
+		{map[string]string{"DATABASE_URL": "postgres://il@db:5432/il", "IMPACTLEDGER_ENCRYPTION_KEYS": "k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}, filepath.Join("data", "documents")},
+		{map[string]string{"IMPACTLEDGER_DOCUMENTS_DIR": "/mnt/evidence"}, "/mnt/evidence"},
+	} {
+		cfg, err := loadConfig(func(k string) string { return tc.env[k] }, false)
+		if err != nil || cfg.DocumentsDir != tc.want {
+			t.Errorf("%v: documents in %q (%v); want %q", tc.env, cfg.DocumentsDir, err, tc.want)
+		}
+	}
+}

@@ -10,6 +10,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"path"
@@ -126,6 +128,30 @@ func (e Disposition) Valid() bool {
 	}
 }
 
+// Defines values for DocumentMediaType.
+const (
+	MediaJPEG DocumentMediaType = "image/jpeg"
+	MediaPDF  DocumentMediaType = "application/pdf"
+	MediaPNG  DocumentMediaType = "image/png"
+	MediaText DocumentMediaType = "text/plain"
+)
+
+// Valid indicates whether the value is a known member of the DocumentMediaType enum.
+func (e DocumentMediaType) Valid() bool {
+	switch e {
+	case MediaJPEG:
+		return true
+	case MediaPDF:
+		return true
+	case MediaPNG:
+		return true
+	case MediaText:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HealthDatabase.
 const (
 	Postgres HealthDatabase = "postgres"
@@ -207,6 +233,81 @@ func (e HearingStatus) Valid() bool {
 	case HearingHeld:
 		return true
 	case HearingScheduled:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LossCategory.
+const (
+	LossCounseling               LossCategory = "counseling"
+	LossCreditMonitoring         LossCategory = "credit_monitoring"
+	LossFraudulentCharges        LossCategory = "fraudulent_charges"
+	LossFutureExpense            LossCategory = "future_expense"
+	LossInvestigationAndResponse LossCategory = "investigation_and_response"
+	LossLegalFees                LossCategory = "legal_fees"
+	LossLostWages                LossCategory = "lost_wages"
+	LossOther                    LossCategory = "other"
+	LossPostageAndNotary         LossCategory = "postage_and_notary"
+	LossPropertyOrEquipment      LossCategory = "property_or_equipment"
+	LossRemediationTime          LossCategory = "remediation_time"
+	LossTravelAndCourtCosts      LossCategory = "travel_and_court_costs"
+)
+
+// Valid indicates whether the value is a known member of the LossCategory enum.
+func (e LossCategory) Valid() bool {
+	switch e {
+	case LossCounseling:
+		return true
+	case LossCreditMonitoring:
+		return true
+	case LossFraudulentCharges:
+		return true
+	case LossFutureExpense:
+		return true
+	case LossInvestigationAndResponse:
+		return true
+	case LossLegalFees:
+		return true
+	case LossLostWages:
+		return true
+	case LossOther:
+		return true
+	case LossPostageAndNotary:
+		return true
+	case LossPropertyOrEquipment:
+		return true
+	case LossRemediationTime:
+		return true
+	case LossTravelAndCourtCosts:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LossStatus.
+const (
+	LossClaimed  LossStatus = "claimed"
+	LossDisputed LossStatus = "disputed"
+	LossExcluded LossStatus = "excluded"
+	LossOrdered  LossStatus = "ordered"
+	LossVerified LossStatus = "verified"
+)
+
+// Valid indicates whether the value is a known member of the LossStatus enum.
+func (e LossStatus) Valid() bool {
+	switch e {
+	case LossClaimed:
+		return true
+	case LossDisputed:
+		return true
+	case LossExcluded:
+		return true
+	case LossOrdered:
+		return true
+	case LossVerified:
 		return true
 	default:
 		return false
@@ -547,6 +648,18 @@ type CaseUpdate struct {
 	Status *CaseStatus `json:"status,omitempty"`
 }
 
+// CategoryLossTotals defines model for CategoryLossTotals.
+type CategoryLossTotals struct {
+	// Category What kind of harm a loss is.
+	Category LossCategory `json:"category"`
+
+	// Totals Totals in exact cents; see `getLossSummary` for what each adds up.
+	Totals LossTotals `json:"totals"`
+}
+
+// Cents An amount in US cents, from 0 to 10^13 ($100 billion).
+type Cents = int64
+
 // Charge One count charged against a defendant.
 type Charge struct {
 	// CountNumber The count's number in the charging document, unique per defendant.
@@ -619,6 +732,39 @@ type DefendantUpdate struct {
 // Disposition How a count was resolved.
 type Disposition string
 
+// Document A file attached to a loss. The file and its name are stored encrypted.
+type Document struct {
+	CaseId    openapi_types.UUID `json:"case_id"`
+	CreatedAt time.Time          `json:"created_at"`
+
+	// CreatedBy The ID of the staff member who uploaded it.
+	CreatedBy string `json:"created_by"`
+
+	// FileName The uploaded name made safe (last path element, no control or path characters).
+	FileName string             `json:"file_name"`
+	Id       openapi_types.UUID `json:"id"`
+	LossId   openapi_types.UUID `json:"loss_id"`
+
+	// MediaType A document's type, found from its content at upload.
+	MediaType DocumentMediaType `json:"media_type"`
+
+	// Sha256 The hex SHA-256 of the file as uploaded.
+	Sha256     string                       `json:"sha256"`
+	SizeBytes  int64                        `json:"size_bytes"`
+	VoidReason nullable.Nullable[string]    `json:"void_reason"`
+	VoidedAt   nullable.Nullable[time.Time] `json:"voided_at"`
+	VoidedBy   nullable.Nullable[string]    `json:"voided_by"`
+}
+
+// DocumentMediaType A document's type, found from its content at upload.
+type DocumentMediaType string
+
+// DocumentUpload defines model for DocumentUpload.
+type DocumentUpload struct {
+	// File The document, at most 25 MiB; its part's filename is kept (made safe).
+	File openapi_types.File `json:"file"`
+}
+
 // Health defines model for Health.
 type Health struct {
 	// Database The kind of database in use.
@@ -688,6 +834,12 @@ type HearingUpdate struct {
 	Status   *HearingStatus `json:"status,omitempty"`
 }
 
+// Hours Hours of work as a decimal with at most two places, such as `12.5`, written as a string so that it is
+// never a binary fraction; at most `100000`. Answered with two places (`12.50`).
+//
+// Example: 12.5
+type Hours = string
+
 // Jurisdiction defines model for Jurisdiction.
 type Jurisdiction struct {
 	// Code The profile's code, such as `us-co`.
@@ -720,6 +872,169 @@ type LoginRequest struct {
 	//
 	// Example: 123456
 	TotpCode *string `json:"totp_code,omitempty"`
+}
+
+// Loss An itemized loss of a victim. The description, `reimbursed_by` and `void_reason` are stored encrypted.
+type Loss struct {
+	CaseId openapi_types.UUID `json:"case_id"`
+
+	// Category What kind of harm a loss is.
+	Category LossCategory `json:"category"`
+
+	// ChargeCount The count (of the defendant's charges) the loss flows from.
+	ChargeCount nullable.Nullable[int] `json:"charge_count"`
+
+	// ClaimedCents What the victim claims.
+	ClaimedCents int64     `json:"claimed_cents"`
+	CreatedAt    time.Time `json:"created_at"`
+
+	// CreatedBy The ID of the staff member who recorded it.
+	CreatedBy   string                                `json:"created_by"`
+	DefendantId nullable.Nullable[openapi_types.UUID] `json:"defendant_id"`
+	Description string                                `json:"description"`
+
+	// Documents The documents attached, oldest first, voided ones included.
+	Documents       []Document               `json:"documents"`
+	HourlyRateCents nullable.Nullable[int64] `json:"hourly_rate_cents"`
+
+	// Hours Hours of remediation time, with two decimals (`12.50`).
+	Hours      nullable.Nullable[string]             `json:"hours"`
+	Id         openapi_types.UUID                    `json:"id"`
+	IncurredOn nullable.Nullable[openapi_types.Date] `json:"incurred_on"`
+
+	// ReimbursedBy Who reimbursed it; empty when nobody did.
+	ReimbursedBy string `json:"reimbursed_by"`
+
+	// ReimbursedCents What an insurer or fund already paid, so that the loss is not recovered twice.
+	ReimbursedCents int64 `json:"reimbursed_cents"`
+
+	// Status Where a loss stands: `claimed` (new) → `verified`, `disputed` or `excluded`; `disputed` → `verified` or
+	// `excluded`; `verified` → `ordered`. `excluded` and `ordered` are final.
+	Status    LossStatus `json:"status"`
+	UpdatedAt time.Time  `json:"updated_at"`
+	UpdatedBy string     `json:"updated_by"`
+
+	// VerifiedCents What the office verified; null until then.
+	VerifiedCents nullable.Nullable[int64] `json:"verified_cents"`
+
+	// Version Starts at 1 and grows by one with every change, voiding included.
+	Version    int64                     `json:"version"`
+	VictimId   openapi_types.UUID        `json:"victim_id"`
+	VoidReason nullable.Nullable[string] `json:"void_reason"`
+
+	// VoidedAt When the loss was voided; null unless it was. A voided loss counts in no total.
+	VoidedAt nullable.Nullable[time.Time] `json:"voided_at"`
+
+	// VoidedBy The ID of the staff member who voided it.
+	VoidedBy nullable.Nullable[string] `json:"voided_by"`
+}
+
+// LossCategory What kind of harm a loss is.
+type LossCategory string
+
+// LossCreate A new loss; it starts `claimed`. Amounts are integer cents, never negative. `reimbursed_cents` may not
+// exceed `verified_cents` when that is set, or `claimed_cents` otherwise. `defendant_id` must name a
+// defendant of the victim's case, and `charge_count` (which needs `defendant_id`) one of its counts.
+//
+// Remediation time: `hours` and `hourly_rate_cents` go together and only with category
+// `remediation_time`; `claimed_cents` must then equal hours × rate rounded half-up to the cent (12.5
+// hours at 7500 cents an hour is 93750). Any broken rule is 422 naming the field.
+type LossCreate struct {
+	// Category What kind of harm a loss is.
+	Category LossCategory `json:"category"`
+
+	// ChargeCount Defaults to none.
+	ChargeCount *int `json:"charge_count,omitempty"`
+
+	// ClaimedCents An amount in US cents, from 0 to 10^13 ($100 billion).
+	ClaimedCents Cents `json:"claimed_cents"`
+
+	// DefendantId Defaults to none.
+	DefendantId *openapi_types.UUID `json:"defendant_id,omitempty"`
+
+	// Description Defaults to empty.
+	Description *string `json:"description,omitempty"`
+
+	// HourlyRateCents Defaults to none.
+	HourlyRateCents *Cents `json:"hourly_rate_cents,omitempty"`
+
+	// Hours Defaults to none.
+	Hours *Hours `json:"hours,omitempty"`
+
+	// IncurredOn Defaults to none. Not in the future.
+	IncurredOn *openapi_types.Date `json:"incurred_on,omitempty"`
+
+	// ReimbursedBy Who reimbursed it, such as an insurer. Defaults to empty.
+	ReimbursedBy *string `json:"reimbursed_by,omitempty"`
+
+	// ReimbursedCents Defaults to 0.
+	ReimbursedCents *Cents `json:"reimbursed_cents,omitempty"`
+
+	// VerifiedCents Defaults to none.
+	VerifiedCents *Cents `json:"verified_cents,omitempty"`
+}
+
+// LossList defines model for LossList.
+type LossList struct {
+	Items []Loss `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; null on the last page.
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// LossStatus Where a loss stands: `claimed` (new) → `verified`, `disputed` or `excluded`; `disputed` → `verified` or
+// `excluded`; `verified` → `ordered`. `excluded` and `ordered` are final.
+type LossStatus string
+
+// LossSummary defines model for LossSummary.
+type LossSummary struct {
+	// ByCategory In the order of `LossCategory`.
+	ByCategory []CategoryLossTotals `json:"by_category"`
+
+	// ByVictim Ordered by victim ID.
+	ByVictim []VictimLossTotals `json:"by_victim"`
+
+	// ByVictimKind In the order of `VictimKind`.
+	ByVictimKind []VictimKindLossTotals `json:"by_victim_kind"`
+	CaseId       openapi_types.UUID     `json:"case_id"`
+
+	// Totals Totals in exact cents; see `getLossSummary` for what each adds up.
+	Totals LossTotals `json:"totals"`
+}
+
+// LossTotals Totals in exact cents; see `getLossSummary` for what each adds up.
+type LossTotals struct {
+	ClaimedCents int64 `json:"claimed_cents"`
+
+	// LossCount How many losses count.
+	LossCount         int64 `json:"loss_count"`
+	NetRequestedCents int64 `json:"net_requested_cents"`
+	ReimbursedCents   int64 `json:"reimbursed_cents"`
+	VerifiedCents     int64 `json:"verified_cents"`
+}
+
+// LossUpdate A JSON merge patch of a loss; the result follows the rules of `LossCreate`.
+type LossUpdate struct {
+	// Category What kind of harm a loss is.
+	Category    *LossCategory          `json:"category,omitempty"`
+	ChargeCount nullable.Nullable[int] `json:"charge_count,omitempty"`
+
+	// ClaimedCents An amount in US cents, from 0 to 10^13 ($100 billion).
+	ClaimedCents    *Cents                                `json:"claimed_cents,omitempty"`
+	DefendantId     nullable.Nullable[openapi_types.UUID] `json:"defendant_id,omitempty"`
+	Description     *string                               `json:"description,omitempty"`
+	HourlyRateCents nullable.Nullable[int64]              `json:"hourly_rate_cents,omitempty"`
+	Hours           nullable.Nullable[string]             `json:"hours,omitempty"`
+	IncurredOn      nullable.Nullable[openapi_types.Date] `json:"incurred_on,omitempty"`
+	ReimbursedBy    *string                               `json:"reimbursed_by,omitempty"`
+
+	// ReimbursedCents An amount in US cents, from 0 to 10^13 ($100 billion).
+	ReimbursedCents *Cents `json:"reimbursed_cents,omitempty"`
+
+	// Status Where a loss stands: `claimed` (new) → `verified`, `disputed` or `excluded`; `disputed` → `verified` or
+	// `excluded`; `verified` → `ordered`. `excluded` and `ordered` are final.
+	Status        *LossStatus              `json:"status,omitempty"`
+	VerifiedCents nullable.Nullable[int64] `json:"verified_cents,omitempty"`
 }
 
 // MailingAddress A mailing address; the `rule_49_1` view carries only `city` and `state`.
@@ -1182,12 +1497,31 @@ type VictimCreate struct {
 // VictimKind What kind of victim; the kind decides restitution payment priority.
 type VictimKind string
 
+// VictimKindLossTotals defines model for VictimKindLossTotals.
+type VictimKindLossTotals struct {
+	// Totals Totals in exact cents; see `getLossSummary` for what each adds up.
+	Totals LossTotals `json:"totals"`
+
+	// VictimKind What kind of victim; the kind decides restitution payment priority.
+	VictimKind VictimKind `json:"victim_kind"`
+}
+
 // VictimList defines model for VictimList.
 type VictimList struct {
 	Items []Victim `json:"items"`
 
 	// NextCursor Pass as `cursor` for the next page; null on the last page.
 	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// VictimLossTotals defines model for VictimLossTotals.
+type VictimLossTotals struct {
+	// Totals Totals in exact cents; see `getLossSummary` for what each adds up.
+	Totals   LossTotals         `json:"totals"`
+	VictimId openapi_types.UUID `json:"victim_id"`
+
+	// VictimKind What kind of victim; the kind decides restitution payment priority.
+	VictimKind VictimKind `json:"victim_kind"`
 }
 
 // VictimStatus Whether the victim takes part in the case.
@@ -1232,6 +1566,12 @@ type VictimUpdate struct {
 // Fields a view leaves out are absent from the object, not null.
 type VictimView string
 
+// VoidRequest defines model for VoidRequest.
+type VoidRequest struct {
+	// Reason Why the record is void, such as "entered twice". Stored encrypted.
+	Reason string `json:"reason"`
+}
+
 // WantsToBeHeard How the victim wants to be heard at sentencing.
 type WantsToBeHeard string
 
@@ -1244,6 +1584,9 @@ type Cursor = string
 // DefendantID defines model for DefendantID.
 type DefendantID = openapi_types.UUID
 
+// DocumentID defines model for DocumentID.
+type DocumentID = openapi_types.UUID
+
 // HearingID defines model for HearingID.
 type HearingID = openapi_types.UUID
 
@@ -1252,6 +1595,9 @@ type IfMatch = string
 
 // Limit defines model for Limit.
 type Limit = int
+
+// LossID defines model for LossID.
+type LossID = openapi_types.UUID
 
 // OptionalIfMatch defines model for OptionalIfMatch.
 type OptionalIfMatch = string
@@ -1403,6 +1749,18 @@ type UpdateHearingParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// UpdateLossParams defines parameters for UpdateLoss.
+type UpdateLossParams struct {
+	// IfMatch The ETag of the version being changed. Missing gives 428; stale gives 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// VoidLossParams defines parameters for VoidLoss.
+type VoidLossParams struct {
+	// IfMatch The ETag of the version being voided; optional.
+	IfMatch *string `json:"If-Match,omitempty"`
+}
+
 // UpdateStatementParams defines parameters for UpdateStatement.
 type UpdateStatementParams struct {
 	// IfMatch The ETag of the version being changed. Missing gives 428; stale gives 412.
@@ -1444,6 +1802,24 @@ type GetVictimParamsReveal string
 type UpdateVictimParams struct {
 	// IfMatch The ETag of the version being changed. Missing gives 428; stale gives 412.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListLossesParams defines parameters for ListLosses.
+type ListLossesParams struct {
+	// Category Only losses of this category.
+	Category *LossCategory `form:"category,omitempty" json:"category,omitempty"`
+
+	// Status Only losses with this status.
+	Status *LossStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// IncludeVoided List voided losses too. Defaults to false.
+	IncludeVoided *bool `form:"include_voided,omitempty" json:"include_voided,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // ListStatementsParams defines parameters for ListStatements.
@@ -1492,11 +1868,26 @@ type UpdateDefendantJSONRequestBody = DefendantUpdate
 // UpdateDefendantApplicationMergePatchPlusJSONRequestBody defines body for UpdateDefendant for application/merge-patch+json ContentType.
 type UpdateDefendantApplicationMergePatchPlusJSONRequestBody = DefendantUpdate
 
+// VoidDocumentJSONRequestBody defines body for VoidDocument for application/json ContentType.
+type VoidDocumentJSONRequestBody = VoidRequest
+
 // UpdateHearingJSONRequestBody defines body for UpdateHearing for application/json ContentType.
 type UpdateHearingJSONRequestBody = HearingUpdate
 
 // UpdateHearingApplicationMergePatchPlusJSONRequestBody defines body for UpdateHearing for application/merge-patch+json ContentType.
 type UpdateHearingApplicationMergePatchPlusJSONRequestBody = HearingUpdate
+
+// UpdateLossJSONRequestBody defines body for UpdateLoss for application/json ContentType.
+type UpdateLossJSONRequestBody = LossUpdate
+
+// UpdateLossApplicationMergePatchPlusJSONRequestBody defines body for UpdateLoss for application/merge-patch+json ContentType.
+type UpdateLossApplicationMergePatchPlusJSONRequestBody = LossUpdate
+
+// UploadDocumentMultipartRequestBody defines body for UploadDocument for multipart/form-data ContentType.
+type UploadDocumentMultipartRequestBody = DocumentUpload
+
+// VoidLossJSONRequestBody defines body for VoidLoss for application/json ContentType.
+type VoidLossJSONRequestBody = VoidRequest
 
 // UpdateStatementJSONRequestBody defines body for UpdateStatement for application/json ContentType.
 type UpdateStatementJSONRequestBody = StatementUpdate
@@ -1518,6 +1909,9 @@ type UpdateVictimJSONRequestBody = VictimUpdate
 
 // UpdateVictimApplicationMergePatchPlusJSONRequestBody defines body for UpdateVictim for application/merge-patch+json ContentType.
 type UpdateVictimApplicationMergePatchPlusJSONRequestBody = VictimUpdate
+
+// CreateLossJSONRequestBody defines body for CreateLoss for application/json ContentType.
+type CreateLossJSONRequestBody = LossCreate
 
 // CreateStatementJSONRequestBody defines body for CreateStatement for application/json ContentType.
 type CreateStatementJSONRequestBody = StatementCreate
@@ -1575,6 +1969,9 @@ type ServerInterface interface {
 	// CreateHearing Schedule a hearing in a case.
 	// (POST /api/v1/cases/{case_id}/hearings)
 	CreateHearing(c *gin.Context, caseId CaseID)
+	// GetLossSummary Total a case's losses by category, by victim and by kind of victim.
+	// (GET /api/v1/cases/{case_id}/losses/summary)
+	GetLossSummary(c *gin.Context, caseId CaseID)
 	// GetCaseTeam The staff on a case's team.
 	// (GET /api/v1/cases/{case_id}/team)
 	GetCaseTeam(c *gin.Context, caseId CaseID)
@@ -1593,6 +1990,15 @@ type ServerInterface interface {
 	// UpdateDefendant Change a defendant or its charges (JSON merge patch).
 	// (PATCH /api/v1/defendants/{defendant_id})
 	UpdateDefendant(c *gin.Context, defendantId DefendantID, params UpdateDefendantParams)
+	// GetDocument Read a document's metadata, voided or not.
+	// (GET /api/v1/documents/{document_id})
+	GetDocument(c *gin.Context, documentId DocumentID)
+	// GetDocumentContent Download a document's file, as an attachment.
+	// (GET /api/v1/documents/{document_id}/content)
+	GetDocumentContent(c *gin.Context, documentId DocumentID)
+	// VoidDocument Void a document attached in error, giving the reason.
+	// (POST /api/v1/documents/{document_id}/void)
+	VoidDocument(c *gin.Context, documentId DocumentID)
 	// GetHearing Read one hearing.
 	// (GET /api/v1/hearings/{hearing_id})
 	GetHearing(c *gin.Context, hearingId HearingID)
@@ -1602,6 +2008,18 @@ type ServerInterface interface {
 	// ListJurisdictions List the jurisdiction profiles a case may name.
 	// (GET /api/v1/jurisdictions)
 	ListJurisdictions(c *gin.Context)
+	// GetLoss Read one loss, voided or not, with its documents.
+	// (GET /api/v1/losses/{loss_id})
+	GetLoss(c *gin.Context, lossId LossID)
+	// UpdateLoss Change a loss or move its status (JSON merge patch).
+	// (PATCH /api/v1/losses/{loss_id})
+	UpdateLoss(c *gin.Context, lossId LossID, params UpdateLossParams)
+	// UploadDocument Attach a document (receipt, statement, letter) to a loss.
+	// (POST /api/v1/losses/{loss_id}/documents)
+	UploadDocument(c *gin.Context, lossId LossID)
+	// VoidLoss Void a loss entered in error, giving the reason.
+	// (POST /api/v1/losses/{loss_id}/void)
+	VoidLoss(c *gin.Context, lossId LossID, params VoidLossParams)
 	// GetStatement Read one impact statement as of its current revision, with its final revision.
 	// (GET /api/v1/statements/{statement_id})
 	GetStatement(c *gin.Context, statementId StatementID)
@@ -1638,6 +2056,12 @@ type ServerInterface interface {
 	// UpdateVictim Change a victim (JSON merge patch).
 	// (PATCH /api/v1/victims/{victim_id})
 	UpdateVictim(c *gin.Context, victimId VictimID, params UpdateVictimParams)
+	// ListLosses List a victim's losses, newest first.
+	// (GET /api/v1/victims/{victim_id}/losses)
+	ListLosses(c *gin.Context, victimId VictimID, params ListLossesParams)
+	// CreateLoss Record a loss of a victim.
+	// (POST /api/v1/victims/{victim_id}/losses)
+	CreateLoss(c *gin.Context, victimId VictimID)
 	// ListStatements List a victim's impact statements, newest first, each as of its current revision.
 	// (GET /api/v1/victims/{victim_id}/statements)
 	ListStatements(c *gin.Context, victimId VictimID, params ListStatementsParams)
@@ -2136,6 +2560,31 @@ func (siw *ServerInterfaceWrapper) CreateHearing(c *gin.Context) {
 	siw.Handler.CreateHearing(c, caseId)
 }
 
+// GetLossSummary operation middleware
+func (siw *ServerInterfaceWrapper) GetLossSummary(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "case_id" -------------
+	var caseId CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "case_id", c.Param("case_id"), &caseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter case_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetLossSummary(c, caseId)
+}
+
 // GetCaseTeam operation middleware
 func (siw *ServerInterfaceWrapper) GetCaseTeam(c *gin.Context) {
 
@@ -2353,6 +2802,81 @@ func (siw *ServerInterfaceWrapper) UpdateDefendant(c *gin.Context) {
 	siw.Handler.UpdateDefendant(c, defendantId, params)
 }
 
+// GetDocument operation middleware
+func (siw *ServerInterfaceWrapper) GetDocument(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "document_id" -------------
+	var documentId DocumentID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "document_id", c.Param("document_id"), &documentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter document_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetDocument(c, documentId)
+}
+
+// GetDocumentContent operation middleware
+func (siw *ServerInterfaceWrapper) GetDocumentContent(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "document_id" -------------
+	var documentId DocumentID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "document_id", c.Param("document_id"), &documentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter document_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetDocumentContent(c, documentId)
+}
+
+// VoidDocument operation middleware
+func (siw *ServerInterfaceWrapper) VoidDocument(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "document_id" -------------
+	var documentId DocumentID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "document_id", c.Param("document_id"), &documentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter document_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.VoidDocument(c, documentId)
+}
+
 // GetHearing operation middleware
 func (siw *ServerInterfaceWrapper) GetHearing(c *gin.Context) {
 
@@ -2438,6 +2962,154 @@ func (siw *ServerInterfaceWrapper) ListJurisdictions(c *gin.Context) {
 	}
 
 	siw.Handler.ListJurisdictions(c)
+}
+
+// GetLoss operation middleware
+func (siw *ServerInterfaceWrapper) GetLoss(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "loss_id" -------------
+	var lossId LossID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "loss_id", c.Param("loss_id"), &lossId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter loss_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetLoss(c, lossId)
+}
+
+// UpdateLoss operation middleware
+func (siw *ServerInterfaceWrapper) UpdateLoss(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "loss_id" -------------
+	var lossId LossID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "loss_id", c.Param("loss_id"), &lossId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter loss_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateLossParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for If-Match, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter If-Match: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.UpdateLoss(c, lossId, params)
+}
+
+// UploadDocument operation middleware
+func (siw *ServerInterfaceWrapper) UploadDocument(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "loss_id" -------------
+	var lossId LossID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "loss_id", c.Param("loss_id"), &lossId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter loss_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.UploadDocument(c, lossId)
+}
+
+// VoidLoss operation middleware
+func (siw *ServerInterfaceWrapper) VoidLoss(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "loss_id" -------------
+	var lossId LossID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "loss_id", c.Param("loss_id"), &lossId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter loss_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params VoidLossParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for If-Match, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter If-Match: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.VoidLoss(c, lossId, params)
 }
 
 // GetStatement operation middleware
@@ -2842,6 +3514,99 @@ func (siw *ServerInterfaceWrapper) UpdateVictim(c *gin.Context) {
 	siw.Handler.UpdateVictim(c, victimId, params)
 }
 
+// ListLosses operation middleware
+func (siw *ServerInterfaceWrapper) ListLosses(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "victim_id" -------------
+	var victimId VictimID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "victim_id", c.Param("victim_id"), &victimId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter victim_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListLossesParams
+
+	// ------------- Optional query parameter "category" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "category", c.Request.URL.Query(), &params.Category, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter category: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", c.Request.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter status: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "include_voided" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "include_voided", c.Request.URL.Query(), &params.IncludeVoided, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter include_voided: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", c.Request.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListLosses(c, victimId, params)
+}
+
+// CreateLoss operation middleware
+func (siw *ServerInterfaceWrapper) CreateLoss(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "victim_id" -------------
+	var victimId VictimID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "victim_id", c.Param("victim_id"), &victimId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter victim_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateLoss(c, victimId)
+}
+
 // ListStatements operation middleware
 func (siw *ServerInterfaceWrapper) ListStatements(c *gin.Context) {
 
@@ -3006,6 +3771,16 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/api/v1/statements/:statement_id/revisions", wrapper.ListStatementRevisions)
 	router.POST(options.BaseURL+"/api/v1/statements/:statement_id/submit", wrapper.SubmitStatement)
 	router.POST(options.BaseURL+"/api/v1/statements/:statement_id/finalize", wrapper.FinalizeStatement)
+	router.GET(options.BaseURL+"/api/v1/victims/:victim_id/losses", wrapper.ListLosses)
+	router.POST(options.BaseURL+"/api/v1/victims/:victim_id/losses", wrapper.CreateLoss)
+	router.GET(options.BaseURL+"/api/v1/losses/:loss_id", wrapper.GetLoss)
+	router.PATCH(options.BaseURL+"/api/v1/losses/:loss_id", wrapper.UpdateLoss)
+	router.POST(options.BaseURL+"/api/v1/losses/:loss_id/void", wrapper.VoidLoss)
+	router.GET(options.BaseURL+"/api/v1/cases/:case_id/losses/summary", wrapper.GetLossSummary)
+	router.POST(options.BaseURL+"/api/v1/losses/:loss_id/documents", wrapper.UploadDocument)
+	router.GET(options.BaseURL+"/api/v1/documents/:document_id", wrapper.GetDocument)
+	router.GET(options.BaseURL+"/api/v1/documents/:document_id/content", wrapper.GetDocumentContent)
+	router.POST(options.BaseURL+"/api/v1/documents/:document_id/void", wrapper.VoidDocument)
 }
 
 type BadRequestApplicationProblemPlusJSONResponse Problem
@@ -4796,6 +5571,109 @@ func (response CreateHearingdefaultApplicationProblemPlusJSONResponse) VisitCrea
 	return err
 }
 
+type GetLossSummaryRequestObject struct {
+	CaseId CaseID `json:"case_id"`
+}
+
+type GetLossSummaryResponseObject interface {
+	VisitGetLossSummaryResponse(w http.ResponseWriter) error
+}
+
+type GetLossSummary200JSONResponse LossSummary
+
+func (response GetLossSummary200JSONResponse) VisitGetLossSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLossSummary400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetLossSummary400ApplicationProblemPlusJSONResponse) VisitGetLossSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLossSummary401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetLossSummary401ApplicationProblemPlusJSONResponse) VisitGetLossSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLossSummary403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetLossSummary403ApplicationProblemPlusJSONResponse) VisitGetLossSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLossSummary404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetLossSummary404ApplicationProblemPlusJSONResponse) VisitGetLossSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLossSummarydefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetLossSummarydefaultApplicationProblemPlusJSONResponse) VisitGetLossSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetCaseTeamRequestObject struct {
 	CaseId CaseID `json:"case_id"`
 }
@@ -5630,6 +6508,456 @@ func (response UpdateDefendantdefaultApplicationProblemPlusJSONResponse) VisitUp
 	return err
 }
 
+type GetDocumentRequestObject struct {
+	DocumentId DocumentID `json:"document_id"`
+}
+
+type GetDocumentResponseObject interface {
+	VisitGetDocumentResponse(w http.ResponseWriter) error
+}
+
+type GetDocument200JSONResponse Document
+
+func (response GetDocument200JSONResponse) VisitGetDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocument400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetDocument400ApplicationProblemPlusJSONResponse) VisitGetDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocument401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetDocument401ApplicationProblemPlusJSONResponse) VisitGetDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocument403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetDocument403ApplicationProblemPlusJSONResponse) VisitGetDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocument404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetDocument404ApplicationProblemPlusJSONResponse) VisitGetDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocumentdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetDocumentdefaultApplicationProblemPlusJSONResponse) VisitGetDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocumentContentRequestObject struct {
+	DocumentId DocumentID `json:"document_id"`
+}
+
+type GetDocumentContentResponseObject interface {
+	VisitGetDocumentContentResponse(w http.ResponseWriter) error
+}
+
+type GetDocumentContent200ResponseHeaders struct {
+	ContentDisposition *string
+	ContentLength      *int
+}
+
+type GetDocumentContent200ApplicationpdfResponse struct {
+	Body          io.Reader
+	Headers       GetDocumentContent200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetDocumentContent200ApplicationpdfResponse) VisitGetDocumentContentResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/pdf")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	if response.Headers.ContentLength != nil {
+		w.Header().Set("Content-Length", fmt.Sprint(*response.Headers.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetDocumentContent200ImagejpegResponse struct {
+	Body          io.Reader
+	Headers       GetDocumentContent200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetDocumentContent200ImagejpegResponse) VisitGetDocumentContentResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/jpeg")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	if response.Headers.ContentLength != nil {
+		w.Header().Set("Content-Length", fmt.Sprint(*response.Headers.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetDocumentContent200ImagepngResponse struct {
+	Body          io.Reader
+	Headers       GetDocumentContent200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetDocumentContent200ImagepngResponse) VisitGetDocumentContentResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/png")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	if response.Headers.ContentLength != nil {
+		w.Header().Set("Content-Length", fmt.Sprint(*response.Headers.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetDocumentContent200TextResponse struct {
+	Body    openapi_types.File
+	Headers GetDocumentContent200ResponseHeaders
+}
+
+func (response GetDocumentContent200TextResponse) VisitGetDocumentContentResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	if response.Headers.ContentLength != nil {
+		w.Header().Set("Content-Length", fmt.Sprint(*response.Headers.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
+type GetDocumentContent400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetDocumentContent400ApplicationProblemPlusJSONResponse) VisitGetDocumentContentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocumentContent401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetDocumentContent401ApplicationProblemPlusJSONResponse) VisitGetDocumentContentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocumentContent403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetDocumentContent403ApplicationProblemPlusJSONResponse) VisitGetDocumentContentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocumentContent404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetDocumentContent404ApplicationProblemPlusJSONResponse) VisitGetDocumentContentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocumentContentdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetDocumentContentdefaultApplicationProblemPlusJSONResponse) VisitGetDocumentContentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VoidDocumentRequestObject struct {
+	DocumentId DocumentID `json:"document_id"`
+	Body       *VoidDocumentJSONRequestBody
+}
+
+type VoidDocumentResponseObject interface {
+	VisitVoidDocumentResponse(w http.ResponseWriter) error
+}
+
+type VoidDocument200JSONResponse Document
+
+func (response VoidDocument200JSONResponse) VisitVoidDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VoidDocument400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response VoidDocument400ApplicationProblemPlusJSONResponse) VisitVoidDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VoidDocument401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response VoidDocument401ApplicationProblemPlusJSONResponse) VisitVoidDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VoidDocument403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response VoidDocument403ApplicationProblemPlusJSONResponse) VisitVoidDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VoidDocument404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response VoidDocument404ApplicationProblemPlusJSONResponse) VisitVoidDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VoidDocument413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response VoidDocument413ApplicationProblemPlusJSONResponse) VisitVoidDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VoidDocument415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response VoidDocument415ApplicationProblemPlusJSONResponse) VisitVoidDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VoidDocument422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response VoidDocument422ApplicationProblemPlusJSONResponse) VisitVoidDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VoidDocumentdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response VoidDocumentdefaultApplicationProblemPlusJSONResponse) VisitVoidDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetHearingRequestObject struct {
 	HearingId HearingID `json:"hearing_id"`
 }
@@ -5966,6 +7294,688 @@ type ListJurisdictionsdefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response ListJurisdictionsdefaultApplicationProblemPlusJSONResponse) VisitListJurisdictionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLossRequestObject struct {
+	LossId LossID `json:"loss_id"`
+}
+
+type GetLossResponseObject interface {
+	VisitGetLossResponse(w http.ResponseWriter) error
+}
+
+type GetLoss200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetLoss200JSONResponse struct {
+	Body    Loss
+	Headers GetLoss200ResponseHeaders
+}
+
+func (response GetLoss200JSONResponse) VisitGetLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoss400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetLoss400ApplicationProblemPlusJSONResponse) VisitGetLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoss401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetLoss401ApplicationProblemPlusJSONResponse) VisitGetLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoss403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetLoss403ApplicationProblemPlusJSONResponse) VisitGetLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLoss404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetLoss404ApplicationProblemPlusJSONResponse) VisitGetLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLossdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetLossdefaultApplicationProblemPlusJSONResponse) VisitGetLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLossRequestObject struct {
+	LossId                            LossID `json:"loss_id"`
+	Params                            UpdateLossParams
+	JSONBody                          *UpdateLossJSONRequestBody
+	ApplicationMergePatchPlusJSONBody *UpdateLossApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateLossResponseObject interface {
+	VisitUpdateLossResponse(w http.ResponseWriter) error
+}
+
+type UpdateLoss200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateLoss200JSONResponse struct {
+	Body    Loss
+	Headers UpdateLoss200ResponseHeaders
+}
+
+func (response UpdateLoss200JSONResponse) VisitUpdateLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLoss400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateLoss400ApplicationProblemPlusJSONResponse) VisitUpdateLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLoss401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateLoss401ApplicationProblemPlusJSONResponse) VisitUpdateLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLoss403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateLoss403ApplicationProblemPlusJSONResponse) VisitUpdateLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLoss404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateLoss404ApplicationProblemPlusJSONResponse) VisitUpdateLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLoss409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateLoss409ApplicationProblemPlusJSONResponse) VisitUpdateLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLoss412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateLoss412ApplicationProblemPlusJSONResponse) VisitUpdateLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLoss413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateLoss413ApplicationProblemPlusJSONResponse) VisitUpdateLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLoss415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateLoss415ApplicationProblemPlusJSONResponse) VisitUpdateLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLoss422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateLoss422ApplicationProblemPlusJSONResponse) VisitUpdateLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLoss428ApplicationProblemPlusJSONResponse struct {
+	PreconditionRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateLoss428ApplicationProblemPlusJSONResponse) VisitUpdateLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLossdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateLossdefaultApplicationProblemPlusJSONResponse) VisitUpdateLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadDocumentRequestObject struct {
+	LossId LossID `json:"loss_id"`
+	Body   *multipart.Reader
+}
+
+type UploadDocumentResponseObject interface {
+	VisitUploadDocumentResponse(w http.ResponseWriter) error
+}
+
+type UploadDocument201ResponseHeaders struct {
+	Location *string
+}
+
+type UploadDocument201JSONResponse struct {
+	Body    Document
+	Headers UploadDocument201ResponseHeaders
+}
+
+func (response UploadDocument201JSONResponse) VisitUploadDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadDocument400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UploadDocument400ApplicationProblemPlusJSONResponse) VisitUploadDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadDocument401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UploadDocument401ApplicationProblemPlusJSONResponse) VisitUploadDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadDocument403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UploadDocument403ApplicationProblemPlusJSONResponse) VisitUploadDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadDocument404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UploadDocument404ApplicationProblemPlusJSONResponse) VisitUploadDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadDocument409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UploadDocument409ApplicationProblemPlusJSONResponse) VisitUploadDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadDocument413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UploadDocument413ApplicationProblemPlusJSONResponse) VisitUploadDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadDocument415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UploadDocument415ApplicationProblemPlusJSONResponse) VisitUploadDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadDocument422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response UploadDocument422ApplicationProblemPlusJSONResponse) VisitUploadDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadDocumentdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UploadDocumentdefaultApplicationProblemPlusJSONResponse) VisitUploadDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VoidLossRequestObject struct {
+	LossId LossID `json:"loss_id"`
+	Params VoidLossParams
+	Body   *VoidLossJSONRequestBody
+}
+
+type VoidLossResponseObject interface {
+	VisitVoidLossResponse(w http.ResponseWriter) error
+}
+
+type VoidLoss200ResponseHeaders struct {
+	ETag *string
+}
+
+type VoidLoss200JSONResponse struct {
+	Body    Loss
+	Headers VoidLoss200ResponseHeaders
+}
+
+func (response VoidLoss200JSONResponse) VisitVoidLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VoidLoss400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response VoidLoss400ApplicationProblemPlusJSONResponse) VisitVoidLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VoidLoss401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response VoidLoss401ApplicationProblemPlusJSONResponse) VisitVoidLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VoidLoss403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response VoidLoss403ApplicationProblemPlusJSONResponse) VisitVoidLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VoidLoss404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response VoidLoss404ApplicationProblemPlusJSONResponse) VisitVoidLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VoidLoss412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response VoidLoss412ApplicationProblemPlusJSONResponse) VisitVoidLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VoidLoss413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response VoidLoss413ApplicationProblemPlusJSONResponse) VisitVoidLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VoidLoss415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response VoidLoss415ApplicationProblemPlusJSONResponse) VisitVoidLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VoidLoss422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response VoidLoss422ApplicationProblemPlusJSONResponse) VisitVoidLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VoidLossdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response VoidLossdefaultApplicationProblemPlusJSONResponse) VisitVoidLossResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -7534,6 +9544,292 @@ func (response UpdateVictimdefaultApplicationProblemPlusJSONResponse) VisitUpdat
 	return err
 }
 
+type ListLossesRequestObject struct {
+	VictimId VictimID `json:"victim_id"`
+	Params   ListLossesParams
+}
+
+type ListLossesResponseObject interface {
+	VisitListLossesResponse(w http.ResponseWriter) error
+}
+
+type ListLosses200JSONResponse LossList
+
+func (response ListLosses200JSONResponse) VisitListLossesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLosses400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListLosses400ApplicationProblemPlusJSONResponse) VisitListLossesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLosses401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListLosses401ApplicationProblemPlusJSONResponse) VisitListLossesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLosses403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListLosses403ApplicationProblemPlusJSONResponse) VisitListLossesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLosses404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListLosses404ApplicationProblemPlusJSONResponse) VisitListLossesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLosses422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response ListLosses422ApplicationProblemPlusJSONResponse) VisitListLossesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLossesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListLossesdefaultApplicationProblemPlusJSONResponse) VisitListLossesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLossRequestObject struct {
+	VictimId VictimID `json:"victim_id"`
+	Body     *CreateLossJSONRequestBody
+}
+
+type CreateLossResponseObject interface {
+	VisitCreateLossResponse(w http.ResponseWriter) error
+}
+
+type CreateLoss201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateLoss201JSONResponse struct {
+	Body    Loss
+	Headers CreateLoss201ResponseHeaders
+}
+
+func (response CreateLoss201JSONResponse) VisitCreateLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLoss400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateLoss400ApplicationProblemPlusJSONResponse) VisitCreateLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLoss401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateLoss401ApplicationProblemPlusJSONResponse) VisitCreateLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLoss403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateLoss403ApplicationProblemPlusJSONResponse) VisitCreateLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLoss404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateLoss404ApplicationProblemPlusJSONResponse) VisitCreateLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLoss413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateLoss413ApplicationProblemPlusJSONResponse) VisitCreateLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLoss415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateLoss415ApplicationProblemPlusJSONResponse) VisitCreateLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLoss422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateLoss422ApplicationProblemPlusJSONResponse) VisitCreateLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLossdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateLossdefaultApplicationProblemPlusJSONResponse) VisitCreateLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListStatementsRequestObject struct {
 	VictimId VictimID `json:"victim_id"`
 	Params   ListStatementsParams
@@ -7965,6 +10261,9 @@ type StrictServerInterface interface {
 	// CreateHearing Schedule a hearing in a case.
 	// (POST /api/v1/cases/{case_id}/hearings)
 	CreateHearing(ctx context.Context, request CreateHearingRequestObject) (CreateHearingResponseObject, error)
+	// GetLossSummary Total a case's losses by category, by victim and by kind of victim.
+	// (GET /api/v1/cases/{case_id}/losses/summary)
+	GetLossSummary(ctx context.Context, request GetLossSummaryRequestObject) (GetLossSummaryResponseObject, error)
 	// GetCaseTeam The staff on a case's team.
 	// (GET /api/v1/cases/{case_id}/team)
 	GetCaseTeam(ctx context.Context, request GetCaseTeamRequestObject) (GetCaseTeamResponseObject, error)
@@ -7983,6 +10282,15 @@ type StrictServerInterface interface {
 	// UpdateDefendant Change a defendant or its charges (JSON merge patch).
 	// (PATCH /api/v1/defendants/{defendant_id})
 	UpdateDefendant(ctx context.Context, request UpdateDefendantRequestObject) (UpdateDefendantResponseObject, error)
+	// GetDocument Read a document's metadata, voided or not.
+	// (GET /api/v1/documents/{document_id})
+	GetDocument(ctx context.Context, request GetDocumentRequestObject) (GetDocumentResponseObject, error)
+	// GetDocumentContent Download a document's file, as an attachment.
+	// (GET /api/v1/documents/{document_id}/content)
+	GetDocumentContent(ctx context.Context, request GetDocumentContentRequestObject) (GetDocumentContentResponseObject, error)
+	// VoidDocument Void a document attached in error, giving the reason.
+	// (POST /api/v1/documents/{document_id}/void)
+	VoidDocument(ctx context.Context, request VoidDocumentRequestObject) (VoidDocumentResponseObject, error)
 	// GetHearing Read one hearing.
 	// (GET /api/v1/hearings/{hearing_id})
 	GetHearing(ctx context.Context, request GetHearingRequestObject) (GetHearingResponseObject, error)
@@ -7992,6 +10300,18 @@ type StrictServerInterface interface {
 	// ListJurisdictions List the jurisdiction profiles a case may name.
 	// (GET /api/v1/jurisdictions)
 	ListJurisdictions(ctx context.Context, request ListJurisdictionsRequestObject) (ListJurisdictionsResponseObject, error)
+	// GetLoss Read one loss, voided or not, with its documents.
+	// (GET /api/v1/losses/{loss_id})
+	GetLoss(ctx context.Context, request GetLossRequestObject) (GetLossResponseObject, error)
+	// UpdateLoss Change a loss or move its status (JSON merge patch).
+	// (PATCH /api/v1/losses/{loss_id})
+	UpdateLoss(ctx context.Context, request UpdateLossRequestObject) (UpdateLossResponseObject, error)
+	// UploadDocument Attach a document (receipt, statement, letter) to a loss.
+	// (POST /api/v1/losses/{loss_id}/documents)
+	UploadDocument(ctx context.Context, request UploadDocumentRequestObject) (UploadDocumentResponseObject, error)
+	// VoidLoss Void a loss entered in error, giving the reason.
+	// (POST /api/v1/losses/{loss_id}/void)
+	VoidLoss(ctx context.Context, request VoidLossRequestObject) (VoidLossResponseObject, error)
 	// GetStatement Read one impact statement as of its current revision, with its final revision.
 	// (GET /api/v1/statements/{statement_id})
 	GetStatement(ctx context.Context, request GetStatementRequestObject) (GetStatementResponseObject, error)
@@ -8028,6 +10348,12 @@ type StrictServerInterface interface {
 	// UpdateVictim Change a victim (JSON merge patch).
 	// (PATCH /api/v1/victims/{victim_id})
 	UpdateVictim(ctx context.Context, request UpdateVictimRequestObject) (UpdateVictimResponseObject, error)
+	// ListLosses List a victim's losses, newest first.
+	// (GET /api/v1/victims/{victim_id}/losses)
+	ListLosses(ctx context.Context, request ListLossesRequestObject) (ListLossesResponseObject, error)
+	// CreateLoss Record a loss of a victim.
+	// (POST /api/v1/victims/{victim_id}/losses)
+	CreateLoss(ctx context.Context, request CreateLossRequestObject) (CreateLossResponseObject, error)
 	// ListStatements List a victim's impact statements, newest first, each as of its current revision.
 	// (GET /api/v1/victims/{victim_id}/statements)
 	ListStatements(ctx context.Context, request ListStatementsRequestObject) (ListStatementsResponseObject, error)
@@ -8678,6 +11004,32 @@ func (sh *strictHandler) CreateHearing(ctx *gin.Context, caseId CaseID) {
 	}
 }
 
+// GetLossSummary operation middleware
+func (sh *strictHandler) GetLossSummary(ctx *gin.Context, caseId CaseID) {
+	var request GetLossSummaryRequestObject
+
+	request.CaseId = caseId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetLossSummary(ctx, request.(GetLossSummaryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetLossSummary")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetLossSummaryResponseObject); ok {
+		if err := validResponse.VisitGetLossSummaryResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetCaseTeam operation middleware
 func (sh *strictHandler) GetCaseTeam(ctx *gin.Context, caseId CaseID) {
 	var request GetCaseTeamRequestObject
@@ -8914,6 +11266,102 @@ func (sh *strictHandler) UpdateDefendant(ctx *gin.Context, defendantId Defendant
 	}
 }
 
+// GetDocument operation middleware
+func (sh *strictHandler) GetDocument(ctx *gin.Context, documentId DocumentID) {
+	var request GetDocumentRequestObject
+
+	request.DocumentId = documentId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDocument(ctx, request.(GetDocumentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDocument")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetDocumentResponseObject); ok {
+		if err := validResponse.VisitGetDocumentResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetDocumentContent operation middleware
+func (sh *strictHandler) GetDocumentContent(ctx *gin.Context, documentId DocumentID) {
+	var request GetDocumentContentRequestObject
+
+	request.DocumentId = documentId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDocumentContent(ctx, request.(GetDocumentContentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDocumentContent")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetDocumentContentResponseObject); ok {
+		if err := validResponse.VisitGetDocumentContentResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// VoidDocument operation middleware
+func (sh *strictHandler) VoidDocument(ctx *gin.Context, documentId DocumentID) {
+	var request VoidDocumentRequestObject
+
+	request.DocumentId = documentId
+
+	var body VoidDocumentJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.VoidDocument(ctx, request.(VoidDocumentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "VoidDocument")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(VoidDocumentResponseObject); ok {
+		if err := validResponse.VisitVoidDocumentResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetHearing operation middleware
 func (sh *strictHandler) GetHearing(ctx *gin.Context, hearingId HearingID) {
 	var request GetHearingRequestObject
@@ -9026,6 +11474,179 @@ func (sh *strictHandler) ListJurisdictions(ctx *gin.Context) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(ListJurisdictionsResponseObject); ok {
 		if err := validResponse.VisitListJurisdictionsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetLoss operation middleware
+func (sh *strictHandler) GetLoss(ctx *gin.Context, lossId LossID) {
+	var request GetLossRequestObject
+
+	request.LossId = lossId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetLoss(ctx, request.(GetLossRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetLoss")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetLossResponseObject); ok {
+		if err := validResponse.VisitGetLossResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateLoss operation middleware
+func (sh *strictHandler) UpdateLoss(ctx *gin.Context, lossId LossID, params UpdateLossParams) {
+	var request UpdateLossRequestObject
+
+	request.LossId = lossId
+	request.Params = params
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/json") {
+
+		var body UpdateLossJSONRequestBody
+		var err error
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = ctx.ShouldBindJSON(&body)
+		} else if binding.Validator != nil {
+			// ShouldBindJSON runs the struct validator after decoding; keep that.
+			err = binding.Validator.ValidateStruct(&body)
+		}
+		if err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/merge-patch+json") {
+
+		var body UpdateLossApplicationMergePatchPlusJSONRequestBody
+		var err error
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = ctx.ShouldBindJSON(&body)
+		} else if binding.Validator != nil {
+			// ShouldBindJSON runs the struct validator after decoding; keep that.
+			err = binding.Validator.ValidateStruct(&body)
+		}
+		if err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		request.ApplicationMergePatchPlusJSONBody = &body
+
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateLoss(ctx, request.(UpdateLossRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateLoss")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(UpdateLossResponseObject); ok {
+		if err := validResponse.VisitUpdateLossResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UploadDocument operation middleware
+func (sh *strictHandler) UploadDocument(ctx *gin.Context, lossId LossID) {
+	var request UploadDocumentRequestObject
+
+	request.LossId = lossId
+
+	if reader, err := ctx.Request.MultipartReader(); err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	} else {
+		request.Body = reader
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UploadDocument(ctx, request.(UploadDocumentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UploadDocument")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(UploadDocumentResponseObject); ok {
+		if err := validResponse.VisitUploadDocumentResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// VoidLoss operation middleware
+func (sh *strictHandler) VoidLoss(ctx *gin.Context, lossId LossID, params VoidLossParams) {
+	var request VoidLossRequestObject
+
+	request.LossId = lossId
+	request.Params = params
+
+	var body VoidLossJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.VoidLoss(ctx, request.(VoidLossRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "VoidLoss")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(VoidLossResponseObject); ok {
+		if err := validResponse.VisitVoidLossResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -9491,6 +12112,77 @@ func (sh *strictHandler) UpdateVictim(ctx *gin.Context, victimId VictimID, param
 	}
 }
 
+// ListLosses operation middleware
+func (sh *strictHandler) ListLosses(ctx *gin.Context, victimId VictimID, params ListLossesParams) {
+	var request ListLossesRequestObject
+
+	request.VictimId = victimId
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListLosses(ctx, request.(ListLossesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListLosses")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListLossesResponseObject); ok {
+		if err := validResponse.VisitListLossesResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateLoss operation middleware
+func (sh *strictHandler) CreateLoss(ctx *gin.Context, victimId VictimID) {
+	var request CreateLossRequestObject
+
+	request.VictimId = victimId
+
+	var body CreateLossJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateLoss(ctx, request.(CreateLossRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateLoss")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CreateLossResponseObject); ok {
+		if err := validResponse.VisitCreateLossResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ListStatements operation middleware
 func (sh *strictHandler) ListStatements(ctx *gin.Context, victimId VictimID, params ListStatementsParams) {
 	var request ListStatementsRequestObject
@@ -9615,225 +12307,292 @@ func (sh *strictHandler) GetReadyz(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3pchs5muCrILgTYSk6RR2Wq8tSTEyo5HKXqn2NJHdPb7NWCTJBEq0kwAKQotkVjthf+wD7EPtg8yQb",
-	"+D4gE3nxEiXZ1f5ji2Qmzu8+f+sM5GQqBRNGd05+64wZTZiCP3+8piP7f8L0QPGp4VJ0TjrXY0bumNJc",
-	"CiKHxIwZUUzLTA1YRIZSkfhiuPeWmsE47naijh6M2YTaYcx8yjonHW0UF6PO589R540cUBy1aZKPl2/8",
-	"BAPFqGFJPtHigT9HnSlVdMKM28g51eziVfMsA6rZM00uXtkxuf12Ss24E3UEndhR7e83POlEHcV+zbhi",
-	"SefEqIyFCxhKNaGmc9LJMniyvtPzTGmpmlcQC/bJ3AzgidjveKrYHZeZJlM6YvnSfs2Ymgdrw1HDpUzo",
-	"pzdMjMy4c3J0cNC0lFdsyERChWk7kcQ/sOhY8ofufzY/MWr/blvOGH9etBj3yP2XcjEEwG1eiEUHfz0e",
-	"AfqMixEZjKkYsaRL3nKt7Rcjfsc0OT76/pRoQ1Pmvzg8yneAeFbswSPNmrf5hk+4qa/3Ax0xovk/W0En",
-	"hffCuRI2pFlqOicvDiI7MZ9kE/vBfuICPx3mS+DCsBFTsIb3MCtNNzw9OrCoLUWX+IFOyWzMBNFMmIhQ",
-	"d4RSPOAxXhlq2IS1I4X2DyyCw/yh+0PiNftklt4tuZrQNGWKmDEVRJoxUyTl2uhnZMddJzk8iAg1ZCK1",
-	"IS8OdiPSZwOaaUbYHVNzwg2bkAFVijNNsikxsieOXhxEBwcHFqyVvRyl4eLYJ9PtifXh6bAMT0vB6aNm",
-	"qu0a6GAgs8WXkGmm7n/+f+EDwydty7iDXxetAp+47zo+25f1VArNgJH9QJNL9mvGNIDFQArDBPxJp9OU",
-	"IzPdnyrZT9nkD//QyFmL6f5NsWHnpPM/9guWv4+/6v0P+BZOWt+xwmkJ12RCU7tulpCdPk3Iz1fv30Uk",
-	"E7dCzgQZcpYmEbE/5Dx4t9uxLFCKYcoHj75yJM5k4KbXZMbNmLBPXBtLfRJqKKzvVYYLYY9/tAOpEjKT",
-	"WZqQxK8C6B1NFaPJ3D1iT1wq0leM3hIqEN8zwX/NmGBaE5WlbPcUZDBaDBT1ROx3e8OTmFgI1U5ug5n9",
-	"LHY8ZlH8c9R5LVWfJwkTj3kaV3wkWEK4IP3MECENoWkqZ3bfXAzSLAF2QSaOy0pFZkqKEfmvvfOry9d7",
-	"1/KWCQS2d9K8lplIHnP17yTR2WAcSMNSwSbsTYIUi8R6QudEMwbr/GCvQCTcDvGa8pQljw19hbSOLJpr",
-	"WDOsN1OKCePZdW3BlzldexpaNMm0Ad41L+kcsEoc4BEXdiYIU0oqmP9ayjdUjR6dlPRlMrc3mNrJnVhg",
-	"b1JOmYJpLQNlU6P9Kt9SMXccRT/qYqUkEyrmZAhAT6gxbDI1mgyVnBAz5prQJFFM61Myo9wQqklqUZ1q",
-	"csmMmu+dDQ1TRNO5thw40FqDn+vM+wqgVxMjYdhGPbKQRUAaETQzY6n4P9kjUxNDtKeHQErsRWqmQXIe",
-	"U02YSFgCF/lRTJUcMK1pP30ymJuxNN1zgoEl31zc0ZQnpyQGvNAxXBaZjecRSgmkP8c/3B50Np1KZVjy",
-	"liWcXsNlPP5WnmlyjlPu2SV4euhpeBMmffZABPB3liXc/Hjn1jxV9g3DUX6jA2/uqEh6kf1Jgtza/qNx",
-	"R8KEFZ7/DpJuJ3KipoXkuTbM/kGFFPOJzHTnl6g+mLdoNMifIktThCGUVOvvphzUm2njMpsHrT0m+/9g",
-	"A9O2V/er32z99wHwpeSGmtJsCTVsz/AJa5wyMwM5KZ2ezgYWZToWEARndqWWGGWKNZ6aYzptq9bs19Jq",
-	"uDDfHXca9ZtCHfg7vAbnVt5X6cYD2Ig8BJWPKTzSKLBY+V2XVh9eYrFRHMDupIDfN1w3wLDVGMt/LMK4",
-	"ABs+55NRpejcfg4sX3agJeBXOTucvzxI04bOqWb1bQzo1OMi+0QnUztr5wOT05SRuy655oKSD2hBbMID",
-	"mSlTfvct05ScW+10Tl5x++jA2M/KtA5wA1clskmftdgG4bFnmuAzINobZ7SMnOgP+gwXhOLDlqUVizo6",
-	"Or98/sfDxhWgTXUtNFoRwf+RKa4TPmi37Q5kwogcEkrCZ8lUySFPWXkPmd4byKZphDR4lw3YaCn4wGo8",
-	"idPoShtchdRpQ022FL4tcF3hk5+jTjZN1j5TJ103yCqGKqMJNeSQUJGQkZIzbZmm5UWoxIIJBxVce2br",
-	"Uh+kBjVIjHLk8IBeudL8cOon7W+lBF+lgyl23Ias5/Am8MsENQ2afgiQd0hTzWryNxFsBojRJTEuLybO",
-	"BgXyXsyFobcs7pJr9gkMGUbxyYQlp8RqkynbS7lgKJFootgw04zAV6Bw66gnrCyiZBoaxuzF9HnCFRvg",
-	"Qom8Y0rxhGk0lrVSncAo+dwZWf3nw0UUp2rMXOW9KqEJxvjueOkQVXRe7+0cS8v39Sq4Giv6zy0Al/fW",
-	"YKptRO32gYUUrEv+xqjS5PDlwYH97ujo4KCELA9HECrotgGmtaHINlgz8MXlTLlqfNbaKmGx91d5lmTf",
-	"AmfVKbEnSSRqninVJvdhPRx/v8rvprzcv46ZYjnLJNpQkYDC6KVAJAr2+MdWZ0aCKKxIDX87aMPvU6nh",
-	"Dylu6HTKaNooKNrlXDM6qV/PhNlLX/2C7Chv4Z36NVXOyg/ddj52qI/TZBWyunzNa7zujfEr2dzDDfkX",
-	"mzY0oZ8ucC2hN2ezg1nxUKq85uer9+/IhKkRI1NqBmOUZYD7fKP5Ac3fjKA/Dmmuw8PY2+zK1/1egCAu",
-	"DHFEgtAR5UIbQgtnecO921eWSfcikO45kkyYBFwTcpBNwAfqJP0pU+UJq/JdBVBD9eQiYcJwA1b+YaNK",
-	"knA9lZr7Vxed5Kvg0dXVArglvOFiXefdy+5Vlxx+v/di7+XB0VLC4GXW4miLgcvbL+/ol9YLvxDTzKxJ",
-	"16p3m/s3DxHKF7k4a5e0vmC01dsLrmUtOlOXbprupOnc8xCU+u7PCgBHHcd4PNEe+7rkPGXqVpMRM0RI",
-	"ElsqcSOHN32uDAYdVQlwq8GrTjphjgZJ4r1KmGJgtERagDsF9+9K0hYSlwZ5axNFvLTljUjmiueB7uwG",
-	"FfsJVd3IQYIm6BVkyebKb24rg40W97+p/pqD9j2U2ILEE4jHAm/wkMBdW71VG2khkYmBmk+NRYgzdyLP",
-	"NIkDQlBRgKdMJFyMmjCkDerrytR5APwaXXAJHw7XxgSkusukuQZIX7bAM6IYTfHUwJsEip8UEdjxHY8d",
-	"ZiZTrEkNbMWA+9BGGGMhuGxDoSvI6u9Aq8s3s1UJPUetUxI7oI+JYtOUDlxMxGwsUwZRVAvR5DEgfW2a",
-	"vimo1g+/LEyUz/YnOUNjs2XRVEO8Q3qHRNir1Y7UVLTpacpowtCN8WvGDX6bcD3h2qrWNXU66nzas0Pu",
-	"3VEFYSt27GBxH/Jpgi/PgxnDZ/PJgy/PgnUEX78qloQBqineSBkcEmpo3zkX6sL9LReJBTr/lCU9GeqH",
-	"uQvq15TDzU6lNiPFmv11hXLj35O3DQ9WPUv4VhNquYDbJuHLRdIS9CeAMbUibIFqd18h6+FcD/bUl6Gl",
-	"2/+f7aOfo04aRKEHeonVoZW0/OMgIqFz5+dMGz5g5NwqrmpNxwQIOmttfDXd1u3pK3dF5NIYXGN4XME1",
-	"Bd6HzWQ0d1b3kNAcmqB8BrdNqGJ1wayGJfcEz7U1xUewx4cQXR7yz2xq7HAYuDKQIoksYfl4fb6STX67",
-	"GFGBtxqALQCUP7tL8+TXcmw+EhMmjGNqdpWK07TkEAO3uzbcZN5lb8ZMrcjk3NRnpanclx9wRvfp2k3s",
-	"9xvO7767LC3DffkeV1NscxsiqGctvwMBtAw/YeDIYMySLAWZYcxS5zIwXGToJqBiwNJ0ZXHGzxOM6r76",
-	"CQf35CqYw39VTFUseKvysid02yZkq1OpdUnQw5KQGpT8XLGTV82ESYt06CIdnmkIhYgwctgiAEQ7xKtG",
-	"QDiBf9H4CdfTlM4h7Ls87LlMpaKJ7Cw37SXMm0h+WXII26AipUNd5vrCEZuW9UaOuAjyJdaw77IJ5WkV",
-	"/F4sd3xMqdYzqZLKq4cHR8vfVWwgrRR10ww17wXz+VNFFox/B6BIW/aqDaOgd8RGmimMFZ8SRgdjMpNW",
-	"kJdiUIGDsx/OX+39+PpPP+39/Oe378psfwVnTz5Pi5PDRZFDyI8L7w23QDMzZsLwATVSETqdlhd3ePT8",
-	"+MV3lv5QY5iyo/6vvx/svfzlt+8+/9tSyMV7DO6lCU7eUp5aXosBx01q0QSfKGKS7RZilaXs5vjlzWFM",
-	"7jgEn2AalRTpnMQDbuYxSMsQjsKadCZu5o1qQsoFO2z95ajxF6tD0jS/iEaSx5rzcEu4btfkn15+Wqs5",
-	"T6rn+fGqeqRd8tcxEyR2H28GUgw5uKxoGmOwTsYijAznaKlxj5LwUW7mPTFVcqTo5JkmOuuj5JM/HcGN",
-	"mDCHSzFtXx9grK9VZPJ8m8YQHndpJfRe7pPNr3RNX25+4duQ/SswUr2W/3nxwbGj+PvDFweHMZHK/bln",
-	"8TCuTHJYXv6LaAHU1QmDmcm9lFmkJh+vPlwFMYHwUkQMU4obqeZ2GROeckPVnNg9BPzy/H11VUelRR0t",
-	"IxF4MVEZ8MtH1YgGQ3puAU9N1nYdrkkpm+jjRsRw0V5+FEqm6aQxal2aqV3ETaZ4Swa7e+Jkf98yg/1u",
-	"txuTlItbC516LGf2pij5z0vYWrdRIGMDxUzz8Nfvrz8QfAByw6hmz4+w1oCZT9FcZSShon5WpD8nYyqS",
-	"7tLDcQuISrttOqx3bAaJZg3S3gZmLfZpyhXTD2EKa3XdGb/8hjRnOIVTuDSBjAw8JhzIJCSidldz0Xt/",
-	"WmihCTbrV9F4wtLwoUv0OB9TIVjaRK1mdB4QcjKjAslhnxEjU5CBBopbYEgtRRkxnZeToGU7rJcSNCiG",
-	"07EUDEgKT1fU4WDF8x/dMPjpCgbDvz+4IfHTWxi4nKZWSya7fH1OXh6/+CNxmS55NEhdjEiYcdJqNfiN",
-	"GjKzFAXTJP1NukwDJwfWQRLSddqpWgNEled9Ddk99nAgXzWRxrDEapXjXXs/lEyY1nTkyoVAlhD14d92",
-	"qzpYVgEVQQ5rfauvyzmvZOf44OVuBJd98aooUwLprsYei895hVF1yfbUhk9WtrYKdzPm+KREu83GYy0n",
-	"kLQO8EyT/9pzSsvexSs8I5ca1V2sytbH/OnaUk54oEp6g3AUw03aKA/osVSG6GwysYzXnaL3a7jLalyT",
-	"T96pyX2XFwRFteHc0u3VxquQF5fygqsOjMHBATdRlUunKp1bTalOvEvaV9NxMksPkSijtoU3w0fCOUxm",
-	"3IxlZlqYNrkqSKpXwXJluHaAhavQyVjBp4XacGUbjQchm24biAWIXsMhwahJyFROZEgpaTLhYIHPpkzd",
-	"caw+Q5M7OXBSk5KaDTID3w9Spm4bXVpXmMZ4IYaygY1qNbxp4VFXTCQg9oUp3zGRwjkgMqHpMMgQpgkr",
-	"woh88uRAylveTPsmQ3rDclHoRgUZzhVwmMm9IeRlAQjscUGAR+LzTsng2uu5kLAppGBkzsxJeTXUQYW2",
-	"4o0h2TTqiUwYntpPY+ryCNxS+1KmjIJVBNL/llhSPuoGX4vLGwzOuX3jTQCUF0tpQvFcreKTKR2YonCK",
-	"vTY5JNzoXNBV7I5DZrl3MubaF+N3Qc0VjY4Wg3kbPREmp/sxnulTEg+58OqiNxLDV/yfUDwKn0S2YO+C",
-	"fRrzvl1QpllztsbD+jQTlnILtstuMT/wV/6Fz1EHNgZcOk3fDzsnf19xjEt3DJ3PvzTlwC49tMLBUT4/",
-	"cta3PxEEXRPWzLEXMuRKm57IRz4lmXB1k8hszFNGKEmpVQYTRYfwSiYSpqyY52pSwLs3fkXNHM+F0jpe",
-	"1bIZ50tYtNLirQUehoCHrgglKRWjjI4amaP/jRg6KvRbIG+KxP8c7/1EhYlbZIvcwXPj2aDFliXVayxD",
-	"mkmVaO9WCcaxn+eE6lvL5tyBQVUmiLJaJRplnYuqYjPZwdCt3WaJRWO2lV4Zca78Cyvb/otXn9alrund",
-	"ag71KKg5tHa6RcX9HlYvCuQrd581TAzgOiBqwTUtgNBNnfj5/dzDjZ+j/SmwJcdfVnDjh4R7TfJbkPAa",
-	"+Q1tevFMcWOYwHomIdlYc743/tUl8/mpFpGSlSa8Zp9MHvK2MaK6W230udXPsjFGLbANTBgVsM2RlSvK",
-	"FJ+agKWFsq67gU7UkQo87H1pxqvGqLmV/TUfw3/zHsfyH3+AMcNNvVnAIn44/0CO/9jOKSISM23/veNl",
-	"rkF2aPGWpbkziSVFFGMEjbAaWLwgVMyJzvqGjrR/0kjC+Ghs/JP21YSPuNERepYoFGOhZDyfjqEEU8kg",
-	"+7zJMFzsdwsOw0Ii/R0EHtQltUZfoGUMhUgTGM4xZYhqqz7MqMYHT/MnvZRdxGotsmLW0im9oOCmzSdY",
-	"PXzHT9Cft5ZaHA5zxQmsNbhXbtxd2DuaSXWLmAxVT0jCkyYrzlIp5V4yeEiX6/bXBZlfhdbiBKHIxapX",
-	"qzpYvpTfarMwtIhiL8+cewJJqhocX0oZ0tuUJgJQWwnTtkqLCkXrd0STrgJ4aXQfwK81agRcIrZri1GL",
-	"yH2W1bgLiRLcSsBrxVAx4Cs+jeF3qzw5Hc81H6w0bC3ewK8/GCVcaD0KcMEhbyTa1u+hIurCXSTVvJnF",
-	"V7G+5Fe6m/Vfzy9r/VfD21v37c+rXMuGEXaV4DoT3NOJxRb8G0RUUeSkcBN5xJEK0QYVlUEKIbT2d6s/",
-	"UtETFC0wVoPkmtyyqWmyapUuNhDTXmB43XpYt8H7+dVu8G54t2u/vvhyF1aQCIiZLyJBYjBUxeS//8//",
-	"JbHO+hNIJInJTn9O4v/+3/9vH7+Ld/EJZ5vMf/UGpnj3FGRulMd6woEG3PGE3gIIEJrPBqnnXXLuTGdg",
-	"Oe7PiRlLzQh1aA9VafyQOnISn2aGYKWadI6A4VUdGBvM+m4XXsdfUd0phCM3UHGswYj5l69x6PD4Cxys",
-	"+/asjgLHIYdYoprUC1TvfBQc4ibgn6nkwionQhrSnxumd7vkTVHKB83ztI9R+xZPemIn7vVUrydcyFav",
-	"p+Iwpt+yY/vr7mlxO0UJIatEWu2QMJHoU1eJu7laUE+0lAuC2bDsUNIlPwKio94K9Bnuqw7y7XrVVuOA",
-	"CxG0KK7kKiNa/Dh1MX0Ifa7iMjeLDSf3krbXtH0slpI3IEQby83uWhqJUVDwpZ5shmG8N61RHXnIat0Q",
-	"6xx+i9YJTkHnVLpXwZaovNIoD66AVTSJPV9HNI0Vsm8sbi4afOUMzW0E0JRW1HqwK8qQFRHBzcPFTULn",
-	"ulTO/2VYzv/5dy+WFbtojlEHdzNQUrtIcLtIVYT19TqCj8YmnRP2aSqV6XVqoYfbSsGGU9qG4odwvHm4",
-	"+kfdhPeWqN6FMBN4gDfyOW5OR1bFFDm4bXKZv4HvicyMsxeaShFo50gPw3+CzaKH2mLXau548KE0xgRy",
-	"TaRonmQtUnk/d9BGGZKemFZoLCw78rCSX0H50Db1tFi43IiKVEFtzcjnVXIwni/JwShDyeGRFR4Pj74P",
-	"ZLJTL3OhXWIgJxMEjrXTN1YGnZYcheY7XZi5YK9mG6QLw0TuRbk2qi63iLjdE3rWuo7ajrD9S3t8SxhJ",
-	"GvmiIpAEYpcLyldsP8Zd8hoLilL8OWX0jmkkglavBI3dCtVaxBDbMlXMKfHpHEFSMZogNYv/Q7E7RtN/",
-	"t083qfZN2RPNlrpK+oWliZZWNqdUkEUZFc2EFIpY3MwZbTGA21+KojY7tVwau/3d1UIvHjxK5951OXJK",
-	"tq2qTHb3aqqYYepGMJawpBmHuL6ZcNFkY/4IsTWH34OjKG8vYxkkxk6Viw7psZy1XPQqiaCITT4P1IHe",
-	"DS3yrVbzaVfytD7/0nr0BSK3Z0jmUTD2kVOPw1VAjKDfjJDqmSZccIsQurtezQcRhLPfDDCefXXS3BQM",
-	"3+BQwKD12kYvBPmxe/jdsZWuJ0HWzB8OX/7x4MWLF3lWz3LLm2JDBvXpN49hcoVD6sq0bgkSGmZpSq6u",
-	"3kUkPjx6vnf8Yu+7P37/Mj511LFOE1tGv7G60nHzHFdX755pFykmM+/Y7m6v7CRC/9dTmSPqWMBfbVd/",
-	"sU9+jjqQfHFj5E2f3YwZVUtJwl/tC9fyB/YTPL00HonNiqogTkC6ZxUQ3MA9ooeQgGxaThxuq24ixEhX",
-	"C/I9UaLBEQEuEhHA9KjGwO1wCyqRbCwshEFCcBjNbODJy7TlPHbJxJVcQatPrMheNzqXdg684gBb4a+r",
-	"c9Xci7ah2L3l6jKtvHP5Ld+HuxbpF8cVVht1MD7D/WwZQzv3hUTnINCVCcddQNASBOBMUO8JEBD7oqAt",
-	"IfK2P8SnHpV5yMm7ZAlcPz96QBZO6oGDy+O9Gnn8XxU3bM8y8xPno6JCz5hiSeSSD00Day4LA7AsrBKA",
-	"soGvTWnGrCeu5IDTlFyxQaasJnOWTLjg2rgmTjgp1zpjmuxQxSixgEi+++47O+7Lg4O9ly9fRpatZlNi",
-	"f9FM2QEtvO5aUtsTuc+mdidVn83hYQl/XtZ9azN7IO9FOs9BazMZY9v8OOS87czUF0pqMPX6LC9kmqdF",
-	"5lfCBuD9CkPPp3QOntap4tLeWrlgf8LveJJhRGamucAmTiN5x5QvlMSFzhQmucjJlAmNBGSYiVWr8rj+",
-	"r+Fk+NUPxZT4xZ/Cif1rfnonZASLeA1ryI9sG9YbZ6z4HYQZlcC4yRUPjtUgsNeAg3xKVS4yVHN7c5to",
-	"wgZW/EqAhCtGB2NY/zrgcObHwo+vihHxi4/huPl2tuqI9UJnXMPwSrFfS4CC8iOZjuFrPI6YSNETKDef",
-	"ggc3cqYo53LOc3PWERxXkAo3N51UhbblppQNbCRfkHnDCWLr2Dg2FdXuI4c9iZRVEXQ2tF2sKLEs5N+L",
-	"p/6y+HkLtf2LU/artJYPxs4UOyxR3KKR8UiayPHvBGOQ/E/PNFEyZSc90RN7JB5C+NoOLWQvqXREiiRi",
-	"HRGfRKx3T9BkYcZWDu67hOrCEjSDlVnpsCdI2fxjlWHdhSkDM95OkZSsdyPne3xtBbbLLjlXlpp+6JLj",
-	"l91DTMy9unoHbDG3G8VRg0mUapi+sHPHoakQih/QwmSII9R0dk0GVii1VBoibE6JkF7BFxI1fjsNKvdO",
-	"v9/Jj+qZ+2ZC52Qs08QKTHc8ZSOWgCMrEw7pdFH1iKk5wYIRrgd4ljI7hVU47Bh6Fw8QkrdjsgP/20sB",
-	"yQC2JZLaTux1dO1tr+DtKErbICiixm8xqRyUZq+8E3Xym2zPKF/Asi10v8aBii8us5QdvzwsfXeOQ3+O",
-	"OhXUWZZbFNYdAdRcN6PIUlfB1qgWmRRZRfDRpRTB3z/giPD3Oxj2M0YrgfpzZakDEv0+o4qp6+Y0+zNB",
-	"zj5cuNgMuK74w/ura7JPp3z/7nCfZma8D7/q2FWogLcRzsCSiAqWzjssA1+FOQszx9iYKQZTQSr8OeTl",
-	"t0WWh7n7EMrYnzetKpUjLuIu8V2tMYHEhaQl1FBUrblrH05TLe1tJZhV7qZ5ZqXiPD0+rlccQEjldnW4",
-	"Iq8cnXR4euNGKTZKp/zPbI5th7krelAx1EO2/BuWjEAfDTNb5NBXLrEHzV0fnz3o4+OAUD+rpdvriFje",
-	"DHnPqdSauejDQM/qEgT/gvaCPG0l6WIYuFEcICIBJbUEZsrTxnzwCKdyayNDmaZyRmb2IkI1b0Y1kdhW",
-	"JSJTyhNHCLnVOWYge/agmrvdMURJg0zclwlnkHNOtKC3DBpdnZKLV2j6/Pjx4hVBFNKnxPAJ04ZOpvjj",
-	"5etz8vz585euDvGp5VdMJFShtRUfiv/2t7/9be/t271Xr+JTMpGCzZ1/1NnIA5vOxysygGPiwtt6sSY9",
-	"iW/gh7hLfgSiC2V1cJyeaK3uQ3bitjbX8S42uwe6S+Ki3EkMB+UA3h+P3UjKJ9ywBIIeyFv+A8lEirbi",
-	"oI+11Yuosm/4tvHxp70J/bTXl8l8D6JnHbi7OjFlWD37cBEY2k86B93D7gGEeU+ZoFPeOek87x50n2PR",
-	"sjHQngJhE272mL1f+H6EFcDytV0knZOO1ZCLLsJQoIkqOsHWvFamrqbGpXOCQ6JMwgFUFJQiwsBcjBO6",
-	"eAX+ZcDhXzNMMXIoHPRbLvqKV4PPahrvopXQPlaG4TpXUJsmLjwexbxLwzAXzQuyG5QhMVDEIbfnwSrQ",
-	"V4IWNEs8u5qPxA1Hg17LwbgK7Ns5FleahYOIMJCT1oMpOlkXM2/UyHvJNRmwzGJ0ml2WJR9ta7J8sfmm",
-	"FrjyFs/fZ0MJ/SqXTG3kRhM3KQwFMu2/seSis8KD52jBscqprwoH+Ht0cLCgZf96rforbcgbOva/FwzM",
-	"URbI8fwggf0YF9E0dr7Y/R9o4gsDwyuHy1/5KCyKSGU5Kr70fPlLr6Xq8yTBuNA8hHbZW74uHIhuWH0L",
-	"ah9RNRi78lIJN8QocAgKNmNQsERhzxpDRyAqwkMWBT7tWWVMt9RvAgGxLkKBUVJq05R8TBzKRVYO0w21",
-	"lcjOT8ZMLWRH5IpO2BU37N+voCV6hLZ4tuuylvTM2erzjF9LFFAaswKXE0JBiitXd9KV8k5uahDrdGOd",
-	"qC45EyQTt0LOhHOn9gR11fF8oJ1LpyIJ1xA3aSkCxlPmKxwxVEq1VYeODw675DW/Y8RRHSwMRoV/vCdc",
-	"Lu/hC6sfZlbMsANCPvOQD80cRWwpipq29TfsnMdHL4OiNTMuEjmDdUOz6Z44E6VDhAqrlahYkHcFY4kO",
-	"C0Qjc8QC09xoK1wEZcRiq/656mY9Acop3BfcnZVojg8OcUIvzVjaQ2Ir3uuT/X0UTVOQF7pSjbxUo/cn",
-	"Q7rn7cTxqQvZ7Qm8EHuIrkofxGfmE9tjx1vixvcGhAKjLo6YGsMm0HpiRlXiakHJwa3MDLRKk0lR6rcn",
-	"6GDApiAlzfiAQR1ixZqOrl7fizWW94pChOgJD+JxS4mtEyhtHDu1el6pBUZ24hJuToYUyqvuRhAX2BOV",
-	"n91Ads2gdoeFxHxiUo4/AFMHz2Fpe8XSiitBua8ijwF1yMvt/SCT+daIfqli++eyF8HZzx6M4YQ16Rq4",
-	"zRUfCXDDdqHtA01cV+QrZvZWV1y7Jb5dZdGfH5N9HR2t8tJUSUvpwcYJb71c/ta1lG+pmHsNfHPW56wW",
-	"nZO//1JihBa4fYQ/kHGAeU/AyzwQS7Z82ptm/ZQPHBg1cDyJqYee5dVg3v5eg76GkDIHJzIzp02M0SoA",
-	"KaMKC2asCEdngmBGTrIBOH0Voo0jV5FXnoOTa77ORRLN0oqUtftH/0mj+vknZt6yzhdBdza9znteDlAx",
-	"WAUIEI7jIfvVgYz2KBc1pPusXKq8UUY9c0wXix+EBcR3Ll+fk++Onn9/Qq5+Ots7jMh3eS2j5weuT5Xe",
-	"zfcX1DZ3Nc1BuiP/edkTUFKXvJPoqnDZ1mD+dSJDIazBon2FwQEWjmcurJ9WK75Pp6d5JFBPQMZ3URCA",
-	"2mGLEXBbXQJqJAxBg9vqKznTkPqNZGPHsnufGZWbeHdPe+L44CWmGzRLPl4Ss2NAosCEY+lSxVBW2W2S",
-	"FSA6tVxd/gExqTxRAy4VFc6JkSSVNGmvHN99RMXw+GAFrnouxTDl6Lm7J0b/wEZcWBkTQs2yadOdt6bP",
-	"PT6a7w+KRgvN6H4+ZoNbi+2lFgq+S78prr3Nl1GeMI6IyZTQwbn0hD8YKaKy6hoWhq7248E6+tUS+ugu",
-	"I2Xx0KoxPUE1GdM77vRR0EpqV+MJhZ23S46Pjhzijlmu24AGFZECqUGpgYz9nihokZGeFjVhr+tvUcff",
-	"7Qv+QTeNRxb7y2XBm4hGIz2U4gs3Nq1NUzZTCO4rW2RKQHxZGwFapRnKQ1MjdHQudFBc4yMPCKdFmnoD",
-	"jP5NZgpZua7aA59IaLQrJXO7LEsAc0lDkx0MuTVjxpWnync0zZjefYi7jFo4xnVYemABlXbx14QboumQ",
-	"WbL9UcNHqkl85o4MLvSE/AD+bXL9/s8/votPe8I+NfBuDjgMuxnM/KCaEcPoBC6MJZYyB7J05Fyhcqqh",
-	"0iGEhFtCzo1TBXUE6aIJS5mBcGmFM3j5nOuSBdMLp3YBXYLgCj7CCRU0LyRUlR97YoEA6WTHLjkzZCK1",
-	"IUcHJIX6qjj6lBWrgX4cjTwGYhCvXRX6h2AtYRWMlXjL4damzlsFtciiVjdx1+2CEnQJJSomgjdBA82m",
-	"ad2j+/lzX4FB6Z5kBu+1pMwsDUd5HHax/xv8f8OTz67wEcMg4DL8v4LvC/hfZl66ZHfyliX30U6Ol7/0",
-	"TprXMhPbYAS4YO9cABJVcIMHoviL4gNywv9Mk4tXuYN1SjESy/tX8eo6VWqxjmP+lwAwLLlfLEGcwxNL",
-	"Fm8f2uNCM6G5AVLLPkFuDIC5C8CEh4mL5R/ITBnkNhi00uZS/rXNq3+0ulcfdhk49THWtW3GPH9zNWJq",
-	"915UkP26nNl27au4seEAN1YsnoIAg5wHy253RCPwb1WYaxIi7CE/kAxhh34aEQI21SI+AFbPqCYuAboi",
-	"Lvx4TUfLRAV4BlolP5posa5aevh8JY/TG6qw0N/x4YtV0MC1VGPJW5Zwem3p21Ph0PspE85S7YPDtoQ6",
-	"JeEExtr/zcWYfV7k8chR6QHp4SKo3hiSN4bKxxaKKMQzbPu+F0hBy7gg1eziFXBByDZrKMOK0a2+PpET",
-	"N/oymXvfhGusAenKqNKf+tLFrlgxJT5hBoNlT/OUAJc2oFhPpGxoXBmauf0GY7mtykvii+HeW7u8OAj7",
-	"oRra6DvLr4WDJkUTs/AcYK93NhdDmNOJCA/DXYKyoOFAkP+3Bzfyh3sM+qgW1UXIPRvL1DEuH2XJgtok",
-	"XzTOb8C6jlYhEOBxhLzQ1xC/9LVwveOj79fb3qUHwS3o/ZjPQRGUdqq5sruPxEP3EzZkIqHl+PWKzoat",
-	"DUfM5JX38ZU8TUwkUAAGKnWHTURLCWfdeiAW1+ZVMf+6VO2LUpDyfayiJRWH/sX7YB5XrABljHqOWBxT",
-	"ziy5KiCtTVsLQPqJ5ZAFul4OLw+k8OXjP43WV2yvhY/mlwT6H02Sr0X7+zLx7l9AyTxLIKjdw00Uxs1D",
-	"BDUShiTCFu1VxWQbVGEhJx0zCil7rXz0PWYKQtonBEfpG2pi17SuPycXr/I2wsBrIQzDjZqzVW405kw3",
-	"s9Of/CK+ambqdrEKK/Wn/o2RLmCk/pAiwqhKeSPXzMH3y+WZDiweiGO60Z+GX/qttXDLnApQTewrSZZ+",
-	"45ff+OXikHQHJ4Tm4MNFA2O8P+IvZIuG0UkrSzzL8/Yh/yFIztcM9UrokgmhHd5UpskMWkXZgXMTm+uH",
-	"0GgHvrYreGBzEczRgrx2od/YUz0iH7qkSlGwKTyoLdo97sOHskZwnXBXiiYo/QNJb5oZbIJWbOU0KEtR",
-	"BW+AaLoCDF9VYPhhjLd2+KeztS5DHtcKWMgZ4b87Qe9JeMOl83c8HOot4AiuqkorU/iRDsZQ+oVwXepM",
-	"USvPZfUkTXYsr4ixEkwXelbs+pIl9mlMe3X9AXC4ngjyzy10ScFI7CoTplybGPPx84KSwDObUkm5Nn9x",
-	"27l/5EupoP9Dhrn4uja+uMYtF0nbfK5w6mrYHBYSXDL3AwXZlOvOfW1hNkFJ1SV6rzvGb9Rw68qyO9my",
-	"fTkqotMc/bGEJqSYnqp9GepzS9MflJyhCqFU7lPuwimXBzRyBMVqIzKB4q2+cmueSBeUq4VA7rwLlUXs",
-	"44OXmD3sKiU80yRmn7g2XIxueBLDrDqsQueH9aS6S8BnDfldVujvp1wkPcFFwj5BYpLEkhpCQr1Dqdy6",
-	"YRdck4S5zgH2p6IEOSw5ZVRB1Xqo35whtkIJipbwbleg+GEEsFIfh0e2O/jKy83CV14g8JuF/v6UbRXn",
-	"+ysPi/9SNn1fmLXJbL8JWS1Jn4Xdf/+3/O9K+Firv7tUMnQTF/efmCl7+h7a/bzU3/b4USq/SwtGHgAX",
-	"ODJ9BowDlC/HJ51Dx8MHyNVxgsTuPOIIMsDyDoFRURLA5JFVVvs6gazJTBhfptLLBs7DR24Zm+rgqK10",
-	"wROoXwwxqFi0yr+cQDlffNLXxioND/F6FqEVm8g7Fo68OHSvJ8JYmNUC+EJy8GVF8eUr23ooX33kR7Ux",
-	"LSWOCHoFJj99ZN+X6jX5Fg/40PGABRRKFXKTJTGCWw9v8G6h/d/cX+vITGtELfyJmdCv+7ARBUv8q9/w",
-	"fLuyUXCsX0KYgQOChxCCalkApD0JoCeasgDcwawsRxRI82VJEW5dW5chquM+qgSxhHyg/OCJ3jfp4Zv0",
-	"8FTSg4fBxcLClkM+/pEprhMOpdUX54j/XHryARE2nKjNnYIuwnDxZKrkkKcs8l0dSB8LYXW35WWwVKFp",
-	"Ru0zQSZ0nrv//HWVz3e7BR+KPhn7v+V/LxT1sP7AdC9ldyxFL6Zr9+EZl2J3HJuQ+GZHdld9kG4VHZou",
-	"iYdc0DSGdhDc6f8p1aYn4Afo+eFHwWrE0Fu03qiDZJqdEg5LcDy4KFmY78f+Cm6cYHxfoIbONdnJu8Xt",
-	"2gVDzFRKLRWH9drXM2g3P6Nzy8dLzmRS9iX3RJzP21WMNtcg/hMzV/6pB63NmU/SVk0wX+s3LrVV2bfa",
-	"zgbCDLA4eRVPguI5AJ75DyERKBD1MSOicvh5KqE51gzpXtwTwM6gwBCQzv7c/3lCaP7tiN8xEVoWoZmV",
-	"6x7ibJU7UmETZyBfu952yU3UE1gZ0a8NblKTWza1VKtk6YyDTkA3vpeNHS9eZjTMr7Iu7PfEmW/1xDXR",
-	"9I4lWBlesFkOFs5xi5ER9rkYyFQMx5D1J9wYlgSQBw0F+qz4zZVk9cZQBDrXvXnugXCGFRfzAvU7SLRv",
-	"/Cpcb05HyW8ZmxZNVuHLnigAfGhP3NHs3YBE223lNLag/RaAMiW65AyBKGiBBYYEcAvb09E94T9WuzGU",
-	"MA84xDLSTQLK7TrLtOtfIfn+sjSwfGVb18HqIz9ugftlzAz1sODiv2li3zSxp9HERF0AqOtkkaVh2A0t",
-	"pO+L2H65r1nn5Pjw5fHzg+NNveOt4v++J8ZQs/h+MkNLEx6IgI5zphQHRzWgwjKsnCGceNWhzst8fFaV",
-	"lXHthH3vPTwlfQkVoaHpy/HBS6xfXGKsfTaQE8u2K6yu0EFCxaPbE9fQvltIYFPdkN1zTeQUe2WfYOVL",
-	"9HlSu82UAcPP+dXx4VELc+qJJu7kD6aRP712P27Ood67hZc51ZOrKBGEgMPev1Hyxy/pcU/K6MGyWUht",
-	"IYUo+Xm0fBANaUV66GdcELcO9iQrlfqO0wHthwpnXIwiFEXgL3cM8LfDaC5Gu1idmwXqIcYpWLkd6tse",
-	"OoVxNpZOReAGYyuifNoMZN6RXUxFGHaNn8Bwg5IxJCBrI2XS7YlLv09sL+Ulp2WiM0TQh4YPN4qLpG8L",
-	"ns+RP592bWJ1zT6ZLyqIu7anVeK58wP7FtG9vYjuUNHOD7ga2A01bXIDjEWLL83sshJ9QmLy0NIaGhq8",
-	"fJbT8VPIfcPmbI765KINCForiUk9sbmc1KjE4/oahaQr+Ol3KiLl9/JNTPrqxCQEzFzfWSYgbVsAyrSD",
-	"lVYf3kd44gGh3U6w2GfnivKX3HTQRq/79TTDBRaFOdBuO6WAYbyHpmtcVkXYHt8DZarYoZ8mTwU21UL8",
-	"3PF9Xb0GfqftcHw7gzJkrwrYVTq0/5v9z3uj12PQFmIWO63OMIfYuVugJx42HAEHs0hKTZ2fad9BBJus",
-	"iwFD+xH4O+gAUnphH1wbBc19BlQICcaqhE2ky0TzLU26LW6FB8berbsESoM+qjdgBZLQ4AD4V5drnoQo",
-	"5DbxApkEtMAGBIRMVMg19YEcgE33Jxr70NpxbzKk9yMfjRrRa6lGvnd8sa1yey/XCoeKpNJXD74CEoMd",
-	"c5Cw1Ft3F037gt7daOSxm/St4n2rbWy0SV3eGvuU9/Fs0oAu7eHYbb4d0s7T4mnU2u1dDofd33MdHOge",
-	"Zxkl3Ocz3XAGkevXmkrLaEL42gKGZCKVg9utoEeFm8HAOTd7StjCPd6v5dCXX+9vaFzfM4s2dsMy20Tu",
-	"cvm2+7/hHwsjAZcZYlxBFQiCg4IDpS/vGE1vtBYuMib+D/zq3+1X2A24J0oClY5KVZfA4ZcXWNqRIiym",
-	"bxid7ELYIY4Kvw2zNCVXV+/AWgXOvFSznqAautMBNT8+eB7lJnKoaEChgAxsjSUtoXx5eYCFFWBi2Cyk",
-	"I4arIUbi6YGNq60MCm6jVAaFiWwCar8W9l7LpV/sPdsH9u6ogloL9slLGOTq6p2984evY7K4rMA329R2",
-	"Aw5dFv0XXKcEoeKLbdIRTyi3ut8NTRLFtHYBbkIaPnRocGPVCMFS+5tifkUuRA+ij5al+eQ1nkqBfySP",
-	"+gN/50xmaUIm9JaVKqQUpUqIHBIqwN7eE+VCLKRah8WRM2qKuUulWNpD3NrI2hPHt+Gytq7JVoZ9VF12",
-	"Mb3EsDYPBd9i2rZWX+VbFNxD5yM5oF2cjnTvGi8NQmvgKV2WtIxxDooNGL8LXGm6Sz4EFTutFGvRbkJ2",
-	"gGXY0+BpY1LKLulnhiSSCGl6IifsbLKkLOGSmIqmwoROlFoWXfF7iqpYJZoiuMRv4RRbC6fI5YdqaGtz",
-	"TEV7wsvTB1iURdHWButF2BQ2bEBBz0dB0GJH5LBLLlz4CGRuoHzKhCtC5+oHBm9AqNWqgQzYHzNuL1BX",
-	"TiZ7wJyCp3H/rR4AgSXy7WV9K1f3rUD+4kgLCyWNkfpocEVyFyHOYzRGGeMfIUx/zGhqxv9c1Or0J/fI",
-	"w5Y/SM24DffcrQDZsxsRI+JIkL5H3jQbZIqbeefk779UKldLZZCUmvLk2bSS4576fuzTrJ/ygSNT9lgh",
-	"IWDhqV7iE09yqDA3MRKOk1mGMBzyAZzli1UwPz/Hhzl776xzpd5oPzc80MEYrC5UJOjYgq169r/a7ZTn",
-	"/63jnGPnUt5yZldk5dE+o4qpa3nLBHxll2nPqqVhPtfkAnD8DUtGTBEutKFiALpzptLOSWcfBAG3upqe",
-	"oPgEos5dm3CwDUtprHiDXZo8qUil1s7dl+eGOim/W9hysbh6vT42IBOT05RFpJ9pLpjWzldIR1bHKMoE",
-	"jKmaWKki7IsnhbFkLGGG8tS3HGBDppgYYOUlN7/Xt+orOGtoveet4eUuW+hr1NgSMhg7qEPVvEFfewJM",
-	"WDBdRHSG4iJVivKRwHA3ozhNMUk/V7GCifIaFvVpXEX2Z01yKiuC9G/Z1CBxLyLt3Wa5whhKAD340sXn",
-	"A6J3y9XJHd2vr+MKYmC8TwZ34jy9xQiWs7e+6yPDojy0xIe7wedwHPTvNJ+5oZMpU3vsjieQAlDImaWF",
-	"JE7bKw/wc2O5CkxBRmc2dmUBUCNGBkOWC1fUh37D75gFcocyNAGQh5rRTAMXTiVNSJ+mFludz0eqwZh5",
-	"l1AZIICe/vL5/wcAAP//",
+	"7L3bchs5tij4KwjOjrA0naIult1lKXbsUMl2lat8O5ZcvXuadZggEyRRSgIsACmKXeGIeToxz/tl/mB+",
+	"ZP5kf8kJrAVkIslMMklRksuteiiLmUhcF9b98kerL8cTKZgwunXyR2vEaMIU/Pnqkg7tvwnTfcUnhkvR",
+	"Omldjhi5ZkpzKYgcEDNiRDEtM9VnERlIReI3g7131PRHcbsVtXR/xMbUdmNmE9Y6aWmjuBi2vnyJWm9l",
+	"n2KvVYN8/vTWD9BXjBqW5AMt7/hL1JpQRcfMuIWcU83evKwepU81e6LJm5e2T26fTqgZtaKWoGPbq33f",
+	"5Ukrain2e8YVS1onRmUsnMBAqjE1rZNWlkHLxZWeZ0pLVT2DWLAb0+1Di9iveKLYNZeZJhM6ZPnUfs+Y",
+	"mgVzw17DqYzpzVsmhmbUOjk6OKiayks2YCKhwtTtSOIbLNuWvNHt9+al7GdjtmQ+7v3S6bg2t5/Nj4za",
+	"v+smM8LXy+bimtx+Km8GcI2qJ2IvpwcWfx17jIsh6Y+oGLKkTd5xre2DIb9mmhwffXdKtKEp8w8Oj/IV",
+	"4K0v1uCv8Jqw9ZaPuVmc70c6ZETzf9YCcgrfhWMlbECz1LROnh1EdmA+zsb2h/3FBf46zKfAhWFDphxS",
+	"0bru9FKp9bKjs+9vf24fYEiabnh+tG9RnRRt4js6JdMRE0QzYSJC3SFKcYcHeWGoYcsupfYNlm1n3uj2",
+	"e3rJbsxK6CIXY5qmTBEzooJIM2KKpFwb/YTsOIAihwcRoYaMpTbk2cFuRHqsTzPNCLtmaka4YWPSp0px",
+	"pkk2IUZ2xNGzg+jg4MBeLGUPR2k4OHZj2h2xPkQfliF6JUB/1kzVHQPt92W2/BAyzdTt9/8X3jd8XDeN",
+	"a3i7bBbY4rbz+GI/1hMpNAPC/j1NPrHfM6YBLPpSGCbgTzqZpByZi/2Jkr2Ujf/ym0ZOoxju3xQbtE5a",
+	"/8d+wQLt41u9/xG/wkEXV6xwWMI1GdPUzpslZKdHE/LTxYf3EcnElZBTQQacpUlE7IucJ9lttyxLIMUg",
+	"5f17nzmSB9J3w2sy5WZE2A3XxmKfhBoK83uZ4UTY/W9tX6qETGWWJiTxswB8R1PFaDJzTeyOS0V6itEr",
+	"QgXe90zw3zMmmNZEZSnbPQWelBYdRR0R+9V2eRITC6Ha8bEwsh/F9sfsFf8StV5L1eNJwsR97sYFHwqW",
+	"EC5ILzNESENomsqpXTcX/TRLgFyQsaPzUpGpkmJI/nPv/OLT671LecUEAtt7aV7LTCT3Ofv3kuisPwqk",
+	"A6lgEfYkgatHZD2mM6IZg3l+tEcgEm67eE15ypL7hr5CekESzTXMGeabKcWE8eR6YcKfcrz2MLhonGkD",
+	"tGtWksFgltjBPU7sTBCmlFQw/qWUb6ka3jsq6clkZk8wtYM7tsCepJwwBcNaAsomRvtZvqNi5iiKvtfJ",
+	"SknGVMzIAICeUGPYeGI0GSg5JmbENaFJopjWp2RKuSFUk9RedarJJ2bUbO9sYJgims60pcCBFB+8XiTe",
+	"FwC9mhgJ3VbK1QUvAtyIoJkZScX/ye4ZmxiiPT4EVGIPUjMNnPOIasJEwhI4yM9iomSfaU176YPB3JSl",
+	"6Z5jDCz65uKapjw5JTHcCx3DYZHpaBYhl0B6M/zDrUFnk4lUhiXvWMLpJRzG/S/liSbnOOSenYLHhx6H",
+	"V92kLx6IAP7OsoSbV9duzhNlvzAc+Tfa9+qfOU4vsq8k8K31L43bEiYs8/wP4HRbkWM1LSTPtGH2Dyqk",
+	"mI1lplu/RoudeQ1PBf8psjRFGEJOdfHblIN4M6mcZnWnC81k7zfWN3VrdW/9Yhff94EuJV1qSqMl1LA9",
+	"w8escsjM9OW4tHs669sr07KAIDizM7XIKFOsctcc0ambtWa/l2bDhXl+3KqUbwpx4B/wGexbeV2lEw9g",
+	"I/IQVN6mcEujQIPnV12afXiIxUKxA7uSAn7fcl0Bw1ZiLP+x7MYFt+FLPhhVis7s70ATaDtaAX5ze4fj",
+	"lzupWtA51WxxGX068XeR3dDxxI7a+sjkJGXkuk0uuaDkI2pUq+6BzJQpf/uOaUrOrXQ6Iy+5bdo39rcy",
+	"tR104ahENu6xGl0pNHuiCbYB1t44JW7kWH+QZ7ggFBtbklZM6ujo/NPTvx5WzgB1zGtdo4YX/LdMcZ3w",
+	"fr2uuy8TRuSAUBK2JRMlBzxl5TVkeq8vq4YR0uBZVtxGi8H7VuJJnERXWmATVKcNNdlK+LbAdYEtv0St",
+	"bJKsvaeOu67gVQxVRhNqyCGhIiFDJafaEk1Li1CIBRUOCrh2z9bFPogNFiAxyi+HB/S5I803Z3Gn/amU",
+	"4Ku0McWK6y7rOXwJ9DJBSYOmH4PLO6CpZgv8NxFsChejTWKcXkycDgr4vZgLQ69Y3CaX7AYUGUbx8Zgl",
+	"p8RKkynbS7lgyJFootgg04zAIxC4ddQRlhdRMg0VY/ZgejzhivVxokReM6V4wjQqy2qxTqCUfOrUvP73",
+	"4TKMM6/MbPLdPKIJ+nh+vLKL+eu83tf5LS2f18vgaCzrP7MAXF5bhaq28mrXdyykYG3yd0aVJocvDg7s",
+	"s6Ojg4PSZbk7hDB33Ta4aXVXZBukGejiaqI8r3zW2gphsbffeZJkvwLj3SmxO0kkSp4p1Sa36d0dfb/I",
+	"z6Y83b+NmGI5ySTaUJGAwOi5QEQKdvtHVmZGhCgsSw1/O2jD56nU8IcUXTqZMJpWMop2OpeMjhePZ8zs",
+	"oTc/INvLO/hm8Zjm9sp3Xbc/tqvPk6QJWl095zU+98r4Rjr3cEH+w6oFjenNG5xLaM3ZbGMabso8rfnp",
+	"4sN7MmZqyMiEmv4IeRmgPo84P8D5myH0+0HNFfBg2FCq2Vup9aU0NNVVYgO2WTWW7cP3B7c372/VV27k",
+	"BeLhO8v7qgRp79ayoJykYyuaEC7I5wvSt80iVLYBUTw8+J+HT8nOvx0eHJAeT1MuxW4lR5kb8g4Pwv8C",
+	"o97BItsZtc5HXh1antgHATKOMMThX0KHlAttCC38MiqulP1kleAkAsGJIzWCQcDq4/wnciFqwlR5wMU1",
+	"lAYJJb83CROGGzCgDCqlvYTridTcf7oMBF4GTZtLXHAB8PIU8zpvf2pftMnhd3vP9l4cHK3EuV4cKLa2",
+	"6Li8/PKKKgERjvONmGRmTZIxf7ZliFtuPV44pPV5zq2eXnAsa6HwRcax6kyq9j33dqpAAgWAo/ho/D3R",
+	"/va1yXnK1JUmQ2aIkCS2CLgrB90eVwb92+bRYa0ucZEqwRgV2OmDSphioA9GXIArBct6I0YWkUsFK7uJ",
+	"jqO05I2oUcP9QE+BCu3FA2oRIgcJmqDBlSWb6xVyNSQstDj/TVUDOWjfQj9QoHgCrnZgaB8QOGvCNdFG",
+	"Wkhkoq9mE2MvxJnbkSeaxAEimNMtTJhIuBhW3ZA6qF+UU88D4Ndo3Uz4YLD2TUCsu4pRroD0VRM8I4rR",
+	"FHcNeAeQqaWIwETiaOwgM5liVRJ27Q24DW6EPpaCyzZk5QKtfgMCc76YrQo/+dU6JbED+pgoNklp37mb",
+	"TEcyZeCgtvSa3Aekr43TNwXVxc0vMxPlvf1RTlGPb0k01eBKkl4jEvYaC4dq5hQVk5TRhKGF6PeMG3ya",
+	"cD3mWrNkUVMRtW72bJd711SBR5DtO5jcx3yY4OF5MGLYNh88eHgWzCN4/LKYUuALXcWtDHjKCDWG9kcs",
+	"sUiIgj8rYm58KRLCjQaPJkIVW0Tft2NYNuAe/De9WbVc8uald4LVhg4GBPUT9mqQbJJKu42EhwJI0bVd",
+	"ctfD4WLP+eewG2OaMKLpgJEdh1EspU8ZCj1CEq/LlgrfFTrt3fYtTD/eo7hJ2zFLOM0NvUvRrwOTwjPA",
+	"MtcjevTseZ3b+g25+PFs7+jZc7/fCDE63yeADWoMU/aj//mPg70XdG/w6x/Pj7/8W6WIxf/Jur2ZU2ys",
+	"ZImi1rXkSVcx6jwUVqIY2345tDXtAoFvTeJhj6jwBy+4twLsSidW2pD8MOZ4u+A2hOsr70047UpytXD4",
+	"VaJNETRhO4jIQGYiQS7FogjnRmL5YASAEKWWHEuSgeW2xnTI9ieA//Dv3ybM/jDsxuxPUspFQ5QKs/74",
+	"8nUrcn++/8H/+dPHV/nfl+zGlDDiZ5jlIt9ij2N53Ejh7330jLzj35/CBkwoGJLt54AguCZXbGLITo4p",
+	"ygqfHhcUtU1LwQamU3VqPzKaIq0tzz+hhvacRX5xDVdcJPbC+laWqcxQqZr7bfyecqDZE6nNULFqJ5dC",
+	"I+i/k1cVDefdMfCrmvXAJxWw5wJgCBrhwQI5J0aDPjS+f2rUsGu766tQsFv/z7Yp4PkilC3QOMlMGSWt",
+	"ZHAQkdAj4qdMG95n5JwJA0qMdaz5IMKutfBmCmG3pj+5/T7H1HCM4XYFxxSY7DeTvt1e3UL2dtcE+Tc4",
+	"7YY82y3Bc20d4D0YsUOILnf5s0XKRjpvz74USQRK+8vzRobs7d6IOXhbALAlgPKzO7ScxipF+VAAs4/i",
+	"ip2l4jQteZGAr5o23GTez82MmGpIa93QZ6Wh3MOPOKL7dekG9usNx3fPPpWm4R5+wNkUy9yGcsGTlm9A",
+	"tVCGn9Db0gpxWQrS4Iilzs5uuMjQtk5Fn6VpY0HVjxP06h79iJ17dBWM4R8VQxUT3qomxCO6bSOy5lhq",
+	"XRR0tyhkEUpkpnSV9iPDUMOpVFcWsClJWJ+PaYrk0rO1ZioJqpUijLixd+DwqP0sjshUcWOYwK9x6kRb",
+	"bEoN4YZw3RHCkl1CCXK4ZKDQp/Y07z9G22bcJmdCT8E0gfaSfFyyA+MdxLvo5FVwQPbxomD56x+H0fMv",
+	"O51O2/86+rL7H5Vi5k9zhvd541hSwzk718knGnwrg40B98m4qUtlrXqh6D/hepLSGegZyt2ey1QqmsjW",
+	"aoNWwrxhoAqNhJuwDQxb2tRVvjTYY9W03sohF0EA5hpWTTamPJ2/ms9We1JMqNZTqZK5Tw8PjlZ/q1hf",
+	"Wg6zWw01HwTzupEirNZ/A1CkLeuhDaMgk8VGmgn0FZ8SRvsjuKeaSNGfg4Oz789f7r16/cOPez/9/O59",
+	"mSVq4D2Sj1Nj2ndhaeBD7OKFwiXQzIyYMFagl4rQyaQ9d0OfHoOmYuGOPq9S/MwBB55jcC7VcKKrnTAs",
+	"aPF/sgQUmUgsMHrDmaOK9hGJFePjXqY0aEZiECHiQG8SV3PPlU6na0iZG/q3oP6+C2ewxCOD7DiIC5Nu",
+	"ON3/LjIpdmcGqRWV7NkuYVUCVVs/pXzMkm6/2v3lbxb7mzxum0Bz3UjiunctcB7qW6MFLiUi2SSEZ85D",
+	"YvG9UyPp5VomnavmIyLThGlDBlxpExHU5lkpt2xFbmZo8waBCmZ4JDOVzrqKGlac9MIJroaW0Qr2QzHQ",
+	"c0JEgj3hqCD/jh8JGYAtegRw4UKA8GjWNlKVMEbVNbDg5ZsQbk5RaMVsG0JCJF/Ck0q4C/pedsuosCQj",
+	"U0wRqcggE0V4+YTyJMqZsfyuuwA7R3hYQsyU91nDy9mMJbXI6nZKHv8NbmuVDogPeAMEJAcD3ocEKNDe",
+	"yWeZMDy170XlsldD9Na8P+zdRVXmGt4fUZDtogmY38owsuDfLQpQmlLtsE++sSmzIAbW1DY587gJWjvX",
+	"J25Bn4BPZa02ZT3Dy1r43s0Isf0GJptC/RemHAm8Rcu0cQFWK272PCKJ5rNflYi9x6dV+HneazBEcIFG",
+	"sollKCRMy6xMJYVmcG2XazdL7Ez19fWmiRFVY2eKJrwUSzBQNEuylAnTLXydUqlNd0pzx6eEm+5YCm6k",
+	"8uqunNp0HbilbEjT7oDhNzITmqXY2Ch6zdIuFUnXOXlLDRsykdrQIYM3Qho03Tg2cNaVqmvhZuJUYlxc",
+	"M234EAe1n/gsM/YCgP9Ol91MGD5YRwNn9/F1vg3n+S7Y52+lNn+jxe9z2Ix34V7Yx5+K/bjE7YCP7Za8",
+	"ZsXH4a6A2zTszJlIwAZx7rbFvvmIW3Mmkvd+Y+Cx25wP6lWwNZBNK9yeM5F8KjYH1gcb9CrfH/us0Au6",
+	"lW2qJLdgdWoRFupnSOyub9wmZ2NEWJbtd7jXO3KjSkMwO+Vr1i7JDtAkhqwjQpqOYDd9xqwoUcIDMTIB",
+	"qCfRRDMDOQfiEvaIMcfUlEOQXYgUYnRXQ0eMjigcTX3GL58wCSNXQZYJsUhMdqYj3h8RwVii5/reBWol",
+	"B86Qazeh3REd8WmOTzshMaAiJystoKOYDC2iHzJInGPbSJHOkAx6hNkR8fyFjE8XtgEWa+k1Yb9nNCUw",
+	"LPn//19iByNKZsLi9BFNB3uQUwtdba3QumPZxo7AD6ghf312cICnaFkn+9hu/4unf312sNsmZ2JGekpe",
+	"MQHJfeyr46Mju82WSKNXA0trhL67EOQWfAIXQgJWOWgviGpLvbygUYXUs3pWK7mQW3mKP6tWqlZKKDRN",
+	"PwxaJ/9otNRfo5VrCyWYZn2jvrVh33NCyCqf0PcbeX6uK6kU+sxCwGiTzWx5VZLM9s7ooF0tEGwdCurj",
+	"g8pXrI7d2YZeFRRd34DZKhAQa0JIHcOHAaQnBVkmO4JNd8l//6//KihqHKGreGZsA0tF2Q2KU5aUFG/K",
+	"HxGpIFNb0bJ4BS0lhknE7aA/pHT+DbAGAy5o6swSjjF1kw2YfxfBk6F7pu/OMnvY1Rrs3nneuf31SzGA",
+	"/fmyGMT+fFUMBFyTH8wfQTYeUyRZZajszbr9Wu78jctxZTsDPXVI0uLmvvOL0X8VkN2bdV2+nWVhLE7P",
+	"6LJDNhkd8002HLvrDYkrNgI7/ZmLJF5zIvab5ZNZR6m8heBHL+S6rqISSITHsrBNdfe9iPCcT01mn1ua",
+	"xm5o3yBzdko0YyQeMhPAKWKuqWWZwRxCk0STbFLh5jXP8zRQqYArZg0X9qOcYvY024g5nrihqkYw03XZ",
+	"gNacURXdbKIbWiCF67o5BVuxmTqjas11YLFVTwCU5lzK+Cw1ZCBTMG3AoyxlukBYIDNW+ghuh5FfxqZv",
+	"YGHZiG2/rbFiQw58syjmNQwJ8003N/9v3QSwETvc6HA30b03QAZbOZsqr5N3lKdcDM8wr2SVI+8YWxSp",
+	"J+01je097R6/6B7G5JpDjiHMlg3Kg7jPjTfOQvrvqhvMTbXZIOWCHda+Oap8A4q+NDePVzrpsOryEyWK",
+	"aufkW/+6creaBXLP7+fni/ktbRPQ2MfuZ7cvxYBD+DxNY8zJlLEIE4ByRJOuKQmbcjPriImSQ0XHTzTR",
+	"WQ999fLWqGIqaZ4U0/bzPqZ0BIWZt7VW6k/coZWcLlan3siPdM2UHfmBb8NbdQ5G5o/l/3rz0TkJxd8d",
+	"Pjs4RBkF/tw7PHp6HM8Nclie/rNoCdQt2j7MVO6lzOJD8vni40WQ+g0+iohhSnEj1cxOY8xTbqiaEbuG",
+	"wIvp/MP8rI5KkzpaJQriwURlwC9vVeU1GNBzC3hqvHYagzX9V6q8VjZyUVm2lldCyTQdVyYnlWZiJ9HN",
+	"FK8p3OJanOzvG2km++12OyYpF1cWOvVITtHr7n98gqVVWpE16ytW4yBy+eHyI8EGkAKcavb0CEvsmNkE",
+	"rZJGEioW98rKXCMqqizXCwk3YQJRabVVm/WeTSGfeIUP3gYOIexmwhXTdxG8UZtGwPjpV1SzgF04hUMT",
+	"SMhAh8cBTYKxo90sXYiP7Q/tccFi/Swqd1gaPnBhV+cjKgRLq7DVlM5C350pFYgOe4wYmYJJrq+4BYaU",
+	"gKFH51WUaDlyyPtuadAJTUZSQEybfdhM3QEznr1y3eCvC+gM//7ousRf76DjcjbyBY+wT6/PyYvjZ38l",
+	"LqFx7l+zyEYkzDgfwgrr5NRiFMyG70/SJZR13nmLIAlZmeux2h8ruPHWa0jiDCafHalIIo1hCQST7mK0",
+	"7phpTYeuShYkg6Y+y6ddqg6mVUBFUKpgcamvy6UNyM7xwYvdCA67MLG7qgZgyvK+J9CrbmQX4EIbKvo1",
+	"yNvnnrfLrPGTCfME13bwRJP/3HOupHtvXuIeuQzY7eXO14t9/nhpMSc0mEe9gbRiuEkr+QE9ksoQjUoN",
+	"v4ve3O0Oq3JOpiYY8/OnNwRZtcHMG6pW9zeHXlyUKc46cBYINrgKq3xyDqznMmEV+btKPrFV28ksPkSk",
+	"jD6weDJ8KFyI35SbkcxMDdEmFwVK9Y6xud5tMQI6T1vgeKzg11If5bllVG6ErDptdNIqu6GM6YwkshQQ",
+	"m4w5eGhkE6auORZdo8m17DuuSUnN+pmB5/2UqavKIMwLzFb/RgxkBRnVatCtoVEXTCTA9oWVPWIihXNX",
+	"ygSEtueFIGjCipRGPkd+X8orXo37xgPaZTkr1FVBIYs5cJjKvQGk3wYQ2OOCAI3E9k7I4Np7H0NefiEF",
+	"IzNmTsqzoQ4qNINIhGwSdQQ6fnH4DoUQN9WelCmj4KsOWd5XCNmfdYXazKWHD/a5fuFVAJTXxKq64rlY",
+	"xccT2jdFfSx7bN5U7xhdxa45FBDxYbG59MX4dVBay6V2MJietyPCGiS+jyf6lMRg4oi9gAj2IXgErtW+",
+	"JZIFexbsZsR7dkKZZrf2j94koxRLuQXbVaeYb/hL/wFkfRA0bW5AzPv45Lahwph42WTTipC88v6Rs559",
+	"VfgsBkfPNfoAd0Te8ynJhCvQR6YjSMFAUmqFwUTRAXySiYQpy+a50kPwbdfPqJriubR+jlbVLGbeu7Ji",
+	"psVXzRzNm2bBoGKY0WElcfTviKHDQr4F9KZI/M/R3o9UmLiGt8hDEr0+u2tvy4oiZZYgTaVKtLeoBv3Y",
+	"3zNC9ZUlc27DnDuwYO1mGsfmBzV/m8kOppHareZYNCbV1o0vzoX/oLF6svj0YYPANb1md+Bs29xjNOCv",
+	"3Hku3MQArgOkFhzTEgjdNOw8P59b+NTl1x4zYTj60iDwPETca6LfAoUv9eWIXbwilq0K0caa4731n64Y",
+	"zw+1DJU0GvCS3Zg8/dbGF9WdaqW+fnEvKw2hgW5gzKiAZQ4tX1HG+NQEJC3kdd0JgO8DxIT3pBk1zZfl",
+	"Zva3vA//5AP25X9+D32Gi3q7hER8f/6RHP+1nlJEJGba/v+al6kG2aHFVxbnTiVWjlKMEVTC6ggdF6mY",
+	"EZ31DB1q39JIwvhwZHxL+2nCh9zoyBm4oeYWJaPZZMQwQXCY0bpKMVysdwvuRgVH+g34HC1yapURmpYw",
+	"FCxNoDh3qX58dAM2PM1bei67yC6yTItZE1WRD5sP0DzhxKoYOBRBveAE2hpcKzfuLMC7QqorvMlQ3MqH",
+	"J21gSL4FDx7i5UX965Is1IXU4hghl3P7cL54j6VL+am2a9wv6jH26gTpD8BJzSfqLKUv1tvkJgJQa3TT",
+	"toqLCkHrG8JJFwG8VJoP4O0CNgIqEdu5uXiC3GY5Hw0vkYNrBLyWDRV93rA1hqs0aTkZzTTvN+p2IQrc",
+	"zz/oJZzoYtTMkk3eiLVdPIc5VhfOIqnwjF9yFOtzfqWzWf/z/LDW/zQ8vXW//tLkWDb0BJtzAjPBOZ3Y",
+	"24J/A4sqivy43ET+4kjlwnJBUOmnkPTJvrfyIxUdQVEDYyVIl8WvSqtVOtg5x6mDaM1bt8H3+dFu8G14",
+	"tmt/vvxwV3h5FwKDqxVEYlBUOR9snfXGkNQ2Jju9GYn/+//+//bxWeycwJ1uMn/rFUzx7inw3MiPdYQD",
+	"DTjjMb0CECA0Hw3KYLTJuVOdgea4NyNmJDUj1F17KD7mu8zDwDQzBAuSpbOyHzj0DWp9twov4zcUdwrm",
+	"yHVUbGvQY/7wNXYdbn9xBxdte1ZGge2QA4JRU88OooODg7Dc2s5nwcFvAv43kRzD36QhkIh0t03eFhXb",
+	"UD1PexgyZ+9JR+zEnY7qdIRz2ep0VCmPhiXH9u3uaXE6RaU4K0Ra6ZAwkehTDIYj1UXhOqKmKhyMhtXl",
+	"kjZ5BRcd5VbAz3BeiyBfL1dt1V+1YEGLGnouPt/ej1OXaQWhzxXW52a54uRW3Paauo/lXPIGiGhjvtkd",
+	"SyUyCup6LaZHxeRK3VqvjjyR0KIi1hn8ls0TjILOqHSrulxReaZR7lwBs6hie/4c3jSWye7au3mrPMw1",
+	"p7eRA01pRrUb25CHnGMR3DhcdBM6czcXGMbWyYuDwBX36fNnq+I6qzOH5YkvwAAJZhepCre+Tkvw4cik",
+	"M8JuJlKZTmvB9XBb5SBgl7Yh+CEcb55E7LOuuvcWqV6HMBNYgDeyOW6ORxpneu9fVZnM38JzIjPj9IVm",
+	"rta/M6SH7j/BYtFCbW9XM3M8Zgas8gnkmkhRPchaqPJ25qCNcvp6ZDqHY2HakYeV/AjKm7appcXC5UZY",
+	"ZB7U1vR8bpIZ7+mKzHhlKDk8gpJ2R98FPNmp57lQL9GX4zECx9pJ9RqDTk3muOozXZpPzh7NNlAXuonc",
+	"CnNtVER0GXK7JfSsdRwLK/qlJpTT+7eEnqSRD3OHIBA7XRC+YvszbpPXWDea4uuU0WumEQlauRIkdstU",
+	"axGDb8tEMSfEpy7/lmLU5RmN/0Oxa0bTf7etq0T7quiJak3dXPiFxYkWV1aHVJBlERXViBQK6nRnjNYo",
+	"wO2bosDWzkIsjV3+bsMcf3ftpXPrGkE5JttePjjD1EQxw1RXMJYgSVw8Ba67Yy6qdMyfwbfm8DswFOWp",
+	"BS2BRN+pcgE0PZLTmoNukrq4CB1G30YAvS4t4q2a2bTn4rS+/Fq79cVFrs9bm3vB2Can/g7PA2JEKIEt",
+	"fKIJF9xeCN1er0qBCNzZu330Z2+Omquc4SsMCui0XhX5/ap9+PzYctfjIGrmL4cv/nrw7NmzPKpnteZN",
+	"sQGDAMTNfZhcqYtFYVrXOAkNsjQlFxfvIxIfHj3dO3629/yv372IT4P8PGWcWNN718pKx9VjXFy8f6Kd",
+	"p5jMvGG7vb3qwgj9f55aElHLAn6zVf1iW36JWhB80TWy22PdEaNqJUr4m/3gUn7PfoTWK/2R2LSoY+EY",
+	"pFvWrcAF3MJ7KE/QW9YFnhLNxTBleykXLg2TdjwmSed0kIsqQvR0tSDfESUcHBGgIhGBmx4tEHDb3ZLa",
+	"GRszC6GTEGxGNRl48JKROY1tlJeqJE80JK8b7Us9BW7YwVboa3OqmlvRNmS7t1wPpZZ2rj7l21DXIvzi",
+	"eI7URi30z3CvLWGop74Q6Bw4ujLhqAswWgKS9SlBvSVAMEzuZ6810ra/xKf+KvOQkpczXFXA9dOjOyTh",
+	"ZNFxcLW/VyWN/5vihu1ZYn7ibFTUFVaIXPChqSDNZWYApoW525E38HVyzYh1xIXsc5qSC9bPlJVkzpIx",
+	"F1wbhRFnOCjXOmOa7FDFKLGASJ4/f277fXFwsPfixYvIktVsQuwbzZTt0MLrrkW1HZHbbBbOZN5mc3hY",
+	"uj8vFm1rU7shH0Q6y0FrMx5j2/Q4pLz1xPTnyuxDpSSpSDRPi8ivhPXB+hW6nk/oDCytE8WlPbXQK5OL",
+	"hF/zJEOPzExzYXFc1BrKa6ZEnscUEsFBktTxhAmNCGSQiaYJrHBBb8LB8NH3xZD44IdwYP+ZH94xGcEk",
+	"XsMcSltWTjpUJtLrZ0jKvbfXpRxzRx72kqdXqj/7baihnNblG/CXWsjatc2DbZpNe5tgEIYFNAWJJS4V",
+	"YCAPHLQNODpMqMpZv/kY7Vy3nbC+ZaMTIMWK0f4Ijm+da33m+8KfL4se8cHnsN98OVs1qHvhIV7A1HMF",
+	"5C0hCdLIZDqGx7gdMZGiI1D+OQVLfORUis51II+xWkcAaMDdb64Cm2e+V6vENtB1fUVqKsdQr6Or2pTl",
+	"vg0//SDc8hzDuqEOqiHnuZQPWz7018WX1WDbX5zSZh7X8v7IqdQHJYwLODZNmSJDaSLHhyXoS+ZfPdFE",
+	"yZSddERH7JF4AG6IO7TgoaWCUms+GFxHxAeD690TVD2ZkZVnei4wvtDoYVpvy+V3BCmr8SBhYhuGDNSx",
+	"O0Vwud6NnA35tWW8P7XJubLY9GObHL9oH2KA9cXFe+AKcv1fHFWotqmG4Qt7RRyqfDFveaH6xR4WdC+a",
+	"9K1wYbE0eEqdEiG9okZI1NzYYVBJ4/Q0O/lWPXFPxnRGRjJNLON7zVM2ZAkYJDPhLp0uslcxNSOY+KNI",
+	"GmiHsIKj7UPv4gZCEH5MduBfeyjAGMGyRLKwEnsckEK9gdWqSFGEoIiaG3uTys6F9shbUSs/yfrMAEtI",
+	"toXu19hR8eBTlrLjF4elZ+fYtb0Wkieb1WQrSpDMX6ZZmEiEY1GR0GsFihj7UjWdVptcVMQSzuHp9fxY",
+	"3NyquK45XLEqKC5MmAO4aN1QOEtOBFujMGdShMPBTxcLB39/jz3C3++h2y/oZgdy+4VFhy7lL6OKqcvq",
+	"/BBngpx9fOOcigA+448fLi7JPp3w/evDfZqZ0T681bFLrQJf48UCFThqBsAAAEgYGAkYs2CyR8ZM0AsQ",
+	"cjicQ0KJupCIMOkE+OD2ZlWzSuWQi7hNHMhqjHxyvpQJNRR1QtxgkQGaamlPK8F0CG6YJ1YKyvM6xIup",
+	"MvBqcjs7nJGX6k9aPO26XoqF0gn/mc1aX74AI4bZOuYsTJDm4S1LhqBICUOyoGIW3BS70chhmtmeGbGB",
+	"cUConyzkidBRuRoec26zgYKgTfC+F8QGBAgrOhTdwIliBxEJSIfFqBOeViYyiHAoNzeXlBUT+Yb6iSnV",
+	"xOXDjqB6lcP83MqYU2C2O+Jcimu7YnDvByGgJxPOIFkC0YJesa6VcU7Jm5eos//8+c1LV5lUn0LdCm3o",
+	"eIIvP70+J0+fPn3hSj6fWgLNREIVmgmwUfz3v//973vv3u29fBmfkrEUbOYM+74sSKGM/Hzhqktw4Y0U",
+	"TECJp9gVs2iTV0BlIB8U9tMRtWmpyE5MJ5h+iUux717/5TctRbwLqTEh4w8lcZGnJ3bVOjBZi9seu5CU",
+	"j7mxaFSSQ/KOf+/rNVFBLJ5G3Z0VBKmyX5CUKru6+GZvTG/2ejKZ7YHbtwN3l+CoDKtnH98EFqKT1kH7",
+	"sH0A8QkTJuiEt05aT9sH7aeYbW8EuKe4sAk3e+za5yodYuq6fG5vktZJ6y3X5sw2fHXt0g1PqKJjK8ho",
+	"ECLmYzrTGcEukQnjACoKcmihRzk6uL15CY4RcId/zzA2zl1haODC9oGBrEpUuUBfls2E9jClEde5RF41",
+	"cGGqK8Zd6T+8bFxgViF/Dha9zBXRMAs08qHq1yLPtuZD0eWoia7ZGFfsfjvb4nIKceCJ+nJcuzHudWnk",
+	"vPR11u+jJjFhAlPjDyhPM1VBU1cdkwGTArpV2mlZ9FE3J0sXq09qiQ16+fg9NpCKrR7ayI0GrpKQisu0",
+	"/9aii1aDhueosbPSuE9nCPf36OAAU3NaioDcYoDLfnPMYDHvZRJbceVBJQqkczF6e+IC8XH/IPPCMU6i",
+	"qu98svvf05ynhU8OV3/yWdgrIpWlqPjR09UfvZaqx5MEHZpz3+9VX/mEhsC6+ZoNrQtGVX/k8qIl3BCj",
+	"wJIt2DSvDgrGTzoEVhEa2Stws2elT12TeAwYxEUWClStUpuqqHnirlxk+TBdkRSM7PxozMRCdkQu6Jhd",
+	"cMP+/cIobsUbMCKxXRdup6fOyJSHqlukgNyYZbgcEwpcXDktmZ7LS+aGBrZOVyY4a5MzQTJxJeRUOD+A",
+	"jqAuraP3EHVxgCThGhx+LUZAR+B8hkOGUri28t/xwWGbvObXjDisgxntqPDNO8IFoR8+swJxZtkM2yEE",
+	"4g/4wMyQxZaiSMa8+IUd8/joRZBtacpFIqcwb4YFu85EaRMhNfCcOzfwu64IWFFvGoljUQQsLuW/i628",
+	"69LydQRI43BecHZQM+vgEAf03IzFPSS27L0+2d9H1jQFfqEt1dBzNXp/PKB7XiqLT52veUfggdhNdOkl",
+	"wbE4H9huO54SN77KJGTGdQ7w1Bg2nhhi5JSqxCUxk/0rmZk2OcPQNp+juiNov88mJq+LSjBS0TRJTMcq",
+	"89JF4YXoCA/icU1uuBPIyR07PcJsLokd2YlLd3M8oJAXeDcCh9aOmHvtOrJzBj1DmAHPR9Tl9wdg6uAp",
+	"TG2vmFpxJMj3zfFjgB3yPJHfy2S2NaRfKgD/pSyzO4XhnRGcMJliBbW54EMB/gMWxY4YTRgmd71gZq+5",
+	"4Nou0e15Ev3lPsnX0VGTjyZKWkwPSl346sXqry6lfEfFzEvgm5M+p7Vonfzj1xIhtMDtQ1MAjQPMewRe",
+	"poGYa+hmb5L1Ut53YFRB8STGzHqStwDz9v0C9FX4Qjo4kZk5rSKMVgBIGVWowmoIR2eCYChZsgE4/SlY",
+	"G4euIi88BztXfZzLOJqVqVQXzh8NRpXi5w/MvGOtrwLvbHqctzwcwGIwC2AgHMVD8qsDHu1eDmpA91k5",
+	"x34lj3rmiC5m7Qgz3+98en1Onh89/e6EXPx4tncYked5Eq6nB7aVFInezdcXJOV3yfiBuyP/41NHQC5o",
+	"8l6ibcalCQD1r2MZCmYNJu1TY/ax4gFz8Sh0vlTBZHKau7B1BKQqKDJZUNtt0QMuq01AjIQuaHBaPSWn",
+	"GnIWINrYseTeh/TlKt7d0444PnjhStRWcj6eE7N9QITLmGPOXcWQV9mt4hXArbpcFuEOb1J5oIq7VKTm",
+	"J0aSVNKkvuRB+x4Fw+ODBlT1XIpBytFEccsb/T0bcmF5TPCRzCZVZ14b93n/13y/X1QIqb7u5yPWv7K3",
+	"vVT7Ay6ONj5FjD32OltGecA4IiZTQgf70hF+Y6SIyqJrmNHcy02Y2jxyBSDmaz+gfZCU2UMrxnQE1WRE",
+	"r7mTR0EqWTgajyjsuG0oWDz1CeW8bAMSVESKSw1CDaSa6IgCFxnpcVHV7XWFWRbv7/YZ/6AMzD2z/eV8",
+	"9lVIoxIfSvGVK5vWximbCQS35S0yJcCfsA4BNanic9fYCA2dSw0Ul9jkDuG0yK9QAaN/l5lCUq7n9YEP",
+	"xDTamZKZnZZFgDmnockO+oqbEePKY+VrmmZM797FWUY1FOMyzJmxBEu7wAHCDdF0wCza/qzhJ9UkPnNb",
+	"Bgd6Qr4H+za5/PDzq/fxaUfYVn1v5oDNsIvBkCWqGTGMjuHAWGIxc8BLR84UKicaUnRCLINF5Nw4UVBH",
+	"EOecsJQZ8PNXOILnz7kuaTA9c2on0CYIrmAjHFNB8wxY8/xjRyxhIB3v2CZnhoylNuTogKSQGBh7n7Bi",
+	"NlBIppLGgNPlpSufcBekJUzf0oi2HG5t6LzGVQ0vamUTd9zOKUGXrsSciuCtxFnUDeua7uft/gQKpVui",
+	"GTzXkjCz0h3lfsjF/h/wb5cnX1zGLoZez2X4fwnPC/hfpV76xK7lFUtuI50cr/7ovTSvZSa2QQhwwt64",
+	"ACiqoAZ3hPGX+QfkiP+J9vXD7eMJRU8sb1/Fo2vNY4t1DPO/BoBh0f1yDuIcWqyYvG20x4VmQnMDqJbd",
+	"QFAXgLnzOIXGxMVu9GWmDFIbdFqpMyn/XmfVP2pu1YdVBkZ9dO6tGzEPPG6GTO3ai9THfy5jtp17EzM2",
+	"bODGgsVDIGDg82Da9YZoBP6tMnNVTITd5DviIWzXD8NCwKJq2Ae41VOqiYvcn2MXXl3S4SpWAdpAZfZ7",
+	"Yy3WFUsPnzayOL2lCjNUHh8+a3INXC1AlrxjCaeXFr891B36MGHCaaq9c9iWrk6JOYG+9v9wPmZfllk8",
+	"8qt0h/hwGVRvDMkbQ+V9M0UU/Bm2fd5LuKBVVJBq9uYlUEEIr6vIH4zerT6xlmM3ejKZeduEqwgDnvoo",
+	"0p/6nNsuyzYlPkIInWVP8xgIFyehWEekbGBc/qSZfYK+3FbkJfGbwd47O704cPuhmj0piuFZOKgSNDHs",
+	"0AH2envzZgBjOhbhbqhLkM827AgCHvfgRP5yi07vVaO67HJPRzJ1hMt7WbIgqc5Xfec3IF1HTRAEWBwh",
+	"puY1+C/9Waje8dF36y3vkwfBLcj9GM9BEZR25oODd++Jhu4nbMBEQsv+63MyG9bkHDKTl4zAT/K4OJFA",
+	"5iJIMR9Wvy1F2LUXHbG4Ni+L8dfFal+VgJSvo4mUVGz6V2+DuV+2AoQx6ilisU05seSqgLQ6aS0A6Qfm",
+	"Q5bIejm83JHAl/f/MFJfsbwaOpofEsh/NEn+LNLf13nv/gWEzLMEnNo93ESh3zx4UCNiSCJipMMh28YK",
+	"SynpiFEI2aulox8wUhDCPsE5SnepiV21xd6MvHmZ178GWgtuGK7XnKxyozFIvJqc/ugn8acmpm4VTUip",
+	"3/VHQrqEkPpNigijKuWVVDMH36+XZjqwuCOK6Xp/GHrpl1ZDLXMsQDWxnyRZ+kgvH+nlcpd0ByeE5uDD",
+	"RQVhvP3FX0oWMfJ+P59XDXF8dUP7Jg9Ph8DzNvlFQioaSHrFbvpplrAk9skA0C9DoO/yqSOXGB9kW3iu",
+	"QIo+JASwomtHQK4yn8amn1I+ZokLc8eMKDqDfAVz706h/TVTfMBrPph76bPsuMlC9N+IXoMdGXtTjI97",
+	"mdI1/S28xq8EM75s1eKHEa68N4N/o4p5kf/+f/6LLHRduF/a7zqCQDjY/JLQpWdhc5Z1yX1gmfFuU4IN",
+	"qeHXbBfi/X5QMps46U5InD2mu3BBcYoR0KZC5Nsnn57eqW6DIFJwZrKftx2gVUZ+/cDMW6n1hYPFO+Rg",
+	"wmFqcDqmzXvkW8rulHZTCsbF3Z7ejFisM5RqFtkfLnGNq25YTikaojb8/DaIbWNOZglGNIyOa/HgWZ7J",
+	"BCLCgnQlmqGmDQpeg7ObNx5oMoWqj7bj3OjgShtVWsYu7QzuWIEOY9SBPqPjR8BfjFGCgudSFPCPG7VF",
+	"TfBtOPOsElzH3GUjC7K/QRiwZgbrmRZLOQ0S9cyDN0A0bQDDF3MwfDfmLNv9w1mfVl0eV9VfyCnh3xwJ",
+	"eRBu+ZOzAN/d1VtCEVyeqXrmmPZHkAyLcF0qMrWQoZEMmdFkx9KKGHNjtaH81K5P4mRbYyKAEi/VEXPM",
+	"lBSMxI6iplybGDOU5CmVQYqoCq7n2vzilnN7X8BSbZ67dPzzmb58uiHLU9SN59IeN7vN5YzKS8e+I7fD",
+	"curRP5vjYZBUfIUm0G3jIzbcuvrQ7WzZ4hYV/roO/1hEE2JMj9W+DoViTf0+5JwhEa1U7ldu1C5niDVy",
+	"CPnKIzKG/N00l0NcaHGQsRxCW/KCkvZiHx+8wHwKLnfME01idsO14WLY5UkMo+owL6fv1qPqNgEvHoh4",
+	"Bako5SLpCC4SdgOhmhJlZyEh5a1Ubt6wCq5JwlzuUfuqqCYCU04ZVVCABkoxZHhbISlPTcCLS9F/NwxY",
+	"qSTTPWtife2BauYrT5n6aLO8PWZr4o700sPiv5SV0+fmrjJkboJWS9xnYQnd/yP/e86httYDqJQ1ehOn",
+	"nx+YKfs+3LVDzkoPhPv32/smNRi5S3Dg2uFjAh2gfD1eOjl03L3L8OKdILHbjzgCNXle7DcqkqSY3NfU",
+	"Sl8nEEcO9g5M3Ot5A+fzQK4Ym+hgqy13wRNIYQ9e+ZjGz3+cQEZ3bOmzBZa69zp3othYXrOw5+XOzB0R",
+	"egc2c2kO0cHX5decz2zrzs2LPd+rjmklckTQK27yw/s6f6125EcP6bv2kC6gUKqQmqzwmt66w5fPcG7Z",
+	"JvfnUq5plbnSd9K2qDyu5pRckztllPwYdXySe/9EkzEzNKGGPtpuFjkfWrVRERQGQYlbyLKXsoem+zTn",
+	"+LOeN1HWgPZ+AGCVIA61uXnKnD3CisXZJJXULnnHXtWLH8/2jp499wUh/L5Y9kSP6NGz5/Fu4MgJWXdR",
+	"AUyN6ynqiPg/985xInsWne19mLhqCkJqwQcD55kQ+0YvuZ5IzTGlCTWG9keQFKsYyDFsMHVQLXdE49ua",
+	"yKmwE6vzMPB77Gaz3tWdJIPyzc1j9HtcoM/CYlkYPqZDtv/bhA03/XYiNvjUsBuzP0kpF+t+W4ln7GHM",
+	"sRUVB7oIg3HlCedH6/MlPn9+SmL71D78P7E2JKrcemwmRULOLs7fvNldnpA0yqfkbQx1N+KJJpr/EzyP",
+	"oAJFZb95qfVHUbKEUF+6K1ZGqnZbI8iTLYJb/afDqZYiQCLAzUdZotVGcpMXY/FZwglTVLPkBPgnxNgi",
+	"ydEx0YbOIB23ZfwcQo6xL/BR7wj41cWiU64MpXvfm8XoqQcehgaTFubpmpx/XuC8VUKmto9KRGo7LHE/",
+	"d6BlDuqC3bf81ZDn8vzDN2fU+vYVuRa6AvzlMBbyF1BJKSJDfu1TRePFuj0uKwks3rN3/w/31zpK3jUC",
+	"T35gJnTNv9ugkBUu8o+Kie0qc4Nt/RoiRRwQ3IXWdiGRA6nP49ARVYkc3MY0VnwWl+brUnu6eW1d6Tnf",
+	"772S3BXoAxWeHuk9qjsf1Z0Ppe70MLhcu7nlqJ3fMsV1wqE63vI0fz+VWt7hhQ0HqvP/Qp/GcPJkoiQK",
+	"irIIt4UyB9tyi7JYoWpE7ZN5jOks91f0x1Xe3+3m7HQRVn/Yf2+lkIb4mXpl9Fup9V3HzNShZ5jaIxLe",
+	"KmuHMWIlBXWQxjeXPx42oMYCxYOn9eqIanbwEiQ3naWuFrOrE+zLsIM7cWxXgK5sMdk5PjrCGMUp12x3",
+	"FUNpt3uRm+yIGF2AY4LGeQid8EF5Mfnv//VfRexeHJE44XqSGftKqiCQ8jR8U/6ISNURpZbFK2jpkCsU",
+	"JPRRl3Yy6FpednsEnR2UDZ75Mtbg2ISQ1xFwt8lZefhiCIwKdBX/5kIS63lrh6y+LsbaTmrrXHWp03tl",
+	"qZchbOe7Yo/ukZl+TMf2p+G+AWKlR2bGx2Ks4MY3oItLWbjCeLC+pSCkmDVWgnicpYZPqDL7A6nGewk1",
+	"NEaSiR7w4OFPbIMIjWZx5E24hWo6m1g8fvSMvOPfn0Jjf9e5QYoppAGrAlJKsO6iHzqwHHlNFIeMImeq",
+	"yJ+D+c7FG9nun2gS2oFPOuLjy9cR+fj+h4j89PHVD7bt58vXe98RsEpCPNGpJTtY3oyluoI+HT6z42B5",
+	"CoombLBAQ6ldNp6YWUeAwYRrcnx0dFpUmbc81PHhU1ycb6IZTX3fQXJPsLJcWb4BDOXaKEbHmnBhCR9W",
+	"fe0IqUifij5LbQ9o/SYpo9eFGcVxMatD4XMDC3YTt/NKSliYGMCca6DB1UTUftbIAFMBS+sbQnC8e89S",
+	"1tAMg3lXcOv/VBUtvkoi9u378IOpJzT+7CjWZ3xiIiAnDPFnyoxhaheZYS/g1ph/xvRmz+LnPXAmaJ0c",
+	"PT/664sXT59vjeBsZpVuQGucfOkRzrw1GkzPOrc9L5qeyVLLc9QRLlUIF0RITKoBtCrl2viqQNgpFyDO",
+	"dPHrf4ei1ZGrZSQw/YiweL3nGdUkr/oTCGdcEwmro6mlBdrQFIuDQOTt8eFRYQynpcVX2sXDQnxYbgno",
+	"A9dkB71YLB3GteNO7dYZy6sFnkWcZllpn5zmmimoidRjdio42dN8eXn8KSKxIgDVb8Zacbe/fnNG/FX6",
+	"qsJ4/yjv/AuIL9vxFwBUwYRhqrmrwG2lj5wm6f0/8r+XapIxf9FkL2XXLMW4fSceeF2VYtfc4pYnOiLT",
+	"Ee+PQC3eA39uRQembeUKQdOY9KlS3EW8pFQby24LmlrAzHuBJJmAZbXdG9EHfv5mxHtWRMs0O3VY06nt",
+	"irLF+XrsW0CnQf++SJ2lQDuZcFh/104Y8qal1EozMF/7eSYSpsiUzlbx305DxwLv7mpf0Qvf6k7rc+eD",
+	"1FUUzuf6iKm2qmHn4wntmwAGKaiEIYZh7p4EmncAz/xFeNGLi3qfKvgcfh7K6yLWDA1ncUeABgaKDILt",
+	"rTfzf55YZsw9HfJrJsJYOmr8u8hr/nekQvEe0NeutwRwE3UEMmV+bnCSmlyxicVaJbtBrJg23GS2Z5+W",
+	"r2v7i1eFyeVHWaXfP/N6cq6JptfoNImRfB4snKLGaae4FfktmophG7LemBvL/RaQB/aJHiveubLsPvwP",
+	"gQ4wLKBD/D3Fqst5Pr4dRNpdPwvHjztMfsXYJEfj2ENHFAA+sDvucPZugKLtsnIcW+B+C0CZAgUJABHm",
+	"BZxjn+3u6I6o4KbnsL/nq1erTgpsmIFWfYmRIUTfX5elIZ/Z1s0Niz3fK9O9kpih4SE4+Efrw6Mrz8MY",
+	"E8QiA7BoRogsDkNtQYjfl5H9eWXQ8eGL46cHx1tn//c9Ml5fMbTAM1Rqhz5gzr84J0pxsFV9KizBygnC",
+	"iRcdFmmZz0g0T8q4dsy+j5c/JT1pRo5EkOODF6i8LxHWHuvLsSXbc6SukEFCwaPdEZf0CigSkKk2qdYV",
+	"nWBCXIzy92oj0MV4egWqo0ri1BFV1MlvTCV9eu1ebk6hPriJlynVg4soESQ9hLU/YvL7tyPfEjN6sKxm",
+	"UmtQIXJ+/lreiYTUEB/6EZdkagSHRA2JvgdzLOgOVDnlYhghKwJ/uW2Av92N5mK4C6hDsEA8xMwclm8H",
+	"++ihExinI+lEBG4wm0iUD5sBzzu0k5ljhkWC8bbsxnPGUIREGykTiIV163Tqesc5rWKdIWdkqPhwvbjc",
+	"kXXpIvPLnw+7NrK6ZDfmq0pbuLCmJhkM8w17zGG4vRyGoaCdb/B8KkOoa5crYOy1+NrULo3wEyKTu+bW",
+	"UNHg+bMcj4OnhXMFdNgnZ22A0WrEJnXE5nxSpRCP86tkki7g1TfKIuXn8sgm/enYJATMXN5ZxSBtmwHK",
+	"tIOV2iCQz9DiDqHdDrA86IP2QSdZivNgY8rT9j0C4TZIFGb9d8sp+YDgOVQdI1CTJZWy7PbdUdS87fph",
+	"MrPComqQn9u+b947a10U9hCMF0IHEu8CspsC9jwe2v/D/uOt0esRaAsxy41WZ5g135lbpLI4l9uNAAOz",
+	"SNCM4JbwRBPNNApG1EBlKdQfgb2D9iGJPayDa6OoQX9OIUFZlbCxdLmXcQSkzFVmhTu+vVs3CZQ6vVdr",
+	"QAOUUGEA+Ffnax4EKeQ68eIyCTpmEV5AyL0O2dW9IwfcptsjDTsxZvbGA3o79FEpEb2WCrz+yjjCQgAT",
+	"xkK0VESzvmKocrGsIhbhkImrgAMoBsIMHGJpk7+BzdVM5d6A9o1UHaH5UOxxgb7reLVQyWMXidpwzYzd",
+	"uGzi3Aypy9TMbgxxn1dJQJ/s5thlvhvQ1sPeU58GLl+3nzeRg0H7W678lClYI6Fwnk90xR6g8Ry8w0wZ",
+	"vrZwQzKRyv7VVq7HHDWDjnNq9pCwhWvMEyl9ozV/B6DwctfGLlhmm/BdLsP8/h/4x61iyl0JIXCCgxIb",
+	"pYfXjKZdrYXzjIn/Ax/9u33UJh9EOuuIEkOlo1KdMTD45SXFdqQIY24Mo+NdcDvEXjEvYJam5OLiPWir",
+	"wJiXatYRVF9Zjg99uA+eRrmKHIKFKJRMgqWxpMaVLy+IsdQDO4bFQgLucDbESNw90HHVFf7BZZS8rpnI",
+	"xiD2a2HPtex0bc/ZNti7pgpSHdqWn6CTi4v39szvvnLP8kIaj7qp7TocuroRX3FlHoSKB4/oJ1Sxjqhw",
+	"NRxTbmW/Lk0SxbR2Dm5CGj5w16BrxQjBUvtOMT8j56IH3kerwvrzqmYlxz+Se/2BvXMqszQhY3rFSjWB",
+	"iuI8RA4IFaBv74hy6aGFEHyHzqgpxi4VH6p3catDaw/s34bT2rokO9ftvcqyy/ElurV5KHj0adtaRaFH",
+	"L7i7Dql3QLs8gv7WVY0qmFYX5VjLu/5SROexcq1xKy8wratjBn2teawy76JXgpBFsmNJj+uiI/DFbptA",
+	"FU/4KOXa6LksO42cKyBKNCjHWedS8RYXvoIZBYOuW70vfOnrbNfxoP594/KTkP7Gf1RXAtNN4o4qYEIx",
+	"9qD+ZXkCYIS5LoGCkbJNXiL4ayiLR1NdW3+0DCOlWeVXCDrI+fOelCmj4s9XjdPuZBNPFtzHRzeW7bmx",
+	"5Hwbbm3ZgeVhU3SVWfqaMHDBpnkMeJ6qqk0uGCtnyPL1hTF/lkWRdIyxJ5hcq11TjzJPTnc3WZsexuK5",
+	"KsIY8lLk5UEfS1E+5iNfpiOwYJJnOBrkOGWbkcRVTFjgkbIi9Tg6m0KqjOvAn0m3ycccP2GqCIsixpAi",
+	"YUbsHvC0MjJ4l/QyQxJJhDQdkUvXbLyiGvoKx9aqeuhuL1e5uH5Lrq1NGIHgEB+Zge0zA/PxRdWOrfVR",
+	"xw/v5dqAeSg5N9q/INGYDlxRabEictgmb5wPL4TPopKQCVf72pUtD75oUPupuPp9ZFPq62KXI/rvMLDz",
+	"YTiS5l6oLmcWVeaRNXlkTZa7u1ooqQyXRKs3ojss/eRcYss3/h5iJUeMpmb0z1qvWKyBAk3utohBakZ1",
+	"d8+dCqYhVOAo7FCQvkX2c9bPFDez1sk/fi3zkxZ8EJWa8uDZZC5TvZ0znMYk66W879CU3VaIyly6q5+w",
+	"xYNsKoxNjITtZJYgDAa8D3v5rMnNz/fxbvbee0y5CtO0l1t/aH8Epi8qEvQugqV68t/sdMrj/9FyHkrn",
+	"Ul5xZmdk+dEeo4qpS3nFBDyy07R7VZN+jGvyBu74W5YMmSJcaENFH1RrmUpbJ619YATc7BbkBMXHEPrX",
+	"p6ADAUWBlMayN6iT9agCM66Bz1WeoMNx+e1QmWnBaVElCJeJyUnKItLLNBcMNcQiIXRoZYwi2f+IqrHl",
+	"KrxxjytIZ2rRWMIM5Sl+NlFswBQTfayf5Mb3Su/FGZzliUPzKra5S4LLxeFLf4PDlzbA6gV9B+Vvqxfo",
+	"K0igLGiHi4jOkF2kSlE+FBhzYBSnKWZKykWsYKC8EsXiMMjc6SdVfCorIiWv2MQgci/CHd1iucJAFgA9",
+	"eOiCJOGit8sqYYf3l83DsDEkF/FaNPQY4ZDVCRMxlgEGsGcwjBOQF4f4hAkedZDhEU8Mszzqov6Xkfno",
+	"88xpeHx5/sfFsS7Ar9r7+eDBOO/BogPLqNR+66MNotxd2YdQwO+wH/QZqgYhQ8cTpvbYNU8grLRgm0sT",
+	"SZzwWu7gp8oaGpjWBh0k4XoSuDnEyKDLcjWNKpX+NbN31mEAmsANtoP0mAamAnLr9mhqkY/zI5KqP2Le",
+	"zagM30Aefv3yvwMAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -1246,7 +1246,7 @@ func TestStatementInTheBrowser(t *testing.T) {
 			t.Errorf("near the limit the counter's class is %q", cls)
 		}
 		b.replace("statement-other", strings.Repeat("中", 50_001))
-		b.waitText("#statement-announcer", "1 characters over")
+		b.waitText("#statement-announcer", "1 character over")
 		b.do(chromedp.Click(chromedp.ID("save-statement")))
 		b.waitText("#statement-other-error", "over the limit")
 		b.waitErrorSummaryFocused()

@@ -82,6 +82,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 			"updatestatement": func(api.Case) any {
 				return map[string]any{"sections": map[string]any{"other": "Checked by the matrix."}}
 			},
+			"createloss": func(api.Case) any {
+				return map[string]any{"category": "credit_monitoring", "claimed_cents": 19900}
+			},
+			"updateloss":     func(api.Case) any { return map[string]any{"description": "checked by the matrix"} },
+			"voidloss":       func(api.Case) any { return map[string]any{"reason": "entered by the matrix"} },
+			"voiddocument":   func(api.Case) any { return map[string]any{"reason": "attached by the matrix"} },
+			"uploaddocument": func(api.Case) any { return filePart{"file", "receipt.txt", []byte("Receipt: $12.00\n")} },
 		}
 
 		// A victim, a defendant, a hearing and a statement in each case, for the operations on one of them.
@@ -125,6 +132,28 @@ func TestAuthorizationMatrix(t *testing.T) {
 				records[target.Id.String()][param] = made.ID
 			}
 			records[target.Id.String()]["{statement_id}"] = newStatement(target, "")
+			// A loss with a document, and a loss of its own for voiding, which would end the other's changes.
+			ids := records[target.Id.String()]
+			for _, param := range []string{"{loss_id}", "void:{loss_id}"} {
+				res := admin.do("POST", "/api/v1/victims/"+ids["{victim_id}"]+"/losses", map[string]any{"category": "other", "claimed_cents": 100})
+				var made struct {
+					ID string `json:"id"`
+				}
+				res.JSON(t, &made)
+				if res.StatusCode != http.StatusCreated {
+					t.Fatalf("creating a loss: %d %s", res.StatusCode, res.Body)
+				}
+				ids[param] = made.ID
+			}
+			res := admin.do("POST", "/api/v1/losses/"+ids["{loss_id}"]+"/documents", filePart{"file", "letter.txt", []byte("A letter.\n")})
+			var doc struct {
+				ID string `json:"id"`
+			}
+			res.JSON(t, &doc)
+			if res.StatusCode != http.StatusCreated {
+				t.Fatalf("uploading a document: %d %s", res.StatusCode, res.Body)
+			}
+			ids["{document_id}"] = doc.ID
 		}
 
 		// Other path parameters: an account to administer, and a fresh token of the caller's own to revoke.
@@ -135,6 +164,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 		fill := func(path string, caller *client, target api.Case) string {
 			path = strings.ReplaceAll(path, "{case_id}", target.Id.String())
+			if strings.HasSuffix(path, "/losses/{loss_id}/void") {
+				path = strings.ReplaceAll(path, "{loss_id}", records[target.Id.String()]["void:{loss_id}"])
+			}
 			path = strings.ReplaceAll(path, "{user_id}", subject.ID)
 			for param, id := range records[target.Id.String()] {
 				path = strings.ReplaceAll(path, param, id)
@@ -195,10 +227,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 				}
 				continue
 			}
-			// A victim, defendant, hearing or statement is scoped by its case as much as the case's own paths are.
-			caseScoped := strings.Contains(cl.path, "{case_id}") || strings.Contains(cl.path, "{victim_id}") ||
-				strings.Contains(cl.path, "{defendant_id}") || strings.Contains(cl.path, "{hearing_id}") ||
-				strings.Contains(cl.path, "{statement_id}")
+			// A victim, defendant, hearing, statement, loss or document is scoped by its case as much as the case's own
+			// paths are.
+			caseScoped := false
+			for _, param := range []string{"{case_id}", "{victim_id}", "{defendant_id}", "{hearing_id}", "{statement_id}", "{loss_id}", "{document_id}"} {
+				caseScoped = caseScoped || strings.Contains(cl.path, param)
+			}
 			for name, caller := range callers {
 				for _, target := range []api.Case{own, other} {
 					if !caseScoped && target.Id != own.Id {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -19,9 +20,17 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/impactledger/impactledger/api"
+	"github.com/impactledger/impactledger/documents"
 	"github.com/impactledger/impactledger/handlers"
 	"github.com/impactledger/impactledger/models"
 )
+
+// Downloads are checked against the contract too: their bodies are files, decoded as such.
+func init() {
+	for _, mediaType := range []string{documents.PDF, documents.PNG, documents.JPEG} {
+		openapi3filter.RegisterBodyDecoder(mediaType, openapi3filter.FileBodyDecoder)
+	}
+}
 
 // testUI stands in for the built frontend.
 var testUI = fstest.MapFS{
@@ -40,17 +49,51 @@ type client struct {
 	// cookie and csrf, when set, sign every request in as one staff member.
 	cookie, csrf string
 	user         models.User
+	// docsDir is the folder the server stores documents in.
+	docsDir string
+}
+
+// filePart is a request body of one multipart/form-data part, for uploads small enough to hold.
+type filePart struct {
+	Field, FileName string
+	Content         []byte
+}
+
+// multipartBody writes parts as a multipart/form-data body and returns it with its Content-Type.
+func multipartBody(t testing.TB, parts ...filePart) ([]byte, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	for _, p := range parts {
+		fw, err := w.CreateFormFile(p.Field, p.FileName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fw.Write(p.Content); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes(), w.FormDataContentType()
 }
 
 // newClient serves the router over s; edits change its configuration first.
 func newClient(t testing.TB, s *models.Store, edits ...func(*handlers.Config)) *client {
 	t.Helper()
+	docsDir := t.TempDir()
+	docs, err := documents.NewDir(docsDir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg := handlers.Config{
-		Store:   s,
-		Dialect: s.Dialect(),
-		UI:      testUI,
-		Ready:   s.Ping,
-		Logger:  slog.New(slog.DiscardHandler),
+		Store:     s,
+		Dialect:   s.Dialect(),
+		UI:        testUI,
+		Ready:     s.Ping,
+		Logger:    slog.New(slog.DiscardHandler),
+		Documents: docs,
 	}
 	for _, edit := range edits {
 		edit(&cfg)
@@ -70,7 +113,7 @@ func newClient(t testing.TB, s *models.Store, edits ...func(*handlers.Config)) *
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &client{t: t, base: srv.URL, router: contract, store: s}
+	return &client{t: t, base: srv.URL, router: contract, store: s, docsDir: docsDir}
 }
 
 // newAdminClient is newClient signed in as an administrator, who may call every operation.
@@ -148,7 +191,12 @@ func (c *client) as(t testing.TB) *client {
 func (c *client) do(method, path string, body any, headers ...string) response {
 	c.t.Helper()
 	var reader io.Reader
+	contentType := "application/json"
 	switch b := body.(type) {
+	case filePart:
+		var raw []byte
+		raw, contentType = multipartBody(c.t, b)
+		reader = bytes.NewReader(raw)
 	case nil:
 	case string:
 		reader = strings.NewReader(b)
@@ -166,7 +214,7 @@ func (c *client) do(method, path string, body any, headers ...string) response {
 		c.t.Fatal(err)
 	}
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", contentType)
 	}
 	if c.cookie != "" {
 		req.Header.Set("Cookie", c.cookie)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/impactledger/impactledger/documents"
 	"github.com/impactledger/impactledger/models"
 )
 
@@ -61,10 +62,12 @@ func methodNotAllowed(method string) *Problem {
 // domain errors become HTTP statuses.
 func problemFor(err error) *Problem {
 	var (
-		p         *Problem
-		invalid   *models.ValidationError
-		conflict  *models.ConflictError
-		throttled *models.ThrottledError
+		p           *Problem
+		invalid     *models.ValidationError
+		conflict    *models.ConflictError
+		throttled   *models.ThrottledError
+		oversized   *http.MaxBytesError
+		unsupported *documents.UnsupportedTypeError
 	)
 	switch {
 	case errors.As(err, &p):
@@ -93,6 +96,17 @@ func problemFor(err error) *Problem {
 			"Some fields are invalid; see errors.")
 		p.Errors = invalid.Fields
 		return p
+	case errors.Is(err, documents.ErrTooLarge):
+		return tooLarge(documents.MaxSize)
+	case errors.As(err, &oversized):
+		return tooLarge(oversized.Limit)
+	case errors.Is(err, documents.ErrEmpty):
+		p := newProblem(http.StatusUnprocessableEntity, "validation", "The request is invalid", "The file is empty.")
+		p.Errors = map[string]string{"file": "is empty"}
+		return p
+	case errors.As(err, &unsupported):
+		return newProblem(http.StatusUnsupportedMediaType, "unsupported-document-type", "Unsupported document type",
+			fmt.Sprintf("The file's content is %s; only PDF, PNG, JPEG and plain text (UTF-8) documents are accepted.", unsupported.Detected))
 	case errors.Is(err, context.DeadlineExceeded):
 		return newProblem(http.StatusServiceUnavailable, "timeout", "The server took too long",
 			"The request took too long to complete. Try again.")

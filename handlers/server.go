@@ -6,15 +6,18 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/impactledger/impactledger/api"
+	"github.com/impactledger/impactledger/documents"
 	"github.com/impactledger/impactledger/models"
 )
 
@@ -65,6 +68,17 @@ type Store interface {
 	UpdateStatement(ctx context.Context, id string, version int64, u models.StatementUpdate) (models.Statement, error)
 	SubmitStatement(ctx context.Context, id string, version int64) (models.Statement, error)
 	FinalizeStatement(ctx context.Context, id string, version int64) (models.Statement, error)
+	CreateLoss(ctx context.Context, victimID string, nl models.NewLoss) (models.Loss, error)
+	LossByID(ctx context.Context, id string) (models.Loss, error)
+	LossVersion(ctx context.Context, id string) (int64, error)
+	ListLosses(ctx context.Context, victimID string, f models.LossFilter) (models.LossPage, error)
+	UpdateLoss(ctx context.Context, id string, version int64, u models.LossUpdate) (models.Loss, error)
+	VoidLoss(ctx context.Context, id string, version int64, reason string) (models.Loss, error)
+	LossSummaryOf(ctx context.Context, caseID string) (models.LossSummary, error)
+	AddDocument(ctx context.Context, storage documents.Storage, lossID, fileName string, content io.Reader) (models.Document, error)
+	DocumentByID(ctx context.Context, id string) (models.Document, error)
+	OpenDocument(ctx context.Context, storage documents.Storage, id string) (models.Document, io.ReadCloser, error)
+	VoidDocument(ctx context.Context, id, reason string) (models.Document, error)
 }
 
 // Config is everything the router is built from.
@@ -82,6 +96,8 @@ type Config struct {
 	Logger *slog.Logger
 	// RequireMFA makes two-factor sign-in mandatory: a session without it may only set it up.
 	RequireMFA bool
+	// Documents keeps the sealed files attached to losses.
+	Documents documents.Storage
 }
 
 // Server implements api.StrictServerInterface.
@@ -90,6 +106,7 @@ type Server struct {
 	ready      func(ctx context.Context) error
 	dialect    models.Dialect
 	requireMFA bool
+	documents  documents.Storage
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -130,9 +147,13 @@ func NewRouter(cfg Config) (*gin.Engine, error) {
 		c.Header("Cache-Control", "no-cache")
 		c.Data(http.StatusOK, "application/json", specJSON)
 	})
-	srv := &Server{store: cfg.Store, ready: cfg.Ready, dialect: cfg.Dialect, requireMFA: cfg.RequireMFA}
+	srv := &Server{store: cfg.Store, ready: cfg.Ready, dialect: cfg.Dialect, requireMFA: cfg.RequireMFA, documents: cfg.Documents}
 	strict := api.NewStrictHandlerWithOptions(srv, nil, api.StrictGinServerOptions{
 		RequestErrorHandlerFunc: func(c *gin.Context, err error) {
+			if strings.HasPrefix(c.ContentType(), "multipart/") {
+				writeProblem(c, badRequest("The request body could not be read as multipart/form-data.", nil))
+				return
+			}
 			writeProblem(c, badRequest("The request body could not be read as JSON.", nil))
 		},
 		HandlerErrorFunc:         writeError,

@@ -691,6 +691,225 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/victims/{victim_id}/losses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The victim's ID. */
+                victim_id: components["parameters"]["VictimID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List a victim's losses, newest first.
+         * @description Voided losses are left out unless `include_voided=true`; every loss carries `voided_at` (null unless
+         *     voided). Each loss lists its documents. Recorded in the audit trail as one `loss.list` event.
+         */
+        get: operations["listLosses"];
+        put?: never;
+        /**
+         * Record a loss of a victim.
+         * @description A new loss is `claimed`. See `LossCreate` for the rules its amounts follow.
+         */
+        post: operations["createLoss"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/losses/{loss_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The loss's ID. */
+                loss_id: components["parameters"]["LossID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Read one loss, voided or not, with its documents.
+         * @description Recorded in the audit trail as `loss.read`.
+         */
+        get: operations["getLoss"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a loss or move its status (JSON merge patch).
+         * @description Fields present in the body replace the stored values; `null` clears a nullable field; absent fields
+         *     are left as they are. The result must follow the rules of `LossCreate` (422 otherwise). Requires
+         *     `If-Match` with the loss's current ETag.
+         *
+         *     `status` moves only `claimed` → `verified`, `disputed` or `excluded`; `disputed` → `verified` or
+         *     `excluded`; `verified` → `ordered`. Any other move is refused with 409, as is any change to a voided
+         *     loss. A `verified` or `ordered` loss needs `verified_cents`.
+         */
+        patch: operations["updateLoss"];
+        trace?: never;
+    };
+    "/api/v1/losses/{loss_id}/void": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The loss's ID. */
+                loss_id: components["parameters"]["LossID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Void a loss entered in error, giving the reason.
+         * @description A voided loss is never erased: it stays readable with `voided_at`, `void_reason` and `voided_by`,
+         *     counts in no total, is listed only with `include_voided=true`, and can no longer be changed (409).
+         *     `If-Match` is optional; a stale one gets 412. Voiding a voided loss again changes nothing and answers
+         *     it as it is (the first reason stays).
+         */
+        post: operations["voidLoss"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cases/{case_id}/losses/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The case's ID. */
+                case_id: components["parameters"]["CaseID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Total a case's losses by category, by victim and by kind of victim.
+         * @description Exact integer cents. Voided and `excluded` losses count nothing; every other loss counts once in each
+         *     total:
+         *
+         *     - `claimed_cents`: the sum of `claimed_cents`;
+         *     - `verified_cents`: the sum of `verified_cents` of the losses that have one;
+         *     - `reimbursed_cents`: the sum of `reimbursed_cents`;
+         *     - `net_requested_cents`: the sum, loss by loss, of `verified_cents − reimbursed_cents` when the loss
+         *       has `verified_cents`, and of `claimed_cents − reimbursed_cents` when it has not (never negative).
+         *
+         *     Groups with no loss that counts are left out. Recorded in the audit trail as `loss.summary`.
+         */
+        get: operations["getLossSummary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/losses/{loss_id}/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The loss's ID. */
+                loss_id: components["parameters"]["LossID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Attach a document (receipt, statement, letter) to a loss.
+         * @description A `multipart/form-data` body whose first part, `file`, is the document, up to 25 MiB; parts after it
+         *     are not read. The type is decided from the content, never from the name or the part's Content-Type:
+         *     PDF, PNG, JPEG or UTF-8 plain text; anything else is refused with 415 naming what was found. An empty
+         *     file is 422; a larger one 413. The file is sealed with the case's data key as it streams in. A failed
+         *     or cancelled upload leaves nothing stored. Recorded in the audit trail as `document.upload`. 409 when
+         *     the loss is void.
+         */
+        post: operations["uploadDocument"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/documents/{document_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The document's ID. */
+                document_id: components["parameters"]["DocumentID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Read a document's metadata, voided or not.
+         * @description Recorded in the audit trail as `document.read`.
+         */
+        get: operations["getDocument"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/documents/{document_id}/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The document's ID. */
+                document_id: components["parameters"]["DocumentID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Download a document's file, as an attachment.
+         * @description The file as it was uploaded (its SHA-256 is the metadata's `sha256`), with the type found at upload,
+         *     `X-Content-Type-Options: nosniff`, and `Content-Disposition: attachment` with the stored file name.
+         *     Recorded in the audit trail as `document.download`.
+         */
+        get: operations["getDocumentContent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/documents/{document_id}/void": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The document's ID. */
+                document_id: components["parameters"]["DocumentID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Void a document attached in error, giving the reason.
+         * @description A voided document is never erased: its file and metadata stay readable, with `voided_at`,
+         *     `void_reason` and `voided_by`. Voiding it again changes nothing. Recorded as `document.void`.
+         */
+        post: operations["voidDocument"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1377,6 +1596,231 @@ export interface components {
             /** @description Pass as `cursor` for the next page; null on the last page. */
             next_cursor: string | null;
         };
+        /**
+         * @description What kind of harm a loss is.
+         * @enum {string}
+         */
+        LossCategory: "fraudulent_charges" | "lost_wages" | "credit_monitoring" | "remediation_time" | "legal_fees" | "counseling" | "travel_and_court_costs" | "postage_and_notary" | "property_or_equipment" | "investigation_and_response" | "future_expense" | "other";
+        /**
+         * @description Where a loss stands: `claimed` (new) → `verified`, `disputed` or `excluded`; `disputed` → `verified` or
+         *     `excluded`; `verified` → `ordered`. `excluded` and `ordered` are final.
+         * @enum {string}
+         */
+        LossStatus: "claimed" | "verified" | "disputed" | "excluded" | "ordered";
+        /**
+         * Format: int64
+         * @description An amount in US cents, from 0 to 10^13 ($100 billion).
+         */
+        Cents: number;
+        /**
+         * @description Hours of work as a decimal with at most two places, such as `12.5`, written as a string so that it is
+         *     never a binary fraction; at most `100000`. Answered with two places (`12.50`).
+         * @example 12.5
+         */
+        Hours: string;
+        /** @description An itemized loss of a victim. The description, `reimbursed_by` and `void_reason` are stored encrypted. */
+        Loss: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            case_id: string;
+            /** Format: uuid */
+            victim_id: string;
+            category: components["schemas"]["LossCategory"];
+            /**
+             * Format: int64
+             * @description What the victim claims.
+             */
+            claimed_cents: number;
+            /**
+             * Format: int64
+             * @description What the office verified; null until then.
+             */
+            verified_cents: number | null;
+            /**
+             * Format: int64
+             * @description What an insurer or fund already paid, so that the loss is not recovered twice.
+             */
+            reimbursed_cents: number;
+            /** @description Who reimbursed it; empty when nobody did. */
+            reimbursed_by: string;
+            /** Format: uuid */
+            defendant_id: string | null;
+            /** @description The count (of the defendant's charges) the loss flows from. */
+            charge_count: number | null;
+            /** @description Hours of remediation time, with two decimals (`12.50`). */
+            hours: string | null;
+            /** Format: int64 */
+            hourly_rate_cents: number | null;
+            description: string;
+            /** Format: date */
+            incurred_on: string | null;
+            status: components["schemas"]["LossStatus"];
+            /**
+             * Format: date-time
+             * @description When the loss was voided; null unless it was. A voided loss counts in no total.
+             */
+            voided_at: string | null;
+            void_reason: string | null;
+            /** @description The ID of the staff member who voided it. */
+            voided_by: string | null;
+            /** @description The documents attached, oldest first, voided ones included. */
+            documents: components["schemas"]["Document"][];
+            /** Format: date-time */
+            created_at: string;
+            /** @description The ID of the staff member who recorded it. */
+            created_by: string;
+            /** Format: date-time */
+            updated_at: string;
+            updated_by: string;
+            /**
+             * Format: int64
+             * @description Starts at 1 and grows by one with every change, voiding included.
+             */
+            version: number;
+        };
+        /**
+         * @description A new loss; it starts `claimed`. Amounts are integer cents, never negative. `reimbursed_cents` may not
+         *     exceed `verified_cents` when that is set, or `claimed_cents` otherwise. `defendant_id` must name a
+         *     defendant of the victim's case, and `charge_count` (which needs `defendant_id`) one of its counts.
+         *
+         *     Remediation time: `hours` and `hourly_rate_cents` go together and only with category
+         *     `remediation_time`; `claimed_cents` must then equal hours × rate rounded half-up to the cent (12.5
+         *     hours at 7500 cents an hour is 93750). Any broken rule is 422 naming the field.
+         */
+        LossCreate: {
+            category: components["schemas"]["LossCategory"];
+            claimed_cents: components["schemas"]["Cents"];
+            /** @description Defaults to none. */
+            verified_cents?: components["schemas"]["Cents"];
+            /** @description Defaults to 0. */
+            reimbursed_cents?: components["schemas"]["Cents"];
+            /** @description Who reimbursed it, such as an insurer. Defaults to empty. */
+            reimbursed_by?: string;
+            /**
+             * Format: uuid
+             * @description Defaults to none.
+             */
+            defendant_id?: string;
+            /** @description Defaults to none. */
+            charge_count?: number;
+            /** @description Defaults to none. */
+            hours?: components["schemas"]["Hours"];
+            /** @description Defaults to none. */
+            hourly_rate_cents?: components["schemas"]["Cents"];
+            /** @description Defaults to empty. */
+            description?: string;
+            /**
+             * Format: date
+             * @description Defaults to none. Not in the future.
+             */
+            incurred_on?: string;
+        };
+        /** @description A JSON merge patch of a loss; the result follows the rules of `LossCreate`. */
+        LossUpdate: {
+            category?: components["schemas"]["LossCategory"];
+            claimed_cents?: components["schemas"]["Cents"];
+            /** Format: int64 */
+            verified_cents?: number | null;
+            reimbursed_cents?: components["schemas"]["Cents"];
+            reimbursed_by?: string;
+            /** Format: uuid */
+            defendant_id?: string | null;
+            charge_count?: number | null;
+            hours?: string | null;
+            /** Format: int64 */
+            hourly_rate_cents?: number | null;
+            description?: string;
+            /** Format: date */
+            incurred_on?: string | null;
+            status?: components["schemas"]["LossStatus"];
+        };
+        LossList: {
+            items: components["schemas"]["Loss"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            next_cursor: string | null;
+        };
+        VoidRequest: {
+            /** @description Why the record is void, such as "entered twice". Stored encrypted. */
+            reason: string;
+        };
+        /** @description Totals in exact cents; see `getLossSummary` for what each adds up. */
+        LossTotals: {
+            /**
+             * Format: int64
+             * @description How many losses count.
+             */
+            loss_count: number;
+            /** Format: int64 */
+            claimed_cents: number;
+            /** Format: int64 */
+            verified_cents: number;
+            /** Format: int64 */
+            reimbursed_cents: number;
+            /** Format: int64 */
+            net_requested_cents: number;
+        };
+        LossSummary: {
+            /** Format: uuid */
+            case_id: string;
+            totals: components["schemas"]["LossTotals"];
+            /** @description In the order of `LossCategory`. */
+            by_category: components["schemas"]["CategoryLossTotals"][];
+            /** @description Ordered by victim ID. */
+            by_victim: components["schemas"]["VictimLossTotals"][];
+            /** @description In the order of `VictimKind`. */
+            by_victim_kind: components["schemas"]["VictimKindLossTotals"][];
+        };
+        CategoryLossTotals: {
+            category: components["schemas"]["LossCategory"];
+            totals: components["schemas"]["LossTotals"];
+        };
+        VictimLossTotals: {
+            /** Format: uuid */
+            victim_id: string;
+            victim_kind: components["schemas"]["VictimKind"];
+            totals: components["schemas"]["LossTotals"];
+        };
+        VictimKindLossTotals: {
+            victim_kind: components["schemas"]["VictimKind"];
+            totals: components["schemas"]["LossTotals"];
+        };
+        /**
+         * @description A document's type, found from its content at upload.
+         * @enum {string}
+         */
+        DocumentMediaType: "application/pdf" | "image/png" | "image/jpeg" | "text/plain";
+        /** @description A file attached to a loss. The file and its name are stored encrypted. */
+        Document: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            loss_id: string;
+            /** Format: uuid */
+            case_id: string;
+            /** @description The uploaded name made safe (last path element, no control or path characters). */
+            file_name: string;
+            media_type: components["schemas"]["DocumentMediaType"];
+            /** Format: int64 */
+            size_bytes: number;
+            /** @description The hex SHA-256 of the file as uploaded. */
+            sha256: string;
+            /** Format: date-time */
+            created_at: string;
+            /** @description The ID of the staff member who uploaded it. */
+            created_by: string;
+            /** Format: date-time */
+            voided_at: string | null;
+            void_reason: string | null;
+            voided_by: string | null;
+        };
+        DocumentUpload: {
+            /**
+             * Format: binary
+             * @description The document, at most 25 MiB; its part's filename is kept (made safe).
+             */
+            file: string;
+        };
     };
     responses: {
         /** @description An error. */
@@ -1513,6 +1957,10 @@ export interface components {
         VictimID: string;
         /** @description The defendant's ID. */
         DefendantID: string;
+        /** @description The loss's ID. */
+        LossID: string;
+        /** @description The document's ID. */
+        DocumentID: string;
         /** @description The hearing's ID. */
         HearingID: string;
         /** @description The statement's ID. */
@@ -2868,6 +3316,358 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             412: components["responses"]["PreconditionFailed"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    listLosses: {
+        parameters: {
+            query?: {
+                /** @description Only losses of this category. */
+                category?: components["schemas"]["LossCategory"];
+                /** @description Only losses with this status. */
+                status?: components["schemas"]["LossStatus"];
+                /** @description List voided losses too. Defaults to false. */
+                include_voided?: boolean;
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                /** @description The victim's ID. */
+                victim_id: components["parameters"]["VictimID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of losses. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LossList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Unprocessable"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    createLoss: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The victim's ID. */
+                victim_id: components["parameters"]["VictimID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LossCreate"];
+            };
+        };
+        responses: {
+            /** @description The loss was recorded. */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Loss"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    getLoss: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The loss's ID. */
+                loss_id: components["parameters"]["LossID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The loss. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Loss"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    updateLoss: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag of the version being changed. Missing gives 428; stale gives 412. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path: {
+                /** @description The loss's ID. */
+                loss_id: components["parameters"]["LossID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/merge-patch+json": components["schemas"]["LossUpdate"];
+                "application/json": components["schemas"]["LossUpdate"];
+            };
+        };
+        responses: {
+            /** @description The whole loss after the change. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Loss"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            428: components["responses"]["PreconditionRequired"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    voidLoss: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag of the version being voided; optional. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The loss's ID. */
+                loss_id: components["parameters"]["LossID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VoidRequest"];
+            };
+        };
+        responses: {
+            /** @description The loss, voided. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Loss"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    getLossSummary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The case's ID. */
+                case_id: components["parameters"]["CaseID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The totals. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LossSummary"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    uploadDocument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The loss's ID. */
+                loss_id: components["parameters"]["LossID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["DocumentUpload"];
+            };
+        };
+        responses: {
+            /** @description The document was stored. */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Document"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    getDocument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The document's ID. */
+                document_id: components["parameters"]["DocumentID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The document's metadata. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Document"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    getDocumentContent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The document's ID. */
+                document_id: components["parameters"]["DocumentID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. */
+            200: {
+                headers: {
+                    /** @description `attachment` with the file name (RFC 6266; `filename*` for names beyond ASCII). */
+                    "Content-Disposition"?: string;
+                    /** @description The file's size in bytes. */
+                    "Content-Length"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                    "image/png": string;
+                    "image/jpeg": string;
+                    "text/plain": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    voidDocument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The document's ID. */
+                document_id: components["parameters"]["DocumentID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VoidRequest"];
+            };
+        };
+        responses: {
+            /** @description The document, voided. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Document"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
             default: components["responses"]["Problem"];
         };
     };
