@@ -5,10 +5,13 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/impactledger/impactledger/dbtest"
+	"github.com/impactledger/impactledger/documents"
 	"github.com/impactledger/impactledger/models"
 	"github.com/impactledger/impactledger/sealing"
 )
@@ -17,7 +20,7 @@ import (
 // never be stored in the clear.
 var (
 	atRestSSN        = "078-05-1120"
-	atRestSecrets    = []string{"078051120", atRestSSN, "1961-07-14", "9705550123", "jane.roe@example.com", "Orchard Lane", "privileged remark", "1955-06-01", "courtroom aside", "my own name on the voter rolls", "credit freeze fees"}
+	atRestSecrets    = []string{"078051120", atRestSSN, "1961-07-14", "9705550123", "jane.roe@example.com", "Orchard Lane", "privileged remark", "1955-06-01", "courtroom aside", "my own name on the voter rolls", "credit freeze fees", "Card ending 4417", "First Mesa Bank", "000123456789", "bank letter"}
 	atRestStatement  = "I learned my identity was used when I saw my own name on the voter rolls."
 	atRestDOB, _     = models.ParseDate("1961-07-14")
 	defendantDOB, _  = models.ParseDate("1955-06-01")
@@ -33,11 +36,16 @@ func janeRoe() models.NewVictim {
 	}
 }
 
-// TestIntakeSecretsAreSealedAtRest reads the SQLite file and its write-ahead log after a checkpoint, as a
-// thief with a copy would: no SSN, birth date, phone, email, street address, statement text or note may be
-// there in the clear. On PostgreSQL it reads the stored columns and a real pg_dump, as a stolen backup.
+// TestIntakeSecretsAreSealedAtRest reads the SQLite file and its write-ahead log after a checkpoint, and the
+// stored documents, as a thief with a copy would: no SSN, birth date, phone, email, street address,
+// statement text, loss description, document or note may be there in the clear. On PostgreSQL it reads the stored columns and a real pg_dump, as a stolen backup.
 func TestIntakeSecretsAreSealedAtRest(t *testing.T) {
 	ctx := context.Background()
+	docDir := t.TempDir()
+	docs, err := documents.NewDir(docDir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	store := func(t *testing.T, s *models.Store) {
 		c := mustCreate(t, s, mesaCase("22CR371"))
 		v, err := s.CreateVictim(ctx, c.ID, janeRoe())
@@ -50,6 +58,15 @@ func TestIntakeSecretsAreSealedAtRest(t *testing.T) {
 		}
 		if _, err := s.CreateStatement(ctx, v.ID, models.StatementText{Sections: models.Sections{
 			Emotional: atRestStatement}, RestitutionRequest: "Please repay the credit freeze fees."}); err != nil {
+			t.Fatal(err)
+		}
+		loss, err := s.CreateLoss(ctx, v.ID, models.NewLoss{Category: models.LossFraudulentCharges, ClaimedCents: 123456,
+			Description: "Card ending 4417 charged at an electronics store", ReimbursedBy: "First Mesa Bank fraud desk"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		receipt := "Receipt for Jane Roe: account 000123456789 frozen.\n"
+		if _, err := s.AddDocument(ctx, docs, loss.ID, "Jane Roe bank letter.txt", strings.NewReader(receipt)); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.CreateDefendant(ctx, c.ID, models.NewDefendant{Name: "Tina Peters", DateOfBirth: &defendantDOB}); err != nil {
@@ -72,7 +89,11 @@ func TestIntakeSecretsAreSealedAtRest(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	for _, file := range []string{cfg.DSN, cfg.DSN + "-wal"} {
+	docFiles, err := filepath.Glob(filepath.Join(docDir, "*"))
+	if err != nil || len(docFiles) == 0 {
+		t.Fatalf("no stored document in %s: %v", docDir, err)
+	}
+	for _, file := range append([]string{cfg.DSN, cfg.DSN + "-wal"}, docFiles...) {
 		raw, err := os.ReadFile(file)
 		if err != nil && !os.IsNotExist(err) {
 			t.Fatal(err)
