@@ -2,6 +2,7 @@ package sealing
 
 import (
 	"bufio"
+	"crypto/cipher"
 	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/sha256"
@@ -50,7 +51,7 @@ func chunkAAD(name string, index uint64, last bool) []byte {
 // last chunk; a file whose writer was not closed does not open.
 type FileWriter struct {
 	dst   io.Writer
-	aead  interface{ Seal(dst, nonce, plaintext, aad []byte) []byte }
+	aead  cipher.AEAD
 	name  string
 	buf   []byte
 	out   []byte
@@ -124,15 +125,15 @@ func (w *FileWriter) flush(last bool) error {
 // chunk does not authenticate, and with ErrTampered at the end if the file was cut short.
 type FileReader struct {
 	src   *bufio.Reader
-	aead  interface{ Open(dst, nonce, ciphertext, aad []byte) ([]byte, error) }
+	aead  cipher.AEAD
 	name  string
 	chunk []byte
 	// opened holds the current chunk's plaintext; plain is what of it is still unread.
 	opened []byte
 	plain  []byte
 	index  uint64
-	done  bool
-	err   error
+	done   bool
+	err    error
 }
 
 // NewFileReader starts opening the file called name sealed under dataKey in src.
