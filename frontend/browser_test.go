@@ -1,7 +1,11 @@
 package frontend_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -21,6 +25,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/impactledger/impactledger/dbtest"
+	"github.com/impactledger/impactledger/documents"
 	"github.com/impactledger/impactledger/frontend"
 	"github.com/impactledger/impactledger/handlers"
 	"github.com/impactledger/impactledger/models"
@@ -759,21 +764,26 @@ func TestIntakeInTheBrowser(t *testing.T) {
 		b.waitText("main", "No victims yet")
 		b.checkPage("victims tab, empty")
 
-		// The new-victim form keeps what was typed across a reload, but never the SSN or the birth date.
+		// The intake wizard keeps what was typed across a reload, but never the SSN or the birth date.
 		b.do(chromedp.Click(chromedp.ID("add-victim")))
 		b.waitPath("/cases/" + c.ID + "/victims/new")
 		b.do(chromedp.WaitVisible(chromedp.ID("victim-form")))
+		b.waitText("#wizard-steps [aria-current=step]", "Who")
 		b.choose("victim-kind", "individual")
 		b.do(chromedp.WaitVisible(chromedp.ID("victim-ssn")),
 			chromedp.SendKeys(chromedp.ID("victim-name"), "Jane Roe"),
-			chromedp.SendKeys(chromedp.ID("victim-ssn"), janeSSN),
-			chromedp.SendKeys(chromedp.ID("victim-email"), janeEmail))
+			chromedp.SendKeys(chromedp.ID("victim-ssn"), janeSSN))
 		b.replace("victim-dob", janeDOB)
 		if typ := eval[string](b, `document.getElementById('victim-ssn').type`); typ != "password" {
 			t.Errorf("the SSN input is of type %q, not masked", typ)
 		}
 		b.checkPage("new victim form")
 		b.checkNarrow("new victim form")
+		b.click("wizard-next")
+		b.do(chromedp.WaitVisible(chromedp.ID("victim-email")))
+		b.waitText("#wizard-steps [aria-current=step]", "Contact and preferences")
+		b.do(chromedp.SendKeys(chromedp.ID("victim-email"), janeEmail))
+		b.waitTrue(`JSON.stringify(sessionStorage).includes(`+jsString(janeEmail)+`)`, "the draft keeps the email")
 		draft := eval[string](b, `JSON.stringify(sessionStorage)`)
 		if !strings.Contains(draft, "Jane Roe") || !strings.Contains(draft, janeEmail) {
 			t.Fatalf("no draft kept while typing: %s", draft)
@@ -784,20 +794,28 @@ func TestIntakeInTheBrowser(t *testing.T) {
 			}
 		}
 		b.do(chromedp.Reload())
-		b.do(chromedp.WaitVisible(chromedp.ID("draft-restored")))
-		if name, email, kind := b.value("victim-name"), b.value("victim-email"), b.value("victim-kind"); name != "Jane Roe" ||
-			email != janeEmail || kind != "individual" {
-			t.Fatalf("after a reload the form holds name %q, email %q, kind %q", name, email, kind)
+		b.do(chromedp.WaitVisible(chromedp.ID("draft-restored")), chromedp.WaitVisible(chromedp.ID("victim-email")))
+		b.waitText("#draft-restored", "SSN and date of birth are never kept")
+		if email := b.value("victim-email"); email != janeEmail {
+			t.Fatalf("after a reload the contact step holds email %q", email)
+		}
+		b.checkPage("new victim form with a restored draft")
+		b.click("wizard-back")
+		b.do(chromedp.WaitVisible(chromedp.ID("victim-ssn")))
+		if name, kind := b.value("victim-name"), b.value("victim-kind"); name != "Jane Roe" || kind != "individual" {
+			t.Fatalf("after a reload the form holds name %q, kind %q", name, kind)
 		}
 		if ssn, dob := b.value("victim-ssn"), b.value("victim-dob"); ssn != "" || dob != "" {
 			t.Fatalf("after a reload the SSN (%q) or birth date (%q) came back from storage", ssn, dob)
 		}
-		b.checkPage("new victim form with a restored draft")
 
-		// The server's field errors appear beside their fields.
-		b.do(chromedp.SendKeys(chromedp.ID("victim-ssn"), janeSSN), chromedp.SendKeys(chromedp.ID("victim-phone"), "555-1234"))
+		// The server's field errors appear beside their fields, on their step.
+		b.do(chromedp.SendKeys(chromedp.ID("victim-ssn"), janeSSN))
 		b.replace("victim-dob", janeDOB)
-		b.do(chromedp.Click(chromedp.ID("save-victim")))
+		b.click("wizard-next")
+		b.do(chromedp.WaitVisible(chromedp.ID("victim-phone")))
+		b.do(chromedp.SendKeys(chromedp.ID("victim-phone"), "555-1234"))
+		b.click("wizard-next")
 		b.waitText("#victim-phone-error", "Phone")
 		b.waitErrorSummaryFocused()
 		b.checkPage("new victim form with errors")
@@ -811,8 +829,8 @@ func TestIntakeInTheBrowser(t *testing.T) {
 		b.choose("victim-language", "es")
 		b.do(chromedp.Click(chromedp.ID("victim-interpreter")), chromedp.Click(chromedp.ID("victim-heard-both")),
 			chromedp.Click(chromedp.ID("victim-channel-sms")), chromedp.Click(chromedp.ID("victim-channel-email")),
-			chromedp.SendKeys(chromedp.ID("victim-notes"), janeNotes),
-			chromedp.Click(chromedp.ID("save-victim")))
+			chromedp.SendKeys(chromedp.ID("victim-notes"), janeNotes))
+		b.finishWizard()
 		b.waitTrue(`location.pathname.startsWith('/victims/')`, "the new victim's page opens")
 		janeID := strings.TrimPrefix(eval[string](b, `location.pathname`), "/victims/")
 		b.waitText("h1", "Jane Roe")
@@ -863,17 +881,22 @@ func TestIntakeInTheBrowser(t *testing.T) {
 		}
 
 		// The county, the bank and its insurer.
-		addVictim := func(kind, name string, more func()) {
+		addVictim := func(kind, name string, onWho, onContact func()) {
 			t.Helper()
 			b.do(chromedp.Navigate(caseURL + "/victims"))
 			b.do(chromedp.WaitVisible(chromedp.ID("add-victim")), chromedp.Click(chromedp.ID("add-victim")),
 				chromedp.WaitVisible(chromedp.ID("victim-form")))
 			b.choose("victim-kind", kind)
 			b.do(chromedp.SendKeys(chromedp.ID("victim-name"), name))
-			if more != nil {
-				more()
+			if onWho != nil {
+				onWho()
 			}
-			b.do(chromedp.Click(chromedp.ID("save-victim")))
+			b.click("wizard-next")
+			b.do(chromedp.WaitVisible(chromedp.ID("victim-email")))
+			if onContact != nil {
+				onContact()
+			}
+			b.finishWizard()
 			b.waitTrue(`location.pathname.startsWith('/victims/')`, name+"'s page opens")
 			b.waitText("h1", name)
 		}
@@ -881,21 +904,25 @@ func TestIntakeInTheBrowser(t *testing.T) {
 			if eval[bool](b, `!!document.getElementById('victim-ssn')`) {
 				t.Error("the form asks a government victim for an SSN")
 			}
+		}, func() {
 			b.do(chromedp.SendKeys(chromedp.ID("victim-line1"), "544 Rood Avenue"),
 				chromedp.SendKeys(chromedp.ID("victim-city"), "Grand Junction"),
 				chromedp.SendKeys(chromedp.ID("victim-state"), "CO"),
 				chromedp.SendKeys(chromedp.ID("victim-postal-code"), "81501"),
 				chromedp.Click(chromedp.ID("victim-heard-oral")))
 		})
-		addVictim("business", "Alpine Bank", nil)
-		addVictim("insurer", "Western Surety Co.", nil)
+		addVictim("business", "Alpine Bank", nil, nil)
+		addVictim("insurer", "Western Surety Co.", nil, nil)
 
 		// The same SSN again is refused, with a way to the victim already recorded.
 		b.do(chromedp.Navigate(caseURL + "/victims/new"))
 		b.do(chromedp.WaitVisible(chromedp.ID("victim-form")))
 		b.choose("victim-kind", "individual")
 		b.do(chromedp.WaitVisible(chromedp.ID("victim-ssn")), chromedp.SendKeys(chromedp.ID("victim-name"), "J. Roe"),
-			chromedp.SendKeys(chromedp.ID("victim-ssn"), "078051120"), chromedp.Click(chromedp.ID("save-victim")))
+			chromedp.SendKeys(chromedp.ID("victim-ssn"), "078051120"))
+		b.click("wizard-next")
+		b.do(chromedp.WaitVisible(chromedp.ID("victim-email")))
+		b.click("wizard-next")
 		b.waitText("#duplicate-alert", "already recorded")
 		b.waitErrorSummaryFocused()
 		if href := eval[string](b, `document.getElementById('existing-victim-link').getAttribute('href')`); href != "/victims/"+janeID {
@@ -933,8 +960,8 @@ func TestIntakeInTheBrowser(t *testing.T) {
 		b.waitFocus("defendant-name", "the defendant form opens")
 		b.do(chromedp.SendKeys(chromedp.ID("defendant-name"), "Tina Peters"),
 			chromedp.SendKeys(chromedp.ID("charge-0-statute"), "C.R.S. 18-5-902"),
-			chromedp.SendKeys(chromedp.ID("charge-0-description"), "Identity theft"),
-			chromedp.Click(chromedp.ID("add-charge")))
+			chromedp.SendKeys(chromedp.ID("charge-0-description"), "Identity theft"))
+		b.click("add-charge")
 		b.replace("defendant-dob", "1955-06-01")
 		b.waitFocus("charge-1-statute", "a count added")
 		if n := b.value("charge-1-count"); n != "2" {
@@ -1087,6 +1114,52 @@ func TestIntakeInTheBrowser(t *testing.T) {
 		}
 		b.checkPage("victims list, prosecutor")
 	})
+}
+
+// finishWizard goes on from the intake wizard's contact step to its end: it adds the victim, passes the losses
+// and statement steps as they are, and finishes on the review.
+func (b *browser) finishWizard() {
+	b.t.Helper()
+	for _, step := range []string{"losses", "statement", "review"} {
+		b.click("wizard-next")
+		b.waitStep(step)
+	}
+	b.click("finish-intake")
+}
+
+// waitSettled waits until what a wizard step loads has arrived, so that the page no longer moves under a click.
+func (b *browser) waitSettled() {
+	b.t.Helper()
+	b.waitTrue(`(() => { const s = (document.getElementById('wizard-step') || {dataset: {}}).dataset.step;
+		if (s === 'losses') return !!document.querySelector('#no-losses, #losses-table');
+		if (s === 'review') return !!document.getElementById('review-losses');
+		return true; })()`, "the wizard step has loaded")
+	// Let the step's own effects (focus on its heading) run before anything is clicked.
+	eval[bool](b, `new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(() => r(true), 0))))`)
+}
+
+// click clicks the element with id once it has stopped moving: a step that has just re-rendered may still be
+// laying out (a panel closing, a list arriving), and a click computed before then lands elsewhere.
+func (b *browser) click(id string) {
+	b.t.Helper()
+	js := fmt.Sprintf(`new Promise(r => { const box = () => { const e = document.getElementById(%q);
+		return e ? JSON.stringify(e.getBoundingClientRect()) : ''; }; const a = box();
+		requestAnimationFrame(() => requestAnimationFrame(() => r(a !== '' && box() === a))); })`, id)
+	for i := 0; !eval[bool](b, js); i++ {
+		if i == 100 {
+			b.t.Fatalf("#%s never stood still", id)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	b.do(chromedp.Click(chromedp.ID(id)))
+}
+
+// waitStep waits until the intake wizard shows step.
+func (b *browser) waitStep(step string) {
+	b.t.Helper()
+	b.waitTrue(fmt.Sprintf(`(document.getElementById('wizard-step') || {dataset: {}}).dataset.step === %q`, step),
+		"the wizard shows its "+step+" step")
+	b.waitSettled()
 }
 
 // acceptDialogs accepts every JavaScript dialog the page opens from now on (such as "leave the page with unsaved
@@ -1405,4 +1478,458 @@ func TestStatementInTheBrowser(t *testing.T) {
 func jsString(s string) string {
 	q, _ := json.Marshal(s)
 	return string(q)
+}
+
+// tinyPDF is a small, well-formed one-page PDF: a receipt, as a victim's bank would send it.
+func tinyPDF() []byte {
+	content := "BT /F1 12 Tf 10 50 Td (Card ending 4417: disputed charges $1,234.56) Tj ET"
+	objects := []string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 400 100] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+		fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(content), content),
+		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+	}
+	var buf bytes.Buffer
+	buf.WriteString("%PDF-1.4\n")
+	offsets := make([]int, len(objects))
+	for i, o := range objects {
+		offsets[i] = buf.Len()
+		fmt.Fprintf(&buf, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	xref := buf.Len()
+	fmt.Fprintf(&buf, "xref\n0 %d\n0000000000 65535 f \n", len(objects)+1)
+	for _, off := range offsets {
+		fmt.Fprintf(&buf, "%010d 00000 n \n", off)
+	}
+	fmt.Fprintf(&buf, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objects)+1, xref)
+	return buf.Bytes()
+}
+
+// TestMesaCountyInTheBrowser walks the Mesa County scenario through the UI as an advocate on the case team. The
+// intake wizard takes in the resident (with SSN, birth date, phone, email and address), her fraudulent charges
+// with a PDF receipt and her remediation time (12.5 hours × $25.00, computed as $312.50), survives a reload in
+// the middle of the losses step, and saves her statement; then the county with its investigation costs, the
+// bank whose charges its insurer reimbursed, and the insurer. On her page a loss is verified, one disputed
+// (after a concurrent change is refused with 412 and reloaded), one voided with a reason; a renamed executable
+// is refused with the server's 415; the receipt downloads byte-identical. The case's Losses tab totals it all
+// to the cent, in a chart and its tables. A prosecutor reads the losses and changes nothing; a clerk never
+// sees them. Every new screen passes axe-core; the wizard and the Losses tab fit 360 px.
+func TestMesaCountyInTheBrowser(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		store, err := documents.NewDir(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := newBrowser(t, s, func(c *handlers.Config) { c.Documents = store })
+		ctx := context.Background()
+		const password = "correct horse battery staple"
+		newUser := func(email, name string, role models.Role) models.User {
+			t.Helper()
+			u, err := s.CreateUser(ctx, models.NewUser{Email: email, DisplayName: name, Role: role, Password: password})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return u
+		}
+		dana := newUser("dana@mesa.gov", "Dana Reyes", models.RoleAdvocate)
+		pat := newUser("pat@mesa.gov", "Pat Rubin", models.RoleProsecutor)
+		newUser("eli@mesa.gov", "Eli Clerk", models.RoleClerk)
+		c, err := s.CreateCase(ctx, models.NewCase{CourtCaseNumber: "22CR371", Caption: "People v. Tina Peters",
+			Court: "Mesa County District Court", Jurisdiction: "us-co"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SetCaseTeam(ctx, c.ID, []string{dana.ID, pat.ID}); err != nil {
+			t.Fatal(err)
+		}
+		tina, err := s.CreateDefendant(ctx, c.ID, models.NewDefendant{Name: "Tina Peters", Charges: []models.NewCharge{
+			{CountNumber: 1, Statute: "C.R.S. 18-5-902", Description: "Identity theft", Disposition: models.DispositionPending}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pdf := tinyPDF()
+		receipt := filepath.Join(t.TempDir(), "receipt.pdf")
+		if err := os.WriteFile(receipt, pdf, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		// An executable renamed to look like a receipt.
+		fake := filepath.Join(t.TempDir(), "receipt.pdf")
+		elf := append([]byte("\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x3e\x00"), make([]byte, 200)...)
+		if err := os.WriteFile(fake, elf, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		signIn := func(email string) {
+			t.Helper()
+			b.do(chromedp.Navigate(b.base + "/"))
+			b.waitText("h1", "Sign in")
+			b.do(chromedp.SendKeys(chromedp.ID("email"), email), chromedp.SendKeys(chromedp.ID("password"), password),
+				chromedp.Click(chromedp.ID("sign-in")))
+			b.waitText("h1", "Cases")
+		}
+		signOut := func() {
+			t.Helper()
+			b.click("sign-out")
+			b.waitText("main", "signed out")
+		}
+		next := func(step string) {
+			t.Helper()
+			b.click("wizard-next")
+			b.waitStep(step)
+		}
+		caseURL := b.base + "/cases/" + c.ID
+
+		// Step 1, who: the resident.
+		signIn("dana@mesa.gov")
+		b.do(chromedp.Navigate(caseURL+"/victims/new"), chromedp.WaitVisible(chromedp.ID("victim-form")))
+		b.waitText("#wizard-steps [aria-current=step]", "Who")
+		if n := eval[int](b, `document.querySelectorAll('ol#wizard-steps > li').length`); n != 5 {
+			t.Errorf("the step indicator lists %d steps", n)
+		}
+		b.choose("victim-kind", "individual")
+		b.do(chromedp.WaitVisible(chromedp.ID("victim-ssn")), chromedp.SendKeys(chromedp.ID("victim-name"), "Jane Roe"),
+			chromedp.SendKeys(chromedp.ID("victim-ssn"), janeSSN))
+		b.replace("victim-dob", janeDOB)
+		b.checkPage("wizard step 1, who")
+		b.checkNarrow("wizard step 1, who")
+
+		// Step 2, contact and preferences.
+		next("contact")
+		b.waitText("#wizard-steps [aria-current=step]", "Contact and preferences")
+		b.do(chromedp.SendKeys(chromedp.ID("victim-email"), janeEmail),
+			chromedp.SendKeys(chromedp.ID("victim-phone"), "(970) 555-0123"),
+			chromedp.SendKeys(chromedp.ID("victim-line1"), janeLine1),
+			chromedp.SendKeys(chromedp.ID("victim-city"), "Grand Junction"),
+			chromedp.SendKeys(chromedp.ID("victim-state"), "CO"),
+			chromedp.SendKeys(chromedp.ID("victim-postal-code"), "81501"))
+		b.checkPage("wizard step 2, contact")
+		b.checkNarrow("wizard step 2, contact")
+
+		// Step 3, losses: leaving step 2 added the victim, so that losses and documents attach to her.
+		next("losses")
+		b.waitText("#wizard-message", "The SSN on record ends in 1120")
+		b.checkPage("wizard step 3, losses")
+		b.checkNarrow("wizard step 3, losses")
+		b.click("add-loss")
+		b.do(chromedp.WaitVisible(chromedp.ID("loss-form")))
+		b.waitFocus("loss-category", "the add-loss form opens")
+		b.choose("loss-category", "fraudulent_charges")
+		b.do(chromedp.WaitVisible(chromedp.ID("loss-claimed")),
+			chromedp.SendKeys(chromedp.ID("loss-claimed"), "1,234.56"),
+			chromedp.SendKeys(chromedp.ID("loss-description"), "Charges on a card opened in her name"))
+		b.replace("loss-incurred-on", "2024-05-02")
+		b.choose("loss-defendant", tina.ID)
+		b.choose("loss-charge", "1")
+		b.checkPage("add-loss form")
+		b.checkNarrow("add-loss form")
+		b.click("save-loss")
+		b.waitText("#losses-message", "Fraudulent charges of $1,234.56 added")
+		b.waitText("#losses-table", "$1,234.56")
+		b.waitText("#loss-details", "Tina Peters, count 1")
+		b.do(chromedp.SetUploadFiles(chromedp.ID("document-file"), []string{receipt}))
+		b.click("upload-document")
+		b.waitText("#documents-list", "receipt.pdf")
+		b.waitText("#documents-message", "receipt.pdf uploaded")
+		b.waitText("#losses-table [data-label=Documents]", "1")
+		b.checkPage("documents list")
+
+		// Remediation time: the claim is hours × rate, computed as typed. A reload in the middle loses nothing.
+		b.click("close-loss")
+		b.click("add-loss")
+		b.do(chromedp.WaitVisible(chromedp.ID("loss-form")))
+		b.choose("loss-category", "remediation_time")
+		b.do(chromedp.WaitVisible(chromedp.ID("loss-hours")),
+			chromedp.SendKeys(chromedp.ID("loss-hours"), "12.5"),
+			chromedp.SendKeys(chromedp.ID("loss-rate"), "25.00"),
+			chromedp.SendKeys(chromedp.ID("loss-description"), "Hours on the phone with banks and credit bureaus"))
+		b.waitText("#loss-computed", "12.5 hours × $25.00 = $312.50")
+		b.waitTrue(`JSON.stringify(sessionStorage).includes('Hours on the phone')`, "the unsaved loss is kept in the tab")
+		b.do(chromedp.Reload())
+		b.waitStep("losses")
+		b.do(chromedp.WaitVisible(chromedp.ID("draft-restored")), chromedp.WaitVisible(chromedp.ID("loss-draft-restored")),
+			chromedp.WaitVisible(chromedp.ID("loss-hours")))
+		if cat, h, r, d := b.value("loss-category"), b.value("loss-hours"), b.value("loss-rate"), b.value("loss-description"); cat != "remediation_time" ||
+			h != "12.5" || r != "25.00" || d != "Hours on the phone with banks and credit bureaus" {
+			t.Fatalf("after a reload the loss form holds %q, %q, %q, %q", cat, h, r, d)
+		}
+		b.waitText("#loss-computed", "$312.50")
+		b.waitText("#losses-table", "$1,234.56")
+		b.checkPage("wizard step 3 after a reload")
+		b.click("save-loss")
+		b.waitText("#losses-message", "Time spent on remediation of $312.50 added")
+
+		// Step 4, the statement; then the review, and finish.
+		b.click("close-loss")
+		next("statement")
+		b.do(chromedp.SendKeys(chromedp.ID("statement-emotional"), germanText),
+			chromedp.SendKeys(chromedp.ID("statement-restitution"), "I ask to be repaid what the charges and my time cost."))
+		b.checkPage("wizard step 4, statement")
+		b.checkNarrow("wizard step 4, statement")
+		next("review")
+		b.waitText("#review-total", "$1,547.06")
+		b.waitText("#review-statement", "revision 1")
+		b.waitText("#review", janeEmail)
+		b.checkPage("wizard review")
+		b.checkNarrow("wizard review")
+		b.click("finish-intake")
+		b.waitTrue(`location.pathname.startsWith('/victims/')`, "Jane Roe's page opens")
+		janeID := strings.TrimPrefix(eval[string](b, `location.pathname`), "/victims/")
+		b.waitText("[role=status]", "The SSN on record ends in 1120")
+		jane, err := s.VictimByID(ctx, janeID, true)
+		if err != nil || jane.SSN != janeSSN || jane.DateOfBirth == nil || jane.DateOfBirth.String() != janeDOB ||
+			jane.Phone != "+19705550123" || jane.Email != janeEmail || jane.MailingAddress == nil || jane.MailingAddress.Line1 != janeLine1 {
+			t.Fatalf("the victim added in the wizard is stored as %+v (err %v)", jane, err)
+		}
+		if left := eval[string](b, `Object.keys(sessionStorage).filter(k => k.startsWith('impactledger.draft.')).join()`); left != "" {
+			t.Errorf("drafts left after finishing the intake: %s", left)
+		}
+		stmts, err := s.ListStatements(ctx, janeID, 10, "")
+		if err != nil || len(stmts.Items) != 1 || stmts.Items[0].Sections.Emotional != germanText {
+			t.Fatalf("the statement typed in the wizard: %+v (err %v)", stmts.Items, err)
+		}
+		lossesOf := func(victimID string) map[models.LossCategory]models.Loss {
+			t.Helper()
+			page, err := s.ListLosses(ctx, victimID, models.LossFilter{IncludeVoided: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := map[models.LossCategory]models.Loss{}
+			for _, l := range page.Items {
+				out[l.Category] = l
+			}
+			return out
+		}
+		janeLosses := lossesOf(janeID)
+		fraud, timeLoss := janeLosses[models.LossFraudulentCharges], janeLosses[models.LossRemediationTime]
+		if len(janeLosses) != 2 || fraud.ClaimedCents != 123456 || fraud.DefendantID != tina.ID || fraud.ChargeCount == nil ||
+			*fraud.ChargeCount != 1 || fraud.IncurredOn == nil || fraud.IncurredOn.String() != "2024-05-02" || len(fraud.Documents) != 1 {
+			t.Fatalf("the fraudulent charges stored: %+v", fraud)
+		}
+		if timeLoss.ClaimedCents != 31250 || timeLoss.HoursHundredths == nil || *timeLoss.HoursHundredths != 1250 ||
+			timeLoss.HourlyRateCents == nil || *timeLoss.HourlyRateCents != 2500 {
+			t.Fatalf("the remediation time stored: %+v", timeLoss)
+		}
+		sum := sha256.Sum256(pdf)
+		doc := fraud.Documents[0]
+		if doc.SHA256 != hex.EncodeToString(sum[:]) || doc.MediaType != "application/pdf" || doc.FileName != "receipt.pdf" {
+			t.Fatalf("the receipt stored: %+v", doc)
+		}
+
+		// The county, the bank (its charges reimbursed by its insurer) and the insurer, through the wizard too.
+		addVictim := func(kind, name string, loss func(), added string) {
+			t.Helper()
+			b.do(chromedp.Navigate(caseURL+"/victims/new"), chromedp.WaitVisible(chromedp.ID("victim-form")))
+			b.choose("victim-kind", kind)
+			b.do(chromedp.SendKeys(chromedp.ID("victim-name"), name))
+			next("contact")
+			next("losses")
+			if loss != nil {
+				b.click("add-loss")
+				b.do(chromedp.WaitVisible(chromedp.ID("loss-form")))
+				loss()
+				b.click("save-loss")
+				b.waitText("#losses-message", added)
+			}
+			next("statement")
+			next("review")
+			b.click("finish-intake")
+			b.waitTrue(`location.pathname.startsWith('/victims/')`, name+"'s page opens")
+			b.waitText("h1", name)
+		}
+		addVictim("government", "Mesa County", func() {
+			b.choose("loss-category", "investigation_and_response")
+			b.do(chromedp.SendKeys(chromedp.ID("loss-claimed"), "1,412,345.67"),
+				chromedp.SendKeys(chromedp.ID("loss-description"), "Forensic imaging, staff overtime and equipment replacement"))
+		}, "Investigation and response of $1,412,345.67 added")
+		addVictim("business", "Alpine Bank", func() {
+			b.choose("loss-category", "fraudulent_charges")
+			b.do(chromedp.SendKeys(chromedp.ID("loss-claimed"), "5,000.00"),
+				chromedp.SendKeys(chromedp.ID("loss-reimbursed"), "5,000.00"),
+				chromedp.SendKeys(chromedp.ID("loss-reimbursed-by"), "Western Surety Co."))
+		}, "Fraudulent charges of $5,000.00 added")
+		addVictim("insurer", "Western Surety Co.", nil, "")
+
+		// Jane's page: her losses with their totals.
+		victimURL := b.base + "/victims/" + janeID
+		b.do(chromedp.Navigate(victimURL))
+		b.waitText("#losses-table", "$312.50")
+		b.waitText("#total-claimed", "$1,547.06")
+		b.checkPage("losses section")
+		b.checkNarrow("losses section")
+
+		// Verify the charges, at the amount the office checked.
+		b.click("open-loss-" + fraud.ID)
+		b.do(chromedp.WaitVisible(chromedp.ID("loss-panel-title")))
+		b.waitText("#loss-panel-title", "Fraudulent charges")
+		b.click("move-verified")
+		b.do(chromedp.WaitVisible(chromedp.ID("verify-amount")))
+		if v := b.value("verify-amount"); v != "1234.56" {
+			t.Errorf("the verified amount starts at %q", v)
+		}
+		b.checkPage("verify form")
+		b.click("confirm-verify")
+		b.waitText("#loss-message", "Verified at $1,234.56")
+		b.waitText("#total-verified", "$1,234.56")
+		if l := lossesOf(janeID)[models.LossFraudulentCharges]; l.Status != models.LossVerified || l.VerifiedCents == nil || *l.VerifiedCents != 123456 {
+			t.Fatalf("after verifying in the UI: %+v", l)
+		}
+
+		// Dispute the time: a change made meanwhile elsewhere is refused (412), then reloaded and disputed.
+		b.click("open-loss-" + timeLoss.ID)
+		b.waitText("#loss-panel-title", "Time spent on remediation")
+		if _, err := s.UpdateLoss(ctx, timeLoss.ID, timeLoss.Version, models.LossUpdate{Description: models.Some("Changed elsewhere.")}); err != nil {
+			t.Fatal(err)
+		}
+		b.click("move-disputed")
+		b.waitText("#loss-panel [role=alert]", "This loss has changed")
+		b.checkPage("stale loss change")
+		if l := lossesOf(janeID)[models.LossRemediationTime]; l.Status != models.LossClaimed {
+			t.Fatalf("the stale change went through: %+v", l)
+		}
+		b.click("reload-loss")
+		b.waitText("#loss-details", "Changed elsewhere.")
+		b.click("move-disputed")
+		b.waitText("#loss-message", "Marked disputed")
+		if l := lossesOf(janeID)[models.LossRemediationTime]; l.Status != models.LossDisputed {
+			t.Fatalf("after disputing in the UI: %+v", l)
+		}
+
+		// Edit: the form starts from the loss as stored, and sends only what changed.
+		b.click("edit-loss")
+		b.do(chromedp.WaitVisible(chromedp.ID("loss-form")))
+		if h, r := b.value("loss-hours"), b.value("loss-rate"); h != "12.5" || r != "25.00" {
+			t.Errorf("the edit form shows %q hours at %q", h, r)
+		}
+		b.checkPage("edit loss form")
+		b.replace("loss-description", "Hours on the phone with two banks and three credit bureaus")
+		b.click("save-loss")
+		b.waitText("#loss-message", "Saved.")
+		if l := lossesOf(janeID)[models.LossRemediationTime]; l.Description != "Hours on the phone with two banks and three credit bureaus" ||
+			l.ClaimedCents != 31250 || l.HoursHundredths == nil || *l.HoursHundredths != 1250 || l.Status != models.LossDisputed {
+			t.Fatalf("after editing in the UI: %+v", l)
+		}
+
+		// A loss entered twice, added on her page and voided with the reason.
+		b.click("add-loss")
+		b.do(chromedp.WaitVisible(chromedp.ID("loss-form")))
+		b.choose("loss-category", "postage_and_notary")
+		b.do(chromedp.SendKeys(chromedp.ID("loss-claimed"), "12"))
+		b.click("save-loss")
+		b.waitText("#losses-message", "Postage and notary of $12.00 added")
+		b.waitText("#total-claimed", "$1,559.06")
+		b.click("void-loss")
+		b.do(chromedp.WaitVisible(chromedp.ID("void-loss-dialog")))
+		b.waitFocus("void-loss-reason", "the void dialog opens")
+		b.click("confirm-void-loss")
+		b.waitText("#void-loss-reason-error", "Give the reason")
+		b.checkPage("void dialog")
+		b.do(chromedp.SendKeys(chromedp.ID("void-loss-reason"), "Entered twice"))
+		b.click("confirm-void-loss")
+		b.waitText("#loss-message", "Loss voided")
+		b.waitText("#total-claimed", "$1,547.06")
+		postage := lossesOf(janeID)[models.LossPostageAndNotary]
+		if postage.VoidedAt == nil || postage.VoidReason != "Entered twice" {
+			t.Fatalf("after voiding in the UI: %+v", postage)
+		}
+		b.click("show-voided")
+		b.waitText("#loss-"+postage.ID, "Voided")
+		b.waitText("#total-claimed", "$1,547.06")
+		b.checkPage("losses with the voided one shown")
+
+		// A renamed executable is refused with the server's reason; nothing is attached.
+		b.click("open-loss-" + fraud.ID)
+		b.waitText("#loss-panel-title", "Fraudulent charges")
+		b.do(chromedp.SetUploadFiles(chromedp.ID("document-file"), []string{fake}))
+		b.click("upload-document")
+		b.waitText("#upload-problem", "Unsupported document type")
+		b.waitText("#upload-problem", "only PDF, PNG, JPEG and plain text")
+		b.checkPage("upload refused")
+		if l := lossesOf(janeID)[models.LossFraudulentCharges]; len(l.Documents) != 1 {
+			t.Fatalf("the renamed executable was attached: %+v", l.Documents)
+		}
+
+		// The receipt downloads byte-identical, and its SHA-256 is there in full on request.
+		href := eval[string](b, `document.getElementById('download-`+doc.ID+`').getAttribute('href')`)
+		if href != "/api/v1/documents/"+doc.ID+"/content" {
+			t.Errorf("the download link is %q", href)
+		}
+		got := eval[string](b, `fetch(`+jsString(href)+`).then(r => r.arrayBuffer()).then(buf => {
+			let s = ''; for (const x of new Uint8Array(buf)) s += String.fromCharCode(x); return btoa(s); })`)
+		if raw, err := base64.StdEncoding.DecodeString(got); err != nil || !bytes.Equal(raw, pdf) {
+			t.Fatalf("the downloaded receipt differs from the upload (%d bytes, err %v)", len(raw), err)
+		}
+		b.click("show-hash-" + doc.ID)
+		b.waitText("#hash-"+doc.ID, doc.SHA256)
+		b.checkPage("documents list with a full SHA-256")
+		b.checkNarrow("loss with its documents")
+
+		// The case's Losses tab: the totals to the cent, the chart and its table.
+		b.do(chromedp.Navigate(caseURL))
+		b.do(chromedp.WaitVisible(chromedp.ID("tab-losses")))
+		b.click("tab-losses")
+		b.waitPath("/cases/" + c.ID + "/losses")
+		b.waitText("#case-total-claimed", "$1,418,892.73")
+		for id, want := range map[string]string{"case-total-verified": "$1,234.56", "case-total-reimbursed": "$5,000.00",
+			"case-total-net": "$1,413,892.73", "category-table-total-claimed": "$1,418,892.73"} {
+			if got := eval[string](b, `document.getElementById('`+id+`').innerText`); got != want {
+				t.Errorf("#%s shows %q, want %q", id, got, want)
+			}
+		}
+		rows := `(sel) => [...document.querySelectorAll(sel + ' tbody tr')].map(r => r.dataset.key + '=' +
+			r.querySelector('[data-label=Claimed]').innerText + '/' + r.querySelector('[data-label="Net requested"]').innerText).join(';')`
+		if got, want := eval[string](b, `(`+rows+`)('#category-table')`),
+			"fraudulent_charges=$6,234.56/$1,234.56;remediation_time=$312.50/$312.50;investigation_and_response=$1,412,345.67/$1,412,345.67"; got != want {
+			t.Errorf("by category: %s\nwant %s", got, want)
+		}
+		if got, want := eval[string](b, `(`+rows+`)('#kind-totals-table')`),
+			"individual=$1,547.06/$1,547.06;business=$5,000.00/$0.00;government=$1,412,345.67/$1,412,345.67"; got != want {
+			t.Errorf("by kind: %s\nwant %s", got, want)
+		}
+		if got := eval[string](b, `[...document.querySelectorAll('#victim-totals-table .victim-link')].map(a => a.innerText + '>' + a.getAttribute('href')).sort().join(';')`); !strings.Contains(got, "Jane Roe>/victims/"+janeID) ||
+			!strings.Contains(got, "Mesa County>") || !strings.Contains(got, "Alpine Bank>") {
+			t.Errorf("by victim: %s", got)
+		}
+		if label := eval[string](b, `(() => { const c = document.getElementById('category-chart');
+			return c && c.getAttribute('role') === 'img' && c.querySelectorAll('.chart__row').length === 3 ? c.getAttribute('aria-label') : ''; })()`); !strings.Contains(label, "Investigation and response, $1,412,345.67 claimed") {
+			t.Errorf("the chart is missing or unnamed: %q", label)
+		}
+		summary, err := s.LossSummaryOf(ctx, c.ID)
+		if err != nil || summary.Totals.ClaimedCents != 141889273 || summary.Totals.NetRequestedCents != 141389273 ||
+			summary.Totals.VerifiedCents != 123456 || summary.Totals.ReimbursedCents != 500000 {
+			t.Fatalf("the store's summary: %+v (err %v)", summary.Totals, err)
+		}
+		b.checkPage("case losses tab")
+		b.checkNarrow("case losses tab")
+
+		// The prosecutor reads the losses and their documents, and can change nothing.
+		signOut()
+		signIn("pat@mesa.gov")
+		b.do(chromedp.Navigate(victimURL))
+		b.waitText("#losses-table", "$1,234.56")
+		if eval[bool](b, `!!document.getElementById('add-loss')`) {
+			t.Error("the prosecutor is offered Add a loss")
+		}
+		b.click("open-loss-" + fraud.ID)
+		b.waitText("#documents-list", "receipt.pdf")
+		if eval[bool](b, `!!document.querySelector('#move-ordered, #edit-loss, #void-loss, #document-file, [id^=void-document-]')`) {
+			t.Error("the prosecutor is offered a way to change a loss or its documents")
+		}
+		b.checkPage("losses section, prosecutor")
+		b.do(chromedp.Navigate(caseURL + "/losses"))
+		b.waitText("#case-total-claimed", "$1,418,892.73")
+		signOut()
+
+		// A clerk sees neither the losses on the victim's page nor the case's Losses tab.
+		signIn("eli@mesa.gov")
+		b.do(chromedp.Navigate(victimURL))
+		b.waitText("#view-note", "Clerk view")
+		if eval[bool](b, `!!document.getElementById('losses-section')`) || strings.Contains(eval[string](b, `document.body.innerText`), "1,234.56") {
+			t.Error("the clerk's victim page shows losses")
+		}
+		b.do(chromedp.Navigate(caseURL))
+		b.waitText("h1", "People v. Tina Peters")
+		if eval[bool](b, `!!document.getElementById('tab-losses')`) {
+			t.Error("the clerk is offered the Losses tab")
+		}
+	})
 }

@@ -91,6 +91,14 @@ export type StatementRevision = components["schemas"]["StatementRevision"];
 export type StatementSections = components["schemas"]["StatementSections"];
 export type StatementStatus = components["schemas"]["StatementStatus"];
 export type StatementDelivery = components["schemas"]["StatementDelivery"];
+export type Loss = components["schemas"]["Loss"];
+export type LossCreate = components["schemas"]["LossCreate"];
+export type LossUpdate = components["schemas"]["LossUpdate"];
+export type LossCategory = components["schemas"]["LossCategory"];
+export type LossStatus = components["schemas"]["LossStatus"];
+export type LossSummary = components["schemas"]["LossSummary"];
+export type LossTotals = components["schemas"]["LossTotals"];
+export type LossDocument = components["schemas"]["Document"];
 
 /**
  * toProblem turns whatever came back from a failed call (a problem document, a proxy's HTML page,

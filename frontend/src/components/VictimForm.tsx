@@ -199,7 +199,7 @@ const SPECS: Record<string, FieldSpec> = {
   notes: { id: "victim-notes", label: "Notes" },
 };
 
-const ORDER = [
+export const VICTIM_FIELD_ORDER = [
   "victim-kind",
   "victim-name",
   "victim-minor",
@@ -716,7 +716,7 @@ export function VictimForm(props: Props) {
 
   return (
     <form id="victim-form" class="case-form victim-form" noValidate onSubmit={submit}>
-      {props.alert && !clientFailure ? props.alert : failure && <ErrorSummary failure={failure} order={ORDER} />}
+      {props.alert && !clientFailure ? props.alert : failure && <ErrorSummary failure={failure} order={VICTIM_FIELD_ORDER} />}
       {props.notice}
       <VictimWhoStep {...step} />
       <VictimContactStep {...step} />

@@ -6,8 +6,10 @@ import { Link } from "../router";
 import { listHref } from "./CaseList";
 import { CaseOverview } from "./case/Overview";
 import { DefendantsTab } from "./case/DefendantsTab";
+import { LossesTab } from "./case/LossesTab";
 import { VictimsTab } from "./case/VictimsTab";
-import { CaseTabs, caseTabLabel, type CaseTab } from "./case/tabs";
+import { CaseTabs, caseTabLabel, tabVisible, type CaseTab } from "./case/tabs";
+import { useCurrentUser } from "../session";
 
 type Load = { state: "loading" } | { state: "ok" } | { state: "not-found" } | { state: "error"; problem: Problem };
 
@@ -16,6 +18,7 @@ type Load = { state: "loading" } | { state: "ok" } | { state: "not-found" } | { 
  * under the tab strip. Moving between sections keeps the case; each section reads its own records.
  */
 export function CaseDetail({ id, tab }: { id: string; tab: CaseTab }) {
+  const me = useCurrentUser();
   const [load, setLoad] = useState<Load>({ state: "loading" });
   const [kase, setKase] = useState<Case | null>(null);
   const [etag, setEtag] = useState<string | null>(null);
@@ -85,6 +88,13 @@ export function CaseDetail({ id, tab }: { id: string; tab: CaseTab }) {
       break;
     case "defendants":
       panel = <DefendantsTab caseId={kase.id} />;
+      break;
+    case "losses":
+      panel = tabVisible("losses", me?.role) ? <LossesTab caseId={kase.id} /> : (
+        <div class="callout" id="losses-not-allowed">
+          <p>Your role does not see losses.</p>
+        </div>
+      );
       break;
     default:
       panel = (

@@ -3,6 +3,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { api, toProblem, type Case, type Problem, type Victim } from "../api/client";
 import { failureFrom, staleFailure, type Failure } from "../components/FormErrors";
 import { ProblemAlert } from "../components/ProblemAlert";
+import { LossesSection } from "../components/Losses";
 import { StatementSection } from "../components/StatementSection";
 import {
   DuplicateAlert,
@@ -33,11 +34,10 @@ type Load = { state: "loading" } | { state: "ok" } | { state: "not-found" } | { 
 type Reveal = { state: "hidden" } | { state: "loading" } | { state: "shown"; ssn: string } | { state: "error"; problem: Problem };
 
 /**
- * The sections under a victim's details, in order. The impact statement editor and the losses table with its
- * documents (issue 5, items 4 to 6) join this list as their APIs land; each gets the victim, in the caller's
- * view, and decides for itself what the caller's role may see or do.
+ * The sections under a victim's details, in order: the impact statement, then the losses with their documents.
+ * Each gets the victim, in the caller's view, and decides for itself what the caller's role may see or do.
  */
-const VICTIM_SECTIONS: ReadonlyArray<(props: { victim: Victim }) => JSX.Element | null> = [StatementSection];
+const VICTIM_SECTIONS: ReadonlyArray<(props: { victim: Victim }) => JSX.Element | null> = [StatementSection, LossesSection];
 
 const STALE = "Someone else changed this victim since you opened it. Reload to see their changes, then make yours again.";
 
@@ -216,7 +216,7 @@ export function VictimDetail({ id }: { id: string }) {
   const mayEdit = full && canEditVictims(me?.role);
 
   return (
-    <div class="narrow">
+    <div class="medium">
       <p class="back">
         <Link href={caseHref(victim.case_id, "victims")}>Back to victims</Link>
       </p>

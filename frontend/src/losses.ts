@@ -1,0 +1,139 @@
+import type { LossCategory, LossDocument, LossStatus, Problem, Role } from "./api/client";
+import { toProblem } from "./api/client";
+import type { Choice } from "./intake";
+import { csrfToken } from "./session";
+
+/** Loss categories in the contract's order (CONVENTIONS §3), with the words people use for them. */
+export const LOSS_CATEGORIES: ReadonlyArray<Choice<LossCategory>> = [
+  { value: "fraudulent_charges", label: "Fraudulent charges" },
+  { value: "lost_wages", label: "Lost wages" },
+  { value: "credit_monitoring", label: "Credit monitoring" },
+  { value: "remediation_time", label: "Time spent on remediation" },
+  { value: "legal_fees", label: "Legal fees" },
+  { value: "counseling", label: "Counseling" },
+  { value: "travel_and_court_costs", label: "Travel and court costs" },
+  { value: "postage_and_notary", label: "Postage and notary" },
+  { value: "property_or_equipment", label: "Property or equipment" },
+  { value: "investigation_and_response", label: "Investigation and response" },
+  { value: "future_expense", label: "Future expense" },
+  { value: "other", label: "Other" },
+];
+
+export const LOSS_STATUSES: ReadonlyArray<Choice<LossStatus>> = [
+  { value: "claimed", label: "Claimed" },
+  { value: "verified", label: "Verified" },
+  { value: "disputed", label: "Disputed" },
+  { value: "excluded", label: "Excluded" },
+  { value: "ordered", label: "Ordered" },
+];
+
+const labelOf = <T extends string>(choices: ReadonlyArray<Choice<T>>, value: string): string =>
+  choices.find((c) => c.value === value)?.label ?? value;
+
+export const lossCategoryLabel = (v: string) => labelOf(LOSS_CATEGORIES, v);
+export const lossStatusLabel = (v: string) => labelOf(LOSS_STATUSES, v);
+export const isLossCategory = (v: unknown): v is LossCategory => LOSS_CATEGORIES.some((c) => c.value === v);
+
+/** A status move someone can make, with the button's words. */
+export interface Move {
+  to: LossStatus;
+  label: string;
+}
+
+/**
+ * MOVES are the status moves the server allows from each status (the contract's updateLoss): claimed → verified,
+ * disputed or excluded; disputed → verified or excluded; verified → ordered. Excluded and ordered are final.
+ */
+export const MOVES: Record<LossStatus, ReadonlyArray<Move>> = {
+  claimed: [
+    { to: "verified", label: "Verify" },
+    { to: "disputed", label: "Dispute" },
+    { to: "excluded", label: "Exclude" },
+  ],
+  disputed: [
+    { to: "verified", label: "Verify" },
+    { to: "excluded", label: "Exclude" },
+  ],
+  verified: [{ to: "ordered", label: "Mark ordered" }],
+  excluded: [],
+  ordered: [],
+};
+
+/** Who may record and change losses and documents: the contract's x-roles for createLoss and updateLoss. */
+export const canWriteLosses = (role: Role | undefined): boolean =>
+  role === "admin" || role === "supervisor" || role === "advocate";
+
+/** Who may read losses: writers and prosecutors. Clerks never receive them. */
+export const canReadLosses = (role: Role | undefined): boolean => canWriteLosses(role) || role === "prosecutor";
+
+/** documentContentHref downloads a document's file (as an attachment, under its stored name). */
+export const documentContentHref = (id: string) => `/api/v1/documents/${encodeURIComponent(id)}/content`;
+
+/** The file types the server accepts (it decides by content; this only steers the file picker). */
+export const DOCUMENT_ACCEPT = ".pdf,.png,.jpg,.jpeg,.txt,application/pdf,image/png,image/jpeg,text/plain";
+
+/** MAX_DOCUMENT_BYTES is the largest document the server takes: 25 MiB. */
+export const MAX_DOCUMENT_BYTES = 25 * 1024 * 1024;
+
+export const mediaTypeLabel = (t: string): string =>
+  ({ "application/pdf": "PDF", "image/png": "PNG image", "image/jpeg": "JPEG image", "text/plain": "Plain text" })[t] ?? t;
+
+export type UploadResult = { ok: true; document: LossDocument } | { ok: false; problem: Problem };
+
+/**
+ * uploadDocument sends one file to a loss as multipart/form-data, reporting progress (0 to 1) as the bytes go.
+ * It uses XMLHttpRequest because fetch reports no upload progress. The server's refusals (415 for a type it
+ * does not take, 413 for a file over 25 MiB) come back as their problem documents.
+ */
+export function uploadDocument(
+  lossId: string,
+  file: File,
+  onProgress: (fraction: number) => void,
+  signal?: AbortSignal,
+): Promise<UploadResult> {
+  return new Promise((resolve) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", `/api/v1/losses/${encodeURIComponent(lossId)}/documents`);
+    const token = csrfToken();
+    if (token) xhr.setRequestHeader("X-CSRF-Token", token);
+    xhr.setRequestHeader("Accept", "application/json, application/problem+json");
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable && e.total > 0) onProgress(e.loaded / e.total);
+    };
+    xhr.onload = () => {
+      let body: unknown = null;
+      try {
+        body = JSON.parse(xhr.responseText);
+      } catch {
+        body = null;
+      }
+      if (xhr.status === 201 && body && typeof body === "object") {
+        onProgress(1);
+        resolve({ ok: true, document: body as LossDocument });
+        return;
+      }
+      if (xhr.status < 200 || xhr.status > 599) {
+        resolve({ ok: false, problem: toProblem(body) });
+        return;
+      }
+      const headers = new Headers();
+      const rid = xhr.getResponseHeader("X-Request-ID");
+      if (rid) headers.set("X-Request-ID", rid);
+      const response = new Response(null, { status: xhr.status, statusText: xhr.statusText, headers });
+      resolve({ ok: false, problem: toProblem(body, response) });
+    };
+    xhr.onerror = () => resolve({ ok: false, problem: toProblem(new Error("network")) });
+    xhr.onabort = () =>
+      resolve({
+        ok: false,
+        problem: { type: "about:blank", title: "Upload cancelled", status: 0, detail: "Nothing was stored.", request_id: "" },
+      });
+    signal?.addEventListener("abort", () => xhr.abort());
+    const form = new FormData();
+    form.append("file", file, file.name);
+    xhr.send(form);
+  });
+}
+
+/** shortHash shows the start and end of a SHA-256, enough to compare by eye: "3a7bd3e2…9f1c". */
+export const shortHash = (hex: string): string => (hex.length > 16 ? `${hex.slice(0, 8)}…${hex.slice(-4)}` : hex);
