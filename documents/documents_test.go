@@ -83,7 +83,7 @@ func TestTwentyMiBRoundTripsInBoundedMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bytes.Contains(raw, []byte("%PDF")) {
+	if bytes.Contains(raw, []byte("%PDF-1.7\n")) { // the whole header: four bytes alone turn up in 20 MiB of ciphertext by chance
 		t.Fatal("the stored file shows the PDF header")
 	}
 	other, _ := sealing.NewDataKey()
