@@ -86,3 +86,77 @@ func digits(s string) bool {
 	}
 	return true
 }
+
+// Reasons ParseDollars refuses an amount. None of them quotes the amount, so that they can be shown to
+// people and written to logs about files of victims' losses.
+var (
+	ErrNotDollars     = errors.New("must be an amount in dollars such as 1234.56 or 1,234.56")
+	ErrNegative       = errors.New("must not be negative")
+	ErrTooManyCents   = errors.New("must have at most two decimal places (whole cents)")
+	ErrAboveMaxAmount = fmt.Errorf("must be at most %s", FormatDollars(MaxCents))
+)
+
+// ParseDollars reads an amount of dollars as people and spreadsheets write it ("1234", "1234.5",
+// "1,234.56", "$1,234.56", with spaces around) as exact cents, without floating point. Thousands separators
+// must group by three. It refuses negative amounts, fractions of a cent (nothing is rounded) and amounts
+// above MaxCents, each with its own error.
+func ParseDollars(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "-") || (strings.HasPrefix(s, "(") && strings.HasSuffix(s, ")")) {
+		return 0, ErrNegative
+	}
+	s = strings.TrimSpace(strings.TrimPrefix(s, "$"))
+	whole, frac, dotted := strings.Cut(s, ".")
+	if dotted && (frac == "" || !digits(frac)) {
+		return 0, ErrNotDollars
+	}
+	if len(frac) > 2 {
+		return 0, ErrTooManyCents
+	}
+	if strings.Contains(whole, ",") {
+		groups := strings.Split(whole, ",")
+		for i, g := range groups {
+			if (i == 0 && (len(g) < 1 || len(g) > 3)) || (i > 0 && len(g) != 3) {
+				return 0, ErrNotDollars
+			}
+		}
+		whole = strings.Join(groups, "")
+	}
+	if whole == "" || !digits(whole) {
+		return 0, ErrNotDollars
+	}
+	whole = strings.TrimLeft(whole, "0")
+	if len(whole) > 12 { // MaxCents is $100,000,000,000.00: twelve digits of dollars
+		return 0, ErrAboveMaxAmount
+	}
+	var cents int64
+	for _, r := range whole {
+		cents = cents*10 + int64(r-'0')
+	}
+	for len(frac) < 2 {
+		frac += "0"
+	}
+	cents = cents*100 + int64(frac[0]-'0')*10 + int64(frac[1]-'0')
+	if cents > MaxCents {
+		return 0, ErrAboveMaxAmount
+	}
+	return cents, nil
+}
+
+// FormatDollars writes cents as dollars with thousands separators: 123456 is "$1,234.56".
+func FormatDollars(cents int64) string {
+	sign := ""
+	u := uint64(cents)
+	if cents < 0 {
+		sign, u = "-", uint64(-(cents + 1))+1
+	}
+	whole := strconv.FormatUint(u/100, 10)
+	var b strings.Builder
+	for i, r := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	return fmt.Sprintf("%s$%s.%02d", sign, b.String(), u%100)
+}
