@@ -10,6 +10,9 @@ import (
 	"io/fs"
 
 	"github.com/pressly/goose/v3"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
 
 	"github.com/impactledger/impactledger/models"
 )
@@ -37,7 +40,78 @@ func NewProvider(db *sql.DB, d models.Dialect) (*goose.Provider, error) {
 	if d == models.SQLite {
 		gd = goose.DialectSQLite3
 	}
-	return goose.NewProvider(gd, db, fsys)
+	return goose.NewProvider(gd, db, fsys, goose.WithGoMigrations(riverMigration(d)))
+}
+
+// RiverSchemaVersion is the version of River's own schema (its job queue tables) that migration 12 brings the
+// database to: the newest version of the River release in go.mod. A River upgrade whose release has newer
+// schema versions needs a new migration that migrates River on to them; TestRiverSchemaIsNewest fails until
+// one exists.
+const RiverSchemaVersion = 8
+
+// riverMigrationVersion is the goose version of the migration that installs River's schema. It is a Go
+// migration, not a file: River's tables are River's, made by River's own migrator, which keeps its version
+// in river_migration. On PostgreSQL it runs outside a goose transaction, because River applies one
+// transaction per version: PostgreSQL cannot use an enum value in the transaction that added it, and River's
+// versions 4 and 6 do exactly that. On SQLite it runs inside goose's transaction, which holds the one
+// writing connection.
+const riverMigrationVersion = 12
+
+func riverMigration(d models.Dialect) *goose.Migration {
+	run := func(direction rivermigrate.Direction, target int) *goose.GoFunc {
+		opts := &rivermigrate.MigrateOpts{TargetVersion: target}
+		if d == models.SQLite {
+			return &goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error {
+				m, err := rivermigrate.New(riversqlite.New(nil), nil)
+				if err != nil {
+					return fmt.Errorf("migrations: River's migrator: %w", err)
+				}
+				if _, err := m.MigrateTx(ctx, tx, direction, opts); err != nil {
+					return fmt.Errorf("migrations: River's schema: %w", err)
+				}
+				return nil
+			}}
+		}
+		return &goose.GoFunc{RunDB: func(ctx context.Context, db *sql.DB) error {
+			m, err := rivermigrate.New(riverdatabasesql.New(db), nil)
+			if err != nil {
+				return fmt.Errorf("migrations: River's migrator: %w", err)
+			}
+			if _, err := m.Migrate(ctx, direction, opts); err != nil {
+				return fmt.Errorf("migrations: River's schema: %w", err)
+			}
+			return nil
+		}}
+	}
+	return goose.NewGoMigration(riverMigrationVersion,
+		run(rivermigrate.DirectionUp, RiverSchemaVersion),
+		run(rivermigrate.DirectionDown, -1))
+}
+
+// NewestRiverSchemaVersion is the newest schema version the linked River release knows, for the test that
+// keeps RiverSchemaVersion current.
+func NewestRiverSchemaVersion(d models.Dialect) (int, error) {
+	var versions []rivermigrate.Migration
+	switch d {
+	case models.Postgres:
+		m, err := rivermigrate.New(riverdatabasesql.New(nil), nil)
+		if err != nil {
+			return 0, err
+		}
+		versions = m.AllVersions()
+	case models.SQLite:
+		m, err := rivermigrate.New(riversqlite.New(nil), nil)
+		if err != nil {
+			return 0, err
+		}
+		versions = m.AllVersions()
+	default:
+		return 0, fmt.Errorf("migrations: unknown dialect %q", d)
+	}
+	if len(versions) == 0 {
+		return 0, nil
+	}
+	return versions[len(versions)-1].Version, nil
 }
 
 // Up applies every pending migration.

@@ -143,3 +143,18 @@ func columns(t *testing.T, db *sql.DB, d models.Dialect) []column {
 	})
 	return cols
 }
+
+// TestRiverSchemaIsNewest fails when the River release in go.mod knows schema versions that the migrations do
+// not apply: a River upgrade needs a new migration that brings River's tables to the new version.
+func TestRiverSchemaIsNewest(t *testing.T) {
+	for _, d := range []models.Dialect{models.Postgres, models.SQLite} {
+		newest, err := migrations.NewestRiverSchemaVersion(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if newest != migrations.RiverSchemaVersion {
+			t.Errorf("%s: River knows schema version %d, the migrations apply %d: add a migration that runs River's migrator to %d",
+				d, newest, migrations.RiverSchemaVersion, newest)
+		}
+	}
+}

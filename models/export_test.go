@@ -25,3 +25,10 @@ func (s *Store) MakeKeyThenRollBack(ctx context.Context, scope string) error {
 	}
 	return err
 }
+
+// HoldImportForTest claims the import with id for a worker that then dies without a word: its token stays,
+// and its heartbeat stops now.
+func (s *Store) HoldImportForTest(ctx context.Context, id string) error {
+	return s.write.WithContext(ctx).Model(&victimImportRow{}).Where("id = ?", id).
+		Updates(map[string]any{"worker_token": "a worker that died", "heartbeat_at": s.now()}).Error
+}

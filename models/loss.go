@@ -172,6 +172,8 @@ type lossRow struct {
 	UpdatedAt       time.Time
 	UpdatedBy       string
 	Version         int64
+	// ImportID names the import that wrote the loss; until it succeeds, the loss is hidden (published).
+	ImportID *string
 }
 
 func (lossRow) TableName() string { return "losses" }
@@ -371,7 +373,7 @@ func (s *Store) ListLosses(ctx context.Context, victimID string, f LossFilter) (
 		return LossPage{}, err
 	}
 	limit := pageSize(f.Limit)
-	q := db.Model(&lossRow{}).Where("victim_id = ?", victimID)
+	q := published(db.Model(&lossRow{}), "losses").Where("victim_id = ?", victimID)
 	verr := &ValidationError{}
 	if f.Category != "" {
 		oneOf(verr, "category", f.Category, LossCategories)
@@ -571,7 +573,7 @@ func (s *Store) lossRowByID(db *gorm.DB, id string, lock bool) (lossRow, error) 
 		return lossRow{}, ErrNotFound
 	}
 	var row lossRow
-	q := inVisibleCases(db.Model(&lossRow{})).Where("id = ?", id)
+	q := published(inVisibleCases(db.Model(&lossRow{})), "losses").Where("id = ?", id)
 	if lock {
 		q = s.forUpdate(q)
 	}

@@ -93,7 +93,7 @@ func (s *Store) LossSummaryOf(ctx context.Context, caseID string) (LossSummary, 
 	if _, err := s.caseByID(db, caseID, false); err != nil {
 		return LossSummary{}, err
 	}
-	rows, err := db.Table("losses").
+	rows, err := published(db.Table("losses"), "losses").
 		Select("losses.victim_id, victims.kind, losses.category, losses.claimed_cents, losses.verified_cents, losses.reimbursed_cents").
 		Joins("JOIN victims ON victims.id = losses.victim_id").
 		Where("losses.case_id = ? AND losses.voided_at IS NULL AND losses.status <> ?", caseID, LossExcluded).

@@ -76,6 +76,8 @@ type Store struct {
 	decoyHash func() string
 	// hashSlots bounds concurrent password checks.
 	hashSlots chan struct{}
+	// jobs queues durable work, such as imports; see SetJobQueue.
+	jobs JobQueue
 }
 
 // sqlitePragmas are the connection settings every SQLite connection opens with: foreign keys enforced, WAL so

@@ -202,6 +202,8 @@ type victimRow struct {
 	CreatedAt            time.Time
 	UpdatedAt            time.Time
 	Version              int64
+	// ImportID names the import that wrote the victim; until it succeeds, the victim is hidden (published).
+	ImportID *string
 }
 
 func (victimRow) TableName() string { return "victims" }
@@ -373,7 +375,7 @@ func (s *Store) ListVictims(ctx context.Context, caseID string, f VictimFilter) 
 		return VictimPage{}, err
 	}
 	limit := pageSize(f.Limit)
-	q := db.Model(&victimRow{}).Where("case_id = ?", caseID)
+	q := published(db.Model(&victimRow{}), "victims").Where("case_id = ?", caseID)
 	query, err := CleanQuery("q", f.Query)
 	if err != nil {
 		return VictimPage{}, err
@@ -543,7 +545,7 @@ func victimRowByID(db *gorm.DB, id string) (victimRow, error) {
 		return victimRow{}, ErrNotFound
 	}
 	var row victimRow
-	err := inVisibleCases(db.Model(&victimRow{})).Where("id = ?", id).Take(&row).Error
+	err := published(inVisibleCases(db.Model(&victimRow{})), "victims").Where("id = ?", id).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return victimRow{}, ErrNotFound
 	}
@@ -686,7 +688,8 @@ func openVictim(key []byte, row victimRow) (Victim, error) {
 }
 
 // checkDuplicateVictim refuses a victim whose SSN, or name and birth date, another victim of the case
-// already has, naming that victim.
+// already has, naming that victim. A match among the rows of an import still running is refused too (the
+// unique indexes would refuse it anyway), but without its ID, which nobody may see yet.
 func checkDuplicateVictim(tx *gorm.DB, row victimRow) error {
 	for _, index := range []struct {
 		column string
@@ -699,15 +702,24 @@ func checkDuplicateVictim(tx *gorm.DB, row victimRow) error {
 		if index.value == nil {
 			continue
 		}
-		var existing []string
-		err := tx.Model(&victimRow{}).Where("case_id = ? AND id <> ?", row.CaseID, row.ID).
-			Where(index.column+" = ?", *index.value).Limit(1).Pluck("id", &existing).Error
+		var existing []victimRow
+		err := tx.Model(&victimRow{}).Select("id", "import_id").Where("case_id = ? AND id <> ?", row.CaseID, row.ID).
+			Where(index.column+" = ?", *index.value).Limit(1).Find(&existing).Error
 		if err != nil {
 			return err
 		}
-		if len(existing) > 0 {
-			return &ConflictError{Detail: "This case already has a victim with " + index.what + ".", ExistingID: existing[0]}
+		if len(existing) == 0 {
+			continue
 		}
+		var visible []string
+		if err := published(tx.Model(&victimRow{}), "victims").Where("id = ?", existing[0].ID).Pluck("id", &visible).Error; err != nil {
+			return err
+		}
+		if len(visible) == 0 {
+			return &ConflictError{Detail: "A victim with " + index.what + " is being imported into this case right now; " +
+				"if the import succeeds, they are already recorded."}
+		}
+		return &ConflictError{Detail: "This case already has a victim with " + index.what + ".", ExistingID: existing[0].ID}
 	}
 	return nil
 }
