@@ -32,6 +32,8 @@ type config struct {
 	RequireMFA bool
 	// DocumentsDir is the folder of the sealed files attached to losses.
 	DocumentsDir string
+	// ImportWorkers is how many imports this instance runs at once.
+	ImportWorkers int
 }
 
 // envVar documents one setting; configVars is the table the README and --help print.
@@ -50,7 +52,8 @@ var configVars = []envVar{
 	{"IMPACTLEDGER_REQUIRE_MFA", "true (PostgreSQL), false (SQLite)", "Make two-factor sign-in (an authenticator app) mandatory: accounts without it must set it up at their next sign-in before doing anything else."},
 	{"IMPACTLEDGER_LOCKOUT_MINUTES", "30", "How long 5 failed sign-ins within 15 minutes lock an account; 0 keeps it locked until an administrator unlocks it."},
 	{"IMPACTLEDGER_PASSWORD_ITERATIONS", "600000", "PBKDF2 work factor of new password hashes; lower only for tests (a warning is logged)."},
-	{"IMPACTLEDGER_DOCUMENTS_DIR", "(SQLite: a documents folder beside the database, ./data/documents by default; PostgreSQL: ./data/documents)", "Folder of the documents attached to losses, each file sealed with its case's data key. Back it up with the database."},
+	{"IMPACTLEDGER_IMPORT_WORKERS", "1", "How many victim imports this instance runs at once; each keeps a core busy. Queued imports wait their turn, on any instance."},
+	{"IMPACTLEDGER_DOCUMENTS_DIR", "(SQLite: a documents folder beside the database, ./data/documents by default; PostgreSQL: ./data/documents)", "Folder of the documents attached to losses, and of uploaded victim lists while they import, each file sealed with its case's data key. Back it up with the database; several instances must share it."},
 }
 
 // configError is a configuration mistake: the process exits with status 2 and the message.
@@ -141,6 +144,14 @@ func loadConfig(getenv func(string) string, stdoutIsTerminal bool) (config, erro
 			errs = append(errs, configErrorf("IMPACTLEDGER_PASSWORD_ITERATIONS: %q is not a whole number from %d to 10000000", v, password.MinIterations))
 		}
 		cfg.DB.PasswordIterations = n
+	}
+	cfg.ImportWorkers = 1
+	if v := getenv("IMPACTLEDGER_IMPORT_WORKERS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 64 {
+			errs = append(errs, configErrorf("IMPACTLEDGER_IMPORT_WORKERS: %q is not a whole number from 1 to 64", v))
+		}
+		cfg.ImportWorkers = n
 	}
 	cfg.DocumentsDir = defaultDocumentsDir(cfg.DB)
 	if v := getenv("IMPACTLEDGER_DOCUMENTS_DIR"); v != "" {

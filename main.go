@@ -24,6 +24,7 @@ import (
 	"github.com/impactledger/impactledger/documents"
 	"github.com/impactledger/impactledger/frontend"
 	"github.com/impactledger/impactledger/handlers"
+	"github.com/impactledger/impactledger/jobs"
 	"github.com/impactledger/impactledger/migrations"
 	"github.com/impactledger/impactledger/models"
 	"github.com/impactledger/impactledger/password"
@@ -60,6 +61,8 @@ Usage:
   impactledger keys generate        print a new key-encryption key entry (key_id:base64)
   impactledger keys check           list the key ids in use and whether each is configured
   impactledger keys rotate          rewrap every data key under the first configured key
+  impactledger import victims --case CASE_ID FILE.csv
+                                    import a list of victims, all or nothing; exit 1 with the error report
   impactledger audit verify         check the audit trail's hash chain; exit 1 naming the first broken event
   impactledger healthcheck          exit 0 when the local service answers /readyz (for container health checks)
   impactledger version              print the version
@@ -86,6 +89,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return auditCommand(ctx, args, stdout, stderr)
 	case "keys":
 		return keysCommand(ctx, args, stdout, stderr)
+	case "import":
+		return importCommand(ctx, args, stdout, stderr)
 	case "healthcheck":
 		return healthcheckCommand(ctx, args, stderr)
 	case "version":
@@ -210,18 +215,31 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	// With the schema current the keys must open the data, or the service does not start. With it behind
 	// (IMPACTLEDGER_AUTO_MIGRATE=false), readiness keeps checking until migrate up has run.
-	if migrations.Current(ctx, sqlDB, dialect) == nil {
+	current := migrations.Current(ctx, sqlDB, dialect) == nil
+	if current {
 		if err := store.CheckKeys(ctx); err != nil {
 			log.Error("refusing to start", "error", err.Error())
 			return 1
 		}
 	} else {
-		log.Warn("the database schema is behind; not ready until `impactledger migrate up` has run")
+		log.Warn("the database schema is behind; not ready, and no background job runs, until `impactledger migrate up` has run and the service restarts")
 	}
 	docs, err := documents.NewDir(cfg.DocumentsDir)
 	if err != nil {
 		log.Error("cannot open the documents folder", "path", cfg.DocumentsDir, "error", err.Error())
 		return 1
+	}
+	queue, err := jobs.New(jobs.Config{Store: store, Documents: docs, Logger: log, ImportWorkers: cfg.ImportWorkers})
+	if err != nil {
+		log.Error("cannot set up the job queue", "error", err.Error())
+		return 1
+	}
+	if current {
+		// Jobs run on their own context, so that SIGTERM stops them through Stop, which lets them let go.
+		if err := queue.Start(context.WithoutCancel(ctx)); err != nil {
+			log.Error("cannot start the job queue", "error", err.Error())
+			return 1
+		}
 	}
 	router, err := handlers.NewRouter(handlers.Config{
 		Store:      store,
@@ -273,8 +291,15 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	log.Info("shutting down; finishing in-flight requests", "grace_seconds", shutdownGrace.Seconds())
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		log.Error("shutdown did not finish in time", "error", err.Error())
+	shutdownErr := srv.Shutdown(shutdownCtx)
+	if current {
+		// A running import is cancelled; it lets go of its place and carries on at the next start.
+		if err := queue.Stop(shutdownCtx); err != nil {
+			log.Error("the job queue did not stop cleanly", "error", err.Error())
+		}
+	}
+	if shutdownErr != nil {
+		log.Error("shutdown did not finish in time", "error", shutdownErr.Error())
 		return 1
 	}
 	log.Info("stopped")

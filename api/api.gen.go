@@ -407,6 +407,102 @@ func (e StatementStatus) Valid() bool {
 	}
 }
 
+// Defines values for VictimImportFailure.
+const (
+	VictimImportFailureServerError VictimImportFailure = "server_error"
+	VictimImportFailureStopped     VictimImportFailure = "stopped"
+)
+
+// Valid indicates whether the value is a known member of the VictimImportFailure enum.
+func (e VictimImportFailure) Valid() bool {
+	switch e {
+	case VictimImportFailureServerError:
+		return true
+	case VictimImportFailureStopped:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VictimImportSource.
+const (
+	VictimImportSourceCommandLine VictimImportSource = "command_line"
+	VictimImportSourceUpload      VictimImportSource = "upload"
+)
+
+// Valid indicates whether the value is a known member of the VictimImportSource enum.
+func (e VictimImportSource) Valid() bool {
+	switch e {
+	case VictimImportSourceCommandLine:
+		return true
+	case VictimImportSourceUpload:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VictimImportStatus.
+const (
+	Failed     VictimImportStatus = "failed"
+	Importing  VictimImportStatus = "importing"
+	Succeeded  VictimImportStatus = "succeeded"
+	Validating VictimImportStatus = "validating"
+)
+
+// Valid indicates whether the value is a known member of the VictimImportStatus enum.
+func (e VictimImportStatus) Valid() bool {
+	switch e {
+	case Failed:
+		return true
+	case Importing:
+		return true
+	case Succeeded:
+		return true
+	case Validating:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VictimImportSummaryFailure.
+const (
+	VictimImportSummaryFailureServerError VictimImportSummaryFailure = "server_error"
+	VictimImportSummaryFailureStopped     VictimImportSummaryFailure = "stopped"
+)
+
+// Valid indicates whether the value is a known member of the VictimImportSummaryFailure enum.
+func (e VictimImportSummaryFailure) Valid() bool {
+	switch e {
+	case VictimImportSummaryFailureServerError:
+		return true
+	case VictimImportSummaryFailureStopped:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VictimImportSummarySource.
+const (
+	VictimImportSummarySourceCommandLine VictimImportSummarySource = "command_line"
+	VictimImportSummarySourceUpload      VictimImportSummarySource = "upload"
+)
+
+// Valid indicates whether the value is a known member of the VictimImportSummarySource enum.
+func (e VictimImportSummarySource) Valid() bool {
+	switch e {
+	case VictimImportSummarySourceCommandLine:
+		return true
+	case VictimImportSummarySourceUpload:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for VictimKind.
 const (
 	VictimBusiness         VictimKind = "business"
@@ -839,6 +935,16 @@ type HearingUpdate struct {
 //
 // Example: 12.5
 type Hours = string
+
+// ImportError One problem with an import's file. It says where, never what the cell held.
+type ImportError struct {
+	// Column The column's name, or empty when the problem is with the whole line.
+	Column string `json:"column"`
+
+	// Line The line the row starts on, 1-based; the header is line 1.
+	Line    int    `json:"line"`
+	Message string `json:"message"`
+}
 
 // Jurisdiction defines model for Jurisdiction.
 type Jurisdiction struct {
@@ -1494,6 +1600,114 @@ type VictimCreate struct {
 	WantsToBeHeard *WantsToBeHeard `json:"wants_to_be_heard,omitempty"`
 }
 
+// VictimImport A bulk import with its first 1,000 errors.
+type VictimImport struct {
+	CaseId openapi_types.UUID `json:"case_id"`
+
+	// Created Victims the import created; 0 until it has succeeded.
+	Created   int       `json:"created"`
+	CreatedAt time.Time `json:"created_at"`
+
+	// CreatedBy The ID of the staff member who uploaded the file (`cli` for the command line).
+	CreatedBy string `json:"created_by"`
+
+	// ErrorCount Every problem found, even past the 100,000 the error report keeps.
+	ErrorCount int `json:"error_count"`
+
+	// Errors The first 1,000 problems, in the order of the file; `error_count` says how many there are in all.
+	Errors []ImportError `json:"errors"`
+
+	// Failure Why a failed import failed when its file was not at fault: `server_error` (the server could not
+	// finish it, even after retrying) or `stopped` (its command-line run was interrupted). Null otherwise.
+	Failure       nullable.Nullable[VictimImportFailure] `json:"failure"`
+	FileSizeBytes int64                                  `json:"file_size_bytes"`
+	FinishedAt    nullable.Nullable[time.Time]           `json:"finished_at"`
+	Id            openapi_types.UUID                     `json:"id"`
+
+	// LossesCreated Losses the import created; 0 until it has succeeded.
+	LossesCreated int `json:"losses_created"`
+
+	// RowsDone Rows the current stage has done, of `rows_total`; checked while `validating`, written while `importing`.
+	RowsDone int `json:"rows_done"`
+
+	// RowsTotal Rows of victims in the file (the header and blank rows not counted); estimated until validation has read them all.
+	RowsTotal int `json:"rows_total"`
+
+	// Source `upload` over this API, or `command_line` (`impactledger import victims`).
+	Source VictimImportSource `json:"source"`
+
+	// Status `validating`: reading the whole file and checking every row, writing nothing. `importing`: writing the
+	// victims, invisible to everyone until the last is in. `succeeded`: every row is imported. `failed`:
+	// nothing is imported; `errors` says why, or `failure` when the file was not at fault.
+	Status VictimImportStatus `json:"status"`
+}
+
+// VictimImportFailure Why a failed import failed when its file was not at fault: `server_error` (the server could not
+// finish it, even after retrying) or `stopped` (its command-line run was interrupted). Null otherwise.
+type VictimImportFailure string
+
+// VictimImportSource `upload` over this API, or `command_line` (`impactledger import victims`).
+type VictimImportSource string
+
+// VictimImportList defines model for VictimImportList.
+type VictimImportList struct {
+	Items []VictimImportSummary `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; null on the last page.
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// VictimImportStatus `validating`: reading the whole file and checking every row, writing nothing. `importing`: writing the
+// victims, invisible to everyone until the last is in. `succeeded`: every row is imported. `failed`:
+// nothing is imported; `errors` says why, or `failure` when the file was not at fault.
+type VictimImportStatus string
+
+// VictimImportSummary A bulk import of a victim list into a case.
+type VictimImportSummary struct {
+	CaseId openapi_types.UUID `json:"case_id"`
+
+	// Created Victims the import created; 0 until it has succeeded.
+	Created   int       `json:"created"`
+	CreatedAt time.Time `json:"created_at"`
+
+	// CreatedBy The ID of the staff member who uploaded the file (`cli` for the command line).
+	CreatedBy string `json:"created_by"`
+
+	// ErrorCount Every problem found, even past the 100,000 the error report keeps.
+	ErrorCount int `json:"error_count"`
+
+	// Failure Why a failed import failed when its file was not at fault: `server_error` (the server could not
+	// finish it, even after retrying) or `stopped` (its command-line run was interrupted). Null otherwise.
+	Failure       nullable.Nullable[VictimImportSummaryFailure] `json:"failure"`
+	FileSizeBytes int64                                         `json:"file_size_bytes"`
+	FinishedAt    nullable.Nullable[time.Time]                  `json:"finished_at"`
+	Id            openapi_types.UUID                            `json:"id"`
+
+	// LossesCreated Losses the import created; 0 until it has succeeded.
+	LossesCreated int `json:"losses_created"`
+
+	// RowsDone Rows the current stage has done, of `rows_total`; checked while `validating`, written while `importing`.
+	RowsDone int `json:"rows_done"`
+
+	// RowsTotal Rows of victims in the file (the header and blank rows not counted); estimated until validation has read them all.
+	RowsTotal int `json:"rows_total"`
+
+	// Source `upload` over this API, or `command_line` (`impactledger import victims`).
+	Source VictimImportSummarySource `json:"source"`
+
+	// Status `validating`: reading the whole file and checking every row, writing nothing. `importing`: writing the
+	// victims, invisible to everyone until the last is in. `succeeded`: every row is imported. `failed`:
+	// nothing is imported; `errors` says why, or `failure` when the file was not at fault.
+	Status VictimImportStatus `json:"status"`
+}
+
+// VictimImportSummaryFailure Why a failed import failed when its file was not at fault: `server_error` (the server could not
+// finish it, even after retrying) or `stopped` (its command-line run was interrupted). Null otherwise.
+type VictimImportSummaryFailure string
+
+// VictimImportSummarySource `upload` over this API, or `command_line` (`impactledger import victims`).
+type VictimImportSummarySource string
+
 // VictimKind What kind of victim; the kind decides restitution payment priority.
 type VictimKind string
 
@@ -1592,6 +1806,9 @@ type HearingID = openapi_types.UUID
 
 // IfMatch defines model for IfMatch.
 type IfMatch = string
+
+// ImportID defines model for ImportID.
+type ImportID = openapi_types.UUID
 
 // Limit defines model for Limit.
 type Limit = int
@@ -1717,6 +1934,21 @@ type ListHearingsParams struct {
 
 	// Cursor The `next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListVictimImportsParams defines parameters for ListVictimImports.
+type ListVictimImportsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// CreateVictimImportParams defines parameters for CreateVictimImport.
+type CreateVictimImportParams struct {
+	// IdempotencyKey A key of the caller's choosing (such as a UUID) that makes a retried upload safe.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
 // ListVictimsParams defines parameters for ListVictims.
@@ -1978,6 +2210,12 @@ type ServerInterface interface {
 	// SetCaseTeam Replace a case's team.
 	// (PUT /api/v1/cases/{case_id}/team)
 	SetCaseTeam(c *gin.Context, caseId CaseID)
+	// ListVictimImports List a case's imports of victim lists, newest first, without their errors.
+	// (GET /api/v1/cases/{case_id}/victim-imports)
+	ListVictimImports(c *gin.Context, caseId CaseID, params ListVictimImportsParams)
+	// CreateVictimImport Import a list of victims (one loss per row optional) from a CSV file, all or nothing.
+	// (POST /api/v1/cases/{case_id}/victim-imports)
+	CreateVictimImport(c *gin.Context, caseId CaseID, params CreateVictimImportParams)
 	// ListVictims List a case's victims, newest first, in the caller's view.
 	// (GET /api/v1/cases/{case_id}/victims)
 	ListVictims(c *gin.Context, caseId CaseID, params ListVictimsParams)
@@ -2050,6 +2288,12 @@ type ServerInterface interface {
 	// UnlockUser Lift a sign-in lockout.
 	// (POST /api/v1/users/{user_id}/unlock)
 	UnlockUser(c *gin.Context, userId UserID)
+	// GetVictimImport Read an import's progress and outcome, with its first 1,000 errors.
+	// (GET /api/v1/victim-imports/{import_id})
+	GetVictimImport(c *gin.Context, importId ImportID)
+	// GetVictimImportErrors Download an import's error report, as CSV.
+	// (GET /api/v1/victim-imports/{import_id}/errors.csv)
+	GetVictimImportErrors(c *gin.Context, importId ImportID)
 	// GetVictim Read one victim in the caller's view.
 	// (GET /api/v1/victims/{victim_id})
 	GetVictim(c *gin.Context, victimId VictimID, params GetVictimParams)
@@ -2633,6 +2877,99 @@ func (siw *ServerInterfaceWrapper) SetCaseTeam(c *gin.Context) {
 	}
 
 	siw.Handler.SetCaseTeam(c, caseId)
+}
+
+// ListVictimImports operation middleware
+func (siw *ServerInterfaceWrapper) ListVictimImports(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "case_id" -------------
+	var caseId CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "case_id", c.Param("case_id"), &caseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter case_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListVictimImportsParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", c.Request.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListVictimImports(c, caseId, params)
+}
+
+// CreateVictimImport operation middleware
+func (siw *ServerInterfaceWrapper) CreateVictimImport(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "case_id" -------------
+	var caseId CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "case_id", c.Param("case_id"), &caseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter case_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateVictimImportParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Idempotency-Key, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateVictimImport(c, caseId, params)
 }
 
 // ListVictims operation middleware
@@ -3429,6 +3766,56 @@ func (siw *ServerInterfaceWrapper) UnlockUser(c *gin.Context) {
 	siw.Handler.UnlockUser(c, userId)
 }
 
+// GetVictimImport operation middleware
+func (siw *ServerInterfaceWrapper) GetVictimImport(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "import_id" -------------
+	var importId ImportID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "import_id", c.Param("import_id"), &importId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter import_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetVictimImport(c, importId)
+}
+
+// GetVictimImportErrors operation middleware
+func (siw *ServerInterfaceWrapper) GetVictimImportErrors(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "import_id" -------------
+	var importId ImportID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "import_id", c.Param("import_id"), &importId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter import_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetVictimImportErrors(c, importId)
+}
+
 // GetVictim operation middleware
 func (siw *ServerInterfaceWrapper) GetVictim(c *gin.Context) {
 
@@ -3781,6 +4168,10 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/api/v1/documents/:document_id", wrapper.GetDocument)
 	router.GET(options.BaseURL+"/api/v1/documents/:document_id/content", wrapper.GetDocumentContent)
 	router.POST(options.BaseURL+"/api/v1/documents/:document_id/void", wrapper.VoidDocument)
+	router.GET(options.BaseURL+"/api/v1/cases/:case_id/victim-imports", wrapper.ListVictimImports)
+	router.POST(options.BaseURL+"/api/v1/cases/:case_id/victim-imports", wrapper.CreateVictimImport)
+	router.GET(options.BaseURL+"/api/v1/victim-imports/:import_id", wrapper.GetVictimImport)
+	router.GET(options.BaseURL+"/api/v1/victim-imports/:import_id/errors.csv", wrapper.GetVictimImportErrors)
 }
 
 type BadRequestApplicationProblemPlusJSONResponse Problem
@@ -5886,6 +6277,289 @@ type SetCaseTeamdefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response SetCaseTeamdefaultApplicationProblemPlusJSONResponse) VisitSetCaseTeamResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVictimImportsRequestObject struct {
+	CaseId CaseID `json:"case_id"`
+	Params ListVictimImportsParams
+}
+
+type ListVictimImportsResponseObject interface {
+	VisitListVictimImportsResponse(w http.ResponseWriter) error
+}
+
+type ListVictimImports200JSONResponse VictimImportList
+
+func (response ListVictimImports200JSONResponse) VisitListVictimImportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVictimImports400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListVictimImports400ApplicationProblemPlusJSONResponse) VisitListVictimImportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVictimImports401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListVictimImports401ApplicationProblemPlusJSONResponse) VisitListVictimImportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVictimImports403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListVictimImports403ApplicationProblemPlusJSONResponse) VisitListVictimImportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVictimImports404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListVictimImports404ApplicationProblemPlusJSONResponse) VisitListVictimImportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVictimImports422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response ListVictimImports422ApplicationProblemPlusJSONResponse) VisitListVictimImportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVictimImportsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListVictimImportsdefaultApplicationProblemPlusJSONResponse) VisitListVictimImportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVictimImportRequestObject struct {
+	CaseId CaseID `json:"case_id"`
+	Params CreateVictimImportParams
+	Body   io.Reader
+}
+
+type CreateVictimImportResponseObject interface {
+	VisitCreateVictimImportResponse(w http.ResponseWriter) error
+}
+
+type CreateVictimImport202ResponseHeaders struct {
+	Location *string
+}
+
+type CreateVictimImport202JSONResponse struct {
+	Body    VictimImport
+	Headers CreateVictimImport202ResponseHeaders
+}
+
+func (response CreateVictimImport202JSONResponse) VisitCreateVictimImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVictimImport400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateVictimImport400ApplicationProblemPlusJSONResponse) VisitCreateVictimImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVictimImport401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateVictimImport401ApplicationProblemPlusJSONResponse) VisitCreateVictimImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVictimImport403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateVictimImport403ApplicationProblemPlusJSONResponse) VisitCreateVictimImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVictimImport404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateVictimImport404ApplicationProblemPlusJSONResponse) VisitCreateVictimImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVictimImport413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateVictimImport413ApplicationProblemPlusJSONResponse) VisitCreateVictimImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVictimImport415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateVictimImport415ApplicationProblemPlusJSONResponse) VisitCreateVictimImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVictimImport422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateVictimImport422ApplicationProblemPlusJSONResponse) VisitCreateVictimImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVictimImportdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateVictimImportdefaultApplicationProblemPlusJSONResponse) VisitCreateVictimImportResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -9218,6 +9892,226 @@ func (response UnlockUserdefaultApplicationProblemPlusJSONResponse) VisitUnlockU
 	return err
 }
 
+type GetVictimImportRequestObject struct {
+	ImportId ImportID `json:"import_id"`
+}
+
+type GetVictimImportResponseObject interface {
+	VisitGetVictimImportResponse(w http.ResponseWriter) error
+}
+
+type GetVictimImport200JSONResponse VictimImport
+
+func (response GetVictimImport200JSONResponse) VisitGetVictimImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVictimImport400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetVictimImport400ApplicationProblemPlusJSONResponse) VisitGetVictimImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVictimImport401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetVictimImport401ApplicationProblemPlusJSONResponse) VisitGetVictimImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVictimImport403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetVictimImport403ApplicationProblemPlusJSONResponse) VisitGetVictimImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVictimImport404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetVictimImport404ApplicationProblemPlusJSONResponse) VisitGetVictimImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVictimImportdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetVictimImportdefaultApplicationProblemPlusJSONResponse) VisitGetVictimImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVictimImportErrorsRequestObject struct {
+	ImportId ImportID `json:"import_id"`
+}
+
+type GetVictimImportErrorsResponseObject interface {
+	VisitGetVictimImportErrorsResponse(w http.ResponseWriter) error
+}
+
+type GetVictimImportErrors200ResponseHeaders struct {
+	ContentDisposition *string
+}
+
+type GetVictimImportErrors200TextcsvResponse struct {
+	Body          io.Reader
+	Headers       GetVictimImportErrors200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetVictimImportErrors200TextcsvResponse) VisitGetVictimImportErrorsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/csv")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetVictimImportErrors400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetVictimImportErrors400ApplicationProblemPlusJSONResponse) VisitGetVictimImportErrorsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVictimImportErrors401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetVictimImportErrors401ApplicationProblemPlusJSONResponse) VisitGetVictimImportErrorsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVictimImportErrors403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetVictimImportErrors403ApplicationProblemPlusJSONResponse) VisitGetVictimImportErrorsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVictimImportErrors404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetVictimImportErrors404ApplicationProblemPlusJSONResponse) VisitGetVictimImportErrorsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVictimImportErrorsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetVictimImportErrorsdefaultApplicationProblemPlusJSONResponse) VisitGetVictimImportErrorsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetVictimRequestObject struct {
 	VictimId VictimID `json:"victim_id"`
 	Params   GetVictimParams
@@ -10270,6 +11164,12 @@ type StrictServerInterface interface {
 	// SetCaseTeam Replace a case's team.
 	// (PUT /api/v1/cases/{case_id}/team)
 	SetCaseTeam(ctx context.Context, request SetCaseTeamRequestObject) (SetCaseTeamResponseObject, error)
+	// ListVictimImports List a case's imports of victim lists, newest first, without their errors.
+	// (GET /api/v1/cases/{case_id}/victim-imports)
+	ListVictimImports(ctx context.Context, request ListVictimImportsRequestObject) (ListVictimImportsResponseObject, error)
+	// CreateVictimImport Import a list of victims (one loss per row optional) from a CSV file, all or nothing.
+	// (POST /api/v1/cases/{case_id}/victim-imports)
+	CreateVictimImport(ctx context.Context, request CreateVictimImportRequestObject) (CreateVictimImportResponseObject, error)
 	// ListVictims List a case's victims, newest first, in the caller's view.
 	// (GET /api/v1/cases/{case_id}/victims)
 	ListVictims(ctx context.Context, request ListVictimsRequestObject) (ListVictimsResponseObject, error)
@@ -10342,6 +11242,12 @@ type StrictServerInterface interface {
 	// UnlockUser Lift a sign-in lockout.
 	// (POST /api/v1/users/{user_id}/unlock)
 	UnlockUser(ctx context.Context, request UnlockUserRequestObject) (UnlockUserResponseObject, error)
+	// GetVictimImport Read an import's progress and outcome, with its first 1,000 errors.
+	// (GET /api/v1/victim-imports/{import_id})
+	GetVictimImport(ctx context.Context, request GetVictimImportRequestObject) (GetVictimImportResponseObject, error)
+	// GetVictimImportErrors Download an import's error report, as CSV.
+	// (GET /api/v1/victim-imports/{import_id}/errors.csv)
+	GetVictimImportErrors(ctx context.Context, request GetVictimImportErrorsRequestObject) (GetVictimImportErrorsResponseObject, error)
 	// GetVictim Read one victim in the caller's view.
 	// (GET /api/v1/victims/{victim_id})
 	GetVictim(ctx context.Context, request GetVictimRequestObject) (GetVictimResponseObject, error)
@@ -11093,6 +11999,62 @@ func (sh *strictHandler) SetCaseTeam(ctx *gin.Context, caseId CaseID) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(SetCaseTeamResponseObject); ok {
 		if err := validResponse.VisitSetCaseTeamResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListVictimImports operation middleware
+func (sh *strictHandler) ListVictimImports(ctx *gin.Context, caseId CaseID, params ListVictimImportsParams) {
+	var request ListVictimImportsRequestObject
+
+	request.CaseId = caseId
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListVictimImports(ctx, request.(ListVictimImportsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListVictimImports")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListVictimImportsResponseObject); ok {
+		if err := validResponse.VisitListVictimImportsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateVictimImport operation middleware
+func (sh *strictHandler) CreateVictimImport(ctx *gin.Context, caseId CaseID, params CreateVictimImportParams) {
+	var request CreateVictimImportRequestObject
+
+	request.CaseId = caseId
+	request.Params = params
+
+	request.Body = ctx.Request.Body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateVictimImport(ctx, request.(CreateVictimImportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateVictimImport")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CreateVictimImportResponseObject); ok {
+		if err := validResponse.VisitCreateVictimImportResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -12016,6 +12978,58 @@ func (sh *strictHandler) UnlockUser(ctx *gin.Context, userId UserID) {
 	}
 }
 
+// GetVictimImport operation middleware
+func (sh *strictHandler) GetVictimImport(ctx *gin.Context, importId ImportID) {
+	var request GetVictimImportRequestObject
+
+	request.ImportId = importId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetVictimImport(ctx, request.(GetVictimImportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetVictimImport")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetVictimImportResponseObject); ok {
+		if err := validResponse.VisitGetVictimImportResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetVictimImportErrors operation middleware
+func (sh *strictHandler) GetVictimImportErrors(ctx *gin.Context, importId ImportID) {
+	var request GetVictimImportErrorsRequestObject
+
+	request.ImportId = importId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetVictimImportErrors(ctx, request.(GetVictimImportErrorsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetVictimImportErrors")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetVictimImportErrorsResponseObject); ok {
+		if err := validResponse.VisitGetVictimImportErrorsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetVictim operation middleware
 func (sh *strictHandler) GetVictim(ctx *gin.Context, victimId VictimID, params GetVictimParams) {
 	var request GetVictimRequestObject
@@ -12307,292 +13321,328 @@ func (sh *strictHandler) GetReadyz(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3bchs5tij4KwjOjrA0naIult1lKXbsUMl2lat8O5ZcvXuadZggEyRRSgIsACmKXeGIeToxz/tl/mB+",
-	"ZP5kf8kJrAVkIslMMklRksuteiiLmUhcF9b98kerL8cTKZgwunXyR2vEaMIU/Pnqkg7tvwnTfcUnhkvR",
-	"Omldjhi5ZkpzKYgcEDNiRDEtM9VnERlIReI3g7131PRHcbsVtXR/xMbUdmNmE9Y6aWmjuBi2vnyJWm9l",
-	"n2KvVYN8/vTWD9BXjBqW5AMt7/hL1JpQRcfMuIWcU83evKwepU81e6LJm5e2T26fTqgZtaKWoGPbq33f",
-	"5Ukrain2e8YVS1onRmUsnMBAqjE1rZNWlkHLxZWeZ0pLVT2DWLAb0+1Di9iveKLYNZeZJhM6ZPnUfs+Y",
-	"mgVzw17DqYzpzVsmhmbUOjk6OKiayks2YCKhwtTtSOIbLNuWvNHt9+al7GdjtmQ+7v3S6bg2t5/Nj4za",
-	"v+smM8LXy+bimtx+Km8GcI2qJ2IvpwcWfx17jIsh6Y+oGLKkTd5xre2DIb9mmhwffXdKtKEp8w8Oj/IV",
-	"4K0v1uCv8Jqw9ZaPuVmc70c6ZETzf9YCcgrfhWMlbECz1LROnh1EdmA+zsb2h/3FBf46zKfAhWFDphxS",
-	"0bru9FKp9bKjs+9vf24fYEiabnh+tG9RnRRt4js6JdMRE0QzYSJC3SFKcYcHeWGoYcsupfYNlm1n3uj2",
-	"e3rJbsxK6CIXY5qmTBEzooJIM2KKpFwb/YTsOIAihwcRoYaMpTbk2cFuRHqsTzPNCLtmaka4YWPSp0px",
-	"pkk2IUZ2xNGzg+jg4MBeLGUPR2k4OHZj2h2xPkQfliF6JUB/1kzVHQPt92W2/BAyzdTt9/8X3jd8XDeN",
-	"a3i7bBbY4rbz+GI/1hMpNAPC/j1NPrHfM6YBLPpSGCbgTzqZpByZi/2Jkr2Ujf/ym0ZOoxju3xQbtE5a",
-	"/8d+wQLt41u9/xG/wkEXV6xwWMI1GdPUzpslZKdHE/LTxYf3EcnElZBTQQacpUlE7IucJ9lttyxLIMUg",
-	"5f17nzmSB9J3w2sy5WZE2A3XxmKfhBoK83uZ4UTY/W9tX6qETGWWJiTxswB8R1PFaDJzTeyOS0V6itEr",
-	"QgXe90zw3zMmmNZEZSnbPQWelBYdRR0R+9V2eRITC6Ha8bEwsh/F9sfsFf8StV5L1eNJwsR97sYFHwqW",
-	"EC5ILzNESENomsqpXTcX/TRLgFyQsaPzUpGpkmJI/nPv/OLT671LecUEAtt7aV7LTCT3Ofv3kuisPwqk",
-	"A6lgEfYkgatHZD2mM6IZg3l+tEcgEm67eE15ypL7hr5CekESzTXMGeabKcWE8eR6YcKfcrz2MLhonGkD",
-	"tGtWksFgltjBPU7sTBCmlFQw/qWUb6ka3jsq6clkZk8wtYM7tsCepJwwBcNaAsomRvtZvqNi5iiKvtfJ",
-	"SknGVMzIAICeUGPYeGI0GSg5JmbENaFJopjWp2RKuSFUk9RedarJJ2bUbO9sYJgims60pcCBFB+8XiTe",
-	"FwC9mhgJ3VbK1QUvAtyIoJkZScX/ye4ZmxiiPT4EVGIPUjMNnPOIasJEwhI4yM9iomSfaU176YPB3JSl",
-	"6Z5jDCz65uKapjw5JTHcCx3DYZHpaBYhl0B6M/zDrUFnk4lUhiXvWMLpJRzG/S/liSbnOOSenYLHhx6H",
-	"V92kLx6IAP7OsoSbV9duzhNlvzAc+Tfa9+qfOU4vsq8k8K31L43bEiYs8/wP4HRbkWM1LSTPtGH2Dyqk",
-	"mI1lplu/RoudeQ1PBf8psjRFGEJOdfHblIN4M6mcZnWnC81k7zfWN3VrdW/9Yhff94EuJV1qSqMl1LA9",
-	"w8escsjM9OW4tHs669sr07KAIDizM7XIKFOsctcc0ambtWa/l2bDhXl+3KqUbwpx4B/wGexbeV2lEw9g",
-	"I/IQVN6mcEujQIPnV12afXiIxUKxA7uSAn7fcl0Bw1ZiLP+x7MYFt+FLPhhVis7s70ATaDtaAX5ze4fj",
-	"lzupWtA51WxxGX068XeR3dDxxI7a+sjkJGXkuk0uuaDkI2pUq+6BzJQpf/uOaUrOrXQ6Iy+5bdo39rcy",
-	"tR104ahENu6xGl0pNHuiCbYB1t44JW7kWH+QZ7ggFBtbklZM6ujo/NPTvx5WzgB1zGtdo4YX/LdMcZ3w",
-	"fr2uuy8TRuSAUBK2JRMlBzxl5TVkeq8vq4YR0uBZVtxGi8H7VuJJnERXWmATVKcNNdlK+LbAdYEtv0St",
-	"bJKsvaeOu67gVQxVRhNqyCGhIiFDJafaEk1Li1CIBRUOCrh2z9bFPogNFiAxyi+HB/S5I803Z3Gn/amU",
-	"4Ku0McWK6y7rOXwJ9DJBSYOmH4PLO6CpZgv8NxFsChejTWKcXkycDgr4vZgLQ69Y3CaX7AYUGUbx8Zgl",
-	"p8RKkynbS7lgyJFootgg04zAIxC4ddQRlhdRMg0VY/ZgejzhivVxokReM6V4wjQqy2qxTqCUfOrUvP73",
-	"4TKMM6/MbPLdPKIJ+nh+vLKL+eu83tf5LS2f18vgaCzrP7MAXF5bhaq28mrXdyykYG3yd0aVJocvDg7s",
-	"s6Ojg4PSZbk7hDB33Ta4aXVXZBukGejiaqI8r3zW2gphsbffeZJkvwLj3SmxO0kkSp4p1Sa36d0dfb/I",
-	"z6Y83b+NmGI5ySTaUJGAwOi5QEQKdvtHVmZGhCgsSw1/O2jD56nU8IcUXTqZMJpWMop2OpeMjhePZ8zs",
-	"oTc/INvLO/hm8Zjm9sp3Xbc/tqvPk6QJWl095zU+98r4Rjr3cEH+w6oFjenNG5xLaM3ZbGMabso8rfnp",
-	"4sN7MmZqyMiEmv4IeRmgPo84P8D5myH0+0HNFfBg2FCq2Vup9aU0NNVVYgO2WTWW7cP3B7c372/VV27k",
-	"BeLhO8v7qgRp79ayoJykYyuaEC7I5wvSt80iVLYBUTw8+J+HT8nOvx0eHJAeT1MuxW4lR5kb8g4Pwv8C",
-	"o97BItsZtc5HXh1antgHATKOMMThX0KHlAttCC38MiqulP1kleAkAsGJIzWCQcDq4/wnciFqwlR5wMU1",
-	"lAYJJb83CROGGzCgDCqlvYTridTcf7oMBF4GTZtLXHAB8PIU8zpvf2pftMnhd3vP9l4cHK3EuV4cKLa2",
-	"6Li8/PKKKgERjvONmGRmTZIxf7ZliFtuPV44pPV5zq2eXnAsa6HwRcax6kyq9j33dqpAAgWAo/ho/D3R",
-	"/va1yXnK1JUmQ2aIkCS2CLgrB90eVwb92+bRYa0ucZEqwRgV2OmDSphioA9GXIArBct6I0YWkUsFK7uJ",
-	"jqO05I2oUcP9QE+BCu3FA2oRIgcJmqDBlSWb6xVyNSQstDj/TVUDOWjfQj9QoHgCrnZgaB8QOGvCNdFG",
-	"Wkhkoq9mE2MvxJnbkSeaxAEimNMtTJhIuBhW3ZA6qF+UU88D4Ndo3Uz4YLD2TUCsu4pRroD0VRM8I4rR",
-	"FHcNeAeQqaWIwETiaOwgM5liVRJ27Q24DW6EPpaCyzZk5QKtfgMCc76YrQo/+dU6JbED+pgoNklp37mb",
-	"TEcyZeCgtvSa3Aekr43TNwXVxc0vMxPlvf1RTlGPb0k01eBKkl4jEvYaC4dq5hQVk5TRhKGF6PeMG3ya",
-	"cD3mWrNkUVMRtW72bJd711SBR5DtO5jcx3yY4OF5MGLYNh88eHgWzCN4/LKYUuALXcWtDHjKCDWG9kcs",
-	"sUiIgj8rYm58KRLCjQaPJkIVW0Tft2NYNuAe/De9WbVc8uald4LVhg4GBPUT9mqQbJJKu42EhwJI0bVd",
-	"ctfD4WLP+eewG2OaMKLpgJEdh1EspU8ZCj1CEq/LlgrfFTrt3fYtTD/eo7hJ2zFLOM0NvUvRrwOTwjPA",
-	"MtcjevTseZ3b+g25+PFs7+jZc7/fCDE63yeADWoMU/aj//mPg70XdG/w6x/Pj7/8W6WIxf/Jur2ZU2ys",
-	"ZImi1rXkSVcx6jwUVqIY2345tDXtAoFvTeJhj6jwBy+4twLsSidW2pD8MOZ4u+A2hOsr70047UpytXD4",
-	"VaJNETRhO4jIQGYiQS7FogjnRmL5YASAEKWWHEuSgeW2xnTI9ieA//Dv3ybM/jDsxuxPUspFQ5QKs/74",
-	"8nUrcn++/8H/+dPHV/nfl+zGlDDiZ5jlIt9ij2N53Ejh7330jLzj35/CBkwoGJLt54AguCZXbGLITo4p",
-	"ygqfHhcUtU1LwQamU3VqPzKaIq0tzz+hhvacRX5xDVdcJPbC+laWqcxQqZr7bfyecqDZE6nNULFqJ5dC",
-	"I+i/k1cVDefdMfCrmvXAJxWw5wJgCBrhwQI5J0aDPjS+f2rUsGu766tQsFv/z7Yp4PkilC3QOMlMGSWt",
-	"ZHAQkdAj4qdMG95n5JwJA0qMdaz5IMKutfBmCmG3pj+5/T7H1HCM4XYFxxSY7DeTvt1e3UL2dtcE+Tc4",
-	"7YY82y3Bc20d4D0YsUOILnf5s0XKRjpvz74USQRK+8vzRobs7d6IOXhbALAlgPKzO7ScxipF+VAAs4/i",
-	"ip2l4jQteZGAr5o23GTez82MmGpIa93QZ6Wh3MOPOKL7dekG9usNx3fPPpWm4R5+wNkUy9yGcsGTlm9A",
-	"tVCGn9Db0gpxWQrS4Iilzs5uuMjQtk5Fn6VpY0HVjxP06h79iJ17dBWM4R8VQxUT3qomxCO6bSOy5lhq",
-	"XRR0tyhkEUpkpnSV9iPDUMOpVFcWsClJWJ+PaYrk0rO1ZioJqpUijLixd+DwqP0sjshUcWOYwK9x6kRb",
-	"bEoN4YZw3RHCkl1CCXK4ZKDQp/Y07z9G22bcJmdCT8E0gfaSfFyyA+MdxLvo5FVwQPbxomD56x+H0fMv",
-	"O51O2/86+rL7H5Vi5k9zhvd541hSwzk718knGnwrg40B98m4qUtlrXqh6D/hepLSGegZyt2ey1QqmsjW",
-	"aoNWwrxhoAqNhJuwDQxb2tRVvjTYY9W03sohF0EA5hpWTTamPJ2/ms9We1JMqNZTqZK5Tw8PjlZ/q1hf",
-	"Wg6zWw01HwTzupEirNZ/A1CkLeuhDaMgk8VGmgn0FZ8SRvsjuKeaSNGfg4Oz789f7r16/cOPez/9/O59",
-	"mSVq4D2Sj1Nj2ndhaeBD7OKFwiXQzIyYMFagl4rQyaQ9d0OfHoOmYuGOPq9S/MwBB55jcC7VcKKrnTAs",
-	"aPF/sgQUmUgsMHrDmaOK9hGJFePjXqY0aEZiECHiQG8SV3PPlU6na0iZG/q3oP6+C2ewxCOD7DiIC5Nu",
-	"ON3/LjIpdmcGqRWV7NkuYVUCVVs/pXzMkm6/2v3lbxb7mzxum0Bz3UjiunctcB7qW6MFLiUi2SSEZ85D",
-	"YvG9UyPp5VomnavmIyLThGlDBlxpExHU5lkpt2xFbmZo8waBCmZ4JDOVzrqKGlac9MIJroaW0Qr2QzHQ",
-	"c0JEgj3hqCD/jh8JGYAtegRw4UKA8GjWNlKVMEbVNbDg5ZsQbk5RaMVsG0JCJF/Ck0q4C/pedsuosCQj",
-	"U0wRqcggE0V4+YTyJMqZsfyuuwA7R3hYQsyU91nDy9mMJbXI6nZKHv8NbmuVDogPeAMEJAcD3ocEKNDe",
-	"yWeZMDy170XlsldD9Na8P+zdRVXmGt4fUZDtogmY38owsuDfLQpQmlLtsE++sSmzIAbW1DY587gJWjvX",
-	"J25Bn4BPZa02ZT3Dy1r43s0Isf0GJptC/RemHAm8Rcu0cQFWK272PCKJ5rNflYi9x6dV+HneazBEcIFG",
-	"sollKCRMy6xMJYVmcG2XazdL7Ez19fWmiRFVY2eKJrwUSzBQNEuylAnTLXydUqlNd0pzx6eEm+5YCm6k",
-	"8uqunNp0HbilbEjT7oDhNzITmqXY2Ch6zdIuFUnXOXlLDRsykdrQIYM3Qho03Tg2cNaVqmvhZuJUYlxc",
-	"M234EAe1n/gsM/YCgP9Ol91MGD5YRwNn9/F1vg3n+S7Y52+lNn+jxe9z2Ix34V7Yx5+K/bjE7YCP7Za8",
-	"ZsXH4a6A2zTszJlIwAZx7rbFvvmIW3Mmkvd+Y+Cx25wP6lWwNZBNK9yeM5F8KjYH1gcb9CrfH/us0Au6",
-	"lW2qJLdgdWoRFupnSOyub9wmZ2NEWJbtd7jXO3KjSkMwO+Vr1i7JDtAkhqwjQpqOYDd9xqwoUcIDMTIB",
-	"qCfRRDMDOQfiEvaIMcfUlEOQXYgUYnRXQ0eMjigcTX3GL58wCSNXQZYJsUhMdqYj3h8RwVii5/reBWol",
-	"B86Qazeh3REd8WmOTzshMaAiJystoKOYDC2iHzJInGPbSJHOkAx6hNkR8fyFjE8XtgEWa+k1Yb9nNCUw",
-	"LPn//19iByNKZsLi9BFNB3uQUwtdba3QumPZxo7AD6ghf312cICnaFkn+9hu/4unf312sNsmZ2JGekpe",
-	"MQHJfeyr46Mju82WSKNXA0trhL67EOQWfAIXQgJWOWgviGpLvbygUYXUs3pWK7mQW3mKP6tWqlZKKDRN",
-	"PwxaJ/9otNRfo5VrCyWYZn2jvrVh33NCyCqf0PcbeX6uK6kU+sxCwGiTzWx5VZLM9s7ooF0tEGwdCurj",
-	"g8pXrI7d2YZeFRRd34DZKhAQa0JIHcOHAaQnBVkmO4JNd8l//6//KihqHKGreGZsA0tF2Q2KU5aUFG/K",
-	"HxGpIFNb0bJ4BS0lhknE7aA/pHT+DbAGAy5o6swSjjF1kw2YfxfBk6F7pu/OMnvY1Rrs3nneuf31SzGA",
-	"/fmyGMT+fFUMBFyTH8wfQTYeUyRZZajszbr9Wu78jctxZTsDPXVI0uLmvvOL0X8VkN2bdV2+nWVhLE7P",
-	"6LJDNhkd8002HLvrDYkrNgI7/ZmLJF5zIvab5ZNZR6m8heBHL+S6rqISSITHsrBNdfe9iPCcT01mn1ua",
-	"xm5o3yBzdko0YyQeMhPAKWKuqWWZwRxCk0STbFLh5jXP8zRQqYArZg0X9qOcYvY024g5nrihqkYw03XZ",
-	"gNacURXdbKIbWiCF67o5BVuxmTqjas11YLFVTwCU5lzK+Cw1ZCBTMG3AoyxlukBYIDNW+ghuh5FfxqZv",
-	"YGHZiG2/rbFiQw58syjmNQwJ8003N/9v3QSwETvc6HA30b03QAZbOZsqr5N3lKdcDM8wr2SVI+8YWxSp",
-	"J+01je097R6/6B7G5JpDjiHMlg3Kg7jPjTfOQvrvqhvMTbXZIOWCHda+Oap8A4q+NDePVzrpsOryEyWK",
-	"aufkW/+6creaBXLP7+fni/ktbRPQ2MfuZ7cvxYBD+DxNY8zJlLEIE4ByRJOuKQmbcjPriImSQ0XHTzTR",
-	"WQ999fLWqGIqaZ4U0/bzPqZ0BIWZt7VW6k/coZWcLlan3siPdM2UHfmBb8NbdQ5G5o/l/3rz0TkJxd8d",
-	"Pjs4RBkF/tw7PHp6HM8Nclie/rNoCdQt2j7MVO6lzOJD8vni40WQ+g0+iohhSnEj1cxOY8xTbqiaEbuG",
-	"wIvp/MP8rI5KkzpaJQriwURlwC9vVeU1GNBzC3hqvHYagzX9V6q8VjZyUVm2lldCyTQdVyYnlWZiJ9HN",
-	"FK8p3OJanOzvG2km++12OyYpF1cWOvVITtHr7n98gqVVWpE16ytW4yBy+eHyI8EGkAKcavb0CEvsmNkE",
-	"rZJGEioW98rKXCMqqizXCwk3YQJRabVVm/WeTSGfeIUP3gYOIexmwhXTdxG8UZtGwPjpV1SzgF04hUMT",
-	"SMhAh8cBTYKxo90sXYiP7Q/tccFi/Swqd1gaPnBhV+cjKgRLq7DVlM5C350pFYgOe4wYmYJJrq+4BYaU",
-	"gKFH51WUaDlyyPtuadAJTUZSQEybfdhM3QEznr1y3eCvC+gM//7ousRf76DjcjbyBY+wT6/PyYvjZ38l",
-	"LqFx7l+zyEYkzDgfwgrr5NRiFMyG70/SJZR13nmLIAlZmeux2h8ruPHWa0jiDCafHalIIo1hCQST7mK0",
-	"7phpTYeuShYkg6Y+y6ddqg6mVUBFUKpgcamvy6UNyM7xwYvdCA67MLG7qgZgyvK+J9CrbmQX4EIbKvo1",
-	"yNvnnrfLrPGTCfME13bwRJP/3HOupHtvXuIeuQzY7eXO14t9/nhpMSc0mEe9gbRiuEkr+QE9ksoQjUoN",
-	"v4ve3O0Oq3JOpiYY8/OnNwRZtcHMG6pW9zeHXlyUKc46cBYINrgKq3xyDqznMmEV+btKPrFV28ksPkSk",
-	"jD6weDJ8KFyI35SbkcxMDdEmFwVK9Y6xud5tMQI6T1vgeKzg11If5bllVG6ErDptdNIqu6GM6YwkshQQ",
-	"m4w5eGhkE6auORZdo8m17DuuSUnN+pmB5/2UqavKIMwLzFb/RgxkBRnVatCtoVEXTCTA9oWVPWIihXNX",
-	"ygSEtueFIGjCipRGPkd+X8orXo37xgPaZTkr1FVBIYs5cJjKvQGk3wYQ2OOCAI3E9k7I4Np7H0NefiEF",
-	"IzNmTsqzoQ4qNINIhGwSdQQ6fnH4DoUQN9WelCmj4KsOWd5XCNmfdYXazKWHD/a5fuFVAJTXxKq64rlY",
-	"xccT2jdFfSx7bN5U7xhdxa45FBDxYbG59MX4dVBay6V2MJietyPCGiS+jyf6lMRg4oi9gAj2IXgErtW+",
-	"JZIFexbsZsR7dkKZZrf2j94koxRLuQXbVaeYb/hL/wFkfRA0bW5AzPv45Lahwph42WTTipC88v6Rs559",
-	"VfgsBkfPNfoAd0Te8ynJhCvQR6YjSMFAUmqFwUTRAXySiYQpy+a50kPwbdfPqJriubR+jlbVLGbeu7Ji",
-	"psVXzRzNm2bBoGKY0WElcfTviKHDQr4F9KZI/M/R3o9UmLiGt8hDEr0+u2tvy4oiZZYgTaVKtLeoBv3Y",
-	"3zNC9ZUlc27DnDuwYO1mGsfmBzV/m8kOppHareZYNCbV1o0vzoX/oLF6svj0YYPANb1md+Bs29xjNOCv",
-	"3Hku3MQArgOkFhzTEgjdNOw8P59b+NTl1x4zYTj60iDwPETca6LfAoUv9eWIXbwilq0K0caa4731n64Y",
-	"zw+1DJU0GvCS3Zg8/dbGF9WdaqW+fnEvKw2hgW5gzKiAZQ4tX1HG+NQEJC3kdd0JgO8DxIT3pBk1zZfl",
-	"Zva3vA//5AP25X9+D32Gi3q7hER8f/6RHP+1nlJEJGba/v+al6kG2aHFVxbnTiVWjlKMEVTC6ggdF6mY",
-	"EZ31DB1q39JIwvhwZHxL+2nCh9zoyBm4oeYWJaPZZMQwQXCY0bpKMVysdwvuRgVH+g34HC1yapURmpYw",
-	"FCxNoDh3qX58dAM2PM1bei67yC6yTItZE1WRD5sP0DzhxKoYOBRBveAE2hpcKzfuLMC7QqorvMlQ3MqH",
-	"J21gSL4FDx7i5UX965Is1IXU4hghl3P7cL54j6VL+am2a9wv6jH26gTpD8BJzSfqLKUv1tvkJgJQa3TT",
-	"toqLCkHrG8JJFwG8VJoP4O0CNgIqEdu5uXiC3GY5Hw0vkYNrBLyWDRV93rA1hqs0aTkZzTTvN+p2IQrc",
-	"zz/oJZzoYtTMkk3eiLVdPIc5VhfOIqnwjF9yFOtzfqWzWf/z/LDW/zQ8vXW//tLkWDb0BJtzAjPBOZ3Y",
-	"24J/A4sqivy43ET+4kjlwnJBUOmnkPTJvrfyIxUdQVEDYyVIl8WvSqtVOtg5x6mDaM1bt8H3+dFu8G14",
-	"tmt/vvxwV3h5FwKDqxVEYlBUOR9snfXGkNQ2Jju9GYn/+//+//bxWeycwJ1uMn/rFUzx7inw3MiPdYQD",
-	"DTjjMb0CECA0Hw3KYLTJuVOdgea4NyNmJDUj1F17KD7mu8zDwDQzBAuSpbOyHzj0DWp9twov4zcUdwrm",
-	"yHVUbGvQY/7wNXYdbn9xBxdte1ZGge2QA4JRU88OooODg7Dc2s5nwcFvAv43kRzD36QhkIh0t03eFhXb",
-	"UD1PexgyZ+9JR+zEnY7qdIRz2ep0VCmPhiXH9u3uaXE6RaU4K0Ra6ZAwkehTDIYj1UXhOqKmKhyMhtXl",
-	"kjZ5BRcd5VbAz3BeiyBfL1dt1V+1YEGLGnouPt/ej1OXaQWhzxXW52a54uRW3Paauo/lXPIGiGhjvtkd",
-	"SyUyCup6LaZHxeRK3VqvjjyR0KIi1hn8ls0TjILOqHSrulxReaZR7lwBs6hie/4c3jSWye7au3mrPMw1",
-	"p7eRA01pRrUb25CHnGMR3DhcdBM6czcXGMbWyYuDwBX36fNnq+I6qzOH5YkvwAAJZhepCre+Tkvw4cik",
-	"M8JuJlKZTmvB9XBb5SBgl7Yh+CEcb55E7LOuuvcWqV6HMBNYgDeyOW6ORxpneu9fVZnM38JzIjPj9IVm",
-	"rta/M6SH7j/BYtFCbW9XM3M8Zgas8gnkmkhRPchaqPJ25qCNcvp6ZDqHY2HakYeV/AjKm7appcXC5UZY",
-	"ZB7U1vR8bpIZ7+mKzHhlKDk8gpJ2R98FPNmp57lQL9GX4zECx9pJ9RqDTk3muOozXZpPzh7NNlAXuonc",
-	"CnNtVER0GXK7JfSsdRwLK/qlJpTT+7eEnqSRD3OHIBA7XRC+YvszbpPXWDea4uuU0WumEQlauRIkdstU",
-	"axGDb8tEMSfEpy7/lmLU5RmN/0Oxa0bTf7etq0T7quiJak3dXPiFxYkWV1aHVJBlERXViBQK6nRnjNYo",
-	"wO2bosDWzkIsjV3+bsMcf3ftpXPrGkE5JttePjjD1EQxw1RXMJYgSVw8Ba67Yy6qdMyfwbfm8DswFOWp",
-	"BS2BRN+pcgE0PZLTmoNukrq4CB1G30YAvS4t4q2a2bTn4rS+/Fq79cVFrs9bm3vB2Can/g7PA2JEKIEt",
-	"fKIJF9xeCN1er0qBCNzZu330Z2+Omquc4SsMCui0XhX5/ap9+PzYctfjIGrmL4cv/nrw7NmzPKpnteZN",
-	"sQGDAMTNfZhcqYtFYVrXOAkNsjQlFxfvIxIfHj3dO3629/yv372IT4P8PGWcWNN718pKx9VjXFy8f6Kd",
-	"p5jMvGG7vb3qwgj9f55aElHLAn6zVf1iW36JWhB80TWy22PdEaNqJUr4m/3gUn7PfoTWK/2R2LSoY+EY",
-	"pFvWrcAF3MJ7KE/QW9YFnhLNxTBleykXLg2TdjwmSed0kIsqQvR0tSDfESUcHBGgIhGBmx4tEHDb3ZLa",
-	"GRszC6GTEGxGNRl48JKROY1tlJeqJE80JK8b7Us9BW7YwVboa3OqmlvRNmS7t1wPpZZ2rj7l21DXIvzi",
-	"eI7URi30z3CvLWGop74Q6Bw4ujLhqAswWgKS9SlBvSVAMEzuZ6810ra/xKf+KvOQkpczXFXA9dOjOyTh",
-	"ZNFxcLW/VyWN/5vihu1ZYn7ibFTUFVaIXPChqSDNZWYApoW525E38HVyzYh1xIXsc5qSC9bPlJVkzpIx",
-	"F1wbhRFnOCjXOmOa7FDFKLGASJ4/f277fXFwsPfixYvIktVsQuwbzZTt0MLrrkW1HZHbbBbOZN5mc3hY",
-	"uj8vFm1rU7shH0Q6y0FrMx5j2/Q4pLz1xPTnyuxDpSSpSDRPi8ivhPXB+hW6nk/oDCytE8WlPbXQK5OL",
-	"hF/zJEOPzExzYXFc1BrKa6ZEnscUEsFBktTxhAmNCGSQiaYJrHBBb8LB8NH3xZD44IdwYP+ZH94xGcEk",
-	"XsMcSltWTjpUJtLrZ0jKvbfXpRxzRx72kqdXqj/7baihnNblG/CXWsjatc2DbZpNe5tgEIYFNAWJJS4V",
-	"YCAPHLQNODpMqMpZv/kY7Vy3nbC+ZaMTIMWK0f4Ijm+da33m+8KfL4se8cHnsN98OVs1qHvhIV7A1HMF",
-	"5C0hCdLIZDqGx7gdMZGiI1D+OQVLfORUis51II+xWkcAaMDdb64Cm2e+V6vENtB1fUVqKsdQr6Or2pTl",
-	"vg0//SDc8hzDuqEOqiHnuZQPWz7018WX1WDbX5zSZh7X8v7IqdQHJYwLODZNmSJDaSLHhyXoS+ZfPdFE",
-	"yZSddERH7JF4AG6IO7TgoaWCUms+GFxHxAeD690TVD2ZkZVnei4wvtDoYVpvy+V3BCmr8SBhYhuGDNSx",
-	"O0Vwud6NnA35tWW8P7XJubLY9GObHL9oH2KA9cXFe+AKcv1fHFWotqmG4Qt7RRyqfDFveaH6xR4WdC+a",
-	"9K1wYbE0eEqdEiG9okZI1NzYYVBJ4/Q0O/lWPXFPxnRGRjJNLON7zVM2ZAkYJDPhLp0uslcxNSOY+KNI",
-	"GmiHsIKj7UPv4gZCEH5MduBfeyjAGMGyRLKwEnsckEK9gdWqSFGEoIiaG3uTys6F9shbUSs/yfrMAEtI",
-	"toXu19hR8eBTlrLjF4elZ+fYtb0Wkieb1WQrSpDMX6ZZmEiEY1GR0GsFihj7UjWdVptcVMQSzuHp9fxY",
-	"3NyquK45XLEqKC5MmAO4aN1QOEtOBFujMGdShMPBTxcLB39/jz3C3++h2y/oZgdy+4VFhy7lL6OKqcvq",
-	"/BBngpx9fOOcigA+448fLi7JPp3w/evDfZqZ0T681bFLrQJf48UCFThqBsAAAEgYGAkYs2CyR8ZM0AsQ",
-	"cjicQ0KJupCIMOkE+OD2ZlWzSuWQi7hNHMhqjHxyvpQJNRR1QtxgkQGaamlPK8F0CG6YJ1YKyvM6xIup",
-	"MvBqcjs7nJGX6k9aPO26XoqF0gn/mc1aX74AI4bZOuYsTJDm4S1LhqBICUOyoGIW3BS70chhmtmeGbGB",
-	"cUConyzkidBRuRoec26zgYKgTfC+F8QGBAgrOhTdwIliBxEJSIfFqBOeViYyiHAoNzeXlBUT+Yb6iSnV",
-	"xOXDjqB6lcP83MqYU2C2O+Jcimu7YnDvByGgJxPOIFkC0YJesa6VcU7Jm5eos//8+c1LV5lUn0LdCm3o",
-	"eIIvP70+J0+fPn3hSj6fWgLNREIVmgmwUfz3v//973vv3u29fBmfkrEUbOYM+74sSKGM/Hzhqktw4Y0U",
-	"TECJp9gVs2iTV0BlIB8U9tMRtWmpyE5MJ5h+iUux717/5TctRbwLqTEh4w8lcZGnJ3bVOjBZi9seu5CU",
-	"j7mxaFSSQ/KOf+/rNVFBLJ5G3Z0VBKmyX5CUKru6+GZvTG/2ejKZ7YHbtwN3l+CoDKtnH98EFqKT1kH7",
-	"sH0A8QkTJuiEt05aT9sH7aeYbW8EuKe4sAk3e+za5yodYuq6fG5vktZJ6y3X5sw2fHXt0g1PqKJjK8ho",
-	"ECLmYzrTGcEukQnjACoKcmihRzk6uL15CY4RcId/zzA2zl1haODC9oGBrEpUuUBfls2E9jClEde5RF41",
-	"cGGqK8Zd6T+8bFxgViF/Dha9zBXRMAs08qHq1yLPtuZD0eWoia7ZGFfsfjvb4nIKceCJ+nJcuzHudWnk",
-	"vPR11u+jJjFhAlPjDyhPM1VBU1cdkwGTArpV2mlZ9FE3J0sXq09qiQ16+fg9NpCKrR7ayI0GrpKQisu0",
-	"/9aii1aDhueosbPSuE9nCPf36OAAU3NaioDcYoDLfnPMYDHvZRJbceVBJQqkczF6e+IC8XH/IPPCMU6i",
-	"qu98svvf05ynhU8OV3/yWdgrIpWlqPjR09UfvZaqx5MEHZpz3+9VX/mEhsC6+ZoNrQtGVX/k8qIl3BCj",
-	"wJIt2DSvDgrGTzoEVhEa2Stws2elT12TeAwYxEUWClStUpuqqHnirlxk+TBdkRSM7PxozMRCdkQu6Jhd",
-	"cMP+/cIobsUbMCKxXRdup6fOyJSHqlukgNyYZbgcEwpcXDktmZ7LS+aGBrZOVyY4a5MzQTJxJeRUOD+A",
-	"jqAuraP3EHVxgCThGhx+LUZAR+B8hkOGUri28t/xwWGbvObXjDisgxntqPDNO8IFoR8+swJxZtkM2yEE",
-	"4g/4wMyQxZaiSMa8+IUd8/joRZBtacpFIqcwb4YFu85EaRMhNfCcOzfwu64IWFFvGoljUQQsLuW/i628",
-	"69LydQRI43BecHZQM+vgEAf03IzFPSS27L0+2d9H1jQFfqEt1dBzNXp/PKB7XiqLT52veUfggdhNdOkl",
-	"wbE4H9huO54SN77KJGTGdQ7w1Bg2nhhi5JSqxCUxk/0rmZk2OcPQNp+juiNov88mJq+LSjBS0TRJTMcq",
-	"89JF4YXoCA/icU1uuBPIyR07PcJsLokd2YlLd3M8oJAXeDcCh9aOmHvtOrJzBj1DmAHPR9Tl9wdg6uAp",
-	"TG2vmFpxJMj3zfFjgB3yPJHfy2S2NaRfKgD/pSyzO4XhnRGcMJliBbW54EMB/gMWxY4YTRgmd71gZq+5",
-	"4Nou0e15Ev3lPsnX0VGTjyZKWkwPSl346sXqry6lfEfFzEvgm5M+p7Vonfzj1xIhtMDtQ1MAjQPMewRe",
-	"poGYa+hmb5L1Ut53YFRB8STGzHqStwDz9v0C9FX4Qjo4kZk5rSKMVgBIGVWowmoIR2eCYChZsgE4/SlY",
-	"G4euIi88BztXfZzLOJqVqVQXzh8NRpXi5w/MvGOtrwLvbHqctzwcwGIwC2AgHMVD8qsDHu1eDmpA91k5",
-	"x34lj3rmiC5m7Qgz3+98en1Onh89/e6EXPx4tncYked5Eq6nB7aVFInezdcXJOV3yfiBuyP/41NHQC5o",
-	"8l6ibcalCQD1r2MZCmYNJu1TY/ax4gFz8Sh0vlTBZHKau7B1BKQqKDJZUNtt0QMuq01AjIQuaHBaPSWn",
-	"GnIWINrYseTeh/TlKt7d0444PnjhStRWcj6eE7N9QITLmGPOXcWQV9mt4hXArbpcFuEOb1J5oIq7VKTm",
-	"J0aSVNKkvuRB+x4Fw+ODBlT1XIpBytFEccsb/T0bcmF5TPCRzCZVZ14b93n/13y/X1QIqb7u5yPWv7K3",
-	"vVT7Ay6ONj5FjD32OltGecA4IiZTQgf70hF+Y6SIyqJrmNHcy02Y2jxyBSDmaz+gfZCU2UMrxnQE1WRE",
-	"r7mTR0EqWTgajyjsuG0oWDz1CeW8bAMSVESKSw1CDaSa6IgCFxnpcVHV7XWFWRbv7/YZ/6AMzD2z/eV8",
-	"9lVIoxIfSvGVK5vWximbCQS35S0yJcCfsA4BNanic9fYCA2dSw0Ul9jkDuG0yK9QAaN/l5lCUq7n9YEP",
-	"xDTamZKZnZZFgDmnockO+oqbEePKY+VrmmZM797FWUY1FOMyzJmxBEu7wAHCDdF0wCza/qzhJ9UkPnNb",
-	"Bgd6Qr4H+za5/PDzq/fxaUfYVn1v5oDNsIvBkCWqGTGMjuHAWGIxc8BLR84UKicaUnRCLINF5Nw4UVBH",
-	"EOecsJQZ8PNXOILnz7kuaTA9c2on0CYIrmAjHFNB8wxY8/xjRyxhIB3v2CZnhoylNuTogKSQGBh7n7Bi",
-	"NlBIppLGgNPlpSufcBekJUzf0oi2HG5t6LzGVQ0vamUTd9zOKUGXrsSciuCtxFnUDeua7uft/gQKpVui",
-	"GTzXkjCz0h3lfsjF/h/wb5cnX1zGLoZez2X4fwnPC/hfpV76xK7lFUtuI50cr/7ovTSvZSa2QQhwwt64",
-	"ACiqoAZ3hPGX+QfkiP+J9vXD7eMJRU8sb1/Fo2vNY4t1DPO/BoBh0f1yDuIcWqyYvG20x4VmQnMDqJbd",
-	"QFAXgLnzOIXGxMVu9GWmDFIbdFqpMyn/XmfVP2pu1YdVBkZ9dO6tGzEPPG6GTO3ai9THfy5jtp17EzM2",
-	"bODGgsVDIGDg82Da9YZoBP6tMnNVTITd5DviIWzXD8NCwKJq2Ae41VOqiYvcn2MXXl3S4SpWAdpAZfZ7",
-	"Yy3WFUsPnzayOL2lCjNUHh8+a3INXC1AlrxjCaeXFr891B36MGHCaaq9c9iWrk6JOYG+9v9wPmZfllk8",
-	"8qt0h/hwGVRvDMkbQ+V9M0UU/Bm2fd5LuKBVVJBq9uYlUEEIr6vIH4zerT6xlmM3ejKZeduEqwgDnvoo",
-	"0p/6nNsuyzYlPkIInWVP8xgIFyehWEekbGBc/qSZfYK+3FbkJfGbwd47O704cPuhmj0piuFZOKgSNDHs",
-	"0AH2envzZgBjOhbhbqhLkM827AgCHvfgRP5yi07vVaO67HJPRzJ1hMt7WbIgqc5Xfec3IF1HTRAEWBwh",
-	"puY1+C/9Waje8dF36y3vkwfBLcj9GM9BEZR25oODd++Jhu4nbMBEQsv+63MyG9bkHDKTl4zAT/K4OJFA",
-	"5iJIMR9Wvy1F2LUXHbG4Ni+L8dfFal+VgJSvo4mUVGz6V2+DuV+2AoQx6ilisU05seSqgLQ6aS0A6Qfm",
-	"Q5bIejm83JHAl/f/MFJfsbwaOpofEsh/NEn+LNLf13nv/gWEzLMEnNo93ESh3zx4UCNiSCJipMMh28YK",
-	"SynpiFEI2aulox8wUhDCPsE5SnepiV21xd6MvHmZ178GWgtuGK7XnKxyozFIvJqc/ugn8acmpm4VTUip",
-	"3/VHQrqEkPpNigijKuWVVDMH36+XZjqwuCOK6Xp/GHrpl1ZDLXMsQDWxnyRZ+kgvH+nlcpd0ByeE5uDD",
-	"RQVhvP3FX0oWMfJ+P59XDXF8dUP7Jg9Ph8DzNvlFQioaSHrFbvpplrAk9skA0C9DoO/yqSOXGB9kW3iu",
-	"QIo+JASwomtHQK4yn8amn1I+ZokLc8eMKDqDfAVz706h/TVTfMBrPph76bPsuMlC9N+IXoMdGXtTjI97",
-	"mdI1/S28xq8EM75s1eKHEa68N4N/o4p5kf/+f/6LLHRduF/a7zqCQDjY/JLQpWdhc5Z1yX1gmfFuU4IN",
-	"qeHXbBfi/X5QMps46U5InD2mu3BBcYoR0KZC5Nsnn57eqW6DIFJwZrKftx2gVUZ+/cDMW6n1hYPFO+Rg",
-	"wmFqcDqmzXvkW8rulHZTCsbF3Z7ejFisM5RqFtkfLnGNq25YTikaojb8/DaIbWNOZglGNIyOa/HgWZ7J",
-	"BCLCgnQlmqGmDQpeg7ObNx5oMoWqj7bj3OjgShtVWsYu7QzuWIEOY9SBPqPjR8BfjFGCgudSFPCPG7VF",
-	"TfBtOPOsElzH3GUjC7K/QRiwZgbrmRZLOQ0S9cyDN0A0bQDDF3MwfDfmLNv9w1mfVl0eV9VfyCnh3xwJ",
-	"eRBu+ZOzAN/d1VtCEVyeqXrmmPZHkAyLcF0qMrWQoZEMmdFkx9KKGHNjtaH81K5P4mRbYyKAEi/VEXPM",
-	"lBSMxI6iplybGDOU5CmVQYqoCq7n2vzilnN7X8BSbZ67dPzzmb58uiHLU9SN59IeN7vN5YzKS8e+I7fD",
-	"curRP5vjYZBUfIUm0G3jIzbcuvrQ7WzZ4hYV/roO/1hEE2JMj9W+DoViTf0+5JwhEa1U7ldu1C5niDVy",
-	"CPnKIzKG/N00l0NcaHGQsRxCW/KCkvZiHx+8wHwKLnfME01idsO14WLY5UkMo+owL6fv1qPqNgEvHoh4",
-	"Bako5SLpCC4SdgOhmhJlZyEh5a1Ubt6wCq5JwlzuUfuqqCYCU04ZVVCABkoxZHhbISlPTcCLS9F/NwxY",
-	"qSTTPWtife2BauYrT5n6aLO8PWZr4o700sPiv5SV0+fmrjJkboJWS9xnYQnd/yP/e86httYDqJQ1ehOn",
-	"nx+YKfs+3LVDzkoPhPv32/smNRi5S3Dg2uFjAh2gfD1eOjl03L3L8OKdILHbjzgCNXle7DcqkqSY3NfU",
-	"Sl8nEEcO9g5M3Ot5A+fzQK4Ym+hgqy13wRNIYQ9e+ZjGz3+cQEZ3bOmzBZa69zp3othYXrOw5+XOzB0R",
-	"egc2c2kO0cHX5decz2zrzs2LPd+rjmklckTQK27yw/s6f6125EcP6bv2kC6gUKqQmqzwmt66w5fPcG7Z",
-	"JvfnUq5plbnSd9K2qDyu5pRckztllPwYdXySe/9EkzEzNKGGPtpuFjkfWrVRERQGQYlbyLKXsoem+zTn",
-	"+LOeN1HWgPZ+AGCVIA61uXnKnD3CisXZJJXULnnHXtWLH8/2jp499wUh/L5Y9kSP6NGz5/Fu4MgJWXdR",
-	"AUyN6ynqiPg/985xInsWne19mLhqCkJqwQcD55kQ+0YvuZ5IzTGlCTWG9keQFKsYyDFsMHVQLXdE49ua",
-	"yKmwE6vzMPB77Gaz3tWdJIPyzc1j9HtcoM/CYlkYPqZDtv/bhA03/XYiNvjUsBuzP0kpF+t+W4ln7GHM",
-	"sRUVB7oIg3HlCedH6/MlPn9+SmL71D78P7E2JKrcemwmRULOLs7fvNldnpA0yqfkbQx1N+KJJpr/EzyP",
-	"oAJFZb95qfVHUbKEUF+6K1ZGqnZbI8iTLYJb/afDqZYiQCLAzUdZotVGcpMXY/FZwglTVLPkBPgnxNgi",
-	"ydEx0YbOIB23ZfwcQo6xL/BR7wj41cWiU64MpXvfm8XoqQcehgaTFubpmpx/XuC8VUKmto9KRGo7LHE/",
-	"d6BlDuqC3bf81ZDn8vzDN2fU+vYVuRa6AvzlMBbyF1BJKSJDfu1TRePFuj0uKwks3rN3/w/31zpK3jUC",
-	"T35gJnTNv9ugkBUu8o+Kie0qc4Nt/RoiRRwQ3IXWdiGRA6nP49ARVYkc3MY0VnwWl+brUnu6eW1d6Tnf",
-	"772S3BXoAxWeHuk9qjsf1Z0Ppe70MLhcu7nlqJ3fMsV1wqE63vI0fz+VWt7hhQ0HqvP/Qp/GcPJkoiQK",
-	"irIIt4UyB9tyi7JYoWpE7ZN5jOks91f0x1Xe3+3m7HQRVn/Yf2+lkIb4mXpl9Fup9V3HzNShZ5jaIxLe",
-	"KmuHMWIlBXWQxjeXPx42oMYCxYOn9eqIanbwEiQ3naWuFrOrE+zLsIM7cWxXgK5sMdk5PjrCGMUp12x3",
-	"FUNpt3uRm+yIGF2AY4LGeQid8EF5Mfnv//VfRexeHJE44XqSGftKqiCQ8jR8U/6ISNURpZbFK2jpkCsU",
-	"JPRRl3Yy6FpednsEnR2UDZ75Mtbg2ISQ1xFwt8lZefhiCIwKdBX/5kIS63lrh6y+LsbaTmrrXHWp03tl",
-	"qZchbOe7Yo/ukZl+TMf2p+G+AWKlR2bGx2Ks4MY3oItLWbjCeLC+pSCkmDVWgnicpYZPqDL7A6nGewk1",
-	"NEaSiR7w4OFPbIMIjWZx5E24hWo6m1g8fvSMvOPfn0Jjf9e5QYoppAGrAlJKsO6iHzqwHHlNFIeMImeq",
-	"yJ+D+c7FG9nun2gS2oFPOuLjy9cR+fj+h4j89PHVD7bt58vXe98RsEpCPNGpJTtY3oyluoI+HT6z42B5",
-	"CoombLBAQ6ldNp6YWUeAwYRrcnx0dFpUmbc81PHhU1ycb6IZTX3fQXJPsLJcWb4BDOXaKEbHmnBhCR9W",
-	"fe0IqUifij5LbQ9o/SYpo9eFGcVxMatD4XMDC3YTt/NKSliYGMCca6DB1UTUftbIAFMBS+sbQnC8e89S",
-	"1tAMg3lXcOv/VBUtvkoi9u378IOpJzT+7CjWZ3xiIiAnDPFnyoxhaheZYS/g1ph/xvRmz+LnPXAmaJ0c",
-	"PT/664sXT59vjeBsZpVuQGucfOkRzrw1GkzPOrc9L5qeyVLLc9QRLlUIF0RITKoBtCrl2viqQNgpFyDO",
-	"dPHrf4ei1ZGrZSQw/YiweL3nGdUkr/oTCGdcEwmro6mlBdrQFIuDQOTt8eFRYQynpcVX2sXDQnxYbgno",
-	"A9dkB71YLB3GteNO7dYZy6sFnkWcZllpn5zmmimoidRjdio42dN8eXn8KSKxIgDVb8Zacbe/fnNG/FX6",
-	"qsJ4/yjv/AuIL9vxFwBUwYRhqrmrwG2lj5wm6f0/8r+XapIxf9FkL2XXLMW4fSceeF2VYtfc4pYnOiLT",
-	"Ee+PQC3eA39uRQembeUKQdOY9KlS3EW8pFQby24LmlrAzHuBJJmAZbXdG9EHfv5mxHtWRMs0O3VY06nt",
-	"irLF+XrsW0CnQf++SJ2lQDuZcFh/104Y8qal1EozMF/7eSYSpsiUzlbx305DxwLv7mpf0Qvf6k7rc+eD",
-	"1FUUzuf6iKm2qmHn4wntmwAGKaiEIYZh7p4EmncAz/xFeNGLi3qfKvgcfh7K6yLWDA1ncUeABgaKDILt",
-	"rTfzf55YZsw9HfJrJsJYOmr8u8hr/nekQvEe0NeutwRwE3UEMmV+bnCSmlyxicVaJbtBrJg23GS2Z5+W",
-	"r2v7i1eFyeVHWaXfP/N6cq6JptfoNImRfB4snKLGaae4FfktmophG7LemBvL/RaQB/aJHiveubLsPvwP",
-	"gQ4wLKBD/D3Fqst5Pr4dRNpdPwvHjztMfsXYJEfj2ENHFAA+sDvucPZugKLtsnIcW+B+C0CZAgUJABHm",
-	"BZxjn+3u6I6o4KbnsL/nq1erTgpsmIFWfYmRIUTfX5elIZ/Z1s0Niz3fK9O9kpih4SE4+Efrw6Mrz8MY",
-	"E8QiA7BoRogsDkNtQYjfl5H9eWXQ8eGL46cHx1tn//c9Ml5fMbTAM1Rqhz5gzr84J0pxsFV9KizBygnC",
-	"iRcdFmmZz0g0T8q4dsy+j5c/JT1pRo5EkOODF6i8LxHWHuvLsSXbc6SukEFCwaPdEZf0CigSkKk2qdYV",
-	"nWBCXIzy92oj0MV4egWqo0ri1BFV1MlvTCV9eu1ebk6hPriJlynVg4soESQ9hLU/YvL7tyPfEjN6sKxm",
-	"UmtQIXJ+/lreiYTUEB/6EZdkagSHRA2JvgdzLOgOVDnlYhghKwJ/uW2Av92N5mK4C6hDsEA8xMwclm8H",
-	"++ihExinI+lEBG4wm0iUD5sBzzu0k5ljhkWC8bbsxnPGUIREGykTiIV163Tqesc5rWKdIWdkqPhwvbjc",
-	"kXXpIvPLnw+7NrK6ZDfmq0pbuLCmJhkM8w17zGG4vRyGoaCdb/B8KkOoa5crYOy1+NrULo3wEyKTu+bW",
-	"UNHg+bMcj4OnhXMFdNgnZ22A0WrEJnXE5nxSpRCP86tkki7g1TfKIuXn8sgm/enYJATMXN5ZxSBtmwHK",
-	"tIOV2iCQz9DiDqHdDrA86IP2QSdZivNgY8rT9j0C4TZIFGb9d8sp+YDgOVQdI1CTJZWy7PbdUdS87fph",
-	"MrPComqQn9u+b947a10U9hCMF0IHEu8CspsC9jwe2v/D/uOt0esRaAsxy41WZ5g135lbpLI4l9uNAAOz",
-	"SNCM4JbwRBPNNApG1EBlKdQfgb2D9iGJPayDa6OoQX9OIUFZlbCxdLmXcQSkzFVmhTu+vVs3CZQ6vVdr",
-	"QAOUUGEA+Ffnax4EKeQ68eIyCTpmEV5AyL0O2dW9IwfcptsjDTsxZvbGA3o79FEpEb2WCrz+yjjCQgAT",
-	"xkK0VESzvmKocrGsIhbhkImrgAMoBsIMHGJpk7+BzdVM5d6A9o1UHaH5UOxxgb7reLVQyWMXidpwzYzd",
-	"uGzi3Aypy9TMbgxxn1dJQJ/s5thlvhvQ1sPeU58GLl+3nzeRg0H7W678lClYI6Fwnk90xR6g8Ry8w0wZ",
-	"vrZwQzKRyv7VVq7HHDWDjnNq9pCwhWvMEyl9ozV/B6DwctfGLlhmm/BdLsP8/h/4x61iyl0JIXCCgxIb",
-	"pYfXjKZdrYXzjIn/Ax/9u33UJh9EOuuIEkOlo1KdMTD45SXFdqQIY24Mo+NdcDvEXjEvYJam5OLiPWir",
-	"wJiXatYRVF9Zjg99uA+eRrmKHIKFKJRMgqWxpMaVLy+IsdQDO4bFQgLucDbESNw90HHVFf7BZZS8rpnI",
-	"xiD2a2HPtex0bc/ZNti7pgpSHdqWn6CTi4v39szvvnLP8kIaj7qp7TocuroRX3FlHoSKB4/oJ1Sxjqhw",
-	"NRxTbmW/Lk0SxbR2Dm5CGj5w16BrxQjBUvtOMT8j56IH3kerwvrzqmYlxz+Se/2BvXMqszQhY3rFSjWB",
-	"iuI8RA4IFaBv74hy6aGFEHyHzqgpxi4VH6p3catDaw/s34bT2rokO9ftvcqyy/ElurV5KHj0adtaRaFH",
-	"L7i7Dql3QLs8gv7WVY0qmFYX5VjLu/5SROexcq1xKy8wratjBn2teawy76JXgpBFsmNJj+uiI/DFbptA",
-	"FU/4KOXa6LksO42cKyBKNCjHWedS8RYXvoIZBYOuW70vfOnrbNfxoP594/KTkP7Gf1RXAtNN4o4qYEIx",
-	"9qD+ZXkCYIS5LoGCkbJNXiL4ayiLR1NdW3+0DCOlWeVXCDrI+fOelCmj4s9XjdPuZBNPFtzHRzeW7bmx",
-	"5Hwbbm3ZgeVhU3SVWfqaMHDBpnkMeJ6qqk0uGCtnyPL1hTF/lkWRdIyxJ5hcq11TjzJPTnc3WZsexuK5",
-	"KsIY8lLk5UEfS1E+5iNfpiOwYJJnOBrkOGWbkcRVTFjgkbIi9Tg6m0KqjOvAn0m3ycccP2GqCIsixpAi",
-	"YUbsHvC0MjJ4l/QyQxJJhDQdkUvXbLyiGvoKx9aqeuhuL1e5uH5Lrq1NGIHgEB+Zge0zA/PxRdWOrfVR",
-	"xw/v5dqAeSg5N9q/INGYDlxRabEictgmb5wPL4TPopKQCVf72pUtD75oUPupuPp9ZFPq62KXI/rvMLDz",
-	"YTiS5l6oLmcWVeaRNXlkTZa7u1ooqQyXRKs3ojss/eRcYss3/h5iJUeMpmb0z1qvWKyBAk3utohBakZ1",
-	"d8+dCqYhVOAo7FCQvkX2c9bPFDez1sk/fi3zkxZ8EJWa8uDZZC5TvZ0znMYk66W879CU3VaIyly6q5+w",
-	"xYNsKoxNjITtZJYgDAa8D3v5rMnNz/fxbvbee0y5CtO0l1t/aH8Epi8qEvQugqV68t/sdMrj/9FyHkrn",
-	"Ul5xZmdk+dEeo4qpS3nFBDyy07R7VZN+jGvyBu74W5YMmSJcaENFH1RrmUpbJ619YATc7BbkBMXHEPrX",
-	"p6ADAUWBlMayN6iT9agCM66Bz1WeoMNx+e1QmWnBaVElCJeJyUnKItLLNBcMNcQiIXRoZYwi2f+IqrHl",
-	"KrxxjytIZ2rRWMIM5Sl+NlFswBQTfayf5Mb3Su/FGZzliUPzKra5S4LLxeFLf4PDlzbA6gV9B+Vvqxfo",
-	"K0igLGiHi4jOkF2kSlE+FBhzYBSnKWZKykWsYKC8EsXiMMjc6SdVfCorIiWv2MQgci/CHd1iucJAFgA9",
-	"eOiCJOGit8sqYYf3l83DsDEkF/FaNPQY4ZDVCRMxlgEGsGcwjBOQF4f4hAkedZDhEU8Mszzqov6Xkfno",
-	"88xpeHx5/sfFsS7Ar9r7+eDBOO/BogPLqNR+66MNotxd2YdQwO+wH/QZqgYhQ8cTpvbYNU8grLRgm0sT",
-	"SZzwWu7gp8oaGpjWBh0k4XoSuDnEyKDLcjWNKpX+NbN31mEAmsANtoP0mAamAnLr9mhqkY/zI5KqP2Le",
-	"zagM30Aefv3yvwMAAP//",
+	"7L3bchu5ljb4KghNR1ianaIOllxlKTo6VLJd5Sqffkuu6j2b1UwwEyRRSgIsACmKu8IRc9Ux130zbzAv",
+	"Mm/ST/IH1gIykWQmT6Ik2619sctiZuK4sLCO3/prK5HDkRRMGL118tfWgNGUKfjny0vat/9NmU4UHxku",
+	"xdbJ1uWAkWumNJeCyB4xA0YU0zJXCYtITyoSv+7tvqUmGcStrWhLJwM2pLYZMxmxrZMtbRQX/a3Pn6Ot",
+	"NzKh2GpdJ58+vvEdJIpRw9Kio/kNf462RlTRITNuIudUs9cv6ntJqGZPNHn9wrbJ7a8jagZb0ZagQ9uq",
+	"fd7h6Va0pdifOVcs3ToxKmfhAHpSDanZOtnKc3hzdqbnudJS1Y8gFuzGdBJ4I/YzHil2zWWuyYj2WTG0",
+	"P3OmJsHYsNVwKEN684aJvhlsnRzu79cN5QXrMZFSYZpWJPUvzFuW4qXbr80LmeRDNmc87vnc4bh3bj+a",
+	"nxi1/24azAAfzxuLe+X2Q3ndg2NUPxB7OD2x+OPYZVz0STKgos/SFnnLtbY/9Pk10+To8PtTog3NmP/h",
+	"4LCYAZ76cg7+CK9IW6+HI6kaN5LD03lLh2/cfuXe8CE3s4P4QPuMaP7PxgOVwXdhXynr0TwzWyfH+5Fd",
+	"AD7Mh/YP+xcX+NdBMQQuDOsz5Zib1k0rkUmt562DfX77VXgPXdJsTTqiiWW5UrSIb+iUjAdMEM2EiQh1",
+	"xCTFHRLUhaGGzWMO2r8wbzmLl26/ppfsxiykLnIxpFnGFDEDKog0A6ZIxrXRT8i2IyhysB8RashQakOO",
+	"93ci0mUJzTUj7JqpCeGGDUlCleJMk3xEjGyLw+P9aH9/3x5wZTdHadg4dmNabbE6RR9UKXohQX/STDVt",
+	"A00Smc/fhFwzdfv1/5Unhg+bhnENT+eNAt+47Tg+24/1SArNQMD4gaYf2Z8500AWiRSGCfgnHY0yjkLO",
+	"3kjJbsaGf/tDo8RTdvcvivW2Trb+j71SFNvDp3rvA36Fnc7OWGG3hGsypJkdN0vJdpem5OeL9+8ikosr",
+	"IceC9DjL0ojYB4VstNPasqKJFL2MJ/c+crymSOK612TMzYCwG66N5T4pNRTG9yLHgbD7X9pEqpSMZZ6l",
+	"JPWjAH5HM8VoOnGv2BWXinQVo1eECjzvueB/5kwwrYnKM7ZzCrIxLRuK2iL2s+3wNCaWQrWTp6Fn34tt",
+	"j9kj/jnaeiVVl6cpE/e5Ghe8L1hKuCDd3BAhDaFZJsd23lwkWZ7CdUGGTt6QioyVFH3y77vnFx9f7V7K",
+	"KyaQ2N5J80rmIr3P0b+TROfJINBSpIJJ2J0E7QKZ9ZBOiGYMxvnBboFIuW3iFeUZS++b+kotCq9ormHM",
+	"MN5cKSaMv65nBvyx4GsPw4uGuTZwd00quiCMEhu4x4GdCcKUkgr6v5TyDVX9e2clXZlO7A5mtnMnFtid",
+	"lCOmoFt7gbKR0X6Ub6mYuBtF3+tgpSRDKiakB0RPqDFsODKa9JQcEjPgmtA0VUzrUzKm3BCqSWaPOtXk",
+	"IzNqsnvWM0wRTSfa3sCBNSF4PHt5XwD1amIkNFur35eyCEgjguZmIBX/J7tnbmKI9vwQWIndSM00SM4D",
+	"qgkTKUthIz+JkZIJ05p2swejuTHLsl0nGFj2zcU1zXh6SmI4FzqGzSLjwSRCKYF0J/gPNwedj6xWxtK3",
+	"LOX0Ejbj/qfyRJNz7HLXDsHzQ8/D607SZ09EQH9necrNy2s35pGyXxiO8htNvBlqStKL7CMJcmvzQ+OW",
+	"hAkrPP8DJN2tyImalpIn2jD7DyqkmAxlrrd+j2Yb85amGvlT5FmGNISS6uy3GQf1ZlQ7zPpGZ16T3T9Y",
+	"Yprm6p76yc4+T+BeSjvUVHpLqWG7hg9ZbZe5SeSwsno6T+yR2bKEIDizI7XMKFesdtXcpdM0as3+rIyG",
+	"C/PsaKtWvynVgX/AZ7Bu1XlVdjygjchTUHWZwiWNAkuin3Vl9OEmlhPFBuxMSvp9w3UNDVuNsfqPeScu",
+	"OA2fi86oUnRi/w4skrahBeQ3tXbYf7WRugmdU81mp5HQkT+L7IYOR7bXrQ9MjjJGrlvkkgtKPqBlt+4c",
+	"yFyZ6rdvmabk3GqnE/KC21cTY/9WprGBDmyVyIdd1mCzhdeeaILvgGhvnDE5cqI/6DNcEIov2yutHNTh",
+	"4fnHp98d1I4Abd0rHaMlD/gfueI65UmzzT2RKSOyRygJ3yUjJXs8Y9U55Ho3kXXdCGlwL2tOo+XgidV4",
+	"UqfRVSa4DKvThpp8IX1b4rrANz9HW/koXXlNnXRdI6sYqowm1JADQkVK+kqOtb007V2ESiyYcFDBtWu2",
+	"KvdBbjBDiVFxODyhT21psTizK+13pUJflYUpZ9x0WM/hS7gvU9Q0aPYhOLw9mmk2I38TwcZwMFokxuHF",
+	"xNmgQN6LuTD0isUtcsluwJBhFB8OWXpKrDaZsd2MC4YSiSaK9XLNCPwECreO2sLKIkpmoWHMbkyXp1yx",
+	"BAdK5DVTiqdMo7GskesERsmnzszr/z6Yx3GmjZnLfDfNaII2nh0tbGL6OK/2dXFKq/v1ItgaK/pPLAFX",
+	"51Zjqq092s0NCylYi/ydUaXJwfP9ffvb4eH+fuWw3B1DmDpua5y0piOyiasZ7sXFl/K08Vlrq4TF3o/o",
+	"ryT7FTgRT4ldSSJR88yoNoVv8e7u94tib6rD/W3AFCuuTKINFSkojF4KRKZgl39gdWZkiMKK1PBvR234",
+	"eyY1/EOKDh2NGM1qBUU7nEtGh7PbM2R205ffINvKW/hmdpum1so33bQ+tqlPo3QZtrp4zCt87o3xS9nc",
+	"wwn5D+smNKQ3r3EsoTdnvYVZclGm75qfL96/I0Om+oyMqEkGKMvA7fPI8wOevx5Dvx/WXEMPhvWlmryR",
+	"Wl9KQzNdpzbgO4v6sm349uD0Fu0t+sr1PHN5+MaKtmpJ2ofXzBgn6dCqJoQL8umCJPa1CI1tcCke7P/H",
+	"wVOy/S8H+/uky7OMS7FTK1EWjryD/fB/gVNvf1bsjLbOB94cWh3YewE6jjDE8V9C+5QLbQgt40NqjpT9",
+	"ZJHiJALFieNtBJ2A18fFcRRK1Iipaoezc6h0Emp+r1MmDDfgQOnVansp1yOpuf90Hgm8CF5dXuOCA4CH",
+	"pxzXeetj66JFDr7fPd59vn+4kOd6daBc2rLh6vSrM6olRNjO12KUmxWvjOm9rVLcfO/xzCatLnNudPeC",
+	"bVmJhc8KjnV7UrfuRdRVDRMoCRzVR+PPifanr0XOM6auNOkzQ4QksWXAHdnrdLkyGGc3zQ4bbYmztxL0",
+	"UcOd3quUKQb2YOQFOFPwrC8lyCJzqRFl17FxVKa81m205HpgpECN9eIBrQiRowRN0OHK0vXtCoUZEiZa",
+	"7v+6poGCtG9hHyhZPIGQP3C09wjsNeGaaCMtJTKRqMnI2ANx5lbkiSZxwAimbAsjJlIu+nUnpInqZ/XU",
+	"84D4NXo3U97rrXwSkOsuEpRrKH3RAM+IYjTDVQPZAXRqKSJwkbg7tpebXLE6DbvxBNyGN0Ibc8llE7py",
+	"yVa/AYW5mMxGlZ/iaJ2S2BF9TBQbZTRx4SbjgcwYBKjNPSb3Qekr8/R1SXV28avCRHVtf5JjtOPbK5pq",
+	"CCXJrpEJe4uFYzVThopRxmjK0EP0Z84N/ppyPeRas3TWUhFt3ezaJnevqYKIINt2MLgPRTfBj+dBj+G7",
+	"RefBj2fBOIKfX5RDCmKy66SVHs8YocbQZMBSy4QoxLMi58aHIiXcaIhoIlSxWfZ9O4FlDenBf9Od1Osl",
+	"r1/4IFhtaK9H0D5hjwbJR5m0y0h4qICUTdspdzwdzrZcfA6rMaQpI5r2GNl2HMXe9BlDpUdI4m3ZUuGz",
+	"0qa907qF68dHFC/z7pClnBaO3rns15FJGRlghesBPTx+1hQ+f0MufjrbPTx+5tcbKUYX6wS0QY1hyn70",
+	"H//Y331Od3u///Xs6PO/1KpY/J+s0504w8ZCkSjaupY87ShGXYTCQhZj359Pbcs2gcS34uVht6iMBy+l",
+	"t5LsKjtWWZBiM6Zku+A0hPOrrk047Nrrambz61SbMnnDNhCRnsxFilKKZREujMTKwUgAIUutBJakPStt",
+	"DWmf7Y2A/+G//xgx+4dhN2ZvlFEulmSpMOoPL15tRe6f7370//z5w8vi35fsxlQ44icY5azcYrdjfv5K",
+	"Ge99eEze8h9OYQFGFBzJ9nNgEFyTKzYyZLvgFFWDT5cLitamuWQDw6nbtZ8YzfCurY4/pYZ2nUd+dg5X",
+	"XKT2wPq3rFCZo1G1iNv4M+NwZ4+kNn3F6oNcSoug/05e1bw4HY6BXzXMBz6poT2XiEPQCQ8eyCk1Guyh",
+	"8f3fRks2bVd9EQt28//Fvgp8vkypCyxOMldGSasZ7EckjIj4OdeGJ4ycM2HAiLGKNx9U2JUmvpxB2M3p",
+	"K/ffF5watjFcrmCbApf9etq3W6tb6N7umKD8Bru9pMx2S/Jc2QZ4D07skKKrTf5imbKRLtozkSKNwGh/",
+	"eb6UI3uzJ2KK3mYIbA6h/OI2rbhjlaK8L0DYR3XFjlJxmlWiSCBWTRtuch/nZgZMLXnXuq7PKl25Hz9g",
+	"j+6vS9exn2/Yv/vtY2UY7sf3OJpympswLvir5RswLVTpJ4y2tEpcnoE2OGCZ87MbLnL0rVORsCxbWlH1",
+	"/QStup9+wsY9uwr68D+VXZUD3qglxDO6TTOy5bnUqizoblnILJXIXOk660eOqYZjqa4sYVOSsoQPaYbX",
+	"pRdrzVgSNCtFmHFjz8DBYes4jshYcWOYwK9x6ERbbkoN4YZw3RbCXruEEpRwSU9hTO1p0X6Mvs24Rc6E",
+	"HoNrAv0lRb9kG/rbj3cwyKuUgOzPs4rl738dRM8+b7fbLf/X4eedf6tVMzG1+aVSdSf+vWDERb67JRFl",
+	"tjNETpLXxsfZM8UigpMd2+mDu4dlGRlAzP2s3y3Lh43hmvbZE7S0QDIC3HaYposwAjgorkvXkjf3CVZr",
+	"ULAPGrKWuQu2V3JMkE7ByHywa1WC9BSeYcYHJLvY1w/qfbZDpjXts3pYiJDBwWgivwjlh3VM7uep2Ijp",
+	"dUwb5uWiW59oCH8NaBciXONlo14bLUBl+ynXo4xOYLuqzZ7LTCqayq3FPseUed/NokXYxCVYWdRF4U7Y",
+	"Yt2w3sg+F0GO7AqOZzakPJvmnseLg11GVOuxVOnUpwf7h4u/VSyRVgno1FONPe/OfFVmPvtvgIq0lQ61",
+	"YRTU5thIM4K24lPCaDIAVmpPTzJFB2c/nL/Yffnqx592f/7l7buq1LpEgE/RTwO/cJmDEObtUrrCKdDc",
+	"DJgwPKFGKkJHo9YUE316BMakGTb6rM42N0UcuI/BvtTTia6Pk7Gkxf/JUrA1432OCTbOY1i+H5FYMT7s",
+	"5kqD8SoGLS8OTFtxvYJTGxe8giFgzRAkdLF0YA/mBM2QbUdxIT6Lc8/soBxpV6aXWW3W7u0caTLgxElG",
+	"+ZClnaQ+Quk3f0PhYhN4XS+lFN+7ob7Ixm4w1Fcwa9bJspoKYpl97ix9er4hUBfek4jILGXakB5X2kQE",
+	"Da5EiilH/3K+UO+zqdFXBjJX2aSjqGHlTs/s4GJqGSyQEBUDUzQkjdgdjkoJzYmMoYy2waANLlyWFm7N",
+	"yn7ECseoOwaWvPwrhJvTUNISEpItU57W0l3Q9rxTZmVGoXPFlBXkerkoEQBGlKdRIS8XZ93lQLqLh6XE",
+	"jHnCljycy2kNllndzg7nv8FlrTPT8R5fggHJXo8ngFED7zsVOheGZ/a5qJ32YoreWICOPbtobV4hQCcK",
+	"AEmWIfNb+a5mQvBFSUpjqh33KRY2Y5bEwOHdImeeN8HbLjqNW9InEPbaaPBazTe2Er93I0Juv4ZXrbTQ",
+	"hqgwQUBv9W6codWakz3NSKJpoLTKZe/5aR1/ng7sDBlcYDRexnkXXkzzHIEVm3NwbOcboCviTP3x9d6j",
+	"AVVDFy1AeCXdo6donuYZE6ZThqNlUpvOmBaxaSk3naEU3EjlLZLFbdNx5JaxPs06PYbfyFxoluHLRtFr",
+	"lnWoSDsuDl9qWJCR1Ib2GTwR0qB3zYmBk45UHUs3I2e15OKaacP72Kn9xAMB2QMAIVYddjNi+MMqRlK7",
+	"jq+KZTgvVsH+/kZq8xst/z6HxXgbroX9+WO5Hpe4HPCxXZJXrPw4XBWIbIeVORMpuInO3bLYJx9wac5E",
+	"+s4vDPzsFue9ehksDQCehctzJtKP5eLA/GCBXhbrY38rTbduZuv6MSxZnVqG5UwTsTu+cYucDZFhWbHf",
+	"8V4fa4+GGMHskK9Zq6I7wCsxAMMIadqC3SSMWVWiwgdib26hkL2omQFLTFzhHjHCgI055EGGTCHGiEKM",
+	"lWmLMhbYg7J5TCtMLgZdJuQiMdkeD3gyIIKxVE+1vQO3lew5X7tdhFZbtMXHKTnthMTAipyuNMOOYtK3",
+	"jL7PANvIviNFNsFr0DPMtoinD2R8OrMMMFl7XxP2Z04zAt2S////JbYzomQuLE8f0Ky3C7Bnzjxm9R8r",
+	"NrYFfkAN+e54fx930YpO9me7/M+ffne8v9MiZ2JCukpeMQH4S/bR0eGhXWZ7SWPgCcsalL67UORmwjZn",
+	"sjYWxdDPqGpzA/HgpRqtZ/GoFkohtwrmP663e9dqKDTL3ve2Tv6x1FR/jxbOLdRglmsbTeJLtj2lhCwK",
+	"2323VnDuqppKac8sFYwWWc/dWqfJbG6P9lv1CsHGqaA5hat6xJrEnU3YVcHQ9Q14FgMFsSHL1wl8mON7",
+	"Ul7LZFuw8Q757//8r/JGjSOM5s+NfcHeouwG1Sl7lZRPqh8RqQBMr3yzfARvSsxkiVtBe3jT+ScgGvS4",
+	"oJnzHDnB1A02EP5dklWOEbS+OSvsYVMriHvnReP2r1/LDuyfL8pO7J8vy45AavKd+S3Ih0OKV1aVKruT",
+	"TtIonb92MGS2MbBTh1davHx6w2yCZg1ldycdB4k0L9PI2RkdgOcyvSMk6JJ9d7yvd8FCYKO/cJHGKw7E",
+	"fjN/MKsYlTeQn+qVXNdUVCGJcFtmlqnpvJdJuNPocfZ3e6exG5oYFM5OiWaMxH1mAjpFzgXuT3CH0DTV",
+	"JB/VeD+nZZ4lTCoQLdsghf0kxwhwZ19iTiZe0lQjmOk4wKYVR1R3by5jG5q5CleNRAuWYj1zRt2cm8hi",
+	"o8EaqM256gJ5ZkhPZuDagJ/yjOmSYYHOWBvGuRlBfp6YvoaHZS2x/bbOijUl8PUSzVdwJEy/un6ExsZd",
+	"AGuJw0tt7jq29yWYwUb2pi4w6C3lGRf9M4T+rIu1HuIbJTqoPaaxPaedo+edg5hcc4CBQkBzMB7ECTfe",
+	"OQsI7XUnmJt6t0HGBTtofHJY+wQMfVnhHq+No1oiJAXG5N/+feFqLZdrP72eny6ml7RFwGIfuz87iRQ9",
+	"DggHNIsRNitnEWK0cmST7lUSvsrNpC1GSvYVHT7RROddDKcs3kYTU8XypJi2nyeIugkGM+9rrbWfuE2r",
+	"BF0sRkcptnRFVJViwzcRUDxFI9Pb8n+9/uCChOLvD473D1BHgX/uHhw+PYqnOjmoDv84mkN1s74PM5a7",
+	"GbP8kHy6+HARoPPBRxExTClupJrYYQx5xg1VE2LnEEQxnb+fHtVhZVCH0RIxWAdWfggJv7pUtcegR88t",
+	"4anhykgTK8av1EWtrBWiMm8uL4WSWTasxY+VZmQH0ckVb6jx49442dsz0oz2Wq1WTDIurix16oEcY2Dk",
+	"//oIU6v1ImuWKNYQIHL5/vIDwRcApZ1q9vQQqzGZyQi9kkYSKmbXyupcAyrqPNczmKgwgKgy27rFesfG",
+	"APleE4O3RkAIuxlxxfRd5Nc0Ij0YP/yagiOwCqewaQIvMrDhcWCT4OxoLYfo4uEXQn9cMFk/itoVlob3",
+	"XGbc+YAKwbI6bjWmkzB2Z0wFssMuI0Zm4JJLFLfEkBFw9Oii4BatJnf52C0NNqHRQEJUJvy4nLkDRjx5",
+	"6ZrBvy6gMfz3B9ck/vUWGq4Cxs9EhH18dU6eHx1/VwS5ei/nrBiRMuNiCGu8k2PLUbBggd9Jh/nrovNm",
+	"SRKAs5u52l8LpPGtV4CzDS6fbalIKo1hKeT77mBCtQtzxSMMeN3UA7HaqepgWCVVBNUkZqf6qlp9gmwf",
+	"7T/fiWCzSxe7KzwBriwfewKt6qX8AlxoQ0XSwLx9eQA7zYY4mRDKubGBJ5r8+64LJd19/QLXyIGUt+bH",
+	"x8+2+dOl5ZzwwjTrDbQVw01WKw/ogVSGaDRq+FX07m63WbVjMg35sp8+viYoqvUm3lG1uL0p9uISgXHU",
+	"QbBAsMB1XOWjC2A9lymrgVirxMTWLSez/BCZMsbA4s7wvnBZmGNuBjI3DZc2uShZqg+MLexus0nqBbKE",
+	"k7GCv+bGKE9No3YhZN1uY5BWNQxlSCcklZWc5XTIIUIjHzF1zbE+H02vZeKkJiU1S3IDvycZU1e1ebIX",
+	"WFDgtejJmmtUq16n4Y66YCIFsS8svhITKVy4Ui4AfaCo1UFTVqYG+DIGiZRXvJ73DXu0wwpRqKOCWiNT",
+	"5DCWuz1ASAcS2OWCwB2J7zslg2sffQylE4QUjEyYOamOhjqq0AySRfJR1BYY+MXhO1RC3FC7UmaMQqw6",
+	"APEvULI/6RqzmUPwD9a5eeJ1BFSULas74oVaxYcjmpiyhJndNu+qd4KuYtccarz4zOVC+2L8Oqh+5tA3",
+	"DCIot0VYJsa38USfkhhcHLFXEME/BD9BaLV/E68FuxfsZsC7dkC5ZreOj14H9Itl3JLtol0sFvyF/wCA",
+	"OQTNlncgFm18dMtQ40y8XGbRyqzJ6vqRs659VMYsBlvPNcYAt0XR8inJhavlSMYDQMkgGbXKYKpoDz7J",
+	"RcqUFfNcdSj4tuNHVH/jOeRFd1c1TGY6urJmpOVXywWaLwtUQkU/p/3ay9E/I4b2S/0W2Jsi8T8Huz9R",
+	"YeIG2aLIGvX27I49LQvqyNkLaSxVqr1HNWjH/j0hVF/Za84tmAsHFqy1nMVx+Y2aPs1kG5G+duolFo24",
+	"53rpg3PhP1jaPFl++rB5+ppeszsItl0+YjSQr9x+zpzEgK4DphZs0xwKXRcZoNifW8TUFccewUrc/bIE",
+	"NkDIuFdkvyULnxvLEbuUUqwsFrKNFft74z9d0J/vah4rWarDS3ZjCoS0tQ+q29Vae/3sWtY6QgPbwJBR",
+	"AdPsW7miyvGpCa60UNZ1OwCxD5C235VmsCykmRvZb0Ub/pf32Jb/8wdoM5zUmzlXxA/nH8jRd803RURi",
+	"pu3/X/PqrUG2afmV5bljicW9FGMEjbA6wsBFKiZE511D+9q/aSRhvD8w/k37acr73OjIObihLBolg8lo",
+	"wBDDOQQdrzMMl/PdQLhRKZF+AzFHs5JabYamvRhKkSYwnDs0Jp/dgC+eFm96KbsEgJlnxWzIqii6LTpY",
+	"HhNkUQ4cqqBecQJrDc6VG7cXEF0h1RWeZKg/5tOT1nAk30IGD/nyrP11DlB4qbU4QcjBoh9M11ey91Kx",
+	"q62G8Itmjr0Yw/4BJKlpLNUKwrTepDQRkNpSJ22jvKhUtL4hnnQR0Eut+wCeznAjuCViOzaXT1D4LKez",
+	"4SVKcEsRrxVDRcKXfBvTVZZ5czSYaJ4s1exMFrgff9BKONDZrJk5i7yWaDu7D1OiLuxFWhMZP2crVpf8",
+	"Knuz+ufFZq3+abh7q379eZltWTMSbCoIzAT7dGJPC/4bRFRRQhhzE/mDUwCggKKSZIDLZZ9b/ZGKtqBo",
+	"gbEapANarLNqVTZ2KnBqP1rx1K3xfbG1a3wb7u3Kn8/f3AVR3qXC4Mo5kRgMVS4GW+fdIeAOx2S7OyHx",
+	"f//f/98e/ha7IHBnmyyeegNTvHMKMjfKY23hSAP2eEivgAQILXqDSiUtcu5MZ2A57k6IGUjNCHXHHurD",
+	"+SaLNDDNDMGacdmkGgcObYNZ383C6/hLqjulcOQaKpc1aLH48RU2HS5/eQZnfXtWR4HlkD2CWVPH+9H+",
+	"/n5YEW/7k+AQNwH/N5Ic09+kIYAVu9Mib8qiemiep11MmbPnpC2243ZbtdvChWy126qCo2GvY/t057Tc",
+	"nbKYn1UirXZImEj1KSbDkfq6fW3RULgPesMCgGmLvISDjnor8GfYr1mSb9arNhqvWoqgZZlDl59vz8ep",
+	"Q1pB6kOyc5nLzYaTW0nbK9o+5kvJazCiteVmty21zCgovTaLYIvgSp3GqI4CSGjWEOscfvPGCU5B51S6",
+	"Vem0qDrSqAiugFHUiT1fRzSNFbI79mzeCiq7YffWCqCpjKhxYZeUIadEBNcPF52UTtzJBYFx6+T5fhCK",
+	"+/TZ8aK8znrksAL4AhyQ4HaRqgzra28J3h+YbELYzUgq096aCT3cVMUOWKVNKH5Ix+uDiH3SdefeMtXr",
+	"kGYCD/BaPsf1+cjSYPzJVZ3L/A38TmRunL3QSInZKj3KM5Z6R3oY/hNMFj3U9nQt5473SIWzMYFcEynq",
+	"O1mJVd7OHbQW7LJnplM8FoYdeVoptqC6aOt6WixdrsVFpkltxcjnZZDxni5AxqtSycEhVB08/D6QyU69",
+	"zIV2iUQOh0gcK4PqLU06Dchx9Xs6F0/Obs0mWBeGidyKc61V53Uec7sl9ay0HTMz+rUhldPHt4SRpJFP",
+	"c4ckEDtcUL5i+2fcIq+wtDfFxxmj10wjE7R6JWjsVqjWIobYlpFiTonPHP6WYtRBwcb/ptg1o9m/2rfr",
+	"VPu67Il6S91U+oXliZZX1qdUkHkZFfWMFGoedSaMNhjA7ZOyBtr2TC6Nnf7Okhh/dx2lc+syTgUn2xwe",
+	"nGFqpJhhqiMYS/FKnN0FrjtDLupszJ8gtubge3AUFdCC9oLE2KlqjTo9kOOGjV4GXbpMHcbYRiC9Di3z",
+	"rZbzaU/laX3+vXHpy4PcjFtbRMHYV079GZ4mxIhQAkv4RBMuuD0QurVaIQkRhLN3EoxnX5411wXD1zgU",
+	"MGi9LvP7Zevg2ZGVrodB1szfDp5/t398fFxk9Sy2vCnWY5CAuH4Mk6tGMqtM64YgoV6eZeTi4l1E4oPD",
+	"p7tHx7vPvvv+eXwa4PNUeWJD6x2rKx3V93Fx8e6JdpFiMveO7dbmCkAj9X895T6iLUv4y83qV/vm52gL",
+	"ki86Rna6rDNgVC1kCb/ZDy7lD+wneHthPBIbl6VGnIB0y9IiOIFbRA8VAL1VW+Ap0Vz0M7YLCOE9vP1R",
+	"xkTQ8MAGOWsixEhXS/JtUeHBEYFbJCJw0qOZC9w2N6e8ydrCQhgkBItRfw08eFXP4o5dCpeqok8seb2u",
+	"tS7NN/CSDWzkfl3+Vi28aGuK3RsuWdN4dy7e5dvcrmX6xdHUVRttYXyGe2wvhubbFxKdg0BXJtztAoKW",
+	"ALA+Jaj3BAiG4H72WOPd9rf41B9lHt7kVYSrGrp+eniHVziZDRxcHO9Ve8f/prhhu/YyP3E+KupqX0Qu",
+	"+dDUXM1VYQCGhdjtKBv4UsZmwNriQiacZuSCJbmymsxZOuSCa6Mw4ww75VrnTJNtqhgllhDJs2fPbLvP",
+	"9/d3nz9/HtlrNR8R+0QzZRu09LpjWW1bFD6bmT2Z9tkcHFTOz/NZ39rYLsh7kU0K0lpPxtj0fRzevM2X",
+	"KVYRWV6gD7/yEE+fo2lTRpmPWCMgQqz+AXgDffZgoY8XeEe+EOcpiaExDy0JJUsGHjPHoKcXQDQJzbKl",
+	"mUhYPGWREcVNZnYNf58VMrp5duUKrSA/sKchnDE21pregE1YhOq35quPY6pMq8HjH/uMVNGPT8D64lMV",
+	"sbZMUQQ4GbDkCvJgQMRWcoyVgOxPQpoBlJ2LcQOxMf8UWBPKj0Cu11zzbsbgdrRt2augzE6BdeFW/2yR",
+	"WOdJAiJJfFL2C0+hH8uHYrSnxydt4YYRPveHQMe+ZM8EEV3tV7licVlfB2Y6pujnpYYAe6tGDpRrBTVL",
+	"3VQhlMCN0wpvMJ7aTMA6Oqu5lMKjEFTHgLLeLvu/yOq+dQ7X7ABwlGgZcaNw756SfRIm65Fi3q0voWhE",
+	"UZ652M7tOMl4eRQTORxaWraayU5zOngT4NhLoECfog7VbyNLloKMKCLhkoN9DNaw/4a2iGKwgleMjXT9",
+	"KjlSrHMbTgj1/iK3E+4voFrkkDVUe0JizdQ1Ux0YQ0y2Mf5KQSi0zLMUQZB7VjoYQFQVTAM9VYoZNeGi",
+	"vwMHRRs5GkGkD+IOwwqiuqdyDIkGyU7lVvXaaZF3wOQKhOTKAQpHBUottL31+1KBWBnrrFwgGmd4Sz/2",
+	"CnW5me40nqs3CFN3+2Ol5Fh30loh/KOHVfM5ZoAFAY2moEnLHonhe4AQjE+RrxdpieF1UFZ6c89K5j5n",
+	"XNBuw8Bkz7EyXei8cEqDYmMQzJVRcUXAtmOpGk4jS3dOCdOGD+2KueUK0BQGYNmlcPaHXqCpyaWTuaoD",
+	"NYiRd8QQoYTJzGcfXjvwb6T5jqX5mGzHmOubsbRvpWncSTctLITiqR3bBPD6soUFpZSXFlPqw8unTEmF",
+	"1cjNe/YYVXYtJK3ygpih7CqbLBnYvIIE4UFsllV+qUX0rBQewJU+LdEUUpZARFmYzjmiE4heHCkurSYU",
+	"7goXKb/maY5ZTrnmgmm7Dn279aKoDQDgyrh3IyY0KuW9XCwLCus2K+wMf/qh7BJ/+DHs2H/mu3eGu2AQ",
+	"r2AMlSWrAnlWRYLVUUeLjMhVrTFTtBi2UkCWNu/95gT5b0d2v6ONXbZCzSbJIEy1XZYk5oQpQ9BpkPRo",
+	"IHh4RFVhTp3GPSriRVKWWEacgnlLMZoMYPtWOdZnvi3880XZIv7wKWy3mM5Gg1S9QT6esX7ElXyHWEh7",
+	"bRXQjLmO4WdcjphI0RbIqU8J1jN1gfUYjlvgFqxiVF/CYr6+W3naoL1YfFvDf/wFuX6dkXoV/++6Zuzb",
+	"2KgfxAI9ZQRe06+7pDV3rm1zftdflq2zgdv+6hyh07yWJwMXptKrcFzgsVnGFOlLEzk5LMX8DP/oiSZK",
+	"ZuykLdpil8Q9SO3ZpqVdWiqoMO0BlnREPMCS3nE2HzTqdB3YVOklx1I5UmSTtiBV1ziAkLegyyDEYbsE",
+	"bNI7kdN2X7G0RT62yLmy3PRDixw9bx0gaNHFxTuQCgqfehzVhItQDd2XMUBxGEaBtYDKcApsYcafqUnC",
+	"zQS4NGQfnBIhvfNTSPSG2m7Q8el8n9vFUj1xvwzphAxkllrB95pnrM9SUNlz4Q6dLhFhmZoQBNMrgbht",
+	"F2NuBrYNvYMLCMBWMdmG/9pNAcEIpiXSmZnY7YCyREtEgpWwn0iK6A21J6lqNbBbbnUTv5PNaFtzrmxL",
+	"3a+wofKHj3nGjp4fVH47x6btsZA8Xa/OcVnWb9aiE4DzcSzUF0aCM3tZ+fKP7a0WuajB55ji06vFhrux",
+	"1UldU7xiEdBECEIJvGhVeAl7nYhlJS8YUwkxAX86fAn49w/YIvz7HTT7GVNXwBd2YdmhK6PBqGLqsh5z",
+	"7UxYxd8F6gN9xh/eX1ySPTrie9cHezQ3gz14qmMHVwhf48ECSwN628DYB0wYBAnosxSyB8aMMLMGcNHO",
+	"AaStKc04BHKDvLbupG5UmexzEbeII1mNaAIuPymlhnq/ChbuopmWdrdShBhz3TyxWlCBlRbPws/h0eR2",
+	"dDgi7yk72eJZx7VSTpSO+C9ssvX5MwhiiIA3FbUF5pQ3zpyiQ5gDqEILJ8UuNEqYZrJrBqxXmFyezGCv",
+	"6ahaYZq5VLTAQNAieN7LywYUCKs6lM3AjmIDEQmuDstRRzyrBQeLsCtv5cJCB1gcI7RPjKkmrsZMBBVh",
+	"HefnVsccg7DdFudSXNsZQ8osKAFdmXIGAGREC3rFOlbHOSWvX2AczKdPr18QPEL6FGrBaUOHI3z48dU5",
+	"efr06XM7x0+X56f2gmYipQpDb/Cl+O9///vfd9++3X3xIj4lQynYxAXL+lJ7pYP/04Wr2MaFD/xhArxH",
+	"sSsQ1yJoMUdDOLTTFo1Qr2Q7piOENOVS7LnHf/tDSxHvANw8oGhSEpfYl7GrgIcAiG557EQyPuTGslFJ",
+	"Dshb/oOvgUoFsXwabYZWEaTKfkEyquzs4pvdIb3Z7cp0sgv2MUfuDjS0SqtnH14HUVcnW/utg9Y+5PyO",
+	"mKAjvnWy9bS133qKCNYD4D3lgU252WXXHv+/j3DQxdhep1snW2+4Nmf2xZfXroTHiCo6tIqMBiViGicl",
+	"mxBsEoUwDqSiAJcWszQxaeT1CzBTwhn+M0e8CXeE4QVnOwQBsg78feZ+mTcS2kWYUK4Ljbyu48BmWfS7",
+	"MCdvXr8grAImJRaSL4I7YBQYOIfhFJZ5tjTviw7H6I6GhUG+tqFlcTidHGSiRA4bF8Y9rvRcuFPyJEFL",
+	"YsoEL7yPuaqzMi/YJgNhOpiqZIdl2UfTmOy9WL9Tc1x78/vvsp5UbHHXRq7VcZ2GVB6mvTeWXWwt8eI5",
+	"WuysNu4hwuH8Hu7vI9y9vRFQWgx42R9OGCzHPU9jK488mETh6pxFRBo5cCtcPwiLOMJB1LVdDHbvB1rI",
+	"tPDJweJPPgl7RKSyNyp+9HTxR6+k6vI0xSTBIp9y0VceJBxEN+8h37pgVCUDhzWcckOMguhQwcZFxX3w",
+	"99A+iIrwkj0CN7tW+9QNYL4gIM6KUGBqldrUIVERd+QiK4fpGqBdsv2TMSNL2RG5oEN2wQ371wujuFVv",
+	"IDCL7TgICz12gVsF/JNlCiiNWYHLCaEgxVWhfvUU1q/rGsQ6XQsa3CJnguTiSsixcLG1bUEdVLrPunLY",
+	"GiTlGpLoLEfA5LpihH2GWri2+t/R/kGLvOLXjDiugyjRVPjX28IBOx0cW4U4t2KGbRDArXq8ZyYoYktR",
+	"FjiZ/cL2eXT4PIgRGXORyjGMm2ER3DNRWUQotzGVIgnyriusa6QZAWh0jJdjWVg3rmBKx1bfdVDXbQHa",
+	"OOwX7B3Uod0/wA69NGN5D4mteK9P9vZCV2FLqr6XavTesEd3vVYWn7r8zbbADbGL6CDbIVmv6NguO+4S",
+	"N75yO1SbcGEB1Bg2HBli5Jiq1AEDy+RK5qZFzhAuwtd9aQuaJGxkvLIJRWkUq1u6WbBnVov1HIUHoi08",
+	"iccNeMsnUOcmdnaEyRQwNNmOK2dz2KNQa2MnAkdvW0w9dg3ZMYOdIfSoe5SK4vwATe0/haHtlkMrtwTl",
+	"vil5DLhDgb3+g0wnG2P60HbBmKs6uzMY3tmFEwKU19w2F7wvICbXslh008MQLpjZXV5xbVXu7ekr+vN9",
+	"Xl+Hh8t8NFLScnow6sJXzxd/dSnlWyomXgNf/+pzVoutk3/8XrkILXH7dG9g40DznoFX70DE77zZHeXd",
+	"jCeOjGpuPIk4NP7Km6F5+3yG+mryixydyNyc1l2MVgHIGFVowlqSjs4EQXiGdA1y+ipEG8euIq88BytX",
+	"v53zJJqF5Qlm9h8dRrXq54/MvGVbXwTfWXc7b7k5wMVgFCBAuBsPr18dyGj3slE9useqdatqZdQzd+ki",
+	"El5YTWr746tz8uzw6fcn5OKns92DiDwrgG2f7tu3pEj1TjG/oNCVK3AF0h35Xx/bAuqrkHcu4NZBb4H5",
+	"14kMpbAGg/Zw8wlWEWMux5tOl/8ajU6LtJC2APivEh2O2mbLFnBaLQJqJDRBg93qKjnWgAOGbGPbXvce",
+	"JqMw8e6ctsXR/nMXBVwr+XhJzLYBWeNDjnUsFENZZadOVoBUxWqpsTs8SdWOas5SWe6KGEkySdPmMmKt",
+	"e1QMj/aXuFXPpehlHF0UtzzRP7A+F1bGhMj0fFS3541YKvd/zPeSsupe/XE/H7Dkyp72Sj09ODguJNlt",
+	"e5Mvo9phHBGTK6GDdWkLvzBSRFXVNawS5PUmLBcUuaJq0/XU0D9IquKhVWPagmoyoNfc6aOglcxsjWcU",
+	"tt8WOTo8LMP3vW4DGlREykMNSg3At7VFyYuM9Lyo7vS6Yoez53fzgn9QWvGexf5qjag6plHLD6X4wo1N",
+	"K/OU9RSC28oWuRIQT9jEgJapjHnX3AgdnXMdFJf4yh3SaYlZVkOjf5e5wqtcT9sDH0hotCMlEzssywAL",
+	"SUOTbcy/NAPGlefK1zTLmd65i72MGm6MyxCHbg6Xdsm4hBuiaY9Ztv1Jw59Uk/jMLRls6An5Afzb5PL9",
+	"Ly/fxadtYd9KvJsDFsNOBhPJqGbEMDqEDWOp5cyBLB05V6gcaYC9h/xgzHZxqqCOADsoZRkzkDursAcv",
+	"n3NdsWB64dQOoEWQXMFHOKSCFqiy0/JjW8wRIJ3s2CJnhgylNuRwn2RQbANbH7FyNFCcsfaOgaDLS1eS",
+	"7C6ulhAScam75WBjXRd1YxtkUaubuO0ukj3DIzFlIngjcRRN3bpX94r3vgKD0i3ZDO5rRZlZGI5yP9fF",
+	"3l/w3w5PPzsUXIZRz1X6fwG/l/S/yLz0kV3LK5beRjs5WvzRO2leyVxs4iLAAXvnArCo8ja4I44/Lz6g",
+	"YPxPNHn9onCwjihGYnn/Km7d1jS3WMUx/3tAGJbdz5cgzuGNBYO3L+1yoZnQ3ACrZTcGczDLgH94mRTJ",
+	"nrkyeNtg0EqTS/nPJq/+4fJefZhl4NTH4N6mHsu0rKWYqZ17me/1dTmz7diXcWPDAq6tWDwEAwY5D4bd",
+	"7IhG4t+oMFcnRNhFviMZwjb9MCIETKpBfIBTPabaZ9BOiQsvL2l/kagA73yO7lO0WFUtPXi6lMfpDVWI",
+	"+n50cLzMMXD1tVn6lqWcXlr+9lBn6P2ICWep9sFhGzo6FeEE2tr7y8WYfZ7n8SiO0h3yw3lUvTYlr02V",
+	"9y0UUYhn2PR+z5GCFt2CVLPXL+AWhPS6mpocGN3qwWqduNGV6cT7JhweBUTqo0p/6uvYuMo1lPgMIQyW",
+	"PS1yIFyehGJtkbGecZikE/sLxnJblZfEr3u7b+3w4iDsh2r2pCwwbemgTtHEtENH2Kutzese9OlEhLu5",
+	"XYIaEWFDkPC4Czvyt1s0eq8W1XmHG+F04OLyUZYsAKr8os/8GlfX4TIMAjyOkFPzCkFzvpJb7+jw+9Wm",
+	"99GT4Ab0fsznQAQgsj2dHLxzT3foXsp6TKS0Gr8+pbNhnfs+M0UZNvykyIsDXCm7kTryYXazGXat2UAs",
+	"rs2Lsv9VudoXpSAV81hGSyoX/Yv3wdyvWAHKGPU3YrlMxWXJVUlpTdpaQNIPLIfM0fUKerkjha9o/2G0",
+	"vnJ6DfdosUmg/9E0/Vq0vy/z3P0PUDLPUghq93QThXHzEEGNjCGNSAVZb5NcYe5NOmAUUvYa79H3mCkI",
+	"aZ8QHKU71MSugnl3Ql6/aJHwroUwDNdqca1yozFJvP46/ckP4qu+TN0slrlK/ao/XqRzLlK/SBFhVGW8",
+	"9tYsyPfLvTMdWdzRjelaf5j70k+t4bYsuADVxH6S5tnjffl4X84PSXd0QmhBPlzUXIy3P/hzr0XMvN/T",
+	"JU5u7eX48oYmpkhPh8TzFvlVAhQNgF6xmyTLU5bGHgwA4zIcWPCpuy4xP8i+4aUCKRIABLCqa1sAVpmH",
+	"sUkyyocsdWnuiIiic8ArmHp2Cu9fM8V7vOGDqYceZSfzaKHUkAG9Bj8ytqYYH3ZzpRvam3mMXwlmfCnY",
+	"2Q8jnHl3Av+NasZF/vv/+S8y03QZfmm/awsC6WDTU8KQnpnFmdck94llxodNCdanhl+zHcj3+1HJfOS0",
+	"OyFx9Ah34ZLiFCNgTYXMt4++5JMz3QZJpBDMZD9vOUKrzfz6kZk3UmuP2XyHEkzYTQNPR9i8R7mlGk5p",
+	"F6UUXNzp6U6I5Tp9qSaR/cMB17iK4VVI0ZC14ee3YWxrSzJzOKJhdNjIB88KJBPICAvgSjRDS9tYqisM",
+	"dvPOA03GUEndNlw4HVy50FrP2KUdwR0b0KGPJtJndPhI+LM5SoCELkVJ/7hQG7QE30Yyz2vJdcgdGlmA",
+	"/gZpwJoZQsUknMppANQzTd5A0XQJGr6YouG7cWfZ5h/O+7To8AAUnRV+xoR/c1fIg0jLH50H+O6O3pwb",
+	"AW+uXQQhnx9lF4KHf+VWnpnyLwtMPW55Hsl94/Yht7KlEAU1SqZcLBXXHldFIZ/yiHj6XeWQbMRYNMsk",
+	"IarDodCdX/yKBQq40Szrke3YsBuzl+jrOCKfLl/tfh8RSroTw3ax+tKQqitCs0yOWboTQXqhJM+OAIAM",
+	"cOEOj7E8iJJjfYL6tf1OSSilDJo2FNnI8qEAYDV7D2LbAEbHjLFKLnh+9QiSYqUig8lowIRXbKlui1yk",
+	"TOlEKqZ3Ip8wx6CfEVMFdrR3S/seT0hsZeI4IrGgQxa3yPsRIl6ekBjgBuwjgCWNo7aIPf5zxgU7sI/C",
+	"Hw7tDwk3E/tfQNWDj6U2NENwlYjEFVzomGyX+HM7EdaJtv3MwvbGZNsRMtRksy97+OaYbE+Y3hMyAniR",
+	"PQToJJM9EZGDvf1TLMmHGYE7TjUVrC2szH+CumDHKw12iPBDQCjFb3SIhbW2U5llFHFsHcbYQXT49Kh1",
+	"/Kys19Y6tjOBChXshiYmm5wS6rJHzFgCeu6QZnqnRc6EN0fgtjgEPkTRkwLrah54cD0IN4LUaizkAYmU",
+	"McZFIqN04N/4k9UvY3wXUHhww/GN6tQJ7wsJanRBdKB6X/qyHdyqFjTzudxBRBKATV5ZUQykDW0Uo0NH",
+	"zylRbCivfQ2boBoKEylWBPXIMbaHw/1DwCYTCQscN+4LIz3CIjUk9jbH+MR26mqDuIIrZTGrttgOi5xA",
+	"uruvv9erFpmC1zzkrv1NsRGjkFuB+7MNMEgARiwVYiLZc2PHn1ZjGKCWDq2tpw7I0BrrlmwHNVZ2wlpZ",
+	"U/WxcIBtwUWEy0izjNDRiFHlV4tsB9Wzdlrkva/IQ2rKZJFtX0ZrxxnNXNEsYOdtwWYrH4GxyFIilna1",
+	"hBq5CoN/5tIgVCPm8kC6r9sylQsHWZTmCsLh/pDdE0IRnpNCxL5SnAHhSGFn53LQsFZQi9ibHQ04AH1G",
+	"tmPHzrCHeMdhhmoMOvEl5dCq1BZAZZaOf4Oik69TNhxJw0Qy2f2F2QOvQyAOu6VA7L4iBPyCUVwATuBz",
+	"oS2dFuSpgQhKgsRkHHdX+uUXbHxaNmlPi0suS3mvxxTGBmYMUthsf1yTo8PDFvmFTdC+BXXVCphtORbN",
+	"WWaVioULMi3OYCwFibrmk4GU2g572zM5CnijO2h2G0L5BQq1ozhLXSkuSBwskiDwsiuzIKaWvjEL4/h4",
+	"GuB4RC1Lsm3+xz/a7ZvDg912++a7l7//7V/qklHm6Xr+Qq8Kn0V+S5cLtPfNAMwsVuwO70TebVLuPJnb",
+	"jfGwXttSRZ6okHWxlEytegQJnQ7iYkwxFfXrybx7dPhsQKZHyiIUCwwGRbq2rdAItvWRk1Klkwd3fMKs",
+	"l5EjuIKkKmpBNon3VXzdrZNn3x3sf//9s6OVRP+FKnFzMMVLuBQMG2KRSYdnzsazRQtInxlNtjVjJMYj",
+	"2LIv2ssURS/7NmLjVdwLbTHlX7Cr6C8pu8Sxu7mKsoTU18lrUts3kR6HA3Chl3eZC+epxyPwWgmzqT9X",
+	"CWgVPuiLDM3t+44y8arVOL62XLygztYCi4lbxkeLycYtJkUd3KqFpEhhdfzHMpqQhXqu9mXE2EwLjL4e",
+	"BDiTvDqEfxVx3tWiKUb2oYRXRIZQ0qpQjbwoEhTxAk3H1R3Hg320/xxFZ6eRPNEkZjdcW62jw9MYetVh",
+	"qQrfrGfVLQKJLQACBY7CjIvU6lMpuwH0IolyrZBQBUYqN26YBddWXcdyHKD4FUXrYciZ1cKsagrVCXM8",
+	"rYBTO1c6vyOfhCsg+CDBSb4cX73IWlQReQzjvT1nWyZD54Wnxf9Rgb++XFVdbO86bLUifZbBwXt/Ff+e",
+	"yjFtTIqpFFJaJw/mR2aq6QB3naOyMCj//lPZvkmnfpElG2Q7eJgcRyhfTuJKQR13n0U7eyZI7NYjRkto",
+	"W7gOohI3tDQAW+3rBKDVIAQQa9l42cClAWCp9mCprXTBU6jqBonqiGzvP06hyBm+6QH0K837MDRn9w5b",
+	"np/f2xZhwtxyWb4hO/iyUn2LkW0833e25XsNu1jIHJH0ypP88Om/X6ql7TFp+K6ThksqlCq8TRYkEm88",
+	"B8oX/bJik/vnXKlpUQSvb6RlWXlcLym5V+5UUPJ9NMlJ7vkTTYbM0JQa+hjOOCv50LqFiqBWJmrcQlYT",
+	"dz013WeEo9/r6ajdBtLeCwislsQLvzo6za1ajF40lpJte1QvfjrbPTx+5qNT/LpY8UQP6OHxs3gncJFD",
+	"IRo0AFPjWoraIv733XMcyK5lZ7sY4KFPiJBa8F7PBevH/qUXXI+k5ojySY2hyQBwogNnJwpsMHQwLbfF",
+	"0qc1lWNhB9YUdO/X2I1mtaM7SnuruvWiLT6kfbb3x4j11/12JNb4FPyQo4xysYYnsp6OpsSKmg2dpcG4",
+	"doeLrfUlBJ49OyWx/dX++H/G4MhAk1uXTaRIydnF+evXO/NrdETFkLyPoelEPNFE839CMg44jWrbdRlA",
+	"911L5otnqC/cEasyVeeyg8Cics+/Op5qbwTAxl+/lzlWbbxuivqkvnAWYYpqlp6A/IQcW6QFOyba0AlU",
+	"qLKCn2PIMbYFadttAX91sA6zC71yz7uTGJPXMBTQxZh4BGPvWi3zmSrM1LZRy0htgxXp5w6szEGp7PvW",
+	"v5aUubz88M05tb59Q66lroB/OY6F8gVEqkWkz6990BYerNvzsorC4pNd9/5y/1rFyLsCFsOPzITZ6neL",
+	"k7Aga/zRMLFZY26wrF8CeIIjgruw2s5gG5JmaMO2qMM2dAuztOGzPDRfltnTjWvjRs/pdu/1yl3APtDg",
+	"6Zneo7nz0dz5UOZOT4PzrZsbBrL4I1dcpxwKxs/Pyfu58uYdHtiwo6b4L4xpDAdPRkqioihLBCqo/Lep",
+	"sCjLFep61B7fckgnRbyi367q+m62jIUDHfkLUmFuY5AGSIlmY/QbqfVdw0g0sWcY2iMT3qhoh7ApFQN1",
+	"UNmm0D8eFmPCEsWDI123Rb04eAmam84zg3XsXWIXKHS55QiyR2I7Awxli8n20eEh5smNuWY7iwRKu9yz",
+	"0mRbxBgCHBN0zkMimMepicl//+d/lXA2kLDI9Sg39pFUAbbQafik+hGRqi0qb5aP4E3HXOMw888OBkPL",
+	"q2GPYLODfMCJE6cwsAkpD5MYW+Ss2n3ZBQbzuyL4Uyg9zbK1Y1ZflmBtB7VxqbrS6L2K1PMYtotdsVv3",
+	"KEw/IpR/NdI3UKz0zMz4XIwF0vga9+JcEa50HqzuKQhvzAYvQTzMM8NHVJm9nlTD3ZQaGuOViRHwEOFP",
+	"7AsROs3iyLtwS9M0QgUcHpO3/IdTeNmfdW7wxhTSgFcBb0rw7mIcOogcRZlQx4x8Km7xO7jvXL6Rbf6J",
+	"JqEf+KQtPrx4FZEP736MyM8fXv5o3wWIAwJeScgnOrXXDiavskzX3E8Hxx7GYDyg6MIGD7S92TDtvi18",
+	"6vjR4eGppRF7SBTIUEcHT3Fy62aX24sP05jbArJmRcKyrMxGzRi9Lt0oTopZjA5XOFiwmbhVFBduCy9Z",
+	"QLq45Gn9JWo/W8oBU0NLqztCsL97B+5e0g2DUKS49I+ppre9xL79GH5w9YTOn23FEsZHJoLrhCH/RJCK",
+	"HRSGvYLb4P6ZzkA9fHb43fPnT59t7MJZzyu9xF3j9EvPcKa90eB61oXvedb1TOZ6nqO2cOiZXBAhEWcS",
+	"7qqMa+ML5WKjXIA608Gv/9UyFxc5lFCBiJzC8vWuF1TTohBuoJxxXSQU27tAG5phvUzIvD06OCyd4bQy",
+	"+Vq/eFibHisQw/3ANdnGKBZ7D+PccaV2mpzl9QrPLE+zorRHSrhmCsoEd5kdCg72tJheMwiCW4yV8m5/",
+	"/+ac+IvsVaXz/lHf+R+gvmwmXgBYBROGqeVDBW6rfRR3kt77q/j3XEsyQvqOdjN2zTLM23fqgbdVKXbN",
+	"LW95oiMyHvBkAGbxLsRzK9ozLatXCJrFBXaOBwqy4ragmSXMohXAAwMuq+3aiATk+ZsB71oVLdfs1HFN",
+	"Z7YroYeK+dinwE6D9n3ddnsDbefCcf0dO2CAEs+o1WZgvPZzQCgjYzpZJH87Cx0LorvrY0Uv/Ft3aVcv",
+	"O2lgVuVYHznVRi3sfDiiiQlokIJJGHIYps5JYHkH8iwehAe9PKj3aYIv6Oehoi5izdBxFrcFWGCg7j74",
+	"3roT/88TK4y5X/v8mokwl44a/yzylv9tqRyqnmVfO94TwE2EUGhU+LHBTmpyxUaWa1X8BrFi2nCT25Y9",
+	"Un3HthcvSpMrtrLOvn/m7eRcE02vMWgSM/k8WThDjbNOcavyWzYVwzLk3SE3VvotKQ/8E11WPmsLEEh9",
+	"+h8SHXBYYIf4d4Fk5oTsbWTaHT8KJ487Tn7F2KjEe4Mf26Ik8J5dccezdwIWbadV8NiS91sCyhUYSICI",
+	"ECp/Sny2q6PbokaanuL+Xq5ebDopuWEOVvU5ToaQfX9ZnoZiZBt3N8y2fK9C98LLDB0PwcY/eh8eQ3ke",
+	"xpkgZgWAWTdCZHkYWgtC/j7v2p82Bh0dPD96un+0cfF/zzPj1Q1DMzJDrXXoPcLgx8WlFAdLlVBhL6zi",
+	"QjjxqsPsXeYRiaavMq6dsO/z5U9JV5qBuyLI0f5zNN5XLtYuS+TQXttTV12pg4SKR6stLgFHUki4plqk",
+	"3lZ0gmiemOXvzUZgi/H3FZiOai+ntqi7nfzC1N5Pr9zD9W8oj6JcvakeXEWJoA4AzP2Rk9+/H/mWnNGT",
+	"Zb2Q2sAKUfLzx/JONKQl+aHvcQ5SIwQkaqh91ZsSQbcBzZqLfoSiCPzLLQP8251oLvo7wDoEC9RDROaw",
+	"cjv4Rw+cwjgeSKcicINoIlHRbQ4yb98OZkoYFinm27IbLxkD3ro2UqaQC+vm6cz1TnJaJDoDZmRo+HCt",
+	"OOzIJrjI4vAX3a7MrC7ZjfmiYAtn5rQMgmGxYI8YhpvDMAwV7WKBp6EMAXW7MMDYY/GlmV2W4k/ITO5a",
+	"WkNDg5fPCj5+ioUfIBTQcZ9CtAFBaykxqS3Wl5NqlXgcX62QdAGPvlERqdiXRzHpqxOTkDALfWeRgLRp",
+	"ASjXjlYak0A+wRt3SO22g/lJHzQBm2QlzwPKvbTukQg3cUVhITw3nUoMCO5D3TbCbTKneLRdvjvKmrdN",
+	"PwwyK0yqgfm55fvmo7NWZWEPIXghdeDlXVL2soQ9zYf2/rL/8d7o1S5oSzHznVZniJrv3C1Q7ybldiHA",
+	"wSxSdCO4KTzRRDONipGrWIP2I/B30ARA7GEeXBtFDcZzCgnGqpQNpcNexh7wZq5zK9zx6d24S6DS6L16",
+	"A5ZgCTUOgP/pcs2DMIXCJl4eJkGHLMIDCNjrgK7uAzngNN2eadiBMbM77NHbsY9ajeiVVBD1V+URlgKY",
+	"MJaipSKaJYoZV0QskViEQ6auKCywGEgzcIylRX4Dn6sZy90eTYxUbaF5X+xygbHreLTQyGMnidZwzYxd",
+	"uHzkSzw5pGZ2Y4j7vE4D+mgXx07zbY9uPew59TBwxbz9uIns9VrfcjHkXMEcCYX9fKJr1gCd5xAdZqr0",
+	"tYETkotMJlcbOR5Ttxk0XNxmD0lbOMcCSOmbJKQ3vAcGL3ds7IRlvo7cVa3Qu/cX/mNuQOAHmWWAAAmR",
+	"c0V+KtckLFwIeZ1ltcBTEis51p1UChZDriz8CTHcMenbP5x1ui8bcIemisTdS/ne+eXMHrFRa7BRhVuc",
+	"J5qMlOwrpvH6k7lJ5JBVgt+UNuQAKs4+VNFd3OZps2vzqdhzA3U1+eY4hrAe6hUbGbKN6XMH+1Bd99SV",
+	"r+wkWJ/VxVtBgU2aZTuzuIeECyhk5mrloSrbFkqOSZxxwSJX33JoZbg+JPChqRRL8zrvFIBukjf8Cl1E",
+	"OBHoVrPsmmkotYdOoIGECL22wOqtRZYeNFEf3hqempfQ9OIzeovqhrNHEtdbMTyYt8MWLcoSltCiLnHQ",
+	"BId/HnroY5RsPchnwB3CDQOaP7/49ctiAHrvL/zHraBWXGU9iA2HylOVH68ZzTpaCxcwGv8b/vSv9qcW",
+	"eS+ySVtU7AxQx9nPHVmrnz5URAxTUQ2jwx2IxsdW8RDnWUYuLt6BEwdiXDLN2oLqK0vgmNq0/zQqPMeQ",
+	"Q0uhkiBMjaVzWcCixCSomo11KcLRWAYJqweun6Z6eDiNysljIh+CNVwLSyrVg2hJx76we00VIADbNz9C",
+	"IxcX76wodPcF7ebXl3p02Ww2Dt+VU/qCC9a5m/KhgW4IVawtaiLwh5RnXPQ7rli+i/sW0vCeOwadZECF",
+	"YJl9ppgfkYtch6DcRWg3RbHPSjw8KYLhIQxoLPMshdLNlVJ5Zc06K9m4WudtUa3IN4NM49gZNWXflZp8",
+	"zZHfTWztgcO+cVgbN/BONXuvJt75/BKjvT0VPIZ6b6zQ3mNw+F0jzTiinQ8sc+tifzVCq0v+b5Rdfy2T",
+	"1lmQkiVzQ3KRWdW9NpX+lDDQcSGD1Sd1Bpn8ZNtePa6JtsAHOy0Cxa3ho4xro6fA55aKOQTwhKBKdVOk",
+	"4Ruc+AJhFOKc3Ox9PWi7sH2pJk0yqH++dFVmQIXzHzVVhnaDuKPC0HYIYVno6gAgNuG6QgpGyhZ5geSv",
+	"oVoszXRjWe4qjVRGVRwhaKCQz7tSZoyKr69ItV3JZQI8cR0fozs3F91ZyG24tNW4zodFrqyK9A3oKIKN",
+	"C2iUAsGxRS4YqwJH+rL7CCtpWSQdookQMSdbDWWaC8zWuwEzfJhAoEXAGwDXVFTNfqzQ/FimY56NwJJJ",
+	"AfzXK3jKJgE26oSwIFBzQUUONL8DgtR1EOarW+RDwZ8QQQn9Bdugt9s14FktYMYO6eaGpJIIadqi0K7Z",
+	"sEXQTZHQLEN9eZV8j0AAK/iVW8tFmR/fUsbHMoJAsImPwsDmhYHptNv6fI9mMI6HT/5YQnioxPzbfwH+",
+	"pg4yNGg5I3LQIq9dagugSqCRkIlETUaGpc47GHyxREnE8ugnKKbUnXMUEapAN3eId/AwEsnyyRkOSpIq",
+	"8yiaPIom87NALJXUoghgMBiyO4wMcJki1RN/DxACA0YzM/hnY7IIlgaDV+62tk9mBk1nz+0KovMqyJ9x",
+	"LEjfoigIS3LFzWTr5B+/V+VJSz7ISk2183w0VcDFjhl2Y5R3M544NmWXFcAK5q7qR3zjQRYV+iZGwnIy",
+	"eyH0ejyBtTxe5uQX63g3a+8DiQGtmhraLbw/NBmA64uKFINuYar++l9ud6r9/7XlAnfPpbzizI7IyqNd",
+	"RhVTl/KKCfjJDtOuVQMqJ9fkNZzxNyztM0W40IaKBExrucq2Trb2QBBwo5vRExQfQkZ8QsEGAoYCKY0V",
+	"b9Am61kFApFCKHKBW+Wk/FZozLTkNGsShMPE5ChjEenmmguGFmKREtq3OkZZA2dA1dBKFd65xxWgfFs2",
+	"ljJDeYafjRTrMcVEguF9rn9v9J4dwVmBp10Udy9CElzIFBaHTzEOWhsQ9YK2g6rw9RP0hZVQF7TdRUTn",
+	"KC5SpSjvC0zFM4rTDAEECxUr6Kgo0DTbDQp3+kmdnMpKAAEIEwPmXqIAuMlyhfmdQHrwo8MOgIPeqpqE",
+	"Hd+fNw7DhoC55a1oGDHCAewQ8YmrBAPcM+jGKcizXXxE3GMdAB/jjiH4sS7LYhpZ9D4tnIbbV8Aiz/b1",
+	"Q55duUgi2D3nYEGvwnaxh6QLjABScfpUcA1r9gQwxQpvNny1g0Fu5xe/RsRqxFgjZ1DdZx+RNDueC0h/",
+	"8uG4SCguyL/83ApOjd/6pMCoyCrymY7wd9gOhvbWk7ShwxFTu+yap4D+UIrxlYGkTpmuNvBzbakrRJ/D",
+	"PAZgFwROMjEyaLJa9KrOxXDNBCs4Ek2Bo9hOukyDkAPxYV2aWWbo4pqkSgbMhz1VzxtcV79//t8BAAD/",
+	"/w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -89,6 +89,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 			"voidloss":       func(api.Case) any { return map[string]any{"reason": "entered by the matrix"} },
 			"voiddocument":   func(api.Case) any { return map[string]any{"reason": "attached by the matrix"} },
 			"uploaddocument": func(api.Case) any { return filePart{"file", "receipt.txt", []byte("Receipt: $12.00\n")} },
+			"createvictimimport": func(api.Case) any {
+				created++
+				return csvBody(fmt.Sprintf("kind,name\nindividual,Matrix Import %d\n", created))
+			},
 		}
 
 		// A victim, a defendant, a hearing and a statement in each case, for the operations on one of them.
@@ -154,6 +158,15 @@ func TestAuthorizationMatrix(t *testing.T) {
 				t.Fatalf("uploading a document: %d %s", res.StatusCode, res.Body)
 			}
 			ids["{document_id}"] = doc.ID
+			res = admin.do("POST", "/api/v1/cases/"+target.Id.String()+"/victim-imports", csvBody("kind,name\nindividual,Matrix List\n"))
+			var imp struct {
+				ID string `json:"id"`
+			}
+			res.JSON(t, &imp)
+			if res.StatusCode != http.StatusAccepted {
+				t.Fatalf("starting an import: %d %s", res.StatusCode, res.Body)
+			}
+			ids["{import_id}"] = imp.ID
 		}
 
 		// Other path parameters: an account to administer, and a fresh token of the caller's own to revoke.
@@ -227,10 +240,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 				}
 				continue
 			}
-			// A victim, defendant, hearing, statement, loss or document is scoped by its case as much as the case's own
+			// A victim, defendant, hearing, statement, loss, document or import is scoped by its case as much as the case's own
 			// paths are.
 			caseScoped := false
-			for _, param := range []string{"{case_id}", "{victim_id}", "{defendant_id}", "{hearing_id}", "{statement_id}", "{loss_id}", "{document_id}"} {
+			for _, param := range []string{"{case_id}", "{victim_id}", "{defendant_id}", "{hearing_id}", "{statement_id}", "{loss_id}", "{document_id}", "{import_id}"} {
 				caseScoped = caseScoped || strings.Contains(cl.path, param)
 			}
 			for name, caller := range callers {

@@ -22,6 +22,7 @@ import (
 	"github.com/impactledger/impactledger/api"
 	"github.com/impactledger/impactledger/documents"
 	"github.com/impactledger/impactledger/handlers"
+	"github.com/impactledger/impactledger/jobs"
 	"github.com/impactledger/impactledger/models"
 )
 
@@ -51,7 +52,12 @@ type client struct {
 	user         models.User
 	// docsDir is the folder the server stores documents in.
 	docsDir string
+	// jobs is the server's job queue: jobs are queued, and worked once startJobs starts it.
+	jobs *jobs.Queue
 }
+
+// csvBody is a request body sent as text/csv.
+type csvBody string
 
 // filePart is a request body of one multipart/form-data part, for uploads small enough to hold.
 type filePart struct {
@@ -87,6 +93,11 @@ func newClient(t testing.TB, s *models.Store, edits ...func(*handlers.Config)) *
 	if err != nil {
 		t.Fatal(err)
 	}
+	queue, err := jobs.New(jobs.Config{Store: s, Documents: docs, Logger: slog.New(slog.DiscardHandler),
+		PollInterval: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg := handlers.Config{
 		Store:     s,
 		Dialect:   s.Dialect(),
@@ -113,7 +124,23 @@ func newClient(t testing.TB, s *models.Store, edits ...func(*handlers.Config)) *
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &client{t: t, base: srv.URL, router: contract, store: s, docsDir: docsDir}
+	return &client{t: t, base: srv.URL, router: contract, store: s, docsDir: docsDir, jobs: queue}
+}
+
+// startJobs starts working the server's jobs, until the test ends.
+func (c *client) startJobs() *client {
+	c.t.Helper()
+	if err := c.jobs.Start(context.Background()); err != nil {
+		c.t.Fatal(err)
+	}
+	c.t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := c.jobs.Stop(ctx); err != nil {
+			c.t.Errorf("stopping the job queue: %v", err)
+		}
+	})
+	return c
 }
 
 // newAdminClient is newClient signed in as an administrator, who may call every operation.
@@ -197,6 +224,8 @@ func (c *client) do(method, path string, body any, headers ...string) response {
 		var raw []byte
 		raw, contentType = multipartBody(c.t, b)
 		reader = bytes.NewReader(raw)
+	case csvBody:
+		reader, contentType = strings.NewReader(string(b)), "text/csv"
 	case nil:
 	case string:
 		reader = strings.NewReader(b)

@@ -207,14 +207,14 @@ func mediaTypes(content openapi3.Content) []string {
 	return types
 }
 
-// streamedBody reports whether an operation takes a multipart body, which its handler reads as a stream and
-// validates itself.
+// streamedBody reports whether an operation takes a multipart or CSV body, which its handler reads as a
+// stream and validates itself.
 func streamedBody(op *openapi3.Operation) bool {
 	if op.RequestBody == nil || op.RequestBody.Value == nil {
 		return false
 	}
 	for mediaType := range op.RequestBody.Value.Content {
-		if strings.HasPrefix(mediaType, "multipart/") {
+		if strings.HasPrefix(mediaType, "multipart/") || mediaType == "text/csv" {
 			return true
 		}
 	}

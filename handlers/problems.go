@@ -68,6 +68,7 @@ func problemFor(err error) *Problem {
 		throttled   *models.ThrottledError
 		oversized   *http.MaxBytesError
 		unsupported *documents.UnsupportedTypeError
+		reusedKey   models.IdempotencyKeyReusedError
 	)
 	switch {
 	case errors.As(err, &p):
@@ -98,6 +99,13 @@ func problemFor(err error) *Problem {
 		return p
 	case errors.Is(err, documents.ErrTooLarge):
 		return tooLarge(documents.MaxSize)
+	case errors.Is(err, models.ErrImportTooLarge):
+		return tooLarge(models.MaxImportBytes)
+	case errors.As(err, &reusedKey):
+		p := newProblem(http.StatusUnprocessableEntity, "idempotency-key-reused", "Idempotency-Key already used",
+			"This Idempotency-Key was already used for a different file or case. Use a new key for a new import.")
+		p.Errors = map[string]string{"Idempotency-Key": "was already used for a different request"}
+		return p
 	case errors.As(err, &oversized):
 		return tooLarge(oversized.Limit)
 	case errors.Is(err, documents.ErrEmpty):

@@ -79,6 +79,10 @@ type Store interface {
 	DocumentByID(ctx context.Context, id string) (models.Document, error)
 	OpenDocument(ctx context.Context, storage documents.Storage, id string) (models.Document, io.ReadCloser, error)
 	VoidDocument(ctx context.Context, id, reason string) (models.Document, error)
+	StartVictimImport(ctx context.Context, storage documents.Storage, caseID, idempotencyKey string, content io.Reader) (models.VictimImport, bool, error)
+	VictimImportByID(ctx context.Context, id string) (models.VictimImport, error)
+	VictimImportErrors(ctx context.Context, id string, each func(models.ImportError) error) error
+	ListVictimImports(ctx context.Context, caseID string, limit int, afterID string) (models.VictimImportPage, error)
 }
 
 // Config is everything the router is built from.
@@ -96,7 +100,7 @@ type Config struct {
 	Logger *slog.Logger
 	// RequireMFA makes two-factor sign-in mandatory: a session without it may only set it up.
 	RequireMFA bool
-	// Documents keeps the sealed files attached to losses.
+	// Documents keeps the sealed files attached to losses, and uploaded imports while they run.
 	Documents documents.Storage
 }
 

@@ -910,6 +910,98 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/cases/{case_id}/victim-imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The case's ID. */
+                case_id: components["parameters"]["CaseID"];
+            };
+            cookie?: never;
+        };
+        /** List a case's imports of victim lists, newest first, without their errors. */
+        get: operations["listVictimImports"];
+        put?: never;
+        /**
+         * Import a list of victims (one loss per row optional) from a CSV file, all or nothing.
+         * @description The body is the CSV file itself (`text/csv`, UTF-8, a byte-order mark allowed), up to 64 MiB and
+         *     250,000 rows: a header row naming its columns in any order and letter case (spaces or hyphens count as
+         *     underscores), then one row per victim. Required columns: `kind`, `name`. Optional: `email`, `phone`,
+         *     `address_line1`, `address_line2`, `city`, `state`, `postal_code`, `date_of_birth` (YYYY-MM-DD), `ssn`,
+         *     `preferred_language` (default `en`), `is_minor` (yes/no, true/false, y/n, 1/0; empty is no), and one
+         *     loss: `loss_category`, `loss_description`, `loss_amount` (dollars, such as `1,234.56` or `1234.5`,
+         *     read exactly; at most two decimals). Any other column is an error on line 1. Every value is checked
+         *     as `createVictim` and `createLoss` check it; `kind` and `loss_category` ignore letter case.
+         *
+         *     The file is sealed with the case's data key as it streams in and removed when the import ends. The
+         *     answer is 202 at once, with the import to follow at `Location`: it validates the whole file
+         *     (`validating`) and, only if every row is valid and no row repeats another (same SSN, or same name
+         *     and date of birth) or a victim of the case, writes them (`importing`), invisible until the last row is
+         *     in, when all appear at once (`succeeded`). Otherwise nothing is imported (`failed`) and `errors` lists
+         *     every problem found by line and column, never quoting a value. The import runs as a durable job: a
+         *     restart carries it on where it stopped. One audit event (`victim.import`) records each import when it
+         *     ends.
+         *
+         *     With `Idempotency-Key`, sending the same file for the same case again answers 202 with the same
+         *     `Location` and imports nothing new; the same key with a different file or case is 422. Keys are the
+         *     caller's own.
+         */
+        post: operations["createVictimImport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/victim-imports/{import_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The import's ID. */
+                import_id: components["parameters"]["ImportID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Read an import's progress and outcome, with its first 1,000 errors.
+         * @description Poll it while `status` is `validating` or `importing`; `rows_done` of `rows_total` grows as it goes.
+         */
+        get: operations["getVictimImport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/victim-imports/{import_id}/errors.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The import's ID. */
+                import_id: components["parameters"]["ImportID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Download an import's error report, as CSV.
+         * @description Every error kept (up to 100,000; `error_count` counts them all), as an attachment in CSV with a header
+         *     row `line,column,message`, in the order of the file. Like the errors themselves, it never holds a
+         *     value from the file.
+         */
+        get: operations["getVictimImportErrors"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1821,6 +1913,68 @@ export interface components {
              */
             file: string;
         };
+        /**
+         * @description `validating`: reading the whole file and checking every row, writing nothing. `importing`: writing the
+         *     victims, invisible to everyone until the last is in. `succeeded`: every row is imported. `failed`:
+         *     nothing is imported; `errors` says why, or `failure` when the file was not at fault.
+         * @enum {string}
+         */
+        VictimImportStatus: "validating" | "importing" | "succeeded" | "failed";
+        /** @description A bulk import of a victim list into a case. */
+        VictimImportSummary: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            case_id: string;
+            status: components["schemas"]["VictimImportStatus"];
+            /**
+             * @description `upload` over this API, or `command_line` (`impactledger import victims`).
+             * @enum {string}
+             */
+            source: "upload" | "command_line";
+            /** Format: int64 */
+            file_size_bytes: number;
+            /** @description Rows of victims in the file (the header and blank rows not counted); estimated until validation has read them all. */
+            rows_total: number;
+            /** @description Rows the current stage has done, of `rows_total`; checked while `validating`, written while `importing`. */
+            rows_done: number;
+            /** @description Victims the import created; 0 until it has succeeded. */
+            created: number;
+            /** @description Losses the import created; 0 until it has succeeded. */
+            losses_created: number;
+            /** @description Every problem found, even past the 100,000 the error report keeps. */
+            error_count: number;
+            /**
+             * @description Why a failed import failed when its file was not at fault: `server_error` (the server could not
+             *     finish it, even after retrying) or `stopped` (its command-line run was interrupted). Null otherwise.
+             * @enum {string|null}
+             */
+            failure: "server_error" | "stopped" | null;
+            /** Format: date-time */
+            created_at: string;
+            /** @description The ID of the staff member who uploaded the file (`cli` for the command line). */
+            created_by: string;
+            /** Format: date-time */
+            finished_at: string | null;
+        };
+        /** @description A bulk import with its first 1,000 errors. */
+        VictimImport: components["schemas"]["VictimImportSummary"] & {
+            /** @description The first 1,000 problems, in the order of the file; `error_count` says how many there are in all. */
+            errors: components["schemas"]["ImportError"][];
+        };
+        /** @description One problem with an import's file. It says where, never what the cell held. */
+        ImportError: {
+            /** @description The line the row starts on, 1-based; the header is line 1. */
+            line: number;
+            /** @description The column's name, or empty when the problem is with the whole line. */
+            column: string;
+            message: string;
+        };
+        VictimImportList: {
+            items: components["schemas"]["VictimImportSummary"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            next_cursor: string | null;
+        };
     };
     responses: {
         /** @description An error. */
@@ -1961,6 +2115,8 @@ export interface components {
         LossID: string;
         /** @description The document's ID. */
         DocumentID: string;
+        /** @description The import's ID. */
+        ImportID: string;
         /** @description The hearing's ID. */
         HearingID: string;
         /** @description The statement's ID. */
@@ -3668,6 +3824,137 @@ export interface operations {
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    listVictimImports: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                /** @description The case's ID. */
+                case_id: components["parameters"]["CaseID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of imports. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VictimImportList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Unprocessable"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    createVictimImport: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A key of the caller's choosing (such as a UUID) that makes a retried upload safe. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The case's ID. */
+                case_id: components["parameters"]["CaseID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description The import was accepted (or, with a repeated Idempotency-Key, it already was). */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VictimImport"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    getVictimImport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The import's ID. */
+                import_id: components["parameters"]["ImportID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The import. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VictimImport"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    getVictimImportErrors: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The import's ID. */
+                import_id: components["parameters"]["ImportID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The error report. */
+            200: {
+                headers: {
+                    /** @description `attachment`, with a file name naming the import. */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             default: components["responses"]["Problem"];
         };
     };
