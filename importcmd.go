@@ -33,6 +33,7 @@ message; never a value from the file) on standard output; 2 for a usage error. I
 imports nothing.
 
 `
+
 // importCommand runs `impactledger import victims`.
 func importCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("import victims", importHelp, stderr)

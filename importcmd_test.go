@@ -148,7 +148,9 @@ func TestImportVictimsCommandStoppedImportsNothing(t *testing.T) {
 		defer cancel()
 		var errOut bytes.Buffer
 		done := make(chan int)
-		go func() { done <- run(ctx, []string{"import", "victims", "--case", caseID, path}, nil, io.Discard, &errOut) }()
+		go func() {
+			done <- run(ctx, []string{"import", "victims", "--case", caseID, path}, nil, io.Discard, &errOut)
+		}()
 		_, _, store, _ := setup(context.Background(), io.Discard)
 		defer store.Close()
 		for deadline := time.Now().Add(time.Minute); ; {

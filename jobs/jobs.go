@@ -144,7 +144,9 @@ type victimImportWorker struct {
 
 // Timeout lets an import run long; a run that was only slow is never run twice at once, since the import
 // is held by one worker's token (see models.RunVictimImport).
-func (w *victimImportWorker) Timeout(*river.Job[VictimImportArgs]) time.Duration { return 2 * time.Hour }
+func (w *victimImportWorker) Timeout(*river.Job[VictimImportArgs]) time.Duration {
+	return 2 * time.Hour
+}
 
 func (w *victimImportWorker) Work(ctx context.Context, job *river.Job[VictimImportArgs]) error {
 	id := job.Args.ImportID
@@ -188,7 +190,9 @@ type importWatchdogWorker struct {
 	q *Queue
 }
 
-func (w *importWatchdogWorker) Timeout(*river.Job[importWatchdogArgs]) time.Duration { return time.Minute }
+func (w *importWatchdogWorker) Timeout(*river.Job[importWatchdogArgs]) time.Duration {
+	return time.Minute
+}
 
 func (w *importWatchdogWorker) Work(ctx context.Context, _ *river.Job[importWatchdogArgs]) error {
 	n, err := w.q.store.NudgeStalledImports(ctx)
@@ -215,4 +219,6 @@ func (m minLevel) WithAttrs(attrs []slog.Attr) slog.Handler {
 	return minLevel{m.Handler.WithAttrs(attrs), m.min}
 }
 
-func (m minLevel) WithGroup(name string) slog.Handler { return minLevel{m.Handler.WithGroup(name), m.min} }
+func (m minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{m.Handler.WithGroup(name), m.min}
+}

@@ -46,8 +46,9 @@ var (
 	addressFields = []victimcsv.Column{victimcsv.AddressLine1, victimcsv.AddressLine2, victimcsv.City, victimcsv.State, victimcsv.PostalCode}
 )
 
-// checkImportedRow makes a row of a victim list into the victim (and loss) it describes, or the problems
-// that stop it, one per column at most, in the order of the columns. Enumerations (kind, loss_category)
+// checkImportedRow makes a row of a victim list into the victim (and loss) it describes, and lists the
+// problems that stop it, one per column at most, in the order of the columns. The victim is filled in as
+// far as it goes even with problems, so that duplicates can still be looked for by its valid fields. Enumerations (kind, loss_category)
 // are read ignoring letter case; nothing else is changed beyond what the API changes (trimming, a phone
 // number in E.164, a state in capitals).
 func checkImportedRow(row victimcsv.Row, today Date) (importedRow, []victimcsv.Problem) {
@@ -120,8 +121,20 @@ func checkImportedRow(row victimcsv.Row, today Date) (importedRow, []victimcsv.P
 	for field, msg := range verr.Fields {
 		problems = append(problems, victimcsv.Problem{Line: row.Line, Column: string(fieldColumns[field]), Message: msg})
 	}
-	slices.SortFunc(problems, func(a, b victimcsv.Problem) int {
+	sortByColumn(problems)
+	return out, problems
+}
+
+// sortByColumn orders a row's problems as its columns are ordered in a template, whole-line ones first.
+func sortByColumn(problems []victimcsv.Problem) {
+	slices.SortStableFunc(problems, func(a, b victimcsv.Problem) int {
 		return cmp.Compare(slices.Index(victimcsv.Columns, victimcsv.Column(a.Column)), slices.Index(victimcsv.Columns, victimcsv.Column(b.Column)))
 	})
-	return importedRow{}, problems
+}
+
+// hasProblem reports whether problems include one with any of columns.
+func hasProblem(problems []victimcsv.Problem, columns ...victimcsv.Column) bool {
+	return slices.ContainsFunc(problems, func(p victimcsv.Problem) bool {
+		return slices.Contains(columns, victimcsv.Column(p.Column))
+	})
 }

@@ -326,9 +326,8 @@ func (r *importRunner) validate(ctx context.Context, src io.Reader) (bool, error
 		if len(problems) == 0 {
 			var checked importedRow
 			checked, problems = checkImportedRow(row, today)
-			if len(problems) == 0 {
-				problems = dups.check(row.Line, checked)
-			}
+			problems = append(problems, dups.check(row.Line, checked, problems)...)
+			sortByColumn(problems)
 		}
 		for _, p := range problems {
 			r.addError(p)
@@ -855,18 +854,26 @@ func indexKey(hexIndex *string) ([32]byte, bool) {
 	return k, err == nil && n == len(k)
 }
 
-func (d *importDuplicates) check(line int, row importedRow) []victimcsv.Problem {
+// check finds whether a row repeats an earlier row or a victim of the case, by whichever of its SSN, and
+// its name with its birth date, are valid (have none of found, the row's problems so far).
+func (d *importDuplicates) check(line int, row importedRow, found []victimcsv.Problem) []victimcsv.Problem {
 	var problems []victimcsv.Problem
 	for _, index := range []struct {
-		value        *string
+		value        func() *string
+		needs        []victimcsv.Column
 		inCase       map[[32]byte]struct{}
 		inFile       map[[32]byte]int
 		column, what string
 	}{
-		{d.idx.ssn(row.ssn), d.caseSSN, d.fileSSN, string(victimcsv.SSN), "SSN"},
-		{d.idx.nameDOB(row.victim.Name, row.victim.DateOfBirth), d.caseNDOB, d.fileNDOB, string(victimcsv.Name), "name and date of birth"},
+		{func() *string { return d.idx.ssn(row.ssn) }, []victimcsv.Column{victimcsv.SSN},
+			d.caseSSN, d.fileSSN, string(victimcsv.SSN), "SSN"},
+		{func() *string { return d.idx.nameDOB(row.victim.Name, row.victim.DateOfBirth) }, []victimcsv.Column{victimcsv.Name, victimcsv.DateOfBirth},
+			d.caseNDOB, d.fileNDOB, string(victimcsv.Name), "name and date of birth"},
 	} {
-		k, ok := indexKey(index.value)
+		if hasProblem(found, index.needs...) {
+			continue
+		}
+		k, ok := indexKey(index.value())
 		if !ok {
 			continue
 		}

@@ -148,7 +148,7 @@ func FormatDollars(cents int64) string {
 	sign := ""
 	u := uint64(cents)
 	if cents < 0 {
-		sign, u = "-", uint64(-(cents + 1))+1
+		sign, u = "-", uint64(-(cents+1))+1
 	}
 	whole := strconv.FormatUint(u/100, 10)
 	var b strings.Builder
