@@ -38,14 +38,18 @@ type Config struct {
 	PollInterval time.Duration
 	// WatchdogInterval is how often stalled imports are looked for; 0 means 5 seconds.
 	WatchdogInterval time.Duration
+	// ImportProgress, when set, hears every step of every import this queue runs, on the import's own
+	// goroutine, between its transactions: for tests that must see an import part way.
+	ImportProgress func(models.VictimImport)
 }
 
 // Queue is River set up for ImpactLedger's jobs. New makes it the store's job queue.
 type Queue struct {
-	client *river.Client[*sql.Tx]
-	store  *models.Store
-	docs   documents.Storage
-	log    *slog.Logger
+	client   *river.Client[*sql.Tx]
+	store    *models.Store
+	docs     documents.Storage
+	log      *slog.Logger
+	progress func(models.VictimImport)
 }
 
 // New builds the queue on the store's database and gives it to the store (models.Store.SetJobQueue). It
@@ -59,7 +63,7 @@ func New(cfg Config) (*Queue, error) {
 	if err != nil {
 		return nil, err
 	}
-	q := &Queue{store: cfg.Store, docs: cfg.Documents, log: log}
+	q := &Queue{store: cfg.Store, docs: cfg.Documents, log: log, progress: cfg.ImportProgress}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &victimImportWorker{q: q})
 	river.AddWorker(workers, &importWatchdogWorker{q: q})
@@ -79,7 +83,11 @@ func New(cfg Config) (*Queue, error) {
 		// The watchdog leaves a finished job every few seconds; an hour of them is plenty to look back on.
 		CompletedJobRetentionPeriod: time.Hour,
 		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(watchdog),
-			func() (river.JobArgs, *river.InsertOpts) { return importWatchdogArgs{}, nil },
+			func() (river.JobArgs, *river.InsertOpts) {
+				// One per period: a watchdog left running by a killed process must not stop the next ones, as
+				// uniqueness across periods would (until River rescued it, an hour later).
+				return importWatchdogArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: watchdog}}
+			},
 			&river.PeriodicJobOpts{RunOnStart: true})},
 	}
 	switch cfg.Store.Dialect() {
@@ -150,7 +158,7 @@ func (w *victimImportWorker) Timeout(*river.Job[VictimImportArgs]) time.Duration
 
 func (w *victimImportWorker) Work(ctx context.Context, job *river.Job[VictimImportArgs]) error {
 	id := job.Args.ImportID
-	run := models.ImportRun{Storage: w.q.docs}
+	run := models.ImportRun{Storage: w.q.docs, Progress: w.q.progress}
 	err := w.q.store.RunVictimImport(ctx, id, run)
 	switch {
 	case err == nil:
@@ -179,11 +187,6 @@ func (w *victimImportWorker) Work(ctx context.Context, job *river.Job[VictimImpo
 type importWatchdogArgs struct{}
 
 func (importWatchdogArgs) Kind() string { return "victim_import_watchdog" }
-
-func (importWatchdogArgs) InsertOpts() river.InsertOpts {
-	// One waiting at a time is enough.
-	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
-}
 
 type importWatchdogWorker struct {
 	river.WorkerDefaults[importWatchdogArgs]

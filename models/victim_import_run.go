@@ -34,7 +34,7 @@ const (
 	// importChunk is how many rows one transaction writes: a few tens of milliseconds of SQLite's writer.
 	importChunk = 500
 	// importProgressEvery is how many rows validation checks between progress reports.
-	importProgressEvery = 2000
+	importProgressEvery = 1000
 )
 
 // errLostImport means another worker holds the import now (or it ended): this run stops without error.

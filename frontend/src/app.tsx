@@ -8,6 +8,7 @@ import { CaseNew } from "./pages/CaseNew";
 import { CaseDetail } from "./pages/CaseDetail";
 import { VictimDetail } from "./pages/VictimDetail";
 import { VictimNew } from "./pages/VictimNew";
+import { VictimImportPage } from "./pages/VictimImport";
 import { StatementEditor } from "./pages/StatementEditor";
 import { StatementHistory } from "./pages/StatementHistory";
 import { isCaseTab } from "./pages/case/tabs";
@@ -268,6 +269,11 @@ function Page({ path }: { path: string }) {
   if (path === TWO_FACTOR_PATH) return <TwoFactor />;
   if (path === "/admin/users") return <Users />;
   if (path === "/admin/audit") return <Audit />;
+  const victimImport = /^\/cases\/([^/]+)\/victims\/import(?:\/([^/]+))?\/?$/.exec(path);
+  if (victimImport?.[1]) {
+    const importId = victimImport[2] ? decodeURIComponent(victimImport[2]) : undefined;
+    return <VictimImportPage key={victimImport[1]} caseId={decodeURIComponent(victimImport[1])} importId={importId} />;
+  }
   const newVictim = /^\/cases\/([^/]+)\/victims\/new\/?$/.exec(path);
   if (newVictim?.[1]) return <VictimNew key={newVictim[1]} caseId={decodeURIComponent(newVictim[1])} />;
   // A case and its sections: /cases/:id, /cases/:id/victims, /cases/:id/defendants.

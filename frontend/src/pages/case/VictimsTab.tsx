@@ -11,6 +11,7 @@ import {
   victimKindLabel,
   victimStatusLabel,
 } from "../../intake";
+import { importHref } from "../../imports";
 import { Link, navigate, useLocation } from "../../router";
 import { useCurrentUser } from "../../session";
 import { caseHref } from "./tabs";
@@ -101,9 +102,14 @@ export function VictimsTab({ caseId }: { caseId: string }) {
       <div class="section-head">
         <h2 id="victims-heading">Victims</h2>
         {canAdd && (
-          <Link href={newVictimHref(caseId)} id="add-victim" class="button">
-            Add victim
-          </Link>
+          <div class="actions">
+            <Link href={importHref(caseId)} id="import-victims" class="button button--secondary">
+              Import a list
+            </Link>
+            <Link href={newVictimHref(caseId)} id="add-victim" class="button">
+              Add victim
+            </Link>
+          </div>
         )}
       </div>
 
