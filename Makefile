@@ -4,7 +4,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 NPM_STAMP := frontend/node_modules/.package-lock.json
 
-.PHONY: run test build ui generate check-generated lint bench clean help
+.PHONY: run test build ui generate check-generated lint bench bench-import clean help
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ lint: $(NPM_STAMP) ## go vet, staticcheck, the TypeScript checker and redocly on
 
 bench: ## case and victim throughput over HTTP on SQLite (and PostgreSQL with BENCH_DATABASE_URL)
 	$(GO) run ./bench
+
+bench-import: ## a 100,000-victim import on SQLite (and PostgreSQL with BENCH_DATABASE_URL, beside psql \copy)
+	$(GO) run ./bench -import
 
 clean: ## remove build output (keeps ./data)
 	rm -rf bin frontend/dist/assets frontend/dist/index.html

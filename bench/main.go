@@ -1,6 +1,7 @@
 // Command bench measures case creation, listing, search and reads over real HTTP against the full router,
 // on SQLite and (with BENCH_DATABASE_URL or TEST_DATABASE_URL) PostgreSQL, and prints a table of requests
-// per second and latency percentiles.
+// per second and latency percentiles. With -import it measures bulk imports of victim lists instead: wall
+// time, rows per second and memory, beside psql's \copy of the same rows into a plain table.
 package main
 
 import (
@@ -20,6 +21,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -39,12 +41,23 @@ func main() {
 	duration := flag.Duration("duration", 5*time.Second, "how long each scenario runs")
 	workers := flag.Int("c", 16, "concurrent clients")
 	preload := flag.Int("preload", 10000, "cases created before the read scenarios")
+	imports := flag.Bool("import", false, "measure bulk imports of victim lists instead")
+	importRows := flag.Int("rows", 100_000, "victims in the list -import imports")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
-
-	type target struct {
-		name string
-		cfg  func() (models.Config, func(), error)
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
 	}
+
 	targets := []target{{"sqlite", sqliteTarget}}
 	pgURL := os.Getenv("BENCH_DATABASE_URL")
 	if pgURL == "" {
@@ -56,6 +69,10 @@ func main() {
 		fmt.Fprintln(os.Stderr, "PostgreSQL skipped: set BENCH_DATABASE_URL=postgres://... to include it")
 	}
 
+	if *imports {
+		benchImports(targets, pgURL, *importRows)
+		return
+	}
 	fmt.Printf("ImpactLedger HTTP benchmark: %d clients, %s per scenario, %d CPUs, %s\n\n",
 		*workers, *duration, runtime.NumCPU(), runtime.Version())
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
@@ -72,6 +89,41 @@ func main() {
 		}
 	}
 	tw.Flush()
+}
+
+// benchImports imports one list of rows victims into each target, and times psql's \copy of it on
+// PostgreSQL.
+func benchImports(targets []target, pgURL string, rows int) {
+	list := breachList(rows)
+	fmt.Printf("ImpactLedger import benchmark: %d victims with SSN, birth date, email, phone, address and a loss (%.1f MiB of CSV), %d CPUs, %s\n\n",
+		rows, float64(len(list))/(1<<20), runtime.NumCPU(), runtime.Version())
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "database\twhat\twall s\trows/s\tupload s\tvalidate s\twrite+publish s\tpeak heap MiB\t")
+	for _, t := range targets {
+		r, err := benchImport(t.cfg, list, rows)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", t.name, err)
+			os.Exit(1)
+		}
+		fmt.Fprintf(tw, "%s\timport (HTTP upload, River job)\t%.1f\t%.0f\t%.2f\t%.2f\t%.1f\t%.0f\t\n", t.name, r.total.Seconds(),
+			float64(rows)/r.total.Seconds(), r.upload.Seconds(), r.validate.Seconds(), (r.total - r.upload - r.validate).Seconds(), float64(r.heapPeak)/(1<<20))
+	}
+	if pgURL != "" {
+		d, err := copyFloor(pgURL, list)
+		if err != nil {
+			fmt.Fprintf(tw, "postgres\tpsql \\copy (floor): %v\t\t\t\t\t\t\t\n", err)
+		} else {
+			fmt.Fprintf(tw, "postgres\tpsql \\copy into a plain table (floor)\t%.1f\t%.0f\t\t\t\t\t\n", d.Seconds(), float64(rows)/d.Seconds())
+		}
+	}
+	tw.Flush()
+	fmt.Printf("\nPeak resident memory of the whole benchmark process (the list itself included): %.0f MiB\n", float64(peakRSS())/(1<<20))
+}
+
+// target is a database to measure: its name and a function making a fresh one.
+type target struct {
+	name string
+	cfg  func() (models.Config, func(), error)
 }
 
 type result struct {

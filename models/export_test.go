@@ -32,3 +32,7 @@ func (s *Store) HoldImportForTest(ctx context.Context, id string) error {
 	return s.write.WithContext(ctx).Model(&victimImportRow{}).Where("id = ?", id).
 		Updates(map[string]any{"worker_token": "a worker that died", "heartbeat_at": s.now()}).Error
 }
+
+// SetImportChunkForTest makes imports write n rows a transaction, so that tests can stop one between chunks
+// the same way on either database.
+func (s *Store) SetImportChunkForTest(n int) { s.importChunk = n }

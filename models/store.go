@@ -78,6 +78,8 @@ type Store struct {
 	hashSlots chan struct{}
 	// jobs queues durable work, such as imports; see SetJobQueue.
 	jobs JobQueue
+	// importChunk is how many rows of an import one transaction writes.
+	importChunk int
 }
 
 // sqlitePragmas are the connection settings every SQLite connection opens with: foreign keys enforced, WAL so
@@ -85,6 +87,11 @@ type Store struct {
 // read-then-write transaction takes the write lock up front instead of failing half-way.
 const sqlitePragmas = "_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)" +
 	"&_pragma=synchronous(NORMAL)&_txlock=immediate"
+
+// writerPragmas give SQLite's one writing connection a page cache of 64 MiB instead of 2: a bulk import
+// inserts into the blind indexes in random order, and with the small cache most of those inserts read
+// their page back from the file.
+const writerPragmas = "&_pragma=cache_size(-65536)"
 
 // Open connects to the database described by cfg. For SQLite it creates the file's folder (0700) and the
 // file (0600) when they do not exist yet.
@@ -97,7 +104,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, errNoKeys
 	}
 	s := &Store{dialect: cfg.Dialect, clock: cfg.Now, iterations: cfg.PasswordIterations,
-		keys: &keyring{keks: cfg.Keys, deks: map[string][]byte{}}}
+		keys: &keyring{keks: cfg.Keys, deks: map[string][]byte{}}, importChunk: importChunk}
+	if cfg.Dialect == Postgres {
+		s.importChunk = importChunkPostgres
+	}
 	if s.clock == nil {
 		s.clock = time.Now
 	}
@@ -143,7 +153,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("opening SQLite file %s: %w", cfg.DSN, err)
 		}
-		write, err := gorm.Open(sqlite.Open(dsn), gcfg())
+		write, err := gorm.Open(sqlite.Open(dsn+writerPragmas), gcfg())
 		if err != nil {
 			return nil, fmt.Errorf("opening SQLite file %s: %w", cfg.DSN, err)
 		}

@@ -31,8 +31,12 @@ const (
 	importNudgeEvery = time.Minute
 	// importForgottenAfter is how long an import let go of may wait for its job before a new one is queued.
 	importForgottenAfter = time.Hour
-	// importChunk is how many rows one transaction writes: a few tens of milliseconds of SQLite's writer.
+	// importChunk is how many rows one transaction writes on SQLite: about a tenth of a second of its one
+	// writer, which everything else waits for meanwhile.
 	importChunk = 500
+	// importChunkPostgres is how many rows one transaction writes on PostgreSQL, whose writers do not wait
+	// for one another: fewer, larger commits, each a flush of the write-ahead log.
+	importChunkPostgres = 2500
 	// importProgressEvery is how many rows validation checks between progress reports.
 	importProgressEvery = 1000
 )
@@ -397,6 +401,7 @@ func (r *importRunner) write(ctx context.Context, src io.Reader) error {
 		return err
 	}
 	skip := r.row.RowsDone
+	chunkRows := r.s.importChunk
 	g, gctx := errgroup.WithContext(ctx)
 	chunks := make(chan *importChunkRows, 1)
 	g.Go(func() error {
@@ -433,7 +438,7 @@ func (r *importRunner) write(ctx context.Context, src io.Reader) error {
 			if err := chunk.add(r, row.Line, checked, key, idx); err != nil {
 				return err
 			}
-			if len(chunk.victims) == importChunk {
+			if len(chunk.victims) == chunkRows {
 				if err := send(); err != nil {
 					return err
 				}

@@ -59,6 +59,7 @@ func newImportFixture(t *testing.T, s *models.Store) importFixture {
 	if _, err := jobs.New(jobs.Config{Store: s, Documents: docs}); err != nil {
 		t.Fatal(err)
 	}
+	s.SetImportChunkForTest(500)
 	u := mustCreateUser(t, s, "dana@mesa.gov", models.RoleAdvocate)
 	ctx := models.WithRequest(context.Background(), models.RequestInfo{ID: "req-1", ClientIP: "192.0.2.7",
 		Actor: models.Actor{Type: models.ActorUser, ID: u.ID, Role: models.RoleAdvocate}})
