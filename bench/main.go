@@ -70,7 +70,11 @@ func main() {
 	}
 
 	if *imports {
-		benchImports(targets, pgURL, *importRows)
+		if err := benchImports(targets, pgURL, *importRows); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			pprof.StopCPUProfile()
+			os.Exit(1)
+		}
 		return
 	}
 	fmt.Printf("ImpactLedger HTTP benchmark: %d clients, %s per scenario, %d CPUs, %s\n\n",
@@ -93,7 +97,7 @@ func main() {
 
 // benchImports imports one list of rows victims into each target, and times psql's \copy of it on
 // PostgreSQL.
-func benchImports(targets []target, pgURL string, rows int) {
+func benchImports(targets []target, pgURL string, rows int) error {
 	list := breachList(rows)
 	fmt.Printf("ImpactLedger import benchmark: %d victims with SSN, birth date, email, phone, address and a loss (%.1f MiB of CSV), %d CPUs, %s\n\n",
 		rows, float64(len(list))/(1<<20), runtime.NumCPU(), runtime.Version())
@@ -102,8 +106,7 @@ func benchImports(targets []target, pgURL string, rows int) {
 	for _, t := range targets {
 		r, err := benchImport(t.cfg, list, rows)
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "%s: %v\n", t.name, err)
-			os.Exit(1)
+			return fmt.Errorf("%s: %w", t.name, err)
 		}
 		fmt.Fprintf(tw, "%s\timport (HTTP upload, River job)\t%.1f\t%.0f\t%.2f\t%.2f\t%.1f\t%.0f\t\n", t.name, r.total.Seconds(),
 			float64(rows)/r.total.Seconds(), r.upload.Seconds(), r.validate.Seconds(), (r.total - r.upload - r.validate).Seconds(), float64(r.heapPeak)/(1<<20))
@@ -118,6 +121,7 @@ func benchImports(targets []target, pgURL string, rows int) {
 	}
 	tw.Flush()
 	fmt.Printf("\nPeak resident memory of the whole benchmark process (the list itself included): %.0f MiB\n", float64(peakRSS())/(1<<20))
+	return nil
 }
 
 // target is a database to measure: its name and a function making a fresh one.

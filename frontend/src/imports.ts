@@ -1,13 +1,13 @@
-import { toProblem, type Problem, type VictimImport, type VictimImportSummary } from "./api/client";
-import { csrfToken } from "./session";
+import type { Problem, VictimImport, VictimImportSummary } from "./api/client";
 import { caseHref } from "./pages/case/tabs";
+import { sendWithProgress } from "./upload";
 
 export type { VictimImport, VictimImportSummary };
 
 /** MAX_IMPORT_BYTES is the largest list the server takes: 64 MiB. */
 export const MAX_IMPORT_BYTES = 64 * 1024 * 1024;
 
-/** IMPORT_ROLES may import victim lists, as they may add victims. */
+/** canImportVictims tells whether a role may import victim lists: those who may add victims. */
 export const canImportVictims = (role: string | undefined): boolean =>
   role === "admin" || role === "supervisor" || role === "advocate";
 
@@ -59,55 +59,25 @@ export function newIdempotencyKey(): string {
 export type StartResult = { ok: true; import: VictimImport } | { ok: false; problem: Problem };
 
 /**
- * uploadVictimList sends a CSV list to a case, reporting progress (0 to 1) as the bytes go; XMLHttpRequest,
- * because fetch reports no upload progress. The same key with the same file answers the same import.
+ * uploadVictimList sends a CSV list to a case, reporting progress (0 to 1) as the bytes go. The same key with
+ * the same file answers the same import, so that sending it again cannot import it twice.
  */
-export function uploadVictimList(
+export async function uploadVictimList(
   caseId: string,
   file: File,
   key: string,
   onProgress: (fraction: number) => void,
   signal?: AbortSignal,
 ): Promise<StartResult> {
-  return new Promise((resolve) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open("POST", `/api/v1/cases/${encodeURIComponent(caseId)}/victim-imports`);
-    const token = csrfToken();
-    if (token) xhr.setRequestHeader("X-CSRF-Token", token);
+  const sent = await sendWithProgress<VictimImport>(`/api/v1/cases/${encodeURIComponent(caseId)}/victim-imports`, file, {
+    okStatus: 202,
     // Whatever the browser calls a .csv file (Excel on Windows makes it application/vnd.ms-excel).
-    xhr.setRequestHeader("Content-Type", "text/csv");
-    xhr.setRequestHeader("Idempotency-Key", key);
-    xhr.setRequestHeader("Accept", "application/json, application/problem+json");
-    xhr.upload.onprogress = (e) => {
-      if (e.lengthComputable && e.total > 0) onProgress(e.loaded / e.total);
-    };
-    xhr.onload = () => {
-      let body: unknown = null;
-      try {
-        body = JSON.parse(xhr.responseText);
-      } catch {
-        body = null;
-      }
-      if (xhr.status === 202 && body && typeof body === "object") {
-        onProgress(1);
-        resolve({ ok: true, import: body as VictimImport });
-        return;
-      }
-      const headers = new Headers();
-      const rid = xhr.getResponseHeader("X-Request-ID");
-      if (rid) headers.set("X-Request-ID", rid);
-      const response = new Response(null, { status: xhr.status || 599, statusText: xhr.statusText, headers });
-      resolve({ ok: false, problem: toProblem(body, response) });
-    };
-    xhr.onerror = () => resolve({ ok: false, problem: toProblem(new Error("network")) });
-    xhr.onabort = () =>
-      resolve({
-        ok: false,
-        problem: { type: "about:blank", title: "Upload cancelled", status: 0, detail: "Nothing was imported.", request_id: "" },
-      });
-    signal?.addEventListener("abort", () => xhr.abort());
-    xhr.send(file);
+    headers: { "Content-Type": "text/csv", "Idempotency-Key": key },
+    onProgress,
+    signal,
+    cancelled: "Nothing was imported.",
   });
+  return sent.ok ? { ok: true, import: sent.body } : sent;
 }
 
 /** importStage words where an import stands, for its progress bar's label. */
@@ -124,7 +94,7 @@ export function importStage(imp: VictimImportSummary): string {
   }
 }
 
-/** importStatusLabel is the short word for an import's status in a list. */
+/** STATUS_LABELS are the short words for an import's status in a list. */
 const STATUS_LABELS: Record<VictimImportSummary["status"], string> = {
   validating: "Checking",
   importing: "Importing",
@@ -132,6 +102,7 @@ const STATUS_LABELS: Record<VictimImportSummary["status"], string> = {
   failed: "Failed",
 };
 
+/** importStatusLabel is the short word for an import's status in a list. */
 export const importStatusLabel = (imp: VictimImportSummary): string => STATUS_LABELS[imp.status];
 
 /** failureText explains a failed import that was not its file's fault. */

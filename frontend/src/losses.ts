@@ -1,7 +1,6 @@
 import type { LossCategory, LossDocument, LossStatus, Problem, Role } from "./api/client";
-import { toProblem } from "./api/client";
 import type { Choice } from "./intake";
-import { csrfToken } from "./session";
+import { sendWithProgress } from "./upload";
 
 /** Loss categories in the contract's order (CONVENTIONS §3), with the words people use for them. */
 export const LOSS_CATEGORIES: ReadonlyArray<Choice<LossCategory>> = [
@@ -82,57 +81,24 @@ export type UploadResult = { ok: true; document: LossDocument } | { ok: false; p
 
 /**
  * uploadDocument sends one file to a loss as multipart/form-data, reporting progress (0 to 1) as the bytes go.
- * It uses XMLHttpRequest because fetch reports no upload progress. The server's refusals (415 for a type it
- * does not take, 413 for a file over 25 MiB) come back as their problem documents.
+ * The server's refusals (415 for a type it does not take, 413 for a file over 25 MiB) come back as their
+ * problem documents.
  */
-export function uploadDocument(
+export async function uploadDocument(
   lossId: string,
   file: File,
   onProgress: (fraction: number) => void,
   signal?: AbortSignal,
 ): Promise<UploadResult> {
-  return new Promise((resolve) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open("POST", `/api/v1/losses/${encodeURIComponent(lossId)}/documents`);
-    const token = csrfToken();
-    if (token) xhr.setRequestHeader("X-CSRF-Token", token);
-    xhr.setRequestHeader("Accept", "application/json, application/problem+json");
-    xhr.upload.onprogress = (e) => {
-      if (e.lengthComputable && e.total > 0) onProgress(e.loaded / e.total);
-    };
-    xhr.onload = () => {
-      let body: unknown = null;
-      try {
-        body = JSON.parse(xhr.responseText);
-      } catch {
-        body = null;
-      }
-      if (xhr.status === 201 && body && typeof body === "object") {
-        onProgress(1);
-        resolve({ ok: true, document: body as LossDocument });
-        return;
-      }
-      if (xhr.status < 200 || xhr.status > 599) {
-        resolve({ ok: false, problem: toProblem(body) });
-        return;
-      }
-      const headers = new Headers();
-      const rid = xhr.getResponseHeader("X-Request-ID");
-      if (rid) headers.set("X-Request-ID", rid);
-      const response = new Response(null, { status: xhr.status, statusText: xhr.statusText, headers });
-      resolve({ ok: false, problem: toProblem(body, response) });
-    };
-    xhr.onerror = () => resolve({ ok: false, problem: toProblem(new Error("network")) });
-    xhr.onabort = () =>
-      resolve({
-        ok: false,
-        problem: { type: "about:blank", title: "Upload cancelled", status: 0, detail: "Nothing was stored.", request_id: "" },
-      });
-    signal?.addEventListener("abort", () => xhr.abort());
-    const form = new FormData();
-    form.append("file", file, file.name);
-    xhr.send(form);
+  const form = new FormData();
+  form.append("file", file, file.name);
+  const sent = await sendWithProgress<LossDocument>(`/api/v1/losses/${encodeURIComponent(lossId)}/documents`, form, {
+    okStatus: 201,
+    onProgress,
+    signal,
+    cancelled: "Nothing was stored.",
   });
+  return sent.ok ? { ok: true, document: sent.body } : sent;
 }
 
 /** shortHash shows the start and end of a SHA-256, enough to compare by eye: "3a7bd3e2…9f1c". */

@@ -946,6 +946,9 @@ export interface paths {
          *     With `Idempotency-Key`, sending the same file for the same case again answers 202 with the same
          *     `Location` and imports nothing new; the same key with a different file or case is 422. Keys are the
          *     caller's own.
+         *
+         *     Someone with 5 imports not yet finished gets 409 until one has finished. While the service cannot run
+         *     imports (its job queue is not running), uploads are refused with 503 rather than left waiting.
          */
         post: operations["createVictimImport"];
         delete?: never;
@@ -966,7 +969,8 @@ export interface paths {
         };
         /**
          * Read an import's progress and outcome, with its first 1,000 errors.
-         * @description Poll it while `status` is `validating` or `importing`; `rows_done` of `rows_total` grows as it goes.
+         * @description Poll it while `status` is `validating` or `importing`; `rows_done` of `rows_total` grows as it goes. The
+         *     weak `ETag` changes whenever the import's state does.
          */
         get: operations["getVictimImport"];
         put?: never;
@@ -2083,6 +2087,15 @@ export interface components {
         };
         /** @description The body's Content-Type is not one the operation accepts. */
         UnsupportedMediaType: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The service cannot do this now (a part it needs is not running); try again later. */
+        Unavailable: {
             headers: {
                 [name: string]: unknown;
             };
@@ -3894,9 +3907,11 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            503: components["responses"]["Unavailable"];
             default: components["responses"]["Problem"];
         };
     };
@@ -3915,6 +3930,7 @@ export interface operations {
             /** @description The import. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {

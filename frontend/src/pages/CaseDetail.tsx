@@ -1,5 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, toProblem, type Case, type Problem } from "../api/client";
+import { CaseNotFound } from "../components/CaseNotFound";
 import { ProblemAlert } from "../components/ProblemAlert";
 import { setTitle } from "../format";
 import { Link } from "../router";
@@ -60,15 +61,7 @@ export function CaseDetail({ id, tab }: { id: string; tab: CaseTab }) {
   );
 
   if (load.state === "not-found") {
-    return (
-      <>
-        <h1>Case not found</h1>
-        <p>There is no case at this address, or you may not see it.</p>
-        <p>
-          <Link href={listHref()}>Back to cases</Link>
-        </p>
-      </>
-    );
+    return <CaseNotFound back={listHref()} />;
   }
 
   if (!kase) {

@@ -2,6 +2,7 @@ import type { TargetedSubmitEvent } from "preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api, toProblem, type Case, type Problem } from "../api/client";
 import { ErrorSummary, FieldError, failureFrom, invalid, type Failure } from "../components/FormErrors";
+import { CaseNotFound } from "../components/CaseNotFound";
 import { ProblemAlert } from "../components/ProblemAlert";
 import { formatInstant, setTitle } from "../format";
 import {
@@ -68,15 +69,7 @@ export function VictimImportPage({ caseId, importId }: { caseId: string; importI
 
   if (!canImportVictims(me?.role)) return <NotAllowed />;
   if (load.state === "not-found") {
-    return (
-      <>
-        <h1>Case not found</h1>
-        <p>There is no case at this address, or you may not see it.</p>
-        <p>
-          <Link href="/">Back to cases</Link>
-        </p>
-      </>
-    );
+    return <CaseNotFound />;
   }
   return (
     <div class="medium">

@@ -12,6 +12,7 @@ import {
 } from "../api/client";
 import { ErrorSummary, FieldError, failureFrom, invalid, staleFailure, type Failure, type FieldSpec } from "../components/FormErrors";
 import { Losses } from "../components/Losses";
+import { CaseNotFound } from "../components/CaseNotFound";
 import { ProblemAlert } from "../components/ProblemAlert";
 import {
   DuplicateAlert,
@@ -482,15 +483,7 @@ export function VictimNew({ caseId }: { caseId: string }) {
   const victimsHref = caseHref(caseId, "victims");
 
   if (load.state === "not-found") {
-    return (
-      <>
-        <h1>Case not found</h1>
-        <p>There is no case at this address, or you may not see it.</p>
-        <p>
-          <Link href="/">Back to cases</Link>
-        </p>
-      </>
-    );
+    return <CaseNotFound />;
   }
 
   const i = indexOf(step);
