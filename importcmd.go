@@ -12,9 +12,9 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/impactledger/impactledger/handlers"
 	"github.com/impactledger/impactledger/migrations"
 	"github.com/impactledger/impactledger/models"
+	"github.com/impactledger/impactledger/victimcsv"
 )
 
 const importHelp = `impactledger import victims --case CASE_ID FILE.csv
@@ -91,6 +91,15 @@ func importCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return 1
 	}
 	ctx = models.WithRequest(ctx, models.RequestInfo{ID: "cli-" + uuid.NewString(), Actor: models.Actor{Type: models.ActorSystem, ID: "cli"}})
+	// An earlier run killed part way, where no service ran to notice, would stand in the way of this one.
+	recovered, err := store.RecoverCommandLineImports(ctx)
+	if err != nil {
+		log.Error("import victims: cannot roll back an earlier, stopped import", "error_class", models.ErrorClass(err))
+		return 1
+	}
+	for _, id := range recovered {
+		fmt.Fprintf(stderr, "import victims: rolled back import %s, which stopped before it finished\n", id)
+	}
 	imp, err := store.StartCommandLineImport(ctx, *caseID, path)
 	switch {
 	case errors.Is(err, models.ErrNotFound):
@@ -140,7 +149,7 @@ func importCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintf(stdout, "imported %d victims and %d losses into case %s (import %s)\n", done.VictimsCreated, done.LossesCreated, done.CaseID, done.ID)
 		return 0
 	}
-	if err := handlers.WriteImportErrors(stdout, func(each func(models.ImportError) error) error {
+	if err := victimcsv.WriteReport(stdout, func(each func(victimcsv.Problem) error) error {
 		return store.VictimImportErrors(ctx, imp.ID, each)
 	}); err != nil {
 		log.Error("import victims: cannot write the error report", "error_class", models.ErrorClass(err))

@@ -177,3 +177,48 @@ func TestImportVictimsCommandStoppedImportsNothing(t *testing.T) {
 		}
 	})
 }
+
+// TestImportVictimsCommandRecoversADeadOne leaves a command-line import half written, as a killed run does
+// where no service runs to notice: the next command line rolls it back first, and the same list imports.
+func TestImportVictimsCommandRecoversADeadOne(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, env map[string]string) {
+		setEnv(t, env)
+		caseID := newCaseFromTheCommandLine(t)
+		rows := make([]string, 1200)
+		for i := range rows {
+			rows[i] = fmt.Sprintf("individual,Person %d,%03d-%02d-%04d,other,%d", i, 100+i/9000, 10+(i/100)%89, 1000+i%9000, i)
+		}
+		path := writeList(t, rows...)
+		ctx := models.WithRequest(context.Background(), models.RequestInfo{ID: "test", Actor: models.Actor{Type: models.ActorSystem, ID: "cli"}})
+		_, _, store, _ := setup(ctx, io.Discard)
+		defer store.Close()
+		imp, err := store.StartCommandLineImport(ctx, caseID, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A run that dies once it has written its first chunk, its heartbeat long stopped.
+		stop, cancel := context.WithCancel(ctx)
+		open := func() (io.ReadCloser, error) { return os.Open(path) }
+		_ = store.RunVictimImport(stop, imp.ID, models.ImportRun{OpenLocal: open, Progress: func(v models.VictimImport) {
+			if v.Status == models.ImportImporting && v.RowsDone > 0 {
+				cancel()
+			}
+		}})
+		db, _ := store.SQLDB()
+		if _, err := db.Exec(map[bool]string{true: "UPDATE victim_imports SET heartbeat_at = $1", false: "UPDATE victim_imports SET heartbeat_at = ?"}[store.Dialect() == models.Postgres],
+			time.Now().Add(-time.Hour).UTC()); err != nil {
+			t.Fatal(err)
+		}
+		var out, errOut bytes.Buffer
+		if code := run(context.Background(), []string{"import", "victims", "--case", caseID, path}, nil, &out, &errOut); code != 0 {
+			t.Fatalf("exit %d: %s %s", code, out.String(), errOut.String())
+		}
+		if !strings.Contains(errOut.String(), "rolled back import "+imp.ID) || !strings.HasPrefix(out.String(), "imported 1200 victims") {
+			t.Fatalf("stdout %q; stderr %q", out.String(), errOut.String())
+		}
+		dead, err := store.VictimImportByID(ctx, imp.ID)
+		if err != nil || dead.Status != models.ImportFailed || dead.Failure != models.ImportStopped {
+			t.Fatalf("the dead import: %+v, %v", dead, err)
+		}
+	})
+}

@@ -98,6 +98,8 @@ func newClient(t testing.TB, s *models.Store, edits ...func(*handlers.Config)) *
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Imports are queued from the start; startJobs works them.
+	s.SetJobQueue(queue)
 	cfg := handlers.Config{
 		Store:     s,
 		Dialect:   s.Dialect(),

@@ -84,7 +84,7 @@ func uploadError(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	return badRequest("The upload could not be read: the multipart body is malformed or was cut off.", nil)
+	return badRequest("The upload could not be read: the body is malformed or was cut off.", nil)
 }
 
 // GetDocument answers a document's metadata.

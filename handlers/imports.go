@@ -1,12 +1,9 @@
 package handlers
 
 import (
-	"bytes"
 	"context"
-	"encoding/csv"
+	"fmt"
 	"io"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -14,6 +11,7 @@ import (
 
 	"github.com/impactledger/impactledger/api"
 	"github.com/impactledger/impactledger/models"
+	"github.com/impactledger/impactledger/victimcsv"
 )
 
 // CreateVictimImport streams a CSV victim list, sealed, into document storage and starts importing it. The
@@ -46,7 +44,9 @@ func (s *Server) GetVictimImport(ctx context.Context, req api.GetVictimImportReq
 	if err != nil {
 		return nil, err
 	}
-	return api.GetVictimImport200JSONResponse(victimImportBody(imp)), nil
+	return api.GetVictimImport200JSONResponse{Body: victimImportBody(imp), Headers: api.GetVictimImport200ResponseHeaders{
+		ETag: new(importETag(imp)),
+	}}, nil
 }
 
 // ListVictimImports answers one page of a case's imports, newest first.
@@ -73,49 +73,31 @@ func (s *Server) ListVictimImports(ctx context.Context, req api.ListVictimImport
 	return out, nil
 }
 
-// GetVictimImportErrors answers an import's whole error report as a CSV attachment.
+// GetVictimImportErrors streams an import's whole error report as a CSV attachment, once the caller is known
+// to see the import: up to 100,000 rows, never held whole.
 func (s *Server) GetVictimImportErrors(ctx context.Context, req api.GetVictimImportErrorsRequestObject) (api.GetVictimImportErrorsResponseObject, error) {
 	ctx = requestContext(ctx)
 	id := req.ImportId.String()
-	var buf bytes.Buffer
-	if err := WriteImportErrors(&buf, func(each func(models.ImportError) error) error {
-		return s.store.VictimImportErrors(ctx, id, each)
-	}); err != nil {
+	if _, err := s.store.VictimImportByID(ctx, id); err != nil {
 		return nil, err
 	}
+	body, w := io.Pipe()
+	go func() {
+		w.CloseWithError(victimcsv.WriteReport(w, func(each func(victimcsv.Problem) error) error {
+			return s.store.VictimImportErrors(ctx, id, each)
+		}))
+	}()
 	return api.GetVictimImportErrors200TextcsvResponse{
-		Body:          &buf,
-		ContentLength: int64(buf.Len()),
+		Body: body,
 		Headers: api.GetVictimImportErrors200ResponseHeaders{
 			ContentDisposition: new(`attachment; filename="import-` + id + `-errors.csv"`),
 		},
 	}, nil
 }
 
-// WriteImportErrors writes an error report as CSV, a header row then a row per error, from walk, which
-// calls its argument with each error. The command line writes the same report.
-func WriteImportErrors(w io.Writer, walk func(each func(models.ImportError) error) error) error {
-	out := csv.NewWriter(w)
-	if err := out.Write([]string{"line", "column", "message"}); err != nil {
-		return err
-	}
-	err := walk(func(e models.ImportError) error {
-		return out.Write([]string{strconv.Itoa(e.Line), inertCell(e.Column), inertCell(e.Message)})
-	})
-	if err != nil {
-		return err
-	}
-	out.Flush()
-	return out.Error()
-}
-
-// inertCell keeps a spreadsheet from reading a cell as a formula: a column name echoed from an uploaded
-// header could otherwise start with = and run when the report is opened.
-func inertCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
+// importETag names the state of an import, which changes as it goes, for pollers to compare.
+func importETag(imp models.VictimImport) string {
+	return fmt.Sprintf(`W/"%s-%d-%d-%d"`, imp.Status, imp.RowsTotal, imp.RowsDone, imp.ErrorCount)
 }
 
 func victimImportSummary(imp models.VictimImport) api.VictimImportSummary {

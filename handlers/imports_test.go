@@ -58,11 +58,12 @@ func startImport(t *testing.T, c *client, caseID string, file string, headers ..
 	return imp
 }
 
-// waitImport polls an import until it ends, checking that its progress never goes back within a stage.
+// waitImport polls an import until it ends, checking that its progress never goes back within a stage and
+// that its ETag changes exactly when its state does.
 func waitImport(t *testing.T, c *client, id string) api.VictimImport {
 	t.Helper()
 	deadline := time.Now().Add(3 * time.Minute)
-	last := api.VictimImport{}
+	last, lastTag := api.VictimImport{}, ""
 	for time.Now().Before(deadline) {
 		res := c.do("GET", "/api/v1/victim-imports/"+id, nil)
 		var imp api.VictimImport
@@ -73,6 +74,12 @@ func waitImport(t *testing.T, c *client, id string) api.VictimImport {
 		if imp.Status == last.Status && imp.RowsDone < last.RowsDone {
 			t.Fatalf("progress went back from %d to %d while %s", last.RowsDone, imp.RowsDone, imp.Status)
 		}
+		tag := res.Header.Get("ETag")
+		same := imp.Status == last.Status && imp.RowsDone == last.RowsDone && imp.RowsTotal == last.RowsTotal && imp.ErrorCount == last.ErrorCount
+		if tag == "" || (tag == lastTag) != same {
+			t.Fatalf("ETag %q after %q for %+v after %+v", tag, lastTag, imp, last)
+		}
+		lastTag = tag
 		if imp.Status == api.Succeeded || imp.Status == api.Failed {
 			return imp
 		}
@@ -246,7 +253,22 @@ func TestImportRequestsThatAreRefused(t *testing.T) {
 		var imports api.VictimImportList
 		c.do("GET", path, nil).JSON(t, &imports)
 		if len(imports.Items) != 2 {
-			t.Errorf("%d imports after the refusals; want the advocate's and the administrator's", len(imports.Items))
+			t.Fatalf("%d imports after the refusals; want the advocate's and the administrator's", len(imports.Items))
+		}
+		// Up to five unfinished imports a person (the advocate has one); the queue is not running here, so
+		// they stay unfinished.
+		for i := 1; i < models.MaxUnfinishedImports; i++ {
+			startImport(t, c, kase.Id.String(), breachList(i+1, nil))
+		}
+		res = c.do("POST", path, csvBody(breachList(9, nil)))
+		if p := res.Problem(t); res.StatusCode != http.StatusConflict || !strings.Contains(p.Detail, "have not finished") {
+			t.Errorf("a sixth unfinished import: %d %+v", res.StatusCode, p)
+		}
+		// Without a running job queue, an upload is refused, not left waiting.
+		s.SetJobQueue(nil)
+		res = other.do("POST", path, csvBody(list))
+		if p := res.Problem(t); res.StatusCode != http.StatusServiceUnavailable || !strings.HasSuffix(p.Type, "/imports-unavailable") {
+			t.Errorf("no job queue: %d %+v", res.StatusCode, p)
 		}
 		// Nothing about an import crosses its case's team.
 		outsider := base.signedIn(models.RoleAdvocate)

@@ -101,6 +101,9 @@ func problemFor(err error) *Problem {
 		return tooLarge(documents.MaxSize)
 	case errors.Is(err, models.ErrImportTooLarge):
 		return tooLarge(models.MaxImportBytes)
+	case errors.Is(err, models.ErrNoJobQueue):
+		return newProblem(http.StatusServiceUnavailable, "imports-unavailable", "Imports are not available now",
+			"The service cannot run imports at the moment. Try again in a few minutes; if it lasts, tell your administrator.")
 	case errors.As(err, &reusedKey):
 		p := newProblem(http.StatusUnprocessableEntity, "idempotency-key-reused", "Idempotency-Key already used",
 			"This Idempotency-Key was already used for a different file or case. Use a new key for a new import.")

@@ -43,7 +43,7 @@ type Config struct {
 	ImportProgress func(models.VictimImport)
 }
 
-// Queue is River set up for ImpactLedger's jobs. New makes it the store's job queue.
+// Queue is River set up for ImpactLedger's jobs. Start makes it the store's job queue.
 type Queue struct {
 	client   *river.Client[*sql.Tx]
 	store    *models.Store
@@ -52,8 +52,8 @@ type Queue struct {
 	progress func(models.VictimImport)
 }
 
-// New builds the queue on the store's database and gives it to the store (models.Store.SetJobQueue). It
-// runs no job until Start.
+// New builds the queue on the store's database. It runs no job, and the store queues none on it, until
+// Start.
 func New(cfg Config) (*Queue, error) {
 	log := cfg.Logger
 	if log == nil {
@@ -103,12 +103,18 @@ func New(cfg Config) (*Queue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
-	cfg.Store.SetJobQueue(q)
 	return q, nil
 }
 
-// Start starts working jobs until Stop.
-func (q *Queue) Start(ctx context.Context) error { return q.client.Start(ctx) }
+// Start starts working jobs until Stop, and only then gives the queue to the store: until the queue runs, an
+// upload is refused (models.ErrNoJobQueue) rather than accepted and left waiting.
+func (q *Queue) Start(ctx context.Context) error {
+	if err := q.client.Start(ctx); err != nil {
+		return err
+	}
+	q.store.SetJobQueue(q)
+	return nil
+}
 
 // Stop stops taking jobs and gives running ones until ctx ends to finish, then cancels them: a cancelled
 // import lets go of its place and carries on at the next start, here or on another instance.
@@ -163,18 +169,21 @@ func (w *victimImportWorker) Work(ctx context.Context, job *river.Job[VictimImpo
 	switch {
 	case err == nil:
 		return nil
-	case ctx.Err() != nil:
-		// Stopping (a shutdown): come back soon, without spending an attempt.
+	case errors.Is(ctx.Err(), context.Canceled):
+		// Stopping (a shutdown): come back soon, without spending an attempt. A run past its Timeout is a
+		// failure like any other, which spends one.
 		return river.JobSnooze(time.Second)
 	case job.Attempt >= job.MaxAttempts:
 		// The last attempt failed too: roll back whatever was written and fail the import, so that it does
-		// not sit unfinished.
+		// not sit unfinished (unless another run holds it meanwhile, which then carries it on).
 		run.Abandon = true
-		if abandonErr := w.q.store.RunVictimImport(ctx, id, run); abandonErr != nil {
-			w.q.log.Error("an import could not be finished nor rolled back", "import_id", id, "error_class", models.ErrorClass(abandonErr))
-			return abandonErr
+		if abandonErr := w.q.store.RunVictimImport(context.WithoutCancel(ctx), id, run); abandonErr != nil {
+			w.q.log.Error("an import's last attempt failed, and it could not be rolled back", "import_id", id,
+				"error_class", models.ErrorClass(abandonErr))
+			return fmt.Errorf("victim import %s: rolling back: %s", id, models.ErrorClass(abandonErr))
 		}
-		w.q.log.Error("an import failed after its last attempt; it was rolled back", "import_id", id, "error_class", models.ErrorClass(err))
+		w.q.log.Error("an import's last attempt failed; it has been rolled back and failed", "import_id", id,
+			"error_class", models.ErrorClass(err))
 		return nil
 	default:
 		w.q.log.Warn("an import stopped; it will be tried again", "import_id", id, "attempt", job.Attempt, "error_class", models.ErrorClass(err))

@@ -33,6 +33,22 @@ func (s *Store) HoldImportForTest(ctx context.Context, id string) error {
 		Updates(map[string]any{"worker_token": "a worker that died", "heartbeat_at": s.now()}).Error
 }
 
-// SetImportChunkForTest makes imports write n rows a transaction, so that tests can stop one between chunks
-// the same way on either database.
-func (s *Store) SetImportChunkForTest(n int) { s.importChunk = n }
+// SetImportRunsForTest records that n runs have taken the import with id already.
+func (s *Store) SetImportRunsForTest(ctx context.Context, id string, n int) error {
+	return s.write.WithContext(ctx).Model(&victimImportRow{}).Where("id = ?", id).Update("runs", n).Error
+}
+
+// DeleteOneImportedVictimForTest deletes one victim an unfinished import wrote (and its losses), as a
+// database restored to an odd point might: the import no longer adds up.
+func (s *Store) DeleteOneImportedVictimForTest(ctx context.Context, importID string) error {
+	return s.inTx(ctx, func(tx *gorm.DB) error {
+		var id string
+		if err := tx.Raw("SELECT id FROM victims WHERE import_id = ? LIMIT 1", importID).Scan(&id).Error; err != nil {
+			return err
+		}
+		if err := tx.Exec("DELETE FROM losses WHERE victim_id = ?", id).Error; err != nil {
+			return err
+		}
+		return tx.Exec("DELETE FROM victims WHERE id = ?", id).Error
+	})
+}

@@ -64,15 +64,14 @@ const (
 	MaxKeptImportErrors = 100_000
 	// maxIdempotencyKey is the longest Idempotency-Key kept.
 	maxIdempotencyKey = 255
+	// MaxUnfinishedImports is how many imports one person may have waiting or running at once: each holds up
+	// to 64 MiB of storage and waits its turn for a worker.
+	MaxUnfinishedImports = 5
 )
 
 // ImportError is one thing wrong with an import's file: a line (1-based, the header is line 1), a column's
 // name (empty for the whole line) and what is wrong, never the value that was there.
-type ImportError struct {
-	Line    int
-	Column  string
-	Message string
-}
+type ImportError = victimcsv.Problem
 
 // VictimImport is a bulk import of a list of victims (and one loss per row) into a case.
 type VictimImport struct {
@@ -120,6 +119,7 @@ type victimImportRow struct {
 	ErrorCount     int
 	Failure        *string
 	RollingBack    bool
+	Runs           int
 	WorkerToken    *string
 	HeartbeatAt    *time.Time
 	NudgedAt       *time.Time
@@ -168,13 +168,19 @@ type JobQueue interface {
 // SetJobQueue gives the store the queue its imports run on. Without one, StartVictimImport fails.
 func (s *Store) SetJobQueue(q JobQueue) { s.jobs = q }
 
-var errNoJobQueue = errors.New("models: no job queue is configured, so imports cannot run")
+// ErrNoJobQueue means no job queue runs (the schema is behind, or the queue did not start), so that an
+// import would be accepted and never run.
+var ErrNoJobQueue = errors.New("no job queue is running, so imports cannot run now")
 
 // ErrEmptyImport refuses an import of an empty file.
 var ErrEmptyImport = &ValidationError{Fields: map[string]string{"file": "is empty"}}
 
 // ErrImportTooLarge refuses a file larger than MaxImportBytes.
 var ErrImportTooLarge = fmt.Errorf("the file is larger than %d MiB", MaxImportBytes>>20)
+
+// ErrTooManyImports refuses an import to someone who already has MaxUnfinishedImports unfinished.
+var ErrTooManyImports = &ConflictError{Detail: fmt.Sprintf("You have %d imports that have not finished yet; "+
+	"start another once one of them has.", MaxUnfinishedImports)}
 
 // IdempotencyKeyReusedError means an Idempotency-Key came again with a different file or for another case:
 // the key promises the same request, so the request is refused rather than guessed at.
@@ -199,13 +205,17 @@ func importFileName(id string) string { return "victim-import/" + id }
 // read error, and a failed start leaves neither row nor file.
 func (s *Store) StartVictimImport(ctx context.Context, storage documents.Storage, caseID, idempotencyKey string, content io.Reader) (VictimImport, bool, error) {
 	if s.jobs == nil {
-		return VictimImport{}, false, errNoJobQueue
+		return VictimImport{}, false, ErrNoJobQueue
 	}
 	if len(idempotencyKey) > maxIdempotencyKey {
 		return VictimImport{}, false, &ValidationError{Fields: map[string]string{"Idempotency-Key": fmt.Sprintf("must be at most %d characters", maxIdempotencyKey)}}
 	}
 	db := s.read.WithContext(ctx)
 	if _, err := s.caseByID(db, caseID, false); err != nil {
+		return VictimImport{}, false, err
+	}
+	req := requestOf(ctx)
+	if err := s.checkUnfinishedImports(db, req.Actor.ID, idempotencyKey); err != nil {
 		return VictimImport{}, false, err
 	}
 	key, err := s.caseKey(db, caseID)
@@ -226,16 +236,8 @@ func (s *Store) StartVictimImport(ctx context.Context, storage documents.Storage
 	if err != nil {
 		return VictimImport{}, false, err
 	}
-	hash := sha256.New()
-	var records victimcsv.CountRecords
-	n, err := io.Copy(io.MultiWriter(sealed, hash, &records), io.LimitReader(content, MaxImportBytes+1))
-	switch {
-	case err != nil:
+	if err := readImportFile(&row, sealed, content); err != nil {
 		return VictimImport{}, false, err
-	case n == 0:
-		return VictimImport{}, false, ErrEmptyImport
-	case n > MaxImportBytes:
-		return VictimImport{}, false, ErrImportTooLarge
 	}
 	if err := sealed.Close(); err != nil {
 		return VictimImport{}, false, err
@@ -243,22 +245,24 @@ func (s *Store) StartVictimImport(ctx context.Context, storage documents.Storage
 	if err := pending.Commit(); err != nil {
 		return VictimImport{}, false, err
 	}
-	req := requestOf(ctx)
-	row.FileSizeBytes, row.FileSHA256 = n, hex.EncodeToString(hash.Sum(nil))
-	row.RowsTotal = max(records.Total()-1, 0)
 	row.CreatedAt, row.CreatedBy, row.RequestID, row.ClientIP = s.now(), req.Actor.ID, req.ID, req.ClientIP
 	if idempotencyKey != "" {
 		row.IdempotencyKey = &idempotencyKey
 	}
 	var earlier *victimImportRow
 	err = s.inTx(ctx, func(tx *gorm.DB) error {
+		var err error
 		if earlier, err = importByKey(tx, row.CreatedBy, idempotencyKey); err != nil || earlier != nil {
 			return err
 		}
 		if err := tx.Create(&row).Error; err != nil {
 			return err
 		}
-		return s.jobs.EnqueueVictimImport(ctx, sqlTx(tx), row.ID)
+		sqlTx, err := sqlTxOf(tx)
+		if err != nil {
+			return err
+		}
+		return s.jobs.EnqueueVictimImport(ctx, sqlTx, row.ID)
 	})
 	if errors.Is(err, gorm.ErrDuplicatedKey) && idempotencyKey != "" {
 		// The same key raced in from another request, which won: answer as if this one came second.
@@ -284,6 +288,41 @@ func (s *Store) StartVictimImport(ctx context.Context, storage documents.Storage
 	return row.public(), false, nil
 }
 
+// readImportFile copies an import's file from src to dst (its sealed copy, or nowhere), noting in row its
+// size, its SHA-256 and an estimate of its rows. It refuses an empty file and one over MaxImportBytes.
+func readImportFile(row *victimImportRow, dst io.Writer, src io.Reader) error {
+	hash := sha256.New()
+	var records victimcsv.CountRecords
+	n, err := io.Copy(io.MultiWriter(dst, hash, &records), io.LimitReader(src, MaxImportBytes+1))
+	switch {
+	case err != nil:
+		return err
+	case n == 0:
+		return ErrEmptyImport
+	case n > MaxImportBytes:
+		return ErrImportTooLarge
+	}
+	row.FileSizeBytes, row.FileSHA256 = n, hex.EncodeToString(hash.Sum(nil))
+	row.RowsTotal = max(records.Total()-1, 0)
+	return nil
+}
+
+// checkUnfinishedImports refuses a new import to someone with MaxUnfinishedImports unfinished, unless the
+// request repeats an earlier one by its Idempotency-Key, whose answer is the import it already made.
+func (s *Store) checkUnfinishedImports(db *gorm.DB, createdBy, idempotencyKey string) error {
+	if earlier, err := importByKey(db, createdBy, idempotencyKey); err != nil || earlier != nil {
+		return err
+	}
+	var unfinished int64
+	if err := db.Model(&victimImportRow{}).Where("created_by = ? AND finished_at IS NULL", createdBy).Count(&unfinished).Error; err != nil {
+		return err
+	}
+	if unfinished >= MaxUnfinishedImports {
+		return ErrTooManyImports
+	}
+	return nil
+}
+
 // importByKey finds the import a caller made with an Idempotency-Key, or nil.
 func importByKey(db *gorm.DB, createdBy, key string) (*victimImportRow, error) {
 	if key == "" {
@@ -297,11 +336,14 @@ func importByKey(db *gorm.DB, createdBy, key string) (*victimImportRow, error) {
 	return &row, err
 }
 
-// sqlTx is the database/sql transaction under a GORM transaction, for work in the same transaction that
-// GORM does not do (queueing a job).
-func sqlTx(tx *gorm.DB) *sql.Tx {
-	sqlTx, _ := tx.Statement.ConnPool.(*sql.Tx)
-	return sqlTx
+// sqlTxOf is the database/sql transaction under a GORM transaction, for work in the same transaction that
+// GORM does not do (queueing a job, inserting many rows at once).
+func sqlTxOf(tx *gorm.DB) (*sql.Tx, error) {
+	sqlTx, ok := tx.Statement.ConnPool.(*sql.Tx)
+	if !ok {
+		return nil, fmt.Errorf("models: a transaction's connection is a %T, not a *sql.Tx", tx.Statement.ConnPool)
+	}
+	return sqlTx, nil
 }
 
 // StartCommandLineImport records an import of the local file at path into the case with caseID, run by the
@@ -317,29 +359,39 @@ func (s *Store) StartCommandLineImport(ctx context.Context, caseID, path string)
 		return VictimImport{}, err
 	}
 	defer f.Close()
-	hash := sha256.New()
-	var records victimcsv.CountRecords
-	n, err := io.Copy(io.MultiWriter(hash, &records), io.LimitReader(f, MaxImportBytes+1))
-	switch {
-	case err != nil:
-		return VictimImport{}, err
-	case n == 0:
-		return VictimImport{}, ErrEmptyImport
-	case n > MaxImportBytes:
-		return VictimImport{}, ErrImportTooLarge
-	}
 	id, err := uuid.NewV7()
 	if err != nil {
 		return VictimImport{}, err
 	}
 	req := requestOf(ctx)
 	row := victimImportRow{ID: id.String(), CaseID: caseID, Status: ImportValidating, Source: ImportFromCommandLine,
-		FileSizeBytes: n, FileSHA256: hex.EncodeToString(hash.Sum(nil)), RowsTotal: max(records.Total()-1, 0),
 		CreatedAt: s.now(), CreatedBy: req.Actor.ID, RequestID: req.ID, ClientIP: req.ClientIP}
+	if err := readImportFile(&row, io.Discard, f); err != nil {
+		return VictimImport{}, err
+	}
 	if err := s.write.WithContext(ctx).Create(&row).Error; err != nil {
 		return VictimImport{}, err
 	}
 	return row.public(), nil
+}
+
+// RecoverCommandLineImports rolls back and fails every command-line import whose run died (its heartbeat
+// stopped, or it never took the import) and answers their IDs. The command line calls it first, so that an
+// import killed where no service runs to notice never stands in the way of the next.
+func (s *Store) RecoverCommandLineImports(ctx context.Context) ([]string, error) {
+	var ids []string
+	err := s.read.WithContext(ctx).Model(&victimImportRow{}).
+		Where("source = ? AND finished_at IS NULL AND coalesce(heartbeat_at, created_at) < ?", ImportFromCommandLine, s.now().Add(-ImportStaleAfter)).
+		Order("id").Pluck("id", &ids).Error
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		if err := s.RunVictimImport(ctx, id, ImportRun{Abandon: true, Failure: ImportStopped}); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
 }
 
 // VictimImportByID returns the import with id, with its first MaxShownImportErrors errors, provided the

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -29,8 +30,13 @@ const (
 	ImportStaleAfter = 15 * time.Second
 	// importNudgeEvery is how long NudgeStalledImports waits before queueing an import's run again.
 	importNudgeEvery = time.Minute
-	// importForgottenAfter is how long an import let go of may wait for its job before a new one is queued.
+	// importForgottenAfter is how long an import let go of, or never taken, may wait for its job before a new
+	// one is queued.
 	importForgottenAfter = time.Hour
+	// maxImportRuns is how many runs may take an import before it is failed: a file that kills its worker
+	// (it should not happen; if it did) would otherwise take servers down one after another for ever.
+	// Stopping a service gracefully counts a run too, so it is not small.
+	maxImportRuns = 8
 	// importChunk is how many rows one transaction writes on SQLite: about a tenth of a second of its one
 	// writer, which everything else waits for meanwhile.
 	importChunk = 500
@@ -43,6 +49,14 @@ const (
 
 // errLostImport means another worker holds the import now (or it ended): this run stops without error.
 var errLostImport = errors.New("models: the import is held by another worker")
+
+// inconsistentImport is an error no retry can mend (the file no longer reads as it validated, the rows
+// written do not add up): the import is rolled back and failed at once rather than retried for hours.
+type inconsistentImport struct{ error }
+
+func inconsistent(format string, args ...any) error {
+	return inconsistentImport{fmt.Errorf("models: "+format, args...)}
+}
 
 // ImportRun says how to carry an import on.
 type ImportRun struct {
@@ -84,20 +98,37 @@ func (s *Store) RunVictimImport(ctx context.Context, id string, run ImportRun) e
 		return nil
 	}
 	r := &importRunner{s: s, row: row, token: token, run: run}
-	beat, stop := context.WithCancel(ctx)
-	defer stop()
-	go r.heartbeat(beat)
-	if err := r.carryOn(r.acting(ctx)); err != nil {
-		stop()
-		if errors.Is(err, errLostImport) {
-			return nil
-		}
+	if row.Runs > maxImportRuns && !run.Abandon {
+		r.run.Abandon, r.run.Failure = true, ImportServerError
+	}
+	err = r.beating(ctx, func() error { return r.carryOn(r.acting(ctx)) })
+	var broken inconsistentImport
+	if errors.As(err, &broken) && !r.run.Abandon {
+		// Retrying cannot mend it: undo what was written and say so now.
+		r.run.Abandon, r.run.Failure = true, ImportServerError
+		err = r.beating(ctx, func() error { return r.carryOn(r.acting(ctx)) })
+	}
+	switch {
+	case errors.Is(err, errLostImport):
+		return nil
+	case err != nil:
 		// Let go of it, so that the next run can take it at once rather than wait for it to go stale.
 		r.release(context.WithoutCancel(ctx))
 		return err
 	}
-	stop()
 	return s.cleanUpImport(ctx, run, r.row)
+}
+
+// beating runs work with the run's heart beating, and stops the heartbeat before it returns, so that no
+// write of this run outlives it.
+func (r *importRunner) beating(ctx context.Context, work func() error) error {
+	beat, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { r.heartbeat(beat) })
+	err := work()
+	stop()
+	wg.Wait()
+	return err
 }
 
 func newWorkerToken() (string, error) {
@@ -115,7 +146,7 @@ func (s *Store) claimImport(ctx context.Context, id, token string) (victimImport
 	now := s.now()
 	res := db.Model(&victimImportRow{}).
 		Where("id = ? AND finished_at IS NULL AND (worker_token IS NULL OR heartbeat_at IS NULL OR heartbeat_at < ?)", id, now.Add(-ImportStaleAfter)).
-		Updates(map[string]any{"worker_token": token, "heartbeat_at": now})
+		Updates(map[string]any{"worker_token": token, "heartbeat_at": now, "runs": gorm.Expr("runs + 1")})
 	if res.Error != nil {
 		return victimImportRow{}, false, res.Error
 	}
@@ -389,7 +420,7 @@ func (r *importRunner) write(ctx context.Context, src io.Reader) error {
 		return err
 	}
 	if len(reader.HeaderProblems()) > 0 {
-		return errors.New("models: a validated import's file no longer reads the same")
+		return inconsistent("a validated import's file no longer reads the same")
 	}
 	var key []byte
 	var idx blindIndexer
@@ -433,7 +464,7 @@ func (r *importRunner) write(ctx context.Context, src io.Reader) error {
 			}
 			checked, problems := checkImportedRow(row, today)
 			if len(row.Problems) > 0 || len(problems) > 0 {
-				return fmt.Errorf("models: line %d of a validated import no longer validates", row.Line)
+				return inconsistent("line %d of a validated import no longer validates", row.Line)
 			}
 			if err := chunk.add(r, row.Line, checked, key, idx); err != nil {
 				return err
@@ -458,10 +489,10 @@ func (r *importRunner) write(ctx context.Context, src io.Reader) error {
 		return nil
 	})
 	if err := g.Wait(); err != nil {
-		return r.conflictsOr(ctx, err)
+		return r.failOnConflicts(ctx, err)
 	}
 	if r.row.RowsDone != r.row.RowsTotal {
-		return fmt.Errorf("models: the import wrote %d rows of %d", r.row.RowsDone, r.row.RowsTotal)
+		return inconsistent("the import wrote %d rows of %d", r.row.RowsDone, r.row.RowsTotal)
 	}
 	return r.publish(ctx)
 }
@@ -561,10 +592,14 @@ func (r *importRunner) writeChunk(ctx context.Context, chunk *importChunkRows) e
 				"status = ? AND rolling_back = ? AND rows_done = ?", ImportImporting, false, r.row.RowsDone); err != nil {
 				return err
 			}
-			if err := insertRows(ctx, sqlTx(tx), chunk.victimRows); err != nil {
+			sqlTx, err := sqlTxOf(tx)
+			if err != nil {
 				return err
 			}
-			return insertRows(ctx, sqlTx(tx), chunk.lossRows)
+			if err := insertRows(ctx, sqlTx, chunk.victimRows); err != nil {
+				return err
+			}
+			return insertRows(ctx, sqlTx, chunk.lossRows)
 		})
 	}
 	if errors.Is(err, gorm.ErrDuplicatedKey) {
@@ -625,8 +660,8 @@ func chunkConflicts(tx *gorm.DB, caseID string, chunk *importChunkRows) (importC
 	return conflicts, nil
 }
 
-// conflictsOr turns conflicts found while writing into a failed import, rolled back; other errors pass.
-func (r *importRunner) conflictsOr(ctx context.Context, err error) error {
+// failOnConflicts turns conflicts found while writing into a failed import, rolled back; other errors pass.
+func (r *importRunner) failOnConflicts(ctx context.Context, err error) error {
 	var conflicts importConflicts
 	if !errors.As(err, &conflicts) {
 		return err
@@ -658,7 +693,7 @@ func (r *importRunner) publish(ctx context.Context) error {
 			return err
 		}
 		if counts.Victims != r.row.RowsTotal {
-			return fmt.Errorf("models: import %s holds %d victims for %d rows", r.row.ID, counts.Victims, r.row.RowsTotal)
+			return inconsistent("import %s holds %d victims for %d rows", r.row.ID, counts.Victims, r.row.RowsTotal)
 		}
 		r.row.VictimsCreated, r.row.LossesCreated = counts.Victims, counts.Losses
 		if err := r.update(tx, map[string]any{"status": ImportSucceeded, "finished_at": now, "worker_token": nil,
@@ -701,7 +736,7 @@ func (r *importRunner) rollBack(ctx context.Context, failure *string) error {
 				if err := r.update(tx, map[string]any{}, "rolling_back = ?", true); err != nil {
 					return err
 				}
-				res := tx.Exec("DELETE FROM "+table+" WHERE id IN (SELECT id FROM "+table+" WHERE import_id = ? LIMIT ?)", r.row.ID, importChunk*4)
+				res := tx.Exec("DELETE FROM "+table+" WHERE id IN (SELECT id FROM "+table+" WHERE import_id = ? LIMIT ?)", r.row.ID, r.s.importChunk*4)
 				deleted = res.RowsAffected
 				return res.Error
 			})
@@ -769,21 +804,22 @@ func (s *Store) cleanUpImport(ctx context.Context, run ImportRun, row victimImpo
 }
 
 // NudgeStalledImports queues a new run of every import whose worker has gone silent (it died, or the
-// process was killed), of every finished import whose upload was never removed, and of any import let go
-// and then left alone for an hour (its job gave up). An import that a stopping worker let go is left to
+// process was killed), of every finished import whose upload was never removed, and of any import let go,
+// or never taken, and then left alone for an hour (its job gave up, or a command line died at once). An import that a stopping worker let go is left to
 // that worker's job, which River runs again soon. It is for a watchdog
 // that runs every few seconds on one instance; an import is queued again at most once a minute. It answers
 // how many it queued.
 func (s *Store) NudgeStalledImports(ctx context.Context) (int, error) {
 	if s.jobs == nil {
-		return 0, errNoJobQueue
+		return 0, ErrNoJobQueue
 	}
 	now := s.now()
 	var ids []string
 	err := s.read.WithContext(ctx).Model(&victimImportRow{}).
 		Where("cleaned_at IS NULL AND (nudged_at IS NULL OR nudged_at < ?)", now.Add(-importNudgeEvery)).
 		Where("(finished_at IS NULL AND worker_token IS NOT NULL AND heartbeat_at < ?) OR "+
-			"(finished_at IS NULL AND worker_token IS NULL AND heartbeat_at < ?) OR (finished_at IS NOT NULL AND finished_at < ?)",
+			"(finished_at IS NULL AND worker_token IS NULL AND coalesce(heartbeat_at, created_at) < ?) OR "+
+			"(finished_at IS NOT NULL AND finished_at < ?)",
 			now.Add(-ImportStaleAfter), now.Add(-importForgottenAfter), now.Add(-ImportStaleAfter)).
 		Order("id").Limit(100).Pluck("id", &ids).Error
 	if err != nil {
@@ -799,7 +835,11 @@ func (s *Store) NudgeStalledImports(ctx context.Context) (int, error) {
 				return res.Error
 			}
 			queued++
-			return s.jobs.EnqueueVictimImport(ctx, sqlTx(tx), id)
+			sqlTx, err := sqlTxOf(tx)
+			if err != nil {
+				return err
+			}
+			return s.jobs.EnqueueVictimImport(ctx, sqlTx, id)
 		})
 		if err != nil {
 			return queued, err

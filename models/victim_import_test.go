@@ -41,6 +41,12 @@ func importFile(n int) string {
 	return b.String()
 }
 
+// eachImportDB is dbtest.Each with imports written 500 rows a transaction on either database, so that
+// tests can stop one between chunks the same way on both.
+func eachImportDB(t *testing.T, fn func(t *testing.T, s *models.Store)) {
+	dbtest.EachWith(t, func(cfg *models.Config) { cfg.ImportChunkRows = 500 }, fn)
+}
+
 // importFixture is a case, an advocate acting on it, document storage, and River's queue over the store,
 // not started: tests run imports themselves, step by step.
 type importFixture struct {
@@ -56,10 +62,11 @@ func newImportFixture(t *testing.T, s *models.Store) importFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := jobs.New(jobs.Config{Store: s, Documents: docs}); err != nil {
+	queue, err := jobs.New(jobs.Config{Store: s, Documents: docs})
+	if err != nil {
 		t.Fatal(err)
 	}
-	s.SetImportChunkForTest(500)
+	s.SetJobQueue(queue)
 	u := mustCreateUser(t, s, "dana@mesa.gov", models.RoleAdvocate)
 	ctx := models.WithRequest(context.Background(), models.RequestInfo{ID: "req-1", ClientIP: "192.0.2.7",
 		Actor: models.Actor{Type: models.ActorUser, ID: u.ID, Role: models.RoleAdvocate}})
@@ -123,7 +130,7 @@ func (f importFixture) importAudits(t *testing.T) []models.AuditEvent {
 }
 
 func TestImportAValidList(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+	eachImportDB(t, func(t *testing.T, s *models.Store) {
 		f := newImportFixture(t, s)
 		file := "\uFEFFkind,name,ssn,date_of_birth,email,phone,address_line1,city,state,postal_code,is_minor,loss_category,loss_amount,loss_description\n" +
 			"individual,  Jane Roe ,078-05-1120,1961-07-14,jane.roe@example.com,(970) 555-0123,12 Orchard Lane,Grand Junction,co,81501,NO,Fraudulent_Charges,\"$1,234.56\",\"Card ending 4417, charged twice\"\n" +
@@ -178,7 +185,7 @@ func TestImportAValidList(t *testing.T) {
 }
 
 func TestImportReportsEveryErrorAndImportsNothing(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+	eachImportDB(t, func(t *testing.T, s *models.Store) {
 		f := newImportFixture(t, s)
 		rows := []string{
 			"individual,Ada Valid,,,,,,,,,,",                            // 2
@@ -263,12 +270,14 @@ func TestImportReportsEveryErrorAndImportsNothing(t *testing.T) {
 }
 
 func TestImportHeaderProblemsAndEmptyFiles(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+	eachImportDB(t, func(t *testing.T, s *models.Store) {
 		f := newImportFixture(t, s)
 		for _, tc := range []struct{ file, column, message string }{
 			{"name,email\nAda,a@example.com\n", "kind", "is required, and the header has no such column"},
 			{"kind,name\n", "", "the file has a header but no victims below it"},
-			{"kind,name,member_id\nindividual,Ada,77\n", "member_id", "is not a column of a victim list; the columns are "},
+			{"kind,name,member_id\nindividual,Ada,77\n", "column 3 (C)", "is not a column of a victim list; the columns are "},
+			// No header: the first victim's row is never repeated back.
+			{"individual,Jane Q Public,078-05-1120,1961-07-14\nindividual,Bob,,\n", "", "the first line is not a header row"},
 		} {
 			imp := f.run(t, f.start(t, tc.file, "").ID)
 			if imp.Status != models.ImportFailed || len(imp.Errors) != 1 || imp.Errors[0].Line != 1 ||
@@ -287,8 +296,29 @@ func TestImportHeaderProblemsAndEmptyFiles(t *testing.T) {
 	})
 }
 
+func TestUnfinishedImportsArePerPersonAndFew(t *testing.T) {
+	eachImportDB(t, func(t *testing.T, s *models.Store) {
+		f := newImportFixture(t, s)
+		var last models.VictimImport
+		for i := range models.MaxUnfinishedImports {
+			last = f.start(t, importFile(i+1), fmt.Sprint("key-", i))
+		}
+		if _, _, err := s.StartVictimImport(f.ctx, f.docs, f.c.ID, "", strings.NewReader(importFile(9))); !errors.Is(err, models.ErrTooManyImports) {
+			t.Fatalf("a sixth unfinished import: %v", err)
+		}
+		// A retry of one of them is still answered.
+		if again, replay, err := s.StartVictimImport(f.ctx, f.docs, f.c.ID, fmt.Sprint("key-", models.MaxUnfinishedImports-1),
+			strings.NewReader(importFile(models.MaxUnfinishedImports))); err != nil || !replay || again.ID != last.ID {
+			t.Fatalf("a retry past the limit: %+v, %v, %v", again, replay, err)
+		}
+		// Once one has finished, another may start.
+		f.run(t, last.ID)
+		f.start(t, importFile(9), "")
+	})
+}
+
 func TestImportDuplicatesOfTheCase(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+	eachImportDB(t, func(t *testing.T, s *models.Store) {
 		f := newImportFixture(t, s)
 		if _, err := s.CreateVictim(f.ctx, f.c.ID, janeRoe()); err != nil {
 			t.Fatal(err)
@@ -313,7 +343,7 @@ func stopAfter(rows int, cancel context.CancelFunc) func(models.VictimImport) {
 }
 
 func TestAnImportIsHiddenUntilItSucceedsAndResumesWhereItStopped(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+	eachImportDB(t, func(t *testing.T, s *models.Store) {
 		f := newImportFixture(t, s)
 		if _, err := s.CreateVictim(f.ctx, f.c.ID, janeRoe()); err != nil {
 			t.Fatal(err)
@@ -365,7 +395,7 @@ func TestAnImportIsHiddenUntilItSucceedsAndResumesWhereItStopped(t *testing.T) {
 }
 
 func TestTwoRunsOfOneImportNeverBothWrite(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+	eachImportDB(t, func(t *testing.T, s *models.Store) {
 		f := newImportFixture(t, s)
 		const n = 1200
 		imp := f.start(t, importFile(n), "")
@@ -389,8 +419,87 @@ func TestTwoRunsOfOneImportNeverBothWrite(t *testing.T) {
 	})
 }
 
+// TestARunThatLostItsImportStopsWriting has another worker take the import from a run that is still alive,
+// as when a slow worker is presumed dead: the first run's next write finds out and stops, and the import
+// ends with every row exactly once.
+func TestARunThatLostItsImportStopsWriting(t *testing.T) {
+	clock := &testClock{now: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
+	dbtest.EachWith(t, func(cfg *models.Config) { cfg.Now, cfg.ImportChunkRows = clock.Now, 500 }, func(t *testing.T, s *models.Store) {
+		f := newImportFixture(t, s)
+		const n = 1700
+		imp := f.start(t, importFile(n), "")
+		taken := false
+		progress := func(v models.VictimImport) {
+			if v.Status == models.ImportImporting && v.RowsDone == 500 && !taken {
+				taken = true
+				if err := s.HoldImportForTest(context.Background(), imp.ID); err != nil {
+					t.Error(err)
+				}
+			}
+		}
+		if err := s.RunVictimImport(context.Background(), imp.ID, models.ImportRun{Storage: f.docs, Progress: progress}); err != nil {
+			t.Fatalf("the run that lost its import: %v", err)
+		}
+		if got := f.get(t, imp.ID); !taken || got.Status != models.ImportImporting || got.RowsDone != 500 {
+			t.Fatalf("after losing its import the run left %+v", got)
+		}
+		// The other worker dies too; a third run finishes the import from row 501.
+		clock.Add(models.ImportStaleAfter + time.Second)
+		done := f.run(t, imp.ID)
+		if done.Status != models.ImportSucceeded || done.VictimsCreated != n || f.visibleVictims(t) != n {
+			t.Fatalf("%+v; %d visible", done, f.visibleVictims(t))
+		}
+	})
+}
+
+// TestAnImportThatKeepsDyingIsFailed gives up on an import that run after run took and never finished, as
+// a file that kills its worker would: it is rolled back and failed, not handed to server after server.
+func TestAnImportThatKeepsDyingIsFailed(t *testing.T) {
+	eachImportDB(t, func(t *testing.T, s *models.Store) {
+		f := newImportFixture(t, s)
+		imp := f.start(t, importFile(700), "")
+		ctx, cancel := context.WithCancel(context.Background())
+		_ = s.RunVictimImport(ctx, imp.ID, models.ImportRun{Storage: f.docs, Progress: stopAfter(500, cancel)})
+		if err := s.SetImportRunsForTest(f.ctx, imp.ID, 8); err != nil {
+			t.Fatal(err)
+		}
+		done := f.run(t, imp.ID)
+		if done.Status != models.ImportFailed || done.Failure != models.ImportServerError || f.visibleVictims(t) != 0 {
+			t.Fatalf("%+v", done)
+		}
+		// What it wrote is gone: the same list imports.
+		if again := f.run(t, f.start(t, importFile(700), "").ID); again.Status != models.ImportSucceeded {
+			t.Fatalf("the list again: %+v", again)
+		}
+	})
+}
+
+// TestAnImportThatNoLongerAddsUpIsRolledBackAtOnce loses one of an import's hidden rows between runs: no
+// retry could mend that, so the next run rolls it back and fails it instead of failing for hours.
+func TestAnImportThatNoLongerAddsUpIsRolledBackAtOnce(t *testing.T) {
+	eachImportDB(t, func(t *testing.T, s *models.Store) {
+		f := newImportFixture(t, s)
+		imp := f.start(t, importFile(700), "")
+		ctx, cancel := context.WithCancel(context.Background())
+		_ = s.RunVictimImport(ctx, imp.ID, models.ImportRun{Storage: f.docs, Progress: stopAfter(500, cancel)})
+		if err := s.DeleteOneImportedVictimForTest(f.ctx, imp.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RunVictimImport(context.Background(), imp.ID, models.ImportRun{Storage: f.docs}); err != nil {
+			t.Fatalf("the run answered %v; want the import failed, not an error to retry", err)
+		}
+		done := f.get(t, imp.ID)
+		if done.Status != models.ImportFailed || done.Failure != models.ImportServerError || f.visibleVictims(t) != 0 {
+			t.Fatalf("%+v", done)
+		}
+		if again := f.run(t, f.start(t, importFile(700), "").ID); again.Status != models.ImportSucceeded || again.VictimsCreated != 700 {
+			t.Fatalf("the list again: %+v", again)
+		}
+	})
+}
+
 func TestAVictimAddedDuringAnImportFailsItAndRollsItBack(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+	eachImportDB(t, func(t *testing.T, s *models.Store) {
 		f := newImportFixture(t, s)
 		const n = 1200
 		imp := f.start(t, importFile(n), "")
@@ -425,7 +534,7 @@ func TestAVictimAddedDuringAnImportFailsItAndRollsItBack(t *testing.T) {
 }
 
 func TestAbandonedImportRollsBack(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+	eachImportDB(t, func(t *testing.T, s *models.Store) {
 		f := newImportFixture(t, s)
 		imp := f.start(t, importFile(700), "")
 		ctx, cancel := context.WithCancel(context.Background())
@@ -444,7 +553,7 @@ func TestAbandonedImportRollsBack(t *testing.T) {
 }
 
 func TestImportIdempotencyKey(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+	eachImportDB(t, func(t *testing.T, s *models.Store) {
 		f := newImportFixture(t, s)
 		first := f.start(t, importFile(3), "key-1")
 		again, replay, err := s.StartVictimImport(f.ctx, f.docs, f.c.ID, "key-1", strings.NewReader(importFile(3)))
@@ -493,7 +602,7 @@ func TestImportIdempotencyKey(t *testing.T) {
 
 func TestNudgeStalledImports(t *testing.T) {
 	clock := &testClock{now: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
-	dbtest.EachWith(t, func(cfg *models.Config) { cfg.Now = clock.Now }, func(t *testing.T, s *models.Store) {
+	dbtest.EachWith(t, func(cfg *models.Config) { cfg.Now, cfg.ImportChunkRows = clock.Now, 500 }, func(t *testing.T, s *models.Store) {
 		f := newImportFixture(t, s)
 		imp := f.start(t, importFile(700), "")
 		ctx, cancel := context.WithCancel(context.Background())

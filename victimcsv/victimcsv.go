@@ -4,7 +4,9 @@
 // the API. The package knows neither HTTP nor the database.
 //
 // Problems name a line and a column and say what is wrong, never what the cell held: an error report about
-// a victim list must not itself become a copy of it.
+// a victim list must not itself become a copy of it. That holds for the header too, since a file without one
+// has a victim where its header should be. Every record is bounded in size and the header in width, so that
+// no file, however hostile, makes the reader hold more than a little of it.
 package victimcsv
 
 import (
@@ -14,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -57,6 +60,14 @@ const MaxRows = 250_000
 // HeaderLine is the line of the header, where problems with the file as a whole are reported.
 const HeaderLine = 1
 
+// MaxColumns is the widest header read: a victim list has sixteen columns, and a few unknown ones beside
+// them are reported, but not thousands.
+const MaxColumns = 64
+
+// MaxRecordBytes is the longest record read, quotes and all. A full row of a victim list is a few
+// kilobytes; the longest value, a loss description, is at most 5,000 characters.
+const MaxRecordBytes = 64 << 10
+
 // Problem is one thing wrong with a file: where it is (Line, 1-based, the header being line 1; Column, a
 // column's name, or empty for the whole line) and what it is (Message). It never holds a cell's value.
 type Problem struct {
@@ -86,6 +97,7 @@ func (r Row) Value(c Column) string {
 // Reader reads a victim list one row at a time. Rows whose values are all blank are skipped.
 type Reader struct {
 	csv    *csv.Reader
+	limit  *recordLimit
 	cols   []int // position in the file → index in Columns, -1 for a column that is not one of them
 	header []Problem
 	rows   int
@@ -106,7 +118,7 @@ var columnIndex = func() map[Column]int {
 // error is for reading src itself.
 func NewReader(src io.Reader) (*Reader, error) {
 	in := bufio.NewReaderSize(src, 64<<10)
-	r := &Reader{}
+	r := &Reader{limit: &recordLimit{src: in, line: 1}}
 	start, err := in.Peek(3)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, err
@@ -119,12 +131,17 @@ func NewReader(src io.Reader) (*Reader, error) {
 		r.done = true
 		return r, nil
 	}
-	r.csv = csv.NewReader(in)
+	r.csv = csv.NewReader(r.limit)
 	r.csv.FieldsPerRecord = -1
 	r.csv.ReuseRecord = true
 	header, err := r.csv.Read()
 	var parseErr *csv.ParseError
 	switch {
+	case errors.Is(err, errRecordTooLong):
+		r.header = []Problem{{HeaderLine, "", fmt.Sprintf("the first line is longer than %d KiB, so it is not a header row: "+
+			"a victim list starts with a row naming its columns, such as kind,name", MaxRecordBytes>>10)}}
+		r.done = true
+		return r, nil
 	case errors.Is(err, io.EOF):
 		r.header = []Problem{{HeaderLine, "", "the file is empty: it needs a header row naming its columns, then a row for each victim"}}
 		r.done = true
@@ -140,27 +157,44 @@ func NewReader(src io.Reader) (*Reader, error) {
 	return r, nil
 }
 
+// readHeader maps the header's columns. A header cell is never repeated in a problem: in a file without a
+// header, the first line is a victim's row.
 func (r *Reader) readHeader(header []string) {
 	seen := map[Column]bool{}
 	r.cols = make([]int, len(header))
-	if len(header) == 1 && strings.ContainsAny(header[0], ";\t|") {
+	known := 0
+	for _, raw := range header {
+		if _, ok := columnIndex[Column(canonical(raw))]; ok {
+			known++
+		}
+	}
+	switch {
+	case len(header) == 1 && strings.ContainsAny(header[0], ";\t|"):
 		r.header = append(r.header, Problem{HeaderLine, "", "the header is a single column holding semicolons, tabs or bars: " +
 			"save the file as \"CSV (comma delimited)\" so that commas separate the columns"})
+		r.done = true
+		return
+	case len(header) > MaxColumns:
+		r.header = append(r.header, Problem{HeaderLine, "", fmt.Sprintf("the header has %d columns; a victim list has at most %d",
+			len(header), MaxColumns)})
+		r.done = true
+		return
+	case known == 0:
+		r.header = append(r.header, Problem{HeaderLine, "", "the first line is not a header row: a victim list starts with a row " +
+			"naming its columns, such as kind,name (the template shows them all)"})
 		r.done = true
 		return
 	}
 	for pos, raw := range header {
 		r.cols[pos] = -1
-		if !utf8.ValidString(raw) {
-			r.header = append(r.header, Problem{HeaderLine, fmt.Sprintf("column %d", pos+1), "is not valid UTF-8 text; save the file as \"CSV UTF-8\""})
-			continue
-		}
 		name := canonical(raw)
-		switch i, known := columnIndex[Column(name)]; {
+		switch i, ok := columnIndex[Column(name)]; {
+		case !utf8.ValidString(raw):
+			r.header = append(r.header, Problem{HeaderLine, ColumnLabel(pos), "is not valid UTF-8 text; save the file as \"CSV UTF-8\""})
 		case name == "":
-			r.header = append(r.header, Problem{HeaderLine, fmt.Sprintf("column %d", pos+1), "has no name in the header"})
-		case !known:
-			r.header = append(r.header, Problem{HeaderLine, printable(raw), "is not a column of a victim list; the columns are " + columnList()})
+			r.header = append(r.header, Problem{HeaderLine, ColumnLabel(pos), "has no name in the header"})
+		case !ok:
+			r.header = append(r.header, Problem{HeaderLine, ColumnLabel(pos), "is not a column of a victim list; the columns are " + columnList()})
 		case seen[Column(name)]:
 			r.header = append(r.header, Problem{HeaderLine, name, "appears more than once in the header"})
 		default:
@@ -187,6 +221,12 @@ func (r *Reader) Next() (Row, error) {
 		record, err := r.csv.Read()
 		var parseErr *csv.ParseError
 		switch {
+		case errors.Is(err, errRecordTooLong):
+			// Nothing after it can be told apart into rows again.
+			r.done = true
+			r.rows++
+			return Row{Line: r.limit.recordLine, Problems: []Problem{{r.limit.recordLine, "", fmt.Sprintf(
+				"is longer than %d KiB, which no row of a victim list is (a quote left open can make the rest of the file one value); nothing after it can be read", MaxRecordBytes>>10)}}}, nil
 		case errors.Is(err, io.EOF):
 			r.done = true
 			return Row{}, io.EOF
@@ -242,9 +282,6 @@ func (r *Reader) row(line int, record []string) Row {
 	return row
 }
 
-// Rows is how many rows the reader has returned so far, problems or not.
-func (r *Reader) Rows() int { return r.rows }
-
 func blank(record []string) bool {
 	for _, v := range record {
 		if strings.TrimSpace(v) != "" {
@@ -263,19 +300,14 @@ func canonical(name string) string {
 	return strings.Join(fields, "_")
 }
 
-// printable is a header cell fit to repeat in a message: control and formatting characters removed, at most
-// 64 characters. A header names a column; it is not a victim's data.
-func printable(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
-			return -1
-		}
-		return r
-	}, strings.TrimSpace(s))
-	if utf8.RuneCountInString(s) > 64 {
-		s = string([]rune(s)[:64]) + "…"
+// ColumnLabel names the column at a 0-based position of a row as a person finds it in a spreadsheet:
+// "column 5 (E)".
+func ColumnLabel(pos int) string {
+	letters := ""
+	for n := pos + 1; n > 0; n = (n - 1) / 26 {
+		letters = string(rune('A'+(n-1)%26)) + letters
 	}
-	return s
+	return fmt.Sprintf("column %d (%s)", pos+1, letters)
 }
 
 func columnList() string {
@@ -297,35 +329,116 @@ func syntaxMessage(err error) string {
 	}
 }
 
-// CountRecords follows a CSV file as it is written and counts its records, header included, minding quotes:
-// an estimate of its rows made while it uploads, before anything parses it. Empty lines are not counted,
-// but lines of nothing but commas are, so the figure can be a little high; the import replaces it with the
-// exact count once it has read the file.
+// errRecordTooLong stops a record longer than MaxRecordBytes.
+var errRecordTooLong = errors.New("victimcsv: a record is too long")
+
+// scanState is where a recordScanner stands within a record.
+type scanState uint8
+
+const (
+	atFieldStart scanState = iota
+	inUnquoted
+	inQuoted
+	// afterQuote is a quote inside a quoted value: another quote makes it a literal one, a comma or line
+	// break ends the value.
+	afterQuote
+)
+
+// recordScanner follows CSV a byte at a time and tells where records end, as encoding/csv reads them: a
+// quote opens a quoted value only at the start of a value, and a line break inside one does not end the
+// record. A stray quote elsewhere, which encoding/csv reports and gets past, leaves it in step.
+type recordScanner struct{ state scanState }
+
+// step takes the next byte and reports whether it ended a record.
+func (s *recordScanner) step(b byte) bool {
+	switch s.state {
+	case inQuoted:
+		if b == '"' {
+			s.state = afterQuote
+		}
+		return false
+	case afterQuote:
+		switch b {
+		case '"':
+			s.state = inQuoted
+			return false
+		case '\r':
+			return false
+		}
+	case atFieldStart:
+		if b == '"' {
+			s.state = inQuoted
+			return false
+		}
+	}
+	switch b {
+	case ',':
+		s.state = atFieldStart
+	case '\n':
+		s.state = atFieldStart
+		return true
+	default:
+		s.state = inUnquoted
+	}
+	return false
+}
+
+// recordLimit passes a CSV file through, failing with errRecordTooLong once one record (a line, or several
+// joined by a quoted value) runs past MaxRecordBytes, so that encoding/csv never holds more. It notes the
+// line each record starts on.
+type recordLimit struct {
+	src        io.Reader
+	scan       recordScanner
+	line       int // the line being read, 1-based
+	recordLine int // the line the record being read started on
+	size       int
+	failed     bool
+}
+
+func (l *recordLimit) Read(p []byte) (int, error) {
+	if l.failed {
+		return 0, errRecordTooLong
+	}
+	n, err := l.src.Read(p)
+	for i, b := range p[:n] {
+		if l.size == 0 {
+			l.recordLine = l.line
+		}
+		l.size++
+		if b == '\n' {
+			l.line++
+		}
+		if l.scan.step(b) {
+			l.size = 0
+		} else if l.size > MaxRecordBytes {
+			l.failed = true
+			return i, errRecordTooLong
+		}
+	}
+	return n, err
+}
+
+// CountRecords follows a CSV file as it is written and counts its records, header included: an estimate of
+// its rows made while it uploads, before anything parses it. Empty lines are not counted, but lines of
+// nothing but commas are, so the figure can be a little high; the import replaces it with the exact count
+// once it has read the file.
 type CountRecords struct {
-	// Records is the number of records seen so far, counting one that has not ended yet.
-	Records   int
-	inQuotes  bool
-	lineEmpty bool
-	started   bool
+	// Records is the number of records ended so far.
+	Records int
+	scan    recordScanner
+	pending bool // bytes of a record not ended yet, other than line breaks
 }
 
 // Write counts the records that end in p.
 func (c *CountRecords) Write(p []byte) (int, error) {
 	for _, b := range p {
-		if !c.started {
-			c.started, c.lineEmpty = true, true
-		}
-		switch {
-		case b == '"':
-			c.inQuotes = !c.inQuotes
-			c.lineEmpty = false
-		case b == '\n' && !c.inQuotes:
-			if !c.lineEmpty {
+		if c.scan.step(b) {
+			if c.pending {
 				c.Records++
 			}
-			c.lineEmpty = true
-		case b != '\r':
-			c.lineEmpty = false
+			c.pending = false
+		} else if b != '\r' {
+			c.pending = true
 		}
 	}
 	return len(p), nil
@@ -333,8 +446,32 @@ func (c *CountRecords) Write(p []byte) (int, error) {
 
 // Total is the number of records, counting a last one without a final line break.
 func (c *CountRecords) Total() int {
-	if c.started && !c.lineEmpty {
+	if c.pending {
 		return c.Records + 1
 	}
 	return c.Records
+}
+
+// WriteReport writes an error report as CSV: a header row, then a row per problem that walk hands to its
+// argument, in that order. A cell a spreadsheet would read as a formula is made inert.
+func WriteReport(w io.Writer, walk func(each func(Problem) error) error) error {
+	out := csv.NewWriter(w)
+	if err := out.Write([]string{"line", "column", "message"}); err != nil {
+		return err
+	}
+	if err := walk(func(p Problem) error {
+		return out.Write([]string{strconv.Itoa(p.Line), inertCell(p.Column), inertCell(p.Message)})
+	}); err != nil {
+		return err
+	}
+	out.Flush()
+	return out.Error()
+}
+
+// inertCell keeps a spreadsheet from reading a cell as a formula.
+func inertCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }

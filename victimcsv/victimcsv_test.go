@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -58,15 +59,18 @@ func TestHeaderProblems(t *testing.T) {
 		want       []victimcsv.Problem
 	}{
 		{"unknown and duplicate", "kind,name,Member ID,NAME,\n", []victimcsv.Problem{
-			{1, "Member ID", "is not a column of a victim list; the columns are kind, name, email, phone, address_line1, address_line2, city, state, postal_code, date_of_birth, ssn, preferred_language, is_minor, loss_category, loss_description, loss_amount"},
+			{1, "column 3 (C)", "is not a column of a victim list; the columns are kind, name, email, phone, address_line1, address_line2, city, state, postal_code, date_of_birth, ssn, preferred_language, is_minor, loss_category, loss_description, loss_amount"},
 			{1, "name", "appears more than once in the header"},
-			{1, "column 5", "has no name in the header"},
+			{1, "column 5 (E)", "has no name in the header"},
 		}},
 		{"required missing", "name,email\n", []victimcsv.Problem{{1, "kind", "is required, and the header has no such column"}}},
 		{"empty", "", []victimcsv.Problem{{1, "", "the file is empty: it needs a header row naming its columns, then a row for each victim"}}},
 		{"semicolons", "kind;name\nindividual;Ada\n", []victimcsv.Problem{{1, "", "the header is a single column holding semicolons, tabs or bars: save the file as \"CSV (comma delimited)\" so that commas separate the columns"}}},
 		{"utf-16", "\xFF\xFEk\x00i\x00", []victimcsv.Problem{{1, "", "the file is in UTF-16; save it as \"CSV UTF-8\" and upload it again"}}},
-		{"header not utf-8", "kind,name,n\xE9e\n", []victimcsv.Problem{{1, "column 3", "is not valid UTF-8 text; save the file as \"CSV UTF-8\""}}},
+		{"header not utf-8", "kind,name,n\xE9e\n", []victimcsv.Problem{{1, "column 3 (C)", "is not valid UTF-8 text; save the file as \"CSV UTF-8\""}}},
+		{"no header", "individual,Jane Q Public,078-05-1120,1961-07-14\n", []victimcsv.Problem{{1, "", "the first line is not a header row: a victim list starts with a row naming its columns, such as kind,name (the template shows them all)"}}},
+		{"too wide", "kind,name" + strings.Repeat(",x", 63) + "\n", []victimcsv.Problem{{1, "", "the header has 65 columns; a victim list has at most 64"}}},
+		{"first line too long", "kind,name," + strings.Repeat("x", victimcsv.MaxRecordBytes) + "\n", []victimcsv.Problem{{1, "", "the first line is longer than 64 KiB, so it is not a header row: a victim list starts with a row naming its columns, such as kind,name"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r, _ := readAll(t, tc.file)
@@ -74,6 +78,79 @@ func TestHeaderProblems(t *testing.T) {
 				t.Errorf("header problems = %+v\nwant %+v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestHeaderCellsAreNeverRepeated reads files whose first line is a victim's row, or holds a victim's data
+// beside real columns: no problem may quote any of it.
+func TestHeaderCellsAreNeverRepeated(t *testing.T) {
+	secrets := []string{"Jane Q Public", "078-05-1120", "1961-07-14", "12 Orchard Lane", "jane@example.com"}
+	for _, file := range []string{
+		strings.Join(secrets, ",") + "\nindividual,Bob\n",
+		"kind,name," + strings.Join(secrets, ",") + "\nindividual,Bob,,,,,\n",
+	} {
+		r, rows := readAll(t, file)
+		all := append([]victimcsv.Problem{}, r.HeaderProblems()...)
+		for _, row := range rows {
+			all = append(all, row.Problems...)
+		}
+		if len(all) == 0 {
+			t.Fatalf("%q: no problems", file)
+		}
+		for _, p := range all {
+			for _, secret := range secrets {
+				if strings.Contains(p.Column+p.Message, secret) {
+					t.Errorf("%q: a problem repeats %q: %+v", file, secret, p)
+				}
+			}
+		}
+	}
+}
+
+func TestColumnLabel(t *testing.T) {
+	for pos, want := range map[int]string{0: "column 1 (A)", 4: "column 5 (E)", 25: "column 26 (Z)", 26: "column 27 (AA)", 63: "column 64 (BL)"} {
+		if got := victimcsv.ColumnLabel(pos); got != want {
+			t.Errorf("ColumnLabel(%d) = %q; want %q", pos, got, want)
+		}
+	}
+}
+
+// TestHostileFilesStayCheap reads files built to make a reader hold them whole: a row of millions of empty
+// values, and one unclosed quote before megabytes. Each ends with one problem, having read little.
+func TestHostileFilesStayCheap(t *testing.T) {
+	for _, tc := range []struct {
+		name, file string
+		rows, line int
+	}{
+		{"a row of commas", "kind,name\nindividual,Ada\n" + strings.Repeat(",", 8<<20) + "\nindividual,Bob\n", 2, 3},
+		{"an unclosed quote", "kind,name\nindividual,\"Ada\n" + strings.Repeat("x\n", 4<<20), 1, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			_, rows := readAll(t, tc.file)
+			runtime.ReadMemStats(&after)
+			last := rows[len(rows)-1]
+			if len(rows) != tc.rows || len(last.Problems) != 1 || last.Line != tc.line || !strings.Contains(last.Problems[0].Message, "is longer than 64 KiB") {
+				t.Fatalf("rows %+v", rows)
+			}
+			if grew := after.TotalAlloc - before.TotalAlloc; grew > 16<<20 {
+				t.Fatalf("reading it allocated %d MiB", grew>>20)
+			}
+		})
+	}
+}
+
+func TestAStrayQuoteDoesNotJoinTheRowsAfterIt(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("kind,name\nindividual,Bo\"b\n")
+	for i := range 5000 {
+		fmt.Fprintf(&b, "individual,Person %d with a rather long name to fill the file\n", i)
+	}
+	_, rows := readAll(t, b.String())
+	if len(rows) != 5001 || len(rows[0].Problems) != 1 || len(rows[5000].Problems) != 0 {
+		t.Fatalf("%d rows; first %+v; last %+v", len(rows), rows[0], rows[len(rows)-1])
 	}
 }
 
@@ -164,6 +241,8 @@ func TestCountRecords(t *testing.T) {
 		{"kind,name\r\nindividual,Ada\r\n", 2},
 		{"kind,name\n\nindividual,\"A\nB \"\"quoted\"\"\"\nbusiness,C", 3},
 		{"kind,name\n\n\n", 1},
+		{"kind,name\nindividual,Bo\"b\nindividual,C\n", 3},
+		{"kind,name\r\n\"a\"\"\r\nb\",x\r\n", 2},
 	} {
 		var c victimcsv.CountRecords
 		// Byte by byte, as the worst split of writes.

@@ -33,6 +33,8 @@ CREATE TABLE victim_imports (
     -- Why an import failed when the file was not at fault ('server_error', 'stopped'); NULL otherwise.
     failure         text,
     rolling_back    boolean NOT NULL DEFAULT false,
+    -- How many runs have claimed the import: one that keeps dying (a file that crashes its worker) is failed.
+    runs            integer NOT NULL DEFAULT 0 CHECK (runs >= 0),
     worker_token    text,
     heartbeat_at    timestamptz,
     nudged_at       timestamptz,

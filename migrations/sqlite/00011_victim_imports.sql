@@ -17,6 +17,7 @@ CREATE TABLE victim_imports (
     error_count     INTEGER NOT NULL DEFAULT 0 CHECK (error_count >= 0),
     failure         TEXT,
     rolling_back    BOOLEAN NOT NULL DEFAULT 0,
+    runs            INTEGER NOT NULL DEFAULT 0 CHECK (runs >= 0),
     worker_token    TEXT,
     heartbeat_at    DATETIME,
     nudged_at       DATETIME,
