@@ -43,7 +43,8 @@ type Load = { state: "loading" } | { state: "ok"; kase: Case } | { state: "not-f
 export function VictimImportPage({ caseId, importId }: { caseId: string; importId?: string }) {
   const me = useCurrentUser();
   const [load, setLoad] = useState<Load>({ state: "loading" });
-  const [ended, setEnded] = useState(0);
+  // Counts the stages the followed import has gone through, so that the list of imports shows it as it is.
+  const [stages, setStages] = useState(0);
 
   useEffect(() => {
     const ctrl = new AbortController();
@@ -86,11 +87,11 @@ export function VictimImportPage({ caseId, importId }: { caseId: string; importI
       </div>
       {load.state === "error" && <ProblemAlert problem={load.problem} />}
       {importId ? (
-        <ImportProgress key={importId} caseId={caseId} importId={importId} onEnd={() => setEnded((n) => n + 1)} />
+        <ImportProgress key={importId} caseId={caseId} importId={importId} onStage={() => setStages((n) => n + 1)} />
       ) : (
         <ImportForm caseId={caseId} />
       )}
-      <RecentImports caseId={caseId} current={importId} reload={ended} />
+      <RecentImports caseId={caseId} current={importId} reload={stages} />
     </div>
   );
 }
@@ -214,8 +215,11 @@ function ImportForm({ caseId }: { caseId: string }) {
   );
 }
 
-/** ImportProgress follows an import until it ends: a live progress bar, then what it imported or found. */
-function ImportProgress({ caseId, importId, onEnd }: { caseId: string; importId: string; onEnd: () => void }) {
+/**
+ * ImportProgress follows an import until it ends: a live progress bar, then what it imported or found. onStage
+ * hears every change of its status.
+ */
+function ImportProgress({ caseId, importId, onStage }: { caseId: string; importId: string; onStage: () => void }) {
   const [imp, setImp] = useState<VictimImport | null>(null);
   const [problem, setProblem] = useState<Problem | null>(null);
   const [notFound, setNotFound] = useState(false);
@@ -249,12 +253,10 @@ function ImportProgress({ caseId, importId, onEnd }: { caseId: string; importId:
           if (data.status !== lastStatus) {
             // Say it once per stage, not on every poll: the bar itself carries the count.
             if (lastStatus || finished(data)) setAnnounce(importStage(data));
+            if (lastStatus) onStage();
             lastStatus = data.status;
           }
-          if (finished(data)) {
-            onEnd();
-            return;
-          }
+          if (finished(data)) return;
           watched.current = true;
         }
       } catch (err) {
@@ -381,7 +383,7 @@ function ImportProgress({ caseId, importId, onEnd }: { caseId: string; importId:
             </Link>
           </div>
           <table class="data-table" id="import-errors">
-            <caption>
+            <caption class="data-table__caption">
               {more > 0
                 ? `The first ${count(imp.errors.length)} problems of ${count(imp.error_count)}; the error report has them all`
                 : "Problems, in the order of the file"}
@@ -434,7 +436,7 @@ function RecentImports({ caseId, current, reload }: { caseId: string; current?: 
       }
     })();
     return () => ctrl.abort();
-  }, [caseId, reload]);
+  }, [caseId, current, reload]);
 
   if (!items || items.length === 0) return null;
   return (

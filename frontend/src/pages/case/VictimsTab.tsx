@@ -156,7 +156,7 @@ export function VictimsTab({ caseId }: { caseId: string }) {
           filtered
             ? "Try another name, kind or status."
             : canAdd
-              ? "Add the first one with “Add victim”."
+              ? "Add the first one with “Add victim”, or bring in a whole list with “Import a list”."
               : "None has been recorded in this case."
         }
       />
