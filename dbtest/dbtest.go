@@ -8,9 +8,11 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -56,17 +58,80 @@ func each(t *testing.T, migrate bool, edit func(*models.Config), fn func(t *test
 			if edit != nil {
 				edit(&cfg)
 			}
-			fn(t, open(t, cfg, migrate))
+			fn(t, open(t, cfg, migrate && cfg.Dialect != models.SQLite))
 		})
 	}
-	run("sqlite", func(t *testing.T) models.Config { return SQLiteConfig(t) })
+	run("sqlite", func(t *testing.T) models.Config {
+		if migrate {
+			return MigratedSQLiteConfig(t)
+		}
+		return SQLiteConfig(t)
+	})
 	if u := PostgresURL(t); u != "" {
 		run("postgres", func(t *testing.T) models.Config { return PostgresConfig(t, u) })
 	}
 }
 
 // SQLite returns a migrated store on a new SQLite file.
-func SQLite(t testing.TB) *models.Store { return open(t, SQLiteConfig(t), true) }
+func SQLite(t testing.TB) *models.Store { return open(t, MigratedSQLiteConfig(t), false) }
+
+// migratedSQLite is an SQLite database at the current schema, migrated once per test binary and kept as
+// bytes: migrating takes over a second per database under the race detector (the engine is Go code too),
+// and a copy a millisecond.
+var migratedSQLite = sync.OnceValues(func() ([]byte, error) {
+	dir, err := os.MkdirTemp("", "impactledger-dbtest-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	entry, err := sealing.GenerateKEK(time.Now())
+	if err != nil {
+		return nil, err
+	}
+	keks, err := sealing.ParseKEKs(entry)
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, "template.db")
+	s, err := models.Open(context.Background(), models.Config{Dialect: models.SQLite, DSN: path, Keys: keks})
+	if err != nil {
+		return nil, err
+	}
+	err = Migrate(s)
+	if err == nil {
+		// The copy must need no key of this template's: migrations make none.
+		var keys int
+		db, _ := s.SQLDB()
+		if err = db.QueryRow("SELECT count(*) FROM data_keys").Scan(&keys); err == nil && keys != 0 {
+			err = fmt.Errorf("dbtest: migrations made %d data keys", keys)
+		}
+		if err == nil {
+			_, err = db.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+		}
+	}
+	if closeErr := s.Close(); err == nil {
+		err = closeErr
+	}
+	if err != nil {
+		return nil, err
+	}
+	return os.ReadFile(path)
+})
+
+// MigratedSQLiteConfig is SQLiteConfig with the file already at the current schema, a copy of one migrated
+// once per test binary.
+func MigratedSQLiteConfig(t testing.TB) models.Config {
+	t.Helper()
+	template, err := migratedSQLite()
+	if err != nil {
+		t.Fatalf("migrating the SQLite template: %v", err)
+	}
+	cfg := SQLiteConfig(t)
+	if err := os.WriteFile(cfg.DSN, template, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
 
 // SQLiteConfig names a new SQLite file in the test's temporary folder.
 func SQLiteConfig(t testing.TB) models.Config {
