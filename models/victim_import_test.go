@@ -86,6 +86,17 @@ func (f importFixture) start(t *testing.T, file, key string) models.VictimImport
 	return imp
 }
 
+// startStopped starts an import of victims 1 to n and runs it until it has written its first chunk of 500,
+// as a run that stops part way leaves it.
+func (f importFixture) startStopped(t *testing.T, n int) models.VictimImport {
+	t.Helper()
+	imp := f.start(t, importFile(n), "")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_ = f.s.RunVictimImport(ctx, imp.ID, models.ImportRun{Storage: f.docs, Progress: stopAfter(500, cancel)})
+	return imp
+}
+
 func (f importFixture) run(t *testing.T, id string) models.VictimImport {
 	t.Helper()
 	if err := f.s.RunVictimImport(context.Background(), id, models.ImportRun{Storage: f.docs}); err != nil {
@@ -457,9 +468,7 @@ func TestARunThatLostItsImportStopsWriting(t *testing.T) {
 func TestAnImportThatKeepsDyingIsFailed(t *testing.T) {
 	eachImportDB(t, func(t *testing.T, s *models.Store) {
 		f := newImportFixture(t, s)
-		imp := f.start(t, importFile(700), "")
-		ctx, cancel := context.WithCancel(context.Background())
-		_ = s.RunVictimImport(ctx, imp.ID, models.ImportRun{Storage: f.docs, Progress: stopAfter(500, cancel)})
+		imp := f.startStopped(t, 700)
 		if err := s.SetImportRunsForTest(f.ctx, imp.ID, 8); err != nil {
 			t.Fatal(err)
 		}
@@ -479,9 +488,7 @@ func TestAnImportThatKeepsDyingIsFailed(t *testing.T) {
 func TestAnImportThatNoLongerAddsUpIsRolledBackAtOnce(t *testing.T) {
 	eachImportDB(t, func(t *testing.T, s *models.Store) {
 		f := newImportFixture(t, s)
-		imp := f.start(t, importFile(700), "")
-		ctx, cancel := context.WithCancel(context.Background())
-		_ = s.RunVictimImport(ctx, imp.ID, models.ImportRun{Storage: f.docs, Progress: stopAfter(500, cancel)})
+		imp := f.startStopped(t, 700)
 		if err := s.DeleteOneImportedVictimForTest(f.ctx, imp.ID); err != nil {
 			t.Fatal(err)
 		}
@@ -536,9 +543,7 @@ func TestAVictimAddedDuringAnImportFailsItAndRollsItBack(t *testing.T) {
 func TestAbandonedImportRollsBack(t *testing.T) {
 	eachImportDB(t, func(t *testing.T, s *models.Store) {
 		f := newImportFixture(t, s)
-		imp := f.start(t, importFile(700), "")
-		ctx, cancel := context.WithCancel(context.Background())
-		_ = s.RunVictimImport(ctx, imp.ID, models.ImportRun{Storage: f.docs, Progress: stopAfter(500, cancel)})
+		imp := f.startStopped(t, 700)
 		if err := s.RunVictimImport(context.Background(), imp.ID, models.ImportRun{Storage: f.docs, Abandon: true}); err != nil {
 			t.Fatal(err)
 		}
@@ -604,9 +609,7 @@ func TestNudgeStalledImports(t *testing.T) {
 	clock := &testClock{now: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
 	dbtest.EachWith(t, func(cfg *models.Config) { cfg.Now, cfg.ImportChunkRows = clock.Now, 500 }, func(t *testing.T, s *models.Store) {
 		f := newImportFixture(t, s)
-		imp := f.start(t, importFile(700), "")
-		ctx, cancel := context.WithCancel(context.Background())
-		_ = s.RunVictimImport(ctx, imp.ID, models.ImportRun{Storage: f.docs, Progress: stopAfter(500, cancel)})
+		imp := f.startStopped(t, 700)
 		// The run let go when it stopped; a worker that dies holds on. Claim it as one that then dies.
 		if n, err := s.NudgeStalledImports(f.ctx); err != nil || n != 0 {
 			t.Fatalf("nudged %d fresh imports: %v", n, err)
