@@ -1,0 +1,64 @@
+package restitution
+
+import (
+	"fmt"
+
+	"github.com/impactledger/impactledger/money"
+)
+
+// LimitError explains why an entry would break a rule of the ledger; Field names the request field at fault.
+type LimitError struct {
+	Field  string
+	Detail string
+}
+
+func (e *LimitError) Error() string { return e.Detail }
+
+// CheckAdjustment refuses a change of delta to victimID's line that would leave it owed less than its
+// principal already paid (an amended order cannot take back money already applied).
+func (b Balance) CheckAdjustment(victimID string, delta int64) error {
+	line, ok := b.Line(victimID)
+	if !ok {
+		return &LimitError{Field: "victim_id", Detail: "is not a victim on this order"}
+	}
+	if delta == 0 {
+		return &LimitError{Field: "delta_cents", Detail: "must not be zero"}
+	}
+	if after := line.OwedCents() + delta; after < line.PrincipalPaidCents {
+		return &LimitError{Field: "delta_cents", Detail: fmt.Sprintf(
+			"would leave the line owed %s, below the %s of principal already paid", money.FormatDollars(after), money.FormatDollars(line.PrincipalPaidCents))}
+	}
+	return nil
+}
+
+// CheckDisbursement refuses to send victimID more than was applied to its line and not yet disbursed.
+func (b Balance) CheckDisbursement(victimID string, amount int64) error {
+	line, ok := b.Line(victimID)
+	if !ok {
+		return &LimitError{Field: "victim_id", Detail: "is not a victim on this order"}
+	}
+	if amount > line.UndisbursedCents() {
+		return &LimitError{Field: "amount_cents", Detail: fmt.Sprintf(
+			"is more than the %s applied to this victim and not yet disbursed", money.FormatDollars(line.UndisbursedCents()))}
+	}
+	return nil
+}
+
+// CheckRefund refuses to refund more than the order's unapplied credit.
+func (b Balance) CheckRefund(amount int64) error {
+	if amount > b.UnappliedCents {
+		return &LimitError{Field: "amount_cents", Detail: fmt.Sprintf(
+			"is more than the order's unapplied credit of %s", money.FormatDollars(max(b.UnappliedCents, 0)))}
+	}
+	return nil
+}
+
+// ReversalOf returns the entry that undoes payment p on p's own day: its allocations and credit, negated.
+func ReversalOf(p Entry) Entry {
+	r := Entry{Kind: Reversal, On: p.On, AmountCents: p.AmountCents, UnappliedCents: -p.UnappliedCents,
+		Allocations: make([]Allocation, len(p.Allocations))}
+	for i, a := range p.Allocations {
+		r.Allocations[i] = Allocation{VictimID: a.VictimID, PrincipalCents: -a.PrincipalCents, InterestCents: -a.InterestCents}
+	}
+	return r
+}
