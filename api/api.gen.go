@@ -101,6 +101,24 @@ func (e CaseStatus) Valid() bool {
 	}
 }
 
+// Defines values for DisbursementMethod.
+const (
+	DisbursementCheck DisbursementMethod = "check"
+	DisbursementEft   DisbursementMethod = "eft"
+)
+
+// Valid indicates whether the value is a known member of the DisbursementMethod enum.
+func (e DisbursementMethod) Valid() bool {
+	switch e {
+	case DisbursementCheck:
+		return true
+	case DisbursementEft:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Disposition.
 const (
 	DispositionAcquitted Disposition = "acquitted"
@@ -239,6 +257,54 @@ func (e HearingStatus) Valid() bool {
 	}
 }
 
+// Defines values for InterestMode.
+const (
+	InterestFixed    InterestMode = "fixed"
+	InterestNone     InterestMode = "none"
+	InterestPerOrder InterestMode = "per_order"
+)
+
+// Valid indicates whether the value is a known member of the InterestMode enum.
+func (e InterestMode) Valid() bool {
+	switch e {
+	case InterestFixed:
+		return true
+	case InterestNone:
+		return true
+	case InterestPerOrder:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LedgerEntryKind.
+const (
+	EntryAdjustment   LedgerEntryKind = "adjustment"
+	EntryDisbursement LedgerEntryKind = "disbursement"
+	EntryPayment      LedgerEntryKind = "payment"
+	EntryRefund       LedgerEntryKind = "refund"
+	EntryReversal     LedgerEntryKind = "reversal"
+)
+
+// Valid indicates whether the value is a known member of the LedgerEntryKind enum.
+func (e LedgerEntryKind) Valid() bool {
+	switch e {
+	case EntryAdjustment:
+		return true
+	case EntryDisbursement:
+		return true
+	case EntryPayment:
+		return true
+	case EntryRefund:
+		return true
+	case EntryReversal:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for LossCategory.
 const (
 	LossCounseling               LossCategory = "counseling"
@@ -332,6 +398,57 @@ func (e NotificationChannel) Valid() bool {
 	case NotifyPhone:
 		return true
 	case NotifySms:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PaymentMethod.
+const (
+	PaymentCash          PaymentMethod = "cash"
+	PaymentCheck         PaymentMethod = "check"
+	PaymentEft           PaymentMethod = "eft"
+	PaymentGarnishment   PaymentMethod = "garnishment"
+	PaymentInmateAccount PaymentMethod = "inmate_account"
+	PaymentMoneyOrder    PaymentMethod = "money_order"
+	PaymentTaxIntercept  PaymentMethod = "tax_intercept"
+)
+
+// Valid indicates whether the value is a known member of the PaymentMethod enum.
+func (e PaymentMethod) Valid() bool {
+	switch e {
+	case PaymentCash:
+		return true
+	case PaymentCheck:
+		return true
+	case PaymentEft:
+		return true
+	case PaymentGarnishment:
+		return true
+	case PaymentInmateAccount:
+		return true
+	case PaymentMoneyOrder:
+		return true
+	case PaymentTaxIntercept:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RestitutionRequestLineBasis.
+const (
+	Reimbursements RestitutionRequestLineBasis = "reimbursements"
+	VerifiedLosses RestitutionRequestLineBasis = "verified_losses"
+)
+
+// Valid indicates whether the value is a known member of the RestitutionRequestLineBasis enum.
+func (e RestitutionRequestLineBasis) Valid() bool {
+	switch e {
+	case Reimbursements:
+		return true
+	case VerifiedLosses:
 		return true
 	default:
 		return false
@@ -632,6 +749,24 @@ func (e GetVictimParamsReveal) Valid() bool {
 	}
 }
 
+// AdjustmentCreate defines model for AdjustmentCreate.
+type AdjustmentCreate struct {
+	// DeltaCents The signed change to the line; not zero.
+	DeltaCents  int64              `json:"delta_cents"`
+	EffectiveOn openapi_types.Date `json:"effective_on"`
+
+	// Reason Why; stored encrypted.
+	Reason   Reason             `json:"reason"`
+	VictimId openapi_types.UUID `json:"victim_id"`
+}
+
+// Allocation defines model for Allocation.
+type Allocation struct {
+	InterestCents  int64              `json:"interest_cents"`
+	PrincipalCents int64              `json:"principal_cents"`
+	VictimId       openapi_types.UUID `json:"victim_id"`
+}
+
 // AuditEvent defines model for AuditEvent.
 type AuditEvent struct {
 	Action     string                                `json:"action"`
@@ -716,6 +851,37 @@ type CaseList struct {
 	NextCursor nullable.Nullable[string] `json:"next_cursor"`
 }
 
+// CaseRestitution defines model for CaseRestitution.
+type CaseRestitution struct {
+	AsOf openapi_types.Date `json:"as_of"`
+
+	// ByClass Grouped by the statutory classes (individual and business, insurer and compensation fund, government), in that order.
+	ByClass  []ClassTotals `json:"by_class"`
+	ByVictim struct {
+		// Items Ordered by victim ID.
+		Items      []VictimRestitutionTotals `json:"items"`
+		NextCursor nullable.Nullable[string] `json:"next_cursor"`
+	} `json:"by_victim"`
+	CaseId openapi_types.UUID `json:"case_id"`
+
+	// CollectedCents Payments less reversals and refunds.
+	CollectedCents int64 `json:"collected_cents"`
+	OrderCount     int   `json:"order_count"`
+
+	// ShareCollectedBps Principal and interest paid as a share of principal owed (ordered plus adjustments) plus interest
+	// accrued, in basis points rounded half-up (10000 is all of it); 0 when nothing is owed.
+	ShareCollectedBps int `json:"share_collected_bps"`
+
+	// Timeline One point at the end of each day with an entry (or an order), up to `as_of`.
+	Timeline []TimelinePoint `json:"timeline"`
+
+	// Totals Exact cents. `balance_cents` is outstanding principal plus outstanding interest; `undisbursed_cents`
+	// is money applied and not yet sent to victims; `over_disbursed_cents` is money sent beyond what is
+	// applied (after a reversal), owed back by the victims.
+	Totals               RestitutionTotals `json:"totals"`
+	UnappliedCreditCents int64             `json:"unapplied_credit_cents"`
+}
+
 // CaseStatus Where the case stands.
 type CaseStatus string
 
@@ -784,6 +950,18 @@ type ChargeInput struct {
 	Statute     string       `json:"statute"`
 }
 
+// ClassTotals defines model for ClassTotals.
+type ClassTotals struct {
+	// CollectedCents Money applied to the class's lines (principal and interest), net of reversals.
+	CollectedCents int64        `json:"collected_cents"`
+	Kinds          []VictimKind `json:"kinds"`
+
+	// Totals Exact cents. `balance_cents` is outstanding principal plus outstanding interest; `undisbursed_cents`
+	// is money applied and not yet sent to victims; `over_disbursed_cents` is money sent beyond what is
+	// applied (after a reversal), owed back by the victims.
+	Totals RestitutionTotals `json:"totals"`
+}
+
 // Defendant A defendant with the counts charged. Clerks get no `date_of_birth`.
 type Defendant struct {
 	CaseId openapi_types.UUID `json:"case_id"`
@@ -824,6 +1002,21 @@ type DefendantUpdate struct {
 	DateOfBirth nullable.Nullable[openapi_types.Date] `json:"date_of_birth,omitempty"`
 	Name        *string                               `json:"name,omitempty"`
 }
+
+// DisbursementCreate defines model for DisbursementCreate.
+type DisbursementCreate struct {
+	// AmountCents An amount in US cents, from 1 to 10^13.
+	AmountCents PositiveCents      `json:"amount_cents"`
+	Method      DisbursementMethod `json:"method"`
+	PaidOn      openapi_types.Date `json:"paid_on"`
+
+	// Reference The caller's reference, such as a check or receipt number; stored encrypted.
+	Reference *Reference         `json:"reference,omitempty"`
+	VictimId  openapi_types.UUID `json:"victim_id"`
+}
+
+// DisbursementMethod defines model for DisbursementMethod.
+type DisbursementMethod string
 
 // Disposition How a count was resolved.
 type Disposition string
@@ -946,22 +1139,106 @@ type ImportError struct {
 	Message string `json:"message"`
 }
 
-// Jurisdiction defines model for Jurisdiction.
+// InterestMode `none`: no interest; `fixed`: the profile's `annual_rate_bps` for every order; `per_order`: the rate
+// the court sets in each order (`interest_rate_bps`).
+type InterestMode string
+
+// InterestTerms Simple interest, Actual/365 Fixed, from the order date.
+type InterestTerms struct {
+	// AnnualRateBps The annual rate in basis points (800 is 8%); required in `fixed` mode, null otherwise.
+	AnnualRateBps nullable.Nullable[int] `json:"annual_rate_bps,omitempty"`
+
+	// Mode `none`: no interest; `fixed`: the profile's `annual_rate_bps` for every order; `per_order`: the rate
+	// the court sets in each order (`interest_rate_bps`).
+	Mode InterestMode `json:"mode"`
+
+	// ThresholdCents An amount in US cents, from 0 to 10^13 ($100 billion).
+	ThresholdCents Cents `json:"threshold_cents"`
+
+	// WaivedIfPrincipalPaidWithinDays When positive, no interest at all accrues on an order whose principal is paid in full before this
+	// many days after the order date (15 for 18 U.S.C. 3612(f)); 0 never waives.
+	WaivedIfPrincipalPaidWithinDays int `json:"waived_if_principal_paid_within_days"`
+}
+
+// Jurisdiction A jurisdiction profile. Its terms are data, not code; an order copies them when entered.
 type Jurisdiction struct {
 	// Code The profile's code, such as `us-co`.
 	//
 	// Example: us-co
 	Code string `json:"code"`
 
+	// Interest Simple interest, Actual/365 Fixed, from the order date.
+	Interest InterestTerms `json:"interest"`
+
 	// Name The profile's display name.
 	//
 	// Example: Colorado
 	Name string `json:"name"`
+
+	// PriorityClasses The kinds of victim in the order they are paid, highest priority first; every kind in exactly one
+	// class. Within a class, payments are shared pro rata.
+	//
+	//
+	// Example: [["individual","business"],["insurer","compensation_fund"],["government"]]
+	PriorityClasses PriorityClasses `json:"priority_classes"`
 }
+
+// JurisdictionCode A profile's code, lower-case letters, digits and hyphens, such as `us-co`.
+//
+// Example: us-co
+type JurisdictionCode = string
 
 // JurisdictionList defines model for JurisdictionList.
 type JurisdictionList struct {
 	Items []Jurisdiction `json:"items"`
+}
+
+// JurisdictionUpdate defines model for JurisdictionUpdate.
+type JurisdictionUpdate struct {
+	// Interest Simple interest, Actual/365 Fixed, from the order date.
+	Interest InterestTerms `json:"interest"`
+	Name     string        `json:"name"`
+
+	// PriorityClasses The kinds of victim in the order they are paid, highest priority first; every kind in exactly one
+	// class. Within a class, payments are shared pro rata.
+	//
+	//
+	// Example: [["individual","business"],["insurer","compensation_fund"],["government"]]
+	PriorityClasses PriorityClasses `json:"priority_classes"`
+}
+
+// LedgerEntry One entry of an order's ledger. `amount_cents` is positive but for an adjustment, whose sign is its
+// direction. A reversal's `allocations` and `unapplied_cents` are the reversed payment's, negated.
+type LedgerEntry struct {
+	Allocations      []Allocation                          `json:"allocations"`
+	AmountCents      int64                                 `json:"amount_cents"`
+	CreatedAt        time.Time                             `json:"created_at"`
+	EffectiveOn      openapi_types.Date                    `json:"effective_on"`
+	Id               openapi_types.UUID                    `json:"id"`
+	Kind             LedgerEntryKind                       `json:"kind"`
+	Method           nullable.Nullable[string]             `json:"method"`
+	OrderId          openapi_types.UUID                    `json:"order_id"`
+	PayerDefendantId nullable.Nullable[openapi_types.UUID] `json:"payer_defendant_id"`
+	Reason           nullable.Nullable[string]             `json:"reason"`
+	Reference        nullable.Nullable[string]             `json:"reference"`
+	ReversedBy       nullable.Nullable[openapi_types.UUID] `json:"reversed_by"`
+	ReversesId       nullable.Nullable[openapi_types.UUID] `json:"reverses_id"`
+
+	// Seq The order in which the order's entries were posted, from 1.
+	Seq            int64                                 `json:"seq"`
+	UnappliedCents int64                                 `json:"unapplied_cents"`
+	VictimId       nullable.Nullable[openapi_types.UUID] `json:"victim_id"`
+}
+
+// LedgerEntryKind defines model for LedgerEntryKind.
+type LedgerEntryKind string
+
+// LedgerEntryList defines model for LedgerEntryList.
+type LedgerEntryList struct {
+	Items []LedgerEntry `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; null on the last page.
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
 }
 
 // LoginRequest defines model for LoginRequest.
@@ -1197,6 +1474,82 @@ type NewToken struct {
 // NotificationChannel A way the victim wants to be told of critical stages of the case.
 type NotificationChannel string
 
+// OrderTerms The terms copied from the jurisdiction profile when the order was entered.
+type OrderTerms struct {
+	// AnnualRateBps The order's annual rate in basis points (0 for none).
+	AnnualRateBps int `json:"annual_rate_bps"`
+
+	// InterestMode `none`: no interest; `fixed`: the profile's `annual_rate_bps` for every order; `per_order`: the rate
+	// the court sets in each order (`interest_rate_bps`).
+	InterestMode InterestMode `json:"interest_mode"`
+
+	// PriorityClasses The kinds of victim in the order they are paid, highest priority first; every kind in exactly one
+	// class. Within a class, payments are shared pro rata.
+	//
+	//
+	// Example: [["individual","business"],["insurer","compensation_fund"],["government"]]
+	PriorityClasses PriorityClasses `json:"priority_classes"`
+
+	// ThresholdCents Interest accrues only when the ordered total exceeds this.
+	ThresholdCents                  int64 `json:"threshold_cents"`
+	WaivedIfPrincipalPaidWithinDays int   `json:"waived_if_principal_paid_within_days"`
+}
+
+// Payment defines model for Payment.
+type Payment struct {
+	// Allocations Ordered by victim ID; lines that got nothing are left out.
+	Allocations      []Allocation              `json:"allocations"`
+	AmountCents      int64                     `json:"amount_cents"`
+	CreatedAt        time.Time                 `json:"created_at"`
+	Id               openapi_types.UUID        `json:"id"`
+	Method           PaymentMethod             `json:"method"`
+	OrderId          openapi_types.UUID        `json:"order_id"`
+	PayerDefendantId openapi_types.UUID        `json:"payer_defendant_id"`
+	ReceivedOn       openapi_types.Date        `json:"received_on"`
+	Reference        nullable.Nullable[string] `json:"reference"`
+
+	// ReversedBy The reversal entry, once the payment is reversed.
+	ReversedBy     nullable.Nullable[openapi_types.UUID] `json:"reversed_by"`
+	UnappliedCents int64                                 `json:"unapplied_cents"`
+}
+
+// PaymentCreate defines model for PaymentCreate.
+type PaymentCreate struct {
+	// AmountCents An amount in US cents, from 1 to 10^13.
+	AmountCents PositiveCents `json:"amount_cents"`
+	Method      PaymentMethod `json:"method"`
+
+	// PayerDefendantId A defendant liable on the order.
+	PayerDefendantId openapi_types.UUID `json:"payer_defendant_id"`
+
+	// ReceivedOn The day the payment was received; not before the order date, not in the future.
+	ReceivedOn openapi_types.Date `json:"received_on"`
+
+	// Reference The caller's reference, such as a check or receipt number; stored encrypted.
+	Reference *Reference `json:"reference,omitempty"`
+}
+
+// PaymentMethod defines model for PaymentMethod.
+type PaymentMethod string
+
+// PaymentPreview defines model for PaymentPreview.
+type PaymentPreview struct {
+	// Allocations Ordered by victim ID; lines that get nothing are left out.
+	Allocations    []Allocation       `json:"allocations"`
+	AmountCents    int64              `json:"amount_cents"`
+	ReceivedOn     openapi_types.Date `json:"received_on"`
+	UnappliedCents int64              `json:"unapplied_cents"`
+}
+
+// PositiveCents An amount in US cents, from 1 to 10^13.
+type PositiveCents = int64
+
+// PriorityClasses The kinds of victim in the order they are paid, highest priority first; every kind in exactly one
+// class. Within a class, payments are shared pro rata.
+//
+// Example: [["individual","business"],["insurer","compensation_fund"],["government"]]
+type PriorityClasses = [][]VictimKind
+
 // Problem An RFC 9457 problem document.
 type Problem struct {
 	// Detail What went wrong in this occurrence.
@@ -1224,10 +1577,185 @@ type Problem struct {
 	Type string `json:"type"`
 }
 
+// Reason Why; stored encrypted.
+type Reason = string
+
 // RecoveryCodes defines model for RecoveryCodes.
 type RecoveryCodes struct {
 	// RecoveryCodes Ten one-time codes for signing in without the authenticator app. Shown only once.
 	RecoveryCodes []string `json:"recovery_codes"`
+}
+
+// Reference The caller's reference, such as a check or receipt number; stored encrypted.
+type Reference = string
+
+// RefundCreate defines model for RefundCreate.
+type RefundCreate struct {
+	// AmountCents An amount in US cents, from 1 to 10^13.
+	AmountCents PositiveCents      `json:"amount_cents"`
+	PaidOn      openapi_types.Date `json:"paid_on"`
+
+	// Reference The caller's reference, such as a check or receipt number; stored encrypted.
+	Reference *Reference `json:"reference,omitempty"`
+}
+
+// RestitutionLine One victim's line of an order, as of the order's `as_of` day.
+type RestitutionLine struct {
+	// AdjustedCents The net sum of adjustments, 0 if none.
+	AdjustedCents  int64 `json:"adjusted_cents"`
+	BalanceCents   int64 `json:"balance_cents"`
+	DisbursedCents int64 `json:"disbursed_cents"`
+
+	// InterestAccruedCents Interest accrued, carried exactly and rounded half-up to the cent for display.
+	InterestAccruedCents      int64              `json:"interest_accrued_cents"`
+	InterestOutstandingCents  int64              `json:"interest_outstanding_cents"`
+	InterestPaidCents         int64              `json:"interest_paid_cents"`
+	OrderedCents              int64              `json:"ordered_cents"`
+	OverDisbursedCents        int64              `json:"over_disbursed_cents"`
+	PrincipalOutstandingCents int64              `json:"principal_outstanding_cents"`
+	PrincipalPaidCents        int64              `json:"principal_paid_cents"`
+	UndisbursedCents          int64              `json:"undisbursed_cents"`
+	VictimId                  openapi_types.UUID `json:"victim_id"`
+
+	// VictimKind What kind of victim; the kind decides restitution payment priority.
+	VictimKind VictimKind `json:"victim_kind"`
+	VictimName string     `json:"victim_name"`
+}
+
+// RestitutionLineInput defines model for RestitutionLineInput.
+type RestitutionLineInput struct {
+	// AmountCents An amount in US cents, from 0 to 10^13 ($100 billion).
+	AmountCents Cents              `json:"amount_cents"`
+	VictimId    openapi_types.UUID `json:"victim_id"`
+}
+
+// RestitutionOrder defines model for RestitutionOrder.
+type RestitutionOrder struct {
+	AsOf                openapi_types.Date        `json:"as_of"`
+	CaseId              openapi_types.UUID        `json:"case_id"`
+	CourtOrderReference nullable.Nullable[string] `json:"court_order_reference"`
+	CreatedAt           time.Time                 `json:"created_at"`
+	DefendantIds        []openapi_types.UUID      `json:"defendant_ids"`
+	Id                  openapi_types.UUID        `json:"id"`
+
+	// InterestWaived The principal was paid in full within the waiver period, so no interest accrues.
+	InterestWaived bool   `json:"interest_waived"`
+	Jurisdiction   string `json:"jurisdiction"`
+
+	// Lines Ordered by victim ID.
+	Lines     []RestitutionLine  `json:"lines"`
+	OrderedOn openapi_types.Date `json:"ordered_on"`
+
+	// Terms The terms copied from the jurisdiction profile when the order was entered.
+	Terms OrderTerms `json:"terms"`
+
+	// Totals Exact cents. `balance_cents` is outstanding principal plus outstanding interest; `undisbursed_cents`
+	// is money applied and not yet sent to victims; `over_disbursed_cents` is money sent beyond what is
+	// applied (after a reversal), owed back by the victims.
+	Totals RestitutionTotals `json:"totals"`
+
+	// UnappliedCreditCents Payments not applied to any line and not refunded; negative only when a reversed payment's credit
+	// had already been refunded (the payer owes it back).
+	UnappliedCreditCents int64 `json:"unapplied_credit_cents"`
+}
+
+// RestitutionOrderCreate defines model for RestitutionOrderCreate.
+type RestitutionOrderCreate struct {
+	// CourtOrderReference The court's reference for the order, such as a docket entry.
+	CourtOrderReference *string `json:"court_order_reference,omitempty"`
+
+	// DefendantIds The liable defendants of the case; two or more are jointly and severally liable.
+	DefendantIds []openapi_types.UUID `json:"defendant_ids"`
+
+	// InterestRateBps The order's annual rate in basis points; required for a `per_order` profile only.
+	InterestRateBps *int `json:"interest_rate_bps,omitempty"`
+
+	// Jurisdiction A profile's code, lower-case letters, digits and hyphens, such as `us-co`.
+	//
+	// Example: us-co
+	Jurisdiction *JurisdictionCode `json:"jurisdiction,omitempty"`
+
+	// Lines One line per victim of the case.
+	Lines []RestitutionLineInput `json:"lines"`
+
+	// OrderedOn The day the court ordered restitution; interest runs from it. Not in the future.
+	OrderedOn openapi_types.Date `json:"ordered_on"`
+}
+
+// RestitutionOrderList defines model for RestitutionOrderList.
+type RestitutionOrderList struct {
+	Items []RestitutionOrderSummary `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; null on the last page.
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// RestitutionOrderSummary defines model for RestitutionOrderSummary.
+type RestitutionOrderSummary struct {
+	CourtOrderReference nullable.Nullable[string] `json:"court_order_reference"`
+	DefendantIds        []openapi_types.UUID      `json:"defendant_ids"`
+	Id                  openapi_types.UUID        `json:"id"`
+	Jurisdiction        string                    `json:"jurisdiction"`
+	LineCount           int                       `json:"line_count"`
+	OrderedOn           openapi_types.Date        `json:"ordered_on"`
+
+	// Totals Exact cents. `balance_cents` is outstanding principal plus outstanding interest; `undisbursed_cents`
+	// is money applied and not yet sent to victims; `over_disbursed_cents` is money sent beyond what is
+	// applied (after a reversal), owed back by the victims.
+	Totals               RestitutionTotals `json:"totals"`
+	UnappliedCreditCents int64             `json:"unapplied_credit_cents"`
+}
+
+// RestitutionRequest defines model for RestitutionRequest.
+type RestitutionRequest struct {
+	CaseId       openapi_types.UUID       `json:"case_id"`
+	Jurisdiction string                   `json:"jurisdiction"`
+	Lines        []RestitutionRequestLine `json:"lines"`
+	TotalCents   int64                    `json:"total_cents"`
+}
+
+// RestitutionRequestLine defines model for RestitutionRequestLine.
+type RestitutionRequestLine struct {
+	AmountCents int64 `json:"amount_cents"`
+
+	// Basis `verified_losses`: the victim's verified losses less reimbursements; `reimbursements`: what this
+	// insurer or fund reimbursed other victims of the case (added to any losses of its own).
+	Basis    RestitutionRequestLineBasis `json:"basis"`
+	VictimId openapi_types.UUID          `json:"victim_id"`
+
+	// VictimKind What kind of victim; the kind decides restitution payment priority.
+	VictimKind VictimKind `json:"victim_kind"`
+	VictimName string     `json:"victim_name"`
+}
+
+// RestitutionRequestLineBasis `verified_losses`: the victim's verified losses less reimbursements; `reimbursements`: what this
+// insurer or fund reimbursed other victims of the case (added to any losses of its own).
+type RestitutionRequestLineBasis string
+
+// RestitutionTotals Exact cents. `balance_cents` is outstanding principal plus outstanding interest; `undisbursed_cents`
+// is money applied and not yet sent to victims; `over_disbursed_cents` is money sent beyond what is
+// applied (after a reversal), owed back by the victims.
+type RestitutionTotals struct {
+	// AdjustedCents The net sum of adjustments, 0 if none.
+	AdjustedCents  int64 `json:"adjusted_cents"`
+	BalanceCents   int64 `json:"balance_cents"`
+	DisbursedCents int64 `json:"disbursed_cents"`
+
+	// InterestAccruedCents Interest accrued, carried exactly and rounded half-up to the cent for display.
+	InterestAccruedCents      int64 `json:"interest_accrued_cents"`
+	InterestOutstandingCents  int64 `json:"interest_outstanding_cents"`
+	InterestPaidCents         int64 `json:"interest_paid_cents"`
+	OrderedCents              int64 `json:"ordered_cents"`
+	OverDisbursedCents        int64 `json:"over_disbursed_cents"`
+	PrincipalOutstandingCents int64 `json:"principal_outstanding_cents"`
+	PrincipalPaidCents        int64 `json:"principal_paid_cents"`
+	UndisbursedCents          int64 `json:"undisbursed_cents"`
+}
+
+// ReversalCreate defines model for ReversalCreate.
+type ReversalCreate struct {
+	// Reason Why; stored encrypted.
+	Reason Reason `json:"reason"`
 }
 
 // Role What a staff member may do.
@@ -1417,6 +1945,17 @@ type TeamMember struct {
 	// Role What a staff member may do.
 	Role   Role               `json:"role"`
 	UserId openapi_types.UUID `json:"user_id"`
+}
+
+// TimelinePoint defines model for TimelinePoint.
+type TimelinePoint struct {
+	// CollectedCents Payments less reversals and refunds, cumulative.
+	CollectedCents int64              `json:"collected_cents"`
+	Date           openapi_types.Date `json:"date"`
+	DisbursedCents int64              `json:"disbursed_cents"`
+
+	// OrderedCents Ordered plus adjustments, cumulative to the end of this day.
+	OrderedCents int64 `json:"ordered_cents"`
 }
 
 // Token defines model for Token.
@@ -1720,6 +2259,18 @@ type VictimKindLossTotals struct {
 	VictimKind VictimKind `json:"victim_kind"`
 }
 
+// VictimLedgerEntry An entry as it touched this victim's line.
+type VictimLedgerEntry struct {
+	// AmountCents For an adjustment or a disbursement, its amount; otherwise principal plus interest.
+	AmountCents    int64              `json:"amount_cents"`
+	EffectiveOn    openapi_types.Date `json:"effective_on"`
+	EntryId        openapi_types.UUID `json:"entry_id"`
+	InterestCents  int64              `json:"interest_cents"`
+	Kind           LedgerEntryKind    `json:"kind"`
+	OrderId        openapi_types.UUID `json:"order_id"`
+	PrincipalCents int64              `json:"principal_cents"`
+}
+
 // VictimList defines model for VictimList.
 type VictimList struct {
 	Items []Victim `json:"items"`
@@ -1736,6 +2287,44 @@ type VictimLossTotals struct {
 
 	// VictimKind What kind of victim; the kind decides restitution payment priority.
 	VictimKind VictimKind `json:"victim_kind"`
+}
+
+// VictimOrderLine defines model for VictimOrderLine.
+type VictimOrderLine struct {
+	CourtOrderReference nullable.Nullable[string] `json:"court_order_reference"`
+
+	// Line One victim's line of an order, as of the order's `as_of` day.
+	Line      RestitutionLine    `json:"line"`
+	OrderId   openapi_types.UUID `json:"order_id"`
+	OrderedOn openapi_types.Date `json:"ordered_on"`
+}
+
+// VictimRestitution defines model for VictimRestitution.
+type VictimRestitution struct {
+	AsOf openapi_types.Date `json:"as_of"`
+
+	// Entries In date order, then as posted.
+	Entries []VictimLedgerEntry `json:"entries"`
+	Orders  []VictimOrderLine   `json:"orders"`
+
+	// Totals Exact cents. `balance_cents` is outstanding principal plus outstanding interest; `undisbursed_cents`
+	// is money applied and not yet sent to victims; `over_disbursed_cents` is money sent beyond what is
+	// applied (after a reversal), owed back by the victims.
+	Totals   RestitutionTotals  `json:"totals"`
+	VictimId openapi_types.UUID `json:"victim_id"`
+}
+
+// VictimRestitutionTotals defines model for VictimRestitutionTotals.
+type VictimRestitutionTotals struct {
+	// Totals Exact cents. `balance_cents` is outstanding principal plus outstanding interest; `undisbursed_cents`
+	// is money applied and not yet sent to victims; `over_disbursed_cents` is money sent beyond what is
+	// applied (after a reversal), owed back by the victims.
+	Totals   RestitutionTotals  `json:"totals"`
+	VictimId openapi_types.UUID `json:"victim_id"`
+
+	// VictimKind What kind of victim; the kind decides restitution payment priority.
+	VictimKind VictimKind `json:"victim_kind"`
+	VictimName string     `json:"victim_name"`
 }
 
 // VictimStatus Whether the victim takes part in the case.
@@ -1804,6 +2393,9 @@ type DocumentID = openapi_types.UUID
 // HearingID defines model for HearingID.
 type HearingID = openapi_types.UUID
 
+// IdempotencyKey defines model for IdempotencyKey.
+type IdempotencyKey = string
+
 // IfMatch defines model for IfMatch.
 type IfMatch = string
 
@@ -1818,6 +2410,9 @@ type LossID = openapi_types.UUID
 
 // OptionalIfMatch defines model for OptionalIfMatch.
 type OptionalIfMatch = string
+
+// OrderID defines model for OrderID.
+type OrderID = openapi_types.UUID
 
 // StatementID defines model for StatementID.
 type StatementID = openapi_types.UUID
@@ -1939,6 +2534,27 @@ type ListHearingsParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// GetCaseRestitutionParams defines parameters for GetCaseRestitution.
+type GetCaseRestitutionParams struct {
+	// AsOf The day to report as of (YYYY-MM-DD; default today); entries dated that day count, and interest accrues for the days before it.
+	AsOf *openapi_types.Date `form:"as_of,omitempty" json:"as_of,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListRestitutionOrdersParams defines parameters for ListRestitutionOrders.
+type ListRestitutionOrdersParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ListVictimImportsParams defines parameters for ListVictimImports.
 type ListVictimImportsParams struct {
 	// Limit Page size.
@@ -1994,6 +2610,58 @@ type UpdateLossParams struct {
 type VoidLossParams struct {
 	// IfMatch The ETag of the version being voided; optional.
 	IfMatch *string `json:"If-Match,omitempty"`
+}
+
+// GetRestitutionOrderParams defines parameters for GetRestitutionOrder.
+type GetRestitutionOrderParams struct {
+	// AsOf The day to report as of (YYYY-MM-DD; default today); entries dated that day count, and interest accrues for the days before it.
+	AsOf *openapi_types.Date `form:"as_of,omitempty" json:"as_of,omitempty"`
+}
+
+// CreateAdjustmentParams defines parameters for CreateAdjustment.
+type CreateAdjustmentParams struct {
+	// IdempotencyKey A key of the caller's choosing (such as a UUID) that makes a retried request safe: the same key with
+	// the same request answers the first response again and records nothing; with a different request, 422.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// CreateDisbursementParams defines parameters for CreateDisbursement.
+type CreateDisbursementParams struct {
+	// IdempotencyKey A key of the caller's choosing (such as a UUID) that makes a retried request safe: the same key with
+	// the same request answers the first response again and records nothing; with a different request, 422.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ListLedgerEntriesParams defines parameters for ListLedgerEntries.
+type ListLedgerEntriesParams struct {
+	// Kind Only entries of this kind.
+	Kind *LedgerEntryKind `form:"kind,omitempty" json:"kind,omitempty"`
+
+	// VictimId Only entries touching this victim's line.
+	VictimId *openapi_types.UUID `form:"victim_id,omitempty" json:"victim_id,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// CreatePaymentParams defines parameters for CreatePayment.
+type CreatePaymentParams struct {
+	// DryRun Answer the allocation without recording the payment. Defaults to false.
+	DryRun *bool `form:"dry_run,omitempty" json:"dry_run,omitempty"`
+
+	// IdempotencyKey A key of the caller's choosing (such as a UUID) that makes a retried request safe: the same key with
+	// the same request answers the first response again and records nothing; with a different request, 422.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// CreateRefundParams defines parameters for CreateRefund.
+type CreateRefundParams struct {
+	// IdempotencyKey A key of the caller's choosing (such as a UUID) that makes a retried request safe: the same key with
+	// the same request answers the first response again and records nothing; with a different request, 422.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // UpdateStatementParams defines parameters for UpdateStatement.
@@ -2057,6 +2725,12 @@ type ListLossesParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// GetVictimRestitutionParams defines parameters for GetVictimRestitution.
+type GetVictimRestitutionParams struct {
+	// AsOf The day to report as of (YYYY-MM-DD; default today); entries dated that day count, and interest accrues for the days before it.
+	AsOf *openapi_types.Date `form:"as_of,omitempty" json:"as_of,omitempty"`
+}
+
 // ListStatementsParams defines parameters for ListStatements.
 type ListStatementsParams struct {
 	// Limit Page size. Smaller than other lists' (default 10, at most 50), because every item carries up to
@@ -2091,6 +2765,9 @@ type CreateDefendantJSONRequestBody = DefendantCreate
 // CreateHearingJSONRequestBody defines body for CreateHearing for application/json ContentType.
 type CreateHearingJSONRequestBody = HearingCreate
 
+// CreateRestitutionOrderJSONRequestBody defines body for CreateRestitutionOrder for application/json ContentType.
+type CreateRestitutionOrderJSONRequestBody = RestitutionOrderCreate
+
 // SetCaseTeamJSONRequestBody defines body for SetCaseTeam for application/json ContentType.
 type SetCaseTeamJSONRequestBody = CaseTeamUpdate
 
@@ -2112,6 +2789,9 @@ type UpdateHearingJSONRequestBody = HearingUpdate
 // UpdateHearingApplicationMergePatchPlusJSONRequestBody defines body for UpdateHearing for application/merge-patch+json ContentType.
 type UpdateHearingApplicationMergePatchPlusJSONRequestBody = HearingUpdate
 
+// PutJurisdictionJSONRequestBody defines body for PutJurisdiction for application/json ContentType.
+type PutJurisdictionJSONRequestBody = JurisdictionUpdate
+
 // UpdateLossJSONRequestBody defines body for UpdateLoss for application/json ContentType.
 type UpdateLossJSONRequestBody = LossUpdate
 
@@ -2123,6 +2803,21 @@ type UploadDocumentMultipartRequestBody = DocumentUpload
 
 // VoidLossJSONRequestBody defines body for VoidLoss for application/json ContentType.
 type VoidLossJSONRequestBody = VoidRequest
+
+// ReversePaymentJSONRequestBody defines body for ReversePayment for application/json ContentType.
+type ReversePaymentJSONRequestBody = ReversalCreate
+
+// CreateAdjustmentJSONRequestBody defines body for CreateAdjustment for application/json ContentType.
+type CreateAdjustmentJSONRequestBody = AdjustmentCreate
+
+// CreateDisbursementJSONRequestBody defines body for CreateDisbursement for application/json ContentType.
+type CreateDisbursementJSONRequestBody = DisbursementCreate
+
+// CreatePaymentJSONRequestBody defines body for CreatePayment for application/json ContentType.
+type CreatePaymentJSONRequestBody = PaymentCreate
+
+// CreateRefundJSONRequestBody defines body for CreateRefund for application/json ContentType.
+type CreateRefundJSONRequestBody = RefundCreate
 
 // UpdateStatementJSONRequestBody defines body for UpdateStatement for application/json ContentType.
 type UpdateStatementJSONRequestBody = StatementUpdate
@@ -2207,6 +2902,18 @@ type ServerInterface interface {
 	// GetLossSummary Total a case's losses by category, by victim and by kind of victim.
 	// (GET /api/v1/cases/{case_id}/losses/summary)
 	GetLossSummary(c *gin.Context, caseId CaseID)
+	// GetCaseRestitution Summarize a case's restitution as of a day, in all, by priority class and by victim.
+	// (GET /api/v1/cases/{case_id}/restitution)
+	GetCaseRestitution(c *gin.Context, caseId CaseID, params GetCaseRestitutionParams)
+	// ListRestitutionOrders List a case's restitution orders, newest first, with their totals as of today.
+	// (GET /api/v1/cases/{case_id}/restitution-orders)
+	ListRestitutionOrders(c *gin.Context, caseId CaseID, params ListRestitutionOrdersParams)
+	// CreateRestitutionOrder Enter a restitution order.
+	// (POST /api/v1/cases/{case_id}/restitution-orders)
+	CreateRestitutionOrder(c *gin.Context, caseId CaseID)
+	// GetRestitutionRequest Suggest the lines of a restitution order from the case's verified losses.
+	// (GET /api/v1/cases/{case_id}/restitution-request)
+	GetRestitutionRequest(c *gin.Context, caseId CaseID)
 	// GetCaseTeam The staff on a case's team.
 	// (GET /api/v1/cases/{case_id}/team)
 	GetCaseTeam(c *gin.Context, caseId CaseID)
@@ -2249,6 +2956,12 @@ type ServerInterface interface {
 	// ListJurisdictions List the jurisdiction profiles a case may name.
 	// (GET /api/v1/jurisdictions)
 	ListJurisdictions(c *gin.Context)
+	// GetJurisdiction Read a jurisdiction profile with its interest terms and priority classes.
+	// (GET /api/v1/jurisdictions/{code})
+	GetJurisdiction(c *gin.Context, code JurisdictionCode)
+	// PutJurisdiction Create or replace a jurisdiction profile.
+	// (PUT /api/v1/jurisdictions/{code})
+	PutJurisdiction(c *gin.Context, code JurisdictionCode)
 	// GetLoss Read one loss, voided or not, with its documents.
 	// (GET /api/v1/losses/{loss_id})
 	GetLoss(c *gin.Context, lossId LossID)
@@ -2261,6 +2974,30 @@ type ServerInterface interface {
 	// VoidLoss Void a loss entered in error, giving the reason.
 	// (POST /api/v1/losses/{loss_id}/void)
 	VoidLoss(c *gin.Context, lossId LossID, params VoidLossParams)
+	// ReversePayment Reverse a payment (a bounced check), effective on its own day.
+	// (POST /api/v1/payments/{payment_id}/reverse)
+	ReversePayment(c *gin.Context, paymentId openapi_types.UUID)
+	// GetRestitutionOrder Read an order with its terms and every line's balance as of a day.
+	// (GET /api/v1/restitution-orders/{order_id})
+	GetRestitutionOrder(c *gin.Context, orderId OrderID, params GetRestitutionOrderParams)
+	// CreateAdjustment Amend a line of the order by a signed amount.
+	// (POST /api/v1/restitution-orders/{order_id}/adjustments)
+	CreateAdjustment(c *gin.Context, orderId OrderID, params CreateAdjustmentParams)
+	// CreateDisbursement Record money sent to a victim.
+	// (POST /api/v1/restitution-orders/{order_id}/disbursements)
+	CreateDisbursement(c *gin.Context, orderId OrderID, params CreateDisbursementParams)
+	// ListLedgerEntries List the order's ledger entries in the order they were posted.
+	// (GET /api/v1/restitution-orders/{order_id}/entries)
+	ListLedgerEntries(c *gin.Context, orderId OrderID, params ListLedgerEntriesParams)
+	// GetLedgerCSV Download the order's ledger as CSV, one row per entry and victim.
+	// (GET /api/v1/restitution-orders/{order_id}/ledger.csv)
+	GetLedgerCSV(c *gin.Context, orderId OrderID)
+	// CreatePayment Record a payment and allocate it across the order's lines.
+	// (POST /api/v1/restitution-orders/{order_id}/payments)
+	CreatePayment(c *gin.Context, orderId OrderID, params CreatePaymentParams)
+	// CreateRefund Refund part of the order's unapplied credit to the payer.
+	// (POST /api/v1/restitution-orders/{order_id}/refunds)
+	CreateRefund(c *gin.Context, orderId OrderID, params CreateRefundParams)
 	// GetStatement Read one impact statement as of its current revision, with its final revision.
 	// (GET /api/v1/statements/{statement_id})
 	GetStatement(c *gin.Context, statementId StatementID)
@@ -2309,6 +3046,9 @@ type ServerInterface interface {
 	// CreateLoss Record a loss of a victim.
 	// (POST /api/v1/victims/{victim_id}/losses)
 	CreateLoss(c *gin.Context, victimId VictimID)
+	// GetVictimRestitution A victim's restitution over every order, with the entries that touched it.
+	// (GET /api/v1/victims/{victim_id}/restitution)
+	GetVictimRestitution(c *gin.Context, victimId VictimID, params GetVictimRestitutionParams)
 	// ListStatements List a victim's impact statements, newest first, each as of its current revision.
 	// (GET /api/v1/victims/{victim_id}/statements)
 	ListStatements(c *gin.Context, victimId VictimID, params ListStatementsParams)
@@ -2832,6 +3572,152 @@ func (siw *ServerInterfaceWrapper) GetLossSummary(c *gin.Context) {
 	siw.Handler.GetLossSummary(c, caseId)
 }
 
+// GetCaseRestitution operation middleware
+func (siw *ServerInterfaceWrapper) GetCaseRestitution(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "case_id" -------------
+	var caseId CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "case_id", c.Param("case_id"), &caseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter case_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetCaseRestitutionParams
+
+	// ------------- Optional query parameter "as_of" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "as_of", c.Request.URL.Query(), &params.AsOf, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter as_of: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", c.Request.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetCaseRestitution(c, caseId, params)
+}
+
+// ListRestitutionOrders operation middleware
+func (siw *ServerInterfaceWrapper) ListRestitutionOrders(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "case_id" -------------
+	var caseId CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "case_id", c.Param("case_id"), &caseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter case_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListRestitutionOrdersParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", c.Request.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListRestitutionOrders(c, caseId, params)
+}
+
+// CreateRestitutionOrder operation middleware
+func (siw *ServerInterfaceWrapper) CreateRestitutionOrder(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "case_id" -------------
+	var caseId CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "case_id", c.Param("case_id"), &caseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter case_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateRestitutionOrder(c, caseId)
+}
+
+// GetRestitutionRequest operation middleware
+func (siw *ServerInterfaceWrapper) GetRestitutionRequest(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "case_id" -------------
+	var caseId CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "case_id", c.Param("case_id"), &caseId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter case_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetRestitutionRequest(c, caseId)
+}
+
 // GetCaseTeam operation middleware
 func (siw *ServerInterfaceWrapper) GetCaseTeam(c *gin.Context) {
 
@@ -3304,6 +4190,56 @@ func (siw *ServerInterfaceWrapper) ListJurisdictions(c *gin.Context) {
 	siw.Handler.ListJurisdictions(c)
 }
 
+// GetJurisdiction operation middleware
+func (siw *ServerInterfaceWrapper) GetJurisdiction(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "code" -------------
+	var code JurisdictionCode
+
+	err = runtime.BindStyledParameterWithOptions("simple", "code", c.Param("code"), &code, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter code: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetJurisdiction(c, code)
+}
+
+// PutJurisdiction operation middleware
+func (siw *ServerInterfaceWrapper) PutJurisdiction(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "code" -------------
+	var code JurisdictionCode
+
+	err = runtime.BindStyledParameterWithOptions("simple", "code", c.Param("code"), &code, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter code: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.PutJurisdiction(c, code)
+}
+
 // GetLoss operation middleware
 func (siw *ServerInterfaceWrapper) GetLoss(c *gin.Context) {
 
@@ -3450,6 +4386,356 @@ func (siw *ServerInterfaceWrapper) VoidLoss(c *gin.Context) {
 	}
 
 	siw.Handler.VoidLoss(c, lossId, params)
+}
+
+// ReversePayment operation middleware
+func (siw *ServerInterfaceWrapper) ReversePayment(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "payment_id" -------------
+	var paymentId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "payment_id", c.Param("payment_id"), &paymentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter payment_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ReversePayment(c, paymentId)
+}
+
+// GetRestitutionOrder operation middleware
+func (siw *ServerInterfaceWrapper) GetRestitutionOrder(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "order_id" -------------
+	var orderId OrderID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "order_id", c.Param("order_id"), &orderId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter order_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetRestitutionOrderParams
+
+	// ------------- Optional query parameter "as_of" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "as_of", c.Request.URL.Query(), &params.AsOf, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter as_of: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetRestitutionOrder(c, orderId, params)
+}
+
+// CreateAdjustment operation middleware
+func (siw *ServerInterfaceWrapper) CreateAdjustment(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "order_id" -------------
+	var orderId OrderID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "order_id", c.Param("order_id"), &orderId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter order_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateAdjustmentParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Idempotency-Key, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateAdjustment(c, orderId, params)
+}
+
+// CreateDisbursement operation middleware
+func (siw *ServerInterfaceWrapper) CreateDisbursement(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "order_id" -------------
+	var orderId OrderID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "order_id", c.Param("order_id"), &orderId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter order_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateDisbursementParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Idempotency-Key, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateDisbursement(c, orderId, params)
+}
+
+// ListLedgerEntries operation middleware
+func (siw *ServerInterfaceWrapper) ListLedgerEntries(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "order_id" -------------
+	var orderId OrderID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "order_id", c.Param("order_id"), &orderId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter order_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListLedgerEntriesParams
+
+	// ------------- Optional query parameter "kind" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "kind", c.Request.URL.Query(), &params.Kind, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter kind: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "victim_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "victim_id", c.Request.URL.Query(), &params.VictimId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter victim_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", c.Request.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListLedgerEntries(c, orderId, params)
+}
+
+// GetLedgerCSV operation middleware
+func (siw *ServerInterfaceWrapper) GetLedgerCSV(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "order_id" -------------
+	var orderId OrderID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "order_id", c.Param("order_id"), &orderId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter order_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetLedgerCSV(c, orderId)
+}
+
+// CreatePayment operation middleware
+func (siw *ServerInterfaceWrapper) CreatePayment(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "order_id" -------------
+	var orderId OrderID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "order_id", c.Param("order_id"), &orderId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter order_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreatePaymentParams
+
+	// ------------- Optional query parameter "dry_run" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dry_run", c.Request.URL.Query(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter dry_run: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Idempotency-Key, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreatePayment(c, orderId, params)
+}
+
+// CreateRefund operation middleware
+func (siw *ServerInterfaceWrapper) CreateRefund(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "order_id" -------------
+	var orderId OrderID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "order_id", c.Param("order_id"), &orderId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter order_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateRefundParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Idempotency-Key, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateRefund(c, orderId, params)
 }
 
 // GetStatement operation middleware
@@ -3997,6 +5283,42 @@ func (siw *ServerInterfaceWrapper) CreateLoss(c *gin.Context) {
 	siw.Handler.CreateLoss(c, victimId)
 }
 
+// GetVictimRestitution operation middleware
+func (siw *ServerInterfaceWrapper) GetVictimRestitution(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "victim_id" -------------
+	var victimId VictimID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "victim_id", c.Param("victim_id"), &victimId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter victim_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetVictimRestitutionParams
+
+	// ------------- Optional query parameter "as_of" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "as_of", c.Request.URL.Query(), &params.AsOf, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter as_of: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetVictimRestitution(c, victimId, params)
+}
+
 // ListStatements operation middleware
 func (siw *ServerInterfaceWrapper) ListStatements(c *gin.Context) {
 
@@ -4175,6 +5497,21 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/api/v1/cases/:case_id/victim-imports", wrapper.CreateVictimImport)
 	router.GET(options.BaseURL+"/api/v1/victim-imports/:import_id", wrapper.GetVictimImport)
 	router.GET(options.BaseURL+"/api/v1/victim-imports/:import_id/errors.csv", wrapper.GetVictimImportErrors)
+	router.GET(options.BaseURL+"/api/v1/jurisdictions/:code", wrapper.GetJurisdiction)
+	router.PUT(options.BaseURL+"/api/v1/jurisdictions/:code", wrapper.PutJurisdiction)
+	router.GET(options.BaseURL+"/api/v1/cases/:case_id/restitution-request", wrapper.GetRestitutionRequest)
+	router.GET(options.BaseURL+"/api/v1/cases/:case_id/restitution-orders", wrapper.ListRestitutionOrders)
+	router.POST(options.BaseURL+"/api/v1/cases/:case_id/restitution-orders", wrapper.CreateRestitutionOrder)
+	router.GET(options.BaseURL+"/api/v1/cases/:case_id/restitution", wrapper.GetCaseRestitution)
+	router.GET(options.BaseURL+"/api/v1/restitution-orders/:order_id", wrapper.GetRestitutionOrder)
+	router.POST(options.BaseURL+"/api/v1/restitution-orders/:order_id/payments", wrapper.CreatePayment)
+	router.POST(options.BaseURL+"/api/v1/restitution-orders/:order_id/refunds", wrapper.CreateRefund)
+	router.POST(options.BaseURL+"/api/v1/restitution-orders/:order_id/adjustments", wrapper.CreateAdjustment)
+	router.POST(options.BaseURL+"/api/v1/restitution-orders/:order_id/disbursements", wrapper.CreateDisbursement)
+	router.GET(options.BaseURL+"/api/v1/restitution-orders/:order_id/entries", wrapper.ListLedgerEntries)
+	router.GET(options.BaseURL+"/api/v1/restitution-orders/:order_id/ledger.csv", wrapper.GetLedgerCSV)
+	router.POST(options.BaseURL+"/api/v1/payments/:payment_id/reverse", wrapper.ReversePayment)
+	router.GET(options.BaseURL+"/api/v1/victims/:victim_id/restitution", wrapper.GetVictimRestitution)
 }
 
 type BadRequestApplicationProblemPlusJSONResponse Problem
@@ -6059,6 +7396,511 @@ type GetLossSummarydefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetLossSummarydefaultApplicationProblemPlusJSONResponse) VisitGetLossSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCaseRestitutionRequestObject struct {
+	CaseId CaseID `json:"case_id"`
+	Params GetCaseRestitutionParams
+}
+
+type GetCaseRestitutionResponseObject interface {
+	VisitGetCaseRestitutionResponse(w http.ResponseWriter) error
+}
+
+type GetCaseRestitution200JSONResponse CaseRestitution
+
+func (response GetCaseRestitution200JSONResponse) VisitGetCaseRestitutionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCaseRestitution400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetCaseRestitution400ApplicationProblemPlusJSONResponse) VisitGetCaseRestitutionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCaseRestitution401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetCaseRestitution401ApplicationProblemPlusJSONResponse) VisitGetCaseRestitutionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCaseRestitution403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetCaseRestitution403ApplicationProblemPlusJSONResponse) VisitGetCaseRestitutionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCaseRestitution404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetCaseRestitution404ApplicationProblemPlusJSONResponse) VisitGetCaseRestitutionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCaseRestitution422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response GetCaseRestitution422ApplicationProblemPlusJSONResponse) VisitGetCaseRestitutionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCaseRestitutiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetCaseRestitutiondefaultApplicationProblemPlusJSONResponse) VisitGetCaseRestitutionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRestitutionOrdersRequestObject struct {
+	CaseId CaseID `json:"case_id"`
+	Params ListRestitutionOrdersParams
+}
+
+type ListRestitutionOrdersResponseObject interface {
+	VisitListRestitutionOrdersResponse(w http.ResponseWriter) error
+}
+
+type ListRestitutionOrders200JSONResponse RestitutionOrderList
+
+func (response ListRestitutionOrders200JSONResponse) VisitListRestitutionOrdersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRestitutionOrders400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListRestitutionOrders400ApplicationProblemPlusJSONResponse) VisitListRestitutionOrdersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRestitutionOrders401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListRestitutionOrders401ApplicationProblemPlusJSONResponse) VisitListRestitutionOrdersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRestitutionOrders403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListRestitutionOrders403ApplicationProblemPlusJSONResponse) VisitListRestitutionOrdersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRestitutionOrders404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListRestitutionOrders404ApplicationProblemPlusJSONResponse) VisitListRestitutionOrdersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRestitutionOrders422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response ListRestitutionOrders422ApplicationProblemPlusJSONResponse) VisitListRestitutionOrdersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRestitutionOrdersdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListRestitutionOrdersdefaultApplicationProblemPlusJSONResponse) VisitListRestitutionOrdersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRestitutionOrderRequestObject struct {
+	CaseId CaseID `json:"case_id"`
+	Body   *CreateRestitutionOrderJSONRequestBody
+}
+
+type CreateRestitutionOrderResponseObject interface {
+	VisitCreateRestitutionOrderResponse(w http.ResponseWriter) error
+}
+
+type CreateRestitutionOrder201ResponseHeaders struct {
+	Location *string
+}
+
+type CreateRestitutionOrder201JSONResponse struct {
+	Body    RestitutionOrder
+	Headers CreateRestitutionOrder201ResponseHeaders
+}
+
+func (response CreateRestitutionOrder201JSONResponse) VisitCreateRestitutionOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRestitutionOrder400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateRestitutionOrder400ApplicationProblemPlusJSONResponse) VisitCreateRestitutionOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRestitutionOrder401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateRestitutionOrder401ApplicationProblemPlusJSONResponse) VisitCreateRestitutionOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRestitutionOrder403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateRestitutionOrder403ApplicationProblemPlusJSONResponse) VisitCreateRestitutionOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRestitutionOrder404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateRestitutionOrder404ApplicationProblemPlusJSONResponse) VisitCreateRestitutionOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRestitutionOrder413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateRestitutionOrder413ApplicationProblemPlusJSONResponse) VisitCreateRestitutionOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRestitutionOrder415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateRestitutionOrder415ApplicationProblemPlusJSONResponse) VisitCreateRestitutionOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRestitutionOrder422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateRestitutionOrder422ApplicationProblemPlusJSONResponse) VisitCreateRestitutionOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRestitutionOrderdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateRestitutionOrderdefaultApplicationProblemPlusJSONResponse) VisitCreateRestitutionOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRestitutionRequestRequestObject struct {
+	CaseId CaseID `json:"case_id"`
+}
+
+type GetRestitutionRequestResponseObject interface {
+	VisitGetRestitutionRequestResponse(w http.ResponseWriter) error
+}
+
+type GetRestitutionRequest200JSONResponse RestitutionRequest
+
+func (response GetRestitutionRequest200JSONResponse) VisitGetRestitutionRequestResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRestitutionRequest400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetRestitutionRequest400ApplicationProblemPlusJSONResponse) VisitGetRestitutionRequestResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRestitutionRequest401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetRestitutionRequest401ApplicationProblemPlusJSONResponse) VisitGetRestitutionRequestResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRestitutionRequest403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetRestitutionRequest403ApplicationProblemPlusJSONResponse) VisitGetRestitutionRequestResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRestitutionRequest404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetRestitutionRequest404ApplicationProblemPlusJSONResponse) VisitGetRestitutionRequestResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRestitutionRequestdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetRestitutionRequestdefaultApplicationProblemPlusJSONResponse) VisitGetRestitutionRequestResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -8016,6 +9858,269 @@ func (response ListJurisdictionsdefaultApplicationProblemPlusJSONResponse) Visit
 	return err
 }
 
+type GetJurisdictionRequestObject struct {
+	Code JurisdictionCode `json:"code"`
+}
+
+type GetJurisdictionResponseObject interface {
+	VisitGetJurisdictionResponse(w http.ResponseWriter) error
+}
+
+type GetJurisdiction200JSONResponse Jurisdiction
+
+func (response GetJurisdiction200JSONResponse) VisitGetJurisdictionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJurisdiction400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetJurisdiction400ApplicationProblemPlusJSONResponse) VisitGetJurisdictionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJurisdiction401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetJurisdiction401ApplicationProblemPlusJSONResponse) VisitGetJurisdictionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJurisdiction403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetJurisdiction403ApplicationProblemPlusJSONResponse) VisitGetJurisdictionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJurisdiction404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetJurisdiction404ApplicationProblemPlusJSONResponse) VisitGetJurisdictionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJurisdictiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetJurisdictiondefaultApplicationProblemPlusJSONResponse) VisitGetJurisdictionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutJurisdictionRequestObject struct {
+	Code JurisdictionCode `json:"code"`
+	Body *PutJurisdictionJSONRequestBody
+}
+
+type PutJurisdictionResponseObject interface {
+	VisitPutJurisdictionResponse(w http.ResponseWriter) error
+}
+
+type PutJurisdiction200JSONResponse Jurisdiction
+
+func (response PutJurisdiction200JSONResponse) VisitPutJurisdictionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutJurisdiction201ResponseHeaders struct {
+	Location *string
+}
+
+type PutJurisdiction201JSONResponse struct {
+	Body    Jurisdiction
+	Headers PutJurisdiction201ResponseHeaders
+}
+
+func (response PutJurisdiction201JSONResponse) VisitPutJurisdictionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutJurisdiction400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response PutJurisdiction400ApplicationProblemPlusJSONResponse) VisitPutJurisdictionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutJurisdiction401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response PutJurisdiction401ApplicationProblemPlusJSONResponse) VisitPutJurisdictionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutJurisdiction403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response PutJurisdiction403ApplicationProblemPlusJSONResponse) VisitPutJurisdictionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutJurisdiction413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response PutJurisdiction413ApplicationProblemPlusJSONResponse) VisitPutJurisdictionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutJurisdiction415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response PutJurisdiction415ApplicationProblemPlusJSONResponse) VisitPutJurisdictionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutJurisdiction422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response PutJurisdiction422ApplicationProblemPlusJSONResponse) VisitPutJurisdictionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutJurisdictiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response PutJurisdictiondefaultApplicationProblemPlusJSONResponse) VisitPutJurisdictionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetLossRequestObject struct {
 	LossId LossID `json:"loss_id"`
 }
@@ -8687,6 +10792,1261 @@ type VoidLossdefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response VoidLossdefaultApplicationProblemPlusJSONResponse) VisitVoidLossResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReversePaymentRequestObject struct {
+	PaymentId openapi_types.UUID `json:"payment_id"`
+	Body      *ReversePaymentJSONRequestBody
+}
+
+type ReversePaymentResponseObject interface {
+	VisitReversePaymentResponse(w http.ResponseWriter) error
+}
+
+type ReversePayment200JSONResponse Payment
+
+func (response ReversePayment200JSONResponse) VisitReversePaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReversePayment400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ReversePayment400ApplicationProblemPlusJSONResponse) VisitReversePaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReversePayment401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ReversePayment401ApplicationProblemPlusJSONResponse) VisitReversePaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReversePayment403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ReversePayment403ApplicationProblemPlusJSONResponse) VisitReversePaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReversePayment404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ReversePayment404ApplicationProblemPlusJSONResponse) VisitReversePaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReversePayment409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response ReversePayment409ApplicationProblemPlusJSONResponse) VisitReversePaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReversePayment413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ReversePayment413ApplicationProblemPlusJSONResponse) VisitReversePaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReversePayment415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response ReversePayment415ApplicationProblemPlusJSONResponse) VisitReversePaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReversePayment422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response ReversePayment422ApplicationProblemPlusJSONResponse) VisitReversePaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReversePaymentdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ReversePaymentdefaultApplicationProblemPlusJSONResponse) VisitReversePaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRestitutionOrderRequestObject struct {
+	OrderId OrderID `json:"order_id"`
+	Params  GetRestitutionOrderParams
+}
+
+type GetRestitutionOrderResponseObject interface {
+	VisitGetRestitutionOrderResponse(w http.ResponseWriter) error
+}
+
+type GetRestitutionOrder200JSONResponse RestitutionOrder
+
+func (response GetRestitutionOrder200JSONResponse) VisitGetRestitutionOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRestitutionOrder400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetRestitutionOrder400ApplicationProblemPlusJSONResponse) VisitGetRestitutionOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRestitutionOrder401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetRestitutionOrder401ApplicationProblemPlusJSONResponse) VisitGetRestitutionOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRestitutionOrder403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetRestitutionOrder403ApplicationProblemPlusJSONResponse) VisitGetRestitutionOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRestitutionOrder404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetRestitutionOrder404ApplicationProblemPlusJSONResponse) VisitGetRestitutionOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRestitutionOrder422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response GetRestitutionOrder422ApplicationProblemPlusJSONResponse) VisitGetRestitutionOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRestitutionOrderdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetRestitutionOrderdefaultApplicationProblemPlusJSONResponse) VisitGetRestitutionOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAdjustmentRequestObject struct {
+	OrderId OrderID `json:"order_id"`
+	Params  CreateAdjustmentParams
+	Body    *CreateAdjustmentJSONRequestBody
+}
+
+type CreateAdjustmentResponseObject interface {
+	VisitCreateAdjustmentResponse(w http.ResponseWriter) error
+}
+
+type CreateAdjustment201ResponseHeaders struct {
+	Location *string
+}
+
+type CreateAdjustment201JSONResponse struct {
+	Body    LedgerEntry
+	Headers CreateAdjustment201ResponseHeaders
+}
+
+func (response CreateAdjustment201JSONResponse) VisitCreateAdjustmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAdjustment400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateAdjustment400ApplicationProblemPlusJSONResponse) VisitCreateAdjustmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAdjustment401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateAdjustment401ApplicationProblemPlusJSONResponse) VisitCreateAdjustmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAdjustment403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateAdjustment403ApplicationProblemPlusJSONResponse) VisitCreateAdjustmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAdjustment404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateAdjustment404ApplicationProblemPlusJSONResponse) VisitCreateAdjustmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAdjustment409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateAdjustment409ApplicationProblemPlusJSONResponse) VisitCreateAdjustmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAdjustment413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateAdjustment413ApplicationProblemPlusJSONResponse) VisitCreateAdjustmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAdjustment415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateAdjustment415ApplicationProblemPlusJSONResponse) VisitCreateAdjustmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAdjustment422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateAdjustment422ApplicationProblemPlusJSONResponse) VisitCreateAdjustmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAdjustmentdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateAdjustmentdefaultApplicationProblemPlusJSONResponse) VisitCreateAdjustmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDisbursementRequestObject struct {
+	OrderId OrderID `json:"order_id"`
+	Params  CreateDisbursementParams
+	Body    *CreateDisbursementJSONRequestBody
+}
+
+type CreateDisbursementResponseObject interface {
+	VisitCreateDisbursementResponse(w http.ResponseWriter) error
+}
+
+type CreateDisbursement201ResponseHeaders struct {
+	Location *string
+}
+
+type CreateDisbursement201JSONResponse struct {
+	Body    LedgerEntry
+	Headers CreateDisbursement201ResponseHeaders
+}
+
+func (response CreateDisbursement201JSONResponse) VisitCreateDisbursementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDisbursement400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDisbursement400ApplicationProblemPlusJSONResponse) VisitCreateDisbursementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDisbursement401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDisbursement401ApplicationProblemPlusJSONResponse) VisitCreateDisbursementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDisbursement403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDisbursement403ApplicationProblemPlusJSONResponse) VisitCreateDisbursementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDisbursement404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDisbursement404ApplicationProblemPlusJSONResponse) VisitCreateDisbursementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDisbursement409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDisbursement409ApplicationProblemPlusJSONResponse) VisitCreateDisbursementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDisbursement413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDisbursement413ApplicationProblemPlusJSONResponse) VisitCreateDisbursementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDisbursement415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDisbursement415ApplicationProblemPlusJSONResponse) VisitCreateDisbursementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDisbursement422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDisbursement422ApplicationProblemPlusJSONResponse) VisitCreateDisbursementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDisbursementdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateDisbursementdefaultApplicationProblemPlusJSONResponse) VisitCreateDisbursementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLedgerEntriesRequestObject struct {
+	OrderId OrderID `json:"order_id"`
+	Params  ListLedgerEntriesParams
+}
+
+type ListLedgerEntriesResponseObject interface {
+	VisitListLedgerEntriesResponse(w http.ResponseWriter) error
+}
+
+type ListLedgerEntries200JSONResponse LedgerEntryList
+
+func (response ListLedgerEntries200JSONResponse) VisitListLedgerEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLedgerEntries400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListLedgerEntries400ApplicationProblemPlusJSONResponse) VisitListLedgerEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLedgerEntries401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListLedgerEntries401ApplicationProblemPlusJSONResponse) VisitListLedgerEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLedgerEntries403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListLedgerEntries403ApplicationProblemPlusJSONResponse) VisitListLedgerEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLedgerEntries404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListLedgerEntries404ApplicationProblemPlusJSONResponse) VisitListLedgerEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLedgerEntries422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response ListLedgerEntries422ApplicationProblemPlusJSONResponse) VisitListLedgerEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLedgerEntriesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListLedgerEntriesdefaultApplicationProblemPlusJSONResponse) VisitListLedgerEntriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLedgerCSVRequestObject struct {
+	OrderId OrderID `json:"order_id"`
+}
+
+type GetLedgerCSVResponseObject interface {
+	VisitGetLedgerCSVResponse(w http.ResponseWriter) error
+}
+
+type GetLedgerCSV200ResponseHeaders struct {
+	ContentDisposition *string
+}
+
+type GetLedgerCSV200TextcsvResponse struct {
+	Body          io.Reader
+	Headers       GetLedgerCSV200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetLedgerCSV200TextcsvResponse) VisitGetLedgerCSVResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/csv")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetLedgerCSV400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetLedgerCSV400ApplicationProblemPlusJSONResponse) VisitGetLedgerCSVResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLedgerCSV401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetLedgerCSV401ApplicationProblemPlusJSONResponse) VisitGetLedgerCSVResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLedgerCSV403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetLedgerCSV403ApplicationProblemPlusJSONResponse) VisitGetLedgerCSVResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLedgerCSV404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetLedgerCSV404ApplicationProblemPlusJSONResponse) VisitGetLedgerCSVResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLedgerCSVdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetLedgerCSVdefaultApplicationProblemPlusJSONResponse) VisitGetLedgerCSVResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePaymentRequestObject struct {
+	OrderId OrderID `json:"order_id"`
+	Params  CreatePaymentParams
+	Body    *CreatePaymentJSONRequestBody
+}
+
+type CreatePaymentResponseObject interface {
+	VisitCreatePaymentResponse(w http.ResponseWriter) error
+}
+
+type CreatePayment200JSONResponse PaymentPreview
+
+func (response CreatePayment200JSONResponse) VisitCreatePaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePayment201ResponseHeaders struct {
+	Location *string
+}
+
+type CreatePayment201JSONResponse struct {
+	Body    Payment
+	Headers CreatePayment201ResponseHeaders
+}
+
+func (response CreatePayment201JSONResponse) VisitCreatePaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePayment400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePayment400ApplicationProblemPlusJSONResponse) VisitCreatePaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePayment401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePayment401ApplicationProblemPlusJSONResponse) VisitCreatePaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePayment403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePayment403ApplicationProblemPlusJSONResponse) VisitCreatePaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePayment404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePayment404ApplicationProblemPlusJSONResponse) VisitCreatePaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePayment409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePayment409ApplicationProblemPlusJSONResponse) VisitCreatePaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePayment413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePayment413ApplicationProblemPlusJSONResponse) VisitCreatePaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePayment415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePayment415ApplicationProblemPlusJSONResponse) VisitCreatePaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePayment422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePayment422ApplicationProblemPlusJSONResponse) VisitCreatePaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePaymentdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreatePaymentdefaultApplicationProblemPlusJSONResponse) VisitCreatePaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRefundRequestObject struct {
+	OrderId OrderID `json:"order_id"`
+	Params  CreateRefundParams
+	Body    *CreateRefundJSONRequestBody
+}
+
+type CreateRefundResponseObject interface {
+	VisitCreateRefundResponse(w http.ResponseWriter) error
+}
+
+type CreateRefund201ResponseHeaders struct {
+	Location *string
+}
+
+type CreateRefund201JSONResponse struct {
+	Body    LedgerEntry
+	Headers CreateRefund201ResponseHeaders
+}
+
+func (response CreateRefund201JSONResponse) VisitCreateRefundResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRefund400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateRefund400ApplicationProblemPlusJSONResponse) VisitCreateRefundResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRefund401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateRefund401ApplicationProblemPlusJSONResponse) VisitCreateRefundResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRefund403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateRefund403ApplicationProblemPlusJSONResponse) VisitCreateRefundResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRefund404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateRefund404ApplicationProblemPlusJSONResponse) VisitCreateRefundResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRefund409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateRefund409ApplicationProblemPlusJSONResponse) VisitCreateRefundResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRefund413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateRefund413ApplicationProblemPlusJSONResponse) VisitCreateRefundResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRefund415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateRefund415ApplicationProblemPlusJSONResponse) VisitCreateRefundResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRefund422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateRefund422ApplicationProblemPlusJSONResponse) VisitCreateRefundResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRefunddefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateRefunddefaultApplicationProblemPlusJSONResponse) VisitCreateRefundResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -10771,6 +14131,126 @@ func (response CreateLossdefaultApplicationProblemPlusJSONResponse) VisitCreateL
 	return err
 }
 
+type GetVictimRestitutionRequestObject struct {
+	VictimId VictimID `json:"victim_id"`
+	Params   GetVictimRestitutionParams
+}
+
+type GetVictimRestitutionResponseObject interface {
+	VisitGetVictimRestitutionResponse(w http.ResponseWriter) error
+}
+
+type GetVictimRestitution200JSONResponse VictimRestitution
+
+func (response GetVictimRestitution200JSONResponse) VisitGetVictimRestitutionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVictimRestitution400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetVictimRestitution400ApplicationProblemPlusJSONResponse) VisitGetVictimRestitutionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVictimRestitution401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetVictimRestitution401ApplicationProblemPlusJSONResponse) VisitGetVictimRestitutionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVictimRestitution403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetVictimRestitution403ApplicationProblemPlusJSONResponse) VisitGetVictimRestitutionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVictimRestitution404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetVictimRestitution404ApplicationProblemPlusJSONResponse) VisitGetVictimRestitutionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVictimRestitution422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response GetVictimRestitution422ApplicationProblemPlusJSONResponse) VisitGetVictimRestitutionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVictimRestitutiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetVictimRestitutiondefaultApplicationProblemPlusJSONResponse) VisitGetVictimRestitutionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListStatementsRequestObject struct {
 	VictimId VictimID `json:"victim_id"`
 	Params   ListStatementsParams
@@ -11205,6 +14685,18 @@ type StrictServerInterface interface {
 	// GetLossSummary Total a case's losses by category, by victim and by kind of victim.
 	// (GET /api/v1/cases/{case_id}/losses/summary)
 	GetLossSummary(ctx context.Context, request GetLossSummaryRequestObject) (GetLossSummaryResponseObject, error)
+	// GetCaseRestitution Summarize a case's restitution as of a day, in all, by priority class and by victim.
+	// (GET /api/v1/cases/{case_id}/restitution)
+	GetCaseRestitution(ctx context.Context, request GetCaseRestitutionRequestObject) (GetCaseRestitutionResponseObject, error)
+	// ListRestitutionOrders List a case's restitution orders, newest first, with their totals as of today.
+	// (GET /api/v1/cases/{case_id}/restitution-orders)
+	ListRestitutionOrders(ctx context.Context, request ListRestitutionOrdersRequestObject) (ListRestitutionOrdersResponseObject, error)
+	// CreateRestitutionOrder Enter a restitution order.
+	// (POST /api/v1/cases/{case_id}/restitution-orders)
+	CreateRestitutionOrder(ctx context.Context, request CreateRestitutionOrderRequestObject) (CreateRestitutionOrderResponseObject, error)
+	// GetRestitutionRequest Suggest the lines of a restitution order from the case's verified losses.
+	// (GET /api/v1/cases/{case_id}/restitution-request)
+	GetRestitutionRequest(ctx context.Context, request GetRestitutionRequestRequestObject) (GetRestitutionRequestResponseObject, error)
 	// GetCaseTeam The staff on a case's team.
 	// (GET /api/v1/cases/{case_id}/team)
 	GetCaseTeam(ctx context.Context, request GetCaseTeamRequestObject) (GetCaseTeamResponseObject, error)
@@ -11247,6 +14739,12 @@ type StrictServerInterface interface {
 	// ListJurisdictions List the jurisdiction profiles a case may name.
 	// (GET /api/v1/jurisdictions)
 	ListJurisdictions(ctx context.Context, request ListJurisdictionsRequestObject) (ListJurisdictionsResponseObject, error)
+	// GetJurisdiction Read a jurisdiction profile with its interest terms and priority classes.
+	// (GET /api/v1/jurisdictions/{code})
+	GetJurisdiction(ctx context.Context, request GetJurisdictionRequestObject) (GetJurisdictionResponseObject, error)
+	// PutJurisdiction Create or replace a jurisdiction profile.
+	// (PUT /api/v1/jurisdictions/{code})
+	PutJurisdiction(ctx context.Context, request PutJurisdictionRequestObject) (PutJurisdictionResponseObject, error)
 	// GetLoss Read one loss, voided or not, with its documents.
 	// (GET /api/v1/losses/{loss_id})
 	GetLoss(ctx context.Context, request GetLossRequestObject) (GetLossResponseObject, error)
@@ -11259,6 +14757,30 @@ type StrictServerInterface interface {
 	// VoidLoss Void a loss entered in error, giving the reason.
 	// (POST /api/v1/losses/{loss_id}/void)
 	VoidLoss(ctx context.Context, request VoidLossRequestObject) (VoidLossResponseObject, error)
+	// ReversePayment Reverse a payment (a bounced check), effective on its own day.
+	// (POST /api/v1/payments/{payment_id}/reverse)
+	ReversePayment(ctx context.Context, request ReversePaymentRequestObject) (ReversePaymentResponseObject, error)
+	// GetRestitutionOrder Read an order with its terms and every line's balance as of a day.
+	// (GET /api/v1/restitution-orders/{order_id})
+	GetRestitutionOrder(ctx context.Context, request GetRestitutionOrderRequestObject) (GetRestitutionOrderResponseObject, error)
+	// CreateAdjustment Amend a line of the order by a signed amount.
+	// (POST /api/v1/restitution-orders/{order_id}/adjustments)
+	CreateAdjustment(ctx context.Context, request CreateAdjustmentRequestObject) (CreateAdjustmentResponseObject, error)
+	// CreateDisbursement Record money sent to a victim.
+	// (POST /api/v1/restitution-orders/{order_id}/disbursements)
+	CreateDisbursement(ctx context.Context, request CreateDisbursementRequestObject) (CreateDisbursementResponseObject, error)
+	// ListLedgerEntries List the order's ledger entries in the order they were posted.
+	// (GET /api/v1/restitution-orders/{order_id}/entries)
+	ListLedgerEntries(ctx context.Context, request ListLedgerEntriesRequestObject) (ListLedgerEntriesResponseObject, error)
+	// GetLedgerCSV Download the order's ledger as CSV, one row per entry and victim.
+	// (GET /api/v1/restitution-orders/{order_id}/ledger.csv)
+	GetLedgerCSV(ctx context.Context, request GetLedgerCSVRequestObject) (GetLedgerCSVResponseObject, error)
+	// CreatePayment Record a payment and allocate it across the order's lines.
+	// (POST /api/v1/restitution-orders/{order_id}/payments)
+	CreatePayment(ctx context.Context, request CreatePaymentRequestObject) (CreatePaymentResponseObject, error)
+	// CreateRefund Refund part of the order's unapplied credit to the payer.
+	// (POST /api/v1/restitution-orders/{order_id}/refunds)
+	CreateRefund(ctx context.Context, request CreateRefundRequestObject) (CreateRefundResponseObject, error)
 	// GetStatement Read one impact statement as of its current revision, with its final revision.
 	// (GET /api/v1/statements/{statement_id})
 	GetStatement(ctx context.Context, request GetStatementRequestObject) (GetStatementResponseObject, error)
@@ -11307,6 +14829,9 @@ type StrictServerInterface interface {
 	// CreateLoss Record a loss of a victim.
 	// (POST /api/v1/victims/{victim_id}/losses)
 	CreateLoss(ctx context.Context, request CreateLossRequestObject) (CreateLossResponseObject, error)
+	// GetVictimRestitution A victim's restitution over every order, with the entries that touched it.
+	// (GET /api/v1/victims/{victim_id}/restitution)
+	GetVictimRestitution(ctx context.Context, request GetVictimRestitutionRequestObject) (GetVictimRestitutionResponseObject, error)
 	// ListStatements List a victim's impact statements, newest first, each as of its current revision.
 	// (GET /api/v1/victims/{victim_id}/statements)
 	ListStatements(ctx context.Context, request ListStatementsRequestObject) (ListStatementsResponseObject, error)
@@ -11983,6 +15508,130 @@ func (sh *strictHandler) GetLossSummary(ctx *gin.Context, caseId CaseID) {
 	}
 }
 
+// GetCaseRestitution operation middleware
+func (sh *strictHandler) GetCaseRestitution(ctx *gin.Context, caseId CaseID, params GetCaseRestitutionParams) {
+	var request GetCaseRestitutionRequestObject
+
+	request.CaseId = caseId
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCaseRestitution(ctx, request.(GetCaseRestitutionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCaseRestitution")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetCaseRestitutionResponseObject); ok {
+		if err := validResponse.VisitGetCaseRestitutionResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListRestitutionOrders operation middleware
+func (sh *strictHandler) ListRestitutionOrders(ctx *gin.Context, caseId CaseID, params ListRestitutionOrdersParams) {
+	var request ListRestitutionOrdersRequestObject
+
+	request.CaseId = caseId
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListRestitutionOrders(ctx, request.(ListRestitutionOrdersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListRestitutionOrders")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListRestitutionOrdersResponseObject); ok {
+		if err := validResponse.VisitListRestitutionOrdersResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateRestitutionOrder operation middleware
+func (sh *strictHandler) CreateRestitutionOrder(ctx *gin.Context, caseId CaseID) {
+	var request CreateRestitutionOrderRequestObject
+
+	request.CaseId = caseId
+
+	var body CreateRestitutionOrderJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateRestitutionOrder(ctx, request.(CreateRestitutionOrderRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateRestitutionOrder")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CreateRestitutionOrderResponseObject); ok {
+		if err := validResponse.VisitCreateRestitutionOrderResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetRestitutionRequest operation middleware
+func (sh *strictHandler) GetRestitutionRequest(ctx *gin.Context, caseId CaseID) {
+	var request GetRestitutionRequestRequestObject
+
+	request.CaseId = caseId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetRestitutionRequest(ctx, request.(GetRestitutionRequestRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetRestitutionRequest")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetRestitutionRequestResponseObject); ok {
+		if err := validResponse.VisitGetRestitutionRequestResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetCaseTeam operation middleware
 func (sh *strictHandler) GetCaseTeam(ctx *gin.Context, caseId CaseID) {
 	var request GetCaseTeamRequestObject
@@ -12490,6 +16139,76 @@ func (sh *strictHandler) ListJurisdictions(ctx *gin.Context) {
 	}
 }
 
+// GetJurisdiction operation middleware
+func (sh *strictHandler) GetJurisdiction(ctx *gin.Context, code JurisdictionCode) {
+	var request GetJurisdictionRequestObject
+
+	request.Code = code
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetJurisdiction(ctx, request.(GetJurisdictionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetJurisdiction")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetJurisdictionResponseObject); ok {
+		if err := validResponse.VisitGetJurisdictionResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// PutJurisdiction operation middleware
+func (sh *strictHandler) PutJurisdiction(ctx *gin.Context, code JurisdictionCode) {
+	var request PutJurisdictionRequestObject
+
+	request.Code = code
+
+	var body PutJurisdictionJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PutJurisdiction(ctx, request.(PutJurisdictionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PutJurisdiction")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(PutJurisdictionResponseObject); ok {
+		if err := validResponse.VisitPutJurisdictionResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetLoss operation middleware
 func (sh *strictHandler) GetLoss(ctx *gin.Context, lossId LossID) {
 	var request GetLossRequestObject
@@ -12656,6 +16375,310 @@ func (sh *strictHandler) VoidLoss(ctx *gin.Context, lossId LossID, params VoidLo
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(VoidLossResponseObject); ok {
 		if err := validResponse.VisitVoidLossResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ReversePayment operation middleware
+func (sh *strictHandler) ReversePayment(ctx *gin.Context, paymentId openapi_types.UUID) {
+	var request ReversePaymentRequestObject
+
+	request.PaymentId = paymentId
+
+	var body ReversePaymentJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReversePayment(ctx, request.(ReversePaymentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReversePayment")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ReversePaymentResponseObject); ok {
+		if err := validResponse.VisitReversePaymentResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetRestitutionOrder operation middleware
+func (sh *strictHandler) GetRestitutionOrder(ctx *gin.Context, orderId OrderID, params GetRestitutionOrderParams) {
+	var request GetRestitutionOrderRequestObject
+
+	request.OrderId = orderId
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetRestitutionOrder(ctx, request.(GetRestitutionOrderRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetRestitutionOrder")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetRestitutionOrderResponseObject); ok {
+		if err := validResponse.VisitGetRestitutionOrderResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateAdjustment operation middleware
+func (sh *strictHandler) CreateAdjustment(ctx *gin.Context, orderId OrderID, params CreateAdjustmentParams) {
+	var request CreateAdjustmentRequestObject
+
+	request.OrderId = orderId
+	request.Params = params
+
+	var body CreateAdjustmentJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateAdjustment(ctx, request.(CreateAdjustmentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateAdjustment")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CreateAdjustmentResponseObject); ok {
+		if err := validResponse.VisitCreateAdjustmentResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateDisbursement operation middleware
+func (sh *strictHandler) CreateDisbursement(ctx *gin.Context, orderId OrderID, params CreateDisbursementParams) {
+	var request CreateDisbursementRequestObject
+
+	request.OrderId = orderId
+	request.Params = params
+
+	var body CreateDisbursementJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateDisbursement(ctx, request.(CreateDisbursementRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateDisbursement")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CreateDisbursementResponseObject); ok {
+		if err := validResponse.VisitCreateDisbursementResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListLedgerEntries operation middleware
+func (sh *strictHandler) ListLedgerEntries(ctx *gin.Context, orderId OrderID, params ListLedgerEntriesParams) {
+	var request ListLedgerEntriesRequestObject
+
+	request.OrderId = orderId
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListLedgerEntries(ctx, request.(ListLedgerEntriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListLedgerEntries")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListLedgerEntriesResponseObject); ok {
+		if err := validResponse.VisitListLedgerEntriesResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetLedgerCSV operation middleware
+func (sh *strictHandler) GetLedgerCSV(ctx *gin.Context, orderId OrderID) {
+	var request GetLedgerCSVRequestObject
+
+	request.OrderId = orderId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetLedgerCSV(ctx, request.(GetLedgerCSVRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetLedgerCSV")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetLedgerCSVResponseObject); ok {
+		if err := validResponse.VisitGetLedgerCSVResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreatePayment operation middleware
+func (sh *strictHandler) CreatePayment(ctx *gin.Context, orderId OrderID, params CreatePaymentParams) {
+	var request CreatePaymentRequestObject
+
+	request.OrderId = orderId
+	request.Params = params
+
+	var body CreatePaymentJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreatePayment(ctx, request.(CreatePaymentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreatePayment")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CreatePaymentResponseObject); ok {
+		if err := validResponse.VisitCreatePaymentResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateRefund operation middleware
+func (sh *strictHandler) CreateRefund(ctx *gin.Context, orderId OrderID, params CreateRefundParams) {
+	var request CreateRefundRequestObject
+
+	request.OrderId = orderId
+	request.Params = params
+
+	var body CreateRefundJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateRefund(ctx, request.(CreateRefundRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateRefund")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CreateRefundResponseObject); ok {
+		if err := validResponse.VisitCreateRefundResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -13244,6 +17267,33 @@ func (sh *strictHandler) CreateLoss(ctx *gin.Context, victimId VictimID) {
 	}
 }
 
+// GetVictimRestitution operation middleware
+func (sh *strictHandler) GetVictimRestitution(ctx *gin.Context, victimId VictimID, params GetVictimRestitutionParams) {
+	var request GetVictimRestitutionRequestObject
+
+	request.VictimId = victimId
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetVictimRestitution(ctx, request.(GetVictimRestitutionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetVictimRestitution")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetVictimRestitutionResponseObject); ok {
+		if err := validResponse.VisitGetVictimRestitutionResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ListStatements operation middleware
 func (sh *strictHandler) ListStatements(ctx *gin.Context, victimId VictimID, params ListStatementsParams) {
 	var request ListStatementsRequestObject
@@ -13368,330 +17418,432 @@ func (sh *strictHandler) GetReadyz(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rchs5lj/4KgjtRFjaTlEXy66yFBMTKtmucpdvf0uunt5mjRJkgiRKSYAFIEWxKxyxnyb283zZN9gX",
-	"2TeZJ/nHOQfIC5nJmyjJ5VF/6LKYmbgeHJzr7/yx1dXDkVZCObt1/MfWQPBEGPznqwveh/8mwnaNHDmp",
-	"1dbx1sVAsGthrNSK6R5zA8GMsDozXRGxnjYsftPbfcdddxC3tqIt2x2IIYdm3GQkto63rDNS9be+fIm2",
-	"3uoup1brOvn86W3ooGsEdyLJO5rf8Jdoa8QNHwrnJ3LGrXjzsr6XLrfiiWVvXkKbEn4dcTfYirYUH0Kr",
-	"8PxSJlvRlhG/Z9KIZOvYmUyUB9DTZsjd1vFWluGbszM9y4zVpn4EsRI37rKLb8RhxiMjrqXOLBvxvsiH",
-	"9nsmzKQ0Nmq1PJQhv3krVN8Nto4P9/frhvJS9IRKuHJNK5KEF+YtS/7S7dfmpe5mQzFnPP753OH4d24/",
-	"mp8Eh383DWZAj+eNxb9y+6G86eExqh8IHM5ALOE4doRUfdYdcNUXSYu9k9bCD315LSw7Ovz+hFnHUxF+",
-	"ODjMZ0CnvphDOMIr0tab4Uibxo2U+HTe0tEbt1+5t3Io3ewgPvK+YFb+s/FApfhdua9E9HiWuq3jZ/sR",
-	"LIAcZkP4A/6Siv46yIcglRN9YTxzs7ZpJVJt7bx1gOe3X4UP2CVP16Qj3gWWq1WLhYZO2HggFLNCuYhx",
-	"T0xa3SFBnTvuxDzmYMML85Yzf+n2a3ohbtxC6mLnQ56mwjA34IppNxCGpdI6+4Rte4JiB/sR444NtXXs",
-	"2f5OxDqiyzMrmLgWZsKkE0PW5cZIYVk2Yk631eGz/Wh/fx8OuIHNMRY3Tty4VlutTtEHVYpeSNCfrTBN",
-	"28C7XZ3N34TMCnP79f9Fdp0cNg3jGp/OGwW9cdtxfIGP7UgrK1DA+IEnn8TvmbBIFl2tnFD4Tz4apZKE",
-	"nL2R0Z1UDP/ymyWJp+juX4zobR1v/R97hSi2R0/t3kf6ijqdnbGhbpm0bMhTGLdI2HaHJ+yv5x/eRyxT",
-	"V0qPFetJkSYRgwe5bLTT2gLRRKteKrv3PnK6pljXd2/ZWLoBEzfSOuA+CXccx/cyo4GI+1/arjYJG+ss",
-	"TVgSRoH8jqdG8GTiX4EV14Z1jOBXjCs675mSv2dCCWuZyVKxc4KyMS8aitoqDrO9lEnMgEKtl6ex59AL",
-	"tCfgiH+Jtl5r05FJItR9rsa57CuRMKlYJ3NMacd4muoxzFuqbpoleF2woZc3tGFjo1Wf/fvu2fmn17sX",
-	"+kooIrb32r3WmUruc/TvNbNZd1DSUrTBScBOonZBzHrIJ8wKgeP8CFugEglNvOYyFcl9U1+hRdEVLS2O",
-	"GcebGSOUC9f1zIA/5XztYXjRMLMO765JRRfEUVID9ziwU8WEMdpg/xdav+Wmf++spKOTCexgCp17sQB2",
-	"Uo+EwW7hAhUjZ8Mo33E18TeKvdfBas2GXE1YD4mecefEcOQs6xk9ZG4gLeNJYoS1J2zMpWPcshSOOrfs",
-	"k3Bmsnvac8IwyycWbuCSNaH0ePbyPkfqtcxpbLZWvy9kEZRGFM/cQBv5T3HP3MQxG/ghshLYSCssSs4D",
-	"bplQiUhwIz8rfs1lyjvpvVOcFeZadoG3KWAbiabNU3rMtjmIAI5Jx5QQiQ2sxWRKSdXfOWHOTBjvc6lY",
-	"yp0wfi4jo7vC2oeYTTg/Y5Gmu17IgatIqmueyuSExXjGbYyEx8aDSUQSD+tM6B9+DjYbgYYpkncikfwC",
-	"Cev+p/LEsjPqcheGEDYg3Ed1XOFLOBB4lk6zRLpX137MIwNfOEmyKO8Gk9qU1BrBI40yePND55dEKFAE",
-	"/oFS+1bkxWY4lRPrBPyDK60mQ53ZrV+j2caC1axGllZZ6k8ESd2z36YSVbVR7TDrG515TXd+E13XNFf/",
-	"NEx29nkX79jkkrtKbwl3YtfJoajtMnNdPaysns26cGS2gBCUFDBSYKyZEbWr5i/QplFb8XtlNFK550db",
-	"tbpaodr8Az/DdavOq7LjJdqIAgVVl6m8pFHJKhpmXRl9eROLiVIDMJOCft9KW0PDoP1W/zHvxJVOw5e8",
-	"M24Mn8DfJesqNLSA/KbWjvqvNlI3oTNuxew0unwUzqK44cMR9Lr1UehRKth1i11IxdlHslLXnQOdGVf9",
-	"9p2wnJ2Bpj1hLyW82nXwt3GNDVziVqls2BEN9md87Yll9A6qKc4bxiOvxqBuJhXj9DJcz8WgDg/PPj39",
-	"7qB2BGS3X+kYLXnAf8uMtInsNvsPujoRTPcYZ+V32cjonkxFdQ6Z3e3qum6UdrSXNacROHgXtLfEa6eV",
-	"CS7D6qzjLltI30Bc5/Tml2grGyUrr6nXFGrkLseNs4w7dsC4Sljf6LGFSxPuIlLI0RxFyjqs2arch7jB",
-	"DCVG+eEIhD61pfnizK502JUKfVUWpphx02E9wy/xvkxIa+Lpx9Lh7fHUihldgikxxoPRYjENL2benoay",
-	"ayyV41cibrELcYNGGWfkcCiSEwaacSp2U6kESSSWGdHLrGD4ExoPbNRWIIsYnZaNfLAxHZlII7o0UKav",
-	"hTEyEZYMf41cp2RgfepN1uHvg3kcZ9owu8x304ym1Mbzo4VNTB/n1b7OT2l1v16WtgbUmAkQcHVuNWbn",
-	"2qPd3LDSSrTY3wU3lh282N+H3w4P9/crh+XuGMLUcVvjpDUdkU1czXgvLr6Upw3p1oJCGQefaLiS4Ct0",
-	"iJ4wWEmmSYtOuXW5n/Tu7vfzfG+qw/3bQBiRX5nMOq4SVH6DFEhMAZZ/APo/MUQFIjX+21Mb/Z5qi//Q",
-	"6pKPRoKntYIiDOdC8OHs9gwFbPryGwStvMNvZrdpaq1C003rA019HiXLsNXFY17h8+BYWMp/UJ5Q+LBu",
-	"QkN+84bGUvZMrbcwSy7K9F3z1/MP79lQmL5gI+66A5Jl8PZ55Pklnr8eQ78f1lxDD070tZm81dZeaMdT",
-	"W6c20DuL+oI2Qnt4evP2Fn3le565PEJjeVu1JB1ChWYMrXwIqgmTin0+Z114LSLDIV6KB/v/cfCUbf/L",
-	"wf4+68g0lVrt1EqUuVPyYL/8v5KDcn9W7Iy2zgbBtFsd2AeFOo5yzPNfsm1Zx3gR61JzpOCTRYqTKilO",
-	"km4j7AQ9WD4mJVeiRsJUO5ydQ6WTsub3JhHKSYfOoF6ttpdIO9JWhk/nkcDL0qvLa1x4AOjwFOM6a31q",
-	"nbfYwfe7z3Zf7B8u5LlBHSiWtmi4Ov3qjGoJEbfzjRplbsUrY3pvqxQ33xM+s0mry5wb3b3StqzEwmcF",
-	"x7o9qVv3PIKshgkUBE7qowvnxIbT12JnqTBXlvWFY0qzGBjwpe5ddqRxFDM4zQ4bbYmztxL2UcOdPphE",
-	"GIH2YOIFNFOMElhKkCXmUiPKrmPjqEx5rdtoyfWgqIca68UDWhEiTwmWkfNYJOvbFXIzJE602P91TQM5",
-	"ad/CPlCweIbhixg00GO410xaZp0GShSqayYjBwfi1K/IE8viEiOYsi2MhEqk6tedkCaqn9VTz0rEb8lT",
-	"m8heb+WTQFx3kaBcQ+mLBnjKjOAprRrKDqhTaxWhi8Tfsb3MZUbUadiNJ+A2vBHbmEsum9CVC7b6DSjM",
-	"+WQ2qvzkR+uExZ7oY2bEKOVdHzozHuhUYLDd3GNyH5S+Mk9fl1RnF78qTFTX9ic9Jjs+XNHcYlhMek1M",
-	"OFgsPKuZMlSMUsETQR6i3zPp6NdE2qG0ViSzlopo62YXmty95gajm6Dt0uA+5t2Ufjwr9Vh+N++89ONp",
-	"aRyln18WQyrFl9dJKz2ZCsad492BSIAJcYzNJc5ND1XCpLMYncW4EbPs+3YCyxrSQ/imM6nXS968DAG9",
-	"1vFej5F9Ao4Gy0aphmVksqyAFE3DlC8DHc62nH+OqzHkiWCW9wTb9hwFbvpUkNKjNAu2bG3oWWHT3mnd",
-	"wvUToqOXeXcoEslzR+9c9uvJpIgMAOF6wA+fPW9KBbhh5z+d7h4+ex7WmyjG5uuEtMGdEwY++o9/7O++",
-	"4Lu9X/94fvTlX2pVLPlPcdmZeMPGQpEo2rrWMrk0gvsIhYUsBt6fT23LNkHEt+LlAVtUxLYX0ltBdpUd",
-	"qyxIvhlTsl3pNJTnV12b8rBrr6uZza9TbYpEFGggYj2dqYSkFGARPowE5GAigDJLrQSWJD2Qtoa8L/ZG",
-	"yP/o37+NBPzhxI3bG6VcqiVZKo7648vXW5H/5/sfwz//+vFV/u8LceMqHPEzjnJWboHtmJ+LU8SuHz5j",
-	"7+QPJ7gAI46OZPgcGYS07EqMHNvOOUXV4NORipO1aS7Z4HDqdu0nwVO6a6vjT7jjHe+Rn53DlVQJHNjw",
-	"FgiVGRlV87iN31OJd/ZIW9c3oj7IpbAIhu/0Vc2L0+EY9FXDfPCTGtrzSUWMnPDogZxSo9EeGt//bbRk",
-	"07Dqi1iwn//P8Cry+SI9sGRx0plxRoNmsB+xckTEXzPrZFewM6EcGjFW8eajCrvSxJczCPs5/cn99zmn",
-	"xm0sL1dpm0ou+/W0b79Wt9C9/TEh+Q13e0mZ7ZbkubIN8B6c2GWKrjb5MzBlp33kalerJEKj/cXZUo7s",
-	"zZ6IKXqbIbA5hPKz37T8jjWGy75CYZ/UFRilkTytRJFgrJp10mUhzs0NhFnyrvVdn1a68j9+pB79Xxe+",
-	"4zDfcv/+t0+VYfgfP9BoimluwrgQrpZvwLRQpZ9ytCUocVmK2uBApN7P7qTKyLfOVVek6dKKauin1Kr/",
-	"6SdqPLCrUh/hp6KrYsAbtYQERrdpRrY8l1qVBd0tC5mlEp0ZW2f9yChtcqzNFRA2Z4noyiFP6boMYq0b",
-	"a0ZmpYiyh+AMHBy2nsURGxvpnFD0NQ2dWeCmHIPqpW0rBdcu44wkXNYzFFN7krcfk28zbrFTZcfomiB/",
-	"Sd4v28b+9uMdCvIqJCD4eVax/PWPg+j5l+12uxX+Ovyy82+1aialab8ypu7Ef1CC+ch3vySqyNzGyEn2",
-	"xoU4e2FExGiyY5g+untEmrIBxtzP+t3SbNgYrgnPnpClBRMr8LajlGOCRKBBSVu4loK5T4lagwI8aMjA",
-	"lj7Y3ugxIzpFI/PBLqgEyQk+o+wVTNyB1w/qfbZDYS3vi3qIizKDw9FEYRGKD+uY3F+nYiOm1zFpmJeP",
-	"bn1iMfy1RLsY4RovG/XaaAEq2k+kHaV8gttVbfZMp9rwRG8t9jkmIvhuFi3CJi7ByqIuCneiFuuG9Vb3",
-	"pSrl+67geBZDLtNp7vlscbDLiFs71iaZ+vRg/3Dxt0Z0NSgBl/VUA+fdm6+KLO7wDVKRBenQOsFRbY6d",
-	"diNsKz5hgncHyErh9HSn6OD0h7OXu69e//jT7l9/fve+KrUuEeCT99PAL3wWJIZ5+/S08hR45gZCOdnl",
-	"ThvGR6PWFBN9eoTGpBk2+rzONjdFHLSPpX2ppxNbHycDpCX/KRK0NdN9Tgk23mNYvB+x2Ag57GTGovEq",
-	"Ri0vLpm24noFpzYueAVDwJohSORiucQ9mBM0w7Y9xZWxZrx7ZofkSFiZXgraLOztHGmyxIm7KZdDkVx2",
-	"6yOU/hZuKFpshq/bpZTiezfU55nlDYb6Cv7OOllWU0Ess8+9pc/ONwTa3HsSMZ0mwjrWk8a6iJHBlWk1",
-	"5ehfzhcafDY1+spAZyadXBruRLHTMzu4mFoGCyREI9AUjUkjsMNRIaF5kbEso20waEMqn6VFW7OyH7HC",
-	"MeqOAZBXeIVJd1KWtJTGZMtEJrV0V2p73ikDmVHZzAgDglwvUwWawYjLJMrl5fyshyRUunhEwtxYdsWS",
-	"h3M5rQGY1e3scOEbWtY6M53sySUYkO71ZBfxdvB9r0JnyskUnqvaaS+m6I0F6MDZJWvzCgE6UQlcZRky",
-	"v5XvaiYEXxWkNObWc598YVMBJIYO7xY7DbwJ3/bRaRJIn2HYa6PBazXf2Er83o+IuP0aXrXCQltGuCkF",
-	"9FbvxhlarTnZ04wkmgZ9q1z2gZ/W8efpwM4ygysZjZdx3pUvpnmOwIrNuXRs5xugK+JM/fEN3qMBN0Mf",
-	"LcBkJd2jZ3iWZKlQ7rIIR0u1dZdjnsemJdJdDrWSTptgkcxvm0tPbqno8/SyJ+gbnSkrUnrZGX4t0kuu",
-	"kksfh68tLshIW8f7Ap8o7ci75sXAyaU2l0A3I2+1lOpaWCf71Cl8EkCN4ABgiNWluBkJ+mEVIyms4+t8",
-	"Gc7yVYDf32rr/saLv89wMd6V1wJ+/lSsxwUtB34MS/JaFB+XVwUj23FlTlWCbqIzvyzw5CMtzalK3oeF",
-	"wZ/94nwwr0pLg+Bt5eU5VcmnYnFwfrhAr/L1gd8K062f2bp+DCCrE2BY3jQR++Mbt9jpkBgWiP2e94ZY",
-	"ezLEKAFDvhatiu6Ar8QIcqO0aytx0xUCVIkKH4iDuYVj9qIVDi0xcYV7xARpNpaYB1lmCjFFFFKsTFsV",
-	"scABYC7gc1FyMeoyZS4Ss+3xQHYHHpii2vYO3la6533tsAittmqrT1Ny2jGLkRV5XWmGHcWsD4y+LxCn",
-	"Cd7RKp3QNRgYZlvF0wcyPplZBpws3NdM/J7xlGG37P//fxl0xozOFPD0AU97uwjh5s1joP+A2NhW9AF3",
-	"7Ltn+/u0iyA6wc+w/C+efvdsf6fFTtWEdYy+EgqxpODR0eEhLDNc0hR4ItIGpe8uFLmZsM2ZrI1FMfQz",
-	"qtrcQDx8qUbrWTyqhVLIrYL5n9XbvWs1FJ6mH3pbx/9Yaqq/RgvnVtZglmubTOJLtj2lhCwK232/VnDu",
-	"qppKYc8sFIwWW8/dWqfJbG6P9lv1CsHGqaA5hat6xJrEnU3YVdHQ9Q14FksKYkOWrxf4KMf3uLiW2bYS",
-	"4x323//5X8WNGkcUzZ85eAFuUXFD6hRcJcWT6kdMGwQGLN4sHuGbmjJZ4lapPbrpwhMUDXpS8dR7jrxg",
-	"6gdbEv59klVGEbShORD2qKkVxL2zvHH465eiA/jzZdEJ/Pmq6AilptBZ2IJsOOR0ZVWpsjO57DZK5288",
-	"pBo0hnbq8pUWL5/eMJugWUPZncmlh0Sal2nk7YwejHSZ3gnedMm+L4Ovd8FCUKM/S5XEKw4Evpk/mFWM",
-	"yhvITw1Krm8qqpBEeVtmlqnpvBdJuNNIePA73GnihncdCWcnzArB4r5wJTolzoXuT3SH8CSxLBvVeD+n",
-	"ZZ4lTCoYLdsghf2kxwTWBy8JLxMvaapRwl16wKYVR1R3by5jG5q5CleNRCstxXrmjLo5N5HFRoM1SJvz",
-	"lRKy1LGeTtG1gT9lqbAFw0KdsTaMczOC/DwxfQ0Py1pi+22dFWtK4Oslmq/gSJh+df0IjY27ANYSh5fa",
-	"3HVs70swg43sTV1g0DsuU6n6pwRjWhdrPaQ3CqRTOKYxnNPLoxeXBzG7lggDReDsaDyIu9IF5yyizded",
-	"YOnq3QapVOKg8clh7RM09KW5e7w2jmqJkBQcU3j714WrtVyu/fR6fj6fXtIWQ4t97P+87GrVk4hwwNOY",
-	"YLMyERFkqSQ26V9l5Velm7TVyOi+4cMnltmsQ+GU+dtkYqpYnoyw8HmXUDfRYBZ8rbX2E79plaCLxego",
-	"+ZauiKqSb/gmAoqnaGR6W/6vNx99kFD8/cGz/QPSUfCfuweHT4/iqU4OqsN/Fs2hulnfhxvr3VQAP2Sf",
-	"zz+el9D58KOIOWGMdNpMYBhDmUrHzYTBHEpRTGcfpkd1WBnUYbREDNYByA9lwq8uVe0x6PEzIDwzXBlp",
-	"YsX4lbqolbVCVObN5ZUyOk2Htfix2o1gEJeZkQ31ivwbx3t7TrvRXqvVilkq1RVQpx3oMQVG/q9POLVa",
-	"L7IVXSMaAkQuPlx8ZPQCIs5zK54eUmUpNxmRV9JpxtXsWoHONeCqznM9g4mKA4gqs61brPdijPD1NTF4",
-	"awSEiJuRNMLeRX5NI9KDC8OvA4mGVTjBTVN0kaENTyKbRGdHazlElwC/UPbHlSYbRlG7wtrJns+MOxtw",
-	"pURax63GfFKO3RlzReywI5jTKbrkukYCMaQMHT02Lx7Gq8ldIXbLok1oNNAYlYk/LmfuwBFPXvlm6K9z",
-	"bIz+/dE3SX+9w4ar4PczEWGfXp+xF0fPvsuDXIOXc1aMSITzMYQ13skxcBQqvhB20mP++ui8WZJE4Oxm",
-	"rvbHAml86zXibKPLZ1sblmjnRIL5vjuUUO3DXOkII143D0CsMFVbGlZBFaXKGLNTfV2tpMG2j/Zf7ES4",
-	"2YWL3RfRQFdWiD3BVu1SfgGprOOq28C8Q6kDmGZDnEwZyrmxgSeW/fuuDyXdffOS1siDlLfmx8fPtvnT",
-	"BXBOfGGa9Za0FSddWisP2IE2jlkyaoRVDO5uv1m1Y3IN+bKfP71hJKr1JsFRtbi9KfbiE4Fp1KVggdIC",
-	"13GVTz6A9UwnogZirRITW7ecAvghMWWKgaWdkX3lszDH0g105houbXZesNQQGJvb3WaT1HNkCS9jlf6a",
-	"G6M8NY3ahdB1u01BWtUwlCGfsERXcpaTocQIjWwkzLWkWoM8udZdLzUZbUU3c/h7NxXmqjZP9pyKI7xR",
-	"PV1zjVrTu2y4o86FSlDsKxeSiZlWPlwpU4g+kNcd4YkoUgNCSYau1leynvcNe/xS5KLQpSnVTZkih7He",
-	"7SFCOpLArlQM70h63ysZ0oboYywDobQSbCLccXU03FOFFZgsko2itqLAL4nfkRLih9rROhUcY9URiH+B",
-	"kv3Z1pjNPIJ/aZ2bJ15HQHkJtrojnqtVcjjiXVeUY4NtC656L+gacS2xXk3IXM61LyGvS5XcPPqGIwTl",
-	"tiqXvAltPLEnLEYXRxwURPQP4U8YWh3epGsB9kLcDGQHBpRZcev46HVAv0QqgWwX7WK+4C/DBwjMoXi6",
-	"vAMxb+OTX4YaZ+LFMotWZE1W14+dduBREbNY2nppKQa4rfKWT1imfF1KNh4gSgbVFmGJ4T38JFOJMCDm",
-	"+UpX+O1lGFH9jeeRF/1d1TCZ6ejKmpEWXy0XaL4sUAlX/Yz3ay/H8Iw53i/0W2RvhsX/HOz+xJWLG2SL",
-	"PGs02LMv4bQsqIkHF9JYm8QGj2qpHfh7wri9gmvOL5gPB1aitZzFcfmNmj7NbJuQvnbqJRZLuOd26YNz",
-	"Hj5Y2jxZfPqwefqWX4s7CLZdPmK0JF/5/Zw5iSW6LjG10jbNodB1kQHy/blFTF1+7AmsxN8vS2ADlBn3",
-	"iuy3YOFzYzlin1JKVdLKbGPF/t6GTxf0F7qax0qW6vBC3LgcIW3tg+p3tdZeP7uWtY7Qkm1gKLjCafZB",
-	"rqhyfO5KV1pZ1vU7gLEPmLbf0W6wLKSZH9nf8jbCLx+orfDnD9hmeVJv51wRP5x9ZEffNd8UEYuFhf+/",
-	"ltVbg23z4ivguWNNhcqMEIyMsDaiwEWuJsxmHcf7NrzpNBOyP3DhTfg0kX3pbOQd3FjijbPBZDQQhOFc",
-	"Bh2vMwwX891AuFEhkX4DMUezklpthiZcDIVIUzKcezSmkN1AL57kbwYpuwCAmWfFbMiqyLvNO1geE2RR",
-	"DhypoEFxQmsNzVU6vxcYXaHNFZ1krD8W0pPWcCTfQgYv8+VZ++scoPBCa/GCkIdFP5iurwT3Ur6rrYbw",
-	"i2aOvRjD/gEkqWks1QrCtN2kNFEitaVO2kZ5UaFofUM86bxEL7XuA3w6w43wlohhbD6fIPdZTmfDa5Lg",
-	"liJeEENVVy75NqWrLPPmaDCxsrtUszNZ4GH8pVbKA53NmpmzyGuJtrP7MCXq4l4kNZHxc7Zidcmvsjer",
-	"f55v1uqflndv1a+/LLMta0aCTQWBudI+HcNpoX+jiKoKCGPponBwcgAUVFS6KeJywXPQH7lqK04WGNAg",
-	"PdBinVWrsrFTgVP70Yqnbo3v861d49vy3q78+fzNXRDlXSgMvpwTi9FQ5WOwbdYZIu5wzLY7Exb/9//9",
-	"/+3Rb7EPAve2yfxpMDDFOycoc5M81laeNHCPh/wKSYDxvDesVNJiZ950hpbjzoS5gbaCcX/ssT5caDJP",
-	"A7PCMaoZl06qceDYNpr1/SyCjr+kulMIR76hYllLLeY/vqamy8tfnMFZ3x7oKLgcuscoa+rZfrS/v1+u",
-	"iLf9WUmMm8D/G2lJ6W/aMcSK3Wmxt0VRPTLP8w6lzME5aavtuN027bbyIVvttqngaMB1DE93TordKYr5",
-	"gRIJ2iETKrEnlAzH6uv2tVVD4T7sjQoAJi32Cg866a3In3G/Zkm+Wa/aaLxqIYIWZQ59fj6cjxOPtELU",
-	"R2TnM5ebDSe3krZXtH3Ml5LXYERry81+W2qZUan02iyCLYErXTZGdeRAQrOGWO/wmzdOdAp6p9KtSqdF",
-	"1ZFGeXAFjqJO7PlzRNOAkH0JZ/NWUNkNu7dWAE1lRI0Lu6QMOSUi+H6kukz4xJ9cFBi3jl/sl0Jxnz5/",
-	"tiivsx45LAe+QAckul20KcL62ltK9gcunTBxM9LGtbdmQg83VbEDV2kTih/R8fogYp9t3bkHpnpdppmS",
-	"B3gtn+P6fGRpMP7uVZ3L/C3+znTmvL3QaU3ZKj0uU5EER3o5/Kc0WfJQw+lazh0fkApnYwKlZVrVd7IS",
-	"q7ydO2gt2OXATKd4LA47CrSSb0F10db1tABdrsVFpkltxcjnZZDxni5AxqtSycEhVh08/L4kk50EmYvs",
-	"El09HBJxrAyqtzTpNCDH1e/pXDw52JpNsC4KE7kV51qrzus85nZL6llpO2Zm9EtDKmeIbylHkkYhzR2T",
-	"QGC4qHzF8GfcYq+ptDenx6ng18ISEwS9EjV2EKqtijG2ZWSEV+JTj79lBPdQsPG/GXEtePqv8Hadal+X",
-	"PVFvqZtKvwCeCLyyPqWCzcuoqGekWPPociJ4gwEcnhQ10LZncmlg+jtLYvzddZTOrcs45Zxsc3hwTpiR",
-	"EU6YSyVEQlfi7C5IezmUqs7G/Bljaw6+R0dRDi0IFyTFTlVr1NmBHjds9DLo0kXqMMU2Iuld8iLfajmf",
-	"9lSe1pdfG5e+OMjNuLV5FAy8chLO8DQhRowzXMInlkkl4UDY1mqFJFQpnP2yS/Hsy7PmumD4GocCBa3X",
-	"ZX6/ah08PwLpeljKmvnLwYvv9p89e5Zn9Sy2vBnRE5iAuH4Mk69GMqtM24YgoV6Wpuz8/H3E4oPDp7tH",
-	"z3aff/f9i/ikhM9T5YkNrV+CrnRU38f5+fsn1keK6Sw4tlubKwBN1P/nKfcRbQHhLzerX+DNL9EWJl9c",
-	"On3ZEZcDwc1ClvA3+OBC/yB+wrcXxiOJcVFqxAtItywtQhO4RfRQDtBbtQWeMCtVPxW7iBDeo9ufZEwC",
-	"DS/ZIGdNhBTpCiTfVhUeHDG8RSKGJz2aucChuTnlTdYWFspBQrgY9dfAg1f1zO/YpXCpKvrEktfrWuvS",
-	"fAMv2cBG7tflb9Xci7am2L3hkjWNd+fiXb7N7VqkXxxNXbXRFsVn+MdwMTTfvpjoXAp0FcrfLihoKQTr",
-	"M4oHT4ASBO4Hx5rutr/EJ+Eoy/JNXkW4qqHrp4d3eIWz2cDBxfFetXf834x0Yhcu82Pvo+K+9kXkkw9d",
-	"zdVcFQZwWITdTrJBKGXsBqKtznVX8pSdi25mQJM5TYZSSesMZZxRp9LaTFi2zY3gDAiRPX/+HNp9sb+/",
-	"++LFiwiu1WzE4IkVBhoEet0BVttWuc9mZk+mfTYHB5Xz82LWtzaGBfmg0klOWuvJGJu+j8s3b/NlSlVE",
-	"lhfoy18FiKcv0bQpo8hHrBEQMVb/AL2BIXsw18dzvKNQiPOExdhYgJbEkiWDgJnjyNOLIJqMp+nSTKRc",
-	"PGWREcVPZnYNf50VMjpZeuULrRA/gNNQnjE11pregE1YhOq35k8fx1SZVoPHPw4ZqaofH6P1JaQqUm2Z",
-	"vAhwdyC6V5gHgyK20WOqBAQ/Ke0GWHYupg2kxsJTZE0kPyK5XksrO6nA2xHagqugyE7BdZGgf7ZYbLNu",
-	"F0WS+LjoF59iP8CHYrKnx8dt5YdRfh4OgY1DyZ4JIbrCV5kRcVFfB2c65uTn5Y4he6tGDhRrhTVL/VQx",
-	"lMCPE4Q3HE9tJmAdndVcSuWjUKqOgWW9ffZ/ntV96xyu2QHQKMky4kfh3z1h+6ycrMfyebe+hqIReXnm",
-	"fDu3424qi6PY1cMh0DJoJjvN6eBNgGOvkAJDijpWv42ALBUbcULCZQf7FKwB/8a2mBG4gldCjGz9KnlS",
-	"rHMbThgP/iK/E/4vpFrikDVUe8xiK8y1MJc4hphtU/yVwVBonaUJgSD3QDoYYFQVToM8VUY4M5Gqv4MH",
-	"xTo9GmGkD+EO4wqSumcyColGyc5koHrttNh7ZHI5QnLlAJVHhUottr3161KBWKm4XLlANM3wln7sFepy",
-	"C3vZeK7eEkzd7Y+V0WN7mdQK4Z8CrFrIMUMsCGw0QU1a91iM3yOEYHxCfD1PSyxfB0WlN/+sYO5zxoXt",
-	"NgxM9zwrs7nOi6e0VGwMg7lSrq4Y2naAqvE0imTnhAnr5BBWzC9XCU1hgJZdjmd/GASamlw6nZk6UIOY",
-	"eEeMEUqUzHz68Y0H/yaavwSaj9l2TLm+qUj6IE3TTvppUSGUQO3UJoLXFy0sKKW8tJhSH14+ZUrKrUZ+",
-	"3rPHqLJrZdIqLogZyq6yyYKBzStIUD6IzbLKz7WInpXCA7TSJwWaQiK6GFFWTucc8QlGL46M1KAJlXdF",
-	"qkReyySjLKfMSiUsrEMftl7ltQEQXJn2biSUJaW8l6llQWH9ZpU7o59+KLqkH34sdxw+C917w11pEK9x",
-	"DJUlqwJ5VkWC1VFH84zIVa0xU7RYbiWHLG3e+80J8t+O7H5HG7tshZpNkkE51XZZkpgTpoxBp6WkR4fB",
-	"wyNucnPqNO5RHi+SiC4w4gTNW0bw7gC3b5VjfRraoj9fFi3SD5/L7ebT2WiQajDIxzPWj7iS7xArDddW",
-	"Ds2Y2Rh/puWImVZtRZz6hFE9Ux9YT+G4OW7BKkb1JSzm67uVpw3ai8W3NfzHX5Hr1xupV/H/rmvGvo2N",
-	"+kEs0FNG4DX9uktac+faNud3/XXZOhu47S/eETrNa2V34MNUehWOizw2TYVhfe0iL4cllJ8RHj2xzOhU",
-	"HLdVW+2yuIepPdu8sEtrgxWmA8CSjVgAWLI73uZDRp2OB5sqvORUKkerdNJWrOoaRxDyFnZZCnHYLgCb",
-	"7E7ktd3XImmxTy12ZoCbfmyxoxetAwItOj9/j1JB7lOPo5pwEW6x+yIGKC6HUVAtoCKcglqY8Wda1pVu",
-	"glwasw9OmNLB+ak0eUOhG3J8et/ndr5UT/wvQz5hA50mIPhey1T0RYIqe6b8obMFIqwwE0ZgegUQN3Qx",
-	"lm4AbdgdWkAEtorZNv4XNgUFI5yWSmZmAtuBZYmWiAQrYD+JFMkbCiepajWALQfdJOxkM9rWnCsbqPs1",
-	"NVT88ClLxdGLg8pvZ9Q0HAstk/XqHBdl/WYtOiVwPkmF+sqR4AIuq1D+sb3VYuc1+BxTfHq12HA/tjqp",
-	"a4pXLAKaKINQIi9aFV4CrhO1rOSFYyogJvBPjy+B//6BWsR/v8dmv1DqCvrCzoEd+jIaghthLuox104V",
-	"KP4+UB/pM/744fyC7fGR3Ls+2OOZG+zhUxt7uEL8mg4WWhrI24bGPmTCKEhgn4WQPXBuRJk1iIt2hiBt",
-	"TWnGZSA3zGvrTOpGleq+VHGLeZK1hCbg85MS7njwq1DhLp5aDbuVEMSY7+YJaEE5Vlo8Cz9HR1PC6GhE",
-	"wVN2vCXTS99KMVE+kj+LydaXLyiIEQLeVNQWmlPeenOKLcMcYBVaPCmw0CRhusmuG4hebnJ5MoO9ZqNq",
-	"hWnhU9FKBoIWo/NeXDaoQIDqUDSDO0oNRKx0dQBHHcm0Fhwsoq6ClYsKHVBxjLJ9Yswt8zVmIqwI6zm/",
-	"BB1zjMJ2W51pdQ0zxpRZVAI6OpECAciYVfxKXIKOc8LevKQ4mM+f37xkdITsCdaCs44PR/Tw0+sz9vTp",
-	"0xcwx88XZydwQQuVcEOhN/RS/Pe///3vu+/e7b58GZ+woVZi4oNlQ6m9wsH/+dxXbJMqBP4Ihd6j2BeI",
-	"azGymJMhHNtpq0aoV7Yd8xFBmkqt9vzjv/xmtYp3EG4eUTQ5iwvsy9hXwCMARL88MJFUDqUDNqrZAXsn",
-	"fwg1ULliwKfJZgiKIDfwBUu5gdnFN7tDfrPb0clkF+1jntw9aGiVVk8/vilFXR1v7bcOWvuY8zsSio/k",
-	"1vHW09Z+6ykhWA+Q9xQHNpFuV1wH/P8+wUHnY3uTbB1vvZXWncKLr659CY8RN3wIioxFJWIaJyWdMGqS",
-	"hDCJpGIQl5ayNClp5M1LNFPiGf49I7wJf4TxBW87RAGyDvx95n6ZNxLeIZhQaXONvK7jks0y73dhTt68",
-	"flFYRUxKKiSfB3fgKChwjsIpgHm2rOyrS0nRHQ0LQ3xtQ8vicTolykRdPWxcGP+40nPuTsm6XbIkJkLJ",
-	"3PuYmTor84JtchimQ6lKMCxgH01jgnuxfqfmuPbm998RPW3E4q6dXqvjOg2pOEx7b4FdbC3x4hlZ7EAb",
-	"DxDheH4P9/cJ7h5uBJIWS7zsNy8MFuOep7EVRx5Nonh1ziIijTy4Fa0fhkUc0SDq2s4Hu/cDz2Va/ORg",
-	"8SefFRwRbeBGpY+eLv7otTYdmSSUJJjnUy76KoCEo+gWPORb54Kb7sBjDSfSMWcwOlSJcV5xH/09vI+i",
-	"Ir4ER+BmF7RP2wDmiwLirAiFplZtXR0SFfNHLgI5zNYA7bLtn5wbAWVH7JwPxbl04l/PnZGg3mBgltjx",
-	"EBZ27AO3cvgnYAokjYHA5YVQlOKqUL92CuvXd41ina0FDW6xU8UydaX0WPnY2rbiHio9ZF15bA2WSItJ",
-	"dMARKLkuH2FfkBZuQf872j9osdfyWjDPdQglmqvwelt5YKeDZ6AQZyBmQIMIbtWTPTchEVurosDJ7BfQ",
-	"59Hhi1KMyFiqRI9x3IKK4J6qyiJiuY2pFEmUd31hXafdCEGjY7oci8K6cQVTOgZ910NdtxVq47hfuHdY",
-	"h3b/gDoM0gzwHhaDeG+P9/bKrsKWNv0g1di9YY/vBq0sPvH5m21FGwKL6CHbMVkv7xiWnXZJulC5HatN",
-	"+LAA7pwYjhxzesxN4oGBdfdKZ67FTgkuItR9aSve7YqRC8omFqUxom7pZsGeRS3Wc1Q+EG0VSDxuwFs+",
-	"xjo3sbcjTKaAodl2XDmbwx7HWhs7ETp622rqsW8Ixox2hrJHPaBU5OcHaWr/KQ5ttxhasSUk903JY8gd",
-	"cuz1H3Qy2RjTx7ZzxlzV2b3B8M4unDJAec1tcy77CmNygcWSmx6HcC7c7vKKa6tyb09f0V/u8/o6PFzm",
-	"o5HRwOnRqItfvVj81YXW77iaBA18/avPWy22jv/xa+UiBOIO6d7IxpHmAwOv3oGE33mzO8o6qex6Mqq5",
-	"8TTh0IQrb4bm4fkM9dXkF3k60Zk7qbsYQQFIBTdkwlqSjk4VI3iGZA1y+lOINp5dRUF5Lq1c/XbOk2gW",
-	"lieY2X9yGNWqnz8K905sfRV8Z93tvOXmIBfDUaAA4W88un5tSUa7l43q8T1RrVtVK6Oe+kuXkPDK1aS2",
-	"P70+Y88Pn35/zM5/Ot09iNjzHNj26T68pVVid/L5lQpd+QJXKN2x//WprbC+CnvvA2499Baaf73IUAhr",
-	"OOgAN9+lKmLC53jz6fJfo9FJnhbSVgj/VaDDcWi2aIGm1WKoRmITvLRbHaPHFnHAiG1sw3UfYDJyE+/O",
-	"SVsd7b/wUcC1kk+QxKANzBofSqpjYQTJKjt1sgKmKlZLjd3hSap2VHOWinJXzGmWap40lxFr3aNieLS/",
-	"xK16plUvleSiuOWJ/kH0pQIZEyPTs1Hdnjdiqdz/Md/rFlX36o/72UB0r+C0V+rp4cHxIcl+25t8GdUO",
-	"44i5zChbWpe2CgujVVRVXctVgoLeROWCIl9UbbqeGvkHWVU8BDWmrbhlA34tvT6KWsnM1gRGAf222NHh",
-	"YRG+H3Qb1KAiVhxqVGoQvq2tCl7kdOBFdafXFzucPb+bF/xLpRXvWeyv1oiqYxq1/FCrr9zYtDJPWU8h",
-	"uK1skRmF8YRNDGiZyph3zY3I0TnXQXFBr9whnRaYZTU0+nedGbrK7bQ98IGERhgpm8CwgAHmkoZl25R/",
-	"6QZCmsCVr3maCbtzF3sZNdwYF2Ucujlc2ifjMumY5T0BbPuzxT+5ZfGpXzLc0GP2A/q32cWHn1+9j0/a",
-	"Ct7qBjcHLgZMhhLJuBXMCT7EDRMJcOaSLB15V6geWYS9x/xgynbxqqCNEDsoEalwmDtrqIcgn0tbsWAG",
-	"4RQG0GJErugjHHLFc1TZafmxreYIkF52bLFTx4baOna4z1IstkGtj0QxGizOWHvHYNDlhS9JdhdXSxkS",
-	"cam75WBjXed1YxtkUdBN/HbnyZ7lIzFlIniraRRN3fpX9/L3/gQGpVuyGdrXijKzMBzlfq6LvT/wv5cy",
-	"+eJRcAVFPVfp/yX+XtD/IvPSJ3Gtr0RyG+3kaPFH77V7rTO1iYuABhycC8iiitvgjjj+vPiAnPE/sezN",
-	"y9zBOuIUiRX8q7R1W9PcYhXH/K8lwgB2P1+COMM3FgweXtqVygplpUNWK24c5WAWAf/4MsuTPTPj6Lah",
-	"oJUml/LvTV79w+W9+jjLklOfgnubeizSspZipjD3It/rz+XMhrEv48bGBVxbsXgIBoxyHg672RFNxL9R",
-	"Ya5OiIBFviMZApp+GBECJ9UgPuCpHnMbMminxIVXF7y/SFTAd75E9ylarKqWHjxdyuP0lhtCfT86eLbM",
-	"MfD1tUXyTiSSXwB/e6gz9GEklLdUh+CwDR2dinCCbe394WPMvszzeORH6Q754TyqXpuS16bK+xaKOMYz",
-	"bHq/50hBi25BbsWbl3gLYnpdTU0Oim4NYLVe3OjoZBJ8Ex6PAiP1SaU/CXVsfOUazkKGEAXLnuQ5ED5P",
-	"woi2SkXPeUzSCfxCsdyg8rL4TW/3HQwvLoX9cCueFAWmgQ7qFE1KO/SEvdravOlhn15EuJvbpVQjotwQ",
-	"Jjzu4o785RaN3qtFdd7hJjgdvLhClKUoAVV+1Wd+javrcBkGgR5HzKl5TaA5f5Jb7+jw+9Wm9ymQ4Ab0",
-	"fsrnIAQgtj2dHLxzT3foXiJ6QiW8Gr8+pbNRnfu+cHkZNvokz4tDXCnYSBuFMLvZDLvWbCCWtO5l0f+q",
-	"XO2rUpDyeSyjJRWL/tX7YO5XrEBljIcbsVim/LKUpqC0Jm2tRNIPLIfM0fVyerkjhS9v/2G0vmJ6Dfdo",
-	"vkmo//Ek+bNof1/nufsfoGSeJhjUHugmKsfNYwQ1MYYkYhVkvU1yhbk36UBwTNlrvEc/UKYgpn1icJS9",
-	"5C72Fcw7E/bmZYuV71oMw/Ct5teqdJaSxOuv05/CIP7Ul6mfxTJXaVj1x4t0zkUaFiligptU1t6aOfl+",
-	"vXemJ4s7ujF96w9zX4apNdyWORfglsEnSZY+3peP9+X8kHRPJ4zn5CNVzcV4+4M/91qkzPs9W+Dk1l6O",
-	"r2541+Xp6Zh43mK/aISiQdArcdNNs0QkcQADoLgMDxZ84q9Lyg+CN4JUoFUXAQFAdW0rxCoLMDbdlMuh",
-	"SHyaOyGi2AzxCqaeneD718LInmz4YOphQNlJA1ood2zAr9GPTK0ZIYedzNiG9mYe01dKuFAKdvbDiGbe",
-	"meB/o5pxsf/+f/6LzTRdhF/Cd23FMB1sekoU0jOzOPOalCGxzIWwKSX63MlrsYP5fj8anY28dqc0jZ7g",
-	"LnxSnBEMramY+fYplHzypttSEikGM8HnLU9otZlfPwr3VlsbMJvvUIIpd9PA0wk271FuqYZTwqIUgos/",
-	"PZ0JA67T12YSwR8euMZXDK9CipZZG31+G8a2tiQzhyM6wYeNfPA0RzLBjLASXIkVZGkba3NFwW7BeWDZ",
-	"GCupQ8O508GXC631jF3ACO7YgI59NJG+4MNHwp/NUUIkdK0K+qeF2qAl+DaSeVZLrkPp0chK6G+YBmyF",
-	"Y1xNylM5KQH1TJM3UjRfgobPp2j4btxZ0PzDeZ8WHR6EogPhZ8zkN3eFPIi0/Ml7gO/u6M25Eejm2iUQ",
-	"8vlRdmXw8D+5lWem/MsCU49fnkdy37h9yK9sIURhjZIpF0vFtSdNXsinOCKBflc5JBsxFs0ySYzq8Ch0",
-	"Z+e/UIEC6axIe2w7duLG7XXtdRyxzxevd7+PGGediRO7VH1pyM0V42mqxyLZiTC9ULPnRwhAhrhwh8+o",
-	"PIjRY3tM+jV8ZzSWUkZNG4tspNlQIbAa3IPUNoLRCedAyUXPrx1hUqw2bDAZDYQKii23bZWpRBjb1UbY",
-	"nSgkzAnsZyRMjh0d3NKhx2MWg0wcRyxWfCjiFvswIsTLYxYj3AA8QljSOGqrOOA/p1KJA3hU/uEQfuhK",
-	"N4H/Iqoefqyt4ymBq0QsruBCx2y7wJ/biahONPQzC9sbs21PyFiTDV4O8M0x254Iu6d0hPAiewTQySZ7",
-	"KmIHe/snVJKPMgJ3vGqqRFuBzH9MuuBlUBpgiPhDiVDy3/iQCmttJzpNOeHYeoyxg+jw6VHr2fOiXlvr",
-	"GcwEK1SIG9516eSEcZ894sYa0XOHPLU7LXaqgjmCtsUj8BGKnlZUV/MggOthuBGmVlMhD0ykjCkukhil",
-	"B/+mn0C/jOldROGhDac3qlNnsq80qtE50aHqfRHKdkhQLXgacrlLEUkINnkFohhKG9YZwYeenhNmxFBf",
-	"hxo2pWooQiVUETQgx0APh/uHiE2muqLkuPFfOB0QFrljcbA5xsfQqa8N4guuFMWs2mq7XOQE091D/b1e",
-	"tcgUvhYgd+E3I0aCY24F7c82wiAhGLE2hIkE5wbGn1RjGLCWDq+tp47I0JbqlmyXaqzslGtlTdXHogG2",
-	"lVQRLSNPU8ZHI8FNWC22XaqetdNiH0JFHlZTJotthzJaO95o5otmITtvKzFb+QiNRUCJVNoVCDXyFQZ/",
-	"z7QjqEbK5cF0X79lJlMesijJDIbD/aY7x4wTPCfHiH1jpEDC0Qpm53PQqFZQi8HNTgYchD5j27FnZ9RD",
-	"vOMxQy0FnYSScmRVaiukMqDjv2HRyTeJGI60E6o72f1ZwIG3ZSAO2FIk9lARAn+hKC4EJwi50ECnOXla",
-	"JIKCICkZx9+VYfmVGJ8UTcJp8clliez1hKHYwFRgChv0Jy07OjxssZ/FhOxbWFcth9nWY4XTOtdDkZdD",
-	"flbulU0ENEl1WFhfOItZ0kRa8MmA2/x5i/0Ni/6EwlGyC9NW0IzJVFuFdrEq1G+6w37PRObzrPEVJVUf",
-	"78BUc4pv9HWBPbt4tv+UGe7LOHBF1roxx5JxzelyldKLC1JGTnFR87Pm16k70NrC+m8Hbs0ROHWH7IdD",
-	"rCPBsQiWFIkfP2ZA5tkcdGsX6RxTNNSYTvLs2TRS84gDb4U2/+Mf7fbN4cFuu33z3atf//IvdVk185TW",
-	"IJlUpeg8UacjFRkuZ5ByFmuoh3ciuDdpqeG8wsYEfLJtbaJwOogHi4RNrXqEmakeq2PMKaf2z5NCeA/q",
-	"wreYf/BsmXX7rPg1l+mGNCAiX8apHGOppNk28FD0RIy8TK+99LwT0ouDRhHhha1NXjmzSRmqohFvHT//",
-	"7mD/+++fH62kKC00IDSHnrzCK9SJIZXk9OjvYjxb4oEulG0rBIvpnLfgRRA9SFCFtwlJsOKMaaspbwys",
-	"YrjSYYljf8/nRRx5qCrYZOTYRDIhDcAHqt5l5mCgnoBXDPJ4U3++btIqzDaUZJrb9x3lLVZrl/zZMhdL",
-	"VckW2Jf8Mj7alzZuX8qrBlftSXnCr+c/wGjKLDRwta8jImlaKg3VM9D1FpRH+iuPiq+WmHG6jwXPIjbE",
-	"AmC5IhnknVLJM9QLK5L20f4LUjS8/vbEsljcSAuS9qVMYuzVlgt7hGYDq24xTANCyCx0q6ZSJaB9JuIG",
-	"sZ40Cc9KY80cbfy4cRbSskT44iWoJucl/nHIKeisoMhjLceMTiui+s5VAe7Ig+PLLT5IKFcoXlgvF+c1",
-	"Vx6Dnu9HFH4ZaPF/VJh0KO5VFwm9DlutSJ9FKPXeH/m/pzJyG1OIKmWn1ska+lG4avLEXWf0LExhuP/E",
-	"v28yBCLPKS7lhgRQIU8oX0+aT04dd59zPHsmWOzXIya7cVv5DqICZbUwl4P2dYxAdBgwSZV/gmzgkyao",
-	"sH1pqUG6kAnWwMO0fqoDED5OsCQcvRnKDVSaD0F73ktQbnl+NnRbldMLl8uJLrODrysxOh/ZxrOjZ1u+",
-	"1yCVhcyRSK84yQ+fLP21BqI/pljfdYp1QYXalG+TBWnXG88YCyXSQGzy/5wrNS2Kdw6NtICVx/WSkn/l",
-	"TgWl0EeTnOSfP7FsKBxPuOOPwZ+zkg+vW6gIK4uSxq10Nc05UNN9xoOGvZ6OcW4g7b0SgdWSeB6FQCEG",
-	"oBaTq04k5JM8/+l09/DZ8xDLE9YFxBM74IfPnsc7pYACLNtDBmDufEtRW8X/vntGA9kFdrZL4TD2mClt",
-	"lez1fGpDHF56Ke1IW0mYqNw53h0gqnbJNUwCGw4dTctttfRpTfRYwcCaUhTCGvvRrHZ0R0lvVd9htCWH",
-	"vC/2fhuJ/rrfjtQan6Kzc5RyqdZwd9bT0ZRYUbOhszQY1+5wvrWh4MLz5ycshl/hx/8zRkcGmdw6YqJV",
-	"wk7Pz9682Zlf0STKhxR8DE0n4ollVv4TU5fQaVTbrs+Xuu/KO189Q33pj1iVqXqXHYZhFXv+p+OpcCNg",
-	"JYH1e5lj1abrJq/mGsqMMWG4Fckxyk/EsVWSs2NmHZ9gPS8Q/DxDjqktTHJvK/zrkqpW+0A1/7wziSnV",
-	"jwInfUROwHsOrtUi+6vCTKGNWkYKDVaknzuwMpcKi9+3/rWkzBXkh2/OqfXtG3KBukr8y3Mski8wri9i",
-	"fXkdQtzoYN2el1UUlpAavPeH/9cqRt4VkCt+FK6c23+3qBILcuwfDRObNeaWlvVrgJrwRHAXVtsZJEjW",
-	"DATZVnVIkH5hljZ8Fofm6zJ7+nFt3Og53e69XrkL2AcZPAPTezR3Ppo7H8rcGWhwvnVzw7Afv2VG2kRi",
-	"ef35GYx/rbx5hwe23FFT/BfFNJYHz0ZGk6KoC7wurJO4qbAo4Ap1PdqABjrkkzxeMWxXdX03W/TDQ7T8",
-	"gYlDtzFIIwBHszH6rbb2rkE3mtgzDu2RCW9UtCOQmYqBulQHKNc/HhaRA4jiwXHB26peHLxAzc1mqaOq",
-	"/z4NDhW6DDiC7rEYZkChbDHbPjo8pKzCsbRiZ5FACcs9K022VUwhwDEj5zymzQVUn5j993/+VwH+g+md",
-	"0o4yB4+0KSExnZSfVD9i2rRV5c3iEb7pmWtczpOEwVBoeTXsEW12mD058eIUBTYR5VHKZ4udVrsvuqBg",
-	"fqpRNo1p1Cxbe2b1dQnWMKiNS9WVRu9VpJ7HsH3sCmzdozD9iOf+p5G+kWJ1YGYu5GIskMbXuBfninCF",
-	"82B1T0H5xmzwEsTDLHVyxI3b62kz3E244zFdmRQBjxH+DF6IyGkWR8GFW5imCVjh8Bl7J384wZfDWZeO",
-	"bkxMQhU8oZsSvbsUh44iR15U1TOjkLic/47uO59vBM0/sazsBz5uq48vX0fs4/sfI/bXj69+hHcREIKh",
-	"VxLziU7g2qFUX5Hamvvp4FkAfRgPOLmw0QMNNxuBFLRVSLQ/Ojw8ARqBQ2JQhjo6eEqTWzcXHy4+Svpu",
-	"K8wxVl2RpkXKayr4deFG8VLMYiy93MFCzcStvBRzWwXJApPrtUzqL1H4bCkHTA0tre4Iof7uHeZ8STcM",
-	"AbfS0j/ms377+ay3jeFHV0/Z+bNtRFfIkYvwOhHEPwnSY4eE4aDgNrh/pjNQD58ffvfixdPnG7tw1vNK",
-	"L3HXeP0yMJxpbzS6nm3ue551PbO5nueorTzWqFRMaULlxLsqldaFssLUqFSozlzS1/8KzMVHDnW5IvxS",
-	"BXy9EwTVJC8bXFLOpM0TiuEusI6nVF2UoBwODgtnOK9MvtYvXq7kT/Wa8X6Qlm1TFAvcwzR3WqmdJmd5",
-	"vcIzy9NAlA5wDNfCYFHljoCh0GBP8uk1Iy34xVgp7/bXb86Jv8heVTjvH/Wd/wHqy2biBZBVCOWEWT5U",
-	"4LbaR34n2b0/8n/PtSQTAPJoNxXXIqW8fa8eBFuVEdcSeMsTG7HxQHYHaBbvYDy34T3XAr1C8TTOkYYC",
-	"rBKI24qnQJh5K4iehlzWwtqoLsrzNwPZARUts+LEc01vtiuAmvL5wFNkp6X2Q5V7uIG2M+W5/g4MGIHX",
-	"Uw7aDI4XPkc8Nzbmk0Xyt7fQiVJ0d32s6Hl46y7t6kUnDcyqGOsjp9qohV0OR7zrSjTI0SSMOQxT56Rk",
-	"eUfyzB+UD3pxUO/TBJ/Tz0NFXcRWkOMsbiu0wICaTb63ziT88xiEMf9rX14LVc6l4y48i4Llf1sbj0EI",
-	"7GsneAKkiwg4jqswNtxJy67ECLhWxW8QG2GddBm0HHD9L6G9eFGaXL6Vdfb902Anl5ZZfk1Bk5TJF8jC",
-	"G2q8dUqCyg9sKsZlyDpD6UD6LSgP/RMdUTxrKxRIQ/ofER1yWGSH9HeO++aF7G1i2pdhFF4e95z8SohR",
-	"gY6HP7ZVQeA9WHHPs3dKLBqmlfPYgvcDAWUGDSRIRFRYYEp8htWxbVUjTU9x/yBXLzadFNwwQ6v6HCdD",
-	"mX1/XZ6GfGQbdzfMtnyvQvfCy4wcD6WNf/Q+PIbyPIwzQc0KALNuhAh4GFkLyvx93rU/bQw6Onhx9HT/",
-	"aOPi/15gxqsbhmZkhlrr0AcqGhDnl1JcWqouV3Bh5RfCcVAdZu+ygEg0fZVJ64X9kC9/wjraDfwVwY72",
-	"X5DxvnKxdkRXD+HanrrqCh2krHi02uoCwSqVxmuqxeptRceEfUpZ/sFshLaYcF+h6aj2cmqrutspLEzt",
-	"/fTaP1z/hgqY09Wb6sFVlAirJuDcHzn5/fuRb8kZA1nWC6kNrJAkv3As70RDWpIfhh7nIDViQKLFSmG9",
-	"KRF0G7G/pepHJIrgv/wy4L/9iZaqv4OsQ4mSekjIHCC3o3/0wCuM44H2KoJ0hCYS5d1mKPP2YTBTwrBK",
-	"KN9W3ATJGNHprdM6wVxYP09vrveS0yLRGTEjy4YP34rHjmyCi8wPf97tyszqQty4rwq2cGZOyyAY5gv2",
-	"iGG4OQzDsqKdL/A0lCFilOcGGDgWX5vZZSn+RMzkrqU1MjQE+Szn4ydUJgNDAT33yUUbFLSWEpPaan05",
-	"qVaJp/HVCknn+OgbFZHyfXkUk/50YhIRZq7vLBKQNi0AZdbTSmMSyGd84w6pHTqYn/TBu2iTrOR5YHGc",
-	"1j0S4SauKCob6KdTiQGhfajbRrxN5pTahuW7o6x5aPphkFlxUg3Mzy/fNx+dtSoLewjBi6iDLu+Cspcl",
-	"7Gk+tPcH/Cd4o1e7oIFi5jutTgk137tbsDpQImEh0MGsEnIj+Ck8scwKS4qRr+9D9iP0d/AugtjjPKR1",
-	"hjuK51QajVWJGGqPvUw90M1c51a449O7cZdApdF79QYswRJqHAD/0+WaB2EKuU28OEyKD0VEBxCx1xFd",
-	"PQRy4Gm6PdOAgQm3O+zx27GPWo3otTYY9VflEUABQjmgaG2YFV0jnC+51tVUhEMnvoQushhMM/CMpcX+",
-	"hj5XN9a7Pd512rSVlX21KxXFrtPRIiMPTJKs4VY4WLhsFApieaRmceOY/7xOA/oEiwPTfNfjWw97TgMM",
-	"XD7vMG6me73Wt1w6OjM4R8ZxP5/YmjUg5zlGh7kqfW3ghGQq1d2rjRyPqdsMG85vs4ekLZpjDqT0TRLS",
-	"W9lDg5c/NjBhna0jd1XrGe/9Qf+YGxD4UacpIkBi5FyenyotK5d5xLzOorbiCYuNHtvLRCsRY64s/okx",
-	"3DHrwx/eOt3XIhSlHAt+xeJXF7wf59Eg44EgQ3VRlfIJZW4Jluj6MhY/CjdVxu5eKiXPL7j2aKvZICCr",
-	"KkhhZHTfCEt3rs5cVw9FJeLOWMcOsCjwQ9VFJvKYtvU2H8U9P1BfbXCON4pK1l6JkWPblLN3sI8FkE98",
-	"hdHLLpXQ9UFeWAOVp+nOLNgikwqrp/kqgESDbWX0mMWpVCLyJUiHIDj2MWuQ7LNUPdm7xBDpk72VV+SX",
-	"oolgt1ak18JiEUE60AONYYFtRQV289RAbGLxqX6FTS8+27eo2zh7lGm9jag50CsDmuYFFws8U5+t6CpM",
-	"oxmy9JEz1COLlrhDecOQ5s/Of/m6GIDd+4P+cSt8F1/ODwPSsdxV5cdrwdNLa5WPUo3/jX76V/ipxT6o",
-	"dNJWFeMGltoOcyfWGqaPZRjL+a9O8OEOpgBQq3SIszRl5+fv0XOEgTWpFW3F7RUQuC+N+zTK3dWYuMux",
-	"fCFOTSRzWcCibCgsbE7FMMqjAQaJq4f+pqYifDSNyskTKhuiCd4qIJXqQQTSgRd2r7lB2GF48xM2cn7+",
-	"HuSvu6+iN7+o1aPssdngf1/D6SuukudvyodG12HciLaqCfsfcplK1b/kSQLCmw82V9rJnj8Gl6ABKJHC",
-	"MyxtjSPy4fIYCbwIYievMFoJwmd5BD7GHo11liZYlLpSn68olAeSjS9H31bVMoAzcDienXFX9F0pBNgc",
-	"bt7E1h441pyGtXGr8lSz92pXns8vKcQ8UMFjfPnGqvs9RqTfNbyNJ9r5aDa3rjBYI7R6xIFG2fWXIlNe",
-	"lPLAdOZYplJQ3Wvz90+YQB0X02ZDJmkJPoBtw9Xjm2grerDTYlhRGz9KpXV2CvFuqUBHRGwolcZuCm98",
-	"SxNfIIxicJWffShCDQvb12bSJIOG50uXgkYouvBRUzlqP4g7qkYNQyjXoq4OAAMiriuk4LRusZdE/hZL",
-	"1PLUNtYCr9JIZVT5EcIGcvm8o3UquPrzVcaGlVwmqpTW8TGkdHMhpbncRktbDSZ9WLjMqkjfAMmixDjH",
-	"Y8lhI1vsXIgqWmWo9U9YlsAi+ZBMhAR02WqoDZ0Dxd4NguLDRB8tQvtAjKi8VPdjWejH2iDzbARAJjna",
-	"YC/nKZtE9agTwkrRoQvKgJD5HWGrrkuxxbbFPub8iWCbyF+wjXo7rIFMa1E6dlgncyzRTGnXVrl2LYYt",
-	"Rm6KLk9T0pdXSTIpCWA5v/JruSjd5FtKM1lGECht4qMwsHlhYDrXtz7JpBkB5OEzTpYQHiqJBvAvBP20",
-	"pbQQXsyIHbTYG59Pg1AWZCQUqmsmIycS7x0sfbFEHcbi6HdJTKk75yQiVNF17hBk4WEkkuUzQjx+JTfu",
-	"UTR5FE3mp54AldRCF1AEGrE7igzw6SnVE38PuAUDwVM3+GdjhgrVI8NX7ragUOoGTWfP7wpBAhtM2vEs",
-	"yN6iEonoZka6ydbxP36typNAPsRKXbXzbDRVNQbGjLsxyjqp7Ho2BcuKCAlzV/UTvfEgi4p9M6dxOQVc",
-	"CL2e7OJaPlvm5OfreDdrH6KXESKbO97JvT+8O0DXF1cJRfriVMP1v9zuVPv/Y8tHC59pfSUFjAjk0Y7g",
-	"RpgLfSUU/gTDhLVqgAKVlr3BM/5WJH1hmFTWcdVF01pm0q3jrT0UBPzoZvQEI4eYht/laANBQ4HWDsQb",
-	"sskGVkHopxj/nINleSm/VTZmAjnNmgTxMAk9SkXEOpmVSpCFWCWM90HHKArvDLgZglQRnHvSILQ4sLFE",
-	"OC5T+mxkRE8YobpUy9D3H4zesyM4zUG884ryeUiCD5miivQJBV9bh6Jeqe1SKfr6CYZqTqQLQncRsxmJ",
-	"i9wYLvuK8v+ckTwl1MJcxSp1lFeFmu2GhDv7pE5OFQVqAYaJIXMvoAf8ZKWhpFIkPfzRAxbgQW9VTcKe",
-	"788bhxNDBPoKVjSKGJGIsEigyFWCQe5Z6sYryLNdfCKwZVtCW6YdI8RlW9TidDrvfVo4LW9fjsU829cP",
-	"WXrlI4lw97yDhbwK2/kesg4yAsz/6XMlLa7ZEwQyy73Z+NUOBbmdnf8SMdCIqTDPoLrPISJpdjznmHMV",
-	"YoCJUHxmQfE5CE6N34ZMxChPZQrplfh3uR2KJ64naceHI2F2xbVMEHKiEOMrA0m8Ml1t4K+19bUI8o6S",
-	"J5BdMDzJzOlSk9VKW3UuhmuhRM6ReIIcBTrpCItCDsaHdXgKzNDHNWnTHYgQ9lQ9b3hd/frlfwcAAP//",
+	"7L3bchs51i74KghNT1iaTlEHH7osxR87VLJd5S6ftiVX/z3N2kyQCZIoJQEWgBTFqnDEXO2Y630zbzAv",
+	"Mm/yP8kE1gIykclMMklRssutuiiLZCaOCwvr+K0/dgZyMpWCCaN3Tv7YGTOaMAV/vrykI/tvwvRA8anh",
+	"Uuyc7FyOGblmSnMpiBwSM2ZEMS0zNWARGUpF4tfD/bfUDMZxZyfa0YMxm1DbjJlP2c7JjjaKi9HO58/R",
+	"zhs5oNhqXSefPr7xHQwUo4YleUfLG/4c7UypohNm3ETOqWavX9T3MqCaPdLk9QvbJrffTqkZ70Q7gk5s",
+	"q/b3Hk92oh3Ffsu4YsnOiVEZCwcwlGpCzc7JTpbBk4szPc+Ulqp+BLFgN6Y3gCdiP+OpYtdcZppM6Yjl",
+	"Q/stY2oejA1bDYcyoTdvmBiZ8c7J8eFh3VBesCETCRWmaUUS/8CyZckfuv3avJCDbMKWjMf9vnQ47pnb",
+	"j+ZHRu3fTYMZ48/LxuIeuf1QXidsMpWGicH8JzZfHM8ZuWLz/IjQNGXqkSaDsZSaixHZ1dlgTKgmlHz6",
+	"9PrFHjFjasiEXjH7lWJGcThSv2VMG6LpkJ1AS5pOGLQ842bcFflX/kkq9IwpDc8OudLGHsupFJoROqJc",
+	"ECpsswOpEk2ENGMuRqfQGKEk4cMhU0wY31xEnhwfd7rCryXyn2I1g0XYt6vQROxPn0Y7Ey785yPLA4xh",
+	"yrb5P/7V7d4cH+13uzd/e/nLX/9Sv9pDYFr1225ZoV9pz/z6zK7yYEzFiCUd8pZrWPYRv2aaPDn+7pRo",
+	"Q1Pmvzg67jTO0THMNU/y68lUqsZjw+HXZYSKT9yeTt/wCTeLg/hAR4xo/nsj+0rhvbCvhA1plpqdk6eH",
+	"kV0APskm9sMh7C1+OsqHwIVhI6bcVaJ100qkUutl62B/v/0qvIcuabohHdGBveCk6BDf0CmZjZkgmgkT",
+	"EeqISYo7JKj3KmGqaRUV04abzMC9bx9ctqTwwO3X9MJQw5bdDdo/sGww+UO3H9AluzEryZ1cTIAZW4Yr",
+	"iDRjpkjKtdGPyK6jcHJ0GBHLjaU25OnhXkT6bEAzzQi7ZmpOuGETMqBKcaZJNiVGdsXx08Po8PDQchxl",
+	"qUVpoCR2YwL22f6IHZWP2MoT9kk30wYdDGS2fBMyvQ2C+JkPDJ80DeMafl02CnzituP4bF/GKw/ky+9p",
+	"8hFvM/tpIIVhAv6k02nKUcY9mCrZT9nkr79qFHiL7v6i2HDnZOd/Oygk8QP8VR98wLew07pDiXcy12RC",
+	"UztulpDdPk3I3y/ev4tIJq6EnAky5CxNImJ/yEXjvc6OlUylGKZ8cO8jx3uTDFz3GgUEdsO1sewwoYbC",
+	"+F5kOBB2/0trJRgyk1makMSPAhgwTRWjydw9YldcKtJXjF4RKvC8Z4L/ljHBtCYqS9neKahGtGgo6orY",
+	"z7bHk5hYCtVOnYKefS+2PWaP+Odo55VUfZ4kTNznalzwkWAJ4YL0M2MlOkLTVM7svLkYpFkC9xeZOAFI",
+	"KjJTUozIf+6fX3x8tX8pr5hAYnsnzSuZieQ+R/9OEhCECyVVKpiE3clCciYTOieaMRjnB7sFIuG2iVeU",
+	"pyy5b+orlGiUGTiI0jjeTIEA7eSHhQF/zPnal+FFk0wbuLvmJVMAjBIbuMeBnQnClJIK+r+U8g1Vo3tn",
+	"JX2ZzO0OprZzJxbYnZRTpqBbe4GyqdF+lG+pmLsbRd/rYKUkEyrmZAhET6wGNZkaTYZKTogZc01okiim",
+	"9SmZUW6sdpnao041+ciMmu+fDQ1TRNO5tjdwYEwKfl68vC+AejUxEpqtNe8UsghII4JmZiwV/53dMzcx",
+	"RHt+CKwE9GOmQZQfU02YSFgCG/lJ0GvKU9pP753iNFPXfGB5m7BsI5G4eULOyC61IoAh3BDBWKI9a1GZ",
+	"EFyM9k6JUXOnyafUMOXmMlVywLT+ErPx52fG0nTfCTn2KuLimqY8OSUxnHEdA+GR2XgeocRD+nP8w81B",
+	"Z1Or8rLkLUs4vQTCuv+pPNLkHLvct0PwG+Dvozqu8NkfCDhLZ8mvmTZWozkHwyiMPEHuT9MPyrZguJVN",
+	"hzTVLNqZBl/Zs5ca2ht4i28N9SCBOxHNSBhWygU7hYH+zpS0RzQXk7kwz57sBOrE0WH4X6Ba7Fd/qR7u",
+	"aIcNh2xg+DXr4bLnvSR2pgvCuBXFqduhZfvyEZ/6HAU6QCuVo1AT/lVSH8JVrIw6H9MveYOy/ysbGNv9",
+	"WZoGZu/yzthlsHp2sTkLa7y4YFPFxYBPabrWW1tahWrnUXUOtUuQJdy8vHZnrrwEdOCXZmGj6cBI5Ubc",
+	"8KNxR5oJS23/Aq1zx0/W3ipzbZj9gwop5hOZhQMsGvNG/5qlEVnqODpqjYvvphxMDdPaYbZa78itVdNc",
+	"3a9+sou/D0BGTHrULJygfcMntcdIZmYgJ6XV09nAsnwgdsGZHakVDDLFalfNCYBNo9bst1a0WaE2+xqs",
+	"W3lepR0PaCPyFFRepnBJo8Cp42ddGn24icvp9w3XNTTMDZuU/1jGmYLT8DnvjCpF5/Zz4ByyDa0gv8ra",
+	"Yf/lRuomdE41W5zGgE79WWQ3dDK1ve58YHKaMnLdIZdcUPIBnWx150BmypTffcs0JecyE2ZOXnD76MDY",
+	"z8o0NtCDrRLZpM8a3Gfw2CNN8BlQs43z60VODQfbAheE4sP27ioGdXx8/vHx345qR4Bux7WOUcsD/mum",
+	"uE74oNn9OZAJI3JIKAmfJVMlhzxl5Tlken8g67oR0uBe1pxGK4EMuBj1EidCVG/alaxOG2qylfRtiesC",
+	"n/wc7WTTZO01dZpujd5gqDKaUEOOwOs0UnKmrdBnZSk0KIE5FSWZWpllBfdBbrBAiVF+ODyhV7Y0X5zF",
+	"lfa7UqKv0sIUM246rC3lvqq/ULAZHIwOiXF4MXH2YNC9Yi4MvWJxh1yyGzAqGsUnE5acEs3FKGX7VghE",
+	"iVoTxYaZRrkQjV866gorSyuZhkZquzF9nnDFBjhQIq+ZUjxhGg3XjVwn8Fg8dmJk4N9r5jhVT0eb96qM",
+	"Jmjj2ZOVTVSP83pv56e0vF8vgq2xavi8gzJ2MLcaP07t0W5uWEjBOuSfjCpNjp4fHtrvjo8PD0uH5e4Y",
+	"QuW4bXDSmo7INq5muBdXX8pVR5DWhGoS+5AOfyXZtyCe45TYlSQSrUAp1SYP87i7+/1j4b+rkbp1Tw5b",
+	"aVv9eW+QUl1Drj8omU0Z6NzGueYyIy33tc8zTXa5SPg1TzKaIlPINBdM64hwoTPFFHxrt4EJjRrwMBNJ",
+	"REaWYQir7+7ZZzGQAVyM4OZptZN2DJfS0FTXbWh/3nM6QjPFlGcLvlKcLb7pnU5tRoNurGBHmkd2L/Lf",
+	"En2nhlumKRvYm6rBgvCBzu1WaZKC98PewJqm2oWF2B3VrW7iyHmRwbVYZwiMdvSYKtYrRtSf1o3Hq6gw",
+	"Aq+ekinlCUbHQCtW1MqVWYLeDen2eJpmmtDc6KL38BvfVFfQwUBlLAHi7FPNNZlKbpdAyUwkLCFjmg73",
+	"synZBfuHvVmpZQBDws3eKTlET7+LlbG/2v7xclyctJWS7KVbQ5OCYcdWIrJnkInEdsLoYEwSOndBOIIw",
+	"YdQcvFbUOfP3InQzkxhYQdyalC/daD7YfusI2CBprzTP1JyFTIA9zpKaYglfxyxSvVdyhQ85XZm28kEu",
+	"UnfjIOqJL+CPIVMJNq2JPV/kV2d5T/8xZorlGo3lqu78eCUdZTY79DFVI4byqrAdw99OGMDvU6nhDyl6",
+	"dDplNK3V4+1wLhmt4YUTZu/k9venbeUtvLNIGZUd8k03rY9t6tM0Wd/aWTfmNV73cQtrW8n8i3UTmtCb",
+	"1ziWMBJns4VpuShVVeDvF+/fkQlTI0am1AzGqGqCcvAgkgci+Wby9v1IzjX0YNhIqvkbmQs7NVYdfGZV",
+	"X7YN3157Ph70vMiDXWN5W7UkXS9UnAlCJ5ZZ2yv20wUBJhyhXxJ0lqPD/3H0mOz+5ejwkPR5mnIp9jZ0",
+	"UtS6Jc7H3nO8eOfCLUIc/0XXmTaEFpHUNUfKvrLKriUCuxZHZQE6gQAZF/Gc27imTJU7XJxDqZPQMPc6",
+	"YcJwA4L7sNYYl3A9lZr7V5eRwIvg0fYGMVQXWHlc552PnYsOOfpu/+n+88PjlTzXW2uKpS0aLk+/PKNa",
+	"QoTtfC2mmVnzyqjubZnilgfaLWzS+iaBre5esC1rsfBFvb5uT2rXPdDUFpnXKuXjrRRsTpzE5l2XIJA9",
+	"0mCq0mR3WqsQ7EVEMGOvwVxlaammXHGRtJeJUPf7iYtkq9JyZcFxTHXy7BLem6eG1OUa5LwFtQjjWZT2",
+	"jK9DzlOmrjQZMUOEJLG9+3py2OtzZTAZqHoTraF1Qh/L9XBkw0hk7Q0DyNdrtmIT639pyhsJAi3XA+NZ",
+	"a+z6X9C+HjlKsJrxIM0gDGZTi3uur8FEi/3f1Giek/YtLOfF7UogLwnCQYcE9toq7dpIS4lMDNR8auyB",
+	"OHMr8kiTOODBFav7lImEi1HdCWmi+kUL7nlA/Bpj8DDXZs2TgBfeKh2lhtJXDfCMKEZTXDUQ28DaLEUE",
+	"MSVOvBlmJlOszvbceAJucy1BG0vJZRtW5IKtfgOm5HwyW9U786N1SmJH9DFRbJrSgQuKno1lyiCNYukx",
+	"uQ9KX5unb0qqi4vPdT9Tmm0c+oU6VCE8LY1kA251zVAjs+vEzFgmLQTIfIxv8Q1IyOVJ+4AuSBEcsNVi",
+	"kH9wewFNpRUqxp3P/pcV2/I2XyRvoBuM2eAKQsTMorkt2rnZtw/uX1MFGQD2jdI2u7fD717alrDfUKwv",
+	"H7Uf5QwDHqzERjXEv6fXeCf7obmbp2IynKaMJgxDaX7LuMFvE64nXGuWtJ+EH9yHvJvgy/Ogx/DZvPPg",
+	"y7NgHMHXL4ohBXnEdcLrkKeMUGPoYIxqAYWsQLzI8UerChgNaRiEKrZ4m99Oft1AmPTv9Of1FoLXL3wq",
+	"oTZ0OCRoKbSckmTTVNplJDw0BRRN2yn3PFtabDl/HVZjQhMG+cFk110wVvBLGZofhCTe6S8V/lY4//c6",
+	"t4iR8XmZbZ6dsITTPCJuKX9yZFKEAKMj6fjps6aU7xty8ePZ/vHTZ369kWJ0vk5AG0G68eH+c7o//OWP",
+	"Z08+/6XW2MF/Z73+3JkY20RrSp70ikDXlTeOfX45tbVtAolvTVnCblGRVVsI8wXZlXastCD5ZlRE/eA0",
+	"hPMrr0047FpOvbD5dZpuAThgG4jIUGYiQaHVsggXL27VIiSAkKWWIsiToRW+J3TEDqbA//DvX6fMfjDs",
+	"xhxMU8pFS5YKo/7w4tVO5P5894P/8+8fXuZ/X7IbU+KIn2CUi2Ks3Y7lmAtFkurxU/KWf38KCzClEHFn",
+	"XwcGwTW5YlNDdnNOUTa99rmgaPddSjYwnLpd+5HRFEWvSiA7NbTvQhcX53DF0fvpn7I6RobujTzA9beU",
+	"gwwyldqMFKuPBi5s8/49eVXzYDVuFd9qmA+8UkN7DjyCYLQihGpVrCrgmYjv/zZq2bRd9VUs2M3f28DC",
+	"ePjA9iszZZS0iuJhRMLQ0b9n2vABI1YwBXPiOmGPYNFYa+LtXDNuTn/yQMecU8M2hssVbFMQ27iZMcat",
+	"1S1MMe6YoPwGu91SZrslea5tjb+HaL+QostN/mSZsrOBa0ixgwiVT5fnrSL+tnsiagzUJQJbQig/uU3L",
+	"71ilKB9BQJhTV+woFadpKdwWgvqLoLdoB1KzW961ruuzUlfuyw/Yo/t06Tr28w37d999LA3DffkeR1NM",
+	"cxu2Jn+1fAOWpjL9hGkpVonLUtAGxyx1ES+GiwyjXKgYsDRtraj6foJW3Vc/YuOeXQV9+K+KrooBb9Uw",
+	"5hndthlZey61Lgu6WxaySCUyU7rO+pEhPspMqisM80vYgE9o6oLgnFhrZpKglTEiHi8rPjruPI0jMlPc",
+	"GCZckCAMnWiJ0afcEK67Qthrl1CCEi4ZKkw+Os3bjzHKIO6QM4DNYolzn+X9kl3o7zDew4C/QgKyXy8q",
+	"lr/8cRQ9+7zb7Xb8p+PPe/+tVs1EgKiXStWdeAgWxGTVPC4wx4yCFBPy2viEWqZYRHCys7ELLrSUT8aQ",
+	"XLvoAU+zSWNei/3tEVpaIIMabjsMgUToOxwU14Wn0Vt/Bas1KNSHQ166rFUE1ZAzgnQKPoejfasSJKfw",
+	"G6apQ4a+ffyoPnpiwrSmI1YPZRgyOBhN5BeheLGOyb123ue3MqmZQSykYPGJlfu9m/qUxEN+w5L4xC+W",
+	"3atHmsRUiIymPUUN6/WnGlk4ioUQ7HhK4ilTPfjbvW2fRYQ3CLgimhltJQQIGIUHyW6cJ3TmLXtKdfzY",
+	"DhKU+xs0H/pOWvJfvwTvsBn/8ZVrzn/+wNR7bDVYtkum6oKzL7g9QvmaReRsYDKaHjx+9pRAu5FHNGBu",
+	"mpZZLdJxZUkbwI/gIVjLhfjf3e8w2ve7/33vlHgasU+5TSQTmdiTBTerlQdmHDXUxpiRw8brNiRVR03L",
+	"eGuJ8ixnHSumxzJN2nkHcq/AjPJrlvT4sFfkAoPVHJPuegmd14e1CjJ1HoYoJHDLOmmaEoyptqc1D1K2",
+	"bECzIEzbLjTlsKBDu4R9NpQQLWt5MwBZ2N4JBVCK8maT3aOncEKOviOfOhed8w55/OzoeHe4BwHZjtfZ",
+	"ubkspXxHHj97uiJarBrBaVd4cYFbLl0d1/j70uzBs/qMQfLaKhf2wICulFBD0fc6kAk7LRZ5IKccnW4T",
+	"ZMqgZtcawGuZ1mWJLQ2AwPOrFTIV45bZi54k2pIycoPA4bZsYAnX05TO4Roqj+dcplLRpHZIU8Wl4sYF",
+	"ebPVTjT3/Ll7fDEwCmjD2UTzCdd0tIoOzms342xhK1I5Y2ofgslTZiULHZGEj7jBDI3xfDpmQrfcslA2",
+	"ofu//2L/d7j/fN+KJY+P6o3f4aC3ofKUDsOqMHNscdVabhRofmtqXTNGetukuCENvmHJiKmXwqh5vZCJ",
+	"ySZWmymAI1N4qUPi0N0aAz93dwIAvAwxQ6VIvYncFaD5SNinudFdkaeWYpAJBu+BRJRDbegYiDsOkjmw",
+	"R+qSK/A1lpApZi890lbeHVHj83AqgkHRcvs8/wL4o0Y7r3rmWziFNrHiro2uskWzb0ApXiUtQgpW+qNy",
+	"SNE2w5nSOVO9Ekj1Jlgea3jcSkELLZ5GcnPutQ0GBu/rTSfmsDgW70cUAbggszEfjAuZ6ZGGc2wFA6vF",
+	"2mNqcjH6qGWgbOX0bQOpZgPHZIBNi9gizhRZgfCpBIJUxx6VYXAW6S0n7pA2cpIqb2GZIKISeymd8xUM",
+	"uGoodcwsbx/slJiDaXvJ2SqGd+TxJS0VN+jyQ94FfPxY9OM+u87g01nYI3zzotRteTbbEA7C2+kbsIm+",
+	"kSMuAqzZNcQTNqE8XUBNX50JNaVaz6RKKq8eHR6vflexgbxmat6r1xSsdOAiKgoEYf8OiKuYG24YBU9u",
+	"bKSZQlvxKdooZlJdWRVxUBHhz74/f7H/8tUPP+7//ae378qOlBbZX3k/DSYsh8AJEC25IaGYAs3MmAnD",
+	"B9RYAWY67VTseo+fQHzDgmXv2ee/rPSS4z4G+1JPJ7o+icoSGv+dJRD+hCZm5GMuprl4PiKxYnwCp9Oy",
+	"JSdBBdEWcb3PrRbTYw3f9Ib5aRgEWmSLN2RUkV1HcWGZCxdAuofH2K7MMJUzhL1ccphDWSylfNKclvIP",
+	"bzR1WAHweNv8knuOHctRjRtix24tVVUynBZ/d8Enenlsis4D+iIi04Rpg+UoIoIxQESKSipCu2htH0ZY",
+	"c12MZabSOdoDm0WY1dQyXuG0UAyio8B8Y3c4KpwGzosRug22mFbChUNYq9cOWsilAceoOwaWvPwjhJvT",
+	"0PgvJAB9Jjzp7Cxve9kpoyKHE5EKAERyJO0p5UmUu3Dys+4BUPHiYQkxMz5gLQ9nO0eWZVa3Cw3x7+Cy",
+	"1kWO8CFvwYDkcMgHUHwCnncSTCYMT+3vonbaqyl6aylE9uxiANQaKUTrRX/fMpyyxpCdk9KMasd98oUF",
+	"FBQOMdgdcuZ5Ezzt8ue4JX0CeXmNMRjrhWuuxe/diJDbb6BPFUFDoUYUZHuX78YFWq052VVGElXrTZUu",
+	"e89P6/hzNes3ZHBBHFObeNLwYloWm1oKgwqO7fKYqJI4U398fUDjmKqJC2AnvIQFMlQ0S7KUWb01T5hL",
+	"pTa9Gc2z5xJuehMpuJHKB8nkt03PkVvKRjTtDRm+IzOhWYoPG0WvWdqjIuk5kAapMVNCakNHDH4R0mDA",
+	"pxMD5z2pepZupk734+KaacNH2Kl9xRfUsAcAksB67GbK8It14nbsOr7Kl+E8XwX7/RupzT9o8fkcFuNt",
+	"uBb264/FelzicsDLdkleseLlcFUA9gBW5kwkELl47pbF/vIBl+ZMJO/8wsDXbnHeq5fB0kAlo3B5zkTy",
+	"sVgcmB8s0Mt8fex3RTSRm9mmoXWWrE4tw3Le8tgd37hDzibIsKzY73ivB2JAfxlYTPk165R0B2dqndC5",
+	"vWe7gt0MGLOqRIkPxD4CgALyoGYGggPiEveIAy8piUOmEGPOI6ZvdEWRreyrLfnaMAgMCrpMyEVisosm",
+	"LwRFL7e9B7cVwDV5rt3piq74WJHTTkgMrMjpSgvsKCYjy+hHDGqE2GekSB0sk2eYXRFXD2R8urAMMFkD",
+	"3rnfMpoS6Jb8f/8PuqGrsFM+D94qrbtWbOwKfIEa8renh4e4i1Z0sl/b5X/++G9PD/c65EzMSV/JKyag",
+	"jon96cnxsV1me0ljLgRLG5S+u1DkFhJLlznLj1qpaq3c3FWtZ/WoVkoht0J6eFofilWrodA0fT/cOflX",
+	"q6n+Eq2cW6jBtGsbo7Ratl1RQlYlFr/bKH14XU2lcIgWCkaHbBYBXKfJbG+PDjv1CsHWqaAZ36d8xJrE",
+	"na3Yd6XW34ZhN1cQGyDgnMCHAHAnxbVMdgWb7ZH/+p//q7hR4wjxBjJjH7C3KLtBdcpeJcUv5ZeIVFCU",
+	"qniy+AmedHiIcSdoD286/wuIBkMuaFoOEXODDYR/h8CTYVKnb867Z1oH78LlkTduP/1cdGA/vig6sR9f",
+	"Fh2B1OQ781uQTSYUr6wyVfbnvUGjdP5aBMFFckji8EprD6VYg961Cqp065ikLfvueX/vioUowG7iNQdi",
+	"31k+mHWMylsAL/NKbg4VGZJEGeyxskxN570AOapWYbLfQxzmDR0YFM5OiWaMxCNmAjpFzgURueAOoUmi",
+	"STatidSqyjwtTCqQwNkghf0oZ1goyj7EnEzc0lQjmOm5Ygtrjqju3mxjG1q4CtdNjgqWYjNzRt2cm8hi",
+	"q/kDqM25Iu1ZashQpuDagK+ylOmCYYHOWJtZuB1BfpmYvoGHZSOx/bbOig0l8M1QCNdwJFQf3TxpYOsu",
+	"gI3E4Vabu4ntvQUz2Mre1OWqvKU85WJ0hiX06oI1J/hEUWXPHtPYntPek+e9o5hccyjhgIWBwXgQD7jx",
+	"zlmodFx3grmpdxukXLCjxl+Oa38BQ1+au8drU3taZEnAmPzTv6xcrXZAjNX1/HRRXdIOAYt97D72BlIM",
+	"OcBf0jTGkhcZi7BcHkc26R4l4aPczLtiquRI0ckjTXTWxwy//Gk0MZUsT4pp+/oAK76Bwcz7WmvtJ27T",
+	"SkEXq8NC8y1dM5w03/Bt5LhWaKS6Lf/n6w8uGjn+7ujp4RHqKPDn/tHx4ydxpZOj8vCfRkuobtH3YWZy",
+	"H0OdyaeLDxdBZR14KSKGKcWhVIFUZMJTbqiaQ4hbEAZ9/r46quPSoI6jFmlBR1Z+CAm/vFS1x2BIzy3h",
+	"qcnaMKRrxq/URa1sFKKybC4vhZJpOqmt/SbN1A6ilyleP/DYPXFycGCkmR50Op2YpFxcWerUYznDXL3/",
+	"/hGmVutF1mygWEOAyOX7yw8EH3CZPOzxcYTWgfkUvZJGQkRyda2szjWmos5zvVDPDAYQlWZbt1jv2AxK",
+	"J9egoG4S+Hsz5Yrpu4B8aMSiNH74dQVK7SqcwqYJvMjAhseBTYKzo9MO7tcDRIb+uGCyfhS1KywNHzqw",
+	"lvMxFYKlddxqRudh7M6MCmSHfUaMTMElN1DcEkNKwNGjvdPBw6l7M4iP3dJgE5qOMeMNvmxn7oARz1+6",
+	"ZvDTBTSGf39wTeKnt9Dw5wgNAw25csAhISsIEn+SgiHUZREVaZouIwsq3jbkB7VKn/PhxUvT6A7hEAop",
+	"2F59cmaepLhJ6tutMylqs+eqphGf3pbntaXzymoCNJmhKUEPmYbz0FKrbpuGtwoGpLSO0cIWbpzG1jKb",
+	"xIcTL1YoKmdcrDZ8nTq4Z3AojqTJy6tQxUjKhobIzLQ2Sn0VyRutsdDa4DS6lS4gGu8gwaIuIJgBsWwC",
+	"BbluVkVdiXqMTsecpAgChzGNGheDcJ1nAtW58FaOYJMMhxU5CpU8hHAF18k7KKcULGYzlBMQVqQcONr5",
+	"WiFIF0i7nlqbEc5TbnfZu3/ySmPrkndN7KoTJTy9ITAnvoTFtfMU5jBZeVOM5E2QVCvkuDH5LaGbZozU",
+	"iRRs7tADwMI/dsCp0c6IKsH12EXJGHrTg7tqwKYYUDSxV5SLwW8pTXkydp370dkxvHdD8I/gSNynlzAg",
+	"9+GH0rjcl5f05nUwOvftaxjkmR9jsSAfFLvmbLb1W499bbfeuvx/C/x0KQEv54q1JFxiSWvVqTnK69Rs",
+	"WJimNpylKow2YiGCVuIIhYcyvBmzOdAHxkeP+WgMBfJcwxhVf+ridCEI0bumUgjj7QqQ6DrkH3mZZfs5",
+	"8lzOYbONKdTSU9LK+LQCdvMvK3r66pA70Y6vDbnzS2R/gXALCEUsikP2ILPM/l7Uh9z55ZdozQiCcj2O",
+	"Agv8KSy8+3C0SP3tn/yAgDa1xPLx1Tl5/uTp33LUGx9juqhNJcy4DK6a2NAZ3CZKInQk6NGuWrrLjVo0",
+	"CCgl1ZJqaH+s8IXsvOIsdQjBu1KRRBoD+dNmvIcIyw73Bg0o1zTlCfWqpJ2qDoZVnC92w7XhYlR7R7+S",
+	"ilCSZAixysjuk8PnexGQchHgjDZV5IA+8h9a1a3ucC60oe7KrJMgwYkH02zIUgiL4Dc28EiT/9x3iXz7",
+	"r1/gGulsOpWqPutGNwSH2DZ/vLz8gPVWddXwVaobadJaa6weS2WIRpeyX0UfbOw2q3ZMpgFA99PH1wQN",
+	"5cO5DxNc3V6FbztkYBx1EKodLHAdf/6YR/VXT8n8tBYfcqF60go7+UeXn3guE1ZToaiU8li3X0xYngk6",
+	"HqY44tbzkXC4r1ZrlplpsMmSi8Ji5vMecz63qArmTMqZ0INPS3EyKtOoX+lAuKwxMtM0BcNOLoQGIXQE",
+	"BD4iFUq/U1+5pM0W1e6JvQvuXx2566oGy0UZ33v95uSIk28cOFq7+L+6QqxVGl8z2aYcMdT+LnYvNpiX",
+	"l9RwCF8s97+4VAuBju9F4LIDPLgAuiSy1Os4pDdcuoq5Vrfr1Cz9JhXk1iHKnBjvogDGCtJCLekW1cTX",
+	"KzydKYO6YW89u9BGlbwCpbYsTK4ONqvIf61zL53pFe2pTfhVHvtsRivgZ2htRbhE24IiU6a4xIzHEsAa",
+	"WqCDK7gvZcqoqCubWusn3nY99Cq3qllEZyBvy22Nd3Ys6zZwi9xVoeqG0uhCmrBIIUTSWVZDReJyUYeQ",
+	"wXGap9QE/gJag1ZEsOOuGNMi37XPmMibIrvO8MQUkTMGOYl9OrhyYI63xAsPtqdCQ34vFgm8esiajnjF",
+	"uecreCMhBgGZDbvQhodtJDo0MqRa6AFlQlkoDzl310ohGSVycMUMWqhbCT8LnKoOBRXsmfmTJQflKeSV",
+	"S0UmUmHpm18lF1a3t9SoLanRNJ27RkpnerUrIpA/D1eoyQs4oxv7CwOoTUAQC4FPc0emPU+rkDYXlagq",
+	"e2wLTHfuXI1N3FM4qNopU55/VnzImzDSuhJnT/NpNm9Fmdk2m7ERNdb7LgOw9dPitlGZ0L52ymbJOhXO",
+	"U2I1VQ6C69vmyG8j+6Tapk8f+AYSUpqmVlOSd1Ox7P5FrFbCTRGwvHj815VC7kKk2Nyh2HA/t72Fg8W5",
+	"9a0bYFhtDhXUXlZd9zS74TUJozD5zXekEJsqO1ESadZaSK/kL9cjW3ho4B6tQSLP46Yx48MBiOeKsv/Z",
+	"J4QA6kUe2D3BDJa4/EV84sHkue6KKmhLkH0JOd+ur5LoQnZpkgQiNPbt8rTlTFSAyitzCFM1JpW1XjBf",
+	"/AmNHQuxA7i3KwiqKSvpZZGL1CFxn6ZUDFgA3CozA7mJXIwCLXWaZuWfAhz7THjQQZ/W3hVck0mphLvX",
+	"iObMEM0E1LNxlHBKYnnNVK/aCskbgRf6bC5FgqRmCc23vIuw4DSPCtmLrGKUgFZk9diCwHUtBiyAGTZD",
+	"7kBpIgaGdTAh5diHOiKHhA8XE8WXncpguVue5MqytHwrl8LRStA2ni2JXFZCknsG7c4tAyKwMo4D4W65",
+	"CvnYAoLabHJgOl3nTX9/rvVODXG2fLUIpNt0qpVQvHVeXTiXm9xx5QWLqqelYYDLZ95InfU7u5Rgqmdq",
+	"8bzULUTDptazVOQqG5kWCmyq5QILPLXou4Gvawcl61yAiJtWRoaa0DlJZKmyZTLhAJqUTZm65lZxsNt6",
+	"LQcukUFJzQaZge8HKVNXtffpBdOaS/FaDGWN9KfVsNcQNn7BRAJK0n/un198fLUPwfGxVYkwMiETUKPW",
+	"e2ihFmVeQEZjr2Qg5RWvd4hPhrTH8uyEXrGiC4x9JveHdGCc226fC4wbdCYHzPvh2gOCkjHVwOvtHXZS",
+	"Hg11njzNoKRQNo26ArHYOLyH986ilTbTaHdfRh2fdM2xhBejcJ2bJ15HQBeGGtZUZTmXBvlkaoUF7R92",
+	"XhNAz3G5J4pdcw2Y7a6+ZZ4Qxfg1K151NZqNVYTt7W2C/BXfxiMNVXGEz+DyGjJ8BWin/kmMFbB7wW7G",
+	"vG8HlGl2a8jSjfwLKbdku2oX8wV/4V+A8s2Cpu19enkbH90y1Li9LtssWlFbr7x+5KwPolYOIxhsPdcY",
+	"QNQVecunJBOI92fFMqilTFJqhbFE0SG8YsUGRWZ0bvfGz7jnR9QgbIEL2esHDZOpAh7WjLR4qx32a9ty",
+	"1lSMMldAqnpy/G/E0FGRcgbsTZH49/H+j1SYuCHgJBfdfYp5z56W+jXKj6icCTKTKtHephS04yLC9JWV",
+	"0dyCOYROwTot8elbb1T1NJNdjJZryPTQWOtBtz44F/6F1hnDxatftpqrptfsDvAv24M4BkE3bj8XTmJA",
+	"1wFTC7ZpCYVuWj82359bwNzlxx5LWrv7pUUF2ZBxr8l+Cxa+FF4pdoUH406VbazZ3xv/6or+fFfLWEmr",
+	"Di/Zjcl9DhsfVLertSn0i2tZi00SpOtNGBUwzZGVK8ocn5rgSgtlXbcDYDjFeFRpxi2jyv3I/pG34b95",
+	"j235j99Dm+Gk3iy5Ir4//0Ce/K35pohIzLT9/zUv3xpklxZvWZ6L3j4zViwoAQVYglTMic76ho60f9JI",
+	"wvhobPyTBLT2ETc6cpgzzoqChaP2Ki7Lx3W52sV8t+CDKSTSb8Drsiip1boK7cVQiDRBLrur2e8Bh/HB",
+	"0/xJL2UXZcKXJRY3AB3n3eYdtK8cvQqWHlVQrzhBCC/OlRu3FwB4JNUVnuS5NmziEcM3wHa5hQwe8uXF",
+	"lGiQcBqT0JzW4gQhnx4QkUzw3zLmI3nsvZTvaqchn6KZY7coAnT/klS15hiuUyBpbE2aCEit1UnbKi8q",
+	"FK1viCddBPRSm9EPvy5wI7glYjs2B/Gbw4hUC9RIlOBaEa8VQ8WAt3waEaTbPDkdzzUftGp2oTCLH3/Q",
+	"SjjQRSDrJYu8kWi7uA8VURf2IqkBq12yFetLfqW9Wf/1fLPWfzXcvXXf/txmWzYEZ6vgsplgn07sacG/",
+	"QUQVRDFXGZybyB+cvEw2KCqDlFGFv1v9kYquoGiBsRok1+SKTU2dVau0sRUss8NozVO3wfv51m7wbri3",
+	"a7++fHNXAK8WCgOir3ZIDIYqB4uqs/7EivpJTHb7cxL/1//1/x7gd7HDZXW2yfxXb2CK905B5kZ5rCsc",
+	"acAeT+gVBmnSvDc6olx0yLkznYHlGPyUUjNC3bG3BNH3TebI7JoZgnUy03nZKQ5tg1nfzcLr+C3VnUI4",
+	"cg0Vyxq0mH/5CpsOl784g4sJX1ZHgeWQQ4L+w6eH0eHhIZRsogPQSHY/CQ5QRvA/DAHEjOn+3DC91yFv",
+	"uGCkrxi9wvUxtI9JifacdMVu3O2qblc4FLVuV5VKW9nr2P66d1rsDgCF8cnE/myI1Q4JE4k+dbEKAymM",
+	"kmk4SiqSrujzvFgpTYm8ZkrxhOFYFBtmmiUd8hIOOuqtwJ99/ekKyTfrVVuFkCxEUASYy9DDbtfXno9T",
+	"V/wMqQ/JzhUTaTac3EraXtP2sVxK3oARbSw3u22pZUaXjE7eMq81VFYOveS9RqClvLbfoiHWOfyWuhHt",
+	"M86ptJEF0b8YlUca5XhHMIo6seeST1jKBftgD21dbGGassGSGIs8oN7FG6HLFQ85Br7riAyySZZiXYp2",
+	"xlR/eFbG923m3F+IJajPpIDQmVLUSDERH0jBMKkS3I1JyziKyua5uVX99dWlX5xs7X7+KQDLrNLUs7x2",
+	"WeMr2UC7UK12GGWlETUu7EahBL6fAAPKKQA7J88Pg/j3x8+ersIaqK+rn9cWA4cyuNFkkNLQ3RF8NDbp",
+	"nLCbqVSmu7OA7rgq67auUnnjKm1DkUc63ryY/CddmxcH5YUDmgk8+hv5kDe/F9qeFDm4qguBeAPfE5kZ",
+	"Z/81UiIg+JDylCU+MKIhyQwjDuzpahdeAT6xWthFrokU9Z2sdfXdzr23UUi2vxwrdyYMO/K0km9BedE2",
+	"9ZxZutyIi1RJbU1w2TbFhx+vKD5cppKjY0BTOf4ukLFPvQyNdqaBnEyQONauW9yadBqK89bv6dKSvXZr",
+	"tsG6MOznVpyrpfrQnrndknrW2o6FGf3cUC3jrCbRKvLJSYCzbYcLynRsP8YdApAnGmomsxlJGb1mGpmg",
+	"YgQtMFZJ0iKGWKWpYs4o41M3FaMJcrP4v1lplab/YZ+uDy9eBKiut7xWEK4tT7S8sh61miwDra5npH2u",
+	"zLg3Z7TBoWF/sYsIz5HdBbhyO/29lmWU7zrqihrWk8MeDHUjePuck22v5K5haqqYYaonGEvwSlzcBa57",
+	"Ey7qfAafIFbq6Dtw/OXVm+0FibFwdmrF/uixnDVs9PpZC470erSAtG8Xo1CBwv/8S+PSFwe5XvosRTXZ",
+	"R079Ga4SYkQogSV8pAkX3B4IXRtSJaRpQEASAWJwb4CQwe1Zcx3ecI2DCHGB64rrvOwcPXtipetJAEz+",
+	"16Pnfzt8+vRpDpy+2pIKWV1W29s8Jo3p+nA0rRuCvgCj4OLiXUTio+PH+0+e7j/723fP49OgBGKZJza0",
+	"3rO60pP6Pi4u3j3SLvJPZj5QodWatPNnIvV/4bCwwnvfKjAMcQVXz+pn+yQgCQuje0b2+qw3ZlStZAn/",
+	"sC9cyu/Zj/D0yvgyNttxvCbXjHP372ZiLU7gFtFgyEA65LJs2z0lmotRyvYhN3uItz/KmJiuHdiUF02+",
+	"GLlsSb4rSjw4InCLRAROerRwgbucJ2cXXghJ21hYCIO+YDHqr4GFS3JVBcYzK9ekeM9gKMPzw0Mixaaw",
+	"pfkd26r0Z0mfaHm9brQuzTdwywa2cr+2v1Vzr+iGYnd+Da5dEaTWO9F4d67e5dvcrgX0wZPKVRvtYLyN",
+	"+9leDM23L9SSCQKXmXC3CwhaAvMaBfWeHcGwfrI91ni3/TXOwc14eJOXi4jW0PXj4zu8wsliIOjq+L3a",
+	"O/4fihu2by/zE+dzpELPmGJJ5Oo7mJqruSwMwLCsHPPUyQa44CDGdsWFHHCakgs2yACX9CyZcMG1UQgr",
+	"iZ1yrTOmyS5VjBJLiOTZs2e23eeHh/vPnz+P7LWaTYn9RTNlG7T0umdZbVfkPriFPan64I6OSufn+aKv",
+	"dGYX5L1I5zlpbSZjbPs+Dm/e5sv09WQqlWkv0IdvFTAYVVNGATpaIyBC7sUReHc9RGhURqp1mvqQp+yU",
+	"xNCYr96t6VyTsS9LaNBzD3XKCU3T1kwEJ/DStrzSiOIm0wJT7oz0s/SKcGgc+YE9DeGMsbFOdQO2YRGq",
+	"35o/fVxaaVoNERyxh50Vo/gErC8ej3Q2lilSEkpvYza4grwmELGVnEXEHmD7lYPQ7pAYNxAb878Ca3Jp",
+	"4pZcr7nm/RQ8dNCWvQqKbCNYF271zw6JdTYYgEgSnxT9wq/Qj+VDMdrT45Ou8Ejewe/+EGhH/7PxHIvm",
+	"27cyxeKiwAgWb6EOeswQYG8VeIR8rexp8VOF0BA3Tiu8wXhqMzvr6KzmUgqPAgQYODNcyu3SQIGlHPTo",
+	"1jl5iwP42cFI2EVxo3DPnpJDEiZfknzena2V8FgVAF3AGJeycWdjSbJpKimgXfjt3I0HKS+O4kBOJpaW",
+	"rWay14z53FTT9SVQoMehHspMJJElS0GmlmhtD0eHGHwDrmfbFlEMVvCKsamuXyVHirWIvIR6f5HbCfcJ",
+	"qBY5ZA3VnpBYM3XNVA/GECOyHX5FBjJLQXuCfEOuxxAlB9NAT5ViRs25GO3BQdFGTqcQuQXJqbiCqO6p",
+	"DEPcQbJTmVW99jrkHTA5e7/MuM8c9QcoHBUotdD2zi+tAutS1tP8d9aDmKWWkQQ4w1v6sVu7ArVmutd4",
+	"rt4g+Mrtj5WSM91LaoXwj75yrc8ZhHJb0GgCmrQckhjeBwSd+BT5ep5mGl4HyN+tHO9+K5j7knFBuw0D",
+	"y+H1da7zwim1f40ZTUAkTkg/peKKgG3HUjWcRpbsnRKmDZ/YFXPLFUCmj8GyS+HsT7xAU5MbKTNVB0EY",
+	"I++IIeIMo0XOPrzGq8LRfM/SfEx2Y8zdTlkystI07qSbVrwX5khhmwjKn7dQezGsI/eW7vMVpqTcauTm",
+	"vXiMSrsWklZxQSxQdplNFgysOb+gfBCbZZWfaoumQ/iEh0fHlT4tINMTNoAIwTA911eP8RUawl2pr6IQ",
+	"hTUSohUFFdpEfbrNCjvDr74vusQvfgg79q/57p3hLhjEKxhDacnKtdLLIsH6hd03xmiqx2By2pQbR/Pe",
+	"v4ED9VKYWqFIIN6ny9wyMhuMmUORKGFR19TYq0B81RRMEEEUGcEKCi6UCxM07M2HzZwWN1sVw8lDqbQ0",
+	"O7PhkIFDuC1UHsy/ty5U8jphd232O9glb4Jbryxajl6zMXBOvhClKmCOzErLuoDvVe19YaGWkOfW9Mxv",
+	"R7W8I75zt0hyq5Hi2nIsh5Jahyu4OeZn6tpbEw18rUO4FkhnHWxVDaT1MkzMJWsYTOU2MPmWJ3BWi8Lm",
+	"vPuIIo1J3BpKV6N4vcbBDW+oJgD2dZlBQUNNKJqboaNuq9aBgxLPwUzdJIsVb7W1t2MSt57g14Y6uZKz",
+	"LMm3guyZAL3BQBbUlKrcj1itqZwHSiZsYE9jAn4dxehgDJxoHXn2zLeFH18ULeIXn8J28+lsNdvGe6Lj",
+	"BbN/XErcjIW0+hokLPmsHPs1LkdMpOgKVFFOIU0ncvFpLq8oB2Bax5vcwlW8eTxV1ZO72m6xQeDUVxTz",
+	"5Lyz6wQ+beq/vY1z9ou4Xivezw0Dmlq6MZc69ZZ3/XU5+Rq47c8uAqjKa/lg7OIzhyWOm9fuIiNpImeA",
+	"SDwgblHWS6bspCu6Yp/EQ8hR3qWFQ1YqHZECKVJHxCNF6j3n7EBvRt9VOivCw2YwMinSeVeQckwYoUmi",
+	"O9BlENu3WyBP6r3ImXlfsaRDPnbIubLc9EOHPHneOUL0xYuLd6Bv5MFkcVQTJ0k1dF8Ev8Zh/CCUPaRF",
+	"HCG2sBDIo8mAG1dIwwAvFtJH/QiJYUC2G4z4cUE/u/lSPXLfTOicjGWaWKX8mqdsxBKwVWfCHTqX1mp3",
+	"kak5wVKRaCq1C2W7mHEztm3oPVxAQOiMyS78azcFVC6YlkgWZgLVMuxutwiBxhgg8NoCKWIYkD1JZXO5",
+	"3fKdaCffyWbY0CVXtqXuV9hQ8cXHLGVPnh+VvjvHpu2xkDwJ8Oc3gmVddGUEpSe5JteSJ2EKFANFPCFm",
+	"xgesu9MhF7cuRdge9bXCK1YhZgEvssJEH+zWKlkXJ8teJ6Kt5AVjKrCy4KMDyoK/v8cW4e930OxnzMGF",
+	"IJALyw5xc/qMKqYu68FjzwQ5+/DaZagBfcYf3l9ckgM65QfXRwc0M+MD+FXHrhgnvI0HC2w1GGYCXi5g",
+	"wiBIQJ+FSD42ZoopwgDweg5os014KSEiLSTo9+d1o0rliIu4QxzJutrOLtE6oYb6gAIyybQhNNXS7laC",
+	"WKmum0eaxAXoa7yIo4tHk9vR4Yh8iMjJDk97rpVionTKf2Lznc+fQRBDKN+Kagp+hDfOj6BDvCY59CfF",
+	"LjRKmGa+b8ZsmPsaHi2AyOqIWGEE0Dwd0j/k1AeW8Q7B815cNqBAWNWhaAZ2FBuISHB1WI465WktymmE",
+	"XXn3zlCmqZwhpHxomJ9R7avhRFicDTk/T1OAlgcOei7FtZ0xYH+AEtCXCWeApEq0oFesh2WZXr/AANBP",
+	"n16/IHiE9CkxfMK0oZMp/vjx1Tl5/Pjxc6g3fXl+ai9oJhKqMOYUH4r/+c9//nP/7dv9Fy/iU4eNj1ki",
+	"zgoZRLb5otVQVw6ZPUPo/tjh63cIuorRAwztdEVjIWOyGwPiPl5UB+7nv/6qpYj3ADQeasRSEheVXWNY",
+	"KEfwfnmggjmfcIMFH47IW/49yUSKEbPE8ml0lllFkCr7BkmpsrOLb/Yn9Ga/L5P5PjiGHLm7krhlWj37",
+	"8DoINz7ZOewcdQ7BAjJlgk75zsnO485h5zEkdJkx8J7iwCbc7LNrb/wdMbhi8rG9TnZOdt5wbc7sgy+v",
+	"80qeik6sIqNBiagCvqVzgk2iEMaBVBRUXUa4CcyWfP0C/HNwhn/LEDjLHWF4wDnNQICsCr41SsHnaNlI",
+	"aB9r1HJdVKiq6Thw1uX9rrTXLOvXZ7sj4ESQBgGjwIhxjCO0zLOj+Uj0OIY1NiwM8rUtLYsDHMd6GAM5",
+	"aVwY93Op5zyOIBsM0IWWMMHzsJtM1blXV2wTenwwR9cOy7KPpjHZe7F+p5bEtCzvv8+GUrHVXRu5Ucd1",
+	"GlJxmA7eWHax0+LBc/QFWG1cMT2VwlXSPz48RHu3vRFQWgx42a9OGCzGvUxjK448OFvg6lyEdpw6lE5c",
+	"P4gHfIKDqGs7H+zB9zSXaeGVo9WvfBL2iEhlb1R86fHql15J1edJgtnxOZDAqrd8CXwQ3Xxo2M4Fo2ow",
+	"doWuE26IUZAWIdiMAQy3Qn+joSMQFeEhewRu9q32qRuqEoCAuChCgX1WalMHqUnckYusHKZrKgaQ3R+N",
+	"mVrKjsgFnbALbth/XBjFrXoDEclsz2Fx6ZmLWM5xLC1TQGnMClxOCAUprlyzQFeKFriuQazTtdUPOuRM",
+	"kExcCTkTLqmkKyiZKSlGxKcbO5AwknAN2eOWI2BWeT7CEUMtXFv978nhUYe84teMOK6DJcqp8I93hUOo",
+	"PHpqFeLMihm2QUDpHPKhmaOILUWeWUoW37B9Pjl+HgRHzrhI5AzGzTSIAGeitIjELGIDgLwrGEs0iY00",
+	"U6hYHuPliMWbudFWuAgKmsdW33V11rsCtHHYL9g7K9E8OTzCDr00Y3kPia14r08ODsIYmY5UIy/V6IPJ",
+	"kO57rSw+dcAFXYEbYhfRlWaFLPW8Y7vsuEvcBQRpLAbq4uGoMWwyNcTIGVWJq3AgB1cyMx1yhrhX3IG7",
+	"dgUdDNjUeGWzQxDGzLSpWsFqi1ZE4YHoCk/icUPhiBNiVOZs0xM6r1S4ILtx6WxOhvSg0+nEexFEOHVF",
+	"5WfXkB0z2BnCUDIPt5WfH6Cpw8cwtP1iaMWWoNxXkceAO6A2zbT5XibzrTF9aDtnzGWd3RkM7+zCCSut",
+	"1Nw2F3wkIBnFsliMT4MhXDCz315x7ZTu7eoV/fk+r6/j4zYvTZW0nB6MuvDW89VvXUr5loq518A3v/qc",
+	"1WLn5F+/lC5CS9we5wTYONC8Z+DlOxCByG/2p1k/5QNHRjU3nkRAPX/lLdC8/X2B+moSax2dyMyc1l2M",
+	"VgFIGVVowmpJR2eCIC5RsgE5/SlEG8euIq88BytXv53LJJqVdZYW9h8dRrXq5w/MvGU7XwXf2XQ7b7k5",
+	"wMVgFCBAuBsPr18dyGj3slFDelBcVM0y6pm7dBHS9/L95Qei2UAxQ3Y/vjonz44ff3dCLn482z+KyLMc",
+	"of/xoX1KikTv5fOLpZnark8ODmKScnHlimT/949dYSUJKNIMvhmHIQrmXycyFMIaDNrXzQFPsZowB25C",
+	"USTJ/QB0Oj3N8yG7AnBMC5hbapstWsBpdQiokdAEDXarr+RMA6Apso1de917fKjcxLt32hVPDp+79Jda",
+	"ycdLYrYNCJGccCzIpRjKKnt1sgLk6L8d0pfFlt3hSSp3VHOWHOCzJQMjSSpp4jJoarCyOveoGD45bHGr",
+	"nksxTDm6KG55or9nIy6sjAkpWdm0bs8bQcTu/5gfOGpvPu7nYza4sqfdZzrAgYKD43Jx3LY3+TLKHcYR",
+	"MZkSOliXrvALI0VUVl2Z/Q7NLsTrTTAAqx+PraoJsTigPuC+oH+QlMVDq8Z0BdVkTK+500dBK1nYGs8o",
+	"bL8d8uT4uMhb87oNaFARKQ41KDWAQ9sVBS8y0vOiutN7jj8tnt/tC/5vh9T1dt9i/0e3Y+d2w2qZRi0/",
+	"lOIrNzatzVM2UwhuK1tkSkCkchMDql6NX4IboaNzqYPiEh+5QzotwDpraPSfMlN4leuqPfALCY12pGRu",
+	"h2UZYC5paLKLwANmzLjyXPmaphnTe3exl1HDjXEZArAu4dIOhYJwQzQdMsu2P2n4SDWJz9ySwYaekO/B",
+	"v00u3//08l182hX2qYF3c8Bi2MlgBjXVjBhGJ7BhLLGcOZClI+cKlVMN9XsAGAPTPJ0qqCMAzUtYygyA",
+	"RijswcvnXJcsmF44tQPoECRX8BFOqKA5PH5VfuyKJQKkkx075MyQidSGHB+SFNGWofUpK0az++Twea2E",
+	"iChEl6626l1cLSEWcKu75WhrXb9jMweNWy+LWt3EbXeOchAeiYqJ4I3EUTR16x49yJ/7ExiUbslmcF9L",
+	"yszKcJT7uS4O/oB/ezz57OD8GUY9l+n/BXxf0P8q89JHdi2vWHIb7eTJ6pfeSfNKZmIbFwEO2DsXgEUV",
+	"t8Edcfxl8QE543+kyesXuYN1SjESy/tXcet2qtxiHcf8LwFhWHa/XII4hydWDN4+tM+FZkJzBLZnNwbB",
+	"B4qAf3iY5CgHmTJ422DQSpNL+bcmr/5xe68+zDJw6mNwb1OPRT5yK2Zq514kOv+5nNl27G3c2LCAGysW",
+	"X4IBg5wHw252RCPxb1WYqxMi7CLfkQxhm/4yIgRMqkF8gFM9o9pDR1TEhZeXdLRKVIBnPkf3KVqsq5Ye",
+	"PW7lcXpDFZaveXL0tM0x0NkUUYHesoTTS8vfvtQZej9lwlmqfXDYlo5OSTiBtg7+cDFmn5d5PPKjdIf8",
+	"cBlVb0zJG1PlfQtFFOIZtr3fS6SgVbcg1ez1C7gFIb2uBhwBo1s9SrsTN/oymXvfhANigkh9VOlPfUE+",
+	"V4KPEp8hhMGyp3kOhMuTUKwrUjY0Dox7br/BWG6r8pL49XD/rR1eHIT9UM0e6dzya+mgTtHEtENH2Out",
+	"zesh9OlEhLu5XYJiV2FDkPC4Dzvy11s0eq8W1WWHG3Hk4OLyUZYsQGj+qs/8BlfXcRsGAR5HyKl5hWhx",
+	"f5Jb78nxd+tN76MnwS3o/ZjPgdB3ZLeaHLx3T3foQcKGTCS0HL9e0dkgYwxirXw9WXwlz4sDQEW7kTry",
+	"YXaLGXadxUAsrs2Lov91udpXpSDl82ijJRWL/tX7YO5XrABljPobsVim/LLkqqC0Jm0tIOkvLIcs0fVy",
+	"erkjhS9v/8tofcX0Gu7RfJNA/6NJ8mfR/r7Oc/dvoGSeJRDU7ukmCuPmIYIaGUMSkRKk7Da5wtKbdMwo",
+	"pOw13qO+0Gd/DhAeyugeNbFD8enPyesXHRLetRCG4VrNr1VuNCaJ11+nP/pB/KkvUzeLNlepX/WHi3TJ",
+	"ReoXKSKMqpTX3po5+X69d6Yjizu6MV3rX+a+9FNruC1zLkA1sa8kWfpwXz7cl8tD0h2dEJqTDxc1F+Pt",
+	"D/7SaxEz7w90ARBfezm+vKEDk6enQ+J5h/wsAYoGQK/YzSDNEpbEHgwA4zIcSv6puy4xP8g+4aUCKQYA",
+	"CGBV164ArDIPYzNIKZ/4+tYxIqLoDPAKKr+dwvPXTPEhb3ih8qNH2Uk9TDY1ZEyvwY+MrSnGJ2GB7Up7",
+	"Cz/jW4IZX9N+8cUIZ96fw79RzbjIf/3f/4ssNF2EX9r3uoJAOlh1ShjSs7A4y5rkPrHM+LApwUZQ0XwP",
+	"8v1+UDKbOu1OSBw9wl24pDjFCFhTIfPto6916Ey3QRIpBDPZ1zuO0Gozv35g5o3U2hcruEMJJuymgacj",
+	"bN6D3FIOp7SLUggu7vT058RynZFU88h+cMA1gK4+r2Bph6wNX78NY9tYklnCEVUZJLSWHSIyJOK3O84W",
+	"VsRBwJC4P+/hpGOM6C3EYo9csisLpcOt2usXe0WGMleODrErmqbYkT4lseEThijx3KPwT7IUTm+BejKQ",
+	"acoGxnFpDzSdOIBp3RVoJUfDIZ3nUfkAe4zIO1ZvM7rhvNoFDVFVWwTH2G6M9KUqKGBI7BaIKKceV5EY",
+	"mdD53ilx4J9grkyQ/9g2gAdFeQSW3TZCBwOVuQRptHDOc9ADbhpRJxzuaAPgwZ8f66C6S02pK3jOvzWe",
+	"92XEO/iL/84KbhlCEyHZU0ugkSuKBazT1xAgg5S60pM5awhZZ8ikvqRG2I6P7hdoxY3xaQF9vvewv39i",
+	"G0l1Om2MJbhKD8dv6waW8OThIpfdE1HowHAXLp5QuIO+xoO3LO8AZZGBnHJXAcgwNdEee+PXTHGd8AHW",
+	"LlGyqIrjVsuBeMXhgzG4Eq28IECH2ztxaarxlCkEYo99YxGJ80IHihrW6091vIBu4YQWeNVuEcBxunu7",
+	"i53oHEWvH+oZlzNJpCITe6nHud24xxMdkwm9YliV51fJhUkd2KeV0WiazknKLYF1yHvBugLqSk2Z8qJX",
+	"IL1FKBJRQ1JGtcFYGiZWajldEYcAeDC7DobPxc3pCVVmcUcmtGo3X8aWtjDZBmkEqXhGNXFonX+ubIUH",
+	"I9kW2PhLu/OELjLwW7DkVTkWy+QYVeDU1vuQhKtEHnAVuFq8rcapzIEtCarkGp0/gfC812hacwq2HHZF",
+	"K0tRh5zBO3Dnud+wqhDYe0KrVX/ueDrZ5SMhFUABpMzYBcf4Kcs4p3QAxfkAmxLKREGyV1Ahigwz4bQy",
+	"bhm2ZmlQRbLEUvtsIPESwUWCH+17Rcu2sQ4JXHFlgdh541zjdvh2xjobjewmWeKAgsd4hQD/4BpxQeNB",
+	"LaeFe0lbxl6v3wbPe45wP0JjCaSoTlWDKTMsL/lgpqoqX7A6aDK164PK1gIXKfJ+nehTOaZ/Mo3LMDpp",
+	"ZE1nOQYvYBkFQLua4WGfSXWFaZp+RezZkS6PNA+XJQiZU2sKurQjuGNDBvTRZLRldPJwFhbRdaB4rRSF",
+	"RoQLtcUYxtsoMlktuU64w9EP6hYAgJ1mhlAxD6dyGkBMV8kbKJq2oOGLCg3fTSC2bf7LxU2vOjyu5KGA",
+	"wtcPloitpGJg7sLdHb0lNwIKSvtYN3a5/S2s9/ont70tVOxfYXdzy/NA7ls3vLmVLVxeUFa+1vrmgtK5",
+	"QiD7kuzl6XedQ3JHtjXIR3K2q/OLn7GmtNN6dmPDbszBQF/HEfl0+Wr/u4hQ0p8bhgZwMqHqitA0lTOW",
+	"7EUAjCXJsycAnQ8VDY6fYkV3JWf6BCND7HtKzqyyAzEiUBc9zSYCSgLYexDbhjIKgfq2a3U3K/kqMp5P",
+	"x0z4kAyquyITCVN6IBXTe5GHemLQT6G55nlRie/xhMRXXCRxRGKre8Ud8n6KtVpOSAxAmfYnKKgTR10R",
+	"+8plVgY/sj+FXxzbLwbczO2/UA8CXpba0BRhgSMSlyqaxaGfcC+CkkHQz2LBqZjsejdizERsH/aFx2Ky",
+	"O2f6QMgIgHEPsLQMmR+IiBwdHJ4SNpmaOWJZ7bmgCrAWSm0XwP7T8+5uO0T4IiCU/Dv0sdqRyDSlWIHJ",
+	"oeMfRcePn3SePkNo/CP4YGcCRcXZDR2YdH5KqMM9MTMJdZ8mNNV7HXImfCANbourHYH1H6RA3frIl4WA",
+	"RDkABcTa6wAB5rThn513GiJ48Ks3UusYnwX8aNxwfKI8dQJmAxYSHQSNXPpK66BZ09SjEAZqFpRJuWK+",
+	"wLI2itGJo+eEKDaR11Ak3kW9uLLnTCQaQM085rHt4fjwGFD1xYAFIcfuDSN9bRBqSOwNgfGJ7dSVc3cW",
+	"cswbs8Puit2wLj0ANUYoRPKhc/YrEI+wCV8syn6n2JRRQAXB/dkFAG8ooyUVonnbc2PHn5Szb/awEnSd",
+	"1QRqmmk0au8GZfH3IsLFNde8n7IACBLq8eIAu4ILZ/mhaUrodMqo8qtFduO88n+81yHv81LTLmYLzDkT",
+	"tASS3Rixr3E9SIw8OkZ23hW4LB6dG/Ei+nOkREg/AkKNEBKb/JZJg0VGEIUGgOrclqlMOLDtJFOQyPmr",
+	"7J8QioVlKGBNKAgH4HYednYOPcnI6ZQlYNp3RnkA7Se7sWNn2EO856rdaDTxu35dPFRXAJVZOv6HJab4",
+	"dcImU2mYGMz3f2L2wOsQQtZuKRC7jziAb9B+BrCaHsXP0mlOnhqIoCBIdIi4u9Ivv2Cz06JJe1ocLFLC",
+	"h1Dx1mDP0jF8rsmT4+MO+YnNMTILrGB5gTg5EzCtCzlhltdDY0/DXsmc2SaxdD4ZMaMB3w9Jy74ypjr/",
+	"vUP+Mba9I/ahuuYDO21hm1GZ6Arf7i64nGSf/JaxzCEEwiOCixHcgamkmJlLFBsCEDsO7fAxUdQVIKUC",
+	"/T8zyi3lNHtSQtFvVTDKGSxqftbcOg3GUmq7/rueW1Mo+bOHtsoJVEClRDGjOEvc+AG7Kw8vwVu7iC+p",
+	"0FAjEMrTp9UaY1Nqeatt83/8q9u9OT7a73Zv/vbyl7/+pQ4PZpnS6iWTshSdx7n0ucCQuwWM59Ua6vGd",
+	"CO5NWqo/r3ZjPLL+rlSRPx3Ig1lCKqseAaaaQ5mdUUSDe3An3Sr9+Ov3Pz1ts26fBL2mPN2SBoTkSyjc",
+	"jeVgP4ERvCBj2ytaOul5zwPjeY0icqF+/jJoVIbKdbR2Tp797ejwu++ePVlLUVppQGhOmnoJV6hhE5AW",
+	"hKtbyGaLxUnxQtnVjJEYz3nHPmhFDxRU7dMYJVBysHdFJY7YrqK/0u0Sx+6e9zewE0Rr869+dtO5PQwW",
+	"DsClWN8l5pWnHl9py8rjTf25it/rMFsso7yi7ztC3CpX3f2zBVW6Mv0t7EtuGR/sS1u3L7mVrdqTcqg6",
+	"x38sowlZqOdqX2MA11keNwCuN6884qccz6FcHNnIEZTqj8gEStfniqSXd4Ji/aAXliTtJ4fPUdFw+tsj",
+	"TWJ2w7WVtHs88WECQUla36xn1R0CADYA9g4JASkXidU+E3YDKOUShWchodqzVG7cMAuuScJc2V1QkxHg",
+	"xw85tTqrVeS5nXaGp5XpVSrAHXlwsPEvEzjlJtYgF+fVgh/S9e9HFH7hafHfKsHfl6Wvy+HfhK2WpM8C",
+	"BODgjzCw83Mb8JtSwfRN8G5+YKYM+3HXWDQrwTfuH7LqmwyByNHwAlQTD4ftCOXrAajJqePu0fIWzwSJ",
+	"3XrEaDfuCtdBVNQHKszlVvs6gRIKkOqLNau9bODgPsgVY1MdLLWVLngSRx6QEitY+peTBKqswJO+UGap",
+	"eR8G7rwEYcvLcfy6IgTGaofmF7KDrwvSLx/Z1nH9Flu+1yCVlcwRSa84yV8e5u9rjQ5/AAe8a3DAggql",
+	"Cm+TFYCBW8c68sX9rdjk/lwqNa3K1PeNdCwrj+slJffInQpKvo8mOcn9/kiTCTM0oYY+BH8uSj60bqEi",
+	"n2KARuYSeXpqus94UL/X1RjnBtI+CAisPkPfRyFgiIFVi9FVxxL0SV78eLZ//PSZj+Xx62LFEz2mx0+f",
+	"xXtBQAEUnEYDMDWupagr4v/cP8eB7Ft2to/hMPqECKkFHw4dKEfsH3rB9VRqjtV8qDF0MIZ6cIFrGAU2",
+	"GDqYlrui9WlN5EzYgTWBa/g1dqNZ7+hOk+G6vsNoh0/oiB38OmWjTd+dig1eBWfnNKVcbODurKejilhR",
+	"s6GLNBjX7nC+tb5U6LNnpyS239ov/48YHBlocuuzuRQJObs4f/16b3kt3igfkvcxNJ2IR5po/juA7oDT",
+	"qLZdh/Rz3zWjv3qG+sIdsTJTdS47CMMq9vxPx1PtjQA1MDfvZYlVG68b32FeIJ8wRTVLTkB+Qo4tkpwd",
+	"E23oHCrRW8HPMeQY2wJ4xq6ATz3FqPaRNP73/jxGkCoMnHQROb5SmXetFhm9JWZq26hlpLbBkvRzB1Zm",
+	"yZMvVKW+rczl5Ydvzqn17RtyLXUF/MtxLJQvIK4vIiN+7UPc8GDdnpeVFBYPanfwh/trHSPvGpirPzAT",
+	"olLeLR7qCnTIB8PEdo25wbJ+DSCpjgjuwmq7UMOENJcw6Yq6GiZuYVobPotD83WZPd24tm70rLZ7r1fu",
+	"CvaBBk/P9B7MnQ/mzi9l7vQ0uNy6uWXA2hCFaHkG499LT97hgQ07aor/wpjGOqyliASgjwOZsM62wqIs",
+	"V6jrUfs6NhM6z+MV/XaV13e75WpLbR/8YSe7tCxcuLD3tYFNbNet3YNBuc6gXIshlvvUczhOxB3DhPwQ",
+	"xqXsb986BbYAIXVjtgKRTFiQmZfp/YGMG8r22meXluxtS3TntqHPjeAHH0NfezFUO4qozeqSXalc0c5S",
+	"G3sOWkd3hXfTO2wtcNMHWHEgWAKCXJGHNyczpph/44SwhLs0Lk8BaNBxBhYAsJ2shoUOt7+TgQRWa3f5",
+	"kC3yh+1LmGEXX0YcXIM5gVvDKQ5oidlmvOG6A6mvEvvNBRN++wYiV/Reqlwpref46zHxkmTgyg78ASnF",
+	"t3FVA6h8s5v6jdT6roHkm84GDO1BPduq0QcLJ5Rc11EheOSWyS+LMm+J4ovXuu2KekPRJdh0dZY6aFWX",
+	"IA+m3ixFqLTYzgC5QEx2nxwfI97AjGsrQiw3NTn4wYqdqStiTA6KCYbtQUK9r1QRk//6n/+rKGgBwA9c",
+	"TzNjf5IqqC5yGv5SfolI1RWlJ4uf4EmndsUhgoIdDCadlRMiwJsHuApzJ89gyDNSHoJBdMhZufuiC0zz",
+	"E4wli3U6mq1ujll9XSY3O6it29tKjd6rdLWMYbuoVrt1D2a2hxrFfxq7HFCs9MzM+CzNFXa6De7FpSJc",
+	"EVawfgxBeGM2xA/Ekyw1fEqVORhKNdlPqKExXpmYGwe5f8Q+EGE4TRz54K7CaY2QS8dPyVv+/Sk87M86",
+	"N3hjAjwFownelBD3hRlqIHIUgKHIjDykSf49BPa4TGTb/CNNwgixk6748OJVRD68+yEif//w8gf7LEBF",
+	"EYhXgkzjU3vtIAgIS3XN/XT01MNBAbatVb4gNs3ebAhf1BUegufJ8fGppRF7SBTIUE+OHuPkNkXpsRcf",
+	"wsF0BaCPiAFL0wIMI2X0ugiwcFLMakNAHnqBzcQdgB/BNAQvWQDsjuRJ/SVqX2sVmlFDS+uHSGB/9166",
+	"t2WABhYjxKV/QLr49pEubpvdB0EgYVjIrmIDxqcmguvEwYgj2NceCsNewW0IDKliUxw/O/7b8+ePn23t",
+	"wtksXq3FXROgr9fFqUFQms6j0haD0sjSmLSoK1z9PC6IkFhwBO6qlAOkN+hG2CgXoM708O3/sMzFxRQP",
+	"qMCafMLy9b4XVBOy++Tw+V6npJxxnUON2LtAG5pCpUMH8nR0XITJ0dLkayPmMC0Lca26ght3P3CNVUTw",
+	"Hsa540rtNYXR1Ss8izzNitIeqOmaKc2lIH1mh4KDPc2n14zB5BZjLUSOX7658L5V9qoirO9B3/k3UF+2",
+	"E0kIrMI7kloGEd5W+5jSuQthdn+5Wh2WPbCaS6HGdYHvPdLk9YsGf1/R9FKvX55WkGXwZA0bqb9pPkht",
+	"dF7fEGuvWqEfAUCdDuFHSdPUCWTo9BsolnATETYcsgFWfRSg/cVwcV+zpCcBHtWjb+SOQ80FGhiFx1ua",
+	"gEXtlKTUqkJ+bXOnIFdh7x3yVgqrFqALsSuKspKgBtkLcixnAOMYy2umevkDefXdCohSygVU8nA947Bg",
+	"KxMAq+wKe6vhdbS3WpMISzBhOzSttbt9xE4+YLd3VnYJR7AOasj2OL6fW5MDD3+OAPIdZQ6/8hA/v/Mg",
+	"+n/rXNwdAkLz47dLSV9mYsASRALeq+EycibI7Wrj1QQMLdaMPPgD/q34CJfV6fEV1P4tCtHeZwnLpYXa",
+	"HsDNthZd5YsT5W7NItAHcZbtbflIkz5Nqb3Ig1qyX1HBIiCZaubZ0vN9QJNfM202NCEX/TXq9YLQCRPo",
+	"OU6YOiFxwlJDvVDCHXKWZQoL0gmKNnHOBq1sBdXW7G8QVykNSZScdkWfeYfqVHEx4FOa5qgoU8qhfW46",
+	"5AWwESEJoyrlHuc4LIppxTGwaTu2/OTwuSuNCa7YErBanaBopwS2C8VmihvDRGcR0ZpQZFNe6muRcRzK",
+	"V8WmLSlweZY/tL5/sxjuT2x+Z27OYoRfBtztDUtGTL0URs2b+Gyx0i7uy4HvPVh3H0S8VdZdy/dIWHbR",
+	"11ftzwklmo8ESwgWrLjD0prL2b/XEu/sAngHvBDqBgOrBedZruzC2W3i/lAfjxYw+YXKu/vk+Dhkym04",
+	"7HpFhMN1WcJjXwSPfa1cNhzjV8tnw/V+4LQPnHZNEd7SCpmAhQzC8TBuDPHK709ZPnDK6tKMqeIw2CdX",
+	"qMyACO5V4K2jkQfncikkuR+AkRkCDsMwyobEhvHgQ2jMbW+8/ZOhkgfr2Aaa3C3ng/a+zRy8XH2DvchJ",
+	"lgfKXZBPY2UVvFv+vJo7zrTj6svUgzjkJeQ0+y2OSGyXZd4DKNC8qlxJvY5I7EqoRb7gg3s816vtB29z",
+	"AyyYTDgxzv4yYWYs4S9n0tbxqRNyYTdcXTYX+BQUWbMCGpRYGrh6sui/gtz7rvAQpOv5IdwSsRsoQtWA",
+	"0IWn9/zi59U5C7co6FPj+sXBbYBxdRYiHmH0m7d5+hSRZtCqhySHWmypGh5CNTm/+DkqVWmEAwTkeWvp",
+	"4itgIV45ugvF73XVLG9k2Ut6Gvpa0TM6pXMdGPAgsxIytuEPXjLUdYXPwIzIVEmiqKHAVTiU3Pavysxo",
+	"Q7F6XN7yqXPE+iG6lrGOHLwJnUDDXQEt9+dYus7ZgcNm82aUJUqWkDFNh/sY9QqhnUyYU1R8ucbsEK7J",
+	"mKWJyxLpCk95OSt1nuYOuZim3CAACbiow0btoLD8oILS+4pNKBdQ9BS4cEQMim3YSSpneZ1R8vpFh3zw",
+	"argUhQWc5tcjsGtMSgPLLaB5g/3UOVUWzaZd4fdTqtB2xqGsXYdgfb9EzXsqExhZhUy8ZD7FOCer5x8f",
+	"Hu65Yo++PmJXaHoNtfAaagXmO+mU6UpRwDBcCnmDu22gPmFXuJ5WlQH0jfsKgGtZF9wiLTEsFN7x5eX0",
+	"sCZnZQk9SBPOyceDuE475AWyTCAMKMTaJLy7fSpdJzm/xRKu/nrpS5kyKlrJ7vdk93BL+EUjAD4ods3Z",
+	"rNG6XOxZyAtnMkuhGCTZTdScqEzsneYnoGwc2XL6cbvAhdIYHgoBPph17tSsU4RIQAwsHhkoP0sHSmpd",
+	"voa4KANd3LXJR7FhJpJ7MZ3beS4KCLezfGNl6nLslp3QkqvpIzzwtVq7cXRfrZ0bV/fBwv3ACtdkhUA2",
+	"U6pMyZVYozJ4BWFK52hd2B4nzHNS9MEf+d9LkSQgnU9O91N2zVKs6OnSA32uuhWQNJfikY7IbMwHYwjs",
+	"6EOlB0WHlsENuaBpnNcg9wXXuwJ+sJSZt4LSv1VUNLMHeoChvWPet0pUptmpy5pwaftFCfd8PvZX0A+C",
+	"9jHQDDNQdjPhsj727IBTSAaFEF4Yr309Ax1sRuct1IK8XweoUW+juvBP3SWuRtFJA/MqxvqQqbBVhA0+",
+	"mVrVvqBBDC+D6iaVcxIgbwB55j+ER704qPcJwZHTz5fCY401QyycuCsgA1sT9w3pz/2fJ4Tm3474NRNh",
+	"lS1q/G+RR/7YlQrTe4F97XkkEG6irsCkLD822ElNrtjUcq0SbkgoYfWc2NOz7cWrCmjlW1mH73HmcTK4",
+	"JmAVwdL5gs1ysnCJ2i47nWsSA5uKYRmy/oQbq64VlAf4JH1W/NYVYD/xhcGQ6IDDAjvEz7MxgyBb4pLs",
+	"dpFp9/woXD6e4+Q57pll49hCVxQEboVXz7P3AhZtp5Xz2IL3WwLKFCRIAxHBLlbT5+zqFMadMJuuwv19",
+	"Xt1qR0PBDZcAqCHgRsi+vy6kkXxkW4cbWWz5Xg0wKy8zBB4JNv4BfeQB5PfLgImIRQFgEUYksjwMs4VD",
+	"/r7s2q8mgz85ev7k8eGTTdP/GsX/A8+M17eCLMgMtZYQiEKhJM4vpThYqgEV9sLKL4QTrzos3mW+Vnn1",
+	"KuPaCfveRnlK+tKM3RWBrotLdwPlF2ufDeTEXtuVq67QQULFo9MVl/QKbiS4pjqkPlf8BKE/sf6nTxuH",
+	"XGx/X0HqeO3l1BV1t5NfmNr76ZX7cfMb6r0bePmm+uIqCibXwdwfOPn940jdkjN6sqwXUhtYIUp+/lje",
+	"iYbUkh/6HnWjYQShyq1U6u05Ae8HUFcuRhGKIvCXWwb4251oLkZ7wDoEC9RDrNlr5XbInjlyCuNsLJ2K",
+	"wA3WGY7ybjOQeUd2MBVhWCQOn/jGS8bgONdGygRyVtw8SyjEK0VnO+CS4cO1EhN2bb+o4VNvuC6MIHm3",
+	"azOrS3ZjvqrQwYU5tQkgzBfsIYRwWyGElISKdr7AkWUwDJRUEBwgBCTIEbwxX5vZpRV/QmZy19IaGhq8",
+	"fJbzcUBac1Cgjvvkog0IWq3EpK7YXE6qVeJxfLVC0gX89I2KSPm+PIhJfzoxCQkz13dWCUjbFoAy7Wil",
+	"MdnhEzxxh9RuO1heDoYOHFZAUAGGTShPO/dIhNu4orShw6GfTinGAfehHv+9YNJ1vny7fHeEwGKb/jJu",
+	"eJhUU8QVLt8373Nfl4V9wZIHtEzZbQm7yocO/rD/eG/0ehe0pZjlTqszYgfg3S1SQSyoXQhwMIsE3Qhu",
+	"Co800UyjYkQNgCmh/Qj8HRQhXWAeXBtFDeK5CgnGqoRNpEGgfewBb+Y6t8Idn96tuwRKjd6rN6AFS6hx",
+	"APy7yzVfhCnkNvHiMGENJjiAUpHZmIHu4AI54DTdnmnYgTGzPxnS27GPWo3olVSA+lnmEZYCmDCWoqUi",
+	"mg0UM3ksOsguA5m4ZChgMQAz7hhLh/wDfK5mJveHdGCk6grNR2KfO4A5PFpo5LGTRGu4ZsYuXDb1UfHG",
+	"uVZvDHGv12O2aQbC3Nsh3fmy5zTKU8fcvP24iRwOO99wtMhlpmCOhMJ+PtI1a4DOc0CHNGX62sIJyUQq",
+	"B1dbOR6V2wwazm+zL0lbOMe8xPo3SUhv+NA4ABJ7bOyEZbaJ3IWpRPt8MpXK6IM/8I+lAYEfZJpaBoSR",
+	"c3l9Gq5JfE1TnoDdG+u6YGv24ymJlZzpXiIFi6FWDnwEDOeYjJTDveSGjCTTIGp1xYzRKxK/vKSjOI8G",
+	"mY0ZGqotz8P2H2HlBkYS+2p99N3PMM/X8PxdUmipnwZKxVE/2Gq2WFlTFKQwVXKkmMY7V2ZmIK3kEUTc",
+	"KW3IUXR4eIiAuyU13J2DNe0pa0cEQS9VW2/zUTxwA12WJ46WEngQwtfILmYvHh0e2rmekhh+6wGTjH2Q",
+	"lxmzCaFpugeFm2gpKZkLcn7xs08LQhrsCiVnJE65YNEAMtOjiRUcR1A1JEzUdy4xSGYmb/gV+qVwItCt",
+	"Zuk105BVhAd6LCEssCsgXrAoDQJNrD7VL6Hpe04Ax/VGKMxN0sDjYr3jPAMLa4LSCfPVSkyJaTzkha+Z",
+	"Fx5yh3DDIpce/nUxAH3wRw7asHl9R5faDgHpERg7wi+vGU17WgsXpRr/N/zqP+xXHfJepPOuKBk3dESK",
+	"uSNr9dPXZNflPrr6N4bRyR6kAGCreIizNCUXF+/AcwSBNalmXUH1lSVwrKdw+DjK3dVQuIemoB7aqbFk",
+	"KQtYlWQbw2Rp4ow8fjQ+0QL9TU05tDiN0sljIpuACV5DIkb5IFrSsQ/sX1NlmwAS+giNXFy8s/LXL3cu",
+	"gTQxrALy4EH22F7wv0vI5/4cpCkod9eczULm4g74l0CWcDfll66uGSDBlMP+J5SnXIx6NEms8OaCzYU0",
+	"fOiOQc9qAIKl9jfF8vLNGC4PkcCrSmzmaFelIHySR+BD7BEmbk+oE1jczlKSZHggIXqDInBhV/CC89WV",
+	"w3TsjJqi75jdcG1Voh5PloSbN7G1LxxrjsPaulW50uy92pWX80sMMfdU8BBfvrlZ+oU/QA8R6fdT3tIR",
+	"7fJqlptcSTUGpJLQ6iqONcquPxeVsliQByYzQzKRWtW9tn7XqYdxl1rnmaRB+TCya68e10RX4A97HfIS",
+	"MH/sSynXRlcqXrcKdISKbfbtFeGNb3DibRAh3ew9IKRd2JFU8yYZ1P/eHhhSan3uX2pChXSDcDck9xVQ",
+	"mwaBv641hAt8pWYAEBBxXSIFI+Ua0DZlGtk2ws3XhU4ptW4TVYrr+BBSur2Q0gIhFZa2HEz6Zcvll0X6",
+	"hpKMgs3yeox52fgOuWCsXK3egw9iLXuAK3OAj1jovtOAJOJKEd5VBfUvBAKyotrfMuyP9kJg9IAT8u+E",
+	"gITVxoe1oNa3repXJ4SFWCFLKkAhFwlqFj2UgNqWThku6lJzHKQrFPBND9f3Fip31C4tkVCRGNQIBw+a",
+	"W4dyhHRLnACTDolWXxE6bHDhrzj7QWR4I660HYRP+nKYrkX0ue6QD/mQsWQz+gp3wWZnx8fTWoSePdLP",
+	"DEkkEdJ0RW5ZY5MOQRflgKapr5/ZPsEsUL5yzuD46KpUs28pxayNEhBs4gMn2b4iUM3zr08wa0b/+fLZ",
+	"Zi0Uh1KSkf1LGY2Wdp8SRosZkaMOee1y6QDGBh0ETAzUfGpY4iIDgjda1Eorjv4AVZRmNMMystYdAqx8",
+	"GW2kfTYY6CWwWQ9qyYNasjztzFJJLWwJRp8iu8OoIJeaVj7x94BZMmY0NePfl2kvP7pH7vDuxS4a4ZRx",
+	"V4Dt2YmIkYcVx9t3s21ig0xxM985+dcvZV0S9C2UUMudZ9NwR3DlcDemWT/lA8em7LICOsrvy6sCwxNf",
+	"ZFGhb6tc2uVk9kIYDvkA1vJpm5Ofr+PdrL3PXEDN1NB+7vmlgzG4vUGZNZrgVP313253yv3/seMyBc6l",
+	"vOLMjsjKo31GFVOX8ooJ+MoO065Vg7bONXkNZxyhbQkX2lAxALN6ptKdk50DEATc6Bb0BMUnAMExoGD/",
+	"BCOhlIBhioqUZxVg4MDch0LhQim/EzoyLDktugPgMDE5TVlE+pnmgqF3SCSEjqyOYT+go31M1cRKFV51",
+	"44pYorRsLGGG8hRfm6q8GE2nWs2qbgRnPoApYUMmEgrFDV04kguXHIwtx08w8UIbEPWCtosXGyY4ZlRx",
+	"MXJ2INtdRHSG4iJVivKRwNxfozhNEbE0V7GCjnw7/z9fV6zUMAxDfyVb4S7lIxgZYWZwiQqGNM45Tjf+",
+	"nfOTZMvUMMJdIsWWVVl6euqI4eBuO/TiVKqMJYCIwrlX2hH5WB+5oRymh38KWYlLEr6acpD4/f/0SHQB",
+	"yZ9m0Bkt5sGuylPeWoOB9zRiJDl2K+I531rX/GFVE+g7U8qBroBZeTalSv8dnNrt06JgR9bjPn8JihC7",
+	"J8VVrijelT0cTnAE6P17d4vfsGYHkBgWJAueumeAK6bT5BtxiEp0aDRSNOKtPi/ot1T8PxuKdBWZpNie",
+	"fewfz2oX8ljaGLW1Gn/b93AvQd+kk7usFI909RPoZmoY3ygyyWW6fcHTHv02eWbyXGM4+xkQ/7CRNE7B",
+	"XQw4yUMKzZm3VlOyh3Xmt46W4WkwjQ/4NGL7hmUyRqCLN2fDrSst0zGgfsouNZwLU/toBkJs48ADtNyM",
+	"VS5TukfhEOfXNvNbHyzs0KQPO+XTKy1UPK6b4DHzIp4keQrsqww7ly8I8e2DFNLZ+hP8HL9+/wQAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

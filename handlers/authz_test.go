@@ -169,6 +169,63 @@ func TestAuthorizationMatrix(t *testing.T) {
 			ids["{import_id}"] = imp.ID
 		}
 
+		// A restitution order in each case, with a payment that leaves money to disburse and credit to refund.
+		newPayment := func(target api.Case) string {
+			ids := records[target.Id.String()]
+			res := admin.do("POST", "/api/v1/restitution-orders/"+ids["{order_id}"]+"/payments", map[string]any{"amount_cents": 100,
+				"received_on": "2025-02-01", "payer_defendant_id": ids["{defendant_id}"], "method": "check"})
+			var made struct {
+				ID string `json:"id"`
+			}
+			res.JSON(t, &made)
+			if res.StatusCode != http.StatusCreated {
+				t.Fatalf("recording a payment: %d %s", res.StatusCode, res.Body)
+			}
+			return made.ID
+		}
+		for _, target := range []api.Case{own, other} {
+			ids := records[target.Id.String()]
+			res := admin.do("POST", "/api/v1/cases/"+target.Id.String()+"/restitution-orders", map[string]any{"ordered_on": "2025-01-01",
+				"defendant_ids": []string{ids["{defendant_id}"]}, "lines": []map[string]any{{"victim_id": ids["{victim_id}"], "amount_cents": 100_000}}})
+			var order struct {
+				ID string `json:"id"`
+			}
+			res.JSON(t, &order)
+			if res.StatusCode != http.StatusCreated {
+				t.Fatalf("entering an order: %d %s", res.StatusCode, res.Body)
+			}
+			ids["{order_id}"] = order.ID
+			res = admin.do("POST", "/api/v1/restitution-orders/"+order.ID+"/payments", map[string]any{"amount_cents": 200_000,
+				"received_on": "2025-02-01", "payer_defendant_id": ids["{defendant_id}"], "method": "check"})
+			if res.StatusCode != http.StatusCreated {
+				t.Fatalf("recording a payment: %d %s", res.StatusCode, res.Body)
+			}
+		}
+		bodies["createrestitutionorder"] = func(target api.Case) any {
+			ids := records[target.Id.String()]
+			return map[string]any{"ordered_on": "2025-01-01", "defendant_ids": []string{ids["{defendant_id}"]},
+				"lines": []map[string]any{{"victim_id": ids["{victim_id}"], "amount_cents": 5_000}}}
+		}
+		bodies["createpayment"] = func(target api.Case) any {
+			return map[string]any{"amount_cents": 100, "received_on": "2025-02-01",
+				"payer_defendant_id": records[target.Id.String()]["{defendant_id}"], "method": "eft"}
+		}
+		bodies["createrefund"] = func(api.Case) any { return map[string]any{"amount_cents": 1, "paid_on": "2025-02-02"} }
+		bodies["createadjustment"] = func(target api.Case) any {
+			return map[string]any{"victim_id": records[target.Id.String()]["{victim_id}"], "delta_cents": 1,
+				"effective_on": "2025-02-01", "reason": "Amended by the matrix."}
+		}
+		bodies["createdisbursement"] = func(target api.Case) any {
+			return map[string]any{"victim_id": records[target.Id.String()]["{victim_id}"], "amount_cents": 1,
+				"paid_on": "2025-02-02", "method": "check"}
+		}
+		bodies["reversepayment"] = func(api.Case) any { return map[string]any{"reason": "Bounced in the matrix."} }
+		bodies["putjurisdiction"] = func(api.Case) any {
+			return map[string]any{"name": "Matrix", "interest": map[string]any{"mode": "none", "threshold_cents": 0,
+				"waived_if_principal_paid_within_days": 0}, "priority_classes": [][]string{{"individual", "business"},
+				{"insurer", "compensation_fund"}, {"government"}}}
+		}
+
 		// Other path parameters: an account to administer, and a fresh token of the caller's own to revoke.
 		subject, err := s.CreateUser(context.Background(), models.NewUser{Email: "subject@mesa.gov", DisplayName: "Subject",
 			Role: models.RoleClerk, Password: staffPassword})
@@ -181,6 +238,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 				path = strings.ReplaceAll(path, "{loss_id}", records[target.Id.String()]["void:{loss_id}"])
 			}
 			path = strings.ReplaceAll(path, "{user_id}", subject.ID)
+			path = strings.ReplaceAll(path, "{code}", "us-co")
 			for param, id := range records[target.Id.String()] {
 				path = strings.ReplaceAll(path, param, id)
 			}
@@ -243,7 +301,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			// A victim, defendant, hearing, statement, loss, document or import is scoped by its case as much as the case's own
 			// paths are.
 			caseScoped := false
-			for _, param := range []string{"{case_id}", "{victim_id}", "{defendant_id}", "{hearing_id}", "{statement_id}", "{loss_id}", "{document_id}", "{import_id}"} {
+			for _, param := range []string{"{case_id}", "{victim_id}", "{defendant_id}", "{hearing_id}", "{statement_id}", "{loss_id}", "{document_id}", "{import_id}", "{order_id}", "{payment_id}"} {
 				caseScoped = caseScoped || strings.Contains(cl.path, param)
 			}
 			for name, caller := range callers {
@@ -259,6 +317,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 						path = strings.ReplaceAll(path, "{statement_id}", newStatement(target, ""))
 					case "finalizestatement":
 						path = strings.ReplaceAll(path, "{statement_id}", newStatement(target, "submit"))
+					case "reversepayment":
+						path = strings.ReplaceAll(path, "{payment_id}", newPayment(target))
+					case "putjurisdiction":
+						path = strings.ReplaceAll(path, "{code}", "xx-matrix")
 					}
 					path = fill(path, caller, target)
 					var body any

@@ -69,6 +69,7 @@ func problemFor(err error) *Problem {
 		oversized   *http.MaxBytesError
 		unsupported *documents.UnsupportedTypeError
 		reusedKey   models.IdempotencyKeyReusedError
+		outOfOrder  *models.OutOfOrderError
 	)
 	switch {
 	case errors.As(err, &p):
@@ -78,6 +79,8 @@ func problemFor(err error) *Problem {
 	case errors.Is(err, models.ErrVersionMismatch):
 		return newProblem(http.StatusPreconditionFailed, "stale-version", "The resource was changed",
 			"Someone changed this record after you read it. Read it again, then repeat your change.")
+	case errors.As(err, &outOfOrder):
+		return newProblem(http.StatusConflict, "out-of-date-order", "Posted out of date order", outOfOrder.Detail)
 	case errors.As(err, &conflict):
 		if conflict.ExistingID != "" {
 			p := newProblem(http.StatusConflict, "duplicate", "Already recorded", conflict.Detail)
@@ -105,8 +108,7 @@ func problemFor(err error) *Problem {
 		return newProblem(http.StatusServiceUnavailable, "imports-unavailable", "Imports are not available now",
 			"The service cannot run imports at the moment. Try again in a few minutes; if it lasts, tell your administrator.")
 	case errors.As(err, &reusedKey):
-		p := newProblem(http.StatusUnprocessableEntity, "idempotency-key-reused", "Idempotency-Key already used",
-			"This Idempotency-Key was already used for a different file or case. Use a new key for a new import.")
+		p := newProblem(http.StatusUnprocessableEntity, "idempotency-key-reused", "Idempotency-Key already used", reusedKey.Error())
 		p.Errors = map[string]string{"Idempotency-Key": "was already used for a different request"}
 		return p
 	case errors.As(err, &oversized):

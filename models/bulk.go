@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -219,4 +220,39 @@ func uuidColumns(ctx context.Context, tx pgx.Tx, table string) (map[string]bool,
 	}
 	uuidColumnsOf.Store(table, columns)
 	return columns, nil
+}
+
+// insertMany inserts rows, a slice of a GORM model without time columns, in tx with one statement whatever
+// their number: the rows travel as one JSON parameter that the database unpacks itself
+// (json_populate_recordset on PostgreSQL, json_each on SQLite). A payment spread over 100,000 lines is one
+// round trip instead of thousands of parameter-bound ones.
+func (s *Store) insertMany(tx *gorm.DB, rows any) error {
+	bulk, err := s.bulkRowsOf(rows)
+	if err != nil || len(bulk.values) == 0 {
+		return err
+	}
+	objects := make([]map[string]any, len(bulk.values))
+	for i, values := range bulk.values {
+		o := make(map[string]any, len(bulk.columns))
+		for j, c := range bulk.columns {
+			o[c] = values[j]
+		}
+		objects[i] = o
+	}
+	doc, err := json.Marshal(objects)
+	if err != nil {
+		return err
+	}
+	columns := strings.Join(bulk.columns, ", ")
+	var query string
+	if s.dialect == Postgres {
+		query = fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM json_populate_recordset(NULL::%s, ?)", bulk.table, columns, columns, bulk.table)
+	} else {
+		picks := make([]string, len(bulk.columns))
+		for i, c := range bulk.columns {
+			picks[i] = fmt.Sprintf("value ->> '%s'", c)
+		}
+		query = fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM json_each(?)", bulk.table, columns, strings.Join(picks, ", "))
+	}
+	return tx.Exec(query, string(doc)).Error
 }

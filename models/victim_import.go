@@ -184,11 +184,17 @@ var ErrTooManyImports = &ConflictError{Detail: fmt.Sprintf("You have %d imports 
 
 // IdempotencyKeyReusedError means an Idempotency-Key came again with a different file or for another case:
 // the key promises the same request, so the request is refused rather than guessed at.
-type IdempotencyKeyReusedError struct{}
+type IdempotencyKeyReusedError struct {
+	// Detail says what to do, for people; empty means an import's key.
+	Detail string
+}
 
 // Error says what happened.
-func (IdempotencyKeyReusedError) Error() string {
-	return "this Idempotency-Key was already used for a different file or case; use a new key for a new import"
+func (e IdempotencyKeyReusedError) Error() string {
+	if e.Detail != "" {
+		return e.Detail
+	}
+	return "This Idempotency-Key was already used for a different file or case. Use a new key for a new import."
 }
 
 // importFileName is the name an import's sealed upload is bound to: an upload cannot be opened as a document,

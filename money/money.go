@@ -160,3 +160,14 @@ func FormatDollars(cents int64) string {
 	}
 	return fmt.Sprintf("%s$%s.%02d", sign, b.String(), u%100)
 }
+
+// FormatDecimal writes cents as a plain decimal number of dollars, for files other programs read: 123456 is
+// "1234.56" and -5 is "-0.05".
+func FormatDecimal(cents int64) string {
+	sign := ""
+	u := uint64(cents)
+	if cents < 0 {
+		sign, u = "-", uint64(-(cents+1))+1
+	}
+	return fmt.Sprintf("%s%d.%02d", sign, u/100, u%100)
+}

@@ -1006,6 +1006,329 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/jurisdictions/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The profile's code, such as `us-co`. */
+                code: components["schemas"]["JurisdictionCode"];
+            };
+            cookie?: never;
+        };
+        /** Read a jurisdiction profile with its interest terms and priority classes. */
+        get: operations["getJurisdiction"];
+        /**
+         * Create or replace a jurisdiction profile.
+         * @description Replaces the profile's name, interest terms and priority classes (or creates the profile). Orders
+         *     already entered keep the terms they copied when they were entered: editing a profile never changes
+         *     them. Recorded in the audit trail as `jurisdiction.update`.
+         */
+        put: operations["putJurisdiction"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cases/{case_id}/restitution-request": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The case's ID. */
+                case_id: components["parameters"]["CaseID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Suggest the lines of a restitution order from the case's verified losses.
+         * @description One line per victim with verified losses: the sum over its verified, not voided losses of
+         *     `verified_cents − reimbursed_cents`. A loss's reimbursement, when `reimbursed_by` names (ignoring
+         *     letter case and spacing) an insurer or compensation fund that is itself a victim of the case, becomes
+         *     a line of that insurer or fund. Ordered by priority class, then victim name. A suggestion only: the
+         *     order is what `createRestitutionOrder` is sent.
+         */
+        get: operations["getRestitutionRequest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cases/{case_id}/restitution-orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The case's ID. */
+                case_id: components["parameters"]["CaseID"];
+            };
+            cookie?: never;
+        };
+        /** List a case's restitution orders, newest first, with their totals as of today. */
+        get: operations["listRestitutionOrders"];
+        put?: never;
+        /**
+         * Enter a restitution order.
+         * @description The order copies the terms of its jurisdiction profile (the case's unless `jurisdiction` names
+         *     another): for a `per_order` profile, `interest_rate_bps` is required and is the order's rate; for the
+         *     others it must be left out. Two or more `defendant_ids` make them jointly and severally liable. One
+         *     line per victim of the case, each at least one cent. Recorded in the audit trail as
+         *     `restitution.order.create`.
+         */
+        post: operations["createRestitutionOrder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cases/{case_id}/restitution": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The case's ID. */
+                case_id: components["parameters"]["CaseID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Summarize a case's restitution as of a day, in all, by priority class and by victim.
+         * @description Totals over every order of the case; `by_victim` is one page of victims (ordered by victim ID) with
+         *     their totals over all orders; `timeline` is the cumulative ordered, collected and disbursed amounts
+         *     after each day with an entry, for charts.
+         */
+        get: operations["getCaseRestitution"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/restitution-orders/{order_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The restitution order's ID. */
+                order_id: components["parameters"]["OrderID"];
+            };
+            cookie?: never;
+        };
+        /** Read an order with its terms and every line's balance as of a day. */
+        get: operations["getRestitutionOrder"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/restitution-orders/{order_id}/payments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The restitution order's ID. */
+                order_id: components["parameters"]["OrderID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record a payment and allocate it across the order's lines.
+         * @description Interest accrues to `received_on`; the payment then pays principal class by class in the order's
+         *     priority, pro rata within a class by outstanding principal; then interest in the same class order, pro
+         *     rata by each line's outstanding interest rounded half-up to the cent; what is left is held as the
+         *     order's unapplied credit. Splits are exact to the cent by the largest remainder method, ties to the
+         *     lower victim ID. Payments on an order are posted in date order: one dated before the order's latest
+         *     payment or adjustment is 409. With `dry_run=true` the allocation is answered (200) and nothing is
+         *     saved. With `Idempotency-Key`, the same request again answers the first response and records
+         *     nothing; the same key with a different request is 422. Recorded in the audit trail as
+         *     `restitution.payment`.
+         */
+        post: operations["createPayment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/restitution-orders/{order_id}/refunds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The restitution order's ID. */
+                order_id: components["parameters"]["OrderID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refund part of the order's unapplied credit to the payer.
+         * @description Never more than the unapplied credit. `Idempotency-Key` as for payments. Recorded in the audit trail
+         *     as `restitution.refund`.
+         */
+        post: operations["createRefund"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/restitution-orders/{order_id}/adjustments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The restitution order's ID. */
+                order_id: components["parameters"]["OrderID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Amend a line of the order by a signed amount.
+         * @description An amended order: `delta_cents` is added to the victim's line from `effective_on`. A line may not drop
+         *     below the principal already paid to it. Dated no earlier than the order's latest payment (409
+         *     otherwise), so that no payment's allocation is ever rewritten. `Idempotency-Key` as for payments.
+         *     Recorded in the audit trail as `restitution.adjustment`.
+         */
+        post: operations["createAdjustment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/restitution-orders/{order_id}/disbursements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The restitution order's ID. */
+                order_id: components["parameters"]["OrderID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record money sent to a victim.
+         * @description Never more than what payments applied to the victim's line and was not yet disbursed (422
+         *     otherwise). `Idempotency-Key` as for payments. Recorded in the audit trail as
+         *     `restitution.disbursement`.
+         */
+        post: operations["createDisbursement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/restitution-orders/{order_id}/entries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The restitution order's ID. */
+                order_id: components["parameters"]["OrderID"];
+            };
+            cookie?: never;
+        };
+        /** List the order's ledger entries in the order they were posted. */
+        get: operations["listLedgerEntries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/restitution-orders/{order_id}/ledger.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The restitution order's ID. */
+                order_id: components["parameters"]["OrderID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Download the order's ledger as CSV, one row per entry and victim.
+         * @description Columns: `seq`, `entry_id`, `kind`, `effective_on`, `amount`, `victim_id`, `principal`, `interest`,
+         *     `unapplied`, `method`, `reverses`; amounts in dollars with two decimals. References and reasons are
+         *     left out. Recorded in the audit trail as `restitution.ledger.export`.
+         */
+        get: operations["getLedgerCSV"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/payments/{payment_id}/reverse": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The payment's ID. */
+                payment_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reverse a payment (a bounced check), effective on its own day.
+         * @description Posts entries negating exactly the payment's allocations and credit, effective on its `received_on`,
+         *     so that interest since then is recomputed; later payments keep their allocations. Money already
+         *     disbursed from it shows as `over_disbursed_cents` on the victim's line. A payment is reversed once
+         *     (409 again). Recorded in the audit trail as `restitution.reversal`.
+         */
+        post: operations["reversePayment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/victims/{victim_id}/restitution": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The victim's ID. */
+                victim_id: components["parameters"]["VictimID"];
+            };
+            cookie?: never;
+        };
+        /** A victim's restitution over every order, with the entries that touched it. */
+        get: operations["getVictimRestitution"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1190,6 +1513,7 @@ export interface components {
             /** @description Ten one-time codes for signing in without the authenticator app. Shown only once. */
             recovery_codes: string[];
         };
+        /** @description A jurisdiction profile. Its terms are data, not code; an order copies them when entered. */
         Jurisdiction: {
             /**
              * @description The profile's code, such as `us-co`.
@@ -1201,6 +1525,8 @@ export interface components {
              * @example Colorado
              */
             name: string;
+            interest: components["schemas"]["InterestTerms"];
+            priority_classes: components["schemas"]["PriorityClasses"];
         };
         JurisdictionList: {
             items: components["schemas"]["Jurisdiction"][];
@@ -1979,6 +2305,437 @@ export interface components {
             /** @description Pass as `cursor` for the next page; null on the last page. */
             next_cursor: string | null;
         };
+        /**
+         * @description A profile's code, lower-case letters, digits and hyphens, such as `us-co`.
+         * @example us-co
+         */
+        JurisdictionCode: string;
+        /**
+         * @description `none`: no interest; `fixed`: the profile's `annual_rate_bps` for every order; `per_order`: the rate
+         *     the court sets in each order (`interest_rate_bps`).
+         * @enum {string}
+         */
+        InterestMode: "none" | "fixed" | "per_order";
+        /** @description Simple interest, Actual/365 Fixed, from the order date. */
+        InterestTerms: {
+            mode: components["schemas"]["InterestMode"];
+            /** @description The annual rate in basis points (800 is 8%); required in `fixed` mode, null otherwise. */
+            annual_rate_bps?: number | null;
+            threshold_cents: components["schemas"]["Cents"];
+            /**
+             * @description When positive, no interest at all accrues on an order whose principal is paid in full before this
+             *     many days after the order date (15 for 18 U.S.C. 3612(f)); 0 never waives.
+             */
+            waived_if_principal_paid_within_days: number;
+        };
+        /**
+         * @description The kinds of victim in the order they are paid, highest priority first; every kind in exactly one
+         *     class. Within a class, payments are shared pro rata.
+         * @example [
+         *       [
+         *         "individual",
+         *         "business"
+         *       ],
+         *       [
+         *         "insurer",
+         *         "compensation_fund"
+         *       ],
+         *       [
+         *         "government"
+         *       ]
+         *     ]
+         */
+        PriorityClasses: components["schemas"]["VictimKind"][][];
+        JurisdictionUpdate: {
+            name: string;
+            interest: components["schemas"]["InterestTerms"];
+            priority_classes: components["schemas"]["PriorityClasses"];
+        };
+        RestitutionLineInput: {
+            /** Format: uuid */
+            victim_id: string;
+            amount_cents: components["schemas"]["Cents"];
+        };
+        RestitutionOrderCreate: {
+            /**
+             * Format: date
+             * @description The day the court ordered restitution; interest runs from it. Not in the future.
+             */
+            ordered_on: string;
+            jurisdiction?: components["schemas"]["JurisdictionCode"];
+            /** @description The order's annual rate in basis points; required for a `per_order` profile only. */
+            interest_rate_bps?: number;
+            /** @description The liable defendants of the case; two or more are jointly and severally liable. */
+            defendant_ids: string[];
+            /** @description The court's reference for the order, such as a docket entry. */
+            court_order_reference?: string;
+            /** @description One line per victim of the case. */
+            lines: components["schemas"]["RestitutionLineInput"][];
+        };
+        /** @description The terms copied from the jurisdiction profile when the order was entered. */
+        OrderTerms: {
+            interest_mode: components["schemas"]["InterestMode"];
+            /** @description The order's annual rate in basis points (0 for none). */
+            annual_rate_bps: number;
+            /**
+             * Format: int64
+             * @description Interest accrues only when the ordered total exceeds this.
+             */
+            threshold_cents: number;
+            waived_if_principal_paid_within_days: number;
+            priority_classes: components["schemas"]["PriorityClasses"];
+        };
+        /**
+         * @description Exact cents. `balance_cents` is outstanding principal plus outstanding interest; `undisbursed_cents`
+         *     is money applied and not yet sent to victims; `over_disbursed_cents` is money sent beyond what is
+         *     applied (after a reversal), owed back by the victims.
+         */
+        RestitutionTotals: {
+            /** Format: int64 */
+            ordered_cents: number;
+            /**
+             * Format: int64
+             * @description The net sum of adjustments, 0 if none.
+             */
+            adjusted_cents: number;
+            /** Format: int64 */
+            principal_paid_cents: number;
+            /** Format: int64 */
+            principal_outstanding_cents: number;
+            /**
+             * Format: int64
+             * @description Interest accrued, carried exactly and rounded half-up to the cent for display.
+             */
+            interest_accrued_cents: number;
+            /** Format: int64 */
+            interest_paid_cents: number;
+            /** Format: int64 */
+            interest_outstanding_cents: number;
+            /** Format: int64 */
+            balance_cents: number;
+            /** Format: int64 */
+            disbursed_cents: number;
+            /** Format: int64 */
+            undisbursed_cents: number;
+            /** Format: int64 */
+            over_disbursed_cents: number;
+        };
+        /** @description One victim's line of an order, as of the order's `as_of` day. */
+        RestitutionLine: components["schemas"]["RestitutionTotals"] & {
+            /** Format: uuid */
+            victim_id: string;
+            victim_name: string;
+            victim_kind: components["schemas"]["VictimKind"];
+        };
+        RestitutionOrder: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            case_id: string;
+            /** Format: date */
+            ordered_on: string;
+            jurisdiction: string;
+            terms: components["schemas"]["OrderTerms"];
+            /** @description The principal was paid in full within the waiver period, so no interest accrues. */
+            interest_waived: boolean;
+            defendant_ids: string[];
+            court_order_reference: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date */
+            as_of: string;
+            /** @description Ordered by victim ID. */
+            lines: components["schemas"]["RestitutionLine"][];
+            totals: components["schemas"]["RestitutionTotals"];
+            /**
+             * Format: int64
+             * @description Payments not applied to any line and not refunded; negative only when a reversed payment's credit
+             *     had already been refunded (the payer owes it back).
+             */
+            unapplied_credit_cents: number;
+        };
+        RestitutionOrderSummary: {
+            /** Format: uuid */
+            id: string;
+            /** Format: date */
+            ordered_on: string;
+            jurisdiction: string;
+            defendant_ids: string[];
+            court_order_reference: string | null;
+            line_count: number;
+            totals: components["schemas"]["RestitutionTotals"];
+            /** Format: int64 */
+            unapplied_credit_cents: number;
+        };
+        RestitutionOrderList: {
+            items: components["schemas"]["RestitutionOrderSummary"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            next_cursor: string | null;
+        };
+        RestitutionRequestLine: {
+            /** Format: uuid */
+            victim_id: string;
+            victim_name: string;
+            victim_kind: components["schemas"]["VictimKind"];
+            /** Format: int64 */
+            amount_cents: number;
+            /**
+             * @description `verified_losses`: the victim's verified losses less reimbursements; `reimbursements`: what this
+             *     insurer or fund reimbursed other victims of the case (added to any losses of its own).
+             * @enum {string}
+             */
+            basis: "verified_losses" | "reimbursements";
+        };
+        RestitutionRequest: {
+            /** Format: uuid */
+            case_id: string;
+            jurisdiction: string;
+            lines: components["schemas"]["RestitutionRequestLine"][];
+            /** Format: int64 */
+            total_cents: number;
+        };
+        /** @enum {string} */
+        PaymentMethod: "check" | "money_order" | "cash" | "eft" | "garnishment" | "tax_intercept" | "inmate_account";
+        /** @enum {string} */
+        DisbursementMethod: "check" | "eft";
+        /**
+         * Format: int64
+         * @description An amount in US cents, from 1 to 10^13.
+         */
+        PositiveCents: number;
+        /** @description The caller's reference, such as a check or receipt number; stored encrypted. */
+        Reference: string;
+        PaymentCreate: {
+            amount_cents: components["schemas"]["PositiveCents"];
+            /**
+             * Format: date
+             * @description The day the payment was received; not before the order date, not in the future.
+             */
+            received_on: string;
+            /**
+             * Format: uuid
+             * @description A defendant liable on the order.
+             */
+            payer_defendant_id: string;
+            method: components["schemas"]["PaymentMethod"];
+            reference?: components["schemas"]["Reference"];
+        };
+        Allocation: {
+            /** Format: uuid */
+            victim_id: string;
+            /** Format: int64 */
+            principal_cents: number;
+            /** Format: int64 */
+            interest_cents: number;
+        };
+        PaymentPreview: {
+            /** Format: int64 */
+            amount_cents: number;
+            /** Format: date */
+            received_on: string;
+            /** @description Ordered by victim ID; lines that get nothing are left out. */
+            allocations: components["schemas"]["Allocation"][];
+            /** Format: int64 */
+            unapplied_cents: number;
+        };
+        Payment: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            order_id: string;
+            /** Format: int64 */
+            amount_cents: number;
+            /** Format: date */
+            received_on: string;
+            /** Format: uuid */
+            payer_defendant_id: string;
+            method: components["schemas"]["PaymentMethod"];
+            reference: string | null;
+            /** @description Ordered by victim ID; lines that got nothing are left out. */
+            allocations: components["schemas"]["Allocation"][];
+            /** Format: int64 */
+            unapplied_cents: number;
+            /**
+             * Format: uuid
+             * @description The reversal entry, once the payment is reversed.
+             */
+            reversed_by: string | null;
+            /** Format: date-time */
+            created_at: string;
+        };
+        RefundCreate: {
+            amount_cents: components["schemas"]["PositiveCents"];
+            /** Format: date */
+            paid_on: string;
+            reference?: components["schemas"]["Reference"];
+        };
+        AdjustmentCreate: {
+            /** Format: uuid */
+            victim_id: string;
+            /**
+             * Format: int64
+             * @description The signed change to the line; not zero.
+             */
+            delta_cents: number;
+            /** Format: date */
+            effective_on: string;
+            reason: components["schemas"]["Reason"];
+        };
+        DisbursementCreate: {
+            /** Format: uuid */
+            victim_id: string;
+            amount_cents: components["schemas"]["PositiveCents"];
+            /** Format: date */
+            paid_on: string;
+            method: components["schemas"]["DisbursementMethod"];
+            reference?: components["schemas"]["Reference"];
+        };
+        /** @description Why; stored encrypted. */
+        Reason: string;
+        ReversalCreate: {
+            reason: components["schemas"]["Reason"];
+        };
+        /** @enum {string} */
+        LedgerEntryKind: "payment" | "reversal" | "refund" | "adjustment" | "disbursement";
+        /**
+         * @description One entry of an order's ledger. `amount_cents` is positive but for an adjustment, whose sign is its
+         *     direction. A reversal's `allocations` and `unapplied_cents` are the reversed payment's, negated.
+         */
+        LedgerEntry: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            order_id: string;
+            /**
+             * Format: int64
+             * @description The order in which the order's entries were posted, from 1.
+             */
+            seq: number;
+            kind: components["schemas"]["LedgerEntryKind"];
+            /** Format: date */
+            effective_on: string;
+            /** Format: int64 */
+            amount_cents: number;
+            /** Format: int64 */
+            unapplied_cents: number;
+            /** Format: uuid */
+            victim_id: string | null;
+            /** Format: uuid */
+            payer_defendant_id: string | null;
+            method: string | null;
+            reference: string | null;
+            reason: string | null;
+            /** Format: uuid */
+            reverses_id: string | null;
+            /** Format: uuid */
+            reversed_by: string | null;
+            allocations: components["schemas"]["Allocation"][];
+            /** Format: date-time */
+            created_at: string;
+        };
+        LedgerEntryList: {
+            items: components["schemas"]["LedgerEntry"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            next_cursor: string | null;
+        };
+        VictimOrderLine: {
+            /** Format: uuid */
+            order_id: string;
+            /** Format: date */
+            ordered_on: string;
+            court_order_reference: string | null;
+            line: components["schemas"]["RestitutionLine"];
+        };
+        /** @description An entry as it touched this victim's line. */
+        VictimLedgerEntry: {
+            /** Format: uuid */
+            entry_id: string;
+            /** Format: uuid */
+            order_id: string;
+            kind: components["schemas"]["LedgerEntryKind"];
+            /** Format: date */
+            effective_on: string;
+            /**
+             * Format: int64
+             * @description For an adjustment or a disbursement, its amount; otherwise principal plus interest.
+             */
+            amount_cents: number;
+            /** Format: int64 */
+            principal_cents: number;
+            /** Format: int64 */
+            interest_cents: number;
+        };
+        VictimRestitution: {
+            /** Format: uuid */
+            victim_id: string;
+            /** Format: date */
+            as_of: string;
+            totals: components["schemas"]["RestitutionTotals"];
+            orders: components["schemas"]["VictimOrderLine"][];
+            /** @description In date order, then as posted. */
+            entries: components["schemas"]["VictimLedgerEntry"][];
+        };
+        ClassTotals: {
+            kinds: components["schemas"]["VictimKind"][];
+            /**
+             * Format: int64
+             * @description Money applied to the class's lines (principal and interest), net of reversals.
+             */
+            collected_cents: number;
+            totals: components["schemas"]["RestitutionTotals"];
+        };
+        VictimRestitutionTotals: {
+            /** Format: uuid */
+            victim_id: string;
+            victim_name: string;
+            victim_kind: components["schemas"]["VictimKind"];
+            totals: components["schemas"]["RestitutionTotals"];
+        };
+        TimelinePoint: {
+            /** Format: date */
+            date: string;
+            /**
+             * Format: int64
+             * @description Ordered plus adjustments, cumulative to the end of this day.
+             */
+            ordered_cents: number;
+            /**
+             * Format: int64
+             * @description Payments less reversals and refunds, cumulative.
+             */
+            collected_cents: number;
+            /** Format: int64 */
+            disbursed_cents: number;
+        };
+        CaseRestitution: {
+            /** Format: uuid */
+            case_id: string;
+            /** Format: date */
+            as_of: string;
+            order_count: number;
+            totals: components["schemas"]["RestitutionTotals"];
+            /**
+             * Format: int64
+             * @description Payments less reversals and refunds.
+             */
+            collected_cents: number;
+            /** Format: int64 */
+            unapplied_credit_cents: number;
+            /**
+             * @description Principal and interest paid as a share of principal owed (ordered plus adjustments) plus interest
+             *     accrued, in basis points rounded half-up (10000 is all of it); 0 when nothing is owed.
+             */
+            share_collected_bps: number;
+            /** @description Grouped by the statutory classes (individual and business, insurer and compensation fund, government), in that order. */
+            by_class: components["schemas"]["ClassTotals"][];
+            by_victim: {
+                /** @description Ordered by victim ID. */
+                items: components["schemas"]["VictimRestitutionTotals"][];
+                next_cursor: string | null;
+            };
+            /** @description One point at the end of each day with an entry (or an order), up to `as_of`. */
+            timeline: components["schemas"]["TimelinePoint"][];
+        };
     };
     responses: {
         /** @description An error. */
@@ -2114,6 +2871,13 @@ export interface components {
         };
     };
     parameters: {
+        /** @description The restitution order's ID. */
+        OrderID: string;
+        /**
+         * @description A key of the caller's choosing (such as a UUID) that makes a retried request safe: the same key with
+         *     the same request answers the first response again and records nothing; with a different request, 422.
+         */
+        IdempotencyKey: string;
         /** @description The case's ID. */
         CaseID: string;
         /** @description Page size. */
@@ -3971,6 +4735,564 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    getJurisdiction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The profile's code, such as `us-co`. */
+                code: components["schemas"]["JurisdictionCode"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The profile. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Jurisdiction"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    putJurisdiction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The profile's code, such as `us-co`. */
+                code: components["schemas"]["JurisdictionCode"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JurisdictionUpdate"];
+            };
+        };
+        responses: {
+            /** @description The profile was replaced. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Jurisdiction"];
+                };
+            };
+            /** @description The profile was created. */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Jurisdiction"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    getRestitutionRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The case's ID. */
+                case_id: components["parameters"]["CaseID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The suggested lines. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RestitutionRequest"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    listRestitutionOrders: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                /** @description The case's ID. */
+                case_id: components["parameters"]["CaseID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of orders. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RestitutionOrderList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Unprocessable"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    createRestitutionOrder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The case's ID. */
+                case_id: components["parameters"]["CaseID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RestitutionOrderCreate"];
+            };
+        };
+        responses: {
+            /** @description The order was entered. */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RestitutionOrder"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    getCaseRestitution: {
+        parameters: {
+            query?: {
+                /** @description The day to report as of (YYYY-MM-DD; default today); entries dated that day count, and interest accrues for the days before it. */
+                as_of?: string;
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                /** @description The case's ID. */
+                case_id: components["parameters"]["CaseID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The summary. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseRestitution"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Unprocessable"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    getRestitutionOrder: {
+        parameters: {
+            query?: {
+                /** @description The day to report as of (YYYY-MM-DD; default today); entries dated that day count, and interest accrues for the days before it. */
+                as_of?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The restitution order's ID. */
+                order_id: components["parameters"]["OrderID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The order. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RestitutionOrder"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Unprocessable"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    createPayment: {
+        parameters: {
+            query?: {
+                /** @description Answer the allocation without recording the payment. Defaults to false. */
+                dry_run?: boolean;
+            };
+            header?: {
+                /**
+                 * @description A key of the caller's choosing (such as a UUID) that makes a retried request safe: the same key with
+                 *     the same request answers the first response again and records nothing; with a different request, 422.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description The restitution order's ID. */
+                order_id: components["parameters"]["OrderID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PaymentCreate"];
+            };
+        };
+        responses: {
+            /** @description The allocation the payment would get (dry run); nothing was recorded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentPreview"];
+                };
+            };
+            /** @description The payment was recorded (or, with a repeated Idempotency-Key, it already was). */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Payment"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    createRefund: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A key of the caller's choosing (such as a UUID) that makes a retried request safe: the same key with
+                 *     the same request answers the first response again and records nothing; with a different request, 422.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description The restitution order's ID. */
+                order_id: components["parameters"]["OrderID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefundCreate"];
+            };
+        };
+        responses: {
+            /** @description The refund was recorded. */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LedgerEntry"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    createAdjustment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A key of the caller's choosing (such as a UUID) that makes a retried request safe: the same key with
+                 *     the same request answers the first response again and records nothing; with a different request, 422.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description The restitution order's ID. */
+                order_id: components["parameters"]["OrderID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AdjustmentCreate"];
+            };
+        };
+        responses: {
+            /** @description The adjustment was recorded. */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LedgerEntry"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    createDisbursement: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A key of the caller's choosing (such as a UUID) that makes a retried request safe: the same key with
+                 *     the same request answers the first response again and records nothing; with a different request, 422.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description The restitution order's ID. */
+                order_id: components["parameters"]["OrderID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DisbursementCreate"];
+            };
+        };
+        responses: {
+            /** @description The disbursement was recorded. */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LedgerEntry"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    listLedgerEntries: {
+        parameters: {
+            query?: {
+                /** @description Only entries of this kind. */
+                kind?: components["schemas"]["LedgerEntryKind"];
+                /** @description Only entries touching this victim's line. */
+                victim_id?: string;
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                /** @description The restitution order's ID. */
+                order_id: components["parameters"]["OrderID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of entries. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LedgerEntryList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Unprocessable"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    getLedgerCSV: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The restitution order's ID. */
+                order_id: components["parameters"]["OrderID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ledger. */
+            200: {
+                headers: {
+                    /** @description An attachment name for the file. */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    reversePayment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The payment's ID. */
+                payment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReversalCreate"];
+            };
+        };
+        responses: {
+            /** @description The payment, now with `reversed_by`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Payment"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    getVictimRestitution: {
+        parameters: {
+            query?: {
+                /** @description The day to report as of (YYYY-MM-DD; default today); entries dated that day count, and interest accrues for the days before it. */
+                as_of?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The victim's ID. */
+                victim_id: components["parameters"]["VictimID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The victim's restitution. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VictimRestitution"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Unprocessable"];
             default: components["responses"]["Problem"];
         };
     };
