@@ -1,0 +1,465 @@
+package handlers_test
+
+import (
+	"context"
+	"encoding/csv"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/impactledger/impactledger/api"
+	"github.com/impactledger/impactledger/dbtest"
+	"github.com/impactledger/impactledger/models"
+)
+
+// ledgerCase is a case with one defendant and named victims, for restitution tests.
+type ledgerCase struct {
+	t         *testing.T
+	c         *client
+	caseID    string
+	defendant string
+	victims   map[string]string // name → ID
+}
+
+// newLedgerCase makes a case in jurisdiction with one defendant and a victim per name → kind.
+func newLedgerCase(t *testing.T, c *client, jurisdiction string, victims map[string]string) *ledgerCase {
+	t.Helper()
+	kase, _ := createCase(t, c, map[string]any{"court_case_number": "25CR" + uuid.NewString()[:8], "caption": "People v. Ledger",
+		"court": "Mesa County District Court", "jurisdiction": jurisdiction})
+	lc := &ledgerCase{t: t, c: c, caseID: kase.Id.String(), victims: map[string]string{}}
+	lc.defendant = lc.create("/api/v1/cases/"+lc.caseID+"/defendants", map[string]any{"name": "Dana Defendant"})
+	for name, kind := range victims {
+		lc.victims[name] = lc.create("/api/v1/cases/"+lc.caseID+"/victims", map[string]any{"kind": kind, "name": name})
+	}
+	return lc
+}
+
+func (lc *ledgerCase) create(path string, body any) string {
+	lc.t.Helper()
+	res := lc.c.do("POST", path, body)
+	if res.StatusCode != http.StatusCreated {
+		lc.t.Fatalf("POST %s: %d %s", path, res.StatusCode, res.Body)
+	}
+	var made struct {
+		ID string `json:"id"`
+	}
+	res.JSON(lc.t, &made)
+	return made.ID
+}
+
+// order enters an order on orderedOn with amounts by victim name; extra fields (such as interest_rate_bps)
+// are added to the body.
+func (lc *ledgerCase) order(orderedOn string, amounts map[string]int64, extra map[string]any) string {
+	lc.t.Helper()
+	body := map[string]any{"ordered_on": orderedOn, "defendant_ids": []string{lc.defendant}, "court_order_reference": "Judgment, docket 42"}
+	lines := []map[string]any{}
+	for name, cents := range amounts {
+		lines = append(lines, map[string]any{"victim_id": lc.victims[name], "amount_cents": cents})
+	}
+	body["lines"] = lines
+	for k, v := range extra {
+		body[k] = v
+	}
+	return lc.create("/api/v1/cases/"+lc.caseID+"/restitution-orders", body)
+}
+
+func (lc *ledgerCase) payment(amount int64, on string) map[string]any {
+	return map[string]any{"amount_cents": amount, "received_on": on, "payer_defendant_id": lc.defendant, "method": "check", "reference": "Check 1001"}
+}
+
+// pay records a payment and returns it.
+func (lc *ledgerCase) pay(orderID string, amount int64, on string) api.Payment {
+	lc.t.Helper()
+	res := lc.c.do("POST", "/api/v1/restitution-orders/"+orderID+"/payments", lc.payment(amount, on))
+	if res.StatusCode != http.StatusCreated {
+		lc.t.Fatalf("paying: %d %s", res.StatusCode, res.Body)
+	}
+	var p api.Payment
+	res.JSON(lc.t, &p)
+	return p
+}
+
+// state reads the order as of a day.
+func (lc *ledgerCase) state(orderID, asOf string) api.RestitutionOrder {
+	lc.t.Helper()
+	res := lc.c.do("GET", "/api/v1/restitution-orders/"+orderID+"?as_of="+asOf, nil)
+	if res.StatusCode != http.StatusOK {
+		lc.t.Fatalf("reading the order: %d %s", res.StatusCode, res.Body)
+	}
+	var o api.RestitutionOrder
+	res.JSON(lc.t, &o)
+	return o
+}
+
+// line is the order's line of the victim named name.
+func (lc *ledgerCase) line(o api.RestitutionOrder, name string) api.RestitutionLine {
+	lc.t.Helper()
+	for _, l := range o.Lines {
+		if l.VictimId.String() == lc.victims[name] {
+			return l
+		}
+	}
+	lc.t.Fatalf("the order has no line for %s", name)
+	return api.RestitutionLine{}
+}
+
+func TestRestitutionWorkedExamples(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		c := newAdminClient(t, s)
+		t.Run("us-co: 8% simple interest from the order date", func(t *testing.T) {
+			lc := newLedgerCase(t, c.as(t), "us-co", map[string]string{"Ann": "individual"})
+			order := lc.order("2025-01-01", map[string]int64{"Ann": 1_000_000}, nil)
+			lc.pay(order, 200_000, "2025-07-01")
+			o := lc.state(order, "2026-01-01")
+			if o.Terms.AnnualRateBps != 800 || o.Terms.InterestMode != api.InterestFixed {
+				t.Errorf("terms %+v", o.Terms)
+			}
+			if l := lc.line(o, "Ann"); l.PrincipalOutstandingCents != 800_000 || l.InterestOutstandingCents != 71_934 || l.BalanceCents != 871_934 {
+				t.Errorf("principal %d, interest %d, balance %d; want 800000, 71934, 871934", l.PrincipalOutstandingCents, l.InterestOutstandingCents, l.BalanceCents)
+			}
+		})
+		t.Run("us-federal: $2,500.00 accrues nothing", func(t *testing.T) {
+			lc := newLedgerCase(t, c.as(t), "us-federal", map[string]string{"Ann": "individual"})
+			order := lc.order("2025-01-01", map[string]int64{"Ann": 250_000}, map[string]any{"interest_rate_bps": 500})
+			if l := lc.line(lc.state(order, "2026-06-01"), "Ann"); l.InterestAccruedCents != 0 || l.BalanceCents != 250_000 {
+				t.Errorf("interest %d, balance %d", l.InterestAccruedCents, l.BalanceCents)
+			}
+		})
+		t.Run("us-federal: paid in full on 2025-01-10 accrues nothing", func(t *testing.T) {
+			lc := newLedgerCase(t, c.as(t), "us-federal", map[string]string{"Ann": "individual"})
+			order := lc.order("2025-01-01", map[string]int64{"Ann": 1_000_000}, map[string]any{"interest_rate_bps": 500})
+			lc.pay(order, 1_000_000, "2025-01-10")
+			o := lc.state(order, "2026-01-01")
+			if l := lc.line(o, "Ann"); !o.InterestWaived || l.InterestAccruedCents != 0 || l.BalanceCents != 0 {
+				t.Errorf("waived %v, interest %d, balance %d", o.InterestWaived, l.InterestAccruedCents, l.BalanceCents)
+			}
+		})
+		t.Run("us-federal: paid in full on 2025-03-01 owes $80.82", func(t *testing.T) {
+			lc := newLedgerCase(t, c.as(t), "us-federal", map[string]string{"Ann": "individual"})
+			order := lc.order("2025-01-01", map[string]int64{"Ann": 1_000_000}, map[string]any{"interest_rate_bps": 500})
+			lc.pay(order, 1_000_000, "2025-03-01")
+			if l := lc.line(lc.state(order, "2026-01-01"), "Ann"); l.PrincipalOutstandingCents != 0 || l.InterestOutstandingCents != 8_082 {
+				t.Errorf("principal %d, interest %d; want 0 and 8082", l.PrincipalOutstandingCents, l.InterestOutstandingCents)
+			}
+		})
+		t.Run("$1,000 against $600, $900 and $1,400,000 allocates $400 / $600 / $0", func(t *testing.T) {
+			lc := newLedgerCase(t, c.as(t), "us-co", map[string]string{"Ann": "individual", "Shop": "business", "Mesa County": "government"})
+			order := lc.order("2025-01-01", map[string]int64{"Ann": 60_000, "Shop": 90_000, "Mesa County": 140_000_000}, nil)
+			p := lc.pay(order, 100_000, "2025-01-01")
+			got := map[string]int64{}
+			for _, a := range p.Allocations {
+				got[a.VictimId.String()] = a.PrincipalCents + a.InterestCents
+			}
+			if got[lc.victims["Ann"]] != 40_000 || got[lc.victims["Shop"]] != 60_000 || got[lc.victims["Mesa County"]] != 0 || p.UnappliedCents != 0 {
+				t.Errorf("allocations %+v, unapplied %d", p.Allocations, p.UnappliedCents)
+			}
+		})
+	})
+}
+
+func TestRestitutionLedgerRules(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		c := newAdminClient(t, s)
+		lc := newLedgerCase(t, c, "us-co", map[string]string{"Ann": "individual", "Acme Insurance": "insurer"})
+		order := lc.order("2025-01-01", map[string]int64{"Ann": 100_000, "Acme Insurance": 50_000}, nil)
+		path := "/api/v1/restitution-orders/" + order
+
+		t.Run("a dry run allocates and records nothing", func(t *testing.T) {
+			res := c.do("POST", path+"/payments?dry_run=true", lc.payment(120_000, "2025-02-01"))
+			var preview api.PaymentPreview
+			res.JSON(t, &preview)
+			if res.StatusCode != http.StatusOK || len(preview.Allocations) != 2 || preview.Allocations[0].PrincipalCents+preview.Allocations[1].PrincipalCents != 120_000 {
+				t.Fatalf("%d %s", res.StatusCode, res.Body)
+			}
+			if o := lc.state(order, "2025-02-01"); o.Totals.PrincipalPaidCents != 0 {
+				t.Errorf("a dry run paid %d", o.Totals.PrincipalPaidCents)
+			}
+		})
+		first := lc.pay(order, 120_000, "2025-02-01")
+		t.Run("individuals are paid before insurers", func(t *testing.T) {
+			o := lc.state(order, "2025-02-01")
+			if ann, ins := lc.line(o, "Ann"), lc.line(o, "Acme Insurance"); ann.PrincipalPaidCents != 100_000 || ins.PrincipalPaidCents != 20_000 {
+				t.Errorf("Ann %d, insurer %d", ann.PrincipalPaidCents, ins.PrincipalPaidCents)
+			}
+		})
+		t.Run("a payment dated before the latest is refused with the reason", func(t *testing.T) {
+			res := c.do("POST", path+"/payments", lc.payment(100, "2025-01-15"))
+			if p := res.Problem(t); res.StatusCode != http.StatusConflict || !strings.Contains(p.Detail, "2025-02-01") {
+				t.Errorf("%d %s", res.StatusCode, res.Body)
+			}
+		})
+		t.Run("the payer must be liable on the order", func(t *testing.T) {
+			other := lc.create("/api/v1/cases/"+lc.caseID+"/defendants", map[string]any{"name": "Not On The Order"})
+			body := lc.payment(100, "2025-02-01")
+			body["payer_defendant_id"] = other
+			res := c.do("POST", path+"/payments", body)
+			if p := res.Problem(t); res.StatusCode != http.StatusUnprocessableEntity || p.Errors["payer_defendant_id"] == "" {
+				t.Errorf("%d %s", res.StatusCode, res.Body)
+			}
+		})
+		t.Run("disbursements never exceed what was applied", func(t *testing.T) {
+			res := c.do("POST", path+"/disbursements", map[string]any{"victim_id": lc.victims["Ann"], "amount_cents": 100_001, "paid_on": "2025-02-03", "method": "check"})
+			if p := res.Problem(t); res.StatusCode != http.StatusUnprocessableEntity || p.Errors["amount_cents"] == "" {
+				t.Errorf("%d %s", res.StatusCode, res.Body)
+			}
+			if res := c.do("POST", path+"/disbursements", map[string]any{"victim_id": lc.victims["Ann"], "amount_cents": 60_000, "paid_on": "2025-02-03", "method": "check"}); res.StatusCode != http.StatusCreated {
+				t.Errorf("%d %s", res.StatusCode, res.Body)
+			}
+		})
+		t.Run("a line may not drop below what was paid", func(t *testing.T) {
+			res := c.do("POST", path+"/adjustments", map[string]any{"victim_id": lc.victims["Ann"], "delta_cents": -1, "effective_on": "2025-02-05", "reason": "Amended"})
+			if p := res.Problem(t); res.StatusCode != http.StatusUnprocessableEntity || p.Errors["delta_cents"] == "" {
+				t.Errorf("%d %s", res.StatusCode, res.Body)
+			}
+			res = c.do("POST", path+"/adjustments", map[string]any{"victim_id": lc.victims["Acme Insurance"], "delta_cents": -10_000, "effective_on": "2025-02-05", "reason": "Amended judgment"})
+			if res.StatusCode != http.StatusCreated {
+				t.Fatalf("%d %s", res.StatusCode, res.Body)
+			}
+			if l := lc.line(lc.state(order, "2025-02-05"), "Acme Insurance"); l.AdjustedCents != -10_000 || l.PrincipalOutstandingCents != 20_000 {
+				t.Errorf("adjusted %d, outstanding %d", l.AdjustedCents, l.PrincipalOutstandingCents)
+			}
+		})
+		t.Run("a reversal is effective on the payment's day and shows over-disbursement", func(t *testing.T) {
+			res := c.do("POST", "/api/v1/payments/"+first.Id.String()+"/reverse", map[string]any{"reason": "Check returned unpaid"})
+			var reversed api.Payment
+			res.JSON(t, &reversed)
+			if res.StatusCode != http.StatusOK || reversed.ReversedBy.IsNull() {
+				t.Fatalf("%d %s", res.StatusCode, res.Body)
+			}
+			if res := c.do("POST", "/api/v1/payments/"+first.Id.String()+"/reverse", map[string]any{"reason": "again"}); res.StatusCode != http.StatusConflict {
+				t.Errorf("reversing twice: %d %s", res.StatusCode, res.Body)
+			}
+			o := lc.state(order, "2026-01-01")
+			ann := lc.line(o, "Ann")
+			// The whole year of interest on $1,000 at 8%: the reversal put the principal back from 2025-02-01.
+			if ann.PrincipalOutstandingCents != 100_000 || ann.InterestAccruedCents != 8_000 || ann.OverDisbursedCents != 60_000 || ann.UndisbursedCents != 0 {
+				t.Errorf("Ann after the reversal: %+v", ann)
+			}
+			if o.Totals.OverDisbursedCents != 60_000 {
+				t.Errorf("order over-disbursed %d", o.Totals.OverDisbursedCents)
+			}
+		})
+		t.Run("refunds never exceed the unapplied credit", func(t *testing.T) {
+			p := lc.pay(order, 500_000, "2025-03-01")
+			if p.UnappliedCents <= 0 {
+				t.Fatalf("no credit: %+v", p)
+			}
+			res := c.do("POST", path+"/refunds", map[string]any{"amount_cents": p.UnappliedCents + 1, "paid_on": "2025-03-02"})
+			if res.StatusCode != http.StatusUnprocessableEntity {
+				t.Errorf("%d %s", res.StatusCode, res.Body)
+			}
+			if res := c.do("POST", path+"/refunds", map[string]any{"amount_cents": p.UnappliedCents, "paid_on": "2025-03-02"}); res.StatusCode != http.StatusCreated {
+				t.Errorf("%d %s", res.StatusCode, res.Body)
+			}
+			if o := lc.state(order, "2025-03-02"); o.UnappliedCreditCents != 0 {
+				t.Errorf("credit after the refund %d", o.UnappliedCreditCents)
+			}
+		})
+		t.Run("the ledger lists and exports every entry", func(t *testing.T) {
+			res := c.do("GET", path+"/entries?kind=payment", nil)
+			var page api.LedgerEntryList
+			res.JSON(t, &page)
+			if len(page.Items) != 2 || page.Items[0].ReversedBy.IsNull() || page.Items[0].Reference.MustGet() != "Check 1001" {
+				t.Errorf("payments: %s", res.Body)
+			}
+			res = c.do("GET", path+"/ledger.csv", nil)
+			rows, err := csv.NewReader(strings.NewReader(string(res.Body))).ReadAll()
+			if err != nil || res.StatusCode != http.StatusOK || rows[0][0] != "seq" || len(rows) < 7 {
+				t.Fatalf("%d %v %q", res.StatusCode, err, rows)
+			}
+			if strings.Contains(string(res.Body), "Check 1001") || strings.Contains(string(res.Body), "returned unpaid") {
+				t.Error("the export carries typed text")
+			}
+		})
+		t.Run("the victim and case views agree with the order", func(t *testing.T) {
+			o := lc.state(order, "2026-01-01")
+			res := c.do("GET", "/api/v1/victims/"+lc.victims["Ann"]+"/restitution?as_of=2026-01-01", nil)
+			var v api.VictimRestitution
+			res.JSON(t, &v)
+			if ann := lc.line(o, "Ann"); v.Totals.BalanceCents != ann.BalanceCents || len(v.Orders) != 1 || len(v.Entries) < 3 {
+				t.Errorf("victim view %s", res.Body)
+			}
+			res = c.do("GET", "/api/v1/cases/"+lc.caseID+"/restitution?as_of=2026-01-01", nil)
+			var cr api.CaseRestitution
+			res.JSON(t, &cr)
+			if cr.Totals != o.Totals || cr.UnappliedCreditCents != o.UnappliedCreditCents || len(cr.ByClass) != 3 || len(cr.ByVictim.Items) != 2 || len(cr.Timeline) == 0 {
+				t.Errorf("case view %s", res.Body)
+			}
+			last := cr.Timeline[len(cr.Timeline)-1]
+			if last.CollectedCents != cr.CollectedCents || cr.CollectedCents != o.Totals.PrincipalPaidCents+o.Totals.InterestPaidCents+o.UnappliedCreditCents {
+				t.Errorf("collected %d, timeline %+v, order %+v", cr.CollectedCents, last, o.Totals)
+			}
+		})
+	})
+}
+
+func TestRestitutionIdempotencyKey(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		c := newAdminClient(t, s)
+		lc := newLedgerCase(t, c, "us-co", map[string]string{"Ann": "individual"})
+		order := lc.order("2025-01-01", map[string]int64{"Ann": 100_000}, nil)
+		path := "/api/v1/restitution-orders/" + order + "/payments"
+		first := c.do("POST", path, lc.payment(1_000, "2025-02-01"), "Idempotency-Key", "pay-1")
+		again := c.do("POST", path, lc.payment(1_000, "2025-02-01"), "Idempotency-Key", "pay-1")
+		if first.StatusCode != http.StatusCreated || again.StatusCode != http.StatusCreated || string(first.Body) != string(again.Body) {
+			t.Errorf("repeat: %d %s / %d %s", first.StatusCode, first.Body, again.StatusCode, again.Body)
+		}
+		if res := c.do("POST", path, lc.payment(2_000, "2025-02-01"), "Idempotency-Key", "pay-1"); res.StatusCode != http.StatusUnprocessableEntity {
+			t.Errorf("another body: %d %s", res.StatusCode, res.Body)
+		}
+		if o := lc.state(order, "2025-02-01"); o.Totals.PrincipalPaidCents != 1_000 {
+			t.Errorf("paid %d; want one payment of 1000", o.Totals.PrincipalPaidCents)
+		}
+	})
+}
+
+func TestRestitutionProfilesAreCopied(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		c := newAdminClient(t, s)
+		lc := newLedgerCase(t, c, "us-co", map[string]string{"Ann": "individual"})
+		order := lc.order("2025-01-01", map[string]int64{"Ann": 1_000_000}, nil)
+		before := lc.state(order, "2026-01-01")
+		res := c.do("PUT", "/api/v1/jurisdictions/us-co", map[string]any{"name": "Colorado", "interest": map[string]any{
+			"mode": "fixed", "annual_rate_bps": 1200, "threshold_cents": 0, "waived_if_principal_paid_within_days": 0},
+			"priority_classes": [][]string{{"government"}, {"individual", "business"}, {"insurer", "compensation_fund"}}})
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("%d %s", res.StatusCode, res.Body)
+		}
+		if after := lc.state(order, "2026-01-01"); after.Totals != before.Totals || after.Terms.AnnualRateBps != 800 {
+			t.Errorf("editing the profile changed the order: %+v → %+v", before.Terms, after.Terms)
+		}
+		if o := lc.state(lc.order("2025-01-01", map[string]int64{"Ann": 1_000_000}, nil), "2025-01-01"); o.Terms.AnnualRateBps != 1200 || o.Terms.PriorityClasses[0][0] != api.VictimGovernment {
+			t.Errorf("a new order has %+v", o.Terms)
+		}
+		for name, body := range map[string]map[string]any{
+			"a fixed profile without a rate": {"name": "X", "interest": map[string]any{"mode": "fixed", "threshold_cents": 0, "waived_if_principal_paid_within_days": 0},
+				"priority_classes": [][]string{{"individual", "business", "insurer", "compensation_fund", "government"}}},
+			"classes missing a kind": {"name": "X", "interest": map[string]any{"mode": "none", "threshold_cents": 0, "waived_if_principal_paid_within_days": 0},
+				"priority_classes": [][]string{{"individual", "business"}}},
+		} {
+			if res := c.do("PUT", "/api/v1/jurisdictions/xx-bad", body); res.StatusCode != http.StatusUnprocessableEntity {
+				t.Errorf("%s: %d %s", name, res.StatusCode, res.Body)
+			}
+		}
+		if res := c.do("POST", "/api/v1/cases/"+lc.caseID+"/restitution-orders", map[string]any{"ordered_on": "2025-01-01", "jurisdiction": "us-federal",
+			"defendant_ids": []string{lc.defendant}, "lines": []map[string]any{{"victim_id": lc.victims["Ann"], "amount_cents": 1}}}); res.StatusCode != http.StatusUnprocessableEntity {
+			t.Errorf("a federal order without a rate: %d %s", res.StatusCode, res.Body)
+		}
+	})
+}
+
+func TestRestitutionRequestSuggestsLines(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		c := newAdminClient(t, s)
+		lc := newLedgerCase(t, c, "us-co", map[string]string{"Ann": "individual", "Acme Insurance": "insurer"})
+		loss := lc.create("/api/v1/victims/"+lc.victims["Ann"]+"/losses", map[string]any{"category": "fraudulent_charges", "claimed_cents": 50_000,
+			"verified_cents": 45_000, "reimbursed_cents": 30_000, "reimbursed_by": "  ACME   insurance "})
+		lc.create("/api/v1/victims/"+lc.victims["Ann"]+"/losses", map[string]any{"category": "lost_wages", "claimed_cents": 9_999})
+		etag := c.do("GET", "/api/v1/losses/"+loss, nil).Header.Get("ETag")
+		if res := c.do("PATCH", "/api/v1/losses/"+loss, map[string]any{"status": "verified"}, "If-Match", etag); res.StatusCode != http.StatusOK {
+			t.Fatalf("%d %s", res.StatusCode, res.Body)
+		}
+		res := c.do("GET", "/api/v1/cases/"+lc.caseID+"/restitution-request", nil)
+		var r api.RestitutionRequest
+		res.JSON(t, &r)
+		if len(r.Lines) != 2 || r.Lines[0].VictimId.String() != lc.victims["Ann"] || r.Lines[0].AmountCents != 15_000 ||
+			r.Lines[1].AmountCents != 30_000 || r.Lines[1].Basis != api.Reimbursements || r.TotalCents != 45_000 {
+			t.Errorf("%s", res.Body)
+		}
+	})
+}
+
+func TestRestitutionLedgerIsAppendOnly(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		c := newAdminClient(t, s)
+		lc := newLedgerCase(t, c, "us-co", map[string]string{"Ann": "individual"})
+		order := lc.order("2025-01-01", map[string]int64{"Ann": 100_000}, nil)
+		lc.pay(order, 1_000, "2025-02-01")
+		db, err := s.SQLDB()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, stmt := range []string{
+			"UPDATE restitution_allocations SET principal_cents = 0",
+			"DELETE FROM restitution_allocations",
+			"UPDATE restitution_entries SET amount_cents = 1",
+			"DELETE FROM restitution_entries",
+			"UPDATE restitution_lines SET ordered_cents = 1",
+			"DELETE FROM restitution_lines",
+			"UPDATE restitution_orders SET court_order_reference = 'x'",
+			"DELETE FROM restitution_order_defendants",
+		} {
+			if _, err := db.ExecContext(context.Background(), stmt); err == nil || !strings.Contains(err.Error(), "append-only") {
+				t.Errorf("%s: %v", stmt, err)
+			}
+		}
+	})
+}
+
+// TestRestitutionConcurrency checks that entries on one order queue: payments posted at once all apply, once
+// each; one Idempotency-Key sent by many at once records one payment; disbursements at once never overdraw.
+func TestRestitutionConcurrency(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		c := newAdminClient(t, s)
+		lc := newLedgerCase(t, c, "us-co", map[string]string{"Ann": "individual", "Shop": "business"})
+		order := lc.order("2025-01-01", map[string]int64{"Ann": 10_000_000, "Shop": 5_000_000}, nil)
+		path := "/api/v1/restitution-orders/" + order
+		at := func(n int, fn func(i int) response) []response {
+			out := make([]response, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() { out[i] = fn(i) })
+			}
+			wg.Wait()
+			return out
+		}
+		for i, res := range at(50, func(i int) response { return c.do("POST", path+"/payments", lc.payment(int64(100+i), "2025-02-01")) }) {
+			if res.StatusCode != http.StatusCreated {
+				t.Errorf("payment %d: %d %s", i, res.StatusCode, res.Body)
+			}
+		}
+		want := int64(50*100 + 49*50/2)
+		if o := lc.state(order, "2025-02-01"); o.Totals.PrincipalPaidCents != want {
+			t.Errorf("50 payments paid %d; want %d", o.Totals.PrincipalPaidCents, want)
+		}
+		ids := map[string]bool{}
+		for _, res := range at(50, func(int) response {
+			return c.do("POST", path+"/payments", lc.payment(7_777, "2025-02-02"), "Idempotency-Key", "one-key")
+		}) {
+			var p api.Payment
+			res.JSON(t, &p)
+			if res.StatusCode != http.StatusCreated {
+				t.Errorf("%d %s", res.StatusCode, res.Body)
+			}
+			ids[p.Id.String()] = true
+		}
+		if len(ids) != 1 {
+			t.Errorf("one key made %d payments", len(ids))
+		}
+		o := lc.state(order, "2025-02-02")
+		if o.Totals.PrincipalPaidCents != want+7_777 {
+			t.Errorf("paid %d; want %d", o.Totals.PrincipalPaidCents, want+7_777)
+		}
+		ann := lc.line(o, "Ann")
+		created := 0
+		for _, res := range at(100, func(int) response {
+			return c.do("POST", path+"/disbursements", map[string]any{"victim_id": lc.victims["Ann"], "amount_cents": ann.UndisbursedCents / 40,
+				"paid_on": "2025-02-03", "method": "eft"})
+		}) {
+			switch res.StatusCode {
+			case http.StatusCreated:
+				created++
+			case http.StatusUnprocessableEntity:
+			default:
+				t.Errorf("%d %s", res.StatusCode, res.Body)
+			}
+		}
+		after := lc.line(lc.state(order, "2025-02-03"), "Ann")
+		if created != 40 || after.DisbursedCents != 40*(ann.UndisbursedCents/40) || after.DisbursedCents > after.PrincipalPaidCents+after.InterestPaidCents {
+			t.Errorf("%d disbursements of %d: disbursed %d of %d applied", created, ann.UndisbursedCents/40, after.DisbursedCents, after.PrincipalPaidCents+after.InterestPaidCents)
+		}
+	})
+}
