@@ -294,7 +294,9 @@ var ErrNotPositive = errors.New("restitution: the amount must be positive")
 // accrues to that day; principal is paid class by class in priority order, pro rata within a class by
 // outstanding principal; then interest in the same class order, pro rata by each line's outstanding interest
 // rounded half-up to the cent; the rest is unapplied credit. Every split is exact to the cent by the largest
-// remainder method, ties going to the lower victim ID. Allocations of zero are left out.
+// remainder method, ties going to the lower victim ID. Allocations of zero are left out. The payment must
+// come after every entry that changes what a line is owed (the store posts payments and adjustments in date
+// order): an earlier payment would be split by amounts a later adjustment has since changed.
 func (l Ledger) Allocate(on Day, amount int64) ([]Allocation, int64, error) {
 	if amount <= 0 {
 		return nil, 0, ErrNotPositive
