@@ -463,3 +463,36 @@ func TestRestitutionConcurrency(t *testing.T) {
 		}
 	})
 }
+
+// TestRestitutionBackdatedOutflows checks that money paid out on a day was there on that day: a disbursement
+// or refund dated before the payment that brought the money in is refused, even once the money has come.
+func TestRestitutionBackdatedOutflows(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		c := newAdminClient(t, s)
+		lc := newLedgerCase(t, c, "us-co", map[string]string{"Ann": "individual"})
+		order := lc.order("2025-01-01", map[string]int64{"Ann": 10_000}, nil)
+		path := "/api/v1/restitution-orders/" + order
+		lc.pay(order, 10_100, "2025-01-01") // 100 of credit, before any interest
+		if res := c.do("POST", path+"/refunds", map[string]any{"amount_cents": 100, "paid_on": "2025-01-05"}); res.StatusCode != http.StatusCreated {
+			t.Fatalf("%d %s", res.StatusCode, res.Body)
+		}
+		lc.pay(order, 100, "2025-01-10") // 100 of credit again
+		if res := c.do("POST", path+"/refunds", map[string]any{"amount_cents": 100, "paid_on": "2025-01-02"}); res.StatusCode != http.StatusUnprocessableEntity {
+			t.Errorf("a refund that would overdraw 2025-01-05: %d %s", res.StatusCode, res.Body)
+		}
+		second := lc.order("2025-01-01", map[string]int64{"Ann": 10_000}, nil)
+		lc.pay(second, 5_000, "2025-01-10")
+		if res := c.do("POST", "/api/v1/restitution-orders/"+second+"/disbursements", map[string]any{"victim_id": lc.victims["Ann"],
+			"amount_cents": 5_000, "paid_on": "2025-01-05", "method": "check"}); res.StatusCode != http.StatusUnprocessableEntity {
+			t.Errorf("a disbursement dated before the payment: %d %s", res.StatusCode, res.Body)
+		}
+		if o := lc.state(second, "2025-01-07"); o.Totals.OverDisbursedCents != 0 {
+			t.Errorf("over-disbursed %d with no reversal", o.Totals.OverDisbursedCents)
+		}
+		for _, day := range []string{"2025-01-03", "2025-01-07", "2025-01-12"} {
+			if o := lc.state(order, day); o.UnappliedCreditCents < 0 || o.Totals.OverDisbursedCents != 0 {
+				t.Errorf("as of %s: credit %d, over-disbursed %d", day, o.UnappliedCreditCents, o.Totals.OverDisbursedCents)
+			}
+		}
+	})
+}

@@ -137,6 +137,24 @@ func lastDay(l restitution.Ledger, day restitution.Day) restitution.Day {
 	return day
 }
 
+// checkFrom checks an outflow dated on against the balance on that day and on every later day with an
+// entry: money paid out on a day must have been there that day and must stay covered after, so that a
+// back-dated disbursement or refund can never leave a day overdrawn.
+func checkFrom(l restitution.Ledger, on restitution.Day, check func(restitution.Balance) error) error {
+	days := []restitution.Day{on}
+	for _, e := range l.Entries {
+		if e.On > days[len(days)-1] {
+			days = append(days, e.On)
+		}
+	}
+	for _, day := range days {
+		if err := check(l.AsOf(day)); err != nil {
+			return limitError(err)
+		}
+	}
+	return nil
+}
+
 // OutOfOrderError refuses an entry dated before an entry it must follow.
 type OutOfOrderError struct{ Detail string }
 
@@ -434,11 +452,8 @@ func (s *Store) RecordRefund(ctx context.Context, orderID, key string, r NewRefu
 			if err := v.orNil(); err != nil {
 				return err
 			}
-			on := dayOf(r.PaidOn)
-			for _, day := range []restitution.Day{on, lastDay(l, on)} {
-				if err := l.AsOf(day).CheckRefund(r.AmountCents); err != nil {
-					return limitError(err)
-				}
+			if err := checkFrom(l, dayOf(r.PaidOn), func(b restitution.Balance) error { return b.CheckRefund(r.AmountCents) }); err != nil {
+				return err
 			}
 			e.Kind, e.EffectiveOn, e.AmountCents, e.Reference = restitution.Refund, r.PaidOn, r.AmountCents, r.Reference
 			return nil
@@ -492,8 +507,8 @@ func (s *Store) RecordDisbursement(ctx context.Context, orderID, key string, d N
 			if err := v.orNil(); err != nil {
 				return err
 			}
-			if err := l.AsOf(lastDay(l, dayOf(d.PaidOn))).CheckDisbursement(d.VictimID, d.AmountCents); err != nil {
-				return limitError(err)
+			if err := checkFrom(l, dayOf(d.PaidOn), func(b restitution.Balance) error { return b.CheckDisbursement(d.VictimID, d.AmountCents) }); err != nil {
+				return err
 			}
 			e.Kind, e.EffectiveOn, e.AmountCents, e.VictimID = restitution.Disbursement, d.PaidOn, d.AmountCents, d.VictimID
 			e.Method, e.Reference = d.Method, d.Reference
