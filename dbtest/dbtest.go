@@ -4,6 +4,7 @@
 package dbtest
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -69,6 +70,16 @@ func each(t *testing.T, migrate bool, edit func(*models.Config), fn func(t *test
 	})
 	if u := PostgresURL(t); u != "" {
 		run("postgres", func(t *testing.T) models.Config { return PostgresConfig(t, u) })
+	}
+}
+
+// EachB is Each for benchmarks: fn runs once per database under test, as sub-benchmarks named "sqlite" and
+// "postgres" (PostgreSQL with TEST_DATABASE_URL or BENCH_DATABASE_URL), each with a fresh database.
+func EachB(b *testing.B, fn func(b *testing.B, s *models.Store)) {
+	b.Run("sqlite", func(b *testing.B) { fn(b, open(b, MigratedSQLiteConfig(b), false)) })
+	u := cmp.Or(os.Getenv("BENCH_DATABASE_URL"), PostgresURL(b))
+	if u != "" {
+		b.Run("postgres", func(b *testing.B) { fn(b, open(b, PostgresConfig(b, u), true)) })
 	}
 }
 
