@@ -88,7 +88,6 @@ func optional(s string) *string {
 	return &s
 }
 
-
 // loadLedger reads an order's entries and allocations into the ledger the restitution package replays, with
 // the entries as read (sealed), in replay order.
 func loadLedger(db *gorm.DB, o RestitutionOrder) (restitution.Ledger, []entryRow, error) {

@@ -116,7 +116,7 @@ type orderLineRow struct {
 func (orderLineRow) TableName() string { return "restitution_lines" }
 
 // dayOf and dateOfDay convert between the store's dates and the ledger's days.
-func dayOf(d Date) restitution.Day      { return restitution.DayOf(d.Time()) }
+func dayOf(d Date) restitution.Day     { return restitution.DayOf(d.Time()) }
 func dateOfDay(d restitution.Day) Date { return DateOf(d.Time()) }
 
 // CreateRestitutionOrder validates no and enters it as an order of the case with caseID, copying the terms
@@ -371,7 +371,7 @@ func openOrders(db *gorm.DB, rows []orderRow) ([]RestitutionOrder, error) {
 	for i, r := range rows {
 		ids[i] = r.ID
 		o := RestitutionOrder{ID: r.ID, CaseID: r.CaseID, OrderedOn: r.OrderedOn, Jurisdiction: r.Jurisdiction,
-			Terms: OrderTerms{InterestMode: r.InterestMode, RateBps: r.AnnualRateBps, ThresholdCents: r.ThresholdCents, WaiverDays: r.WaiverDays},
+			Terms:     OrderTerms{InterestMode: r.InterestMode, RateBps: r.AnnualRateBps, ThresholdCents: r.ThresholdCents, WaiverDays: r.WaiverDays},
 			CreatedAt: r.CreatedAt, CreatedBy: r.CreatedBy, DefendantIDs: []string{}}
 		if r.CourtOrderReference != nil {
 			o.CourtOrderReference = *r.CourtOrderReference
