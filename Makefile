@@ -4,7 +4,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 NPM_STAMP := frontend/node_modules/.package-lock.json
 
-.PHONY: run test build ui generate check-generated lint bench bench-import clean help
+.PHONY: run test build ui generate check-generated lint bench bench-import bench-restitution clean help
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ bench: ## case and victim throughput over HTTP on SQLite (and PostgreSQL with BE
 
 bench-import: ## a 100,000-victim import on SQLite (and PostgreSQL with BENCH_DATABASE_URL, beside psql \copy)
 	$(GO) run ./bench -import
+
+bench-restitution: ## a payment over 100,000 lines, a victim over 10,000 entries, a case over 100,000 lines (SQLite, and PostgreSQL with BENCH_DATABASE_URL)
+	$(GO) test ./models -run '^$$' -bench Restitution -benchtime 3x
 
 clean: ## remove build output (keeps ./data)
 	rm -rf bin frontend/dist/assets frontend/dist/index.html

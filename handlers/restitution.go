@@ -292,7 +292,7 @@ func (s *Server) ListLedgerEntries(ctx context.Context, req api.ListLedgerEntrie
 
 // GetLedgerCSV answers the order's ledger as a CSV attachment, one row per entry and victim it touched.
 func (s *Server) GetLedgerCSV(ctx context.Context, req api.GetLedgerCSVRequestObject) (api.GetLedgerCSVResponseObject, error) {
-	_, entries, err := s.store.LedgerEntries(requestContext(ctx), req.OrderId.String())
+	entries, err := s.store.LedgerEntries(requestContext(ctx), req.OrderId.String())
 	if err != nil {
 		return nil, err
 	}

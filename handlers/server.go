@@ -42,7 +42,7 @@ type Store interface {
 	RecordDisbursement(ctx context.Context, orderID, key string, d models.NewDisbursement) (models.LedgerEntry, bool, error)
 	ReversePayment(ctx context.Context, paymentID, reason string) (models.LedgerEntry, error)
 	ListLedgerEntries(ctx context.Context, orderID string, f models.EntryFilter) (models.EntryPage, error)
-	LedgerEntries(ctx context.Context, orderID string) (models.RestitutionOrder, []models.LedgerEntry, error)
+	LedgerEntries(ctx context.Context, orderID string) ([]models.LedgerEntry, error)
 	CaseRestitutionOf(ctx context.Context, caseID string, asOf models.Date, limit int, afterID string) (models.CaseRestitution, error)
 	VictimRestitutionOf(ctx context.Context, victimID string, asOf models.Date) (models.VictimRestitution, error)
 	SignIn(ctx context.Context, email, password string, second models.SecondFactor) (models.User, models.Session, string, error)

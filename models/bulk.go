@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -222,37 +223,102 @@ func uuidColumns(ctx context.Context, tx pgx.Tx, table string) (map[string]bool,
 	return columns, nil
 }
 
-// insertMany inserts rows, a slice of a GORM model without time columns, in tx with one statement whatever
-// their number: the rows travel as one JSON parameter that the database unpacks itself
-// (json_populate_recordset on PostgreSQL, json_each on SQLite). A payment spread over 100,000 lines is one
-// round trip instead of thousands of parameter-bound ones.
+// insertMany inserts rows, a slice of a GORM model, in tx with one statement whatever their number, so that
+// a payment spread over 100,000 lines is one round trip instead of thousands. On PostgreSQL each column
+// travels as one array parameter that unnest() turns back into rows (as fast as a plain INSERT ... SELECT,
+// twice as fast as JSON); on SQLite the rows travel as one JSON array that json_each() unpacks.
 func (s *Store) insertMany(tx *gorm.DB, rows any) error {
 	bulk, err := s.bulkRowsOf(rows)
 	if err != nil || len(bulk.values) == 0 {
 		return err
 	}
-	objects := make([]map[string]any, len(bulk.values))
-	for i, values := range bulk.values {
-		o := make(map[string]any, len(bulk.columns))
-		for j, c := range bulk.columns {
-			o[c] = values[j]
+	columns := strings.Join(bulk.columns, ", ")
+	if s.dialect == Postgres {
+		types, err := columnTypes(tx, bulk.table)
+		if err != nil {
+			return err
 		}
-		objects[i] = o
+		arrays := make([]any, len(bulk.columns))
+		casts := make([]string, len(bulk.columns))
+		for j, c := range bulk.columns {
+			arrays[j] = arrayLiteral(bulk.values, j)
+			casts[j] = fmt.Sprintf("?::text::%s[]", types[c])
+		}
+		query := fmt.Sprintf("INSERT INTO %s (%s) SELECT * FROM unnest(%s)", bulk.table, columns, strings.Join(casts, ", "))
+		return tx.Exec(query, arrays...).Error
 	}
-	doc, err := json.Marshal(objects)
+	doc, err := json.Marshal(bulk.values)
 	if err != nil {
 		return err
 	}
-	columns := strings.Join(bulk.columns, ", ")
-	var query string
-	if s.dialect == Postgres {
-		query = fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM json_populate_recordset(NULL::%s, ?)", bulk.table, columns, columns, bulk.table)
-	} else {
-		picks := make([]string, len(bulk.columns))
-		for i, c := range bulk.columns {
-			picks[i] = fmt.Sprintf("value ->> '%s'", c)
-		}
-		query = fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM json_each(?)", bulk.table, columns, strings.Join(picks, ", "))
+	picks := make([]string, len(bulk.columns))
+	for j := range bulk.columns {
+		picks[j] = fmt.Sprintf("value ->> '$[%d]'", j)
 	}
+	query := fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM json_each(?)", bulk.table, columns, strings.Join(picks, ", "))
 	return tx.Exec(query, string(doc)).Error
+}
+
+// arrayLiteral writes column j of values as a PostgreSQL array literal: every element quoted and escaped,
+// NULL for nil.
+func arrayLiteral(values [][]any, j int) string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, row := range values {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		var text string
+		switch v := row[j].(type) {
+		case nil:
+			b.WriteString("NULL")
+			continue
+		case string:
+			text = v
+		case int64:
+			b.WriteString(strconv.FormatInt(v, 10))
+			continue
+		case bool:
+			text = strconv.FormatBool(v)
+		case time.Time:
+			text = v.Format(time.RFC3339Nano)
+		default:
+			text = fmt.Sprint(v)
+		}
+		b.WriteByte('"')
+		if !strings.ContainsAny(text, `"\\`) {
+			b.WriteString(text)
+		} else {
+			for _, r := range text {
+				if r == '"' || r == '\\' {
+					b.WriteByte('\\')
+				}
+				b.WriteRune(r)
+			}
+		}
+		b.WriteByte('"')
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+// columnTypesOf caches, by table, the type of each column: the same in every schema.
+var columnTypesOf sync.Map
+
+func columnTypes(tx *gorm.DB, table string) (map[string]string, error) {
+	if known, ok := columnTypesOf.Load(table); ok {
+		return known.(map[string]string), nil
+	}
+	var cols []struct{ ColumnName, UdtName string }
+	err := tx.Raw("SELECT column_name, udt_name FROM information_schema.columns "+
+		"WHERE table_schema = current_schema() AND table_name = ?", table).Scan(&cols).Error
+	if err != nil {
+		return nil, err
+	}
+	types := make(map[string]string, len(cols))
+	for _, c := range cols {
+		types[c.ColumnName] = c.UdtName
+	}
+	columnTypesOf.Store(table, types)
+	return types, nil
 }

@@ -66,14 +66,13 @@ type entryRow struct {
 	IdempotencyKey   *string
 	RequestHash      *string
 	CreatedAt        time.Time
-	CreatedBy        string
+	CreatedBy        *string
 }
 
 func (entryRow) TableName() string { return "restitution_entries" }
 
 type allocationRow struct {
 	EntryID        string `gorm:"primaryKey"`
-	OrderID        string
 	VictimID       string `gorm:"primaryKey"`
 	PrincipalCents int64
 	InterestCents  int64
@@ -111,7 +110,7 @@ func loadLedger(db *gorm.DB, o RestitutionOrder) (restitution.Ledger, []entryRow
 			VictimID: deref(r.VictimID), UnappliedCents: r.UnappliedCents}
 	}
 	rs, err := db.Model(&allocationRow{}).Select("entry_id, victim_id, principal_cents, interest_cents").
-		Where("order_id = ?", o.ID).Order("entry_id, victim_id").Rows()
+		Where("entry_id IN (SELECT id FROM restitution_entries WHERE order_id = ?)", o.ID).Order("entry_id, victim_id").Rows()
 	if err != nil {
 		return l, nil, err
 	}
@@ -230,6 +229,9 @@ func (s *Store) post(ctx context.Context, p ledgerPost) (e LedgerEntry, replayed
 	digest := sha256.Sum256([]byte(p.orderID + "\x00" + p.request))
 	hash := hex.EncodeToString(digest[:])
 	actor := requestOf(ctx).Actor.ID
+	if actor == "" {
+		p.key = "" // keys are the caller's own; the system, which has no ID, does not retry through them
+	}
 	err = s.inTx(ctx, func(tx *gorm.DB) error {
 		o, err := s.orderByID(tx, p.orderID, true)
 		if err != nil {
@@ -297,7 +299,7 @@ func (s *Store) insertEntry(tx *gorm.DB, caseID string, e LedgerEntry, key, hash
 	row := entryRow{ID: e.ID, OrderID: e.OrderID, Seq: e.Seq, Kind: e.Kind, EffectiveOn: e.EffectiveOn, AmountCents: e.AmountCents,
 		UnappliedCents: e.UnappliedCents, VictimID: optional(e.VictimID), PayerDefendantID: optional(e.PayerDefendantID),
 		Method: optional(e.Method), ReversesID: optional(e.ReversesID), IdempotencyKey: key, RequestHash: hash,
-		CreatedAt: e.CreatedAt, CreatedBy: e.CreatedBy}
+		CreatedAt: e.CreatedAt, CreatedBy: optional(e.CreatedBy)}
 	if row.Reference, err = seal.sealOptional("reference", e.Reference); err != nil {
 		return err
 	}
@@ -309,7 +311,7 @@ func (s *Store) insertEntry(tx *gorm.DB, caseID string, e LedgerEntry, key, hash
 	}
 	allocations := make([]allocationRow, len(e.Allocations))
 	for i, a := range e.Allocations {
-		allocations[i] = allocationRow{EntryID: e.ID, OrderID: e.OrderID, VictimID: a.VictimID, PrincipalCents: a.PrincipalCents, InterestCents: a.InterestCents}
+		allocations[i] = allocationRow{EntryID: e.ID, VictimID: a.VictimID, PrincipalCents: a.PrincipalCents, InterestCents: a.InterestCents}
 	}
 	return s.insertMany(tx, allocations)
 }
@@ -541,10 +543,15 @@ func (s *Store) entryByID(db *gorm.DB, id string) (LedgerEntry, error) {
 	return entries[0], nil
 }
 
-// openEntries unseals rows and reads their allocations and reversals.
+// openEntries unseals rows, all of one order, and reads their allocations and reversals.
 func (s *Store) openEntries(db *gorm.DB, rows []entryRow) ([]LedgerEntry, error) {
 	if len(rows) == 0 {
 		return []LedgerEntry{}, nil
+	}
+	for _, r := range rows {
+		if r.OrderID != rows[0].OrderID {
+			return nil, errors.New("models: entries of several orders opened together")
+		}
 	}
 	var caseID string
 	if err := db.Model(&orderRow{}).Where("id = ?", rows[0].OrderID).Pluck("case_id", &caseID).Error; err != nil {
@@ -561,7 +568,7 @@ func (s *Store) openEntries(db *gorm.DB, rows []entryRow) ([]LedgerEntry, error)
 		ids[i] = r.ID
 		e := LedgerEntry{ID: r.ID, OrderID: r.OrderID, Seq: r.Seq, Kind: r.Kind, EffectiveOn: r.EffectiveOn, AmountCents: r.AmountCents,
 			UnappliedCents: r.UnappliedCents, VictimID: deref(r.VictimID), PayerDefendantID: deref(r.PayerDefendantID),
-			Method: deref(r.Method), ReversesID: deref(r.ReversesID), CreatedAt: r.CreatedAt, CreatedBy: r.CreatedBy,
+			Method: deref(r.Method), ReversesID: deref(r.ReversesID), CreatedAt: r.CreatedAt, CreatedBy: deref(r.CreatedBy),
 			Allocations: []restitution.Allocation{}}
 		open := entrySealer(dk, r.ID)
 		if e.Reference, err = open.openOptional("reference", r.Reference); err != nil {
@@ -610,7 +617,7 @@ type EntryPage struct {
 // ListLedgerEntries returns one page of an order's entries in the order they were posted.
 func (s *Store) ListLedgerEntries(ctx context.Context, orderID string, f EntryFilter) (EntryPage, error) {
 	db := s.read.WithContext(ctx)
-	if _, err := s.orderByID(db, orderID, false); err != nil {
+	if _, err := s.orderRowByID(db, orderID, false); err != nil {
 		return EntryPage{}, err
 	}
 	size := pageSize(f.Limit)
@@ -619,8 +626,8 @@ func (s *Store) ListLedgerEntries(ctx context.Context, orderID string, f EntryFi
 		q = q.Where("kind = ?", f.Kind)
 	}
 	if f.VictimID != "" {
-		q = q.Where("(victim_id = ? OR id IN (SELECT entry_id FROM restitution_allocations WHERE order_id = ? AND victim_id = ?))",
-			f.VictimID, orderID, f.VictimID)
+		q = q.Where("(victim_id = ? OR EXISTS (SELECT 1 FROM restitution_allocations a WHERE a.entry_id = restitution_entries.id AND a.victim_id = ?))",
+			f.VictimID, f.VictimID)
 	}
 	var rows []entryRow
 	if err := q.Find(&rows).Error; err != nil {
@@ -638,22 +645,22 @@ func (s *Store) ListLedgerEntries(ctx context.Context, orderID string, f EntryFi
 
 // LedgerEntries returns every entry of an order in the order they were posted, for export, and records the
 // export.
-func (s *Store) LedgerEntries(ctx context.Context, orderID string) (RestitutionOrder, []LedgerEntry, error) {
+func (s *Store) LedgerEntries(ctx context.Context, orderID string) ([]LedgerEntry, error) {
 	db := s.read.WithContext(ctx)
-	o, err := s.orderByID(db, orderID, false)
+	o, err := s.orderRowByID(db, orderID, false)
 	if err != nil {
-		return o, nil, err
+		return nil, err
 	}
 	var rows []entryRow
 	if err := db.Where("order_id = ?", orderID).Order("seq").Find(&rows).Error; err != nil {
-		return o, nil, err
+		return nil, err
 	}
 	entries, err := s.openEntries(db, rows)
 	if err != nil {
-		return o, nil, err
+		return nil, err
 	}
 	err = s.inTx(ctx, func(tx *gorm.DB) error {
 		return s.appendAudit(tx, audited{Action: "restitution.ledger.export", ObjectType: "restitution_order", ObjectID: o.ID, CaseID: o.CaseID, Outcome: OutcomeSuccess})
 	})
-	return o, entries, err
+	return entries, err
 }

@@ -92,7 +92,7 @@ type orderRow struct {
 	PriorityClasses     string
 	CourtOrderReference *string
 	CreatedAt           time.Time
-	CreatedBy           string
+	CreatedBy           *string
 }
 
 func (orderRow) TableName() string { return "restitution_orders" }
@@ -299,7 +299,7 @@ func (s *Store) insertOrder(tx *gorm.DB, o RestitutionOrder) error {
 	}
 	row := orderRow{ID: o.ID, CaseID: o.CaseID, OrderedOn: o.OrderedOn, Jurisdiction: o.Jurisdiction,
 		InterestMode: o.Terms.InterestMode, AnnualRateBps: o.Terms.RateBps, ThresholdCents: o.Terms.ThresholdCents,
-		WaiverDays: o.Terms.WaiverDays, PriorityClasses: string(classes), CreatedAt: o.CreatedAt, CreatedBy: o.CreatedBy}
+		WaiverDays: o.Terms.WaiverDays, PriorityClasses: string(classes), CreatedAt: o.CreatedAt, CreatedBy: optional(o.CreatedBy)}
 	if o.CourtOrderReference != "" {
 		row.CourtOrderReference = &o.CourtOrderReference
 	}
@@ -327,10 +327,15 @@ func (s *Store) insertOrder(tx *gorm.DB, o RestitutionOrder) error {
 // when the actor may not see its case.
 func (s *Store) RestitutionOrderByID(ctx context.Context, id string, asOf Date) (OrderStatement, error) {
 	db := s.read.WithContext(ctx)
-	o, err := s.orderByID(db, id, false)
+	row, err := s.orderRowByID(db, id, false)
 	if err != nil {
 		return OrderStatement{}, err
 	}
+	orders, err := openOrders(db, []orderRow{row}, true)
+	if err != nil {
+		return OrderStatement{}, err
+	}
+	o := orders[0]
 	l, _, err := loadLedger(db, o)
 	if err != nil {
 		return OrderStatement{}, err
@@ -338,11 +343,11 @@ func (s *Store) RestitutionOrderByID(ctx context.Context, id string, asOf Date) 
 	return OrderStatement{Order: o, Balance: l.AsOf(dayOf(asOf))}, nil
 }
 
-// orderByID reads the order with id, with its defendants and lines, provided the actor may see its case.
-// With lock, the order stays locked until db's transaction ends, so that entries on one order queue.
-func (s *Store) orderByID(db *gorm.DB, id string, lock bool) (RestitutionOrder, error) {
+// orderRowByID reads the stored order with id, provided the actor may see its case. With lock, the order
+// stays locked until db's transaction ends, so that entries on one order queue.
+func (s *Store) orderRowByID(db *gorm.DB, id string, lock bool) (orderRow, error) {
 	if !ValidID(id) {
-		return RestitutionOrder{}, ErrNotFound
+		return orderRow{}, ErrNotFound
 	}
 	var row orderRow
 	q := inVisibleCases(db.Model(&orderRow{})).Where("id = ?", id)
@@ -351,20 +356,27 @@ func (s *Store) orderByID(db *gorm.DB, id string, lock bool) (RestitutionOrder, 
 	}
 	err := q.Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return RestitutionOrder{}, ErrNotFound
+		return orderRow{}, ErrNotFound
 	}
+	return row, err
+}
+
+// orderByID reads the order with id with its defendants and lines (without victim names), as orderRowByID.
+func (s *Store) orderByID(db *gorm.DB, id string, lock bool) (RestitutionOrder, error) {
+	row, err := s.orderRowByID(db, id, lock)
 	if err != nil {
 		return RestitutionOrder{}, err
 	}
-	orders, err := openOrders(db, []orderRow{row})
+	orders, err := openOrders(db, []orderRow{row}, false)
 	if err != nil {
 		return RestitutionOrder{}, err
 	}
 	return orders[0], nil
 }
 
-// openOrders reads the defendants and lines of the orders rows, with each line's victim name.
-func openOrders(db *gorm.DB, rows []orderRow) ([]RestitutionOrder, error) {
+// openOrders reads the defendants and lines of the orders rows, with each line's victim name when names is
+// set (posting an entry needs none, and a join of 100,000 names costs a payment a tenth of a second).
+func openOrders(db *gorm.DB, rows []orderRow, names bool) ([]RestitutionOrder, error) {
 	ids := make([]string, len(rows))
 	byID := make(map[string]*RestitutionOrder, len(rows))
 	out := make([]RestitutionOrder, len(rows))
@@ -372,7 +384,7 @@ func openOrders(db *gorm.DB, rows []orderRow) ([]RestitutionOrder, error) {
 		ids[i] = r.ID
 		o := RestitutionOrder{ID: r.ID, CaseID: r.CaseID, OrderedOn: r.OrderedOn, Jurisdiction: r.Jurisdiction,
 			Terms:     OrderTerms{InterestMode: r.InterestMode, RateBps: r.AnnualRateBps, ThresholdCents: r.ThresholdCents, WaiverDays: r.WaiverDays},
-			CreatedAt: r.CreatedAt, CreatedBy: r.CreatedBy, DefendantIDs: []string{}}
+			CreatedAt: r.CreatedAt, CreatedBy: deref(r.CreatedBy), DefendantIDs: []string{}}
 		if r.CourtOrderReference != nil {
 			o.CourtOrderReference = *r.CourtOrderReference
 		}
@@ -393,11 +405,15 @@ func openOrders(db *gorm.DB, rows []orderRow) ([]RestitutionOrder, error) {
 		o := byID[d.OrderID]
 		o.DefendantIDs = append(o.DefendantIDs, d.DefendantID)
 	}
-	rs, err := db.Table("restitution_lines").
-		Select("restitution_lines.order_id, restitution_lines.victim_id, restitution_lines.victim_kind, victims.name, restitution_lines.ordered_cents").
-		Joins("JOIN victims ON victims.id = restitution_lines.victim_id").
-		Where("restitution_lines.order_id IN ?", ids).
-		Order("restitution_lines.order_id, restitution_lines.victim_id").Rows()
+	q := db.Table("restitution_lines").Where("restitution_lines.order_id IN ?", ids).
+		Order("restitution_lines.order_id, restitution_lines.victim_id")
+	if names {
+		q = q.Select("restitution_lines.order_id, restitution_lines.victim_id, restitution_lines.victim_kind, victims.name, restitution_lines.ordered_cents").
+			Joins("JOIN victims ON victims.id = restitution_lines.victim_id")
+	} else {
+		q = q.Select("order_id, victim_id, victim_kind, '', ordered_cents")
+	}
+	rs, err := q.Rows()
 	if err != nil {
 		return nil, err
 	}
@@ -442,7 +458,7 @@ func (s *Store) ListRestitutionOrders(ctx context.Context, caseID string, asOf D
 		rows = rows[:size]
 		page.NextAfterID = rows[size-1].ID
 	}
-	orders, err := openOrders(db, rows)
+	orders, err := openOrders(db, rows, false)
 	if err != nil {
 		return OrderPage{}, err
 	}

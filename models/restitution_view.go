@@ -53,7 +53,7 @@ func (s *Store) VictimRestitutionOf(ctx context.Context, victimID string, asOf D
 	if err := db.Where("id IN (SELECT order_id FROM restitution_lines WHERE victim_id = ?)", victimID).Order("ordered_on, id").Find(&rows).Error; err != nil {
 		return out, err
 	}
-	orders, err := openOrders(db, rows)
+	orders, err := openOrders(db, rows, true)
 	if err != nil {
 		return out, err
 	}
@@ -175,7 +175,7 @@ func (s *Store) CaseRestitutionOf(ctx context.Context, caseID string, asOf Date,
 	if err := db.Where("case_id = ?", caseID).Order("id").Find(&rows).Error; err != nil {
 		return CaseRestitution{}, err
 	}
-	orders, err := openOrders(db, rows)
+	orders, err := openOrders(db, rows, true)
 	if err != nil {
 		return CaseRestitution{}, err
 	}

@@ -28,7 +28,7 @@ CREATE TABLE restitution_orders (
     priority_classes      TEXT NOT NULL,
     court_order_reference TEXT,
     created_at            DATETIME NOT NULL,
-    created_by            TEXT NOT NULL,
+    created_by            TEXT,
     UNIQUE (id, case_id)
 ) WITHOUT ROWID;
 CREATE INDEX restitution_orders_case_id_idx ON restitution_orders (case_id, id);
@@ -72,7 +72,7 @@ CREATE TABLE restitution_entries (
     idempotency_key    TEXT,
     request_hash       TEXT,
     created_at         DATETIME NOT NULL,
-    created_by         TEXT NOT NULL,
+    created_by         TEXT,
     UNIQUE (order_id, seq),
     UNIQUE (created_by, idempotency_key),
     CHECK (kind = 'adjustment' OR amount_cents > 0),
@@ -85,16 +85,12 @@ CREATE TABLE restitution_entries (
 ) WITHOUT ROWID;
 
 CREATE TABLE restitution_allocations (
-    entry_id        TEXT NOT NULL REFERENCES restitution_entries (id),
-    order_id        TEXT NOT NULL,
+    entry_id        TEXT NOT NULL,
     victim_id       TEXT NOT NULL,
     principal_cents INTEGER NOT NULL,
     interest_cents  INTEGER NOT NULL,
-    PRIMARY KEY (entry_id, victim_id),
-    FOREIGN KEY (order_id, victim_id) REFERENCES restitution_lines (order_id, victim_id)
+    PRIMARY KEY (entry_id, victim_id)
 ) WITHOUT ROWID;
-CREATE INDEX restitution_allocations_order_id_idx ON restitution_allocations (order_id);
-CREATE INDEX restitution_allocations_victim_id_idx ON restitution_allocations (victim_id);
 
 CREATE TRIGGER restitution_orders_no_update BEFORE UPDATE ON restitution_orders
 BEGIN SELECT RAISE(ABORT, 'restitution_orders is append-only: UPDATE refused'); END;
