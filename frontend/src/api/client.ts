@@ -102,6 +102,27 @@ export type LossStatus = components["schemas"]["LossStatus"];
 export type LossSummary = components["schemas"]["LossSummary"];
 export type LossTotals = components["schemas"]["LossTotals"];
 export type LossDocument = components["schemas"]["Document"];
+export type InterestMode = components["schemas"]["InterestMode"];
+export type OrderTerms = components["schemas"]["OrderTerms"];
+export type RestitutionTotals = components["schemas"]["RestitutionTotals"];
+export type RestitutionLine = components["schemas"]["RestitutionLine"];
+export type RestitutionOrder = components["schemas"]["RestitutionOrder"];
+export type RestitutionOrderCreate = components["schemas"]["RestitutionOrderCreate"];
+export type RestitutionOrderSummary = components["schemas"]["RestitutionOrderSummary"];
+export type RestitutionRequest = components["schemas"]["RestitutionRequest"];
+export type RestitutionRequestLine = components["schemas"]["RestitutionRequestLine"];
+export type CaseRestitution = components["schemas"]["CaseRestitution"];
+export type ClassTotals = components["schemas"]["ClassTotals"];
+export type TimelinePoint = components["schemas"]["TimelinePoint"];
+export type VictimRestitution = components["schemas"]["VictimRestitution"];
+export type PaymentMethod = components["schemas"]["PaymentMethod"];
+export type DisbursementMethod = components["schemas"]["DisbursementMethod"];
+export type PaymentCreate = components["schemas"]["PaymentCreate"];
+export type PaymentPreview = components["schemas"]["PaymentPreview"];
+export type Payment = components["schemas"]["Payment"];
+export type Allocation = components["schemas"]["Allocation"];
+export type LedgerEntry = components["schemas"]["LedgerEntry"];
+export type LedgerEntryKind = components["schemas"]["LedgerEntryKind"];
 
 /**
  * toProblem turns whatever came back from a failed call (a problem document, a proxy's HTML page,
