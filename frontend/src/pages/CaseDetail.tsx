@@ -8,6 +8,7 @@ import { listHref } from "./CaseList";
 import { CaseOverview } from "./case/Overview";
 import { DefendantsTab } from "./case/DefendantsTab";
 import { LossesTab } from "./case/LossesTab";
+import { RestitutionTab } from "./case/RestitutionTab";
 import { VictimsTab } from "./case/VictimsTab";
 import { CaseTabs, caseTabLabel, tabVisible, type CaseTab } from "./case/tabs";
 import { useCurrentUser } from "../session";
@@ -89,6 +90,9 @@ export function CaseDetail({ id, tab }: { id: string; tab: CaseTab }) {
         </div>
       );
       break;
+    case "restitution":
+      panel = <RestitutionTab kase={kase} />;
+      break;
     default:
       panel = (
         <CaseOverview
@@ -104,8 +108,9 @@ export function CaseDetail({ id, tab }: { id: string; tab: CaseTab }) {
       );
   }
 
+  // The Restitution tab's tables have many columns of amounts: it takes the page's whole width.
   return (
-    <div class="medium">
+    <div class={tab === "restitution" ? "wide" : "medium"}>
       {back}
       <div class="page-head page-head--tabs">
         <h1>{kase.caption}</h1>

@@ -15,6 +15,8 @@ export const CASE_TABS = [
   { slug: "defendants", label: "Defendants and charges" },
   // Clerks never receive losses: the tab is not offered to them.
   { slug: "losses", label: "Losses", visible: canReadLosses },
+  // Every role reads restitution; what each may do there is decided on the tab.
+  { slug: "restitution", label: "Restitution" },
 ] as const;
 
 export type CaseTab = (typeof CASE_TABS)[number]["slug"];
