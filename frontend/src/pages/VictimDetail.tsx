@@ -4,6 +4,7 @@ import { api, toProblem, type Case, type Problem, type Victim } from "../api/cli
 import { failureFrom, staleFailure, type Failure } from "../components/FormErrors";
 import { ProblemAlert } from "../components/ProblemAlert";
 import { LossesSection } from "../components/Losses";
+import { RestitutionSection } from "../components/restitution/VictimRestitutionSection";
 import { StatementSection } from "../components/StatementSection";
 import {
   DuplicateAlert,
@@ -34,10 +35,15 @@ type Load = { state: "loading" } | { state: "ok" } | { state: "not-found" } | { 
 type Reveal = { state: "hidden" } | { state: "loading" } | { state: "shown"; ssn: string } | { state: "error"; problem: Problem };
 
 /**
- * The sections under a victim's details, in order: the impact statement, then the losses with their documents.
- * Each gets the victim, in the caller's view, and decides for itself what the caller's role may see or do.
+ * The sections under a victim's details, in order: the impact statement, the losses with their documents, then
+ * restitution ordered and paid. Each gets the victim, in the caller's view, and decides for itself what the
+ * caller's role may see or do.
  */
-const VICTIM_SECTIONS: ReadonlyArray<(props: { victim: Victim }) => JSX.Element | null> = [StatementSection, LossesSection];
+const VICTIM_SECTIONS: ReadonlyArray<(props: { victim: Victim }) => JSX.Element | null> = [
+  StatementSection,
+  LossesSection,
+  RestitutionSection,
+];
 
 const STALE = "Someone else changed this victim since you opened it. Reload to see their changes, then make yours again.";
 
