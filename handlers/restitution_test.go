@@ -496,3 +496,35 @@ func TestRestitutionBackdatedOutflows(t *testing.T) {
 		}
 	})
 }
+
+// TestRestitutionShowsMinorsAsInitialsToProsecutors checks that the ledger's views name a minor as the
+// victim's own page does for a prosecutor (Fed. R. Crim. P. 49.1): by initials.
+func TestRestitutionShowsMinorsAsInitialsToProsecutors(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		c := newAdminClient(t, s)
+		lc := newLedgerCase(t, c, "us-co", map[string]string{"Ann": "individual"})
+		child := lc.create("/api/v1/cases/"+lc.caseID+"/victims", map[string]any{"kind": "individual", "name": "Mary Child", "is_minor": true})
+		lc.victims["Mary Child"] = child
+		loss := lc.create("/api/v1/victims/"+child+"/losses", map[string]any{"category": "other", "claimed_cents": 5_000, "verified_cents": 5_000})
+		etag := c.do("GET", "/api/v1/losses/"+loss, nil).Header.Get("ETag")
+		if res := c.do("PATCH", "/api/v1/losses/"+loss, map[string]any{"status": "verified"}, "If-Match", etag); res.StatusCode != http.StatusOK {
+			t.Fatalf("%d %s", res.StatusCode, res.Body)
+		}
+		order := lc.order("2025-01-01", map[string]int64{"Ann": 1_000, "Mary Child": 5_000}, nil)
+		prosecutor := c.signedIn(models.RoleProsecutor)
+		team := []map[string]string{{"user_id": c.user.ID}, {"user_id": prosecutor.user.ID}}
+		if res := c.do("PUT", "/api/v1/cases/"+lc.caseID+"/team", map[string]any{"members": team}); res.StatusCode != http.StatusOK {
+			t.Fatalf("%d %s", res.StatusCode, res.Body)
+		}
+		for _, path := range []string{"/api/v1/restitution-orders/" + order, "/api/v1/cases/" + lc.caseID + "/restitution",
+			"/api/v1/victims/" + child + "/restitution", "/api/v1/cases/" + lc.caseID + "/restitution-request"} {
+			res := prosecutor.do("GET", path, nil)
+			if res.StatusCode != http.StatusOK || strings.Contains(string(res.Body), "Mary") || !strings.Contains(string(res.Body), `"M. C."`) {
+				t.Errorf("GET %s as a prosecutor: %d %s", path, res.StatusCode, res.Body)
+			}
+			if res := c.do("GET", path, nil); !strings.Contains(string(res.Body), "Mary Child") {
+				t.Errorf("GET %s as an administrator: %s", path, res.Body)
+			}
+		}
+	})
+}

@@ -13,6 +13,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/impactledger/impactledger/money"
+	"github.com/impactledger/impactledger/redact"
 	"github.com/impactledger/impactledger/restitution"
 )
 
@@ -49,7 +50,8 @@ type RestitutionOrder struct {
 }
 
 // OrderLine is what an order awards one victim; VictimKind is the victim's kind when the order was entered,
-// which fixes the line's priority.
+// which fixes the line's priority. VictimName, filled in by the reads that show it, is the name as the
+// caller may see it.
 type OrderLine struct {
 	VictimID     string
 	VictimKind   VictimKind
@@ -265,7 +267,7 @@ func checkOrderLines(tx *gorm.DB, v *ValidationError, caseID string, in []NewOrd
 			v.add(fmt.Sprintf("lines.%d.victim_id", i), "is not a victim of this case")
 			continue
 		}
-		lines = append(lines, OrderLine{VictimID: l.VictimID, VictimKind: victim.Kind, VictimName: victim.Name, OrderedCents: l.AmountCents})
+		lines = append(lines, OrderLine{VictimID: l.VictimID, VictimKind: victim.Kind, OrderedCents: l.AmountCents})
 	}
 	slices.SortFunc(lines, func(a, b OrderLine) int { return strings.Compare(a.VictimID, b.VictimID) })
 	return lines, nil
@@ -331,7 +333,7 @@ func (s *Store) RestitutionOrderByID(ctx context.Context, id string, asOf Date) 
 	if err != nil {
 		return OrderStatement{}, err
 	}
-	orders, err := openOrders(db, []orderRow{row}, true)
+	orders, err := s.openOrders(db, []orderRow{row}, true)
 	if err != nil {
 		return OrderStatement{}, err
 	}
@@ -367,7 +369,7 @@ func (s *Store) orderByID(db *gorm.DB, id string, lock bool) (RestitutionOrder, 
 	if err != nil {
 		return RestitutionOrder{}, err
 	}
-	orders, err := openOrders(db, []orderRow{row}, false)
+	orders, err := s.openOrders(db, []orderRow{row}, false)
 	if err != nil {
 		return RestitutionOrder{}, err
 	}
@@ -376,7 +378,7 @@ func (s *Store) orderByID(db *gorm.DB, id string, lock bool) (RestitutionOrder, 
 
 // openOrders reads the defendants and lines of the orders rows, with each line's victim name when names is
 // set (posting an entry needs none, and a join of 100,000 names costs a payment a tenth of a second).
-func openOrders(db *gorm.DB, rows []orderRow, names bool) ([]RestitutionOrder, error) {
+func (s *Store) openOrders(db *gorm.DB, rows []orderRow, names bool) ([]RestitutionOrder, error) {
 	ids := make([]string, len(rows))
 	byID := make(map[string]*RestitutionOrder, len(rows))
 	out := make([]RestitutionOrder, len(rows))
@@ -405,15 +407,15 @@ func openOrders(db *gorm.DB, rows []orderRow, names bool) ([]RestitutionOrder, e
 		o := byID[d.OrderID]
 		o.DefendantIDs = append(o.DefendantIDs, d.DefendantID)
 	}
-	q := db.Table("restitution_lines").Where("restitution_lines.order_id IN ?", ids).
-		Order("restitution_lines.order_id, restitution_lines.victim_id")
+	var named map[string]string
 	if names {
-		q = q.Select("restitution_lines.order_id, restitution_lines.victim_id, restitution_lines.victim_kind, victims.name, restitution_lines.ordered_cents").
-			Joins("JOIN victims ON victims.id = restitution_lines.victim_id")
-	} else {
-		q = q.Select("order_id, victim_id, victim_kind, '', ordered_cents")
+		var err error
+		if named, err = s.victimNames(db, rows[0].CaseID); err != nil {
+			return nil, err
+		}
 	}
-	rs, err := q.Rows()
+	rs, err := db.Table("restitution_lines").Select("order_id, victim_id, victim_kind, ordered_cents").
+		Where("order_id IN ?", ids).Order("order_id, victim_id").Rows()
 	if err != nil {
 		return nil, err
 	}
@@ -421,13 +423,65 @@ func openOrders(db *gorm.DB, rows []orderRow, names bool) ([]RestitutionOrder, e
 	for rs.Next() {
 		var orderID string
 		var l OrderLine
-		if err := rs.Scan(&orderID, &l.VictimID, &l.VictimKind, &l.VictimName, &l.OrderedCents); err != nil {
+		if err := rs.Scan(&orderID, &l.VictimID, &l.VictimKind, &l.OrderedCents); err != nil {
 			return nil, err
 		}
+		l.VictimName = named[l.VictimID]
 		o := byID[orderID]
 		o.Lines = append(o.Lines, l)
 	}
 	return out, rs.Err()
+}
+
+// victimNames returns the names of a case's victims as the request's actor may see them: to a prosecutor
+// (Fed. R. Crim. P. 49.1), a minor's initials, as on the victim's own page.
+func (s *Store) victimNames(db *gorm.DB, caseID string) (map[string]string, error) {
+	rule49 := victimViewFor(requestOf(db.Statement.Context).Actor) == ViewRule49
+	var rows []struct {
+		ID          string
+		Name        string
+		IsMinor     bool
+		DateOfBirth *string
+	}
+	q := db.Table("victims").Where("case_id = ?", caseID)
+	if rule49 {
+		q = q.Select("id, name, is_minor, date_of_birth")
+	} else {
+		q = q.Select("id, name")
+	}
+	if err := q.Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	var key []byte
+	names := make(map[string]string, len(rows))
+	for _, r := range rows {
+		names[r.ID] = r.Name
+		if !rule49 {
+			continue
+		}
+		minor := r.IsMinor
+		if !minor && r.DateOfBirth != nil {
+			if key == nil {
+				var err error
+				if key, err = s.caseKey(db, caseID); err != nil {
+					return nil, err
+				}
+			}
+			dob, err := victimSealer(key, r.ID).open("date_of_birth", *r.DateOfBirth)
+			if err != nil {
+				return nil, err
+			}
+			born, err := ParseDate(dob)
+			if err != nil {
+				return nil, fmt.Errorf("victim %s: stored date of birth is not a date", r.ID)
+			}
+			minor = ageOn(born, s.today()) < 18
+		}
+		if minor {
+			names[r.ID] = redact.Initials(r.Name)
+		}
+	}
+	return names, nil
 }
 
 // OrderPage is one page of a case's orders with where each stands today; NextAfterID is empty on the last
@@ -458,7 +512,7 @@ func (s *Store) ListRestitutionOrders(ctx context.Context, caseID string, asOf D
 		rows = rows[:size]
 		page.NextAfterID = rows[size-1].ID
 	}
-	orders, err := openOrders(db, rows, false)
+	orders, err := s.openOrders(db, rows, false)
 	if err != nil {
 		return OrderPage{}, err
 	}

@@ -48,12 +48,16 @@ func (s *Store) VictimRestitutionOf(ctx context.Context, victimID string, asOf D
 	if err != nil {
 		return VictimRestitution{}, err
 	}
-	out := VictimRestitution{VictimID: victimID, Name: victim.Name, Kind: victim.Kind, Orders: []VictimOrderLine{}, Entries: []VictimEntry{}}
+	names, err := s.victimNames(db, victim.CaseID)
+	if err != nil {
+		return VictimRestitution{}, err
+	}
+	out := VictimRestitution{VictimID: victimID, Name: names[victimID], Kind: victim.Kind, Orders: []VictimOrderLine{}, Entries: []VictimEntry{}}
 	var rows []orderRow
 	if err := db.Where("id IN (SELECT order_id FROM restitution_lines WHERE victim_id = ?)", victimID).Order("ordered_on, id").Find(&rows).Error; err != nil {
 		return out, err
 	}
-	orders, err := openOrders(db, rows, true)
+	orders, err := s.openOrders(db, rows, true)
 	if err != nil {
 		return out, err
 	}
@@ -175,7 +179,7 @@ func (s *Store) CaseRestitutionOf(ctx context.Context, caseID string, asOf Date,
 	if err := db.Where("case_id = ?", caseID).Order("id").Find(&rows).Error; err != nil {
 		return CaseRestitution{}, err
 	}
-	orders, err := openOrders(db, rows, true)
+	orders, err := s.openOrders(db, rows, true)
 	if err != nil {
 		return CaseRestitution{}, err
 	}
@@ -320,10 +324,13 @@ func (s *Store) RestitutionRequestOf(ctx context.Context, caseID string) (Restit
 		}
 	}
 	lines := map[string]*RequestLine{}
+	names, err := s.victimNames(db, caseID)
+	if err != nil {
+		return RestitutionRequest{}, err
+	}
 	line := func(id, basis string) *RequestLine {
 		if lines[id] == nil {
-			v := victims[id]
-			lines[id] = &RequestLine{VictimID: id, Name: v.Name, Kind: v.Kind, Basis: basis}
+			lines[id] = &RequestLine{VictimID: id, Name: names[id], Kind: victims[id].Kind, Basis: basis}
 		}
 		return lines[id]
 	}
