@@ -1210,19 +1210,30 @@ type JurisdictionUpdate struct {
 // LedgerEntry One entry of an order's ledger. `amount_cents` is positive but for an adjustment, whose sign is its
 // direction. A reversal's `allocations` and `unapplied_cents` are the reversed payment's, negated.
 type LedgerEntry struct {
-	Allocations      []Allocation                          `json:"allocations"`
-	AmountCents      int64                                 `json:"amount_cents"`
-	CreatedAt        time.Time                             `json:"created_at"`
-	EffectiveOn      openapi_types.Date                    `json:"effective_on"`
-	Id               openapi_types.UUID                    `json:"id"`
+	// AllocationCount How many lines the entry touched.
+	AllocationCount int `json:"allocation_count"`
+
+	// Allocations Ordered by victim ID. `getLedgerEntry` gives them all; a list gives only the filtered victim's
+	// (with `victim_id`), and none otherwise, since one payment may touch 100,000 lines.
+	Allocations []Allocation       `json:"allocations"`
+	AmountCents int64              `json:"amount_cents"`
+	CreatedAt   time.Time          `json:"created_at"`
+	EffectiveOn openapi_types.Date `json:"effective_on"`
+	Id          openapi_types.UUID `json:"id"`
+
+	// InterestCents The interest the entry applied to all lines together.
+	InterestCents    int64                                 `json:"interest_cents"`
 	Kind             LedgerEntryKind                       `json:"kind"`
 	Method           nullable.Nullable[string]             `json:"method"`
 	OrderId          openapi_types.UUID                    `json:"order_id"`
 	PayerDefendantId nullable.Nullable[openapi_types.UUID] `json:"payer_defendant_id"`
-	Reason           nullable.Nullable[string]             `json:"reason"`
-	Reference        nullable.Nullable[string]             `json:"reference"`
-	ReversedBy       nullable.Nullable[openapi_types.UUID] `json:"reversed_by"`
-	ReversesId       nullable.Nullable[openapi_types.UUID] `json:"reverses_id"`
+
+	// PrincipalCents The principal the entry applied to all lines together (a payment's or reversal's).
+	PrincipalCents int64                                 `json:"principal_cents"`
+	Reason         nullable.Nullable[string]             `json:"reason"`
+	Reference      nullable.Nullable[string]             `json:"reference"`
+	ReversedBy     nullable.Nullable[openapi_types.UUID] `json:"reversed_by"`
+	ReversesId     nullable.Nullable[openapi_types.UUID] `json:"reverses_id"`
 
 	// Seq The order in which the order's entries were posted, from 1.
 	Seq            int64                                 `json:"seq"`
@@ -1624,8 +1635,8 @@ type RestitutionLine struct {
 
 // RestitutionLineInput defines model for RestitutionLineInput.
 type RestitutionLineInput struct {
-	// AmountCents An amount in US cents, from 0 to 10^13 ($100 billion).
-	AmountCents Cents              `json:"amount_cents"`
+	// AmountCents An amount in US cents, from 1 to 10^13.
+	AmountCents PositiveCents      `json:"amount_cents"`
 	VictimId    openapi_types.UUID `json:"victim_id"`
 }
 
@@ -1642,9 +1653,15 @@ type RestitutionOrder struct {
 	InterestWaived bool   `json:"interest_waived"`
 	Jurisdiction   string `json:"jurisdiction"`
 
-	// Lines Ordered by victim ID.
-	Lines     []RestitutionLine  `json:"lines"`
-	OrderedOn openapi_types.Date `json:"ordered_on"`
+	// LineCount How many lines the order has.
+	LineCount int `json:"line_count"`
+
+	// Lines One page of lines, ordered by victim ID.
+	Lines []RestitutionLine `json:"lines"`
+
+	// LinesNextCursor Pass as `cursor` for the next page of lines; null on the last page.
+	LinesNextCursor nullable.Nullable[string] `json:"lines_next_cursor"`
+	OrderedOn       openapi_types.Date        `json:"ordered_on"`
 
 	// Terms The terms copied from the jurisdiction profile when the order was entered.
 	Terms OrderTerms `json:"terms"`
@@ -2536,7 +2553,7 @@ type ListHearingsParams struct {
 
 // GetCaseRestitutionParams defines parameters for GetCaseRestitution.
 type GetCaseRestitutionParams struct {
-	// AsOf The day to report as of (YYYY-MM-DD; default today); entries dated that day count, and interest accrues for the days before it.
+	// AsOf The day to report as of (YYYY-MM-DD, years 1900 to 2200; default today); entries dated that day count, and interest accrues for the days before it.
 	AsOf *openapi_types.Date `form:"as_of,omitempty" json:"as_of,omitempty"`
 
 	// Limit Page size.
@@ -2614,8 +2631,14 @@ type VoidLossParams struct {
 
 // GetRestitutionOrderParams defines parameters for GetRestitutionOrder.
 type GetRestitutionOrderParams struct {
-	// AsOf The day to report as of (YYYY-MM-DD; default today); entries dated that day count, and interest accrues for the days before it.
+	// AsOf The day to report as of (YYYY-MM-DD, years 1900 to 2200; default today); entries dated that day count, and interest accrues for the days before it.
 	AsOf *openapi_types.Date `form:"as_of,omitempty" json:"as_of,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // CreateAdjustmentParams defines parameters for CreateAdjustment.
@@ -2727,7 +2750,7 @@ type ListLossesParams struct {
 
 // GetVictimRestitutionParams defines parameters for GetVictimRestitution.
 type GetVictimRestitutionParams struct {
-	// AsOf The day to report as of (YYYY-MM-DD; default today); entries dated that day count, and interest accrues for the days before it.
+	// AsOf The day to report as of (YYYY-MM-DD, years 1900 to 2200; default today); entries dated that day count, and interest accrues for the days before it.
 	AsOf *openapi_types.Date `form:"as_of,omitempty" json:"as_of,omitempty"`
 }
 
@@ -2962,6 +2985,9 @@ type ServerInterface interface {
 	// PutJurisdiction Create or replace a jurisdiction profile.
 	// (PUT /api/v1/jurisdictions/{code})
 	PutJurisdiction(c *gin.Context, code JurisdictionCode)
+	// GetLedgerEntry Read one ledger entry with all its allocations.
+	// (GET /api/v1/ledger-entries/{entry_id})
+	GetLedgerEntry(c *gin.Context, entryId openapi_types.UUID)
 	// GetLoss Read one loss, voided or not, with its documents.
 	// (GET /api/v1/losses/{loss_id})
 	GetLoss(c *gin.Context, lossId LossID)
@@ -2977,7 +3003,7 @@ type ServerInterface interface {
 	// ReversePayment Reverse a payment (a bounced check), effective on its own day.
 	// (POST /api/v1/payments/{payment_id}/reverse)
 	ReversePayment(c *gin.Context, paymentId openapi_types.UUID)
-	// GetRestitutionOrder Read an order with its terms and every line's balance as of a day.
+	// GetRestitutionOrder Read an order with its terms, its totals and one page of its lines' balances as of a day.
 	// (GET /api/v1/restitution-orders/{order_id})
 	GetRestitutionOrder(c *gin.Context, orderId OrderID, params GetRestitutionOrderParams)
 	// CreateAdjustment Amend a line of the order by a signed amount.
@@ -4240,6 +4266,31 @@ func (siw *ServerInterfaceWrapper) PutJurisdiction(c *gin.Context) {
 	siw.Handler.PutJurisdiction(c, code)
 }
 
+// GetLedgerEntry operation middleware
+func (siw *ServerInterfaceWrapper) GetLedgerEntry(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "entry_id" -------------
+	var entryId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "entry_id", c.Param("entry_id"), &entryId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter entry_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetLedgerEntry(c, entryId)
+}
+
 // GetLoss operation middleware
 func (siw *ServerInterfaceWrapper) GetLoss(c *gin.Context) {
 
@@ -4436,6 +4487,22 @@ func (siw *ServerInterfaceWrapper) GetRestitutionOrder(c *gin.Context) {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "as_of", c.Request.URL.Query(), &params.AsOf, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
 	if err != nil {
 		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter as_of: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", c.Request.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
 		return
 	}
 
@@ -5510,6 +5577,7 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/api/v1/restitution-orders/:order_id/disbursements", wrapper.CreateDisbursement)
 	router.GET(options.BaseURL+"/api/v1/restitution-orders/:order_id/entries", wrapper.ListLedgerEntries)
 	router.GET(options.BaseURL+"/api/v1/restitution-orders/:order_id/ledger.csv", wrapper.GetLedgerCSV)
+	router.GET(options.BaseURL+"/api/v1/ledger-entries/:entry_id", wrapper.GetLedgerEntry)
 	router.POST(options.BaseURL+"/api/v1/payments/:payment_id/reverse", wrapper.ReversePayment)
 	router.GET(options.BaseURL+"/api/v1/victims/:victim_id/restitution", wrapper.GetVictimRestitution)
 }
@@ -10110,6 +10178,119 @@ type PutJurisdictiondefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response PutJurisdictiondefaultApplicationProblemPlusJSONResponse) VisitPutJurisdictionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLedgerEntryRequestObject struct {
+	EntryId openapi_types.UUID `json:"entry_id"`
+}
+
+type GetLedgerEntryResponseObject interface {
+	VisitGetLedgerEntryResponse(w http.ResponseWriter) error
+}
+
+type GetLedgerEntry200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetLedgerEntry200JSONResponse struct {
+	Body    LedgerEntry
+	Headers GetLedgerEntry200ResponseHeaders
+}
+
+func (response GetLedgerEntry200JSONResponse) VisitGetLedgerEntryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLedgerEntry400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetLedgerEntry400ApplicationProblemPlusJSONResponse) VisitGetLedgerEntryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLedgerEntry401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetLedgerEntry401ApplicationProblemPlusJSONResponse) VisitGetLedgerEntryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLedgerEntry403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetLedgerEntry403ApplicationProblemPlusJSONResponse) VisitGetLedgerEntryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLedgerEntry404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetLedgerEntry404ApplicationProblemPlusJSONResponse) VisitGetLedgerEntryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLedgerEntrydefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetLedgerEntrydefaultApplicationProblemPlusJSONResponse) VisitGetLedgerEntryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -14745,6 +14926,9 @@ type StrictServerInterface interface {
 	// PutJurisdiction Create or replace a jurisdiction profile.
 	// (PUT /api/v1/jurisdictions/{code})
 	PutJurisdiction(ctx context.Context, request PutJurisdictionRequestObject) (PutJurisdictionResponseObject, error)
+	// GetLedgerEntry Read one ledger entry with all its allocations.
+	// (GET /api/v1/ledger-entries/{entry_id})
+	GetLedgerEntry(ctx context.Context, request GetLedgerEntryRequestObject) (GetLedgerEntryResponseObject, error)
 	// GetLoss Read one loss, voided or not, with its documents.
 	// (GET /api/v1/losses/{loss_id})
 	GetLoss(ctx context.Context, request GetLossRequestObject) (GetLossResponseObject, error)
@@ -14760,7 +14944,7 @@ type StrictServerInterface interface {
 	// ReversePayment Reverse a payment (a bounced check), effective on its own day.
 	// (POST /api/v1/payments/{payment_id}/reverse)
 	ReversePayment(ctx context.Context, request ReversePaymentRequestObject) (ReversePaymentResponseObject, error)
-	// GetRestitutionOrder Read an order with its terms and every line's balance as of a day.
+	// GetRestitutionOrder Read an order with its terms, its totals and one page of its lines' balances as of a day.
 	// (GET /api/v1/restitution-orders/{order_id})
 	GetRestitutionOrder(ctx context.Context, request GetRestitutionOrderRequestObject) (GetRestitutionOrderResponseObject, error)
 	// CreateAdjustment Amend a line of the order by a signed amount.
@@ -16209,6 +16393,32 @@ func (sh *strictHandler) PutJurisdiction(ctx *gin.Context, code JurisdictionCode
 	}
 }
 
+// GetLedgerEntry operation middleware
+func (sh *strictHandler) GetLedgerEntry(ctx *gin.Context, entryId openapi_types.UUID) {
+	var request GetLedgerEntryRequestObject
+
+	request.EntryId = entryId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetLedgerEntry(ctx, request.(GetLedgerEntryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetLedgerEntry")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetLedgerEntryResponseObject); ok {
+		if err := validResponse.VisitGetLedgerEntryResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetLoss operation middleware
 func (sh *strictHandler) GetLoss(ctx *gin.Context, lossId LossID) {
 	var request GetLossRequestObject
@@ -17418,433 +17628,440 @@ func (sh *strictHandler) GetReadyz(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3dchu39i/4KijNnrI0u0V9WPaOpfrXKUW2E+/YsY8lZ//3bOawQTZIImoCDIAWxaRcNVen5vrczBvM",
-	"i8yb/J9kCmsB3ehmN9mkKNnJVi5ikezG58LC+vyt33cGcjKVggmjd05/3xkzmjAFf766oiP7b8L0QPGp",
-	"4VLsnO5cjRm5YUpzKYgcEjNmRDEtMzVgERlKReI3w/131AzGcWcn2tGDMZtQ24yZT9nO6Y42iovRzufP",
-	"0c5bOaDYal0nnz6+9R0MFKOGJXlHyxv+HO1MqaITZtxELqhmb17W9zKgmj3R5M1L2ya3306pGe9EO4JO",
-	"bKv29x5PdqIdxX7NuGLJzqlRGQsHMJRqQs3O6U6WwZOLM73IlJaqfgSxYLemN4AnYj/jqWI3XGaaTOmI",
-	"5UP7NWNqHowNWw2HMqG3b5kYmfHO6fHhYd1QXrIhEwkVpmlFEv/AsmXJH7r72ryUg2zClozH/b50OO6Z",
-	"u4/me0bt302DGePPy8biHrn7UN4kbDKVhonB/Ac2XxzPOblm8/yI0DRl6okmg7GUmosR2dXZYEyoJpR8",
-	"+vTm5R4xY2rIhF4z+5ViRnE4Ur9mTBui6ZCdQkuaThi0PONm3BX5V/5JKvSMKQ3PDrnSxh7LqRSaETqi",
-	"XBAqbLMDqRJNhDRjLkZn0BihJOHDIVNMGN9cRE6Ojztd4dcS+U+xmsEi7NtVaCL2Z8+inQkX/vOR5QHG",
-	"MGXb/B//6nZvj4/2u93bv736+a9/qV/tITCt+m23rNCvtGd+fWZXeTCmYsSSDnnHNSz7iN8wTU6Ovzkj",
-	"2tCU+S+OjjuNc3QMc82T/GYylarx2HD4dRmh4hN3p9O3fMLN4iA+0BEjmv/WyL5SeC/sK2FDmqVm5/TZ",
-	"YWQXgE+yif1wCHuLn47yIXBh2Igpd5Vo3bQSqdR62TrY3+++Cu+hS5puSEd0YC84KTrEN3RGZmMmiGbC",
-	"RIQ6YpLiHgnqvUqYalpFxbThJjNw79sHly0pPHD3Nb001LBld4P2DywbTP7Q3Qd0xW7NSnInlxNgxpbh",
-	"CiLNmCmScm30E7LrKJwcHUbEcmOpDXl2uBeRPhvQTDPCbpiaE27YhAyoUpxpkk2JkV1x/OwwOjw8tBxH",
-	"WWpRGiiJ3ZqAfbY/YkflI7byhH3SzbRBBwOZLd+ETG+DIH7iA8MnTcO4gV+XjQKfuOs4PtuX8coD+fJb",
-	"mnzE28x+GkhhmIA/6XSacpRxD6ZK9lM2+esvGgXeoru/KDbcOd353w4KSfwAf9UHH/At7LTuUOKdzDWZ",
-	"0NSOmyVkt08T8vfL9z9GJBPXQs4EGXKWJhGxP+Si8V5nx0qmUgxTPnjwkeO9SQaue40CArvl2lh2mFBD",
-	"YXwvMxwIe/iltRIMmcksTUjiRwEMmKaK0WTuHrErLhXpK0avCRV43jPBf82YYFoTlaVs7wxUI1o0FHVF",
-	"7Gfb40lMLIVqp05Bz74X2x6zR/xztPNaqj5PEiYecjUu+UiwhHBB+pmxEh2haSpndt5cDNIsgfuLTJwA",
-	"JBWZKSlG5D/3Ly4/vt6/ktdMILH9KM1rmYnkIUf/oyQgCBdKqlQwCbuTheRMJnRONGMwzg92C0TCbROv",
-	"KU9Z8tDUVyjRKDNwEKVxvJkCAdrJDwsD/pjztS/DiyaZNnB3zUumABglNvCAAzsXhCklFfR/JeVbqkYP",
-	"zkr6MpnbHUxt504ssDspp0xBt/YCZVOj/SjfUTF3N4p+0MFKSSZUzMkQiJ5YDWoyNZoMlZwQM+aa0CRR",
-	"TOszMqPcWO0ytUedavKRGTXfPx8apoimc21v4MCYFPy8eHlfAvVqYiQ0W2veKWQRkEYEzcxYKv4be2Bu",
-	"Yoj2/BBYCejHTIMoP6aaMJGwBDbyk6A3lKe0nz44xWmmbvjA8jZh2UYicfOEnJFdakUAQ7ghgrFEe9ai",
-	"MiG4GO2dEaPmTpNPqWHKzWWq5IBp/SVm48/PjKXpvhNy7FXExQ1NeXJGYjjjOgbCI7PxPEKJh/Tn+Ieb",
-	"g86mVuVlyTuWcHoFhPXwU3miyQV2uW+H4DfA30d1XOGzPxBwls6TXzJtrEZzAYZRGHmC3J+mH5RtwXAr",
-	"mw5pqlm0Mw2+smcvNbQ38BbfGupBAncimpEwrJQLdgYD/Y0paY9oLiZzYZ6f7ATqxNFh+F+gWuxXf6ke",
-	"7miHDYdsYPgN6+Gy570kdqYLwrgVxanboWX78hGf+hwFOkArlaNQE/5VUh/CVayMOh/Tz3mDsv8LGxjb",
-	"/XmaBmbv8s7YZbB6drE5C2u8uGBTxcWAT2m61ltbWoVq51F1DrVLkCXcvLpxZ668BHTgl2Zho+nASOVG",
-	"3PCjcUeaCUtt/wKtc8dP1t4qc22Y/YMKKeYTmYUDLBrzRv+apRFZ6jg6ao2L76YcTA3T2mG2Wu/IrVXT",
-	"XN2vfrKLvw9ARkx61CycoH3DJ7XHSGZmICel1dPZwLJ8IHbBmR2pFQwyxWpXzQmATaPW7NdWtFmhNvsa",
-	"rFt5XqUdD2gj8hRUXqZwSaPAqeNnXRp9uInL6fct1zU0zA2blP9YxpmC0/A574wqRef2c+Acsg2tIL/K",
-	"2mH/5UbqJnRBNVucxoBO/Vlkt3Qytb3ufGBymjJy0yFXXFDyAZ1sdedAZsqU333HNCUXMhNmTl5y++jA",
-	"2M/KNDbQg60S2aTPGtxn8NgTTfAZULON8+tFTg0H2wIXhOLD9u4qBnV8fPHx6d+OakeAbse1jlHLA/5L",
-	"prhO+KDZ/TmQCSNySCgJnyVTJYc8ZeU5ZHp/IOu6EdLgXtacRiuBDLgY9RInQlRv2pWsThtqspX0bYnr",
-	"Ep/8HO1k02TtNXWabo3eYKgymlBDjsDrNFJypq3QZ2UpNCiBORUlmVqZZQX3QW6wQIlRfjg8oVe2NF+c",
-	"xZX2u1Kir9LCFDNuOqwt5b6qv1CwGRyMDolxeDFx9mDQvWIuDL1mcYdcsVswKhrFJxOWnBHNxShl+1YI",
-	"RIlaE8WGmUa5EI1fOuoKK0srmYZGarsxfZ5wxQY4UCJvmFI8YRoN141cJ/BYPHViZODfa+Y4VU9Hm/eq",
-	"jCZo4/nJyiaqx3m9t/NTWt6vl8HWWDV83kEZO5hbjR+n9mg3NyykYB3yT0aVJkcvDg/td8fHh4elw3J/",
-	"DKFy3DY4aU1HZBtXM9yLqy/lqiNIa0I1iX1Ih7+S7FsQz3FG7EoSiVaglGqTh3nc3/3+sfDf1UjduieH",
-	"rbSt/rw3SKmuIdfvlMymDHRu41xzmZGW+9rnmSa7XCT8hicZTZEpZJoLpnVEuNCZYgq+tdvAhEYNeJiJ",
-	"JCIjyzCE1Xf37LMYyAAuRnDztNpJO4YraWiq6za0P+85HaGZYsqzBV8pzhbf9E6nNqNBN1awI80jexD5",
-	"b4m+U8Mt05QN7E3VYEH4QOd2qzRJwfthb2BNU+3CQuyO6lY3ceS8yOBarDMERjt6TBXrFSPqT+vG41VU",
-	"GIFXT8mU8gSjY6AVK2rlyixB74Z0ezxNM01obnTRe/iNb6or6GCgMpYAcfap5ppMJbdLoGQmEpaQMU2H",
-	"+9mU7IL9w96s1DKAIeFm74wcoqffxcrYX23/eDkuTtpKSfbSraFJwbBjKxHZM8hEYjthdDAmCZ27IBxB",
-	"mDBqDl4r6pz5exG6mUkMrCBuTcpXbjQfbL91BGyQtFeaZ2rOQibAHmdJTbGEr2MWqd4rucKHnK5MW/kg",
-	"F6m7cRD1xBfwx5CpBJvWxJ4v86uzvKf/GDPFco3GclV3frySjjKbHfqYqhFDeVXYjuFvJwzg96nU8IcU",
-	"PTqdMprW6vF2OFeM1vDCCbN3cvv707byDt5ZpIzKDvmmm9bHNvVpmqxv7awb8xqv+7iFta1k/sW6CU3o",
-	"7RscSxiJs9nCtFyUqirw98v3P5IJUyNGptQMxqhqgnLwKJIHIvlm8vbDSM419GDYSKr5W5kLOzVWHXxm",
-	"VV+2Dd9eez4e9LzIg11jeVu1JF0vVJwLQieWWdsr9tMlASYcoV8SdJajw/9x9JTs/uXo8JD0eZpyKfY2",
-	"dFLUuiUuxt5zvHjnwi1CHP9F15k2hBaR1DVHyr6yyq4lArsWR2UBOoEAGRfxnNu4pkyVO1ycQ6mT0DD3",
-	"JmHCcAOC+7DWGJdwPZWa+1eXkcDL4NH2BjFUF1h5XBedj53LDjn6Zv/Z/ovD45U811triqUtGi5Pvzyj",
-	"WkKE7XwjpplZ88qo7m2Z4pYH2i1s0vomga3uXrAta7HwRb2+bk9q1z3Q1BaZ1yrl450UbE6cxOZdlyCQ",
-	"PdFgqtJkd1qrEOxFRDBjr8FcZWmpplxzkbSXiVD3+4GLZKvScmXBcUx18uwS3punhtTlGuS8BbUI41mU",
-	"9oyvQy5Spq41GTFDhCSxvft6ctjrc2UwGah6E62hdUIfy/VwZMNIZO0NA8jXa7ZiE+t/acobCQIt1wPj",
-	"WWvs+l/Qvh45SrCa8SDNIAxmU4t7rq/BRIv939RonpP2HSznxe1KIC8JwkGHBPbaKu3aSEuJTAzUfGrs",
-	"gTh3K/JEkzjgwRWr+5SJhItR3QlpovpFC+5FQPwaY/Aw12bNk4AX3iodpYbSVw3wnChGU1w1ENvA2ixF",
-	"BDElTrwZZiZTrM723HgC7nItQRtLyWUbVuSCrf4JTMn5ZLaqd+ZH64zEjuhjotg0pQMXFD0by5RBGsXS",
-	"Y/IQlL42T9+UVBcXn+t+pjTbOPQLdahCeFoayQbc6oahRmbXiZmxTFoIkPkY3+EbkJDLk/YBXZAiOGCr",
-	"xSD/4PYCmkorVIw7n/3PK7blXb5I3kA3GLPBNYSImUVzW7Rzu28f3L+hCjIA7BulbXZvh9+9si1hv6FY",
-	"Xz5q38sZBjxYiY1qiH9Pb/BO9kNzN0/FZDhNGU0YhtL8mnGD3yZcT7jWLGk/CT+4D3k3wZcXQY/hs3nn",
-	"wZfnwTiCr18WQwryiOuE1yFPGaHG0MEY1QIKWYF4keOPVhUwGtIwCFVs8Ta/m/y6gTDp3+nP6y0Eb176",
-	"VEJt6HBI0FJoOSXJpqm0y0h4aAoomrZT7nm2tNhy/jqsxoQmDPKDya67YKzglzI0PwhJvNNfKvytcP7v",
-	"de4QI+PzMts8O2EJp3lE3FL+5MikCAFGR9Lxs+dNKd+35PL78/3jZ8/9eiPF6HydgDaCdOPD/Rd0f/jz",
-	"789PPv+l1tjBf2O9/tyZGNtEa0qe9IpA15U3jn1+ObW1bQKJb01Zwm5RkVVbCPMF2ZV2rLQg+WZURP3g",
-	"NITzK69NOOxaTr2w+XWabgE4YBuIyFBmIkGh1bIIFy9u1SIkgJClliLIk6EVvid0xA6mwP/w71+mzH4w",
-	"7NYcTFPKRUuWCqP+8PL1TuT+/PE7/+ffP7zK/75it6bEET/BKBfFWLsdyzEXiiTV42fkHf/2DBZgSiHi",
-	"zr4ODIJrcs2mhuzmnKJseu1zQdHuu5RsYDh1u/Y9oymKXpVAdmpo34UuLs7hmqP30z9ldYwM3Rt5gOuv",
-	"KQcZZCq1GSlWHw1c2Ob9e/K65sFq3Cq+1TAfeKWG9hx4BMFoRQjVqlhVwDMRP/xt1LJpu+qrWLCbv7eB",
-	"hfHwge1XZsooaRXFw4iEoaN/z7ThA0asYArmxHXCHsGisdbE27lm3Jz+4IGOOaeGbQyXK9imILZxM2OM",
-	"W6s7mGLcMUH5DXa7pcx2R/Jc2xr/ANF+IUWXm/zBMmVnA9eQYgcRKp+uLlpF/G33RNQYqEsEtoRQfnCb",
-	"lt+xSlE+goAwp67YUSpO01K4LQT1F0Fv0Q6kZre8a13X56Wu3JcfsEf36cp17Ocb9u+++1gahvvyPY6m",
-	"mOY2bE3+avkTWJrK9BOmpVglLktBGxyz1EW8GC4yjHKhYsDStLWi6vsJWnVffY+Ne3YV9OG/KroqBrxV",
-	"w5hndNtmZO251Los6H5ZyCKVyEzpOutHhvgoM6muMcwvYQM+oakLgnNirZlJglbGiHi8rPjouPMsjshM",
-	"cWOYcEGCMHSiJUafckO47gphr11CCUq4ZKgw+egsbz/GKIO4Q84BNoslzn2W90t2ob/DeA8D/goJyH69",
-	"qFj+/PtR9Pzzbrfb8Z+OP+/9t1o1EwGiXilVd+IhWBCTVfO4wBwzClJMyBvjE2qZYhHByc7GLrjQUj4Z",
-	"Q3Ltogc8zSaNeS32tydoaYEMarjtMAQSoe9wUFwXnkZv/RWs1qBQHw555bJWEVRDzgjSKfgcjvatSpCc",
-	"wW+Ypg4Z+vbxo/roiQnTmo5YPZRhyOBgNJFfhOLFOib3xnmf38mkZgaxkILFp1bu927qMxIP+S1L4lO/",
-	"WHavnmgSUyEymvYUNazXn2pk4SgWQrDjGYmnTPXgb/e2fRYR3iDgimhmtJUQIGAUHiS7cZ7QmbfsKdXx",
-	"YztIUO5v0XzoO2nJf/0S/IjN+I+vXXP+8wem3mOrwbJdMVUXnH3J7RHK1ywi5wOT0fTg6fNnBNqNPKIB",
-	"c9O0zGqRjitL2gB+BA/BWi7E/+5+g9G+3/zve2fE04h9ym0imcjEniy4Wa08MOOooTbGjBw2XrchqTpq",
-	"WsZbS5RnOetYMT2WadLOO5B7BWaU37Ckx4e9IhcYrOaYdNdL6Lw+rFWQqfMwRCGBW9ZJ05RgTLU9rXmQ",
-	"smUDmgVh2nahKYcFHdol7LOhhGhZy5sByML2TiiAUpQ3m+wePYMTcvQN+dS57Fx0yNPnR8e7wz0IyHa8",
-	"zs7NZSnlO/L0+bMV0WLVCE67wosL3HLp6rjG35dmD57XZwySN1a5sAcGdKWEGoq+14FM2FmxyAM55eh0",
-	"myBTBjW71gBey7SuSmxpAASeX62QqRi3zF70JNGWlJEbBA63ZQNLuJ6mdA7XUHk8FzKViia1Q5oqLhU3",
-	"LsibrXaiuecv3OOLgVFAG84mmk+4pqNVdHBRuxnnC1uRyhlT+xBMnjIrWeiIJHzEDWZojOfTMRO65ZaF",
-	"sgnd/+1n+7/D/Rf7Vix5elRv/A4HvQ2Vp3QYVoWZY4ur1nKjQPM7U+uaMdLbJsUNafAtS0ZMvRJGzeuF",
-	"TEw2sdpMARyZwksdEofu1hj4ubsTAOBliBkqRepN5K4AzUfCPs2N7oo8tRSDTDB4DySiHGpDx0DccZDM",
-	"gT1Sl1yBr7GETDF76Ym28u6IGp+HUxEMipbb5/kXwB812nnVM9/CKbSJFXdtdJUtmn0DSvEqaRFSsNIf",
-	"lUOKthnOlM6Z6pVAqjfB8ljD41YKWmjxNJKbc69tMDB4X286MYfFsXg/ogjABZmN+WBcyExPNJxjKxhY",
-	"LdYeU5OL0UctA2Urp28bSDUbOCYDbFrEFnGmyAqETyUQpDr2qAyDs0hvOXGHtJGTVHkLywQRldhL6Zyv",
-	"YMBVQ6ljZnn7YKfEHEzbS85WMbwjjy9pqbhBlx/yLuDjx6If99l1Bp/Owx7hm5elbsuz2YZwEN5OfwKb",
-	"6Fs54iLAml1DPGETytMF1PTVmVBTqvVMqqTy6tHh8ep3FRvIG6bmvXpNwUoHLqKiQBD274C4irnhhlHw",
-	"5MZGmim0FZ+hjWIm1bVVEQcVEf7824uX+69ef/f9/t9/ePdj2ZHSIvsr76fBhOUQOAGiJTckFFOgmRkz",
-	"YfiAGivATKedil3v6QnENyxY9p5//stKLznuY7Av9XSi65OoLKHx31gC4U9oYkY+5mKai+cjEivGJ3A6",
-	"LVtyElQQbRHX+9xqMT3W8E1vmJ+GQaBFtnhDRhXZdRQXlrlwAaR7eIztygxTOUPYyyWHOZTFUsonzWkp",
-	"//BGU4cVAI+3zS954NixHNW4IXbszlJVJcNp8XcXfKKXx6boPKAvIjJNmDZYjiIiGANEpKikIrSL1vZh",
-	"hDXXxVhmKp2jPbBZhFlNLeMVTgvFIDoKzDd2h6PCaeC8GKHbYItpJVw4hLV67aCFXBpwjLpjYMnLP0K4",
-	"OQuN/0IC0GfCk87O8raXnTIqcjgRqQBAJEfSnlKeRLkLJz/rHgAVLx6WEDPjA9bycLZzZFlmdbfQEP8O",
-	"Lmtd5Agf8hYMSA6HfADFJ+B5J8FkwvDU/i5qp72aoreWQmTPLgZArZFCtF709x3DKWsM2Tkpzah23Cdf",
-	"WEBB4RCD3SHnnjfB0y5/jlvSJ5CX1xiDsV645lr83o0Iuf0G+lQRNBRqREG2d/luXKDVmpNdZSRRtd5U",
-	"6bL3/LSOP1ezfkMGF8QxtYknDS+mZbGppTCo4Nguj4kqiTP1x9cHNI6pmrgAdsJLWCBDRbMkS5nVW/OE",
-	"uVRq05vRPHsu4aY3kYIbqXyQTH7b9By5pWxE096Q4TsyE5ql+LBR9IalPSqSngNpkBozJaQ2dMTgFyEN",
-	"Bnw6MXDek6pn6WbqdD8ubpg2fISd2ld8QQ17ACAJrMdupwy/WCdux67j63wZLvJVsN+/ldr8gxafL2Ax",
-	"3oVrYb/+WKzHFS4HvGyX5DUrXg5XBWAPYGXORQKRixduWewvH3BpzkXyo18Y+Notznv1KlgaqGQULs+5",
-	"SD4WiwPzgwV6la+P/a6IJnIz2zS0zpLVmWVYzlseu+Mbd8j5BBmWFfsd7/VADOgvA4spv2Gdku7gTK0T",
-	"Orf3bFew2wFjVpUo8YHYRwBQQB7UzEBwQFziHnHgJSVxyBRizHnE9I2uKLKVfbUlXxsGgUFBlwm5SEx2",
-	"0eSFoOjltvfgtgK4Js+1O13RFR8rctopiYEVOV1pgR3FZGQZ/YhBjRD7jBSpg2XyDLMr4uqBjM8WlgEm",
-	"a8A792tGUwLdkv/v/0E3dBV2yufBW6V114qNXYEvUEP+9uzwEHfRik72a7v8L57+7dnhXoeciznpK3nN",
-	"BNQxsT+dHB/bZbaXNOZCsLRB6bsPRW4hsXSZs/yolarWys1d1XpWj2qlFHInpIdn9aFYtRoKTdP3w53T",
-	"f7Wa6s/RyrmFGky7tjFKq2XbFSVkVWLxjxulD6+rqRQO0ULB6JDNIoDrNJnt7dFhp14h2DoVNOP7lI9Y",
-	"k7izFfuu1PrPYdjNFcQGCDgn8CEA3GlxLZNdwWZ75L/+5/8qbtQ4QryBzNgH7C3KblGdsldJ8Uv5JSIV",
-	"FKUqnix+gicdHmLcCdrDm87/AqLBkAualkPE3GAD4d8h8GSY1Omb8+6Z1sG7cHnkjdtPPxUd2I8vi07s",
-	"x1dFRyA1+c78FmSTCcUrq0yV/Xlv0CidvxFBcJEckji80tpDKdagd62CKt06JmnLvnve37tiIQqwm3jN",
-	"gdh3lg9mHaPyFsDLvJKbQ0WGJFEGe6wsU9N5L0COqlWY7PcQh3lLBwaFszOiGSPxiJmATpFzQUQuuENo",
-	"kmiSTWsitaoyTwuTCiRwNkhh38sZFoqyDzEnE7c01Qhmeq7Ywpojqrs329iGFq7CdZOjgqXYzJxRN+cm",
-	"sthq/gBqc65Ie5YaMpQpuDbgqyxlumBYoDPWZhZuR5BfJqZv4GHZSGy/q7NiQwl8MxTCNRwJ1Uc3TxrY",
-	"ugtgI3G41eZuYntvwQy2sjd1uSrvKE+5GJ1jCb26YM0JPlFU2bPHNLbntHfyoncUkxsOJRywMDAYD+IB",
-	"N945C5WO604wN/Vug5QLdtT4y3HtL2DoS3P3eG1qT4ssCRiTf/rnlavVDoixup6fLqtL2iFgsY/dx95A",
-	"iiEH+EuaxljyImMRlsvjyCbdoyR8lJt5V0yVHCk6eaKJzvqY4Zc/jSamkuVJMW1fH2DFNzCYeV9rrf3E",
-	"bVop6GJ1WGi+pWuGk+Ybvo0c1wqNVLfl/3zzwUUjx98cPTs8Qh0F/tw/On56Elc6OSoP/1m0hOoWfR9m",
-	"Jvcx1Jl8uvxwGVTWgZciYphSHEoVSEUmPOWGqjmEuAVh0Bfvq6M6Lg3qOGqRFnRk5YeQ8MtLVXsMhvTC",
-	"Ep6arA1Dumb8Sl3UykYhKsvm8koomaaT2tpv0kztIHqZ4vUDj90TpwcHRprpQafTiUnKxbWlTj2WM8zV",
-	"++8fYWq1XmTNBoo1BIhcvb/6QPABl8nDnh5HaB2YT9EraSREJFfXyupcYyrqPNcL9cxgAFFptnWL9SOb",
-	"QenkGhTUTQJ/b6dcMX0fkA+NWJTGD7+uQKldhTPYNIEXGdjwOLBJcHZ02sH9eoDI0B8XTNaPonaFpeFD",
-	"B9ZyMaZCsLSOW83oPIzdmVGB7LDPiJEpuOQGiltiSAk4erR3Ong4dW8G8bFbGmxC0zFmvMGX7cwdMOL5",
-	"K9cMfrqExvDvD65J/PQOGv4coWGgIVcOOCRkBUHiT1IwhLosoiJN02VkQcXbhvygVulzPrx4aRrdIRxC",
-	"IQXbq0/OzJMUN0l9u3MmRW32XNU04tPb8ry2dF5ZTYAmMzQl6CHTcB5aatVt0/BWwYCU1jFa2MKN09ha",
-	"ZpP4cOLFCkXljIvVhq8zB/cMDsWRNHl5FaoYSdnQEJmZ1kapryJ5ozUWWhucRrfSBUTjPSRY1AUEMyCW",
-	"TaAg182qqCtRj9HpmJMUQeAwplHjYhCu80ygOhfeyhFskuGwIkehkocQruA6eQfllILFbIZyAsKKlANH",
-	"O18rBOkCaddTazPCecrtLnv3T15pbF3yrolddaKEpzcE5sSXsLh2nsIcJitvipG8CZJqhRw3Jr8ldNOM",
-	"kTqRgs0degBY+McOODXaGVEluB67KBlDb3twVw3YFAOKJvaKcjH4LaUpT8aucz86O4b3bgj+ERyJ+/QK",
-	"BuQ+fFcal/vyit6+CUbnvn0Dgzz3YywW5INiN5zNtn7rsa/t1luX/2+Bny4l4OVcsZaESyxprTo1R3md",
-	"mg0L09SGs1SF0UYsRNBKHKHwUIY3YzYH+sD46DEfjaFAnmsYo+rPXJwuBCF611QKYbxdARJdh/wjL7Ns",
-	"P0eeyzlstjGFWnpKWhmfVsBu/mVFT18dcifa8bUhd36O7C8QbgGhiEVxyB5kltnfi/qQOz//HK0ZQVCu",
-	"x1FggT+DhXcfjhapv/2THxDQppZYPr6+IC9Onv0tR73xMaaL2lTCjMvgqokNncFtoiRCR4Ie7aqlu9yo",
-	"RYOAUlItqYb2+wpfyM5rzlKHELwrFUmkMZA/bcZ7iLDscG/QgHJDU55Qr0raqepgWMX5YrdcGy5GtXf0",
-	"a6kIJUmGEKuM7J4cvtiLgJSLAGe0qSIH9JH/0KpudYdzoQ11V2adBAlOPJhmQ5ZCWAS/sYEnmvznvkvk",
-	"23/zEtdIZ9OpVPVZN7ohOMS2+f3V1Qest6qrhq9S3UiT1lpj9VgqQzS6lP0q+mBjt1m1YzINALqfPr4h",
-	"aCgfzn2Y4Or2KnzbIQPjqINQ7WCB6/jzxzyqv3pK5me1+JAL1ZNW2Mk/uvzEC5mwmgpFpZTHuv1iwvJM",
-	"0PEwxRG3no+Ew321WrPMTINNllwWFjOf95jzuUVVMGdSzoQefFqKk1GZRv1KB8JljZGZpikYdnIhNAih",
-	"IyDwEalQ+p36yiVttqh2T+xd8PDqyH1XNVguyvje6zcnR5x868DR2sX/1RVirdL4msk25Yih9nexe7HB",
-	"vLykhkP4Yrn/xaVaCHR8LwKXHeDBBdAlkaVexyG94dJVzLW6Xadm6TepILcOUebEeB8FMFaQFmpJd6gm",
-	"vl7h6UwZ1A1769mFNqrkFSi1ZWFydbBZRf5rnXvpTK9oT23Cr/LYZzNaAT9DayvCJdoWFJkyxSVmPJYA",
-	"1tACHVzBfSlTRkVd2dRaP/G266FXuVXNIjoDeVtua7yzY1m3gVvkvgpVN5RGF9KERQohks6yGioSl4s6",
-	"hAyOszylJvAX0Bq0IoIdd8WYFvmufcZE3hTZdYYnpoicMchJ7NPBtQNzvCNeeLA9FRrye7FI4NVD1nTE",
-	"K849X8EbCTEIyGzYhTY8bCPRoZEh1UIPKBPKQnnIubtWCskokYNrZtBC3Ur4WeBUdSioYM/Mnyw5KM8g",
-	"r1wqMpEKS9/8Irmwur2lRm1Jjabp3DVSOtOrXRGB/Hm4Qk1ewBnd2F8YQG0CglgIfJo7Mu15WoW0uahE",
-	"VdljW2C6C+dqbOKewkHVTpny/LPiQ96EkdaVOHuWT7N5K8rMttmMjaix3ncZgK2fFbeNyoT2tVM2S9ap",
-	"cJ4Sq6lyEFzfNkd+G9kn1TZ9+sCfICGlaWo1JXk3FcseXsRqJdwUAcuLx39dKeQ+RIrNHYoN93PbWzhY",
-	"nDvfugGG1eZQQe1l1XVPsxtekzAKk998RwqxqbITJZFmrYX0Sv5yPbKFhwbu0Rok8jxuGjM+HIB4rij7",
-	"n31CCKBe5IHdE8xgictfxKceTJ7rrqiCtgTZl5Dz7foqiS5klyZJIEJj3y5PW85EBai8MocwVWNSWesF",
-	"88Uf0NixEDuAe7uCoJqykl4VuUgdEvdpSsWABcCtMjOQm8jFKNBSp2lW/inAsc+EBx30ae1dwTWZlEq4",
-	"e41ozgzRTEA9G0cJZySWN0z1qq2QvBF4oc/mUiRIapbQfMu7CAtO86iQvcgqRgloRVaPLQhc12LAAphh",
-	"M+QOlCZiYFgHE1KOfagjckj4cDFRfNmpDJa75UmuLEvLt3IpHK0EbePZkshlJSS5Z9Du3DIgAivjOBDu",
-	"lquQjy0gqM0mB6bTdd709+da79QQZ8tXi0C6TadaCcVb59WFc7nJHVdesKh6WhoGuHzmjdRZv7NLCaZ6",
-	"phbPS91CNGxqPUtFrrKRaaHAplousMBTi74b+Lp2ULLOBYi4aWVkqAmdk0SWKlsmEw6gSdmUqRtuFQe7",
-	"rTdy4BIZlNRskBn4fpAydV17n14yrbkUb8RQ1kh/Wg17DWHjl0wkoCT95/7F5cfX+xAcH1uVCCMTMgE1",
-	"ar2HFmpR5gVkNPZKBlJe83qH+GRIeyzPTugVK7rA2Gdyf0gHxrnt9rnAuEFncsC8H649ICgZUw283t5h",
-	"p+XRUOfJ0wxKCmXTqCsQi43De3jvLFppM41292XU8UnXHEt4MQrXuXnidQR0aahhTVWWc2mQT6ZWWND+",
-	"Yec1AfQcl3ui2A3XgNnu6lvmCVGM37DiVVej2VhF2N7eJshf8W080VAVR/gMLq8hw1eAduqfxFgBuxfs",
-	"dsz7dkCZZneGLN3Iv5ByS7ardjFf8Jf+BSjfLGja3qeXt/HRLUON2+uqzaIVtfXK60fO+yBq5TCCwdZz",
-	"jQFEXZG3fEYygXh/ViyDWsokpVYYSxQdwitWbFBkRud2b/yMe35EDcIWuJC9ftAwmSrgYc1Ii7faYb+2",
-	"LWdNxShzBaSqJ8f/RgwdFSlnwN4UiX8b739PhYkbAk5y0d2nmPfsaalfo/yIypkgM6kS7W1KQTsuIkxf",
-	"WxnNLZhD6BSs0xKfvvVGVU8z2cVouYZMD421HnTrg3PpX2idMVy8+mWruWp6w+4B/7I9iGMQdOP2c+Ek",
-	"BnQdMLVgm5ZQ6Kb1Y/P9uQPMXX7ssaS1u19aVJANGfea7Ldg4UvhlWJXeDDuVNnGmv299a+u6M93tYyV",
-	"tOrwit2a3Oew8UF1u1qbQr+4lrXYJEG63oRRAdMcWbmizPGpCa60UNZ1OwCGU4xHlWbcMqrcj+wfeRv+",
-	"m/fYlv/4LbQZTurtkivi24sP5ORvzTdFRGKm7f9vePnWILu0eMvyXPT2mbFiQQkowBKkYk501jd0pP2T",
-	"RhLGR2PjnySgtY+40ZHDnHFWFCwctVdxWT6ty9Uu5rsFH0whkf4JvC6Lklqtq9BeDIVIE+Syu5r9HnAY",
-	"HzzLn/RSdlEmfFlicQPQcd5t3kH7ytGrYOlRBfWKE4Tw4ly5cXsBgEdSXeNJnmvDJh4xfANslzvI4CFf",
-	"XkyJBgmnMQnNaS1OEPLpARHJBP81Yz6Sx95L+a52GvIpmjl2iyJADy9JVWuO4ToFksbWpImA1FqdtK3y",
-	"okLR+hPxpMuAXmoz+uHXBW4Et0Rsx+YgfnMYkWqBGokSXCvitWKoGPCWTyOCdJsnp+O55oNWzS4UZvHj",
-	"D1oJB7oIZL1kkTcSbRf3oSLqwl4kNWC1S7ZifcmvtDfrv55v1vqvhru37tuf22zLhuBsFVw2E+zTqT0t",
-	"+DeIqIIo5iqDcxP5g5OXyQZFZZAyqvB3qz9S0RUULTBWg+SaXLOpqbNqlTa2gmV2GK156jZ4P9/aDd4N",
-	"93bt15dv7grg1UJhQPTVDonBUOVgUXXWn1hRP4nJbn9O4v/6v/7fA/wudriszjaZ/+oNTPHeGcjcKI91",
-	"hSMN2OMJvcYgTZr3RkeUiw65cKYzsByDn1JqRqg79pYg+r7JHJldM0OwTmY6LzvFoW0w67tZeB2/pbpT",
-	"CEeuoWJZgxbzL19j0+HyF2dwMeHL6iiwHHJI0H/47DA6PDyEkk10ABrJ7ifBAcoI/ochgJgx3Z8bpvc6",
-	"5C0XjPQVo9e4Pob2MSnRnpOu2I27XdXtCoei1u2qUmkrex3bX/fOit0BoDA+mdifDbHaIWEi0WcuVmEg",
-	"hVEyDUdJRdIVfZ4XK6UpkTdMKZ4wHItiw0yzpENewUFHvRX4s68/XSH5Zr1qqxCShQiKAHMZetjt+trz",
-	"ceaKnyH1Idm5YiLNhpM7Sdtr2j6WS8kbMKKN5Wa3LbXM6IrRyTvmtYbKyqGXvNcItJTX9ls0xDqH31I3",
-	"on3GOZU2siD6F6PySKMc7whGUSf2XPEJS7lgH+yhrYstTFM2WBJjkQfUu3gjdLniIcfAdx2RQTbJUqxL",
-	"0c6Y6g/Pyvi+zZz7C7EE9ZkUEDpTihopJuIDKRgmVYK7MWkZR1HZPDe3qr++uvSLk63dzz8EYJlVmnqW",
-	"1y5rfCUbaBeq1Q6jrDSixoXdKJTA9xNgQDkFYOf0xWEQ//70+bNVWAP1dfXz2mLgUAY3mgxSGro7go/G",
-	"Jp0TdjuVynR3FtAdV2Xd1lUqb1ylbSjySMebF5P/pGvz4qC8cEAzgUd/Ix/y5vdC25MiB9d1IRBv4Xsi",
-	"M+Psv0ZKBAQfUp6yxAdGNCSZYcSBPV3twivAJ1YLu8g1kaK+k7Wuvru59zYKyfaXY+XOhGFHnlbyLSgv",
-	"2qaeM0uXG3GRKqmtCS7bpvjw0xXFh8tUcnQMaCrH3wQy9pmXodHONJCTCRLH2nWLW5NOQ3He+j1dWrLX",
-	"bs02WBeG/dyJc7VUH9oztztSz1rbsTCjnxqqZZzXJFpFPjkJcLbtcEGZju3HuEMA8kRDzWQ2IymjN0wj",
-	"E1SMoAXGKklaxBCrNFXMGWV86qZiNEFuFv83K63S9D/s0/XhxYsA1fWW1wrCteWJllfWo1aTZaDV9Yy0",
-	"z5UZ9+aMNjg07C92EeE5srsAV26nv9eyjPJ9R11Rw3py2IOhbgRvn3Oy7ZXcNUxNFTNM9QRjCV6Ji7vA",
-	"dW/CRZ3P4BPESh19A46/vHqzvSAxFs5OrdgfPZazho1eP2vBkV6PFpD27WIUKlD4n39uXPriINdLn6Wo",
-	"JvvImT/DVUKMCCWwhE804YLbA6FrQ6qENA0ISCJADO4NEDK4PWuuwxuucRAhLnBdcZ1XnaPnJ1a6ngTA",
-	"5H89evG3w2fPnuXA6astqZDVZbW9zWPSmK4PR9O6IegLMAouL3+MSHx0/HT/5Nn+87998yI+C0oglnli",
-	"Q+s9qyud1PdxefnjE+0i/2TmAxVarUk7fyZS/xcOCyu8960CwxBXcPWsfrJPApKwMLpnZK/PemNG1UqW",
-	"8A/7wpX8ln0PT6+ML2OzHcdrcs04d/9uJtbiBO4QDYYMpEOuyrbdM6K5GKVsH3Kzh3j7o4yJ6dqBTXnR",
-	"5IuRy5bku6LEgyMCt0hE4KRHCxe4y3lyduGFkLSNhYUw6AsWo/4aWLgkV1VgPLdyTYr3DIYyvDg8JFJs",
-	"Clua37GtSn+W9ImW1+tG69J8A7dsYCv3a/tbNfeKbih259fg2hVBar0TjXfn6l2+y+1aQB+cVK7aaAfj",
-	"bdzP9mJovn2hlkwQuMyEu11A0BKY1yio9+wIhvWT7bHGu+2vcQ5uxsObvFxEtIaunx7f4xVOFgNBV8fv",
-	"1d7x/1DcsH17mZ86nyMVesYUSyJX38HUXM1lYQCGZeWYZ042wAUHMbYrLuWA05RcskEGuKTnyYQLro1C",
-	"WEnslGudMU12qWKUWEIkz58/t+2+ODzcf/HiRWSv1WxK7C+aKdugpdc9y2q7IvfBLexJ1Qd3dFQ6Py8W",
-	"faUzuyDvRTrPSWszGWPb93F48zZfpm8mU6lMe4E+fKuAwaiaMgrQ0RoBEXIvjsC76yFCozJSrdPUhzxl",
-	"ZySGxnz1bk3nmox9WUKDnnuoU05omrZmIjiBV7bllUYUN5kWmHLnpJ+l14RD48gP7GkIZ4yNdaobsA2L",
-	"UP3W/OHj0krTaojgiD3srBjFp2B98Xiks7FMkZJQehuzwTXkNYGIreQsIvYA268chHaHxLiB2Jj/FViT",
-	"SxO35HrDNe+n4KGDtuxVUGQbwbpwq392SKyzwQBEkvi06Bd+hX4sH4rRnh6fdoVH8g5+94dAO/qfjedY",
-	"NN++lSkWFwVGsHgLddBjhgB7q8Aj5GtlT4ufKoSGuHFa4Q3GU5vZWUdnNZdSeBQgwMCZ4VJulwYKLOWg",
-	"R3fOyVscwE8ORsIuihuFe/aMHJIw+ZLk8+5srYTHqgDoAsa4lI07G0uSTVNJAe3Cb+duPEh5cRQHcjKx",
-	"tGw1k71mzOemmq6vgAI9DvVQZiKJLFkKMrVEa3s4OsTgG3A927aIYrCC14xNdf0qOVKsReQl1PuL3E64",
-	"T0C1yCFrqPaUxJqpG6Z6MIYYke3wKzKQWQraE+Qbcj2GKDmYBnqqFDNqzsVoDw6KNnI6hcgtSE7FFUR1",
-	"T2UY4g6Sncqs6rXXIT8Ck7P3y4z7zFF/gMJRgVILbe/83CqwLmU9zX9jPYhZahlJgDO8ox+7tStQa6Z7",
-	"jefqLYKv3P1YKTnTvaRWCP/oK9f6nEEotwWNJqBJyyGJ4X1A0InPkK/naabhdYD83crx7reCuS8ZF7Tb",
-	"MLAcXl/nOi+cUvvXmNEEROKE9FMqrgnYdixVw2lkyd4ZYdrwiV0xt1wBZPoYLLsUzv7ECzQ1uZEyU3UQ",
-	"hDHyjhgizjBa5PzDG7wqHM33LM3HZDfG3O2UJSMrTeNOumnFe2GOFLaJoPx5C7UXwzpyb+k+X2FKyq1G",
-	"bt6Lx6i0ayFpFRfEAmWX2WTBwJrzC8oHsVlW+aG2aDqET3h4dFzpswIyPWEDiBAM03N99RhfoSHclfoq",
-	"ClFYIyFaUVChTdSn26ywM/zq26JL/OK7sGP/mu/eGe6CQbyGMZSWrFwrvSwSrF/YfWOMpnoMJqdNuXE0",
-	"7/1bOFCvhKkVigTifbrMLSOzwZg5FIkSFnVNjb0KxFdNwQQRRJERrKDgQrkwQcPefNjMWXGzVTGcPJRK",
-	"S7MzGw4ZOITbQuXB/HvrQiWvE3bXZr+DXfImuPXKouXoNRsD5+QLUaoC5sistKwL+F7V3hcWagl5bk3P",
-	"/POolvfEd+4XSW41UlxbjuVQUutwBTfH/Exde2uiga91CNcC6ayDraqBtF6GiblkDYOp3AUm3/IEzmpR",
-	"2Jx3H1GkMYlbQ+lqFK/XOLjhDdUEwL4uMyhoqAlFczN01G3VOnBQ4jmYqZtkseKttvZuTOLOE/zaUCdX",
-	"cpYl+VaQPROgNxjIgppSlfsRqzWV80DJhA3saUzAr6MYHYyBE60jz577tvDjy6JF/OJT2G4+na1m23hP",
-	"dLxg9o9LiZuxkFZfg4Qln5Vjv8bliIkUXYEqyhmk6UQuPs3lFeUATOt4k1u4ijePp6p6clfbLTYInPqK",
-	"Yp6cd3adwKdN/bd3cc5+Eddrxfu5YUBTSzfmUqfe8q6/LidfA7f9yUUAVXktH4xdfOawxHHz2l1kJE3k",
-	"DBCJB8QtynrJlJ12RVfsk3gIOcq7tHDISqUjUiBF6oh4pEi955wd6M3ou0pnRXjYDEYmRTrvClKOCSM0",
-	"SXQHugxi+3YL5Em9Fzkz72uWdMjHDrlQlpt+6JCTF50jRF+8vPwR9I08mCyOauIkqYbui+DXOIwfhLKH",
-	"tIgjxBYWAnk0GXDjCmkY4MVC+qgfITEMyHaDET8u6Gc3X6on7psJnZOxTBOrlN/wlI1YArbqTLhD59Ja",
-	"7S4yNSdYKhJNpXahbBczbsa2Db2HCwgInTHZhX/tpoDKBdMSycJMoFqG3e0WIdAYAwReWyBFDAOyJ6ls",
-	"LrdbvhPt5DvZDBu65Mq21P0aGyq++Jil7OTFUem7C2zaHgvJkwB/fiNY1kVXRlB6kmtyI3kSpkAxUMQT",
-	"YmZ8wLo7HXJ551KE7VFfK7xiFWIW8CIrTPTBbq2SdXGy7HUi2kpeMKYCKws+OqAs+PtbbBH+/hGa/Yw5",
-	"uBAEcmnZIW5On1HF1FU9eOy5IOcf3rgMNaDP+MP7yytyQKf84ObogGZmfAC/6tgV44S38WCBrQbDTMDL",
-	"BUwYBAnosxDJx8ZMMUUYAF4vAG22CS8lRKSFBP3+vG5UqRxxEXeII1lX29klWifUUB9QQCaZNoSmWtrd",
-	"ShAr1XXzRJO4AH2NF3F08WhyOzockQ8ROd3hac+1UkyUTvkPbL7z+TMIYgjlW1FNwY/w1vkRdIjXJIf+",
-	"pNiFRgnTzPfNmA1zX8OTBRBZHRErjACap0P6h5z6wDLeIXjei8sGFAirOhTNwI5iAxEJrg7LUac8rUU5",
-	"jbAr794ZyjSVM4SUDw3zM6p9NZwIi7Mh5+dpCtDywEEvpLixMwbsD1AC+jLhDJBUiRb0mvWwLNOblxgA",
-	"+unTm5cEj5A+I4ZPmDZ0MsUfP76+IE+fPn0B9aavLs7sBc1EQhXGnOJD8T//+c9/7r97t//yZXzmsPEx",
-	"S8RZIYPINl+0GurKIbNnCN0fO3z9DkFXMXqAoZ2uaCxkTHZjQNzHi+rA/fzXX7QU8R6AxkONWEriorJr",
-	"DAvlCN4vD1Qw5xNusODDEXnHvyWZSDFillg+jc4yqwhSZd8gKVV2dvHt/oTe7vdlMt8Hx5Ajd1cSt0yr",
-	"5x/eBOHGpzuHnaPOIVhApkzQKd853XnaOew8hYQuMwbeUxzYhJt9duONvyMGV0w+tjfJzunOW67NuX3w",
-	"1U1eyVPRiVVkNCgRVcC3dE6wSRTCOJCKgqrLCDeB2ZJvXoJ/Ds7wrxkCZ7kjDA84pxkIkFXBt0Yp+Bwt",
-	"GwntY41arosKVTUdB866vN+V9ppl/fpsdwScCNIgYBQYMY5xhJZ5djQfiR7HsMaGhUG+tqVlcYDjWA9j",
-	"ICeNC+N+LvWcxxFkgwG60BImeB52k6k69+qKbUKPD+bo2mFZ9tE0Jnsv1u/UkpiW5f332VAqtrprIzfq",
-	"uE5DKg7TwVvLLnZaPHiBvgCrjSump1K4SvrHh4do77Y3AkqLAS/7xQmDxbiXaWzFkQdnC1ydi9COU4fS",
-	"iesH8YAnOIi6tvPBHnxLc5kWXjla/conYY+IVPZGxZeern7ptVR9niSYHZ8DCax6y5fAB9HNh4btXDKq",
-	"BmNX6DrhhhgFaRGCzRjAcCv0Nxo6AlERHrJH4Hbfap+6oSoBCIiLIhTYZ6U2dZCaxB25yMphuqZiANn9",
-	"3pippeyIXNIJu+SG/celUdyqNxCRzPYcFpeeuYjlHMfSMgWUxqzA5YRQkOLKNQt0pWiB6xrEOl1b/aBD",
-	"zgXJxLWQM+GSSrqCkpmSYkR8urEDCSMJ15A9bjkCZpXnIxwx1MK11f9ODo865DW/YcRxHSxRToV/vCsc",
-	"QuXRM6sQZ1bMsA0CSueQD80cRWwp8sxSsviG7fPk+EUQHDnjIpEzGDfTIAKci9IiErOIDQDyrmAs0SQ2",
-	"0kyhYnmMlyMWb+ZGW+EiKGgeW33X1VnvCtDGYb9g76xEc3J4hB16acbyHhJb8V6fHhyEMTIdqUZeqtEH",
-	"kyHd91pZfOaAC7oCN8QuoivNClnqecd22XGXuAsI0lgM1MXDUWPYZGqIkTOqElfhQA6uZWY65Bxxr7gD",
-	"d+0KOhiwqfHKZocgjJlpU7WC1RatiMID0RWexOOGwhGnxKjM2aYndF6pcEF249LZnAzpQafTifciiHDq",
-	"isrPriE7ZrAzhKFkHm4rPz9AU4dPYWj7xdCKLUG5ryKPAXdAbZpp861M5ltj+tB2zpjLOrszGN7bhRNW",
-	"Wqm5bS75SEAyimWxGJ8GQ7hkZr+94top3dvVK/rzQ15fx8dtXpoqaTk9GHXhrRer37qS8h0Vc6+Bb371",
-	"OavFzum/fi5dhJa4Pc4JsHGgec/Ay3cgApHf7k+zfsoHjoxqbjyJgHr+ylugefv7AvXVJNY6OpGZOau7",
-	"GK0CkDKq0ITVko7OBUFcomQDcvpDiDaOXUVeeQ5Wrn47l0k0K+ssLew/Ooxq1c/vmHnHdr4KvrPpdt5x",
-	"c4CLwShAgHA3Hl6/OpDRHmSjhvSguKiaZdRzd+kipO/V+6sPRLOBYobsfnx9QZ4fP/3mlFx+f75/FJHn",
-	"OUL/00P7lBSJ3svnF0sztV2fHhzEJOXi2hXJ/u8fu8JKElCkGXwzDkMUzL9OZCiENRi0r5sDnmI1YQ7c",
-	"hKJIkvsB6HR6ludDdgXgmBYwt9Q2W7SA0+oQUCOhCRrsVl/JmQZAU2Qbu/a69/hQuYl376wrTg5fuPSX",
-	"WsnHS2K2DQiRnHAsyKUYyip7dbIC5Oi/G9JXxZbd40kqd1RzlhzgsyUDI0kqaeIyaGqwsjoPqBieHLa4",
-	"VS+kGKYcXRR3PNHfshEXVsaElKxsWrfnjSBiD3/MDxy1Nx/3izEbXNvT7jMd4EDBwXG5OG7bm3wZ5Q7j",
-	"iJhMCR2sS1f4hZEiKquuzH6HZhfi9SYYgNWPx1bVhFgcUB9wX9A/SMrioVVjuoJqMqY33OmjoJUsbI1n",
-	"FLbfDjk5Pi7y1rxuAxpURIpDDUoN4NB2RcGLjPS8qO70XuBPi+d3+4L/uyF1vT202P/R7diF3bBaplHL",
-	"D6X4yo1Na/OUzRSCu8oWmRIQqdzEgKpX45fgRujoXOqguMJH7pFOC7DOGhr9p8wUXuW6ag/8QkKjHSmZ",
-	"22FZBphLGprsIvCAGTOuPFe+oWnG9N597GXUcGNchQCsS7i0Q6Eg3BBNh8yy7U8aPlJN4nO3ZLChp+Rb",
-	"8G+Tq/c/vPoxPusK+9TAuzlgMexkMIOaakYMoxPYMJZYzhzI0pFzhcqphvo9AIyBaZ5OFdQRgOYlLGUG",
-	"QCMU9uDlc65LFkwvnNoBdAiSK/gIJ1TQHB6/Kj92xRIB0smOHXJuyERqQ44PSYpoy9D6lBWj2T05fFEr",
-	"ISIK0ZWrrXofV0uIBdzqbjnaWtc/spmDxq2XRa1u4rY7RzkIj0TFRPBW4iiaunWPHuTP/QEMSndkM7iv",
-	"JWVmZTjKw1wXB7/Dvz2efHZw/gyjnsv0/xK+L+h/lXnpI7uR1yy5i3ZysvqlH6V5LTOxjYsAB+ydC8Ci",
-	"itvgnjj+sviAnPE/0eTNy9zBOqUYieX9q7h1O1VusY5j/ueAMCy7Xy5BXMATKwZvH9rnQjOhOQLbs1uD",
-	"4ANFwD88THKUg0wZvG0waKXJpfxrk1f/uL1XH2YZOPUxuLepxyIfuRUztXMvEp3/WM5sO/Y2bmxYwI0V",
-	"iy/BgEHOg2E3O6KR+LcqzNUJEXaR70mGsE1/GRECJtUgPsCpnlHtoSMq4sKrKzpaJSrAM5+jhxQt1lVL",
-	"j5628ji9pQrL15wcPWtzDHQ2RVSgdyzh9Mryty91ht5PmXCWah8ctqWjUxJOoK2D312M2edlHo/8KN0j",
-	"P1xG1RtT8sZU+dBCEYV4hm3v9xIpaNUtSDV78xJuQUivqwFHwOhWj9LuxI2+TObeN+GAmCBSH1X6M1+Q",
-	"z5Xgo8RnCGGw7FmeA+HyJBTripQNjQPjnttvMJbbqrwkfjPcf2eHFwdhP1SzJzq3/Fo6qFM0Me3QEfZ6",
-	"a/NmCH06EeF+bpeg2FXYECQ87sOO/PUOjT6oRXXZ4UYcObi4fJQlCxCav+ozv8HVddyGQYDHEXJqXiNa",
-	"3B/k1js5/ma96X30JLgFvR/zORD6juxWk4P3HugOPUjYkImEluPXKzobZIxBrJWvJ4uv5HlxAKhoN1JH",
-	"PsxuMcOusxiIxbV5WfS/Llf7qhSkfB5ttKRi0b96H8zDihWgjFF/IxbLlF+WXBWU1qStBST9heWQJbpe",
-	"Ti/3pPDl7X8Zra+YXsM9mm8S6H80Sf4o2t/Xee7+DZTM8wSC2j3dRGHcPERQI2NIIlKClN0mV1h6k44Z",
-	"hZS9xnvUF/rszwHCQxndoyZ2KD79OXnzskPCuxbCMFyr+bXKjcYk8frr9Hs/iD/0Zepm0eYq9av+eJEu",
+	"7L3bchs5tjb4KghNT1iaTlEHy+6yFDv+UMl2lbvtsn9Lrt57mrWZIBMkUUoCLAApil3hiLn6Y673zbzB",
+	"vMi8yX6SCawFZCKTmWSSomS7WnVRFslMHBcW1vFbv+8M5GQqBRNG75z+vjNmNGEK/nx1RUf234TpgeJT",
+	"w6XYOd25GjNyw5TmUhA5JGbMiGJaZmrAIjKUisRvhvvvqBmM485OtKMHYzahthkzn7Kd0x1tFBejnc+f",
+	"o523ckCx1bpOPn186zsYKEYNS/KOljf8OdqZUkUnzLiJXFDN3rys72VANXuiyZuXtk1uv51SM96JdgSd",
+	"2Fbt7z2e7EQ7iv2WccWSnVOjMhYOYCjVhJqd050sgycXZ3qRKS1V/QhiwW5NbwBPxH7GU8VuuMw0mdIR",
+	"y4f2W8bUPBgbthoOZUJv3zIxMuOd0+PDw7qhvGRDJhIqTNOKJP6BZcuSP3T3tXkpB9mELRmP+33pcNwz",
+	"dx/Nj4zav5sGM8afl43FPXL3obxJ2GQqDROD+d/YfHE85+SazfMjQtOUqSeaDMZSai5GZFdngzGhmlDy",
+	"6dObl3vEjKkhE3rN7FeKGcXhSP2WMW2IpkN2Ci1pOmHQ8oybcVfkX/knqdAzpjQ8O+RKG3ssp1JoRuiI",
+	"ckGosM0OpEo0EdKMuRidQWOEkoQPh0wxYXxzETk5Pu50hV9L5D/FagaLsG9XoYnYnz2LdiZc+M9HlgcY",
+	"w5Rt8z//0e3eHh/td7u3f3n1y5//VL/aQ2Ba9dtuWaFfac/8+syu8mBMxYglHfKOa1j2Eb9hmpwcf3dG",
+	"tKEp818cHXca5+gY5pon+c1kKlXjseHw6zJCxSfuTqdv+YSbxUF8oCNGNP9nI/tK4b2wr4QNaZaandNn",
+	"h5FdAD7JJvbDIewtfjrKh8CFYSOm3FWiddNKpFLrZetgf7/7KryHLmm6IR3Rgb3gpOgQ39AZmY2ZIJoJ",
+	"ExHqiEmKeySo9yphqmkVFdOGm8zAvW8fXLak8MDd1/TSUMOW3Q3aP7BsMPlDdx/QFbs1K8mdXE6AGVuG",
+	"K4g0Y6ZIyrXRT8iuo3BydBgRy42lNuTZ4V5E+mxAM80Iu2FqTrhhEzKgSnGmSTYlRnbF8bPD6PDw0HIc",
+	"ZalFaaAkdmsC9tn+iB2Vj9jKE/ZJN9MGHQxktnwTMr0NgviZDwyfNA3jBn5dNgp84q7j+GxfxisP5Mvv",
+	"afIRbzP7aSCFYQL+pNNpylHGPZgq2U/Z5M+/ahR4i+7+pNhw53TnfzsoJPED/FUffMC3sNO6Q4l3Mtdk",
+	"QlM7bpaQ3T5NyF8v3/8UkUxcCzkTZMhZmkTE/pCLxnudHSuZSjFM+eDBR473Jhm47jUKCOyWa2PZYUIN",
+	"hfG9zHAg7OGX1kowZCazNCGJHwUwYJoqRpO5e8SuuFSkrxi9JlTgec8E/y1jgmlNVJayvTNQjWjRUNQV",
+	"sZ9tjycxsRSqnToFPftebHvMHvHP0c5rqfo8SZh4yNW45CPBEsIF6WfGSnSEpqmc2XlzMUizBO4vMnEC",
+	"kFRkpqQYkX/fv7j8+Hr/Sl4zgcT2kzSvZSaShxz9T5KAIFwoqVLBJOxOFpIzmdA50YzBOD/YLRAJt028",
+	"pjxlyUNTX6FEo8zAQZTG8WYKBGgnPywM+GPO174ML5pk2sDdNS+ZAmCU2MADDuxcEKaUVND/lZRvqRo9",
+	"OCvpy2RudzC1nTuxwO6knDIF3doLlE2N9qN8R8Xc3Sj6QQcrJZlQMSdDIHpiNajJ1GgyVHJCzJhrQpNE",
+	"Ma3PyIxyY7XL1B51qslHZtR8/3xomCKazrW9gQNjUvDz4uV9CdSriZHQbK15p5BFQBoRNDNjqfg/2QNz",
+	"E0O054fASkA/ZhpE+THVhImEJbCRnwS9oTyl/fTBKU4zdcMHlrcJyzYSiZsn5IzsUisCGMINEYwl2rMW",
+	"lQnBxWjvjBg1d5p8Sg1Tbi5TJQdM6y8xG39+ZixN952QY68iLm5oypMzEsMZ1zEQHpmN5xFKPKQ/xz/c",
+	"HHQ2tSovS96xhNMrIKyHn8oTTS6wy307BL8B/j6q4wqf/YGAs3Se/JppYzWaCzCMwsgT5P40/aBsC4Zb",
+	"2XRIU82inWnwlT17qaG9gbf41lAPErgT0YyEYaVcsDMY6D+ZkvaI5mIyF+b5yU6gThwdhv8FqsV+9Zfq",
+	"4Y522HDIBobfsB4ue95LYme6IIxbUZy6HVq2Lx/xqc9RoAO0UjkKNeEfJfUhXMXKqPMx/ZI3KPu/soGx",
+	"3Z+naWD2Lu+MXQarZxebs7DGiws2VVwM+JSma721pVWodh5V51C7BFnCzasbd+bKS0AHfmkWNpoOjFRu",
+	"xA0/GnekmbDU9g/QOnf8ZO2tMteG2T+okGI+kVk4wKIxb/SvWRqRpY6jo9a4+G7KwdQwrR1mq/WO3Fo1",
+	"zdX96ie7+PsAZMSkR83CCdo3fFJ7jGRmBnJSWj2dDSzLB2IXnNmRWsEgU6x21ZwA2DRqzX5rRZsVarOv",
+	"wbqV51Xa8YA2Ik9B5WUKlzQKnDp+1qXRh5u4nH7fcl1Dw9ywSfmPZZwpOA2f886oUnRuPwfOIdvQCvKr",
+	"rB32X26kbkIXVLPFaQzo1J9FdksnU9vrzgcmpykjNx1yxQUlH9DJVncOZKZM+d13TFNyITNh5uQlt48O",
+	"jP2sTGMDPdgqkU36rMF9Bo890QSfATXbOL9e5NRwsC1wQSg+bO+uYlDHxxcfn/7lqHYE6HZc6xi1POC/",
+	"ZorrhA+a3Z8DmTAih4SS8FkyVXLIU1aeQ6b3B7KuGyEN7mXNabQSyICLUS9xIkT1pl3J6rShJltJ35a4",
+	"LvHJz9FONk3WXlOn6dboDYYqowk15Ai8TiMlZ9oKfVaWQoMSmFNRkqmVWVZwH+QGC5QY5YfDE3plS/PF",
+	"WVxpvysl+iotTDHjpsPaUu6r+gsFm8HB6JAYhxcTZw8G3SvmwtBrFnfIFbsFo6JRfDJhyRnRXIxStm+F",
+	"QJSoNVFsmGmUC9H4paOusLK0kmlopLYb0+cJV2yAAyXyhinFE6bRcN3IdQKPxVMnRgb+vWaOU/V0tHmv",
+	"ymiCNp6frGyiepzXezs/peX9ehlsjVXD5x2UsYO51fhxao92c8NCCtYh/8Go0uToxeGh/e74+PCwdFju",
+	"jyFUjtsGJ63piGzjaoZ7cfWlXHUEaU2oJrEP6fBXkn0L4jnOiF1JItEKlFJt8jCP+7vfPxb+uxqpW/fk",
+	"sJW21Z/3BinVNeT6g5LZlIHObZxrLjPScl/7PNNkl4uE3/AkoykyhUxzwbSOCBc6U0zBt3YbmNCoAQ8z",
+	"kURkZBmGsPrunn0WAxnAxQhunlY7acdwJQ1Ndd2G9uc9pyM0U0x5tuArxdnim97p1GY06MYKdqR5ZA8i",
+	"/y3Rd2q4ZZqygb2pGiwIH+jcbpUmKXg/7A2saapdWIjdUd3qJo6cFxlci3WGwGhHj6livWJE/WndeLyK",
+	"CiPw6imZUp5gdAy0YkWtXJkl6N2Qbo+naaYJzY0ueg+/8U11BR0MVMYSIM4+1VyTqeR2CZTMRMISMqbp",
+	"cD+bkl2wf9iblVoGMCTc7J2RQ/T0u1gZ+6vtHy/HxUlbKcleujU0KRh2bCUiewaZSGwnjA7GJKFzF4Qj",
+	"CBNGzcFrRZ0zfy9CNzOJgRXErUn5yo3mg+23joANkvZK80zNWcgE2OMsqSmW8HXMItV7JVf4kNOVaSsf",
+	"5CJ1Nw6invgC/hgylWDTmtjzZX51lvf072OmWK7RWK7qzo9X0lFms0MfUzViKK8K2zH87YQB/D6VGv6Q",
+	"okenU0bTWj3eDueK0RpeOGH2Tm5/f9pW3sE7i5RR2SHfdNP62KY+TZP1rZ11Y17jdR+3sLaVzL9YN6EJ",
+	"vX2DYwkjcTZbmJaLUlUF/nr5/icyYWrEyJSawRhVTVAOHkXyQCTfTN5+GMm5hh4MG0k1fytzYafGqoPP",
+	"rOrLtuHba8/Hg54XebBrLG+rlqTrhYpzQejEMmt7xX66JMCEI/RLgs5ydPifR0/J7p+ODg9Jn6cpl2Jv",
+	"QydFrVviYuw9x4t3LtwixPFfdJ1pQ2gRSV1zpOwrq+xaIrBrcVQWoBMIkHERz7mNa8pUucPFOZQ6CQ1z",
+	"bxImDDcguA9rjXEJ11OpuX91GQm8DB5tbxBDdYGVx3XR+di57JCj7/af7b84PF7Jc721pljaouHy9Msz",
+	"qiVE2M43YpqZNa+M6t6WKW55oN3CJq1vEtjq7gXbshYLX9Tr6/akdt0DTW2Rea1SPt5JwebESWzedQkC",
+	"2RMNpipNdqe1CsFeRAQz9hrMVZaWaso1F0l7mQh1v79xkWxVWq4sOI6pTp5dwnvz1JC6XIOct6AWYTyL",
+	"0p7xdchFytS1JiNmiJAktndfTw57fa4MJgNVb6I1tE7oY7kejmwYiay9YQD5es1WbGL9L015I0Gg5Xpg",
+	"PGuNXf8L2tcjRwlWMx6kGYTBbGpxz/U1mGix/5sazXPSvoPlvLhdCeQlQTjokMBeW6VdG2kpkYmBmk+N",
+	"PRDnbkWeaBIHPLhidZ8ykXAxqjshTVS/aMG9CIhfYwwe5tqseRLwwlulo9RQ+qoBnhPFaIqrBmIbWJul",
+	"iCCmxIk3w8xkitXZnhtPwF2uJWhjKblsw4pcsNU/gCk5n8xW9c78aJ2R2BF9TBSbpnTggqJnY5kySKNY",
+	"ekwegtLX5umbkuri4nPdz5RmG4d+oQ5VCE9LI9mAW90w1MjsOjEzlkkLATIf4zt8AxJyedI+oAtSBAds",
+	"tRjkH9xeQFNphYpx57P/ZcW2vMsXyRvoBmM2uIYQMbNobot2bvftg/s3VEEGgH2jtM3u7fC7V7Yl7DcU",
+	"68tH7Uc5w4AHK7FRDfHv6Q3eyX5o7uapmAynKaMJw1Ca3zJu8NuE6wnXmiXtJ+EH9yHvJvjyIugxfDbv",
+	"PPjyPBhH8PXLYkhBHnGd8DrkKSPUGDoYo1pAISsQL3L80aoCRkMaBqGKLd7md5NfNxAm/Tv9eb2F4M1L",
+	"n0qoDR0OCVoKLack2TSVdhkJD00BRdN2yj3PlhZbzl+H1ZjQhEF+MNl1F4wV/FKG5gchiXf6S4W/Fc7/",
+	"vc4dYmR8XmabZycs4TSPiFvKnxyZFCHA6Eg6fva8KeX7llz+eL5//Oy5X2+kGJ2vE9BGkG58uP+C7g9/",
+	"+f35yec/1Ro7+D9Zrz93JsY20ZqSJ70i0HXljWOfX05tbZtA4ltTlrBbVGTVFsJ8QXalHSstSL4ZFVE/",
+	"OA3h/MprEw67llMvbH6dplsADtgGIjKUmUhQaLUswsWLW7UICSBkqaUI8mRohe8JHbGDKfA//PvXKbMf",
+	"DLs1B9OUctGSpcKoP7x8vRO5P3/6wf/51w+v8r+v2K0pccRPMMpFMdZux3LMhSJJ9fgZece/P4MFmFKI",
+	"uLOvA4PgmlyzqSG7Oacom177XFC0+y4lGxhO3a79yGiKolclkJ0a2nehi4tzuObo/fRPWR0jQ/dGHuD6",
+	"W8pBBplKbUaK1UcDF7Z5/568rnmwGreKbzXMB16poT0HHkEwWhFCtSpWFfBMxA9/G7Vs2q76Khbs5u9t",
+	"YGE8fGD7lZkySlpF8TAiYejoXzNt+IARK5iCOXGdsEewaKw18XauGTenbzzQMefUsI3hcgXbFMQ2bmaM",
+	"cWt1B1OMOyYov8Fut5TZ7kiea1vjHyDaL6TocpN/s0zZ2cA1pNhBhMqnq4tWEX/bPRE1BuoSgS0hlL+5",
+	"TcvvWKUoH0FAmFNX7CgVp2kp3BaC+ougt2gHUrNb3rWu6/NSV+7LD9ij+3TlOvbzDft3330sDcN9+R5H",
+	"U0xzG7Ymf7X8ASxNZfoJ01KsEpeloA2OWeoiXgwXGUa5UDFgadpaUfX9BK26r37Exj27CvrwXxVdFQPe",
+	"qmHMM7ptM7L2XGpdFnS/LGSRSmSmdJ31I0N8lJlU1xjml7ABn9DUBcE5sdbMJEErY0Q8XlZ8dNx5Fkdk",
+	"prgxTLggQRg60RKjT7khXHeFsNcuoQQlXDJUmHx0lrcfY5RB3CHnAJvFEuc+y/slu9DfYbyHAX+FBGS/",
+	"XlQsf/n9KHr+ebfb7fhPx5/3/ketmokAUa+UqjvxECyIyap5XGCOGQUpJuSN8Qm1TLGI4GRnYxdcaCmf",
+	"jCG5dtEDnmaTxrwW+9sTtLRABjXcdhgCidB3OCiuC0+jt/4KVmtQqA+HvHJZqwiqIWcE6RR8Dkf7ViVI",
+	"zuA3TFOHDH37+FF99MSEaU1HrB7KMGRwMJrIL0LxYh2Te+O8z+9kUjODWEjB4lMr93s39RmJh/yWJfGp",
+	"Xyy7V080iakQGU17ihrW6081snAUCyHY8YzEU6Z68Ld72z6LCG8QcEU0M9pKCBAwCg+S3ThP6Mxb9pTq",
+	"+LEdJCj3t2g+9J205L9+CX7CZvzH1645//kDU++x1WDZrpiqC86+5PYI5WsWkfOByWh68PT5MwLtRh7R",
+	"gLlpWma1SMeVJW0AP4KHYC0X4n93v8No3+/+970z4mnEPuU2kUxkYk8W3KxWHphx1FAbY0YOG6/bkFQd",
+	"NS3jrSXKs5x1rJgeyzRp5x3IvQIzym9Y0uPDXpELDFZzTLrrJXReH9YqyNR5GKKQwC3rpGlKMKbantY8",
+	"SNmyAc2CMG270JTDgg7tEvbZUEK0rOXNAGRheycUQCnKm012j57BCTn6jnzqXHYuOuTp86Pj3eEeBGQ7",
+	"Xmfn5rKU8h15+vzZimixagSnXeHFBW65dHVc469LswfP6zMGyRurXNgDA7pSQg1F3+tAJuysWOSBnHJ0",
+	"uk2QKYOaXWsAr2VaVyW2NAACz69WyFSMW2YvepJoS8rIDQKH27KBJVxPUzqHa6g8nguZSkWT2iFNFZeK",
+	"GxfkzVY70dzzF+7xxcAooA1nE80nXNPRKjq4qN2M84WtSOWMqX0IJk+ZlSx0RBI+4gYzNMbz6ZgJ3XLL",
+	"QtmE7v/zF/u/w/0X+1YseXpUb/wOB70Nlad0GFaFmWOLq9Zyo0DzO1PrmjHS2ybFDWnwLUtGTL0SRs3r",
+	"hUxMNrHaTAEcmcJLHRKH7tYY+Lm7EwDgZYgZKkXqTeSuAM1Hwj7Nje6KPLUUg0wweA8kohxqQ8dA3HGQ",
+	"zIE9Updcga+xhEwxe+mJtvLuiBqfh1MRDPKWi/SkRfcr3EAYdIjZOHYhjMysplkvYwYjbplyRuIRM8Ee",
+	"xA4eFNg3TdMzQiFqwn0tRTr3Lizg6jloYlfsgrgd597weC+CVbPyXSGdRERzMUAgPLdYgJ0G8yJHhwhS",
+	"CbN2uJStQBAKVJQa00U1bKGFx2wTE/fa0DMtbeKLsC41cL1e/CkoJYhitQKRIyQ5YnYr1ohNXRmzX1CP",
+	"NxUUoR4r/YQ51GublZjSOVO9Enj4JhgrNZA3dVe9FxNbLilCY7njbxXTgpfstVzuNVy0pSiXFk8jf3L+",
+	"2LVXzL2vN11xB96yuMooM3JBZmM+GBdC9hMNS24lyRlTzPJ1k+tdRy2Xs8KutwFttIEnOwAzRjAaZ7uu",
+	"YD5VI4dWISMtTi8qQystnpX8YIbkk1NdeZfLNBMtXlnl26bEMVfc81V7vDs0eZdgDsdUX9tLfntjFFEe",
+	"xtTSPgBdfsi7gI8fi37cZ9cZfDoPe4RvXpa6Lc9mGzJoKAT9AUzvb+WIiwDSeA0pmE0oTxfA+Vcn3E2p",
+	"1jOpksqrR4fHq99VbCBvmJr36hVSK4S6wJ0CqNq/A1oRQhAYRiFgIDbSTKGt+AxNYTOprq3sNKhoiuff",
+	"X7zcf/X6hx/3//q3dz+V/XUtkgzzfhospQ7oFZCAcntVMQWamTEThg+osXLydNqpmI+fnkAYzYIB+fnn",
+	"P60MxsB9DPalnk50fa6eJTT+T5ZAlB16MpC1udD54vmIxIrxCZxOy6mcoB4E9cT1rt1a6Jg1QiA2TIPE",
+	"WOMmqT9P3CO7juLCaiouTnkPj7FdmWEqZ4iuuuQwh1JtSvmkOfvp79427/QDeLxtGtMDhyjm4NkNIYp3",
+	"FhIriXSLv7sYJ708BErncaMRkWliRXSoehIRDDWzilA546VdUoCPVq25LsYyU+kczc7Ngs9qahmv8I0p",
+	"BkF4YCW0OxwVvinnLAu9U1vMXuLCAfnV61ktpNmAY9QdA0te/hHCzVnoYxIS8GQTnnR2lre97JRRkaPW",
+	"SAU4NTlg+5TyJMo9hflZ9zi7ePFYJWTGB6zl4WznL7XM6m4RSP4dXNa6ACU+5C0YkBwO+QBqnMDzToLJ",
+	"hOGgjonaaa+m6K1lqtmzi3F2a2SqrZdkcMeo3Rp/SU5KM6od98kXFsB2OIT6d8i5503wtEvT5Jb0CaR/",
+	"Nob6rBcVvBa/dyNCbr+BFlbEpoVKUgAqUL4bF2i15mRXGUlULWtWuuw9P63jz9Xk8pDBBeFybcKWw4tp",
+	"WQh0KdouOLbLQ+9K4kz98fVxs2OqJi5PgvAS5MxQ0SzJUma13TwvM5Xa9GY0T9JMuOlNpOBGKh+Lld82",
+	"PUduKRvRtDdk+I7MhGYpPmwUvWFpj4qk57BApEa1WmpDRwx+EdJgXLETA+c9qXqWbqZO9+PihmnDR9ip",
+	"fcXXbbEHAHINe+x2yvCLdcLD7Dq+zpfhIl8F+/1bqc3fafH5AhbjXbgW9uuPxXpc4XLAy3ZJXrPi5XBV",
+	"AF0DVuZcJBAge+GWxf7yAZfmXCQ/+YWBr93ivFevgqWBglnh8pyL5GOxODA/WKBX+frY74qgNTezTSM4",
+	"LVmdWYblgjJid3zjDjmfIMOyYr/jvR7vA92yYJjnN6xT0h2cRX9C5/ae7Qp2O2DMqhIlPhD7QBMKAJea",
+	"GYhBiUvcIw6c8SQOmUKMqbWYJdQVRVK8L+rlSxAh/izoMiEXickuGsoQe7/c9h7cVoAK5rl2pyu64mNF",
+	"TjslMbAipystsKOYjGRh1bTPgNkfrkHPMLsirh7I+GxhGWCyBpzAv2U0JdAt+f/+H4x2qKKbebgFq7Tu",
+	"WrGxK/AFashfnh0e4i5a0cl+bZf/xdO/PDvc65BzMSd9Ja+ZgHI59qeT42O7zPaSRn8FSxuUvvtQ5Bby",
+	"l5fFZBy1UtVaRVNUtZ7Vo1ophdwJUORZfcRfrYZC0/T9cOf0H62m+ku0cm6hBtOubQwGbNl2RQlZlb/+",
+	"00ZZ6utqKoXfvVAwOmSzQPM6TWZ7e3TYqVcItk4FzTBS5SPWJO5sxb4rtf5jGHZzBbEBadAJfIgzeFpc",
+	"y2RXsNke+e//9V/FjRpHCGuRGfuAvUXZLapT9iopfim/RKSC2mfFk8VP8KSD3Yw7QXt40/lfQDQYckHT",
+	"ciSiG2wg/Dugpwxzh31z3qnTOkYcLo+8cfvp56ID+/Fl0Yn9+KroCKQm35nfgmwyoXhllamyP+8NGqXz",
+	"NyKIYZNDEodXWnvEzhqQuFWIuFuHvm3Zd8+7r1csRIGpFK85EPvO8sGsY1TeAkaeV3JzRNKQJMqYopVl",
+	"ajrvBZZWtdiX/R7CfW/pwKBwdkY0YxhTUtApci4I/AZ3CE0STbJpTUBgVeZpYVKBPOGVQTQSEKThsZam",
+	"GsFMz9X0WHNEdfdmG9vQwlW4bg5esBSbmTPq5txEFltNU0FtDgOpdJYaMpQpuDbgqyxlumBYoDPWJrBu",
+	"R5BfJqZv4GHZSGy/q7NiQwl8M7DLNRwJ1Uc3z03ZugtgI3G41eZuYntvwQy2sjd1KVHvKE+5GJ1jpca6",
+	"mOAJPlEUc7THNLbntHfyoncUkxsOlUKw/jQYD+IBN945CwW1604wN/Vug5QLdtT4y3HtL2DoS3P3eG0G",
+	"WYtkHBiTf/qXlavVDu+zup6fLqtL2iFgsY/dx95AiiEHlFWaxlhZJWMRVmXkyCbdoyR8lJt5V0yVHCk6",
+	"eaKJzvqYSJo/jSamkuVJMW1fH2BhQTCYeV9rrf3EbVop6GJ19HG+pWtGLecbvo1U6gqNVLfl/3zzwQW9",
+	"x98dPTs8Qh0F/tw/On56Elc6OSoP/1m0hOoWfR9mJvcxop58uvxwGRRwgpciYphSHCpiSEUmPOWGqjkE",
+	"xgXR9hfvq6M6Lg3qOGqRfXZk5YeQ8MtLVXsMhvTCEp6arI12u2b8Sl3UykYhKsvm8koomaaT2hKD0kzt",
+	"IHqZ4vUDj90TpwcHRprpQafTiUnKxbWlTj2WM0wJ/Z8fYWq1XmTNBoo1BIhcvb/6QPABlzDGnh5HaB2Y",
+	"T9EraSQEvlfXyupcYyrqPNcLZfNgAFFptnWL9RObQYXuGrDdTUKob6dcMX0fyCKNkKfGD7+uDq5dhTPY",
+	"NIEXGdjwOLBJcHZ02qFKexzS0B8XTNaPonaFpeFDhwl0MaZCsLSOW83oPIzdmVGB7LDPiJEpuOQGilti",
+	"SAk4erR3OnjUfm8G8bFbGmxC0zEmVsKX7cwdMOL5K9cMfrqExvDvD65J/PQOGv4coWGgISUTOCQkn0F+",
+	"WVIwhLpktSIb2CX+QWHlhjS0VlmaPih5abbmIRxCIQXbq8/PyEN4N8mwvHPCTm2SZtU04rMo8/TJdF5Z",
+	"TYh/NzQl6CHTcB5aatVtsz1Xoc2U1jFa2MKNsyVbJi35cOLFQljrJuCc5Qk+1JCRNHkVH6oYSdnQEJmZ",
+	"zjeVBtMacq8NHKhb6QIJ9B7yReoCghkQyyaIo+vmYizyGh8Fj0knEQQOY7a+y5fiOk84q3PhrRzBJnkR",
+	"KzIbKtkL4Qquk4pQTilYTHAo5ySsSDlwtPO1It0ukHY9tTYD6afc7rJ3/+QF7dYl75rYVSdKeHpD/Fd8",
+	"CWu455nyYU78plDcmwD2VshxY/JbQjfNULwTKdjcgVSAhX/s8HmjnRFVguuxi5Ix9LYHd9WATTGgaGKv",
+	"KBeD31Ka8mTsOvejs2N474bgH8GRuE+vYEDuww+lcbkvr+jtm2B07ts3MMhzP8ZiQT4odsPZbOu3Hvva",
+	"br11+f8W+OlSAl7OFWtJuMSS1iqHdJSXQ9qw/lFtOEtVGG2E3AStxBEKD2V4M2ZzoA+Mjx7z0RjqMLqG",
+	"Mar+zMXpQhCid02lEMbbFSDRdcjf82re9nPkuZyDABxTKNmopJXxaQVT6R9W9PRFSHeiHV+CdOeXyP4C",
+	"4RYQiljUIO1BZpn9vShDuvPLL9GaEQTlsi8F5PwzWHj34WiR+ts/+QFxk2qJ5ePrC/Li5NlfcnAlH2O6",
+	"qE0lzLgMrprY0BncJkoiQino0a4ov8uNWjQIKCXVkqJ7v6/whey85ix1QNS7UpFEGgNp+ma8h0DeDl4J",
+	"DSg3NOUJ9aqknaoOhlWcL3bLteFiVHtHv5aKUJJkiOTLyO7J4Yu9CEi5CHBGmypyQB/5D63qVnc4F9pQ",
+	"d2XWSZDgxINpNmQpwAO1ww8aeKLJv++7RL79Ny9xjXQ2nUpVn3WjG4JDbJs/Xl19wLK+umr4KpUnNWmt",
+	"NVaPpTJEo0vZr6IPNnabVTsm04DT/OnjG4KG8uHchwmubq/Ctx0ANY46CNUOFriOP3/Mo/qrp2R+VgtD",
+	"ulCka4Wd/KPLT7yQCasphFVKeazbLyYszwQdD1Mccev5SDh4Yas1y8w02GTJZWEx83mPOZ9bVAVzJuVM",
+	"6MGnpXAslWnUr3QgXNYYmWmagmEnF0KDEDoCAh+m8g8Yn/oCOW22qHZP7F3w8OrIfRfPWC7K+N7rNycH",
+	"Nn3rMPjaxf/V1fut0viayTbliKH2d7F7scG8vKRUSPhiuf/FpVoIdHwvApcdwA4GCDmRpV7HIb3h0hVm",
+	"trpdp2bpNylUeCeivI96KytIDLWlOxSvX6/OeaYM6oi99exDGxWOC5TbslC5OuisIgeuC0qDdtVVGCoz",
+	"WsHaQ6sronPaFhSZMsUlZj6W8PzQEh1cxX0pU0ZFXZXeWn/xGhhLqGqMqa4XTuDBBixUOoIzCI9EuaV8",
+	"oyDHKlus2SXopnfH+OF8vJsHEueRsG0vGOP9O8sWIPAE3VcJ+OpaOR1QSFNC+XHU4YCsDEFYEjCDuSyi",
+	"wEVCa3DACHbcFWNapPj2GRN5U2TX2dqYInLGIA2zTwfXDib1jkj8wfZUjovfi8WzXOUnTdys4s/0tfGD",
+	"M+ePTB3BBkGqDdvUhp9vJE41MudaOAZlQvkwP0buqi2kxUQOrplBq30rgXCBa9cBEIONN3+y5LQ9g1x7",
+	"qchEKqw69avkwqRzIFdtaZGm6dw1UmI/q90zgUx+uMJ0sADxu7EPNUC5BfC+EHM4d+7aA7cK5HaRd1ev",
+	"iraYkBfO/bqE9wOHmDLlWX3Fr74Jz6+rLvgsn2bzVpS5cbNpHwGb/S0V1Dk4K25elQntyxZtlsBUYU0l",
+	"XlRlMbi+bY78NjJyqm36lIo/QJJO09RqqmFvKqI+vLi5pqC3ePzXFVPuQ+bY3MnacIG3vaZLN/Idb90A",
+	"12tz+KRW27nRaXbDa5KbYfKb70ghV1V2wos5YfvtFtIbPpbr1i28VnCP1hQByGPJMQvGYffnxgP/s0+S",
+	"ASSQPNh9glk9cfmL+NTXceC6K6pANkFGKuTBu75KogvZpUkSyNjYt8tdlzNRqRFQmUOYvjKprPWCSecb",
+	"NAAtxFPg3q4gqKZMrVdFflaHxH2aUjFgAWayzAzka3IxCjT2aZqVfwpKSGTCAzH6VP+u4JqAXzxXn7zK",
+	"NGeGaCaglJSjhDMSyxumetVWSN4IvNBncykSJDVLaL7lXUTkp3mkzF5kNacE1CarchcErmvhlwHgsRmG",
+	"CKqCMXA2gFktx4PUETkkfLiYPL/sVAbL3fIkV5al5Vu5FI4Wk7YxfknkMjWS3Ftqd24ZOIOVcRz+fctV",
+	"yMcWENRmkwNz8jpv+vtzrXdqiLPlq0Vw4aZTrYQnrvPqwrnc5I4rL1hUPS0NA1w+80bqrN/ZpQRTPVOL",
+	"56VuIRo2tZ6lIlfZyLRQ4HUtF1jgqUV/FnxdOyhZ5xZFLLkyWtaEzkkiS0VlkwkHIKlsytQNR+MLTW7k",
+	"wCV3KKnZIDPw/SBl6rr2Pr1kWnMp3oihrJH+tBr2GkLpL5lIQEn69/2Ly4+v9yFhILYqEUZrZALKQ3uv",
+	"NZSBzWs3aeyVDKS85vVBApMh7bE8Y6NXrOgCY5/J/SEdGOfK3OcCYymdyQFzobj2IKlkTDXC18+ZOS2P",
+	"hjrvpmZQzSubRl2B+HQc3sN7Z9FinWn0QSyjjk+65ljCi1G4zs0TryOgS0MNaypwnkuDfDK1woL2DztP",
+	"EiAKuXwcxW64hnIJrrRsniTG+A0rXnXl0Y1VhO3tbYKcHt/GEw0FqYTPavMaMnwFCLD+SYyfsHvBbse8",
+	"bweUaXZnGNeNfC0pt2S7ahfzBX/pX4DK6YKm7f2ceRsf3TLUuAKv2ixaUdayvH7kvA+iVg6tGGw91xhU",
+	"1RV5y2ckE4iBaMUyKGNOUmqFsUTRIbxixQZFZnRu98bPuOdH1CBsgVvd6wcNk6mCQNaMtHirHR5u20ry",
+	"VIwyV7utenL8b8TQUZGGB+xNkfif4/0fqTBxQxBOLrr7tPuePS31a5QfUTkTZCZVor1NKWjHRcnpayuj",
+	"uQVzqKWinTtnnY2qnmayixGEDdkvGsus6NYH59K/0DqLunj1yxZS1vSG3QMmaHtgyyAQye3nwkkM6Dpg",
+	"asE2LaHQTUs35/tzB+i//NhjNXl3v7Qo3hwy7jXZb8HCl0JOxa7mZ9ypso01+3vrX13Rn+9qGStp1eEV",
+	"uzW5z2Hjg+p2tRZWYHEtax3yQQrjhFEB0xxZuaLM8akJrrRQ1nU7AIZTjNGVZtwy0t6P7O95G/6b99iW",
+	"//g9tBlO6u2SK+L7iw/k5C/NN0VEYqbt/294+dYgu7R4y/Jc9PaZsWJB9TXAV6RiTnTWN3Sk/ZNGEsZH",
+	"Y+OfJKC1j7jRkcPhcVYUrNm2V3FZPq3LXy/muwUfTCGR/gG8LouSWq2r0F4MhUgT5PdjeTLqQZjxwbP8",
+	"SS9lFxX6lyVbN4A/593mHbQv2r4Kqh9VUK84QVgzzpUbtxcAAiXVNZ7kuTZs4lHUN8C7uYMMHvLlxTRx",
+	"kHAaE/Oc1uIEIZ8yEZFM8N8y5qOa7L2U72qnIcekmWO3KKf08JJUtdwfrlMgaWxNmghIrdVJ2yovKhSt",
+	"PxBPugzopRblAH5d4EZwS8R2bA72OIdWqRbtkSjBtSJeK4aKAW/5NKJqt3lyOp5rPmjV7EKxGj/+oJVw",
+	"oIvg3ksWeSPRdnEfKqIu7EVSA+C7ZCvWl/xKe7P+6/lmrf9quHvrvv25zbZsCFhXwaozwT6d2tOCf4OI",
+	"Kohirig/N5E/OHmFelBUBimjCn+3+iMVXUHRAmM1SK7JNZuaOqtWaWMr+G6H0ZqnboP3863d4N1wb9d+",
+	"ffnmrgCjLRQGRKTtkBgMVQ4qVmf9iRX1k5js9uck/u//6/89wO9ih1XrbJP5r97AFO+dgcyN8lhXONKA",
+	"PZ7Qa4zipHlvdES56JALZzoDyzH4KaVmhLpjbwmi75vM0eo1MwRL1KbzslMc2gazvpuF1/FbqjuFcOQa",
+	"KpY1aDH/8jU2HS5/cQYXk+CsjgLLIYcE/YfPsLbrYEwVHYBGsvtJcIB3gv9hCCBmkffnhum9DnnLBSN9",
+	"xeg1ro+hfUzUtOekK3bjbld1u8Ihy3W7qlTuy17H9te9s2J3ADyNTyb2Z0OsdkiYSPSZi1UYSGGUTMNR",
+	"UpF0RZ/ndYJpSuQNU4onDMei2DDTLOmQV3DQUW8F/uxLv1dIvlmv2iqsZiGCIuhehh52u772fJy5gnBI",
+	"fUh2rsBKs+HkTtL2mraP5VLyBoxoY7nZbUstM7pidPKOea2hsnLoJe81gk/l9Q4XDbHO4bfUjWifcU6l",
+	"jSyI/sWoPNIox4CCUdSJPVd8wlIu2Ad7aOtiC9OUDZbEWOQR9y7eCF2ueMgxMl5HZJBNshRrdbQzpvrD",
+	"szK+bzPn/kIsQT3UAYTOlKJGion4QAqGiabgbkxaxlFUNs/Nreqvry794mRr9/ObAHGzSlPP8tplja9k",
+	"A+1CtdrhtpVG1LiwG4US+H4CXCynAOycvjgM4t+fPn+2Cn/BT7mh3ho4lMGNJoOUhu6O4KOxSeeE3U6l",
+	"Mt2dBcTLVZnIVauBHUbjKm1DkUc6/rwicRibqhvIJ12bIwiFmgOaCTz6G/mQN78X2p4UObiuC4F4C98T",
+	"mRln/zVSYhbckPKUJT4woiHhDiMO7OlqF14BPrFaKEquiRT1nax19d3NvbdRSLa/HCt3Jgw78rSSb0F5",
+	"0Tb1nFm63IiLVEltTcDdNgWZn64oyFymkqNjQJg5/i6Qsc+8DI12poGcTJA41q7l3Jp0GgoW1+/p0jLG",
+	"dmu2wbow7OdOnKul+tCeud2RetbajoUZ/dxQQeS8JtEq8slJgD1uhwvKdGw/xh0CMDAa6kizGUkZvWEa",
+	"maBiBC0wVknSIoZYpalizijjczsVowlys/h/WGmVpv9mn64PL14E7a63vFZQvy1PtLyyHsmbLAPyrmek",
+	"fa7MuDdntMGhYX+xiwjPkd0FCHc7/b2WpaXvO+qKGtaTwx4MdSPI/5yTba8MsWFqqphhqicYS/BKXNwF",
+	"rnsTLup8Bp8gVuroO3D85RWt7QWJsXB2asX+6LGcNWz0+lkLjvR6tID5bxejUCkP8PmXxqUvDnK99FmK",
+	"arKPnPkzXCXEiFACS/hEEy64PRC6NqRKSNOACiUCFOXeAGGU27PmOgzmGgcRYiXXFRx61Tl6fmKl60kA",
+	"1v7noxd/OXz27FkOJr/akgpZXVbb2zwmjen6cDStG4K+AK/h8vKniMRHx0/3T57tP//Ldy/is6AsZJkn",
+	"NrTes7rSSX0fl5c/PdEu8k9mPlCh1Zq082ci9X/hsLDCe98qMAyxFlfP6mf7JKArC6N7Rvb6rDdmVK1k",
+	"CX+3L1zJ79mP8PTK+DI223G8JteMc/fvZmItTuAO0WDIQDrkqmzbPSOai1HK9iE3e4i3P8qYmK4d2JQX",
+	"Tb4YuWxJvitKPDgicItEBE56tHCBu5wnZxdeCEnbWFgIg75gMeqvgYVLclVVynMr16R4z2Aow4vDQyLF",
+	"plCu+R3bqhxqSZ9oeb1utC7NN3DLBrZyv7a/VXOv6IZid34Nrl0lpdY70Xh3rt7lu9yuBfTBSeWqjXYw",
+	"3sb9bC+G5tsX6usEgctMuNsFBC2BeY2Ces+OYFhT2h5rvNv+HOeAbzy8ycuFVWvo+unxPV7hZDEQdHX8",
+	"Xu0d/3fFDdu3l/mp8zlSoWdMsSRyNS9MzdVcFgZgWFaOeeZkA1xwEGO74lIOOE3JJRtkgNV6nky44Noo",
+	"hNrETrnWGdNklypGiSVE8vz5c9vui8PD/RcvXkT2Ws2mxP6imbINWnrds6y2K3If3MKeVH1wR0el8/Ni",
+	"0Vc6swvyXqTznLQ2kzG2fR+HN2/zZfpmMpXKtBfow7cKGIyqKaMAYq0RECH34gi8ux42NSqj9zpNfchT",
+	"dkZiaMxXNNd0rsnYY3EZ9NxD7XZC07Q1E8EJvLItrzSiuMm0wNk7J/0svSYcGkd+YE9DOGNsrFPdgG1Y",
+	"hOq35puPSytNqyGCI/ZQvGIUn4L1xWO0zsYyRUpC6W3MBteQ1wQitpKziNgDbL9ysOIdEuMGYmP+V2BN",
+	"Lk3ckusN17yfgocO2rJXQZFtBOvCrf7ZIbHOBgMQSeLTol/4FfqxfChGe3p82hUe3Tz43R8C7eh/Np5H",
+	"wEPtW5licVF0BQvaUIdNZgiwtwo8Qr5W9rT4qUJoiBunFd5gPLWZnXV0VnMphUcBAgycGS7ldmmg6FQO",
+	"enTnnLzFAfzsYCTsorhRuGfPyCEJky9JPu/O1sqarAqALqCdS9m4s7Ek2TSVFNAu/HbuxoOUF0dxICcT",
+	"S8tWM9lrxsFuAjJ8BRTosbmHMhNJZMlSkKklWtvD0SEG34Dr2bZFFIMVvGZs2oB26EixFqWYUO8vcjvh",
+	"PgHVIoesodpTEmumbpjqwRhihL7Dr8hAZiloT5BvyPUYouRgGuipUsyoORejPTgo2sjpFCK3IDkVVxDV",
+	"PZVhiDtIdiqzqtdeh/wETM7eLzPuM0f9AQpHBUottL3zS6vAupT1NP8n60HMUstIApzhHf3YrV2BWjPd",
+	"azxXbxF85e7HSsmZ7iW1QvhHX83X5wxCCTJoNAFNWg5JDO8Dgk58hnw9TzMNrwPk71aOd78VzH3JuKDd",
+	"hoHlJQd0rvPCKbV/jRlNQCROSD+l4pqAbcdSNZxGluydEaYNn9gVc8sVwMiPwbJL4exPvEBTkxspM1UH",
+	"QRgj74gh4gyjRc4/vMGrwtF8z9J8THZjzN1OWTKy0jTupJtWvBfmSGGbWKggb6H2YlhH7i3d5ytMSbnV",
+	"yM178RiVdi0kreKCWKDsMpssGFhzfkH5IDbLKn+rLSQP4RMeMh5X+qyAkU/YACIEw/RcX1HHV60Id6W+",
+	"skQU1o2IVhSZaBP16TYr7Ay/+r7oEr/4IezYv+a7d4a7YBCvYQylJSvXjy+LBOsXu98Yo6keg8lpU24c",
+	"zXv/Fg7UK2FqhSKBeJ8uc8vIbDBmDkWihM9dU3ewAvFVU0RCBFFkBKtKuFAuTNCwNx82c1bcbFUMJw+l",
+	"0tLszIZDBg7htlB5MP/eurDR64TdtdnvYJe8CW69UnE5es3GwDn5QpQqozkyKy3rAr5XtfeFhVpCnlvT",
+	"M/84quU98Z37RZJbjRTXlmM5lNQ6XMHNMT9T196awOVrHcK1QDrrYKtqMK+XYWIuWcNgKncpGWB5Ame1",
+	"KGzOu48o0pjEraGcN4rXaxzc8Ib63IAJvC4zKGioCUVzM3TUbdV9cFjjOZipm2Sx4q229m5M4s4T/NpQ",
+	"J1dyliX5VpA9E6A3GMiCmlKV+xGrdabzQMmEDexpTMCvoxgdjIETrSPPnvu28OPLokX84lPYbj6drWbb",
+	"eE90vGD2j0uJm7GQVl+DhCWflWO/xuWIiRRdgSrKGaTpRC4+zeUV5QBM63iTW7iKN4+nqnpyV9stNgic",
+	"+opinpx3dp3Ap039t3dxzn4R12vF+7lhQFNLN+ZSp97yrr8uJ18Dt/3ZRQBVeS0fjF185rDEcfN6ZmQk",
+	"TeQMEIkHxC1KncmUnXZFV+yTeAg5yru0cMhKpSNSIEXqiHikSL3nnB3ozei76m9FeNgMRiZFOu8KUo4J",
+	"IzRJdAe6DGL7dgvkSb0XOTPva5Z0yMcOuVCWm37okJMXnSNEX7y8/An0jTyYLI5q4iSphu6L4Nc4jB+E",
+	"UpC0iCPEFhYCeTQZcOMKaRjgxUL6qB8hMQzIdoMRPy7oZzdfqifumwmdk7FME6uU3/CUjVgCtupMuEPn",
+	"0lrtLjI1J1g+E02ldqFsFzNuxrYNvYcLCAidMdmFf+2mgMoF0xLJwkygWobd7RYh0BgDBF5bIEUMA7In",
+	"qWwut1u+E+3kO9kMG7rkyrbU/RobKr74mKXs5MVR6bsLbNoeC8mTAH9+I1jWRVdGUI6Ta3IjeRKmQDFQ",
+	"xBNiZnzAujsdcnnn8oztUV8rvGIVYhbwIitM9MFurZJ1cbLsdSLaSl4wpgIrCz46oCz4+3tsEf7+CZr9",
+	"jDm4EARyadkhbk6fUcXUVT147Lkg5x/euAw1oM/4w/vLK3JAp/zg5uiAZmZ8AL/q2BUohbfxYIGtBsNM",
+	"wMsFTBgECeizEMnHxkwxRRgAXi8AbbYJLyVEpIUE/f68blSpHHERd4gjWVfv2iVaJ9RQH1BAJpk2hKZa",
+	"2t1KECvVdfNEk7gAfY0XcXTxaHI7OhyRDxE53eFpz7VSTJRO+d/YfOfzZxDEEMq3opqCH+Gt8yPoEK9J",
+	"Dv1JsQuNEqaZ75sxG+a+hicLILI6IlYYATRPh/QPOfWBZbxD8LwXlw0oEFZ1KJqBHcUGIhJcHZajTnla",
+	"i3IaYVfevTOUaSpnCCkfGuZnVPtqOBEWqkPOz9MUoOWBg15IcWNnDNgfoAT0ZcIZIKkSLeg162FZpjcv",
+	"MQD006c3LwkeIX1GDJ8wbehkij9+fH1Bnj59+gJqcF9dnNkLmomEKow5xYfi//iP//iP/Xfv9l++jM8c",
+	"Nj5miTgrZBDZ5gt5Q409ZPYMoftjh6/fIegqRg8wtNMVjcWdyW4MiPt4UR24n//8q5Yi3gPQeKibS0lc",
+	"VLuNYaEcwfvlgarufMINFnw4Iu/49yQTKUbMEsun0VlmFUGq7BskpcrOLr7dn9Db/b5M5vvgGHLk7soE",
+	"l2n1/MObINz4dOewc9Q5BAvIlAk65TunO087h52nkNBlxsB7igObcLPPbrzxd8TgisnH9ibZOd15y7U5",
+	"tw++usmrmyo6sYqMBiWiCviWzgk2iUIYB1JRUIka4SYwW/LNS/DPwRn+LUPgLHeE4QHnNAMBsir41igF",
+	"n6NlI6F9rNvLdVGhqqbjwFmX97vSXrOsX5/tjoATQRoEjAIjxjGO0DLPjuYj0eMY1tiwMMjXtrQsDnAc",
+	"62EM5KRxYdzPpZ7zOIJsMEAXWsIEz8NuMlXnXl2xTejxwRxdOyzLPprGZO/F+p1aEtOyvP8+G0rFVndt",
+	"5EYd12lIxWE6eGvZxU6LBy/QF2C1ccX0VAqNMsXx4SHau+2NgNJiwMt+dcJgMe5lGltx5MHZAldncwVQ",
+	"XD+IBzzBQdS1nQ/24Huay7TwytHqVz4Je0SksjcqvvR09UuvperzJMHs+BxIYNVbH5Drg9CqfWjYziWj",
+	"ajB2xb8TbohRkBYh2IwBDLdCf6OhIxAV4SF7BG73rfapG6oSgIC4KEKBfVZqUwepSdyRi6wcpmsqBpDd",
+	"H42ZWsqOyCWdsEtu2L9dGsWtegMRyWzPYXHpmYtYznEsLVNAacwKXE4IBSmuXLNAV4oWuK5BrNO11Q86",
+	"5FyQTFwLORMuqaQrKJkpKUbEpxs7kDCScA3Z45YjYFZ5PsIRQy1cW/3v5PCoQ17zG0Yc18Gy7VT4x7vC",
+	"IVQePbMKcWbFDNsgoHQO+dDMUcSWIs8sJYtv2D5Pjl8EwZEzLhI5g3EzDSLAuSgtIjGL2AAg7wrGEk1i",
+	"I80UqrjHeDliQWtutBUugiLvsdV3Xe35rgBtHPYL9s5KNCeHR9ihl2Ys7yGxFe/16cFBGCPTkWrkpRp9",
+	"MBnSfa+VxWcOuKArcEPsIrrarZClnndslx13ibuAII3FQF08HDWGTaaGGDmjKnEVDuTgWmamQ84R94o7",
+	"cNeuoIMBmxqvbHYIwpiZNlUrWG3Riig8EF3hSTxuKBxxSozKnG16QueVChdkNy6dzcmQHnQ6nXgvggin",
+	"rqj87BqyYwY7QxhK5uG28vMDNHX4FIa2Xwyt2BKU+yryGHAH1KaZNt/LZL41pg9t54y5rLM7g+G9XThh",
+	"pZWa2+aSjwQko1gWi/FpMIRLZvbbK66d0r1dvaI/P+T1dXzc5qWpkpbTg1EX3nqx+q0rKd9RMfca+OZX",
+	"n7Na7Jz+45fSRWiJ2+OcABsHmvcMvHwHIhD57f4066d84Mio5saTCKjnr7wFmre/L1BfTWKtoxOZmbO6",
+	"i9EqACmjCk1YLenoXBDEJUo2IKdvQrRx7CryynOwcvXbuUyiWVlnaWH/0WFUq37+wMw7tvNV8J1Nt/OO",
+	"mwNcDEYBAoS78fD61YGM9iAbNaQHxUXVLKOeu0sXIX2v3l99IJoNFDNk9+PrC/L8+Ol3p+Tyx/P9o4g8",
+	"zxH6nx7ap6RI9F4+v1iaqe369OAgJikX165I9v/82BVWkoAizeCbcRiiYP51IkMhrMGgfd0c8BSrCXPg",
+	"JhRFktwPQKfTszwfsisAx7SAuaW22aIFnFaHgBoJTdBgt/pKzjQAmiLb2LXXvceHyk28e2ddcXL4wqW/",
+	"1Eo+XhKzbUCI5IRjQS7FUFbZq5MVIEf/3ZC+KrbsHk9SuaOas+QAny0ZGElSSROXQVODldV5QMXw5LDF",
+	"rXohxTDl6KK444n+no24sDImpGRl07o9bwQRe/hjfuCovfm4X4zZ4Nqedp/pAAcKDo7LxXHb3uTLKHcY",
+	"R8RkSuhgXbrCL4wUUVl1ZfY7NLsQrzfBAKx+PLaqJsTigPqA+4L+QVIWD60a0xVUkzG94U4fBa1kYWs8",
+	"o7D9dsjJ8XGRt+Z1G9CgIlIcalBqAIe2KwpeZKTnRXWn9wJ/Wjy/2xf83w2p6+2hxf6Pbscu7IbVMo1a",
+	"fijFV25sWpunbKYQ3FW2yJSASOUmBlS9Gr8EN0JH51IHxRU+co90WoB11tDof8hM4VWuq/bALyQ02pGS",
+	"uR2WZYC5pKHJLgIPmDHjynPlG5pmTO/dx15GDTfGVQjAuoRLOxQKwg3RdMgs2/6k4SPVJD53SwYbekq+",
+	"B/82uXr/t1c/xWddYZ8aeDcHLIadDGZQU82IYXQCG8YSy5kDWTpyrlA51VC/B4AxMM3TqYI6AtC8hKXM",
+	"AGiEwh68fM51yYLphVM7gA5BcgUf4YQKmsPjV+XHrlgiQDrZsUPODZlIbcjxIUkRbRlan7JiNLsnhy9q",
+	"JUREIbpytVXv42oJsYBb3S1HW+v6JzZz0Lj1sqjVTdx25ygH4ZGomAjeShxFU7fu0YP8uW/AoHRHNoP7",
+	"WlJmVoajPMx1cfA7/NvjyWcH588w6rlM/y/h+4L+V5mXPrIbec2Su2gnJ6tf+kma1zIT27gIcMDeuQAs",
+	"qrgN7onjL4sPyBn/E03evMwdrFOKkVjev4pbt1PlFus45n8JCMOy++USxAU8sWLw9qF9LjQTmiOwPbs1",
+	"CD5QBPzDwyRHOciUwdsGg1aaXMq/NXn1j9t79WGWgVMfg3ubeizykVsxUzv3ItH523Jm27G3cWPDAm6s",
+	"WHwJBgxyHgy72RGNxL9VYa5OiLCLfE8yhG36y4gQMKkG8QFO9YxqDx1RERdeXdHRKlEBnvkcPaRosa5a",
+	"evS0lcfpLVVYvubk6FmbY6CzKaICvWMJp1eWv32pM/R+yoSzVPvgsC0dnZJwAm0d/O5izD4v83jkR+ke",
+	"+eEyqt6YkjemyocWiijEM2x7v5dIQatuQarZm5dwC0J6XQ04Aka3epR2J270ZTL3vgkHxASR+qjSn/mC",
+	"fK4EHyU+QwiDZc/yHAiXJ6FYV6RsaBwY99x+g7HcVuUl8Zvh/js7vDgI+6GaPdG55dfSQZ2iiWmHjrDX",
+	"W5s3Q+jTiQj3c7sExa7ChiDhcR925M93aPRBLarLDjfiyMHF5aMsWYDQ/FWf+Q2uruM2DAI8jpBT8xrR",
+	"4r6RW+/k+Lv1pvfRk+AW9H7M50DoO7JbTQ7ee6A79CBhQyYSWo5fr+hskDEGsVa+niy+kufFAaCi3Ugd",
+	"+TC7xQy7zmIgFtfmZdH/ulztq1KQ8nm00ZKKRf/qfTAPK1aAMkb9jVgsU35ZclVQWpO2FpD0F5ZDluh6",
+	"Ob3ck8KXt/9ltL5ieg33aL5JoP/RJPlWtL+v89z9CyiZ5wkEtXu6icK4eYigRsaQRKQEKbtNrrD0Jh0z",
+	"Cil7jfeoL/TZnwOEhzK6R03sUHz6c/LmZYeEdy2EYbhW82uVG41J4vXX6Y9+EN/0Zepm0eYq9av+eJEu",
 	"uUj9IkWEUZXy2lszJ9+v9850ZHFPN6Zr/cvcl35qDbdlzgWoJvaVJEsf78vH+3J5SLqjE0Jz8uGi5mK8",
-	"+8Ffei1i5v2BLgDiay/HV7d0YPL0dEg875CfJEDRAOgVux2kWcKS2IMBYFyGQ8k/c9cl5gfZJ7xUIMUA",
+	"+8Ffei1i5v2BLgDiay/HV7d0YPL0dEg875CfJUDRAOgVux2kWcKS2IMBYFyGQ8k/c9cl5gfZJ7xUIMUA",
 	"AAGs6toVgFXmYWwGKeUTX986RkQUnQFeQeW3M3j+hik+5A0vVH70KDuph8mmhozpDfiRsTXF+CQssF1p",
-	"b+FnfEsw42vaL74Y4cz7c/g3qhkX+a//+3+RhaaL8Ev7XlcQSAerTglDehYWZ1mT3CeWGR82JdgIKprv",
-	"Qb7fd0pmU6fdCYmjR7gLlxSnGAFrKmS+ffS1Dp3pNkgihWAm+3rHEVpt5td3zLyVWvtiBfcowYTdNPB0",
-	"hM17lFvK4ZR2UQrBxZ2e/pxYrjOSah7ZDw64BtDV5xUs7ZC14et3YWwbSzJLOKIqg4TWskNEhkT8dsfZ",
-	"woo4CBgS9+c9nHSMEb2FWOyRS3ZloXS4VXvzcq/IUObK0SF2RdMUO9JnJDZ8whAlnnsU/kmWwuktUE8G",
-	"Mk3ZwDgu7YGmEwcwrbsCreRoOKTzPCofYI8RecfqbUY3nFe7oCGqaovgGNuNkb5UBQUMid0CEeXM4yoS",
-	"IxM63zsjDvwTzJUJ8h/bBvCgKI/AsttG6GCgMpcgjRbOeQ56wE0j6oTDHW0APPjjYx1Ud6kpdQXP+Z+N",
-	"530Z8Q7+4r+xgluG0ERI9tQSaOSKYgHr9DUEyCClrvRkzhpC1hkyqS+pEbbjo/sFWnFjfFpAn+897O8f",
-	"2EZSnU4bYwmu0uPx27qBJTx5uMhl90QUOjDchYsnFO6gr/HgLcs7QFlkIKfcVQAyTE20x974JVNcJ3yA",
-	"tUuULKriuNVyIF5x+GAMrkQrLwjQ4fZOXZpqPGUKgdhj31hE4rzQgaKG9fpTHS+gWzihBV61WwRwnO7e",
-	"7mInOkfR64d6xtVMEqnIxF7qcW437vFEx2RCrxlW5flFcmFSB/ZpZTSapnOScktgHfJesK6AulJTprzo",
-	"FUhvEYpE1JCUUW0wloaJlVpOV8QhAB7MroPhc3FzekKVWdyTCa3azZexpS1MtkEaQSqeUU0cWucfK1vh",
-	"0Ui2BTb+yu48oYsMfClLLoML7pwePzt6/uyb45PV7HpV/sUyGUcVGLb1/iXhqpQHHAeuHW/Hcep0YGeC",
-	"CrpG508gdO8Nmt2c8i2HXdHKitQh5/AO3IfuN6w4BLag0KLVnzt+T3b5SEgFMAEpM3YzMLbKMtUpHUDh",
-	"PsCthBJSkAgWVI8iw0w4jY1bZq5ZGlSYLLHbPhtIvGBwkeBH+17Rsm2sQwI3XVlYdp4617gdvp2xzkYj",
-	"u0mWcKAYMl4vwFu4RszQeFDLheHO0pbp1+u+wfOeWzyMQFkCMKpT42DKDEtPPpqwqooZrA6aU+36oCK2",
-	"wGGKnGAnFlWO6R9MGzOMThpZ03mOzws4RwEIr2Z42GdSXWMKp18Re3akyzHNQ2kJwunUmomu7Aju2cgB",
-	"fTQZdBmdPJ6FReQdKGwrRaEt4UJtMb7xLkpOVkuuE+4w9oOaBgBup5khVMzDqZwF8NNV8gaKpi1o+LJC",
-	"w/cTpG2b/3Ix1asOjyuHKKAo9qOVYitpGpjXcH9Hb8mNgILSPtaUXW6bC2vB/sHtcgvV/FfY5NzyPJL7",
-	"1o1ybmULdxiUnK+1zLmAda4Q5L4ke3n6XeeQ3JPdDXKVnF3r4vInrDfttJ7d2LBbczDQN3FEPl293v8m",
-	"IpRYBRWN42RC1TWhaSpnLNmLADRLkucnAKsP1Q6On2G1dyVn+hSjRux7Ss6ssgPxI1AzPc0mAsoF2HsQ",
-	"24YSC4H6tmt1Nyv5KjKeT8dM+HANqrsiEwlTeiAV03uRh4Fi0E+hueY5U4nv8ZTE11wkcURiq3vFHfJ+",
-	"inVcTkkMIJr2Jyi2E0ddEfuqZlYGP7I/hV8c2y8G3Mztv1ArAl6W2tAUIYMjEpeqncWhD3EvgnJC0M9i",
-	"MaqY7HoXY8xEbB/2Rclisjtn+kDICEBzD7DsDJkfiIgcHRyeETaZmjniXO25gAuwJEptF8D+0/OucDtE",
-	"+CIglPw79L/akcg0pVidySHnH0XHT086z54jbP4RfLAzgYLj7JYOTDo/I9RhopiZhJpQE5rqvQ45Fz7I",
-	"BrfF1ZXA2hBSoG595EtGQBIdAAZiXXaAB3Pa8E/Ocw3RPfjVW6l1jM8CtjRuOD5RnjoBswELiQ4CSq58",
-	"FXbQrGnqEQoDNQtKqFwzX3xZG8XoxNFzQhSbyBsoIO8iYlxJdCYSDYBnHg/Z9nB8eAyI+2LAgnBk94aR",
-	"vm4INST2RsL41HbqSr076znmlNlhd8VuWLMeQBwjFCL50AUCKBCPsAlfSMp+p9iUUUAMwf3ZBXBvKLEl",
-	"FSJ923Njx5+UM3P2sEp0ndUE6p1pNHjvBiXz9yLCxQ3XvJ+yACQSavXiALuCC2f5oWlK6HTKqPKrRXZj",
-	"QGBnCUvivQ55n5ehdvFcYM6ZoJWQ7MaIi43rQWLk0TGy867AZfHI3Ygl0Z8jJUJqEhBqhHDZ5NdMGixA",
-	"ggg1AGLntkxlwgFxJ5mCJM9fZP+UUCw6QwGHQkGoALfzsLNzyEpGTqcsAbO/M9gDoD/ZjR07wx7iPVcJ",
-	"R6P53/XrYqW6AqjM0vE/LDHFbxI2mUrDxGC+/wOzB16H8LJ2S4HYfTQCfIP2M4Dc9Ah/lk5z8tRABAVB",
-	"orPE3ZV++QWbnRVN2tPiIJMSPoRquAZ7lo7hc01Ojo875Ac2x6gtsILlxePkTMC0LuWEWV4PjT0LeyVz",
-	"ZpvEsvpkxIwG7D8kLfvKmOr89w75x9j2jriI6oYP7LSFbUZloit8u7vgjpJ98mvGMoceCI8ILkZwB6aS",
-	"YtYuUWwIIO04tMOnRFFXnJQK9A3NKLeU0+xlCUW/VYEq57Co+Vlz6zQYS6nt+u96bk2hHNAe2ionUB2V",
-	"EsWM4ixx4wdcrzz0BG/tIvakQkONICnPnlXrj02p5a22zf/xr2739vhov9u9/durn//6lzqsmGVKq5dM",
-	"ylJ0HgPT5wLD8Rbwn1drqMf3Irg3aan+vNqN8aj7u1JF/nQgD2YJqax6BHhrDoF2RhEp7tHVdKfU5K/f",
-	"N/Wszbp9EvSG8nRLGhCSL6FwN5YDAQVG94KMba9o6aTnPQ+a5zWKyIUB+sugURmqusGe/+3o8Jtvnp+s",
-	"pSitNCA0J1S9givUsAlIC8LVNGSzxcKleKHsasZIjOe8Yx+0ogcKqvZpjCAoOd+7ohJjbFfRX+l2iWN3",
-	"z/sb2AmitblZP7np3B0iCwfg0q/vEw/LU4+vwmXl8ab+XDXwdZgtllhe0fc9oXGVK/L+0QIuXQn/FvYl",
-	"t4yP9qWt25fcylbtSTmMneM/ltGELNRzta8xuOs8jxsA15tXHvFTjvVQLpxs5AjK+EdkAmXtc0XSyztB",
-	"IX/QC0uS9snhC1Q0nP72RJOY3XJtJe0eT3yYQFCu1jfrWXWHALgNAMFDskDKRWK1z4TdAoK5ROFZSKgE",
-	"LZUbN8yCa5IwV5IX1GQE//FDTq3OahV5bqed4WllepUKcE8eHGz8ywRVuYk1yMV5JeHHVP6HEYVfelr8",
-	"t0r+9yXr6/L7N2GrJemzAAg4+D0M+vzcBhinVEx9Eyyc75gpQ4LcN07NSmCOh4ez+lOGQORIeQHiiYfK",
-	"doTy9YDX5NRx/0h6i2eCxG49YrQbd4XrICpqBxXmcqt9nUJ5BUgDxnrWXjZwUCDkmrGpDpbaShc8iSMP",
-	"VonVLf3LSQIVWOBJX0Sz1LwPEXdegrDl5Rh/XRGCZrVD+gvZwdcF95ePbOuYf4stP2iQykrmiKRXnOQv",
-	"DwH4tUaOPwIH3jdwYEGFUoW3yQowwa3jIPnC/1Zscn8ulZpWZfH7RjqWlcf1kpJ75F4FJd9Hk5zkfn+i",
-	"yYQZmlBDH4M/FyUfWrdQkU8xQCNziTw9NT1kPKjf62qMcwNpHwQEVp+976MQMMTAqsXoqmMJ+iQvvz/f",
-	"P3723Mfy+HWx4oke0+Nnz+O9IKAAilGjAZga11LUFfF/7l/gQPYtO9vHcBh9SoTUgg+HDrAj9g+95Hoq",
-	"NcdKP9QYOhhDrbjANYwCGwwdTMtd0fq0JnIm7MCagDf8GrvRrHd0p8lwXd9htMMndMQOfpmy0abvTsUG",
-	"r4Kzc5pSLjZwd9bTUUWsqNnQRRqMa3c431pfRvT58zMS22/tl/9HDI4MNLn12VyKhJxfXrx5s7e8Tm+U",
-	"D8n7GJpOxBNNNP8NAHnAaVTbrkMBeuh60l89Q33pjliZqTqXHYRhFXv+h+Op9kaA+pib97LEqo3Xje8w",
-	"L55PmKKaJacgPyHHFknOjok2dA5V6q3g5xhyjG0BdGNXwKeeYlT7SBr/e38eI4AVBk66iBxfxcy7Vots",
-	"3xIztW3UMlLbYEn6uQcrs+TJF6pg31bm8vLDn86p9ec35FrqCviX41goX0BcX0RG/MaHuOHBujsvKyks",
-	"HvDu4Hf31zpG3jXwWL9jJkSsvF+s1BXIkY+Gie0ac4Nl/RoAVB0R3IfVdqG+CWkub9IVdfVN3MK0NnwW",
-	"h+brMnu6cW3d6Flt90Gv3BXsAw2enuk9mjsfzZ1fytzpaXC5dXPLYLYhQtHyDMa/l568xwMbdtQU/4Ux",
-	"jXU4TBEJACEHMmGdbYVFWa5Q16P2NW4mdJ7HK/rtKq/vdkvZlto++N1OdmnJuHBhH2oDm9iuW7tHg3Kd",
-	"QbkWXyz3qedQnYhJhgn5IYxL2d++dQpsAVDqxmwFIpmwIDMv0/sDGTeU9LXPLi3n25boLmxDnxvBDz6G",
-	"vvZiqHYUUZvVJbtSuYKepTb2HLSO7grvpne4W+CmD3DkQLAEdLkiD29OZkwx/8YpYQl3aVyeAtCg4wws",
-	"AG47WQ0ZHW5/JwMJrNbu8iFb5A/blzDDLr6MOLgGcwK3hlMc0BKzzXjDdQdSX0H2TxdM+Oc3ELmC+FLl",
-	"Smk9x1+PiZckA1eS4HdIKb6LqxoA55vd1G+l1vcNMt90NmBoj+rZVo0+WFSh5LqOCsEjt0x+WQR6SxRf",
-	"vA5uV9Qbiq7Apquz1MGuugR5MPVmKUKlxXYGyAVisntyfIx4AzOurQix3NTk4AcrdqauiDE5KCYYtgcJ",
-	"9b6KRUz+63/+r6LYBQA/cD3NjP1JqqDyyFn4S/klIlVXlJ4sfoInndoVhwgKdjCYdFZOiABvHuAqzJ08",
-	"gyHPSHkIBtEh5+Xuiy4wzU8wlizW8Gi2ujlm9XWZ3Oygtm5vKzX6oNLVMobtolrt1j2a2R7rF/9h7HJA",
-	"sdIzM+OzNFfY6Ta4F5eKcEVYwfoxBOGN2RA/EE+y1PApVeZgKNVkP6GGxnhlYm4c5P4R+0CE4TRx5IO7",
-	"Cqc1Qi4dPyPv+Ldn8LA/69zgjQnwFIwmeFNC3BdmqIHIUQCGIjPykCb59xDY4zKRbfNPNAkjxE674sPL",
-	"1xH58ON3Efn7h1ff2WcBKopAvBJkGp/ZawdBQFiqa+6no2ceDgqwba3yBbFp9mZD+KKu8BA8J8fHZ5ZG",
-	"7CFRIEOdHD3FyW2K0mMvPoSD6QpAHxEDlqYFGEbK6E0RYOGkmNWGgDz0ApuJOwA/gmkIXrIA2B3Jk/pL",
-	"1L7WKjSjhpbWD5HA/h68rG/LAA0sVIhL/4h08edHurhrdh8EgYRhIbuKDRifmgiuEwcjjmBfeygMewW3",
-	"ITBkAaL9+fHfXrx4+nxrF85m8Wot7poAfb0uTg2C0nQelbYYlEaWxqRFXeFq63FBhMRiJHBXpRwgvUE3",
-	"wka5AHWmh2//h2UuLqZ4QAXW6xOWr/e9oJqQ3ZPDF3udknLGdQ41Yu8CbWgKVRAdyNPRcREmR0uTr42Y",
-	"w7QsxLXqCm7c/cA1VhjBexjnjiu11xRGV6/wLPI0K0p7oKYbpjSXgvSZHQoO9iyfXjMGk1uMtRA5fv7T",
-	"hfetslcVYX2P+s6/gfqynUhCYBXekdQyiPCu2seUzl0Is/vL1eqw7IHVXAo1rgt874kmb142+PuKppd6",
-	"/fK0giyDJ2vYSP1N80Fqo/Pah1iX1Qr9CADqdAg/SpqmTiBDp99AsYSbiLDhkA2wIqQA7S+Gi/uGJT0J",
-	"8KgefSN3HGou0MAoPN7SBCxqZySlVhXya5s7BbkKe++Qd1JYtQBdiF1RlJwENchekGM5AxjHWN4w1csf",
-	"yCvzVkCUUi6gkofrGYcFW5kAWGVX2FsNr6O91ZpEWJ4J26Fprd3tI3byAbu9t5JMOIJ1UEO2x/H93Joc",
-	"ePhzBJDvKHP4lYf4+Z1H0f/PzsXdISA0P367lPRlJgYsQSTgvRouI2eC3K1uXk3A0GI9yYPf4d+Kj3BZ",
-	"nR5fXe3fokjtQ5a3XFrE7RHcbGvRVb44Ue7WLAJ9EGfZ3pZPNOnTlNqLPKgz+xUVLAKSqWaeLT3fBzT5",
-	"JdNmQxNy0V+jXi8InTCBnuOEqVMSJyw11Asl3CFnWaawIJ2gaBPnbNDKVlBtzf4GcZXSkETJaVf0mXeo",
-	"ThUXAz6laY6KMqUc2uemQ14CGxGSMKpS7nGOw4KZVhwDm7ZjyyeHL1zZTHDFloDV6gRFOyWwXSg2U9wY",
-	"JjqLiNaEIpvyUl+LjONQvio2bUnxy/P8ofX9m8Vwf2Dze3NzFiP8MuBub1kyYuqVMGrexGeLlXZxXw58",
-	"79G6+yjirbLuWr5HwrKLvvZqf04o0XwkWEKwYMUd7pBV8eDL2b/XEu/tAvgReCHUFAZWC86zXNmFs9vE",
-	"/aE+Hi1g8guVd/fk+Dhkym047HoFhsN1WcJjXwaPfa1cNhzjV8tnw/V+5LSPnHZNEd7SCpmAhQzC8TBu",
-	"DPHKH05ZPnDK6tKMqeIw2CdXqMyACO5V4K2jkQfncikkuR+AkRkCDsMwyobEhvHgQ2jMbW+8/YOhkgfr",
-	"2Aaa3C3no/a+zRy8XH2DvchJlgfKXZBPY2UVvFv+uJo7zrTj6svUgzjkJeQ0+zWOSGyXZd4DKNC8qlxJ",
-	"vY5I7EqoRb7gg3s816vtB29zAyyYTDgxzv4yYWYs4S9n0tbxmRNyYTdcXTYX+BQUWbMCGpRYGrh6sui/",
-	"gtz7rvAQpOv5IdwSsVsoQtWA0IWn9+Lyp9U5C3co6FPj+sXBbYBxdR4iHmH0m7d5+hSRZtCqxySHWmyp",
-	"Gh5CNbm4/CkqVWmEAwTkeWfp4itgIV45ug/F703VLG9k2Ut6Fvpa0TM6pXMdGPAgsxIytuEPXjLUdYXP",
-	"wIzIVEmiqKHAVTiU3PavysxoQ7F6XN7ymXPE+iG6lrGOHLwJnUDDXQEt9+dYus7ZgcNm82aUJUqWkDFN",
-	"h/sY9QqhnUyYM1R8ucbsEK7JmKWJyxLpCk95OSt1nuYOuZym3CAACbiow0btoLD8oILS+4pNKBdQ9BS4",
-	"cEQMim3YSSpneZ1R8uZlh3zwargUhQWc5tcjsGtMSgPLLaB5g/3UOVUWzaZd4fdTqtB2xqGsXYdgfb9E",
-	"zXsqExhZhUy8ZD7FOCer5x8fHu65Yo++PmJXaHoDtfAaagXmO+mU6UpRwDBcCnmDu22gPmFXuJ5WlQH0",
-	"jfsKgGtZF9wiLTEsFN7x5eX0sCZnZQk9SBPOyceDuE475CWyTCAMKMTaJLy7fSpdJzm/xRKu/nrpS5ky",
-	"KlrJ7g9k93BL+EUjAD4odsPZrNG6XOxZyAtnMkuhGCTZTdScqEzsneUnoGwc2XL6cbvAhdIYHgsBPpp1",
-	"7tWsU4RIQAwsHhkoP0sHSmpdvoa4KANd3LfJR7FhJpIHMZ3beS4KCHezfGNl6nLslp3QkqvpIzzwtVq7",
-	"cXRfrZ0bV/fRwv3ICtdkhUA2U6pMyZVYozJ4BWFK52hd2B4nzHNS9MHv+d9LkSQgnU9O91N2w1Ks6OnS",
-	"A32uuhWQNJfiiY7IbMwHYwjs6EOlB0WHlsENuaBpnNcg9wXXuwJ+sJSZt4LSv1VUNLMHeoChvWPet0pU",
-	"ptmZy5pwaftFCfd8PvZX0A+C9jHQDDNQdjPhsj727IBTSAaFEF4Yr309Ax1sRuct1IK8XweoUW+juvRP",
-	"3SeuRtFJA/MqxvqYqbBVhA0+mVrVvqBBDC+D6iaVcxIgbwB55j+ER704qA8JwZHTz5fCY401QyycuCsg",
-	"A1sT9w3pz/2fp4Tm3474DRNhlS1q/G+RR/7YlQrTe4F97XkkEG6irsCkLD822ElNrtnUcq0SbkgoYfWc",
-	"2NOz7cWrCmjlW1mH73HucTK4JmAVwdL5gs1ysnCJ2i47nWsSA5uKYRmy/oQbq64VlAf4JH1W/NYVYD/x",
-	"hcGQ6IDDAjvEz7MxgyBb4pLsdpFp9/woXD6e4+Q57pll49hCVxQEboVXz7P3AhZtp5Xz2IL3WwLKFCRI",
-	"AxHBLlbT5+zqFMadMJuuwv19Xt1qR0PBDZcAqCHgRsi+vy6kkXxkW4cbWWz5QQ0wKy8zBB4JNv4RfeQR",
-	"5PfLgImIRQFgEUYksjwMs4VD/r7s2q8mg58cvTh5eniyafpfo/h/4Jnx+laQBZmh1hICUSiUxPmlFAdL",
-	"NaDCXlj5hXDqVYfFu8zXKq9eZVw7Yd/bKM9IX5qxuyLQdXHlbqD8Yu2zgZzYa7ty1RU6SKh4dLriil7D",
-	"jQTXVIfU54qfIvQn1v/0aeOQi+3vK0gdr72cuqLudvILU3s/vXY/bn5DvXcDL99UX1xFweQ6mPsjJ394",
-	"HKk7ckZPlvVCagMrRMnPH8t70ZBa8kPfo240jCBUuZVKvT0n4P0A6srFKEJRBP5yywB/uxPNxWgPWIdg",
-	"gXqINXut3A7ZM0dOYZyNpVMRuME6w1HebQYy78gOpiIMi8ThE996yRgc59pImUDOiptnCYV4pehsB1wy",
-	"fLhWYsJu7Bc1fOot14URJO92bWZ1xW7NVxU6uDCnNgGE+YI9hhBuK4SQklDRzhc4sgyGgZIKggOEgAQ5",
-	"grfmazO7tOJPyEzuW1pDQ4OXz3I+DkhrDgrUcZ9ctAFBq5WY1BWby0m1SjyOr1ZIuoSf/qQiUr4vj2LS",
-	"H05MQsLM9Z1VAtK2BaBMO1ppTHb4BE/cI7XbDpaXg6EDhxUQVIBhE8rTzgMS4TauKG3ocOinU4pxwH2o",
-	"x38vmHSdL98u3z0hsNimv4wbHibVFHGFy/en97mvy8K+YMkDWqbstoRd5UMHv9t/vDd6vQvaUsxyp9U5",
-	"sQPw7hapIBbULgQ4mEWCbgQ3hSeaaKZRMaIGwJTQfgT+DoqQLjAPro2iBvFchQRjVcIm0iDQPvaAN3Od",
-	"W+GeT+/WXQKlRh/UG9CCJdQ4AP7d5ZovwhRym3hxmLAGExxAqchszEB3cIEccJruzjTswJjZnwzp3dhH",
-	"rUb0WipA/SzzCEsBTBhL0VIRzQaKmTwWHWSXgUxcMhSwGIAZd4ylQ/4BPlczk/tDOjBSdYXmI7HPHcAc",
-	"Hi008thJojVcM2MXLpv6qHjjXKu3hrjX6zHbNANh7t2Q7nzZcxrlqWNu3n7cRA6HnT9xtMhVpmCOhMJ+",
-	"PtE1a4DOc0CHNGX62sIJyUQqB9dbOR6V2wwazm+zL0lbOMe8xPqfkpDe8qFxACT22NgJy2wTuQtTifb5",
-	"ZCqV0Qe/4x9LAwI/yDS1DAgj5/L6NFyT+IamPAG7N9Z1wdbsxzMSKznTvUQKFkOtHPgIGM4xGSmHe8kN",
-	"GUmmQdTqihmj1yR+dUVHcR4NMhszNFRbnoftP8HKDYwk9tX66LufYJ5v4Pn7pNBSPw2UiqN+tNVssbKm",
-	"KEhhquRIMY13rszMQFrJI4i4U9qQo+jw8BABd0tquDsHa9pT1o4Igl6qtt7mo3jgBrosTxwtJfAghK+R",
-	"XcxePDo8tHM9IzH81gMmGfsgLzNmE0LTdA8KN9FSUjIX5OLyJ58WhDTYFUrOSJxywaIBZKZHEys4jqBq",
-	"SJio71xikMxM3vJr9EvhRKBbzdIbpiGrCA/0WEJYYFdAvGBRGgSaWH2qX0HTD5wAjuuNUJibpIHHxXrH",
-	"eQYW1gSlE+arlZgS03jMC18zLzzkDuGGRS49/OtiAPrg9xy0YfP6ji61HQLSIzB2hF/eMJr2tBYuSjX+",
-	"b/jVf9ivOuS9SOddUTJu6IgUc0fW6qevya7LfXT1bwyjkz1IAcBW8RBnaUouL38EzxEE1qSadQXV15bA",
-	"sZ7C4dMod1dD4R6agnpop8aSpSxgVZJtDJOliTPy+NH4RAv0NzXl0OI0SiePiWwCJngNiRjlg2hJxz6w",
-	"f0OVbQJI6CM0cnn5o5W/fr53CaSJYRWQB4+yx/aC/11CPvfnIE1BubvhbBYyF3fAvwSyhLspv3R1zQAJ",
-	"phz2P6E85WLUo0lihTcXbC6k4UN3DHpWAxAstb8plpdvxnB5iAReVWIzR7sqBeGTPAIfYo8wcXtCncDi",
-	"dpaSJMMDCdEbFIELu4IXnK+uHKZjZ9QUfcfslmurEvV4siTcvImtfeFYcxzW1q3KlWYf1K68nF9iiLmn",
-	"gsf48s3N0i/9AXqMSH+Y8paOaJdXs9zkSqoxIJWEVldxrFF2/amolMWCPDCZGZKJ1KrutfW7zjyMu9Q6",
-	"zyQNyoeRXXv1uCa6An/Y65BXgPljX0q5NrpS8bpVoCNUbLNvrwhvfIsTb4MI6WbvASHtwo6kmjfJoP73",
-	"9sCQUusL/1ITKqQbhLshua+A2jQI/HWtIVziKzUDgICImxIpGCnXgLYp08i2EW6+LnRKqXWbqFJcx8eQ",
-	"0u2FlBYIqbC05WDSL1suvyzSN5RkFGyW12PMy8Z3yCVj5Wr1HnwQa9kDXJkDfMRC950GJBFXivC+Kqh/",
-	"IRCQFdX+lmF/tBcCo0eckH8nBCSsNj6sBbW+a1W/OiEsxApZUgEKuUhQs+ixBNS2dMpwUZea4yBdoYBv",
-	"ery+t1C5o3ZpiYSKxKBGOHjQ3DqUI6Rb4gSYdEi0+orQYYMLf8XZDyLDG3Gl7SB80pfDdC2iz3WHfMiH",
-	"jCWb0Ve4CzY7Oz6e1iL07JF+ZkgiiZCmK3LLGpt0CLooBzRNff3M9glmgfKVcwbHR1elmv2ZUszaKAHB",
-	"Jj5yku0rAtU8//oEs2b0ny+fbdZCcSglGdm/lNFoafcpYbSYETnqkDculw5gbNBBwMRAzaeGJS4yIHij",
-	"Ra204ugPUEVpRjMsI2vdI8DKl9FG2meDgV4Cm/WoljyqJcvTziyV1MKWYPQpsjuMCnKpaeUT/wCYJWNG",
-	"UzP+bZn28r175B7vXuyiEU4ZdwXYnp2IGHlYcbx9N9smNsgUN/Od03/9XNYlQd9CCbXceTYNdwRXDndj",
-	"mvVTPnBsyi4roKP8trwqMDzxRRYV+rbKpV1OZi+E4ZAPYC2ftTn5+Trez9r7zAXUTA3t555fOhiD2xuU",
-	"WaMJTtVf/+12p9z/7zsuU+BCymvO7IisPNpnVDF1Ja+ZgK/sMO1aNWjrXJM3cMYR2pZwoQ0VAzCrZyrd",
-	"Od05AEHAjW5BT1B8AhAcAwr2TzASSgkYpqhIeVYBBg7MfSgULpTyO6Ejw5LTojsADhOT05RFpJ9pLhh6",
-	"h0RC6MjqGPYDOtrHVE2sVOFVN66IJUrLxhJmKE/xtanKi9F0qtWs6kZw7gOYEjZkIqFQ3NCFI7lwycHY",
-	"cvwEEy+0AVEvaLt4sWGCY0YVFyNnB7LdRURnKC5SpSgf/f98XbFSwzAM/ZVshbuUj2BkhJnBJSoY0jjn",
-	"ON34d85Pki1Twwh3sZRYVmXp6Wnh3t8UvZuZsbRcsYwgXacjhoO77dCLU6kylgAiCudeaUfkZX3khnKY",
-	"Hv4pZCUuSfhqykHi9//TI9EFJH+aQWe0mAe7Kk95aw0G3tOIkeTYrYjnfGtd84tVTaDvTCkHugJm5dmU",
-	"Kv13cGq3T4uCHVmP+/wlKELsnhRXuaJ4V/ZwOMERoPfv3S1+wzc7gMSwIFnw1D0DXDGdJt+IQ1SiQ6OR",
-	"ohFv9XlBv6Xi/9lQpKvIJMX27GP/eFa7kMfSxqit1fjbrsO9BH2TTu6yUjzS1U+gm6lhfKPIJJfpdoGn",
-	"Pfpt8szkucZw9jMg/mEjaZyCuxhwkocUmjNvraZkD+vMbx0tw9NgGh/wacT2DctkjEAXb86GW1dapmNA",
-	"/ZRdajgXpvbRDITYxoEHaLkZX7lM6R6FQ5yXbea3PljYoUkfdsqnV1qoeFw3wWPmj3iS5CmwrzLsXN4g",
-	"xLcPUkhn60/wc/z6/RMAAP//",
+	"b+FnfEsw42vaL74Y4cz7c/g3qhkX+e//+7/IQtNF+KV9rysIpINVp4QhPQuLs6xJ7hPLjA+bEmwEFc33",
+	"IN/vByWzqdPuhMTRI9yFS4pTjIA1FTLfPvpah850GySRQjCTfb3jCK028+sHZt5KrX2xgnuUYMJuGng6",
+	"wuY9yi3lcEq7KIXg4k5Pf04s1xlJNY/sBwdcA+jq8wqWdsja8PW7MLaNJZklHFGVQUJr2SEiQyJ+u+Ns",
+	"YUUcBAyJ+/MeTjrGiN5CLPbIJbuyUDrcqr15uVdkKHPl6BC7ommKHekzEhs+YYgSzz0K/yRL4fQWqCcD",
+	"maZsYByX9kDTiQOY1l2BVnI0HNJ5HpUPsMeIvGP1NqMbzqtd0BBVtUVwjO3GSF+qggKGxG6BiBJBAVuN",
+	"ReuMJMfHh4dnHmuRGJnQ+d4ZcYCgYMJMkCfZdoEvRXlUlt1KQgcDlbmkabR6znMgBG4akSgcFmkDCMK3",
+	"j39Q3bmmdBY8+380PvhlRD74i/+TFRw0hCvCo0AtgUauUBawU19XgAxS6spR5uwiZKch4/qSWmI73rpf",
+	"IBg3xqwF9PneQwF/w3aT6nTaGFBwlR6P39aNLuHJw0Uuuyyi0KnhLmE8oXAHfY0Hb1kuAsonAznlriqQ",
+	"YWqiPR7Hr5niOuEDrGeiZFEpx62WA/aKwwdjcC9aGUKAXrd36lJX4ylTCM4e+8YiEufFDxQ1rNef6ngB",
+	"8cIJMvCq3SKA6HT3dhc70TmyXj/UPa5mkkhFJvZSj3Nbco8nOiYTes2wUs+vkguTOgBQK7fRNJ2TlFsC",
+	"65D3gnUF1JqaMuXFsUCii1BMooakjGqD8TXMyxvhwA2KyS5t4U9Hh4ekz9MU4Dp2jw7/8+gpqtB7mKNX",
+	"AJ0UtRWtwjRiCxwwJiN+w2ARZFiK0cokBcV2BdYy9EzETkqvVtBC6D5otoOBf3FzYkV1fPdk/Kt282Ws",
+	"gAuTbZCZcEtmVBOHM/pt5Vk8mve2cNm8sjtP6OI1s/TiKMMi7pw+ffrs2cnJ0+PVl8qqzJFlkpgq0Hfr",
+	"PWPC1VcP+CKwGm+BcoaAwEIGtX+Nzp9A0OEbNBg6s4EcdkUr+1eHnMM7cGu737BWElixQltcf+5uJbLL",
+	"R0IqADhImbGbgVFhlvVP6QBKDgLiJhS/ghS2oO4VGWbC6ZXcclvN0qA2ZulS6LOBxGsQFwl+tO8VLdvG",
+	"OiRwMJZFeudjdI3b4dsZ62w0sptkCQfKOOMlCLyFa0Q7jQe1XBhuVs2EadDag+c9t3gYsbcEvVSnbMKU",
+	"WeJurEfjW1l9hNVBQ7BdH1QXFzhMkc3shLfKMf3GdEbD6KSRNZ3nyMKA0BTAB2uGh30m1TUmn/oVsWdH",
+	"uuzYPAiYIBBQrYHryo7gnk0x0EeTKZrRyeNZWMQMgpK8UhQ6HS7UFiMz76KKZbXkOuGuOkBQjQFg+TQz",
+	"hIp5OJWzADi7St5A0bQFDV9WaPh+wstt818uGnzV4XGFHAWU8360pWwlwQQzMu7v6C25EVBQ2sdquMst",
+	"iGEV22/cehhOpY3l0C3PI7lv3XToVrZw5EGx/Fr7oQu15wrh+Uuyl6ffdQ7JPVkHIcvK2Z8uLn/GStlO",
+	"69mNDbs1BwN9E0fk09Xr/e8iQolVUNGETyZUXROapnLGkr0I4L4keX4CBQGgTsPxM6xTr+RMn2K8i31P",
+	"yZlVdiDyBaq9p9lEQKEDew86M5hISKi+7VrdzUq+iozn0zETPtCE6q7IRMKUHkjF9F7kAawY9FNornm2",
+	"V+J7PCXxNRdJHJHY6l5xh7yfYgWaUxID/Kf9CcoExVFXxL4em5XBj+xP4RfH9osBN3P7L1S5gJelNjRF",
+	"sOOIxKU6bXHo/dyLoBAS9LNYRismu94RGjMR24d9ObWY7M6ZPhAyArjfAyyYQ+YHIiJHB4dnhE2mZo4I",
+	"XXsuVATsnVLbBbD/9LwT3w4RvggIJf8OPcd2JDJNKdaVcpj/R9Hx05POs+cI+H8EH+xMoFQ6u6UDk87P",
+	"crOomUmoZjWhqd7rkHPhw4NwW1xFDKxqIQXq1ke+2AWk/wHUIVaUB2Azpw3/7HzuEJeEX72VWsf4LKBi",
+	"44bjE+WpEzAbsJDoIBTmytePB82aph5bMVCzoPjLNfNlo7VRjE4cPSdEsYm8gdL3LpbHFXNnItFgBvZI",
+	"zraH48NjqBUgBoFV179hpK94Qg2JvZEwPrWduiL1zsaP2XB22F2xG1bbB/jJCIVIPnQhDArEI2zCl8Cy",
+	"3yk2ZRSwTnB/dgGWHIqDSYUY5fbc2PEn5ZyiPaxvXWc1gUptGs3yu0Gx/72IcHHDNe+nLIC3hCrDOMCu",
+	"4MJZfmiaEjqdMqr8apHdGLDjWcKSeK9D3ucFtF0kGphzJmglJLsxInrjepAYeXSM7LwrcFk85jiiYPTn",
+	"SImQVAWEGiHQN/ktkwZLpyC2Dpj23ZapTDgI8SRTkJ76q+yfEorlciggaCgIaEDD/gzh9AwgNE1ZAs4J",
+	"Z6+HUgRkN3bsDHuI91wNH41OCtevi/LqCqAyS8d/t8QUv0nYZCoNE4P5/t+YPfA6BMa1WwrE7mMm4Bu0",
+	"nwFYqMcmtHSak6cGIigIEl067q70yy/Y7Kxo0p4WB/aU8CHU8TXYs3QMn2tycnzcIX9jc4w3AytYXvZO",
+	"zgRM61JOmOX10NizsFcyZ7ZJwfWYJWTEjAbUQiQt+8qY6vz3Dvn72PaOiI7qhg/stIVtRmWiK3y7u+A0",
+	"k33yW8Yyh3sIjwguRnAHppJivjFRbAjw8ji0w6dEUVdWlQr0YM0ot5TT7GUJRb9VITbnsKj5WXPrNBhL",
+	"qe3673puTaGQ0R7aKidQ15USxYziLHHjB0SyPEAGb+0iQqZCQ43wLs+eVSunTanlrbbN//xHt3t7fLTf",
+	"7d7+5dUvf/5THcrNMqXVSyZlKTqP1OlzgYGEC8jVqzXU43sR3Ju0VH9e7cb4egG7UkX+dCAPZgmprHoE",
+	"SHEOO3dGEePu0dV0p6Tqr9839azNun0S9IbydEsaEJIvoXA3lkMYBcYlg4xtr2jppOc9D/fnNYrIBTD6",
+	"y6BRGaq6wZ7/5ejwu++en6ylKK00IDSngr2CK9SwCUgLwlVjZLPFkqt4oexqxkiM57xjH7SiBwqq9mmM",
+	"cyj53rui4ny3q+ivdLvEsbvn/Q3sBNHarLKf3XTuDu6FA3CJ4/eJ5OWpx9cPs/J4U3+ujvk6zBaLQ6/o",
+	"+55wxMq1hL+1sFAcfRv7klvGR/vS1u1LbmWr9qQcgM/xH8toQhbqudrXGIJ2nscNgOvNK4/4KUepKJd8",
+	"NnLErKQckQkU5M8VSS/v5AsCeoLVpQJJ++TwBSoaTn97oknMbrm2knaPJz5MICi065v1rLpDAJYHIOwh",
+	"zSHlIrHaZ8JuAXtdovAsJNSwlsqNG2bBNUmYKyYMajLCFvkhp1ZntYo8t9PO8LQyvUoFuCcPDjb+ZYKq",
+	"3MQa5OK8BvIjCMHDiMIvPS3+S8EW+GL7dcgEm7DVkvRZQBsc/B6Gpn5uA+lTKgO/CYrPD8yUwUzuG2Fn",
+	"JaTIwwNx/SFDIHKMvwCrxYN8O0L5emB3cuq4fwzAxTNBYrceMdqNu8J1EBVVjwpzudW+TqEwBCQwYyVu",
+	"Lxs4EBNyzdhUB0ttpQuexJGH2cS6nP7lJIHaMfCkL/9Zat4HsjsvQdjycnTCrgjhvtphFIbs4OsCKsxH",
+	"tnW0wsWWHzRIZSVzRNIrTvKXBy/8WiPHHyEP7xvysKBCqcLbZAUM4tYRnBI5yCYMxSb351KpaVV6i2+k",
+	"Y1l5XC8puUfuVVDyfTTJSe73J5pMmKEJNfQx+HNR8qF1CxX5FAM0MpfI01PTQ8aD+r2uxjg3kPZBQGD1",
+	"uAM+CgFDDKxajK46lqBP8vLH8/3jZ899LI9fFyue6DE9fvY83gsCCqCMNhqAqXEtRV0R//v+BQ5k37Kz",
+	"fQyH0adESC34cOigRmL/0Euup1JzrFFEjaGDMVS5C1zDKLDB0MG03BWtT2siZ8IOrAkyxK+xG816R3ea",
+	"DNf1HUY7fEJH7ODXKRtt+u5UbPAqODunKeViA3dnPR1VxIqaDV2kwbh2h/Ot9QVQnz8/I7H91n75f8Tg",
+	"yECTW5/NpUjI+eXFmzd7yysMR/mQvI+h6UQ80UTzfwKUEDiNatt1+EUPXQn7q2eoL90RKzNV57KDMKxi",
+	"z785nmpvBKjsuXkvS6zaeN34DvOy/4QpqllyCvITcmyR5OyYaEPnUF/fCn6OIcfYFoBOdgV86ilGtY+k",
+	"8b/35zFCb2HgpIvI8fXXvGu1SPYtMVPbRi0jtQ2WpJ97sDJLnnyh2vttZS4vP/zhnFp/fEOupa6AfzmO",
+	"hfIFxPVFZMRvfIgbHqy787KSwuKh+g5+d3+tY+RdA0n2B2ZCrM37RXldgXn5aJjYrjE3WNavAfrVEcF9",
+	"WG0XKrOQ5sIsXVFXmcUtTGvDZ3Fovi6zpxvX1o2e1XYf9MpdwT7Q4OmZ3qO589Hc+aXMnZ4Gl1s3twzD",
+	"G+IoLc9g/GvpyXs8sGFHTfFfGNNYhxYVkQDKciAT1tlWWJTlCnU9al+dZ0Lnebyi367y+m63CG+p7YPf",
+	"7WSXFrsLF/ahNrCJ7bq1ezQo1xmUa1HQcp96DiiKyGmYkB/CuJT97VunwBbQqm7MViCSCQsy8zK9P5Bx",
+	"QzFi++zSQsRtie7CNvS5EfzgY+hrL4ZqRxG1WV2yK5UrRVpqY89B6+iu8G56h7sFbvoA7Q4ES8DAK/Lw",
+	"5mTGFPNvnBKWcJfG5SkADTrOwAKwvJPVWGrh9ncykMBq7S4fskX+sH0JM+ziy4iDazAncGs4xQEtMduM",
+	"N1x3IPW1b/9wwYR/fAORK+UvVa6U1nP89Zh4STJIWTJiat+BUx/8Dijaq2rhvoWXXtlH7xXyPuimgexh",
+	"uI+q13YNOkgTuLYumy9NQaCgaeq4w4NCci3uezjEJ5q8edkgKHhyXios5N7ILIMnF/I5w/OCxUd+hxT8",
+	"u4R2QGmJ5rCOt1Lr+y4n0XSoYGiPZ2q7ZwrKp5RCPaJCUM8t+V+21oQlii9e8bor6g2rV+AD0VnqwJQd",
+	"oAS4RrIUoQVjOwO8NWOye3J8jPgcM66tyL3cNOvgOit22a6IMZkuJhjmCgAUvl5NTP77f/1XUdYGgFK4",
+	"nmbG/iRVUGPoLPyl/BKRqitKTxY/wZPOTBGHiCN2MJikWU4gAu834JDMnfyPKQJIeQie0iHn5e6LLjAt",
+	"VjCWLFbrabZSO2b1dZmo7aC2bp8uNfqg2sgyhu2iwO3WPZqlHyuVfzN2bKBY6ZmZ8VnNK+zaG9yLZZWn",
+	"IsIVYTjrx9yEN2ZDvE08yVLDp1SZAyto7ifU0BivTMwl9cD3ykQYfhZHPhiyCPJAiLLjZ+Qd//4MHvZn",
+	"nRu8MQHOhdEEb0qIk8SMThA5CoBdZEYeAij/HgLhXOa+bf6JJmFE5WlXfHj5OiIffvohIn/98OoH+yxA",
+	"qxGI74PM/DN77SBoDkt1zf109MzDpwEW9IxqjOW0NxvCfXWFh6w6OT4+szRiD4kCGerk6ClOblNUK3vx",
+	"IXxSVwBajxiwNC3AY1JGb4qAJCfFrDac5aFK2EzcAbgeTNvxkgXAVEme1F+i9rVWoUw1tLR+SBH29+AF",
+	"vFsGNGFJUlz6R2SYPz4yzF2zYSFoKgyj2lVswPjURHCdONh9BMfbQ2HYK7gNgVRVLJfj58d/efHi6fOt",
+	"XTibxXe2uGuCagV1cZ0QxKnzKM7FIE6yNIYz6gpXRZMLIiTWjIG7KuUAgQ+6ETbKBagzPXz73yxzcTH4",
+	"AyqwMqewfL3vBdWE7J4cvtjrlJQzrnNoHnsXaENTqHfqQNGOjouwUlqafG2EKaYxIg5cV3Dj7geusW4Q",
+	"3sM4d1ypvaaw03qFZ5GnWVHaA5vdMKW5FKTP7FBwsGf59Joxy9xirIVg88sfLhx2lb2qCIN91Hf+BdSX",
+	"7UTeAqvwjteWQbd31T6mdO5C/t1frraNZQ+s5lKocfXhe8vM3kXTdzN8N900H6Q2Oq9oihWYrdCPgLlO",
+	"h/CjDJwGeAEolnATETYcsgHWfhWg/cVwcd+wpCcBTtij1eSOds0FGhiFxyebgEXtjKTUqkJ+bXMnOlcl",
+	"lwV5J4VVC9Dl3hVFcVlQg+wFOZYzgD2N5Q1TvfyBvAZ3BXQs5QIq37iecViwlQmAu3aFvdXwOtpbr5wZ",
+	"tkPTWrvbR+zkA3Z7byXMcATroOxsj+P7uTU5vPHnCEokoMzhVx7yTXYeRf8/Ohd3h4DQ/PjtUtKXmRiw",
+	"BJGz92q4jJwJcrdqmDUBdotVYg9+h3+X+ghjLNLpBO1MwGGxzAY4pOc5AyhNVqB9QLtnJIaCSgt1urHM",
+	"EhdFcW5fgWs3TvmEg5Q/AFg+QGO3z/cGCJA+ljMyoQIYuGKEKgf9gV31BLs1Pfcq2ozYLVZsXF20y5da",
+	"fKy1/W0W/l1aOPIRUHFrEZ2+IFruGoYwwAj/dCV9sRBCUTXFoByin5A+TakYMB0W5v6KaqcBJVWTYJey",
+	"zgOa/Jpps6F1vuiv0WQiCJ0wgU75hKlTEicsNdTzXu5A/CyrWRD8UGqM8xvGiq1Q+NH+BiHe0pBEyWlX",
+	"9Jn3VU8VFwM+pWkO0DSlHNrnIMwooijXrK44b1/esFJp3g55CQxOyK5gVKXcY7SHL1vRGPwLeEVKRYo1",
+	"BZtL4CMvIUTWSfB2QcCopNhMcWOY6CxC8xOK7NSL4y2gE0LBtxjekiq+5/lD6zuei+H+jc3vzf9cjPDL",
+	"oFS2iJ4LCAEDWB2K6KPZ/VH2XmV2t1yThPVjfRHp/pxQovlIsIRg5Z073ECrEluWXx5efb+36+Mn4IVQ",
+	"wh34Lng1cyuEE+fr7w4o9EmLeh+FLWL35PjYlY53gUurOewKy0JXlDhsuC5LeOzL4LGvlcuGY/xq+Wy4",
+	"3o+c9pHTrqkXWFohEzBdQpwkBvRh4YWHs2IcOKV6aepncRjskyvUfSht4FX1rZdVCM7l0toKfgBGZoic",
+	"DsMoW3gbxoMPoZW9vVX9G7MEBOvYpsaCW85Hk8A2k4lzXa5Ie+Asr/OCcleRGGhlFbxbvl29H2facYWy",
+	"6tFo8lqYmv0WRyT2yR72b18es6ScRyR2tSAjX7nGPZ5r5faDtw0CqFVulbW/TJgZS/jL+Rp0fOaEXNgN",
+	"V2DSRaQF1SKtgAa14gauMDY6FgFEpCs8lvJ6DiK3ROwWquk1mGDx9F5c/rw6meQOlcmaEnQ2Aes7D6Hb",
+	"MCzR22Z9rlsz+t5j9kktSF4ND6GaXFz+HJXKzWLGlyXPO0sXXwEL8crRfSh+b6ruAyPL7uuz0AmOLusp",
+	"nevA/Acp4gA9AX/wktWuK3wqeUSmShJFDQWuwgWhxasyM9pQLIOZt3zmPOR+iK5lLIgJb0In0HBXQMv9",
+	"OdbgtMLOE11qNm9GWaJkCRnTdLiP4cgQc8uEOUPFl2tM2+GajFmauPQd5356oknOSl0IQIdcTlNIK1QM",
+	"YwfCRu2gsI6qGkH/bEK5gOrNwIUjYlBsw05SOcsLJpM3Lzvkg1fDpSjM6jS/HoFdY3Yt2H2hLAFYU53z",
+	"Z9GG2hX1RlQO9Tk7BAuVJmreU5nAkDdk4iXzKQagWT3/+PBwz1Wt9YVeu0LTGyjq2VD0NN9Jp0xXqpuG",
+	"cWzIG9xtA4VWu8L1tKqeqW/clzJdy7rgFmmJYaEIW1heFxSLC1eW0KPN4Zx8oI7rtENeIssEwoCK0k3C",
+	"u9un0nWS81usRe2vl76UKaOilez+QHYPt4RfNDTjg2I3nM0arcvFnoW8cCazFKrakt1EzYnKxN5ZfgLK",
+	"xpEt4yi0iygpjeGxoumjWedezTpF7AoEJ+ORgTradKCk1uVriAumH9Lko9gwE8mDmM7tPBcFhLtZvrHE",
+	"fjmozk5oydX0ER74Wq3dOLqv1s6Nq/to4X5khWuyQiCbKVWm5EqsURm8gjClc7QubI8T5slC+uD3/O+l",
+	"4XuQZymn+ym7YSmWJnZ5mx5EwApImkvxREdkNuaDMYSF9KFkjaJDy+CGXNA0JgOq0AoNGo/VNeAHS5l5",
+	"Kyj9W0VFM3ugBxhzPeZ9q0Rlmp25dBaHp5AJw1OHx+DmY38F/SBoHwPiMDVoNxMuHWfPDjiFLF2IrYbx",
+	"2tcz0MFmdN5CLcj7dUgn9TaqS//UfQKeFJ00MK9irI8pJFuFPuGTqVXtCxrE4DQo01Q5JwEkCpBn/kN4",
+	"1IuD+pDYKDn9fClg6VgzBPWKuwJS4zVx35D+3P95Smj+7YjfMBGWC6TG/xZ5SJZdqTDvGtjXnodo4Sbq",
+	"CsyW82ODndTkmk0t1yoBuoQSVs+JPT3bXryqEmC+lXXAK+cewIRrAlYRKOwBxQo9WbgMegcbwDWJgU3F",
+	"sAxZf8KNVdcKygPgmD4rfusKsJ/4CodIdMBhgR3i5xlEQ3NDXPbjLjLtnh+Fi992nDwHcLRsHFvoioLA",
+	"rfDqefZewKLttHIeW/B+S0CZgsx1ICLYxWpeo12dwrgTpjlWuL9PeFztaCi44RIkSERCCdn31wUBk49s",
+	"6zgwiy0/qAFm5WWGmQLBxj/CwjyilX8ZlBexKAAs4rtElodhGnfI35dd+9Us/ZOjFydPD082zctsFP8P",
+	"PDNe3wqyIDPUWkIgCoWSOL+U4mCpBlTYCyu/EE696rB4l6Fgv3iVce2EfW+jPCN9acbuikDXxZW7gfKL",
+	"tc8GcmKv7cpVV+ggoeLR6Yoreg03ElxTHVKfxH+KGMZYyNjn80OSvL+vIKe/9nLqirrbyS9M7f302v24",
+	"+Q313g28fFN9cRUFsx5h7o+c/OEBvu7IGT1Z1gupDawQJT9/LO9FQ2rJD32PutEwgjUXrFTq7TkB7wd0",
+	"ai5GEYoi8JdbBvjbnWguRns+t7GQnrH4uJXbIffmyCmMs7F0KgI3WDA9yrvNQOYd2cFUhGGROKD1Wy8Z",
+	"g+NcGykTyFlx8yzBqa8Une2AS4YP10pM2I39ooZPveW6MILk3a7NrK7YrfmqQgcX5tQmgDBfsMcQwm2F",
+	"EFISKtr5AkeWwTBQUkFwgBCQIPHw1nxtZpdW/AmZyX1La2ho8PJZzscBAs9htDruk4s2IGi1EpO6YnM5",
+	"qVaJx/HVCkmX8NMfVETK9+VRTPrmxCQkzFzfWSUgbVsAyrSjlcZkh0/wxD1Su+1geV0rOnCYBkEpKzah",
+	"PO08IBFu44rShg6HfjqlGAfch/pCFgWTrvPl2+W7J2gc2/SXccPDpJoirnD5/vA+93VZ2Bes3ULLlN2W",
+	"sKt86OB3+4/3Rq93QVuKWe60Oid2AN7dIhXEgtqFAAezSNCN4KbwRBPNNCpG1ADKFdqPwN9BEWsH5sG1",
+	"UdQg0K6QYKxK2EQarICAPeDNXOdWuOfTu3WXQKnRB/UGtGAJNQ6Af3W55oswhdwmXhwmLCanENmJzMYM",
+	"dAcXyAGn6e5Mww6Mmf3JkN6NfdRqRK+lAjjWMo+wFMCEsRQtFdFsoJjJY9FBdhnIxCVDAYsB/HfHWDrk",
+	"7+BzNTO5P6QDI1VXaD4S+9wh/+HRQiOPnSRawzUzduGyqY+KNwVMlXu9HkxPMxDm3g3pzpc9p1GeOubm",
+	"7cdN5HDY+QNHi1xlCuZIKOznE12zBug8B9hOU6avLZyQTKRycL2V41G5zaDh/Db7krSFc3SR9X9QQnrL",
+	"h8YBkNhjYycss03kLkwl2ueTqVRGH/yOfywNCPwgoU6ai5zLCwdxTeIbmvIE7N5YcAdbsx/PSKzkTPcS",
+	"KVgMRYzgI2A+xWSkHCApN2QkmQZRqytmjF6T+NUVHcV5NMhszNBQbXketv8ES2owkthX66PvfoZ5voHn",
+	"75NCS/00UCqO+tFWs8USwaIghamSI8W0Q5DLzEBaySOIuFPakKPo8PAQkZBLarg7B2vaU9aOCIJeqrbe",
+	"5qN44Aa6LE8cLSXwIISvkV3MXjw6PLRzPSMx/OZBMF2QlxmzCaFpugcVtWgpKZkLcnH5s08LQhrsCiVn",
+	"iJQZDSAzPZpYwXEE5VzCRH3nEoNkZvKWX6NfCicC3WqW3jDA/HOep7GEsMCugHjBomYLNLH6VL+Cph84",
+	"ARzXG2E8N0kDj4v1jvMMLCxuTCfMl5ExJabxmBe+Zl54yB3CDYtcevjXxQD0we85aMPmhTddajsEpEdg",
+	"7Ai/vGE07WktXJRq/D/wq3+zX3XIe5HOu6Jk3NARKeaOrNVPX5Ndl/voChMZRid7kAKAreIhztKUXF7+",
+	"BJ4jCKxJNesKqq8tgWOhi8OnUe6uhopKNAX10E6NJUtZwKok2xgmSxNn5PGj8YkW6G9qyqHFaZROHhPZ",
+	"BEzwGhIxygfRko59YP+GKtsEkNBHaOTy8icrf/1y7xJIE8MqIA8eZY/tBf+7hHzuz0GagnJ3w9ksZC7u",
+	"gH8JZAl3U37psqcBEkw57H9CecrFqEeTxApvLthcSMOH7hj0rAYgGACJK5bXocdweYgEXlX7NEe7KgXh",
+	"kzwCH2KPMHF7Qp3A4naWkiTDAwnRGxSBC7uCF5yvrk6pY2fUFH3H7JZrqxL1eLIk3LyJrX3hWHMc1tat",
+	"ypVmH9SuvJxfYoi5p4LH+PLNzdIv/QF6jEh/mLqjjmiXlxnd5EqqMSCVhFZXCq5Rdv25KGHGgjwwmRmS",
+	"idSq7rWF1c4Ak3uO9Yx8JmlQ143s2qvHNdEV+MNeh7wCzB/7Usq10ZVS5K0CHaGUnn17RXjjW5x4G0RI",
+	"N3sPCGkXdiTVvEkG9b+3B4aUWl/4l5pQId0g3A3JfWnapkHgr2sN4RJfqRkABETclEjBSLkGtE2ZRraN",
+	"cPN1oVNKrdtEleI6PoaUbi+ktEBIhaUtB5PesWLaHYNGyyJ9Q61MwWZ5ocy8nn+HXDJGYmAREMAR5+CD",
+	"Kktd4L0HfBzKNJWzTgOSiKsReV+l7b8QCMiKMozLsD/aC4HRI07IvxICEpaBH9aCWt+13GKdEBZihTTF",
+	"d+b2s6AQ0r9y+ar7t8uFC73URAcpDAWk0+OVvoVqHrVLS6DwHKoWDjI0txjlqOmWOAE6HZKvviLE2EAI",
+	"WMEPgmjxRqxpOwifCOZwXouIdN0hH/IhY31t9B/ugh3Pjo+ntag9e6SfGZJIIqTpitzaxiYdgm7LAU1T",
+	"X+y0fdJZoJDlnMHx1lXpZ3+ktLM2ikGwiY+cZPvKQTX3vz7prBkR6MtnoLVQJkqJR/YvZTRa332aGC1m",
+	"RI465I3LrwNoG3QaMDFQ8+n/z97V87bNA+G/InjJ+wJOOnXJ1nZpO6bdigyUdLbYyKRAUQHaov+9uOeO",
+	"EhnLhlEgzZLRhqQjj+TxPp+L1Gq2QPbGBf3TlqPfiNlyGuGwRNt6RtCVl7FQLq8Qg62CxXo1VV5NlfOl",
+	"aLxLVqFMJCNVxJ1kCmm5Wnni/wGOSUemj93PcxbNR33kGe9eIXESYllWBWKPJ+L2CWpcbt+/WyZqpmDj",
+	"j83tt/vSvoQNJhpqSXwa8hURzslqDFPd20bFFLMViClnuXonT7wIU0GbDUlmJ/GFsNvZBrx8e8nJn/n4",
+	"PLxP1QximUZTz9Fg03QIhcOYjWMlU03X/2WrU9L/tdHqgQ/eP1jiEbE+WpMJFL76B3L4i4fJvDphwdux",
+	"+oQzLnC3lXVjNK6Bq30K/eZ28waKgI7uyE4I9gBYjsbAJwrHoffANRVDKokKOD2kHmIxuETLv8mDG7yd",
+	"jkMEOEzkh562VT2N1pFEjFxbmT3bGPxDgu+dCQfWKpLpZkPFm5LFWEvRWO0oPIS5Qc3N0w5XayN4l5Ka",
+	"WtqRaw0aHmqKkqZQNh1L/FaKMcYIVS/79vLiiQl2ZIJ1e/UNMbltNU6iLpoQjN07qQeOwZpeUExnEysj",
+	"lL6zQkaUu/FqTU+lBcUEaaMQ7gsUiU7WBikyx9bDnwpgYqKqr1mISOX+uXFEOgD4L3nVJYPMAnFVOr+V",
+	"GwbSMyOjDrNjEndstQ48sWUkGG9PkRVdTXCVfpWJ+lPlNF++FChcofV+6h80sxCrpwFXiTL+N69hVUMQ",
+	"oB5wb5wdwbMrABvO2S14639JekXHGraIfUjgh9mIUobi8Xi+oAYz1QTIRtFKo8wpNrGMPfFuqkzezqWN",
+	"qdwav/PvSH3B+paO5jBQuKZH2wKCZlHji4G0akyXH/g8BTu2VtA9h+B3tkfavx9Ji6kgLiqc5Cr64szn",
+	"u2b2HqK5uB5/aTcjHWIKGfA9I7u+sTKPESDks7NhhoFce+0RUxWR6nczevs2axIxbitpqmV6cHnu+71V",
+	"XHH5bNHT9SZPRczchysh1UdyNEtc00JiMhNrdZ4iH1b7p+sMfGg6SmmepTzBdXz/+08AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

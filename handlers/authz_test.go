@@ -197,9 +197,14 @@ func TestAuthorizationMatrix(t *testing.T) {
 			ids["{order_id}"] = order.ID
 			res = admin.do("POST", "/api/v1/restitution-orders/"+order.ID+"/payments", map[string]any{"amount_cents": 200_000,
 				"received_on": "2025-02-01", "payer_defendant_id": ids["{defendant_id}"], "method": "check"})
+			var payment struct {
+				ID string `json:"id"`
+			}
+			res.JSON(t, &payment)
 			if res.StatusCode != http.StatusCreated {
 				t.Fatalf("recording a payment: %d %s", res.StatusCode, res.Body)
 			}
+			ids["{entry_id}"] = payment.ID
 		}
 		bodies["createrestitutionorder"] = func(target api.Case) any {
 			ids := records[target.Id.String()]
@@ -301,7 +306,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			// A victim, defendant, hearing, statement, loss, document or import is scoped by its case as much as the case's own
 			// paths are.
 			caseScoped := false
-			for _, param := range []string{"{case_id}", "{victim_id}", "{defendant_id}", "{hearing_id}", "{statement_id}", "{loss_id}", "{document_id}", "{import_id}", "{order_id}", "{payment_id}"} {
+			for _, param := range []string{"{case_id}", "{victim_id}", "{defendant_id}", "{hearing_id}", "{statement_id}", "{loss_id}", "{document_id}", "{import_id}", "{order_id}", "{payment_id}", "{entry_id}"} {
 				caseScoped = caseScoped || strings.Contains(cl.path, param)
 			}
 			for name, caller := range callers {

@@ -1,9 +1,11 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/csv"
+	"fmt"
 	"io"
 	"strconv"
 
@@ -52,7 +54,7 @@ func (s *Server) CreateRestitutionOrder(ctx context.Context, req api.CreateResti
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.store.RestitutionOrderByID(ctx, o.ID, o.OrderedOn)
+	st, err := s.store.RestitutionOrderByID(ctx, o.ID, o.OrderedOn, models.LinePage{})
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +72,14 @@ func (s *Server) asOf(d *openapi_types.Date) models.Date {
 
 // GetRestitutionOrder answers an order with its lines' balances as of a day.
 func (s *Server) GetRestitutionOrder(ctx context.Context, req api.GetRestitutionOrderRequestObject) (api.GetRestitutionOrderResponseObject, error) {
-	st, err := s.store.RestitutionOrderByID(requestContext(ctx), req.OrderId.String(), s.asOf(req.Params.AsOf))
+	page := models.LinePage{Limit: valueOr(req.Params.Limit)}
+	if req.Params.Cursor != nil {
+		var err error
+		if page.AfterVictimID, err = decodeCursor(*req.Params.Cursor); err != nil {
+			return nil, err
+		}
+	}
+	st, err := s.store.RestitutionOrderByID(requestContext(ctx), req.OrderId.String(), s.asOf(req.Params.AsOf), page)
 	if err != nil {
 		return nil, err
 	}
@@ -152,10 +161,11 @@ func orderBody(st models.OrderStatement) api.RestitutionOrder {
 		Jurisdiction: o.Jurisdiction, Terms: api.OrderTerms{InterestMode: api.InterestMode(o.Terms.InterestMode), AnnualRateBps: int(o.Terms.RateBps),
 			ThresholdCents: o.Terms.ThresholdCents, WaivedIfPrincipalPaidWithinDays: int(o.Terms.WaiverDays), PriorityClasses: priorityClasses(o.Terms.Classes)},
 		InterestWaived: b.InterestWaived, DefendantIds: uuids(o.DefendantIDs), CourtOrderReference: optionalText(o.CourtOrderReference),
-		CreatedAt: o.CreatedAt, AsOf: openapi_types.Date{Time: b.AsOf.Time()}, Lines: make([]api.RestitutionLine, len(b.Lines)),
+		CreatedAt: o.CreatedAt, AsOf: openapi_types.Date{Time: b.AsOf.Time()}, LineCount: len(b.Lines),
+		Lines: make([]api.RestitutionLine, 0, st.Last-st.First), LinesNextCursor: nextCursor(st.NextAfterVictimID),
 		Totals: restitutionTotals(sumLines(b.Lines)), UnappliedCreditCents: b.UnappliedCents}
-	for i, l := range b.Lines {
-		out.Lines[i] = lineBody(l, o.Lines[i].VictimName)
+	for i := st.First; i < st.Last; i++ {
+		out.Lines = append(out.Lines, lineBody(b.Lines[i], o.Lines[i].VictimName))
 	}
 	return out
 }
@@ -180,7 +190,19 @@ func entryBody(e models.LedgerEntry) api.LedgerEntry {
 		EffectiveOn: openapi_types.Date{Time: e.EffectiveOn.Time()}, AmountCents: e.AmountCents, UnappliedCents: e.UnappliedCents,
 		VictimId: optionalID(e.VictimID), PayerDefendantId: optionalID(e.PayerDefendantID), Method: optionalText(e.Method),
 		Reference: optionalText(e.Reference), Reason: optionalText(e.Reason), ReversesId: optionalID(e.ReversesID),
-		ReversedBy: optionalID(e.ReversedBy), Allocations: allocationsBody(e.Allocations), CreatedAt: e.CreatedAt}
+		ReversedBy: optionalID(e.ReversedBy), PrincipalCents: e.PrincipalCents, InterestCents: e.InterestCents,
+		AllocationCount: e.AllocationCount, Allocations: allocationsBody(e.Allocations), CreatedAt: e.CreatedAt}
+}
+
+// GetLedgerEntry answers one entry with all its allocations.
+func (s *Server) GetLedgerEntry(ctx context.Context, req api.GetLedgerEntryRequestObject) (api.GetLedgerEntryResponseObject, error) {
+	e, err := s.store.LedgerEntryByID(requestContext(ctx), req.EntryId.String())
+	if err != nil {
+		return nil, err
+	}
+	// An entry never changes but for being reversed.
+	return api.GetLedgerEntry200JSONResponse{Body: entryBody(e), Headers: api.GetLedgerEntry200ResponseHeaders{
+		ETag: new(fmt.Sprintf(`"%s-%s"`, e.ID, cmp.Or(e.ReversedBy, "standing")))}}, nil
 }
 
 func idempotencyKey(k *api.IdempotencyKey) string {
@@ -212,9 +234,7 @@ func (s *Server) CreatePayment(ctx context.Context, req api.CreatePaymentRequest
 		Headers: api.CreatePayment201ResponseHeaders{Location: new(entryLocation(e))}}, nil
 }
 
-func entryLocation(e models.LedgerEntry) string {
-	return "/api/v1/restitution-orders/" + e.OrderID + "/entries?cursor=" + base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(e.Seq-1, 10))) + "&limit=1"
-}
+func entryLocation(e models.LedgerEntry) string { return "/api/v1/ledger-entries/" + e.ID }
 
 // CreateRefund refunds unapplied credit to the payer.
 func (s *Server) CreateRefund(ctx context.Context, req api.CreateRefundRequestObject) (api.CreateRefundResponseObject, error) {

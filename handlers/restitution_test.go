@@ -528,3 +528,111 @@ func TestRestitutionShowsMinorsAsInitialsToProsecutors(t *testing.T) {
 		}
 	})
 }
+
+// TestRestitutionBigOrderReads checks what keeps big orders cheap to read: lines come a page at a time with
+// the whole order's totals, ledger lists leave allocations out unless filtered by victim, one entry reads
+// whole, and a victim's view replays that victim's line alone yet agrees with the order, waiver included.
+func TestRestitutionBigOrderReads(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		c := newAdminClient(t, s)
+		lc := newLedgerCase(t, c, "us-federal", map[string]string{"Ann": "individual", "Bo": "individual", "Cy": "business"})
+		order := lc.order("2025-01-01", map[string]int64{"Ann": 100_000, "Bo": 200_000, "Cy": 300_000}, map[string]any{"interest_rate_bps": 500})
+		path := "/api/v1/restitution-orders/" + order
+		res := c.do("POST", path+"/payments", lc.payment(600_000, "2025-01-10"))
+		var p api.Payment
+		res.JSON(t, &p)
+		if res.StatusCode != http.StatusCreated || res.Header.Get("Location") != "/api/v1/ledger-entries/"+p.Id.String() || len(p.Allocations) != 3 {
+			t.Fatalf("%d %v %s", res.StatusCode, res.Header, res.Body)
+		}
+
+		full := lc.state(order, "2026-01-01")
+		if full.LineCount != 3 || len(full.Lines) != 3 || !full.LinesNextCursor.IsNull() || !full.InterestWaived {
+			t.Fatalf("the whole order: %+v", full)
+		}
+		var lines []api.RestitutionLine
+		for cursor := ""; ; {
+			res := c.do("GET", path+"?as_of=2026-01-01&limit=2"+cursor, nil)
+			var o api.RestitutionOrder
+			res.JSON(t, &o)
+			if o.Totals != full.Totals || o.LineCount != 3 || len(o.Lines) > 2 {
+				t.Fatalf("a page: %s", res.Body)
+			}
+			lines = append(lines, o.Lines...)
+			next, err := o.LinesNextCursor.Get()
+			if err != nil {
+				break
+			}
+			cursor = "&cursor=" + next
+		}
+		if len(lines) != 3 || lines[0] != full.Lines[0] || lines[2] != full.Lines[2] {
+			t.Errorf("paged lines %+v; want %+v", lines, full.Lines)
+		}
+
+		res = c.do("GET", path+"/entries", nil)
+		var page api.LedgerEntryList
+		res.JSON(t, &page)
+		if len(page.Items) != 1 || len(page.Items[0].Allocations) != 0 || page.Items[0].AllocationCount != 3 || page.Items[0].PrincipalCents != 600_000 {
+			t.Errorf("the list: %s", res.Body)
+		}
+		res = c.do("GET", path+"/entries?victim_id="+lc.victims["Bo"], nil)
+		res.JSON(t, &page)
+		if len(page.Items) != 1 || len(page.Items[0].Allocations) != 1 || page.Items[0].Allocations[0].PrincipalCents != 200_000 {
+			t.Errorf("the list for Bo: %s", res.Body)
+		}
+		res = c.do("GET", "/api/v1/ledger-entries/"+p.Id.String(), nil)
+		var entry api.LedgerEntry
+		res.JSON(t, &entry)
+		if res.StatusCode != http.StatusOK || len(entry.Allocations) != 3 || res.Header.Get("ETag") == "" {
+			t.Errorf("one entry: %d %s", res.StatusCode, res.Body)
+		}
+
+		for name, id := range lc.victims {
+			res := c.do("GET", "/api/v1/victims/"+id+"/restitution?as_of=2026-01-01", nil)
+			var v api.VictimRestitution
+			res.JSON(t, &v)
+			want := lc.line(full, name)
+			if len(v.Orders) != 1 || v.Orders[0].Line != want || v.Totals.BalanceCents != 0 || v.Totals.InterestAccruedCents != 0 {
+				t.Errorf("%s's view %s; the order's line %+v", name, res.Body, want)
+			}
+		}
+	})
+}
+
+// TestRestitutionBounds checks the limits that keep every figure inside 64-bit integers: an order's total
+// of at most $100 billion, adjustments included, and days to report as of within the years 1900 to 2200.
+func TestRestitutionBounds(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		c := newAdminClient(t, s)
+		lc := newLedgerCase(t, c, "us-co", map[string]string{"Ann": "individual", "Bo": "individual"})
+		res := c.do("POST", "/api/v1/cases/"+lc.caseID+"/restitution-orders", map[string]any{"ordered_on": "2025-01-01",
+			"defendant_ids": []string{lc.defendant}, "lines": []map[string]any{{"victim_id": lc.victims["Ann"], "amount_cents": 10_000_000_000_000},
+				{"victim_id": lc.victims["Bo"], "amount_cents": 1}}})
+		if p := res.Problem(t); res.StatusCode != http.StatusUnprocessableEntity || p.Errors["lines"] == "" {
+			t.Errorf("an order over $100 billion: %d %s", res.StatusCode, res.Body)
+		}
+		order := lc.order("2025-01-01", map[string]int64{"Ann": 9_999_999_999_999, "Bo": 1}, nil)
+		res = c.do("POST", "/api/v1/restitution-orders/"+order+"/adjustments", map[string]any{"victim_id": lc.victims["Bo"], "delta_cents": 1,
+			"effective_on": "2025-02-01", "reason": "Amended"})
+		if p := res.Problem(t); res.StatusCode != http.StatusUnprocessableEntity || p.Errors["delta_cents"] == "" {
+			t.Errorf("an adjustment past $100 billion: %d %s", res.StatusCode, res.Body)
+		}
+		for _, path := range []string{"/api/v1/restitution-orders/" + order, "/api/v1/cases/" + lc.caseID + "/restitution",
+			"/api/v1/victims/" + lc.victims["Ann"] + "/restitution"} {
+			if res := c.do("GET", path+"?as_of=9999-12-31", nil); res.StatusCode != http.StatusUnprocessableEntity {
+				t.Errorf("GET %s as of 9999-12-31: %d %s", path, res.StatusCode, res.Body)
+			}
+		}
+		// The largest figures the bounds allow: $100 billion at 100% a year for three centuries.
+		if res := c.do("PUT", "/api/v1/jurisdictions/xx-max", map[string]any{"name": "Maximum", "interest": map[string]any{"mode": "fixed",
+			"annual_rate_bps": 10_000, "threshold_cents": 0, "waived_if_principal_paid_within_days": 0},
+			"priority_classes": [][]string{{"individual", "business", "insurer", "compensation_fund", "government"}}}); res.StatusCode != http.StatusCreated {
+			t.Fatalf("%d %s", res.StatusCode, res.Body)
+		}
+		big := lc.order("1900-01-01", map[string]int64{"Ann": 5_000_000_000_000, "Bo": 5_000_000_000_000}, map[string]any{"jurisdiction": "xx-max"})
+		o := lc.state(big, "2200-12-31")
+		// 109,937 days from 1900-01-01 to 2200-12-31: 5 × 10^12 × 109,937 / 365, rounded half-up.
+		if want := int64(1_505_986_301_369_863); lc.line(o, "Ann").InterestAccruedCents != want || o.Totals.InterestAccruedCents != 2*want {
+			t.Errorf("interest %d and %d; want %d each", lc.line(o, "Ann").InterestAccruedCents, o.Totals.InterestAccruedCents, want)
+		}
+	})
+}

@@ -33,7 +33,8 @@ type Store interface {
 	Today() models.Date
 	RestitutionRequestOf(ctx context.Context, caseID string) (models.RestitutionRequest, error)
 	CreateRestitutionOrder(ctx context.Context, caseID string, no models.NewRestitutionOrder) (models.RestitutionOrder, error)
-	RestitutionOrderByID(ctx context.Context, id string, asOf models.Date) (models.OrderStatement, error)
+	RestitutionOrderByID(ctx context.Context, id string, asOf models.Date, page models.LinePage) (models.OrderStatement, error)
+	LedgerEntryByID(ctx context.Context, id string) (models.LedgerEntry, error)
 	ListRestitutionOrders(ctx context.Context, caseID string, asOf models.Date, limit int, afterID string) (models.OrderPage, error)
 	PreviewPayment(ctx context.Context, orderID string, p models.NewPayment) (models.LedgerEntry, error)
 	RecordPayment(ctx context.Context, orderID, key string, p models.NewPayment) (models.LedgerEntry, bool, error)

@@ -241,7 +241,9 @@ func (s *Store) insertMany(tx *gorm.DB, rows any) error {
 		arrays := make([]any, len(bulk.columns))
 		casts := make([]string, len(bulk.columns))
 		for j, c := range bulk.columns {
-			arrays[j] = arrayLiteral(bulk.values, j)
+			if arrays[j], err = arrayLiteral(bulk.values, j); err != nil {
+				return err
+			}
 			casts[j] = fmt.Sprintf("?::text::%s[]", types[c])
 		}
 		query := fmt.Sprintf("INSERT INTO %s (%s) SELECT * FROM unnest(%s)", bulk.table, columns, strings.Join(casts, ", "))
@@ -261,7 +263,7 @@ func (s *Store) insertMany(tx *gorm.DB, rows any) error {
 
 // arrayLiteral writes column j of values as a PostgreSQL array literal: every element quoted and escaped,
 // NULL for nil.
-func arrayLiteral(values [][]any, j int) string {
+func arrayLiteral(values [][]any, j int) (string, error) {
 	var b strings.Builder
 	b.WriteByte('{')
 	for i, row := range values {
@@ -283,7 +285,7 @@ func arrayLiteral(values [][]any, j int) string {
 		case time.Time:
 			text = v.Format(time.RFC3339Nano)
 		default:
-			text = fmt.Sprint(v)
+			return "", fmt.Errorf("models: a bulk row holds a %T, which no column here takes", v)
 		}
 		b.WriteByte('"')
 		if !strings.ContainsAny(text, `"\\`) {
@@ -299,7 +301,7 @@ func arrayLiteral(values [][]any, j int) string {
 		b.WriteByte('"')
 	}
 	b.WriteByte('}')
-	return b.String()
+	return b.String(), nil
 }
 
 // columnTypesOf caches, by table, the type of each column: the same in every schema.
@@ -314,6 +316,9 @@ func columnTypes(tx *gorm.DB, table string) (map[string]string, error) {
 		"WHERE table_schema = current_schema() AND table_name = ?", table).Scan(&cols).Error
 	if err != nil {
 		return nil, err
+	}
+	if len(cols) == 0 {
+		return nil, fmt.Errorf("models: table %s has no columns here", table)
 	}
 	types := make(map[string]string, len(cols))
 	for _, c := range cols {

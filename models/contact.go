@@ -171,6 +171,3 @@ func cleanLanguage(v *ValidationError, field, tag string) string {
 
 // today is the calendar date now, in UTC.
 func (s *Store) today() Date { return DateOf(s.now().In(time.UTC)) }
-
-// Today is the store's current calendar date in UTC: what views "as of today" mean.
-func (s *Store) Today() Date { return s.today() }

@@ -104,10 +104,7 @@ func (j *Jurisdiction) decode() error {
 // they copied. It answers a *ValidationError for terms that do not hold together.
 func (s *Store) PutJurisdiction(ctx context.Context, code string, u JurisdictionUpdate) (Jurisdiction, bool, error) {
 	v := &ValidationError{}
-	u.Name = strings.TrimSpace(u.Name)
-	if u.Name == "" || len(u.Name) > 200 {
-		v.add("name", "must be 1 to 200 characters")
-	}
+	u.Name = cleanText(v, "name", u.Name, textRule{required: true, maxRunes: 200})
 	u.JurisdictionTerms.check(v)
 	if err := v.orNil(); err != nil {
 		return Jurisdiction{}, false, err

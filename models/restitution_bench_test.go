@@ -74,7 +74,7 @@ func BenchmarkRestitutionPayment100kLines(b *testing.B) {
 	dbtest.EachB(b, func(b *testing.B, s *models.Store) {
 		lb := newLedgerBench(b, s, 100_000)
 		ctx := context.Background()
-		o, err := s.RestitutionOrderByID(ctx, lb.orderID, date(b, "2025-01-01"))
+		o, err := s.RestitutionOrderByID(ctx, lb.orderID, date(b, "2025-01-01"), models.LinePage{})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,7 +1,9 @@
 package models
 
 import (
+	"cmp"
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -34,8 +36,11 @@ type LedgerEntry struct {
 	Kind        EntryKind
 	EffectiveOn Date
 	// AmountCents is positive but for an adjustment, whose sign is its direction.
-	AmountCents      int64
-	UnappliedCents   int64
+	AmountCents    int64
+	UnappliedCents int64
+	// PrincipalCents and InterestCents sum the entry's allocations, over every line it touched.
+	PrincipalCents   int64
+	InterestCents    int64
 	VictimID         string
 	PayerDefendantID string
 	Method           string
@@ -43,10 +48,13 @@ type LedgerEntry struct {
 	Reason           string
 	ReversesID       string
 	// ReversedBy is the reversal of a payment that was reversed.
-	ReversedBy  string
-	Allocations []restitution.Allocation
-	CreatedAt   time.Time
-	CreatedBy   string
+	ReversedBy string
+	// AllocationCount is how many lines the entry touched; Allocations holds all of them or, in lists, only
+	// those asked for.
+	AllocationCount int
+	Allocations     []restitution.Allocation
+	CreatedAt       time.Time
+	CreatedBy       string
 }
 
 type entryRow struct {
@@ -57,6 +65,8 @@ type entryRow struct {
 	EffectiveOn      Date
 	AmountCents      int64
 	UnappliedCents   int64
+	PrincipalCents   int64
+	InterestCents    int64
 	VictimID         *string
 	PayerDefendantID *string
 	Method           *string
@@ -90,11 +100,7 @@ func optional(s string) *string {
 // loadLedger reads an order's entries and allocations into the ledger the restitution package replays, with
 // the entries as read (sealed), in replay order.
 func loadLedger(db *gorm.DB, o RestitutionOrder) (restitution.Ledger, []entryRow, error) {
-	l := restitution.Ledger{
-		Terms: restitution.Terms{OrderedOn: dayOf(o.OrderedOn), RateBps: o.Terms.RateBps, ThresholdCents: o.Terms.ThresholdCents,
-			WaiverDays: o.Terms.WaiverDays, Classes: kinds(o.Terms.Classes)},
-		Lines: make([]restitution.Line, len(o.Lines)),
-	}
+	l := restitution.Ledger{Terms: ledgerTerms(o), Lines: make([]restitution.Line, len(o.Lines))}
 	for i, line := range o.Lines {
 		l.Lines[i] = restitution.Line{VictimID: line.VictimID, Kind: restitution.Kind(line.VictimKind), OrderedCents: line.OrderedCents}
 	}
@@ -127,6 +133,52 @@ func loadLedger(db *gorm.DB, o RestitutionOrder) (restitution.Ledger, []entryRow
 	return l, rows, rs.Err()
 }
 
+// ledgerTerms are the terms of o as the restitution package takes them.
+func ledgerTerms(o RestitutionOrder) restitution.Terms {
+	return restitution.Terms{OrderedOn: dayOf(o.OrderedOn), RateBps: o.Terms.RateBps, ThresholdCents: o.Terms.ThresholdCents,
+		WaiverDays: o.Terms.WaiverDays, Classes: kinds(o.Terms.Classes)}
+}
+
+// loadLineLedger reads the partial ledger of one victim's line of order o (read without its lines): the
+// line, the order's other lines as one ordered total, every entry with the principal it applied elsewhere,
+// and this victim's allocations only.
+func loadLineLedger(db *gorm.DB, o RestitutionOrder, victimID string) (restitution.Ledger, []entryRow, error) {
+	l := restitution.Ledger{Terms: ledgerTerms(o)}
+	var line orderLineRow
+	if err := db.Where("order_id = ? AND victim_id = ?", o.ID, victimID).Take(&line).Error; err != nil {
+		return l, nil, err
+	}
+	var ordered []int64
+	if err := db.Model(&orderLineRow{}).Where("order_id = ?", o.ID).Pluck("COALESCE(SUM(ordered_cents), 0)", &ordered).Error; err != nil || len(ordered) != 1 {
+		return l, nil, cmp.Or(err, errors.New("models: an order's ordered total did not come back"))
+	}
+	l.Lines = []restitution.Line{{VictimID: victimID, Kind: restitution.Kind(line.VictimKind), OrderedCents: line.OrderedCents}}
+	l.OtherOrderedCents = ordered[0] - line.OrderedCents
+	var rows []entryRow
+	if err := db.Where("order_id = ?", o.ID).Order("effective_on, seq").Find(&rows).Error; err != nil {
+		return l, nil, err
+	}
+	var mine []allocationRow
+	if err := db.Where("victim_id = ? AND entry_id IN (SELECT id FROM restitution_entries WHERE order_id = ?)", victimID, o.ID).Find(&mine).Error; err != nil {
+		return l, nil, err
+	}
+	byEntry := make(map[string]allocationRow, len(mine))
+	for _, a := range mine {
+		byEntry[a.EntryID] = a
+	}
+	l.Entries = make([]restitution.Entry, len(rows))
+	for i, r := range rows {
+		e := restitution.Entry{Kind: r.Kind, On: dayOf(r.EffectiveOn), Seq: r.Seq, AmountCents: r.AmountCents,
+			VictimID: deref(r.VictimID), UnappliedCents: r.UnappliedCents, OtherPrincipalCents: r.PrincipalCents}
+		if a, ok := byEntry[r.ID]; ok {
+			e.Allocations = []restitution.Allocation{{VictimID: victimID, PrincipalCents: a.PrincipalCents, InterestCents: a.InterestCents}}
+			e.OtherPrincipalCents -= a.PrincipalCents
+		}
+		l.Entries[i] = e
+	}
+	return l, rows, nil
+}
+
 // lastDay is the latest day among the ledger's entries and day.
 func lastDay(l restitution.Ledger, day restitution.Day) restitution.Day {
 	for _, e := range l.Entries {
@@ -135,27 +187,10 @@ func lastDay(l restitution.Ledger, day restitution.Day) restitution.Day {
 	return day
 }
 
-// checkFrom checks an outflow dated on against the balance on that day and on every later day with an
-// entry: money paid out on a day must have been there that day and must stay covered after, so that a
-// back-dated disbursement or refund can never leave a day overdrawn.
-func checkFrom(l restitution.Ledger, on restitution.Day, check func(restitution.Balance) error) error {
-	days := []restitution.Day{on}
-	for _, e := range l.Entries {
-		if e.On > days[len(days)-1] {
-			days = append(days, e.On)
-		}
-	}
-	for _, day := range days {
-		if err := check(l.AsOf(day)); err != nil {
-			return limitError(err)
-		}
-	}
-	return nil
-}
-
 // OutOfOrderError refuses an entry dated before an entry it must follow.
 type OutOfOrderError struct{ Detail string }
 
+// Error says which entry it must follow and what to do.
 func (e *OutOfOrderError) Error() string { return e.Detail }
 
 // checkPostingOrder refuses a payment or adjustment dated before the order's latest payment or adjustment:
@@ -226,8 +261,7 @@ func (s *Store) post(ctx context.Context, p ledgerPost) (e LedgerEntry, replayed
 	if len(p.key) > maxIdempotencyKey {
 		return e, false, &ValidationError{Fields: map[string]string{"Idempotency-Key": fmt.Sprintf("must be at most %d characters", maxIdempotencyKey)}}
 	}
-	digest := sha256.Sum256([]byte(p.orderID + "\x00" + p.request))
-	hash := hex.EncodeToString(digest[:])
+	var hash string // the request's digest under the case's data key, once the order is read
 	actor := requestOf(ctx).Actor.ID
 	if actor == "" {
 		p.key = "" // keys are the caller's own; the system, which has no ID, does not retry through them
@@ -238,8 +272,17 @@ func (s *Store) post(ctx context.Context, p ledgerPost) (e LedgerEntry, replayed
 			return err
 		}
 		if p.key != "" {
+			// Keyed with the case's data key, the digest cannot be used to guess the sealed reference or reason
+			// it covers from the plain fields beside it.
+			dk, err := s.dataKeyFor(tx, o.CaseID)
+			if err != nil {
+				return err
+			}
+			mac := hmac.New(sha256.New, dk)
+			mac.Write([]byte("restitution-request\x00" + o.ID + "\x00" + p.request))
+			hash = hex.EncodeToString(mac.Sum(nil))
 			var earlier entryRow
-			err := tx.Where("created_by = ? AND idempotency_key = ?", actor, p.key).Take(&earlier).Error
+			err = tx.Where("created_by = ? AND idempotency_key = ?", actor, p.key).Take(&earlier).Error
 			if err == nil {
 				if deref(earlier.RequestHash) != hash {
 					return IdempotencyKeyReusedError{Detail: reusedEntryKey}
@@ -264,15 +307,17 @@ func (s *Store) post(ctx context.Context, p ledgerPost) (e LedgerEntry, replayed
 		if err := p.build(tx, o, l, &e); err != nil {
 			return err
 		}
-		if err := tx.Model(&entryRow{}).Where("order_id = ?", o.ID).Select("COALESCE(MAX(seq), 0) + 1").Scan(&e.Seq).Error; err != nil {
+		var next struct{ Seq int64 }
+		if err := tx.Model(&entryRow{}).Select("COALESCE(MAX(seq), 0) + 1 AS seq").Where("order_id = ?", o.ID).Take(&next).Error; err != nil {
 			return err
 		}
+		e.Seq = next.Seq
 		if err := s.insertEntry(tx, o.CaseID, e, optional(p.key), optional(hash)); err != nil {
 			return err
 		}
 		return s.appendAudit(tx, audited{Action: p.audit, ObjectType: "restitution_entry", ObjectID: e.ID, CaseID: o.CaseID, Outcome: OutcomeSuccess})
 	})
-	if errors.Is(err, gorm.ErrDuplicatedKey) && p.key != "" {
+	if errors.Is(err, gorm.ErrDuplicatedKey) && p.key != "" && hash != "" {
 		// The same key raced in on another order: answer as if it had come second.
 		var earlier entryRow
 		if err := s.write.WithContext(ctx).Where("created_by = ? AND idempotency_key = ?", actor, p.key).Take(&earlier).Error; err != nil {
@@ -298,6 +343,7 @@ func (s *Store) insertEntry(tx *gorm.DB, caseID string, e LedgerEntry, key, hash
 	seal := entrySealer(dk, e.ID)
 	row := entryRow{ID: e.ID, OrderID: e.OrderID, Seq: e.Seq, Kind: e.Kind, EffectiveOn: e.EffectiveOn, AmountCents: e.AmountCents,
 		UnappliedCents: e.UnappliedCents, VictimID: optional(e.VictimID), PayerDefendantID: optional(e.PayerDefendantID),
+		PrincipalCents: e.PrincipalCents, InterestCents: e.InterestCents,
 		Method: optional(e.Method), ReversesID: optional(e.ReversesID), IdempotencyKey: key, RequestHash: hash,
 		CreatedAt: e.CreatedAt, CreatedBy: optional(e.CreatedBy)}
 	if row.Reference, err = seal.sealOptional("reference", e.Reference); err != nil {
@@ -389,8 +435,19 @@ func (s *Store) buildPayment(o RestitutionOrder, l restitution.Ledger, p NewPaym
 		return err
 	}
 	e.Kind, e.EffectiveOn, e.AmountCents, e.UnappliedCents = restitution.Payment, p.ReceivedOn, p.AmountCents, unapplied
-	e.PayerDefendantID, e.Method, e.Reference, e.Allocations = p.PayerDefendantID, p.Method, p.Reference, allocations
+	e.PayerDefendantID, e.Method, e.Reference = p.PayerDefendantID, p.Method, p.Reference
+	e.setAllocations(allocations)
 	return nil
+}
+
+// setAllocations gives e its allocations and their sums.
+func (e *LedgerEntry) setAllocations(allocations []restitution.Allocation) {
+	e.Allocations, e.AllocationCount = allocations, len(allocations)
+	e.PrincipalCents, e.InterestCents = 0, 0
+	for _, a := range allocations {
+		e.PrincipalCents += a.PrincipalCents
+		e.InterestCents += a.InterestCents
+	}
 }
 
 // ErrAlreadyReversed refuses to reverse a payment twice.
@@ -432,7 +489,8 @@ func (s *Store) ReversePayment(ctx context.Context, paymentID, reason string) (L
 			r := restitution.ReversalOf(restitution.Entry{On: dayOf(original.EffectiveOn), AmountCents: original.AmountCents,
 				UnappliedCents: original.UnappliedCents, Allocations: original.Allocations})
 			e.Kind, e.EffectiveOn, e.AmountCents, e.UnappliedCents = restitution.Reversal, original.EffectiveOn, r.AmountCents, r.UnappliedCents
-			e.Allocations, e.ReversesID, e.Reason = r.Allocations, paymentID, reason
+			e.ReversesID, e.Reason = paymentID, reason
+			e.setAllocations(r.Allocations)
 			return nil
 		}})
 	if err != nil {
@@ -453,8 +511,8 @@ func (s *Store) RecordRefund(ctx context.Context, orderID, key string, r NewRefu
 			if err := v.orNil(); err != nil {
 				return err
 			}
-			if err := checkFrom(l, dayOf(r.PaidOn), func(b restitution.Balance) error { return b.CheckRefund(r.AmountCents) }); err != nil {
-				return err
+			if err := l.CheckRefundOn(r.AmountCents, dayOf(r.PaidOn)); err != nil {
+				return limitError(err)
 			}
 			e.Kind, e.EffectiveOn, e.AmountCents, e.Reference = restitution.Refund, r.PaidOn, r.AmountCents, r.Reference
 			return nil
@@ -484,8 +542,8 @@ func (s *Store) RecordAdjustment(ctx context.Context, orderID, key string, a New
 			if err := b.CheckAdjustment(a.VictimID, a.DeltaCents); err != nil {
 				return limitError(err)
 			}
-			if line, _ := b.Line(a.VictimID); line.OwedCents()+a.DeltaCents > money.MaxCents {
-				return &ValidationError{Fields: map[string]string{"delta_cents": fmt.Sprintf("would make the line more than %d cents", money.MaxCents)}}
+			if b.Totals().OwedCents()+a.DeltaCents > money.MaxCents {
+				return &ValidationError{Fields: map[string]string{"delta_cents": fmt.Sprintf("would make the order's total more than %d cents ($100 billion)", money.MaxCents)}}
 			}
 			e.Kind, e.EffectiveOn, e.AmountCents, e.VictimID, e.Reason = restitution.Adjustment, a.EffectiveOn, a.DeltaCents, a.VictimID, a.Reason
 			return nil
@@ -508,8 +566,8 @@ func (s *Store) RecordDisbursement(ctx context.Context, orderID, key string, d N
 			if err := v.orNil(); err != nil {
 				return err
 			}
-			if err := checkFrom(l, dayOf(d.PaidOn), func(b restitution.Balance) error { return b.CheckDisbursement(d.VictimID, d.AmountCents) }); err != nil {
-				return err
+			if err := l.CheckDisbursementOn(d.VictimID, d.AmountCents, dayOf(d.PaidOn)); err != nil {
+				return limitError(err)
 			}
 			e.Kind, e.EffectiveOn, e.AmountCents, e.VictimID = restitution.Disbursement, d.PaidOn, d.AmountCents, d.VictimID
 			e.Method, e.Reference = d.Method, d.Reference
@@ -536,15 +594,42 @@ func (s *Store) entryByID(db *gorm.DB, id string) (LedgerEntry, error) {
 		}
 		return LedgerEntry{}, err
 	}
-	entries, err := s.openEntries(db, []entryRow{row})
+	entries, err := s.openEntries(db, []entryRow{row}, allAllocations)
 	if err != nil {
 		return LedgerEntry{}, err
 	}
 	return entries[0], nil
 }
 
-// openEntries unseals rows, all of one order, and reads their allocations and reversals.
-func (s *Store) openEntries(db *gorm.DB, rows []entryRow) ([]LedgerEntry, error) {
+// LedgerEntryByID returns the entry with id with all its allocations, or ErrNotFound when the actor may not
+// see its order's case.
+func (s *Store) LedgerEntryByID(ctx context.Context, id string) (LedgerEntry, error) {
+	db := s.read.WithContext(ctx)
+	if !ValidID(id) {
+		return LedgerEntry{}, ErrNotFound
+	}
+	var row entryRow
+	err := db.Where("id = ? AND order_id IN (?)", id, inVisibleCases(db.Model(&orderRow{})).Select("id")).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return LedgerEntry{}, ErrNotFound
+	}
+	if err != nil {
+		return LedgerEntry{}, err
+	}
+	entries, err := s.openEntries(db, []entryRow{row}, allAllocations)
+	if err != nil {
+		return LedgerEntry{}, err
+	}
+	return entries[0], nil
+}
+
+// allAllocations asks openEntries for every allocation of each entry.
+const allAllocations = "*"
+
+// openEntries unseals rows, all of one order, and reads their reversals, how many lines each touched, and
+// their allocations: all of them with allAllocations, one victim's with a victim ID, none with "" (a list
+// of payments over 100,000 lines would otherwise carry them all).
+func (s *Store) openEntries(db *gorm.DB, rows []entryRow, allocations string) ([]LedgerEntry, error) {
 	if len(rows) == 0 {
 		return []LedgerEntry{}, nil
 	}
@@ -567,7 +652,8 @@ func (s *Store) openEntries(db *gorm.DB, rows []entryRow) ([]LedgerEntry, error)
 	for i, r := range rows {
 		ids[i] = r.ID
 		e := LedgerEntry{ID: r.ID, OrderID: r.OrderID, Seq: r.Seq, Kind: r.Kind, EffectiveOn: r.EffectiveOn, AmountCents: r.AmountCents,
-			UnappliedCents: r.UnappliedCents, VictimID: deref(r.VictimID), PayerDefendantID: deref(r.PayerDefendantID),
+			UnappliedCents: r.UnappliedCents, PrincipalCents: r.PrincipalCents, InterestCents: r.InterestCents,
+			VictimID: deref(r.VictimID), PayerDefendantID: deref(r.PayerDefendantID),
 			Method: deref(r.Method), ReversesID: deref(r.ReversesID), CreatedAt: r.CreatedAt, CreatedBy: deref(r.CreatedBy),
 			Allocations: []restitution.Allocation{}}
 		open := entrySealer(dk, r.ID)
@@ -581,13 +667,30 @@ func (s *Store) openEntries(db *gorm.DB, rows []entryRow) ([]LedgerEntry, error)
 		byID[r.ID] = &out[i]
 	}
 	for chunk := range slices.Chunk(ids, 1000) {
-		var allocations []allocationRow
-		if err := db.Where("entry_id IN ?", chunk).Order("entry_id, victim_id").Find(&allocations).Error; err != nil {
+		var counts []struct {
+			EntryID string
+			Count   int
+		}
+		if err := db.Model(&allocationRow{}).Select("entry_id, COUNT(*) AS count").Where("entry_id IN ?", chunk).
+			Group("entry_id").Find(&counts).Error; err != nil {
 			return nil, err
 		}
-		for _, a := range allocations {
-			e := byID[a.EntryID]
-			e.Allocations = append(e.Allocations, restitution.Allocation{VictimID: a.VictimID, PrincipalCents: a.PrincipalCents, InterestCents: a.InterestCents})
+		for _, c := range counts {
+			byID[c.EntryID].AllocationCount = c.Count
+		}
+		if allocations != "" {
+			q := db.Where("entry_id IN ?", chunk).Order("entry_id, victim_id")
+			if allocations != allAllocations {
+				q = q.Where("victim_id = ?", allocations)
+			}
+			var rows []allocationRow
+			if err := q.Find(&rows).Error; err != nil {
+				return nil, err
+			}
+			for _, a := range rows {
+				e := byID[a.EntryID]
+				e.Allocations = append(e.Allocations, restitution.Allocation{VictimID: a.VictimID, PrincipalCents: a.PrincipalCents, InterestCents: a.InterestCents})
+			}
 		}
 		var reversals []entryRow
 		if err := db.Select("id, reverses_id").Where("reverses_id IN ?", chunk).Find(&reversals).Error; err != nil {
@@ -638,7 +741,7 @@ func (s *Store) ListLedgerEntries(ctx context.Context, orderID string, f EntryFi
 		rows = rows[:size]
 		page.NextAfterSeq = rows[size-1].Seq
 	}
-	items, err := s.openEntries(db, rows)
+	items, err := s.openEntries(db, rows, f.VictimID)
 	page.Items = items
 	return page, err
 }
@@ -655,7 +758,7 @@ func (s *Store) LedgerEntries(ctx context.Context, orderID string) ([]LedgerEntr
 	if err := db.Where("order_id = ?", orderID).Order("seq").Find(&rows).Error; err != nil {
 		return nil, err
 	}
-	entries, err := s.openEntries(db, rows)
+	entries, err := s.openEntries(db, rows, allAllocations)
 	if err != nil {
 		return nil, err
 	}

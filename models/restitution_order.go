@@ -1,6 +1,7 @@
 package models
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -76,10 +77,21 @@ type NewOrderLine struct {
 	AmountCents int64
 }
 
-// OrderStatement is an order with where it stands on a day.
+// OrderStatement is an order with where it stands on a day: Balance covers every line, and First and Last
+// bound the page of lines asked for (Order.Lines[First:Last], named; every line when no page was asked
+// for), NextAfterVictimID is the cursor past it, empty on the last page.
 type OrderStatement struct {
-	Order   RestitutionOrder
-	Balance restitution.Balance
+	Order             RestitutionOrder
+	Balance           restitution.Balance
+	First, Last       int
+	NextAfterVictimID string
+}
+
+// LinePage asks for one page of an order's lines: up to Limit (default 50, at most 500) after the victim
+// with AfterVictimID.
+type LinePage struct {
+	Limit         int
+	AfterVictimID string
 }
 
 type orderRow struct {
@@ -145,7 +157,7 @@ func (s *Store) CreateRestitutionOrder(ctx context.Context, caseID string, no Ne
 		if err != nil {
 			return err
 		}
-		o.Jurisdiction = cmpOr(no.Jurisdiction, kase.Jurisdiction)
+		o.Jurisdiction = cmp.Or(no.Jurisdiction, kase.Jurisdiction)
 		if o.Terms, err = orderTermsOf(tx, v, o.Jurisdiction, no.InterestRateBps); err != nil {
 			return err
 		}
@@ -164,13 +176,6 @@ func (s *Store) CreateRestitutionOrder(ctx context.Context, caseID string, no Ne
 		return RestitutionOrder{}, err
 	}
 	return o, nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // checkDay records a problem with a ledger day that is implausible or in the future.
@@ -246,15 +251,21 @@ func checkOrderDefendants(tx *gorm.DB, v *ValidationError, caseID string, ids []
 // line's, or whose amount is out of range; it returns the lines ordered by victim ID with each victim's kind.
 func checkOrderLines(tx *gorm.DB, v *ValidationError, caseID string, in []NewOrderLine) ([]OrderLine, error) {
 	seen := make(map[string]int, len(in))
+	var total int64
 	for i, l := range in {
 		field := fmt.Sprintf("lines.%d", i)
 		if l.AmountCents < 1 || l.AmountCents > money.MaxCents {
 			v.add(field+".amount_cents", fmt.Sprintf("must be 1 to %d cents", money.MaxCents))
+		} else {
+			total += l.AmountCents // at most 250,000 × 10^13: no overflow
 		}
 		if _, dup := seen[l.VictimID]; dup {
 			v.add(field+".victim_id", "repeats the victim of another line; give each victim one line")
 		}
 		seen[l.VictimID] = i
+	}
+	if total > money.MaxCents {
+		v.add("lines", fmt.Sprintf("must total at most %d cents ($100 billion)", money.MaxCents))
 	}
 	victims, err := caseVictims(tx, caseID)
 	if err != nil {
@@ -283,7 +294,7 @@ type victimBrief struct {
 // caseVictims returns the published victims of a case by ID.
 func caseVictims(tx *gorm.DB, caseID string) (map[string]victimBrief, error) {
 	var rows []victimBrief
-	if err := published(tx.Table("victims"), "victims").Select("id, kind, name").Where("case_id = ?", caseID).Scan(&rows).Error; err != nil {
+	if err := published(tx.Table("victims"), "victims").Select("id, kind, name").Where("case_id = ?", caseID).Find(&rows).Error; err != nil {
 		return nil, err
 	}
 	out := make(map[string]victimBrief, len(rows))
@@ -327,22 +338,47 @@ func (s *Store) insertOrder(tx *gorm.DB, o RestitutionOrder) error {
 
 // RestitutionOrderByID returns the order with id and where it stands at the end of asOf, or ErrNotFound
 // when the actor may not see its case.
-func (s *Store) RestitutionOrderByID(ctx context.Context, id string, asOf Date) (OrderStatement, error) {
+func (s *Store) RestitutionOrderByID(ctx context.Context, id string, asOf Date, page LinePage) (OrderStatement, error) {
+	if err := checkAsOf(asOf); err != nil {
+		return OrderStatement{}, err
+	}
 	db := s.read.WithContext(ctx)
-	row, err := s.orderRowByID(db, id, false)
+	o, err := s.orderByID(db, id, false)
 	if err != nil {
 		return OrderStatement{}, err
 	}
-	orders, err := s.openOrders(db, []orderRow{row}, true)
-	if err != nil {
-		return OrderStatement{}, err
-	}
-	o := orders[0]
 	l, _, err := loadLedger(db, o)
 	if err != nil {
 		return OrderStatement{}, err
 	}
-	return OrderStatement{Order: o, Balance: l.AsOf(dayOf(asOf))}, nil
+	st := OrderStatement{Order: o, Balance: l.AsOf(dayOf(asOf))}
+	st.First, _ = slices.BinarySearchFunc(o.Lines, page.AfterVictimID, func(l OrderLine, id string) int { return strings.Compare(l.VictimID, id) })
+	if page.AfterVictimID != "" && st.First < len(o.Lines) && o.Lines[st.First].VictimID == page.AfterVictimID {
+		st.First++
+	}
+	st.Last = min(st.First+pageSize(page.Limit), len(o.Lines))
+	if st.Last < len(o.Lines) {
+		st.NextAfterVictimID = o.Lines[st.Last-1].VictimID
+	}
+	ids := make([]string, 0, st.Last-st.First)
+	for _, line := range o.Lines[st.First:st.Last] {
+		ids = append(ids, line.VictimID)
+	}
+	names, err := s.victimNames(db, o.CaseID, ids)
+	if err != nil {
+		return OrderStatement{}, err
+	}
+	for i := st.First; i < st.Last; i++ {
+		o.Lines[i].VictimName = names[o.Lines[i].VictimID]
+	}
+	return st, nil
+}
+
+// checkAsOf refuses a day to report as of outside the years any date of the service may have.
+func checkAsOf(d Date) error {
+	v := &ValidationError{}
+	checkDate(v, "as_of", &d)
+	return v.orNil()
 }
 
 // orderRowByID reads the stored order with id, provided the actor may see its case. With lock, the order
@@ -369,16 +405,17 @@ func (s *Store) orderByID(db *gorm.DB, id string, lock bool) (RestitutionOrder, 
 	if err != nil {
 		return RestitutionOrder{}, err
 	}
-	orders, err := s.openOrders(db, []orderRow{row}, false)
+	orders, err := s.openOrders(db, []orderRow{row}, true)
 	if err != nil {
 		return RestitutionOrder{}, err
 	}
 	return orders[0], nil
 }
 
-// openOrders reads the defendants and lines of the orders rows, with each line's victim name when names is
-// set (posting an entry needs none, and a join of 100,000 names costs a payment a tenth of a second).
-func (s *Store) openOrders(db *gorm.DB, rows []orderRow, names bool) ([]RestitutionOrder, error) {
+// openOrders reads the defendants of the orders rows and, withLines, their lines, without victim names
+// (victimNames reads those for the lines shown: posting needs none, and 100,000 cost a payment a tenth of a
+// second).
+func (s *Store) openOrders(db *gorm.DB, rows []orderRow, withLines bool) ([]RestitutionOrder, error) {
 	ids := make([]string, len(rows))
 	byID := make(map[string]*RestitutionOrder, len(rows))
 	out := make([]RestitutionOrder, len(rows))
@@ -407,12 +444,8 @@ func (s *Store) openOrders(db *gorm.DB, rows []orderRow, names bool) ([]Restitut
 		o := byID[d.OrderID]
 		o.DefendantIDs = append(o.DefendantIDs, d.DefendantID)
 	}
-	var named map[string]string
-	if names {
-		var err error
-		if named, err = s.victimNames(db, rows[0].CaseID); err != nil {
-			return nil, err
-		}
+	if !withLines {
+		return out, nil
 	}
 	rs, err := db.Table("restitution_lines").Select("order_id, victim_id, victim_kind, ordered_cents").
 		Where("order_id IN ?", ids).Order("order_id, victim_id").Rows()
@@ -426,16 +459,16 @@ func (s *Store) openOrders(db *gorm.DB, rows []orderRow, names bool) ([]Restitut
 		if err := rs.Scan(&orderID, &l.VictimID, &l.VictimKind, &l.OrderedCents); err != nil {
 			return nil, err
 		}
-		l.VictimName = named[l.VictimID]
 		o := byID[orderID]
 		o.Lines = append(o.Lines, l)
 	}
 	return out, rs.Err()
 }
 
-// victimNames returns the names of a case's victims as the request's actor may see them: to a prosecutor
-// (Fed. R. Crim. P. 49.1), a minor's initials, as on the victim's own page.
-func (s *Store) victimNames(db *gorm.DB, caseID string) (map[string]string, error) {
+// victimNames returns the names of a case's victims (those with ids, or all when ids is nil) as the
+// request's actor may see them: to a prosecutor (Fed. R. Crim. P. 49.1), a minor's initials, as on the
+// victim's own page.
+func (s *Store) victimNames(db *gorm.DB, caseID string, ids []string) (map[string]string, error) {
 	rule49 := victimViewFor(requestOf(db.Statement.Context).Actor) == ViewRule49
 	var rows []struct {
 		ID          string
@@ -444,12 +477,18 @@ func (s *Store) victimNames(db *gorm.DB, caseID string) (map[string]string, erro
 		DateOfBirth *string
 	}
 	q := db.Table("victims").Where("case_id = ?", caseID)
+	if ids != nil {
+		if len(ids) == 0 {
+			return map[string]string{}, nil
+		}
+		q = q.Where("id IN ?", ids)
+	}
 	if rule49 {
 		q = q.Select("id, name, is_minor, date_of_birth")
 	} else {
 		q = q.Select("id, name")
 	}
-	if err := q.Scan(&rows).Error; err != nil {
+	if err := q.Find(&rows).Error; err != nil {
 		return nil, err
 	}
 	var key []byte
@@ -512,7 +551,7 @@ func (s *Store) ListRestitutionOrders(ctx context.Context, caseID string, asOf D
 		rows = rows[:size]
 		page.NextAfterID = rows[size-1].ID
 	}
-	orders, err := s.openOrders(db, rows, false)
+	orders, err := s.openOrders(db, rows, true)
 	if err != nil {
 		return OrderPage{}, err
 	}

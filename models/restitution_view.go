@@ -3,6 +3,8 @@ package models
 import (
 	"cmp"
 	"context"
+	"fmt"
+	"math/big"
 	"slices"
 	"strings"
 
@@ -41,14 +43,18 @@ type VictimRestitution struct {
 }
 
 // VictimRestitutionOf returns the restitution of the victim with victimID as of asOf, or ErrNotFound when
-// the actor may not see the victim.
+// the actor may not see the victim. Each order is replayed for this victim's line alone, so that a victim
+// among 100,000 reads only its own allocations.
 func (s *Store) VictimRestitutionOf(ctx context.Context, victimID string, asOf Date) (VictimRestitution, error) {
+	if err := checkAsOf(asOf); err != nil {
+		return VictimRestitution{}, err
+	}
 	db := s.read.WithContext(ctx)
 	victim, err := victimRowByID(db, victimID)
 	if err != nil {
 		return VictimRestitution{}, err
 	}
-	names, err := s.victimNames(db, victim.CaseID)
+	names, err := s.victimNames(db, victim.CaseID, []string{victimID})
 	if err != nil {
 		return VictimRestitution{}, err
 	}
@@ -57,17 +63,20 @@ func (s *Store) VictimRestitutionOf(ctx context.Context, victimID string, asOf D
 	if err := db.Where("id IN (SELECT order_id FROM restitution_lines WHERE victim_id = ?)", victimID).Order("ordered_on, id").Find(&rows).Error; err != nil {
 		return out, err
 	}
-	orders, err := s.openOrders(db, rows, true)
+	orders, err := s.openOrders(db, rows, false)
 	if err != nil {
 		return out, err
 	}
 	day := dayOf(asOf)
 	for _, o := range orders {
-		l, entries, err := loadLedger(db, o)
+		l, entries, err := loadLineLedger(db, o, victimID)
 		if err != nil {
 			return out, err
 		}
-		line, _ := l.AsOf(day).Line(victimID)
+		line, ok := l.AsOf(day).Line(victimID)
+		if !ok {
+			return out, fmt.Errorf("models: order %s lists victim %s but has no line for it", o.ID, victimID)
+		}
 		out.Orders = append(out.Orders, VictimOrderLine{Order: o, Line: line})
 		out.Totals.Add(line)
 		for i, e := range l.Entries {
@@ -78,12 +87,8 @@ func (s *Store) VictimRestitutionOf(ctx context.Context, victimID string, asOf D
 			switch {
 			case e.VictimID == victimID:
 				ve.AmountCents = e.AmountCents
-			case e.Kind == restitution.Payment || e.Kind == restitution.Reversal:
-				i, found := slices.BinarySearchFunc(e.Allocations, victimID, func(a restitution.Allocation, id string) int { return strings.Compare(a.VictimID, id) })
-				if !found {
-					continue
-				}
-				a := e.Allocations[i]
+			case len(e.Allocations) == 1: // a payment or reversal that touched this line
+				a := e.Allocations[0]
 				ve.PrincipalCents, ve.InterestCents, ve.AmountCents = a.PrincipalCents, a.InterestCents, a.PrincipalCents+a.InterestCents
 			default:
 				continue
@@ -115,6 +120,7 @@ type Totals struct {
 	OverDisbursedCents int64
 }
 
+// Add adds the figures of line balance b to t.
 func (t *Totals) Add(b restitution.LineBalance) {
 	addLine(&t.LineBalance, b)
 	t.UndisbursedCents += b.UndisbursedCents()
@@ -164,13 +170,18 @@ func (c CaseRestitution) ShareCollectedBps() int64 {
 	if owed <= 0 {
 		return 0
 	}
-	paid := c.Totals.AllocatedCents()
-	return (paid*10_000*2 + owed) / (owed * 2)
+	// paid × 20,000 may pass an int64 on a case of many large orders: divide exactly in big integers.
+	share := new(big.Int).Mul(big.NewInt(c.Totals.AllocatedCents()), big.NewInt(20_000))
+	share.Add(share, big.NewInt(owed))
+	return share.Quo(share, big.NewInt(2*owed)).Int64()
 }
 
 // CaseRestitutionOf sums every order of a case as of asOf: in all, by the statutory priority classes, and
 // for one page of victims (by victim ID, after afterID), with a timeline for charts.
 func (s *Store) CaseRestitutionOf(ctx context.Context, caseID string, asOf Date, limit int, afterID string) (CaseRestitution, error) {
+	if err := checkAsOf(asOf); err != nil {
+		return CaseRestitution{}, err
+	}
 	db := s.read.WithContext(ctx)
 	if _, err := s.caseByID(db, caseID, false); err != nil {
 		return CaseRestitution{}, err
@@ -213,7 +224,7 @@ func (s *Store) CaseRestitutionOf(ctx context.Context, caseID string, asOf Date,
 			out.ByClass[classOf[o.Lines[i].VictimKind]].Totals.Add(line)
 			v := victims[line.VictimID]
 			if v == nil {
-				v = &VictimRestitutionTotals{VictimID: line.VictimID, Name: o.Lines[i].VictimName, Kind: o.Lines[i].VictimKind}
+				v = &VictimRestitutionTotals{VictimID: line.VictimID, Kind: o.Lines[i].VictimKind}
 				victims[line.VictimID] = v
 			}
 			v.Totals.Add(line)
@@ -267,8 +278,14 @@ func (s *Store) CaseRestitutionOf(ctx context.Context, caseID string, asOf Date,
 		ids = ids[:size]
 		out.NextAfterID = ids[size-1]
 	}
+	names, err := s.victimNames(db, caseID, ids)
+	if err != nil {
+		return out, err
+	}
 	for _, id := range ids {
-		out.ByVictim = append(out.ByVictim, *victims[id])
+		v := *victims[id]
+		v.Name = names[id]
+		out.ByVictim = append(out.ByVictim, v)
 	}
 	return out, nil
 }
@@ -324,7 +341,7 @@ func (s *Store) RestitutionRequestOf(ctx context.Context, caseID string) (Restit
 		}
 	}
 	lines := map[string]*RequestLine{}
-	names, err := s.victimNames(db, caseID)
+	names, err := s.victimNames(db, caseID, nil)
 	if err != nil {
 		return RestitutionRequest{}, err
 	}

@@ -184,6 +184,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 // record read back equals the record written.
 func (s *Store) now() time.Time { return s.clock().UTC().Truncate(time.Microsecond) }
 
+// Today is the store's current calendar date in UTC: what views "as of today" mean.
+func (s *Store) Today() Date { return s.today() }
+
 func setPool(db *gorm.DB, maxOpen, defaultOpen, maxIdle int) error {
 	sqlDB, err := db.DB()
 	if err != nil {

@@ -2,6 +2,7 @@ package restitution
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/impactledger/impactledger/money"
 )
@@ -12,6 +13,7 @@ type LimitError struct {
 	Detail string
 }
 
+// Error says what the rule allows.
 func (e *LimitError) Error() string { return e.Detail }
 
 // CheckAdjustment refuses a change of delta to victimID's line that would leave it owed less than its
@@ -61,4 +63,28 @@ func ReversalOf(p Entry) Entry {
 		r.Allocations[i] = Allocation{VictimID: a.VictimID, PrincipalCents: -a.PrincipalCents, InterestCents: -a.InterestCents}
 	}
 	return r
+}
+
+// CheckDisbursementOn refuses to send victimID, on day on, more than was applied to its line and not yet
+// disbursed at the end of that day and of every later day with an entry: money sent on a day must have been
+// there that day, and a back-dated disbursement must not overdraw a later one.
+func (l Ledger) CheckDisbursementOn(victimID string, amount int64, on Day) error {
+	if !slices.ContainsFunc(l.Lines, func(line Line) bool { return line.VictimID == victimID }) {
+		return &LimitError{Field: "victim_id", Detail: "is not a victim on this order"}
+	}
+	if least := l.LeastUndisbursed(victimID, on); amount > least {
+		return &LimitError{Field: "amount_cents", Detail: fmt.Sprintf(
+			"is more than the %s applied to this victim and not yet disbursed, on that day and every day after", money.FormatDollars(least))}
+	}
+	return nil
+}
+
+// CheckRefundOn refuses to refund, on day on, more than the order's unapplied credit at the end of that day
+// and of every later day with an entry.
+func (l Ledger) CheckRefundOn(amount int64, on Day) error {
+	if least := l.LeastCredit(on); amount > least {
+		return &LimitError{Field: "amount_cents", Detail: fmt.Sprintf(
+			"is more than the order's unapplied credit of %s, on that day and every day after", money.FormatDollars(least))}
+	}
+	return nil
 }

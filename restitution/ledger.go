@@ -8,6 +8,7 @@ package restitution
 import (
 	"cmp"
 	"errors"
+	"math"
 	"math/bits"
 	"slices"
 	"time"
@@ -103,13 +104,21 @@ type Entry struct {
 	// reversal undid.
 	Allocations    []Allocation
 	UnappliedCents int64
+	// OtherPrincipalCents is the principal the entry applied to lines left out of a partial ledger (see
+	// Ledger.OtherOrderedCents); 0 in a whole one.
+	OtherPrincipalCents int64
 }
 
-// Ledger is an order's terms, lines and entries.
+// Ledger is an order's terms, lines and entries. A partial ledger holds only some of the order's lines (one
+// victim's, say) and the allocations to them: OtherOrderedCents and each entry's OtherPrincipalCents then
+// carry what the rest of the order contributes to the order-wide rules (the interest threshold and the
+// waiver), so that its lines come out exactly as in the whole ledger.
 type Ledger struct {
 	Terms   Terms
 	Lines   []Line
 	Entries []Entry
+	// OtherOrderedCents is what the order awards the lines left out.
+	OtherOrderedCents int64
 }
 
 // LineBalance is where one victim's line stands on a day.
@@ -222,7 +231,7 @@ func (l Ledger) AsOf(on Day) Balance {
 	index := make(map[string]int, len(l.Lines))
 	b := Balance{AsOf: on, Lines: make([]LineBalance, len(l.Lines))}
 	acc := make([]accrual, len(l.Lines))
-	var owed int64
+	owed := l.OtherOrderedCents
 	for i, line := range l.Lines {
 		index[line.VictimID] = i
 		b.Lines[i] = LineBalance{VictimID: line.VictimID, Kind: line.Kind, OrderedCents: line.OrderedCents}
@@ -230,7 +239,9 @@ func (l Ledger) AsOf(on Day) Balance {
 		owed += line.OrderedCents
 	}
 	cutoff := l.Terms.OrderedOn + Day(l.Terms.WaiverDays)
-	outstanding := owed // the order's principal outstanding, to see when it is paid in full
+	// The order's principal outstanding and paid, to see when it is paid in full: by payments, not by an
+	// amendment that takes the award down to nothing.
+	outstanding, paid := owed, int64(0)
 	for i, e := range l.Entries {
 		if e.On > on {
 			break
@@ -238,6 +249,8 @@ func (l Ledger) AsOf(on Day) Balance {
 		switch e.Kind {
 		case Payment, Reversal:
 			for _, a := range e.Allocations {
+				outstanding -= a.PrincipalCents
+				paid += a.PrincipalCents
 				j, ok := index[a.VictimID]
 				if !ok {
 					continue
@@ -246,17 +259,18 @@ func (l Ledger) AsOf(on Day) Balance {
 				acc[j].outstanding -= a.PrincipalCents
 				b.Lines[j].PrincipalPaidCents += a.PrincipalCents
 				b.Lines[j].InterestPaidCents += a.InterestCents
-				outstanding -= a.PrincipalCents
 			}
+			outstanding -= e.OtherPrincipalCents
+			paid += e.OtherPrincipalCents
 			b.UnappliedCents += e.UnappliedCents
 		case Refund:
 			b.UnappliedCents -= e.AmountCents
 		case Adjustment:
+			outstanding += e.AmountCents
 			if j, ok := index[e.VictimID]; ok {
 				acc[j].advance(e.On)
 				acc[j].outstanding += e.AmountCents
 				b.Lines[j].AdjustedCents += e.AmountCents
-				outstanding += e.AmountCents
 			}
 		case Disbursement:
 			if j, ok := index[e.VictimID]; ok {
@@ -265,7 +279,7 @@ func (l Ledger) AsOf(on Day) Balance {
 		}
 		// Paid in full is judged at the end of a day, once all of its entries are in.
 		lastOfDay := i+1 == len(l.Entries) || l.Entries[i+1].On != e.On
-		if lastOfDay && l.Terms.WaiverDays > 0 && e.On < cutoff && outstanding <= 0 && owed > 0 {
+		if lastOfDay && l.Terms.WaiverDays > 0 && e.On < cutoff && outstanding <= 0 && paid > 0 {
 			b.InterestWaived = true
 		}
 	}
@@ -278,6 +292,63 @@ func (l Ledger) AsOf(on Day) Balance {
 		b.Lines[i].InterestAccruedCents = centsOfInterest(acc[i].centDays, bps)
 	}
 	return b
+}
+
+// LeastUndisbursed is the least money applied to victimID's line and not yet disbursed, over the end of day
+// from and of every later day with an entry: the most that may be disbursed on day from without leaving any
+// day overdrawn. It replays the ledger once, without interest, which neither side of it involves.
+func (l Ledger) LeastUndisbursed(victimID string, from Day) int64 {
+	return l.least(from, func(e Entry) int64 {
+		var change int64
+		switch e.Kind {
+		case Payment, Reversal:
+			for _, a := range e.Allocations {
+				if a.VictimID == victimID {
+					change += a.PrincipalCents + a.InterestCents
+				}
+			}
+		case Disbursement:
+			if e.VictimID == victimID {
+				change -= e.AmountCents
+			}
+		}
+		return change
+	})
+}
+
+// LeastCredit is the least unapplied credit over the end of day from and of every later day with an entry:
+// the most that may be refunded on day from.
+func (l Ledger) LeastCredit(from Day) int64 {
+	return l.least(from, func(e Entry) int64 {
+		switch e.Kind {
+		case Payment, Reversal:
+			return e.UnappliedCents
+		case Refund:
+			return -e.AmountCents
+		}
+		return 0
+	})
+}
+
+// least runs a figure through the entries by the change each makes, and returns its least value at the end
+// of day from and of each later day with an entry, never below 0 (a figure already overdrawn by a reversal
+// leaves nothing to pay out).
+func (l Ledger) least(from Day, change func(Entry) int64) int64 {
+	var figure int64
+	lowest := int64(math.MaxInt64)
+	for i, e := range l.Entries {
+		if e.On > from && lowest == math.MaxInt64 {
+			lowest = figure // the end of day from, which had no entry of its own
+		}
+		figure += change(e)
+		if e.On >= from && (i+1 == len(l.Entries) || l.Entries[i+1].On != e.On) {
+			lowest = min(lowest, figure)
+		}
+	}
+	if lowest == math.MaxInt64 {
+		lowest = figure
+	}
+	return max(lowest, 0)
 }
 
 // Sort puts entries in the order a ledger replays them: by day, then as posted.

@@ -327,39 +327,45 @@ func (s *sim) reversal() {
 	s.stats.reversals++
 }
 
-// refund refunds credit on any day from the order date, only when CheckRefund passes as of that day and as
-// of the latest day, as the store asks.
+// refund refunds credit on any day from the order date, only when CheckRefundOn passes: the store's rule,
+// which must agree with the credit as of that day and of every later day with an entry.
 func (s *sim) refund() {
 	r := s.r
 	on := s.l.Terms.OrderedOn + Day(r.IntN(int(s.latest-s.l.Terms.OrderedOn)+30))
-	bOn, bLatest := s.l.AsOf(on), s.l.AsOf(max(on, s.latest))
-	credit := min(bOn.UnappliedCents, bLatest.UnappliedCents)
+	least := s.leastOver(on, func(b Balance) int64 { return b.UnappliedCents })
 	var amount int64
 	switch r.IntN(4) {
 	case 0:
-		amount = credit
+		amount = least
 	case 1:
-		amount = credit + 1
+		amount = least + 1
 	default:
-		amount = 1 + r.Int64N(max(credit, 1))
+		amount = 1 + r.Int64N(max(least, 1))
 	}
 	if amount <= 0 {
 		return
 	}
-	errOn, errLatest := bOn.CheckRefund(amount), bLatest.CheckRefund(amount)
-	for _, c := range []struct {
-		b   Balance
-		err error
-	}{{bOn, errOn}, {bLatest, errLatest}} {
-		if refused := amount > c.b.UnappliedCents; refused != (c.err != nil) {
-			s.fail("CheckRefund(%d) as of %s with %d of credit: %v", amount, c.b.AsOf, c.b.UnappliedCents, c.err)
-		}
+	err := s.l.CheckRefundOn(amount, on)
+	if refused := amount > least; refused != (err != nil) {
+		s.fail("CheckRefundOn(%d, %s) with at least %d of credit from that day: %v", amount, on, least, err)
 	}
-	if errOn != nil || errLatest != nil {
+	if err != nil {
 		return
 	}
 	s.post(Entry{Kind: Refund, On: on, AmountCents: amount})
 	s.stats.refunds++
+}
+
+// leastOver is the least of figure over the balances at the end of day on and of every later day with an
+// entry, never below 0: the day-by-day reference for LeastCredit and LeastUndisbursed.
+func (s *sim) leastOver(on Day, figure func(Balance) int64) int64 {
+	least := figure(s.l.AsOf(on))
+	for _, e := range s.l.Entries {
+		if e.On > on {
+			least = min(least, figure(s.l.AsOf(e.On)))
+		}
+	}
+	return max(least, 0)
 }
 
 // adjustment amends a random line, dated on or after the latest payment or adjustment, only when
@@ -410,39 +416,84 @@ func (s *sim) adjustment() {
 	s.stats.adjustments++
 }
 
-// disbursement pays a victim out, dated on or after the latest entry, only when CheckDisbursement passes as
-// of that day: then a line can be disbursed more than is allocated to it only after a reversal.
+// disbursement pays a victim out on any day from the order date, only when CheckDisbursementOn passes: the
+// store's rule, which must agree with what is undisbursed as of that day and of every later day with an
+// entry. Then a line can be disbursed more than is allocated to it only after a reversal.
 func (s *sim) disbursement() {
 	r := s.r
-	on := s.latest + Day(r.IntN(10))
-	b := s.l.AsOf(on)
-	line := b.Lines[r.IntN(len(b.Lines))]
+	on := s.l.Terms.OrderedOn + Day(r.IntN(int(s.latest-s.l.Terms.OrderedOn)+10))
+	line := s.l.Lines[r.IntN(len(s.l.Lines))]
+	least := s.leastOver(on, func(b Balance) int64 { lb, _ := b.Line(line.VictimID); return lb.UndisbursedCents() })
 	var amount int64
 	switch r.IntN(4) {
 	case 0:
-		amount = line.UndisbursedCents()
+		amount = least
 	case 1:
-		amount = line.UndisbursedCents() + 1
+		amount = least + 1
 	default:
-		amount = 1 + r.Int64N(max(line.UndisbursedCents(), 1))
+		amount = 1 + r.Int64N(max(least, 1))
 	}
 	if amount <= 0 {
 		return
 	}
-	err := b.CheckDisbursement(line.VictimID, amount)
-	if refused := amount > line.UndisbursedCents(); refused != (err != nil) {
-		s.fail("CheckDisbursement(%s, %d) with %d undisbursed: %v", line.VictimID, amount, line.UndisbursedCents(), err)
+	err := s.l.CheckDisbursementOn(line.VictimID, amount, on)
+	if refused := amount > least; refused != (err != nil) {
+		s.fail("CheckDisbursementOn(%s, %d, %s) with at least %d undisbursed from that day: %v", line.VictimID, amount, on, least, err)
 	}
-	if err := b.CheckDisbursement("no such victim", 0); err == nil {
-		s.fail("CheckDisbursement accepted a victim not on the order")
+	if err := s.l.CheckDisbursementOn("no such victim", 0, on); err == nil {
+		s.fail("CheckDisbursementOn accepted a victim not on the order")
 	}
 	if err != nil {
 		return
 	}
 	s.post(Entry{Kind: Disbursement, On: on, VictimID: line.VictimID, AmountCents: amount})
 	s.stats.disbursements++
-	if after, _ := s.l.AsOf(on).Line(line.VictimID); after.DisbursedCents > after.AllocatedCents() {
-		s.fail("disbursed %d to %s, more than the %d allocated", after.DisbursedCents, line.VictimID, after.AllocatedCents())
+	for _, e := range s.l.Entries {
+		if e.On < on {
+			continue
+		}
+		if after, _ := s.l.AsOf(e.On).Line(line.VictimID); after.DisbursedCents > after.AllocatedCents() && !s.reversedSince(on) {
+			s.fail("disbursed %d to %s by %s, more than the %d allocated, with no reversal", after.DisbursedCents, line.VictimID, e.On, after.AllocatedCents())
+		}
+	}
+}
+
+// reversedSince reports whether a reversal was posted after the last disbursement check could see it: any
+// reversal in the ledger at all, which is when over-disbursement is allowed.
+func (s *sim) reversedSince(Day) bool {
+	return slices.ContainsFunc(s.l.Entries, func(e Entry) bool { return e.Kind == Reversal })
+}
+
+// checkPartial checks that the partial ledger of each line (see Ledger.OtherOrderedCents) gives that line,
+// and the waiver, exactly as the whole ledger does.
+func (s *sim) checkPartial(days []Day) {
+	var ordered int64
+	for _, line := range s.l.Lines {
+		ordered += line.OrderedCents
+	}
+	for _, line := range s.l.Lines {
+		part := Ledger{Terms: s.l.Terms, Lines: []Line{line}, OtherOrderedCents: ordered - line.OrderedCents}
+		for _, e := range s.l.Entries {
+			pe := e
+			pe.Allocations = nil
+			for _, a := range e.Allocations {
+				if a.VictimID == line.VictimID {
+					pe.Allocations = append(pe.Allocations, a)
+				} else {
+					pe.OtherPrincipalCents += a.PrincipalCents
+				}
+			}
+			part.Entries = append(part.Entries, pe)
+		}
+		for _, on := range days {
+			whole, partial := s.l.AsOf(on), part.AsOf(on)
+			want, _ := whole.Line(line.VictimID)
+			if got := partial.Lines[0]; got != want || partial.InterestWaived != whole.InterestWaived {
+				s.fail("as of %s the partial ledger of %s gives %+v (waived %v); the whole one %+v (waived %v)",
+					on, line.VictimID, got, partial.InterestWaived, want, whole.InterestWaived)
+				return
+			}
+		}
 	}
 }
 
@@ -739,6 +790,7 @@ func (s *sim) checkFinal() {
 	}
 	slices.Sort(days)
 	days = slices.Compact(days)
+	s.checkPartial(days)
 	refs := refSweep(l, days)
 	for k, on := range days {
 		b := l.AsOf(on)

@@ -70,6 +70,9 @@ CREATE TABLE restitution_entries (
     amount_cents       bigint NOT NULL CHECK (amount_cents BETWEEN -10000000000000 AND 10000000000000 AND amount_cents <> 0),
     -- A payment's credit not applied to any line; a reversal's is the payment's, negated.
     unapplied_cents    bigint NOT NULL DEFAULT 0,
+    -- The sums of the entry's allocations, so that one line's history needs no other line's allocations.
+    principal_cents    bigint NOT NULL DEFAULT 0,
+    interest_cents     bigint NOT NULL DEFAULT 0,
     victim_id          uuid,
     payer_defendant_id uuid,
     method             text,
@@ -77,6 +80,7 @@ CREATE TABLE restitution_entries (
     reason             text,             -- sealed
     reverses_id        uuid UNIQUE REFERENCES restitution_entries (id),
     idempotency_key    text,
+    -- HMAC-SHA-256 of the request under the case's data key, kept only with an idempotency key.
     request_hash       text,
     created_at         timestamptz NOT NULL,
     created_by         uuid,             -- NULL for the system

@@ -63,6 +63,8 @@ CREATE TABLE restitution_entries (
     effective_on       TEXT NOT NULL,
     amount_cents       INTEGER NOT NULL CHECK (amount_cents BETWEEN -10000000000000 AND 10000000000000 AND amount_cents <> 0),
     unapplied_cents    INTEGER NOT NULL DEFAULT 0,
+    principal_cents    INTEGER NOT NULL DEFAULT 0,
+    interest_cents     INTEGER NOT NULL DEFAULT 0,
     victim_id          TEXT,
     payer_defendant_id TEXT,
     method             TEXT,

@@ -1077,8 +1077,9 @@ export interface paths {
          * @description The order copies the terms of its jurisdiction profile (the case's unless `jurisdiction` names
          *     another): for a `per_order` profile, `interest_rate_bps` is required and is the order's rate; for the
          *     others it must be left out. Two or more `defendant_ids` make them jointly and severally liable. One
-         *     line per victim of the case, each at least one cent. Recorded in the audit trail as
-         *     `restitution.order.create`.
+         *     line per victim of the case, each at least one cent, and the order's total at most $100 billion
+         *     (10^13 cents). The answer is the order as `getRestitutionOrder` gives it on the order date, with the
+         *     first page of lines. Recorded in the audit trail as `restitution.order.create`.
          */
         post: operations["createRestitutionOrder"];
         delete?: never;
@@ -1122,7 +1123,11 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** Read an order with its terms and every line's balance as of a day. */
+        /**
+         * Read an order with its terms, its totals and one page of its lines' balances as of a day.
+         * @description `totals` and `unapplied_credit_cents` cover the whole order; `lines` is one page of lines in victim ID
+         *     order (`limit`, `cursor`), `line_count` how many there are, and `lines_next_cursor` the next page.
+         */
         get: operations["getRestitutionOrder"];
         put?: never;
         post?: never;
@@ -1202,8 +1207,8 @@ export interface paths {
         /**
          * Amend a line of the order by a signed amount.
          * @description An amended order: `delta_cents` is added to the victim's line from `effective_on`. A line may not drop
-         *     below the principal already paid to it. Dated no earlier than the order's latest payment (409
-         *     otherwise), so that no payment's allocation is ever rewritten. `Idempotency-Key` as for payments.
+         *     below the principal already paid to it, nor raise the order's total above $100 billion. Dated no
+         *     earlier than the order's latest payment or adjustment (409 otherwise), so that no payment's allocation is ever rewritten. `Idempotency-Key` as for payments.
          *     Recorded in the audit trail as `restitution.adjustment`.
          */
         post: operations["createAdjustment"];
@@ -1275,6 +1280,26 @@ export interface paths {
          *     left out. Recorded in the audit trail as `restitution.ledger.export`.
          */
         get: operations["getLedgerCSV"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ledger-entries/{entry_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The ledger entry's ID. */
+                entry_id: string;
+            };
+            cookie?: never;
+        };
+        /** Read one ledger entry with all its allocations. */
+        get: operations["getLedgerEntry"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2354,7 +2379,7 @@ export interface components {
         RestitutionLineInput: {
             /** Format: uuid */
             victim_id: string;
-            amount_cents: components["schemas"]["Cents"];
+            amount_cents: components["schemas"]["PositiveCents"];
         };
         RestitutionOrderCreate: {
             /**
@@ -2444,8 +2469,12 @@ export interface components {
             created_at: string;
             /** Format: date */
             as_of: string;
-            /** @description Ordered by victim ID. */
+            /** @description How many lines the order has. */
+            line_count: number;
+            /** @description One page of lines, ordered by victim ID. */
             lines: components["schemas"]["RestitutionLine"][];
+            /** @description Pass as `cursor` for the next page of lines; null on the last page. */
+            lines_next_cursor: string | null;
             totals: components["schemas"]["RestitutionTotals"];
             /**
              * Format: int64
@@ -2629,6 +2658,22 @@ export interface components {
             reverses_id: string | null;
             /** Format: uuid */
             reversed_by: string | null;
+            /**
+             * Format: int64
+             * @description The principal the entry applied to all lines together (a payment's or reversal's).
+             */
+            principal_cents: number;
+            /**
+             * Format: int64
+             * @description The interest the entry applied to all lines together.
+             */
+            interest_cents: number;
+            /** @description How many lines the entry touched. */
+            allocation_count: number;
+            /**
+             * @description Ordered by victim ID. `getLedgerEntry` gives them all; a list gives only the filtered victim's
+             *     (with `victim_id`), and none otherwise, since one payment may touch 100,000 lines.
+             */
             allocations: components["schemas"]["Allocation"][];
             /** Format: date-time */
             created_at: string;
@@ -4911,7 +4956,7 @@ export interface operations {
     getCaseRestitution: {
         parameters: {
             query?: {
-                /** @description The day to report as of (YYYY-MM-DD; default today); entries dated that day count, and interest accrues for the days before it. */
+                /** @description The day to report as of (YYYY-MM-DD, years 1900 to 2200; default today); entries dated that day count, and interest accrues for the days before it. */
                 as_of?: string;
                 /** @description Page size. */
                 limit?: components["parameters"]["Limit"];
@@ -4947,8 +4992,12 @@ export interface operations {
     getRestitutionOrder: {
         parameters: {
             query?: {
-                /** @description The day to report as of (YYYY-MM-DD; default today); entries dated that day count, and interest accrues for the days before it. */
+                /** @description The day to report as of (YYYY-MM-DD, years 1900 to 2200; default today); entries dated that day count, and interest accrues for the days before it. */
                 as_of?: string;
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
             path: {
@@ -5228,6 +5277,35 @@ export interface operations {
             default: components["responses"]["Problem"];
         };
     };
+    getLedgerEntry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The ledger entry's ID. */
+                entry_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The entry. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LedgerEntry"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Problem"];
+        };
+    };
     reversePayment: {
         parameters: {
             query?: never;
@@ -5267,7 +5345,7 @@ export interface operations {
     getVictimRestitution: {
         parameters: {
             query?: {
-                /** @description The day to report as of (YYYY-MM-DD; default today); entries dated that day count, and interest accrues for the days before it. */
+                /** @description The day to report as of (YYYY-MM-DD, years 1900 to 2200; default today); entries dated that day count, and interest accrues for the days before it. */
                 as_of?: string;
             };
             header?: never;
