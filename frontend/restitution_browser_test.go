@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,8 +28,12 @@ import (
 // government's $1,400,000 before it is recorded (once, though the button is clicked twice); $400 disbursed to
 // the individual; a payment dated before it refused as out of date order; the payment reversed through its
 // dialog, leaving the individual over-disbursed; the totals, charts, order and ledger following each step; the
-// ledger as CSV; the victims' pages; and what an advocate is not offered. axe-core checks every screen.
-// With SCREENSHOT_DIR set, the tab is saved there as PNG at each main step.
+// ledger as CSV; the victims' pages; and what an advocate is not offered. The ledger lists each entry's totals
+// and how many victims it touched, and each victim's share when the entry is opened or the ledger filtered by
+// victim. An order of 205 victims shows its first 50 lines and 50 more on "Show more lines" (as of the same
+// day); its payment's shares and previews list 200 victims, named past the lines shown, and "and 5 more"; and
+// its dialogs' pickers load more victims.
+// axe-core checks every screen. With SCREENSHOT_DIR set, the tab is saved there as PNG at each main step.
 func TestRestitutionInTheBrowser(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, s *models.Store) {
 		b := newBrowser(t, s)
@@ -52,10 +57,16 @@ func TestRestitutionInTheBrowser(t *testing.T) {
 		if _, err := s.SetCaseTeam(ctx, c.ID, []string{dana.ID}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.CreateDefendant(ctx, c.ID, models.NewDefendant{Name: "Tina Peters", Charges: []models.NewCharge{
-			{CountNumber: 1, Statute: "C.R.S. 18-5-902", Description: "Identity theft", Disposition: models.DispositionConvicted}}}); err != nil {
-			t.Fatal(err)
+		newDefendant := func(caseID, name string) models.Defendant {
+			t.Helper()
+			d, err := s.CreateDefendant(ctx, caseID, models.NewDefendant{Name: name, Charges: []models.NewCharge{
+				{CountNumber: 1, Statute: "C.R.S. 18-5-902", Description: "Identity theft", Disposition: models.DispositionConvicted}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return d
 		}
+		newDefendant(c.ID, "Tina Peters")
 		newVictim := func(kind models.VictimKind, name string, verifiedCents int64) models.Victim {
 			t.Helper()
 			v, err := s.CreateVictim(ctx, c.ID, models.NewVictim{Kind: kind, Name: name})
@@ -171,6 +182,10 @@ func TestRestitutionInTheBrowser(t *testing.T) {
 		b.waitText("#restitution-message", "entered: $1,401,500.00 to 3 victims")
 		b.waitText("#order-panel-title", "22CR371 restitution order")
 		b.waitFocus("order-panel-title", "the order opened")
+		waitCell("#order-lines-count", "3 lines")
+		if eval[bool](b, `!!document.getElementById('more-lines')`) {
+			t.Error("an order of three lines offers Show more lines")
+		}
 		b.waitText("#order-interest", "8% a year")
 		waitCell("#restitution-total-ordered", "$1,401,500.00")
 		waitCell("#restitution-total-collected", "$0.00")
@@ -235,7 +250,7 @@ func TestRestitutionInTheBrowser(t *testing.T) {
 		b.choose("payment-method", "check")
 		b.do(chromedp.SendKeys(chromedp.ID("payment-reference"), "Check 1042"))
 		eval[chromedp.Void](b, `(() => { const r = document.getElementById('record-payment'); r.click(); r.click(); })()`)
-		b.waitText("#order-message", "Payment of $1,000.00 received")
+		b.waitText("#order-message", "Payment of $1,000.00 received "+longDate(today)+" recorded: $1,000.00 principal and $0.00 interest to 2 victims.")
 		paid := entries(t, s, orderID)
 		if len(paid) != 1 || paid[0].Kind != restitution.Payment || paid[0].AmountCents != 1_000_00 || paid[0].Reference != "Check 1042" {
 			t.Fatalf("after a double click the ledger holds %+v; want one payment of $1,000", paid)
@@ -259,9 +274,25 @@ func TestRestitutionInTheBrowser(t *testing.T) {
 		if b.value("payment-amount") != "" {
 			t.Error("the payment form was not emptied for the next payment")
 		}
-		b.waitText("#ledger-table", "Jane Roe: $400.00 principal")
-		b.waitText("#entry-"+payment.ID, "Acme Hardware LLC: $600.00 principal")
-		b.waitText("#entry-"+payment.ID, "From Tina Peters · Check · Reference Check 1042")
+		// The ledger gives the payment's totals and how many victims it paid; each one's share when opened.
+		paymentRow := "#entry-" + payment.ID
+		b.waitText(paymentRow, "From Tina Peters · Check · Reference Check 1042")
+		b.waitText(paymentRow+" .ledger-table__applied", "$1,000.00 principal, $0.00 interest")
+		waitCell(paymentRow+" .ledger-table__victims", "2 victims")
+		if eval[bool](b, `!!document.querySelector('#ledger-table .allocations')`) {
+			t.Error("the unfiltered ledger lists victims' shares before an entry is opened")
+		}
+		if got := eval[string](b, `document.getElementById('show-shares-`+payment.ID+`').getAttribute('aria-expanded')`); got != "false" {
+			t.Errorf("the payment's disclosure starts with aria-expanded %q", got)
+		}
+		b.click("show-shares-" + payment.ID)
+		b.waitText("#shares-"+payment.ID, "Acme Hardware LLC: $600.00 principal")
+		b.waitText("#shares-"+payment.ID, "Jane Roe: $400.00 principal")
+		b.waitTrue(`performance.getEntriesByType('resource').some(e => e.name.endsWith('/api/v1/ledger-entries/`+payment.ID+`'))`,
+			"the shares were read from the entry")
+		if got := eval[string](b, `document.getElementById('show-shares-`+payment.ID+`').getAttribute('aria-expanded')`); got != "true" {
+			t.Errorf("the opened disclosure has aria-expanded %q", got)
+		}
 		waitCell("#order-total-principal-paid", "$1,000.00")
 		waitCell("#order-total-balance", formatDollars(before-1_000_00))
 		waitCell("#restitution-total-collected", "$1,000.00")
@@ -349,6 +380,12 @@ func TestRestitutionInTheBrowser(t *testing.T) {
 		b.choose("ledger-kind", "")
 		b.choose("ledger-victim", state.ID)
 		b.waitText(".empty__title", "No entry matches.")
+		// Filtered by victim, each entry shows that victim's share without being opened.
+		b.choose("ledger-victim", jane.ID)
+		b.waitTrue(`document.querySelectorAll('#ledger-table tbody tr').length === 3`, "Jane Roe's payment, disbursement and reversal")
+		waitCell(paymentRow+` td[data-label="Applied to lines"] > .allocations`, "Jane Roe: $400.00 principal")
+		waitCell(`#ledger-table tr[data-kind=reversal] td[data-label="Applied to lines"] > .allocations`, "Jane Roe: −$400.00 principal")
+		b.checkPage("ledger filtered by victim")
 		b.choose("ledger-victim", "")
 		b.waitTrue(`document.querySelectorAll('#ledger-table tbody tr').length === 3`, "the whole ledger again")
 		downloads := t.TempDir()
@@ -389,6 +426,7 @@ func TestRestitutionInTheBrowser(t *testing.T) {
 		if eval[bool](b, `!!document.getElementById('victim-restitution') || document.body.innerText.includes('Restitution')`) {
 			t.Error("a victim named in no order shows a restitution card")
 		}
+		bigOrder(t, b, s, newDefendant, waitCell, day)
 		b.click("sign-out")
 		b.waitText("main", "signed out")
 
@@ -404,6 +442,118 @@ func TestRestitutionInTheBrowser(t *testing.T) {
 		}
 		b.checkPage("restitution tab as an advocate")
 	})
+}
+
+// bigOrder opens an order of 205 victims, more than four pages of lines, as the clerk signed in: the first 50
+// lines and the totals over all 205; "Show more lines" adds the next 50 as of the day already shown; a payment's
+// shares, read when its entry is opened, list the first 200 (named past the lines shown) and "and 5 more"; so
+// does the live preview of a payment; and the disbursement dialog's picker loads more victims.
+func bigOrder(t *testing.T, b *browser, s *models.Store, newDefendant func(caseID, name string) models.Defendant,
+	waitCell func(selector, want string), day func(daysAgo int) string) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := s.CreateCase(ctx, models.NewCase{CourtCaseNumber: "23CR1", Caption: "People v. Breach",
+		Court: "Mesa County District Court", Jurisdiction: "us-co"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := newDefendant(c.ID, "Breach Corp")
+	const n = 205
+	var lines []models.NewOrderLine
+	names := map[string]string{}
+	for i := 1; i <= n; i++ {
+		v, err := s.CreateVictim(ctx, c.ID, models.NewVictim{Kind: models.VictimIndividual, Name: fmt.Sprintf("Victim %03d", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		names[v.ID] = v.Name
+		lines = append(lines, models.NewOrderLine{VictimID: v.ID, AmountCents: 100_00})
+	}
+	o, err := s.CreateRestitutionOrder(ctx, c.ID, models.NewRestitutionOrder{OrderedOn: models.DateOf(s.Today().Time().AddDate(0, 0, -30)),
+		DefendantIDs: []string{d.ID}, CourtOrderReference: "23CR1 order", Lines: lines})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _, err := s.RecordPayment(ctx, o.ID, "", models.NewPayment{AmountCents: 2_050_00, ReceivedOn: s.Today(), PayerDefendantID: d.ID, Method: "check"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The API pages lines, and lists allocations, in victim ID order.
+	ids := make([]string, 0, n)
+	for id := range names {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	rows := `document.querySelectorAll('#order-lines-table tbody tr').length`
+	orderURL := b.base + "/cases/" + c.ID + "/restitution?" + url.Values{"order": {o.ID}}.Encode()
+
+	// The first page, the totals over every line, and the next page as of the day shown.
+	b.do(chromedp.Navigate(orderURL))
+	b.waitText("#order-panel-title", "23CR1 order")
+	waitCell("#order-lines-count", "205 lines, 50 shown")
+	b.waitTrue(rows+` === 50`, "the first page of 50 lines")
+	waitCell("#order-total-ordered", "$20,500.00")
+	waitCell("#order-total-principal-paid", "$2,050.00")
+	waitCell("#more-lines", "Show more lines")
+	b.checkPage("order of 205 lines, first page")
+	b.replace("order-as-of", day(1))
+	waitCell("#order-total-principal-paid", "$0.00")
+	b.waitTrue(rows+` === 50`, "the same 50 lines as of the day before")
+	b.click("more-lines")
+	b.waitTrue(rows+` === 100`, "100 lines after Show more lines")
+	waitCell("#order-lines-count", "205 lines, 100 shown")
+	added := `#order-lines-table tr[data-victim="` + ids[50] + `"]`
+	waitCell(added+" td[data-label=Victim] a", names[ids[50]])
+	waitCell(added+` td[data-label="Principal paid"]`, "$0.00")
+	if !eval[bool](b, `performance.getEntriesByType('resource').some(e => e.name.includes('/restitution-orders/`+o.ID+`?') &&
+		e.name.includes('cursor=') && e.name.includes('as_of=`+day(1)+`'))`) {
+		t.Error("the next page of lines was not asked for as of the day shown")
+	}
+	b.waitTrue(`document.activeElement && document.activeElement.closest('tr') && document.activeElement.closest('tr').dataset.victim === `+jsString(ids[50]),
+		"the keyboard goes to the first line added")
+	b.checkPage("order of 205 lines, two pages")
+
+	// Read afresh (the first page only): the payment's shares, the first 200 named, those past the page too.
+	b.do(chromedp.Navigate(orderURL))
+	b.waitText("#order-panel-title", "23CR1 order")
+	b.waitTrue(rows+` === 50`, "the first page of 50 lines")
+	waitCell("#entry-"+p.ID+" .ledger-table__victims", "205 victims")
+	b.click("show-shares-" + p.ID)
+	b.waitTrue(`document.querySelectorAll('#shares-`+p.ID+` li[data-victim]').length === 200`, "the payment's first 200 shares")
+	waitCell(`#shares-`+p.ID+`-list-more`, "and 5 more (the CSV lists every victim)")
+	waitCell(`#shares-`+p.ID+` li[data-victim="`+ids[199]+`"]`, names[ids[199]]+": $10.00 principal")
+	if eval[bool](b, `document.getElementById('shares-`+p.ID+`').innerText.includes('A victim')`) {
+		t.Error("a share is not named")
+	}
+	b.checkPage("order of 205 lines, a payment's shares")
+	b.checkNarrow("order of 205 lines, a payment's shares")
+	b.do(chromedp.EmulateViewport(1280, 900))
+
+	// The live preview lists the first 200 victims too.
+	b.do(chromedp.SendKeys(chromedp.ID("payment-amount"), "1000"))
+	b.waitText("#payment-preview-summary", "would pay 205 victims $1,000.00 principal and $0.00 interest; $0.00 would be held as unapplied credit.")
+	b.waitTrue(`document.querySelectorAll('#payment-preview-table tbody tr').length === 200`, "the preview's first 200 victims")
+	waitCell("#payment-preview-more", "and 5 more victims, not listed here.")
+	b.checkPage("order of 205 lines, payment previewed")
+
+	// The disbursement dialog offers the lines loaded so far, and loads more.
+	b.click("disburse")
+	b.do(chromedp.WaitVisible(chromedp.ID("disburse-dialog")))
+	options := `document.querySelectorAll('#disburse-victim option[value]:not([value=""])').length`
+	b.waitTrue(options+` === 50`, "the dialog offers the 50 victims loaded")
+	waitCell("#more-disburse-victim-count", "50 of 205 victims listed.")
+	b.checkPage("disbursement dialog, more victims to load")
+	b.click("more-disburse-victim")
+	b.waitTrue(options+` === 100`, "the dialog offers 100 victims")
+	waitCell("#more-disburse-victim-count", "100 of 205 victims listed.")
+	b.waitFocus("more-disburse-victim", "more victims loaded, and more to come")
+	b.choose("disburse-victim", ids[99])
+	if got := b.value("disburse-amount"); got != "10.00" {
+		t.Errorf("the disbursement to %s starts at %q; want 10.00", names[ids[99]], got)
+	}
+	b.click("cancel-disburse")
+	b.waitTrue(`!document.getElementById('disburse-dialog')`, "the dialog closes")
+	b.waitTrue(rows+` === 100`, "the lines loaded for the dialog are in the table too")
 }
 
 // entries is every entry on the order's ledger, read from the store.

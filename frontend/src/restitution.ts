@@ -74,6 +74,26 @@ export function classRank(classes: ReadonlyArray<ReadonlyArray<VictimKind>>, kin
   return i < 0 ? classes.length : i;
 }
 
+/** A victim of an order as its lines name it. */
+export interface VictimInfo {
+  name: string;
+  kind: VictimKind;
+}
+
+/**
+ * byPaymentOrder compares victims in the order an order pays them: by priority class, then by name; a victim
+ * not known (undefined) comes last.
+ */
+export const byPaymentOrder =
+  (classes: ReadonlyArray<ReadonlyArray<VictimKind>>) =>
+  (a: VictimInfo | undefined, b: VictimInfo | undefined): number => {
+    if (!a || !b) return (a ? 0 : 1) - (b ? 0 : 1);
+    return classRank(classes, a.kind) - classRank(classes, b.kind) || a.name.localeCompare(b.name);
+  };
+
+/** count writes a number of things in words: "1 victim", "100,000 victims". */
+export const count = (n: number, one: string, many: string): string => `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`;
+
 /** formatBps shows basis points as a percentage, exactly: 2667 → "26.67%", 800 → "8%". */
 export function formatBps(bps: number): string {
   const n = Math.trunc(bps);

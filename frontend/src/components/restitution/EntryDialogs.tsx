@@ -1,12 +1,14 @@
 import { useRef, useState } from "preact/hooks";
-import { api, toProblem, type DisbursementMethod, type LedgerEntry, type RestitutionOrder } from "../../api/client";
+import { api, toProblem, type DisbursementMethod, type LedgerEntry, type RestitutionLine, type RestitutionOrder } from "../../api/client";
 import { newIdempotencyKey } from "../../imports";
 import { victimKindLabel } from "../../intake";
 import { formatDate } from "../../format";
 import { centsToInput, formatCents, parseDollars } from "../../money";
 import { DISBURSEMENT_METHODS, todayISO } from "../../restitution";
 import { FieldError, failureFrom, invalid, type Failure, type FieldSpec } from "../FormErrors";
+import { MoreVictims } from "./Allocations";
 import { LedgerDialog } from "./LedgerDialog";
+import type { MoreLines } from "./orderLines";
 
 /** What every ledger dialog is given: where to send the keyboard after, and what to do when done or cancelled. */
 interface Common {
@@ -135,10 +137,16 @@ export function ReverseDialog(props: Common & { payment: LedgerEntry; payer: str
   );
 }
 
-/** LineSelect picks one of the order's lines by victim. */
+/** The lines a dialog offers: those loaded so far, in the order victims are paid, and a way to load more. */
+interface Lines {
+  lines: RestitutionLine[];
+  more: MoreLines;
+}
+
+/** LineSelect picks one of the order's lines loaded so far by victim, and can load more of them. */
 function LineSelect(props: {
   id: string;
-  order: RestitutionOrder;
+  lines: Lines;
   value: string;
   failure: Failure | null;
   onChange: (v: string) => void;
@@ -147,23 +155,29 @@ function LineSelect(props: {
   return (
     <div class="field">
       <label for={props.id}>Victim</label>
-      <select id={props.id} value={props.value} onChange={(e) => props.onChange(e.currentTarget.value)} {...invalid(props.id, props.failure)}>
+      <select
+        id={props.id}
+        value={props.value}
+        onChange={(e) => props.onChange(e.currentTarget.value)}
+        {...invalid(props.id, props.failure, props.lines.more.hasMore ? `more-${props.id}-count` : undefined)}
+      >
         {!props.value && <option value="">Choose a victim</option>}
-        {props.order.lines.map((l) => (
+        {props.lines.lines.map((l) => (
           <option key={l.victim_id} value={l.victim_id}>
             {l.victim_name} ({victimKindLabel(l.victim_kind).toLowerCase()}){props.note ? `: ${props.note(l.victim_id)}` : ""}
           </option>
         ))}
       </select>
+      <MoreVictims id={`more-${props.id}`} picker={props.id} lines={props.lines.more} />
       <FieldError id={props.id} failure={props.failure} />
     </div>
   );
 }
 
 /** AdjustDialog amends one line of the order by an amount up or down, from a day, for a reason. */
-export function AdjustDialog(props: Common & { order: RestitutionOrder }) {
-  const { order } = props;
-  const [victim, setVictim] = useState(order.lines.length === 1 ? order.lines[0]!.victim_id : "");
+export function AdjustDialog(props: Common & Lines & { order: RestitutionOrder }) {
+  const { order, lines } = props;
+  const [victim, setVictim] = useState(order.line_count === 1 && lines.length === 1 ? lines[0]!.victim_id : "");
   const [direction, setDirection] = useState<"increase" | "decrease">("increase");
   const [amount, setAmount] = useState("");
   const [on, setOn] = useState(todayISO());
@@ -174,7 +188,7 @@ export function AdjustDialog(props: Common & { order: RestitutionOrder }) {
     effective_on: { id: "adjust-on", label: "Effective on" },
     reason: { id: "adjust-reason", label: "Reason" },
   });
-  const line = order.lines.find((l) => l.victim_id === victim);
+  const line = lines.find((l) => l.victim_id === victim);
   const submit = () => {
     const fields: Record<string, string> = {};
     if (!victim) fields["adjust-victim"] = "Choose the victim whose line changes.";
@@ -204,7 +218,7 @@ export function AdjustDialog(props: Common & { order: RestitutionOrder }) {
       description={
         <p>
           For an amended order. The change is a new entry on the ledger from the day it takes effect; a line cannot go below
-          what has been paid on it, and the day cannot be before the order’s latest payment.
+          what has been paid on it, and the day cannot be before the order’s latest payment or adjustment.
         </p>
       }
       busy={post.busy}
@@ -219,11 +233,11 @@ export function AdjustDialog(props: Common & { order: RestitutionOrder }) {
     >
       <LineSelect
         id="adjust-victim"
-        order={order}
+        lines={props}
         value={victim}
         failure={post.failure}
         onChange={setVictim}
-        note={(id) => `owed ${formatCents(order.lines.find((l) => l.victim_id === id)!.principal_outstanding_cents)}`}
+        note={(id) => `owed ${formatCents(lines.find((l) => l.victim_id === id)!.principal_outstanding_cents)}`}
       />
       <fieldset class="subfieldset">
         <legend>Change</legend>
@@ -276,10 +290,11 @@ export function AdjustDialog(props: Common & { order: RestitutionOrder }) {
 }
 
 /** DisburseDialog records money sent to a victim out of what payments applied to the victim's line. */
-export function DisburseDialog(props: Common & { order: RestitutionOrder }) {
-  const { order } = props;
-  const waiting = order.lines.filter((l) => l.undisbursed_cents > 0);
-  const [victim, setVictim] = useState(waiting.length === 1 ? waiting[0]!.victim_id : "");
+export function DisburseDialog(props: Common & Lines & { order: RestitutionOrder }) {
+  const { order, lines } = props;
+  // One victim is preselected only when every line is loaded and that victim's is the only money waiting.
+  const waiting = lines.filter((l) => l.undisbursed_cents > 0);
+  const [victim, setVictim] = useState(!props.more.hasMore && waiting.length === 1 ? waiting[0]!.victim_id : "");
   const [amount, setAmount] = useState("");
   const [on, setOn] = useState(todayISO());
   const [method, setMethod] = useState<DisbursementMethod | "">("");
@@ -291,7 +306,7 @@ export function DisburseDialog(props: Common & { order: RestitutionOrder }) {
     method: { id: "disburse-method", label: "Method" },
     reference: { id: "disburse-reference", label: "Reference" },
   });
-  const line = order.lines.find((l) => l.victim_id === victim);
+  const line = lines.find((l) => l.victim_id === victim);
   const submit = () => {
     const fields: Record<string, string> = {};
     if (!victim) fields["disburse-victim"] = "Choose the victim paid.";
@@ -330,15 +345,15 @@ export function DisburseDialog(props: Common & { order: RestitutionOrder }) {
     >
       <LineSelect
         id="disburse-victim"
-        order={order}
+        lines={props}
         value={victim}
         failure={post.failure}
         onChange={(v) => {
           setVictim(v);
-          const l = order.lines.find((x) => x.victim_id === v);
+          const l = lines.find((x) => x.victim_id === v);
           if (l && !amount.trim() && l.undisbursed_cents > 0) setAmount(centsToInput(l.undisbursed_cents));
         }}
-        note={(id) => `${formatCents(order.lines.find((l) => l.victim_id === id)!.undisbursed_cents)} to disburse`}
+        note={(id) => `${formatCents(lines.find((l) => l.victim_id === id)!.undisbursed_cents)} to disburse`}
       />
       <div class="field">
         <label for="disburse-amount">Amount (dollars)</label>

@@ -1,13 +1,19 @@
-import { useState } from "preact/hooks";
-import { api, type LedgerEntry, type LedgerEntryKind, type RestitutionLine, type RestitutionOrder } from "../../api/client";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { api, isAbort, toProblem, type LedgerEntry, type LedgerEntryKind, type Problem, type RestitutionLine, type RestitutionOrder } from "../../api/client";
 import { formatDate } from "../../format";
 import { formatCents } from "../../money";
-import { ENTRY_KINDS, entryKindLabel, isEntryKind, ledgerCsvHref, paymentMethodLabel, type Named } from "../../restitution";
+import { ENTRY_KINDS, count, entryKindLabel, isEntryKind, ledgerCsvHref, paymentMethodLabel, type Named } from "../../restitution";
 import { ListStatus, LoadMore, usePagedList } from "../PagedList";
+import { ProblemAlert } from "../ProblemAlert";
+import { AllocationList, MoreVictims } from "./Allocations";
+import { nameOf, type MoreLines, type VictimNames } from "./orderLines";
 
 interface Props {
   order: RestitutionOrder;
+  /** The order's lines loaded so far, in the order victims are paid, for the victim filter. */
   lines: RestitutionLine[];
+  more: MoreLines;
+  names: VictimNames;
   defendants: Named[];
   /** Changes whenever money moved: the ledger is read again. */
   version: number;
@@ -16,11 +22,12 @@ interface Props {
 }
 
 /**
- * Ledger lists an order's entries as they were posted, each with what it did to each victim's line, filtered by
- * kind and victim, a page at a time. Entries are never changed: a payment that bounced stays, marked reversed,
- * beside the reversal that took it back.
+ * Ledger lists an order's entries as they were posted, filtered by kind and victim, a page at a time. Each entry
+ * shows what it applied over all lines and to how many victims; each victim's share is read when the entry is
+ * opened (one payment may touch 100,000 lines), or shown at once when the ledger is filtered by victim. Entries
+ * are never changed: a payment that bounced stays, marked reversed, beside the reversal that took it back.
  */
-export function Ledger({ order, lines, defendants, version, mayReverse, onReverse }: Props) {
+export function Ledger({ order, lines, more, names, defendants, version, mayReverse, onReverse }: Props) {
   const [kind, setKind] = useState<LedgerEntryKind | "">("");
   const [victim, setVictim] = useState("");
   const list = usePagedList(
@@ -31,9 +38,14 @@ export function Ledger({ order, lines, defendants, version, mayReverse, onRevers
       }),
     [order.id, kind, victim, version],
   );
-  const name = (id: string | null) => (id ? (lines.find((l) => l.victim_id === id)?.victim_name ?? "A victim") : "");
+  useEffect(() => {
+    names.want(list.items.flatMap((e) => (e.victim_id ? [e.victim_id] : [])));
+  }, [list.items]);
   const defendant = (id: string | null) => (id ? (defendants.find((d) => d.id === id)?.name ?? "A defendant") : "");
   const seqOf = (id: string | null) => list.items.find((e) => e.id === id)?.seq;
+  const classes = order.terms.priority_classes;
+  // The list was asked for this victim's entries, and each holds this victim's allocation only.
+  const filtered = victim !== "";
 
   return (
     <section class="ledger" aria-labelledby="ledger-heading">
@@ -57,7 +69,12 @@ export function Ledger({ order, lines, defendants, version, mayReverse, onRevers
         </div>
         <div class="field">
           <label for="ledger-victim">Victim</label>
-          <select id="ledger-victim" value={victim} onChange={(e) => setVictim(e.currentTarget.value)}>
+          <select
+            id="ledger-victim"
+            value={victim}
+            onChange={(e) => setVictim(e.currentTarget.value)}
+            aria-describedby={more.hasMore ? "more-ledger-victims-count" : undefined}
+          >
             <option value="">All victims</option>
             {lines.map((l) => (
               <option key={l.victim_id} value={l.victim_id}>
@@ -65,6 +82,7 @@ export function Ledger({ order, lines, defendants, version, mayReverse, onRevers
               </option>
             ))}
           </select>
+          <MoreVictims id="more-ledger-victims" picker="ledger-victim" lines={more} />
         </div>
       </div>
 
@@ -117,29 +135,28 @@ export function Ledger({ order, lines, defendants, version, mayReverse, onRevers
                   {formatCents(e.amount_cents)}
                 </td>
                 <td data-label="Details">
-                  <EntryDetails entry={e} victim={name(e.victim_id)} payer={defendant(e.payer_defendant_id)} reverses={seqOf(e.reverses_id)} />
+                  <EntryDetails entry={e} victim={nameOf(names, e.victim_id)} payer={defendant(e.payer_defendant_id)} reverses={seqOf(e.reverses_id)} />
                 </td>
                 <td data-label="Applied to lines">
-                  {e.allocations.length === 0 && e.unapplied_cents === 0 ? (
+                  {e.allocation_count === 0 && e.unapplied_cents === 0 ? (
                     <span class="muted">None</span>
                   ) : (
-                    <ul class="allocations">
-                      {e.allocations.map((a) => (
-                        <li key={a.victim_id}>
-                          {name(a.victim_id)}: <span class="nowrap">{formatCents(a.principal_cents)} principal</span>
-                          {a.interest_cents !== 0 && (
-                            <>
-                              , <span class="nowrap">{formatCents(a.interest_cents)} interest</span>
-                            </>
-                          )}
-                        </li>
-                      ))}
-                      {e.unapplied_cents !== 0 && (
-                        <li>
-                          Unapplied credit: <span class="nowrap">{formatCents(e.unapplied_cents)}</span>
-                        </li>
+                    <>
+                      {e.allocation_count > 0 && (
+                        <span class="ledger-table__applied">
+                          <span class="nowrap">{formatCents(e.principal_cents)} principal</span>,{" "}
+                          <span class="nowrap">{formatCents(e.interest_cents)} interest</span>
+                          <span class="ledger-table__victims muted">{count(e.allocation_count, "victim", "victims")}</span>
+                        </span>
                       )}
-                    </ul>
+                      {filtered && e.allocations.length > 0 && <AllocationList allocations={e.allocations} names={names} classes={classes} />}
+                      {e.unapplied_cents !== 0 && (
+                        <span class="ledger-table__unapplied">
+                          Unapplied credit: <span class="nowrap">{formatCents(e.unapplied_cents)}</span>
+                        </span>
+                      )}
+                      {e.allocation_count > (filtered ? e.allocations.length : 0) && <EntryShares entry={e} names={names} classes={classes} />}
+                    </>
                   )}
                 </td>
               </tr>
@@ -166,5 +183,62 @@ function EntryDetails({ entry: e, victim, payer, reverses }: { entry: LedgerEntr
       {e.reason && <span class="ledger-table__reason notes">Reason: {e.reason}</span>}
       {parts.length === 0 && !e.reason && <span class="muted">None</span>}
     </>
+  );
+}
+
+type Shares = { state: "idle" } | { state: "loading" } | { state: "ok"; entry: LedgerEntry } | { state: "error"; problem: Problem };
+
+/**
+ * EntryShares is a disclosure under an entry that reads the entry with all its allocations when first opened and
+ * lists each victim's share (at most MAX_SHOWN of them). Entries never change what they applied, so what was read
+ * is kept while the ledger stays open.
+ */
+function EntryShares({ entry, names, classes }: { entry: LedgerEntry; names: VictimNames; classes: RestitutionOrder["terms"]["priority_classes"] }) {
+  const [open, setOpen] = useState(false);
+  const [shares, setShares] = useState<Shares>({ state: "idle" });
+  const ctrl = useRef<AbortController | undefined>(undefined);
+  useEffect(() => () => ctrl.current?.abort(), []);
+  const region = `shares-${entry.id}`;
+
+  const read = async () => {
+    ctrl.current?.abort();
+    const c = new AbortController();
+    ctrl.current = c;
+    setShares({ state: "loading" });
+    try {
+      const { data, error, response } = await api.GET("/api/v1/ledger-entries/{entry_id}", {
+        params: { path: { entry_id: entry.id } },
+        signal: c.signal,
+      });
+      if (c.signal.aborted) return;
+      setShares(data ? { state: "ok", entry: data } : { state: "error", problem: toProblem(error, response) });
+    } catch (err) {
+      if (!c.signal.aborted && !isAbort(err)) setShares({ state: "error", problem: toProblem(err) });
+    }
+  };
+  const toggle = () => {
+    const next = !open;
+    setOpen(next);
+    if (next && (shares.state === "idle" || shares.state === "error")) void read();
+  };
+
+  return (
+    <div class="ledger-table__shares">
+      <button
+        type="button"
+        id={`show-shares-${entry.id}`}
+        class="link-button"
+        aria-expanded={open ? "true" : "false"}
+        aria-controls={region}
+        onClick={toggle}
+      >
+        {open ? "Hide" : "Show"} each victim’s share<span class="visually-hidden"> of entry #{entry.seq}</span>
+      </button>
+      <div id={region} hidden={!open} aria-busy={shares.state === "loading" ? "true" : undefined}>
+        {open && shares.state === "loading" && <p class="muted ledger-table__loading">Loading…</p>}
+        {open && shares.state === "error" && <ProblemAlert problem={shares.problem} />}
+        {open && shares.state === "ok" && <AllocationList id={`${region}-list`} allocations={shares.entry.allocations} names={names} classes={classes} />}
+      </div>
+    </div>
   );
 }

@@ -1,15 +1,16 @@
-import { useEffect, useRef, useState } from "preact/hooks";
-import { api, toProblem, type LedgerEntry, type Problem, type RestitutionLine, type RestitutionOrder, type Role } from "../../api/client";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import type { LedgerEntry, RestitutionLine, Role } from "../../api/client";
 import { formatDate } from "../../format";
 import { victimKindLabel } from "../../intake";
 import { jurisdictionName, useJurisdictions } from "../../jurisdictions";
 import { formatCents } from "../../money";
 import { Link } from "../../router";
 import { victimHref } from "../../pages/case/VictimsTab";
-import { canEnterOrders, canMoveMoney, classLabel, classRank, orderTitle, termsInterest, todayISO, type Named } from "../../restitution";
+import { byPaymentOrder, canEnterOrders, canMoveMoney, classLabel, count, orderTitle, termsInterest, todayISO, type Named } from "../../restitution";
 import { ProblemAlert } from "../ProblemAlert";
 import { AdjustDialog, DisburseDialog, RefundDialog, ReverseDialog } from "./EntryDialogs";
 import { Ledger } from "./Ledger";
+import { appliedOf, useOrderLines, useVictimNames } from "./orderLines";
 import { PaymentForm } from "./PaymentForm";
 
 type Dialog =
@@ -32,55 +33,30 @@ interface Props {
   onClose: () => void;
 }
 
-/** sortedLines puts an order's lines in the order they are paid: by priority class, then by name. */
-const sortedLines = (o: RestitutionOrder): RestitutionLine[] =>
-  [...o.lines].sort(
-    (a, b) =>
-      classRank(o.terms.priority_classes, a.victim_kind) - classRank(o.terms.priority_classes, b.victim_kind) ||
-      a.victim_name.localeCompare(b.victim_name),
-  );
-
 /**
- * OrderDetail is one order opened under the list: its terms, every line's balance as of a chosen day (today
- * unless changed), payment entry with its live allocation, the ledger, and the ledger's other entries behind
- * dialogs. What a role may not do is not offered.
+ * OrderDetail is one order opened under the list: its terms, its lines' balances as of a chosen day (today
+ * unless changed) a page at a time with the totals over every line, payment entry with its live allocation, the
+ * ledger, and the ledger's other entries behind dialogs. What a role may not do is not offered. An order may
+ * have 100,000 lines: nothing here waits for all of them.
  */
 export function OrderDetail({ caseId, orderId, defendants, role, version, onChanged, onClose }: Props) {
   const jurisdictions = useJurisdictions();
   const [asOf, setAsOf] = useState(todayISO());
-  const [order, setOrder] = useState<RestitutionOrder | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [problem, setProblem] = useState<Problem | null>(null);
+  const loaded = useOrderLines(caseId, orderId, asOf, version);
+  const names = useVictimNames(loaded);
+  const { order, loading, problem } = loaded;
   const [message, setMessage] = useState("");
   const [dialog, setDialog] = useState<Dialog>(null);
   const [paymentForm, setPaymentForm] = useState(0);
   const title = useRef<HTMLHeadingElement>(null);
   const focused = useRef(false);
   const landed = useRef(false);
-
-  useEffect(() => {
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(asOf)) return;
-    const ctrl = new AbortController();
-    setLoading(true);
-    api
-      .GET("/api/v1/restitution-orders/{order_id}", { params: { path: { order_id: orderId }, query: { as_of: asOf } }, signal: ctrl.signal })
-      .then(({ data, error, response }) => {
-        if (ctrl.signal.aborted) return;
-        if (data && data.case_id === caseId) {
-          setOrder(data);
-          setProblem(null);
-        } else if (data) {
-          setProblem({ type: "about:blank", title: "Order not found", status: 404, detail: "This case has no such order.", request_id: "" });
-        } else setProblem(toProblem(error, response));
-        setLoading(false);
-      })
-      .catch((err: unknown) => {
-        if (ctrl.signal.aborted) return;
-        setProblem(toProblem(err));
-        setLoading(false);
-      });
-    return () => ctrl.abort();
-  }, [orderId, asOf, version]);
+  // The lines loaded so far in the order victims are paid, for the pickers.
+  const byPayment = useMemo(() => {
+    if (!order) return [];
+    const cmp = byPaymentOrder(order.terms.priority_classes);
+    return [...loaded.lines].sort((a, b) => cmp({ name: a.victim_name, kind: a.victim_kind }, { name: b.victim_name, kind: b.victim_kind }));
+  }, [loaded.lines, order?.terms]);
 
   // The keyboard goes to the order's heading once it has arrived, as to a loss opened under its table.
   useEffect(() => {
@@ -102,7 +78,16 @@ export function OrderDetail({ caseId, orderId, defendants, role, version, onChan
     );
   }
 
-  const lines = sortedLines(order);
+  const lines = loaded.lines;
+  const complete = !loaded.hasMore;
+  // "Show more lines" adds a page and takes the keyboard to the first line added.
+  const showMore = async () => {
+    const added = await loaded.loadMore();
+    const first = added[0];
+    if (first) {
+      window.setTimeout(() => document.querySelector<HTMLElement>(`#order-lines-table tr[data-victim="${first.victim_id}"] a`)?.focus(), 0);
+    }
+  };
   const t = order.totals;
   const liable = order.defendant_ids.map((id) => defendants.find((d) => d.id === id)?.name ?? "A defendant of the case");
   const mayAdjust = canEnterOrders(role);
@@ -177,7 +162,13 @@ export function OrderDetail({ caseId, orderId, defendants, role, version, onChan
       </dl>
 
       <section class="order-lines-section" aria-labelledby="order-lines-heading">
-        <h4 id="order-lines-heading">Lines</h4>
+        <div class="section-head">
+          <h4 id="order-lines-heading">Lines</h4>
+          <p class="order-lines-count" id="order-lines-count" role="status">
+            {count(order.line_count, "line", "lines")}
+            {complete ? "" : `, ${lines.length.toLocaleString("en-US")} shown`}
+          </p>
+        </div>
         <div class="as-of">
           <label for="order-as-of">Balances as of</label>
           <input type="date" id="order-as-of" value={asOf} onInput={(e) => setAsOf(e.currentTarget.value)} aria-describedby="order-as-of-hint" />
@@ -188,7 +179,8 @@ export function OrderDetail({ caseId, orderId, defendants, role, version, onChan
         <div class="table-scroll" role="region" aria-label="Lines table" tabIndex={0}>
           <table class="data-table lines-table" id="order-lines-table" aria-busy={loading ? "true" : undefined}>
             <caption class="visually-hidden">
-              Each victim’s line as of {formatDate(order.as_of)}, in the order victims are paid
+              Each victim’s line as of {formatDate(order.as_of)}
+              {complete ? "" : `: ${lines.length.toLocaleString("en-US")} of ${count(order.line_count, "line", "lines")}`}; the total covers every line
             </caption>
             <thead>
               <tr>
@@ -239,12 +231,28 @@ export function OrderDetail({ caseId, orderId, defendants, role, version, onChan
               <tr id="order-totals">
                 <td data-label="Victim" class="data-table__title">
                   Total
+                  {!complete && <span class="lines-table__kind">All {count(order.line_count, "line", "lines")}</span>}
                 </td>
                 <Amounts line={t} prefix="order-total" />
               </tr>
             </tfoot>
           </table>
         </div>
+        {loaded.moreProblem && <ProblemAlert problem={loaded.moreProblem} />}
+        {loaded.hasMore && !loading && (
+          <p class="load-more order-lines-more">
+            <button
+              type="button"
+              id="more-lines"
+              class="button button--secondary"
+              aria-busy={loaded.busy ? "true" : undefined}
+              aria-describedby="order-lines-count"
+              onClick={() => void showMore()}
+            >
+              {loaded.busy ? "Loading more lines…" : "Show more lines"}
+            </button>
+          </p>
+        )}
         <p class="order-credit" id="order-credit">
           Unapplied credit: <strong>{formatCents(order.unapplied_credit_cents)}</strong>
           <span class="muted">
@@ -280,10 +288,19 @@ export function OrderDetail({ caseId, orderId, defendants, role, version, onChan
           key={paymentForm}
           order={order}
           lines={lines}
+          complete={complete}
+          names={names}
           defendants={defendants}
           autoFocus={paymentForm > 0}
           onRecorded={(p) => {
-            setMessage(`Payment of ${formatCents(p.amount_cents)} received ${formatDate(p.received_on)} recorded.`);
+            // The confirmation counts what the payment paid; each victim's share is under its ledger entry.
+            const applied = appliedOf(p.allocations);
+            setMessage(
+              `Payment of ${formatCents(p.amount_cents)} received ${formatDate(p.received_on)} recorded: ` +
+                `${formatCents(applied.principal)} principal and ${formatCents(applied.interest)} interest to ` +
+                `${count(p.allocations.length, "victim", "victims")}` +
+                (p.unapplied_cents !== 0 ? `, ${formatCents(p.unapplied_cents)} held as unapplied credit.` : "."),
+            );
             setPaymentForm((n) => n + 1);
             onChanged();
           }}
@@ -292,7 +309,9 @@ export function OrderDetail({ caseId, orderId, defendants, role, version, onChan
 
       <Ledger
         order={order}
-        lines={lines}
+        lines={byPayment}
+        more={loaded}
+        names={names}
         defendants={defendants}
         version={version}
         mayReverse={mayMove}
@@ -302,8 +321,12 @@ export function OrderDetail({ caseId, orderId, defendants, role, version, onChan
       {dialog?.kind === "reverse" && (
         <ReverseDialog payment={dialog.payment} payer={dialog.payer} returnFocus={back(dialog.from)} onDone={done} onCancel={() => setDialog(null)} />
       )}
-      {dialog?.kind === "adjust" && <AdjustDialog order={order} returnFocus={back(dialog.from)} onDone={done} onCancel={() => setDialog(null)} />}
-      {dialog?.kind === "disburse" && <DisburseDialog order={order} returnFocus={back(dialog.from)} onDone={done} onCancel={() => setDialog(null)} />}
+      {dialog?.kind === "adjust" && (
+        <AdjustDialog order={order} lines={byPayment} more={loaded} returnFocus={back(dialog.from)} onDone={done} onCancel={() => setDialog(null)} />
+      )}
+      {dialog?.kind === "disburse" && (
+        <DisburseDialog order={order} lines={byPayment} more={loaded} returnFocus={back(dialog.from)} onDone={done} onCancel={() => setDialog(null)} />
+      )}
       {dialog?.kind === "refund" && <RefundDialog order={order} returnFocus={back(dialog.from)} onDone={done} onCancel={() => setDialog(null)} />}
     </section>
   );

@@ -7,6 +7,7 @@ import {
   type Payment,
   type PaymentCreate,
   type PaymentMethod,
+  type Allocation,
   type PaymentPreview,
   type RestitutionLine,
   type RestitutionOrder,
@@ -14,9 +15,10 @@ import {
 import { formatDate } from "../../format";
 import { newIdempotencyKey } from "../../imports";
 import { formatCents, parseDollars } from "../../money";
-import { PAYMENT_METHODS, sum, todayISO, type Named } from "../../restitution";
+import { byPaymentOrder, count, PAYMENT_METHODS, sum, todayISO, type Named } from "../../restitution";
 import { ErrorSummary, FieldError, failureFrom, invalid, type Failure, type FieldSpec } from "../FormErrors";
 import { ReferenceField } from "./EntryDialogs";
+import { appliedOf, MAX_SHOWN, nameOf, shownAllocations, type VictimNames } from "./orderLines";
 
 /** How the server's field names appear in this form. */
 const SPECS: Record<string, FieldSpec> = {
@@ -41,8 +43,11 @@ const isDay = (v: string) => /^\d{4}-\d{2}-\d{2}$/.test(v);
 
 interface Props {
   order: RestitutionOrder;
-  /** The order's lines in the order they are paid: by priority class, then name. */
+  /** The order's lines loaded so far. */
   lines: RestitutionLine[];
+  /** Every line of the order is loaded. */
+  complete: boolean;
+  names: VictimNames;
   /** The case's defendants; the payer is one liable on the order. */
   defendants: Named[];
   /** Take the keyboard on opening (after a payment was recorded, for the next one). */
@@ -56,7 +61,7 @@ interface Props {
  * live region. One Idempotency-Key serves the form for its life, so that a double click, or a retry after a lost
  * answer, records the payment once; the form is replaced by a fresh one after each payment.
  */
-export function PaymentForm({ order, lines, defendants, autoFocus, onRecorded }: Props) {
+export function PaymentForm({ order, lines, complete, names, defendants, autoFocus, onRecorded }: Props) {
   const liable = order.defendant_ids.map((id) => defendants.find((d) => d.id === id) ?? { id, name: "A defendant of the case" });
   const [amount, setAmount] = useState("");
   const [receivedOn, setReceivedOn] = useState(todayISO());
@@ -235,7 +240,7 @@ export function PaymentForm({ order, lines, defendants, autoFocus, onRecorded }:
           <ReferenceField id="payment-reference" value={reference} failure={failure} onInput={setReference} hint="Such as the check or receipt number." />
         </div>
         <div class="field--wide">
-          <AllocationPreview preview={preview} lines={lines} />
+          <AllocationPreview preview={preview} order={order} lines={lines} complete={complete} names={names} />
         </div>
       </div>
       <div class="form-actions">
@@ -247,26 +252,55 @@ export function PaymentForm({ order, lines, defendants, autoFocus, onRecorded }:
   );
 }
 
+/** LIST_IN_WORDS is the most victims the live summary names one by one; beyond, it gives totals. */
+const LIST_IN_WORDS = 10;
+
 /**
  * AllocationPreview shows how a payment would be shared out: a sentence in a live region, which screen readers
- * read once typing pauses, and the same figures in a table by victim, in the order victims are paid.
+ * read once typing pauses, and the same figures in a table by victim, in the order victims are paid. A small
+ * order whose lines are all loaded shows every line, those that would get nothing too; otherwise the table lists
+ * the victims paid, at most MAX_SHOWN of them, and says how many more.
  */
-function AllocationPreview({ preview, lines }: { preview: Preview; lines: RestitutionLine[] }) {
+function AllocationPreview({
+  preview,
+  order,
+  lines,
+  complete,
+  names,
+}: {
+  preview: Preview;
+  order: RestitutionOrder;
+  lines: RestitutionLine[];
+  complete: boolean;
+  names: VictimNames;
+}) {
   const shown = preview.state === "ok" ? preview.preview : preview.state === "waiting" ? preview.last : null;
-  const byVictim = new Map((shown?.allocations ?? []).map((a) => [a.victim_id, a]));
+  const allocations = shown?.allocations ?? [];
+  let rows: Allocation[] = [];
+  let more = 0;
+  if (complete && order.line_count <= MAX_SHOWN) {
+    const byVictim = new Map(allocations.map((a) => [a.victim_id, a]));
+    const cmp = byPaymentOrder(order.terms.priority_classes);
+    rows = lines
+      .map((l) => byVictim.get(l.victim_id) ?? { victim_id: l.victim_id, principal_cents: 0, interest_cents: 0 })
+      .sort((a, b) => cmp(names.of(a.victim_id), names.of(b.victim_id)));
+  } else ({ shown: rows, more } = shownAllocations(allocations, names, order.terms.priority_classes));
+  useEffect(() => names.want(rows.map((a) => a.victim_id)), [shown]);
+
   let sentence = "";
   if (preview.state === "idle") sentence = "Enter an amount and a day to see how the payment would be allocated.";
   else if (preview.state === "refused") sentence = `Not possible as it stands. ${preview.messages.join(" ")}`;
   else if (shown) {
+    const nothing = Math.max(0, order.line_count - allocations.length);
+    const others = rows.length < order.line_count && nothing > 0 ? `, nothing to ${count(nothing, "other victim", "other victims")}` : "";
+    const applied = appliedOf(allocations);
+    const shares =
+      rows.length <= LIST_IN_WORDS && more === 0
+        ? rows.map((a) => `${nameOf(names, a.victim_id)} ${formatCents(sum(a.principal_cents, a.interest_cents))}`).join(", ")
+        : `${count(allocations.length, "victim", "victims")} ${formatCents(applied.principal)} principal and ${formatCents(applied.interest)} interest`;
     sentence =
-      `${formatCents(shown.amount_cents)} received ${formatDate(shown.received_on)} would pay ` +
-      lines
-        .map((l) => {
-          const a = byVictim.get(l.victim_id);
-          return `${l.victim_name} ${formatCents(sum(a?.principal_cents ?? 0, a?.interest_cents ?? 0))}`;
-        })
-        .join(", ") +
-      `; ${formatCents(shown.unapplied_cents)} would be held as unapplied credit.`;
+      `${formatCents(shown.amount_cents)} received ${formatDate(shown.received_on)} would pay ${shares || "no victim"}${others}; ` +
+      `${formatCents(shown.unapplied_cents)} would be held as unapplied credit.`;
   }
   return (
     <div class="preview" id="payment-preview" aria-busy={preview.state === "waiting" ? "true" : undefined}>
@@ -276,7 +310,9 @@ function AllocationPreview({ preview, lines }: { preview: Preview; lines: Restit
       </p>
       {shown && (
         <table class="data-table preview__table" id="payment-preview-table">
-          <caption class="visually-hidden">How the payment would be allocated, by victim</caption>
+          <caption class="visually-hidden">
+            How the payment would be allocated, by victim{more > 0 ? `: the first ${MAX_SHOWN.toLocaleString("en-US")}` : ""}
+          </caption>
           <thead>
             <tr>
               <th scope="col">Victim</th>
@@ -292,25 +328,22 @@ function AllocationPreview({ preview, lines }: { preview: Preview; lines: Restit
             </tr>
           </thead>
           <tbody>
-            {lines.map((l) => {
-              const a = byVictim.get(l.victim_id);
-              return (
-                <tr key={l.victim_id} data-victim={l.victim_id}>
-                  <td data-label="Victim" class="data-table__title">
-                    {l.victim_name}
-                  </td>
-                  <td data-label="Principal" class="num preview__principal">
-                    {formatCents(a?.principal_cents ?? 0)}
-                  </td>
-                  <td data-label="Interest" class="num preview__interest">
-                    {formatCents(a?.interest_cents ?? 0)}
-                  </td>
-                  <td data-label="Total" class="num">
-                    {formatCents(sum(a?.principal_cents ?? 0, a?.interest_cents ?? 0))}
-                  </td>
-                </tr>
-              );
-            })}
+            {rows.map((a) => (
+              <tr key={a.victim_id} data-victim={a.victim_id}>
+                <td data-label="Victim" class="data-table__title">
+                  {nameOf(names, a.victim_id)}
+                </td>
+                <td data-label="Principal" class="num preview__principal">
+                  {formatCents(a.principal_cents)}
+                </td>
+                <td data-label="Interest" class="num preview__interest">
+                  {formatCents(a.interest_cents)}
+                </td>
+                <td data-label="Total" class="num">
+                  {formatCents(sum(a.principal_cents, a.interest_cents))}
+                </td>
+              </tr>
+            ))}
           </tbody>
           <tfoot>
             <tr>
@@ -325,6 +358,11 @@ function AllocationPreview({ preview, lines }: { preview: Preview; lines: Restit
             </tr>
           </tfoot>
         </table>
+      )}
+      {shown && more > 0 && (
+        <p class="hint preview__more" id="payment-preview-more">
+          and {more.toLocaleString("en-US")} more victims, not listed here.
+        </p>
       )}
     </div>
   );

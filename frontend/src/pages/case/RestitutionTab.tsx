@@ -8,7 +8,7 @@ import { formatDate } from "../../format";
 import { jurisdictionName, useJurisdictions } from "../../jurisdictions";
 import { formatCents } from "../../money";
 import { navigate, useLocation } from "../../router";
-import { canEnterOrders, caseDefendants, orderHref, owedOf, paidOf, type Named } from "../../restitution";
+import { canEnterOrders, caseDefendants, count, orderHref, owedOf, paidOf, type Named } from "../../restitution";
 import { useCurrentUser } from "../../session";
 import { caseHref } from "./tabs";
 
@@ -84,7 +84,7 @@ export function RestitutionTab({ kase }: { kase: Case }) {
           onCreated={(o) => {
             setEntering(false);
             setVersion((v) => v + 1);
-            setMessage(`Order of ${formatDate(o.ordered_on)} entered: ${formatCents(o.totals.ordered_cents)} to ${o.lines.length} ${o.lines.length === 1 ? "victim" : "victims"}.`);
+            setMessage(`Order of ${formatDate(o.ordered_on)} entered: ${formatCents(o.totals.ordered_cents)} to ${count(o.line_count, "victim", "victims")}.`);
             navigate(orderHref(kase.id, o.id));
           }}
           onCancel={() => {
