@@ -102,16 +102,6 @@ func (s *Store) VictimRestitutionOf(ctx context.Context, victimID string, asOf D
 	return out, nil
 }
 
-// addLine adds the figures of b to t.
-func addLine(t *restitution.LineBalance, b restitution.LineBalance) {
-	t.OrderedCents += b.OrderedCents
-	t.AdjustedCents += b.AdjustedCents
-	t.PrincipalPaidCents += b.PrincipalPaidCents
-	t.InterestAccruedCents += b.InterestAccruedCents
-	t.InterestPaidCents += b.InterestPaidCents
-	t.DisbursedCents += b.DisbursedCents
-}
-
 // Totals are sums of line balances. Over-disbursement is summed line by line, so that one victim's debt is
 // never hidden inside another's undisbursed money.
 type Totals struct {
@@ -122,7 +112,7 @@ type Totals struct {
 
 // Add adds the figures of line balance b to t.
 func (t *Totals) Add(b restitution.LineBalance) {
-	addLine(&t.LineBalance, b)
+	t.LineBalance.Add(b)
 	t.UndisbursedCents += b.UndisbursedCents()
 	t.OverDisbursedCents += b.OverDisbursedCents()
 }
@@ -196,14 +186,14 @@ func (s *Store) CaseRestitutionOf(ctx context.Context, caseID string, asOf Date,
 	}
 	day := dayOf(asOf)
 	out := CaseRestitution{CaseID: caseID, OrderCount: len(orders)}
-	classOf := map[VictimKind]int{}
-	for i, class := range restitution.StatutoryClasses {
-		out.ByClass = append(out.ByClass, ClassTotals{})
+	for _, class := range restitution.StatutoryClasses {
+		totals := ClassTotals{}
 		for _, k := range class {
-			classOf[VictimKind(k)] = i
-			out.ByClass[i].Kinds = append(out.ByClass[i].Kinds, VictimKind(k))
+			totals.Kinds = append(totals.Kinds, VictimKind(k))
 		}
+		out.ByClass = append(out.ByClass, totals)
 	}
+	classOf := restitution.Rank(restitution.StatutoryClasses)
 	victims := map[string]*VictimRestitutionTotals{}
 	changes := map[restitution.Day]*TimelinePoint{}
 	point := func(d restitution.Day) *TimelinePoint {
@@ -221,7 +211,7 @@ func (s *Store) CaseRestitutionOf(ctx context.Context, caseID string, asOf Date,
 		out.UnappliedCents += b.UnappliedCents
 		for i, line := range b.Lines {
 			out.Totals.Add(line)
-			out.ByClass[classOf[o.Lines[i].VictimKind]].Totals.Add(line)
+			out.ByClass[classOf[restitution.Kind(o.Lines[i].VictimKind)]].Totals.Add(line)
 			v := victims[line.VictimID]
 			if v == nil {
 				v = &VictimRestitutionTotals{VictimID: line.VictimID, Kind: o.Lines[i].VictimKind}
@@ -368,19 +358,14 @@ func (s *Store) RestitutionRequestOf(ctx context.Context, caseID string) (Restit
 		}
 	}
 	out := RestitutionRequest{CaseID: caseID, Jurisdiction: kase.Jurisdiction, Lines: []RequestLine{}}
-	rank := map[VictimKind]int{}
-	for i, class := range restitution.StatutoryClasses {
-		for _, k := range class {
-			rank[VictimKind(k)] = i
-		}
-	}
+	rank := restitution.Rank(restitution.StatutoryClasses)
 	for _, l := range lines {
 		if l.AmountCents > 0 {
 			out.Lines = append(out.Lines, *l)
 		}
 	}
 	slices.SortFunc(out.Lines, func(a, b RequestLine) int {
-		return cmp.Or(cmp.Compare(rank[a.Kind], rank[b.Kind]), cmp.Compare(nameKey(a.Name), nameKey(b.Name)), cmp.Compare(a.VictimID, b.VictimID))
+		return cmp.Or(cmp.Compare(rank[restitution.Kind(a.Kind)], rank[restitution.Kind(b.Kind)]), cmp.Compare(nameKey(a.Name), nameKey(b.Name)), cmp.Compare(a.VictimID, b.VictimID))
 	})
 	return out, nil
 }

@@ -33,28 +33,6 @@ func (b Balance) CheckAdjustment(victimID string, delta int64) error {
 	return nil
 }
 
-// CheckDisbursement refuses to send victimID more than was applied to its line and not yet disbursed.
-func (b Balance) CheckDisbursement(victimID string, amount int64) error {
-	line, ok := b.Line(victimID)
-	if !ok {
-		return &LimitError{Field: "victim_id", Detail: "is not a victim on this order"}
-	}
-	if amount > line.UndisbursedCents() {
-		return &LimitError{Field: "amount_cents", Detail: fmt.Sprintf(
-			"is more than the %s applied to this victim and not yet disbursed", money.FormatDollars(line.UndisbursedCents()))}
-	}
-	return nil
-}
-
-// CheckRefund refuses to refund more than the order's unapplied credit.
-func (b Balance) CheckRefund(amount int64) error {
-	if amount > b.UnappliedCents {
-		return &LimitError{Field: "amount_cents", Detail: fmt.Sprintf(
-			"is more than the order's unapplied credit of %s", money.FormatDollars(max(b.UnappliedCents, 0)))}
-	}
-	return nil
-}
-
 // ReversalOf returns the entry that undoes payment p on p's own day: its allocations and credit, negated.
 func ReversalOf(p Entry) Entry {
 	r := Entry{Kind: Reversal, On: p.On, AmountCents: p.AmountCents, UnappliedCents: -p.UnappliedCents,

@@ -175,14 +175,30 @@ type Balance struct {
 func (b Balance) Totals() LineBalance {
 	var t LineBalance
 	for _, l := range b.Lines {
-		t.OrderedCents += l.OrderedCents
-		t.AdjustedCents += l.AdjustedCents
-		t.PrincipalPaidCents += l.PrincipalPaidCents
-		t.InterestAccruedCents += l.InterestAccruedCents
-		t.InterestPaidCents += l.InterestPaidCents
-		t.DisbursedCents += l.DisbursedCents
+		t.Add(l)
 	}
 	return t
+}
+
+// Add adds the figures of line balance l to b, for totals over lines (b's VictimID and Kind stay).
+func (b *LineBalance) Add(l LineBalance) {
+	b.OrderedCents += l.OrderedCents
+	b.AdjustedCents += l.AdjustedCents
+	b.PrincipalPaidCents += l.PrincipalPaidCents
+	b.InterestAccruedCents += l.InterestAccruedCents
+	b.InterestPaidCents += l.InterestPaidCents
+	b.DisbursedCents += l.DisbursedCents
+}
+
+// Rank is the index of each kind's class in classes, highest priority 0.
+func Rank(classes [][]Kind) map[Kind]int {
+	rank := map[Kind]int{}
+	for i, class := range classes {
+		for _, k := range class {
+			rank[k] = i
+		}
+	}
+	return rank
 }
 
 // Line returns the balance of victimID's line, and whether the order has one.
@@ -404,12 +420,7 @@ func (l Ledger) Allocate(on Day, amount int64) ([]Allocation, int64, error) {
 // classesOf groups the indexes of b's lines by priority class, each class in victim ID order. A kind the
 // terms do not rank is paid last, so that no money is ever left unapplied for want of a class.
 func (l Ledger) classesOf(b Balance) [][]int {
-	rank := map[Kind]int{}
-	for i, class := range l.Terms.Classes {
-		for _, k := range class {
-			rank[k] = i
-		}
-	}
+	rank := Rank(l.Terms.Classes)
 	classes := make([][]int, len(l.Terms.Classes)+1)
 	for i, line := range b.Lines {
 		r, ok := rank[line.Kind]
