@@ -462,8 +462,10 @@ func (s *Store) ReversePayment(ctx context.Context, paymentID, reason string) (L
 	if !ValidID(paymentID) {
 		return LedgerEntry{}, ErrNotFound
 	}
+	db := s.read.WithContext(ctx)
 	var payment entryRow
-	err := s.read.WithContext(ctx).Where("id = ? AND kind = ?", paymentID, restitution.Payment).Take(&payment).Error
+	err := db.Where("id = ? AND kind = ? AND order_id IN (?)", paymentID, restitution.Payment,
+		inVisibleCases(db.Model(&orderRow{})).Select("id")).Take(&payment).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return LedgerEntry{}, ErrNotFound
 	}
