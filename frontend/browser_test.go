@@ -203,6 +203,16 @@ func (b *browser) checkNarrow(name string) {
 }
 
 // waitFocus waits until the element with id has the keyboard focus, which the app moves after rendering.
+// signIn signs in from the home page with email and password and waits for the case list.
+func (b *browser) signIn(email, password string) {
+	b.t.Helper()
+	b.do(chromedp.Navigate(b.base + "/"))
+	b.waitText("h1", "Sign in")
+	b.do(chromedp.SendKeys(chromedp.ID("email"), email), chromedp.SendKeys(chromedp.ID("password"), password),
+		chromedp.Click(chromedp.ID("sign-in")))
+	b.waitText("h1", "Cases")
+}
+
 func (b *browser) waitFocus(id, why string) {
 	b.t.Helper()
 	js := fmt.Sprintf(`!!document.activeElement && document.activeElement.id === %q`, id)
@@ -737,17 +747,9 @@ func TestIntakeInTheBrowser(t *testing.T) {
 			emulation.SetTimezoneOverrideParams{TimezoneID: "America/Denver"}); err != nil {
 			t.Fatal(err)
 		}
-		signIn := func(email string) {
-			t.Helper()
-			b.do(chromedp.Navigate(b.base + "/"))
-			b.waitText("h1", "Sign in")
-			b.do(chromedp.SendKeys(chromedp.ID("email"), email), chromedp.SendKeys(chromedp.ID("password"), password),
-				chromedp.Click(chromedp.ID("sign-in")))
-			b.waitText("h1", "Cases")
-		}
 		caseURL := b.base + "/cases/" + c.ID
 
-		signIn("dana@mesa.gov")
+		b.signIn("dana@mesa.gov", password)
 
 		// The case page: the overview, with tabs that are links to the case's sections.
 		b.do(chromedp.Navigate(caseURL))
@@ -1086,7 +1088,7 @@ func TestIntakeInTheBrowser(t *testing.T) {
 		// The prosecutor on the team gets the Rule 49.1 view: no birth date, phone, email, street or notes.
 		b.do(chromedp.Click(chromedp.ID("sign-out")))
 		b.waitText("main", "signed out")
-		signIn("pat@mesa.gov")
+		b.signIn("pat@mesa.gov", password)
 		b.do(chromedp.Navigate(b.base + "/victims/" + janeID))
 		b.waitText("#view-note", "Rule 49.1 view")
 		b.waitText("#victim-details", "1120")
@@ -1229,14 +1231,6 @@ func TestStatementInTheBrowser(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		signIn := func(email string) {
-			t.Helper()
-			b.do(chromedp.Navigate(b.base + "/"))
-			b.waitText("h1", "Sign in")
-			b.do(chromedp.SendKeys(chromedp.ID("email"), email), chromedp.SendKeys(chromedp.ID("password"), password),
-				chromedp.Click(chromedp.ID("sign-in")))
-			b.waitText("h1", "Cases")
-		}
 		signOut := func() {
 			t.Helper()
 			b.do(chromedp.Click(chromedp.ID("sign-out")))
@@ -1254,7 +1248,7 @@ func TestStatementInTheBrowser(t *testing.T) {
 		victimURL := b.base + "/victims/" + jane.ID
 
 		// The victim's page has an empty statement section with a way to start one.
-		signIn("dana@mesa.gov")
+		b.signIn("dana@mesa.gov", password)
 		b.do(chromedp.Navigate(victimURL))
 		b.waitText("#statement-section", "No impact statement yet")
 		b.checkPage("victim page, statement section empty")
@@ -1440,7 +1434,7 @@ func TestStatementInTheBrowser(t *testing.T) {
 		}
 
 		// The prosecutor on the team reads the statement, final version first, and can change nothing.
-		signIn("pat@mesa.gov")
+		b.signIn("pat@mesa.gov", password)
 		b.do(chromedp.Navigate(victimURL))
 		b.waitText("#statement-section", "Read the statement")
 		if eval[bool](b, `!!document.getElementById('start-statement')`) {
@@ -1459,7 +1453,7 @@ func TestStatementInTheBrowser(t *testing.T) {
 		signOut()
 
 		// A clerk sees the victim, but no statement section, and no statement by its address either.
-		signIn("eli@mesa.gov")
+		b.signIn("eli@mesa.gov", password)
 		b.do(chromedp.Navigate(victimURL))
 		b.waitText("#view-note", "Clerk view")
 		if body := eval[string](b, `document.querySelector('main').innerText`); strings.Contains(body, "Impact statement") ||
@@ -1559,14 +1553,6 @@ func TestMesaCountyInTheBrowser(t *testing.T) {
 		if err := os.WriteFile(fake, elf, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		signIn := func(email string) {
-			t.Helper()
-			b.do(chromedp.Navigate(b.base + "/"))
-			b.waitText("h1", "Sign in")
-			b.do(chromedp.SendKeys(chromedp.ID("email"), email), chromedp.SendKeys(chromedp.ID("password"), password),
-				chromedp.Click(chromedp.ID("sign-in")))
-			b.waitText("h1", "Cases")
-		}
 		signOut := func() {
 			t.Helper()
 			b.click("sign-out")
@@ -1580,7 +1566,7 @@ func TestMesaCountyInTheBrowser(t *testing.T) {
 		caseURL := b.base + "/cases/" + c.ID
 
 		// Step 1, who: the resident.
-		signIn("dana@mesa.gov")
+		b.signIn("dana@mesa.gov", password)
 		b.do(chromedp.Navigate(caseURL+"/victims/new"), chromedp.WaitVisible(chromedp.ID("victim-form")))
 		b.waitText("#wizard-steps [aria-current=step]", "Who")
 		if n := eval[int](b, `document.querySelectorAll('ol#wizard-steps > li').length`); n != 5 {
@@ -1903,7 +1889,7 @@ func TestMesaCountyInTheBrowser(t *testing.T) {
 
 		// The prosecutor reads the losses and their documents, and can change nothing.
 		signOut()
-		signIn("pat@mesa.gov")
+		b.signIn("pat@mesa.gov", password)
 		b.do(chromedp.Navigate(victimURL))
 		b.waitText("#losses-table", "$1,234.56")
 		if eval[bool](b, `!!document.getElementById('add-loss')`) {
@@ -1920,7 +1906,7 @@ func TestMesaCountyInTheBrowser(t *testing.T) {
 		signOut()
 
 		// A clerk sees neither the losses on the victim's page nor the case's Losses tab.
-		signIn("eli@mesa.gov")
+		b.signIn("eli@mesa.gov", password)
 		b.do(chromedp.Navigate(victimURL))
 		b.waitText("#view-note", "Clerk view")
 		if eval[bool](b, `!!document.getElementById('losses-section')`) || strings.Contains(eval[string](b, `document.body.innerText`), "1,234.56") {

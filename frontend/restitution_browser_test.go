@@ -110,14 +110,6 @@ func TestRestitutionInTheBrowser(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		signIn := func(email string) {
-			t.Helper()
-			b.do(chromedp.Navigate(b.base + "/"))
-			b.waitText("h1", "Sign in")
-			b.do(chromedp.SendKeys(chromedp.ID("email"), email), chromedp.SendKeys(chromedp.ID("password"), password),
-				chromedp.Click(chromedp.ID("sign-in")))
-			b.waitText("h1", "Cases")
-		}
 		// cell is the text of the element matched by a CSS selector, rendered or not (inside a closed <details>).
 		cell := func(selector string) string {
 			t.Helper()
@@ -143,7 +135,7 @@ func TestRestitutionInTheBrowser(t *testing.T) {
 		tabURL := b.base + "/cases/" + c.ID + "/restitution"
 
 		// The tab before any order.
-		signIn("eli@mesa.gov")
+		b.signIn("eli@mesa.gov", password)
 		b.do(chromedp.Navigate(tabURL))
 		b.waitText("h2", "Restitution")
 		b.waitText("#tab-restitution[aria-current=page]", "Restitution")
@@ -431,7 +423,7 @@ func TestRestitutionInTheBrowser(t *testing.T) {
 		b.waitText("main", "signed out")
 
 		// An advocate reads it all but is offered nothing that moves money or enters orders.
-		signIn(dana.Email)
+		b.signIn(dana.Email, password)
 		b.do(chromedp.Navigate(tabURL + "?order=" + orderID))
 		b.waitText("#order-panel-title", "22CR371 restitution order")
 		b.waitText("#ledger-table", "Reverses payment #1")
