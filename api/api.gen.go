@@ -9934,15 +9934,25 @@ type GetJurisdictionResponseObject interface {
 	VisitGetJurisdictionResponse(w http.ResponseWriter) error
 }
 
-type GetJurisdiction200JSONResponse Jurisdiction
+type GetJurisdiction200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetJurisdiction200JSONResponse struct {
+	Body    Jurisdiction
+	Headers GetJurisdiction200ResponseHeaders
+}
 
 func (response GetJurisdiction200JSONResponse) VisitGetJurisdictionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11161,15 +11171,25 @@ type GetRestitutionOrderResponseObject interface {
 	VisitGetRestitutionOrderResponse(w http.ResponseWriter) error
 }
 
-type GetRestitutionOrder200JSONResponse RestitutionOrder
+type GetRestitutionOrder200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetRestitutionOrder200JSONResponse struct {
+	Body    RestitutionOrder
+	Headers GetRestitutionOrder200ResponseHeaders
+}
 
 func (response GetRestitutionOrder200JSONResponse) VisitGetRestitutionOrderResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17966,102 +17986,102 @@ var swaggerSpec = []string{
 	"hfIFxPVFZMRvfIgbHqy787KSwuKh+g5+d3+tY+RdA0n2B2ZCrM37RXldgXn5aJjYrjE3WNavAfrVEcF9",
 	"WG0XKrOQ5sIsXVFXmcUtTGvDZ3Fovi6zpxvX1o2e1XYf9MpdwT7Q4OmZ3qO589Hc+aXMnZ4Gl1s3twzD",
 	"G+IoLc9g/GvpyXs8sGFHTfFfGNNYhxYVkQDKciAT1tlWWJTlCnU9al+dZ0Lnebyi367y+m63CG+p7YPf",
-	"7WSXFrsLF/ahNrCJ7bq1ezQo1xmUa1HQcp96DiiKyGmYkB/CuJT97VunwBbQqm7MViCSCQsy8zK9P5Bx",
-	"QzFi++zSQsRtie7CNvS5EfzgY+hrL4ZqRxG1WV2yK5UrRVpqY89B6+iu8G56h7sFbvoA7Q4ES8DAK/Lw",
-	"5mTGFPNvnBKWcJfG5SkADTrOwAKwvJPVWGrh9ncykMBq7S4fskX+sH0JM+ziy4iDazAncGs4xQEtMduM",
-	"N1x3IPW1b/9wwYR/fAORK+UvVa6U1nP89Zh4STJIWTJiat+BUx/8Dijaq2rhvoWXXtlH7xXyPuimgexh",
-	"uI+q13YNOkgTuLYumy9NQaCgaeq4w4NCci3uezjEJ5q8edkgKHhyXios5N7ILIMnF/I5w/OCxUd+hxT8",
-	"u4R2QGmJ5rCOt1Lr+y4n0XSoYGiPZ2q7ZwrKp5RCPaJCUM8t+V+21oQlii9e8bor6g2rV+AD0VnqwJQd",
-	"oAS4RrIUoQVjOwO8NWOye3J8jPgcM66tyL3cNOvgOit22a6IMZkuJhjmCgAUvl5NTP77f/1XUdYGgFK4",
-	"nmbG/iRVUGPoLPyl/BKRqitKTxY/wZPOTBGHiCN2MJikWU4gAu834JDMnfyPKQJIeQie0iHn5e6LLjAt",
-	"VjCWLFbrabZSO2b1dZmo7aC2bp8uNfqg2sgyhu2iwO3WPZqlHyuVfzN2bKBY6ZmZ8VnNK+zaG9yLZZWn",
-	"IsIVYTjrx9yEN2ZDvE08yVLDp1SZAyto7ifU0BivTMwl9cD3ykQYfhZHPhiyCPJAiLLjZ+Qd//4MHvZn",
-	"nRu8MQHOhdEEb0qIk8SMThA5CoBdZEYeAij/HgLhXOa+bf6JJmFE5WlXfHj5OiIffvohIn/98OoH+yxA",
-	"qxGI74PM/DN77SBoDkt1zf109MzDpwEW9IxqjOW0NxvCfXWFh6w6OT4+szRiD4kCGerk6ClOblNUK3vx",
-	"IXxSVwBajxiwNC3AY1JGb4qAJCfFrDac5aFK2EzcAbgeTNvxkgXAVEme1F+i9rVWoUw1tLR+SBH29+AF",
-	"vFsGNGFJUlz6R2SYPz4yzF2zYSFoKgyj2lVswPjURHCdONh9BMfbQ2HYK7gNgVRVLJfj58d/efHi6fOt",
-	"XTibxXe2uGuCagV1cZ0QxKnzKM7FIE6yNIYz6gpXRZMLIiTWjIG7KuUAgQ+6ETbKBagzPXz73yxzcTH4",
-	"AyqwMqewfL3vBdWE7J4cvtjrlJQzrnNoHnsXaENTqHfqQNGOjouwUlqafG2EKaYxIg5cV3Dj7geusW4Q",
-	"3sM4d1ypvaaw03qFZ5GnWVHaA5vdMKW5FKTP7FBwsGf59Joxy9xirIVg88sfLhx2lb2qCIN91Hf+BdSX",
-	"7UTeAqvwjteWQbd31T6mdO5C/t1frraNZQ+s5lKocfXhe8vM3kXTdzN8N900H6Q2Oq9oihWYrdCPgLlO",
-	"h/CjDJwGeAEolnATETYcsgHWfhWg/cVwcd+wpCcBTtij1eSOds0FGhiFxyebgEXtjKTUqkJ+bXMnOlcl",
-	"lwV5J4VVC9Dl3hVFcVlQg+wFOZYzgD2N5Q1TvfyBvAZ3BXQs5QIq37iecViwlQmAu3aFvdXwOtpbr5wZ",
-	"tkPTWrvbR+zkA3Z7byXMcATroOxsj+P7uTU5vPHnCEokoMzhVx7yTXYeRf8/Ohd3h4DQ/PjtUtKXmRiw",
-	"BJGz92q4jJwJcrdqmDUBdotVYg9+h3+X+ghjLNLpBO1MwGGxzAY4pOc5AyhNVqB9QLtnJIaCSgt1urHM",
-	"EhdFcW5fgWs3TvmEg5Q/AFg+QGO3z/cGCJA+ljMyoQIYuGKEKgf9gV31BLs1Pfcq2ozYLVZsXF20y5da",
-	"fKy1/W0W/l1aOPIRUHFrEZ2+IFruGoYwwAj/dCV9sRBCUTXFoByin5A+TakYMB0W5v6KaqcBJVWTYJey",
-	"zgOa/Jpps6F1vuiv0WQiCJ0wgU75hKlTEicsNdTzXu5A/CyrWRD8UGqM8xvGiq1Q+NH+BiHe0pBEyWlX",
-	"9Jn3VU8VFwM+pWkO0DSlHNrnIMwooijXrK44b1/esFJp3g55CQxOyK5gVKXcY7SHL1vRGPwLeEVKRYo1",
-	"BZtL4CMvIUTWSfB2QcCopNhMcWOY6CxC8xOK7NSL4y2gE0LBtxjekiq+5/lD6zuei+H+jc3vzf9cjPDL",
-	"oFS2iJ4LCAEDWB2K6KPZ/VH2XmV2t1yThPVjfRHp/pxQovlIsIRg5Z073ECrEluWXx5efb+36+Mn4IVQ",
-	"wh34Lng1cyuEE+fr7w4o9EmLeh+FLWL35PjYlY53gUurOewKy0JXlDhsuC5LeOzL4LGvlcuGY/xq+Wy4",
-	"3o+c9pHTrqkXWFohEzBdQpwkBvRh4YWHs2IcOKV6aepncRjskyvUfSht4FX1rZdVCM7l0toKfgBGZoic",
-	"DsMoW3gbxoMPoZW9vVX9G7MEBOvYpsaCW85Hk8A2k4lzXa5Ie+Asr/OCcleRGGhlFbxbvl29H2facYWy",
-	"6tFo8lqYmv0WRyT2yR72b18es6ScRyR2tSAjX7nGPZ5r5faDtw0CqFVulbW/TJgZS/jL+Rp0fOaEXNgN",
-	"V2DSRaQF1SKtgAa14gauMDY6FgFEpCs8lvJ6DiK3ROwWquk1mGDx9F5c/rw6meQOlcmaEnQ2Aes7D6Hb",
-	"MCzR22Z9rlsz+t5j9kktSF4ND6GaXFz+HJXKzWLGlyXPO0sXXwEL8crRfSh+b6ruAyPL7uuz0AmOLusp",
-	"nevA/Acp4gA9AX/wktWuK3wqeUSmShJFDQWuwgWhxasyM9pQLIOZt3zmPOR+iK5lLIgJb0In0HBXQMv9",
-	"OdbgtMLOE11qNm9GWaJkCRnTdLiP4cgQc8uEOUPFl2tM2+GajFmauPQd5356oknOSl0IQIdcTlNIK1QM",
-	"YwfCRu2gsI6qGkH/bEK5gOrNwIUjYlBsw05SOcsLJpM3Lzvkg1fDpSjM6jS/HoFdY3Yt2H2hLAFYU53z",
-	"Z9GG2hX1RlQO9Tk7BAuVJmreU5nAkDdk4iXzKQagWT3/+PBwz1Wt9YVeu0LTGyjq2VD0NN9Jp0xXqpuG",
-	"cWzIG9xtA4VWu8L1tKqeqW/clzJdy7rgFmmJYaEIW1heFxSLC1eW0KPN4Zx8oI7rtENeIssEwoCK0k3C",
-	"u9un0nWS81usRe2vl76UKaOilez+QHYPt4RfNDTjg2I3nM0arcvFnoW8cCazFKrakt1EzYnKxN5ZfgLK",
-	"xpEt4yi0iygpjeGxoumjWedezTpF7AoEJ+ORgTradKCk1uVriAumH9Lko9gwE8mDmM7tPBcFhLtZvrHE",
-	"fjmozk5oydX0ER74Wq3dOLqv1s6Nq/to4X5khWuyQiCbKVWm5EqsURm8gjClc7QubI8T5slC+uD3/O+l",
-	"4XuQZymn+ym7YSmWJnZ5mx5EwApImkvxREdkNuaDMYSF9KFkjaJDy+CGXNA0JgOq0AoNGo/VNeAHS5l5",
-	"Kyj9W0VFM3ugBxhzPeZ9q0Rlmp25dBaHp5AJw1OHx+DmY38F/SBoHwPiMDVoNxMuHWfPDjiFLF2IrYbx",
-	"2tcz0MFmdN5CLcj7dUgn9TaqS//UfQKeFJ00MK9irI8pJFuFPuGTqVXtCxrE4DQo01Q5JwEkCpBn/kN4",
-	"1IuD+pDYKDn9fClg6VgzBPWKuwJS4zVx35D+3P95Smj+7YjfMBGWC6TG/xZ5SJZdqTDvGtjXnodo4Sbq",
-	"CsyW82ODndTkmk0t1yoBuoQSVs+JPT3bXryqEmC+lXXAK+cewIRrAlYRKOwBxQo9WbgMegcbwDWJgU3F",
-	"sAxZf8KNVdcKygPgmD4rfusKsJ/4CodIdMBhgR3i5xlEQ3NDXPbjLjLtnh+Fi992nDwHcLRsHFvoioLA",
-	"rfDqefZewKLttHIeW/B+S0CZgsx1ICLYxWpeo12dwrgTpjlWuL9PeFztaCi44RIkSERCCdn31wUBk49s",
-	"6zgwiy0/qAFm5WWGmQLBxj/CwjyilX8ZlBexKAAs4rtElodhGnfI35dd+9Us/ZOjFydPD082zctsFP8P",
-	"PDNe3wqyIDPUWkIgCoWSOL+U4mCpBlTYCyu/EE696rB4l6Fgv3iVce2EfW+jPCN9acbuikDXxZW7gfKL",
-	"tc8GcmKv7cpVV+ggoeLR6Yoreg03ElxTHVKfxH+KGMZYyNjn80OSvL+vIKe/9nLqirrbyS9M7f302v24",
-	"+Q313g28fFN9cRUFsx5h7o+c/OEBvu7IGT1Z1gupDawQJT9/LO9FQ2rJD32PutEwgjUXrFTq7TkB7wd0",
-	"ai5GEYoi8JdbBvjbnWguRns+t7GQnrH4uJXbIffmyCmMs7F0KgI3WDA9yrvNQOYd2cFUhGGROKD1Wy8Z",
-	"g+NcGykTyFlx8yzBqa8Une2AS4YP10pM2I39ooZPveW6MILk3a7NrK7YrfmqQgcX5tQmgDBfsMcQwm2F",
-	"EFISKtr5AkeWwTBQUkFwgBCQIPHw1nxtZpdW/AmZyX1La2ho8PJZzscBAs9htDruk4s2IGi1EpO6YnM5",
-	"qVaJx/HVCkmX8NMfVETK9+VRTPrmxCQkzFzfWSUgbVsAyrSjlcZkh0/wxD1Su+1geV0rOnCYBkEpKzah",
-	"PO08IBFu44rShg6HfjqlGAfch/pCFgWTrvPl2+W7J2gc2/SXccPDpJoirnD5/vA+93VZ2Bes3ULLlN2W",
-	"sKt86OB3+4/3Rq93QVuKWe60Oid2AN7dIhXEgtqFAAezSNCN4KbwRBPNNCpG1ADKFdqPwN9BEWsH5sG1",
-	"UdQg0K6QYKxK2EQarICAPeDNXOdWuOfTu3WXQKnRB/UGtGAJNQ6Af3W55oswhdwmXhwmLCanENmJzMYM",
-	"dAcXyAGn6e5Mww6Mmf3JkN6NfdRqRK+lAjjWMo+wFMCEsRQtFdFsoJjJY9FBdhnIxCVDAYsB/HfHWDrk",
-	"7+BzNTO5P6QDI1VXaD4S+9wh/+HRQiOPnSRawzUzduGyqY+KNwVMlXu9HkxPMxDm3g3pzpc9p1GeOubm",
-	"7cdN5HDY+QNHi1xlCuZIKOznE12zBug8B9hOU6avLZyQTKRycL2V41G5zaDh/Db7krSFc3SR9X9QQnrL",
-	"h8YBkNhjYycss03kLkwl2ueTqVRGH/yOfywNCPwgoU6ai5zLCwdxTeIbmvIE7N5YcAdbsx/PSKzkTPcS",
-	"KVgMRYzgI2A+xWSkHCApN2QkmQZRqytmjF6T+NUVHcV5NMhszNBQbXketv8ES2owkthX66PvfoZ5voHn",
-	"75NCS/00UCqO+tFWs8USwaIghamSI8W0Q5DLzEBaySOIuFPakKPo8PAQkZBLarg7B2vaU9aOCIJeqrbe",
-	"5qN44Aa6LE8cLSXwIISvkV3MXjw6PLRzPSMx/OZBMF2QlxmzCaFpugcVtWgpKZkLcnH5s08LQhrsCiVn",
-	"iJQZDSAzPZpYwXEE5VzCRH3nEoNkZvKWX6NfCicC3WqW3jDA/HOep7GEsMCugHjBomYLNLH6VL+Cph84",
-	"ARzXG2E8N0kDj4v1jvMMLCxuTCfMl5ExJabxmBe+Zl54yB3CDYtcevjXxQD0we85aMPmhTddajsEpEdg",
-	"7Ai/vGE07WktXJRq/D/wq3+zX3XIe5HOu6Jk3NARKeaOrNVPX5Ndl/voChMZRid7kAKAreIhztKUXF7+",
-	"BJ4jCKxJNesKqq8tgWOhi8OnUe6uhopKNAX10E6NJUtZwKok2xgmSxNn5PGj8YkW6G9qyqHFaZROHhPZ",
-	"BEzwGhIxygfRko59YP+GKtsEkNBHaOTy8icrf/1y7xJIE8MqIA8eZY/tBf+7hHzuz0GagnJ3w9ksZC7u",
-	"gH8JZAl3U37psqcBEkw57H9CecrFqEeTxApvLthcSMOH7hj0rAYgGACJK5bXocdweYgEXlX7NEe7KgXh",
-	"kzwCH2KPMHF7Qp3A4naWkiTDAwnRGxSBC7uCF5yvrk6pY2fUFH3H7JZrqxL1eLIk3LyJrX3hWHMc1tat",
-	"ypVmH9SuvJxfYoi5p4LH+PLNzdIv/QF6jEh/mLqjjmiXlxnd5EqqMSCVhFZXCq5Rdv25KGHGgjwwmRmS",
-	"idSq7rWF1c4Ak3uO9Yx8JmlQ143s2qvHNdEV+MNeh7wCzB/7Usq10ZVS5K0CHaGUnn17RXjjW5x4G0RI",
-	"N3sPCGkXdiTVvEkG9b+3B4aUWl/4l5pQId0g3A3JfWnapkHgr2sN4RJfqRkABETclEjBSLkGtE2ZRraN",
-	"cPN1oVNKrdtEleI6PoaUbi+ktEBIhaUtB5PesWLaHYNGyyJ9Q61MwWZ5ocy8nn+HXDJGYmAREMAR5+CD",
-	"Kktd4L0HfBzKNJWzTgOSiKsReV+l7b8QCMiKMozLsD/aC4HRI07IvxICEpaBH9aCWt+13GKdEBZihTTF",
-	"d+b2s6AQ0r9y+ar7t8uFC73URAcpDAWk0+OVvoVqHrVLS6DwHKoWDjI0txjlqOmWOAE6HZKvviLE2EAI",
-	"WMEPgmjxRqxpOwifCOZwXouIdN0hH/IhY31t9B/ugh3Pjo+ntag9e6SfGZJIIqTpitzaxiYdgm7LAU1T",
-	"X+y0fdJZoJDlnMHx1lXpZ3+ktLM2ikGwiY+cZPvKQTX3vz7prBkR6MtnoLVQJkqJR/YvZTRa332aGC1m",
-	"RI465I3LrwNoG3QaMDFQ8+n/z97V87bNA+G/InjJ+wJOOnXJ1nZpO6bdigyUdLbYyKRAUQHaov+9uOeO",
-	"EhnLhlEgzZLRhqQjj+TxPp+L1Gq2QPbGBf3TlqPfiNlyGuGwRNt6RtCVl7FQLq8Qg62CxXo1VV5NlfOl",
-	"aLxLVqFMJCNVxJ1kCmm5Wnni/wGOSUemj93PcxbNR33kGe9eIXESYllWBWKPJ+L2CWpcbt+/WyZqpmDj",
-	"j83tt/vSvoQNJhpqSXwa8hURzslqDFPd20bFFLMViClnuXonT7wIU0GbDUlmJ/GFsNvZBrx8e8nJn/n4",
-	"PLxP1QximUZTz9Fg03QIhcOYjWMlU03X/2WrU9L/tdHqgQ/eP1jiEbE+WpMJFL76B3L4i4fJvDphwdux",
-	"+oQzLnC3lXVjNK6Bq30K/eZ28waKgI7uyE4I9gBYjsbAJwrHoffANRVDKokKOD2kHmIxuETLv8mDG7yd",
-	"jkMEOEzkh562VT2N1pFEjFxbmT3bGPxDgu+dCQfWKpLpZkPFm5LFWEvRWO0oPIS5Qc3N0w5XayN4l5Ka",
-	"WtqRaw0aHmqKkqZQNh1L/FaKMcYIVS/79vLiiQl2ZIJ1e/UNMbltNU6iLpoQjN07qQeOwZpeUExnEysj",
-	"lL6zQkaUu/FqTU+lBcUEaaMQ7gsUiU7WBikyx9bDnwpgYqKqr1mISOX+uXFEOgD4L3nVJYPMAnFVOr+V",
-	"GwbSMyOjDrNjEndstQ48sWUkGG9PkRVdTXCVfpWJ+lPlNF++FChcofV+6h80sxCrpwFXiTL+N69hVUMQ",
-	"oB5wb5wdwbMrABvO2S14639JekXHGraIfUjgh9mIUobi8Xi+oAYz1QTIRtFKo8wpNrGMPfFuqkzezqWN",
-	"qdwav/PvSH3B+paO5jBQuKZH2wKCZlHji4G0akyXH/g8BTu2VtA9h+B3tkfavx9Ji6kgLiqc5Cr64szn",
-	"u2b2HqK5uB5/aTcjHWIKGfA9I7u+sTKPESDks7NhhoFce+0RUxWR6nczevs2axIxbitpqmV6cHnu+71V",
-	"XHH5bNHT9SZPRczchysh1UdyNEtc00JiMhNrdZ4iH1b7p+sMfGg6SmmepTzBdXz/+08AAAD//w==",
+	"7WSXFrsLF/ahNrCJ7bq1e+Sv2zRE16Kn5b74HIgUEdcwkT+Efyn76bdOuS0gWd2YrSAlExZk9GV6fyDj",
+	"hiLG9tmlBYzbEuuFbehzI2jCx9BHXwzVjiJqs7pkVypXwrTUxp6D5NFd4d37Dq8L3PsBSh4IpICdV+Tv",
+	"zcmMKebfOCUs4S79y1MAGoKcYQbgfCerMdjC7e9kILnV2ms+ZIt8ZfuSadjFlxEj12Bq4A5xCgdacLYZ",
+	"p7juQOpr5v7hghD/+IYlDIslUuXKbD3HX4+JlySKlCUjpvYdqPXB74C+vaqG7lt46ZV99F6h8oNuGsge",
+	"hvsoUmzXEIQ0gWvrsgDTFAQKmqaOOzwolNfivodDfKLJm5cNgoIn56XCQu7FzDJ4ciEPNDwvWLTkd0jd",
+	"v0tICJSkaA4HeSu1vu8yFE2HCob2eKa2e6ag7EopRCQqBPXcA/Bla1RYovjilbK7ot4gewW+E52lDoTZ",
+	"AVGASyVLEZIwtjPAWzMmuyfHx4jrMePaitzLTboO5rNiz+2KGJPwYoLhsQBc4evcxOS//9d/FeVwAGCF",
+	"62lm7E9SBbWJzsJfyi8Rqbqi9GTxEzzpzBtxiFRiB4PJneXEI/CaA37J3Mn/mFqAlIegKx1yXu6+6ALT",
+	"aQVjyWKVn2brtmNWX5dp2w5q63btUqMPqo0sY9guetxu3aM5+7HC+Tdj/waKlZ6ZGZ8NvcIevsG9WFZ5",
+	"KiJcEb6zfqxOeGM2xOnEkyw1fEqVObCC5n5CDY3xysQcVA+Yr0yEYWtx5IMoi+AQhDY7fkbe8e/P4GF/",
+	"1rnBGxNgYBhN8KaE+ErMBAWRowDmRWbkoYPy7yGAzmX82+afaBJGYp52xYeXryPy4acfIvLXD69+sM8C",
+	"JBuBuEDI6D+z1w6C7bBU19xPR8887BpgSM+oxhhQe7MhTFhXeKirk+PjM0sj9pAokKFOjp7i5DZFw7IX",
+	"H8IudQWg/IgBS9MCdCZl9KYIZHJSzGrDWR7ihM3EHYD5wXQfL1kAvJXkSf0lal9rFQJVQ0vrhyJhfw9e",
+	"+LtlIBSWMsWlf0SU+eMjytw1ixaCrcLwq13FBoxPTQTXiYPrR1C9PRSGvYLbEIBVxYA5fn78lxcvnj7f",
+	"2oWzWVxoi7smqHJQFw8KwZ86j/5cDP4kS2M/o65w1Te5IEJirRm4q1IO0PmgG2GjXIA608O3/80yFxe7",
+	"P6ACK3oKy9f7XlBNyO7J4Yu9Tkk54zqH9LF3gTY0hTqpDkzt6LgIR6WlyddGpmL6I+LHdQU37n7gGusN",
+	"4T2Mc8eV2msKV61XeBZ5mhWlPSDaDVOaS0H6zA4FB3uWT68Z68wtxlrIN7/84cJoV9mrivDZR33nX0B9",
+	"2U7ELrAK73htGax7V+1jSucuVcD95WriWPbAai6FGlcfvrfM7F00fTfDd9NN80Fqo/NKqFi52Qr9CLTr",
+	"dAg/ysBpgBeAYgk3EWHDIRtgzVgB2l8MF/cNS3oSYIg9yk3uaNdcoIFReFyzCVjUzkhKrSrk1zZ3onNV",
+	"clmQd1JYtQBd7l1RFKUFNchekGM5A7jUWN4w1csfyGt3V8DKUi6gYo7rGYcFW5kAKGxX2FsNr6O99cqg",
+	"YTs0rbW7fcROPmC391b6DEewDjrP9ji+n1uTwxt/jqC0AsocfuUhT2XnUfT/o3NxdwgIzY/fLiV9mYkB",
+	"SxBxe6+Gy8iZIHerolkTmLdYXfbgd/h3qY8wxuKeTtDOBBwWy2yAQ3qeM4CSZgVKCLR7RmIoxLRQ3xvL",
+	"M3FRFPX2lbt245RPOEj5A4DzAxR3+3xvgMDqYzkjEyqAgStGqHKQIdhVT7Bb03Ovos2I3WKlx9XFvnyJ",
+	"xsca3d9mweClBScfhe4vWg+HWq3Wl/70LmUIH4zwT1dCGAsvFFVaDMov+gnp05SKAdNhIfCvqFYbUGA1",
+	"6XYpyz2gya+ZNhta9Yv+Gk0tgtAJE+jMT5g6JXHCUkM9z+YONNCyqAWBEaXNOL+ZrLgLhSbtbxBSLg1J",
+	"lJx2RZ95H/dUcTHgU5rmgFBTyqF9DkKQIopyzeqKAfflDSuVAu6Ql8AYhewKRlXKPSZ8+LIVqcEvgVer",
+	"VKRYU7DVBL71EiJlneRvFwSMUYrNFDeGic5iKQBCkQ17Mb4FVEMoMBfDW1I1+Dx/aH2HdTHcv7H5vfmt",
+	"ixF+GVTMFlF3ASFg4KtDLX001z/K7KvM9ZZrkrBerS9a3Z8TSjQfCZYQrPRzhxtoVSLN8svDq/33dn38",
+	"BLwQSsYD3wVvaG69cGpA/d0BhUVpUV+ksGHsnhwfu1L1LuBpNYddYZHoihKHDddlCY99GTz2tXLZcIxf",
+	"LZ8N1/uR0z5y2jX1AksrZAImT4ivxEBALPTwcNaPA6eML001LQ6DfXKFmQBKKXgVf+tlHIJzubSWgx+A",
+	"kRkitcMwypbhhvHgQ2idb2+N/8YsCME6tqnp4JbzsabDNpOXc12uSJfgLK8rg3JXkVBoZRW8W75dvR9n",
+	"2nGFuerRb/Lam5r9Fkck9kki9m9fjrOknEckdrUnI18pxz2ea+X2g7cpAohWbs21v0yYGUv4y/kodHzm",
+	"hFzYDVfQ0kWyBdUprYAGtekGrhA3OiQBtKQrPHbzeo4lt0TsFqr3NZhu8fReXP68OgnlDpXQmhJ7NgEH",
+	"PA+h4jCc0dt0fY5cM9rfY9ZKLShfDQ+hmlxc/hyVyttippglzztLF18BC/HK0X0ofm+qbgcjy27vs9B5",
+	"jq7uKZ3rwPwHqeUAdQF/8JLVrit8CnpEpkoSRQ0FrsIFocWrMjPaUCy7mbd85jzrfoiuZSzACW9CJ9Bw",
+	"V0DL/TnW/LTCzhNdajZvRlmiZAkZ03S4j2HMEKvLhDlDxZdrTPfhmoxZmri0H+e2eqJJzkpd6ECHXE5T",
+	"SEdUDGMOwkbtoLBuqxpB/2xCuYBq0cCFI2JQbMNOUjnLCzSTNy875INXw6UozOo0vx6BXWNWLth9oQwC",
+	"WFOd02jRhtoV9UZUDvVAOwQLoyZq3lOZwFA5ZOIl8ykGrlk9//jwcM9VyfWFZbtC0xsoItpQZDXfSadM",
+	"V6qphvFvyBvcbQOFXbvC9bSqfqpv3JdOXcu64BZpiWGhCHdYXocUixlXltCj2+GcfICP67RDXiLLBMKA",
+	"CtZNwrvbp9J1kvNbrH3tr5e+lCmjopXs/kB2D7eEXzSk44NiN5zNGq3LxZ6FvHAmsxSq6JLdRM2JysTe",
+	"WX4CysaRLeMvtItEKY3hsYLqo1nnXs06RcwLBDXjkYG63XSgpNbla4gLph/S5KPYMBPJg5jO7TwXBYS7",
+	"Wb6xpH85GM9OaMnV9BEe+Fqt3Ti6r9bOjav7aOF+ZIVrskIgmylVpuRKrFEZvIIwpXO0LmyPE+ZJRvrg",
+	"9/zvpWF/kJ8pp/spu2EplkJ2+Z4efMAKSJpL8URHZDbmgzGEhfShRI6iQ8vghlzQNCYDqtAKDRqP1TXg",
+	"B0uZeSso/VtFRTN7oAcYqz3mfatEZZqduTQYh8OQCcNTh+Pg5mN/Bf0gaB8D6TClaDcTLo1nzw44hexe",
+	"iMmG8drXM9DBZnTeQi3I+3UIKfU2qkv/1H0CpRSdNDCvYqyPUXBbhUzhk6lV7QsaxOA0KAtVOScBlAqQ",
+	"Z/5DeNSLg/qQmCo5/XwpIOtYMwQDi7sCUuo1cd+Q/tz/eUpo/u2I3zARliekxv8WeSiXXakwXxvY156H",
+	"duEm6grMsvNjg53U5JpNLdcqAcGEElbPiT092168qvJgvpV1gC3nHviEawJWESgkAsURPVm4zHsHN8A1",
+	"iYFNxbAMWX/CjVXXCsoDwJk+K37rCrCf+IqKSHTAYYEd4ucZRFFzQ1zW5C4y7Z4fhYv7dpw8B360bBxb",
+	"6IqCwK3w6nn2XsCi7bRyHlvwfktAmYKMdyAi2MVqPqRdncK4E6ZHVri/T5Rc7WgouOESBElEUAnZ99cF",
+	"HZOPbOv4MYstP6gBZuVlhhkGwcY/wsk8oqN/GXQYsSgALOLCRJaHYfp3yN+XXfvV7P6ToxcnTw9PNs3n",
+	"bBT/DzwzXt8KsiAz1FpCIAqFkji/lOJgqQZU2AsrvxBOveqweJehYL94lXHthH1vozwjfWnG7opA18WV",
+	"u4Hyi7XPBnJir+3KVVfoIKHi0emKK3oNNxJcUx1Sn/x/itjHWDjZ4wBAcr2/rwALoPZy6oq628kvTO39",
+	"9Nr9uPkN9d4NvHxTfXEVBbMlYe6PnPzhgcHuyBk9WdYLqQ2sECU/fyzvRUNqyQ99j7rRMII1HqxU6u05",
+	"Ae8HVGsuRhGKIvCXWwb4251oLkZ7PieykJ6x2LmV2yH35sgpjLOxdCoCN1igPcq7zUDmHdnBVIRhkTiA",
+	"9lsvGYPjXBspE8hZcfMswbCvFJ3tgEuGD9dKTNiN/aKGT73lujCC5N2uzayu2K35qkIHF+bUJoAwX7DH",
+	"EMJthRBSEira+QJHlsEwUFJBcIAQkCDx8NZ8bWaXVvwJmcl9S2toaPDyWc7HATrPYbs67pOLNiBotRKT",
+	"umJzOalWicfx1QpJl/DTH1REyvflUUz65sQkJMxc31klIG1bAMq0o5XGZIdP8MQ9UrvtYHkdLTpwWAhB",
+	"6Sw2oTztPCARbuOK0oYOh346pRgH3If6AhgFk67z5dvluydIHdv0l3HDw6SaIq5w+f7wPvd1WdgXrPlC",
+	"y5TdlrCrfOjgd/uP90avd0FbilnutDondgDe3SIVxILahQAHs0jQjeCm8EQTzTQqRtQAOhbaj8DfQRGj",
+	"B+bBtVHUIECvkGCsSthEGqycgD3gzVznVrjn07t1l0Cp0Qf1BrRgCTUOgH91ueaLMIXcJl4cJixCpxAR",
+	"iszGDHQHF8gBp+nuTMMOjJn9yZDejX3UakSvpQIY1zKPsBTAhLEULRXRbKCYyWPRQXYZyMQlQwGLAdx4",
+	"x1g65O/gczUzuT+kAyNVV2g+EvvcIQbi0UIjj50kWsM1M3bhsqmPijcFvJV7vR6ETzMQ5t4N6c6XPadR",
+	"njrm5u3HTeRw2PkDR4tcZQrmSCjs5xNdswboPAe4T1Omry2ckEykcnC9leNRuc2g4fw2+5K0hXN0kfV/",
+	"UEJ6y4fGAZDYY2MnLLNN5C5MJdrnk6lURh/8jn8sDQj8IKG+moucywsOcU3iG5ryBOzeWKgHW7Mfz0is",
+	"5Ez3EilYDMWP4CNgPsVkpByQKTdkJJkGUasrZoxek/jVFR3FeTTIbMzQUG15Hrb/BEtxMJLYV+uj736G",
+	"eb6B5++TQkv9NFAqjvrRVrPF0sKiIIWpkiPFtEOQy8xAWskjiLhT2pCj6PDwEBGUS2q4Owdr2lPWjgiC",
+	"Xqq23uajeOAGuixPHC0l8CCEr5FdzF48Ojy0cz0jMfzmwTNdkJcZswmhaboHlbhoKSmZC3Jx+bNPC0Ia",
+	"7AolZ4iwGQ0gMz2aWMFxBGVgwkR95xKDZGbyll+jXwonAt1qlt4wwPxznqexhLDAroB4waLWCzSx+lS/",
+	"gqYfOAEc1xvhPzdJA4+L9Y7zDCwsikwnzJefMSWm8ZgXvmZeeMgdwg2LXHr418UA9MHvOWjD5gU7XWo7",
+	"BKRHYOwIv7xhNO1pLVyUavw/8Kt/s191yHuRzruiZNzQESnmjqzVT1+TXZf76AoaGUYne5ACgK3iIc7S",
+	"lFxe/gSeIwisSTXrCqqvLYFjgYzDp1HuroZKTDQF9dBOjSVLWcCqJNsYJksTZ+Txo/GJFuhvasqhxWmU",
+	"Th4T2QRM8BoSMcoH0ZKOfWD/hirbBJDQR2jk8vInK3/9cu8SSBPDKiAPHmWP7QX/u4R87s9BmoJyd8PZ",
+	"LGQu7oB/CWQJd1N+6XKpARJMOex/QnnKxahHk8QKby7YXEjDh+4Y9KwGIBgAkCuW16/HcHmIBF5VMzVH",
+	"uyoF4ZM8Ah9ijzBxe0KdwOJ2lpIkwwMJ0RsUgQu7ghecr66+qWNn1BR9x+yWa6sS9XiyJNy8ia194Vhz",
+	"HNbWrcqVZh/UrrycX2KIuaeCx/jyzc3SL/0BeoxIf5h6pY5ol5cn3eRKqjEglYRWV0KuUXb9uSh9xoI8",
+	"MJkZkonUqu61BdnOAJN7jnWQfCZpUA+O7NqrxzXRFfjDXoe8Aswf+1LKtdGVEuatAh2hBJ99e0V441uc",
+	"eBtESDd7DwhpF3Yk1bxJBvW/tweGlFpf+JeaUCHdINwNyX1J26ZB4K9rDeESX6kZAARE3JRIwUi5BrRN",
+	"mUa2jXDzdaFTSq3bRJXiOj6GlG4vpLRASIWlLQeT3rHS2h2DRssifUONTcFmeYHNeJBSPoHS/JeMkRhY",
+	"BARwxDn4oMpSF3jvAR+HMk3lrNOAJOJqS95XSfwvBAKyonzjMuyP9kJg9IgT8q+EgITl44e1oNZ3LdNY",
+	"J4SFWCFN8Z25/SwooPSvXPbq/u1y4UIvNdFBCkMB6fR4pW+hmkft0hIoWIeqhYMMzS1GOWq6JU6ATofk",
+	"q68IMTYQAlbwgyBavBFr2g7CJ4I5nNciIl13yId8yFiXG/2Hu2DHs+PjaS1qzx7pZ4YkkghpuiK3trFJ",
+	"h6DbckDT1BdJbZ90FihkOWdwvHVV+tkfKe2sjWIQbOIjJ9m+clDN/a9POmtGBPryGWgtlIlS4pH9SxmN",
+	"1nefJkaLGZGjDnnj8usA2ub/Z+/qdduGgfCrCF7SAk46dcnWdmk7pt2KDLR0ttjIpEBRAdKi717cd0eJ",
+	"jGXDKOBmyWhD0pFH8ni/30nQgFwdnvpIjWYLZG+c0T9tPvq1mC3HEQ5LtK0Lgq68jIVyfoUYbBUs1qup",
+	"8mqqnC5F412yCGUiGaki7iRTSMvVyhP/H3BMWjJdbH+dsmg+6yMXvHuFxFGIZVkViD2eiNslqHG5ff9t",
+	"mageg41Pq9sf96V9CRtMNNSS+NjnKyKck9Xox01naxVTzFYgppzk6p088SJMBW02JJmdxBfCdmtr8PL9",
+	"OSd/4uNleJ+qGcQyjWYzRYNN3SIUDmM2DpVMNV3/561OSf/3SqsHPnn/YIlHxProhkyg8N0/kMNfPEzm",
+	"1REL3g7VF5xxgbutrBuicTVc7WPoVrerd1AEdHQHdkKwe8By1AY+UTgOvQeuqRhSSVTA6SH1ELPBJVr+",
+	"TR7c4O10GCLAYSLfd7SuNuNgHUnEyDWV2bGNwT8k+N6asGetIpluNlS8KVmMNRSN1Y7CfZga1Nw873C1",
+	"NIIPKampoS25xqDhoaYoaQpl3bLEb6QYY4hQ9bJvzy8emWBLJli3U98Qk1tXwyjqognB2J2TeuAYrOkE",
+	"xXQysTJC6TsLZES5G66W9FSaUUyQNgrhPkOR6GRtkCJzbD38qQAmJqr6moWIVO6fGkekPYD/klddMsgs",
+	"EFel81u5YSA9MzLqMDskccdWa88Tm0eC8XYUWdHVBFfpV5moP1dO8+VLgcIFWh/H7kEzC7F6GnCVKOOb",
+	"aQ2rDQQB6gF3xtkBPLsCsOGU3YK33krSKzrWsEXsQwI/zEaUMhQPx/MNNZipJkA2ilYaZU6xkWXskXdT",
+	"ZfJ6Km1M5db4nX9H6guWt3Q0+57CNT3aBhA0sxpfDKRRY7r8wNcx2KGxgu7ZB7+1HdL+/UBaTAVxUeEk",
+	"V9EXZz7fNZP3EM3F9fhLuxnpEFPIgJ8Z2eWNlXmMACGfnQ3T9+Saa4+YqohUv53Q29dZk4hhXUlTLdOB",
+	"y1Pf77Xiistni56uN3kqYuY+XAipPpKjSeKaBhKTmbhR5ynyYbV/us7Ah7qllOZZyhNcx/d//gYAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

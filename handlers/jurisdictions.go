@@ -28,7 +28,8 @@ func (s *Server) GetJurisdiction(ctx context.Context, req api.GetJurisdictionReq
 	if err != nil {
 		return nil, err
 	}
-	return api.GetJurisdiction200JSONResponse(jurisdictionBody(j)), nil
+	return api.GetJurisdiction200JSONResponse{Body: jurisdictionBody(j),
+		Headers: api.GetJurisdiction200ResponseHeaders{ETag: new(etag(j.Version))}}, nil
 }
 
 // PutJurisdiction replaces or creates a profile; orders already entered keep their own copy of its terms.

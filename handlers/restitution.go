@@ -83,7 +83,9 @@ func (s *Server) GetRestitutionOrder(ctx context.Context, req api.GetRestitution
 	if err != nil {
 		return nil, err
 	}
-	return api.GetRestitutionOrder200JSONResponse(orderBody(st)), nil
+	// The answer changes with the day asked about, the page, and each entry posted.
+	tag := fmt.Sprintf(`W/"%s-%d-%s-%d-%d"`, st.Order.ID, st.LastSeq, st.Balance.AsOf, st.First, st.Last)
+	return api.GetRestitutionOrder200JSONResponse{Body: orderBody(st), Headers: api.GetRestitutionOrder200ResponseHeaders{ETag: &tag}}, nil
 }
 
 // ListRestitutionOrders answers one page of a case's orders with their totals today.

@@ -302,6 +302,7 @@ func TestRestitutionIdempotencyKey(t *testing.T) {
 		lc := newLedgerCase(t, c, "us-co", map[string]string{"Ann": "individual"})
 		order := lc.order("2025-01-01", map[string]int64{"Ann": 100_000}, nil)
 		path := "/api/v1/restitution-orders/" + order + "/payments"
+		before := c.do("GET", "/api/v1/restitution-orders/"+order+"?as_of=2025-02-01", nil).Header.Get("ETag")
 		first := c.do("POST", path, lc.payment(1_000, "2025-02-01"), "Idempotency-Key", "pay-1")
 		again := c.do("POST", path, lc.payment(1_000, "2025-02-01"), "Idempotency-Key", "pay-1")
 		if first.StatusCode != http.StatusCreated || again.StatusCode != http.StatusCreated || string(first.Body) != string(again.Body) {
@@ -312,6 +313,9 @@ func TestRestitutionIdempotencyKey(t *testing.T) {
 		}
 		if o := lc.state(order, "2025-02-01"); o.Totals.PrincipalPaidCents != 1_000 {
 			t.Errorf("paid %d; want one payment of 1000", o.Totals.PrincipalPaidCents)
+		}
+		if after := c.do("GET", "/api/v1/restitution-orders/"+order+"?as_of=2025-02-01", nil).Header.Get("ETag"); before == "" || after == before {
+			t.Errorf("the order's ETag %q before the payment and %q after", before, after)
 		}
 	})
 }

@@ -85,6 +85,9 @@ type OrderStatement struct {
 	Balance           restitution.Balance
 	First, Last       int
 	NextAfterVictimID string
+	// LastSeq is the Seq of the order's latest entry, 0 before any: with the day and the page, what the
+	// statement depends on.
+	LastSeq int64
 }
 
 // LinePage asks for one page of an order's lines: up to Limit (default 50, at most 500) after the victim
@@ -352,6 +355,9 @@ func (s *Store) RestitutionOrderByID(ctx context.Context, id string, asOf Date, 
 		return OrderStatement{}, err
 	}
 	st := OrderStatement{Order: o, Balance: l.AsOf(dayOf(asOf))}
+	for _, e := range l.Entries {
+		st.LastSeq = max(st.LastSeq, e.Seq)
+	}
 	st.First, _ = slices.BinarySearchFunc(o.Lines, page.AfterVictimID, func(l OrderLine, id string) int { return strings.Compare(l.VictimID, id) })
 	if page.AfterVictimID != "" && st.First < len(o.Lines) && o.Lines[st.First].VictimID == page.AfterVictimID {
 		st.First++
