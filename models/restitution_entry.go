@@ -116,7 +116,7 @@ func loadLedger(db *gorm.DB, o RestitutionOrder) (restitution.Ledger, []entryRow
 			VictimID: deref(r.VictimID), UnappliedCents: r.UnappliedCents}
 	}
 	rs, err := db.Model(&allocationRow{}).Select("entry_id, victim_id, principal_cents, interest_cents").
-		Where("entry_id IN (SELECT id FROM restitution_entries WHERE order_id = ?)", o.ID).Order("entry_id, victim_id").Rows()
+		Where("entry_id IN (SELECT id FROM restitution_entries WHERE order_id = ?)", o.ID).Rows()
 	if err != nil {
 		return l, nil, err
 	}
