@@ -181,7 +181,11 @@ func NewRouter(cfg Config) (*gin.Engine, error) {
 		HandlerErrorFunc:         writeError,
 		ResponseErrorHandlerFunc: writeError,
 	})
-	api.RegisterHandlersWithOptions(engine, strict, api.GinServerOptions{
+	streamed, err := newStreamedServer(doc, strict, srv)
+	if err != nil {
+		return nil, err
+	}
+	api.RegisterHandlersWithOptions(engine, streamed, api.GinServerOptions{
 		ErrorHandler: func(c *gin.Context, err error, status int) {
 			fields := map[string]string{}
 			if m := parameterName.FindStringSubmatch(err.Error()); m != nil {
