@@ -3,7 +3,9 @@ package handlers_test
 import (
 	"context"
 	"encoding/csv"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -637,6 +639,41 @@ func TestRestitutionBounds(t *testing.T) {
 		// 109,937 days from 1900-01-01 to 2200-12-31: 5 × 10^12 × 109,937 / 365, rounded half-up.
 		if want := int64(1_505_986_301_369_863); lc.line(o, "Ann").InterestAccruedCents != want || o.Totals.InterestAccruedCents != 2*want {
 			t.Errorf("interest %d and %d; want %d each", lc.line(o, "Ann").InterestAccruedCents, o.Totals.InterestAccruedCents, want)
+		}
+	})
+}
+
+// TestRestitutionOrderLinesAreTheCaseVictims checks an order's lines against the case's victims: a victim
+// given twice, one of another case and an unknown ID are each refused at their line, and an order's lines
+// come back in the order of their victims' IDs, whatever order they were sent in.
+func TestRestitutionOrderLinesAreTheCaseVictims(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		c := newAdminClient(t, s)
+		lc := newLedgerCase(t, c, "us-co", map[string]string{"Ann": "individual", "Bo": "business", "Cy": "government"})
+		other := newLedgerCase(t, c, "us-co", map[string]string{"Di": "individual"})
+		path := "/api/v1/cases/" + lc.caseID + "/restitution-orders"
+		line := func(id string) map[string]any { return map[string]any{"victim_id": id, "amount_cents": 100} }
+		res := c.do("POST", path, map[string]any{"ordered_on": "2025-01-01", "defendant_ids": []string{lc.defendant},
+			"lines": []map[string]any{line(lc.victims["Bo"]), line(lc.victims["Ann"]), line(lc.victims["Bo"]), line(other.victims["Di"]),
+				line(uuid.NewString()), line(lc.victims["Cy"])}})
+		p := res.Problem(t)
+		want := map[string]string{"lines.2.victim_id": "repeats the victim of another line; give each victim one line",
+			"lines.3.victim_id": "is not a victim of this case", "lines.4.victim_id": "is not a victim of this case"}
+		if res.StatusCode != http.StatusUnprocessableEntity || !maps.Equal(p.Errors, want) {
+			t.Errorf("%d %v; want 422 %v", res.StatusCode, p.Errors, want)
+		}
+		order := lc.order("2025-01-01", map[string]int64{"Cy": 3, "Ann": 1, "Bo": 2}, nil)
+		o := lc.state(order, "2025-01-01")
+		ids := []string{lc.victims["Ann"], lc.victims["Bo"], lc.victims["Cy"]}
+		slices.Sort(ids)
+		for i, l := range o.Lines {
+			if l.VictimId.String() != ids[i] {
+				t.Fatalf("line %d is %s; want the lines in the order of their IDs, %v", i, l.VictimId, ids)
+			}
+		}
+		if kinds := []api.VictimKind{lc.line(o, "Ann").VictimKind, lc.line(o, "Bo").VictimKind, lc.line(o, "Cy").VictimKind}; !slices.Equal(kinds,
+			[]api.VictimKind{api.VictimIndividual, api.VictimBusiness, api.VictimGovernment}) {
+			t.Errorf("kinds %v", kinds)
 		}
 	})
 }
