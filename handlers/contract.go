@@ -30,6 +30,8 @@ const defaultMaxBodyBytes = 1 << 20
 type contractValidator struct {
 	router routers.Router
 	store  Store
+	// heavy bounds the operations the contract marks x-heavy; nil leaves them unbounded.
+	heavy *heavyLimiter
 }
 
 // uuidFormat is the shape of every ID in the API, of any UUID version.
@@ -103,6 +105,16 @@ func (v *contractValidator) handle(c *gin.Context) {
 	if err := openapi3filter.ValidateRequest(c, input); err != nil {
 		writeProblem(c, requestProblem(err))
 		return
+	}
+	if v.heavy != nil && heavy(route.Operation) {
+		// Taken before the handler reads the body, which is what costs memory.
+		who, _ := signedInAs(c.Request.Context())
+		release, p := v.heavy.acquire(who.user.ID)
+		if p != nil {
+			writeProblem(c, p)
+			return
+		}
+		defer release()
 	}
 	c.Next()
 }

@@ -120,6 +120,9 @@ type Config struct {
 	RequireMFA bool
 	// Documents keeps the sealed files attached to losses, and uploaded imports while they run.
 	Documents documents.Storage
+	// HeavyPerAccount and HeavyTotal bound the heavy requests (x-heavy in the contract) this process serves
+	// at once, per account and in all; 0 means DefaultHeavyPerAccount and DefaultHeavyTotal.
+	HeavyPerAccount, HeavyTotal int
 }
 
 // Server implements api.StrictServerInterface.
@@ -152,6 +155,10 @@ func NewRouter(cfg Config) (*gin.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkHeavyOperations(doc); err != nil {
+		return nil, fmt.Errorf("the contract: %w", err)
+	}
+	validator.heavy = newHeavyLimiter(cfg.HeavyPerAccount, cfg.HeavyTotal)
 
 	gin.SetMode(gin.ReleaseMode)
 	engine := gin.New()
