@@ -288,6 +288,22 @@ const (
 	userAdminLock int64 = 0x696d7062 // account changes, so that the last administrator cannot be removed twice
 )
 
+// Advisory locks keyed by a lock and an ID (queueFor), so that one person's or one record's transactions
+// queue without holding up anyone else's.
+const (
+	importStartLock int32 = 0x696d7063 // starting an import, per person, so that the limit of unfinished ones holds
+)
+
+// queueFor makes tx wait its turn behind other transactions holding lock for the same id (PostgreSQL; on
+// SQLite every write transaction queues already). IDs are hashed into the lock's second key: two that
+// collide only wait for each other.
+func (s *Store) queueFor(tx *gorm.DB, lock int32, id string) error {
+	if s.dialect != Postgres {
+		return nil
+	}
+	return tx.Exec("SELECT pg_advisory_xact_lock(?, hashtext(?))", lock, id).Error
+}
+
 // queue makes tx wait its turn behind other transactions holding lock.
 func (s *Store) queue(tx *gorm.DB, lock int64) error {
 	if s.dialect != Postgres {
