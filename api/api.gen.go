@@ -2458,6 +2458,9 @@ type Duplicate = Problem
 // Forbidden An RFC 9457 problem document.
 type Forbidden = Problem
 
+// IdempotencyKeyRequired An RFC 9457 problem document.
+type IdempotencyKeyRequired = Problem
+
 // NotFound An RFC 9457 problem document.
 type NotFound = Problem
 
@@ -2632,6 +2635,15 @@ type VoidLossParams struct {
 	IfMatch *string `json:"If-Match,omitempty"`
 }
 
+// ReversePaymentParams defines parameters for ReversePayment.
+type ReversePaymentParams struct {
+	// IdempotencyKey A key of the caller's choosing (such as a UUID), new for each entry, that makes a retried request safe:
+	// the same key with the same request answers the first response again and records nothing; with a
+	// different request, 422. Keys are the caller's own. Required on every request that moves money (428
+	// without one), so that a retry after a lost answer can never record money twice.
+	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
+}
+
 // GetRestitutionOrderParams defines parameters for GetRestitutionOrder.
 type GetRestitutionOrderParams struct {
 	// AsOf The day to report as of (YYYY-MM-DD, years 1900 to 2200; default today); entries dated that day count, and interest accrues for the days before it.
@@ -2646,16 +2658,20 @@ type GetRestitutionOrderParams struct {
 
 // CreateAdjustmentParams defines parameters for CreateAdjustment.
 type CreateAdjustmentParams struct {
-	// IdempotencyKey A key of the caller's choosing (such as a UUID) that makes a retried request safe: the same key with
-	// the same request answers the first response again and records nothing; with a different request, 422.
-	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+	// IdempotencyKey A key of the caller's choosing (such as a UUID), new for each entry, that makes a retried request safe:
+	// the same key with the same request answers the first response again and records nothing; with a
+	// different request, 422. Keys are the caller's own. Required on every request that moves money (428
+	// without one), so that a retry after a lost answer can never record money twice.
+	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // CreateDisbursementParams defines parameters for CreateDisbursement.
 type CreateDisbursementParams struct {
-	// IdempotencyKey A key of the caller's choosing (such as a UUID) that makes a retried request safe: the same key with
-	// the same request answers the first response again and records nothing; with a different request, 422.
-	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+	// IdempotencyKey A key of the caller's choosing (such as a UUID), new for each entry, that makes a retried request safe:
+	// the same key with the same request answers the first response again and records nothing; with a
+	// different request, 422. Keys are the caller's own. Required on every request that moves money (428
+	// without one), so that a retry after a lost answer can never record money twice.
+	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // ListLedgerEntriesParams defines parameters for ListLedgerEntries.
@@ -2678,16 +2694,20 @@ type CreatePaymentParams struct {
 	// DryRun Answer the allocation without recording the payment. Defaults to false.
 	DryRun *bool `form:"dry_run,omitempty" json:"dry_run,omitempty"`
 
-	// IdempotencyKey A key of the caller's choosing (such as a UUID) that makes a retried request safe: the same key with
-	// the same request answers the first response again and records nothing; with a different request, 422.
-	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+	// IdempotencyKey A key of the caller's choosing (such as a UUID), new for each entry, that makes a retried request safe:
+	// the same key with the same request answers the first response again and records nothing; with a
+	// different request, 422. Keys are the caller's own. Required on every request that moves money (428
+	// without one), so that a retry after a lost answer can never record money twice.
+	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // CreateRefundParams defines parameters for CreateRefund.
 type CreateRefundParams struct {
-	// IdempotencyKey A key of the caller's choosing (such as a UUID) that makes a retried request safe: the same key with
-	// the same request answers the first response again and records nothing; with a different request, 422.
-	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+	// IdempotencyKey A key of the caller's choosing (such as a UUID), new for each entry, that makes a retried request safe:
+	// the same key with the same request answers the first response again and records nothing; with a
+	// different request, 422. Keys are the caller's own. Required on every request that moves money (428
+	// without one), so that a retry after a lost answer can never record money twice.
+	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // UpdateStatementParams defines parameters for UpdateStatement.
@@ -3005,7 +3025,7 @@ type ServerInterface interface {
 	VoidLoss(c *gin.Context, lossId LossID, params VoidLossParams)
 	// ReversePayment Reverse a payment (a bounced check), effective on its own day.
 	// (POST /api/v1/payments/{payment_id}/reverse)
-	ReversePayment(c *gin.Context, paymentId openapi_types.UUID)
+	ReversePayment(c *gin.Context, paymentId openapi_types.UUID, params ReversePaymentParams)
 	// GetRestitutionOrder Read an order with its terms, its totals and one page of its lines' balances as of a day.
 	// (GET /api/v1/restitution-orders/{order_id})
 	GetRestitutionOrder(c *gin.Context, orderId OrderID, params GetRestitutionOrderParams)
@@ -4457,6 +4477,33 @@ func (siw *ServerInterfaceWrapper) ReversePayment(c *gin.Context) {
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ReversePaymentParams
+
+	headers := c.Request.Header
+
+	// ------------- Required header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Idempotency-Key, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IdempotencyKey = IdempotencyKey
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter Idempotency-Key is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
 	for _, middleware := range siw.HandlerMiddlewares {
 		middleware(c)
 		if c.IsAborted() {
@@ -4464,7 +4511,7 @@ func (siw *ServerInterfaceWrapper) ReversePayment(c *gin.Context) {
 		}
 	}
 
-	siw.Handler.ReversePayment(c, paymentId)
+	siw.Handler.ReversePayment(c, paymentId, params)
 }
 
 // GetRestitutionOrder operation middleware
@@ -4539,7 +4586,7 @@ func (siw *ServerInterfaceWrapper) CreateAdjustment(c *gin.Context) {
 
 	headers := c.Request.Header
 
-	// ------------- Optional header parameter "Idempotency-Key" -------------
+	// ------------- Required header parameter "Idempotency-Key" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
 		var IdempotencyKey IdempotencyKey
 		n := len(valueList)
@@ -4548,14 +4595,17 @@ func (siw *ServerInterfaceWrapper) CreateAdjustment(c *gin.Context) {
 			return
 		}
 
-		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
 		if err != nil {
 			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err), http.StatusBadRequest)
 			return
 		}
 
-		params.IdempotencyKey = &IdempotencyKey
+		params.IdempotencyKey = IdempotencyKey
 
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter Idempotency-Key is required, but not found"), http.StatusBadRequest)
+		return
 	}
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -4588,7 +4638,7 @@ func (siw *ServerInterfaceWrapper) CreateDisbursement(c *gin.Context) {
 
 	headers := c.Request.Header
 
-	// ------------- Optional header parameter "Idempotency-Key" -------------
+	// ------------- Required header parameter "Idempotency-Key" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
 		var IdempotencyKey IdempotencyKey
 		n := len(valueList)
@@ -4597,14 +4647,17 @@ func (siw *ServerInterfaceWrapper) CreateDisbursement(c *gin.Context) {
 			return
 		}
 
-		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
 		if err != nil {
 			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err), http.StatusBadRequest)
 			return
 		}
 
-		params.IdempotencyKey = &IdempotencyKey
+		params.IdempotencyKey = IdempotencyKey
 
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter Idempotency-Key is required, but not found"), http.StatusBadRequest)
+		return
 	}
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -4730,7 +4783,7 @@ func (siw *ServerInterfaceWrapper) CreatePayment(c *gin.Context) {
 
 	headers := c.Request.Header
 
-	// ------------- Optional header parameter "Idempotency-Key" -------------
+	// ------------- Required header parameter "Idempotency-Key" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
 		var IdempotencyKey IdempotencyKey
 		n := len(valueList)
@@ -4739,14 +4792,17 @@ func (siw *ServerInterfaceWrapper) CreatePayment(c *gin.Context) {
 			return
 		}
 
-		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
 		if err != nil {
 			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err), http.StatusBadRequest)
 			return
 		}
 
-		params.IdempotencyKey = &IdempotencyKey
+		params.IdempotencyKey = IdempotencyKey
 
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter Idempotency-Key is required, but not found"), http.StatusBadRequest)
+		return
 	}
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -4779,7 +4835,7 @@ func (siw *ServerInterfaceWrapper) CreateRefund(c *gin.Context) {
 
 	headers := c.Request.Header
 
-	// ------------- Optional header parameter "Idempotency-Key" -------------
+	// ------------- Required header parameter "Idempotency-Key" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
 		var IdempotencyKey IdempotencyKey
 		n := len(valueList)
@@ -4788,14 +4844,17 @@ func (siw *ServerInterfaceWrapper) CreateRefund(c *gin.Context) {
 			return
 		}
 
-		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
 		if err != nil {
 			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err), http.StatusBadRequest)
 			return
 		}
 
-		params.IdempotencyKey = &IdempotencyKey
+		params.IdempotencyKey = IdempotencyKey
 
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter Idempotency-Key is required, but not found"), http.StatusBadRequest)
+		return
 	}
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -5601,6 +5660,8 @@ type ConflictApplicationProblemPlusJSONResponse Problem
 type DuplicateApplicationProblemPlusJSONResponse Problem
 
 type ForbiddenApplicationProblemPlusJSONResponse Problem
+
+type IdempotencyKeyRequiredApplicationProblemPlusJSONResponse Problem
 
 type NotFoundApplicationProblemPlusJSONResponse Problem
 
@@ -11046,6 +11107,7 @@ func (response VoidLossdefaultApplicationProblemPlusJSONResponse) VisitVoidLossR
 
 type ReversePaymentRequestObject struct {
 	PaymentId openapi_types.UUID `json:"payment_id"`
+	Params    ReversePaymentParams
 	Body      *ReversePaymentJSONRequestBody
 }
 
@@ -11191,6 +11253,22 @@ func (response ReversePayment422ApplicationProblemPlusJSONResponse) VisitReverse
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReversePayment428ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response ReversePayment428ApplicationProblemPlusJSONResponse) VisitReversePaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11504,6 +11582,22 @@ func (response CreateAdjustment422ApplicationProblemPlusJSONResponse) VisitCreat
 	return err
 }
 
+type CreateAdjustment428ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response CreateAdjustment428ApplicationProblemPlusJSONResponse) VisitCreateAdjustmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateAdjustmentdefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -11679,6 +11773,22 @@ func (response CreateDisbursement422ApplicationProblemPlusJSONResponse) VisitCre
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDisbursement428ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDisbursement428ApplicationProblemPlusJSONResponse) VisitCreateDisbursementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12113,6 +12223,22 @@ func (response CreatePayment422ApplicationProblemPlusJSONResponse) VisitCreatePa
 	return err
 }
 
+type CreatePayment428ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePayment428ApplicationProblemPlusJSONResponse) VisitCreatePaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreatePaymentdefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -12288,6 +12414,22 @@ func (response CreateRefund422ApplicationProblemPlusJSONResponse) VisitCreateRef
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRefund428ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response CreateRefund428ApplicationProblemPlusJSONResponse) VisitCreateRefundResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -16663,10 +16805,11 @@ func (sh *strictHandler) VoidLoss(ctx *gin.Context, lossId LossID, params VoidLo
 }
 
 // ReversePayment operation middleware
-func (sh *strictHandler) ReversePayment(ctx *gin.Context, paymentId openapi_types.UUID) {
+func (sh *strictHandler) ReversePayment(ctx *gin.Context, paymentId openapi_types.UUID, params ReversePaymentParams) {
 	var request ReversePaymentRequestObject
 
 	request.PaymentId = paymentId
+	request.Params = params
 
 	var body ReversePaymentJSONRequestBody
 	var err error
@@ -17705,437 +17848,440 @@ var swaggerSpec = []string{
 	"2Fbt7z2e7EQ7iv2WccWSnVOjMhYOYCjVhJqd050sgycXZ3qRKS1V/QhiwW5NbwBPxH7GU8VuuMw0mdIR",
 	"y4f2W8bUPBgbthoOZUJv3zIxMuOd0+PDw7qhvGRDJhIqTNOKJP6BZcuSP3T3tXkpB9mELRmP+33pcNwz",
 	"dx/Nj4zav5sGM8afl43FPXL3obxJ2GQqDROD+d/YfHE85+SazfMjQtOUqSeaDMZSai5GZFdngzGhmlDy",
-	"6dObl3vEjKkhE3rN7FeKGcXhSP2WMW2IpkN2Ci1pOmHQ8oybcVfkX/knqdAzpjQ8O+RKG3ssp1JoRuiI",
-	"ckGosM0OpEo0EdKMuRidQWOEkoQPh0wxYXxzETk5Pu50hV9L5D/FagaLsG9XoYnYnz2LdiZc+M9HlgcY",
-	"w5Rt8z/+2e3eHh/td7u3f3n1y5//VL/aQ2Ba9dtuWaFfac/8+syu8mBMxYglHfKOa1j2Eb9hmpwcf3dG",
-	"tKEp818cHXca5+gY5pon+c1kKlXjseHw6zJCxSfuTqdv+YSbxUF8oCNGNP9XI/tK4b2wr4QNaZaandNn",
-	"h5FdAD7JJvbDIewtfjrKh8CFYSOm3FWiddNKpFLrZetgf7/7KryHLmm6IR3Rgb3gpOgQ39AZmY2ZIJoJ",
-	"ExHqiEmKeySo9yphqmkVFdOGm8zAvW8fXLak8MDd1/TSUMOW3Q3aP7BsMPlDdx/QFbs1K8mdXE6AGVuG",
-	"K4g0Y6ZIyrXRT8iuo3BydBgRy42lNuTZ4V5E+mxAM80Iu2FqTrhhEzKgSnGmSTYlRnbF8bPD6PDw0HIc",
-	"ZalFaaAkdmsC9tn+iB2Vj9jKE/ZJN9MGHQxktnwTMr0NgviZDwyfNA3jBn5dNgp84q7j+GxfxisP5Mvv",
-	"afIRbzP7aSCFYQL+pNNpylHGPZgq2U/Z5M+/ahR4i+7+pNhw53TnfzsoJPED/FUffMC3sNO6Q4l3Mtdk",
-	"QlM7bpaQ3T5NyF8v3/8UkUxcCzkTZMhZmkTE/pCLxnudnc/RzveZnj/0qB25EJoqRpM5GVshxc5AzK2A",
-	"dTP389IkEwlTZEbn9gFuxZd5RKQCBsqFNlQMmJ29ZuoG2Cg20xX4+ICKMzKj3NgfUokPfGRGzffPh4Yp",
-	"oulc4/EJFJ/ggUVCu2QDKRJNjISGa1WR4tyA8C/FMOWDBycOFE3IwHWvUQZjt1wbu1QJNRRI4GWGA2EP",
-	"T71WSCQzmaUJSfwo4I7zpIGPWKKWivQVo9eECmSpmeC/ZUwwrYnKUrZ3BtonLRqKuiL2s+3xJCaWCWin",
-	"sULPvhfbHrNk8DnaeS1VnycJEw+5Gpd8JFhCuCD9zFihmdA0lTM7by4GaZYAbZOJkzGlIjNlqfnf9y8u",
-	"P77ev5LXTOB5/kma1zITyUOO/idJQNco7ABSwSTsThbKiT28RDMG4/yg4Bxx28RrylOWPDT1FXYKFMs4",
-	"aCs43kyBjuJEtIUBf8yvji/D7ieZNiAezEvWFhglNvCAAzsXhCklFfR/JeVbqkYPzkr6MpnbHUxt507y",
-	"sjspp0xBt/bSYVOj/SjfUTF3l7Z+0MFKiRfdEIieWCV1MjWaDJWcEDPmmtAkUUzrFhfXvV5bnwTNzFgq",
-	"/i/2wNzEEO35YX7Za6ZBW7KyAhMJS2AjPwl6Q3lK++mDUxxIHAPL24RlG4nEzRNyRnaplbKMFUAEY4n2",
-	"rEVlQnAx2jsjRs2dsSSlhik3l6mSA6b1l5iNPz8zlqb7To60VxEXNzTlyRmJ4YzrGAiPzMbzCIVK0p/j",
-	"H24OOptOpTIseccSTq+AsB5+Kk80ucAu9+0Q/Ab4+6iOK3z2BwLO0nnya6aNVRovwPYMI0+Q+9P0g7It",
-	"GG7F/yFNNYt2psFX9uylhvYG3qheQz1I4E5EMxKGlXLBzmCg/2JK2iOaayJcmOcnO4HGdnQY/hdob/vV",
-	"X6qHO9phwyEbGH7DerjseS+JnemCvmO1Hep2aNm+fMSnPkeBmtVKqys0sX+WNLRwFSujzsf0S96g7P/K",
-	"BsZ2f56mgWehvDN2GRTTptichTVeXLCp4mLApzRd660trUK186g6h9olyBJuXt24M1deAjrwS7Ow0XRg",
-	"pHIjbvjRuCPNhKW2f4Jiv+Mna2+VuTbM/kGFFPOJzMIBFo15v0rN0ogsdRwdFfPFd1MO1pxp7TBbrXfk",
-	"1qppru5XP9nF3wcgIyY9ahZO0L7hk9pjJDMzkJPS6ulsYFk+ELvgzI7UCgaZYrWr5gTAplFr9lsr2qxQ",
-	"m30N1q08r9KOB7QReQoqL1O4pFHgN/OzLo0+3MTl9PuW6xoa5oZNyn8s40zBaficd0aVonP7OfC/2YZW",
-	"kF9l7bD/ciN1E7qgmi1OY0Cn/iyyWzqZ2l53PjA5TRm56ZArLij5gH7MunMgM2XK775jmpILmQkzJy+5",
-	"fXRg7GdlGhvowVaJbNJnDR5KeOyJJvgMqNnGuU4jp4aDbYELQvFhe3cVgzo+vvj49C9HtSNAz+5ax6jl",
-	"Af81U1wnfNDsYR7IhBE5JJSEz5KpkkOesvIcMr0/kHXdCGlwL2tOo5VABlyMeokTIao37UpWpw012Ur6",
-	"tsR1iU9+jnayabL2mjpNt0ZvMFQZTaghR+DYGyk501bos7IUGpTAYo2STK3MsoL7IDdYoMQoPxye0Ctb",
-	"mi/O4kr7XSnRV2lhihk3HdaWcl/VJSvYDA5Gh8Q4vJg4kzvoXjEXhl6zuEOu2C3YbY3ikwlLzojmYpSy",
-	"fSsEokStiWLDTKNciMYvHXWFlaWVTEM/gN2YPk+4YgMcKJE3TCmeMGfcbOQ6gVPoqRMjAxdqM8epOpPa",
-	"vFdlNEEbz09WNlE9zuu9nZ/S8n69DLbGquHzDsrYwdxqXGW1R7u5YSEF65B/MKo0OXpxeGi/Oz4+PCwd",
-	"lvtjCJXjtsFJazoi27ia4V5cfSlXfW0aPAaxj5rxV5J9C0JmzohdSSLRCpRSbfJImvu73z8WLtIaqVv3",
-	"5LCVttWf9wYp1TXk+oOS2ZSBzm2c9zMz0nJf+zzTZJeLhN/wJKMpMoVMc8G0jggXOlNMwbd2G5jQqAEP",
-	"M5FEZGQZhrD67p59FmNFwIsLnrRWO2nHcCUNTXXdhvbnPacjNFNMebbgjsbZ4pver9dmNOgpDHakeWQP",
-	"Iv8t0XdquGWasoG9qRosCB/o3G6VJil4P+wNrGmqXeSN3VHd6iaOnKMe3HF1hsBoR4+pYr1iRP1p3Xi8",
-	"igoj8OopmVKeYAAStGJFrVyZJejdkG6Pp2mmCc2NLnoPv/FNdQUdDFTGEiDOPtVck6nkdgmUzETCEjKm",
-	"6XA/m5JdsH/Ym5VaBjAk3OydkUMMpnDhSPZX2z9ejouTtlKSvXRraFIw7NhKRPYMMpHYThgdjElC5y7O",
-	"SRAmjJqD14q6eIm9CD35JAZWELcm5Ss3mg+23zoCNkjaK80zNWchE2CPs6SmWMLXMYtU75Vc4UNOV6at",
-	"fJCL1N04iHriC/hjyFSCTWtiz5f51Vne07+PmWK5RmO5qjs/XklHmc0OfUzViKG8KmzH8LcTBvD7VGr4",
-	"Q4oenU4ZTWv1eDucK0ZreOGE2Tu5/f1pW3kH7yxSRmWHfNNN62Ob+jRN1rd21o15jdd9aMjaVjL/Yt2E",
-	"JvT2DY4lDHbabGFaLkpVFfjr5fufyISpESNTagZjVDVBOXgUyQORfDN5+2Ek5xp6MGwk1fytzIWdGqsO",
-	"PrOqL9uGb689Hw96XuTBrrG8rVqSrhcqzgWhE4jL4YJ8uiTAhCP0S4LOcnT4H0dPye6fjg4PSZ+nKZdi",
-	"b0MnRa1b4mLsPceLdy4GDDn+i64zbQgtgtVrjpR9ZZVdSwR2LY7KAnQCATIuqDy3cU2ZKne4OIdSJ6Fh",
-	"7k3ChOEGBPdhrTEu4XoqNfevLiOBl8Gj7Q1iqC6w8rguOh87lx1y9N3+s/0Xh8crea631hRLWzRcnn55",
-	"RrWECNv5Rkwzs+aVUd3bMsUtj2Vc2KT1TQJb3b1gW9Zi4Yt6fd2e1K57oKktMq9Vysc7KdicOInNuy5B",
-	"IHuiwVSlye60ViHYi4hgxl6DucrSUk255iJpLxOh7vc3LpKtSsuVBccx1cmzS3hvnn1Tl86R8xbUIoxn",
-	"Udozvg65SJm61mTEDBGSxPbu68lhr8+VwXyr6k20htYJfSzXw5ENI5G1NwwgX6/Zik2s/6UpbyQItFwP",
-	"DBmuset/Qft65CjBasaDNIMwmE0t7rm+BhMt9n9To3lO2newnBe3K4HULwgHHRLYawjzNdJSIhMDNZ8a",
-	"eyDO3Yo80SQOeHDF6j5lIuFiVHdCmqh+0YJ7ERC/xhg8TGda8yTghbdKR6mh9FUDPCeK0RRXDcQ2sDZL",
-	"EUFMiRNvhpnJFKuzPTeegLtcS9DGUnLZhhW5YKt/AFNyPpmt6p350TojsSP6mCg2TenABUXPxjJlkKmy",
-	"9Jg8BKWvzdM3JdXFxee6nynNNg79Qh2qEJ6WRrIBt7phqJHZdWJmLJMWAmQ+xnf4BuQ886R9QBdkYQ7Y",
-	"ajHIP7i9gKbSChXjzmf/y4pteZcvkjfQDcZscA0hYmbR3Bbt3O7bB/dvqIIMAPtGaZvd2+F3r2xL2G8o",
-	"1peP2o9yhgEPVmKjGuLf0xu8k/3Q3M1TMRlOU0YThqE0v2Xc4LcJ1xOuNUvaT8IP7kPeTfDlRdBj+Gze",
-	"efDleTCO4OuXxZCCVO064XXIU0aoMXQwRrWAQuIlXuT4o1UFjIY0DEIVW7zN7ya/biBM+nf683oLwZuX",
-	"PltTGzocErQUWk5Jsmkq7TISHpoCiqbtlHueLS22nL8OqzGhCYMUbLLrLhgr+KUMzQ9CEu/0lwp/K5z/",
-	"e507xMj41Nc2z05YwmkeEbeUPzkyKUKA0ZF0/Ox5U1b9Lbn88Xz/+Nlzv95IMTpfJ6CNIKP7cP8F3R/+",
-	"8vvzk89/qjV28H+xXn/uTIxtojUlT3pFoOvKG8c+v5za2jaBxLemLGG3qEhcLoT5guxKO1ZakHwzKqJ+",
-	"cBrC+ZXXJhx2Lade2Pw6TbfAdLANRGQoM5Gg0GpZhIsXt2oREkDIUksR5MnQCt8TOmIHU+B/+PevU2Y/",
-	"GHZrDqYp5aIlS4VRf3j5eidyf/70g//zrx9e5X9fsVtT4oifYJSLYqzdjuWwFkUe8PEz8o5/fwYLMKUQ",
-	"cWdfBwbBNblmU0N2c05RNr32uaBo911KNjCcul37kdEURa9KIDs1tO9CFxfncM3R++mfsjpGhu6NPMD1",
-	"t5SDDDKV2owUq48GLmzz/j15XfNgNW4V32qYD7xSQ3sOn4NgtCKEalWsKuCZiB/+NmrZtF31VSzYzd/b",
-	"wMJ4+MD2KzNllLSK4mFEwtDRv2ba8AEjVjAFc+I6YY9g0Vhr4u1cM25O33igY86pYRvD5Qq2KYht3MwY",
-	"49bqDqYYd0xQfoPdbimz3ZE817bGP0C0X0jR5Sb/Zpmys4FrSLGDCJVPVxetIv62eyJqDNQlAltCKH9z",
-	"m5bfsUpRPoKAMKeu2FEqTtNSuC0E9RdBb9EOpGa3vGtd1+elrtyXH7BH9+nKdeznG/bvvvtYGob78j2O",
-	"ppjmNmxN/mr5A1iayvQTpqVYJS5LQRscs9RFvBguMoxyoWLA0rS1our7CVp1X/2IjXt2FfThvyq6Kga8",
-	"VcOYZ3TbZmTtudS6LOh+WcgilchM6TrrR4YQNDOprjHML2EDPqGpC4JzYq2ZSYJWxoh4SLL46LjzLI7I",
-	"THFjmHBBgjB0oiVGn3JDuO4KYa9dQglKuGSoMPnoLG8/xiiDuEPOAZmMJc59lvdLdqG/w3gPA/4KCch+",
-	"vahY/vL7UfT882632/Gfjj/v/Y9aNRMxuF4pVXfiIVgQk1XzuMAclgtSTMgb4xNqmWIRwcnOxi640FI+",
-	"GUNy7aIHPM0mjXkt9rcnaGmBDGq47TAEEtEFcVBcF55Gb/0VrNagUB8OeeWyVhFUQ84I0in4HI72rUqQ",
-	"nMFvmKYOGfr28aP66IkJ05qOWD1aZMjgYDSRX4TixTom98Z5n9/JpGYGsZCCxadW7vdu6jMSD/ktS+JT",
-	"v1h2r55oElMhMpr2FDWs159qZOEoFkKw4xmJp0z14G/3tn0WQfQg4IpoZrSVECBgFB4ku3Ge0Jm37CnV",
-	"8WM7SFDub9F86DtpyX/9EvyEzfiPr11z/vMHpt5jq8GyXTFVF5x9ye0RytcsIucDk9H04OnzZwTajTyi",
-	"AXPTtMxqkY4rS9qALwUPwVouxP/ufofRvt/973tnxNOIfcptIpnIxJ4suFmtPDDjqKE2xowcNl63Iak6",
-	"alrGW0uUZznrWDE9lmnSzjuQewVmlN+wpMeHvSIXGKzmmHTXS+i8PqxVkKnzMEQhgVvWSdOUYEy1Pa15",
-	"kLJlA5oFYdp2oSmHBR3aJeyzoYRoWcubAcjC9k4ogFKUN5vsHj2DE3L0HfnUuexcdMjT50fHu8M9CMh2",
-	"vM7OzWUp5Tvy9PmzFdFi1QhOu8KLC9xy6eq4xl+XZg+e12cMkjdWubAHBnSlhBqKvteBTNhZscgDOeXo",
-	"dJsgUwY1u9YAXsu0rkpsaQAEnl+tkKkYt8xe9CTRlpSRGwQOt2UDS7iepnQO11B5PBcylYomtUOaKi4V",
-	"Ny7Im612ornnL9zji4FRQBvOJppPuKajVXRwUbsZ5wtbkcoZU/sQTJ4yK1noiCR8xA1maIzn0zETuuWW",
-	"hbIJ3f/XL/Z/h/sv9q1Y8vSo3vgdDnobKk/pMKwKM8cWV63lRoHmd6bWNWOkt02KG9LgW5aMmHoljJrX",
-	"C5mYbGK1mQKbM4WXOiQO3a0x8HN3JwDAyxAzVIrUm8hdAZqPhH2aG90VeWopBplg8B5IRDnUho6BuOMg",
-	"mQN7pC65Al9jCZli9tITbeXdETU+D6ciGOQtF+lJi+5XuIEw6BCzcexCGJlZTbNexgxG3DLljMQjZoI9",
-	"iB0CK7BvmqZnhELUhPtainTuXVjA1XNcyq7YBXE7zr3h8V4Eq2blu0I6iYjmYoBAeG6xADsN5kWODhEH",
-	"FGbtoD9bgSAUqCg1potq2EILj9kmJu61oWda2sQXYV1qEJG9+FNQShDFagUiR0hyxOxWrBGbujJmv6Ae",
-	"byooQj1W+glzNN02KzGlc6Z6JXz2TTBWaiBv6q56Lya2XFKExnLH3yqmBS/Za7nca7hoS1EuLZ5G/uT8",
-	"sWuvmHtfb7riDrxlcZVRZuSCzMZ8MC6E7CcaltxKkjOmmOXrJte7jlouZ4VdbwPaaANPdoAXjWA0znZd",
-	"wXyqRg6tQkZanF5UhlZaPCv5wQzJJ6e68i6XaSZavLLKt02JY66456v2eHdo8i7BHI6pvraX/PbGKKI8",
-	"jKmlfQC6/JB3AR8/Fv24z64z+HQe9gjfvCx1W57NNmTQUAj6A5je38oRFwFq9BpSMJtQni7UP1idcDel",
-	"Ws+kSiqvHh0er35XsYG8YWreq1dIrRDqAncKLHD/DmhFCEFgGIWAgdhIM4W24jM0hc2kuray06CiKZ5/",
-	"f/Fy/9XrH37c/+vf3v1U9te1SDLM+2mwlDqgV0ACyu1VxRRoZsZMGD6gxsrJ02mnYj5+egJhNAsG5Oef",
-	"/7QyGAP3MdiXejrR9bl6ltD4v1gCUXboyUDW5kLni+cjEivGJ3A6LadygnoQ1BPXu3ZroWPWCIHYMA0S",
-	"Y42bpP48cY/sOooLC9a4OOU9PMZ2ZYapnCG66pLDHEq1KeWT5uynv3vbvNMP4PG2aUwPHKKYg2c3hCje",
-	"WUisJNIt/u5inPTyECidx41GRKaJFdGhsExEMNTMKkLljJd2SQE+WrXmuhjLTKVzNDs3Cz6rqWW8wjem",
-	"GAThgZXQ7nBU+Kacsyz0Tm0xe4kLB+RXr2e1kGYDjlF3DCx5+UcIN2ehj0lIwJNNeNLZWd72slNGRY5a",
-	"IxXg1OSA7VPKkyj3FOZn3ePs4sVjlZAZH7CWh7Odv9Qyq7tFIPl3cFnrApT4kLdgQHI45AMoIwPPOwkm",
-	"E4aDOiZqp72aoreWqWbPLsbZrZGptl6SwR2jdmv8JTkpzah23CdfWADb4RDq3yHnnjfB0y5Nk1vSJ5D+",
-	"2Rjqs15U8Fr83o0Iuf0GWlgRmxYqSQGoQPluXKDVmpNdZSRRtXJc6bL3/LSOP1eTy0MGF4TLtQlbDi+m",
-	"ZSHQpWi74NguD70riTP1x9fHzY6pmrg8CcJLkDNDRbMkS5nVdvO8zFRq05vRPEkz4aY3kYIbqXwsVn7b",
-	"9By5pWxE096Q4TsyE5ql+LBR9IalPSqSnsMCkRrVaqkNHTH4RUiDccVODJz3pOpZupk63Y+LG6YNH2Gn",
-	"9hVfGsceAMg17LHbKcMv1gkPs+v4Ol+Gi3wV7PdvpTZ/p8XnC1iMd+Fa2K8/FutxhcsBL9slec2Kl8NV",
-	"AXQNWJlzkUCA7IVbFvvLB1yac5H85BcGvnaL8169CpYGapKFy3Muko/F4sD8YIFe5etjvyuC1tzMNo3g",
-	"tGR1ZhmWC8qI3fGNO+R8ggzLiv2O93q8D3TLgmGe37BOSXdwFv0Jndt7tivY7YAxq0qU+EDsA02owdI8",
-	"BmJQ4hL3iANnPIlDphBjai1mCXVFkRTv66b5Kk+IPwu6TMhFYrKLhjLE3i+3vQe3FaCCea7d6Yqu+FiR",
-	"005JDKzI6UoL7CgmI1lYNe0zYPaHa9AzzK6IqwcyPltYBpisASfwbxlNCXRL/r//B6MdquhmHm7BKq27",
-	"VmzsCnyBGvKXZ4eHuItWdLJf2+V/8fQvzw73OuRczElfyWsmoFyO/enk+Ngus72k0V/B0gal7z4UuYX8",
-	"5WUxGUetVLVW0RRVrWf1qFZKIXcCFHlWH/FXq6HQNH0/3Dn9Z6up/hKtnFuowbRrG4MBW7ZdUUJW5a//",
-	"tFGW+rqaSuF3LxSMDtks0LxOk9neHh126hWCrVNBM4xU+Yg1iTtbse9Krf8Yht1cQWxAGnQCH+IMnhbX",
-	"MtkVbLZH/ut//Wdxo8YRwlpkxj5gb1F2i+qUvUqKX8ovEamg9lnxZPETPOlgN+NO0B7edP4XEA2GXNC0",
-	"HInoBhsI/w7oKcPcYd+cd+q0jhGHyyNv3H76uejAfnxZdGI/vio6AqnJd+a3IJtMKF5ZZarsz3uDRun8",
-	"jQhi2OSQxOGV1h6xswYkbhUi7tahb1v23fPu6xULUWAqxWsOxL6zfDDrGJW3gJHnldwckTQkiTKmaGWZ",
-	"ms57gaVVLfZlv4dw31s6MCicnRHNGMaUFHSKnAsCv8EdQpNEk2xaExBYlXlamFQgT3hlEI0EBGl4rKWp",
-	"RjDTczU91hxR3b3Zxja0cBWum4MXLMVm5oy6OTeRxVbTVFCbw0AqnaWGDGUKrg34KkuZLhgW6Iy1Cazb",
-	"EeSXiekbeFg2Etvv6qzYUALfDOxyDUdC9dHNc1O27gLYSBxutbmb2N5bMIOt7E1dStQ7ylMuRudYqbEu",
-	"JniCTxTFHO0xje057Z286B3F5IZDpRAs8Q3Gg3jAjXfOQs3yuhPMTb3bIOWCHTX+clz7Cxj60tw9XptB",
-	"1iIZB8bkn/5l5Wq1w/usrueny+qSdghY7GP3sTeQYsgBZZWmMVZWyViEVRk5skn3KAkf5WbeFVMlR4pO",
-	"nmiisz4mkuZPo4mpZHlSTNvXsfQ0Gsy8r7XWfuI2rRR0sTr6ON/SNaOW8w3fRip1hUaq2/J/vvnggt7j",
-	"746eHR6hjgJ/7h8dPz2JK50clYf/LFpCdYu+DzOT+xhRTz5dfrgMCjjBSxExTCkOFTGkIhOeckPVHALj",
-	"gmj7i/fVUR2XBnUctcg+O7LyQ0j45aWqPQZDemEJT03WRrtdM36lLmploxCVZXN5JZRM00ltiUFppnYQ",
-	"vUzx+oHH7onTgwMjzfSg0+nEJOXi2lKnHssZpoT+z48wtVovsmYDxRoCRK7eX30g+IBLGGNPjyO0Dsyn",
-	"6JU0EgLfq2tlda4xFXWe64WyeTCAqDTbusX6ic2gQncN2O4mIdS3U66Yvg9kkUbIU+OHX1cH167CGWya",
-	"wIsMbHgc2CQ4OzrtUKU9Dmnojwsm60dRu8LS8KHDBLoYUyFYWsetZnQexu7MqEB22GfEyBRccgPFLTGk",
-	"BBw92jsdPGq/N4P42C0NNqHpGBMr4ct25g4Y8fyVawY/XUJj+PcH1yR+egcNf47QMNCQkgkcEpLPIL8s",
-	"KRhCXbJakQ3sEv+gsHJDGlqrLE0flLw0W/MQDqGQgu3V52fkIbybZFjeOWGnNkmzahrxWZR5+mQ6r6wm",
-	"xL8bmhL0kGk4Dy216rbZnqvQZkrrGC1s4cbZki2Tlnw48WIhrHUTcM7yBB9qyEiavIoPVYykbGiIzEzn",
-	"m0qDaQ251wYO1K10gQR6D/kidQHBDIhlE8TRdXMxFnmNj4LHpJMIAocxW9/lS3GdJ5zVufBWjmCTvIgV",
-	"mQ2V7IVwBddJRSinFCwmOJRzElakHDja+VqRbhdIu55am4H0U2532bt/8oJ265J3TeyqEyU8vSH+K76E",
-	"NdzzTPkwJ35TKO5NAHsr5Lgx+S2hm2Yo3okUbO5AKsDCP3b4vNHOiCrB9dhFyRh624O7asCmGFA0sVeU",
-	"i8FvKU15Mnad+9HZMbx3Q/CP4Ejcp1cwIPfhh9K43JdX9PZNMDr37RsY5LkfY7EgHxS74Wy29VuPfW23",
-	"3rr8fwv8dCkBL+eKtSRcYklrlUM6ysshbVj/qDacpSqMNkJuglbiCIWHMrwZsznQB8ZHj/loDHUYXcMY",
-	"VX/m4nQhCNG7plII4+0KkOg65O95NW/7OfJczkEAjimUbFTSyvi0gqn0Tyt6+iKkO9GOL0G680tkf4Fw",
-	"CwhFLGqQ9iCzzP5elCHd+eWXaM0IgnLZlwJy/hksvPtwtEj97Z/8gLhJtcTy8fUFeXHy7C85uJKPMV3U",
-	"phJmXAZXTWzoDG4TJRGhFPRoV5Tf5UYtGgSUkmpJ0b3fV/hCdl5zljog6l2pSCKNgTR9M95DIG8Hr4QG",
-	"lBua8oR6VdJOVQfDKs4Xu+XacDGqvaNfS0UoSTJE8mVk9+TwxV4EpFwEOKNNFTmgj/yHVnWrO5wLbai7",
-	"MuskSHDiwTQbshTggdrhBw080eTf910i3/6bl7hGOptOparPutENwSG2zR+vrj5gWV9dNXyVypOatNYa",
-	"q8dSGaLRpexX0Qcbu82qHZNpwGn+9PENQUP5cO7DBFe3V+HbDoAaRx2EagcLXMefP+ZR/dVTMj+rhSFd",
-	"KNK1wk7+0eUnXsiE1RTCKqU81u0XE5Zngo6HKY649XwkHLyw1ZplZhpssuSysJj5vMeczy2qgjmTcib0",
-	"4NNSOJbKNOpXOhAua4zMNE3BsJMLoUEIHQGBD1P5B4xPfYGcNltUuyf2Lnh4deS+i2csF2V87/WbkwOb",
-	"vnUYfO3i/+rq/VZpfM1km3LEUPu72L3YYF5eUiokfLHc/+JSLQQ6vheByw5gBwOEnMhSr+OQ3nDpCjNb",
-	"3a5Ts/SbFCq8E1HeR72VFSSG2tIditevV+c8UwZ1xN569qGNCscFym1ZqFwddFaRA9cFpUG76ioMlRmt",
-	"YO2h1RXROW0LikyZ4hIzH0t4fmiJDq7ivpQpo6KuSm+tv3gNjCVUNcZU1wsn8GADFiodwRmER6LcUr5R",
-	"kGOVLdbsEnTTu2P8cD7ezQOJ80jYtheM8f6dZQsQeILuqwR8da2cDiikKaH8OOpwQFaGICwJmMFcFlHg",
-	"IqE1OGAEO+6KMS1SfPuMibwpsutsbUwROWOQhtmng2sHk3pHJP5geyrHxe/F4lmu8pMmblbxZ/ra+MGZ",
-	"80emjmCDINWGbWrDzzcSpxqZcy0cgzKhfJgfI3fVFtJiIgfXzKDVvpVAuMC16wCIwcabP1ly2p5Brr1U",
-	"ZCIVVp36VXJh0jmQq7a0SNN07hopsZ/V7plAJj9cYTpYgPjd2IcaoNwCeF+IOZw7d+2BWwVyu8i7q1dF",
-	"W0zIC+d+XcL7gUNMmfKsvuJX34Tn11UXfJZPs3kryty42bSPgM3+lgrqHJwVN6/KhPZlizZLYKqwphIv",
-	"qrIYXN82R34bGTnVNn1KxR8gSadpajXVsDcVUR9e3FxT0Fs8/uuKKfchc2zuZG24wNte06Ub+Y63boDr",
-	"tTl8Uqvt3Og0u+E1yc0w+c13pJCrKjvhxZyw/XYL6Q0fy3XrFl4ruEdrigDkseSYBeOw+3Pjgf/ZJ8kA",
-	"Ekge7D7BrJ64/EV86us4cN0VVSCbICMV8uBdXyXRhezSJAlkbOzb5a7LmajUCKjMIUxfmVTWesGk8w0a",
-	"gBbiKXBvVxBUU6bWqyI/q0PiPk2pGLAAM1lmBvI1uRgFGvs0zco/BSUkMuGBGH2qf1dwTcAvnqtPXmWa",
-	"M0M0E1BKylHCGYnlDVO9aiskbwRe6LO5FAmSmiU03/IuIvLTPFJmL7KaUwJqk1W5CwLXtfDLAPDYDEME",
-	"VcEYOBvArJbjQeqIHBI+XEyeX3Yqg+VueZIry9LyrVwKR4tJ2xi/JHKZGknuLbU7twycwco4Dv++5Srk",
-	"YwsIarPJgTl5nTf9/bnWOzXE2fLVIrhw06lWwhPXeXXhXG5yx5UXLKqeloYBLp95I3XW7+xSgqmeqcXz",
-	"UrcQDZtaz1KRq2xkWijwupYLLPDUoj8Lvq4dlKxziyKWXBkta0LnJJGlorLJhAOQVDZl6oaj8YUmN3Lg",
-	"kjuU1GyQGfh+kDJ1XXufXjKtuRRvxFDWSH9aDXsNofSXTCSgJP37/sXlx9f7kDAQW5UIozUyAeWhvdca",
-	"ysDmtZs09koGUl7z+iCByZD2WJ6x0StWdIGxz+T+kA6Mc2Xuc4GxlM7kgLlQXHuQVDKmGuHr58yclkdD",
-	"nXdTM6jmlU2jrkB8Og7v4b2zaLHONPogllHHJ11zLOHFKFzn5onXEdCloYY1FTjPpUE+mVphQfuHnScJ",
-	"EIVcPo5iN1xDuQRXWjZPEmP8hhWvuvLoxirC9vY2QU6Pb+OJhoJUwme1eQ0ZvgIEWP8kxk/YvWC3Y963",
-	"A8o0uzOM60a+lpRbsl21i/mCv/QvQOV0QdP2fs68jY9uGWpcgVdtFq0oa1leP3LeB1Erh1YMtp5rDKrq",
-	"irzlM5IJxEC0YhmUMScptcJYougQXrFigyIzOrd742fc8yNqELbAre71g4bJVEEga0ZavNUOD7dtJXkq",
-	"Rpmr3VY9Of43YuioSMMD9qZI/K/x/o9UmLghCCcX3X3afc+elvo1yo+onAkykyrR3qYUtOOi5PS1ldHc",
-	"gjnUUtHOnbPORlVPM9nFCMKG7BeNZVZ064Nz6V9onUVdvPplCylresPuARO0PbBlEIjk9nPhJAZ0HTC1",
-	"YJuWUOimpZvz/bkD9F9+7LGavLtfWhRvDhn3muy3YOFLIadiV/Mz7lTZxpr9vfWvrujPd7WMlbTq8Ird",
-	"mtznsPFBdbtaCyuwuJa1DvkghXHCqIBpjqxcUeb41ARXWijruh0AwynG6Eozbhlp70f297wN/817bMt/",
-	"/B7aDCf1dskV8f3FB3Lyl+abIiIx0/b/N7x8a5BdWrxleS56+8xYsaD6GuArUjEnOusbOtL+SSMJ46Ox",
-	"8U8S0NpH3OjI4fA4KwrWbNuruCyf1uWvF/Pdgg+mkEj/AF6XRUmt1lVoL4ZCpAny+7E8GfUgzPjgWf6k",
-	"l7KLCv3Lkq0bwJ/zbvMO2hdtXwXVjyqoV5wgrBnnyo3bCwCBkuoaT/JcGzbxKOob4N3cQQYP+fJimjhI",
-	"OI2JeU5rcYKQT5mISCb4bxnzUU32Xsp3tdOQY9LMsVuUU3p4Sapa7g/XKZA0tiZNBKTW6qRtlRcVitYf",
-	"iCddBvRSi3IAvy5wI7glYjs2B3ucQ6tUi/ZIlOBaEa8VQ8WAt3waUbXbPDkdzzUftGp2oViNH3/QSjjQ",
-	"RXDvJYu8kWi7uA8VURf2IqkB8F2yFetLfqW9Wf/1fLPWfzXcvXXf/txmWzYErKtg1Zlgn07tacG/QUQV",
-	"RDFXlJ+byB+cvEI9KCqDlFGFv1v9kYquoGiBsRok1+SaTU2dVau0sRV8t8NozVO3wfv51m7wbri3a7++",
-	"fHNXgNEWCgMi0nZIDIYqBxWrs/7EivpJTHb7cxL/1//1/x7gd7HDqnW2yfxXb2CK985A5kZ5rCscacAe",
-	"T+g1RnHSvDc6olx0yIUznYHlGPyUUjNC3bG3BNH3TeZo9ZoZgiVq03nZKQ5tg1nfzcLr+C3VnUI4cg0V",
-	"yxq0mH/5GpsOl784g4tJcFZHgeWQQ4L+w2dY23UwpooOQCPZ/SQ4wDvB/zAEELPI+3PD9F6HvOWCkb5i",
-	"9BrXx9A+Jmrac9IVu3G3q7pd4ZDlul1VKvdlr2P7695ZsTsAnsYnE/uzIVY7JEwk+szFKgykMEqm4Sip",
-	"SLqiz/M6wTQl8oYpxROGY1FsmGmWdMgrOOiotwJ/9qXfKyTfrFdtFVazEEERdC9DD7tdX3s+zlxBOKQ+",
-	"JDtXYKXZcHInaXtN28dyKXkDRrSx3Oy2pZYZXTE6ece81lBZOfSS9xrBp/J6h4uGWOfwW+pGtM84p9JG",
-	"FkT/YlQeaZRjQMEo6sSeKz5hKRfsgz20dbGFacoGS2Is8oh7F2+ELlc85BgZryMyyCZZirU62hlT/eFZ",
-	"Gd+3mXN/IZagHuoAQmdKUSPFRHwgBcNEU3A3Ji3jKCqb5+ZW9ddXl35xsrX7+U2AuFmlqWd57bLGV7KB",
-	"dqFa7XDbSiNqXNiNQgl8PwEullMAdk5fHAbx70+fP1uFv+Cn3FBvDRzK4EaTQUpDd0fw0dikc8Jup1KZ",
-	"7s4C4uWqTOSq1cAOo3GVtqHIIx1/XpE4jE3VDeSTrs0RhELNAc0EHv2NfMib3wttT4ocXNeFQLyF74nM",
-	"jLP/GikxC25IecoSHxjRkHCHEQf2dLULrwCfWC0UJddEivpO1rr67ube2ygk21+OlTsThh15Wsm3oLxo",
-	"m3rOLF1uxEWqpLYm4G6bgsxPVxRkLlPJ0TEgzBx/F8jYZ16GRjvTQE4mSBxr13JuTToNBYvr93RpGWO7",
-	"NdtgXRj2cyfO1VJ9aM/c7kg9a23Hwox+bqggcl6TaBX55CTAHrfDBWU6th/jDgEYGA11pNmMpIzeMI1M",
-	"UDGCFhirJGkRQ6zSVDFnlPG5nYrRBLlZ/D+stErTf7NP14cXL4J211teK6jflidaXlmP5E2WAXnXM9I+",
-	"V2bcmzPa4NCwv9hFhOfI7gKEu53+XsvS0vcddUUN68lhD4a6EeR/zsm2V4bYMDVVzDDVE4wleCUu7gLX",
-	"vQkXdT6DTxArdfQdOP7yitb2gsRYODu1Yn/0WM4aNnr9rAVHej1awPy3i1GolAf4/Evj0hcHuV76LEU1",
-	"2UfO/BmuEmJEKIElfKIJF9weCF0bUiWkaUCFEgGKcm+AMMrtWXMdBnONgwixkusKDr3qHD0/sdL1JABr",
-	"//PRi78cPnv2LAeTX21Jhawuq+1tHpPGdH04mtYNQV+A13B5+VNE4qPjp/snz/af/+W7F/FZUBayzBMb",
-	"Wu9ZXemkvo/Ly5+eaBf5JzMfqNBqTdr5M5H6v3BYWOG9bxUYhliLq2f1s30S0JWF0T0je33WGzOqVrKE",
-	"v9sXruT37Ed4emV8GZvtOF6Ta8a5+3czsRYncIdoMGQgHXJVtu2eEc3FKGX7kJs9xNsfZUxM1w5syosm",
-	"X4xctiTfFSUeHBG4RSICJz1auMBdzpOzCy+EpG0sLIRBX7AY9dfAwiW5qirluZVrUrxnMJThxeEhkWJT",
-	"KNf8jm1VDrWkT7S8Xjdal+YbuGUDW7lf29+quVd0Q7E7vwbXrpJS651ovDtX7/JdbtcC+uCkctVGOxhv",
-	"4362F0Pz7Qv1dYLAZSbc7QKClsC8RkG9Z0cwrCltjzXebX+Oc8A3Ht7k5cKqNXT99Pger3CyGAi6On6v",
-	"9o7/u+KG7dvL/NT5HKnQM6ZYErmaF6bmai4LAzAsK8c8c7IBLjiIsV1xKQecpuSSDTLAaj1PJlxwbRRC",
-	"bWKnXOuMabJLFaPEEiJ5/vy5bffF4eH+ixcvInutZlNif9FM2QYtve5ZVtsVuQ9uYU+qPrijo9L5ebHo",
-	"K53ZBXkv0nlOWpvJGNu+j8Obt/kyfTOZSmXaC/ThWwUMRtWUUQCx1giIkHtxBN5dD5saldF7naY+5Ck7",
-	"IzE05iuaazrXZOyxuAx67qF2O6Fp2pqJ4ARe2ZZXGlHcZFrg7J2TfpZeEw6NIz+wpyGcMTbWqW7ANixC",
-	"9VvzzcellabVEMEReyheMYpPwfriMVpnY5kiJaH0NmaDa8hrAhFbyVlE7AG2XzlY8Q6JcQOxMf8rsCaX",
-	"Jm7J9YZr3k/BQwdt2augyDaCdeFW/+yQWGeDAYgk8WnRL/wK/Vg+FKM9PT7tCo9uHvzuD4F29D8bzyPg",
-	"ofatTLG4KLqCBW2owyYzBNhbBR4hXyt7WvxUITTEjdMKbzCe2szOOjqruZTCowABBs4Ml3K7NFB0Kgc9",
-	"unNO3uIAfnYwEnZR3Cjcs2fkkITJlySfd2drZU1WBUAX0M6lbNzZWJJsmkoKaBd+O3fjQcqLoziQk4ml",
-	"ZauZ7DXjYDcBGb4CCvTY3EOZiSSyZCnI1BKt7eHoEINvwPVs2yKKwQpeMzZtQDt0pFiLUkyo9xe5nXCf",
-	"gGqRQ9ZQ7SmJNVM3TPVgDDFC3+FXZCCzFLQnyDfkegxRcjAN9FQpZtSci9EeHBRt5HQKkVuQnIoriOqe",
-	"yjDEHSQ7lVnVa69DfgImZ++XGfeZo/4AhaMCpRba3vmlVWBdynqa/4v1IGapZSQBzvCOfuzWrkCtme41",
-	"nqu3CL5y92Ol5Ez3kloh/KOv5utzBqEEGTSagCYthySG9wFBJz5Dvp6nmYbXAfJ3K8e73wrmvmRc0G7D",
-	"wPKSAzrXeeGU2r/GjCYgEiekn1JxTcC2Y6kaTiNL9s4I04ZP7Iq55Qpg5Mdg2aVw9ideoKnJjZSZqoMg",
-	"jJF3xBBxhtEi5x/e4FXhaL5naT4muzHmbqcsGVlpGnfSTSveC3OksE0sVJC3UHsxrCP3lu7zFaak3Grk",
-	"5r14jEq7FpJWcUEsUHaZTRYMrDm/oHwQm2WVv9UWkofwCQ8Zjyt9VsDIJ2wAEYJheq6vqOOrVoS7Ul9Z",
-	"IgrrRkQriky0ifp0mxV2hl99X3SJX/wQduxf8907w10wiNcwhtKSlevHl0WC9Yvdb4zRVI/B5LQpN47m",
-	"vX8LB+qVMLVCkUC8T5e5ZWQ2GDOHIlHC566pO1iB+KopIiGCKDKCVSVcKBcmaNibD5s5K262KoaTh1Jp",
-	"aXZmwyEDh3BbqDyYf29d2Oh1wu7a7HewS94Et16puBy9ZmPgnHwhSpXRHJmVlnUB36va+8JCLSHPremZ",
-	"fxzV8p74zv0iya1GimvLsRxKah2u4OaYn6lrb03g8rUO4VognXWwVTWY18swMZesYTCVu5QMsDyBs1oU",
-	"NufdRxRpTOLWUM4bxes1Dm54Q31uwARelxkUNNSEorkZOuq26j44rPEczNRNsljxVlt7NyZx5wl+baiT",
-	"KznLknwryJ4J0BsMZEFNqcr9iNU603mgZMIG9jQm4NdRjA7GwInWkWfPfVv48WXRIn7xKWw3n85Ws228",
-	"JzpeMPvHpcTNWEirr0HCks/KsV/jcsREiq5AFeUM0nQiF5/m8opyAKZ1vMktXMWbx1NVPbmr7RYbBE59",
-	"RTFPzju7TuDTpv7buzhnv4jrteL93DCgqaUbc6lTb3nXX5eTr4Hb/uwigKq8lg/GLj5zWOK4eT0zMpIm",
-	"cgaIxAPiFqXOZMpOu6Ir9kk8hBzlXVo4ZKXSESmQInVEPFKk3nPODvRm9F31tyI8bAYjkyKddwUpx4QR",
-	"miS6A10GsX27BfKk3oucmfc1SzrkY4dcKMtNP3TIyYvOEaIvXl7+BPpGHkwWRzVxklRD90XwaxzGD0Ip",
-	"SFrEEWILC4E8mgy4cYU0DPBiIX3Uj5AYBmS7wYgfF/Szmy/VE/fNhM7JWKaJVcpveMpGLAFbdSbcoXNp",
-	"rXYXmZoTLJ+JplK7ULaLGTdj24bewwUEhM6Y7MK/dlNA5YJpiWRhJlAtw+52ixBojAECry2QIoYB2ZNU",
-	"NpfbLd+JdvKdbIYNXXJlW+p+jQ0VX3zMUnby4qj03QU2bY+F5EmAP78RLOuiKyMox8k1uZE8CVOgGCji",
-	"CTEzPmDdnQ65vHN5xvaorxVesQoxC3iRFSb6YLdWybo4WfY6EW0lLxhTgZUFHx1QFvz9PbYIf/8EzX7G",
-	"HFwIArm07BA3p8+oYuqqHjz2XJDzD29chhrQZ/zh/eUVOaBTfnBzdEAzMz6AX3XsCpTC23iwwFaDYSbg",
-	"5QImDIIE9FmI5GNjppgiDACvF4A224SXEiLSQoJ+f143qlSOuIg7xJGsq3ftEq0TaqgPKCCTTBtCUy3t",
-	"biWIleq6eaJJXIC+xos4ung0uR0djsiHiJzu8LTnWikmSqf8b2y+8/kzCGII5VtRTcGP8Nb5EXSI1ySH",
-	"/qTYhUYJ08z3zZgNc1/DkwUQWR0RK4wAmqdD+oec+sAy3iF43ovLBhQIqzoUzcCOYgMRCa4Oy1GnPK1F",
-	"OY2wK+/eGco0lTOElA8N8zOqfTWcCAvVIefnaQrQ8sBBL6S4sTMG7A9QAvoy4QyQVIkW9Jr1sCzTm5cY",
-	"APrp05uXBI+QPiOGT5g2dDLFHz++viBPnz59ATW4ry7O7AXNREIVxpziQ/E//vGPf+y/e7f/8mV85rDx",
-	"MUvEWSGDyDZfyBtq7CGzZwjdHzt8/Q5BVzF6gKGdrmgs7kx2Y0Dcx4vqwP3851+1FPEegMZD3VxK4qLa",
-	"bQwL5QjeLw9UdecTbrDgwxF5x78nmUgxYpZYPo3OMqsIUmXfIClVdnbx7f6E3u73ZTLfB8cQdvDev2Jv",
-	"WHXNEvvgmNGbeUx2gWPjyMItdpYWdH7hz0H8wh7S28Ty/QmbSDXvCnQvAqSqysQpxAZ6hDO42OkNI8dO",
-	"CpsUyLeW60ooJYsYL8RXa0ZXtyYn/gnCRVfQNCW78Zt3H84vrt6+evnDq4+9d+f/3vvx1fnP/+h9fPU/",
-	"P726vLqM9zrke6yHYFzW7tzF6ZGT4xcuVPEjM2q+f27lKMcXXD3l8qE+//AmiMs+3TnsHHUOwVQ0ZYJO",
-	"+c7pztPOYecpZL6ZMTDpgrMl3OyzG28lHzG4i/NNfJPsnO685dqc2wdf3eRlYBWdWI1Pg7ZVRcZL5wSb",
-	"RGmVw5lSULIbcTkwrfTNS3BkArP7LUOEMcfr4AHnXQRJu6oh1GhPn6NlI6F9LHDMdVHKq6bjwKuZ97vS",
-	"sLWsXw8LgMgcQb4IjAJD6zHg0t4yHc1Hoscx/rNhYfAC2NKyOGR2LBwykJPGhXE/l3rOAy6ywQB9jQkT",
-	"PI9PylSdH3rFNqFrDJOZ7bAsn20akxUg6ndqSfDP8v77bCgVW921kRt1XKdKFofp4K3lqzstHrxAp8nn",
-	"XwBVZSqFRuHr+PAQHQP26kSxOmD6vzqpuRj3MtW2OPLglQIZo7lUKq4fBE6e4CDq2s4He/A9zYV/eOVo",
-	"9SufhD0iUlnRA196uvql11L1eZIgjECOuLDqrQ94PYJ0r30M3c4lo2owdlXSE26IUZA/ItiMAV65Qses",
-	"oSOQqeEhewRu962arhvKN4AkvShrgiFbalOHPUrckYuswKprSiuQ3R+NmVrKjsglnbBLbti/XRrFrR4I",
-	"odtsz11o9tbRDj0Ir0PLFFBstZKpk9bhoioXd9CV6g6ua5B/dW2ZiA45FyQT10LOhMu+6QpKZkqKEfF5",
-	"2e6mJQnXkGZvOQKm3+cjHDE0V2irKJ8cHnXIa37DiOM6WN+eCv94Vzgoz6NnZMJFZuUx2yDAmQ750MxR",
-	"FwGRwGnai2/YPu3lXESRzrhI5AzGzTSIMueitIjELIIogGIgGEs0iY00Uyh3H+PliJW/udFWCguq4cd6",
-	"79QX6e8KMFvAfqHEwLVdAuzQi32W95DY6kH69OAgDCbqSDXy4p8+mAzpvldf4zOH8NAVuCF2EV2RW0jn",
-	"zzu2y467xF3klMaqqS5wkBrDJlNDjJxRlbhSEHJwLTPTIecIEMYdCm5X0MGATY3XyjsE8d5Mm/IerLa6",
-	"RxQeiK7wJB43VNg4JUZlzohvJcFyKRCyG5fO5mRIDzqdTrwXQShYV1R+dg3ZMYNBJoy587hk+fkBmjp8",
-	"CkPbL4ZWbAnKfRV5DLgDmh2YNt/LZL41pg9t54y5bNxwltV7u3DCkjQ1t80lHwnI2rEsFgP5YAiXzOy3",
-	"1/A7pXu7ekV/fsjr6/i4zUtTJS2nB+s3vPVi9VtXUr6jYu5NFZtffc68s3P6z19KF6Elbg8IA2wcaN4z",
-	"8PIdiIjtt/vTrJ/ygSOjmhtPIvKgv/IWaN7+vkB9NRnIjk5kZs7qLkarAKSMKrT1taSjc0EQwCnZgJy+",
-	"CdHGsavIWxmClavfzmUSzcqCVAv7j561WvXzB2besZ2vgu9sup133BzgYjAKECDcjYfXrw5ktAfZqCE9",
-	"KC6qZhn13F26iH189f7qA9FsoJghux9fX5Dnx0+/OyWXP57vH0XkeV7K4OmhfUqKRO/l84ulmdquTw8O",
-	"YpJyce2qif/Pj11hJQmoZg1OLAe2CnZyJzIUwhoM2hcYApe6mjCHAkNRJMkdJnQ6PcsTR7sCAF8LPGBq",
-	"my1awGl1CKiR0AQNdquv5EwD8iuyjV173XsgrdwWvnfWFSeHL1yeUK3k4yUx2wbEkk44Vi5TDGWVvTpZ",
-	"AcAM3g3pq2LL7vEklTuqOUsOGduSgZEklTRxqUY1oGKdB1QMTw5b3KoXUgxTjr6cO57o79mICytjQu5a",
-	"Nq3b80a0tYc/5geO2puP+8WYDa7tafcpIXCg4OC4pCW37U1On3KHcURMpoQO1qUr/MJIEZVVV2a/Q7ML",
-	"8XoTDMDqx2OrakLQEqgPuC/oSCVl8dCqMV1BNRnTG+70UdBKFrbGMwrbb4ecHB8XCX5etwENKiLFoQal",
-	"BgB7u6LgRUZ6XlR3ei/wp8Xzu33B/92Qut4eWuz/6Hbswm5YLdOo5YdSfOXGprV5ymYKwV1li0wJCOlu",
-	"YkDVq/FLcCP0CC91UFzhI/dIpwWqaQ2N/kNmCq9yXbUHfiGh0Y6UzO2wLAPMJQ1NdhGhwYwZV54r39A0",
-	"Y3rvPvYyargxrkKk2iVc2sF1EG6IpkNm2fYnDR+pJvG5WzLY0FPyPQQCkKv3f3v1U3zWFfapgXdzwGLY",
-	"yWCqOdWMGEYnsGEssZw5kKUj5zOWUw2FjgBBBPNhnSqoI0AXTFjKDKBrKOzBy+dclyyYXji1A+gQJFdw",
-	"pk6ooHkdgar82BVLBEgnO3bIuSETqQ05PiQpwlJD61NWjGb35PBFrYSIcE1XrgjtfVwtIWhyq7vlaGtd",
-	"/8RmDkO4Xha1uonb7hwOIjwSFRPBW4mjaOrWPXqQP/cNGJTuyGZwX0vKzMq4nYe5Lg5+h397PPns6h4w",
-	"DA8v0/9L+L6g/1XmpY/sRl6z5C7aycnql36S5rXMxDYuAhywdy4Aiypug3vi+MviA3LG/0STNy9zB+uU",
-	"Ysia96/i1u1UucU6jvlfAsKw7H65BHEBT6wYvH1onwvNhOZYAYDdGkRpKDIjpi5ExSkEmTJ422B0T5NL",
-	"+bcmr/5xe68+zDJw6mMUdFOPReJ2K2Zq515khH9bzmw79jZubFjAjRWLL8GAQc6DYTc7opH4tyrM1QkR",
-	"dpHvSYawTX8ZEQIm1SA+wKmeUe0xNiriwqsrOlolKsAzn6OHFC3WVUuPnrbyOL2lCuv8nBw9a3MMdDZF",
-	"+KR3LOH0yvK3L3WG3k+ZcJZqHxy2paNTEk6grYPfXYzZ52Uej/wo3SM/XEbVG1PyxlT50EIRhXiGbe/3",
-	"Eilo1S1INXvzEm5ByEOsQZHAMGAPZ+/Ejb5M5t434RCrIKUBVfozX7nQ1SqkxKdSYVTxWZ4s4hJKFOuK",
-	"lA2NQy2f228w6N2qvCR+M9x/Z4cXB2E/VLMnOrf8WjqoUzQxP9MR9npr82YIfToR4X5ul6AqWNgQZIbu",
-	"w478+Q6NPqhFddnhRsA9uLh8lCULoKy/6jO/wdV13IZBgMcRko9eI6zeN3LrnRx/t970PnoS3ILej4kv",
-	"iBFIdqtZ1HsPdIceJGzIRELL8esVnQ1S6yDWyhfexVfyBEJAnrQbqSMfZreYithZDMTi2rws+l+Xq31V",
-	"ClI+jzZaUrHoX70P5mHFClDGqL8Ri2XKL0uuCkpr0tYCkv7CcsgSXS+nl3tS+PL2v4zWV0yv4R7NNwn0",
-	"P5ok34r293Weu/8GSuZ5AkHtnm6iMG4eIqiRMSQRKWHvbpMrLL1Jx4xCbmPjPeorovbngHWijO5REzu4",
-	"o/6cvHnZIeFdC2EYrtX8WuVGYzZ9/XX6ox/EN32Zulm0uUr9qj9epEsuUr9IEWFUpbz21szJ9+u9Mx1Z",
-	"3NON6Vr/Mveln1rDbZlzAaqJfSXJ0sf78vG+XB6S7uiE0Jx8uKi5GO9+8JdeiwhRcKALJP3ay/HVLR2Y",
-	"PI8fMvQ75GcJmD2ADsZuB2mWsCT2qAkYl+HKCZy56xLzg+wTXipwmeWgunYFgLp5vJ9BSvnEFwKPETpG",
-	"ZwDsUPntDJ6/YYoPecMLlR89HFHq8cSpwRR5KRi2phifhJXIK+0t/IxvCWZ88f/FFyOceX8O/0Y14yL/",
-	"9X//J1lougi/tO91BYF0sOqUMKRnYXGWNcl9YpnxYVOCjaD0+x7k+/2gZDZ12p2QOHrEBXFJcYoRsKZC",
-	"5ttHXxTSmW6DJFIIZrKvdxyh1WZ+/cDMW6m1r+pwjxJM2E0DT0d8wUe5pRxOaRelEFzc6enPieU6I6nm",
-	"kf3goCoAhn5eAR0PWRu+fhfGtrEks4QjqjKaai07RAhNBLp3nC0sHYTIKnF/3sNJxxjRW4jFHuJlVxZK",
-	"h1u1Ny/3igxlrhwdYlc0TbEjfUZiwycM4fS5L1cwyVI4vQU8zECmKRsYx6U9InfikLh1V6CVHA2HdJ5H",
-	"5QM+NEIUWb3N6Ibzahc0hJ9tERxjuzHS1/SggCGxW0DHRFDpV2N1PyPJ8fHh4ZkHpSRGJnS+d0YcciqY",
-	"MB3KiG0X+FKUR2XZrSR0MFCZS5pGq+c8B0LgphGJwoG2NoAgfPv4B9Wda0pnwbP/R+ODX0bkg7/4v1jB",
-	"QUPQHzwK1BJo5CqKATv1BRjIIKWubmfOLkJ2GjKuL6kltuOt+wXUc2PMWkCf7z1m8jdsN6lOp40BBVfp",
-	"8fht3eiyALdVcVlEoVPDXcJ4QuEO+hoP3rJcBJRPBnLKXfkkw9REezyOXzPFdcIHWPhFyaKkkFsth4AW",
-	"hw/G4F60MoQAvW7v1KWuxlOmEMU+9o1FJM6rRChqWK8/1fEC4oUTZOBVu0WAZeru7S52onMIwn6oe1zN",
-	"JJGKTOylHue25B5PdEwm9Joh6tmvkguTOqRUK7fRNJ2TlFsC65D3gnUFFOWaMuXFsUCii1BMooakjGqD",
-	"8TXMyxvhwA2KyS5t4U9Hh4ekz9MU4Dp2jw7/4+gpqtB7mKNXAJ0URSitwjRiCxwwJiN+w2ARZFiz0sok",
-	"BcV2BRZ99EzETkqvVtBCjENotoOBf3FzYkV1fPdk/Kt282WsgAuTbZCZcEtmVBMHyPpt5Vk8mvdaI5F8",
-	"n+n5Fm6mV5ZM6iAgl94ygCHp0waq2JM7p0+fPnt2cvL0ePWFtCrrZJkUpwqI43qvmnBF7AOeCmzKW6+c",
-	"ESGwrkGBZaPzJxDZ+QaNjc7kIIdd0cp21iHn8A7c+O43LEgFFrDQjtefuxuN7PKRkArAEVJm7N5gRJm9",
-	"NqZ0AHUdESozU1brVySscEaGmUe+5JZTa5YGBUhLF0qfDSReobhI8KN9r2jZNtYhgXOyrA44/6Rr3A7f",
-	"zlhno5HdJEtHUCsbL1DgS1wjpGw8qOXgcCtrJkyDxh887znNw4jMJdimOkUVpswSd9s9Gu7KqiesDhqR",
-	"7fqgqrnAcIpMaCf4VY7pN6ZvGkYnjazpPIdvBnSnAKNZMzzsM6muMXHVr4g9O9Jl1uYBxARBhGqNY1d2",
-	"BPdsxoE+mszYjE4ez8Ii3hDUPZai0AdxobYY1XkXNS6rJdcJdyUYgpIXAOmnmSFUzMOpnAXo5FXyBoqm",
-	"LWj4skLD9xOabpv/cpHkqw6Pq5YpoGb6ox1mK8kpmM1xf0dvyY2AgtI+lhxebn0MSwV/45bHcCptrI5u",
-	"eR7JfetmR7eyhRMQEP1rbY8uTJ8rrIFQkr08/a5zSO7JsggZWs52dXH5M5Yjd1rPbmzYrTkY6Js4Ip+u",
-	"Xu9/FxFKrIKK5n+oiEBomsoZS/YigAqT5PkJVF2AYhjHzw6jw8NDqGR+irEy9j0lZ1bZgagZKKmfZhMB",
-	"1STsPehMaCIhofq2a3U3K/kqMp5Px0z4IBWquwIKIuiBVEzvRR78ikE/heaaZ4olvsdTEl9zkcQRia3u",
-	"FXfI+ymW+TklMUCH2p+gFlMcdUXsi95ZGfzI/hR+cWy/GHAzt/9CKRF4WWpDUwRKjkhcKoYXh57TvQiq",
-	"TUE/i7XKYrLrnagxE7F92Nesi8nunOkDISOACj7AqkRkfiAicnRweEbYZGrmiO6158JMwFYqtV0A+0/P",
-	"BwDYIcIXAaHk36HX2Y5EpinF4l2uXsBRdPz0pPPsORYLOIIPdiZQj57d0oFJ52e5SdXMJJQMm9BU73XI",
-	"ufChRbgtruwIlg6RAnXrI19RBFIHASYRy/YDKJrThn92/nqIacKv3kqtY3wWELVxw/GJ8tQJmA1YSHQQ",
-	"RnPli/SDZk1Tj8sYqFlQYeea+drc2ihGJ46eE6LYRN7Yt3wckKuYz0SiwYTsUaBtD8eHx0VRj7wf94aR",
-	"vqwMNST2Bsb41HZ6Q1OO1VxMnklnh90Vu7H7jYtRDNCVEQqRfOjCHxSIR9iErzNmv1NsyijgpOD+7AKk",
-	"OVRgkwrxze25seNPyvlIe1hEvM5qAuXwNJr0d2OcGYwsIlzccM37KQugMaGUMw6wK7hwlh+apoROp4yq",
-	"vMDJbgy48yxhSbzXIe/zKuUuig3MORO0MJLdGNHAcT1IjDw6RnbeFbgsHq8cETT6c6RESMgCQo0QJJz8",
-	"lknjyrwALg+4BdyWqUw4+PEkU5Da+qvsnxKKNYkooG8oCIZAp8AMofgMoDtNWQKODWfrhzIGZDd27Ax7",
-	"iPdcoSSNDg7Xr4sQ6wqgMkvHf4e6LW8SNplKw8Rgvv83Zg+8DkF17ZYCsft4C/gG7WcANOpxDS2d5uSp",
-	"gQgKgkR3kLsr/fILNjsrmrSnxQFFJXwIxZIN9iwdw+eanBwfd8jf2Bxj1cAKltcWlDMB07qUE2Z5PTT2",
-	"LOyVzJltUnA9ZgkZMaMB8RBJy74ypjr/vUP+7mvwQO0cPrDTFrYZlYmu8O3ugsNN9slvGcscZiI8IrgY",
-	"7fmiPzhgxYYATY9DO3xKFHW1a6lA79eMcks5zR6aUPRbFZ5zDouanzW3ToOxlNqu/67n1hSqRe2hrXIC",
-	"xXMpUcwozhI3fkAzy4Nr8NYuomsqNNQIDfPsWbU83ZRa3mrb/I9/dru3x0f73e7tX1798uc/1SHkLFNa",
-	"vWRSlqLzKJ8+FxiEuIB6vVpDPb4Xwb1JS/Xn1W6MrzWwK1XkTwfyYJaQyqpHgDLncHdnFPHxHt1Ud0rI",
-	"/oP5tZ61WeRPgt5Qnm5JXUJaJxQu0nKspMAAaBDI7X0unai953EFvfoRuUhJf3M0ak4rXGjP/3J0+N13",
-	"z0/WUrJWGh+aU9BewfVr2AQkDeHKZbLZYk1cvIx2NWMkRh7RsQ9asQWFXPs0xleUfP5dUXH620X14oBd",
-	"8djJCP72dkJsbTbbz246dwcVwwG4hPX7RBDzxOTrlllZvqk/V2h+HUaN1btX9H1P+GXlYs/fWjgqjr6N",
-	"bcot46Ntauu2KbeyVVtUDvzn+I9lNCFH9Vztawx9O89jDsBt5xVP/JSjY5Rrchs5YlbKjsiEGivw5gkN",
-	"TlbKFwR0DKuHBVL6yeELVFKc7vdEk5jdcm2l9B5PfIhBUAnZN+tZdYcAHBBA50N6RcpFYjXXhN0C5rtE",
-	"wVtIKDIulRs3zIJrkjBX7RlUbIRL8kNOrb5rpFVaEpJkeFqZXqU+3JP3Bxv/MsFcbmINMnVepPoR/OBh",
-	"xOiXnhb/W8ElODKrRUTYhK2WpM8CUuHg9zAk9nMbKKFSnf5N0IN+YKYMonLfyD4roUweHgDsDxk+kWML",
-	"BhgxHlzcEcrXA/eTU8f9Yw8ungkSu/WI0ebcFa6DqKi2VJjarfZ1CgUpIHEaS6V72cCBp5BrxqY6WGor",
-	"XfAkjjy8J9YD9S8nCdSsgSd92dFS8z6A3nkYwpaXoyJ2RQgz1g4bMWQHXxdAYj6yraMkLrb8oAEuK5kj",
-	"kl5xkr88aOLXGrH+CLV431CLBRVKFd4mK+AXt44clchBNmEoNrk/l0pNq9JqfCMdy8rjeknJPXKvgpLv",
-	"o0lOcr8/0WTCDE2ooY+Bo4uSD61bqMinJ6DNuUSenpoeMpbU73U1PrqBtA8CAqvHO/ARDBieYNVidPOx",
-	"BP2Zlz+e7x8/e+7jgPy6WPFEj+nxs+fxXhCMAOW70QBMjWsp6or43/cvcCD7lp3tYyiNPiVCasGHQwdx",
-	"EvuHXnI9lZpjbSRqDB2Mobpe4FZGgQ2GDqblrmh9WhM5E3ZgTVAlfo3daNY7utNkuK7fMdrhEzpiB79O",
-	"2WjTd6dig1fBUTpNKRcbuErr6agiVtRs6CINxrU7nG+tL7z6/PkZie239sv/IwZHBprc+mwuRULOLy/e",
-	"vNlbXtk4yofkfQxNJ+KJJpr/CyCMwGlU267DTXroCtxfPUN96Y5Ymak6Dx6EcBV7/s3xVHsjQEXRzXtZ",
-	"YtXG68Z3CFEkEEnEFNUsOQX5CTm2SHJ2TLShc6jrbwU/x5BjbAvALrsCPvUUo9pH4fjf+/MYIb8w6NJF",
-	"8/i6b97TWiQZl5ipbaOWkdoGS9LPPViZJU++UM3/tjKXlx/+cE6tP74h11JXwL8cx0L5AmICIzLiNz48",
-	"Dg/W3XlZSWHxEIEHv7u/1jHyroFg+wMzIcbn/aLLrsDafDRMbNeYGyzr1wA564jgPqy2CxVhSHNBmK6o",
-	"qwjjFqa14bM4NF+X2dONa+tGz2q7D3rlrmAfaPD0TO/R3Plo7vxS5k5Pg8utm1uG/w3xm5ZnP/619OQ9",
-	"Htiwo6b4L4xprEOpikgAoTmQCetsKyzKcoW6HrWvCjSh8zxe0W9XeX23W/y31PbB73ayS4vshQv7UBvY",
-	"xHbd2j3y120aomtR23JffA6AikhvCAIQQseU/fRbp9wWULBuzFaQkgkLsgEzvT+QcUPxZPvs0sLJbYn1",
-	"wjb0uRFw4WPooy+GakcRtVldsiuVK51aamPPwfnorvDufYcTBu79AJ0PBFLA7Cty/+ZkxhTzb5wSlnCX",
-	"OuYpAA1BzjADMMKT1dhv4fZ3MpDcau01H7JFvrJ9yTTs4suIkWswNXCHOIUDLTjbjFNcdyD1tXr/cEGI",
-	"f3zDEobFEqlyZbae46/HxEsSRcqSEVP7Dkz74HdA/V5Vu/ctvPTKPnqvEP1BNw1kD8N9FCm2awhCmsC1",
-	"dRmEaQoCBU1Txx0eFAZscd/DIT7R5M3LBkHBk/NSYSH3YmYZPLmQQxqeFyyW8juk/d8lJARKYTSHg7yV",
-	"Wt93+YumQwVDezxT2z1TUO6lFCISFYJ67gH4srUxLFF88QrdXVFvkL0C34nOUgf+7EAswKWSpQhnGNsZ",
-	"4K0Zk92T42PEBJlxbUXu5SZdBxFased2RYxJeDHB8FgAvfD1dWLyX//rP4syPADOwvU0M/YnqYKaSGfh",
-	"L+WXiFRdUXqy+AmedOaNOEQ5sYPB5M5y4hF4zQH7ZO7kf0wtQMpDwJYOOS93X3SB2bWCsWSxulCzddsx",
-	"q6/LtG0HtXW7dqnRB9VGljFsFz1ut+7RnP1YWf2bsX8DxUrPzIzPhl5hD9/gXiyrPBURrgjfWT9WJ7wx",
-	"G+J04kmWGj6lyhxYQXM/oYbGeGViDqoH6lcmwrC1OPJBlEVwCMKiHT8j7/j3Z/CwP+vc4I0JEDKMJnhT",
-	"QnwlZoKCyFGA+iIz8rBD+fcQQOcy/m3zTzQJIzFPu+LDy9cR+fDTDxH564dXP9hnAc6NQFwgZPSf2WsH",
-	"gXpYqmvup6NnHrIN8KdnVGMMqL3ZEGKsKzxM1snx8ZmlEXtIFMhQJ0dPcXKbImnZiw8hm7oCEILEgKVp",
-	"AViTMnpTBDI5KWa14SwPccJm4g5ABGG6j5csABpL8qT+ErWvtQqBqqGl9UORsL8HLzjeMhAKS6ji0j+i",
-	"0fzx0WjumkULwVZh+NWuYgPGpyaC68RB/SMg3x4Kw17BbQjAqmLAHD8//suLF0+fb+3C2SwutMVdE1RI",
-	"qIsHheBPnUd/LgZ/kqWxn1FXuKqfXBAhscYN3FUpB9h90I2wUS5Anenh2/9mmYuL3R9QgZVEheXrfS+o",
-	"JmT35PDFXqeknHGdI/zYu0AbmkJ9VgfEdnRchKPS0uRrI1Mx/RGx57qCG3c/cI11jvAexrnjSu01havW",
-	"KzyLPM2K0h5M7YYpzaUgfWaHgoM9y6fXjJPmFmMt5Jtf/nBhtKvsVUX47KO+899AfdlOxC6wCu94bRms",
-	"e1ftY0rnLlXA/eXq6Vj2wGouhRpXH763zOxdNH03w3fTTfNBaqPzCqxYMdoK/QjS63QIP8rAaYAXgGIJ",
-	"NxFhwyEbYK1aAdpfDBf3DUt6EiCMPcpN7mjXXKCBUXhcswlY1M5ISq0q5Nc2d6JzVXJZkHdSWLUAXe5d",
-	"URTDBTXIXpBjOQOo1VjeMNXLH8hrhlfAylIuoNqO6xmHBVuZAKBsV9hbDa+jvfXKr2E7NK21u33ETj5g",
-	"t/dWcg1HsA46z/Y4vp9bk8Mbf46gLAPKHH7lIU9l51H0/6NzcXcICM2P3y4lfZmJAUsQrXuvhsvImSB3",
-	"q95ZE5i3WNX24Hf4d6mPMMaiok7QzgQcFstsgEN6njOAcmgFSgi0e0ZiKOK0UFccSztxURQT91W/duOU",
-	"TzhI+QOA8wMEePt8b4Cg7GM5IxMqgIErRqhykCHYVU+wW9Nzr6LNiN1ihcnVhcJ8acjH2uDfZqHipYUu",
-	"H4XuL1pLh1qt1pcc9S5lCB+M8E9XuhiLNhQVXgzKL/oJ6dOUigHTYQHyr6jOG1BgNel2Kcs9oMmvmTYb",
-	"WvWL/hpNLYLQCRPozE+YOiVxwlJDPc/mDjTQsqgFgRGlzTi/may4C0Uq7W8QUi4NSZScdkWfeR/3VHEx",
-	"4FOa5oBQU8qhfQ5CkCKKcs3qihD35Q0rlSDukJfAGIXsCkZVyj2efPiyFanBL4FXq1SkWFOw1QS+9RIi",
-	"ZZ3kbxcEjFGKzRQ3honOYhkBQpENezG+BVRDKDAXw1tSrfg8f2h9h3Ux3L+x+b35rYsRfhlUzBZRdwEh",
-	"YOCrQy19NNc/yuyrzPWWa5Kw1q0vlt2fE0o0HwmWEKwSdIcbaFUizfLLw6v993Z9/AS8EErVA98Fb2hu",
-	"vXBqQP3dAUVJaVGbpLBh7J4cH7sS+S7gaTWHXWGR6IoShw3XZQmPfRk89rVy2XCMXy2fDdf7kdM+cto1",
-	"9QJLK2QCJk+Ir8RAQCz08HDWjwOnjC9NNS0Og31yhZkASil4FX/rZRyCc7m0loMfgJEZIrXDMMqW4Ybx",
-	"4ENonW9vjf/GLAjBOrap6eCW87GmwzaTl3NdrkiX4CyvK4NyV5FQaGUVvFu+Xb0fZ9pxRb3q0W/yup2a",
-	"/RZHJPZJIvZvX8qzpJxHJHZ1KyNfKcc9nmvl9oO3KQKIVm7Ntb9MmBlL+Mv5KHR85oRc2A1XDNNFsgWV",
-	"La2ABnXtBq6INzokAbSkKzx283qOJbdE7BYq/zWYbvH0Xlz+vDoJ5Q5V1JoSezYBBzwPoeIwnNHbdH2O",
-	"XDPa32PWSi0oXw0PoZpcXP4clUrjYqaYJc87SxdfAQvxytF9KH5vqm4HI8tu77PQeY6u7imd68D8B6nl",
-	"AHUBf/CS1a4rfAp6RKZKEkUNBa7CBaHFqzIz2lAs2Zm3fOY8636IrmUs3glvQifQcFdAy/051gu1ws4T",
-	"XWo2b0ZZomQJGdN0uI9hzBCry4Q5Q8WXa0z34ZqMWZq4tB/ntnqiSc5KXehAh1xOU0hHVAxjDsJG7aCw",
-	"5qsaQf9sQrmAStPAhSNiUGzDTlI5y4s7kzcvO+SDV8OlKMzqNL8egV1jVi7YfaEMAlhTndNo0YbaFfVG",
-	"VA61RDsEi6omat5TmcBQOWTiJfMpBq5ZPf/48HDPVdj1RWm7QtMbKEDaUKA130mnTFcqsYbxb8gb3G0D",
-	"RWG7wvW0qvaqb9yXXV3LuuAWaYlhoQh3WF7DFAshV5bQo9vhnHyAj+u0Q14iywTCgOrXTcK726fSdZLz",
-	"W6yb7a+XvpQpo6KV7P5Adg+3hF80pOODYjeczRqty8WehbxwJrMUKvCS3UTNicrE3ll+AsrGkS3jL7SL",
-	"RCmN4bH66qNZ517NOkXMCwQ145GBmt90oKTW5WuIC6Yf0uSj2DATyYOYzu08FwWEu1m+u2IxGM9OaMnV",
-	"9BEe+Fqt3Ti6r9bOjav7aOF+ZIVrskIgmylVpuRKrFEZvIIwpXO0LmyPE+ZJRvrg9/zvpWF/kJ8pp/sp",
-	"u2EplkJ2+Z4efMAKSJpL8URHZDbmgzGEhfShRI6iQ8vghlzQNCYDqtAKDRqP1TXgB0uZeSso/VtFRTN7",
-	"oAcYqz3mfatEZZqduTQYh8OQCcNTh+Pg5mN/Bf0gaB8D6TClaDcTLo1nzw44hexeiMmG8drXM9DBZnTe",
-	"Qi3I+3UIKfU2qkv/1H0CpRSdNDCvYqyPUXBbhUzhk6lV7QsaxOA0KAtVOScBlAqQZ/5DeNSLg/qQmCo5",
-	"/XwpIOtYMwQDi7sCUuo1cd+Q/tz/eUpo/u2I3zARliekxv8WeSiXXakwXxvY156HduEm6grMsvNjg53U",
-	"5JpNLdcqAcGEElbPiT092168qvJgvpV1gC3nHviEawJWESgkAsURPVm4zHsHN8A1iYFNxbAMWX/CjVXX",
-	"CsoDwJk+K37rCrCf+IqKSHTAYYEd4ucZRFFzQ1zW5C4y7Z4fhYv7dpw8B360bBxb6IqCwK3w6nn2XsCi",
-	"7bRyHlvwfktAmYKMdyAi2MVqPqRdncK4E6ZHVri/T5Rc7WgouOESBElEUAnZ99cFHZOPbOv4MYstP6gB",
-	"ZuVlhhkGwcY/wsk8oqN/GXQYsSgALOLCRJaHYfp3yN+XXfvV7P6ToxcnTw9PNs3nbBT/DzwzXt8KsiAz",
-	"1FpCIAqFkji/lOJgqQZU2AsrvxBOveqweJehYL94lXHthH1vozwjfWnG7opA18WVu4Hyi7XPBnJir+3K",
-	"VVfoIKHi0emKK3oNNxJcUx1Sn/x/itjHWDjZ4wBAcr2/rwALoPZy6oq628kvTO399Nr9uPkN9d4NvHxT",
-	"fXEVBbMlYe6PnPzhgcHuyBk9WdYLqQ2sECU/fyzvRUNqyQ99j7rRMII1HqxU6u05Ae8HVGsuRhGKIvCX",
-	"Wwb4251oLkZ7PieykJ6x2LmV2yH35sgpjLOxdCoCN1igPcq7zUDmHdnBVIRhkTiA9lsvGYPjXBspE8hZ",
-	"cfMswbCvFJ3tgEuGD9dKTNiN/aKGT73lujCC5N2uzayu2K35qkIHF+bUJoAwX7DHEMJthRBSEira+QJH",
-	"lsEwUFJBcIAQkCDx8NZ8bWaXVvwJmcl9S2toaPDyWc7HATrPYbs67pOLNiBotRKTumJzOalWicfx1QpJ",
-	"l/DTH1REyvflUUz65sQkJMxc31klIG1bAMq0o5XGZIdP8MQ9UrvtYHkdLTpwWAhB6Sw2oTztPCARbuOK",
-	"0oYOh346pRgH3If6AhgFk67z5dvluydIHdv0l3HDw6SaIq5w+f7wPvd1WdgXrPlCy5TdlrCrfOjgd/uP",
-	"90avd0FbilnutDondgDe3SIVxILahQAHs0jQjeCm8EQTzTQqRtQAOhbaj8DfQRGjB+bBtVHUIECvkGCs",
-	"SthEGqycgD3gzVznVrjn07t1l0Cp0Qf1BrRgCTUOgP/ucs0XYQq5Tbw4TFiETiEiFJmNGegOLpADTtPd",
-	"mYYdGDP7kyG9G/uo1YheSwUwrmUeYSmACWMpWiqi2UAxk8eig+wykIlLhgIWA7jxjrF0yN/B52pmcn9I",
-	"B0aqrtB8JPa5QwzEo4VGHjtJtIZrZuzCZVMfFW8KeCv3ej0In2YgzL0b0p0ve06jPHXMzduPm8jhsPMH",
-	"jha5yhTMkVDYzye6Zg3QeQ5wn6ZMX1s4IZlI5eB6K8ejcptBw/lt9iVpC+foIuv/oIT0lg+NAyCxx8ZO",
-	"WGabyF2YSrTPJ1OpjD74Hf9YGhD4QUJ9NRc5lxcc4prENzTlCdi9sVAPtmY/npFYyZnuJVKwGIofwUfA",
-	"fIrJSDkgU27ISDINolZXzBi9JvGrKzqK82iQ2ZihodryPGz/CZbiYCSxr9ZH3/0M83wDz98nhZb6aaBU",
-	"HPWjrWaLpYVFQQpTJUeKaYcgl5mBtJJHEHGntCFH0eHhISIol9Rwdw7WtKesHREEvVRtvc1H8cANdFme",
-	"OFpK4EEIXyO7mL14dHho53pGYvjNg2e6IC8zZhNC03QPKnHRUlIyF+Ti8mefFoQ02BVKzhBhMxpAZno0",
-	"sYLjCMrAhIn6ziUGyczkLb9GvxROBLrVLL1hgPnnPE9jCWGBXQHxgkWtF2hi9al+BU0/cAI4rjfCf26S",
-	"Bh4X6x3nGVhYFJlOmC8/Y0pM4zEvfM288JA7hBsWufTwr4sB6IPfc9CGzQt2utR2CEiPwNgRfnnDaNrT",
-	"Wrgo1fh/4Ff/Zr/qkPcinXdFybihI1LMHVmrn74muy730RU0MoxO9iAFAFvFQ5ylKbm8/Ak8RxBYk2rW",
-	"FVRfWwLHAhmHT6PcXQ2VmGgK6qGdGkuWsoBVSbYxTJYmzsjjR+MTLdDf1JRDi9MonTwmsgmY4DUkYpQP",
-	"oiUd+8D+DVW2CSChj9DI5eVPVv765d4lkCaGVUAePMoe2wv+dwn53J+DNAXl7oazWchc3AH/EsgS7qb8",
-	"0uVSAySYctj/hPKUi1GPJokV3lywuZCGD90x6FkNQDAAIFcsr1+P4fIQCbyqZmqOdlUKwid5BD7EHmHi",
-	"9oQ6gcXtLCVJhgcSojcoAhd2BS84X119U8fOqCn6jtkt11Yl6vFkSbh5E1v7wrHmOKytW5UrzT6oXXk5",
-	"v8QQc08Fj/Hlm5ulX/oD9BiR/jD1Sh3RLi9PusmVVGNAKgmtroRco+z6c1H6jAV5YDIzJBOpVd1rC7Kd",
-	"ASb3HOsg+UzSoB4c2bVXj2uiK/CHvQ55BZg/9qWUa6MrJcxbBTpCCT779orwxrc48TaIkG72HhDSLuxI",
-	"qnmTDOp/bw8MKbW+8C81oUK6QbgbkvuStk2DwF/XGsIlvlIzAAiIuPn/2buenjZyKP5VrFwAKWS1h71w",
-	"291L6amC3loknBkncXHske0B0arfvfJ7zx6bzIRpSRpUcgPEjO1n+837+/sVR8Eb8xPQNuUZ2TXCzetC",
-	"pzTOjakqRTkeS0p3V1LaIaSCaMti0hcyrb2waLQ06Qc4NrV4SASbt5Xicg3U/NdCsFtQEVDAcZvAB22r",
-	"qPA+Aj4ujFLmYTaAJELckvuixD8QCMgz9I3bsD/GG4HTI07IW0JAQvr4RS+o9UtpGvuMsBwrZKi+M8XP",
-	"MgKlt0x7tf+4XC7orSE6aGHoIJ2On/QdsHn0ipYBYR26FgQZmiJGCTU9HE6ATofmq1eEGJsZAc/og6xa",
-	"fBBrOkwiNoIRzmtXke5m7EOaMvJyY/7wFOJ4YX5S9aL2nLF561ltmDb+s07RNrGeMUxbVlypSJI6vuks",
-	"c8iSZiDd+lz72Z/UdjbGMcg28ahJdu8cPO397286G0YEOnwH2ghnomg8Cj9Z7zD6HtvEeLci9veMXVJ/",
-	"HUDbYNJA6Mo+Nl7UVC2QPTGCP627+hW6LcMIhyXa1h5BVw7joYzvEANfBTbr6KocXZXtrWjhlPRCmWBF",
-	"Kqo7rBSidrXyxv8GHJOV4Mqvvm7zaN7Rv+zx24tDDEIs466A2gsL0csINY5f31/bJlG1VvrHycWnm9K/",
-	"BB8MLdRy8LbJdwQlh7vRtHMlK1JTQayAmLJVqlf4HwcRKowdHMkgThE+CIuFrECW/4y5+UmO+5F97GZA",
-	"z9TzecoG82oFqXBwZr1juNT4+R+3O+X43ybUPfC/MXdShBkFe3QuuBX2o7kTGv4UphlkNeDBS8cu4Y4j",
-	"3C2T2nmuKwi1t1ZNLiZ/gSFAs9vwE6xcAyxHxSEmCoFDYwDXFB2pqCog6IH9EJ3DhVb+LE9uhOO0mSKA",
-	"yyRMo8SUzVsntcCMka4ZXwYfI/yCyfcVt+tgVUTXTVoWDmVQY7XwXBKjcGMTQc3sKcNV3wz+jUVNtVgI",
-	"XXMgPKQSJSqhrFZB49fYjOE8mHrZu7sHBxa4EtxKvaTYUBhuylyL5iK3lsulxn5gbyVXiGKaXKxsoPie",
-	"nmHQuHMnfXaq6FBMoGwUlHsHRUKLlRabzOHowR8JwIR7Ml+zFBHp/W3z8GINwH8xqo4VZBIQV5H5rTww",
-	"oD2zYShgtjnEVfBam7CwbiYwXyV8MHSpwBX5KuPoT43TfPtiorBnrP9adUeVhbB7lHDFLONp2kM2B0UA",
-	"/YBLrqUDmZ0AsGGqboGnzrDoFRhrgkdsbAQ/zGYUKxQ353MNPZixJwAPCnUaZUGxNujYgWdjZ/I0tTbG",
-	"dmv4PX8P9hf0H2nP142w5+Je1gBB05nxxURqcqbLF7xvrXS1RHTPxpqFVFD2b5ygZipQFwxuMvOmuPP5",
-	"qUnRQyAXp+uPdDPIEFPogC/ZsP0HK4sYAYR8djd40whdnxvIqaJKNYuE3j7NSCLclCGpFlcg5cT7PSVc",
-	"cXxtwek6y0sRs/BhT0r1XmiRNC6vQWMGIc4peAr1sMSfTiswtlqJWOZZ6hP4HN98/xEAAP//",
+	"6dObl3sREWwGJ5TRwZgwYdQ8ImZMDZnQa2afU8woDufst4xpQzQdstOusO1rOmHQ34ybMcm/8U9SoWdM",
+	"afhhyJU29qxOpdCM0BHlglBhmx1IlWgipBlzMTrDtmhXJHw4ZIoJ49uLyMnxcYf8jc01oYqVZyhnokM+",
+	"uoUlUhB2w9Q8HwrOSN4wTSZSsDnZPTn+ritsXzIzRAq2FxEt8Tmc85zQoWGKUJLKfDJkQAURtm03cNec",
+	"mfEB63SF333kmMX+B9u2b/dtGRGEx/XZs2hnwoX/fGS5mDFM2T7+45/d7u3x0X63e/uXV7/8+U/19DIE",
+	"tltPuJaZe1rx7LvPLJ0MxlSMWNIh77gGwhlxu3Ynx9+dEW1oyvwXR8edxjk7lr8mL3ozmUrVePA5/Lrs",
+	"qOETdz9pb/mEm8VBfKAjRjT/VyMDTuG9sK+EDWmWmp3TZ4eRXQA+ySb2wyHsLX46yofAhWEjptxlqHXT",
+	"SqRS62XrYH+/+yq8hy5puiEd0YGB49ghvqEzMhszQTQTJiLUEZMU90hQ71XCVNMqKqYNN5kBycU+uGxJ",
+	"4YG7r+mloYYtu920f2DZYPKH7j6gK3ZrVpI7uZwAs7U8UhBpxkyRlGujn5BdR+Hk6DAiwGi1Ic8O9yLS",
+	"ZwOaaea4MTdsQgZUKc40yabEyK44fnYYHR4eWo6jLLUoDZTEbk3ATtsfsaPyEVt5wj7pZtqgg4HMlm9C",
+	"prdBED/zgeGTpmHcwK/LRoFP3HUcn+3LeD+DhPw9TT7i9Wk/DaQwTMCfdDpNOUrpB1Ml+ymb/PlXjSJ7",
+	"0d2fFBvunO78bweFLnGAv+qDD/gWdlp3KPHW5ppMaGrHzRKy26cJ+evl+58ikolrIWeCDDlLk4jYH3Lh",
+	"fq+z8zna+T7T84cetSMXQlPFaDInYytm2RmIuRURb3JpRJNMJEyRGZ3bB7iVteYRkQoYKBfaUDFgdvaa",
+	"qRtgo9hMV+DjAyrOyIxyY39IJT7w0cos++cgs2g613h8AtUteGCR0C7ZQIpEEyOh4Vplqjg3oL5IMUz5",
+	"4MGJA0UTMnDdaxQY2S3Xxi5VQg0FEniZ4UDYw1MvCIYzmaUJSfwo4I7zpIGPWKKWivQVo9eECmSpmeC/",
+	"ZUwwrYnKUrZ3BtI5LRqKuiL2s+3xJCaWCWinc0PPvhfbHgiln6Od11L1eZIw8ZCrcclHgiWEC9LPjJXw",
+	"CU1TObPz5mKQZgnQNpk4GVMqMlOWmv99/+Ly4+v9K3nNBJ7nstrzMedxX4YvhYqE1WEmmTZwr9mPJK4I",
+	"+zHM4CdpXstMPOiYf5IE9L3CFiMVbIOlxUJ9suyHaMZgnB8UcAJum3hNefrwq1zYilCw5KAc4ngzBRqh",
+	"EzIXBvzFCaMghNDiBaPEBh5wYOeCMKWkgv6vpHxL1ejBmWFfJnO7g6nt3MmOdifllCno1l6bbGq0H+U7",
+	"KuZO7NAPOlgp8aoeAtETq2ZPpkaToZITYsZcE5okimnd4uq914v3k6CZGUvF/8UemJsYoj1Hz8UVzTTo",
+	"e1baYSJhCWzkJ0FvKE9pP31wigOZaWB5m7BsI5G4eULOyC61cqKxIpRgLNGetahMCC5Ge2cEzD5gm0qp",
+	"YcrNZarkgGn9JWbjz8+Mpem+k4TtZcrFDU15ckZiOOM6BsIjs/E8QrGY9Of4h5uDzqZTqQxL3rGE0ysg",
+	"rIefyhNNLrDLfTsEvwH+PqrjCp/9gYCzdJ78mmlj1d4LsP/DyBPk/jT9oGwLhlsFZkhTzaKdafCVPXup",
+	"ob2Bd2zUUA8SuBMyjYRhpVywMxjov5iS9ojmuhQX5vnJTqBzHh2G/wX65371l+rhjnbYcMgGht+wHi57",
+	"3ktiZ7qgsVl9jbodWrYvH/Gpz1GgKLbSSwtd8p8lHTNcxcqo8zH9kjco+7+ygbHdn6dp4N0p74xdBsW0",
+	"KTZnYY0XF2yquBjwKU3XemtLq1DtPKrOoXYJsoSbVzfuzJWXgA780ixsNB0YqdyIG3407kgzYantn2Ca",
+	"2PGTtbfKXBtm/6BCivlEZuEAi8a8b6tmaUSWOo6OpoXFd1MO9qhp7TBbrXfk1qppru5XP9nF3wcgIyY9",
+	"ahZO0L7hk9pjJDMzkJPS6ulsYFk+ELvgzI7UCgaZYrWr5gTAplFr9lsr2qxQm30N1q08r9KOB7QReQoq",
+	"L1O4pFHgu/SzLo0+3MTl9PuW6xoa5oZNyn8s40zBaficd0aVonP7OfCB2oZWkF9l7bD/ciN1E7qgmi1O",
+	"Y0Cn/iyyWzqZ2l53PjA5TRm56ZArLij5gL7kunMgM2XK775jmpILmQkzJy+5fXRg7GdlGhvowVaJbNJn",
+	"DV5ieOyJJvgMGAqMc19HzpAA1hEuCMWH7d1VDOr4+OLj078c1Y4AvetrHaOWB/zXTHGd8EGzl38gE0bk",
+	"kFASPkumSg55yspzyPT+QNZ1I6TBvaw5jVYCGXAx6iVOhKjetCtZnTbUZCvp2xLXJT75OdrJpsnaa+o0",
+	"3Rq9wVBlNKGGHIENYqTkTFuhz8pSaBIDmztKMrUyywrug9xggRKj/HB4Qq9sab44iyvtd6VEX6WFKWbc",
+	"dFhbyn1Vt7hgMzgYHRLj8GLinAage8VcGHrN4g65YrdgeTaKTyYsOSOai1HK9q0QiBK1JooNM41yIZrv",
+	"dNQVVpZWMg09GXZj+jzhig1woETeMKV4wpx5tpHrBG6tp06MDJzAzRyn6g5r816V0QRtPD9Z2UT1OK/3",
+	"dn5Ky/v1Mtgaq4bPOyhjB3OrcfbVHu3mhoUUrEP+wajS5OjF4aH97vj48LB0WO6PIVSO2wYnremIbONq",
+	"hntx9aVc9RZq8HnEPnLJX0n2LQhbOiN2JYlEK1BKtcmjme7vfv9YOHlrpG7dk8NW2lZ/3hukVNeQ6w9K",
+	"ZlMGOrdx/tvMSMt97fNMk10uEn7Dk4ymyBQyzQXTOiJc6EwxBd/abWBCowY8zEQSkZFlGMLqu3v2WQxQ",
+	"AT80+AJb7aQdw5U0NNV1G9qf95yO0Ewx5dmCQx1ni296z2Sb0aCvM9iR5pE9iPy3RN+p4ZZpygb2pmqw",
+	"IHygc7tVmqTgv7E3sKapdoFOdkd1q5s4cqEG4FCsMwRGO3pMFesVI+pP68bjVVQYgVdPyZTyBIPAoBUr",
+	"auXKLEH/jHR7PE0zTWhudNF7+I1vqivoYKAylgBx9qnmmkwlt0ugZCYSlpAxTYf72ZTsgv3D3qzUMoAh",
+	"4WbvjBxiOIiL/rK/2v7xclyctJWS7KVbQ5OCYcdWIrJnkInEdgJhbQl1IWpUYIgb+N2oi/jYizAWgcTA",
+	"CuLWpHzlRvPB9ltHwAZJe6V5puYsZALscZbUFEv4OmaR6r2SK3zI6cq0lQ9ykbobB1FPfAF/DJlKsGlN",
+	"7PkyvzrLe/r3McvD/DRwVXd+vJKOMpsd+piqEUN5VdiO4W8nDOD3qdTwhxQ9Op0ymtbq8XY4V4zW8MIJ",
+	"s3dy+/vTtvIO3lmkjMoO+aab1sc29WmarG/trBvzGq/74Ja1rWT+xboJTejtGxxLGK612cK0XJSqKvDX",
+	"y/c/kQlTI0am1AzGqGqCcvAokgci+Wby9sNIzjX0YNhIqvlbmQs7NVYdfGZVX7YN3157Ph70vMiDXWN5",
+	"W7UkXS9UnAtCJxBZxAX5dEmACUfolwSd5ejwP46ekt0/HR0ekj5PUy7F3oZOilq3xMXYe44X71wMeXL8",
+	"F11n2hBaJAzUHCn7yiq7lgjsWhyVBegEQnxcYH9u45oyVe5wcQ6lTkLD3JuECcMNCO7DWmNcwvVUau5f",
+	"XUYCL4NH2xvEUF1g5XFddD52Ljvk6Lv9Z/svDo9X8lxvrSmWtmi4PP3yjGoJEbbzjZhmZs0ro7q3ZYpb",
+	"Ho25sEnrmwS2unvBtqzFwhf1+ro9qV33QFNbZF6rlI93GI+EEpt3XYJA9kSDqUqT3WmtQgBpIMZeg7nK",
+	"0lJNueYiaS8Toe73Ny6SrUrLlQXHMdXJs0t4b54BVZdSk/OWItEFdlV7xtchFylT15qMmCFCktjefT05",
+	"7PW5MpjzVr2J1tA6oY/lejiyYSSy9oYB5Os1W7GJ9b805Y0EgZbrgUHPNXb9L2hfjxwlWM14kGYQBrOp",
+	"xT3X12Cixf5vajTPSfsOlvPidiWQfgcBrUMCew2BykZaSmRioOZTYw/EuVuRJ5rEAQ+uWN2nTCRcjOpO",
+	"SBPVL1pwLwLi1xiDh8lja54EvPBW6Sg1lL5qgOdEMZriqoHYBtZmKSKIKXHizTAzmWJ1tufGE3CXawna",
+	"WEou27AiF2z1D2BKziezVb0zP1pnJHZEHxPFpikduLDu2VimDHJtlh6Th6D0tXn6pqS6uPhc9zOl2cah",
+	"X6hDFcLT0kg24FY3DDUyu07MjGXSQoDMx/gO34C8c560D+iCnNcBWy0G+Qe3F9BUWqFi3Pnsf1mxLe/y",
+	"RfIGusGYDa4hRMwsmtuindt9++D+DVWQw2DfKG2zezv87pVtCfsNxfryUftRzjDgwUpsVEP8e3qDd7If",
+	"mrt5KibDacpowjCU5reMG/w24XrCtWZJ+0n4wX3Iuwm+vAh6DJ/NOw++PA/GEXz9shhSkC5fJ7wOecoI",
+	"NYYOxqgWQEKzxoscf7SqgNGQSAKZ1Qu3+d3k1w2ESf9Of15vIXjz0uebakOHQ4KWQsspSTZNpV1GwkNT",
+	"QNG0nXLPs6XFlvPXYTUmNGGQ8U523QVjBb+UoflBSOKd/lLhb4Xzf69zhxgZn7zb5tkJSzjNI+KW8idH",
+	"JkUIMDqSjp89b0I2uCWXP57vHz977tcbKUbn6wS0EeSkH+6/oPvDX35/fvL5T7XGDv4v1uvPnYmxTbSm",
+	"5EmvCHRdeePY55dTW9smkPjWlCXsFhWp14UwX5BdacdKC5JvRkXUD05DOL/y2oTDruXUC5tfp+kWuBq2",
+	"gYgMZSYSFFoti3Dx4lYtQgIIWWopgjwZWuF7QkfsYAr8D//+dcrsB8NuzcE0pVy0ZKkw6g8vX+9E7s+f",
+	"fvB//vXDq/zvK3ZrShzxE4xyUYy127EcWqTIZD5+Rt7x789gAaYUIu7s68AguCbXbGrIbs4pyqbXPhcU",
+	"7b5LyQaGU7drPzKaouhVCWSnhvZd6OLiHK45ej/9U1bHyNC9kQe4/pZykEGmUpuRYvXRwIVt3r8nr2se",
+	"rMat4lsN84FXamjPYaQQjFaEUK2KVQU8E/HD30Ytm7arvooFu/l7G1gYDx/YfmWmjJJWUTyMSBg6+tdM",
+	"Gz5gxAqmYE5cJ+wRLBprTbyda8bN6RsPdMw5NWxjuFzBNgWxjZsZY9xa3cEU444Jym+w2y1ltjuS59rW",
+	"+AeI9gsputzk3yxTdjZwDSl2EKHy6eqiVcTfdk9EjYG6RGBLCOVvbtPyO1YpykcQEObUFTtKxWlaCreF",
+	"oP4i6C3ageTylnet6/q81JX78gP26D5duY79fMP+3XcfS8NwX77H0RTT3IatyV8tfwBLU5l+wrQUq8Rl",
+	"KWiDY5a6iBfDRYZRLlQMWJq2VlR9P0Gr7qsfsXHProI+/FdFV8WAt2oY84xu24ysPZdalwXdLwtZpBKZ",
+	"KV1n/cgQRGcm1TWG+SVswCc0dUFwTqw1M0nQyhgRDwsXHx13nsURmSluDBMuSBCGnsOjcUO47gpEQaME",
+	"JVwyVJh8dJa3H2OUQdwh54CdxhLnPsv7JbvQ32G8hwF/hQRkv15ULH/5/Sh6/nm32+34T8ef9/5HrZqJ",
+	"KGKvlKo78RAsiMmqeVxgDiwGKSbkjfEJtUyxyEG+zcYuuNBSPhlDcu2iBzzNJo15Lfa3J2hpgQxquO0w",
+	"BBIRHnFQXBeeRm/9FazWoFAfDnnlslYRFkTOCNIp+ByO9q1KkJzBb5imDhn69vGj+uiJCdOajlg9YmfI",
+	"4GA0kV+E4sU6JvfGeZ/fyaRmBrGQgsWnVu73buozEg/5LUviU79Ydq+eaBJTITKa9hQ1rNefamThKBZC",
+	"sOMZiadM9eBv97Z9FlEMIeCKaGa0lRAgYBQeJLtxntCZt+wp1fFjO0hQ7m/RfOg7acl//RL8hM34j69d",
+	"c/7zB6beY6vBsl0xVRecfcntEcrXLCLnA5PR9ODp82cE2o08ogFz07TMapGOK0vagJAFD8FaLsT/7n6H",
+	"0b7f/e97Z8TTiH3KbSKZyMSeLLhZrTww46ihNsaMHDZetyGpOmpaxltLlGc561gxPZZp0s47kHsFZpTf",
+	"sKTHh70iFxis5ph010vovD6sVZCp8zBEIYFb1knTlGBMtT2teZCyZQOaBWHadqEphwUd2iXss6GEaFnL",
+	"mwHIwvbuMCzLm012j57BCTn6jnzqXHYuOuTp86Pj3eEeBGQ7Xmfn5rKU8h15+vzZimixagSnXeHFBW65",
+	"dHVc469LswfP6zMGyRurXNgDA7pSQg1F3+tAJuysWOSBnHJ0uk2QKYOaXWsAr2VaVyW2NAACz69WyFSM",
+	"W2YvepJoS8rIDQKH27KBJVxPUzqHa6g8nguZSkWT2iFNFZeKGxfkzVY70dzzF+7xxcAooA1nE80nXNPR",
+	"Kjq4qN2M84WtSOWMqX0IJk+ZlSx0RBI+4gYzNMbz6ZgJ3XLLQtmE7v/rF/u/w/0X+1YseXpUb/wOB70N",
+	"lad0GFaFmWOLq9Zyo0DzO1PrmjHS2ybFDWnwLUtGTL0SRs3rhUxMNrHaTIEumsJLHRKH7tYY+Lm7EwDg",
+	"ZYgZKkXqTeSuAM1Hwj7Nje6KPLUUg0wweA8kohxqQ8dA3HGQzIE9egxlfI0lZIrZS0+0lXdH1Pg8nIpg",
+	"kLdcpCctul/hBsKgQ8zGsQthZGY1zXoZMxhxy5QzEo+YCfYgdhiywL5pmp4RClET7msp0rl3YQFXz5E1",
+	"u2IXxO0494bHexGsmpXvCukkIpqLAUL5ucUC7DSYFzk6RCRTmLUDL20FglCgotSYLqphCy08ZpuYuNeG",
+	"nmlpE1+EdanBdPbiT0EpQRSrFYgcIckRs1uxRmzqypj9gnq8qaAI9VjpJ8zxgNusxJTOmeqVMPI3wVip",
+	"gbypu+q9mNhySREayx1/q5gWvGSv5XKv4aItRbm0eBr5k/PHrr1i7n296Yo78JbFVUaZkQsyG/PBuBCy",
+	"n2hYcitJzphilq+bXO86armcFXa9DWijDTzZAeI1gtE423UF86kaObQKGWlxelEZWmnxrOQHMySfnOrK",
+	"u1ymmWjxyirfNiWOueKer9rj3aHJuwRzOKb62l7y2xujiPIwppb2AejyQ94FfPxY9OM+u87g03nYI3zz",
+	"stRteTbbkEFDIegPYHp/K0dcBLjXa0jBbEJ5ulDBYXXC3ZRqPZMqqbx6dHi8+l3FBvKGqXmvXiG1QqgL",
+	"3CnQzP07oBUhBIFhFAIGYiPNFNqKz9AUNpPq2spOg4qmeP79xcv9V69/+HH/r39791PZX9ciyTDvp8FS",
+	"6oBeAQkot1cVU6CZGTNh+IAaKydPp52K+fjpCYTRLBiQn3/+08pgDNzHYF/q6UTX5+pZQuP/YglE2aEn",
+	"A1mbC50vno9IrBifwOm0nMoJ6kFQT1zv2q2FjlkjBGLDNEiMNW6S+vPEPbLrKC4sGuTilPfwGNuVGaZy",
+	"huiqSw5zKNWmlE+as5/+7m3zTj+Ax9umMT1wiGIO/90QonhnIbGSSLf4u4tx0stDoHQeNxoRmSZWRIc6",
+	"PhHBUDOrCJUzXtolBfho1ZrrYiwzlc7R7Nws+KymlvEK35hiEIQHVkK7w1Hhm3LOstA7tcXsJS4ckF+9",
+	"ntVCmg04Rt0xsOTlHyHcnIU+JiEBTzbhSWdnedvLThkVOWqNVIBTk0POTylPikJK+Vn3OLt48VglBOol",
+	"tTuc7fylllndLQLJv4PLWhegxIe8BQOSwyEfQCEceN5JMJkwHNQxUTvt1RS9tUw1e3Yxzm6NTLX1kgzu",
+	"GLVb4y/JSWlGteM++cIC2A6HUP8OOfe8CZ52aZrckj6B9M/GUJ/1ooLX4vduRMjtN9DCiti0UEkKQAXK",
+	"d+MCrdac7CojiarV+0qXveendfy5mlweMrggXK5N2HJ4MS0LgS5F2wXHdnnoXUmcqT++Pm52TNXE5UkQ",
+	"XoKcGSqaJVnKrLab52WmUpvejOZJmgk3vYkU3EjlY7Hy26bnyC1lI5r2hgzfkZnQLMWHjaI3LO1RkfQc",
+	"FojUqFZLbeiIwS9CGowrdmLgvCdVz9LN1Ol+XNwwbfgIO7Wv+OI+9gBArmGP3U4ZfrFOeJhdx9f5Mlzk",
+	"q2C/fyu1+TstPl/AYrwL18J+/bFYjytcDnjZLslrVrwcrgqga8DKnIsEAmQv3LLYXz7g0pyL5Ce/MPC1",
+	"W5z36lWwNFBVLVyec5F8LBYH5gcL9CpfH/tdEbTmZrZpBKclqzPLsFxQRuyOb9wh5xNkWFbsd7zX432g",
+	"WxYM8/yGdUq6g7PoT+jc3rNdwW4HjFlVosQHYh9oQg0WFzIQgxKXuEccOONJHDKFGFNrMUuoK4qkeF/5",
+	"zdepQvxZ0GVCLhKTXTSUIfZ+ue09uK0AFcxz7U5XdMXHipx2SmJgRU5XWmBHMRnJwqppnwGzP1yDnmF2",
+	"RVw9kPHZwjLAZA04gX/LaEqgW/L//T8Y7VBFN/NwC1Zp3bViY1fgC9SQvzw7PMRdtKKT/dou/4unf3l2",
+	"uNch52JO+kpeMwEFf+xPJ8fHdpntJY3+CpY2KH33ocgt5C8vi8k4aqWqtYqmqGo9q0e1Ugq5E6DIs/qI",
+	"v1oNhabp++HO6T9bTfWXaOXcQg2mXdsYDNiy7YoSsip//aeNstTX1VQKv3uhYHTIZoHmdZrM9vbosFOv",
+	"EGydCpphpMpHrEnc2Yp9V2r9xzDs5gpiA9KgE/gQZ/C0uJbJrmCzPfJf/+s/ixs1jhDWIjP2AXuLsltU",
+	"p+xVUvxSfolIBdXbiieLn+BJB7sZd4L28Kbzv4BoMOSCpuVIRDfYQPh3QE8Z5g775rxTp3WMOFweeeP2",
+	"089FB/bjy6IT+/FV0RFITb4zvwXZZELxyipTZX/eGzRK529EEMMmhyQOr7T2iJ01IHGrEHG3Dn3bsu+e",
+	"d1+vWIgCUylecyD2neWDWceovAWMPK/k5oikIUmUMUUry9R03gssrWqxL/s9hPve0oFB4eyMaMYwpqSg",
+	"U+RcEPgN7hCaJJpk05qAwKrM08KkAnnCK4NoJCBIw2MtTTWCmZ6r6bHmiOruzTa2oYWrcN0cvGApNjNn",
+	"1M25iSy2mqaC2hwGUuksNWQoU3BtwFdZynTBsEBnrE1g3Y4gv0xM38DDspHYfldnxYYS+GZgl2s4EqqP",
+	"bp6bsnUXwEbicKvN3cT23oIZbGVv6lKi3lGecjE6x0qNdTHBE3yiKOZoj2lsz2nv5EXvKCY3HCqFYJFy",
+	"MB7EA268cxaqrtedYG7q3QYpF+yo8Zfj2l/A0Jfm7vHaDLIWyTgwJv/0LytXqx3eZ3U9P11Wl7RDwGIf",
+	"u4+9gRRDDiirNI2xskrGIqzKyJFNukdJ+Cg3866YKjlSdPJEE531MZE0fxpNTCXLk2Lavo7Fs9Fg5n2t",
+	"tfYTt2mloIvV0cf5lq4ZtZxv+DZSqSs0Ut2W//PNBxf0Hn939OzwCHUU+HP/6PjpSVzp5Kg8/GfREqpb",
+	"9H2YmdzHiHry6fLDZVDACV6KiGFKcaiIIRWZ8JQbquYQGBdE21+8r47quDSo46hF9tmRlR9Cwi8vVe0x",
+	"GNILS3hqsjba7ZrxK3VRKxuFqCybyyuhZJpOaksMSjO1g+hlitcPPHZPnB4cGGmmB51OJyYpF9eWOvVY",
+	"zjAl9H9+hKnVepE1GyjWECBy9f7qA8EHXMIYe3ocoXVgPkWvpJEQ+F5dK6tzjamo81wvlM2DAUSl2dYt",
+	"1k9sBjXGa8B2Nwmhvp1yxfR9IIs0Qp4aP/y6Orh2Fc5g0wReZGDD48AmwdnRaYcq7XFIQ39cMFk/itoV",
+	"loYPHSbQxZgKwdI6bjWj8zB2Z0YFssM+I0am4JIbKG6JISXg6NHe6eBR+70ZxMduabAJTceYWAlftjN3",
+	"wIjnr1wz+OkSGsO/P7gm8dM7aPhzhIaBhpRM4JCQfAb5ZUnBEOqS1YpsYJf4B4WVG9LQWmVp+qDkpdma",
+	"h3AIhRRsrz4/Iw/h3STD8s4JO7VJmlXTiM+izNMn03llNSH+3dCUoIdMw3loqVW3zfZchTZTWsdoYQs3",
+	"zpZsmbTkw4kXC2Gtm4Bzlif4UENG0uRVfKhiJGVDQ2RmOt9UGkxryL02cKBupQsk0HvIF6kLCGZALJsg",
+	"jq6bi7HIa3wUPCadRBA4jNn6Ll+K6zzhrM6Ft3IEm+RFrMhsqGQvhCu4TipCOaVgMcGhnJOwIuXA0c7X",
+	"inS7QNr11NoMpJ9yu8ve/ZMXtFuXvGtiV50o4ekN8V/xJazhnmfKhznxm0JxbwLYWyHHjclvCd00Q/FO",
+	"pGBzB1IBFv6xw+eNdkZUCa7HLkrG0Nse3FUDNsWAoom9olwMfktpypOx69yPzo7hvRuCfwRH4j69ggG5",
+	"Dz+UxuW+vKK3b4LRuW/fwCDP/RiLBfmg2A1ns63feuxru/XW5f9b4KdLCXg5V6wl4RJLWqsc0lFeDmnD",
+	"+ke14SxVYbQRchO0EkcoPJThzZjNgT4wPnrMR2Oow+gaxqj6MxenC0GI3jWVQhhvV4BE1yF/z6t528+R",
+	"53IOAnBMoWSjklbGpxVMpX9a0dMXId2JdnwJ0p1fIvsLhFtAKGJRg7QHmWX296IM6c4vv0RrRhCUy74U",
+	"kPPPYOHdh6NF6m//5AfETaollo+vL8iLk2d/ycGVfIzpojaVMOMyuGpiQ2dwmyiJCKWgR7ui/C43atEg",
+	"oJRUS4ru/b7CF7LzmrPUAVHvSkUSaQyk6ZvxHgJ5O3glNKDc0JQn1KuSdqo6GFZxvtgt14aLUe0d/Voq",
+	"QkmSIZIvI7snhy/2IiDlIsAZbarIAX3kP7SqW93hXGhD3ZVZJ0GCEw+m2ZClAA/UDj9o4Ikm/77vEvn2",
+	"37zENdLZdCpVfdaNbggOsW3+eHX1Acv66qrhq1Se1KS11lg9lsoQjS5lv4o+2NhtVu2YTANO86ePbwga",
+	"yodzHya4ur0K33YA1DjqIFQ7WOA6/vwxj+qvnpL5WS0M6UKRrhV28o8uP/FCJqymEFYp5bFuv5iwPBN0",
+	"PExxxK3nI+Hgha3WLDPTYJMll4XFzOc95nxuURXMmZQzoQeflsKxVKZRv9KBcFljZKZpCoadXAgNQugI",
+	"CHyYyj9gfOoL5LTZoto9sXfBw6sj9108Y7ko43uv35wc2PStw+BrF/9XV++3SuNrJtuUI4ba38XuxQbz",
+	"8pJSIeGL5f4Xl2oh0PG9CFx2ADsYIORElnodh/SGS1eY2ep2nZql36RQ4Z2I8j7qrawgMdSW7lC8fr06",
+	"55kyqCP21rMPbVQ4LlBuy0Ll6qCzihy4LigN2lVXYajMaAVrD62uiM5pW1BkyhSXmPlYwvNDS3RwFfel",
+	"TBkVdVV6a/3Fa2AsoaoxprpeOIEHG7BQ6QjOIDwS5ZbyjYIcq2yxZpegm94d44fz8W4eSJxHwra9YIz3",
+	"7yxbgMATdF8l4Ktr5XRAIU0J5cdRhwOyMgRhScAM5rKIAhcJrcEBI9hxV4xpkeLbZ0zkTZFdZ2tjisgZ",
+	"gzTMPh1cO5jUOyLxB9tTOS5+LxbPcpWfNHGzij/T18YPzpw/MnUEGwSpNmxTG36+kTjVyJxr4RiUCeXD",
+	"/Bi5q7aQFhM5uGYGrfatBMIFrl0HQAw23vzJktP2DHLtpSITqbDq1K+SC5POgVy1pUWapnPXSIn9rHbP",
+	"BDL54QrTwQLE78Y+1ADlFsD7Qszh3LlrD9wqkNtF3l29KtpiQl449+sS3g8cYsqUZ/UVv/omPL+uuuCz",
+	"fJrNW1Hmxs2mfQRs9rdUUOfgrLh5VSa0L1u0WQJThTWVeFGVxeD6tjny28jIqbbpUyr+AEk6TVOrqYa9",
+	"qYj68OLmmoLe4vFfV0y5D5ljcydrwwXe9pou3ch3vHUDXK/N4ZNabedGp9kNr0luhslvviOFXFXZCS/m",
+	"hO23W0hv+FiuW7fwWsE9WlMEII8lxywYh92fGw/8zz5JBpBA8mD3CWb1xOUv4lNfx4HrrqgC2QQZqZAH",
+	"7/oqiS5klyZJIGNj3y53Xc5EpUZAZQ5h+sqkstYLJp1v0AC0EE+Be7uCoJoytV4V+VkdEvdpSsWABZjJ",
+	"MjOQr8nFKNDYp2lW/ikoIZEJD8ToU/27gmsCfvFcffIq05wZopmAUlKOEs5ILG+Y6lVbIXkj8EKfzaVI",
+	"kNQsofmWdxGRn+aRMnuR1ZwSUJusyl0QuK6FXwaAx2YYIqgKxsDZAGa1HA9SR+SQ8OFi8vyyUxksd8uT",
+	"XFmWlm/lUjhaTNrG+CWRy9RIcm+p3bll4AxWxnH49y1XIR9bQFCbTQ7Myeu86e/Ptd6pIc6WrxbBhZtO",
+	"tRKeuM6rC+dykzuuvGBR9bQ0DHD5zBups35nlxJM9Uwtnpe6hWjY1HqWilxlI9NCgde1XGCBpxb9WfB1",
+	"7aBknVsUseTKaFkTOieJLBWVTSYcgKSyKVM3HI0vNLmRA5fcoaRmg8zA94OUqeva+/SSac2leCOGskb6",
+	"02rYawilv2QiASXp3/cvLj++3oeEgdiqRBitkQkoD+291lAGNq/dpLFXMpDymtcHCUyGtMfyjI1esaIL",
+	"jH0m94d0YJwrc58LjKV0JgfMheLag6SSMdUIXz9n5rQ8Guq8m5pBNa9sGnUF4tNxeA/vnUWLdabRB7GM",
+	"Oj7pmmMJL0bhOjdPvI6ALg01rKnAeS4N8snUCgvaP+w8SYAo5PJxFLvhGsoluNKyeZIY4zeseNWVRzdW",
+	"Eba3twlyenwbTzQUpBI+q81ryPAVIMD6JzF+wu4Fux3zvh1QptmdYVw38rWk3JLtql3MF/ylfwEqpwua",
+	"tvdz5m18dMtQ4wq8arNoRVnL8vqR8z6IWjm0YrD1XGNQVVfkLZ+RTCAGohXLoIw5SakVxhJFh/CKFRsU",
+	"mdG53Rs/454fUYOwBW51rx80TKYKAlkz0uKtdni4bSvJUzHKXO226snxvxFDR0UaHrA3ReJ/jfd/pMLE",
+	"DUE4ueju0+579rTUr1F+ROVMkJlUifY2paAdFyWnr62M5hbMoZaKdu6cdTaqeprJLkYQNmS/aCyzolsf",
+	"nEv/Quss6uLVL1tIWdMbdg+YoO2BLYNAJLefCycxoOuAqQXbtIRCNy3dnO/PHaD/8mOP1eTd/dKieHPI",
+	"uNdkvwULXwo5Fbuan3GnyjbW7O+tf3VFf76rZaykVYdX7NbkPoeND6rb1VpYgcW1rHXIBymME0YFTHNk",
+	"5Yoyx6cmuNJCWdftABhOMUZXmnHLSHs/sr/nbfhv3mNb/uP30GY4qbdLrojvLz6Qk7803xQRiZm2/7/h",
+	"5VuD7NLiLctz0dtnxooF1dcAX5GKOdFZ39CR9k8aSRgfjY1/koDWPuJGRw6Hx1lRsGbbXsVl+bQuf72Y",
+	"7xZ8MIVE+gfwuixKarWuQnsxFCJNkN+P5cmoB2HGB8/yJ72UXVToX5Zs3QD+nHebd9C+aPsqqH5UQb3i",
+	"BGHNOFdu3F4ACJRU13iS59qwiUdR3wDv5g4yeMiXF9PEQcJpTMxzWosThHzKREQywX/LmI9qsvdSvqud",
+	"hhyTZo7dopzSw0tS1XJ/uE6BpLE1aSIgtVYnbau8qFC0/kA86TKgl1qUA/h1gRvBLRHbsTnY4xxapVq0",
+	"R6IE14p4rRgqBrzl04iq3ebJ6Xiu+aBVswvFavz4g1bCgS6Cey9Z5I1E28V9qIi6sBdJDYDvkq1YX/Ir",
+	"7c36r+ebtf6r4e6t+/bnNtuyIWBdBavOBPt0ak8L/g0iqiCKuaL83ET+4OQV6kFRGaSMKvzd6o9UdAVF",
+	"C4zVILkm12xq6qxapY2t4LsdRmueug3ez7d2g3fDvV379eWbuwKMtlAYEJG2Q2IwVDmoWJ31J1bUT2Ky",
+	"25+T+L/+r//3AL+LHVats03mv3oDU7x3BjI3ymNd4UgD9nhCrzGKk+a90RHlokMunOkMLMfgp5SaEeqO",
+	"vSWIvm8yR6vXzBAsUZvOy05xaBvM+m4WXsdvqe4UwpFrqFjWoMX8y9fYdLj8xRlcTIKzOgoshxwS9B8+",
+	"w9qugzFVdAAaye4nwQHeCf6HIYCYRd6fG6b3OuQtF4z0FaPXuD6G9jFR056TrtiNu13V7QqHLNftqlK5",
+	"L3sd21/3zordAfA0PpnYnw2x2iFhItFnLlZhIIVRMg1HSUXSFX2e1wmmKZE3TCmeMByLYsNMs6RDXsFB",
+	"R70V+LMv/V4h+Wa9aquwmoUIiqB7GXrY7fra83HmCsIh9SHZuQIrzYaTO0nba9o+lkvJGzCijeVmty21",
+	"zOiK0ck75rWGysqhl7zXCD6V1ztcNMQ6h99SN6J9xjmVNrIg+hej8kijHAMKRlEn9lzxCUu5YB/soa2L",
+	"LUxTNlgSY5FH3Lt4I3S54iHHyHgdkUE2yVKs1dHOmOoPz8r4vs2c+wuxBPVQBxA6U4oaKSbiAykYJpqC",
+	"uzFpGUdR2Tw3t6q/vrr0i5Ot3c9vAsTNKk09y2uXNb6SDbQL1WqH21YaUePCbhRK4PsJcLGcArBz+uIw",
+	"iH9/+vzZKvwFP+WGemvgUAY3mgxSGro7go/GJp0TdjuVynR3FhAvV2UiV60GdhiNq7QNRR7p+POKxGFs",
+	"qm4gn3RtjiAUag5oJvDob+RD3vxeaHtS5OC6LgTiLXxPZGac/ddIiVlwQ8pTlvjAiIaEO4w4sKerXXgF",
+	"+MRqoSi5JlLUd7LW1Xc3995GIdn+cqzcmTDsyNNKvgXlRdvUc2bpciMuUiW1NQF32xRkfrqiIHOZSo6O",
+	"AWHm+LtAxj7zMjTamQZyMkHiWLuWc2vSaShYXL+nS8sY263ZBuvCsJ87ca6W6kN75nZH6llrOxZm9HND",
+	"BZHzmkSryCcnAfa4HS4o07H9GHcIwMBoqCPNZiRl9IZpZIKKEbTAWCVJixhilaaKOaOMz+1UjCbIzeL/",
+	"YaVVmv6bfbo+vHgRtLve8lpB/bY80fLKeiRvsgzIu56R9rky496c0QaHhv3FLiI8R3YXINzt9Pdalpa+",
+	"76gralhPDnsw1I0g/3NOtr0yxIapqWKGqZ5gLMErcXEXuO5NuKjzGXyCWKmj78Dxl1e0thckxsLZqRX7",
+	"o8dy1rDR62ctONLr0QLmv12MQqU8wOdfGpe+OMj10mcpqsk+cubPcJUQI0IJLOETTbjg9kDo2pAqIU0D",
+	"KpQIUJR7A4RRbs+a6zCYaxxEiJVcV3DoVefo+YmVricBWPufj1785fDZs2c5mPxqSypkdVltb/OYNKbr",
+	"w9G0bgj6AryGy8ufIhIfHT/dP3m2//wv372Iz4KykGWe2NB6z+pKJ/V9XF7+9ES7yD+Z+UCFVmvSzp+J",
+	"1P+Fw8IK732rwDDEWlw9q5/tk4CuLIzuGdnrs96YUbWSJfzdvnAlv2c/wtMr48vYbMfxmlwzzt2/m4m1",
+	"OIE7RIMhA+mQq7Jt94xoLkYp24fc7CHe/ihjYrp2YFNeNPli5LIl+a4o8eCIwC0SETjp0cIF7nKenF14",
+	"ISRtY2EhDPqCxai/BhYuyVVVKc+tXJPiPYOhDC8OD4kUm0K55ndsq3KoJX2i5fW60bo038AtG9jK/dr+",
+	"Vs29ohuK3fk1uHaVlFrvROPduXqX73K7FtAHJ5WrNtrBeBv3s70Ymm9fqK8TBC4z4W4XELQE5jUK6j07",
+	"gmFNaXus8W77c5wDvvHwJi8XVq2h66fH93iFk8VA0NXxe7V3/N8VN2zfXuanzudIhZ4xxZLI1bwwNVdz",
+	"WRiAYVk55pmTDXDBQYztiks54DQll2yQAVbreTLhgmujEGoTO+VaZ0yTXaoYJZYQyfPnz227Lw4P91+8",
+	"eBHZazWbEvuLZso2aOl1z7Larsh9cAt7UvXBHR2Vzs+LRV/pzC7Ie5HOc9LaTMbY9n0c3rzNl+mbyVQq",
+	"016gD98qYDCqpowCiLVGQITciyPw7nrY1KiM3us09SFP2RmJoTFf0VzTuSZjj8Vl0HMPtdsJTdPWTAQn",
+	"8Mq2vNKI4ibTAmfvnPSz9JpwaBz5gT0N4YyxsU51A7ZhEarfmm8+Lq00rYYIjthD8YpRfArWF4/ROhvL",
+	"FCkJpbcxG1xDXhOI2ErOImIPsP3KwYp3SIwbiI35X4E1uTRxS643XPN+Ch46aMteBUW2EawLt/pnh8Q6",
+	"GwxAJIlPi37hV+jH8qEY7enxaVd4dPPgd38ItKP/2XgeAQ+1b2WKxUXRFSxoQx02mSHA3irwCPla2dPi",
+	"pwqhIW6cVniD8dRmdtbRWc2lFB4FCDBwZriU26WBolM56NGdc/IWB/Czg5Gwi+JG4Z49I4ckTL4k+bw7",
+	"WytrsioAuoB2LmXjzsaSZNNUUkC78Nu5Gw9SXhzFgZxMLC1bzWSvGQe7CcjwFVCgx+YeykwkkSVLQaaW",
+	"aG0PR4cYfAOuZ9sWUQxW8JqxaQPaoSPFWpRiQr2/yO2E+wRUixyyhmpPSayZumGqB2OIEfoOvyIDmaWg",
+	"PUG+IddjiJKDaaCnSjGj5lyM9uCgaCOnU4jcguRUXEFU91SGIe4g2anMql57HfITMDl7v8y4zxz1Bygc",
+	"FSi10PbOL60C61LW0/xfrAcxSy0jCXCGd/Rjt3YFas10r/FcvUXwlbsfKyVnupfUCuEffTVfnzMIJcig",
+	"0QQ0aTkkMbwPCDrxGfL1PM00vA6Qv1s53v1WMPcl44J2GwaWlxzQuc4Lp9T+NWY0AZE4If2UimsCth1L",
+	"1XAaWbJ3Rpg2fGJXzC1XACM/BssuhbM/8QJNTW6kzFQdBGGMvCOGiDOMFjn/8AavCkfzPUvzMdmNMXc7",
+	"ZcnIStO4k25a8V6YI4VtYqGCvIXai2Edubd0n68wJeVWIzfvxWNU2rWQtIoLYoGyy2yyYGDN+QXlg9gs",
+	"q/yttpA8hE94yHhc6bMCRj5hA4gQDNNzfUUdX7Ui3JX6yhJRWDciWlFkok3Up9ussDP86vuiS/zih7Bj",
+	"/5rv3hnugkG8hjGUlqxcP74sEqxf7H5jjKZ6DCanTblxNO/9WzhQr4SpFYoE4n26zC0js8GYORSJEj53",
+	"Td3BCsRXTREJEUSREawq4UK5MEHD3nzYzFlxs1UxnDyUSkuzMxsOGTiE20Llwfx768JGrxN212a/g13y",
+	"Jrj1SsXl6DUbA+fkC1GqjObIrLSsC/he1d4XFmoJeW5Nz/zjqJb3xHfuF0luNVJcW47lUFLrcAU3x/xM",
+	"XXtrApevdQjXAumsg62qwbxehom5ZA2DqdylZIDlCZzVorA57z6iSGMSt4Zy3iher3FwwxvqcwMm8LrM",
+	"oKChJhTNzdBRt1X3wWGN52CmbpLFirfa2rsxiTtP8GtDnVzJWZbkW0H2TIDeYCALakpV7kes1pnOAyUT",
+	"NrCnMQG/jmJ0MAZOtI48e+7bwo8vixbxi09hu/l0tppt4z3R8YLZPy4lbsZCWn0NEpZ8Vo79GpcjJlJ0",
+	"BaooZ5CmE7n4NJdXlAMwreNNbuEq3jyequrJXW232CBw6iuKeXLe2XUCnzb1397FOftFXK8V7+eGAU0t",
+	"3ZhLnXrLu/66nHwN3PZnFwFU5bV8MHbxmcMSx83rmZGRNJEzQCQeELcodSZTdtoVXbFP4iHkKO/SwiEr",
+	"lY5IgRSpI+KRIvWec3agN6Pvqr8V4WEzGJkU6bwrSDkmjNAk0R3oMojt2y2QJ/Ve5My8r1nSIR875EJZ",
+	"bvqhQ05edI4QffHy8ifQN/JgsjiqiZOkGrovgl/jMH4QSkHSIo4QW1gI5NFkwI0rpGGAFwvpo36ExDAg",
+	"2w1G/Lign918qZ64byZ0TsYyTaxSfsNTNmIJ2Koz4Q6dS2u1u8jUnGD5TDSV2oWyXcy4Gds29B4uICB0",
+	"xmQX/rWbAioXTEskCzOBahl2t1uEQGMMEHhtgRQxDMiepLK53G75TrST72QzbOiSK9tS92tsqPjiY5ay",
+	"kxdHpe8usGl7LCRPAvz5jWBZF10ZQTlOrsmN5EmYAsVAEU+ImfEB6+50yOWdyzO2R32t8IpViFnAi6ww",
+	"0Qe7tUrWxcmy14loK3nBmAqsLPjogLLg7++xRfj7J2j2M+bgQhDIpWWHuDl9RhVTV/XgseeCnH944zLU",
+	"gD7jD+8vr8gBnfKDm6MDmpnxAfyqY1egFN7GgwW2GgwzAS8XMGEQJKDPQiQfGzPFFGEAeL0AtNkmvJQQ",
+	"kRYS9PvzulGlcsRF3CGOZF29a5donVBDfUABmWTaEJpqaXcrQaxU180TTeIC9DVexNHFo8nt6HBEPkTk",
+	"dIenPddKMVE65X9j853Pn0EQQyjfimoKfoS3zo+gQ7wmOfQnxS40Sphmvm/GbJj7Gp4sgMjqiFhhBNA8",
+	"HdI/5NQHlvEOwfNeXDagQFjVoWgGdhQbiEhwdViOOuVpLcpphF15985QpqmcIaR8aJifUe2r4URYqA45",
+	"P09TgJYHDnohxY2dMWB/gBLQlwlngKRKtKDXrIdlmd68xADQT5/evCR4hPQZMXzCtKGTKf748fUFefr0",
+	"6QuowX11cWYvaCYSqjDmFB+K//GPf/xj/927/Zcv4zOHjY9ZIs4KGUS2+ULeUGMPmT1D6P7Y4et3CLqK",
+	"0QMM7XRFY3FnshsD4j5eVAfu5z//qqWI9wA0HurmUhIX1W5jWChH8H55oKo7n3CDBR+OyDv+PclEihGz",
+	"xPJpdJZZRZAq+wZJqbKzi2/3J/R2vy+T+T44hrCD9/4Ve8Oqa5bYB8eM3sxjsgscG0cWbrGztKDzC38O",
+	"4hf2kN4mlu9P2ESqeVegexEgVVUmTiE20COcwcVObxg5dlLYpEC+tVxXQilZxHghvlozuro1OfFPEC66",
+	"gqYp2Y3fvPtwfnH19tXLH1597L07//fej6/Of/5H7+Or//np1eXVZbzXId9jPQTjsnbnLk6PnBy/cKGK",
+	"H5lR8/1zK0c5vuDqKZcP9fmHN0Fc9unOYeeocwimoikTdMp3Tneedg47TyHzzYyBSRecLeFmn914K/mI",
+	"wV2cb+KbZOd05y3X5tw++OomLwOr6MRqfBq0rSoyXjon2CRKqxzOlIKS3YjLgWmlb16CIxOY3W8ZIow5",
+	"XgcPOO8iSNpVDaFGe/ocLRsJ7WOBY66LUl41HQdezbzflYatZf16WABE5gjyRWAUGFqPAZf2luloPhI9",
+	"jvGfDQuDF8CWlsUhs2PhkIGcNC6M+7nUcx5wkQ0G6GtMmOB5fFKm6vzQK7YJXWOYzGyHZfls05isAFG/",
+	"U0uCf5b332dDqdjqro3cqOM6VbI4TAdvLV/dafHgBTpNPv8CqCpTKTQKX8eHh+gYsFcnitUB0//VSc3F",
+	"uJeptsWRB68UyBjNpVJx/SBw8gQHUdd2PtiD72ku/MMrR6tf+STsEZHKih740tPVL72Wqs+TBGEEcsSF",
+	"VW99wOsRpHvtY+h2LhlVg7Grkp5wQ4yC/BHBZgzwyhU6Zg0dgUwND9kjcLtv1XTdUL4BJOlFWRMM2VKb",
+	"OuxR4o5cZAVWXVNagez+aMzUUnZELumEXXLD/u3SKG71QAjdZnvuQrO3jnboQXgdWqaAYquVTJ20DhdV",
+	"ubiDrlR3cF2D/Ktry0R0yLkgmbgWciZc9k1XUDJTUoyIz8t2Ny1JuIY0e8sRMP0+H+GIoblCW0X55PCo",
+	"Q17zG0Yc18H69lT4x7vCQXkePSMTLjIrj9kGAc50yIdmjroIiARO0158w/ZpL+ciinTGRSJnMG6mQZQ5",
+	"F6VFJGYRRAEUA8FYoklspJlCufsYL0es/M2NtlJYUA0/1nunvkh/V4DZAvYLJQau7RJgh17ss7yHxFYP",
+	"0qcHB2EwUUeqkRf/9MFkSPe9+hqfOYSHrsANsYvoitxCOn/esV123CXuIqc0Vk11gYPUGDaZGmLkjKrE",
+	"lYKQg2uZmQ45R4Aw7lBwu4IOBmxqvFbeIYj3ZtqU92C11T2i8EB0hSfxuKHCxikxKnNGfCsJlkuBkN24",
+	"dDYnQ3rQ6XTivQhCwbqi8rNryI4ZDDJhzJ3HJcvPD9DU4VMY2n4xtGJLUO6ryGPAHdDswLT5XibzrTF9",
+	"aDtnzGXjhrOs3tuFE5akqbltLvlIQNaOZbEYyAdDuGRmv72G3ynd29Ur+vNDXl/Hx21emippOT1Yv+Gt",
+	"F6vfupLyHRVzb6rY/Opz5p2d03/+UroILXF7QBhg40DznoGX70BEbL/dn2b9lA8cGdXceBKRB/2Vt0Dz",
+	"9vcF6qvJQHZ0IjNzVncxWgUgZVShra8lHZ0LggBOyQbk9E2INo5dRd7KEKxc/XYuk2hWFqRa2H/0rNWq",
+	"nz8w847tfBV8Z9PtvOPmABeDUYAA4W48vH51IKM9yEYN6UFxUTXLqOfu0kXs46v3Vx+IZgPFDNn9+PqC",
+	"PD9++t0pufzxfP8oIs/zUgZPD+1TUiR6L59fLM3Udn16cBCTlItrV038f37sCitJQDVrcGI5sFWwkzuR",
+	"oRDWYNC+wBC41NWEORQYiiJJ7jCh0+lZnjjaFQD4WuABU9ts0QJOq0NAjYQmaLBbfSVnGpBfkW3s2uve",
+	"A2nltvC9s644OXzh8oRqJR8vidk2IJZ0wrFymWIoq+zVyQoAZvBuSF8VW3aPJ6ncUc1ZcsjYlgyMJKmk",
+	"iUs1qgEV6zygYnhy2OJWvZBimHL05dzxRH/PRlxYGRNy17Jp3Z43oq09/DE/cNTefNwvxmxwbU+7TwmB",
+	"AwUHxyUtuW1vcvqUO4wjYjIldLAuXeEXRoqorLoy+x2aXYjXm2AAVj8eW1UTgpZAfcB9QUcqKYuHVo3p",
+	"CqrJmN5wp4+CVrKwNZ5R2H475OT4uEjw87oNaFARKQ41KDUA2NsVBS8y0vOiutN7gT8tnt/tC/7vhtT1",
+	"9tBi/0e3Yxd2w2qZRi0/lOIrNzatzVM2UwjuKltkSkBIdxMDql6NX4IboUd4qYPiCh+5RzotUE1raPQf",
+	"MlN4leuqPfALCY12pGRuh2UZYC5paLKLCA1mzLjyXPmGphnTe/exl1HDjXEVItUu4dIOroNwQzQdMsu2",
+	"P2n4SDWJz92SwYaeku8hEIBcvf/bq5/is66wTw28mwMWw04GU82pZsQwOoENY4nlzIEsHTmfsZxqKHQE",
+	"CCKYD+tUQR0BumDCUmYAXUNhD14+57pkwfTCqR1AhyC5gjN1QgXN6whU5ceuWCJAOtmxQ84NmUhtyPEh",
+	"SRGWGlqfsmI0uyeHL2olRIRrunJFaO/jaglBk1vdLUdb6/onNnMYwvWyqNVN3HbncBDhkaiYCN5KHEVT",
+	"t+7Rg/y5b8CgdEc2g/taUmZWxu08zHVx8Dv82+PJZ1f3gGF4eJn+X8L3Bf2vMi99ZDfymiV30U5OVr/0",
+	"kzSvZSa2cRHggL1zAVhUcRvcE8dfFh+QM/4nmrx5mTtYpxRD1rx/Fbdup8ot1nHM/xIQhmX3yyWIC3hi",
+	"xeDtQ/tcaCY0xwoA7NYgSkORGTF1ISpOIciUwdsGo3uaXMq/NXn1j9t79WGWgVMfo6CbeiwSt1sxUzv3",
+	"IiP823Jm27G3cWPDAm6sWHwJBgxyHgy72RGNxL9VYa5OiLCLfE8yhG36y4gQMKkG8QFO9Yxqj7FRERde",
+	"XdHRKlEBnvkcPaRosa5aevS0lcfpLVVY5+fk6FmbY6CzKcInvWMJp1eWv32pM/R+yoSzVPvgsC0dnZJw",
+	"Am0d/O5izD4v83jkR+ke+eEyqt6YkjemyocWiijEM2x7v5dIQatuQarZm5dwC0IeYg2KBIYBezh7J270",
+	"ZTL3vgmHWAUpDajSn/nKha5WISU+lQqjis/yZBGXUKJYV6RsaBxq+dx+g0HvVuUl8Zvh/js7vDgI+6Ga",
+	"PdG55dfSQZ2iifmZjrDXW5s3Q+jTiQj3c7sEVcHChiAzdB925M93aPRBLarLDjcC7sHF5aMsWQBl/VWf",
+	"+Q2uruM2DAI8jpB89Bph9b6RW+/k+Lv1pvfRk+AW9H5MfEGMQLJbzaLee6A79CBhQyYSWo5fr+hskFoH",
+	"sVa+8C6+kicQAvKk3Ugd+TC7xVTEzmIgFtfmZdH/ulztq1KQ8nm00ZKKRf/qfTAPK1aAMkb9jVgsU35Z",
+	"clVQWpO2FpD0F5ZDluh6Ob3ck8KXt/9ltL5ieg33aL5JoP/RJPlWtL+v89z9N1AyzxMIavd0E4Vx8xBB",
+	"jYwhiUgJe3ebXGHpTTpmFHIbG+9RXxG1PwesE2V0j5rYwR315+TNyw4J71oIw3Ct5tcqNxqz6euv0x/9",
+	"IL7py9TNos1V6lf98SJdcpH6RYoIoyrltbdmTr5f753pyOKebkzX+pe5L/3UGm7LnAtQTewrSZY+3peP",
+	"9+XykHRHJ4Tm5MNFzcV494O/9FpEiIIDXSDp116Or27pwOR5/JCh3yE/S8DsAXQwdjtIs4QlsUdNwLgM",
+	"V07gzF2XmB9kn/BSgcssB9W1KwDUzeP9DFLKJ74QeIzQMToDYIfKb2fw/A1TfMgbXqj86OGIUo8nTg2m",
+	"yEvBsDXF+CSsRF5pb+FnfEsw44v/L74Y4cz7c/g3qhkX+a//+z/JQtNF+KV9rysIpINVp4QhPQuLs6xJ",
+	"7hPLjA+bEmwEpd/3IN/vByWzqdPuhMTRIy6IS4pTjIA1FTLfPvqikM50GySRQjCTfb3jCK028+sHZt5K",
+	"rX1Vh3uUYMJuGng64gs+yi3lcEq7KIXg4k5Pf04s1xlJNY/sBwdVATD08wroeMja8PW7MLaNJZklHFGV",
+	"0VRr2SFCaCLQveNsYekgRFaJ+/MeTjrGiN5CLPYQL7uyUDrcqr15uVdkKHPl6BC7ommKHekzEhs+YQin",
+	"z325gkmWwukt4GEGMk3ZwDgu7RG5E4fErbsCreRoOKTzPCof8KERosjqbUY3nFe7oCH8bIvgGNuNkb6m",
+	"BwUMid0COiaCSr8aq/sZSY6PDw/PPCglMTKh870z4pBTwYTpUEZsu8CXojwqy24loYOBylzSNFo95zkQ",
+	"AjeNSBQOtLUBBOHbxz+o7lxTOgue/T8aH/wyIh/8xf/FCg4agv7gUaCWQCNXUQzYqS/AQAYpdXU7c3YR",
+	"stOQcX1JLbEdb90voJ4bY9YC+nzvMZO/YbtJdTptDCi4So/Hb+tGlwW4rYrLIgqdGu4SxhMKd9DXePCW",
+	"5SKgfDKQU+7KJxmmJtrjcfyaKa4TPsDCL0oWJYXcajkEtDh8MAb3opUhBOh1e6cudTWeMoUo9rFvLCJx",
+	"XiVCUcN6/amOFxAvnCADr9otAixTd293sROdQxD2Q93jaiaJVGRiL/U4tyX3eKJjMqHXDFHPfpVcmNQh",
+	"pVq5jabpnKTcEliHvBesK6Ao15QpL44FEl2EYhI1JGVUG4yvYV7eCAduUEx2aQt/Ojo8JH2epgDXsXt0",
+	"+B9HT1GF3sMcvQLopChCaRWmEVvggDEZ8RsGiyDDmpVWJikotiuw6KNnInZSerWCFmIcQrMdDPyLmxMr",
+	"quO7J+NftZsvYwVcmGyDzIRbMqOaOEDWbyvP4tG81xqJ5PtMz7dwM72yZFIHAbn0lgEMSZ82UMWe3Dl9",
+	"+vTZs5OTp8erL6RVWSfLpDhVQBzXe9WEK2If8FRgU9565YwIgXUNCiwbnT+ByM43aGx0Jgc57IpWtrMO",
+	"OYd34MZ3v2FBKrCAhXa8/tzdaGSXj4RUAI6QMmP3BiPK7LUxpQOo64hQmZmyWr8iYYUzMsw88iW3nFqz",
+	"NChAWrpQ+mwg8QrFRYIf7XtFy7axDgmck2V1wPknXeN2+HbGOhuN7CZZOoJa2XiBAl/iGiFl40EtB4db",
+	"WTNhGjT+4HnPaR5GZC7BNtUpqjBllrjb7tFwV1Y9YXXQiGzXB1XNBYZTZEI7wa9yTL8xfdMwOmlkTec5",
+	"fDOgOwUYzZrhYZ9JdY2Jq35F7NmRLrM2DyAmCCJUaxy7siO4ZzMO9NFkxmZ08ngWFvGGoO6xFIU+iAu1",
+	"xajOu6hxWS25TrgrwRCUvABIP80MoWIeTuUsQCevkjdQNG1Bw5cVGr6f0HTb/JeLJF91eFy1TAE10x/t",
+	"MFtJTsFsjvs7ektuBBSU9rHk8HLrY1gq+Bu3PIZTaWN1dMvzSO5bNzu6lS2cgIDoX2t7dGH6XGENhJLs",
+	"5el3nUNyT5ZFyNBytquLy5+xHLnTenZjw27NwUDfxBH5dPV6/7uIUGIVVDT/Q0UEQtNUzliyFwFUmCTP",
+	"T6DqAhTDOH52GB0eHkIl81OMlbHvKTmzyg5EzUBJ/TSbCKgmYe9BZ0ITCQnVt12ru1nJV5HxfDpmwgep",
+	"UN0VUBBBD6Riei/y4FcM+ik01zxTLPE9npL4moskjkhsda+4Q95PsczPKYkBOtT+BLWY4qgrYl/0zsrg",
+	"R/an8Itj+8WAm7n9F0qJwMtSG5oiUHJE4lIxvDj0nO5FUG0K+lmsVRaTXe9EjZmI7cO+Zl1MdudMHwgZ",
+	"AVTwAVYlIvMDEZGjg8MzwiZTM0d0rz0XZgK2UqntAth/ej4AwA4RvggIJf8Ovc52JDJNKRbvcvUCjqLj",
+	"pyedZ8+xWMARfLAzgXr07JYOTDo/y02qZiahZNiEpnqvQ86FDy3CbXFlR7B0iBSoWx/5iiKQOggwiVi2",
+	"H0DRnDb8s/PXQ0wTfvVWah3js4CojRuOT5SnTsBswEKigzCaK1+kHzRrmnpcxkDNggo718zX5tZGMTpx",
+	"9JwQxSbyxr7l44BcxXwmEg0mZI8CbXs4Pjwuinrk/bg3jPRlZaghsTcwxqe20xuacqzmYvJMOjvsrtiN",
+	"3W9cjGKAroxQiORDF/6gQDzCJnydMfudYlNGAScF92cXIM2hAptUiG9uz40df1LOR9rDIuJ1VhMoh6fR",
+	"pL8b48xgZBHh4oZr3k9ZAI0JpZxxgF3BhbP80DQldDplVOUFTnZjwJ1nCUvivQ55n1cpd1FsYM6ZoIWR",
+	"7MaIBo7rQWLk0TGy867AZfF45Yig0Z8jJUJCFhBqhCDh5LdMGlfmBXB5wC3gtkxlwsGPJ5mC1NZfZf+U",
+	"UKxJRAF9Q0EwBDoFZgjFZwDdacoScGw4Wz+UMSC7sWNn2EO85wolaXRwuH5dhFhXAJVZOv471G15k7DJ",
+	"VBomBvP9vzF74HUIqmu3FIjdx1vAN2g/A6BRj2to6TQnTw1EUBAkuoPcXemXX7DZWdGkPS0OKCrhQyiW",
+	"bLBn6Rg+1+Tk+LhD/sbmGKsGVrC8tqCcCZjWpZwwy+uhsWdhr2TObJOC6zFLyIgZDYiHSFr2lTHV+e8d",
+	"8ndfgwdq5/CBnbawzahMdIVvdxccbrJPfstY5jAT4RHBxWjPF/3BASs2BGh6HNrhU6Koq11LBXq/ZpRb",
+	"ymn20ISi36rwnHNY1PysuXUajKXUdv13PbemUC1qD22VEyieS4liRnGWuPEDmlkeXIO3dhFdU6GhRmiY",
+	"Z8+q5emm1PJW2+Z//LPbvT0+2u92b//y6pc//6kOIWeZ0uolk7IUnUf59LnAIMQF1OvVGurxvQjuTVqq",
+	"P692Y3ytgV2pIn86kAezhFRWPQKUOYe7O6OIj/foprpTQvYfzK/1rM0ifxL0hvJ0S+oS0jqhcJGWYyUF",
+	"BkCDQG7vc+lE7T2PK+jVj8hFSvqbo1FzWuFCe/6Xo8Pvvnt+spaStdL40JyC9gquX8MmIGkIVy6TzRZr",
+	"4uJltKsZIzHyiI590IotKOTapzG+ouTz74qK098uqhcH7IrHTkbwt7cTYmuz2X5207k7qBgOwCWs3yeC",
+	"mCcmX7fMyvJN/blC8+swaqzevaLve8IvKxd7/tbCUXH0bWxTbhkfbVNbt025la3aonLgP8d/LKMJOarn",
+	"al9j6Nt5HnMAbjuveOKnHB2jXJPbyBGzUnZEJtRYgTdPaHCyUr4goGNYPSyQ0k8OX6CS4nS/J5rE7JZr",
+	"K6X3eOJDDIJKyL5Zz6o7BOCAADof0itSLhKruSbsFjDfJQreQkKRcancuGEWXJOEuWrPoGIjXJIfcmr1",
+	"XSOt0pKQJMPTyvQq9eGevD/Y+JcJ5nITa5Cp8yLVj+AHDyNGv/S0+N8KLsGRWS0iwiZstSR9FpAKB7+H",
+	"IbGf20AJler0b4Ie9AMzZRCV+0b2WQll8vAAYH/I8IkcWzDAiPHg4o5Qvh64n5w67h97cPFMkNitR4w2",
+	"565wHURFtaXC1G61r1MoSAGJ01gq3csGDjyFXDM21cFSW+mCJ3Hk4T2xHqh/OUmgZg086cuOlpr3AfTO",
+	"wxC2vBwVsStCmLF22IghO/i6ABLzkW0dJXGx5QcNcFnJHJH0ipP85UETv9aI9UeoxfuGWiyoUKrwNlkB",
+	"v7h15KhEDrIJQ7HJ/blUalqVVuMb6VhWHtdLSu6RexWUfB9NcpL7/YkmE2ZoQg19DBxdlHxo3UJFPj0B",
+	"bc4l8vTU9JCxpH6vq/HRDaR9EBBYPd6Bj2DA8ASrFqObjyXoz7z88Xz/+NlzHwfk18WKJ3pMj589j/eC",
+	"YAQo340GYGpcS1FXxP++f4ED2bfsbB9DafQpEVILPhw6iJPYP/SS66nUHGsjUWPoYAzV9QK3MgpsMHQw",
+	"LXdF69OayJmwA2uCKvFr7Eaz3tGdJsN1/Y7RDp/QETv4dcpGm747FRu8Co7SaUq52MBVWk9HFbGiZkMX",
+	"aTCu3eF8a33h1efPz0hsv7Vf/h8xODLQ5NZncykScn558ebN3vLKxlE+JO9jaDoRTzTR/F8AYQROo9p2",
+	"HW7SQ1fg/uoZ6kt3xMpM1XnwIISr2PNvjqfaGwEqim7eyxKrNl43vkOIIoFIIqaoZskpyE/IsUWSs2Oi",
+	"DZ1DXX8r+DmGHGNbAHbZFfCppxjVPgrH/96fxwj5hUGXLprH133zntYiybjETG0btYzUNliSfu7Byix5",
+	"8oVq/reVubz88Idzav3xDbmWugL+5TgWyhcQExiREb/x4XF4sO7Oy0oKi4cIPPjd/bWOkXcNBNsfmAkx",
+	"Pu8XXXYF1uajYWK7xtxgWb8GyFlHBPdhtV2oCEOaC8J0RV1FGLcwrQ2fxaH5usyeblxbN3pW233QK3cF",
+	"+0CDp2d6j+bOR3PnlzJ3ehpcbt3cMvxviN+0PPvxr6Un7/HAhh01xX9hTGMdSlVEAgjNgUxYZ1thUZYr",
+	"1PWofVWgCZ3n8Yp+u8rru93iv6W2D363k11aZC9c2IfawCa269bukb9u0xBdi9qW++JzAFREekMQgBA6",
+	"puyn3zrltoCCdWO2gpRMWJANmOn9gYwbiifbZ5cWTm5LrBe2oc+NgAsfQx99MVQ7iqjN6pJdqVzp1FIb",
+	"ew7OR3eFd+87nDBw7wfofCCQAmZfkfs3JzOmmH/jlLCEu9QxTwFoCHKGGYARnqzGfgu3v5OB5FZrr/mQ",
+	"LfKV7UumYRdfRoxcg6mBO8QpHGjB2Wac4roDqa/V+4cLQvzjG5YwLJZIlSuz9Rx/PSZekihSloyY2ndg",
+	"2ge/A+r3qtq9b+GlV/bRe4XoD7ppIHsY7qNIsV1DENIErq3LIExTEChomjru8KAwYIv7Hg7xiSZvXjYI",
+	"Cp6clwoLuRczy+DJhRzS8LxgsZTfIe3/LiEhUAqjORzkrdT6vstfNB0qGNrjmdrumYJyL6UQkagQ1HMP",
+	"wJetjWGJ4otX6O6KeoPsFfhOdJY68GcHYgEulSxFOMPYzgBvzZjsnhwfIybIjGsrci836TqI0Io9tyti",
+	"TMKLCYbHAuiFr68Tk//6X/9ZlOEBcBaup5mxP0kV1EQ6C38pv0Sk6orSk8VP8KQzb8QhyokdDCZ3lhOP",
+	"wGsO2CdzJ/9jagFSHgK2dMh5ufuiC8yuFYwli9WFmq3bjll9XaZtO6it27VLjT6oNrKMYbvocbt1j+bs",
+	"x8rq34z9GyhWemZmfDb0Cnv4BvdiWeWpiHBF+M76sTrhjdkQpxNPstTwKVXmwAqa+wk1NMYrE3NQPVC/",
+	"MhGGrcWRD6IsgkMQFu34GXnHvz+Dh/1Z5wZvTICQYTTBmxLiKzETFESOAtQXmZGHHcq/hwA6l/Fvm3+i",
+	"SRiJedoVH16+jsiHn36IyF8/vPrBPgtwbgTiAiGj/8xeOwjUw1Jdcz8dPfOQbYA/PaMaY0DtzYYQY13h",
+	"YbJOjo/PLI3YQ6JAhjo5eoqT2xRJy158CNnUFYAQJAYsTQvAmpTRmyKQyUkxqw1neYgTNhN3ACII0328",
+	"ZAHQWJIn9Zeofa1VCFQNLa0fioT9PXjB8ZaBUFhCFZf+EY3mj49Gc9csWgi2CsOvdhUbMD41EVwnDuof",
+	"Afn2UBj2Cm5DAFYVA+b4+fFfXrx4+nxrF85mcaEt7pqgQkJdPCgEf+o8+nMx+JMsjf2MusJV/eSCCIk1",
+	"buCuSjnA7oNuhI1yAepMD9/+N8tcXOz+gAqsJCosX+97QTUhuyeHL/Y6JeWM6xzhx94F2tAU6rM6ILaj",
+	"4yIclZYmXxuZiumPiD3XFdy4+4FrrHOE9zDOHVdqrylctV7hWeRpVpT2YGo3TGkuBekzOxQc7Fk+vWac",
+	"NLcYayHf/PKHC6NdZa8qwmcf9Z3/BurLdiJ2gVV4x2vLYN27ah9TOnepAu4vV0/HsgdWcynUuPrwvWVm",
+	"76Lpuxm+m26aD1IbnVdgxYrRVuhHkF6nQ/hRBk4DvAAUS7iJCBsO2QBr1QrQ/mK4uG9Y0pMAYexRbnJH",
+	"u+YCDYzC45pNwKJ2RlJqVSG/trkTnauSy4K8k8KqBehy74qiGC6oQfaCHMsZQK3G8oapXv5AXjO8AlaW",
+	"cgHVdlzPOCzYygQAZbvC3mp4He11FpFTS/Xvdk+OvwuCsPdOC6RTx83dvVbCTLWajgf/1SS8yPAM4OXm",
+	"BhiVh7fnsIUR+jWv1L4AsJoX+MsnCj5JuCk9xOo6peVwEDSttSl+xBF+wJ7WtysWS/w3Nr838+JHN4V1",
+	"oIu2dx36xWmKBvC7LeTMCWR+3yGJZ+dRL/pjWOjKxL5FG507hITmJ36Xkr7MxIAliIS+V8PB5UyQu1VG",
+	"rQl6XKwYfPA7/LvU/xpjwVanxGQCzppl5HD7eH4+gFJzBQILtHtGYiiQtVCzHctmcVEUavcV1XbjlE84",
+	"aFADgEoEdH37fG+AgPdjOSMTKuByVIxQ5eBYsKueYLem515Fexy7xeqdq4uw+bKbj3XXv80i0EuLiD4q",
+	"NF+0ThFNCPWF8XJ3PYRmRvinKwuNBTGK6jkGZUP9hPRpSsWA6bC4+1dUQw8osJrQvJTlHtDk10ybDT0m",
+	"RX+NZixB6IQJDJRImDolccJSQz3P5g6Q0bKoBWEcJfk4v5msKgEFQO1vEK4vDUmUnHZFn/n4ganiYsCn",
+	"NM3BtqaUQ/scZChFFOWa1RV47ssbVirv3CEvgTEK2RWMqpR7rP7wZauugM8nF6aLNQU7WBC3UEL7rNOq",
+	"7IKAoU+xmeLGMFGnaFBkw15FagGDEQrsxfCWVII+zx/6WoX2YoRfBnG0RURjQAgYVOwQYR9dIY8i//2K",
+	"/OeW6ZKwDLGvY96fE0o0HwmWECzgdIcLbFWO0/K7x1tk7u32+QlY6URCrRgq0FGdG5acFlF/9UC9WFqU",
+	"jSnMS7snx8ddEcairWbQKwwqXVFi0OG6LGHRL4PHvlYmHY7xq2XT4Xo/MupHRv2wthlLamQCxmyInMUQ",
+	"Tyzh8XC2lwNnCliaRFycJfvkCiMFFMnwBoatF+gIjvXSKh1+AEZmiMEPwyjb/BvGgw+h36W9n+Ubs18E",
+	"69imWodbzsdqHdtMS881ySIRhrO8YhCKbUWqqBV18Gr6dq0OONOOK9dWj2uUV2TV7Lc4IrFP/7F/+yKt",
+	"JdNARGJXkTTyNZDc47lNwH7wFk2AR8ttyfaXCTNjCX85B4uOz5yMDLvhypw6l11Qs9TKd1CxcODKs6M7",
+	"DeBousKjcq/nVnNLxG6hpmOD4RhP78Xlz6vTi+5QH68pZWsT2MfzEAQQA1W9RdlnPzbjOD7mI9XCLdbw",
+	"EKrJxeXPUanoMeYAWvK8s3TxFbAQr1vdh974pur0MLIc0HAWhkVgEMOUznVgfATQAAAxgT94yWbYFR5c",
+	"ICJTJYmihgJX4YLQ4lWZGW0oFmPNWz5zMRN+iK5lLMsKb0In0HBXQMv9OVaCtcLOE11qNm9GWaJkCRnT",
+	"dLiPAeoQhc2EOUO9mWtM5OKajFmauIQu5zR7oknOSl1QSIdcTlNINFUMo0nCRu2gsJqvGkH/bEK5gBri",
+	"wIUjYlBsw05SOcvLdpM3Lzvkg9fipSiM+jS/HoFdY741WJ2hwAXYcp3LatGC2xX1JlwOVWI7BMvlJmre",
+	"U5nAIEhk4iXjLcZusITsHh8e7rnayb7ccFdoesOSdWNHIpKoORYOdqGYSVTUBXYVZyEyP5ueYph6m0AT",
+	"siTOZGUoSVcsFOv13W0SROKWfom1ozGEpHq/QOHsysb4xcQp+YAw12mHvERGDOQG1dKbVAK3+6VLKufi",
+	"WGfdX1p9KVNGRSuN4IGMMW4Jv2iUywfFbjibNVrMiz0LOexMZilUbCa77ijsneXnqmyx2TJeR7vgnNIY",
+	"Hqv1PtqavmZbUxEGBDH0eOLgKqEDJbUu341cMP2QdijFhplIHsQdYOe5KLXczZrfFYvxkXZCS262j/DA",
+	"1xsbaUf31drucXUfrfaPnPRhOSlQ3ZQqU/Ku1qhBXumZ0jlaTLbHSPOUOH3we/730kBKyCaW0/2U3bAU",
+	"C3e77GQPlWHFM82leKKtisEHYwi06UNBJ0WHlj8OuaBpTAZUoWUdtDirP8EPlrDzViJcGsHAtcHEADML",
+	"xrxvFcNMszOnwTjUkEwYnjrUETcf+ysoJ0H7GJqICXC7mXBJZ3t2wCnkokMGAYzXvp6BXjmj8xZ+2Lxf",
+	"h+dTb3e79E/dJ6xP0UkD7yvG+hhXuFWAHz6Z0oEJaBDD/aCIWeWcBMA/QJ75D+FRLw7qQyIA5fTzpWDX",
+	"Y80Qui7uCgCA0MR9Q/pz/+cpofm3I37DRFhMkxr/W+SBh3alQnQBYF97HoiIm6grMCfUjw12UpNrNrVc",
+	"qwRbFApoPSc19Wx78ao6mflW1sELnXuYHq4JWHqg7A2U8vRk4XAiHDgG1yQGNhXDMmT9CTdWWSwoD+CR",
+	"+qz4rSvAnOPrfyLRAYcFdoifc+OQy/HdRabd86NwkfSOk+cwpZaNYwtdURC4lX09z94LWLSdVs5jC95v",
+	"CShTgM8ARAS7WM3etauju6ImmbfC/X1a72pzUsENl+CdIt5PyL6/LqCjfGRbRztabPlBzT8rLzPM2Qg2",
+	"/hH86BHL/8tgGYlFAWARxSiyPAzBCkL+vuzar2JRnBy9OHl6eLJp9nGj+H/gmfH6RpQFmaHWkAKRNZTE",
+	"+aUUB0s1oMJeWPmFcOpVh8W7DAX7xauMayfsewvpGelLM3ZXBLpjrtwNlF+sfTaQE3ttV666QgcJFY9O",
+	"V1zRa7iR4JrqkHqoilNE6sYy3x61AqAg/H0FyBW1l1NX1N1OfmFq76fX7sfNb6j3buDlm+qLqyiYvgpz",
+	"f+TkDw9jd0fO6MmyXkhtYIUo+fljeS8aUkt+6HvUjYYRrEhipVJvzwl4P2CwczGKUBSBv9wywN/uRHMx",
+	"2vNZpoX0jKX5rdwO2UxHTmGcjaVTEbgBZ66zlXjFwJCRHUxFGBaJKydw6yVjCAbQRsoEsoDcPEtFA1aK",
+	"znbAJcOHayUm7MZ+UcOn3nJdGEHybtdmVlfs1nxV4ZALc2oTFJkv2GNY5LbCIikJFe18gSPLYBgoqSA4",
+	"QFhLkMp5a742s0sr/oTM5L6lNTQ0ePks5+MA9OiQiB33yUUbELRaiUldsbmcVKvE4/hqhaRL+OkPKiLl",
+	"+/IoJn1zYhISZq7vrBKQti0AZdrRSmMCxyd44h6p3XawvOobHTh0iaDQG5tQnnYekAi3cUVpQ4dDP51S",
+	"iATuQ325loJJ14UC2OW7pxpMtukv48WHSTXFe+Hy/eFd9uuysC9YoYiWKbstYVf50MHv9h/vjV7vgrYU",
+	"s9xpdU7sALy7RSoIRLULAQ5mkaAbwU3hiSaaaVSMqAGwNLQfgb+DIuoRzINro6hBOGkhwViVsIk0WOcD",
+	"e8Cbuc6tcM+nd+sugVKjD+oNaMESahwA/93lmi/CFHKbeHGYsGSiQowtMhsz0B1cIAecprszDTswZvYn",
+	"Q3o39lGrEb2WCkCHyzzCUgATxlK0VESzgWImD4QH2WUgE5fgBSwGqhw4xtIhfwefq5nJ/SEdGKm6QvOR",
+	"2OcijO1HI4+dJFrDNTN24bKpC9KnpgAMc6/XwypqBsLcuyHd+bLnNMrT4dy8/biJHA47f+BokatMwRwJ",
+	"hf18omvWAJ3nAE5ryvS1hROSiVQOrrdyPCq3GTSc32ZfkrZwji6u/w9KSG/50DhMFnts7IRltonchelR",
+	"+3wylcrog9/xj6UBgR8kVAN0kXN5eSyuSXxDU56A3RvLSmFr9uMZiZWc6V4iBYuhVBd8BBStmIyUg93l",
+	"howk0yBqdcWM0WsSv7qioziPBpmNGRqqLc/D9p9g4RhGEvtqffTdzzDPN/D8fVJoqZ8GSsVRP9pqtlgI",
+	"WxSkMFVypJh2mHyZGUgreQQRd0obchQdHh4i3ndJDXfnYE17ytoRQdBL1dbbfBQP3ECX5b6jpQQehPA1",
+	"sosZmUeHh3auZySG3zwcqQvyMmM2ITRN96BuHC0lWnNBLi5/9klJSINdoeQMMUujAWTbRxMrOI6gaFEI",
+	"PuBcYpCgTd7ya/RL4USgW83SGwYois7zNJYQFtgVEC9YVCaCJlaf6lfQ9AMnteN6I6DqJqntcbHecZ7/",
+	"hSW86YT5YkmmxDQec93XzHUPuUO4YZFLef+6GIA++D0Hoti8vKxL14eA9AiMHeGXN4ymPa2Fi1KN/wd+",
+	"9W/2qw55L9J5V5SMGzoixdyRtfrpa7LrMi9d+S3D6GQPUgCwVTzEWZqSy8ufwHMEgTWpZl1B9bUlcCzn",
+	"cvg0yt3VUDeMpqAe2qmxZCkLWJXiG8NkaeKMPH40PtEC/U1NGbw4jdLJYyKbgAleQyJG+SBa0rEP7N9Q",
+	"ZZsAEvoIjVxe/mTlr1/uXQJpYlgFjMOj7LG94H8HMsD9OUhTUO5uOJuFzMUd8C+BluFuyi9d3DdAtymH",
+	"/U8oT7kY9WiSWOHNBZsLafjQHYOe1QAEA0h3xfyIXLg8RAKvqvCbI3iVgvBJHoEPsUeYNj6hTmBxO0tJ",
+	"kuGBhOgNVw2jK3jB+eqq8Tp2Rk3Rd/z/s3d9vW3bQPyrEHlpArga9rCX7mnrBqzDHoZm2MtaLLRE21xo",
+	"UiCpdNmw7z7w7kiRtqSoiR0Xrd8S2xKP/453x7vfT/wtXXCJ/pTNRLr5mFo7ca45inXwqPLOa581rjyt",
+	"LzHFPK6Cc37548PSP8QNdM5Ifx52XVq002S6jzmSBgJIhdFKhIejtuvvPVGfyOrATOdZp1Vw3QfpA78F",
+	"lPN7ZO2KlaQZeyG7DEcPveKdxi+uKvYj4BiFh5R03u0Q7s9KdATCyPD0A+mNv2DH56BcUu8jyGUY2LWx",
+	"92M2aPx+Ptilce51fGgM6ZKEoBNSRgLmMSHw248S4RofGRAAEiLuiqXgjfkIYJ1yjRwaX+fTQtw0zs3J",
+	"KsVxPKeUHi6ltEd9haEtk0mfyAv4xKTR0qQfYYTV4kOig72pFZdb0dxU7FoIdgMqAhI4bhKgou0UJd5H",
+	"EMuVUcp8qEaASIgJ9Ri2Zi/es2OIPEA2OgUdMt8IXJxhRr4AqtEEoAQLBwiA9qE0n0oqOmSE5VghY/md",
+	"KX6WUVJ9yURix4/L5QM9GaKDEoYeEep8pB+A4GRwaBlQAKJrQTCoKWKUkODD4gQ4eCi++oRQcDMj4AF9",
+	"kGWLj+JnByFiIRhh1/YZ6a5ivyaRkUUe7w8vIY4X5JNqELXnii07zxrDtPHvdIq2iW3F8Nqy5kpFSt/5",
+	"RWeZQ5Y0A+nWh8rPPqeyszmOQTaJZ01yeOdgt/Z/uOhsHBHo9BVoM5yJovAo/GW9w+h7LBPjfY/Y1xV7",
+	"Q/V1AG2DlwZC1/a+9aKhbIHsiRmMdP3Wr9FtGQdILNG2jgi6choPZX6FGPgqMFlnV+XsqkyXooVVMghl",
+	"ghmpqO4wU4jK1cod/ww4JhvBld/8M+XR/EQ/OeLZi02MAjzjrIDaCx3R64hzjqfv46ZJ1J2V/v7i1R/v",
+	"S/8SfDC0UMvGuzafERw5nI22WypZk5oKwwqIKZOj+hZ/cZJBhbaDIxmGU4QDYbWSNYzlN3N2fhrH44x9",
+	"rGZAz9TzZboN5vUGrsLBmfWOYVfj8T9vdsr2/72g6oHXxtxKESQK9uhScCvsb+ZWaPgoiBnGasSDl469",
+	"gT2OaLlMaue5riHU3ll18eriKzAESLo9P8HKLcBy1BxiohA4NAZwTdGRiqoCgh5YD9E7XGjlV/nlRlhO",
+	"+1cEsJmEaZVYsGXnpBZ4Y6QbxtfBxwj/4OX7htstUByQ6yYtC4syqLFGeC6Jo7m1iXSn2mXtGpLgu5jU",
+	"1IiV0A0HDkhKUaIUynoTNH6DxRjOg6mXvbt/cKSDG8Gt1GuKDYXmFsx1aC5ya7lca6wH9lZyhSimycXK",
+	"GorvGWgGjTv3YshOFT2KCaSNgnLvoUios9JikTksPfiQAEy4J/M1uyIivT8lhxdbAP6LUXXMIJOAuIps",
+	"duWCAe2ZNUMBs/0m3gavtQ0d6yUBeZXwwdClBFek8Iyt7xqn+fTFi8KBtr7v1C1lFsLs0YUr3jJepjlk",
+	"S1AEUA+45lo6GLMXAGyYslvgqStMegUWnuARGxvBDzOJYobivjzXUIMZawJwoVClURYU64KOHXk2ViYv",
+	"UmljLLeG//P3YH3B8JL2fNsK+1LcyQYgaHozvhCkIWe6fMHPnZWukYju2VqzkgrS/o0TVEwF6oLBTmbe",
+	"FHs+XzUpegh07bT9kUIHWW8KHfBX1uzwwsoiRoBAn+0N3rZCNy8N3KmiSjWrBP6+yCgq3IIhURhXMMqJ",
+	"SX1BsOT42oLmtspTEbPw4cCV6p3QImlc3oDGDIO4pOAp5MMSIz31wNh6I2KaZ6lP4Dh+/9//AQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

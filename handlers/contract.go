@@ -83,6 +83,11 @@ func (v *contractValidator) handle(c *gin.Context) {
 		writeProblem(c, p)
 		return
 	}
+	if requiresIdempotencyKey(route.Operation) && c.Request.Header.Get("Idempotency-Key") == "" {
+		// A precondition, not a malformed request: the same request with a key will do.
+		writeProblem(c, idempotencyKeyRequired())
+		return
+	}
 	validated := c.Request
 	if streamed {
 		// kin-openapi reads the whole body into memory even to check security requirements (in case an
@@ -117,6 +122,13 @@ func (v *contractValidator) handle(c *gin.Context) {
 		defer release()
 	}
 	c.Next()
+}
+
+// requiresIdempotencyKey reports whether op takes a required Idempotency-Key header, as every operation that
+// moves money does.
+func requiresIdempotencyKey(op *openapi3.Operation) bool {
+	p := op.Parameters.GetByInAndName(openapi3.ParameterInHeader, "Idempotency-Key")
+	return p != nil && p.Required
 }
 
 // authorize enforces the operation's access declaration from the contract: x-public operations are open,

@@ -41,7 +41,7 @@ type Store interface {
 	RecordRefund(ctx context.Context, orderID, key string, r models.NewRefund) (models.LedgerEntry, bool, error)
 	RecordAdjustment(ctx context.Context, orderID, key string, a models.NewAdjustment) (models.LedgerEntry, bool, error)
 	RecordDisbursement(ctx context.Context, orderID, key string, d models.NewDisbursement) (models.LedgerEntry, bool, error)
-	ReversePayment(ctx context.Context, paymentID, reason string) (models.LedgerEntry, error)
+	ReversePayment(ctx context.Context, paymentID, key, reason string) (models.LedgerEntry, error)
 	ListLedgerEntries(ctx context.Context, orderID string, f models.EntryFilter) (models.EntryPage, error)
 	LedgerEntries(ctx context.Context, orderID string) ([]models.LedgerEntry, error)
 	CaseRestitutionOf(ctx context.Context, caseID string, asOf models.Date, limit int, afterID string) (models.CaseRestitution, error)

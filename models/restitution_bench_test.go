@@ -83,7 +83,7 @@ func BenchmarkRestitutionPayment100kLines(b *testing.B) {
 		payer := o.Order.DefendantIDs[0]
 		b.ResetTimer()
 		for i := 0; b.Loop(); i++ {
-			_, _, err := s.RecordPayment(ctx, lb.orderID, "", models.NewPayment{AmountCents: 10_000_000, ReceivedOn: date(b, "2025-06-01"),
+			_, _, err := s.RecordPayment(ctx, lb.orderID, fmt.Sprint("bench-", i), models.NewPayment{AmountCents: 10_000_000, ReceivedOn: date(b, "2025-06-01"),
 				PayerDefendantID: payer, Method: "eft"})
 			if err != nil {
 				b.Fatal(err)

@@ -1157,9 +1157,9 @@ export interface paths {
          *     order's unapplied credit. Splits are exact to the cent by the largest remainder method, ties to the
          *     lower victim ID. Payments on an order are posted in date order: one dated before the order's latest
          *     payment or adjustment is 409. With `dry_run=true` the allocation is answered (200) and nothing is
-         *     saved. With `Idempotency-Key`, the same request again answers the first response and records
-         *     nothing; the same key with a different request is 422. Recorded in the audit trail as
-         *     `restitution.payment`.
+         *     saved. `Idempotency-Key` is required (428 without it), dry runs included, where it is not used up:
+         *     the same request again with the same key answers the first response and records nothing; the same key
+         *     with a different request is 422. Recorded in the audit trail as `restitution.payment`.
          */
         post: operations["createPayment"];
         delete?: never;
@@ -1325,7 +1325,9 @@ export interface paths {
          * @description Posts entries negating exactly the payment's allocations and credit, effective on its `received_on`,
          *     so that interest since then is recomputed; later payments keep their allocations. Money already
          *     disbursed from it shows as `over_disbursed_cents` on the victim's line. A payment is reversed once
-         *     (409 again). Recorded in the audit trail as `restitution.reversal`.
+         *     (409 again). `Idempotency-Key` is required (428 without it): the same request again with the same key
+         *     answers the first response (the payment, reversed once) and records nothing; the same key with
+         *     another payment or reason is 422. Recorded in the audit trail as `restitution.reversal`.
          */
         post: operations["reversePayment"];
         delete?: never;
@@ -2892,6 +2894,15 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description The request moves money and must carry an `Idempotency-Key`. */
+        IdempotencyKeyRequired: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The body is larger than the operation accepts. */
         TooLarge: {
             headers: {
@@ -2933,8 +2944,10 @@ export interface components {
         /** @description The restitution order's ID. */
         OrderID: string;
         /**
-         * @description A key of the caller's choosing (such as a UUID) that makes a retried request safe: the same key with
-         *     the same request answers the first response again and records nothing; with a different request, 422.
+         * @description A key of the caller's choosing (such as a UUID), new for each entry, that makes a retried request safe:
+         *     the same key with the same request answers the first response again and records nothing; with a
+         *     different request, 422. Keys are the caller's own. Required on every request that moves money (428
+         *     without one), so that a retry after a lost answer can never record money twice.
          */
         IdempotencyKey: string;
         /** @description The case's ID. */
@@ -5049,12 +5062,14 @@ export interface operations {
                 /** @description Answer the allocation without recording the payment. Defaults to false. */
                 dry_run?: boolean;
             };
-            header?: {
+            header: {
                 /**
-                 * @description A key of the caller's choosing (such as a UUID) that makes a retried request safe: the same key with
-                 *     the same request answers the first response again and records nothing; with a different request, 422.
+                 * @description A key of the caller's choosing (such as a UUID), new for each entry, that makes a retried request safe:
+                 *     the same key with the same request answers the first response again and records nothing; with a
+                 *     different request, 422. Keys are the caller's own. Required on every request that moves money (428
+                 *     without one), so that a retry after a lost answer can never record money twice.
                  */
-                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
             };
             path: {
                 /** @description The restitution order's ID. */
@@ -5095,18 +5110,21 @@ export interface operations {
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            428: components["responses"]["IdempotencyKeyRequired"];
             default: components["responses"]["Problem"];
         };
     };
     createRefund: {
         parameters: {
             query?: never;
-            header?: {
+            header: {
                 /**
-                 * @description A key of the caller's choosing (such as a UUID) that makes a retried request safe: the same key with
-                 *     the same request answers the first response again and records nothing; with a different request, 422.
+                 * @description A key of the caller's choosing (such as a UUID), new for each entry, that makes a retried request safe:
+                 *     the same key with the same request answers the first response again and records nothing; with a
+                 *     different request, 422. Keys are the caller's own. Required on every request that moves money (428
+                 *     without one), so that a retry after a lost answer can never record money twice.
                  */
-                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
             };
             path: {
                 /** @description The restitution order's ID. */
@@ -5138,18 +5156,21 @@ export interface operations {
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            428: components["responses"]["IdempotencyKeyRequired"];
             default: components["responses"]["Problem"];
         };
     };
     createAdjustment: {
         parameters: {
             query?: never;
-            header?: {
+            header: {
                 /**
-                 * @description A key of the caller's choosing (such as a UUID) that makes a retried request safe: the same key with
-                 *     the same request answers the first response again and records nothing; with a different request, 422.
+                 * @description A key of the caller's choosing (such as a UUID), new for each entry, that makes a retried request safe:
+                 *     the same key with the same request answers the first response again and records nothing; with a
+                 *     different request, 422. Keys are the caller's own. Required on every request that moves money (428
+                 *     without one), so that a retry after a lost answer can never record money twice.
                  */
-                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
             };
             path: {
                 /** @description The restitution order's ID. */
@@ -5181,18 +5202,21 @@ export interface operations {
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            428: components["responses"]["IdempotencyKeyRequired"];
             default: components["responses"]["Problem"];
         };
     };
     createDisbursement: {
         parameters: {
             query?: never;
-            header?: {
+            header: {
                 /**
-                 * @description A key of the caller's choosing (such as a UUID) that makes a retried request safe: the same key with
-                 *     the same request answers the first response again and records nothing; with a different request, 422.
+                 * @description A key of the caller's choosing (such as a UUID), new for each entry, that makes a retried request safe:
+                 *     the same key with the same request answers the first response again and records nothing; with a
+                 *     different request, 422. Keys are the caller's own. Required on every request that moves money (428
+                 *     without one), so that a retry after a lost answer can never record money twice.
                  */
-                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
             };
             path: {
                 /** @description The restitution order's ID. */
@@ -5224,6 +5248,7 @@ export interface operations {
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            428: components["responses"]["IdempotencyKeyRequired"];
             default: components["responses"]["Problem"];
         };
     };
@@ -5327,7 +5352,15 @@ export interface operations {
     reversePayment: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /**
+                 * @description A key of the caller's choosing (such as a UUID), new for each entry, that makes a retried request safe:
+                 *     the same key with the same request answers the first response again and records nothing; with a
+                 *     different request, 422. Keys are the caller's own. Required on every request that moves money (428
+                 *     without one), so that a retry after a lost answer can never record money twice.
+                 */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /** @description The payment's ID. */
                 payment_id: string;
@@ -5357,6 +5390,7 @@ export interface operations {
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            428: components["responses"]["IdempotencyKeyRequired"];
             default: components["responses"]["Problem"];
         };
     };
