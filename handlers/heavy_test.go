@@ -1,11 +1,13 @@
 package handlers_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"testing"
 	"time"
 
+	"github.com/impactledger/impactledger/api"
 	"github.com/impactledger/impactledger/dbtest"
 	"github.com/impactledger/impactledger/handlers"
 	"github.com/impactledger/impactledger/models"
@@ -153,6 +155,39 @@ func TestHeavyRequestsAreBoundedPerInstance(t *testing.T) {
 		}
 		if res := third.do("POST", orders, head+rest); res.StatusCode != http.StatusCreated {
 			t.Errorf("once the others ended: %d %s", res.StatusCode, res.Body)
+		}
+	})
+}
+
+// TestTwentyUploadsAtOnceLeaveFiveUnfinished lets one person send twenty victim lists at once (the bound on
+// heavy requests raised out of the way), every one of them past the checks made before its file is read:
+// five are accepted and left unfinished, and the others are refused with 409.
+func TestTwentyUploadsAtOnceLeaveFiveUnfinished(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		admin := newAdminClient(t, s, func(cfg *handlers.Config) { cfg.HeavyPerAccount, cfg.HeavyTotal = 20, 20 })
+		kase, _ := createCase(t, admin, peters)
+		path := "/api/v1/cases/" + kase.Id.String() + "/victim-imports"
+		var uploads []*slowRequest
+		for range 20 {
+			uploads = append(uploads, admin.startSlow("POST", path, "text/csv", "kind,name\n"))
+		}
+		statuses := map[int]int{}
+		for i, u := range uploads {
+			res := u.finish(fmt.Sprintf("individual,Person %d\n", i))
+			statuses[res.StatusCode]++
+		}
+		var imports api.VictimImportList
+		admin.do("GET", path, nil).JSON(t, &imports)
+		unfinished := 0
+		for _, imp := range imports.Items {
+			if imp.FinishedAt.IsNull() {
+				unfinished++
+			}
+		}
+		if statuses[http.StatusAccepted] != models.MaxUnfinishedImports || statuses[http.StatusConflict] != 20-models.MaxUnfinishedImports ||
+			unfinished != models.MaxUnfinishedImports {
+			t.Errorf("twenty uploads at once answered %v and left %d unfinished; want %d accepted and unfinished, the rest 409",
+				statuses, unfinished, models.MaxUnfinishedImports)
 		}
 	})
 }
