@@ -469,6 +469,7 @@ func keysCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return 2
 	}
 	// Checking and rotating keys never makes a database or a key.
+	ctx = models.AsSystem(ctx, "cli")
 	_, log, store, code := setupWith(ctx, stderr, false)
 	if code != 0 {
 		return code

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/impactledger/impactledger/dbtest"
 	"github.com/impactledger/impactledger/models"
 	"github.com/impactledger/impactledger/sealing"
 )
@@ -254,7 +255,7 @@ func TestAuditVerifyCommand(t *testing.T) {
 	}
 	defer store.Close()
 	for i := range 3 {
-		if _, err := store.CreateCase(context.Background(), models.NewCase{CourtCaseNumber: fmt.Sprint("22CR", i),
+		if _, err := store.CreateCase(dbtest.System(), models.NewCase{CourtCaseNumber: fmt.Sprint("22CR", i),
 			Caption: "People v. Tina Peters", Court: "Mesa County District Court", Jurisdiction: "us-co"}); err != nil {
 			t.Fatal(err)
 		}
@@ -363,7 +364,7 @@ func TestEncryptionKeysAtStartUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.CreateCase(context.Background(), models.NewCase{CourtCaseNumber: "1", Caption: "People v. Peters",
+	if _, err := store.CreateCase(dbtest.System(), models.NewCase{CourtCaseNumber: "1", Caption: "People v. Peters",
 		Court: "Mesa County District Court", Jurisdiction: "us-co", Notes: "sealed"}); err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/impactledger/impactledger/dbtest"
 	"github.com/impactledger/impactledger/models"
 )
 
@@ -192,7 +193,7 @@ func TestAtScaleAKilledServiceFinishesTheImportExactlyOnce(t *testing.T) {
 			t.Fatal("setup")
 		}
 		defer store.Close()
-		ctx := context.Background()
+		ctx := dbtest.System()
 		if page, err := store.ListVictims(ctx, caseID, models.VictimFilter{}); err != nil || len(page.Items) != 0 {
 			t.Fatalf("after the kill, %d victims are visible (%v); want none until the import ends", len(page.Items), err)
 		}

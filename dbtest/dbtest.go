@@ -224,3 +224,8 @@ func randomHex(n int) string {
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// System is a context acting as the service itself, which the access policy lets reach every case: what
+// tests that call the store directly, outside any request, act as. A bare context.Background() names no
+// caller and reaches nothing.
+func System() context.Context { return models.AsSystem(context.Background(), "test") }

@@ -1,7 +1,6 @@
 package handlers_test
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"testing"
@@ -42,7 +41,7 @@ func TestAPITokens(t *testing.T) {
 			t.Fatalf("token creating a token: %d", r.StatusCode)
 		}
 		// Refusals are audited.
-		denied, _ := s.ListAuditEvents(context.Background(), models.AuditFilter{Outcome: models.OutcomeDenied, ActorID: advocate.user.ID})
+		denied, _ := s.ListAuditEvents(dbtest.System(), models.AuditFilter{Outcome: models.OutcomeDenied, ActorID: advocate.user.ID})
 		if len(denied.Items) == 0 || denied.Items[0].Action != "api.ListUsers" {
 			t.Fatalf("denied events: %+v", denied.Items)
 		}
@@ -213,7 +212,7 @@ func TestConcurrentAdministration(t *testing.T) {
 		}()
 		first, second := <-results, <-results
 		admins := 0
-		all, _ := s.ListUsers(context.Background())
+		all, _ := s.ListUsers(dbtest.System())
 		for _, u := range all {
 			if u.Role == models.RoleAdmin && u.Active {
 				admins++

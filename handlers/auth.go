@@ -23,6 +23,8 @@ const sessionCookie = "il_session"
 // signedIn is who a request is signed in as: by session cookie (token is the session's), or by API token
 // (token is empty).
 type signedIn struct {
+	// actor is who the request acts for, and what the access policy decides by.
+	actor models.Actor
 	user  models.User
 	token string
 	// sessionID names the session, when signed in by cookie.
@@ -71,7 +73,7 @@ func withSession(store Store, requireMFA bool) gin.HandlerFunc {
 		}
 		if unsafeMethod(c.Request.Method) && c.Request.URL.Path != "/api/v1/auth/login" &&
 			subtle.ConstantTimeCompare([]byte(c.GetHeader("X-CSRF-Token")), []byte(csrfToken(cookie.Value))) != 1 {
-			denied := models.WithActor(ctx, models.Actor{Type: models.ActorUser, ID: user.ID, Role: user.Role})
+			denied := models.WithActor(ctx, sess.Actor)
 			if err := store.RecordDenied(denied, "csrf"); err != nil {
 				writeError(c, err)
 				return
@@ -80,7 +82,7 @@ func withSession(store Store, requireMFA bool) gin.HandlerFunc {
 				"Requests that change data must send the csrf_token of your session as X-CSRF-Token."))
 			return
 		}
-		ctx = models.WithActor(ctx, models.Actor{Type: models.ActorUser, ID: user.ID, Role: user.Role})
+		ctx = models.WithActor(ctx, sess.Actor)
 		if requireMFA && !sess.MFA && !mfaSetUpPath(c.Request.URL.Path) {
 			if err := store.RecordDenied(ctx, "mfa-enrollment-required"); err != nil {
 				writeError(c, err)
@@ -90,7 +92,7 @@ func withSession(store Store, requireMFA bool) gin.HandlerFunc {
 				"This service requires two-factor sign-in. Set it up on your account page, then carry on."))
 			return
 		}
-		ctx = context.WithValue(ctx, signedInKey{}, signedIn{user: user, token: cookie.Value, sessionID: sess.ID, mfa: sess.MFA})
+		ctx = context.WithValue(ctx, signedInKey{}, signedIn{actor: sess.Actor, user: user, token: cookie.Value, sessionID: sess.ID, mfa: sess.MFA})
 		c.Request = c.Request.WithContext(ctx)
 		c.Next()
 	}
@@ -121,8 +123,9 @@ func withToken(c *gin.Context, store Store, secret string) {
 		writeError(c, err)
 		return
 	}
-	ctx := models.WithActor(c.Request.Context(), models.Actor{Type: models.ActorUser, ID: user.ID, Role: user.Role})
-	c.Request = c.Request.WithContext(context.WithValue(ctx, signedInKey{}, signedIn{user: user}))
+	actor := models.Actor{Type: models.ActorUser, ID: user.ID, Role: user.Role}
+	ctx := models.WithActor(c.Request.Context(), actor)
+	c.Request = c.Request.WithContext(context.WithValue(ctx, signedInKey{}, signedIn{actor: actor, user: user}))
 	c.Next()
 }
 

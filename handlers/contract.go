@@ -20,6 +20,8 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/gin-gonic/gin"
+
+	"github.com/impactledger/impactledger/models"
 )
 
 // defaultMaxBodyBytes bounds a request body unless its operation declares x-max-body-bytes.
@@ -109,7 +111,7 @@ func (v *contractValidator) handle(c *gin.Context) {
 
 // authorize enforces the operation's access declaration from the contract: x-public operations are open,
 // x-roles lists the roles that may call the others, and an operation that declares neither is closed to
-// everyone (deny by default). Which cases a role sees is the store's to narrow.
+// everyone (deny by default). Which cases a caller reaches is the access policy's to narrow, in the store.
 func authorize(c *gin.Context, op *openapi3.Operation) *Problem {
 	if public, _ := op.Extensions["x-public"].(bool); public {
 		return nil
@@ -118,11 +120,26 @@ func authorize(c *gin.Context, op *openapi3.Operation) *Problem {
 	if !ok {
 		return notSignedIn()
 	}
-	if !slices.Contains(declaredRoles(op), string(who.user.Role)) {
+	if role := callerRole(who.actor); role == "" || !slices.Contains(declaredRoles(op), role) {
 		return newProblem(http.StatusForbidden, "forbidden", "Not allowed",
 			"Your role does not allow this. Ask an administrator if you need it.")
 	}
 	return nil
+}
+
+// callerRole names the x-roles entry a caller answers to: a staff member's role, or "victim" for a victim
+// signed in to the portal; "" — which no operation lists — for a role or kind of caller this service does
+// not know.
+func callerRole(actor models.Actor) string {
+	switch actor.Type {
+	case models.ActorUser:
+		if actor.Role.Valid() {
+			return string(actor.Role)
+		}
+	case models.ActorVictim:
+		return "victim"
+	}
+	return ""
 }
 
 // declaredRoles reads an operation's x-roles.

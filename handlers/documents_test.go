@@ -243,7 +243,7 @@ func TestTwentyMiBPDFRoundTrips(t *testing.T) {
 		if docs := l["documents"].([]any); len(docs) != 1 || docs[0].(map[string]any)["sha256"] != want {
 			t.Errorf("the loss's documents: %v", l["documents"])
 		}
-		audit, err := s.ListAuditEvents(context.Background(), models.AuditFilter{CaseID: caseID, Limit: 500})
+		audit, err := s.ListAuditEvents(dbtest.System(), models.AuditFilter{CaseID: caseID, Limit: 500})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -163,6 +163,8 @@ func (w *victimImportWorker) Timeout(*river.Job[VictimImportArgs]) time.Duration
 }
 
 func (w *victimImportWorker) Work(ctx context.Context, job *river.Job[VictimImportArgs]) error {
+	// A job runs on behalf of nobody in particular; the import's own audit event names its uploader.
+	ctx = models.AsSystem(ctx, "jobs")
 	id := job.Args.ImportID
 	run := models.ImportRun{Storage: w.q.docs, Progress: w.q.progress}
 	err := w.q.store.RunVictimImport(ctx, id, run)
@@ -207,6 +209,7 @@ func (w *importWatchdogWorker) Timeout(*river.Job[importWatchdogArgs]) time.Dura
 }
 
 func (w *importWatchdogWorker) Work(ctx context.Context, _ *river.Job[importWatchdogArgs]) error {
+	ctx = models.AsSystem(ctx, "jobs")
 	n, err := w.q.store.NudgeStalledImports(ctx)
 	if n > 0 {
 		w.q.log.Info("queued imports whose worker stopped", "imports", n)

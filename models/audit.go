@@ -91,12 +91,25 @@ func WithActor(ctx context.Context, actor Actor) context.Context {
 	return WithRequest(ctx, info)
 }
 
-// requestOf returns the request ctx serves; work outside any request acts as the system.
-func requestOf(ctx context.Context) RequestInfo {
-	info, ok := ctx.Value(requestInfoKey{}).(RequestInfo)
-	if !ok || info.Actor.Type == "" {
-		info.Actor = Actor{Type: ActorSystem}
+// AsSystem returns ctx acting as the system itself under name (such as "cli" or "jobs"): for work that runs
+// on behalf of nobody in particular, which must say so, since a context that names no caller reaches nothing.
+func AsSystem(ctx context.Context, name string) context.Context {
+	return WithActor(ctx, Actor{Type: ActorSystem, ID: name})
+}
+
+// staffID is the ID of the staff account ctx acts for, or "" for any other caller (the system, which has no
+// account), for the columns that name who made a record.
+func staffID(ctx context.Context) string {
+	if id := actorUserID(ctx); id != nil {
+		return *id
 	}
+	return ""
+}
+
+// requestOf returns the request ctx serves. Work that names no caller has the zero Actor, which the access
+// policy lets see nothing.
+func requestOf(ctx context.Context) RequestInfo {
+	info, _ := ctx.Value(requestInfoKey{}).(RequestInfo)
 	return info
 }
 
@@ -126,6 +139,16 @@ func (s *Store) appendAudit(tx *gorm.DB, a audited) error {
 		return err
 	}
 	req := requestOf(tx.Statement.Context)
+	switch req.Actor.Type {
+	case ActorUser, ActorVictim, ActorSystem, ActorAnonymous:
+	case "":
+		// In-process work that names no caller (such as start-up) is the service's own doing. It is recorded
+		// as the system's, though the access policy lets it reach no case.
+		req.Actor.Type = ActorSystem
+	default:
+		// A kind of caller this service does not know is recorded as nobody known, with the ID it gave.
+		req.Actor.Type = ActorAnonymous
+	}
 	e := AuditEvent{
 		Seq:        head.Seq + 1,
 		ID:         id.String(),

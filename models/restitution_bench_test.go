@@ -1,7 +1,6 @@
 package models_test
 
 import (
-	"context"
 	"fmt"
 	"testing"
 
@@ -21,7 +20,7 @@ type ledgerBench struct {
 // government, every fiftieth an insurer) of $100 to $199.99 each, ordered 2025-01-01 in Colorado.
 func newLedgerBench(b *testing.B, s *models.Store, lines int) ledgerBench {
 	b.Helper()
-	ctx := context.Background()
+	ctx := dbtest.System()
 	kase, err := s.CreateCase(ctx, mesaCase(fmt.Sprint("BENCH-", lines)))
 	if err != nil {
 		b.Fatal(err)
@@ -73,7 +72,7 @@ func date(tb testing.TB, s string) models.Date {
 func BenchmarkRestitutionPayment100kLines(b *testing.B) {
 	dbtest.EachB(b, func(b *testing.B, s *models.Store) {
 		lb := newLedgerBench(b, s, 100_000)
-		ctx := context.Background()
+		ctx := dbtest.System()
 		o, err := s.RestitutionOrderByID(ctx, lb.orderID, date(b, "2025-01-01"), models.LinePage{})
 		if err != nil {
 			b.Fatal(err)
@@ -95,7 +94,7 @@ func BenchmarkRestitutionPayment100kLines(b *testing.B) {
 func BenchmarkRestitutionVictimSummary10kEntries(b *testing.B) {
 	dbtest.EachB(b, func(b *testing.B, s *models.Store) {
 		lb := newLedgerBench(b, s, 3)
-		ctx := context.Background()
+		ctx := dbtest.System()
 		if err := s.SeedPaymentsForTest(ctx, lb.orderID, 10_000, 3); err != nil {
 			b.Fatal(err)
 		}
@@ -118,7 +117,7 @@ func BenchmarkRestitutionVictimSummary10kEntries(b *testing.B) {
 func BenchmarkRestitutionCaseSummary100kLines(b *testing.B) {
 	dbtest.EachB(b, func(b *testing.B, s *models.Store) {
 		lb := newLedgerBench(b, s, 100_000)
-		ctx := context.Background()
+		ctx := dbtest.System()
 		if err := s.SeedPaymentsForTest(ctx, lb.orderID, 1, 10_000_000); err != nil {
 			b.Fatal(err)
 		}

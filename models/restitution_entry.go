@@ -262,9 +262,9 @@ func (s *Store) post(ctx context.Context, p ledgerPost) (e LedgerEntry, replayed
 		return e, false, &ValidationError{Fields: map[string]string{"Idempotency-Key": fmt.Sprintf("must be at most %d characters", maxIdempotencyKey)}}
 	}
 	var hash string // the request's digest under the case's data key, once the order is read
-	actor := requestOf(ctx).Actor.ID
+	actor := staffID(ctx)
 	if actor == "" {
-		p.key = "" // keys are the caller's own; the system, which has no ID, does not retry through them
+		p.key = "" // keys are the caller's own; the system, which has no account, does not retry through them
 	}
 	err = s.inTx(ctx, func(tx *gorm.DB) error {
 		o, err := s.orderByID(tx, p.orderID, true)

@@ -37,6 +37,8 @@ type Session struct {
 	ExpiresAt  time.Time
 	// MFA is set when the session passed two-factor sign-in, or set it up while signed in.
 	MFA bool `gorm:"column:mfa"`
+	// Actor is who the session acts for: for a staff session, its account in its role.
+	Actor Actor `gorm:"-"`
 }
 
 // Throttling limits (CJIS AC-7): failures counted over FailureWindow; MaxAccountFailures lock the account,
@@ -352,7 +354,8 @@ func (s *Store) SessionUser(ctx context.Context, token string) (User, Session, e
 	}
 	u := row.User
 	sess := Session{ID: row.SessionID, UserID: u.ID, Role: row.SessionRole, CreatedAt: row.SessionCreatedAt,
-		LastSeenAt: row.LastSeenAt, ExpiresAt: row.ExpiresAt, MFA: row.SessionMFA}
+		LastSeenAt: row.LastSeenAt, ExpiresAt: row.ExpiresAt, MFA: row.SessionMFA,
+		Actor: Actor{Type: ActorUser, ID: u.ID, Role: u.Role}}
 	at := s.now()
 	if !u.Active || u.Role != sess.Role || at.After(sess.ExpiresAt) || at.Sub(sess.LastSeenAt) > SessionIdle {
 		if err := s.write.WithContext(ctx).Where("id = ?", sess.ID).Delete(&Session{}).Error; err != nil {

@@ -24,21 +24,6 @@ type TeamMember struct {
 	Role        Role
 }
 
-// teamBound reports whether actor sees only the cases whose team it is on.
-func teamBound(actor Actor) bool {
-	return actor.Type == ActorUser && (actor.Role == RoleAdvocate || actor.Role == RoleProsecutor)
-}
-
-// visibleCases narrows a query on cases to those the request's actor may see: every case for
-// administrators, supervisors, clerks and the system; their teams' cases for advocates and prosecutors.
-func visibleCases(q *gorm.DB) *gorm.DB {
-	actor := requestOf(q.Statement.Context).Actor
-	if !teamBound(actor) {
-		return q
-	}
-	return q.Where("id IN (SELECT case_id FROM case_members WHERE user_id = ?)", actor.ID)
-}
-
 // CaseTeam returns the team of a case the request's actor may see, ordered by name.
 func (s *Store) CaseTeam(ctx context.Context, caseID string) ([]TeamMember, error) {
 	db := s.read.WithContext(ctx)
@@ -99,14 +84,4 @@ func (s *Store) SetCaseTeam(ctx context.Context, caseID string, userIDs []string
 		return err
 	})
 	return members, err
-}
-
-// inVisibleCases narrows a query on a table with a case_id column (victims, defendants, hearings) to rows
-// of the cases the request's actor may see, as visibleCases does for cases themselves.
-func inVisibleCases(q *gorm.DB) *gorm.DB {
-	actor := requestOf(q.Statement.Context).Actor
-	if !teamBound(actor) {
-		return q
-	}
-	return q.Where("case_id IN (SELECT case_id FROM case_members WHERE user_id = ?)", actor.ID)
 }

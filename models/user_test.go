@@ -17,7 +17,7 @@ const goodPassword = "correct horse battery staple"
 
 func mustCreateUser(t *testing.T, s *models.Store, email string, role models.Role) models.User {
 	t.Helper()
-	u, err := s.CreateUser(context.Background(), models.NewUser{Email: email, DisplayName: "Dana Advocate", Role: role, Password: goodPassword})
+	u, err := s.CreateUser(dbtest.System(), models.NewUser{Email: email, DisplayName: "Dana Advocate", Role: role, Password: goodPassword})
 	if err != nil {
 		t.Fatalf("CreateUser(%s): %v", email, err)
 	}
@@ -31,10 +31,10 @@ func TestCreateUser(t *testing.T) {
 			t.Fatalf("created %+v", u)
 		}
 		var conflict *models.ConflictError
-		if _, err := s.CreateUser(context.Background(), models.NewUser{Email: "dana@mesa.gov", DisplayName: "D", Role: models.RoleClerk, Password: goodPassword}); !errors.As(err, &conflict) {
+		if _, err := s.CreateUser(dbtest.System(), models.NewUser{Email: "dana@mesa.gov", DisplayName: "D", Role: models.RoleClerk, Password: goodPassword}); !errors.As(err, &conflict) {
 			t.Fatalf("same email in other letter case: %v; want a conflict", err)
 		}
-		_, err := s.CreateUser(context.Background(), models.NewUser{Email: "Dana <dana@x.gov>", DisplayName: " ", Role: "judge", Password: "password1234"})
+		_, err := s.CreateUser(dbtest.System(), models.NewUser{Email: "Dana <dana@x.gov>", DisplayName: " ", Role: "judge", Password: "password1234"})
 		var invalid *models.ValidationError
 		if !errors.As(err, &invalid) {
 			t.Fatalf("invalid user: %v", err)
@@ -59,7 +59,7 @@ func TestSignInAndSessions(t *testing.T) {
 	clk := &clock{}
 	clk.Set(time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC))
 	dbtest.EachWith(t, clk.use, func(t *testing.T, s *models.Store) {
-		ctx := context.Background()
+		ctx := dbtest.System()
 		u := mustCreateUser(t, s, "dana@mesa.gov", models.RoleAdvocate)
 
 		for name, try := range map[string][2]string{
@@ -165,7 +165,7 @@ func TestLockoutAfterFiveFailures(t *testing.T) {
 			clk.Set(time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC))
 			configure := func(cfg *models.Config) { clk.use(cfg); cfg.LockoutMinutes = &minutes }
 			dbtest.EachWith(t, configure, func(t *testing.T, s *models.Store) {
-				ctx := context.Background()
+				ctx := dbtest.System()
 				u := mustCreateUser(t, s, "dana@mesa.gov", models.RoleAdvocate)
 				for range 5 {
 					clk.Add(time.Minute)
@@ -213,7 +213,7 @@ func TestAddressThrottle(t *testing.T) {
 	dbtest.EachWith(t, clk.use, func(t *testing.T, s *models.Store) {
 		mustCreateUser(t, s, "dana@mesa.gov", models.RoleAdvocate)
 		from := func(ip string) context.Context {
-			return models.WithRequest(context.Background(), models.RequestInfo{ClientIP: ip})
+			return models.WithRequest(dbtest.System(), models.RequestInfo{ClientIP: ip})
 		}
 		for i := range models.MaxAddressFailures {
 			clk.Add(time.Second)
@@ -245,7 +245,7 @@ func TestConcurrentGuessesCannotSlipPastTheLockout(t *testing.T) {
 		throttled := atomic.Int32{}
 		for i := range 60 {
 			wg.Go(func() {
-				ctx := models.WithRequest(context.Background(), models.RequestInfo{ClientIP: "198.51.100.9"})
+				ctx := models.WithRequest(dbtest.System(), models.RequestInfo{ClientIP: "198.51.100.9"})
 				_, _, _, err := s.SignIn(ctx, "dana@mesa.gov", fmt.Sprint("guess number ", i), models.SecondFactor{})
 				var th *models.ThrottledError
 				switch {
@@ -260,11 +260,11 @@ func TestConcurrentGuessesCannotSlipPastTheLockout(t *testing.T) {
 		if got := throttled.Load(); got != 60-models.MaxAddressFailures {
 			t.Errorf("%d of 60 concurrent attempts from one address were throttled; want %d", got, 60-models.MaxAddressFailures)
 		}
-		other := models.WithRequest(context.Background(), models.RequestInfo{ClientIP: "203.0.113.5"})
+		other := models.WithRequest(dbtest.System(), models.RequestInfo{ClientIP: "203.0.113.5"})
 		if _, _, _, err := s.SignIn(other, "dana@mesa.gov", goodPassword, models.SecondFactor{}); !errors.Is(err, models.ErrBadCredentials) {
 			t.Fatalf("the right password after 50 concurrent guesses: %v; want the account locked", err)
 		}
-		page, _ := s.ListAuditEvents(context.Background(), models.AuditFilter{Limit: 500})
+		page, _ := s.ListAuditEvents(dbtest.System(), models.AuditFilter{Limit: 500})
 		events := page.Items
 		locks := 0
 		for _, e := range events {

@@ -308,7 +308,7 @@ func (s *Store) CreateVictim(ctx context.Context, caseID string, nv NewVictim) (
 		return Victim{}, err
 	}
 	v.SSNLast4 = redact.LastFour(ssn)
-	s.applyVictimView(&v, victimViewFor(requestOf(ctx).Actor))
+	s.applyVictimView(&v, accessIn(ctx).VictimView)
 	return v, nil
 }
 
@@ -322,7 +322,7 @@ func (s *Store) VictimByID(ctx context.Context, id string, revealSSN bool) (Vict
 	if err != nil {
 		return Victim{}, err
 	}
-	view := victimViewFor(requestOf(ctx).Actor)
+	view := accessIn(ctx).VictimView
 	action := "victim.read"
 	if revealSSN {
 		action = "victim.reveal_ssn"
@@ -414,7 +414,7 @@ func (s *Store) ListVictims(ctx context.Context, caseID string, f VictimFilter) 
 		rows = rows[:limit]
 		page.NextAfterID = rows[limit-1].ID
 	}
-	view := victimViewFor(requestOf(ctx).Actor)
+	view := accessIn(ctx).VictimView
 	for _, row := range rows {
 		v, err := openVictim(key, row)
 		if err != nil {
@@ -518,7 +518,7 @@ func (s *Store) UpdateVictim(ctx context.Context, id string, version int64, u Vi
 	if err != nil {
 		return Victim{}, err
 	}
-	s.applyVictimView(&v, victimViewFor(requestOf(ctx).Actor))
+	s.applyVictimView(&v, accessIn(ctx).VictimView)
 	return v, nil
 }
 
@@ -733,25 +733,6 @@ func victimWriteError(err error) error {
 	return err
 }
 
-// victimViewFor decides how much of a victim actor may see. Work outside any request (the system) sees
-// everything; an actor of an unknown kind gets the narrowest view.
-func victimViewFor(actor Actor) VictimView {
-	if actor.Type == ActorSystem {
-		return ViewFull
-	}
-	if actor.Type != ActorUser {
-		return ViewClerk
-	}
-	switch actor.Role {
-	case RoleAdmin, RoleSupervisor, RoleAdvocate:
-		return ViewFull
-	case RoleProsecutor:
-		return ViewRule49
-	default:
-		return ViewClerk
-	}
-}
-
 // applyVictimView reduces v, read in full, to view. A victim counts as a minor when recorded as one or when
 // the date of birth says so today, so that a forgotten tick never shows a child's name to a prosecutor.
 func (s *Store) applyVictimView(v *Victim, view VictimView) {
@@ -773,12 +754,15 @@ func (s *Store) applyVictimView(v *Victim, view VictimView) {
 			v.MailingAddress = &Address{City: v.MailingAddress.City, State: v.MailingAddress.State}
 		}
 		v.DateOfBirth, v.SSN, v.Email, v.Phone, v.Notes = nil, "", "", "", ""
-	default:
+	case ViewClerk:
 		*v = Victim{
 			ID: v.ID, CaseID: v.CaseID, Kind: v.Kind, Name: v.Name, Status: v.Status,
 			MailingAddress: v.MailingAddress, View: ViewClerk, CreatedAt: v.CreatedAt,
 			UpdatedAt: v.UpdatedAt, Version: v.Version,
 		}
+	default:
+		// A view the policy does not name shows nothing.
+		*v = Victim{ID: v.ID, View: ViewNothing}
 	}
 }
 

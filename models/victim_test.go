@@ -2,7 +2,6 @@ package models_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -40,7 +39,7 @@ func janeRoe() models.NewVictim {
 // stored documents, as a thief with a copy would: no SSN, birth date, phone, email, street address,
 // statement text, loss description, document or note may be there in the clear. On PostgreSQL it reads the stored columns and a real pg_dump, as a stolen backup.
 func TestIntakeSecretsAreSealedAtRest(t *testing.T) {
-	ctx := context.Background()
+	ctx := dbtest.System()
 	docDir := t.TempDir()
 	docs, err := documents.NewDir(docDir)
 	if err != nil {
@@ -144,7 +143,7 @@ func TestIntakeSecretsAreSealedAtRest(t *testing.T) {
 // in its own data_keys row, and that one SSN gives unrelated index values in two cases.
 func TestBlindIndexesAreKeyedPerCase(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, s *models.Store) {
-		ctx := context.Background()
+		ctx := dbtest.System()
 		a := mustCreate(t, s, mesaCase("22CR371"))
 		b := mustCreate(t, s, mesaCase("22CR372"))
 		first, err := s.CreateVictim(ctx, a.ID, janeRoe())
@@ -179,7 +178,7 @@ func TestBlindIndexesAreKeyedPerCase(t *testing.T) {
 // TestBlindIndexKeySurvivesRotation rotates to a new key-encryption key and drops the old one: the
 // blind-index key is rewrapped like the case keys, so duplicates are still found afterwards.
 func TestBlindIndexKeySurvivesRotation(t *testing.T) {
-	ctx := context.Background()
+	ctx := dbtest.System()
 	cfg := dbtest.SQLiteConfig(t)
 	s, err := models.Open(ctx, cfg)
 	if err != nil {
