@@ -3,6 +3,8 @@ package handlers_test
 import (
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/impactledger/impactledger/api"
@@ -223,18 +225,84 @@ func TestConcurrentAdministration(t *testing.T) {
 		}
 
 		c, _ := createCase(t, base.signedIn(models.RoleAdmin), peters)
-		editor := base.signedIn(models.RoleAdmin)
+		editor, advocate := base.signedIn(models.RoleAdmin), base.signedIn(models.RoleAdvocate)
 		statuses := make(chan int, 20)
 		for range 20 {
 			go func() {
-				statuses <- editor.do("PUT", "/api/v1/cases/"+c.Id.String()+"/team",
-					map[string]any{"members": []map[string]string{{"user_id": editor.user.ID}}}).StatusCode
+				statuses <- editor.do("PUT", "/api/v1/cases/"+c.Id.String()+"/team", map[string]any{"members": []map[string]string{
+					{"user_id": editor.user.ID}, {"user_id": advocate.user.ID}}}).StatusCode
 			}()
 		}
 		for range 20 {
 			if st := <-statuses; st != http.StatusOK {
 				t.Errorf("concurrent team edit: %d", st)
 			}
+		}
+	})
+}
+
+// TestWhoChangesACaseTeam: administrators, supervisors and the team's own advocates change a team; a
+// prosecutor or clerk may not, an advocate off the team does not see the case; and no change may leave the
+// case without an active advocate or prosecutor to work it (409, nothing changed).
+func TestWhoChangesACaseTeam(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		base := newClient(t, s)
+		admin := base.signedIn(models.RoleAdmin)
+		supervisor, clerk := base.signedIn(models.RoleSupervisor), base.signedIn(models.RoleClerk)
+		advocate, outsider := base.signedIn(models.RoleAdvocate), base.signedIn(models.RoleAdvocate)
+		prosecutor := base.signedIn(models.RoleProsecutor)
+		c, _ := createCase(t, advocate, peters)
+		path := "/api/v1/cases/" + c.Id.String() + "/team"
+		members := func(callers ...*client) map[string]any {
+			list := []map[string]string{}
+			for _, cl := range callers {
+				list = append(list, map[string]string{"user_id": cl.user.ID})
+			}
+			return map[string]any{"members": list}
+		}
+		teamOf := func() []string {
+			var team api.CaseTeam
+			admin.do("GET", path, nil).JSON(t, &team)
+			var ids []string
+			for _, m := range team.Members {
+				ids = append(ids, m.UserId.String())
+			}
+			slices.Sort(ids)
+			return ids
+		}
+		if r := advocate.do("PUT", path, members(advocate, prosecutor)); r.StatusCode != http.StatusOK {
+			t.Fatalf("the team's advocate adds a prosecutor: %d %s", r.StatusCode, r.Body)
+		}
+		for name, caller := range map[string]*client{"prosecutor on the team": prosecutor, "clerk": clerk} {
+			if r := caller.do("PUT", path, members(prosecutor)); r.StatusCode != http.StatusForbidden {
+				t.Errorf("%s changes the team: %d %s", name, r.StatusCode, r.Body)
+			}
+		}
+		if r := outsider.do("PUT", path, members(outsider)); r.StatusCode != http.StatusNotFound {
+			t.Errorf("an advocate off the team changes it: %d %s", r.StatusCode, r.Body)
+		}
+		before := teamOf()
+		for name, body := range map[string]map[string]any{
+			"no one":                         members(),
+			"administrators and clerks only": members(admin, supervisor, clerk),
+		} {
+			r := supervisor.do("PUT", path, body)
+			if p := r.Problem(t); r.StatusCode != http.StatusConflict || !strings.Contains(p.Detail, "advocate or prosecutor") {
+				t.Errorf("a team of %s: %d %s", name, r.StatusCode, r.Body)
+			}
+		}
+		if after := teamOf(); !slices.Equal(after, before) {
+			t.Errorf("a refused change changed the team from %v to %v", before, after)
+		}
+		// An advocate may leave a case another can work, and then no longer sees it.
+		if r := advocate.do("PUT", path, members(prosecutor)); r.StatusCode != http.StatusOK {
+			t.Fatalf("the advocate leaves the prosecutor in charge: %d %s", r.StatusCode, r.Body)
+		}
+		if r := advocate.do("GET", "/api/v1/cases/"+c.Id.String(), nil); r.StatusCode != http.StatusNotFound {
+			t.Errorf("the advocate who left still reads the case: %d", r.StatusCode)
+		}
+		if r := supervisor.do("PUT", path, members(supervisor, outsider)); r.StatusCode != http.StatusOK {
+			t.Errorf("a supervisor sets the team: %d %s", r.StatusCode, r.Body)
 		}
 	})
 }

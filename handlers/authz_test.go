@@ -34,6 +34,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		for _, role := range models.Roles {
 			callers[string(role)] = anonymous.signedIn(role)
 		}
+		// An advocate on no caller's team, so that the other case can keep one.
+		outsider := anonymous.signedIn(models.RoleAdvocate)
 		own, _ := createCase(t, admin, peters)
 		other, _ := createCase(t, admin, map[string]any{"court_case_number": "23CR1", "caption": "People v. Other",
 			"court": "Denver District Court", "jurisdiction": "us-co"})
@@ -74,7 +76,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 				if target.Id == own.Id {
 					return map[string]any{"members": team}
 				}
-				return map[string]any{"members": []map[string]string{{"user_id": admin.user.ID}}}
+				return map[string]any{"members": []map[string]string{{"user_id": admin.user.ID}, {"user_id": outsider.user.ID}}}
 			},
 			"login":       func(api.Case) any { return map[string]string{"email": admin.user.Email, "password": staffPassword} },
 			"createtoken": func(api.Case) any { return map[string]any{"name": "matrix", "expires_in_days": 7} },

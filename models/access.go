@@ -52,6 +52,8 @@ type Access struct {
 	VictimView VictimView
 	// Statements is what the caller may do with impact statements within its reach.
 	Statements StatementAccess
+	// ChangesTeams says whether the caller may change the team of a case within its reach.
+	ChangesTeams bool
 }
 
 // AccessOf is the access policy: one exhaustive decision per kind of caller, and the only place where who
@@ -62,16 +64,19 @@ type Access struct {
 func AccessOf(actor Actor) Access {
 	switch actor.Type {
 	case ActorSystem:
-		return Access{Reach: ReachAllCases, VictimView: ViewFull, Statements: StatementsWrite}
+		return Access{Reach: ReachAllCases, VictimView: ViewFull, Statements: StatementsWrite, ChangesTeams: true}
 	case ActorUser:
 		if !ValidID(actor.ID) {
 			return Access{}
 		}
 		switch actor.Role {
 		case RoleAdmin, RoleSupervisor:
-			return Access{Reach: ReachAllCases, UserID: actor.ID, VictimView: ViewFull, Statements: StatementsWrite}
+			return Access{Reach: ReachAllCases, UserID: actor.ID, VictimView: ViewFull, Statements: StatementsWrite,
+				ChangesTeams: true}
 		case RoleAdvocate:
-			return Access{Reach: ReachTeams, UserID: actor.ID, VictimView: ViewFull, Statements: StatementsWrite}
+			// Advocates run their cases: they change the teams they are on.
+			return Access{Reach: ReachTeams, UserID: actor.ID, VictimView: ViewFull, Statements: StatementsWrite,
+				ChangesTeams: true}
 		case RoleProsecutor:
 			// Fed. R. Crim. P. 49.1: prosecutors compile filings, so they see victims as a filing may show them,
 			// and read statements without changing what a victim said.

@@ -22,13 +22,13 @@ func TestAccessOfDecidesEveryKindOfCaller(t *testing.T) {
 		want  models.Access
 	}{
 		{"system", models.Actor{Type: models.ActorSystem, ID: "cli"},
-			models.Access{Reach: models.ReachAllCases, VictimView: models.ViewFull, Statements: models.StatementsWrite}},
+			models.Access{Reach: models.ReachAllCases, VictimView: models.ViewFull, Statements: models.StatementsWrite, ChangesTeams: true}},
 		{"admin", models.Actor{Type: models.ActorUser, ID: id, Role: models.RoleAdmin},
-			models.Access{Reach: models.ReachAllCases, UserID: id, VictimView: models.ViewFull, Statements: models.StatementsWrite}},
+			models.Access{Reach: models.ReachAllCases, UserID: id, VictimView: models.ViewFull, Statements: models.StatementsWrite, ChangesTeams: true}},
 		{"supervisor", models.Actor{Type: models.ActorUser, ID: id, Role: models.RoleSupervisor},
-			models.Access{Reach: models.ReachAllCases, UserID: id, VictimView: models.ViewFull, Statements: models.StatementsWrite}},
+			models.Access{Reach: models.ReachAllCases, UserID: id, VictimView: models.ViewFull, Statements: models.StatementsWrite, ChangesTeams: true}},
 		{"advocate", models.Actor{Type: models.ActorUser, ID: id, Role: models.RoleAdvocate},
-			models.Access{Reach: models.ReachTeams, UserID: id, VictimView: models.ViewFull, Statements: models.StatementsWrite}},
+			models.Access{Reach: models.ReachTeams, UserID: id, VictimView: models.ViewFull, Statements: models.StatementsWrite, ChangesTeams: true}},
 		{"prosecutor", models.Actor{Type: models.ActorUser, ID: id, Role: models.RoleProsecutor},
 			models.Access{Reach: models.ReachTeams, UserID: id, VictimView: models.ViewRule49, Statements: models.StatementsRead}},
 		{"clerk", models.Actor{Type: models.ActorUser, ID: id, Role: models.RoleClerk},

@@ -43,7 +43,14 @@ func caseTeam(db *gorm.DB, caseID string) ([]TeamMember, error) {
 	return members, err
 }
 
-// SetCaseTeam replaces the team of a case the request's actor may see with the accounts userIDs name.
+// ErrTeamWithoutCaseworker refuses a team change that would leave a case with nobody who can work it.
+var ErrTeamWithoutCaseworker = &ConflictError{Detail: "A case's team needs at least one active advocate or " +
+	"prosecutor, or nobody could work the case. Add one before removing the last."}
+
+// SetCaseTeam replaces the team of a case the request's actor may see with the accounts userIDs name. Only
+// callers the access policy lets change teams may (administrators, supervisors, and advocates on the team),
+// and the team must keep at least one active advocate or prosecutor: ErrForbidden, ErrNotFound, a
+// *ValidationError or ErrTeamWithoutCaseworker otherwise, with nothing changed.
 func (s *Store) SetCaseTeam(ctx context.Context, caseID string, userIDs []string) ([]TeamMember, error) {
 	var members []TeamMember
 	err := s.inTx(ctx, func(tx *gorm.DB) error {
@@ -51,21 +58,32 @@ func (s *Store) SetCaseTeam(ctx context.Context, caseID string, userIDs []string
 		if _, err := s.caseByID(tx, caseID, true); err != nil {
 			return err
 		}
+		if !accessIn(ctx).ChangesTeams {
+			return ErrForbidden
+		}
 		wanted := slices.Compact(slices.Sorted(slices.Values(userIDs)))
-		var found []string
+		var found []User
 		if len(wanted) > 0 {
-			if err := tx.Model(&User{}).Where("id IN ? AND active", wanted).Pluck("id", &found).Error; err != nil {
+			if err := tx.Select("id", "role").Where("id IN ? AND active", wanted).Find(&found).Error; err != nil {
 				return err
 			}
 		}
 		v := &ValidationError{}
+		caseworkers := 0
 		for i, id := range userIDs {
-			if !slices.Contains(found, id) {
+			at := slices.IndexFunc(found, func(u User) bool { return u.ID == id })
+			switch {
+			case at < 0:
 				v.add(fmt.Sprintf("members.%d.user_id", i), "is not an active staff account")
+			case found[at].Role == RoleAdvocate || found[at].Role == RoleProsecutor:
+				caseworkers++
 			}
 		}
 		if err := v.orNil(); err != nil {
 			return err
+		}
+		if caseworkers == 0 {
+			return ErrTeamWithoutCaseworker
 		}
 		if err := tx.Where("case_id = ?", caseID).Delete(&caseMember{}).Error; err != nil {
 			return err

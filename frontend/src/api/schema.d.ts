@@ -371,7 +371,7 @@ export interface paths {
         get: operations["getCaseTeam"];
         /**
          * Replace a case's team.
-         * @description Admins and supervisors may set any case's team; advocates and prosecutors only a team they are on.
+         * @description Administrators and supervisors may set any case's team, advocates only a team they are on (another case is 404); prosecutors and clerks may not. The team must keep at least one active advocate or prosecutor, so that somebody can work the case: a change that would leave none is 409, and nothing changes.
          */
         put: operations["setCaseTeam"];
         post?: never;
@@ -3608,6 +3608,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             422: components["responses"]["Unprocessable"];
             default: components["responses"]["Problem"];
         };
