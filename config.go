@@ -34,6 +34,10 @@ type config struct {
 	DocumentsDir string
 	// ImportWorkers is how many imports this instance runs at once.
 	ImportWorkers int
+	// TLSCertFile and TLSKeyFile, when set, make the service speak HTTPS itself.
+	TLSCertFile, TLSKeyFile string
+	// KeysFile is the file the key-encryption keys were read from (IMPACTLEDGER_ENCRYPTION_KEYS_FILE), if any.
+	KeysFile string
 }
 
 // envVar documents one setting; configVars is the table the README and --help print.
@@ -48,6 +52,8 @@ var configVars = []envVar{
 	{"IMPACTLEDGER_DB_MAX_OPEN_CONNS", "10 (PostgreSQL), 4 readers + 1 writer (SQLite)", "Largest database pool."},
 	{"IMPACTLEDGER_DB_MAX_IDLE_CONNS", "same as max open", "Idle connections kept open."},
 	{"IMPACTLEDGER_TRUSTED_PROXIES", "(none)", "Comma-separated proxy IPs or CIDRs whose X-Forwarded-For is believed."},
+	{"IMPACTLEDGER_TLS_CERT_FILE", "(none: plain HTTP)", "PEM certificate chain; with IMPACTLEDGER_TLS_KEY_FILE the service serves HTTPS itself (TLS 1.2 or later) and sends Strict-Transport-Security."},
+	{"IMPACTLEDGER_TLS_KEY_FILE", "(none)", "PEM private key of IMPACTLEDGER_TLS_CERT_FILE."},
 	{"IMPACTLEDGER_ENCRYPTION_KEYS", "(SQLite: a key file beside the database; PostgreSQL: required)", "Key-encryption keys, key_id:base64 comma-separated; the first wraps new data keys, all unwrap. IMPACTLEDGER_ENCRYPTION_KEYS_FILE reads them from a file."},
 	{"IMPACTLEDGER_REQUIRE_MFA", "true (PostgreSQL), false (SQLite)", "Make two-factor sign-in (an authenticator app) mandatory: accounts without it must set it up at their next sign-in before doing anything else."},
 	{"IMPACTLEDGER_LOCKOUT_MINUTES", "30", "How long 5 failed sign-ins within 15 minutes lock an account; 0 keeps it locked until an administrator unlocks it."},
@@ -157,6 +163,11 @@ func loadConfig(getenv func(string) string, stdoutIsTerminal bool) (config, erro
 	if v := getenv("IMPACTLEDGER_DOCUMENTS_DIR"); v != "" {
 		cfg.DocumentsDir = v
 	}
+	cfg.TLSCertFile, cfg.TLSKeyFile = getenv("IMPACTLEDGER_TLS_CERT_FILE"), getenv("IMPACTLEDGER_TLS_KEY_FILE")
+	if (cfg.TLSCertFile == "") != (cfg.TLSKeyFile == "") {
+		errs = append(errs, configErrorf("IMPACTLEDGER_TLS_CERT_FILE and IMPACTLEDGER_TLS_KEY_FILE: set both (to serve HTTPS) or neither"))
+	}
+	cfg.KeysFile = getenv("IMPACTLEDGER_ENCRYPTION_KEYS_FILE")
 	if v := getenv("IMPACTLEDGER_TRUSTED_PROXIES"); v != "" {
 		for _, p := range strings.Split(v, ",") {
 			if p = strings.TrimSpace(p); p != "" {

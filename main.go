@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -171,10 +172,10 @@ func setupWith(ctx context.Context, stderr io.Writer, mayCreate bool) (config, *
 			return cfg, log, nil, 1
 		}
 		if generated != "" {
-			log.Warn("generated a key-encryption key for this new database; back it up with the database, "+
+			log.Warn("generated a key-encryption key for this new database; back it up, apart from the database, "+
 				"since without it the sealed data cannot be read (README: Keys)", "key_file", generated)
 		}
-		cfg.DB.Keys = keys
+		cfg.DB.Keys, cfg.KeysFile = keys, keyFileOf(cfg.DB.DSN)
 	}
 	store, err := models.Open(ctx, cfg.DB)
 	if err != nil {
@@ -241,7 +242,13 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return 1
 		}
 	}
+	tlsConfig, err := serverTLS(cfg)
+	if err != nil {
+		log.Error("cannot serve HTTPS", "error", err.Error())
+		return 1
+	}
 	router, err := handlers.NewRouter(handlers.Config{
+		HSTS:       tlsConfig != nil,
 		Store:      store,
 		Dialect:    store.Dialect(),
 		UI:         frontend.Dist(),
@@ -268,6 +275,14 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		log.Error("cannot listen", "addr", cfg.Addr, "error", err.Error())
 		return 1
 	}
+	scheme := "http://"
+	if tlsConfig != nil {
+		ln, scheme = tls.NewListener(ln, tlsConfig), "https://"
+	}
+	if warning := transportWarning(cfg, ln.Addr().String()); warning != "" {
+		log.Warn(warning, "addr", ln.Addr().String())
+	}
+	warnAboutKeysBesideData(log, cfg)
 	srv := &http.Server{
 		Handler:           router,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -277,7 +292,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("impactledger started", "version", buildVersion(), "addr", "http://"+ln.Addr().String(),
+	log.Info("impactledger started", "version", buildVersion(), "addr", scheme+ln.Addr().String(),
 		"database", describeDatabase(cfg.DB), "documents", cfg.DocumentsDir, "migrations_applied", applied, "ui_built", frontend.Built(), "require_mfa", cfg.RequireMFA)
 
 	served := make(chan error, 1)
@@ -537,12 +552,21 @@ func healthcheckCommand(ctx context.Context, args []string, stderr io.Writer) in
 	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/readyz", nil)
+	client, scheme := http.DefaultClient, "http://"
+	if cfg.TLSCertFile != "" {
+		pinned, err := pinnedClient(cfg.TLSCertFile)
+		if err != nil {
+			fmt.Fprintf(stderr, "healthcheck: %v\n", err)
+			return 2
+		}
+		client, scheme = pinned, "https://"
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, scheme+net.JoinHostPort(host, port)+"/readyz", nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "healthcheck: %v\n", err)
 		return 1
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := client.Do(req)
 	if err != nil {
 		fmt.Fprintf(stderr, "healthcheck: %v\n", err)
 		return 1

@@ -120,6 +120,8 @@ type Config struct {
 	RequireMFA bool
 	// Documents keeps the sealed files attached to losses, and uploaded imports while they run.
 	Documents documents.Storage
+	// HSTS makes every response tell browsers to use HTTPS only, for a service that serves HTTPS itself.
+	HSTS bool
 }
 
 // Server implements api.StrictServerInterface.
@@ -162,7 +164,7 @@ func NewRouter(cfg Config) (*gin.Engine, error) {
 	if err := engine.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("trusted proxies: %w", err)
 	}
-	engine.Use(withRequestID, withAccessLog(log), gin.CustomRecovery(recoverToProblem), withSecurityHeaders,
+	engine.Use(withRequestID, withAccessLog(log), gin.CustomRecovery(recoverToProblem), withSecurityHeaders(cfg.HSTS),
 		withSession(cfg.Store, cfg.RequireMFA), validator.handle)
 
 	engine.GET("/api/openapi.json", func(c *gin.Context) {
