@@ -15,6 +15,9 @@ import (
 // nothing to grant, and the service would run as the owner.
 var ErrServiceIsOwner = errors.New("migrations: the service's role is the role that runs migrations")
 
+// grantLock is the advisory lock that GrantApp's transactions queue on.
+const grantLock int64 = 0x696d7064
+
 // readOnlyTables are the schema's version records, which the service only reads (readiness checks goose's);
 // only migrations, run as the owner, write them.
 var readOnlyTables = []string{"goose_db_version", "river_migration"}
@@ -39,6 +42,11 @@ func GrantApp(ctx context.Context, db *sql.DB, role string) error {
 		return fmt.Errorf("migrations: granting: %w", err)
 	}
 	defer tx.Rollback()
+	// Instances starting at once each grant; two transactions changing one table's privileges at the same
+	// time fail ("tuple concurrently updated"), so grants queue on a lock of their own.
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", grantLock); err != nil {
+		return fmt.Errorf("migrations: granting: %w", err)
+	}
 	var owner string
 	var schema sql.NullString
 	if err := tx.QueryRowContext(ctx, "SELECT current_user, current_schema()").Scan(&owner, &schema); err != nil {

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -62,6 +63,16 @@ func TestServiceRoleCannotRewriteTheRecord(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		// As instances starting together do.
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				if err := migrations.GrantApp(ctx, ownerDB, role); err != nil {
+					t.Errorf("granting at the same time as others: %v", err)
+				}
+			})
+		}
+		wg.Wait()
 		if err := migrations.GrantApp(ctx, ownerDB, ownerRole(t, ownerDB)); !errors.Is(err, migrations.ErrServiceIsOwner) {
 			t.Fatalf("granting to the owner itself: %v; want ErrServiceIsOwner", err)
 		}
