@@ -197,7 +197,7 @@ func seedAppendOnlyRows(t *testing.T, s *models.Store) {
 	}
 }
 
-// column is one column of a table and its declared type.
+// tableColumn is one column of a table and its declared type.
 type tableColumn struct{ name, typ string }
 
 // fresh is an SQL expression giving the column a value no row has, keeping NULL as NULL (NULL takes no key).
