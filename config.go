@@ -22,7 +22,10 @@ const defaultSQLitePath = "data/impactledger.db"
 
 // config is everything ImpactLedger reads from its environment, parsed once at start-up.
 type config struct {
-	DB             models.Config
+	DB models.Config
+	// MigrateDSN is the PostgreSQL URL of the role that owns the schema, which migrations run as; empty runs
+	// them as the service's own role (DB).
+	MigrateDSN     string
 	Addr           string
 	LogLevel       slog.Level
 	LogFormat      string // "text" or "json"
@@ -45,6 +48,7 @@ type envVar struct{ Name, Default, Meaning string }
 
 var configVars = []envVar{
 	{"DATABASE_URL", "(empty: SQLite at ./" + defaultSQLitePath + ")", "postgres://… for PostgreSQL, or sqlite:PATH for another SQLite file. DATABASE_URL_FILE reads it from a file."},
+	{"IMPACTLEDGER_MIGRATE_DATABASE_URL", "(empty: migrations run as DATABASE_URL's role)", "PostgreSQL only: postgres://… of the role that owns the schema. migrate and serve's start-up migration run as it, then grant DATABASE_URL's role only what the service needs, so that the service cannot alter tables, drop triggers, or change or empty the audit trail and ledger. IMPACTLEDGER_MIGRATE_DATABASE_URL_FILE reads it from a file."},
 	{"IMPACTLEDGER_ADDR", "127.0.0.1:8080", "host:port to listen on."},
 	{"IMPACTLEDGER_LOG_LEVEL", "info", "debug, info, warn or error."},
 	{"IMPACTLEDGER_LOG_FORMAT", "auto", "text, json, or auto (text on a terminal, JSON otherwise)."},
@@ -71,6 +75,25 @@ func configErrorf(format string, args ...any) error {
 	return &configError{fmt.Sprintf(format, args...)}
 }
 
+// errKeysRequired refuses PostgreSQL without key-encryption keys. Only migrate as the schema's owner may do
+// without them: it never opens the service's store, so a deploy step that migrates need not hold the keys.
+var errKeysRequired = configErrorf("IMPACTLEDGER_ENCRYPTION_KEYS: required with PostgreSQL (make one with `impactledger keys generate`, keep it in your secret store and back it up)")
+
+// withoutKeysRequired is err less errKeysRequired: nil when that was its only complaint.
+func withoutKeysRequired(err error) error {
+	var rest []error
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range joined.Unwrap() {
+			if e != errKeysRequired {
+				rest = append(rest, e)
+			}
+		}
+	} else if err != errKeysRequired {
+		rest = append(rest, err)
+	}
+	return errors.Join(rest...)
+}
+
 // loadConfig reads the environment through getenv (os.Getenv in production, a map in tests).
 func loadConfig(getenv func(string) string, stdoutIsTerminal bool) (config, error) {
 	cfg := config{Addr: "127.0.0.1:8080", LogLevel: slog.LevelInfo, AutoMigrate: true}
@@ -81,6 +104,17 @@ func loadConfig(getenv func(string) string, stdoutIsTerminal bool) (config, erro
 		errs = append(errs, err)
 	} else if cfg.DB, err = parseDatabaseURL(dbURL); err != nil {
 		errs = append(errs, err)
+	}
+	if owner, err := secret(getenv, "IMPACTLEDGER_MIGRATE_DATABASE_URL"); err != nil {
+		errs = append(errs, err)
+	} else if owner != "" {
+		// Never quote the URL back: it holds the owner's password.
+		if parsed, err := parseDatabaseURL(owner); err != nil || parsed.Dialect != models.Postgres {
+			errs = append(errs, configErrorf("IMPACTLEDGER_MIGRATE_DATABASE_URL: not a valid PostgreSQL URL (postgres://owner:password@host:5432/dbname)"))
+		} else if cfg.DB.Dialect != models.Postgres {
+			errs = append(errs, configErrorf("IMPACTLEDGER_MIGRATE_DATABASE_URL: only with PostgreSQL; set DATABASE_URL to the service's own postgres://… role (SQLite has no roles)"))
+		}
+		cfg.MigrateDSN = owner
 	}
 	if v := getenv("IMPACTLEDGER_ADDR"); v != "" {
 		cfg.Addr = v
@@ -127,7 +161,7 @@ func loadConfig(getenv func(string) string, stdoutIsTerminal bool) (config, erro
 			errs = append(errs, configErrorf("IMPACTLEDGER_ENCRYPTION_KEYS: %v", err))
 		}
 	} else if cfg.DB.Dialect == models.Postgres {
-		errs = append(errs, configErrorf("IMPACTLEDGER_ENCRYPTION_KEYS: required with PostgreSQL (make one with `impactledger keys generate`, keep it in your secret store and back it up)"))
+		errs = append(errs, errKeysRequired)
 	}
 	cfg.RequireMFA = cfg.DB.Dialect == models.Postgres
 	if v := getenv("IMPACTLEDGER_REQUIRE_MFA"); v != "" {

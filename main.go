@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,11 +17,15 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, for the schema owner's connection
 	"github.com/mattn/go-isatty"
+	"github.com/pressly/goose/v3"
 
 	"github.com/impactledger/impactledger/documents"
 	"github.com/impactledger/impactledger/frontend"
@@ -153,10 +158,24 @@ func setup(ctx context.Context, stderr io.Writer) (config, *slog.Logger, *models
 }
 
 func setupWith(ctx context.Context, stderr io.Writer, mayCreate bool) (config, *slog.Logger, *models.Store, int) {
+	cfg, log, code := configure(stderr, false)
+	if code != 0 {
+		return cfg, log, nil, code
+	}
+	store, code := openStore(ctx, &cfg, log, mayCreate)
+	return cfg, log, store, code
+}
+
+// configure reads the configuration and installs the logger. ownerMigration says that the command is migrate,
+// which as the schema's owner (IMPACTLEDGER_MIGRATE_DATABASE_URL) needs no encryption keys.
+func configure(stderr io.Writer, ownerMigration bool) (config, *slog.Logger, int) {
 	cfg, err := loadConfig(os.Getenv, isTerminal(stderr))
+	if err != nil && ownerMigration && cfg.MigrateDSN != "" {
+		err = withoutKeysRequired(err)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "impactledger: configuration: %v\n", err)
-		return cfg, nil, nil, 2
+		return cfg, nil, 2
 	}
 	log := newLogger(cfg, stderr)
 	slog.SetDefault(log)
@@ -165,11 +184,17 @@ func setupWith(ctx context.Context, stderr io.Writer, mayCreate bool) (config, *
 			"iterations", n, "recommended", password.DefaultIterations)
 	}
 	cfg.DB.Logger = log
+	return cfg, log, 0
+}
+
+// openStore opens the service's database, first loading (or, when mayCreate, making) a SQLite database's
+// key file when no keys are configured.
+func openStore(ctx context.Context, cfg *config, log *slog.Logger, mayCreate bool) (*models.Store, int) {
 	if len(cfg.DB.Keys) == 0 && cfg.DB.Dialect == models.SQLite {
 		keys, generated, err := sqliteKeys(cfg.DB.DSN, time.Now(), mayCreate)
 		if err != nil {
 			log.Error("cannot load the encryption keys", "error", err.Error())
-			return cfg, log, nil, 1
+			return nil, 1
 		}
 		if generated != "" {
 			log.Warn("generated a key-encryption key for this new database; back it up, apart from the database, "+
@@ -180,9 +205,91 @@ func setupWith(ctx context.Context, stderr io.Writer, mayCreate bool) (config, *
 	store, err := models.Open(ctx, cfg.DB)
 	if err != nil {
 		log.Error("cannot open the database", "database", describeDatabase(cfg.DB), "error", models.ScrubPassword(err.Error()))
-		return cfg, log, nil, 1
+		return nil, 1
 	}
-	return cfg, log, store, 0
+	return store, 0
+}
+
+// openOwner connects as the schema's owner (IMPACTLEDGER_MIGRATE_DATABASE_URL), for migrations and grants
+// only: the service itself never uses this connection.
+func openOwner(ctx context.Context, dsn string) (*sql.DB, error) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, errors.New(models.ScrubPassword(err.Error()))
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, errors.New(models.ScrubPassword(err.Error()))
+	}
+	return db, nil
+}
+
+// migrateUp applies pending migrations. With IMPACTLEDGER_MIGRATE_DATABASE_URL it runs them as the schema's
+// owner and then grants the service's role what it needs; without, through the service's own pool, as the
+// service's role (which then owns what it creates).
+func migrateUp(ctx context.Context, cfg config, log *slog.Logger, appDB *sql.DB, d models.Dialect) ([]*goose.MigrationResult, error) {
+	if cfg.MigrateDSN == "" {
+		results, err := migrations.Up(ctx, appDB, d)
+		if err != nil && d == models.Postgres && permissionDenied(err) {
+			err = fmt.Errorf("%w (the service's role may not change the schema: set IMPACTLEDGER_MIGRATE_DATABASE_URL to the owner's URL)", err)
+		}
+		return results, err
+	}
+	owner, err := openOwner(ctx, cfg.MigrateDSN)
+	if err != nil {
+		return nil, fmt.Errorf("connecting as the schema's owner (IMPACTLEDGER_MIGRATE_DATABASE_URL): %w", err)
+	}
+	defer owner.Close()
+	results, err := migrations.Up(ctx, owner, d)
+	if err != nil {
+		return results, err
+	}
+	_, err = grantService(ctx, cfg, log, owner)
+	return results, err
+}
+
+// grantService grants the service's role (DATABASE_URL's user) what it needs, through the owner's
+// connection, and returns the role's name; empty when the service connects as the owner itself, which the
+// start-up warning then reports.
+func grantService(ctx context.Context, cfg config, log *slog.Logger, owner *sql.DB) (string, error) {
+	pc, err := pgconn.ParseConfig(cfg.DB.DSN)
+	if err != nil {
+		return "", fmt.Errorf("DATABASE_URL: %s", models.ScrubPassword(err.Error()))
+	}
+	err = migrations.GrantApp(ctx, owner, pc.User)
+	if errors.Is(err, migrations.ErrServiceIsOwner) {
+		log.Warn("DATABASE_URL and IMPACTLEDGER_MIGRATE_DATABASE_URL use the same role, so nothing was granted; "+
+			"give the service a role of its own (README: Running on PostgreSQL)", "role", pc.User)
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return pc.User, nil
+}
+
+// permissionDenied reports an error of PostgreSQL's insufficient_privilege class (42501).
+func permissionDenied(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && pg.Code == "42501" || strings.Contains(err.Error(), "SQLSTATE 42501")
+}
+
+// warnIfPrivileged logs a warning when the service's connections could undo what the database enforces:
+// with a role that owns tables (or acts as their owner), or a superuser, whoever takes over the service can
+// drop the triggers that keep the audit trail and the ledger append-only.
+func warnIfPrivileged(ctx context.Context, log *slog.Logger, db *sql.DB) {
+	r, err := migrations.RoleOf(ctx, db)
+	if err != nil {
+		log.Warn("cannot check the database role's privileges", "error_class", models.ErrorClass(err))
+		return
+	}
+	if r.Privileged() {
+		log.Warn("the service connects to PostgreSQL as a role that owns its tables or is a superuser, so whoever "+
+			"took over the service could drop the triggers that keep the audit trail and the ledger append-only and "+
+			"rewrite them; run migrations as the owner with IMPACTLEDGER_MIGRATE_DATABASE_URL and set DATABASE_URL to a "+
+			"role of the service's own that owns nothing (README: Running on PostgreSQL)",
+			"role", r.Name, "superuser", r.Superuser, "tables_owned", r.OwnedTables)
+	}
 }
 
 func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -207,12 +314,15 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	dialect := store.Dialect()
 	applied := 0
 	if cfg.AutoMigrate {
-		results, err := migrations.Up(ctx, sqlDB, dialect)
+		results, err := migrateUp(ctx, cfg, log, sqlDB, dialect)
 		if err != nil {
 			log.Error("cannot apply migrations", "error", models.ScrubPassword(err.Error()))
 			return 1
 		}
 		applied = len(results)
+	}
+	if dialect == models.Postgres {
+		warnIfPrivileged(ctx, log, sqlDB)
 	}
 	// With the schema current the keys must open the data, or the service does not start. With it behind
 	// (IMPACTLEDGER_AUTO_MIGRATE=false), readiness keeps checking until migrate up has run.
@@ -350,17 +460,34 @@ func migrateCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 			"back up the database, then run it again with --yes")
 		return 2
 	}
-	_, log, store, code := setup(ctx, stderr)
+	cfg, log, code := configure(stderr, true)
 	if code != 0 {
 		return code
 	}
-	defer store.Close()
-	sqlDB, err := store.SQLDB()
-	if err != nil {
-		log.Error("cannot reach the database pool", "error_type", fmt.Sprintf("%T", err))
-		return 1
+	var sqlDB *sql.DB
+	if cfg.MigrateDSN != "" {
+		// As the schema's owner; the service's own role is granted its privileges after up and down.
+		owner, err := openOwner(ctx, cfg.MigrateDSN)
+		if err != nil {
+			log.Error("cannot connect as the schema's owner (IMPACTLEDGER_MIGRATE_DATABASE_URL)",
+				"database", describeDatabase(models.Config{Dialect: models.Postgres, DSN: cfg.MigrateDSN}), "error", err.Error())
+			return 1
+		}
+		defer owner.Close()
+		sqlDB = owner
+	} else {
+		store, code := openStore(ctx, &cfg, log, true)
+		if code != 0 {
+			return code
+		}
+		defer store.Close()
+		var err error
+		if sqlDB, err = store.SQLDB(); err != nil {
+			log.Error("cannot reach the database pool", "error_type", fmt.Sprintf("%T", err))
+			return 1
+		}
 	}
-	p, err := migrations.NewProvider(sqlDB, store.Dialect())
+	p, err := migrations.NewProvider(sqlDB, cfg.DB.Dialect)
 	if err != nil {
 		log.Error("cannot load migrations", "error", err.Error())
 		return 1
@@ -401,6 +528,18 @@ func migrateCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", s.Source.Version, s.State, at, s.Source.Path)
 		}
 		tw.Flush()
+		return 0
+	}
+	if cfg.MigrateDSN != "" {
+		// After every change of schema, so that tables a migration added are covered and nothing else is held.
+		role, err := grantService(ctx, cfg, log, sqlDB)
+		if err != nil {
+			log.Error("cannot grant the service's role its privileges", "error", models.ScrubPassword(err.Error()))
+			return 1
+		}
+		if role != "" {
+			fmt.Fprintf(stdout, "granted %s what the service needs and nothing more\n", role)
+		}
 	}
 	return 0
 }

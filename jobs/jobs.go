@@ -92,6 +92,10 @@ func New(cfg Config) (*Queue, error) {
 	}
 	switch cfg.Store.Dialect() {
 	case models.Postgres:
+		// River rebuilds its job table's indexes every night, which only the tables' owner may do, and the
+		// service's role owns nothing (IMPACTLEDGER_MIGRATE_DATABASE_URL): it would fail every night. Finished
+		// jobs are deleted (completed ones after an hour), so the table and its indexes stay small without it.
+		config.ReindexerIndexNames = []string{}
 		// Poll-only over the same pool as the store: no connection of its own to LISTEN on.
 		q.client, err = river.NewClient(riverdatabasesql.New(db), config)
 	case models.SQLite:

@@ -394,13 +394,13 @@ func (s *Store) orderRowByID(db *gorm.DB, id string, lock bool) (orderRow, error
 		return orderRow{}, ErrNotFound
 	}
 	var row orderRow
-	q := inVisibleCases(db.Model(&orderRow{})).Where("id = ?", id)
-	if lock {
-		q = s.forUpdate(q)
-	}
-	err := q.Take(&row).Error
+	err := inVisibleCases(db.Model(&orderRow{})).Where("id = ?", id).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return orderRow{}, ErrNotFound
+	}
+	if err == nil && lock {
+		// An order never changes, so reading it before the lock is safe; what must queue is its ledger.
+		err = s.lockOrder(db, id)
 	}
 	return row, err
 }
