@@ -49,6 +49,7 @@ var configVars = []envVar{
 	{"IMPACTLEDGER_DB_MAX_IDLE_CONNS", "same as max open", "Idle connections kept open."},
 	{"IMPACTLEDGER_TRUSTED_PROXIES", "(none)", "Comma-separated proxy IPs or CIDRs whose X-Forwarded-For is believed."},
 	{"IMPACTLEDGER_ENCRYPTION_KEYS", "(SQLite: a key file beside the database; PostgreSQL: required)", "Key-encryption keys, key_id:base64 comma-separated; the first wraps new data keys, all unwrap. IMPACTLEDGER_ENCRYPTION_KEYS_FILE reads them from a file."},
+	{"IMPACTLEDGER_AUDIT_KEY", "(none: an audit data key wrapped by the encryption keys)", "Audit keys kept apart from the database and the encryption keys, key_id:base64(32 bytes) comma-separated: the first chains new audit events, all verify. IMPACTLEDGER_AUDIT_KEY_FILE reads them from a file."},
 	{"IMPACTLEDGER_REQUIRE_MFA", "true (PostgreSQL), false (SQLite)", "Make two-factor sign-in (an authenticator app) mandatory: accounts without it must set it up at their next sign-in before doing anything else."},
 	{"IMPACTLEDGER_LOCKOUT_MINUTES", "30", "How long 5 failed sign-ins within 15 minutes lock an account; 0 keeps it locked until an administrator unlocks it."},
 	{"IMPACTLEDGER_PASSWORD_ITERATIONS", "600000", "PBKDF2 work factor of new password hashes; lower only for tests (a warning is logged)."},
@@ -122,6 +123,13 @@ func loadConfig(getenv func(string) string, stdoutIsTerminal bool) (config, erro
 		}
 	} else if cfg.DB.Dialect == models.Postgres {
 		errs = append(errs, configErrorf("IMPACTLEDGER_ENCRYPTION_KEYS: required with PostgreSQL (make one with `impactledger keys generate`, keep it in your secret store and back it up)"))
+	}
+	if keys, err := secret(getenv, "IMPACTLEDGER_AUDIT_KEY"); err != nil {
+		errs = append(errs, err)
+	} else if keys != "" {
+		if cfg.DB.AuditKeys, err = sealing.ParseKEKs(keys); err != nil {
+			errs = append(errs, configErrorf("IMPACTLEDGER_AUDIT_KEY: %v", err))
+		}
 	}
 	cfg.RequireMFA = cfg.DB.Dialect == models.Postgres
 	if v := getenv("IMPACTLEDGER_REQUIRE_MFA"); v != "" {
