@@ -111,6 +111,10 @@ func requestOf(ctx context.Context) RequestInfo {
 	return info
 }
 
+// ActorOf returns who the request ctx serves acts as: the signed-in account, anonymous before sign-in, or
+// the system for work outside any request.
+func ActorOf(ctx context.Context) Actor { return requestOf(ctx).Actor }
+
 // audited describes an action about to be recorded.
 type audited struct {
 	Action     string
@@ -263,12 +267,10 @@ func (s *Store) SealAuditChain(ctx context.Context) (bool, error) {
 	return sealed, err
 }
 
-// RecordDenied audits a refused request: action names what was attempted, such as "api.createCase" or
-// "csrf". Refusals are rare and worth an auditor's eye, so each is recorded.
+// RecordDenied audits a refused request that concerns no particular record, such as a missing CSRF token:
+// action names the refusal. It goes through the same per-actor limit as RecordDenial.
 func (s *Store) RecordDenied(ctx context.Context, action string) error {
-	return s.inTx(ctx, func(tx *gorm.DB) error {
-		return s.appendAudit(tx, audited{Action: action, Outcome: OutcomeDenied})
-	})
+	return s.RecordDenial(ctx, Denial{Reason: action})
 }
 
 // mac is the event's keyed hash: HMAC-SHA256 under key over the previous hash and a fixed JSON rendering of
