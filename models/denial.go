@@ -82,3 +82,45 @@ func (s *Store) RecordDenial(ctx context.Context, d Denial) error {
 			Updates(map[string]any{"last_event_at": now, "suppressed": 0}).Error
 	})
 }
+
+// FlushDenials writes the refusals that are only counted so far: for each actor whose latest access.denied
+// event is a DenialWindow old or more and who was refused again since, an access.denied event whose count is
+// those refusals, with reason "summary" (it stands for no refusal of its own). Without it, a scan that
+// stops would show as one refusal until the scanner came back, perhaps never; with it run every minute,
+// every refusal is in the trail within two minutes, still at most one event per actor per minute. It writes
+// at most 500 events a run and reports how many.
+func (s *Store) FlushDenials(ctx context.Context) (int, error) {
+	var due []auditDenialCounter
+	if err := s.read.WithContext(ctx).Where("suppressed > 0 AND last_event_at <= ?", s.now().Add(-DenialWindow)).
+		Order("last_event_at").Limit(500).Find(&due).Error; err != nil {
+		return 0, err
+	}
+	written := 0
+	for _, row := range due {
+		// The event is the actor's, as the refusals it counts were; it belongs to no request.
+		actorCtx := WithRequest(ctx, RequestInfo{Actor: Actor{Type: row.ActorType, ID: row.ActorID}})
+		err := s.inTx(actorCtx, func(tx *gorm.DB) error {
+			now := s.now()
+			var counter auditDenialCounter
+			err := s.forUpdate(tx.Where("actor_type = ? AND actor_id = ?", row.ActorType, row.ActorID)).Take(&counter).Error
+			if err != nil {
+				return err
+			}
+			// Another instance flushed it, or a new refusal wrote an event, since the list was read.
+			if counter.Suppressed == 0 || counter.LastEventAt == nil || now.Sub(*counter.LastEventAt) < DenialWindow {
+				return nil
+			}
+			if err := s.appendAudit(tx, audited{Action: AccessDeniedAction, Outcome: OutcomeDenied,
+				Detail: map[string]any{"count": counter.Suppressed, "reason": "summary"}}); err != nil {
+				return err
+			}
+			written++
+			return tx.Model(&auditDenialCounter{}).Where("actor_type = ? AND actor_id = ?", row.ActorType, row.ActorID).
+				Updates(map[string]any{"last_event_at": now, "suppressed": 0}).Error
+		})
+		if err != nil {
+			return written, err
+		}
+	}
+	return written, nil
+}

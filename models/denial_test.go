@@ -59,3 +59,45 @@ func TestConcurrentDenialsWriteOneEvent(t *testing.T) {
 		}
 	})
 }
+
+// TestFlushDenialsWritesWhatWasOnlyCounted checks that refusals counted after an actor's latest event reach
+// the trail once the window has passed, even if the actor is never refused again, and never sooner.
+func TestFlushDenialsWritesWhatWasOnlyCounted(t *testing.T) {
+	var clock atomic.Pointer[time.Time]
+	dbtest.EachWith(t, func(c *models.Config) { c.Now = func() time.Time { return *clock.Load() } }, func(t *testing.T, s *models.Store) {
+		now := time.Now()
+		clock.Store(&now)
+		scanner := models.WithActor(context.Background(), models.Actor{Type: models.ActorUser, ID: "01a00000-0000-7000-8000-00000000beef", Role: models.RoleAdvocate})
+		quiet := models.WithActor(context.Background(), models.Actor{Type: models.ActorUser, ID: "01a00000-0000-7000-8000-00000000cafe", Role: models.RoleClerk})
+		for range 10 {
+			if err := s.RecordDenial(scanner, models.Denial{Reason: "not-found", Status: 404}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.RecordDenial(quiet, models.Denial{Reason: "forbidden", Status: 403}); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := s.FlushDenials(context.Background()); err != nil || n != 0 {
+			t.Fatalf("FlushDenials within the window = %d, %v; want nothing written yet", n, err)
+		}
+		later := now.Add(models.DenialWindow)
+		clock.Store(&later)
+		if n, err := s.FlushDenials(context.Background()); err != nil || n != 1 {
+			t.Fatalf("FlushDenials after the window = %d, %v; want the scanner's count written", n, err)
+		}
+		page, err := s.ListAuditEvents(context.Background(), models.AuditFilter{ActorID: models.ActorOf(scanner).ID})
+		if err != nil || len(page.Items) != 2 || page.Items[0].Detail != `{"count":9,"reason":"summary"}` {
+			t.Fatalf("scanner's events %+v, %v", page.Items, err)
+		}
+		if n, err := s.FlushDenials(context.Background()); err != nil || n != 0 {
+			t.Fatalf("FlushDenials again = %d, %v", n, err)
+		}
+		// The written-out count is an event like any other: the next refusal within a minute of it is counted.
+		if err := s.RecordDenial(scanner, models.Denial{Reason: "not-found", Status: 404}); err != nil {
+			t.Fatal(err)
+		}
+		if page, _ := s.ListAuditEvents(context.Background(), models.AuditFilter{ActorID: models.ActorOf(scanner).ID}); len(page.Items) != 2 {
+			t.Fatalf("a refusal right after the written-out count wrote an event: %+v", page.Items[0])
+		}
+	})
+}

@@ -189,8 +189,9 @@ export function Audit() {
       <h1>Audit log</h1>
       <p class="lead">Every sign-in, change and refusal, newest first. Times are shown in your time zone.</p>
       <p class="hint">
-        Refusals (access.denied) are recorded at most once a minute per person: “Refusals counted” is that refusal
-        plus the person’s refusals since their previous one that were counted but not recorded on their own.
+        Refusals (access.denied) are recorded at most once a minute per person. “Refusals counted” is that refusal
+        plus the person’s refusals since their previous recorded one that were only counted. A refusal with the
+        reason “summary” is written a minute later for refusals that were only counted.
       </p>
 
       <form role="search" aria-label="Filter the audit log" class="panel filters" noValidate onSubmit={submit}>
