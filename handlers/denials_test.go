@@ -197,3 +197,26 @@ func TestRequiredMFARefusalsAreLimited(t *testing.T) {
 		}
 	})
 }
+
+// TestTamperedChainPausesChanges winds the audit chain's head back, as someone hiding the newest events
+// would: changes, which must each be audited, are answered 503 with a problem, never a 500, until an
+// administrator has looked.
+func TestTamperedChainPausesChanges(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		admin := newAdminClient(t, s)
+		createCase(t, admin, peters)
+		db, err := s.SQLDB()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec("UPDATE audit_chain SET seq = seq - 1 WHERE id = 1"); err != nil {
+			t.Fatal(err)
+		}
+		res := admin.do("POST", "/api/v1/cases", map[string]any{"court_case_number": "23CR1", "caption": "People v. Other",
+			"court": "Mesa County District Court", "jurisdiction": "us-co"})
+		wantProblem(t, res, http.StatusServiceUnavailable, "audit-unavailable")
+		if res.Header.Get("Retry-After") == "" {
+			t.Fatal("no Retry-After")
+		}
+	})
+}
