@@ -44,7 +44,8 @@ func auditDenial(c *gin.Context, p *Problem) error {
 	if p.Status != http.StatusForbidden && p.Status != http.StatusNotFound {
 		return nil
 	}
-	store, ok := c.Value(denialStoreKey).(Store)
+	value, _ := c.Get(denialStoreKey)
+	store, ok := value.(Store)
 	if !ok {
 		return nil
 	}

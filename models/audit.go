@@ -186,6 +186,15 @@ func (s *Store) lockAuditHead(tx *gorm.DB) (head auditChain, sealed bool, err er
 			return head, false, err
 		}
 		return head, true, nil
+	default:
+		// The genesis head of an empty trail; one reset to it over events that remain is tampering.
+		var rows []AuditEvent
+		if err := tx.Select("seq").Limit(1).Find(&rows).Error; err != nil {
+			return head, false, err
+		}
+		if len(rows) > 0 {
+			return head, false, ErrAuditHeadTampered
+		}
 	}
 	return head, false, nil
 }
@@ -426,6 +435,13 @@ func (s *Store) VerifyAudit(ctx context.Context, progress func(done int64)) (Aud
 		return sum, headBroken("the chain head does not match the last event: events were removed from the end")
 	}
 	if head.Seq == 0 {
+		var rows []AuditEvent
+		if err := db.Select("seq, id").Order("seq").Limit(1).Find(&rows).Error; err != nil {
+			return sum, err
+		}
+		if len(rows) > 0 {
+			return sum, &BrokenChainError{Seq: rows[0].Seq, ID: rows[0].ID, Reason: "the chain head was reset to the start while events remain"}
+		}
 		return sum, nil
 	}
 	if head.KeyID != lastKeyID {

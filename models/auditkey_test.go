@@ -201,6 +201,12 @@ func TestWoundBackHeadIsCaught(t *testing.T) {
 			t.Fatalf("CreateCase on a head stripped of its key: %v; want ErrAuditHeadTampered", err)
 		}
 		wantBrokenAt(t, s, 4)
+		// Nor does resetting it to the start of an empty trail while the events remain.
+		sqlExec(t, s, "UPDATE audit_chain SET seq = 0, hash = ? WHERE id = 1", "0000000000000000000000000000000000000000000000000000000000000000")
+		wantBrokenAt(t, s, 1)
+		if _, err := s.CreateCase(context.Background(), mesaCase("23CR003")); !errors.Is(err, models.ErrAuditHeadTampered) {
+			t.Fatalf("CreateCase on a head reset to the start: %v; want ErrAuditHeadTampered", err)
+		}
 	})
 }
 
