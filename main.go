@@ -281,7 +281,8 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	log.Info("impactledger started", "version", buildVersion(), "addr", "http://"+ln.Addr().String(),
-		"database", describeDatabase(cfg.DB), "documents", cfg.DocumentsDir, "migrations_applied", applied, "ui_built", frontend.Built(), "require_mfa", cfg.RequireMFA)
+		"database", describeDatabase(cfg.DB), "documents", cfg.DocumentsDir, "migrations_applied", applied, "ui_built", frontend.Built(), "require_mfa", cfg.RequireMFA,
+		"audit_key", store.AuditKeyIDs()[0])
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

@@ -208,7 +208,7 @@ func TestStartupLineNamesVersionAddressAndDatabase(t *testing.T) {
 			break
 		}
 	}
-	for _, want := range []string{"impactledger started", addr, "sqlite", path, `"version"`} {
+	for _, want := range []string{"impactledger started", addr, "sqlite", path, `"version"`, `"audit_key":"data-key:audit-chain"`} {
 		if !strings.Contains(first, want) {
 			t.Errorf("start-up line %q lacks %q", first, want)
 		}

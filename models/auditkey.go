@@ -67,7 +67,7 @@ func (s *Store) auditKey(db *gorm.DB, id string) ([]byte, error) {
 }
 
 // AuditKeyIDs lists the configured audit keys in order (the first chains new events), or AuditDataKeyID
-// when none is configured.
+// when none is configured: ids only, for the start-up line.
 func (s *Store) AuditKeyIDs() []string {
 	if len(s.auditKeys) == 0 {
 		return []string{AuditDataKeyID}
