@@ -59,6 +59,7 @@ var configVars = []envVar{
 	{"IMPACTLEDGER_TLS_CERT_FILE", "(none: plain HTTP)", "PEM certificate chain; with IMPACTLEDGER_TLS_KEY_FILE the service serves HTTPS itself (TLS 1.2 or later) and sends Strict-Transport-Security."},
 	{"IMPACTLEDGER_TLS_KEY_FILE", "(none)", "PEM private key of IMPACTLEDGER_TLS_CERT_FILE."},
 	{"IMPACTLEDGER_ENCRYPTION_KEYS", "(SQLite: a key file beside the database; PostgreSQL: required)", "Key-encryption keys, key_id:base64 comma-separated; the first wraps new data keys, all unwrap. IMPACTLEDGER_ENCRYPTION_KEYS_FILE reads them from a file."},
+	{"IMPACTLEDGER_AUDIT_KEY", "(none: an audit data key wrapped by the encryption keys)", "Audit keys kept apart from the database and the encryption keys, key_id:base64(32 bytes) comma-separated: the first chains new audit events, all verify. IMPACTLEDGER_AUDIT_KEY_FILE reads them from a file."},
 	{"IMPACTLEDGER_REQUIRE_MFA", "true (PostgreSQL), false (SQLite)", "Make two-factor sign-in (an authenticator app) mandatory: accounts without it must set it up at their next sign-in before doing anything else."},
 	{"IMPACTLEDGER_LOCKOUT_MINUTES", "30", "How long 5 failed sign-ins within 15 minutes lock an account; 0 keeps it locked until an administrator unlocks it."},
 	{"IMPACTLEDGER_PASSWORD_ITERATIONS", "600000", "PBKDF2 work factor of new password hashes; lower only for tests (a warning is logged)."},
@@ -162,6 +163,13 @@ func loadConfig(getenv func(string) string, stdoutIsTerminal bool) (config, erro
 		}
 	} else if cfg.DB.Dialect == models.Postgres {
 		errs = append(errs, errKeysRequired)
+	}
+	if keys, err := secret(getenv, "IMPACTLEDGER_AUDIT_KEY"); err != nil {
+		errs = append(errs, err)
+	} else if keys != "" {
+		if cfg.DB.AuditKeys, err = sealing.ParseKEKs(keys); err != nil {
+			errs = append(errs, configErrorf("IMPACTLEDGER_AUDIT_KEY: %v", err))
+		}
 	}
 	cfg.RequireMFA = cfg.DB.Dialect == models.Postgres
 	if v := getenv("IMPACTLEDGER_REQUIRE_MFA"); v != "" {

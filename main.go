@@ -332,6 +332,9 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			log.Error("refusing to start", "error", err.Error())
 			return 1
 		}
+		if code := sealAuditChain(ctx, store, log); code != 0 {
+			return code
+		}
 	} else {
 		log.Warn("the database schema is behind; not ready, and no background job runs, until `impactledger migrate up` has run and the service restarts")
 	}
@@ -403,7 +406,8 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	log.Info("impactledger started", "version", buildVersion(), "addr", scheme+ln.Addr().String(),
-		"database", describeDatabase(cfg.DB), "documents", cfg.DocumentsDir, "migrations_applied", applied, "ui_built", frontend.Built(), "require_mfa", cfg.RequireMFA)
+		"database", describeDatabase(cfg.DB), "documents", cfg.DocumentsDir, "migrations_applied", applied, "ui_built", frontend.Built(), "require_mfa", cfg.RequireMFA,
+		"audit_key", store.AuditKeyIDs()[0])
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -464,7 +468,11 @@ func migrateCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	if code != 0 {
 		return code
 	}
-	var sqlDB *sql.DB
+	var (
+		sqlDB *sql.DB
+		// store is open when migrating as the service itself, with its keys; as the owner there are none.
+		store *models.Store
+	)
 	if cfg.MigrateDSN != "" {
 		// As the schema's owner; the service's own role is granted its privileges after up and down.
 		owner, err := openOwner(ctx, cfg.MigrateDSN)
@@ -476,8 +484,8 @@ func migrateCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		defer owner.Close()
 		sqlDB = owner
 	} else {
-		store, code := openStore(ctx, &cfg, log, true)
-		if code != 0 {
+		var code int
+		if store, code = openStore(ctx, &cfg, log, true); code != 0 {
 			return code
 		}
 		defer store.Close()
@@ -504,6 +512,13 @@ func migrateCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 		if len(results) == 0 {
 			fmt.Fprintln(stdout, "no pending migrations")
+		}
+		// Sealing a trail written before the chain was keyed needs the audit key; migrating as the schema's
+		// owner, which holds no keys, leaves it to the service's next start.
+		if store != nil {
+			if code := sealAuditChain(ctx, store, log); code != 0 {
+				return code
+			}
 		}
 	case "down":
 		r, err := p.Down(ctx)
@@ -544,10 +559,32 @@ func migrateCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	return 0
 }
 
+// sealAuditChain carries an audit trail written before the chain was keyed over to the keyed chain, right
+// after the migrations, by appending its checkpoint; on a keyed chain it only checks the head. A head that
+// fails the check (changed outside the service, or chained with an audit key no longer configured) stops
+// the command: every change is audited, so the service could record nothing anyway.
+func sealAuditChain(ctx context.Context, store *models.Store, log *slog.Logger) int {
+	sealed, err := store.SealAuditChain(ctx)
+	var missing *models.AuditKeyMissingError
+	switch {
+	case errors.As(err, &missing), errors.Is(err, models.ErrAuditHeadTampered):
+		log.Error("refusing to start: the audit chain cannot be extended", "error", err.Error())
+		return 1
+	case err != nil:
+		log.Error("cannot check the audit chain", "error_class", models.ErrorClass(err))
+		return 1
+	case sealed:
+		log.Info("sealed the audit events written before the chain was keyed with a checkpoint event", "action", models.CheckpointAction)
+	}
+	return 0
+}
+
 func auditCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	const help = "impactledger audit verify\n\n" +
-		"Recomputes every audit event's hash in order. Exits 0 when the chain is intact, 1 naming the first\n" +
-		"event that was changed, removed or inserted out of line.\n"
+		"Checks every audit event in order: its keyed hash (HMAC-SHA256 under the audit key it names), or for the\n" +
+		"events written before the chain was keyed, their plain SHA-256 up to the checkpoint that sealed them.\n" +
+		"Exits 0 when the chain is intact, printing its head (event and hash); 1 naming the first\n" +
+		"event that was changed, removed, inserted out of line, or chained with an audit key not configured.\n"
 	fs := newFlagSet("audit", help, stderr)
 	if len(args) == 0 || args[0] != "verify" {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
@@ -578,13 +615,19 @@ func auditCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	case errors.As(err, &broken):
 		fmt.Fprintln(stdout, broken.Error())
 		return 1
+	case errors.As(err, new(*models.MissingKeyError)), errors.As(err, new(*models.WrongKeyError)):
+		// The audit data key is wrapped by a key-encryption key that is missing or wrong; the text names ids only.
+		log.Error("audit verify failed", "error", err.Error())
+		return 1
 	case err != nil:
 		log.Error("audit verify failed", "error_class", models.ErrorClass(err))
 		return 1
 	case sum.Events == 0:
 		fmt.Fprintln(stdout, "audit chain intact: no events yet")
 	default:
-		fmt.Fprintf(stdout, "audit chain intact: %d events (%d to %d)\n", sum.Events, sum.FirstSeq, sum.Last)
+		fmt.Fprintf(stdout, "audit chain intact: %d events (%d to %d): %d legacy (plain SHA-256, before the checkpoint), %d keyed\n",
+			sum.Events, sum.FirstSeq, sum.Last, sum.Legacy, sum.Keyed)
+		fmt.Fprintf(stdout, "head: event %d, hash %s\n", sum.Last, sum.HeadHash)
 	}
 	return 0
 }

@@ -209,7 +209,7 @@ func TestStartupLineNamesVersionAddressAndDatabase(t *testing.T) {
 			break
 		}
 	}
-	for _, want := range []string{"impactledger started", addr, "sqlite", path, `"version"`} {
+	for _, want := range []string{"impactledger started", addr, "sqlite", path, `"version"`, `"audit_key":"data-key:audit-chain"`} {
 		if !strings.Contains(first, want) {
 			t.Errorf("start-up line %q lacks %q", first, want)
 		}
@@ -399,12 +399,16 @@ func TestEncryptionKeysAtStartUp(t *testing.T) {
 	old, _ := os.ReadFile(keyFileOf(db) + ".bak")
 	t.Setenv("IMPACTLEDGER_ENCRYPTION_KEYS", other+","+strings.TrimSpace(string(old)))
 	out.Reset()
-	if code := run(context.Background(), []string{"keys", "rotate"}, nil, &out, io.Discard); code != 0 || !strings.Contains(out.String(), "rewrapped 1 data keys") {
+	if code := run(context.Background(), []string{"keys", "rotate"}, nil, &out, io.Discard); code != 0 || !strings.Contains(out.String(), "rewrapped 2 data keys") { // the case's and the audit chain's
 		t.Fatalf("keys rotate: exit %d %q", code, out.String())
 	}
 	t.Setenv("IMPACTLEDGER_ENCRYPTION_KEYS", other)
 	if code := run(context.Background(), []string{"keys", "check"}, nil, io.Discard, io.Discard); code != 0 {
 		t.Fatalf("keys check after rotation without the old key: exit %d", code)
+	}
+	// The audit chain's key was rewrapped with the case's: the trail still verifies without the old key.
+	if code, out := auditVerify(t); code != 0 || !strings.Contains(out, "intact: 2 events") { // the case, and the rotation
+		t.Fatalf("audit verify after rotation without the old key: exit %d %q", code, out)
 	}
 
 	t.Setenv("IMPACTLEDGER_ENCRYPTION_KEYS", "")

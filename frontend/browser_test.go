@@ -433,9 +433,12 @@ func TestAdminPagesInTheBrowser(t *testing.T) {
 		b.replace("user-password", "a sturdy passphrase for eli")
 		b.do(chromedp.Click(chromedp.CSS("#create-user")))
 		b.waitText("#users-table", "eli@mesa.gov")
-		if _, err := s.UserByEmail(ctx, "eli@mesa.gov"); err != nil {
+		eli, err := s.UserByEmail(ctx, "eli@mesa.gov")
+		if err != nil {
 			t.Fatalf("the account made in the UI is not stored: %v", err)
 		}
+		b.do(chromedp.Click(chromedp.ID("disable-" + eli.ID)))
+		b.waitText("[role=status]", "is disabled")
 
 		// Put Dana on the case's team.
 		b.do(chromedp.Navigate(b.base + "/cases/" + c.ID))
@@ -488,6 +491,23 @@ func TestAdminPagesInTheBrowser(t *testing.T) {
 			t.Fatalf("the action filter did not filter: %v", err)
 		}
 		b.checkPage("filtered audit log")
+
+		// A refusal shows how many refusals it stands for, and an account change which fields it changed,
+		// never their values.
+		asDana := models.WithActor(ctx, models.Actor{Type: models.ActorUser, ID: dana.ID, Role: models.RoleAdvocate})
+		for range 2 {
+			if err := s.RecordDenial(asDana, models.Denial{Operation: "getCase", Reason: "not-found", Status: 404, ObjectType: "case", ObjectID: c.ID}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		b.replace("audit-action", "access.denied")
+		b.do(chromedp.Click(chromedp.CSS("#audit-search")))
+		b.waitText("#audit-table", "Refusals counted: 1")
+		b.waitText("#audit-table", "not-found")
+		b.checkPage("audit log of refusals")
+		b.replace("audit-action", "user.update")
+		b.do(chromedp.Click(chromedp.CSS("#audit-search")))
+		b.waitText("#audit-table", "Fields changed: active")
 	})
 }
 

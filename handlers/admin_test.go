@@ -42,9 +42,11 @@ func TestAPITokens(t *testing.T) {
 		if r := bearer.do("POST", "/api/v1/auth/tokens", map[string]any{"name": "child"}, "Authorization", "bearer "+tok.Token); r.StatusCode != http.StatusForbidden {
 			t.Fatalf("token creating a token: %d", r.StatusCode)
 		}
-		// Refusals are audited.
+		// Refusals are audited, at most one event a minute per actor: the first, the 404 on the other case,
+		// is written; the two 403s after it only count towards the actor's next event.
 		denied, _ := s.ListAuditEvents(dbtest.System(), models.AuditFilter{Outcome: models.OutcomeDenied, ActorID: advocate.user.ID})
-		if len(denied.Items) == 0 || denied.Items[0].Action != "api.ListUsers" {
+		if len(denied.Items) != 1 || denied.Items[0].Action != "access.denied" || denied.Items[0].ObjectID != other.Id.String() ||
+			denied.Items[0].Detail != `{"count":1,"operation":"getCase","reason":"not-found","status":404}` {
 			t.Fatalf("denied events: %+v", denied.Items)
 		}
 

@@ -73,21 +73,15 @@ func withSession(store Store, requireMFA bool) gin.HandlerFunc {
 		}
 		if unsafeMethod(c.Request.Method) && c.Request.URL.Path != "/api/v1/auth/login" &&
 			subtle.ConstantTimeCompare([]byte(c.GetHeader("X-CSRF-Token")), []byte(csrfToken(cookie.Value))) != 1 {
-			denied := models.WithActor(ctx, sess.Actor)
-			if err := store.RecordDenied(denied, "csrf"); err != nil {
-				writeError(c, err)
-				return
-			}
+			// Refused as the account the cookie names, so that the refusal is audited (and logged) as theirs.
+			c.Request = c.Request.WithContext(models.WithActor(ctx, sess.Actor))
 			writeProblem(c, newProblem(http.StatusForbidden, "csrf", "Missing or wrong CSRF token",
 				"Requests that change data must send the csrf_token of your session as X-CSRF-Token."))
 			return
 		}
 		ctx = models.WithActor(ctx, sess.Actor)
 		if requireMFA && !sess.MFA && !mfaSetUpPath(c.Request.URL.Path) {
-			if err := store.RecordDenied(ctx, "mfa-enrollment-required"); err != nil {
-				writeError(c, err)
-				return
-			}
+			c.Request = c.Request.WithContext(ctx)
 			writeProblem(c, newProblem(http.StatusForbidden, "mfa-enrollment-required", "Set up two-factor sign-in first",
 				"This service requires two-factor sign-in. Set it up on your account page, then carry on."))
 			return

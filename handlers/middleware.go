@@ -84,7 +84,8 @@ func isAPIPath(path string) bool {
 }
 
 // withAccessLog logs one line per request: the route template, never the query string, which may carry
-// search terms such as a victim's name.
+// search terms such as a victim's name; and who made it by account ID (a UUID, never a name or email; empty
+// before sign-in), so that a refusal in the log can be traced to the account that met it.
 func withAccessLog(log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
@@ -103,6 +104,7 @@ func withAccessLog(log *slog.Logger) gin.HandlerFunc {
 			slog.String("server_request_id", c.GetString(serverRequestIDKey)),
 			slog.String("method", truncate(c.Request.Method, 16)),
 			slog.String("route", route),
+			slog.String("actor_id", models.ActorOf(c.Request.Context()).ID),
 			slog.Int("status", status),
 			slog.Int("bytes", max(c.Writer.Size(), 0)),
 			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),

@@ -62,7 +62,7 @@ type Store interface {
 	UnlockUser(ctx context.Context, id string) (models.User, error)
 	Locked(u models.User) bool
 	ListAuditEvents(ctx context.Context, f models.AuditFilter) (models.AuditPage, error)
-	RecordDenied(ctx context.Context, action string) error
+	RecordDenial(ctx context.Context, d models.Denial) error
 	CaseTeam(ctx context.Context, caseID string) ([]models.TeamMember, error)
 	SetCaseTeam(ctx context.Context, caseID string, userIDs []string) ([]models.TeamMember, error)
 	CreateVictim(ctx context.Context, caseID string, nv models.NewVictim) (models.Victim, error)
@@ -150,7 +150,7 @@ func NewRouter(cfg Config) (*gin.Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encoding the contract: %w", err)
 	}
-	validator, err := newContractValidator(doc, cfg.Store)
+	validator, err := newContractValidator(doc)
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +165,7 @@ func NewRouter(cfg Config) (*gin.Engine, error) {
 		return nil, fmt.Errorf("trusted proxies: %w", err)
 	}
 	engine.Use(withRequestID, withAccessLog(log), gin.CustomRecovery(recoverToProblem), withSecurityHeaders(cfg.HSTS),
-		withSession(cfg.Store, cfg.RequireMFA), validator.handle)
+		withDenialAudit(cfg.Store), withSession(cfg.Store, cfg.RequireMFA), validator.handle)
 
 	engine.GET("/api/openapi.json", func(c *gin.Context) {
 		c.Header("Cache-Control", "no-cache")

@@ -38,6 +38,9 @@ type Config struct {
 	PollInterval time.Duration
 	// WatchdogInterval is how often stalled imports are looked for; 0 means 5 seconds.
 	WatchdogInterval time.Duration
+	// DenialFlushInterval is how often refusals that were only counted are written to the audit trail
+	// (models.FlushDenials); 0 means a minute.
+	DenialFlushInterval time.Duration
 	// ImportProgress, when set, hears every step of every import this queue runs, on the import's own
 	// goroutine, between its transactions: for tests that must see an import part way.
 	ImportProgress func(models.VictimImport)
@@ -67,6 +70,7 @@ func New(cfg Config) (*Queue, error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &victimImportWorker{q: q})
 	river.AddWorker(workers, &importWatchdogWorker{q: q})
+	river.AddWorker(workers, &denialFlushWorker{q: q})
 	watchdog := cfg.WatchdogInterval
 	if watchdog <= 0 {
 		watchdog = 5 * time.Second
@@ -90,6 +94,7 @@ func New(cfg Config) (*Queue, error) {
 			},
 			&river.PeriodicJobOpts{RunOnStart: true})},
 	}
+	config.PeriodicJobs = append(config.PeriodicJobs, denialFlushJob(cfg.DenialFlushInterval))
 	switch cfg.Store.Dialect() {
 	case models.Postgres:
 		// River rebuilds its job table's indexes every night, which only the tables' owner may do, and the

@@ -58,6 +58,10 @@ type Config struct {
 	LockoutMinutes *int
 	// Keys are the key-encryption keys; the first wraps new data keys, all unwrap. At least one is required.
 	Keys []sealing.KEK
+	// AuditKeys, when set, are the keys that chain the audit trail (key_id and 32 bytes each, as Keys): the
+	// first chains new events, all verify. Empty means the audit data key (scope AuditChainScope), wrapped by
+	// Keys like every data key.
+	AuditKeys []sealing.KEK
 	// ImportChunkRows is how many rows of an import one transaction writes; 0 picks 500 on SQLite (a tenth of
 	// a second of its one writer) and 2,500 on PostgreSQL.
 	ImportChunkRows int
@@ -75,6 +79,8 @@ type Store struct {
 	iterations int
 	lockout    time.Duration // 0: until an administrator unlocks
 	keys       *keyring
+	// auditKeys are the configured audit keys, the first chaining new events; empty means the audit data key.
+	auditKeys []sealing.KEK
 	// decoyHash is a password hash at the current work factor that matches nothing: an unknown email is
 	// checked against it, so that it costs as much time as a wrong password.
 	decoyHash func() string
@@ -108,7 +114,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, errNoKeys
 	}
 	s := &Store{dialect: cfg.Dialect, clock: cfg.Now, iterations: cfg.PasswordIterations,
-		keys: &keyring{keks: cfg.Keys, deks: map[string][]byte{}}, importChunk: importChunk}
+		keys: &keyring{keks: cfg.Keys, deks: map[string][]byte{}}, auditKeys: cfg.AuditKeys, importChunk: importChunk}
 	if cfg.Dialect == Postgres {
 		s.importChunk = importChunkPostgres
 	}

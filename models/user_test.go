@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -274,6 +275,45 @@ func TestConcurrentGuessesCannotSlipPastTheLockout(t *testing.T) {
 		}
 		if locks != 1 {
 			t.Errorf("%d user.lock events; want 1", locks)
+		}
+	})
+}
+
+// TestUserUpdateRecordsWhichFieldsChanged checks that user.update events name the fields a change touched,
+// exactly, and never hold their values: a display name is personal data.
+func TestUserUpdateRecordsWhichFieldsChanged(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		mustCreateUser(t, s, "ada@mesa.gov", models.RoleAdmin)
+		u := mustCreateUser(t, s, "dana@mesa.gov", models.RoleAdvocate)
+		for _, tc := range []struct {
+			update models.UserUpdate
+			want   string
+		}{
+			{models.UserUpdate{Role: models.Some(models.RoleSupervisor), Active: models.Some(false)}, `{"fields":["role","active"]}`},
+			{models.UserUpdate{DisplayName: models.Some("Dana Q. Advocate"), Role: models.Some(models.RoleSupervisor)}, `{"fields":["display_name"]}`},
+			{models.UserUpdate{Active: models.Some(true), DisplayName: models.Some("Dana Q. Advocate")}, `{"fields":["active"]}`},
+			{models.UserUpdate{Active: models.Some(true)}, ""}, // nothing changed: no event
+		} {
+			if _, err := s.UpdateUser(ctx, u.ID, tc.update); err != nil {
+				t.Fatal(err)
+			}
+			page, err := s.ListAuditEvents(ctx, models.AuditFilter{Action: "user.update"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.want == "" {
+				if len(page.Items) != 3 {
+					t.Fatalf("an update that changed nothing was recorded: %+v", page.Items[0])
+				}
+				continue
+			}
+			if e := page.Items[0]; e.ObjectID != u.ID || e.Detail != tc.want {
+				t.Fatalf("after %+v: event %+v; want detail %s", tc.update, e, tc.want)
+			}
+			if strings.Contains(page.Items[0].Detail, "Dana") || strings.Contains(page.Items[0].Detail, "supervisor") {
+				t.Fatalf("a value in the detail: %s", page.Items[0].Detail)
+			}
 		}
 	})
 }

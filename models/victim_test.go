@@ -199,9 +199,9 @@ func TestBlindIndexKeySurvivesRotation(t *testing.T) {
 	if s, err = models.Open(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
-	// The case's data key and the blind-index key.
-	if n, err := s.RotateKeys(ctx, nil); err != nil || n != 2 {
-		t.Fatalf("RotateKeys = %d, %v; want 2 data keys rewrapped", n, err)
+	// The case's data key, the blind-index key and the audit chain's key.
+	if n, err := s.RotateKeys(ctx, nil); err != nil || n != 3 {
+		t.Fatalf("RotateKeys = %d, %v; want 3 data keys rewrapped", n, err)
 	}
 	s.Close()
 

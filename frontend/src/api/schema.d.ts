@@ -1495,6 +1495,20 @@ export interface components {
             outcome: "success" | "denied" | "failure";
             request_id: string;
             client_ip: string;
+            /**
+             * @description What else the event records, as IDs, codes, field names and counts, never values or personal data; `{}` when nothing. `access.denied` events (refusals, at most one per actor per minute) carry `count`, the refusals the event stands for (itself and the actor's refusals since their previous `access.denied` event that wrote none), `status`, `reason` (such as `not-found`, `forbidden`, `csrf`) and `operation`; one with `reason` `summary` is written by the service a minute or more after an actor's latest event, and its `count` stands only for the refusals that were counted since then without an event of their own. `user.update` carries `fields`, the names of the fields changed; `audit.checkpoint` carries `legacy_events` and `legacy_head_seq`.
+             * @example {
+             *       "count": 200,
+             *       "status": 404,
+             *       "reason": "not-found",
+             *       "operation": "getVictim"
+             *     }
+             */
+            detail: {
+                [key: string]: unknown;
+            };
+            /** @description The audit key that chained the event (`data-key:audit-chain` for the default key, or a configured key's id); empty for events written before the chain was keyed. */
+            key_id: string;
         };
         AuditEventList: {
             items: components["schemas"]["AuditEvent"][];
