@@ -524,6 +524,27 @@ func (e StatementStatus) Valid() bool {
 	}
 }
 
+// Defines values for TokenScope.
+const (
+	TokenScopeRead      TokenScope = "read"
+	TokenScopeSensitive TokenScope = "sensitive"
+	TokenScopeWrite     TokenScope = "write"
+)
+
+// Valid indicates whether the value is a known member of the TokenScope enum.
+func (e TokenScope) Valid() bool {
+	switch e {
+	case TokenScopeRead:
+		return true
+	case TokenScopeSensitive:
+		return true
+	case TokenScopeWrite:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for VictimImportFailure.
 const (
 	VictimImportFailureServerError VictimImportFailure = "server_error"
@@ -1478,6 +1499,9 @@ type NewToken struct {
 	Id        openapi_types.UUID `json:"id"`
 	Name      string             `json:"name"`
 
+	// Scopes Exactly one of `read` and `write`, and `sensitive` or not.
+	Scopes TokenScopes `json:"scopes"`
+
 	// Token The secret; shown only in this response.
 	Token string `json:"token"`
 }
@@ -1504,6 +1528,38 @@ type OrderTerms struct {
 	// ThresholdCents Interest accrues only when the ordered total exceeds this.
 	ThresholdCents                  int64 `json:"threshold_cents"`
 	WaivedIfPrincipalPaidWithinDays int   `json:"waived_if_principal_paid_within_days"`
+}
+
+// PasswordChange defines model for PasswordChange.
+type PasswordChange struct {
+	CurrentPassword string `json:"current_password"`
+
+	// NewPassword 12 to 128 characters; refused when common or the same as the current one.
+	NewPassword string `json:"new_password"`
+}
+
+// PasswordResetCode defines model for PasswordResetCode.
+type PasswordResetCode struct {
+	// Code The one-time code (100 random bits in four groups of five letters and digits), shown only in this
+	// response. Give it to the user by a channel other than their email if their email may be read by
+	// others.
+	//
+	//
+	// Example: 7KQ2M-XD4HP-9RT0W-C3NBV
+	Code      string    `json:"code"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// PasswordResetRequest defines model for PasswordResetRequest.
+type PasswordResetRequest struct {
+	// Code The one-time code from the administrator's reset; letter case, spaces and dashes do not matter.
+	//
+	// Example: 7KQ2M-XD4HP-9RT0W-C3NBV
+	Code  string `json:"code"`
+	Email string `json:"email"`
+
+	// NewPassword 12 to 128 characters; refused when common.
+	NewPassword string `json:"new_password"`
 }
 
 // Payment defines model for Payment.
@@ -1590,6 +1646,29 @@ type Problem struct {
 
 // Reason Why; stored encrypted.
 type Reason = string
+
+// ReauthenticateRequest defines model for ReauthenticateRequest.
+type ReauthenticateRequest struct {
+	Password string `json:"password"`
+
+	// RecoveryCode One of the account's recovery codes, instead of `totp_code`; each works once.
+	//
+	// Example: ABCD-EFGH-JKMN
+	RecoveryCode *string `json:"recovery_code,omitempty"`
+
+	// TotpCode The current code from the account's authenticator app, when it has two-factor sign-in.
+	//
+	// Example: 123456
+	TotpCode *string `json:"totp_code,omitempty"`
+}
+
+// Reauthentication defines model for Reauthentication.
+type Reauthentication struct {
+	AuthenticatedAt time.Time `json:"authenticated_at"`
+
+	// ValidUntil Until when the session may take the actions that need a recent re-authentication.
+	ValidUntil time.Time `json:"valid_until"`
+}
 
 // RecoveryCodes defines model for RecoveryCodes.
 type RecoveryCodes struct {
@@ -1982,20 +2061,35 @@ type Token struct {
 	Id         openapi_types.UUID           `json:"id"`
 	LastUsedAt nullable.Nullable[time.Time] `json:"last_used_at"`
 	Name       string                       `json:"name"`
+
+	// Scopes Exactly one of `read` and `write`, and `sensitive` or not.
+	Scopes TokenScopes `json:"scopes"`
 }
 
 // TokenCreate defines model for TokenCreate.
 type TokenCreate struct {
+	// ExpiresInDays From 1 to 365; 90 when left out. For a `sensitive` token at most 30, and 30 when left out (so the
+	// default is not written into the schema, which has one default per field).
 	ExpiresInDays *int `json:"expires_in_days,omitempty"`
 
 	// Name What the token is for, such as "nightly export".
 	Name string `json:"name"`
+
+	// Scopes Exactly one of `read` and `write`, and `sensitive` or not.
+	Scopes *[]TokenScope `json:"scopes,omitempty"`
 }
 
 // TokenList defines model for TokenList.
 type TokenList struct {
 	Items []Token `json:"items"`
 }
+
+// TokenScope What an API token may do: `read` only GET operations; `write` also change data; `sensitive` adds the
+// actions that need a recent re-authentication.
+type TokenScope string
+
+// TokenScopes Exactly one of `read` and `write`, and `sensitive` or not.
+type TokenScopes = []TokenScope
 
 // User defines model for User.
 type User struct {
@@ -2464,6 +2558,9 @@ type PreconditionFailed = Problem
 // PreconditionRequired An RFC 9457 problem document.
 type PreconditionRequired = Problem
 
+// ReauthenticationRequired An RFC 9457 problem document.
+type ReauthenticationRequired = Problem
+
 // TooLarge An RFC 9457 problem document.
 type TooLarge = Problem
 
@@ -2715,6 +2812,12 @@ type SubmitStatementParams struct {
 	IfMatch *OptionalIfMatch `json:"If-Match,omitempty"`
 }
 
+// UpdateUserParams defines parameters for UpdateUser.
+type UpdateUserParams struct {
+	// IfMatch The ETag of the version being changed. Missing gives 428; stale gives 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // GetVictimParams defines parameters for GetVictim.
 type GetVictimParams struct {
 	// Reveal `ssn` adds the full SSN to the answer.
@@ -2769,6 +2872,15 @@ type LoginJSONRequestBody = LoginRequest
 
 // ConfirmMfaEnrollmentJSONRequestBody defines body for ConfirmMfaEnrollment for application/json ContentType.
 type ConfirmMfaEnrollmentJSONRequestBody = MfaConfirm
+
+// ChangePasswordJSONRequestBody defines body for ChangePassword for application/json ContentType.
+type ChangePasswordJSONRequestBody = PasswordChange
+
+// ResetPasswordWithCodeJSONRequestBody defines body for ResetPasswordWithCode for application/json ContentType.
+type ResetPasswordWithCodeJSONRequestBody = PasswordResetRequest
+
+// ReauthenticateJSONRequestBody defines body for Reauthenticate for application/json ContentType.
+type ReauthenticateJSONRequestBody = ReauthenticateRequest
 
 // CreateTokenJSONRequestBody defines body for CreateToken for application/json ContentType.
 type CreateTokenJSONRequestBody = TokenCreate
@@ -2889,6 +3001,15 @@ type ServerInterface interface {
 	// ConfirmMfaEnrollment Turn on two-factor sign-in with a code from the authenticator app.
 	// (POST /api/v1/auth/mfa/enrollment/confirm)
 	ConfirmMfaEnrollment(c *gin.Context)
+	// ChangePassword Change your own password.
+	// (POST /api/v1/auth/password)
+	ChangePassword(c *gin.Context)
+	// ResetPasswordWithCode Set a new password with the one-time code from an administrator's reset.
+	// (POST /api/v1/auth/password-reset)
+	ResetPasswordWithCode(c *gin.Context)
+	// Reauthenticate Prove your password (and second factor) again, for actions that need a recent proof.
+	// (POST /api/v1/auth/reauthenticate)
+	Reauthenticate(c *gin.Context)
 	// ListTokens List your own API tokens (never their secret values).
 	// (GET /api/v1/auth/tokens)
 	ListTokens(c *gin.Context)
@@ -3045,9 +3166,15 @@ type ServerInterface interface {
 	// CreateUser Create a staff account.
 	// (POST /api/v1/users)
 	CreateUser(c *gin.Context)
+	// GetUser Read one staff account.
+	// (GET /api/v1/users/{user_id})
+	GetUser(c *gin.Context, userId UserID)
 	// UpdateUser Change an account's name, role or whether it is active.
 	// (PATCH /api/v1/users/{user_id})
-	UpdateUser(c *gin.Context, userId UserID)
+	UpdateUser(c *gin.Context, userId UserID, params UpdateUserParams)
+	// ResetUserPassword Reset a user's password, answering a one-time code to set a new one with.
+	// (POST /api/v1/users/{user_id}/password-reset)
+	ResetUserPassword(c *gin.Context, userId UserID)
 	// ResetUserMfa Turn off a user's two-factor sign-in, for a lost authenticator.
 	// (POST /api/v1/users/{user_id}/reset-mfa)
 	ResetUserMfa(c *gin.Context, userId UserID)
@@ -3244,6 +3371,45 @@ func (siw *ServerInterfaceWrapper) ConfirmMfaEnrollment(c *gin.Context) {
 	}
 
 	siw.Handler.ConfirmMfaEnrollment(c)
+}
+
+// ChangePassword operation middleware
+func (siw *ServerInterfaceWrapper) ChangePassword(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ChangePassword(c)
+}
+
+// ResetPasswordWithCode operation middleware
+func (siw *ServerInterfaceWrapper) ResetPasswordWithCode(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ResetPasswordWithCode(c)
+}
+
+// Reauthenticate operation middleware
+func (siw *ServerInterfaceWrapper) Reauthenticate(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.Reauthenticate(c)
 }
 
 // ListTokens operation middleware
@@ -5047,8 +5213,8 @@ func (siw *ServerInterfaceWrapper) CreateUser(c *gin.Context) {
 	siw.Handler.CreateUser(c)
 }
 
-// UpdateUser operation middleware
-func (siw *ServerInterfaceWrapper) UpdateUser(c *gin.Context) {
+// GetUser operation middleware
+func (siw *ServerInterfaceWrapper) GetUser(c *gin.Context) {
 
 	var err error
 	_ = err
@@ -5069,7 +5235,81 @@ func (siw *ServerInterfaceWrapper) UpdateUser(c *gin.Context) {
 		}
 	}
 
-	siw.Handler.UpdateUser(c, userId)
+	siw.Handler.GetUser(c, userId)
+}
+
+// UpdateUser operation middleware
+func (siw *ServerInterfaceWrapper) UpdateUser(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "user_id" -------------
+	var userId UserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "user_id", c.Param("user_id"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter user_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateUserParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for If-Match, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter If-Match: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.UpdateUser(c, userId, params)
+}
+
+// ResetUserPassword operation middleware
+func (siw *ServerInterfaceWrapper) ResetUserPassword(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "user_id" -------------
+	var userId UserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "user_id", c.Param("user_id"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter user_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ResetUserPassword(c, userId)
 }
 
 // ResetUserMfa operation middleware
@@ -5513,6 +5753,9 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/api/v1/auth/login", wrapper.Login)
 	router.POST(options.BaseURL+"/api/v1/auth/logout", wrapper.Logout)
 	router.GET(options.BaseURL+"/api/v1/auth/me", wrapper.GetMe)
+	router.POST(options.BaseURL+"/api/v1/auth/reauthenticate", wrapper.Reauthenticate)
+	router.POST(options.BaseURL+"/api/v1/auth/password", wrapper.ChangePassword)
+	router.POST(options.BaseURL+"/api/v1/auth/password-reset", wrapper.ResetPasswordWithCode)
 	router.POST(options.BaseURL+"/api/v1/auth/mfa/enrollment", wrapper.StartMfaEnrollment)
 	router.POST(options.BaseURL+"/api/v1/auth/mfa/enrollment/confirm", wrapper.ConfirmMfaEnrollment)
 	router.GET(options.BaseURL+"/api/v1/auth/tokens", wrapper.ListTokens)
@@ -5520,9 +5763,11 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.DELETE(options.BaseURL+"/api/v1/auth/tokens/:token_id", wrapper.DeleteToken)
 	router.GET(options.BaseURL+"/api/v1/users", wrapper.ListUsers)
 	router.POST(options.BaseURL+"/api/v1/users", wrapper.CreateUser)
+	router.GET(options.BaseURL+"/api/v1/users/:user_id", wrapper.GetUser)
 	router.PATCH(options.BaseURL+"/api/v1/users/:user_id", wrapper.UpdateUser)
 	router.POST(options.BaseURL+"/api/v1/users/:user_id/unlock", wrapper.UnlockUser)
 	router.POST(options.BaseURL+"/api/v1/users/:user_id/reset-mfa", wrapper.ResetUserMfa)
+	router.POST(options.BaseURL+"/api/v1/users/:user_id/password-reset", wrapper.ResetUserPassword)
 	router.GET(options.BaseURL+"/api/v1/audit-events", wrapper.ListAuditEvents)
 	router.GET(options.BaseURL+"/api/v1/jurisdictions", wrapper.ListJurisdictions)
 	router.GET(options.BaseURL+"/api/v1/cases", wrapper.ListCases)
@@ -5597,6 +5842,8 @@ type PreconditionFailedApplicationProblemPlusJSONResponse Problem
 type PreconditionRequiredApplicationProblemPlusJSONResponse Problem
 
 type ProblemApplicationProblemPlusJSONResponse Problem
+
+type ReauthenticationRequiredApplicationProblemPlusJSONResponse Problem
 
 type TooLargeApplicationProblemPlusJSONResponse Problem
 
@@ -6151,6 +6398,344 @@ func (response ConfirmMfaEnrollmentdefaultApplicationProblemPlusJSONResponse) Vi
 	return err
 }
 
+type ChangePasswordRequestObject struct {
+	Body *ChangePasswordJSONRequestBody
+}
+
+type ChangePasswordResponseObject interface {
+	VisitChangePasswordResponse(w http.ResponseWriter) error
+}
+
+type ChangePassword204Response struct {
+}
+
+func (response ChangePassword204Response) VisitChangePasswordResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type ChangePassword400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ChangePassword400ApplicationProblemPlusJSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassword401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ChangePassword401ApplicationProblemPlusJSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassword403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ChangePassword403ApplicationProblemPlusJSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassword422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response ChangePassword422ApplicationProblemPlusJSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassword429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ChangePassword429ApplicationProblemPlusJSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassworddefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ChangePassworddefaultApplicationProblemPlusJSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPasswordWithCodeRequestObject struct {
+	Body *ResetPasswordWithCodeJSONRequestBody
+}
+
+type ResetPasswordWithCodeResponseObject interface {
+	VisitResetPasswordWithCodeResponse(w http.ResponseWriter) error
+}
+
+type ResetPasswordWithCode204Response struct {
+}
+
+func (response ResetPasswordWithCode204Response) VisitResetPasswordWithCodeResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type ResetPasswordWithCode400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ResetPasswordWithCode400ApplicationProblemPlusJSONResponse) VisitResetPasswordWithCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPasswordWithCode401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ResetPasswordWithCode401ApplicationProblemPlusJSONResponse) VisitResetPasswordWithCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPasswordWithCode422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response ResetPasswordWithCode422ApplicationProblemPlusJSONResponse) VisitResetPasswordWithCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPasswordWithCode429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ResetPasswordWithCode429ApplicationProblemPlusJSONResponse) VisitResetPasswordWithCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPasswordWithCodedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ResetPasswordWithCodedefaultApplicationProblemPlusJSONResponse) VisitResetPasswordWithCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReauthenticateRequestObject struct {
+	Body *ReauthenticateJSONRequestBody
+}
+
+type ReauthenticateResponseObject interface {
+	VisitReauthenticateResponse(w http.ResponseWriter) error
+}
+
+type Reauthenticate200JSONResponse Reauthentication
+
+func (response Reauthenticate200JSONResponse) VisitReauthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Reauthenticate400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response Reauthenticate400ApplicationProblemPlusJSONResponse) VisitReauthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Reauthenticate401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response Reauthenticate401ApplicationProblemPlusJSONResponse) VisitReauthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Reauthenticate403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response Reauthenticate403ApplicationProblemPlusJSONResponse) VisitReauthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Reauthenticate422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response Reauthenticate422ApplicationProblemPlusJSONResponse) VisitReauthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Reauthenticate429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response Reauthenticate429ApplicationProblemPlusJSONResponse) VisitReauthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReauthenticatedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ReauthenticatedefaultApplicationProblemPlusJSONResponse) VisitReauthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListTokensRequestObject struct {
 }
 
@@ -6254,7 +6839,7 @@ func (response CreateToken400ApplicationProblemPlusJSONResponse) VisitCreateToke
 }
 
 type CreateToken401ApplicationProblemPlusJSONResponse struct {
-	UnauthorizedApplicationProblemPlusJSONResponse
+	ReauthenticationRequiredApplicationProblemPlusJSONResponse
 }
 
 func (response CreateToken401ApplicationProblemPlusJSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
@@ -6265,6 +6850,38 @@ func (response CreateToken401ApplicationProblemPlusJSONResponse) VisitCreateToke
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateToken403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateToken403ApplicationProblemPlusJSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateToken409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateToken409ApplicationProblemPlusJSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11034,7 +11651,7 @@ func (response ReversePayment400ApplicationProblemPlusJSONResponse) VisitReverse
 }
 
 type ReversePayment401ApplicationProblemPlusJSONResponse struct {
-	UnauthorizedApplicationProblemPlusJSONResponse
+	ReauthenticationRequiredApplicationProblemPlusJSONResponse
 }
 
 func (response ReversePayment401ApplicationProblemPlusJSONResponse) VisitReversePaymentResponse(w http.ResponseWriter) error {
@@ -11522,7 +12139,7 @@ func (response CreateDisbursement400ApplicationProblemPlusJSONResponse) VisitCre
 }
 
 type CreateDisbursement401ApplicationProblemPlusJSONResponse struct {
-	UnauthorizedApplicationProblemPlusJSONResponse
+	ReauthenticationRequiredApplicationProblemPlusJSONResponse
 }
 
 func (response CreateDisbursement401ApplicationProblemPlusJSONResponse) VisitCreateDisbursementResponse(w http.ResponseWriter) error {
@@ -12131,7 +12748,7 @@ func (response CreateRefund400ApplicationProblemPlusJSONResponse) VisitCreateRef
 }
 
 type CreateRefund401ApplicationProblemPlusJSONResponse struct {
-	UnauthorizedApplicationProblemPlusJSONResponse
+	ReauthenticationRequiredApplicationProblemPlusJSONResponse
 }
 
 func (response CreateRefund401ApplicationProblemPlusJSONResponse) VisitCreateRefundResponse(w http.ResponseWriter) error {
@@ -13059,6 +13676,7 @@ type CreateUserResponseObject interface {
 }
 
 type CreateUser201ResponseHeaders struct {
+	ETag     *string
 	Location *string
 }
 
@@ -13074,6 +13692,9 @@ func (response CreateUser201JSONResponse) VisitCreateUserResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	if response.Headers.Location != nil {
 		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
 	}
@@ -13179,8 +13800,122 @@ func (response CreateUserdefaultApplicationProblemPlusJSONResponse) VisitCreateU
 	return err
 }
 
+type GetUserRequestObject struct {
+	UserId UserID `json:"user_id"`
+}
+
+type GetUserResponseObject interface {
+	VisitGetUserResponse(w http.ResponseWriter) error
+}
+
+type GetUser200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetUser200JSONResponse struct {
+	Body    User
+	Headers GetUser200ResponseHeaders
+}
+
+func (response GetUser200JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser400ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser401ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser403ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser404ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetUserdefaultApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateUserRequestObject struct {
 	UserId                            UserID `json:"user_id"`
+	Params                            UpdateUserParams
 	JSONBody                          *UpdateUserJSONRequestBody
 	ApplicationMergePatchPlusJSONBody *UpdateUserApplicationMergePatchPlusJSONRequestBody
 }
@@ -13189,15 +13924,25 @@ type UpdateUserResponseObject interface {
 	VisitUpdateUserResponse(w http.ResponseWriter) error
 }
 
-type UpdateUser200JSONResponse User
+type UpdateUser200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateUser200JSONResponse struct {
+	Body    User
+	Headers UpdateUser200ResponseHeaders
+}
 
 func (response UpdateUser200JSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13220,7 +13965,7 @@ func (response UpdateUser400ApplicationProblemPlusJSONResponse) VisitUpdateUserR
 }
 
 type UpdateUser401ApplicationProblemPlusJSONResponse struct {
-	UnauthorizedApplicationProblemPlusJSONResponse
+	ReauthenticationRequiredApplicationProblemPlusJSONResponse
 }
 
 func (response UpdateUser401ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
@@ -13283,6 +14028,54 @@ func (response UpdateUser409ApplicationProblemPlusJSONResponse) VisitUpdateUserR
 	return err
 }
 
+type UpdateUser412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser412ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser413ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser415ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateUser422ApplicationProblemPlusJSONResponse struct {
 	UnprocessableApplicationProblemPlusJSONResponse
 }
@@ -13299,12 +14092,147 @@ func (response UpdateUser422ApplicationProblemPlusJSONResponse) VisitUpdateUserR
 	return err
 }
 
+type UpdateUser428ApplicationProblemPlusJSONResponse struct {
+	PreconditionRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser428ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateUserdefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
 }
 
 func (response UpdateUserdefaultApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetUserPasswordRequestObject struct {
+	UserId UserID `json:"user_id"`
+}
+
+type ResetUserPasswordResponseObject interface {
+	VisitResetUserPasswordResponse(w http.ResponseWriter) error
+}
+
+type ResetUserPassword200JSONResponse PasswordResetCode
+
+func (response ResetUserPassword200JSONResponse) VisitResetUserPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetUserPassword400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ResetUserPassword400ApplicationProblemPlusJSONResponse) VisitResetUserPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetUserPassword401ApplicationProblemPlusJSONResponse struct {
+	ReauthenticationRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response ResetUserPassword401ApplicationProblemPlusJSONResponse) VisitResetUserPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetUserPassword403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ResetUserPassword403ApplicationProblemPlusJSONResponse) VisitResetUserPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetUserPassword404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ResetUserPassword404ApplicationProblemPlusJSONResponse) VisitResetUserPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetUserPassword409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response ResetUserPassword409ApplicationProblemPlusJSONResponse) VisitResetUserPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetUserPassworddefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ResetUserPassworddefaultApplicationProblemPlusJSONResponse) VisitResetUserPasswordResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -13339,7 +14267,7 @@ func (response ResetUserMfa200JSONResponse) VisitResetUserMfaResponse(w http.Res
 }
 
 type ResetUserMfa401ApplicationProblemPlusJSONResponse struct {
-	UnauthorizedApplicationProblemPlusJSONResponse
+	ReauthenticationRequiredApplicationProblemPlusJSONResponse
 }
 
 func (response ResetUserMfa401ApplicationProblemPlusJSONResponse) VisitResetUserMfaResponse(w http.ResponseWriter) error {
@@ -13770,7 +14698,7 @@ func (response GetVictim400ApplicationProblemPlusJSONResponse) VisitGetVictimRes
 }
 
 type GetVictim401ApplicationProblemPlusJSONResponse struct {
-	UnauthorizedApplicationProblemPlusJSONResponse
+	ReauthenticationRequiredApplicationProblemPlusJSONResponse
 }
 
 func (response GetVictim401ApplicationProblemPlusJSONResponse) VisitGetVictimResponse(w http.ResponseWriter) error {
@@ -14850,6 +15778,15 @@ type StrictServerInterface interface {
 	// ConfirmMfaEnrollment Turn on two-factor sign-in with a code from the authenticator app.
 	// (POST /api/v1/auth/mfa/enrollment/confirm)
 	ConfirmMfaEnrollment(ctx context.Context, request ConfirmMfaEnrollmentRequestObject) (ConfirmMfaEnrollmentResponseObject, error)
+	// ChangePassword Change your own password.
+	// (POST /api/v1/auth/password)
+	ChangePassword(ctx context.Context, request ChangePasswordRequestObject) (ChangePasswordResponseObject, error)
+	// ResetPasswordWithCode Set a new password with the one-time code from an administrator's reset.
+	// (POST /api/v1/auth/password-reset)
+	ResetPasswordWithCode(ctx context.Context, request ResetPasswordWithCodeRequestObject) (ResetPasswordWithCodeResponseObject, error)
+	// Reauthenticate Prove your password (and second factor) again, for actions that need a recent proof.
+	// (POST /api/v1/auth/reauthenticate)
+	Reauthenticate(ctx context.Context, request ReauthenticateRequestObject) (ReauthenticateResponseObject, error)
 	// ListTokens List your own API tokens (never their secret values).
 	// (GET /api/v1/auth/tokens)
 	ListTokens(ctx context.Context, request ListTokensRequestObject) (ListTokensResponseObject, error)
@@ -15006,9 +15943,15 @@ type StrictServerInterface interface {
 	// CreateUser Create a staff account.
 	// (POST /api/v1/users)
 	CreateUser(ctx context.Context, request CreateUserRequestObject) (CreateUserResponseObject, error)
+	// GetUser Read one staff account.
+	// (GET /api/v1/users/{user_id})
+	GetUser(ctx context.Context, request GetUserRequestObject) (GetUserResponseObject, error)
 	// UpdateUser Change an account's name, role or whether it is active.
 	// (PATCH /api/v1/users/{user_id})
 	UpdateUser(ctx context.Context, request UpdateUserRequestObject) (UpdateUserResponseObject, error)
+	// ResetUserPassword Reset a user's password, answering a one-time code to set a new one with.
+	// (POST /api/v1/users/{user_id}/password-reset)
+	ResetUserPassword(ctx context.Context, request ResetUserPasswordRequestObject) (ResetUserPasswordResponseObject, error)
 	// ResetUserMfa Turn off a user's two-factor sign-in, for a lost authenticator.
 	// (POST /api/v1/users/{user_id}/reset-mfa)
 	ResetUserMfa(ctx context.Context, request ResetUserMfaRequestObject) (ResetUserMfaResponseObject, error)
@@ -15282,6 +16225,132 @@ func (sh *strictHandler) ConfirmMfaEnrollment(ctx *gin.Context) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(ConfirmMfaEnrollmentResponseObject); ok {
 		if err := validResponse.VisitConfirmMfaEnrollmentResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ChangePassword operation middleware
+func (sh *strictHandler) ChangePassword(ctx *gin.Context) {
+	var request ChangePasswordRequestObject
+
+	var body ChangePasswordJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ChangePassword(ctx, request.(ChangePasswordRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ChangePassword")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ChangePasswordResponseObject); ok {
+		if err := validResponse.VisitChangePasswordResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ResetPasswordWithCode operation middleware
+func (sh *strictHandler) ResetPasswordWithCode(ctx *gin.Context) {
+	var request ResetPasswordWithCodeRequestObject
+
+	var body ResetPasswordWithCodeJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ResetPasswordWithCode(ctx, request.(ResetPasswordWithCodeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResetPasswordWithCode")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ResetPasswordWithCodeResponseObject); ok {
+		if err := validResponse.VisitResetPasswordWithCodeResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// Reauthenticate operation middleware
+func (sh *strictHandler) Reauthenticate(ctx *gin.Context) {
+	var request ReauthenticateRequestObject
+
+	var body ReauthenticateJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.Reauthenticate(ctx, request.(ReauthenticateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "Reauthenticate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ReauthenticateResponseObject); ok {
+		if err := validResponse.VisitReauthenticateResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -17158,11 +18227,38 @@ func (sh *strictHandler) CreateUser(ctx *gin.Context) {
 	}
 }
 
+// GetUser operation middleware
+func (sh *strictHandler) GetUser(ctx *gin.Context, userId UserID) {
+	var request GetUserRequestObject
+
+	request.UserId = userId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetUser(ctx, request.(GetUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetUserResponseObject); ok {
+		if err := validResponse.VisitGetUserResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // UpdateUser operation middleware
-func (sh *strictHandler) UpdateUser(ctx *gin.Context, userId UserID) {
+func (sh *strictHandler) UpdateUser(ctx *gin.Context, userId UserID, params UpdateUserParams) {
 	var request UpdateUserRequestObject
 
 	request.UserId = userId
+	request.Params = params
 	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/json") {
 
 		var body UpdateUserJSONRequestBody
@@ -17219,6 +18315,32 @@ func (sh *strictHandler) UpdateUser(ctx *gin.Context, userId UserID) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(UpdateUserResponseObject); ok {
 		if err := validResponse.VisitUpdateUserResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ResetUserPassword operation middleware
+func (sh *strictHandler) ResetUserPassword(ctx *gin.Context, userId UserID) {
+	var request ResetUserPasswordRequestObject
+
+	request.UserId = userId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ResetUserPassword(ctx, request.(ResetUserPasswordRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResetUserPassword")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ResetUserPasswordResponseObject); ok {
+		if err := validResponse.VisitResetUserPasswordResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -17648,440 +18770,480 @@ func (sh *strictHandler) GetReadyz(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3bchs5tjb4KghNT1iaTlEHy+6yFDv+UMl2lbvtsn9Lrt57mrWZIBMkUUoCLAApil3hiLn6Y673zbzB",
-	"vMi8yX6SCawFZCKTmWSSomS7WnVRFslMHBcW1vFbv+8M5GQqBRNG75z+vjNmNGEK/nx1RUf234TpgeJT",
-	"w6XYOd25GjNyw5TmUhA5JGbMiGJaZmrAIjKUisRvhvvvqBmM485OtKMHYzahthkzn7Kd0x1tFBejnc+f",
-	"o523ckCx1bpOPn186zsYKEYNS/KOljf8OdqZUkUnzLiJXFDN3rys72VANXuiyZuXtk1uv51SM96JdgSd",
-	"2Fbt7z2e7EQ7iv2WccWSnVOjMhYOYCjVhJqd050sgycXZ3qRKS1V/QhiwW5NbwBPxH7GU8VuuMw0mdIR",
-	"y4f2W8bUPBgbthoOZUJv3zIxMuOd0+PDw7qhvGRDJhIqTNOKJP6BZcuSP3T3tXkpB9mELRmP+33pcNwz",
-	"dx/Nj4zav5sGM8afl43FPXL3obxJ2GQqDROD+d/YfHE85+SazfMjQtOUqSeaDMZSai5GZFdngzGhmlDy",
-	"6dObl3vEjKkhE3rN7FeKGcXhSP2WMW2IpkN2Ci1pOmHQ8oybcVfkX/knqdAzpjQ8O+RKG3ssp1JoRuiI",
-	"ckGosM0OpEo0EdKMuRidQWOEkoQPh0wxYXxzETk5Pu50hV9L5D/FagaLsG9XoYnYnz2LdiZc+M9HlgcY",
-	"w5Rt8z//0e3eHh/td7u3f3n1y5//VL/aQ2Ba9dtuWaFfac/8+syu8mBMxYglHfKOa1j2Eb9hmpwcf3dG",
-	"tKEp818cHXca5+gY5pon+c1kKlXjseHw6zJCxSfuTqdv+YSbxUF8oCNGNP9nI/tK4b2wr4QNaZaandNn",
-	"h5FdAD7JJvbDIewtfjrKh8CFYSOm3FWiddNKpFLrZetgf7/7KryHLmm6IR3Rgb3gpOgQ39AZmY2ZIJoJ",
-	"ExHqiEmKeySo9yphqmkVFdOGm8zAvW8fXLak8MDd1/TSUMOW3Q3aP7BsMPlDdx/QFbs1K8mdXE6AGVuG",
-	"K4g0Y6ZIyrXRT8iuo3BydBgRy42lNuTZ4V5E+mxAM80Iu2FqTrhhEzKgSnGmSTYlRnbF8bPD6PDw0HIc",
-	"ZalFaaAkdmsC9tn+iB2Vj9jKE/ZJN9MGHQxktnwTMr0NgviZDwyfNA3jBn5dNgp84q7j+GxfxisP5Mvv",
-	"afIRbzP7aSCFYQL+pNNpylHGPZgq2U/Z5M+/ahR4i+7+pNhw53TnfzsoJPED/FUffMC3sNO6Q4l3Mtdk",
-	"QlM7bpaQ3T5NyF8v3/8UkUxcCzkTZMhZmkTE/pCLxnudHSuZSjFM+eDBR473Jhm47jUKCOyWa2PZYUIN",
-	"hfG9zHAg7OGX1kowZCazNCGJHwUwYJoqRpO5e8SuuFSkrxi9JlTgec8E/y1jgmlNVJayvTNQjWjRUNQV",
-	"sZ9tjycxsRSqnToFPftebHvMHvHP0c5rqfo8SZh4yNW45CPBEsIF6WfGSnSEpqmc2XlzMUizBO4vMnEC",
-	"kFRkpqQYkX/fv7j8+Hr/Sl4zgcT2kzSvZSaShxz9T5KAIFwoqVLBJOxOFpIzmdA50YzBOD/YLRAJt028",
-	"pjxlyUNTX6FEo8zAQZTG8WYKBGgnPywM+GPO174ML5pk2sDdNS+ZAmCU2MADDuxcEKaUVND/lZRvqRo9",
-	"OCvpy2RudzC1nTuxwO6knDIF3doLlE2N9qN8R8Xc3Sj6QQcrJZlQMSdDIHpiNajJ1GgyVHJCzJhrQpNE",
-	"Ma3PyIxyY7XL1B51qslHZtR8/3xomCKazrW9gQNjUvDz4uV9CdSriZHQbK15p5BFQBoRNDNjqfg/2QNz",
-	"E0O054fASkA/ZhpE+THVhImEJbCRnwS9oTyl/fTBKU4zdcMHlrcJyzYSiZsn5IzsUisCGMINEYwl2rMW",
-	"lQnBxWjvjBg1d5p8Sg1Tbi5TJQdM6y8xG39+ZixN952QY68iLm5oypMzEsMZ1zEQHpmN5xFKPKQ/xz/c",
-	"HHQ2tSovS96xhNMrIKyHn8oTTS6wy307BL8B/j6q4wqf/YGAs3Se/JppYzWaCzCMwsgT5P40/aBsC4Zb",
-	"2XRIU82inWnwlT17qaG9gbf41lAPErgT0YyEYaVcsDMY6D+ZkvaI5mIyF+b5yU6gThwdhv8FqsV+9Zfq",
-	"4Y522HDIBobfsB4ue95LYme6IIxbUZy6HVq2Lx/xqc9RoAO0UjkKNeEfJfUhXMXKqPMx/ZI3KPu/soGx",
-	"3Z+naWD2Lu+MXQarZxebs7DGiws2VVwM+JSma721pVWodh5V51C7BFnCzasbd+bKS0AHfmkWNpoOjFRu",
-	"xA0/GnekmbDU9g/QOnf8ZO2tMteG2T+okGI+kVk4wKIxb/SvWRqRpY6jo9a4+G7KwdQwrR1mq/WO3Fo1",
-	"zdX96ie7+PsAZMSkR83CCdo3fFJ7jGRmBnJSWj2dDSzLB2IXnNmRWsEgU6x21ZwA2DRqzX5rRZsVarOv",
-	"wbqV51Xa8YA2Ik9B5WUKlzQKnDp+1qXRh5u4nH7fcl1Dw9ywSfmPZZwpOA2f886oUnRuPwfOIdvQCvKr",
-	"rB32X26kbkIXVLPFaQzo1J9FdksnU9vrzgcmpykjNx1yxQUlH9DJVncOZKZM+d13TFNyITNh5uQlt48O",
-	"jP2sTGMDPdgqkU36rMF9Bo890QSfATXbOL9e5NRwsC1wQSg+bO+uYlDHxxcfn/7lqHYE6HZc6xi1POC/",
-	"ZorrhA+a3Z8DmTAih4SS8FkyVXLIU1aeQ6b3B7KuGyEN7mXNabQSyICLUS9xIkT1pl3J6rShJltJ35a4",
-	"LvHJz9FONk3WXlOn6dboDYYqowk15Ai8TiMlZ9oKfVaWQoMSmFNRkqmVWVZwH+QGC5QY5YfDE3plS/PF",
-	"WVxpvysl+iotTDHjpsPaUu6r+gsFm8HB6JAYhxcTZw8G3SvmwtBrFnfIFbsFo6JRfDJhyRnRXIxStm+F",
-	"QJSoNVFsmGmUC9H4paOusLK0kmlopLYb0+cJV2yAAyXyhinFE6bRcN3IdQKPxVMnRgb+vWaOU/V0tHmv",
-	"ymiCNp6frGyiepzXezs/peX9ehlsjVXD5x2UsYO51fhxao92c8NCCtYh/8Go0uToxeGh/e74+PCwdFju",
-	"jyFUjtsGJ63piGzjaoZ7cfWlXHUEaU2oJrEP6fBXkn0L4jnOiF1JItEKlFJt8jCP+7vfPxb+uxqpW/fk",
-	"sJW21Z/3BinVNeT6g5LZlIHObZxrLjPScl/7PNNkl4uE3/AkoykyhUxzwbSOCBc6U0zBt3YbmNCoAQ8z",
-	"kURkZBmGsPrunn0WAxnAxQhunlY7acdwJQ1Ndd2G9uc9pyM0U0x5tuArxdnim97p1GY06MYKdqR5ZA8i",
-	"/y3Rd2q4ZZqygb2pGiwIH+jcbpUmKXg/7A2saapdWIjdUd3qJo6cFxlci3WGwGhHj6livWJE/WndeLyK",
-	"CiPw6imZUp5gdAy0YkWtXJkl6N2Qbo+naaYJzY0ueg+/8U11BR0MVMYSIM4+1VyTqeR2CZTMRMISMqbp",
-	"cD+bkl2wf9iblVoGMCTc7J2RQ/T0u1gZ+6vtHy/HxUlbKcleujU0KRh2bCUiewaZSGwnjA7GJKFzF4Qj",
-	"CBNGzcFrRZ0zfy9CNzOJgRXErUn5yo3mg+23joANkvZK80zNWcgE2OMsqSmW8HXMItV7JVf4kNOVaSsf",
-	"5CJ1Nw6invgC/hgylWDTmtjzZX51lvf072OmWK7RWK7qzo9X0lFms0MfUzViKK8K2zH87YQB/D6VGv6Q",
-	"okenU0bTWj3eDueK0RpeOGH2Tm5/f9pW3sE7i5RR2SHfdNP62KY+TZP1rZ11Y17jdR+3sLaVzL9YN6EJ",
-	"vX2DYwkjcTZbmJaLUlUF/nr5/icyYWrEyJSawRhVTVAOHkXyQCTfTN5+GMm5hh4MG0k1fytzYafGqoPP",
-	"rOrLtuHba8/Hg54XebBrLG+rlqTrhYpzQejEMmt7xX66JMCEI/RLgs5ydPifR0/J7p+ODg9Jn6cpl2Jv",
-	"QydFrVviYuw9x4t3LtwixPFfdJ1pQ2gRSV1zpOwrq+xaIrBrcVQWoBMIkHERz7mNa8pUucPFOZQ6CQ1z",
-	"bxImDDcguA9rjXEJ11OpuX91GQm8DB5tbxBDdYGVx3XR+di57JCj7/af7b84PF7Jc721pljaouHy9Msz",
-	"qiVE2M43YpqZNa+M6t6WKW55oN3CJq1vEtjq7gXbshYLX9Tr6/akdt0DTW2Rea1SPt5JwebESWzedQkC",
-	"2RMNpipNdqe1CsFeRAQz9hrMVZaWaso1F0l7mQh1v79xkWxVWq4sOI6pTp5dwnvz1JC6XIOct6AWYTyL",
-	"0p7xdchFytS1JiNmiJAktndfTw57fa4MJgNVb6I1tE7oY7kejmwYiay9YQD5es1WbGL9L015I0Gg5Xpg",
-	"PGuNXf8L2tcjRwlWMx6kGYTBbGpxz/U1mGix/5sazXPSvoPlvLhdCeQlQTjokMBeW6VdG2kpkYmBmk+N",
-	"PRDnbkWeaBIHPLhidZ8ykXAxqjshTVS/aMG9CIhfYwwe5tqseRLwwlulo9RQ+qoBnhPFaIqrBmIbWJul",
-	"iCCmxIk3w8xkitXZnhtPwF2uJWhjKblsw4pcsNU/gCk5n8xW9c78aJ2R2BF9TBSbpnTggqJnY5kySKNY",
-	"ekwegtLX5umbkuri4nPdz5RmG4d+oQ5VCE9LI9mAW90w1MjsOjEzlkkLATIf4zt8AxJyedI+oAtSBAds",
-	"tRjkH9xeQFNphYpx57P/ZcW2vMsXyRvoBmM2uIYQMbNobot2bvftg/s3VEEGgH2jtM3u7fC7V7Yl7DcU",
-	"68tH7Uc5w4AHK7FRDfHv6Q3eyX5o7uapmAynKaMJw1Ca3zJu8NuE6wnXmiXtJ+EH9yHvJvjyIugxfDbv",
-	"PPjyPBhH8PXLYkhBHnGd8DrkKSPUGDoYo1pAISsQL3L80aoCRkMaBqGKLd7md5NfNxAm/Tv9eb2F4M1L",
-	"n0qoDR0OCVoKLack2TSVdhkJD00BRdN2yj3PlhZbzl+H1ZjQhEF+MNl1F4wV/FKG5gchiXf6S4W/Fc7/",
-	"vc4dYmR8XmabZycs4TSPiFvKnxyZFCHA6Eg6fva8KeX7llz+eL5//Oy5X2+kGJ2vE9BGkG58uP+C7g9/",
-	"+f35yec/1Ro7+D9Zrz93JsY20ZqSJ70i0HXljWOfX05tbZtA4ltTlrBbVGTVFsJ8QXalHSstSL4ZFVE/",
-	"OA3h/MprEw67llMvbH6dplsADtgGIjKUmUhQaLUswsWLW7UICSBkqaUI8mRohe8JHbGDKfA//PvXKbMf",
-	"DLs1B9OUctGSpcKoP7x8vRO5P3/6wf/51w+v8r+v2K0pccRPMMpFMdZux3LMhSJJ9fgZece/P4MFmFKI",
-	"uLOvA4PgmlyzqSG7Oacom177XFC0+y4lGxhO3a79yGiKolclkJ0a2nehi4tzuObo/fRPWR0jQ/dGHuD6",
-	"W8pBBplKbUaK1UcDF7Z5/568rnmwGreKbzXMB16poT0HHkEwWhFCtSpWFfBMxA9/G7Vs2q76Khbs5u9t",
-	"YGE8fGD7lZkySlpF8TAiYejoXzNt+IARK5iCOXGdsEewaKw18XauGTenbzzQMefUsI3hcgXbFMQ2bmaM",
-	"cWt1B1OMOyYov8Fut5TZ7kiea1vjHyDaL6TocpN/s0zZ2cA1pNhBhMqnq4tWEX/bPRE1BuoSgS0hlL+5",
-	"TcvvWKUoH0FAmFNX7CgVp2kp3BaC+ougt2gHUrNb3rWu6/NSV+7LD9ij+3TlOvbzDft3330sDcN9+R5H",
-	"U0xzG7Ymf7X8ASxNZfoJ01KsEpeloA2OWeoiXgwXGUa5UDFgadpaUfX9BK26r37Exj27CvrwXxVdFQPe",
-	"qmHMM7ptM7L2XGpdFnS/LGSRSmSmdJ31I0N8lJlU1xjml7ABn9DUBcE5sdbMJEErY0Q8XlZ8dNx5Fkdk",
-	"prgxTLggQRg60RKjT7khXHeFsNcuoQQlXDJUmHx0lrcfY5RB3CHnAJvFEuc+y/slu9DfYbyHAX+FBGS/",
-	"XlQsf/n9KHr+ebfb7fhPx5/3/ketmokAUa+UqjvxECyIyap5XGCOGQUpJuSN8Qm1TLGI4GRnYxdcaCmf",
-	"jCG5dtEDnmaTxrwW+9sTtLRABjXcdhgCidB3OCiuC0+jt/4KVmtQqA+HvHJZqwiqIWcE6RR8Dkf7ViVI",
-	"zuA3TFOHDH37+FF99MSEaU1HrB7KMGRwMJrIL0LxYh2Te+O8z+9kUjODWEjB4lMr93s39RmJh/yWJfGp",
-	"Xyy7V080iakQGU17ihrW6081snAUCyHY8YzEU6Z68Ld72z6LCG8QcEU0M9pKCBAwCg+S3ThP6Mxb9pTq",
-	"+LEdJCj3t2g+9J205L9+CX7CZvzH1645//kDU++x1WDZrpiqC86+5PYI5WsWkfOByWh68PT5MwLtRh7R",
-	"gLlpWma1SMeVJW0AP4KHYC0X4n93v8No3+/+970z4mnEPuU2kUxkYk8W3KxWHphx1FAbY0YOG6/bkFQd",
-	"NS3jrSXKs5x1rJgeyzRp5x3IvQIzym9Y0uPDXpELDFZzTLrrJXReH9YqyNR5GKKQwC3rpGlKMKbantY8",
-	"SNmyAc2CMG270JTDgg7tEvbZUEK0rOXNAGRheycUQCnKm012j57BCTn6jnzqXHYuOuTp86Pj3eEeBGQ7",
-	"Xmfn5rKU8h15+vzZimixagSnXeHFBW65dHVc469LswfP6zMGyRurXNgDA7pSQg1F3+tAJuysWOSBnHJ0",
-	"uk2QKYOaXWsAr2VaVyW2NAACz69WyFSMW2YvepJoS8rIDQKH27KBJVxPUzqHa6g8nguZSkWT2iFNFZeK",
-	"GxfkzVY70dzzF+7xxcAooA1nE80nXNPRKjq4qN2M84WtSOWMqX0IJk+ZlSx0RBI+4gYzNMbz6ZgJ3XLL",
-	"QtmE7v/zF/u/w/0X+1YseXpUb/wOB70Nlad0GFaFmWOLq9Zyo0DzO1PrmjHS2ybFDWnwLUtGTL0SRs3r",
-	"hUxMNrHaTAEcmcJLHRKH7tYY+Lm7EwDgZYgZKkXqTeSuAM1Hwj7Nje6KPLUUg0wweA8kohxqQ8dA3HGQ",
-	"zIE9Updcga+xhEwxe+mJtvLuiBqfh1MRDPKWi/SkRfcr3EAYdIjZOHYhjMysplkvYwYjbplyRuIRM8Ee",
-	"xA4eFNg3TdMzQiFqwn0tRTr3Lizg6jloYlfsgrgd597weC+CVbPyXSGdRERzMUAgPLdYgJ0G8yJHhwhS",
-	"CbN2uJStQBAKVJQa00U1bKGFx2wTE/fa0DMtbeKLsC41cL1e/CkoJYhitQKRIyQ5YnYr1ohNXRmzX1CP",
-	"NxUUoR4r/YQ51GublZjSOVO9Enj4JhgrNZA3dVe9FxNbLilCY7njbxXTgpfstVzuNVy0pSiXFk8jf3L+",
-	"2LVXzL2vN11xB96yuMooM3JBZmM+GBdC9hMNS24lyRlTzPJ1k+tdRy2Xs8KutwFttIEnOwAzRjAaZ7uu",
-	"YD5VI4dWISMtTi8qQystnpX8YIbkk1NdeZfLNBMtXlnl26bEMVfc81V7vDs0eZdgDsdUX9tLfntjFFEe",
-	"xtTSPgBdfsi7gI8fi37cZ9cZfDoPe4RvXpa6Lc9mGzJoKAT9AUzvb+WIiwDSeA0pmE0oTxfA+Vcn3E2p",
-	"1jOpksqrR4fHq99VbCBvmJr36hVSK4S6wJ0CqNq/A1oRQhAYRiFgIDbSTKGt+AxNYTOprq3sNKhoiuff",
-	"X7zcf/X6hx/3//q3dz+V/XUtkgzzfhospQ7oFZCAcntVMQWamTEThg+osXLydNqpmI+fnkAYzYIB+fnn",
-	"P60MxsB9DPalnk50fa6eJTT+T5ZAlB16MpC1udD54vmIxIrxCZxOy6mcoB4E9cT1rt1a6Jg1QiA2TIPE",
-	"WOMmqT9P3CO7juLCaiouTnkPj7FdmWEqZ4iuuuQwh1JtSvmkOfvp79427/QDeLxtGtMDhyjm4NkNIYp3",
-	"FhIriXSLv7sYJ708BErncaMRkWliRXSoehIRDDWzilA546VdUoCPVq25LsYyU+kczc7Ngs9qahmv8I0p",
-	"BkF4YCW0OxwVvinnLAu9U1vMXuLCAfnV61ktpNmAY9QdA0te/hHCzVnoYxIS8GQTnnR2lre97JRRkaPW",
-	"SAU4NTlg+5TyJMo9hflZ9zi7ePFYJWTGB6zl4WznL7XM6m4RSP4dXNa6ACU+5C0YkBwO+QBqnMDzToLJ",
-	"hOGgjonaaa+m6K1lqtmzi3F2a2SqrZdkcMeo3Rp/SU5KM6od98kXFsB2OIT6d8i5503wtEvT5Jb0CaR/",
-	"Nob6rBcVvBa/dyNCbr+BFlbEpoVKUgAqUL4bF2i15mRXGUlULWtWuuw9P63jz9Xk8pDBBeFybcKWw4tp",
-	"WQh0KdouOLbLQ+9K4kz98fVxs2OqJi5PgvAS5MxQ0SzJUma13TwvM5Xa9GY0T9JMuOlNpOBGKh+Lld82",
-	"PUduKRvRtDdk+I7MhGYpPmwUvWFpj4qk57BApEa1WmpDRwx+EdJgXLETA+c9qXqWbqZO9+PihmnDR9ip",
-	"fcXXbbEHAHINe+x2yvCLdcLD7Dq+zpfhIl8F+/1bqc3fafH5AhbjXbgW9uuPxXpc4XLAy3ZJXrPi5XBV",
-	"AF0DVuZcJBAge+GWxf7yAZfmXCQ/+YWBr93ivFevgqWBglnh8pyL5GOxODA/WKBX+frY74qgNTezTSM4",
-	"LVmdWYblgjJid3zjDjmfIMOyYr/jvR7vA92yYJjnN6xT0h2cRX9C5/ae7Qp2O2DMqhIlPhD7QBMKAJea",
-	"GYhBiUvcIw6c8SQOmUKMqbWYJdQVRVK8L+rlSxAh/izoMiEXickuGsoQe7/c9h7cVoAK5rl2pyu64mNF",
-	"TjslMbAipystsKOYjGRh1bTPgNkfrkHPMLsirh7I+GxhGWCyBpzAv2U0JdAt+f/+H4x2qKKbebgFq7Tu",
-	"WrGxK/AFashfnh0e4i5a0cl+bZf/xdO/PDvc65BzMSd9Ja+ZgHI59qeT42O7zPaSRn8FSxuUvvtQ5Bby",
-	"l5fFZBy1UtVaRVNUtZ7Vo1ophdwJUORZfcRfrYZC0/T9cOf0H62m+ku0cm6hBtOubQwGbNl2RQlZlb/+",
-	"00ZZ6utqKoXfvVAwOmSzQPM6TWZ7e3TYqVcItk4FzTBS5SPWJO5sxb4rtf5jGHZzBbEBadAJfIgzeFpc",
-	"y2RXsNke+e//9V/FjRpHCGuRGfuAvUXZLapT9iopfim/RKSC2mfFk8VP8KSD3Yw7QXt40/lfQDQYckHT",
-	"ciSiG2wg/Dugpwxzh31z3qnTOkYcLo+8cfvp56ID+/Fl0Yn9+KroCKQm35nfgmwyoXhllamyP+8NGqXz",
-	"NyKIYZNDEodXWnvEzhqQuFWIuFuHvm3Zd8+7r1csRIGpFK85EPvO8sGsY1TeAkaeV3JzRNKQJMqYopVl",
-	"ajrvBZZWtdiX/R7CfW/pwKBwdkY0YxhTUtApci4I/AZ3CE0STbJpTUBgVeZpYVKBPOGVQTQSEKThsZam",
-	"GsFMz9X0WHNEdfdmG9vQwlW4bg5esBSbmTPq5txEFltNU0FtDgOpdJYaMpQpuDbgqyxlumBYoDPWJrBu",
-	"R5BfJqZv4GHZSGy/q7NiQwl8M7DLNRwJ1Uc3z03ZugtgI3G41eZuYntvwQy2sjd1KVHvKE+5GJ1jpca6",
-	"mOAJPlEUc7THNLbntHfyoncUkxsOlUKw/jQYD+IBN945CwW1604wN/Vug5QLdtT4y3HtL2DoS3P3eG0G",
-	"WYtkHBiTf/qXlavVDu+zup6fLqtL2iFgsY/dx95AiiEHlFWaxlhZJWMRVmXkyCbdoyR8lJt5V0yVHCk6",
-	"eaKJzvqYSJo/jSamkuVJMW1fH2BhQTCYeV9rrf3EbVop6GJ19HG+pWtGLecbvo1U6gqNVLfl/3zzwQW9",
-	"x98dPTs8Qh0F/tw/On56Elc6OSoP/1m0hOoWfR9mJvcxop58uvxwGRRwgpciYphSHCpiSEUmPOWGqjkE",
-	"xgXR9hfvq6M6Lg3qOGqRfXZk5YeQ8MtLVXsMhvTCEp6arI12u2b8Sl3UykYhKsvm8koomaaT2hKD0kzt",
-	"IHqZ4vUDj90TpwcHRprpQafTiUnKxbWlTj2WM0wJ/Z8fYWq1XmTNBoo1BIhcvb/6QPABlzDGnh5HaB2Y",
-	"T9EraSQEvlfXyupcYyrqPNcLZfNgAFFptnWL9RObQYXuGrDdTUKob6dcMX0fyCKNkKfGD7+uDq5dhTPY",
-	"NIEXGdjwOLBJcHZ02qFKexzS0B8XTNaPonaFpeFDhwl0MaZCsLSOW83oPIzdmVGB7LDPiJEpuOQGilti",
-	"SAk4erR3OnjUfm8G8bFbGmxC0zEmVsKX7cwdMOL5K9cMfrqExvDvD65J/PQOGv4coWGgISUTOCQkn0F+",
-	"WVIwhLpktSIb2CX+QWHlhjS0VlmaPih5abbmIRxCIQXbq8/PyEN4N8mwvHPCTm2SZtU04rMo8/TJdF5Z",
-	"TYh/NzQl6CHTcB5aatVtsz1Xoc2U1jFa2MKNsyVbJi35cOLFQljrJuCc5Qk+1JCRNHkVH6oYSdnQEJmZ",
-	"zjeVBtMacq8NHKhb6QIJ9B7yReoCghkQyyaIo+vmYizyGh8Fj0knEQQOY7a+y5fiOk84q3PhrRzBJnkR",
-	"KzIbKtkL4Qquk4pQTilYTHAo5ySsSDlwtPO1It0ukHY9tTYD6afc7rJ3/+QF7dYl75rYVSdKeHpD/Fd8",
-	"CWu455nyYU78plDcmwD2VshxY/JbQjfNULwTKdjcgVSAhX/s8HmjnRFVguuxi5Ix9LYHd9WATTGgaGKv",
-	"KBeD31Ka8mTsOvejs2N474bgH8GRuE+vYEDuww+lcbkvr+jtm2B07ts3MMhzP8ZiQT4odsPZbOu3Hvva",
-	"br11+f8W+OlSAl7OFWtJuMSS1iqHdJSXQ9qw/lFtOEtVGG2E3AStxBEKD2V4M2ZzoA+Mjx7z0RjqMLqG",
-	"Mar+zMXpQhCid02lEMbbFSDRdcjf82re9nPkuZyDABxTKNmopJXxaQVT6R9W9PRFSHeiHV+CdOeXyP4C",
-	"4RYQiljUIO1BZpn9vShDuvPLL9GaEQTlsi8F5PwzWHj34WiR+ts/+QFxk2qJ5ePrC/Li5NlfcnAlH2O6",
-	"qE0lzLgMrprY0BncJkoiQino0a4ov8uNWjQIKCXVkqJ7v6/whey85ix1QNS7UpFEGgNp+ma8h0DeDl4J",
-	"DSg3NOUJ9aqknaoOhlWcL3bLteFiVHtHv5aKUJJkiOTLyO7J4Yu9CEi5CHBGmypyQB/5D63qVnc4F9pQ",
-	"d2XWSZDgxINpNmQpwAO1ww8aeKLJv++7RL79Ny9xjXQ2nUpVn3WjG4JDbJs/Xl19wLK+umr4KpUnNWmt",
-	"NVaPpTJEo0vZr6IPNnabVTsm04DT/OnjG4KG8uHchwmubq/Ctx0ANY46CNUOFriOP3/Mo/qrp2R+VgtD",
-	"ulCka4Wd/KPLT7yQCasphFVKeazbLyYszwQdD1Mccev5SDh4Yas1y8w02GTJZWEx83mPOZ9bVAVzJuVM",
-	"6MGnpXAslWnUr3QgXNYYmWmagmEnF0KDEDoCAh+m8g8Yn/oCOW22qHZP7F3w8OrIfRfPWC7K+N7rNycH",
-	"Nn3rMPjaxf/V1fut0viayTbliKH2d7F7scG8vKRUSPhiuf/FpVoIdHwvApcdwA4GCDmRpV7HIb3h0hVm",
-	"trpdp2bpNylUeCeivI96KytIDLWlOxSvX6/OeaYM6oi99exDGxWOC5TbslC5OuisIgeuC0qDdtVVGCoz",
-	"WsHaQ6sronPaFhSZMsUlZj6W8PzQEh1cxX0pU0ZFXZXeWn/xGhhLqGqMqa4XTuDBBixUOoIzCI9EuaV8",
-	"oyDHKlus2SXopnfH+OF8vJsHEueRsG0vGOP9O8sWIPAE3VcJ+OpaOR1QSFNC+XHU4YCsDEFYEjCDuSyi",
-	"wEVCa3DACHbcFWNapPj2GRN5U2TX2dqYInLGIA2zTwfXDib1jkj8wfZUjovfi8WzXOUnTdys4s/0tfGD",
-	"M+ePTB3BBkGqDdvUhp9vJE41MudaOAZlQvkwP0buqi2kxUQOrplBq30rgXCBa9cBEIONN3+y5LQ9g1x7",
-	"qchEKqw69avkwqRzIFdtaZGm6dw1UmI/q90zgUx+uMJ0sADxu7EPNUC5BfC+EHM4d+7aA7cK5HaRd1ev",
-	"iraYkBfO/bqE9wOHmDLlWX3Fr74Jz6+rLvgsn2bzVpS5cbNpHwGb/S0V1Dk4K25elQntyxZtlsBUYU0l",
-	"XlRlMbi+bY78NjJyqm36lIo/QJJO09RqqmFvKqI+vLi5pqC3ePzXFVPuQ+bY3MnacIG3vaZLN/Idb90A",
-	"12tz+KRW27nRaXbDa5KbYfKb70ghV1V2wos5YfvtFtIbPpbr1i28VnCP1hQByGPJMQvGYffnxgP/s0+S",
-	"ASSQPNh9glk9cfmL+NTXceC6K6pANkFGKuTBu75KogvZpUkSyNjYt8tdlzNRqRFQmUOYvjKprPWCSecb",
-	"NAAtxFPg3q4gqKZMrVdFflaHxH2aUjFgAWayzAzka3IxCjT2aZqVfwpKSGTCAzH6VP+u4JqAXzxXn7zK",
-	"NGeGaCaglJSjhDMSyxumetVWSN4IvNBncykSJDVLaL7lXUTkp3mkzF5kNacE1CarchcErmvhlwHgsRmG",
-	"CKqCMXA2gFktx4PUETkkfLiYPL/sVAbL3fIkV5al5Vu5FI4Wk7YxfknkMjWS3Ftqd24ZOIOVcRz+fctV",
-	"yMcWENRmkwNz8jpv+vtzrXdqiLPlq0Vw4aZTrYQnrvPqwrnc5I4rL1hUPS0NA1w+80bqrN/ZpQRTPVOL",
-	"56VuIRo2tZ6lIlfZyLRQ4HUtF1jgqUV/FnxdOyhZ5xZFLLkyWtaEzkkiS0VlkwkHIKlsytQNR+MLTW7k",
-	"wCV3KKnZIDPw/SBl6rr2Pr1kWnMp3oihrJH+tBr2GkLpL5lIQEn69/2Ly4+v9yFhILYqEUZrZALKQ3uv",
-	"NZSBzWs3aeyVDKS85vVBApMh7bE8Y6NXrOgCY5/J/SEdGOfK3OcCYymdyQFzobj2IKlkTDXC18+ZOS2P",
-	"hjrvpmZQzSubRl2B+HQc3sN7Z9FinWn0QSyjjk+65ljCi1G4zs0TryOgS0MNaypwnkuDfDK1woL2DztP",
-	"EiAKuXwcxW64hnIJrrRsniTG+A0rXnXl0Y1VhO3tbYKcHt/GEw0FqYTPavMaMnwFCLD+SYyfsHvBbse8",
-	"bweUaXZnGNeNfC0pt2S7ahfzBX/pX4DK6YKm7f2ceRsf3TLUuAKv2ixaUdayvH7kvA+iVg6tGGw91xhU",
-	"1RV5y2ckE4iBaMUyKGNOUmqFsUTRIbxixQZFZnRu98bPuOdH1CBsgVvd6wcNk6mCQNaMtHirHR5u20ry",
-	"VIwyV7utenL8b8TQUZGGB+xNkfif4/0fqTBxQxBOLrr7tPuePS31a5QfUTkTZCZVor1NKWjHRcnpayuj",
-	"uQVzqKWinTtnnY2qnmayixGEDdkvGsus6NYH59K/0DqLunj1yxZS1vSG3QMmaHtgyyAQye3nwkkM6Dpg",
-	"asE2LaHQTUs35/tzB+i//NhjNXl3v7Qo3hwy7jXZb8HCl0JOxa7mZ9ypso01+3vrX13Rn+9qGStp1eEV",
-	"uzW5z2Hjg+p2tRZWYHEtax3yQQrjhFEB0xxZuaLM8akJrrRQ1nU7AIZTjNGVZtwy0t6P7O95G/6b99iW",
-	"//g9tBlO6u2SK+L7iw/k5C/NN0VEYqbt/294+dYgu7R4y/Jc9PaZsWJB9TXAV6RiTnTWN3Sk/ZNGEsZH",
-	"Y+OfJKC1j7jRkcPhcVYUrNm2V3FZPq3LXy/muwUfTCGR/gG8LouSWq2r0F4MhUgT5PdjeTLqQZjxwbP8",
-	"SS9lFxX6lyVbN4A/593mHbQv2r4Kqh9VUK84QVgzzpUbtxcAAiXVNZ7kuTZs4lHUN8C7uYMMHvLlxTRx",
-	"kHAaE/Oc1uIEIZ8yEZFM8N8y5qOa7L2U72qnIcekmWO3KKf08JJUtdwfrlMgaWxNmghIrdVJ2yovKhSt",
-	"PxBPugzopRblAH5d4EZwS8R2bA72OIdWqRbtkSjBtSJeK4aKAW/5NKJqt3lyOp5rPmjV7EKxGj/+oJVw",
-	"oIvg3ksWeSPRdnEfKqIu7EVSA+C7ZCvWl/xKe7P+6/lmrf9quHvrvv25zbZsCFhXwaozwT6d2tOCf4OI",
-	"Kohirig/N5E/OHmFelBUBimjCn+3+iMVXUHRAmM1SK7JNZuaOqtWaWMr+G6H0ZqnboP3863d4N1wb9d+",
-	"ffnmrgCjLRQGRKTtkBgMVQ4qVmf9iRX1k5js9uck/u//6/89wO9ih1XrbJP5r97AFO+dgcyN8lhXONKA",
-	"PZ7Qa4zipHlvdES56JALZzoDyzH4KaVmhLpjbwmi75vM0eo1MwRL1KbzslMc2gazvpuF1/FbqjuFcOQa",
-	"KpY1aDH/8jU2HS5/cQYXk+CsjgLLIYcE/YfPsLbrYEwVHYBGsvtJcIB3gv9hCCBmkffnhum9DnnLBSN9",
-	"xeg1ro+hfUzUtOekK3bjbld1u8Ihy3W7qlTuy17H9te9s2J3ADyNTyb2Z0OsdkiYSPSZi1UYSGGUTMNR",
-	"UpF0RZ/ndYJpSuQNU4onDMei2DDTLOmQV3DQUW8F/uxLv1dIvlmv2iqsZiGCIuhehh52u772fJy5gnBI",
-	"fUh2rsBKs+HkTtL2mraP5VLyBoxoY7nZbUstM7pidPKOea2hsnLoJe81gk/l9Q4XDbHO4bfUjWifcU6l",
-	"jSyI/sWoPNIox4CCUdSJPVd8wlIu2Ad7aOtiC9OUDZbEWOQR9y7eCF2ueMgxMl5HZJBNshRrdbQzpvrD",
-	"szK+bzPn/kIsQT3UAYTOlKJGion4QAqGiabgbkxaxlFUNs/Nreqvry794mRr9/ObAHGzSlPP8tplja9k",
-	"A+1CtdrhtpVG1LiwG4US+H4CXCynAOycvjgM4t+fPn+2Cn/BT7mh3ho4lMGNJoOUhu6O4KOxSeeE3U6l",
-	"Mt2dBcTLVZnIVauBHUbjKm1DkUc6/rwicRibqhvIJ12bIwiFmgOaCTz6G/mQN78X2p4UObiuC4F4C98T",
-	"mRln/zVSYhbckPKUJT4woiHhDiMO7OlqF14BPrFaKEquiRT1nax19d3NvbdRSLa/HCt3Jgw78rSSb0F5",
-	"0Tb1nFm63IiLVEltTcDdNgWZn64oyFymkqNjQJg5/i6Qsc+8DI12poGcTJA41q7l3Jp0GgoW1+/p0jLG",
-	"dmu2wbow7OdOnKul+tCeud2RetbajoUZ/dxQQeS8JtEq8slJgD1uhwvKdGw/xh0CMDAa6kizGUkZvWEa",
-	"maBiBC0wVknSIoZYpalizijjczsVowlys/h/WGmVpv9mn64PL14E7a63vFZQvy1PtLyyHsmbLAPyrmek",
-	"fa7MuDdntMGhYX+xiwjPkd0FCHc7/b2WpaXvO+qKGtaTwx4MdSPI/5yTba8MsWFqqphhqicYS/BKXNwF",
-	"rnsTLup8Bp8gVuroO3D85RWt7QWJsXB2asX+6LGcNWz0+lkLjvR6tID5bxejUCkP8PmXxqUvDnK99FmK",
-	"arKPnPkzXCXEiFACS/hEEy64PRC6NqRKSNOACiUCFOXeAGGU27PmOgzmGgcRYiXXFRx61Tl6fmKl60kA",
-	"1v7noxd/OXz27FkOJr/akgpZXVbb2zwmjen6cDStG4K+AK/h8vKniMRHx0/3T57tP//Ldy/is6AsZJkn",
-	"NrTes7rSSX0fl5c/PdEu8k9mPlCh1Zq082ci9X/hsLDCe98qMAyxFlfP6mf7JKArC6N7Rvb6rDdmVK1k",
-	"CX+3L1zJ79mP8PTK+DI223G8JteMc/fvZmItTuAO0WDIQDrkqmzbPSOai1HK9iE3e4i3P8qYmK4d2JQX",
-	"Tb4YuWxJvitKPDgicItEBE56tHCBu5wnZxdeCEnbWFgIg75gMeqvgYVLclVVynMr16R4z2Aow4vDQyLF",
-	"plCu+R3bqhxqSZ9oeb1utC7NN3DLBrZyv7a/VXOv6IZid34Nrl0lpdY70Xh3rt7lu9yuBfTBSeWqjXYw",
-	"3sb9bC+G5tsX6usEgctMuNsFBC2BeY2Ces+OYFhT2h5rvNv+HOeAbzy8ycuFVWvo+unxPV7hZDEQdHX8",
-	"Xu0d/3fFDdu3l/mp8zlSoWdMsSRyNS9MzdVcFgZgWFaOeeZkA1xwEGO74lIOOE3JJRtkgNV6nky44Noo",
-	"hNrETrnWGdNklypGiSVE8vz5c9vui8PD/RcvXkT2Ws2mxP6imbINWnrds6y2K3If3MKeVH1wR0el8/Ni",
-	"0Vc6swvyXqTznLQ2kzG2fR+HN2/zZfpmMpXKtBfow7cKGIyqKaMAYq0RECH34gi8ux42NSqj9zpNfchT",
-	"dkZiaMxXNNd0rsnYY3EZ9NxD7XZC07Q1E8EJvLItrzSiuMm0wNk7J/0svSYcGkd+YE9DOGNsrFPdgG1Y",
-	"hOq35puPSytNqyGCI/ZQvGIUn4L1xWO0zsYyRUpC6W3MBteQ1wQitpKziNgDbL9ysOIdEuMGYmP+V2BN",
-	"Lk3ckusN17yfgocO2rJXQZFtBOvCrf7ZIbHOBgMQSeLTol/4FfqxfChGe3p82hUe3Tz43R8C7eh/Np5H",
-	"wEPtW5licVF0BQvaUIdNZgiwtwo8Qr5W9rT4qUJoiBunFd5gPLWZnXV0VnMphUcBAgycGS7ldmmg6FQO",
-	"enTnnLzFAfzsYCTsorhRuGfPyCEJky9JPu/O1sqarAqALqCdS9m4s7Ek2TSVFNAu/HbuxoOUF0dxICcT",
-	"S8tWM9lrxsFuAjJ8BRTosbmHMhNJZMlSkKklWtvD0SEG34Dr2bZFFIMVvGZs2oB26EixFqWYUO8vcjvh",
-	"PgHVIoesodpTEmumbpjqwRhihL7Dr8hAZiloT5BvyPUYouRgGuipUsyoORejPTgo2sjpFCK3IDkVVxDV",
-	"PZVhiDtIdiqzqtdeh/wETM7eLzPuM0f9AQpHBUottL3zS6vAupT1NP8n60HMUstIApzhHf3YrV2BWjPd",
-	"azxXbxF85e7HSsmZ7iW1QvhHX83X5wxCCTJoNAFNWg5JDO8Dgk58hnw9TzMNrwPk71aOd78VzH3JuKDd",
-	"hoHlJQd0rvPCKbV/jRlNQCROSD+l4pqAbcdSNZxGluydEaYNn9gVc8sVwMiPwbJL4exPvEBTkxspM1UH",
-	"QRgj74gh4gyjRc4/vMGrwtF8z9J8THZjzN1OWTKy0jTupJtWvBfmSGGbWKggb6H2YlhH7i3d5ytMSbnV",
-	"yM178RiVdi0kreKCWKDsMpssGFhzfkH5IDbLKn+rLSQP4RMeMh5X+qyAkU/YACIEw/RcX1HHV60Id6W+",
-	"skQU1o2IVhSZaBP16TYr7Ay/+r7oEr/4IezYv+a7d4a7YBCvYQylJSvXjy+LBOsXu98Yo6keg8lpU24c",
-	"zXv/Fg7UK2FqhSKBeJ8uc8vIbDBmDkWihM9dU3ewAvFVU0RCBFFkBKtKuFAuTNCwNx82c1bcbFUMJw+l",
-	"0tLszIZDBg7htlB5MP/eurDR64TdtdnvYJe8CW69UnE5es3GwDn5QpQqozkyKy3rAr5XtfeFhVpCnlvT",
-	"M/84quU98Z37RZJbjRTXlmM5lNQ6XMHNMT9T196awOVrHcK1QDrrYKtqMK+XYWIuWcNgKncpGWB5Ame1",
-	"KGzOu48o0pjEraGcN4rXaxzc8Ib63IAJvC4zKGioCUVzM3TUbdV9cFjjOZipm2Sx4q229m5M4s4T/NpQ",
-	"J1dyliX5VpA9E6A3GMiCmlKV+xGrdabzQMmEDexpTMCvoxgdjIETrSPPnvu28OPLokX84lPYbj6drWbb",
-	"eE90vGD2j0uJm7GQVl+DhCWflWO/xuWIiRRdgSrKGaTpRC4+zeUV5QBM63iTW7iKN4+nqnpyV9stNgic",
-	"+opinpx3dp3Ap039t3dxzn4R12vF+7lhQFNLN+ZSp97yrr8uJ18Dt/3ZRQBVeS0fjF185rDEcfN6ZmQk",
-	"TeQMEIkHxC1KncmUnXZFV+yTeAg5yru0cMhKpSNSIEXqiHikSL3nnB3ozei76m9FeNgMRiZFOu8KUo4J",
-	"IzRJdAe6DGL7dgvkSb0XOTPva5Z0yMcOuVCWm37okJMXnSNEX7y8/An0jTyYLI5q4iSphu6L4Nc4jB+E",
-	"UpC0iCPEFhYCeTQZcOMKaRjgxUL6qB8hMQzIdoMRPy7oZzdfqifumwmdk7FME6uU3/CUjVgCtupMuEPn",
-	"0lrtLjI1J1g+E02ldqFsFzNuxrYNvYcLCAidMdmFf+2mgMoF0xLJwkygWobd7RYh0BgDBF5bIEUMA7In",
-	"qWwut1u+E+3kO9kMG7rkyrbU/RobKr74mKXs5MVR6bsLbNoeC8mTAH9+I1jWRVdGUI6Ta3IjeRKmQDFQ",
-	"xBNiZnzAujsdcnnn8oztUV8rvGIVYhbwIitM9MFurZJ1cbLsdSLaSl4wpgIrCz46oCz4+3tsEf7+CZr9",
-	"jDm4EARyadkhbk6fUcXUVT147Lkg5x/euAw1oM/4w/vLK3JAp/zg5uiAZmZ8AL/q2BUohbfxYIGtBsNM",
-	"wMsFTBgECeizEMnHxkwxRRgAXi8AbbYJLyVEpIUE/f68blSpHHERd4gjWVfv2iVaJ9RQH1BAJpk2hKZa",
-	"2t1KECvVdfNEk7gAfY0XcXTxaHI7OhyRDxE53eFpz7VSTJRO+d/YfOfzZxDEEMq3opqCH+Gt8yPoEK9J",
-	"Dv1JsQuNEqaZ75sxG+a+hicLILI6IlYYATRPh/QPOfWBZbxD8LwXlw0oEFZ1KJqBHcUGIhJcHZajTnla",
-	"i3IaYVfevTOUaSpnCCkfGuZnVPtqOBEWqkPOz9MUoOWBg15IcWNnDNgfoAT0ZcIZIKkSLeg162FZpjcv",
-	"MQD006c3LwkeIX1GDJ8wbehkij9+fH1Bnj59+gJqcF9dnNkLmomEKow5xYfi//iP//iP/Xfv9l++jM8c",
-	"Nj5miTgrZBDZ5gt5Q409ZPYMoftjh6/fIegqRg8wtNMVjcWdyW4MiPt4UR24n//8q5Yi3gPQeKibS0lc",
-	"VLuNYaEcwfvlgarufMINFnw4Iu/49yQTKUbMEsun0VlmFUGq7BskpcrOLr7dn9Db/b5M5vvgGHLk7soE",
-	"l2n1/MObINz4dOewc9Q5BAvIlAk65TunO087h52nkNBlxsB7igObcLPPbrzxd8TgisnH9ibZOd15y7U5",
-	"tw++usmrmyo6sYqMBiWiCviWzgk2iUIYB1JRUIka4SYwW/LNS/DPwRn+LUPgLHeE4QHnNAMBsir41igF",
-	"n6NlI6F9rNvLdVGhqqbjwFmX97vSXrOsX5/tjoATQRoEjAIjxjGO0DLPjuYj0eMY1tiwMMjXtrQsDnAc",
-	"62EM5KRxYdzPpZ7zOIJsMEAXWsIEz8NuMlXnXl2xTejxwRxdOyzLPprGZO/F+p1aEtOyvP8+G0rFVndt",
-	"5EYd12lIxWE6eGvZxU6LBy/QF2C1ccX0VAqNMsXx4SHau+2NgNJiwMt+dcJgMe5lGltx5MHZAldncwVQ",
-	"XD+IBzzBQdS1nQ/24Huay7TwytHqVz4Je0SksjcqvvR09UuvperzJMHs+BxIYNVbH5Drg9CqfWjYziWj",
-	"ajB2xb8TbohRkBYh2IwBDLdCf6OhIxAV4SF7BG73rfapG6oSgIC4KEKBfVZqUwepSdyRi6wcpmsqBpDd",
-	"H42ZWsqOyCWdsEtu2L9dGsWtegMRyWzPYXHpmYtYznEsLVNAacwKXE4IBSmuXLNAV4oWuK5BrNO11Q86",
-	"5FyQTFwLORMuqaQrKJkpKUbEpxs7kDCScA3Z45YjYFZ5PsIRQy1cW/3v5PCoQ17zG0Yc18Gy7VT4x7vC",
-	"IVQePbMKcWbFDNsgoHQO+dDMUcSWIs8sJYtv2D5Pjl8EwZEzLhI5g3EzDSLAuSgtIjGL2AAg7wrGEk1i",
-	"I80UqrjHeDliQWtutBUugiLvsdV3Xe35rgBtHPYL9s5KNCeHR9ihl2Ys7yGxFe/16cFBGCPTkWrkpRp9",
-	"MBnSfa+VxWcOuKArcEPsIrrarZClnndslx13ibuAII3FQF08HDWGTaaGGDmjKnEVDuTgWmamQ84R94o7",
-	"cNeuoIMBmxqvbHYIwpiZNlUrWG3Riig8EF3hSTxuKBxxSozKnG16QueVChdkNy6dzcmQHnQ6nXgvggin",
-	"rqj87BqyYwY7QxhK5uG28vMDNHX4FIa2Xwyt2BKU+yryGHAH1KaZNt/LZL41pg9t54y5rLM7g+G9XThh",
-	"pZWa2+aSjwQko1gWi/FpMIRLZvbbK66d0r1dvaI/P+T1dXzc5qWpkpbTg1EX3nqx+q0rKd9RMfca+OZX",
-	"n7Na7Jz+45fSRWiJ2+OcABsHmvcMvHwHIhD57f4066d84Mio5saTCKjnr7wFmre/L1BfTWKtoxOZmbO6",
-	"i9EqACmjCk1YLenoXBDEJUo2IKdvQrRx7CryynOwcvXbuUyiWVlnaWH/0WFUq37+wMw7tvNV8J1Nt/OO",
-	"mwNcDEYBAoS78fD61YGM9iAbNaQHxUXVLKOeu0sXIX2v3l99IJoNFDNk9+PrC/L8+Ol3p+Tyx/P9o4g8",
-	"zxH6nx7ap6RI9F4+v1iaqe369OAgJikX165I9v/82BVWkoAizeCbcRiiYP51IkMhrMGgfd0c8BSrCXPg",
-	"JhRFktwPQKfTszwfsisAx7SAuaW22aIFnFaHgBoJTdBgt/pKzjQAmiLb2LXXvceHyk28e2ddcXL4wqW/",
-	"1Eo+XhKzbUCI5IRjQS7FUFbZq5MVIEf/3ZC+KrbsHk9SuaOas+QAny0ZGElSSROXQVODldV5QMXw5LDF",
-	"rXohxTDl6KK444n+no24sDImpGRl07o9bwQRe/hjfuCovfm4X4zZ4Nqedp/pAAcKDo7LxXHb3uTLKHcY",
-	"R8RkSuhgXbrCL4wUUVl1ZfY7NLsQrzfBAKx+PLaqJsTigPqA+4L+QVIWD60a0xVUkzG94U4fBa1kYWs8",
-	"o7D9dsjJ8XGRt+Z1G9CgIlIcalBqAIe2KwpeZKTnRXWn9wJ/Wjy/2xf83w2p6+2hxf6Pbscu7IbVMo1a",
-	"fijFV25sWpunbKYQ3FW2yJSASOUmBlS9Gr8EN0JH51IHxRU+co90WoB11tDof8hM4VWuq/bALyQ02pGS",
-	"uR2WZYC5pKHJLgIPmDHjynPlG5pmTO/dx15GDTfGVQjAuoRLOxQKwg3RdMgs2/6k4SPVJD53SwYbekq+",
-	"B/82uXr/t1c/xWddYZ8aeDcHLIadDGZQU82IYXQCG8YSy5kDWTpyrlA51VC/B4AxMM3TqYI6AtC8hKXM",
-	"AGiEwh68fM51yYLphVM7gA5BcgUf4YQKmsPjV+XHrlgiQDrZsUPODZlIbcjxIUkRbRlan7JiNLsnhy9q",
-	"JUREIbpytVXv42oJsYBb3S1HW+v6JzZz0Lj1sqjVTdx25ygH4ZGomAjeShxFU7fu0YP8uW/AoHRHNoP7",
-	"WlJmVoajPMx1cfA7/NvjyWcH588w6rlM/y/h+4L+V5mXPrIbec2Su2gnJ6tf+kma1zIT27gIcMDeuQAs",
-	"qrgN7onjL4sPyBn/E03evMwdrFOKkVjev4pbt1PlFus45n8JCMOy++USxAU8sWLw9qF9LjQTmiOwPbs1",
-	"CD5QBPzDwyRHOciUwdsGg1aaXMq/NXn1j9t79WGWgVMfg3ubeizykVsxUzv3ItH523Jm27G3cWPDAm6s",
-	"WHwJBgxyHgy72RGNxL9VYa5OiLCLfE8yhG36y4gQMKkG8QFO9YxqDx1RERdeXdHRKlEBnvkcPaRosa5a",
-	"evS0lcfpLVVYvubk6FmbY6CzKaICvWMJp1eWv32pM/R+yoSzVPvgsC0dnZJwAm0d/O5izD4v83jkR+ke",
-	"+eEyqt6YkjemyocWiijEM2x7v5dIQatuQarZm5dwC0J6XQ04Aka3epR2J270ZTL3vgkHxASR+qjSn/mC",
-	"fK4EHyU+QwiDZc/yHAiXJ6FYV6RsaBwY99x+g7HcVuUl8Zvh/js7vDgI+6GaPdG55dfSQZ2iiWmHjrDX",
-	"W5s3Q+jTiQj3c7sExa7ChiDhcR925M93aPRBLarLDjfiyMHF5aMsWYDQ/FWf+Q2uruM2DAI8jpBT8xrR",
-	"4r6RW+/k+Lv1pvfRk+AW9H7M50DoO7JbTQ7ee6A79CBhQyYSWo5fr+hskDEGsVa+niy+kufFAaCi3Ugd",
-	"+TC7xQy7zmIgFtfmZdH/ulztq1KQ8nm00ZKKRf/qfTAPK1aAMkb9jVgsU35ZclVQWpO2FpD0F5ZDluh6",
-	"Ob3ck8KXt/9ltL5ieg33aL5JoP/RJPlWtL+v89z9CyiZ5wkEtXu6icK4eYigRsaQRKQEKbtNrrD0Jh0z",
-	"Cil7jfeoL/TZnwOEhzK6R03sUHz6c/LmZYeEdy2EYbhW82uVG41J4vXX6Y9+EN/0Zepm0eYq9av+eJEu",
-	"uUj9IkWEUZXy2lszJ9+v9850ZHFPN6Zr/cvcl35qDbdlzgWoJvaVJEsf78vH+3J5SLqjE0Jz8uGi5mK8",
-	"+8Ffei1i5v2BLgDiay/HV7d0YPL0dEg875CfJUDRAOgVux2kWcKS2IMBYFyGQ8k/c9cl5gfZJ7xUIMUA",
-	"AAGs6toVgFXmYWwGKeUTX986RkQUnQFeQeW3M3j+hik+5A0vVH70KDuph8mmhozpDfiRsTXF+CQssF1p",
-	"b+FnfEsw42vaL74Y4cz7c/g3qhkX+e//+7/IQtNF+KV9rysIpINVp4QhPQuLs6xJ7hPLjA+bEmwEFc33",
-	"IN/vByWzqdPuhMTRI9yFS4pTjIA1FTLfPvpah850GySRQjCTfb3jCK028+sHZt5KrX2xgnuUYMJuGng6",
-	"wuY9yi3lcEq7KIXg4k5Pf04s1xlJNY/sBwdcA+jq8wqWdsja8PW7MLaNJZklHFGVQUJr2SEiQyJ+u+Ns",
-	"YUUcBAyJ+/MeTjrGiN5CLPbIJbuyUDrcqr15uVdkKHPl6BC7ommKHekzEhs+YYgSzz0K/yRL4fQWqCcD",
-	"maZsYByX9kDTiQOY1l2BVnI0HNJ5HpUPsMeIvGP1NqMbzqtd0BBVtUVwjO3GSF+qggKGxG6BiBJBAVuN",
-	"ReuMJMfHh4dnHmuRGJnQ+d4ZcYCgYMJMkCfZdoEvRXlUlt1KQgcDlbmkabR6znMgBG4akSgcFmkDCMK3",
-	"j39Q3bmmdBY8+380PvhlRD74i/+TFRw0hCvCo0AtgUauUBawU19XgAxS6spR5uwiZKch4/qSWmI73rpf",
-	"IBg3xqwF9PneQwF/w3aT6nTaGFBwlR6P39aNLuHJw0Uuuyyi0KnhLmE8oXAHfY0Hb1kuAsonAznlriqQ",
-	"YWqiPR7Hr5niOuEDrGeiZFEpx62WA/aKwwdjcC9aGUKAXrd36lJX4ylTCM4e+8YiEufFDxQ1rNef6ngB",
-	"8cIJMvCq3SKA6HT3dhc70TmyXj/UPa5mkkhFJvZSj3Nbco8nOiYTes2wUs+vkguTOgBQK7fRNJ2TlFsC",
-	"65D3gnUF1JqaMuXFsUCii1BMooakjGqD8TXMyxvhwA2KyS5t4U9Hh4ekz9MU4Dp2jw7/8+gpqtB7mKNX",
-	"AJ0UtRWtwjRiCxwwJiN+w2ARZFiK0cokBcV2BdYy9EzETkqvVtBC6D5otoOBf3FzYkV1fPdk/Kt282Ws",
-	"gAuTbZCZcEtmVBOHM/pt5Vk8mve2cNm8sjtP6OI1s/TiKMMi7pw+ffrs2cnJ0+PVl8qqzJFlkpgq0Hfr",
-	"PWPC1VcP+CKwGm+BcoaAwEIGtX+Nzp9A0OEbNBg6s4EcdkUr+1eHnMM7cGu737BWElixQltcf+5uJbLL",
-	"R0IqADhImbGbgVFhlvVP6QBKDgLiJhS/ghS2oO4VGWbC6ZXcclvN0qA2ZulS6LOBxGsQFwl+tO8VLdvG",
-	"OiRwMJZFeudjdI3b4dsZ62w0sptkCQfKOOMlCLyFa0Q7jQe1XBhuVs2EadDag+c9t3gYsbcEvVSnbMKU",
-	"WeJurEfjW1l9hNVBQ7BdH1QXFzhMkc3shLfKMf3GdEbD6KSRNZ3nyMKA0BTAB2uGh30m1TUmn/oVsWdH",
-	"uuzYPAiYIBBQrYHryo7gnk0x0EeTKZrRyeNZWMQMgpK8UhQ6HS7UFiMz76KKZbXkOuGuOkBQjQFg+TQz",
-	"hIp5OJWzADi7St5A0bQFDV9WaPh+wstt818uGnzV4XGFHAWU8360pWwlwQQzMu7v6C25EVBQ2sdquMst",
-	"iGEV22/cehhOpY3l0C3PI7lv3XToVrZw5EGx/Fr7oQu15wrh+Uuyl6ffdQ7JPVkHIcvK2Z8uLn/GStlO",
-	"69mNDbs1BwN9E0fk09Xr/e8iQolVUNGETyZUXROapnLGkr0I4L4keX4CBQGgTsPxM6xTr+RMn2K8i31P",
-	"yZlVdiDyBaq9p9lEQKEDew86M5hISKi+7VrdzUq+iozn0zETPtCE6q7IRMKUHkjF9F7kAawY9FNornm2",
-	"V+J7PCXxNRdJHJHY6l5xh7yfYgWaUxID/Kf9CcoExVFXxL4em5XBj+xP4RfH9osBN3P7L1S5gJelNjRF",
-	"sOOIxKU6bXHo/dyLoBAS9LNYRismu94RGjMR24d9ObWY7M6ZPhAyArjfAyyYQ+YHIiJHB4dnhE2mZo4I",
-	"XXsuVATsnVLbBbD/9LwT3w4RvggIJf8OPcd2JDJNKdaVcpj/R9Hx05POs+cI+H8EH+xMoFQ6u6UDk87P",
-	"crOomUmoZjWhqd7rkHPhw4NwW1xFDKxqIQXq1ke+2AWk/wHUIVaUB2Azpw3/7HzuEJeEX72VWsf4LKBi",
-	"44bjE+WpEzAbsJDoIBTmytePB82aph5bMVCzoPjLNfNlo7VRjE4cPSdEsYm8gdL3LpbHFXNnItFgBvZI",
-	"zraH48NjqBUgBoFV179hpK94Qg2JvZEwPrWduiL1zsaP2XB22F2xG1bbB/jJCIVIPnQhDArEI2zCl8Cy",
-	"3yk2ZRSwTnB/dgGWHIqDSYUY5fbc2PEn5ZyiPaxvXWc1gUptGs3yu0Gx/72IcHHDNe+nLIC3hCrDOMCu",
-	"4MJZfmiaEjqdMqr8apHdGLDjWcKSeK9D3ucFtF0kGphzJmglJLsxInrjepAYeXSM7LwrcFk85jiiYPTn",
-	"SImQVAWEGiHQN/ktkwZLpyC2Dpj23ZapTDgI8SRTkJ76q+yfEorlciggaCgIaEDD/gzh9AwgNE1ZAs4J",
-	"Z6+HUgRkN3bsDHuI91wNH41OCtevi/LqCqAyS8d/t8QUv0nYZCoNE4P5/t+YPfA6BMa1WwrE7mMm4Bu0",
-	"nwFYqMcmtHSak6cGIigIEl067q70yy/Y7Kxo0p4WB/aU8CHU8TXYs3QMn2tycnzcIX9jc4w3AytYXvZO",
-	"zgRM61JOmOX10NizsFcyZ7ZJwfWYJWTEjAbUQiQt+8qY6vz3Dvn72PaOiI7qhg/stIVtRmWiK3y7u+A0",
-	"k33yW8Yyh3sIjwguRnAHppJivjFRbAjw8ji0w6dEUVdWlQr0YM0ot5TT7GUJRb9VITbnsKj5WXPrNBhL",
-	"qe3673puTaGQ0R7aKidQ15USxYziLHHjB0SyPEAGb+0iQqZCQ43wLs+eVSunTanlrbbN//xHt3t7fLTf",
-	"7d7+5dUvf/5THcrNMqXVSyZlKTqP1OlzgYGEC8jVqzXU43sR3Ju0VH9e7cb4egG7UkX+dCAPZgmprHoE",
-	"SHEOO3dGEePu0dV0p6Tqr9839azNun0S9IbydEsaEJIvoXA3lkMYBcYlg4xtr2jppOc9D/fnNYrIBTD6",
-	"y6BRGaq6wZ7/5ejwu++en6ylKK00IDSngr2CK9SwCUgLwlVjZLPFkqt4oexqxkiM57xjH7SiBwqq9mmM",
-	"cyj53rui4ny3q+ivdLvEsbvn/Q3sBNHarLKf3XTuDu6FA3CJ4/eJ5OWpx9cPs/J4U3+ujvk6zBaLQ6/o",
-	"+55wxMq1hL+1sFAcfRv7klvGR/vS1u1LbmWr9qQcgM/xH8toQhbqudrXGIJ2nscNgOvNK4/4KUepKJd8",
-	"NnLErKQckQkU5M8VSS/v5AsCeoLVpQJJ++TwBSoaTn97oknMbrm2knaPJz5MICi065v1rLpDAJYHIOwh",
-	"zSHlIrHaZ8JuAXtdovAsJNSwlsqNG2bBNUmYKyYMajLCFvkhp1ZntYo8t9PO8LQyvUoFuCcPDjb+ZYKq",
-	"3MQa5OK8BvIjCMHDiMIvPS3+S8EW+GL7dcgEm7DVkvRZQBsc/B6Gpn5uA+lTKgO/CYrPD8yUwUzuG2Fn",
-	"JaTIwwNx/SFDIHKMvwCrxYN8O0L5emB3cuq4fwzAxTNBYrceMdqNu8J1EBVVjwpzudW+TqEwBCQwYyVu",
-	"Lxs4EBNyzdhUB0ttpQuexJGH2cS6nP7lJIHaMfCkL/9Zat4HsjsvQdjycnTCrgjhvtphFIbs4OsCKsxH",
-	"tnW0wsWWHzRIZSVzRNIrTvKXBy/8WiPHHyEP7xvysKBCqcLbZAUM4tYRnBI5yCYMxSb351KpaVV6i2+k",
-	"Y1l5XC8puUfuVVDyfTTJSe73J5pMmKEJNfQx+HNR8qF1CxX5FAM0MpfI01PTQ8aD+r2uxjg3kPZBQGD1",
-	"uAM+CgFDDKxajK46lqBP8vLH8/3jZ899LI9fFyue6DE9fvY83gsCCqCMNhqAqXEtRV0R//v+BQ5k37Kz",
-	"fQyH0adESC34cOigRmL/0Euup1JzrFFEjaGDMVS5C1zDKLDB0MG03BWtT2siZ8IOrAkyxK+xG816R3ea",
-	"DNf1HUY7fEJH7ODXKRtt+u5UbPAqODunKeViA3dnPR1VxIqaDV2kwbh2h/Ot9QVQnz8/I7H91n75f8Tg",
-	"yECTW5/NpUjI+eXFmzd7yysMR/mQvI+h6UQ80UTzfwKUEDiNatt1+EUPXQn7q2eoL90RKzNV57KDMKxi",
-	"z785nmpvBKjsuXkvS6zaeN34DvOy/4QpqllyCvITcmyR5OyYaEPnUF/fCn6OIcfYFoBOdgV86ilGtY+k",
-	"8b/35zFCb2HgpIvI8fXXvGu1SPYtMVPbRi0jtQ2WpJ97sDJLnnyh2vttZS4vP/zhnFp/fEOupa6AfzmO",
-	"hfIFxPVFZMRvfIgbHqy787KSwuKh+g5+d3+tY+RdA0n2B2ZCrM37RXldgXn5aJjYrjE3WNavAfrVEcF9",
-	"WG0XKrOQ5sIsXVFXmcUtTGvDZ3Fovi6zpxvX1o2e1XYf9MpdwT7Q4OmZ3qO589Hc+aXMnZ4Gl1s3twzD",
-	"G+IoLc9g/GvpyXs8sGFHTfFfGNNYhxYVkQDKciAT1tlWWJTlCnU9al+dZ0Lnebyi367y+m63CG+p7YPf",
-	"7WSXFrsLF/ahNrCJ7bq1e+Sv2zRE16Kn5b74HIgUEdcwkT+Efyn76bdOuS0gWd2YrSAlExZk9GV6fyDj",
-	"hiLG9tmlBYzbEuuFbehzI2jCx9BHXwzVjiJqs7pkVypXwrTUxp6D5NFd4d37Dq8L3PsBSh4IpICdV+Tv",
-	"zcmMKebfOCUs4S79y1MAGoKcYQbgfCerMdjC7e9kILnV2ms+ZIt8ZfuSadjFlxEj12Bq4A5xCgdacLYZ",
-	"p7juQOpr5v7hghD/+IYlDIslUuXKbD3HX4+JlySKlCUjpvYdqPXB74C+vaqG7lt46ZV99F6h8oNuGsge",
-	"hvsoUmzXEIQ0gWvrsgDTFAQKmqaOOzwolNfivodDfKLJm5cNgoIn56XCQu7FzDJ4ciEPNDwvWLTkd0jd",
-	"v0tICJSkaA4HeSu1vu8yFE2HCob2eKa2e6ag7EopRCQqBPXcA/Bla1RYovjilbK7ot4gewW+E52lDoTZ",
-	"AVGASyVLEZIwtjPAWzMmuyfHx4jrMePaitzLTboO5rNiz+2KGJPwYoLhsQBc4evcxOS//9d/FeVwAGCF",
-	"62lm7E9SBbWJzsJfyi8Rqbqi9GTxEzzpzBtxiFRiB4PJneXEI/CaA37J3Mn/mFqAlIegKx1yXu6+6ALT",
-	"aQVjyWKVn2brtmNWX5dp2w5q63btUqMPqo0sY9guetxu3aM5+7HC+Tdj/waKlZ6ZGZ8NvcIevsG9WFZ5",
-	"KiJcEb6zfqxOeGM2xOnEkyw1fEqVObCC5n5CDY3xysQcVA+Yr0yEYWtx5IMoi+AQhDY7fkbe8e/P4GF/",
-	"1rnBGxNgYBhN8KaE+ErMBAWRowDmRWbkoYPy7yGAzmX82+afaBJGYp52xYeXryPy4acfIvLXD69+sM8C",
-	"JBuBuEDI6D+z1w6C7bBU19xPR8887BpgSM+oxhhQe7MhTFhXeKirk+PjM0sj9pAokKFOjp7i5DZFw7IX",
-	"H8IudQWg/IgBS9MCdCZl9KYIZHJSzGrDWR7ihM3EHYD5wXQfL1kAvJXkSf0lal9rFQJVQ0vrhyJhfw9e",
-	"+LtlIBSWMsWlf0SU+eMjytw1ixaCrcLwq13FBoxPTQTXiYPrR1C9PRSGvYLbEIBVxYA5fn78lxcvnj7f",
-	"2oWzWVxoi7smqHJQFw8KwZ86j/5cDP4kS2M/o65w1Te5IEJirRm4q1IO0PmgG2GjXIA608O3/80yFxe7",
-	"P6ACK3oKy9f7XlBNyO7J4Yu9Tkk54zqH9LF3gTY0hTqpDkzt6LgIR6WlyddGpmL6I+LHdQU37n7gGusN",
-	"4T2Mc8eV2msKV61XeBZ5mhWlPSDaDVOaS0H6zA4FB3uWT68Z68wtxlrIN7/84cJoV9mrivDZR33nX0B9",
-	"2U7ELrAK73htGax7V+1jSucuVcD95WriWPbAai6FGlcfvrfM7F00fTfDd9NN80Fqo/NKqFi52Qr9CLTr",
-	"dAg/ysBpgBeAYgk3EWHDIRtgzVgB2l8MF/cNS3oSYIg9yk3uaNdcoIFReFyzCVjUzkhKrSrk1zZ3onNV",
-	"clmQd1JYtQBd7l1RFKUFNchekGM5A7jUWN4w1csfyGt3V8DKUi6gYo7rGYcFW5kAKGxX2FsNr6O99cqg",
-	"YTs0rbW7fcROPmC391b6DEewDjrP9ji+n1uTwxt/jqC0AsocfuUhT2XnUfT/o3NxdwgIzY/fLiV9mYkB",
-	"SxBxe6+Gy8iZIHerolkTmLdYXfbgd/h3qY8wxuKeTtDOBBwWy2yAQ3qeM4CSZgVKCLR7RmIoxLRQ3xvL",
-	"M3FRFPX2lbt245RPOEj5A4DzAxR3+3xvgMDqYzkjEyqAgStGqHKQIdhVT7Bb03Ovos2I3WKlx9XFvnyJ",
-	"xsca3d9mweClBScfhe4vWg+HWq3Wl/70LmUIH4zwT1dCGAsvFFVaDMov+gnp05SKAdNhIfCvqFYbUGA1",
-	"6XYpyz2gya+ZNhta9Yv+Gk0tgtAJE+jMT5g6JXHCUkM9z+YONNCyqAWBEaXNOL+ZrLgLhSbtbxBSLg1J",
-	"lJx2RZ95H/dUcTHgU5rmgFBTyqF9DkKQIopyzeqKAfflDSuVAu6Ql8AYhewKRlXKPSZ8+LIVqcEvgVer",
-	"VKRYU7DVBL71EiJlneRvFwSMUYrNFDeGic5iKQBCkQ17Mb4FVEMoMBfDW1I1+Dx/aH2HdTHcv7H5vfmt",
-	"ixF+GVTMFlF3ASFg4KtDLX001z/K7KvM9ZZrkrBerS9a3Z8TSjQfCZYQrPRzhxtoVSLN8svDq/33dn38",
-	"BLwQSsYD3wVvaG69cGpA/d0BhUVpUV+ksGHsnhwfu1L1LuBpNYddYZHoihKHDddlCY99GTz2tXLZcIxf",
-	"LZ8N1/uR0z5y2jX1AksrZAImT4ivxEBALPTwcNaPA6eML001LQ6DfXKFmQBKKXgVf+tlHIJzubSWgx+A",
-	"kRkitcMwypbhhvHgQ2idb2+N/8YsCME6tqnp4JbzsabDNpOXc12uSJfgLK8rg3JXkVBoZRW8W75dvR9n",
-	"2nGFuerRb/Lam5r9Fkck9kki9m9fjrOknEckdrUnI18pxz2ea+X2g7cpAohWbs21v0yYGUv4y/kodHzm",
-	"hFzYDVfQ0kWyBdUprYAGtekGrhA3OiQBtKQrPHbzeo4lt0TsFqr3NZhu8fReXP68OgnlDpXQmhJ7NgEH",
-	"PA+h4jCc0dt0fY5cM9rfY9ZKLShfDQ+hmlxc/hyVyttippglzztLF18BC/HK0X0ofm+qbgcjy27vs9B5",
-	"jq7uKZ3rwPwHqeUAdQF/8JLVrit8CnpEpkoSRQ0FrsIFocWrMjPaUCy7mbd85jzrfoiuZSzACW9CJ9Bw",
-	"V0DL/TnW/LTCzhNdajZvRlmiZAkZ03S4j2HMEKvLhDlDxZdrTPfhmoxZmri0H+e2eqJJzkpd6ECHXE5T",
-	"SEdUDGMOwkbtoLBuqxpB/2xCuYBq0cCFI2JQbMNOUjnLCzSTNy875INXw6UozOo0vx6BXWNWLth9oQwC",
-	"WFOd02jRhtoV9UZUDvVAOwQLoyZq3lOZwFA5ZOIl8ykGrlk9//jwcM9VyfWFZbtC0xsoItpQZDXfSadM",
-	"V6qphvFvyBvcbQOFXbvC9bSqfqpv3JdOXcu64BZpiWGhCHdYXocUixlXltCj2+GcfICP67RDXiLLBMKA",
-	"CtZNwrvbp9J1kvNbrH3tr5e+lCmjopXs/kB2D7eEXzSk44NiN5zNGq3LxZ6FvHAmsxSq6JLdRM2JysTe",
-	"WX4CysaRLeMvtItEKY3hsYLqo1nnXs06RcwLBDXjkYG63XSgpNbla4gLph/S5KPYMBPJg5jO7TwXBYS7",
-	"Wb6xpH85GM9OaMnV9BEe+Fqt3Ti6r9bOjav7aOF+ZIVrskIgmylVpuRKrFEZvIIwpXO0LmyPE+ZJRvrg",
-	"9/zvpWF/kJ8pp/spu2EplkJ2+Z4efMAKSJpL8URHZDbmgzGEhfShRI6iQ8vghlzQNCYDqtAKDRqP1TXg",
-	"B0uZeSso/VtFRTN7oAcYqz3mfatEZZqduTQYh8OQCcNTh+Pg5mN/Bf0gaB8D6TClaDcTLo1nzw44hexe",
-	"iMmG8drXM9DBZnTeQi3I+3UIKfU2qkv/1H0CpRSdNDCvYqyPUXBbhUzhk6lV7QsaxOA0KAtVOScBlAqQ",
-	"Z/5DeNSLg/qQmCo5/XwpIOtYMwQDi7sCUuo1cd+Q/tz/eUpo/u2I3zARliekxv8WeSiXXakwXxvY156H",
-	"duEm6grMsvNjg53U5JpNLdcqAcGEElbPiT092168qvJgvpV1gC3nHviEawJWESgkAsURPVm4zHsHN8A1",
-	"iYFNxbAMWX/CjVXXCsoDwJk+K37rCrCf+IqKSHTAYYEd4ucZRFFzQ1zW5C4y7Z4fhYv7dpw8B360bBxb",
-	"6IqCwK3w6nn2XsCi7bRyHlvwfktAmYKMdyAi2MVqPqRdncK4E6ZHVri/T5Rc7WgouOESBElEUAnZ99cF",
-	"HZOPbOv4MYstP6gBZuVlhhkGwcY/wsk8oqN/GXQYsSgALOLCRJaHYfp3yN+XXfvV7P6ToxcnTw9PNs3n",
-	"bBT/DzwzXt8KsiAz1FpCIAqFkji/lOJgqQZU2AsrvxBOveqweJehYL94lXHthH1vozwjfWnG7opA18WV",
-	"u4Hyi7XPBnJir+3KVVfoIKHi0emKK3oNNxJcUx1Sn/x/itjHWDjZ4wBAcr2/rwALoPZy6oq628kvTO39",
-	"9Nr9uPkN9d4NvHxTfXEVBbMlYe6PnPzhgcHuyBk9WdYLqQ2sECU/fyzvRUNqyQ99j7rRMII1HqxU6u05",
-	"Ae8HVGsuRhGKIvCXWwb4251oLkZ7PieykJ6x2LmV2yH35sgpjLOxdCoCN1igPcq7zUDmHdnBVIRhkTiA",
-	"9lsvGYPjXBspE8hZcfMswbCvFJ3tgEuGD9dKTNiN/aKGT73lujCC5N2uzayu2K35qkIHF+bUJoAwX7DH",
-	"EMJthRBSEira+QJHlsEwUFJBcIAQkCDx8NZ8bWaXVvwJmcl9S2toaPDyWc7HATrPYbs67pOLNiBotRKT",
-	"umJzOalWicfx1QpJl/DTH1REyvflUUz65sQkJMxc31klIG1bAMq0o5XGZIdP8MQ9UrvtYHkdLTpwWAhB",
-	"6Sw2oTztPCARbuOK0oYOh346pRgH3If6AhgFk67z5dvluydIHdv0l3HDw6SaIq5w+f7wPvd1WdgXrPlC",
-	"y5TdlrCrfOjgd/uP90avd0FbilnutDondgDe3SIVxILahQAHs0jQjeCm8EQTzTQqRtQAOhbaj8DfQRGj",
-	"B+bBtVHUIECvkGCsSthEGqycgD3gzVznVrjn07t1l0Cp0Qf1BrRgCTUOgH91ueaLMIXcJl4cJixCpxAR",
-	"iszGDHQHF8gBp+nuTMMOjJn9yZDejX3UakSvpQIY1zKPsBTAhLEULRXRbKCYyWPRQXYZyMQlQwGLAdx4",
-	"x1g65O/gczUzuT+kAyNVV2g+EvvcIQbi0UIjj50kWsM1M3bhsqmPijcFvJV7vR6ETzMQ5t4N6c6XPadR",
-	"njrm5u3HTeRw2PkDR4tcZQrmSCjs5xNdswboPAe4T1Omry2ckEykcnC9leNRuc2g4fw2+5K0hXN0kfV/",
-	"UEJ6y4fGAZDYY2MnLLNN5C5MJdrnk6lURh/8jn8sDQj8IKG+moucywsOcU3iG5ryBOzeWKgHW7Mfz0is",
-	"5Ez3EilYDMWP4CNgPsVkpByQKTdkJJkGUasrZoxek/jVFR3FeTTIbMzQUG15Hrb/BEtxMJLYV+uj736G",
-	"eb6B5++TQkv9NFAqjvrRVrPF0sKiIIWpkiPFtEOQy8xAWskjiLhT2pCj6PDwEBGUS2q4Owdr2lPWjgiC",
-	"Xqq23uajeOAGuixPHC0l8CCEr5FdzF48Ojy0cz0jMfzmwTNdkJcZswmhaboHlbhoKSmZC3Jx+bNPC0Ia",
-	"7AolZ4iwGQ0gMz2aWMFxBGVgwkR95xKDZGbyll+jXwonAt1qlt4wwPxznqexhLDAroB4waLWCzSx+lS/",
-	"gqYfOAEc1xvhPzdJA4+L9Y7zDCwsikwnzJefMSWm8ZgXvmZeeMgdwg2LXHr418UA9MHvOWjD5gU7XWo7",
-	"BKRHYOwIv7xhNO1pLVyUavw/8Kt/s191yHuRzruiZNzQESnmjqzVT1+TXZf76AoaGUYne5ACgK3iIc7S",
-	"lFxe/gSeIwisSTXrCqqvLYFjgYzDp1HuroZKTDQF9dBOjSVLWcCqJNsYJksTZ+Txo/GJFuhvasqhxWmU",
-	"Th4T2QRM8BoSMcoH0ZKOfWD/hirbBJDQR2jk8vInK3/9cu8SSBPDKiAPHmWP7QX/u4R87s9BmoJyd8PZ",
-	"LGQu7oB/CWQJd1N+6XKpARJMOex/QnnKxahHk8QKby7YXEjDh+4Y9KwGIBgAkCuW16/HcHmIBF5VMzVH",
-	"uyoF4ZM8Ah9ijzBxe0KdwOJ2lpIkwwMJ0RsUgQu7ghecr66+qWNn1BR9x+yWa6sS9XiyJNy8ia194Vhz",
-	"HNbWrcqVZh/UrrycX2KIuaeCx/jyzc3SL/0BeoxIf5h6pY5ol5cn3eRKqjEglYRWV0KuUXb9uSh9xoI8",
-	"MJkZkonUqu61BdnOAJN7jnWQfCZpUA+O7NqrxzXRFfjDXoe8Aswf+1LKtdGVEuatAh2hBJ99e0V441uc",
-	"eBtESDd7DwhpF3Yk1bxJBvW/tweGlFpf+JeaUCHdINwNyX1J26ZB4K9rDeESX6kZAARE3JRIwUi5BrRN",
-	"mUa2jXDzdaFTSq3bRJXiOj6GlG4vpLRASIWlLQeT3rHS2h2DRssifUONTcFmeYHNeJBSPoHS/JeMkRhY",
-	"BARwxDn4oMpSF3jvAR+HMk3lrNOAJOJqS95XSfwvBAKyonzjMuyP9kJg9IgT8q+EgITl44e1oNZ3LdNY",
-	"J4SFWCFN8Z25/SwooPSvXPbq/u1y4UIvNdFBCkMB6fR4pW+hmkft0hIoWIeqhYMMzS1GOWq6JU6ATofk",
-	"q68IMTYQAlbwgyBavBFr2g7CJ4I5nNciIl13yId8yFiXG/2Hu2DHs+PjaS1qzx7pZ4YkkghpuiK3trFJ",
-	"h6DbckDT1BdJbZ90FihkOWdwvHVV+tkfKe2sjWIQbOIjJ9m+clDN/a9POmtGBPryGWgtlIlS4pH9SxmN",
-	"1nefJkaLGZGjDnnj8usA2ub/Z+/qdduGgfCrCF7SAk46dcnWdmk7pt2KDLR0ttjIpEBRAdKi717cd0eJ",
-	"jGXDKOBmyWhD0pFH8ni/30nQgFwdnvpIjWYLZG+c0T9tPvq1mC3HEQ5LtK0Lgq68jIVyfoUYbBUs1qup",
-	"8mqqnC5F412yCGUiGaki7iRTSMvVyhP/H3BMWjJdbH+dsmg+6yMXvHuFxFGIZVkViD2eiNslqHG5ff9t",
-	"mageg41Pq9sf96V9CRtMNNSS+NjnKyKck9Xox01naxVTzFYgppzk6p088SJMBW02JJmdxBfCdmtr8PL9",
-	"OSd/4uNleJ+qGcQyjWYzRYNN3SIUDmM2DpVMNV3/561OSf/3SqsHPnn/YIlHxProhkyg8N0/kMNfPEzm",
-	"1REL3g7VF5xxgbutrBuicTVc7WPoVrerd1AEdHQHdkKwe8By1AY+UTgOvQeuqRhSSVTA6SH1ELPBJVr+",
-	"TR7c4O10GCLAYSLfd7SuNuNgHUnEyDWV2bGNwT8k+N6asGetIpluNlS8KVmMNRSN1Y7CfZga1Nw873C1",
-	"NIIPKampoS25xqDhoaYoaQpl3bLEb6QYY4hQ9bJvzy8emWBLJli3U98Qk1tXwyjqognB2J2TeuAYrOkE",
-	"xXQysTJC6TsLZES5G66W9FSaUUyQNgrhPkOR6GRtkCJzbD38qQAmJqr6moWIVO6fGkekPYD/klddMsgs",
-	"EFel81u5YSA9MzLqMDskccdWa88Tm0eC8XYUWdHVBFfpV5moP1dO8+VLgcIFWh/H7kEzC7F6GnCVKOOb",
-	"aQ2rDQQB6gF3xtkBPLsCsOGU3YK33krSKzrWsEXsQwI/zEaUMhQPx/MNNZipJkA2ilYaZU6xkWXskXdT",
-	"ZfJ6Km1M5db4nX9H6guWt3Q0+57CNT3aBhA0sxpfDKRRY7r8wNcx2KGxgu7ZB7+1HdL+/UBaTAVxUeEk",
-	"V9EXZz7fNZP3EM3F9fhLuxnpEFPIgJ8Z2eWNlXmMACGfnQ3T9+Saa4+YqohUv53Q29dZk4hhXUlTLdOB",
-	"y1Pf77Xiistni56uN3kqYuY+XAipPpKjSeKaBhKTmbhR5ynyYbV/us7Ah7qllOZZyhNcx/d//gYAAP//",
+	"7L3bchs5tjb4KghNT1iaTlEHy66yGH/8oZLtKnf5oG3J1bunWZsJMkESpSTAApCi2RWOmKs/5nrfzBvM",
+	"i8yb7CeZwFpAJjKZSSapg+3arouySGbiuLCwjt/6Y2copzMpmDB65/SPnQmjCVPw54srOrb/JkwPFZ8Z",
+	"LsXO6c7VhJEbpjSXgsgRMRNGFNMyU0MWkZFUJH412n9DzXASd3aiHT2csCm1zZjFjO2c7mijuBjvfPoU",
+	"7byWQ4qt1nXy4f1r38FQMWpYkne0uuFP0c6MKjplxk3knGr26nl9L0Oq2SNNXj23bXL77YyayU60I+jU",
+	"tmp/7/NkJ9pR7PeMK5bsnBqVsXAAI6mm1Oyc7mQZPLk80/NMaanqRxAL9tH0h/BE7Gc8U+yGy0yTGR2z",
+	"fGi/Z0wtgrFhq+FQpvTjaybGZrJzenx4WDeU52zEREKFaVqRxD+walnyh26/Ns/lMJuyFeNxv68cjnvm",
+	"9qP5iVH7d9NgJvjzqrG4R24/lFcJm86kYWK4+JktlsdzRq7ZIj8iNE2ZeqTJcCKl5mJMdnU2nBCqCSUf",
+	"Prx6vkfMhBoypdfMfqWYURyO1O8Z04ZoOmKn0JKmUwYtz7mZ9ET+lX+SCj1nSsOzI660scdyJoVmhI4p",
+	"F4QK2+xQqkQTIc2Ei3EXGiOUJHw0YooJ45uLyMnxcacn/Foi/ylWM1iEfbsKTcT+5Em0M+XCfz6yPMAY",
+	"pmyb//HPXu/j8dF+r/fxuxe//vUv9as9AqZVv+2WFfqV9sxvwOwqDydUjFnSIW+4hmUf8xumycnx912i",
+	"DU2Z/+LouNM4R8cwNzzJr6YzqRqPDYdfVxEqPnF7On3Np9wsD+KCjhnR/F+N7CuF98K+EjaiWWp2Tp8c",
+	"RnYB+DSb2g+HsLf46SgfAheGjZlyV4nWTSuRSq1XrYP9/far8A66pOmWdESH9oKTokN8Q10ynzBBNBMm",
+	"ItQRkxT3SFDvVMJU0yoqpg03mYF73z64aknhgduv6aWhhq26G7R/YNVg8oduP6Ar9tGsJXdyOQVmbBmu",
+	"INJMmCIp10Y/IruOwsnRYUQsN5bakCeHexEZsCHNNCPshqkF4YZNyZAqxZkm2YwY2RPHTw6jw8NDy3GU",
+	"pRalgZLYRxOwz/ZH7Kh8xNaesA+6mTbocCiz1ZuQ6bsgiF/40PBp0zBu4NdVo8AnbjuOT/ZlvPJAvvyB",
+	"Ju/xNrOfhlIYJuBPOpulHGXcg5mSg5RN//qbRoG36O4vio12Tnf+t4NCEj/AX/XBBb6FndYdSryTuSZT",
+	"mtpxs4TsDmhC/nb57m1EMnEt5FyQEWdpEhH7Qy4a73V2rGQqxSjlwwcfOd6bZOi61yggsI9cG8sOE2oo",
+	"jO95hgNhD7+0VoIhc5mlCUn8KIAB01QxmizcI3bFpSIDxeg1oQLPeyb47xkTTGuispTtdUE1okVDUU/E",
+	"frZ9nsTEUqh26hT07Hux7TF7xD9FOy+lGvAkYeIhV+OSjwVLCBdkkBkr0RGapnJu583FMM0SuL/I1AlA",
+	"UpG5kmJM/n3//PL9y/0rec1EBFIhFeTs4hUx9hvYcJkZO7+e0EM5YzB7OWMKJkIEY4k+JfFcccNiYqQn",
+	"GkscEYk1E5obfsNiXNyhfUujmGvfBSl3yITpCcX2aWYmTBi3SntuQd9K81JmInnI9XwrCYjmhdosFSyr",
+	"pa1ClidTuiCaMTgGF5YoRMJtEy8pT1ny0OehUOtRiuEg3ON4MwUivZNolgb8Pue0n4c7TjNt4DZdlIwT",
+	"MEps4AEHdiYIU0oq6P89K5Pl51ipt9IQ7Y840KKZcO2OEx7C/CSRpYN0StyAiL0leyKeGDPTpwcHfDqj",
+	"Q5OyZMxUR6qxH7g+UJVJ7/ubOEaJFzROpkE4Tqk2tocbOzqje2JGtZ5b9rhrGYoGIiMjOjRS7ZGpVAyl",
+	"rqMnZMpFZqyuO5YdEl+8u7wiB3TGD26ODmz/5WGwOLL9CssqZowax4iBfhyruJLyNVXjB7+IBjJZ2NOW",
+	"2s6dUFlmlHQ4ZDOjO26Ub6hYOHlEP+hgpSRTKhZkBAyKWP17OjOajJScOqJKEsW07pI55YZQTVJ7UVBN",
+	"3jOjFvtnI8MU0XShrfwWmCKDn5dFv0sgAm0vCNtsrXGwkGRBlhV266Xi//r8R62g9QnVhImEJbCRHwS9",
+	"oTylg/TBKU4zdcOH9h4SlsUnEjdPyDnZpVaANIQbxxncNaAyIbgY73WJUQtnB0qpYcrNZabkkGn9OWbj",
+	"z8+cpem+E5GtIMPFDU150iUx8GMdA+GR+WQRobxMBgv8w81BZ7OZVIYlb1jC6RUQ1sNP5ZEm59jlvh2C",
+	"3wAvO9RxhU/+QMBZOkt+y7Sx+vA5mNVh5Ane1DS9ULYFw61mM6KpZtHOLPjKnr3U0P7Q+wtqqAcJ3Mlq",
+	"RsKwUi5YFwb6L6akPaK5ksWFeXqyEyijR4fhf4Fiul/9pXq4ox02GrGhlQn7uOx5L4md6ZIqZxU56nZo",
+	"1b68x6c+RYEG2UphLZTMf5aUz3AVK6POx/Rr3qAc/MaGxnZ/lqaB06S8M3YZFNOm2JylNV5esJniYshn",
+	"NN3orTtahWrnUXUOtUuQJdy8uHFnrrwEKLTUOIWiHRAR3IgbfjTuSDNhqe2fYLPY8ZO1t8pCG2b/oEKK",
+	"xVRm4QCLxrzLqGZpRJY6jo42h+V3Uw6GqlntMFutd+TWqmmu7lc/2eXfhyDPJ31qlk7QvuHT2mMkMzOU",
+	"09Lq6WxoWT4Qu+DMjtQKBplitavmhK2mUWv2eyvarFCbfQ3WrTyv0o4HtBF5CiovU7ikUeAS9LMujT7c",
+	"xNX0+5rrGhrmhk3Lf6ziTMFp+JR3RpWiC/s5cC3ahtaQX2XtsP9yI3UTOqeaLU9jSGf+LLKPdDqzve5c",
+	"MDlLGbnpkCsuKLlAF23dOZCZMuV33zBNybnMhFmQ59w+OjT2szKNDfRhq0Q2HbAG5ys89kgTfAbsCMZ5",
+	"hSNnxAFDBReE4sP27ioGdXx8/v7xd0e1I0Cn9UbHqOUB/y1TXCd82Ow8H8qEETkilITPWk1qxFNWnkOm",
+	"94eyrhshDe5lzWm0EsiQi3E/cSJE9aZdy+q0oSZbS9+WuC7xyU/RTjZLNl5TZ5Wo0RsMVUYTasgRWKfG",
+	"Ss61FfqsLIXmSDDGoyRTK7Os4T7IDZYoMcoPhyf0ypbmi7O80n5XSvRVWphixk2HtaXcV/U2CzaHg9Eh",
+	"MQ4vJs6bALpXzIWh1yzukCv2EUzSRvHplCVdorkYp2zfCoEoUWui2CjTKBei6VRHPWFlaSXT0MVhN2bA",
+	"E67YEAdK5A1TiidMo9ujkesE/q7HTowMvMPNHKfqJ2vzXpXRBG08PVnbRPU4b/Z2fkrL+/U82Bqrhi86",
+	"KGMHc6vxAtYe7eaGhRSsQ/7BqNLk6Nnhof3u+PjwsHRY7o8hVI7bFiet6YjcxdUM9+L6S7nqRtSaUE1i",
+	"HxDkryT7FkQDdYldSSLRCoQGMhckdH/3+/vC+1sjdeu+HLXStgaL/jCluoZcf1QymzHQuY1z7GZGWu5r",
+	"n2ea7HKR8BueZDRFppBpLpjWEeFCZ4op+NZuAxMaNeBRJpKIjC3DEFbf3bPPon8AHNTgJGy1k3YMV9LQ",
+	"VNdt6GDRdzpCM8WUZwuedpwtvuldlm1Gg07QYEeaR/Yg8t8KfaeGW6YpG9qbqsGCcEEXdqs0ScF3Zm9g",
+	"TVPtgorsjupWN3HkYhDAMV1nCIx29IQq1i9GNJjVjcerqDACr56SGeUJxlZBK1bUypVZgr4x6fZ4lmaa",
+	"0NzoovfwG99UT9DhUGUsAeIcUM01mUlul0DJTCQsIROajvazGdkF+4e9WallACPCzV6XHKLV3EVa2V9t",
+	"/3g5Lk/aSkn20q2hScGwY+LM30wkthNGhxOS0IUL4RKECaMW4POkLhRkL8IgBRIDK4hbk/KVG82F7beO",
+	"gA2S9lrzTM1ZyATY4yypKZbwTcwi1XslV/iQ05VpKx/kMnU3DqKe+AL+GDKVYNOa2PNlfnWW9/TvE6ZY",
+	"rtFYrurOj1fSUWazQ59QNWYorwrbMfzthAH8PpUa/pCiT2czRtNaPd4O54rRGl44ZfZObn9/2lbewDvL",
+	"lFHZId900/rYpj7Mks2tnXVj3uB1H/WysZXMv1g3oSn9+ArHEsZxbbcwLRelqgr87fLdWzJlaszIjJrh",
+	"BFVNUA6+ieSBSL6dvP0wknMNPRg2lmrxWubCTo1VB59Z15dtw7fXno8HPS/zYNdY3lYtSdcLFWeC0Kll",
+	"1vaK/XBJgAlH6JcEneXo8D+OHpPdvxwdHpIBT1OIENnOSVHrljifeM/x8p0Ltwhx/BddZ9oQWsTh1xwp",
+	"+8o6u5YI7FoclQXoBMKrXLx8buOaMVXucHkOpU5Cw9yrhAnDDQjuo1pjXML1TGruX11FAs+DR9sbxFBd",
+	"YOVxnXfedy475Oj7/Sf7zw6P1/Jcb60plrZouDz98oxqCRG285WYZWbDK6O6t2WKWx2mubRJm5sE7nT3",
+	"gm3ZiIUv6/V1e1K77oGmtsy81ikfb6RgC+IkNu+6BIHskQZTlSa7s1qFYC8ighl7DeYqS0s15ZqLpL1M",
+	"hLrfz1wkdyotVxYcx1Qnz67gvXliUV2mSs5bUIswnkVpz/g65Dxl6lqTMTNESBLbu68vR/0BVwZTyao3",
+	"0QZaJ/SxWg9HNoxE1t4wgHy9Ziu2sf6XpryVINByPTAausau/xnt65GjBKsZD9MMwmC2tbjn+hpMtNj/",
+	"bY3mOWnfwnJe3K4EstogmHhEYK+t0q6NtJTIxFAtZsYeiDO3Io80iQMeXLG6z5hIuBjXnZAmql+24J4H",
+	"xK8xXhIztTY8CXjhrdNRaih93QDPiGI0xVUDsQ2szVJEEFPixJtRZjLF6mzPjSfgNtcStLGSXO7Cilyw",
+	"1T+BKTmfzJ3qnfnR6pLYEX1MFJuldOhC6ucTmTJIwll5TB6C0jfm6duS6vLicz3IlGZbh36hDlUITysj",
+	"2STG5qNGZteJmYlMWgiQ+Rjf4BuQzs2T9gFdkGA6ZOvFIP/g3QU0lVaoGHc++1/XbMubfJG8gW44YcNr",
+	"CBEzy+a2aOfjvn1w/4YqyB+xb5S22b0dfvfCtoT9hmJ9+aj9JOcY8GAlNqohVyG9wTvZD83dPBWT4Sxl",
+	"NGEYSvN7xg1+m3A95VqzpP0k/OAu8m6CL8+DHsNn886DL8+CcQRfPy+GFGSh1wmvI54yQo2hwwmqBRRy",
+	"SvEixx8FhKdDEg+hii3f5reTX7cQJv07g0W9heDVc5+Iqg0djQhaCi2nJNkslXYZCQ9NAUXTdsp9z5aW",
+	"W85fh9WY0oRBdjnZdReMFfxShuYHIYl3+kuFvxXO/73OLWJkfFZvm2enLOE0j4hbyZ8cmRQhwOhIOn7y",
+	"tAkw4CO5/Ols//jJU7/eSDE6XyegjSBZ/XD/Gd0f/frH05NPf6k1dvB/sf5g4UyMbaI1JU/6RaDr2hvH",
+	"Pr+a2to2gcS3oSxht6jIyS6E+YLsSjtWWpB8MyqifnAawvmV1yYcdi2nXtr8Ok23gKuwDURkJDORoNBq",
+	"WYSLF7dqERJAyFJLEeTJyArfUzpmBzPgf/j3bzNmPxj20RzMUspFS5YKo754/nIncn++/dH/+beLF/nf",
+	"V+yjKXHEDzDKZTHWbsdqxI4ixfn4CXnDf+jCAswoRNzZ14FBcE2u2cyQ3ZxTlE2vAy4o2n1Xkg0Mp27X",
+	"fmI0RdGrEshODR240MXlOVxz9H76p6yOkaF7Iw9w/T3lIIPMpDZjxeqjgQvbvH9PXtc8WI1bxbca5gOv",
+	"1NCegx4hGK0IoVoVqwp4JuKHv41aNm1XfR0LdvP3NrAwHj6w/cpMGSWtongYkTB09G+ZNnzIiBVMwZy4",
+	"SdgjWDQ2mng714yb01ce6JhzatjGcLmCbQpiG7czxri1uoUpxh0TlN9gt1vKbLckz42t8Q8Q7RdSdLnJ",
+	"ny1TdjZwzLOECJUPV+etIv7u9kTUGKhLBLaCUH52m5bfsUpRPoaAMKeu2FEqTtNSuC0E9RdBb9EOJPa3",
+	"vGtd12elrtyXF9ij+3TlOvbzDft3370vDcN9+Q5HU0zzLmxN/mr5E1iayvQTpqVYJS5LQRucsNRFvBgu",
+	"MoxyoWLI0rS1our7CVp1X/2EjXt2FfThvyq6KgZ8p4Yxz+jumpG151KbsqD7ZSHLVCIzpeusHxmi68yl",
+	"usYwv4QN+ZSmLgjOibVmLglaGSPi0dbio+POkzgic8WNYcIFCcLQiZYYfcoN4bonhL12CSUo4ZKRwuSj",
+	"bt5+jFEGcYecAegaS5z7LO+X7EJ/h/EeBvwVEpD9elmx/PWPo+jpp91er+M/HX/a+5+1aibCi71Qqu7E",
+	"Q7CgS/z3cYE54hikmJBXxifUMsUigpOdT1xwoaV8MoHk2mUPeJpNG/Na7G+P0NICGdRw2xXAAX5QXBee",
+	"Rm/9FazWoFAfDnnlslYRCUDOCdIp+ByO9q1KkHThN0xThwx9+/hRffTElGlNx6weCDNkcDCayC9C8WId",
+	"k3vlvM9vZFIzg1hIweJTK/d7N3WXxCP+kSXxqV8su1ePNImpEBlN+4oa1h/MNLJwFAsh2LFL4hlTffjb",
+	"vW2fRXxACLgimhltJQQIGIUHyW6cJ3TmLXtKdfzYDhKU+49oPvSdtOS/fgneYjP+40vXnP98wdQ7bDVY",
+	"tium6oKzL7k9QvmaReRsaDKaHjx++oRAu5FHNGBumpZZLdNxZUkboLPgIVjLpfjf3e8x2vf7/32vSzyN",
+	"2KfcJpKpTOzJgpvVygNzjhpqY8zIYeN1G5Kqo6ZVvLVEeZazThTTE5km7bwDuVdgTvkNS/p81C9ygcFq",
+	"jkl3/YQu6sNaBZk5D0MUErhlnTRNCcZU29OaBylbNqBZEKZtF5pyWNCRXcIBGyF+iOXNAGRheycUQCnK",
+	"m012j57ACTn6nnzoXHbOO+Tx06Pj3dEeBGQ7Xmfn5rKU8h15/PTJmmixagSnXeHlBW65dHVc428rswfP",
+	"6jMGySurXNgDA7oSQjAJaSDTsFss8lDOODrdpsiUQc2uNYDXMq2rElsaAoHnVytkKsYtsxc9SbQlZeQG",
+	"gcNt1cASrmcpXcA1VB7PuUylokntkGaKS8WNC/Jm651o7vlz9/hyYBTQhrOJ5hOu6WgdHZzXbsbZ0lak",
+	"cs7UPgSTp8xKFjoiCR9zgxkak8VswoRuuWWhbEL3//Wr/d/h/rN9K5Y8Pqo3foeDvguVp3QY1oWZY4vr",
+	"1nKrQPNbU+uGMdJ3TYpb0uBrwId6IYxa1AuZmGxitZkCdtSBSpE4dLfGwM/dnQAALyPMUClSbyJ3BWg+",
+	"FvZpAJTKU0sxyASD90AiyqE2dAzEHQfJHNgjdckV+BpLyAyzlx5pK++OqfF5OBXBIG+5SE9adr/CDYRB",
+	"h5iNYxfCyMxqmvUyZjDililnJB4zE+xB7MBlgX3TNO0SClET7msp0oV3YQFXzyE3e2IXxO0494bHe4j5",
+	"Z+W7QjqJiOZiiDCKbrEA5w7mRY4OEeIUZu1QTVuBIBSoKDWmi2rYQguP2TYm7o2hZ1raxJdhXWrAnr34",
+	"U1BKEMVqBSJHSHLM7FZsEJu6Nma/oB5vKihCPdb6CXOg4DYrMaMLpvol6PltMFZqIG/qrnovJrZcUoTG",
+	"csffKqYFL9lrudwbuGhLUS4tnkb+5PyxG6+Ye19vu+IOvGV5lVFm5ILMJ3w4KYTsRxqW3EqSc6aY5esm",
+	"17uOWi5nhV3fBbTRFp7sAAobwWic7bqC+VSNHFqHjLQ8vagMrbR8VvKDGZJPTnXlXS7TTLR8ZZVvmxLH",
+	"XHPPV+3x7tDkXYI5HFN9bS/57Y1RRHkYU0v7AHR5kXcBH98X/bjPrjP4dBb2CN88L3Vbns1dyKChEPQn",
+	"ML2/lmMuAkDsDaRgNqU8XSrtsD7hzqOCVl49Ojxe/65iQ3nD1KJfr5BaIdQF7hQw5/4d0IoQgsAwCgED",
+	"sZFmBm3FXTSFzaW6trLTsKIpnv1w/nz/xcsff9r/289v3pb9dS2SDPN+GiylDpQXkIBye1UxhQD81MrJ",
+	"s1mnYj5+fAJhNEsG5Kef/rI2GAP3MdiXejrR9bl6ltD4v1gCUXboyUDW5kLni+cjEivGp3A6LadygnoQ",
+	"1BPXu3ZroWM2CIHYMg0SY42bpP48cY/sOooLa/G4OOU9PMZ2ZUapnCO66orDHEq1KeXT5uynv3vbvNMP",
+	"4PG2aUwPHKKYQ683hCjeWkisJNIt/+5inPTqECidx41GRKaJFdGhZk5EMNTMKkLljJd2SQE+WrXmupjI",
+	"TKULNDs3Cz7rqWWyxjemGAThgZXQ7nBU+Kacsyz0Tt1h9hIXDsivXs9qIc0GHKPuGFjy8o8Qbrqhj0lI",
+	"wJNNeNLZWd32qlNGRY5aIxXg1ORw/zPKkyj3FOZn3ePs4sVjlZA5H7KWh7Odv9Qyq9tFIPl3cFnrApT4",
+	"iLdgQHI04kOokAPPOwkmE4aDOiZqp72eou8sU82eXYyz2yBTbbMkg1tG7db4S3JSmlPtuE++sAC2wyHU",
+	"v0POPG+Cp12aJrekTyD9szHUZ7Oo4I34vRsRcvsttLAiNi1UkgJQgfLduESrNSe7ykiialG80mXv+Wkd",
+	"f64ml4cMLgiXaxO2HF5Mq0KgS9F2wbFdHXpXEmfqj6+Pm51QNXV5EoSXIGdGimZJljKr7eZ5manUpj+n",
+	"eZJmwk1/KgU3UvlYrPy26TtyS9mYpv0Rw3dkJjRL8WGj6A1L+1QkfYcFIjWq1VIbOmbwi5AG44qdGLjo",
+	"S9W3dDNzuh8XN0wbPsZO7Su+6o89AJBr2GcfZwy/2CQ8zK7jy3wZzvNVsN+/ltr8nRafz2Ex3oRrYb9+",
+	"X6zHFS4HvGyX5CUrXg5XBdA1YGXORAIBsuduWewvF7g0ZyJ56xcGvnaL8069CJYGyq2Fy3MmkvfF4sD8",
+	"YIFe5OtjvyuC1tzMto3gtGTVtQzLBWXE7vjGHXI2RYZlxX7Hez3eB7plwTDPb1inpDs4i/6ULuw92xPs",
+	"45Axq0qU+EBeoYICwKVmBmJQ4hL3iANnPIlDphBjai1mCfVEkRTvS8L5AlaIPwu6TMhFYrKLhjLE3i+3",
+	"vQe3FaCCea7d6YmeeF+R005JDKzI6UpL7CgmY1lYNe0zYPaHa9AzzJ6Iqwcy7i4tA0zWgBP494ymBLol",
+	"/9//g9EOVXQzD7dgldZdKzb2BL5ADfnuyeEh7qIVnezXdvmfPf7uyeFeh5yJBRkoKCqkshQyCk6Oj+0y",
+	"20sa/RUsbVD67kORW8pfXhWTcdRKVWsVTVHVetaPaq0UcitAkSf1EX+1GgpN03ejndN/tprqr9HauYUa",
+	"TLu2MRiwZdsVJWRd/vrbrbLUN9VUCr97oWB0yHaB5nWazN3t0WGnXiG4cypohpEqH7EmcedO7LtS6z+H",
+	"YTdXEBuQBp3AhziDp8W1THYFm++R//pf/1ncqHGEsBaZsQ/YW5R9RHXKXiXFL+WXiFRQOa94svgJnnSw",
+	"m3EnaA9vOv8LiAYjLmhajkR0gw2Efwf0lGHusG/OO3Vax4jD5ZE3bj/9UnRgPz4vOrEfXxQdgdTkO/Nb",
+	"kE2nFK+sMlUOFv1ho3T+SgQxbHJE4vBKa4/YWQMStw4R986hb1v23ffu6zULUWAqxRsOxL6zejCbGJXv",
+	"ACPPK7k5ImlIEmVM0coyNZ33AkurWuzLfg/hvh/p0KBw1iWaMYwpKegUORcEfoM7hCaJJtmsJiCwKvO0",
+	"MKlAnvDaIBoJCNLwWEtTjWCm72p6bDiiunuzjW1o6SrcNAcvWIrtzBl1c24iiztNU0FtDgOpdJYaMpIp",
+	"uDbgqyxlumBYoDPWJrDejSC/SkzfwsOyldh+W2fFlhL4dmCXGzgSqo9un5ty5y6ArcThVpu7je29BTO4",
+	"k72pS4l6Q3nKxfgMKzXWxQRP8YmimKM9prE9p/2TZ/2jmNxwqBSC1cvBeBAPufHOWSjHXneCual3G6Rc",
+	"sKPGX45rfwFDX5q7x2szyFok48CY/NO/rl2tdnif1fX8cFld0g4Bi33sPvaHUow4oKzSNMbKKhmLsCoj",
+	"RzbpHiXho9wsemKm5FjR6SNNdDbARNL8aTQxlSxPimn7+hALC4LBzPtaa+0nbtNKQRfro4/zLd0wajnf",
+	"8LtIpa7QSHVb/s9XFy7oPf7+6MnhEeoo8Of+0fHjk7jSyVF5+E+iFVS37Pswc7mPEfXkw+XFZVDACV6K",
+	"iGFKcaiIIRWZ8pQbqhYQGBdE25+/q47quDSo46hF9tmRlR9Cwi8vVe0xGNFzS3hqujHa7YbxK3VRK1uF",
+	"qKyaywuhZJpOa0sMSjOzg+hnitcPPHZPnB4cGGlmB51OJyYpF9eWOvVEzjEl9N/ew9RqvciaDRVrCBC5",
+	"end1QfABlzDGHh9HaB1YzNAraSQEvlfXyupcEyrqPNdLZfNgAFFptnWL9ZbNob57DdjuNiHUH2dcMX0f",
+	"yCKNkKdQeX59LQI7yUt8FFQ1N+e64rl26bqw0wJvPzD8ceCt4CHptIOidikVboAVb16wVH44tfsjDR85",
+	"RKHzCRWCpXW8bk4XYeTPnApkpgNGjEzBoTdU3JJSSsBNpL3LwmP+eyOKj/zSYFGaTTAtE75sZyyBES9e",
+	"uGbw0yU0hn9fuCbx0xto+FOEZoWGhE7gr5C6BtlpScFO6lLdilxilzYIZZkbktha5Xj6kOaVuZ6HcISF",
+	"FGyvPrsjDwDeJj/z1uk+tSmeVcOKz8HMky/TRWU1IXre0JSgf03DwWipk7fNFV2HVVNax2hpC7fOtWyZ",
+	"8nThYiLPIZhk0/sSb8X+bQJeBZuX3i/v4tExFEQ4/j4A4uu6cn0J7uZQTqdS5OXLwZuJUqi/tAuf1wYj",
+	"q17Q1alWRr5qbd8zzYzPaWwrcUiBtwyKHLtHh4dEUZHIKRlwjIAZyUyRsZLZDPjfiN/kaZAgSWMm5F5U",
+	"w/x7Iuf+5Ef7Hs/BdTLNlL2aKcQXCeaSufNK/1wR4KqEj0ofp3RhGbRiNCGDRU/AW7qKA/Hdz/92/Gb/",
+	"35+f/HSx/+z91eHf988fv/3hl7u5fuvzUYN21m7SdnHibTexkBsTqxdro6wshGqOvaSdxI3udj0DRA3Y",
+	"SKonTJNEQtDdFOTLTstl3SyKe9uI9zs6xLc+pf6+96nI60/ool6u3jh5sZsnR1JDxtLkFdCosqdyZIjM",
+	"TOerSiFsDVfaBkrZrXSBonwPuXZ1yRQMrspt0Jo3zWNbPv0+gwgT9iJIukCkE5drynWerFsX/rB2BNvk",
+	"lK3JCqtkfoUruEkaVzkdazk5rJzPtSZdy9HOl4oSvkTa9dTaXIQk5XaXves8Lwa6KXnXxP07RcrTG2Jn",
+	"40tduExylJEQT2TbMgbbgJ1XyHFr8ltBN80w5lMp2MIB/IB3dOKwzaOdMVWC64mLMDT0Yx8k9SGbYTDm",
+	"1AroLn+ppS7pydh17kdnx/DODcE/giNxn17AgNyHH0vjcl9e0Y+vgtG5b1/BIM/8GIsFuVDshrP5nd96",
+	"7Eu79Tbl/3fAT1cS8GquWEvCJZa0USm5o7yU3Ja142pDAauqeCNcMegkjlB4aMEwE7YA+sDckgkfT6CG",
+	"rWsYM5K6LscBAri9Wz+FFIieAH22Q/4O2q5VVOznyHM5B586oVDuVkmiqKEVPeSfVvH2BZx3oh1fvnnn",
+	"18j+AqFqIEYW9Zv7kJVrfy9KOO/8+mu0YfRVuWRWUa7jCSy8+3C0TP3tn7xAzLlaYnn/8pw8O3nyXQ5M",
+	"5+Pzl21JCTNOF6iJq5/DbaIkojuDOVEOUUUe1huRmVJSrShY+scaP/LOS85SB+K/KxVJpDEAcWIme1gE",
+	"wUHTofH5hqY8od6QZqeqg2EV54t95NpwMa69o19KRShJMkRBZ2T35PDZXgSkXCSHoD8KOaDPmoJWdas7",
+	"nAttqLsy6yRI0Edhmg0ZXvBA7fCDBh5p8u/7Trndf/Uc10hns5lU9RmLuiGwzrb509XVBZZE11WnQam0",
+	"s0lrPVl6IpUhGsNx/Cr6RA23WbVjMg0Y9x/evyLoZBwtfIj1+vYqfNuB9+OogzSXYIHr+PP7PCOqekoW",
+	"3VoI56UCh2s06/cscJyw7ewT3/LRb5+PHqGdghsyoRr8oyM6tL9pPhb7XNxlvvpKk0WJIFyITUWKCwhm",
+	"Q8x2yzX7kNm4vGwfIOExN6BrprVlr4CXRK+ZW0AQbpAbCsYSQkHhEIYotl8eeFuM7qqAVZ1dedj1S4b0",
+	"eG7JcXm9SiRex/OYKBvyNLJPPhauvMGcm4nMTINPmFwW9ldP57mssGxOyS9658IPPq2Eg6tMo34hAgWt",
+	"5lDQNGVoj3TPBSH8BJQmhBIaMj7zBfrasLlavmblqYdX6e+7eNdqdcD3Xr85ObD6a4cB3C7/oKaCalSl",
+	"8Q2TfcsRy+3lWfdig3t7Ramy8MVy/8tLtZRoYS+hPGQIYI8DhL7IUq+7orzrM6a6L0cxSeiiU7P02xRK",
+	"vhVR3ke9tzUkhhaH5bvDLkyrw7ERQAmkvaKVcTMb61aFawMDUVkxWx/0XtGlNgXFQ8/sOgy3Oa1g/aLf",
+	"FtHBbQuKzJjiEpEXSnjC6MsOxNmBlCmjYDD5rYKkWxuvtgHGI6rrE6rrBXx4sAGLnY7hDMIjUe5r3yrJ",
+	"osoWa3YJuunfMn8pH+/2iUx5Jk7bC8b4CJFVCxDEktymqHbJ3oQp7Q2RExfejiKkKaEMOupwQJqGICwa",
+	"mJJdFnMQZEFrcEgJdtwTE1pAjAwYE3lTZNfZq5kics4ABmJAh9cOpv2WlYCC7akcF78Xy2e5yk+auFkl",
+	"IgoZaenM+SNTR7BBkkzDNrXh51uJU43MuRYOSplQPsyPkbtqC2kxkcNrZtDz1UogXOLadQUQwE+SP1kK",
+	"++oC1o9UZCoVVr38TXJh0gWQq7a0SNN04RopsZ/1Ls5AJj9cY35bKjGwdRRWgLIP4MFhzYM8PMweuHUg",
+	"+8u8u3pVtMWkPncBXCt4P3CIGVOe1Vci87bh+XXVjZ/k02zeijI3bnaPYcEIf0sFdZa6xc2rMqF92cTt",
+	"EqgrrKnEi6osBte3zZG/i4zgaps+pfNPkCTcNLWaQKxtRdSHFzc3FPSWj/+mYsp9yBzbByo0XOBtr+nS",
+	"jXzLWzewx24P39hqO7c6zW54TXIzTH77HSnkqspOeDEnbL/dQnrDx2rduoXnF+7RmiJEeS4bZuG62kG5",
+	"8cD/7JN0AYksT7abYlZxXP4iPvV1pLjuiSqQXoCIgXGU2FdJdCG7NEkCGRv7dtg5ci4qNYoqcwjTZ6eV",
+	"tV4y6XyFBqClmCTc2zUE1ZQp/qLID++QeEBTKoYsqNkgMwN4EVyMA419lmbln4ISVpnwQNAeaqgnuCYQ",
+	"W5KrT15lWjBDNBMQbesooUtiecNUv9oKyRuBFwZsIUWCpGYJzbe8ixWBaB5tthdZzSkBtcmq3AWB69ry",
+	"DwAw3QyDCFVJGTjswKyW41HriBwSPloG71l1KoPlbnmSK8vS8q1cCkeLSdssgSRymaJJHnFgd24VOJSV",
+	"cVz9nZarkI8tIKjtJgfm5E3e9PfnRu/UEGfLV4v0hG2nWklw2OTVpXO5zR1XXrCoeloaBrh65o3UWb+z",
+	"KwmmeqaWz0vdQjRsaj1LRa6ylWmhwAtdLbDAU8v+LPi6dlCyLrQAsWzLaJ1TuiCJLBW1T6YcgCyzGVM3",
+	"HI0vNLmRQ5dcqqRmw8zA98OUqeva+/QS3Z+vxEjWSH9ajfoNWXmXTCSgJP37/vnl+5f7kMsXW5UII54y",
+	"oemoiPyAMvR57UjvdB1Kec3rA22mI9pnecZov1jRJca+5MPGeGRncsBcbK69Uxz83lA+Z8HMaXk01Hk3",
+	"NYNqotks6gnEx0V/Od47yxbrTKMPYhV1fNA1xxJejMJ1bp54HQFdGmqYj/yvxpPk0iCfzqywoP3DzpME",
+	"iIYufkCxG66hXJMrbZ8nqTN+w4pXNYLFG6sI29s7TE/ybTzSUBBT+Kx6ryHDV4BA75/EGCS7F+zjhEM+",
+	"UKbZrWHkt/K1pNyS7bpdzBf8uX/hU7QDE2vv58zbeO+WocYVeNVm0Yqy2uX1I2cDELVyaOdg67nGwMSe",
+	"yFvukkwgBrMVy3gKgGPUCmOJoiN4xYoNiszpwu6Nn3Hfj6hB2AK3utcPGiZTBaGuGWnxVjs8/pZUklIx",
+	"zlzt2OrJ8b8RQ8cFDACwN0Xif032f6LCxA2BbLno7mF/+va01K9RfkTlXJC5VIn2NqWgHRdpqq+tjOYW",
+	"zKGmi3bunE02qnqayS5G4Tbkz2os86ZbH5xL/0JrFJfi1VvBqN8ap1zTG3YPmOTtgbWDYD63n0snMaDr",
+	"gKkF27SCQiuenxKY9Sr86nx/bgE9nB/7LlxL7n6pDcmphvcWjHtD9luw8JWQl7GrOR53qmxjw/5e+1fX",
+	"9Oe7WsVKWnV4xT6a3Oew9UF1u1oLa7S8lrUO+QAEYcqogGmOrVxR5vjUBFdaKOu6HQDDKca5SzNpma3i",
+	"R/b3vA3/zTtsy3/8AdoMJ/V6xRXxw/kFOfmu+aaISMy0/f8NL98aZJcWb1mei94+M1EsqP4K+M5ULIjO",
+	"BoaOtX/SSML4eGLyBGnQ2sfc6MjhADorCtaM3au4LB/X4ecU870DH0whkf4JvC7Lklqtq9BeDIVIE+AL",
+	"YXlU6otA4IPd/EkvZaPwVYPdVRJkG4pP5N3mHbQNSF1fKghVUK84QTAszpUbtxcAQinVNZ7khTZs6qu4",
+	"bIG3dwsZPOTLy2ndIOE0Jrc6rcUJQj7tKCKZ4L9nzEc12Xsp39VOQ55WM8duUc7x4SWparlhXKdA0rgz",
+	"aSIgtVYn7U55UaFo/Yl40mVAL7WASRjCXuVGcEvEdmyu7EIO7VYtGihRgmtFvFYMFUPe8mms6tHmydlk",
+	"ofmwVbNLEAp+/EEr4UCXi4usWOStRNvlfaiIurAXSU0BgRVbsbnkV9qbzV/PN2vzV8Pd2/TtT222ZUvA",
+	"3ApWrgn26dSeFvwbRFRBFJulAGHCTeQPjlSuehkoKsOUUYW/W/2Rip6gaIGxGiTX5JrNTJ1Vq7SxFXzZ",
+	"w2jDU7fF+/nWbvFuuLcbv756c9eA4RcKAyLid0gMhioHVa+zwdSK+klMdgcLEv/X//X/HuB3scPKd7bJ",
+	"/FdvYIr3uiBzozzWE440YI+n9BqjOGneGx1TLjrk3JnOwHIMfkqpiwwiSxAD32ReLUczQ7BEfrooO8Wh",
+	"bTDru1l4Hb+lulMIR66hYlmDFvMvX2LT4fIXZ3A5kdTqKLAcckTQf/gEa8sXgDhk94PgkI4G/8MQQERi",
+	"GCwM03sd8poLRgaK0WtcH0MHmOxsz0lP7Ma9nur1hEO27fVUqdyovY7tr3vdYncAvJVPp/ZnQ6x2SJhI",
+	"dNfFKgylMEqm4SipSHpiwHET4AwSecOU4gnDsThYnw55AQcd9Vbgz7BfyyTfrFfdKax3IYIi6G+GHna7",
+	"vvZ8dEv5a0h2rsBbs+HkVtL2hraP1VLyFoxoa7nZbUstM7pidPqGea2hsnLoJe83gl/m6FPLhljn8Fvp",
+	"RrTPOKfSVhZE/2JUHmmUo0rBKOrEnis+ZSkX7MIe2rrYwjRlwxUxFnnEvYs3QpcrHnKMjNcRGWbTLMVa",
+	"Ye2Mqf7wrI3v2865vxRLUA8XAqEzpaiRYiI+kIJhsja4G5OWcRSVzXNzq/rrq0u/PNna/fwqQGSt0tS3",
+	"vHZV42vZwF1C0d4ON7Y0n8Zt2SoQwfcT4HJWb2iPmPL46ZMueXaIOl4OYUMQCyLWTGDuXkzA72yvzanU",
+	"hjw+RCH2ceVNsgvFcxnU17P6ir90nG0W8ZFBkoYVjQjW1JtQDVKwf2vGFNaN28vvUYzvf/z0yTrMFr/F",
+	"DfVtcSIcspqLFI7ejuDjiUkXhH2cSWV6O0vofOvRCwoacvNwgR3gla8JzEOEFwAKsE85ScYuFYtdBcJg",
+	"BwChtj28UEGqlVyCVWkE0Q5as9zP9hAtWX/s8jbS610YZJAffVqTAI5NNQ4EZ95YAfrs4pWjBIyZOfVb",
+	"APL5jy+uiB0/ghd1/Z4QmmrppaWEGtotbRAU1wHi3wgYoCTYA7VE4MoAPuJbbynXF1N/jw0VX/zdNVl8",
+	"c1k0Xlq1pjjSr4Nco50PujbXdwhTLXh/EJmzVSzI9vJd2xtPDq/rQplew/fAbtGPY6TEbNYR5SlLfIBT",
+	"Q+IsRg7ZW7JdmBT4tmsh7bll2vWdbCTC3s5Nv1VqhRdyK7IvDDvytJJvQXnRtvWAW7rc6j6vktqGhTva",
+	"wNw+roUh/QwQt5uQTgMcbv2eroSZsVtzF1cXhu9tfXPZ11uaAdozt1tSz0bbsTSjXxoqEZ7VJExGPskQ",
+	"ahjZ4YJRLLYf4w4BSDRNKP6cMnrDNDJBxQhaUjsk1lrEEHM4U8wZV32ONoB1AzeL/6fVOmn6P+zT9WkC",
+	"y8V/6j0olepBlidaXllfEYisKghUz0gHXJlJf8Fog2PS/mIXEZ4ju0uloOz099qFxN179CQ1rC9HfRjq",
+	"VqXDck629slNoCxmihmm+lZOwytxeRe47k+5qPP9fYCYx6PvwYHvqzVZ4ceh8tupFfujJ3LesNGbZx85",
+	"0uvTolxYu1ijSpmxT782Ln1xkOu1qlJ0on2k689wlRAjQgks4SNNuOD2QOja0EghTQNCogjqqfQdXH97",
+	"1lxXjaXG0YtVU+oKl77oHD09sVrjNCj69NejZ98dPnnyJC9Ktd4jAtmZiiX97WNLma4PK9W6IXgTcFcu",
+	"L99GJD46frx/8mT/6XffP4u7QXn5Mk9saL2fUm1O6vu4vHz7SLsIXpn5gKNWa9IuLgGp/zOHdxZROK0C",
+	"PBF3eP2sfrFPQp0VYXTfyP6A9SeMqrUs4e/2hSv5A/sJnl4bJ8rmO47XFMYqH8axnViLE7hFVCcykA65",
+	"KvtoukRzMU7ZPmAsjPD2RxkTYRcC39Cy6wYzECzJ90SJB0dYwSMicNKjpQvc5S46/85SaOnWwkIYvAmL",
+	"UX8NLF2S66rbn1m5JsV7BkOSnh0eEim2hTXP79h15d2jJX2i5fW61bo038AtG7iT+7X9rZpHN2wpdufX",
+	"4MbVFmu9jI135/pdvs3tWthxTlqZbhpuX6jTGSQgMOFuFxC0BOYnC+o9tAJiEpWxxxrvtr/GOXAjD2/y",
+	"DllD14+P7/EKJ8sB3evjcGvveDDu7dvL/NTFDlCh50yxJHKVkEzN1VwWBmBYCOWKsgEuuDNpXsohpym5",
+	"ZMMMcMvPiqI+XArXKdc6Y5rsUsUosYRInj59att9dni4/+zZswgLOBH7i2bKNmjpdc+y2p7IfelLe1L1",
+	"pR8dlc7Ps2XbKFgl34l0kZPWdjLGXd/H4c3bfJm+ms6kMu0F+vCtAs6masooQMlrBETIoTqCKA0PIR6V",
+	"keydpj7iKeuSGBpDYJGYaLrQZOIx9QxG4CiAeKJp2pqJ4ARe2JbXGlHcZFrgZZ6RQZZeEw6NIz+wpyGc",
+	"MTbWqW7AXViE6rfmq48vLU2rIRIr9rD0YhyfgvXF45XPJzJFSkLpbcKG15CfCCK2kvMIHIb2K1dio0Ni",
+	"3EBszP8KrMnBPVhyveGaD1LwtENb9ioosgZhXbjVPzsk1tlwCCJJfFr0C79CP5YPxWhPj097wlf6CH73",
+	"h0A7+p9PFhHwUPtWplhcoEdjaUvqMAYNAfZWgTnJ18qeFj9VCPFy47TCG4ynNkO7js5qLqXwKECgkDPD",
+	"pdwuDRSvzcHLbp1buzyAXxwcjF0UNwr3bJcckjCJmuTz7txZia91iQxFmYNSVv18Ikk2SyUF1Bq/nbvx",
+	"MOXFURzK6dTSstVM9pprQjQBkr4ACvR1KkYyE0lkyVKQmSVa28PRIQbRQQiJbYsoBit4zdisAbXUkWIt",
+	"Yj+h3l/kdsJ9csjvup5qT0msmbphqg9jiBHCEr8iQ5mloD1B3jDXE4h2hWmgp0oxoxZcjPfgoGgjZzOI",
+	"wIQkc1xBVPdUhqkqINmpzKpeex3yFpicvV/m3GeA+wMUjgqUWmh759dWAbIp62v+L9aH2MOWEUE4w1vG",
+	"o7R2BWrNdL/xXL1GEKXbHysl57qf1Arh7+W8XGgUihFDowlo0uAYtu8DElbcRb6ep4uH10GUB4S43wrm",
+	"vmJc0G7DwPLyOzrXeeGU2r8mjCYgEidkkFJxTcC2Y6kaTiNL9rqEacOndsXccgUlVSZg2aVw9qdeoKnJ",
+	"cZaZqoMSjZF3xBA5ilFfZxev8KpwNN+3NB+T3RgxGFKWjK00jTvpphXvhbmO2CYW7clbqL0YNpF7S/f5",
+	"GlNSbjVy814+RqVdC0mruCCWKLvMJgsG1pwnVD6IzbLKz07/r4kH8eVTcKW7RUmVhA0h0jdMs/fV5XwF",
+	"p3BX6qssRWENpWhNwaU2UR5us8LO8Ksfii7xix/Djv1rvntnuAsG8RLGUFoyy1kKdLGySNAOKTFoYXus",
+	"tXosNadNuXE07/1rOFAvhKkVigTi9roMTCOz4YQ5NJgSzn5NBfIKVF9NQSURRIMSrLDkQjIx0crefNhM",
+	"t7jZqlhsHhKppdmZjUYMHMJtIS9h/v1N4d83CZ9ts9/BLnkT3GZlU3MUqq0BsPKFKFUJdWRWWtYlnL5q",
+	"70sLtYI870zP/POolvfEd+4XEXI94mNbjuXQjgW7S+ze1LW3YQGCjQ7hRmC7dfBzNdj1q7BtV6xhMJXb",
+	"lP6wPIGzWjRF591HNHgEY9BkJrXDINng4IY31KcGbO9NmUFBQ01ouNuhHN9V/RZXMyAHJXaTLFa81dbe",
+	"jknceoJfGnrsWs6yIm8SsuACFBYD2YwzqnI/ojcN5fCCPlAyYUN7GhPw6yhGhxPgRJvIs2e+Lfz4vGgR",
+	"v/gQtptP506z5rwnOl4y+8elBOxYSKuvYcizy66zX+NyxESKnkAVpQvpdpGLT3P5gTmQ2ibe5Bau4u3j",
+	"qaqe3PV2iy0Cp76gmCfnnd0k8Glb/+1tnLOfxfVa8X5uGdDU0o250qm3uusvy8nXwG1/cRFAVV7LhxMX",
+	"nzkqcdy8LiEZSxM5A0Tiga2LkoUyZac90RP7JB4B1sAuLRyyUumIFIivOiIe8VXvOWcHejMGropjER6G",
+	"6VhSpIueIOWYMMhv6UCXQWzfboEgq/ciZ+Z9yZIOed8h58py04sOOXnWOUIU1cvLt6Bv5MFkcVQTJ0k1",
+	"dF8Ev8Zh/CCURaZFHCG2sBTIo8mQG1cQxwAvFtJH/QiJYUC2G4z4cUE/u/lSPXLfTOmCTGSaWKX8hqds",
+	"zBKwVWfCHTqXnm53kakFwVLSaCq1C2W7mHMzsW3oPVxAQNqNyS78azcFVC6YlkiWZgJVb+xutwiBLsq7",
+	"IiliGJA9SWVzud3ynWgn38lm+N8VV7al7pfYUPHF+yxlJ8+OSt+dY9P2WEiebFfXVzUXHw5LU3NNbiRP",
+	"wtQ+Bop4QsycD1lvp0Mub12quD16c4VXrEO+A15khYkB2K1Vsinenb1ORFvJC8ZUYN7BRwd4B3//gC3C",
+	"32+h2U+YSw9BIJeWHeLmDBhVTF3Vg0Cfhfl2QJ/xxbvLK3JAZ/zg5uiAZmZyAL/q2BXrhrfxYIGtxqXi",
+	"dSC31vZqBQnosxDJJ8bMMNUfgJrPATW6CfcoRJYGoI3Bom5UqRxzEXeII1mX0hekAPqAAjLNtMEEQc1E",
+	"gpjHrptHmsQFeHO8jIeNR5Pb0eGIfIjI6Q5P+66VYqJ0xn9mi51Pn0AQQ0juimoKfoTXzo+gQ9w1OfIn",
+	"xS40SphmsW8mbJT7Gh4tgUHriFhhBFB5XcUOwMYILOMdgue9uGywUjIXQTOwo9hARIKrw3LUGU9r0Yoj",
+	"7Mq7d0YyTeUcS0OEhvk51b6qVYQFJ5Hz8zSFEhHAQc+luLEzBgwfUAIGMuEMEJGJFvSa9bG82qvnGAD6",
+	"4cOr5wSPkO4Sw6dMGzqd4Y/vX56Tx48fP7Nz/HB13rUXNBMJVRhzig/F//jHP/6x/+bN/vPncdfVuMAs",
+	"EWeFDCLbPlxisQ6olYnMnmEJjtjVyegQdBWjBxja6Qk7jmcnT77LHciJHGZgcd6NoXIGXlQH7ue//qal",
+	"iPeg+APUkKckLiq/x7BQjuD98tiJpHzKDRZuOSJv+A8kEylGzBbJslZiSamyb5CUKju7+OP+lH7cH8hk",
+	"sQ+OIezgXZ5fS6ZUXbPEPqgq5b5jnz3rDywcv5mSCC9olVPM6iK7WPduKEVCMIFxryeCSqNguDx6YmWI",
+	"zFjiY6lm5OTwCJJZS53ue84ek13NWB1bKL3C4r2oJ9DYX/C5HMU+TIqFDPG878cOKR6q8FcO7dnFqyDu",
+	"+nTnsHPUOQRT0IwJOuM7pzuPO4edx1h1fQJMuBhiws0+u/FW8DGDuzbfpFfJzunOa67NmX3wxU1erlnR",
+	"qdXoNGhTVQTLdEGwSZRGOZwZRXalcvg5mDb66jk4KoGZ/Z4hEqDjZfCA8x6CJL1Uov+w5qJdNRI6wELk",
+	"XBcl92o6DryWeb9rDVer+vXwHZjoHeSDwCgwdB4DKi2ddDQfiz7H+M6GhUEGf0fL4mgPC/wM5bRxYdzP",
+	"pZ7zgIpsOERfYsIEz+OPMlXnZ16zTej6wmRlOyzLR5vGZAWE+p1aWTZ/JcGykVRsfddGbtVxnapYHKaD",
+	"15Zv7rR48BydIp9+BfSjmRQahavjw0M0/NurEcXmgKn/5qTiYtyrVNfiyIPXCWSI5pLGuH4QGHmCg6hr",
+	"Ox/swQ80F+7hlaP1r3wQ9ohIZUULfOnx+pdeSjXgSYIwETnYxrq3LvD6A+ld+xi5nUtG1RBZNTBOYhTk",
+	"hwg2Z1BXQKHj1dAxyMzwkD0CH/etGq4byqyApLwsS4KhWmpThxFM3JGLrECqa0qgkN2fjJlZyo7IJZ2y",
+	"S27Y/7g0ils9D0Kz2Z4DF9RzF7qdA/NapoBiqZU83S0F92m5CIuuVGFxXYN8q2vLuXTImSCZuBZyLlx2",
+	"TU9QMldSjPMb2qEekoRrSKO3HAHT6/MRjhmaI7RVhE8OjzrkJb9hxHEdjXVhhX88v96LWx0aBNjhER+Z",
+	"BeoaUuQptmT5DdvnyfGzIEp0zkUi5zBupkFUOROlRSRmGSQBBH8rq2gSG2lm/aFMWIyXI2JmWGkltpK3",
+	"Fd/wZ6v42wZlZnoCzBKwX7B3VrSz0gl06MU6y3tIbPUcfXpwEAYLdaQae/FOH0xHtBBiug7BoSdwQ+wi",
+	"umLUkK6fd2yXHXeJu8gojdWNXWAgNYZNZ4YYOacqcSVb5PAaEIPOEMiPO7TqnqDDIZsZr3V3COIymjZl",
+	"eFhtFZ4oPBA94Uk8bqiEc0qMypyRfkoXlZI9ZDcunc3piB50Op14L4JQr56o/OwasmMGg0sYU+fxA/Pz",
+	"AzR1+BiGtl8MrdgSlPsq8hhwBzQrMG1+kMnizpg+tJ0z5rLxwllO7+3CCUtH1dw2l3wsICvHslgM1IMh",
+	"XDKz316D75Tu7eoV/ekhr6/j4zYvzZS0nB6s2/DWs/VvXUn5hoqFN0Vsf/U5883O6T9/LV2Elrg94Auw",
+	"caB5z8DLdyBWVvi4P8sGKR8WUFHVG08iQqi/8pZo3v6+RH01GcaOTmRmunUXo1UAUkYV2vJa0tGZIAiV",
+	"lmxBTl+FaOPYVeStCMHK1W/nKolmbeG4pf1Hz1mt+vkjM2/YzhfBd7bdzltuDnAxGAUIEO7Gw+tXBzLa",
+	"g2zUiB4UF1WzjHrmLl3EKL96d3VBNBsqZsju+5fn5Onx4+9PyeVPZ/tHEXmalxx5fOgsM3ovn18szcx2",
+	"fXpwEJOUi2tX9f/f3veElSSg6jw4qRwoMtjBnchQCGswaF8IDFzmasocygtFkSR3iNDZrJsnhvYEADMX",
+	"uN3UNlu0gNPqEFAjoQka7NZAybkGhGZkG7v2uvdAWbkNaK/bEyeHz1weUK3k4yUx2wbEik45VhhUDGWV",
+	"vTpZAcAK3ozoi2LL7vEklTuqOUsOwd6SgZEklTRxqUQ1oGGdB1QMTw5b3KrnUoxSjr6aW57oH9iYCytj",
+	"Qm5aNqvb80Y0tYc/5geO2puP+/mEDa/tafcpH3Cg4OC4pCS37U1OnXKHcURMpoQO1qUn/MJIEZVVV2a/",
+	"Q7ML8XoTDMDqxxOraoJpF9QH3Bd0lJKyeGjVmJ6gmkzoDXf6KGglS1vjGYXtt0NOjo+LBD6v24AGFZHi",
+	"UINSAxinPVHwIiM9L6o7vef40/L5vXvB/82Iut4eWux/73bs3G5YLdOo5YdSfOHGpo15ynYKwW1li0wJ",
+	"CNluYkDVq/FzcKMQX7Ce/7wFg0qYcxb4e5x9yRXPsMdVCohjtw/2/YMOmdSZMwLTBVgo7LePtLdikJRf",
+	"s8Le4VZsDzmKADA15tyPOKp8NCpLmSa7OS5iTxRINBiBQR0iYmAPs1+Hc5OC7Xn3HloUPBdzQUJeRoSi",
+	"BT2BBn7ByFgyODm3E1ZqWRXIXhd+o+6HSfnmsbN2jOqk7rLCmMovnH98BfaBnI3gkpKFzBTUnl1tCrgf",
+	"7rAPknAzj7j0pvLiONujmh/NwI7tOV5ZUMk0U/rgD1cP4VOl4zjqCQyKwzAKgUbTbNYlNOcbXJOUjwAz",
+	"4JUhiT2O9nBrNKicFgk1ngmLnLEJNu+JfLBUJJGVLBRbMoOCmRaqy4VO7hrTO6FeTEHzruoJb+VA8a1s",
+	"hs8VzzRdMsCTmAtIhMW12AerdZdAdD6EBLj82Z5Aw62Sxtg2gY96FGKye3L8zOHwvGdGLfbPRoapeK9D",
+	"zspbBc4Ih+q1zF57ImDzgs1DFp87+ApRzSUf13G193Yynuv8nZuJFVLumblBnxuZYBtg9korxi05mIdl",
+	"eV+xgZMZZ7lY5g65qlGwCa+P+6DaRxq18i0MoeV4kRU+wHZBMbtgE8HIHct1I3ec4ZvclhThcA0+56cM",
+	"kSrLcmFEMNTXNQHBwGGmqo58bRZXp8VVbdmri9DpiZoQnSi3/ZQ42Cp21xy/00XFESBZvJbXIe/yBFos",
+	"ho6etFo3Wk+08KM1Rwadoiu0xKVgHrvoZg2dgFJVHX+FYhlOeXlT9lxWmWIz5spXOB6FwWwOXyEXcFlC",
+	"mEPqd6Ksa+iUVN2xdlSeVdoF2s1Z/VAxl3aiYyCWuORO3GuQp8mSON3NPYRRDsAMqdUuJSbVEkRZJ8l6",
+	"u/TdS7Hvy6fvfhh9uZPP5Gx7XyHYOsX7Ao5m2YsypQsM1iyXpUM7KwJ39OFD/E28vjvxGnYCpetVcYxo",
+	"cMPA6BWVRWZKytFDSOYYqb0ysPAKH7lHSi+qzdSQ+D/skuIwq3E8n8nZY0da6FE5u9JkF5ETzYRx5a2p",
+	"NzTNmN67j72MGgSPq7Ay0grrqoPRJNwQTUcsXXTIBw0fqSbxmVsy2NBT8gME6JOrdz+/eBt3e8I+NfTh",
+	"ibAYdjJ4n1B7aTM6hQ2zypGQgQ8scrHccqahkDggeyJOlXPh6ghQ/xOWMgOolwp78Bcs17nKE+UuJZSd",
+	"pILrtxROXCsjOfGvJ5C8QQOaUkHzup6bXFr+viJnrqbW8SFJsUqcbbwnZqwY/e7J4bM9uPNjLDIVYzQ2",
+	"4SavXGR5+JACVMOKEkb2qZVljHrC1zEim5QxcqHSNdIq6HlLpcR6YkiFq4bKMOLMr14Y6l3ux3n26kVC",
+	"u0hHPbEqnDsHWNlDgrLrrYOiZiShC41oZO6811vFILUXk13uR5gIa7+1EiGO7qzrt2zuCnDVO/qs+uTO",
+	"ZI6lGfKtSvzFa+kkkYZu3aMH+XP3Gq1TlY/e+2X9E/sCkIzKyQnrcqxqrp2qZHlqyc0n7+3cl5Rx8Af8",
+	"2+fJJ1eOlqH+XD6Rz+H74kSuM6S8ZzfyOrcVbyWZnqx/6a00L2Um7kJ+wAH7WFK42Qoh4p4EhVXpILm8",
+	"8EiTV8/zePoZxQxEH06PW7dT5V+b5GH8GhCGlRJWC57n8MSawduH9rnIrySsDg2gmwXQBTxMcnTPTBkU",
+	"UjBZqymD4PemJI7j9kkcMMsghwOT2pt6LHD4WrF3O/cC4O/ryl2wY2+TtQALuLWi+jl4NKgHMOzmvAMk",
+	"/jvVAerEGrvI9yTV2KY/j1ADk2oQaOBUz6n2kKkVAebFFR2vE17gmU/RQwo7m0oeR49bWTheU4Xl10+O",
+	"nrQ5BjqbIRr2G5ZwerWYsc92ht7NmHDmfZ8LeEdHpyScQFsHf7iUwk+rAlzzo3SP/HAVVW9NyVtT5UML",
+	"RRTSV+56v1dIQetuQarZq+dwCwKsVA0oKGZ1++qETtwYyGThQ1EdADkgVKAlqEtiASAvEOIO0bcOGQeT",
+	"xLs59ofDB1GsJ6AkNxahW9hvEMOAK6ZJ/Gq0/8YOLw6841SzRzqPRbF0UKf6ItyWI+zN1ubVCPp0IsL9",
+	"3C4ODcySSdgQAH3tw4789RaNPqgpf9XhxvoJcHH5pFoWVCb7os/8FlfXcRsGwXJ19CVWSfhKbr2T4+83",
+	"m15os7ib+B4s+UB2q6B4ew90hx4kbMREQstwBRWdDZCSIEKF0eGE5K/keFBQSMRupI58VuUyslRnOe+O",
+	"a/O86H9TrvZFKUj5PNpoScWif/Ehtw8rVoAyRv2NWCxTfllyVVBak7YWkPRnlkNW6Ho5vdyTwpe3/3m0",
+	"vmJ6Dfdovkmg/9Ek+Vq0vy/z3P03UDLPEgie9HQTheGlEBGDjCGJSKmU0l1yhZU36YRRgKpqvEffIUIW",
+	"wJ1BLpzuUxO7OKPBgrx63iHhXQvR6K7V/FrlRiM4Yv11+pMfxFd9mbpZtLlK/ap/u0hXXKR+kSLCqEp5",
+	"7a2Zk++Xe2c6srinG9O1/nnuSz+1htsy5wJUE/tKkqXf7stv9+VqBAJHJ4Tm5MNFzcV4+4O/8lpExMkD",
+	"XRRGrL0cX3ykQ5PDMgLgYof8IgGCGcDe2cdhmiUsiT0IJobnuOqQXXddYvKWfcJLBVIMAQjTqq49ARj9",
+	"Hr55mFI+ZYmDd8RcEZ0BTmflty48f8MUH/GGFyo/+sSx1JeHo4ZM6A34kbE1xfgUYrzr21v6Gd8SDHF2",
+	"mDbLL0Y488EC/o1qxkX+6//+T7LUdBEUbd/rCQJRWdUpYeDO0uKsapJ7HCHjo+0EG1PDbxiGVP2oZDZz",
+	"2p2QOHqEeXUYSIoRsKYC0NF7AE9luac4wAyDGDj7escRWi3Qz4/MvJZa+yKd9yjBhN008HQsF/FNbiln",
+	"z9pFKQQXd3oGC2K5zliqRWQ/OMBmqCq4qNSQC1kbvn4bxra1JLOCI6pycZxadogVUbBuoeNsYSVoBMqN",
+	"B4s+TjomLh/Vi8UesXdXFkqHW7VXz/cKQDquHB1iVxDDCLVguiQ2fMqwOiL3mcDTLIXTW6D9DmWasqFx",
+	"XNqnrSSusJruCbSSo+GQLvK0ASj3hYHVVm8zuuG82gUNqwm1CI6x3RjpS7RSgAzdLZCAI7IAV87Rs8ND",
+	"+9zx8eFh1wcdEiMTutjrElcIB0yYLj3Otuuye3zglt1KQodDlTmMPLR6LnLcS24agUddDZ4GzMuvH+6y",
+	"unNN6CV49v9sfPDziHzwF/8XKzhoCNONR4FaAo1cgXhgp76eJhmmUJNOBOwiZKch4/qcWmI73rpfVO5q",
+	"jFkL6POdL4H1FdtNqtNpY0DBVfp2/O7c6BKePFzksssiCp0a7hLGEwp30Jd48FalsKB8MpQz7qphG6am",
+	"2sOv/pYprhM+xDq+ShYVot1qOUD7OHwwBveilSEE6HV7pw6pLJ4xhUUJY99YROK86KeihvUHMx0vAZw6",
+	"QQZetVsEpWncvd3DTnReUWIQ6h5Xc0mkIlN7qce5LbnPEx2TKabvsSn5TXJhUlf4xsptNIWEUEtgHfJO",
+	"sJ6AGuszprw4Fkh0EYpJ1JCUUW0wvoZ5eSMcuEEx2WVP/OXo8JAMeJoCOuvu0eF/HD1GFdoBqBS4tnkj",
+	"oDCN2RIHjMkYMjO48XVH8XErkxQU2xNAwjkTsZPS6xW0sGQFNNvBwL+4OdWjOr57SyEtd/N5rIBLk22Q",
+	"mXBL5lQTV1/ni878+Gbeu4/L5oXdecgKq1wzKy+OcjmQndPHj588OTl5fLz+UlmXObJKElNF1al6z5hg",
+	"pMoXgdV4C5QzBAQWMqut2ovFP4GYTjdoMHRmAznqiVb2rw45g3fg1na/YY1wsGKFtrjBwt1KZJePhVSA",
+	"Z5kyYzcDo8Is65/RIRfjPaw0A0XfMem/qPdORplweiWHBEiWFmUwy5fCgA0lXoO4SPCjfa9o2TbWIYGD",
+	"sSzSOx+ja9wO385YZ+Ox3SSJyYCn7hIE3sI1VvmJh7VcOEb4E2EatPbgec8tHkbsLSX/1ymbMGXAyRHs",
+	"m/Gtqj7C6qAh2K4PqotLHKYAr3PCW+WYfmU6o2F02siazvKKWgDIHZTN0gwP+1yqa8ym9Stiz450SdV5",
+	"EDBB3OdaA9eVHcE9m2KgjyZTNKPTb2dhGSLa0NHIisG5TocLdYeRmbdRxbJacp1yVxUzqEIKqeeaGULF",
+	"IpxKNygYVyVvoGjagoYvKzR8P+HltvnPFw2+7vBASVRDhJwT/s2Wwu4kwQQzMu7v6K24EVBQ2udTK+yv",
+	"tiBi4cVX7smv2noYTqWN5dAtzzdyv3PToVvZwpFHUq5Nrf3QhdpzhWUpS7KXp99NDsk9WQchy8rZn84v",
+	"fyFg/3Naz25s2EdzMNQ3cUQ+XL3c/z4ilFgFFU34gMdHaJrKOUv2IkB3l+TpCRTChPqkx08Oo8PDQ6Lk",
+	"XJ9ivIt9T8m5VXYg8sVoMpRpNhVQ4NPeg84MJhISqm+7Vnezkq8ik8VswoQPNKG6JzKRMKWHUjHt8eGk",
+	"YNBPobnm2V6J7/GUxNdcJHFEYqt7xR3ybobgDackBuRQ+xOUx46jnohdyay+lcGP7E/hF8f2iyE3C/sv",
+	"VHeFl6U2NEWIu4jE9p7sy1EfEi/i0Pu5F0EBcOhnuXx8THa9IzRmIrYPc92H4t8x2V0wfSBkBNWdDrBQ",
+	"NFkciIgcHRx2CZvOzAIB2R3GiwR7p9R2Aew/fe/Et0OELwJCyb9Dz7EdiUxTivXUXYnHo+j48UnnyVME",
+	"9juCD3YmitEcfq+bm0XNXEIV9ylN9V6HnAkfHoTb4irBYjVXKVC3PvIo0JD+F4CZAo6904Z/cT53iEvC",
+	"r15LrWN8Foqg4YbjE+WpEzAbsJDoIBTGnhI8FVa1oClLljIEoejxtRXFQNrQRjE6dfScEMWmAPyYx/Lg",
+	"8QecPzAD+8Jdtofjw2MoDSmGgVXXv2Gkr/RLDYm9kTA+tZ0CIB1WGM6z4eywe2I3dr9xMUaowgiFSD5y",
+	"IQwKxCNswpd+t98hxqLdDdyfXQDBBRxMqRAR154bhLot5RTtQUm1WqsJgC5pNMvvxjgzGFlEuLjhmg9S",
+	"FlQzAUQjHGBPcOEsPzRNCZ3NGFV+tchuDKUCWcKSeC/EvXSRaGDOmaKVkOzGCGjuoBtj5NExsvOewGXx",
+	"2JiIgjFYICUi1KMl1AjrupHfM+kARRHtB0z7bstUJlzFuCRTkJ76mxycEoploikgaCgIaEDDPiJ/AhHJ",
+	"2Ywl4Jxw9nqoPEl2Y8fOsId4z9Wu1uikcP26KK+eACqzdPx3QBt+lbDpTBomhov9n5k98Dqsg2S3FIjd",
+	"x0zAN2g/g9owvhSFpdOcPDUQQUGQ6NJxd6VffsHm3aJJe1oc6FfCRyOmMFc3ZWCPs/0hsnGH/MwWGG8G",
+	"VrAhTVPwtMi5gGldyimzvB4aexL2ShbMNim4nrCEjJnRUKQCScu+MqE6/71D/j6xvSMCpLrhQzttYZtR",
+	"megJ3y4AYf0mB+T3jGWuzAU8IrgYwx2YSor5xgAOqz27eHL4mCgKx8hMqEAP1pxySznNXpZQ9FsXYnMG",
+	"i5qfNbdOw4mU2q7/rufWFAp476GtckqvoTC1YkZxAPGGWjWajoqKsHhrFxEyFRpqhHd58iTamXKR1+yF",
+	"BHDDlG3zP/7Z6308Ptrv9T5+9+LXv/6lDuVmldLqJZOyFJ1H6gy4wEDCpUJl6zXU43sR3Ju0VH9e7cb4",
+	"8pC7UkX+dCAPZgmprHoEAIOuVNKcIjTiN1fTrZKqv3zf1JM26/ZB0BvK0zvSgJB8CYW7sRzCKDAuGWRs",
+	"e0VLJz3vedxCr1FELoDRXwaNylDVDfb0u6PD779/erKRorTWgNCcCvYCrlDDpiAtoLh2w9m8zFMBohMu",
+	"FER4xHPesQ/GebkSwJ2EOIeS770nKs53u4r+SrdLHLt73t/AThCtzSr7xU3n9uBeOACXOH6fSF6eeny5",
+	"eCuPN/Vnf2uN4oVr8bN9ZV3f94QjhiP4WpHEcPRt7EtuGb/Zl+7cvuRWtmpPygH4HP+xjCZkoZ6rfYkh",
+	"aGd53AC43rzyiJ9ylIqS8kiMHDMrKUdkSo0VWvPEAifv5AsCeoLVpQJJ++TwGSoaTn97pEnMPnJtJe0+",
+	"T3yYQMH18mY9q+4QgOWBioWQ5pBykVjtM2EfodSedPi/0s7HTgfHDbPgmiRsqBYgyVk1GWGL/JBTq7Na",
+	"RZ7baWd4WplepwLckwcHG/88QVVuYg1ysaeabyAEDyQKP/e0+N8KtsCRWS0ywTZstSR9FtAGB3+Eoamf",
+	"2kD6QCWs26D4/MhMGczkvhF21kKKPDwQ158yBCLH+AuwWjzsuCOULwd2J6eO+8cAXD4TJHbrEaPduCdc",
+	"B1FR5Lowl1vt6xSqUkICM4Aa57KBAzEh14zNdLDUVrrgUFITYTbtuz3hX04SKBUMT7pavuXmfSC78xKE",
+	"La9GJ+yJEO6rHUZhyA6+LKDCfGR3jla43PKDBqmsZY5IesVJ/vzghV9q5Pg3yMP7hjwsqFCq8DZZA4N4",
+	"5whOiRxmUGDv4A//50qpaV16i2+kA1Vh6iUl98i9Ckq+jyY5yf3+SJMpMzShhn4L/lyWfGjdQkU+xQCN",
+	"zCXy9NT0kPGgfq+rMc4NpH0QEFg97oCPQsAQA6sWo6uOJeiTvPzpbP/4yVMfy+PXxYonekKPnzyN94KA",
+	"ArOYMWcApsa1FPVE/O/75ziQfcvO9jEcRp8SIbXgo5GDGon9Q8+5nknNsbQVNYYOJ3ZGAYayE9hg6GBa",
+	"7onWpzWRc2EH1gQZ4tfYjWazoztLRpv6DqMdPqVjdvDbjI23fXcmtngVnJ2zlHKxhbuzno4qYkXNhi7T",
+	"YFy7w/nWkt33L8/J0+OnT7sktt/aL/+PGBwZaHIbsIUUCTm7PH/1Cm6QYirLk/ZD8j6GphPxSBPN/wVQ",
+	"QuA0qm3X4RfZFfnGUAOG+twdsTJTdS47CMMq9vyr46n2RoC6wtv3ssKqjdeN7xAiQSAaiCmqWXIK8hNy",
+	"bJHk7JhoQ61GSxMr+DmGHGNbADrZE/CprxjVPpLG/z5YxAi9hYGTLiLHF+7zrtUi2bfETG0btYzUNliS",
+	"fu7Byix58pmqv7aVubz88Kdzav35DbmWugL+5TgWyhcQ1xeRMb/xIW54sG7Py0oKi4fqO/jD/bWJkXcD",
+	"JNkfmQmxNu8X5XUN5uU3w8TdGnODZf0SoF8dEdyH1XapMgtpLszSE3WVWdzCtDZ8FofmyzJ7unHdudGz",
+	"2u6DXrlr2AcaPD3T+2bu/Gbu/FzmTk+Dq62bdwzDG+Iorc5g/FvpyXs8sGFHTfFfGNNYhxYVkQDKcigT",
+	"1rmrsCjLFep61L46z5Qu8nhFv13l9b3bUv+ltg/+sJNdWewuXNiH2sAmtuvW7ht/vUtDdC16Wu6Lz4FI",
+	"EXENE/lD+Jeyn/7OKbcFJKsbsxWkZMKCjL5M7w9l3FDE2D67soBxW2I9tw19agRNeB/66Iuh2lFEbVaX",
+	"7ErlSpiW2thzkDy6J7x73+F1gXs/QMkDgRSw84r8vQWZM8X8G6eEJdylf3kKQEOQM8wAnO90PQZbuP2d",
+	"DCS3WnvNRbbMV+5eMg27+Dxi5AZMDdwhTuFAC85dxiluOpD6mrl/uiDEP79hCcNiiVS5MlvP8Tdj4iWJ",
+	"ImXJmKl9B2p98Aegb6+rofsaXnphH71XqPygmwayh+F+Eynu1hCENIFr67IA0xQECpqmjjs8KJTX8r6H",
+	"Q3ykyavnDYKCJ+eVwkLuxcwyeHIpDzQ8L1i05A9I3b9NSAiUpGgOB3kttb7vMhRNhwqG9u1M3e2ZgrIr",
+	"pRCRqBDUcw/A561RYYnis1fK7ol6g+wV+E50ljoQZgdEAS6VLEVIwtjOAG/NmOyeHB8jrsecaytyrzbp",
+	"OpjPij23J2JMwosJhscCcIWvcxOT//pf/1mUwwGAFa5nmbE/SRXUJuqGv5RfIlL1ROnJ4id40pk34hCp",
+	"xA4GkzvLiUfgNQf8koWT/zG1ACkPQVc65KzcfdEFptMKxpLlKj/N1m3HrL4s07Yd1J3btUuNPqg2soph",
+	"u+hxu3XfzNnfKpx/NfZvoFjpmZnx2dBr7OFb3ItllaciwhXhO5vH6oQ3ZkOcTjzNUsNnVJkDK2juJ9TQ",
+	"GK9MzEH1gPnKRBi2Fkc+iLIIDkFos+Mn5A3/oQsP+7PODd6YAAPDaII3JcRXYiYoiBwFMC8yIw8dlH8P",
+	"AXQu4982/0iTMBLztCcunr+MyMXbHyPyt4sXP9pnAZKNQFwgZPR37bWDYDss1TX309ETD7sGGNJzqjEG",
+	"1N5sCBPWEx7q6uT4uGtpxB4SBTLUydFjnNy2aFj24kPYpZ4AlB8xZGlagM6kjN4UgUxOillvOMtDnLCZ",
+	"uAMwP5ju4yULgLeSPKm/RO1rrUKgamhp81Ak7O/BC3+3DITCUqa49N8QZf78iDK3zaKFYKsw/GpXsSHj",
+	"MxPBdeLg+hFUbw+FYa/gNgRgVTFgjp8ef/fs2eOnd3bhbBcX2uKuCaoc1MWDQvCnzqM/l4M/ycrYz6gn",
+	"XPVNLoiQWGsG7qqUA3Q+6EbYKBegzvTx7f9hmYuL3R9SgRU9heXrAy+oJmT35PDZXqeknHGdQ/rYu0Ab",
+	"mkKdVAemdnRchKPS0uRrI1Mx/RHx43qCG3c/cI31hvAexrnjSu01havWKzzLPM2K0h4Q7YYpzaUgA2aH",
+	"goPt5tNrxjpzi7ER8s2vf7ow2nX2qiJ89pu+899AfbmbiF1gFd7x2jJY97bax4wuXKqA+8vVxLHsgdVc",
+	"CjWuPnxvldm7aPp2hu+mm+ZCaqPzSqhYudkK/Qi063QIP8rAaYAXgGIJNxFhoxEbYs1YAdpfDBf3DUv6",
+	"EmCIPcpN7mjXXKCBUXhcsylY1LokpVYV8mubO9G5KrksyBsprFqALveeKIrSghpkL8iJnANcaixvmOrn",
+	"D+S1uytgZSkXUDHH9YzDgq1MABS2J+ythtfR3mZl0LAdmtba3d5jJxfY7b2VPsMRbILOc3cc38+tyeGN",
+	"P0dQWgFlDr/ykKdyn2kU75nl50wYN7PQNvJNDfhMVSFg7wnNj+IuJQOZiSFLEH17r4bjyLkgaytqVjbb",
+	"s9F17L8mfG+5Bu3BH/DvSk9ijCVAnTieCThSliUBH/WcaQiFzwosEWi3S2Io17RUBRyLOHFRlP729b12",
+	"45RPOegCQwD9A6x3+3x/iPDrEzknUyqAzStGqHLAIthVX7CPpu9eRcsS+4j1INeXBPOFHL9V8v46ywqv",
+	"LEv5TTT/rFVzqNV9fYFQ73iGIMMI/3SFhrE8Q1HLxaCUox+RAU2pGDIdlgv/giq6AQVWU3NXstwDmvyW",
+	"abOl7b/or9EgIwidMoEu/4SpUxInLDXU82zuoAUti1oSK1EmjfM7ywrFUI7S/gaB59KQRMlZTwyY94TP",
+	"FBdDPqNpDhs1oxza5yAqKaIo16yuZPBA3rBSweAOeQ6MUcieYFSl3CPHhy9bwRu8F3jpSkWKNQWLTuCB",
+	"L+FW1ukHdkHAZKXYXHFjmOgsFwwgFNmwF/ZbADqEYnUxvBW1hc/yhzZ3axfD/Zkt7s27XYzw82BntojN",
+	"CwgBw2Mdtuk3o/43aX6dUd9yTRJWtfWlrQcLQonmY8ESgvWAbnEDrUu3WX15eOPAvV0fb4EXQmF54Lvg",
+	"M81tHE4NqL87oPwoLaqQFJaO3ZPjY1fQ3oVFreewa+wWPVHisOG6rOCxz4PHvlQuG47xi+Wz4Xp/PZz2",
+	"mw3lC7ShWLohUzCSQkQmhg5iaYgvwUZy4FT2lWmrxZGxT64xJkBZBm8IuPOSEMHpXVkXwg/AyAxR32EY",
+	"ZStzw3jwIbT0t7fsf2V2hmAd29SHcMv5rT7EXSZC5xpfkXrBWV6jBqWzIjnRSjR4A3291gGcaccV+apH",
+	"0snreGr2exyR2Cec2L99ac+SCh+R2NWxjHzVHfd4rrvbD97yCIBcuc3X/jJlZiLhL+fv0HHXicKwG644",
+	"pouKCypdWjEO6twNXVFvdG4CAEpPeBzozZxUbonYR6gE2GDgxdN7fvnL+oSWW1RVa0oS2gZo8CyEncPQ",
+	"SG/59fl2zciB3zJgagH+angI1eT88peoVCoXs84sebaRO750FuJVqPtQD19VnRNGll3o3dARj27zGV3o",
+	"wEgIaeoAmwF/8JJtryd8OntEZkoSRQ0FrsIFocWrMjPaUCzhmbfcdV56P0TXMhbzhDehE2i4J6DlwQLr",
+	"h1ph55EuNZs3oyxRsoRMaDrax5BoiPtlwnRRPeYaU4e4JhOWJi6FyDm3HmmSs1IXhtAhl7MUUhsVw/iF",
+	"sFE7KKwBq8bQP5tSLqDyNHDhiBgU27CTVM7zYs/k1fMOufDKuhSF8Z3m1yOwa8zwBeswlFQAm6tzLS1b",
+	"Wnui3tTKobZoh2CR1UQt+ioTGHaHTLxkZMUgOJaQ3ePDwz1XcdcXqe0JTW+gIGlDwdZ8J53KXanMGsbS",
+	"IW9wtw0Uie0J19O6Wqy+cV+GdSMbhFukFeaHInRidU1TLIxcWUKPlIdz8sFCrtMOeY4sEwgDqmE3Ce9u",
+	"n0rXSc5vsY62v14GUqaMilay+wNZR9wSftbwkAvFbjibN9qgiz0LeeFcZilU5CW7iVoQlYm9bn4CyiaU",
+	"O8ZyaBfVUhrDt2qs3ww+92rwKWJmIEAajwzUAKdDJbUuX0NcsNsk/29s8lFslInkQQzsdp7LAsLt7OM9",
+	"sRzYZye04mp6Dw98qTZxHN0Xaw3H1f1mB//GFm/BFoGEZlSZkvOxRn3wysKMLtDS8BAm8jytSR/8kf+9",
+	"MoQQMkLlbD9lNyzF4ssuw9TDHVgxSnMpHumIzCd8OIEQkwEU5VF0ZNngiAuaxmRIFdqqQS+yGgn8YK/y",
+	"vBXUEaw6o5k99kOMDp/wgVW1Ms26LvHGIT9kwvDUIUe4+dhfQYsI2segPExi2s2ESxzaswNOIZ8YosBh",
+	"vPb1DDS1OV20UB7yfh0mS70l69I/dZ/QLEUnDSyuGOu3iLo7BWnh0xkdmoAGMdANClFVzkkA3gLkmf8Q",
+	"MoHioD4kiktOP58LOjvWDOHH4p6AJH5N3DdksPB/nhKafzvmN0yEBRGp8b9FHjxmVyrMEAf2tefBZLiJ",
+	"egLz+vzYYCc1uWYzy7VK0DOhHNZ3wlHfthevq3WYb2UdRMyZh1rhmoDtBEqXQDlGTxYu198BHHBNYmBT",
+	"MSxDNphyY5W6gvIA4mbAit96AqwsvoYjEh1wWGCH+HkOEdncEJenuYtMu+9H4WLIHSfPoSYtG8cWeqIg",
+	"cCviep69F7BoO62cxxa83xJQpiDHHogIdrGagWlXpzABhQmZFe7vUzPXuyMKbrgCsxIxW0L2/WWB1eQj",
+	"u3PEmuWWH9RMs/Yyw2yFYOO/Adh8w2P/PHg0YlkAWEaiiSwPw4TzkL+vuvareAInR89OHh+ebJtB2ij+",
+	"H3hmvLmtZElmqLWXQKwKJXF+KcXBUg2psBdWfiGcetVh+S5DwX75KuPaCfvektklA2km7opAB8eVu4Hy",
+	"i3XAhnJqr+3KVVfoIKHi0emJK3oNNxJcUx1SDzdwimjL/z9719bbRm6F/wrhl9iAJNvd3YcmKIo03UVT",
+	"pEkQpymKKsjQGkpiPSIFkmPFNfrfF+dCzow1I8uyZDuJnmzdeBvy8Fy/j6iaI/IAlvPH+wrRB1ovp6Fp",
+	"u53iwrTeT7/xh5vfUO944M2b6tFNFKrPxLnvJfnDQ5HdUzLGbdmupHaIQtL84rHciYW0pjyMPfpOxwix",
+	"SoBWGj09NdmPONraTHqkiuB/vAz4P59obSZHsb6y0p6JXh30dqzjOWWDcTG1bCLoQJTwvdRtiTrvBAZz",
+	"Qxk2OUPCf42aMYbXfbA2x/oXnmcD+P1W1RkG3HB8cCuZUJfwRouceqN95QRJ3d5ZWH1UX8OTSjBcmtM6",
+	"aYZpwfaJhttKNJSibminBe6BgFFopKLigIkitSLGr+GpuV3Wkk8kTHatrZGjIepnSY4jWB+jybL0SaoN",
+	"KlprqUlDs7me1GrE0/halaQz/Og7VZHSc9mrSd+cmkQbM9k7tylI21aASs97pbMk4p/4jR3uduhgNXOX",
+	"HDGuQo2sS82kLgYPuAm3cUX5IMfjOJ1GJgQ9h3bKjUpIt0X8Yfl2BOIDTT9OsB4n1ZWXRcu3sazrfYcJ",
+	"TXcVd4/ISCObp2DdQ3BTZh1fw5/b2GbS4dih7NrVPt0HWlsDrRvtnruqe/BcV4dAXwroJAbvrMP8Yzgq",
+	"mK5gcgpK8TCfeeGV9wnGzqlLe8EOjpfvX4tgLxR8FBD4jRyVlB8hCXMK56F9cDIQ+LSx6BbN1cwGYgWh",
+	"3glzujsaWRsRhyKHJsUiX7GrguALYXqHUmTwT8bKfkp1i3FMa9RR1Xv8LXciDjMa/3NKZc6ENUMjjZAR",
+	"SUsdMWGEFE6NKEjebya7ULDXV96hubPkA/FiLr1fWJeLQ0zuQPVsaMZyFKw7ivUGKUp5+ouYaVMG5XuE",
+	"Mf7zyanIbibX9OMtl4GVUz0eHihGdDOvjNcwh0z4kZ2r1OBPsPyMU26dUIZXJbcUyewOMLKoelqxRRjU",
+	"1sOKjUYfNKK4hrj+NoKI317m3z4CufMIZCXaiWTUEZafWEwVCm9Om0PZ23VxLmUaHqQxy+LgjprZcZTP",
+	"fae82sBZVb+GW/1Uv1knvJ0pUAwWUyvG1k1sYPjW2HuPFsF6VV0YeJ15TFS8MHYxEC/Z5SThVuoHPVPE",
+	"Kjs0fmoXhpxPCNHKdUkIWE45hZjlRK+hgan00x7dVZgV7pXDNCUfCzHAoE8jCXZosvfvzj6KuIrwCG4s",
+	"XRYvsz/8LKa2dB6TIBfWXXhUGWI8lFwFXoUqI0oH1CeGxhZ51asPdu6xAfQxBG6lQ2dBRB2TL+krTrEq",
+	"kw+G5uPC9unqRZCdvmYkdAF3eAJzrD7SRcF3Kgzx37Z0iKmZhqh9gne3RlzZ0oE6REIa3eja+ABaIUKF",
+	"TZVTRwPx9hZtQhx6pUS2vNOzo3asXE9GxHse1cFOy5KoD+yU2YVbryqiOw4W1wpxhW3aaXvw2tq1c2+b",
+	"A06SxHV95mvyhPzT5J1riAt4EvQbOIkolXSYri1sO9K6V8pYPO792VjuRrwiW0JTLNRGDWddjZwKqUwT",
+	"HXawFKBkm5xsnFXGz9CQNBmIf2EGYlgWIyh2aaf1KpGKqSGw2DqIch4LScOSqElCYWi2LRX+MZaP7F3o",
+	"JayGm4tmx+PBt3Kw73lOP5YO51sd1eX1oJxUxO0PzR2809NZmsKOLrZyNG8YjdjwE/Bv9QTNkQtev1P3",
+	"0xs9DoweCIcLJmzLTZyXVOHf1zMwPvzxNf2zsgLnvUUKZS5VSZyi2ovsUhY6x0QT4uKk1uDlC5E5u/Bf",
+	"cmtUhvym+BIBWzMxccxVoIOYWOVZRVwoeSEyMF+zlH69mCrKDAG5Su0/I7Y9hV6NjnKXTzjP1/j9Xe7Q",
+	"Rj8dO5VGvXfEbs8RS/mutBXmzk6c8gz/XIaRBeOzVuLifBCnvZOTEyJJacS9+BzcMYB5ZzcZ9nIzuaL7",
+	"KB7zQFfBN1FoEr+I9SLikEBFTk9OYK4vRIafReR7rqoIUzUTsiiOkGxXNrCCtBGvzj5FI5H24NA4uyB4",
+	"/N4IAaN6M+W9nCDTYx0/i3PQEGNIvNEXlAhGE8FuvSouFQJ2c6rX1BakFmGBTkXniE3cfqp/xaYfGJeJ",
+	"1puw+zdBZ8qq9c4SMAJyQiJSE3tuQ0No7OGa7gjXVJcO9QfWY9SmpyUA/PF1wlLbnJOfEaewAhQdTo03",
+	"L5UsvnhvOBCT/Zne+hO8NRDvTHE1NI0Yj++Jau4kWuP0vThkSBLmLA1Kzo7QlUWt0iEui0Kcnb3FVC3M",
+	"ZC+8Ghrp0eFDHHgnP/VSfiiSrcoCPYQwNZWvFAG3Yd9kOFmZcxwsjiZ6KsiA7oK2oWk0Tp4y5QxzXjzW",
+	"RDcPImwd+EL/UjpoArfQB2zk7Owt6F+fd66BdAmsColsH0TYTUCYMbN0PBNFgSbgpVaLuqDhw95l3F0f",
+	"gKLbp534/Druwee446Dnh0aM46t2B3W4zbpWKeAlcnpiZW5LnS4jPDYLdWdSF9pMvsg8B+2Py0ONDXrM",
+	"i/oFTAijkH4IPcU4Ii5wxdq9KlbdoO5MweqEYtsomxWpZhZ97ATINJOs8fB2kCIv6URjvrUk2PKh0ZXo",
+	"XOaYPvkjy0MZqr4z9VV7sKm+6HxFgWiXXHzkCC4Na+sx3BvNPmgUd7XApaLQuAv2FaGbe9L/Gg/QPoL7",
+	"IBHcuGmXC0e777ENUn5btF6mme5Ufj9V9MiqhtxgyyBKU4Dt30ra/AIZea6IKzViv9Q4o8UhXD3cxNDQ",
+	"B0cD8StiecKPCu0DRQoSz/Z6pUlI0w2/vqUg6Q1NfB2kd559BHqHhZ1Yd9WlxMbP1wd8t96/ij/qQnvn",
+	"QfANqT2XX3QNgj690xDO6CctA8AU5svGVgjW3gGysrlHto1c+bRQ563369SB0Trui8C2VwRWMR/g0jbL",
+	"v+7JxnzPMq+mSt/Bw2/UIpHwZ6NC6pnKs4E4U0pkKCIwjTpLoOKuLDiYGoHcx7YoLNo+bfUCzD+/C12z",
+	"Gt6Dg/vdQvG+CtPvx64cuDOUyI+DbIobB8kql+Hk70vl3qaE1XH/VtQ0kBSp0af+yKS3u3fs1Rd6pY8P",
+	"i44rqNb9lb4FLr/WpRVIV02mBVMBJI9RYkPC7EtbjqZYKvCEmCBqSsAt8qBW39nJIQODiNANzN9Q1ZD6",
+	"gXifhgxLSFQaM3GIfjwYny5acTaPxHkZRG6FsWFokrdNzQaC4p4jWRTkP7sLTETNIEuSgWXrbYAR3xNQ",
+	"xDqGQe0h7iXJ9o2Dm2hd7TAR3Riej48ZsYYx0YAKgP9c8OR9j8AOspqROB2I14yIgWCUFDRQZuSu5kHl",
+	"nG5Q+8Ua7MnV0R+R2dKNXN7Ex90hTOLjWCjrYzqgrYIPa2+q7E2V1eARsEtawQcp2ZXEHaUaMcBE88Q/",
+	"APLgVMkiTP+3yqL5G39lh3cvddFJnUJPBcUeTMRMIoUQ3b6bPSY1Kp0OVwfP//O5aV+iDZbqg2qdl/P6",
+	"E6GVo6cxL88LPWIxBcuKGIcrV/UDfeNRFhX7pmIId6ngQhiP9QjX8pd1Tn5ax92sfayII8s0yPMUDZaj",
+	"KYbCY7UTTTVe/+s9nWb/1wdc/fDK2gutYESgj54r6ZT7aC+UwbdgmLBWHRa89uI1nnGiscDaJ2lG6Gov",
+	"XXHw/OAYFQEe3ZKd4PQMgfRGEn2iVOBtkaOADKkoKtDpQWUalcFFWv6gHtyA7bQcIsDDpOy8UD1xXnpt",
+	"FEWMTC7kBGwMeEHB96l0M9AqoummnYBNCWIsV0Hqgn42d4l4cnCTubZtBC9jVlSuxsrkEunOOceJczBH",
+	"U5D4OVWM+ICqXq3t6ocdE5wq6bSZsG8IuusJX5K6KJ2TemIIwSc4LQuqEUwmVq2j2E5LN6Tc+Wdteqqq",
+	"cAcx71RSvVsED+TJakewUFQ4D28y5KAMrL7WQkQs91eNI6gZQnVHrzqloGnkSCCu5+aGQelZ64YdZstd",
+	"fACrdQ4Tq0aC4y1UCFiRiRmbxFYfe7+pnNYfXwwUtvT1l7K44NREfHoccKUo42F6huIcBQHiKkyk0R7X",
+	"7BkW8KfsFvzVEWXNIhMlWMTWRbjy2ohiiuPyeM4QyyIWFdBG8QwLWDnFSpCxHb+NWEK9BBERAZLwdb0d",
+	"KlBo39JBzubK9dWlzhE0slLjGwPJ2ZhuNvD30mmfa8Ljnzs71gXWDVhPRXGepI7AkyyCbZz5+q5J3sOg",
+	"3Cwef6KRJObHhgz4b63b9o1V8xghNVTtbMj5XJm8j0W7zChqx4mVqVcjf/M9QWS5ssBVjrSJ+D7SS2Gz",
+	"dSb9+ijr3qa2kOqlMipJXJmjxIRFPGfnKSbUnssChD3PwLrRVMU80aY8wev48/9/DwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

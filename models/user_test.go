@@ -103,7 +103,7 @@ func TestSignInAndSessions(t *testing.T) {
 
 		// Disabling the account ends its sessions, and it can no longer sign in.
 		_, _, token, _ = s.SignIn(ctx, "dana@mesa.gov", goodPassword, models.SecondFactor{})
-		if _, err := s.UpdateUser(ctx, u.ID, models.UserUpdate{Active: models.Some(false)}); err != nil {
+		if u, err = s.UpdateUser(ctx, u.ID, u.Version, models.UserUpdate{Active: models.Some(false)}); err != nil {
 			t.Fatal(err)
 		}
 		if _, _, err := s.SessionUser(ctx, token); !errors.Is(err, models.ErrNoSession) {
@@ -114,7 +114,7 @@ func TestSignInAndSessions(t *testing.T) {
 		}
 
 		// A role change ends sessions opened under the old role.
-		if _, err := s.UpdateUser(ctx, u.ID, models.UserUpdate{Active: models.Some(true)}); err != nil {
+		if u, err = s.UpdateUser(ctx, u.ID, u.Version, models.UserUpdate{Active: models.Some(true)}); err != nil {
 			t.Fatal(err)
 		}
 		_, _, token, _ = s.SignIn(ctx, "dana@mesa.gov", goodPassword, models.SecondFactor{})
