@@ -1,15 +1,22 @@
 import createClient, { type Middleware } from "openapi-fetch";
 import { navigate } from "../router";
+import { requestReauthentication } from "../reauth";
 import { SIGN_IN_PATH, csrfToken, setMfaEnrollmentRequired, setSignedOut, signInHref } from "../session";
 import type { components, paths } from "./schema";
 
 /** The typed API client. Same origin: the Go server serves both the UI and /api. */
 export const api = createClient<paths>({ baseUrl: "" });
 
-// A 401 from these means "not signed in" or "wrong password", which their callers handle themselves; from
-// anything else it means the session has ended under the page. Logout's own 401 (already signed out) is
-// handled by the sign-out button, which goes to the signed-out page whatever the answer.
-const OWN_401 = new Set(["/api/v1/auth/login", "/api/v1/auth/me", "/api/v1/auth/logout"]);
+// A 401 from these means "not signed in" or "wrong password" (or code), which their callers handle themselves;
+// from anything else it means the session has ended under the page. Logout's own 401 (already signed out)
+// is handled by the sign-out button, which goes to the signed-out page whatever the answer.
+const OWN_401 = new Set([
+  "/api/v1/auth/login",
+  "/api/v1/auth/me",
+  "/api/v1/auth/logout",
+  "/api/v1/auth/reauthenticate",
+  "/api/v1/auth/password-reset",
+]);
 
 /** PROBLEM_TYPES is where the server's problem types live; `type` is this plus a slug. */
 const PROBLEM_TYPES = "https://impactledger.org/problems/";
@@ -18,34 +25,93 @@ const PROBLEM_TYPES = "https://impactledger.org/problems/";
 export const isProblemType = (problem: unknown, slug: string): boolean =>
   !!problem && typeof problem === "object" && "type" in problem && problem.type === PROBLEM_TYPES + slug;
 
+/** problemOf reads a response's problem document without consuming it, or null when it has none. */
+async function problemOf(response: Response): Promise<unknown> {
+  try {
+    return await response.clone().json();
+  } catch {
+    return null;
+  }
+}
+
 /**
- * session sends the CSRF token on every unsafe request, and takes the user to the sign-in page, with the
- * way back, when the session has ended. A 403 saying that two-factor sign-in must be set up first (the office
- * began requiring it during this session) marks the session so, and the app takes the user to set it up.
+ * Copies of requests in flight, by openapi-fetch's request id, kept so that a request refused for want of a
+ * recent re-authentication can be sent again once the person has confirmed their password. A copy is taken
+ * before the request is sent, because sending uses up its body.
+ */
+const inFlight = new Map<string, Request>();
+
+/**
+ * cancelled answers a request whose re-authentication the person cancelled: the server's refusal, reworded
+ * to say that nothing was done, which the page shows as it shows any failure.
+ */
+function cancelled(response: Response, problem: unknown): Response {
+  const base = problem && typeof problem === "object" ? problem : {};
+  const body = {
+    ...base,
+    type: PROBLEM_TYPES + "reauthentication-required",
+    title: "Not done: your password was not confirmed",
+    detail: "This action needs your password again. Nothing was changed. Try again when you are ready.",
+    status: response.status,
+  };
+  return new Response(JSON.stringify(body), {
+    status: response.status,
+    statusText: response.statusText,
+    headers: { "Content-Type": "application/problem+json", "X-Request-ID": response.headers.get("X-Request-ID") ?? "" },
+  });
+}
+
+/**
+ * afterward applies what any answer may say about the session itself: a 403 saying that two-factor sign-in
+ * must be set up first (the office began requiring it during this session) marks the session so, and the
+ * app takes the user to set it up; a 401 from anything but the calls that handle their own means the session
+ * has ended, and the user goes to the sign-in page, with the way back.
+ */
+async function afterward(response: Response, schemaPath: string): Promise<void> {
+  if (response.status === 403) {
+    if (isProblemType(await problemOf(response), "mfa-enrollment-required")) setMfaEnrollmentRequired();
+    return;
+  }
+  if (response.status !== 401 || OWN_401.has(schemaPath)) return;
+  const { pathname, search } = window.location;
+  setSignedOut();
+  // Several requests may fail at once; the first one decides where to come back to.
+  if (pathname !== SIGN_IN_PATH) navigate(signInHref(pathname + search, true), { replace: true });
+}
+
+/**
+ * session sends the CSRF token on every unsafe request and watches what answers say about the session.
+ * When an action needs a recent re-authentication, it asks for the password in a dialog and repeats the
+ * request, so that the page that made it simply gets the answer it wanted; when the person cancels, the page
+ * gets a refusal saying that nothing was done.
  */
 const session: Middleware = {
-  onRequest({ request }) {
+  onRequest({ request, id }) {
     const token = csrfToken();
     if (token && request.method !== "GET" && request.method !== "HEAD") {
       request.headers.set("X-CSRF-Token", token);
     }
+    inFlight.set(id, request.clone());
     return request;
   },
-  async onResponse({ response, schemaPath }) {
-    if (response.status === 403) {
-      try {
-        if (isProblemType(await response.clone().json(), "mfa-enrollment-required")) setMfaEnrollmentRequired();
-      } catch {
-        // Not a problem document: an ordinary refusal, which the caller shows.
+  async onResponse({ response, schemaPath, id }) {
+    const copy = inFlight.get(id);
+    inFlight.delete(id);
+    if (response.status === 401 && !OWN_401.has(schemaPath) && copy) {
+      const problem = await problemOf(response);
+      if (isProblemType(problem, "reauthentication-required")) {
+        if (!(await requestReauthentication())) return cancelled(response, problem);
+        // The same request again, with the CSRF token it was first sent with (re-authenticating keeps the session).
+        const again = await fetch(copy);
+        await afterward(again, schemaPath);
+        return again;
       }
-      return undefined;
     }
-    if (response.status !== 401 || OWN_401.has(schemaPath)) return undefined;
-    const { pathname, search } = window.location;
-    setSignedOut();
-    // Several requests may fail at once; the first one decides where to come back to.
-    if (pathname !== SIGN_IN_PATH) navigate(signInHref(pathname + search, true), { replace: true });
+    await afterward(response, schemaPath);
     return undefined;
+  },
+  onError({ id }) {
+    inFlight.delete(id);
   },
 };
 api.use(session);
@@ -62,6 +128,8 @@ export type UserCreate = components["schemas"]["UserCreate"];
 export type UserUpdate = components["schemas"]["UserUpdate"];
 export type Token = components["schemas"]["Token"];
 export type NewToken = components["schemas"]["NewToken"];
+export type TokenScope = components["schemas"]["TokenScope"];
+export type PasswordResetCode = components["schemas"]["PasswordResetCode"];
 export type AuditEvent = components["schemas"]["AuditEvent"];
 export type TeamMember = components["schemas"]["TeamMember"];
 export type MfaEnrollment = components["schemas"]["MfaEnrollment"];
