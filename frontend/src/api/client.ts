@@ -4,8 +4,8 @@ import { requestReauthentication } from "../reauth";
 import { SIGN_IN_PATH, csrfToken, setMfaEnrollmentRequired, setSignedOut, signInHref } from "../session";
 import type { components, paths } from "./schema";
 
-/** The typed API client. Same origin: the Go server serves both the UI and /api. */
-export const api = createClient<paths>({ baseUrl: "" });
+/** client is openapi-fetch's typed client, with the session middleware; pages use `api`, which wraps it. */
+const client = createClient<paths>({ baseUrl: "" });
 
 // A 401 from these means "not signed in" or "wrong password" (or code), which their callers handle themselves;
 // from anything else it means the session has ended under the page. Logout's own 401 (already signed out)
@@ -35,86 +35,78 @@ async function problemOf(response: Response): Promise<unknown> {
 }
 
 /**
- * Copies of requests in flight, by openapi-fetch's request id, kept so that a request refused for want of a
- * recent re-authentication can be sent again once the person has confirmed their password. A copy is taken
- * before the request is sent, because sending uses up its body.
- */
-const inFlight = new Map<string, Request>();
-
-/**
- * cancelled answers a request whose re-authentication the person cancelled: the server's refusal, reworded
- * to say that nothing was done, which the page shows as it shows any failure.
- */
-function cancelled(response: Response, problem: unknown): Response {
-  const base = problem && typeof problem === "object" ? problem : {};
-  const body = {
-    ...base,
-    type: PROBLEM_TYPES + "reauthentication-required",
-    title: "Not done: your password was not confirmed",
-    detail: "This action needs your password again. Nothing was changed. Try again when you are ready.",
-    status: response.status,
-  };
-  return new Response(JSON.stringify(body), {
-    status: response.status,
-    statusText: response.statusText,
-    headers: { "Content-Type": "application/problem+json", "X-Request-ID": response.headers.get("X-Request-ID") ?? "" },
-  });
-}
-
-/**
- * afterward applies what any answer may say about the session itself: a 403 saying that two-factor sign-in
- * must be set up first (the office began requiring it during this session) marks the session so, and the
- * app takes the user to set it up; a 401 from anything but the calls that handle their own means the session
- * has ended, and the user goes to the sign-in page, with the way back.
- */
-async function afterward(response: Response, schemaPath: string): Promise<void> {
-  if (response.status === 403) {
-    if (isProblemType(await problemOf(response), "mfa-enrollment-required")) setMfaEnrollmentRequired();
-    return;
-  }
-  if (response.status !== 401 || OWN_401.has(schemaPath)) return;
-  const { pathname, search } = window.location;
-  setSignedOut();
-  // Several requests may fail at once; the first one decides where to come back to.
-  if (pathname !== SIGN_IN_PATH) navigate(signInHref(pathname + search, true), { replace: true });
-}
-
-/**
- * session sends the CSRF token on every unsafe request and watches what answers say about the session.
- * When an action needs a recent re-authentication, it asks for the password in a dialog and repeats the
- * request, so that the page that made it simply gets the answer it wanted; when the person cancels, the page
- * gets a refusal saying that nothing was done.
+ * session sends the CSRF token on every unsafe request, and watches what answers say about the session: a
+ * 403 saying that two-factor sign-in must be set up first (the office began requiring it during this
+ * session) marks the session so, and the app takes the user to set it up; a 401 from anything but the calls
+ * that handle their own means the session has ended, and the user goes to the sign-in page, with the way
+ * back. A 401 asking for a recent re-authentication is not an ended session: `api` answers it.
  */
 const session: Middleware = {
-  onRequest({ request, id }) {
+  onRequest({ request }) {
     const token = csrfToken();
     if (token && request.method !== "GET" && request.method !== "HEAD") {
       request.headers.set("X-CSRF-Token", token);
     }
-    inFlight.set(id, request.clone());
     return request;
   },
-  async onResponse({ response, schemaPath, id }) {
-    const copy = inFlight.get(id);
-    inFlight.delete(id);
-    if (response.status === 401 && !OWN_401.has(schemaPath) && copy) {
-      const problem = await problemOf(response);
-      if (isProblemType(problem, "reauthentication-required")) {
-        if (!(await requestReauthentication())) return cancelled(response, problem);
-        // The same request again, with the CSRF token it was first sent with (re-authenticating keeps the session).
-        const again = await fetch(copy);
-        await afterward(again, schemaPath);
-        return again;
-      }
+  async onResponse({ response, schemaPath }) {
+    if (response.status === 403) {
+      if (isProblemType(await problemOf(response), "mfa-enrollment-required")) setMfaEnrollmentRequired();
+      return undefined;
     }
-    await afterward(response, schemaPath);
+    if (response.status !== 401 || OWN_401.has(schemaPath)) return undefined;
+    if (isProblemType(await problemOf(response), "reauthentication-required")) return undefined;
+    const { pathname, search } = window.location;
+    setSignedOut();
+    // Several requests may fail at once; the first one decides where to come back to.
+    if (pathname !== SIGN_IN_PATH) navigate(signInHref(pathname + search, true), { replace: true });
     return undefined;
   },
-  onError({ id }) {
-    inFlight.delete(id);
-  },
 };
-api.use(session);
+client.use(session);
+
+/** What every call of the client answers. */
+type Answer = { data?: unknown; error?: unknown; response: Response };
+
+/**
+ * reauthenticating wraps one of the client's methods: when the server answers that the action needs a recent
+ * re-authentication, it asks for the password in the app's dialog and makes the same call again, so that the
+ * page that made it simply gets the answer it wanted. When the person cancels, the page gets the refusal,
+ * reworded to say that nothing was done, and shows it as it shows any failure.
+ */
+function reauthenticating<F>(call: F): F {
+  const f = call as unknown as (...args: unknown[]) => Promise<Answer>;
+  const wrapped = async (...args: unknown[]): Promise<Answer> => {
+    const first = await f(...args);
+    if (first.response.status !== 401 || !isProblemType(first.error, "reauthentication-required")) return first;
+    if (!(await requestReauthentication())) {
+      const refused = first.error as Record<string, unknown>;
+      return {
+        ...first,
+        error: {
+          ...refused,
+          title: "Not done: your password was not confirmed",
+          detail: "This action needs your password again. Nothing was changed. Try again when you are ready.",
+        },
+      };
+    }
+    return f(...args);
+  };
+  return wrapped as unknown as F;
+}
+
+/**
+ * The typed API client. Same origin: the Go server serves both the UI and /api. Every call that meets a
+ * request for re-authentication asks for it once, here, and carries on.
+ */
+export const api: typeof client = {
+  ...client,
+  GET: reauthenticating(client.GET),
+  PUT: reauthenticating(client.PUT),
+  POST: reauthenticating(client.POST),
+  DELETE: reauthenticating(client.DELETE),
+  PATCH: reauthenticating(client.PATCH),
+};
 
 export type Case = components["schemas"]["Case"];
 export type CaseCreate = components["schemas"]["CaseCreate"];
