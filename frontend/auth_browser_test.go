@@ -10,6 +10,7 @@ import (
 
 	"github.com/impactledger/impactledger/dbtest"
 	"github.com/impactledger/impactledger/models"
+	"github.com/impactledger/impactledger/restitution"
 	"github.com/impactledger/impactledger/totp"
 )
 
@@ -225,6 +226,75 @@ func TestReauthenticationWithACodeInTheBrowser(t *testing.T) {
 		b.waitText("[role=status]", "Eli Clerk is disabled and signed out")
 		if u, _ := s.UserByID(ctx, eli.ID); u.Active {
 			t.Fatal("Eli is still active after the confirmed disabling")
+		}
+	})
+}
+
+// TestDisbursementAsksForThePasswordInTheBrowser checks the re-authentication dialog over another modal
+// dialog: a clerk whose sign-in is over 15 minutes old records a disbursement from its dialog, confirms the
+// password, and the disbursement is recorded once.
+func TestDisbursementAsksForThePasswordInTheBrowser(t *testing.T) {
+	clk := &movableClock{}
+	dbtest.EachWith(t, clk.use, func(t *testing.T, s *models.Store) {
+		clk.offset.Store(0)
+		b := newBrowser(t, s)
+		ctx := context.Background()
+		const password = "correct horse battery staple"
+		if _, err := s.CreateUser(ctx, models.NewUser{Email: "eli@mesa.gov", DisplayName: "Eli Clerk", Role: models.RoleClerk,
+			Password: password}); err != nil {
+			t.Fatal(err)
+		}
+		c, err := s.CreateCase(ctx, models.NewCase{CourtCaseNumber: "22CR371", Caption: "People v. Tina Peters",
+			Court: "Mesa County District Court", Jurisdiction: "us-co"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := s.CreateDefendant(ctx, c.ID, models.NewDefendant{Name: "Tina Peters"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		jane, err := s.CreateVictim(ctx, c.ID, models.NewVictim{Kind: models.VictimIndividual, Name: "Jane Roe"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		today := s.Today().Time()
+		order, err := s.CreateRestitutionOrder(ctx, c.ID, models.NewRestitutionOrder{OrderedOn: models.DateOf(today.AddDate(0, 0, -30)),
+			DefendantIDs: []string{d.ID}, Lines: []models.NewOrderLine{{VictimID: jane.ID, AmountCents: 600_00}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.RecordPayment(ctx, order.ID, "first", models.NewPayment{AmountCents: 400_00,
+			ReceivedOn: models.DateOf(today.AddDate(0, 0, -10)), PayerDefendantID: d.ID, Method: "check"}); err != nil {
+			t.Fatal(err)
+		}
+
+		b.signIn("eli@mesa.gov", password)
+		b.do(chromedp.Navigate(b.base + "/cases/" + c.ID + "/restitution?order=" + order.ID))
+		b.do(chromedp.WaitVisible(chromedp.ID("disburse")))
+		clk.Add(16 * time.Minute)
+		b.click("disburse")
+		b.do(chromedp.WaitVisible(chromedp.ID("disburse-dialog")))
+		b.choose("disburse-victim", jane.ID)
+		b.choose("disburse-method", "check")
+		b.click("confirm-disburse")
+		b.do(chromedp.WaitVisible(chromedp.ID("reauth-dialog")))
+		b.waitFocus("reauth-password", "the re-authentication dialog over the disbursement dialog")
+		b.checkPage("re-authentication over the disbursement dialog")
+		b.do(chromedp.SendKeys(chromedp.ID("reauth-password"), password))
+		b.click("reauth-confirm")
+		b.waitText("#order-message", "disbursed to Jane Roe")
+		entries, err := s.LedgerEntries(ctx, order.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		disbursed := 0
+		for _, e := range entries {
+			if e.Kind == restitution.Disbursement {
+				disbursed++
+			}
+		}
+		if disbursed != 1 {
+			t.Fatalf("%d disbursements recorded; want 1", disbursed)
 		}
 	})
 }
