@@ -545,7 +545,8 @@ export interface paths {
          * Read one victim in the caller's view.
          * @description Recorded in the audit trail as `victim.read`, or as `victim.reveal_ssn` with `?reveal=ssn`. Only
          *     administrators, supervisors and advocates (on the case's team) may reveal the full SSN; anyone else
-         *     asking gets 403, and the refusal is audited.
+         *     asking gets 403, and the refusal is audited. Revealing needs a recent re-authentication (see
+         *     `x-reauthentication`).
          */
         get: operations["getVictim"];
         put?: never;
