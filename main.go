@@ -62,8 +62,12 @@ Usage:
   impactledger users list           list staff accounts
   impactledger users disable EMAIL  disable an account and end its sessions
   impactledger users unlock EMAIL   lift a sign-in lockout
+  impactledger users reset-password EMAIL
+                                    print a one-time code (24 hours) to set a new password with; the old
+                                    one stops working, sessions end and API tokens are revoked
   impactledger users reset-mfa EMAIL
-                                    turn two-factor sign-in off (lost authenticator) and end its sessions
+                                    turn two-factor sign-in off (lost authenticator), end its sessions and
+                                    revoke its API tokens
   impactledger keys generate        print a new key-encryption key entry (key_id:base64)
   impactledger keys check           list the key ids in use and whether each is configured
   impactledger keys rotate          rewrap every data key under the first configured key

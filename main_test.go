@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -319,6 +320,15 @@ func TestUsersCommand(t *testing.T) {
 	out.Reset()
 	if code := run(context.Background(), []string{"users", "reset-mfa", "grace@mesa.gov"}, nil, &out, io.Discard); code != 0 || !strings.Contains(out.String(), "two-factor sign-in is off for grace@mesa.gov") {
 		t.Fatalf("users reset-mfa: exit %d, %q", code, out.String())
+	}
+	out.Reset()
+	errOut.Reset()
+	if code := run(context.Background(), []string{"users", "reset-password", "grace@mesa.gov"}, nil, &out, &errOut); code != 0 ||
+		!regexp.MustCompile(`^[0-9A-Z]{5}(-[0-9A-Z]{5}){3}\n$`).MatchString(out.String()) || !strings.Contains(errOut.String(), "grace@mesa.gov") {
+		t.Fatalf("users reset-password: exit %d, %q (stderr %q); want the code alone on stdout", code, out.String(), errOut.String())
+	}
+	if code := run(context.Background(), []string{"users", "reset-password", "nobody@mesa.gov"}, nil, io.Discard, io.Discard); code != 1 {
+		t.Fatalf("users reset-password of an unknown account: exit %d; want 1", code)
 	}
 	if code := run(context.Background(), []string{"users", "reset-mfa", "nobody@mesa.gov"}, nil, io.Discard, io.Discard); code != 1 {
 		t.Fatalf("users reset-mfa of an unknown account: exit %d; want 1", code)

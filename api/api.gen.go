@@ -524,6 +524,27 @@ func (e StatementStatus) Valid() bool {
 	}
 }
 
+// Defines values for TokenScope.
+const (
+	TokenScopeRead      TokenScope = "read"
+	TokenScopeSensitive TokenScope = "sensitive"
+	TokenScopeWrite     TokenScope = "write"
+)
+
+// Valid indicates whether the value is a known member of the TokenScope enum.
+func (e TokenScope) Valid() bool {
+	switch e {
+	case TokenScopeRead:
+		return true
+	case TokenScopeSensitive:
+		return true
+	case TokenScopeWrite:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for VictimImportFailure.
 const (
 	VictimImportFailureServerError VictimImportFailure = "server_error"
@@ -1486,6 +1507,9 @@ type NewToken struct {
 	Id        openapi_types.UUID `json:"id"`
 	Name      string             `json:"name"`
 
+	// Scopes Exactly one of `read` and `write`, and `sensitive` or not.
+	Scopes TokenScopes `json:"scopes"`
+
 	// Token The secret; shown only in this response.
 	Token string `json:"token"`
 }
@@ -1512,6 +1536,38 @@ type OrderTerms struct {
 	// ThresholdCents Interest accrues only when the ordered total exceeds this.
 	ThresholdCents                  int64 `json:"threshold_cents"`
 	WaivedIfPrincipalPaidWithinDays int   `json:"waived_if_principal_paid_within_days"`
+}
+
+// PasswordChange defines model for PasswordChange.
+type PasswordChange struct {
+	CurrentPassword string `json:"current_password"`
+
+	// NewPassword 12 to 128 characters; refused when common or the same as the current one.
+	NewPassword string `json:"new_password"`
+}
+
+// PasswordResetCode defines model for PasswordResetCode.
+type PasswordResetCode struct {
+	// Code The one-time code (100 random bits in four groups of five letters and digits), shown only in this
+	// response. Give it to the user by a channel other than their email if their email may be read by
+	// others.
+	//
+	//
+	// Example: 7KQ2M-XD4HP-9RT0W-C3NBV
+	Code      string    `json:"code"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// PasswordResetRequest defines model for PasswordResetRequest.
+type PasswordResetRequest struct {
+	// Code The one-time code from the administrator's reset; letter case, spaces and dashes do not matter.
+	//
+	// Example: 7KQ2M-XD4HP-9RT0W-C3NBV
+	Code  string `json:"code"`
+	Email string `json:"email"`
+
+	// NewPassword 12 to 128 characters; refused when common.
+	NewPassword string `json:"new_password"`
 }
 
 // Payment defines model for Payment.
@@ -1598,6 +1654,29 @@ type Problem struct {
 
 // Reason Why; stored encrypted.
 type Reason = string
+
+// ReauthenticateRequest defines model for ReauthenticateRequest.
+type ReauthenticateRequest struct {
+	Password string `json:"password"`
+
+	// RecoveryCode One of the account's recovery codes, instead of `totp_code`; each works once.
+	//
+	// Example: ABCD-EFGH-JKMN
+	RecoveryCode *string `json:"recovery_code,omitempty"`
+
+	// TotpCode The current code from the account's authenticator app, when it has two-factor sign-in.
+	//
+	// Example: 123456
+	TotpCode *string `json:"totp_code,omitempty"`
+}
+
+// Reauthentication defines model for Reauthentication.
+type Reauthentication struct {
+	AuthenticatedAt time.Time `json:"authenticated_at"`
+
+	// ValidUntil Until when the session may take the actions that need a recent re-authentication.
+	ValidUntil time.Time `json:"valid_until"`
+}
 
 // RecoveryCodes defines model for RecoveryCodes.
 type RecoveryCodes struct {
@@ -1990,20 +2069,35 @@ type Token struct {
 	Id         openapi_types.UUID           `json:"id"`
 	LastUsedAt nullable.Nullable[time.Time] `json:"last_used_at"`
 	Name       string                       `json:"name"`
+
+	// Scopes Exactly one of `read` and `write`, and `sensitive` or not.
+	Scopes TokenScopes `json:"scopes"`
 }
 
 // TokenCreate defines model for TokenCreate.
 type TokenCreate struct {
+	// ExpiresInDays From 1 to 365; 90 when left out. For a `sensitive` token at most 30, and 30 when left out (so the
+	// default is not written into the schema, which has one default per field).
 	ExpiresInDays *int `json:"expires_in_days,omitempty"`
 
 	// Name What the token is for, such as "nightly export".
 	Name string `json:"name"`
+
+	// Scopes Exactly one of `read` and `write`, and `sensitive` or not.
+	Scopes *[]TokenScope `json:"scopes,omitempty"`
 }
 
 // TokenList defines model for TokenList.
 type TokenList struct {
 	Items []Token `json:"items"`
 }
+
+// TokenScope What an API token may do: `read` only GET operations; `write` also change data; `sensitive` adds the
+// actions that need a recent re-authentication.
+type TokenScope string
+
+// TokenScopes Exactly one of `read` and `write`, and `sensitive` or not.
+type TokenScopes = []TokenScope
 
 // User defines model for User.
 type User struct {
@@ -2472,6 +2566,9 @@ type PreconditionFailed = Problem
 // PreconditionRequired An RFC 9457 problem document.
 type PreconditionRequired = Problem
 
+// ReauthenticationRequired An RFC 9457 problem document.
+type ReauthenticationRequired = Problem
+
 // TooLarge An RFC 9457 problem document.
 type TooLarge = Problem
 
@@ -2723,6 +2820,12 @@ type SubmitStatementParams struct {
 	IfMatch *OptionalIfMatch `json:"If-Match,omitempty"`
 }
 
+// UpdateUserParams defines parameters for UpdateUser.
+type UpdateUserParams struct {
+	// IfMatch The ETag of the version being changed. Missing gives 428; stale gives 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // GetVictimParams defines parameters for GetVictim.
 type GetVictimParams struct {
 	// Reveal `ssn` adds the full SSN to the answer.
@@ -2777,6 +2880,15 @@ type LoginJSONRequestBody = LoginRequest
 
 // ConfirmMfaEnrollmentJSONRequestBody defines body for ConfirmMfaEnrollment for application/json ContentType.
 type ConfirmMfaEnrollmentJSONRequestBody = MfaConfirm
+
+// ChangePasswordJSONRequestBody defines body for ChangePassword for application/json ContentType.
+type ChangePasswordJSONRequestBody = PasswordChange
+
+// ResetPasswordWithCodeJSONRequestBody defines body for ResetPasswordWithCode for application/json ContentType.
+type ResetPasswordWithCodeJSONRequestBody = PasswordResetRequest
+
+// ReauthenticateJSONRequestBody defines body for Reauthenticate for application/json ContentType.
+type ReauthenticateJSONRequestBody = ReauthenticateRequest
 
 // CreateTokenJSONRequestBody defines body for CreateToken for application/json ContentType.
 type CreateTokenJSONRequestBody = TokenCreate
@@ -2897,6 +3009,15 @@ type ServerInterface interface {
 	// ConfirmMfaEnrollment Turn on two-factor sign-in with a code from the authenticator app.
 	// (POST /api/v1/auth/mfa/enrollment/confirm)
 	ConfirmMfaEnrollment(c *gin.Context)
+	// ChangePassword Change your own password.
+	// (POST /api/v1/auth/password)
+	ChangePassword(c *gin.Context)
+	// ResetPasswordWithCode Set a new password with the one-time code from an administrator's reset.
+	// (POST /api/v1/auth/password-reset)
+	ResetPasswordWithCode(c *gin.Context)
+	// Reauthenticate Prove your password (and second factor) again, for actions that need a recent proof.
+	// (POST /api/v1/auth/reauthenticate)
+	Reauthenticate(c *gin.Context)
 	// ListTokens List your own API tokens (never their secret values).
 	// (GET /api/v1/auth/tokens)
 	ListTokens(c *gin.Context)
@@ -3053,9 +3174,15 @@ type ServerInterface interface {
 	// CreateUser Create a staff account.
 	// (POST /api/v1/users)
 	CreateUser(c *gin.Context)
+	// GetUser Read one staff account.
+	// (GET /api/v1/users/{user_id})
+	GetUser(c *gin.Context, userId UserID)
 	// UpdateUser Change an account's name, role or whether it is active.
 	// (PATCH /api/v1/users/{user_id})
-	UpdateUser(c *gin.Context, userId UserID)
+	UpdateUser(c *gin.Context, userId UserID, params UpdateUserParams)
+	// ResetUserPassword Reset a user's password, answering a one-time code to set a new one with.
+	// (POST /api/v1/users/{user_id}/password-reset)
+	ResetUserPassword(c *gin.Context, userId UserID)
 	// ResetUserMfa Turn off a user's two-factor sign-in, for a lost authenticator.
 	// (POST /api/v1/users/{user_id}/reset-mfa)
 	ResetUserMfa(c *gin.Context, userId UserID)
@@ -3252,6 +3379,45 @@ func (siw *ServerInterfaceWrapper) ConfirmMfaEnrollment(c *gin.Context) {
 	}
 
 	siw.Handler.ConfirmMfaEnrollment(c)
+}
+
+// ChangePassword operation middleware
+func (siw *ServerInterfaceWrapper) ChangePassword(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ChangePassword(c)
+}
+
+// ResetPasswordWithCode operation middleware
+func (siw *ServerInterfaceWrapper) ResetPasswordWithCode(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ResetPasswordWithCode(c)
+}
+
+// Reauthenticate operation middleware
+func (siw *ServerInterfaceWrapper) Reauthenticate(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.Reauthenticate(c)
 }
 
 // ListTokens operation middleware
@@ -5055,8 +5221,8 @@ func (siw *ServerInterfaceWrapper) CreateUser(c *gin.Context) {
 	siw.Handler.CreateUser(c)
 }
 
-// UpdateUser operation middleware
-func (siw *ServerInterfaceWrapper) UpdateUser(c *gin.Context) {
+// GetUser operation middleware
+func (siw *ServerInterfaceWrapper) GetUser(c *gin.Context) {
 
 	var err error
 	_ = err
@@ -5077,7 +5243,81 @@ func (siw *ServerInterfaceWrapper) UpdateUser(c *gin.Context) {
 		}
 	}
 
-	siw.Handler.UpdateUser(c, userId)
+	siw.Handler.GetUser(c, userId)
+}
+
+// UpdateUser operation middleware
+func (siw *ServerInterfaceWrapper) UpdateUser(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "user_id" -------------
+	var userId UserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "user_id", c.Param("user_id"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter user_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateUserParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for If-Match, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter If-Match: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.UpdateUser(c, userId, params)
+}
+
+// ResetUserPassword operation middleware
+func (siw *ServerInterfaceWrapper) ResetUserPassword(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "user_id" -------------
+	var userId UserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "user_id", c.Param("user_id"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter user_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ResetUserPassword(c, userId)
 }
 
 // ResetUserMfa operation middleware
@@ -5521,6 +5761,9 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/api/v1/auth/login", wrapper.Login)
 	router.POST(options.BaseURL+"/api/v1/auth/logout", wrapper.Logout)
 	router.GET(options.BaseURL+"/api/v1/auth/me", wrapper.GetMe)
+	router.POST(options.BaseURL+"/api/v1/auth/reauthenticate", wrapper.Reauthenticate)
+	router.POST(options.BaseURL+"/api/v1/auth/password", wrapper.ChangePassword)
+	router.POST(options.BaseURL+"/api/v1/auth/password-reset", wrapper.ResetPasswordWithCode)
 	router.POST(options.BaseURL+"/api/v1/auth/mfa/enrollment", wrapper.StartMfaEnrollment)
 	router.POST(options.BaseURL+"/api/v1/auth/mfa/enrollment/confirm", wrapper.ConfirmMfaEnrollment)
 	router.GET(options.BaseURL+"/api/v1/auth/tokens", wrapper.ListTokens)
@@ -5528,9 +5771,11 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.DELETE(options.BaseURL+"/api/v1/auth/tokens/:token_id", wrapper.DeleteToken)
 	router.GET(options.BaseURL+"/api/v1/users", wrapper.ListUsers)
 	router.POST(options.BaseURL+"/api/v1/users", wrapper.CreateUser)
+	router.GET(options.BaseURL+"/api/v1/users/:user_id", wrapper.GetUser)
 	router.PATCH(options.BaseURL+"/api/v1/users/:user_id", wrapper.UpdateUser)
 	router.POST(options.BaseURL+"/api/v1/users/:user_id/unlock", wrapper.UnlockUser)
 	router.POST(options.BaseURL+"/api/v1/users/:user_id/reset-mfa", wrapper.ResetUserMfa)
+	router.POST(options.BaseURL+"/api/v1/users/:user_id/password-reset", wrapper.ResetUserPassword)
 	router.GET(options.BaseURL+"/api/v1/audit-events", wrapper.ListAuditEvents)
 	router.GET(options.BaseURL+"/api/v1/jurisdictions", wrapper.ListJurisdictions)
 	router.GET(options.BaseURL+"/api/v1/cases", wrapper.ListCases)
@@ -5605,6 +5850,8 @@ type PreconditionFailedApplicationProblemPlusJSONResponse Problem
 type PreconditionRequiredApplicationProblemPlusJSONResponse Problem
 
 type ProblemApplicationProblemPlusJSONResponse Problem
+
+type ReauthenticationRequiredApplicationProblemPlusJSONResponse Problem
 
 type TooLargeApplicationProblemPlusJSONResponse Problem
 
@@ -6159,6 +6406,344 @@ func (response ConfirmMfaEnrollmentdefaultApplicationProblemPlusJSONResponse) Vi
 	return err
 }
 
+type ChangePasswordRequestObject struct {
+	Body *ChangePasswordJSONRequestBody
+}
+
+type ChangePasswordResponseObject interface {
+	VisitChangePasswordResponse(w http.ResponseWriter) error
+}
+
+type ChangePassword204Response struct {
+}
+
+func (response ChangePassword204Response) VisitChangePasswordResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type ChangePassword400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ChangePassword400ApplicationProblemPlusJSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassword401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ChangePassword401ApplicationProblemPlusJSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassword403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ChangePassword403ApplicationProblemPlusJSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassword422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response ChangePassword422ApplicationProblemPlusJSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassword429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ChangePassword429ApplicationProblemPlusJSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassworddefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ChangePassworddefaultApplicationProblemPlusJSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPasswordWithCodeRequestObject struct {
+	Body *ResetPasswordWithCodeJSONRequestBody
+}
+
+type ResetPasswordWithCodeResponseObject interface {
+	VisitResetPasswordWithCodeResponse(w http.ResponseWriter) error
+}
+
+type ResetPasswordWithCode204Response struct {
+}
+
+func (response ResetPasswordWithCode204Response) VisitResetPasswordWithCodeResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type ResetPasswordWithCode400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ResetPasswordWithCode400ApplicationProblemPlusJSONResponse) VisitResetPasswordWithCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPasswordWithCode401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ResetPasswordWithCode401ApplicationProblemPlusJSONResponse) VisitResetPasswordWithCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPasswordWithCode422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response ResetPasswordWithCode422ApplicationProblemPlusJSONResponse) VisitResetPasswordWithCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPasswordWithCode429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ResetPasswordWithCode429ApplicationProblemPlusJSONResponse) VisitResetPasswordWithCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPasswordWithCodedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ResetPasswordWithCodedefaultApplicationProblemPlusJSONResponse) VisitResetPasswordWithCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReauthenticateRequestObject struct {
+	Body *ReauthenticateJSONRequestBody
+}
+
+type ReauthenticateResponseObject interface {
+	VisitReauthenticateResponse(w http.ResponseWriter) error
+}
+
+type Reauthenticate200JSONResponse Reauthentication
+
+func (response Reauthenticate200JSONResponse) VisitReauthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Reauthenticate400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response Reauthenticate400ApplicationProblemPlusJSONResponse) VisitReauthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Reauthenticate401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response Reauthenticate401ApplicationProblemPlusJSONResponse) VisitReauthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Reauthenticate403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response Reauthenticate403ApplicationProblemPlusJSONResponse) VisitReauthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Reauthenticate422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response Reauthenticate422ApplicationProblemPlusJSONResponse) VisitReauthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Reauthenticate429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response Reauthenticate429ApplicationProblemPlusJSONResponse) VisitReauthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReauthenticatedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ReauthenticatedefaultApplicationProblemPlusJSONResponse) VisitReauthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListTokensRequestObject struct {
 }
 
@@ -6262,7 +6847,7 @@ func (response CreateToken400ApplicationProblemPlusJSONResponse) VisitCreateToke
 }
 
 type CreateToken401ApplicationProblemPlusJSONResponse struct {
-	UnauthorizedApplicationProblemPlusJSONResponse
+	ReauthenticationRequiredApplicationProblemPlusJSONResponse
 }
 
 func (response CreateToken401ApplicationProblemPlusJSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
@@ -6273,6 +6858,38 @@ func (response CreateToken401ApplicationProblemPlusJSONResponse) VisitCreateToke
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateToken403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateToken403ApplicationProblemPlusJSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateToken409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateToken409ApplicationProblemPlusJSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11058,7 +11675,7 @@ func (response ReversePayment400ApplicationProblemPlusJSONResponse) VisitReverse
 }
 
 type ReversePayment401ApplicationProblemPlusJSONResponse struct {
-	UnauthorizedApplicationProblemPlusJSONResponse
+	ReauthenticationRequiredApplicationProblemPlusJSONResponse
 }
 
 func (response ReversePayment401ApplicationProblemPlusJSONResponse) VisitReversePaymentResponse(w http.ResponseWriter) error {
@@ -11546,7 +12163,7 @@ func (response CreateDisbursement400ApplicationProblemPlusJSONResponse) VisitCre
 }
 
 type CreateDisbursement401ApplicationProblemPlusJSONResponse struct {
-	UnauthorizedApplicationProblemPlusJSONResponse
+	ReauthenticationRequiredApplicationProblemPlusJSONResponse
 }
 
 func (response CreateDisbursement401ApplicationProblemPlusJSONResponse) VisitCreateDisbursementResponse(w http.ResponseWriter) error {
@@ -12155,7 +12772,7 @@ func (response CreateRefund400ApplicationProblemPlusJSONResponse) VisitCreateRef
 }
 
 type CreateRefund401ApplicationProblemPlusJSONResponse struct {
-	UnauthorizedApplicationProblemPlusJSONResponse
+	ReauthenticationRequiredApplicationProblemPlusJSONResponse
 }
 
 func (response CreateRefund401ApplicationProblemPlusJSONResponse) VisitCreateRefundResponse(w http.ResponseWriter) error {
@@ -13083,6 +13700,7 @@ type CreateUserResponseObject interface {
 }
 
 type CreateUser201ResponseHeaders struct {
+	ETag     *string
 	Location *string
 }
 
@@ -13098,6 +13716,9 @@ func (response CreateUser201JSONResponse) VisitCreateUserResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	if response.Headers.Location != nil {
 		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
 	}
@@ -13203,8 +13824,122 @@ func (response CreateUserdefaultApplicationProblemPlusJSONResponse) VisitCreateU
 	return err
 }
 
+type GetUserRequestObject struct {
+	UserId UserID `json:"user_id"`
+}
+
+type GetUserResponseObject interface {
+	VisitGetUserResponse(w http.ResponseWriter) error
+}
+
+type GetUser200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetUser200JSONResponse struct {
+	Body    User
+	Headers GetUser200ResponseHeaders
+}
+
+func (response GetUser200JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser400ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser401ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser403ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser404ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetUserdefaultApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateUserRequestObject struct {
 	UserId                            UserID `json:"user_id"`
+	Params                            UpdateUserParams
 	JSONBody                          *UpdateUserJSONRequestBody
 	ApplicationMergePatchPlusJSONBody *UpdateUserApplicationMergePatchPlusJSONRequestBody
 }
@@ -13213,15 +13948,25 @@ type UpdateUserResponseObject interface {
 	VisitUpdateUserResponse(w http.ResponseWriter) error
 }
 
-type UpdateUser200JSONResponse User
+type UpdateUser200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateUser200JSONResponse struct {
+	Body    User
+	Headers UpdateUser200ResponseHeaders
+}
 
 func (response UpdateUser200JSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13244,7 +13989,7 @@ func (response UpdateUser400ApplicationProblemPlusJSONResponse) VisitUpdateUserR
 }
 
 type UpdateUser401ApplicationProblemPlusJSONResponse struct {
-	UnauthorizedApplicationProblemPlusJSONResponse
+	ReauthenticationRequiredApplicationProblemPlusJSONResponse
 }
 
 func (response UpdateUser401ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
@@ -13307,6 +14052,54 @@ func (response UpdateUser409ApplicationProblemPlusJSONResponse) VisitUpdateUserR
 	return err
 }
 
+type UpdateUser412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser412ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser413ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser415ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateUser422ApplicationProblemPlusJSONResponse struct {
 	UnprocessableApplicationProblemPlusJSONResponse
 }
@@ -13323,12 +14116,147 @@ func (response UpdateUser422ApplicationProblemPlusJSONResponse) VisitUpdateUserR
 	return err
 }
 
+type UpdateUser428ApplicationProblemPlusJSONResponse struct {
+	PreconditionRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser428ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateUserdefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
 }
 
 func (response UpdateUserdefaultApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetUserPasswordRequestObject struct {
+	UserId UserID `json:"user_id"`
+}
+
+type ResetUserPasswordResponseObject interface {
+	VisitResetUserPasswordResponse(w http.ResponseWriter) error
+}
+
+type ResetUserPassword200JSONResponse PasswordResetCode
+
+func (response ResetUserPassword200JSONResponse) VisitResetUserPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetUserPassword400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ResetUserPassword400ApplicationProblemPlusJSONResponse) VisitResetUserPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetUserPassword401ApplicationProblemPlusJSONResponse struct {
+	ReauthenticationRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response ResetUserPassword401ApplicationProblemPlusJSONResponse) VisitResetUserPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetUserPassword403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ResetUserPassword403ApplicationProblemPlusJSONResponse) VisitResetUserPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetUserPassword404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ResetUserPassword404ApplicationProblemPlusJSONResponse) VisitResetUserPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetUserPassword409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response ResetUserPassword409ApplicationProblemPlusJSONResponse) VisitResetUserPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetUserPassworddefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ResetUserPassworddefaultApplicationProblemPlusJSONResponse) VisitResetUserPasswordResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -13363,7 +14291,7 @@ func (response ResetUserMfa200JSONResponse) VisitResetUserMfaResponse(w http.Res
 }
 
 type ResetUserMfa401ApplicationProblemPlusJSONResponse struct {
-	UnauthorizedApplicationProblemPlusJSONResponse
+	ReauthenticationRequiredApplicationProblemPlusJSONResponse
 }
 
 func (response ResetUserMfa401ApplicationProblemPlusJSONResponse) VisitResetUserMfaResponse(w http.ResponseWriter) error {
@@ -13794,7 +14722,7 @@ func (response GetVictim400ApplicationProblemPlusJSONResponse) VisitGetVictimRes
 }
 
 type GetVictim401ApplicationProblemPlusJSONResponse struct {
-	UnauthorizedApplicationProblemPlusJSONResponse
+	ReauthenticationRequiredApplicationProblemPlusJSONResponse
 }
 
 func (response GetVictim401ApplicationProblemPlusJSONResponse) VisitGetVictimResponse(w http.ResponseWriter) error {
@@ -14874,6 +15802,15 @@ type StrictServerInterface interface {
 	// ConfirmMfaEnrollment Turn on two-factor sign-in with a code from the authenticator app.
 	// (POST /api/v1/auth/mfa/enrollment/confirm)
 	ConfirmMfaEnrollment(ctx context.Context, request ConfirmMfaEnrollmentRequestObject) (ConfirmMfaEnrollmentResponseObject, error)
+	// ChangePassword Change your own password.
+	// (POST /api/v1/auth/password)
+	ChangePassword(ctx context.Context, request ChangePasswordRequestObject) (ChangePasswordResponseObject, error)
+	// ResetPasswordWithCode Set a new password with the one-time code from an administrator's reset.
+	// (POST /api/v1/auth/password-reset)
+	ResetPasswordWithCode(ctx context.Context, request ResetPasswordWithCodeRequestObject) (ResetPasswordWithCodeResponseObject, error)
+	// Reauthenticate Prove your password (and second factor) again, for actions that need a recent proof.
+	// (POST /api/v1/auth/reauthenticate)
+	Reauthenticate(ctx context.Context, request ReauthenticateRequestObject) (ReauthenticateResponseObject, error)
 	// ListTokens List your own API tokens (never their secret values).
 	// (GET /api/v1/auth/tokens)
 	ListTokens(ctx context.Context, request ListTokensRequestObject) (ListTokensResponseObject, error)
@@ -15030,9 +15967,15 @@ type StrictServerInterface interface {
 	// CreateUser Create a staff account.
 	// (POST /api/v1/users)
 	CreateUser(ctx context.Context, request CreateUserRequestObject) (CreateUserResponseObject, error)
+	// GetUser Read one staff account.
+	// (GET /api/v1/users/{user_id})
+	GetUser(ctx context.Context, request GetUserRequestObject) (GetUserResponseObject, error)
 	// UpdateUser Change an account's name, role or whether it is active.
 	// (PATCH /api/v1/users/{user_id})
 	UpdateUser(ctx context.Context, request UpdateUserRequestObject) (UpdateUserResponseObject, error)
+	// ResetUserPassword Reset a user's password, answering a one-time code to set a new one with.
+	// (POST /api/v1/users/{user_id}/password-reset)
+	ResetUserPassword(ctx context.Context, request ResetUserPasswordRequestObject) (ResetUserPasswordResponseObject, error)
 	// ResetUserMfa Turn off a user's two-factor sign-in, for a lost authenticator.
 	// (POST /api/v1/users/{user_id}/reset-mfa)
 	ResetUserMfa(ctx context.Context, request ResetUserMfaRequestObject) (ResetUserMfaResponseObject, error)
@@ -15306,6 +16249,132 @@ func (sh *strictHandler) ConfirmMfaEnrollment(ctx *gin.Context) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(ConfirmMfaEnrollmentResponseObject); ok {
 		if err := validResponse.VisitConfirmMfaEnrollmentResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ChangePassword operation middleware
+func (sh *strictHandler) ChangePassword(ctx *gin.Context) {
+	var request ChangePasswordRequestObject
+
+	var body ChangePasswordJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ChangePassword(ctx, request.(ChangePasswordRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ChangePassword")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ChangePasswordResponseObject); ok {
+		if err := validResponse.VisitChangePasswordResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ResetPasswordWithCode operation middleware
+func (sh *strictHandler) ResetPasswordWithCode(ctx *gin.Context) {
+	var request ResetPasswordWithCodeRequestObject
+
+	var body ResetPasswordWithCodeJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ResetPasswordWithCode(ctx, request.(ResetPasswordWithCodeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResetPasswordWithCode")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ResetPasswordWithCodeResponseObject); ok {
+		if err := validResponse.VisitResetPasswordWithCodeResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// Reauthenticate operation middleware
+func (sh *strictHandler) Reauthenticate(ctx *gin.Context) {
+	var request ReauthenticateRequestObject
+
+	var body ReauthenticateJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.Reauthenticate(ctx, request.(ReauthenticateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "Reauthenticate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ReauthenticateResponseObject); ok {
+		if err := validResponse.VisitReauthenticateResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -17182,11 +18251,38 @@ func (sh *strictHandler) CreateUser(ctx *gin.Context) {
 	}
 }
 
+// GetUser operation middleware
+func (sh *strictHandler) GetUser(ctx *gin.Context, userId UserID) {
+	var request GetUserRequestObject
+
+	request.UserId = userId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetUser(ctx, request.(GetUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetUserResponseObject); ok {
+		if err := validResponse.VisitGetUserResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // UpdateUser operation middleware
-func (sh *strictHandler) UpdateUser(ctx *gin.Context, userId UserID) {
+func (sh *strictHandler) UpdateUser(ctx *gin.Context, userId UserID, params UpdateUserParams) {
 	var request UpdateUserRequestObject
 
 	request.UserId = userId
+	request.Params = params
 	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/json") {
 
 		var body UpdateUserJSONRequestBody
@@ -17243,6 +18339,32 @@ func (sh *strictHandler) UpdateUser(ctx *gin.Context, userId UserID) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(UpdateUserResponseObject); ok {
 		if err := validResponse.VisitUpdateUserResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ResetUserPassword operation middleware
+func (sh *strictHandler) ResetUserPassword(ctx *gin.Context, userId UserID) {
+	var request ResetUserPasswordRequestObject
+
+	request.UserId = userId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ResetUserPassword(ctx, request.(ResetUserPasswordRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResetUserPassword")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ResetUserPasswordResponseObject); ok {
+		if err := validResponse.VisitResetUserPasswordResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -17672,450 +18794,489 @@ func (sh *strictHandler) GetReadyz(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3bchs5tjb4KghNT1iaTlEHy+6yFDv+UMl2lbvtsn9Lrt49zdpMkAmSKCUBFoAUxa5wxFz9Mdf7Zt5g",
-	"XmTeZD/JBNYCMpHJTDJJUbJdW3VRFslMnLHO61u/7wzkZCoFE0bvnP6+M2Y0YQr+fHVFR/bfhOmB4lPD",
-	"pdg53bkaM3LDlOZSEDkkZsyIYlpmasAiMpSKxG+G+++oGYzjzk60owdjNqG2GTOfsp3THW0UF6Odz5+j",
-	"nbdyQLHVuk4+fXzrOxgoRg1L8o6WN/w52plSRSfMuIlcUM3evKzvZUA1e6LJm5e2TW6/nVIz3ol2BJ3Y",
-	"Vu3vPZ7sRDuK/ZZxxZKdU6MyFg5gKNWEmp3TnSyDJxdnepEpLVX9CGLBbk1vAE/EfsZTxW64zDSZ0hHL",
-	"h/ZbxtQ8GBu2Gg5lQm/fMjEy453T48PDuqG8ZEMmEipM04ok/oFly5I/dPe1eSkH2YQtGY/7felw3DN3",
-	"H82PjNq/mwYzxp+XjcU9cvehvEnYZCoNE4P539h8cTzn5JrN8ytC05SpJ5oMxlJqLkZkV2eDMaGaUPLp",
-	"05uXe8SMqSETes3sV4oZxeFK/ZYxbYimQ3YKLWk6YdDyjJtxV+Rf+Sep0DOmNDw75Eobey2nUmhG6Ihy",
-	"QaiwzQ6kSjQR0oy5GJ1BY4SShA+HTDFhfHMROTk+7nSFX0ukP8VqBouwb1eh6bA/exbtTLjwn48sDTCG",
-	"Kdvmf/yz2709Ptrvdm//8uqXP/+pfrWHQLTqt92SQr/Snvj1mV3lwZiKEUs65B3XsOwjfsM0OTn+7oxo",
-	"Q1Pmvzg67jTO0RHMNW/ym8lUqsZrw+HXZQcVn7j7OX3LJ9wsDuIDHTGi+b8ayVcK74V9JWxIs9TsnD47",
-	"jOwC8Ek2sR8OYW/x01E+BC4MGzHlWInWTSuRSq2XrYP9/e6r8B66pOmG54gOLIOTokN8Q2dkNmaCaCZM",
-	"RKg7TFLc44F6rxKmmlZRMW24yQzwffvgsiWFB+6+ppeGGraMN2j/wLLB5A/dfUBX7NasPO7kcgLE2BJc",
-	"QaQZM0VSro1+QnbdCSdHhxGx1FhqQ54d7kWkzwY004ywG6bmhBs2IQOqFGeaZFNiZFccPzuMDg8PLcVR",
-	"9rQoDSeJ3ZqAfLa/YkflK7byhn3SzWeDDgYyW74Jmd7GgfiZDwyfNA3jBn5dNgp84q7j+GxfRpYH8uX3",
-	"NPmI3Mx+GkhhmIA/6XSacpRxD6ZK9lM2+fOvGgXeors/KTbcOd353w4KSfwAf9UHH/At7LTuUiJP5ppM",
-	"aGrHzRKy26cJ+evl+58ikolrIWeCDDlLk4jYH3LReK+zYyVTKYYpHzz4yJFvkoHrXqOAwG65NpYcJtRQ",
-	"GN/LDAfCHn5prQRDZjJLE5L4UQABpqliNJm7R+yKS0X6itFrQgXe90zw3zImmNZEZSnbOwPViBYNRV0R",
-	"+9n2eBITe0K1U6egZ9+LbY/ZK/452nktVZ8nCRMPuRqXfCRYQrgg/cxYiY7QNJUzO28uBmmWAP8iEycA",
-	"SUVmSooR+ff9i8uPr/ev5DUTeNh+kua1zETykKP/SRIQhAslVSqYhN3JQnImEzonmjEY5we7BSLhtonX",
-	"lKcseejTVyjRKDNwEKVxvJkCAdrJDwsD/pjTtS9DiyaZNsC75iVTAIwSG3jAgZ0LwpSSCvq/kvItVaMH",
-	"JyV9mcztDqa2cycW2J2UU6agW8tA2dRoP8p3VMwdR9EPOlgpyYSKORnCoSdWg5pMjSZDJSfEjLkmNEkU",
-	"0/qMzCg3VrtM7VWnmnxkRs33z4eGKaLpXFsOHBiTgp8XmfclnF5NjIRma807hSwC0oigmRlLxf/FHpia",
-	"GKI9PQRSAvox0yDKj6kmTCQsgY38JOgN5Sntpw9+4jRTN3xgaZuwZCORuHlCzsgutSKAIdwQwViiPWlR",
-	"mRBcjPbOiFFzp8mn1DDl5jJVcsC0/hKz8fdnxtJ03wk5lhVxcUNTnpyRGO64juHgkdl4HqHEQ/pz/MPN",
-	"QWdTq/Ky5B1LOL2Cg/XwU3miyQV2uW+H4DfA86M6qvDZXwi4S+fJr5k2VqO5AMMojDxB6k/TD8q2YLiV",
-	"TYc01SzamQZf2buXGtobeItvzenBA+5ENCNhWCkX7AwG+i+mpL2iuZjMhXl+shOoE0eH4X+BarFf/aV6",
-	"uaMdNhyygeE3rIfLnveS2JkuCONWFKduh5bty0d86nMU6ACtVI5CTfhnSX0IV7Ey6nxMv+QNyv6vbGBs",
-	"9+dpGpi9yztjl8Hq2cXmLKzx4oJNFRcDPqXpWm9taRWqnUfVOdQuQZZw8+rG3bnyEtCBX5qFjaYDI5Ub",
-	"ccOPxl1pJuxp+ydonTt+sparzLVh9g8qpJhPZBYOsGjMG/1rlkZkqaPoqDUuvptyMDVMa4eZMEN52nxh",
-	"sdHylfz7mBrCUo3kgd2g9RTsq5HlvG9e6ogMZMK0J3uoS1CRENDLdUQEu2GK3NA0Y9pyrSlT2vYNitYZ",
-	"iX//HKO5yRlsOyS21EfrTsIEZ0mM/Wqyq9gw0zTVhf3CEq4pUwS2AP6acJEZtuelQBhEHDnlBl8P5qIN",
-	"tczfKki73GiWDmHoBgwLRqonunhLczGAdeCq8JHUDhXN3TMlDSNCCrYXkVgbajIdRyTGCxoXRvJYSLM/",
-	"tMqJ/Xno9Sz7YaDVMN6DMcU5cY7PYN6gteatxTqbTKiax8CtFDeGCcuDTMCSqVsduwsTqRihIDJRkU/W",
-	"cl1tcBYRdMuN9qvoV0uKdA5LVllUO2emGG48S4oFEzBWmRnbFa4QGiK5InImOiS2l6WTTS2djXPjUwwn",
-	"Srvdw4PlDJj4i7eAn5GY2nvdGYzZ4HoquR1s3krKRnQw7+EhinEt3XdWSOxp9hu4C9ktnUy9hJFZAgG2",
-	"ynzZd053Rsz87O+zp/07+e7ZSw67vHN6cnjyuYb6tCJ50c41mzsSUGPvshMFHwks+GBMuWWYxZHeje29",
-	"2r9m81N4dh8eifMN82bAazYHIZKCIYSPMsUS++UTTXiyd0as9I3b7K5ffqjY0J4dg5YULsiMavuiFT1r",
-	"JoOzb6Kd7ldPPBd/H4DOmfSoWeDI+4ZPatmyzMxATkrUWGdwT4F52ptqZQjK00yxWirsFMqmUWv2Wyte",
-	"V+Fe9jU4BOV5lThIwGsiz5HKyxQuaRQ4if2sS6MPmULOAvITtpxDvuW6hktywyblP5bJPgG/LS4EVYrO",
-	"7efA/WwbWsHgKquJ/ZcbqZvQBdVscRoDOvXcPr/4Ox+YnKaM3HTIFReUfEA3fh2nlZky5XffMU3JhSUc",
-	"c/KS20cHxn5WprGBHmyeyCZ91uCgh8eeaILP5HfYvhc5Qx/QVi7gHmfKlCjZzvHxxcenfzmqHQEGNqx1",
-	"sVrSr18zxXXCB80BFlZksLSckvBZMlVyyFNWnkOm9weyrhshDe5lzf20Os6Ai1EvcUpKVZZfKUx5Ur78",
-	"fNvDdYlPfo52kIOtt6bOllZjmTBUGW1FnSNgWiMlZ9qy9Jz5o8MGmWCtVrSCHiF9WDiJUX45/EGvbGm+",
-	"OIsr7XeldL5KC1PMuOmyttQsqxEJgs3gYnRyYcvzOrDuxFwYes3iDrlit+C2MIpPJlZ60FyMUrZv1Uwv",
-	"WYBYg5onmtd11BVWW1cyDd1gdmP6POGKDXCgRN4wpXjCNLrGGqlO4BN96hTVIIKgmeJUfalt3qsSmqCN",
-	"5ycrm6he5/Xezm9peb9eBlsDokYHtfhgbjWe4tqr3dywFb475B+MKk2OXhwe2u+Ojw8PS5fl/ghC5bpt",
-	"cNOarsg2WDPwxdVMuepq1hp0Fh805lmSfQsixs6IXUki0c6cUm3yQLL74+8fiwiBGr1e9+SwlT2nP+8N",
-	"UqprjusPSmZTluQald1hIy31tc8zTXa5SPgNTzKaIlHINBdM64hwoTMFapbViSdTJjTa2IaZSCIysgRD",
-	"TJgwe/ZZFOshiAEcya120o7hShqa6roN7c97zgrRfGLKs4VoDJwtvund2m1GgxpSsCPNI3sQ+W+JRaWG",
-	"WqYpG1hO1WCj/EDnE9CGUvCvWg4M2i8Gntkd1a04ceTiVJym+XvNA3pMFesVI+pP68bjjWCorDsDGJlS",
-	"nmD8HbRiRa3cXEbQfyrdHk/TTBOam3X1Hn7jm+oKOhiojCVwOPtUc01Aw9ZEWaWXJWRM0+F+NiW7YGG1",
-	"nJVaAjAk3OydkcOSccf+avtH5rg4aSslWaZbcyYFw46tRATqrkhsJ4wOxiShcxfmJwgTRs3BL05duNBe",
-	"hIEsJAZSELc+ylduNB9sv3UH2ODRXmkArrkLmQCLvz1qiiV8HcNrla/kKiBSuvLZyge5eLobB1F/+AL6",
-	"GBKVYNOayPNlzjqr5kXmLQlUM2dfAunfqe0os9mhj6kaMZRXhe0Y/nbCAH6fSg1/SNGj0ymjaa1mb4dz",
-	"xWgNLZwwy5Pb80/byjt4Z/FkVHbIN920PrapT9NkfX9K3ZjXeN1HRq1th/cv1k1oQm/f4FjCWL/NFqbl",
-	"olRVgb9evv+JTJgaMTKlZjBGVROUg0eRPBDJN5O3H0ZyrjkPho2kmr+VubBTY9XBZ1b1Zdvw7bWn40HP",
-	"izTYNZa3VXuk64WKc0HoxBJry2I/XRIgwhFGPoDOcnT4H0dPye6fjg4PSZ+nKZdib0M3aK3j82LsY1MW",
-	"eS5wEeLoLzrntSG0yNWouVL2lVV2LRHYtbjw5mQ1ghA8l1OR27imTJU7XJxDqZPQMPcmYcJwA4L7sNYY",
-	"l3A9lZr7V5cdgZfBo+0NYqgusPK4LjofO5cdcvTd/rP9F4fHK2mut9YUS1s0XJ5+eUa1BxG2842YZmZN",
-	"llHd2/KJWx7Ku7BJ65sEtrp7wbasRcIX9fq6Pald90BTWyReq5SPd1KwOXESmw+OAIHsiQZTlSa701qF",
-	"YC8igoHXLVdZWqop11wk7WUi1P3+xkWyVWm5suA4pjp5dgntzZPP6rKZctqCWoTxJEp7wtchFylT15qM",
-	"mCFCktjyvp4c9vpcGUw3rHKiNbRO6GO5Ho5kGA9Ze8MA0vWardjE+l+a8kaCQMv1wIj5Grv+F7SvR+4k",
-	"WM14kGYJejs3s7jn+hpMtNj/TY3m+dG+g+W84K4EMh8h4HxIYK+t0q6NtCeRiYGaT429EOduRZ5oEgc0",
-	"uGJ1nzKRcDGquyFNp37RgnsRHH6NUb6YzbfmTUCGt0pHqTnpqwZ4ThTDiBaGYhtYm6WIIGrNiTfDzGSK",
-	"1dmeG2/AXdgStLH0uGzDilyQ1T+AKTmfzFb1zvxqnZHYHfqYKDZN6cClXczGMmWQqLX0mjzESV+bpm96",
-	"VBcXn+t+pjTbOLgUdahCeFoaKwvU6oahRmbXiZmxTFoIkPkY3+EbkPLPk/Yho5CEPGCrxSD/4PZCJksr",
-	"VIw7n/0vK7blXb5I3kAHEVcQhGoWzW3Rzu2+fXD/hioI37JvlLbZvR1+98q2hP2GYn35qv0oZxjwYCU2",
-	"qiHDJr1BnuyH5jhPxWQ4TRlNGAbX/JZxg98mXE+41ixpPwk/uA95N8GXF0GP4bN558GX58E4gq9fFkMK",
-	"kArqhNchTxmhxtDBGNUCCnnHyMjxRxfIZ8dPqGKL3Pxu8usGwqR/pz+vtxC8eelj/bShwyFBS6GllCSb",
-	"ptIuI+GmNuLMTrnnydJiy/nrsBoTmjBAICC7jsFYwS9laH4Qkninv1T4W+H83+vcIUbGZ363eXbCEk7z",
-	"GLml9MkdkyLJAB1Jx8+eN4FK3JLLH8/3j589L2Ir7YnR+TrB2QgADQ73X9D94S+/Pz/5/KdaYwf/F+v1",
-	"587E2CYeXPKkV4TSr+Q49vnlp61tE3j41pQl7BYVefuFMF8cu9KOlRYk34yKqB/chnB+5bUJh11LqRc2",
-	"v07TLSBNbAMRgdBVFFotiXAZKVYtwgMQktRSjkoytML3hI7YwRToH/7965TZD4bdmoNpSrloSVJh1B9e",
-	"vt6J3J8//eD//OuHV/nfV+zWlCjiJxjlohhrt2M5qksRRn78jLzj35/BAkwpRNzZ14FAcE2u2dSQ3ZxS",
-	"lE2vfS4o2n2XHhsYTt2u/choiqJXJVWGGtp3oYuLc7jm6P30T1kdI0P3Rh7y+lvKQQaZSm1GitXnGxS2",
-	"ef+evK55sBrJim81zAdeqTl7Dp6GYLQihGpVrCrgmYgfnhu1DczmYqWI6ObvbWBhxk1g+5WZMkpaRfEw",
-	"ImHo6F8zbfiAESuYgjlxnbBHsGisNfF2rhk3p2880DGn1LCN4XIF2xTENm5mjHFrdQdTjLsmKL/BbreU",
-	"2e54PNe2xj9AtF94ostN/s0SZWcD15DECxEqn64uWkX8bfdG1BioSwdsyUH5m9u0nMcqRfkIAsKcumJH",
-	"qThNS+G2EOZfBL1FOwD+0JLXuq7PS125Lz9gj+7TlevYzzfs3333sTQM9+V7HE0xzW3Ymjxr+QNYmsrn",
-	"J0xUsUpcloI2OGapi3gxXGQY5ULFgKVpa0XV9xO06r76ERv35Crow39VdFUMeKuGMU/otk3I2lOpdUnQ",
-	"/ZKQxVMiM6XrrB8ZIjDNpLrGML+EDfiEpi4Izom1ZiYJWhkjkicbHh13nsVRns2FQYIwdKIlRp9yQ7ju",
-	"CkzcpAQlXDJUmI50lrcfY5RB3CHnAMzHEuc+y/slu9DfYbyHAX+FBGS/XlQsf/n9KHr+ebfb7fhPx5/3",
-	"/ketmokQdK+UqrvxECyI6fB5XGCOSgcpJuSN8Sn7TDGfpTobu+BCe/LJGNL3Fz3gaTZpzGuxvz1BSwuk",
-	"12EaHYRAIrgmDorrwtPorb+C1RoU6sMhr1xePCZhyhnBcwo+h6N9qxIkZ/AbAmEABoh9/Kg+emLCtKYj",
-	"Vg+WGhI4GE3kF6F4sY7IvXHe53cyqZlBLKRg8amV+72b+ozEQ37LkvjUL5bdqyeaxFSIjKY9RQ3r9ac6",
-	"9omJao4hnmcknjLVg7/d2/ZZxJCEgCuimdFWQoCAUXiQ7MZ5ynjesj+pjh7bQYJyf4vmQ99JS/rrl+An",
-	"bMZ/fO2a858/MPUeWw2W7YqpuuDsS26vUL5mETkfmIymB0+fPyPQbuQxU5ibpiVWi+e4sqQN6abwEKzl",
-	"Qvzv7ncY7fvd/753RvwZsU+5TSQTmdibBZzVygMzjhpqY8zIYSO7DY+qO03LaGvp5FnKOlZMj2WatPMO",
-	"5F6BGeU3LOnxYa9AGwCrOSbd9RI6rw9rFWTqPAxReMAt6aRpSjCm2t7WPEjZkgHNgjBtu9CUw4IO7RLm",
-	"ebeWNgNUju3d5XCXN5vsHj2DG3L0HfnUuexcdMjT50fHu8M9CMh2tM7OzWUp5Tvy9PmzFdFi1QhOu8KL",
-	"C9xy6eqoxl+XZg+e12cMkjdWubAXBnSlhBqKvteBTNhZscgDOeXodJsgUQY1u9YAXku0rkpkaQAHPGet",
-	"kKkYt8xe9Eei7VFGahA43JYNLOF6mtI5sKHyeC5kKhVNaoc0VVwqblyQN1vtRHPPX7jHFwOj4Gw4m2g+",
-	"4ZqOVp2Di9rNOF/YilTOmNqHYPKUWclCRyThI24wQ2M8n46Z0C23LJRN6P6/frH/O9x/sW/FkqdH9cbv",
-	"cNDbUHlKl2FVmDm2uGotNwo0v/NpXTNGettHccMz+JYlI6ZeCaPm9UImJptYbaaApk3hpQ6JQ3cr4HJ4",
-	"ngAQUkPMUClSbyLHAjQfCfs0N7or8tRSDDLB4D2QiHIwHw9qESRzOKgLl1yBr7GETDF76Qmgsoyo8Xk4",
-	"FcEgb7lIT1p0vwIHwqBDzMaxC2FkZjXNehkzGHHLlDMSj5gJ9iB2AMRAvmmanhEKURPuawAmcS4soOo5",
-	"LGtX7CJcSu4Nj/cQ38TKd4V0EjnQEsCVwcUCdEaYFzk6RBhcmLVDvm0FglDgLtWYLqphCy08ZpuYuNcG",
-	"t2ppE18EjqoBBPfiT3FSgihWKxC5gyRHzG7FGrGpK2P2i9PjTQVFqMdKP2EOJt1mJaZ0zlSvVJ5gExSn",
-	"GlCtOlbvxcSWS4rge+76W8W0oCV7LZd7DRdtKcqlxdNIn5w/du0Vc+/rTVfcwbksrjLKjFyQ2ZgPxoWQ",
-	"/UTDkltJEhCPplKbXO86armcFXK9DfC0DTzZAVw6wtM423UFVa4aObQKe21xelEZvG3xruQXMzw++akr",
-	"73L5zESLLKvMbUoUcwWfr9rj3aXJuwRzOKb62l5y7o1RRHkYU0v7AHT5Ie8CPn4s+nGfXWfw6TzsEb55",
-	"Weq2PJttyKChEPQHML2/lSMuAtD0NaRgNnEIeqXyH6sT7qZU65lUSeXVo8Pj1e8qNpA3TM179QqpFUJd",
-	"4E4Bhe/f8dB8XGjDKAQMxEaaKbQVn6EpbCbVtZWdBhVN8fz7i5f7r17/8OP+X//27qeyv65FkmHeT4Ol",
-	"1EFJAxJQbq8qpkAzM2bC8AE1Vk6eTjsV8/HTEwijWTAgP//8p5XBGLiPwb7UnxNdn6tnDxr/F0sgyg49",
-	"GUjaXOh88Tyg/fEJ3E5LqZygHgT1xPWu3VromDVCIDZMg8RY4yapP0/cI7vuxIX1mlyc8h5eY7syw1TO",
-	"EL95yWUOpdqU8klz9tPfvW3e6QfweNs0pgcOUczh+RtCFO8sJFYS6RZ/dzFOenkIlM7jRiMi08SK6FBX",
-	"KSIYamYVoXLGS7ukAB+tWsMuxjJT6RzNzs2Cz+rTMl7hG1MMgvDASmh3OCp8U85ZFnqntpi9xIWD9qvX",
-	"s1pIswHFqLsG9nj5Rwg3Z6GPSUhArE54PRhj0PayW0ZFjlojFeDU5CUhppQnUe4pzO+6R/JGxmOVkBkf",
-	"sJaXs52/1BKru0Ug+XdwWesClPiQtyBAcjjkA6iiBM87CSYThoM6JmqnvfpEby1Tzd5djLNbI1NtvSSD",
-	"O0bt1vhL8qM0o9pRn3xhAWyHQ6h/h5x72gRPuzRNbo8+gfTPxlCf9aKC16L3bkRI7TfQworYtFBJCkAF",
-	"yrxx4azW3OwqIYmqhRNLzN7T0zr6XE0uDwlcEC7XJmw5ZEzLQqBL0XbBtV0eelcSZ+qvr4+bHVM1cXkS",
-	"hJcgZ4aKZkmWMqvt5nmZqdSmN6N5kmbCTW8iBTdS+VisnNv03HFL2YimvSHDd2QmNEvxYaPoDUt7VCQ9",
-	"hwUiNarVUhs6YvCLkAbjip0YOO9J1bPnZup0Py5umDZ8hJ3aV3xlKHsBINewx26nDL9YJzzMruPrfBku",
-	"8lWw37+V2vydFp8vYDHehWthv/5YrMcVLge8bJfkNSteDlcF0DVgZc5FAgGyF25Z7C8fcGnORfKTXxj4",
-	"2i3Oe/UqWBooyRcuz7lIPhaLA/ODBXqVr4/9rghaczPbNILTHqszS7BcUEbsrm/cIecTJFhW7He01+N9",
-	"oFsWDPP8hnVKuoOz6E/o3PLZrmC3A8asKlGiA7EPNKEAcKmZgRiUuEQ94sAZT+KQKMSYWotZQl1RJMX7",
-	"soG+yBniz4IuE1KRmOyioQyre5Tb3gNuBahgnmp3uqIrPlbktFMSAylyutICOYrJSBZWTfsMmP2BDXqC",
-	"2RVx9ULGZwvLAJMFeHL2W0ZTAt2S/+//wWiHKrqZh1sAjG0rNnYFvkAN+cuzw0PcRSs62a/t8r94+pdn",
-	"h3sdci7mpK/kNRNQkMv+dHJ8bJfZMukczrxe6bsPRW4hf3lZTMZRK1WtVTRFVetZPaqVUsidAEWe1Uf8",
-	"1WooNE3fD3dO/9lqqr9EK+cWajDt2sZgwJZtV5SQVfnrP22Upb6uplL43QsFo0M2CzSv02S2t0eHnXqF",
-	"YOunoBlGqnzFmsSdrdh3pdZ/DMNuriA2IA06gQ9xBk8Ltkx2BZvtkf/6X/9ZcNQ4QliLzNgHLBdlt6hO",
-	"WVZS/FJ+iUgF1RWLJ4uf4EkHuxl3gvZcfQ/3C4gGQy5oWo5EdIMNhH8H9JRh7rBvzjt1WseIA/PIG7ef",
-	"fi46sB9fFp3Yj6+KjkBq8p35LcBCJIunsj/vDRql8zciiGGTQxKHLK09YmcNSNwqRNytQ9+27Lvn3dcr",
-	"FqLAVIrXHIh9Z/lg1jEqbwEjzyu5OSJpeCTKmKKVZWq67wWWVrWcoP0ewn1v6cCgcHZGNGMYU1KcU6Rc",
-	"EPgN7hCaJJpk05qAwKrM08KkAnnCK4NoJCBIw2MtTTWCmZ6r8rHmiOr4Zhvb0AIrXDcHL1iKzcwZdXNu",
-	"OhZbTVNBbQ4DqXSWGjKUKbg24KssxbJEcaEz1iawbkeQXyamb+Bh2Uhsv6uzYkMJfDOwyzUcCdVHN89N",
-	"2boLYCNxuNXmbmJ7b0EMtrI3dSlR7yhPuRidYy3YupjgCT5RlIu11zS297R38qJ3FJMbDpVCsDwYGA/i",
-	"ATfeOQsl++tuMDf1boOUC3bU+Mtx7S9g6Etz93htBlmLZBwYk3/6l5Wr1Q7vs7qeny6rS9ohYLGP3cce",
-	"FBADlFWaxlhZJWMR1n3lSCbdoyR8lJt5V0yVHCk6eaKJzvqYSJo/HeXF+HLLk2Lavj7A0qVgMPO+1lr7",
-	"idu0UtDF6ujjfEvXjFrON3wbqdSVM1Ldlv/zzQcX9B5/d/Ts8Ah1FPhz/+j46Ulc6eSoPPxn0ZJTt+j7",
-	"MDO5jxH15NPlh8uggBO8FBHDlOJQEUMqMuEpN1TNITAuiLa/eF8d1XFpUMdRi+yzIys/hAe/vFS112BI",
-	"L+zBU5O10W7XjF+pi1rZKERl2VxeCSXTdFJbxFSaqR1EL1O8fuCxe+L04MBIMz3odDoxSbm4tqdTj+UM",
-	"U0L/50eYWq0XWbOBYg0BIlfvrz4QfMAljLGnxxFaB+ZT9EoaCYHv1bWyOteYijrP9UIhPRhAVJpt3WL9",
-	"xGZX8prVFIXZKIT6dsoV0/eBLNIIeWr88OsqbdtVOINNE8jIwIbHgUyCs6PTDlXa45CG/rhgsn4UtSss",
-	"DR86TKCLMRWCpXXUakbnYezOjAokh31GjEzBJTdQ3B6GlICjJy/16VH7vRnEx25psAlNx5hYCV+2M3fA",
-	"iOevXDP46RIaw78/uCbx0zto+HOEhoGGlEygkJB8BvllSUEQ6pLVimxgl/gHpdsb0tBaZWn6oOSl2ZqH",
-	"cAmhHm19fkYewrtJhuWdE3ZqkzSrphGfRZmnT6bzympC/LuhKUEPmYb70FKrbpvtuQptprSO0cIWbpwt",
-	"2TJpyYcTLxbCWjcB5yxP8KGGjKTJq/hQxUjKhobIzHS+qTSY1pB7beBA3UoXSKD3kC9SFxDM4LBsgji6",
-	"bi7GIq3xUfCYdBJB4DBm67t8Ka7zhLM6F97KEWySF7Eis6GSvRCu4DqpCOWUgsUEh3JOwoqUA3d2vlak",
-	"24WjXX9am4H0U2532bt/8oJ26x7vmthVJ0r484b4r/jSGUQhBhWqi5z4TaG4NwHsrRzHjY/fknPTDMU7",
-	"kYLNHUgFWPjHDp832hlRJbgeuygZQ297wKsGbIoBRRPLolwMfktpyh9j17kfnR3DezcE/wiOxH16BQNy",
-	"H34ojct9eUVv3wSjc9++gUGe+zEWC/JBsRvOZlvneuxr43rr0v8t0NOlB3g5Vaw9wiWStFY5pKO8HNKG",
-	"9Y9qw1mqwmgj5CZoJe6g8FCGN2M2h/OB8dFjPhpDHUbXMEbVn7k4XQhC9K6pFMJ4uwIkug75e17N236O",
-	"PJVzEIBjCiUblbQyPq1gKv3Tip6+COlOtONLkO78EtlfINwCQhGLGqQ9yCyzvxdlSHd++SVaM4KgXPal",
-	"gJx/BgvvPhwtnv72T35A3KTaw/Lx9QV5cfLsLzm4ko8xXdSmXAH8+tjQGXATJRGhFPRoV6bf5UYtGgSU",
-	"kmpJ0b3fV/hCdl5zljog6l2pSCKNgTR9M95DIG8Hr4QGlBua8oR6VdJOVQfDKu4Xu+XacDGq5dGvpSKU",
-	"JBki+TKye3L4Yi+Co1wEOKNNFSmgj/yHVnUrHs6FNtSxzDoJEpx4MM2GLAV4oHb4QQNPNPn3fZfIt//m",
-	"Ja6RzqZTqeqzbnRDcIht88erqw9Y1ldXDV+l8qQmrbXG6rFUhmh0KftV9MHGbrNqx2QacJo/fXxD0FA+",
-	"nPswwdXtVei2A6DGUQeh2sEC19Hnj3lUf/WWzM9qYUgXinStsJN/dPmJFzJhNYWwSimPdfvFhKWZoONh",
-	"iiNuPR8JBy9stWaZmQabLLksLGY+7zGnc4uqYE6knAk9+LQUjqUyjfqVDoTLGiMzTVMw7ORCaBBCR0Dg",
-	"w1T+AeNTXyCnzRbV7onlBQ+vjtx38YzloozvvX5zcmDTtw6Dr138X1293+oZXzPZphwx1J4XuxcbzMtL",
-	"SoWEL5b7X1yqhUDH9yJw2QHsYICQE9nT6yikN1y6wsxWt+vULP0mhQrvdCjvo97KiiOG2tIditevV+c8",
-	"UwZ1xN569qGNCscFym1ZqFwddFaRA9cFpUG76ioMlRmtYO2h1RXROW0LikyZ4hIzH0t4fmiJDlhxX8qU",
-	"UVFXpbfWX7wGxhKqGmOq64UTeLABC5WO4A7CI1FuKd8oyLFKFmt2Cbrp3TF+OB/v5oHEeSRsWwZjvH9n",
-	"2QIEnqD7KgFfXSunAwppSig/7nQ4ICtDEJYEzGAuiyhwkdAaHDCCHXfFmBYpvn3GRN4U2XW2NqaInDFI",
-	"w+zTwbWDSb0jEn+wPZXr4vdi8S5X6UkTNav4M31t/ODO+StTd2CDINWGbWpDzzcSpxqJcy0cgzKhfJhf",
-	"I8dqC2kxkYNrZtBq30ogXKDadQDEYOPNnyw5bc8g114qMpEKq079Krkw6RyOq7Znkabp3DVSIj+r3TOB",
-	"TH64wnSwAPG7sQ81QLkF8L4Qczh37toLtwrkdpF2V1lFW0zIC+d+XUL7gUJMmfKkvuJX34Tm11UXfJZP",
-	"s3krytS42bSPgM2eSwV1Ds4KzqsyoX3Zos0SmCqkqUSLqiQG17fNld9GRk61TZ9S8QdI0mmaWk017E1F",
-	"1IcXN9cU9Bav/7piyn3IHJs7WRsYeFs2XeLId+S6Aa7X5vBJrbZzo9vshtckN8PkN9+RQq6q7IQXc8L2",
-	"2y2kN3ws161beK2Aj9YUAchjyTELxmH358YD/7NPkgEkkDzYfYJZPXH5i/jU13HguiuqQDZBRirkwbu+",
-	"SqIL2aVJEsjY2LfLXZczUakRUJlDmL4yqaz1gknnGzQALcRT4N6uOFBNmVqvivysDon7NKViwALMZJkZ",
-	"yNfkYhRo7NM0K/8UlJDIhAdi9Kn+XcE1Ab94rj55lWnODNFMQCkpdxLOSCxvmOpVWyF5I/BCn82lSPCo",
-	"2YPmW95FRH6aR8rsRVZzSkBtsip3ccB1LfwyADw2wxBBVTAGzgYwq+V4kDoih4QPF5Pnl93KYLlb3uTK",
-	"srR8K5fC0WLSNsYviVymRpJ7S+3OLQNnsDKOw79vuQr52IIDtdnkwJy8zpuef671Ts3hbPlqEVy46VQr",
-	"4YnrvLpwLzfhceUFi6q3pWGAy2feeDrrd3bpganeqcX7UrcQDZtaT1KRqmxkWijwupYLLPDUoj8Lvq4d",
-	"lKxziyKWXBkta0LnJJGlorLJhAOQVDZl6oaj8YUmN3LgkjuU1GyQGfh+kDJ1XctPL5nWXIo3YihrpD+t",
-	"hr2GUPpLJhJQkv59/+Ly4+t9SBiIrUqE0RqZgPLQ3msNZWDz2k0aeyUDKa95fZDAZEh7LM/Y6BUrukDY",
-	"Z3J/SAfGuTL3ucBYSmdywFworj1IKhlTjfD1c2ZOy6OhzrupGVTzyqZRVyA+HYf3kO8sWqwzjT6IZafj",
-	"k665lvBiFK5z88TrDtCloYY1FTjPpUE+mVphQfuHnScJEIVcPo5iN1xDuQRXWjZPEmP8hhWvuvLoxirC",
-	"lnubIKfHt/FEQ0Eq4bPavIYMXwECrH8S4yfsXrDbMe/bAWWa3RnGdSNfS8rtsV21i/mCv/QvQOV0QdP2",
-	"fs68jY9uGWpcgVdtFq0oa1leP3LeB1Erh1YMtp5rDKrqirzlM5IJxEC0YhmUMScptcJYougQXrFigyIz",
-	"Ord742fc8yNqELbAre71g4bJVEEga0ZavNUOD7dtJXkqRpmr3Va9Of43YuioSMMD8qZI/K/x/o9UmLgh",
-	"CCcX3X3afc/elvo1yq+onAkykyrR3qYUtOOi5PS1ldHcgjnUUtHOnbPORlVvM9nFCMKG7BeNZVZ064tz",
-	"6V9onUVdvPplCylresPuARO0PbBlEIjk9nPhJgbnOiBqwTYtOaGblm7O9+cO0H/5tcdq8o6/tCjeHBLu",
-	"NclvQcKXQk7FruZn3KmSjTX7e+tfXdGf72oZKWnV4RW7NbnPYeOL6na1FlZgcS1rHfJBCuOEUQHTHFm5",
-	"okzxqQlYWijruh0AwynG6Eozbhlp70f297wN/817bMt//B7aDCf1dgmL+P7iAzn5SzOniEjMtP3/DS9z",
-	"DbJLi7cszUVvnxkrFlRfA3xFKuZEZ31DR9o/aSRhfDQ2/kkCWvuIGx05HB5nRcGabXsVl+XTuvz1Yr5b",
-	"8MEUEukfwOuyKKnVugotYyhEmiC/H8uTUQ/CjA+e5U96Kbuo0L8s2boB/DnvNu+gfdH2VVD9qIJ6xQnC",
-	"mnGu3Li9ABAoqa7xJs+1YROPor4B3s0dZPCQLi+miYOE05iY57QWJwj5lImIZIL/ljEf1WT5Ur6rnYYc",
-	"k2aK3aKc0sNLUtVyf7hOgaSxNWkiOGqtbtpWaVGhaP2BaNJlcF5qUQ7g1wVqBFwitmNzsMc5tEq1aI9E",
-	"Ca7V4bViqBjwlk8jqnabJ6fjueaDVs0uFKvx4w9aCQe6CO69ZJE3Em0X96Ei6sJeJDUAvku2Yn3Jr7Q3",
-	"67+eb9b6r4a7t+7bn9tsy4aAdRWsOhPs06m9Lfg3iKiCKOaK8nMT+YuTV6gHRWWQMqrwd6s/UtEVFC0w",
-	"VoPkmlyzqamzapU2toLvdhitees2eD/f2g3eDfd27deXb+4KMNpCYUBE2g6JwVDloGJ11p9YUT+JyW5/",
-	"TuL/+r/+3wP8LnZYtc42mf/qDUzx3hnI3CiPdYU7GrDHE3qNUZw0742OKBcdcuFMZ2A5Bj+l1IxQd+3t",
-	"gej7JnO0es0MwRK16bzsFIe2wazvZuF1/JbqTiEcuYaKZQ1azL98jU2Hy1/cwcUkOKujwHLIIUH/4TOs",
-	"7ToYU0UHoJHsfhIc4J3gfxgCiFnk/blheq9D3nLBSF8xeo3rY2gfEzXtPemK3bjbVd2ucMhy3a4qlfuy",
-	"7Nj+undW7A6Ap/HJxP5siNUOCROJPnOxCgMpjJJpOEoqkq7o87xOME2JvGFK8YThWBQbZpolHfIKLjrq",
-	"rUCffen3ypFv1qu2CqtZiKAIupehh92ur70fZ64gHJ4+PHauwEqz4eRO0vaato/lUvIGhGhjudltSy0x",
-	"umJ08o55raGycugl7zWCT+X1DhcNsc7ht9SNaJ9xTqWNLIj+xag80ijHgIJR1Ik9V3zCUi7YB3tp62IL",
-	"05QNlsRY5BH3Lt4IXa54yTEyXkdkkE2yFGt1tDOm+suzMr5vM+f+QixBPdQBhM6UokaKifhACoaJpuBu",
-	"TFrGUVQ2z82t6q+vLv3iZGv385sAcbNKU8/S2mWNryQD7UK12uG2lUbUuLAbhRL4fgJcLKcA7Jy+OAzi",
-	"358+f7YKf8FPuaHeGjiUwY0mg5SG7o7go7FJ54TdTqUy3Z0FxMtVmchVq4EdRuMqbUORx3P8eUXiMDZV",
-	"N5BPujZHEAo1B2cm8Ohv5EPenC+0vSlycF0XAvEWvicyM87+a6TELLgh5SlLfGBEQ8IdRhzY29UuvAJ8",
-	"YrVQlFwTKeo7WYv13c29t1FItmeOFZ4Jw478Wcm3oLxom3rO7LnciIpUj9qagLttCjI/XVGQuXxKjo4B",
-	"Yeb4u0DGPvMyNNqZBnIywcOxdi3n1kenoWBx/Z4uLWNst2YbpAvDfu5EuVqqD+2J2x1Pz1rbsTCjnxsq",
-	"iJzXJFpFPjkJsMftcEGZju3HuEMABkZDHWk2IymjN0wjEVSMoAXGKklaxBCrNFXMGWV8bqdiNEFqFv8P",
-	"K63S9N/s0/XhxYug3fWW1wrqt6WJllbWI3mTZUDe9YS0z5UZ9+aMNjg07C92EeE5srsA4W6nv9eytPR9",
-	"R11Rw3py2IOhbgT5n1Oy7ZUhNkxNFTNM9QRjCbLExV3gujfhos5n8AlipY6+A8dfXtHaMkiMhbNTK/ZH",
-	"j+WsYaPXz1pwR69HC5j/djEKlfIAn39pXPriItdLn6WoJvvImb/D1YMYEUpgCZ9owgW3F0LXhlQJaRpQ",
-	"oUSAotwbIIxye9Jch8Fc4yBCrOS6gkOvOkfPT6x0PQnA2v989OIvh8+ePcvB5FdbUiGry2p7m8ekMV0f",
-	"jqZ1Q9AX4DVcXv4Ukfjo+On+ybP953/57kV8FpSFLNPEhtZ7Vlc6qe/j8vKnJ9pF/snMByq0WpN2/kw8",
-	"/V84LKzw3rcKDEOsxdWz+tk+CejKwuiekb0+640ZVStJwt/tC1fye/YjPL0yvozNdhytyTXj3P27mViL",
-	"E7hDNBgSkA65Ktt2z4jmYpSyfcjNHiL3RxkT07UDm/KiyRcjl+2R74oSDY4IcJGIwE2PFhi4y3lyduGF",
-	"kLSNhYUw6AsWo54NLDDJVVUpz61ckyKfwVCGF4eHRIpNoVxzHtuqHGpJn2jJXjdal2YO3LKBrfDX9lw1",
-	"94puKHbnbHDtKim13olG3rl6l+/CXQvog5MKq412MN7G/WwZQzP3hfo6QeAyE467gKAlMK9RUO/ZEQxr",
-	"Sttrjbztz3EO+MZDTl4urFpzrp8e3yMLJ4uBoKvj92p5/N8VN2zfMvNT53OkQs+YYknkal6YGtZcFgZg",
-	"WFaOeeZkA1xwEGO74lIOOE3JJRtkgNV6nky44NoohNrETrnWGdNklypGiT2I5Pnz57bdF4eH+y9evIgs",
-	"W82mxP6imbIN2vO6Z0ltV+Q+uIU9qfrgjo5K9+fFoq90ZhfkvUjn+dHaTMbYNj8OOW8zM30zmUpl2gv0",
-	"4VsFDEbVlFEAsdYIiJB7cQTeXQ+bGpXRe52mPuQpOyMxNOYrmms612TssbgMeu6hdjuhadqaiOAEXtmW",
-	"VxpR3GRa4Oydk36WXhMOjSM9sLchnDE21qluwDYsQvVb883HpZWm1RDBEXsoXjGKT8H64jFaZ2OZ4klC",
-	"6W3MBteQ1wQitpKziNgLbL9ysOIdEuMGYmP+VyBNLk3cHtcbrnk/BQ8dtGVZQZFtBOvCrf7ZIbHOBgMQ",
-	"SeLTol/4FfqxdChGe3p82hUe3Tz43V8C7c7/bDyPgIbatzLF4qLoCha0oQ6bzBAgbxV4hHyt7G3xU4XQ",
-	"EDdOK7zBeGozO+vOWQ1TCq8CBBg4M1zK7dJA0akc9OjOOXmLA/jZwUjYRXGjcM+ekUMSJl+SfN6drZU1",
-	"WRUAXUA7l7JxZ2NJsmkqKaBd+O3cjQcpL67iQE4m9ixbzWSvGQe7CcjwFZxAj809lJlIInssBZnaQ2t7",
-	"ODrE4BtwPdu2iGKwgteMTRvQDt1RrEUpJtT7i9xOuE9wapFC1pzaUxJrpm6Y6sEYYoS+w6/IQGYpaE+Q",
-	"b8j1GKLkYBroqVLMqDkXoz24KNrI6RQityA5FVcQ1T2VYYg7SHYqs6rXXof8BETO8pcZ95mj/gKFowKl",
-	"Ftre+aVVYF3Kepr/i/UgZqllJAHO8I5+7NauQK2Z7jXeq7cIvnL3a6XkTPeSWiH8o6/m63MGoQQZNJqA",
-	"Ji2HJIb3AUEnPkO6nqeZhuwA6buV491vBXFfMi5ot2FgeckBneu8cEvtX2NGExCJE9JPqbgmYNuxpxpu",
-	"I0v2zgjThk/sirnlCmDkx2DZpXD3J16gqcmNlJmqgyCMkXbEEHGG0SLnH94gq3BnvmfPfEx2Y8zdTlky",
-	"stI07qSbVrwX5khhm1ioIG+hljGsI/eW+PkKU1JuNXLzXrxGpV0Lj1bBIBZOdplMFgSsOb+gfBGbZZW/",
-	"1RaSh/AJDxmPK31WwMgnbAARgmF6rq+o46tWhLtSX1kiCutGRCuKTLSJ+nSbFXaGX31fdIlf/BB27F/z",
-	"3TvDXTCI1zCG0pKV68eXRYL1i91vjNFUj8HktCk3jua9fwsX6pUwtUKRQLxPl7llZDYYM4ciUcLnrqk7",
-	"WIH4qikiIYIoMoJVJVwoFyZoWM6HzZwVnK2K4eShVFqandlwyMAh3BYqD+bfWxc2ep2wuzb7HeySN8Gt",
-	"VyouR6/ZGDgnX4hSZTR3zErLuoDvVe19YaGWHM+t6Zl/HNXynujO/SLJrUaKa0uxHEpqHa7g5pifqWtv",
-	"TeDytS7hWiCddbBVNZjXyzAxl6xhMJW7lAywNIGzWhQ2591HFGlM4tZQzhvF6zUubsihPjdgAq9LDIoz",
-	"1ISiuRk66rbqPjis8RzM1E2yWPFWW3s3InHnCX5tqJMrKcuSfCvIngnQGwxkQU2pyv2I1TrTeaBkwgb2",
-	"Nibg11GMDsZAidaRZ899W/jxZdEifvEpbDefzlazbbwnOl4w+8elxM1YSKuvQcKSz8qxX+NyxESKrkAV",
-	"5QzSdCIXn+byinIApnW8yS1cxZvHU1U9uavtFhsETn1FMU/OO7tO4NOm/tu7OGe/iOu14v3cMKCppRtz",
-	"qVNveddfl5Ovgdr+7CKAqrSWD8YuPnNYorh5PTMykiZyBojEA+IWpc5kyk67oiv2STyEHOVdWjhkpdIR",
-	"KZAidUQ8UqTec84O9Gb0XfW3IjxsBiOTIp13BSnHhBGaJLoDXQaxfbsF8qTei5yZ9zVLOuRjh1woS00/",
-	"dMjJi84Roi9eXv4E+kYeTBZHNXGSVEP3RfBrHMYPQilIWsQRYgsLgTyaDLhxhTQM0GIhfdSPkBgGZLvB",
-	"iB8X9LObL9UT982EzslYpolVym94ykYsAVt1Jtylc2mtdheZmhMsn4mmUrtQtosZN2Pbht7DBQSEzpjs",
-	"wr92U0DlgmmJZGEmUC3D7naLEGiMAQKvLRxFDAOyN6lsLrdbvhPt5DvZDBu6hGXb0/0aGyq++Jil7OTF",
-	"Uem7C2zaXgvJkwB/fiNY1kVXRlCOk2tyI3kSpkAxUMQTYmZ8wLo7HXJ55/KM7VFfK7RiFWIW0CIrTPTB",
-	"bq2SdXGyLDsRbSUvGFOBlQUfHVAW/P09tgh//wTNfsYcXAgCubTkEDenz6hi6qoePPZckPMPb1yGGpzP",
-	"+MP7yytyQKf84ObogGZmfAC/6tgVKIW38WKBrQbDTMDLBUQYBAnosxDJx8ZMMUUYAF4vAG22CS8lRKSF",
-	"BP3+vG5UqRxxEXeIO7Ku3rVLtE6ooT6ggEwybQhNtbS7lSBWquvmiSZxAfoaL+Lo4tXkdnQ4Ih8icrrD",
-	"055rpZgonfK/sfnO588giCGUb0U1BT/CW+dH0CFekxz6m2IXGiVMM983YzbMfQ1PFkBkdUSsMAJong7p",
-	"H3LqA8t4h+B9L5gNKBBWdSiagR3FBiISsA5LUac8rUU5jbAr794ZyjSVM4SUDw3zM6p9NZwIC9Uh5edp",
-	"CtDyQEEvpLixMwbsD1AC+jLhDJBUiRb0mvWwLNOblxgA+unTm5cEr5A+I4ZPmDZ0MsUfP76+IE+fPn0B",
-	"NbivLs4sg2YioQpjTvGh+B//+Mc/9t+923/5Mj5z2PiYJeKskEFkmy/kDTX2kNgzhO6PHb5+h6CrGD3A",
-	"0E5XNBZ3JrsxIO4jozpwP//5Vy1FvAeg8VA3l5K4qHYbw0K5A++XB6q68wk3WPDhiLzj35NMpBgxSyyd",
-	"RmeZVQSpsm+QlCo7u/h2f0Jv9/syme+DY8gdd1cmuHxWzz+8CcKNT3cOO0edQ7CATJmgU75zuvO0c9h5",
-	"CgldZgy0p7iwCTf77MYbf0cMWEw+tjfJzunOW67NuX3w1U1e3VTRiVVkNCgRVcC3dE6wSRTCOBwVBZWo",
-	"EW4CsyXfvAT/HNzh3zIEznJXGB5wTjMQIKuCb41S8DlaNhLax7q9XBcVqmo6Dpx1eb8r7TXL+vXZ7gg4",
-	"EaRBwCgwYhzjCC3x7Gg+Ej2OYY0NC4N0bUvL4gDHsR7GQE4aF8b9XOo5jyPIBgN0oSVM8DzsJlN17tUV",
-	"24QeH8zRtcOy5KNpTJYv1u/UkpiW5f332VAqtrprIzfquE5DKi7TwVtLLnZaPHiBvgCrjSump1JolCmO",
-	"Dw/R3m05AkqLAS371QmDxbiXaWzFlQdnC7DO5gqguH4QD3iCg6hrOx/swfc0l2nhlaPVr3wS9opIZTkq",
-	"vvR09UuvperzJMHs+BxIYNVbH5Dqg9CqfWjYziWjajB2xb8TbohRkBYh2IwBDLdCf6OhIxAV4SF7BW73",
-	"rfapG6oSgIC4KEKBfVZqUwepSdyVi6wcpmsqBpDdH42Z2pMdkUs6YZfcsH+7NIpb9QYiktmew+LSMxex",
-	"nONYWqKA0pgVuJwQClJcuWaBrhQtcF2DWKdrqx90yLkgmbgWciZcUklXUDJTUoyITzd2IGEk4Rqyxy1F",
-	"wKzyfIQjhlq4tvrfyeFRh7zmN4w4qoNl26nwj3eFQ6g8emYV4syKGbZBQOkc8qGZo4gtRZ5ZShbfsH2e",
-	"HL8IgiNnXCRyBuNmGkSAc1FaRGIWsQFA3hWMJZrERpopVHGPkTliQWtutBUugiLvsdV3Xe35rgBtHPYL",
-	"9s5KNCeHR9ihl2Ys7SGxFe/16cFBGCPTkWrkpRp9MBnSfa+VxWcOuKArcEPsIrrarZClnndslx13ibuA",
-	"II3FQF08HDWGTaaGGDmjKnEVDuTgWmamQ84R94o7cNeuoIMBmxqvbHYIwpiZNlUrWG3Riii8EF3hj3jc",
-	"UDjilBiVOdv0hM4rFS7Ibly6m5MhPeh0OvFeBBFOXVH52TVkxwx2hjCUzMNt5fcHztThUxjafjG0YktQ",
-	"7qvIY0AdUJtm2nwvk/nWiD60nRPmss7uDIb3xnDCSis13OaSjwQko1gSi/FpMIRLZvbbK66dEt+usujP",
-	"D8m+jo/bvDRV0lJ6MOrCWy9Wv3Ul5Tsq5l4D35z1OavFzuk/fykxQnu4Pc4JkHE4856Al3kgApHf7k+z",
-	"fsoH7hjVcDyJgHqe5S2cefv7wumrSax150Rm5qyOMVoFIGVUoQmr5Tk6FwRxiZINjtM3Ido4chV55TlY",
-	"ufrtXCbRrKyztLD/6DCqVT9/YOYd2/kq6M6m23nHzQEqBqMAAcJxPGS/OpDRHmSjhvSgYFTNMuq5Y7oI",
-	"6Xv1/uoD0WygmCG7H19fkOfHT787JZc/nu8fReR5jtD/9NA+JUWi9/L5xdJMbdenBwcxSbm4dkWy/+fH",
-	"rrCSBBRpBt+MwxAF868TGQphDQbt6+aAp1hNmAM3oSiS5H4AOp2e5fmQXQE4pgXMLbXNFi3gtDoE1Eho",
-	"gga71VdypgHQFMnGrmX3Hh8qN/HunXXFyeELl/5SK/l4Scy2ASGSE44FuRRDWWWvTlaAHP13Q/qq2LJ7",
-	"vEnljmrukgN8tsfASJJKmrgMmhqsrM4DKoYnhy246oUUw5Sji+KON/p7NuLCypiQkpVN6/a8EUTs4a/5",
-	"gTvtzdf9YswG1/a2+0wHuFBwcVwujtv2Jl9GucM4IiZTQgfr0hV+YaSIyqors9+h2YV4vQkGYPXjsVU1",
-	"IRYH1AfcF/QPkrJ4aNWYrqCajOkNd/ooaCULW+MJhe23Q06Oj4u8Na/bgAYVkeJSg1IDOLRdUdAiIz0t",
-	"qru9F/jT4v3dvuD/bkhdbw8t9n90O3ZhN6yWaNTSQym+cmPT2jRlM4XgrrJFpgREKjcRoCpr/BLUCB2d",
-	"Sx0UV/jIPZ7TAqyz5oz+Q2YKWbmu2gO/kNBoR0rmdliWAOaShia7CDxgxowrT5VvaJoxvXcfexk1cIyr",
-	"EIB1CZV2KBSEG6LpkFmy/UnDR6pJfO6WDDb0lHwP/m1y9f5vr36Kz7rCPjXwbg5YDDsZzKCmmhHD6AQ2",
-	"jCWWMgeydORcoXKqoX4PAGNgmqdTBXUEoHkJS5kB0AiFPXj5nOuSBdMLp3YAHYLHFXyEEypoDo9flR+7",
-	"YokA6WTHDjk3ZCK1IceHJEW0ZWh9yorR7J4cvqiVEBGF6MrVVr0P1hJiAbfiLUdb6/onNnPQuPWyqNVN",
-	"3HbnKAfhlaiYCN5KHEVTt+7Rg/y5b8CgdEcyg/taUmZWhqM8DLs4+B3+7fHks4PzZxj1XD7/L+H74vyv",
-	"Mi99ZDfymiV30U5OVr/0kzSvZSa2wQhwwN65ACSq4Ab3RPGXxQfkhP+JJm9e5g7WKcVILO9fxa3bqVKL",
-	"dRzzvwQHw5L75RLEBTyxYvD2oX0uNBOaI7A9uzUIPlAE/MPDJEc5yJRBboNBK00u5d+avPrH7b36MMvA",
-	"qY/BvU09FvnIrYipnXuR6PxtObPt2Nu4sWEBN1YsvgQBBjkPht3siMbDv1Vhrk6IsIt8TzKEbfrLiBAw",
-	"qQbxAW71jGoPHVERF15d0dEqUQGe+Rw9pGixrlp69LSVx+ktVVi+5uToWZtroLMpogK9YwmnV5a+fak7",
-	"9H7KhLNU++CwLV2dknACbR387mLMPi/zeORX6R7p4bJTvfFJ3vhUPrRQRCGeYdv7vUQKWsUFqWZvXgIX",
-	"hPS6GnAEjG71KO1O3OjLZO59Ew6ICSL1UaU/8wX5XAk+SnyGEAbLnuU5EC5PQrGuSNnQODDuuf0GY7mt",
-	"ykviN8P9d3Z4cRD2QzV7onPLrz0HdYomph26g73e2rwZQp9ORLgf7hIUuwobgoTHfdiRP9+h0Qe1qC67",
-	"3IgjB4zLR1myAKH5q77zG7Cu4zYEAjyOkFPzGtHivhGud3L83XrT++iP4Bb0fsznQOg7sltNDt57IB56",
-	"kLAhEwktx69XdDbIGINYK19PFl/J8+IAUNFupI58mN1ihl1nMRCLa/Oy6H9dqvZVKUj5PNpoScWif/U+",
-	"mIcVK0AZo54jFsuUM0uuipPWpK0FR/oLyyFLdL38vNyTwpe3/2W0vmJ6DXw03yTQ/2iSfCva39d57/4b",
-	"KJnnCQS1+3MThXHzEEGNhCGJSAlSdptUYSknHTMKKXuNfNQX+uzPAcJDGd2jJnYoPv05efOyQ0JeC2EY",
-	"rtWcrXKjMUm8np3+6AfxTTNTN4s2rNSv+iMjXcJI/SJFhFGV8lqumR/fr5dnumNxTxzTtf5l+KWfWgO3",
-	"zKkA1cS+kmTpI7985JfLQ9LdOSE0Pz5c1DDGu1/8pWwRM+8PdAEQX8scX93SgcnT0yHxvEN+lgBFA6BX",
-	"7HaQZglLYg8GgHEZDiX/zLFLzA+yT3ipQIoBAAJY1bUrAKvMw9gMUsonvr51jIgoOgO8gspvZ/D8DVN8",
-	"yBteqPzoUXZSD5NNDRnTG/AjY2uK8UlYYLvS3sLP+JZgxte0X3wxwpn35/BvVDMu8l//93+ShaaL8Ev7",
-	"XlcQSAerTglDehYWZ1mT3CeWGR82JdgIKprvQb7fD0pmU6fdCYmjR7gLlxSnGAFrKmS+ffS1Dp3pNkgi",
-	"hWAm+3rHHbTazK8fmHkrtfbFCu5Rggm7aaDpCJv3KLeUwyntohSCi7s9/TmxVGck1TyyHxxwDaCrzytY",
-	"2iFpw9fvQtg2lmSWUERVBgmtJYeIDIn47Y6yhRVxEDAk7s97OOkYI3oLsdgjl+zKQulwq/bm5V6RocyV",
-	"O4fYFU1T7EifkdjwCUOUeO5R+CdZCre3QD0ZyDRlA+OotAeaThzAtO4KtJKj4ZDO86h8gD1G5B2rtxnd",
-	"cF/tgoaoqi2CY2w3RvpSFRQwJHYLRJQICthqLFpnJDk+Pjw881iLxMiEzvfOiAMEBRNmgjTJtgt0Kcqj",
-	"suxWEjoYqMwlTaPVc54DIXDTiEThsEgbQBC+ffyD6s41pbPg3f+j0cEvI/LBX/xfrKCgIVwRXgVqD2jk",
-	"CmUBOfV1Bcggpa4cZU4uQnIaEq4vqSW2o637BYJxY8xacD7feyjgb9huUp1OGwMKrtLj9du60SW8ebjI",
-	"ZZdFFDo1HBPGGwo86Gu8eMtyEVA+Gcgpd1WBDFMT7fE4fs0U1wkfYD0TJYtKOW61HLBXHD4Yg3vRyhAC",
-	"9Lq9U5e6Gk+ZQnD22DcWkTgvfqCoYb3+VMcLiBdOkIFX7RYBRKfj213sROfIev1Q97iaSSIVmVimHue2",
-	"5B5PdEwm9JphpZ5fJRcmdQCgVm6jaTonKbcHrEPeC9YVUGtqypQXxwKJLkIxiRqSMqoNxtcwL2+EAzco",
-	"Jru0hT8dHR6SPk9TgOvYPTr8j6OnqELvYY5eAXRS1Fa0CtOILVDAmIz4DYNFkGEpRiuTFCe2K7CWoSci",
-	"dlJ6tYIWQvdBsx0M/IubEyuq47sn41+1my9jBVyYbIPMhFsyo5o4nNFvK8/i0by3BWbzyu48oYtsZinj",
-	"KMMi7pw+ffrs2cnJ0+PVTGVV5sgySUwV6Lv1njHh6qsHdBFIjbdAOUNAYCGD2r9G508g6PANGgyd2UAO",
-	"u6KV/atDzuEd4NruN6yVBFas0BbXnzuuRHb5SEgFAAcpM3YzMCrMkv4pHUDJQUDchOJXkMIW1L0iw0w4",
-	"vZJbaqtZGtTGLDGFPhtIZIO4SPCjfa9o2TbWIYGDsSzSOx+ja9wO385YZ6OR3SR7cKCMMzJBoC1cI9pp",
-	"PKilwsBZNROmQWsPnvfU4mHE3hL0Up2yCVNmieNYj8a3svoIq4OGYLs+qC4uUJgim9kJb5Vr+o3pjIbR",
-	"SSNpOs+RhQGhKYAP1gwv+0yqa0w+9Sti74502bF5EDBBIKBaA9eVHcE9m2KgjyZTNKOTx7uwiBkEJXml",
-	"KHQ6XKgtRmbeRRXLao9rWJIBmVFRlQHg+TQzhIp5OKWgWgOeZLpwdsmuU8KQywFm4sneWelGQBwoBrDY",
-	"joQ0qH5AW6BSXTM2Les3WL8m798ys6LJiGiJvE7LCYNI/QEVeOP8ZTu1u4PBtPDkDAoCQ6ECBDSEob6I",
-	"XM2FEtLR4oW8rFzI+4mVt81/udD2VZTAVaUUUJv8D2cY+iZQRT66fJQtEp6lwjpKhvtY/ne5yTQs2/uN",
-	"m0vDqbQxlbrlebSVbt1W6la28FySlGtTazB1uQVcYT2CkrDpz+969+JezKHArJzB7eLyZywN7tS83diw",
-	"W3Mw0DdxRD5dvd7/LiKUWI0cfRZkQtU1oWkqZyzZiwDfTJLnJ1ABAQpTHD/DwvxKzvQpBvjY95ScWe0O",
-	"Qn2gvH2aTQRUdrAM39n9hOWOhb66a5VVy/cVGc+nYyZ8ZA3VXZGJhCk9kIrpvcgjdjHop1DV8/S2xPd4",
-	"SuJrLpI4IrFVNuMOeT/FkjunJAa8U/sT1EWKo66IfQE6q3Qc2Z/CL47tFwNu5vZfKOsBL0ttaIrozhGJ",
-	"S4Xp4tDduxdB5SfoZ7FuWEx2vec3ZiK2D/v6cTHZnTN9IGQE+MYHWCGIzA9ERI4ODs8Im0zNHCHJ9lxs",
-	"DBh4pbYLYP/p+agFO0T4Ijgo+XfoKrcjkWlKsZCWK3JwFB0/Pek8e44VDo7gg50J1IZnt3Rg0vlZbgc2",
-	"MwnluyY01Xsdci58PBRuiysBgmU8pEBjwpGv7gH5joDtiCX0AcnNqf8/uyADCMTCr95KrWN8FmDAccPx",
-	"ifLUCdhJWHjoIPbnyhfMB1MCTT2YZKBXQrWba+brZGujGJ2485wQxSbyBmr9u+AlV72eiUSD4Omhq20P",
-	"x4fHUBxBDAIztn/DSF/ihRoSe6tofGo7dVX5nVMD0//ssLtiN/YV+8UoBrzNCKVnPnQxGwpEKGzC1/yy",
-	"3yk2ZRTAXXB/dgGHHaqhSYWg7Pbe2PEn5SSqPSzoXWcmgtJ0Gv0QUNZfKhxZRLi44Zr3UxbgeUJZZRxg",
-	"V3DhTF00TQmdThlVfrXIbgxg+SxhSbzXIe/ziuFemOaefrOE7MYIYY7rQWKk0TGS867AZfEg6wj70Z/j",
-	"SQTtAQ5qhMjm5LdMGqwVg2BCoEy4LVOZcJjpSaYgH/dX2T8lFOsDUYAMURDBgZ6MGeIHGoCkmrIEvDHO",
-	"QQG1F8hu7MgZ9hDvuaJFGr0yrl8X1tYVcMrsOf67PUzxm4RNptIwMZjv/43ZC69DJGC7pXDYfZAIfIMG",
-	"Q0BH9WCM9pzmx1PDISgOJPqwHK/0yy/Y7Kxo0t4Wh26V8CEULjbYswxUt+PjDvkbm2OAHZj98jp/ciZg",
-	"Wpdywiyth8aehb2SObNNCq7HLCEjZkDBckfLvjKmOv+9Q/4+tr0jhKW64QM7bWGbUZnoCt/uLngJZZ/8",
-	"lrHMAT3CI4KLEfDAVFJMsCaKDQFPH4d2+JQo6urIUoEuuxnl9uQ0u5VC0W9VTNE5LGp+19w6DcZSarv+",
-	"u55aU6jctIdq6AQK2VKimFGcJW78AMGWRwQh1y5CgipnqBHP5tmzaqm4KbW01bb5H//sdm+Pj/a73du/",
-	"vPrlz3+qg/VZpth6yaQsReehSX0uMHJyAap7tRZ7fC+Ce5Mm6++r3RhfIGFXqsjfDqTBLCGVVY8AGs+B",
-	"Bc8ogvo9+tbulEX+9TvjnrVZt0+C3lCebkkDwuNLKPDGcsymwEBskLEti5ZOet7z+IZeo4hcxKZnBo3K",
-	"UNXv9/wvR4fffff8ZLsGhObct1fAQg2bgLQgXPlJNlusMYsMZVczRmK85x37oBU9UFC1T2NgRynYoCsq",
-	"0QZ2FT1Lt0scOz7vObATRGvT6H5207k7mhkOwGXK3yd0mT89vmCalceb+nOF29chtlgNe0Xf9wScVi6e",
-	"/K3FweLo29iX3DI+2pe2bl9yK1u1J+WIg47+WEITklBP1b7GmLvzPFACfI1eecRPOSxHuca1kSNmJeWI",
-	"TKixQmueSeHknXxBQE+wulQgaZ8cvkBFw+lvTzSJ2S3XVtLu8cTHRQSVhX2znlR3COAQAWY/5HWkXCRW",
-	"+0zYLYDNO2+PkFC0Wyo3bpgF1yRhrnoyqMmI0+SHnFqd1Sry3E47w9vK9CoV4J68PNj4l4kicxNrkIvz",
-	"os+PqAsPIwq/9GfxvxVOgztmtVAMm5DVkvRZYDkc/B7G4n5ug2FUqnu/CWzRD8yU0VvuG1JoJYbKwyOP",
-	"/SFjPnJQwwCcxqOau4Py9eAM5afj/kEPF+8Eid16xGg37grXQVSUeSrM5Vb7gjANzNjG0uNeNnCoLRAa",
-	"ooOlttIFT+LI44piIVL/cpJojPtQI+brnZaa95H7zksQtrwcjrErQnyzdqCMITn4upAZ85FtHZ5xseUH",
-	"DWRZSRzx6BU3+cujNX6tofKPGI/3jfFYnEKpQm6yAvdx65BViRxkE4Zik/tzqdS0Kp/HN9KxpDyul5Tc",
-	"I/cqKPk+muQk9/sTTSbM0IQa+hjtuij50LqFinxOBRqZS8fTn6aHDID1e10N6m442gfBAasHWvBRCBhi",
-	"YNVidNWxBH2Slz+e7x8/e+5jefy6WPFEj+nxs+fxXhBQAHXD0QBMjWsp6or43/cvcCD7lpztYziMPiVC",
-	"asGHQ4etEvuHXnI9lZpjUSZqDB2Moaxf4BpGgQ2GDqblrmh9WxM5E3ZgTRgpfo3daNa7utNkuK7vMNrh",
-	"EzpiB79O2WjTd6dig1fB2TlNKRcbuDvrz1FFrKjZ0MUzGNfucL61vuLr8+dnJLbf2i//jxgcGWhy67O5",
-	"FAk5v7x482ZveUnlKB+S9zE03Ygnmmj+L8BOAqdRbbsOsOmhS39/9QT1pbtiZaLqXHYQhlXs+TdHUy1H",
-	"gFKmm/eyxKqN7MZ3CJEgEA3EFNUsOQX5CSm2SHJyTLShVqOliRX8HEGOsS1A2ewK+NRTjGofSeN/789j",
-	"xBrDwEkXkeMLznnXapHdXCKmto1aQmobLEk/92BlljwpZbw9oP7VUuby8sMfzqn1xzfk2tMV0C9HsVC+",
-	"gLi+iIz4jQ9xw4t1d1pWUlg8NuHB7+6vdYy8a0Dn/sBMCC56v7C2K0A+Hw0T2zXmBsv6NWDdukNwH1bb",
-	"hVI0pLkSTVfUlaJxC9Pa8Flcmq/L7OnGtXWjZ7XdB2W5K8gHGjw90Xs0dz6aO7+UudOfweXWzS3jDofA",
-	"UcszGP9aevIeL2zYUVP8F8Y01sFjRSTA7hzIhHW2FRZlqUJdj9qXI4LsbRev6LervL7brTpcavvgdzvZ",
-	"pdX9woV9qA1sIrtu7R7p6zYN0bVwcbkvPkdeRYg5BOYI8W7Kfvqtn9wWGLRuzFaQkgkLMvoyvT+QcUPV",
-	"Zvvs0orNbQ/rhW3ocyNKxMfQR18M1Y4iarO6ZFcqV7O11MaewyDSXeHd+w6gDJEfClhAEEgBLLDI35uT",
-	"GVPMv3FKWMJd+pc/AWgIcoYZwC+erAadC7e/k4HkVmuv+ZAt0pXtS6ZhF19GjFyDqIE7xCkcaMHZZpzi",
-	"ugOpLxL8hwtC/OMbljAslkiVK7P1FH89Il6SKFKWjJjadyjeB78D3PiqosFv4aVX9tF7rQ0QdNNw7GG4",
-	"jyLFdg1BeCZwbV0WYJqCQEHT1FGHB8UuW9z3cIhPNHnzskFQ8Md5qbCQezGzDJ5cyAMN7wtWafkdUvfv",
-	"EhICNTiaw0HeSq3vu+5G06WCoT3eqe3eKagzUwoRiQpBPfcAfNmiHPZQfPHS4F1Rb5C9At+JzlKHOu2A",
-	"KMClkqWIwRjbGSDXjMnuyfEx4nrMuLYi93KTrsM1rdhzuyLGJLyYYHgsAFf4wj4x+a//9Z9F/R8AWOF6",
-	"mhn7k1RBMaaz8JfyS0Sqrig9WfwETzrzRhwildjBYHJnOfEIvOaAXzLP0d4koe7kIehKh5yXuy+6wHRa",
-	"wViyWNao2brtiNXXZdq2g9q6XbvU6INqI8sItoset1v3aM5+LOn+zdi/4cRKT8yMz4ZeYQ/fgC+WVZ6K",
-	"CFeE76wfqxNyzIY4nXiSpYZPqTIHVtDcT6ihMbJMzEH1FQKUiTBsLY58EGURHILQZsfPyDv+/Rk87O86",
-	"N8gxAQaG0cRBic6nPhMURI4CiRiJkYcOyr+HADqX8W+bf6JJGIl52hUfXr6OyIeffojIXz+8+sE+C5Bs",
-	"BOICIaP/zLIdBNthqa7hT0fPPOwagGbPqMYYUMvZECasKzzU1cnx8Zk9I/aSKJChTo6e4uQ2RcOyjA9h",
-	"l7oCUH7EgKVpAToDYKgFYBBKMasNZ3mIEzYTdwDmB9N9vGQB8FaSJ/VM1L7WKgSq5iytH4qE/T14pfOW",
-	"gVBYuxWX/hFR5o+PKHPXLFoItgrDr3YVGzA+NRGwE1efAEH19lAY9gpuQwBWFQPm+PnxX168ePp8awxn",
-	"s7jQFrwmKOtQFw8KwZ86j/5cDP4kS2M/o65w5Ua5IEJicR3gVSmHWgGgG2GjXIA608O3/80SFxe7P6AC",
-	"S5gKS9f7XlBNyO7J4Yu9Tkk54zqH9LG8QBuaQmFYB6Z2dFyEo9LS5GsjUzH9EfHjuoIbxx+4xgJLyIdx",
-	"7rhSe03hqvUKzyJNs6K0B0S7YUpzKUif2aHgYM/y6TVjnbnFWAv55pc/XBjtKntVET77qO/8N1BfthOx",
-	"C6TCO15bBuveVfuY0rlLFXB/uSJAljywGqZQ4+rD95aZvYum72b4buI0H6Q2Oi/9iqWqrdCPQLtOh/Cj",
-	"DJwGyAAUS7iJCBsOGRY1kAK0vxgY9w1LehJgiD3KTe5o11yggVF4XLMJWNTOSEqtKuTXNneic1VyWZB3",
-	"Uli1AF3uXVFU4QU1yDLIsZwBXGosb5jq5Q/kxcorYGUpF1AiyPWMw4KtTAAUtissV0N2tLde3Tdsh6a1",
-	"dreP2MkH7Pbear3hCNZB59kexfdza3J4488RlF9AmcOvPOSp7DyK/n90Ku4uAaH59dulpC8zMWAJIm7v",
-	"1VAZORPkbmVDawLzFsvpHvwO/y71EcZYzdQJ2pmAy2KJDVBIT3MGUMOtQAmBds9IDJWnFgqaYz0qLooq",
-	"5r5U2W6c8gkHKX8AcH6A4m6f7w0QWH0sZ2RCBRBwxQhVDjIEu+oJdmt67lW0GbFbLG25urqZr0n5WJT8",
-	"26yQvLTC5qPQ/QUBHDES1Fecy13KED4Y4Z+uZjIWXiiqtBiUX/QT0qcpFQOmw8rnX1FxOjiB1aTbpST3",
-	"gCa/ZtpsaNUv+ms0tQhCJ0ygMz9h6pTECUsN9TSbO9BAS6IWBEaUNuOcM1lxFypr2t9cQTCSKDntij7z",
-	"Pu6p4mLApzTNAaGmlEP7HIQgRRTlmtVVP+7LG1aqfdwhL4EwCtkVjKqUe0z48GUrUoNfAlmrVKRYU7DV",
-	"BL71EiJlneRvFwSMUYrNFDeGic5iKQBCkQx7Mb4FVEMoMBfDW1Im+Tx/aH2HdTHcv7H5vfmtixF+GVTM",
-	"FlF3wUHAwFeHWvporn+U2VeZ6y3VJGGBXl+luz8nlGg+EiwhWOnnDhxoVSLNcubh1f57Yx8/AS2EGvlA",
-	"d8EbmlsvnBpQzzugkiot6osUNozdk+NjV5vfBTytprArLBJdUaKw4bosobEvg8e+ViobjvGrpbPhej9S",
-	"2kdKu6ZeYM8KmYDJE+IrMRAQCz08nPXjwCnjS1NNi8tgn1xhJoBSCl7F33oZh+BeLq3l4AdgZIZI7TCM",
-	"smW4YTz4EFrn21vjvzELQrCObWo6uOV8rOmwzeTlXJcr0iU4y+vKoNxVJBRaWQV5y7er9+NMO64wVz36",
-	"TV57U7Pf4ojEPknE/u3LcZaU84jErvZk5CvluMdzrdx+8DZFANHKrbn2lwkzYwl/OR+Fjs+ckAu74Qpa",
-	"uki2oDqlFdCgNt3AFdZHhySAlnSFx25ez7HklojdQvW+BtMt3t6Ly59XJ6HcoRJaU2LPJuCA5yFUHIYz",
-	"epuuz5FrRvt7zFqpBeWroSFUk4vLn6NSeVvMFLPH887SxVdAQrxydB+K35uq28HIstv7LHSeo6t7Suc6",
-	"MP9BajlAXcAfvGS16wqfgh6RqZJEUUOBqnBBaPGqzIw2FMtu5i2fOc+6H6JrGQtwwpvQCTTcFdByf441",
-	"P62w80SXms2bUfZQsoSMaTrcxzBmiNVlwpyh4ss1pvtwTcYsTVzaj3NbPdEkJ6UudKBDLqcppCMqhjEH",
-	"YaN2UFi3VY2gfzahXEC1aKDCETEotmEnqZzlBZrJm5cd8sGr4VIUZnWas0cg15iVC3ZfKIMA1lTnNFq0",
-	"oXZFvRGVQz3QDsHCqIma91QmMFQOiXjJfIqBa1bPPz483HNVcn1h2a7Q9AaKiDYUWc130inTlWqqYfwb",
-	"0gbHbaCwa1e4nlbVT/WN+9Kpa1kX3CItMSwU4Q7L65BiMePKEnp0O5yTD/BxnXbISySZcDCggnWT8O72",
-	"qcROcnqLta89e+lLmTIqWsnuD2T3cEv4RUM6Pih2w9ms0bpc7FlIC2cyS6GKLtlN1JyoTOyd5TegbBzZ",
-	"Mv5Cu0iU0hgeK6g+mnXu1axTxLxAUDNeGajbTQdKal1mQ1ww/ZAmH8WGmUgexHRu57koINzN8o0l/cvB",
-	"eHZCS1jTR3jga7V24+i+Wjs3ru6jhfuRFK5JCuHYTKkyJVdijcrgFYQpnaN1YXuUME8y0ge/538vDfuD",
-	"/Ew53U/ZDUuxFLLL9/TgA1ZA0lyKJzoiszEfjCEspA8lchQdWgI35IKmMRlQhVZo0HisrgE/2JOZt4LS",
-	"v1VUNLMXeoCx2mPet0pUptmZS4NxOAyZMDx1OA5uPvZX0A+C9jGQDlOKdjPh0nj27IBTyO6FmGwYr309",
-	"Ax1sRuct1IK8X4eQUm+juvRP3SdQStFJA/EqxvoYBbdVyBQ+mVrVvjiDGJwGZaEq9ySAUoHjmf8QXvXi",
-	"oj4kpkp+fr4UkHWsGYKBxV0BKfWauG9If+7/PCU0/3bEb5gIyxNS43+LPJTLrlSYrw3ka89Du3ATdQVm",
-	"2fmxwU5qcs2mlmqVgGBCCavnxJ6ebS9eVXkw38o6wJZzD3zCNQGrCBQSgeKI/li4zHsHN8A1iYFMxbAM",
-	"WX/CjVXXipMHgDN9VvzWFWA/8RUV8dABhQVyiJ9nEEXNDXFZk7tItHt+FC7u21HyHPjRknFsoSuKA26F",
-	"V0+z9wISbaeV09iC9tsDlCnIeIdDBLtYzYe0q1MYd8L0yAr194mSqx0NBTVcgiCJCCoh+f66oGPykW0d",
-	"P2ax5Qc1wKxkZphhEGz8I5zMIzr6l0GHEYsCwCIuTGRpGKZ/h/R9GduvZvefHL04eXp4smk+Z6P4f+CJ",
-	"8fpWkAWZodYSAlEolMQ5U4qDpRpQYRlWzhBOveqwyMtQsF9kZVw7Yd/bKM9IX5qxYxHourhyHChnrH02",
-	"kBPLtiusrtBBQsWj0xVX9Bo4ErCpDqlP/j9F7GMsnOxxACC53vMrwAKoZU5dUced/MLU8qfX7sfNOdR7",
-	"N/Ayp/riKgpmS8LcHyn5wwOD3ZEy+mNZL6Q2kEKU/Py1vBcNqSU99D3qRsMI1niwUqm35wS0H1CtuRhF",
-	"KIrAX24Z4G93o7kY7fmcyEJ6xmLnVm6H3JsjpzDOxtKpCNxggfYo7zYDmXdkB1MRhkXiANpvvWQMjnNt",
-	"pEwgZ8XNswTDvlJ0tgMuGT5cKzFhN/aLGjr1luvCCJJ3uzaxumK35qsKHVyYU5sAwnzBHkMItxVCSEmo",
-	"aOcLHFkCw0BJBcEBQkCCxMNb87WZXVrRJyQm9y2toaHBy2c5HQfoPIft6qhPLtqAoNVKTOqKzeWkWiUe",
-	"x1crJF3CT39QESnfl0cx6ZsTk/Bg5vrOKgFp2wJQpt1ZaUx2+ARP3ONptx0sr6NFBw4LISidxSaUp50H",
-	"PITbYFHa0OHQT6cU44D7UF8AoyDSdb58u3z3BKljm/4ybniYVFPEFS7fH97nvi4J+4I1X2j5ZLc92FU6",
-	"dPC7/cd7o9dj0PbELHdanRM7AO9ukQpiQe1CgINZJOhGcFN4oolmGhUjagAdC+1H4O+giNED8+DaKGoQ",
-	"oFdIMFYlbCINVk7AHpAz17kV7vn2bt0lUGr0Qb0BLUhCjQPgv7tc80WIQm4TLy4TFqFTiAhFZmMGuoML",
-	"5IDbdHeiYQfGzP5kSO9GPmo1otdSAYxrmUbYE8CEsSdaKqLZQDGTx6KD7DKQiUuGAhIDuPGOsHTI38Hn",
-	"amZyf0gHRqqu0Hwk9rlDDMSrhUYeO0m0hmtm7MJlUx8Vbwp4K/d6PQifZiDMvRvSnS97T6M8dczN24+b",
-	"yOGw8weOFrnKFMyRUNjPJ7pmDdB5DnCfpny+tnBDMpHKwfVWrkeFm0HDOTf7kmcL5+gi6/+gB+ktHxoH",
-	"QGKvjZ2wzDaRuzCVaJ9PplIZffA7/rE0IPCDhPpqLnIuLzjENYlvaMoTsHtjoR5szX48I7GSM91LpGAx",
-	"FD+Cj4D5FJORckCm3JCRZBpEra6YMXpN4ldXdBTn0SCzMUNDtaV52P4TLMXBSGJfrY+++xnm+Qaev88T",
-	"Wuqn4aTiqB9tNVssLSyKozBVcqSYdghymRlIK3kEEXdKG3IUHR4eIoJySQ1392BNe8raEUHQS9XW23wV",
-	"D9xAl+WJo6UEHoTwNbKL2YtHh4d2rmckht88eKYL8jJjNiE0TfegEhctJSVzQS4uf/ZpQXgGu0LJGSJs",
-	"RgPITI8mVnAcQRmYMFHfucQgmZm85dfol8KJQLeapTcMMP+c52ksISywKyBesKj1Ak2svtWvoOkHTgDH",
-	"9Ub4z03SwONiveM8AwuLItMJ8+VnTIloPOaFr5kXHlKHcMMilx7+dREAffB7DtqwecFOl9oOAekRGDvC",
-	"L28YTXtaCxelGv8P/Orf7Fcd8l6k864oGTd0RIq5I2n109dk1+U+uoJGhtHJHqQAYKt4ibM0JZeXP4Hn",
-	"CAJrUs26gupre8CxQMbh0yh3V0MlJpqCeminxpKlJGBVkm0Mk6WJM/L40fhEC/Q3NeXQ4jRKN4+JbAIm",
-	"eA2JGOWLaI+OfWD/hirbBByhj/8/e1fT28YNRP8K4UtsQFHRQy/pqU0LNEVRFFHRS23Y1C4lsabIBcm1",
-	"6xb97wVnhlxS3pU2tmQFsW6J7V1y+TGcGb55D14ym/0a/K+rg3sgQwarozw4+R77A/9TQb6M+0ApCO7u",
-	"pLjPjQtt8GMwS9BJeWy51IwJpoT9r7lUUi+veV0H543A5tp4uaBtcB0iAC2AgNyKpF+PcHlAAu/STE1s",
-	"VwUInyUEPmCPsHB7zclhoZnlrG5xQwJ6gyNx4aWWneXr0zclc8Z91/aN+Fu6EBJdy3oL3HzIrB0Za47d",
-	"2ntWeeO1L5pX3m4vEWIeV8EJX/70tPQPcQOdEOkvo1dKi3a7POlTjqSeBFLhtJKE3KDv+kcnfSayOjDT",
-	"etZqFUL3XkG2b4GT+wF1kGIlaaYHx87D0UOvuNT4i4sp+xE4f8JDSjrvNiTMRwEdQYIvPL0D3vgLfvgY",
-	"Rkj6+kgIGQZ2aezDkA8afz+eGNI49z4+NMQKSZ2gE1JGSduhTuBvP6kLM3ykpwMAiLgrloI35hOobco1",
-	"sm+Gm8+LndI4NwZViuN4gpTuD1LaMaTC0JZg0mcqrT0TNFq69AMam1rcJ4HNm0pxuQZp/pkQ7AZMBAA4",
-	"bhL5oG0VAe8j4ePCKGXupwNMIqQteShJ/CORgOyQb9zG/THeCZyceEJeEwMSyscvekmtnyvT2OeE5Vwh",
-	"Q/jOlD/LBJRes+zV4fNy+UBvTdFBCUNH6XQ60veg5tE7tAwE6zC0IMrQlDFKrOlhcQJ1OhRffUaMsZkT",
-	"sMMeZGjxQa7p0IlYCEY8rx0i3U3Zb6nLqMuN94fnkMcL/ZOql7Xngs1bz2rDtPGXOmXbxHrK8Nqy4kpF",
-	"kdTxRWdZQJYsA9nWXeVnX1LZ2ZjAIJvEkyXZf3CwWfvfX3Q2zAh0/Aq0EcFEUXgU/mW9w+x7LBPj3Rex",
-	"r6fsA9XXAbUNXhoIXdmHxoua0ALZEyP007qtX2HYMsxwWLJtHZB05TgRyvgKMYhVYLJOocopVNleihZW",
-	"SS+VCSJS0dwhUojK1cod/wI8JivBlV/9sy2i+Yn+5IBnLzYxSLGMswJmL3yIXkaqcTx9nzZNomqt9A9n",
-	"7/68KuNLiMHQQy0bb5t8RnDkcDaadq5kRWYqDCswpmwd1Y/4F0cZVGg7BJJhOEU4EBYLWcFYfjNm56dx",
-	"PMzYx2oGjEw9n6fbYF6t4CocglnvGH5qPP7HzU7Z/r9nVD3w3phbKUKPgj86F9wK+7u5FRp+FLoZxmog",
-	"gpeOfYA9jnS3TGrnua4g1d5adfbu7CtwBKh3j+IEK9dAy1FxyIlC4tAY4DXFQCqaCkh6YD1EF3Chlz/N",
-	"LzfCcnp8RQCbSZhGiQmbt05qgTdGumZ8GWKM8B+8fF9xuw5eRQzdpGVhUQYzVgvPJSkKNzYJ1Ew3Fa76",
-	"evBdBDXVYiF0zUHwkCBKBKGsVsHi11iM4Ty4etm7uwcHPnAluJV6Sbmh0NyEuRbdRW4tl0uN9cDeSq6Q",
-	"xTSFWFlD8T09zaBz5970+amiYzEB2CgY946KhD5WWiwyh6UHPyQCE+7Jfc2uiMjub+uHF2sg/otZdUSQ",
-	"SWBcReW3csGA9cyaoYTZ4yY+hqi1CR/W9QT6q4QPji4BXFGvMra+6Zzm0xcvCnva+r5Vt4QshNmjC1e8",
-	"ZTxPc8jmYAigHnDJtXQwZm+A2DChW+CpCwS9gmJNiIiNjeSHWY8iQvFxf2ZQgxlrAnChUKVRlhRrg40d",
-	"eDZWJk9SaWMst4b/5+/B+oL+Je35uhH2rbiTNVDQdG580ZGagunyBT+3VrpaIrtnY81CKoD9GyeomArM",
-	"BYOdzLwp9ny+alL2EMTFafuj3AwqxBQ24K+s2f6FlWWMgEI+2xu8aYSu3xq4U0WTahaJvX2SiUS4CUNR",
-	"La5glJPu94R4xfG1habrNIciZunDnivVO6FFsri8BosZBnFOyVPAw5J+On2BsdVKRJhnaU/gOL767/8A",
-	"AAD//w==",
+	"7L3bchvHsjb4KhWcNSFyVhM86GCLjD/+oCnJ1rJka4uU116z4I0uogtAmY0quKqaEJZDEXP1x1zvm3mD",
+	"eZF5k/0kE5lZ1Sd0Aw2Q1MFbvrAIoLuOWXmqzC//2Bnq6UwroZzdOfljZyJ4Igz++fySj+HfRNihkTMn",
+	"tdo52bmcCHYjjJVaMT1ibiKYEVZnZigiNtKGxS9H+6+5G07i3k60Y4cTMeXQjFvMxM7JjnVGqvHOhw/R",
+	"zis95NRqUyfv3r4KHQyN4E4keUerG/4Q7cy44VPh/ETOuRUvnzX3MuRWPLDs5TNoU8K3M+4mO9GO4lNo",
+	"FX4fyGQn2jHi90wakeycOJOJ8gBG2ky52znZyTJ8cnmm55mx2jSPIFbivRsM8Yk4zHhmxI3UmWUzPhb5",
+	"0H7PhFmUxkatlocy5e9fCTV2k52T48PDpqE8EyOhEq5c24ok4YFVy5I/dPu1eaaH2VSsGI//feVw/DO3",
+	"H80PgsPfbYOZ0M+rxuIfuf1QXiZiOtNOqOHiR7FYHs8ZuxaL/IjwNBXmgWXDidZWqjHbtdlwwrhlnL17",
+	"9/LZHnMT7tiUXwv4yghnJB6p3zNhHbN8JE6wJcunAlueSzfpq/yr8CRXdi6MxWdH0lgHx3KmlRWMj7lU",
+	"jCtodqhNYpnSbiLV+BQbY5wlcjQSRigXmovYo+PjXl+FtST+U6xmaRH2YRXaiP3x42hnKlX4fAQ8wDlh",
+	"oM3/+Ge///74aL/ff//N81//+pfm1R4h02redmCFYaUD87sSsMrDCVdjkfTYa2lx2cfyRlj26PjbU2Yd",
+	"T0X44ui41zpHzzA3PMkvpzNtWo+NxF9XESo9cXs6fSWn0i0P4g0fC2blv1rZV4rvlftKxIhnqds5eXwY",
+	"wQLIaTaFD4e4t/TpKB+CVE6MhfGixNq2lUi1tavWAX6//Sr8jF3ydEs64kMQcFr1WGjolM0nQjErlIsY",
+	"98Sk1T0S1M8mEaZtFY2wTrrModyHB1ctKT5w+zW9cNyJVbLBhgdWDSZ/6PYDuhTv3VpyZxdTZMbAcBXT",
+	"biIMS6V19gHb9RTOjg4jBtxYW8ceH+5F7EoMeWYFEzfCLJh0YsqG3BgpLMtmzOm+On58GB0eHgLHMUAt",
+	"xiIlifeuxD67H7Gj6hFbe8Le2Xba4MOhzlZvQmbvgiB+kUMnp23DuMFfV42CnrjtOD7AyyTyUL/8jidv",
+	"SZrBp6FWTij8k89mqSQd92Bm9FUqpn/9zZLCW3T3FyNGOyc7/9tBoYkf0K/24A29RZ02HUqSydKyKU9h",
+	"3CJhu1c8YX+7+PmniGXqWum5YiMp0iRi8EOuGu/1dkAz1WqUyuFHHznJTTb03VtSEMR7aR2ww4Q7juN7",
+	"ltFAxMdfWtBg2FxnacKSMApkwDw1gicL/wisuDbsygh+zbii854p+XsmlLCWmSwVe6doGvGioaiv4jDb",
+	"gUxiBhRqvTmFPYdeoD0BR/xDtPNCmyuZJEJ9zNW4kGMlEiYVu8ocaHSMp6mew7ylGqZZgvKLTb0CpA2b",
+	"G63G7N/3zy/evti/1NdCRagVcsXO3rxkDr7BDdeZg/n1lR3qmcDZ65kwOBGmhEjsCYvnRjoRM6cD0QBx",
+	"RCy2Qlnp5I2IaXGH8JYlNRfeRS13KJTrKyP2eeYmQjm/Snt+QX/S7oXOVPIx1/MnzVA1L8xmbXBZgbYK",
+	"XZ5N+YJZIfAYvAGiUImEJl5wmYrkY5+HwqwnLUaick/jzQyq9F6jWRrw25zTfhruOM2sQ2m6qDgncJTU",
+	"wEcc2JliwhhtsP+3okqWn2KlftKO2XDEkRbdRFp/nOgQ5ieJLR2kE+YHxEBK9lU8cW5mTw4O5HTGhy4V",
+	"yViYnjbjMHB7YGqT3g+SOCaNFy1OYVE5Trl10MMNjM7Zvppxa+fAHneBoVgkMjbiQ6fNHptqI0jrOnrM",
+	"plJlDmzdse6x+M3PF5fsgM/kwc3RAfRfHYaII+hXAauYCe48I0b68aziUutX3Iw/uiC60skCTlsKnXul",
+	"ssoo+XAoZs72/Chfc7Xw+oj9qIPVmk25WrARMigG9vd05iwbGT31RJUkRlh7yuZcOsYtS0FQcMveCmcW",
+	"+2cjJwyzfGFBfyu5Iks/L6t+F0gEFgQENNvoHCw0WdRlFWy9NvJfn/6oFbQ+4ZYJlYgEN/Kd4jdcpvwq",
+	"/egUZ4W5kUOQQwpYfKJp85Ses10OCqRj0nnO4MWAyZSSarx3ypxZeD9Qyp0wfi4zo4fC2k8xm3B+5iJN",
+	"972KDIqMVDc8lckpi5Ef2xgJj80ni4j0ZXa1oD/8HGw2m2njRPJaJJJfImF9/Kk8sOycutyHIYQNCLpD",
+	"E1f4EA4EnqWz5LfMOrCHz9GtjiNPSFLz9I2BFpwEy2bEUyuinVnpKzh7qeODYbgvaKAeInCvqzmNw0ql",
+	"Eqc40H8Jo+GI5kaWVO7Jo52SMXp0WP6vZJju13+pH+5oR4xGYgg64YCWPe8lgZkumXJgyHG/Q6v25S09",
+	"9SEqWZCdDNbCyPxnxfgsr2Jt1PmYfs0b1Fe/iaGD7s/StHRpUt0ZWAYjrCs2Z2mNlxdsZqQayhlPN3rr",
+	"jlah3nlUn0PjEmSJdM9v/JmrLgEpLQ2XQtEOqgh+xC0/On+khQJq+yf6LHbCZEGqLKwT8AdXWi2mOisP",
+	"sGgsXBk1LI3KUs/Ryeew/G4q0VE1axxmIhyXafuBpUarR/LvYA6J1BJ7EDekxaF3PgLJ+/KZjdhQJ8IG",
+	"tkeWKKhX6NWxEVPiRhh2w9NMWJBaM2Es9I2W2CmL//jgVTfv7u+xGLiPtb1EKAmKHfZr2a4Ro8zy1Bbe",
+	"L2BcM4HmG7XsFbe9oLHjIEg9Y+H10lys4yD8wQLclc6KdIRDd+iWcto8sMVbVqohroM0xQ1b41DJipwb",
+	"7QRTWok9sDcdd5mNIxbTAY2LK5ZYabc/AkMSfh4FKx0+DK0ZxXs4pjhnzvEpzht9Hnlrsc2mU24WMUor",
+	"I50TCmSQK4lk7lcHdgG1XY4qE1f5ZEHqWkezIKtbOhtWMayWVukCl6y2qDBnYQRtvEiKBSvMda78CpEb",
+	"Wxqm56rHYjgsvWwGfDbOXZcxUpT1u0eE5d3f9Eu4PzllMYdz3RtOxPB6piUMNm8lFWM+XAyIiGJaS/8d",
+	"KIkDK37Hy2bxnk9nQcPIgEGgpztf9p2TnbFwv4TzHHj/Tr57cMhxl3dOHh0++tDAfTqxvGjnWiw8C2jw",
+	"lsJE8YYNF3w44RIEZkHSuzGcq/1rsTjBZ/fxkTjfsOBEvhYLVCI5utHkODMigS8fWCaTvVMG2jdtsz9+",
+	"OVGJEVlKgnpnc27hRVA9GyZDs2/jnf7XwDyXfx+ifyAZcLckkfednDaKZZ25oZ5WuLHN8Jyi8ISTCjoE",
+	"l2lmRCMX9sZb26it+L2TrKtJL3gNiaA6r4oEKcmaKEik6jKVlzQqhRiEWVdGXxYKuQjIKWy1hHwlbYOU",
+	"lE5Mq3+s0n1K8rY4ENwYvoDPpeAFaGiNgKutJvVfbaRpQufciuVpDPksSPv84O+8EXqWCnbTY5dScfaG",
+	"gkCaJK3OjKu++1pYzs6BcSzYMwmPDh18Nq61gQFunsqmV6IlvAMfe2AZPZOfYXgv8m5i5K1S4TnOjKtw",
+	"sp3j4/O3D785ahwBhcVsdLA68q/fMiNtIoft4TmgMgAv56z8LJsZPZKpqM4hs/tD3dSN0o72suF8go0z",
+	"lGo8SLyRUtfl1ypTgZWvpm8grgt68kO0QxJsszX1fs8Gz4TjxllQdY5QaI2NnlsQ6bnwp+s+EoKNVtEa",
+	"fkT8YYkSo/xwBEKvbWm+OMsrHXalQl+VhSlm3HZYO1qW9XgWJeZ4MHq5shVkHXp3YqkcvxZxj12K93jp",
+	"5YycTkF7sFKNU7EPZmbQLFCtIcuTLmds1FdgrRudli9RYWOuZCKNGNJAmb4RxshEWLpYbeU6pRv1h95Q",
+	"LcWftHOc+k18l/fqjKbUxpNHa5uoH+fN3s5PaXW/npW2BlWNHlnxpbk1xBk0Hu32hkH57rF/CG4sO3p6",
+	"eAjfHR8fHlYOy/0xhNpx2+KktR2RuxDNKBfXC+V6oIK1aLOEkMMgkuAtjDc8ZbCSTJOfmVzwPgzx/uT7",
+	"2yK+pMGutwM96uTPuVoMhim3DeT6vdHZTCS5RQU77DRwX3heWLYrVSJvZJLxlJhCZqUS1kZMKpsZNLPA",
+	"Jp7OhLLkYxtlKonYGBiGmgrl9uBZUusxBAbDEDrtJIzhUjue2qYNvVoMvBeinWKqs8VYHpotvRmCIrqM",
+	"hiyk0o60j+yj6H8rPCoN3DJNxRAkVYuP8g1fTNEaSvF2HiQwWr8Utgg7ajtJ4shHOXlL84+GB+yEGzEo",
+	"RnQ1axpPcIKRse4dYGzGZULRm9gKqFq5u4zR7bv2ezxLM8t47ta1e/RNaKqv+HBoMpEgcV5xKy1DC9sy",
+	"A0avSNiEp6P9bMZ20cMKkpUDAxgx6fZO2WHFuQO/Qv8kHJcnDVoSCN0GmlSCOmb+gk2oBDoRfDhhCV/4",
+	"IFHFhHJmgVEV3Aeb7UUUBsViZAVxZ1K+9KN5A/02EbAj0l7rAG44C5lCjz+QmhGJ3MTxWpcruQlInK5K",
+	"W/kgl6m7dRDNxFfij2WmUtq0NvZ8kYvOuntRBE8Ct8L7l1D792Y76Www9Ak3Y0H6qoKO8W+vDND3qbb4",
+	"h1YDPpsJnjZa9jCcS8EbeOFUgEzuLj+hldf4zjJl1HYoNN22PtDUu1my+X1K05g3eD3E1W3shw8vNk1o",
+	"yt+/pLGUI0W3W5iOi1I3Bf528fNPbCrMWLAZd8MJmZpoHHxVyUsq+Xb69sfRnBvowYmxNotXOld2Grw6",
+	"9My6vqCN0F53Pl7qeZkH+8bythpJulmpOFOMT4FZg4h9d8GQCUcU+YA2y9Hhfxw9ZLt/OTo8ZFcyTTEG",
+	"bbtr0MaLz/NJiE1ZlrkoRZjnv3Q5bx3jRaZPw5GCV9b5tVTJryVVcCebMQZw+oyc3Mc1E6ba4fIcKp2U",
+	"HXMvE6GcdKi4jxqdcYm0M21leHUVCTwrPdrdIUbmgqiO67z3tnfRY0ff7j/ef3p4vJbnBm9NsbRFw9Xp",
+	"V2fUSIi4nS/VLHMbioz63lYpbnUg+NImbe4SuNPdK23LRix82a5v2pPGdS9ZasvMa53x8VorsWBeYwvB",
+	"EaiQPbDoqrJsd9ZoEOxFTAm8dctNlo5myrVUSXediGy/H6VK7lRbri04jalJn13Be/PUxaZcuJy3kBXh",
+	"AouygfH12HkqzLVlY+GY0iwG2TfQo8GVNI6SVeuSaAOrE/tYbYcTGyYi6+4YIL7esBXbeP8rU95KEei4",
+	"HpRv0eDX/4T+9chTAljGwzRL6LZzO497bq/hRIv939ZpnpP2LTznhXRlmDeL6QojhnsNRrt1GihRqKFZ",
+	"zBwciDO/Ig8si0s8uOZ1nwmVSDVuOiFtVL/swT0vEb+liGzKBd3wJJDAW2ejNFD6ugGeMSMookWQ2obe",
+	"Zq0ijFrz6s0oc5kRTb7n1hNwG7GEbawkl7vwIhds9U/gSs4nc6d2Z360TlnsiT5mRsxSPvRJO/OJTgWm",
+	"+a08Jh+D0jfm6duS6vLiS3uVGSu2Di4lG6pQnlbGymrK/iGLDNZJuIlOOiiQ+Rhf0xsIGCGT7iGjmMI+",
+	"FOvVoPDg3YVMVlaoGHc++1/XbMvrfJGCgw4jrjAI1S2726Kd9/vw4P4NNxi+BW9Uttm/Xf7uObRE/ZbV",
+	"+upR+0HPKeABNDZuMRsqvSGZHIbmJU/NZThLBU8EBdf8nklH3ybSTqW1Iuk+iTC4N3k3pS/PSz2Wn807",
+	"L315VhpH6etnxZBKOBdNyutIpoJx5/hwQmYBx6x1EuT0ow/kg/EzbsSyNL+d/rqFMhneuVo0ewhePgux",
+	"ftbx0YiRpxA4JctmqYZlZNI1RpzBlAeBLS23nL+OqzHliUD8CrbrBQwofqkg94PSLFz6a0O/FZf/e71b",
+	"xMgE3IAuz05FInkeI7eSP3kyKZIM6CLp+PGTNkiS9+zih7P948dPithKoBibrxPSRgkO43D/Kd8f/frH",
+	"k0cf/tLo7JD/EoOrhXcxdokH1zIZFKH0ayUOPL+a2ro2QcS3oS4BW1SgPhTKfEF2lR2rLEi+GTVVv3Qa",
+	"yvOrrk152I2cemnzmyzdAhAHGogYhq6S0goswmekgFlEBFBmqZUclWQEyveUj8XBDPkf/f3bTMAHJ967",
+	"g1nKperIUnHUb5692In8nz99H/7825vn+d+X4r2rcMR3OMplNRa2YzUmUBFGfvyYvZbfneICzDhG3MHr",
+	"yCCkZddi5thuzimqrtcrqTj5fVeSDQ6nadd+EDwl1auWKsMdv/Khi8tzuJZ0+xmeAhsjo+uNPOT191Si",
+	"DjLT1o2NaM43KHzz4T193fBgPZKV3mqZD77SQHse3IhRtCKGatW8KngzEX98adQ1MFuqtSqin3/wgZUz",
+	"bkq+X50ZZzQYiocRK4eO/i2zTg4FA8UU3YmbhD2iR2OjiXe7mvFz+sIDHXNOjdtYXq7SNpViG7dzxvi1",
+	"uoUrxh8T0t9wtzvqbLckz4298R8h2q9M0dUmfwSm7H3glMmNESrvLs87Rfzd7YlocFBXCGwFofzoNy2X",
+	"scZwOcaAMG+uwCiN5Gkl3BbD/Iugt2gHoUM6ylrf9VmlK//lG+rRf7r0HYf5lvv3372tDMN/+TONppjm",
+	"Xfiagmj5E3iaqvRTTlQBIy5L0RqciNRHvDipMopy4Woo0rSzoRr6KbXqv/qBGg/sqtRH+KroqhjwnTrG",
+	"AqO7a0bWnUttyoLul4UsU4nOjG3yfmSE3zXX5prC/BIxlFOe+iA4r9a6uWbkZYxYnmx4dNx7HEd5NhcF",
+	"CeLQmdUUfSodk7avKHGTM9Jw2chQOtJp3n5MUQZxj50hrKNI/PVZ3i/bxf4O4z0K+Cs0IPh62bD89Y+j",
+	"6MmH3X6/Fz4df9j7n41mJgEYPjem6cRjsKCHFglxgTmmIaaYsJcupOwLI0KW6nzigwuB8tkE0/eXb8DT",
+	"bNqa1wK/PSBPC6bXURpdDk0SBiVtcdMYvL9KNDoUmsMhL31ePCVh6jkjOsU7h6N9MAmSU/yNgDAQAwQe",
+	"P2qOnpgKa/lYNEPtlhkcjiYKi1C82MTkXvrb59c6aZhBrLQS8Qno/eGa+pTFI/leJPFJWCzYqweWxVyp",
+	"jKcDw50YXM1sHBITzYJCPE9ZPBNmgH/7t+FZQiDFgCtmhbOgIWDAKD7IduM8ZTxvOVCq58cwSDTu35P7",
+	"MHTSkf+GJfiJmgkfX/jmwuc3wvxMrZaW7VKYpuDsCwlHKF+ziJ0NXcbTg4dPHjNsNwqYKcJPE5jVMh3X",
+	"lrQl3RQfwrVciv/d/Zaifb/93/dOWaAReMpvIpvqBE4WSlbQB+aSLNTWmJHDVnFbJlVPTat4a4XygLNO",
+	"jLATnSbdbgfyW4E5lzciGcjRoEAbQK85Jd0NEr5oDmtVbOZvGKIygQPr5GnKKKYaTmsepAxswIpSmDYs",
+	"NJe4oCNYwjzvFngzQuVA7z6Hu7rZbPfoMZ6Qo2/Zu95F77zHHj45Ot4d7WFAtud1MDefpZTvyMMnj9dE",
+	"i9UjOGGFlxe449I1cY2/rcwePGvOGGQvwbiAA4O2EoG8Ke0w0/C0WOShnkm6dJsSU0Yzu9EB3si0Lits",
+	"aYgEnotWzFSMO2YvBpLoSsrEDUoXbqsGlkg7S/kCxVB1POc61YYnjUOaGamNdD7IW6y/RPPPn/vHlwOj",
+	"kDa8TzSfcENH6+jgvHEzzpa2ItVzYfYxmDwVoFnYiCVyLB1laEwWs4lQtuOWlXUTvv+vX+F/h/tP90Et",
+	"eXjU7PwuD/ouTJ7KYVgXZk4trlvLrQLNb02tG8ZI3zUpbkmDrxCB7rlyZtGsZFKyCVgzBbCxh61jcfm6",
+	"FXE5gkxACKkRZagUqTeRFwFWjhU8jZB1eWopBZlQ8B5qRDmYTwC1KCVzeKgLn1xBr4mEzSh76QGisoy5",
+	"C3k4NcUgb7lIT1q+fkUJREGHlI0DC+F0BpZms45ZGnHHlDMWj4Ur7UHs4auRffM0PWUcoyb81whM4q+w",
+	"kKvnoL59tUtwKflteLxH+Cag3xXaSeRBSxBXhhYLkTRxXuzokECUcdYeN7kTCEKBu9TguqiHLXS4MdvG",
+	"xb0xuFVHn/gycFQDnHxQfwpKKUWxgkLkCUmPBWzFBrGpa2P2C+oJroIi1GPtPWEORd5lJWZ8IcygUtxi",
+	"GxSnBlCtJlEf1MSOS0rge/74g2Fa8JK9jsu9wRVtJcqlw9PEn/x97MYr5t+32664h3NZXmXSGaVi84kc",
+	"Tgol+4HFJQdNEhGPZtq63O466ricNXZ9F+BpW9xkl8D2CZ7G+65rqHL1yKF12GvL04uq4G3LZyU/mGXy",
+	"yamuustVmomWRVZV2lQ45ho5X/fH+0OTd4nucEr1hV5y6U1RRHkYU0f/AHb5Ju8CP74t+vGffWf46azc",
+	"I37zrNJtdTZ3oYOWlaA/gev9lR5LVYLc30ALFlOPoFcpHrM+4S7gDtdePTo8Xv+uEUN9I8xi0GyQghLq",
+	"A3eKQgrhnQDNJ5V1gmPAQOy0m2Fb8Sm5wubaXIPuNKxZimffnT/bf/7i+x/2//bj65+q93Udkgzzflo8",
+	"pR72G5GAcn9VMYUSvDLoybNZr+Y+fvgIw2iWHMhPPvxlbTAG7WNpX5rpxDbn6gGhyX+JBKPs6CaDWJsP",
+	"nS+eR7Q/OcXTCZzKK+qloJ64+Wq3ETpmgxCILdMgKda4TevPE/fYrqe4crUvH6e8R8cYVmaU6jnhN684",
+	"zGWtNuVy2p799Pfgm/f2AT7eNY3pI4co5sUdWkIUb60k1hLpln/3MU52dQiUzeNGI6bTBFR0rMoVMQo1",
+	"A0OomvHSLSkgRKs2iIuJzky6ILdzu+Kznloma+7GjMAgPPQSwg5Hxd2Uvywr307dYfaSVB7ar9nO6qDN",
+	"ljhG0zEA8gqPMOlOy3dMSiNidSKbwRhLba86ZVzlqDXaIE5NXlBkxmUS5TeF+VkPSN4keMAImcuh6Hg4",
+	"u92XArO6XQRSeIeWtSlASY5kBwakRyM5xBpc+LzXYDLlJJpjqnHa6yn6zjLV4OxSnN0GmWqbJRncMmq3",
+	"4b4kJ6U5t5775AuLYDsSQ/177CzwJnzap2lKIH2G6Z+toT6bRQVvxO/9iIjbb2GFFbFpZSOpBCpQlY1L",
+	"tNpwsuuMJKqX3awI+8BPm/hzPbm8zOBK4XJdwpbLgmlVCHQl2q50bFeH3lXUmebjG+JmJ9xMfZ4EkxXI",
+	"mZHhWZKlAqzdPC8z1dYN5jxP0kykG0y1kk6bEIuVS5uBJ7dUjHk6GAl6R2fKipQedobfiHTAVTLwWCDa",
+	"klmtreNjgb8o7Siu2KuBi4E2A6Cbmbf9pLoR1skxdQqvhLpicAAw13Ag3s8EfbFJeBis44t8Gc7zVYDv",
+	"X2nr/s6Lz+e4GK/LawFfvy3W45KWA1+GJXkhipfLq4LoGrgyZyrBANlzvyzwyxtamjOV/BQWBr/2i/Oz",
+	"eV5aGizoWF6eM5W8LRYH54cL9DxfH/iuCFrzM9s2ghPI6hQYlg/KiP3xjXvsbEoMC9R+z3sD3gddy6Jj",
+	"Xt6IXsV28B79KV+AnO0r8X4oBJgSFT6Q18DhCHBphcMYlLjCPeLSZTyLy0whptRayhLqqyIpPhSdDCXy",
+	"CH8WbZkyF4nZLjnKqLpHte09lFaICha4dq+v+uptTU87YTGyIm8rLbGjmI114dWEZ9Dtj2IwMMy+iusH",
+	"Mj5dWgacLMKTi98znjLslv1//w9FO9TRzQLcAmJsg9rYV/QCd+ybx4eHtIugOsHXsPxPH37z+HCvx87U",
+	"gl0ZLFtmshQzCh4dH8Myg5DO4cybjb77MOSW8pdXxWQcdTLVOkVT1K2e9aNaq4XcClDkcXPEX6OFwtP0",
+	"59HOyT87TfXXaO3cyhZMt7YpGLBj2zUjZF3++k9bZalvaqkU9+6FgdFj2wWaN1kyd7dHh71mg+DOqaAd",
+	"Rqp6xNrUnTvx72pr/xyO3dxAbEEa9Aof4QyeFGKZ7Sox32P/9b/+s5CocUSwFpmDB0CKivdkToEoKX6p",
+	"vsS0wdqcxZPFT/ikh92Me6X2fH0P/wuqBiOpeFqNRPSDLSn/Hugpo9zh0Fy41OkcI47CI28cPv1SdAAf",
+	"nxWdwMfnRUeoNYXOwhZQIZJlqrxaDIat2vlLVYph0yMWl0Vad8TOBpC4dYi4dw5927HvQbi+XrMQBaZS",
+	"vOFA4J3Vg9nEqXwHGHnByM0RScskUcUUrS1T23kvsLTq5QThewz3fc+HjpSzU2aFoJiSgk6Jc2HgN16H",
+	"8CSxLJs1BATWdZ4OLhXME14bRKMRQRof6+iqUcINfJWPDUfUJDe7+IaWROGmOXilpdjOndE05zayuNM0",
+	"FbLmKJDKZqljI53i1QZ+laVUligubMbGBNa7UeRXqelb3LBspbbf9rJiSw18O7DLDS4S6o9un5ty51cA",
+	"W6nDnTZ3G997B2ZwJ3vTlBL1mstUqvEZ1YJtigme0hNFuVg4pjGc08Gjp4OjmN1IrBRC5cHQeRAPpQuX",
+	"s7AgjSdYuuZrg1QqcdT6y3HjL+joS/Pr8cYMsg7JODim8PSva1erG95nfT3fXdSXtMfQYx/7jwMsIIYo",
+	"qzyNqbJKJiKq+yqJTfpHWflR6RZ9NTN6bPj0gWU2u6JE0vzpKC/Gl3uejLDw+pBKl6LDLNy1NvpP/KZV",
+	"gi7WRx/nW7ph1HK+4XeRSl2jkfq2/J8v3/ig9/jbo8eHR2Sj4J/7R8cPH8W1To6qw38craC65bsPN9f7",
+	"FFHP3l28uSgVcMKXIuaEMRIrYmjDpjKVjpsFBsaVou3Pf66P6rgyqOOoQ/bZEegPZcKvLlXjMRjxcyA8",
+	"M90Y7XbD+JWmqJWtQlRWzeW5MjpNp41FTLWbwSAGmZHNA4/9EycHB0672UGv14tZKtU1UKed6DmlhP7b",
+	"W5xa4y2yFUMjWgJELn++fMPoAZ8wJh4eR+QdWMzoVtJpDHyvrxXYXBOumm6ulwrp4QCiymybFusnMb/U",
+	"16KhKMxWIdTvZ9IIex/IIq2Qp3aoZ+vTH3CSF/Qommp+zk3luWHpTnGnFUk/dPxJ5K14Q9LrBkXtUyr8",
+	"AGu3eaWlCsNp3B/t5MgjCp1PuFIibeJ1c74oR/7MuSJmeiWY0yle6A2NBFJKGV4T5YVCA+Z/cKKEyC+L",
+	"HqXZhNIy8ctuzhIc8eK5b4Y+XWBj9Pcb3yR9eo0Nf4jIrdCS0In8FVPXMDstKdhJU6pbkUvs0wax8HtL",
+	"ElunHM8Q0rwy1/MQjzBWs23O7sgDgLfJz7x1uk9jimfdsRJyMPPky3RRW02Mnnc8ZXS/ZvFgdLTJu+aK",
+	"rsOqqaxjtLSFW+dadkx5euNjIs8xmGRTeUlScXCbgFcl5pX3q7t4dIwFEY6/LQHxnfpyfQnt5lBPp1ox",
+	"74+2eJtJWmgQ2sWd1wYjqwvo+lRrI1+1tm+FFS7kNHbVOLQiKUMqx+7R4SEzXCV6yq4kRcCMdGbY2Ohs",
+	"hvxvJG/yNEjUpCkTci9qYP59lXN/9j28J3NwncwKA6KZY3yREj6Zm7kJV76IM3JVJkeVj1O+AAZtBE/Y",
+	"1aKv8C1bx4H45sd/O369/+/PHv3wZv/p28vDv++fP/zpu1/uRvw256OW2lm7SdvFiXfdxEJvTMAuts7w",
+	"UHTcgpD2Gjddt9sZImrgRnI7EZYlGoPupqhf9jou62ZR3NtGvN/RIb71KQ3yPqQirz+hi2a9euPkxdM8",
+	"OZI7NtYur4DGDZzKkWM6c70vKoWwM1xpFyhlv9IFivI95No1JVMIFJXboDVvmse2fPpDBhEl7EWYdEFI",
+	"Jz7XVNo8Wbcp/GHtCLbJKVuTFVbL/Cqv4CZpXNV0rOXksGo+15p0LU87nytK+BJpN1NrexGSVMIuh6vz",
+	"vBjopuTdEPfvDalAb4SdTS+dojApVfcv8ES2LWOwDdh5jRy3Jr8VdNMOYz7VSiw8wA/ejk48tnm0M+ZG",
+	"STvxEYaOvx+gpj4UMwrGnIKC7vOXOtqSgYx952F0MIaf/RDCIzQS/+k5Dsh/+L4yLv/lJX//sjQ6/+1L",
+	"HORZGGOxIG+MuJFifudST3xuUm9T/n8H/HQlAa/mio0kXGFJG5WSO8pLyW1ZO64xFLBuirfCFaNN4glF",
+	"lj0YbiIWSB+UWzKR4wnWsPUNU0bSqc9xwADucK2fYgpEX6E922N/R2sXDBX4HAUu5+FTJxzL3RrNDHe8",
+	"Zof8EwzvUMB5J9oJ5Zt3fo3gFwxVQzWyqN88wKxc+L0o4bzz66/RhtFX1ZJZRbmOx7jw/sPRMvV3f/IN",
+	"Yc41EsvbF+fs6aPH3+TAdCE+f9mXlAjnbYGGuPo5ShOjCd0Z3Yl6SCbysNmJLIzRZkXB0j/W3CPvvJAi",
+	"9SD+u9qwRDuHECduskdFEDw0HTmfb3gqEx4caTBVWxpWcb7Ee2mdVONGGf1CG8ZZkhEKumC7jw6f7kVI",
+	"ykVyCN1HEQcMWVPYqu0kw6WyjnuR2aRBoj2K02zJ8MIHGodfauCBZf++743b/ZfPaI1sNptp05yxaFsC",
+	"66DNHy4v31BJdFu/NKiUdnZp402WnWjjmKVwnLCKIVHDb1bjmFwLxv27ty8ZXTKOFiHEen17Nb7twftp",
+	"1KU0l9ICN/Hnt3lGVP2ULE4bIZyXChyusazfitLFidjOP/E1H/32+egR+SmkYxNu8X50xIfwm5VjtS/V",
+	"Xearr3RZVAjCh9jUtLgSwWyI2Q5cc4CZjcvL9g4THnMHuhXWAntFvCR+LfwConJD3FAJkTCOBodyzIj9",
+	"6sC7YnTXFaz67KrDbl4yosdzIMfl9aqQeBPPE6rqyLPEPuVY+fIGc+kmOnMtd8LsovC/BjrPdYVld0ou",
+	"6P0VfunTSji42jSaF6JkoDUcCp6mgvyR/rlSCD9Do4mghIZCzkKBvi5srpGvgT718U36+y7etdocCL03",
+	"b04OrP7KYwB3yz9oqKAa1Wl8w2TfasRyd33Wv9hyvb2iVFn5xWr/y0u1lGgBQigPGULY4xJCXwTU60VU",
+	"uPqMuR3oUcwSvug1LP02hZJvRZT3Ue9tDYmRx2FZdsDCdDocGwGUYNoreRk387FuVbi25CCqGmbrg95r",
+	"ttSmoHh0M7sOw23Oa1i/dG9L6ODQgmEzYaQm5IUKnjDdZZfU2SutU8HRYfJbDUm3MV5tA4xHMtcn3DYr",
+	"+PhgCxY7H+MZxEei/K59qySLOlts2CXsZnDL/KV8vNsnMuWZOF0FjAsRIqsWoBRLcpui2hV/E6W0t0RO",
+	"vAl+FKVdBWXQU4cH0nSMYNHQleyzmEtBFrwBh5RRx3014QXEyJUQKm+K7Xp/tTBMzwXCQFzx4bWHab9l",
+	"JaDS9tSOS9iL5bNc5ydt3KwWEUWMtHLmwpFpIthSkkzLNnXh51upU63MuREOyriyfpgfIy9qC20x0cNr",
+	"4ejmq5NCuMS1mwog4D1J/mQl7OsUsX60YVNtqOrlb1oqly6QXC3QIk/ThW+kwn7WX3GWdPLDNe63pRID",
+	"W0dhlVD2ETy4XPMgDw+DA7cOZH+Zd9dFRVdM6nMfwLWC9yOHmAkTWH0tMm8bnt9U3fhxPs32rahy4/br",
+	"MSoYEaRUqc7SaSF5TaZsKJu4XQJ1jTVVeFGdxdD6djnyd5ERXG8zpHT+CZKE26bWEIi1rYr68dXNDRW9",
+	"5eO/qZpyHzrH9oEKLQK8q5iuSORbSt2SP3Z7+MZO27nVafbDa9ObcfLb70ihV9V2Iqg55fa7LWRwfKy2",
+	"rTvc/KIcbShClOeyURaurx2UOw/CzyFJF5HI8mS7KWUVx9Uv4pNQR0ravqoD6ZUQMSiOkvqqqC5slydJ",
+	"Scemvj12jp6rWo2i2hzK6bPT2lovuXS+QAfQUkwS7e0agmrLFH9e5If3WHzFU66GolSzQWcO8SKkGpcs",
+	"9lmaVX8qlbDKVACCDlBDfSUtw9iS3HwKJtNCOGaFwmhbTwmnLNY3wgzqrbC8EXzhSiy0SojUgNBCy7tU",
+	"EYjn0WZ7EVhOCZpNYHIXBG4byz8gwHQ7DCJWJRV4YYdutRyP2kbskMnRMnjPqlNZWu6OJ7m2LB3fyrVw",
+	"8ph0zRJIIp8pmuQRB7Bzq8ChQMfx9Xc6rkI+thJBbTc5dCdv8maQnxu900CcHV8t0hO2nWotwWGTV5fO",
+	"5TYyrrpgUf20tAxw9cxbqbN5Z1cSTP1MLZ+XpoVo2dRmlkpcZSvXQoEXulphwaeW77Pw68ZB6abQAsKy",
+	"raJ1TvmCJbpS1D6ZSgSyzGbC3EhyvvDkRg99cqnRVgwzh98PU2GuG+XpBV1/vlQj3aD9WTMatGTlXQiV",
+	"oJH07/vnF29f7GMuXwwmEUU8ZcryURH5gWXo89qR4dJ1qPW1bA60mY74QOQZo4NiRZcY+9IdNsUje5cD",
+	"5WJLGy7F8d4by+cshDupjob7200rsJpoNov6ivBx6b6c5M6yxzqzdAexijre2YZjiS9G5XVun3gTAV04",
+	"7kSI/K/Hk+TaoJzOQFmw4WF/k4SIhj5+wIgbabFcky9tnyepC3kjilctgcU7MIRBepfTk0IbDywWxFQh",
+	"qz5YyPgVItCHJykGCfZCvJ9IzAfKrLg1jPxWdy2pBLJdt4v5gj8LL3yIdnBi3e858zbe+mVouAq87LJo",
+	"RVnt6vqxsytUtXJo59LWS0uBiX2Vt3zKMkUYzKCWyRQBxzgoY4nhI3wF1AbD5nwBexNmPAgjalG28Fo9",
+	"2Actk6mDUDeMtHirGx5/RypJuRpnvnZs/eSE35jj4wIGANmbYfG/Jvs/cOXilkC2XHUPsD8DOC3Na5Qf",
+	"UT1XbK5NYoNPqdSOjzS116Cj+QXzqOmq23XOJhtVP81sl6JwW/JnLZV5s50PzkV4oTOKS/HqrWDUb41T",
+	"bvmNuAdM8u7A2qVgPr+fSyexRNclplbaphUUWrv5qYBZr8KvzvfnFtDD+bE/RbHk5UtjSE49vLdg3Buy",
+	"34KFr4S8jH3N8bhXZxsb9vcqvLqmv9DVKlbSqcNL8d7ldw5bH1S/q42wRstr2XghXwJBmAqucJpj0Cuq",
+	"HJ+7kkgr67p+B9BxSnHu2k06ZquEkf09byN88zO1FT5+h22WJ/VqhYj47vwNe/RNu6SIWCws/P9GVqUG",
+	"2+XFW8Bz6bbPTYwoVX9FfGeuFsxmV46PbXjSaSbkeOLyBGm02sfS2cjjAHovCtWM3atdWT5sws8p5nsH",
+	"dzCFRvonuHVZ1tQarwpBMBQqTQlfiMqj8lAEgh48zZ8MWjYpXw3YXRVFtqX4RN5t3kHXgNT1pYLIBA2G",
+	"EwbD0lyl83uBIJTaXNNJXlgnpqGKyxZ4e7fQwct8eTmtGzWc1uRWb7V4RSikHUUsU/L3TISoJpBL+a72",
+	"WvK02jl2h3KOH1+TqpcbpnUqaRp3pk2USK3TSbtTXlQYWn8innRRopdGwCQKYa9zI5QSMYzNl13Iod3q",
+	"RQM1aXCdiBfUUDWUHZ+mqh5dnpxNFlYOOzW7BKEQxl9qpTzQ5eIiKxZ5K9V2eR9qqi7uRdJQQGDFVmyu",
+	"+VX2ZvPX883a/NXy7m369ocu27IlYG4NK9eV9ukETgv9jSqqYkbMUoQwkS4KB0cbX70MDZVhKrih38F+",
+	"5KqvOHlgwIKUll2LmWvyalU2toYvexhteOq2eD/f2i3eLe/txq+v3tw1YPiFwUCI+D0Wo6PKQ9Xb7GoK",
+	"qn4Ss92rBYv/6//6fw/ou9hj5XvfZP5rcDDFe6eoc5M+1leeNHCPp/yaojh53hsfc6l67Ny7ztBzjPeU",
+	"2hYZREAQV6HJvFqOFY5Rifx0Ub0Ux7bRre9nEWz8juZOoRz5hoplLbWYf/mCmi4vf3EGlxNJwUbB5dAj",
+	"RveHj6m2fAGIw3bfKYnpaPg/CgEkJIarhRN2r8deSSXYlRH8mtbH8StKdoZz0le7cb9v+n3lkW37fVMp",
+	"NwriGH7dOy12B8Fb5XQKPzsG1iETKrGnPlZhqJUzOi2Pkqukr64kbQKeQaZvhDEyETQWD+vTY8/xoJPd",
+	"ivwZ92uZ5NvtqjuF9S5UUAL9zeiGHdYXzsdpJX+NyM4XeGt3nNxK297Q97FaS96CEW2tN/ttaWRGl4JP",
+	"X4tgNdRWjm7JB63glzn61LIj1l/4rbxGhGf8pdJWHsTwYlQdaZSjSuEomtSeSzkVqVTiDRzaptjCNBXD",
+	"FTEWecS9jzeiK1c65BQZbyM2zKZZSrXCujlTw+FZG9+33eX+UixBM1wIhs5UokaKiYRACkHJ2njdmHSM",
+	"o6htnp9b/b6+vvTLk23czy8CRBaMpgHw2lWNr2UDdwlFezvc2Mp8Wrdlq0CE0E8Jl7MuoQNiysMnj0/Z",
+	"00Oy8XIIG0ZYELEVinL3Yob3ziA2p9o69vCQlNiHtTfZLhbPFVhfD+yVIHS8b5bwkVGTxhWNGNXUm3CL",
+	"WnB4ayYM1Y3by+Uoxfc/fPJ4HWZL2OKW+rY0EYlZzUUKR39HyfHEpQsm3s+0cf2dJXS+9egFBQ35efjA",
+	"DryVbwjMI4QXBAqAp7wmA0slYl+BsLQDiFDbHV6oINVaLsGqNIJoh7xZ/mc4REveH1jeVnq9C4cM8aMP",
+	"axLAqanWgdDMWytAn7156SmBYmZOwhagfv7980sG4yfwotOwJ4ynVgdtKeGOn1Y2CIvrIPFvBAxQUeyR",
+	"WiK8ykA+ElrvqNcXU39LDRVf/N03WXxzUTReWbW2ONIvg1yjnXe2Mdd3iFMteH8pMmerWJDt9buuEk8P",
+	"r5tCmV7h98hu6R7HaU3ZrCMuU5GEAKeWxFmKHAIp2S1MCu+2GyHtJTDt5k42UmFvd02/VWpFUHJrui8O",
+	"Owq0km9BddG2vQEHutxKntdJbcPCHV1gbh82wpB+AojbTUinBQ63eU9XwszA1tyF6KLwva0lF7ze0Q3Q",
+	"nbndkno22o6lGf3SUonwrCFhMgpJhljDCIaLTrEYPsY9hpBolnH6ORX8RlhigkYw8qT2WGytijHmcGaE",
+	"d66GHG0E60ZuFv9PsDp5+j/g6eY0geXiP803KLXqQcATgVc2VwRiqwoCNTPSK2ncZLAQvOViEn6BRcTn",
+	"2O5SKSiY/l63kLh7j57kTgz0aIBD3ap0WM7J1j65CZTFzAgnzAD0NBKJy7sg7WAqVdPd3zuMeTz6Fi/w",
+	"Q7UmUH48Kj9MrdgfO9Hzlo3ePPvIk96AF+XCusUa1cqMffi1demLg9xsVVWiE+GR03CG64QYMc5wCR9Y",
+	"JpWEA2EbQyOVdi0IiapUT2Xg4fq7s+amaiwNF71UNaWpcOnz3tGTR2A1TktFn/569PSbw8ePH+dFqdbf",
+	"iGB2phHJYPvYUmGbw0qtbQneRNyVi4ufIhYfHT/cf/R4/8k33z6NT0vl5as8saX1Qcqte9Tcx8XFTw+s",
+	"j+DVWQg46rQm3eISiPo/cXhnEYXTKcCTcIfXz+oXeBLrrChnB04PrsRgIrhZyxL+Di9c6u/ED/j02jhR",
+	"Md/xvKZwVoUwju3UWprALaI6iYH02GX1juaUWanGqdhHjIURSX/SMQl2oXQ3tHx1QxkIQPJ9VeHBEVXw",
+	"iBie9GhJgPvcRX+/sxRaurWyUA7exMVoFgNLQnJddfsz0GtSkjMUkvT08JBptS2seS5j15V3j5bsiY7i",
+	"dat1aZfAHRu4E/naXarm0Q1bqt25GNy42mLjLWOr7Fy/y7eRroUf51En102L9MU6naUEBKG8dEFFS1F+",
+	"suLhhlZhTKJxcKxJtv01zoEbZVmS99gaun54fI8inC0HdK+Pw22U8ejc2wdhfuJjB7iyc2FEEvlKSK5B",
+	"NFeVARwWQbmSbkAL7l2aF3ooecouxDBD3PKzoqiP1Mp3Kq3NhGW73AjOgBDZkydPoN2nh4f7T58+jaiA",
+	"E4NfrDDQINDrHrDavsrv0pf2pH6XfnRUOT9Pl32j6JX8WaWLnLS20zHuWh6XJW+7MH05nWnjuiv05bcK",
+	"OJu6K6MAJW9QEDGH6gijNAKEeFRFsveW+kim4pTF2BgBi8TM8oVlk4Cp5ygCxyDEE0/TzkyEJvAcWl7r",
+	"RPGT6YCXecausvSaSWyc+AGchvKMqbFefQPuwiPUvDVffHxpZVotkVhxgKVX4/gEvS8Br3w+0SlREmlv",
+	"EzG8xvxEVLGNnkd4YQhf+RIbPRbTBlJj4VdkTR7uAcj1Rlp5leJNO7YFoqDIGsR1kWB/9lhss+EQVZL4",
+	"pOgXf8V+gA/F5E+PT/oqVPoo/R4OgfX0P58sIuSh8FZmRFygR1NpS+4xBh1D9laDOcnXCk5LmCqGePlx",
+	"gvKG42nM0G6iswahVD4KGCjk3XCphKXB4rU5eNmtc2uXB/CLh4OBRfGj8M+eskNWTqJm+bx7d1bia10i",
+	"Q1HmoJJVP59ols1SzRG1JmznbjxMZXEUh3o6BVoGy2SvvSZEGyDpc6TAUKdipDOVRECWis2AaKGHo0MK",
+	"osMQEmiLGYEreC3ErAW11JNiI2I/4+G+yO+E/+SR320z1Z6w2ApzI8wAxxAThCV9xYY6S9F6wrxhaScY",
+	"7YrToJsqI5xZSDXew4NinZ7NMAITk8xpBcncMxmlqqBmZzIwvfZ67CdkciBf5jJkgIcDVB4VGrXY9s6v",
+	"nQJkUzGw8l9igLGHHSOCaIa3jEfpfBVorbCD1nP1ikCUbn+sjJ7bQdKohL/V82qhUSxGjI0maEnjxTC8",
+	"j0hY8Snx9TxdvCwOojwgxP9WMPcV48J2WwaWl9+xuc2LpxT+mgieoEqcsKuUq2uGvh2gajyNItk7ZcI6",
+	"OYUV88tVKqkyQc8ux7M/DQpNQ46zzkwTlGhMvCPGyFGK+jp785JEhaf5AdB8zHZjwmBIRTIGbZp20k8r",
+	"3ivnOlKbVLQnb6FRMGyi91bk+RpXUu418vNePkaVXSuTViEglii7yiYLBtaeJ1Q9iO26yo/e/m+IBwnl",
+	"U2ilT4uSKokYYqRvOc0+VJcLFZzKu9JcZSkq11CK1hRc6hLl4Ter3Bl99V3RJX3xfbnj8Fro3jvuSoN4",
+	"gWOoLBlwlgJdrKoSdENKLLWwPdZaM5aat6b8ONr3/hUeqOfKNSpFinB7fQam09lwIjwaTAVnv6ECeQ2q",
+	"r6GgkipFgzKqsORDMinRCiQfNXNaSLY6FluAROrodhajkcAL4a6Qlzj/wabw75uEz3bZ79IuBRfcZmVT",
+	"cxSqrQGw8oWoVAn1ZFZZ1iWcvnrvSwu1gjzvzM7885iW98R37hcRcj3iY1eO5dGOlbhL7N7Ut7dhAYKN",
+	"DuFGYLtN8HMN2PWrsG1XrGFpKrcp/QE8QYpGNEV/u09o8ATGYNlMW49BssHBLUuoDy3Y3psyg4KG2tBw",
+	"t0M5vqv6Lb5mQA5K7CdZrHinrb0dk7j1BD839Ni1nGVF3iRmwZVQWBxmM864ye8Rg2sohxcMgZKJGMJp",
+	"TPBexwg+nCAn2kSfPQtt0cdnRYv0xbtyu/l07jRrLtxEx0tu/7iSgB0rDfYahTz77Dr4mpYjZlr1FZko",
+	"p5huF/n4NJ8fmAOpbXKb3OGqePt4qvpN7nq/xRaBU59RzJO/nd0k8Gnb+9vbXM5+kqvX2u3nlgFNHa8x",
+	"V17qre7687rka+G2v/gIoDqvlcOJj88cVThuXpeQjbWLvAMiCcDWRclCnYqTvuqrfRaPEGtglxcXstrY",
+	"iBWIrzZiAfHV7vnLDrrNuPJVHIvwMErH0ipd9BWrxoRhfksPuyzF9u0WCLJ2L/Ju3hci6bG3PXZugJu+",
+	"6bFHT3tHhKJ6cfET2ht5MFkcNcRJcovdF8GvcTl+EMsi8yKOkFpYCuSxbCidL4jjkBcrHaJ+lKYwIOiG",
+	"In580M9uvlQP/DdTvmATnSZglN/IVIxFgr7qTPlD59PTYReFWTAqJU2uUlgo6GIu3QTasHu0gIi0G7Nd",
+	"/Bc2BU0unJZKlmaCVW9gtzuEQBflXYkUKQwITlLVXQ5bvhPt5DvZDv+7QmQDdb+ghoov3mapePT0qPLd",
+	"OTUNx0LLZLu6vqa9+HC5NLW07EbLpJzaJ9AQT5iby6Ho7/TYxa1LFXdHb67xinXId8iLQJm4Qr+1STbF",
+	"uwNxorpqXjimAvMOP3rAO/z7O2oR//4Jm/1AufQYBHIB7JA250pwI8xlMwj0WTnfDukzfvPzxSU74DN5",
+	"cHN0wDM3OcBfbeyLdePbdLDQV+NT8XqYWwu9giKBfRYq+cS5GaX6I1DzOaJGt+EelZGlEWjjatE0qlSP",
+	"pYp7zJOsT+krpQCGgAI2zayjBEErVEKYx76bB5bFBXhzvIyHTUdTwuhoRCFE5GRHpgPfSjFRPpM/isXO",
+	"hw+oiBEkd800xXuEV/4ewZZx1/QonBRYaNIw3WLfTcQov2t4sAQGbSMGygii8vqKHYiNUfKM9xid90LY",
+	"UKVkqUrN4I5SAxEriQ7gqDOZNqIVR9RVuN4Z6TTVcyoNUXbMz7kNVa0iKjhJnF+mKZaIQA56rtUNzBgx",
+	"fNAIuNKJFIiIzKzi12JA5dVePqMA0HfvXj5jdITsKXNyKqzj0xn9+PbFOXv48OFTmOO7y/NTENBCJdxQ",
+	"zCk9FP/jH//4x/7r1/vPnsWnvsYFZYl4L2Qpsu3dBRXrwFqZxOwFleCIfZ2MHqOrYroBxnb6Csbx9NHj",
+	"b/IL5EQPM/Q478ZYOYME1YH/+a+/Wa3iPSz+gDXkOYuLyu8xLpQn+LA8MJFUTqWjwi1H7LX8jmUqpYjZ",
+	"IlkWNJaUG3iDpdzA7OL3+1P+fv9KJ4t9vBiiDn7O82vZlJtrkcCDplbuOw7Zs+HA4vGbGU3wgmCcUlYX",
+	"26W6d0OtEkYJjHt9Vao0io7Lo8egQ2QOiE+kVrBHh0eYzFrpdD9w9pjtWiGa2ELlFRHvRX1Fzv6Cz+Uo",
+	"9uWkWMwQz/t+6JHisQp/7dCevXlZirs+2TnsHfUO0RU0E4rP5M7JzsPeYe8hVV2fIBMuhphIty9ughd8",
+	"LFDW5pv0Mtk52XklrTuDB5/f5OWaDZ+CRWfRmqojWKYLRk2SNirxzBi2q43Hz6G00ZfP8KISmdnvGSEB",
+	"el6GD/jbQ9Skl0r0HzYI2lUj4VdUiFzaouReQ8elW8u837WOq1X9BvgOSvQu5YPgKCh0ngIqgU56Vo7V",
+	"QFJ8Z8vCEIO/o2XxtEcFfoZ62row/udKz3lARTYc0l1iIpTM448y03TPvGab6OqLkpVhWMBH28YECkLz",
+	"Tq0sm7+SYMVIG7G+a6e36rjJVCwO08Er4Js7HR48p0uRD78i+tFMK0vK1fHhITn+QTSS2lxi6r95rbgY",
+	"9yrTtTjyeOuEOkR7SWNaPwyMfESDaGo7H+zBdzxX7vGVo/WvvFNwRLQB1YJeerj+pRfaXMkkIZiIHGxj",
+	"3VtvSPyh9m5DjNzOheBmSKwaGSdzBvNDlJgLrCtg6OLV8THqzPgQHIH3+2CG25YyK6gpL+uS6KjW1jVh",
+	"BDN/5CJQSG1DCRS2+4NzM6DsiF3wqbiQTvyPC2ck2HkYmi32PLignfvQ7RyYF5gCqaWgeXophfK0WoTF",
+	"1qqw+K5Rv7WN5Vx67EyxTF0rPVc+u6avOJsbrca5hPaohyyRFtPogSNQen0+wrEgd4QFQ/jR4VGPvZA3",
+	"gnmuY6kurAqP5+K9kOrYIMIOj+TILcjW0CpPsWXLb0Cfj46flqJE51Ileo7jFhZVlTNVWUTmlkESUPEH",
+	"XcWy2Gk3Gwx1ImISjoSZAdpKDJo3qG/0Mxj+0KDOXF+hWwL3C/cOVDvQTrDDoNYB72Ex2Dn25OCgHCzU",
+	"02Yc1Dt7MB3xQok59QgOfUUbAovoi1Fjun7eMSw77ZL0kVGWqhv7wEDunJjOHHN6zk3iS7bo4TUiBp0R",
+	"kJ/0aNV9xYdDMXPB6u4xwmV0XcrwiMYqPFH5QPRVIPG4pRLOCXMm8076KV/USvaw3bhyNqcjftDr9eK9",
+	"CEO9+qr2s28IxowOl3JMXcAPzM8P0tThQxzafjG0YktI76vpY8gdyK0grPtOJ4s7Y/rYds6Yq84L7zm9",
+	"N4FTLh3VIG0u5FhhVg6wWArUwyFcCLff3YLvVeR2XUR/+Jji6/i4y0szo4HTo3cb33q6/q1LrV9ztQiu",
+	"iO1Fn3ff7Jz889eKIATiDoAvyMaR5gMDr8pAqqzwfn+WXaVyWEBF1SWeJoTQIPKWaB5+X6K+hgxjTyc6",
+	"c6dNghEMgFRwQ768jnR0phhBpSVbkNMXodp4dhUFL0Jp5Zq3c5VGs7Zw3NL+081Zo/n5vXCvxc5nwXe2",
+	"3c5bbg5yMRwFKhBe4pH4tSUd7aNs1IgfFIKqXUc980KXMMovf758w6wYGuHY7tsX5+zJ8cNvT9jFD2f7",
+	"RxF7kpcceXjoPTN2L59frN0Muj45OIhZKtW1r/r/b2/7CjQJrDqPl1QeFBn94F5lKJQ1HHQoBIZX5mYq",
+	"PMoLJ5UkvxDhs9lpnhjaVwjMXOB2c2i2aIGm1WNoRmITvLRbV0bPLSI0E9vYBXEfgLJyH9DeaV89Onzq",
+	"84AaNZ+giUEbGCs6lVRh0AjSVfaadAUEK3g94s+LLbvHk1TtqOEseQR7IAOnWap54lOJGkDDeh/RMHx0",
+	"2EGqnms1SiXd1dzyRH8nxlKBjom5admsac9b0dQ+/jE/8NTeftzPJ2J4Dac9pHzggcKD45OS/La3XepU",
+	"O4wj5jKjbGld+iosjFZR1XQV8B25XViwm3AAYB9PwNRE1y6aD7QvdFHKquohmDF9xS2b8Bvp7VG0Spa2",
+	"JjAK6LfHHh0fFwl8wbZBCypixaFGowYxTvuq4EVOB17UdHrP6afl83v3iv/rEfe9fWy1/63fsXPYsEam",
+	"0cgPtfrMnU0b85TtDILb6haZURiy3caA6qLxU3CjMr5gM//5CR0q5Zyz0n2P9y/54hlwXLXCOHZ4cBAe",
+	"9Mik3p1Rcl2ghwK+fWCDF4Ol8loU/g6/YnvEURSCqQl//UijykdjslRYtpvjIvZVgURDERjcIyKW/GHw",
+	"dXluWom9cL1HHoXAxXyQUNARsWhBX5GDXwk21gJPzu2UlUZWhbrXm7BR98OkQvPUWTdG9ahJWFFM5WfO",
+	"P74A/0DORmhJ2UJnBmvPrnYF3A932EdNuJ1HXARXeXGc4ajmR7Pkxw4cr6qoZFYYe/CHr4fwodZxHPUV",
+	"BcVRGIUip2k2O2U85xvSslSOEDPgpWMJHEc43JYcKidFQk1gwipnbErM+yofLFdJBJqFEUtuUHTTYnW5",
+	"8iV3g+ud8aCmkHvX9FXwcpD6VnXD54Znmi454FksFSbC0lrso9f6lGF0PoYE+PzZviLHrdHOQZvIRwMK",
+	"Mdt9dPzU4/C8Fc4s9s9GTph4r8fOqluFlxEe1WuZvfZVic0rMS+z+PyCr1DVfPJxE1d7C5MJXOfv0k1A",
+	"Sbln5oZ9buSCbYHZq6yYBHJwH5flfcEOTuG852KZO+SmRsEmgj0egmofWLLKt3CEVuNFVtwBdguK2UWf",
+	"CEXuANeN/HHGb3JfUkTDdfRcmDJGqizrhRGjUF/fBAYDlzNVbRRqs/g6Lb5qy15ThE5fNYToRLnvp8LB",
+	"VrG79vidUzIcEZIlWHk99nOeQEvF0OkmrfEara863KO1Rwad0FVohUvhPHbpmrV8CahN/eKvMCzLU17e",
+	"lD2fVWbETPjyFZ5HUTCbx1fIFVyRMOGR+r0q6xs6YfXrWBhVYJWwQLs5qx8a4dNObIzEEleuE/da9Gm2",
+	"pE6f5jeEUQ7AjKnVPiUmtRpVWa/JBr/03Wuxb6un734YfbWTT3TZ9rZGsE2G9xs8mtVblClfULBmtSwd",
+	"+VkJuGOAH+Kv6vXdqde4E6Rdr4pjJIcbBUavqCwyM1qPPoZmTpHaKwMLL+mRe6T0otpMA4n/A5aUhlmP",
+	"4/lElz0w0sKOytmVZbuEnOgmQprgTb3haSbs3n3sZdSieFyWKyOt8K56GE0mHbN8JNJFj72z+JFbFp/5",
+	"JcMNPWHfYYA+u/z5x+c/xad9BU8NQ3giLgZMhuQJB6Et+BQ3DIwjpUt3YJGP5dYzi4XEEdmTcKr8Fa6N",
+	"EPU/EalwiHppqIcgYKXNTZ4ov1Ii3UkbFL+VcOJGHcmrf31F5I0W0JQrntf13ERoBXnFznxNreNDllKV",
+	"OGi8r2aiGP3uo8OneyjzYyoyFVM0NpMur1wEPHzIEaphRQkjeGplGaO+CnWM2CZljHyodIO2inbeUimx",
+	"vhpy5auhCoo4C6tXDvWu9uNv9ppVQliko75aFc6dA6zsEUHBettSUTOW8IUlNDJ/3pu9YpjaS8ku96NM",
+	"lGu/dVIhju6s65/E3Bfgar7oA/PJn8kcS7PMt2rxF6+010RauvWPHuTP3Wu0Tl0/ehuW9U98F0BkVE1O",
+	"WJdj1SB26prlCZBbSN7buS8t4+AP/Hcgkw++HK0g+7l6Ip/h98WJXOdIeStu9HXuK95KM320/qWftHuh",
+	"M3UX+gMNOMSSomQrlIh7UhRWpYPk+sIDy14+y+PpZ5wyEEM4PW3dTp1/bZKH8WuJMEBLWK14nuMTawYP",
+	"D+1LlYskqg6NoJsF0AU+zHJ0z8w4UlIoWastg+D3tiSO4+5JHDjLUg4HJbW39Vjg8HVi7zD3AuDvy8pd",
+	"gLF3yVrABdzaUP0UPBrNAxx2e94BEf+d2gBNag0s8j1pNdD0p1FqcFItCg2e6jm3ATK1psA8v+TjdcoL",
+	"PvMh+pjKzqaax9HDTh6OV9xQ+fVHR4+7HAObzQgN+7VIJL9czMQnO0M/z4Ty7v2QC3hHR6einGBbB3/4",
+	"lMIPqwJc86N0j/xwFVVvTclbU+XHVoo4pq/c9X6v0ILWSUFuxctnKAURVqoBFJSyukN1Qq9uXOlkEUJR",
+	"PQA5IlSQJ+iUxQpBXjDEHaNvPTIOJYmf5tgfHh/EiL7CktxUhG4B3xCGgTTCsvjlaP81DC8u3Y5zKx7Y",
+	"PBYF6KDJ9CW4LU/Ym63NyxH26VWE+5EuHg0MyKTcEAJ97eOO/PUWjX5UV/6qw031E1BwhaRaUapM9lmf",
+	"+S1E13EXBiFyc/QFVUn4QqTeo+NvN5te2WdxN/E9VPKB7dZB8fY+kgw9SMRIqIRX4QpqNhsiJWGEiuDD",
+	"CctfyfGgsJAIbKSNQlblMrJUbznvTlr3rOh/U672WRlI+Ty6WEnFon/2IbcfV61AY4wHiVgsUy4spSko",
+	"rc1aK5H0J9ZDVth6Ob3ck8GXt/9prL5iei1yNN8ktP94knwp1t/nee7+GxiZZwkGTwa6icrhpRgRQ4wh",
+	"iVillNJdcoWVknQiOEJVtcrRnwkhC+HOMBfODriLfZzR1YK9fNZjZVmL0ei+1VysSmcJHLFZnP4QBvFF",
+	"C1M/iy6iNKz6V0G6QpCGRYqY4CaVjVIzJ9/PV2Z6srgnielb/zTyMkytRVrmXIBbBq8kWfpVXn6Vl6sR",
+	"CDydMJ6Tj1QNgvH2B3+lWCTEyQNbFEZsFI7P3/Ohy2EZEXCxx37RCMGMYO/i/TDNEpHEAQSTwnN8dchT",
+	"Ly4peQueCFqBVkMEwgTTta8Qoz/ANw9TLqci8fCOlCtiM8TprP12is/fCCNHsuWF2o8hcSwN5eG4YxN+",
+	"g/fI1JoRcoox3s3tLf1MbylBODvCuuUXI5r51QL/jRrGxf7r//5PttR0ERQN7/UVw6is+pQocGdpcVY1",
+	"KQOOkAvRdkqMuZM3gkKqvjc6m3nrTmkaPcG8egwkIxh6UxHo6C2Cp4r8priEGYYxcPB6zxNaI9DP98K9",
+	"0taGIp33qMGUu2nh6VQu4qveUs2ehUUpFBd/eq4WDLjOWJtFBB88YDNWFVzUasiVWRu9fhvGtrUms4Ij",
+	"mmpxnEZ2SBVRqG6h52zlStAElBtfLQY06Zj5fNSgFgfE3l1dGB1+1V4+2ysA6aTxdEhdYQwj1oI5ZbGT",
+	"U0HVEWXIBJ5mKZ7eAu13qNNUDJ3n0iFtJfGF1WxfkZecHId8kacNYLkvCqwGu83ZlvMKC1quJtQhOAa6",
+	"cTqUaOUIGbpbIAFHbIFXOUdPDw/huePjw8PTEHTInE74Yu+U+UI46ML06XHQrs/uCYFbsJWMD4cm8xh5",
+	"5PVc5LiX0rUCj/oaPC2Yl18+3GV959rQS+js/9n44KdR+fAv+S9RcNAyTDcdBQ4EGvkC8chOQz1NNkyx",
+	"Jp0qsYsyOy0zrk9pJXbjrftF5a7WmLUSff4cSmB9wX6T+nS6OFBolb4evzt3upRPHi1y9coiKl9qeCFM",
+	"JxRl0Od48FalsJB+MtQz6athO2GmNsCv/pYZaRM5pDq+RhcVov1qeUD7uPxgjNeLoEMotOv2TjxSWTwT",
+	"hooSxqGxiMV50U/DnRhczWy8BHDqFRl8FbYIS9N4ud2nTmxeUeKqbHtczjXThk1BqMe5L3kgExuzKaXv",
+	"iSn7TUvlUl/4BvQ2nmJCKBBYj/2sRF9hjfWZMEEdK2l0EalJ3LFUcOsovkYEfaM8cEdqss+e+MvR4SG7",
+	"kmmK6Ky7R4f/cfSQTGgPoFLg2uaNoME0FkscMGZjzMyQLtQdpcdBJykotq+QhHMmApOy6w20cskKbLZH",
+	"gX9xe6pHfXz3lkJa7ebTeAGXJtuiM9GWzLllvr7OZ5358dW9dx/C5jnsPGaF1cTMSsFRLQeyc/Lw4ePH",
+	"jx49PF4vVNZljqzSxExRdar5ZkwJVueLyGqCB8o7AkoeMrBWQbCEJwjT6YYcht5toEd91cn/1WNn+A5K",
+	"bf8b1QhHL1bZF3e18FKJ7cqx0gbxLFPhYDMoKgxY/4wPpRrvUaUZLPpOSf9FvXc2ypS3KyUmQIq0KINZ",
+	"FQpXYqhJDNIi4Y/wXtEyNNZjpQvGqkrv7xh94zB8mLHNxmPYJE3JgCdeCCJvkZaq/MTDRi4cE/yJci1W",
+	"e+n5wC0+jtpbSf5vMjZxyoiTo8RX51vdfMTVIUcwrA+Zi0scpgCv88pb7Zh+YTajE3zayprO8opaCMhd",
+	"KptlBR32uTbXlE0bVgTOjvZJ1XkQMCPc50YH1yWM4J5dMdhHmyta8OnXs7AMEe34aARqcG7T0ULdYWTm",
+	"bUyxrJFcy6VISRgV1UgxBd0Kx7halKdUqlJKlMyXaJfteiOMpBxC1zzaO62cCIwDpQAW6EhpR+YHtoUm",
+	"1bUQs6p9Q3Wb8/5BmBVNRsxqknVWTwVG6g+5ohMXDtsJ7A4F0+KTc52lCRXopPoVONSnka81WgG2Xj6Q",
+	"F7UDeT+x8tD8pwttX8cJsL6rY0rPmfzzOYa+iMTxtz4f5Q4Zz0plnTTDfTkF62a1y5QqTb70T37R7tLy",
+	"VLq4Sv3yfPWV3rmv1K9scXPJUmldo8PU5xZIQ3U4K8pmoN/NzsW9uENRWHmH2/nFLwwdnt7M242deO8O",
+	"hvYmjti7yxf730aMM7DI6c4CAQgZT1M9F8lehHD2mj15hJU/sSDr8ePD6PDwkBk9tycU4APvGT0H6w5D",
+	"fZxlQ51mU4UVTUHge7+fAulY2Ku7YKyC3DdssphNhAqRNdz2VaYSYexQG2EDIB6IVOinMNXz9LYk9HjC",
+	"4mupkjhiMRibcY/9PCO0ihMWI1Qq/IT1wOOor2JfI2wARscR/FT+4hi+GEq3gH+xnC2+rK3jKWH6RSwG",
+	"WTrQowFmmsTl6969CCueYz/L9fJjthtufmOhYnhY2gFWO4/Z7kLYA6UjLGd1QJWx2eJARezo4PCUienM",
+	"LQiB3oPaaHTwagsLAP8MQtQCDBG/KBFK/h1dlcNIdJpyKiDva1oeRccPH/UePyEkwyP8ADMxgud4g6e5",
+	"H9jNNZatn/LU7vXYmQrxULQtvvQtla/VipwJRwH2GvMdS+itCNzvzf9ffJABBmLRV6+0tTE9i1XfaMPp",
+	"ierUGfpJRJnoMPYHTgmdCrCleCqSpZRIrPJ8DTooaiTWGcGnnp4TZsQUkS7z4CU6/ghsiIpnqFQGPRwf",
+	"HmMtTDUsubHDG06H0sbcsTh4ReMT6BQR+Kikcp7+B8Puq93Y/ybVmLAZI9Ke5cjHbBhUoaiJUOseviNQ",
+	"SdgN2p9dRP1F4E9tCAIYzg1h+1aSqPawhlyjmwhRpizdQ+zGNDMcWcSkupFWXqWiVL4FIZxogH0llXd1",
+	"8TRlfDYT3ITVYrsx1kYUiUjivTLQZ1CmZeDfImG7MSG4e6zKmHh0TOy8r2hZAhgowX5cLYgSCdsSCDWi",
+	"Qnbs90x7BFWCN0Jjwm+ZyZQvkZdkBvNxf9NXJ4xTXWyOkCEGIzjoJoOgTpGI9GwmEryN8RcUWGqT7cae",
+	"nVEP8Z4v1m3pVsb368Pa+gqpDOj47wiv/DIR05l2Qg0X+z8KOPC2XPgJthSJPQSJ4DfkMMRiOKH2BtBp",
+	"Tp4WiaAgSLrD8rIyLL8S89OiSTgtHuUskaORMJScnKJllZtux8c99qNYUIAduv2GPE3xaknPFU7rQk8F",
+	"8Hps7HG5V7YQ0KSSdiISNhYODSxPWvDKhNv89x77+wR6J8hLcyOHMG0FzZhM9VVoF5G/ftNX7PdMZL6u",
+	"Bz6ipBqjDEw1pwRrRMO1gV08PnzIDMdj5CZc0ZXdnEugnPZrpbLqty6m6AwXNT9rfp2GE60trP9u4NYc",
+	"K5bvkRk65ddYidsIZySilmNxHstHRQlcktpFSFCNhlrxbB4/jnamUuVFijHj3QkDbf7HP/v998dH+/3+",
+	"+2+e//rXvzTB+qwybINmUtWi89CkK6kocnKpMtt6K/b4XhT3Nks2nFfYmFAPc1ebKJwO4sEiYbVVjxBR",
+	"0deGmnPCgvx6t3arLPLP/zLucZd1e6f4DZfpHVlARL6Mo2ysxmwqCsRGHRtEtPba814AagwWReQjNoMw",
+	"aDWG6vd+T745Ovz22yeP7taB0J779hxFqBNT1BZIXbuRYl7lqYhJigKFIC3pnPfgwTivz4JAmxjYUQk2",
+	"6KtatAGsYhDpsMSxl/NBAntFtDGN7hc/ndujmdEAfKb8fUKXBeoJ9fFBH2/rD37rDFtGa/EjvLKu73sC",
+	"TqMRfKnQaTT6Lv4lv4xf/Ut37l/yK1v3J+WIg57/AKMps9DA1T7HmLuzPFAC7xqD8UifcliOivHInB4L",
+	"0JQjNuUOlNY8k8LrO/mCoJ0AtlRJ0350+JQMDW+/PbAsFu+lBU17IJMQF1FwvbzZwKp7DHGIsEQj5nWk",
+	"UiVgfSbiPdYW9Lc9SsN8YDo0bpyFtCwRQ7NATQ7MZMJpCkNOwWYFQ17CtDM6rcKuMwHu6ZaHGv80UWR+",
+	"Yi16caCar6gLH0kVfhZo8b8VToMns0Yohm3YakX7LLAcDv4ox+J+6IJhhKW/bgNb9L1wVfSW+4YUWouh",
+	"8vGRx/6UMR85qGEJnCbgrHtC+XxwhnLquH/Qw+UzwWK/HjH5jfvKdxAVVb0LdzlYXximQRnbiOKc6wYe",
+	"tQVDQ2xpqUG7kFhDlHBF4d2+Ci8niaW4DzMWvnhxtfkQue9vCcotr4Zj7Ksyvlk3UMYyO/i8kBnzkd05",
+	"PONyyx81kGUtcyTSK07yp0dr/FxD5b9iPN43xmNBhdqUpcka3Mc7h6xK9DDDioIHf4Q/V2pN6/J5QiM9",
+	"LIPTrCn5R+5VUQp9tOlJ/vcHlk2F4wl3/Gu067Lmw5sWKgo5FeRkrpBnoKaPGQAb9roe1N1C2gclAmsG",
+	"WghRCBRiAGYxXdWJhO4kL3442z9+/CTE8oR1AfXETvjx4yfxXimgwC1mwjuAufMtRX0V//v+OQ1kH9jZ",
+	"PoXD2BOmtFVyNPLYKnF46Jm0M20l1fLizvHhBGZUAo32ChsOHV3LfdX5tCZ6rmBgbRgpYY39aDY7urNk",
+	"tOndYbQjp3wsDn6bifG2787UFq/iZecs5VJtcd3ZTEc1taJhQ5dpMG7c4Xxr2e7bF+fsyfGTJ6cshm/h",
+	"y/8jxosMcrldiYVWCTu7OH/5EiVIMZXlSYchhTuGthPxwDIr/4XYSXhp1NiuB2yCFfnKUEsM9Zk/YlWm",
+	"6q/sMAyr2PMvjqeCRMBCytv3ssKrTeImdIiRIBgNJAy3IjlB/Yk4tkpydsys42DR8gQUP8+QY2oLUTb7",
+	"Cj8NjOA2RNKE368WMWGNUeCkj8gJlQrD1WqR3VxhptBGIyOFBivazz14mbVMPlG52646V9Af/nSXWn9+",
+	"Ry5QV4l/eY5F+gXG9UVsLG9CiBsdrNvzsorBErAJD/7wf23i5N0AOvd74crgovcLa7sG5POrY+Junbml",
+	"Zf0csG49EdyH13apFA1rr0TTV02laPzCdHZ8Fofm83J7+nHdudOz3u5HFblr2Ac5PAPT++ru/Oru/FTu",
+	"zkCDq72bd4w7XAaOWp3B+LfKk/d4YMsdtcV/UUxjEzxWxErYnUOdiN5dhUUBV2jq0YZyRJi97eMVw3ZV",
+	"1/fXO606XGn74A+Y7MrqfuWF/Vgb2MZ2/dp95a936YhuhIvL7+Jz5FWCmCNgjjLeTfWe/s4ptwMGrR8z",
+	"KFI6EaWMvszuD3XcUrUZnl1ZsbkrsZ5DQx9aUSLelu/oi6HCKKIuq8t2tfE1Wytt7HkMIttX4XrfA5QR",
+	"8kMBC4gKKYIFFvl7CzYXRoQ3TphIpE//ChRAjiDvmEH84ul60Lny9vcy1Nwa/TVvsmW+cveaabmLT6NG",
+	"bsDU8DrEGxzkwbnLOMVNB9JcJPhPF4T453csUVgs0yY3Zps5/mZMvKJRpCIZC7PvUbwP/kC48XVFg1/h",
+	"S8/h0XutDVDqpoXscbhfVYq7dQQRTdDa+izANEWFgqep5w4fFbtsed/LQ3xg2ctnLYpCIOeVykJ+i5ll",
+	"+ORSHmj5vFCVlj8wdf82ISFYg6M9HOSVtva+6260HSoc2tczdbdnCuvMVEJEokJRz28APm1RDiCKT14a",
+	"vK+aHbKXeHdis9SjTnsgCrxSyVLCYIxhBiQ1Y7b76PiYcD3m0oLKvdql63FNa/7cvoopCS9mFB6LwBWh",
+	"sE/M/ut//WdR/wcBVqSdZQ5+0qZUjOm0/Ev1JaZNX1WeLH7CJ717Iy4jlcBgKLmzmniEt+aIX7LI0d40",
+	"457yCHSlx86q3RddUDqtEiJZLmvU7t32zOrzcm3DoO7cr11p9KNaI6sYto8eh6376s7+WtL9i/F/I8Xq",
+	"wMxcyIZe4w/fQi5WTZ6aCleE72weq1OWmC1xOvE0S52cceMOQNHcT7jjMYlMykENFQKMiyhsLY5CEGUR",
+	"HELQZseP2Wv53Sk+HM66dCQxEQZG8MRDiS5mIRMUVY4CiZiYUYAOyr/HADqf8Q/NP7CsHIl50ldvnr2I",
+	"2Jufvo/Y3948/x6eRUg2hnGBmNF/CmKHwHZEahvk09HjALuGoNlzbikGFCQbwYT1VYC6enR8fAo0AofE",
+	"oA716OghTW5bNCwQfAS71FeI8qOGIk0L0BkEQy0Ag0iLWe84y0OcqJm4hzA/lO4TNAuEt9IyaRai8Fqn",
+	"EKgGWto8FIn6++iVzjsGQlHtVlr6r4gyf35Emdtm0WKwVTn8ateIoZAzF6E48fUJCFRvj5ThYOC2BGDV",
+	"MWCOnxx/8/Tpwyd3JnC2iwvtIGtKZR2a4kEx+NPm0Z/LwZ9sZexn1Fe+3KhUTGkqroOyKpVYKwBtI2pU",
+	"KjRnBvT2/wDm4mP3h1xRCVMFfP0qKKoJ2310+HSvVzHOpM0hfUAWWMdTLAzrwdSOjotwVF6ZfGNkKqU/",
+	"En5cX0nn5YO0VGCJ5DDNnVZqry1ctdngWeZpoEoHQLQbYazUil0JGAoN9jSfXjvWmV+MjZBvfv3ThdGu",
+	"81cV4bNf7Z3/BubL3UTsIqsIF68dg3Vva33M+MKnCvi/fBEgYA+iQSg0XPXRe6vc3kXTt3N8t0maN9o6",
+	"m5d+pVLVoPQT0K63IcIoS5cGJACMSKSLmBiNBBU10AqtvxgF941IBhphiAPKTX7RbqUiB6MKuGZT9Kid",
+	"spSDKRTWNr9El6ZyZcFeawVmAV2591VRhRfNIBCQEz1HuNRY3wgzyB/Ii5XXwMpSqbBEkO+ZhoVbmSAo",
+	"bF+BVCNxtLdZ3Tdqh6eNfre31Mkb6vbear3RCDZB57k7jh/m1nbhTT9HWH6BdI6w8pincp9pFG8F8HOh",
+	"nJ9Z2Tfy1Qz4RIUgcO8Zz4/iLmdXOlNDkRD69l4Dx9FzxdaWEK1tdmCj69h/Q/jectHdgz/w35U3iTHV",
+	"PPXqeKbwSAFLQj4aONMQK70VWCLY7imLsT7VUtlzqlolVVHrPBQ0241TOZVoCwwR9A+x3uH5wZDg1yd6",
+	"zqZcIZs3gnHjgUWoq4ES793Av0qeJfGeCmCur4EWKld+LV3+ZdZRXlmH86tq/glhHileNNSlyy+eMcgw",
+	"oj99ZWUqz1DUcnGk5dgH7IqnXA2FLddH/4xK2CEF1lNzV7LcA578llm3pe+/6K/VIaMYnwpFV/6JMCcs",
+	"TkTqeODZ0kMLAotaUitJJ41zmQVKMdbfhN982TCWGD3rqysRbsJnRqqhnPE0h42acYntS1SVDDNcWtFU",
+	"I/lK34hKheQee4aMUem+EtykMiDHl18GxRtvL0joasOKNUWPTukGvoJb2WQfwIKgy8qIuZHOCdVbLhjA",
+	"OLHhoOx3AHQoq9XF8FYUUz7LH9r8WrsY7o9icW+328UIPw12ZofYvBIhUHisxzb96tT/qs2vc+oD12Tl",
+	"Mr6hlvfVgnFm5ViJhFE9oFtIoHXpNquFR3AO3Jv4+Al5IVbSR76Ld6a5j8ObAc2yA+ut8qIKSeHp2H10",
+	"fOwr+PuwqPUcdo3foq8qHLa8Lit47LPSY58rly2P8bPls+X1/nI47VcfymfoQwG6YVN0kmJEJoUOUmmI",
+	"z8FHcuBN9pVpq8WRgSfXOBOwLENwBNx5SYjS6V1ZFyIMwOmMUN9xGFUvc8t46CHy9Hf37H9hfobSOnap",
+	"D+GX82t9iLtMhM4tviL1Qoq8Rg1pZ0VyImg0JIG+XO8AzbTni3w1I+nkdTyt+D2OWBwSTuDvUNqzYsJH",
+	"LPZ1LKNQdcc/ntvu8CF4HhGQK/f5wi9T4SYa//L3HTY+9aow7oYvjumj4kqVLkGNwzp3Q1+kny43EQCl",
+	"rwIO9GaXVH6JxHusBNji4KXTe37xy/qElltUVWtLEtoGaPCsDDtHoZHB8xvy7dqRA79mwDQC/DXwEG7Z",
+	"+cUvUaVULmWdAXl20Ts+dxYSTKj7MA9f1i8nnK5eoZ+WL+Lp2nzGF7bkJMQ0dYTNwD9kxbfXVyGdPWIz",
+	"o5nhjiNXkYrx4lWdOes4lfDMWz71t/RhiL5lKuaJb2In2HBfYctXC6ofCsrOA1tpNm/GAFGKhE14Otqn",
+	"kGiM+xXKnZJ5LC2lDknLJiJNfAqRv9x6YFnOSn0YQo9dzFJMbTSC4hfKjcKgqAasGWP/YsqlwsrTyIUj",
+	"5khto05SPc+LPbOXz3rsTTDWtSqc7zwXj8iuKcMXvcNYUgF9rv5qadnT2lfNrlaJtUV7jIqsJmYxMJmi",
+	"sDti4hUnKwXBiYTtHh8e7vmKu6FIbV9ZfoMFSVsKtuY76U3uWmXWciwd8QYvbbBIbF/5ntbVYg2NhzKs",
+	"G/kg/CKtcD8UoROra5pSYeTaEgakPJpTCBbynfbYM2KZSBhYDbtNeff7VBEnOb+lOtpBvFxpnQquOunu",
+	"H8k74pfwk4aHvDHiRop5qw+62LMyL5zrLMWKvGw3MQtmMrV3mp+AqgvljrEcukW1VMbwtRrrV4fPvTp8",
+	"ipgZDJCmI4M1wPnQaGurYkgqcZvk/41dPkaMMpV8FAc7zHNZQbidf7yvlgP7YEIrRNNbfOBz9YnT6D5b",
+	"bzit7lc/+Fe2eAu2iCQ048ZVLh8bzIdgLMz4gjwNH8NFnqc12YM/8r9XhhBiRqie7afiRqRUfNlnmAa4",
+	"A1Cj/n/2rrW3jdxc/xXCX2IBsmyfzX5YBwcHOekumiLdDdbuFkW18FAaSmI9IgWSY8UN+t+L90LOjDQj",
+	"y45kO1l9snXjbciH7/V5vbbmle+L5UyPZxhiMsKiPE5OAAYn2sgiE2PpyFaNehFoJPgBXOWpFdIRQJ3x",
+	"Co79mKLDZ3oEqlbp1RtOvGHmh9IEXTBzBM8HPkUtotY+BeVREtNxaThxqAcDLjCfGKPAcbzw8xI1taW8",
+	"20J5SP0yJ0u7Jesyfmuf1CxVJx0QV431EFG3U5IWPV/IcajtQQp0w0JUK+ekRt6C2zN9UAeB6qA+JYtL",
+	"2j/PRZ2deUX0Y9nQYBK/F/yOGN3Ffy+ETO9O9a0y9YKIMsTP+pE85tg6yhBH+OpFMhkd+kNDeX1xbPgk",
+	"vbhRC0CtBvVMXQ67ZuHoGtrL7qt1mB5lG0XM20i1or1A2wmWLsFyjHFbcK4/ExxoLzKEqQyXoRzNdQCl",
+	"rtp5SHEzUtVnQ4NWlljDkTYdIizCIb1eYkS2DoLzNI8JtK/jKDiGnJE8UU0CjFMLQ1NtcBBxI2b3ahAN",
+	"00oYW2E/bKDSYY49biJ8iqsZmLA6lQmonpC5gv4xNfN+d0SFhhs4K4mzpQ7fL4usJo1s54w16y0/qZnm",
+	"3suMshVqD/5AYHPgY38ePhqzLgCsM9H0AcMo4byO75uu/VU+gdfnP7z+7uz1YzNIO8X/0wjGD7eVrMkM",
+	"rfYSjFWRIkuXUlZbqrE0cGGlC+Eiqg7rdxkJ9utXmfYs7EdL5hsxsmHGVwQ5OK74BkoX60iN7Ryu7ZWr",
+	"rtJB6orHYGiu5A3eSHhNDUQ73cAFsS1TqebIPIDp/PG+QvaB1stpaNpup7gwrffTT/zh42+oX3jgzZvq",
+	"2VUUys/EuR+Q/OmpyL4QGeO2bBdSO6CQJL94LPeiIW2Jh7FH32kYoaoSIJVGS08N+5FHW5tpn0QR/I+X",
+	"Af/nE63NtBfzKyvpmcqrg9yOeTznrDAuZ5ZVBB2oJHw/dVuizDuFwawIwyZnSvhPUTJG97oP1uaY/8Lz",
+	"bBC/3ys6w4Abhg9uJRPqFt5owakP2ldGkNTtg8HqSn0KLyrAcG1O24QZpgU7BBruKtBQirqinRa4DwCj",
+	"UElFwQEDRWpJjJ/CSzO7bIVPBCb7ltbI0BDls4TjSNbHbLKMPkm0QUFrKzFpaB4vJ7Uq8TS+ViHpEj/6",
+	"RkWk9FwOYtJXJybRxkz6zn0C0q4FoNLzXulMifgbfmOPux062Fy5S46ZV6FWrEvNpS4GT7gJd3FF+SAn",
+	"kzidRiQEPYf2khsVSLd5/GH59kTiA00/j7MeJ9UVl0XL92is63+DAU0PhbtnrEgjm6dg20Owilmnn+HP",
+	"fdVm0uHYI3bta58eHK2tjtZH7Z6HinvwXDe7QN8K6CQ676zD+GM4KhiuYHJySvEwX3nhlfeJxs6pW3vD",
+	"Bo63H9+LYG8UfBSQ+I0MlRQfIYlzCuehfXAyEPm0sWgWzdXcBqoKQr0T53S3N7I2InZFDk3yRb5jUwXR",
+	"F8L0jqXI4J+Mhf0U6hb9mNaoXtV7/C13Io4zGv8FhTJnwpqhkUbIyKSlelwwQgqnxuQkP2kGu5Cz11fW",
+	"oYWzZAPxYiG9X1qXi2MM7kDxbGgmchys68V8g+SlPP9ezLUpg/J94hh/fXYustXgmpN4y2Wg5VSPhweK",
+	"Ht3MK+M1zCETfmwXKjX4HSw/85RbJ5ThVckteTK7HYwMVS/LtwiD2rlbsdHok3oUt4Drr8OJ+PVF/h08",
+	"kHv3QFbQTkVGHXH5ieVMIXhz2Bxib9fFuRZpeJTGLIujB0pmpxGfT5zy6hHGqvo13Gqn+sk64e1cgWCw",
+	"nFkxsW5qA9O3xt77tAjWq+rCwOvMY6DijbHLgXjLJicJt9JJ0HNFVWWHxs/s0pDxCSlaOS8JCcspphCj",
+	"nOg1NDCTftanuwqjwr1yGKbkYyIGKPRpJMEOTfbxl8srEVcRHsHK0mXxMvuf12JmS+cxCHJp3Y1HkSH6",
+	"Q8lU4FWoIqJ0QHliaGyRV736YBceG0AbQ+BWOmQWZNQx+Zq84hSLMvlgaK6W9oSuXiTZOdHMhC7gDk9k",
+	"jtVHuij4ToUh/sOWDjk10xC1T/Tu1og7WzoQhwik0YyujQ8gFSJV2Ew51RuIn++RJsSxV0pk6zs967Vz",
+	"5XpSIj7yqI72mpZEfWCnXF249aqicsfB4lohr7BNO+1AXlu7dr5Y54CTJHFdX/kanpB9mqxzDbiAJ0G/",
+	"gZOIqKTDbGuw7Qjr3oixeNxP5hO5H3jFaglNWKiNGs66GjsVUpomGuxgKUDINjnpOJuUn6EhNBmIv2ME",
+	"YliHEYRd2mn9ClIxNAQWWwdRLmIiaViDmgQKQ7NrVPjrRD6zdaGfuBpWF81OJoOv5WB/4Tm9Kh3Otzqq",
+	"6+tBManI2x+aO3ivp7M0hR3f7ORoriiN2PALsG/1Bc2RE16/UfPTBz0JzB4IhwsmbMvHGC8pw/9Ez0H5",
+	"8Kef6Z+NGTgfLZZQ5lSVVFNUe5HdykLnGGhCtTipNXj5RmTOLv11bo3KsL4pvkTC1kxMHdcq0EFMrfIs",
+	"Ii6VvBEZqK9ZCr9ezhRFhgCuUvuvqNqeQqtGR7rLbzjP9/j9fe7QRj8dO5VGfTDE7s4QS/GutBUWzk6d",
+	"8kz/XIaxBeWzluLifBDn/bOzMyqS0vB78Tl4oAPzwWYy7GU1uKL7KJ7yQDfRN5FrEr+I+SLimEhFzs/O",
+	"YK5vRIafReZ7zqoIMzUXsih6WGxXNriCtBHvLn+LSiLtwaFxdkn0+P0xEkb158p7OcVKj3X+LI5BQ44h",
+	"8UHfUCAYTQS79aq4VUjYzaFeM1uQWIQJOlU5R2zi/lP9Izb9xLxMtN7E3f8YdqasWu8sESNgTUhkamLL",
+	"bWiAxoGu6YF0TXV0qD+wPrM2vSwA8KefE5fa42vyM+MUZoCiwanx5q2SxbX3hh0x2f/RW/8Lbw3EL6a4",
+	"G5qGj8f3RTV3gtY4fS+OmZKEa5YGJec9NGVRq3SIy6IQl5c/Y6gWRrIXXg2N9GjwoRp4Z9/1U3woFluV",
+	"BVoIYWrkSILm4PtmG7PK0GytQSUouY9DJ8NFkzn70+KsosWDFPEuihxajsYJVqacY+yMx9zq5oGGLQhf",
+	"OLmVDprArUiLcHn5M8hxv+9dkukCvorR7OCM2I9jmbm3dDxbRYGq5K1WyzpgMWh0KYmfj0BgPqGdePE5",
+	"7sEL3HHQ81Mzz/GVvYd83mZ+rBTwEmuDYoZvS74vM0U2E37nUgPEXMs8BymS00yNDXrCi3oNqohRWMYI",
+	"Lc44Ik6UxRzAyufdKAGanN6JDbeRfitS7i3a6onYaS5ZcuLtIEVe0onGuG1J9OdDoysIXq9VffYD46oM",
+	"Vd+Z+qQ96GbXOt+QaNqFi8/sCaZh7dwXvNLsk3qDNwMuJZfGXXDILH28Rf5P8QAdPMFP4gmOm3Y9AbX7",
+	"HntE6HCL9MzlqjuF6N+qMsuqxgBhyyBKUyjv24s/v8HKPndUczVyyNRqT4tjuHq4iaGhD3oD8SNygsKP",
+	"Cu0DeRxSve7tUpyw3Df8+p7Epg808W0Y43n2kTAeFnZq3V2XEBs/35443nr/Lv6oizWeB8E3pPacxtE1",
+	"CPr0QUO4pJ+0DABDoW8bWyFY+wDqy+Ye2TUD5stir7feb5NPRut4SCbbXTJZVUEBl7aZRvaFVZ2/MF2s",
+	"KdJ31PM3apmK+WfjQuq5yrOBuFRKZAgRGI6dJXJyVxbslI2E8BNbFBZ1n7a8A65jvw9Zsxrek5ME3lMq",
+	"fhM34B87A+HBlCR/HIZU3DhY9HKdlv5LS8K3CWF1/sANuRGEIrUyrH/k4rn7N+zVF3qjjQ+TlyvK18OV",
+	"voOagK1LK7DsNakWXFIgWYxSVSWM4rTleIYpBy+ookRNCLgHD2p5op21aGAQkQKC60BUuah+ID6mIcMS",
+	"UkmOuThGOx6MTxetfJ09MSqDyK0wNgxNsrap+UCQ/3Qsi4LsZw+hm6gpZAkZGFvvI574lggntlEMag/x",
+	"gCS7Vw5WWb/a6Sa6uUCfn3tiC2WiQTkA/7ngyfoeCSJkNSNxPhDvmVkDSS3JaaDM2N0tgso5bKH2iy2q",
+	"MFdHf0xqSzcDepNnd490i8+joWzPDYG6Cj6sg6pyUFU2k1DALmklMaSgWYI7CllioormiX8CBsOZkkWY",
+	"/XuTRvNn/soe717qorMECz0VhD2YiJnGUkR0+z7uMalx6XS4O7r45+9N/RJ1sJRnVOu8XNSfCK0cPY1F",
+	"OSr0mGEKlhW5Ejeu6q/0jWdZVOybkircrYILYTLRY1zL77c5+Wkd97P2MbOONNMgR8kbLMczdIXHrCma",
+	"arz+t3s6zf4/H3EWxTtrb7SCEYE8OlLSKXdlb5TBt2CYsFYdGrz24j2ecSqHgTlU0ozR1F664uji6BQF",
+	"AR7dmp7g9BwJ+cYSbaKUKG6x1gEpUhEq0OhB6R6VwkVS/qDu3IDttO4iwMOk7KJQfTEqvTaKPEYmF3IK",
+	"Oga8IOf7TLo5SBVRddNOwKYEGMtVkLqgny1cKmA5WK2A2zaCtzG6KlcTZXKJZdM5VopjOcczQPycMk98",
+	"QFGv1nb1w44JzpR02kzZNgTd9YUvSVyUzkk9NcQEFJyWBeUaJhWr1lFsp6UbEu78qzY5VVX8hRi/KinA",
+	"K5IQ8mS1I3opSsCHN5m6UAYWX2suIsb9TeMIao6U39GqTqFsGmstUM3o5oZB9Kx1wwaz9S5+Ba11AROr",
+	"RoLjLVQImNmJkZ9U9T72viqc1h9fdBS29PX/ZXHDIY749NjhSl7G4/QMxQiBAPkZptJoj2v2CokAUnQL",
+	"/qpH0bdY0RI0Yusi7XltRDFUcn08l8iJEZMTaKN4phesjGIlYGzHbyMnUT9RTUSiJXxdb4cSHdq3dJDz",
+	"hXIn6lbnSD5ZifGNgeSsTDcb+EvptM818fovnJ3oAvMPrKfkOk+oI/Aki2AbZ76+a5L1MCg3j8efylFS",
+	"BckGBvyr1m37xqpZjLDEVO1syMVCmfwEk3+5MqmdpOpO/VoROd8XVHRXFrjKsfwivo9lqrDZekX++ijr",
+	"1qY2l+qtMiohrswRMWERR2w8xcDckSwA7HkG1o1nKsabNvEEr+Pf//PfAAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -1067,6 +1067,8 @@ func TestIntakeInTheBrowser(t *testing.T) {
 			!h.StartsAt.Equal(sentencing.StartsAt) || h.Version != 2 {
 			t.Fatalf("after the edit in the UI: %+v (err %v)", h, err)
 		}
+		// The list reloads after a save, dimmed while it does: check it once it has settled.
+		b.waitTrue(`!document.querySelector('#hearings-table[aria-busy]')`, "the hearings have reloaded")
 		b.checkPage("case overview with hearings")
 		b.checkNarrow("case overview with hearings")
 

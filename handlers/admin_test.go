@@ -17,7 +17,7 @@ func TestAPITokens(t *testing.T) {
 		base := newClient(t, s)
 		admin := base.signedIn(models.RoleAdmin)
 		advocate := base.signedIn(models.RoleAdvocate)
-		res := advocate.do("POST", "/api/v1/auth/tokens", map[string]any{"name": "nightly export"})
+		res := advocate.do("POST", "/api/v1/auth/tokens", map[string]any{"name": "nightly export", "scopes": []string{"write"}})
 		var tok api.NewToken
 		res.JSON(t, &tok)
 		if res.StatusCode != http.StatusCreated || len(tok.Token) < 40 || tok.ExpiresAt.Sub(tok.CreatedAt).Hours() != 90*24 {
@@ -72,7 +72,7 @@ func TestAPITokens(t *testing.T) {
 		// A disabled account's tokens stop working at once.
 		res = advocate.do("POST", "/api/v1/auth/tokens", map[string]any{"name": "second", "expires_in_days": 1})
 		res.JSON(t, &tok)
-		if r := admin.do("PATCH", "/api/v1/users/"+advocate.user.ID, map[string]any{"active": false}); r.StatusCode != http.StatusOK {
+		if r := admin.patchUser(advocate.user.ID, map[string]any{"active": false}); r.StatusCode != http.StatusOK {
 			t.Fatalf("disable: %d %s", r.StatusCode, r.Body)
 		}
 		if r := bearer.do("GET", "/api/v1/cases", nil, "Authorization", "Bearer "+tok.Token); r.StatusCode != http.StatusUnauthorized {
@@ -85,7 +85,7 @@ func TestAPITokens(t *testing.T) {
 			t.Fatalf("disabled account makes a token: %d", r.StatusCode)
 		}
 		// Enabled again, the account's old tokens stay revoked.
-		if r := admin.do("PATCH", "/api/v1/users/"+advocate.user.ID, map[string]any{"active": true}); r.StatusCode != http.StatusOK {
+		if r := admin.patchUser(advocate.user.ID, map[string]any{"active": true}); r.StatusCode != http.StatusOK {
 			t.Fatalf("enable: %d", r.StatusCode)
 		}
 		if r := bearer.do("GET", "/api/v1/cases", nil, "Authorization", "Bearer "+tok.Token); r.StatusCode != http.StatusUnauthorized {
@@ -108,14 +108,15 @@ func TestUserAdministration(t *testing.T) {
 			t.Fatalf("taken email: %d", r.StatusCode)
 		}
 		// A role change ends the account's sessions.
-		if r := admin.do("PATCH", "/api/v1/users/"+clerk.user.ID, `{"role":"advocate"}`, "Content-Type", "application/merge-patch+json"); r.StatusCode != http.StatusOK {
+		if r := admin.do("PATCH", "/api/v1/users/"+clerk.user.ID, `{"role":"advocate"}`, "Content-Type", "application/merge-patch+json",
+			"If-Match", admin.userETag(clerk.user.ID)); r.StatusCode != http.StatusOK {
 			t.Fatalf("role change: %d %s", r.StatusCode, r.Body)
 		}
 		if r := clerk.do("GET", "/api/v1/auth/me", nil); r.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("session after a role change: %d", r.StatusCode)
 		}
 		// The last active administrator stays.
-		if r := admin.do("PATCH", "/api/v1/users/"+admin.user.ID, map[string]any{"role": "clerk"}); r.StatusCode != http.StatusConflict {
+		if r := admin.patchUser(admin.user.ID, map[string]any{"role": "clerk"}); r.StatusCode != http.StatusConflict {
 			t.Fatalf("demoting the last admin: %d", r.StatusCode)
 		}
 		// Unlock.
@@ -208,11 +209,13 @@ func TestConcurrentAdministration(t *testing.T) {
 		base := newClient(t, s)
 		a, b := base.signedIn(models.RoleAdmin), base.signedIn(models.RoleAdmin)
 		results := make(chan int, 2)
+		// Each reads the other's ETag first: once one demotion lands, the other administrator is signed out.
+		aTag, bTag := b.userETag(a.user.ID), a.userETag(b.user.ID)
 		go func() {
-			results <- a.do("PATCH", "/api/v1/users/"+b.user.ID, map[string]any{"role": "clerk"}).StatusCode
+			results <- a.do("PATCH", "/api/v1/users/"+b.user.ID, map[string]any{"role": "clerk"}, "If-Match", bTag).StatusCode
 		}()
 		go func() {
-			results <- b.do("PATCH", "/api/v1/users/"+a.user.ID, map[string]any{"role": "clerk"}).StatusCode
+			results <- b.do("PATCH", "/api/v1/users/"+a.user.ID, map[string]any{"role": "clerk"}, "If-Match", aTag).StatusCode
 		}()
 		first, second := <-results, <-results
 		admins := 0

@@ -85,7 +85,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 				return map[string]any{"email": fmt.Sprintf("new%d@mesa.gov", created), "display_name": "New Staff",
 					"role": "clerk", "password": staffPassword}
 			},
-			"updateuser": func(api.Case) any { return map[string]any{"display_name": "Renamed by the matrix"} },
+			"updateuser":     func(api.Case) any { return map[string]any{"display_name": "Renamed by the matrix"} },
+			"reauthenticate": func(api.Case) any { return map[string]string{"password": staffPassword} },
+			// Each caller changes its own password once, after everything that needs the old one.
+			"changepassword": func(api.Case) any {
+				return map[string]string{"current_password": staffPassword, "new_password": "a new passphrase for the matrix"}
+			},
 			// Replaced by a real code for signed-in callers below.
 			"confirmmfaenrollment": func(api.Case) any { return map[string]string{"code": "000000"} },
 			"createvictim": func(api.Case) any {
@@ -260,6 +265,19 @@ func TestAuthorizationMatrix(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// A public reset with a code an administrator issued, for an account of its own.
+		resettable, err := s.CreateUser(dbtest.System(), models.NewUser{Email: "resettable@mesa.gov",
+			DisplayName: "Resettable", Role: models.RoleClerk, Password: staffPassword})
+		if err != nil {
+			t.Fatal(err)
+		}
+		bodies["resetpasswordwithcode"] = func(api.Case) any {
+			code, _, err := s.ResetPassword(dbtest.System(), resettable.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return map[string]string{"email": resettable.Email, "code": code, "new_password": "a new passphrase for the matrix"}
+		}
 		fill := func(path string, caller *client, target api.Case) string {
 			path = strings.ReplaceAll(path, "{case_id}", target.Id.String())
 			if strings.HasSuffix(path, "/losses/{loss_id}/void") {
@@ -275,7 +293,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 				if !caller.user.Role.Valid() {
 					owner = admin.user.ID // callers without an account of their own try someone's real token
 				}
-				tok, _, err := s.CreateToken(dbtest.System(), owner, "to revoke", 1)
+				tok, _, err := s.CreateToken(dbtest.System(), owner, models.NewToken{Name: "to revoke", Days: 1, Access: models.TokenRead})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -299,8 +317,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 			}
 		}
 		// Signing out ends the caller's session, so it goes last; turning two-factor sign-in on makes starting
-		// it a conflict, so confirming it goes just before.
-		rank := map[string]int{"confirmmfaenrollment": 1, "logout": 2}
+		// it a conflict, and re-authenticating needs the password changing the password replaces, so those go
+		// just before.
+		rank := map[string]int{"changepassword": 1, "confirmmfaenrollment": 1, "logout": 2}
 		slices.SortFunc(calls, func(a, b call) int {
 			return rank[strings.ToLower(a.op.OperationID)] - rank[strings.ToLower(b.op.OperationID)]
 		})
@@ -359,7 +378,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 						body = map[string]string{"code": caller.enrolmentCode()}
 					}
 					var headers []string
-					if strings.HasPrefix(id, "update") && id != "updateuser" {
+					if strings.HasPrefix(id, "update") {
 						headers = []string{"If-Match", admin.do("GET", path, nil).Header.Get("ETag")}
 					}
 					res := caller.do(cl.method, path, body, headers...)

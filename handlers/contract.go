@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -71,7 +72,11 @@ func (v *contractValidator) handle(c *gin.Context) {
 	// contract carries operation IDs as oapi-codegen spells Go names (GetCase); the audit trail uses the
 	// contract's own spelling (getCase).
 	c.Set(operationIDKey, contractOperationID(route.Operation.OperationID))
-	if p := authorize(c, route.Operation); p != nil {
+	p := authorize(c, route.Operation)
+	if p == nil {
+		p = requireStepUp(c, route.Operation)
+	}
+	if p != nil {
 		writeProblem(c, p)
 		return
 	}
@@ -145,6 +150,76 @@ func contractOperationID(id string) string {
 		return id
 	}
 	return strings.ToLower(id[:1]) + id[1:]
+}
+
+// requireStepUp enforces an API token's scopes and the operation's x-reauthentication declaration: a
+// token without the write scope may only read, and an operation that needs a recent re-authentication
+// (always, or when its query says so) needs a session that proved its password within
+// models.ReauthenticationWindow, or a token with the sensitive scope. Operations whose need depends on more
+// than the request's shape (x-reauthentication: conditional) call stepUp from their handlers.
+func requireStepUp(c *gin.Context, op *openapi3.Operation) *Problem {
+	who, ok := signedInAs(c.Request.Context())
+	if !ok {
+		return nil // A public operation: authorize has let it through.
+	}
+	if who.viaToken && who.readOnly && unsafeMethod(c.Request.Method) {
+		return newProblem(http.StatusForbidden, "read-only-token", "This API token may only read",
+			"The token has the read scope, which cannot change data. Make a token with the write scope for this.")
+	}
+	if !declaresStepUp(c, op) {
+		return nil
+	}
+	return stepUp(who)
+}
+
+// declaresStepUp reads an operation's x-reauthentication: true always needs a step-up, and
+// {when-query: {name: value}} does when any of those query parameters has that value.
+func declaresStepUp(c *gin.Context, op *openapi3.Operation) bool {
+	switch v := op.Extensions["x-reauthentication"].(type) {
+	case bool:
+		return v
+	case map[string]any:
+		when, _ := v["when-query"].(map[string]any)
+		for name, want := range when {
+			if slices.Contains(c.QueryArray(name), fmt.Sprint(want)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// stepUp refuses a caller who has not proved their password recently enough for an action that needs it:
+// a session that last proved it more than models.ReauthenticationWindow ago (401, so that the client asks
+// for the password and repeats the request), or an API token without the sensitive scope (403: a script
+// cannot re-authenticate).
+func stepUp(who signedIn) *Problem {
+	switch {
+	case who.viaToken && who.sensitive, !who.viaToken && who.recent:
+		return nil
+	case who.viaToken:
+		return newProblem(http.StatusForbidden, "sensitive-scope-required", "This API token may not do this",
+			"This action needs an API token with the sensitive scope, made from a session that re-authenticated "+
+				"within the last 15 minutes.")
+	default:
+		return reauthenticationRequired()
+	}
+}
+
+// stepUpFor is stepUp for an operation that judges its own need (x-reauthentication: conditional). A refusal
+// is audited as every other is, when its problem is written.
+func (s *Server) stepUpFor(ctx context.Context) error {
+	who, _ := signedInAs(ctx)
+	if p := stepUp(who); p != nil {
+		return p
+	}
+	return nil
+}
+
+func reauthenticationRequired() *Problem {
+	return newProblem(http.StatusUnauthorized, "reauthentication-required", "Confirm it is you",
+		"This action needs your password (and your authenticator code, if you use one) from within the last 15 "+
+			"minutes. Re-authenticate with POST /api/v1/auth/reauthenticate, then repeat the request.")
 }
 
 // declaredRoles reads an operation's x-roles.

@@ -24,7 +24,7 @@ import (
 // deniedEvents lists an actor's access.denied events, oldest first.
 func deniedEvents(t *testing.T, s *models.Store, actorID string) []models.AuditEvent {
 	t.Helper()
-	page, err := s.ListAuditEvents(context.Background(), models.AuditFilter{ActorID: actorID, Action: models.AccessDeniedAction})
+	page, err := s.ListAuditEvents(dbtest.System(), models.AuditFilter{ActorID: actorID, Action: models.AccessDeniedAction})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +153,7 @@ func TestProbesLeaveATrace(t *testing.T) {
 		if len(list.Items) != 2 || list.Items[0].Detail["count"] != 200.0 || list.Items[0].KeyId != models.AuditDataKeyID {
 			t.Fatalf("audit events over HTTP: %+v", list.Items)
 		}
-		if _, err := s.VerifyAudit(context.Background(), nil); err != nil {
+		if _, err := s.VerifyAudit(dbtest.System(), nil); err != nil {
 			t.Fatal(err)
 		}
 

@@ -215,7 +215,7 @@ func TestRequiredMFA(t *testing.T) {
 		if r := admin.do("GET", "/api/v1/cases", nil); r.StatusCode != http.StatusOK {
 			t.Fatalf("after enrolment: %d %s", r.StatusCode, r.Body)
 		}
-		res := admin.do("POST", "/api/v1/auth/tokens", map[string]any{"name": "script", "expires_in_days": 7})
+		res := admin.do("POST", "/api/v1/auth/tokens", map[string]any{"name": "script", "expires_in_days": 7, "scopes": []string{"write"}})
 		if res.StatusCode != http.StatusCreated {
 			t.Fatalf("token from a session that passed two-factor sign-in: %d %s", res.StatusCode, res.Body)
 		}

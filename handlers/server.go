@@ -52,13 +52,18 @@ type Store interface {
 	ResetMFA(ctx context.Context, userID string) (models.User, error)
 	SessionUser(ctx context.Context, token string) (models.User, models.Session, error)
 	SignOut(ctx context.Context, token string) error
-	TokenUser(ctx context.Context, secret string) (models.User, error)
-	CreateToken(ctx context.Context, userID, name string, days int) (models.APIToken, string, error)
+	Reauthenticate(ctx context.Context, userID, sessionID, password string, second models.SecondFactor) (time.Time, error)
+	ChangePassword(ctx context.Context, userID, sessionID, current, next string) error
+	ResetPassword(ctx context.Context, userID string) (string, time.Time, error)
+	SetPasswordWithCode(ctx context.Context, email, code, next string) error
+	TokenUser(ctx context.Context, secret string) (models.User, models.APIToken, error)
+	CreateToken(ctx context.Context, userID string, nt models.NewToken) (models.APIToken, string, error)
 	ListTokens(ctx context.Context, userID string) ([]models.APIToken, error)
 	RevokeToken(ctx context.Context, userID, tokenID string) error
 	ListUsers(ctx context.Context) ([]models.User, error)
 	CreateUser(ctx context.Context, nu models.NewUser) (models.User, error)
-	UpdateUser(ctx context.Context, id string, u models.UserUpdate) (models.User, error)
+	UserByID(ctx context.Context, id string) (models.User, error)
+	UpdateUser(ctx context.Context, id string, version int64, u models.UserUpdate) (models.User, error)
 	UnlockUser(ctx context.Context, id string) (models.User, error)
 	Locked(u models.User) bool
 	ListAuditEvents(ctx context.Context, f models.AuditFilter) (models.AuditPage, error)

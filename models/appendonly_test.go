@@ -147,7 +147,7 @@ func TestAppendOnlyTablesRefuseEveryRewrite(t *testing.T) {
 // events of all of it.
 func seedAppendOnlyRows(t *testing.T, s *models.Store) {
 	t.Helper()
-	admin, err := s.CreateUser(context.Background(), models.NewUser{Email: "ada@mesa.gov", DisplayName: "Ada Admin",
+	admin, err := s.CreateUser(dbtest.System(), models.NewUser{Email: "ada@mesa.gov", DisplayName: "Ada Admin",
 		Role: models.RoleAdmin, Password: goodPassword})
 	if err != nil {
 		t.Fatal(err)

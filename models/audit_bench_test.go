@@ -1,7 +1,6 @@
 package models_test
 
 import (
-	"context"
 	"fmt"
 	"sync/atomic"
 	"testing"
@@ -17,7 +16,7 @@ func BenchmarkCaseCreation(b *testing.B) {
 	dbtest.EachB(b, func(b *testing.B, s *models.Store) {
 		var n atomic.Int64
 		create := func(b *testing.B) {
-			if _, err := s.CreateCase(context.Background(), mesaCase(fmt.Sprintf("B%09d", n.Add(1)))); err != nil {
+			if _, err := s.CreateCase(dbtest.System(), mesaCase(fmt.Sprintf("B%09d", n.Add(1)))); err != nil {
 				b.Fatal(err)
 			}
 		}

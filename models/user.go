@@ -153,9 +153,9 @@ type UserUpdate struct {
 // ErrLastAdmin refuses a change that would leave no active administrator to run the system.
 var ErrLastAdmin = &ConflictError{Detail: "this is the last active administrator; make another administrator first"}
 
-// UpdateUser applies u to an account. Disabling it, or changing its role, ends its sessions and revokes
-// its API tokens at once.
-func (s *Store) UpdateUser(ctx context.Context, id string, u UserUpdate) (User, error) {
+// UpdateUser applies u to an account at version (its ETag), or answers ErrVersionMismatch when the account
+// changed since. Disabling it, or changing its role, ends its sessions and revokes its API tokens at once.
+func (s *Store) UpdateUser(ctx context.Context, id string, version int64, u UserUpdate) (User, error) {
 	var user User
 	err := s.inTx(ctx, func(tx *gorm.DB) error {
 		if err := s.queue(tx, userAdminLock); err != nil {
@@ -166,6 +166,9 @@ func (s *Store) UpdateUser(ctx context.Context, id string, u UserUpdate) (User, 
 				return ErrNotFound
 			}
 			return err
+		}
+		if user.Version != version {
+			return ErrVersionMismatch
 		}
 		before := user
 		v := &ValidationError{}

@@ -104,7 +104,7 @@ func TestSignInAndSessions(t *testing.T) {
 
 		// Disabling the account ends its sessions, and it can no longer sign in.
 		_, _, token, _ = s.SignIn(ctx, "dana@mesa.gov", goodPassword, models.SecondFactor{})
-		if _, err := s.UpdateUser(ctx, u.ID, models.UserUpdate{Active: models.Some(false)}); err != nil {
+		if u, err = s.UpdateUser(ctx, u.ID, u.Version, models.UserUpdate{Active: models.Some(false)}); err != nil {
 			t.Fatal(err)
 		}
 		if _, _, err := s.SessionUser(ctx, token); !errors.Is(err, models.ErrNoSession) {
@@ -115,7 +115,7 @@ func TestSignInAndSessions(t *testing.T) {
 		}
 
 		// A role change ends sessions opened under the old role.
-		if _, err := s.UpdateUser(ctx, u.ID, models.UserUpdate{Active: models.Some(true)}); err != nil {
+		if u, err = s.UpdateUser(ctx, u.ID, u.Version, models.UserUpdate{Active: models.Some(true)}); err != nil {
 			t.Fatal(err)
 		}
 		_, _, token, _ = s.SignIn(ctx, "dana@mesa.gov", goodPassword, models.SecondFactor{})
@@ -295,9 +295,11 @@ func TestUserUpdateRecordsWhichFieldsChanged(t *testing.T) {
 			{models.UserUpdate{Active: models.Some(true), DisplayName: models.Some("Dana Q. Advocate")}, `{"fields":["active"]}`},
 			{models.UserUpdate{Active: models.Some(true)}, ""}, // nothing changed: no event
 		} {
-			if _, err := s.UpdateUser(ctx, u.ID, tc.update); err != nil {
+			updated, err := s.UpdateUser(ctx, u.ID, u.Version, tc.update)
+			if err != nil {
 				t.Fatal(err)
 			}
+			u = updated
 			page, err := s.ListAuditEvents(ctx, models.AuditFilter{Action: "user.update"})
 			if err != nil {
 				t.Fatal(err)
