@@ -23,7 +23,10 @@ const defaultSQLitePath = "data/impactledger.db"
 
 // config is everything ImpactLedger reads from its environment, parsed once at start-up.
 type config struct {
-	DB             models.Config
+	DB models.Config
+	// MigrateDSN is the PostgreSQL URL of the role that owns the schema, which migrations run as; empty runs
+	// them as the service's own role (DB).
+	MigrateDSN     string
 	Addr           string
 	LogLevel       slog.Level
 	LogFormat      string // "text" or "json"
@@ -37,6 +40,10 @@ type config struct {
 	ImportWorkers int
 	// MaxHeavyRequests is how many heavy requests (large orders, list uploads) this instance serves at once.
 	MaxHeavyRequests int
+	// TLSCertFile and TLSKeyFile, when set, make the service speak HTTPS itself.
+	TLSCertFile, TLSKeyFile string
+	// KeysFile is the file the key-encryption keys were read from (IMPACTLEDGER_ENCRYPTION_KEYS_FILE), if any.
+	KeysFile string
 }
 
 // envVar documents one setting; configVars is the table the README and --help print.
@@ -44,6 +51,7 @@ type envVar struct{ Name, Default, Meaning string }
 
 var configVars = []envVar{
 	{"DATABASE_URL", "(empty: SQLite at ./" + defaultSQLitePath + ")", "postgres://… for PostgreSQL, or sqlite:PATH for another SQLite file. DATABASE_URL_FILE reads it from a file."},
+	{"IMPACTLEDGER_MIGRATE_DATABASE_URL", "(empty: migrations run as DATABASE_URL's role)", "PostgreSQL only: postgres://… of the role that owns the schema. migrate and serve's start-up migration run as it, then grant DATABASE_URL's role only what the service needs, so that the service cannot alter tables, drop triggers, or change or empty the audit trail and ledger. IMPACTLEDGER_MIGRATE_DATABASE_URL_FILE reads it from a file."},
 	{"IMPACTLEDGER_ADDR", "127.0.0.1:8080", "host:port to listen on."},
 	{"IMPACTLEDGER_LOG_LEVEL", "info", "debug, info, warn or error."},
 	{"IMPACTLEDGER_LOG_FORMAT", "auto", "text, json, or auto (text on a terminal, JSON otherwise)."},
@@ -51,7 +59,10 @@ var configVars = []envVar{
 	{"IMPACTLEDGER_DB_MAX_OPEN_CONNS", "10 (PostgreSQL), 4 readers + 1 writer (SQLite)", "Largest database pool."},
 	{"IMPACTLEDGER_DB_MAX_IDLE_CONNS", "same as max open", "Idle connections kept open."},
 	{"IMPACTLEDGER_TRUSTED_PROXIES", "(none)", "Comma-separated proxy IPs or CIDRs whose X-Forwarded-For is believed."},
+	{"IMPACTLEDGER_TLS_CERT_FILE", "(none: plain HTTP)", "PEM certificate chain; with IMPACTLEDGER_TLS_KEY_FILE the service serves HTTPS itself (TLS 1.2 or later) and sends Strict-Transport-Security."},
+	{"IMPACTLEDGER_TLS_KEY_FILE", "(none)", "PEM private key of IMPACTLEDGER_TLS_CERT_FILE."},
 	{"IMPACTLEDGER_ENCRYPTION_KEYS", "(SQLite: a key file beside the database; PostgreSQL: required)", "Key-encryption keys, key_id:base64 comma-separated; the first wraps new data keys, all unwrap. IMPACTLEDGER_ENCRYPTION_KEYS_FILE reads them from a file."},
+	{"IMPACTLEDGER_AUDIT_KEY", "(none: an audit data key wrapped by the encryption keys)", "Audit keys kept apart from the database and the encryption keys, key_id:base64(32 bytes) comma-separated: the first chains new audit events, all verify. IMPACTLEDGER_AUDIT_KEY_FILE reads them from a file."},
 	{"IMPACTLEDGER_REQUIRE_MFA", "true (PostgreSQL), false (SQLite)", "Make two-factor sign-in (an authenticator app) mandatory: accounts without it must set it up at their next sign-in before doing anything else."},
 	{"IMPACTLEDGER_LOCKOUT_MINUTES", "30", "How long 5 failed sign-ins within 15 minutes lock an account; 0 keeps it locked until an administrator unlocks it."},
 	{"IMPACTLEDGER_PASSWORD_ITERATIONS", "600000", "PBKDF2 work factor of new password hashes; lower only for tests (a warning is logged)."},
@@ -69,6 +80,25 @@ func configErrorf(format string, args ...any) error {
 	return &configError{fmt.Sprintf(format, args...)}
 }
 
+// errKeysRequired refuses PostgreSQL without key-encryption keys. Only migrate as the schema's owner may do
+// without them: it never opens the service's store, so a deploy step that migrates need not hold the keys.
+var errKeysRequired = configErrorf("IMPACTLEDGER_ENCRYPTION_KEYS: required with PostgreSQL (make one with `impactledger keys generate`, keep it in your secret store and back it up)")
+
+// withoutKeysRequired is err less errKeysRequired: nil when that was its only complaint.
+func withoutKeysRequired(err error) error {
+	var rest []error
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range joined.Unwrap() {
+			if e != errKeysRequired {
+				rest = append(rest, e)
+			}
+		}
+	} else if err != errKeysRequired {
+		rest = append(rest, err)
+	}
+	return errors.Join(rest...)
+}
+
 // loadConfig reads the environment through getenv (os.Getenv in production, a map in tests).
 func loadConfig(getenv func(string) string, stdoutIsTerminal bool) (config, error) {
 	cfg := config{Addr: "127.0.0.1:8080", LogLevel: slog.LevelInfo, AutoMigrate: true}
@@ -79,6 +109,17 @@ func loadConfig(getenv func(string) string, stdoutIsTerminal bool) (config, erro
 		errs = append(errs, err)
 	} else if cfg.DB, err = parseDatabaseURL(dbURL); err != nil {
 		errs = append(errs, err)
+	}
+	if owner, err := secret(getenv, "IMPACTLEDGER_MIGRATE_DATABASE_URL"); err != nil {
+		errs = append(errs, err)
+	} else if owner != "" {
+		// Never quote the URL back: it holds the owner's password.
+		if parsed, err := parseDatabaseURL(owner); err != nil || parsed.Dialect != models.Postgres {
+			errs = append(errs, configErrorf("IMPACTLEDGER_MIGRATE_DATABASE_URL: not a valid PostgreSQL URL (postgres://owner:password@host:5432/dbname)"))
+		} else if cfg.DB.Dialect != models.Postgres {
+			errs = append(errs, configErrorf("IMPACTLEDGER_MIGRATE_DATABASE_URL: only with PostgreSQL; set DATABASE_URL to the service's own postgres://… role (SQLite has no roles)"))
+		}
+		cfg.MigrateDSN = owner
 	}
 	if v := getenv("IMPACTLEDGER_ADDR"); v != "" {
 		cfg.Addr = v
@@ -125,7 +166,14 @@ func loadConfig(getenv func(string) string, stdoutIsTerminal bool) (config, erro
 			errs = append(errs, configErrorf("IMPACTLEDGER_ENCRYPTION_KEYS: %v", err))
 		}
 	} else if cfg.DB.Dialect == models.Postgres {
-		errs = append(errs, configErrorf("IMPACTLEDGER_ENCRYPTION_KEYS: required with PostgreSQL (make one with `impactledger keys generate`, keep it in your secret store and back it up)"))
+		errs = append(errs, errKeysRequired)
+	}
+	if keys, err := secret(getenv, "IMPACTLEDGER_AUDIT_KEY"); err != nil {
+		errs = append(errs, err)
+	} else if keys != "" {
+		if cfg.DB.AuditKeys, err = sealing.ParseKEKs(keys); err != nil {
+			errs = append(errs, configErrorf("IMPACTLEDGER_AUDIT_KEY: %v", err))
+		}
 	}
 	cfg.RequireMFA = cfg.DB.Dialect == models.Postgres
 	if v := getenv("IMPACTLEDGER_REQUIRE_MFA"); v != "" {
@@ -169,6 +217,11 @@ func loadConfig(getenv func(string) string, stdoutIsTerminal bool) (config, erro
 	if v := getenv("IMPACTLEDGER_DOCUMENTS_DIR"); v != "" {
 		cfg.DocumentsDir = v
 	}
+	cfg.TLSCertFile, cfg.TLSKeyFile = getenv("IMPACTLEDGER_TLS_CERT_FILE"), getenv("IMPACTLEDGER_TLS_KEY_FILE")
+	if (cfg.TLSCertFile == "") != (cfg.TLSKeyFile == "") {
+		errs = append(errs, configErrorf("IMPACTLEDGER_TLS_CERT_FILE and IMPACTLEDGER_TLS_KEY_FILE: set both (to serve HTTPS) or neither"))
+	}
+	cfg.KeysFile = getenv("IMPACTLEDGER_ENCRYPTION_KEYS_FILE")
 	if v := getenv("IMPACTLEDGER_TRUSTED_PROXIES"); v != "" {
 		for _, p := range strings.Split(v, ",") {
 			if p = strings.TrimSpace(p); p != "" {

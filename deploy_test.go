@@ -15,6 +15,7 @@ type compose struct {
 	Services map[string]struct {
 		Image       string            `yaml:"image"`
 		Build       any               `yaml:"build"`
+		Command     []string          `yaml:"command"`
 		Environment map[string]string `yaml:"environment"`
 		Ports       []string          `yaml:"ports"`
 		Volumes     []string          `yaml:"volumes"`
@@ -64,6 +65,42 @@ func TestComposeFile(t *testing.T) {
 	}
 	if u := app.Environment["DATABASE_URL"]; !strings.HasPrefix(u, "postgres://") || !strings.Contains(u, "@db:5432/") {
 		t.Errorf("app DATABASE_URL %q does not point at the db service", u)
+	}
+
+	// Two database roles: the app connects as one that owns nothing, and only the one-off migrate service
+	// knows the owner's password; the roles are made by the init script on the db's first start.
+	migrate := c.Services["migrate"]
+	if !slices.Equal(migrate.Command, []string{"migrate", "up"}) || migrate.DependsOn["db"].Condition != "service_healthy" {
+		t.Errorf("the migrate service runs %v after %v; want migrate up once the db is healthy", migrate.Command, migrate.DependsOn)
+	}
+	if u := migrate.Environment["IMPACTLEDGER_MIGRATE_DATABASE_URL"]; !strings.HasPrefix(u, "postgres://impactledger_owner:${IMPACTLEDGER_DB_OWNER_PASSWORD:?") {
+		t.Errorf("the migrate service's owner URL is %q; want impactledger_owner with its password from .env", u)
+	}
+	if u := migrate.Environment["DATABASE_URL"]; !strings.HasPrefix(u, "postgres://impactledger_app@db:5432/") {
+		t.Errorf("the migrate service's DATABASE_URL %q should name impactledger_app, without a password", u)
+	}
+	if u := app.Environment["DATABASE_URL"]; !strings.HasPrefix(u, "postgres://impactledger_app:${IMPACTLEDGER_DB_APP_PASSWORD:?") {
+		t.Errorf("the app's DATABASE_URL is %q; want impactledger_app with its password from .env", u)
+	}
+	for name, v := range app.Environment {
+		if strings.Contains(v, "OWNER_PASSWORD") || name == "IMPACTLEDGER_MIGRATE_DATABASE_URL" {
+			t.Errorf("the app holds the owner's password in %s", name)
+		}
+	}
+	if app.Environment["IMPACTLEDGER_AUTO_MIGRATE"] != "false" || app.DependsOn["migrate"].Condition != "service_completed_successfully" {
+		t.Error("the app must leave migrations to the migrate service and start after it succeeded")
+	}
+	if !slices.Contains(db.Volumes, "./docker/initdb:/docker-entrypoint-initdb.d:ro") {
+		t.Errorf("db volumes %v do not mount the init script", db.Volumes)
+	}
+	for _, v := range []string{"IMPACTLEDGER_DB_OWNER_PASSWORD", "IMPACTLEDGER_DB_APP_PASSWORD"} {
+		if !strings.HasPrefix(db.Environment[v], "${"+v+":?") {
+			t.Errorf("the db service does not pass %s from .env to the init script", v)
+		}
+	}
+	script, err := os.Stat("docker/initdb/10-impactledger-roles.sh")
+	if err != nil || script.Mode().Perm()&0o111 == 0 {
+		t.Errorf("the init script must exist and be executable (the image sources a script that is not): %v", err)
 	}
 
 	// Every secret comes from .env: no literal password, and .env.example names every variable used.

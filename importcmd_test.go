@@ -46,7 +46,7 @@ func setEnv(t *testing.T, env map[string]string) {
 // newCaseFromTheCommandLine migrates the configured database and makes a case in it, as the service would.
 func newCaseFromTheCommandLine(t *testing.T) string {
 	t.Helper()
-	ctx := context.Background()
+	ctx := dbtest.System()
 	if code := run(ctx, []string{"migrate", "up"}, nil, io.Discard, io.Discard); code != 0 {
 		t.Fatalf("migrate up: exit %d", code)
 	}
@@ -77,7 +77,7 @@ func TestImportVictimsCommand(t *testing.T) {
 	eachDatabase(t, func(t *testing.T, env map[string]string) {
 		setEnv(t, env)
 		caseID := newCaseFromTheCommandLine(t)
-		ctx := context.Background()
+		ctx := dbtest.System()
 
 		broken := writeList(t, "individual,Ada Lovelace,078-05-1120,,", "persn,Bob,,,", "individual,Cy,078-05-1120,other,1.234")
 		var out, errOut bytes.Buffer
@@ -154,7 +154,7 @@ func TestImportVictimsCommandStoppedImportsNothing(t *testing.T) {
 		_, _, store, _ := setup(context.Background(), io.Discard)
 		defer store.Close()
 		for deadline := time.Now().Add(time.Minute); ; {
-			page, err := store.ListVictimImports(context.Background(), caseID, 1, "")
+			page, err := store.ListVictimImports(dbtest.System(), caseID, 1, "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -170,8 +170,8 @@ func TestImportVictimsCommandStoppedImportsNothing(t *testing.T) {
 		if code := <-done; code != 1 || !strings.Contains(errOut.String(), "stopped; nothing was imported") {
 			t.Fatalf("interrupted: exit %d, %q", code, errOut.String())
 		}
-		page, err := store.ListVictims(context.Background(), caseID, models.VictimFilter{})
-		imports, _ := store.ListVictimImports(context.Background(), caseID, 1, "")
+		page, err := store.ListVictims(dbtest.System(), caseID, models.VictimFilter{})
+		imports, _ := store.ListVictimImports(dbtest.System(), caseID, 1, "")
 		if err != nil || len(page.Items) != 0 || imports.Items[0].Status != models.ImportFailed || imports.Items[0].Failure != models.ImportStopped {
 			t.Fatalf("after the interruption: %d victims (%v), import %+v", len(page.Items), err, imports.Items)
 		}

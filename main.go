@@ -4,6 +4,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,11 +17,15 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, for the schema owner's connection
 	"github.com/mattn/go-isatty"
+	"github.com/pressly/goose/v3"
 
 	"github.com/impactledger/impactledger/documents"
 	"github.com/impactledger/impactledger/frontend"
@@ -56,8 +62,12 @@ Usage:
   impactledger users list           list staff accounts
   impactledger users disable EMAIL  disable an account and end its sessions
   impactledger users unlock EMAIL   lift a sign-in lockout
+  impactledger users reset-password EMAIL
+                                    print a one-time code (24 hours) to set a new password with; the old
+                                    one stops working, sessions end and API tokens are revoked
   impactledger users reset-mfa EMAIL
-                                    turn two-factor sign-in off (lost authenticator) and end its sessions
+                                    turn two-factor sign-in off (lost authenticator), end its sessions and
+                                    revoke its API tokens
   impactledger keys generate        print a new key-encryption key entry (key_id:base64)
   impactledger keys check           list the key ids in use and whether each is configured
   impactledger keys rotate          rewrap every data key under the first configured key
@@ -152,10 +162,24 @@ func setup(ctx context.Context, stderr io.Writer) (config, *slog.Logger, *models
 }
 
 func setupWith(ctx context.Context, stderr io.Writer, mayCreate bool) (config, *slog.Logger, *models.Store, int) {
+	cfg, log, code := configure(stderr, false)
+	if code != 0 {
+		return cfg, log, nil, code
+	}
+	store, code := openStore(ctx, &cfg, log, mayCreate)
+	return cfg, log, store, code
+}
+
+// configure reads the configuration and installs the logger. ownerMigration says that the command is migrate,
+// which as the schema's owner (IMPACTLEDGER_MIGRATE_DATABASE_URL) needs no encryption keys.
+func configure(stderr io.Writer, ownerMigration bool) (config, *slog.Logger, int) {
 	cfg, err := loadConfig(os.Getenv, isTerminal(stderr))
+	if err != nil && ownerMigration && cfg.MigrateDSN != "" {
+		err = withoutKeysRequired(err)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "impactledger: configuration: %v\n", err)
-		return cfg, nil, nil, 2
+		return cfg, nil, 2
 	}
 	log := newLogger(cfg, stderr)
 	slog.SetDefault(log)
@@ -164,24 +188,112 @@ func setupWith(ctx context.Context, stderr io.Writer, mayCreate bool) (config, *
 			"iterations", n, "recommended", password.DefaultIterations)
 	}
 	cfg.DB.Logger = log
+	return cfg, log, 0
+}
+
+// openStore opens the service's database, first loading (or, when mayCreate, making) a SQLite database's
+// key file when no keys are configured.
+func openStore(ctx context.Context, cfg *config, log *slog.Logger, mayCreate bool) (*models.Store, int) {
 	if len(cfg.DB.Keys) == 0 && cfg.DB.Dialect == models.SQLite {
 		keys, generated, err := sqliteKeys(cfg.DB.DSN, time.Now(), mayCreate)
 		if err != nil {
 			log.Error("cannot load the encryption keys", "error", err.Error())
-			return cfg, log, nil, 1
+			return nil, 1
 		}
 		if generated != "" {
-			log.Warn("generated a key-encryption key for this new database; back it up with the database, "+
+			log.Warn("generated a key-encryption key for this new database; back it up, apart from the database, "+
 				"since without it the sealed data cannot be read (README: Keys)", "key_file", generated)
 		}
-		cfg.DB.Keys = keys
+		cfg.DB.Keys, cfg.KeysFile = keys, keyFileOf(cfg.DB.DSN)
 	}
 	store, err := models.Open(ctx, cfg.DB)
 	if err != nil {
 		log.Error("cannot open the database", "database", describeDatabase(cfg.DB), "error", models.ScrubPassword(err.Error()))
-		return cfg, log, nil, 1
+		return nil, 1
 	}
-	return cfg, log, store, 0
+	return store, 0
+}
+
+// openOwner connects as the schema's owner (IMPACTLEDGER_MIGRATE_DATABASE_URL), for migrations and grants
+// only: the service itself never uses this connection.
+func openOwner(ctx context.Context, dsn string) (*sql.DB, error) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, errors.New(models.ScrubPassword(err.Error()))
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, errors.New(models.ScrubPassword(err.Error()))
+	}
+	return db, nil
+}
+
+// migrateUp applies pending migrations. With IMPACTLEDGER_MIGRATE_DATABASE_URL it runs them as the schema's
+// owner and then grants the service's role what it needs; without, through the service's own pool, as the
+// service's role (which then owns what it creates).
+func migrateUp(ctx context.Context, cfg config, log *slog.Logger, appDB *sql.DB, d models.Dialect) ([]*goose.MigrationResult, error) {
+	if cfg.MigrateDSN == "" {
+		results, err := migrations.Up(ctx, appDB, d)
+		if err != nil && d == models.Postgres && permissionDenied(err) {
+			err = fmt.Errorf("%w (the service's role may not change the schema: set IMPACTLEDGER_MIGRATE_DATABASE_URL to the owner's URL)", err)
+		}
+		return results, err
+	}
+	owner, err := openOwner(ctx, cfg.MigrateDSN)
+	if err != nil {
+		return nil, fmt.Errorf("connecting as the schema's owner (IMPACTLEDGER_MIGRATE_DATABASE_URL): %w", err)
+	}
+	defer owner.Close()
+	results, err := migrations.Up(ctx, owner, d)
+	if err != nil {
+		return results, err
+	}
+	_, err = grantService(ctx, cfg, log, owner)
+	return results, err
+}
+
+// grantService grants the service's role (DATABASE_URL's user) what it needs, through the owner's
+// connection, and returns the role's name; empty when the service connects as the owner itself, which the
+// start-up warning then reports.
+func grantService(ctx context.Context, cfg config, log *slog.Logger, owner *sql.DB) (string, error) {
+	pc, err := pgconn.ParseConfig(cfg.DB.DSN)
+	if err != nil {
+		return "", fmt.Errorf("DATABASE_URL: %s", models.ScrubPassword(err.Error()))
+	}
+	err = migrations.GrantApp(ctx, owner, pc.User)
+	if errors.Is(err, migrations.ErrServiceIsOwner) {
+		log.Warn("DATABASE_URL and IMPACTLEDGER_MIGRATE_DATABASE_URL use the same role, so nothing was granted; "+
+			"give the service a role of its own (README: Running on PostgreSQL)", "role", pc.User)
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return pc.User, nil
+}
+
+// permissionDenied reports an error of PostgreSQL's insufficient_privilege class (42501).
+func permissionDenied(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && pg.Code == "42501" || strings.Contains(err.Error(), "SQLSTATE 42501")
+}
+
+// warnIfPrivileged logs a warning when the service's connections could undo what the database enforces:
+// with a role that owns tables (or acts as their owner), or a superuser, whoever takes over the service can
+// drop the triggers that keep the audit trail and the ledger append-only.
+func warnIfPrivileged(ctx context.Context, log *slog.Logger, db *sql.DB) {
+	r, err := migrations.RoleOf(ctx, db)
+	if err != nil {
+		log.Warn("cannot check the database role's privileges", "error_class", models.ErrorClass(err))
+		return
+	}
+	if r.Privileged() {
+		log.Warn("the service connects to PostgreSQL as a role that owns its tables or is a superuser, so whoever "+
+			"took over the service could drop the triggers that keep the audit trail and the ledger append-only and "+
+			"rewrite them; run migrations as the owner with IMPACTLEDGER_MIGRATE_DATABASE_URL and set DATABASE_URL to a "+
+			"role of the service's own that owns nothing (README: Running on PostgreSQL)",
+			"role", r.Name, "superuser", r.Superuser, "tables_owned", r.OwnedTables)
+	}
 }
 
 func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -206,12 +318,15 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	dialect := store.Dialect()
 	applied := 0
 	if cfg.AutoMigrate {
-		results, err := migrations.Up(ctx, sqlDB, dialect)
+		results, err := migrateUp(ctx, cfg, log, sqlDB, dialect)
 		if err != nil {
 			log.Error("cannot apply migrations", "error", models.ScrubPassword(err.Error()))
 			return 1
 		}
 		applied = len(results)
+	}
+	if dialect == models.Postgres {
+		warnIfPrivileged(ctx, log, sqlDB)
 	}
 	// With the schema current the keys must open the data, or the service does not start. With it behind
 	// (IMPACTLEDGER_AUTO_MIGRATE=false), readiness keeps checking until migrate up has run.
@@ -220,6 +335,9 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		if err := store.CheckKeys(ctx); err != nil {
 			log.Error("refusing to start", "error", err.Error())
 			return 1
+		}
+		if code := sealAuditChain(ctx, store, log); code != 0 {
+			return code
 		}
 	} else {
 		log.Warn("the database schema is behind; not ready, and no background job runs, until `impactledger migrate up` has run and the service restarts")
@@ -241,7 +359,13 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return 1
 		}
 	}
+	tlsConfig, err := serverTLS(cfg)
+	if err != nil {
+		log.Error("cannot serve HTTPS", "error", err.Error())
+		return 1
+	}
 	router, err := handlers.NewRouter(handlers.Config{
+		HSTS:       tlsConfig != nil,
 		Store:      store,
 		Dialect:    store.Dialect(),
 		UI:         frontend.Dist(),
@@ -269,6 +393,14 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		log.Error("cannot listen", "addr", cfg.Addr, "error", err.Error())
 		return 1
 	}
+	scheme := "http://"
+	if tlsConfig != nil {
+		ln, scheme = tls.NewListener(ln, tlsConfig), "https://"
+	}
+	if warning := transportWarning(cfg, ln.Addr().String()); warning != "" {
+		log.Warn(warning, "addr", ln.Addr().String())
+	}
+	warnAboutKeysBesideData(log, cfg)
 	srv := &http.Server{
 		Handler:           router,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -278,8 +410,9 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("impactledger started", "version", buildVersion(), "addr", "http://"+ln.Addr().String(),
-		"database", describeDatabase(cfg.DB), "documents", cfg.DocumentsDir, "migrations_applied", applied, "ui_built", frontend.Built(), "require_mfa", cfg.RequireMFA)
+	log.Info("impactledger started", "version", buildVersion(), "addr", scheme+ln.Addr().String(),
+		"database", describeDatabase(cfg.DB), "documents", cfg.DocumentsDir, "migrations_applied", applied, "ui_built", frontend.Built(), "require_mfa", cfg.RequireMFA,
+		"audit_key", store.AuditKeyIDs()[0])
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -336,17 +469,38 @@ func migrateCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 			"back up the database, then run it again with --yes")
 		return 2
 	}
-	_, log, store, code := setup(ctx, stderr)
+	cfg, log, code := configure(stderr, true)
 	if code != 0 {
 		return code
 	}
-	defer store.Close()
-	sqlDB, err := store.SQLDB()
-	if err != nil {
-		log.Error("cannot reach the database pool", "error_type", fmt.Sprintf("%T", err))
-		return 1
+	var (
+		sqlDB *sql.DB
+		// store is open when migrating as the service itself, with its keys; as the owner there are none.
+		store *models.Store
+	)
+	if cfg.MigrateDSN != "" {
+		// As the schema's owner; the service's own role is granted its privileges after up and down.
+		owner, err := openOwner(ctx, cfg.MigrateDSN)
+		if err != nil {
+			log.Error("cannot connect as the schema's owner (IMPACTLEDGER_MIGRATE_DATABASE_URL)",
+				"database", describeDatabase(models.Config{Dialect: models.Postgres, DSN: cfg.MigrateDSN}), "error", err.Error())
+			return 1
+		}
+		defer owner.Close()
+		sqlDB = owner
+	} else {
+		var code int
+		if store, code = openStore(ctx, &cfg, log, true); code != 0 {
+			return code
+		}
+		defer store.Close()
+		var err error
+		if sqlDB, err = store.SQLDB(); err != nil {
+			log.Error("cannot reach the database pool", "error_type", fmt.Sprintf("%T", err))
+			return 1
+		}
 	}
-	p, err := migrations.NewProvider(sqlDB, store.Dialect())
+	p, err := migrations.NewProvider(sqlDB, cfg.DB.Dialect)
 	if err != nil {
 		log.Error("cannot load migrations", "error", err.Error())
 		return 1
@@ -363,6 +517,13 @@ func migrateCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 		if len(results) == 0 {
 			fmt.Fprintln(stdout, "no pending migrations")
+		}
+		// Sealing a trail written before the chain was keyed needs the audit key; migrating as the schema's
+		// owner, which holds no keys, leaves it to the service's next start.
+		if store != nil {
+			if code := sealAuditChain(ctx, store, log); code != 0 {
+				return code
+			}
 		}
 	case "down":
 		r, err := p.Down(ctx)
@@ -387,14 +548,48 @@ func migrateCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", s.Source.Version, s.State, at, s.Source.Path)
 		}
 		tw.Flush()
+		return 0
+	}
+	if cfg.MigrateDSN != "" {
+		// After every change of schema, so that tables a migration added are covered and nothing else is held.
+		role, err := grantService(ctx, cfg, log, sqlDB)
+		if err != nil {
+			log.Error("cannot grant the service's role its privileges", "error", models.ScrubPassword(err.Error()))
+			return 1
+		}
+		if role != "" {
+			fmt.Fprintf(stdout, "granted %s what the service needs and nothing more\n", role)
+		}
+	}
+	return 0
+}
+
+// sealAuditChain carries an audit trail written before the chain was keyed over to the keyed chain, right
+// after the migrations, by appending its checkpoint; on a keyed chain it only checks the head. A head that
+// fails the check (changed outside the service, or chained with an audit key no longer configured) stops
+// the command: every change is audited, so the service could record nothing anyway.
+func sealAuditChain(ctx context.Context, store *models.Store, log *slog.Logger) int {
+	sealed, err := store.SealAuditChain(ctx)
+	var missing *models.AuditKeyMissingError
+	switch {
+	case errors.As(err, &missing), errors.Is(err, models.ErrAuditHeadTampered):
+		log.Error("refusing to start: the audit chain cannot be extended", "error", err.Error())
+		return 1
+	case err != nil:
+		log.Error("cannot check the audit chain", "error_class", models.ErrorClass(err))
+		return 1
+	case sealed:
+		log.Info("sealed the audit events written before the chain was keyed with a checkpoint event", "action", models.CheckpointAction)
 	}
 	return 0
 }
 
 func auditCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	const help = "impactledger audit verify\n\n" +
-		"Recomputes every audit event's hash in order. Exits 0 when the chain is intact, 1 naming the first\n" +
-		"event that was changed, removed or inserted out of line.\n"
+		"Checks every audit event in order: its keyed hash (HMAC-SHA256 under the audit key it names), or for the\n" +
+		"events written before the chain was keyed, their plain SHA-256 up to the checkpoint that sealed them.\n" +
+		"Exits 0 when the chain is intact, printing its head (event and hash); 1 naming the first\n" +
+		"event that was changed, removed, inserted out of line, or chained with an audit key not configured.\n"
 	fs := newFlagSet("audit", help, stderr)
 	if len(args) == 0 || args[0] != "verify" {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
@@ -425,13 +620,19 @@ func auditCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	case errors.As(err, &broken):
 		fmt.Fprintln(stdout, broken.Error())
 		return 1
+	case errors.As(err, new(*models.MissingKeyError)), errors.As(err, new(*models.WrongKeyError)):
+		// The audit data key is wrapped by a key-encryption key that is missing or wrong; the text names ids only.
+		log.Error("audit verify failed", "error", err.Error())
+		return 1
 	case err != nil:
 		log.Error("audit verify failed", "error_class", models.ErrorClass(err))
 		return 1
 	case sum.Events == 0:
 		fmt.Fprintln(stdout, "audit chain intact: no events yet")
 	default:
-		fmt.Fprintf(stdout, "audit chain intact: %d events (%d to %d)\n", sum.Events, sum.FirstSeq, sum.Last)
+		fmt.Fprintf(stdout, "audit chain intact: %d events (%d to %d): %d legacy (plain SHA-256, before the checkpoint), %d keyed\n",
+			sum.Events, sum.FirstSeq, sum.Last, sum.Legacy, sum.Keyed)
+		fmt.Fprintf(stdout, "head: event %d, hash %s\n", sum.Last, sum.HeadHash)
 	}
 	return 0
 }
@@ -470,6 +671,7 @@ func keysCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return 2
 	}
 	// Checking and rotating keys never makes a database or a key.
+	ctx = models.AsSystem(ctx, "cli")
 	_, log, store, code := setupWith(ctx, stderr, false)
 	if code != 0 {
 		return code
@@ -537,12 +739,21 @@ func healthcheckCommand(ctx context.Context, args []string, stderr io.Writer) in
 	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/readyz", nil)
+	client, scheme := http.DefaultClient, "http://"
+	if cfg.TLSCertFile != "" {
+		pinned, err := pinnedClient(cfg.TLSCertFile)
+		if err != nil {
+			fmt.Fprintf(stderr, "healthcheck: %v\n", err)
+			return 2
+		}
+		client, scheme = pinned, "https://"
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, scheme+net.JoinHostPort(host, port)+"/readyz", nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "healthcheck: %v\n", err)
 		return 1
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := client.Do(req)
 	if err != nil {
 		fmt.Fprintf(stderr, "healthcheck: %v\n", err)
 		return 1

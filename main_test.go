@@ -9,10 +9,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/impactledger/impactledger/dbtest"
 	"github.com/impactledger/impactledger/models"
 	"github.com/impactledger/impactledger/sealing"
 )
@@ -211,7 +213,7 @@ func TestStartupLineNamesVersionAddressAndDatabase(t *testing.T) {
 			break
 		}
 	}
-	for _, want := range []string{"impactledger started", addr, "sqlite", path, `"version"`} {
+	for _, want := range []string{"impactledger started", addr, "sqlite", path, `"version"`, `"audit_key":"data-key:audit-chain"`} {
 		if !strings.Contains(first, want) {
 			t.Errorf("start-up line %q lacks %q", first, want)
 		}
@@ -257,7 +259,7 @@ func TestAuditVerifyCommand(t *testing.T) {
 	}
 	defer store.Close()
 	for i := range 3 {
-		if _, err := store.CreateCase(context.Background(), models.NewCase{CourtCaseNumber: fmt.Sprint("22CR", i),
+		if _, err := store.CreateCase(dbtest.System(), models.NewCase{CourtCaseNumber: fmt.Sprint("22CR", i),
 			Caption: "People v. Tina Peters", Court: "Mesa County District Court", Jurisdiction: "us-co"}); err != nil {
 			t.Fatal(err)
 		}
@@ -322,6 +324,15 @@ func TestUsersCommand(t *testing.T) {
 	if code := run(context.Background(), []string{"users", "reset-mfa", "grace@mesa.gov"}, nil, &out, io.Discard); code != 0 || !strings.Contains(out.String(), "two-factor sign-in is off for grace@mesa.gov") {
 		t.Fatalf("users reset-mfa: exit %d, %q", code, out.String())
 	}
+	out.Reset()
+	errOut.Reset()
+	if code := run(context.Background(), []string{"users", "reset-password", "grace@mesa.gov"}, nil, &out, &errOut); code != 0 ||
+		!regexp.MustCompile(`^[0-9A-Z]{5}(-[0-9A-Z]{5}){3}\n$`).MatchString(out.String()) || !strings.Contains(errOut.String(), "grace@mesa.gov") {
+		t.Fatalf("users reset-password: exit %d, %q (stderr %q); want the code alone on stdout", code, out.String(), errOut.String())
+	}
+	if code := run(context.Background(), []string{"users", "reset-password", "nobody@mesa.gov"}, nil, io.Discard, io.Discard); code != 1 {
+		t.Fatalf("users reset-password of an unknown account: exit %d; want 1", code)
+	}
 	if code := run(context.Background(), []string{"users", "reset-mfa", "nobody@mesa.gov"}, nil, io.Discard, io.Discard); code != 1 {
 		t.Fatalf("users reset-mfa of an unknown account: exit %d; want 1", code)
 	}
@@ -366,7 +377,7 @@ func TestEncryptionKeysAtStartUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.CreateCase(context.Background(), models.NewCase{CourtCaseNumber: "1", Caption: "People v. Peters",
+	if _, err := store.CreateCase(dbtest.System(), models.NewCase{CourtCaseNumber: "1", Caption: "People v. Peters",
 		Court: "Mesa County District Court", Jurisdiction: "us-co", Notes: "sealed"}); err != nil {
 		t.Fatal(err)
 	}
@@ -401,12 +412,16 @@ func TestEncryptionKeysAtStartUp(t *testing.T) {
 	old, _ := os.ReadFile(keyFileOf(db) + ".bak")
 	t.Setenv("IMPACTLEDGER_ENCRYPTION_KEYS", other+","+strings.TrimSpace(string(old)))
 	out.Reset()
-	if code := run(context.Background(), []string{"keys", "rotate"}, nil, &out, io.Discard); code != 0 || !strings.Contains(out.String(), "rewrapped 1 data keys") {
+	if code := run(context.Background(), []string{"keys", "rotate"}, nil, &out, io.Discard); code != 0 || !strings.Contains(out.String(), "rewrapped 2 data keys") { // the case's and the audit chain's
 		t.Fatalf("keys rotate: exit %d %q", code, out.String())
 	}
 	t.Setenv("IMPACTLEDGER_ENCRYPTION_KEYS", other)
 	if code := run(context.Background(), []string{"keys", "check"}, nil, io.Discard, io.Discard); code != 0 {
 		t.Fatalf("keys check after rotation without the old key: exit %d", code)
+	}
+	// The audit chain's key was rewrapped with the case's: the trail still verifies without the old key.
+	if code, out := auditVerify(t); code != 0 || !strings.Contains(out, "intact: 2 events") { // the case, and the rotation
+		t.Fatalf("audit verify after rotation without the old key: exit %d %q", code, out)
 	}
 
 	t.Setenv("IMPACTLEDGER_ENCRYPTION_KEYS", "")

@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -21,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/impactledger/impactledger/dbtest"
 	"github.com/impactledger/impactledger/models"
 )
 
@@ -132,14 +132,7 @@ type importState struct {
 	ErrorCount int    `json:"error_count"`
 }
 
-func freeAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
+func freeAddr(t *testing.T) string { return freeAddrOn(t, "127.0.0.1") }
 
 // hundredThousand is a breach notification list of 100,000 individuals, each with an SSN, a birth date,
 // contact details and an address, and a loss.
@@ -192,7 +185,7 @@ func TestAtScaleAKilledServiceFinishesTheImportExactlyOnce(t *testing.T) {
 			t.Fatal("setup")
 		}
 		defer store.Close()
-		ctx := context.Background()
+		ctx := dbtest.System()
 		if page, err := store.ListVictims(ctx, caseID, models.VictimFilter{}); err != nil || len(page.Items) != 0 {
 			t.Fatalf("after the kill, %d victims are visible (%v); want none until the import ends", len(page.Items), err)
 		}

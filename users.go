@@ -10,19 +10,22 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"golang.org/x/term"
 
 	"github.com/impactledger/impactledger/models"
 )
 
-// usersCommand creates, lists, disables, unlocks and resets the two-factor sign-in of staff accounts from the command line: how the first
-// administrator comes to exist, and how access is recovered when no administrator can sign in.
+// usersCommand creates, lists, disables and unlocks staff accounts, and resets their passwords and two-factor
+// sign-in, from the command line: how the first administrator comes to exist, and how access is recovered
+// when no administrator can sign in.
 func usersCommand(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	const help = "impactledger users create --email E --name N --role R   (password: one line on standard input)\n" +
 		"impactledger users list\n" +
 		"impactledger users disable EMAIL\n" +
 		"impactledger users unlock EMAIL\n" +
+		"impactledger users reset-password EMAIL   (print a one-time code to set a new password with)\n" +
 		"impactledger users reset-mfa EMAIL   (turn two-factor sign-in off, for a lost authenticator)\n\n" +
 		"Roles: admin, supervisor, advocate, prosecutor, clerk.\n"
 	fs := newFlagSet("users", help, stderr)
@@ -44,7 +47,7 @@ func usersCommand(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	case action == "-h" || action == "--help" || action == "help":
 		fs.Usage()
 		return 0
-	case action == "create" && fs.NArg() == 0, action == "list" && fs.NArg() == 0, (action == "disable" || action == "unlock" || action == "reset-mfa") && fs.NArg() == 1:
+	case action == "create" && fs.NArg() == 0, action == "list" && fs.NArg() == 0, (action == "disable" || action == "unlock" || action == "reset-password" || action == "reset-mfa") && fs.NArg() == 1:
 	default:
 		fs.Usage()
 		return 2
@@ -86,7 +89,7 @@ func usersCommand(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	case "disable":
 		u, err := store.UserByEmail(ctx, fs.Arg(0))
 		if err == nil {
-			_, err = store.UpdateUser(ctx, u.ID, models.UserUpdate{Active: models.Some(false)})
+			_, err = store.UpdateUser(ctx, u.ID, u.Version, models.UserUpdate{Active: models.Some(false)})
 		}
 		if err != nil {
 			return reportUserError(stderr, "users disable", err)
@@ -101,6 +104,24 @@ func usersCommand(ctx context.Context, args []string, stdin io.Reader, stdout, s
 			return reportUserError(stderr, "users unlock", err)
 		}
 		fmt.Fprintf(stdout, "unlocked %s\n", u.Email)
+	case "reset-password":
+		u, err := store.UserByEmail(ctx, fs.Arg(0))
+		var (
+			code    string
+			expires time.Time
+		)
+		if err == nil {
+			code, expires, err = store.ResetPassword(ctx, u.ID)
+		}
+		if err != nil {
+			return reportUserError(stderr, "users reset-password", err)
+		}
+		// The code alone goes to standard output, so that a script can pass it on; the explanation to stderr.
+		fmt.Fprintln(stdout, code)
+		fmt.Fprintf(stderr, "The password of %s no longer works; its sessions have ended and its API tokens are revoked.\n"+
+			"Give the code above to its owner, who sets a new password with it on the sign-in page (\"Set a new password\n"+
+			"with a reset code\") until %s. It works once. Two-factor sign-in, if on, is still needed.\n",
+			u.Email, expires.UTC().Format("2006-01-02 15:04 MST"))
 	case "reset-mfa":
 		u, err := store.UserByEmail(ctx, fs.Arg(0))
 		if err == nil {

@@ -524,6 +524,27 @@ func (e StatementStatus) Valid() bool {
 	}
 }
 
+// Defines values for TokenScope.
+const (
+	TokenScopeRead      TokenScope = "read"
+	TokenScopeSensitive TokenScope = "sensitive"
+	TokenScopeWrite     TokenScope = "write"
+)
+
+// Valid indicates whether the value is a known member of the TokenScope enum.
+func (e TokenScope) Valid() bool {
+	switch e {
+	case TokenScopeRead:
+		return true
+	case TokenScopeSensitive:
+		return true
+	case TokenScopeWrite:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for VictimImportFailure.
 const (
 	VictimImportFailureServerError VictimImportFailure = "server_error"
@@ -769,18 +790,26 @@ type Allocation struct {
 
 // AuditEvent defines model for AuditEvent.
 type AuditEvent struct {
-	Action     string                                `json:"action"`
-	ActorId    string                                `json:"actor_id"`
-	ActorType  AuditEventActorType                   `json:"actor_type"`
-	CaseId     nullable.Nullable[openapi_types.UUID] `json:"case_id"`
-	ClientIp   string                                `json:"client_ip"`
-	Id         openapi_types.UUID                    `json:"id"`
-	ObjectId   string                                `json:"object_id"`
-	ObjectType string                                `json:"object_type"`
-	OccurredAt time.Time                             `json:"occurred_at"`
-	Outcome    AuditEventOutcome                     `json:"outcome"`
-	RequestId  string                                `json:"request_id"`
-	Seq        int64                                 `json:"seq"`
+	Action    string                                `json:"action"`
+	ActorId   string                                `json:"actor_id"`
+	ActorType AuditEventActorType                   `json:"actor_type"`
+	CaseId    nullable.Nullable[openapi_types.UUID] `json:"case_id"`
+	ClientIp  string                                `json:"client_ip"`
+
+	// Detail What else the event records, as IDs, codes, field names and counts, never values or personal data; `{}` when nothing. `access.denied` events (refusals, at most one per actor per minute) carry `count`, the refusals the event stands for (itself and the actor's refusals since their previous `access.denied` event that wrote none), `status`, `reason` (such as `not-found`, `forbidden`, `csrf`) and `operation`; one with `reason` `summary` is written by the service a minute or more after an actor's latest event, and its `count` stands only for the refusals that were counted since then without an event of their own. `user.update` carries `fields`, the names of the fields changed; `audit.checkpoint` carries `legacy_events` and `legacy_head_seq`.
+	//
+	// Example: {"count":200,"operation":"getVictim","reason":"not-found","status":404}
+	Detail map[string]interface{} `json:"detail"`
+	Id     openapi_types.UUID     `json:"id"`
+
+	// KeyId The audit key that chained the event (`data-key:audit-chain` for the default key, or a configured key's id); empty for events written before the chain was keyed.
+	KeyId      string            `json:"key_id"`
+	ObjectId   string            `json:"object_id"`
+	ObjectType string            `json:"object_type"`
+	OccurredAt time.Time         `json:"occurred_at"`
+	Outcome    AuditEventOutcome `json:"outcome"`
+	RequestId  string            `json:"request_id"`
+	Seq        int64             `json:"seq"`
 }
 
 // AuditEventActorType defines model for AuditEvent.ActorType.
@@ -1478,6 +1507,9 @@ type NewToken struct {
 	Id        openapi_types.UUID `json:"id"`
 	Name      string             `json:"name"`
 
+	// Scopes Exactly one of `read` and `write`, and `sensitive` or not.
+	Scopes TokenScopes `json:"scopes"`
+
 	// Token The secret; shown only in this response.
 	Token string `json:"token"`
 }
@@ -1504,6 +1536,38 @@ type OrderTerms struct {
 	// ThresholdCents Interest accrues only when the ordered total exceeds this.
 	ThresholdCents                  int64 `json:"threshold_cents"`
 	WaivedIfPrincipalPaidWithinDays int   `json:"waived_if_principal_paid_within_days"`
+}
+
+// PasswordChange defines model for PasswordChange.
+type PasswordChange struct {
+	CurrentPassword string `json:"current_password"`
+
+	// NewPassword 12 to 128 characters; refused when common or the same as the current one.
+	NewPassword string `json:"new_password"`
+}
+
+// PasswordResetCode defines model for PasswordResetCode.
+type PasswordResetCode struct {
+	// Code The one-time code (100 random bits in four groups of five letters and digits), shown only in this
+	// response. Give it to the user by a channel other than their email if their email may be read by
+	// others.
+	//
+	//
+	// Example: 7KQ2M-XD4HP-9RT0W-C3NBV
+	Code      string    `json:"code"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// PasswordResetRequest defines model for PasswordResetRequest.
+type PasswordResetRequest struct {
+	// Code The one-time code from the administrator's reset; letter case, spaces and dashes do not matter.
+	//
+	// Example: 7KQ2M-XD4HP-9RT0W-C3NBV
+	Code  string `json:"code"`
+	Email string `json:"email"`
+
+	// NewPassword 12 to 128 characters; refused when common.
+	NewPassword string `json:"new_password"`
 }
 
 // Payment defines model for Payment.
@@ -1590,6 +1654,29 @@ type Problem struct {
 
 // Reason Why; stored encrypted.
 type Reason = string
+
+// ReauthenticateRequest defines model for ReauthenticateRequest.
+type ReauthenticateRequest struct {
+	Password string `json:"password"`
+
+	// RecoveryCode One of the account's recovery codes, instead of `totp_code`; each works once.
+	//
+	// Example: ABCD-EFGH-JKMN
+	RecoveryCode *string `json:"recovery_code,omitempty"`
+
+	// TotpCode The current code from the account's authenticator app, when it has two-factor sign-in.
+	//
+	// Example: 123456
+	TotpCode *string `json:"totp_code,omitempty"`
+}
+
+// Reauthentication defines model for Reauthentication.
+type Reauthentication struct {
+	AuthenticatedAt time.Time `json:"authenticated_at"`
+
+	// ValidUntil Until when the session may take the actions that need a recent re-authentication.
+	ValidUntil time.Time `json:"valid_until"`
+}
 
 // RecoveryCodes defines model for RecoveryCodes.
 type RecoveryCodes struct {
@@ -1982,20 +2069,35 @@ type Token struct {
 	Id         openapi_types.UUID           `json:"id"`
 	LastUsedAt nullable.Nullable[time.Time] `json:"last_used_at"`
 	Name       string                       `json:"name"`
+
+	// Scopes Exactly one of `read` and `write`, and `sensitive` or not.
+	Scopes TokenScopes `json:"scopes"`
 }
 
 // TokenCreate defines model for TokenCreate.
 type TokenCreate struct {
+	// ExpiresInDays From 1 to 365; 90 when left out. For a `sensitive` token at most 30, and 30 when left out (so the
+	// default is not written into the schema, which has one default per field).
 	ExpiresInDays *int `json:"expires_in_days,omitempty"`
 
 	// Name What the token is for, such as "nightly export".
 	Name string `json:"name"`
+
+	// Scopes Exactly one of `read` and `write`, and `sensitive` or not.
+	Scopes *[]TokenScope `json:"scopes,omitempty"`
 }
 
 // TokenList defines model for TokenList.
 type TokenList struct {
 	Items []Token `json:"items"`
 }
+
+// TokenScope What an API token may do: `read` only GET operations; `write` also change data; `sensitive` adds the
+// actions that need a recent re-authentication.
+type TokenScope string
+
+// TokenScopes Exactly one of `read` and `write`, and `sensitive` or not.
+type TokenScopes = []TokenScope
 
 // User defines model for User.
 type User struct {
@@ -2470,6 +2572,9 @@ type PreconditionFailed = Problem
 // PreconditionRequired An RFC 9457 problem document.
 type PreconditionRequired = Problem
 
+// ReauthenticationRequired An RFC 9457 problem document.
+type ReauthenticationRequired = Problem
+
 // TooLarge An RFC 9457 problem document.
 type TooLarge = Problem
 
@@ -2738,6 +2843,12 @@ type SubmitStatementParams struct {
 	IfMatch *OptionalIfMatch `json:"If-Match,omitempty"`
 }
 
+// UpdateUserParams defines parameters for UpdateUser.
+type UpdateUserParams struct {
+	// IfMatch The ETag of the version being changed. Missing gives 428; stale gives 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // GetVictimParams defines parameters for GetVictim.
 type GetVictimParams struct {
 	// Reveal `ssn` adds the full SSN to the answer.
@@ -2792,6 +2903,15 @@ type LoginJSONRequestBody = LoginRequest
 
 // ConfirmMfaEnrollmentJSONRequestBody defines body for ConfirmMfaEnrollment for application/json ContentType.
 type ConfirmMfaEnrollmentJSONRequestBody = MfaConfirm
+
+// ChangePasswordJSONRequestBody defines body for ChangePassword for application/json ContentType.
+type ChangePasswordJSONRequestBody = PasswordChange
+
+// ResetPasswordWithCodeJSONRequestBody defines body for ResetPasswordWithCode for application/json ContentType.
+type ResetPasswordWithCodeJSONRequestBody = PasswordResetRequest
+
+// ReauthenticateJSONRequestBody defines body for Reauthenticate for application/json ContentType.
+type ReauthenticateJSONRequestBody = ReauthenticateRequest
 
 // CreateTokenJSONRequestBody defines body for CreateToken for application/json ContentType.
 type CreateTokenJSONRequestBody = TokenCreate
@@ -2912,6 +3032,15 @@ type ServerInterface interface {
 	// ConfirmMfaEnrollment Turn on two-factor sign-in with a code from the authenticator app.
 	// (POST /api/v1/auth/mfa/enrollment/confirm)
 	ConfirmMfaEnrollment(c *gin.Context)
+	// ChangePassword Change your own password.
+	// (POST /api/v1/auth/password)
+	ChangePassword(c *gin.Context)
+	// ResetPasswordWithCode Set a new password with the one-time code from an administrator's reset.
+	// (POST /api/v1/auth/password-reset)
+	ResetPasswordWithCode(c *gin.Context)
+	// Reauthenticate Prove your password (and second factor) again, for actions that need a recent proof.
+	// (POST /api/v1/auth/reauthenticate)
+	Reauthenticate(c *gin.Context)
 	// ListTokens List your own API tokens (never their secret values).
 	// (GET /api/v1/auth/tokens)
 	ListTokens(c *gin.Context)
@@ -3068,9 +3197,15 @@ type ServerInterface interface {
 	// CreateUser Create a staff account.
 	// (POST /api/v1/users)
 	CreateUser(c *gin.Context)
+	// GetUser Read one staff account.
+	// (GET /api/v1/users/{user_id})
+	GetUser(c *gin.Context, userId UserID)
 	// UpdateUser Change an account's name, role or whether it is active.
 	// (PATCH /api/v1/users/{user_id})
-	UpdateUser(c *gin.Context, userId UserID)
+	UpdateUser(c *gin.Context, userId UserID, params UpdateUserParams)
+	// ResetUserPassword Reset a user's password, answering a one-time code to set a new one with.
+	// (POST /api/v1/users/{user_id}/password-reset)
+	ResetUserPassword(c *gin.Context, userId UserID)
 	// ResetUserMfa Turn off a user's two-factor sign-in, for a lost authenticator.
 	// (POST /api/v1/users/{user_id}/reset-mfa)
 	ResetUserMfa(c *gin.Context, userId UserID)
@@ -3267,6 +3402,45 @@ func (siw *ServerInterfaceWrapper) ConfirmMfaEnrollment(c *gin.Context) {
 	}
 
 	siw.Handler.ConfirmMfaEnrollment(c)
+}
+
+// ChangePassword operation middleware
+func (siw *ServerInterfaceWrapper) ChangePassword(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ChangePassword(c)
+}
+
+// ResetPasswordWithCode operation middleware
+func (siw *ServerInterfaceWrapper) ResetPasswordWithCode(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ResetPasswordWithCode(c)
+}
+
+// Reauthenticate operation middleware
+func (siw *ServerInterfaceWrapper) Reauthenticate(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.Reauthenticate(c)
 }
 
 // ListTokens operation middleware
@@ -5109,8 +5283,8 @@ func (siw *ServerInterfaceWrapper) CreateUser(c *gin.Context) {
 	siw.Handler.CreateUser(c)
 }
 
-// UpdateUser operation middleware
-func (siw *ServerInterfaceWrapper) UpdateUser(c *gin.Context) {
+// GetUser operation middleware
+func (siw *ServerInterfaceWrapper) GetUser(c *gin.Context) {
 
 	var err error
 	_ = err
@@ -5131,7 +5305,81 @@ func (siw *ServerInterfaceWrapper) UpdateUser(c *gin.Context) {
 		}
 	}
 
-	siw.Handler.UpdateUser(c, userId)
+	siw.Handler.GetUser(c, userId)
+}
+
+// UpdateUser operation middleware
+func (siw *ServerInterfaceWrapper) UpdateUser(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "user_id" -------------
+	var userId UserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "user_id", c.Param("user_id"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter user_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateUserParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for If-Match, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter If-Match: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.UpdateUser(c, userId, params)
+}
+
+// ResetUserPassword operation middleware
+func (siw *ServerInterfaceWrapper) ResetUserPassword(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "user_id" -------------
+	var userId UserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "user_id", c.Param("user_id"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter user_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ResetUserPassword(c, userId)
 }
 
 // ResetUserMfa operation middleware
@@ -5575,6 +5823,9 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/api/v1/auth/login", wrapper.Login)
 	router.POST(options.BaseURL+"/api/v1/auth/logout", wrapper.Logout)
 	router.GET(options.BaseURL+"/api/v1/auth/me", wrapper.GetMe)
+	router.POST(options.BaseURL+"/api/v1/auth/reauthenticate", wrapper.Reauthenticate)
+	router.POST(options.BaseURL+"/api/v1/auth/password", wrapper.ChangePassword)
+	router.POST(options.BaseURL+"/api/v1/auth/password-reset", wrapper.ResetPasswordWithCode)
 	router.POST(options.BaseURL+"/api/v1/auth/mfa/enrollment", wrapper.StartMfaEnrollment)
 	router.POST(options.BaseURL+"/api/v1/auth/mfa/enrollment/confirm", wrapper.ConfirmMfaEnrollment)
 	router.GET(options.BaseURL+"/api/v1/auth/tokens", wrapper.ListTokens)
@@ -5582,9 +5833,11 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.DELETE(options.BaseURL+"/api/v1/auth/tokens/:token_id", wrapper.DeleteToken)
 	router.GET(options.BaseURL+"/api/v1/users", wrapper.ListUsers)
 	router.POST(options.BaseURL+"/api/v1/users", wrapper.CreateUser)
+	router.GET(options.BaseURL+"/api/v1/users/:user_id", wrapper.GetUser)
 	router.PATCH(options.BaseURL+"/api/v1/users/:user_id", wrapper.UpdateUser)
 	router.POST(options.BaseURL+"/api/v1/users/:user_id/unlock", wrapper.UnlockUser)
 	router.POST(options.BaseURL+"/api/v1/users/:user_id/reset-mfa", wrapper.ResetUserMfa)
+	router.POST(options.BaseURL+"/api/v1/users/:user_id/password-reset", wrapper.ResetUserPassword)
 	router.GET(options.BaseURL+"/api/v1/audit-events", wrapper.ListAuditEvents)
 	router.GET(options.BaseURL+"/api/v1/jurisdictions", wrapper.ListJurisdictions)
 	router.GET(options.BaseURL+"/api/v1/cases", wrapper.ListCases)
@@ -5670,6 +5923,8 @@ type PreconditionFailedApplicationProblemPlusJSONResponse Problem
 type PreconditionRequiredApplicationProblemPlusJSONResponse Problem
 
 type ProblemApplicationProblemPlusJSONResponse Problem
+
+type ReauthenticationRequiredApplicationProblemPlusJSONResponse Problem
 
 type TooLargeApplicationProblemPlusJSONResponse Problem
 
@@ -6224,6 +6479,344 @@ func (response ConfirmMfaEnrollmentdefaultApplicationProblemPlusJSONResponse) Vi
 	return err
 }
 
+type ChangePasswordRequestObject struct {
+	Body *ChangePasswordJSONRequestBody
+}
+
+type ChangePasswordResponseObject interface {
+	VisitChangePasswordResponse(w http.ResponseWriter) error
+}
+
+type ChangePassword204Response struct {
+}
+
+func (response ChangePassword204Response) VisitChangePasswordResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type ChangePassword400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ChangePassword400ApplicationProblemPlusJSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassword401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ChangePassword401ApplicationProblemPlusJSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassword403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ChangePassword403ApplicationProblemPlusJSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassword422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response ChangePassword422ApplicationProblemPlusJSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassword429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ChangePassword429ApplicationProblemPlusJSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassworddefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ChangePassworddefaultApplicationProblemPlusJSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPasswordWithCodeRequestObject struct {
+	Body *ResetPasswordWithCodeJSONRequestBody
+}
+
+type ResetPasswordWithCodeResponseObject interface {
+	VisitResetPasswordWithCodeResponse(w http.ResponseWriter) error
+}
+
+type ResetPasswordWithCode204Response struct {
+}
+
+func (response ResetPasswordWithCode204Response) VisitResetPasswordWithCodeResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type ResetPasswordWithCode400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ResetPasswordWithCode400ApplicationProblemPlusJSONResponse) VisitResetPasswordWithCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPasswordWithCode401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ResetPasswordWithCode401ApplicationProblemPlusJSONResponse) VisitResetPasswordWithCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPasswordWithCode422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response ResetPasswordWithCode422ApplicationProblemPlusJSONResponse) VisitResetPasswordWithCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPasswordWithCode429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ResetPasswordWithCode429ApplicationProblemPlusJSONResponse) VisitResetPasswordWithCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPasswordWithCodedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ResetPasswordWithCodedefaultApplicationProblemPlusJSONResponse) VisitResetPasswordWithCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReauthenticateRequestObject struct {
+	Body *ReauthenticateJSONRequestBody
+}
+
+type ReauthenticateResponseObject interface {
+	VisitReauthenticateResponse(w http.ResponseWriter) error
+}
+
+type Reauthenticate200JSONResponse Reauthentication
+
+func (response Reauthenticate200JSONResponse) VisitReauthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Reauthenticate400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response Reauthenticate400ApplicationProblemPlusJSONResponse) VisitReauthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Reauthenticate401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response Reauthenticate401ApplicationProblemPlusJSONResponse) VisitReauthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Reauthenticate403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response Reauthenticate403ApplicationProblemPlusJSONResponse) VisitReauthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Reauthenticate422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response Reauthenticate422ApplicationProblemPlusJSONResponse) VisitReauthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Reauthenticate429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response Reauthenticate429ApplicationProblemPlusJSONResponse) VisitReauthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReauthenticatedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ReauthenticatedefaultApplicationProblemPlusJSONResponse) VisitReauthenticateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListTokensRequestObject struct {
 }
 
@@ -6327,7 +6920,7 @@ func (response CreateToken400ApplicationProblemPlusJSONResponse) VisitCreateToke
 }
 
 type CreateToken401ApplicationProblemPlusJSONResponse struct {
-	UnauthorizedApplicationProblemPlusJSONResponse
+	ReauthenticationRequiredApplicationProblemPlusJSONResponse
 }
 
 func (response CreateToken401ApplicationProblemPlusJSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
@@ -6338,6 +6931,38 @@ func (response CreateToken401ApplicationProblemPlusJSONResponse) VisitCreateToke
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateToken403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateToken403ApplicationProblemPlusJSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateToken409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateToken409ApplicationProblemPlusJSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8258,6 +8883,22 @@ func (response SetCaseTeam404ApplicationProblemPlusJSONResponse) VisitSetCaseTea
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetCaseTeam409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response SetCaseTeam409ApplicationProblemPlusJSONResponse) VisitSetCaseTeamResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11146,7 +11787,7 @@ func (response ReversePayment400ApplicationProblemPlusJSONResponse) VisitReverse
 }
 
 type ReversePayment401ApplicationProblemPlusJSONResponse struct {
-	UnauthorizedApplicationProblemPlusJSONResponse
+	ReauthenticationRequiredApplicationProblemPlusJSONResponse
 }
 
 func (response ReversePayment401ApplicationProblemPlusJSONResponse) VisitReversePaymentResponse(w http.ResponseWriter) error {
@@ -11666,7 +12307,7 @@ func (response CreateDisbursement400ApplicationProblemPlusJSONResponse) VisitCre
 }
 
 type CreateDisbursement401ApplicationProblemPlusJSONResponse struct {
-	UnauthorizedApplicationProblemPlusJSONResponse
+	ReauthenticationRequiredApplicationProblemPlusJSONResponse
 }
 
 func (response CreateDisbursement401ApplicationProblemPlusJSONResponse) VisitCreateDisbursementResponse(w http.ResponseWriter) error {
@@ -12307,7 +12948,7 @@ func (response CreateRefund400ApplicationProblemPlusJSONResponse) VisitCreateRef
 }
 
 type CreateRefund401ApplicationProblemPlusJSONResponse struct {
-	UnauthorizedApplicationProblemPlusJSONResponse
+	ReauthenticationRequiredApplicationProblemPlusJSONResponse
 }
 
 func (response CreateRefund401ApplicationProblemPlusJSONResponse) VisitCreateRefundResponse(w http.ResponseWriter) error {
@@ -13251,6 +13892,7 @@ type CreateUserResponseObject interface {
 }
 
 type CreateUser201ResponseHeaders struct {
+	ETag     *string
 	Location *string
 }
 
@@ -13266,6 +13908,9 @@ func (response CreateUser201JSONResponse) VisitCreateUserResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	if response.Headers.Location != nil {
 		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
 	}
@@ -13371,8 +14016,122 @@ func (response CreateUserdefaultApplicationProblemPlusJSONResponse) VisitCreateU
 	return err
 }
 
+type GetUserRequestObject struct {
+	UserId UserID `json:"user_id"`
+}
+
+type GetUserResponseObject interface {
+	VisitGetUserResponse(w http.ResponseWriter) error
+}
+
+type GetUser200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetUser200JSONResponse struct {
+	Body    User
+	Headers GetUser200ResponseHeaders
+}
+
+func (response GetUser200JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser400ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser401ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser403ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser404ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetUserdefaultApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateUserRequestObject struct {
 	UserId                            UserID `json:"user_id"`
+	Params                            UpdateUserParams
 	JSONBody                          *UpdateUserJSONRequestBody
 	ApplicationMergePatchPlusJSONBody *UpdateUserApplicationMergePatchPlusJSONRequestBody
 }
@@ -13381,15 +14140,25 @@ type UpdateUserResponseObject interface {
 	VisitUpdateUserResponse(w http.ResponseWriter) error
 }
 
-type UpdateUser200JSONResponse User
+type UpdateUser200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateUser200JSONResponse struct {
+	Body    User
+	Headers UpdateUser200ResponseHeaders
+}
 
 func (response UpdateUser200JSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13412,7 +14181,7 @@ func (response UpdateUser400ApplicationProblemPlusJSONResponse) VisitUpdateUserR
 }
 
 type UpdateUser401ApplicationProblemPlusJSONResponse struct {
-	UnauthorizedApplicationProblemPlusJSONResponse
+	ReauthenticationRequiredApplicationProblemPlusJSONResponse
 }
 
 func (response UpdateUser401ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
@@ -13475,6 +14244,54 @@ func (response UpdateUser409ApplicationProblemPlusJSONResponse) VisitUpdateUserR
 	return err
 }
 
+type UpdateUser412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser412ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser413ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser415ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateUser422ApplicationProblemPlusJSONResponse struct {
 	UnprocessableApplicationProblemPlusJSONResponse
 }
@@ -13491,12 +14308,147 @@ func (response UpdateUser422ApplicationProblemPlusJSONResponse) VisitUpdateUserR
 	return err
 }
 
+type UpdateUser428ApplicationProblemPlusJSONResponse struct {
+	PreconditionRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser428ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateUserdefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
 }
 
 func (response UpdateUserdefaultApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetUserPasswordRequestObject struct {
+	UserId UserID `json:"user_id"`
+}
+
+type ResetUserPasswordResponseObject interface {
+	VisitResetUserPasswordResponse(w http.ResponseWriter) error
+}
+
+type ResetUserPassword200JSONResponse PasswordResetCode
+
+func (response ResetUserPassword200JSONResponse) VisitResetUserPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetUserPassword400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ResetUserPassword400ApplicationProblemPlusJSONResponse) VisitResetUserPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetUserPassword401ApplicationProblemPlusJSONResponse struct {
+	ReauthenticationRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response ResetUserPassword401ApplicationProblemPlusJSONResponse) VisitResetUserPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetUserPassword403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ResetUserPassword403ApplicationProblemPlusJSONResponse) VisitResetUserPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetUserPassword404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ResetUserPassword404ApplicationProblemPlusJSONResponse) VisitResetUserPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetUserPassword409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response ResetUserPassword409ApplicationProblemPlusJSONResponse) VisitResetUserPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetUserPassworddefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ResetUserPassworddefaultApplicationProblemPlusJSONResponse) VisitResetUserPasswordResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -13531,7 +14483,7 @@ func (response ResetUserMfa200JSONResponse) VisitResetUserMfaResponse(w http.Res
 }
 
 type ResetUserMfa401ApplicationProblemPlusJSONResponse struct {
-	UnauthorizedApplicationProblemPlusJSONResponse
+	ReauthenticationRequiredApplicationProblemPlusJSONResponse
 }
 
 func (response ResetUserMfa401ApplicationProblemPlusJSONResponse) VisitResetUserMfaResponse(w http.ResponseWriter) error {
@@ -13962,7 +14914,7 @@ func (response GetVictim400ApplicationProblemPlusJSONResponse) VisitGetVictimRes
 }
 
 type GetVictim401ApplicationProblemPlusJSONResponse struct {
-	UnauthorizedApplicationProblemPlusJSONResponse
+	ReauthenticationRequiredApplicationProblemPlusJSONResponse
 }
 
 func (response GetVictim401ApplicationProblemPlusJSONResponse) VisitGetVictimResponse(w http.ResponseWriter) error {
@@ -15042,6 +15994,15 @@ type StrictServerInterface interface {
 	// ConfirmMfaEnrollment Turn on two-factor sign-in with a code from the authenticator app.
 	// (POST /api/v1/auth/mfa/enrollment/confirm)
 	ConfirmMfaEnrollment(ctx context.Context, request ConfirmMfaEnrollmentRequestObject) (ConfirmMfaEnrollmentResponseObject, error)
+	// ChangePassword Change your own password.
+	// (POST /api/v1/auth/password)
+	ChangePassword(ctx context.Context, request ChangePasswordRequestObject) (ChangePasswordResponseObject, error)
+	// ResetPasswordWithCode Set a new password with the one-time code from an administrator's reset.
+	// (POST /api/v1/auth/password-reset)
+	ResetPasswordWithCode(ctx context.Context, request ResetPasswordWithCodeRequestObject) (ResetPasswordWithCodeResponseObject, error)
+	// Reauthenticate Prove your password (and second factor) again, for actions that need a recent proof.
+	// (POST /api/v1/auth/reauthenticate)
+	Reauthenticate(ctx context.Context, request ReauthenticateRequestObject) (ReauthenticateResponseObject, error)
 	// ListTokens List your own API tokens (never their secret values).
 	// (GET /api/v1/auth/tokens)
 	ListTokens(ctx context.Context, request ListTokensRequestObject) (ListTokensResponseObject, error)
@@ -15198,9 +16159,15 @@ type StrictServerInterface interface {
 	// CreateUser Create a staff account.
 	// (POST /api/v1/users)
 	CreateUser(ctx context.Context, request CreateUserRequestObject) (CreateUserResponseObject, error)
+	// GetUser Read one staff account.
+	// (GET /api/v1/users/{user_id})
+	GetUser(ctx context.Context, request GetUserRequestObject) (GetUserResponseObject, error)
 	// UpdateUser Change an account's name, role or whether it is active.
 	// (PATCH /api/v1/users/{user_id})
 	UpdateUser(ctx context.Context, request UpdateUserRequestObject) (UpdateUserResponseObject, error)
+	// ResetUserPassword Reset a user's password, answering a one-time code to set a new one with.
+	// (POST /api/v1/users/{user_id}/password-reset)
+	ResetUserPassword(ctx context.Context, request ResetUserPasswordRequestObject) (ResetUserPasswordResponseObject, error)
 	// ResetUserMfa Turn off a user's two-factor sign-in, for a lost authenticator.
 	// (POST /api/v1/users/{user_id}/reset-mfa)
 	ResetUserMfa(ctx context.Context, request ResetUserMfaRequestObject) (ResetUserMfaResponseObject, error)
@@ -15474,6 +16441,132 @@ func (sh *strictHandler) ConfirmMfaEnrollment(ctx *gin.Context) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(ConfirmMfaEnrollmentResponseObject); ok {
 		if err := validResponse.VisitConfirmMfaEnrollmentResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ChangePassword operation middleware
+func (sh *strictHandler) ChangePassword(ctx *gin.Context) {
+	var request ChangePasswordRequestObject
+
+	var body ChangePasswordJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ChangePassword(ctx, request.(ChangePasswordRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ChangePassword")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ChangePasswordResponseObject); ok {
+		if err := validResponse.VisitChangePasswordResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ResetPasswordWithCode operation middleware
+func (sh *strictHandler) ResetPasswordWithCode(ctx *gin.Context) {
+	var request ResetPasswordWithCodeRequestObject
+
+	var body ResetPasswordWithCodeJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ResetPasswordWithCode(ctx, request.(ResetPasswordWithCodeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResetPasswordWithCode")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ResetPasswordWithCodeResponseObject); ok {
+		if err := validResponse.VisitResetPasswordWithCodeResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// Reauthenticate operation middleware
+func (sh *strictHandler) Reauthenticate(ctx *gin.Context) {
+	var request ReauthenticateRequestObject
+
+	var body ReauthenticateJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.Reauthenticate(ctx, request.(ReauthenticateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "Reauthenticate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ReauthenticateResponseObject); ok {
+		if err := validResponse.VisitReauthenticateResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -17351,11 +18444,38 @@ func (sh *strictHandler) CreateUser(ctx *gin.Context) {
 	}
 }
 
+// GetUser operation middleware
+func (sh *strictHandler) GetUser(ctx *gin.Context, userId UserID) {
+	var request GetUserRequestObject
+
+	request.UserId = userId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetUser(ctx, request.(GetUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetUserResponseObject); ok {
+		if err := validResponse.VisitGetUserResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // UpdateUser operation middleware
-func (sh *strictHandler) UpdateUser(ctx *gin.Context, userId UserID) {
+func (sh *strictHandler) UpdateUser(ctx *gin.Context, userId UserID, params UpdateUserParams) {
 	var request UpdateUserRequestObject
 
 	request.UserId = userId
+	request.Params = params
 	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/json") {
 
 		var body UpdateUserJSONRequestBody
@@ -17412,6 +18532,32 @@ func (sh *strictHandler) UpdateUser(ctx *gin.Context, userId UserID) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(UpdateUserResponseObject); ok {
 		if err := validResponse.VisitUpdateUserResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ResetUserPassword operation middleware
+func (sh *strictHandler) ResetUserPassword(ctx *gin.Context, userId UserID) {
+	var request ResetUserPasswordRequestObject
+
+	request.UserId = userId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ResetUserPassword(ctx, request.(ResetUserPasswordRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResetUserPassword")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ResetUserPasswordResponseObject); ok {
+		if err := validResponse.VisitResetUserPasswordResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -17841,447 +18987,496 @@ func (sh *strictHandler) GetReadyz(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3bchs5tjb4KghNT1iaTlEHy+6yFDv+UMl2lbvtsn9Lrt49zdpMkAmSKCUBFoAUxa5wxFz9Mdf7Zt5g",
-	"XmTeZD/JBNYCMpHJTDJJUbJdW3VRFslMHBcW1vFbv+8M5GQqBRNG75z+vjNmNGEK/nx1RUf234TpgeJT",
-	"w6XYOd25GjNyw5TmUhA5JGbMiGJaZmrAIjKUisRvhvvvqBmM485OtKMHYzahthkzn7Kd0x1tFBejnc+f",
-	"o523ckCx1bpOPn186zsYKEYNS/KOljf8OdqZUkUnzLiJXFDN3rys72VANXuiyZuXtk1uv51SM96JdgSd",
-	"2Fbt7z2e7EQ7iv2WccWSnVOjMhYOYCjVhJqd050sgycXZ3qRKS1V/QhiwW5NbwBPxH7GU8VuuMw0mdIR",
-	"y4f2W8bUPBgbthoOZUJv3zIxMuOd0+PDw7qhvGRDJhIqTNOKJP6BZcuSP3T3tXkpB9mELRmP+33pcNwz",
-	"dx/Nj4zav5sGM8afl43FPXL3obxJ2GQqDROD+d/YfHE85+SazfMjQtOUqSeaDMZSai5GZFdngzGhmlDy",
-	"6dObl3sREWwGJ5TRwZgwYdQ8ImZMDZnQa2afU8woDufst4xpQzQdstOusO1rOmHQ34ybMcm/8U9SoWdM",
-	"afhhyJU29qxOpdCM0BHlglBhmx1IlWgipBlzMTrDtmhXJHw4ZIoJ49uLyMnxcYf8jc01oYqVZyhnokM+",
-	"uoUlUhB2w9Q8HwrOSN4wTSZSsDnZPTn+ritsXzIzRAq2FxEt8Tmc85zQoWGKUJLKfDJkQAURtm03cNec",
-	"mfEB63SF333kmMX+B9u2b/dtGRGEx/XZs2hnwoX/fGS5mDFM2T7+45/d7u3x0X63e/uXV7/8+U/19DIE",
-	"tltPuJaZe1rx7LvPLJ0MxlSMWNIh77gGwhlxu3Ynx9+dEW1oyvwXR8edxjk7lr8mL3ozmUrVePA5/Lrs",
-	"qOETdz9pb/mEm8VBfKAjRjT/VyMDTuG9sK+EDWmWmp3TZ4eRXQA+ySb2wyHsLX46yofAhWEjptxlqHXT",
-	"SqRS62XrYH+/+yq8hy5puiEd0YGB49ghvqEzMhszQTQTJiLUEZMU90hQ71XCVNMqKqYNN5kBycU+uGxJ",
-	"4YG7r+mloYYtu920f2DZYPKH7j6gK3ZrVpI7uZwAs7U8UhBpxkyRlGujn5BdR+Hk6DAiwGi1Ic8O9yLS",
-	"ZwOaaea4MTdsQgZUKc40yabEyK44fnYYHR4eWo6jLLUoDZTEbk3ATtsfsaPyEVt5wj7pZtqgg4HMlm9C",
-	"prdBED/zgeGTpmHcwK/LRoFP3HUcn+3LeD+DhPw9TT7i9Wk/DaQwTMCfdDpNOUrpB1Ml+ymb/PlXjSJ7",
-	"0d2fFBvunO78bweFLnGAv+qDD/gWdlp3KPHW5ppMaGrHzRKy26cJ+evl+58ikolrIWeCDDlLk4jYH3Lh",
-	"fq+z8zna+T7T84cetSMXQlPFaDInYytm2RmIuRURb3JpRJNMJEyRGZ3bB7iVteYRkQoYKBfaUDFgdvaa",
-	"qRtgo9hMV+DjAyrOyIxyY39IJT7w0cos++cgs2g613h8AtUteGCR0C7ZQIpEEyOh4Vplqjg3oL5IMUz5",
-	"4MGJA0UTMnDdaxQY2S3Xxi5VQg0FEniZ4UDYw1MvCIYzmaUJSfwo4I7zpIGPWKKWivQVo9eECmSpmeC/",
-	"ZUwwrYnKUrZ3BtI5LRqKuiL2s+3xJCaWCWinc0PPvhfbHgiln6Od11L1eZIw8ZCrcclHgiWEC9LPjJXw",
-	"CU1TObPz5mKQZgnQNpk4GVMqMlOWmv99/+Ly4+v9K3nNBJ7nstrzMedxX4YvhYqE1WEmmTZwr9mPJK4I",
-	"+zHM4CdpXstMPOiYf5IE9L3CFiMVbIOlxUJ9suyHaMZgnB8UcAJum3hNefrwq1zYilCw5KAc4ngzBRqh",
-	"EzIXBvzFCaMghNDiBaPEBh5wYOeCMKWkgv6vpHxL1ejBmWFfJnO7g6nt3MmOdifllCno1l6bbGq0H+U7",
-	"KuZO7NAPOlgp8aoeAtETq2ZPpkaToZITYsZcE5okimnd4uq914v3k6CZGUvF/8UemJsYoj1Hz8UVzTTo",
-	"e1baYSJhCWzkJ0FvKE9pP31wigOZaWB5m7BsI5G4eULOyC61cqKxIpRgLNGetahMCC5Ge2cEzD5gm0qp",
-	"YcrNZarkgGn9JWbjz8+Mpem+k4TtZcrFDU15ckZiOOM6BsIjs/E8QrGY9Of4h5uDzqZTqQxL3rGE0ysg",
-	"rIefyhNNLrDLfTsEvwH+PqrjCp/9gYCzdJ78mmlj1d4LsP/DyBPk/jT9oGwLhlsFZkhTzaKdafCVPXup",
-	"ob2Bd2zUUA8SuBMyjYRhpVywMxjov5iS9ojmuhQX5vnJTqBzHh2G/wX65371l+rhjnbYcMgGht+wHi57",
-	"3ktiZ7qgsVl9jbodWrYvH/Gpz1GgKLbSSwtd8p8lHTNcxcqo8zH9kjco+7+ygbHdn6dp4N0p74xdBsW0",
-	"KTZnYY0XF2yquBjwKU3XemtLq1DtPKrOoXYJsoSbVzfuzJWXgA780ixsNB0YqdyIG3407kgzYantn2Ca",
-	"2PGTtbfKXBtm/6BCivlEZuEAi8a8b6tmaUSWOo6OpoXFd1MO9qhp7TBbrXfk1qppru5XP9nF3wcgIyY9",
-	"ahZO0L7hk9pjJDMzkJPS6ulsYFk+ELvgzI7UCgaZYrWr5gTAplFr9lsr2qxQm30N1q08r9KOB7QReQoq",
-	"L1O4pFHgu/SzLo0+3MTl9PuW6xoa5oZNyn8s40zBaficd0aVonP7OfCB2oZWkF9l7bD/ciN1E7qgmi1O",
-	"Y0Cn/iyyWzqZ2l53PjA5TRm56ZArLij5gL7kunMgM2XK775jmpILmQkzJy+5fXRg7GdlGhvowVaJbNJn",
-	"DV5ieOyJJvgMGAqMc19HzpAA1hEuCMWH7d1VDOr4+OLj078c1Y4AvetrHaOWB/zXTHGd8EGzl38gE0bk",
-	"kFASPkumSg55yspzyPT+QNZ1I6TBvaw5jVYCGXAx6iVOhKjetCtZnTbUZCvp2xLXJT75OdrJpsnaa+o0",
-	"3Rq9wVBlNKGGHIENYqTkTFuhz8pSaBIDmztKMrUyywrug9xggRKj/HB4Qq9sab44iyvtd6VEX6WFKWbc",
-	"dFhbyn1Vt7hgMzgYHRLj8GLinAage8VcGHrN4g65YrdgeTaKTyYsOSOai1HK9q0QiBK1JooNM41yIZrv",
-	"dNQVVpZWMg09GXZj+jzhig1woETeMKV4wpx5tpHrBG6tp06MDJzAzRyn6g5r816V0QRtPD9Z2UT1OK/3",
-	"dn5Ky/v1Mtgaq4bPOyhjB3OrcfbVHu3mhoUUrEP+wajS5OjF4aH97vj48LB0WO6PIVSO2wYnremIbONq",
-	"hntx9aVc9RZq8HnEPnLJX0n2LQhbOiN2JYlEK1BKtcmjme7vfv9YOHlrpG7dk8NW2lZ/3hukVNeQ6w9K",
-	"ZlMGOrdx/tvMSMt97fNMk10uEn7Dk4ymyBQyzQXTOiJc6EwxBd/abWBCowY8zEQSkZFlGMLqu3v2WQxQ",
-	"AT80+AJb7aQdw5U0NNV1G9qf95yO0Ewx5dmCQx1ni296z2Sb0aCvM9iR5pE9iPy3RN+p4ZZpygb2pmqw",
-	"IHygc7tVmqTgv7E3sKapdoFOdkd1q5s4cqEG4FCsMwRGO3pMFesVI+pP68bjVVQYgVdPyZTyBIPAoBUr",
-	"auXKLEH/jHR7PE0zTWhudNF7+I1vqivoYKAylgBx9qnmmkwlt0ugZCYSlpAxTYf72ZTsgv3D3qzUMoAh",
-	"4WbvjBxiOIiL/rK/2v7xclyctJWS7KVbQ5OCYcdWIrJnkInEdgJhbQl1IWpUYIgb+N2oi/jYizAWgcTA",
-	"CuLWpHzlRvPB9ltHwAZJe6V5puYsZALscZbUFEv4OmaR6r2SK3zI6cq0lQ9ykbobB1FPfAF/DJlKsGlN",
-	"7PkyvzrLe/r3McvD/DRwVXd+vJKOMpsd+piqEUN5VdiO4W8nDOD3qdTwhxQ9Op0ymtbq8XY4V4zW8MIJ",
-	"s3dy+/vTtvIO3lmkjMoO+aab1sc29WmarG/trBvzGq/74Ja1rWT+xboJTejtGxxLGK612cK0XJSqKvDX",
-	"y/c/kQlTI0am1AzGqGqCcvAokgci+Wby9sNIzjX0YNhIqvlbmQs7NVYdfGZVX7YN3157Ph70vMiDXWN5",
-	"W7UkXS9UnAtCJxBZxAX5dEmACUfolwSd5ejwP46ekt0/HR0ekj5PUy7F3oZOilq3xMXYe44X71wMeXL8",
-	"F11n2hBaJAzUHCn7yiq7lgjsWhyVBegEQnxcYH9u45oyVe5wcQ6lTkLD3JuECcMNCO7DWmNcwvVUau5f",
-	"XUYCL4NH2xvEUF1g5XFddD52Ljvk6Lv9Z/svDo9X8lxvrSmWtmi4PP3yjGoJEbbzjZhmZs0ro7q3ZYpb",
-	"Ho25sEnrmwS2unvBtqzFwhf1+ro9qV33QFNbZF6rlI93GI+EEpt3XYJA9kSDqUqT3WmtQgBpIMZeg7nK",
-	"0lJNueYiaS8Toe73Ny6SrUrLlQXHMdXJs0t4b54BVZdSk/OWItEFdlV7xtchFylT15qMmCFCktjefT05",
-	"7PW5MpjzVr2J1tA6oY/lejiyYSSy9oYB5Os1W7GJ9b805Y0EgZbrgUHPNXb9L2hfjxwlWM14kGYQBrOp",
-	"xT3X12Cixf5vajTPSfsOlvPidiWQfgcBrUMCew2BykZaSmRioOZTYw/EuVuRJ5rEAQ+uWN2nTCRcjOpO",
-	"SBPVL1pwLwLi1xiDh8lja54EvPBW6Sg1lL5qgOdEMZriqoHYBtZmKSKIKXHizTAzmWJ1tufGE3CXawna",
-	"WEou27AiF2z1D2BKziezVb0zP1pnJHZEHxPFpikduLDu2VimDHJtlh6Th6D0tXn6pqS6uPhc9zOl2cah",
-	"X6hDFcLT0kg24FY3DDUyu07MjGXSQoDMx/gO34C8c560D+iCnNcBWy0G+Qe3F9BUWqFi3Pnsf1mxLe/y",
-	"RfIGusGYDa4hRMwsmtuindt9++D+DVWQw2DfKG2zezv87pVtCfsNxfryUftRzjDgwUpsVEP8e3qDd7If",
-	"mrt5KibDacpowjCU5reMG/w24XrCtWZJ+0n4wX3Iuwm+vAh6DJ/NOw++PA/GEXz9shhSkC5fJ7wOecoI",
-	"NYYOxqgWQEKzxoscf7SqgNGQSAKZ1Qu3+d3k1w2ESf9Of15vIXjz0uebakOHQ4KWQsspSTZNpV1GwkNT",
-	"QNG0nXLPs6XFlvPXYTUmNGGQ8U523QVjBb+UoflBSOKd/lLhb4Xzf69zhxgZn7zb5tkJSzjNI+KW8idH",
-	"JkUIMDqSjp89b0I2uCWXP57vHz977tcbKUbn6wS0EeSkH+6/oPvDX35/fvL5T7XGDv4v1uvPnYmxTbSm",
-	"5EmvCHRdeePY55dTW9smkPjWlCXsFhWp14UwX5BdacdKC5JvRkXUD05DOL/y2oTDruXUC5tfp+kWuBq2",
-	"gYgMZSYSFFoti3Dx4lYtQgIIWWopgjwZWuF7QkfsYAr8D//+dcrsB8NuzcE0pVy0ZKkw6g8vX+9E7s+f",
-	"fvB//vXDq/zvK3ZrShzxE4xyUYy127EcWqTIZD5+Rt7x789gAaYUIu7s68AguCbXbGrIbs4pyqbXPhcU",
-	"7b5LyQaGU7drPzKaouhVCWSnhvZd6OLiHK45ej/9U1bHyNC9kQe4/pZykEGmUpuRYvXRwIVt3r8nr2se",
-	"rMat4lsN84FXamjPYaQQjFaEUK2KVQU8E/HD30Ytm7arvooFu/l7G1gYDx/YfmWmjJJWUTyMSBg6+tdM",
-	"Gz5gxAqmYE5cJ+wRLBprTbyda8bN6RsPdMw5NWxjuFzBNgWxjZsZY9xa3cEU444Jym+w2y1ltjuS59rW",
-	"+AeI9gsputzk3yxTdjZwDSl2EKHy6eqiVcTfdk9EjYG6RGBLCOVvbtPyO1YpykcQEObUFTtKxWlaCreF",
-	"oP4i6C3ageTylnet6/q81JX78gP26D5duY79fMP+3XcfS8NwX77H0RTT3IatyV8tfwBLU5l+wrQUq8Rl",
-	"KWiDY5a6iBfDRYZRLlQMWJq2VlR9P0Gr7qsfsXHProI+/FdFV8WAt2oY84xu24ysPZdalwXdLwtZpBKZ",
-	"KV1n/cgQRGcm1TWG+SVswCc0dUFwTqw1M0nQyhgRDwsXHx13nsURmSluDBMuSBCGnsOjcUO47gpEQaME",
-	"JVwyVJh8dJa3H2OUQdwh54CdxhLnPsv7JbvQ32G8hwF/hQRkv15ULH/5/Sh6/nm32+34T8ef9/5HrZqJ",
-	"KGKvlKo78RAsiMmqeVxgDiwGKSbkjfEJtUyxyEG+zcYuuNBSPhlDcu2iBzzNJo15Lfa3J2hpgQxquO0w",
-	"BBIRHnFQXBeeRm/9FazWoFAfDnnlslYRFkTOCNIp+ByO9q1KkJzBb5imDhn69vGj+uiJCdOajlg9YmfI",
-	"4GA0kV+E4sU6JvfGeZ/fyaRmBrGQgsWnVu73buozEg/5LUviU79Ydq+eaBJTITKa9hQ1rNefamThKBZC",
-	"sOMZiadM9eBv97Z9FlEMIeCKaGa0lRAgYBQeJLtxntCZt+wp1fFjO0hQ7m/RfOg7acl//RL8hM34j69d",
-	"c/7zB6beY6vBsl0xVRecfcntEcrXLCLnA5PR9ODp82cE2o08ogFz07TMapGOK0vagJAFD8FaLsT/7n6H",
-	"0b7f/e97Z8TTiH3KbSKZyMSeLLhZrTww46ihNsaMHDZetyGpOmpaxltLlGc561gxPZZp0s47kHsFZpTf",
-	"sKTHh70iFxis5ph010vovD6sVZCp8zBEIYFb1knTlGBMtT2teZCyZQOaBWHadqEphwUd2iXss6GEaFnL",
-	"mwHIwvbuMCzLm012j57BCTn6jnzqXHYuOuTp86Pj3eEeBGQ7Xmfn5rKU8h15+vzZimixagSnXeHFBW65",
-	"dHVc469LswfP6zMGyRurXNgDA7pSQg1F3+tAJuysWOSBnHJ0uk2QKYOaXWsAr2VaVyW2NAACz69WyFSM",
-	"W2YvepJoS8rIDQKH27KBJVxPUzqHa6g8nguZSkWT2iFNFZeKGxfkzVY70dzzF+7xxcAooA1nE80nXNPR",
-	"Kjq4qN2M84WtSOWMqX0IJk+ZlSx0RBI+4gYzNMbz6ZgJ3XLLQtmE7v/rF/u/w/0X+1YseXpUb/wOB70N",
-	"lad0GFaFmWOLq9Zyo0DzO1PrmjHS2ybFDWnwLUtGTL0SRs3rhUxMNrHaTIEumsJLHRKH7tYY+Lm7EwDg",
-	"ZYgZKkXqTeSuAM1Hwj7Nje6KPLUUg0wweA8kohxqQ8dA3HGQzIE9egxlfI0lZIrZS0+0lXdH1Pg8nIpg",
-	"kLdcpCctul/hBsKgQ8zGsQthZGY1zXoZMxhxy5QzEo+YCfYgdhiywL5pmp4RClET7msp0rl3YQFXz5E1",
-	"u2IXxO0494bHexGsmpXvCukkIpqLAUL5ucUC7DSYFzk6RCRTmLUDL20FglCgotSYLqphCy08ZpuYuNeG",
-	"nmlpE1+EdanBdPbiT0EpQRSrFYgcIckRs1uxRmzqypj9gnq8qaAI9VjpJ8zxgNusxJTOmeqVMPI3wVip",
-	"gbypu+q9mNhySREayx1/q5gWvGSv5XKv4aItRbm0eBr5k/PHrr1i7n296Yo78JbFVUaZkQsyG/PBuBCy",
-	"n2hYcitJzphilq+bXO86armcFXa9DWijDTzZAeI1gtE423UF86kaObQKGWlxelEZWmnxrOQHMySfnOrK",
-	"u1ymmWjxyirfNiWOueKer9rj3aHJuwRzOKb62l7y2xujiPIwppb2AejyQ94FfPxY9OM+u87g03nYI3zz",
-	"stRteTbbkEFDIegPYHp/K0dcBLjXa0jBbEJ5ulDBYXXC3ZRqPZMqqbx6dHi8+l3FBvKGqXmvXiG1QqgL",
-	"3CnQzP07oBUhBIFhFAIGYiPNFNqKz9AUNpPq2spOg4qmeP79xcv9V69/+HH/r39791PZX9ciyTDvp8FS",
-	"6oBeAQkot1cVU6CZGTNh+IAaKydPp52K+fjpCYTRLBiQn3/+08pgDNzHYF/q6UTX5+pZQuP/YglE2aEn",
-	"A1mbC50vno9IrBifwOm0nMoJ6kFQT1zv2q2FjlkjBGLDNEiMNW6S+vPEPbLrKC4sGuTilPfwGNuVGaZy",
-	"huiqSw5zKNWmlE+as5/+7m3zTj+Ax9umMT1wiGIO/90QonhnIbGSSLf4u4tx0stDoHQeNxoRmSZWRIc6",
-	"PhHBUDOrCJUzXtolBfho1ZrrYiwzlc7R7Nws+KymlvEK35hiEIQHVkK7w1Hhm3LOstA7tcXsJS4ckF+9",
-	"ntVCmg04Rt0xsOTlHyHcnIU+JiEBTzbhSWdnedvLThkVOWqNVIBTk0POTylPikJK+Vn3OLt48VglBOol",
-	"tTuc7fylllndLQLJv4PLWhegxIe8BQOSwyEfQCEceN5JMJkwHNQxUTvt1RS9tUw1e3Yxzm6NTLX1kgzu",
-	"GLVb4y/JSWlGteM++cIC2A6HUP8OOfe8CZ52aZrckj6B9M/GUJ/1ooLX4vduRMjtN9DCiti0UEkKQAXK",
-	"d+MCrdac7CojiarV+0qXveendfy5mlweMrggXK5N2HJ4MS0LgS5F2wXHdnnoXUmcqT++Pm52TNXE5UkQ",
-	"XoKcGSqaJVnKrLab52WmUpvejOZJmgk3vYkU3EjlY7Hy26bnyC1lI5r2hgzfkZnQLMWHjaI3LO1RkfQc",
-	"FojUqFZLbeiIwS9CGowrdmLgvCdVz9LN1Ol+XNwwbfgIO7Wv+OI+9gBArmGP3U4ZfrFOeJhdx9f5Mlzk",
-	"q2C/fyu1+TstPl/AYrwL18J+/bFYjytcDnjZLslrVrwcrgqga8DKnIsEAmQv3LLYXz7g0pyL5Ce/MPC1",
-	"W5z36lWwNFBVLVyec5F8LBYH5gcL9CpfH/tdEbTmZrZpBKclqzPLsFxQRuyOb9wh5xNkWFbsd7zX432g",
-	"WxYM8/yGdUq6g7PoT+jc3rNdwW4HjFlVosQHYh9oQg0WFzIQgxKXuEccOONJHDKFGFNrMUuoK4qkeF/5",
-	"zdepQvxZ0GVCLhKTXTSUIfZ+ue09uK0AFcxz7U5XdMXHipx2SmJgRU5XWmBHMRnJwqppnwGzP1yDnmF2",
-	"RVw9kPHZwjLAZA04gX/LaEqgW/L//T8Y7VBFN/NwC1Zp3bViY1fgC9SQvzw7PMRdtKKT/dou/4unf3l2",
-	"uNch52JO+kpeMwEFf+xPJ8fHdpntJY3+CpY2KH33ocgt5C8vi8k4aqWqtYqmqGo9q0e1Ugq5E6DIs/qI",
-	"v1oNhabp++HO6T9bTfWXaOXcQg2mXdsYDNiy7YoSsip//aeNstTX1VQKv3uhYHTIZoHmdZrM9vbosFOv",
-	"EGydCpphpMpHrEnc2Yp9V2r9xzDs5gpiA9KgE/gQZ/C0uJbJrmCzPfJf/+s/ixs1jhDWIjP2AXuLsltU",
-	"p+xVUvxSfolIBdXbiieLn+BJB7sZd4L28Kbzv4BoMOSCpuVIRDfYQPh3QE8Z5g775rxTp3WMOFweeeP2",
-	"089FB/bjy6IT+/FV0RFITb4zvwXZZELxyipTZX/eGzRK529EEMMmhyQOr7T2iJ01IHGrEHG3Dn3bsu+e",
-	"d1+vWIgCUylecyD2neWDWceovAWMPK/k5oikIUmUMUUry9R03gssrWqxL/s9hPve0oFB4eyMaMYwpqSg",
-	"U+RcEPgN7hCaJJpk05qAwKrM08KkAnnCK4NoJCBIw2MtTTWCmZ6r6bHmiOruzTa2oYWrcN0cvGApNjNn",
-	"1M25iSy2mqaC2hwGUuksNWQoU3BtwFdZynTBsEBnrE1g3Y4gv0xM38DDspHYfldnxYYS+GZgl2s4EqqP",
-	"bp6bsnUXwEbicKvN3cT23oIZbGVv6lKi3lGecjE6x0qNdTHBE3yiKOZoj2lsz2nv5EXvKCY3HCqFYJFy",
-	"MB7EA268cxaqrtedYG7q3QYpF+yo8Zfj2l/A0Jfm7vHaDLIWyTgwJv/0LytXqx3eZ3U9P11Wl7RDwGIf",
-	"u4+9gRRDDiirNI2xskrGIqzKyJFNukdJ+Cg3866YKjlSdPJEE531MZE0fxpNTCXLk2Lavo7Fs9Fg5n2t",
-	"tfYTt2mloIvV0cf5lq4ZtZxv+DZSqSs0Ut2W//PNBxf0Hn939OzwCHUU+HP/6PjpSVzp5Kg8/GfREqpb",
-	"9H2YmdzHiHry6fLDZVDACV6KiGFKcaiIIRWZ8JQbquYQGBdE21+8r47quDSo46hF9tmRlR9Cwi8vVe0x",
-	"GNILS3hqsjba7ZrxK3VRKxuFqCybyyuhZJpOaksMSjO1g+hlitcPPHZPnB4cGGmmB51OJyYpF9eWOvVY",
-	"zjAl9H9+hKnVepE1GyjWECBy9f7qA8EHXMIYe3ocoXVgPkWvpJEQ+F5dK6tzjamo81wvlM2DAUSl2dYt",
-	"1k9sBjXGa8B2Nwmhvp1yxfR9IIs0Qp4aP/y6Orh2Fc5g0wReZGDD48AmwdnRaYcq7XFIQ39cMFk/itoV",
-	"loYPHSbQxZgKwdI6bjWj8zB2Z0YFssM+I0am4JIbKG6JISXg6NHe6eBR+70ZxMduabAJTceYWAlftjN3",
-	"wIjnr1wz+OkSGsO/P7gm8dM7aPhzhIaBhpRM4JCQfAb5ZUnBEOqS1YpsYJf4B4WVG9LQWmVp+qDkpdma",
-	"h3AIhRRsrz4/Iw/h3STD8s4JO7VJmlXTiM+izNMn03llNSH+3dCUoIdMw3loqVW3zfZchTZTWsdoYQs3",
-	"zpZsmbTkw4kXC2Gtm4Bzlif4UENG0uRVfKhiJGVDQ2RmOt9UGkxryL02cKBupQsk0HvIF6kLCGZALJsg",
-	"jq6bi7HIa3wUPCadRBA4jNn6Ll+K6zzhrM6Ft3IEm+RFrMhsqGQvhCu4TipCOaVgMcGhnJOwIuXA0c7X",
-	"inS7QNr11NoMpJ9yu8ve/ZMXtFuXvGtiV50o4ekN8V/xJazhnmfKhznxm0JxbwLYWyHHjclvCd00Q/FO",
-	"pGBzB1IBFv6xw+eNdkZUCa7HLkrG0Nse3FUDNsWAoom9olwMfktpypOx69yPzo7hvRuCfwRH4j69ggG5",
-	"Dz+UxuW+vKK3b4LRuW/fwCDP/RiLBfmg2A1ns63feuxru/XW5f9b4KdLCXg5V6wl4RJLWqsc0lFeDmnD",
-	"+ke14SxVYbQRchO0EkcoPJThzZjNgT4wPnrMR2Oow+gaxqj6MxenC0GI3jWVQhhvV4BE1yF/z6t528+R",
-	"53IOAnBMoWSjklbGpxVMpX9a0dMXId2JdnwJ0p1fIvsLhFtAKGJRg7QHmWX296IM6c4vv0RrRhCUy74U",
-	"kPPPYOHdh6NF6m//5AfETaollo+vL8iLk2d/ycGVfIzpojaVMOMyuGpiQ2dwmyiJCKWgR7ui/C43atEg",
-	"oJRUS4ru/b7CF7LzmrPUAVHvSkUSaQyk6ZvxHgJ5O3glNKDc0JQn1KuSdqo6GFZxvtgt14aLUe0d/Voq",
-	"QkmSIZIvI7snhy/2IiDlIsAZbarIAX3kP7SqW93hXGhD3ZVZJ0GCEw+m2ZClAA/UDj9o4Ikm/77vEvn2",
-	"37zENdLZdCpVfdaNbggOsW3+eHX1Acv66qrhq1Se1KS11lg9lsoQjS5lv4o+2NhtVu2YTANO86ePbwga",
-	"yodzHya4ur0K33YA1DjqIFQ7WOA6/vwxj+qvnpL5WS0M6UKRrhV28o8uP/FCJqymEFYp5bFuv5iwPBN0",
-	"PExxxK3nI+Hgha3WLDPTYJMll4XFzOc95nxuURXMmZQzoQeflsKxVKZRv9KBcFljZKZpCoadXAgNQugI",
-	"CHyYyj9gfOoL5LTZoto9sXfBw6sj9108Y7ko43uv35wc2PStw+BrF/9XV++3SuNrJtuUI4ba38XuxQbz",
-	"8pJSIeGL5f4Xl2oh0PG9CFx2ADsYIORElnodh/SGS1eY2ep2nZql36RQ4Z2I8j7qrawgMdSW7lC8fr06",
-	"55kyqCP21rMPbVQ4LlBuy0Ll6qCzihy4LigN2lVXYajMaAVrD62uiM5pW1BkyhSXmPlYwvNDS3RwFfel",
-	"TBkVdVV6a/3Fa2AsoaoxprpeOIEHG7BQ6QjOIDwS5ZbyjYIcq2yxZpegm94d44fz8W4eSJxHwra9YIz3",
-	"7yxbgMATdF8l4Ktr5XRAIU0J5cdRhwOyMgRhScAM5rKIAhcJrcEBI9hxV4xpkeLbZ0zkTZFdZ2tjisgZ",
-	"gzTMPh1cO5jUOyLxB9tTOS5+LxbPcpWfNHGzij/T18YPzpw/MnUEGwSpNmxTG36+kTjVyJxr4RiUCeXD",
-	"/Bi5q7aQFhM5uGYGrfatBMIFrl0HQAw23vzJktP2DHLtpSITqbDq1K+SC5POgVy1pUWapnPXSIn9rHbP",
-	"BDL54QrTwQLE78Y+1ADlFsD7Qszh3LlrD9wqkNtF3l29KtpiQl449+sS3g8cYsqUZ/UVv/omPL+uuuCz",
-	"fJrNW1Hmxs2mfQRs9rdUUOfgrLh5VSa0L1u0WQJThTWVeFGVxeD6tjny28jIqbbpUyr+AEk6TVOrqYa9",
-	"qYj68OLmmoLe4vFfV0y5D5ljcydrwwXe9pou3ch3vHUDXK/N4ZNabedGp9kNr0luhslvviOFXFXZCS/m",
-	"hO23W0hv+FiuW7fwWsE9WlMEII8lxywYh92fGw/8zz5JBpBA8mD3CWb1xOUv4lNfx4HrrqgC2QQZqZAH",
-	"7/oqiS5klyZJIGNj3y53Xc5EpUZAZQ5h+sqkstYLJp1v0AC0EE+Be7uCoJoytV4V+VkdEvdpSsWABZjJ",
-	"MjOQr8nFKNDYp2lW/ikoIZEJD8ToU/27gmsCfvFcffIq05wZopmAUlKOEs5ILG+Y6lVbIXkj8EKfzaVI",
-	"kNQsofmWdxGRn+aRMnuR1ZwSUJusyl0QuK6FXwaAx2YYIqgKxsDZAGa1HA9SR+SQ8OFi8vyyUxksd8uT",
-	"XFmWlm/lUjhaTNrG+CWRy9RIcm+p3bll4AxWxnH49y1XIR9bQFCbTQ7Myeu86e/Ptd6pIc6WrxbBhZtO",
-	"tRKeuM6rC+dykzuuvGBR9bQ0DHD5zBups35nlxJM9Uwtnpe6hWjY1HqWilxlI9NCgde1XGCBpxb9WfB1",
-	"7aBknVsUseTKaFkTOieJLBWVTSYcgKSyKVM3HI0vNLmRA5fcoaRmg8zA94OUqeva+/SSac2leCOGskb6",
-	"02rYawilv2QiASXp3/cvLj++3oeEgdiqRBitkQkoD+291lAGNq/dpLFXMpDymtcHCUyGtMfyjI1esaIL",
-	"jH0m94d0YJwrc58LjKV0JgfMheLag6SSMdUIXz9n5rQ8Guq8m5pBNa9sGnUF4tNxeA/vnUWLdabRB7GM",
-	"Oj7pmmMJL0bhOjdPvI6ALg01rKnAeS4N8snUCgvaP+w8SYAo5PJxFLvhGsoluNKyeZIY4zeseNWVRzdW",
-	"Eba3twlyenwbTzQUpBI+q81ryPAVIMD6JzF+wu4Fux3zvh1QptmdYVw38rWk3JLtql3MF/ylfwEqpwua",
-	"tvdz5m18dMtQ4wq8arNoRVnL8vqR8z6IWjm0YrD1XGNQVVfkLZ+RTCAGohXLoIw5SakVxhJFh/CKFRsU",
-	"mdG53Rs/454fUYOwBW51rx80TKYKAlkz0uKtdni4bSvJUzHKXO226snxvxFDR0UaHrA3ReJ/jfd/pMLE",
-	"DUE4ueju0+579rTUr1F+ROVMkJlUifY2paAdFyWnr62M5hbMoZaKdu6cdTaqeprJLkYQNmS/aCyzolsf",
-	"nEv/Quss6uLVL1tIWdMbdg+YoO2BLYNAJLefCycxoOuAqQXbtIRCNy3dnO/PHaD/8mOP1eTd/dKieHPI",
-	"uNdkvwULXwo5Fbuan3GnyjbW7O+tf3VFf76rZaykVYdX7NbkPoeND6rb1VpYgcW1rHXIBymME0YFTHNk",
-	"5Yoyx6cmuNJCWdftABhOMUZXmnHLSHs/sr/nbfhv3mNb/uP30GY4qbdLrojvLz6Qk7803xQRiZm2/7/h",
-	"5VuD7NLiLctz0dtnxooF1dcAX5GKOdFZ39CR9k8aSRgfjY1/koDWPuJGRw6Hx1lRsGbbXsVl+bQuf72Y",
-	"7xZ8MIVE+gfwuixKarWuQnsxFCJNkN+P5cmoB2HGB8/yJ72UXVToX5Zs3QD+nHebd9C+aPsqqH5UQb3i",
-	"BGHNOFdu3F4ACJRU13iS59qwiUdR3wDv5g4yeMiXF9PEQcJpTMxzWosThHzKREQywX/LmI9qsvdSvqud",
-	"hhyTZo7dopzSw0tS1XJ/uE6BpLE1aSIgtVYnbau8qFC0/kA86TKgl1qUA/h1gRvBLRHbsTnY4xxapVq0",
-	"R6IE14p4rRgqBrzl04iq3ebJ6Xiu+aBVswvFavz4g1bCgS6Cey9Z5I1E28V9qIi6sBdJDYDvkq1YX/Ir",
-	"7c36r+ebtf6r4e6t+/bnNtuyIWBdBavOBPt0ak8L/g0iqiCKuaL83ET+4OQV6kFRGaSMKvzd6o9UdAVF",
-	"C4zVILkm12xq6qxapY2t4LsdRmueug3ez7d2g3fDvV379eWbuwKMtlAYEJG2Q2IwVDmoWJ31J1bUT2Ky",
-	"25+T+L/+r//3AL+LHVats03mv3oDU7x3BjI3ymNd4UgD9nhCrzGKk+a90RHlokMunOkMLMfgp5SaEeqO",
-	"vSWIvm8yR6vXzBAsUZvOy05xaBvM+m4WXsdvqe4UwpFrqFjWoMX8y9fYdLj8xRlcTIKzOgoshxwS9B8+",
-	"w9qugzFVdAAaye4nwQHeCf6HIYCYRd6fG6b3OuQtF4z0FaPXuD6G9jFR056TrtiNu13V7QqHLNftqlK5",
-	"L3sd21/3zordAfA0PpnYnw2x2iFhItFnLlZhIIVRMg1HSUXSFX2e1wmmKZE3TCmeMByLYsNMs6RDXsFB",
-	"R70V+LMv/V4h+Wa9aquwmoUIiqB7GXrY7fra83HmCsIh9SHZuQIrzYaTO0nba9o+lkvJGzCijeVmty21",
-	"zOiK0ck75rWGysqhl7zXCD6V1ztcNMQ6h99SN6J9xjmVNrIg+hej8kijHAMKRlEn9lzxCUu5YB/soa2L",
-	"LUxTNlgSY5FH3Lt4I3S54iHHyHgdkUE2yVKs1dHOmOoPz8r4vs2c+wuxBPVQBxA6U4oaKSbiAykYJpqC",
-	"uzFpGUdR2Tw3t6q/vrr0i5Ot3c9vAsTNKk09y2uXNb6SDbQL1WqH21YaUePCbhRK4PsJcLGcArBz+uIw",
-	"iH9/+vzZKvwFP+WGemvgUAY3mgxSGro7go/GJp0TdjuVynR3FhAvV2UiV60GdhiNq7QNRR7p+POKxGFs",
-	"qm4gn3RtjiAUag5oJvDob+RD3vxeaHtS5OC6LgTiLXxPZGac/ddIiVlwQ8pTlvjAiIaEO4w4sKerXXgF",
-	"+MRqoSi5JlLUd7LW1Xc3995GIdn+cqzcmTDsyNNKvgXlRdvUc2bpciMuUiW1NQF32xRkfrqiIHOZSo6O",
-	"AWHm+LtAxj7zMjTamQZyMkHiWLuWc2vSaShYXL+nS8sY263ZBuvCsJ87ca6W6kN75nZH6llrOxZm9HND",
-	"BZHzmkSryCcnAfa4HS4o07H9GHcIwMBoqCPNZiRl9IZpZIKKEbTAWCVJixhilaaKOaOMz+1UjCbIzeL/",
-	"YaVVmv6bfbo+vHgRtLve8lpB/bY80fLKeiRvsgzIu56R9rky496c0QaHhv3FLiI8R3YXINzt9Pdalpa+",
-	"76gralhPDnsw1I0g/3NOtr0yxIapqWKGqZ5gLMErcXEXuO5NuKjzGXyCWKmj78Dxl1e0thckxsLZqRX7",
-	"o8dy1rDR62ctONLr0QLmv12MQqU8wOdfGpe+OMj10mcpqsk+cubPcJUQI0IJLOETTbjg9kDo2pAqIU0D",
-	"KpQIUJR7A4RRbs+a6zCYaxxEiJVcV3DoVefo+YmVricBWPufj1785fDZs2c5mPxqSypkdVltb/OYNKbr",
-	"w9G0bgj6AryGy8ufIhIfHT/dP3m2//wv372Iz4KykGWe2NB6z+pKJ/V9XF7+9ES7yD+Z+UCFVmvSzp+J",
-	"1P+Fw8IK732rwDDEWlw9q5/tk4CuLIzuGdnrs96YUbWSJfzdvnAlv2c/wtMr48vYbMfxmlwzzt2/m4m1",
-	"OIE7RIMhA+mQq7Jt94xoLkYp24fc7CHe/ihjYrp2YFNeNPli5LIl+a4o8eCIwC0SETjp0cIF7nKenF14",
-	"ISRtY2EhDPqCxai/BhYuyVVVKc+tXJPiPYOhDC8OD4kUm0K55ndsq3KoJX2i5fW60bo038AtG9jK/dr+",
-	"Vs29ohuK3fk1uHaVlFrvROPduXqX73K7FtAHJ5WrNtrBeBv3s70Ymm9fqK8TBC4z4W4XELQE5jUK6j07",
-	"gmFNaXus8W77c5wDvvHwJi8XVq2h66fH93iFk8VA0NXxe7V3/N8VN2zfXuanzudIhZ4xxZLI1bwwNVdz",
-	"WRiAYVk55pmTDXDBQYztiks54DQll2yQAVbreTLhgmujEGoTO+VaZ0yTXaoYJZYQyfPnz227Lw4P91+8",
-	"eBHZazWbEvuLZso2aOl1z7Larsh9cAt7UvXBHR2Vzs+LRV/pzC7Ie5HOc9LaTMbY9n0c3rzNl+mbyVQq",
-	"016gD98qYDCqpowCiLVGQITciyPw7nrY1KiM3us09SFP2RmJoTFf0VzTuSZjj8Vl0HMPtdsJTdPWTAQn",
-	"8Mq2vNKI4ibTAmfvnPSz9JpwaBz5gT0N4YyxsU51A7ZhEarfmm8+Lq00rYYIjthD8YpRfArWF4/ROhvL",
-	"FCkJpbcxG1xDXhOI2ErOImIPsP3KwYp3SIwbiI35X4E1uTRxS643XPN+Ch46aMteBUW2EawLt/pnh8Q6",
-	"GwxAJIlPi37hV+jH8qEY7enxaVd4dPPgd38ItKP/2XgeAQ+1b2WKxUXRFSxoQx02mSHA3irwCPla2dPi",
-	"pwqhIW6cVniD8dRmdtbRWc2lFB4FCDBwZriU26WBolM56NGdc/IWB/Czg5Gwi+JG4Z49I4ckTL4k+bw7",
-	"WytrsioAuoB2LmXjzsaSZNNUUkC78Nu5Gw9SXhzFgZxMLC1bzWSvGQe7CcjwFVCgx+YeykwkkSVLQaaW",
-	"aG0PR4cYfAOuZ9sWUQxW8JqxaQPaoSPFWpRiQr2/yO2E+wRUixyyhmpPSayZumGqB2OIEfoOvyIDmaWg",
-	"PUG+IddjiJKDaaCnSjGj5lyM9uCgaCOnU4jcguRUXEFU91SGIe4g2anMql57HfITMDl7v8y4zxz1Bygc",
-	"FSi10PbOL60C61LW0/xfrAcxSy0jCXCGd/Rjt3YFas10r/FcvUXwlbsfKyVnupfUCuEffTVfnzMIJcig",
-	"0QQ0aTkkMbwPCDrxGfL1PM00vA6Qv1s53v1WMPcl44J2GwaWlxzQuc4Lp9T+NWY0AZE4If2UimsCth1L",
-	"1XAaWbJ3Rpg2fGJXzC1XACM/BssuhbM/8QJNTW6kzFQdBGGMvCOGiDOMFjn/8AavCkfzPUvzMdmNMXc7",
-	"ZcnIStO4k25a8V6YI4VtYqGCvIXai2Edubd0n68wJeVWIzfvxWNU2rWQtIoLYoGyy2yyYGDN+QXlg9gs",
-	"q/yttpA8hE94yHhc6bMCRj5hA4gQDNNzfUUdX7Ui3JX6yhJRWDciWlFkok3Up9ussDP86vuiS/zih7Bj",
-	"/5rv3hnugkG8hjGUlqxcP74sEqxf7H5jjKZ6DCanTblxNO/9WzhQr4SpFYoE4n26zC0js8GYORSJEj53",
-	"Td3BCsRXTREJEUSREawq4UK5MEHD3nzYzFlxs1UxnDyUSkuzMxsOGTiE20Llwfx768JGrxN212a/g13y",
-	"Jrj1SsXl6DUbA+fkC1GqjObIrLSsC/he1d4XFmoJeW5Nz/zjqJb3xHfuF0luNVJcW47lUFLrcAU3x/xM",
-	"XXtrApevdQjXAumsg62qwbxehom5ZA2DqdylZIDlCZzVorA57z6iSGMSt4Zy3iher3FwwxvqcwMm8LrM",
-	"oKChJhTNzdBRt1X3wWGN52CmbpLFirfa2rsxiTtP8GtDnVzJWZbkW0H2TIDeYCALakpV7kes1pnOAyUT",
-	"NrCnMQG/jmJ0MAZOtI48e+7bwo8vixbxi09hu/l0tppt4z3R8YLZPy4lbsZCWn0NEpZ8Vo79GpcjJlJ0",
-	"BaooZ5CmE7n4NJdXlAMwreNNbuEq3jyequrJXW232CBw6iuKeXLe2XUCnzb1397FOftFXK8V7+eGAU0t",
-	"3ZhLnXrLu/66nHwN3PZnFwFU5bV8MHbxmcMSx83rmZGRNJEzQCQeELcodSZTdtoVXbFP4iHkKO/SwiEr",
-	"lY5IgRSpI+KRIvWec3agN6Pvqr8V4WEzGJkU6bwrSDkmjNAk0R3oMojt2y2QJ/Ve5My8r1nSIR875EJZ",
-	"bvqhQ05edI4QffHy8ifQN/JgsjiqiZOkGrovgl/jMH4QSkHSIo4QW1gI5NFkwI0rpGGAFwvpo36ExDAg",
-	"2w1G/Lign918qZ64byZ0TsYyTaxSfsNTNmIJ2Koz4Q6dS2u1u8jUnGD5TDSV2oWyXcy4Gds29B4uICB0",
-	"xmQX/rWbAioXTEskCzOBahl2t1uEQGMMEHhtgRQxDMiepLK53G75TrST72QzbOiSK9tS92tsqPjiY5ay",
-	"kxdHpe8usGl7LCRPAvz5jWBZF10ZQTlOrsmN5EmYAsVAEU+ImfEB6+50yOWdyzO2R32t8IpViFnAi6ww",
-	"0Qe7tUrWxcmy14loK3nBmAqsLPjogLLg7++xRfj7J2j2M+bgQhDIpWWHuDl9RhVTV/XgseeCnH944zLU",
-	"gD7jD+8vr8gBnfKDm6MDmpnxAfyqY1egFN7GgwW2GgwzAS8XMGEQJKDPQiQfGzPFFGEAeL0AtNkmvJQQ",
-	"kRYS9PvzulGlcsRF3CGOZF29a5donVBDfUABmWTaEJpqaXcrQaxU180TTeIC9DVexNHFo8nt6HBEPkTk",
-	"dIenPddKMVE65X9j853Pn0EQQyjfimoKfoS3zo+gQ7wmOfQnxS40Sphmvm/GbJj7Gp4sgMjqiFhhBNA8",
-	"HdI/5NQHlvEOwfNeXDagQFjVoWgGdhQbiEhwdViOOuVpLcpphF15985QpqmcIaR8aJifUe2r4URYqA45",
-	"P09TgJYHDnohxY2dMWB/gBLQlwlngKRKtKDXrIdlmd68xADQT5/evCR4hPQZMXzCtKGTKf748fUFefr0",
-	"6QuowX11cWYvaCYSqjDmFB+K//GPf/xj/927/Zcv4zOHjY9ZIs4KGUS2+ULeUGMPmT1D6P7Y4et3CLqK",
-	"0QMM7XRFY3FnshsD4j5eVAfu5z//qqWI9wA0HurmUhIX1W5jWChH8H55oKo7n3CDBR+OyDv+PclEihGz",
-	"xPJpdJZZRZAq+wZJqbKzi2/3J/R2vy+T+T44hrCD9/4Ve8Oqa5bYB8eM3sxjsgscG0cWbrGztKDzC38O",
-	"4hf2kN4mlu9P2ESqeVegexEgVVUmTiE20COcwcVObxg5dlLYpEC+tVxXQilZxHghvlozuro1OfFPEC66",
-	"gqYp2Y3fvPtwfnH19tXLH1597L07//fej6/Of/5H7+Or//np1eXVZbzXId9jPQTjsnbnLk6PnBy/cKGK",
-	"H5lR8/1zK0c5vuDqKZcP9fmHN0Fc9unOYeeocwimoikTdMp3Tneedg47TyHzzYyBSRecLeFmn914K/mI",
-	"wV2cb+KbZOd05y3X5tw++OomLwOr6MRqfBq0rSoyXjon2CRKqxzOlIKS3YjLgWmlb16CIxOY3W8ZIow5",
-	"XgcPOO8iSNpVDaFGe/ocLRsJ7WOBY66LUl41HQdezbzflYatZf16WABE5gjyRWAUGFqPAZf2luloPhI9",
-	"jvGfDQuDF8CWlsUhs2PhkIGcNC6M+7nUcx5wkQ0G6GtMmOB5fFKm6vzQK7YJXWOYzGyHZfls05isAFG/",
-	"U0uCf5b332dDqdjqro3cqOM6VbI4TAdvLV/dafHgBTpNPv8CqCpTKTQKX8eHh+gYsFcnitUB0//VSc3F",
-	"uJeptsWRB68UyBjNpVJx/SBw8gQHUdd2PtiD72ku/MMrR6tf+STsEZHKih740tPVL72Wqs+TBGEEcsSF",
-	"VW99wOsRpHvtY+h2LhlVg7Grkp5wQ4yC/BHBZgzwyhU6Zg0dgUwND9kjcLtv1XTdUL4BJOlFWRMM2VKb",
-	"OuxR4o5cZAVWXVNagez+aMzUUnZELumEXXLD/u3SKG71QAjdZnvuQrO3jnboQXgdWqaAYquVTJ20DhdV",
-	"ubiDrlR3cF2D/Ktry0R0yLkgmbgWciZc9k1XUDJTUoyIz8t2Ny1JuIY0e8sRMP0+H+GIoblCW0X55PCo",
-	"Q17zG0Yc18H69lT4x7vCQXkePSMTLjIrj9kGAc50yIdmjroIiARO0158w/ZpL+ciinTGRSJnMG6mQZQ5",
-	"F6VFJGYRRAEUA8FYoklspJlCufsYL0es/M2NtlJYUA0/1nunvkh/V4DZAvYLJQau7RJgh17ss7yHxFYP",
-	"0qcHB2EwUUeqkRf/9MFkSPe9+hqfOYSHrsANsYvoitxCOn/esV123CXuIqc0Vk11gYPUGDaZGmLkjKrE",
-	"lYKQg2uZmQ45R4Aw7lBwu4IOBmxqvFbeIYj3ZtqU92C11T2i8EB0hSfxuKHCxikxKnNGfCsJlkuBkN24",
-	"dDYnQ3rQ6XTivQhCwbqi8rNryI4ZDDJhzJ3HJcvPD9DU4VMY2n4xtGJLUO6ryGPAHdDswLT5XibzrTF9",
-	"aDtnzGXjhrOs3tuFE5akqbltLvlIQNaOZbEYyAdDuGRmv72G3ynd29Ur+vNDXl/Hx21emippOT1Yv+Gt",
-	"F6vfupLyHRVzb6rY/Opz5p2d03/+UroILXF7QBhg40DznoGX70BEbL/dn2b9lA8cGdXceBKRB/2Vt0Dz",
-	"9vcF6qvJQHZ0IjNzVncxWgUgZVShra8lHZ0LggBOyQbk9E2INo5dRd7KEKxc/XYuk2hWFqRa2H/0rNWq",
-	"nz8w847tfBV8Z9PtvOPmABeDUYAA4W48vH51IKM9yEYN6UFxUTXLqOfu0kXs46v3Vx+IZgPFDNn9+PqC",
-	"PD9++t0pufzxfP8oIs/zUgZPD+1TUiR6L59fLM3Udn16cBCTlItrV038f37sCitJQDVrcGI5sFWwkzuR",
-	"oRDWYNC+wBC41NWEORQYiiJJ7jCh0+lZnjjaFQD4WuABU9ts0QJOq0NAjYQmaLBbfSVnGpBfkW3s2uve",
-	"A2nltvC9s644OXzh8oRqJR8vidk2IJZ0wrFymWIoq+zVyQoAZvBuSF8VW3aPJ6ncUc1ZcsjYlgyMJKmk",
-	"iUs1qgEV6zygYnhy2OJWvZBimHL05dzxRH/PRlxYGRNy17Jp3Z43oq09/DE/cNTefNwvxmxwbU+7TwmB",
-	"AwUHxyUtuW1vcvqUO4wjYjIldLAuXeEXRoqorLoy+x2aXYjXm2AAVj8eW1UTgpZAfcB9QUcqKYuHVo3p",
-	"CqrJmN5wp4+CVrKwNZ5R2H475OT4uEjw87oNaFARKQ41KDUA2NsVBS8y0vOiutN7gT8tnt/tC/7vhtT1",
-	"9tBi/0e3Yxd2w2qZRi0/lOIrNzatzVM2UwjuKltkSkBIdxMDql6NX4IboUd4qYPiCh+5RzotUE1raPQf",
-	"MlN4leuqPfALCY12pGRuh2UZYC5paLKLCA1mzLjyXPmGphnTe/exl1HDjXEVItUu4dIOroNwQzQdMsu2",
-	"P2n4SDWJz92SwYaeku8hEIBcvf/bq5/is66wTw28mwMWw04GU82pZsQwOoENY4nlzIEsHTmfsZxqKHQE",
-	"CCKYD+tUQR0BumDCUmYAXUNhD14+57pkwfTCqR1AhyC5gjN1QgXN6whU5ceuWCJAOtmxQ84NmUhtyPEh",
-	"SRGWGlqfsmI0uyeHL2olRIRrunJFaO/jaglBk1vdLUdb6/onNnMYwvWyqNVN3HbncBDhkaiYCN5KHEVT",
-	"t+7Rg/y5b8CgdEc2g/taUmZWxu08zHVx8Dv82+PJZ1f3gGF4eJn+X8L3Bf2vMi99ZDfymiV30U5OVr/0",
-	"kzSvZSa2cRHggL1zAVhUcRvcE8dfFh+QM/4nmrx5mTtYpxRD1rx/Fbdup8ot1nHM/xIQhmX3yyWIC3hi",
-	"xeDtQ/tcaCY0xwoA7NYgSkORGTF1ISpOIciUwdsGo3uaXMq/NXn1j9t79WGWgVMfo6CbeiwSt1sxUzv3",
-	"IiP823Jm27G3cWPDAm6sWHwJBgxyHgy72RGNxL9VYa5OiLCLfE8yhG36y4gQMKkG8QFO9Yxqj7FRERde",
-	"XdHRKlEBnvkcPaRosa5aevS0lcfpLVVY5+fk6FmbY6CzKcInvWMJp1eWv32pM/R+yoSzVPvgsC0dnZJw",
-	"Am0d/O5izD4v83jkR+ke+eEyqt6YkjemyocWiijEM2x7v5dIQatuQarZm5dwC0IeYg2KBIYBezh7J270",
-	"ZTL3vgmHWAUpDajSn/nKha5WISU+lQqjis/yZBGXUKJYV6RsaBxq+dx+g0HvVuUl8Zvh/js7vDgI+6Ga",
-	"PdG55dfSQZ2iifmZjrDXW5s3Q+jTiQj3c7sEVcHChiAzdB925M93aPRBLarLDjcC7sHF5aMsWQBl/VWf",
-	"+Q2uruM2DAI8jpB89Bph9b6RW+/k+Lv1pvfRk+AW9H5MfEGMQLJbzaLee6A79CBhQyYSWo5fr+hskFoH",
-	"sVa+8C6+kicQAvKk3Ugd+TC7xVTEzmIgFtfmZdH/ulztq1KQ8nm00ZKKRf/qfTAPK1aAMkb9jVgsU35Z",
-	"clVQWpO2FpD0F5ZDluh6Ob3ck8KXt/9ltL5ieg33aL5JoP/RJPlWtL+v89z9N1AyzxMIavd0E4Vx8xBB",
-	"jYwhiUgJe3ebXGHpTTpmFHIbG+9RXxG1PwesE2V0j5rYwR315+TNyw4J71oIw3Ct5tcqNxqz6euv0x/9",
-	"IL7py9TNos1V6lf98SJdcpH6RYoIoyrltbdmTr5f753pyOKebkzX+pe5L/3UGm7LnAtQTewrSZY+3peP",
-	"9+XykHRHJ4Tm5MNFzcV494O/9FpEiIIDXSDp116Or27pwOR5/JCh3yE/S8DsAXQwdjtIs4QlsUdNwLgM",
-	"V07gzF2XmB9kn/BSgcssB9W1KwDUzeP9DFLKJ74QeIzQMToDYIfKb2fw/A1TfMgbXqj86OGIUo8nTg2m",
-	"yEvBsDXF+CSsRF5pb+FnfEsw44v/L74Y4cz7c/g3qhkX+a//+z/JQtNF+KV9rysIpINVp4QhPQuLs6xJ",
-	"7hPLjA+bEmwEpd/3IN/vByWzqdPuhMTRIy6IS4pTjIA1FTLfPvqikM50GySRQjCTfb3jCK028+sHZt5K",
-	"rX1Vh3uUYMJuGng64gs+yi3lcEq7KIXg4k5Pf04s1xlJNY/sBwdVATD08wroeMja8PW7MLaNJZklHFGV",
-	"0VRr2SFCaCLQveNsYekgRFaJ+/MeTjrGiN5CLPYQL7uyUDrcqr15uVdkKHPl6BC7ommKHekzEhs+YQin",
-	"z325gkmWwukt4GEGMk3ZwDgu7RG5E4fErbsCreRoOKTzPCof8KERosjqbUY3nFe7oCH8bIvgGNuNkb6m",
-	"BwUMid0COiaCSr8aq/sZSY6PDw/PPCglMTKh870z4pBTwYTpUEZsu8CXojwqy24loYOBylzSNFo95zkQ",
-	"AjeNSBQOtLUBBOHbxz+o7lxTOgue/T8aH/wyIh/8xf/FCg4agv7gUaCWQCNXUQzYqS/AQAYpdXU7c3YR",
-	"stOQcX1JLbEdb90voJ4bY9YC+nzvMZO/YbtJdTptDCi4So/Hb+tGlwW4rYrLIgqdGu4SxhMKd9DXePCW",
-	"5SKgfDKQU+7KJxmmJtrjcfyaKa4TPsDCL0oWJYXcajkEtDh8MAb3opUhBOh1e6cudTWeMoUo9rFvLCJx",
-	"XiVCUcN6/amOFxAvnCADr9otAixTd293sROdQxD2Q93jaiaJVGRiL/U4tyX3eKJjMqHXDFHPfpVcmNQh",
-	"pVq5jabpnKTcEliHvBesK6Ao15QpL44FEl2EYhI1JGVUG4yvYV7eCAduUEx2aQt/Ojo8JH2epgDXsXt0",
-	"+B9HT1GF3sMcvQLopChCaRWmEVvggDEZ8RsGiyDDmpVWJikotiuw6KNnInZSerWCFmIcQrMdDPyLmxMr",
-	"quO7J+NftZsvYwVcmGyDzIRbMqOaOEDWbyvP4tG81xqJ5PtMz7dwM72yZFIHAbn0lgEMSZ82UMWe3Dl9",
-	"+vTZs5OTp8erL6RVWSfLpDhVQBzXe9WEK2If8FRgU9565YwIgXUNCiwbnT+ByM43aGx0Jgc57IpWtrMO",
-	"OYd34MZ3v2FBKrCAhXa8/tzdaGSXj4RUAI6QMmP3BiPK7LUxpQOo64hQmZmyWr8iYYUzMsw88iW3nFqz",
-	"NChAWrpQ+mwg8QrFRYIf7XtFy7axDgmck2V1wPknXeN2+HbGOhuN7CZZOoJa2XiBAl/iGiFl40EtB4db",
-	"WTNhGjT+4HnPaR5GZC7BNtUpqjBllrjb7tFwV1Y9YXXQiGzXB1XNBYZTZEI7wa9yTL8xfdMwOmlkTec5",
-	"fDOgOwUYzZrhYZ9JdY2Jq35F7NmRLrM2DyAmCCJUaxy7siO4ZzMO9NFkxmZ08ngWFvGGoO6xFIU+iAu1",
-	"xajOu6hxWS25TrgrwRCUvABIP80MoWIeTuUsQCevkjdQNG1Bw5cVGr6f0HTb/JeLJF91eFy1TAE10x/t",
-	"MFtJTsFsjvs7ektuBBSU9rHk8HLrY1gq+Bu3PIZTaWN1dMvzSO5bNzu6lS2cgIDoX2t7dGH6XGENhJLs",
-	"5el3nUNyT5ZFyNBytquLy5+xHLnTenZjw27NwUDfxBH5dPV6/7uIUGIVVDT/Q0UEQtNUzliyFwFUmCTP",
-	"T6DqAhTDOH52GB0eHkIl81OMlbHvKTmzyg5EzUBJ/TSbCKgmYe9BZ0ITCQnVt12ru1nJV5HxfDpmwgep",
-	"UN0VUBBBD6Riei/y4FcM+ik01zxTLPE9npL4moskjkhsda+4Q95PsczPKYkBOtT+BLWY4qgrYl/0zsrg",
-	"R/an8Itj+8WAm7n9F0qJwMtSG5oiUHJE4lIxvDj0nO5FUG0K+lmsVRaTXe9EjZmI7cO+Zl1MdudMHwgZ",
-	"AVTwAVYlIvMDEZGjg8MzwiZTM0d0rz0XZgK2UqntAth/ej4AwA4RvggIJf8Ovc52JDJNKRbvcvUCjqLj",
-	"pyedZ8+xWMARfLAzgXr07JYOTDo/y02qZiahZNiEpnqvQ86FDy3CbXFlR7B0iBSoWx/5iiKQOggwiVi2",
-	"H0DRnDb8s/PXQ0wTfvVWah3js4CojRuOT5SnTsBswEKigzCaK1+kHzRrmnpcxkDNggo718zX5tZGMTpx",
-	"9JwQxSbyxr7l44BcxXwmEg0mZI8CbXs4Pjwuinrk/bg3jPRlZaghsTcwxqe20xuacqzmYvJMOjvsrtiN",
-	"3W9cjGKAroxQiORDF/6gQDzCJnydMfudYlNGAScF92cXIM2hAptUiG9uz40df1LOR9rDIuJ1VhMoh6fR",
-	"pL8b48xgZBHh4oZr3k9ZAI0JpZxxgF3BhbP80DQldDplVOUFTnZjwJ1nCUvivQ55n1cpd1FsYM6ZoIWR",
-	"7MaIBo7rQWLk0TGy867AZfF45Yig0Z8jJUJCFhBqhCDh5LdMGlfmBXB5wC3gtkxlwsGPJ5mC1NZfZf+U",
-	"UKxJRAF9Q0EwBDoFZgjFZwDdacoScGw4Wz+UMSC7sWNn2EO85wolaXRwuH5dhFhXAJVZOv471G15k7DJ",
-	"VBomBvP9vzF74HUIqmu3FIjdx1vAN2g/A6BRj2to6TQnTw1EUBAkuoPcXemXX7DZWdGkPS0OKCrhQyiW",
-	"bLBn6Rg+1+Tk+LhD/sbmGKsGVrC8tqCcCZjWpZwwy+uhsWdhr2TObJOC6zFLyIgZDYiHSFr2lTHV+e8d",
-	"8ndfgwdq5/CBnbawzahMdIVvdxccbrJPfstY5jAT4RHBxWjPF/3BASs2BGh6HNrhU6Koq11LBXq/ZpRb",
-	"ymn20ISi36rwnHNY1PysuXUajKXUdv13PbemUC1qD22VEyieS4liRnGWuPEDmlkeXIO3dhFdU6GhRmiY",
-	"Z8+q5emm1PJW2+Z//LPbvT0+2u92b//y6pc//6kOIWeZ0uolk7IUnUf59LnAIMQF1OvVGurxvQjuTVqq",
-	"P692Y3ytgV2pIn86kAezhFRWPQKUOYe7O6OIj/foprpTQvYfzK/1rM0ifxL0hvJ0S+oS0jqhcJGWYyUF",
-	"BkCDQG7vc+lE7T2PK+jVj8hFSvqbo1FzWuFCe/6Xo8Pvvnt+spaStdL40JyC9gquX8MmIGkIVy6TzRZr",
-	"4uJltKsZIzHyiI590IotKOTapzG+ouTz74qK098uqhcH7IrHTkbwt7cTYmuz2X5207k7qBgOwCWs3yeC",
-	"mCcmX7fMyvJN/blC8+swaqzevaLve8IvKxd7/tbCUXH0bWxTbhkfbVNbt025la3aonLgP8d/LKMJOarn",
-	"al9j6Nt5HnMAbjuveOKnHB2jXJPbyBGzUnZEJtRYgTdPaHCyUr4goGNYPSyQ0k8OX6CS4nS/J5rE7JZr",
-	"K6X3eOJDDIJKyL5Zz6o7BOCAADof0itSLhKruSbsFjDfJQreQkKRcancuGEWXJOEuWrPoGIjXJIfcmr1",
-	"XSOt0pKQJMPTyvQq9eGevD/Y+JcJ5nITa5Cp8yLVj+AHDyNGv/S0+N8KLsGRWS0iwiZstSR9FpAKB7+H",
-	"IbGf20AJler0b4Ie9AMzZRCV+0b2WQll8vAAYH/I8IkcWzDAiPHg4o5Qvh64n5w67h97cPFMkNitR4w2",
-	"565wHURFtaXC1G61r1MoSAGJ01gq3csGDjyFXDM21cFSW+mCJ3Hk4T2xHqh/OUmgZg086cuOlpr3AfTO",
-	"wxC2vBwVsStCmLF22IghO/i6ABLzkW0dJXGx5QcNcFnJHJH0ipP85UETv9aI9UeoxfuGWiyoUKrwNlkB",
-	"v7h15KhEDrIJQ7HJ/blUalqVVuMb6VhWHtdLSu6RexWUfB9NcpL7/YkmE2ZoQg19DBxdlHxo3UJFPj0B",
-	"bc4l8vTU9JCxpH6vq/HRDaR9EBBYPd6Bj2DA8ASrFqObjyXoz7z88Xz/+NlzHwfk18WKJ3pMj589j/eC",
-	"YAQo340GYGpcS1FXxP++f4ED2bfsbB9DafQpEVILPhw6iJPYP/SS66nUHGsjUWPoYAzV9QK3MgpsMHQw",
-	"LXdF69OayJmwA2uCKvFr7Eaz3tGdJsN1/Y7RDp/QETv4dcpGm747FRu8Co7SaUq52MBVWk9HFbGiZkMX",
-	"aTCu3eF8a33h1efPz0hsv7Vf/h8xODLQ5NZncykScn558ebN3vLKxlE+JO9jaDoRTzTR/F8AYQROo9p2",
-	"HW7SQ1fg/uoZ6kt3xMpM1XnwIISr2PNvjqfaGwEqim7eyxKrNl43vkOIIoFIIqaoZskpyE/IsUWSs2Oi",
-	"DZ1DXX8r+DmGHGNbAHbZFfCppxjVPgrH/96fxwj5hUGXLprH133zntYiybjETG0btYzUNliSfu7Byix5",
-	"8oVq/reVubz88Idzav3xDbmWugL+5TgWyhcQExiREb/x4XF4sO7Oy0oKi4cIPPjd/bWOkXcNBNsfmAkx",
-	"Pu8XXXYF1uajYWK7xtxgWb8GyFlHBPdhtV2oCEOaC8J0RV1FGLcwrQ2fxaH5usyeblxbN3pW233QK3cF",
-	"+0CDp2d6j+bOR3PnlzJ3ehpcbt3cMvxviN+0PPvxr6Un7/HAhh01xX9hTGMdSlVEAgjNgUxYZ1thUZYr",
-	"1PWofVWgCZ3n8Yp+u8rru93iv6W2D363k11aZC9c2IfawCa269bukb9u0xBdi9qW++JzAFREekMQgBA6",
-	"puyn3zrltoCCdWO2gpRMWJANmOn9gYwbiifbZ5cWTm5LrBe2oc+NgAsfQx99MVQ7iqjN6pJdqVzp1FIb",
-	"ew7OR3eFd+87nDBw7wfofCCQAmZfkfs3JzOmmH/jlLCEu9QxTwFoCHKGGYARnqzGfgu3v5OB5FZrr/mQ",
-	"LfKV7UumYRdfRoxcg6mBO8QpHGjB2Wac4roDqa/V+4cLQvzjG5YwLJZIlSuz9Rx/PSZekihSloyY2ndg",
-	"2ge/A+r3qtq9b+GlV/bRe4XoD7ppIHsY7qNIsV1DENIErq3LIExTEChomjru8KAwYIv7Hg7xiSZvXjYI",
-	"Cp6clwoLuRczy+DJhRzS8LxgsZTfIe3/LiEhUAqjORzkrdT6vstfNB0qGNrjmdrumYJyL6UQkagQ1HMP",
-	"wJetjWGJ4otX6O6KeoPsFfhOdJY68GcHYgEulSxFOMPYzgBvzZjsnhwfIybIjGsrci836TqI0Io9tyti",
-	"TMKLCYbHAuiFr68Tk//6X/9ZlOEBcBaup5mxP0kV1EQ6C38pv0Sk6orSk8VP8KQzb8QhyokdDCZ3lhOP",
-	"wGsO2CdzJ/9jagFSHgK2dMh5ufuiC8yuFYwli9WFmq3bjll9XaZtO6it27VLjT6oNrKMYbvocbt1j+bs",
-	"x8rq34z9GyhWemZmfDb0Cnv4BvdiWeWpiHBF+M76sTrhjdkQpxNPstTwKVXmwAqa+wk1NMYrE3NQPVC/",
-	"MhGGrcWRD6IsgkMQFu34GXnHvz+Dh/1Z5wZvTICQYTTBmxLiKzETFESOAtQXmZGHHcq/hwA6l/Fvm3+i",
-	"SRiJedoVH16+jsiHn36IyF8/vPrBPgtwbgTiAiGj/8xeOwjUw1Jdcz8dPfOQbYA/PaMaY0DtzYYQY13h",
-	"YbJOjo/PLI3YQ6JAhjo5eoqT2xRJy158CNnUFYAQJAYsTQvAmpTRmyKQyUkxqw1neYgTNhN3ACII0328",
-	"ZAHQWJIn9Zeofa1VCFQNLa0fioT9PXjB8ZaBUFhCFZf+EY3mj49Gc9csWgi2CsOvdhUbMD41EVwnDuof",
-	"Afn2UBj2Cm5DAFYVA+b4+fFfXrx4+nxrF85mcaEt7pqgQkJdPCgEf+o8+nMx+JMsjf2MusJV/eSCCIk1",
-	"buCuSjnA7oNuhI1yAepMD9/+N8tcXOz+gAqsJCosX+97QTUhuyeHL/Y6JeWM6xzhx94F2tAU6rM6ILaj",
-	"4yIclZYmXxuZiumPiD3XFdy4+4FrrHOE9zDOHVdqrylctV7hWeRpVpT2YGo3TGkuBekzOxQc7Fk+vWac",
-	"NLcYayHf/PKHC6NdZa8qwmcf9Z3/BurLdiJ2gVV4x2vLYN27ah9TOnepAu4vV0/HsgdWcynUuPrwvWVm",
-	"76Lpuxm+m26aD1IbnVdgxYrRVuhHkF6nQ/hRBk4DvAAUS7iJCBsO2QBr1QrQ/mK4uG9Y0pMAYexRbnJH",
-	"u+YCDYzC45pNwKJ2RlJqVSG/trkTnauSy4K8k8KqBehy74qiGC6oQfaCHMsZQK3G8oapXv5AXjO8AlaW",
-	"cgHVdlzPOCzYygQAZbvC3mp4He11FpFTS/Xvdk+OvwuCsPdOC6RTx83dvVbCTLWajgf/1SS8yPAM4OXm",
-	"BhiVh7fnsIUR+jWv1L4AsJoX+MsnCj5JuCk9xOo6peVwEDSttSl+xBF+wJ7WtysWS/w3Nr838+JHN4V1",
-	"oIu2dx36xWmKBvC7LeTMCWR+3yGJZ+dRL/pjWOjKxL5FG507hITmJ36Xkr7MxIAliIS+V8PB5UyQu1VG",
-	"rQl6XKwYfPA7/LvU/xpjwVanxGQCzppl5HD7eH4+gFJzBQILtHtGYiiQtVCzHctmcVEUavcV1XbjlE84",
-	"aFADgEoEdH37fG+AgPdjOSMTKuByVIxQ5eBYsKueYLem515Fexy7xeqdq4uw+bKbj3XXv80i0EuLiD4q",
-	"NF+0ThFNCPWF8XJ3PYRmRvinKwuNBTGK6jkGZUP9hPRpSsWA6bC4+1dUQw8osJrQvJTlHtDk10ybDT0m",
-	"RX+NZixB6IQJDJRImDolccJSQz3P5g6Q0bKoBWEcJfk4v5msKgEFQO1vEK4vDUmUnHZFn/n4ganiYsCn",
-	"NM3BtqaUQ/scZChFFOWa1RV47ssbVirv3CEvgTEK2RWMqpR7rP7wZauugM8nF6aLNQU7WBC3UEL7rNOq",
-	"7IKAoU+xmeLGMFGnaFBkw15FagGDEQrsxfCWVII+zx/6WoX2YoRfBnG0RURjQAgYVOwQYR9dIY8i//2K",
-	"/OeW6ZKwDLGvY96fE0o0HwmWECzgdIcLbFWO0/K7x1tk7u32+QlY6URCrRgq0FGdG5acFlF/9UC9WFqU",
-	"jSnMS7snx8ddEcairWbQKwwqXVFi0OG6LGHRL4PHvlYmHY7xq2XT4Xo/MupHRv2wthlLamQCxmyInMUQ",
-	"Tyzh8XC2lwNnCliaRFycJfvkCiMFFMnwBoatF+gIjvXSKh1+AEZmiMEPwyjb/BvGgw+h36W9n+Ubs18E",
-	"69imWodbzsdqHdtMS881ySIRhrO8YhCKbUWqqBV18Gr6dq0OONOOK9dWj2uUV2TV7Lc4IrFP/7F/+yKt",
-	"JdNARGJXkTTyNZDc47lNwH7wFk2AR8ttyfaXCTNjCX85B4uOz5yMDLvhypw6l11Qs9TKd1CxcODKs6M7",
-	"DeBousKjcq/nVnNLxG6hpmOD4RhP78Xlz6vTi+5QH68pZWsT2MfzEAQQA1W9RdlnPzbjOD7mI9XCLdbw",
-	"EKrJxeXPUanoMeYAWvK8s3TxFbAQr1vdh974pur0MLIc0HAWhkVgEMOUznVgfATQAAAxgT94yWbYFR5c",
-	"ICJTJYmihgJX4YLQ4lWZGW0oFmPNWz5zMRN+iK5lLMsKb0In0HBXQMv9OVaCtcLOE11qNm9GWaJkCRnT",
-	"dLiPAeoQhc2EOUO9mWtM5OKajFmauIQu5zR7oknOSl1QSIdcTlNINFUMo0nCRu2gsJqvGkH/bEK5gBri",
-	"wIUjYlBsw05SOcvLdpM3Lzvkg9fipSiM+jS/HoFdY741WJ2hwAXYcp3LatGC2xX1JlwOVWI7BMvlJmre",
-	"U5nAIEhk4iXjLcZusITsHh8e7rnayb7ccFdoesOSdWNHIpKoORYOdqGYSVTUBXYVZyEyP5ueYph6m0AT",
-	"siTOZGUoSVcsFOv13W0SROKWfom1ozGEpHq/QOHsysb4xcQp+YAw12mHvERGDOQG1dKbVAK3+6VLKufi",
-	"WGfdX1p9KVNGRSuN4IGMMW4Jv2iUywfFbjibNVrMiz0LOexMZilUbCa77ijsneXnqmyx2TJeR7vgnNIY",
-	"Hqv1PtqavmZbUxEGBDH0eOLgKqEDJbUu341cMP2QdijFhplIHsQdYOe5KLXczZrfFYvxkXZCS262j/DA",
-	"1xsbaUf31drucXUfrfaPnPRhOSlQ3ZQqU/Ku1qhBXumZ0jlaTLbHSPOUOH3we/730kBKyCaW0/2U3bAU",
-	"C3e77GQPlWHFM82leKKtisEHYwi06UNBJ0WHlj8OuaBpTAZUoWUdtDirP8EPlrDzViJcGsHAtcHEADML",
-	"xrxvFcNMszOnwTjUkEwYnjrUETcf+ysoJ0H7GJqICXC7mXBJZ3t2wCnkokMGAYzXvp6BXjmj8xZ+2Lxf",
-	"h+dTb3e79E/dJ6xP0UkD7yvG+hhXuFWAHz6Z0oEJaBDD/aCIWeWcBMA/QJ75D+FRLw7qQyIA5fTzpWDX",
-	"Y80Qui7uCgCA0MR9Q/pz/+cpofm3I37DRFhMkxr/W+SBh3alQnQBYF97HoiIm6grMCfUjw12UpNrNrVc",
-	"qwRbFApoPSc19Wx78ao6mflW1sELnXuYHq4JWHqg7A2U8vRk4XAiHDgG1yQGNhXDMmT9CTdWWSwoD+CR",
-	"+qz4rSvAnOPrfyLRAYcFdoifc+OQy/HdRabd86NwkfSOk+cwpZaNYwtdURC4lX09z94LWLSdVs5jC95v",
-	"CShTgM8ARAS7WM3etauju6ImmbfC/X1a72pzUsENl+CdIt5PyL6/LqCjfGRbRztabPlBzT8rLzPM2Qg2",
-	"/hH86BHL/8tgGYlFAWARxSiyPAzBCkL+vuzar2JRnBy9OHl6eLJp9nGj+H/gmfH6RpQFmaHWkAKRNZTE",
-	"+aUUB0s1oMJeWPmFcOpVh8W7DAX7xauMayfsewvpGelLM3ZXBLpjrtwNlF+sfTaQE3ttV666QgcJFY9O",
-	"V1zRa7iR4JrqkHqoilNE6sYy3x61AqAg/H0FyBW1l1NX1N1OfmFq76fX7sfNb6j3buDlm+qLqyiYvgpz",
-	"f+TkDw9jd0fO6MmyXkhtYIUo+fljeS8aUkt+6HvUjYYRrEhipVJvzwl4P2CwczGKUBSBv9wywN/uRHMx",
-	"2vNZpoX0jKX5rdwO2UxHTmGcjaVTEbgBZ66zlXjFwJCRHUxFGBaJKydw6yVjCAbQRsoEsoDcPEtFA1aK",
-	"znbAJcOHayUm7MZ+UcOn3nJdGEHybtdmVlfs1nxV4ZALc2oTFJkv2GNY5LbCIikJFe18gSPLYBgoqSA4",
-	"QFhLkMp5a742s0sr/oTM5L6lNTQ0ePks5+MA9OiQiB33yUUbELRaiUldsbmcVKvE4/hqhaRL+OkPKiLl",
-	"+/IoJn1zYhISZq7vrBKQti0AZdrRSmMCxyd44h6p3XawvOobHTh0iaDQG5tQnnYekAi3cUVpQ4dDP51S",
-	"iATuQ325loJJ14UC2OW7pxpMtukv48WHSTXFe+Hy/eFd9uuysC9YoYiWKbstYVf50MHv9h/vjV7vgrYU",
-	"s9xpdU7sALy7RSoIRLULAQ5mkaAbwU3hiSaaaVSMqAGwNLQfgb+DIuoRzINro6hBOGkhwViVsIk0WOcD",
-	"e8Cbuc6tcM+nd+sugVKjD+oNaMESahwA/93lmi/CFHKbeHGYsGSiQowtMhsz0B1cIAecprszDTswZvYn",
-	"Q3o39lGrEb2WCkCHyzzCUgATxlK0VESzgWImD4QH2WUgE5fgBSwGqhw4xtIhfwefq5nJ/SEdGKm6QvOR",
-	"2OcijO1HI4+dJFrDNTN24bKpC9KnpgAMc6/XwypqBsLcuyHd+bLnNMrT4dy8/biJHA47f+BokatMwRwJ",
-	"hf18omvWAJ3nAE5ryvS1hROSiVQOrrdyPCq3GTSc32ZfkrZwji6u/w9KSG/50DhMFnts7IRltonchelR",
-	"+3wylcrog9/xj6UBgR8kVAN0kXN5eSyuSXxDU56A3RvLSmFr9uMZiZWc6V4iBYuhVBd8BBStmIyUg93l",
-	"howk0yBqdcWM0WsSv7qioziPBpmNGRqqLc/D9p9g4RhGEvtqffTdzzDPN/D8fVJoqZ8GSsVRP9pqtlgI",
-	"WxSkMFVypJh2mHyZGUgreQQRd0obchQdHh4i3ndJDXfnYE17ytoRQdBL1dbbfBQP3ECX5b6jpQQehPA1",
-	"sosZmUeHh3auZySG3zwcqQvyMmM2ITRN96BuHC0lWnNBLi5/9klJSINdoeQMMUujAWTbRxMrOI6gaFEI",
-	"PuBcYpCgTd7ya/RL4USgW83SGwYois7zNJYQFtgVEC9YVCaCJlaf6lfQ9AMnteN6I6DqJqntcbHecZ7/",
-	"hSW86YT5YkmmxDQec93XzHUPuUO4YZFLef+6GIA++D0Hoti8vKxL14eA9AiMHeGXN4ymPa2Fi1KN/wd+",
-	"9W/2qw55L9J5V5SMGzoixdyRtfrpa7LrMi9d+S3D6GQPUgCwVTzEWZqSy8ufwHMEgTWpZl1B9bUlcCzn",
-	"cvg0yt3VUDeMpqAe2qmxZCkLWJXiG8NkaeKMPH40PtEC/U1NGbw4jdLJYyKbgAleQyJG+SBa0rEP7N9Q",
-	"ZZsAEvoIjVxe/mTlr1/uXQJpYlgFjMOj7LG94H8HMsD9OUhTUO5uOJuFzMUd8C+BluFuyi9d3DdAtymH",
-	"/U8oT7kY9WiSWOHNBZsLafjQHYOe1QAEA0h3xfyIXLg8RAKvqvCbI3iVgvBJHoEPsUeYNj6hTmBxO0tJ",
-	"kuGBhOgNVw2jK3jB+eqq8Tp2Rk3Rd/z/s3d9vW3bQPyrEHlpArga9rCX7mnrBqzDHoZm2MtaLLRE21xo",
-	"UiCpdNmw7z7w7kiRtqSoiR0Xrd8S2xKP/453x7vfT/wtXXCJ/pTNRLr5mFo7ca45inXwqPLOa581rjyt",
-	"LzHFPK6Cc37548PSP8QNdM5Ifx52XVq002S6jzmSBgJIhdFKhIejtuvvPVGfyOrATOdZp1Vw3QfpA78F",
-	"lPN7ZO2KlaQZeyG7DEcPveKdxi+uKvYj4BiFh5R03u0Q7s9KdATCyPD0A+mNv2DH56BcUu8jyGUY2LWx",
-	"92M2aPx+Ptilce51fGgM6ZKEoBNSRgLmMSHw248S4RofGRAAEiLuiqXgjfkIYJ1yjRwaX+fTQtw0zs3J",
-	"KsVxPKeUHi6ltEd9haEtk0mfyAv4xKTR0qQfYYTV4kOig72pFZdb0dxU7FoIdgMqAhI4bhKgou0UJd5H",
-	"EMuVUcp8qEaASIgJ9Ri2Zi/es2OIPEA2OgUdMt8IXJxhRr4AqtEEoAQLBwiA9qE0n0oqOmSE5VghY/md",
-	"KX6WUVJ9yURix4/L5QM9GaKDEoYeEep8pB+A4GRwaBlQAKJrQTCoKWKUkODD4gQ4eCi++oRQcDMj4AF9",
-	"kGWLj+JnByFiIRhh1/YZ6a5ivyaRkUUe7w8vIY4X5JNqELXnii07zxrDtPHvdIq2iW3F8Nqy5kpFSt/5",
-	"RWeZQ5Y0A+nWh8rPPqeyszmOQTaJZ01yeOdgt/Z/uOhsHBHo9BVoM5yJovAo/GW9w+h7LBPjfY/Y1xV7",
-	"Q/V1AG2DlwZC1/a+9aKhbIHsiRmMdP3Wr9FtGQdILNG2jgi6choPZX6FGPgqMFlnV+XsqkyXooVVMghl",
-	"ghmpqO4wU4jK1cod/ww4JhvBld/8M+XR/EQ/OeLZi02MAjzjrIDaCx3R64hzjqfv46ZJ1J2V/v7i1R/v",
-	"S/8SfDC0UMvGuzafERw5nI22WypZk5oKwwqIKZOj+hZ/cZJBhbaDIxmGU4QDYbWSNYzlN3N2fhrH44x9",
-	"rGZAz9TzZboN5vUGrsLBmfWOYVfj8T9vdsr2/72g6oHXxtxKESQK9uhScCvsb+ZWaPgoiBnGasSDl469",
-	"gT2OaLlMaue5riHU3ll18eriKzAESLo9P8HKLcBy1BxiohA4NAZwTdGRiqoCgh5YD9E7XGjlV/nlRlhO",
-	"+1cEsJmEaZVYsGXnpBZ4Y6QbxtfBxwj/4OX7htstUByQ6yYtC4syqLFGeC6Jo7m1iXSn2mXtGpLgu5jU",
-	"1IiV0A0HDkhKUaIUynoTNH6DxRjOg6mXvbt/cKSDG8Gt1GuKDYXmFsx1aC5ya7lca6wH9lZyhSimycXK",
-	"GorvGWgGjTv3YshOFT2KCaSNgnLvoUios9JikTksPfiQAEy4J/M1uyIivT8lhxdbAP6LUXXMIJOAuIps",
-	"duWCAe2ZNUMBs/0m3gavtQ0d6yUBeZXwwdClBFek8Iyt7xqn+fTFi8KBtr7v1C1lFsLs0YUr3jJepjlk",
-	"S1AEUA+45lo6GLMXAGyYslvgqStMegUWnuARGxvBDzOJYobivjzXUIMZawJwoVClURYU64KOHXk2ViYv",
-	"UmljLLeG//P3YH3B8JL2fNsK+1LcyQYgaHozvhCkIWe6fMHPnZWukYju2VqzkgrS/o0TVEwF6oLBTmbe",
-	"FHs+XzUpegh07bT9kUIHWW8KHfBX1uzwwsoiRoBAn+0N3rZCNy8N3KmiSjWrBP6+yCgq3IIhURhXMMqJ",
-	"SX1BsOT42oLmtspTEbPw4cCV6p3QImlc3oDGDIO4pOAp5MMSIz31wNh6I2KaZ6lP4Dh+/9//AQAA//8=",
+	"7L3bchs51i74KghNT1iaTlEHy66yGDt2qGS7yl0+6Jfk6u5p1s+EmCCJUhJgAUjR7ApHzNWOud438wbz",
+	"IvMm/5NMYC0gE5nMJJMU5UNt10VZJDNxXFgnrPWtP3YGcjKVggmjd07/2BkzmjAFf764piP7b8L0QPGp",
+	"4VLsnO5cjxm5Y0pzKYgcEjNmRDEtMzVgERlKReJXw/031AzGcWcn2tGDMZtQ24yZT9nO6Y42iovRzseP",
+	"0c5rOaDYal0n7y9f+w4GilHDkryj5Q1/jHamVNEJM24i51SzV8/rexlQzR5p8uq5bZPbb6fUjHeiHUEn",
+	"tlX7e58nO9GOYr9nXLFk59SojIUDGEo1oWbndCfL4MnFmZ5nSktVP4JYsA+mP4AnYj/jqWJ3XGaaTOmI",
+	"5UP7PWNqHowNWw2HMqEfXjMxMuOd0+PDw7qhPGdDJhIqTNOKJP6BZcuSP3T/tXkuB9mELRmP+33pcNwz",
+	"9x/NT4zav5sGM8afl43FPXL/obxK2GQqDROD+c9svjieM3LL5vkRoWnK1CNNBmMpNRcjsquzwZhQTSh5",
+	"//7V872ICDaDE8roYEyYMGoeETOmhkzoLbPPKWYUh3P2e8a0IZoO2WlP2PY1nTDob8bNmOTf+Cep0DOm",
+	"NPww5Eobe1anUmhG6IhyQaiwzQ6kSjQR0oy5GHWxLdoTCR8OmWLC+PYicnJ83CE/s7kmVLHyDOVMdMil",
+	"W1giBWF3TM3zoeCM5B3TZCIFm5Pdk+Pve8L2JTNDpGB7EdESn8M5zwkdGqYIJanMJ0MGVBBh23YDd82Z",
+	"GR+wTk/43UeOWex/sG37dt+WEUF4XJ88iXYmXPjPR5aLGcOU7eM//9XrfTg+2u/1Pnz34te//qWeXobA",
+	"dusJ1zJzTyuefd8wSyeDMRUjlnTIG66BcEbcrt3J8fddog1Nmf/i6LjTOGfH8tfkRa8mU6kaDz6HX5cd",
+	"NXzi/iftNZ9wsziICzpiRPN/NzLgFN4L+0rYkGap2Tl9chjZBeCTbGI/HMLe4qejfAhcGDZiyglDrZtW",
+	"IpVaL1sH+/v9V+EddEnTDemIDgwcxw7xDXXJbMwE0UyYiFBHTFI8IEG9UwlTTauomDbcZAY0F/vgsiWF",
+	"B+6/pleGGrZMumn/wLLB5A/df0DX7INZSe7kagLM1vJIQaQZM0VSro1+RHYdhZOjw4gAo9WGPDnci8gN",
+	"G9BMM8eNuWETMqBKcaZJNiVG9sTxk8Po8PDQchxlqUVpoCT2wQTstP0ROyofsZUn7L1upg06GMhs+SZk",
+	"ehsE8QsfGD5pGsYd/LpsFPjEfcfx0b6M8hk05B9oconi034aSGGYgD/pdJpy1NIPpkrepGzy1980quxF",
+	"d39RbLhzuvO/HRS2xAH+qg8u8C3stO5QotTmmkxoasfNErJ7QxPyt6t3byOSiVshZ4IMOUuTiNgfcuV+",
+	"r7PzMdr5IdPzTz1qRy6EporRZE7GVs2yMxBzqyLe5dqIJplImCIzOrcPcKtrzSMiFTBQLrShYsDs7DVT",
+	"d8BGsZmewMcHVHTJjHJjf0glPnBpdZb9M9BZNJ1rPD6B6RY8sEhoV2wgRaKJkdBwrTFVnBswX6QYpnzw",
+	"yYkDVRMycN1rVBjZB66NXaqEGgok8DzDgbBPT72gGM5kliYk8aMAGedJAx+xRC0VuVGM3hIqkKVmgv+e",
+	"McG0JipL2V4XtHNaNBT1ROxn2+dJTCwT0M7mhp59L7Y9UEo/RjsvpbrhScLEp1yNKz4SLCFckJvMWA2f",
+	"0DSVMztvLgZplgBtk4nTMaUiM2Wp+R/751eXL/ev5S0TEVgJVJCzi1fE2G+I19rNmPWEHsgp2gJyyhRM",
+	"hAjGEn1K4pnihsWWph3RWOKISKyZ0NzwOxbj4g7sWxqVf/suWAADJkxPKLZPMzNmwrhV2nMLWjbELnOu",
+	"+3k4ZWja2PWaZNqApLUfSVwxP2I4IG+leSkz8UnH/FYSsEAL75BUQBj2dBQGnWWIRDMG47xQwJu4beIl",
+	"5emnX+XCe4WqLgdzFcebKbBRndq7MODPThgFIYQ+OBglNvAJB3YmCFNKKuj/kpUP1udYqbfSEO2ZlJPA",
+	"XDuGgGwk5wVkgRWcEjcgYgVkT8RjY6b69OCAT6Z0YFKWjJjqSDXyA9cHqjLpfa+uxWgWgQ+FabCgUqqN",
+	"7eHOjs7onphSrWeWwe/aI66ByMiQDoxUe2QiwSVCBTl6QiZcZIZpQkeyQ+KLd1fX5IBO+cHd0YHtvzwM",
+	"Fke2X2GZ3ZRR40QJ0I9jdtdSvqZq9MlF6Y1M5va0pbZzZ3mUWT0dDNjU6I4b5Rsq5k5p1Z90sFKiojcE",
+	"BkWoMWwyNZoMlZw4okoSxbRuobg9qNr2Xtitl4r/+/MftYLWra7MRMIS2Mj3gt5RntKb9JNTHGjcAyuH",
+	"hGXxicTNE3JGdqm1MoxVwJEzODGgMiG4GO11CTgNwbOZUsOUm8tUyQHT+nPMxp+fGUvTfWdHWVWMizua",
+	"8qRLYuDHOgbCI7PxPEKjitzM8Q83B51Np1IZlrxhCafXQFiffiqPNDnHLvftEPwGeN2hjit89AcCztJZ",
+	"8lumzYQJcw63RzDyBCU1TS+UbcFwa/4OaapZtDMNvrJnLzW0P/DXYjXUgwTutE0jYVgpF6wLA/03U9Ie",
+	"0dwS58I8PdkJPBZHh+F/gfdiv/pL9XBHO2w4ZAOr1fZx2fNeEjvTBXvfWvvU7dCyfbnEpz5GgZuhlVej",
+	"8ET8q+ShCFexMup8TL/mDcqb39jA2O7P0jS4GyzvjF0GxbQpNmdhjRcXbKq4GPApTdd6a0urUO08qs6h",
+	"dgmyhJsXd+7MlZcAlZaau89oB1QEN+KGH4070kxYavsXOLZ2/GStVJlrw+wfVEgxn8gsHGDRmL8ZrVka",
+	"kaWOo6NjavHdlIM3c1o7zIQZytPmA4uNlo/k361Bx1KN7IHdoRYH902RlbyvnuuIDGTCtGd7aEtb9Qp8",
+	"OTpylz13NM2YtlJrypS2fYMt2SXxHx+d6uYusDokttxH607CBLeKHfSrya5iw0zTVBcuUsu4pgwMUGzZ",
+	"KW57XmOHQaB6RvzrwVy0oVb4Wxt2lxvN0iEM3YAzykj1SBdvaS4GsA5cFRfJtUNFO3impGFE4M1YrA01",
+	"mY4jEuMBjYubxFhIsz+0hqT9eej9DPbDQKthvAdjinPmHHdh3uC1yVuLdTaZUDWPQVopbgwTVgaZQCRT",
+	"tzp2F0DbdfdzIp+slbra4CzQb8CN9qvoV0uKdA5LVllUO2emGG48S4oFKxwOVLgVwrsOrvDaMbaHpZNN",
+	"LZ+Nc/92DBSl3e4hYbk7EvzFX7J1SUztue4MxmxwO5XcDjZvJWUjOpj3kYhiXEv3nVUS+5r9DjEV7AOd",
+	"TL2GkVkGAdch+bLvnO6MmPnFn2fP+3fy3bOHHHZ55/Tk8ORjDfdpxfKinVs2dyygxkdqJwpXxrDggzHl",
+	"VmAWJL0b23O1f8vmp/DsPjwS5xvmbxpuGXpMKTgC+ShTLLFfPtKEJ3tdYrVv3GZ3/HKiYkPpL49t02RG",
+	"tX3Rqp41k8HZN/FO96tnnou/D8A/kPSpWZDI+4ZPasWyzMxATkrcWGdwTkF42pNqdQjK00yxWi7sjLem",
+	"UWv2eytZV5Fe9jUggvK8ShIkkDWRl0jlZQqXNAoiafysS6MPhUIuAnIKWy4hX3NdIyW5YZPyH8t0n0De",
+	"FgeCKkXn9nMQo2MbWiHgKquJ/ZcbqZvQOdVscRoDOvXSPj/4OxdMTlNG7jrkmgtKLjDWqU7SykyZ8rtv",
+	"mKbk3DKOOXnO7aMDYz8r09hAHzZPZJMb1hDFBI890gSfyc+wfS9yjm7grVzAOc6UKXGynePj88vH3x3V",
+	"jgCjv9Y6WC3512+Z4jrhg+YoNKsyWF5OSfgsmSo55CkrzyHT+wNZ142QBvey5nxaG2fAxaifOCOlqsuv",
+	"VKY8K19O35a4rvDJj9EOSrD11tT5PWs8E4Yqo62qcwRCa6TkTFuRngt/vBNGIVhrFa3gR8gfFigxyg+H",
+	"J/TKluaLs7jSfldK9FVamGLGTYe1pWVZDdsSbAYHo5MrW17WgXcn5sLQWxZ3yDX7ADejRvHJxGoPmotR",
+	"yvatmek1C1Br0PLE6yUd9YS11pVMw5t2uzE3POGKDXCgRN4xpXjC3PVhI9cJwi4eO0M1CFJq5jjVcI02",
+	"71UZTdDG05OVTVSP83pv56e0vF/Pg60BVaODVnwwt5pglNqj3dywVb475J+MKk2Onh0e2u+Ojw8PS4fl",
+	"4RhC5bhtcNKajsg2RDPIxdVCuRrNouFOPvaRtV4k2bcgrLZL7EoSiX5mdMG7aNuHk++XRRBSjV2v+3LY",
+	"yp9zM+8PUqpryPVHJbMpS3KLyu6wkZb72ueZJrtcJPyOJxlNkSlkmgumdUS40JkCM8vaxJMpExp9bMNM",
+	"JBEZWYYhJkyYPfssqvUQJwWxKq120o7hWhqa6roNvZn3nReimWLKs4WAL5wtvukjZ9qMBi2kYEeaR/ZJ",
+	"9L8lHpUabpmmbGAlVYOP8oLOJ2ANpRBfYCUwWL8YiGt3VLeSxJELhXOW5h81D+gxVaxfjOhmWjce7wRD",
+	"Y905wMiU8gSDlKEVq2rl7jKC8QPS7fE0zTShuVtX7+E3vqmeoIOBylgCxHlDNdcELGxNlDV6WULGNB3u",
+	"Z1OyCx5WK1mpZQBDws1elxyWnDv2V9s/CsfFSVstyQrdGpoUDDsm7oKNicR2AmHXCXUh1FRgCDbEhVAX",
+	"kbgXYawciYEVxK1J+dqN5sL2W0fABkl7pQO45ixkAjz+ltQUS/g6jteqXMlNQOR0ZdrKB7lI3Y2DqCe+",
+	"gD+GTCXYtCb2fJWLzqp7keVh6Jo5/xJo/85sR53NDn1M1Yihvipsx/C3Uwbw+1Rq+EOKPp1OGU1rLXs7",
+	"nGtGa3jhhFmZ3F5+2lbewDuLlFHZId900/rYpt5Pk/XvU+rGvMbrPvhybT+8f7FuQhP64RWOJQwn3mxh",
+	"Wi5K1RT429W7t2TC1IiRKTWDMZqaYBx8U8kDlXwzffvTaM419GDYSKr5a5krOzVeHXxmVV+2Dd9eez4e",
+	"9LzIg11jeVu1JF2vVJwJQicQ+coFeX9FgAlHGPkANsvR4X8ePSa7fzk6PCQ3PE0him6za9Dai8/zsY9N",
+	"WZS5GJLr+C9ezmtDaJHQVnOk7Cur/Foi8Gtx4d3JagQhqC7xLPdxTZkqd7g4h1InoWPuVcKE4QYU92Gt",
+	"My7heio1968uI4HnwaPtHWJoLrDyuM47l52rDjn6fv/J/rPD45U813triqUtGi5PvzyjWkKE7XwlpplZ",
+	"U2RU97ZMccuzBRY2aX2XwFZ3L9iWtVj4ol1ftye16x5YaovMa5Xx8QajU1Fj88ERoJA90uCq0mR3WmsQ",
+	"QJoi3LrlJktLM+WWi6S9ToS2389cJFvVlisLjmOq02eX8N48Q7cu5TPnLUUiJl5fe8bXIecpU7eajJgh",
+	"QpLYyr6+HPZvuDKYk12VRGtYndDHcjsc2TASWXvHAPL1mq3YxPtfmvJGikDL9cCknBq//mf0r0eOEqxl",
+	"PEizBG87N/O45/YaTLTY/02d5jlp38NzXkhXAunhkHAxJLDXkEhjpKVEJgZqPjX2QJy5FXmkSRzw4IrX",
+	"fcpEwsWo7oQ0Uf2iB/c8IH6NEdmY3LzmSUCBt8pGqaH0VQM8I4phRAtDtQ28zVJEELXm1JthZjLF6nzP",
+	"jSfgPmIJ2lhKLtvwIhds9U/gSs4ns1W7Mz9aXRI7oo+JYtOUDlza0WwsUwa5oEuPyaeg9LV5+qakurj4",
+	"XN9kSrONg0vRhiqUp6WxshLzl9Ais+vEzFgmLRTIfIxv8A3AReFJ+5BRwGQYsNVqkH9weyGTpRUqxp3P",
+	"/tcV2/ImXyTvoIOIKwhCNYvutmjnw759cP+OKgjfsm+Uttm9HX73wraE/YZqffmo/SRnGPBgNTaqIRsq",
+	"vUOZ7IfmJE/FZThNGU0YBtf8nnGD3yZcT7jWLGk/CT+4i7yb4MvzoMfw2bzz4MuzYBzB18+LIQVwLnXK",
+	"65CnjFBj6GCMZgEAbmgU5PijC+Sz4wfkjwVpfj/9dQNl0r9zM6/3ELx67mP9tKHDIUFPoeWUJJum0i4j",
+	"4aY24sxOue/Z0mLL+euwGhOaMEBkIbtOwFjFL2XofhCS+Et/qfC34vJ/r3OPGBkPLtHm2QlLOM1j5Jby",
+	"J0cmRZIBXiQdP3nahLzzgVz9dLZ//ORpEVtpKUbn6wS0EWCmHO4/o/vDX/94evLxL7XODv5v1r+ZOxdj",
+	"m3hwyZN+EUq/UuLY55dTW9smkPjW1CXsFhXQIIUyX5BdacdKC5JvRkXVD05DOL/y2oTDruXUC5tfZ+kW",
+	"uE+2gYhA6CoqrZZFuIwUaxYhAYQstZSjkgyt8j2hI3YwBf6Hf/82ZfaDYR/MwTSlXLRkqTDqi+cvdyL3",
+	"59sf/Z9/u3iR/33NPpgSR3wPo1xUY+12LIe+KsLIj5+QN/yHLizAlELEnX0dGATX5JZNDdnNOUXZ9XrD",
+	"BUW/71KygeHU7dpPjKaoelVSZaihNy50cXEOtxxvP/1T1sbI8HojD3n9PeWgg0ylNiPF6vMNCt+8f0/e",
+	"1jxYjWTFtxrmA6/U0J7D8CIYrQihWhWvCtxMxJ9eGrUNzOZipYro5u99YGHGTeD7lZkySlpD8TAiYejo",
+	"3zJt+IARq5iCO3GdsEfwaKw18XZXM25OX3mgY86pYRvD5Qq2KYht3MwZ49bqHq4Yd0xQf4Pdbqmz3ZM8",
+	"1/bGf4Jov5Ciy03+bJmy84FjJjdEqLy/Pm8V8bfdE1HjoC4R2BJC+dltWi5jlaJ8BAFhzlyxo1ScpqVw",
+	"WwjzL4Leoh0AP2kpa13XZ6Wu3JcX2KP7dO069vMN+3ffXZaG4b58h6MpprkNX5MXLX8CT1OZfsJEFWvE",
+	"ZSlYg2OWuogXw0WGUS5UDFiatjZUfT9Bq+6rn7Bxz66CPvxXRVfFgLfqGPOMbtuMrD2XWpcFPSwLWaQS",
+	"mSld5/3IEORtJtUthvklbMAnNHVBcE6tNTNJ0MsYkTzZ8Oi48ySO8mwuDBKEoefwndwQrnsCEzcpQQ2X",
+	"DBWmI3Xz9mOMMog75AywPVnirs/yfsku9HcY72HAX6EB2a8XDctf/ziKnn7c7fU6/tPxx73/XmtmIsrl",
+	"C6XqTjwECzpoER8XmANfQooJeWV8yj5TzGepzsYuuNBSPhlD+v7iDXiaTRrzWuxvj9DTAul1mEaXQ5P4",
+	"QXFd3DR6769gtQ6F+nDIa5cXj0mYckaQTuHO4WjfmgRJF35DIAzAALGPH9VHT0yY1nTE6hGlQwYHo4n8",
+	"IhQv1jG5V+72+Y1MamYQCylYfGr1fn9N3SXxkH9gSXzqF8vu1SNNYipERtO+oob1b6Y69omJao4hnl0S",
+	"T5nqw9/ubfssouxCwBXRzGirIUDAKDxIduM8ZTxv2VOq48d2kGDcf0D3oe+kJf/1S/AWm/EfX7rm/OcL",
+	"pt5hq8GyXTNVF5x9xe0RytcsImcDk9H04PHTJwTajTxmCnPTtMxqkY4rS9qQbgoPwVouxP/ufo/Rvt//",
+	"73td4mnEPuU2kUxkYk8WSFarD8w4WqiNMSOHjeI2JFVHTct4a4nyLGcdK6bHMk3a3Q7ktwIzyu9Y0ufD",
+	"foE2AF5zTLrrJ3ReH9YqyNTdMEQhgVvWSdOUYEy1Pa15kLJlA5oFYdp2oSmHBR3aJczzbi1vBqgc27vL",
+	"4S5vNtk9egIn5Oh78r5z1TnvkMdPj453h3sQkO14nZ2by1LKd+Tx0ycrosWqEZx2hRcXuOXS1XGNvy3N",
+	"Hjyrzxgkr6xxYQ8M2EoIUyekgUzDbrHIAznleOk2QaYMZnatA7yWaV2X2NIACDwXrZCpGLfMXvQk0ZaU",
+	"kRsEF27LBpZwPU3pHMRQeTznMpWKJrVDmiouFTcuyJutvkRzz5+7xxcDo4A2nE80n3BNR6vo4Lx2M84W",
+	"tiKVM6b2IZg8ZVaz0BFJ+IgbzNAYz6djJnTLLQt1E7r/71/t/w73n+1bteTxUb3zOxz0Nkye0mFYFWaO",
+	"La5ay40Cze9NrWvGSG+bFDekwdeAQPdCGDWvVzIx2cRaMwX6tYOtI3F43Qq4HF4mAITUEDNUitSbyIkA",
+	"zUfCPg2QdXlqKQaZYPAeaEQ5mI8HtQiSORzUhUuuwNdYQqaYvfQIUFlG1Pg8nIpikLdcpCctXr+CBMKg",
+	"Q8zGsQthZGYtzXodMxhxy5QzEo+YCfYgdhjnwL5pmnYJhagJ9zUAk7grLODqOfJzT+wiXEp+Gx7vIb6J",
+	"1e8K7SRyoCWAK4OLBUiaMC9ydIhI2zBrB67dCgShwF2qcV1UwxZa3Jht4uJeG9yqpU98ETiqpuaAV38K",
+	"SgmiWK1C5AhJjpjdijViU1fG7BfU410FRajHynvCHK++zUpM6ZypfqmGyyYoTjWgWnWi3quJLZcUwffc",
+	"8beGacFL9lou9xpXtKUolxZPI39y97Frr5h7X2+64g7OZXGVUWfkgszGfDAulOxHGpbcapKAeDSV2uR2",
+	"11HL5ayw622Ap21wkx1UZEB4Gue7rqDKVSOHVmGvLU4vKoO3LZ6V/GCG5JNTXXmXyzQTLYqssrQpccwV",
+	"cr7qj3eHJu8S3OGY6mt7yaU3RhHlYUwt/QPQ5UXeBXy8LPpxn11n8Oks7BG+eV7qtjybbeigoRL0J3C9",
+	"v5YjLoK6DGtowWziEPRKFYZWJ9x53OHKq0eHx6vfVWwg75ia9+sNUquEusCdotqGf8dD83GhDaMQMBAb",
+	"aabQVtxFV9hMqlurOw0qluLZD+fP91+8/PGn/b/9/OZt+b6uRZJh3k+Dp9TBfgMSUO6vKqYQwCtbPXk6",
+	"7VTcx49PIIxmwYH89ONfVgZj4D4G+1JPJ7o+V88SGv83SyDKDm8ykLW50PnieUD74xM4nZZTOUU9COqJ",
+	"6692a6Fj1giB2DANEmONm7T+PHGP7DqKC4vauTjlPTzGdmWGqZwhfvOSwxxqtSnlk+bsp79737yzD+Dx",
+	"tmlMnzhEMS9P0RCieG8lsZJIt/i7i3HSy0OgdB43GhGZJlZFhzpzEcFQM2sIlTNe2iUF+GjVGnExlplK",
+	"5+h2blZ8VlPLeMXdmGIQhAdeQrvDUXE35S7LwtupLWYvceGg/ertrBbabMAx6o6BJS//COGmG94xCQmI",
+	"1QmvB2MM2l52yqjIUWukApyavCTKlPKkKPSXn3WP5I2CxxohUM+v3eFsd19qmdX9IpD8O7isdQFKfMhb",
+	"MCA5HPIBFGqD550GkwnDwRwTtdNeTdFby1SzZxfj7NbIVFsvyeCeUbs19yU5Kc2odtwnX1gA2+EQ6t8h",
+	"Z543wdMuTZNb0ieQ/tkY6rNeVPBa/N6NCLn9BlZYEZsWGkkBqEBZNi7Qas3JrjKSqFpdtiTsPT+t48/V",
+	"5PKQwQXhcm3ClkPBtCwEuhRtFxzb5aF3JXWm/vj6uNkxVROXJ0F4CXJmqGiWZCmz1m6el5lKbfozmidp",
+	"Jtz0J1JwI5WPxcqlTd+RW8pGNO0PGb4jM6FZig8bRe9Y2qci6TssEKnRrJba0BGDX4Q0GFfs1MB5X6q+",
+	"pZups/24uGPa8BF2al/xxefsAYBcwz77MGX4xTrhYXYdX+bLcJ6vgv3+tdTm77T4fA6L8SZcC/v1ZbEe",
+	"17gc8LJdkpeseDlcFUDXgJU5EwkEyJ67ZbG/XODSnInkrV8Y+Notzjv1IlgaqPoZLs+ZSC6LxYH5wQK9",
+	"yNfHflcErbmZbRrBacmqaxmWC8qI3fGNO+RsggzLqv2O93q8D7yWBcc8v2Odku3gPPoTOrdytifYhwFj",
+	"1pQo8YG8Bg41WPzOQAxKXOIecXAZT+KQKcSYWotZQj1RJMX7yqS+jiLiz4ItE3KRmOyiowyre5Tb3gNp",
+	"Bahgnmt3eqInLit62imJgRU5W2mBHcVkJAuvpn0G3P4gBj3D7Im4eiDj7sIywGQBnpz9ntGUQLfk//t/",
+	"MNqhim7m4RYAY9uqjT2BL1BDvntyeIi7aFUn+7Vd/mePv3tyuNchZ2JObhQUXlNZChkFJ8fHdpmtkM7h",
+	"zOuNvocw5Bbyl5fFZBy1MtVaRVNUrZ7Vo1qphdwLUORJfcRfrYVC0/TdcOf0X62m+mu0cm6hBdOubQwG",
+	"bNl2xQhZlb/+dqMs9XUtleLevTAwOmSzQPM6S2Z7e3TYqTcItk4FzTBS5SPWpO5sxb8rtf5zOHZzA7EB",
+	"adApfIgzeFqIZbIr2GyP/Nf/+J+FRI0jhLXIjH3ASlH2Ac0pK0qKX8ovEamgumjxZPETPOlgN+NO0J6r",
+	"7+F+AdVgyAVNy5GIbrCB8u+AnjLMHfbN+Uud1jHiIDzyxu2nX4oO7MfnRSf244uiI9CafGd+C7AQySJV",
+	"3sz7g0bt/JUIYtjkkMShSGuP2FkDErcKEXfr0Lct++776+sVC1FgKsVrDsS+s3ww6ziVt4CR543cHJE0",
+	"JIkypmhlmZrOe4GlVS0naL+HcN8PdGBQOesSzRjGlBR0ipwLAr/hOoQmiSbZtCYgsKrztHCpQJ7wyiAa",
+	"CQjS8FhLV41gpu+qfKw5ojq52cY3tCAK183BC5ZiM3dG3ZybyGKraSpozWEglc5SQ4YyhasN+CpLsSxR",
+	"XNiMtQms21Hkl6npG9ywbKS23/eyYkMNfDOwyzUuEqqPbp6bsvUrgI3U4Vabu4nvvQUz2Mre1KVEvaE8",
+	"5WJ0hrVg62KCJ/hEUS7WHtPYntP+ybP+UUzuOFQKwfJg4DyIB9z4y1m7ILUnmJv6a4OUC3bU+Mtx7S/g",
+	"6Evz6/HaDLIWyTgwJv/0rytXqx3eZ3U9319Vl7RDwGMfu499KCAGKKs0jbGySsYirPvKkU26R0n4KDfz",
+	"npgqOVJ08kgTnd1gImn+dJQX48s9T4pp+/oAS5eCw8zftdb6T9ymlYIuVkcf51u6ZtRyvuHbSKWu0Eh1",
+	"W/7PVxcu6D3+/ujJ4RHaKPDn/tHx45O40slRefhPoiVUt3j3YWZyHyPqyfuri6uggBO8FBHDlOJQEUMq",
+	"MuEpN1TNITAuiLY/f1cd1XFpUMdRi+yzI6s/hIRfXqraYzCk55bw1GRttNs141fqolY2ClFZNpcXQsk0",
+	"ndQWMZVmagfRzxSvH3jsnjg9ODDSTA86nU5MUi5uLXXqsZxhSuh/XMLUam+RNRso1hAgcv3u+oLgAy5h",
+	"jD0+jtA7MJ/iraSREPheXStrc42pqLu5XiikBwOISrOtW6y3bHYtb1lNUZiNQqg/TLli+iGQRRohT/VA",
+	"TlenP8Akr/BRMNXcnOvKc9ul68JOC5R+4PjjwFvhhqTTDorapVS4AVZu84Kl8sOp3R9p+NAhCp2PqRAs",
+	"reN1MzoPI39mVCAzvWHEyBQu9AaKW1JKCVwT5YVCPea/d6L4yC8NHqXpGNMy4ct2zhIY8fyFawY/XUFj",
+	"+PeFaxI/vYGGP0boVmhI6AT+CqlrkJ2WFOykLtWtyCV2aYNQ+L0hia1VjqcPaV6a63kIRxiq2dZnd+QB",
+	"wJvkZ9473ac2xbPqWPE5mHnyZTqvrCZEzxuaErxf03AwWtrkbXNFV2HVlNYxWtjCjXMtW6Y8XbiYyHMI",
+	"JllXXqJU7N8n4FWwWen98i4eHUNBhOPvAyC+rivXl+BuDuRkIgVx/mgNt5mohXqhXdx5rTGyqoCuTrUy",
+	"8mVre8k0Mz6nsa3GIQVKGVQ5do8OD4miIpETcsMxAmYoM0VGSmZT4H9DfpenQYImjZmQe1EN8++JnPuT",
+	"H+17PAfXyTRTVjRTiC8SzCVzEzOmwhVxBq5K+LD0cULnlkErRhNyM+8JeEtXcSC++/k/jt/s/+P5yU8X",
+	"+88urw//vn/++O0Pv2xH/NbnowbtrNykzeLE225ioTcm1i7WRlFfdFxbIe00brxu11NA1ICNpHrMNEkk",
+	"BN1NQL/stFzW9aK4N41439Ihvvcp9fLepyKvPqHzer167eTFbp4cSQ0ZSZNXQKPKnsqhITIzna8qhbA1",
+	"XGkbKGW30gWK8gPk2tUlUzAQlZugNa+bx7Z4+n0GESbsRZB0gUgnLteU6zxZty78YeUINskpW5EVVsn8",
+	"CldwnTSucjrWYnJYOZ9rRbqWo50vFSV8gbTrqbW5CEnK7S77q/O8GOi65F0T9+8MKU9viJ2NL3VBmATV",
+	"/Qs8kU3LGGwCdl4hx43JbwndNMOYT6RgcwfwA7ejY4dtHu2MqBJcj12EoaEf+qCpD9gUgzEnVkF3+Ust",
+	"bUlPxq5zPzo7hnduCP4RHIn79AIG5D78WBqX+/KafngVjM59+woGeebHWCzIhWJ3nM22LvXYlyb11uX/",
+	"W+CnSwl4OVesJeESS1qrlNxRXkpuw9pxtaGAVVO8Ea4YbBJHKDz0YJgxmwN9YG7JmI/GUMPWNYwZSV2X",
+	"4wAB3P5aP4UUiJ4Ae7ZD/g7WrjVU7OfIczkHnzqmUO5WSaKooRU75F/W8PYFnHeiHV++eefXyP4CoWqg",
+	"Rhb1m/uQlWt/L0o47/z6a7Rm9FW5ZFZRruMJLLz7cLRI/e2fvEDMuVpiuXx5Tp6dPPkuB6bz8fmLvqSE",
+	"GWcL1MTVz0CaKInozuBOlAM0kQf1TmSmlFRLCpb+seIeeeclZ6kD8d+ViiTSGIA4MeM9LILgoOnQ+XxH",
+	"U55Q70izU9XBsIrzxT5wbbgY1crol1IRSpIMUdAZ2T05fLYXASkXySF4H4Uc0GdNQau6lQznQhvqRGad",
+	"Bgn2KEyzIcMLHqgdftDAI03+se+M2/1Xz3GNdDadSlWfsagbAutsmz9dX19gSXRdvTQolXY2ae1Nlh5L",
+	"ZYjGcBy/ij5Rw21W7ZhMA8b9+8tXBC8Zh3MfYr26vQrfduD9OOogzSVY4Dr+fJlnRFVPybxbC+G8UOBw",
+	"hWV9yYKLE7aZf+JbPvr989Ej9FNwQ8ZUw/3okA7sb5qPxD4X28xXX+qyKBGEC7GpaHEBwayJ2W65Zh8y",
+	"GxeX7T0kPOYOdM20tuwV8JLoLXMLCMoNckPBWEIoGBzCEMX2ywNvi9FdVbCqsysPu37JkB7PLTkurleJ",
+	"xOt4HhNlR55G9slHwpU3mHEzlplpuBMmV4X/1dN5rissulNyQe+u8INPS+HgKtOoX4jAQKs5FDRNGfoj",
+	"3XNBCD8BowmhhAaMT32BvjZsrpavWX3q05v0D128a7k54Huv35wcWP21wwBul39QU0E1qtL4msm+5Yjl",
+	"9vqse7HhentJqbLwxXL/i0u1kGhhhVAeMgSwxwFCX2Sp14kof/UZU92Xw5gkdN6pWfpNCiXfiygfot7b",
+	"ChJDj8Oi7LAL0+pwrAVQAmmv6GVcz8e6UeHawEFUNsxWB71XbKl1QfHwZnYVhtuMVrB+8d4W0cFtC4pM",
+	"meISkRdKeMJ4lx2oszdSpoyCw+S3CpJubbzaGhiPaK6Pqa5X8OHBBix2OoIzCI9E+V37RkkWVbZYs0vQ",
+	"Tf+e+Uv5eDdPZMozcdoKGOMjRJYtQBBLcp+i2iV/E6a0N0ROXHg/ipCmhDLoqMMBaRqCsGjgSnZZzEGQ",
+	"Ba3BISXYcU+MaQExcsOYyJsiu85fzRSRMwYwEDd0cOtg2u9ZCSjYnspx8XuxeJar/KSJm1UiopCRls6c",
+	"PzJ1BBskyTRsUxt+vpE61cica+GglAn1w/wYOVFbaIuJHNwygzdfrRTCBa5dVwAB7knyJ0thX13A+pGK",
+	"TKTCqpe/SS5MOgdy1ZYWaZrOXSMl9rP6ijPQyQ9XuN8WSgxsHIUVoOwDeHBY8yAPD7MHbhXI/iLvroqK",
+	"tpjU5y6AawnvBw4xZcqz+kpk3iY8v6668ZN8ms1bUebGzddjWDDCS6mgzlK3kLwqE9qXTdwsgbrCmkq8",
+	"qMpicH3bHPltZARX2/QpnX+CJOGmqdUEYm2qon56dXNNRW/x+K+rpjyEzrF5oEKDAG8rpksS+Z5SN/DH",
+	"bg7f2Go7NzrNbnhNejNMfvMdKfSqyk54NSdsv91CesfHctu6xc0vyNGaIkR5Lhtm4braQbnzwP/sk3QB",
+	"iSxPtptgVnFc/iI+9XWkuO6JKpBegIiBcZTYV0l1Ibs0SQIdG/t22DlyJio1iipzCNNnJ5W1XnDpfIUO",
+	"oIWYJNzbFQTVlCn+osgP75D4hqZUDFhQs0FmBvAiuBgFFvs0zco/BSWsMuGBoD3UUE9wTSC2JDefvMk0",
+	"Z4ZoJiDa1lFCl8Tyjql+tRWSNwIv3LC5FAmSmiU03/IuVgSiebTZXmQtpwTMJmtyFwSua8s/AMB0Mwwi",
+	"VCVlcGEHbrUcj1pH5JDw4SJ4z7JTGSx3y5NcWZaWb+VaOHpM2mYJJJHLFE3yiAO7c8vAoayO4+rvtFyF",
+	"fGwBQW02OXAnr/Oml59rvVNDnC1fLdITNp1qJcFhnVcXzuUmMq68YFH1tDQMcPnMG6mzfmeXEkz1TC2e",
+	"l7qFaNjUepaKXGUj10KBF7pcYYGnFu+z4OvaQcm60ALEsi2jdU7onCSyVNQ+mXAAssymTN1xdL7Q5E4O",
+	"XHKpkpoNMgPfD1Kmbmvl6RVef74SQ1mj/Wk17Ddk5V0xkYCR9I/986vLl/uQyxdbkwgjnjKh6bCI/IAy",
+	"9HntSH/pOpDyltcH2kyGtM/yjNF+saILjH3hDhvjkZ3LAXOxufaX4nDvDeVz5syclkdD3e2mZlBNNJtG",
+	"PYH4uHhfjnJn0WOdabyDWEYd73XNsYQXo3CdmydeR0BXhhrmI/+r8SS5NsgnU6ssaP+wu0kCREMXP6DY",
+	"HddQrsmVts+T1Bm/Y8WrGsHijTWErfQO05N8G480FMQUPqveW8jwFSDQ+ycxBsnuBfsw5pAPlGl2bxj5",
+	"je5aUm7JdtUu5gv+3L/wMdqBibW/58zbuHTLUHMVeN1m0Yqy2uX1I2c3oGrl0M7B1nONgYk9kbfcJZlA",
+	"DGarlvEUAMeoVcYSRYfwilUbFJnRud0bP+O+H1GDsgXX6t4+aJhMFYS6ZqTFW+3w+FtSSUrFKHO1Y6sn",
+	"x/9GDB0VMADA3hSJ/z3e/4kKEzcEsuWqu4f96dvTUr9G+RGVM0FmUiXa+5SCdlykqb61OppbMIeaLtpd",
+	"56yzUdXTTHYxCrchf1ZjmTfd+uBc+Rdao7gUr94LRv3eOOWa3rEHwCRvD6wdBPO5/Vw4iQFdB0wt2KYl",
+	"FFq5+SmBWS/Dr8735x7Qw/mx74JYcvKlNiSnGt5bMO412W/BwpdCXsau5njcqbKNNft77V9d0Z/vahkr",
+	"adXhNftg8juHjQ+q29VaWKPFtay9kA9AECaMCpjmyOoVZY5PTSDSQl3X7QA4TjHOXZpxy2wVP7K/5234",
+	"b95hW/7jD9BmOKnXS0TED+cX5OS7ZkkRkZhp+/87XpYaZJcWb1mei7d9ZqxYUP0V8J2pmBOd3Rg60v5J",
+	"Iwnjo7HJE6TBah9xoyOHA+i8KFgzdq9yZfm4Dj+nmO8W7mAKjfRPcOuyqKnVXhVawVCoNAG+EJZHpb4I",
+	"BD7YzZ/0WjYqXzXYXSVFtqH4RN5t3kHbgNTVpYLQBPWGEwTD4ly5cXsBIJRS3eJJnmvDJr6KywZ4e/fQ",
+	"wUO+vJjWDRpOY3Krs1qcIuTTjiKSCf57xnxUk5VL+a52GvK0mjl2i3KOn16TqpYbxnUKNI2taRMBqbU6",
+	"aVvlRYWh9SfiSVcBvdQCJmEIe5UbgZSI7dhc2YUc2q1aNFCiBteKeK0aKga85dNY1aPNk9PxXPNBq2YX",
+	"IBT8+INWwoEuFhdZssgbqbaL+1BRdWEvkpoCAku2Yn3Nr7Q367+eb9b6r4a7t+7bH9tsy4aAuRWsXBPs",
+	"06k9Lfg3qKiCKDZNAcKEm8gfHKlc9TIwVAYpowp/t/YjFT1B0QNjLUiuyS2bmjqvVmljK/iyh9Gap26D",
+	"9/Ot3eDdcG/Xfn355q4Awy8MBkTE75AYHFUOql5nNxOr6icx2b2Zk/i//q//9wC/ix1WvvNN5r96B1O8",
+	"1wWdG/WxnnCkAXs8obcYxUnz3uiIctEh5851Bp5juKeUusggsgRx45vMq+VoZgiWyE/n5UtxaBvc+m4W",
+	"3sZvae4UypFrqFjWoMX8y5fYdLj8xRlcTCS1NgoshxwSvD98grXlC0AcsvtecEhHg/9hCCAiMdzMDdN7",
+	"HfKaC0ZuFKO3uD6G3mCysz0nPbEb93qq1xMO2bbXU6Vyo1Yc21/3usXuAHgrn0zsz4ZY65Awkeiui1UY",
+	"SGGUTMNRUpH0xA3HTYAzSOQdU4onDMfiYH065AUcdLRbgT/Dfi2SfLNdtVVY70IFRdDfDG/Y7fra89Et",
+	"5a8h2bkCb82Ok3tp22v6PpZryRswoo31ZrcttczomtHJG+athsrK4S15vxH8MkefWnTEugu/pdeI9hl3",
+	"qbSRB9G/GJVHGuWoUjCKOrXnmk9YygW7sIe2LrYwTdlgSYxFHnHv4o3wyhUPOUbG64gMskmWYq2wds5U",
+	"f3hWxvdtdrm/EEtQDxcCoTOlqJFiIj6QgmGyNlw3Ji3jKCqb5+ZWva+vLv3iZGv386sAkbVGU9/y2mWN",
+	"r2QD24SivR9ubGk+jduyUSCC7yfA5axKaI+Y8vjpky55dog2Xg5hQxALItZMYO5eTODe2YrNidSGPD5E",
+	"JfZx5U2yC8VzGdTXs/aKFzrON4v4yKBJw4pGBGvqjakGLdi/NWUK68bt5XIU4/sfP32yCrPFb3FDfVuc",
+	"CIes5iKFo7cj+Ghs0jlhH6ZSmd7OAjrfavSCgobcPFxgB9zK1wTmIcILAAXYp5wmY5eKxa4CYbADgFDb",
+	"Hl6oINVKLsGyNIJoB71Z7md7iBa8P3Z5G+l1Gw4Z5EcfVySAY1ONA8GZN1aAPrt45SgBY2ZO/RaAfv7j",
+	"i2tix4/gRV2/J4SmWnptKaGGdksbBMV1gPjXAgYoKfZALRFcZQAf8a231OuLqV9iQ8UXf3dNFt9cFY2X",
+	"Vq0pjvTrINdo572uzfUdwFQL3h9E5mwUC7K5ftdW4snBbV0o02v4Htgt3uMYKTGbdUh5yhIf4NSQOIuR",
+	"Q1ZKtguTgrvtWkh7bpl2fSdrqbD3u6bfKLXCK7kV3ReGHXlaybegvGib3oBbutxInldJbc3CHW1gbh/X",
+	"wpB+BojbdUinAQ63fk+XwszYrdmG6MLwvY0ll329pRugPXO7J/WstR0LM/qloRLhWU3CZOSTDKGGkR0u",
+	"OMVi+zHuEIBE04Tizymjd0wjE1SMoCe1Q2KtRQwxh1PFnHPV52gDWDdws/i/W6uTpv/NPl2fJrBY/Kf+",
+	"BqVSPcjyRMsr6ysCkWUFgeoZ6Q1XZtyfM9pwMWl/sYsIz5HdhVJQdvp77ULiHjx6khrWl8M+DHWj0mE5",
+	"J1v55DpQFlPFDFN9q6ehSFzcBa77Ey7q7v7eQ8zj0fdwge+rNVnlx6Hy26kV+6PHctaw0etnHznS69Oi",
+	"XFi7WKNKmbGPvzYufXGQ662qUnSifaTrz3CVECNCCSzhI0244PZA6NrQSCFNA0KiCOqp9B1cf3vWXFeN",
+	"peaiF6um1BUufdE5enpircZJUPTpr0fPvjt88uRJXpRq9Y0IZGcqlvQ3jy1luj6sVOuG4E3AXbm6ehuR",
+	"+Oj48f7Jk/2n333/LO4G5eXLPLGh9X5KtTmp7+Pq6u0j7SJ4ZeYDjlqtSbu4BKT+zxzeWUThtArwRNzh",
+	"1bP6xT4JdVaE0X0j+zesP2ZUrWQJf7cvXMsf2E/w9Mo4UTbbcbymcFb5MI7N1FqcwD2iOpGBdMh1+Y6m",
+	"SzQXo5TtA8bCEKU/6pgIuxDcDS1e3WAGgiX5nijx4AgreEQETnq0IMBd7qK731kILd1YWQiDN2Ex6sXA",
+	"gpBcVd3+zOo1KcoZDEl6dnhIpNgU1jyXsavKu0cL9kRL8brRujRL4JYNbEW+tpeqeXTDhmp3LgbXrrZY",
+	"e8vYKDtX7/J9pGvhxzlp5bppkL5QpzNIQGDCSRdQtATmJwvqb2gFxCQqY481yra/xjlwIw8leYesoOvH",
+	"xw8owsliQPfqONxaGQ/OvX0rzE9d7AAVesYUSyJXCcnUiOayMgDDQihX1A1wwZ1L80oOOE3JFRtkgFt+",
+	"VhT14VK4TrnWGdNklypGiSVE8vTpU9vus8PD/WfPnkVYwInYXzRTtkFLr3uW1fZEfpe+sCfVu/Sjo9L5",
+	"ebboGwWv5DuRznPS2kzH2LY8DiVvszB9NZlKZdor9OFbBZxN1ZVRgJLXKIiQQ3UEURoeQjwqI9k7S33I",
+	"U9YlMTSGwCIx0XSuydhj6hmMwFEA8UTTtDUTwQm8sC2vdKK4ybTAyzwjN1l6Szg0jvzAnoZwxthYp7oB",
+	"2/AI1W/NVx9fWppWQyRW7GHpxSg+Be+LxyufjWWKlITa25gNbiE/EVRsJWcRXBjar1yJjQ6JcQOxMf8r",
+	"sCYH92DJ9Y5rfpPCTTu0ZUVBkTUI68Kt/dkhsc4GA1BJ4tOiX/gV+rF8KEZ/enzaE77SR/C7PwTa0f9s",
+	"PI+Ah9q3MsXiAj0aS1tShzFoCLC3CsxJvlb2tPipQoiXG6dV3mA8tRnadXRWI5TCowCBQs4Nl3K7NFC8",
+	"Ngcvu3du7eIAfnFwMHZR3Cjcs11ySMIkapLPu7O1El+rEhmKMgelrPrZWJJsmkoKqDV+O3fjQcqLoziQ",
+	"k4mlZWuZ7DXXhGgCJH0BFOjrVAxlJpLIkqUgU0u0toejQwyigxAS2xZRDFbwlrFpA2qpI8VaxH5C/X2R",
+	"2wn3ySG/63qqPSWxZuqOqT6MIUYIS/yKDGSWgvUEecNcjyHaFaaBN1WKGTXnYrQHB0UbOZ1CBCYkmeMK",
+	"ormnMkxVAc1OZdb02uuQt8DkrHyZcZ8B7g9QOCowaqHtnV9bBcimrK/5v1kfYg9bRgThDO8Zj9L6KlBr",
+	"pvuN5+o1gijd/1gpOdP9pFYJv5SzcqFRKEYMjSZgScPFsH0fkLDiLvL1PF08FAdRHhDifiuY+5JxQbsN",
+	"A8vL7+jc5oVTav8aM5qASpyQm5SKWwK+HUvVcBpZstclTBs+sSvmlisoqTIGzy6Fsz/xCk1NjrPMVB2U",
+	"aIy8I4bIUYz6Ort4haLC0Xzf0nxMdmPEYEhZMrLaNO6km1a8F+Y6YptYtCdvoVYwrKP3luT5CldS7jVy",
+	"8148RqVdC0mrEBALlF1mkwUDa84TKh/EZl3lZ2f/18SD+PIpuNLdoqRKwgYQ6Rum2fvqcr6CU7gr9VWW",
+	"orCGUrSi4FKbKA+3WWFn+NUPRZf4xY9hx/41371z3AWDeAljKC2Z5SwFulhZJWiHlBi0sDnWWj2WmrOm",
+	"3Dia9/41HKgXwtQqRQJxe10GppHZYMwcGkwJZ7+mAnkFqq+moJIIokEJVlhyIZmYaGUlHzbTLSRbFYvN",
+	"QyK1dDuz4ZDBhXBbyEuYf39d+Pd1wmfb7HewS94Ft17Z1ByFamMArHwhSlVCHZmVlnUBp6/a+8JCLSHP",
+	"rdmZfx7T8oH4zsMiQq5GfGzLsRzasWDbxO5NXXtrFiBY6xCuBbZbBz9Xg12/DNt2yRoGU7lP6Q/LEzir",
+	"RVN0t/uIBo9gDJpMpXYYJGsc3FBCfWzA9l6XGRQ01ISGuxnK8bbqt7iaATkosZtkseKttvZ+TOLeE/zS",
+	"0GNXcpYleZOQBRegsBjIZpxSld8jetdQDi/oAyUTNrCnMYF7HcXoYAycaB199sy3hR+fFy3iF+/DdvPp",
+	"bDVrzt9Exwtu/7iUgB0Lae01DHl22XX2a1yOmEjRE2iidCHdLnLxaS4/MAdSW+c2ucVV8ebxVNWb3NV+",
+	"iw0Cp76gmCd3O7tO4NOm97f3uZz9LFevldvPDQOaWl5jLr3UW971l3XJ18Btf3ERQFVeywdjF585LHHc",
+	"vC4hGUkTOQdE4oGti5KFMmWnPdET+yQeAtbALi0uZKXSESkQX3VEPOKr3nOXHXibceOqOBbhYZiOJUU6",
+	"7wlSjgmD/JYOdBnE9u0WCLJ6L3Ju3pcs6ZDLDjlXlptedMjJs84RoqheXb0FeyMPJoujmjhJqqH7Ivg1",
+	"DuMHoSwyLeIIsYWFQB5NBty4gjgGeLGQPupHSAwDst1gxI8L+tnNl+qR+2ZC52Qs08Qa5Xc8ZSOWgK86",
+	"E+7QufR0u4tMzQmWkkZXqV0o28WMm7FtQ+/hAgLSbkx24V+7KWBywbREsjATqHpjd7tFCHRR3hVJEcOA",
+	"7Ekqu8vtlu9EO/lONsP/LhHZlrpfYkPFF5dZyk6eHZW+O8em7bGQPNmsrq9qLj4clqbmmtxJnoSpfQwM",
+	"8YSYGR+w3k6HXN27VHF79OYKr1iFfAe8yCoTN+C3Vsm6eHdWnIi2mheMqcC8g48O8A7+/gFbhL/fQrMf",
+	"MZcegkCuLDvEzblhVDF1XQ8CfRbm2wF9xhfvrq7JAZ3yg7ujA5qZ8QH8qmNXrBvexoMFvhqXiteB3Frb",
+	"q1UkoM9CJR8bM8VUfwBqPgfU6CbcoxBZGoA2buZ1o0rliIu4QxzJupS+IAXQBxSQSaYNJghqJhLEPHbd",
+	"PNIkLsCb40U8bDya3I4OR+RDRE53eNp3rRQTpVP+M5vvfPwIihhCcldMU7hHeO3uEXSIuyaH/qTYhUYN",
+	"08z3zZgN87uGRwtg0DoiVhkBVF5XsQOwMQLPeIfgeS+EDVZK5iJoBnYUG4hIIDosR53ytBatOMKu/PXO",
+	"UKapnGFpiNAxP6PaV7WKsOAkcn6eplAiAjjouRR3dsaA4QNGwI1MOANEZKIFvWV9LK/26jkGgL5//+o5",
+	"wSOku8TwCdOGTqb44+XLc/L48eNndo7vr8+7VkAzkVCFMaf4UPzPf/7zn/tv3uw/fx53XY0LzBJxXsgg",
+	"su39FRbrgFqZyOwZluCIXZ2MDsGrYrwBhnZ6wo7j2cmT7/IL5EQOMvA478ZQOQMF1YH7+a+/aSniPSj+",
+	"ADXkKYmLyu8xLJQjeL88diIpn3CDhVuOyBv+A8lEihGzRbKs1VhSquwbJKXKzi7+sD+hH/ZvZDLfh4sh",
+	"7OBdnl9LJlTdssQ+OGb0bh6TXeDYOLJwi52nBS+/8OcgfmEP6W1i+f6ETaSa9wReLwI0ssrEKcQGeqRC",
+	"EOz0jpFjp4VNCgRry3UllIRGrCao6k7FwF11a3LinyBc9ARNU7Ibv3pzcXZ+/frF8x9fXPbfnP2j/9OL",
+	"s1/+2b988R/vX1xdX8V7HfID1jUxLht97uL0yMnxMxeqeMmMmu+fWT1qyUKpSl302KcZe84GPUyVRBxG",
+	"a8Vj+hvZxQKBAzsMzPTc64mgJCt4eI+eWGUrM/aUslQzcnJ4BFm/pU73vQiMya5mrI5/ll5h8V7UE3gr",
+	"UgiEHO4/zB6GVPq878cOUp8bqDdf4m5nF6+CAPXTncPOUecQfGZTJuiU75zuPO4cdh5jefoxSKtiiAk3",
+	"++zOXxeMGCglOTW/SnZOd15zbc7sgy/u8rrWik6s6avB7KxCfaZzgk2i2s6BuSiyK5UDGsL82lfP4UYX",
+	"uP7vGUImOqYPD7hrVjA5qqZSjRn5MVo2EnqDFdu5LmoT1nQcXO/m/a708C3r1+OcYEZ8kDgDo8AcA4w8",
+	"tXTS0Xwk+hwDYRsWBiXhlpbF0R5WQhrISePCuJ9LPeeRJ9lggJeuCRM8D9TKVN2F/IptwjtCzOq2w7IC",
+	"p2lMVpOq36klUVDL+79hQ6nY6q6N3KjjOpu6OEwHr62A2Wnx4DneHn38FWCiplJo1EKPDw/xhsTqEGhf",
+	"BNLvN2c+FONeZuMXRx6u50DZaq79jOsHEaQnOIi6tvPBHvxAcysIXjla/cp7YY+IVFYHw5cer37ppVQ3",
+	"PEkQTyNHJVn11gXqCWDmaB9MuHPFqBogqwbGSYyCRBrBZgwKMCi8oTZ0BMYFPGSPwId9JVM0OGrq0YBJ",
+	"sah0g0dfalMHpkzckYus5q5rasWQ3Z+MmVrKjsgVnbArbth/uzKKW4MYYtjZnpPsVvxqB4eGeoFlCqi/",
+	"WxXdSSmQp+VqNbpSrsZ1DYaArq170yFngmTiVsiZcGlIPUHJTEkxyiW0UzlIwjXgDViOgDgE+QhHDP02",
+	"mk5ANHfIS37HiOM6GgvoCv94Lt4LqQ4NAj7zkA/NHI0y0I2cy2HxDdun1VKKcNoZF4mcwbiZBlXlTJQW",
+	"kZhFNAmwkKyuoklspJn2BzJhMQpHBBex2kpsTRSr5+LPeu8UGpSZ6Qnw38B+oerENWgn0KHXfy3vIbE1",
+	"CPXpwUEYVdWRauT1YH0wGdJCiek6qIuewA2xi+iqdgOuQd6xXXbcJe5CyDSWgXYRlNQYNpkaYuSMqsTV",
+	"tpGDW4BWOkPEQ+5gvXuCDgZsarx7okMQwNK0qVfEassVReGB6AlP4nFDyaBTYlTmbjOsSlyubUR249LZ",
+	"nAzpQafTifciiInricrPriE7ZvBMhcGHHmgxPz9AU4ePYWj7xdCKLUG9r6KPAXdA/wvT5geZzLfG9KHt",
+	"nDGXvTzOxfxgAiessVUjba74SED6kmWxGNEIQ7hiZr+9q6NTkttVEf3xU4qv4+M2L02VtJwergHgrWer",
+	"37qW8g0Vc++z2Vz0OT/Xzum/fi0JQkvcHhkH2DjQvGfgZRmIJSg+7E+zm5QPCkytqsSTCKXqRd4Czdvf",
+	"F6ivJhXb0YnMTLdOMFoDIGVUodOzJR2dCYKYcskG5PRVqDaOXUXe3RKsXP12LtNoVlbYW9h/vGKsNT9/",
+	"ZOYN2/ki+M6m23nPzQEuBqMABcJJPBS/OtDRPslGDelBIaiaddQzJ3QRzP363fUF0WygmCG7ly/PydPj",
+	"x9+fkqufzvaPIvI0r83y+NB5ZvRePr9Ymqnt+vTgICYpF7eo3ZH/uOwJq0lAeX64zXPo0XBh4FSGQlmD",
+	"QfuKaRBboCbMweFQVEnymyM6nXbzDNqeAATrAuCc2maLFnBaHQJmJDRBg926UXKmAcoa2cauFfceUSz3",
+	"Ae11e+Lk8JlLmKrVfLwmZtuAoNoJx1KMiqGuslenKwCqw5shfVFs2QOepHJHNWfJQf1bMjCSpJImLueq",
+	"Bl2t8wkNw5PDFlL1XIphyvFS654n+gc24sLqmJDEl03r9rwRdu7TH/MDR+3Nx/18zAa39rT73Bg4UHBw",
+	"XPaW2/am269yh3FETKaEDtalJ/zCSBGVTVdmv0O3C/F2EwzA2sdja2qCaxfMB9wXvFEmZfXQmjE9QTUZ",
+	"0zvu7FGwSha2xjMK22+HnBwfF5mO3rYBCyoixaEGowbAYHui4EVGel5Ud3rP8afF87t9xf/NkLrePrXa",
+	"f+l27NxuWC3TqOWHUnzhzqa1ecpmBsF9dYtMCYhtb2JAVdH4ObhRCMRYz3/egkMlTM4L7nucf8lVGbHH",
+	"VQoI+LcP9v2DDsLVuTMC1wV4KOy3j7T3YpCU37LC3+FWbA85igDUOebuaXFU+WhUljJNdnMAyZ4oIHsw",
+	"VIU66MjAH2a/DucmBdvz96DoUfBczEVTeR0Rqjv0BDr4BSMjyeDk3E9ZqWVVoHtd+I16GCblm8fO2jGq",
+	"kzphhcGnXzj/+Ar8AzkbwSUlc5kpKNK73BXwMNxhHzThZh5x5V3lxXG2RzU/moEf23O8sqKSaab0wR+u",
+	"cMTHSsdxBLftg7GLNxHoNM2mXUJzvsE1SfkQwBVeGZLY42gPt0aHymmReeSZsMgZm2CznsgHS0USWc1C",
+	"sQU3KLhpoQxfeMld43on1Ksp6N5VPeG9HKi+ld3wueGZpgsOeBJzARnDuBb74LXuEkhjgNgJl2jcE+i4",
+	"VdIY2ybwUQ/XTHbrowD2OuSsvFVwGeHgzxbZa08EbF6wWcji8wu+QlVzWdp1XO3STsZznb9zM7ZKygMz",
+	"N+hzLRdsAx5hacW4JQfzaVneV+zgZMZ5Lha5Q25qFGzC2+M++viRRqt8A0doOV5kyR1gu6CYXfCJuEAi",
+	"mbLIHWf4JvclRThcg8/5KUOkyqJeGBGMiXZNQNR0mNKrI1/ExhW0ceVt9uoidHqiJkQnyn0/JQ62jN01",
+	"x+900XAE7Bpv5XXIuzzTuBSEVHeN1hMt7tGaI4NO8Sq0xKVgHrt4zRpeAkpVvfgrDMtwyoubsufS7xSb",
+	"Mlfnw/EojPpzQBS5gssSwlxJA6fKuoZOSfU61o7Ks0q7QLs5qx8o5vJzdAzEEpeuE/ca9GmyoE538xvC",
+	"KEeqhhx0lzuUagmqrNNkvV96+1rsZfn0PQyjL3fymS7bLisEW2d4X8DRLN+iTOgcowzL9fvQz4oIJ334",
+	"EH9Tr7enXsNOoHa9LI4RHW4YQb6kBMtUSTn8FJo5hrQvDSy8xkcekNKLsjw1JP5Pu6Q4zGocz2e67LEj",
+	"LeyonF1psosQk2bMuPLe1DuaZkzvPcReRg2Kx3VYQmqJd9XhjRJuiKZDls475L2Gj1ST+MwtGWzoKfkB",
+	"MhnI9bufX7yNuz1hnxr48ERYDDsZlCfUCm1GJ7Bh1jgSMrgDi1zQu5xqqLgOEKgI6OWucHUE5RESljID",
+	"8KAKe/ACluvc5InyKyXUnaQC8VsKJ67VkZz61xNI3mABTaigeQHUdYSWl1fkzBUfOz4kKZbTs433xJQV",
+	"o989OXy2BzI/xmpcMYatE27yEk+Whw8oYFosqfVkn1pa76knfMEnsk69JxcqXaOtgp23UHOtJwZUuLKx",
+	"DCPO/OqFod7lftzNXr1KaBfpqCeWhXPnSDR7SFB2vXVQ/Y0kdK4Rts2d93qvGORAY1bQwygTYZG8VirE",
+	"0da6fstmrlJZ/UWfNZ/cmcxBR0O+VYm/eC2dJtLQrXv0IH/uQaN1qvrRpV/WP/FdAJJROTlhVTJajdip",
+	"apanltx8luPOQ2kZB3/Av32efHR1exnaz+UT+Ry+L07kKkfKJbuTt7mveCPN9GT1S2+leSkzsQ39AQfs",
+	"Y0lBshVKxAMpCsvSQXJ94ZEmr57n8fRTiqmaPpwet26nyr/WycP4NSAMqyUsVzzP4YkVg7cP7XORiyQs",
+	"ow3opAUiyNSlZjmnYqYMKimY1daUQfB7UxLHcfskDphlkMOB2f9NPRaAha3Yu517gYT4deUu2LG3yVqA",
+	"BdzYUP0cPBrMAxh2c94BEv9WbYA6tcYu8gNpNbbpz6PUwKQaFBo41TOqPbZsRYF5cU1Hq5QXeOZj9CmV",
+	"nXU1j6PHrTwcr6nCOvUnR0/aHAOdTRE2/A1LOL2eT9lnO0Pvpkw4977PBdzS0SkpJ9DWwR8upfDjsgDX",
+	"/Cg9ID9cRtUbU/LGVPmplSIK6Svb3u8lWtAqKUg1e/UcpCDgb9Wgp2L6uy/j6NSNG5nMfSiqQ2oHKA/0",
+	"BHVJLAANB0LcIfrWQQhhNn03B0lxQCqK9QTULsdqfXP7DYI9cMU0iV8N99/Y4cXB7TjV7JHOY1EsHdSZ",
+	"vohL5gh7vbV5NYQ+nYrwMNLFwaZZMgkbAkS0fdiRv96j0U/qyl92uLHQBAgun1TLghJuX/SZ30B0Hbdh",
+	"ECw3R19iOYmvROqdHH+/3vRCn8V24nuwNgbZraIH7n0iGXqQsCETCS3DFVRsNoCUgggVRgdjkr+SA2dB",
+	"xRW7kTryWZWLEFydxbw7rs3zov91udoXZSDl82hjJRWL/sWH3H5atQKMMeolYrFMubDkqqC0JmstIOnP",
+	"rIcssfVyenkggy9v//NYfcX0GuRovklg/9Ek+Vqsvy/z3P0vYGSeJRA86ekmCsNLISIGGUMSkVLNqW1y",
+	"haWSdMwoYHo1ytF3CCUGuHCQC6f71MQuzuhmTl4975BQ1kI0ums1F6vcaESRrBenP/lBfNXC1M2ijSj1",
+	"q/5NkC4RpH6RIsKoSnmt1MzJ98uVmY4sHkhiutY/j7z0U2uQljkXoJrYV5Is/SYvv8nL5QgEjk4IzcmH",
+	"ixrBeP+Dv1QsIjTngS4qSNYKxxcf6MDk+JWATNkhv0jAqgZUfPZhkGYJS2KPForhOa6MZteJS0zesk94",
+	"rcAhKoLp2hNQzMDjXA9SyicscTiYmCuiMwA0rfzWhefvmOJD3vBC5UefOJb6OnrUIDSkFAxbU4xPIMa7",
+	"vr2Fn/EtwRBnh2mz+GKEM7+Zw79RzbjIf/3f/5MsNF0ERdv3eoJAVFZ1Shi4s7A4y5rkHkfI+Gg7wUbU",
+	"8DuGIVU/KplNnXUnJI4e8XAdBpJiBLypAHR0CSizLL8pDjDDIAbOvt5xhFYL9PMjM6+l1r6a6QNqMGE3",
+	"DTwd62p801vK2bN2UQrFxZ2emzmxXGck1TyyHxxEK5RfnFeK7YWsDV+/D2PbWJNZwhFVuYpQLTvE0jFY",
+	"4NFxtrBkNiIKxzfzPk46Ji4f1avFHtp4VxZGh1u1V8/3CkA6rhwdYlcQwwhFc7okNnzCsIwk95nAkyyF",
+	"01vAIg9kmrKBcVzap60krgKd7gn0kqPjkM7ztAGoi4aB1dZuM7rhvNoFDcsutQiOsd0Y6WvZUoAM3S0g",
+	"kyMyh6uco2eHh/a54+PDw64POiRGJnS+1yWuYhC4MF16nG3XZff4wC27lYQOBipzGHno9ZznuJfcNAKP",
+	"umJFDZiXXz/cZXXnmtBL8Oz/2fjg51H54C/+b1Zw0BDsGo8CtQQauUr6wE594VEySKF4nwjYRchOQ8b1",
+	"Oa3Edrx1vyhx1hizFtDnO18r7Cv2m1Sn08aBgqv07fht3emyADNfubKIwksNJ4TxhIIM+hIP3rIUFtRP",
+	"BnLKXdlww9REe/jV3zLFdcIHWPBYyaKUtlsth/wfhw/GcL1odQgBdt3eqUMqi6dMYfXG2DcWkTivjqqo",
+	"Yf2bqY4XAE6dIgOv2i2CGj5ObvewE52X3rgJbY/rmSRSkYkV6nHuS+7zRMdkgul7bEJ+k1yY1FUIsnob",
+	"TSEh1BJYh7wTrCegGP2UKa+OBRpdhGoSNSRlVBuMr2Fe3wgHblBNdtkTfzk6PCQ3PE0BnXX36PA/jx6j",
+	"Ce0AVApc27wRMJhGbIEDxmQEmRnc+AKt+LjVSQqK7Qkg4ZyJ2Enp1QZaWNsDmu1g4F/cnOpRHd+DpZCW",
+	"u/k8XsCFyTboTLglM6qJK0T0RWd+fHPvbZ75+kOm51uQTC8smdSVPlkqZaB2ik8bqNZc2Tl9/PjJk5OT",
+	"x8erBdKqrJNlWpwqSnvV36oJRqo8FdiU9145J0LgXbOWrhVK/gnEg7pDZ6NzOchhT7TynXXIGbwDEt/9",
+	"hoXYwQMW+vFu5k6ikV0+ElIBFmbKjN0bjCizYmNKB1yM9lyJmExZq1+RsLI/GWa+4guH5EmWFrVGywLl",
+	"hg0kilBcJPjRvle0bBvrkOBysmwOuPtJ17gdvp2xzkYju0kSEwlPnQAFvsQ1llKKB7UcPEboFGEaLP7g",
+	"ec9pPo3KXAIOqDNUYcqAsSPYN8dd1fSE1UEnsl0fNDUXGE4BfOcUv8ox/crsTcPopJE1neVlywDMO6hN",
+	"phke9plUt5iJ61fEnh3pErLzAGKCmNG1zrFrO4IHduNAH01ubEYn387CIry0ocOhVaFzexAXaotRnfcx",
+	"47Jacg3rvaIwKkq+Qvq6ZoZQMQ+nFJSCRUqmC7RLdp0Bh1IOYG9O9rqlEwExpBj8YjsS0qDpAm2BOXbL",
+	"2LRsG2Fx7Lx/K8yKJiOiJco6LScMovwHVOCJ84ft1O4OBuLCkzOZpQlWQcXaFzDUZ5Er6FoCxV48kFeV",
+	"A/kwcfa2+c8XFr+KE0ARXUOEnBH+53MqfRVJ55cul2WLjGepso6a4T6fWMtoubsVy3m+ck9+1a7WcCpt",
+	"3Kxueb75WbfuZ3UrW9x6QunOWmery0vgCoudlpRNT7/rnYsHcaWCsHLOuvOrXwg4S52Ztxsb9sEcDPRd",
+	"HJH31y/3v48IJdYix/sOAC8kNE3ljCV7EUDhS/L0BMqrQtXb4yeH0eHhIVFypk8xOMi+p+TMWncQJmQ0",
+	"Gcg0mwgoG2sFvvMZCisdC3t11xqrVu4rMp5Px0z4qByqewIqn+qBVEx7MD0rUm0/hamep8YlvsdTEt9y",
+	"kcQRia2xGXfIuykiXZySGGBW7U9QdD2OeiJ29cX61ug4sj+FXxzbLwbczO2/UDMYXpba0BTxACMSW1na",
+	"l8M+ZKnE4VXxXgRl5aGfqWJDphRL+ikVo4yOWEx2/a1xzERsH+a6DyXlY7I7Z/pAyAhKYR1g+XEyPxAR",
+	"OTo47BI2mZo5otc7QBwJzmGp7QLYf/o+4sEOEb4ICCX/Dq/Z7UhkmlKs0u/qYR5Fx49POk+eIgriEXyw",
+	"M1GM5liF3dyHbGaSJGzAJzTVex1yJnwsFW6Lqy+MNYKlQGfCkYfMhlzJAPkVQP+d+f+LC1CAIC786rXU",
+	"OsZnoWIcbjg+UZ46AT8JC4kO4obsKcFTYW0pmrJkIZ0SSmnfWh0UNBJtFKMTR88JUWwCKJl54BMefwBF",
+	"BMXTVzmzPRwfHhfVe/N+3BtG+vrR1JDYe1TjU9spoPdh3eo8ddAOuyd2Y/cbFyPEdYxQe+ZDF++hQIXC",
+	"Jpz+Cd8hIKXdDdyfXUAMBtBQqRA+2J4bxAUuJWDtQf25WjcRIFRpvMPYjXFmMLKIcHHHNb9JWVD6BeCf",
+	"cIA9wYVzddE0JXQ6ZVTllYx3Y6iryBKWxHshSKhXprnn3ywhuzGivzucyxh5dIzsvCdwWTyQKEKG3MyR",
+	"EhEX0xJqhEXwyO+ZdOirCI0ExoTbMpUJV14vyRTk8v4mb04JxeLjFOBGFER/4C0IwqQCEcnplCVwk+Mu",
+	"N6BMJ9mNHTvDHuI9VxFd442O69eFxPUEUJml478DNPOrhE2m0jAxmO//zOyB12HRKLulQOw+wAS+QYch",
+	"FNLxdTssnebkqYEICoLE+y8nK/3yCzbrFk3a0+IQ0hI+HDKFic0pWFa56XZ83CE/szkG54Hbb0DTFK6l",
+	"5EzAtK7khFleD409CXslc2abFFyPWUJGzICB5UjLvjKmOv+9Q/7ui21DkWw+sNMWthmViZ7w7QJq2G/y",
+	"hvyesczVBIFHBBejPV/dGwes2BCwuXFoh4+JonCMzJgKvO6bUW4pp/lKKlT9VsUjncGi5mfNrdNgLKW2",
+	"67/ruTWFsvB7aIZO6C2UO1fMKA6I51DYR9NhUT4XpXYRTlShoUYsnCdPop0JF3mBY8iWN0zZNv/zX73e",
+	"h+Oj/V7vw3cvfv3rX+oggZYZtl4zKWvReVjTDRcYdblQ1W21FXv8IIp7kyXrz6vdGF9Lc1eqyJ8O5MEs",
+	"IZVVjwCN0dWVmlHEkfx2L3evDPQ/2UXekzaL/F7QO8rTLZlLSOuEgiAtB4cKjPgGhdzKc+lU7T2PCOnN",
+	"j8iFhnrJ0Wg5rbgzfPrd0eH33z892a7zoTnn7gWIX8MmoGmgqnfH2azMjwELFYQRQmkij+jYB+O8LgwA",
+	"fEJASSnIoScqUQ52Ub06YFc8djqCl95Oia1N3/vFTef+KGo4AJeh/5CQaZ6YfF1+q8s39Wd/aw2Xhmvx",
+	"s31lVd8PBNiGI/haIdtw9G18U24Zv/mmtu6bcitb9UXlSIeO/1hGE3JUz9W+xFi/szzIAu4pveGJn3I4",
+	"kJLhSYwcMatlR2RCjVV48wwOpyvlCwI2hrXDAi395PAZGinO9nukScw+cG219D5PfExFwfXyZj2r7hDA",
+	"P4LSkJBPknKRWMs1YR+gpqG7KRLSzsdOB8cNs+CaJGyg5qAFWhMb8aH8kFNr7xppjZaEJBmeVqZXmQ8P",
+	"dEOEjX+e6DU3sQad2lPNN7SHT6RGP/e0+L8UPoQjs1oIiE3Yakn7LDAkDv4IY4A/tsFOgpJj94FL+pGZ",
+	"MmrMQ0MZrcRu+fSIZ3/KeJEcTDEAxfH47o5Qvhx8o5w6Hh5scfFMkNitR4w+555wHURFNfHC1W6tLwjx",
+	"wExxQI/OdQOHFgNhJTpYaqtdcKhdinim9t2e8C8nicaYETVirmhyuXmfMeBuGMKWl8NA9kSIq9YODDJk",
+	"B18WImQ+sq3DQi62/EmDYFYyRyS94iR/fpTILzVE/xu25ENjSxZUKFUoTVbgTW4dKiuRgwwqGR784f9c",
+	"qjWtyiPyjXSg/E69puQeeVBFyffRpCe53x9pMmGGJtTQb5Gyi5oPrVuoyOdjoM+5RJ6emj5l8Kzf62pA",
+	"eANpHwQEVg/w4CMYMDzBmsV4zccSvM+8+uls//jJUx8H5NfFqid6TI+fPI33gmAEM58y5wCmxrUU9UT8",
+	"j/1zHMi+ZWf7GEqjT4mQWvDh0GG6xP6h51xPpeZYQ4waQwdjO6MArNopbDB0cC33ROvTmsiZsANrwmbx",
+	"a+xGs97RnSbDde8dox0+oSN28NuUjTZ9dyo2eBUuSqcp5WKDq9J6OqqoFTUbukiDce0O51tLdi9fnpOn",
+	"x0+fdklsv7Vf/h8xXGSgy+2GzaVIyNnV+atXIEGKqSxO2g/J3zE0nYhHmmj+b8Bsgkuj2nYdUJRdkW8M",
+	"NWCoz90RKzNVd4MHIVzFnn91PNVKBCjgvHkvS7zaKG58hxBFApFETFHNklPQn5BjiyRnx0Qbai1amljF",
+	"zzHkGNsCdM+egE99xaj2UTj+95t5jBhnGHTponl8hUR/01pkVZeYqW2jlpHaBkvazwN4mSVPPlOZ3bY6",
+	"l9cf/nSXWn9+R66lroB/OY6F+gXEBEZkxO98eBwerPvzspLB4jERD/5wf63j5F0DsvdHZkJQ04eF010B",
+	"LvrNMbFdZ26wrF8Cxq4jgofw2i6UwCHNFXB6oq4EjluY1o7P4tB8WW5PN66tOz2r7X5SkbuCfaDD0zO9",
+	"b+7Ob+7Oz+Xu9DS43Lu5ZbzjELBqefbj30pPPuCBDTtqiv/CmMY6WK6IBJihA5mwzrbCoixXqOtR+zJI",
+	"kPnt4hX9dpXX99etVjsutX3wh53s0qqC4cJ+qg1sYrtu7b7x1206omth6vK7+BzxFaHtENQjxMop39Nv",
+	"nXJbYN+6MVtFSiYsyAbM9P5Axg3Vou2zSytFtyXWc9vQx0aEicvwjr4Yqh1F1GZ1ya5UrlZsqY09h1+k",
+	"e8Jf7ztgNESNKOAIQSEFkMIi929OZkwx/8YpYQl3qWOeAtAR5BwzgJs8WQ12F25/JwPNrdZfc5Et8pXt",
+	"a6ZhF59HjVyDqcF1iDM40IOzzTjFdQdSX5z4TxeE+Od3LGFYLJEqN2brOf56TLykUaQsGTG179DDD/4A",
+	"mPNVxYpfw0sv7KMPWpMg6KaB7GG431SK7TqCkCZwbV0GYZqCQkHT1HGHT4p7trjv4RAfafLqeYOi4Ml5",
+	"qbKQ32JmGTy5kEManhesDvMHpP3fJyQEan80h4O8llo/dL2PpkMFQ/t2prZ7pqC+TSlEJCoU9fwG4PMW",
+	"A7FE8dlLkvdEvUP2Gu5OdJY6tGsHYgFXKlmK+I2xnQFKzZjsnhwfIybIjGurci936TpM1Io/tydiTMKL",
+	"CYbHAuiFLygUk//6H/+zqDsE4CxcTzNjf5IqKALVDX8pv0Sk6onSk8VP8KRzb8QhyokdDCZ3lhOP4NYc",
+	"sE/mOVKcJNRRHgK2dMhZufuiC8yuFYwli+WUmr3bjll9Wa5tO6it+7VLjX5Sa2QZw3bR43brvrmzv5WS",
+	"/2r830Cx0jMz47OhV/jDN5CLZZOnosIV4Tvrx+qEErMhTieeZKnhU6rMgVU09xNqaIwiE3NQfWUCZSIM",
+	"W4sjH0RZBIcgLNrxE/KG/9CFh/1Z5wYlJkDIMJo4GNL51GeCgspRoBgjM/KwQ/n3EEDnMv5t8480CSMx",
+	"T3vi4vnLiFy8/TEif7t48aN9FuDcCMQFQkZ/14odBOphqa6RT0dPPGQbAG7PqMYYUCvZEGKsJzxM1snx",
+	"cdfSiD0kCnSok6PHOLlNkbSs4EPIpp4AhCAxYGlaANYAkGoBNoRazGrHWR7ihM3EHYAIwnQfr1kANJbk",
+	"Sb0Qta+1CoGqoaX1Q5Gwv09eYb1lIBTWjMWl/4ZG8+dHo7lvFi0EW4XhV7uKDRifmgjEiattgIB8e6gM",
+	"ewO3IQCrigFz/PT4u2fPHj/dmsDZLC60hawJSkLUxYNC8KfOoz8Xgz/J0tjPqCdcmVMuiJBY1AdkVcqh",
+	"zgDYRtgoF2DO9PHt/2aZi4vdH1CBpVOF5es3XlFNyO7J4bO9Tsk44zpH+LGyQBuaQkFaB8R2dFyEo9LS",
+	"5GsjUzH9EbHneoIbJx+4xsJOKIdx7rhSe03hqvUGzyJPs6q0B1O7Y0pzKcgNs0PBwXbz6TXjpLnFWAv5",
+	"5tc/XRjtKn9VET77zd75X8B82U7ELrAKf/HaMlj3vtbHlM5dqoD7yxUQsuyB1QiFmqs+fG+Z27to+n6O",
+	"7yZJcyG10XnJWSyRbZV+BOl1NoQfZXBpgAJAsYSbiLDhkGFBBCnA+otBcN+xpC8Bwtij3OQX7ZoLdDAK",
+	"j2s2AY9al6TUmkJ+bfNLdK5KVxbkjRTWLMAr954oqv+CGWQF5FjOAGo1lndM9fMH8iLpFbCylAsoL+R6",
+	"xmHBViYAKNsTVqqhONrrLCKnlgr+7Z4cfx8EYe+dFkinjps7uVbCTLWWjgf/1SQUZHgGULi5AUbl4e05",
+	"bGGEfs1L0y8ArOYVDfOJwp0kSEoPsbpOLT0cBE1rfYqXOMIL7Gl9v2KxxD+z+YO5Fy/dFNaBLtqeOPSL",
+	"0xQN4HdbyJlTyPy+QxLPQ+aYXDIr7Jgwbmah4+ibjfSA3roy4W/RX+cOJKH56d+l5EZmYsASREXfq+Hm",
+	"cibIyrKwFVopcDiXi9aa0MjFQsoHf8C/S29pY6xj60ydTMCJtOweZJTn+gOowFfgtEC7XRJD3bCFUvZY",
+	"TYyLon69LzS3G6d8wsHOGgCgImDw2+f7A4TFH8sZmVABIlQxQpUDbcGu+oJ9MH33Knrt2Acsarq6Np2v",
+	"RvqtHP3XWRt7aW3Vb2bPZ4TQxFhcXy8wv9SHAM4I/3TVsrFsRlFjx6AGqR+RG5pSMWA6rHn/BZUWBAqs",
+	"pj0vZbkHNPkt02bDe5Wiv0ZnlyB0wgSGUyRMnZI4YamhnmdzB9toWdSCyo76fpzLLGtwQF1U+5sr50YS",
+	"Jac9ccN8lMFUcTHgU5rmkFxTyqF9DpqWIopyzerqXt/IO1aqet0hz4ExCtkTjKqUe0T/8GVr1MDNUK5y",
+	"F2sK3rIguqGECVpne9kFAXegYjPFjWGizhyhyIa9IdUCLCNU64vhLSmQfZY/9KWq9sUIPw8uaYu4x4AQ",
+	"MPTY4cZ+uzD5Zgw8rDFwZpkuCasz+/LuN3NCieYjwRKCZZ7uIcBWZUItlz3eb/Ng0uctsNKJhIoyVOB1",
+	"du5+clZEveiBMrq0KC5TOKF2T46PeyKMWFvNoFe4XXqixKDDdVnCop8Hj32pTDoc4xfLpsP1/noY9TcP",
+	"zp/Pg2PJjkzA/Q2xthgUikU/vgQPzYFzGCxNSC5OnH1yhSsDCm54N8TWi30Eh39pxQ8/ACMzxPOHYZTv",
+	"DxrGgw/hHU77O5uvzMsRrGObyh9uOb9V/thmintubxZJNZzl1YdQuSvSTq1ChALs6/VN4Ew7rvRbPUZS",
+	"Xt1Vs9/jiMQ+lcj+7Qu+lhwIEYldddPI11Nyj+eeA/vB+z0Bai33ONtfJsyMJfzlLmt03HWaNOyGK5nq",
+	"rv+C+qdWC4Tqh+BAghs9quG6VbGe8Ajf613RuSViH6A+ZIN7GU/v+dUvq1OV7lFrryn9axMIybMQUBCD",
+	"Xr3f2WdSNmNCfsttqoVurOEhVJPzq1+iUgFlzCe05NlG7/jSWYi3wB7CunxVvRoxshwc0Q1DLDAgYkrn",
+	"OnBRAgABAKLAH7zkWewJD1QQkamSRFFDgatwQWjxqsyMNhQLu+Ytd138hR+iaxlLvMKb0Ak03BPQ8s0c",
+	"q8paZeeRLjWbN6MsUbKEjGk63Mdgd4joZsJ00brm+v9n71p727jV9F8h/CUWIMtOm36og8Uim7bYLLJt",
+	"UGe7ODgqPJSGkng8IgWSY8UnOP/94L2QMyPNSLIj2U6qT7ZuvA358r0+DxWFaS9mqsi5OIxDay+8SKKU",
+	"E0wG4mpRYNGqU5SZUm8UBkXMwG6K/au51Ab5yFEK90UgtY06KewyUYCLdz8NxIdo61tTuf5luh5RXFPt",
+	"NvqmkSwDPb4c2Fr38w5Nu6NXI+PsQBD1bu7url1pKKGShHjDxUt5ICoXp99dXPSYhzlSFw+Nl7cqv28e",
+	"Sl/k7o5IiDmtM+9XHMPMXotZ/uXiklLed0laERtyVrampQzNGvFv7O4hCSm89Bt8Ip3pKKv3C5JwrzyY",
+	"uJg0pZhcxp0OxE8kiHG7IfN6l0nAT79xSSUpTpzt8dIaWVsoaXayCB7JZcNL+KQZMx+cutVq2elXr55Z",
+	"XcIubVkg+7M45aPQe53OVdOvs2fsj90SfRpjODL/Hr1Qz9kLVaURYT4+nTi8SuTYWe+bd6M26kuwJu7t",
+	"h3JqUpr8UYIGMM91reXLfP5Ds55rCRPacLP9jl94vnmWMLpn6+Gn1T369o9S9emkKu7AhXShEY9tMYmi",
+	"AbSQd+Q9eQy3fyrC8+ef0/8bkzKxftkuzgp1qwqiCud66AjOAUqc19a88GCI6PEMk3ZGSCHl5ASk6EQb",
+	"WWRiLB3539HWAysLPwBFIrXSp0UzCkMjyoyplmGmR2A+ll69ZjuHcUpKE3TBOCc8H/gUTZha+5TmSCV3",
+	"p6XhMrceDLjA6nesWcDxws9LtD6X8m6HmG7qlxGE2r1zV/FbhwQSqjrpkJDVWI85inuFFNLzhRyH2h6k",
+	"1EGkTVs5JzWoIdye6YO6EKgO6mNiDqX981RA75lXBJaXDQ1CTnjB74jRXfz3Usj07lTfKlOn75QhftaP",
+	"UEen1hGeAYqvXoQ+0qE/NFSFGseGT9KLG7UAqdUASqqrcdesW11De9k2Zs70KNsAjd5EYCDtBfqDkGgH",
+	"yUPjtmBkCobj0F5kKKYyXIZyNNcBTMpq5yEg00hVnw0NOn0i4yhtOpSwKA7pdXIhcVXxKQnt6zgKzspn",
+	"SZ6AUUGMUwtDU21w0JCjzO7VRDRMK8nYSvbDBiodIkLgJsKnuFovDKvjh6alfHhF+sdC4u1Op0oabkBY",
+	"JYShuvh+XtBKaWR7x1dab/lRnURbLzOq/6g9+CPc0pE94GnQk8y6ArCOm9QHGUbwCHX5vunaX0W/ePXy",
+	"x1ffX7x6aL1zp/p/HoXx/V0tazpDq7sF82+kyNKllNWWaiwNXFjpQriMpsP6XUaK/fpVpj0r+9GP+lqM",
+	"bJjxFUFBm498A6WLdaTGdg7X9spVV9kgdcNjMDQf5Q3eSHhNDUQ7OMYlYYMTsXjEyUDwiXhfIVZG6+U0",
+	"NG23U1yY1vvpF/7w4TfUbzzw5k315CYKFczi3I+S/PGB875QMsZt2a6kdohC0vzisTyIhbSjPIw9+k7H",
+	"CHGggFYaPT012Y+o79pM+6SK4H+8DPg/n2htpr1YsVppz6acj5QDvR0ro16ywbicWTYRdMCQL/tKomEQ",
+	"xBQGs6IMm5wJDD5FzRhTBnywNseKIp5ng6Zgq+oMA244PriVTKhbeKNFTr3XvnKCpG7vLaw+qk/hWSVN",
+	"rs1pl9TJtGDH5Ml9JU9KUTe00wL3QcAoNFJRccDkl1pZ6Kfw3NwuO8knEiaH1tbI0RD1syTHEVqSsY9Z",
+	"+iTVBhWtndSkoXm4ntRqxNP4WpWkK/zoG1WR0nM5qklfnZpEGzPZO9sUpH0rQKXnvdJZ5vF/+I0D7nbo",
+	"YDPPnBwzUkWNWk7NpS4Gj7gJ93FF+SAnkzidRiIFPYd2gphKSLclDMDyHYj1CZp+mlg/TqorK4yW78Gy",
+	"rv8NplPdV9w9IX+SbJ6CXQ/Bqsw6/wx/tnEjpcNxQNl1qH16DLS2BloftHvuq+7Bc90cAn0joJMYvLMO",
+	"k5/hqGC6gskpKMXDfOGFV94n0EWnbu0NOzjefHgngr1R8FFAHEByVFJ+hCQUL5yH9sHJQFDpxqJbNFdz",
+	"G4jDhnonhPTuaGRtRByKHJoUi3zLrgoC24TpnUqRwT8ZK/spUy7GMa1Rvar3+FvuRJxmNP5LSqTOhDVD",
+	"I42QEZtM9ZjeRAqnxhQkP2smu1Cw11feoYWz5APxYiG9X1qXi1NM7kD1bGgmchys68UaihSlfPmDmGtT",
+	"BuX7hIj/6uKlyFaTa87iLZeBlVM9Hh4oRnQzr4zXMIdM+LFdqNTg97D8jKpvnVCGVyW3FMnsDjCyqHpe",
+	"sUUY1N7Dio1GHzWiuIO4/jqCiF9f4uAxAnnwCGQl2okS1xE6oljOFApvTptD2dt1ca5lGp6kMcvi5J6a",
+	"2XmUz2dOefUAZ1X9Gm71U/1infB2rkAxWM6smFg3tYHBhmPvfVoE61V1YeB15jFR8cbY5UC8YZeThFvp",
+	"LOi5Ig7kofEzuzTkfMK6LC6KQnh9yinELCd6DQ3MpJ/16a7CpHKvHKYp+VgGAgZ9GkmwQ5N9+O3qo4ir",
+	"CI9gZemyeJl990rMbOk8JkEurbvxqDLEeCi5CrwKVUaUDqhPDI0t8qpXH+zCYwPoYwjcSofOgiBDJl/T",
+	"V5xiVSYfDM3HpT2jqxdxh8404/YLuMMTPGb1kS4KvlNhiH+zpUOU0jRE7RMZgTXizpYO1CES0uhG18YH",
+	"0AoRfG2mnOoNxK9btAlx6pUS2fpOz3rt6MeejIgPPKqTgxZFUR/YKXNht15VRM4dLK4VomDbtNOOaMK1",
+	"a+eLbQ44SRLX9YWvyRPyT5N3riEu4EnQb+AkolTSYbazsO1I694oY/G4n80n8jDiFbk9mmKhNmo462rs",
+	"VEg1ouiwg6UAJdvkZONsMn6GhqTJQPw/ZiCGdTFSK4ftVyIVU0NgsXUQ5YLrWlnm1kVNEgpDs2+p8L8T",
+	"+cTehX7Cn1hdNDuZDL6Wg/2F5/Rj6XC+1VFdXw/KSUWWidDcwQc9naUp7PhmL0dzxWjEhp+Bf6svaI5c",
+	"bvuNup/e60lgQEU4XDBhWz7EeUmoBWd6DsaHP/9M/2yswPlgkfCbS1USA672IruVhc4x0YSYY6k1ePla",
+	"ZM4u/XVujcqQjRdfIgRuJqaOmTV0EFOrPKuISyVvRAbma5bSr5czRZkhIFep/RfEDanQq9FR7vIHzvMd",
+	"fv+QO7TRT8dOpVEfHbH7c8RSvitthYWzU6c8A2qXYWzB+KyVuDgfxMv+xcUFUfo04l58Du4ZwLy3mwx7",
+	"WU2u6D6K5zzQTZBUFJrEL2K9iDgloJSXFxcw19ciw88ilwBXVYSZmgtZFD2khpYN/CNtxNurP6KRSHtw",
+	"aJxdEuFAf4wgWP258l5OkZe0jgnGOWiImyTe6xtKBKOJYLdeFbcKIdA51WtmC1KLsECnIh/FJraf6p+x",
+	"6UfGmqL1JjaEhyBOZdV6ZwmWARlMEX2KPbehITSOEFT3hKCqS4f6A+szEtXzEgD+/HPCh+u+hLdlITGK",
+	"FlaAosOp8eatksW194YDMdl/0lv/AW8NxG+muBuaRozH90U1dxKtcfpenDIgCjPsBiXnPXRlUat0iMui",
+	"EFdXv2KqFmayF14NjfTo8CHGxovv+yk/FKmBZYEeQpgaBZKgOfi+2cWtMjQ7W1BJlGxD8Mlw0WTO8bQ4",
+	"q+jxIEO8C6CHlqNxgpUp55g747G2unmgYQvCF85upYMmcCvSIlxd/Qp63J8H12S6BF+F0nYMRhwmsMx4",
+	"YjqeraJAU/JWq2VdYLHQ6DISP5+AwnxGO/Hyc9yDl7jjoOfHRtPjK/sA9bzN+lgp4CUy2WKFb0u9L6Nf",
+	"Ngt+51KDiLmWeQ5aJJeZGhv0hBf1GkwRo5AYCj3OOCIulMUawCrm3SCsTUHvhPDbKL8VqfYWffUEKzWX",
+	"rDnxdpAiL+lEY942M+8Nja5E8Dqz+sWPLFdlqPrO1CftwTa71vmGQtMuufjEkWAa1t5jwSvNPmo0eLPA",
+	"peLSuAuOlaUP98j/FA/QMRL8KJHguGnXC1C777EHpA63aM9Mrt6pRP9RkYKrGgKELYMoTaG8b6cqf41c",
+	"SXfEEBwxZGpM6eIUrh5uYmjog95A/Iw4p/CjQvtAEYfELr9biROS08OvtxQ2vaeJ74KCz7OPIPiwsFPr",
+	"7rqU2Pj57mD41vu38UddSPg8CL4htecyjq5B0Kf3GsIV/aRlAJgKfdvYCsHaewBvNvfIvvE3nxciv/V+",
+	"l3oyWsdjMdn+iskqVghc2mYZ2RdykH9huVhTpW8n5MMANMo+7UU2LqSeqzwbiCulRIYiAtOxswS47sqC",
+	"g7IR5H5ii8Ki7dNWdwBtHKjuoBreo2MMwqS6YO5hMTdAC/61KxDuDUny/HW5fQGs4sZBGtF1qP0HCI+t",
+	"SlgdP3BDbQRJkRqx7V+Zjvjwjr36Qm/08WHxcoUYe7zS90CT2Lq0AonEybRgmoTkMUpMUZjFacvxDEsO",
+	"nhFLRk0J2CIPanWinfw6MIgIAcHcFlUtqh+ID2nIsIREMzIXp+jHg/HpohWvsydGZRC5FcaGoUneNjUf",
+	"CIqfjmVRkP/sPnATNYMsSQaWrduAJ74lwIldDIPaQzxKkv0bB6uoX+1wE91YoE+PPbGDMdGAHID/XPDk",
+	"fY8AEbKakXg5EO8YWQNBLSlooMzY3S2CyjltofaLHXitq6M/JrOlG0C9ibN7QLjFp7FQdseGQFsFH9bR",
+	"VDmaKptBKGCXtIIYUtIsiTtKWWKgiuaJfwQEw5mSRZj9c5NF89/8lQPevdRFJwEMPRUUezARM408SHT7",
+	"PuwxqXHpdLg7ufz7n037Em2wVGdU67xc1J8IrRw9jUU5KvSYxRQsK2IlblzV3+kbT7Ko2DcVVbhbBRfC",
+	"ZKLHuJY/7HLy0zoeZu1jZR1ZpkGOUjRYjmcYCo9VUzTVeP3v9nSa/X8+4SqKt9beaAUjAn10pKRT7qO9",
+	"UQbfgmHCWnVY8NqLd3jGiU0Da6ikGaOrvXTFyeXJOSoCPLo1O8HpOQLyjSX6RKlQ3CLXARlSUVSg04PK",
+	"PSqDi7T8QT24AdtpPUSAh0nZRaH6YlR6bRRFjEwu5BRsDHhBwfeZdHOkQGPTTTsBmxLEWK6C1AX9bOES",
+	"KedgldW3bQRvYnZVribK5BKZ5DlXinM5xzOQ+DlVnviAql6t7eqHHROcKem0mbJvCLrrC1+Suiidk3pq",
+	"CAkoOC0LqjVMJlato9hOSzek3PkXbXqqqvALMX9VUoJXBCHkyWpH8FJUgA9vMnShDKy+1kJELPc3jSOo",
+	"OUJ+R686pbJp5FogHuzmhkHpWeuGHWbrXfwOVusCJlaNBMdbqBCwshMzP1UOvcTeV5XT+uOLgcKWvv6r",
+	"LG44xRGfHgdcKcp4mp6hGKEgQHyGqTTa45q9QCCAlN2Cv+pR9i2ydIJFbF2EPa+NKKZKro/nCjExYnEC",
+	"bRTP8IKVU6wEGdvx24hJ1E9QExFoCV/X26FCh/YtHeR8odyZutU5gk9WanxjIDkb080G/qd02ueacP0X",
+	"zk50gfUH1lNxnSepI/Aki2AbZ76+a5L3MCg3j8efKDaJFbMhA/5R67Z9Y9U8RshQVTsbcrFQJj/D4l9m",
+	"W7WTRA7Vr1HY+b4gImFZ4CpHSkl8H1musNlc+1HpfDTZa7mMNfdhS0j1VhmVJK7MUWLCIo7YeYqJuSNZ",
+	"gLDnGVg3nqmYb9qUJ3gd//mvfwcAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver for the schema set-up connection
 
 	"github.com/impactledger/impactledger/migrations"
@@ -179,6 +180,54 @@ func PostgresConfig(t testing.TB, serverURL string) models.Config {
 		PasswordIterations: password.MinIterations, Keys: NewKeys(t)}
 }
 
+// PostgresWithServiceRole creates on the server at serverURL a login role with a random name and password,
+// dropped when the test ends, and then a schema of its own as PostgresConfig does. It returns the
+// configuration of TEST_DATABASE_URL's role (the schema's owner, which runs migrations), the same
+// configuration connecting as the new role instead (as the service would, once granted its privileges),
+// and the new role's name. The connecting role needs CREATEROLE. The name starts with the connecting role's
+// name, so that whoever made that role can tell the roles its tests made: CI drops any left behind.
+func PostgresWithServiceRole(t testing.TB, serverURL string) (owner, service models.Config, role string) {
+	t.Helper()
+	admin, err := sql.Open("pgx", serverURL)
+	if err != nil {
+		t.Fatalf("TEST_DATABASE_URL: %v", err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	var me string
+	if err := admin.QueryRow("SELECT current_user").Scan(&me); err != nil {
+		t.Fatalf("TEST_DATABASE_URL: %v", err)
+	}
+	if len(me) > 50 {
+		me = "impactledger_test" // role names end at 63 bytes
+	}
+	role, pw := me+"_svc_"+randomHex(4), randomHex(16)
+	quoted := pgx.Identifier{role}.Sanitize()
+	if _, err := admin.Exec("CREATE ROLE " + quoted + " LOGIN PASSWORD '" + pw + "'"); err != nil {
+		t.Fatalf("creating a role on TEST_DATABASE_URL (its role needs CREATEROLE): %v", err)
+	}
+	// Registered before the schema is made, so that it runs after the schema is dropped: the role's
+	// privileges go with the schema's tables, and a role that holds none can be dropped.
+	t.Cleanup(func() {
+		if _, err := admin.Exec("DROP ROLE " + quoted); err == nil {
+			return
+		}
+		// Something outside the schema still names the role: revoke it, where our role may.
+		_, _ = admin.Exec("DROP OWNED BY " + quoted)
+		if _, err := admin.Exec("DROP ROLE " + quoted); err != nil {
+			t.Errorf("dropping the test role %s: %v", role, err)
+		}
+	})
+	owner = PostgresConfig(t, serverURL)
+	u, err := url.Parse(owner.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(role, pw)
+	service = owner
+	service.DSN = u.String()
+	return owner, service, role
+}
+
 // Migrate brings a store's database to the current schema.
 func Migrate(s *models.Store) error {
 	db, err := s.SQLDB()
@@ -224,3 +273,8 @@ func randomHex(n int) string {
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// System is a context acting as the service itself, which the access policy lets reach every case: what
+// tests that call the store directly, outside any request, act as. A bare context.Background() names no
+// caller and reaches nothing.
+func System() context.Context { return models.AsSystem(context.Background(), "test") }

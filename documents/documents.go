@@ -153,8 +153,10 @@ func (c *textCheck) Write(p []byte) (int, error) {
 func (c *textCheck) valid() bool { return !c.bad && len(c.carry) == 0 }
 
 // SafeFileName turns the name a file was uploaded under into one safe to store, show and offer for
-// download: only its last path element, without control or path characters, at most 200 bytes, and
-// "document" plus an extension for the type when nothing is left.
+// download: only its last path element, without control or path characters, at most 200 bytes, and always
+// ending in the extension of the type detected from its content (.pdf, .png, .jpg, .txt), whatever the
+// uploader called it — invoice.js or page.html, stored as text, would otherwise run when opened from a
+// download folder. "document" stands for a name of which nothing is left.
 func SafeFileName(name, mediaType string) string {
 	name = strings.ReplaceAll(name, "\\", "/")
 	if i := strings.LastIndex(name, "/"); i >= 0 {
@@ -169,10 +171,9 @@ func SafeFileName(name, mediaType string) string {
 		return r
 	}, name)
 	name = strings.Trim(strings.TrimSpace(name), ".")
-	ext := filepath.Ext(name)
-	stem := strings.TrimSuffix(name, ext)
-	if ext == "" || len(ext) > 10 {
-		stem, ext = name, extension(mediaType)
+	stem, ext := name, extension(mediaType)
+	if given := filepath.Ext(name); given != "" && len(given) <= 10 {
+		stem = strings.TrimRight(strings.TrimSuffix(name, given), ". ")
 	}
 	if stem == "" {
 		stem = "document"

@@ -160,21 +160,33 @@ func TestAbortedUploadsLeaveNothing(t *testing.T) {
 }
 
 func TestSafeFileName(t *testing.T) {
-	for in, want := range map[string]string{
-		"Bank statement.pdf":      "Bank statement.pdf",
-		`C:\Users\jr\receipt.png`: "receipt.png",
-		"../../etc/passwd":        "passwd.txt",
-		"evil\u202egpj.exe":       "evilgpj.exe",
-		"line\nbreak\".pdf":       "linebreak.pdf",
-		"...":                     "document.pdf",
-		"":                        "document.pdf",
+	for _, tc := range []struct{ in, media, want string }{
+		{"Bank statement.pdf", documents.PDF, "Bank statement.pdf"},
+		{`C:\Users\jr\receipt.png`, documents.PNG, "receipt.png"},
+		{"../../etc/passwd", documents.Text, "passwd.txt"},
+		{"evil\u202egpj.exe", documents.PDF, "evilgpj.pdf"},
+		{"line\nbreak\".pdf", documents.PDF, "linebreak.pdf"},
+		{"Scan.PDF", documents.PDF, "Scan.pdf"},
+		{"statement.pdf.exe", documents.PDF, "statement.pdf.pdf"},
+		{"...", documents.PDF, "document.pdf"},
+		{"", documents.PDF, "document.pdf"},
+		// Uploads stored as text under names that would run when opened.
+		{"invoice.js", documents.Text, "invoice.txt"},
+		{"page.html", documents.Text, "page.txt"},
+		{"logo.svg", documents.Text, "logo.txt"},
+		{"run.bat", documents.Text, "run.txt"},
+		{"app.hta", documents.Text, "app.txt"},
+		{"notes", documents.Text, "notes.txt"},
+		{"photo.jpeg", documents.JPEG, "photo.jpg"},
+		{"chart.PNG", documents.PNG, "chart.png"},
+		{"receipt.pdf", documents.PNG, "receipt.png"},
 	} {
-		media := documents.PDF
-		if strings.Contains(in, "passwd") {
-			media = documents.Text
+		got := documents.SafeFileName(tc.in, tc.media)
+		if got != tc.want {
+			t.Errorf("SafeFileName(%q, %s) = %q; want %q", tc.in, tc.media, got, tc.want)
 		}
-		if got := documents.SafeFileName(in, media); got != want {
-			t.Errorf("SafeFileName(%q) = %q; want %q", in, got, want)
+		if again := documents.SafeFileName(got, tc.media); again != got {
+			t.Errorf("SafeFileName is not idempotent: %q became %q", got, again)
 		}
 	}
 	if got := documents.SafeFileName(strings.Repeat("é", 150)+".pdf", documents.PDF); len(got) > 200 || !strings.HasPrefix(got, "éé") {

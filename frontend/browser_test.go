@@ -250,7 +250,7 @@ func (b *browser) value(id string) string {
 func TestCaseFlowInTheBrowser(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, s *models.Store) {
 		b := newBrowser(t, s)
-		advocate, err := s.CreateUser(context.Background(), models.NewUser{Email: "dana@mesa.gov", DisplayName: "Dana Reyes",
+		advocate, err := s.CreateUser(dbtest.System(), models.NewUser{Email: "dana@mesa.gov", DisplayName: "Dana Reyes",
 			Role: models.RoleAdvocate, Password: "correct horse battery staple"})
 		if err != nil {
 			t.Fatal(err)
@@ -300,8 +300,8 @@ func TestCaseFlowInTheBrowser(t *testing.T) {
 		b.waitText("h1", "People v. Tina Peters")
 		path := eval[string](b, `location.pathname`)
 		id := strings.TrimPrefix(path, "/cases/")
-		stored, err := s.CaseByID(context.Background(), id)
-		if team, _ := s.CaseTeam(context.Background(), id); len(team) != 1 || team[0].UserID != advocate.ID {
+		stored, err := s.CaseByID(dbtest.System(), id)
+		if team, _ := s.CaseTeam(dbtest.System(), id); len(team) != 1 || team[0].UserID != advocate.ID {
 			t.Errorf("the advocate who opened the case is not alone on its team: %+v", team)
 		}
 		if err != nil || stored.CourtCaseNumber != "22CR371" || stored.SentencingDate == nil ||
@@ -316,19 +316,19 @@ func TestCaseFlowInTheBrowser(t *testing.T) {
 		b.choose("status", "sentenced")
 		b.do(chromedp.Click(chromedp.CSS("#save-case")))
 		b.waitText("[role=status]", "Saved")
-		if stored, _ = s.CaseByID(context.Background(), id); stored.Status != models.CaseSentenced || stored.Version != 2 {
+		if stored, _ = s.CaseByID(dbtest.System(), id); stored.Status != models.CaseSentenced || stored.Version != 2 {
 			t.Fatalf("after saving in the UI: %+v", stored)
 		}
 
 		// A stale edit: someone else changes the case while this page holds version 2.
 		b.do(chromedp.Click(chromedp.CSS("#edit-case")), chromedp.WaitVisible(chromedp.CSS("#save-case")))
-		if _, err := s.UpdateCase(context.Background(), id, 2, models.CaseUpdate{Notes: models.Some("Changed elsewhere.")}); err != nil {
+		if _, err := s.UpdateCase(dbtest.System(), id, 2, models.CaseUpdate{Notes: models.Some("Changed elsewhere.")}); err != nil {
 			t.Fatal(err)
 		}
 		b.do(chromedp.SendKeys(chromedp.CSS("#notes"), "My change."), chromedp.Click(chromedp.CSS("#save-case")))
 		b.waitText("[role=alert]", "Someone else changed this case")
 		b.checkPage("stale edit")
-		if stored, _ = s.CaseByID(context.Background(), id); stored.Notes != "Changed elsewhere." {
+		if stored, _ = s.CaseByID(dbtest.System(), id); stored.Notes != "Changed elsewhere." {
 			t.Fatalf("the stale edit overwrote the other change: notes %q", stored.Notes)
 		}
 
@@ -346,11 +346,11 @@ func TestCaseFlowInTheBrowser(t *testing.T) {
 		for i := range 60 {
 			nc := models.NewCase{CourtCaseNumber: fmt.Sprintf("24CR%03d", i), Caption: fmt.Sprintf("People v. Ring Member %d", i),
 				Court: "Mesa County District Court", Jurisdiction: "us-federal"}
-			c, err := s.CreateCase(context.Background(), nc)
+			c, err := s.CreateCase(dbtest.System(), nc)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.SetCaseTeam(context.Background(), c.ID, []string{advocate.ID}); err != nil {
+			if _, err := s.SetCaseTeam(dbtest.System(), c.ID, []string{advocate.ID}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -398,7 +398,7 @@ func TestCaseFlowInTheBrowser(t *testing.T) {
 func TestAdminPagesInTheBrowser(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, s *models.Store) {
 		b := newBrowser(t, s)
-		ctx := context.Background()
+		ctx := dbtest.System()
 		if _, err := s.CreateUser(ctx, models.NewUser{Email: "ada@mesa.gov", DisplayName: "Ada Admin", Role: models.RoleAdmin,
 			Password: "correct horse battery staple"}); err != nil {
 			t.Fatal(err)
@@ -433,9 +433,12 @@ func TestAdminPagesInTheBrowser(t *testing.T) {
 		b.replace("user-password", "a sturdy passphrase for eli")
 		b.do(chromedp.Click(chromedp.CSS("#create-user")))
 		b.waitText("#users-table", "eli@mesa.gov")
-		if _, err := s.UserByEmail(ctx, "eli@mesa.gov"); err != nil {
+		eli, err := s.UserByEmail(ctx, "eli@mesa.gov")
+		if err != nil {
 			t.Fatalf("the account made in the UI is not stored: %v", err)
 		}
+		b.do(chromedp.Click(chromedp.ID("disable-" + eli.ID)))
+		b.waitText("[role=status]", "is disabled")
 
 		// Put Dana on the case's team.
 		b.do(chromedp.Navigate(b.base + "/cases/" + c.ID))
@@ -488,6 +491,23 @@ func TestAdminPagesInTheBrowser(t *testing.T) {
 			t.Fatalf("the action filter did not filter: %v", err)
 		}
 		b.checkPage("filtered audit log")
+
+		// A refusal shows how many refusals it stands for, and an account change which fields it changed,
+		// never their values.
+		asDana := models.WithActor(ctx, models.Actor{Type: models.ActorUser, ID: dana.ID, Role: models.RoleAdvocate})
+		for range 2 {
+			if err := s.RecordDenial(asDana, models.Denial{Operation: "getCase", Reason: "not-found", Status: 404, ObjectType: "case", ObjectID: c.ID}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		b.replace("audit-action", "access.denied")
+		b.do(chromedp.Click(chromedp.CSS("#audit-search")))
+		b.waitText("#audit-table", "Refusals counted: 1")
+		b.waitText("#audit-table", "not-found")
+		b.checkPage("audit log of refusals")
+		b.replace("audit-action", "user.update")
+		b.do(chromedp.Click(chromedp.CSS("#audit-search")))
+		b.waitText("#audit-table", "Fields changed: active")
 	})
 }
 
@@ -569,7 +589,7 @@ func enrolInTheUI(t *testing.T, b *browser, name string) (string, []string) {
 func TestTwoFactorInTheBrowser(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, s *models.Store) {
 		b := newBrowser(t, s, func(c *handlers.Config) { c.RequireMFA = true })
-		ctx := context.Background()
+		ctx := dbtest.System()
 		const password = "correct horse battery staple"
 		dana, err := s.CreateUser(ctx, models.NewUser{Email: "dana@mesa.gov", DisplayName: "Dana Reyes",
 			Role: models.RoleAdvocate, Password: password})
@@ -721,7 +741,7 @@ const (
 func TestIntakeInTheBrowser(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, s *models.Store) {
 		b := newBrowser(t, s)
-		ctx := context.Background()
+		ctx := dbtest.System()
 		const password = "correct horse battery staple"
 		dana, err := s.CreateUser(ctx, models.NewUser{Email: "dana@mesa.gov", DisplayName: "Dana Reyes",
 			Role: models.RoleAdvocate, Password: password})
@@ -1047,6 +1067,8 @@ func TestIntakeInTheBrowser(t *testing.T) {
 			!h.StartsAt.Equal(sentencing.StartsAt) || h.Version != 2 {
 			t.Fatalf("after the edit in the UI: %+v (err %v)", h, err)
 		}
+		// The list reloads after a save, dimmed while it does: check it once it has settled.
+		b.waitTrue(`!document.querySelector('#hearings-table[aria-busy]')`, "the hearings have reloaded")
 		b.checkPage("case overview with hearings")
 		b.checkNarrow("case overview with hearings")
 
@@ -1206,7 +1228,7 @@ func TestStatementInTheBrowser(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, s *models.Store) {
 		b := newBrowser(t, s)
 		dialogs := b.acceptDialogs()
-		ctx := context.Background()
+		ctx := dbtest.System()
 		const password = "correct horse battery staple"
 		newUser := func(email, name string, role models.Role) models.User {
 			t.Helper()
@@ -1516,7 +1538,7 @@ func TestMesaCountyInTheBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 		b := newBrowser(t, s, func(c *handlers.Config) { c.Documents = store })
-		ctx := context.Background()
+		ctx := dbtest.System()
 		const password = "correct horse battery staple"
 		newUser := func(email, name string, role models.Role) models.User {
 			t.Helper()

@@ -48,7 +48,7 @@ func breachListFile(t *testing.T, name string, rows int, edit func(line int, row
 // every screen.
 func TestVictimImportInTheBrowser(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, s *models.Store) {
-		ctx := context.Background()
+		ctx := dbtest.System()
 		docs, err := documents.NewDir(t.TempDir())
 		if err != nil {
 			t.Fatal(err)

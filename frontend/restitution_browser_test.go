@@ -1,7 +1,6 @@
 package frontend_test
 
 import (
-	"context"
 	"fmt"
 	"net/url"
 	"os"
@@ -37,7 +36,7 @@ import (
 func TestRestitutionInTheBrowser(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, s *models.Store) {
 		b := newBrowser(t, s)
-		ctx := context.Background()
+		ctx := dbtest.System()
 		const password = "correct horse battery staple"
 		newUser := func(email, name string, role models.Role) models.User {
 			t.Helper()
@@ -475,7 +474,7 @@ func TestRestitutionInTheBrowser(t *testing.T) {
 func bigOrder(t *testing.T, b *browser, s *models.Store, newDefendant func(caseID, name string) models.Defendant,
 	waitCell func(selector, want string), day func(daysAgo int) string) {
 	t.Helper()
-	ctx := context.Background()
+	ctx := dbtest.System()
 	c, err := s.CreateCase(ctx, models.NewCase{CourtCaseNumber: "23CR1", Caption: "People v. Breach",
 		Court: "Mesa County District Court", Jurisdiction: "us-co"})
 	if err != nil {
@@ -583,7 +582,7 @@ func bigOrder(t *testing.T, b *browser, s *models.Store, newDefendant func(caseI
 // entries is every entry on the order's ledger, read from the store.
 func entries(t *testing.T, s *models.Store, orderID string) []models.LedgerEntry {
 	t.Helper()
-	page, err := s.ListLedgerEntries(context.Background(), orderID, models.EntryFilter{Limit: 500})
+	page, err := s.ListLedgerEntries(dbtest.System(), orderID, models.EntryFilter{Limit: 500})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,10 @@
 package handlers_test
 
 import (
-	"context"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/impactledger/impactledger/api"
@@ -16,7 +17,7 @@ func TestAPITokens(t *testing.T) {
 		base := newClient(t, s)
 		admin := base.signedIn(models.RoleAdmin)
 		advocate := base.signedIn(models.RoleAdvocate)
-		res := advocate.do("POST", "/api/v1/auth/tokens", map[string]any{"name": "nightly export"})
+		res := advocate.do("POST", "/api/v1/auth/tokens", map[string]any{"name": "nightly export", "scopes": []string{"write"}})
 		var tok api.NewToken
 		res.JSON(t, &tok)
 		if res.StatusCode != http.StatusCreated || len(tok.Token) < 40 || tok.ExpiresAt.Sub(tok.CreatedAt).Hours() != 90*24 {
@@ -41,9 +42,11 @@ func TestAPITokens(t *testing.T) {
 		if r := bearer.do("POST", "/api/v1/auth/tokens", map[string]any{"name": "child"}, "Authorization", "bearer "+tok.Token); r.StatusCode != http.StatusForbidden {
 			t.Fatalf("token creating a token: %d", r.StatusCode)
 		}
-		// Refusals are audited.
-		denied, _ := s.ListAuditEvents(context.Background(), models.AuditFilter{Outcome: models.OutcomeDenied, ActorID: advocate.user.ID})
-		if len(denied.Items) == 0 || denied.Items[0].Action != "api.ListUsers" {
+		// Refusals are audited, at most one event a minute per actor: the first, the 404 on the other case,
+		// is written; the two 403s after it only count towards the actor's next event.
+		denied, _ := s.ListAuditEvents(dbtest.System(), models.AuditFilter{Outcome: models.OutcomeDenied, ActorID: advocate.user.ID})
+		if len(denied.Items) != 1 || denied.Items[0].Action != "access.denied" || denied.Items[0].ObjectID != other.Id.String() ||
+			denied.Items[0].Detail != `{"count":1,"operation":"getCase","reason":"not-found","status":404}` {
 			t.Fatalf("denied events: %+v", denied.Items)
 		}
 
@@ -69,7 +72,7 @@ func TestAPITokens(t *testing.T) {
 		// A disabled account's tokens stop working at once.
 		res = advocate.do("POST", "/api/v1/auth/tokens", map[string]any{"name": "second", "expires_in_days": 1})
 		res.JSON(t, &tok)
-		if r := admin.do("PATCH", "/api/v1/users/"+advocate.user.ID, map[string]any{"active": false}); r.StatusCode != http.StatusOK {
+		if r := admin.patchUser(advocate.user.ID, map[string]any{"active": false}); r.StatusCode != http.StatusOK {
 			t.Fatalf("disable: %d %s", r.StatusCode, r.Body)
 		}
 		if r := bearer.do("GET", "/api/v1/cases", nil, "Authorization", "Bearer "+tok.Token); r.StatusCode != http.StatusUnauthorized {
@@ -82,7 +85,7 @@ func TestAPITokens(t *testing.T) {
 			t.Fatalf("disabled account makes a token: %d", r.StatusCode)
 		}
 		// Enabled again, the account's old tokens stay revoked.
-		if r := admin.do("PATCH", "/api/v1/users/"+advocate.user.ID, map[string]any{"active": true}); r.StatusCode != http.StatusOK {
+		if r := admin.patchUser(advocate.user.ID, map[string]any{"active": true}); r.StatusCode != http.StatusOK {
 			t.Fatalf("enable: %d", r.StatusCode)
 		}
 		if r := bearer.do("GET", "/api/v1/cases", nil, "Authorization", "Bearer "+tok.Token); r.StatusCode != http.StatusUnauthorized {
@@ -105,14 +108,15 @@ func TestUserAdministration(t *testing.T) {
 			t.Fatalf("taken email: %d", r.StatusCode)
 		}
 		// A role change ends the account's sessions.
-		if r := admin.do("PATCH", "/api/v1/users/"+clerk.user.ID, `{"role":"advocate"}`, "Content-Type", "application/merge-patch+json"); r.StatusCode != http.StatusOK {
+		if r := admin.do("PATCH", "/api/v1/users/"+clerk.user.ID, `{"role":"advocate"}`, "Content-Type", "application/merge-patch+json",
+			"If-Match", admin.userETag(clerk.user.ID)); r.StatusCode != http.StatusOK {
 			t.Fatalf("role change: %d %s", r.StatusCode, r.Body)
 		}
 		if r := clerk.do("GET", "/api/v1/auth/me", nil); r.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("session after a role change: %d", r.StatusCode)
 		}
 		// The last active administrator stays.
-		if r := admin.do("PATCH", "/api/v1/users/"+admin.user.ID, map[string]any{"role": "clerk"}); r.StatusCode != http.StatusConflict {
+		if r := admin.patchUser(admin.user.ID, map[string]any{"role": "clerk"}); r.StatusCode != http.StatusConflict {
 			t.Fatalf("demoting the last admin: %d", r.StatusCode)
 		}
 		// Unlock.
@@ -205,15 +209,17 @@ func TestConcurrentAdministration(t *testing.T) {
 		base := newClient(t, s)
 		a, b := base.signedIn(models.RoleAdmin), base.signedIn(models.RoleAdmin)
 		results := make(chan int, 2)
+		// Each reads the other's ETag first: once one demotion lands, the other administrator is signed out.
+		aTag, bTag := b.userETag(a.user.ID), a.userETag(b.user.ID)
 		go func() {
-			results <- a.do("PATCH", "/api/v1/users/"+b.user.ID, map[string]any{"role": "clerk"}).StatusCode
+			results <- a.do("PATCH", "/api/v1/users/"+b.user.ID, map[string]any{"role": "clerk"}, "If-Match", bTag).StatusCode
 		}()
 		go func() {
-			results <- b.do("PATCH", "/api/v1/users/"+a.user.ID, map[string]any{"role": "clerk"}).StatusCode
+			results <- b.do("PATCH", "/api/v1/users/"+a.user.ID, map[string]any{"role": "clerk"}, "If-Match", aTag).StatusCode
 		}()
 		first, second := <-results, <-results
 		admins := 0
-		all, _ := s.ListUsers(context.Background())
+		all, _ := s.ListUsers(dbtest.System())
 		for _, u := range all {
 			if u.Role == models.RoleAdmin && u.Active {
 				admins++
@@ -224,18 +230,84 @@ func TestConcurrentAdministration(t *testing.T) {
 		}
 
 		c, _ := createCase(t, base.signedIn(models.RoleAdmin), peters)
-		editor := base.signedIn(models.RoleAdmin)
+		editor, advocate := base.signedIn(models.RoleAdmin), base.signedIn(models.RoleAdvocate)
 		statuses := make(chan int, 20)
 		for range 20 {
 			go func() {
-				statuses <- editor.do("PUT", "/api/v1/cases/"+c.Id.String()+"/team",
-					map[string]any{"members": []map[string]string{{"user_id": editor.user.ID}}}).StatusCode
+				statuses <- editor.do("PUT", "/api/v1/cases/"+c.Id.String()+"/team", map[string]any{"members": []map[string]string{
+					{"user_id": editor.user.ID}, {"user_id": advocate.user.ID}}}).StatusCode
 			}()
 		}
 		for range 20 {
 			if st := <-statuses; st != http.StatusOK {
 				t.Errorf("concurrent team edit: %d", st)
 			}
+		}
+	})
+}
+
+// TestWhoChangesACaseTeam: administrators, supervisors and the team's own advocates change a team; a
+// prosecutor or clerk may not, an advocate off the team does not see the case; and no change may leave the
+// case without an active advocate or prosecutor to work it (409, nothing changed).
+func TestWhoChangesACaseTeam(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		base := newClient(t, s)
+		admin := base.signedIn(models.RoleAdmin)
+		supervisor, clerk := base.signedIn(models.RoleSupervisor), base.signedIn(models.RoleClerk)
+		advocate, outsider := base.signedIn(models.RoleAdvocate), base.signedIn(models.RoleAdvocate)
+		prosecutor := base.signedIn(models.RoleProsecutor)
+		c, _ := createCase(t, advocate, peters)
+		path := "/api/v1/cases/" + c.Id.String() + "/team"
+		members := func(callers ...*client) map[string]any {
+			list := []map[string]string{}
+			for _, cl := range callers {
+				list = append(list, map[string]string{"user_id": cl.user.ID})
+			}
+			return map[string]any{"members": list}
+		}
+		teamOf := func() []string {
+			var team api.CaseTeam
+			admin.do("GET", path, nil).JSON(t, &team)
+			var ids []string
+			for _, m := range team.Members {
+				ids = append(ids, m.UserId.String())
+			}
+			slices.Sort(ids)
+			return ids
+		}
+		if r := advocate.do("PUT", path, members(advocate, prosecutor)); r.StatusCode != http.StatusOK {
+			t.Fatalf("the team's advocate adds a prosecutor: %d %s", r.StatusCode, r.Body)
+		}
+		for name, caller := range map[string]*client{"prosecutor on the team": prosecutor, "clerk": clerk} {
+			if r := caller.do("PUT", path, members(prosecutor)); r.StatusCode != http.StatusForbidden {
+				t.Errorf("%s changes the team: %d %s", name, r.StatusCode, r.Body)
+			}
+		}
+		if r := outsider.do("PUT", path, members(outsider)); r.StatusCode != http.StatusNotFound {
+			t.Errorf("an advocate off the team changes it: %d %s", r.StatusCode, r.Body)
+		}
+		before := teamOf()
+		for name, body := range map[string]map[string]any{
+			"no one":                         members(),
+			"administrators and clerks only": members(admin, supervisor, clerk),
+		} {
+			r := supervisor.do("PUT", path, body)
+			if p := r.Problem(t); r.StatusCode != http.StatusConflict || !strings.Contains(p.Detail, "advocate or prosecutor") {
+				t.Errorf("a team of %s: %d %s", name, r.StatusCode, r.Body)
+			}
+		}
+		if after := teamOf(); !slices.Equal(after, before) {
+			t.Errorf("a refused change changed the team from %v to %v", before, after)
+		}
+		// An advocate may leave a case another can work, and then no longer sees it.
+		if r := advocate.do("PUT", path, members(prosecutor)); r.StatusCode != http.StatusOK {
+			t.Fatalf("the advocate leaves the prosecutor in charge: %d %s", r.StatusCode, r.Body)
+		}
+		if r := advocate.do("GET", "/api/v1/cases/"+c.Id.String(), nil); r.StatusCode != http.StatusNotFound {
+			t.Errorf("the advocate who left still reads the case: %d", r.StatusCode)
+		}
+		if r := supervisor.do("PUT", path, members(supervisor, outsider)); r.StatusCode != http.StatusOK {
+			t.Errorf("a supervisor sets the team: %d %s", r.StatusCode, r.Body)
 		}
 	})
 }

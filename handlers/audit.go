@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"strconv"
 
 	"github.com/google/uuid"
@@ -56,6 +57,15 @@ func (s *Server) ListAuditEvents(ctx context.Context, req api.ListAuditEventsReq
 			ActorType: api.AuditEventActorType(e.ActorType), ActorId: e.ActorID, Action: e.Action,
 			ObjectType: e.ObjectType, ObjectId: e.ObjectID, Outcome: api.AuditEventOutcome(e.Outcome),
 			RequestId: e.RequestID, ClientIp: e.ClientIP, CaseId: nullable.NewNullNullable[uuid.UUID](),
+			Detail: map[string]any{}, KeyId: e.KeyID,
+		}
+		if e.Detail != "" {
+			// The store wrote it as a JSON object; a row that does not hold one (changed outside the service,
+			// which audit verify reports) is shown without it rather than failing the whole page.
+			var detail map[string]any
+			if json.Unmarshal([]byte(e.Detail), &detail) == nil && detail != nil {
+				out.Items[i].Detail = detail
+			}
 		}
 		if e.CaseID != nil {
 			out.Items[i].CaseId = nullable.NewNullableWithValue(uuid.MustParse(*e.CaseID))

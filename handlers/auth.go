@@ -23,12 +23,21 @@ const sessionCookie = "il_session"
 // signedIn is who a request is signed in as: by session cookie (token is the session's), or by API token
 // (token is empty).
 type signedIn struct {
+	// actor is who the request acts for, and what the access policy decides by.
+	actor models.Actor
 	user  models.User
 	token string
 	// sessionID names the session, when signed in by cookie.
 	sessionID string
 	// mfa is set when the session passed two-factor sign-in or set it up.
 	mfa bool
+	// recent is set when the session proved its password (and second factor) within
+	// models.ReauthenticationWindow: it may take the actions that need a step-up.
+	recent bool
+	// viaToken is set when signed in by API token; readOnly and sensitive are that token's scopes.
+	viaToken  bool
+	readOnly  bool
+	sensitive bool
 }
 
 type signedInKey struct{}
@@ -71,26 +80,21 @@ func withSession(store Store, requireMFA bool) gin.HandlerFunc {
 		}
 		if unsafeMethod(c.Request.Method) && c.Request.URL.Path != "/api/v1/auth/login" &&
 			subtle.ConstantTimeCompare([]byte(c.GetHeader("X-CSRF-Token")), []byte(csrfToken(cookie.Value))) != 1 {
-			denied := models.WithActor(ctx, models.Actor{Type: models.ActorUser, ID: user.ID, Role: user.Role})
-			if err := store.RecordDenied(denied, "csrf"); err != nil {
-				writeError(c, err)
-				return
-			}
+			// Refused as the account the cookie names, so that the refusal is audited (and logged) as theirs.
+			c.Request = c.Request.WithContext(models.WithActor(ctx, sess.Actor))
 			writeProblem(c, newProblem(http.StatusForbidden, "csrf", "Missing or wrong CSRF token",
 				"Requests that change data must send the csrf_token of your session as X-CSRF-Token."))
 			return
 		}
-		ctx = models.WithActor(ctx, models.Actor{Type: models.ActorUser, ID: user.ID, Role: user.Role})
+		ctx = models.WithActor(ctx, sess.Actor)
 		if requireMFA && !sess.MFA && !mfaSetUpPath(c.Request.URL.Path) {
-			if err := store.RecordDenied(ctx, "mfa-enrollment-required"); err != nil {
-				writeError(c, err)
-				return
-			}
+			c.Request = c.Request.WithContext(ctx)
 			writeProblem(c, newProblem(http.StatusForbidden, "mfa-enrollment-required", "Set up two-factor sign-in first",
 				"This service requires two-factor sign-in. Set it up on your account page, then carry on."))
 			return
 		}
-		ctx = context.WithValue(ctx, signedInKey{}, signedIn{user: user, token: cookie.Value, sessionID: sess.ID, mfa: sess.MFA})
+		ctx = context.WithValue(ctx, signedInKey{}, signedIn{actor: sess.Actor, user: user, token: cookie.Value,
+			sessionID: sess.ID, mfa: sess.MFA, recent: sess.Recent})
 		c.Request = c.Request.WithContext(ctx)
 		c.Next()
 	}
@@ -110,7 +114,7 @@ func mfaSetUpPath(path string) bool {
 // withToken signs a request in with an API token. A token is sent deliberately by a script, never attached
 // by a browser on its own, so it needs no CSRF token; a bad one is refused outright.
 func withToken(c *gin.Context, store Store, secret string) {
-	user, err := store.TokenUser(c.Request.Context(), secret)
+	user, tok, err := store.TokenUser(c.Request.Context(), secret)
 	switch {
 	case errors.Is(err, models.ErrNoSession):
 		c.Header("WWW-Authenticate", `Bearer error="invalid_token"`)
@@ -121,8 +125,10 @@ func withToken(c *gin.Context, store Store, secret string) {
 		writeError(c, err)
 		return
 	}
-	ctx := models.WithActor(c.Request.Context(), models.Actor{Type: models.ActorUser, ID: user.ID, Role: user.Role})
-	c.Request = c.Request.WithContext(context.WithValue(ctx, signedInKey{}, signedIn{user: user}))
+	actor := models.Actor{Type: models.ActorUser, ID: user.ID, Role: user.Role}
+	ctx := models.WithActor(c.Request.Context(), actor)
+	c.Request = c.Request.WithContext(context.WithValue(ctx, signedInKey{}, signedIn{actor: actor, user: user, viaToken: true,
+		readOnly: tok.Access != models.TokenWrite, sensitive: tok.Sensitive}))
 	c.Next()
 }
 
@@ -163,22 +169,29 @@ func (s *Server) Login(ctx context.Context, req api.LoginRequestObject) (api.Log
 	case errors.Is(err, models.ErrBadCredentials):
 		return nil, newProblem(http.StatusUnauthorized, "invalid-credentials", "Sign-in failed",
 			"The email or password is wrong, or the account is disabled.")
-	case errors.Is(err, models.ErrMFARequired):
-		return nil, newProblem(http.StatusUnauthorized, "mfa-required", "Enter the code from your authenticator app",
-			"This account signs in with two factors: send the current code from its authenticator app as totp_code, "+
-				"or one of its recovery codes as recovery_code.")
-	case errors.Is(err, models.ErrMFARefused):
-		return nil, newProblem(http.StatusUnauthorized, "mfa-required", "The code was not accepted",
-			"The code is wrong, has expired, or was already used. Wait for the next code from the authenticator app, "+
-				"or use an unused recovery code.")
 	case err != nil:
-		return nil, err
+		return nil, secondFactorProblem(err)
 	}
 	return api.Login200JSONResponse{
 		Body: api.SessionInfo{User: s.userBody(user), CsrfToken: csrfToken(token),
 			MfaEnrollmentRequired: s.requireMFA && !sess.MFA},
 		Headers: api.Login200ResponseHeaders{SetCookie: new(sessionCookieHeader(token, int(models.SessionLifetime.Seconds())))},
 	}, nil
+}
+
+// secondFactorProblem answers a missing or refused second factor, and passes any other error on.
+func secondFactorProblem(err error) error {
+	switch {
+	case errors.Is(err, models.ErrMFARequired):
+		return newProblem(http.StatusUnauthorized, "mfa-required", "Enter the code from your authenticator app",
+			"This account signs in with two factors: send the current code from its authenticator app as totp_code, "+
+				"or one of its recovery codes as recovery_code.")
+	case errors.Is(err, models.ErrMFARefused):
+		return newProblem(http.StatusUnauthorized, "mfa-required", "The code was not accepted",
+			"The code is wrong, has expired, or was already used. Wait for the next code from the authenticator app, "+
+				"or use an unused recovery code.")
+	}
+	return err
 }
 
 // Logout ends the request's session.

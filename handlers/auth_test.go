@@ -1,7 +1,6 @@
 package handlers_test
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -34,7 +33,7 @@ func signIn(t *testing.T, c *client, email string) (cookie, csrf string) {
 func TestSignInOverHTTP(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, s *models.Store) {
 		c := newClient(t, s)
-		u, err := s.CreateUser(context.Background(), models.NewUser{Email: "dana@mesa.gov", DisplayName: "Dana", Role: models.RoleAdvocate, Password: staffPassword})
+		u, err := s.CreateUser(dbtest.System(), models.NewUser{Email: "dana@mesa.gov", DisplayName: "Dana", Role: models.RoleAdvocate, Password: staffPassword})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -72,7 +71,7 @@ func TestSignInOverHTTP(t *testing.T) {
 		if created.StatusCode != http.StatusCreated {
 			t.Fatalf("cookie with CSRF token: %d %s", created.StatusCode, created.Body)
 		}
-		page, _ := s.ListAuditEvents(context.Background(), models.AuditFilter{})
+		page, _ := s.ListAuditEvents(dbtest.System(), models.AuditFilter{})
 		events := page.Items
 		if events[0].Action != "case.create" || events[0].ActorType != models.ActorUser || events[0].ActorID != u.ID {
 			t.Fatalf("the case was not audited as the user's: %+v", events[0])
@@ -107,7 +106,7 @@ func TestSignInOverHTTP(t *testing.T) {
 func TestFailedSignInsLookAlike(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, s *models.Store) {
 		c := newClient(t, s)
-		if _, err := s.CreateUser(context.Background(), models.NewUser{Email: "dana@mesa.gov", DisplayName: "Dana", Role: models.RoleAdvocate, Password: staffPassword}); err != nil {
+		if _, err := s.CreateUser(dbtest.System(), models.NewUser{Email: "dana@mesa.gov", DisplayName: "Dana", Role: models.RoleAdvocate, Password: staffPassword}); err != nil {
 			t.Fatal(err)
 		}
 		answer := func(email, pw string) string {
@@ -140,7 +139,7 @@ func TestLockedAccountsLookLikeWrongPasswords(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, s *models.Store) {
 		c := newClient(t, s)
 		for _, email := range []string{"dana@mesa.gov", "eli@mesa.gov"} {
-			if _, err := s.CreateUser(context.Background(), models.NewUser{Email: email, DisplayName: "Staff", Role: models.RoleAdvocate, Password: staffPassword}); err != nil {
+			if _, err := s.CreateUser(dbtest.System(), models.NewUser{Email: email, DisplayName: "Staff", Role: models.RoleAdvocate, Password: staffPassword}); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -2,6 +2,9 @@ package handlers_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"slices"
@@ -9,9 +12,11 @@ import (
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/google/uuid"
 
 	"github.com/impactledger/impactledger/api"
 	"github.com/impactledger/impactledger/dbtest"
+	"github.com/impactledger/impactledger/handlers"
 	"github.com/impactledger/impactledger/models"
 )
 
@@ -22,18 +27,36 @@ import (
 // An operation that declares neither x-public nor x-roles fails the test.
 func TestAuthorizationMatrix(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, s *models.Store) {
-		anonymous := newClient(t, s)
+		callersOfNoKnownKind := &impostors{Store: s, sessions: map[string]models.Session{}}
+		anonymous := newClient(t, s, func(cfg *handlers.Config) { cfg.Store = callersOfNoKnownKind })
 		admin := anonymous.signedIn(models.RoleAdmin)
 		callers := map[string]*client{"anonymous": anonymous}
 		for _, role := range models.Roles {
 			callers[string(role)] = anonymous.signedIn(role)
 		}
+		// An advocate on no caller's team, so that the other case can keep one.
+		outsider := anonymous.signedIn(models.RoleAdvocate)
 		own, _ := createCase(t, admin, peters)
 		other, _ := createCase(t, admin, map[string]any{"court_case_number": "23CR1", "caption": "People v. Other",
 			"court": "Denver District Court", "jurisdiction": "us-co"})
 		team := []map[string]string{}
 		for _, role := range models.Roles {
 			team = append(team, map[string]string{"user_id": callers[string(role)].user.ID})
+		}
+		// A victim of the case the staff callers work, signed in as the portal will sign victims in; a staff
+		// account whose role this service does not know; and a caller of a kind it does not know. Each reaches
+		// nothing on the staff side, including the victim's own record.
+		ownVictim := admin.do("POST", "/api/v1/cases/"+own.Id.String()+"/victims", map[string]any{"kind": "individual", "name": "Ada Victim"})
+		var victim struct {
+			ID string `json:"id"`
+		}
+		ownVictim.JSON(t, &victim)
+		for name, actor := range map[string]models.Actor{
+			"victim":        {Type: models.ActorVictim, ID: victim.ID},
+			"unknown role":  {Type: models.ActorUser, ID: callers["advocate"].user.ID, Role: "auditor"},
+			"unknown actor": {Type: "robot", ID: uuid.NewString()},
+		} {
+			callers[name] = callersOfNoKnownKind.signIn(anonymous, actor)
 		}
 		if r := admin.do("PUT", "/api/v1/cases/"+own.Id.String()+"/team", map[string]any{"members": team}); r.StatusCode != http.StatusOK {
 			t.Fatalf("setting the team: %d %s", r.StatusCode, r.Body)
@@ -53,7 +76,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 				if target.Id == own.Id {
 					return map[string]any{"members": team}
 				}
-				return map[string]any{"members": []map[string]string{{"user_id": admin.user.ID}}}
+				return map[string]any{"members": []map[string]string{{"user_id": admin.user.ID}, {"user_id": outsider.user.ID}}}
 			},
 			"login":       func(api.Case) any { return map[string]string{"email": admin.user.Email, "password": staffPassword} },
 			"createtoken": func(api.Case) any { return map[string]any{"name": "matrix", "expires_in_days": 7} },
@@ -62,7 +85,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 				return map[string]any{"email": fmt.Sprintf("new%d@mesa.gov", created), "display_name": "New Staff",
 					"role": "clerk", "password": staffPassword}
 			},
-			"updateuser": func(api.Case) any { return map[string]any{"display_name": "Renamed by the matrix"} },
+			"updateuser":     func(api.Case) any { return map[string]any{"display_name": "Renamed by the matrix"} },
+			"reauthenticate": func(api.Case) any { return map[string]string{"password": staffPassword} },
+			// Each caller changes its own password once, after everything that needs the old one.
+			"changepassword": func(api.Case) any {
+				return map[string]string{"current_password": staffPassword, "new_password": "a new passphrase for the matrix"}
+			},
 			// Replaced by a real code for signed-in callers below.
 			"confirmmfaenrollment": func(api.Case) any { return map[string]string{"code": "000000"} },
 			"createvictim": func(api.Case) any {
@@ -232,10 +260,23 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 
 		// Other path parameters: an account to administer, and a fresh token of the caller's own to revoke.
-		subject, err := s.CreateUser(context.Background(), models.NewUser{Email: "subject@mesa.gov", DisplayName: "Subject",
+		subject, err := s.CreateUser(dbtest.System(), models.NewUser{Email: "subject@mesa.gov", DisplayName: "Subject",
 			Role: models.RoleClerk, Password: staffPassword})
 		if err != nil {
 			t.Fatal(err)
+		}
+		// A public reset with a code an administrator issued, for an account of its own.
+		resettable, err := s.CreateUser(dbtest.System(), models.NewUser{Email: "resettable@mesa.gov",
+			DisplayName: "Resettable", Role: models.RoleClerk, Password: staffPassword})
+		if err != nil {
+			t.Fatal(err)
+		}
+		bodies["resetpasswordwithcode"] = func(api.Case) any {
+			code, _, err := s.ResetPassword(dbtest.System(), resettable.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return map[string]string{"email": resettable.Email, "code": code, "new_password": "a new passphrase for the matrix"}
 		}
 		fill := func(path string, caller *client, target api.Case) string {
 			path = strings.ReplaceAll(path, "{case_id}", target.Id.String())
@@ -249,10 +290,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 			}
 			if strings.Contains(path, "{token_id}") {
 				owner := caller.user.ID
-				if owner == "" {
-					owner = admin.user.ID // anonymous callers try someone's real token
+				if !caller.user.Role.Valid() {
+					owner = admin.user.ID // callers without an account of their own try someone's real token
 				}
-				tok, _, err := s.CreateToken(context.Background(), owner, "to revoke", 1)
+				tok, _, err := s.CreateToken(dbtest.System(), owner, models.NewToken{Name: "to revoke", Days: 1, Access: models.TokenRead})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -276,8 +317,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 			}
 		}
 		// Signing out ends the caller's session, so it goes last; turning two-factor sign-in on makes starting
-		// it a conflict, so confirming it goes just before.
-		rank := map[string]int{"confirmmfaenrollment": 1, "logout": 2}
+		// it a conflict, and re-authenticating needs the password changing the password replaces, so those go
+		// just before.
+		rank := map[string]int{"changepassword": 1, "confirmmfaenrollment": 1, "logout": 2}
 		slices.SortFunc(calls, func(a, b call) int {
 			return rank[strings.ToLower(a.op.OperationID)] - rank[strings.ToLower(b.op.OperationID)]
 		})
@@ -332,11 +374,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 					if bodies[id] != nil {
 						body = bodies[id](target)
 					}
-					if id == "confirmmfaenrollment" && name != "anonymous" {
+					if id == "confirmmfaenrollment" && caller.user.Role.Valid() {
 						body = map[string]string{"code": caller.enrolmentCode()}
 					}
 					var headers []string
-					if strings.HasPrefix(id, "update") && id != "updateuser" {
+					if strings.HasPrefix(id, "update") {
 						headers = []string{"If-Match", admin.do("GET", path, nil).Header.Get("ETag")}
 					}
 					if p := op.Parameters.GetByInAndName(openapi3.ParameterInHeader, "Idempotency-Key"); p != nil && p.Required {
@@ -348,6 +390,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 					case name == "anonymous":
 						want = "401"
 					case !slices.Contains(roles, name):
+						// Staff operations list staff roles only: a victim, an unknown role and an unknown
+						// kind of caller are all refused.
 						want = "403"
 					case caseScoped && target.Id == other.Id && (name == "advocate" || name == "prosecutor"):
 						want = "404"
@@ -367,6 +411,36 @@ func TestAuthorizationMatrix(t *testing.T) {
 			}
 		}
 	})
+}
+
+// impostors answers the session lookups of callers no sign-in of today's makes — a victim (whose sessions come
+// with the portal), a staff account in a role the service does not know, a caller of an unknown kind — and
+// passes every other call to the real store, so that everything after the lookup is the real server.
+type impostors struct {
+	*models.Store
+	sessions map[string]models.Session
+}
+
+// SessionUser answers the impostors' own tokens, and asks the store about any other.
+func (s *impostors) SessionUser(ctx context.Context, token string) (models.User, models.Session, error) {
+	if sess, ok := s.sessions[token]; ok {
+		return models.User{ID: sess.Actor.ID, Role: sess.Actor.Role, Active: true}, sess, nil
+	}
+	return s.Store.SessionUser(ctx, token)
+}
+
+// signIn returns a copy of anonymous whose session acts for actor.
+func (s *impostors) signIn(anonymous *client, actor models.Actor) *client {
+	token := uuid.NewString()
+	s.sessions[token] = models.Session{ID: uuid.NewString(), UserID: actor.ID, Role: actor.Role, MFA: true, Actor: actor}
+	signed := *anonymous
+	signed.user = models.User{ID: actor.ID, Role: actor.Role}
+	signed.cookie = "il_session=" + token
+	// The CSRF token of a session, derived from its token as the server derives it.
+	mac := hmac.New(sha256.New, []byte(token))
+	mac.Write([]byte("impactledger csrf token"))
+	signed.csrf = base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+	return &signed
 }
 
 func extensionRoles(op *openapi3.Operation) []string {

@@ -1,7 +1,6 @@
 package handlers_test
 
 import (
-	"context"
 	"encoding/base64"
 	"fmt"
 	"net/http"
@@ -84,7 +83,7 @@ func TestCaseLifecycle(t *testing.T) {
 		}
 
 		// Each change was audited with the request that made it, in order.
-		page, err := s.ListAuditEvents(context.Background(), models.AuditFilter{CaseID: created.Id.String()})
+		page, err := s.ListAuditEvents(dbtest.System(), models.AuditFilter{CaseID: created.Id.String()})
 		events := page.Items
 		if err != nil {
 			t.Fatal(err)

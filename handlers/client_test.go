@@ -20,6 +20,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/impactledger/impactledger/api"
+	"github.com/impactledger/impactledger/dbtest"
 	"github.com/impactledger/impactledger/documents"
 	"github.com/impactledger/impactledger/handlers"
 	"github.com/impactledger/impactledger/jobs"
@@ -155,7 +156,7 @@ func newAdminClient(t testing.TB, s *models.Store, edits ...func(*handlers.Confi
 // signedIn returns a copy of c signed in as a new staff member with role.
 func (c *client) signedIn(role models.Role) *client {
 	c.t.Helper()
-	u, err := c.store.CreateUser(context.Background(), models.NewUser{
+	u, err := c.store.CreateUser(dbtest.System(), models.NewUser{
 		Email: string(role) + "-" + uuid.NewString()[:8] + "@mesa.gov", DisplayName: "Staff " + string(role),
 		Role: role, Password: staffPassword,
 	})

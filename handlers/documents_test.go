@@ -243,7 +243,7 @@ func TestTwentyMiBPDFRoundTrips(t *testing.T) {
 		if docs := l["documents"].([]any); len(docs) != 1 || docs[0].(map[string]any)["sha256"] != want {
 			t.Errorf("the loss's documents: %v", l["documents"])
 		}
-		audit, err := s.ListAuditEvents(context.Background(), models.AuditFilter{CaseID: caseID, Limit: 500})
+		audit, err := s.ListAuditEvents(dbtest.System(), models.AuditFilter{CaseID: caseID, Limit: 500})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -393,7 +393,7 @@ func TestDocumentNamesTypesAndVoiding(t *testing.T) {
 			t.Fatalf("text download: %d %v %q", res.StatusCode, res.Header, res.Body)
 		}
 		png := append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), bytes.Repeat([]byte{1, 2, 3}, 100)...)
-		if p := upload("scan.jpeg", png); p.MediaType != api.MediaPNG || p.FileName != "scan.jpeg" {
+		if p := upload("scan.jpeg", png); p.MediaType != api.MediaPNG || p.FileName != "scan.png" {
 			t.Fatalf("png named .jpeg: %+v", p)
 		}
 
@@ -416,6 +416,44 @@ func TestDocumentNamesTypesAndVoiding(t *testing.T) {
 		}
 		if r := c.do("GET", "/api/v1/documents/01a211c6-f93c-78c4-8695-72deaf645c6f/content", nil); r.StatusCode != http.StatusNotFound {
 			t.Fatalf("an absent document: %d", r.StatusCode)
+		}
+	})
+}
+
+// TestUploadsAreNamedForTheirDetectedType: script, page and program files whose content passes as text were
+// stored as text and downloaded under their own names, which run when opened; each is now named, shown and
+// downloaded with the extension of the type its content was detected as.
+func TestUploadsAreNamedForTheirDetectedType(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		c, _, loss := lossWithVictim(t, s)
+		pdf := []byte("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+		for _, tc := range []struct {
+			name    string
+			content []byte
+			want    string
+		}{
+			{"invoice.js", []byte("window.location = 'https://example.invalid/';\n"), "invoice.txt"},
+			{"statement.html", []byte("Your refund is ready: open the attached page to claim it.\n"), "statement.txt"},
+			{"logo.svg", []byte("<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>\n"), "logo.txt"},
+			{"refund.bat", []byte("@echo off\r\ndel /q *\r\n"), "refund.txt"},
+			{"update.hta", []byte("<hta:application/><script>new ActiveXObject('WScript.Shell')</script>\n"), "update.txt"},
+			{"receipt.exe", pdf, "receipt.pdf"},
+		} {
+			res := c.do("POST", "/api/v1/losses/"+loss+"/documents", filePart{"file", tc.name, tc.content})
+			var d api.Document
+			res.JSON(t, &d)
+			if res.StatusCode != http.StatusCreated || d.FileName != tc.want {
+				t.Errorf("uploading %q: %d, stored as %q; want %q", tc.name, res.StatusCode, d.FileName, tc.want)
+				continue
+			}
+			got := c.do("GET", "/api/v1/documents/"+d.Id.String()+"/content", nil)
+			_, params, err := mime.ParseMediaType(got.Header.Get("Content-Disposition"))
+			if err != nil || params["filename"] != tc.want {
+				t.Errorf("%q downloads as %q", tc.name, got.Header.Get("Content-Disposition"))
+			}
+			if meta, _ := get(t, c, "/api/v1/documents/"+d.Id.String()); meta["file_name"] != tc.want {
+				t.Errorf("%q reads back as %v", tc.name, meta["file_name"])
+			}
 		}
 	})
 }

@@ -1,7 +1,6 @@
 package handlers_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -214,7 +213,7 @@ func TestMesaCountyIntake(t *testing.T) {
 		get(t, c, "/api/v1/victims/"+jane["id"].(string))
 
 		// Every create, change, list and read is on record, and no record holds what it was about.
-		audit, err := s.ListAuditEvents(context.Background(), models.AuditFilter{CaseID: caseID, Limit: 500})
+		audit, err := s.ListAuditEvents(dbtest.System(), models.AuditFilter{CaseID: caseID, Limit: 500})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -407,7 +406,7 @@ func TestRevealSSN(t *testing.T) {
 		if r := it.outsideCounsel.do("GET", path, nil); r.StatusCode != http.StatusNotFound {
 			t.Errorf("off the team: %d", r.StatusCode)
 		}
-		page, err := s.ListAuditEvents(context.Background(), models.AuditFilter{Action: "victim.reveal_ssn"})
+		page, err := s.ListAuditEvents(dbtest.System(), models.AuditFilter{Action: "victim.reveal_ssn"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,7 +1,6 @@
 package handlers_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -151,7 +150,7 @@ func TestMesaCountyLosses(t *testing.T) {
 		}
 
 		// Everything is on record with its case, and nothing personal is in the record.
-		audit, err := s.ListAuditEvents(context.Background(), models.AuditFilter{CaseID: caseID, Limit: 500})
+		audit, err := s.ListAuditEvents(dbtest.System(), models.AuditFilter{CaseID: caseID, Limit: 500})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -462,7 +461,7 @@ func TestLossAccess(t *testing.T) {
 // billion dollars, and checks each total against sums made here.
 func TestLossSummaryToTheCent(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, s *models.Store) {
-		ctx := context.Background() // the store acts as the system here, for speed
+		ctx := dbtest.System() // the store acts as the system here, for speed
 		c := newAdminClient(t, s)
 		created, _ := createCase(t, c, peters)
 		caseID := created.Id.String()

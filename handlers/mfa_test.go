@@ -1,7 +1,6 @@
 package handlers_test
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -216,7 +215,7 @@ func TestRequiredMFA(t *testing.T) {
 		if r := admin.do("GET", "/api/v1/cases", nil); r.StatusCode != http.StatusOK {
 			t.Fatalf("after enrolment: %d %s", r.StatusCode, r.Body)
 		}
-		res := admin.do("POST", "/api/v1/auth/tokens", map[string]any{"name": "script", "expires_in_days": 7})
+		res := admin.do("POST", "/api/v1/auth/tokens", map[string]any{"name": "script", "expires_in_days": 7, "scopes": []string{"write"}})
 		if res.StatusCode != http.StatusCreated {
 			t.Fatalf("token from a session that passed two-factor sign-in: %d %s", res.StatusCode, res.Body)
 		}
@@ -253,7 +252,7 @@ func TestRequiredMFA(t *testing.T) {
 		wantProblem(t, again.do("GET", "/api/v1/cases", nil), http.StatusForbidden, "mfa-enrollment-required")
 
 		// The reset is audited (the authorization matrix checks that only admins may do it).
-		page, err := s.ListAuditEvents(context.Background(), models.AuditFilter{Action: "user.mfa_reset", Limit: 10})
+		page, err := s.ListAuditEvents(dbtest.System(), models.AuditFilter{Action: "user.mfa_reset", Limit: 10})
 		if err != nil || len(page.Items) != 1 || page.Items[0].ObjectID != dana.user.ID {
 			t.Fatalf("audit of the reset: %+v %v", page.Items, err)
 		}

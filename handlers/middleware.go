@@ -48,9 +48,22 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 	"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; " +
 	"frame-ancestors 'none'"
 
+// hstsHeader keeps browsers on HTTPS for two years once they have seen it, as a service that ends TLS itself
+// should say; it names no subdomains, which may be other services'.
+const hstsHeader = "max-age=63072000"
+
 // withSecurityHeaders sets the headers every response carries; API responses are never cached, since they
-// hold victims' data.
-func withSecurityHeaders(c *gin.Context) {
+// hold victims' data. With hsts, the service serves HTTPS itself and tells browsers to use nothing else.
+func withSecurityHeaders(hsts bool) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if hsts {
+			c.Writer.Header().Set("Strict-Transport-Security", hstsHeader)
+		}
+		securityHeaders(c)
+	}
+}
+
+func securityHeaders(c *gin.Context) {
 	h := c.Writer.Header()
 	h.Set("Content-Security-Policy", contentSecurityPolicy)
 	h.Set("X-Content-Type-Options", "nosniff")
@@ -71,7 +84,8 @@ func isAPIPath(path string) bool {
 }
 
 // withAccessLog logs one line per request: the route template, never the query string, which may carry
-// search terms such as a victim's name.
+// search terms such as a victim's name; and who made it by account ID (a UUID, never a name or email; empty
+// before sign-in), so that a refusal in the log can be traced to the account that met it.
 func withAccessLog(log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
@@ -90,6 +104,7 @@ func withAccessLog(log *slog.Logger) gin.HandlerFunc {
 			slog.String("server_request_id", c.GetString(serverRequestIDKey)),
 			slog.String("method", truncate(c.Request.Method, 16)),
 			slog.String("route", route),
+			slog.String("actor_id", models.ActorOf(c.Request.Context()).ID),
 			slog.Int("status", status),
 			slog.Int("bytes", max(c.Writer.Size(), 0)),
 			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),

@@ -142,13 +142,30 @@ func problemFor(err error) *Problem {
 // writeError is the error funnel: it answers err as a problem document and logs what is not the caller's
 // fault. Error text is never logged, because driver and library errors may quote the values they choked on.
 func writeError(c *gin.Context, err error) {
+	if p := answerFor(c, err); p != nil {
+		writeProblem(c, p)
+	}
+}
+
+// answerFor is the problem that answers err, logged when it is not the caller's fault; nil when the
+// client went away and nobody is left to answer.
+func answerFor(c *gin.Context, err error) *Problem {
 	if c.Writer.Written() {
-		return
+		return nil
 	}
 	if errors.Is(err, context.Canceled) && c.Request.Context().Err() != nil {
-		// The client went away; nobody is left to answer.
 		c.Abort()
-		return
+		return nil
+	}
+	var missingKey *models.AuditKeyMissingError
+	if errors.Is(err, models.ErrAuditHeadTampered) || errors.As(err, &missingKey) {
+		// Every change is audited in its own transaction: with the chain unable to take another event,
+		// nothing can change until an administrator has looked. The text names a key id at most.
+		slog.ErrorContext(c, "the audit trail cannot be extended", "request_id", requestID(c), "error", err.Error())
+		p := newProblem(http.StatusServiceUnavailable, "audit-unavailable", "Changes are paused",
+			"The audit trail needs an administrator's attention, and nothing can be recorded until then. Tell your administrator.")
+		p.retryAfter = time.Minute
+		return p
 	}
 	p := problemFor(err)
 	if p == nil {
@@ -156,11 +173,18 @@ func writeError(c *gin.Context, err error) {
 		p = newProblem(http.StatusInternalServerError, "internal", "Internal server error",
 			"Something went wrong on our side. The request ID helps support find out what.")
 	}
-	writeProblem(c, p)
+	return p
 }
 
-// writeProblem sends p, stamped with this request's ID and path.
+// writeProblem sends p, stamped with this request's ID and path. A refusal is audited first (see
+// auditDenial); when that fails, the failure is answered instead, as for any change that could not be
+// recorded, so that no refusal goes out unrecorded.
 func writeProblem(c *gin.Context, p *Problem) {
+	if err := auditDenial(c, p); err != nil {
+		if p = answerFor(c, err); p == nil {
+			return
+		}
+	}
 	out := *p
 	out.RequestID = requestID(c)
 	out.Instance = c.Request.URL.Path

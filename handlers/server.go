@@ -52,17 +52,22 @@ type Store interface {
 	ResetMFA(ctx context.Context, userID string) (models.User, error)
 	SessionUser(ctx context.Context, token string) (models.User, models.Session, error)
 	SignOut(ctx context.Context, token string) error
-	TokenUser(ctx context.Context, secret string) (models.User, error)
-	CreateToken(ctx context.Context, userID, name string, days int) (models.APIToken, string, error)
+	Reauthenticate(ctx context.Context, userID, sessionID, password string, second models.SecondFactor) (time.Time, error)
+	ChangePassword(ctx context.Context, userID, sessionID, current, next string) error
+	ResetPassword(ctx context.Context, userID string) (string, time.Time, error)
+	SetPasswordWithCode(ctx context.Context, email, code, next string) error
+	TokenUser(ctx context.Context, secret string) (models.User, models.APIToken, error)
+	CreateToken(ctx context.Context, userID string, nt models.NewToken) (models.APIToken, string, error)
 	ListTokens(ctx context.Context, userID string) ([]models.APIToken, error)
 	RevokeToken(ctx context.Context, userID, tokenID string) error
 	ListUsers(ctx context.Context) ([]models.User, error)
 	CreateUser(ctx context.Context, nu models.NewUser) (models.User, error)
-	UpdateUser(ctx context.Context, id string, u models.UserUpdate) (models.User, error)
+	UserByID(ctx context.Context, id string) (models.User, error)
+	UpdateUser(ctx context.Context, id string, version int64, u models.UserUpdate) (models.User, error)
 	UnlockUser(ctx context.Context, id string) (models.User, error)
 	Locked(u models.User) bool
 	ListAuditEvents(ctx context.Context, f models.AuditFilter) (models.AuditPage, error)
-	RecordDenied(ctx context.Context, action string) error
+	RecordDenial(ctx context.Context, d models.Denial) error
 	CaseTeam(ctx context.Context, caseID string) ([]models.TeamMember, error)
 	SetCaseTeam(ctx context.Context, caseID string, userIDs []string) ([]models.TeamMember, error)
 	CreateVictim(ctx context.Context, caseID string, nv models.NewVictim) (models.Victim, error)
@@ -120,6 +125,8 @@ type Config struct {
 	RequireMFA bool
 	// Documents keeps the sealed files attached to losses, and uploaded imports while they run.
 	Documents documents.Storage
+	// HSTS makes every response tell browsers to use HTTPS only, for a service that serves HTTPS itself.
+	HSTS bool
 	// HeavyPerAccount and HeavyTotal bound the heavy requests (x-heavy in the contract) this process serves
 	// at once, per account and in all; 0 means DefaultHeavyPerAccount and DefaultHeavyTotal.
 	HeavyPerAccount, HeavyTotal int
@@ -151,7 +158,7 @@ func NewRouter(cfg Config) (*gin.Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encoding the contract: %w", err)
 	}
-	validator, err := newContractValidator(doc, cfg.Store)
+	validator, err := newContractValidator(doc)
 	if err != nil {
 		return nil, err
 	}
@@ -169,8 +176,8 @@ func NewRouter(cfg Config) (*gin.Engine, error) {
 	if err := engine.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("trusted proxies: %w", err)
 	}
-	engine.Use(withRequestID, withAccessLog(log), gin.CustomRecovery(recoverToProblem), withSecurityHeaders,
-		withSession(cfg.Store, cfg.RequireMFA), validator.handle)
+	engine.Use(withRequestID, withAccessLog(log), gin.CustomRecovery(recoverToProblem), withSecurityHeaders(cfg.HSTS),
+		withDenialAudit(cfg.Store), withSession(cfg.Store, cfg.RequireMFA), validator.handle)
 
 	engine.GET("/api/openapi.json", func(c *gin.Context) {
 		c.Header("Cache-Control", "no-cache")

@@ -2,7 +2,6 @@ package handlers_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -202,7 +201,7 @@ func TestStatementLifecycle(t *testing.T) {
 		}
 
 		// Every save, read and list is on record, with its case, and no record holds what it was about.
-		audit, err := s.ListAuditEvents(context.Background(), models.AuditFilter{CaseID: caseID, Limit: 500})
+		audit, err := s.ListAuditEvents(dbtest.System(), models.AuditFilter{CaseID: caseID, Limit: 500})
 		if err != nil {
 			t.Fatal(err)
 		}

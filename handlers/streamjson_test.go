@@ -39,7 +39,7 @@ func newOrderContract(t testing.TB) *orderContract {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := newContractValidator(doc, nil)
+	v, err := newContractValidator(doc)
 	if err != nil {
 		t.Fatal(err)
 	}

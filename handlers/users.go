@@ -32,11 +32,24 @@ func (s *Server) CreateUser(ctx context.Context, req api.CreateUserRequestObject
 		return nil, err
 	}
 	return api.CreateUser201JSONResponse{Body: s.userBody(u),
-		Headers: api.CreateUser201ResponseHeaders{Location: new("/api/v1/users/" + u.ID)}}, nil
+		Headers: api.CreateUser201ResponseHeaders{Location: new("/api/v1/users/" + u.ID), ETag: new(etag(u.Version))}}, nil
 }
 
-// UpdateUser changes an account's name, role or whether it is active.
+// GetUser answers one staff account with its ETag.
+func (s *Server) GetUser(ctx context.Context, req api.GetUserRequestObject) (api.GetUserResponseObject, error) {
+	u, err := s.store.UserByID(requestContext(ctx), req.UserId.String())
+	if err != nil {
+		return nil, err
+	}
+	return api.GetUser200JSONResponse{Body: s.userBody(u), Headers: api.GetUser200ResponseHeaders{ETag: new(etag(u.Version))}}, nil
+}
+
+// UpdateUser changes an account's name, role or whether it is active, at the version its If-Match names.
+// Changing the role or disabling the account needs a recent re-authentication (x-reauthentication:
+// conditional): what counts as a change is judged against the version If-Match pins, so the judgement holds
+// for the version the store then changes.
 func (s *Server) UpdateUser(ctx context.Context, req api.UpdateUserRequestObject) (api.UpdateUserResponseObject, error) {
+	ctx = requestContext(ctx)
 	b := req.JSONBody
 	if b == nil {
 		b = req.ApplicationMergePatchPlusJSONBody
@@ -44,15 +57,30 @@ func (s *Server) UpdateUser(ctx context.Context, req api.UpdateUserRequestObject
 	if b == nil {
 		return nil, badRequest("The request body is required.", nil)
 	}
+	current, err := s.store.UserByID(ctx, req.UserId.String())
+	if err != nil {
+		return nil, err
+	}
+	roleChange := b.Role != nil && models.Role(*b.Role) != current.Role
+	disabling := b.Active != nil && !*b.Active && current.Active
+	if roleChange || disabling {
+		if err := s.stepUpFor(ctx); err != nil {
+			return nil, err
+		}
+	}
+	version, err := ifMatch(req.Params.IfMatch, current.Version)
+	if err != nil {
+		return nil, err
+	}
 	u := models.UserUpdate{DisplayName: optional(b.DisplayName), Active: optional(b.Active)}
 	if b.Role != nil {
 		u.Role = models.Some(models.Role(*b.Role))
 	}
-	user, err := s.store.UpdateUser(requestContext(ctx), req.UserId.String(), u)
+	user, err := s.store.UpdateUser(ctx, current.ID, version, u)
 	if err != nil {
 		return nil, err
 	}
-	return api.UpdateUser200JSONResponse(s.userBody(user)), nil
+	return api.UpdateUser200JSONResponse{Body: s.userBody(user), Headers: api.UpdateUser200ResponseHeaders{ETag: new(etag(user.Version))}}, nil
 }
 
 // UnlockUser lifts a sign-in lockout.

@@ -38,6 +38,9 @@ type Config struct {
 	PollInterval time.Duration
 	// WatchdogInterval is how often stalled imports are looked for; 0 means 5 seconds.
 	WatchdogInterval time.Duration
+	// DenialFlushInterval is how often refusals that were only counted are written to the audit trail
+	// (models.FlushDenials); 0 means a minute.
+	DenialFlushInterval time.Duration
 	// ImportProgress, when set, hears every step of every import this queue runs, on the import's own
 	// goroutine, between its transactions: for tests that must see an import part way.
 	ImportProgress func(models.VictimImport)
@@ -67,6 +70,7 @@ func New(cfg Config) (*Queue, error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &victimImportWorker{q: q})
 	river.AddWorker(workers, &importWatchdogWorker{q: q})
+	river.AddWorker(workers, &denialFlushWorker{q: q})
 	watchdog := cfg.WatchdogInterval
 	if watchdog <= 0 {
 		watchdog = 5 * time.Second
@@ -90,8 +94,13 @@ func New(cfg Config) (*Queue, error) {
 			},
 			&river.PeriodicJobOpts{RunOnStart: true})},
 	}
+	config.PeriodicJobs = append(config.PeriodicJobs, denialFlushJob(cfg.DenialFlushInterval))
 	switch cfg.Store.Dialect() {
 	case models.Postgres:
+		// River rebuilds its job table's indexes every night, which only the tables' owner may do, and the
+		// service's role owns nothing (IMPACTLEDGER_MIGRATE_DATABASE_URL): it would fail every night. Finished
+		// jobs are deleted (completed ones after an hour), so the table and its indexes stay small without it.
+		config.ReindexerIndexNames = []string{}
 		// Poll-only over the same pool as the store: no connection of its own to LISTEN on.
 		q.client, err = river.NewClient(riverdatabasesql.New(db), config)
 	case models.SQLite:
@@ -163,6 +172,8 @@ func (w *victimImportWorker) Timeout(*river.Job[VictimImportArgs]) time.Duration
 }
 
 func (w *victimImportWorker) Work(ctx context.Context, job *river.Job[VictimImportArgs]) error {
+	// A job runs on behalf of nobody in particular; the import's own audit event names its uploader.
+	ctx = models.AsSystem(ctx, "jobs")
 	id := job.Args.ImportID
 	run := models.ImportRun{Storage: w.q.docs, Progress: w.q.progress}
 	err := w.q.store.RunVictimImport(ctx, id, run)
@@ -207,6 +218,7 @@ func (w *importWatchdogWorker) Timeout(*river.Job[importWatchdogArgs]) time.Dura
 }
 
 func (w *importWatchdogWorker) Work(ctx context.Context, _ *river.Job[importWatchdogArgs]) error {
+	ctx = models.AsSystem(ctx, "jobs")
 	n, err := w.q.store.NudgeStalledImports(ctx)
 	if n > 0 {
 		w.q.log.Info("queued imports whose worker stopped", "imports", n)

@@ -40,7 +40,7 @@ func newFixture(t *testing.T, s *models.Store) fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := s.CreateUser(context.Background(), models.NewUser{Email: "dana@mesa.gov", DisplayName: "Dana Reyes",
+	u, err := s.CreateUser(dbtest.System(), models.NewUser{Email: "dana@mesa.gov", DisplayName: "Dana Reyes",
 		Role: models.RoleAdvocate, Password: "correct horse battery staple"})
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package models_test
 
 import (
-	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -39,9 +38,9 @@ func disableAuditTriggers(t *testing.T, s *models.Store) {
 
 func TestCaseChangesAreAudited(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, s *models.Store) {
-		ctx := models.WithRequest(context.Background(), models.RequestInfo{
-			ID: "req-1", ClientIP: "192.0.2.7", Actor: models.Actor{Type: models.ActorAnonymous},
-		})
+		sam := mustCreateUser(t, s, "sam@mesa.gov", models.RoleSupervisor)
+		supervisor := models.Actor{Type: models.ActorUser, ID: sam.ID, Role: sam.Role}
+		ctx := models.WithRequest(dbtest.System(), models.RequestInfo{ID: "req-1", ClientIP: "192.0.2.7", Actor: supervisor})
 		c, err := s.CreateCase(ctx, mesaCase("22CR371"))
 		if err != nil {
 			t.Fatal(err)
@@ -53,7 +52,7 @@ func TestCaseChangesAreAudited(t *testing.T) {
 		if _, err := s.UpdateCase(ctx, c.ID, 2, models.CaseUpdate{Caption: models.Some("")}); err == nil {
 			t.Fatal("blank caption accepted")
 		}
-		page, err := s.ListAuditEvents(context.Background(), models.AuditFilter{CaseID: c.ID})
+		page, err := s.ListAuditEvents(dbtest.System(), models.AuditFilter{CaseID: c.ID, ActorID: sam.ID})
 		events := page.Items
 		if err != nil {
 			t.Fatal(err)
@@ -62,14 +61,14 @@ func TestCaseChangesAreAudited(t *testing.T) {
 			t.Fatalf("%d events for the case; want 2: %+v", len(events), events)
 		}
 		update, create := events[0], events[1]
-		if create.Action != "case.create" || update.Action != "case.update" || create.Seq != 1 || update.Seq != 2 ||
+		if create.Action != "case.create" || update.Action != "case.update" || update.Seq != create.Seq+1 ||
 			update.PrevHash != create.Hash || create.RequestID != "req-1" || create.ClientIP != "192.0.2.7" ||
-			create.ActorType != models.ActorAnonymous || create.Outcome != models.OutcomeSuccess ||
+			create.ActorType != models.ActorUser || create.ActorID != supervisor.ID || create.Outcome != models.OutcomeSuccess ||
 			create.CaseID == nil || *create.CaseID != c.ID || create.ObjectID != c.ID {
 			t.Fatalf("events:\n%+v\n%+v", create, update)
 		}
-		sum, err := s.VerifyAudit(context.Background(), nil)
-		if err != nil || sum.Events != 2 || sum.FirstSeq != 1 || sum.Last != 2 {
+		sum, err := s.VerifyAudit(dbtest.System(), nil)
+		if err != nil || sum.Events != 3 || sum.FirstSeq != 1 || sum.Last != 3 {
 			t.Fatalf("VerifyAudit = %+v, %v", sum, err)
 		}
 	})
@@ -90,7 +89,7 @@ func TestAuditEventsCannotBeChangedOrDeleted(t *testing.T) {
 				t.Error("TRUNCATE of the audit trail succeeded")
 			}
 		}
-		if _, err := s.VerifyAudit(context.Background(), nil); err != nil {
+		if _, err := s.VerifyAudit(dbtest.System(), nil); err != nil {
 			t.Fatalf("after refused tampering: %v", err)
 		}
 	})
@@ -115,7 +114,7 @@ func TestVerifyAuditFindsTampering(t *testing.T) {
 				if _, err := rawDB(t, s).Exec(tc.stmt); err != nil {
 					t.Fatal(err)
 				}
-				_, err := s.VerifyAudit(context.Background(), nil)
+				_, err := s.VerifyAudit(dbtest.System(), nil)
 				var broken *models.BrokenChainError
 				if !errors.As(err, &broken) || broken.Seq != tc.seq {
 					t.Fatalf("VerifyAudit after %q: %v; want the chain broken at event %d", tc.stmt, err, tc.seq)
@@ -147,7 +146,7 @@ func TestAuditEventsOlderThanAYearMayBePurged(t *testing.T) {
 		if _, err := db.Exec("DELETE FROM audit_events WHERE seq = 2"); err == nil {
 			t.Fatal("purging a recent event succeeded")
 		}
-		sum, err := s.VerifyAudit(context.Background(), nil)
+		sum, err := s.VerifyAudit(dbtest.System(), nil)
 		if err != nil || sum.FirstSeq != 2 || sum.Events != 2 {
 			t.Fatalf("after the purge: %+v, %v", sum, err)
 		}
@@ -159,13 +158,13 @@ func TestConcurrentAppendsFormOneChain(t *testing.T) {
 		var wg sync.WaitGroup
 		for i := range 16 {
 			wg.Go(func() {
-				if _, err := s.CreateCase(context.Background(), mesaCase(fmt.Sprintf("23CR%03d", i))); err != nil {
+				if _, err := s.CreateCase(dbtest.System(), mesaCase(fmt.Sprintf("23CR%03d", i))); err != nil {
 					t.Error(err)
 				}
 			})
 		}
 		wg.Wait()
-		sum, err := s.VerifyAudit(context.Background(), nil)
+		sum, err := s.VerifyAudit(dbtest.System(), nil)
 		if err != nil || sum.Events != 16 || sum.Last != 16 {
 			t.Fatalf("after 16 concurrent creates: %+v, %v", sum, err)
 		}
@@ -180,7 +179,7 @@ func TestVerifyAuditWhileWritesGoOn(t *testing.T) {
 		go func() {
 			defer close(done)
 			for i := range 60 {
-				if _, err := s.CreateCase(context.Background(), mesaCase(fmt.Sprintf("24CR%03d", i))); err != nil {
+				if _, err := s.CreateCase(dbtest.System(), mesaCase(fmt.Sprintf("24CR%03d", i))); err != nil {
 					t.Error(err)
 					return
 				}
@@ -189,12 +188,12 @@ func TestVerifyAuditWhileWritesGoOn(t *testing.T) {
 		for {
 			select {
 			case <-done:
-				if _, err := s.VerifyAudit(context.Background(), nil); err != nil {
+				if _, err := s.VerifyAudit(dbtest.System(), nil); err != nil {
 					t.Fatal(err)
 				}
 				return
 			default:
-				if _, err := s.VerifyAudit(context.Background(), nil); err != nil {
+				if _, err := s.VerifyAudit(dbtest.System(), nil); err != nil {
 					t.Fatalf("verify during writes: %v", err)
 				}
 			}

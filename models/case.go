@@ -154,6 +154,10 @@ func joinStatuses() string {
 
 // CreateCase validates nc and stores it as a new case at version 1.
 func (s *Store) CreateCase(ctx context.Context, nc NewCase) (Case, error) {
+	if !accessIn(ctx).staffReach() {
+		// Only a caller who can work cases may open one.
+		return Case{}, ErrForbidden
+	}
 	id, err := uuid.NewV7()
 	if err != nil {
 		return Case{}, err

@@ -1,7 +1,6 @@
 package models_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -23,7 +22,7 @@ func mesaCase(number string) models.NewCase {
 
 func mustCreate(t *testing.T, s *models.Store, nc models.NewCase) models.Case {
 	t.Helper()
-	c, err := s.CreateCase(context.Background(), nc)
+	c, err := s.CreateCase(dbtest.System(), nc)
 	if err != nil {
 		t.Fatalf("CreateCase(%+v): %v", nc, err)
 	}
@@ -32,7 +31,7 @@ func mustCreate(t *testing.T, s *models.Store, nc models.NewCase) models.Case {
 
 func TestCreateCaseStoresWhatWasGiven(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, s *models.Store) {
-		ctx := context.Background()
+		ctx := dbtest.System()
 		d, _ := models.ParseDate("2024-10-03")
 		nc := mesaCase("  22CR371 ")
 		nc.SentencingDate = &d
@@ -69,14 +68,14 @@ func TestCreateCaseRejectsInvalidFieldsAndStoresNothing(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				nc := mesaCase("22CR371")
 				tc.edit(&nc)
-				_, err := s.CreateCase(context.Background(), nc)
+				_, err := s.CreateCase(dbtest.System(), nc)
 				var invalid *models.ValidationError
 				if !errors.As(err, &invalid) || invalid.Fields[tc.field] == "" {
 					t.Fatalf("err = %v; want a validation error on %s", err, tc.field)
 				}
 			})
 		}
-		page, err := s.ListCases(context.Background(), models.CaseFilter{})
+		page, err := s.ListCases(dbtest.System(), models.CaseFilter{})
 		if err != nil || len(page.Items) != 0 {
 			t.Fatalf("after invalid creates: %d cases, err %v; want none", len(page.Items), err)
 		}
@@ -88,7 +87,7 @@ func TestCourtCaseNumberIsUniquePerCourtIgnoringCase(t *testing.T) {
 		mustCreate(t, s, mesaCase("22CR371"))
 		dup := mesaCase("22cr371")
 		dup.Court = "MESA COUNTY DISTRICT COURT"
-		_, err := s.CreateCase(context.Background(), dup)
+		_, err := s.CreateCase(dbtest.System(), dup)
 		var conflict *models.ConflictError
 		if !errors.As(err, &conflict) {
 			t.Fatalf("duplicate number in the same court: err = %v; want a conflict", err)
@@ -101,7 +100,7 @@ func TestCourtCaseNumberIsUniquePerCourtIgnoringCase(t *testing.T) {
 
 func TestListCasesFiltersAndPages(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, s *models.Store) {
-		ctx := context.Background()
+		ctx := dbtest.System()
 		var all []models.Case
 		for i := range 7 {
 			nc := mesaCase(fmt.Sprintf("23CR%03d", i))
@@ -170,7 +169,7 @@ func TestListCasesFiltersAndPages(t *testing.T) {
 
 func TestUpdateCase(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, s *models.Store) {
-		ctx := context.Background()
+		ctx := dbtest.System()
 		d, _ := models.ParseDate("2024-10-03")
 		nc := mesaCase("22CR371")
 		nc.SentencingDate = &d
@@ -223,7 +222,7 @@ func TestConcurrentUpdatesOfOneVersion(t *testing.T) {
 		errs := make(chan error, writers)
 		for i := range writers {
 			wg.Go(func() {
-				_, err := s.UpdateCase(context.Background(), c.ID, 1, models.CaseUpdate{Notes: models.Some(fmt.Sprint("writer ", i))})
+				_, err := s.UpdateCase(dbtest.System(), c.ID, 1, models.CaseUpdate{Notes: models.Some(fmt.Sprint("writer ", i))})
 				errs <- err
 			})
 		}
@@ -246,7 +245,7 @@ func TestConcurrentUpdatesOfOneVersion(t *testing.T) {
 
 func TestCaseTextRules(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, s *models.Store) {
-		ctx := context.Background()
+		ctx := dbtest.System()
 		// Uniqueness ignores letter case beyond ASCII too, on both databases.
 		first := mesaCase("É-22CR1")
 		first.Court = "Cour d'Édition"

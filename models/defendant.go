@@ -406,7 +406,7 @@ func (s *Store) openDefendants(db *gorm.DB, ds []Defendant) error {
 // Prosecutors see it in full: Rule 49.1 governs what is filed, and defendants' identities are the case.
 func defendantView(d Defendant, actor Actor) Defendant {
 	d.SealedDOB = nil
-	if victimViewFor(actor) == ViewClerk {
+	if !seesWhatStaffSee(AccessOf(actor).VictimView) {
 		d.DateOfBirth, d.DOBWithheld = nil, true
 	}
 	return d

@@ -270,6 +270,9 @@ func openDocument(key []byte, row documentRow) (Document, error) {
 	if d.FileName, err = seal.open("file_name", row.FileName); err != nil {
 		return Document{}, err
 	}
+	// Documents stored before names took their detected type's extension are shown and downloaded as if
+	// they had.
+	d.FileName = documents.SafeFileName(d.FileName, d.MediaType)
 	if d.VoidReason, err = seal.openOptional("void_reason", row.VoidReason); err != nil {
 		return Document{}, err
 	}

@@ -271,7 +271,7 @@ func (s *Store) UpdateHearing(ctx context.Context, id string, version int64, u H
 
 // hearingView leaves out what actor may not see: clerks get hearings without their notes.
 func hearingView(h Hearing, actor Actor) Hearing {
-	if victimViewFor(actor) == ViewClerk {
+	if !seesWhatStaffSee(AccessOf(actor).VictimView) {
 		h.Notes, h.NotesWithheld = "", true
 	}
 	return h

@@ -2,7 +2,6 @@ package models_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"net/url"
 	"os"
@@ -20,7 +19,7 @@ const secretNote = "Victim Jane Roe, SSN 078-05-1120, lives at 12 Orchard Lane"
 // its write-ahead log, or PostgreSQL's stored column values; the note must not be there in plain text.
 func TestNotesAreSealedAtRest(t *testing.T) {
 	cfg := dbtest.SQLiteConfig(t)
-	s, err := models.Open(context.Background(), cfg)
+	s, err := models.Open(dbtest.System(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +27,7 @@ func TestNotesAreSealedAtRest(t *testing.T) {
 	nc := mesaCase("22CR371")
 	nc.Notes = secretNote
 	c := mustCreate(t, s, nc)
-	if got, _ := s.CaseByID(context.Background(), c.ID); got.Notes != secretNote {
+	if got, _ := s.CaseByID(dbtest.System(), c.ID); got.Notes != secretNote {
 		t.Fatalf("read back %q", got.Notes)
 	}
 	s.Close()
@@ -47,7 +46,7 @@ func TestNotesAreSealedAtRest(t *testing.T) {
 		return
 	}
 	pgCfg := dbtest.PostgresConfig(t, pgURL)
-	pg, err := models.Open(context.Background(), pgCfg)
+	pg, err := models.Open(dbtest.System(), pgCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +108,7 @@ func TestSealedValuesAreBoundToTheirRow(t *testing.T) {
 		if _, err := db.Exec(rebindQ(s, "UPDATE cases SET notes = ? WHERE id = ?"), sealed, cb.ID); err != nil {
 			t.Fatal(err)
 		}
-		if got, err := s.CaseByID(context.Background(), cb.ID); err == nil {
+		if got, err := s.CaseByID(dbtest.System(), cb.ID); err == nil {
 			t.Fatalf("a ciphertext moved to another row opened: %q", got.Notes)
 		}
 	})
@@ -118,7 +117,7 @@ func TestSealedValuesAreBoundToTheirRow(t *testing.T) {
 // TestRotationKeepsEverythingReadable rotates to a new first key, drops the old one, and reads every case.
 func TestRotationKeepsEverythingReadable(t *testing.T) {
 	cfg := dbtest.SQLiteConfig(t)
-	s, err := models.Open(context.Background(), cfg)
+	s, err := models.Open(dbtest.System(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,25 +131,26 @@ func TestRotationKeepsEverythingReadable(t *testing.T) {
 
 	newKey := dbtest.NewKeys(t)[0]
 	cfg.Keys = []sealing.KEK{newKey, cfg.Keys[0]}
-	s, err = models.Open(context.Background(), cfg)
+	s, err = models.Open(dbtest.System(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n, err := s.RotateKeys(context.Background(), nil); err != nil || n != 3 {
-		t.Fatalf("RotateKeys = %d, %v; want 3 data keys rewrapped", n, err)
+	// The three cases' data keys and the audit chain's key.
+	if n, err := s.RotateKeys(dbtest.System(), nil); err != nil || n != 4 {
+		t.Fatalf("RotateKeys = %d, %v; want 4 data keys rewrapped", n, err)
 	}
 	s.Close()
 
 	cfg.Keys = []sealing.KEK{newKey}
-	s, err = models.Open(context.Background(), cfg)
+	s, err = models.Open(dbtest.System(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if err := s.CheckKeys(context.Background()); err != nil {
+	if err := s.CheckKeys(dbtest.System()); err != nil {
 		t.Fatal(err)
 	}
-	page, err := s.ListCases(context.Background(), models.CaseFilter{})
+	page, err := s.ListCases(dbtest.System(), models.CaseFilter{})
 	if err != nil || len(page.Items) != 3 {
 		t.Fatalf("after rotation: %d cases, %v", len(page.Items), err)
 	}
@@ -159,25 +159,25 @@ func TestRotationKeepsEverythingReadable(t *testing.T) {
 	impostor := dbtest.NewKeys(t)[0]
 	impostor.ID = newKey.ID
 	cfg.Keys = []sealing.KEK{impostor}
-	wrongBytes, err := models.Open(context.Background(), cfg)
+	wrongBytes, err := models.Open(dbtest.System(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer wrongBytes.Close()
 	var wrongKey *models.WrongKeyError
-	if err := wrongBytes.CheckKeys(context.Background()); !errors.As(err, &wrongKey) || wrongKey.ID != newKey.ID {
+	if err := wrongBytes.CheckKeys(dbtest.System()); !errors.As(err, &wrongKey) || wrongKey.ID != newKey.ID {
 		t.Fatalf("CheckKeys with the wrong bytes under the right id: %v", err)
 	}
 
 	// With only a key that never wrapped anything, the store says which key it needs.
 	cfg.Keys = dbtest.NewKeys(t)
-	wrong, err := models.Open(context.Background(), cfg)
+	wrong, err := models.Open(dbtest.System(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer wrong.Close()
 	var missing *models.MissingKeyError
-	if err := wrong.CheckKeys(context.Background()); !errors.As(err, &missing) || missing.IDs[0] != newKey.ID {
+	if err := wrong.CheckKeys(dbtest.System()); !errors.As(err, &missing) || missing.IDs[0] != newKey.ID {
 		t.Fatalf("CheckKeys with the wrong key: %v", err)
 	}
 }
@@ -209,7 +209,7 @@ func rebindQ(s *models.Store, q string) string {
 // stay in memory, or values sealed under it later would have no stored key to open them.
 func TestRolledBackKeysAreForgotten(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, s *models.Store) {
-		ctx := context.Background()
+		ctx := dbtest.System()
 		if err := s.MakeKeyThenRollBack(ctx, models.GlobalScope); err != nil {
 			t.Fatal(err)
 		}

@@ -22,12 +22,12 @@ func TestDatabaseLogsCarryNoValues(t *testing.T) {
 		mustCreate(t, s, nc)
 		logs.Reset()
 		// A deadline that has already passed makes the statement fail, as a slow database would.
-		ctx, cancel := context.WithTimeout(models.WithRequest(context.Background(), models.RequestInfo{ID: "req-42"}), 0)
+		ctx, cancel := context.WithTimeout(models.WithRequest(dbtest.System(), models.RequestInfo{ID: "req-42"}), 0)
 		defer cancel()
 		if _, err := s.ListCases(ctx, models.CaseFilter{Query: "Secret Name 078-05-1120"}); err == nil {
 			t.Fatal("a statement past its deadline succeeded")
 		}
-		_, _ = s.CreateCase(models.WithRequest(context.Background(), models.RequestInfo{ID: "req-43"}), nc) // duplicate: expected, not logged
+		_, _ = s.CreateCase(models.WithRequest(dbtest.System(), models.RequestInfo{ID: "req-43"}), nc) // duplicate: expected, not logged
 		out := logs.String()
 		if strings.Contains(out, "Secret") || strings.Contains(out, "078-05") {
 			t.Fatalf("database log lines contain values:\n%s", out)

@@ -137,7 +137,7 @@ func (s *Store) ConfirmMFAEnrollment(ctx context.Context, userID, sessionID, cod
 }
 
 // ResetMFA turns an account's two-factor sign-in off, for a user who lost the authenticator app: it forgets
-// the secret and the recovery codes and ends the account's sessions.
+// the secret and the recovery codes, ends the account's sessions and revokes its API tokens.
 func (s *Store) ResetMFA(ctx context.Context, userID string) (User, error) {
 	var u User
 	err := s.inTx(ctx, func(tx *gorm.DB) error {
@@ -157,6 +157,11 @@ func (s *Store) ResetMFA(ctx context.Context, userID string) (User, error) {
 			return err
 		}
 		if err := tx.Where("user_id = ?", userID).Delete(&Session{}).Error; err != nil {
+			return err
+		}
+		// Tokens made by sessions that passed the lost (or stolen) second factor stop too.
+		if err := tx.Model(&APIToken{}).Where("user_id = ? AND revoked_at IS NULL", userID).
+			Update("revoked_at", u.UpdatedAt).Error; err != nil {
 			return err
 		}
 		return s.appendAudit(tx, audited{Action: "user.mfa_reset", ObjectType: "user", ObjectID: userID, Outcome: OutcomeSuccess})
@@ -225,10 +230,15 @@ func randIndex(n int) int {
 }
 
 // recoveryCodeHash is what is stored of a recovery code: the code is random enough (60 bits) that a fast
-// hash, salted by the account, suffices. Typing is forgiven: letter case, spaces, dashes, and the letters
-// people mistake for digits.
+// hash, salted by the account, suffices. Typing is forgiven (normalizeCode).
 func recoveryCodeHash(userID, code string) string {
-	code = strings.Map(func(r rune) rune {
+	return hashToken("impactledger recovery code|" + userID + "|" + normalizeCode(code))
+}
+
+// normalizeCode forgives how a one-time code was typed: letter case, spaces, dashes, and the letters people
+// mistake for digits.
+func normalizeCode(code string) string {
+	return strings.Map(func(r rune) rune {
 		switch r {
 		case ' ', '-':
 			return -1
@@ -239,7 +249,6 @@ func recoveryCodeHash(userID, code string) string {
 		}
 		return r
 	}, strings.ToUpper(strings.TrimSpace(code)))
-	return hashToken("impactledger recovery code|" + userID + "|" + code)
 }
 
 // userByID reads one account in tx, or ErrNotFound.

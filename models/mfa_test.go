@@ -1,7 +1,6 @@
 package models_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -17,12 +16,12 @@ import (
 // enrol turns two-factor sign-in on for u at the clock's time and answers the secret and recovery codes.
 func enrol(t *testing.T, s *models.Store, clk *clock, u models.User) (string, []string) {
 	t.Helper()
-	secret, err := s.StartMFAEnrollment(context.Background(), u.ID)
+	secret, err := s.StartMFAEnrollment(dbtest.System(), u.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	code, _ := totp.Code(secret, totp.Step(clk.Now()))
-	codes, err := s.ConfirmMFAEnrollment(context.Background(), u.ID, "", code)
+	codes, err := s.ConfirmMFAEnrollment(dbtest.System(), u.ID, "", code)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +51,7 @@ func TestTOTPSecretsAreSealed(t *testing.T) {
 		}
 		clk.Add(totp.Period)
 		code, _ := totp.Code(secret, totp.Step(clk.Now()))
-		if _, _, _, err := s.SignIn(context.Background(), "eve@mesa.gov", goodPassword, models.SecondFactor{TOTPCode: code}); err == nil {
+		if _, _, _, err := s.SignIn(dbtest.System(), "eve@mesa.gov", goodPassword, models.SecondFactor{TOTPCode: code}); err == nil {
 			t.Fatal("dana's secret, copied into eve's row, signed eve in")
 		}
 	})
@@ -77,7 +76,7 @@ func TestACodeWorksOnce(t *testing.T) {
 			results := map[string]int{}
 			for range 4 {
 				wg.Go(func() {
-					_, _, _, err := s.SignIn(context.Background(), email, goodPassword, second)
+					_, _, _, err := s.SignIn(dbtest.System(), email, goodPassword, second)
 					mu.Lock()
 					defer mu.Unlock()
 					switch {

@@ -1,7 +1,6 @@
 package models_test
 
 import (
-	"context"
 	"fmt"
 	"runtime"
 	"testing"
@@ -23,7 +22,7 @@ type ledgerBench struct {
 // government, every fiftieth an insurer) of $100 to $199.99 each, ordered 2025-01-01 in Colorado.
 func newLedgerBench(b *testing.B, s *models.Store, lines int) ledgerBench {
 	b.Helper()
-	ctx := context.Background()
+	ctx := dbtest.System()
 	kase, err := s.CreateCase(ctx, mesaCase(fmt.Sprint("BENCH-", lines)))
 	if err != nil {
 		b.Fatal(err)
@@ -75,7 +74,7 @@ func date(tb testing.TB, s string) models.Date {
 func BenchmarkRestitutionPayment100kLines(b *testing.B) {
 	dbtest.EachB(b, func(b *testing.B, s *models.Store) {
 		lb := newLedgerBench(b, s, 100_000)
-		ctx := context.Background()
+		ctx := dbtest.System()
 		o, err := s.RestitutionOrderByID(ctx, lb.orderID, date(b, "2025-01-01"), models.LinePage{})
 		if err != nil {
 			b.Fatal(err)
@@ -97,7 +96,7 @@ func BenchmarkRestitutionPayment100kLines(b *testing.B) {
 func BenchmarkRestitutionVictimSummary10kEntries(b *testing.B) {
 	dbtest.EachB(b, func(b *testing.B, s *models.Store) {
 		lb := newLedgerBench(b, s, 3)
-		ctx := context.Background()
+		ctx := dbtest.System()
 		if err := s.SeedPaymentsForTest(ctx, lb.orderID, 10_000, 3); err != nil {
 			b.Fatal(err)
 		}
@@ -120,7 +119,7 @@ func BenchmarkRestitutionVictimSummary10kEntries(b *testing.B) {
 func BenchmarkRestitutionCaseSummary100kLines(b *testing.B) {
 	dbtest.EachB(b, func(b *testing.B, s *models.Store) {
 		lb := newLedgerBench(b, s, 100_000)
-		ctx := context.Background()
+		ctx := dbtest.System()
 		if err := s.SeedPaymentsForTest(ctx, lb.orderID, 1, 10_000_000); err != nil {
 			b.Fatal(err)
 		}
@@ -142,7 +141,7 @@ func BenchmarkRestitutionCaseSummary100kLines(b *testing.B) {
 // collection every few milliseconds).
 func BenchmarkRestitutionEnterOrder250kLines(b *testing.B) {
 	dbtest.EachB(b, func(b *testing.B, s *models.Store) {
-		ctx := context.Background()
+		ctx := dbtest.System()
 		kase, err := s.CreateCase(ctx, mesaCase("BENCH-ENTER"))
 		if err != nil {
 			b.Fatal(err)

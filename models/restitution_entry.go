@@ -258,16 +258,16 @@ type ledgerPost struct {
 // repeated idempotency key, builds and checks the entry, and writes it with its allocations and an audit
 // event, in one transaction. replayed says the entry was already there.
 func (s *Store) post(ctx context.Context, p ledgerPost) (e LedgerEntry, replayed bool, err error) {
-	if p.key == "" && requestOf(ctx).Actor.ID != "" {
-		return e, false, ErrIdempotencyKeyRequired
-	}
 	if len(p.key) > maxIdempotencyKey {
 		return e, false, &ValidationError{Fields: map[string]string{"Idempotency-Key": fmt.Sprintf("must be at most %d characters", maxIdempotencyKey)}}
 	}
 	var hash string // the request's digest under the case's data key, once the order is read
-	actor := requestOf(ctx).Actor.ID
-	if actor == "" {
-		p.key = "" // keys are the caller's own; the system, which has no ID, does not retry through them
+	actor := staffID(ctx)
+	switch {
+	case actor == "":
+		p.key = "" // keys are the caller's own; the system, which has no account, does not retry through them
+	case p.key == "":
+		return e, false, ErrIdempotencyKeyRequired
 	}
 	err = s.inTx(ctx, func(tx *gorm.DB) error {
 		o, err := s.orderByID(tx, p.orderID, true)

@@ -154,7 +154,7 @@ func (s *Store) CreateRestitutionOrder(ctx context.Context, caseID string, no Ne
 		v.add("lines", fmt.Sprintf("must have 1 to %d lines", MaxOrderLines))
 	}
 	o := RestitutionOrder{ID: id.String(), CaseID: caseID, OrderedOn: no.OrderedOn, CourtOrderReference: no.CourtOrderReference,
-		CreatedAt: s.now(), CreatedBy: requestOf(ctx).Actor.ID}
+		CreatedAt: s.now(), CreatedBy: staffID(ctx)}
 	err = s.inTx(ctx, func(tx *gorm.DB) error {
 		kase, err := s.caseByID(tx, caseID, false)
 		if err != nil {
@@ -419,13 +419,13 @@ func (s *Store) orderRowByID(db *gorm.DB, id string, lock bool) (orderRow, error
 		return orderRow{}, ErrNotFound
 	}
 	var row orderRow
-	q := inVisibleCases(db.Model(&orderRow{})).Where("id = ?", id)
-	if lock {
-		q = s.forUpdate(q)
-	}
-	err := q.Take(&row).Error
+	err := inVisibleCases(db.Model(&orderRow{})).Where("id = ?", id).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return orderRow{}, ErrNotFound
+	}
+	if err == nil && lock {
+		// An order never changes, so reading it before the lock is safe; what must queue is its ledger.
+		err = s.lockOrder(db, id)
 	}
 	return row, err
 }
@@ -500,7 +500,7 @@ func (s *Store) openOrders(db *gorm.DB, rows []orderRow, withLines bool) ([]Rest
 // request's actor may see them: to a prosecutor (Fed. R. Crim. P. 49.1), a minor's initials, as on the
 // victim's own page.
 func (s *Store) victimNames(db *gorm.DB, caseID string, ids []string) (map[string]string, error) {
-	rule49 := victimViewFor(requestOf(db.Statement.Context).Actor) == ViewRule49
+	rule49 := accessIn(db.Statement.Context).VictimView == ViewRule49
 	var rows []struct {
 		ID          string
 		Name        string

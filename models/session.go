@@ -37,7 +37,20 @@ type Session struct {
 	ExpiresAt  time.Time
 	// MFA is set when the session passed two-factor sign-in, or set it up while signed in.
 	MFA bool `gorm:"column:mfa"`
+	// Actor is who the session acts for: for a staff session, its account in its role.
+	Actor Actor `gorm:"-"`
+	// AuthenticatedAt is when the session last proved its password, and its second factor where the
+	// account has one: at sign-in, and again at each re-authentication.
+	AuthenticatedAt time.Time
+	// Recent is set by SessionUser when AuthenticatedAt is within ReauthenticationWindow of the request,
+	// by the store's clock: the session may take the actions that need a step-up.
+	Recent bool `gorm:"-"`
 }
+
+// ReauthenticationWindow is how long a proof of password (and second factor) lets a session take the
+// actions that need a step-up (CJIS IA-11, ASVS 7.5.1): changing a role, disabling an account, resetting a
+// second factor or a password, revealing an SSN, moving money out of the ledger.
+const ReauthenticationWindow = 15 * time.Minute
 
 // Throttling limits (CJIS AC-7): failures counted over FailureWindow; MaxAccountFailures lock the account,
 // MaxAddressFailures from one client address hold off further attempts from it.
@@ -94,25 +107,70 @@ var (
 // without the second factor the account needs answers ErrMFARequired, the first step of a two-factor
 // sign-in, and is not counted; a wrong or used second factor answers ErrMFARefused and counts towards the
 // lockout like a wrong password, so that a stolen password cannot be used to guess codes.
-//
-// The attempt is counted before the password is checked, in a transaction that sign-ins queue on, so that
-// concurrent guesses cannot slip past the lockout or the address throttle.
 func (s *Store) SignIn(ctx context.Context, email, pw string, second SecondFactor) (User, Session, string, error) {
+	a, err := s.beginAttempt(ctx, email, "auth.sign_in")
+	if err != nil {
+		return User{}, Session{}, "", err
+	}
+	u := a.user
+	matches, err := s.passwordMatches(ctx, a, pw)
+	if err != nil {
+		return User{}, Session{}, "", err
+	}
+	if !matches || !u.Active || a.refused() {
+		return User{}, Session{}, "", s.failAttempt(ctx, a, "auth.sign_in", "", ErrBadCredentials)
+	}
+	if u.MFAEnabled() && !second.given() {
+		// The first step of a two-factor sign-in: the password was right, and nothing was guessed.
+		if err := s.forgetAttempt(ctx, a); err != nil {
+			return User{}, Session{}, "", err
+		}
+		return User{}, Session{}, "", ErrMFARequired
+	}
+	u, sess, token, err := s.openSession(ctx, u, pw, second)
+	if errors.Is(err, ErrMFARefused) {
+		return User{}, Session{}, "", s.failAttempt(ctx, a, "auth.sign_in", "", ErrMFARefused)
+	}
+	return u, sess, token, err
+}
+
+// attempt is one try at an account's password or a code sent for it, counted as a failure from the moment
+// beginAttempt records it until it succeeds.
+type attempt struct {
+	// id names the recorded failure.
+	id string
+	// key is the account's email as accounts are keyed, valid or not.
+	key string
+	// user is the account, when found is set.
+	user  User
+	found bool
+	// failures is how many failures the account had within the window before this one.
+	failures int64
+	// at is when the attempt began, by the store's clock.
+	at time.Time
+	// locked is set when the account was locked out at that time.
+	locked bool
+}
+
+// refused reports whether the attempt must fail whatever was offered: the account is locked, or has failed
+// MaxAccountFailures times within the window.
+func (a attempt) refused() bool { return a.locked || a.failures >= MaxAccountFailures }
+
+// beginAttempt counts a try at the account with email before anything offered is checked, in a transaction
+// that every try queues on, so that concurrent guesses cannot slip past the lockout or the address throttle.
+// An address that failed MaxAddressFailures times within the window gets a *ThrottledError, audited as
+// action denied.
+func (s *Store) beginAttempt(ctx context.Context, email, action string) (attempt, error) {
 	key, keyOK := signInKey(email)
 	ip := addressKey(requestOf(ctx).ClientIP)
-	var (
-		u         User
-		found     bool
-		refused   bool
-		throttled *ThrottledError
-		attempt   string
-	)
+	a := attempt{key: key}
+	var throttled *ThrottledError
 	err := s.inTx(ctx, func(tx *gorm.DB) error {
 		if err := s.queue(tx, signInLock); err != nil {
 			return err
 		}
-		at := s.now()
-		window := at.Add(-FailureWindow)
+		a.at = s.now()
+		window := a.at.Add(-FailureWindow)
 		if err := tx.Where("occurred_at <= ?", window).Delete(&loginFailure{}).Error; err != nil {
 			return err
 		}
@@ -123,62 +181,56 @@ func (s *Store) SignIn(ctx context.Context, email, pw string, second SecondFacto
 		}
 		if len(recent) >= MaxAddressFailures {
 			// Refused, but the refusal itself is recorded: the transaction commits.
-			throttled = &ThrottledError{RetryAfter: max(recent[0].Add(FailureWindow).Sub(at), time.Second)}
-			return s.appendAudit(tx, audited{Action: "auth.sign_in", ObjectType: "user", Outcome: OutcomeDenied})
+			throttled = &ThrottledError{RetryAfter: max(recent[0].Add(FailureWindow).Sub(a.at), time.Second)}
+			return s.appendAudit(tx, audited{Action: action, ObjectType: "user", Outcome: OutcomeDenied})
 		}
 		if keyOK {
-			err := tx.Where("email_key = ?", key).Take(&u).Error
+			err := tx.Where("email_key = ?", key).Take(&a.user).Error
 			if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
 				return err
 			}
-			found = err == nil
+			a.found = err == nil
 		}
-		var failures int64
 		if err := tx.Model(&loginFailure{}).Where("email_hash = ? AND occurred_at > ?", hashToken(key), window).
-			Count(&failures).Error; err != nil {
+			Count(&a.failures).Error; err != nil {
 			return err
 		}
-		refused = failures >= MaxAccountFailures || (found && s.locked(u, at))
+		a.locked = a.found && s.locked(a.user, a.at)
 		id, err := uuid.NewV7()
 		if err != nil {
 			return err
 		}
-		// Counted as a failure until it succeeds.
-		attempt = id.String()
-		return tx.Create(&loginFailure{ID: attempt, EmailHash: hashToken(key), ClientIP: ip, OccurredAt: at}).Error
+		a.id = id.String()
+		return tx.Create(&loginFailure{ID: a.id, EmailHash: hashToken(key), ClientIP: ip, OccurredAt: a.at}).Error
 	})
 	if err != nil {
-		return User{}, Session{}, "", err
+		return attempt{}, err
 	}
 	if throttled != nil {
-		return User{}, Session{}, "", throttled
+		return attempt{}, throttled
 	}
+	return a, nil
+}
 
+// passwordMatches checks pw against the attempt's account, or against a decoy when there is none, so that
+// an unknown email costs as much time as a wrong password.
+func (s *Store) passwordMatches(ctx context.Context, a attempt, pw string) (bool, error) {
 	release, err := s.hashSlot(ctx)
 	if err != nil {
-		return User{}, Session{}, "", err
+		return false, err
 	}
+	defer release()
 	hash := s.decoyHash()
-	if found {
-		hash = u.PasswordHash
+	if a.found {
+		hash = a.user.PasswordHash
 	}
-	matches := password.Verify(pw, hash)
-	release()
-	if !found || !matches || !u.Active || refused {
-		return User{}, Session{}, "", s.failSignIn(ctx, u, key, ErrBadCredentials)
-	}
-	if u.MFAEnabled() && !second.given() {
-		// The first step of a two-factor sign-in: the password was right, and nothing was guessed.
-		if err := s.write.WithContext(ctx).Where("id = ?", attempt).Delete(&loginFailure{}).Error; err != nil {
-			return User{}, Session{}, "", err
-		}
-		return User{}, Session{}, "", ErrMFARequired
-	}
-	u, sess, token, err := s.openSession(ctx, u, pw, second)
-	if errors.Is(err, ErrMFARefused) {
-		return User{}, Session{}, "", s.failSignIn(ctx, u, key, ErrMFARefused)
-	}
-	return u, sess, token, err
+	return password.Verify(pw, hash) && a.found, nil
+}
+
+// forgetAttempt stops counting an attempt that guessed nothing, such as the first step of a two-factor
+// sign-in.
+func (s *Store) forgetAttempt(ctx context.Context, a attempt) error {
+	return s.write.WithContext(ctx).Where("id = ?", a.id).Delete(&loginFailure{}).Error
 }
 
 // signInKey normalises an email as accounts are keyed; ok is false for text no account can have.
@@ -215,11 +267,15 @@ func (s *Store) hashSlot(ctx context.Context) (release func(), err error) {
 	}
 }
 
-// failSignIn audits a failed sign-in, locks the account once it has failed MaxAccountFailures times within
-// the window, and answers reason.
-func (s *Store) failSignIn(ctx context.Context, u User, key string, reason error) error {
+// failAttempt audits a failed attempt as action, locks the account once it has failed MaxAccountFailures
+// times within the window, and answers reason. When the lock comes from a signed-in session's attempt
+// (re-authenticating, changing the password), that session ends as well: whoever holds it does not know the
+// password. Other sessions of the account go on, so that someone guessing from outside cannot sign its
+// owner out.
+func (s *Store) failAttempt(ctx context.Context, a attempt, action, sessionID string, reason error) error {
+	u := a.user
 	err := s.inTx(ctx, func(tx *gorm.DB) error {
-		if err := s.appendAudit(tx, audited{Action: "auth.sign_in", ObjectType: "user", ObjectID: u.ID, Outcome: OutcomeFailure}); err != nil {
+		if err := s.appendAudit(tx, audited{Action: action, ObjectType: "user", ObjectID: u.ID, Outcome: OutcomeFailure}); err != nil {
 			return err
 		}
 		if u.ID == "" {
@@ -227,12 +283,17 @@ func (s *Store) failSignIn(ctx context.Context, u User, key string, reason error
 		}
 		at := s.now()
 		var failures int64
-		if err := tx.Model(&loginFailure{}).Where("email_hash = ? AND occurred_at > ?", hashToken(key), at.Add(-FailureWindow)).
+		if err := tx.Model(&loginFailure{}).Where("email_hash = ? AND occurred_at > ?", hashToken(a.key), at.Add(-FailureWindow)).
 			Count(&failures).Error; err != nil {
 			return err
 		}
 		if failures < MaxAccountFailures {
 			return nil
+		}
+		if sessionID != "" {
+			if err := tx.Where("id = ? AND user_id = ?", sessionID, u.ID).Delete(&Session{}).Error; err != nil {
+				return err
+			}
 		}
 		lock := tx.Model(&User{}).Where("id = ? AND locked_at IS NULL", u.ID)
 		if s.lockout > 0 {
@@ -269,8 +330,9 @@ func (s *Store) openSession(ctx context.Context, u User, pw string, second Secon
 		}
 	}
 	at := s.now()
+	// Signing in is the session's first proof of its password and second factor.
 	sess := Session{ID: id.String(), TokenHash: tokenHash, UserID: u.ID, Role: u.Role, CreatedAt: at, LastSeenAt: at,
-		ExpiresAt: at.Add(SessionLifetime), MFA: u.MFAEnabled()}
+		ExpiresAt: at.Add(SessionLifetime), MFA: u.MFAEnabled(), AuthenticatedAt: at, Recent: true}
 	err = s.inTx(WithActor(ctx, Actor{Type: ActorUser, ID: u.ID, Role: u.Role}), func(tx *gorm.DB) error {
 		if u.MFAEnabled() {
 			if err := s.passSecondFactor(tx, u, second); err != nil {
@@ -337,11 +399,12 @@ func (s *Store) SessionUser(ctx context.Context, token string) (User, Session, e
 		LastSeenAt       time.Time
 		ExpiresAt        time.Time
 		SessionMFA       bool
+		AuthenticatedAt  time.Time
 	}
 	err := s.read.WithContext(ctx).Table("sessions").
 		Select("users.*, sessions.id AS session_id, sessions.role AS session_role, "+
 			"sessions.created_at AS session_created_at, sessions.last_seen_at, sessions.expires_at, "+
-			"sessions.mfa AS session_mfa").
+			"sessions.mfa AS session_mfa, sessions.authenticated_at").
 		Joins("JOIN users ON users.id = sessions.user_id").
 		Where("sessions.token_hash = ?", hashToken(token)).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -352,8 +415,10 @@ func (s *Store) SessionUser(ctx context.Context, token string) (User, Session, e
 	}
 	u := row.User
 	sess := Session{ID: row.SessionID, UserID: u.ID, Role: row.SessionRole, CreatedAt: row.SessionCreatedAt,
-		LastSeenAt: row.LastSeenAt, ExpiresAt: row.ExpiresAt, MFA: row.SessionMFA}
+		LastSeenAt: row.LastSeenAt, ExpiresAt: row.ExpiresAt, MFA: row.SessionMFA, AuthenticatedAt: row.AuthenticatedAt,
+		Actor: Actor{Type: ActorUser, ID: u.ID, Role: u.Role}}
 	at := s.now()
+	sess.Recent = at.Sub(sess.AuthenticatedAt) <= ReauthenticationWindow
 	if !u.Active || u.Role != sess.Role || at.After(sess.ExpiresAt) || at.Sub(sess.LastSeenAt) > SessionIdle {
 		if err := s.write.WithContext(ctx).Where("id = ?", sess.ID).Delete(&Session{}).Error; err != nil {
 			return User{}, Session{}, err

@@ -191,23 +191,18 @@ func (u StatementUpdate) applyTo(t *StatementText) {
 	u.RestitutionRequest.applyTo(&t.RestitutionRequest)
 }
 
-// statementsAllowed says whether actor may have statements at all, or with write change them: staff who
-// work with victims read and write; prosecutors, who compile sentencing exhibits, only read; clerks and
-// anyone else never get them. The contract's x-roles refuses the same callers first; this keeps any other
+// statementsAllowed says whether the caller of ctx may have statements at all, or with write change them,
+// as the access policy decides. The contract's x-roles refuses the same callers first; this keeps any other
 // way into the store from handing statement text to them.
-func statementsAllowed(actor Actor, write bool) bool {
-	switch actor.Type {
-	case ActorSystem:
+func statementsAllowed(ctx context.Context, write bool) bool {
+	switch accessIn(ctx).Statements {
+	case StatementsWrite:
 		return true
-	case ActorUser:
-		switch actor.Role {
-		case RoleAdmin, RoleSupervisor, RoleAdvocate:
-			return true
-		case RoleProsecutor:
-			return !write
-		}
+	case StatementsRead:
+		return !write
+	default:
+		return false
 	}
-	return false
 }
 
 // refuseStatement records a refused statement action and answers ErrForbidden.
@@ -224,7 +219,7 @@ func (s *Store) refuseStatement(ctx context.Context, action, objectType, objectI
 // revision 1. It answers ErrNotFound for a victim the actor may not see, ErrForbidden for an actor who may
 // not write statements, or a *ValidationError.
 func (s *Store) CreateStatement(ctx context.Context, victimID string, text StatementText) (Statement, error) {
-	if !statementsAllowed(requestOf(ctx).Actor, true) {
+	if !statementsAllowed(ctx, true) {
 		return Statement{}, s.refuseStatement(ctx, "statement.create", "victim", victimID)
 	}
 	id, err := uuid.NewV7()
@@ -279,7 +274,7 @@ func (s *Store) CreateStatement(ctx context.Context, victimID string, text State
 // records the read in the audit trail. A statement the actor may not see is ErrNotFound; an actor who may
 // not have statements gets ErrForbidden, and the refusal is recorded.
 func (s *Store) StatementByID(ctx context.Context, id string) (Statement, error) {
-	if !statementsAllowed(requestOf(ctx).Actor, false) {
+	if !statementsAllowed(ctx, false) {
 		return Statement{}, s.refuseStatement(ctx, "statement.read", "statement", id)
 	}
 	db := s.read.WithContext(ctx)
@@ -307,7 +302,7 @@ func (s *Store) StatementByID(ctx context.Context, id string) (Statement, error)
 // StatementVersion returns the version of a statement the request's actor may see, without reading (or
 // auditing) its text, so that a change can check its If-Match first.
 func (s *Store) StatementVersion(ctx context.Context, id string) (int64, error) {
-	if !statementsAllowed(requestOf(ctx).Actor, false) {
+	if !statementsAllowed(ctx, false) {
 		return 0, s.refuseStatement(ctx, "statement.read", "statement", id)
 	}
 	row, err := s.statementRowByID(s.read.WithContext(ctx), id, false)
@@ -318,7 +313,7 @@ func (s *Store) StatementVersion(ctx context.Context, id string) (int64, error) 
 // its current revision, and records one statement.list event for the victim. limit is the page size (0 means
 // DefaultPageSize) and afterID the last statement of the previous page.
 func (s *Store) ListStatements(ctx context.Context, victimID string, limit int, afterID string) (StatementPage, error) {
-	if !statementsAllowed(requestOf(ctx).Actor, false) {
+	if !statementsAllowed(ctx, false) {
 		return StatementPage{}, s.refuseStatement(ctx, "statement.list", "victim", victimID)
 	}
 	db := s.read.WithContext(ctx)
@@ -364,7 +359,7 @@ func (s *Store) ListStatements(ctx context.Context, victimID string, limit int, 
 // with its text, and records one statement.revisions event. limit is the page size (0 means
 // DefaultPageSize) and afterID the ID of the last revision of the previous page.
 func (s *Store) ListStatementRevisions(ctx context.Context, id string, limit int, afterID string) (StatementRevisionPage, error) {
-	if !statementsAllowed(requestOf(ctx).Actor, false) {
+	if !statementsAllowed(ctx, false) {
 		return StatementRevisionPage{}, s.refuseStatement(ctx, "statement.revisions", "statement", id)
 	}
 	db := s.read.WithContext(ctx)
@@ -468,7 +463,7 @@ func (s *Store) FinalizeStatement(ctx context.Context, id string, version int64)
 // single writer (SQLite), and the version guard in the UPDATE refuses all but the first of those that read
 // the same version; the unique revision number backs both.
 func (s *Store) saveStatement(ctx context.Context, action, id string, version int64, change func(*Statement) (bool, error)) (Statement, error) {
-	if !statementsAllowed(requestOf(ctx).Actor, true) {
+	if !statementsAllowed(ctx, true) {
 		return Statement{}, s.refuseStatement(ctx, action, "statement", id)
 	}
 	var st Statement

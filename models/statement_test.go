@@ -32,7 +32,7 @@ func statementText() models.StatementText {
 // newStatement adds a victim to a new case and starts a statement of theirs.
 func newStatement(t *testing.T, s *models.Store) (models.Case, models.Statement) {
 	t.Helper()
-	ctx := context.Background()
+	ctx := dbtest.System()
 	c := mustCreate(t, s, mesaCase("22CR371"))
 	v, err := s.CreateVictim(ctx, c.ID, janeRoe())
 	if err != nil {
@@ -49,7 +49,7 @@ func newStatement(t *testing.T, s *models.Store) (models.Case, models.Statement)
 // thief with a copy would: no section or restitution request, of any revision, may be there in the clear.
 // On PostgreSQL it reads the stored columns of every revision.
 func TestStatementTextIsSealedAtRest(t *testing.T) {
-	ctx := context.Background()
+	ctx := dbtest.System()
 	store := func(t *testing.T, s *models.Store) {
 		_, st := newStatement(t, s)
 		if _, err := s.UpdateStatement(ctx, st.ID, st.Version, models.StatementUpdate{Other: models.Some("rewritten in revision two")}); err != nil {
@@ -117,7 +117,7 @@ func TestStatementTextIsSealedAtRest(t *testing.T) {
 // guards dropped, as a database administrator could) does not open there.
 func TestStatementRevisionsAreAppendOnlyAndBound(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, s *models.Store) {
-		ctx := context.Background()
+		ctx := dbtest.System()
 		_, st := newStatement(t, s)
 		if _, err := s.UpdateStatement(ctx, st.ID, st.Version, models.StatementUpdate{Emotional: models.Some("A calmer second draft.")}); err != nil {
 			t.Fatal(err)
@@ -171,11 +171,11 @@ func TestStatementsByRole(t *testing.T) {
 			users[role] = mustCreateUser(t, s, string(role)+"@mesa.gov", role)
 			ids = append(ids, users[role].ID)
 		}
-		if _, err := s.SetCaseTeam(context.Background(), c.ID, ids); err != nil {
+		if _, err := s.SetCaseTeam(dbtest.System(), c.ID, ids); err != nil {
 			t.Fatal(err)
 		}
 		as := func(role models.Role) context.Context {
-			return models.WithActor(context.Background(), models.Actor{Type: models.ActorUser, ID: users[role].ID, Role: role})
+			return models.WithActor(dbtest.System(), models.Actor{Type: models.ActorUser, ID: users[role].ID, Role: role})
 		}
 
 		clerk := as(models.RoleClerk)
@@ -227,11 +227,11 @@ func TestStatementsByRole(t *testing.T) {
 				}
 			}
 		}
-		denied, err := s.ListAuditEvents(context.Background(), models.AuditFilter{ActorID: users[models.RoleClerk].ID, Outcome: models.OutcomeDenied})
+		denied, err := s.ListAuditEvents(dbtest.System(), models.AuditFilter{ActorID: users[models.RoleClerk].ID, Outcome: models.OutcomeDenied})
 		if err != nil || len(denied.Items) != len(reads)+len(writes) {
 			t.Errorf("the clerk's refusals left %d denied audit events, %v; want %d", len(denied.Items), err, len(reads)+len(writes))
 		}
-		if got, err := s.StatementByID(context.Background(), st.ID); err != nil || got.Revision != 1 {
+		if got, err := s.StatementByID(dbtest.System(), st.ID); err != nil || got.Revision != 1 {
 			t.Fatalf("the refused writes changed the statement: %+v, %v", got, err)
 		}
 
@@ -250,7 +250,7 @@ func TestStatementsByRole(t *testing.T) {
 // TestStatementTextRules checks the limits in characters, not bytes, and the characters refused.
 func TestStatementTextRules(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, s *models.Store) {
-		ctx := context.Background()
+		ctx := dbtest.System()
 		c := mustCreate(t, s, mesaCase("22CR371"))
 		v, err := s.CreateVictim(ctx, c.ID, janeRoe())
 		if err != nil {

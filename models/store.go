@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"maps"
 	"net/url"
@@ -57,6 +58,10 @@ type Config struct {
 	LockoutMinutes *int
 	// Keys are the key-encryption keys; the first wraps new data keys, all unwrap. At least one is required.
 	Keys []sealing.KEK
+	// AuditKeys, when set, are the keys that chain the audit trail (key_id and 32 bytes each, as Keys): the
+	// first chains new events, all verify. Empty means the audit data key (scope AuditChainScope), wrapped by
+	// Keys like every data key.
+	AuditKeys []sealing.KEK
 	// ImportChunkRows is how many rows of an import one transaction writes; 0 picks 500 on SQLite (a tenth of
 	// a second of its one writer) and 2,500 on PostgreSQL.
 	ImportChunkRows int
@@ -74,6 +79,8 @@ type Store struct {
 	iterations int
 	lockout    time.Duration // 0: until an administrator unlocks
 	keys       *keyring
+	// auditKeys are the configured audit keys, the first chaining new events; empty means the audit data key.
+	auditKeys []sealing.KEK
 	// decoyHash is a password hash at the current work factor that matches nothing: an unknown email is
 	// checked against it, so that it costs as much time as a wrong password.
 	decoyHash func() string
@@ -107,7 +114,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, errNoKeys
 	}
 	s := &Store{dialect: cfg.Dialect, clock: cfg.Now, iterations: cfg.PasswordIterations,
-		keys: &keyring{keks: cfg.Keys, deks: map[string][]byte{}}, importChunk: importChunk}
+		keys: &keyring{keks: cfg.Keys, deks: map[string][]byte{}}, auditKeys: cfg.AuditKeys, importChunk: importChunk}
 	if cfg.Dialect == Postgres {
 		s.importChunk = importChunkPostgres
 	}
@@ -288,11 +295,9 @@ const (
 	userAdminLock int64 = 0x696d7062 // account changes, so that the last administrator cannot be removed twice
 )
 
-// Advisory locks keyed by a lock and an ID (queueFor), so that one person's or one record's transactions
-// queue without holding up anyone else's.
-const (
-	importStartLock int32 = 0x696d7063 // starting an import, per person, so that the limit of unfinished ones holds
-)
+// importStartLock is the advisory lock class (the first of two keys, beside orderLockClass) of starting an
+// import, per person, so that the limit of unfinished imports holds however many uploads arrive at once.
+const importStartLock int32 = 0x696d7065
 
 // queueFor makes tx wait its turn behind other transactions holding lock for the same id (PostgreSQL; on
 // SQLite every write transaction queues already). IDs are hashed into the lock's second key: two that
@@ -310,6 +315,23 @@ func (s *Store) queue(tx *gorm.DB, lock int64) error {
 		return nil
 	}
 	return tx.Exec("SELECT pg_advisory_xact_lock(?)", lock).Error
+}
+
+// orderLockClass is the advisory lock class of restitution orders (the first of two keys; the second is a
+// hash of the order's ID): entries on one order queue on it. A row lock (SELECT … FOR UPDATE) on the order
+// would need the UPDATE privilege on restitution_orders, which the service's role does not hold, the table
+// being append-only; two orders whose IDs share a hash only queue behind each other.
+const orderLockClass int32 = 0x696d7063
+
+// lockOrder makes tx wait its turn behind other transactions posting to the order with orderID
+// (PostgreSQL; SQLite's single writer queues them already).
+func (s *Store) lockOrder(tx *gorm.DB, orderID string) error {
+	if s.dialect != Postgres {
+		return nil
+	}
+	h := fnv.New32a()
+	h.Write([]byte(orderID))
+	return tx.Exec("SELECT pg_advisory_xact_lock(?, ?)", orderLockClass, int32(h.Sum32())).Error
 }
 
 // forUpdate makes a query lock the rows it reads until its transaction ends (PostgreSQL; SQLite's single

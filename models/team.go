@@ -24,21 +24,6 @@ type TeamMember struct {
 	Role        Role
 }
 
-// teamBound reports whether actor sees only the cases whose team it is on.
-func teamBound(actor Actor) bool {
-	return actor.Type == ActorUser && (actor.Role == RoleAdvocate || actor.Role == RoleProsecutor)
-}
-
-// visibleCases narrows a query on cases to those the request's actor may see: every case for
-// administrators, supervisors, clerks and the system; their teams' cases for advocates and prosecutors.
-func visibleCases(q *gorm.DB) *gorm.DB {
-	actor := requestOf(q.Statement.Context).Actor
-	if !teamBound(actor) {
-		return q
-	}
-	return q.Where("id IN (SELECT case_id FROM case_members WHERE user_id = ?)", actor.ID)
-}
-
 // CaseTeam returns the team of a case the request's actor may see, ordered by name.
 func (s *Store) CaseTeam(ctx context.Context, caseID string) ([]TeamMember, error) {
 	db := s.read.WithContext(ctx)
@@ -58,7 +43,14 @@ func caseTeam(db *gorm.DB, caseID string) ([]TeamMember, error) {
 	return members, err
 }
 
-// SetCaseTeam replaces the team of a case the request's actor may see with the accounts userIDs name.
+// ErrTeamWithoutCaseworker refuses a team change that would leave a case with nobody who can work it.
+var ErrTeamWithoutCaseworker = &ConflictError{Detail: "A case's team needs at least one active advocate or " +
+	"prosecutor, or nobody could work the case. Add one before removing the last."}
+
+// SetCaseTeam replaces the team of a case the request's actor may see with the accounts userIDs name. Only
+// callers the access policy lets change teams may (administrators, supervisors, and advocates on the team),
+// and the team must keep at least one active advocate or prosecutor: ErrForbidden, ErrNotFound, a
+// *ValidationError or ErrTeamWithoutCaseworker otherwise, with nothing changed.
 func (s *Store) SetCaseTeam(ctx context.Context, caseID string, userIDs []string) ([]TeamMember, error) {
 	var members []TeamMember
 	err := s.inTx(ctx, func(tx *gorm.DB) error {
@@ -66,21 +58,32 @@ func (s *Store) SetCaseTeam(ctx context.Context, caseID string, userIDs []string
 		if _, err := s.caseByID(tx, caseID, true); err != nil {
 			return err
 		}
+		if !accessIn(ctx).ChangesTeams {
+			return ErrForbidden
+		}
 		wanted := slices.Compact(slices.Sorted(slices.Values(userIDs)))
-		var found []string
+		var found []User
 		if len(wanted) > 0 {
-			if err := tx.Model(&User{}).Where("id IN ? AND active", wanted).Pluck("id", &found).Error; err != nil {
+			if err := tx.Select("id", "role").Where("id IN ? AND active", wanted).Find(&found).Error; err != nil {
 				return err
 			}
 		}
 		v := &ValidationError{}
+		caseworkers := 0
 		for i, id := range userIDs {
-			if !slices.Contains(found, id) {
+			at := slices.IndexFunc(found, func(u User) bool { return u.ID == id })
+			switch {
+			case at < 0:
 				v.add(fmt.Sprintf("members.%d.user_id", i), "is not an active staff account")
+			case found[at].Role == RoleAdvocate || found[at].Role == RoleProsecutor:
+				caseworkers++
 			}
 		}
 		if err := v.orNil(); err != nil {
 			return err
+		}
+		if caseworkers == 0 {
+			return ErrTeamWithoutCaseworker
 		}
 		if err := tx.Where("case_id = ?", caseID).Delete(&caseMember{}).Error; err != nil {
 			return err
@@ -99,14 +102,4 @@ func (s *Store) SetCaseTeam(ctx context.Context, caseID string, userIDs []string
 		return err
 	})
 	return members, err
-}
-
-// inVisibleCases narrows a query on a table with a case_id column (victims, defendants, hearings) to rows
-// of the cases the request's actor may see, as visibleCases does for cases themselves.
-func inVisibleCases(q *gorm.DB) *gorm.DB {
-	actor := requestOf(q.Statement.Context).Actor
-	if !teamBound(actor) {
-		return q
-	}
-	return q.Where("case_id IN (SELECT case_id FROM case_members WHERE user_id = ?)", actor.ID)
 }

@@ -19,30 +19,77 @@ type APIToken struct {
 	ExpiresAt  time.Time
 	LastUsedAt *time.Time
 	RevokedAt  *time.Time
+	// Access is what the token may do at all: read, or change data too.
+	Access TokenAccess
+	// Sensitive lets the token take the actions that need a recent re-authentication from a session.
+	Sensitive bool
+}
+
+// TokenAccess is the scope of an API token that says whether it may change data.
+type TokenAccess string
+
+// The access scopes of API tokens.
+const (
+	// TokenRead may call only operations that change nothing (GET and HEAD).
+	TokenRead TokenAccess = "read"
+	// TokenWrite may call every operation its owner's role allows.
+	TokenWrite TokenAccess = "write"
+)
+
+// Scopes lists the token's scopes as the API names them: its access, then "sensitive" when it has it.
+func (t APIToken) Scopes() []string {
+	scopes := []string{string(t.Access)}
+	if t.Sensitive {
+		scopes = append(scopes, "sensitive")
+	}
+	return scopes
+}
+
+// NewToken is what it takes to make an API token.
+type NewToken struct {
+	Name string
+	// Days until it expires; 0 picks DefaultTokenDays, or MaxSensitiveTokenDays for a sensitive token.
+	Days      int
+	Access    TokenAccess
+	Sensitive bool
 }
 
 // TableName names the table of API tokens.
 func (APIToken) TableName() string { return "api_tokens" }
 
-// Token lifetimes, in days, and how many live tokens one account may hold.
+// Token lifetimes, in days, and how many live tokens one account may hold. A sensitive token lives a month
+// at most, so that a leaked one cannot move money or reveal SSNs for long.
 const (
-	DefaultTokenDays = 90
-	MaxTokenDays     = 365
-	MaxLiveTokens    = 20
+	DefaultTokenDays      = 90
+	MaxTokenDays          = 365
+	MaxSensitiveTokenDays = 30
+	MaxLiveTokens         = 20
 )
 
 // tokenPrefix marks ImpactLedger's API tokens, so that secret scanners can recognise a leaked one.
 const tokenPrefix = "il_"
 
-// CreateToken makes an API token for the user and returns it with its secret, which is never stored.
-func (s *Store) CreateToken(ctx context.Context, userID, name string, days int) (APIToken, string, error) {
+// CreateToken makes an API token for the user and returns it with its secret, which is never stored. That
+// a sensitive token comes from a session that re-authenticated recently is for the caller to check.
+func (s *Store) CreateToken(ctx context.Context, userID string, nt NewToken) (APIToken, string, error) {
 	v := &ValidationError{}
-	name = cleanText(v, "name", name, textRule{required: true, maxRunes: 100})
-	if days == 0 {
-		days = DefaultTokenDays
+	name := cleanText(v, "name", nt.Name, textRule{required: true, maxRunes: 100})
+	days, most := nt.Days, MaxTokenDays
+	if nt.Sensitive {
+		most = MaxSensitiveTokenDays
 	}
-	if days < 1 || days > MaxTokenDays {
-		v.add("expires_in_days", "must be from 1 to 365")
+	if days == 0 {
+		days = min(DefaultTokenDays, most)
+	}
+	if days < 1 || days > most {
+		if nt.Sensitive {
+			v.add("expires_in_days", "must be from 1 to 30 for a sensitive token")
+		} else {
+			v.add("expires_in_days", "must be from 1 to 365")
+		}
+	}
+	if nt.Access != TokenRead && nt.Access != TokenWrite {
+		v.add("scopes", "must hold read or write")
 	}
 	if err := v.orNil(); err != nil {
 		return APIToken{}, "", err
@@ -59,7 +106,7 @@ func (s *Store) CreateToken(ctx context.Context, userID, name string, days int) 
 	}
 	at := s.now()
 	t := APIToken{ID: id.String(), UserID: userID, Name: name, TokenHash: hash, CreatedAt: at,
-		ExpiresAt: at.AddDate(0, 0, days)}
+		ExpiresAt: at.AddDate(0, 0, days), Access: nt.Access, Sensitive: nt.Sensitive}
 	err = s.inTx(ctx, func(tx *gorm.DB) error {
 		var live int64
 		if err := tx.Model(&APIToken{}).Where("user_id = ? AND revoked_at IS NULL AND expires_at > ?", userID, at).
@@ -103,29 +150,29 @@ func (s *Store) RevokeToken(ctx context.Context, userID, tokenID string) error {
 	})
 }
 
-// TokenUser returns the account a token acts for, or ErrNoSession when the token is unknown, revoked,
-// expired, or its account is disabled.
-func (s *Store) TokenUser(ctx context.Context, secret string) (User, error) {
+// TokenUser returns the account a token acts for, with the token itself for its scopes, or ErrNoSession
+// when the token is unknown, revoked, expired, or its account is disabled.
+func (s *Store) TokenUser(ctx context.Context, secret string) (User, APIToken, error) {
 	var t APIToken
 	db := s.read.WithContext(ctx)
 	if err := db.Where("token_hash = ? AND revoked_at IS NULL", hashToken(secret)).Take(&t).Error; err != nil {
 		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return User{}, ErrNoSession
+			return User{}, APIToken{}, ErrNoSession
 		}
-		return User{}, err
+		return User{}, APIToken{}, err
 	}
 	at := s.now()
 	var u User
 	if err := db.Where("id = ?", t.UserID).Take(&u).Error; err != nil {
-		return User{}, err
+		return User{}, APIToken{}, err
 	}
 	if !at.Before(t.ExpiresAt) || !u.Active {
-		return User{}, ErrNoSession
+		return User{}, APIToken{}, ErrNoSession
 	}
 	if t.LastUsedAt == nil || at.Sub(*t.LastUsedAt) > sessionTouchEvery {
 		if err := s.write.WithContext(ctx).Model(&APIToken{}).Where("id = ?", t.ID).Update("last_used_at", at).Error; err != nil {
-			return User{}, err
+			return User{}, APIToken{}, err
 		}
 	}
-	return u, nil
+	return u, t, nil
 }

@@ -153,9 +153,9 @@ type UserUpdate struct {
 // ErrLastAdmin refuses a change that would leave no active administrator to run the system.
 var ErrLastAdmin = &ConflictError{Detail: "this is the last active administrator; make another administrator first"}
 
-// UpdateUser applies u to an account. Disabling it, or changing its role, ends its sessions and revokes
-// its API tokens at once.
-func (s *Store) UpdateUser(ctx context.Context, id string, u UserUpdate) (User, error) {
+// UpdateUser applies u to an account at version (its ETag), or answers ErrVersionMismatch when the account
+// changed since. Disabling it, or changing its role, ends its sessions and revokes its API tokens at once.
+func (s *Store) UpdateUser(ctx context.Context, id string, version int64, u UserUpdate) (User, error) {
 	var user User
 	err := s.inTx(ctx, func(tx *gorm.DB) error {
 		if err := s.queue(tx, userAdminLock); err != nil {
@@ -166,6 +166,9 @@ func (s *Store) UpdateUser(ctx context.Context, id string, u UserUpdate) (User, 
 				return ErrNotFound
 			}
 			return err
+		}
+		if user.Version != version {
+			return ErrVersionMismatch
 		}
 		before := user
 		v := &ValidationError{}
@@ -181,7 +184,8 @@ func (s *Store) UpdateUser(ctx context.Context, id string, u UserUpdate) (User, 
 		if err := v.orNil(); err != nil {
 			return err
 		}
-		if before.DisplayName == user.DisplayName && before.Role == user.Role && before.Active == user.Active {
+		changed := changedUserFields(before, user)
+		if len(changed) == 0 {
 			return nil
 		}
 		if before.Role == RoleAdmin && before.Active && (user.Role != RoleAdmin || !user.Active) {
@@ -211,12 +215,29 @@ func (s *Store) UpdateUser(ctx context.Context, id string, u UserUpdate) (User, 
 				return err
 			}
 		}
-		return s.appendAudit(tx, audited{Action: "user.update", ObjectType: "user", ObjectID: id, Outcome: OutcomeSuccess})
+		// Which fields changed, never their values: a display name is personal data.
+		return s.appendAudit(tx, audited{Action: "user.update", ObjectType: "user", ObjectID: id, Outcome: OutcomeSuccess,
+			Detail: map[string]any{"fields": changed}})
 	})
 	if err != nil {
 		return User{}, err
 	}
 	return user, nil
+}
+
+// changedUserFields names the fields of an account that differ between before and after, in a fixed order.
+func changedUserFields(before, after User) []string {
+	var fields []string
+	if before.DisplayName != after.DisplayName {
+		fields = append(fields, "display_name")
+	}
+	if before.Role != after.Role {
+		fields = append(fields, "role")
+	}
+	if before.Active != after.Active {
+		fields = append(fields, "active")
+	}
+	return fields
 }
 
 // UserByID returns the account with id, or ErrNotFound.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,7 +18,7 @@ const goodPassword = "correct horse battery staple"
 
 func mustCreateUser(t *testing.T, s *models.Store, email string, role models.Role) models.User {
 	t.Helper()
-	u, err := s.CreateUser(context.Background(), models.NewUser{Email: email, DisplayName: "Dana Advocate", Role: role, Password: goodPassword})
+	u, err := s.CreateUser(dbtest.System(), models.NewUser{Email: email, DisplayName: "Dana Advocate", Role: role, Password: goodPassword})
 	if err != nil {
 		t.Fatalf("CreateUser(%s): %v", email, err)
 	}
@@ -31,10 +32,10 @@ func TestCreateUser(t *testing.T) {
 			t.Fatalf("created %+v", u)
 		}
 		var conflict *models.ConflictError
-		if _, err := s.CreateUser(context.Background(), models.NewUser{Email: "dana@mesa.gov", DisplayName: "D", Role: models.RoleClerk, Password: goodPassword}); !errors.As(err, &conflict) {
+		if _, err := s.CreateUser(dbtest.System(), models.NewUser{Email: "dana@mesa.gov", DisplayName: "D", Role: models.RoleClerk, Password: goodPassword}); !errors.As(err, &conflict) {
 			t.Fatalf("same email in other letter case: %v; want a conflict", err)
 		}
-		_, err := s.CreateUser(context.Background(), models.NewUser{Email: "Dana <dana@x.gov>", DisplayName: " ", Role: "judge", Password: "password1234"})
+		_, err := s.CreateUser(dbtest.System(), models.NewUser{Email: "Dana <dana@x.gov>", DisplayName: " ", Role: "judge", Password: "password1234"})
 		var invalid *models.ValidationError
 		if !errors.As(err, &invalid) {
 			t.Fatalf("invalid user: %v", err)
@@ -59,7 +60,7 @@ func TestSignInAndSessions(t *testing.T) {
 	clk := &clock{}
 	clk.Set(time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC))
 	dbtest.EachWith(t, clk.use, func(t *testing.T, s *models.Store) {
-		ctx := context.Background()
+		ctx := dbtest.System()
 		u := mustCreateUser(t, s, "dana@mesa.gov", models.RoleAdvocate)
 
 		for name, try := range map[string][2]string{
@@ -103,7 +104,7 @@ func TestSignInAndSessions(t *testing.T) {
 
 		// Disabling the account ends its sessions, and it can no longer sign in.
 		_, _, token, _ = s.SignIn(ctx, "dana@mesa.gov", goodPassword, models.SecondFactor{})
-		if _, err := s.UpdateUser(ctx, u.ID, models.UserUpdate{Active: models.Some(false)}); err != nil {
+		if u, err = s.UpdateUser(ctx, u.ID, u.Version, models.UserUpdate{Active: models.Some(false)}); err != nil {
 			t.Fatal(err)
 		}
 		if _, _, err := s.SessionUser(ctx, token); !errors.Is(err, models.ErrNoSession) {
@@ -114,7 +115,7 @@ func TestSignInAndSessions(t *testing.T) {
 		}
 
 		// A role change ends sessions opened under the old role.
-		if _, err := s.UpdateUser(ctx, u.ID, models.UserUpdate{Active: models.Some(true)}); err != nil {
+		if u, err = s.UpdateUser(ctx, u.ID, u.Version, models.UserUpdate{Active: models.Some(true)}); err != nil {
 			t.Fatal(err)
 		}
 		_, _, token, _ = s.SignIn(ctx, "dana@mesa.gov", goodPassword, models.SecondFactor{})
@@ -165,7 +166,7 @@ func TestLockoutAfterFiveFailures(t *testing.T) {
 			clk.Set(time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC))
 			configure := func(cfg *models.Config) { clk.use(cfg); cfg.LockoutMinutes = &minutes }
 			dbtest.EachWith(t, configure, func(t *testing.T, s *models.Store) {
-				ctx := context.Background()
+				ctx := dbtest.System()
 				u := mustCreateUser(t, s, "dana@mesa.gov", models.RoleAdvocate)
 				for range 5 {
 					clk.Add(time.Minute)
@@ -213,7 +214,7 @@ func TestAddressThrottle(t *testing.T) {
 	dbtest.EachWith(t, clk.use, func(t *testing.T, s *models.Store) {
 		mustCreateUser(t, s, "dana@mesa.gov", models.RoleAdvocate)
 		from := func(ip string) context.Context {
-			return models.WithRequest(context.Background(), models.RequestInfo{ClientIP: ip})
+			return models.WithRequest(dbtest.System(), models.RequestInfo{ClientIP: ip})
 		}
 		for i := range models.MaxAddressFailures {
 			clk.Add(time.Second)
@@ -245,7 +246,7 @@ func TestConcurrentGuessesCannotSlipPastTheLockout(t *testing.T) {
 		throttled := atomic.Int32{}
 		for i := range 60 {
 			wg.Go(func() {
-				ctx := models.WithRequest(context.Background(), models.RequestInfo{ClientIP: "198.51.100.9"})
+				ctx := models.WithRequest(dbtest.System(), models.RequestInfo{ClientIP: "198.51.100.9"})
 				_, _, _, err := s.SignIn(ctx, "dana@mesa.gov", fmt.Sprint("guess number ", i), models.SecondFactor{})
 				var th *models.ThrottledError
 				switch {
@@ -260,11 +261,11 @@ func TestConcurrentGuessesCannotSlipPastTheLockout(t *testing.T) {
 		if got := throttled.Load(); got != 60-models.MaxAddressFailures {
 			t.Errorf("%d of 60 concurrent attempts from one address were throttled; want %d", got, 60-models.MaxAddressFailures)
 		}
-		other := models.WithRequest(context.Background(), models.RequestInfo{ClientIP: "203.0.113.5"})
+		other := models.WithRequest(dbtest.System(), models.RequestInfo{ClientIP: "203.0.113.5"})
 		if _, _, _, err := s.SignIn(other, "dana@mesa.gov", goodPassword, models.SecondFactor{}); !errors.Is(err, models.ErrBadCredentials) {
 			t.Fatalf("the right password after 50 concurrent guesses: %v; want the account locked", err)
 		}
-		page, _ := s.ListAuditEvents(context.Background(), models.AuditFilter{Limit: 500})
+		page, _ := s.ListAuditEvents(dbtest.System(), models.AuditFilter{Limit: 500})
 		events := page.Items
 		locks := 0
 		for _, e := range events {
@@ -274,6 +275,47 @@ func TestConcurrentGuessesCannotSlipPastTheLockout(t *testing.T) {
 		}
 		if locks != 1 {
 			t.Errorf("%d user.lock events; want 1", locks)
+		}
+	})
+}
+
+// TestUserUpdateRecordsWhichFieldsChanged checks that user.update events name the fields a change touched,
+// exactly, and never hold their values: a display name is personal data.
+func TestUserUpdateRecordsWhichFieldsChanged(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		mustCreateUser(t, s, "ada@mesa.gov", models.RoleAdmin)
+		u := mustCreateUser(t, s, "dana@mesa.gov", models.RoleAdvocate)
+		for _, tc := range []struct {
+			update models.UserUpdate
+			want   string
+		}{
+			{models.UserUpdate{Role: models.Some(models.RoleSupervisor), Active: models.Some(false)}, `{"fields":["role","active"]}`},
+			{models.UserUpdate{DisplayName: models.Some("Dana Q. Advocate"), Role: models.Some(models.RoleSupervisor)}, `{"fields":["display_name"]}`},
+			{models.UserUpdate{Active: models.Some(true), DisplayName: models.Some("Dana Q. Advocate")}, `{"fields":["active"]}`},
+			{models.UserUpdate{Active: models.Some(true)}, ""}, // nothing changed: no event
+		} {
+			updated, err := s.UpdateUser(ctx, u.ID, u.Version, tc.update)
+			if err != nil {
+				t.Fatal(err)
+			}
+			u = updated
+			page, err := s.ListAuditEvents(ctx, models.AuditFilter{Action: "user.update"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.want == "" {
+				if len(page.Items) != 3 {
+					t.Fatalf("an update that changed nothing was recorded: %+v", page.Items[0])
+				}
+				continue
+			}
+			if e := page.Items[0]; e.ObjectID != u.ID || e.Detail != tc.want {
+				t.Fatalf("after %+v: event %+v; want detail %s", tc.update, e, tc.want)
+			}
+			if strings.Contains(page.Items[0].Detail, "Dana") || strings.Contains(page.Items[0].Detail, "supervisor") {
+				t.Fatalf("a value in the detail: %s", page.Items[0].Detail)
+			}
 		}
 	})
 }

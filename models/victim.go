@@ -308,7 +308,7 @@ func (s *Store) CreateVictim(ctx context.Context, caseID string, nv NewVictim) (
 		return Victim{}, err
 	}
 	v.SSNLast4 = redact.LastFour(ssn)
-	s.applyVictimView(&v, victimViewFor(requestOf(ctx).Actor))
+	s.applyVictimView(&v, accessIn(ctx).VictimView)
 	return v, nil
 }
 
@@ -322,7 +322,7 @@ func (s *Store) VictimByID(ctx context.Context, id string, revealSSN bool) (Vict
 	if err != nil {
 		return Victim{}, err
 	}
-	view := victimViewFor(requestOf(ctx).Actor)
+	view := accessIn(ctx).VictimView
 	action := "victim.read"
 	if revealSSN {
 		action = "victim.reveal_ssn"
@@ -369,59 +369,86 @@ func (s *Store) VictimVersion(ctx context.Context, id string) (int64, error) {
 
 // ListVictims returns one page of the victims of a case that f selects, newest first, in the request's
 // actor's view, and records one victim.list event for the case.
+//
+// A search matches only what the caller's view shows: a prosecutor sees a minor by initials alone, so a
+// minor's full name must not answer a prosecutor's search, or a few hundred searches would spell it out.
+// Names are searched in the database; in the Rule 49.1 view every row found (and every recorded minor, whose
+// initials may match) is checked again against the name as shown, and the page is filled from further rows
+// when some fall out, so that nothing about the rows left out shows, not even a short page.
 func (s *Store) ListVictims(ctx context.Context, caseID string, f VictimFilter) (VictimPage, error) {
 	db := s.read.WithContext(ctx)
 	if _, err := s.caseByID(db, caseID, false); err != nil {
 		return VictimPage{}, err
 	}
 	limit := pageSize(f.Limit)
-	q := published(db.Model(&victimRow{}), "victims").Where("case_id = ?", caseID)
+	view := accessIn(ctx).VictimView
 	query, err := CleanQuery("q", f.Query)
 	if err != nil {
 		return VictimPage{}, err
 	}
 	verr := &ValidationError{}
-	if query != "" {
-		q = q.Where(`search_key LIKE ? ESCAPE '\'`, likePattern(foldName(query)))
-	}
 	if f.Kind != "" {
 		oneOf(verr, "kind", f.Kind, VictimKinds)
-		q = q.Where("kind = ?", f.Kind)
 	}
 	if f.Status != "" {
 		oneOf(verr, "status", f.Status, VictimStatuses)
-		q = q.Where("status = ?", f.Status)
 	}
-	if f.AfterID != "" {
-		if !ValidID(f.AfterID) {
-			verr.add("cursor", "is not a cursor this server issued")
-		}
-		q = q.Where("id < ?", f.AfterID)
+	if f.AfterID != "" && !ValidID(f.AfterID) {
+		verr.add("cursor", "is not a cursor this server issued")
 	}
 	if err := verr.orNil(); err != nil {
 		return VictimPage{}, err
 	}
-	var rows []victimRow
-	if err := q.Order("id DESC").Limit(limit + 1).Find(&rows).Error; err != nil {
-		return VictimPage{}, err
+	folded := foldName(query)
+	recheck := query != "" && view != ViewFull && view != ViewClerk
+	selected := func(after string) *gorm.DB {
+		q := published(db.Model(&victimRow{}), "victims").Where("case_id = ?", caseID)
+		switch {
+		case query != "" && recheck:
+			q = q.Where(`(search_key LIKE ? ESCAPE '\' OR is_minor)`, likePattern(folded))
+		case query != "":
+			q = q.Where(`search_key LIKE ? ESCAPE '\'`, likePattern(folded))
+		}
+		if f.Kind != "" {
+			q = q.Where("kind = ?", f.Kind)
+		}
+		if f.Status != "" {
+			q = q.Where("status = ?", f.Status)
+		}
+		if after != "" {
+			q = q.Where("id < ?", after)
+		}
+		return q.Order("id DESC").Limit(limit + 1)
 	}
 	key, err := s.caseKey(db, caseID)
 	if err != nil {
 		return VictimPage{}, err
 	}
-	page := VictimPage{Items: make([]Victim, 0, len(rows))}
-	if len(rows) > limit {
-		rows = rows[:limit]
-		page.NextAfterID = rows[limit-1].ID
-	}
-	view := victimViewFor(requestOf(ctx).Actor)
-	for _, row := range rows {
-		v, err := openVictim(key, row)
-		if err != nil {
+	page := VictimPage{Items: make([]Victim, 0, limit+1)}
+	for after := f.AfterID; len(page.Items) <= limit; {
+		var rows []victimRow
+		if err := selected(after).Find(&rows).Error; err != nil {
 			return VictimPage{}, err
 		}
-		s.applyVictimView(&v, view)
-		page.Items = append(page.Items, v)
+		for _, row := range rows {
+			v, err := openVictim(key, row)
+			if err != nil {
+				return VictimPage{}, err
+			}
+			s.applyVictimView(&v, view)
+			if recheck && !strings.Contains(foldName(v.Name), folded) {
+				continue
+			}
+			page.Items = append(page.Items, v)
+		}
+		if len(rows) <= limit {
+			break
+		}
+		after = rows[len(rows)-1].ID
+	}
+	if len(page.Items) > limit {
+		page.Items = page.Items[:limit]
+		page.NextAfterID = page.Items[limit-1].ID
 	}
 	if err := s.inTx(ctx, func(tx *gorm.DB) error {
 		return s.appendAudit(tx, audited{Action: "victim.list", ObjectType: "case", ObjectID: caseID, CaseID: caseID, Outcome: OutcomeSuccess})
@@ -518,7 +545,7 @@ func (s *Store) UpdateVictim(ctx context.Context, id string, version int64, u Vi
 	if err != nil {
 		return Victim{}, err
 	}
-	s.applyVictimView(&v, victimViewFor(requestOf(ctx).Actor))
+	s.applyVictimView(&v, accessIn(ctx).VictimView)
 	return v, nil
 }
 
@@ -733,25 +760,6 @@ func victimWriteError(err error) error {
 	return err
 }
 
-// victimViewFor decides how much of a victim actor may see. Work outside any request (the system) sees
-// everything; an actor of an unknown kind gets the narrowest view.
-func victimViewFor(actor Actor) VictimView {
-	if actor.Type == ActorSystem {
-		return ViewFull
-	}
-	if actor.Type != ActorUser {
-		return ViewClerk
-	}
-	switch actor.Role {
-	case RoleAdmin, RoleSupervisor, RoleAdvocate:
-		return ViewFull
-	case RoleProsecutor:
-		return ViewRule49
-	default:
-		return ViewClerk
-	}
-}
-
 // applyVictimView reduces v, read in full, to view. A victim counts as a minor when recorded as one or when
 // the date of birth says so today, so that a forgotten tick never shows a child's name to a prosecutor.
 func (s *Store) applyVictimView(v *Victim, view VictimView) {
@@ -773,12 +781,15 @@ func (s *Store) applyVictimView(v *Victim, view VictimView) {
 			v.MailingAddress = &Address{City: v.MailingAddress.City, State: v.MailingAddress.State}
 		}
 		v.DateOfBirth, v.SSN, v.Email, v.Phone, v.Notes = nil, "", "", "", ""
-	default:
+	case ViewClerk:
 		*v = Victim{
 			ID: v.ID, CaseID: v.CaseID, Kind: v.Kind, Name: v.Name, Status: v.Status,
 			MailingAddress: v.MailingAddress, View: ViewClerk, CreatedAt: v.CreatedAt,
 			UpdatedAt: v.UpdatedAt, Version: v.Version,
 		}
+	default:
+		// A view the policy does not name shows nothing.
+		*v = Victim{ID: v.ID, View: ViewNothing}
 	}
 }
 

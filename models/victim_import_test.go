@@ -74,7 +74,7 @@ func newImportFixture(t *testing.T, s *models.Store) importFixture {
 	}
 	s.SetJobQueue(queue)
 	u := mustCreateUser(t, s, "dana@mesa.gov", models.RoleAdvocate)
-	ctx := models.WithRequest(context.Background(), models.RequestInfo{ID: "req-1", ClientIP: "192.0.2.7",
+	ctx := models.WithRequest(dbtest.System(), models.RequestInfo{ID: "req-1", ClientIP: "192.0.2.7",
 		Actor: models.Actor{Type: models.ActorUser, ID: u.ID, Role: models.RoleAdvocate}})
 	c, err := s.CreateCase(ctx, mesaCase("22CR371"))
 	if err != nil {
@@ -97,7 +97,7 @@ func (f importFixture) start(t *testing.T, file, key string) models.VictimImport
 func (f importFixture) startStopped(t *testing.T, n int) models.VictimImport {
 	t.Helper()
 	imp := f.start(t, importFile(n), "")
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(dbtest.System())
 	defer cancel()
 	_ = f.s.RunVictimImport(ctx, imp.ID, models.ImportRun{Storage: f.docs, Progress: stopAfter(500, cancel)})
 	return imp
@@ -105,7 +105,7 @@ func (f importFixture) startStopped(t *testing.T, n int) models.VictimImport {
 
 func (f importFixture) run(t *testing.T, id string) models.VictimImport {
 	t.Helper()
-	if err := f.s.RunVictimImport(context.Background(), id, models.ImportRun{Storage: f.docs}); err != nil {
+	if err := f.s.RunVictimImport(dbtest.System(), id, models.ImportRun{Storage: f.docs}); err != nil {
 		t.Fatalf("RunVictimImport: %v", err)
 	}
 	return f.get(t, id)
@@ -306,7 +306,7 @@ func TestImportHeaderProblemsAndEmptyFiles(t *testing.T) {
 			t.Errorf("an empty file: %v", err)
 		}
 		other := mustCreateUser(t, s, "pat@mesa.gov", models.RoleAdvocate)
-		outsider := models.WithActor(context.Background(), models.Actor{Type: models.ActorUser, ID: other.ID, Role: models.RoleAdvocate})
+		outsider := models.WithActor(dbtest.System(), models.Actor{Type: models.ActorUser, ID: other.ID, Role: models.RoleAdvocate})
 		if _, _, err := s.StartVictimImport(outsider, f.docs, f.c.ID, "", strings.NewReader(importFile(1))); !errors.Is(err, models.ErrNotFound) {
 			t.Errorf("an advocate off the case's team started an import: %v", err)
 		}
@@ -367,7 +367,7 @@ func TestAnImportIsHiddenUntilItSucceedsAndResumesWhereItStopped(t *testing.T) {
 		}
 		const n = 1700
 		imp := f.start(t, importFile(n), "")
-		ctx, cancel := context.WithCancel(context.Background())
+		ctx, cancel := context.WithCancel(dbtest.System())
 		err := s.RunVictimImport(ctx, imp.ID, models.ImportRun{Storage: f.docs, Progress: stopAfter(1000, cancel)})
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("a stopped run answered %v", err)
@@ -419,7 +419,7 @@ func TestTwoRunsOfOneImportNeverBothWrite(t *testing.T) {
 		var wg sync.WaitGroup
 		errs := make(chan error, 4)
 		for range 4 {
-			wg.Go(func() { errs <- s.RunVictimImport(context.Background(), imp.ID, models.ImportRun{Storage: f.docs}) })
+			wg.Go(func() { errs <- s.RunVictimImport(dbtest.System(), imp.ID, models.ImportRun{Storage: f.docs}) })
 		}
 		wg.Wait()
 		close(errs)
@@ -449,12 +449,12 @@ func TestARunThatLostItsImportStopsWriting(t *testing.T) {
 		progress := func(v models.VictimImport) {
 			if v.Status == models.ImportImporting && v.RowsDone == 500 && !taken {
 				taken = true
-				if err := s.HoldImportForTest(context.Background(), imp.ID); err != nil {
+				if err := s.HoldImportForTest(dbtest.System(), imp.ID); err != nil {
 					t.Error(err)
 				}
 			}
 		}
-		if err := s.RunVictimImport(context.Background(), imp.ID, models.ImportRun{Storage: f.docs, Progress: progress}); err != nil {
+		if err := s.RunVictimImport(dbtest.System(), imp.ID, models.ImportRun{Storage: f.docs, Progress: progress}); err != nil {
 			t.Fatalf("the run that lost its import: %v", err)
 		}
 		if got := f.get(t, imp.ID); !taken || got.Status != models.ImportImporting || got.RowsDone != 500 {
@@ -498,7 +498,7 @@ func TestAnImportThatNoLongerAddsUpIsRolledBackAtOnce(t *testing.T) {
 		if err := s.DeleteOneImportedVictimForTest(f.ctx, imp.ID); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.RunVictimImport(context.Background(), imp.ID, models.ImportRun{Storage: f.docs}); err != nil {
+		if err := s.RunVictimImport(dbtest.System(), imp.ID, models.ImportRun{Storage: f.docs}); err != nil {
 			t.Fatalf("the run answered %v; want the import failed, not an error to retry", err)
 		}
 		done := f.get(t, imp.ID)
@@ -527,7 +527,7 @@ func TestAVictimAddedDuringAnImportFailsItAndRollsItBack(t *testing.T) {
 				}
 			}
 		}
-		if err := s.RunVictimImport(context.Background(), imp.ID, models.ImportRun{Storage: f.docs, Progress: progress}); err != nil {
+		if err := s.RunVictimImport(dbtest.System(), imp.ID, models.ImportRun{Storage: f.docs, Progress: progress}); err != nil {
 			t.Fatal(err)
 		}
 		done := f.get(t, imp.ID)
@@ -550,7 +550,7 @@ func TestAbandonedImportRollsBack(t *testing.T) {
 	eachImportDB(t, func(t *testing.T, s *models.Store) {
 		f := newImportFixture(t, s)
 		imp := f.startStopped(t, 700)
-		if err := s.RunVictimImport(context.Background(), imp.ID, models.ImportRun{Storage: f.docs, Abandon: true}); err != nil {
+		if err := s.RunVictimImport(dbtest.System(), imp.ID, models.ImportRun{Storage: f.docs, Abandon: true}); err != nil {
 			t.Fatal(err)
 		}
 		done := f.get(t, imp.ID)

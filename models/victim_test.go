@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -40,7 +41,7 @@ func janeRoe() models.NewVictim {
 // stored documents, as a thief with a copy would: no SSN, birth date, phone, email, street address,
 // statement text, loss description, document or note may be there in the clear. On PostgreSQL it reads the stored columns and a real pg_dump, as a stolen backup.
 func TestIntakeSecretsAreSealedAtRest(t *testing.T) {
-	ctx := context.Background()
+	ctx := dbtest.System()
 	docDir := t.TempDir()
 	docs, err := documents.NewDir(docDir)
 	if err != nil {
@@ -144,7 +145,7 @@ func TestIntakeSecretsAreSealedAtRest(t *testing.T) {
 // in its own data_keys row, and that one SSN gives unrelated index values in two cases.
 func TestBlindIndexesAreKeyedPerCase(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, s *models.Store) {
-		ctx := context.Background()
+		ctx := dbtest.System()
 		a := mustCreate(t, s, mesaCase("22CR371"))
 		b := mustCreate(t, s, mesaCase("22CR372"))
 		first, err := s.CreateVictim(ctx, a.ID, janeRoe())
@@ -179,7 +180,7 @@ func TestBlindIndexesAreKeyedPerCase(t *testing.T) {
 // TestBlindIndexKeySurvivesRotation rotates to a new key-encryption key and drops the old one: the
 // blind-index key is rewrapped like the case keys, so duplicates are still found afterwards.
 func TestBlindIndexKeySurvivesRotation(t *testing.T) {
-	ctx := context.Background()
+	ctx := dbtest.System()
 	cfg := dbtest.SQLiteConfig(t)
 	s, err := models.Open(ctx, cfg)
 	if err != nil {
@@ -198,9 +199,9 @@ func TestBlindIndexKeySurvivesRotation(t *testing.T) {
 	if s, err = models.Open(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
-	// The case's data key and the blind-index key.
-	if n, err := s.RotateKeys(ctx, nil); err != nil || n != 2 {
-		t.Fatalf("RotateKeys = %d, %v; want 2 data keys rewrapped", n, err)
+	// The case's data key, the blind-index key and the audit chain's key.
+	if n, err := s.RotateKeys(ctx, nil); err != nil || n != 3 {
+		t.Fatalf("RotateKeys = %d, %v; want 3 data keys rewrapped", n, err)
 	}
 	s.Close()
 
@@ -222,4 +223,82 @@ func TestBlindIndexKeySurvivesRotation(t *testing.T) {
 	if got, err := s.VictimByID(ctx, first.ID, true); err != nil || got.SSN != atRestSSN {
 		t.Fatalf("after rotation: %+v, %v", got, err)
 	}
+}
+
+// TestSearchMatchesOnlyWhatTheViewShows: a prosecutor sees minors by their initials, so a search of the full
+// name must not find them (320 searches once rebuilt a minor's name from the yes and no answers), while the
+// initials shown do; an advocate, who sees full names, finds them by name. Pages stay full and their cursors
+// exact when rows fall out.
+func TestSearchMatchesOnlyWhatTheViewShows(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		sys := dbtest.System()
+		c := mustCreate(t, s, mesaCase("22CR371"))
+		child := models.DateOf(s.Today().Time().AddDate(-10, 0, 0))
+		for _, nv := range []models.NewVictim{
+			{Kind: models.VictimIndividual, Name: "Kevin Adams"},
+			{Kind: models.VictimIndividual, Name: "Kevin Brown", IsMinor: true},
+			// A minor by date of birth alone, with no tick in is_minor.
+			{Kind: models.VictimIndividual, Name: "Kevin Bell", DateOfBirth: &child},
+			{Kind: models.VictimIndividual, Name: "Kevin Cole"},
+			{Kind: models.VictimIndividual, Name: "Kevin Dunn"},
+		} {
+			if _, err := s.CreateVictim(sys, c.ID, nv); err != nil {
+				t.Fatal(err)
+			}
+		}
+		prosecutor := mustCreateUser(t, s, "pat@mesa.gov", models.RoleProsecutor)
+		if _, err := s.SetCaseTeam(sys, c.ID, []string{prosecutor.ID}); err != nil {
+			t.Fatal(err)
+		}
+		asProsecutor := models.WithActor(sys, models.Actor{Type: models.ActorUser, ID: prosecutor.ID, Role: prosecutor.Role})
+		search := func(ctx context.Context, q string, limit int, after string) models.VictimPage {
+			t.Helper()
+			page, err := s.ListVictims(ctx, c.ID, models.VictimFilter{Query: q, Limit: limit, AfterID: after})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return page
+		}
+		names := func(page models.VictimPage) []string {
+			var out []string
+			for _, v := range page.Items {
+				out = append(out, v.Name)
+			}
+			slices.Sort(out)
+			return out
+		}
+		for _, tc := range []struct {
+			ctx  context.Context
+			q    string
+			want []string
+		}{
+			{asProsecutor, "kevin", []string{"Kevin Adams", "Kevin Cole", "Kevin Dunn"}},
+			{asProsecutor, "brown", nil},
+			{asProsecutor, "bell", nil},
+			{asProsecutor, "k. b", []string{"K. B."}}, // the flagged minor, as shown
+			{asProsecutor, "b.", []string{"K. B."}},
+			{sys, "kevin b", []string{"Kevin Bell", "Kevin Brown"}},
+		} {
+			if got := names(search(tc.ctx, tc.q, 50, "")); !slices.Equal(got, tc.want) {
+				t.Errorf("search %q = %q; want %q", tc.q, got, tc.want)
+			}
+		}
+		// Pages of one: the two minors found by name fall out between the adults, yet every page is full and
+		// the last one says so.
+		var seen []string
+		after := ""
+		for range 5 {
+			page := search(asProsecutor, "kevin", 1, after)
+			if len(page.Items) != 1 {
+				t.Fatalf("a page of %d after %q; want 1", len(page.Items), after)
+			}
+			seen = append(seen, page.Items[0].Name)
+			if after = page.NextAfterID; after == "" {
+				break
+			}
+		}
+		if slices.Sort(seen); !slices.Equal(seen, []string{"Kevin Adams", "Kevin Cole", "Kevin Dunn"}) || after != "" {
+			t.Errorf("paged search found %q, last cursor %q", seen, after)
+		}
+	})
 }

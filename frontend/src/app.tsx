@@ -19,7 +19,10 @@ import { Users } from "./pages/Users";
 import { TwoFactor } from "./pages/TwoFactor";
 import { NotFound } from "./pages/NotFound";
 import { SignIn } from "./pages/SignIn";
+import { ResetPassword } from "./pages/ResetPassword";
+import { ReauthDialog } from "./components/ReauthDialog";
 import {
+  RESET_PASSWORD_PATH,
   SIGN_IN_PATH,
   TWO_FACTOR_PATH,
   roleLabel,
@@ -57,7 +60,7 @@ async function loadSession(): Promise<void> {
     } else if (response.status === 401) {
       // Navigate in the same turn as the state change, so the app renders the sign-in page straight away.
       const { pathname, search } = window.location;
-      if (pathname !== SIGN_IN_PATH) navigate(signInHref(pathname + search), { replace: true });
+      if (pathname !== SIGN_IN_PATH && pathname !== RESET_PASSWORD_PATH) navigate(signInHref(pathname + search), { replace: true });
       setSignedOut();
     } else {
       setSessionError(toProblem(error, response));
@@ -74,6 +77,8 @@ function Shell() {
   const first = useRef(true);
   const ready = session.status !== "loading";
   const onSignIn = path === SIGN_IN_PATH;
+  // Setting a password with a reset code is for people who cannot sign in: it needs no session.
+  const onReset = path === RESET_PASSWORD_PATH;
   const user = session.status === "signed-in" && !onSignIn ? session.user : null;
   // Until two-factor sign-in is set up where the office requires it, the set-up page is the only page.
   const mustEnrol = session.status === "signed-in" && session.mfaEnrollmentRequired;
@@ -85,14 +90,14 @@ function Shell() {
 
   // Every page but sign-in needs a session; the sign-in page has nothing to offer someone signed in.
   useEffect(() => {
-    if (session.status === "signed-out" && !onSignIn) {
+    if (session.status === "signed-out" && !onSignIn && !onReset) {
       navigate(signInHref(path + search), { replace: true });
     } else if (session.status === "signed-in" && onSignIn) {
       navigate(safeNext(new URLSearchParams(search).get("next")), { replace: true });
     } else if (held) {
       navigate(twoFactorHref(path + search), { replace: true });
     }
-  }, [session.status, path, search, held]);
+  }, [session.status, path, search, held, onReset]);
 
   // What had the focus when the path changed (read while rendering, before the old page goes).
   const shownPath = useRef(path);
@@ -128,6 +133,7 @@ function Shell() {
   let page;
   if (session.status === "loading") page = <Loading />;
   else if (onSignIn) page = session.status === "signed-in" ? <Loading /> : <SignIn />;
+  else if (onReset) page = <ResetPassword />;
   else if (session.status === "error") page = <SessionError problem={session.problem} />;
   else if (session.status === "signed-out" || held) page = <Loading />;
   else page = <Page path={path} />;
@@ -187,6 +193,7 @@ function Shell() {
       <main id="main" ref={main} tabIndex={-1} class="container">
         {page}
       </main>
+      <ReauthDialog />
     </>
   );
 }

@@ -80,6 +80,9 @@ export function useCurrentUser(): User | null {
 
 export const SIGN_IN_PATH = "/sign-in";
 
+/** RESET_PASSWORD_PATH is where people set a new password with a reset code; it needs no session. */
+export const RESET_PASSWORD_PATH = "/reset-password";
+
 /** TWO_FACTOR_PATH is where people set up two-factor sign-in, and where the app keeps them until they have. */
 export const TWO_FACTOR_PATH = "/account/two-factor";
 

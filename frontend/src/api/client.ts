@@ -1,15 +1,22 @@
 import createClient, { type Middleware } from "openapi-fetch";
 import { navigate } from "../router";
+import { requestReauthentication } from "../reauth";
 import { SIGN_IN_PATH, csrfToken, setMfaEnrollmentRequired, setSignedOut, signInHref } from "../session";
 import type { components, paths } from "./schema";
 
-/** The typed API client. Same origin: the Go server serves both the UI and /api. */
-export const api = createClient<paths>({ baseUrl: "" });
+/** client is openapi-fetch's typed client, with the session middleware; pages use `api`, which wraps it. */
+const client = createClient<paths>({ baseUrl: "" });
 
-// A 401 from these means "not signed in" or "wrong password", which their callers handle themselves; from
-// anything else it means the session has ended under the page. Logout's own 401 (already signed out) is
-// handled by the sign-out button, which goes to the signed-out page whatever the answer.
-const OWN_401 = new Set(["/api/v1/auth/login", "/api/v1/auth/me", "/api/v1/auth/logout"]);
+// A 401 from these means "not signed in" or "wrong password" (or code), which their callers handle themselves;
+// from anything else it means the session has ended under the page. Logout's own 401 (already signed out)
+// is handled by the sign-out button, which goes to the signed-out page whatever the answer.
+const OWN_401 = new Set([
+  "/api/v1/auth/login",
+  "/api/v1/auth/me",
+  "/api/v1/auth/logout",
+  "/api/v1/auth/reauthenticate",
+  "/api/v1/auth/password-reset",
+]);
 
 /** PROBLEM_TYPES is where the server's problem types live; `type` is this plus a slug. */
 const PROBLEM_TYPES = "https://impactledger.org/problems/";
@@ -18,10 +25,21 @@ const PROBLEM_TYPES = "https://impactledger.org/problems/";
 export const isProblemType = (problem: unknown, slug: string): boolean =>
   !!problem && typeof problem === "object" && "type" in problem && problem.type === PROBLEM_TYPES + slug;
 
+/** problemOf reads a response's problem document without consuming it, or null when it has none. */
+async function problemOf(response: Response): Promise<unknown> {
+  try {
+    return await response.clone().json();
+  } catch {
+    return null;
+  }
+}
+
 /**
- * session sends the CSRF token on every unsafe request, and takes the user to the sign-in page, with the
- * way back, when the session has ended. A 403 saying that two-factor sign-in must be set up first (the office
- * began requiring it during this session) marks the session so, and the app takes the user to set it up.
+ * session sends the CSRF token on every unsafe request, and watches what answers say about the session: a
+ * 403 saying that two-factor sign-in must be set up first (the office began requiring it during this
+ * session) marks the session so, and the app takes the user to set it up; a 401 from anything but the calls
+ * that handle their own means the session has ended, and the user goes to the sign-in page, with the way
+ * back. A 401 asking for a recent re-authentication is not an ended session: `api` answers it.
  */
 const session: Middleware = {
   onRequest({ request }) {
@@ -33,14 +51,11 @@ const session: Middleware = {
   },
   async onResponse({ response, schemaPath }) {
     if (response.status === 403) {
-      try {
-        if (isProblemType(await response.clone().json(), "mfa-enrollment-required")) setMfaEnrollmentRequired();
-      } catch {
-        // Not a problem document: an ordinary refusal, which the caller shows.
-      }
+      if (isProblemType(await problemOf(response), "mfa-enrollment-required")) setMfaEnrollmentRequired();
       return undefined;
     }
     if (response.status !== 401 || OWN_401.has(schemaPath)) return undefined;
+    if (isProblemType(await problemOf(response), "reauthentication-required")) return undefined;
     const { pathname, search } = window.location;
     setSignedOut();
     // Several requests may fail at once; the first one decides where to come back to.
@@ -48,7 +63,50 @@ const session: Middleware = {
     return undefined;
   },
 };
-api.use(session);
+client.use(session);
+
+/** What every call of the client answers. */
+type Answer = { data?: unknown; error?: unknown; response: Response };
+
+/**
+ * reauthenticating wraps one of the client's methods: when the server answers that the action needs a recent
+ * re-authentication, it asks for the password in the app's dialog and makes the same call again, so that the
+ * page that made it simply gets the answer it wanted. When the person cancels, the page gets the refusal,
+ * reworded to say that nothing was done, and shows it as it shows any failure.
+ */
+function reauthenticating<F>(call: F): F {
+  const f = call as unknown as (...args: unknown[]) => Promise<Answer>;
+  const wrapped = async (...args: unknown[]): Promise<Answer> => {
+    const first = await f(...args);
+    if (first.response.status !== 401 || !isProblemType(first.error, "reauthentication-required")) return first;
+    if (!(await requestReauthentication())) {
+      const refused = first.error as Record<string, unknown>;
+      return {
+        ...first,
+        error: {
+          ...refused,
+          title: "Not done: your password was not confirmed",
+          detail: "This action needs your password again. Nothing was changed. Try again when you are ready.",
+        },
+      };
+    }
+    return f(...args);
+  };
+  return wrapped as unknown as F;
+}
+
+/**
+ * The typed API client. Same origin: the Go server serves both the UI and /api. Every call that meets a
+ * request for re-authentication asks for it once, here, and carries on.
+ */
+export const api: typeof client = {
+  ...client,
+  GET: reauthenticating(client.GET),
+  PUT: reauthenticating(client.PUT),
+  POST: reauthenticating(client.POST),
+  DELETE: reauthenticating(client.DELETE),
+  PATCH: reauthenticating(client.PATCH),
+};
 
 export type Case = components["schemas"]["Case"];
 export type CaseCreate = components["schemas"]["CaseCreate"];
@@ -62,6 +120,8 @@ export type UserCreate = components["schemas"]["UserCreate"];
 export type UserUpdate = components["schemas"]["UserUpdate"];
 export type Token = components["schemas"]["Token"];
 export type NewToken = components["schemas"]["NewToken"];
+export type TokenScope = components["schemas"]["TokenScope"];
+export type PasswordResetCode = components["schemas"]["PasswordResetCode"];
 export type AuditEvent = components["schemas"]["AuditEvent"];
 export type TeamMember = components["schemas"]["TeamMember"];
 export type MfaEnrollment = components["schemas"]["MfaEnrollment"];

@@ -102,6 +102,83 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/reauthenticate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Prove your password (and second factor) again, for actions that need a recent proof.
+         * @description Operations marked `x-reauthentication` (changing a role, disabling an account, resetting a password
+         *     or two-factor sign-in, revealing an SSN, disbursements, refunds and reversals) need a session that
+         *     proved its password, and its second factor where the account has one, within the last 15 minutes;
+         *     signing in counts. Otherwise they answer 401 with problem type
+         *     `https://impactledger.org/problems/reauthentication-required`: send the password here (with
+         *     `totp_code` or `recovery_code` when the account has two-factor sign-in), then repeat the request.
+         *
+         *     Checked and counted exactly like a sign-in: a wrong password or code is 401 (`invalid-credentials`
+         *     or `mfa-required`) and counts towards the account's lockout; the lock, when reached here, also ends
+         *     this session. Only from a signed-in browser session (403 with an API token).
+         */
+        post: operations["reauthenticate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change your own password.
+         * @description Needs the current password (a wrong one is 422 on `current_password`, and counts towards the
+         *     account's lockout like a failed sign-in). The new one follows the password rules (12 to 128
+         *     characters, not a common password, not the current one). Every other session of the account ends;
+         *     this one goes on. Only from a signed-in browser session (403 with an API token).
+         */
+        post: operations["changePassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a new password with the one-time code from an administrator's reset.
+         * @description Sets the account's new password with the code from `POST /api/v1/users/{user_id}/password-reset`,
+         *     which is then used up; a lockout is lifted. It does not sign in: the next sign-in needs the new
+         *     password and, where the account has one, its second factor. An unknown email, a wrong, used or
+         *     expired code and a disabled account all get the same 401 `invalid-reset-code`; tries are counted
+         *     and throttled like sign-ins (429 with `Retry-After`). A new password that breaks the password rules
+         *     is 422 on `new_password`, before the code is checked.
+         */
+        post: operations["resetPasswordWithCode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/mfa/enrollment": {
         parameters: {
             query?: never;
@@ -162,8 +239,14 @@ export interface paths {
          * Create an API token for scripts and integrations.
          * @description The token is shown in this response only; store it safely. Use it as `Authorization: Bearer TOKEN`;
          *     it acts with your role and case teams, needs no CSRF token, and stops working when it expires, is
-         *     deleted, or your account is disabled or changes role. Tokens are managed only from a signed-in
-         *     browser session (403 with a token). At most 20 live tokens per account (409).
+         *     deleted, or your account is disabled, changes role, or has its password or two-factor sign-in reset.
+         *     Tokens are managed only from a signed-in browser session (403 with a token). At most 20 live tokens
+         *     per account (409).
+         *
+         *     `scopes` limit it: `read` may call only GET operations; `write` may also change data; `sensitive`
+         *     adds the actions that need a recent re-authentication (see `x-reauthentication`). A `sensitive` token
+         *     can only be made from a session that re-authenticated within the last 15 minutes (401
+         *     `reauthentication-required` otherwise), and lives at most 30 days (its default).
          */
         post: operations["createToken"];
         delete?: never;
@@ -220,7 +303,8 @@ export interface paths {
             };
             cookie?: never;
         };
-        get?: never;
+        /** Read one staff account. */
+        get: operations["getUser"];
         put?: never;
         post?: never;
         delete?: never;
@@ -228,7 +312,14 @@ export interface paths {
         head?: never;
         /**
          * Change an account's name, role or whether it is active.
-         * @description A role change or a disabling ends the account's sessions at once. The last active administrator cannot be demoted or disabled.
+         * @description A role change or a disabling ends the account's sessions and revokes its API tokens at once. The last
+         *     active administrator cannot be demoted or disabled. Requires `If-Match` with the account's current
+         *     ETag.
+         *
+         *     Changing the role (a `role` other than the current one) or disabling the account (`active: false` on
+         *     an active one) needs a recent re-authentication: a session that proved its password (and second
+         *     factor) within the last 15 minutes, else 401 `reauthentication-required`; an API token needs the
+         *     `sensitive` scope, else 403. Renaming or enabling does not.
          */
         patch: operations["updateUser"];
         trace?: never;
@@ -267,10 +358,39 @@ export interface paths {
         put?: never;
         /**
          * Turn off a user's two-factor sign-in, for a lost authenticator.
-         * @description Forgets the account's authenticator secret and recovery codes and ends its sessions. Where two-factor
-         *     sign-in is required, the user must set it up again at the next sign-in.
+         * @description Forgets the account's authenticator secret and recovery codes, ends its sessions and revokes its API
+         *     tokens. Where two-factor sign-in is required, the user must set it up again at the next sign-in. Needs a
+         *     recent re-authentication (see `x-reauthentication`).
          */
         post: operations["resetUserMfa"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{user_id}/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account's ID. */
+                user_id: components["parameters"]["UserID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reset a user's password, answering a one-time code to set a new one with.
+         * @description For someone who forgot their password, or whose password others may know. Answers a one-time code,
+         *     shown in this response only and stored only as a hash, that the user gives with a new password to
+         *     `POST /api/v1/auth/password-reset` within 24 hours; it works once, and a new reset replaces it. The
+         *     old password stops working at once, the account's sessions end and its API tokens are revoked.
+         *     Two-factor sign-in stays on: the next sign-in still needs it. Your own password is changed on your
+         *     account page instead (409 here). Needs a recent re-authentication (see `x-reauthentication`).
+         */
+        post: operations["resetUserPassword"];
         delete?: never;
         options?: never;
         head?: never;
@@ -371,7 +491,7 @@ export interface paths {
         get: operations["getCaseTeam"];
         /**
          * Replace a case's team.
-         * @description Admins and supervisors may set any case's team; advocates and prosecutors only a team they are on.
+         * @description Administrators and supervisors may set any case's team, advocates only a team they are on (another case is 404); prosecutors and clerks may not. The team must keep at least one active advocate or prosecutor, so that somebody can work the case: a change that would leave none is 409, and nothing changes.
          */
         put: operations["setCaseTeam"];
         post?: never;
@@ -425,7 +545,8 @@ export interface paths {
          * Read one victim in the caller's view.
          * @description Recorded in the audit trail as `victim.read`, or as `victim.reveal_ssn` with `?reveal=ssn`. Only
          *     administrators, supervisors and advocates (on the case's team) may reveal the full SSN; anyone else
-         *     asking gets 403, and the refusal is audited.
+         *     asking gets 403, and the refusal is audited. Revealing needs a recent re-authentication (see
+         *     `x-reauthentication`).
          */
         get: operations["getVictim"];
         put?: never;
@@ -1447,10 +1568,19 @@ export interface components {
             role?: components["schemas"]["Role"];
             active?: boolean;
         };
+        /**
+         * @description What an API token may do: `read` only GET operations; `write` also change data; `sensitive` adds the
+         *     actions that need a recent re-authentication.
+         * @enum {string}
+         */
+        TokenScope: "read" | "write" | "sensitive";
+        /** @description Exactly one of `read` and `write`, and `sensitive` or not. */
+        TokenScopes: components["schemas"]["TokenScope"][];
         Token: {
             /** Format: uuid */
             id: string;
             name: string;
+            scopes: components["schemas"]["TokenScopes"];
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -1462,6 +1592,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             name: string;
+            scopes: components["schemas"]["TokenScopes"];
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -1475,8 +1606,18 @@ export interface components {
         TokenCreate: {
             /** @description What the token is for, such as "nightly export". */
             name: string;
-            /** @default 90 */
-            expires_in_days: number;
+            /**
+             * @description Exactly one of `read` and `write`, and `sensitive` or not.
+             * @default [
+             *       "read"
+             *     ]
+             */
+            scopes: components["schemas"]["TokenScope"][];
+            /**
+             * @description From 1 to 365; 90 when left out. For a `sensitive` token at most 30, and 30 when left out (so the
+             *     default is not written into the schema, which has one default per field).
+             */
+            expires_in_days?: number;
         };
         AuditEvent: {
             /** Format: int64 */
@@ -1497,6 +1638,20 @@ export interface components {
             outcome: "success" | "denied" | "failure";
             request_id: string;
             client_ip: string;
+            /**
+             * @description What else the event records, as IDs, codes, field names and counts, never values or personal data; `{}` when nothing. `access.denied` events (refusals, at most one per actor per minute) carry `count`, the refusals the event stands for (itself and the actor's refusals since their previous `access.denied` event that wrote none), `status`, `reason` (such as `not-found`, `forbidden`, `csrf`) and `operation`; one with `reason` `summary` is written by the service a minute or more after an actor's latest event, and its `count` stands only for the refusals that were counted since then without an event of their own. `user.update` carries `fields`, the names of the fields changed; `audit.checkpoint` carries `legacy_events` and `legacy_head_seq`.
+             * @example {
+             *       "count": 200,
+             *       "status": 404,
+             *       "reason": "not-found",
+             *       "operation": "getVictim"
+             *     }
+             */
+            detail: {
+                [key: string]: unknown;
+            };
+            /** @description The audit key that chained the event (`data-key:audit-chain` for the default key, or a configured key's id); empty for events written before the chain was keyed. */
+            key_id: string;
         };
         AuditEventList: {
             items: components["schemas"]["AuditEvent"][];
@@ -1515,6 +1670,54 @@ export interface components {
              * @example ABCD-EFGH-JKMN
              */
             recovery_code?: string;
+        };
+        ReauthenticateRequest: {
+            password: string;
+            /**
+             * @description The current code from the account's authenticator app, when it has two-factor sign-in.
+             * @example 123456
+             */
+            totp_code?: string;
+            /**
+             * @description One of the account's recovery codes, instead of `totp_code`; each works once.
+             * @example ABCD-EFGH-JKMN
+             */
+            recovery_code?: string;
+        };
+        Reauthentication: {
+            /** Format: date-time */
+            authenticated_at: string;
+            /**
+             * Format: date-time
+             * @description Until when the session may take the actions that need a recent re-authentication.
+             */
+            valid_until: string;
+        };
+        PasswordChange: {
+            current_password: string;
+            /** @description 12 to 128 characters; refused when common or the same as the current one. */
+            new_password: string;
+        };
+        PasswordResetRequest: {
+            email: string;
+            /**
+             * @description The one-time code from the administrator's reset; letter case, spaces and dashes do not matter.
+             * @example 7KQ2M-XD4HP-9RT0W-C3NBV
+             */
+            code: string;
+            /** @description 12 to 128 characters; refused when common. */
+            new_password: string;
+        };
+        PasswordResetCode: {
+            /**
+             * @description The one-time code (100 random bits in four groups of five letters and digits), shown only in this
+             *     response. Give it to the user by a channel other than their email if their email may be read by
+             *     others.
+             * @example 7KQ2M-XD4HP-9RT0W-C3NBV
+             */
+            code: string;
+            /** Format: date-time */
+            expires_at: string;
         };
         SessionInfo: {
             user: components["schemas"]["User"];
@@ -2812,6 +3015,20 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /**
+         * @description Not signed in, or this action needs a recent re-authentication: problem type
+         *     `https://impactledger.org/problems/reauthentication-required` when the session last proved its
+         *     password (and second factor) more than 15 minutes ago. `POST /api/v1/auth/reauthenticate`, then
+         *     repeat the request.
+         */
+        ReauthenticationRequired: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description Too many failed attempts from this address; wait as long as Retry-After says. */
         TooManyRequests: {
             headers: {
@@ -2837,7 +3054,11 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Signed in but not allowed (including a missing or wrong X-CSRF-Token). */
+        /**
+         * @description Signed in but not allowed (including a missing or wrong X-CSRF-Token, and an API token without the
+         *     scope the operation needs: `write` to change data, `sensitive` for actions that need a recent
+         *     re-authentication).
+         */
         Forbidden: {
             headers: {
                 [name: string]: unknown;
@@ -3112,6 +3333,91 @@ export interface operations {
             default: components["responses"]["Problem"];
         };
     };
+    reauthenticate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReauthenticateRequest"];
+            };
+        };
+        responses: {
+            /** @description Proved; the session may take those actions until `valid_until`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Reauthentication"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    changePassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordChange"];
+            };
+        };
+        responses: {
+            /** @description Changed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    resetPasswordWithCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordResetRequest"];
+            };
+        };
+        responses: {
+            /** @description The new password is set. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["Problem"];
+        };
+    };
     startMfaEnrollment: {
         parameters: {
             query?: never;
@@ -3212,7 +3518,9 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
+            401: components["responses"]["ReauthenticationRequired"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
             422: components["responses"]["Unprocessable"];
             default: components["responses"]["Problem"];
         };
@@ -3281,6 +3589,7 @@ export interface operations {
             201: {
                 headers: {
                     Location: components["headers"]["Location"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3295,10 +3604,42 @@ export interface operations {
             default: components["responses"]["Problem"];
         };
     };
-    updateUser: {
+    getUser: {
         parameters: {
             query?: never;
             header?: never;
+            path: {
+                /** @description The account's ID. */
+                user_id: components["parameters"]["UserID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The account. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    updateUser: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag of the version being changed. Missing gives 428; stale gives 412. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
             path: {
                 /** @description The account's ID. */
                 user_id: components["parameters"]["UserID"];
@@ -3315,6 +3656,7 @@ export interface operations {
             /** @description The account after the change. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3322,11 +3664,15 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
+            401: components["responses"]["ReauthenticationRequired"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            428: components["responses"]["PreconditionRequired"];
             default: components["responses"]["Problem"];
         };
     };
@@ -3378,9 +3724,38 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            401: components["responses"]["Unauthorized"];
+            401: components["responses"]["ReauthenticationRequired"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    resetUserPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account's ID. */
+                user_id: components["parameters"]["UserID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The code, to pass on to the user. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasswordResetCode"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["ReauthenticationRequired"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             default: components["responses"]["Problem"];
         };
     };
@@ -3635,6 +4010,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             422: components["responses"]["Unprocessable"];
             default: components["responses"]["Problem"];
         };
@@ -3743,7 +4119,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
+            401: components["responses"]["ReauthenticationRequired"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             default: components["responses"]["Problem"];
@@ -5149,7 +5525,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
+            401: components["responses"]["ReauthenticationRequired"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
@@ -5241,7 +5617,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
+            401: components["responses"]["ReauthenticationRequired"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
@@ -5383,7 +5759,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
+            401: components["responses"]["ReauthenticationRequired"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];

@@ -194,6 +194,7 @@ function TeamEditor({
       )}
       <form id="team-form" class="panel team-form" noValidate onSubmit={(e) => void save(e)}>
         {failure && <ErrorSummary failure={failure} order={[]} />}
+        <p class="muted">Keep at least one advocate or prosecutor on the team, so that someone can work the case.</p>
 
         {draft.length === 0 ? (
           <p>No one is on this case’s team.</p>

@@ -1,11 +1,12 @@
 import type { TargetedEvent, TargetedSubmitEvent } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, toProblem, type NewToken, type Problem, type Token } from "../api/client";
+import { api, toProblem, type NewToken, type Problem, type Token, type TokenScope } from "../api/client";
 import { ErrorSummary, FieldError, failureFrom, invalid, type Failure } from "../components/FormErrors";
 import { ProblemAlert } from "../components/ProblemAlert";
 import { formatInstant, setTitle } from "../format";
 import { Link } from "../router";
 import { TWO_FACTOR_PATH, roleLabel, useCurrentUser } from "../session";
+import { minutesToWait } from "./SignIn";
 
 export function Account() {
   const me = useCurrentUser();
@@ -47,8 +48,151 @@ export function Account() {
           </Link>
         </p>
       </section>
+      <ChangePassword email={me.email} />
       <ApiTokens />
     </div>
+  );
+}
+
+const PASSWORD_FIELDS = {
+  current_password: { id: "current-password", label: "Current password" },
+  new_password: { id: "new-password", label: "New password" },
+};
+const CONFIRM_ID = "confirm-password";
+const PASSWORD_ORDER = ["current-password", "new-password", CONFIRM_ID];
+type Passwords = { current: string; next: string; confirm: string };
+const NO_PASSWORDS: Passwords = { current: "", next: "", confirm: "" };
+
+/**
+ * ChangePassword changes the user's own password with the current one. Every other session of the account
+ * ends (someone else may hold one); this one goes on.
+ */
+function ChangePassword({ email }: { email: string }) {
+  const [values, setValues] = useState<Passwords>(NO_PASSWORDS);
+  const latest = useRef<Passwords>(NO_PASSWORDS);
+  const [saving, setSaving] = useState(false);
+  const [failure, setFailure] = useState<Failure | null>(null);
+  const [message, setMessage] = useState("");
+
+  const set = (field: keyof Passwords) => (e: TargetedEvent<HTMLInputElement>) => {
+    latest.current = { ...latest.current, [field]: e.currentTarget.value };
+    setValues(latest.current);
+  };
+
+  const submit = async (e: TargetedSubmitEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    if (saving) return;
+    const v = latest.current;
+    const missing: Record<string, string> = {};
+    if (!v.current) missing["current-password"] = "Enter your current password.";
+    if (!v.next) missing["new-password"] = "Enter a new password.";
+    if (!v.confirm) missing[CONFIRM_ID] = "Enter the new password again.";
+    else if (v.next && v.confirm !== v.next) missing[CONFIRM_ID] = "The two new passwords are not the same.";
+    if (Object.keys(missing).length > 0) {
+      setMessage("");
+      setFailure({ title: "Check the passwords you entered.", fields: missing, other: [] });
+      return;
+    }
+    setSaving(true);
+    setMessage("");
+    try {
+      const { error, response } = await api.POST("/api/v1/auth/password", {
+        body: { current_password: v.current, new_password: v.next },
+      });
+      if (response.ok) {
+        latest.current = NO_PASSWORDS;
+        setValues(NO_PASSWORDS);
+        setFailure(null);
+        setMessage("Your password is changed. You are signed out everywhere else; sign in there with the new one.");
+      } else if (response.status === 429) {
+        const minutes = minutesToWait(response.headers.get("Retry-After"));
+        setFailure({
+          title: `Too many failed tries from this computer. Try again ${minutes === null ? "later" : `in ${minutes} ${minutes === 1 ? "minute" : "minutes"}`}.`,
+          fields: {},
+          other: [],
+        });
+      } else {
+        const f = failureFrom(toProblem(error, response), PASSWORD_FIELDS);
+        if (f.fields["current-password"]) {
+          // Typed again from the start: the wrong one is no use, and counts towards a lockout.
+          latest.current = { ...latest.current, current: "" };
+          setValues(latest.current);
+        }
+        setFailure(f);
+      }
+    } catch (err) {
+      setFailure(failureFrom(toProblem(err), PASSWORD_FIELDS));
+    }
+    setSaving(false);
+  };
+
+  return (
+    <section class="section" aria-labelledby="password-heading">
+      <h2 id="password-heading">Password</h2>
+      <p class="lead">
+        Change your password here. You need your current one. Other places where you are signed in are signed out.
+      </p>
+      <p role="status" class="status-message" id="password-message">
+        {message}
+      </p>
+      <form id="password-form" class="panel" noValidate onSubmit={(e) => void submit(e)}>
+        {failure && <ErrorSummary failure={failure} order={PASSWORD_ORDER} />}
+        {/* Lets password managers tell whose password this is. */}
+        <input type="email" autocomplete="username" value={email} readOnly hidden />
+        <div class="form-grid">
+          <div class="field">
+            <label for="current-password">Current password</label>
+            <input
+              type="password"
+              id="current-password"
+              autocomplete="current-password"
+              required
+              value={values.current}
+              onInput={set("current")}
+              {...invalid("current-password", failure)}
+            />
+            <FieldError id="current-password" failure={failure} />
+          </div>
+          <div class="field">
+            <label for="new-password">New password</label>
+            <input
+              type="password"
+              id="new-password"
+              autocomplete="new-password"
+              required
+              value={values.next}
+              onInput={set("next")}
+              {...invalid("new-password", failure, "new-password-hint")}
+            />
+            <p id="new-password-hint" class="hint">
+              At least 12 characters. Common passwords are refused.
+            </p>
+            <FieldError id="new-password" failure={failure} />
+          </div>
+          <div class="field">
+            <label for={CONFIRM_ID}>New password again</label>
+            <input
+              type="password"
+              id={CONFIRM_ID}
+              autocomplete="new-password"
+              required
+              value={values.confirm}
+              onInput={set("confirm")}
+              {...invalid(CONFIRM_ID, failure)}
+            />
+            <FieldError id={CONFIRM_ID} failure={failure} />
+          </div>
+        </div>
+        <div class="form-actions">
+          <button type="submit" id="change-password" class="button" disabled={saving}>
+            Change password
+          </button>
+          <span class="muted" role="status">
+            {saving ? "Changing…" : ""}
+          </span>
+        </div>
+      </form>
+    </section>
   );
 }
 
@@ -57,8 +201,18 @@ const DEFAULT_DAYS = "90";
 const TOKEN_FIELDS = {
   name: { id: "token-name", label: "Name" },
   expires_in_days: { id: "token-days", label: "Days until it expires" },
+  scopes: { id: "token-access-read", label: "What it may do" },
 };
-const TOKEN_ORDER = ["token-name", "token-days"];
+
+/** The longest a sensitive token may live, as the server holds it. */
+const MAX_SENSITIVE_DAYS = 30;
+
+/** scopesLabel says in words what a token's scopes let it do. */
+function scopesLabel(scopes: ReadonlyArray<TokenScope>): string {
+  const access = scopes.includes("write") ? "Read and change" : "Read only";
+  return scopes.includes("sensitive") ? `${access}, sensitive actions` : access;
+}
+const TOKEN_ORDER = ["token-name", "token-days", "token-access-read"];
 
 function Instant({ at }: { at: string }) {
   return <time dateTime={at}>{formatInstant(at)}</time>;
@@ -81,7 +235,9 @@ function ApiTokens() {
   // Creating.
   const [name, setName] = useState("");
   const [days, setDays] = useState(DEFAULT_DAYS);
-  const latest = useRef({ name: "", days: DEFAULT_DAYS });
+  const [access, setAccess] = useState<"read" | "write">("read");
+  const [sensitive, setSensitive] = useState(false);
+  const latest = useRef({ name: "", days: DEFAULT_DAYS, access: "read" as "read" | "write", sensitive: false });
   const [creating, setCreating] = useState(false);
   const [failure, setFailure] = useState<Failure | null>(null);
   const [created, setCreated] = useState<NewToken | null>(null);
@@ -162,15 +318,32 @@ function ApiTokens() {
     else setDays(value);
   };
 
+  /** setScope changes what the new token may do; a sensitive one lasts at most 30 days. */
+  const setScope = (change: { access?: "read" | "write"; sensitive?: boolean }) => {
+    const next = { ...latest.current, ...change };
+    if (change.sensitive && (Number(next.days) > MAX_SENSITIVE_DAYS || next.days.trim() === "")) {
+      next.days = String(MAX_SENSITIVE_DAYS);
+      setDays(next.days);
+    }
+    latest.current = next;
+    setAccess(next.access);
+    setSensitive(next.sensitive);
+  };
+
   const create = async (e: TargetedSubmitEvent<HTMLFormElement>) => {
     e.preventDefault();
     if (creating) return;
     const tokenName = latest.current.name.trim();
     const rawDays = latest.current.days.trim();
     const n = Number(rawDays);
+    const most = latest.current.sensitive ? MAX_SENSITIVE_DAYS : 365;
     const missing: Record<string, string> = {};
     if (!tokenName) missing["token-name"] = "Enter a name for the token.";
-    if (!/^\d+$/.test(rawDays) || n < 1 || n > 365) missing["token-days"] = "Enter a number of days from 1 to 365.";
+    if (!/^\d+$/.test(rawDays) || n < 1 || n > most) {
+      missing["token-days"] = latest.current.sensitive
+        ? "Enter a number of days from 1 to 30: a token for sensitive actions lasts at most 30 days."
+        : "Enter a number of days from 1 to 365.";
+    }
     if (Object.keys(missing).length > 0) {
       setFailure({ title: "Check the token’s details.", fields: missing, other: [] });
       return;
@@ -180,17 +353,22 @@ function ApiTokens() {
     setMessage("");
     setCopyMessage({ text: "", ok: true });
     try {
+      const scopes: TokenScope[] = [latest.current.access];
+      if (latest.current.sensitive) scopes.push("sensitive");
+      // A sensitive token needs the password entered in the last 15 minutes: the API client asks for it.
       const { data, error, response } = await api.POST("/api/v1/auth/tokens", {
-        body: { name: tokenName, expires_in_days: n },
+        body: { name: tokenName, expires_in_days: n, scopes },
       });
       if (data) {
         setFailure(null);
         setCreated(data);
         const { token: _secret, ...listed } = data;
         setTokens((prev) => [{ ...listed, last_used_at: null }, ...prev.filter((t) => t.id !== data.id)]);
-        latest.current = { name: "", days: DEFAULT_DAYS };
+        latest.current = { name: "", days: DEFAULT_DAYS, access: "read", sensitive: false };
         setName("");
         setDays(DEFAULT_DAYS);
+        setAccess("read");
+        setSensitive(false);
       } else {
         setFailure(failureFrom(toProblem(error, response), TOKEN_FIELDS));
       }
@@ -239,7 +417,9 @@ function ApiTokens() {
       </h2>
       <p class="lead">
         Scripts and integrations can use an API token instead of signing in. A token acts with your role and your
-        case teams until it expires or you revoke it.
+        case teams until it expires or you revoke it, and only as far as you allow: reading only, or changing data
+        too. Sensitive actions (changing roles, resetting passwords, revealing SSNs, and disbursements, refunds and
+        reversals) need a token made for them.
       </p>
 
       <p role="status" class="status-message">
@@ -295,6 +475,7 @@ function ApiTokens() {
           <thead>
             <tr>
               <th scope="col">Name</th>
+              <th scope="col">May</th>
               <th scope="col">Created</th>
               <th scope="col">Expires</th>
               <th scope="col">Last used</th>
@@ -307,6 +488,7 @@ function ApiTokens() {
                 <td data-label="Name" class="data-table__title">
                   {t.name}
                 </td>
+                <td data-label="May">{scopesLabel(t.scopes)}</td>
                 <td data-label="Created">
                   <Instant at={t.created_at} />
                 </td>
@@ -388,7 +570,7 @@ function ApiTokens() {
               id="token-days"
               name="expires_in_days"
               min={1}
-              max={365}
+              max={sensitive ? MAX_SENSITIVE_DAYS : 365}
               step={1}
               inputMode="numeric"
               required
@@ -397,11 +579,53 @@ function ApiTokens() {
               {...invalid("token-days", failure, "token-days-hint")}
             />
             <p id="token-days-hint" class="hint">
-              From 1 to 365
+              {sensitive ? "From 1 to 30" : "From 1 to 365"}
             </p>
             <FieldError id="token-days" failure={failure} />
           </div>
         </div>
+        <fieldset class="subfieldset">
+          <legend>What it may do</legend>
+          <div class="choices">
+            <div class="check">
+              <input
+                type="radio"
+                name="token-access"
+                id="token-access-read"
+                value="read"
+                checked={access === "read"}
+                onChange={() => setScope({ access: "read" })}
+              />
+              <label for="token-access-read">Read only</label>
+            </div>
+            <div class="check">
+              <input
+                type="radio"
+                name="token-access"
+                id="token-access-write"
+                value="write"
+                checked={access === "write"}
+                onChange={() => setScope({ access: "write" })}
+              />
+              <label for="token-access-write">Read and change data</label>
+            </div>
+            <div class="check">
+              <input
+                type="checkbox"
+                id="token-sensitive"
+                checked={sensitive}
+                onChange={(e) => setScope({ sensitive: e.currentTarget.checked })}
+                aria-describedby="token-sensitive-hint"
+              />
+              <label for="token-sensitive">Sensitive actions too</label>
+            </div>
+          </div>
+          <p id="token-sensitive-hint" class="hint">
+            Changing roles, resetting passwords and two-factor sign-in, revealing SSNs, and disbursements, refunds and
+            reversals. Such a token lasts at most 30 days, and you are asked for your password first.
+          </p>
+          <FieldError id="token-access-read" failure={failure} />
+        </fieldset>
         <div class="form-actions">
           <button type="submit" id="create-token" class="button" disabled={creating}>
             Create token

@@ -19,6 +19,49 @@ const OUTCOMES: ReadonlyArray<{ value: Outcome; label: string }> = [
 const isOutcome = (v: string | null): v is Outcome => OUTCOMES.some((o) => o.value === v);
 const outcomeLabel = (v: string) => OUTCOMES.find((o) => o.value === v)?.label ?? v;
 
+/** Labels of the detail keys the service writes; any other key is shown under its own name. */
+const DETAIL_LABELS: Record<string, string> = {
+  count: "Refusals counted",
+  reason: "Reason",
+  status: "HTTP status",
+  operation: "Operation",
+  fields: "Fields changed",
+  legacy_events: "Earlier events sealed",
+  legacy_head_seq: "Last earlier event",
+};
+const DETAIL_ORDER = Object.keys(DETAIL_LABELS);
+
+function detailValue(v: unknown): string {
+  if (Array.isArray(v)) return v.map(String).join(", ");
+  if (typeof v === "number") return v.toLocaleString("en-US");
+  if (typeof v === "string") return v;
+  return JSON.stringify(v);
+}
+
+/**
+ * AuditDetail shows what else an event records (IDs, codes, field names and counts, never values) as
+ * labelled lines: for a refusal, how many refusals the event stands for; for an account change, which
+ * fields changed.
+ */
+function AuditDetail({ detail }: { detail: AuditEvent["detail"] }) {
+  const keys = Object.keys(detail).sort((a, b) => {
+    const ia = DETAIL_ORDER.indexOf(a);
+    const ib = DETAIL_ORDER.indexOf(b);
+    return (ia < 0 ? DETAIL_ORDER.length : ia) - (ib < 0 ? DETAIL_ORDER.length : ib) || a.localeCompare(b);
+  });
+  if (keys.length === 0) return <span class="muted">None</span>;
+  return (
+    <ul class="audit-detail">
+      {keys.map((k) => (
+        <li key={k}>
+          <span class="audit-detail__label">{DETAIL_LABELS[k] ?? k}:</span>{" "}
+          <span class={k === "operation" || k === "reason" ? "mono" : undefined}>{detailValue(detail[k])}</span>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 /** The filters as the URL and the form hold them: dates as YYYY-MM-DD, "" meaning no filter. */
 interface Filters {
   action: string;
@@ -145,6 +188,11 @@ export function Audit() {
     <>
       <h1>Audit log</h1>
       <p class="lead">Every sign-in, change and refusal, newest first. Times are shown in your time zone.</p>
+      <p class="hint">
+        Refusals (access.denied) are recorded at most once a minute per person. “Refusals counted” is that refusal
+        plus the person’s refusals since their previous recorded one that were only counted. A refusal with the
+        reason “summary” is written a minute later for refusals that were only counted.
+      </p>
 
       <form role="search" aria-label="Filter the audit log" class="panel filters" noValidate onSubmit={submit}>
         {failure && <ErrorSummary failure={failure} order={FILTER_ORDER} />}
@@ -248,6 +296,7 @@ export function Audit() {
               <th scope="col">Object</th>
               <th scope="col">Case</th>
               <th scope="col">Outcome</th>
+              <th scope="col">Detail</th>
               <th scope="col">Request ID</th>
             </tr>
           </thead>
@@ -277,6 +326,9 @@ export function Audit() {
                 </td>
                 <td data-label="Outcome">
                   <span class={`pill pill--${e.outcome}`}>{outcomeLabel(e.outcome)}</span>
+                </td>
+                <td data-label="Detail">
+                  <AuditDetail detail={e.detail} />
                 </td>
                 <td data-label="Request ID">
                   <span class="mono">{e.request_id}</span>

@@ -4,8 +4,8 @@ import { api, isProblemType, toProblem, type Problem } from "../api/client";
 import { ErrorSummary, FieldError, failureFrom, invalid, type Failure } from "../components/FormErrors";
 import { capitalize } from "../components/ProblemAlert";
 import { setTitle } from "../format";
-import { navigate, useLocation } from "../router";
-import { safeNext, setSignedIn, twoFactorHref } from "../session";
+import { Link, navigate, useLocation } from "../router";
+import { RESET_PASSWORD_PATH, safeNext, setSignedIn, twoFactorHref } from "../session";
 
 type Field = "email" | "password";
 
@@ -251,6 +251,11 @@ export function SignIn() {
             </button>
             {status}
           </div>
+          <p class="sign-in__other">
+            <Link href={RESET_PASSWORD_PATH} id="reset-password-link">
+              Set a new password with a reset code
+            </Link>
+          </p>
         </form>
       ) : (
         <form

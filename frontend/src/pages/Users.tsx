@@ -1,9 +1,9 @@
 import type { TargetedEvent, TargetedSubmitEvent } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, toProblem, type Problem, type Role, type User, type UserUpdate } from "../api/client";
+import { api, toProblem, type PasswordResetCode, type Problem, type Role, type User, type UserUpdate } from "../api/client";
 import { ErrorSummary, FieldError, failureFrom, invalid, type Failure } from "../components/FormErrors";
 import { ProblemAlert } from "../components/ProblemAlert";
-import { setTitle } from "../format";
+import { formatInstant, setTitle } from "../format";
 import { navigate } from "../router";
 import { ROLES, roleLabel, setSignedOut, signInHref, useCurrentUser } from "../session";
 import { NotAllowed } from "./NotAllowed";
@@ -37,6 +37,9 @@ export function Users() {
   const [roles, setRoles] = useState<Record<string, Role>>({});
   // Resetting two-factor sign-in: which row asks "are you sure?", and where the keyboard goes afterwards.
   const [confirmingReset, setConfirmingReset] = useState<string | null>(null);
+  // Resetting a password: which row asks "are you sure?", and the code to pass on, shown once.
+  const [confirmingPassword, setConfirmingPassword] = useState<string | null>(null);
+  const [issued, setIssued] = useState<{ user: User; reset: PasswordResetCode } | null>(null);
   const focusAfter = useRef<string | null>(null);
 
   useEffect(() => setTitle(forbidden ? "Not allowed" : "Users"), [forbidden]);
@@ -62,12 +65,14 @@ export function Users() {
   useEffect(() => {
     if (confirmingReset) {
       document.getElementById(`confirm-reset-mfa-${confirmingReset}`)?.focus();
+    } else if (confirmingPassword) {
+      document.getElementById(`confirm-reset-password-${confirmingPassword}`)?.focus();
     } else if (focusAfter.current) {
       const id = focusAfter.current;
       focusAfter.current = null;
       document.getElementById(id)?.focus();
     }
-  }, [confirmingReset, users]);
+  }, [confirmingReset, confirmingPassword, users, issued]);
 
   if (forbidden) return <NotAllowed />;
 
@@ -87,7 +92,9 @@ export function Users() {
             ? await api.POST("/api/v1/users/{user_id}/reset-mfa", path)
             : await api.PATCH("/api/v1/users/{user_id}", {
                 ...path,
+                // The version this page shows: a change made meanwhile by someone else is refused, not overwritten.
                 headers: { "Content-Type": "application/merge-patch+json" },
+                params: { ...path.params, header: { "If-Match": `"${u.version}"` } },
                 body: patch,
               });
       if (data) {
@@ -104,6 +111,48 @@ export function Users() {
         replace(data);
         setRoles(({ [u.id]: _applied, ...rest }) => rest);
         setMessage(done(data));
+      } else if (response.status === 412) {
+        await reload(u);
+        setActionProblem({
+          ...toProblem(error, response),
+          title: `Someone else changed ${u.display_name}’s account`,
+          detail: "The list now shows the account as it is. Check it, then make your change again.",
+        });
+      } else {
+        setActionProblem(toProblem(error, response));
+      }
+    } catch (err) {
+      setActionProblem(toProblem(err));
+    }
+    setBusy(null);
+  };
+
+  /** reload reads one account again, after a change was refused because it had changed meanwhile. */
+  const reload = async (u: User) => {
+    try {
+      const { data } = await api.GET("/api/v1/users/{user_id}", { params: { path: { user_id: u.id } } });
+      if (data) {
+        replace(data);
+        setRoles(({ [u.id]: _stale, ...rest }) => rest);
+      }
+    } catch {
+      // The refusal is shown either way; the list stays as it was.
+    }
+  };
+
+  /** resetPassword asks the server for a one-time code for u, and shows it once. */
+  const resetPassword = async (u: User) => {
+    setBusy(u.id);
+    setMessage("");
+    setActionProblem(null);
+    try {
+      const { data, error, response } = await api.POST("/api/v1/users/{user_id}/password-reset", {
+        params: { path: { user_id: u.id } },
+      });
+      if (data) {
+        setConfirmingPassword(null);
+        setIssued({ user: u, reset: data });
+        focusAfter.current = "reset-code";
       } else {
         setActionProblem(toProblem(error, response));
       }
@@ -124,7 +173,8 @@ export function Users() {
       <h1>Users</h1>
       <p class="lead">
         Staff accounts. Changing someone’s role or disabling them ends their sessions at once. There must always be
-        one active administrator.
+        one active administrator. Changing a role, disabling an account and resetting a password or two-factor sign-in
+        ask for your password again when you last entered it more than 15 minutes ago.
       </p>
 
       <p role="status" class="status-message">
@@ -132,6 +182,16 @@ export function Users() {
       </p>
       {loadProblem && <ProblemAlert problem={loadProblem} />}
       {actionProblem && <ProblemAlert problem={actionProblem} />}
+      {issued && (
+        <ResetCode
+          user={issued.user}
+          reset={issued.reset}
+          onDone={() => {
+            focusAfter.current = `reset-password-${issued.user.id}`;
+            setIssued(null);
+          }}
+        />
+      )}
 
       {loading && <p class="muted">Loading users…</p>}
       {!loading && users.length > 0 && (
@@ -249,6 +309,22 @@ export function Users() {
                           Unlock<span class="visually-hidden"> {u.display_name}</span>
                         </button>
                       )}
+                      {!self && confirmingPassword !== u.id && (
+                        <button
+                          type="button"
+                          id={`reset-password-${u.id}`}
+                          class="button button--secondary button--small"
+                          disabled={rowBusy}
+                          onClick={() => {
+                            setMessage("");
+                            setActionProblem(null);
+                            setConfirmingReset(null);
+                            setConfirmingPassword(u.id);
+                          }}
+                        >
+                          Reset password<span class="visually-hidden"> for {u.display_name}</span>
+                        </button>
+                      )}
                       {u.mfa_enabled && confirmingReset !== u.id && (
                         <button
                           type="button"
@@ -258,6 +334,7 @@ export function Users() {
                           onClick={() => {
                             setMessage("");
                             setActionProblem(null);
+                            setConfirmingPassword(null);
                             setConfirmingReset(u.id);
                           }}
                         >
@@ -265,6 +342,38 @@ export function Users() {
                         </button>
                       )}
                     </div>
+                    {confirmingPassword === u.id && (
+                      <div class="confirm">
+                        <p class="confirm__question">
+                          Reset {u.display_name}’s password? Their current password stops working at once, they are
+                          signed out, and their API tokens stop working. You get a one-time code to give them, with
+                          which they set a new password.
+                        </p>
+                        <div class="actions">
+                          <button
+                            type="button"
+                            id={`confirm-reset-password-${u.id}`}
+                            class="button button--danger button--small"
+                            disabled={rowBusy}
+                            onClick={() => void resetPassword(u)}
+                          >
+                            Yes, reset the password
+                          </button>
+                          <button
+                            type="button"
+                            id={`cancel-reset-password-${u.id}`}
+                            class="button button--secondary button--small"
+                            disabled={rowBusy}
+                            onClick={() => {
+                              focusAfter.current = `reset-password-${u.id}`;
+                              setConfirmingPassword(null);
+                            }}
+                          >
+                            Cancel
+                          </button>
+                        </div>
+                      </div>
+                    )}
                     {u.mfa_enabled && confirmingReset === u.id && (
                       <div class="confirm">
                         <p class="confirm__question">
@@ -319,6 +428,80 @@ export function Users() {
         <UserForm onCreated={created} />
       </section>
     </>
+  );
+}
+
+/**
+ * ResetCode shows the one-time code of a password reset, once, with a way to copy it and what the
+ * administrator does with it.
+ */
+function ResetCode({ user, reset, onDone }: { user: User; reset: PasswordResetCode; onDone: () => void }) {
+  const field = useRef<HTMLInputElement>(null);
+  const [copied, setCopied] = useState({ text: "", ok: true });
+
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(reset.code);
+      setCopied({ text: "Copied.", ok: true });
+    } catch {
+      // No clipboard API (a page served over plain HTTP) or permission refused: fall back on selecting it.
+      field.current?.focus();
+      field.current?.select();
+      let ok = false;
+      try {
+        ok = document.execCommand("copy");
+      } catch {
+        ok = false;
+      }
+      setCopied(
+        ok
+          ? { text: "Copied.", ok: true }
+          : { text: "Could not copy automatically. The code is selected: copy it with your keyboard.", ok: false },
+      );
+    }
+  };
+
+  return (
+    <div class="secret" role="region" aria-labelledby="reset-code-heading">
+      <h2 id="reset-code-heading">Reset code for {user.display_name}</h2>
+      <p id="reset-code-warning" class="secret__warning">
+        Copy this code now. It will not be shown again.
+      </p>
+      <div class="field">
+        <label for="reset-code">One-time reset code</label>
+        <div class="secret__row">
+          <input
+            type="text"
+            id="reset-code"
+            class="mono-input"
+            readOnly
+            value={reset.code}
+            ref={field}
+            aria-describedby="reset-code-warning reset-code-help"
+            spellcheck={false}
+            autoComplete="off"
+            onFocus={(e) => e.currentTarget.select()}
+          />
+          <button type="button" id="copy-reset-code" class="button" onClick={() => void copy()}>
+            Copy
+          </button>
+        </div>
+      </div>
+      <p role="status" class={copied.ok ? "secret__copied secret__copied--ok" : "secret__copied"}>
+        {copied.text}
+      </p>
+      <p id="reset-code-help">
+        Give it to {user.display_name} yourself, in person or by phone, rather than by email. On the sign-in page they
+        choose “Set a new password with a reset code” and enter their email address, this code and a new password. The
+        code works once, until {formatInstant(reset.expires_at)}. Their old password no longer works, and if they use
+        an authenticator app they still need it to sign in.
+      </p>
+      <p class="secret__done">
+        <button type="button" id="dismiss-reset-code" class="button button--secondary button--small" onClick={onDone}>
+          Done
+        </button>
+      </p>
+    </div>
   );
 }
 

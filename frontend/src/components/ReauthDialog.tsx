@@ -1,0 +1,236 @@
+import type { TargetedSubmitEvent } from "preact";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { api, isProblemType, toProblem } from "../api/client";
+import { navigate } from "../router";
+import { finishReauthentication, useReauthenticationPrompt } from "../reauth";
+import { SIGN_IN_PATH, setSignedOut, signInHref, useCurrentUser } from "../session";
+import { ErrorSummary, FieldError, failureFrom, invalid, type Failure } from "./FormErrors";
+import { capitalize } from "./ProblemAlert";
+
+/** How the second factor is given: the authenticator app's code, or a recovery code. */
+type Method = "app" | "recovery";
+
+const FIELDS = {
+  password: { id: "reauth-password", label: "Password" },
+  totp_code: { id: "reauth-code", label: "Code" },
+  recovery_code: { id: "reauth-recovery", label: "Recovery code" },
+};
+
+/**
+ * ReauthDialog is the one place the app asks for the password again, when an action needs it entered within
+ * the last 15 minutes (and the authenticator code, for an account with two-factor sign-in). The API client
+ * opens it and repeats the action once it succeeds; Cancel leaves the page as it was, and the page says that
+ * nothing was done. It is mounted once, in the app shell.
+ */
+export function ReauthDialog() {
+  const open = useReauthenticationPrompt();
+  return open ? <Prompt /> : null;
+}
+
+function Prompt() {
+  const me = useCurrentUser();
+  const twoFactor = !!me?.mfa_enabled;
+  const dialog = useRef<HTMLDialogElement>(null);
+  // The password stays in this component only, and goes with it when the dialog closes.
+  const [password, setPassword] = useState("");
+  const [code, setCode] = useState("");
+  const [method, setMethod] = useState<Method>("app");
+  const [busy, setBusy] = useState(false);
+  const [failure, setFailure] = useState<Failure | null>(null);
+  const opener = useRef<Element | null>(document.activeElement);
+
+  useEffect(() => {
+    const d = dialog.current;
+    if (d && !d.open) d.showModal();
+    document.getElementById(FIELDS.password.id)?.focus();
+    const back = opener.current;
+    return () => {
+      // Back to the button that started the action, which the page may have re-rendered meanwhile.
+      window.setTimeout(() => {
+        if (back instanceof HTMLElement && back.isConnected) back.focus();
+      }, 0);
+    };
+  }, []);
+
+  const codeId = method === "app" ? FIELDS.totp_code.id : FIELDS.recovery_code.id;
+
+  const cancel = () => {
+    if (!busy) finishReauthentication(false);
+  };
+
+  const switchMethod = (m: Method) => {
+    setFailure(null);
+    setCode("");
+    setMethod(m);
+    window.setTimeout(() => document.getElementById(m === "app" ? FIELDS.totp_code.id : FIELDS.recovery_code.id)?.focus(), 0);
+  };
+
+  const submit = async (e: TargetedSubmitEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    if (busy) return;
+    const missing: Record<string, string> = {};
+    if (!password) missing[FIELDS.password.id] = "Enter your password.";
+    const typed = method === "app" ? code.replace(/\s+/g, "") : code.trim();
+    if (twoFactor && method === "app" && !/^[0-9]{6}$/.test(typed)) {
+      missing[codeId] = "Enter the 6-digit code your authenticator app shows for ImpactLedger.";
+    } else if (twoFactor && method === "recovery" && (!typed || typed.length > 64)) {
+      missing[codeId] = "Enter one of the recovery codes you saved when you set up two-factor sign-in.";
+    }
+    if (Object.keys(missing).length > 0) {
+      setFailure({ title: "Confirm it is you to carry on.", fields: missing, other: [] });
+      return;
+    }
+
+    setBusy(true);
+    try {
+      const body: { password: string; totp_code?: string; recovery_code?: string } = { password };
+      if (twoFactor && method === "app") body.totp_code = typed;
+      if (twoFactor && method === "recovery") body.recovery_code = typed;
+      const { data, error, response } = await api.POST("/api/v1/auth/reauthenticate", { body });
+      if (data) {
+        finishReauthentication(true);
+        return;
+      }
+      if (isProblemType(error, "unauthenticated")) {
+        // The session ended meanwhile (or too many wrong tries locked the account): sign in again.
+        finishReauthentication(false);
+        setSignedOut();
+        const { pathname, search } = window.location;
+        if (pathname !== SIGN_IN_PATH) navigate(signInHref(pathname + search, true), { replace: true });
+        return;
+      }
+      const problem = toProblem(error, response);
+      if (isProblemType(error, "invalid-credentials")) {
+        setPassword("");
+        setCode("");
+        setFailure({
+          title: "The password is wrong.",
+          fields: { [FIELDS.password.id]: "The password is wrong, or the account is locked after too many tries." },
+          other: [],
+          requestId: problem.request_id || undefined,
+        });
+      } else if (isProblemType(error, "mfa-required")) {
+        setCode("");
+        setFailure({
+          title: problem.title,
+          fields: { [codeId]: capitalize(problem.detail ?? "Enter the current code from your authenticator app.") },
+          other: [],
+          requestId: problem.request_id || undefined,
+        });
+      } else {
+        setFailure(failureFrom(problem, FIELDS));
+      }
+    } catch (err) {
+      setFailure(failureFrom(toProblem(err), FIELDS));
+    }
+    setBusy(false);
+  };
+
+  return (
+    <dialog
+      ref={dialog}
+      id="reauth-dialog"
+      class="dialog"
+      aria-labelledby="reauth-title"
+      aria-describedby="reauth-description"
+      onCancel={(e) => {
+        e.preventDefault();
+        cancel();
+      }}
+    >
+      <form id="reauth-form" noValidate onSubmit={(e) => void submit(e)}>
+        <h2 id="reauth-title">Confirm it is you</h2>
+        <p id="reauth-description">
+          {twoFactor
+            ? "This action needs your password and a code from your authenticator app, entered in the last 15 minutes. "
+            : "This action needs your password, entered in the last 15 minutes. "}
+          Confirm them and it carries on.
+        </p>
+        {failure && <ErrorSummary failure={failure} order={[FIELDS.password.id, codeId]} />}
+        <div class="dialog__fields">
+          {/* Password managers fill the password better when they know whose it is. */}
+          <input type="email" autocomplete="username" value={me?.email ?? ""} readOnly hidden />
+          <div class="field">
+            <label for={FIELDS.password.id}>Password</label>
+            <input
+              type="password"
+              id={FIELDS.password.id}
+              autocomplete="current-password"
+              required
+              value={password}
+              onInput={(e) => setPassword(e.currentTarget.value)}
+              {...invalid(FIELDS.password.id, failure)}
+            />
+            <FieldError id={FIELDS.password.id} failure={failure} />
+          </div>
+          {twoFactor && method === "app" && (
+            <div class="field">
+              <label for={FIELDS.totp_code.id}>Code from your authenticator app</label>
+              <input
+                type="text"
+                id={FIELDS.totp_code.id}
+                class="code-input"
+                inputMode="numeric"
+                autocomplete="one-time-code"
+                pattern="[0-9 ]*"
+                maxLength={7}
+                spellcheck={false}
+                required
+                value={code}
+                onInput={(e) => setCode(e.currentTarget.value)}
+                {...invalid(FIELDS.totp_code.id, failure, "reauth-code-hint")}
+              />
+              <p id="reauth-code-hint" class="hint">
+                The 6-digit code the app shows for ImpactLedger. It changes every 30 seconds.
+              </p>
+              <FieldError id={FIELDS.totp_code.id} failure={failure} />
+            </div>
+          )}
+          {twoFactor && method === "recovery" && (
+            <div class="field">
+              <label for={FIELDS.recovery_code.id}>Recovery code</label>
+              <input
+                type="text"
+                id={FIELDS.recovery_code.id}
+                class="code-input"
+                autocomplete="off"
+                autocapitalize="characters"
+                maxLength={64}
+                spellcheck={false}
+                required
+                value={code}
+                onInput={(e) => setCode(e.currentTarget.value)}
+                {...invalid(FIELDS.recovery_code.id, failure, "reauth-recovery-hint")}
+              />
+              <p id="reauth-recovery-hint" class="hint">
+                One of the codes you saved when you set up two-factor sign-in. Each works once.
+              </p>
+              <FieldError id={FIELDS.recovery_code.id} failure={failure} />
+            </div>
+          )}
+          {twoFactor && (
+            <p>
+              {method === "app" ? (
+                <button type="button" id="reauth-use-recovery" class="link-button" onClick={() => switchMethod("recovery")}>
+                  Use a recovery code instead
+                </button>
+              ) : (
+                <button type="button" id="reauth-use-app" class="link-button" onClick={() => switchMethod("app")}>
+                  Use the code from your authenticator app instead
+                </button>
+              )}
+            </p>
+          )}
+        </div>
+        <div class="form-actions">
+          <button type="submit" id="reauth-confirm" class="button" disabled={busy}>
+            {busy ? "Confirming…" : "Confirm and carry on"}
+          </button>
+          <button type="button" id="reauth-cancel" class="button button--secondary" disabled={busy} onClick={cancel}>
+            Cancel
+          </button>
+        </div>
+      </form>
+    </dialog>
+  );
+}

@@ -1,0 +1,645 @@
+package handlers_test
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/impactledger/impactledger/api"
+	"github.com/impactledger/impactledger/dbtest"
+	"github.com/impactledger/impactledger/models"
+	"github.com/impactledger/impactledger/totp"
+)
+
+// clock is a store clock that tests move, so that a session's proof of password can grow old.
+type clock struct{ offset atomic.Int64 }
+
+func (c *clock) Now() time.Time         { return time.Now().Add(time.Duration(c.offset.Load())) }
+func (c *clock) Add(d time.Duration)    { c.offset.Add(int64(d)) }
+func (c *clock) use(cfg *models.Config) { cfg.Now = c.Now }
+func (c *clock) reset()                 { c.offset.Store(0) }
+func (c *clock) code(t *testing.T, secret string, offset int64) string {
+	t.Helper()
+	code, err := totp.Code(secret, totp.Step(c.Now())+offset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
+}
+
+// userETag reads an account's ETag, as a client does before changing it.
+func (c *client) userETag(id string) string {
+	c.t.Helper()
+	res := c.do("GET", "/api/v1/users/"+id, nil)
+	if res.StatusCode != http.StatusOK || res.Header.Get("ETag") == "" {
+		c.t.Fatalf("reading user %s: %d %s", id, res.StatusCode, res.Body)
+	}
+	return res.Header.Get("ETag")
+}
+
+// patchUser changes an account at the version just read.
+func (c *client) patchUser(id string, body any) response {
+	c.t.Helper()
+	return c.do("PATCH", "/api/v1/users/"+id, body, "If-Match", c.userETag(id))
+}
+
+// reauthenticate proves c's password again.
+func (c *client) reauthenticate(fields map[string]string) response {
+	c.t.Helper()
+	return c.do("POST", "/api/v1/auth/reauthenticate", fields)
+}
+
+// ledger is a case with a victim (with an SSN), a restitution order, and a payment that leaves money to
+// disburse to the victim and credit to refund.
+type ledger struct {
+	victim, defendant, order, payment string
+}
+
+func newLedger(t *testing.T, admin *client) ledger {
+	t.Helper()
+	c, _ := createCase(t, admin, peters)
+	id := func(res response) string {
+		var made struct {
+			ID string `json:"id"`
+		}
+		res.JSON(t, &made)
+		if res.StatusCode != http.StatusCreated {
+			t.Fatalf("%d %s", res.StatusCode, res.Body)
+		}
+		return made.ID
+	}
+	var l ledger
+	l.victim = id(admin.do("POST", "/api/v1/cases/"+c.Id.String()+"/victims",
+		map[string]any{"kind": "individual", "name": "Jane Roe", "ssn": "078-05-1120"}))
+	l.defendant = id(admin.do("POST", "/api/v1/cases/"+c.Id.String()+"/defendants", map[string]any{"name": "Defendant"}))
+	l.order = id(admin.do("POST", "/api/v1/cases/"+c.Id.String()+"/restitution-orders", map[string]any{"ordered_on": "2025-01-01",
+		"defendant_ids": []string{l.defendant}, "lines": []map[string]any{{"victim_id": l.victim, "amount_cents": 100_000}}}))
+	pay := func() string {
+		return id(admin.do("POST", "/api/v1/restitution-orders/"+l.order+"/payments", map[string]any{"amount_cents": 200_000,
+			"received_on": "2025-02-01", "payer_defendant_id": l.defendant, "method": "check"}, "Idempotency-Key", uuid.NewString()))
+	}
+	pay()
+	l.payment = pay()
+	return l
+}
+
+// stepUpCalls are the requests that need a recent re-authentication, each made fresh for every call.
+func stepUpCalls(t *testing.T, s *models.Store, admin *client, l ledger) map[string]func(c *client, headers ...string) response {
+	newUser := func() models.User {
+		u, err := s.CreateUser(dbtest.System(), models.NewUser{Email: "u-" + uuid.NewString()[:8] + "@mesa.gov",
+			DisplayName: "Someone", Role: models.RoleClerk, Password: staffPassword})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	etag := func(u models.User) string { return fmt.Sprintf(`"%d"`, u.Version) }
+	return map[string]func(c *client, headers ...string) response{
+		"change a role": func(c *client, h ...string) response {
+			u := newUser()
+			return c.do("PATCH", "/api/v1/users/"+u.ID, map[string]any{"role": "advocate"}, append(h, "If-Match", etag(u))...)
+		},
+		"disable an account": func(c *client, h ...string) response {
+			u := newUser()
+			return c.do("PATCH", "/api/v1/users/"+u.ID, map[string]any{"active": false}, append(h, "If-Match", etag(u))...)
+		},
+		"reset two-factor sign-in": func(c *client, h ...string) response {
+			return c.do("POST", "/api/v1/users/"+newUser().ID+"/reset-mfa", nil, h...)
+		},
+		"reset a password": func(c *client, h ...string) response {
+			return c.do("POST", "/api/v1/users/"+newUser().ID+"/password-reset", nil, h...)
+		},
+		"reveal an SSN": func(c *client, h ...string) response {
+			return c.do("GET", "/api/v1/victims/"+l.victim+"?reveal=ssn", nil, h...)
+		},
+		"record a disbursement": func(c *client, h ...string) response {
+			return c.do("POST", "/api/v1/restitution-orders/"+l.order+"/disbursements", map[string]any{"victim_id": l.victim,
+				"amount_cents": 1, "paid_on": "2025-02-02", "method": "check"}, append(h, "Idempotency-Key", uuid.NewString())...)
+		},
+		"record a refund": func(c *client, h ...string) response {
+			return c.do("POST", "/api/v1/restitution-orders/"+l.order+"/refunds", map[string]any{"amount_cents": 1,
+				"paid_on": "2025-02-02"}, append(h, "Idempotency-Key", uuid.NewString())...)
+		},
+		"reverse a payment": func(c *client, h ...string) response {
+			// Each reversal needs a payment of its own; the first one reversed stays reversed.
+			res := admin.do("POST", "/api/v1/restitution-orders/"+l.order+"/payments", map[string]any{"amount_cents": 100,
+				"received_on": "2025-02-03", "payer_defendant_id": l.defendant, "method": "check"}, "Idempotency-Key", uuid.NewString())
+			var p struct {
+				ID string `json:"id"`
+			}
+			res.JSON(t, &p)
+			return c.do("POST", "/api/v1/payments/"+p.ID+"/reverse", map[string]any{"reason": "Bounced."}, append(h, "Idempotency-Key", uuid.NewString())...)
+		},
+	}
+}
+
+// TestReauthenticationGuardsSensitiveActions checks each action that needs a step-up: refused with 401
+// reauthentication-required once the session's proof of password is over 15 minutes old, and accepted after
+// POST /auth/reauthenticate, whose failures count towards the lockout.
+func TestReauthenticationGuardsSensitiveActions(t *testing.T) {
+	clk := &clock{}
+	dbtest.EachWith(t, clk.use, func(t *testing.T, s *models.Store) {
+		clk.reset()
+		base := newClient(t, s)
+		admin := base.signedIn(models.RoleAdmin)
+		l := newLedger(t, admin)
+		calls := stepUpCalls(t, s, admin, l)
+
+		// Signing in counts as proof: a fresh session may.
+		for name, call := range calls {
+			if res := call(admin); res.StatusCode >= 300 {
+				t.Errorf("%s right after signing in: %d %s", name, res.StatusCode, res.Body)
+			}
+		}
+		clk.Add(14 * time.Minute)
+		if res := calls["reveal an SSN"](admin); res.StatusCode != http.StatusOK {
+			t.Errorf("14 minutes after signing in: %d %s", res.StatusCode, res.Body)
+		}
+		clk.Add(2 * time.Minute)
+		for name, call := range calls {
+			res := call(admin)
+			if res.StatusCode != http.StatusUnauthorized || res.Problem(t).Type != "https://impactledger.org/problems/reauthentication-required" {
+				t.Errorf("%s 16 minutes after signing in: %d %s; want 401 reauthentication-required", name, res.StatusCode, res.Body)
+			}
+		}
+		// What needs no step-up goes on: reading a victim without the SSN, renaming, enabling.
+		if r := admin.do("GET", "/api/v1/victims/"+l.victim, nil); r.StatusCode != http.StatusOK {
+			t.Errorf("reading a victim with a stale proof: %d", r.StatusCode)
+		}
+		if r := admin.patchUser(admin.user.ID, map[string]any{"display_name": "Renamed", "role": "admin", "active": true}); r.StatusCode != http.StatusOK {
+			t.Errorf("renaming with a stale proof: %d %s", r.StatusCode, r.Body)
+		}
+
+		wrong := admin.reauthenticate(map[string]string{"password": "not the password at all"})
+		wantProblem(t, wrong, http.StatusUnauthorized, "invalid-credentials")
+		ok := admin.reauthenticate(map[string]string{"password": staffPassword})
+		var proof api.Reauthentication
+		ok.JSON(t, &proof)
+		if ok.StatusCode != http.StatusOK || proof.ValidUntil.Sub(proof.AuthenticatedAt) != 15*time.Minute {
+			t.Fatalf("reauthenticate: %d %s", ok.StatusCode, ok.Body)
+		}
+		for name, call := range calls {
+			if res := call(admin); res.StatusCode >= 300 {
+				t.Errorf("%s after re-authenticating: %d %s", name, res.StatusCode, res.Body)
+			}
+		}
+		// Audited, successes and failures, with no password in sight.
+		for outcome, want := range map[models.Outcome]int{models.OutcomeSuccess: 1, models.OutcomeFailure: 1} {
+			page, err := s.ListAuditEvents(dbtest.System(), models.AuditFilter{Action: "auth.reauthenticate", Outcome: outcome})
+			if err != nil || len(page.Items) != want || page.Items[0].ObjectID != admin.user.ID {
+				t.Errorf("auth.reauthenticate %s events: %+v %v", outcome, page.Items, err)
+			}
+		}
+
+		// A conditional step-up judges the change against the version If-Match names: the same role is no change.
+		clk.Add(16 * time.Minute)
+		subject, _ := s.CreateUser(dbtest.System(), models.NewUser{Email: "same@mesa.gov", DisplayName: "Same",
+			Role: models.RoleClerk, Password: staffPassword})
+		if r := admin.patchUser(subject.ID, map[string]any{"role": "clerk", "active": true}); r.StatusCode != http.StatusOK {
+			t.Errorf("setting the role an account has, with a stale proof: %d %s", r.StatusCode, r.Body)
+		}
+		// A token cannot re-authenticate: only a person at a browser can.
+		tok := admin.newToken(t, map[string]any{"name": "script", "scopes": []string{"write"}})
+		script := *base
+		wantProblem(t, script.do("POST", "/api/v1/auth/reauthenticate", map[string]string{"password": staffPassword},
+			"Authorization", "Bearer "+tok.Token), http.StatusForbidden, "session-required")
+	})
+}
+
+// TestReauthenticationWithTwoFactors checks that an account with two-factor sign-in re-authenticates with
+// its password and a code, that codes are never accepted twice, and that wrong ones count towards the
+// lockout, whose lock ends the session that reached it.
+func TestReauthenticationWithTwoFactors(t *testing.T) {
+	clk := &clock{}
+	dbtest.EachWith(t, clk.use, func(t *testing.T, s *models.Store) {
+		clk.reset()
+		base := newClient(t, s)
+		admin := base.signedIn(models.RoleAdmin)
+		secret, recovery := admin.enrol()
+		clk.Add(16 * time.Minute)
+		subject, _ := s.CreateUser(dbtest.System(), models.NewUser{Email: "grace@mesa.gov", DisplayName: "Grace",
+			Role: models.RoleClerk, Password: staffPassword})
+		reset := func() response { return admin.do("POST", "/api/v1/users/"+subject.ID+"/reset-mfa", nil) }
+		wantProblem(t, reset(), http.StatusUnauthorized, "reauthentication-required")
+
+		// The password alone is the first step; it is not counted, and proves nothing yet.
+		for range models.MaxAccountFailures + 1 {
+			wantProblem(t, admin.reauthenticate(map[string]string{"password": staffPassword}), http.StatusUnauthorized, "mfa-required")
+		}
+		wantProblem(t, reset(), http.StatusUnauthorized, "reauthentication-required")
+		code := clk.code(t, secret, 1)
+		if r := admin.reauthenticate(map[string]string{"password": staffPassword, "totp_code": code}); r.StatusCode != http.StatusOK {
+			t.Fatalf("with the password and a code: %d %s", r.StatusCode, r.Body)
+		}
+		if r := reset(); r.StatusCode != http.StatusOK {
+			t.Fatalf("after re-authenticating with two factors: %d %s", r.StatusCode, r.Body)
+		}
+		clk.Add(16 * time.Minute)
+		wantProblem(t, admin.reauthenticate(map[string]string{"password": staffPassword, "totp_code": code}), http.StatusUnauthorized, "mfa-required")
+		if r := admin.reauthenticate(map[string]string{"password": staffPassword, "recovery_code": recovery[0]}); r.StatusCode != http.StatusOK {
+			t.Fatalf("with a recovery code: %d %s", r.StatusCode, r.Body)
+		}
+
+		// Wrong codes lock the account like wrong passwords at sign-in; the lock ends this session (whoever holds
+		// it does not have the second factor), and the right code then gets the same refusal as a wrong password.
+		clk.Add(16 * time.Minute)
+		other := base.signedIn(models.RoleAdmin)
+		for range models.MaxAccountFailures - 1 {
+			wantProblem(t, admin.reauthenticate(map[string]string{"password": staffPassword, "totp_code": wrongCode(clk.code(t, secret, 2))}),
+				http.StatusUnauthorized, "mfa-required")
+		}
+		wantProblem(t, admin.reauthenticate(map[string]string{"password": staffPassword, "totp_code": wrongCode(clk.code(t, secret, 2))}),
+			http.StatusUnauthorized, "mfa-required")
+		wantProblem(t, admin.do("GET", "/api/v1/auth/me", nil), http.StatusUnauthorized, "unauthenticated")
+		res, _ := admin.login(map[string]string{"email": admin.user.Email, "password": staffPassword, "totp_code": clk.code(t, secret, 2)})
+		wantProblem(t, res, http.StatusUnauthorized, "invalid-credentials")
+		var users api.UserList
+		other.do("GET", "/api/v1/users", nil).JSON(t, &users)
+		for _, u := range users.Items {
+			if u.Id.String() == admin.user.ID && !u.Locked {
+				t.Error("wrong codes at re-authentication did not lock the account")
+			}
+		}
+	})
+}
+
+// newToken makes an API token with c's session and answers it.
+func (c *client) newToken(t *testing.T, body map[string]any) api.NewToken {
+	t.Helper()
+	res := c.do("POST", "/api/v1/auth/tokens", body)
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("creating a token %v: %d %s", body, res.StatusCode, res.Body)
+	}
+	var tok api.NewToken
+	res.JSON(t, &tok)
+	return tok
+}
+
+// TestTokenScopes checks that a read token only reads, a write token is refused the actions that need a
+// step-up, and a sensitive token may take them but only comes from a freshly re-authenticated session and
+// lives 30 days at most.
+func TestTokenScopes(t *testing.T) {
+	clk := &clock{}
+	dbtest.EachWith(t, clk.use, func(t *testing.T, s *models.Store) {
+		clk.reset()
+		base := newClient(t, s)
+		admin := base.signedIn(models.RoleAdmin)
+		l := newLedger(t, admin)
+		calls := stepUpCalls(t, s, admin, l)
+		bearer := func(tok api.NewToken) []string { return []string{"Authorization", "Bearer " + tok.Token} }
+		script := *base
+
+		read := admin.newToken(t, map[string]any{"name": "reports"})
+		if fmt.Sprint(read.Scopes) != "[read]" {
+			t.Errorf("a token made without scopes has %v; want [read]", read.Scopes)
+		}
+		if r := script.do("GET", "/api/v1/cases", nil, bearer(read)...); r.StatusCode != http.StatusOK {
+			t.Errorf("read token reading: %d", r.StatusCode)
+		}
+		wantProblem(t, script.do("POST", "/api/v1/cases", peters, bearer(read)...), http.StatusForbidden, "read-only-token")
+		wantProblem(t, script.do("PATCH", "/api/v1/users/"+admin.user.ID, map[string]any{"display_name": "X"}, bearer(read)...),
+			http.StatusForbidden, "read-only-token")
+
+		write := admin.newToken(t, map[string]any{"name": "sync", "scopes": []string{"write"}})
+		if r := script.do("POST", "/api/v1/cases", map[string]any{"court_case_number": "W1", "caption": "People v. Write",
+			"court": "Mesa", "jurisdiction": "us-co"}, bearer(write)...); r.StatusCode != http.StatusCreated {
+			t.Errorf("write token creating a case: %d %s", r.StatusCode, r.Body)
+		}
+		for name, call := range calls {
+			res := call(&script, bearer(write)...)
+			if res.StatusCode != http.StatusForbidden || res.Problem(t).Type != "https://impactledger.org/problems/sensitive-scope-required" {
+				t.Errorf("write token may %s: %d %s", name, res.StatusCode, res.Body)
+			}
+		}
+		// Refusals are audited, at most one event a minute for one caller: the first is written, the others
+		// are counted into the next, a minute on.
+		refusals := 2 + len(calls)
+		denied, _ := s.ListAuditEvents(dbtest.System(), models.AuditFilter{Action: "access.denied", ActorID: admin.user.ID})
+		if len(denied.Items) != 1 {
+			t.Errorf("%d refusal events within a minute; want 1", len(denied.Items))
+		}
+		clk.Add(time.Minute + time.Second)
+		wantProblem(t, script.do("POST", "/api/v1/cases", peters, bearer(read)...), http.StatusForbidden, "read-only-token")
+		denied, _ = s.ListAuditEvents(dbtest.System(), models.AuditFilter{Action: "access.denied", ActorID: admin.user.ID})
+		if len(denied.Items) != 2 || !strings.Contains(denied.Items[0].Detail, fmt.Sprintf(`"count":%d`, refusals)) {
+			t.Errorf("the next minute's event: %+v; want one counting %d refusals", denied.Items, refusals)
+		}
+
+		// Bad scopes.
+		for _, scopes := range [][]string{{"read", "write"}, {"sensitive"}, {}, {"write", "write"}, {"admin"}} {
+			res := admin.do("POST", "/api/v1/auth/tokens", map[string]any{"name": "bad", "scopes": scopes})
+			if res.StatusCode != http.StatusUnprocessableEntity {
+				t.Errorf("scopes %v: %d %s", scopes, res.StatusCode, res.Body)
+			}
+		}
+
+		// Sensitive only from a session that proved its password within 15 minutes.
+		clk.Add(16 * time.Minute)
+		sensitiveBody := map[string]any{"name": "disbursements", "scopes": []string{"write", "sensitive"}}
+		wantProblem(t, admin.do("POST", "/api/v1/auth/tokens", sensitiveBody), http.StatusUnauthorized, "reauthentication-required")
+		if r := admin.reauthenticate(map[string]string{"password": staffPassword}); r.StatusCode != http.StatusOK {
+			t.Fatalf("reauthenticate: %d %s", r.StatusCode, r.Body)
+		}
+		res := admin.do("POST", "/api/v1/auth/tokens", map[string]any{"name": "long", "scopes": []string{"write", "sensitive"}, "expires_in_days": 31})
+		if res.StatusCode != http.StatusUnprocessableEntity || res.Problem(t).Errors["expires_in_days"] == "" {
+			t.Errorf("a sensitive token for 31 days: %d %s", res.StatusCode, res.Body)
+		}
+		sensitive := admin.newToken(t, sensitiveBody)
+		if fmt.Sprint(sensitive.Scopes) != "[write sensitive]" || sensitive.ExpiresAt.Sub(sensitive.CreatedAt) != 30*24*time.Hour {
+			t.Errorf("sensitive token: scopes %v, lifetime %s; want [write sensitive] and 30 days", sensitive.Scopes,
+				sensitive.ExpiresAt.Sub(sensitive.CreatedAt))
+		}
+		// The token is not the session: it keeps its powers after the session's proof grows old.
+		clk.Add(16 * time.Minute)
+		for name, call := range calls {
+			if res := call(&script, bearer(sensitive)...); res.StatusCode >= 300 {
+				t.Errorf("sensitive token may not %s: %d %s", name, res.StatusCode, res.Body)
+			}
+		}
+		readSensitive := func() api.NewToken {
+			if r := admin.reauthenticate(map[string]string{"password": staffPassword}); r.StatusCode != http.StatusOK {
+				t.Fatalf("reauthenticate: %d", r.StatusCode)
+			}
+			return admin.newToken(t, map[string]any{"name": "ssn lookups", "scopes": []string{"read", "sensitive"}, "expires_in_days": 1})
+		}()
+		if r := calls["reveal an SSN"](&script, bearer(readSensitive)...); r.StatusCode != http.StatusOK {
+			t.Errorf("read and sensitive token revealing an SSN: %d %s", r.StatusCode, r.Body)
+		}
+		wantProblem(t, calls["record a refund"](&script, bearer(readSensitive)...), http.StatusForbidden, "read-only-token")
+
+		// The list shows each token's scopes.
+		var list api.TokenList
+		admin.do("GET", "/api/v1/auth/tokens", nil).JSON(t, &list)
+		got := map[string]string{}
+		for _, tk := range list.Items {
+			got[tk.Name] = fmt.Sprint(tk.Scopes)
+		}
+		if got["reports"] != "[read]" || got["sync"] != "[write]" || got["disbursements"] != "[write sensitive]" {
+			t.Errorf("listed scopes: %v", got)
+		}
+	})
+}
+
+// TestChangePassword checks the self-service change: the current password is needed (and wrong ones are
+// counted), the new one follows the rules, other sessions end and this one goes on.
+func TestChangePassword(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		base := newClient(t, s)
+		dana := base.signedIn(models.RoleAdvocate)
+		_, elsewhere := dana.login(map[string]string{"email": dana.user.Email, "password": staffPassword})
+		change := func(current, next string) response {
+			return dana.do("POST", "/api/v1/auth/password", map[string]string{"current_password": current, "new_password": next})
+		}
+		const next = "a brand new passphrase"
+
+		for _, tc := range []struct{ current, next, field string }{
+			{"not my password at all", next, "current_password"},
+			{staffPassword, "password1234", "new_password"},
+			{staffPassword, "short", "new_password"},
+			{staffPassword, staffPassword, "new_password"},
+		} {
+			res := change(tc.current, tc.next)
+			if res.StatusCode != http.StatusUnprocessableEntity || res.Problem(t).Errors[tc.field] == "" {
+				t.Errorf("change %q → %q: %d %s; want 422 on %s", tc.current, tc.next, res.StatusCode, res.Body, tc.field)
+			}
+		}
+		if r := change(staffPassword, next); r.StatusCode != http.StatusNoContent {
+			t.Fatalf("change: %d %s", r.StatusCode, r.Body)
+		}
+		if r := dana.do("GET", "/api/v1/auth/me", nil); r.StatusCode != http.StatusOK {
+			t.Errorf("the session that changed the password: %d", r.StatusCode)
+		}
+		wantProblem(t, elsewhere.do("GET", "/api/v1/auth/me", nil), http.StatusUnauthorized, "unauthenticated")
+		res, _ := dana.login(map[string]string{"email": dana.user.Email, "password": staffPassword})
+		wantProblem(t, res, http.StatusUnauthorized, "invalid-credentials")
+		if res, _ := dana.login(map[string]string{"email": dana.user.Email, "password": next}); res.StatusCode != http.StatusOK {
+			t.Errorf("sign-in with the new password: %d %s", res.StatusCode, res.Body)
+		}
+		page, _ := s.ListAuditEvents(dbtest.System(), models.AuditFilter{Action: "user.password_change"})
+		if len(page.Items) != 2 || page.Items[0].Outcome != models.OutcomeSuccess || page.Items[0].ObjectID != dana.user.ID {
+			t.Errorf("audit of the change (one failure, one success): %+v", page.Items)
+		}
+
+		// Wrong current passwords count towards the lockout; the lock ends the session that reached it.
+		for range models.MaxAccountFailures {
+			change("not my password at all", "another new passphrase")
+		}
+		wantProblem(t, dana.do("GET", "/api/v1/auth/me", nil), http.StatusUnauthorized, "unauthenticated")
+		res, _ = dana.login(map[string]string{"email": dana.user.Email, "password": next})
+		wantProblem(t, res, http.StatusUnauthorized, "invalid-credentials")
+
+		// Only from a browser session.
+		admin := base.signedIn(models.RoleAdmin)
+		tok := admin.newToken(t, map[string]any{"name": "script", "scopes": []string{"write"}})
+		script := *base
+		wantProblem(t, script.do("POST", "/api/v1/auth/password", map[string]string{"current_password": staffPassword, "new_password": next},
+			"Authorization", "Bearer "+tok.Token), http.StatusForbidden, "session-required")
+	})
+}
+
+// resetCode is the shape of an administrator's reset code: four groups of five letters and digits.
+var resetCode = regexp.MustCompile(`^[0-9A-HJKMNP-TV-Z]{5}(-[0-9A-HJKMNP-TV-Z]{5}){3}$`)
+
+// TestPasswordResetByAdministrator checks the reset: a code shown once, stored hashed, working once and for 24
+// hours, a new reset replacing an old code, the account's sessions and tokens ended, failures answered alike
+// and counted, and two-factor sign-in still needed afterwards.
+func TestPasswordResetByAdministrator(t *testing.T) {
+	clk := &clock{}
+	dbtest.EachWith(t, clk.use, func(t *testing.T, s *models.Store) {
+		clk.reset()
+		base := newClient(t, s)
+		admin := base.signedIn(models.RoleAdmin)
+		dana := base.signedIn(models.RoleAdvocate)
+		secret, _ := dana.enrol()
+		tok := dana.newToken(t, map[string]any{"name": "script"})
+		issue := func(id string) string {
+			t.Helper()
+			res := admin.do("POST", "/api/v1/users/"+id+"/password-reset", nil)
+			var out api.PasswordResetCode
+			res.JSON(t, &out)
+			if res.StatusCode != http.StatusOK || !resetCode.MatchString(out.Code) ||
+				out.ExpiresAt.Sub(clk.Now()) < 23*time.Hour || out.ExpiresAt.Sub(clk.Now()) > 24*time.Hour {
+				t.Fatalf("reset: %d %s", res.StatusCode, res.Body)
+			}
+			return out.Code
+		}
+		first := issue(dana.user.ID)
+		wantProblem(t, dana.do("GET", "/api/v1/auth/me", nil), http.StatusUnauthorized, "unauthenticated")
+		script := *base
+		if r := script.do("GET", "/api/v1/cases", nil, "Authorization", "Bearer "+tok.Token); r.StatusCode != http.StatusUnauthorized {
+			t.Errorf("the account's token after a reset: %d", r.StatusCode)
+		}
+		res, _ := dana.login(map[string]string{"email": dana.user.Email, "password": staffPassword, "totp_code": clk.code(t, secret, 1)})
+		wantProblem(t, res, http.StatusUnauthorized, "invalid-credentials")
+
+		// Stored only as a hash.
+		db, err := s.SQLDB()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stored string
+		if err := db.QueryRow("SELECT code_hash FROM password_resets").Scan(&stored); err != nil {
+			t.Fatal(err)
+		}
+		bare := strings.ReplaceAll(first, "-", "")
+		if strings.Contains(stored, first) || strings.Contains(strings.ToUpper(stored), bare) || len(stored) != 64 {
+			t.Errorf("the code is stored as %q", stored)
+		}
+
+		// A new reset replaces the first code.
+		second := issue(dana.user.ID)
+		use := func(email, code, pw string) response {
+			return base.do("POST", "/api/v1/auth/password-reset", map[string]string{"email": email, "code": code, "new_password": pw},
+				"X-Request-ID", "same")
+		}
+		const next = "my fresh passphrase"
+		refused := use(dana.user.Email, first, next)
+		wantProblem(t, refused, http.StatusUnauthorized, "invalid-reset-code")
+		for name, r := range map[string]response{
+			"unknown email": use("nobody@mesa.gov", second, next),
+			"wrong code":    use(dana.user.Email, "AAAAA-BBBBB-CCCCC-DDDDD", next),
+		} {
+			if string(r.Body) != string(refused.Body) || r.StatusCode != refused.StatusCode {
+				t.Errorf("%s answers %d %s; a replaced code %d %s", name, r.StatusCode, r.Body, refused.StatusCode, refused.Body)
+			}
+		}
+		// A new password that breaks the rules is said so before the code is looked at (and does not use it).
+		weak := use(dana.user.Email, second, "password1234")
+		if weak.StatusCode != http.StatusUnprocessableEntity || weak.Problem(t).Errors["new_password"] == "" {
+			t.Errorf("weak new password: %d %s", weak.StatusCode, weak.Body)
+		}
+		typed := strings.ToLower(strings.ReplaceAll(second, "-", " "))
+		if r := use(dana.user.Email, typed, next); r.StatusCode != http.StatusNoContent {
+			t.Fatalf("setting the password with the code: %d %s", r.StatusCode, r.Body)
+		}
+		if r := use(dana.user.Email, second, "yet another passphrase"); string(r.Body) != string(refused.Body) {
+			t.Errorf("the code used a second time: %d %s", r.StatusCode, r.Body)
+		}
+		// The second factor stays: the new password alone is only the first step.
+		res, _ = dana.login(map[string]string{"email": dana.user.Email, "password": next})
+		wantProblem(t, res, http.StatusUnauthorized, "mfa-required")
+		if res, _ := dana.login(map[string]string{"email": dana.user.Email, "password": next, "totp_code": clk.code(t, secret, 1)}); res.StatusCode != http.StatusOK {
+			t.Fatalf("sign-in with the new password and a code: %d %s", res.StatusCode, res.Body)
+		}
+
+		// Codes expire after 24 hours.
+		expiring := issue(dana.user.ID)
+		clk.Add(24*time.Hour + time.Minute)
+		admin = base.signedIn(models.RoleAdmin) // the first administrator's session ran out meanwhile
+		if r := use(dana.user.Email, expiring, next); string(r.Body) != string(refused.Body) {
+			t.Errorf("an expired code: %d %s", r.StatusCode, r.Body)
+		}
+		// Guessing is counted like sign-ins: after five wrong codes the right one is refused too.
+		right := issue(dana.user.ID)
+		for range models.MaxAccountFailures {
+			use(dana.user.Email, "AAAAA-BBBBB-CCCCC-DDDDD", next)
+		}
+		if r := use(dana.user.Email, right, next); string(r.Body) != string(refused.Body) {
+			t.Errorf("the right code after five wrong ones: %d %s", r.StatusCode, r.Body)
+		}
+
+		// One's own password is changed on one's account page, not reset.
+		wantProblem(t, admin.do("POST", "/api/v1/users/"+admin.user.ID+"/password-reset", nil), http.StatusConflict, "conflict")
+		wantProblem(t, admin.do("POST", "/api/v1/users/"+uuid.NewString()+"/password-reset", nil), http.StatusNotFound, "not-found")
+		page, _ := s.ListAuditEvents(dbtest.System(), models.AuditFilter{Action: "user.password_reset"})
+		if len(page.Items) != 4 || page.Items[0].ObjectID != dana.user.ID {
+			t.Errorf("audit of the resets: %+v", page.Items)
+		}
+	})
+}
+
+// TestResetMFARevokesTokens checks that resetting an account's two-factor sign-in also revokes its API
+// tokens, which sessions that passed the lost factor made.
+func TestResetMFARevokesTokens(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		base := newClient(t, s)
+		admin := base.signedIn(models.RoleAdmin)
+		dana := base.signedIn(models.RoleAdvocate)
+		dana.enrol()
+		tok := dana.newToken(t, map[string]any{"name": "script"})
+		script := *base
+		if r := script.do("GET", "/api/v1/cases", nil, "Authorization", "Bearer "+tok.Token); r.StatusCode != http.StatusOK {
+			t.Fatalf("the token before the reset: %d", r.StatusCode)
+		}
+		if r := admin.do("POST", "/api/v1/users/"+dana.user.ID+"/reset-mfa", nil); r.StatusCode != http.StatusOK {
+			t.Fatalf("reset: %d %s", r.StatusCode, r.Body)
+		}
+		wantProblem(t, script.do("GET", "/api/v1/cases", nil, "Authorization", "Bearer "+tok.Token), http.StatusUnauthorized, "invalid-token")
+	})
+}
+
+// TestUpdateUserNeedsIfMatch checks that changing an account takes If-Match like every update: 428 without
+// it, 412 with a stale one, and an ETag on every read and change of an account.
+func TestUpdateUserNeedsIfMatch(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		base := newClient(t, s)
+		admin := base.signedIn(models.RoleAdmin)
+		dana := base.signedIn(models.RoleAdvocate)
+		path := "/api/v1/users/" + dana.user.ID
+		rename := map[string]any{"display_name": "Dana R."}
+
+		wantProblem(t, admin.do("PATCH", path, rename), http.StatusPreconditionRequired, "if-match-required")
+		read := admin.do("GET", path, nil)
+		if read.StatusCode != http.StatusOK || read.Header.Get("ETag") != `"1"` {
+			t.Fatalf("GET user: %d, ETag %q", read.StatusCode, read.Header.Get("ETag"))
+		}
+		changed := admin.do("PATCH", path, rename, "If-Match", `"1"`)
+		if changed.StatusCode != http.StatusOK || changed.Header.Get("ETag") != `"2"` {
+			t.Fatalf("PATCH with the current ETag: %d, ETag %q %s", changed.StatusCode, changed.Header.Get("ETag"), changed.Body)
+		}
+		wantProblem(t, admin.do("PATCH", path, map[string]any{"display_name": "Dana Reyes"}, "If-Match", `"1"`),
+			http.StatusPreconditionFailed, "stale-version")
+		if u, _ := s.UserByID(dbtest.System(), dana.user.ID); u.DisplayName != "Dana R." {
+			t.Errorf("a stale change went through: %q", u.DisplayName)
+		}
+		// Whether the account exists comes first.
+		wantProblem(t, admin.do("PATCH", "/api/v1/users/"+uuid.NewString(), rename, "If-Match", `"1"`), http.StatusNotFound, "not-found")
+		created := admin.do("POST", "/api/v1/users", map[string]any{"email": "eli@mesa.gov", "display_name": "Eli",
+			"role": "clerk", "password": staffPassword})
+		if created.StatusCode != http.StatusCreated || created.Header.Get("ETag") != `"1"` {
+			t.Errorf("created account: %d, ETag %q", created.StatusCode, created.Header.Get("ETag"))
+		}
+	})
+}
+
+// TestStepUpIsDeclaredAndDocumented checks the contract's side: every operation that declares
+// x-reauthentication documents its 401 as ReauthenticationRequired, and the operations the step-up policy
+// names declare it.
+func TestStepUpIsDeclaredAndDocumented(t *testing.T) {
+	doc, err := api.GetSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"updateUser": "conditional", "createToken": "conditional", "resetUserMfa": "true", "resetUserPassword": "true",
+		"getVictim": "map[when-query:map[reveal:ssn]]", "createDisbursement": "true", "createRefund": "true",
+		"reversePayment": "true",
+	}
+	got := map[string]string{}
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			declared, ok := op.Extensions["x-reauthentication"]
+			if !ok {
+				continue
+			}
+			got[strings.ToLower(op.OperationID)] = fmt.Sprint(declared)
+			if r := op.Responses.Status(http.StatusUnauthorized); r == nil || r.Ref != "#/components/responses/ReauthenticationRequired" {
+				t.Errorf("%s declares x-reauthentication but does not document 401 reauthentication-required", op.OperationID)
+			}
+		}
+	}
+	for id, declared := range want {
+		if got[strings.ToLower(id)] != declared {
+			t.Errorf("%s declares x-reauthentication %q; want %q", id, got[strings.ToLower(id)], declared)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("operations declaring x-reauthentication: %v; want %v", got, want)
+	}
+}

@@ -1,0 +1,289 @@
+package models
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/impactledger/impactledger/password"
+)
+
+// Reauthenticate proves again, in the session sessionID of the account userID, the password and, for an
+// account with two-factor sign-in, the second factor, so that the session may take the actions that need a
+// step-up for ReauthenticationWindow more. It is counted and throttled exactly like a sign-in: a wrong
+// password or code answers ErrBadCredentials or ErrMFARefused and counts towards the lockout, and the lock,
+// when this attempt reaches it, ends the session too. A right password without the second factor the
+// account needs answers ErrMFARequired and is not counted. It returns when the proof was recorded.
+func (s *Store) Reauthenticate(ctx context.Context, userID, sessionID, pw string, second SecondFactor) (time.Time, error) {
+	u, err := s.UserByID(ctx, userID)
+	if err != nil {
+		return time.Time{}, err
+	}
+	a, err := s.beginAttempt(ctx, u.Email, "auth.reauthenticate")
+	if err != nil {
+		return time.Time{}, err
+	}
+	matches, err := s.passwordMatches(ctx, a, pw)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if !matches || a.user.ID != userID || !a.user.Active || a.refused() {
+		return time.Time{}, s.failAttempt(ctx, a, "auth.reauthenticate", sessionID, ErrBadCredentials)
+	}
+	u = a.user
+	if u.MFAEnabled() && !second.given() {
+		if err := s.forgetAttempt(ctx, a); err != nil {
+			return time.Time{}, err
+		}
+		return time.Time{}, ErrMFARequired
+	}
+	at := s.now()
+	err = s.inTx(ctx, func(tx *gorm.DB) error {
+		if u.MFAEnabled() {
+			if err := s.passSecondFactor(tx, u, second); err != nil {
+				return err
+			}
+		}
+		if err := tx.Where("email_hash = ?", hashToken(u.EmailKey)).Delete(&loginFailure{}).Error; err != nil {
+			return err
+		}
+		res := tx.Model(&Session{}).Where("id = ? AND user_id = ?", sessionID, userID).Update("authenticated_at", at)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected != 1 {
+			return ErrNoSession
+		}
+		return s.appendAudit(tx, audited{Action: "auth.reauthenticate", ObjectType: "user", ObjectID: userID, Outcome: OutcomeSuccess})
+	})
+	if errors.Is(err, ErrMFARefused) {
+		return time.Time{}, s.failAttempt(ctx, a, "auth.reauthenticate", sessionID, ErrMFARefused)
+	}
+	if err != nil {
+		return time.Time{}, err
+	}
+	return at, nil
+}
+
+// ErrWrongPassword refuses a password change whose current password is wrong (or whose account is locked,
+// which gets the same answer, as at sign-in).
+var ErrWrongPassword = &ValidationError{Fields: map[string]string{"current_password": "is not your current password"}}
+
+// ChangePassword sets a new password for the account userID, which must prove its current one. The check
+// of the current password is counted and throttled like a sign-in (a wrong one counts towards the lockout).
+// The account's other sessions end, since they may be someone else's, while sessionID, the one that made the
+// change, goes on; any reset code an administrator issued is withdrawn. API tokens are left alone: they are
+// credentials of their own, listed and revoked on the account page.
+func (s *Store) ChangePassword(ctx context.Context, userID, sessionID, current, next string) error {
+	if err := checkNewPassword(current, next); err != nil {
+		return err
+	}
+	u, err := s.UserByID(ctx, userID)
+	if err != nil {
+		return err
+	}
+	a, err := s.beginAttempt(ctx, u.Email, "user.password_change")
+	if err != nil {
+		return err
+	}
+	matches, err := s.passwordMatches(ctx, a, current)
+	if err != nil {
+		return err
+	}
+	if !matches || a.user.ID != userID || !a.user.Active || a.refused() {
+		return s.failAttempt(ctx, a, "user.password_change", sessionID, ErrWrongPassword)
+	}
+	hash, err := password.Hash(next, s.iterations)
+	if err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Model(&User{}).Where("id = ?", userID).Update("password_hash", hash).Error; err != nil {
+			return err
+		}
+		if err := tx.Where("email_hash = ?", hashToken(a.user.EmailKey)).Delete(&loginFailure{}).Error; err != nil {
+			return err
+		}
+		if err := tx.Where("user_id = ? AND id <> ?", userID, sessionID).Delete(&Session{}).Error; err != nil {
+			return err
+		}
+		if err := tx.Where("user_id = ?", userID).Delete(&passwordReset{}).Error; err != nil {
+			return err
+		}
+		return s.appendAudit(tx, audited{Action: "user.password_change", ObjectType: "user", ObjectID: userID, Outcome: OutcomeSuccess})
+	})
+}
+
+// checkNewPassword applies the password policy to a new password, which must also differ from the one it
+// replaces (when that is known).
+func checkNewPassword(old, next string) error {
+	if err := password.Check(next); err != nil {
+		return &ValidationError{Fields: map[string]string{"new_password": err.Error()}}
+	}
+	if old != "" && subtle.ConstantTimeCompare([]byte(old), []byte(next)) == 1 {
+		return &ValidationError{Fields: map[string]string{"new_password": "must differ from your current password"}}
+	}
+	return nil
+}
+
+// PasswordResetLifetime is how long an administrator's reset code works.
+const PasswordResetLifetime = 24 * time.Hour
+
+// passwordReset is an account's one outstanding reset code; only a hash of the code is stored.
+type passwordReset struct {
+	UserID    string `gorm:"primaryKey"`
+	CodeHash  string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// ResetPassword is an administrator's reset of the password of the account userID, for someone who forgot
+// it or whose password may be known to others. It returns a one-time code, shown once and stored only as a
+// hash, with which the account's owner sets a new password (SetPasswordWithCode) until the code expires,
+// PasswordResetLifetime from now. A new reset replaces an earlier code. The old password stops working at
+// once, the account's sessions end and its API tokens are revoked, so that whoever may have held the old
+// password keeps nothing. Two-factor sign-in is left as it is: the next sign-in still needs it.
+func (s *Store) ResetPassword(ctx context.Context, userID string) (code string, expires time.Time, err error) {
+	code = newResetCode()
+	// A hash of 256 random bits nobody knows replaces the old password's, so that signing in with any
+	// password fails, and costs the same time as any wrong password.
+	unusable, err := password.Hash(randomSecret(), s.iterations)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	err = s.inTx(ctx, func(tx *gorm.DB) error {
+		if _, err := userByID(tx, userID); err != nil {
+			return err
+		}
+		at := s.now()
+		expires = at.Add(PasswordResetLifetime)
+		if err := tx.Where("user_id = ?", userID).Delete(&passwordReset{}).Error; err != nil {
+			return err
+		}
+		if err := tx.Create(&passwordReset{UserID: userID, CodeHash: resetCodeHash(userID, code), CreatedAt: at,
+			ExpiresAt: expires}).Error; err != nil {
+			return err
+		}
+		if err := tx.Model(&User{}).Where("id = ?", userID).Update("password_hash", unusable).Error; err != nil {
+			return err
+		}
+		if err := tx.Where("user_id = ?", userID).Delete(&Session{}).Error; err != nil {
+			return err
+		}
+		if err := tx.Model(&APIToken{}).Where("user_id = ? AND revoked_at IS NULL", userID).Update("revoked_at", at).Error; err != nil {
+			return err
+		}
+		return s.appendAudit(tx, audited{Action: "user.password_reset", ObjectType: "user", ObjectID: userID, Outcome: OutcomeSuccess})
+	})
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	return code, expires, nil
+}
+
+// ErrBadResetCode answers every refused use of a reset code alike: an unknown email, a wrong, used or
+// expired code, a disabled account, or one that failed too often.
+var ErrBadResetCode = errors.New("the email or reset code is wrong, or the code has expired")
+
+// SetPasswordWithCode sets a new password for the account with email, with the code from ResetPassword.
+// Each try is counted and throttled like a sign-in, so that codes cannot be guessed; every refusal answers
+// ErrBadResetCode, whatever the reason, and a new password that breaks the policy is a *ValidationError
+// before the code is looked at. The code is used up, any lockout is lifted (an administrator vouched for the
+// owner), and the account's sessions end. No session is opened: the owner signs in next, with the second
+// factor where the account has one.
+func (s *Store) SetPasswordWithCode(ctx context.Context, email, code, next string) error {
+	if err := checkNewPassword("", next); err != nil {
+		return err
+	}
+	a, err := s.beginAttempt(ctx, email, "auth.password_reset")
+	if err != nil {
+		return err
+	}
+	var reset passwordReset
+	ok := false
+	if a.found {
+		err := s.read.WithContext(ctx).Where("user_id = ?", a.user.ID).Take(&reset).Error
+		if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+			return err
+		}
+		ok = err == nil && subtle.ConstantTimeCompare([]byte(reset.CodeHash), []byte(resetCodeHash(a.user.ID, code))) == 1 &&
+			a.at.Before(reset.ExpiresAt)
+	}
+	// A lockout from wrong passwords does not stop the code (it is how the owner gets back in), but codes
+	// guessed wrong too often do.
+	if !ok || !a.user.Active || a.failures >= MaxAccountFailures {
+		return s.failAttempt(ctx, a, "auth.password_reset", "", ErrBadResetCode)
+	}
+	hash, err := password.Hash(next, s.iterations)
+	if err != nil {
+		return err
+	}
+	// Audited as the account's owner, who proved to be so with the code, as a sign-in is.
+	owner := WithActor(ctx, Actor{Type: ActorUser, ID: a.user.ID, Role: a.user.Role})
+	err = s.inTx(owner, func(tx *gorm.DB) error {
+		// Used once: of two requests racing with one code, only the one that deletes it goes on.
+		res := tx.Where("user_id = ? AND code_hash = ?", a.user.ID, reset.CodeHash).Delete(&passwordReset{})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected != 1 {
+			return ErrBadResetCode
+		}
+		if err := tx.Model(&User{}).Where("id = ?", a.user.ID).
+			Updates(map[string]any{"password_hash": hash, "locked_at": nil}).Error; err != nil {
+			return err
+		}
+		if err := tx.Where("email_hash = ?", hashToken(a.user.EmailKey)).Delete(&loginFailure{}).Error; err != nil {
+			return err
+		}
+		if err := tx.Where("user_id = ?", a.user.ID).Delete(&Session{}).Error; err != nil {
+			return err
+		}
+		return s.appendAudit(tx, audited{Action: "auth.password_reset", ObjectType: "user", ObjectID: a.user.ID, Outcome: OutcomeSuccess})
+	})
+	if errors.Is(err, ErrBadResetCode) {
+		return s.failAttempt(ctx, a, "auth.password_reset", "", ErrBadResetCode)
+	}
+	return err
+}
+
+// resetCodeGroups and resetGroupLength shape a reset code: four groups of five characters of
+// recoveryAlphabet, 100 random bits, read out or typed from a message without confusing 0 and O or 1 and I.
+const (
+	resetCodeGroups  = 4
+	resetGroupLength = 5
+)
+
+// newResetCode makes a password reset code such as 7KQ2M-XD4HP-9RT0W-C3NBV.
+func newResetCode() string {
+	var b strings.Builder
+	for i := range resetCodeGroups * resetGroupLength {
+		if i > 0 && i%resetGroupLength == 0 {
+			b.WriteByte('-')
+		}
+		b.WriteByte(recoveryAlphabet[randIndex(len(recoveryAlphabet))])
+	}
+	return b.String()
+}
+
+// resetCodeHash is what is stored of a reset code: 100 random bits need no slow hash, and the account's ID
+// salts it. Typing is forgiven as for recovery codes.
+func resetCodeHash(userID, code string) string {
+	return hashToken("impactledger password reset|" + userID + "|" + normalizeCode(code))
+}
+
+// randomSecret is 256 random bits, as text.
+func randomSecret() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		// crypto/rand.Read never fails on supported platforms (Go 1.24+ aborts instead).
+		panic(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
