@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/impactledger/impactledger/handlers"
 	"github.com/impactledger/impactledger/models"
 	"github.com/impactledger/impactledger/password"
 	"github.com/impactledger/impactledger/sealing"
@@ -37,6 +38,8 @@ type config struct {
 	DocumentsDir string
 	// ImportWorkers is how many imports this instance runs at once.
 	ImportWorkers int
+	// MaxHeavyRequests is how many heavy requests (large orders, list uploads) this instance serves at once.
+	MaxHeavyRequests int
 	// TLSCertFile and TLSKeyFile, when set, make the service speak HTTPS itself.
 	TLSCertFile, TLSKeyFile string
 	// KeysFile is the file the key-encryption keys were read from (IMPACTLEDGER_ENCRYPTION_KEYS_FILE), if any.
@@ -64,6 +67,7 @@ var configVars = []envVar{
 	{"IMPACTLEDGER_LOCKOUT_MINUTES", "30", "How long 5 failed sign-ins within 15 minutes lock an account; 0 keeps it locked until an administrator unlocks it."},
 	{"IMPACTLEDGER_PASSWORD_ITERATIONS", "600000", "PBKDF2 work factor of new password hashes; lower only for tests (a warning is logged)."},
 	{"IMPACTLEDGER_IMPORT_WORKERS", "1", "How many victim imports this instance runs at once; each keeps a core busy. Queued imports wait their turn, on any instance."},
+	{"IMPACTLEDGER_MAX_HEAVY_REQUESTS", "4", "How many heavy requests (entering a restitution order, uploading a victim list) this instance serves at once, each account at most 2 of them; more are answered 429. Each may take some 250 MiB at its peak."},
 	{"IMPACTLEDGER_DOCUMENTS_DIR", "(SQLite: a documents folder beside the database, ./data/documents by default; PostgreSQL: ./data/documents)", "Folder of the documents attached to losses, and of uploaded victim lists while they import, each file sealed with its case's data key. Back it up with the database; several instances must share it."},
 }
 
@@ -200,6 +204,14 @@ func loadConfig(getenv func(string) string, stdoutIsTerminal bool) (config, erro
 			errs = append(errs, configErrorf("IMPACTLEDGER_IMPORT_WORKERS: %q is not a whole number from 1 to 64", v))
 		}
 		cfg.ImportWorkers = n
+	}
+	cfg.MaxHeavyRequests = handlers.DefaultHeavyTotal
+	if v := getenv("IMPACTLEDGER_MAX_HEAVY_REQUESTS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			errs = append(errs, configErrorf("IMPACTLEDGER_MAX_HEAVY_REQUESTS: %q is not a whole number from 1 to 1000", v))
+		}
+		cfg.MaxHeavyRequests = n
 	}
 	cfg.DocumentsDir = defaultDocumentsDir(cfg.DB)
 	if v := getenv("IMPACTLEDGER_DOCUMENTS_DIR"); v != "" {

@@ -371,6 +371,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		UI:         frontend.Dist(),
 		RequireMFA: cfg.RequireMFA,
 		Documents:  docs,
+		HeavyTotal: cfg.MaxHeavyRequests,
 		Ready: func(ctx context.Context) error {
 			if err := store.Ping(ctx); err != nil {
 				return err

@@ -61,26 +61,29 @@ func TestDescribeDatabaseNeverShowsThePassword(t *testing.T) {
 
 func TestLoadConfig(t *testing.T) {
 	env := map[string]string{
-		"IMPACTLEDGER_ADDR":              "0.0.0.0:9000",
-		"IMPACTLEDGER_LOG_FORMAT":        "auto",
-		"IMPACTLEDGER_AUTO_MIGRATE":      "false",
-		"IMPACTLEDGER_DB_MAX_OPEN_CONNS": "20",
-		"IMPACTLEDGER_TRUSTED_PROXIES":   "10.0.0.0/8, 192.168.1.1",
-		"DATABASE_URL_FILE":              writeFile(t, "postgres://il:pw@db:5432/il\n"),
-		"IMPACTLEDGER_ENCRYPTION_KEYS":   "k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+		"IMPACTLEDGER_ADDR":               "0.0.0.0:9000",
+		"IMPACTLEDGER_LOG_FORMAT":         "auto",
+		"IMPACTLEDGER_AUTO_MIGRATE":       "false",
+		"IMPACTLEDGER_DB_MAX_OPEN_CONNS":  "20",
+		"IMPACTLEDGER_TRUSTED_PROXIES":    "10.0.0.0/8, 192.168.1.1",
+		"DATABASE_URL_FILE":               writeFile(t, "postgres://il:pw@db:5432/il\n"),
+		"IMPACTLEDGER_ENCRYPTION_KEYS":    "k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+		"IMPACTLEDGER_MAX_HEAVY_REQUESTS": "8",
 	}
 	cfg, err := loadConfig(func(k string) string { return env[k] }, true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Addr != "0.0.0.0:9000" || cfg.LogFormat != "text" || cfg.AutoMigrate || cfg.DB.MaxOpenConns != 20 ||
-		cfg.DB.Dialect != models.Postgres || cfg.DB.DSN != "postgres://il:pw@db:5432/il" || len(cfg.TrustedProxies) != 2 {
+		cfg.DB.Dialect != models.Postgres || cfg.DB.DSN != "postgres://il:pw@db:5432/il" || len(cfg.TrustedProxies) != 2 ||
+		cfg.MaxHeavyRequests != 8 {
 		t.Fatalf("loadConfig = %+v", cfg)
 	}
 
-	bad := map[string]string{"DATABASE_URL": "mysql://x", "IMPACTLEDGER_LOG_LEVEL": "loud", "IMPACTLEDGER_AUTO_MIGRATE": "perhaps"}
+	bad := map[string]string{"DATABASE_URL": "mysql://x", "IMPACTLEDGER_LOG_LEVEL": "loud", "IMPACTLEDGER_AUTO_MIGRATE": "perhaps",
+		"IMPACTLEDGER_MAX_HEAVY_REQUESTS": "0"}
 	_, err = loadConfig(func(k string) string { return bad[k] }, false)
-	for _, name := range []string{"DATABASE_URL", "IMPACTLEDGER_LOG_LEVEL", "IMPACTLEDGER_AUTO_MIGRATE"} {
+	for _, name := range []string{"DATABASE_URL", "IMPACTLEDGER_LOG_LEVEL", "IMPACTLEDGER_AUTO_MIGRATE", "IMPACTLEDGER_MAX_HEAVY_REQUESTS"} {
 		if err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("error %v does not name %s", err, name)
 		}

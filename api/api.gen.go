@@ -2548,6 +2548,9 @@ type VictimID = openapi_types.UUID
 // BadRequest An RFC 9457 problem document.
 type BadRequest = Problem
 
+// Busy An RFC 9457 problem document.
+type Busy = Problem
+
 // Conflict An RFC 9457 problem document.
 type Conflict = Problem
 
@@ -2556,6 +2559,9 @@ type Duplicate = Problem
 
 // Forbidden An RFC 9457 problem document.
 type Forbidden = Problem
+
+// IdempotencyKeyRequired An RFC 9457 problem document.
+type IdempotencyKeyRequired = Problem
 
 // NotFound An RFC 9457 problem document.
 type NotFound = Problem
@@ -2734,6 +2740,15 @@ type VoidLossParams struct {
 	IfMatch *string `json:"If-Match,omitempty"`
 }
 
+// ReversePaymentParams defines parameters for ReversePayment.
+type ReversePaymentParams struct {
+	// IdempotencyKey A key of the caller's choosing (such as a UUID), new for each entry, that makes a retried request safe:
+	// the same key with the same request answers the first response again and records nothing; with a
+	// different request, 422. Keys are the caller's own. Required on every request that moves money (428
+	// without one), so that a retry after a lost answer can never record money twice.
+	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
+}
+
 // GetRestitutionOrderParams defines parameters for GetRestitutionOrder.
 type GetRestitutionOrderParams struct {
 	// AsOf The day to report as of (YYYY-MM-DD, years 1900 to 2200; default today); entries dated that day count, and interest accrues for the days before it.
@@ -2748,16 +2763,20 @@ type GetRestitutionOrderParams struct {
 
 // CreateAdjustmentParams defines parameters for CreateAdjustment.
 type CreateAdjustmentParams struct {
-	// IdempotencyKey A key of the caller's choosing (such as a UUID) that makes a retried request safe: the same key with
-	// the same request answers the first response again and records nothing; with a different request, 422.
-	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+	// IdempotencyKey A key of the caller's choosing (such as a UUID), new for each entry, that makes a retried request safe:
+	// the same key with the same request answers the first response again and records nothing; with a
+	// different request, 422. Keys are the caller's own. Required on every request that moves money (428
+	// without one), so that a retry after a lost answer can never record money twice.
+	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // CreateDisbursementParams defines parameters for CreateDisbursement.
 type CreateDisbursementParams struct {
-	// IdempotencyKey A key of the caller's choosing (such as a UUID) that makes a retried request safe: the same key with
-	// the same request answers the first response again and records nothing; with a different request, 422.
-	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+	// IdempotencyKey A key of the caller's choosing (such as a UUID), new for each entry, that makes a retried request safe:
+	// the same key with the same request answers the first response again and records nothing; with a
+	// different request, 422. Keys are the caller's own. Required on every request that moves money (428
+	// without one), so that a retry after a lost answer can never record money twice.
+	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // ListLedgerEntriesParams defines parameters for ListLedgerEntries.
@@ -2780,16 +2799,20 @@ type CreatePaymentParams struct {
 	// DryRun Answer the allocation without recording the payment. Defaults to false.
 	DryRun *bool `form:"dry_run,omitempty" json:"dry_run,omitempty"`
 
-	// IdempotencyKey A key of the caller's choosing (such as a UUID) that makes a retried request safe: the same key with
-	// the same request answers the first response again and records nothing; with a different request, 422.
-	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+	// IdempotencyKey A key of the caller's choosing (such as a UUID), new for each entry, that makes a retried request safe:
+	// the same key with the same request answers the first response again and records nothing; with a
+	// different request, 422. Keys are the caller's own. Required on every request that moves money (428
+	// without one), so that a retry after a lost answer can never record money twice.
+	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // CreateRefundParams defines parameters for CreateRefund.
 type CreateRefundParams struct {
-	// IdempotencyKey A key of the caller's choosing (such as a UUID) that makes a retried request safe: the same key with
-	// the same request answers the first response again and records nothing; with a different request, 422.
-	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+	// IdempotencyKey A key of the caller's choosing (such as a UUID), new for each entry, that makes a retried request safe:
+	// the same key with the same request answers the first response again and records nothing; with a
+	// different request, 422. Keys are the caller's own. Required on every request that moves money (428
+	// without one), so that a retry after a lost answer can never record money twice.
+	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // UpdateStatementParams defines parameters for UpdateStatement.
@@ -3131,7 +3154,7 @@ type ServerInterface interface {
 	VoidLoss(c *gin.Context, lossId LossID, params VoidLossParams)
 	// ReversePayment Reverse a payment (a bounced check), effective on its own day.
 	// (POST /api/v1/payments/{payment_id}/reverse)
-	ReversePayment(c *gin.Context, paymentId openapi_types.UUID)
+	ReversePayment(c *gin.Context, paymentId openapi_types.UUID, params ReversePaymentParams)
 	// GetRestitutionOrder Read an order with its terms, its totals and one page of its lines' balances as of a day.
 	// (GET /api/v1/restitution-orders/{order_id})
 	GetRestitutionOrder(c *gin.Context, orderId OrderID, params GetRestitutionOrderParams)
@@ -4628,6 +4651,33 @@ func (siw *ServerInterfaceWrapper) ReversePayment(c *gin.Context) {
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ReversePaymentParams
+
+	headers := c.Request.Header
+
+	// ------------- Required header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Idempotency-Key, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IdempotencyKey = IdempotencyKey
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter Idempotency-Key is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
 	for _, middleware := range siw.HandlerMiddlewares {
 		middleware(c)
 		if c.IsAborted() {
@@ -4635,7 +4685,7 @@ func (siw *ServerInterfaceWrapper) ReversePayment(c *gin.Context) {
 		}
 	}
 
-	siw.Handler.ReversePayment(c, paymentId)
+	siw.Handler.ReversePayment(c, paymentId, params)
 }
 
 // GetRestitutionOrder operation middleware
@@ -4710,7 +4760,7 @@ func (siw *ServerInterfaceWrapper) CreateAdjustment(c *gin.Context) {
 
 	headers := c.Request.Header
 
-	// ------------- Optional header parameter "Idempotency-Key" -------------
+	// ------------- Required header parameter "Idempotency-Key" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
 		var IdempotencyKey IdempotencyKey
 		n := len(valueList)
@@ -4719,14 +4769,17 @@ func (siw *ServerInterfaceWrapper) CreateAdjustment(c *gin.Context) {
 			return
 		}
 
-		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
 		if err != nil {
 			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err), http.StatusBadRequest)
 			return
 		}
 
-		params.IdempotencyKey = &IdempotencyKey
+		params.IdempotencyKey = IdempotencyKey
 
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter Idempotency-Key is required, but not found"), http.StatusBadRequest)
+		return
 	}
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -4759,7 +4812,7 @@ func (siw *ServerInterfaceWrapper) CreateDisbursement(c *gin.Context) {
 
 	headers := c.Request.Header
 
-	// ------------- Optional header parameter "Idempotency-Key" -------------
+	// ------------- Required header parameter "Idempotency-Key" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
 		var IdempotencyKey IdempotencyKey
 		n := len(valueList)
@@ -4768,14 +4821,17 @@ func (siw *ServerInterfaceWrapper) CreateDisbursement(c *gin.Context) {
 			return
 		}
 
-		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
 		if err != nil {
 			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err), http.StatusBadRequest)
 			return
 		}
 
-		params.IdempotencyKey = &IdempotencyKey
+		params.IdempotencyKey = IdempotencyKey
 
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter Idempotency-Key is required, but not found"), http.StatusBadRequest)
+		return
 	}
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -4901,7 +4957,7 @@ func (siw *ServerInterfaceWrapper) CreatePayment(c *gin.Context) {
 
 	headers := c.Request.Header
 
-	// ------------- Optional header parameter "Idempotency-Key" -------------
+	// ------------- Required header parameter "Idempotency-Key" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
 		var IdempotencyKey IdempotencyKey
 		n := len(valueList)
@@ -4910,14 +4966,17 @@ func (siw *ServerInterfaceWrapper) CreatePayment(c *gin.Context) {
 			return
 		}
 
-		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
 		if err != nil {
 			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err), http.StatusBadRequest)
 			return
 		}
 
-		params.IdempotencyKey = &IdempotencyKey
+		params.IdempotencyKey = IdempotencyKey
 
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter Idempotency-Key is required, but not found"), http.StatusBadRequest)
+		return
 	}
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -4950,7 +5009,7 @@ func (siw *ServerInterfaceWrapper) CreateRefund(c *gin.Context) {
 
 	headers := c.Request.Header
 
-	// ------------- Optional header parameter "Idempotency-Key" -------------
+	// ------------- Required header parameter "Idempotency-Key" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
 		var IdempotencyKey IdempotencyKey
 		n := len(valueList)
@@ -4959,14 +5018,17 @@ func (siw *ServerInterfaceWrapper) CreateRefund(c *gin.Context) {
 			return
 		}
 
-		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
 		if err != nil {
 			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err), http.StatusBadRequest)
 			return
 		}
 
-		params.IdempotencyKey = &IdempotencyKey
+		params.IdempotencyKey = IdempotencyKey
 
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter Idempotency-Key is required, but not found"), http.StatusBadRequest)
+		return
 	}
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -5837,11 +5899,22 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 
 type BadRequestApplicationProblemPlusJSONResponse Problem
 
+type BusyResponseHeaders struct {
+	RetryAfter *int
+}
+type BusyApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers BusyResponseHeaders
+}
+
 type ConflictApplicationProblemPlusJSONResponse Problem
 
 type DuplicateApplicationProblemPlusJSONResponse Problem
 
 type ForbiddenApplicationProblemPlusJSONResponse Problem
+
+type IdempotencyKeyRequiredApplicationProblemPlusJSONResponse Problem
 
 type NotFoundApplicationProblemPlusJSONResponse Problem
 
@@ -8485,6 +8558,25 @@ func (response CreateRestitutionOrder422ApplicationProblemPlusJSONResponse) Visi
 	return err
 }
 
+type CreateRestitutionOrder429ApplicationProblemPlusJSONResponse struct {
+	BusyApplicationProblemPlusJSONResponse
+}
+
+func (response CreateRestitutionOrder429ApplicationProblemPlusJSONResponse) VisitCreateRestitutionOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateRestitutionOrderdefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -9122,6 +9214,25 @@ func (response CreateVictimImport422ApplicationProblemPlusJSONResponse) VisitCre
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVictimImport429ApplicationProblemPlusJSONResponse struct {
+	BusyApplicationProblemPlusJSONResponse
+}
+
+func (response CreateVictimImport429ApplicationProblemPlusJSONResponse) VisitCreateVictimImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11637,6 +11748,7 @@ func (response VoidLossdefaultApplicationProblemPlusJSONResponse) VisitVoidLossR
 
 type ReversePaymentRequestObject struct {
 	PaymentId openapi_types.UUID `json:"payment_id"`
+	Params    ReversePaymentParams
 	Body      *ReversePaymentJSONRequestBody
 }
 
@@ -11782,6 +11894,22 @@ func (response ReversePayment422ApplicationProblemPlusJSONResponse) VisitReverse
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReversePayment428ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response ReversePayment428ApplicationProblemPlusJSONResponse) VisitReversePaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12095,6 +12223,22 @@ func (response CreateAdjustment422ApplicationProblemPlusJSONResponse) VisitCreat
 	return err
 }
 
+type CreateAdjustment428ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response CreateAdjustment428ApplicationProblemPlusJSONResponse) VisitCreateAdjustmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateAdjustmentdefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -12270,6 +12414,22 @@ func (response CreateDisbursement422ApplicationProblemPlusJSONResponse) VisitCre
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDisbursement428ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDisbursement428ApplicationProblemPlusJSONResponse) VisitCreateDisbursementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12704,6 +12864,22 @@ func (response CreatePayment422ApplicationProblemPlusJSONResponse) VisitCreatePa
 	return err
 }
 
+type CreatePayment428ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePayment428ApplicationProblemPlusJSONResponse) VisitCreatePaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreatePaymentdefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -12879,6 +13055,22 @@ func (response CreateRefund422ApplicationProblemPlusJSONResponse) VisitCreateRef
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRefund428ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response CreateRefund428ApplicationProblemPlusJSONResponse) VisitCreateRefundResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17706,10 +17898,11 @@ func (sh *strictHandler) VoidLoss(ctx *gin.Context, lossId LossID, params VoidLo
 }
 
 // ReversePayment operation middleware
-func (sh *strictHandler) ReversePayment(ctx *gin.Context, paymentId openapi_types.UUID) {
+func (sh *strictHandler) ReversePayment(ctx *gin.Context, paymentId openapi_types.UUID, params ReversePaymentParams) {
 	var request ReversePaymentRequestObject
 
 	request.PaymentId = paymentId
+	request.Params = params
 
 	var body ReversePaymentJSONRequestBody
 	var err error
@@ -18794,489 +18987,496 @@ func (sh *strictHandler) GetReadyz(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3bchvHsjb4KhWcNSFyVhM86GCLjD/+oCnJ1rJka4uU116z4I0uogtAmY0quKqaEJZDEXP1x1zvm3mD",
-	"eZF5k/0kE5lZ1Sd0Aw2Q1MFbvrAIoLuOWXmqzC//2Bnq6UwroZzdOfljZyJ4Igz++fySj+HfRNihkTMn",
-	"tdo52bmcCHYjjJVaMT1ibiKYEVZnZigiNtKGxS9H+6+5G07i3k60Y4cTMeXQjFvMxM7JjnVGqvHOhw/R",
-	"zis95NRqUyfv3r4KHQyN4E4keUerG/4Q7cy44VPh/ETOuRUvnzX3MuRWPLDs5TNoU8K3M+4mO9GO4lNo",
-	"FX4fyGQn2jHi90wakeycOJOJ8gBG2ky52znZyTJ8cnmm55mx2jSPIFbivRsM8Yk4zHhmxI3UmWUzPhb5",
-	"0H7PhFmUxkatlocy5e9fCTV2k52T48PDpqE8EyOhEq5c24ok4YFVy5I/dPu1eaaH2VSsGI//feVw/DO3",
-	"H80PgsPfbYOZ0M+rxuIfuf1QXiZiOtNOqOHiR7FYHs8ZuxaL/IjwNBXmgWXDidZWqjHbtdlwwrhlnL17",
-	"9/LZHnMT7tiUXwv4yghnJB6p3zNhHbN8JE6wJcunAlueSzfpq/yr8CRXdi6MxWdH0lgHx3KmlRWMj7lU",
-	"jCtodqhNYpnSbiLV+BQbY5wlcjQSRigXmovYo+PjXl+FtST+U6xmaRH2YRXaiP3x42hnKlX4fAQ8wDlh",
-	"oM3/+Ge///74aL/ff//N81//+pfm1R4h02redmCFYaUD87sSsMrDCVdjkfTYa2lx2cfyRlj26PjbU2Yd",
-	"T0X44ui41zpHzzA3PMkvpzNtWo+NxF9XESo9cXs6fSWn0i0P4g0fC2blv1rZV4rvlftKxIhnqds5eXwY",
-	"wQLIaTaFD4e4t/TpKB+CVE6MhfGixNq2lUi1tavWAX6//Sr8jF3ydEs64kMQcFr1WGjolM0nQjErlIsY",
-	"98Sk1T0S1M8mEaZtFY2wTrrModyHB1ctKT5w+zW9cNyJVbLBhgdWDSZ/6PYDuhTv3VpyZxdTZMbAcBXT",
-	"biIMS6V19gHb9RTOjg4jBtxYW8ceH+5F7EoMeWYFEzfCLJh0YsqG3BgpLMtmzOm+On58GB0eHgLHMUAt",
-	"xiIlifeuxD67H7Gj6hFbe8Le2Xba4MOhzlZvQmbvgiB+kUMnp23DuMFfV42CnrjtOD7AyyTyUL/8jidv",
-	"SZrBp6FWTij8k89mqSQd92Bm9FUqpn/9zZLCW3T3FyNGOyc7/9tBoYkf0K/24A29RZ02HUqSydKyKU9h",
-	"3CJhu1c8YX+7+PmniGXqWum5YiMp0iRi8EOuGu/1dkAz1WqUyuFHHznJTTb03VtSEMR7aR2ww4Q7juN7",
-	"ltFAxMdfWtBg2FxnacKSMApkwDw1gicL/wisuDbsygh+zbii854p+XsmlLCWmSwVe6doGvGioaiv4jDb",
-	"gUxiBhRqvTmFPYdeoD0BR/xDtPNCmyuZJEJ9zNW4kGMlEiYVu8ocaHSMp6mew7ylGqZZgvKLTb0CpA2b",
-	"G63G7N/3zy/evti/1NdCRagVcsXO3rxkDr7BDdeZg/n1lR3qmcDZ65kwOBGmhEjsCYvnRjoRM6cD0QBx",
-	"RCy2Qlnp5I2IaXGH8JYlNRfeRS13KJTrKyP2eeYmQjm/Snt+QX/S7oXOVPIx1/MnzVA1L8xmbXBZgbYK",
-	"XZ5N+YJZIfAYvAGiUImEJl5wmYrkY5+HwqwnLUaick/jzQyq9F6jWRrw25zTfhruOM2sQ2m6qDgncJTU",
-	"wEcc2JliwhhtsP+3okqWn2KlftKO2XDEkRbdRFp/nOgQ5ieJLR2kE+YHxEBK9lU8cW5mTw4O5HTGhy4V",
-	"yViYnjbjMHB7YGqT3g+SOCaNFy1OYVE5Trl10MMNjM7Zvppxa+fAHneBoVgkMjbiQ6fNHptqI0jrOnrM",
-	"plJlDmzdse6x+M3PF5fsgM/kwc3RAfRfHYaII+hXAauYCe48I0b68aziUutX3Iw/uiC60skCTlsKnXul",
-	"ssoo+XAoZs72/Chfc7Xw+oj9qIPVmk25WrARMigG9vd05iwbGT31RJUkRlh7yuZcOsYtS0FQcMveCmcW",
-	"+2cjJwyzfGFBfyu5Iks/L6t+F0gEFgQENNvoHCw0WdRlFWy9NvJfn/6oFbQ+4ZYJlYgEN/Kd4jdcpvwq",
-	"/egUZ4W5kUOQQwpYfKJp85Ses10OCqRj0nnO4MWAyZSSarx3ypxZeD9Qyp0wfi4zo4fC2k8xm3B+5iJN",
-	"972KDIqMVDc8lckpi5Ef2xgJj80ni4j0ZXa1oD/8HGw2m2njRPJaJJJfImF9/Kk8sOycutyHIYQNCLpD",
-	"E1f4EA4EnqWz5LfMOrCHz9GtjiNPSFLz9I2BFpwEy2bEUyuinVnpKzh7qeODYbgvaKAeInCvqzmNw0ql",
-	"Eqc40H8Jo+GI5kaWVO7Jo52SMXp0WP6vZJju13+pH+5oR4xGYgg64YCWPe8lgZkumXJgyHG/Q6v25S09",
-	"9SEqWZCdDNbCyPxnxfgsr2Jt1PmYfs0b1Fe/iaGD7s/StHRpUt0ZWAYjrCs2Z2mNlxdsZqQayhlPN3rr",
-	"jlah3nlUn0PjEmSJdM9v/JmrLgEpLQ2XQtEOqgh+xC0/On+khQJq+yf6LHbCZEGqLKwT8AdXWi2mOisP",
-	"sGgsXBk1LI3KUs/Ryeew/G4q0VE1axxmIhyXafuBpUarR/LvYA6J1BJ7EDekxaF3PgLJ+/KZjdhQJ8IG",
-	"tkeWKKhX6NWxEVPiRhh2w9NMWJBaM2Es9I2W2CmL//jgVTfv7u+xGLiPtb1EKAmKHfZr2a4Ro8zy1Bbe",
-	"L2BcM4HmG7XsFbe9oLHjIEg9Y+H10lys4yD8wQLclc6KdIRDd+iWcto8sMVbVqohroM0xQ1b41DJipwb",
-	"7QRTWok9sDcdd5mNIxbTAY2LK5ZYabc/AkMSfh4FKx0+DK0ZxXs4pjhnzvEpzht9Hnlrsc2mU24WMUor",
-	"I50TCmSQK4lk7lcHdgG1XY4qE1f5ZEHqWkezIKtbOhtWMayWVukCl6y2qDBnYQRtvEiKBSvMda78CpEb",
-	"Wxqm56rHYjgsvWwGfDbOXZcxUpT1u0eE5d3f9Eu4PzllMYdz3RtOxPB6piUMNm8lFWM+XAyIiGJaS/8d",
-	"KIkDK37Hy2bxnk9nQcPIgEGgpztf9p2TnbFwv4TzHHj/Tr57cMhxl3dOHh0++tDAfTqxvGjnWiw8C2jw",
-	"lsJE8YYNF3w44RIEZkHSuzGcq/1rsTjBZ/fxkTjfsOBEvhYLVCI5utHkODMigS8fWCaTvVMG2jdtsz9+",
-	"OVGJEVlKgnpnc27hRVA9GyZDs2/jnf7XwDyXfx+ifyAZcLckkfednDaKZZ25oZ5WuLHN8Jyi8ISTCjoE",
-	"l2lmRCMX9sZb26it+L2TrKtJL3gNiaA6r4oEKcmaKEik6jKVlzQqhRiEWVdGXxYKuQjIKWy1hHwlbYOU",
-	"lE5Mq3+s0n1K8rY4ENwYvoDPpeAFaGiNgKutJvVfbaRpQufciuVpDPksSPv84O+8EXqWCnbTY5dScfaG",
-	"gkCaJK3OjKu++1pYzs6BcSzYMwmPDh18Nq61gQFunsqmV6IlvAMfe2AZPZOfYXgv8m5i5K1S4TnOjKtw",
-	"sp3j4/O3D785ahwBhcVsdLA68q/fMiNtIoft4TmgMgAv56z8LJsZPZKpqM4hs/tD3dSN0o72suF8go0z",
-	"lGo8SLyRUtfl1ypTgZWvpm8grgt68kO0QxJsszX1fs8Gz4TjxllQdY5QaI2NnlsQ6bnwp+s+EoKNVtEa",
-	"fkT8YYkSo/xwBEKvbWm+OMsrHXalQl+VhSlm3HZYO1qW9XgWJeZ4MHq5shVkHXp3YqkcvxZxj12K93jp",
-	"5YycTkF7sFKNU7EPZmbQLFCtIcuTLmds1FdgrRudli9RYWOuZCKNGNJAmb4RxshEWLpYbeU6pRv1h95Q",
-	"LcWftHOc+k18l/fqjKbUxpNHa5uoH+fN3s5PaXW/npW2BlWNHlnxpbk1xBk0Hu32hkH57rF/CG4sO3p6",
-	"eAjfHR8fHlYOy/0xhNpx2+KktR2RuxDNKBfXC+V6oIK1aLOEkMMgkuAtjDc8ZbCSTJOfmVzwPgzx/uT7",
-	"2yK+pMGutwM96uTPuVoMhim3DeT6vdHZTCS5RQU77DRwX3heWLYrVSJvZJLxlJhCZqUS1kZMKpsZNLPA",
-	"Jp7OhLLkYxtlKonYGBiGmgrl9uBZUusxBAbDEDrtJIzhUjue2qYNvVoMvBeinWKqs8VYHpotvRmCIrqM",
-	"hiyk0o60j+yj6H8rPCoN3DJNxRAkVYuP8g1fTNEaSvF2HiQwWr8Utgg7ajtJ4shHOXlL84+GB+yEGzEo",
-	"RnQ1axpPcIKRse4dYGzGZULRm9gKqFq5u4zR7bv2ezxLM8t47ta1e/RNaKqv+HBoMpEgcV5xKy1DC9sy",
-	"A0avSNiEp6P9bMZ20cMKkpUDAxgx6fZO2WHFuQO/Qv8kHJcnDVoSCN0GmlSCOmb+gk2oBDoRfDhhCV/4",
-	"IFHFhHJmgVEV3Aeb7UUUBsViZAVxZ1K+9KN5A/02EbAj0l7rAG44C5lCjz+QmhGJ3MTxWpcruQlInK5K",
-	"W/kgl6m7dRDNxFfij2WmUtq0NvZ8kYvOuntRBE8Ct8L7l1D792Y76Www9Ak3Y0H6qoKO8W+vDND3qbb4",
-	"h1YDPpsJnjZa9jCcS8EbeOFUgEzuLj+hldf4zjJl1HYoNN22PtDUu1my+X1K05g3eD3E1W3shw8vNk1o",
-	"yt+/pLGUI0W3W5iOi1I3Bf528fNPbCrMWLAZd8MJmZpoHHxVyUsq+Xb69sfRnBvowYmxNotXOld2Grw6",
-	"9My6vqCN0F53Pl7qeZkH+8bythpJulmpOFOMT4FZg4h9d8GQCUcU+YA2y9Hhfxw9ZLt/OTo8ZFcyTTEG",
-	"bbtr0MaLz/NJiE1ZlrkoRZjnv3Q5bx3jRaZPw5GCV9b5tVTJryVVcCebMQZw+oyc3Mc1E6ba4fIcKp2U",
-	"HXMvE6GcdKi4jxqdcYm0M21leHUVCTwrPdrdIUbmgqiO67z3tnfRY0ff7j/ef3p4vJbnBm9NsbRFw9Xp",
-	"V2fUSIi4nS/VLHMbioz63lYpbnUg+NImbe4SuNPdK23LRix82a5v2pPGdS9ZasvMa53x8VorsWBeYwvB",
-	"EaiQPbDoqrJsd9ZoEOxFTAm8dctNlo5myrVUSXediGy/H6VK7lRbri04jalJn13Be/PUxaZcuJy3kBXh",
-	"AouygfH12HkqzLVlY+GY0iwG2TfQo8GVNI6SVeuSaAOrE/tYbYcTGyYi6+4YIL7esBXbeP8rU95KEei4",
-	"HpRv0eDX/4T+9chTAljGwzRL6LZzO497bq/hRIv939ZpnpP2LTznhXRlmDeL6QojhnsNRrt1GihRqKFZ",
-	"zBwciDO/Ig8si0s8uOZ1nwmVSDVuOiFtVL/swT0vEb+liGzKBd3wJJDAW2ejNFD6ugGeMSMookWQ2obe",
-	"Zq0ijFrz6s0oc5kRTb7n1hNwG7GEbawkl7vwIhds9U/gSs4nc6d2Z360TlnsiT5mRsxSPvRJO/OJTgWm",
-	"+a08Jh+D0jfm6duS6vLiS3uVGSu2Di4lG6pQnlbGymrK/iGLDNZJuIlOOiiQ+Rhf0xsIGCGT7iGjmMI+",
-	"FOvVoPDg3YVMVlaoGHc++1/XbMvrfJGCgw4jrjAI1S2726Kd9/vw4P4NNxi+BW9Uttm/Xf7uObRE/ZbV",
-	"+upR+0HPKeABNDZuMRsqvSGZHIbmJU/NZThLBU8EBdf8nklH3ybSTqW1Iuk+iTC4N3k3pS/PSz2Wn807",
-	"L315VhpH6etnxZBKOBdNyutIpoJx5/hwQmYBx6x1EuT0ow/kg/EzbsSyNL+d/rqFMhneuVo0ewhePgux",
-	"ftbx0YiRpxA4JctmqYZlZNI1RpzBlAeBLS23nL+OqzHliUD8CrbrBQwofqkg94PSLFz6a0O/FZf/e71b",
-	"xMgE3IAuz05FInkeI7eSP3kyKZIM6CLp+PGTNkiS9+zih7P948dPithKoBibrxPSRgkO43D/Kd8f/frH",
-	"k0cf/tLo7JD/EoOrhXcxdokH1zIZFKH0ayUOPL+a2ro2QcS3oS4BW1SgPhTKfEF2lR2rLEi+GTVVv3Qa",
-	"yvOrrk152I2cemnzmyzdAhAHGogYhq6S0goswmekgFlEBFBmqZUclWQEyveUj8XBDPkf/f3bTMAHJ967",
-	"g1nKperIUnHUb5692In8nz99H/7825vn+d+X4r2rcMR3OMplNRa2YzUmUBFGfvyYvZbfneICzDhG3MHr",
-	"yCCkZddi5thuzimqrtcrqTj5fVeSDQ6nadd+EDwl1auWKsMdv/Khi8tzuJZ0+xmeAhsjo+uNPOT191Si",
-	"DjLT1o2NaM43KHzz4T193fBgPZKV3mqZD77SQHse3IhRtCKGatW8KngzEX98adQ1MFuqtSqin3/wgZUz",
-	"bkq+X50ZZzQYiocRK4eO/i2zTg4FA8UU3YmbhD2iR2OjiXe7mvFz+sIDHXNOjdtYXq7SNpViG7dzxvi1",
-	"uoUrxh8T0t9wtzvqbLckz4298R8h2q9M0dUmfwSm7H3glMmNESrvLs87Rfzd7YlocFBXCGwFofzoNy2X",
-	"scZwOcaAMG+uwCiN5Gkl3BbD/Iugt2gHoUM6ylrf9VmlK//lG+rRf7r0HYf5lvv3372tDMN/+TONppjm",
-	"Xfiagmj5E3iaqvRTTlQBIy5L0RqciNRHvDipMopy4Woo0rSzoRr6KbXqv/qBGg/sqtRH+KroqhjwnTrG",
-	"AqO7a0bWnUttyoLul4UsU4nOjG3yfmSE3zXX5prC/BIxlFOe+iA4r9a6uWbkZYxYnmx4dNx7HEd5NhcF",
-	"CeLQmdUUfSodk7avKHGTM9Jw2chQOtJp3n5MUQZxj50hrKNI/PVZ3i/bxf4O4z0K+Cs0IPh62bD89Y+j",
-	"6MmH3X6/Fz4df9j7n41mJgEYPjem6cRjsKCHFglxgTmmIaaYsJcupOwLI0KW6nzigwuB8tkE0/eXb8DT",
-	"bNqa1wK/PSBPC6bXURpdDk0SBiVtcdMYvL9KNDoUmsMhL31ePCVh6jkjOsU7h6N9MAmSU/yNgDAQAwQe",
-	"P2qOnpgKa/lYNEPtlhkcjiYKi1C82MTkXvrb59c6aZhBrLQS8Qno/eGa+pTFI/leJPFJWCzYqweWxVyp",
-	"jKcDw50YXM1sHBITzYJCPE9ZPBNmgH/7t+FZQiDFgCtmhbOgIWDAKD7IduM8ZTxvOVCq58cwSDTu35P7",
-	"MHTSkf+GJfiJmgkfX/jmwuc3wvxMrZaW7VKYpuDsCwlHKF+ziJ0NXcbTg4dPHjNsNwqYKcJPE5jVMh3X",
-	"lrQl3RQfwrVciv/d/Zaifb/93/dOWaAReMpvIpvqBE4WSlbQB+aSLNTWmJHDVnFbJlVPTat4a4XygLNO",
-	"jLATnSbdbgfyW4E5lzciGcjRoEAbQK85Jd0NEr5oDmtVbOZvGKIygQPr5GnKKKYaTmsepAxswIpSmDYs",
-	"NJe4oCNYwjzvFngzQuVA7z6Hu7rZbPfoMZ6Qo2/Zu95F77zHHj45Ot4d7WFAtud1MDefpZTvyMMnj9dE",
-	"i9UjOGGFlxe449I1cY2/rcwePGvOGGQvwbiAA4O2EoG8Ke0w0/C0WOShnkm6dJsSU0Yzu9EB3si0Lits",
-	"aYgEnotWzFSMO2YvBpLoSsrEDUoXbqsGlkg7S/kCxVB1POc61YYnjUOaGamNdD7IW6y/RPPPn/vHlwOj",
-	"kDa8TzSfcENH6+jgvHEzzpa2ItVzYfYxmDwVoFnYiCVyLB1laEwWs4lQtuOWlXUTvv+vX+F/h/tP90Et",
-	"eXjU7PwuD/ouTJ7KYVgXZk4trlvLrQLNb02tG8ZI3zUpbkmDrxCB7rlyZtGsZFKyCVgzBbCxh61jcfm6",
-	"FXE5gkxACKkRZagUqTeRFwFWjhU8jZB1eWopBZlQ8B5qRDmYTwC1KCVzeKgLn1xBr4mEzSh76QGisoy5",
-	"C3k4NcUgb7lIT1q+fkUJREGHlI0DC+F0BpZms45ZGnHHlDMWj4Ur7UHs4auRffM0PWUcoyb81whM4q+w",
-	"kKvnoL59tUtwKflteLxH+Cag3xXaSeRBSxBXhhYLkTRxXuzokECUcdYeN7kTCEKBu9TguqiHLXS4MdvG",
-	"xb0xuFVHn/gycFQDnHxQfwpKKUWxgkLkCUmPBWzFBrGpa2P2C+oJroIi1GPtPWEORd5lJWZ8IcygUtxi",
-	"GxSnBlCtJlEf1MSOS0rge/74g2Fa8JK9jsu9wRVtJcqlw9PEn/x97MYr5t+32664h3NZXmXSGaVi84kc",
-	"Tgol+4HFJQdNEhGPZtq63O466ricNXZ9F+BpW9xkl8D2CZ7G+65rqHL1yKF12GvL04uq4G3LZyU/mGXy",
-	"yamuustVmomWRVZV2lQ45ho5X/fH+0OTd4nucEr1hV5y6U1RRHkYU0f/AHb5Ju8CP74t+vGffWf46azc",
-	"I37zrNJtdTZ3oYOWlaA/gev9lR5LVYLc30ALFlOPoFcpHrM+4S7gDtdePTo8Xv+uEUN9I8xi0GyQghLq",
-	"A3eKQgrhnQDNJ5V1gmPAQOy0m2Fb8Sm5wubaXIPuNKxZimffnT/bf/7i+x/2//bj65+q93Udkgzzflo8",
-	"pR72G5GAcn9VMYUSvDLoybNZr+Y+fvgIw2iWHMhPPvxlbTAG7WNpX5rpxDbn6gGhyX+JBKPs6CaDWJsP",
-	"nS+eR7Q/OcXTCZzKK+qloJ64+Wq3ETpmgxCILdMgKda4TevPE/fYrqe4crUvH6e8R8cYVmaU6jnhN684",
-	"zGWtNuVy2p799Pfgm/f2AT7eNY3pI4co5sUdWkIUb60k1hLpln/3MU52dQiUzeNGI6bTBFR0rMoVMQo1",
-	"A0OomvHSLSkgRKs2iIuJzky6ILdzu+Kznloma+7GjMAgPPQSwg5Hxd2Uvywr307dYfaSVB7ar9nO6qDN",
-	"ljhG0zEA8gqPMOlOy3dMSiNidSKbwRhLba86ZVzlqDXaIE5NXlBkxmUS5TeF+VkPSN4keMAImcuh6Hg4",
-	"u92XArO6XQRSeIeWtSlASY5kBwakRyM5xBpc+LzXYDLlJJpjqnHa6yn6zjLV4OxSnN0GmWqbJRncMmq3",
-	"4b4kJ6U5t5775AuLYDsSQ/177CzwJnzap2lKIH2G6Z+toT6bRQVvxO/9iIjbb2GFFbFpZSOpBCpQlY1L",
-	"tNpwsuuMJKqX3awI+8BPm/hzPbm8zOBK4XJdwpbLgmlVCHQl2q50bFeH3lXUmebjG+JmJ9xMfZ4EkxXI",
-	"mZHhWZKlAqzdPC8z1dYN5jxP0kykG0y1kk6bEIuVS5uBJ7dUjHk6GAl6R2fKipQedobfiHTAVTLwWCDa",
-	"klmtreNjgb8o7Siu2KuBi4E2A6Cbmbf9pLoR1skxdQqvhLpicAAw13Ag3s8EfbFJeBis44t8Gc7zVYDv",
-	"X2nr/s6Lz+e4GK/LawFfvy3W45KWA1+GJXkhipfLq4LoGrgyZyrBANlzvyzwyxtamjOV/BQWBr/2i/Oz",
-	"eV5aGizoWF6eM5W8LRYH54cL9DxfH/iuCFrzM9s2ghPI6hQYlg/KiP3xjXvsbEoMC9R+z3sD3gddy6Jj",
-	"Xt6IXsV28B79KV+AnO0r8X4oBJgSFT6Q18DhCHBphcMYlLjCPeLSZTyLy0whptRayhLqqyIpPhSdDCXy",
-	"CH8WbZkyF4nZLjnKqLpHte09lFaICha4dq+v+uptTU87YTGyIm8rLbGjmI114dWEZ9Dtj2IwMMy+iusH",
-	"Mj5dWgacLMKTi98znjLslv1//w9FO9TRzQLcAmJsg9rYV/QCd+ybx4eHtIugOsHXsPxPH37z+HCvx87U",
-	"gl0ZLFtmshQzCh4dH8Myg5DO4cybjb77MOSW8pdXxWQcdTLVOkVT1K2e9aNaq4XcClDkcXPEX6OFwtP0",
-	"59HOyT87TfXXaO3cyhZMt7YpGLBj2zUjZF3++k9bZalvaqkU9+6FgdFj2wWaN1kyd7dHh71mg+DOqaAd",
-	"Rqp6xNrUnTvx72pr/xyO3dxAbEEa9Aof4QyeFGKZ7Sox32P/9b/+s5CocUSwFpmDB0CKivdkToEoKX6p",
-	"vsS0wdqcxZPFT/ikh92Me6X2fH0P/wuqBiOpeFqNRPSDLSn/Hugpo9zh0Fy41OkcI47CI28cPv1SdAAf",
-	"nxWdwMfnRUeoNYXOwhZQIZJlqrxaDIat2vlLVYph0yMWl0Vad8TOBpC4dYi4dw5927HvQbi+XrMQBaZS",
-	"vOFA4J3Vg9nEqXwHGHnByM0RScskUcUUrS1T23kvsLTq5QThewz3fc+HjpSzU2aFoJiSgk6Jc2HgN16H",
-	"8CSxLJs1BATWdZ4OLhXME14bRKMRQRof6+iqUcINfJWPDUfUJDe7+IaWROGmOXilpdjOndE05zayuNM0",
-	"FbLmKJDKZqljI53i1QZ+laVUligubMbGBNa7UeRXqelb3LBspbbf9rJiSw18O7DLDS4S6o9un5ty51cA",
-	"W6nDnTZ3G997B2ZwJ3vTlBL1mstUqvEZ1YJtigme0hNFuVg4pjGc08Gjp4OjmN1IrBRC5cHQeRAPpQuX",
-	"s7AgjSdYuuZrg1QqcdT6y3HjL+joS/Pr8cYMsg7JODim8PSva1erG95nfT3fXdSXtMfQYx/7jwMsIIYo",
-	"qzyNqbJKJiKq+yqJTfpHWflR6RZ9NTN6bPj0gWU2u6JE0vzpKC/Gl3uejLDw+pBKl6LDLNy1NvpP/KZV",
-	"gi7WRx/nW7ph1HK+4XeRSl2jkfq2/J8v3/ig9/jbo8eHR2Sj4J/7R8cPH8W1To6qw38craC65bsPN9f7",
-	"FFHP3l28uSgVcMKXIuaEMRIrYmjDpjKVjpsFBsaVou3Pf66P6rgyqOOoQ/bZEegPZcKvLlXjMRjxcyA8",
-	"M90Y7XbD+JWmqJWtQlRWzeW5MjpNp41FTLWbwSAGmZHNA4/9EycHB0672UGv14tZKtU1UKed6DmlhP7b",
-	"W5xa4y2yFUMjWgJELn++fMPoAZ8wJh4eR+QdWMzoVtJpDHyvrxXYXBOumm6ulwrp4QCiymybFusnMb/U",
-	"16KhKMxWIdTvZ9IIex/IIq2Qp3aoZ+vTH3CSF/Qommp+zk3luWHpTnGnFUk/dPxJ5K14Q9LrBkXtUyr8",
-	"AGu3eaWlCsNp3B/t5MgjCp1PuFIibeJ1c74oR/7MuSJmeiWY0yle6A2NBFJKGV4T5YVCA+Z/cKKEyC+L",
-	"HqXZhNIy8ctuzhIc8eK5b4Y+XWBj9Pcb3yR9eo0Nf4jIrdCS0In8FVPXMDstKdhJU6pbkUvs0wax8HtL",
-	"ElunHM8Q0rwy1/MQjzBWs23O7sgDgLfJz7x1uk9jimfdsRJyMPPky3RRW02Mnnc8ZXS/ZvFgdLTJu+aK",
-	"rsOqqaxjtLSFW+dadkx5euNjIs8xmGRTeUlScXCbgFcl5pX3q7t4dIwFEY6/LQHxnfpyfQnt5lBPp1ox",
-	"74+2eJtJWmgQ2sWd1wYjqwvo+lRrI1+1tm+FFS7kNHbVOLQiKUMqx+7R4SEzXCV6yq4kRcCMdGbY2Ohs",
-	"hvxvJG/yNEjUpCkTci9qYP59lXN/9j28J3NwncwKA6KZY3yREj6Zm7kJV76IM3JVJkeVj1O+AAZtBE/Y",
-	"1aKv8C1bx4H45sd/O369/+/PHv3wZv/p28vDv++fP/zpu1/uRvw256OW2lm7SdvFiXfdxEJvTMAuts7w",
-	"UHTcgpD2Gjddt9sZImrgRnI7EZYlGoPupqhf9jou62ZR3NtGvN/RIb71KQ3yPqQirz+hi2a9euPkxdM8",
-	"OZI7NtYur4DGDZzKkWM6c70vKoWwM1xpFyhlv9IFivI95No1JVMIFJXboDVvmse2fPpDBhEl7EWYdEFI",
-	"Jz7XVNo8Wbcp/GHtCLbJKVuTFVbL/Cqv4CZpXNV0rOXksGo+15p0LU87nytK+BJpN1NrexGSVMIuh6vz",
-	"vBjopuTdEPfvDalAb4SdTS+dojApVfcv8ES2LWOwDdh5jRy3Jr8VdNMOYz7VSiw8wA/ejk48tnm0M+ZG",
-	"STvxEYaOvx+gpj4UMwrGnIKC7vOXOtqSgYx952F0MIaf/RDCIzQS/+k5Dsh/+L4yLv/lJX//sjQ6/+1L",
-	"HORZGGOxIG+MuJFifudST3xuUm9T/n8H/HQlAa/mio0kXGFJG5WSO8pLyW1ZO64xFLBuirfCFaNN4glF",
-	"lj0YbiIWSB+UWzKR4wnWsPUNU0bSqc9xwADucK2fYgpEX6E922N/R2sXDBX4HAUu5+FTJxzL3RrNDHe8",
-	"Zof8EwzvUMB5J9oJ5Zt3fo3gFwxVQzWyqN88wKxc+L0o4bzz66/RhtFX1ZJZRbmOx7jw/sPRMvV3f/IN",
-	"Yc41EsvbF+fs6aPH3+TAdCE+f9mXlAjnbYGGuPo5ShOjCd0Z3Yl6SCbysNmJLIzRZkXB0j/W3CPvvJAi",
-	"9SD+u9qwRDuHECduskdFEDw0HTmfb3gqEx4caTBVWxpWcb7Ee2mdVONGGf1CG8ZZkhEKumC7jw6f7kVI",
-	"ykVyCN1HEQcMWVPYqu0kw6WyjnuR2aRBoj2K02zJ8MIHGodfauCBZf++743b/ZfPaI1sNptp05yxaFsC",
-	"66DNHy4v31BJdFu/NKiUdnZp402WnWjjmKVwnLCKIVHDb1bjmFwLxv27ty8ZXTKOFiHEen17Nb7twftp",
-	"1KU0l9ICN/Hnt3lGVP2ULE4bIZyXChyusazfitLFidjOP/E1H/32+egR+SmkYxNu8X50xIfwm5VjtS/V",
-	"Xearr3RZVAjCh9jUtLgSwWyI2Q5cc4CZjcvL9g4THnMHuhXWAntFvCR+LfwConJD3FAJkTCOBodyzIj9",
-	"6sC7YnTXFaz67KrDbl4yosdzIMfl9aqQeBPPE6rqyLPEPuVY+fIGc+kmOnMtd8LsovC/BjrPdYVld0ou",
-	"6P0VfunTSji42jSaF6JkoDUcCp6mgvyR/rlSCD9Do4mghIZCzkKBvi5srpGvgT718U36+y7etdocCL03",
-	"b04OrP7KYwB3yz9oqKAa1Wl8w2TfasRyd33Wv9hyvb2iVFn5xWr/y0u1lGgBQigPGULY4xJCXwTU60VU",
-	"uPqMuR3oUcwSvug1LP02hZJvRZT3Ue9tDYmRx2FZdsDCdDocGwGUYNoreRk387FuVbi25CCqGmbrg95r",
-	"ttSmoHh0M7sOw23Oa1i/dG9L6ODQgmEzYaQm5IUKnjDdZZfU2SutU8HRYfJbDUm3MV5tA4xHMtcn3DYr",
-	"+PhgCxY7H+MZxEei/K59qySLOlts2CXsZnDL/KV8vNsnMuWZOF0FjAsRIqsWoBRLcpui2hV/E6W0t0RO",
-	"vAl+FKVdBWXQU4cH0nSMYNHQleyzmEtBFrwBh5RRx3014QXEyJUQKm+K7Xp/tTBMzwXCQFzx4bWHab9l",
-	"JaDS9tSOS9iL5bNc5ydt3KwWEUWMtHLmwpFpIthSkkzLNnXh51upU63MuREOyriyfpgfIy9qC20x0cNr",
-	"4ejmq5NCuMS1mwog4D1J/mQl7OsUsX60YVNtqOrlb1oqly6QXC3QIk/ThW+kwn7WX3GWdPLDNe63pRID",
-	"W0dhlVD2ETy4XPMgDw+DA7cOZH+Zd9dFRVdM6nMfwLWC9yOHmAkTWH0tMm8bnt9U3fhxPs32rahy4/br",
-	"MSoYEaRUqc7SaSF5TaZsKJu4XQJ1jTVVeFGdxdD6djnyd5ERXG8zpHT+CZKE26bWEIi1rYr68dXNDRW9",
-	"5eO/qZpyHzrH9oEKLQK8q5iuSORbSt2SP3Z7+MZO27nVafbDa9ObcfLb70ihV9V2Iqg55fa7LWRwfKy2",
-	"rTvc/KIcbShClOeyURaurx2UOw/CzyFJF5HI8mS7KWUVx9Uv4pNQR0ravqoD6ZUQMSiOkvqqqC5slydJ",
-	"Scemvj12jp6rWo2i2hzK6bPT2lovuXS+QAfQUkwS7e0agmrLFH9e5If3WHzFU66GolSzQWcO8SKkGpcs",
-	"9lmaVX8qlbDKVACCDlBDfSUtw9iS3HwKJtNCOGaFwmhbTwmnLNY3wgzqrbC8EXzhSiy0SojUgNBCy7tU",
-	"EYjn0WZ7EVhOCZpNYHIXBG4byz8gwHQ7DCJWJRV4YYdutRyP2kbskMnRMnjPqlNZWu6OJ7m2LB3fyrVw",
-	"8ph0zRJIIp8pmuQRB7Bzq8ChQMfx9Xc6rkI+thJBbTc5dCdv8maQnxu900CcHV8t0hO2nWotwWGTV5fO",
-	"5TYyrrpgUf20tAxw9cxbqbN5Z1cSTP1MLZ+XpoVo2dRmlkpcZSvXQoEXulphwaeW77Pw68ZB6abQAsKy",
-	"raJ1TvmCJbpS1D6ZSgSyzGbC3EhyvvDkRg99cqnRVgwzh98PU2GuG+XpBV1/vlQj3aD9WTMatGTlXQiV",
-	"oJH07/vnF29f7GMuXwwmEUU8ZcryURH5gWXo89qR4dJ1qPW1bA60mY74QOQZo4NiRZcY+9IdNsUje5cD",
-	"5WJLGy7F8d4by+cshDupjob7200rsJpoNov6ivBx6b6c5M6yxzqzdAexijre2YZjiS9G5XVun3gTAV04",
-	"7kSI/K/Hk+TaoJzOQFmw4WF/k4SIhj5+wIgbabFcky9tnyepC3kjilctgcU7MIRBepfTk0IbDywWxFQh",
-	"qz5YyPgVItCHJykGCfZCvJ9IzAfKrLg1jPxWdy2pBLJdt4v5gj8LL3yIdnBi3e858zbe+mVouAq87LJo",
-	"RVnt6vqxsytUtXJo59LWS0uBiX2Vt3zKMkUYzKCWyRQBxzgoY4nhI3wF1AbD5nwBexNmPAgjalG28Fo9",
-	"2Actk6mDUDeMtHirGx5/RypJuRpnvnZs/eSE35jj4wIGANmbYfG/Jvs/cOXilkC2XHUPsD8DOC3Na5Qf",
-	"UT1XbK5NYoNPqdSOjzS116Cj+QXzqOmq23XOJhtVP81sl6JwW/JnLZV5s50PzkV4oTOKS/HqrWDUb41T",
-	"bvmNuAdM8u7A2qVgPr+fSyexRNclplbaphUUWrv5qYBZr8KvzvfnFtDD+bE/RbHk5UtjSE49vLdg3Buy",
-	"34KFr4S8jH3N8bhXZxsb9vcqvLqmv9DVKlbSqcNL8d7ldw5bH1S/q42wRstr2XghXwJBmAqucJpj0Cuq",
-	"HJ+7kkgr67p+B9BxSnHu2k06ZquEkf09byN88zO1FT5+h22WJ/VqhYj47vwNe/RNu6SIWCws/P9GVqUG",
-	"2+XFW8Bz6bbPTYwoVX9FfGeuFsxmV46PbXjSaSbkeOLyBGm02sfS2cjjAHovCtWM3atdWT5sws8p5nsH",
-	"dzCFRvonuHVZ1tQarwpBMBQqTQlfiMqj8lAEgh48zZ8MWjYpXw3YXRVFtqX4RN5t3kHXgNT1pYLIBA2G",
-	"EwbD0lyl83uBIJTaXNNJXlgnpqGKyxZ4e7fQwct8eTmtGzWc1uRWb7V4RSikHUUsU/L3TISoJpBL+a72",
-	"WvK02jl2h3KOH1+TqpcbpnUqaRp3pk2USK3TSbtTXlQYWn8innRRopdGwCQKYa9zI5QSMYzNl13Iod3q",
-	"RQM1aXCdiBfUUDWUHZ+mqh5dnpxNFlYOOzW7BKEQxl9qpTzQ5eIiKxZ5K9V2eR9qqi7uRdJQQGDFVmyu",
-	"+VX2ZvPX883a/NXy7m369ocu27IlYG4NK9eV9ukETgv9jSqqYkbMUoQwkS4KB0cbX70MDZVhKrih38F+",
-	"5KqvOHlgwIKUll2LmWvyalU2toYvexhteOq2eD/f2i3eLe/txq+v3tw1YPiFwUCI+D0Wo6PKQ9Xb7GoK",
-	"qn4Ss92rBYv/6//6fw/ou9hj5XvfZP5rcDDFe6eoc5M+1leeNHCPp/yaojh53hsfc6l67Ny7ztBzjPeU",
-	"2hYZREAQV6HJvFqOFY5Rifx0Ub0Ux7bRre9nEWz8juZOoRz5hoplLbWYf/mCmi4vf3EGlxNJwUbB5dAj",
-	"RveHj6m2fAGIw3bfKYnpaPg/CgEkJIarhRN2r8deSSXYlRH8mtbH8StKdoZz0le7cb9v+n3lkW37fVMp",
-	"NwriGH7dOy12B8Fb5XQKPzsG1iETKrGnPlZhqJUzOi2Pkqukr64kbQKeQaZvhDEyETQWD+vTY8/xoJPd",
-	"ivwZ92uZ5NvtqjuF9S5UUAL9zeiGHdYXzsdpJX+NyM4XeGt3nNxK297Q97FaS96CEW2tN/ttaWRGl4JP",
-	"X4tgNdRWjm7JB63glzn61LIj1l/4rbxGhGf8pdJWHsTwYlQdaZSjSuEomtSeSzkVqVTiDRzaptjCNBXD",
-	"FTEWecS9jzeiK1c65BQZbyM2zKZZSrXCujlTw+FZG9+33eX+UixBM1wIhs5UokaKiYRACkHJ2njdmHSM",
-	"o6htnp9b/b6+vvTLk23czy8CRBaMpgHw2lWNr2UDdwlFezvc2Mp8Wrdlq0CE0E8Jl7MuoQNiysMnj0/Z",
-	"00Oy8XIIG0ZYELEVinL3Yob3ziA2p9o69vCQlNiHtTfZLhbPFVhfD+yVIHS8b5bwkVGTxhWNGNXUm3CL",
-	"WnB4ayYM1Y3by+Uoxfc/fPJ4HWZL2OKW+rY0EYlZzUUKR39HyfHEpQsm3s+0cf2dJXS+9egFBQ35efjA",
-	"DryVbwjMI4QXBAqAp7wmA0slYl+BsLQDiFDbHV6oINVaLsGqNIJoh7xZ/mc4REveH1jeVnq9C4cM8aMP",
-	"axLAqanWgdDMWytAn7156SmBYmZOwhagfv7980sG4yfwotOwJ4ynVgdtKeGOn1Y2CIvrIPFvBAxQUeyR",
-	"WiK8ykA+ElrvqNcXU39LDRVf/N03WXxzUTReWbW2ONIvg1yjnXe2Mdd3iFMteH8pMmerWJDt9buuEk8P",
-	"r5tCmV7h98hu6R7HaU3ZrCMuU5GEAKeWxFmKHAIp2S1MCu+2GyHtJTDt5k42UmFvd02/VWpFUHJrui8O",
-	"Owq0km9BddG2vQEHutxKntdJbcPCHV1gbh82wpB+AojbTUinBQ63eU9XwszA1tyF6KLwva0lF7ze0Q3Q",
-	"nbndkno22o6lGf3SUonwrCFhMgpJhljDCIaLTrEYPsY9hpBolnH6ORX8RlhigkYw8qT2WGytijHmcGaE",
-	"d66GHG0E60ZuFv9PsDp5+j/g6eY0geXiP803KLXqQcATgVc2VwRiqwoCNTPSK2ncZLAQvOViEn6BRcTn",
-	"2O5SKSiY/l63kLh7j57kTgz0aIBD3ap0WM7J1j65CZTFzAgnzAD0NBKJy7sg7WAqVdPd3zuMeTz6Fi/w",
-	"Q7UmUH48Kj9MrdgfO9Hzlo3ePPvIk96AF+XCusUa1cqMffi1demLg9xsVVWiE+GR03CG64QYMc5wCR9Y",
-	"JpWEA2EbQyOVdi0IiapUT2Xg4fq7s+amaiwNF71UNaWpcOnz3tGTR2A1TktFn/569PSbw8ePH+dFqdbf",
-	"iGB2phHJYPvYUmGbw0qtbQneRNyVi4ufIhYfHT/cf/R4/8k33z6NT0vl5as8saX1Qcqte9Tcx8XFTw+s",
-	"j+DVWQg46rQm3eISiPo/cXhnEYXTKcCTcIfXz+oXeBLrrChnB04PrsRgIrhZyxL+Di9c6u/ED/j02jhR",
-	"Md/xvKZwVoUwju3UWprALaI6iYH02GX1juaUWanGqdhHjIURSX/SMQl2oXQ3tHx1QxkIQPJ9VeHBEVXw",
-	"iBie9GhJgPvcRX+/sxRaurWyUA7exMVoFgNLQnJddfsz0GtSkjMUkvT08JBptS2seS5j15V3j5bsiY7i",
-	"dat1aZfAHRu4E/naXarm0Q1bqt25GNy42mLjLWOr7Fy/y7eRroUf51En102L9MU6naUEBKG8dEFFS1F+",
-	"suLhhlZhTKJxcKxJtv01zoEbZVmS99gaun54fI8inC0HdK+Pw22U8ejc2wdhfuJjB7iyc2FEEvlKSK5B",
-	"NFeVARwWQbmSbkAL7l2aF3ooecouxDBD3PKzoqiP1Mp3Kq3NhGW73AjOgBDZkydPoN2nh4f7T58+jaiA",
-	"E4NfrDDQINDrHrDavsrv0pf2pH6XfnRUOT9Pl32j6JX8WaWLnLS20zHuWh6XJW+7MH05nWnjuiv05bcK",
-	"OJu6K6MAJW9QEDGH6gijNAKEeFRFsveW+kim4pTF2BgBi8TM8oVlk4Cp5ygCxyDEE0/TzkyEJvAcWl7r",
-	"RPGT6YCXecausvSaSWyc+AGchvKMqbFefQPuwiPUvDVffHxpZVotkVhxgKVX4/gEvS8Br3w+0SlREmlv",
-	"EzG8xvxEVLGNnkd4YQhf+RIbPRbTBlJj4VdkTR7uAcj1Rlp5leJNO7YFoqDIGsR1kWB/9lhss+EQVZL4",
-	"pOgXf8V+gA/F5E+PT/oqVPoo/R4OgfX0P58sIuSh8FZmRFygR1NpS+4xBh1D9laDOcnXCk5LmCqGePlx",
-	"gvKG42nM0G6iswahVD4KGCjk3XCphKXB4rU5eNmtc2uXB/CLh4OBRfGj8M+eskNWTqJm+bx7d1bia10i",
-	"Q1HmoJJVP59ols1SzRG1JmznbjxMZXEUh3o6BVoGy2SvvSZEGyDpc6TAUKdipDOVRECWis2AaKGHo0MK",
-	"osMQEmiLGYEreC3ErAW11JNiI2I/4+G+yO+E/+SR320z1Z6w2ApzI8wAxxAThCV9xYY6S9F6wrxhaScY",
-	"7YrToJsqI5xZSDXew4NinZ7NMAITk8xpBcncMxmlqqBmZzIwvfZ67CdkciBf5jJkgIcDVB4VGrXY9s6v",
-	"nQJkUzGw8l9igLGHHSOCaIa3jEfpfBVorbCD1nP1ikCUbn+sjJ7bQdKohL/V82qhUSxGjI0maEnjxTC8",
-	"j0hY8Snx9TxdvCwOojwgxP9WMPcV48J2WwaWl9+xuc2LpxT+mgieoEqcsKuUq2uGvh2gajyNItk7ZcI6",
-	"OYUV88tVKqkyQc8ux7M/DQpNQ46zzkwTlGhMvCPGyFGK+jp785JEhaf5AdB8zHZjwmBIRTIGbZp20k8r",
-	"3ivnOlKbVLQnb6FRMGyi91bk+RpXUu418vNePkaVXSuTViEglii7yiYLBtaeJ1Q9iO26yo/e/m+IBwnl",
-	"U2ilT4uSKokYYqRvOc0+VJcLFZzKu9JcZSkq11CK1hRc6hLl4Ter3Bl99V3RJX3xfbnj8Fro3jvuSoN4",
-	"gWOoLBlwlgJdrKoSdENKLLWwPdZaM5aat6b8ONr3/hUeqOfKNSpFinB7fQam09lwIjwaTAVnv6ECeQ2q",
-	"r6GgkipFgzKqsORDMinRCiQfNXNaSLY6FluAROrodhajkcAL4a6Qlzj/wabw75uEz3bZ79IuBRfcZmVT",
-	"cxSqrQGw8oWoVAn1ZFZZ1iWcvnrvSwu1gjzvzM7885iW98R37hcRcj3iY1eO5dGOlbhL7N7Ut7dhAYKN",
-	"DuFGYLtN8HMN2PWrsG1XrGFpKrcp/QE8QYpGNEV/u09o8ATGYNlMW49BssHBLUuoDy3Y3psyg4KG2tBw",
-	"t0M5vqv6Lb5mQA5K7CdZrHinrb0dk7j1BD839Ni1nGVF3iRmwZVQWBxmM864ye8Rg2sohxcMgZKJGMJp",
-	"TPBexwg+nCAn2kSfPQtt0cdnRYv0xbtyu/l07jRrLtxEx0tu/7iSgB0rDfYahTz77Dr4mpYjZlr1FZko",
-	"p5huF/n4NJ8fmAOpbXKb3OGqePt4qvpN7nq/xRaBU59RzJO/nd0k8Gnb+9vbXM5+kqvX2u3nlgFNHa8x",
-	"V17qre7687rka+G2v/gIoDqvlcOJj88cVThuXpeQjbWLvAMiCcDWRclCnYqTvuqrfRaPEGtglxcXstrY",
-	"iBWIrzZiAfHV7vnLDrrNuPJVHIvwMErH0ipd9BWrxoRhfksPuyzF9u0WCLJ2L/Ju3hci6bG3PXZugJu+",
-	"6bFHT3tHhKJ6cfET2ht5MFkcNcRJcovdF8GvcTl+EMsi8yKOkFpYCuSxbCidL4jjkBcrHaJ+lKYwIOiG",
-	"In580M9uvlQP/DdTvmATnSZglN/IVIxFgr7qTPlD59PTYReFWTAqJU2uUlgo6GIu3QTasHu0gIi0G7Nd",
-	"/Bc2BU0unJZKlmaCVW9gtzuEQBflXYkUKQwITlLVXQ5bvhPt5DvZDv+7QmQDdb+ghoov3mapePT0qPLd",
-	"OTUNx0LLZLu6vqa9+HC5NLW07EbLpJzaJ9AQT5iby6Ho7/TYxa1LFXdHb67xinXId8iLQJm4Qr+1STbF",
-	"uwNxorpqXjimAvMOP3rAO/z7O2oR//4Jm/1AufQYBHIB7JA250pwI8xlMwj0WTnfDukzfvPzxSU74DN5",
-	"cHN0wDM3OcBfbeyLdePbdLDQV+NT8XqYWwu9giKBfRYq+cS5GaX6I1DzOaJGt+EelZGlEWjjatE0qlSP",
-	"pYp7zJOsT+krpQCGgAI2zayjBEErVEKYx76bB5bFBXhzvIyHTUdTwuhoRCFE5GRHpgPfSjFRPpM/isXO",
-	"hw+oiBEkd800xXuEV/4ewZZx1/QonBRYaNIw3WLfTcQov2t4sAQGbSMGygii8vqKHYiNUfKM9xid90LY",
-	"UKVkqUrN4I5SAxEriQ7gqDOZNqIVR9RVuN4Z6TTVcyoNUXbMz7kNVa0iKjhJnF+mKZaIQA56rtUNzBgx",
-	"fNAIuNKJFIiIzKzi12JA5dVePqMA0HfvXj5jdITsKXNyKqzj0xn9+PbFOXv48OFTmOO7y/NTENBCJdxQ",
-	"zCk9FP/jH//4x/7r1/vPnsWnvsYFZYl4L2Qpsu3dBRXrwFqZxOwFleCIfZ2MHqOrYroBxnb6Csbx9NHj",
-	"b/IL5EQPM/Q478ZYOYME1YH/+a+/Wa3iPSz+gDXkOYuLyu8xLpQn+LA8MJFUTqWjwi1H7LX8jmUqpYjZ",
-	"IlkWNJaUG3iDpdzA7OL3+1P+fv9KJ4t9vBiiDn7O82vZlJtrkcCDplbuOw7Zs+HA4vGbGU3wgmCcUlYX",
-	"26W6d0OtEkYJjHt9Vao0io7Lo8egQ2QOiE+kVrBHh0eYzFrpdD9w9pjtWiGa2ELlFRHvRX1Fzv6Cz+Uo",
-	"9uWkWMwQz/t+6JHisQp/7dCevXlZirs+2TnsHfUO0RU0E4rP5M7JzsPeYe8hVV2fIBMuhphIty9ughd8",
-	"LFDW5pv0Mtk52XklrTuDB5/f5OWaDZ+CRWfRmqojWKYLRk2SNirxzBi2q43Hz6G00ZfP8KISmdnvGSEB",
-	"el6GD/jbQ9Skl0r0HzYI2lUj4VdUiFzaouReQ8elW8u837WOq1X9BvgOSvQu5YPgKCh0ngIqgU56Vo7V",
-	"QFJ8Z8vCEIO/o2XxtEcFfoZ62row/udKz3lARTYc0l1iIpTM448y03TPvGab6OqLkpVhWMBH28YECkLz",
-	"Tq0sm7+SYMVIG7G+a6e36rjJVCwO08Er4Js7HR48p0uRD78i+tFMK0vK1fHhITn+QTSS2lxi6r95rbgY",
-	"9yrTtTjyeOuEOkR7SWNaPwyMfESDaGo7H+zBdzxX7vGVo/WvvFNwRLQB1YJeerj+pRfaXMkkIZiIHGxj",
-	"3VtvSPyh9m5DjNzOheBmSKwaGSdzBvNDlJgLrCtg6OLV8THqzPgQHIH3+2CG25YyK6gpL+uS6KjW1jVh",
-	"BDN/5CJQSG1DCRS2+4NzM6DsiF3wqbiQTvyPC2ck2HkYmi32PLignfvQ7RyYF5gCqaWgeXophfK0WoTF",
-	"1qqw+K5Rv7WN5Vx67EyxTF0rPVc+u6avOJsbrca5hPaohyyRFtPogSNQen0+wrEgd4QFQ/jR4VGPvZA3",
-	"gnmuY6kurAqP5+K9kOrYIMIOj+TILcjW0CpPsWXLb0Cfj46flqJE51Ileo7jFhZVlTNVWUTmlkESUPEH",
-	"XcWy2Gk3Gwx1ImISjoSZAdpKDJo3qG/0Mxj+0KDOXF+hWwL3C/cOVDvQTrDDoNYB72Ex2Dn25OCgHCzU",
-	"02Yc1Dt7MB3xQok59QgOfUUbAovoi1Fjun7eMSw77ZL0kVGWqhv7wEDunJjOHHN6zk3iS7bo4TUiBp0R",
-	"kJ/0aNV9xYdDMXPB6u4xwmV0XcrwiMYqPFH5QPRVIPG4pRLOCXMm8076KV/USvaw3bhyNqcjftDr9eK9",
-	"CEO9+qr2s28IxowOl3JMXcAPzM8P0tThQxzafjG0YktI76vpY8gdyK0grPtOJ4s7Y/rYds6Yq84L7zm9",
-	"N4FTLh3VIG0u5FhhVg6wWArUwyFcCLff3YLvVeR2XUR/+Jji6/i4y0szo4HTo3cb33q6/q1LrV9ztQiu",
-	"iO1Fn3ff7Jz889eKIATiDoAvyMaR5gMDr8pAqqzwfn+WXaVyWEBF1SWeJoTQIPKWaB5+X6K+hgxjTyc6",
-	"c6dNghEMgFRwQ768jnR0phhBpSVbkNMXodp4dhUFL0Jp5Zq3c5VGs7Zw3NL+081Zo/n5vXCvxc5nwXe2",
-	"3c5bbg5yMRwFKhBe4pH4tSUd7aNs1IgfFIKqXUc980KXMMovf758w6wYGuHY7tsX5+zJ8cNvT9jFD2f7",
-	"RxF7kpcceXjoPTN2L59frN0Muj45OIhZKtW1r/r/b2/7CjQJrDqPl1QeFBn94F5lKJQ1HHQoBIZX5mYq",
-	"PMoLJ5UkvxDhs9lpnhjaVwjMXOB2c2i2aIGm1WNoRmITvLRbV0bPLSI0E9vYBXEfgLJyH9DeaV89Onzq",
-	"84AaNZ+giUEbGCs6lVRh0AjSVfaadAUEK3g94s+LLbvHk1TtqOEseQR7IAOnWap54lOJGkDDeh/RMHx0",
-	"2EGqnms1SiXd1dzyRH8nxlKBjom5admsac9b0dQ+/jE/8NTeftzPJ2J4Dac9pHzggcKD45OS/La3XepU",
-	"O4wj5jKjbGld+iosjFZR1XQV8B25XViwm3AAYB9PwNRE1y6aD7QvdFHKquohmDF9xS2b8Bvp7VG0Spa2",
-	"JjAK6LfHHh0fFwl8wbZBCypixaFGowYxTvuq4EVOB17UdHrP6afl83v3iv/rEfe9fWy1/63fsXPYsEam",
-	"0cgPtfrMnU0b85TtDILb6haZURiy3caA6qLxU3CjMr5gM//5CR0q5Zyz0n2P9y/54hlwXLXCOHZ4cBAe",
-	"9Mik3p1Rcl2ghwK+fWCDF4Ol8loU/g6/YnvEURSCqQl//UijykdjslRYtpvjIvZVgURDERjcIyKW/GHw",
-	"dXluWom9cL1HHoXAxXyQUNARsWhBX5GDXwk21gJPzu2UlUZWhbrXm7BR98OkQvPUWTdG9ahJWFFM5WfO",
-	"P74A/0DORmhJ2UJnBmvPrnYF3A932EdNuJ1HXARXeXGc4ajmR7Pkxw4cr6qoZFYYe/CHr4fwodZxHPUV",
-	"BcVRGIUip2k2O2U85xvSslSOEDPgpWMJHEc43JYcKidFQk1gwipnbErM+yofLFdJBJqFEUtuUHTTYnW5",
-	"8iV3g+ud8aCmkHvX9FXwcpD6VnXD54Znmi454FksFSbC0lrso9f6lGF0PoYE+PzZviLHrdHOQZvIRwMK",
-	"Mdt9dPzU4/C8Fc4s9s9GTph4r8fOqluFlxEe1WuZvfZVic0rMS+z+PyCr1DVfPJxE1d7C5MJXOfv0k1A",
-	"Sbln5oZ9buSCbYHZq6yYBHJwH5flfcEOTuG852KZO+SmRsEmgj0egmofWLLKt3CEVuNFVtwBdguK2UWf",
-	"CEXuANeN/HHGb3JfUkTDdfRcmDJGqizrhRGjUF/fBAYDlzNVbRRqs/g6Lb5qy15ThE5fNYToRLnvp8LB",
-	"VrG79vidUzIcEZIlWHk99nOeQEvF0OkmrfEara863KO1Rwad0FVohUvhPHbpmrV8CahN/eKvMCzLU17e",
-	"lD2fVWbETPjyFZ5HUTCbx1fIFVyRMOGR+r0q6xs6YfXrWBhVYJWwQLs5qx8a4dNObIzEEleuE/da9Gm2",
-	"pE6f5jeEUQ7AjKnVPiUmtRpVWa/JBr/03Wuxb6un734YfbWTT3TZ9rZGsE2G9xs8mtVblClfULBmtSwd",
-	"+VkJuGOAH+Kv6vXdqde4E6Rdr4pjJIcbBUavqCwyM1qPPoZmTpHaKwMLL+mRe6T0otpMA4n/A5aUhlmP",
-	"4/lElz0w0sKOytmVZbuEnOgmQprgTb3haSbs3n3sZdSieFyWKyOt8K56GE0mHbN8JNJFj72z+JFbFp/5",
-	"JcMNPWHfYYA+u/z5x+c/xad9BU8NQ3giLgZMhuQJB6Et+BQ3DIwjpUt3YJGP5dYzi4XEEdmTcKr8Fa6N",
-	"EPU/EalwiHppqIcgYKXNTZ4ov1Ii3UkbFL+VcOJGHcmrf31F5I0W0JQrntf13ERoBXnFznxNreNDllKV",
-	"OGi8r2aiGP3uo8OneyjzYyoyFVM0NpMur1wEPHzIEaphRQkjeGplGaO+CnWM2CZljHyodIO2inbeUimx",
-	"vhpy5auhCoo4C6tXDvWu9uNv9ppVQliko75aFc6dA6zsEUHBettSUTOW8IUlNDJ/3pu9YpjaS8ku96NM",
-	"lGu/dVIhju6s65/E3Bfgar7oA/PJn8kcS7PMt2rxF6+010RauvWPHuTP3Wu0Tl0/ehuW9U98F0BkVE1O",
-	"WJdj1SB26prlCZBbSN7buS8t4+AP/Hcgkw++HK0g+7l6Ip/h98WJXOdIeStu9HXuK95KM320/qWftHuh",
-	"M3UX+gMNOMSSomQrlIh7UhRWpYPk+sIDy14+y+PpZ5wyEEM4PW3dTp1/bZKH8WuJMEBLWK14nuMTawYP",
-	"D+1LlYskqg6NoJsF0AU+zHJ0z8w4UlIoWastg+D3tiSO4+5JHDjLUg4HJbW39Vjg8HVi7zD3AuDvy8pd",
-	"gLF3yVrABdzaUP0UPBrNAxx2e94BEf+d2gBNag0s8j1pNdD0p1FqcFItCg2e6jm3ATK1psA8v+TjdcoL",
-	"PvMh+pjKzqaax9HDTh6OV9xQ+fVHR4+7HAObzQgN+7VIJL9czMQnO0M/z4Ty7v2QC3hHR6einGBbB3/4",
-	"lMIPqwJc86N0j/xwFVVvTclbU+XHVoo4pq/c9X6v0ILWSUFuxctnKAURVqoBFJSyukN1Qq9uXOlkEUJR",
-	"PQA5IlSQJ+iUxQpBXjDEHaNvPTIOJYmf5tgfHh/EiL7CktxUhG4B3xCGgTTCsvjlaP81DC8u3Y5zKx7Y",
-	"PBYF6KDJ9CW4LU/Ym63NyxH26VWE+5EuHg0MyKTcEAJ97eOO/PUWjX5UV/6qw031E1BwhaRaUapM9lmf",
-	"+S1E13EXBiFyc/QFVUn4QqTeo+NvN5te2WdxN/E9VPKB7dZB8fY+kgw9SMRIqIRX4QpqNhsiJWGEiuDD",
-	"CctfyfGgsJAIbKSNQlblMrJUbznvTlr3rOh/U672WRlI+Ty6WEnFon/2IbcfV61AY4wHiVgsUy4spSko",
-	"rc1aK5H0J9ZDVth6Ob3ck8GXt/9prL5iei1yNN8ktP94knwp1t/nee7+GxiZZwkGTwa6icrhpRgRQ4wh",
-	"iVillNJdcoWVknQiOEJVtcrRnwkhC+HOMBfODriLfZzR1YK9fNZjZVmL0ei+1VysSmcJHLFZnP4QBvFF",
-	"C1M/iy6iNKz6V0G6QpCGRYqY4CaVjVIzJ9/PV2Z6srgnielb/zTyMkytRVrmXIBbBq8kWfpVXn6Vl6sR",
-	"CDydMJ6Tj1QNgvH2B3+lWCTEyQNbFEZsFI7P3/Ohy2EZEXCxx37RCMGMYO/i/TDNEpHEAQSTwnN8dchT",
-	"Ly4peQueCFqBVkMEwgTTta8Qoz/ANw9TLqci8fCOlCtiM8TprP12is/fCCNHsuWF2o8hcSwN5eG4YxN+",
-	"g/fI1JoRcoox3s3tLf1MbylBODvCuuUXI5r51QL/jRrGxf7r//5PttR0ERQN7/UVw6is+pQocGdpcVY1",
-	"KQOOkAvRdkqMuZM3gkKqvjc6m3nrTmkaPcG8egwkIxh6UxHo6C2Cp4r8priEGYYxcPB6zxNaI9DP98K9",
-	"0taGIp33qMGUu2nh6VQu4qveUs2ehUUpFBd/eq4WDLjOWJtFBB88YDNWFVzUasiVWRu9fhvGtrUms4Ij",
-	"mmpxnEZ2SBVRqG6h52zlStAElBtfLQY06Zj5fNSgFgfE3l1dGB1+1V4+2ysA6aTxdEhdYQwj1oI5ZbGT",
-	"U0HVEWXIBJ5mKZ7eAu13qNNUDJ3n0iFtJfGF1WxfkZecHId8kacNYLkvCqwGu83ZlvMKC1quJtQhOAa6",
-	"cTqUaOUIGbpbIAFHbIFXOUdPDw/huePjw8PTEHTInE74Yu+U+UI46ML06XHQrs/uCYFbsJWMD4cm8xh5",
-	"5PVc5LiX0rUCj/oaPC2Yl18+3GV959rQS+js/9n44KdR+fAv+S9RcNAyTDcdBQ4EGvkC8chOQz1NNkyx",
-	"Jp0qsYsyOy0zrk9pJXbjrftF5a7WmLUSff4cSmB9wX6T+nS6OFBolb4evzt3upRPHi1y9coiKl9qeCFM",
-	"JxRl0Od48FalsJB+MtQz6athO2GmNsCv/pYZaRM5pDq+RhcVov1qeUD7uPxgjNeLoEMotOv2TjxSWTwT",
-	"hooSxqGxiMV50U/DnRhczWy8BHDqFRl8FbYIS9N4ud2nTmxeUeKqbHtczjXThk1BqMe5L3kgExuzKaXv",
-	"iSn7TUvlUl/4BvQ2nmJCKBBYj/2sRF9hjfWZMEEdK2l0EalJ3LFUcOsovkYEfaM8cEdqss+e+MvR4SG7",
-	"kmmK6Ky7R4f/cfSQTGgPoFLg2uaNoME0FkscMGZjzMyQLtQdpcdBJykotq+QhHMmApOy6w20cskKbLZH",
-	"gX9xe6pHfXz3lkJa7ebTeAGXJtuiM9GWzLllvr7OZ5358dW9dx/C5jnsPGaF1cTMSsFRLQeyc/Lw4ePH",
-	"jx49PF4vVNZljqzSxExRdar5ZkwJVueLyGqCB8o7AkoeMrBWQbCEJwjT6YYcht5toEd91cn/1WNn+A5K",
-	"bf8b1QhHL1bZF3e18FKJ7cqx0gbxLFPhYDMoKgxY/4wPpRrvUaUZLPpOSf9FvXc2ypS3KyUmQIq0KINZ",
-	"FQpXYqhJDNIi4Y/wXtEyNNZjpQvGqkrv7xh94zB8mLHNxmPYJE3JgCdeCCJvkZaq/MTDRi4cE/yJci1W",
-	"e+n5wC0+jtpbSf5vMjZxyoiTo8RX51vdfMTVIUcwrA+Zi0scpgCv88pb7Zh+YTajE3zayprO8opaCMhd",
-	"KptlBR32uTbXlE0bVgTOjvZJ1XkQMCPc50YH1yWM4J5dMdhHmyta8OnXs7AMEe34aARqcG7T0ULdYWTm",
-	"bUyxrJFcy6VISRgV1UgxBd0Kx7halKdUqlJKlMyXaJfteiOMpBxC1zzaO62cCIwDpQAW6EhpR+YHtoUm",
-	"1bUQs6p9Q3Wb8/5BmBVNRsxqknVWTwVG6g+5ohMXDtsJ7A4F0+KTc52lCRXopPoVONSnka81WgG2Xj6Q",
-	"F7UDeT+x8tD8pwttX8cJsL6rY0rPmfzzOYa+iMTxtz4f5Q4Zz0plnTTDfTkF62a1y5QqTb70T37R7tLy",
-	"VLq4Sv3yfPWV3rmv1K9scXPJUmldo8PU5xZIQ3U4K8pmoN/NzsW9uENRWHmH2/nFLwwdnt7M242deO8O",
-	"hvYmjti7yxf730aMM7DI6c4CAQgZT1M9F8lehHD2mj15hJU/sSDr8ePD6PDwkBk9tycU4APvGT0H6w5D",
-	"fZxlQ51mU4UVTUHge7+fAulY2Ku7YKyC3DdssphNhAqRNdz2VaYSYexQG2EDIB6IVOinMNXz9LYk9HjC",
-	"4mupkjhiMRibcY/9PCO0ihMWI1Qq/IT1wOOor2JfI2wARscR/FT+4hi+GEq3gH+xnC2+rK3jKWH6RSwG",
-	"WTrQowFmmsTl6969CCueYz/L9fJjthtufmOhYnhY2gFWO4/Z7kLYA6UjLGd1QJWx2eJARezo4PCUienM",
-	"LQiB3oPaaHTwagsLAP8MQtQCDBG/KBFK/h1dlcNIdJpyKiDva1oeRccPH/UePyEkwyP8ADMxgud4g6e5",
-	"H9jNNZatn/LU7vXYmQrxULQtvvQtla/VipwJRwH2GvMdS+itCNzvzf9ffJABBmLRV6+0tTE9i1XfaMPp",
-	"ierUGfpJRJnoMPYHTgmdCrCleCqSpZRIrPJ8DTooaiTWGcGnnp4TZsQUkS7z4CU6/ghsiIpnqFQGPRwf",
-	"HmMtTDUsubHDG06H0sbcsTh4ReMT6BQR+Kikcp7+B8Puq93Y/ybVmLAZI9Ke5cjHbBhUoaiJUOseviNQ",
-	"SdgN2p9dRP1F4E9tCAIYzg1h+1aSqPawhlyjmwhRpizdQ+zGNDMcWcSkupFWXqWiVL4FIZxogH0llXd1",
-	"8TRlfDYT3ITVYrsx1kYUiUjivTLQZ1CmZeDfImG7MSG4e6zKmHh0TOy8r2hZAhgowX5cLYgSCdsSCDWi",
-	"Qnbs90x7BFWCN0Jjwm+ZyZQvkZdkBvNxf9NXJ4xTXWyOkCEGIzjoJoOgTpGI9GwmEryN8RcUWGqT7cae",
-	"nVEP8Z4v1m3pVsb368Pa+gqpDOj47wiv/DIR05l2Qg0X+z8KOPC2XPgJthSJPQSJ4DfkMMRiOKH2BtBp",
-	"Tp4WiaAgSLrD8rIyLL8S89OiSTgtHuUskaORMJScnKJllZtux8c99qNYUIAduv2GPE3xaknPFU7rQk8F",
-	"8Hps7HG5V7YQ0KSSdiISNhYODSxPWvDKhNv89x77+wR6J8hLcyOHMG0FzZhM9VVoF5G/ftNX7PdMZL6u",
-	"Bz6ipBqjDEw1pwRrRMO1gV08PnzIDMdj5CZc0ZXdnEugnPZrpbLqty6m6AwXNT9rfp2GE60trP9u4NYc",
-	"K5bvkRk65ddYidsIZySilmNxHstHRQlcktpFSFCNhlrxbB4/jnamUuVFijHj3QkDbf7HP/v998dH+/3+",
-	"+2+e//rXvzTB+qwybINmUtWi89CkK6kocnKpMtt6K/b4XhT3Nks2nFfYmFAPc1ebKJwO4sEiYbVVjxBR",
-	"0deGmnPCgvx6t3arLPLP/zLucZd1e6f4DZfpHVlARL6Mo2ysxmwqCsRGHRtEtPba814AagwWReQjNoMw",
-	"aDWG6vd+T745Ovz22yeP7taB0J779hxFqBNT1BZIXbuRYl7lqYhJigKFIC3pnPfgwTivz4JAmxjYUQk2",
-	"6KtatAGsYhDpsMSxl/NBAntFtDGN7hc/ndujmdEAfKb8fUKXBeoJ9fFBH2/rD37rDFtGa/EjvLKu73sC",
-	"TqMRfKnQaTT6Lv4lv4xf/Ut37l/yK1v3J+WIg57/AKMps9DA1T7HmLuzPFAC7xqD8UifcliOivHInB4L",
-	"0JQjNuUOlNY8k8LrO/mCoJ0AtlRJ0350+JQMDW+/PbAsFu+lBU17IJMQF1FwvbzZwKp7DHGIsEQj5nWk",
-	"UiVgfSbiPdYW9Lc9SsN8YDo0bpyFtCwRQ7NATQ7MZMJpCkNOwWYFQ17CtDM6rcKuMwHu6ZaHGv80UWR+",
-	"Yi16caCar6gLH0kVfhZo8b8VToMns0Yohm3YakX7LLAcDv4ox+J+6IJhhKW/bgNb9L1wVfSW+4YUWouh",
-	"8vGRx/6UMR85qGEJnCbgrHtC+XxwhnLquH/Qw+UzwWK/HjH5jfvKdxAVVb0LdzlYXximQRnbiOKc6wYe",
-	"tQVDQ2xpqUG7kFhDlHBF4d2+Ci8niaW4DzMWvnhxtfkQue9vCcotr4Zj7Ksyvlk3UMYyO/i8kBnzkd05",
-	"PONyyx81kGUtcyTSK07yp0dr/FxD5b9iPN43xmNBhdqUpcka3Mc7h6xK9DDDioIHf4Q/V2pN6/J5QiM9",
-	"LIPTrCn5R+5VUQp9tOlJ/vcHlk2F4wl3/Gu067Lmw5sWKgo5FeRkrpBnoKaPGQAb9roe1N1C2gclAmsG",
-	"WghRCBRiAGYxXdWJhO4kL3442z9+/CTE8oR1AfXETvjx4yfxXimgwC1mwjuAufMtRX0V//v+OQ1kH9jZ",
-	"PoXD2BOmtFVyNPLYKnF46Jm0M20l1fLizvHhBGZUAo32ChsOHV3LfdX5tCZ6rmBgbRgpYY39aDY7urNk",
-	"tOndYbQjp3wsDn6bifG2787UFq/iZecs5VJtcd3ZTEc1taJhQ5dpMG7c4Xxr2e7bF+fsyfGTJ6cshm/h",
-	"y/8jxosMcrldiYVWCTu7OH/5EiVIMZXlSYchhTuGthPxwDIr/4XYSXhp1NiuB2yCFfnKUEsM9Zk/YlWm",
-	"6q/sMAyr2PMvjqeCRMBCytv3ssKrTeImdIiRIBgNJAy3IjlB/Yk4tkpydsys42DR8gQUP8+QY2oLUTb7",
-	"Cj8NjOA2RNKE368WMWGNUeCkj8gJlQrD1WqR3VxhptBGIyOFBivazz14mbVMPlG52646V9Af/nSXWn9+",
-	"Ry5QV4l/eY5F+gXG9UVsLG9CiBsdrNvzsorBErAJD/7wf23i5N0AOvd74crgovcLa7sG5POrY+Junbml",
-	"Zf0csG49EdyH13apFA1rr0TTV02laPzCdHZ8Fofm83J7+nHdudOz3u5HFblr2Ac5PAPT++ru/Oru/FTu",
-	"zkCDq72bd4w7XAaOWp3B+LfKk/d4YMsdtcV/UUxjEzxWxErYnUOdiN5dhUUBV2jq0YZyRJi97eMVw3ZV",
-	"1/fXO606XGn74A+Y7MrqfuWF/Vgb2MZ2/dp95a936YhuhIvL7+Jz5FWCmCNgjjLeTfWe/s4ptwMGrR8z",
-	"KFI6EaWMvszuD3XcUrUZnl1ZsbkrsZ5DQx9aUSLelu/oi6HCKKIuq8t2tfE1Wytt7HkMIttX4XrfA5QR",
-	"8kMBC4gKKYIFFvl7CzYXRoQ3TphIpE//ChRAjiDvmEH84ul60Lny9vcy1Nwa/TVvsmW+cveaabmLT6NG",
-	"bsDU8DrEGxzkwbnLOMVNB9JcJPhPF4T453csUVgs0yY3Zps5/mZMvKJRpCIZC7PvUbwP/kC48XVFg1/h",
-	"S8/h0XutDVDqpoXscbhfVYq7dQQRTdDa+izANEWFgqep5w4fFbtsed/LQ3xg2ctnLYpCIOeVykJ+i5ll",
-	"+ORSHmj5vFCVlj8wdf82ISFYg6M9HOSVtva+6260HSoc2tczdbdnCuvMVEJEokJRz28APm1RDiCKT14a",
-	"vK+aHbKXeHdis9SjTnsgCrxSyVLCYIxhBiQ1Y7b76PiYcD3m0oLKvdql63FNa/7cvoopCS9mFB6LwBWh",
-	"sE/M/ut//WdR/wcBVqSdZQ5+0qZUjOm0/Ev1JaZNX1WeLH7CJ717Iy4jlcBgKLmzmniEt+aIX7LI0d40",
-	"457yCHSlx86q3RddUDqtEiJZLmvU7t32zOrzcm3DoO7cr11p9KNaI6sYto8eh6376s7+WtL9i/F/I8Xq",
-	"wMxcyIZe4w/fQi5WTZ6aCleE72weq1OWmC1xOvE0S52cceMOQNHcT7jjMYlMykENFQKMiyhsLY5CEGUR",
-	"HELQZseP2Wv53Sk+HM66dCQxEQZG8MRDiS5mIRMUVY4CiZiYUYAOyr/HADqf8Q/NP7CsHIl50ldvnr2I",
-	"2Jufvo/Y3948/x6eRUg2hnGBmNF/CmKHwHZEahvk09HjALuGoNlzbikGFCQbwYT1VYC6enR8fAo0AofE",
-	"oA716OghTW5bNCwQfAS71FeI8qOGIk0L0BkEQy0Ag0iLWe84y0OcqJm4hzA/lO4TNAuEt9IyaRai8Fqn",
-	"EKgGWto8FIn6++iVzjsGQlHtVlr6r4gyf35Emdtm0WKwVTn8ateIoZAzF6E48fUJCFRvj5ThYOC2BGDV",
-	"MWCOnxx/8/Tpwyd3JnC2iwvtIGtKZR2a4kEx+NPm0Z/LwZ9sZexn1Fe+3KhUTGkqroOyKpVYKwBtI2pU",
-	"KjRnBvT2/wDm4mP3h1xRCVMFfP0qKKoJ2310+HSvVzHOpM0hfUAWWMdTLAzrwdSOjotwVF6ZfGNkKqU/",
-	"En5cX0nn5YO0VGCJ5DDNnVZqry1ctdngWeZpoEoHQLQbYazUil0JGAoN9jSfXjvWmV+MjZBvfv3ThdGu",
-	"81cV4bNf7Z3/BubL3UTsIqsIF68dg3Vva33M+MKnCvi/fBEgYA+iQSg0XPXRe6vc3kXTt3N8t0maN9o6",
-	"m5d+pVLVoPQT0K63IcIoS5cGJACMSKSLmBiNBBU10AqtvxgF941IBhphiAPKTX7RbqUiB6MKuGZT9Kid",
-	"spSDKRTWNr9El6ZyZcFeawVmAV2591VRhRfNIBCQEz1HuNRY3wgzyB/Ii5XXwMpSqbBEkO+ZhoVbmSAo",
-	"bF+BVCNxtLdZ3Tdqh6eNfre31Mkb6vbear3RCDZB57k7jh/m1nbhTT9HWH6BdI6w8pincp9pFG8F8HOh",
-	"nJ9Z2Tfy1Qz4RIUgcO8Zz4/iLmdXOlNDkRD69l4Dx9FzxdaWEK1tdmCj69h/Q/jectHdgz/w35U3iTHV",
-	"PPXqeKbwSAFLQj4aONMQK70VWCLY7imLsT7VUtlzqlolVVHrPBQ0241TOZVoCwwR9A+x3uH5wZDg1yd6",
-	"zqZcIZs3gnHjgUWoq4ES793Av0qeJfGeCmCur4EWKld+LV3+ZdZRXlmH86tq/glhHileNNSlyy+eMcgw",
-	"oj99ZWUqz1DUcnGk5dgH7IqnXA2FLddH/4xK2CEF1lNzV7LcA578llm3pe+/6K/VIaMYnwpFV/6JMCcs",
-	"TkTqeODZ0kMLAotaUitJJ41zmQVKMdbfhN982TCWGD3rqysRbsJnRqqhnPE0h42acYntS1SVDDNcWtFU",
-	"I/lK34hKheQee4aMUem+EtykMiDHl18GxRtvL0joasOKNUWPTukGvoJb2WQfwIKgy8qIuZHOCdVbLhjA",
-	"OLHhoOx3AHQoq9XF8FYUUz7LH9r8WrsY7o9icW+328UIPw12ZofYvBIhUHisxzb96tT/qs2vc+oD12Tl",
-	"Mr6hlvfVgnFm5ViJhFE9oFtIoHXpNquFR3AO3Jv4+Al5IVbSR76Ld6a5j8ObAc2yA+ut8qIKSeHp2H10",
-	"fOwr+PuwqPUcdo3foq8qHLa8Lit47LPSY58rly2P8bPls+X1/nI47VcfymfoQwG6YVN0kmJEJoUOUmmI",
-	"z8FHcuBN9pVpq8WRgSfXOBOwLENwBNx5SYjS6V1ZFyIMwOmMUN9xGFUvc8t46CHy9Hf37H9hfobSOnap",
-	"D+GX82t9iLtMhM4tviL1Qoq8Rg1pZ0VyImg0JIG+XO8AzbTni3w1I+nkdTyt+D2OWBwSTuDvUNqzYsJH",
-	"LPZ1LKNQdcc/ntvu8CF4HhGQK/f5wi9T4SYa//L3HTY+9aow7oYvjumj4kqVLkGNwzp3Q1+kny43EQCl",
-	"rwIO9GaXVH6JxHusBNji4KXTe37xy/qElltUVWtLEtoGaPCsDDtHoZHB8xvy7dqRA79mwDQC/DXwEG7Z",
-	"+cUvUaVULmWdAXl20Ts+dxYSTKj7MA9f1i8nnK5eoZ+WL+Lp2nzGF7bkJMQ0dYTNwD9kxbfXVyGdPWIz",
-	"o5nhjiNXkYrx4lWdOes4lfDMWz71t/RhiL5lKuaJb2In2HBfYctXC6ofCsrOA1tpNm/GAFGKhE14Otqn",
-	"kGiM+xXKnZJ5LC2lDknLJiJNfAqRv9x6YFnOSn0YQo9dzFJMbTSC4hfKjcKgqAasGWP/YsqlwsrTyIUj",
-	"5khto05SPc+LPbOXz3rsTTDWtSqc7zwXj8iuKcMXvcNYUgF9rv5qadnT2lfNrlaJtUV7jIqsJmYxMJmi",
-	"sDti4hUnKwXBiYTtHh8e7vmKu6FIbV9ZfoMFSVsKtuY76U3uWmXWciwd8QYvbbBIbF/5ntbVYg2NhzKs",
-	"G/kg/CKtcD8UoROra5pSYeTaEgakPJpTCBbynfbYM2KZSBhYDbtNeff7VBEnOb+lOtpBvFxpnQquOunu",
-	"H8k74pfwk4aHvDHiRop5qw+62LMyL5zrLMWKvGw3MQtmMrV3mp+AqgvljrEcukW1VMbwtRrrV4fPvTp8",
-	"ipgZDJCmI4M1wPnQaGurYkgqcZvk/41dPkaMMpV8FAc7zHNZQbidf7yvlgP7YEIrRNNbfOBz9YnT6D5b",
-	"bzit7lc/+Fe2eAu2iCQ048ZVLh8bzIdgLMz4gjwNH8NFnqc12YM/8r9XhhBiRqie7afiRqRUfNlnmAa4",
-	"A1Cj/n/2rrW3jdxc/xXCX2IBsmyfzX5YBwcHOekumiLdDdbuFkW18FAaSmI9IgWSY8UN+t+L90LOjDQj",
-	"y45kO1l9snXjbciH7/V5vbbmle+L5UyPZxhiMsKiPE5OAAYn2sgiE2PpyFaNehFoJPgBXOWpFdIRQJ3x",
-	"Co79mKLDZ3oEqlbp1RtOvGHmh9IEXTBzBM8HPkUtotY+BeVREtNxaThxqAcDLjCfGKPAcbzw8xI1taW8",
-	"20J5SP0yJ0u7Jesyfmuf1CxVJx0QV431EFG3U5IWPV/IcajtQQp0w0JUK+ekRt6C2zN9UAeB6qA+JYtL",
-	"2j/PRZ2deUX0Y9nQYBK/F/yOGN3Ffy+ETO9O9a0y9YKIMsTP+pE85tg6yhBH+OpFMhkd+kNDeX1xbPgk",
-	"vbhRC0CtBvVMXQ67ZuHoGtrL7qt1mB5lG0XM20i1or1A2wmWLsFyjHFbcK4/ExxoLzKEqQyXoRzNdQCl",
-	"rtp5SHEzUtVnQ4NWlljDkTYdIizCIb1eYkS2DoLzNI8JtK/jKDiGnJE8UU0CjFMLQ1NtcBBxI2b3ahAN",
-	"00oYW2E/bKDSYY49biJ8iqsZmLA6lQmonpC5gv4xNfN+d0SFhhs4K4mzpQ7fL4usJo1s54w16y0/qZnm",
-	"3suMshVqD/5AYHPgY38ePhqzLgCsM9H0AcMo4byO75uu/VU+gdfnP7z+7uz1YzNIO8X/0wjGD7eVrMkM",
-	"rfYSjFWRIkuXUlZbqrE0cGGlC+Eiqg7rdxkJ9utXmfYs7EdL5hsxsmHGVwQ5OK74BkoX60iN7Ryu7ZWr",
-	"rtJB6orHYGiu5A3eSHhNDUQ73cAFsS1TqebIPIDp/PG+QvaB1stpaNpup7gwrffTT/zh42+oX3jgzZvq",
-	"2VUUys/EuR+Q/OmpyL4QGeO2bBdSO6CQJL94LPeiIW2Jh7FH32kYoaoSIJVGS08N+5FHW5tpn0QR/I+X",
-	"Af/nE63NtBfzKyvpmcqrg9yOeTznrDAuZ5ZVBB2oJHw/dVuizDuFwawIwyZnSvhPUTJG97oP1uaY/8Lz",
-	"bBC/3ys6w4Abhg9uJRPqFt5owakP2ldGkNTtg8HqSn0KLyrAcG1O24QZpgU7BBruKtBQirqinRa4DwCj",
-	"UElFwQEDRWpJjJ/CSzO7bIVPBCb7ltbI0BDls4TjSNbHbLKMPkm0QUFrKzFpaB4vJ7Uq8TS+ViHpEj/6",
-	"RkWk9FwOYtJXJybRxkz6zn0C0q4FoNLzXulMifgbfmOPux062Fy5S46ZV6FWrEvNpS4GT7gJd3FF+SAn",
-	"kzidRiQEPYf2khsVSLd5/GH59kTiA00/j7MeJ9UVl0XL92is63+DAU0PhbtnrEgjm6dg20Owilmnn+HP",
-	"fdVm0uHYI3bta58eHK2tjtZH7Z6HinvwXDe7QN8K6CQ676zD+GM4KhiuYHJySvEwX3nhlfeJxs6pW3vD",
-	"Bo63H9+LYG8UfBSQ+I0MlRQfIYlzCuehfXAyEPm0sWgWzdXcBqoKQr0T53S3N7I2InZFDk3yRb5jUwXR",
-	"F8L0jqXI4J+Mhf0U6hb9mNaoXtV7/C13Io4zGv8FhTJnwpqhkUbIyKSlelwwQgqnxuQkP2kGu5Cz11fW",
-	"oYWzZAPxYiG9X1qXi2MM7kDxbGgmchys68V8g+SlPP9ezLUpg/J94hh/fXYustXgmpN4y2Wg5VSPhweK",
-	"Ht3MK+M1zCETfmwXKjX4HSw/85RbJ5ThVckteTK7HYwMVS/LtwiD2rlbsdHok3oUt4Drr8OJ+PVF/h08",
-	"kHv3QFbQTkVGHXH5ieVMIXhz2Bxib9fFuRZpeJTGLIujB0pmpxGfT5zy6hHGqvo13Gqn+sk64e1cgWCw",
-	"nFkxsW5qA9O3xt77tAjWq+rCwOvMY6DijbHLgXjLJicJt9JJ0HNFVWWHxs/s0pDxCSlaOS8JCcspphCj",
-	"nOg1NDCTftanuwqjwr1yGKbkYyIGKPRpJMEOTfbxl8srEVcRHsHK0mXxMvuf12JmS+cxCHJp3Y1HkSH6",
-	"Q8lU4FWoIqJ0QHliaGyRV736YBceG0AbQ+BWOmQWZNQx+Zq84hSLMvlgaK6W9oSuXiTZOdHMhC7gDk9k",
-	"jtVHuij4ToUh/sOWDjk10xC1T/Tu1og7WzoQhwik0YyujQ8gFSJV2Ew51RuIn++RJsSxV0pk6zs967Vz",
-	"5XpSIj7yqI72mpZEfWCnXF249aqicsfB4lohr7BNO+1AXlu7dr5Y54CTJHFdX/kanpB9mqxzDbiAJ0G/",
-	"gZOIqKTDbGuw7Qjr3oixeNxP5hO5H3jFaglNWKiNGs66GjsVUpomGuxgKUDINjnpOJuUn6EhNBmIv2ME",
-	"YliHEYRd2mn9ClIxNAQWWwdRLmIiaViDmgQKQ7NrVPjrRD6zdaGfuBpWF81OJoOv5WB/4Tm9Kh3Otzqq",
-	"6+tBManI2x+aO3ivp7M0hR3f7ORoriiN2PALsG/1Bc2RE16/UfPTBz0JzB4IhwsmbMvHGC8pw/9Ez0H5",
-	"8Kef6Z+NGTgfLZZQ5lSVVFNUe5HdykLnGGhCtTipNXj5RmTOLv11bo3KsL4pvkTC1kxMHdcq0EFMrfIs",
-	"Ii6VvBEZqK9ZCr9ezhRFhgCuUvuvqNqeQqtGR7rLbzjP9/j9fe7QRj8dO5VGfTDE7s4QS/GutBUWzk6d",
-	"8kz/XIaxBeWzluLifBDn/bOzMyqS0vB78Tl4oAPzwWYy7GU1uKL7KJ7yQDfRN5FrEr+I+SLimEhFzs/O",
-	"YK5vRIafReZ7zqoIMzUXsih6WGxXNriCtBHvLn+LSiLtwaFxdkn0+P0xEkb158p7OcVKj3X+LI5BQ44h",
-	"8UHfUCAYTQS79aq4VUjYzaFeM1uQWIQJOlU5R2zi/lP9Izb9xLxMtN7E3f8YdqasWu8sESNgTUhkamLL",
-	"bWiAxoGu6YF0TXV0qD+wPrM2vSwA8KefE5fa42vyM+MUZoCiwanx5q2SxbX3hh0x2f/RW/8Lbw3EL6a4",
-	"G5qGj8f3RTV3gtY4fS+OmZKEa5YGJec9NGVRq3SIy6IQl5c/Y6gWRrIXXg2N9GjwoRp4Z9/1U3woFluV",
-	"BVoIYWrkSILm4PtmG7PK0GytQSUouY9DJ8NFkzn70+KsosWDFPEuihxajsYJVqacY+yMx9zq5oGGLQhf",
-	"OLmVDprArUiLcHn5M8hxv+9dkukCvorR7OCM2I9jmbm3dDxbRYGq5K1WyzpgMWh0KYmfj0BgPqGdePE5",
-	"7sEL3HHQ81Mzz/GVvYd83mZ+rBTwEmuDYoZvS74vM0U2E37nUgPEXMs8BymS00yNDXrCi3oNqohRWMYI",
-	"Lc44Ik6UxRzAyufdKAGanN6JDbeRfitS7i3a6onYaS5ZcuLtIEVe0onGuG1J9OdDoysIXq9VffYD46oM",
-	"Vd+Z+qQ96GbXOt+QaNqFi8/sCaZh7dwXvNLsk3qDNwMuJZfGXXDILH28Rf5P8QAdPMFP4gmOm3Y9AbX7",
-	"HntE6HCL9MzlqjuF6N+qMsuqxgBhyyBKUyjv24s/v8HKPndUczVyyNRqT4tjuHq4iaGhD3oD8SNygsKP",
-	"Cu0DeRxSve7tUpyw3Df8+p7Epg808W0Y43n2kTAeFnZq3V2XEBs/35443nr/Lv6oizWeB8E3pPacxtE1",
-	"CPr0QUO4pJ+0DABDoW8bWyFY+wDqy+Ye2TUD5stir7feb5NPRut4SCbbXTJZVUEBl7aZRvaFVZ2/MF2s",
-	"KdJ31PM3apmK+WfjQuq5yrOBuFRKZAgRGI6dJXJyVxbslI2E8BNbFBZ1n7a8A65jvw9Zsxrek5ME3lMq",
-	"fhM34B87A+HBlCR/HIZU3DhY9HKdlv5LS8K3CWF1/sANuRGEIrUyrH/k4rn7N+zVF3qjjQ+TlyvK18OV",
-	"voOagK1LK7DsNakWXFIgWYxSVSWM4rTleIYpBy+ookRNCLgHD2p5op21aGAQkQKC60BUuah+ID6mIcMS",
-	"UkmOuThGOx6MTxetfJ09MSqDyK0wNgxNsrap+UCQ/3Qsi4LsZw+hm6gpZAkZGFvvI574lggntlEMag/x",
-	"gCS7Vw5WWb/a6Sa6uUCfn3tiC2WiQTkA/7ngyfoeCSJkNSNxPhDvmVkDSS3JaaDM2N0tgso5bKH2iy2q",
-	"MFdHf0xqSzcDepNnd490i8+joWzPDYG6Cj6sg6pyUFU2k1DALmklMaSgWYI7CllioormiX8CBsOZkkWY",
-	"/XuTRvNn/soe717qorMECz0VhD2YiJnGUkR0+z7uMalx6XS4O7r45+9N/RJ1sJRnVOu8XNSfCK0cPY1F",
-	"OSr0mGEKlhW5Ejeu6q/0jWdZVOybkircrYILYTLRY1zL77c5+Wkd97P2MbOONNMgR8kbLMczdIXHrCma",
-	"arz+t3s6zf4/H3EWxTtrb7SCEYE8OlLSKXdlb5TBt2CYsFYdGrz24j2ecSqHgTlU0ozR1F664uji6BQF",
-	"AR7dmp7g9BwJ+cYSbaKUKG6x1gEpUhEq0OhB6R6VwkVS/qDu3IDttO4iwMOk7KJQfTEqvTaKPEYmF3IK",
-	"Oga8IOf7TLo5SBVRddNOwKYEGMtVkLqgny1cKmA5WK2A2zaCtzG6KlcTZXKJZdM5VopjOcczQPycMk98",
-	"QFGv1nb1w44JzpR02kzZNgTd9YUvSVyUzkk9NcQEFJyWBeUaJhWr1lFsp6UbEu78qzY5VVX8hRi/KinA",
-	"K5IQ8mS1I3opSsCHN5m6UAYWX2suIsb9TeMIao6U39GqTqFsGmstUM3o5oZB9Kx1wwaz9S5+Ba11AROr",
-	"RoLjLVQImNmJkZ9U9T72viqc1h9fdBS29PX/ZXHDIY749NjhSl7G4/QMxQiBAPkZptJoj2v2CokAUnQL",
-	"/qpH0bdY0RI0Yusi7XltRDFUcn08l8iJEZMTaKN4phesjGIlYGzHbyMnUT9RTUSiJXxdb4cSHdq3dJDz",
-	"hXIn6lbnSD5ZifGNgeSsTDcb+EvptM818fovnJ3oAvMPrKfkOk+oI/Aki2AbZ76+a5L1MCg3j8efylFS",
-	"BckGBvyr1m37xqpZjLDEVO1syMVCmfwEk3+5MqmdpOpO/VoROd8XVHRXFrjKsfwivo9lqrDZekX++ijr",
-	"1qY2l+qtMiohrswRMWERR2w8xcDckSwA7HkG1o1nKsabNvEEr+Pf//PfAAAA//8=",
+	"7L3bchs51i74KghNT1iaTlEHy66yGDt2qGS7yl0+6Jfk6u5p1s+EmCCJUhJgAUjR7ApHzNWOud438wbz",
+	"IvMm/5NMYC0gE5nMJJMU5UNt10VZJDNxXFgnrPWtP3YGcjKVggmjd07/2BkzmjAFf764piP7b8L0QPGp",
+	"4VLsnO5cjxm5Y0pzKYgcEjNmRDEtMzVgERlKReJXw/031AzGcWcn2tGDMZtQ24yZT9nO6Y42iovRzseP",
+	"0c5rOaDYal0n7y9f+w4GilHDkryj5Q1/jHamVNEJM24i51SzV8/rexlQzR5p8uq5bZPbb6fUjHeiHUEn",
+	"tlX7e58nO9GOYr9nXLFk59SojIUDGEo1oWbndCfL4MnFmZ5nSktVP4JYsA+mP4AnYj/jqWJ3XGaaTOmI",
+	"5UP7PWNqHowNWw2HMqEfXjMxMuOd0+PDw7qhPGdDJhIqTNOKJP6BZcuSP3T/tXkuB9mELRmP+33pcNwz",
+	"9x/NT4zav5sGM8afl43FPXL/obxK2GQqDROD+c9svjieM3LL5vkRoWnK1CNNBmMpNRcjsquzwZhQTSh5",
+	"//7V872ICDaDE8roYEyYMGoeETOmhkzoLbPPKWYUh3P2e8a0IZoO2WlP2PY1nTDob8bNmOTf+Cep0DOm",
+	"NPww5Eobe1anUmhG6IhyQaiwzQ6kSjQR0oy5GHWxLdoTCR8OmWLC+PYicnJ83CE/s7kmVLHyDOVMdMil",
+	"W1giBWF3TM3zoeCM5B3TZCIFm5Pdk+Pve8L2JTNDpGB7EdESn8M5zwkdGqYIJanMJ0MGVBBh23YDd82Z",
+	"GR+wTk/43UeOWex/sG37dt+WEUF4XJ88iXYmXPjPR5aLGcOU7eM//9XrfTg+2u/1Pnz34te//qWeXobA",
+	"dusJ1zJzTyuefd8wSyeDMRUjlnTIG66BcEbcrt3J8fddog1Nmf/i6LjTOGfH8tfkRa8mU6kaDz6HX5cd",
+	"NXzi/iftNZ9wsziICzpiRPN/NzLgFN4L+0rYkGap2Tl9chjZBeCTbGI/HMLe4qejfAhcGDZiyglDrZtW",
+	"IpVaL1sH+/v9V+EddEnTDemIDgwcxw7xDXXJbMwE0UyYiFBHTFI8IEG9UwlTTauomDbcZAY0F/vgsiWF",
+	"B+6/pleGGrZMumn/wLLB5A/df0DX7INZSe7kagLM1vJIQaQZM0VSro1+RHYdhZOjw4gAo9WGPDnci8gN",
+	"G9BMM8eNuWETMqBKcaZJNiVG9sTxk8Po8PDQchxlqUVpoCT2wQTstP0ROyofsZUn7L1upg06GMhs+SZk",
+	"ehsE8QsfGD5pGsYd/LpsFPjEfcfx0b6M8hk05B9oconi034aSGGYgD/pdJpy1NIPpkrepGzy1980quxF",
+	"d39RbLhzuvO/HRS2xAH+qg8u8C3stO5QotTmmkxoasfNErJ7QxPyt6t3byOSiVshZ4IMOUuTiNgfcuV+",
+	"r7PzMdr5IdPzTz1qRy6EporRZE7GVs2yMxBzqyLe5dqIJplImCIzOrcPcKtrzSMiFTBQLrShYsDs7DVT",
+	"d8BGsZmewMcHVHTJjHJjf0glPnBpdZb9M9BZNJ1rPD6B6RY8sEhoV2wgRaKJkdBwrTFVnBswX6QYpnzw",
+	"yYkDVRMycN1rVBjZB66NXaqEGgok8DzDgbBPT72gGM5kliYk8aMAGedJAx+xRC0VuVGM3hIqkKVmgv+e",
+	"McG0JipL2V4XtHNaNBT1ROxn2+dJTCwT0M7mhp59L7Y9UEo/RjsvpbrhScLEp1yNKz4SLCFckJvMWA2f",
+	"0DSVMztvLgZplgBtk4nTMaUiM2Wp+R/751eXL/ev5S0TEVgJVJCzi1fE2G+I19rNmPWEHsgp2gJyyhRM",
+	"hAjGEn1K4pnihsWWph3RWOKISKyZ0NzwOxbj4g7sWxqVf/suWAADJkxPKLZPMzNmwrhV2nMLWjbELnOu",
+	"+3k4ZWja2PWaZNqApLUfSVwxP2I4IG+leSkz8UnH/FYSsEAL75BUQBj2dBQGnWWIRDMG47xQwJu4beIl",
+	"5emnX+XCe4WqLgdzFcebKbBRndq7MODPThgFIYQ+OBglNvAJB3YmCFNKKuj/kpUP1udYqbfSEO2ZlJPA",
+	"XDuGgGwk5wVkgRWcEjcgYgVkT8RjY6b69OCAT6Z0YFKWjJjqSDXyA9cHqjLpfa+uxWgWgQ+FabCgUqqN",
+	"7eHOjs7onphSrWeWwe/aI66ByMiQDoxUe2QiwSVCBTl6QiZcZIZpQkeyQ+KLd1fX5IBO+cHd0YHtvzwM",
+	"Fke2X2GZ3ZRR40QJ0I9jdtdSvqZq9MlF6Y1M5va0pbZzZ3mUWT0dDNjU6I4b5Rsq5k5p1Z90sFKiojcE",
+	"BkWoMWwyNZoMlZw4okoSxbRuobg9qNr2Xtitl4r/+/MftYLWra7MRMIS2Mj3gt5RntKb9JNTHGjcAyuH",
+	"hGXxicTNE3JGdqm1MoxVwJEzODGgMiG4GO11CTgNwbOZUsOUm8tUyQHT+nPMxp+fGUvTfWdHWVWMizua",
+	"8qRLYuDHOgbCI7PxPEKjitzM8Q83B51Np1IZlrxhCafXQFiffiqPNDnHLvftEPwGeN2hjit89AcCztJZ",
+	"8lumzYQJcw63RzDyBCU1TS+UbcFwa/4OaapZtDMNvrJnLzW0P/DXYjXUgwTutE0jYVgpF6wLA/03U9Ie",
+	"0dwS58I8PdkJPBZHh+F/gfdiv/pL9XBHO2w4ZAOr1fZx2fNeEjvTBXvfWvvU7dCyfbnEpz5GgZuhlVej",
+	"8ET8q+ShCFexMup8TL/mDcqb39jA2O7P0jS4GyzvjF0GxbQpNmdhjRcXbKq4GPApTdd6a0urUO08qs6h",
+	"dgmyhJsXd+7MlZcAlZaau89oB1QEN+KGH4070kxYavsXOLZ2/GStVJlrw+wfVEgxn8gsHGDRmL8ZrVka",
+	"kaWOo6NjavHdlIM3c1o7zIQZytPmA4uNlo/k361Bx1KN7IHdoRYH902RlbyvnuuIDGTCtGd7aEtb9Qp8",
+	"OTpylz13NM2YtlJrypS2fYMt2SXxHx+d6uYusDokttxH607CBLeKHfSrya5iw0zTVBcuUsu4pgwMUGzZ",
+	"KW57XmOHQaB6RvzrwVy0oVb4Wxt2lxvN0iEM3YAzykj1SBdvaS4GsA5cFRfJtUNFO3impGFE4M1YrA01",
+	"mY4jEuMBjYubxFhIsz+0hqT9eej9DPbDQKthvAdjinPmHHdh3uC1yVuLdTaZUDWPQVopbgwTVgaZQCRT",
+	"tzp2F0DbdfdzIp+slbra4CzQb8CN9qvoV0uKdA5LVllUO2emGG48S4oFKxwOVLgVwrsOrvDaMbaHpZNN",
+	"LZ+Nc/92DBSl3e4hYbk7EvzFX7J1SUztue4MxmxwO5XcDjZvJWUjOpj3kYhiXEv3nVUS+5r9DjEV7AOd",
+	"TL2GkVkGAdch+bLvnO6MmPnFn2fP+3fy3bOHHHZ55/Tk8ORjDfdpxfKinVs2dyygxkdqJwpXxrDggzHl",
+	"VmAWJL0b23O1f8vmp/DsPjwS5xvmbxpuGXpMKTgC+ShTLLFfPtKEJ3tdYrVv3GZ3/HKiYkPpL49t02RG",
+	"tX3Rqp41k8HZN/FO96tnnou/D8A/kPSpWZDI+4ZPasWyzMxATkrcWGdwTkF42pNqdQjK00yxWi7sjLem",
+	"UWv2eytZV5Fe9jUggvK8ShIkkDWRl0jlZQqXNAoiafysS6MPhUIuAnIKWy4hX3NdIyW5YZPyH8t0n0De",
+	"FgeCKkXn9nMQo2MbWiHgKquJ/ZcbqZvQOdVscRoDOvXSPj/4OxdMTlNG7jrkmgtKLjDWqU7SykyZ8rtv",
+	"mKbk3DKOOXnO7aMDYz8r09hAHzZPZJMb1hDFBI890gSfyc+wfS9yjm7grVzAOc6UKXGynePj88vH3x3V",
+	"jgCjv9Y6WC3512+Z4jrhg+YoNKsyWF5OSfgsmSo55CkrzyHT+wNZ142QBvey5nxaG2fAxaifOCOlqsuv",
+	"VKY8K19O35a4rvDJj9EOSrD11tT5PWs8E4Yqo62qcwRCa6TkTFuRngt/vBNGIVhrFa3gR8gfFigxyg+H",
+	"J/TKluaLs7jSfldK9FVamGLGTYe1pWVZDdsSbAYHo5MrW17WgXcn5sLQWxZ3yDX7ADejRvHJxGoPmotR",
+	"yvatmek1C1Br0PLE6yUd9YS11pVMw5t2uzE3POGKDXCgRN4xpXjC3PVhI9cJwi4eO0M1CFJq5jjVcI02",
+	"71UZTdDG05OVTVSP83pv56e0vF/Pg60BVaODVnwwt5pglNqj3dywVb475J+MKk2Onh0e2u+Ojw8PS4fl",
+	"4RhC5bhtcNKajsg2RDPIxdVCuRrNouFOPvaRtV4k2bcgrLZL7EoSiX5mdMG7aNuHk++XRRBSjV2v+3LY",
+	"yp9zM+8PUqpryPVHJbMpS3KLyu6wkZb72ueZJrtcJPyOJxlNkSlkmgumdUS40JkCM8vaxJMpExp9bMNM",
+	"JBEZWYYhJkyYPfssqvUQJwWxKq120o7hWhqa6roNvZn3nReimWLKs4WAL5wtvukjZ9qMBi2kYEeaR/ZJ",
+	"9L8lHpUabpmmbGAlVYOP8oLOJ2ANpRBfYCUwWL8YiGt3VLeSxJELhXOW5h81D+gxVaxfjOhmWjce7wRD",
+	"Y905wMiU8gSDlKEVq2rl7jKC8QPS7fE0zTShuVtX7+E3vqmeoIOBylgCxHlDNdcELGxNlDV6WULGNB3u",
+	"Z1OyCx5WK1mpZQBDws1elxyWnDv2V9s/CsfFSVstyQrdGpoUDDsm7oKNicR2AmHXCXUh1FRgCDbEhVAX",
+	"kbgXYawciYEVxK1J+dqN5sL2W0fABkl7pQO45ixkAjz+ltQUS/g6jteqXMlNQOR0ZdrKB7lI3Y2DqCe+",
+	"gD+GTCXYtCb2fJWLzqp7keVh6Jo5/xJo/85sR53NDn1M1Yihvipsx/C3Uwbw+1Rq+EOKPp1OGU1rLXs7",
+	"nGtGa3jhhFmZ3F5+2lbewDuLlFHZId900/rYpt5Pk/XvU+rGvMbrPvhybT+8f7FuQhP64RWOJQwn3mxh",
+	"Wi5K1RT429W7t2TC1IiRKTWDMZqaYBx8U8kDlXwzffvTaM419GDYSKr5a5krOzVeHXxmVV+2Dd9eez4e",
+	"9LzIg11jeVu1JF2vVJwJQicQ+coFeX9FgAlHGPkANsvR4X8ePSa7fzk6PCQ3PE0him6za9Dai8/zsY9N",
+	"WZS5GJLr+C9ezmtDaJHQVnOk7Cur/Foi8Gtx4d3JagQhqC7xLPdxTZkqd7g4h1InoWPuVcKE4QYU92Gt",
+	"My7heio1968uI4HnwaPtHWJoLrDyuM47l52rDjn6fv/J/rPD45U813triqUtGi5PvzyjWkKE7XwlpplZ",
+	"U2RU97ZMccuzBRY2aX2XwFZ3L9iWtVj4ol1ftye16x5YaovMa5Xx8QajU1Fj88ERoJA90uCq0mR3WmsQ",
+	"QJoi3LrlJktLM+WWi6S9ToS2389cJFvVlisLjmOq02eX8N48Q7cu5TPnLUUiJl5fe8bXIecpU7eajJgh",
+	"QpLYyr6+HPZvuDKYk12VRGtYndDHcjsc2TASWXvHAPL1mq3YxPtfmvJGikDL9cCknBq//mf0r0eOEqxl",
+	"PEizBG87N/O45/YaTLTY/02d5jlp38NzXkhXAunhkHAxJLDXkEhjpKVEJgZqPjX2QJy5FXmkSRzw4IrX",
+	"fcpEwsWo7oQ0Uf2iB/c8IH6NEdmY3LzmSUCBt8pGqaH0VQM8I4phRAtDtQ28zVJEELXm1JthZjLF6nzP",
+	"jSfgPmIJ2lhKLtvwIhds9U/gSs4ns1W7Mz9aXRI7oo+JYtOUDlza0WwsUwa5oEuPyaeg9LV5+qakurj4",
+	"XN9kSrONg0vRhiqUp6WxshLzl9Ais+vEzFgmLRTIfIxv8A3AReFJ+5BRwGQYsNVqkH9weyGTpRUqxp3P",
+	"/tcV2/ImXyTvoIOIKwhCNYvutmjnw759cP+OKgjfsm+Uttm9HX73wraE/YZqffmo/SRnGPBgNTaqIRsq",
+	"vUOZ7IfmJE/FZThNGU0YBtf8nnGD3yZcT7jWLGk/CT+4i7yb4MvzoMfw2bzz4MuzYBzB18+LIQVwLnXK",
+	"65CnjFBj6GCMZgEAbmgU5PijC+Sz4wfkjwVpfj/9dQNl0r9zM6/3ELx67mP9tKHDIUFPoeWUJJum0i4j",
+	"4aY24sxOue/Z0mLL+euwGhOaMEBkIbtOwFjFL2XofhCS+Et/qfC34vJ/r3OPGBkPLtHm2QlLOM1j5Jby",
+	"J0cmRZIBXiQdP3nahLzzgVz9dLZ//ORpEVtpKUbn6wS0EWCmHO4/o/vDX/94evLxL7XODv5v1r+ZOxdj",
+	"m3hwyZN+EUq/UuLY55dTW9smkPjW1CXsFhXQIIUyX5BdacdKC5JvRkXVD05DOL/y2oTDruXUC5tfZ+kW",
+	"uE+2gYhA6CoqrZZFuIwUaxYhAYQstZSjkgyt8j2hI3YwBf6Hf/82ZfaDYR/MwTSlXLRkqTDqi+cvdyL3",
+	"59sf/Z9/u3iR/33NPpgSR3wPo1xUY+12LIe+KsLIj5+QN/yHLizAlELEnX0dGATX5JZNDdnNOUXZ9XrD",
+	"BUW/71KygeHU7dpPjKaoelVSZaihNy50cXEOtxxvP/1T1sbI8HojD3n9PeWgg0ylNiPF6vMNCt+8f0/e",
+	"1jxYjWTFtxrmA6/U0J7D8CIYrQihWhWvCtxMxJ9eGrUNzOZipYro5u99YGHGTeD7lZkySlpD8TAiYejo",
+	"3zJt+IARq5iCO3GdsEfwaKw18XZXM25OX3mgY86pYRvD5Qq2KYht3MwZ49bqHq4Yd0xQf4Pdbqmz3ZM8",
+	"1/bGf4Jov5Ciy03+bJmy84FjJjdEqLy/Pm8V8bfdE1HjoC4R2BJC+dltWi5jlaJ8BAFhzlyxo1ScpqVw",
+	"WwjzL4Leoh0AP2kpa13XZ6Wu3JcX2KP7dO069vMN+3ffXZaG4b58h6MpprkNX5MXLX8CT1OZfsJEFWvE",
+	"ZSlYg2OWuogXw0WGUS5UDFiatjZUfT9Bq+6rn7Bxz66CPvxXRVfFgLfqGPOMbtuMrD2XWpcFPSwLWaQS",
+	"mSld5/3IEORtJtUthvklbMAnNHVBcE6tNTNJ0MsYkTzZ8Oi48ySO8mwuDBKEoefwndwQrnsCEzcpQQ2X",
+	"DBWmI3Xz9mOMMog75AywPVnirs/yfsku9HcY72HAX6EB2a8XDctf/ziKnn7c7fU6/tPxx73/XmtmIsrl",
+	"C6XqTjwECzpoER8XmANfQooJeWV8yj5TzGepzsYuuNBSPhlD+v7iDXiaTRrzWuxvj9DTAul1mEaXQ5P4",
+	"QXFd3DR6769gtQ6F+nDIa5cXj0mYckaQTuHO4WjfmgRJF35DIAzAALGPH9VHT0yY1nTE6hGlQwYHo4n8",
+	"IhQv1jG5V+72+Y1MamYQCylYfGr1fn9N3SXxkH9gSXzqF8vu1SNNYipERtO+oob1b6Y69omJao4hnl0S",
+	"T5nqw9/ubfssouxCwBXRzGirIUDAKDxIduM8ZTxv2VOq48d2kGDcf0D3oe+kJf/1S/AWm/EfX7rm/OcL",
+	"pt5hq8GyXTNVF5x9xe0RytcsImcDk9H04PHTJwTajTxmCnPTtMxqkY4rS9qQbgoPwVouxP/ufo/Rvt//",
+	"73td4mnEPuU2kUxkYk8WSFarD8w4WqiNMSOHjeI2JFVHTct4a4nyLGcdK6bHMk3a3Q7ktwIzyu9Y0ufD",
+	"foE2AF5zTLrrJ3ReH9YqyNTdMEQhgVvWSdOUYEy1Pa15kLJlA5oFYdp2oSmHBR3aJczzbi1vBqgc27vL",
+	"4S5vNtk9egIn5Oh78r5z1TnvkMdPj453h3sQkO14nZ2by1LKd+Tx0ycrosWqEZx2hRcXuOXS1XGNvy3N",
+	"Hjyrzxgkr6xxYQ8M2EoIUyekgUzDbrHIAznleOk2QaYMZnatA7yWaV2X2NIACDwXrZCpGLfMXvQk0ZaU",
+	"kRsEF27LBpZwPU3pHMRQeTznMpWKJrVDmiouFTcuyJutvkRzz5+7xxcDo4A2nE80n3BNR6vo4Lx2M84W",
+	"tiKVM6b2IZg8ZVaz0BFJ+IgbzNAYz6djJnTLLQt1E7r/71/t/w73n+1bteTxUb3zOxz0Nkye0mFYFWaO",
+	"La5ay40Cze9NrWvGSG+bFDekwdeAQPdCGDWvVzIx2cRaMwX6tYOtI3F43Qq4HF4mAITUEDNUitSbyIkA",
+	"zUfCPg2QdXlqKQaZYPAeaEQ5mI8HtQiSORzUhUuuwNdYQqaYvfQIUFlG1Pg8nIpikLdcpCctXr+CBMKg",
+	"Q8zGsQthZGYtzXodMxhxy5QzEo+YCfYgdhjnwL5pmnYJhagJ9zUAk7grLODqOfJzT+wiXEp+Gx7vIb6J",
+	"1e8K7SRyoCWAK4OLBUiaMC9ydIhI2zBrB67dCgShwF2qcV1UwxZa3Jht4uJeG9yqpU98ETiqpuaAV38K",
+	"SgmiWK1C5AhJjpjdijViU1fG7BfU410FRajHynvCHK++zUpM6ZypfqmGyyYoTjWgWnWi3quJLZcUwffc",
+	"8beGacFL9lou9xpXtKUolxZPI39y97Frr5h7X2+64g7OZXGVUWfkgszGfDAulOxHGpbcapKAeDSV2uR2",
+	"11HL5ayw622Ap21wkx1UZEB4Gue7rqDKVSOHVmGvLU4vKoO3LZ6V/GCG5JNTXXmXyzQTLYqssrQpccwV",
+	"cr7qj3eHJu8S3OGY6mt7yaU3RhHlYUwt/QPQ5UXeBXy8LPpxn11n8Oks7BG+eV7qtjybbeigoRL0J3C9",
+	"v5YjLoK6DGtowWziEPRKFYZWJ9x53OHKq0eHx6vfVWwg75ia9+sNUquEusCdotqGf8dD83GhDaMQMBAb",
+	"aabQVtxFV9hMqlurOw0qluLZD+fP91+8/PGn/b/9/OZt+b6uRZJh3k+Dp9TBfgMSUO6vKqYQwCtbPXk6",
+	"7VTcx49PIIxmwYH89ONfVgZj4D4G+1JPJ7o+V88SGv83SyDKDm8ykLW50PnieUD74xM4nZZTOUU9COqJ",
+	"6692a6Fj1giB2DANEmONm7T+PHGP7DqKC4vauTjlPTzGdmWGqZwhfvOSwxxqtSnlk+bsp79737yzD+Dx",
+	"tmlMnzhEMS9P0RCieG8lsZJIt/i7i3HSy0OgdB43GhGZJlZFhzpzEcFQM2sIlTNe2iUF+GjVGnExlplK",
+	"5+h2blZ8VlPLeMXdmGIQhAdeQrvDUXE35S7LwtupLWYvceGg/ertrBbabMAx6o6BJS//COGmG94xCQmI",
+	"1QmvB2MM2l52yqjIUWukApyavCTKlPKkKPSXn3WP5I2CxxohUM+v3eFsd19qmdX9IpD8O7isdQFKfMhb",
+	"MCA5HPIBFGqD550GkwnDwRwTtdNeTdFby1SzZxfj7NbIVFsvyeCeUbs19yU5Kc2odtwnX1gA2+EQ6t8h",
+	"Z543wdMuTZNb0ieQ/tkY6rNeVPBa/N6NCLn9BlZYEZsWGkkBqEBZNi7Qas3JrjKSqFpdtiTsPT+t48/V",
+	"5PKQwQXhcm3ClkPBtCwEuhRtFxzb5aF3JXWm/vj6uNkxVROXJ0F4CXJmqGiWZCmz1m6el5lKbfozmidp",
+	"Jtz0J1JwI5WPxcqlTd+RW8pGNO0PGb4jM6FZig8bRe9Y2qci6TssEKnRrJba0BGDX4Q0GFfs1MB5X6q+",
+	"pZups/24uGPa8BF2al/xxefsAYBcwz77MGX4xTrhYXYdX+bLcJ6vgv3+tdTm77T4fA6L8SZcC/v1ZbEe",
+	"17gc8LJdkpeseDlcFUDXgJU5EwkEyJ67ZbG/XODSnInkrV8Y+Notzjv1IlgaqPoZLs+ZSC6LxYH5wQK9",
+	"yNfHflcErbmZbRrBacmqaxmWC8qI3fGNO+RsggzLqv2O93q8D7yWBcc8v2Odku3gPPoTOrdytifYhwFj",
+	"1pQo8YG8Bg41WPzOQAxKXOIecXAZT+KQKcSYWotZQj1RJMX7yqS+jiLiz4ItE3KRmOyiowyre5Tb3gNp",
+	"Bahgnmt3eqInLit62imJgRU5W2mBHcVkJAuvpn0G3P4gBj3D7Im4eiDj7sIywGQBnpz9ntGUQLfk//t/",
+	"MNqhim7m4RYAY9uqjT2BL1BDvntyeIi7aFUn+7Vd/mePv3tyuNchZ2JObhQUXlNZChkFJ8fHdpmtkM7h",
+	"zOuNvocw5Bbyl5fFZBy1MtVaRVNUrZ7Vo1qphdwLUORJfcRfrYVC0/TdcOf0X62m+mu0cm6hBdOubQwG",
+	"bNl2xQhZlb/+dqMs9XUtleLevTAwOmSzQPM6S2Z7e3TYqTcItk4FzTBS5SPWpO5sxb8rtf5zOHZzA7EB",
+	"adApfIgzeFqIZbIr2GyP/Nf/+J+FRI0jhLXIjH3ASlH2Ac0pK0qKX8ovEamgumjxZPETPOlgN+NO0J6r",
+	"7+F+AdVgyAVNy5GIbrCB8u+AnjLMHfbN+Uud1jHiIDzyxu2nX4oO7MfnRSf244uiI9CafGd+C7AQySJV",
+	"3sz7g0bt/JUIYtjkkMShSGuP2FkDErcKEXfr0Lct++776+sVC1FgKsVrDsS+s3ww6ziVt4CR543cHJE0",
+	"JIkypmhlmZrOe4GlVS0naL+HcN8PdGBQOesSzRjGlBR0ipwLAr/hOoQmiSbZtCYgsKrztHCpQJ7wyiAa",
+	"CQjS8FhLV41gpu+qfKw5ojq52cY3tCAK183BC5ZiM3dG3ZybyGKraSpozWEglc5SQ4YyhasN+CpLsSxR",
+	"XNiMtQms21Hkl6npG9ywbKS23/eyYkMNfDOwyzUuEqqPbp6bsvUrgI3U4Vabu4nvvQUz2Mre1KVEvaE8",
+	"5WJ0hrVg62KCJ/hEUS7WHtPYntP+ybP+UUzuOFQKwfJg4DyIB9z4y1m7ILUnmJv6a4OUC3bU+Mtx7S/g",
+	"6Evz6/HaDLIWyTgwJv/0rytXqx3eZ3U9319Vl7RDwGMfu499KCAGKKs0jbGySsYirPvKkU26R0n4KDfz",
+	"npgqOVJ08kgTnd1gImn+dJQX48s9T4pp+/oAS5eCw8zftdb6T9ymlYIuVkcf51u6ZtRyvuHbSKWu0Eh1",
+	"W/7PVxcu6D3+/ujJ4RHaKPDn/tHx45O40slRefhPoiVUt3j3YWZyHyPqyfuri6uggBO8FBHDlOJQEUMq",
+	"MuEpN1TNITAuiLY/f1cd1XFpUMdRi+yzI6s/hIRfXqraYzCk55bw1GRttNs141fqolY2ClFZNpcXQsk0",
+	"ndQWMZVmagfRzxSvH3jsnjg9ODDSTA86nU5MUi5uLXXqsZxhSuh/XMLUam+RNRso1hAgcv3u+oLgAy5h",
+	"jD0+jtA7MJ/iraSREPheXStrc42pqLu5XiikBwOISrOtW6y3bHYtb1lNUZiNQqg/TLli+iGQRRohT/VA",
+	"TlenP8Akr/BRMNXcnOvKc9ul68JOC5R+4PjjwFvhhqTTDorapVS4AVZu84Kl8sOp3R9p+NAhCp2PqRAs",
+	"reN1MzoPI39mVCAzvWHEyBQu9AaKW1JKCVwT5YVCPea/d6L4yC8NHqXpGNMy4ct2zhIY8fyFawY/XUFj",
+	"+PeFaxI/vYGGP0boVmhI6AT+CqlrkJ2WFOykLtWtyCV2aYNQ+L0hia1VjqcPaV6a63kIRxiq2dZnd+QB",
+	"wJvkZ9473ac2xbPqWPE5mHnyZTqvrCZEzxuaErxf03AwWtrkbXNFV2HVlNYxWtjCjXMtW6Y8XbiYyHMI",
+	"JllXXqJU7N8n4FWwWen98i4eHUNBhOPvAyC+rivXl+BuDuRkIgVx/mgNt5mohXqhXdx5rTGyqoCuTrUy",
+	"8mVre8k0Mz6nsa3GIQVKGVQ5do8OD4miIpETcsMxAmYoM0VGSmZT4H9DfpenQYImjZmQe1EN8++JnPuT",
+	"H+17PAfXyTRTVjRTiC8SzCVzEzOmwhVxBq5K+LD0cULnlkErRhNyM+8JeEtXcSC++/k/jt/s/+P5yU8X",
+	"+88urw//vn/++O0Pv2xH/NbnowbtrNykzeLE225ioTcm1i7WRlFfdFxbIe00brxu11NA1ICNpHrMNEkk",
+	"BN1NQL/stFzW9aK4N41439Ihvvcp9fLepyKvPqHzer167eTFbp4cSQ0ZSZNXQKPKnsqhITIzna8qhbA1",
+	"XGkbKGW30gWK8gPk2tUlUzAQlZugNa+bx7Z4+n0GESbsRZB0gUgnLteU6zxZty78YeUINskpW5EVVsn8",
+	"CldwnTSucjrWYnJYOZ9rRbqWo50vFSV8gbTrqbW5CEnK7S77q/O8GOi65F0T9+8MKU9viJ2NL3VBmATV",
+	"/Qs8kU3LGGwCdl4hx43JbwndNMOYT6RgcwfwA7ejY4dtHu2MqBJcj12EoaEf+qCpD9gUgzEnVkF3+Ust",
+	"bUlPxq5zPzo7hnduCP4RHIn79AIG5D78WBqX+/KafngVjM59+woGeebHWCzIhWJ3nM22LvXYlyb11uX/",
+	"W+CnSwl4OVesJeESS1qrlNxRXkpuw9pxtaGAVVO8Ea4YbBJHKDz0YJgxmwN9YG7JmI/GUMPWNYwZSV2X",
+	"4wAB3P5aP4UUiJ4Ae7ZD/g7WrjVU7OfIczkHnzqmUO5WSaKooRU75F/W8PYFnHeiHV++eefXyP4CoWqg",
+	"Rhb1m/uQlWt/L0o47/z6a7Rm9FW5ZFZRruMJLLz7cLRI/e2fvEDMuVpiuXx5Tp6dPPkuB6bz8fmLvqSE",
+	"GWcL1MTVz0CaKInozuBOlAM0kQf1TmSmlFRLCpb+seIeeeclZ6kD8d+ViiTSGIA4MeM9LILgoOnQ+XxH",
+	"U55Q70izU9XBsIrzxT5wbbgY1crol1IRSpIMUdAZ2T05fLYXASkXySF4H4Uc0GdNQau6lQznQhvqRGad",
+	"Bgn2KEyzIcMLHqgdftDAI03+se+M2/1Xz3GNdDadSlWfsagbAutsmz9dX19gSXRdvTQolXY2ae1Nlh5L",
+	"ZYjGcBy/ij5Rw21W7ZhMA8b9+8tXBC8Zh3MfYr26vQrfduD9OOogzSVY4Dr+fJlnRFVPybxbC+G8UOBw",
+	"hWV9yYKLE7aZf+JbPvr989Ej9FNwQ8ZUw/3okA7sb5qPxD4X28xXX+qyKBGEC7GpaHEBwayJ2W65Zh8y",
+	"GxeX7T0kPOYOdM20tuwV8JLoLXMLCMoNckPBWEIoGBzCEMX2ywNvi9FdVbCqsysPu37JkB7PLTkurleJ",
+	"xOt4HhNlR55G9slHwpU3mHEzlplpuBMmV4X/1dN5rissulNyQe+u8INPS+HgKtOoX4jAQKs5FDRNGfoj",
+	"3XNBCD8BowmhhAaMT32BvjZsrpavWX3q05v0D128a7k54Huv35wcWP21wwBul39QU0E1qtL4msm+5Yjl",
+	"9vqse7HhentJqbLwxXL/i0u1kGhhhVAeMgSwxwFCX2Sp14kof/UZU92Xw5gkdN6pWfpNCiXfiygfot7b",
+	"ChJDj8Oi7LAL0+pwrAVQAmmv6GVcz8e6UeHawEFUNsxWB71XbKl1QfHwZnYVhtuMVrB+8d4W0cFtC4pM",
+	"meISkRdKeMJ4lx2oszdSpoyCw+S3CpJubbzaGhiPaK6Pqa5X8OHBBix2OoIzCI9E+V37RkkWVbZYs0vQ",
+	"Tf+e+Uv5eDdPZMozcdoKGOMjRJYtQBBLcp+i2iV/E6a0N0ROXHg/ipCmhDLoqMMBaRqCsGjgSnZZzEGQ",
+	"Ba3BISXYcU+MaQExcsOYyJsiu85fzRSRMwYwEDd0cOtg2u9ZCSjYnspx8XuxeJar/KSJm1UiopCRls6c",
+	"PzJ1BBskyTRsUxt+vpE61cica+GglAn1w/wYOVFbaIuJHNwygzdfrRTCBa5dVwAB7knyJ0thX13A+pGK",
+	"TKTCqpe/SS5MOgdy1ZYWaZrOXSMl9rP6ijPQyQ9XuN8WSgxsHIUVoOwDeHBY8yAPD7MHbhXI/iLvroqK",
+	"tpjU5y6AawnvBw4xZcqz+kpk3iY8v6668ZN8ms1bUebGzddjWDDCS6mgzlK3kLwqE9qXTdwsgbrCmkq8",
+	"qMpicH3bHPltZARX2/QpnX+CJOGmqdUEYm2qon56dXNNRW/x+K+rpjyEzrF5oEKDAG8rpksS+Z5SN/DH",
+	"bg7f2Go7NzrNbnhNejNMfvMdKfSqyk54NSdsv91CesfHctu6xc0vyNGaIkR5Lhtm4braQbnzwP/sk3QB",
+	"iSxPtptgVnFc/iI+9XWkuO6JKpBegIiBcZTYV0l1Ibs0SQIdG/t22DlyJio1iipzCNNnJ5W1XnDpfIUO",
+	"oIWYJNzbFQTVlCn+osgP75D4hqZUDFhQs0FmBvAiuBgFFvs0zco/BSWsMuGBoD3UUE9wTSC2JDefvMk0",
+	"Z4ZoJiDa1lFCl8Tyjql+tRWSNwIv3LC5FAmSmiU03/IuVgSiebTZXmQtpwTMJmtyFwSua8s/AMB0Mwwi",
+	"VCVlcGEHbrUcj1pH5JDw4SJ4z7JTGSx3y5NcWZaWb+VaOHpM2mYJJJHLFE3yiAO7c8vAoayO4+rvtFyF",
+	"fGwBQW02OXAnr/Oml59rvVNDnC1fLdITNp1qJcFhnVcXzuUmMq68YFH1tDQMcPnMG6mzfmeXEkz1TC2e",
+	"l7qFaNjUepaKXGUj10KBF7pcYYGnFu+z4OvaQcm60ALEsi2jdU7onCSyVNQ+mXAAssymTN1xdL7Q5E4O",
+	"XHKpkpoNMgPfD1Kmbmvl6RVef74SQ1mj/Wk17Ddk5V0xkYCR9I/986vLl/uQyxdbkwgjnjKh6bCI/IAy",
+	"9HntSH/pOpDyltcH2kyGtM/yjNF+saILjH3hDhvjkZ3LAXOxufaX4nDvDeVz5syclkdD3e2mZlBNNJtG",
+	"PYH4uHhfjnJn0WOdabyDWEYd73XNsYQXo3CdmydeR0BXhhrmI/+r8SS5NsgnU6ssaP+wu0kCREMXP6DY",
+	"HddQrsmVts+T1Bm/Y8WrGsHijTWErfQO05N8G480FMQUPqveW8jwFSDQ+ycxBsnuBfsw5pAPlGl2bxj5",
+	"je5aUm7JdtUu5gv+3L/wMdqBibW/58zbuHTLUHMVeN1m0Yqy2uX1I2c3oGrl0M7B1nONgYk9kbfcJZlA",
+	"DGarlvEUAMeoVcYSRYfwilUbFJnRud0bP+O+H1GDsgXX6t4+aJhMFYS6ZqTFW+3w+FtSSUrFKHO1Y6sn",
+	"x/9GDB0VMADA3hSJ/z3e/4kKEzcEsuWqu4f96dvTUr9G+RGVM0FmUiXa+5SCdlykqb61OppbMIeaLtpd",
+	"56yzUdXTTHYxCrchf1ZjmTfd+uBc+Rdao7gUr94LRv3eOOWa3rEHwCRvD6wdBPO5/Vw4iQFdB0wt2KYl",
+	"FFq5+SmBWS/Dr8735x7Qw/mx74JYcvKlNiSnGt5bMO412W/BwpdCXsau5njcqbKNNft77V9d0Z/vahkr",
+	"adXhNftg8juHjQ+q29VaWKPFtay9kA9AECaMCpjmyOoVZY5PTSDSQl3X7QA4TjHOXZpxy2wVP7K/5234",
+	"b95hW/7jD9BmOKnXS0TED+cX5OS7ZkkRkZhp+/87XpYaZJcWb1mei7d9ZqxYUP0V8J2pmBOd3Rg60v5J",
+	"Iwnjo7HJE6TBah9xoyOHA+i8KFgzdq9yZfm4Dj+nmO8W7mAKjfRPcOuyqKnVXhVawVCoNAG+EJZHpb4I",
+	"BD7YzZ/0WjYqXzXYXSVFtqH4RN5t3kHbgNTVpYLQBPWGEwTD4ly5cXsBIJRS3eJJnmvDJr6KywZ4e/fQ",
+	"wUO+vJjWDRpOY3Krs1qcIuTTjiKSCf57xnxUk5VL+a52GvK0mjl2i3KOn16TqpYbxnUKNI2taRMBqbU6",
+	"aVvlRYWh9SfiSVcBvdQCJmEIe5UbgZSI7dhc2YUc2q1aNFCiBteKeK0aKga85dNY1aPNk9PxXPNBq2YX",
+	"IBT8+INWwoEuFhdZssgbqbaL+1BRdWEvkpoCAku2Yn3Nr7Q367+eb9b6r4a7t+7bH9tsy4aAuRWsXBPs",
+	"06k9Lfg3qKiCKDZNAcKEm8gfHKlc9TIwVAYpowp/t/YjFT1B0QNjLUiuyS2bmjqvVmljK/iyh9Gap26D",
+	"9/Ot3eDdcG/Xfn355q4Awy8MBkTE75AYHFUOql5nNxOr6icx2b2Zk/i//q//9wC/ix1WvvNN5r96B1O8",
+	"1wWdG/WxnnCkAXs8obcYxUnz3uiIctEh5851Bp5juKeUusggsgRx45vMq+VoZgiWyE/n5UtxaBvc+m4W",
+	"3sZvae4UypFrqFjWoMX8y5fYdLj8xRlcTCS1NgoshxwSvD98grXlC0AcsvtecEhHg/9hCCAiMdzMDdN7",
+	"HfKaC0ZuFKO3uD6G3mCysz0nPbEb93qq1xMO2bbXU6Vyo1Yc21/3usXuAHgrn0zsz4ZY65Awkeiui1UY",
+	"SGGUTMNRUpH0xA3HTYAzSOQdU4onDMfiYH065AUcdLRbgT/Dfi2SfLNdtVVY70IFRdDfDG/Y7fra89Et",
+	"5a8h2bkCb82Ok3tp22v6PpZryRswoo31ZrcttczomtHJG+athsrK4S15vxH8MkefWnTEugu/pdeI9hl3",
+	"qbSRB9G/GJVHGuWoUjCKOrXnmk9YygW7sIe2LrYwTdlgSYxFHnHv4o3wyhUPOUbG64gMskmWYq2wds5U",
+	"f3hWxvdtdrm/EEtQDxcCoTOlqJFiIj6QgmGyNlw3Ji3jKCqb5+ZWva+vLv3iZGv386sAkbVGU9/y2mWN",
+	"r2QD24SivR9ubGk+jduyUSCC7yfA5axKaI+Y8vjpky55dog2Xg5hQxALItZMYO5eTODe2YrNidSGPD5E",
+	"JfZx5U2yC8VzGdTXs/aKFzrON4v4yKBJw4pGBGvqjakGLdi/NWUK68bt5XIU4/sfP32yCrPFb3FDfVuc",
+	"CIes5iKFo7cj+Ghs0jlhH6ZSmd7OAjrfavSCgobcPFxgB9zK1wTmIcILAAXYp5wmY5eKxa4CYbADgFDb",
+	"Hl6oINVKLsGyNIJoB71Z7md7iBa8P3Z5G+l1Gw4Z5EcfVySAY1ONA8GZN1aAPrt45SgBY2ZO/RaAfv7j",
+	"i2tix4/gRV2/J4SmWnptKaGGdksbBMV1gPjXAgYoKfZALRFcZQAf8a231OuLqV9iQ8UXf3dNFt9cFY2X",
+	"Vq0pjvTrINdo572uzfUdwFQL3h9E5mwUC7K5ftdW4snBbV0o02v4Htgt3uMYKTGbdUh5yhIf4NSQOIuR",
+	"Q1ZKtguTgrvtWkh7bpl2fSdrqbD3u6bfKLXCK7kV3ReGHXlaybegvGib3oBbutxInldJbc3CHW1gbh/X",
+	"wpB+BojbdUinAQ63fk+XwszYrdmG6MLwvY0ll329pRugPXO7J/WstR0LM/qloRLhWU3CZOSTDKGGkR0u",
+	"OMVi+zHuEIBE04Tizymjd0wjE1SMoCe1Q2KtRQwxh1PFnHPV52gDWDdws/i/W6uTpv/NPl2fJrBY/Kf+",
+	"BqVSPcjyRMsr6ysCkWUFgeoZ6Q1XZtyfM9pwMWl/sYsIz5HdhVJQdvp77ULiHjx6khrWl8M+DHWj0mE5",
+	"J1v55DpQFlPFDFN9q6ehSFzcBa77Ey7q7v7eQ8zj0fdwge+rNVnlx6Hy26kV+6PHctaw0etnHznS69Oi",
+	"XFi7WKNKmbGPvzYufXGQ662qUnSifaTrz3CVECNCCSzhI0244PZA6NrQSCFNA0KiCOqp9B1cf3vWXFeN",
+	"peaiF6um1BUufdE5enpircZJUPTpr0fPvjt88uRJXpRq9Y0IZGcqlvQ3jy1luj6sVOuG4E3AXbm6ehuR",
+	"+Oj48f7Jk/2n333/LO4G5eXLPLGh9X5KtTmp7+Pq6u0j7SJ4ZeYDjlqtSbu4BKT+zxzeWUThtArwRNzh",
+	"1bP6xT4JdVaE0X0j+zesP2ZUrWQJf7cvXMsf2E/w9Mo4UTbbcbymcFb5MI7N1FqcwD2iOpGBdMh1+Y6m",
+	"SzQXo5TtA8bCEKU/6pgIuxDcDS1e3WAGgiX5nijx4AgreEQETnq0IMBd7qK731kILd1YWQiDN2Ex6sXA",
+	"gpBcVd3+zOo1KcoZDEl6dnhIpNgU1jyXsavKu0cL9kRL8brRujRL4JYNbEW+tpeqeXTDhmp3LgbXrrZY",
+	"e8vYKDtX7/J9pGvhxzlp5bppkL5QpzNIQGDCSRdQtATmJwvqb2gFxCQqY481yra/xjlwIw8leYesoOvH",
+	"xw8owsliQPfqONxaGQ/OvX0rzE9d7AAVesYUSyJXCcnUiOayMgDDQihX1A1wwZ1L80oOOE3JFRtkgFt+",
+	"VhT14VK4TrnWGdNklypGiSVE8vTpU9vus8PD/WfPnkVYwInYXzRTtkFLr3uW1fZEfpe+sCfVu/Sjo9L5",
+	"ebboGwWv5DuRznPS2kzH2LY8DiVvszB9NZlKZdor9OFbBZxN1ZVRgJLXKIiQQ3UEURoeQjwqI9k7S33I",
+	"U9YlMTSGwCIx0XSuydhj6hmMwFEA8UTTtDUTwQm8sC2vdKK4ybTAyzwjN1l6Szg0jvzAnoZwxthYp7oB",
+	"2/AI1W/NVx9fWppWQyRW7GHpxSg+Be+LxyufjWWKlITa25gNbiE/EVRsJWcRXBjar1yJjQ6JcQOxMf8r",
+	"sCYH92DJ9Y5rfpPCTTu0ZUVBkTUI68Kt/dkhsc4GA1BJ4tOiX/gV+rF8KEZ/enzaE77SR/C7PwTa0f9s",
+	"PI+Ah9q3MsXiAj0aS1tShzFoCLC3CsxJvlb2tPipQoiXG6dV3mA8tRnadXRWI5TCowCBQs4Nl3K7NFC8",
+	"Ngcvu3du7eIAfnFwMHZR3Cjcs11ySMIkapLPu7O1El+rEhmKMgelrPrZWJJsmkoKqDV+O3fjQcqLoziQ",
+	"k4mlZWuZ7DXXhGgCJH0BFOjrVAxlJpLIkqUgU0u0toejQwyigxAS2xZRDFbwlrFpA2qpI8VaxH5C/X2R",
+	"2wn3ySG/63qqPSWxZuqOqT6MIUYIS/yKDGSWgvUEecNcjyHaFaaBN1WKGTXnYrQHB0UbOZ1CBCYkmeMK",
+	"ormnMkxVAc1OZdb02uuQt8DkrHyZcZ8B7g9QOCowaqHtnV9bBcimrK/5v1kfYg9bRgThDO8Zj9L6KlBr",
+	"pvuN5+o1gijd/1gpOdP9pFYJv5SzcqFRKEYMjSZgScPFsH0fkLDiLvL1PF08FAdRHhDifiuY+5JxQbsN",
+	"A8vL7+jc5oVTav8aM5qASpyQm5SKWwK+HUvVcBpZstclTBs+sSvmlisoqTIGzy6Fsz/xCk1NjrPMVB2U",
+	"aIy8I4bIUYz6Ort4haLC0Xzf0nxMdmPEYEhZMrLaNO6km1a8F+Y6YptYtCdvoVYwrKP3luT5CldS7jVy",
+	"8148RqVdC0mrEBALlF1mkwUDa84TKh/EZl3lZ2f/18SD+PIpuNLdoqRKwgYQ6Rum2fvqcr6CU7gr9VWW",
+	"orCGUrSi4FKbKA+3WWFn+NUPRZf4xY9hx/41371z3AWDeAljKC2Z5SwFulhZJWiHlBi0sDnWWj2WmrOm",
+	"3Dia9/41HKgXwtQqRQJxe10GppHZYMwcGkwJZ7+mAnkFqq+moJIIokEJVlhyIZmYaGUlHzbTLSRbFYvN",
+	"QyK1dDuz4ZDBhXBbyEuYf39d+Pd1wmfb7HewS94Ft17Z1ByFamMArHwhSlVCHZmVlnUBp6/a+8JCLSHP",
+	"rdmZfx7T8oH4zsMiQq5GfGzLsRzasWDbxO5NXXtrFiBY6xCuBbZbBz9Xg12/DNt2yRoGU7lP6Q/LEzir",
+	"RVN0t/uIBo9gDJpMpXYYJGsc3FBCfWzA9l6XGRQ01ISGuxnK8bbqt7iaATkosZtkseKttvZ+TOLeE/zS",
+	"0GNXcpYleZOQBRegsBjIZpxSld8jetdQDi/oAyUTNrCnMYF7HcXoYAycaB199sy3hR+fFy3iF+/DdvPp",
+	"bDVrzt9Exwtu/7iUgB0Lae01DHl22XX2a1yOmEjRE2iidCHdLnLxaS4/MAdSW+c2ucVV8ebxVNWb3NV+",
+	"iw0Cp76gmCd3O7tO4NOm97f3uZz9LFevldvPDQOaWl5jLr3UW971l3XJ18Btf3ERQFVeywdjF585LHHc",
+	"vC4hGUkTOQdE4oGti5KFMmWnPdET+yQeAtbALi0uZKXSESkQX3VEPOKr3nOXHXibceOqOBbhYZiOJUU6",
+	"7wlSjgmD/JYOdBnE9u0WCLJ6L3Ju3pcs6ZDLDjlXlptedMjJs84RoqheXb0FeyMPJoujmjhJqqH7Ivg1",
+	"DuMHoSwyLeIIsYWFQB5NBty4gjgGeLGQPupHSAwDst1gxI8L+tnNl+qR+2ZC52Qs08Qa5Xc8ZSOWgK86",
+	"E+7QufR0u4tMzQmWkkZXqV0o28WMm7FtQ+/hAgLSbkx24V+7KWBywbREsjATqHpjd7tFCHRR3hVJEcOA",
+	"7Ekqu8vtlu9EO/lONsP/LhHZlrpfYkPFF5dZyk6eHZW+O8em7bGQPNmsrq9qLj4clqbmmtxJnoSpfQwM",
+	"8YSYGR+w3k6HXN27VHF79OYKr1iFfAe8yCoTN+C3Vsm6eHdWnIi2mheMqcC8g48O8A7+/gFbhL/fQrMf",
+	"MZcegkCuLDvEzblhVDF1XQ8CfRbm2wF9xhfvrq7JAZ3yg7ujA5qZ8QH8qmNXrBvexoMFvhqXiteB3Frb",
+	"q1UkoM9CJR8bM8VUfwBqPgfU6CbcoxBZGoA2buZ1o0rliIu4QxzJupS+IAXQBxSQSaYNJghqJhLEPHbd",
+	"PNIkLsCb40U8bDya3I4OR+RDRE53eNp3rRQTpVP+M5vvfPwIihhCcldMU7hHeO3uEXSIuyaH/qTYhUYN",
+	"08z3zZgN87uGRwtg0DoiVhkBVF5XsQOwMQLPeIfgeS+EDVZK5iJoBnYUG4hIIDosR53ytBatOMKu/PXO",
+	"UKapnGFpiNAxP6PaV7WKsOAkcn6eplAiAjjouRR3dsaA4QNGwI1MOANEZKIFvWV9LK/26jkGgL5//+o5",
+	"wSOku8TwCdOGTqb44+XLc/L48eNndo7vr8+7VkAzkVCFMaf4UPzPf/7zn/tv3uw/fx53XY0LzBJxXsgg",
+	"su39FRbrgFqZyOwZluCIXZ2MDsGrYrwBhnZ6wo7j2cmT7/IL5EQOMvA478ZQOQMF1YH7+a+/aSniPSj+",
+	"ADXkKYmLyu8xLJQjeL88diIpn3CDhVuOyBv+A8lEihGzRbKs1VhSquwbJKXKzi7+sD+hH/ZvZDLfh4sh",
+	"7OBdnl9LJlTdssQ+OGb0bh6TXeDYOLJwi52nBS+/8OcgfmEP6W1i+f6ETaSa9wReLwI0ssrEKcQGeqRC",
+	"EOz0jpFjp4VNCgRry3UllIRGrCao6k7FwF11a3LinyBc9ARNU7Ibv3pzcXZ+/frF8x9fXPbfnP2j/9OL",
+	"s1/+2b988R/vX1xdX8V7HfID1jUxLht97uL0yMnxMxeqeMmMmu+fWT1qyUKpSl302KcZe84GPUyVRBxG",
+	"a8Vj+hvZxQKBAzsMzPTc64mgJCt4eI+eWGUrM/aUslQzcnJ4BFm/pU73vQiMya5mrI5/ll5h8V7UE3gr",
+	"UgiEHO4/zB6GVPq878cOUp8bqDdf4m5nF6+CAPXTncPOUecQfGZTJuiU75zuPO4cdh5jefoxSKtiiAk3",
+	"++zOXxeMGCglOTW/SnZOd15zbc7sgy/u8rrWik6s6avB7KxCfaZzgk2i2s6BuSiyK5UDGsL82lfP4UYX",
+	"uP7vGUImOqYPD7hrVjA5qqZSjRn5MVo2EnqDFdu5LmoT1nQcXO/m/a708C3r1+OcYEZ8kDgDo8AcA4w8",
+	"tXTS0Xwk+hwDYRsWBiXhlpbF0R5WQhrISePCuJ9LPeeRJ9lggJeuCRM8D9TKVN2F/IptwjtCzOq2w7IC",
+	"p2lMVpOq36klUVDL+79hQ6nY6q6N3KjjOpu6OEwHr62A2Wnx4DneHn38FWCiplJo1EKPDw/xhsTqEGhf",
+	"BNLvN2c+FONeZuMXRx6u50DZaq79jOsHEaQnOIi6tvPBHvxAcysIXjla/cp7YY+IVFYHw5cer37ppVQ3",
+	"PEkQTyNHJVn11gXqCWDmaB9MuHPFqBogqwbGSYyCRBrBZgwKMCi8oTZ0BMYFPGSPwId9JVM0OGrq0YBJ",
+	"sah0g0dfalMHpkzckYus5q5rasWQ3Z+MmVrKjsgVnbArbth/uzKKW4MYYtjZnpPsVvxqB4eGeoFlCqi/",
+	"WxXdSSmQp+VqNbpSrsZ1DYaArq170yFngmTiVsiZcGlIPUHJTEkxyiW0UzlIwjXgDViOgDgE+QhHDP02",
+	"mk5ANHfIS37HiOM6GgvoCv94Lt4LqQ4NAj7zkA/NHI0y0I2cy2HxDdun1VKKcNoZF4mcwbiZBlXlTJQW",
+	"kZhFNAmwkKyuoklspJn2BzJhMQpHBBex2kpsTRSr5+LPeu8UGpSZ6Qnw38B+oerENWgn0KHXfy3vIbE1",
+	"CPXpwUEYVdWRauT1YH0wGdJCiek6qIuewA2xi+iqdgOuQd6xXXbcJe5CyDSWgXYRlNQYNpkaYuSMqsTV",
+	"tpGDW4BWOkPEQ+5gvXuCDgZsarx7okMQwNK0qVfEassVReGB6AlP4nFDyaBTYlTmbjOsSlyubUR249LZ",
+	"nAzpQafTifciiInricrPriE7ZvBMhcGHHmgxPz9AU4ePYWj7xdCKLUG9r6KPAXdA/wvT5geZzLfG9KHt",
+	"nDGXvTzOxfxgAiessVUjba74SED6kmWxGNEIQ7hiZr+9q6NTkttVEf3xU4qv4+M2L02VtJwergHgrWer",
+	"37qW8g0Vc++z2Vz0OT/Xzum/fi0JQkvcHhkH2DjQvGfgZRmIJSg+7E+zm5QPCkytqsSTCKXqRd4Czdvf",
+	"F6ivJhXb0YnMTLdOMFoDIGVUodOzJR2dCYKYcskG5PRVqDaOXUXe3RKsXP12LtNoVlbYW9h/vGKsNT9/",
+	"ZOYN2/ki+M6m23nPzQEuBqMABcJJPBS/OtDRPslGDelBIaiaddQzJ3QRzP363fUF0WygmCG7ly/PydPj",
+	"x9+fkqufzvaPIvI0r83y+NB5ZvRePr9Ymqnt+vTgICYpF7eo3ZH/uOwJq0lAeX64zXPo0XBh4FSGQlmD",
+	"QfuKaRBboCbMweFQVEnymyM6nXbzDNqeAATrAuCc2maLFnBaHQJmJDRBg926UXKmAcoa2cauFfceUSz3",
+	"Ae11e+Lk8JlLmKrVfLwmZtuAoNoJx1KMiqGuslenKwCqw5shfVFs2QOepHJHNWfJQf1bMjCSpJImLueq",
+	"Bl2t8wkNw5PDFlL1XIphyvFS654n+gc24sLqmJDEl03r9rwRdu7TH/MDR+3Nx/18zAa39rT73Bg4UHBw",
+	"XPaW2/am269yh3FETKaEDtalJ/zCSBGVTVdmv0O3C/F2EwzA2sdja2qCaxfMB9wXvFEmZfXQmjE9QTUZ",
+	"0zvu7FGwSha2xjMK22+HnBwfF5mO3rYBCyoixaEGowbAYHui4EVGel5Ud3rP8afF87t9xf/NkLrePrXa",
+	"f+l27NxuWC3TqOWHUnzhzqa1ecpmBsF9dYtMCYhtb2JAVdH4ObhRCMRYz3/egkMlTM4L7nucf8lVGbHH",
+	"VQoI+LcP9v2DDsLVuTMC1wV4KOy3j7T3YpCU37LC3+FWbA85igDUOebuaXFU+WhUljJNdnMAyZ4oIHsw",
+	"VIU66MjAH2a/DucmBdvz96DoUfBczEVTeR0Rqjv0BDr4BSMjyeDk3E9ZqWVVoHtd+I16GCblm8fO2jGq",
+	"kzphhcGnXzj/+Ar8AzkbwSUlc5kpKNK73BXwMNxhHzThZh5x5V3lxXG2RzU/moEf23O8sqKSaab0wR+u",
+	"cMTHSsdxBLftg7GLNxHoNM2mXUJzvsE1SfkQwBVeGZLY42gPt0aHymmReeSZsMgZm2CznsgHS0USWc1C",
+	"sQU3KLhpoQxfeMld43on1Ksp6N5VPeG9HKi+ld3wueGZpgsOeBJzARnDuBb74LXuEkhjgNgJl2jcE+i4",
+	"VdIY2ybwUQ/XTHbrowD2OuSsvFVwGeHgzxbZa08EbF6wWcji8wu+QlVzWdp1XO3STsZznb9zM7ZKygMz",
+	"N+hzLRdsAx5hacW4JQfzaVneV+zgZMZ5Lha5Q25qFGzC2+M++viRRqt8A0doOV5kyR1gu6CYXfCJuEAi",
+	"mbLIHWf4JvclRThcg8/5KUOkyqJeGBGMiXZNQNR0mNKrI1/ExhW0ceVt9uoidHqiJkQnyn0/JQ62jN01",
+	"x+900XAE7Bpv5XXIuzzTuBSEVHeN1hMt7tGaI4NO8Sq0xKVgHrt4zRpeAkpVvfgrDMtwyoubsufS7xSb",
+	"Mlfnw/EojPpzQBS5gssSwlxJA6fKuoZOSfU61o7Ks0q7QLs5qx8o5vJzdAzEEpeuE/ca9GmyoE538xvC",
+	"KEeqhhx0lzuUagmqrNNkvV96+1rsZfn0PQyjL3fymS7bLisEW2d4X8DRLN+iTOgcowzL9fvQz4oIJ334",
+	"EH9Tr7enXsNOoHa9LI4RHW4YQb6kBMtUSTn8FJo5hrQvDSy8xkcekNKLsjw1JP5Pu6Q4zGocz2e67LEj",
+	"LeyonF1psosQk2bMuPLe1DuaZkzvPcReRg2Kx3VYQmqJd9XhjRJuiKZDls475L2Gj1ST+MwtGWzoKfkB",
+	"MhnI9bufX7yNuz1hnxr48ERYDDsZlCfUCm1GJ7Bh1jgSMrgDi1zQu5xqqLgOEKgI6OWucHUE5RESljID",
+	"8KAKe/ACluvc5InyKyXUnaQC8VsKJ67VkZz61xNI3mABTaigeQHUdYSWl1fkzBUfOz4kKZbTs433xJQV",
+	"o989OXy2BzI/xmpcMYatE27yEk+Whw8oYFosqfVkn1pa76knfMEnsk69JxcqXaOtgp23UHOtJwZUuLKx",
+	"DCPO/OqFod7lftzNXr1KaBfpqCeWhXPnSDR7SFB2vXVQ/Y0kdK4Rts2d93qvGORAY1bQwygTYZG8VirE",
+	"0da6fstmrlJZ/UWfNZ/cmcxBR0O+VYm/eC2dJtLQrXv0IH/uQaN1qvrRpV/WP/FdAJJROTlhVTJajdip",
+	"apanltx8luPOQ2kZB3/Av32efHR1exnaz+UT+Ry+L07kKkfKJbuTt7mveCPN9GT1S2+leSkzsQ39AQfs",
+	"Y0lBshVKxAMpCsvSQXJ94ZEmr57n8fRTiqmaPpwet26nyr/WycP4NSAMqyUsVzzP4YkVg7cP7XORiyQs",
+	"ow3opAUiyNSlZjmnYqYMKimY1daUQfB7UxLHcfskDphlkMOB2f9NPRaAha3Yu517gYT4deUu2LG3yVqA",
+	"BdzYUP0cPBrMAxh2c94BEv9WbYA6tcYu8gNpNbbpz6PUwKQaFBo41TOqPbZsRYF5cU1Hq5QXeOZj9CmV",
+	"nXU1j6PHrTwcr6nCOvUnR0/aHAOdTRE2/A1LOL2eT9lnO0Pvpkw4977PBdzS0SkpJ9DWwR8upfDjsgDX",
+	"/Cg9ID9cRtUbU/LGVPmplSIK6Svb3u8lWtAqKUg1e/UcpCDgb9Wgp2L6uy/j6NSNG5nMfSiqQ2oHKA/0",
+	"BHVJLAANB0LcIfrWQQhhNn03B0lxQCqK9QTULsdqfXP7DYI9cMU0iV8N99/Y4cXB7TjV7JHOY1EsHdSZ",
+	"vohL5gh7vbV5NYQ+nYrwMNLFwaZZMgkbAkS0fdiRv96j0U/qyl92uLHQBAgun1TLghJuX/SZ30B0Hbdh",
+	"ECw3R19iOYmvROqdHH+/3vRCn8V24nuwNgbZraIH7n0iGXqQsCETCS3DFVRsNoCUgggVRgdjkr+SA2dB",
+	"xRW7kTryWZWLEFydxbw7rs3zov91udoXZSDl82hjJRWL/sWH3H5atQKMMeolYrFMubDkqqC0JmstIOnP",
+	"rIcssfVyenkggy9v//NYfcX0GuRovklg/9Ek+Vqsvy/z3P0vYGSeJRA86ekmCsNLISIGGUMSkVLNqW1y",
+	"haWSdMwoYHo1ytF3CCUGuHCQC6f71MQuzuhmTl4975BQ1kI0ums1F6vcaESRrBenP/lBfNXC1M2ijSj1",
+	"q/5NkC4RpH6RIsKoSnmt1MzJ98uVmY4sHkhiutY/j7z0U2uQljkXoJrYV5Is/SYvv8nL5QgEjk4IzcmH",
+	"ixrBeP+Dv1QsIjTngS4qSNYKxxcf6MDk+JWATNkhv0jAqgZUfPZhkGYJS2KPForhOa6MZteJS0zesk94",
+	"rcAhKoLp2hNQzMDjXA9SyicscTiYmCuiMwA0rfzWhefvmOJD3vBC5UefOJb6OnrUIDSkFAxbU4xPIMa7",
+	"vr2Fn/EtwRBnh2mz+GKEM7+Zw79RzbjIf/3f/5MsNF0ERdv3eoJAVFZ1Shi4s7A4y5rkHkfI+Gg7wUbU",
+	"8DuGIVU/KplNnXUnJI4e8XAdBpJiBLypAHR0CSizLL8pDjDDIAbOvt5xhFYL9PMjM6+l1r6a6QNqMGE3",
+	"DTwd62p801vK2bN2UQrFxZ2emzmxXGck1TyyHxxEK5RfnFeK7YWsDV+/D2PbWJNZwhFVuYpQLTvE0jFY",
+	"4NFxtrBkNiIKxzfzPk46Ji4f1avFHtp4VxZGh1u1V8/3CkA6rhwdYlcQwwhFc7okNnzCsIwk95nAkyyF",
+	"01vAIg9kmrKBcVzap60krgKd7gn0kqPjkM7ztAGoi4aB1dZuM7rhvNoFDcsutQiOsd0Y6WvZUoAM3S0g",
+	"kyMyh6uco2eHh/a54+PDw64POiRGJnS+1yWuYhC4MF16nG3XZff4wC27lYQOBipzGHno9ZznuJfcNAKP",
+	"umJFDZiXXz/cZXXnmtBL8Oz/2fjg51H54C/+b1Zw0BDsGo8CtQQauUr6wE594VEySKF4nwjYRchOQ8b1",
+	"Oa3Edrx1vyhx1hizFtDnO18r7Cv2m1Sn08aBgqv07fht3emyADNfubKIwksNJ4TxhIIM+hIP3rIUFtRP",
+	"BnLKXdlww9REe/jV3zLFdcIHWPBYyaKUtlsth/wfhw/GcL1odQgBdt3eqUMqi6dMYfXG2DcWkTivjqqo",
+	"Yf2bqY4XAE6dIgOv2i2CGj5ObvewE52X3rgJbY/rmSRSkYkV6nHuS+7zRMdkgul7bEJ+k1yY1FUIsnob",
+	"TSEh1BJYh7wTrCegGP2UKa+OBRpdhGoSNSRlVBuMr2Fe3wgHblBNdtkTfzk6PCQ3PE0BnXX36PA/jx6j",
+	"Ce0AVApc27wRMJhGbIEDxmQEmRnc+AKt+LjVSQqK7Qkg4ZyJ2Enp1QZaWNsDmu1g4F/cnOpRHd+DpZCW",
+	"u/k8XsCFyTboTLglM6qJK0T0RWd+fHPvbZ75+kOm51uQTC8smdSVPlkqZaB2ik8bqNZc2Tl9/PjJk5OT",
+	"x8erBdKqrJNlWpwqSnvV36oJRqo8FdiU9145J0LgXbOWrhVK/gnEg7pDZ6NzOchhT7TynXXIGbwDEt/9",
+	"hoXYwQMW+vFu5k6ikV0+ElIBFmbKjN0bjCizYmNKB1yM9lyJmExZq1+RsLI/GWa+4guH5EmWFrVGywLl",
+	"hg0kilBcJPjRvle0bBvrkOBysmwOuPtJ17gdvp2xzkYju0kSEwlPnQAFvsQ1llKKB7UcPEboFGEaLP7g",
+	"ec9pPo3KXAIOqDNUYcqAsSPYN8dd1fSE1UEnsl0fNDUXGE4BfOcUv8ox/crsTcPopJE1neVlywDMO6hN",
+	"phke9plUt5iJ61fEnh3pErLzAGKCmNG1zrFrO4IHduNAH01ubEYn387CIry0ocOhVaFzexAXaotRnfcx",
+	"47Jacg3rvaIwKkq+Qvq6ZoZQMQ+nFJSCRUqmC7RLdp0Bh1IOYG9O9rqlEwExpBj8YjsS0qDpAm2BOXbL",
+	"2LRsG2Fx7Lx/K8yKJiOiJco6LScMovwHVOCJ84ft1O4OBuLCkzOZpQlWQcXaFzDUZ5Er6FoCxV48kFeV",
+	"A/kwcfa2+c8XFr+KE0ARXUOEnBH+53MqfRVJ55cul2WLjGepso6a4T6fWMtoubsVy3m+ck9+1a7WcCpt",
+	"3Kxueb75WbfuZ3UrW9x6QunOWmery0vgCoudlpRNT7/rnYsHcaWCsHLOuvOrXwg4S52Ztxsb9sEcDPRd",
+	"HJH31y/3v48IJdYix/sOAC8kNE3ljCV7EUDhS/L0BMqrQtXb4yeH0eHhIVFypk8xOMi+p+TMWncQJmQ0",
+	"Gcg0mwgoG2sFvvMZCisdC3t11xqrVu4rMp5Px0z4qByqewIqn+qBVEx7MD0rUm0/hamep8YlvsdTEt9y",
+	"kcQRia2xGXfIuykiXZySGGBW7U9QdD2OeiJ29cX61ug4sj+FXxzbLwbczO2/UDMYXpba0BTxACMSW1na",
+	"l8M+ZKnE4VXxXgRl5aGfqWJDphRL+ikVo4yOWEx2/a1xzERsH+a6DyXlY7I7Z/pAyAhKYR1g+XEyPxAR",
+	"OTo47BI2mZo5otc7QBwJzmGp7QLYf/o+4sEOEb4ICCX/Dq/Z7UhkmlKs0u/qYR5Fx49POk+eIgriEXyw",
+	"M1GM5liF3dyHbGaSJGzAJzTVex1yJnwsFW6Lqy+MNYKlQGfCkYfMhlzJAPkVQP+d+f+LC1CAIC786rXU",
+	"OsZnoWIcbjg+UZ46AT8JC4kO4obsKcFTYW0pmrJkIZ0SSmnfWh0UNBJtFKMTR88JUWwCKJl54BMefwBF",
+	"BMXTVzmzPRwfHhfVe/N+3BtG+vrR1JDYe1TjU9spoPdh3eo8ddAOuyd2Y/cbFyPEdYxQe+ZDF++hQIXC",
+	"Jpz+Cd8hIKXdDdyfXUAMBtBQqRA+2J4bxAUuJWDtQf25WjcRIFRpvMPYjXFmMLKIcHHHNb9JWVD6BeCf",
+	"cIA9wYVzddE0JXQ6ZVTllYx3Y6iryBKWxHshSKhXprnn3ywhuzGivzucyxh5dIzsvCdwWTyQKEKG3MyR",
+	"EhEX0xJqhEXwyO+ZdOirCI0ExoTbMpUJV14vyRTk8v4mb04JxeLjFOBGFER/4C0IwqQCEcnplCVwk+Mu",
+	"N6BMJ9mNHTvDHuI9VxFd442O69eFxPUEUJml478DNPOrhE2m0jAxmO//zOyB12HRKLulQOw+wAS+QYch",
+	"FNLxdTssnebkqYEICoLE+y8nK/3yCzbrFk3a0+IQ0hI+HDKFic0pWFa56XZ83CE/szkG54Hbb0DTFK6l",
+	"5EzAtK7khFleD409CXslc2abFFyPWUJGzICB5UjLvjKmOv+9Q/7ui21DkWw+sNMWthmViZ7w7QJq2G/y",
+	"hvyesczVBIFHBBejPV/dGwes2BCwuXFoh4+JonCMzJgKvO6bUW4pp/lKKlT9VsUjncGi5mfNrdNgLKW2",
+	"67/ruTWFsvB7aIZO6C2UO1fMKA6I51DYR9NhUT4XpXYRTlShoUYsnCdPop0JF3mBY8iWN0zZNv/zX73e",
+	"h+Oj/V7vw3cvfv3rX+oggZYZtl4zKWvReVjTDRcYdblQ1W21FXv8IIp7kyXrz6vdGF9Lc1eqyJ8O5MEs",
+	"IZVVjwCN0dWVmlHEkfx2L3evDPQ/2UXekzaL/F7QO8rTLZlLSOuEgiAtB4cKjPgGhdzKc+lU7T2PCOnN",
+	"j8iFhnrJ0Wg5rbgzfPrd0eH33z892a7zoTnn7gWIX8MmoGmgqnfH2azMjwELFYQRQmkij+jYB+O8LgwA",
+	"fEJASSnIoScqUQ52Ub06YFc8djqCl95Oia1N3/vFTef+KGo4AJeh/5CQaZ6YfF1+q8s39Wd/aw2Xhmvx",
+	"s31lVd8PBNiGI/haIdtw9G18U24Zv/mmtu6bcitb9UXlSIeO/1hGE3JUz9W+xFi/szzIAu4pveGJn3I4",
+	"kJLhSYwcMatlR2RCjVV48wwOpyvlCwI2hrXDAi395PAZGinO9nukScw+cG219D5PfExFwfXyZj2r7hDA",
+	"P4LSkJBPknKRWMs1YR+gpqG7KRLSzsdOB8cNs+CaJGyg5qAFWhMb8aH8kFNr7xppjZaEJBmeVqZXmQ8P",
+	"dEOEjX+e6DU3sQad2lPNN7SHT6RGP/e0+L8UPoQjs1oIiE3Yakn7LDAkDv4IY4A/tsFOgpJj94FL+pGZ",
+	"MmrMQ0MZrcRu+fSIZ3/KeJEcTDEAxfH47o5Qvhx8o5w6Hh5scfFMkNitR4w+555wHURFNfHC1W6tLwjx",
+	"wExxQI/OdQOHFgNhJTpYaqtdcKhdinim9t2e8C8nicaYETVirmhyuXmfMeBuGMKWl8NA9kSIq9YODDJk",
+	"B18WImQ+sq3DQi62/EmDYFYyRyS94iR/fpTILzVE/xu25ENjSxZUKFUoTVbgTW4dKiuRgwwqGR784f9c",
+	"qjWtyiPyjXSg/E69puQeeVBFyffRpCe53x9pMmGGJtTQb5Gyi5oPrVuoyOdjoM+5RJ6emj5l8Kzf62pA",
+	"eANpHwQEVg/w4CMYMDzBmsV4zccSvM+8+uls//jJUx8H5NfFqid6TI+fPI33gmAEM58y5wCmxrUU9UT8",
+	"j/1zHMi+ZWf7GEqjT4mQWvDh0GG6xP6h51xPpeZYQ4waQwdjO6MArNopbDB0cC33ROvTmsiZsANrwmbx",
+	"a+xGs97RnSbDde8dox0+oSN28NuUjTZ9dyo2eBUuSqcp5WKDq9J6OqqoFTUbukiDce0O51tLdi9fnpOn",
+	"x0+fdklsv7Vf/h8xXGSgy+2GzaVIyNnV+atXIEGKqSxO2g/J3zE0nYhHmmj+b8Bsgkuj2nYdUJRdkW8M",
+	"NWCoz90RKzNVd4MHIVzFnn91PNVKBCjgvHkvS7zaKG58hxBFApFETFHNklPQn5BjiyRnx0Qbai1amljF",
+	"zzHkGNsCdM+egE99xaj2UTj+95t5jBhnGHTponl8hUR/01pkVZeYqW2jlpHaBkvazwN4mSVPPlOZ3bY6",
+	"l9cf/nSXWn9+R66lroB/OY6F+gXEBEZkxO98eBwerPvzspLB4jERD/5wf63j5F0DsvdHZkJQ04eF010B",
+	"LvrNMbFdZ26wrF8Cxq4jgofw2i6UwCHNFXB6oq4EjluY1o7P4tB8WW5PN66tOz2r7X5SkbuCfaDD0zO9",
+	"b+7Ob+7Oz+Xu9DS43Lu5ZbzjELBqefbj30pPPuCBDTtqiv/CmMY6WK6IBJihA5mwzrbCoixXqOtR+zJI",
+	"kPnt4hX9dpXX99etVjsutX3wh53s0qqC4cJ+qg1sYrtu7b7x1206omth6vK7+BzxFaHtENQjxMop39Nv",
+	"nXJbYN+6MVtFSiYsyAbM9P5Axg3Vou2zSytFtyXWc9vQx0aEicvwjr4Yqh1F1GZ1ya5UrlZsqY09h1+k",
+	"e8Jf7ztgNESNKOAIQSEFkMIi929OZkwx/8YpYQl3qWOeAtAR5BwzgJs8WQ12F25/JwPNrdZfc5Et8pXt",
+	"a6ZhF59HjVyDqcF1iDM40IOzzTjFdQdSX5z4TxeE+Od3LGFYLJEqN2brOf56TLykUaQsGTG179DDD/4A",
+	"mPNVxYpfw0sv7KMPWpMg6KaB7GG431SK7TqCkCZwbV0GYZqCQkHT1HGHT4p7trjv4RAfafLqeYOi4Ml5",
+	"qbKQ32JmGTy5kEManhesDvMHpP3fJyQEan80h4O8llo/dL2PpkMFQ/t2prZ7pqC+TSlEJCoU9fwG4PMW",
+	"A7FE8dlLkvdEvUP2Gu5OdJY6tGsHYgFXKlmK+I2xnQFKzZjsnhwfIybIjGurci936TpM1Io/tydiTMKL",
+	"CYbHAuiFLygUk//6H/+zqDsE4CxcTzNjf5IqKALVDX8pv0Sk6onSk8VP8KRzb8QhyokdDCZ3lhOP4NYc",
+	"sE/mOVKcJNRRHgK2dMhZufuiC8yuFYwli+WUmr3bjll9Wa5tO6it+7VLjX5Sa2QZw3bR43brvrmzv5WS",
+	"/2r830Cx0jMz47OhV/jDN5CLZZOnosIV4Tvrx+qEErMhTieeZKnhU6rMgVU09xNqaIwiE3NQfWUCZSIM",
+	"W4sjH0RZBIcgLNrxE/KG/9CFh/1Z5wYlJkDIMJo4GNL51GeCgspRoBgjM/KwQ/n3EEDnMv5t8480CSMx",
+	"T3vi4vnLiFy8/TEif7t48aN9FuDcCMQFQkZ/14odBOphqa6RT0dPPGQbAG7PqMYYUCvZEGKsJzxM1snx",
+	"cdfSiD0kCnSok6PHOLlNkbSs4EPIpp4AhCAxYGlaANYAkGoBNoRazGrHWR7ihM3EHYAIwnQfr1kANJbk",
+	"Sb0Qta+1CoGqoaX1Q5Gwv09eYb1lIBTWjMWl/4ZG8+dHo7lvFi0EW4XhV7uKDRifmgjEiattgIB8e6gM",
+	"ewO3IQCrigFz/PT4u2fPHj/dmsDZLC60hawJSkLUxYNC8KfOoz8Xgz/J0tjPqCdcmVMuiJBY1AdkVcqh",
+	"zgDYRtgoF2DO9PHt/2aZi4vdH1CBpVOF5es3XlFNyO7J4bO9Tsk44zpH+LGyQBuaQkFaB8R2dFyEo9LS",
+	"5GsjUzH9EbHneoIbJx+4xsJOKIdx7rhSe03hqvUGzyJPs6q0B1O7Y0pzKcgNs0PBwXbz6TXjpLnFWAv5",
+	"5tc/XRjtKn9VET77zd75X8B82U7ELrAKf/HaMlj3vtbHlM5dqoD7yxUQsuyB1QiFmqs+fG+Z27to+n6O",
+	"7yZJcyG10XnJWSyRbZV+BOl1NoQfZXBpgAJAsYSbiLDhkGFBBCnA+otBcN+xpC8Bwtij3OQX7ZoLdDAK",
+	"j2s2AY9al6TUmkJ+bfNLdK5KVxbkjRTWLMAr954oqv+CGWQF5FjOAGo1lndM9fMH8iLpFbCylAsoL+R6",
+	"xmHBViYAKNsTVqqhONrrLCKnlgr+7Z4cfx8EYe+dFkinjps7uVbCTLWWjgf/1SQUZHgGULi5AUbl4e05",
+	"bGGEfs1L0y8ArOYVDfOJwp0kSEoPsbpOLT0cBE1rfYqXOMIL7Gl9v2KxxD+z+YO5Fy/dFNaBLtqeOPSL",
+	"0xQN4HdbyJlTyPy+QxLPQ+aYXDIr7Jgwbmah4+ibjfSA3roy4W/RX+cOJKH56d+l5EZmYsASREXfq+Hm",
+	"cibIyrKwFVopcDiXi9aa0MjFQsoHf8C/S29pY6xj60ydTMCJtOweZJTn+gOowFfgtEC7XRJD3bCFUvZY",
+	"TYyLon69LzS3G6d8wsHOGgCgImDw2+f7A4TFH8sZmVABIlQxQpUDbcGu+oJ9MH33Knrt2Acsarq6Np2v",
+	"RvqtHP3XWRt7aW3Vb2bPZ4TQxFhcXy8wv9SHAM4I/3TVsrFsRlFjx6AGqR+RG5pSMWA6rHn/BZUWBAqs",
+	"pj0vZbkHNPkt02bDe5Wiv0ZnlyB0wgSGUyRMnZI4YamhnmdzB9toWdSCyo76fpzLLGtwQF1U+5sr50YS",
+	"Jac9ccN8lMFUcTHgU5rmkFxTyqF9DpqWIopyzerqXt/IO1aqet0hz4ExCtkTjKqUe0T/8GVr1MDNUK5y",
+	"F2sK3rIguqGECVpne9kFAXegYjPFjWGizhyhyIa9IdUCLCNU64vhLSmQfZY/9KWq9sUIPw8uaYu4x4AQ",
+	"MPTY4cZ+uzD5Zgw8rDFwZpkuCasz+/LuN3NCieYjwRKCZZ7uIcBWZUItlz3eb/Ng0uctsNKJhIoyVOB1",
+	"du5+clZEveiBMrq0KC5TOKF2T46PeyKMWFvNoFe4XXqixKDDdVnCop8Hj32pTDoc4xfLpsP1/noY9TcP",
+	"zp/Pg2PJjkzA/Q2xthgUikU/vgQPzYFzGCxNSC5OnH1yhSsDCm54N8TWi30Eh39pxQ8/ACMzxPOHYZTv",
+	"DxrGgw/hHU77O5uvzMsRrGObyh9uOb9V/thmintubxZJNZzl1YdQuSvSTq1ChALs6/VN4Ew7rvRbPUZS",
+	"Xt1Vs9/jiMQ+lcj+7Qu+lhwIEYldddPI11Nyj+eeA/vB+z0Bai33ONtfJsyMJfzlLmt03HWaNOyGK5nq",
+	"rv+C+qdWC4Tqh+BAghs9quG6VbGe8Ajf613RuSViH6A+ZIN7GU/v+dUvq1OV7lFrryn9axMIybMQUBCD",
+	"Xr3f2WdSNmNCfsttqoVurOEhVJPzq1+iUgFlzCe05NlG7/jSWYi3wB7CunxVvRoxshwc0Q1DLDAgYkrn",
+	"OnBRAgABAKLAH7zkWewJD1QQkamSRFFDgatwQWjxqsyMNhQLu+Ytd138hR+iaxlLvMKb0Ak03BPQ8s0c",
+	"q8paZeeRLjWbN6MsUbKEjGk63Mdgd4joZsJ00brm+v9n71p727jV9F8h/CUWIMtOm36og8Uim7bYLLJt",
+	"UGe7ODgqPJSGkng8IgWSY8UnOP/94L2QMyPNSLIj2U6qT7ZuvA358r0+DxWFaS9mqsi5OIxDay+8SKKU",
+	"E0wG4mpRYNGqU5SZUm8UBkXMwG6K/au51Ab5yFEK90UgtY06KewyUYCLdz8NxIdo61tTuf5luh5RXFPt",
+	"NvqmkSwDPb4c2Fr38w5Nu6NXI+PsQBD1bu7url1pKKGShHjDxUt5ICoXp99dXPSYhzlSFw+Nl7cqv28e",
+	"Sl/k7o5IiDmtM+9XHMPMXotZ/uXiklLed0laERtyVrampQzNGvFv7O4hCSm89Bt8Ip3pKKv3C5JwrzyY",
+	"uJg0pZhcxp0OxE8kiHG7IfN6l0nAT79xSSUpTpzt8dIaWVsoaXayCB7JZcNL+KQZMx+cutVq2elXr55Z",
+	"XcIubVkg+7M45aPQe53OVdOvs2fsj90SfRpjODL/Hr1Qz9kLVaURYT4+nTi8SuTYWe+bd6M26kuwJu7t",
+	"h3JqUpr8UYIGMM91reXLfP5Ds55rCRPacLP9jl94vnmWMLpn6+Gn1T369o9S9emkKu7AhXShEY9tMYmi",
+	"AbSQd+Q9eQy3fyrC8+ef0/8bkzKxftkuzgp1qwqiCud66AjOAUqc19a88GCI6PEMk3ZGSCHl5ASk6EQb",
+	"WWRiLB3539HWAysLPwBFIrXSp0UzCkMjyoyplmGmR2A+ll69ZjuHcUpKE3TBOCc8H/gUTZha+5TmSCV3",
+	"p6XhMrceDLjA6nesWcDxws9LtD6X8m6HmG7qlxGE2r1zV/FbhwQSqjrpkJDVWI85inuFFNLzhRyH2h6k",
+	"1EGkTVs5JzWoIdye6YO6EKgO6mNiDqX981RA75lXBJaXDQ1CTnjB74jRXfz3Usj07lTfKlOn75QhftaP",
+	"UEen1hGeAYqvXoQ+0qE/NFSFGseGT9KLG7UAqdUASqqrcdesW11De9k2Zs70KNsAjd5EYCDtBfqDkGgH",
+	"yUPjtmBkCobj0F5kKKYyXIZyNNcBTMpq5yEg00hVnw0NOn0i4yhtOpSwKA7pdXIhcVXxKQnt6zgKzspn",
+	"SZ6AUUGMUwtDU21w0JCjzO7VRDRMK8nYSvbDBiodIkLgJsKnuFovDKvjh6alfHhF+sdC4u1Op0oabkBY",
+	"JYShuvh+XtBKaWR7x1dab/lRnURbLzOq/6g9+CPc0pE94GnQk8y6ArCOm9QHGUbwCHX5vunaX0W/ePXy",
+	"x1ffX7x6aL1zp/p/HoXx/V0tazpDq7sF82+kyNKllNWWaiwNXFjpQriMpsP6XUaK/fpVpj0r+9GP+lqM",
+	"bJjxFUFBm498A6WLdaTGdg7X9spVV9kgdcNjMDQf5Q3eSHhNDUQ7OMYlYYMTsXjEyUDwiXhfIVZG6+U0",
+	"NG23U1yY1vvpF/7w4TfUbzzw5k315CYKFczi3I+S/PGB875QMsZt2a6kdohC0vzisTyIhbSjPIw9+k7H",
+	"CHGggFYaPT012Y+o79pM+6SK4H+8DPg/n2htpr1YsVppz6acj5QDvR0ro16ywbicWTYRdMCQL/tKomEQ",
+	"xBQGs6IMm5wJDD5FzRhTBnywNseKIp5ng6Zgq+oMA244PriVTKhbeKNFTr3XvnKCpG7vLaw+qk/hWSVN",
+	"rs1pl9TJtGDH5Ml9JU9KUTe00wL3QcAoNFJRccDkl1pZ6Kfw3NwuO8knEiaH1tbI0RD1syTHEVqSsY9Z",
+	"+iTVBhWtndSkoXm4ntRqxNP4WpWkK/zoG1WR0nM5qklfnZpEGzPZO9sUpH0rQKXnvdJZ5vF/+I0D7nbo",
+	"YDPPnBwzUkWNWk7NpS4Gj7gJ93FF+SAnkzidRiIFPYd2gphKSLclDMDyHYj1CZp+mlg/TqorK4yW78Gy",
+	"rv8NplPdV9w9IX+SbJ6CXQ/Bqsw6/wx/tnEjpcNxQNl1qH16DLS2BloftHvuq+7Bc90cAn0joJMYvLMO",
+	"k5/hqGC6gskpKMXDfOGFV94n0EWnbu0NOzjefHgngr1R8FFAHEByVFJ+hCQUL5yH9sHJQFDpxqJbNFdz",
+	"G4jDhnonhPTuaGRtRByKHJoUi3zLrgoC24TpnUqRwT8ZK/spUy7GMa1Rvar3+FvuRJxmNP5LSqTOhDVD",
+	"I42QEZtM9ZjeRAqnxhQkP2smu1Cw11feoYWz5APxYiG9X1qXi1NM7kD1bGgmchys68UaihSlfPmDmGtT",
+	"BuX7hIj/6uKlyFaTa87iLZeBlVM9Hh4oRnQzr4zXMIdM+LFdqNTg97D8jKpvnVCGVyW3FMnsDjCyqHpe",
+	"sUUY1N7Dio1GHzWiuIO4/jqCiF9f4uAxAnnwCGQl2okS1xE6oljOFApvTptD2dt1ca5lGp6kMcvi5J6a",
+	"2XmUz2dOefUAZ1X9Gm71U/1infB2rkAxWM6smFg3tYHBhmPvfVoE61V1YeB15jFR8cbY5UC8YZeThFvp",
+	"LOi5Ig7kofEzuzTkfMK6LC6KQnh9yinELCd6DQ3MpJ/16a7CpHKvHKYp+VgGAgZ9GkmwQ5N9+O3qo4ir",
+	"CI9gZemyeJl990rMbOk8JkEurbvxqDLEeCi5CrwKVUaUDqhPDI0t8qpXH+zCYwPoYwjcSofOgiBDJl/T",
+	"V5xiVSYfDM3HpT2jqxdxh8404/YLuMMTPGb1kS4KvlNhiH+zpUOU0jRE7RMZgTXizpYO1CES0uhG18YH",
+	"0AoRfG2mnOoNxK9btAlx6pUS2fpOz3rt6MeejIgPPKqTgxZFUR/YKXNht15VRM4dLK4VomDbtNOOaMK1",
+	"a+eLbQ44SRLX9YWvyRPyT5N3riEu4EnQb+AkolTSYbazsO1I694oY/G4n80n8jDiFbk9mmKhNmo462rs",
+	"VEg1ouiwg6UAJdvkZONsMn6GhqTJQPw/ZiCGdTFSK4ftVyIVU0NgsXUQ5YLrWlnm1kVNEgpDs2+p8L8T",
+	"+cTehX7Cn1hdNDuZDL6Wg/2F5/Rj6XC+1VFdXw/KSUWWidDcwQc9naUp7PhmL0dzxWjEhp+Bf6svaI5c",
+	"bvuNup/e60lgQEU4XDBhWz7EeUmoBWd6DsaHP/9M/2yswPlgkfCbS1USA672IruVhc4x0YSYY6k1ePla",
+	"ZM4u/XVujcqQjRdfIgRuJqaOmTV0EFOrPKuISyVvRAbma5bSr5czRZkhIFep/RfEDanQq9FR7vIHzvMd",
+	"fv+QO7TRT8dOpVEfHbH7c8RSvitthYWzU6c8A2qXYWzB+KyVuDgfxMv+xcUFUfo04l58Du4ZwLy3mwx7",
+	"WU2u6D6K5zzQTZBUFJrEL2K9iDgloJSXFxcw19ciw88ilwBXVYSZmgtZFD2khpYN/CNtxNurP6KRSHtw",
+	"aJxdEuFAf4wgWP258l5OkZe0jgnGOWiImyTe6xtKBKOJYLdeFbcKIdA51WtmC1KLsECnIh/FJraf6p+x",
+	"6UfGmqL1JjaEhyBOZdV6ZwmWARlMEX2KPbehITSOEFT3hKCqS4f6A+szEtXzEgD+/HPCh+u+hLdlITGK",
+	"FlaAosOp8eatksW194YDMdl/0lv/AW8NxG+muBuaRozH90U1dxKtcfpenDIgCjPsBiXnPXRlUat0iMui",
+	"EFdXv2KqFmayF14NjfTo8CHGxovv+yk/FKmBZYEeQpgaBZKgOfi+2cWtMjQ7W1BJlGxD8Mlw0WTO8bQ4",
+	"q+jxIEO8C6CHlqNxgpUp55g747G2unmgYQvCF85upYMmcCvSIlxd/Qp63J8H12S6BF+F0nYMRhwmsMx4",
+	"YjqeraJAU/JWq2VdYLHQ6DISP5+AwnxGO/Hyc9yDl7jjoOfHRtPjK/sA9bzN+lgp4CUy2WKFb0u9L6Nf",
+	"Ngt+51KDiLmWeQ5aJJeZGhv0hBf1GkwRo5AYCj3OOCIulMUawCrm3SCsTUHvhPDbKL8VqfYWffUEKzWX",
+	"rDnxdpAiL+lEY942M+8Nja5E8Dqz+sWPLFdlqPrO1CftwTa71vmGQtMuufjEkWAa1t5jwSvNPmo0eLPA",
+	"peLSuAuOlaUP98j/FA/QMRL8KJHguGnXC1C777EHpA63aM9Mrt6pRP9RkYKrGgKELYMoTaG8b6cqf41c",
+	"SXfEEBwxZGpM6eIUrh5uYmjog95A/Iw4p/CjQvtAEYfELr9biROS08OvtxQ2vaeJ74KCz7OPIPiwsFPr",
+	"7rqU2Pj57mD41vu38UddSPg8CL4htecyjq5B0Kf3GsIV/aRlAJgKfdvYCsHaewBvNvfIvvE3nxciv/V+",
+	"l3oyWsdjMdn+iskqVghc2mYZ2RdykH9huVhTpW8n5MMANMo+7UU2LqSeqzwbiCulRIYiAtOxswS47sqC",
+	"g7IR5H5ii8Ki7dNWdwBtHKjuoBreo2MMwqS6YO5hMTdAC/61KxDuDUny/HW5fQGs4sZBGtF1qP0HCI+t",
+	"SlgdP3BDbQRJkRqx7V+Zjvjwjr36Qm/08WHxcoUYe7zS90CT2Lq0AonEybRgmoTkMUpMUZjFacvxDEsO",
+	"nhFLRk0J2CIPanWinfw6MIgIAcHcFlUtqh+ID2nIsIREMzIXp+jHg/HpohWvsydGZRC5FcaGoUneNjUf",
+	"CIqfjmVRkP/sPnATNYMsSQaWrduAJ74lwIldDIPaQzxKkv0bB6uoX+1wE91YoE+PPbGDMdGAHID/XPDk",
+	"fY8AEbKakXg5EO8YWQNBLSlooMzY3S2CyjltofaLHXitq6M/JrOlG0C9ibN7QLjFp7FQdseGQFsFH9bR",
+	"VDmaKptBKGCXtIIYUtIsiTtKWWKgiuaJfwQEw5mSRZj9c5NF89/8lQPevdRFJwEMPRUUezARM408SHT7",
+	"PuwxqXHpdLg7ufz7n037Em2wVGdU67xc1J8IrRw9jUU5KvSYxRQsK2IlblzV3+kbT7Ko2DcVVbhbBRfC",
+	"ZKLHuJY/7HLy0zoeZu1jZR1ZpkGOUjRYjmcYCo9VUzTVeP3v9nSa/X8+4SqKt9beaAUjAn10pKRT7qO9",
+	"UQbfgmHCWnVY8NqLd3jGiU0Da6ikGaOrvXTFyeXJOSoCPLo1O8HpOQLyjSX6RKlQ3CLXARlSUVSg04PK",
+	"PSqDi7T8QT24AdtpPUSAh0nZRaH6YlR6bRRFjEwu5BRsDHhBwfeZdHOkQGPTTTsBmxLEWK6C1AX9bOES",
+	"KedgldW3bQRvYnZVribK5BKZ5DlXinM5xzOQ+DlVnviAql6t7eqHHROcKem0mbJvCLrrC1+Suiidk3pq",
+	"CAkoOC0LqjVMJlato9hOSzek3PkXbXqqqvALMX9VUoJXBCHkyWpH8FJUgA9vMnShDKy+1kJELPc3jSOo",
+	"OUJ+R686pbJp5FogHuzmhkHpWeuGHWbrXfwOVusCJlaNBMdbqBCwshMzP1UOvcTeV5XT+uOLgcKWvv6r",
+	"LG44xRGfHgdcKcp4mp6hGKEgQHyGqTTa45q9QCCAlN2Cv+pR9i2ydIJFbF2EPa+NKKZKro/nCjExYnEC",
+	"bRTP8IKVU6wEGdvx24hJ1E9QExFoCV/X26FCh/YtHeR8odyZutU5gk9WanxjIDkb080G/qd02ueacP0X",
+	"zk50gfUH1lNxnSepI/Aki2AbZ76+a5L3MCg3j8efKDaJFbMhA/5R67Z9Y9U8RshQVTsbcrFQJj/D4l9m",
+	"W7WTRA7Vr1HY+b4gImFZ4CpHSkl8H1musNlc+1HpfDTZa7mMNfdhS0j1VhmVJK7MUWLCIo7YeYqJuSNZ",
+	"gLDnGVg3nqmYb9qUJ3gd//mvfwcAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

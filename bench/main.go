@@ -1,7 +1,9 @@
 // Command bench measures case creation, listing, search and reads over real HTTP against the full router,
 // on SQLite and (with BENCH_DATABASE_URL or TEST_DATABASE_URL) PostgreSQL, and prints a table of requests
 // per second and latency percentiles. With -import it measures bulk imports of victim lists instead: wall
-// time, rows per second and memory, beside psql's \copy of the same rows into a plain table.
+// time, rows per second and memory, beside psql's \copy of the same rows into a plain table. With -orders it
+// measures the peak resident memory of a serve process entering 250,000-line restitution orders, one and
+// four at once (see orders.go), optionally beside a baseline revision.
 package main
 
 import (
@@ -43,8 +45,19 @@ func main() {
 	preload := flag.Int("preload", 10000, "cases created before the read scenarios")
 	imports := flag.Bool("import", false, "measure bulk imports of victim lists instead")
 	importRows := flag.Int("rows", 100_000, "victims in the list -import imports")
+	orders := flag.Bool("orders", false, "measure the peak memory of a serve process entering large restitution orders instead")
+	orderLines := flag.Int("lines", 250_000, "lines of each order -orders enters")
+	rounds := flag.Int("rounds", 3, "how many times -orders measures each build and scenario (the table gives medians)")
+	baseline := flag.String("baseline", "", "with -orders, a git revision to build and measure beside this tree")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
+	if *orders {
+		if err := benchOrders(*orderLines, *rounds, *baseline); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {

@@ -189,27 +189,31 @@ func TestRestitutionInTheBrowser(t *testing.T) {
 		// The live allocation as the amount is typed: one question once typing pauses, not one a keystroke.
 		var previews atomic.Int32
 		var mu sync.Mutex
-		var keys []string // the Idempotency-Key of each payment posted for real
+		// The Idempotency-Key of each payment posted for real, of each preview, and of each reversal.
+		var keys, previewKeys, reverseKeys []string
 		go func() {
 			for ev, err := range chromedp.Events(b.ctx, network.RequestWillBeSent) {
 				if err != nil {
 					return
 				}
+				var key string
+				for name, v := range ev.Request.Headers {
+					if strings.EqualFold(name, "Idempotency-Key") {
+						key, _ = v.(string)
+					}
+				}
+				mu.Lock()
 				switch u := ev.Request.URL; {
 				case ev.Request.Method != "POST":
 				case strings.HasSuffix(u, "/payments?dry_run=true"):
 					previews.Add(1)
+					previewKeys = append(previewKeys, key)
 				case strings.HasSuffix(u, "/restitution-orders/"+orderID+"/payments"):
-					var key string
-					for name, v := range ev.Request.Headers {
-						if strings.EqualFold(name, "Idempotency-Key") {
-							key, _ = v.(string)
-						}
-					}
-					mu.Lock()
 					keys = append(keys, key)
-					mu.Unlock()
+				case strings.HasSuffix(u, "/reverse"):
+					reverseKeys = append(reverseKeys, key)
 				}
+				mu.Unlock()
 			}
 		}()
 		// Typed as a person types, a key every 80 ms: each keystroke renders on its own, and only the pause counts.
@@ -259,6 +263,11 @@ func TestRestitutionInTheBrowser(t *testing.T) {
 		mu.Lock()
 		if len(keys) == 0 || len(keys[0]) != 36 || (len(keys) == 2 && keys[1] != keys[0]) || len(keys) > 2 {
 			t.Errorf("the payment was posted with Idempotency-Keys %q; want one UUID for the form, however often it is sent", keys)
+		}
+		for _, k := range previewKeys {
+			if len(keys) > 0 && k != keys[0] {
+				t.Errorf("a preview was asked for with Idempotency-Key %q; want the form's, %q", k, keys[0])
+			}
 		}
 		mu.Unlock()
 		b.waitFocus("payment-amount", "a fresh payment form after recording")
@@ -337,8 +346,31 @@ func TestRestitutionInTheBrowser(t *testing.T) {
 		b.checkPage("reversal dialog")
 		shot("reverse-dialog")
 		b.do(chromedp.SendKeys(chromedp.ID("reverse-reason"), "Check returned unpaid"))
-		b.click("confirm-reverse-payment")
+		// Reversed once, though confirmed twice: the dialog sends one Idempotency-Key, however often.
+		eval[chromedp.Void](b, `(() => { const r = document.getElementById('confirm-reverse-payment'); r.click(); r.click(); })()`)
 		b.waitText("#order-message", "Payment of $1,000.00 received "+longDate(today)+" reversed.")
+		reversals := 0
+		for _, e := range entries(t, s, orderID) {
+			if e.Kind == restitution.Reversal {
+				reversals++
+			}
+		}
+		if reversals != 1 {
+			t.Errorf("after a double click the ledger holds %d reversals; want 1", reversals)
+		}
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			mu.Lock()
+			n := len(reverseKeys)
+			mu.Unlock()
+			if n > 0 {
+				break
+			}
+		}
+		mu.Lock()
+		if len(reverseKeys) == 0 || len(reverseKeys[0]) != 36 || (len(reverseKeys) == 2 && reverseKeys[1] != reverseKeys[0]) || len(reverseKeys) > 2 {
+			t.Errorf("the reversal was posted with Idempotency-Keys %q; want one UUID for the dialog, however often it is sent", reverseKeys)
+		}
+		mu.Unlock()
 		b.waitTrue(`!document.getElementById('reverse-payment-dialog')`, "the dialog closes")
 		b.waitFocus("order-panel-title", "the reversal was posted")
 		b.waitText("#ledger-table tr[data-kind=reversal]", "Reverses payment #1")
@@ -465,7 +497,7 @@ func bigOrder(t *testing.T, b *browser, s *models.Store, newDefendant func(caseI
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, _, err := s.RecordPayment(ctx, o.ID, "", models.NewPayment{AmountCents: 2_050_00, ReceivedOn: s.Today(), PayerDefendantID: d.ID, Method: "check"})
+	p, _, err := s.RecordPayment(ctx, o.ID, "seed-payment", models.NewPayment{AmountCents: 2_050_00, ReceivedOn: s.Today(), PayerDefendantID: d.ID, Method: "check"})
 	if err != nil {
 		t.Fatal(err)
 	}

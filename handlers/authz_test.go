@@ -201,7 +201,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		newPayment := func(target api.Case) string {
 			ids := records[target.Id.String()]
 			res := admin.do("POST", "/api/v1/restitution-orders/"+ids["{order_id}"]+"/payments", map[string]any{"amount_cents": 100,
-				"received_on": "2025-02-01", "payer_defendant_id": ids["{defendant_id}"], "method": "check"})
+				"received_on": "2025-02-01", "payer_defendant_id": ids["{defendant_id}"], "method": "check"}, moneyKey()...)
 			var made struct {
 				ID string `json:"id"`
 			}
@@ -224,7 +224,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			}
 			ids["{order_id}"] = order.ID
 			res = admin.do("POST", "/api/v1/restitution-orders/"+order.ID+"/payments", map[string]any{"amount_cents": 200_000,
-				"received_on": "2025-02-01", "payer_defendant_id": ids["{defendant_id}"], "method": "check"})
+				"received_on": "2025-02-01", "payer_defendant_id": ids["{defendant_id}"], "method": "check"}, moneyKey()...)
 			var payment struct {
 				ID string `json:"id"`
 			}
@@ -380,6 +380,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 					var headers []string
 					if strings.HasPrefix(id, "update") {
 						headers = []string{"If-Match", admin.do("GET", path, nil).Header.Get("ETag")}
+					}
+					if p := op.Parameters.GetByInAndName(openapi3.ParameterInHeader, "Idempotency-Key"); p != nil && p.Required {
+						headers = append(headers, moneyKey()...)
 					}
 					res := caller.do(cl.method, path, body, headers...)
 					want := "2xx"

@@ -55,6 +55,8 @@ type client struct {
 	docsDir string
 	// jobs is the server's job queue: jobs are queued, and worked once startJobs starts it.
 	jobs *jobs.Queue
+	// handler is the server's router, for tests that call it in this goroutine rather than over HTTP.
+	handler http.Handler
 }
 
 // csvBody is a request body sent as text/csv.
@@ -127,7 +129,7 @@ func newClient(t testing.TB, s *models.Store, edits ...func(*handlers.Config)) *
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &client{t: t, base: srv.URL, router: contract, store: s, docsDir: docsDir, jobs: queue}
+	return &client{t: t, base: srv.URL, router: contract, store: s, docsDir: docsDir, jobs: queue, handler: router}
 }
 
 // startJobs starts working the server's jobs, until the test ends.

@@ -32,6 +32,8 @@ const defaultMaxBodyBytes = 1 << 20
 // because the generated strict server decodes but does not validate.
 type contractValidator struct {
 	router routers.Router
+	// heavy bounds the operations the contract marks x-heavy; nil leaves them unbounded.
+	heavy *heavyLimiter
 }
 
 // uuidFormat is the shape of every ID in the API, of any UUID version.
@@ -80,12 +82,17 @@ func (v *contractValidator) handle(c *gin.Context) {
 		writeProblem(c, p)
 		return
 	}
-	if p := limitBody(c, route.Operation); p != nil {
+	streamed := streamedBody(route.Operation)
+	if p := limitBody(c, route.Operation, streamed); p != nil {
 		writeProblem(c, p)
 		return
 	}
+	if requiresIdempotencyKey(route.Operation) && c.Request.Header.Get("Idempotency-Key") == "" {
+		// A precondition, not a malformed request: the same request with a key will do.
+		writeProblem(c, idempotencyKeyRequired())
+		return
+	}
 	validated := c.Request
-	streamed := streamedBody(route.Operation)
 	if streamed {
 		// kin-openapi reads the whole body into memory even to check security requirements (in case an
 		// authentication function wants it), so a streamed body is hidden from it altogether.
@@ -108,7 +115,24 @@ func (v *contractValidator) handle(c *gin.Context) {
 		writeProblem(c, requestProblem(err))
 		return
 	}
+	if v.heavy != nil && heavy(route.Operation) {
+		// Taken before the handler reads the body, which is what costs memory.
+		who, _ := signedInAs(c.Request.Context())
+		release, p := v.heavy.acquire(string(who.actor.Type) + ":" + who.actor.ID)
+		if p != nil {
+			writeProblem(c, p)
+			return
+		}
+		defer release()
+	}
 	c.Next()
+}
+
+// requiresIdempotencyKey reports whether op takes a required Idempotency-Key header, as every operation that
+// moves money does.
+func requiresIdempotencyKey(op *openapi3.Operation) bool {
+	p := op.Parameters.GetByInAndName(openapi3.ParameterInHeader, "Idempotency-Key")
+	return p != nil && p.Required
 }
 
 // authorize enforces the operation's access declaration from the contract: x-public operations are open,
@@ -235,8 +259,9 @@ func declaredRoles(op *openapi3.Operation) []string {
 }
 
 // limitBody refuses a body the operation does not take, of a media type it does not accept, or larger than
-// it allows, and caps what can be read of the rest.
-func limitBody(c *gin.Context, op *openapi3.Operation) *Problem {
+// it allows, and caps what can be read of the rest. A JSON body that is not streamed is read and checked
+// whole here.
+func limitBody(c *gin.Context, op *openapi3.Operation, streamed bool) *Problem {
 	req := c.Request
 	if req.ContentLength == 0 || req.Body == nil || req.Body == http.NoBody {
 		return nil
@@ -263,7 +288,7 @@ func limitBody(c *gin.Context, op *openapi3.Operation) *Problem {
 		return tooLarge(limit)
 	}
 	req.Body = http.MaxBytesReader(c.Writer, req.Body, limit)
-	if strings.HasSuffix(mediaType, "json") {
+	if strings.HasSuffix(mediaType, "json") && !streamed {
 		return checkJSONBody(req)
 	}
 	return nil
@@ -304,11 +329,14 @@ func mediaTypes(content openapi3.Content) []string {
 	return types
 }
 
-// streamedBody reports whether an operation takes a multipart or CSV body, which its handler reads as a
-// stream and validates itself.
+// streamedBody reports whether an operation takes a multipart or CSV body, or a JSON body too large to hold
+// as generic values (streamedJSON), which its handler reads as a stream and validates itself.
 func streamedBody(op *openapi3.Operation) bool {
 	if op.RequestBody == nil || op.RequestBody.Value == nil {
 		return false
+	}
+	if _, ok := streamedOperation(op); ok {
+		return true
 	}
 	for mediaType := range op.RequestBody.Value.Content {
 		if strings.HasPrefix(mediaType, "multipart/") || mediaType == "text/csv" {
@@ -337,69 +365,101 @@ var unsupportedProperty = regexp.MustCompile(`^property "(.*)" is unsupported$`)
 // requestProblem explains a contract violation: 413 for an oversized body, 400 for a malformed body, an
 // unknown field or a bad parameter, and 422 with field errors for a well-formed body with invalid values.
 func requestProblem(err error) *Problem {
-	var (
-		params, fields, unknown = map[string]string{}, map[string]string{}, map[string]string{}
-		malformed               string
-		oversized               *http.MaxBytesError
-	)
-	var visit func(error)
-	visit = func(err error) {
-		switch e := err.(type) {
-		case openapi3.MultiError:
-			for _, inner := range e {
-				visit(inner)
-			}
-		case *openapi3filter.RequestError:
-			var parseErr *openapi3filter.ParseError
-			switch {
-			case e.Parameter != nil:
-				params[e.Parameter.Name] = parameterMessage(e)
-			case errors.As(e.Err, &oversized):
-			case errors.Is(e.Err, openapi3filter.ErrInvalidRequired):
-				malformed = "The request body is required."
-			case errors.As(e.Err, &parseErr):
-				malformed = "The request body is not valid JSON."
-			case e.Err == nil:
-				malformed = "The request body " + e.Reason + "."
-			default:
-				visit(e.Err)
-			}
-		case *openapi3.SchemaError:
-			path := e.JSONPointer()
-			if m := unsupportedProperty.FindStringSubmatch(e.Reason); m != nil {
-				name := m[1]
-				if len(name) > 64 {
-					name = name[:64] + "…"
-				}
-				unknown[strings.Join(append(path, name), ".")] = "is not a field of this resource"
-				return
-			}
-			if len(path) == 0 {
-				malformed = "The request body must be a JSON object."
-				return
-			}
-			field := strings.Join(path, ".")
-			if _, seen := fields[field]; !seen {
-				fields[field] = schemaMessage(e)
-			}
-		default:
-			malformed = "The request could not be read."
+	var pc problemCollector
+	pc.visit(err)
+	return pc.problem()
+}
+
+// problemCollector gathers what is wrong with a request, from kin-openapi's errors or from a handler that
+// checks a streamed body against the same schemas, and words it as one problem: both ways of checking a body
+// answer alike because they share this.
+type problemCollector struct {
+	params, fields, unknown map[string]string
+	malformed               string
+	oversized               *http.MaxBytesError
+}
+
+func (pc *problemCollector) visit(err error) {
+	switch e := err.(type) {
+	case openapi3.MultiError:
+		for _, inner := range e {
+			pc.visit(inner)
 		}
+	case *openapi3filter.RequestError:
+		var parseErr *openapi3filter.ParseError
+		switch {
+		case e.Parameter != nil:
+			pc.param(e.Parameter.Name, parameterMessage(e))
+		case errors.As(e.Err, &pc.oversized):
+		case errors.Is(e.Err, openapi3filter.ErrInvalidRequired):
+			pc.malformed = "The request body is required."
+		case errors.As(e.Err, &parseErr):
+			pc.malformed = "The request body is not valid JSON."
+		case e.Err == nil:
+			pc.malformed = "The request body " + e.Reason + "."
+		default:
+			pc.visit(e.Err)
+		}
+	case *openapi3.SchemaError:
+		pc.schemaError(nil, e)
+	default:
+		pc.malformed = "The request could not be read."
 	}
-	visit(err)
+}
+
+func (pc *problemCollector) param(name, message string) {
+	if pc.params == nil {
+		pc.params = map[string]string{}
+	}
+	pc.params[name] = message
+}
+
+// schemaError records e, found in the value at prefix (a JSON pointer's segments) of the body.
+func (pc *problemCollector) schemaError(prefix []string, e *openapi3.SchemaError) {
+	path := append(slices.Clip(prefix), e.JSONPointer()...)
+	if m := unsupportedProperty.FindStringSubmatch(e.Reason); m != nil {
+		name := m[1]
+		if len(name) > 64 {
+			name = name[:64] + "…"
+		}
+		if pc.unknown == nil {
+			pc.unknown = map[string]string{}
+		}
+		pc.unknown[strings.Join(append(path, name), ".")] = "is not a field of this resource"
+		return
+	}
+	if len(path) == 0 {
+		pc.malformed = "The request body must be a JSON object."
+		return
+	}
+	field := strings.Join(path, ".")
+	if pc.fields == nil {
+		pc.fields = map[string]string{}
+	}
+	if _, seen := pc.fields[field]; !seen {
+		pc.fields[field] = schemaMessage(e)
+	}
+}
+
+// invalid reports whether anything was found wrong.
+func (pc *problemCollector) invalid() bool {
+	return pc.oversized != nil || pc.malformed != "" || len(pc.unknown)+len(pc.params)+len(pc.fields) > 0
+}
+
+func (pc *problemCollector) problem() *Problem {
 	switch {
-	case oversized != nil:
-		return tooLarge(oversized.Limit)
-	case malformed != "":
-		return badRequest(malformed, nil)
-	case len(unknown) > 0:
-		return badRequest("The body has fields this operation does not know.", unknown)
-	case len(params) > 0:
-		return badRequest("Some parameters are invalid; see errors.", params)
-	case len(fields) > 0:
+	case pc.oversized != nil:
+		return tooLarge(pc.oversized.Limit)
+	case pc.malformed != "":
+		return badRequest(pc.malformed, nil)
+	case len(pc.unknown) > 0:
+		return badRequest("The body has fields this operation does not know.", pc.unknown)
+	case len(pc.params) > 0:
+		return badRequest("Some parameters are invalid; see errors.", pc.params)
+	case len(pc.fields) > 0:
 		p := newProblem(http.StatusUnprocessableEntity, "validation", "The request is invalid",
 			"Some fields are invalid; see errors.")
-		p.Errors = fields
+		p.Errors = pc.fields
 		return p
 	default:
 		return badRequest("The request does not match the API contract.", nil)

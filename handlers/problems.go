@@ -58,6 +58,15 @@ func methodNotAllowed(method string) *Problem {
 		fmt.Sprintf("%s is not allowed here.", truncate(method, 16)))
 }
 
+// idempotencyKeyRequired answers a request that moves money without an Idempotency-Key.
+func idempotencyKeyRequired() *Problem {
+	p := newProblem(http.StatusPreconditionRequired, "idempotency-key-required", "Idempotency-Key required",
+		"This request moves money: send an Idempotency-Key header, a new key (such as a UUID) for each new entry, "+
+			"and the same key again when you repeat a request whose answer you did not get, so that it is never recorded twice.")
+	p.Errors = map[string]string{"Idempotency-Key": "is required"}
+	return p
+}
+
 // problemFor maps any error a handler returns to the Problem that answers it. It is the one place where
 // domain errors become HTTP statuses.
 func problemFor(err error) *Problem {
@@ -107,6 +116,8 @@ func problemFor(err error) *Problem {
 	case errors.Is(err, models.ErrNoJobQueue):
 		return newProblem(http.StatusServiceUnavailable, "imports-unavailable", "Imports are not available now",
 			"The service cannot run imports at the moment. Try again in a few minutes; if it lasts, tell your administrator.")
+	case errors.Is(err, models.ErrIdempotencyKeyRequired):
+		return idempotencyKeyRequired()
 	case errors.As(err, &reusedKey):
 		p := newProblem(http.StatusUnprocessableEntity, "idempotency-key-reused", "Idempotency-Key already used", reusedKey.Error())
 		p.Errors = map[string]string{"Idempotency-Key": "was already used for a different request"}

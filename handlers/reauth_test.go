@@ -134,7 +134,7 @@ func stepUpCalls(t *testing.T, s *models.Store, admin *client, l ledger) map[str
 				ID string `json:"id"`
 			}
 			res.JSON(t, &p)
-			return c.do("POST", "/api/v1/payments/"+p.ID+"/reverse", map[string]any{"reason": "Bounced."}, h...)
+			return c.do("POST", "/api/v1/payments/"+p.ID+"/reverse", map[string]any{"reason": "Bounced."}, append(h, "Idempotency-Key", uuid.NewString())...)
 		},
 	}
 }

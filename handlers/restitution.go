@@ -207,13 +207,6 @@ func (s *Server) GetLedgerEntry(ctx context.Context, req api.GetLedgerEntryReque
 		ETag: new(fmt.Sprintf(`"%s-%s"`, e.ID, cmp.Or(e.ReversedBy, "standing")))}}, nil
 }
 
-func idempotencyKey(k *api.IdempotencyKey) string {
-	if k == nil {
-		return ""
-	}
-	return *k
-}
-
 // CreatePayment records a payment and its allocation, or with dry_run answers the allocation alone.
 func (s *Server) CreatePayment(ctx context.Context, req api.CreatePaymentRequestObject) (api.CreatePaymentResponseObject, error) {
 	ctx = requestContext(ctx)
@@ -228,7 +221,7 @@ func (s *Server) CreatePayment(ctx context.Context, req api.CreatePaymentRequest
 		return api.CreatePayment200JSONResponse{AmountCents: e.AmountCents, ReceivedOn: b.ReceivedOn,
 			Allocations: allocationsBody(e.Allocations), UnappliedCents: e.UnappliedCents}, nil
 	}
-	e, _, err := s.store.RecordPayment(ctx, req.OrderId.String(), idempotencyKey(req.Params.IdempotencyKey), p)
+	e, _, err := s.store.RecordPayment(ctx, req.OrderId.String(), req.Params.IdempotencyKey, p)
 	if err != nil {
 		return nil, err
 	}
@@ -241,7 +234,7 @@ func entryLocation(e models.LedgerEntry) string { return "/api/v1/ledger-entries
 // CreateRefund refunds unapplied credit to the payer.
 func (s *Server) CreateRefund(ctx context.Context, req api.CreateRefundRequestObject) (api.CreateRefundResponseObject, error) {
 	b := req.Body
-	e, _, err := s.store.RecordRefund(requestContext(ctx), req.OrderId.String(), idempotencyKey(req.Params.IdempotencyKey),
+	e, _, err := s.store.RecordRefund(requestContext(ctx), req.OrderId.String(), req.Params.IdempotencyKey,
 		models.NewRefund{AmountCents: b.AmountCents, PaidOn: models.DateOf(b.PaidOn.Time), Reference: valueOr(b.Reference)})
 	if err != nil {
 		return nil, err
@@ -252,7 +245,7 @@ func (s *Server) CreateRefund(ctx context.Context, req api.CreateRefundRequestOb
 // CreateAdjustment amends a line of the order.
 func (s *Server) CreateAdjustment(ctx context.Context, req api.CreateAdjustmentRequestObject) (api.CreateAdjustmentResponseObject, error) {
 	b := req.Body
-	e, _, err := s.store.RecordAdjustment(requestContext(ctx), req.OrderId.String(), idempotencyKey(req.Params.IdempotencyKey),
+	e, _, err := s.store.RecordAdjustment(requestContext(ctx), req.OrderId.String(), req.Params.IdempotencyKey,
 		models.NewAdjustment{VictimID: b.VictimId.String(), DeltaCents: b.DeltaCents, EffectiveOn: models.DateOf(b.EffectiveOn.Time), Reason: b.Reason})
 	if err != nil {
 		return nil, err
@@ -263,7 +256,7 @@ func (s *Server) CreateAdjustment(ctx context.Context, req api.CreateAdjustmentR
 // CreateDisbursement records money sent to a victim.
 func (s *Server) CreateDisbursement(ctx context.Context, req api.CreateDisbursementRequestObject) (api.CreateDisbursementResponseObject, error) {
 	b := req.Body
-	e, _, err := s.store.RecordDisbursement(requestContext(ctx), req.OrderId.String(), idempotencyKey(req.Params.IdempotencyKey),
+	e, _, err := s.store.RecordDisbursement(requestContext(ctx), req.OrderId.String(), req.Params.IdempotencyKey,
 		models.NewDisbursement{VictimID: b.VictimId.String(), AmountCents: b.AmountCents, PaidOn: models.DateOf(b.PaidOn.Time),
 			Method: string(b.Method), Reference: valueOr(b.Reference)})
 	if err != nil {
@@ -272,9 +265,10 @@ func (s *Server) CreateDisbursement(ctx context.Context, req api.CreateDisbursem
 	return api.CreateDisbursement201JSONResponse{Body: entryBody(e), Headers: api.CreateDisbursement201ResponseHeaders{Location: new(entryLocation(e))}}, nil
 }
 
-// ReversePayment reverses a payment on its own day.
+// ReversePayment reverses a payment on its own day; a retry with the same Idempotency-Key answers the payment
+// again and reverses nothing more.
 func (s *Server) ReversePayment(ctx context.Context, req api.ReversePaymentRequestObject) (api.ReversePaymentResponseObject, error) {
-	e, err := s.store.ReversePayment(requestContext(ctx), req.PaymentId.String(), req.Body.Reason)
+	e, err := s.store.ReversePayment(requestContext(ctx), req.PaymentId.String(), req.Params.IdempotencyKey, req.Body.Reason)
 	if err != nil {
 		return nil, err
 	}

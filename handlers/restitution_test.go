@@ -3,7 +3,9 @@ package handlers_test
 import (
 	"context"
 	"encoding/csv"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -66,6 +68,9 @@ func (lc *ledgerCase) order(orderedOn string, amounts map[string]int64, extra ma
 	return lc.create("/api/v1/cases/"+lc.caseID+"/restitution-orders", body)
 }
 
+// moneyKey is a new Idempotency-Key header, which every request that moves money carries.
+func moneyKey() []string { return []string{"Idempotency-Key", uuid.NewString()} }
+
 func (lc *ledgerCase) payment(amount int64, on string) map[string]any {
 	return map[string]any{"amount_cents": amount, "received_on": on, "payer_defendant_id": lc.defendant, "method": "check", "reference": "Check 1001"}
 }
@@ -73,7 +78,7 @@ func (lc *ledgerCase) payment(amount int64, on string) map[string]any {
 // pay records a payment and returns it.
 func (lc *ledgerCase) pay(orderID string, amount int64, on string) api.Payment {
 	lc.t.Helper()
-	res := lc.c.do("POST", "/api/v1/restitution-orders/"+orderID+"/payments", lc.payment(amount, on))
+	res := lc.c.do("POST", "/api/v1/restitution-orders/"+orderID+"/payments", lc.payment(amount, on), moneyKey()...)
 	if res.StatusCode != http.StatusCreated {
 		lc.t.Fatalf("paying: %d %s", res.StatusCode, res.Body)
 	}
@@ -168,7 +173,7 @@ func TestRestitutionLedgerRules(t *testing.T) {
 		path := "/api/v1/restitution-orders/" + order
 
 		t.Run("a dry run allocates and records nothing", func(t *testing.T) {
-			res := c.do("POST", path+"/payments?dry_run=true", lc.payment(120_000, "2025-02-01"))
+			res := c.do("POST", path+"/payments?dry_run=true", lc.payment(120_000, "2025-02-01"), moneyKey()...)
 			var preview api.PaymentPreview
 			res.JSON(t, &preview)
 			if res.StatusCode != http.StatusOK || len(preview.Allocations) != 2 || preview.Allocations[0].PrincipalCents+preview.Allocations[1].PrincipalCents != 120_000 {
@@ -186,7 +191,7 @@ func TestRestitutionLedgerRules(t *testing.T) {
 			}
 		})
 		t.Run("a payment dated before the latest is refused with the reason", func(t *testing.T) {
-			res := c.do("POST", path+"/payments", lc.payment(100, "2025-01-15"))
+			res := c.do("POST", path+"/payments", lc.payment(100, "2025-01-15"), moneyKey()...)
 			if p := res.Problem(t); res.StatusCode != http.StatusConflict || !strings.Contains(p.Detail, "2025-02-01") {
 				t.Errorf("%d %s", res.StatusCode, res.Body)
 			}
@@ -195,26 +200,26 @@ func TestRestitutionLedgerRules(t *testing.T) {
 			other := lc.create("/api/v1/cases/"+lc.caseID+"/defendants", map[string]any{"name": "Not On The Order"})
 			body := lc.payment(100, "2025-02-01")
 			body["payer_defendant_id"] = other
-			res := c.do("POST", path+"/payments", body)
+			res := c.do("POST", path+"/payments", body, moneyKey()...)
 			if p := res.Problem(t); res.StatusCode != http.StatusUnprocessableEntity || p.Errors["payer_defendant_id"] == "" {
 				t.Errorf("%d %s", res.StatusCode, res.Body)
 			}
 		})
 		t.Run("disbursements never exceed what was applied", func(t *testing.T) {
-			res := c.do("POST", path+"/disbursements", map[string]any{"victim_id": lc.victims["Ann"], "amount_cents": 100_001, "paid_on": "2025-02-03", "method": "check"})
+			res := c.do("POST", path+"/disbursements", map[string]any{"victim_id": lc.victims["Ann"], "amount_cents": 100_001, "paid_on": "2025-02-03", "method": "check"}, moneyKey()...)
 			if p := res.Problem(t); res.StatusCode != http.StatusUnprocessableEntity || p.Errors["amount_cents"] == "" {
 				t.Errorf("%d %s", res.StatusCode, res.Body)
 			}
-			if res := c.do("POST", path+"/disbursements", map[string]any{"victim_id": lc.victims["Ann"], "amount_cents": 60_000, "paid_on": "2025-02-03", "method": "check"}); res.StatusCode != http.StatusCreated {
+			if res := c.do("POST", path+"/disbursements", map[string]any{"victim_id": lc.victims["Ann"], "amount_cents": 60_000, "paid_on": "2025-02-03", "method": "check"}, moneyKey()...); res.StatusCode != http.StatusCreated {
 				t.Errorf("%d %s", res.StatusCode, res.Body)
 			}
 		})
 		t.Run("a line may not drop below what was paid", func(t *testing.T) {
-			res := c.do("POST", path+"/adjustments", map[string]any{"victim_id": lc.victims["Ann"], "delta_cents": -1, "effective_on": "2025-02-05", "reason": "Amended"})
+			res := c.do("POST", path+"/adjustments", map[string]any{"victim_id": lc.victims["Ann"], "delta_cents": -1, "effective_on": "2025-02-05", "reason": "Amended"}, moneyKey()...)
 			if p := res.Problem(t); res.StatusCode != http.StatusUnprocessableEntity || p.Errors["delta_cents"] == "" {
 				t.Errorf("%d %s", res.StatusCode, res.Body)
 			}
-			res = c.do("POST", path+"/adjustments", map[string]any{"victim_id": lc.victims["Acme Insurance"], "delta_cents": -10_000, "effective_on": "2025-02-05", "reason": "Amended judgment"})
+			res = c.do("POST", path+"/adjustments", map[string]any{"victim_id": lc.victims["Acme Insurance"], "delta_cents": -10_000, "effective_on": "2025-02-05", "reason": "Amended judgment"}, moneyKey()...)
 			if res.StatusCode != http.StatusCreated {
 				t.Fatalf("%d %s", res.StatusCode, res.Body)
 			}
@@ -223,13 +228,13 @@ func TestRestitutionLedgerRules(t *testing.T) {
 			}
 		})
 		t.Run("a reversal is effective on the payment's day and shows over-disbursement", func(t *testing.T) {
-			res := c.do("POST", "/api/v1/payments/"+first.Id.String()+"/reverse", map[string]any{"reason": "Check returned unpaid"})
+			res := c.do("POST", "/api/v1/payments/"+first.Id.String()+"/reverse", map[string]any{"reason": "Check returned unpaid"}, moneyKey()...)
 			var reversed api.Payment
 			res.JSON(t, &reversed)
 			if res.StatusCode != http.StatusOK || reversed.ReversedBy.IsNull() {
 				t.Fatalf("%d %s", res.StatusCode, res.Body)
 			}
-			if res := c.do("POST", "/api/v1/payments/"+first.Id.String()+"/reverse", map[string]any{"reason": "again"}); res.StatusCode != http.StatusConflict {
+			if res := c.do("POST", "/api/v1/payments/"+first.Id.String()+"/reverse", map[string]any{"reason": "again"}, moneyKey()...); res.StatusCode != http.StatusConflict {
 				t.Errorf("reversing twice: %d %s", res.StatusCode, res.Body)
 			}
 			o := lc.state(order, "2026-01-01")
@@ -247,11 +252,11 @@ func TestRestitutionLedgerRules(t *testing.T) {
 			if p.UnappliedCents <= 0 {
 				t.Fatalf("no credit: %+v", p)
 			}
-			res := c.do("POST", path+"/refunds", map[string]any{"amount_cents": p.UnappliedCents + 1, "paid_on": "2025-03-02"})
+			res := c.do("POST", path+"/refunds", map[string]any{"amount_cents": p.UnappliedCents + 1, "paid_on": "2025-03-02"}, moneyKey()...)
 			if res.StatusCode != http.StatusUnprocessableEntity {
 				t.Errorf("%d %s", res.StatusCode, res.Body)
 			}
-			if res := c.do("POST", path+"/refunds", map[string]any{"amount_cents": p.UnappliedCents, "paid_on": "2025-03-02"}); res.StatusCode != http.StatusCreated {
+			if res := c.do("POST", path+"/refunds", map[string]any{"amount_cents": p.UnappliedCents, "paid_on": "2025-03-02"}, moneyKey()...); res.StatusCode != http.StatusCreated {
 				t.Errorf("%d %s", res.StatusCode, res.Body)
 			}
 			if o := lc.state(order, "2025-03-02"); o.UnappliedCreditCents != 0 {
@@ -316,6 +321,88 @@ func TestRestitutionIdempotencyKey(t *testing.T) {
 		}
 		if after := c.do("GET", "/api/v1/restitution-orders/"+order+"?as_of=2025-02-01", nil).Header.Get("ETag"); before == "" || after == before {
 			t.Errorf("the order's ETag %q before the payment and %q after", before, after)
+		}
+	})
+}
+
+// TestMoneyNeedsAnIdempotencyKey sends each request that moves money (payments, dry runs included, refunds,
+// adjustments, disbursements, reversals) without an Idempotency-Key, and with an empty one: each is refused
+// with 428 and a problem saying to send one, and the ledger is unchanged.
+func TestMoneyNeedsAnIdempotencyKey(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		c := newClient(t, s).signedIn(models.RoleClerk)
+		lc := newLedgerCase(t, newAdminClient(t, s), "us-co", map[string]string{"Ann": "individual"})
+		lc.c = c
+		order := lc.order("2025-01-01", map[string]int64{"Ann": 100_000}, nil)
+		paid := lc.pay(order, 150_000, "2025-02-01") // leaves $500 of credit to refund
+		path := "/api/v1/restitution-orders/" + order
+		entries := func() int {
+			var page api.LedgerEntryList
+			c.do("GET", path+"/entries", nil).JSON(t, &page)
+			return len(page.Items)
+		}
+		before := entries()
+		for _, req := range []struct {
+			path string
+			body any
+		}{
+			{path + "/payments", lc.payment(1_000, "2025-02-02")},
+			{path + "/payments?dry_run=true", lc.payment(1_000, "2025-02-02")},
+			{path + "/refunds", map[string]any{"amount_cents": 100, "paid_on": "2025-02-02"}},
+			{path + "/adjustments", map[string]any{"victim_id": lc.victims["Ann"], "delta_cents": 100, "effective_on": "2025-02-02", "reason": "Amended"}},
+			{path + "/disbursements", map[string]any{"victim_id": lc.victims["Ann"], "amount_cents": 100, "paid_on": "2025-02-02", "method": "check"}},
+			{"/api/v1/payments/" + paid.Id.String() + "/reverse", map[string]any{"reason": "Check returned unpaid"}},
+		} {
+			for _, headers := range [][]string{nil, {"Idempotency-Key", ""}} {
+				res := c.do("POST", req.path, req.body, headers...)
+				p := res.Problem(t)
+				if res.StatusCode != http.StatusPreconditionRequired || p.Type != "https://impactledger.org/problems/idempotency-key-required" ||
+					!strings.Contains(p.Detail, "Idempotency-Key") || p.Errors["Idempotency-Key"] != "is required" {
+					t.Errorf("POST %s with %q: %d %s; want 428 asking for an Idempotency-Key", req.path, headers, res.StatusCode, res.Body)
+				}
+			}
+		}
+		if after := entries(); after != before {
+			t.Errorf("the ledger went from %d entries to %d", before, after)
+		}
+	})
+}
+
+// TestReversalRetriedWithTheSameKeyReversesOnce reverses a payment, then sends the same reversal again with
+// the same Idempotency-Key, as a client does when the first answer was lost: the same answer comes back and
+// the ledger holds one reversal. The same key with another reason, or for another payment, is 422.
+func TestReversalRetriedWithTheSameKeyReversesOnce(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		c := newAdminClient(t, s)
+		lc := newLedgerCase(t, c, "us-co", map[string]string{"Ann": "individual"})
+		order := lc.order("2025-01-01", map[string]int64{"Ann": 100_000}, nil)
+		first, second := lc.pay(order, 10_000, "2025-02-01"), lc.pay(order, 20_000, "2025-02-02")
+		reverse := func(payment api.Payment, reason, key string) response {
+			return c.do("POST", "/api/v1/payments/"+payment.Id.String()+"/reverse", map[string]any{"reason": reason}, "Idempotency-Key", key)
+		}
+		res := reverse(first, "Check returned unpaid", "reverse-1")
+		again := reverse(first, "Check returned unpaid", "reverse-1")
+		var p api.Payment
+		res.JSON(t, &p)
+		if res.StatusCode != http.StatusOK || again.StatusCode != http.StatusOK || string(again.Body) != string(res.Body) || p.ReversedBy.IsNull() {
+			t.Fatalf("reversed: %d %s; again: %d %s", res.StatusCode, res.Body, again.StatusCode, again.Body)
+		}
+		for _, retry := range []response{reverse(first, "Check returned, twice", "reverse-1"), reverse(second, "Check returned unpaid", "reverse-1")} {
+			if p := retry.Problem(t); retry.StatusCode != http.StatusUnprocessableEntity || p.Errors["Idempotency-Key"] == "" {
+				t.Errorf("the key again with another request: %d %s", retry.StatusCode, retry.Body)
+			}
+		}
+		var reversals api.LedgerEntryList
+		c.do("GET", "/api/v1/restitution-orders/"+order+"/entries?kind=reversal", nil).JSON(t, &reversals)
+		if len(reversals.Items) != 1 {
+			t.Errorf("%d reversals; want 1", len(reversals.Items))
+		}
+		if o := lc.state(order, "2025-03-01"); o.Totals.PrincipalPaidCents != 20_000 {
+			t.Errorf("principal paid %d; want the second payment's 20000 alone", o.Totals.PrincipalPaidCents)
+		}
+		// A new key is a new request: the payment is reversed already.
+		if res := reverse(first, "Check returned unpaid", "reverse-2"); res.StatusCode != http.StatusConflict {
+			t.Errorf("a second reversal: %d %s", res.StatusCode, res.Body)
 		}
 	})
 }
@@ -420,7 +507,9 @@ func TestRestitutionConcurrency(t *testing.T) {
 			wg.Wait()
 			return out
 		}
-		for i, res := range at(50, func(i int) response { return c.do("POST", path+"/payments", lc.payment(int64(100+i), "2025-02-01")) }) {
+		for i, res := range at(50, func(i int) response {
+			return c.do("POST", path+"/payments", lc.payment(int64(100+i), "2025-02-01"), moneyKey()...)
+		}) {
 			if res.StatusCode != http.StatusCreated {
 				t.Errorf("payment %d: %d %s", i, res.StatusCode, res.Body)
 			}
@@ -451,7 +540,7 @@ func TestRestitutionConcurrency(t *testing.T) {
 		created := 0
 		for _, res := range at(100, func(int) response {
 			return c.do("POST", path+"/disbursements", map[string]any{"victim_id": lc.victims["Ann"], "amount_cents": ann.UndisbursedCents / 40,
-				"paid_on": "2025-02-03", "method": "eft"})
+				"paid_on": "2025-02-03", "method": "eft"}, moneyKey()...)
 		}) {
 			switch res.StatusCode {
 			case http.StatusCreated:
@@ -477,17 +566,17 @@ func TestRestitutionBackdatedOutflows(t *testing.T) {
 		order := lc.order("2025-01-01", map[string]int64{"Ann": 10_000}, nil)
 		path := "/api/v1/restitution-orders/" + order
 		lc.pay(order, 10_100, "2025-01-01") // 100 of credit, before any interest
-		if res := c.do("POST", path+"/refunds", map[string]any{"amount_cents": 100, "paid_on": "2025-01-05"}); res.StatusCode != http.StatusCreated {
+		if res := c.do("POST", path+"/refunds", map[string]any{"amount_cents": 100, "paid_on": "2025-01-05"}, moneyKey()...); res.StatusCode != http.StatusCreated {
 			t.Fatalf("%d %s", res.StatusCode, res.Body)
 		}
 		lc.pay(order, 100, "2025-01-10") // 100 of credit again
-		if res := c.do("POST", path+"/refunds", map[string]any{"amount_cents": 100, "paid_on": "2025-01-02"}); res.StatusCode != http.StatusUnprocessableEntity {
+		if res := c.do("POST", path+"/refunds", map[string]any{"amount_cents": 100, "paid_on": "2025-01-02"}, moneyKey()...); res.StatusCode != http.StatusUnprocessableEntity {
 			t.Errorf("a refund that would overdraw 2025-01-05: %d %s", res.StatusCode, res.Body)
 		}
 		second := lc.order("2025-01-01", map[string]int64{"Ann": 10_000}, nil)
 		lc.pay(second, 5_000, "2025-01-10")
 		if res := c.do("POST", "/api/v1/restitution-orders/"+second+"/disbursements", map[string]any{"victim_id": lc.victims["Ann"],
-			"amount_cents": 5_000, "paid_on": "2025-01-05", "method": "check"}); res.StatusCode != http.StatusUnprocessableEntity {
+			"amount_cents": 5_000, "paid_on": "2025-01-05", "method": "check"}, moneyKey()...); res.StatusCode != http.StatusUnprocessableEntity {
 			t.Errorf("a disbursement dated before the payment: %d %s", res.StatusCode, res.Body)
 		}
 		if o := lc.state(second, "2025-01-07"); o.Totals.OverDisbursedCents != 0 {
@@ -542,7 +631,7 @@ func TestRestitutionBigOrderReads(t *testing.T) {
 		lc := newLedgerCase(t, c, "us-federal", map[string]string{"Ann": "individual", "Bo": "individual", "Cy": "business"})
 		order := lc.order("2025-01-01", map[string]int64{"Ann": 100_000, "Bo": 200_000, "Cy": 300_000}, map[string]any{"interest_rate_bps": 500})
 		path := "/api/v1/restitution-orders/" + order
-		res := c.do("POST", path+"/payments", lc.payment(600_000, "2025-01-10"))
+		res := c.do("POST", path+"/payments", lc.payment(600_000, "2025-01-10"), moneyKey()...)
 		var p api.Payment
 		res.JSON(t, &p)
 		if res.StatusCode != http.StatusCreated || res.Header.Get("Location") != "/api/v1/ledger-entries/"+p.Id.String() || len(p.Allocations) != 3 {
@@ -616,7 +705,7 @@ func TestRestitutionBounds(t *testing.T) {
 		}
 		order := lc.order("2025-01-01", map[string]int64{"Ann": 9_999_999_999_999, "Bo": 1}, nil)
 		res = c.do("POST", "/api/v1/restitution-orders/"+order+"/adjustments", map[string]any{"victim_id": lc.victims["Bo"], "delta_cents": 1,
-			"effective_on": "2025-02-01", "reason": "Amended"})
+			"effective_on": "2025-02-01", "reason": "Amended"}, moneyKey()...)
 		if p := res.Problem(t); res.StatusCode != http.StatusUnprocessableEntity || p.Errors["delta_cents"] == "" {
 			t.Errorf("an adjustment past $100 billion: %d %s", res.StatusCode, res.Body)
 		}
@@ -637,6 +726,41 @@ func TestRestitutionBounds(t *testing.T) {
 		// 109,937 days from 1900-01-01 to 2200-12-31: 5 × 10^12 × 109,937 / 365, rounded half-up.
 		if want := int64(1_505_986_301_369_863); lc.line(o, "Ann").InterestAccruedCents != want || o.Totals.InterestAccruedCents != 2*want {
 			t.Errorf("interest %d and %d; want %d each", lc.line(o, "Ann").InterestAccruedCents, o.Totals.InterestAccruedCents, want)
+		}
+	})
+}
+
+// TestRestitutionOrderLinesAreTheCaseVictims checks an order's lines against the case's victims: a victim
+// given twice, one of another case and an unknown ID are each refused at their line, and an order's lines
+// come back in the order of their victims' IDs, whatever order they were sent in.
+func TestRestitutionOrderLinesAreTheCaseVictims(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		c := newAdminClient(t, s)
+		lc := newLedgerCase(t, c, "us-co", map[string]string{"Ann": "individual", "Bo": "business", "Cy": "government"})
+		other := newLedgerCase(t, c, "us-co", map[string]string{"Di": "individual"})
+		path := "/api/v1/cases/" + lc.caseID + "/restitution-orders"
+		line := func(id string) map[string]any { return map[string]any{"victim_id": id, "amount_cents": 100} }
+		res := c.do("POST", path, map[string]any{"ordered_on": "2025-01-01", "defendant_ids": []string{lc.defendant},
+			"lines": []map[string]any{line(lc.victims["Bo"]), line(lc.victims["Ann"]), line(lc.victims["Bo"]), line(other.victims["Di"]),
+				line(uuid.NewString()), line(lc.victims["Cy"])}})
+		p := res.Problem(t)
+		want := map[string]string{"lines.2.victim_id": "repeats the victim of another line; give each victim one line",
+			"lines.3.victim_id": "is not a victim of this case", "lines.4.victim_id": "is not a victim of this case"}
+		if res.StatusCode != http.StatusUnprocessableEntity || !maps.Equal(p.Errors, want) {
+			t.Errorf("%d %v; want 422 %v", res.StatusCode, p.Errors, want)
+		}
+		order := lc.order("2025-01-01", map[string]int64{"Cy": 3, "Ann": 1, "Bo": 2}, nil)
+		o := lc.state(order, "2025-01-01")
+		ids := []string{lc.victims["Ann"], lc.victims["Bo"], lc.victims["Cy"]}
+		slices.Sort(ids)
+		for i, l := range o.Lines {
+			if l.VictimId.String() != ids[i] {
+				t.Fatalf("line %d is %s; want the lines in the order of their IDs, %v", i, l.VictimId, ids)
+			}
+		}
+		if kinds := []api.VictimKind{lc.line(o, "Ann").VictimKind, lc.line(o, "Bo").VictimKind, lc.line(o, "Cy").VictimKind}; !slices.Equal(kinds,
+			[]api.VictimKind{api.VictimIndividual, api.VictimBusiness, api.VictimGovernment}) {
+			t.Errorf("kinds %v", kinds)
 		}
 	})
 }

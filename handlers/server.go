@@ -41,7 +41,7 @@ type Store interface {
 	RecordRefund(ctx context.Context, orderID, key string, r models.NewRefund) (models.LedgerEntry, bool, error)
 	RecordAdjustment(ctx context.Context, orderID, key string, a models.NewAdjustment) (models.LedgerEntry, bool, error)
 	RecordDisbursement(ctx context.Context, orderID, key string, d models.NewDisbursement) (models.LedgerEntry, bool, error)
-	ReversePayment(ctx context.Context, paymentID, reason string) (models.LedgerEntry, error)
+	ReversePayment(ctx context.Context, paymentID, key, reason string) (models.LedgerEntry, error)
 	ListLedgerEntries(ctx context.Context, orderID string, f models.EntryFilter) (models.EntryPage, error)
 	LedgerEntries(ctx context.Context, orderID string) ([]models.LedgerEntry, error)
 	CaseRestitutionOf(ctx context.Context, caseID string, asOf models.Date, limit int, afterID string) (models.CaseRestitution, error)
@@ -127,6 +127,9 @@ type Config struct {
 	Documents documents.Storage
 	// HSTS makes every response tell browsers to use HTTPS only, for a service that serves HTTPS itself.
 	HSTS bool
+	// HeavyPerAccount and HeavyTotal bound the heavy requests (x-heavy in the contract) this process serves
+	// at once, per account and in all; 0 means DefaultHeavyPerAccount and DefaultHeavyTotal.
+	HeavyPerAccount, HeavyTotal int
 }
 
 // Server implements api.StrictServerInterface.
@@ -159,6 +162,10 @@ func NewRouter(cfg Config) (*gin.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkHeavyOperations(doc); err != nil {
+		return nil, fmt.Errorf("the contract: %w", err)
+	}
+	validator.heavy = newHeavyLimiter(cfg.HeavyPerAccount, cfg.HeavyTotal)
 
 	gin.SetMode(gin.ReleaseMode)
 	engine := gin.New()
@@ -188,7 +195,11 @@ func NewRouter(cfg Config) (*gin.Engine, error) {
 		HandlerErrorFunc:         writeError,
 		ResponseErrorHandlerFunc: writeError,
 	})
-	api.RegisterHandlersWithOptions(engine, strict, api.GinServerOptions{
+	streamed, err := newStreamedServer(doc, strict, srv)
+	if err != nil {
+		return nil, err
+	}
+	api.RegisterHandlersWithOptions(engine, streamed, api.GinServerOptions{
 		ErrorHandler: func(c *gin.Context, err error, status int) {
 			fields := map[string]string{}
 			if m := parameterName.FindStringSubmatch(err.Error()); m != nil {

@@ -185,7 +185,7 @@ func workAsTheService(t *testing.T, s *models.Store) {
 	if err != nil {
 		t.Fatalf("recording a payment as the service's role: %v", err)
 	}
-	if _, err := s.ReversePayment(ctx, pay.ID, "the check bounced"); err != nil {
+	if _, err := s.ReversePayment(ctx, pay.ID, "reversal-1", "the check bounced"); err != nil {
 		t.Fatalf("reversing a payment as the service's role: %v", err)
 	}
 	if _, _, err := s.RecordPayment(ctx, o.ID, "payment-2", models.NewPayment{AmountCents: 40_000, ReceivedOn: day("2025-03-03"),

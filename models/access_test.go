@@ -160,7 +160,7 @@ func TestCallersThePolicyDoesNotKnowReachNothing(t *testing.T) {
 			denied("CaseRestitutionOf", err)
 			_, err = s.VictimRestitutionOf(ctx, victim.ID, asOf)
 			denied("VictimRestitutionOf", err)
-			_, _, err = s.RecordPayment(ctx, order.ID, "", models.NewPayment{AmountCents: 1, ReceivedOn: asOf,
+			_, _, err = s.RecordPayment(ctx, order.ID, "payment-denied", models.NewPayment{AmountCents: 1, ReceivedOn: asOf,
 				PayerDefendantID: defendant.ID, Method: "check"})
 			denied("RecordPayment", err)
 		}

@@ -182,12 +182,12 @@ func seedAppendOnlyRows(t *testing.T, s *models.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bounced, _, err := s.RecordPayment(ctx, o.ID, "", models.NewPayment{AmountCents: 60_000, ReceivedOn: date(t, "2025-02-03"),
+	bounced, _, err := s.RecordPayment(ctx, o.ID, "payment-1", models.NewPayment{AmountCents: 60_000, ReceivedOn: date(t, "2025-02-03"),
 		PayerDefendantID: def.ID, Method: "check", Reference: "check 1001"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.ReversePayment(ctx, bounced.ID, "the check bounced"); err != nil {
+	if _, err := s.ReversePayment(ctx, bounced.ID, "reversal-1", "the check bounced"); err != nil {
 		t.Fatal(err)
 	}
 	// The newest entry, which the rewrites pick, is one that no reversal points at.

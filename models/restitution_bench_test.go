@@ -2,7 +2,9 @@ package models_test
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/impactledger/impactledger/dbtest"
 	"github.com/impactledger/impactledger/models"
@@ -80,7 +82,7 @@ func BenchmarkRestitutionPayment100kLines(b *testing.B) {
 		payer := o.Order.DefendantIDs[0]
 		b.ResetTimer()
 		for i := 0; b.Loop(); i++ {
-			_, _, err := s.RecordPayment(ctx, lb.orderID, "", models.NewPayment{AmountCents: 10_000_000, ReceivedOn: date(b, "2025-06-01"),
+			_, _, err := s.RecordPayment(ctx, lb.orderID, fmt.Sprint("bench-", i), models.NewPayment{AmountCents: 10_000_000, ReceivedOn: date(b, "2025-06-01"),
 				PayerDefendantID: payer, Method: "eft"})
 			if err != nil {
 				b.Fatal(err)
@@ -132,4 +134,75 @@ func BenchmarkRestitutionCaseSummary100kLines(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkRestitutionEnterOrder250kLines enters an order of 250,000 lines and reads its first page back, as
+// createRestitutionOrder does, and reports how far that took the live Go heap (peak-live-MiB, sampled after a
+// collection every few milliseconds).
+func BenchmarkRestitutionEnterOrder250kLines(b *testing.B) {
+	dbtest.EachB(b, func(b *testing.B, s *models.Store) {
+		ctx := dbtest.System()
+		kase, err := s.CreateCase(ctx, mesaCase("BENCH-ENTER"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		d, err := s.CreateDefendant(ctx, kase.ID, models.NewDefendant{Name: "Bench Defendant"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		kinds := make([]models.VictimKind, 250_000)
+		for i := range kinds {
+			kinds[i] = models.VictimIndividual
+		}
+		victims, err := s.SeedVictimsForTest(ctx, kase.ID, kinds)
+		if err != nil {
+			b.Fatal(err)
+		}
+		no := models.NewRestitutionOrder{OrderedOn: date(b, "2025-01-01"), DefendantIDs: []string{d.ID}, Lines: make([]models.NewOrderLine, len(victims))}
+		for i, v := range victims {
+			no.Lines[i] = models.NewOrderLine{VictimID: v, AmountCents: int64(10_000 + i%10_000)}
+		}
+		var peak uint64
+		b.ResetTimer()
+		for b.Loop() {
+			peak = max(peak, livePeak(func() {
+				o, err := s.CreateRestitutionOrder(ctx, kase.ID, no)
+				if err == nil {
+					_, err = s.RestitutionOrderByID(ctx, o.ID, o.OrderedOn, models.LinePage{})
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+			}))
+		}
+		b.ReportMetric(float64(peak)/(1<<20), "peak-live-MiB")
+	})
+}
+
+// livePeak runs fn while sampling the live heap after a collection, and answers how far above its level
+// before fn it went.
+func livePeak(fn func()) uint64 {
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	base, peak := ms.HeapAlloc, ms.HeapAlloc
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		var ms runtime.MemStats
+		for {
+			runtime.GC()
+			runtime.ReadMemStats(&ms)
+			peak = max(peak, ms.HeapAlloc)
+			select {
+			case <-stop:
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+		}
+	}()
+	fn()
+	close(stop)
+	<-done
+	return peak - base
 }

@@ -263,8 +263,11 @@ func (s *Store) post(ctx context.Context, p ledgerPost) (e LedgerEntry, replayed
 	}
 	var hash string // the request's digest under the case's data key, once the order is read
 	actor := staffID(ctx)
-	if actor == "" {
+	switch {
+	case actor == "":
 		p.key = "" // keys are the caller's own; the system, which has no account, does not retry through them
+	case p.key == "":
+		return e, false, ErrIdempotencyKeyRequired
 	}
 	err = s.inTx(ctx, func(tx *gorm.DB) error {
 		o, err := s.orderByID(tx, p.orderID, true)
@@ -331,6 +334,10 @@ func (s *Store) post(ctx context.Context, p ledgerPost) (e LedgerEntry, replayed
 	}
 	return e, replayed, err
 }
+
+// ErrIdempotencyKeyRequired refuses an entry a person posts without an Idempotency-Key: every entry moves
+// money, and only a key makes a retry after a lost answer safe.
+var ErrIdempotencyKeyRequired = errors.New("models: an entry moves money and needs an idempotency key")
 
 const reusedEntryKey = "This Idempotency-Key was already used for a different request. Use a new key for a new entry."
 
@@ -455,8 +462,9 @@ var ErrAlreadyReversed = &ConflictError{Detail: "This payment was already revers
 
 // ReversePayment undoes the payment with paymentID on its own day: entries negating exactly its allocations
 // and credit, so that interest since then is recomputed while later payments keep their allocations. It
-// answers the payment, now reversed.
-func (s *Store) ReversePayment(ctx context.Context, paymentID, reason string) (LedgerEntry, error) {
+// answers the payment, now reversed. With key, as for RecordPayment, a repeated request answers the payment
+// again and reverses nothing more, and a different one is an IdempotencyKeyReusedError.
+func (s *Store) ReversePayment(ctx context.Context, paymentID, key, reason string) (LedgerEntry, error) {
 	v := &ValidationError{}
 	reason = cleanText(v, "reason", reason, textRule{required: true, maxRunes: 2000, multiline: true})
 	if !ValidID(paymentID) {
@@ -472,7 +480,8 @@ func (s *Store) ReversePayment(ctx context.Context, paymentID, reason string) (L
 	if err != nil {
 		return LedgerEntry{}, err
 	}
-	_, _, err = s.post(ctx, ledgerPost{orderID: payment.OrderID, request: "reversal\x00" + paymentID, audit: "restitution.reversal",
+	request := "reversal\x00" + paymentID + "\x00" + reason
+	_, _, err = s.post(ctx, ledgerPost{orderID: payment.OrderID, key: key, request: request, audit: "restitution.reversal",
 		build: func(tx *gorm.DB, _ RestitutionOrder, l restitution.Ledger, e *LedgerEntry) error {
 			if err := v.orNil(); err != nil {
 				return err

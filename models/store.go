@@ -295,6 +295,20 @@ const (
 	userAdminLock int64 = 0x696d7062 // account changes, so that the last administrator cannot be removed twice
 )
 
+// importStartLock is the advisory lock class (the first of two keys, beside orderLockClass) of starting an
+// import, per person, so that the limit of unfinished imports holds however many uploads arrive at once.
+const importStartLock int32 = 0x696d7065
+
+// queueFor makes tx wait its turn behind other transactions holding lock for the same id (PostgreSQL; on
+// SQLite every write transaction queues already). IDs are hashed into the lock's second key: two that
+// collide only wait for each other.
+func (s *Store) queueFor(tx *gorm.DB, lock int32, id string) error {
+	if s.dialect != Postgres {
+		return nil
+	}
+	return tx.Exec("SELECT pg_advisory_xact_lock(?, hashtext(?))", lock, id).Error
+}
+
 // queue makes tx wait its turn behind other transactions holding lock.
 func (s *Store) queue(tx *gorm.DB, lock int64) error {
 	if s.dialect != Postgres {

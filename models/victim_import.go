@@ -257,6 +257,15 @@ func (s *Store) StartVictimImport(ctx context.Context, storage documents.Storage
 	}
 	var earlier *victimImportRow
 	err = s.inTx(ctx, func(tx *gorm.DB) error {
+		// Counted again where the import is recorded, one request of the person's at a time (on SQLite every
+		// write transaction queues anyway): the count before the upload only spares a refused upload its
+		// reading, and twenty uploads at once had all passed it.
+		if err := s.queueFor(tx, importStartLock, row.CreatedBy); err != nil {
+			return err
+		}
+		if err := s.checkUnfinishedImports(tx, row.CreatedBy, idempotencyKey); err != nil {
+			return err
+		}
 		var err error
 		if earlier, err = importByKey(tx, row.CreatedBy, idempotencyKey); err != nil || earlier != nil {
 			return err

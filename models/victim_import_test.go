@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -54,11 +57,14 @@ type importFixture struct {
 	ctx  context.Context
 	c    models.Case
 	docs documents.Storage
+	// docsDir is the folder docs keeps its files in.
+	docsDir string
 }
 
 func newImportFixture(t *testing.T, s *models.Store) importFixture {
 	t.Helper()
-	docs, err := documents.NewDir(t.TempDir())
+	docsDir := t.TempDir()
+	docs, err := documents.NewDir(docsDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +80,7 @@ func newImportFixture(t *testing.T, s *models.Store) importFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return importFixture{s: s, ctx: ctx, c: c, docs: docs}
+	return importFixture{s: s, ctx: ctx, c: c, docs: docs, docsDir: docsDir}
 }
 
 func (f importFixture) start(t *testing.T, file, key string) models.VictimImport {
@@ -654,4 +660,91 @@ func (c *testClock) Add(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
+}
+
+// TestUnfinishedImportsLimitHoldsUnderConcurrentUploads starts twenty uploads by one person at once: at most
+// MaxUnfinishedImports are accepted and left unfinished, every other is refused as too many, and a refused
+// upload leaves no file behind.
+func TestUnfinishedImportsLimitHoldsUnderConcurrentUploads(t *testing.T) {
+	eachImportDB(t, func(t *testing.T, s *models.Store) {
+		f := newImportFixture(t, s)
+		const uploads = 20
+		errs := make([]error, uploads)
+		var ready, wg sync.WaitGroup
+		ready.Add(uploads)
+		start := make(chan struct{})
+		for i := range uploads {
+			wg.Go(func() {
+				// Each upload's file arrives only once every upload has begun, so that all of them are past
+				// any check made before the file is read.
+				body := io.MultiReader(waitFor(&ready, start), strings.NewReader(importFile(i+1)))
+				_, _, errs[i] = s.StartVictimImport(f.ctx, f.docs, f.c.ID, "", body)
+			})
+		}
+		ready.Wait()
+		close(start)
+		wg.Wait()
+		accepted := 0
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				accepted++
+			case !errors.Is(err, models.ErrTooManyImports):
+				t.Errorf("upload %d: %v", i, err)
+			}
+		}
+		page, err := s.ListVictimImports(f.ctx, f.c.ID, models.MaxPageSize, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		unfinished := 0
+		for _, imp := range page.Items {
+			if !imp.Finished() {
+				unfinished++
+			}
+		}
+		if accepted != models.MaxUnfinishedImports || unfinished != models.MaxUnfinishedImports {
+			t.Errorf("%d of %d uploads at once were accepted and %d are unfinished; want %d", accepted, uploads, unfinished, models.MaxUnfinishedImports)
+		}
+		if files := storedFiles(t, f.docsDir); files != accepted {
+			t.Errorf("%d files are stored for %d accepted imports", files, accepted)
+		}
+	})
+}
+
+// waitFor is a reader that, when first read, says it has begun (ready.Done) and waits for start; then it is
+// empty.
+func waitFor(ready *sync.WaitGroup, start <-chan struct{}) io.Reader {
+	return &gate{ready: ready, start: start}
+}
+
+type gate struct {
+	ready  *sync.WaitGroup
+	start  <-chan struct{}
+	opened bool
+}
+
+func (g *gate) Read([]byte) (int, error) {
+	if !g.opened {
+		g.opened = true
+		g.ready.Done()
+		<-g.start
+	}
+	return 0, io.EOF
+}
+
+// storedFiles counts the files under dir.
+func storedFiles(t *testing.T, dir string) int {
+	t.Helper()
+	n := 0
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			n++
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

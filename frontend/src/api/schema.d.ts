@@ -1278,9 +1278,9 @@ export interface paths {
          *     order's unapplied credit. Splits are exact to the cent by the largest remainder method, ties to the
          *     lower victim ID. Payments on an order are posted in date order: one dated before the order's latest
          *     payment or adjustment is 409. With `dry_run=true` the allocation is answered (200) and nothing is
-         *     saved. With `Idempotency-Key`, the same request again answers the first response and records
-         *     nothing; the same key with a different request is 422. Recorded in the audit trail as
-         *     `restitution.payment`.
+         *     saved. `Idempotency-Key` is required (428 without it), dry runs included, where it is not used up:
+         *     the same request again with the same key answers the first response and records nothing; the same key
+         *     with a different request is 422. Recorded in the audit trail as `restitution.payment`.
          */
         post: operations["createPayment"];
         delete?: never;
@@ -1446,7 +1446,9 @@ export interface paths {
          * @description Posts entries negating exactly the payment's allocations and credit, effective on its `received_on`,
          *     so that interest since then is recomputed; later payments keep their allocations. Money already
          *     disbursed from it shows as `over_disbursed_cents` on the victim's line. A payment is reversed once
-         *     (409 again). Recorded in the audit trail as `restitution.reversal`.
+         *     (409 again). `Idempotency-Key` is required (428 without it): the same request again with the same key
+         *     answers the first response (the payment, reversed once) and records nothing; the same key with
+         *     another payment or reason is 422. Recorded in the audit trail as `restitution.reversal`.
          */
         post: operations["reversePayment"];
         delete?: never;
@@ -3039,6 +3041,20 @@ export interface components {
             };
         };
         /**
+         * @description The account already has as many heavy requests under way as it may, or the instance is serving as many
+         *     as it can; wait as long as Retry-After says.
+         */
+        Busy: {
+            headers: {
+                /** @description Seconds to wait. */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
          * @description Signed in but not allowed (including a missing or wrong X-CSRF-Token, and an API token without the
          *     scope the operation needs: `write` to change data, `sensitive` for actions that need a recent
          *     re-authentication).
@@ -3099,6 +3115,15 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description The request moves money and must carry an `Idempotency-Key`. */
+        IdempotencyKeyRequired: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The body is larger than the operation accepts. */
         TooLarge: {
             headers: {
@@ -3140,8 +3165,10 @@ export interface components {
         /** @description The restitution order's ID. */
         OrderID: string;
         /**
-         * @description A key of the caller's choosing (such as a UUID) that makes a retried request safe: the same key with
-         *     the same request answers the first response again and records nothing; with a different request, 422.
+         * @description A key of the caller's choosing (such as a UUID), new for each entry, that makes a retried request safe:
+         *     the same key with the same request answers the first response again and records nothing; with a
+         *     different request, 422. Keys are the caller's own. Required on every request that moves money (428
+         *     without one), so that a retry after a lost answer can never record money twice.
          */
         IdempotencyKey: string;
         /** @description The case's ID. */
@@ -5096,6 +5123,7 @@ export interface operations {
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            429: components["responses"]["Busy"];
             503: components["responses"]["Unavailable"];
             default: components["responses"]["Problem"];
         };
@@ -5327,6 +5355,7 @@ export interface operations {
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            429: components["responses"]["Busy"];
             default: components["responses"]["Problem"];
         };
     };
@@ -5409,12 +5438,14 @@ export interface operations {
                 /** @description Answer the allocation without recording the payment. Defaults to false. */
                 dry_run?: boolean;
             };
-            header?: {
+            header: {
                 /**
-                 * @description A key of the caller's choosing (such as a UUID) that makes a retried request safe: the same key with
-                 *     the same request answers the first response again and records nothing; with a different request, 422.
+                 * @description A key of the caller's choosing (such as a UUID), new for each entry, that makes a retried request safe:
+                 *     the same key with the same request answers the first response again and records nothing; with a
+                 *     different request, 422. Keys are the caller's own. Required on every request that moves money (428
+                 *     without one), so that a retry after a lost answer can never record money twice.
                  */
-                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
             };
             path: {
                 /** @description The restitution order's ID. */
@@ -5455,18 +5486,21 @@ export interface operations {
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            428: components["responses"]["IdempotencyKeyRequired"];
             default: components["responses"]["Problem"];
         };
     };
     createRefund: {
         parameters: {
             query?: never;
-            header?: {
+            header: {
                 /**
-                 * @description A key of the caller's choosing (such as a UUID) that makes a retried request safe: the same key with
-                 *     the same request answers the first response again and records nothing; with a different request, 422.
+                 * @description A key of the caller's choosing (such as a UUID), new for each entry, that makes a retried request safe:
+                 *     the same key with the same request answers the first response again and records nothing; with a
+                 *     different request, 422. Keys are the caller's own. Required on every request that moves money (428
+                 *     without one), so that a retry after a lost answer can never record money twice.
                  */
-                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
             };
             path: {
                 /** @description The restitution order's ID. */
@@ -5498,18 +5532,21 @@ export interface operations {
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            428: components["responses"]["IdempotencyKeyRequired"];
             default: components["responses"]["Problem"];
         };
     };
     createAdjustment: {
         parameters: {
             query?: never;
-            header?: {
+            header: {
                 /**
-                 * @description A key of the caller's choosing (such as a UUID) that makes a retried request safe: the same key with
-                 *     the same request answers the first response again and records nothing; with a different request, 422.
+                 * @description A key of the caller's choosing (such as a UUID), new for each entry, that makes a retried request safe:
+                 *     the same key with the same request answers the first response again and records nothing; with a
+                 *     different request, 422. Keys are the caller's own. Required on every request that moves money (428
+                 *     without one), so that a retry after a lost answer can never record money twice.
                  */
-                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
             };
             path: {
                 /** @description The restitution order's ID. */
@@ -5541,18 +5578,21 @@ export interface operations {
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            428: components["responses"]["IdempotencyKeyRequired"];
             default: components["responses"]["Problem"];
         };
     };
     createDisbursement: {
         parameters: {
             query?: never;
-            header?: {
+            header: {
                 /**
-                 * @description A key of the caller's choosing (such as a UUID) that makes a retried request safe: the same key with
-                 *     the same request answers the first response again and records nothing; with a different request, 422.
+                 * @description A key of the caller's choosing (such as a UUID), new for each entry, that makes a retried request safe:
+                 *     the same key with the same request answers the first response again and records nothing; with a
+                 *     different request, 422. Keys are the caller's own. Required on every request that moves money (428
+                 *     without one), so that a retry after a lost answer can never record money twice.
                  */
-                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
             };
             path: {
                 /** @description The restitution order's ID. */
@@ -5584,6 +5624,7 @@ export interface operations {
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            428: components["responses"]["IdempotencyKeyRequired"];
             default: components["responses"]["Problem"];
         };
     };
@@ -5687,7 +5728,15 @@ export interface operations {
     reversePayment: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /**
+                 * @description A key of the caller's choosing (such as a UUID), new for each entry, that makes a retried request safe:
+                 *     the same key with the same request answers the first response again and records nothing; with a
+                 *     different request, 422. Keys are the caller's own. Required on every request that moves money (428
+                 *     without one), so that a retry after a lost answer can never record money twice.
+                 */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /** @description The payment's ID. */
                 payment_id: string;
@@ -5717,6 +5766,7 @@ export interface operations {
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            428: components["responses"]["IdempotencyKeyRequired"];
             default: components["responses"]["Problem"];
         };
     };

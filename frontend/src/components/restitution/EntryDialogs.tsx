@@ -91,7 +91,11 @@ export function ReverseDialog(props: Common & { payment: LedgerEntry; payer: str
     post.setFailure(f);
     if (f) return;
     void post.run(
-      () => api.POST("/api/v1/payments/{payment_id}/reverse", { params: { path: { payment_id: payment.id } }, body: { reason: reason.trim() } }),
+      (key) =>
+        api.POST("/api/v1/payments/{payment_id}/reverse", {
+          params: { path: { payment_id: payment.id }, header: { "Idempotency-Key": key } },
+          body: { reason: reason.trim() },
+        }),
       () => props.onDone(`Payment of ${formatCents(payment.amount_cents)} received ${formatDate(payment.effective_on)} reversed.`),
     );
   };

@@ -104,7 +104,8 @@ export function PaymentForm({ order, lines, complete, names, defendants, autoFoc
       };
       try {
         const { data, error, response } = await api.POST("/api/v1/restitution-orders/{order_id}/payments", {
-          params: { path: { order_id: order.id }, query: { dry_run: true } },
+          // The form's key, which a dry run requires but never uses up.
+          params: { path: { order_id: order.id }, query: { dry_run: true }, header: { "Idempotency-Key": key.current } },
           body,
           signal: ctrl.signal,
         });

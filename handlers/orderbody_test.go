@@ -1,0 +1,127 @@
+package handlers_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/impactledger/impactledger/dbtest"
+	"github.com/impactledger/impactledger/handlers"
+	"github.com/impactledger/impactledger/models"
+)
+
+// orderLines writes the body of an order of n lines as it is read, so that the test itself never holds
+// it: the defendants, n lines, and last a court reference, but no ordered_on, so that the contract refuses
+// the order only once it has read it all.
+type orderLines struct {
+	n, next int
+	buf     bytes.Buffer
+	size    int64
+}
+
+func (o *orderLines) Read(p []byte) (int, error) {
+	for o.buf.Len() < len(p) && o.next <= o.n {
+		switch {
+		case o.next == 0:
+			fmt.Fprintf(&o.buf, `{"defendant_ids": ["%s"], "lines": [`, uuid.NewString())
+		case o.next < o.n:
+			fmt.Fprintf(&o.buf, "\n  {\"victim_id\": \"%s\", \"amount_cents\": %d},", uuid.NewString(), 100+o.next)
+		default:
+			fmt.Fprintf(&o.buf, "\n  {\"victim_id\": \"%s\", \"amount_cents\": %d}\n], \"court_order_reference\": \"Judgment\"}", uuid.NewString(), 100+o.next)
+		}
+		o.next++
+	}
+	n, err := o.buf.Read(p)
+	o.size += int64(n)
+	if err == io.EOF && o.next <= o.n {
+		err = nil
+	}
+	return n, err
+}
+
+// liveHeapPeak runs fn while sampling the live heap (after a collection) as often as it can, and answers how
+// far above its level before fn it went.
+func liveHeapPeak(fn func()) uint64 {
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	base, peak := ms.HeapAlloc, ms.HeapAlloc
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		var ms runtime.MemStats
+		for {
+			runtime.GC()
+			runtime.ReadMemStats(&ms)
+			peak = max(peak, ms.HeapAlloc)
+			select {
+			case <-stop:
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+		}
+	})
+	fn()
+	close(stop)
+	wg.Wait()
+	return peak - base
+}
+
+// TestAnOrderIsReadWithoutHoldingItsJSON sends an order of 50,000 lines (3.8 MiB of JSON) that the contract
+// refuses only at its end, and checks that the service's live heap never grew by as much as the JSON itself:
+// the lines are read one by one into 24-byte structs, never held as text or as generic maps.
+func TestAnOrderIsReadWithoutHoldingItsJSON(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		c := newAdminClient(t, s)
+		kase, _ := createCase(t, c, peters)
+		// The heap is the whole test process's, which other tests' goroutines may still be using as they wind
+		// down: a growth past the bound is measured again, up to three times, before it counts.
+		var body *orderLines
+		var grew uint64
+		for attempt := 0; attempt < 3; attempt++ {
+			body = &orderLines{n: 50_000}
+			req := httptest.NewRequest("POST", "/api/v1/cases/"+kase.Id.String()+"/restitution-orders", body)
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Cookie", c.cookie)
+			req.Header.Set("X-CSRF-Token", c.csrf)
+			res := httptest.NewRecorder()
+			grew = liveHeapPeak(func() { c.handler.ServeHTTP(res, req) })
+			var p handlers.Problem
+			if err := json.Unmarshal(res.Body.Bytes(), &p); err != nil || res.Code != http.StatusUnprocessableEntity || len(p.Errors) != 1 || p.Errors["ordered_on"] != "is required" {
+				t.Fatalf("answered %d %s; want 422 for ordered_on alone", res.Code, res.Body)
+			}
+			t.Logf("%d lines, %.1f MiB of JSON: the live heap grew by %.1f MiB at most", body.n, float64(body.size)/(1<<20), float64(grew)/(1<<20))
+			if grew < uint64(body.size) {
+				break
+			}
+		}
+		if grew >= uint64(body.size) {
+			t.Errorf("reading %.1f MiB of JSON grew the live heap by %.1f MiB; want less than the JSON itself", float64(body.size)/(1<<20), float64(grew)/(1<<20))
+		}
+	})
+}
+
+// TestAnOrderIsReadByItsStreamingDecoder sends an order naming its lines twice, which only the streaming
+// decoder refuses (a generic decode keeps the second): the order's body reaches that decoder, not the
+// generated server's, whose body the contract middleware no longer checks.
+func TestAnOrderIsReadByItsStreamingDecoder(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		c := newAdminClient(t, s)
+		lc := newLedgerCase(t, c, "us-co", map[string]string{"Ann": "individual"})
+		line := `[{"victim_id": "` + lc.victims["Ann"] + `", "amount_cents": 100}]`
+		res := c.do("POST", "/api/v1/cases/"+lc.caseID+"/restitution-orders",
+			`{"ordered_on": "2025-01-01", "defendant_ids": ["`+lc.defendant+`"], "lines": `+line+`, "lines": `+line+`}`)
+		if p := res.Problem(t); res.StatusCode != http.StatusBadRequest || p.Errors["lines"] == "" {
+			t.Errorf("%d %s; want 400 naming lines", res.StatusCode, res.Body)
+		}
+	})
+}
