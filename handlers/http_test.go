@@ -31,7 +31,7 @@ func TestServedContractIsValidOpenAPI30(t *testing.T) {
 	if err := doc.Validate(context.Background()); err != nil {
 		t.Fatalf("the served contract is invalid: %v", err)
 	}
-	// Every operation carries what CONVENTIONS asks of it.
+	// Every operation carries an operationId, a tag, a summary and its error responses.
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
 			if op.OperationID == "" || len(op.Tags) == 0 || op.Summary == "" || op.Responses.Default() == nil {

@@ -18,7 +18,7 @@ import (
 // LossCategory is what kind of harm a loss is.
 type LossCategory string
 
-// The categories of loss (CONVENTIONS §3).
+// The categories of loss.
 const (
 	LossFraudulentCharges        LossCategory = "fraudulent_charges"
 	LossLostWages                LossCategory = "lost_wages"

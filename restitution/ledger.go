@@ -32,7 +32,7 @@ func (d Day) String() string { return d.Time().Format(time.DateOnly) }
 // Kind is a kind of victim; it decides the class a line is paid in.
 type Kind string
 
-// The kinds of victim (CONVENTIONS §3).
+// The kinds of victim.
 const (
 	Individual       Kind = "individual"
 	Business         Kind = "business"

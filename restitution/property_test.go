@@ -14,7 +14,7 @@ import (
 )
 
 // The property test replays thousands of random ledgers built the way the store builds them, and checks
-// every balance and every allocation against the rules of CONVENTIONS §3 and against references computed
+// every balance and every allocation against the ledger's rules (README: Restitution ledger) and against references computed
 // independently here (day-by-day interest in math/big, largest-remainder shares in math/big). Each ledger
 // has its own generator seeded from (seed, ledger number), so a failure names the ledger to rerun alone:
 //

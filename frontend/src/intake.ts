@@ -21,7 +21,7 @@ const labelOf = <T extends string>(choices: ReadonlyArray<Choice<T>>, value: str
 const isOneOf = <T extends string>(choices: ReadonlyArray<Choice<T>>, value: string | null): value is T =>
   choices.some((c) => c.value === value);
 
-/** Victim kinds in payment-priority order, as CONVENTIONS §3 ranks them. */
+/** Victim kinds in payment-priority order: individuals and businesses, then insurers and funds, then governments. */
 export const VICTIM_KINDS: ReadonlyArray<Choice<VictimKind>> = [
   { value: "individual", label: "Individual" },
   { value: "business", label: "Business" },

@@ -2,7 +2,7 @@ import type { LossCategory, LossDocument, LossStatus, Problem, Role } from "./ap
 import type { Choice } from "./intake";
 import { sendWithProgress } from "./upload";
 
-/** Loss categories in the contract's order (CONVENTIONS §3), with the words people use for them. */
+/** Loss categories in the contract's order, with the words people use for them. */
 export const LOSS_CATEGORIES: ReadonlyArray<Choice<LossCategory>> = [
   { value: "fraudulent_charges", label: "Fraudulent charges" },
   { value: "lost_wages", label: "Lost wages" },
