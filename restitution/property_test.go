@@ -15,8 +15,9 @@ import (
 
 // The property test replays thousands of random ledgers built the way the store builds them, and checks
 // every balance and every allocation against the ledger's rules (README: Restitution ledger) and against
-// references computed independently here (day-by-day interest in math/big, largest-remainder shares in math/big). Each ledger
-// has its own generator seeded from (seed, ledger number), so a failure names the ledger to rerun alone:
+// references computed independently here (day-by-day interest in math/big, largest-remainder shares in
+// math/big). Each ledger has its own generator seeded from (seed, ledger number), so a failure names the
+// ledger to rerun alone:
 //
 //	go test ./restitution -run TestLedgerProperties -restitution.seed=S -restitution.ledger=N -v
 var (
