@@ -1941,3 +1941,51 @@ func TestMesaCountyInTheBrowser(t *testing.T) {
 		}
 	})
 }
+
+// TestAdvocateChangesTheirTeamInTheBrowser: an advocate on a case's team changes it from the case page,
+// choosing among the office's staff, and is told plainly when a change would leave nobody to work the case.
+func TestAdvocateChangesTheirTeamInTheBrowser(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		b := newBrowser(t, s)
+		ctx := dbtest.System()
+		const password = "another long passphrase"
+		dana, err := s.CreateUser(ctx, models.NewUser{Email: "dana@mesa.gov", DisplayName: "Dana Reyes", Role: models.RoleAdvocate,
+			Password: password})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pat, err := s.CreateUser(ctx, models.NewUser{Email: "pat@mesa.gov", DisplayName: "Pat Prosecutor", Role: models.RoleProsecutor,
+			Password: password})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := s.CreateCase(ctx, models.NewCase{CourtCaseNumber: "22CR371", Caption: "People v. Tina Peters",
+			Court: "Mesa County District Court", Jurisdiction: "us-co"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SetCaseTeam(ctx, c.ID, []string{dana.ID}); err != nil {
+			t.Fatal(err)
+		}
+
+		b.signIn("dana@mesa.gov", password)
+		b.do(chromedp.Navigate(b.base + "/cases/" + c.ID))
+		b.waitText("#team-form", "Keep at least one advocate or prosecutor")
+		b.choose("team-add", pat.ID)
+		b.do(chromedp.Click(chromedp.CSS("#team-add-button")), chromedp.Click(chromedp.CSS("#save-team")))
+		b.waitText("[role=status]", "Team saved")
+		if team, _ := s.CaseTeam(ctx, c.ID); len(team) != 2 {
+			t.Fatalf("team after the advocate saved it: %+v", team)
+		}
+		b.checkPage("the team editor of an advocate")
+
+		// Removing both caseworkers is refused, and nothing changes.
+		b.do(chromedp.Click(chromedp.ID("team-remove-"+pat.ID)), chromedp.Click(chromedp.ID("team-remove-"+dana.ID)),
+			chromedp.Click(chromedp.CSS("#save-team")))
+		b.waitText("#team-form", "needs at least one active advocate or prosecutor")
+		if team, _ := s.CaseTeam(ctx, c.ID); len(team) != 2 {
+			t.Fatalf("a refused change changed the team: %+v", team)
+		}
+		b.checkPage("the team editor refusing an empty team")
+	})
+}

@@ -286,6 +286,21 @@ func TestWhoChangesACaseTeam(t *testing.T) {
 		if r := outsider.do("PUT", path, members(outsider)); r.StatusCode != http.StatusNotFound {
 			t.Errorf("an advocate off the team changes it: %d %s", r.StatusCode, r.Body)
 		}
+		// Those who change a team choose among the office's active staff; others may not list them.
+		var candidates api.CaseTeam
+		if r := advocate.do("GET", path+"/candidates", nil); r.StatusCode != http.StatusOK {
+			t.Errorf("the team's advocate lists candidates: %d %s", r.StatusCode, r.Body)
+		} else if r.JSON(t, &candidates); len(candidates.Members) != 6 {
+			t.Errorf("%d candidates; want the 6 active staff accounts", len(candidates.Members))
+		}
+		for name, caller := range map[string]*client{"prosecutor": prosecutor, "clerk": clerk} {
+			if r := caller.do("GET", path+"/candidates", nil); r.StatusCode != http.StatusForbidden {
+				t.Errorf("the %s lists candidates: %d", name, r.StatusCode)
+			}
+		}
+		if r := outsider.do("GET", path+"/candidates", nil); r.StatusCode != http.StatusNotFound {
+			t.Errorf("an advocate off the team lists its candidates: %d", r.StatusCode)
+		}
 		before := teamOf()
 		for name, body := range map[string]map[string]any{
 			"no one":                         members(),

@@ -146,26 +146,11 @@ func authorize(c *gin.Context, op *openapi3.Operation) *Problem {
 	if !ok {
 		return notSignedIn()
 	}
-	if role := callerRole(who.actor); role == "" || !slices.Contains(declaredRoles(op), role) {
+	if role := models.ContractRole(who.actor); role == "" || !slices.Contains(declaredRoles(op), role) {
 		return newProblem(http.StatusForbidden, "forbidden", "Not allowed",
 			"Your role does not allow this. Ask an administrator if you need it.")
 	}
 	return nil
-}
-
-// callerRole names the x-roles entry a caller answers to: a staff member's role, or "victim" for a victim
-// signed in to the portal; "" — which no operation lists — for a role or kind of caller this service does
-// not know.
-func callerRole(actor models.Actor) string {
-	switch actor.Type {
-	case models.ActorUser:
-		if actor.Role.Valid() {
-			return string(actor.Role)
-		}
-	case models.ActorVictim:
-		return "victim"
-	}
-	return ""
 }
 
 // contractOperationID spells an operation ID as the contract does: lower camel case.

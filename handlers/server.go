@@ -70,6 +70,7 @@ type Store interface {
 	RecordDenial(ctx context.Context, d models.Denial) error
 	CaseTeam(ctx context.Context, caseID string) ([]models.TeamMember, error)
 	SetCaseTeam(ctx context.Context, caseID string, userIDs []string) ([]models.TeamMember, error)
+	TeamCandidates(ctx context.Context, caseID string) ([]models.TeamMember, error)
 	CreateVictim(ctx context.Context, caseID string, nv models.NewVictim) (models.Victim, error)
 	VictimByID(ctx context.Context, id string, revealSSN bool) (models.Victim, error)
 	VictimVersion(ctx context.Context, id string) (int64, error)

@@ -18,6 +18,15 @@ func (s *Server) GetCaseTeam(ctx context.Context, req api.GetCaseTeamRequestObje
 	return api.GetCaseTeam200JSONResponse(teamBody(members)), nil
 }
 
+// ListTeamCandidates answers the staff who may be put on a case's team.
+func (s *Server) ListTeamCandidates(ctx context.Context, req api.ListTeamCandidatesRequestObject) (api.ListTeamCandidatesResponseObject, error) {
+	members, err := s.store.TeamCandidates(requestContext(ctx), req.CaseId.String())
+	if err != nil {
+		return nil, err
+	}
+	return api.ListTeamCandidates200JSONResponse(teamBody(members)), nil
+}
+
 // SetCaseTeam replaces a case's team.
 func (s *Server) SetCaseTeam(ctx context.Context, req api.SetCaseTeamRequestObject) (api.SetCaseTeamResponseObject, error) {
 	if req.Body == nil {

@@ -69,27 +69,52 @@ func AccessOf(actor Actor) Access {
 		if !ValidID(actor.ID) {
 			return Access{}
 		}
-		switch actor.Role {
-		case RoleAdmin, RoleSupervisor:
-			return Access{Reach: ReachAllCases, UserID: actor.ID, VictimView: ViewFull, Statements: StatementsWrite,
-				ChangesTeams: true}
-		case RoleAdvocate:
-			// Advocates run their cases: they change the teams they are on.
-			return Access{Reach: ReachTeams, UserID: actor.ID, VictimView: ViewFull, Statements: StatementsWrite,
-				ChangesTeams: true}
-		case RoleProsecutor:
-			// Fed. R. Crim. P. 49.1: prosecutors compile filings, so they see victims as a filing may show them,
-			// and read statements without changing what a victim said.
-			return Access{Reach: ReachTeams, UserID: actor.ID, VictimView: ViewRule49, Statements: StatementsRead}
-		case RoleClerk:
-			return Access{Reach: ReachAllCases, UserID: actor.ID, VictimView: ViewClerk}
+		access := roleAccess(actor.Role)
+		if access.Reach != ReachNothing {
+			access.UserID = actor.ID
 		}
+		return access
 	case ActorVictim:
 		if ValidID(actor.ID) {
 			return Access{Reach: ReachOwnVictim, VictimID: actor.ID}
 		}
 	}
 	return Access{}
+}
+
+// roleAccess is what a staff role grants, before the account that holds it is known.
+func roleAccess(role Role) Access {
+	switch role {
+	case RoleAdmin, RoleSupervisor:
+		return Access{Reach: ReachAllCases, VictimView: ViewFull, Statements: StatementsWrite, ChangesTeams: true}
+	case RoleAdvocate:
+		// Advocates run their cases: they change the teams they are on.
+		return Access{Reach: ReachTeams, VictimView: ViewFull, Statements: StatementsWrite, ChangesTeams: true}
+	case RoleProsecutor:
+		// Fed. R. Crim. P. 49.1: prosecutors compile filings, so they see victims as a filing may show them,
+		// and read statements without changing what a victim said.
+		return Access{Reach: ReachTeams, VictimView: ViewRule49, Statements: StatementsRead}
+	case RoleClerk:
+		return Access{Reach: ReachAllCases, VictimView: ViewClerk}
+	}
+	return Access{}
+}
+
+// worksThroughTeams reports whether staff in role work the cases whose team they are on — the advocates and
+// prosecutors without whom nobody works a case.
+func worksThroughTeams(role Role) bool { return roleAccess(role).Reach == ReachTeams }
+
+// ContractRole names the entry of an operation's x-roles in the API contract that a caller answers to: a
+// staff member's role, or "victim" for a victim signed in to the portal; "" — which no operation lists — for
+// every caller the policy grants nothing.
+func ContractRole(actor Actor) string {
+	switch access := AccessOf(actor); {
+	case actor.Type == ActorUser && access.Reach != ReachNothing:
+		return string(actor.Role)
+	case actor.Type == ActorVictim && access.Reach == ReachOwnVictim:
+		return "victim"
+	}
+	return ""
 }
 
 // accessIn is the access policy's decision for the caller a query or request context acts for.

@@ -48,6 +48,27 @@ func TestAccessOfDecidesEveryKindOfCaller(t *testing.T) {
 	}
 }
 
+// TestContractRoleFollowsThePolicy: the request gate matches callers against the contract's x-roles by the
+// role the policy grants, so a caller it grants nothing matches no operation.
+func TestContractRoleFollowsThePolicy(t *testing.T) {
+	id := uuid.NewString()
+	for actor, want := range map[models.Actor]string{
+		{Type: models.ActorUser, ID: id, Role: models.RoleClerk}:      "clerk",
+		{Type: models.ActorUser, ID: id, Role: models.RoleProsecutor}: "prosecutor",
+		{Type: models.ActorVictim, ID: id}:                            "victim",
+		{Type: models.ActorUser, ID: id, Role: "auditor"}:             "",
+		{Type: models.ActorUser, ID: "", Role: models.RoleAdmin}:      "",
+		{Type: models.ActorVictim, ID: "me"}:                          "",
+		{Type: models.ActorSystem, ID: "cli"}:                         "",
+		{Type: "robot", ID: id, Role: models.RoleAdmin}:               "",
+		{}: "",
+	} {
+		if got := models.ContractRole(actor); got != want {
+			t.Errorf("ContractRole(%+v) = %q; want %q", actor, got, want)
+		}
+	}
+}
+
 // TestCallersThePolicyDoesNotKnowReachNothing fills a case with one of everything, then calls every staff
 // read of the store as callers who must reach nothing on the staff side — a victim of that very case (whose
 // own record is the portal's to show), a staff account in a role the service does not know, a caller of an

@@ -500,7 +500,15 @@ func (s *Store) openOrders(db *gorm.DB, rows []orderRow, withLines bool) ([]Rest
 // request's actor may see them: to a prosecutor (Fed. R. Crim. P. 49.1), a minor's initials, as on the
 // victim's own page.
 func (s *Store) victimNames(db *gorm.DB, caseID string, ids []string) (map[string]string, error) {
-	rule49 := accessIn(db.Statement.Context).VictimView == ViewRule49
+	var rule49 bool
+	switch accessIn(db.Statement.Context).VictimView {
+	case ViewFull, ViewClerk:
+	case ViewRule49:
+		rule49 = true
+	default:
+		// A view the policy does not name shows no names.
+		return map[string]string{}, nil
+	}
 	var rows []struct {
 		ID          string
 		Name        string

@@ -43,6 +43,23 @@ func caseTeam(db *gorm.DB, caseID string) ([]TeamMember, error) {
 	return members, err
 }
 
+// TeamCandidates returns every active staff account, ordered by name, to a caller who may change the team of
+// the case with caseID: ErrNotFound for a case beyond its reach, ErrForbidden for a caller who may not change
+// teams.
+func (s *Store) TeamCandidates(ctx context.Context, caseID string) ([]TeamMember, error) {
+	db := s.read.WithContext(ctx)
+	if _, err := s.caseByID(db, caseID, false); err != nil {
+		return nil, err
+	}
+	if !accessIn(ctx).ChangesTeams {
+		return nil, ErrForbidden
+	}
+	var members []TeamMember
+	err := db.Model(&User{}).Select("id AS user_id, display_name, email, role").Where("active").
+		Order("display_name, id").Scan(&members).Error
+	return members, err
+}
+
 // ErrTeamWithoutCaseworker refuses a team change that would leave a case with nobody who can work it.
 var ErrTeamWithoutCaseworker = &ConflictError{Detail: "A case's team needs at least one active advocate or " +
 	"prosecutor, or nobody could work the case. Add one before removing the last."}
@@ -75,7 +92,7 @@ func (s *Store) SetCaseTeam(ctx context.Context, caseID string, userIDs []string
 			switch {
 			case at < 0:
 				v.add(fmt.Sprintf("members.%d.user_id", i), "is not an active staff account")
-			case found[at].Role == RoleAdvocate || found[at].Role == RoleProsecutor:
+			case worksThroughTeams(found[at].Role):
 				caseworkers++
 			}
 		}

@@ -501,6 +501,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/cases/{case_id}/team/candidates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The case's ID. */
+                case_id: components["parameters"]["CaseID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The staff who may be put on a case's team.
+         * @description Every active staff account, ordered by name, for those who may change the case's team: administrators and supervisors on any case, advocates on their own team's cases (another case is 404).
+         */
+        get: operations["listTeamCandidates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/cases/{case_id}/victims": {
         parameters: {
             query?: never;
@@ -4012,6 +4035,34 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             422: components["responses"]["Unprocessable"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    listTeamCandidates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The case's ID. */
+                case_id: components["parameters"]["CaseID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The active staff accounts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseTeam"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             default: components["responses"]["Problem"];
         };
     };

@@ -1,6 +1,6 @@
 import type { TargetedSubmitEvent } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, toProblem, type Problem, type TeamMember, type User } from "../api/client";
+import { api, toProblem, type Problem, type TeamMember } from "../api/client";
 import { roleLabel, useCurrentUser } from "../session";
 import { ErrorSummary, FieldError, invalid, sentence, type Failure } from "./FormErrors";
 import { ProblemAlert } from "./ProblemAlert";
@@ -14,23 +14,19 @@ type Load =
 const byName = (a: { display_name: string }, b: { display_name: string }) =>
   a.display_name.localeCompare(b.display_name);
 
-const memberOf = (u: User): TeamMember => ({
-  user_id: u.id,
-  display_name: u.display_name,
-  email: u.email,
-  role: u.role,
-});
-
 const sameTeam = (a: TeamMember[], b: TeamMember[]) =>
   a.length === b.length && a.every((m, i) => m.user_id === b[i]?.user_id);
 
+/** The roles that may change a team: administrators and supervisors on any case, advocates on their own. */
+const teamEditors = new Set(["admin", "supervisor", "advocate"]);
+
 /**
- * CaseTeam shows who works a case. Administrators, who can list every account, change it here; everyone else
- * sees it read-only, since they cannot look people up.
+ * CaseTeam shows who works a case. Those who may change the team (an advocate sees only their own team's
+ * cases) change it here; prosecutors and clerks see it read-only.
  */
 export function CaseTeam({ caseId }: { caseId: string }) {
   const me = useCurrentUser();
-  const isAdmin = me?.role === "admin";
+  const mayEdit = me ? teamEditors.has(me.role) : false;
   const [load, setLoad] = useState<Load>({ state: "loading" });
   const [team, setTeam] = useState<TeamMember[]>([]);
 
@@ -63,12 +59,12 @@ export function CaseTeam({ caseId }: { caseId: string }) {
       {load.state === "forbidden" && <p class="muted">Your role cannot see case teams.</p>}
       {load.state === "error" && <ProblemAlert problem={load.problem} />}
       {load.state === "ok" &&
-        (isAdmin ? (
+        (mayEdit ? (
           <TeamEditor caseId={caseId} team={team} onSaved={setTeam} />
         ) : (
           <>
             <MemberList members={team} />
-            <p class="muted">Ask an administrator to change the team.</p>
+            <p class="muted">An advocate on the team, a supervisor or an administrator can change it.</p>
           </>
         ))}
     </section>
@@ -101,7 +97,7 @@ function TeamEditor({
   onSaved: (members: TeamMember[]) => void;
 }) {
   const [draft, setDraft] = useState<TeamMember[]>(team);
-  const [users, setUsers] = useState<User[]>([]);
+  const [users, setUsers] = useState<TeamMember[]>([]);
   const [usersProblem, setUsersProblem] = useState<Problem | null>(null);
   const [choice, setChoice] = useState("");
   const [addError, setAddError] = useState<Failure | null>(null);
@@ -113,24 +109,24 @@ function TeamEditor({
   useEffect(() => {
     let live = true;
     api
-      .GET("/api/v1/users")
+      .GET("/api/v1/cases/{case_id}/team/candidates", { params: { path: { case_id: caseId } } })
       .then(({ data, error, response }) => {
         if (!live) return;
-        if (data) setUsers(data.items);
+        if (data) setUsers(data.members);
         else setUsersProblem(toProblem(error, response));
       })
       .catch((err: unknown) => live && setUsersProblem(toProblem(err)));
     return () => {
       live = false;
     };
-  }, []);
+  }, [caseId]);
 
   const onTeam = new Set(draft.map((m) => m.user_id));
-  const available = users.filter((u) => u.active && !onTeam.has(u.id)).sort(byName);
+  const available = users.filter((u) => !onTeam.has(u.user_id)).sort(byName);
   const dirty = !sameTeam(draft, team);
 
   const add = () => {
-    const u = available.find((x) => x.id === choice);
+    const u = available.find((x) => x.user_id === choice);
     if (!u) {
       setAddError({ title: "", fields: { "team-add": "Choose a person to add." }, other: [] });
       addSelect.current?.focus();
@@ -138,7 +134,7 @@ function TeamEditor({
     }
     setAddError(null);
     setFailure(null);
-    setDraft((prev) => [...prev, memberOf(u)]);
+    setDraft((prev) => [...prev, u]);
     setChoice("");
     setMessage(`${u.display_name} added. Save the team to keep the change.`);
     addSelect.current?.focus();
@@ -237,7 +233,7 @@ function TeamEditor({
             >
               <option value="">{users.length === 0 && !usersProblem ? "Loading people…" : "Choose a person"}</option>
               {available.map((u) => (
-                <option key={u.id} value={u.id}>
+                <option key={u.user_id} value={u.user_id}>
                   {u.display_name} · {roleLabel(u.role)} ({u.email})
                 </option>
               ))}
