@@ -55,6 +55,9 @@ func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
 	return certFile, keyFile, pool
 }
 
+// freeAddr returns a loopback host:port that nothing listens on.
+func freeAddr(t *testing.T) string { return freeAddrOn(t, "127.0.0.1") }
+
 // freeAddrOn returns a host:port on host that nothing listens on.
 func freeAddrOn(t *testing.T, host string) string {
 	t.Helper()
