@@ -154,6 +154,12 @@ func (c *checkedReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// maxJSONDepth is how deeply a streamed body may nest its arrays and objects. encoding/json's Decoder keeps
+// a stack entry for every array and object that Token has opened and not yet closed, with no bound of its
+// own: 32 MiB of "[" took a server from 69 MB to a gigabyte. The order's schema needs three levels (the body,
+// its lines, a line); 64 leaves the contract room to grow while keeping that stack a few hundred bytes.
+const maxJSONDepth = 64
+
 // bodyStream reads one JSON body token by token, checking it against a streamedSchema.
 type bodyStream struct {
 	in  *checkedReader
@@ -161,13 +167,25 @@ type bodyStream struct {
 	pc  problemCollector
 	// syntax is set once the JSON is found malformed; nothing more is read as JSON.
 	syntax bool
+	// depth counts the arrays and objects open at the last token; tooDeep is set, and nothing more read,
+	// once it passes maxJSONDepth.
+	depth   int
+	tooDeep bool
 	// repeated is a member name found twice in one object.
 	repeated string
 	opts     []openapi3.SchemaValidationOption
 }
 
-// errSyntax stops a walk over a body whose JSON is malformed.
-var errSyntax = errors.New("malformed JSON")
+// errSyntax stops a walk over a body whose JSON is malformed, and errTooDeep one that nests too deeply.
+var (
+	errSyntax  = errors.New("malformed JSON")
+	errTooDeep = errors.New("JSON nested too deeply")
+)
+
+// tooDeep refuses a body that nests its arrays and objects deeper than maxJSONDepth.
+func tooDeep() *Problem {
+	return badRequest(fmt.Sprintf("The request body nests arrays and objects more than %d deep.", maxJSONDepth), nil)
+}
 
 // decodeStreamed reads a body from r and checks it against st: each element of an array property goes to
 // element as it is read, with whether it is valid (once one is not, the body will be refused, and element
@@ -179,6 +197,11 @@ func decodeStreamed(r io.Reader, st *streamedSchema, element func(property strin
 	b.dec = json.NewDecoder(b.in)
 	b.dec.UseNumber()
 	top, err := b.object(st, element)
+	if b.tooDeep {
+		// Refused as it stands, without reading the rest: whatever follows, the body cannot be an order, and
+		// reading on would only spend time on it.
+		return nil, tooDeep()
+	}
 	trailing := false
 	if err == nil {
 		if _, err := b.dec.Token(); err != io.EOF {
@@ -210,12 +233,22 @@ func decodeStreamed(r io.Reader, st *streamedSchema, element func(property strin
 	return top, nil
 }
 
-// token reads the next token; a malformed body ends the walk.
+// token reads the next token; a malformed body, or one that opens an array or object past maxJSONDepth,
+// ends the walk before the decoder is asked for another.
 func (b *bodyStream) token() (json.Token, error) {
 	t, err := b.dec.Token()
 	if err != nil {
 		b.syntax = true
 		return nil, errSyntax
+	}
+	switch t {
+	case json.Delim('{'), json.Delim('['):
+		if b.depth++; b.depth > maxJSONDepth {
+			b.tooDeep = true
+			return nil, errTooDeep
+		}
+	case json.Delim('}'), json.Delim(']'):
+		b.depth--
 	}
 	return t, nil
 }
@@ -343,7 +376,7 @@ func (b *bodyStream) rest(t json.Token, s *openapi3.Schema) (any, error) {
 	switch t {
 	case json.Delim('{'):
 		if s == nil || !s.Type.Permits(openapi3.TypeObject) {
-			if err := b.skip(1); err != nil {
+			if err := b.skip(); err != nil {
 				return nil, err
 			}
 			return placeholder(s, map[string]any{}), nil
@@ -370,7 +403,7 @@ func (b *bodyStream) rest(t json.Token, s *openapi3.Schema) (any, error) {
 		return out, err
 	case json.Delim('['):
 		if s == nil || !s.Type.Permits(openapi3.TypeArray) {
-			if err := b.skip(1); err != nil {
+			if err := b.skip(); err != nil {
 				return nil, err
 			}
 			return placeholder(s, []any{}), nil
@@ -400,18 +433,11 @@ func placeholder(s *openapi3.Schema, empty any) any {
 	return empty
 }
 
-// skip reads tokens until depth open objects and arrays have closed.
-func (b *bodyStream) skip(depth int) error {
-	for depth > 0 {
-		t, err := b.token()
-		if err != nil {
+// skip reads tokens until the array or object whose opening token was the last one read has closed.
+func (b *bodyStream) skip() error {
+	for open := b.depth; b.depth >= open; {
+		if _, err := b.token(); err != nil {
 			return err
-		}
-		switch t {
-		case json.Delim('{'), json.Delim('['):
-			depth++
-		case json.Delim('}'), json.Delim(']'):
-			depth--
 		}
 	}
 	return nil

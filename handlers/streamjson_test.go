@@ -262,6 +262,9 @@ func FuzzStreamedOrderAgreesWithTheContract(f *testing.F) {
 		if repeatsAMember(body) {
 			t.Skip("a member named twice is refused on purpose (TestStreamedOrderRefusesAMemberNamedTwice)")
 		}
+		if nestsDeeperThan(body, maxJSONDepth) {
+			t.Skip("nesting past maxJSONDepth is refused on purpose (TestStreamedOrderRefusesDeepNestingCheaply)")
+		}
 		oc.agree(t, []byte(body))
 	})
 }
@@ -300,6 +303,25 @@ func repeatsAMember(body string) bool {
 			}
 		}
 	}
+}
+
+// nestsDeeperThan reports whether body, read as far as it is JSON, opens more than n arrays and objects at
+// once.
+func nestsDeeperThan(body string, n int) bool {
+	dec := json.NewDecoder(strings.NewReader(body))
+	for depth := 0; depth <= n; {
+		t, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		switch t {
+		case json.Delim('{'), json.Delim('['):
+			depth++
+		case json.Delim('}'), json.Delim(']'):
+			depth--
+		}
+	}
+	return true
 }
 
 // BenchmarkOrderBody reads a 250,000-line order (about 19 MiB of JSON) the way the service did before it
@@ -366,4 +388,77 @@ func livePeak(fn func()) uint64 {
 	close(stop)
 	<-done
 	return peak - base
+}
+
+// repeated reads as n copies of one byte, so that a test can send tens of MiB without holding them.
+type repeated struct {
+	b byte
+	n int64
+}
+
+func (r *repeated) Read(p []byte) (int, error) {
+	if r.n <= 0 {
+		return 0, io.EOF
+	}
+	p = p[:min(int64(len(p)), r.n)]
+	for i := range p {
+		p[i] = r.b
+	}
+	r.n -= int64(len(p))
+	return len(p), nil
+}
+
+// allocatedBy answers how many bytes fn allocated, from the process's running total: nothing else in this
+// package's tests runs beside it (none calls t.Parallel), and a margin of a MiB absorbs what stray goroutines
+// allocate meanwhile.
+func allocatedBy(fn func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	fn()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// TestStreamedOrderRefusesDeepNestingCheaply sends bodies of the largest size an order may have (32 MiB)
+// that open arrays without end, wherever the walk over a body meets them: encoding/json's decoder keeps a
+// stack entry per open array, so that one such body once took a gigabyte. Each is refused with 400 after a
+// few allocations, and nesting up to the limit is still read as JSON.
+func TestStreamedOrderRefusesDeepNestingCheaply(t *testing.T) {
+	oc := newOrderContract(t)
+	oc.limit = maxBodyBytes(oc.route.Operation)
+	detail := fmt.Sprintf("more than %d deep", maxJSONDepth)
+	for _, tc := range []struct{ name, head string }{
+		{"in an unknown field", `{"x": `},
+		{"as the body", ``},
+		{"as the lines", `{"lines": `},
+		{"in a line", `{"lines": [{"victim_id": `},
+		{"as a line's unknown field", `{"lines": [{"note": `},
+		{"as a date", `{"ordered_on": `},
+		{"in the defendants", `{"defendant_ids": [`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := io.MultiReader(strings.NewReader(tc.head), &repeated{'[', oc.limit - int64(len(tc.head))})
+			var p *Problem
+			allocated := allocatedBy(func() {
+				_, p = decodeOrderCreate(http.MaxBytesReader(nil, io.NopCloser(body), oc.limit), oc.streamed)
+			})
+			if p == nil || p.Status != http.StatusBadRequest || !strings.Contains(p.Detail, detail) {
+				t.Errorf("answered %+v; want 400 saying the body nests %s", p, detail)
+			}
+			t.Logf("refused after allocating %d bytes", allocated)
+			if allocated > 1<<20 {
+				t.Errorf("refusing it allocated %.1f MiB; want less than 1 MiB", float64(allocated)/(1<<20))
+			}
+		})
+	}
+	t.Run("up to the limit", func(t *testing.T) {
+		nested := strings.Repeat("[", maxJSONDepth-1) + strings.Repeat("]", maxJSONDepth-1)
+		_, p := oc.stream([]byte(orderJSON("["+line(victimA, "1")+"]", "extra", nested)))
+		if p == nil || p.Errors["extra"] == "" {
+			t.Errorf("answered %+v; want the unknown field named", p)
+		}
+		if _, p := oc.stream([]byte(orderJSON("["+line(victimA, "1")+"]", "extra", "["+nested+"]"))); p == nil || !strings.Contains(p.Detail, detail) {
+			t.Errorf("one deeper: answered %+v; want %s", p, detail)
+		}
+	})
 }
