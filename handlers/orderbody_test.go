@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -122,6 +123,74 @@ func TestAnOrderIsReadByItsStreamingDecoder(t *testing.T) {
 			`{"ordered_on": "2025-01-01", "defendant_ids": ["`+lc.defendant+`"], "lines": `+line+`, "lines": `+line+`}`)
 		if p := res.Problem(t); res.StatusCode != http.StatusBadRequest || p.Errors["lines"] == "" {
 			t.Errorf("%d %s; want 400 naming lines", res.StatusCode, res.Body)
+		}
+	})
+}
+
+// sentBody is a request body that counts how much of it the client has sent.
+type sentBody struct {
+	r    io.Reader
+	sent atomic.Int64
+}
+
+func (b *sentBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	b.sent.Add(int64(n))
+	return n, err
+}
+
+// postAsked sends body to path with Expect: 100-continue, so that the client sends the body only once the
+// server asks for it, and answers the response with how many bytes of the body went out.
+func (c *client) postAsked(path string, body []byte) (response, int64) {
+	c.t.Helper()
+	sb := &sentBody{r: bytes.NewReader(body)}
+	req, err := http.NewRequest("POST", c.base+path, sb)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.ContentLength = int64(len(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Expect", "100-continue")
+	req.Header.Set("Cookie", c.cookie)
+	req.Header.Set("X-CSRF-Token", c.csrf)
+	res, err := waitForReads.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	data, _ := io.ReadAll(res.Body)
+	c.checkContract(req, res, data)
+	return response{Response: res, Body: data}, sb.sent.Load()
+}
+
+// TestAnOrderForACaseOutOfReachIsRefusedUnread has a prosecutor post a valid order of 20,000 lines for a
+// case that does not exist and for one outside their team: each is answered 404 before a byte of the body
+// is read, so that such posts cost the service one query, whatever their size. An administrator's order for
+// the case is read and entered, which shows that the count sees a body that is read.
+func TestAnOrderForACaseOutOfReachIsRefusedUnread(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		admin := newAdminClient(t, s)
+		lc := newLedgerCase(t, admin, "us-co", map[string]string{"Ann": "individual"})
+		var body bytes.Buffer
+		fmt.Fprintf(&body, `{"ordered_on": "2025-01-01", "defendant_ids": ["%s"], "lines": [`, lc.defendant)
+		for i := range 20_000 {
+			if i > 0 {
+				body.WriteString(",")
+			}
+			fmt.Fprintf(&body, "\n  {\"victim_id\": \"%s\", \"amount_cents\": %d}", uuid.NewString(), 100+i)
+		}
+		body.WriteString("\n]}")
+		prosecutor := admin.signedIn(models.RoleProsecutor)
+		for name, caseID := range map[string]string{"a made-up case": uuid.NewString(), "a case outside the team": lc.caseID} {
+			res, sent := prosecutor.as(t).postAsked("/api/v1/cases/"+caseID+"/restitution-orders", body.Bytes())
+			if res.StatusCode != http.StatusNotFound || sent != 0 {
+				t.Errorf("%s: answered %d after %d bytes of the body; want 404 before any", name, res.StatusCode, sent)
+			}
+		}
+		order := fmt.Sprintf(`{"ordered_on": "2025-01-01", "defendant_ids": ["%s"], "lines": [{"victim_id": "%s", "amount_cents": 100}]}`,
+			lc.defendant, lc.victims["Ann"])
+		if res, sent := admin.postAsked("/api/v1/cases/"+lc.caseID+"/restitution-orders", []byte(order)); res.StatusCode != http.StatusCreated || sent != int64(len(order)) {
+			t.Errorf("the administrator's order: answered %d after %d of its %d bytes; want 201 after all", res.StatusCode, sent, len(order))
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -452,13 +453,20 @@ var errNotBound = badRequest("The request body could not be read as JSON.", nil)
 // decodes and hands to the Server itself.
 type streamedServer struct {
 	api.ServerInterface
-	srv     *Server
+	orders  orderEntry
 	schemas map[string]*streamedSchema
+}
+
+// orderEntry is what the streamed order handler needs of the Server (an interface, so that a test can see
+// what reaches it).
+type orderEntry interface {
+	CreateRestitutionOrder(ctx context.Context, req api.CreateRestitutionOrderRequestObject) (api.CreateRestitutionOrderResponseObject, error)
+	caseInReach(ctx context.Context, caseID string) error
 }
 
 // newStreamedServer prepares the schemas of the streamed operations from the contract.
 func newStreamedServer(doc *openapi3.T, generated api.ServerInterface, srv *Server) (*streamedServer, error) {
-	ss := &streamedServer{ServerInterface: generated, srv: srv, schemas: map[string]*streamedSchema{}}
+	ss := &streamedServer{ServerInterface: generated, orders: srv, schemas: map[string]*streamedSchema{}}
 	for _, item := range doc.Paths.Map() {
 		for _, op := range item.Operations() {
 			id, ok := streamedOperation(op)
@@ -482,12 +490,21 @@ func newStreamedServer(doc *openapi3.T, generated api.ServerInterface, srv *Serv
 
 // CreateRestitutionOrder reads an order of up to 250,000 lines as a stream and enters it.
 func (ss *streamedServer) CreateRestitutionOrder(c *gin.Context, caseID api.CaseID) {
+	// The request's own context, not the *gin.Context: gin hands that to another request once this one
+	// returns, while the database drivers watch the context from goroutines of their own.
+	ctx := c.Request.Context()
+	// The case is looked up before the body is read, so that an order for a case that does not exist, or
+	// that the caller may not see, is refused for the price of one query, however large its body.
+	if err := ss.orders.caseInReach(ctx, caseID.String()); err != nil {
+		writeError(c, err)
+		return
+	}
 	body, p := decodeOrderCreate(c.Request.Body, ss.schemas["createRestitutionOrder"])
 	if p != nil {
 		writeProblem(c, p)
 		return
 	}
-	res, err := ss.srv.CreateRestitutionOrder(c, api.CreateRestitutionOrderRequestObject{CaseId: caseID, Body: body})
+	res, err := ss.orders.CreateRestitutionOrder(ctx, api.CreateRestitutionOrderRequestObject{CaseId: caseID, Body: body})
 	if err == nil {
 		err = res.VisitCreateRestitutionOrderResponse(c.Writer)
 	}

@@ -16,7 +16,9 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
+	"github.com/gin-gonic/gin"
 	"github.com/gin-gonic/gin/binding"
+	"github.com/google/uuid"
 
 	"github.com/impactledger/impactledger/api"
 )
@@ -461,4 +463,38 @@ func TestStreamedOrderRefusesDeepNestingCheaply(t *testing.T) {
 			t.Errorf("one deeper: answered %+v; want %s", p, detail)
 		}
 	})
+}
+
+// recordedOrders stands in for the Server behind the streamed order handler, keeping the contexts it is
+// given.
+type recordedOrders struct{ reach, create context.Context }
+
+func (r *recordedOrders) caseInReach(ctx context.Context, _ string) error {
+	r.reach = ctx
+	return nil
+}
+
+func (r *recordedOrders) CreateRestitutionOrder(ctx context.Context, _ api.CreateRestitutionOrderRequestObject) (api.CreateRestitutionOrderResponseObject, error) {
+	r.create = ctx
+	return api.CreateRestitutionOrder201JSONResponse{}, nil
+}
+
+// TestTheOrderHandlerGivesTheServerTheRequestsContext checks that the streamed order handler hands the
+// server the request's own context, as every other handler does, and never gin's *gin.Context, which gin
+// reuses for another request once this one returns.
+func TestTheOrderHandlerGivesTheServerTheRequestsContext(t *testing.T) {
+	oc := newOrderContract(t)
+	rec := &recordedOrders{}
+	ss := &streamedServer{orders: rec, schemas: map[string]*streamedSchema{"createRestitutionOrder": oc.streamed}}
+	gin.SetMode(gin.TestMode)
+	c, _ := gin.CreateTestContext(httptest.NewRecorder())
+	type marker struct{}
+	req := httptest.NewRequest("POST", orderPath, strings.NewReader(orderJSON("["+line(victimA, "1")+"]")))
+	c.Request = req.WithContext(context.WithValue(req.Context(), marker{}, "this request"))
+	ss.CreateRestitutionOrder(c, uuid.MustParse("0198c0de-0000-7000-8000-000000000001"))
+	for step, ctx := range map[string]context.Context{"checking the case": rec.reach, "entering the order": rec.create} {
+		if _, pooled := ctx.(*gin.Context); pooled || ctx != c.Request.Context() {
+			t.Errorf("%s was given %T; want the request's own context", step, ctx)
+		}
+	}
 }
