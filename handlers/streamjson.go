@@ -213,9 +213,12 @@ func decodeStreamed(r io.Reader, st *streamedSchema, element func(property strin
 	// is too large or not UTF-8 from one that is only malformed.
 	_, _ = io.Copy(io.Discard, b.in)
 	var oversized *http.MaxBytesError
+	var refused *Problem
 	switch {
 	case errors.As(b.in.err, &oversized):
 		return nil, tooLarge(oversized.Limit)
+	case errors.As(b.in.err, &refused):
+		return nil, refused // A body too slow.
 	case b.in.err != nil:
 		return nil, badRequest("The request body could not be read.", nil)
 	case b.in.invalid:
