@@ -2,9 +2,7 @@ package models_test
 
 import (
 	"fmt"
-	"runtime"
 	"testing"
-	"time"
 
 	"github.com/impactledger/impactledger/dbtest"
 	"github.com/impactledger/impactledger/models"
@@ -165,7 +163,7 @@ func BenchmarkRestitutionEnterOrder250kLines(b *testing.B) {
 		var peak uint64
 		b.ResetTimer()
 		for b.Loop() {
-			peak = max(peak, livePeak(func() {
+			peak = max(peak, dbtest.LiveHeapPeak(func() {
 				o, err := s.CreateRestitutionOrder(ctx, kase.ID, no)
 				if err == nil {
 					_, err = s.RestitutionOrderByID(ctx, o.ID, o.OrderedOn, models.LinePage{})
@@ -177,32 +175,4 @@ func BenchmarkRestitutionEnterOrder250kLines(b *testing.B) {
 		}
 		b.ReportMetric(float64(peak)/(1<<20), "peak-live-MiB")
 	})
-}
-
-// livePeak runs fn while sampling the live heap after a collection, and answers how far above its level
-// before fn it went.
-func livePeak(fn func()) uint64 {
-	var ms runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&ms)
-	base, peak := ms.HeapAlloc, ms.HeapAlloc
-	stop, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		var ms runtime.MemStats
-		for {
-			runtime.GC()
-			runtime.ReadMemStats(&ms)
-			peak = max(peak, ms.HeapAlloc)
-			select {
-			case <-stop:
-				return
-			case <-time.After(2 * time.Millisecond):
-			}
-		}
-	}()
-	fn()
-	close(stop)
-	<-done
-	return peak - base
 }
