@@ -297,31 +297,13 @@ func (b *bodyStream) object(st *streamedSchema, element func(string, int, any, b
 		b.check(st.body, nil, v)
 		return nil, nil
 	}
-	top := map[string]any{}
-	for b.dec.More() {
-		t, err := b.token()
-		if err != nil {
-			return nil, err
+	top, err := b.members(func(name string) (any, error) {
+		if arr, streamed := st.arrays[name]; streamed {
+			return b.array(name, arr, element)
 		}
-		name := t.(string)
-		if _, seen := top[name]; seen && b.repeated == "" {
-			b.repeated = name
-		}
-		arr, streamed := st.arrays[name]
-		prop := st.body.Properties[name]
-		switch {
-		case streamed:
-			top[name], err = b.array(name, arr, element)
-		case prop != nil:
-			top[name], err = b.value(prop.Value)
-		default:
-			top[name], err = b.value(nil)
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-	if _, err := b.token(); err != nil {
+		return b.value(property(st.body, name))
+	})
+	if err != nil {
 		return nil, err
 	}
 	b.check(st.shell, nil, top)
@@ -385,26 +367,7 @@ func (b *bodyStream) rest(t json.Token, s *openapi3.Schema) (any, error) {
 			}
 			return placeholder(s, map[string]any{}), nil
 		}
-		out := map[string]any{}
-		for b.dec.More() {
-			t, err := b.token()
-			if err != nil {
-				return nil, err
-			}
-			name := t.(string)
-			if _, seen := out[name]; seen && b.repeated == "" {
-				b.repeated = name
-			}
-			var ps *openapi3.Schema
-			if p := s.Properties[name]; p != nil {
-				ps = p.Value
-			}
-			if out[name], err = b.value(ps); err != nil {
-				return nil, err
-			}
-		}
-		_, err := b.token()
-		return out, err
+		return b.members(func(name string) (any, error) { return b.value(property(s, name)) })
 	case json.Delim('['):
 		if s == nil || !s.Type.Permits(openapi3.TypeArray) {
 			if err := b.skip(); err != nil {
@@ -427,6 +390,37 @@ func (b *bodyStream) rest(t json.Token, s *openapi3.Schema) (any, error) {
 		return nil, nil
 	}
 	return t, nil
+}
+
+// members reads the members of the object whose "{" was the last token read, each value with value, noting
+// the first name given twice.
+func (b *bodyStream) members(value func(name string) (any, error)) (map[string]any, error) {
+	out := map[string]any{}
+	for b.dec.More() {
+		t, err := b.token()
+		if err != nil {
+			return nil, err
+		}
+		name := t.(string)
+		if _, seen := out[name]; seen && b.repeated == "" {
+			b.repeated = name
+		}
+		if out[name], err = value(name); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := b.token(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// property is the schema of the property name of s, or nil when s does not declare it.
+func property(s *openapi3.Schema, name string) *openapi3.Schema {
+	if p := s.Properties[name]; p != nil {
+		return p.Value
+	}
+	return nil
 }
 
 // placeholder is what stands for a skipped value: nothing for an unknown member, else empty.
