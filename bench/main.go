@@ -336,7 +336,12 @@ func signIn(ctx context.Context, store *models.Store, client *http.Client, base 
 	if _, err := store.CreateUser(ctx, models.NewUser{Email: "bench@example.gov", DisplayName: "Bench", Role: models.RoleAdmin, Password: pw}); err != nil {
 		return session{}, err
 	}
-	body, _ := json.Marshal(map[string]string{"email": "bench@example.gov", "password": pw})
+	return logIn(client, base, "bench@example.gov", pw)
+}
+
+// logIn signs an existing account in over HTTP, as a browser would.
+func logIn(client *http.Client, base, email, password string) (session, error) {
+	body, _ := json.Marshal(map[string]string{"email": email, "password": password})
 	res, err := client.Post(base+"/api/v1/auth/login", "application/json", bytes.NewReader(body))
 	if err != nil {
 		return session{}, err

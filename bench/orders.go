@@ -296,7 +296,7 @@ func seedOrderCase(b *orderBinary, dir string, lines int) error {
 	if err != nil {
 		return err
 	}
-	auth, err := childSignIn(c, accountEmail(0))
+	auth, err := logIn(benchHTTP, c.base, accountEmail(0), orderBenchPassword)
 	if err != nil {
 		c.stop()
 		return err
@@ -373,27 +373,6 @@ func victimIDs(path, caseID string) ([]string, error) {
 
 var benchHTTP = &http.Client{Timeout: 10 * time.Minute}
 
-func childSignIn(c *child, email string) (session, error) {
-	body, _ := json.Marshal(map[string]string{"email": email, "password": orderBenchPassword})
-	res, err := benchHTTP.Post(c.base+"/api/v1/auth/login", "application/json", bytes.NewReader(body))
-	if err != nil {
-		return session{}, err
-	}
-	defer res.Body.Close()
-	var info struct {
-		CSRF string `json:"csrf_token"`
-	}
-	if err := json.NewDecoder(res.Body).Decode(&info); err != nil || res.StatusCode != http.StatusOK {
-		return session{}, fmt.Errorf("signing in: status %d, %v", res.StatusCode, err)
-	}
-	for _, ck := range res.Cookies() {
-		if ck.Name == "il_session" {
-			return session{cookie: ck.Name + "=" + ck.Value, csrf: info.CSRF}, nil
-		}
-	}
-	return session{}, fmt.Errorf("signing in: no session cookie")
-}
-
 func postJSON(c *child, auth session, path string, in, out any) error {
 	raw, err := json.Marshal(in)
 	if err != nil {
@@ -434,7 +413,7 @@ func measureOrders(b *orderBinary, dir string, n int) (orderSample, error) {
 	defer c.stop()
 	sessions := make([]session, n)
 	for i := range sessions {
-		if sessions[i], err = childSignIn(c, accountEmail(i)); err != nil {
+		if sessions[i], err = logIn(benchHTTP, c.base, accountEmail(i), orderBenchPassword); err != nil {
 			return orderSample{}, err
 		}
 	}

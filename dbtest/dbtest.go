@@ -1,6 +1,7 @@
 // Package dbtest gives tests real, empty databases: a fresh SQLite file in the test's temporary folder and,
 // when TEST_DATABASE_URL names a PostgreSQL server, a fresh schema there, dropped when the test ends.
-// Password hashing runs at its minimum work factor there, so that suites stay fast.
+// Password hashing runs at its minimum work factor there, so that suites stay fast. It also holds the few
+// helpers that tests and benchmarks of several packages share.
 package dbtest
 
 import (

@@ -124,6 +124,8 @@ func (v *contractValidator) handle(c *gin.Context) {
 			return
 		}
 		defer release()
+		// The body must keep coming to keep the place: a client that stalls gives it back at once.
+		v.heavy.pace(c, release)
 	}
 	c.Next()
 }

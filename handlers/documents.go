@@ -72,13 +72,15 @@ func (b bodyReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// uploadError explains a failed upload: a body over the limit is 413 (problemFor), a client that went away
-// gets no answer, and a body that breaks off or is not well-formed multipart is 400. Anything else is the
-// server's.
+// uploadError explains a failed upload: a body over the limit is 413 (problemFor), one too slow 408 (its
+// problem), a client that went away gets no answer, and a body that breaks off or is not well-formed
+// multipart is 400. Anything else is the server's.
 func uploadError(ctx context.Context, err error) error {
 	var readErr *bodyReadError
 	var oversized *http.MaxBytesError
-	if !errors.As(err, &readErr) || errors.As(err, &oversized) {
+	var refused *Problem
+	// A body refused as it was read (too slow) has ended the request's context too, yet it is answered.
+	if !errors.As(err, &readErr) || errors.As(err, &oversized) || errors.As(err, &refused) {
 		return err
 	}
 	if ctx.Err() != nil {

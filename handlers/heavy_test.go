@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -70,6 +71,35 @@ func (sr *slowRequest) finish(rest string) response {
 	return res
 }
 
+// trickle sends the rest of the body a byte at a time, one every interval, until the server answers, and
+// answers that response; the test fails unless one comes within limit.
+func (sr *slowRequest) trickle(b byte, every, limit time.Duration) response {
+	sr.c.t.Helper()
+	timeout := time.NewTimer(limit)
+	defer timeout.Stop()
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case res := <-sr.done:
+			sr.pw.Close()
+			if res.Request != nil {
+				sr.c.checkContract(res.Request, res.Response, res.Body)
+			}
+			return res
+		case <-tick.C:
+			// Fails once the client has its answer and stops sending.
+			_, _ = sr.pw.Write([]byte{b})
+		case <-timeout.C:
+			sr.pw.CloseWithError(errors.New("the test gave up"))
+			sr.c.t.Fatalf("no answer within %s to a body sent a byte every %s", limit, every)
+		}
+	}
+}
+
+// holdBodies lets a test hold heavy requests open with their bodies still to come, for as long as it needs.
+func holdBodies(cfg *handlers.Config) { cfg.HeavyBodyWindow = time.Minute }
+
 // tooMany checks that res refuses a heavy request, with Retry-After and a problem of type slug.
 func tooMany(t *testing.T, res response, slug string) {
 	t.Helper()
@@ -87,7 +117,7 @@ func tooMany(t *testing.T, res response, slug string) {
 // account may send again.
 func TestHeavyRequestsAreBoundedPerAccount(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, s *models.Store) {
-		admin := newAdminClient(t, s)
+		admin := newAdminClient(t, s, holdBodies)
 		clerk, other := admin.signedIn(models.RoleClerk), admin.signedIn(models.RoleAdmin)
 		lc := newLedgerCase(t, admin, "us-co", map[string]string{"Ann": "individual", "Bo": "individual"})
 		orders := "/api/v1/cases/" + lc.caseID + "/restitution-orders"
@@ -133,7 +163,7 @@ func TestHeavyRequestsAreBoundedPerAccount(t *testing.T) {
 // accounts' slow requests leave none for a third account.
 func TestHeavyRequestsAreBoundedPerInstance(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, s *models.Store) {
-		admin := newAdminClient(t, s, func(cfg *handlers.Config) { cfg.HeavyTotal = 2 })
+		admin := newAdminClient(t, s, holdBodies, func(cfg *handlers.Config) { cfg.HeavyTotal = 2 })
 		lc := newLedgerCase(t, admin, "us-co", map[string]string{"Ann": "individual"})
 		orders := "/api/v1/cases/" + lc.caseID + "/restitution-orders"
 		head := `{"ordered_on": "2025-01-01", "defendant_ids": ["` + lc.defendant + `"], "lines": [`
@@ -159,12 +189,46 @@ func TestHeavyRequestsAreBoundedPerInstance(t *testing.T) {
 	})
 }
 
+// TestAHeavyBodyTooSlowGivesUpItsPlace has two accounts hold the instance's two places with an order and a
+// victim list whose bodies come a byte every 50 ms, far below the pace (1 KiB a second, for a short test),
+// as an attacker's would: a third account is refused while they hold them, each slow body is answered 408
+// within seconds, and the third account's order then goes through.
+func TestAHeavyBodyTooSlowGivesUpItsPlace(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		admin := newAdminClient(t, s, func(cfg *handlers.Config) {
+			cfg.HeavyTotal, cfg.HeavyBodyMinBytes, cfg.HeavyBodyWindow = 2, 1<<10, time.Second
+		})
+		lc := newLedgerCase(t, admin, "us-co", map[string]string{"Ann": "individual"})
+		orders := "/api/v1/cases/" + lc.caseID + "/restitution-orders"
+		head := `{"ordered_on": "2025-01-01", "defendant_ids": ["` + lc.defendant + `"], "lines": [`
+		rest := `{"victim_id": "` + lc.victims["Ann"] + `", "amount_cents": 100}]}`
+		slow := map[string]*slowRequest{
+			"order":       admin.signedIn(models.RoleClerk).startSlow("POST", orders, "application/json", head),
+			"victim list": admin.signedIn(models.RoleAdmin).startSlow("POST", "/api/v1/cases/"+lc.caseID+"/victim-imports", "text/csv", "kind,name\nindividual,A"),
+		}
+		third := admin.signedIn(models.RoleClerk)
+		tooMany(t, third.do("POST", orders, head+rest), "busy")
+		for name, r := range slow {
+			res := r.trickle(' ', 50*time.Millisecond, 15*time.Second)
+			if res.StatusCode != http.StatusRequestTimeout {
+				t.Fatalf("the slow %s: answered %d %s; want 408", name, res.StatusCode, res.Body)
+			}
+			if p := res.Problem(t); p.Type != "https://impactledger.org/problems/body-too-slow" {
+				t.Errorf("the slow %s: problem %+v; want type body-too-slow", name, p)
+			}
+		}
+		if res := third.do("POST", orders, head+rest); res.StatusCode != http.StatusCreated {
+			t.Errorf("once the slow bodies were refused: %d %s", res.StatusCode, res.Body)
+		}
+	})
+}
+
 // TestTwentyUploadsAtOnceLeaveFiveUnfinished lets one person send twenty victim lists at once (the bound on
 // heavy requests raised out of the way), every one of them past the checks made before its file is read:
 // five are accepted and left unfinished, and the others are refused with 409.
 func TestTwentyUploadsAtOnceLeaveFiveUnfinished(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, s *models.Store) {
-		admin := newAdminClient(t, s, func(cfg *handlers.Config) { cfg.HeavyPerAccount, cfg.HeavyTotal = 20, 20 })
+		admin := newAdminClient(t, s, holdBodies, func(cfg *handlers.Config) { cfg.HeavyPerAccount, cfg.HeavyTotal = 20, 20 })
 		kase, _ := createCase(t, admin, peters)
 		path := "/api/v1/cases/" + kase.Id.String() + "/victim-imports"
 		var uploads []*slowRequest

@@ -62,6 +62,12 @@ func (s *Server) CreateRestitutionOrder(ctx context.Context, req api.CreateResti
 		Headers: api.CreateRestitutionOrder201ResponseHeaders{Location: new("/api/v1/restitution-orders/" + o.ID)}}, nil
 }
 
+// caseInReach answers models.ErrNotFound unless the case exists and the caller may see it.
+func (s *Server) caseInReach(ctx context.Context, caseID string) error {
+	_, err := s.store.CaseByID(requestContext(ctx), caseID)
+	return err
+}
+
 // asOf is the day a view is asked for: the as_of parameter, or today.
 func (s *Server) asOf(d *openapi_types.Date) models.Date {
 	if d != nil {

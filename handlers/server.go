@@ -131,6 +131,11 @@ type Config struct {
 	// HeavyPerAccount and HeavyTotal bound the heavy requests (x-heavy in the contract) this process serves
 	// at once, per account and in all; 0 means DefaultHeavyPerAccount and DefaultHeavyTotal.
 	HeavyPerAccount, HeavyTotal int
+	// HeavyBodyMinBytes and HeavyBodyWindow are the slowest a heavy request's body may arrive: each
+	// HeavyBodyWindow spent waiting for it must bring HeavyBodyMinBytes, or the request is refused with 408
+	// and its place given back; 0 means DefaultHeavyBodyMinBytes and DefaultHeavyBodyWindow.
+	HeavyBodyMinBytes int64
+	HeavyBodyWindow   time.Duration
 }
 
 // Server implements api.StrictServerInterface.
@@ -166,7 +171,7 @@ func NewRouter(cfg Config) (*gin.Engine, error) {
 	if err := checkHeavyOperations(doc); err != nil {
 		return nil, fmt.Errorf("the contract: %w", err)
 	}
-	validator.heavy = newHeavyLimiter(cfg.HeavyPerAccount, cfg.HeavyTotal)
+	validator.heavy = newHeavyLimiter(cfg)
 
 	gin.SetMode(gin.ReleaseMode)
 	engine := gin.New()

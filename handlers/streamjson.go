@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -154,6 +155,12 @@ func (c *checkedReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// maxJSONDepth is how deeply a streamed body may nest its arrays and objects. encoding/json's Decoder keeps
+// a stack entry for every array and object that Token has opened and not yet closed, with no bound of its
+// own: 32 MiB of "[" took a server from 69 MB to a gigabyte. The order's schema needs three levels (the body,
+// its lines, a line); 64 leaves the contract room to grow while keeping that stack a few hundred bytes.
+const maxJSONDepth = 64
+
 // bodyStream reads one JSON body token by token, checking it against a streamedSchema.
 type bodyStream struct {
 	in  *checkedReader
@@ -161,13 +168,25 @@ type bodyStream struct {
 	pc  problemCollector
 	// syntax is set once the JSON is found malformed; nothing more is read as JSON.
 	syntax bool
+	// depth counts the arrays and objects open at the last token; tooDeep is set, and nothing more read,
+	// once it passes maxJSONDepth.
+	depth   int
+	tooDeep bool
 	// repeated is a member name found twice in one object.
 	repeated string
 	opts     []openapi3.SchemaValidationOption
 }
 
-// errSyntax stops a walk over a body whose JSON is malformed.
-var errSyntax = errors.New("malformed JSON")
+// errSyntax stops a walk over a body whose JSON is malformed, and errTooDeep one that nests too deeply.
+var (
+	errSyntax  = errors.New("malformed JSON")
+	errTooDeep = errors.New("JSON nested too deeply")
+)
+
+// tooDeep refuses a body that nests its arrays and objects deeper than maxJSONDepth.
+func tooDeep() *Problem {
+	return badRequest(fmt.Sprintf("The request body nests arrays and objects more than %d deep.", maxJSONDepth), nil)
+}
 
 // decodeStreamed reads a body from r and checks it against st: each element of an array property goes to
 // element as it is read, with whether it is valid (once one is not, the body will be refused, and element
@@ -179,6 +198,11 @@ func decodeStreamed(r io.Reader, st *streamedSchema, element func(property strin
 	b.dec = json.NewDecoder(b.in)
 	b.dec.UseNumber()
 	top, err := b.object(st, element)
+	if b.tooDeep {
+		// Refused as it stands, without reading the rest: whatever follows, the body cannot be an order, and
+		// reading on would only spend time on it.
+		return nil, tooDeep()
+	}
 	trailing := false
 	if err == nil {
 		if _, err := b.dec.Token(); err != io.EOF {
@@ -189,9 +213,12 @@ func decodeStreamed(r io.Reader, st *streamedSchema, element func(property strin
 	// is too large or not UTF-8 from one that is only malformed.
 	_, _ = io.Copy(io.Discard, b.in)
 	var oversized *http.MaxBytesError
+	var refused *Problem
 	switch {
 	case errors.As(b.in.err, &oversized):
 		return nil, tooLarge(oversized.Limit)
+	case errors.As(b.in.err, &refused):
+		return nil, refused // A body too slow.
 	case b.in.err != nil:
 		return nil, badRequest("The request body could not be read.", nil)
 	case b.in.invalid:
@@ -210,12 +237,22 @@ func decodeStreamed(r io.Reader, st *streamedSchema, element func(property strin
 	return top, nil
 }
 
-// token reads the next token; a malformed body ends the walk.
+// token reads the next token; a malformed body, or one that opens an array or object past maxJSONDepth,
+// ends the walk before the decoder is asked for another.
 func (b *bodyStream) token() (json.Token, error) {
 	t, err := b.dec.Token()
 	if err != nil {
 		b.syntax = true
 		return nil, errSyntax
+	}
+	switch t {
+	case json.Delim('{'), json.Delim('['):
+		if b.depth++; b.depth > maxJSONDepth {
+			b.tooDeep = true
+			return nil, errTooDeep
+		}
+	case json.Delim('}'), json.Delim(']'):
+		b.depth--
 	}
 	return t, nil
 }
@@ -260,31 +297,13 @@ func (b *bodyStream) object(st *streamedSchema, element func(string, int, any, b
 		b.check(st.body, nil, v)
 		return nil, nil
 	}
-	top := map[string]any{}
-	for b.dec.More() {
-		t, err := b.token()
-		if err != nil {
-			return nil, err
+	top, err := b.members(func(name string) (any, error) {
+		if arr, streamed := st.arrays[name]; streamed {
+			return b.array(name, arr, element)
 		}
-		name := t.(string)
-		if _, seen := top[name]; seen && b.repeated == "" {
-			b.repeated = name
-		}
-		arr, streamed := st.arrays[name]
-		prop := st.body.Properties[name]
-		switch {
-		case streamed:
-			top[name], err = b.array(name, arr, element)
-		case prop != nil:
-			top[name], err = b.value(prop.Value)
-		default:
-			top[name], err = b.value(nil)
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-	if _, err := b.token(); err != nil {
+		return b.value(property(st.body, name))
+	})
+	if err != nil {
 		return nil, err
 	}
 	b.check(st.shell, nil, top)
@@ -343,34 +362,15 @@ func (b *bodyStream) rest(t json.Token, s *openapi3.Schema) (any, error) {
 	switch t {
 	case json.Delim('{'):
 		if s == nil || !s.Type.Permits(openapi3.TypeObject) {
-			if err := b.skip(1); err != nil {
+			if err := b.skip(); err != nil {
 				return nil, err
 			}
 			return placeholder(s, map[string]any{}), nil
 		}
-		out := map[string]any{}
-		for b.dec.More() {
-			t, err := b.token()
-			if err != nil {
-				return nil, err
-			}
-			name := t.(string)
-			if _, seen := out[name]; seen && b.repeated == "" {
-				b.repeated = name
-			}
-			var ps *openapi3.Schema
-			if p := s.Properties[name]; p != nil {
-				ps = p.Value
-			}
-			if out[name], err = b.value(ps); err != nil {
-				return nil, err
-			}
-		}
-		_, err := b.token()
-		return out, err
+		return b.members(func(name string) (any, error) { return b.value(property(s, name)) })
 	case json.Delim('['):
 		if s == nil || !s.Type.Permits(openapi3.TypeArray) {
-			if err := b.skip(1); err != nil {
+			if err := b.skip(); err != nil {
 				return nil, err
 			}
 			return placeholder(s, []any{}), nil
@@ -392,6 +392,37 @@ func (b *bodyStream) rest(t json.Token, s *openapi3.Schema) (any, error) {
 	return t, nil
 }
 
+// members reads the members of the object whose "{" was the last token read, each value with value, noting
+// the first name given twice.
+func (b *bodyStream) members(value func(name string) (any, error)) (map[string]any, error) {
+	out := map[string]any{}
+	for b.dec.More() {
+		t, err := b.token()
+		if err != nil {
+			return nil, err
+		}
+		name := t.(string)
+		if _, seen := out[name]; seen && b.repeated == "" {
+			b.repeated = name
+		}
+		if out[name], err = value(name); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := b.token(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// property is the schema of the property name of s, or nil when s does not declare it.
+func property(s *openapi3.Schema, name string) *openapi3.Schema {
+	if p := s.Properties[name]; p != nil {
+		return p.Value
+	}
+	return nil
+}
+
 // placeholder is what stands for a skipped value: nothing for an unknown member, else empty.
 func placeholder(s *openapi3.Schema, empty any) any {
 	if s == nil {
@@ -400,18 +431,11 @@ func placeholder(s *openapi3.Schema, empty any) any {
 	return empty
 }
 
-// skip reads tokens until depth open objects and arrays have closed.
-func (b *bodyStream) skip(depth int) error {
-	for depth > 0 {
-		t, err := b.token()
-		if err != nil {
+// skip reads tokens until the array or object whose opening token was the last one read has closed.
+func (b *bodyStream) skip() error {
+	for open := b.depth; b.depth >= open; {
+		if _, err := b.token(); err != nil {
 			return err
-		}
-		switch t {
-		case json.Delim('{'), json.Delim('['):
-			depth++
-		case json.Delim('}'), json.Delim(']'):
-			depth--
 		}
 	}
 	return nil
@@ -426,13 +450,20 @@ var errNotBound = badRequest("The request body could not be read as JSON.", nil)
 // decodes and hands to the Server itself.
 type streamedServer struct {
 	api.ServerInterface
-	srv     *Server
+	orders  orderEntry
 	schemas map[string]*streamedSchema
+}
+
+// orderEntry is what the streamed order handler needs of the Server (an interface, so that a test can see
+// what reaches it).
+type orderEntry interface {
+	CreateRestitutionOrder(ctx context.Context, req api.CreateRestitutionOrderRequestObject) (api.CreateRestitutionOrderResponseObject, error)
+	caseInReach(ctx context.Context, caseID string) error
 }
 
 // newStreamedServer prepares the schemas of the streamed operations from the contract.
 func newStreamedServer(doc *openapi3.T, generated api.ServerInterface, srv *Server) (*streamedServer, error) {
-	ss := &streamedServer{ServerInterface: generated, srv: srv, schemas: map[string]*streamedSchema{}}
+	ss := &streamedServer{ServerInterface: generated, orders: srv, schemas: map[string]*streamedSchema{}}
 	for _, item := range doc.Paths.Map() {
 		for _, op := range item.Operations() {
 			id, ok := streamedOperation(op)
@@ -456,12 +487,21 @@ func newStreamedServer(doc *openapi3.T, generated api.ServerInterface, srv *Serv
 
 // CreateRestitutionOrder reads an order of up to 250,000 lines as a stream and enters it.
 func (ss *streamedServer) CreateRestitutionOrder(c *gin.Context, caseID api.CaseID) {
+	// The request's own context, not the *gin.Context: gin hands that to another request once this one
+	// returns, while the database drivers watch the context from goroutines of their own.
+	ctx := c.Request.Context()
+	// The case is looked up before the body is read, so that an order for a case that does not exist, or
+	// that the caller may not see, is refused for the price of one query, however large its body.
+	if err := ss.orders.caseInReach(ctx, caseID.String()); err != nil {
+		writeError(c, err)
+		return
+	}
 	body, p := decodeOrderCreate(c.Request.Body, ss.schemas["createRestitutionOrder"])
 	if p != nil {
 		writeProblem(c, p)
 		return
 	}
-	res, err := ss.srv.CreateRestitutionOrder(c, api.CreateRestitutionOrderRequestObject{CaseId: caseID, Body: body})
+	res, err := ss.orders.CreateRestitutionOrder(ctx, api.CreateRestitutionOrderRequestObject{CaseId: caseID, Body: body})
 	if err == nil {
 		err = res.VisitCreateRestitutionOrderResponse(c.Writer)
 	}

@@ -12,13 +12,15 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
+	"github.com/gin-gonic/gin"
 	"github.com/gin-gonic/gin/binding"
+	"github.com/google/uuid"
 
 	"github.com/impactledger/impactledger/api"
+	"github.com/impactledger/impactledger/dbtest"
 )
 
 // orderContract is the contract's createRestitutionOrder, routed, with its body prepared for streaming.
@@ -262,6 +264,9 @@ func FuzzStreamedOrderAgreesWithTheContract(f *testing.F) {
 		if repeatsAMember(body) {
 			t.Skip("a member named twice is refused on purpose (TestStreamedOrderRefusesAMemberNamedTwice)")
 		}
+		if nestsDeeperThan(body, maxJSONDepth) {
+			t.Skip("nesting past maxJSONDepth is refused on purpose (TestStreamedOrderRefusesDeepNestingCheaply)")
+		}
 		oc.agree(t, []byte(body))
 	})
 }
@@ -302,10 +307,78 @@ func repeatsAMember(body string) bool {
 	}
 }
 
+// nestsDeeperThan reports whether body, read as far as it is JSON, opens more than n arrays and objects at
+// once.
+func nestsDeeperThan(body string, n int) bool {
+	dec := json.NewDecoder(strings.NewReader(body))
+	for depth := 0; depth <= n; {
+		t, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		switch t {
+		case json.Delim('{'), json.Delim('['):
+			depth++
+		case json.Delim('}'), json.Delim(']'):
+			depth--
+		}
+	}
+	return true
+}
+
+// TestAnOrderIsDecodedAsItArrives feeds an order of 50,000 lines (3.8 MiB of JSON) to the streamed decoder
+// and checks that every line is handed on before the decoder has read 64 KiB past its end: the body is never
+// held whole. It counts bytes rather than measuring the heap, which is the whole test process's and moves
+// with whatever else runs; BenchmarkOrderBody measures and bounds the heap itself.
+func TestAnOrderIsDecodedAsItArrives(t *testing.T) {
+	oc := newOrderContract(t)
+	oc.limit = maxBodyBytes(oc.route.Operation)
+	var body bytes.Buffer
+	fmt.Fprintf(&body, `{"ordered_on": "2025-01-15", "defendant_ids": [%q], "lines": [`, defendant)
+	ends := make([]int64, 50_000) // where each line ends in the body
+	for i := range ends {
+		if i > 0 {
+			body.WriteString(",")
+		}
+		fmt.Fprintf(&body, "\n  {\"victim_id\": \"0198c0de-0000-7000-8000-%012d\", \"amount_cents\": %d}", i, 100+i)
+		ends[i] = int64(body.Len())
+	}
+	body.WriteString("\n]}\n")
+	in := &countedReader{r: bytes.NewReader(body.Bytes())}
+	var ahead int64
+	lines := 0
+	_, p := decodeStreamed(http.MaxBytesReader(nil, io.NopCloser(in), oc.limit), oc.streamed, func(property string, i int, _ any, valid bool) {
+		if property == "lines" && valid {
+			ahead = max(ahead, in.n-ends[i])
+			lines++
+		}
+	})
+	if p != nil || lines != len(ends) {
+		t.Fatalf("answered %+v after %d valid lines; want all %d", p, lines, len(ends))
+	}
+	t.Logf("%.1f MiB of JSON: each line was handed on at most %d bytes after it was read", float64(body.Len())/(1<<20), ahead)
+	if ahead > 64<<10 {
+		t.Errorf("the decoder read %d bytes past a line before handing it on; want at most 64 KiB", ahead)
+	}
+}
+
+// countedReader counts the bytes read through it.
+type countedReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countedReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
 // BenchmarkOrderBody reads a 250,000-line order (about 19 MiB of JSON) the way the service did before it
 // was streamed (whole, into kin-openapi's generic values and again into the generated type) and as it does
 // now, and reports how far each took the live heap above where it started (peak-live-MiB, sampled after a
-// collection every few milliseconds) beside Go's usual allocation figures:
+// collection every few milliseconds) beside Go's usual allocation figures. It fails when the streamed way
+// took the live heap up by as much as the JSON itself: run alone, nothing else moves that heap.
 //
 //	go test ./handlers -run '^$' -bench OrderBody -benchtime 3x
 func BenchmarkOrderBody(b *testing.B) {
@@ -328,7 +401,7 @@ func BenchmarkOrderBody(b *testing.B) {
 			b.ReportAllocs()
 			var peak uint64
 			for b.Loop() {
-				peak = max(peak, livePeak(func() {
+				peak = max(peak, dbtest.LiveHeapPeak(func() {
 					if order, p := way.read(body.Bytes()); p != nil || len(order.Lines) != 250_000 {
 						b.Fatalf("refused %+v", p)
 					}
@@ -336,34 +409,117 @@ func BenchmarkOrderBody(b *testing.B) {
 			}
 			b.ReportMetric(float64(peak)/(1<<20), "peak-live-MiB")
 			b.ReportMetric(float64(body.Len())/(1<<20), "body-MiB")
+			if way.name == "streamed" && peak >= uint64(body.Len()) {
+				b.Errorf("reading %.1f MiB of JSON took the live heap up by %.1f MiB; want less than the JSON itself",
+					float64(body.Len())/(1<<20), float64(peak)/(1<<20))
+			}
 		})
 	}
 }
 
-// livePeak runs fn while sampling the live heap after a collection, and answers how far above its level
-// before fn it went.
-func livePeak(fn func()) uint64 {
-	var ms runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&ms)
-	base, peak := ms.HeapAlloc, ms.HeapAlloc
-	stop, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		var ms runtime.MemStats
-		for {
-			runtime.GC()
-			runtime.ReadMemStats(&ms)
-			peak = max(peak, ms.HeapAlloc)
-			select {
-			case <-stop:
-				return
-			case <-time.After(2 * time.Millisecond):
-			}
-		}
-	}()
+// repeated reads as n copies of one byte, so that a test can send tens of MiB without holding them.
+type repeated struct {
+	b byte
+	n int64
+}
+
+func (r *repeated) Read(p []byte) (int, error) {
+	if r.n <= 0 {
+		return 0, io.EOF
+	}
+	p = p[:min(int64(len(p)), r.n)]
+	for i := range p {
+		p[i] = r.b
+	}
+	r.n -= int64(len(p))
+	return len(p), nil
+}
+
+// allocatedBy answers how many bytes fn allocated, from the process's running total: nothing else in this
+// package's tests runs beside it (none calls t.Parallel), and a margin of a MiB absorbs what stray goroutines
+// allocate meanwhile.
+func allocatedBy(fn func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
 	fn()
-	close(stop)
-	<-done
-	return peak - base
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// TestStreamedOrderRefusesDeepNestingCheaply sends bodies of the largest size an order may have (32 MiB)
+// that open arrays without end, wherever the walk over a body meets them: encoding/json's decoder keeps a
+// stack entry per open array, so that one such body once took a gigabyte. Each is refused with 400 after a
+// few allocations, and nesting up to the limit is still read as JSON.
+func TestStreamedOrderRefusesDeepNestingCheaply(t *testing.T) {
+	oc := newOrderContract(t)
+	oc.limit = maxBodyBytes(oc.route.Operation)
+	detail := fmt.Sprintf("more than %d deep", maxJSONDepth)
+	for _, tc := range []struct{ name, head string }{
+		{"in an unknown field", `{"x": `},
+		{"as the body", ``},
+		{"as the lines", `{"lines": `},
+		{"in a line", `{"lines": [{"victim_id": `},
+		{"as a line's unknown field", `{"lines": [{"note": `},
+		{"as a date", `{"ordered_on": `},
+		{"in the defendants", `{"defendant_ids": [`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := io.MultiReader(strings.NewReader(tc.head), &repeated{'[', oc.limit - int64(len(tc.head))})
+			var p *Problem
+			allocated := allocatedBy(func() {
+				_, p = decodeOrderCreate(http.MaxBytesReader(nil, io.NopCloser(body), oc.limit), oc.streamed)
+			})
+			if p == nil || p.Status != http.StatusBadRequest || !strings.Contains(p.Detail, detail) {
+				t.Errorf("answered %+v; want 400 saying the body nests %s", p, detail)
+			}
+			t.Logf("refused after allocating %d bytes", allocated)
+			if allocated > 1<<20 {
+				t.Errorf("refusing it allocated %.1f MiB; want less than 1 MiB", float64(allocated)/(1<<20))
+			}
+		})
+	}
+	t.Run("up to the limit", func(t *testing.T) {
+		nested := strings.Repeat("[", maxJSONDepth-1) + strings.Repeat("]", maxJSONDepth-1)
+		_, p := oc.stream([]byte(orderJSON("["+line(victimA, "1")+"]", "extra", nested)))
+		if p == nil || p.Errors["extra"] == "" {
+			t.Errorf("answered %+v; want the unknown field named", p)
+		}
+		if _, p := oc.stream([]byte(orderJSON("["+line(victimA, "1")+"]", "extra", "["+nested+"]"))); p == nil || !strings.Contains(p.Detail, detail) {
+			t.Errorf("one deeper: answered %+v; want %s", p, detail)
+		}
+	})
+}
+
+// recordedOrders stands in for the Server behind the streamed order handler, keeping the contexts it is
+// given.
+type recordedOrders struct{ reach, create context.Context }
+
+func (r *recordedOrders) caseInReach(ctx context.Context, _ string) error {
+	r.reach = ctx
+	return nil
+}
+
+func (r *recordedOrders) CreateRestitutionOrder(ctx context.Context, _ api.CreateRestitutionOrderRequestObject) (api.CreateRestitutionOrderResponseObject, error) {
+	r.create = ctx
+	return api.CreateRestitutionOrder201JSONResponse{}, nil
+}
+
+// TestTheOrderHandlerGivesTheServerTheRequestsContext checks that the streamed order handler hands the
+// server the request's own context, as every other handler does, and never gin's *gin.Context, which gin
+// reuses for another request once this one returns.
+func TestTheOrderHandlerGivesTheServerTheRequestsContext(t *testing.T) {
+	oc := newOrderContract(t)
+	rec := &recordedOrders{}
+	ss := &streamedServer{orders: rec, schemas: map[string]*streamedSchema{"createRestitutionOrder": oc.streamed}}
+	gin.SetMode(gin.TestMode)
+	c, _ := gin.CreateTestContext(httptest.NewRecorder())
+	type marker struct{}
+	req := httptest.NewRequest("POST", orderPath, strings.NewReader(orderJSON("["+line(victimA, "1")+"]")))
+	c.Request = req.WithContext(context.WithValue(req.Context(), marker{}, "this request"))
+	ss.CreateRestitutionOrder(c, uuid.MustParse("0198c0de-0000-7000-8000-000000000001"))
+	for step, ctx := range map[string]context.Context{"checking the case": rec.reach, "entering the order": rec.create} {
+		if _, pooled := ctx.(*gin.Context); pooled || ctx != c.Request.Context() {
+			t.Errorf("%s was given %T; want the request's own context", step, ctx)
+		}
+	}
 }

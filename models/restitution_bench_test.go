@@ -1,10 +1,9 @@
 package models_test
 
 import (
+	"context"
 	"fmt"
-	"runtime"
 	"testing"
-	"time"
 
 	"github.com/impactledger/impactledger/dbtest"
 	"github.com/impactledger/impactledger/models"
@@ -23,14 +22,7 @@ type ledgerBench struct {
 func newLedgerBench(b *testing.B, s *models.Store, lines int) ledgerBench {
 	b.Helper()
 	ctx := dbtest.System()
-	kase, err := s.CreateCase(ctx, mesaCase(fmt.Sprint("BENCH-", lines)))
-	if err != nil {
-		b.Fatal(err)
-	}
-	d, err := s.CreateDefendant(ctx, kase.ID, models.NewDefendant{Name: "Bench Defendant"})
-	if err != nil {
-		b.Fatal(err)
-	}
+	caseID, defendantID := caseWithDefendant(b, ctx, s, fmt.Sprint("BENCH-", lines))
 	kinds := make([]models.VictimKind, lines)
 	for i := range kinds {
 		switch {
@@ -44,19 +36,19 @@ func newLedgerBench(b *testing.B, s *models.Store, lines int) ledgerBench {
 			kinds[i] = models.VictimIndividual
 		}
 	}
-	victims, err := s.SeedVictimsForTest(ctx, kase.ID, kinds)
+	victims, err := s.SeedVictimsForTest(ctx, caseID, kinds)
 	if err != nil {
 		b.Fatal(err)
 	}
-	no := models.NewRestitutionOrder{OrderedOn: date(b, "2025-01-01"), DefendantIDs: []string{d.ID}, Lines: make([]models.NewOrderLine, lines)}
+	no := models.NewRestitutionOrder{OrderedOn: date(b, "2025-01-01"), DefendantIDs: []string{defendantID}, Lines: make([]models.NewOrderLine, lines)}
 	for i, v := range victims {
 		no.Lines[i] = models.NewOrderLine{VictimID: v, AmountCents: int64(10_000 + i%10_000)}
 	}
-	o, err := s.CreateRestitutionOrder(ctx, kase.ID, no)
+	o, err := s.CreateRestitutionOrder(ctx, caseID, no)
 	if err != nil {
 		b.Fatal(err)
 	}
-	return ledgerBench{s: s, caseID: kase.ID, orderID: o.ID, victims: victims}
+	return ledgerBench{s: s, caseID: caseID, orderID: o.ID, victims: victims}
 }
 
 func date(tb testing.TB, s string) models.Date {
@@ -136,37 +128,44 @@ func BenchmarkRestitutionCaseSummary100kLines(b *testing.B) {
 	})
 }
 
+// caseWithDefendant creates, as ctx's caller, a Mesa County case numbered number with one defendant.
+func caseWithDefendant(tb testing.TB, ctx context.Context, s *models.Store, number string) (caseID, defendantID string) {
+	tb.Helper()
+	kase, err := s.CreateCase(ctx, mesaCase(number))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	d, err := s.CreateDefendant(ctx, kase.ID, models.NewDefendant{Name: "Dana Defendant"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return kase.ID, d.ID
+}
+
 // BenchmarkRestitutionEnterOrder250kLines enters an order of 250,000 lines and reads its first page back, as
 // createRestitutionOrder does, and reports how far that took the live Go heap (peak-live-MiB, sampled after a
 // collection every few milliseconds).
 func BenchmarkRestitutionEnterOrder250kLines(b *testing.B) {
 	dbtest.EachB(b, func(b *testing.B, s *models.Store) {
 		ctx := dbtest.System()
-		kase, err := s.CreateCase(ctx, mesaCase("BENCH-ENTER"))
-		if err != nil {
-			b.Fatal(err)
-		}
-		d, err := s.CreateDefendant(ctx, kase.ID, models.NewDefendant{Name: "Bench Defendant"})
-		if err != nil {
-			b.Fatal(err)
-		}
+		caseID, defendantID := caseWithDefendant(b, ctx, s, "BENCH-ENTER")
 		kinds := make([]models.VictimKind, 250_000)
 		for i := range kinds {
 			kinds[i] = models.VictimIndividual
 		}
-		victims, err := s.SeedVictimsForTest(ctx, kase.ID, kinds)
+		victims, err := s.SeedVictimsForTest(ctx, caseID, kinds)
 		if err != nil {
 			b.Fatal(err)
 		}
-		no := models.NewRestitutionOrder{OrderedOn: date(b, "2025-01-01"), DefendantIDs: []string{d.ID}, Lines: make([]models.NewOrderLine, len(victims))}
+		no := models.NewRestitutionOrder{OrderedOn: date(b, "2025-01-01"), DefendantIDs: []string{defendantID}, Lines: make([]models.NewOrderLine, len(victims))}
 		for i, v := range victims {
 			no.Lines[i] = models.NewOrderLine{VictimID: v, AmountCents: int64(10_000 + i%10_000)}
 		}
 		var peak uint64
 		b.ResetTimer()
 		for b.Loop() {
-			peak = max(peak, livePeak(func() {
-				o, err := s.CreateRestitutionOrder(ctx, kase.ID, no)
+			peak = max(peak, dbtest.LiveHeapPeak(func() {
+				o, err := s.CreateRestitutionOrder(ctx, caseID, no)
 				if err == nil {
 					_, err = s.RestitutionOrderByID(ctx, o.ID, o.OrderedOn, models.LinePage{})
 				}
@@ -177,32 +176,4 @@ func BenchmarkRestitutionEnterOrder250kLines(b *testing.B) {
 		}
 		b.ReportMetric(float64(peak)/(1<<20), "peak-live-MiB")
 	})
-}
-
-// livePeak runs fn while sampling the live heap after a collection, and answers how far above its level
-// before fn it went.
-func livePeak(fn func()) uint64 {
-	var ms runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&ms)
-	base, peak := ms.HeapAlloc, ms.HeapAlloc
-	stop, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		var ms runtime.MemStats
-		for {
-			runtime.GC()
-			runtime.ReadMemStats(&ms)
-			peak = max(peak, ms.HeapAlloc)
-			select {
-			case <-stop:
-				return
-			case <-time.After(2 * time.Millisecond):
-			}
-		}
-	}()
-	fn()
-	close(stop)
-	<-done
-	return peak - base
 }

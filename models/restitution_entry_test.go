@@ -16,25 +16,18 @@ func TestEveryEntryAPersonPostsNeedsAKey(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, s *models.Store) {
 		clerk := mustCreateUser(t, s, "clerk@mesa.gov", models.RoleClerk)
 		ctx := models.WithActor(context.Background(), models.Actor{Type: models.ActorUser, ID: clerk.ID, Role: models.RoleClerk})
-		kase, err := s.CreateCase(ctx, mesaCase("25CR7"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		d, err := s.CreateDefendant(ctx, kase.ID, models.NewDefendant{Name: "Dana Defendant"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		v, err := s.CreateVictim(ctx, kase.ID, models.NewVictim{Kind: models.VictimIndividual, Name: "Ann"})
+		caseID, defendantID := caseWithDefendant(t, ctx, s, "25CR7")
+		v, err := s.CreateVictim(ctx, caseID, models.NewVictim{Kind: models.VictimIndividual, Name: "Ann"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		on := date(t, "2025-02-01")
-		o, err := s.CreateRestitutionOrder(ctx, kase.ID, models.NewRestitutionOrder{OrderedOn: date(t, "2025-01-01"), DefendantIDs: []string{d.ID},
+		o, err := s.CreateRestitutionOrder(ctx, caseID, models.NewRestitutionOrder{OrderedOn: date(t, "2025-01-01"), DefendantIDs: []string{defendantID},
 			Lines: []models.NewOrderLine{{VictimID: v.ID, AmountCents: 10_000}}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		payment := models.NewPayment{AmountCents: 20_000, ReceivedOn: on, PayerDefendantID: d.ID, Method: "check"}
+		payment := models.NewPayment{AmountCents: 20_000, ReceivedOn: on, PayerDefendantID: defendantID, Method: "check"}
 		p, _, err := s.RecordPayment(ctx, o.ID, "pay-1", payment)
 		if err != nil {
 			t.Fatal(err)

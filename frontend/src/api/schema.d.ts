@@ -1224,6 +1224,9 @@ export interface paths {
          *     line per victim of the case, each at least one cent, and the order's total at most $100 billion
          *     (10^13 cents). The answer is the order as `getRestitutionOrder` gives it on the order date, with the
          *     first page of lines. Recorded in the audit trail as `restitution.order.create`.
+         *
+         *     A case that does not exist, or that the caller may not see, is answered 404 before the body is read.
+         *     The body is read as it arrives; arrays and objects nested more than 64 deep are refused with 400.
          */
         post: operations["createRestitutionOrder"];
         delete?: never;
@@ -3071,6 +3074,19 @@ export interface components {
             headers: {
                 /** @description Seconds to wait. */
                 "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The body of a heavy request stopped arriving, or came slower than 64 KiB every 5 seconds of waiting
+         *     (problem type `https://impactledger.org/problems/body-too-slow`); the request was dropped and its place
+         *     given to others. Send it again over a steadier connection.
+         */
+        BodyTooSlow: {
+            headers: {
                 [name: string]: unknown;
             };
             content: {
@@ -5170,6 +5186,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["BodyTooSlow"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -5403,6 +5420,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["BodyTooSlow"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
