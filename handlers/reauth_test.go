@@ -109,6 +109,20 @@ func stepUpCalls(t *testing.T, s *models.Store, admin *client, l ledger) map[str
 			u := newUser()
 			return c.do("PATCH", "/api/v1/users/"+u.ID, map[string]any{"active": false}, append(h, "If-Match", etag(u))...)
 		},
+		"enable a disabled account": func(c *client, h ...string) response {
+			u := newUser()
+			if _, err := s.UpdateUser(dbtest.System(), u.ID, u.Version, models.UserUpdate{Active: models.Some(false)}); err != nil {
+				t.Fatal(err)
+			}
+			return c.do("PATCH", "/api/v1/users/"+u.ID, map[string]any{"active": true}, append(h, "If-Match", fmt.Sprintf(`"%d"`, u.Version+1))...)
+		},
+		"create an account": func(c *client, h ...string) response {
+			return c.do("POST", "/api/v1/users", map[string]any{"email": "new-" + uuid.NewString()[:8] + "@mesa.gov",
+				"display_name": "Someone new", "role": "admin", "password": staffPassword}, h...)
+		},
+		"unlock an account": func(c *client, h ...string) response {
+			return c.do("POST", "/api/v1/users/"+newUser().ID+"/unlock", nil, h...)
+		},
 		"reset two-factor sign-in": func(c *client, h ...string) response {
 			return c.do("POST", "/api/v1/users/"+newUser().ID+"/reset-mfa", nil, h...)
 		},
@@ -168,7 +182,8 @@ func TestReauthenticationGuardsSensitiveActions(t *testing.T) {
 				t.Errorf("%s 16 minutes after signing in: %d %s; want 401 reauthentication-required", name, res.StatusCode, res.Body)
 			}
 		}
-		// What needs no step-up goes on: reading a victim without the SSN, renaming, enabling.
+		// What needs no step-up goes on: reading a victim without the SSN, renaming, and naming the role and
+		// activity an account already has.
 		if r := admin.do("GET", "/api/v1/victims/"+l.victim, nil); r.StatusCode != http.StatusOK {
 			t.Errorf("reading a victim with a stale proof: %d", r.StatusCode)
 		}
@@ -618,6 +633,7 @@ func TestStepUpIsDeclaredAndDocumented(t *testing.T) {
 	}
 	want := map[string]string{
 		"updateUser": "conditional", "createToken": "conditional", "resetUserMfa": "true", "resetUserPassword": "true",
+		"createUser": "true", "unlockUser": "true",
 		"getVictim": "map[when-query:map[reveal:ssn]]", "createDisbursement": "true", "createRefund": "true",
 		"reversePayment": "true",
 	}

@@ -113,9 +113,10 @@ export interface paths {
         put?: never;
         /**
          * Prove your password (and second factor) again, for actions that need a recent proof.
-         * @description Operations marked `x-reauthentication` (changing a role, disabling an account, resetting a password
-         *     or two-factor sign-in, revealing an SSN, disbursements, refunds and reversals) need a session that
-         *     proved its password, and its second factor where the account has one, within the last 15 minutes;
+         * @description Operations marked `x-reauthentication` (creating an account, changing a role, disabling, enabling or
+         *     unlocking an account, resetting a password or two-factor sign-in, setting up your own two-factor
+         *     sign-in, revealing an SSN, disbursements, refunds and reversals) need a session that proved its
+         *     password, and its second factor where the account has one, within the last 15 minutes;
          *     signing in counts. Otherwise they answer 401 with problem type
          *     `https://impactledger.org/problems/reauthentication-required`: send the password here (with
          *     `totp_code` or `recovery_code` when the account has two-factor sign-in), then repeat the request.
@@ -285,7 +286,11 @@ export interface paths {
         /** List staff accounts. */
         get: operations["listUsers"];
         put?: never;
-        /** Create a staff account. */
+        /**
+         * Create a staff account.
+         * @description The new account signs in with the password given here, in any role, so whoever can create accounts can
+         *     become anyone: it needs a recent re-authentication (see `x-reauthentication`), like a role change.
+         */
         post: operations["createUser"];
         delete?: never;
         options?: never;
@@ -316,10 +321,11 @@ export interface paths {
          *     active administrator cannot be demoted or disabled. Requires `If-Match` with the account's current
          *     ETag.
          *
-         *     Changing the role (a `role` other than the current one) or disabling the account (`active: false` on
-         *     an active one) needs a recent re-authentication: a session that proved its password (and second
-         *     factor) within the last 15 minutes, else 401 `reauthentication-required`; an API token needs the
-         *     `sensitive` scope, else 403. Renaming or enabling does not.
+         *     Changing the role (a `role` other than the current one), disabling the account (`active: false` on
+         *     an active one) or enabling it again (`active: true` on a disabled one) needs a recent
+         *     re-authentication: a session that proved its password (and second factor) within the last 15 minutes,
+         *     else 401 `reauthentication-required`; an API token needs the `sensitive` scope, else 403. Renaming does
+         *     not.
          */
         patch: operations["updateUser"];
         trace?: never;
@@ -336,7 +342,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Lift a sign-in lockout. */
+        /**
+         * Lift a sign-in lockout.
+         * @description Forgets the account's failed sign-ins and lifts its lockout, which would otherwise hold off whoever is
+         *     guessing its password: it needs a recent re-authentication (see `x-reauthentication`).
+         */
         post: operations["unlockUser"];
         delete?: never;
         options?: never;
@@ -3620,7 +3630,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
+            401: components["responses"]["ReauthenticationRequired"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
             422: components["responses"]["Unprocessable"];
@@ -3720,7 +3730,7 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            401: components["responses"]["Unauthorized"];
+            401: components["responses"]["ReauthenticationRequired"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             default: components["responses"]["Problem"];

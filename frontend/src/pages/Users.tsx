@@ -173,8 +173,9 @@ export function Users() {
       <h1>Users</h1>
       <p class="lead">
         Staff accounts. Changing someone’s role or disabling them ends their sessions at once. There must always be
-        one active administrator. Changing a role, disabling an account and resetting a password or two-factor sign-in
-        ask for your password again when you last entered it more than 15 minutes ago.
+        one active administrator. Creating an account, changing a role, disabling, enabling or unlocking an account, and
+        resetting a password or two-factor sign-in ask for your password again when you last entered it more than 15
+        minutes ago.
       </p>
 
       <p role="status" class="status-message">
