@@ -101,10 +101,11 @@ func withSession(store Store, requireMFA bool) gin.HandlerFunc {
 }
 
 // mfaSetUpPath reports whether a session that must still set up two-factor sign-in may call path: to see
-// who it is, to set it up, and to sign out or in again.
+// who it is, to set it up (and re-authenticate for it, when the sign-in is over 15 minutes old), and to sign
+// out or in again.
 func mfaSetUpPath(path string) bool {
 	switch path {
-	case "/api/v1/auth/me", "/api/v1/auth/login", "/api/v1/auth/logout",
+	case "/api/v1/auth/me", "/api/v1/auth/login", "/api/v1/auth/logout", "/api/v1/auth/reauthenticate",
 		"/api/v1/auth/mfa/enrollment", "/api/v1/auth/mfa/enrollment/confirm":
 		return true
 	}

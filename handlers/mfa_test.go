@@ -221,9 +221,13 @@ func TestRequiredMFA(t *testing.T) {
 		}
 		var tok api.NewToken
 		res.JSON(t, &tok)
-		// Setting up two-factor sign-in is for a person at a browser, not for a script.
+		// Setting up two-factor sign-in is for a person at a browser, not for a script: not even one whose token
+		// may take the actions that need a re-authentication.
 		script := *anon
 		r := script.do("POST", "/api/v1/auth/mfa/enrollment", nil, "Authorization", "Bearer "+tok.Token)
+		wantProblem(t, r, http.StatusForbidden, "sensitive-scope-required")
+		sensitive := admin.newToken(t, map[string]any{"name": "sensitive", "scopes": []string{"write", "sensitive"}})
+		r = script.do("POST", "/api/v1/auth/mfa/enrollment", nil, "Authorization", "Bearer "+sensitive.Token)
 		wantProblem(t, r, http.StatusForbidden, "session-required")
 		if r := script.do("GET", "/api/v1/cases", nil, "Authorization", "Bearer "+tok.Token); r.StatusCode != http.StatusOK {
 			t.Fatalf("the token: %d %s", r.StatusCode, r.Body)

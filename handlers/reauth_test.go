@@ -13,6 +13,7 @@ import (
 
 	"github.com/impactledger/impactledger/api"
 	"github.com/impactledger/impactledger/dbtest"
+	"github.com/impactledger/impactledger/handlers"
 	"github.com/impactledger/impactledger/models"
 	"github.com/impactledger/impactledger/totp"
 )
@@ -633,7 +634,7 @@ func TestStepUpIsDeclaredAndDocumented(t *testing.T) {
 	}
 	want := map[string]string{
 		"updateUser": "conditional", "createToken": "conditional", "resetUserMfa": "true", "resetUserPassword": "true",
-		"createUser": "true", "unlockUser": "true",
+		"createUser": "true", "unlockUser": "true", "startMfaEnrollment": "true", "confirmMfaEnrollment": "true",
 		"getVictim": "map[when-query:map[reveal:ssn]]", "createDisbursement": "true", "createRefund": "true",
 		"reversePayment": "true",
 	}
@@ -657,5 +658,62 @@ func TestStepUpIsDeclaredAndDocumented(t *testing.T) {
 	}
 	if len(got) != len(want) {
 		t.Errorf("operations declaring x-reauthentication: %v; want %v", got, want)
+	}
+}
+
+// TestMFAEnrolmentNeedsARecentProof checks that setting up two-factor sign-in needs the password from within
+// 15 minutes, so that a session cookie stolen an hour ago cannot enrol its own authenticator and lock the
+// owner out, and that turning it on ends the account's other sessions, which never passed it. Where it is
+// required, the set-up right after signing in needs nothing more, and a session that took longer may
+// re-authenticate to finish it.
+func TestMFAEnrolmentNeedsARecentProof(t *testing.T) {
+	clk := &clock{}
+	dbtest.EachWith(t, clk.use, func(t *testing.T, s *models.Store) {
+		clk.reset()
+		base := newClient(t, s)
+		dana := base.signedIn(models.RoleAdvocate)
+		_, elsewhere := dana.login(map[string]string{"email": dana.user.Email, "password": staffPassword})
+		clk.Add(16 * time.Minute)
+		wantProblem(t, dana.do("POST", "/api/v1/auth/mfa/enrollment", nil), http.StatusUnauthorized, "reauthentication-required")
+		wantProblem(t, dana.do("POST", "/api/v1/auth/mfa/enrollment/confirm", map[string]string{"code": "123456"}),
+			http.StatusUnauthorized, "reauthentication-required")
+		if u, _ := s.UserByID(dbtest.System(), dana.user.ID); u.MFAPendingSecret != nil {
+			t.Fatal("a stale session started an enrolment")
+		}
+		if r := dana.reauthenticate(map[string]string{"password": staffPassword}); r.StatusCode != http.StatusOK {
+			t.Fatalf("reauthenticate: %d %s", r.StatusCode, r.Body)
+		}
+		secret := dana.startEnrolment()
+		if r := dana.do("POST", "/api/v1/auth/mfa/enrollment/confirm", map[string]string{"code": clk.code(t, secret, 0)}); r.StatusCode != http.StatusOK {
+			t.Fatalf("confirming after re-authenticating: %d %s", r.StatusCode, r.Body)
+		}
+		if r := dana.do("GET", "/api/v1/auth/me", nil); r.StatusCode != http.StatusOK {
+			t.Errorf("the session that turned two-factor sign-in on: %d", r.StatusCode)
+		}
+		wantProblem(t, elsewhere.do("GET", "/api/v1/auth/me", nil), http.StatusUnauthorized, "unauthenticated")
+
+		// Required: the set-up right after signing in goes through; later, the session re-authenticates first.
+		forced := newClient(t, s, func(c *handlers.Config) { c.RequireMFA = true })
+		eli := forced.signedIn(models.RoleClerk)
+		eli.enrolAt(t, clk)
+		ada := forced.signedIn(models.RoleAdmin)
+		clk.Add(16 * time.Minute)
+		wantProblem(t, ada.do("POST", "/api/v1/auth/mfa/enrollment", nil), http.StatusUnauthorized, "reauthentication-required")
+		if r := ada.reauthenticate(map[string]string{"password": staffPassword}); r.StatusCode != http.StatusOK {
+			t.Fatalf("a session that must still set up two-factor sign-in re-authenticating: %d %s", r.StatusCode, r.Body)
+		}
+		ada.enrolAt(t, clk)
+		if r := ada.do("GET", "/api/v1/cases", nil); r.StatusCode != http.StatusOK {
+			t.Errorf("after the set-up: %d %s", r.StatusCode, r.Body)
+		}
+	})
+}
+
+// enrolAt turns two-factor sign-in on for c's account by the store's clock clk.
+func (c *client) enrolAt(t *testing.T, clk *clock) {
+	t.Helper()
+	secret := c.startEnrolment()
+	if r := c.do("POST", "/api/v1/auth/mfa/enrollment/confirm", map[string]string{"code": clk.code(t, secret, 0)}); r.StatusCode != http.StatusOK {
+		t.Fatalf("confirming enrolment: %d %s", r.StatusCode, r.Body)
 	}
 }

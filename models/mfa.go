@@ -72,8 +72,9 @@ func (s *Store) StartMFAEnrollment(ctx context.Context, userID string) (string, 
 
 // ConfirmMFAEnrollment turns two-factor sign-in on for an account once code shows that its authenticator
 // app holds the secret from StartMFAEnrollment, marks the session it was done in as having passed two-factor
-// sign-in (sessionID may be empty when there is none), and returns RecoveryCodeCount fresh recovery codes,
-// which are never shown again.
+// sign-in (sessionID may be empty when there is none), ends the account's other sessions, which passed no
+// second factor and may be someone else's, and returns RecoveryCodeCount fresh recovery codes, which are
+// never shown again.
 func (s *Store) ConfirmMFAEnrollment(ctx context.Context, userID, sessionID, code string) ([]string, error) {
 	codes := make([]string, RecoveryCodeCount)
 	for i := range codes {
@@ -127,6 +128,9 @@ func (s *Store) ConfirmMFAEnrollment(ctx context.Context, userID, sessionID, cod
 			if err := tx.Model(&Session{}).Where("id = ? AND user_id = ?", sessionID, userID).Update("mfa", true).Error; err != nil {
 				return err
 			}
+		}
+		if err := tx.Where("user_id = ? AND id <> ?", userID, sessionID).Delete(&Session{}).Error; err != nil {
+			return err
 		}
 		return s.appendAudit(tx, audited{Action: "user.mfa_enable", ObjectType: "user", ObjectID: userID, Outcome: OutcomeSuccess})
 	})

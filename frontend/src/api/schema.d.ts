@@ -59,7 +59,8 @@ export interface paths {
          *     wrong or already used one, the same, and it counts as a failed attempt towards the lockout. A code is never
          *     accepted twice. Where two-factor sign-in is required and the account has none yet, the session
          *     answers `mfa_enrollment_required: true` and may only set it up (`/api/v1/auth/mfa/...`), read
-         *     `/api/v1/auth/me` and sign out until it has; other requests get 403 `mfa-enrollment-required`.
+         *     `/api/v1/auth/me`, re-authenticate and sign out until it has; other requests get 403
+         *     `mfa-enrollment-required`.
          */
         post: operations["login"];
         delete?: never;
@@ -195,6 +196,10 @@ export interface paths {
          *     code. Nothing changes at sign-in until the enrolment is confirmed with a code from the app; starting
          *     again replaces an unconfirmed secret. Only from a signed-in browser session (403 with an API token);
          *     409 when two-factor sign-in is already on (an admin can reset it).
+         *
+         *     Needs a recent re-authentication (see `x-reauthentication`), so that someone holding a stolen session
+         *     cannot put their own authenticator on the account; signing in counts, so the set-up that follows a
+         *     sign-in where two-factor sign-in is required needs nothing more.
          */
         post: operations["startMfaEnrollment"];
         delete?: never;
@@ -216,8 +221,9 @@ export interface paths {
          * Turn on two-factor sign-in with a code from the authenticator app.
          * @description Checks a current code against the secret from `POST /api/v1/auth/mfa/enrollment`, turns two-factor
          *     sign-in on, and answers ten one-time recovery codes, shown in this response only. The session counts
-         *     as having passed two-factor sign-in from then on. 422 when the code is wrong, 409 when there is no
-         *     enrolment to confirm.
+         *     as having passed two-factor sign-in from then on; every other session of the account ends, since
+         *     none of them did. 422 when the code is wrong, 409 when there is no enrolment to confirm. Needs a
+         *     recent re-authentication (see `x-reauthentication`).
          */
         post: operations["confirmMfaEnrollment"];
         delete?: never;
@@ -3469,7 +3475,7 @@ export interface operations {
                     "application/json": components["schemas"]["MfaEnrollment"];
                 };
             };
-            401: components["responses"]["Unauthorized"];
+            401: components["responses"]["ReauthenticationRequired"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
             default: components["responses"]["Problem"];
@@ -3498,7 +3504,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
+            401: components["responses"]["ReauthenticationRequired"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
             422: components["responses"]["Unprocessable"];
