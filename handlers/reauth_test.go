@@ -403,12 +403,16 @@ func TestTokenScopes(t *testing.T) {
 }
 
 // TestChangePassword checks the self-service change: the current password is needed (and wrong ones are
-// counted), the new one follows the rules, other sessions end and this one goes on.
+// counted), the new one follows the rules, other sessions end and this one goes on, and the account's API
+// tokens are revoked, since whoever knew the old password could have made them.
 func TestChangePassword(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, s *models.Store) {
 		base := newClient(t, s)
 		dana := base.signedIn(models.RoleAdvocate)
 		_, elsewhere := dana.login(map[string]string{"email": dana.user.Email, "password": staffPassword})
+		tokens := []api.NewToken{dana.newToken(t, map[string]any{"name": "script", "scopes": []string{"write"}}),
+			dana.newToken(t, map[string]any{"name": "ssn lookups", "scopes": []string{"read", "sensitive"}})}
+		bearer := *base
 		change := func(current, next string) response {
 			return dana.do("POST", "/api/v1/auth/password", map[string]string{"current_password": current, "new_password": next})
 		}
@@ -432,6 +436,14 @@ func TestChangePassword(t *testing.T) {
 			t.Errorf("the session that changed the password: %d", r.StatusCode)
 		}
 		wantProblem(t, elsewhere.do("GET", "/api/v1/auth/me", nil), http.StatusUnauthorized, "unauthenticated")
+		for _, tok := range tokens {
+			wantProblem(t, bearer.do("GET", "/api/v1/cases", nil, "Authorization", "Bearer "+tok.Token), http.StatusUnauthorized, "invalid-token")
+		}
+		var live api.TokenList
+		dana.do("GET", "/api/v1/auth/tokens", nil).JSON(t, &live)
+		if len(live.Items) != 0 {
+			t.Errorf("tokens listed after the change: %+v", live.Items)
+		}
 		res, _ := dana.login(map[string]string{"email": dana.user.Email, "password": staffPassword})
 		wantProblem(t, res, http.StatusUnauthorized, "invalid-credentials")
 		if res, _ := dana.login(map[string]string{"email": dana.user.Email, "password": next}); res.StatusCode != http.StatusOK {

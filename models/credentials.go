@@ -77,9 +77,9 @@ var ErrWrongPassword = &ValidationError{Fields: map[string]string{"current_passw
 
 // ChangePassword sets a new password for the account userID, which must prove its current one. The check
 // of the current password is counted and throttled like a sign-in (a wrong one counts towards the lockout).
-// The account's other sessions end, since they may be someone else's, while sessionID, the one that made the
-// change, goes on; any reset code an administrator issued is withdrawn. API tokens are left alone: they are
-// credentials of their own, listed and revoked on the account page.
+// The account's other sessions end and its API tokens are revoked, since whoever knew the old password may
+// hold them (a token outlives any password change otherwise), while sessionID, the one that made the change,
+// goes on; any reset code an administrator issued is withdrawn.
 func (s *Store) ChangePassword(ctx context.Context, userID, sessionID, current, next string) error {
 	if err := checkNewPassword(current, next); err != nil {
 		return err
@@ -111,6 +111,9 @@ func (s *Store) ChangePassword(ctx context.Context, userID, sessionID, current, 
 			return err
 		}
 		if err := tx.Where("user_id = ? AND id <> ?", userID, sessionID).Delete(&Session{}).Error; err != nil {
+			return err
+		}
+		if err := tx.Model(&APIToken{}).Where("user_id = ? AND revoked_at IS NULL", userID).Update("revoked_at", s.now()).Error; err != nil {
 			return err
 		}
 		if err := tx.Where("user_id = ?", userID).Delete(&passwordReset{}).Error; err != nil {

@@ -146,8 +146,9 @@ export interface paths {
          * Change your own password.
          * @description Needs the current password (a wrong one is 422 on `current_password`, and counts towards the
          *     account's lockout like a failed sign-in). The new one follows the password rules (12 to 128
-         *     characters, not a common password, not the current one). Every other session of the account ends;
-         *     this one goes on. Only from a signed-in browser session (403 with an API token).
+         *     characters, not a common password, not the current one). Every other session of the account ends,
+         *     this one goes on, and every API token of the account is revoked (whoever knew the old password may
+         *     have made them). Only from a signed-in browser session (403 with an API token).
          */
         post: operations["changePassword"];
         delete?: never;
@@ -246,7 +247,8 @@ export interface paths {
          * Create an API token for scripts and integrations.
          * @description The token is shown in this response only; store it safely. Use it as `Authorization: Bearer TOKEN`;
          *     it acts with your role and case teams, needs no CSRF token, and stops working when it expires, is
-         *     deleted, or your account is disabled, changes role, or has its password or two-factor sign-in reset.
+         *     deleted, or your account is disabled, changes role, changes its password, or has its password or
+         *     two-factor sign-in reset.
          *     Tokens are managed only from a signed-in browser session (403 with a token). At most 20 live tokens
          *     per account (409).
          *

@@ -10,6 +10,8 @@ import { minutesToWait } from "./SignIn";
 
 export function Account() {
   const me = useCurrentUser();
+  // A password change revokes every token: the list is read again, and a secret still shown goes with it.
+  const [tokensRead, setTokensRead] = useState(0);
   useEffect(() => setTitle("Account"), []);
   if (!me) return null;
 
@@ -48,8 +50,8 @@ export function Account() {
           </Link>
         </p>
       </section>
-      <ChangePassword email={me.email} />
-      <ApiTokens />
+      <ChangePassword email={me.email} onChanged={() => setTokensRead((n) => n + 1)} />
+      <ApiTokens key={tokensRead} />
     </div>
   );
 }
@@ -65,9 +67,9 @@ const NO_PASSWORDS: Passwords = { current: "", next: "", confirm: "" };
 
 /**
  * ChangePassword changes the user's own password with the current one. Every other session of the account
- * ends (someone else may hold one); this one goes on.
+ * ends and its API tokens are revoked (someone else may hold them); this one goes on.
  */
-function ChangePassword({ email }: { email: string }) {
+function ChangePassword({ email, onChanged }: { email: string; onChanged: () => void }) {
   const [values, setValues] = useState<Passwords>(NO_PASSWORDS);
   const latest = useRef<Passwords>(NO_PASSWORDS);
   const [saving, setSaving] = useState(false);
@@ -103,7 +105,10 @@ function ChangePassword({ email }: { email: string }) {
         latest.current = NO_PASSWORDS;
         setValues(NO_PASSWORDS);
         setFailure(null);
-        setMessage("Your password is changed. You are signed out everywhere else; sign in there with the new one.");
+        onChanged();
+        setMessage(
+          "Your password is changed. You are signed out everywhere else, and your API tokens no longer work: sign in with the new password, and make new tokens where you need them.",
+        );
       } else if (response.status === 429) {
         const minutes = minutesToWait(response.headers.get("Retry-After"));
         setFailure({
@@ -130,7 +135,8 @@ function ChangePassword({ email }: { email: string }) {
     <section class="section" aria-labelledby="password-heading">
       <h2 id="password-heading">Password</h2>
       <p class="lead">
-        Change your password here. You need your current one. Other places where you are signed in are signed out.
+        Change your password here. You need your current one. Other places where you are signed in are signed out, and
+        your API tokens stop working.
       </p>
       <p role="status" class="status-message" id="password-message">
         {message}
