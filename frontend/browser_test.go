@@ -687,7 +687,7 @@ func TestTwoFactorInTheBrowser(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.ConfirmMFAEnrollment(ctx, ada.ID, "", codeFor(t, adaSecret, totp.Step(time.Now()))); err != nil {
+		if _, _, err := s.ConfirmMFAEnrollment(ctx, ada.ID, "", codeFor(t, adaSecret, totp.Step(time.Now()))); err != nil {
 			t.Fatal(err)
 		}
 		signIn("ada@mesa.gov")

@@ -152,6 +152,11 @@ func sessionCookieHeader(token string, maxAge int) string {
 	return c.String()
 }
 
+// renewedCookie renders the session cookie for a session's new token, for the answers that renew it.
+func renewedCookie(token string) *string {
+	return new(sessionCookieHeader(token, int(models.SessionLifetime.Seconds())))
+}
+
 // Login signs a staff member in. Any session the browser already had ends, so that a session token is
 // never carried across a sign-in.
 func (s *Server) Login(ctx context.Context, req api.LoginRequestObject) (api.LoginResponseObject, error) {
@@ -176,7 +181,7 @@ func (s *Server) Login(ctx context.Context, req api.LoginRequestObject) (api.Log
 	return api.Login200JSONResponse{
 		Body: api.SessionInfo{User: s.userBody(user), CsrfToken: csrfToken(token),
 			MfaEnrollmentRequired: s.requireMFA && !sess.MFA},
-		Headers: api.Login200ResponseHeaders{SetCookie: new(sessionCookieHeader(token, int(models.SessionLifetime.Seconds())))},
+		Headers: api.Login200ResponseHeaders{SetCookie: renewedCookie(token)},
 	}, nil
 }
 

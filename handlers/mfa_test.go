@@ -50,6 +50,7 @@ func (c *client) enrol() (string, []string) {
 	if res.StatusCode != http.StatusOK {
 		c.t.Fatalf("confirming enrolment: %d %s", res.StatusCode, res.Body)
 	}
+	c.adopt(res)
 	var codes api.RecoveryCodes
 	res.JSON(c.t, &codes)
 	return secret, codes.RecoveryCodes
@@ -120,6 +121,7 @@ func TestMFAEnrolmentAndSignIn(t *testing.T) {
 		if res.StatusCode != http.StatusOK {
 			t.Fatalf("confirming: %d %s", res.StatusCode, res.Body)
 		}
+		dana.adopt(res)
 		var rc api.RecoveryCodes
 		res.JSON(t, &rc)
 		seen := map[string]bool{}

@@ -50,10 +50,36 @@ func (c *client) patchUser(id string, body any) response {
 	return c.do("PATCH", "/api/v1/users/"+id, body, "If-Match", c.userETag(id))
 }
 
-// reauthenticate proves c's password again.
+// reauthenticate proves c's password again, and carries on with the session token it renews.
 func (c *client) reauthenticate(fields map[string]string) response {
 	c.t.Helper()
-	return c.do("POST", "/api/v1/auth/reauthenticate", fields)
+	res := c.do("POST", "/api/v1/auth/reauthenticate", fields)
+	if res.StatusCode == http.StatusOK {
+		c.adopt(res)
+	}
+	return res
+}
+
+// adopt takes up the session token and CSRF token that res renewed, as a browser and the UI do.
+func (c *client) adopt(res response) {
+	c.t.Helper()
+	var body struct {
+		CsrfToken string `json:"csrf_token"`
+	}
+	res.JSON(c.t, &body)
+	cookie := ""
+	for _, ck := range res.Cookies() {
+		if ck.Name == "il_session" && ck.MaxAge > 0 {
+			cookie = ck.Name + "=" + ck.Value
+		}
+	}
+	if cookie == "" || body.CsrfToken == "" {
+		c.t.Fatalf("%s renewed no session token: Set-Cookie %q, body %s", res.Request.URL.Path, res.Header.Values("Set-Cookie"), res.Body)
+	}
+	if cookie == c.cookie || body.CsrfToken == c.csrf {
+		c.t.Fatalf("%s answered the session token it had", res.Request.URL.Path)
+	}
+	c.cookie, c.csrf = cookie, body.CsrfToken
 }
 
 // ledger is a case with a victim (with an SSN), a restitution order, and a payment that leaves money to
@@ -414,7 +440,11 @@ func TestChangePassword(t *testing.T) {
 			dana.newToken(t, map[string]any{"name": "ssn lookups", "scopes": []string{"read", "sensitive"}})}
 		bearer := *base
 		change := func(current, next string) response {
-			return dana.do("POST", "/api/v1/auth/password", map[string]string{"current_password": current, "new_password": next})
+			res := dana.do("POST", "/api/v1/auth/password", map[string]string{"current_password": current, "new_password": next})
+			if res.StatusCode == http.StatusOK {
+				dana.adopt(res)
+			}
+			return res
 		}
 		const next = "a brand new passphrase"
 
@@ -429,7 +459,7 @@ func TestChangePassword(t *testing.T) {
 				t.Errorf("change %q → %q: %d %s; want 422 on %s", tc.current, tc.next, res.StatusCode, res.Body, tc.field)
 			}
 		}
-		if r := change(staffPassword, next); r.StatusCode != http.StatusNoContent {
+		if r := change(staffPassword, next); r.StatusCode != http.StatusOK {
 			t.Fatalf("change: %d %s", r.StatusCode, r.Body)
 		}
 		if r := dana.do("GET", "/api/v1/auth/me", nil); r.StatusCode != http.StatusOK {
@@ -696,9 +726,11 @@ func TestMFAEnrolmentNeedsARecentProof(t *testing.T) {
 			t.Fatalf("reauthenticate: %d %s", r.StatusCode, r.Body)
 		}
 		secret := dana.startEnrolment()
-		if r := dana.do("POST", "/api/v1/auth/mfa/enrollment/confirm", map[string]string{"code": clk.code(t, secret, 0)}); r.StatusCode != http.StatusOK {
-			t.Fatalf("confirming after re-authenticating: %d %s", r.StatusCode, r.Body)
+		confirmed := dana.do("POST", "/api/v1/auth/mfa/enrollment/confirm", map[string]string{"code": clk.code(t, secret, 0)})
+		if confirmed.StatusCode != http.StatusOK {
+			t.Fatalf("confirming after re-authenticating: %d %s", confirmed.StatusCode, confirmed.Body)
 		}
+		dana.adopt(confirmed)
 		if r := dana.do("GET", "/api/v1/auth/me", nil); r.StatusCode != http.StatusOK {
 			t.Errorf("the session that turned two-factor sign-in on: %d", r.StatusCode)
 		}
@@ -725,7 +757,51 @@ func TestMFAEnrolmentNeedsARecentProof(t *testing.T) {
 func (c *client) enrolAt(t *testing.T, clk *clock) {
 	t.Helper()
 	secret := c.startEnrolment()
-	if r := c.do("POST", "/api/v1/auth/mfa/enrollment/confirm", map[string]string{"code": clk.code(t, secret, 0)}); r.StatusCode != http.StatusOK {
+	r := c.do("POST", "/api/v1/auth/mfa/enrollment/confirm", map[string]string{"code": clk.code(t, secret, 0)})
+	if r.StatusCode != http.StatusOK {
 		t.Fatalf("confirming enrolment: %d %s", r.StatusCode, r.Body)
 	}
+	c.adopt(r)
+}
+
+// TestSessionTokenIsRenewed checks that every new proof a session gives (re-authenticating, changing the
+// password, turning two-factor sign-in on) gives it a new session token, with a new CSRF token, so that a copy
+// of the cookie taken before is not raised by the owner's proof, nor survives the password change.
+func TestSessionTokenIsRenewed(t *testing.T) {
+	clk := &clock{}
+	dbtest.EachWith(t, clk.use, func(t *testing.T, s *models.Store) {
+		clk.reset()
+		dana := newClient(t, s).signedIn(models.RoleAdvocate)
+		for name, prove := range map[string]func() response{
+			"re-authenticating": func() response { return dana.reauthenticate(map[string]string{"password": staffPassword}) },
+			"changing the password": func() response {
+				res := dana.do("POST", "/api/v1/auth/password", map[string]string{"current_password": staffPassword,
+					"new_password": "a brand new passphrase"})
+				dana.adopt(res)
+				return res
+			},
+			"turning two-factor sign-in on": func() response {
+				secret := dana.startEnrolment()
+				res := dana.do("POST", "/api/v1/auth/mfa/enrollment/confirm", map[string]string{"code": clk.code(t, secret, 0)})
+				dana.adopt(res)
+				return res
+			},
+		} {
+			stolen := *dana
+			if res := prove(); res.StatusCode != http.StatusOK {
+				t.Fatalf("%s: %d %s", name, res.StatusCode, res.Body)
+			}
+			wantProblem(t, stolen.do("GET", "/api/v1/auth/me", nil), http.StatusUnauthorized, "unauthenticated")
+			var me api.SessionInfo
+			if r := dana.do("GET", "/api/v1/auth/me", nil); r.StatusCode != http.StatusOK {
+				t.Fatalf("the renewed session after %s: %d %s", name, r.StatusCode, r.Body)
+			} else if r.JSON(t, &me); me.CsrfToken != dana.csrf {
+				t.Errorf("after %s the session's CSRF token is not the one answered", name)
+			}
+			// The new CSRF token is the one that counts: unsafe requests with it pass, with the old one not.
+			if r := dana.do("POST", "/api/v1/auth/tokens", map[string]any{"name": "after " + name}); r.StatusCode != http.StatusCreated {
+				t.Errorf("an unsafe request after %s: %d %s", name, r.StatusCode, r.Body)
+			}
+		}
+	})
 }

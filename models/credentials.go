@@ -19,31 +19,33 @@ import (
 // step-up for ReauthenticationWindow more. It is counted and throttled exactly like a sign-in: a wrong
 // password or code answers ErrBadCredentials or ErrMFARefused and counts towards the lockout, and the lock,
 // when this attempt reaches it, ends the session too. A right password without the second factor the
-// account needs answers ErrMFARequired and is not counted. It returns when the proof was recorded.
-func (s *Store) Reauthenticate(ctx context.Context, userID, sessionID, pw string, second SecondFactor) (time.Time, error) {
+// account needs answers ErrMFARequired and is not counted. It returns when the proof was recorded, and the
+// session's new token: the one it had stops working.
+func (s *Store) Reauthenticate(ctx context.Context, userID, sessionID, pw string, second SecondFactor) (time.Time, string, error) {
 	u, err := s.UserByID(ctx, userID)
 	if err != nil {
-		return time.Time{}, err
+		return time.Time{}, "", err
 	}
 	a, err := s.beginAttempt(ctx, u.Email, "auth.reauthenticate")
 	if err != nil {
-		return time.Time{}, err
+		return time.Time{}, "", err
 	}
 	matches, err := s.passwordMatches(ctx, a, pw)
 	if err != nil {
-		return time.Time{}, err
+		return time.Time{}, "", err
 	}
 	if !matches || a.user.ID != userID || !a.user.Active || a.refused() {
-		return time.Time{}, s.failAttempt(ctx, a, "auth.reauthenticate", sessionID, ErrBadCredentials)
+		return time.Time{}, "", s.failAttempt(ctx, a, "auth.reauthenticate", sessionID, ErrBadCredentials)
 	}
 	u = a.user
 	if u.MFAEnabled() && !second.given() {
 		if err := s.forgetAttempt(ctx, a); err != nil {
-			return time.Time{}, err
+			return time.Time{}, "", err
 		}
-		return time.Time{}, ErrMFARequired
+		return time.Time{}, "", ErrMFARequired
 	}
 	at := s.now()
+	token := ""
 	err = s.inTx(ctx, func(tx *gorm.DB) error {
 		if u.MFAEnabled() {
 			if err := s.passSecondFactor(tx, u, second); err != nil {
@@ -53,22 +55,19 @@ func (s *Store) Reauthenticate(ctx context.Context, userID, sessionID, pw string
 		if err := tx.Where("email_hash = ?", hashToken(u.EmailKey)).Delete(&loginFailure{}).Error; err != nil {
 			return err
 		}
-		res := tx.Model(&Session{}).Where("id = ? AND user_id = ?", sessionID, userID).Update("authenticated_at", at)
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected != 1 {
-			return ErrNoSession
+		var err error
+		if token, err = s.renewSessionToken(tx, sessionID, userID, map[string]any{"authenticated_at": at}); err != nil {
+			return err
 		}
 		return s.appendAudit(tx, audited{Action: "auth.reauthenticate", ObjectType: "user", ObjectID: userID, Outcome: OutcomeSuccess})
 	})
 	if errors.Is(err, ErrMFARefused) {
-		return time.Time{}, s.failAttempt(ctx, a, "auth.reauthenticate", sessionID, ErrMFARefused)
+		return time.Time{}, "", s.failAttempt(ctx, a, "auth.reauthenticate", sessionID, ErrMFARefused)
 	}
 	if err != nil {
-		return time.Time{}, err
+		return time.Time{}, "", err
 	}
-	return at, nil
+	return at, token, nil
 }
 
 // ErrWrongPassword refuses a password change whose current password is wrong (or whose account is locked,
@@ -79,31 +78,33 @@ var ErrWrongPassword = &ValidationError{Fields: map[string]string{"current_passw
 // of the current password is counted and throttled like a sign-in (a wrong one counts towards the lockout).
 // The account's other sessions end and its API tokens are revoked, since whoever knew the old password may
 // hold them (a token outlives any password change otherwise), while sessionID, the one that made the change,
-// goes on; any reset code an administrator issued is withdrawn.
-func (s *Store) ChangePassword(ctx context.Context, userID, sessionID, current, next string) error {
+// goes on under the new token returned (empty when sessionID is); any reset code an administrator issued is
+// withdrawn.
+func (s *Store) ChangePassword(ctx context.Context, userID, sessionID, current, next string) (string, error) {
 	if err := checkNewPassword(current, next); err != nil {
-		return err
+		return "", err
 	}
 	u, err := s.UserByID(ctx, userID)
 	if err != nil {
-		return err
+		return "", err
 	}
 	a, err := s.beginAttempt(ctx, u.Email, "user.password_change")
 	if err != nil {
-		return err
+		return "", err
 	}
 	matches, err := s.passwordMatches(ctx, a, current)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if !matches || a.user.ID != userID || !a.user.Active || a.refused() {
-		return s.failAttempt(ctx, a, "user.password_change", sessionID, ErrWrongPassword)
+		return "", s.failAttempt(ctx, a, "user.password_change", sessionID, ErrWrongPassword)
 	}
 	hash, err := password.Hash(next, s.iterations)
 	if err != nil {
-		return err
+		return "", err
 	}
-	return s.inTx(ctx, func(tx *gorm.DB) error {
+	token := ""
+	err = s.inTx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Model(&User{}).Where("id = ?", userID).Update("password_hash", hash).Error; err != nil {
 			return err
 		}
@@ -119,8 +120,18 @@ func (s *Store) ChangePassword(ctx context.Context, userID, sessionID, current, 
 		if err := tx.Where("user_id = ?", userID).Delete(&passwordReset{}).Error; err != nil {
 			return err
 		}
+		if sessionID != "" {
+			var err error
+			if token, err = s.renewSessionToken(tx, sessionID, userID, nil); err != nil {
+				return err
+			}
+		}
 		return s.appendAudit(tx, audited{Action: "user.password_change", ObjectType: "user", ObjectID: userID, Outcome: OutcomeSuccess})
 	})
+	if err != nil {
+		return "", err
+	}
+	return token, nil
 }
 
 // checkNewPassword applies the password policy to a new password, which must also differ from the one it

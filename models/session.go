@@ -452,6 +452,29 @@ func (s *Store) SignOut(ctx context.Context, token string) error {
 	})
 }
 
+// renewSessionToken gives the session sessionID of the account userID a new token in tx, with changes to its
+// other columns, and returns the token. Every new proof a session gives (a re-authentication, a password
+// change, a second factor set up) is made under a new token, so that a copy of the cookie taken before is
+// neither raised by the owner's proof nor carried past it. It answers ErrNoSession when the session has ended.
+func (s *Store) renewSessionToken(tx *gorm.DB, sessionID, userID string, changes map[string]any) (string, error) {
+	token, hash, err := newToken()
+	if err != nil {
+		return "", err
+	}
+	updates := map[string]any{"token_hash": hash}
+	for column, value := range changes {
+		updates[column] = value
+	}
+	res := tx.Model(&Session{}).Where("id = ? AND user_id = ?", sessionID, userID).Updates(updates)
+	if res.Error != nil {
+		return "", res.Error
+	}
+	if res.RowsAffected != 1 {
+		return "", ErrNoSession
+	}
+	return token, nil
+}
+
 // newToken makes a 256-bit random token and its SHA-256, the only form stored.
 func newToken() (token, hash string, err error) {
 	b := make([]byte, 32)

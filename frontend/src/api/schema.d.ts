@@ -123,8 +123,12 @@ export interface paths {
          *     `totp_code` or `recovery_code` when the account has two-factor sign-in), then repeat the request.
          *
          *     Checked and counted exactly like a sign-in: a wrong password or code is 401 (`invalid-credentials`
-         *     or `mfa-required`) and counts towards the account's lockout; the lock, when reached here, also ends
-         *     this session. Only from a signed-in browser session (403 with an API token).
+         *     or `mfa-required`) and counts towards the account's lockout; the lock, when this attempt's wrong
+         *     password or code reaches it, also ends this session. Only from a signed-in browser session (403 with an
+         *     API token).
+         *
+         *     Like a sign-in, it gives the session a new token (`Set-Cookie`) and so a new `csrf_token`, which
+         *     unsafe requests must send from then on: a copy of the old cookie no longer works.
          */
         post: operations["reauthenticate"];
         delete?: never;
@@ -148,7 +152,8 @@ export interface paths {
          *     account's lockout like a failed sign-in). The new one follows the password rules (12 to 128
          *     characters, not a common password, not the current one). Every other session of the account ends,
          *     this one goes on, and every API token of the account is revoked (whoever knew the old password may
-         *     have made them). Only from a signed-in browser session (403 with an API token).
+         *     have made them). Only from a signed-in browser session (403 with an API token). This session gets a
+         *     new token (`Set-Cookie`) and so a new `csrf_token`: a copy of the old cookie no longer works.
          */
         post: operations["changePassword"];
         delete?: never;
@@ -222,8 +227,8 @@ export interface paths {
          * Turn on two-factor sign-in with a code from the authenticator app.
          * @description Checks a current code against the secret from `POST /api/v1/auth/mfa/enrollment`, turns two-factor
          *     sign-in on, and answers ten one-time recovery codes, shown in this response only. The session counts
-         *     as having passed two-factor sign-in from then on; every other session of the account ends, since
-         *     none of them did. 422 when the code is wrong, 409 when there is no enrolment to confirm. Needs a
+         *     as having passed two-factor sign-in from then on, under a new token (`Set-Cookie`, and a new
+         *     `csrf_token`); every other session of the account ends, since none of them did. 422 when the code is wrong, 409 when there is no enrolment to confirm. Needs a
          *     recent re-authentication (see `x-reauthentication`).
          */
         post: operations["confirmMfaEnrollment"];
@@ -1726,6 +1731,11 @@ export interface components {
             recovery_code?: string;
         };
         Reauthentication: {
+            /**
+             * @description The session's new CSRF token, to send as `X-CSRF-Token` from now on: the session's token was
+             *     renewed, and the old CSRF token no longer works.
+             */
+            csrf_token: string;
             /** Format: date-time */
             authenticated_at: string;
             /**
@@ -1733,6 +1743,13 @@ export interface components {
              * @description Until when the session may take the actions that need a recent re-authentication.
              */
             valid_until: string;
+        };
+        PasswordChanged: {
+            /**
+             * @description The session's new CSRF token, to send as `X-CSRF-Token` from now on: the session's token was
+             *     renewed, and the old CSRF token no longer works.
+             */
+            csrf_token: string;
         };
         PasswordChange: {
             current_password: string;
@@ -1781,6 +1798,11 @@ export interface components {
             code: string;
         };
         RecoveryCodes: {
+            /**
+             * @description The session's new CSRF token, to send as `X-CSRF-Token` from now on: the session's token was
+             *     renewed, and the old CSRF token no longer works.
+             */
+            csrf_token: string;
             /** @description Ten one-time codes for signing in without the authenticator app. Shown only once. */
             recovery_codes: string[];
         };
@@ -3387,9 +3409,11 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Proved; the session may take those actions until `valid_until`. */
+            /** @description Proved; the session may take those actions until `valid_until`, under a new token. */
             200: {
                 headers: {
+                    /** @description The session cookie with the session's new token; the one sent no longer works. */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3417,12 +3441,16 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Changed. */
-            204: {
+            /** @description Changed; the session goes on under a new token. */
+            200: {
                 headers: {
+                    /** @description The session cookie with the session's new token; the one sent no longer works. */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PasswordChanged"];
+                };
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
@@ -3496,9 +3524,11 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Two-factor sign-in is on. */
+            /** @description Two-factor sign-in is on; the session goes on under a new token. */
             200: {
                 headers: {
+                    /** @description The session cookie with the session's new token; the one sent no longer works. */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content: {

@@ -3,7 +3,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { api, isProblemType, toProblem } from "../api/client";
 import { navigate } from "../router";
 import { finishReauthentication, useReauthenticationPrompt } from "../reauth";
-import { SIGN_IN_PATH, setSignedOut, signInHref, useCurrentUser } from "../session";
+import { SIGN_IN_PATH, setCsrfToken, setSignedOut, signInHref, useCurrentUser } from "../session";
 import { ErrorSummary, FieldError, failureFrom, invalid, type Failure } from "./FormErrors";
 import { capitalize } from "./ProblemAlert";
 
@@ -88,6 +88,8 @@ function Prompt() {
       if (twoFactor && method === "recovery") body.recovery_code = typed;
       const { data, error, response } = await api.POST("/api/v1/auth/reauthenticate", { body });
       if (data) {
+        // The session now has a new token: the repeated action, and every later one, carries its CSRF token.
+        setCsrfToken(data.csrf_token);
         finishReauthentication(true);
         return;
       }

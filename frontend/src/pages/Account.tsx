@@ -5,7 +5,7 @@ import { ErrorSummary, FieldError, failureFrom, invalid, type Failure } from "..
 import { ProblemAlert } from "../components/ProblemAlert";
 import { formatInstant, setTitle } from "../format";
 import { Link } from "../router";
-import { TWO_FACTOR_PATH, roleLabel, useCurrentUser } from "../session";
+import { TWO_FACTOR_PATH, roleLabel, setCsrfToken, useCurrentUser } from "../session";
 import { minutesToWait } from "./SignIn";
 
 export function Account() {
@@ -98,10 +98,12 @@ function ChangePassword({ email, onChanged }: { email: string; onChanged: () => 
     setSaving(true);
     setMessage("");
     try {
-      const { error, response } = await api.POST("/api/v1/auth/password", {
+      const { data, error, response } = await api.POST("/api/v1/auth/password", {
         body: { current_password: v.current, new_password: v.next },
       });
-      if (response.ok) {
+      if (data) {
+        // This session goes on under a new token, whose CSRF token the next requests need.
+        setCsrfToken(data.csrf_token);
         latest.current = NO_PASSWORDS;
         setValues(NO_PASSWORDS);
         setFailure(null);

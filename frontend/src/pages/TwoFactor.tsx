@@ -6,7 +6,7 @@ import { ProblemAlert } from "../components/ProblemAlert";
 import { QrCode } from "../components/QrCode";
 import { setTitle } from "../format";
 import { Link, navigate, useLocation } from "../router";
-import { TWO_FACTOR_PATH, safeNext, setMfaEnrolled, useSession } from "../session";
+import { TWO_FACTOR_PATH, safeNext, setCsrfToken, setMfaEnrolled, useSession } from "../session";
 
 const CODE_FIELDS = { code: { id: "mfa-code", label: "The code" } };
 
@@ -112,6 +112,8 @@ export function TwoFactor() {
     try {
       const { data, error, response } = await api.POST("/api/v1/auth/mfa/enrollment/confirm", { body: { code: value } });
       if (data) {
+        // The session goes on under a new token, whose CSRF token the next requests need.
+        setCsrfToken(data.csrf_token);
         setFailure(null);
         latestCode.current = "";
         setCode("");
