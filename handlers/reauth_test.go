@@ -805,3 +805,35 @@ func TestSessionTokenIsRenewed(t *testing.T) {
 		}
 	})
 }
+
+// TestALockoutLeavesTheOwnersSession checks that when someone else's wrong guesses have locked an account, its
+// owner's right password, at a re-authentication or a password change, is refused like any attempt on a
+// locked account but does not end the owner's own session: only a session's own wrong password or code does.
+func TestALockoutLeavesTheOwnersSession(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		base := newClient(t, s)
+		dana := base.signedIn(models.RoleAdvocate)
+		for range models.MaxAccountFailures {
+			res, _ := base.login(map[string]string{"email": dana.user.Email, "password": "someone guessing"})
+			wantProblem(t, res, http.StatusUnauthorized, "invalid-credentials")
+		}
+		if u, _ := s.UserByID(dbtest.System(), dana.user.ID); u.LockedAt == nil {
+			t.Fatal("the guesses did not lock the account")
+		}
+		wantProblem(t, dana.reauthenticate(map[string]string{"password": staffPassword}), http.StatusUnauthorized, "invalid-credentials")
+		if r := dana.do("GET", "/api/v1/auth/me", nil); r.StatusCode != http.StatusOK {
+			t.Fatalf("the owner's session after a right password at re-authentication: %d %s", r.StatusCode, r.Body)
+		}
+		changed := dana.do("POST", "/api/v1/auth/password", map[string]string{"current_password": staffPassword,
+			"new_password": "a brand new passphrase"})
+		if changed.StatusCode != http.StatusUnprocessableEntity || changed.Problem(t).Errors["current_password"] == "" {
+			t.Fatalf("a password change on a locked account: %d %s", changed.StatusCode, changed.Body)
+		}
+		if r := dana.do("GET", "/api/v1/auth/me", nil); r.StatusCode != http.StatusOK {
+			t.Fatalf("the owner's session after a right password at a password change: %d %s", r.StatusCode, r.Body)
+		}
+		// The session's own wrong password, on the locked account, still ends it.
+		wantProblem(t, dana.reauthenticate(map[string]string{"password": "not the password at all"}), http.StatusUnauthorized, "invalid-credentials")
+		wantProblem(t, dana.do("GET", "/api/v1/auth/me", nil), http.StatusUnauthorized, "unauthenticated")
+	})
+}

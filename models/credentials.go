@@ -35,7 +35,7 @@ func (s *Store) Reauthenticate(ctx context.Context, userID, sessionID, pw string
 		return time.Time{}, "", err
 	}
 	if !matches || a.user.ID != userID || !a.user.Active || a.refused() {
-		return time.Time{}, "", s.failAttempt(ctx, a, "auth.reauthenticate", sessionID, ErrBadCredentials)
+		return time.Time{}, "", s.failAttempt(ctx, a, "auth.reauthenticate", sessionToEnd(matches, sessionID), ErrBadCredentials)
 	}
 	u = a.user
 	if u.MFAEnabled() && !second.given() {
@@ -70,6 +70,16 @@ func (s *Store) Reauthenticate(ctx context.Context, userID, sessionID, pw string
 	return at, token, nil
 }
 
+// sessionToEnd is the session a refused attempt ends should it reach the lockout: the one that made it, when
+// its own password was wrong (whoever holds it does not know the password), and none when the password was
+// right but refused, since others' guesses locked the account: they must not sign its owner out.
+func sessionToEnd(passwordMatched bool, sessionID string) string {
+	if passwordMatched {
+		return ""
+	}
+	return sessionID
+}
+
 // ErrWrongPassword refuses a password change whose current password is wrong (or whose account is locked,
 // which gets the same answer, as at sign-in).
 var ErrWrongPassword = &ValidationError{Fields: map[string]string{"current_password": "is not your current password"}}
@@ -97,7 +107,7 @@ func (s *Store) ChangePassword(ctx context.Context, userID, sessionID, current, 
 		return "", err
 	}
 	if !matches || a.user.ID != userID || !a.user.Active || a.refused() {
-		return "", s.failAttempt(ctx, a, "user.password_change", sessionID, ErrWrongPassword)
+		return "", s.failAttempt(ctx, a, "user.password_change", sessionToEnd(matches, sessionID), ErrWrongPassword)
 	}
 	hash, err := password.Hash(next, s.iterations)
 	if err != nil {

@@ -268,10 +268,10 @@ func (s *Store) hashSlot(ctx context.Context) (release func(), err error) {
 }
 
 // failAttempt audits a failed attempt as action, locks the account once it has failed MaxAccountFailures
-// times within the window, and answers reason. When the lock comes from a signed-in session's attempt
-// (re-authenticating, changing the password), that session ends as well: whoever holds it does not know the
-// password. Other sessions of the account go on, so that someone guessing from outside cannot sign its
-// owner out.
+// times within the window, and answers reason. sessionID, when set, names the signed-in session whose own
+// wrong password or code this attempt was (re-authenticating, changing the password): once the account has
+// failed that often it ends as well, since whoever holds it does not know the password. Other sessions of the
+// account go on, so that someone guessing from outside cannot sign its owner out.
 func (s *Store) failAttempt(ctx context.Context, a attempt, action, sessionID string, reason error) error {
 	u := a.user
 	err := s.inTx(ctx, func(tx *gorm.DB) error {
