@@ -109,7 +109,7 @@ func (s *Store) ChangePassword(ctx context.Context, userID, sessionID, current, 
 	if !matches || a.user.ID != userID || !a.user.Active || a.refused() {
 		return "", s.failAttempt(ctx, a, "user.password_change", sessionToEnd(matches, sessionID), ErrWrongPassword)
 	}
-	hash, err := password.Hash(next, s.iterations)
+	hash, err := s.hashPassword(ctx, next)
 	if err != nil {
 		return "", err
 	}
@@ -177,7 +177,7 @@ func (s *Store) ResetPassword(ctx context.Context, userID string) (code string, 
 	code = newResetCode()
 	// A hash of 256 random bits nobody knows replaces the old password's, so that signing in with any
 	// password fails, and costs the same time as any wrong password.
-	unusable, err := password.Hash(randomSecret(), s.iterations)
+	unusable, err := s.hashPassword(ctx, randomSecret())
 	if err != nil {
 		return "", time.Time{}, err
 	}
@@ -244,7 +244,7 @@ func (s *Store) SetPasswordWithCode(ctx context.Context, email, code, next strin
 	if !ok || !a.user.Active || a.failures >= MaxAccountFailures {
 		return s.failAttempt(ctx, a, "auth.password_reset", "", ErrBadResetCode)
 	}
-	hash, err := password.Hash(next, s.iterations)
+	hash, err := s.hashPassword(ctx, next)
 	if err != nil {
 		return err
 	}

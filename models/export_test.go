@@ -128,3 +128,16 @@ func (s *Store) SeedPaymentsForTest(ctx context.Context, orderID string, n int, 
 		return s.insertMany(tx, allocations)
 	})
 }
+
+// HoldHashSlotsForTest takes every slot that password hashing runs in, as a flood of sign-ins would, until
+// release is called.
+func (s *Store) HoldHashSlotsForTest() (release func()) {
+	for range cap(s.hashSlots) {
+		s.hashSlots <- struct{}{}
+	}
+	return func() {
+		for range cap(s.hashSlots) {
+			<-s.hashSlots
+		}
+	}
+}

@@ -256,6 +256,17 @@ func (s *Store) locked(u User, at time.Time) bool {
 	return u.LockedAt != nil && (s.lockout == 0 || at.Before(u.LockedAt.Add(s.lockout)))
 }
 
+// hashPassword hashes pw at the store's work factor in a slot of hashSlot's, like every password check, so
+// that a flood of account creations, resets or password changes cannot take every core either.
+func (s *Store) hashPassword(ctx context.Context, pw string) (string, error) {
+	release, err := s.hashSlot(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	return password.Hash(pw, s.iterations)
+}
+
 // hashSlot bounds how many password checks run at once, so that a flood of sign-ins cannot take every
 // core from the rest of the service. It waits for a free slot as long as ctx allows.
 func (s *Store) hashSlot(ctx context.Context) (release func(), err error) {
@@ -325,7 +336,7 @@ func (s *Store) openSession(ctx context.Context, u User, pw string, second Secon
 	}
 	rehash := ""
 	if password.NeedsRehash(u.PasswordHash, s.iterations) {
-		if rehash, err = password.Hash(pw, s.iterations); err != nil {
+		if rehash, err = s.hashPassword(ctx, pw); err != nil {
 			return User{}, Session{}, "", err
 		}
 	}
