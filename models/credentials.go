@@ -167,13 +167,21 @@ type passwordReset struct {
 	ExpiresAt time.Time
 }
 
+// ErrOwnPasswordReset refuses a staff member's reset of their own password.
+var ErrOwnPasswordReset = &ConflictError{Detail: "To change your own password, use Change password on your account page."}
+
 // ResetPassword is an administrator's reset of the password of the account userID, for someone who forgot
 // it or whose password may be known to others. It returns a one-time code, shown once and stored only as a
 // hash, with which the account's owner sets a new password (SetPasswordWithCode) until the code expires,
 // PasswordResetLifetime from now. A new reset replaces an earlier code. The old password stops working at
 // once, the account's sessions end and its API tokens are revoked, so that whoever may have held the old
-// password keeps nothing. Two-factor sign-in is left as it is: the next sign-in still needs it.
+// password keeps nothing. Two-factor sign-in is left as it is: the next sign-in still needs it. A staff
+// member cannot reset their own password (ErrOwnPasswordReset): it would sign them out with nothing but a
+// code, where a change needs the current password.
 func (s *Store) ResetPassword(ctx context.Context, userID string) (code string, expires time.Time, err error) {
+	if actor := ActorOf(ctx); actor.Type == ActorUser && actor.ID == userID {
+		return "", time.Time{}, ErrOwnPasswordReset
+	}
 	code = newResetCode()
 	// A hash of 256 random bits nobody knows replaces the old password's, so that signing in with any
 	// password fails, and costs the same time as any wrong password.

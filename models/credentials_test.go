@@ -52,3 +52,28 @@ func TestPasswordHashingWaitsForASlot(t *testing.T) {
 		}
 	})
 }
+
+// TestResetPasswordRefusesOnesOwn checks that an administrator cannot reset their own password, which would
+// sign them out with nothing but a code (their own is changed with the current one), whichever way the
+// store is called; the command line, acting as the system, may reset anyone's.
+func TestResetPasswordRefusesOnesOwn(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		ada := mustCreateUser(t, s, "ada@mesa.gov", models.RoleAdmin)
+		asAda := models.WithActor(dbtest.System(), models.Actor{Type: models.ActorUser, ID: ada.ID, Role: models.RoleAdmin})
+		_, _, err := s.ResetPassword(asAda, ada.ID)
+		var conflict *models.ConflictError
+		if !errors.As(err, &conflict) || conflict.Detail == "" {
+			t.Fatalf("an administrator resetting their own password: %v; want a conflict", err)
+		}
+		if _, _, _, err := s.SignIn(dbtest.System(), "ada@mesa.gov", goodPassword, models.SecondFactor{}); err != nil {
+			t.Errorf("the refused reset changed the password: %v", err)
+		}
+		dana := mustCreateUser(t, s, "dana@mesa.gov", models.RoleAdvocate)
+		if _, _, err := s.ResetPassword(asAda, dana.ID); err != nil {
+			t.Errorf("resetting someone else's password: %v", err)
+		}
+		if _, _, err := s.ResetPassword(dbtest.System(), ada.ID); err != nil {
+			t.Errorf("the system resetting an administrator's password: %v", err)
+		}
+	})
+}
