@@ -593,8 +593,17 @@ func TestPasswordResetByAdministrator(t *testing.T) {
 		if r := use(dana.user.Email, expiring, next); string(r.Body) != string(refused.Body) {
 			t.Errorf("an expired code: %d %s", r.StatusCode, r.Body)
 		}
-		// Guessing is counted like sign-ins: after five wrong codes the right one is refused too.
+		// Wrong passwords, which anyone who knows the email can send, do not stop the code; wrong codes count on
+		// the code, and five of them void it.
 		right := issue(dana.user.ID)
+		for range models.MaxAccountFailures {
+			res, _ := dana.login(map[string]string{"email": dana.user.Email, "password": "someone guessing"})
+			wantProblem(t, res, http.StatusUnauthorized, "invalid-credentials")
+		}
+		if r := use(dana.user.Email, right, next); r.StatusCode != http.StatusNoContent {
+			t.Errorf("the right code after five wrong passwords: %d %s", r.StatusCode, r.Body)
+		}
+		right = issue(dana.user.ID)
 		for range models.MaxAccountFailures {
 			use(dana.user.Email, "AAAAA-BBBBB-CCCCC-DDDDD", next)
 		}
@@ -606,7 +615,7 @@ func TestPasswordResetByAdministrator(t *testing.T) {
 		wantProblem(t, admin.do("POST", "/api/v1/users/"+admin.user.ID+"/password-reset", nil), http.StatusConflict, "conflict")
 		wantProblem(t, admin.do("POST", "/api/v1/users/"+uuid.NewString()+"/password-reset", nil), http.StatusNotFound, "not-found")
 		page, _ := s.ListAuditEvents(dbtest.System(), models.AuditFilter{Action: "user.password_reset"})
-		if len(page.Items) != 4 || page.Items[0].ObjectID != dana.user.ID {
+		if len(page.Items) != 5 || page.Items[0].ObjectID != dana.user.ID {
 			t.Errorf("audit of the resets: %+v", page.Items)
 		}
 	})

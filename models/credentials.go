@@ -26,7 +26,7 @@ func (s *Store) Reauthenticate(ctx context.Context, userID, sessionID, pw string
 	if err != nil {
 		return time.Time{}, "", err
 	}
-	a, err := s.beginAttempt(ctx, u.Email, "auth.reauthenticate")
+	a, err := s.beginAttempt(ctx, u.Email, "auth.reauthenticate", passwordAttempt)
 	if err != nil {
 		return time.Time{}, "", err
 	}
@@ -98,7 +98,7 @@ func (s *Store) ChangePassword(ctx context.Context, userID, sessionID, current, 
 	if err != nil {
 		return "", err
 	}
-	a, err := s.beginAttempt(ctx, u.Email, "user.password_change")
+	a, err := s.beginAttempt(ctx, u.Email, "user.password_change", passwordAttempt)
 	if err != nil {
 		return "", err
 	}
@@ -159,13 +159,24 @@ func checkNewPassword(old, next string) error {
 // PasswordResetLifetime is how long an administrator's reset code works.
 const PasswordResetLifetime = 24 * time.Hour
 
-// passwordReset is an account's one outstanding reset code; only a hash of the code is stored.
+// MaxResetCodeTries is how many tries a reset code gets: the one that uses up the last try with a wrong code
+// voids it, and its owner asks an administrator for a new one. 100 random bits need no more to stay out of
+// reach of guessing.
+const MaxResetCodeTries = 5
+
+// passwordReset is an account's one outstanding reset code; only a hash of the code is stored. Attempts
+// counts the tries at it, right or wrong, apart from the account's failed sign-ins.
 type passwordReset struct {
 	UserID    string `gorm:"primaryKey"`
 	CodeHash  string
 	CreatedAt time.Time
 	ExpiresAt time.Time
+	Attempts  int
 }
+
+// decoyUserID stands for the account of an email that has none when a reset code is offered for it, so that
+// the refusal runs the same statements as a wrong code for a real account, and takes as long.
+const decoyUserID = "00000000-0000-0000-0000-000000000000"
 
 // ErrOwnPasswordReset refuses a staff member's reset of their own password.
 var ErrOwnPasswordReset = &ConflictError{Detail: "To change your own password, use Change password on your account page."}
@@ -219,38 +230,32 @@ func (s *Store) ResetPassword(ctx context.Context, userID string) (code string, 
 	return code, expires, nil
 }
 
-// ErrBadResetCode answers every refused use of a reset code alike: an unknown email, a wrong, used or
-// expired code, a disabled account, or one that failed too often.
+// ErrBadResetCode answers every refused use of a reset code alike: an unknown email, a wrong, used, voided
+// or expired code, or a disabled account.
 var ErrBadResetCode = errors.New("the email or reset code is wrong, or the code has expired")
 
 // SetPasswordWithCode sets a new password for the account with email, with the code from ResetPassword.
-// Each try is counted and throttled like a sign-in, so that codes cannot be guessed; every refusal answers
-// ErrBadResetCode, whatever the reason, and a new password that breaks the policy is a *ValidationError
-// before the code is looked at. The code is used up, any lockout is lifted (an administrator vouched for the
-// owner), and the account's sessions end. No session is opened: the owner signs in next, with the second
-// factor where the account has one.
+// Every refusal answers ErrBadResetCode, whatever the reason, and a new password that breaks the policy is a
+// *ValidationError before the code is looked at. Tries are counted on the code, MaxResetCodeTries at most,
+// and on the client's address like sign-ins (a *ThrottledError beyond), but not towards the account's
+// lockout, and the account's failed sign-ins do not stop the code: wrong passwords, which anyone who knows the
+// email can send, must not keep the owner out. The code is used up, any lockout is lifted (an administrator
+// vouched for the owner), and the account's sessions end. No session is opened: the owner signs in next,
+// with the second factor where the account has one.
 func (s *Store) SetPasswordWithCode(ctx context.Context, email, code, next string) error {
 	if err := checkNewPassword("", next); err != nil {
 		return err
 	}
-	a, err := s.beginAttempt(ctx, email, "auth.password_reset")
+	a, err := s.beginAttempt(ctx, email, "auth.password_reset", resetCodeAttempt)
 	if err != nil {
 		return err
 	}
-	var reset passwordReset
-	ok := false
-	if a.found {
-		err := s.read.WithContext(ctx).Where("user_id = ?", a.user.ID).Take(&reset).Error
-		if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
-			return err
-		}
-		ok = err == nil && subtle.ConstantTimeCompare([]byte(reset.CodeHash), []byte(resetCodeHash(a.user.ID, code))) == 1 &&
-			a.at.Before(reset.ExpiresAt)
+	reset, ok, err := s.tryResetCode(ctx, a, code)
+	if err != nil {
+		return err
 	}
-	// A lockout from wrong passwords does not stop the code (it is how the owner gets back in), but codes
-	// guessed wrong too often do.
-	if !ok || !a.user.Active || a.failures >= MaxAccountFailures {
-		return s.failAttempt(ctx, a, "auth.password_reset", "", ErrBadResetCode)
+	if !ok {
+		return ErrBadResetCode
 	}
 	hash, err := s.hashPassword(ctx, next)
 	if err != nil {
@@ -271,7 +276,7 @@ func (s *Store) SetPasswordWithCode(ctx context.Context, email, code, next strin
 			Updates(map[string]any{"password_hash": hash, "locked_at": nil}).Error; err != nil {
 			return err
 		}
-		if err := tx.Where("email_hash = ?", hashToken(a.user.EmailKey)).Delete(&loginFailure{}).Error; err != nil {
+		if err := tx.Where("email_hash IN ?", []string{hashToken(a.user.EmailKey), a.counted}).Delete(&loginFailure{}).Error; err != nil {
 			return err
 		}
 		if err := tx.Where("user_id = ?", a.user.ID).Delete(&Session{}).Error; err != nil {
@@ -280,9 +285,51 @@ func (s *Store) SetPasswordWithCode(ctx context.Context, email, code, next strin
 		return s.appendAudit(tx, audited{Action: "auth.password_reset", ObjectType: "user", ObjectID: a.user.ID, Outcome: OutcomeSuccess})
 	})
 	if errors.Is(err, ErrBadResetCode) {
-		return s.failAttempt(ctx, a, "auth.password_reset", "", ErrBadResetCode)
+		return s.inTx(ctx, func(tx *gorm.DB) error {
+			if err := s.appendAudit(tx, audited{Action: "auth.password_reset", ObjectType: "user", ObjectID: a.user.ID,
+				Outcome: OutcomeFailure}); err != nil {
+				return err
+			}
+			return ErrBadResetCode
+		})
 	}
 	return err
+}
+
+// tryResetCode takes one of the tries of the reset code of the attempt's account and checks code against it,
+// in one transaction, so that concurrent guesses cannot get more than MaxResetCodeTries between them. It
+// reports whether code is that account's live code; a wrong one that takes the last try voids the code, and
+// every refusal is audited. An unknown email runs the same statements against decoyUserID, which has no
+// code, so that its refusal costs what a wrong code does.
+func (s *Store) tryResetCode(ctx context.Context, a attempt, code string) (passwordReset, bool, error) {
+	userID := decoyUserID
+	if a.found {
+		userID = a.user.ID
+	}
+	var reset passwordReset
+	ok := false
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
+		took := tx.Model(&passwordReset{}).Where("user_id = ? AND attempts < ?", userID, MaxResetCodeTries).
+			Update("attempts", gorm.Expr("attempts + 1"))
+		if took.Error != nil {
+			return took.Error
+		}
+		err := tx.Where("user_id = ?", userID).Take(&reset).Error
+		if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+			return err
+		}
+		// Compared even when there is no code (an empty hash matches nothing), so that every refusal costs alike.
+		matches := subtle.ConstantTimeCompare([]byte(reset.CodeHash), []byte(resetCodeHash(userID, code))) == 1
+		ok = matches && took.RowsAffected == 1 && a.found && a.user.Active && a.at.Before(reset.ExpiresAt)
+		if ok {
+			return nil
+		}
+		if err := tx.Where("user_id = ? AND attempts >= ?", userID, MaxResetCodeTries).Delete(&passwordReset{}).Error; err != nil {
+			return err
+		}
+		return s.appendAudit(tx, audited{Action: "auth.password_reset", ObjectType: "user", ObjectID: a.user.ID, Outcome: OutcomeFailure})
+	})
+	return reset, ok, err
 }
 
 // resetCodeGroups and resetGroupLength shape a reset code: four groups of five characters of

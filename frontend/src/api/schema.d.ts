@@ -175,10 +175,11 @@ export interface paths {
          * Set a new password with the one-time code from an administrator's reset.
          * @description Sets the account's new password with the code from `POST /api/v1/users/{user_id}/password-reset`,
          *     which is then used up; a lockout is lifted. It does not sign in: the next sign-in needs the new
-         *     password and, where the account has one, its second factor. An unknown email, a wrong, used or
-         *     expired code and a disabled account all get the same 401 `invalid-reset-code`; tries are counted
-         *     and throttled like sign-ins (429 with `Retry-After`). A new password that breaks the password rules
-         *     is 422 on `new_password`, before the code is checked.
+         *     password and, where the account has one, its second factor. An unknown email, a wrong, used, voided
+         *     or expired code and a disabled account all get the same 401 `invalid-reset-code`. Tries are counted
+         *     on the code, apart from the account's failed sign-ins (which do not stop it): the fifth wrong one
+         *     voids it. They count towards the client address's throttle like sign-ins (429 with `Retry-After`).
+         *     A new password that breaks the password rules is 422 on `new_password`, before the code is checked.
          */
         post: operations["resetPasswordWithCode"];
         delete?: never;
