@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -844,5 +845,39 @@ func TestALockoutLeavesTheOwnersSession(t *testing.T) {
 		// The session's own wrong password, on the locked account, still ends it.
 		wantProblem(t, dana.reauthenticate(map[string]string{"password": "not the password at all"}), http.StatusUnauthorized, "invalid-credentials")
 		wantProblem(t, dana.do("GET", "/api/v1/auth/me", nil), http.StatusUnauthorized, "unauthenticated")
+	})
+}
+
+// TestCookieRefusalsAreDocumented checks that every operation a session cookie can be refused at documents
+// its 403: unsafe requests without the session's X-CSRF-Token (all but signing in), and, where two-factor
+// sign-in is required, every request of a session that has not set it up but those that set it up. Public
+// operations are among them: a browser sends its cookie to them too.
+func TestCookieRefusalsAreDocumented(t *testing.T) {
+	doc, err := api.GetSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			if !strings.HasPrefix(path, "/api/v1/") {
+				continue // The session is looked at only under /api/v1.
+			}
+			csrf := method != http.MethodGet && method != http.MethodHead && op.OperationID != "Login"
+			enrolment := !slices.Contains([]string{"/api/v1/auth/me", "/api/v1/auth/login", "/api/v1/auth/logout",
+				"/api/v1/auth/reauthenticate", "/api/v1/auth/mfa/enrollment", "/api/v1/auth/mfa/enrollment/confirm"}, path)
+			if (csrf || enrolment) && op.Responses.Status(http.StatusForbidden) == nil {
+				t.Errorf("%s %s (%s) can answer 403 to a session cookie but does not document it", method, path, op.OperationID)
+			}
+		}
+	}
+}
+
+// TestResetWithCodeRefusesACookieWithoutCSRF checks the 403 that setting a password with a reset code answers
+// a browser that is signed in and sends its cookie without the CSRF token, against the contract.
+func TestResetWithCodeRefusesACookieWithoutCSRF(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		dana := newClient(t, s).signedIn(models.RoleAdvocate)
+		wantProblem(t, dana.do("POST", "/api/v1/auth/password-reset", map[string]string{"email": dana.user.Email,
+			"code": "AAAAA-BBBBB-CCCCC-DDDDD", "new_password": "a brand new passphrase"}, "X-CSRF-Token", ""), http.StatusForbidden, "csrf")
 	})
 }

@@ -180,6 +180,9 @@ export interface paths {
          *     on the code, apart from the account's failed sign-ins (which do not stop it): the fifth wrong one
          *     voids it. They count towards the client address's throttle like sign-ins (429 with `Retry-After`).
          *     A new password that breaks the password rules is 422 on `new_password`, before the code is checked.
+         *     A browser that is signed in sends its session cookie here too, and is then held to the session's
+         *     rules: 403 without the session's `X-CSRF-Token`, or while the session must still set up two-factor
+         *     sign-in.
          */
         post: operations["resetPasswordWithCode"];
         delete?: never;
@@ -3119,9 +3122,9 @@ export interface components {
             };
         };
         /**
-         * @description Signed in but not allowed (including a missing or wrong X-CSRF-Token, and an API token without the
-         *     scope the operation needs: `write` to change data, `sensitive` for actions that need a recent
-         *     re-authentication).
+         * @description Signed in but not allowed (including a missing or wrong X-CSRF-Token with a session cookie, a session
+         *     that must still set up two-factor sign-in, and an API token without the scope the operation needs:
+         *     `write` to change data, `sensitive` for actions that need a recent re-authentication).
          */
         Forbidden: {
             headers: {
@@ -3483,6 +3486,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             422: components["responses"]["Unprocessable"];
             429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
@@ -3563,6 +3567,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             default: components["responses"]["Problem"];
         };
     };
@@ -3617,6 +3622,7 @@ export interface operations {
                 content?: never;
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             default: components["responses"]["Problem"];
         };
@@ -3890,6 +3896,7 @@ export interface operations {
                     "application/json": components["schemas"]["JurisdictionList"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             default: components["responses"]["Problem"];
         };
     };
@@ -3921,6 +3928,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
             422: components["responses"]["Unprocessable"];
             default: components["responses"]["Problem"];
         };
@@ -3950,6 +3958,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -3980,6 +3989,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             default: components["responses"]["Problem"];
         };
@@ -4015,6 +4025,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             412: components["responses"]["PreconditionFailed"];
