@@ -262,7 +262,9 @@ export interface paths {
          *     per account (409).
          *
          *     `scopes` limit it: `read` may call only GET operations; `write` may also change data; `sensitive`
-         *     adds the actions that need a recent re-authentication (see `x-reauthentication`). A `sensitive` token
+         *     adds the actions that need a recent re-authentication (see `x-reauthentication`), which for a `read`
+         *     token are only those that change nothing: `[read, sensitive]` is a token that may reveal full SSNs
+         *     and change nothing, for a script that looks SSNs up. A `sensitive` token
          *     can only be made from a session that re-authenticated within the last 15 minutes (401
          *     `reauthentication-required` otherwise), and lives at most 30 days (its default).
          */
@@ -1620,7 +1622,8 @@ export interface components {
         };
         /**
          * @description What an API token may do: `read` only GET operations; `write` also change data; `sensitive` adds the
-         *     actions that need a recent re-authentication.
+         *     actions that need a recent re-authentication. Held with `read`, `sensitive` adds only those that change
+         *     nothing (revealing a victim's full SSN): a read token never changes data, whatever else it holds.
          * @enum {string}
          */
         TokenScope: "read" | "write" | "sensitive";
