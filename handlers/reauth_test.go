@@ -782,21 +782,27 @@ func TestSessionTokenIsRenewed(t *testing.T) {
 	dbtest.EachWith(t, clk.use, func(t *testing.T, s *models.Store) {
 		clk.reset()
 		dana := newClient(t, s).signedIn(models.RoleAdvocate)
-		for name, prove := range map[string]func() response{
-			"re-authenticating": func() response { return dana.reauthenticate(map[string]string{"password": staffPassword}) },
-			"changing the password": func() response {
+		// In this order: re-authenticating with the password alone needs the password that the change replaces,
+		// and an account without two-factor sign-in.
+		for _, step := range []struct {
+			name  string
+			prove func() response
+		}{
+			{"re-authenticating", func() response { return dana.reauthenticate(map[string]string{"password": staffPassword}) }},
+			{"changing the password", func() response {
 				res := dana.do("POST", "/api/v1/auth/password", map[string]string{"current_password": staffPassword,
 					"new_password": "a brand new passphrase"})
 				dana.adopt(res)
 				return res
-			},
-			"turning two-factor sign-in on": func() response {
+			}},
+			{"turning two-factor sign-in on", func() response {
 				secret := dana.startEnrolment()
 				res := dana.do("POST", "/api/v1/auth/mfa/enrollment/confirm", map[string]string{"code": clk.code(t, secret, 0)})
 				dana.adopt(res)
 				return res
-			},
+			}},
 		} {
+			name, prove := step.name, step.prove
 			stolen := *dana
 			if res := prove(); res.StatusCode != http.StatusOK {
 				t.Fatalf("%s: %d %s", name, res.StatusCode, res.Body)
