@@ -121,7 +121,7 @@ func (s *Store) ChangePassword(ctx context.Context, userID, sessionID, current, 
 		if err := tx.Where("email_hash = ?", hashToken(a.user.EmailKey)).Delete(&loginFailure{}).Error; err != nil {
 			return err
 		}
-		if err := tx.Where("user_id = ? AND id <> ?", userID, sessionID).Delete(&Session{}).Error; err != nil {
+		if err := endOtherSessions(tx, userID, sessionID); err != nil {
 			return err
 		}
 		if err := tx.Model(&APIToken{}).Where("user_id = ? AND revoked_at IS NULL", userID).Update("revoked_at", s.now()).Error; err != nil {

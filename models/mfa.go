@@ -130,7 +130,7 @@ func (s *Store) ConfirmMFAEnrollment(ctx context.Context, userID, sessionID, cod
 				return err
 			}
 		}
-		if err := tx.Where("user_id = ? AND id <> ?", userID, sessionID).Delete(&Session{}).Error; err != nil {
+		if err := endOtherSessions(tx, userID, sessionID); err != nil {
 			return err
 		}
 		return s.appendAudit(tx, audited{Action: "user.mfa_enable", ObjectType: "user", ObjectID: userID, Outcome: OutcomeSuccess})

@@ -487,6 +487,14 @@ func (s *Store) SignOut(ctx context.Context, token string) error {
 	})
 }
 
+// endOtherSessions ends every session of the account userID but keep (none kept when keep is empty).
+func endOtherSessions(tx *gorm.DB, userID, keep string) error {
+	if keep == "" {
+		return tx.Where("user_id = ?", userID).Delete(&Session{}).Error
+	}
+	return tx.Where("user_id = ? AND id <> ?", userID, keep).Delete(&Session{}).Error
+}
+
 // renewSessionToken gives the session sessionID of the account userID a new token in tx, with changes to its
 // other columns, and returns the token. Every new proof a session gives (a re-authentication, a password
 // change, a second factor set up) is made under a new token, so that a copy of the cookie taken before is
