@@ -1546,6 +1546,13 @@ type PasswordChange struct {
 	NewPassword string `json:"new_password"`
 }
 
+// PasswordChanged defines model for PasswordChanged.
+type PasswordChanged struct {
+	// CsrfToken The session's new CSRF token, to send as `X-CSRF-Token` from now on: the session's token was
+	// renewed, and the old CSRF token no longer works.
+	CsrfToken string `json:"csrf_token"`
+}
+
 // PasswordResetCode defines model for PasswordResetCode.
 type PasswordResetCode struct {
 	// Code The one-time code (100 random bits in four groups of five letters and digits), shown only in this
@@ -1674,12 +1681,20 @@ type ReauthenticateRequest struct {
 type Reauthentication struct {
 	AuthenticatedAt time.Time `json:"authenticated_at"`
 
+	// CsrfToken The session's new CSRF token, to send as `X-CSRF-Token` from now on: the session's token was
+	// renewed, and the old CSRF token no longer works.
+	CsrfToken string `json:"csrf_token"`
+
 	// ValidUntil Until when the session may take the actions that need a recent re-authentication.
 	ValidUntil time.Time `json:"valid_until"`
 }
 
 // RecoveryCodes defines model for RecoveryCodes.
 type RecoveryCodes struct {
+	// CsrfToken The session's new CSRF token, to send as `X-CSRF-Token` from now on: the session's token was
+	// renewed, and the old CSRF token no longer works.
+	CsrfToken string `json:"csrf_token"`
+
 	// RecoveryCodes Ten one-time codes for signing in without the authenticator app. Shown only once.
 	RecoveryCodes []string `json:"recovery_codes"`
 }
@@ -2093,7 +2108,8 @@ type TokenList struct {
 }
 
 // TokenScope What an API token may do: `read` only GET operations; `write` also change data; `sensitive` adds the
-// actions that need a recent re-authentication.
+// actions that need a recent re-authentication. Held with `read`, `sensitive` adds only those that change
+// nothing (revealing a victim's full SSN): a read token never changes data, whatever else it holds.
 type TokenScope string
 
 // TokenScopes Exactly one of `read` and `write`, and `sensitive` or not.
@@ -6330,7 +6346,7 @@ func (response StartMfaEnrollment200JSONResponse) VisitStartMfaEnrollmentRespons
 }
 
 type StartMfaEnrollment401ApplicationProblemPlusJSONResponse struct {
-	UnauthorizedApplicationProblemPlusJSONResponse
+	ReauthenticationRequiredApplicationProblemPlusJSONResponse
 }
 
 func (response StartMfaEnrollment401ApplicationProblemPlusJSONResponse) VisitStartMfaEnrollmentResponse(w http.ResponseWriter) error {
@@ -6402,15 +6418,25 @@ type ConfirmMfaEnrollmentResponseObject interface {
 	VisitConfirmMfaEnrollmentResponse(w http.ResponseWriter) error
 }
 
-type ConfirmMfaEnrollment200JSONResponse RecoveryCodes
+type ConfirmMfaEnrollment200ResponseHeaders struct {
+	SetCookie *string
+}
+
+type ConfirmMfaEnrollment200JSONResponse struct {
+	Body    RecoveryCodes
+	Headers ConfirmMfaEnrollment200ResponseHeaders
+}
 
 func (response ConfirmMfaEnrollment200JSONResponse) VisitConfirmMfaEnrollmentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.SetCookie != nil {
+		w.Header().Set("Set-Cookie", fmt.Sprint(*response.Headers.SetCookie))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6433,7 +6459,7 @@ func (response ConfirmMfaEnrollment400ApplicationProblemPlusJSONResponse) VisitC
 }
 
 type ConfirmMfaEnrollment401ApplicationProblemPlusJSONResponse struct {
-	UnauthorizedApplicationProblemPlusJSONResponse
+	ReauthenticationRequiredApplicationProblemPlusJSONResponse
 }
 
 func (response ConfirmMfaEnrollment401ApplicationProblemPlusJSONResponse) VisitConfirmMfaEnrollmentResponse(w http.ResponseWriter) error {
@@ -6521,12 +6547,28 @@ type ChangePasswordResponseObject interface {
 	VisitChangePasswordResponse(w http.ResponseWriter) error
 }
 
-type ChangePassword204Response struct {
+type ChangePassword200ResponseHeaders struct {
+	SetCookie *string
 }
 
-func (response ChangePassword204Response) VisitChangePasswordResponse(w http.ResponseWriter) error {
-	w.WriteHeader(204)
-	return nil
+type ChangePassword200JSONResponse struct {
+	Body    PasswordChanged
+	Headers ChangePassword200ResponseHeaders
+}
+
+func (response ChangePassword200JSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.SetCookie != nil {
+		w.Header().Set("Set-Cookie", fmt.Sprint(*response.Headers.SetCookie))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type ChangePassword400ApplicationProblemPlusJSONResponse struct {
@@ -6677,6 +6719,22 @@ func (response ResetPasswordWithCode401ApplicationProblemPlusJSONResponse) Visit
 	return err
 }
 
+type ResetPasswordWithCode403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ResetPasswordWithCode403ApplicationProblemPlusJSONResponse) VisitResetPasswordWithCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ResetPasswordWithCode422ApplicationProblemPlusJSONResponse struct {
 	UnprocessableApplicationProblemPlusJSONResponse
 }
@@ -6737,15 +6795,25 @@ type ReauthenticateResponseObject interface {
 	VisitReauthenticateResponse(w http.ResponseWriter) error
 }
 
-type Reauthenticate200JSONResponse Reauthentication
+type Reauthenticate200ResponseHeaders struct {
+	SetCookie *string
+}
+
+type Reauthenticate200JSONResponse struct {
+	Body    Reauthentication
+	Headers Reauthenticate200ResponseHeaders
+}
 
 func (response Reauthenticate200JSONResponse) VisitReauthenticateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.SetCookie != nil {
+		w.Header().Set("Set-Cookie", fmt.Sprint(*response.Headers.SetCookie))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6884,6 +6952,22 @@ func (response ListTokens401ApplicationProblemPlusJSONResponse) VisitListTokensR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTokens403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListTokens403ApplicationProblemPlusJSONResponse) VisitListTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7066,6 +7150,22 @@ func (response DeleteToken401ApplicationProblemPlusJSONResponse) VisitDeleteToke
 	return err
 }
 
+type DeleteToken403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteToken403ApplicationProblemPlusJSONResponse) VisitDeleteTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteToken404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -7133,6 +7233,22 @@ func (response ListCases400ApplicationProblemPlusJSONResponse) VisitListCasesRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCases403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListCases403ApplicationProblemPlusJSONResponse) VisitListCasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7218,6 +7334,22 @@ func (response CreateCase400ApplicationProblemPlusJSONResponse) VisitCreateCaseR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCase403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCase403ApplicationProblemPlusJSONResponse) VisitCreateCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7351,6 +7483,22 @@ func (response GetCase400ApplicationProblemPlusJSONResponse) VisitGetCaseRespons
 	return err
 }
 
+type GetCase403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetCase403ApplicationProblemPlusJSONResponse) VisitGetCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetCase404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -7431,6 +7579,22 @@ func (response UpdateCase400ApplicationProblemPlusJSONResponse) VisitUpdateCaseR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCase403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCase403ApplicationProblemPlusJSONResponse) VisitUpdateCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10830,6 +10994,22 @@ func (response ListJurisdictions200JSONResponse) VisitListJurisdictionsResponse(
 	return err
 }
 
+type ListJurisdictions403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListJurisdictions403ApplicationProblemPlusJSONResponse) VisitListJurisdictionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListJurisdictionsdefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -14105,7 +14285,7 @@ func (response CreateUser400ApplicationProblemPlusJSONResponse) VisitCreateUserR
 }
 
 type CreateUser401ApplicationProblemPlusJSONResponse struct {
-	UnauthorizedApplicationProblemPlusJSONResponse
+	ReauthenticationRequiredApplicationProblemPlusJSONResponse
 }
 
 func (response CreateUser401ApplicationProblemPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
@@ -14739,7 +14919,7 @@ func (response UnlockUser200JSONResponse) VisitUnlockUserResponse(w http.Respons
 }
 
 type UnlockUser401ApplicationProblemPlusJSONResponse struct {
-	UnauthorizedApplicationProblemPlusJSONResponse
+	ReauthenticationRequiredApplicationProblemPlusJSONResponse
 }
 
 func (response UnlockUser401ApplicationProblemPlusJSONResponse) VisitUnlockUserResponse(w http.ResponseWriter) error {
@@ -19185,504 +19365,518 @@ func (sh *strictHandler) GetReadyz(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3dchu39i/4KijNnjI1u0V9WHJisU6dUmQ78Y4d6y/J2XvPZv5siA2SiJoAA6BFc6dcNVen5vrczBvM",
-	"i8yb/J9kCmsB3ehmN9mkJNvJcS5ikezGN9b3+q3fd4ZyOpOCCaN3Tn/fmTCaMAV/vrymY/tvwvRQ8Znh",
-	"Uuyc7lxPGLljSnMpiBwRM2FEMS0zNWQRGUlF4tejvbfUDCdxdyfa0cMJm1LbjFnM2M7pjjaKi/HOx4/R",
-	"zhs5pNhqXSfvL9/4DoaKUcOSvKPVDX+MdmZU0SkzbiLnVLPXL+p7GVLNnmjy+oVtk9tvZ9RMdqIdQae2",
-	"Vfv7gCc70Y5iv2VcsWTn1KiMhQMYSTWlZud0J8vgyeWZnmdKS1U/gliwD2YwhCdiP+OZYndcZprM6Jjl",
-	"Q/stY2oRjA1bDYcypR/eMDE2k53To4ODuqG8YCMmEipM04ok/oFVy5I/dP+1eSGH2ZStGI/7feVw3DP3",
-	"H80PjNq/mwYzwZ9XjcU9cv+hvE7YdCYNE8PFj2yxPJ4zcssW+RWhacrUE02GEyk1F2PS0dlwQqgmlLx/",
-	"//rFbkQEm8MNZXQ4IUwYtYiImVBDpvSW2ecUM4rDPfstY9oQTUfstC9s+5pOGfQ352ZC8m/8k1ToOVMa",
-	"fhhxpY29qzMpNCN0TLkgVNhmh1IlmghpJlyMe9gW7YuEj0ZMMWF8exE5Pjrqkh/ZQhOqWHmGci665NIt",
-	"LJGCsDumFvlQcEbyjmkylYItSOf46Nu+sH3JzBAp2G5EtMTncM4LQkeGKUJJKvPJkCEVRNi23cBdc2bO",
-	"h6zbF373kWIW+x9s257dt1WHILyuJyfRzpQL//nQUjFjmLJ9/Oe/+v0PR4d7/f6Hb17+8te/1J+XEZDd",
-	"+oNribk/K5583zB7ToYTKsYs6ZK3XMPBGXO7dsdH3/aINjRl/ovDo27jnB3J35AWvZ7OpGq8+Bx+XXXV",
-	"8In737Q3fMrN8iAu6JgRzf/dSIBTeC/sK2EjmqVm5/TkILILwKfZ1H44gL3FT4f5ELgwbMyUY4ZaN61E",
-	"KrVetQ729/uvwjvokqZbniM6NHAdu8Q31CPzCRNEM2EiQt1hkuIRD9Q7lTDVtIqKacNNZkBysQ+uWlJ4",
-	"4P5remWoYau4m/YPrBpM/tD9B3TNPpi1x51cTYHYWhopiDQTpkjKtdFPSMedcHJ4EBEgtNqQk4PdiNyw",
-	"Ic00c9SYGzYlQ6oUZ5pkM2JkXxydHEQHBweW4ih7WpSGk8Q+mICctr9ih+UrtvaGvdfNZ4MOhzJbvQmZ",
-	"fogD8TMfGj5tGsYd/LpqFPjEfcfx0b6M/Bkk5O9ocons034aSmGYgD/pbJZylNL3Z0repGz61181iuxF",
-	"d39RbLRzuvO/7Re6xD7+qvcv8C3stO5SItfmmkxpasfNEtK5oQn529W7nyKSiVsh54KMOEuTiNgfcuF+",
-	"t7vzMdr5TiaLaymvUjn/1IO/kQkIYNTKhXeFCKKNnM1YQuzxv+NiHBFpxYkpIzqVc3+vnh2TH/l37r6c",
-	"EM2GUiRwJeaUGy7GfdFxwyZ2A0k8MWamT/f3+XRGhyZlyZiprlRjPzu9b0e0Z6Tcsx3Fuz2nn+Gw5lST",
-	"RLmhiYRwo8kspUPWF5YiC2IkXnbdJVcMHnDSm7wD6UgbRhNuRSMpBBvalbA3125CphefevXdnSU0VYwm",
-	"CzKxsq49RmJR3g9NMpEwReZ0YR/gVuBdwJ7Y1eFCGyqGzB5BzdQd8DJspi/w8SEVPdgU+0Mq8YFLKzju",
-	"nYHgqOlCIw0L9OfggeXbfuV220houFajLYgX6JBSjFI+/OQ3FOVDu+XQvUapnX3g2p5RklBD4R6+yHAg",
-	"7NOTEJDO5zJLE5L4UYCg4Y8GPmIpi1TkRjF6S6hAvpYJ/lvGBNOaqCxluz1QkWjRUNQXsZ/tgCcxsZRY",
-	"u4sFPftebHvMXYhXUt3wJGHiU67GFR8LlhAuyE1mrJpFaGoJTkI6XAzTLIGzTaZO0JeKzJU9zf/YO7+6",
-	"fLV3LW+ZiIA0UEHOLl4TY78hXnUyE9YXeihnqJDJGVMwESIYS/QpieeKGxbbM+0OjT0cEYk1E5obfsdi",
-	"XFygHBo1MPsuqGFDJkxfKLZHMzNhwrhV2nULWtaGL3PW93nYVahf2vWaZtqAuGM/kriiA8ZwQX6S5pXM",
-	"xCcd80+SgBmgMNFJBQfD3o5Cq7YEkWjGYJwXCmgTt028ojz99KtcmBBR3+BgM8DxZgoMBU73WBrwZz8Y",
-	"xUEIDaEwSmzgEw7sTBCmlFTQ/yUrX6zPsVI/SUO0J1KOA3PtCAKSkZwWkCVScEpCcagvWshDqjLpPS8z",
-	"x6ibgiGLaVBjU6qN7eGOgWjUFzOq9dwS+I694iifkREdGql2yVSCXYoKcnhCplxkhmlCx7JL4ot3V9dk",
-	"n874/t3hvu2/PAwWR7ZfYYndjFETymiO2F1L+YaqMfssAi3XJLWdOzG1TOrpcMhmRnfdKN9SsXCag/6k",
-	"g5USBb0REChCjWHTmdFkpOTUHaokUUzrFoLbo4pt74Xdeqn4vz//VSvOupWVmUhYAhv5XtA7ylN6k37y",
-	"EwcS99DyIWFJfCJx84Sckw61qp6xAjhSBscGVCYEF2Or3Fh2CwpKSg1Tbi4zJYdM688xG39/5ixN95wy",
-	"a0UxLu5oypMeiYEe6xgOHplPFhFqtuRmgX+4OehsNpPKsOQtSzi9hoP16afyRJNz7HLPDsFvgJcd6qjC",
-	"R38h4C6dJb9m2kyZMOfgwoORJ8ipaXqhbAuGM71zOqKpZtHOLPjK3r3U0MHQ+yZrTg8ecCdtGgnDSrlg",
-	"PRjov5mS9orm5hAuzLPjncBsdHgQ/heYkPaqv1Qvd7TDRiOrA9+xAS573ktiZ7pkdIl2FKNuh1btyyU+",
-	"9TEKbD2tTEuFOehfJTNRuIqVUedj+iVvUN78yobGdn+WpoGDtrwzdhkU06bYnKU1Xl6wmeJiyGc03eit",
-	"B1qFaudRdQ61S5Al3Ly8c3euvAQotNQ4oKMdEBHciBt+NO5KM2FP27/AurjjJ2u5ykIbZv+gQorFVGbh",
-	"AIvGvHu6ZmlEljqKjtbB5XdTDiblWe0wE2YoT5svLDZavpJ/twodSzWSB3aHUhw4/SLLeV+/0BEZyoRp",
-	"T/ZQl7biFdhydOQ8bnc0zZi2XGvGlLZ9gy7ZI/HvH53o5ryIXRJb6qN1N2GCW8EO+tWko9go0zTVhZ3a",
-	"Eq4ZAwUUW3aC266X2GEQKJ4R/3owF22oZf5Wh+1wo1k6gqEbMEYZqZ7o4i3NxRDWgavCm187VNSD50oa",
-	"RgS6J2NtqMl0HJEYL2hcuHNjIc3eyCqS9ueRtzPYD0OtRvEujCnOiXPcg3mD1SZvLdbZdErVIgZupbgx",
-	"TFgeZAKWTN3q2F0Aadc5SUU+Wct1tcFZRLlJ0a2iXy0p0gUsWWVR7ZyZYrjxLCkWrDA4UOFWCB1OXKHv",
-	"N7aXpZvNLJ2NcydDDCdKu93Dg+UcVfiL93T2SEztve4OJ2x4O5PcDjZvJWVjOlwM8BDFuJbuOyskDjT7",
-	"DQJb2Ac6nXkJI7MEAnxS+bLvnO6MmfnZ32dP+3fy3bOXHHZ55/T44PhjDfVpRfKinVu2cCSgxkZqJwp+",
-	"e1jw4YRyyzCLI92J7b3au2WLU3h2Dx6J8w3z7p5bhhZTCoZAPs4US+yXTzThyW6PWOkbt9ldv/xQsZH0",
-	"HnzbNFihb9nCip41k8HZN9FO96snnsu/D8E+kAyoWeLIe4ZPa9myzMxQTkvUWGdwT4F52ptqZQjK00yx",
-	"WirslLemUWv2WyteV+Fe9jU4BOV5lThIwGsiz5HKyxQuaRSEM/lZl0YfMoWcBeQnbDWHfMN1DZfkhk3L",
-	"f6ySfQJ+W1wIqhRd2M9BoJRtaA2Dq6wm9l9upG5C51Sz5WkM6cxz+/zi71wwOUsZueuSay4oucCAszpO",
-	"KzNlyu++ZZqSc0s4FuQFt48Ojf2sTGMDA9g8kU1vWEMoGTz2RBN8Jr/D9r3IGbqBtnIB9zhTpkTJdo6O",
-	"zi+ffnNYOwIMwdvoYrWkX79miuuED5tDAa3IgH628FkyU3LEU1aeQ6b3hrKuGyEN7mXN/bQ6zpCL8SBx",
-	"SkpVll8rTHlSvvp828N1hU9+jHaQg222ps7uWWOZMFQZbUWdQ2BaYyXn2rL0nPmjoxGZYK1WtIYeIX1Y",
-	"OolRfjn8Qa9sab44yyvtd6V0vkoLU8y46bK21CyrsXOCzeFidHNhy/M6sO7EXBh6y+IuuWYfwD1tFJ9O",
-	"rfSguRinbM+qmV6yALEGNU90L+moL6y2rmQahjvYjbnhCVfoPKUpeFYVT5hzHzZSnSD25alTVINIsWaK",
-	"U42ZafNeldAEbTw7XttE9Tpv9nZ+S8v79SLYGhA1uqjFB3OriQiqvdrNDVvhu0v+yajS5PD5wYH97ujo",
-	"4KB0WR6PIFSu2xY3remKPARrBr64nilXQ4o0+ORjH97sWZJ9C2Kbe8SuJJFoZ0YTvAt5fjz+fllEgtXo",
-	"9XogR63sOTeLwTCluua4fq9kNmNJrlHZHTbSUl/7PNOkw0XC73iS0RSJQqa5YFpHhAudKVCzrE48nTGh",
-	"0cY2ykQSkbElGGLKhNm1z6JYD8FqEDDUaiftGK6loamu29CbxcBZIZpPTHm2EHWHs8U3ffhSm9GghhTs",
-	"SPPIPon8t8KiUkMt05QNLadqsFFe0MUUtKEU4gssBwbtF6Oh7Y7qVpw4cvGITtP8veYBPaGKDYoR3czq",
-	"xuONYKisOwMYmVGeYKQ4tGJFrdxcRjB+QLo9nqWZJjQ36+pd/MY31Rd0OFQZS+Bw3lDNNQENWxNllV6W",
-	"kAlNR3vZjHTAwmo5K7UEYES42e2Rg5Jxx/5q+0fmuDxpKyVZpltzJgXDjolzsDGR2E4g9j2hLo6dCoyD",
-	"h7gQ6sJCdyMMWCQxkIK49VG+dqO5sP3WHWCDR3utAbjmLmQCLP72qCmW8E0Mr1W+kquASOnKZysf5PLp",
-	"bhxE/eEL6GNIVIJNayLPVznrrJoXWZ4LoJmzL4H079R2lNns0CdUjRnKq8J2DH87YQC/T6WGP6QY0NmM",
-	"0bRWs7fDuWa0hhZOmeXJ7fmnbeUtvLN8Mio75JtuWh/b1PtZsrk/pW7MG7zuI2A3tsP7F+smNKUfXuNY",
-	"wpju7Ram5aJUVYG/Xb37iUyZGjMyo2Y4QVUTlIOvInkgkm8nb38aybnmPBg2lmrxRubCTo1VB59Z15dt",
-	"w7fXno4HPS/TYNdY3lbtka4XKs4EoVOIfOWCvL8iQIQjjHwAneXw4D8Pn5LOXw4PDsgNT1OIotvODVrr",
-	"+Dyf+NiUZZ6LIbmO/qJzXhtCi6zCmitlX1ln1xKBXYsLb05WYwhBddl/uY1rxlS5w+U5lDoJDXOvEyYM",
-	"NyC4j2qNcQnXM6m5f3XVEXgRPNreIIbqAiuP67x72b3qksNv9072nh8craW53lpTLG3RcHn65RnVHkTY",
-	"ztdilpkNWUZ1b8snbnXKxtImbW4SeNDdC7ZlIxK+rNfX7Untugea2jLxWqd8vMXoVJTYfHAECGRPNJiq",
-	"NOnMahUCyBUFr1uusrRUU265SNrLRKj7/chF8qDScmXBcUx18uwK2punSdfl3ea0pciGRfe1J3xdcp4y",
-	"davJmBkiJIkt7xvI0eCGK4OJ8VVOtIHWCX2s1sORDOMha28YQLpesxXbWP9LU95KEGi5HpgZVWPX/4z2",
-	"9cidBKsZD9MsQW/ndhb3XF+DiRb7v63RPD/a97CcF9yVQI4+JFyMCOw1JNIYaU8iE0O1mBl7Ic7cijzR",
-	"JA5ocMXqPmMi4WJcd0OaTv2yBfc8OPwaI7Ixw3zDm4AMb52OUnPS1w3wjCiGES0MxTawNksRQdSaE29G",
-	"mckUq7M9N96A+7AlaGPlcXkIK3JBVv8EpuR8Mg+qd+ZXq0did+hjohgk6mEw0nwiUwYJuSuvyac46RvT",
-	"9G2P6vLic32TKc22Di5FHaoQnlbGykrMX0KNzK4TMxOZtBAg8zG+xTcAnIYn7UNGARhjyNaLQf7BhwuZ",
-	"LK1QMe589r+s2Za3+SJ5Ax1EXEEQqlk2t0U7H/bsg3t3VEH4ln2jtM3u7fC7l7Yl7DcU68tX7Qc5x4AH",
-	"gUmwimmZ3iFP9kNznKdiMpyljCYMg2t+y7jBbxOup1xrlrSfhB/cRd5N8OV50GP4bN558OVZMI7g6xfF",
-	"kAJMnTrhdcRTRqgxdDhBtQBQTzQycvzRBfLZ8QP8yhI3v5/8uoUw6d+5WdRbCF6/8LF+2tDRiKCl0FJK",
-	"ks1SaZeRcFMbcWanPPBkabnl/HVYjSlNGMDikI5jMFbwSxmaH4Qk3ukvFf5WOP93u/eIkfEIH22enbKE",
-	"0zxGbiV9csekSDJAR9LRybMm+KMP5OqHs72jk2dFbKU9MTpfJzgbAXDNwd5zujf65fdnxx//Umvs4P9m",
-	"g5uFMzG2iQeXPBkUofRrOY59fvVpa9sEHr4NZQm7RQU+SyHMF8eutGOlBck3oyLqB7chnF95bcJh11Lq",
-	"pc2v03QL8C3bQEQgdBWFVksiXEaKVYvwAIQktZSjkoys8D2lY7Y/A/qHf/86Y/aDYR/M/iylXLQkqTDq",
-	"ixevdiL350/f+z//dvEy//uafTAlivgeRrksxtrtWI0/VoSRH52Qt/y7HuInUIi4s68DgeCa3LKZIZ2c",
-	"UpRNrzdcULT7rjw2MJy6XfuB0RRFr0qqDDX0xoUuLs/hlqP30z9ldYwM3Rt5yOtvKQcZZCa1GStWn29Q",
-	"2Ob9e/K25sFqJCu+1TAfeKXm7DkgNYLRihCqVbGqgGci/vTcqG1gNhdrRUQ3f28DCzNuAtuvzJRR0iqK",
-	"BxEJQ0f/lmnDh4xYwRTMiZuEPYJFY6OJt3PNuDn9wQMdc0oN2xguV7BNQWzjdsYYt1b3MMW4a4LyG+x2",
-	"S5ntnsdzY2v8J4j2C090uckfLVF2NnDM5IYIlffX560i/h72RtQYqEsHbMVB+dFtWs5jlaJ8DAFhTl2x",
-	"o1ScpqVwWwjzL4Leoh0AP2nJa13XZ6Wu3JcX2KP7dO069vMN+3ffXZaG4b58h6MppvkQtibPWv4Elqby",
-	"+QkTVawSl6WgDU5Y6iJeDBcZRrlQMWRp2lpR9f0ErbqvfsDGPbkK+vBfFV0VA35Qw5gndA9NyNpTqU1J",
-	"0OOSkOVTIjOl66wfGSLtzaW6xTC/hA35lKYuCM6JtWYuEQ5MRyRPNjw86p7EUZ7NhUGCMPQcQ5UbwnVf",
-	"YOImJSjhkpHCdKRe3n6MUQZxl5wBwCpLnPss75d0oL+DeBcD/goJyH69rFj+8vth9Oxjp9/v+k9HH3f/",
-	"e62aiVCjL5Wqu/EQLOigRXxcYI4+Cikm5LXxKftMMZ+lOp+44EJ78skE0veXPeBpNm3Ma7G/PUFLC6TX",
-	"YRpdDk3iB8V14Wn01l/Bag0K9eGQ1y4vHpMw5ZzgOQWfw+GeVQkSxIpDIAzAALGPH9ZHT0yZ1nTM6mG9",
-	"QwIHo4n8IhQv1hG51877/FYmNTOIhRQsPrVyv3dT90g84h9YEp/6xbJ79USTmAqR0XSgqGGDm5mOfWKi",
-	"WmCIZ4/EM6YG8Ld72z6LUMcQcEU0M9pKCBAwCg+STpynjOct+5Pq6LEdJCj3H9B86DtpSX/9EvyEzfiP",
-	"r1xz/vMFU++w1WDZrpmqC86+4vYK5WsWkbOhyWi6//TZCYF2I4+Zwtw0LbFaPseVJW1IN4WHYC2X4n87",
-	"32K077f/+26P+DNin3KbSKYysTcLOKuVB+YcNdTGmJGDRnYbHlV3mlbR1tLJs5R1opieyDRp5x3IvQJz",
-	"yu9YMuCjQYE2AFZzTLobJHRRH9YqyMx5GKLwgFvSSdOUYEy1va15kLIlA5oFYdp2oSmHBR3ZJczzbi1t",
-	"Bqgc27vL4S5vNukcnsANOfyWvO9edc+75Omzw6POaBcCsh2ts3NzWUr5jjx9drImWqwawWlXeHmBWy5d",
-	"HdX428rswbP6jEHy2ioX9sKAroQwdUIayDTsFYs8lDOOTrcpEmVQs2sN4LVE67pEloZwwHPWCpmKccvs",
-	"RX8k2h5lpAaBw23VwBKuZyldABsqj+dcplLRpHZIM8Wl4sYFebP1TjT3/Ll7fDkwCs6Gs4nmE67paN05",
-	"OK/djLOlrQAw1j0IJk+ZlSx0RBI+5gYzNCaL2YQJ3XLLQtmE7v37F/u/g73ne1YseXpYb/wOB/0QKk/p",
-	"MqwLM8cW163lVoHm9z6tG8ZIP/RR3PIMvgEEupfCqEW9kInJJlabKSDIHWwdiUN3K+ByeJ4AEFIjzFAp",
-	"Um8ixwI0Hwv7NEDW5amlGGSCwXsgEeVgPh7UIkjmcFAXLrkCX2MJmWH20hNAZRlT4/NwKoJB3nKRnrTs",
-	"fgUOhEGHmI1jF8LIzGqa9TJmMOKWKWckHjMT7EHsgOaBfNM07REKURPuawAmcS4soOo5/HZfdBAuJfeG",
-	"x7uIb2Llu0I6iRxoCeDK4GIBkibMixweINw5zNohnLcCQShwl2pMF9WwhRYes21M3BuDW7W0iS8DR9UU",
-	"fvDiT3FSgihWKxC5gyTHzG7FBrGpa2P2i9PjTQVFqMdaP2FeNKDNSszogqlBqZDONihONaBadazei4kt",
-	"lxTB99z1t4ppQUt2Wy73Bi7aUpRLi6eRPjl/7MYr5t7X2664g3NZXmWUGbkg8wkfTgoh+4mGJbeSJCAe",
-	"zaQ2ud512HI5K+T6IcDTtvBkB2UxEJ7G2a4rqHLVyKF12GvL04vK4G3LdyW/mOHxyU9deZfLZyZaZlll",
-	"blOimGv4fNUe7y5N3iWYwzHV1/aSc2+MIsrDmFraB6DLi7wL+HhZ9OM+u87g01nYI3zzotRteTYPIYOG",
-	"QtCfwPT+Ro65CIpjbCAFs6lD0CuVeVqfcOdxhyuvHh4crX9XsaG8Y2oxqFdIrRDqAneKkif+HQ/NxwUU",
-	"erAPxkaaGbQV99AUNpfq1spOw4qmePbd+Yu9l6++/2Hvbz++/ansr2uRZJj302ApdbDfgASU26uKKQTw",
-	"ylZOns26FfPx02MIo1kyID/7+Je1wRi4j8G+1J8TXZ+rZw8a/zdLIMoOPRlI2lzofPE8oP3xKdxOS6mc",
-	"oB4E9cT1rt1a6JgNQiC2TIPEWOMmqT9P3CMdd+LCyoIuTnkXr7FdmVEq54jfvOIyh1JtSvm0Ofvp7942",
-	"7/QDeLxtGtMnDlHMy1M0hCjeW0isJNIt/+5inPTqECidx41GRKaJFdGh2F9EMNTMKkLljJd2SQE+WrWG",
-	"XUxkptIFmp2bBZ/1p2WyxjemGAThgZXQ7nBU+Kacsyz0Tj1g9hIXDtqvXs9qIc0GFKPuGtjj5R8h3PRC",
-	"H5OQgFid8HowxqDtVbeMihy1RirAqclLoswoT4pqi/ld90jeyHisEgJFFdtdznb+Ukus7heB5N/BZa0L",
-	"UOIj3oIAydGID6FaHjzvJJhMGA7qmKid9voT/WCZavbuYpzdBplqmyUZ3DNqt8Zfkh+lOdWO+uQLC2A7",
-	"HEL9u+TM0yZ42qVpcnv0CaR/Nob6bBYVvBG9dyNCar+FFlbEpoVKUgAqUOaNS2e15mZXCUlULfFbYvae",
-	"ntbR52pyeUjggnC5NmHLIWNaFQJdirYLru3q0LuSOFN/fX3c7ISqqcuTILwEOTNSNEuylFltN8/LTKU2",
-	"gznNkzQTbgZTKbiRysdi5dxm4I5bysY0HYwYviMzoVmKDxtF71g6oCIZOCwQqVGtltrQMYNfhDQYV+zE",
-	"wMVAqoE9NzOn+3Fxx7ThY+zUvuIrANoLALmGA/ZhxvCLTcLD7Dq+ypfhPF8F+/0bqc3fafH5HBbjbbgW",
-	"9uvLYj2ucTngZbskr1jxcrgqgK4BK3MmEgiQPXfLYn+5wKU5E8lPfmHga7c479TLYGmg9Gq4PGciuSwW",
-	"B+YHC/QyXx/7XRG05ma2bQSnPVY9S7BcUEbsrm/cJWdTJFhW7He01+N9oFsWDPP8jnVLuoOz6E/pwvLZ",
-	"vmAfhoxZVaJEB/IaONRg8TsDMShxiXrEgTOexCFRiDG1FrOE+qJIivflYX0xS8SfBV0mpCIx6aChDKt7",
-	"lNveBW4FqGCeanf7oi8uK3LaKYmBFDldaYkcxWQsC6umfQbM/sAGPcHsi7h6IePe0jLAZAGenP2W0ZRA",
-	"t+T/+38w2qGKbubhFgBj24qNfYEvUEO+OTk4wF20opP92i7/86ffnBzsdsmZWJAbBYXXVJZCRsHx0ZFd",
-	"ZsukczjzeqXvMRS5pfzlVTEZh61UtVbRFFWtZ/2o1koh9wIUOamP+KvVUGiavhvtnP6r1VR/idbOLdRg",
-	"2rWNwYAt264oIevy13/aKkt9U02l8LsXCkaXbBdoXqfJPNweHXTrFYIHPwXNMFLlK9Yk7jyIfVdq/ecw",
-	"7OYKYgPSoBP4EGfwtGDLpCPYfJf81//4nwVHjSOEtciMfcByUfYB1SnLSopfyi8RqaC6aPFk8RM86WA3",
-	"427Qnqvv4X4B0WDEBU3LkYhusIHw74CeMswd9s15p07rGHFgHnnj9tPPRQf244uiE/vxZdERSE2+M78F",
-	"WIhk+VTeLAbDRun8tQhi2OSIxCFLa4/YWQMStw4R98Ghb1v2PfDu6zULUWAqxRsOxL6zejCbGJUfACPP",
-	"K7k5Iml4JMqYopVlarrvBZZWtZyg/R7CfT/QoUHhrEc0YxhTUpxTpFwQ+A3uEJokmmSzmoDAqszTwqQC",
-	"ecJrg2gkIEjDYy1NNYKZgavyseGI6vhmG9vQEivcNAcvWIrtzBl1c246Fg+apoLaHAZS6Sw1ZCRTcG3A",
-	"V1mKZYniQmesTWB9GEF+lZi+hYdlK7H9vs6KLSXw7cAuN3AkVB/dPjflwV0AW4nDrTZ3G9t7C2LwIHtT",
-	"lxL1lvKUi/EZ1oKtiwme4hNFuVh7TWN7TwfHzweHMbnjUCkEy4OB8SAecuOds3ZBam8wN/Vug5QLdtj4",
-	"y1HtL2DoS3P3eG0GWYtkHBiTf/qXtavVDu+zup7vr6pL2iVgsY/dxwEUEAOUVZrGWFklYxHWfeVIJt2j",
-	"JHyUm0VfzJQcKzp9oonObjCRNH86yovx5ZYnxbR9fYilS8Fg5n2ttfYTt2mloIv10cf5lm4YtZxv+EOk",
-	"UlfOSHVb/s/XFy7oPf728OTgEHUU+HPv8OjpcVzp5LA8/JNoxalb9n2YudzDiHry/uriKijgBC9FxDCl",
-	"OFTEkIpMecoNVQsIjAui7c/fVUd1VBrUUdQi++zQyg/hwS8vVe01GNFze/DUdGO02w3jV+qiVrYKUVk1",
-	"l5dCyTSd1hYxlWZmBzHIFK8feOyeON3fN9LM9rvdbkxSLm7t6dQTOceU0P+4hKnVepE1GyrWECBy/e76",
-	"guADLmGMPT2K0DqwmKFX0kgIfK+uldW5JlTUea6XCunBAKLSbOsW6yc2v5a3rKYozFYh1B9mXDH9GMgi",
-	"jZCneihn69MfYJJX+Cioam7OdeW57dL1YKcFcj8w/HGgreAh6baDonYpFW6AFW9esFR+OLX7Iw0fOUSh",
-	"8wkVgqV1tG5OF2Hkz5wKJKY3jBiZgkNvqLg9SikBN1FeKNRj/nsjio/80mBRmk0wLRO+bGcsgREvXrpm",
-	"8NMVNIZ/X7gm8dNbaPhjhGaFhoROoK+QugbZaUlBTupS3YpcYpc2CIXfG5LYWuV4+pDmlbmeB3CFoZpt",
-	"fXZHHgC8TX7mvdN9alM8q4YVn4OZJ1+mi8pqQvS8oSlB/5qGi9FSJ2+bK7oOq6a0jtHSFm6da9ky5enC",
-	"xUSeQzDJpvwSueLgPgGvgs1L75d38fAICiIcfRsA8fVcub4Ed3Mop1MpiLNHa/BmohTqmXbh89pgZFUG",
-	"XZ1qZeSr1vaSaWZ8TmNbiUMK5DIocnQODw6IoiKRU3LDMQJmJDNFxkpmM6B/I36Xp0GCJI2ZkLtRDfHv",
-	"i5z6k+/tezwH18k0U5Y1U4gvEswlcxMzocIVcQaqSvio9HFKF5ZAK0YTcrPoC3hLV3EgvvnxP47e7v3j",
-	"xfEPF3vPL68P/r53/vSn735+GPZbn48atLN2k7aLE2+7iYXcmFi9WBtFfdFxbZm0k7jR3a5ngKgBG0n1",
-	"hGmSSAi6m4J82W25rJtFcW8b8f5Al/jet9Tze5+KvP6GLurl6o2TF3t5ciQ1ZCxNXgGNKnsrR4bIzHT/",
-	"UCmEreFK20Apu5UuUJQfIdeuLpmCAavcBq150zy25dvvM4gwYS+CpAtEOnG5plznybp14Q9rR7BNTtma",
-	"rLBK5le4gpukcZXTsZaTw8r5XGvStdzZ+VJRwpeOdv1pbS5CknK7y951nhcD3fR418T9O0XKnzfEzsaX",
-	"esBMgur+BZ7ItmUMtgE7rxzHrY/finPTDGM+lYItHMAPeEcnDts82hlTJbieuAhDQz8MQFIfshkGY06t",
-	"gO7yl1rqkv4Yu8796OwY3rkh+EdwJO7TSxiQ+/B9aVzuy2v64XUwOvftaxjkmR9jsSAXit1xNn9wrse+",
-	"NK63Kf1/AHq68gCvpoq1R7hEkjYqJXeYl5LbsnZcbShgVRVvhCsGncQdFB5aMMyELeB8YG7JhI8nUMPW",
-	"NYwZST2X4wAB3N6tn0IKRF+APtslfwdt1yoq9nPkqZyDT51QKHerJFHU0Ioe8i+rePsCzjvRji/fvPNL",
-	"ZH+BUDUQI4v6zQPIyrW/FyWcd375Jdow+qpcMqso13ECC+8+HC6f/vZPXiDmXO1huXx1Tp4fn3yTA9P5",
-	"+PxlW1LCjNMFauLq58BNlER0ZzAnyiGqyMN6IzJTSqoVBUt/X+NH3nnFWepA/DtSkUQaAxAnZrKLRRAc",
-	"NB0an+9oyhPqDWl2qjoYVnG/2AeuDRfjWh79SipCSZIhCjojneOD57sRHOUiOQT9UUgBfdYUtKpb8XAu",
-	"tKGOZdZJkKCPwjQbMrzggdrhBw080eQfe0653Xv9AtdIZ7OZVPUZi7ohsM62+cP19QWWRNdVp0GptLNJ",
-	"az1ZeiKVIRrDcfwq+kQNt1m1YzINGPfvL18TdDKOFj7Een17FbrtwPtx1EGaS7DAdfT5Ms+Iqt6SRa8W",
-	"wnmpwOEazfqSBY4Ttp194ms++v3z0SO0U3BDJlSDf3REh/Y3zcdij4uHzFdfabIoHQgXYlOR4oIDsyFm",
-	"u6WaA8hsXF6295DwmBvQNdPaklfAS6K3zC0gCDdIDQVjCaGgcAhDFNsrD7wtRndVwKrOrjzs+iXD83hu",
-	"j+PyepWOeB3NY6JsyNNIPvlYuPIGc24mMjMNPmFyVdhf/TnPZYVlc0rO6J0LP/i0Eg6uMo36hQgUtJpL",
-	"QdOUoT3SPReE8BNQmhBKaMj4zBfoa0Pmaumalac+vUr/2MW7VqsDvvf6zcmB1d84DOB2+Qc1FVSj6hnf",
-	"MNm3HLHcXp51Lza4t1eUKgtfLPe/vFRLiRaWCeUhQwB7HCD0Rfb0OhblXZ8x1QM5iklCF92apd+mUPK9",
-	"DuVj1Htbc8TQ4rDMO+zCtLocGwGUQNorWhk3s7FuVbg2MBCVFbP1Qe8VXWpTUDz0zK7DcJvTCtYv+m0R",
-	"Hdy2oMiMKS4ReaGEJ4y+7ECcvZEyZRQMJr9WkHRr49U2wHhEdX1Cdb2ADw82YLHTMdxBeCTKfe1bJVlU",
-	"yWLNLkE3g3vmL+Xj3T6RKc/EactgjI8QWbUAQSzJfYpql+xNmNLeEDlx4e0oQpoSyqA7HQ5I0xCERQNT",
-	"sstiDoIsaA0OKcGO+2JCC4iRG8ZE3hTpOHs1U0TOGcBA3NDhrYNpv2cloGB7KtfF78XyXa7SkyZqVomI",
-	"QkJaunP+ytQd2CBJpmGb2tDzrcSpRuJcCwelTCgf5tfIsdpCWkzk8JYZ9Hy1EgiXqHZdAQTwk+RPlsK+",
-	"eoD1IxWZSoVVL3+VXJh0AcdV27NI03ThGimRn/UuzkAmP1hjflsqMbB1FFaAsg/gwWHNgzw8zF64dSD7",
-	"y7S7yiraYlKfuwCuFbQfKMSMKU/qK5F529D8uurGJ/k0m7eiTI2b3WNYMMJzqaDOUq/gvCoT2pdN3C6B",
-	"ukKaSrSoSmJwfdtc+YfICK626VM6/wRJwk1TqwnE2lZE/fTi5oaC3vL131RMeQyZY/tAhQYG3pZNlzjy",
-	"PbluYI/dHr6x1XZudZvd8JrkZpj89jtSyFWVnfBiTth+u4X0ho/VunULzy/w0ZoiRHkuG2bhutpBufHA",
-	"/+yTdAGJLE+2m2JWcVz+Ij71daS47osqkF6AiIFxlNhXSXQhHZokgYyNfTvsHDkXlRpFlTmE6bPTylov",
-	"mXT+gAagpZgk3Ns1B6opU/xlkR/eJfENTakYsqBmg8wM4EVwMQ409lmalX8KSlhlwgNBe6ihvuCaQGxJ",
-	"rj55lWnBDNFMQLStOwk9Ess7pgbVVkjeCLxwwxZSJHjU7EHzLXewIhDNo812I6s5JaA2WZW7OOC6tvwD",
-	"AEw3wyBCVVIGDjswq+V41DoiB4SPlsF7Vt3KYLlb3uTKsrR8K5fC0WLSNksgiVymaJJHHNidWwUOZWUc",
-	"V3+n5SrkYwsO1HaTA3PyJm96/rnROzWHs+WrRXrCtlOtJDhs8urSvdyGx5UXLKreloYBrp554+ms39mV",
-	"B6Z6p5bvS91CNGxqPUlFqrKVaaHAC10tsMBTy/4s+Lp2ULIutACxbMtonVO6IIksFbVPphyALLMZU3cc",
-	"jS80uZNDl1yqpGbDzMD3w5Sp21p+eoXuz9diJGukP61Gg4asvCsmElCS/rF3fnX5ag9y+WKrEmHEUyY0",
-	"HRWRH1CGPq8d6Z2uQylveX2gzXREByzPGB0UK7pE2Jd82BiP7EwOmIvNtXeKg98byucsmDktj4Y676Zm",
-	"UE00m0V9gfi46C9HvrNssc40+iBWnY73uuZawotRuM7NE687QFeGGuYj/6vxJLk0yKczKyxo/7DzJAGi",
-	"oYsfUOyOayjX5Erb50nqjN+x4lWNYPHGKsKWe4fpSb6NJxoKYgqfVe81ZPgKEOj9kxiDZPeCfZhwyAfK",
-	"NLs3jPxWvpaU22O7bhfzBX/hX/gY7cDE2vs58zYu3TLUuAKv2yxaUVa7vH7k7AZErRzaOdh6rjEwsS/y",
-	"lnskE4jBbMUyngLgGLXCWKLoCF6xYoMic7qwe+NnPPAjahC2wK3u9YOGyVRBqGtGWrzVDo+/5SlJqRhn",
-	"rnZs9eb434ih4wIGAMibIvG/J3s/UGHihkC2XHT3sD8De1vq1yi/onIuyFyqRHubUtCOizTVt1ZGcwvm",
-	"UNNFO3fOJhtVvc2kg1G4DfmzGsu86dYX58q/0BrFpXj1XjDq98Yp1/SOPQImeXtg7SCYz+3n0k0MznVA",
-	"1IJtWnFCK56fEpj1KvzqfH/uAT2cX/sesCXHX2pDcqrhvQXh3pD8FiR8JeRl7GqOx90q2diwvzf+1TX9",
-	"+a5WkZJWHV6zDyb3OWx9Ud2u1sIaLa9lrUM+AEGYMipgmmMrV5QpPjUBSwtlXbcDYDjFOHdpJi2zVfzI",
-	"/p634b95h235j99Bm+Gk3qxgEd+dX5Djb5o5RURipu3/73iZa5AOLd6yNBe9fWaiWFD9FfCdqVgQnd0Y",
-	"Otb+SSMJ4+OJyROkQWsfc6MjhwPorChYM3a34rJ8WoefU8z3AXwwhUT6J/C6LEtqta5CyxgKkSbAF8Ly",
-	"qNQXgcAHe/mTXspG4asGu6skyDYUn8i7zTtoG5C6vlQQqqBecYJgWJwrN24vAIRSqlu8yQtt2NRXcdkC",
-	"b+8eMnhIl5fTukHCaUxudVqLE4R82lFEMsF/y5iParJ8Kd/VbkOeVjPFblHO8dNLUtVyw7hOgaTxYNJE",
-	"cNRa3bQHpUWFovUnoklXwXmpBUzCEPYqNQIuEduxubILObRbtWigRAmu1eG1YqgY8pZPY1WPNk/OJgvN",
-	"h62aXYJQ8OMPWgkHulxcZMUibyXaLu9DRdSFvUhqCgis2IrNJb/S3mz+er5Zm78a7t6mb39ssy1bAuZW",
-	"sHJNsE+n9rbg3yCiCqLYLAUIE24if3GkctXLQFEZpowq/N3qj1T0BUULjNUguSa3bGbqrFqlja3gyx5E",
-	"G966Ld7Pt3aLd8O93fj11Zu7Bgy/UBgQEb9LYjBUOah6nd1MraifxKRzsyDxf/1f/+8+fhc7rHxnm8x/",
-	"9QameLcHMjfKY33hjgbs8ZTeYhQnzXujY8pFl5w70xlYjsFPKXWRQWQPxI1vMq+Wo5khWCI/XZSd4tA2",
-	"mPXdLLyO31LdKYQj11CxrEGL+ZevsOlw+Ys7uJxIanUUWA45Iug/PMHa8gUgDum8FxzS0eB/GAKISAw3",
-	"C8P0bpe84YKRG8XoLa6PoTeY7GzvSV904n5f9fvCIdv2+6pUbtSyY/vrbq/YHQBv5dOp/dkQqx0SJhLd",
-	"c7EKQymMkmk4SiqSvrjhuAlwB4m8Y0rxhOFYHKxPl7yEi456K9Bn2K/lI9+sVz0orHchgiLob4Yedru+",
-	"9n70SvlreOxcgbdmw8m9pO0NbR+rpeQtCNHWcrPbllpidM3o9C3zWkNl5dBLPmgEv8zRp5YNsc7ht9KN",
-	"aJ9xTqWtLIj+xag80ihHlYJR1Ik913zKUi7Yhb20dbGFacqGK2Is8oh7F2+ELle85BgZryMyzKZZirXC",
-	"2hlT/eVZG9+3nXN/KZagHi4EQmdKUSPFRHwgBcNkbXA3Ji3jKCqb5+ZW9ddXl355srX7+YcAkbVK08DS",
-	"2lWNryUDDwlFez/c2NJ8Grdlq0AE30+Ay1nl0B4x5emzkx55foA6Xg5hQxALItZMYO5eTMDvbNnmVGpD",
-	"nh6gEPu08ibpQPFcBvX1rL7imY6zzSI+MkjSsKIRwZp6E6pBCvZvzZjCunG7OR/F+P6nz07WYbb4LW6o",
-	"b4sT4ZDVXKRw9HcEH09MuiDsw0wq099ZQudbj15QnCE3DxfYAV75msA8RHgBoAD7lJNk7FKx2FUgDHYA",
-	"EGrbwwsVR7WSS7AqjSDaQWuW+9leoiXrj13exvP6EAYZpEcf1ySAY1ONA8GZN1aAPrt47U4Cxsyc+i0A",
-	"+fz7l9fEjh/Bi3p+TwhNtfTSUkIN7ZU2CIrrwOHfCBigJNjDaYnAlQF0xLfeUq4vpn6JDRVf/N01WXxz",
-	"VTReWrWmONI/xnGNdt7r2lzfIUy1oP1BZM5WsSDby3dtOZ4c3taFMr2B74Hcoh/HSInZrCPKU5b4AKeG",
-	"xFmMHLJcsl2YFPi2ayHtuSXa9Z1sJMLez02/VWqFF3Irsi8MO/JnJd+C8qJt6wG353Irfl49ahsW7mgD",
-	"c/u0Fob0M0DcbnJ0GuBw6/d0JcyM3ZqHYF0Yvrc157KvtzQDtCdu9zw9G23H0ox+bqhEeFaTMBn5JEOo",
-	"YWSHC0ax2H6MuwQg0TSh+HPK6B3TSAQVI2hJ7ZJYaxFDzOFMMWdc9TnaANYN1Cz+71brpOl/s0/Xpwks",
-	"F/+p96BUqgdZmmhpZX1FILKqIFA9Ib3hykwGC0YbHJP2F7uI8BzpLJWCstPfbRcS9+jRk9SwgRwNYKhb",
-	"lQ7LKdnaJzeBspgpZpgaWDkNWeLyLnA9mHJR5/t7DzGPh9+CA99Xa7LCj0Plt1Mr9kdP5LxhozfPPnJH",
-	"b0CLcmHtYo0qZcY+/tK49MVFrteqStGJ9pGev8PVgxgRSmAJn2jCBbcXQteGRgppGhASRVBPZeDg+tuT",
-	"5rpqLDWOXqyaUle49GX38Nmx1RqnQdGnvx4+/+bg5OQkL0q13iMC2ZmKJYPtY0uZrg8r1boheBNwV66u",
-	"fopIfHj0dO/4ZO/ZN98+j3tBefkyTWxofZBSbY7r+7i6+umJdhG8MvMBR63WpF1cAp7+zxzeWUThtArw",
-	"RNzh9bP62T4JdVaE0QMjBzdsMGFUrSUJf7cvXMvv2A/w9No4UTbfcbSmMFb5MI7txFqcwD2iOpGAdMl1",
-	"2UfTI5qLccr2AGNhhNwfZUyEXQh8Q8uuG8xAsEe+L0o0OMIKHhGBmx4tMXCXu+j8O0uhpVsLC2HwJixG",
-	"PRtYYpLrqtufWbkmRT6DIUnPDw6IFNvCmuc8dl1592hJn2jJXrdal2YO3LKBB+Gv7blqHt2wpdids8GN",
-	"qy3Wehkbeef6Xb4Pdy3sOMetTDcN3BfqdAYJCEw47gKClsD8ZEG9h1ZATKIy9lojb/trnAM38pCTd8ma",
-	"c/306BFZOFkO6F4fh1vL48G4t2eZ+amLHaBCz5liSeQqIZka1lwWBmBYCOWKsgEuuDNpXskhpym5YsMM",
-	"cMvPiqI+XArXKdc6Y5p0qGKU2INInj17Ztt9fnCw9/z58wgLOBH7i2bKNmjP664ltX2R+9KX9qTqSz88",
-	"LN2f58u2UbBKvhPpIj9a28kYD82PQ87bzExfT2dSmfYCffhWAWdTNWUUoOQ1AiLkUB1ClIaHEI/KSPZO",
-	"Ux/xlPVIDI0hsEhMNF1oMvGYegYjcBRAPNE0bU1EcAIvbctrjShuMi3wMs/ITZbeEg6NIz2wtyGcMTbW",
-	"rW7AQ1iE6rfmDx9fWppWQyRW7GHpxTg+BeuLxyufT2SKJwmltwkb3kJ+IojYSs4jcBjar1yJjS6JcQOx",
-	"Mf8rkCYH92CP6x3X/CYFTzu0ZVlBkTUI68Kt/tklsc6GQxBJ4tOiX/gV+rF0KEZ7enzaF77SR/C7vwTa",
-	"nf/5ZBEBDbVvZYrFBXo0lrakDmPQECBvFZiTfK3sbfFThRAvN04rvMF4ajO0685ZDVMKrwIECjkzXMrt",
-	"0kDx2hy87N65tcsD+NnBwdhFcaNwz/bIAQmTqEk+7+6Dlfhal8hQlDkoZdXPJ5Jks1RSQK3x29mJhykv",
-	"ruJQTqf2LFvNZLe5JkQTIOlLOIG+TsVIZiKJ7LEUZGYPre3h8ACD6CCExLZFFIMVvGVs1oBa6o5iLWI/",
-	"od5f5HbCfXLI77r+1J6SWDN1x9QAxhAjhCV+RYYyS0F7grxhricQ7QrTQE+VYkYtuBjvwkXRRs5mEIEJ",
-	"Sea4gqjuqQxTVUCyU5lVvXa75Ccgcpa/zLnPAPcXKBwVKLXQ9s4vrQJkUzbQ/N9sALGHLSOCcIb3jEdp",
-	"7QrUmulB4716gyBK979WSs71IKkVwi/lvFxoFIoRQ6MJaNLgGLbvAxJW3EO6nqeLh+wgygNC3G8FcV8x",
-	"Lmi3YWB5+R2d67xwS+1fE0YTEIkTcpNScUvAtmNPNdxGluz2CNOGT+2KueUKSqpMwLJL4e5PvUBTk+Ms",
-	"M1UHJRoj7YghchSjvs4uXiOrcGd+YM98TDoxYjCkLBlbaRp30k0r3g1zHbFNLNqTt1DLGDaRe0v8fI0p",
-	"KbcauXkvX6PSroVHq2AQSye7TCYLAtacJ1S+iM2yyo9O/6+JB/HlU3Cle0VJlYQNIdI3TLP31eV8Badw",
-	"V+qrLEVhDaVoTcGlNlEebrPCzvCr74ou8Yvvw479a757Z7gLBvEKxlBaMktZCnSxskjQDikxaGF7rLV6",
-	"LDWnTblxNO/9G7hQL4WpFYoE4va6DEwjs+GEOTSYEs5+TQXyClRfTUElEUSDEqyw5EIyMdHKcj5spldw",
-	"tioWm4dEaml2ZqMRA4dwW8hLmP9gU/j3TcJn2+x3sEveBLdZ2dQchWprAKx8IUpVQt0xKy3rEk5ftfel",
-	"hVpxPB9Mz/zzqJaPRHceFxFyPeJjW4rl0I4Fe0js3tS1t2EBgo0u4UZgu3XwczXY9auwbVesYTCV+5T+",
-	"sDSBs1o0RefdRzR4BGPQZCa1wyDZ4OKGHOpjA7b3psSgOENNaLjboRw/VP0WVzMgByV2kyxWvNXW3o9I",
-	"3HuCXxp67FrKsiJvErLgAhQWA9mMM6pyP6I3DeXwgj5QMmFDexsT8OsoRocToESbyLNnvi38+KJoEb94",
-	"H7abT+dBs+a8JzpeMvvHpQTsWEirr2HIs8uus1/jcsREir5AFaUH6XaRi09z+YE5kNom3uQWruLt46mq",
-	"ntz1dostAqe+oJgn553dJPBpW//tfZyzn8X1WvF+bhnQ1NKNudKpt7rrL8vJ10Btf3YRQFVay4cTF585",
-	"KlHcvC4hGUsTOQNE4oGti5KFMmWnfdEXeyQeAdZAhxYOWal0RArEVx0Rj/iqd52zA70ZN66KYxEehulY",
-	"UqSLviDlmDDIb+lCl0FsX6dAkNW7kTPzvmJJl1x2ybmy1PSiS46fdw8RRfXq6ifQN/JgsjiqiZOkGrov",
-	"gl/jMH4QyiLTIo4QW1gK5NFkyI0riGOAFgvpo36ExDAg2w1G/Lign06+VE/cN1O6IBOZJlYpv+MpG7ME",
-	"bNWZcJfOpafbXWRqQbCUNJpK7ULZLubcTGwbehcXEJB2Y9KBf+2mgMoF0xLJ0kyg6o3d7RYh0EV5VzyK",
-	"GAZkb1LZXG63fCfayXeyGf53Bcu2p/sVNlR8cZml7Pj5Yem7c2zaXgvJk+3q+qrm4sNhaWquyZ3kSZja",
-	"x0ART4iZ8yHr73TJ1b1LFbdHb67QinXId0CLrDBxA3ZrlWyKd2fZiWgrecGYCsw7+OgA7+Dv77BF+Psn",
-	"aPYj5tJDEMiVJYe4OTeMKqau60Ggz8J8Ozif8cW7q2uyT2d8/+5wn2Zmsg+/6tgV64a38WKBrcal4nUh",
-	"t9b2agUJ6LMQySfGzDDVH4CazwE1ugn3KESWBqCNm0XdqFI55iLuEndkXUpfkALoAwrINNMGEwQ1Ewli",
-	"HrtunmgSF+DN8TIeNl5NbkeHI/IhIqc7PB24VoqJ0hn/kS12Pn4EQQwhuSuqKfgR3jg/gg5x1+TI3xS7",
-	"0ChhmsWembBR7mt4sgQGrSNihRFA5XUVOwAbI7CMdwne94LZYKVkLoJmYEexgYgErMNS1BlPa9GKI+zK",
-	"u3dGMk3lHEtDhIb5OdW+qlWEBSeR8vM0hRIRQEHPpbizMwYMH1ACbmTCGSAiEy3oLRtgebXXLzAA9P37",
-	"1y8IXiHdI4ZPmTZ0OsMfL1+dk6dPnz63c3x/fd6zDJqJhCqMOcWH4n/+85//3Hv7du/Fi7jnalxgloiz",
-	"QgaRbe+vsFgH1MpEYs+wBEfs6mR0CbqK0QMM7fSFHcfz45NvcgdyIocZWJw7MVTOQEa1737+669aingX",
-	"ij9ADXlK4qLyewwL5Q68Xx47kZRPucHCLYfkLf+OZCLFiNkiWdZKLClV9g2SUmVnF3/Ym9IPezcyWeyB",
-	"Ywg7eJfn15IpVbcssQ9OGL1bxKQDFBtHFm6xs7Sg8wt/DuIXdvG8TS3dn7KpVIu+QPciQCOrTJxCbKBH",
-	"KgTGTu8YOXJS2LRAsLZUV0JJaMRqgqruVAydq1uTY/8E4aIvaJqSTvz67cXZ+fWbly++f3k5eHv2j8EP",
-	"L89+/ufg8uV/vH95dX0V73bJd1jXxLhs9IWL0yPHR89dqOIlM2qxd2blqBiCmLlym9AXQGNuGZsRqqww",
-	"IsaRHUbKqDbk2TH5kX8HtxrjWU6IZkMpEk30zJ6FOcWgGWfinUaIKBoM4uDb5q1RlUrssU9s9rQU5jRT",
-	"EpEfNfEJd6SDJQntUAjmlu72RVAEFmzKhydWvMuMpQss1YwcHxxCnnGp0z3PdGPS0YzVUezSKyzejfoC",
-	"/TAFC8oLDIT5ypC8n/f91IH4cwMV7kv09OzidRASf7pz0D3sHoCVbsYEnfGd052n3YPuUyyIPwH+WAwx",
-	"4WaP3XkHxZiBGJTfn9fJzunOG67NmX3w5V1eSVvRqVW2NSi6VXDRdEGwSVQUOJAzRTpSOWgjzOh9/QJ8",
-	"yMBnfssQpNGxGXjAOXZByakqZzWK68do1UjoDdaI57qohljTceBQzvtda1Nc1a9HVsEc/CBVB0aBWQ0Y",
-	"62rPSVfzsRhwDL1tWBjkvQ+0LO7sYe2loZw2Loz7udRzHuuSDYfo5k2Y4HloWKbqQgDWbBN6JTGP3A7L",
-	"srimMVnZrX6nVsRdre7/ho2kYuu7NnKrjuu0+OIy7b+xLG2nxYPn6K/6+AsAU82k0Cj3Hh0coE/GSi2o",
-	"0QT89lensBTjXmVVKK48OARBvGuuNo3rBzGrxziIurbzwe5/R3O9C145XP/Ke2GviFRW6sOXnq5/6ZVU",
-	"NzxJEMEjx0FZ99YFSiagWGkfvrhzxagaIqkGwkmMgtQdweYMSj4o9IkbOgZ1Bh6yV+DDnpIpqjg1FXBA",
-	"iVkW88GHILWpg28m7spFVlfQNdVpSOcHY2b2ZEfkik7ZFTfsv10Zxa0KDlHzbNfJEpbXagfAhpKIJQqo",
-	"MVilwHEp4Kfl+ji6UiDHdQ1iga6ttNMlZ4Jk4lbIuXCJT31ByVxJMc45tBNySMI1IBxYioDIB/kIxwwt",
-	"RZpOgTV3ySt+x4ijOhpL9gr/eM7eC64ODQIi9IiPzALVQJDGnJFj+Q3bp5WLigDeOReJnMO4mQZR5UyU",
-	"FpGYZfwK0MmsrKJJbKSZDYYyYTEyR4QzsdJKbJUiKzbhz3r3FBqUmekLsBjBfqGcxDVIJ9Chl7gt7SGx",
-	"VUH16f5+GMfVlWrsJW+9Px3RQojpOXCNvsANsYvo6oQDkkLesV123CXugtY0Fp52MZvUGDadGWLknKrE",
-	"VdORw1sAczpDjEXugMT7gg6HbGa8QaRLEDLTtKmQxGoLJEXhhegLf8TjhiJFp8SozPlPrBBerqZEOnHp",
-	"bk5HdL/b7ca7EUTh9UXlZ9eQHTPYwsJwRw/tmN8fOFMHT2Foe8XQii1Bua8ijwF1QIsP0+Y7mSwejOhD",
-	"2zlhLtuVnFH70RhOWNWrhttc8bGAhClLYjGGEoZwxcxee+NKt8S3qyz646dkX0dHbV6aKWkpPTge4K3n",
-	"69+6lvItFQtvJdqe9TnL2s7pv34pMUJ7uD0WD5BxOPOegJd5IBa9+LA3y25SPixQvKocTyJ4q2d5S2fe",
-	"/r50+mqSv905kZnp1TFGqwCkjCo0s7Y8R2eCIIpdssVx+kOINo5cRd7AE6xc/XaukmjW1vRb2n90ataq",
-	"n98z85btfBF0Z9vtvOfmABWDUYAA4Tgesl8dyGifZKNGdL9gVM0y6pljuggff/3u+oJoNlTMkM7lq3Py",
-	"7Ojpt6fk6oezvcOIPMurwTw98Eai3Xx+sTQz2/Xp/n5MUi5uUboj/3HZF1aS6JKfXDaUw6sGF4UTGQph",
-	"DQbta7RBNIOaMgfAQ1EkyX1VdDbr5Tm7fQGY2QWkOrXNFi3gtLoE1Ehogga7daPkXAN4NpKNjmX3HsMs",
-	"twHt9vri+OC5S9GqlXy8JGbbgDDeKcfij4qhrLJbJysAjsTbEX1ZbNkj3qRyRzV3yRUXsMfASJJKmrgs",
-	"rxo8t+4nVAyPD1pw1XMpRilHN9o9b/R3bMyFlTHBAprN6va8Eeju01/zfXfam6/7+YQNb+1t99k4cKHg",
-	"4rh8MbftTf62codxREymhA7WpS/8wkgRlVVXZr9DswvxehMMwOrHE6tqgmkX1AfcF/Rhk7J4aNWYvqCa",
-	"TOgdd/ooaCVLW+MJhe23S46PjorcSq/bgAYVkeJSg1ID8LN9UdAiIz0tqru95/jT8v19eMH/7Yi63j61",
-	"2H/pduzcblgt0ailh1J84camjWnKdgrBfWWLTAmIpm8iQFXW+DmoUQj9WE9/fgKDSpgOGPh7nH3J1TWx",
-	"11UKSDGwDw78gw401pkzAtMFWCjst0+0t2KQlN+ywt7hVmwXKYoAnDvmPMM4qnw0KkuZJp0csrIvCpAg",
-	"DI6hDqwysIfZr8O5ScF2vecVLQqeirn4LS8jQj2JvkADv2BkLBncnPsJK7WkCmSvC79Rj0OkfPPYWTtC",
-	"dVzHrDDc9QunH38A+0BORnBJyUJmCsoCrzYFPA512ANJuJlGXHlTeXGd7VXNr2Zgx/YUryyoZJopvf+7",
-	"K1XxsdJxHIF/fzhxES4CjabZrEdoTje4JikfAZzDa0MSex3t5dZoUDktcp08ERY5YRNs3hf5YKlIIitZ",
-	"KLZkBgUzLRT+C53cNaZ3Qr2YguZd1RfeyoHiW9kMnyueabpkgCcxF5CjjGuxB1brHoHECYjWcKnNfYGG",
-	"WyWNsW0CHfUA0aRTH3ew2yVn5a0CZ4QDXFsmr30RkHnB5iGJzx18hajm8sLrqNqlnYynOn/nZmKFlEcm",
-	"btDnRibYBgTE0opxexzMpyV5f2ADJzPOcrFMHXJVoyATXh/38c5PNGrlWxhCy/EiK3yA7YJiOmATcaFL",
-	"MmWRu87wTW5LinC4Bp/zU4ZIlWW5MCIYhe2agDjtMIlYR75sjiuh4wrq7NZF6PRFTYhOlNt+ShRsFblr",
-	"jt/poeIIaDley+uSd3luczniqMaN1hct/GjNkUGn6AotUSmYRwfdrKETUKqq469QLMMpL2/Krkv4U2zG",
-	"XGURR6MwztBBX+QCLksIc0UUnCjrGjolVXesHZUnlXaBOjmpHyrmMoJ0DIclLrkTdxvkabIkTvdyD2GU",
-	"Y2ND1rvLVkq1BFHWSbLeLv3wUuxl+fY9DqEvd/KZnG2XlQNbp3hfwNUse1GmdIFxjeWKgWhnRUyVAXyI",
-	"v4rXDydew06gdL0qjhENbhizvqLoy0xJOfoUkjkG0a8MLLzGRx7xpBeFgGqO+D/tkuIwq3E8n8nZY0da",
-	"6FE5udKkg6CWBkJwnTX1jqYZ07uPsZdRg+BxHRatWmFddQinhBui6Yiliy55r+Ej1SQ+c0sGG3pKvoPc",
-	"CXL97seXP8W9vrBPDX14IiyGnQzyE2qZNqNT2DCrHAkZ+MAiF2YvZxpqvAPoKkKIOReujqAgQ8JSZgCQ",
-	"VGEPnsFynas8Ue5SQtlJKmC/pXDiWhnJiX99gccbNKApFTQvuboJ0/L8ipy5cmdHByTFAn628b6YsWL0",
-	"neOD57vA82Os/xVjoDzhJi8qZWn4kAKKxorqUvaplRWm+sKXmCKbVJhyodI10iroeUtV3vpiSIUrVMsw",
-	"4syvXhjqXe7HefbqRUK7SId9sSqcO8e+2cUDZddbB/XmSEIXGoHi3H2vt4pB1jXmIT2OMBGW5WslQhw+",
-	"WNc/sbmrjVbv6LPqk7uTOcxpSLcq8RdvpJNEGrp1j+7nzz1qtE5VPrr0y/on9gXgMSonJ6xLf6thO1XJ",
-	"8tQeN59XufNYUsb+7/DvgCcfXaVghvpz+Ua+gO+LG7nOkHLJ7uRtbiveSjI9Xv/ST9K8kpl4CPkBB+xj",
-	"SYGzFULEIwkKq9JBcnnhiSavX+Tx9DOKyaE+nB63bqdKvzbJw/glOBhWSlgteJ7DE2sGbx/a4yJnSVi4",
-	"G/BQCwySmUsGc0bFTBkUUjCPrimD4LemJI6j9kkcMMsghwPxBpp6LCASW5F3O/cCe/GPlbtgx94mawEW",
-	"cGtF9XPQaFAPYNjNeQd4+B9UB6gTa+wiP5JUY5v+PEINTKpBoIFbPafao9lWBJiX13S8TniBZz5Gn1LY",
-	"2VTyOHzaysLxhiqsjH98eNLmGuhshkDlb1nC6fVixj7bHXo3Y8KZ930u4ANdnZJwAm3t/+5SCj+uCnDN",
-	"r9Ij0sNVp3rrk7z1qfzUQhGF9JWH3u8VUtA6Lkg1e/0CuCAgftXgtWLCvS8c6cSNG5ksfCiqw4YH8BC0",
-	"BPVILAB/B0LcIfrWgRZh/n4vh2Vx0C2K9QVUS8f6gAv7DcJLcMU0iV+P9t7a4cWBd5xq9kTnsSj2HNSp",
-	"voiE5g72ZmvzegR9OhHhcbiLA2qzxyRsCDDY9mBH/nqPRj+pKX/V5cbSFsC4fFItC4rGfdF3fgvWddSG",
-	"QLBcHX2FBSz+IFzv+OjbzaYX2iweJr4Hq3GQThWvcPcT8dD9hI2YSGgZrqCiswGIFUSoMDqckPyVHKoL",
-	"arzYjdSRz6pcBv3qLufdcW1eFP1vStW+KAUpn0cbLalY9C8+5PbTihWgjFHPEYtlypklV8VJa9LWgiP9",
-	"meWQFbpefl4eSeHL2/88Wl8xvQY+mm8S6H80Sf4o2t+Xee/+F1AyzxIInvTnJgrDSyEiBglDEpFSlauH",
-	"pAorOemEUUARa+Sj7xC8DJDoIBdOD6iJXZzRzYK8ftElIa+FaHTXas5WudGIW1nPTn/wg/hDM1M3izas",
-	"1K/6V0a6gpH6RYoIoyrltVwzP75fLs90x+KROKZr/fPwSz+1Bm6ZUwGqiX0lydKv/PIrv1yNQODOCaH5",
-	"8eGihjHe/+KvZIsIBrqvi5qVtczx5Qc6NDliJmBhdsnPEtCxAYeffRimWcKS2OOTYniOK9zZc+wSk7fs",
-	"E14qcBiOoLr2BZRP8Mjaw5TyKUsc8ibmiugMIFQrv/Xg+Tum+Ig3vFD50SeOpb5yHzUIRikFw9YU41OI",
-	"8a5vb+lnfEswxNlh2iy/GOHMbxbwb1QzLvJf//f/JEtNF0HR9r2+IBCVVZ0SBu4sLc6qJrnHETI+2k6w",
-	"MTX8jmFI1fdKZjOn3QmJo0cEXoeBpBgBayoAHV0Cri3LPcUBZhjEwNnXu+6g1QL9fM/MG6m1r5/6iBJM",
-	"2E0DTcdKHl/llnL2rF2UQnBxt+dmQSzVGUu1iOwHBwoLBR8XlfJ+IWnD1+9D2LaWZFZQRFWuW1RLDrFY",
-	"DZaUdJQtLNKNGMbxzWKAk46Jy0f1YrEHU+7IQulwq/b6xW4BSMeVO4fYFcQwQpmeHokNnzIsXMl9JvA0",
-	"S+H2FkDMQ5mmbGgclfZpK4mreaf7Aq3kaDikizxtACqxYWC11duMbrivdkHDQk8tgmNsN0b66rkUIEM7",
-	"BUhzRBbgyjl8fnBgnzs6Ojjo+aBDYmRCF7s94moUgQnTpcfZdl12jw/csltJ6HCoMoeRh1bPRY57yU0j",
-	"8Kgrj9SAefnHh7us7lwTegne/T8bHfw8Ih/8xf/NCgoawmvjVaD2gEaudj+QU1/qlAxTKBcoAnIRktOQ",
-	"cH1OLbEdbd0riqo1xqwF5/Odr072B7abVKfTxoCCq/T1+j240WUJ2L7isohCp4ZjwnhDgQd9iRdvVQoL",
-	"yidDOeOuULlhaqo9/OqvmeI64UMssaxkUbzbrZarNRCHD8bgXrQyhAC9bvfUIZXFM6awXmTsG4tInNdj",
-	"VdSwwc1Mx0sAp06QgVftFkHVIMe3+9iJzot93IS6x/VcEqnI1DL1OLclD3iiYzLF9D02Jb9KLkzqahJZ",
-	"uY2mkBBqD1iXvBOsL6D8/YwpL44FEl2EYlKO+A/xNczLG+HADYrJLnviL4cHB+SGpymgs3YOD/7z8Cmq",
-	"0A5ApcC1zRsBhWnMlihgTMaQmcGNLwmLj1uZpDixfQFHOCcidlJ6vYIWVhOBZrsY+IcVI85cKhLIWh7I",
-	"gX3g9qrAFrk8XFdAa0oXCPXAWISFMuwkWUKOD45DVAII8OFY4r3bF9eVr1xZaCi4wHSPQA01ZIJY5EcT",
-	"Aco27r2ZUEGeHZMEqzQwSM3WHvfu+OCgOWulutSPlg1b7ubzGDSXJtsg/uHpmlNNXBWnLzqJ5XNwsoMW",
-	"QSr2AF1LeZXK+R8n+KZFMNJ3mV48AGN+aY9WXa2ZlUwWitX4rIlqkZud06dPT06Oj58erefH65JuVgmx",
-	"qqilVu9UFIxUWQqQIm+8czaUwLhoFX3Lk/0TCId1h7ZWZ3GRo75oZTrskjN4BwQe9xtWvgcDYGjGvFk4",
-	"hk46fCykAijQlBm7NxhQZ7nmjA65GO+6mjyZYgrxEqYzJjTmO44yX2KHQ+4oS4virmV+esOGEiUIXCT4",
-	"0b5XtGwb65LAN1vWhpx71jVuh29nrLPx2G6SxDzKUyc/AC3jGmtXxcNaqh8jcowwDQaP4HlPnT6NxlDC",
-	"TajT02HKADEk2Fe7ZVXzhtVBG7pdH9S0lwhOgfvn5N7KNf2DqduG0WkjaTrL68QBlnlQDE4zvOxzqW4x",
-	"EdmviL070uWj5/HTBCGza22D13YEj2zFgj6arPiMTr/ehWV0bUNHI6tB5OowLtQDBrXeR4vNao9rWGAX",
-	"mVFRYxfUDc0MoWIRTimovYsnmS6dXdJx+ityOUD9Od7tlW4EhNBi7I/Ta1Bzg7aCsnChaojVyPP+LTMr",
-	"moyIlsjrtJwyUHiGVOCN85ft1O4OxiHDk3OZpQmWncXSHzDU55GroFvCBF++kFeVC/k4aQa2+c+XFbCO",
-	"EjhlUsg54X8+m9ofIuf+0qXyPCDhWSms2+b3h1QkHEqCNgc4gBfP3VkkjzlYXOCkE1AJCE1SlhHOJxLh",
-	"Rfw9ZeG8TsswectUy1JgR7DKlMrZHeVcQENPtGO/tbSqPtbQXobzYuKf8erVrepXCbWJK/sjdcPILDMP",
-	"zKQfR85E9WuPT2dSrSmsiUWKX7sn/9DunHAqbVw5bnm++nIe3JfjVraIrICCxLUOHZf7xBWWcC5pdP78",
-	"fqILtcpd403gWJTwZwIOGWdL6cSGfTD7Q30XR+T99au9byNCyc3CMPSpAkAqoWkq5yzZjaDchiTPjqFo",
-	"NNTyPjo5iA4ODoiSc32KAYj2PSXnlsFBKKLRZCjTbCqgGLZlUs4vIawIWhiFOnoGRWKkIpPFbMKEj/yj",
-	"ui+gnrMeSsW0B+y0cqvtp7CH5em3ie/xlMS3XCRxRGLLb+MueTdDNJ1TEgOUs/1pNpGCxVFfxK6G4cBq",
-	"9of2p/CLI/vFkJuF/RcqocPLUhuaIuZoRGLLIgdyNIBMuDgMR9m1b2kB/cwUGzGlWDJIqRhndMxi0vGR",
-	"KTETsX2Y68GUC6li0lkwvS9kBOX29kc0tUx+sS8icrh/0CNsOjMLrJDhQLckOKCktgtg/xn4qCo7RPgi",
-	"OCj5dxjKY0ci05QqHdTcPYyOnh53T54h0uohfLAzAceKw0Pt5X4qM5ckYUM+pane7ZIz4eM1cVtc1XSs",
-	"fC4FWuwOPSw/5GMH6NJQWMTZ2H52QVAQKIpfvZFax/gsVKXEDccnylMnYIxk4aEDd5S9JXgrNNGMpixZ",
-	"StlOqKHk1ip6IPZroxiduvOcEMWmgMSbB1fi9QfgVdDufCVF28PRwVFRkzzvx71hpK+KTw2JvasjPrWd",
-	"AkIoVuPP05PtsPuiE7vfuBgjdmyEKiofuZgyBXoKNuGUPPgOQW/tbuD+dACVHICJpUKIcntvEHu8lOS5",
-	"CzUua22xgIKn0U/aiXFmMLKIcHHHNb9JWVBeCiDmcIB9wYWzJ9M0JXQ2Y1Tl9dk7MdRuZQlL4t0QiNhr",
-	"rNzTb5aQTowVJhyWbow0OkZy3he4LB6sGGGJbhZ4EhF71x7UCAttkt8y6RCeEX4NNHa3ZSoTroRnkinA",
-	"C/hV3pwSau8GJP9AdX6ee1oRihkOkZzNWALeYudAhVLApBM7coY9xLtQmkclGr3Grl8XdtsXcMrsOf47",
-	"wL+/Tth0Jg0Tw8Xej8xeeB0WprNbCofdB7HBN2iVh2JdvjaQPaf58dRwCIoDiT52xyv98gs27xVN2tvi",
-	"UBgTPhoxheAJKZgvcp3j6KhLfmQLDAAG2zo6fZ9oq7HAtK7klFlaD42dhL2SBbNNCq4nLCFjZsCK4Y6W",
-	"fWVCdf57l/x9YntHSF51x4d22sI2ozLRF75dQCb8Vd6Q3zKWubpD8IjgYgw8MJUUASDKLuGTg6dEUbhG",
-	"4DuGkAJXqr/ZVxyKfutiHs9gUfO75tZpOJFS2/XveGpNyfv3r1/soq1nSm+ZBgu1URyqKkDxME1HRYlu",
-	"5NpFyGLlDDXibZ2cRDtTLvIi6oDIYZiybf7nv/r9D0eHe/3+h29e/vLXv9TBjq2yHnnJpCxF56GTN1xg",
-	"ZPdS5cj1pqKjRxHcm3RWf1/txvh6vR2pIn87kAazhFRWPYJoBVe7bk4Rq/arw/yeDvM/I6jTRh72kzYb",
-	"817QO8rTB1Kx8H4QCsy3HLQuMBMFhHgrA0gnnu96pFqvskQuZN1zm0Zta40z/9k3hwfffvvs+KGsgm4q",
-	"zdZAYNmGTUE6QfHwjrN5mYYDRjMwMIT4RbrStQ/Geb0qAB6GYKZS8FVfVKKv7KJ6EcKueOzkCs/xneBb",
-	"a+r72U3n/uiOOACHHPKYUI7+MAFf5BqyRJr6s7+1hnHEtfjRvrKu70cCksQR/FGhJHH0bexZbhm/2rMe",
-	"3J7lVrZqv8oRWB39sYQmpKieqn2JMchnefQT+E28soqfcpiikrJKjBwzK5lHZEqNFZLzzDInX+ULAnqJ",
-	"1d1KwZ7PUbFx+uITTWIIV+ViPOCJD3YqqF7erCfVXQK4bFCyFvLcUi4Sq+0m7APUWnUuXCHtfOx0cNww",
-	"C65JwoZqAZKjVcsRt84PObU6spFW0UlIkuFtZXqdyvFIrlts/POEorqJNcjh/tR8RaH5RB7iF/4s/i+F",
-	"W+OOWS00zTZktSR9Ftg2+7+HuQkf22C6QSnE+8C4fc9MGc3qsSHW1mJKfXokxj+lyzgHeQ3AunzdCXdQ",
-	"vhzctfx0PD4I7PKdILFbjxjt1H3hOoh8q6F53mpfEHuFCBaAap/LBg7FCuK9dLDUVrrgUFMZcZbtu33h",
-	"X04SjcFcasxcMfdy8z6TyXklwpZXw9P2RYj32A6kNiQHXxZSbT6yB4erXW75k0anrSWOePSKm/z50Wu/",
-	"VGSgr5i3j415W5xCqUJusgYH98Eh/BI5zKDC6v7v/s+VUtO6/EbfSBfKgtVLSu6RRxWUfB9NcpL7/Ykm",
-	"U2ZoQg39Giy3LPnQuoWKfKIU2pxLx9Ofpk8Z1e73uhpB13C094MDVg8846MeMKTBqsXoGmQJ+kCvfjjb",
-	"Ozp55mOH/LpY8URP6NHJs3g3CGAwixlzBmBqXEtRX8T/2DvHgexZcraH4Tf6lAipBR+NHNZU7B96wfVM",
-	"ao61DakxdDixMwpA9J3ABkMH03JftL6tiZwLO7AmzCi/xm40m13dWTLa1FcZ7fApHbP9X2dsvO27M7HF",
-	"q+BcnaWUiy3cq/XnqCJW1Gzo8hmMa3c431rSuXx1Tp4dPXvWI7H91n75f8TgyECT2w1bSJGQs6vz16+B",
-	"gxRTWZ60H5L3MTTdiCeaaP5vwJIDp1Ftuw7Azq7IV4IaENQX7oqViarz4EHYV7HnfziaajkCFJbfvpcV",
-	"Vm1kN75DiDyB6COmqGbJKchPSLFFkpNjog1dAL6BFfwcQY6xLUAd7gv4NFCMah+543+/WcSIvYiBmi4C",
-	"yFdu9Z7WAu2hRExtG7WE1DZYkn4ewcosefKZyn+3lbm8/PCnc2r9+Q259nQF9MtRLJQvII4wImN+50Pq",
-	"8GLdn5aVFBaP1br/u/trEyPvBlDi3zMTgi0/Lsz3GtDjr4aJhzXmBsv6JWB/u0PwGFbbpdJcpLkyV1/U",
-	"leZyC9Pa8Flcmi/L7OnG9eBGz2q7n5TlriEfaPD0RO+rufOrufNzmTv9GVxt3XxgHPYQSG91xuTfSk8+",
-	"4oUNO2qK/8KYxjq4wFKa9FAmrPtQYVGWKtT1qH15NoBkcPGKfrvK6/vLg1ZhL7W9/7ud7Mpqp+HCfqoN",
-	"bCK7bu2+0teHNETXwmfmvvgciRohNxFtJwSxKvvpH/zktsDkdmO2gpRMWJBBmOm9oYwbqtjbZ1dWsG97",
-	"WM9tQx8boV8uQx99MVTEYmixuqQjlathXWpj1wGL6b7w7n2HcohwLgVMKgikAJ5a5AsuyJwp5t84JSzh",
-	"Lt3MnwA0BDnDDOC5T9eDcIbb381Acqu111xky3Tl4SXTsIvPI0ZuQNTAHeIUDrTgPGSc4qYDqS+a/qcL",
-	"QvzzG5YwLJZIlSuz9RR/MyJekihSloyZ2nNVDfZ/h/IL64qov4GXXtpHH7VWStBNw7GH4X4VKR7WEIRn",
-	"AtfWZR2mKQgUNE0ddfikgITL+x4O8Ykmr180CAr+OK8UFnIvZpbBk0t5p+F9wapVvwNUwH1CQqAmUXM4",
-	"yBup9WPXIWq6VDC0r3fqYe8U1N0qhYhEhaCeewA+b5EieygeP0qWEvsRoA/AAluxx/ZFvUH2GnwnOksd",
-	"Cr8DvgCXSpYisGpsZ4BcMyad46MjxBGZc21F7tUmXQdWXLHn9kWMSXgxwfBYAMrwhc5i8l//438W9dAA",
-	"0IXrWWbsT1IFxel64S/ll4hUfVF6svgJnnTmjThERrGDweTOcuIReM0BL6WAhpOEupOHIC9dclbuvugC",
-	"s2sFY8lymbdm67YjVl+WadsO6sHt2qVGP6k2sopgu+hxu3VfzdkPhVH51f796PZvOLHSEzPjs6HX2MO3",
-	"4ItllaciwhXhO5vH6oQcsyFOJ55mqeEzqsy+FTT3EmpojCwTc1B9xRRlIgxbiyMfRFkEhyCU2tEJecu/",
-	"68HD/q5zgxwTYGcYTRw+8GLmM0FB5CjgxZEYeaii/HsIoHMZ/7b5J5qEkZinfXHx4lVELn76PiJ/u3j5",
-	"vX0WIOAIxAVCRn/Psh0E92GpruFPhyce5g2Q8OdUYwyo5WwIS9YXHlrr+OioZ8+IvSQKZKjjw6c4uW3R",
-	"tyzjQ5invgBUITFkaVqA3ADCcQFQhFLMesNZHuKEzcRdgBXCdB8vWQCcluRJPRO1r7UKgao5S5uHImF/",
-	"nzrbtm0gFNayxqX/imBzXyb258+ihWCrMPyqo9iQ8ZmJgJ24oiMI4reLwrBXcBsCsKoYMEfPjr55/vzp",
-	"swdjONvFhbbgNUGtlrp4UAj+1Hn053LwJ1kZ+xn1hSu/zAUREouNAa9KORQAAd0IG+UC1JkBvv3fLHFx",
-	"sftDKrCks7B0/cYLqgnpHB883+2WlDOuc4Qfywu0oSkUynbgbYdHRTgqLU2+NjIV0x8Rr64vuHH8gWss",
-	"OId8GOeOK7XbFK5ar/As0zQrSnsAtjumNJeC3DA7FBxsL59eM7aaW4yNkG9++dOF0a6zVxXhs1/1nf8F",
-	"1JeHidgFUuEdry2Dde+rfczowqUKuL9cZS9LHlgNU6hx9eF7q8zeRdP3M3w3cZoLqY3OS2ELNgYsWQ/s",
-	"63QIP8rAaYAMQLGEm4iw0YghPr8UoP3FwLjvWDKQAHvsUW5yR7vmAg2MwuOaTcGi1iMptaqQX9vcic5V",
-	"yWVB3kph1QJ0ufdFUZUc1CDLICdyDvCssbxjapA/4ExgvvRlDlaWcgF1v1zPOCzYygRAaPvCcjVkR7vd",
-	"ZbTVUiHSzvHRt0EQ9u5pgY7qqLnjayWcVavpeMBgTUJGhncAmZsbYFQe3q7DI0a4WMcma0BZ80qr+UTB",
-	"Jwmc0sOyblLjEwdB01qb4iWO8AJ72tyuWCzxj2zxaObFSzeFTaCLHo4d+sVpigbwuy3k3Alkft8hiecx",
-	"c0wumWV2TBg3s9Bw9FVHekRrXfngP6C9zl1IQvPb36HkRmZiyBJEUt+toeZyLsjactWVs1LgcK5mrTWh",
-	"kcsF3vd/h39XemljrK/tVJ1MwI205B54lKf6QyiNWeC0QLs9EkNBP9RSAnRCLPPH89qQr1/4CpCdOOVT",
-	"DnrWEAAVAbffPj8YIpT+RM7JlApgoYoRqhxoC3Y1EOyDGbhX0WrHPmCx5fVFI31p4bXyRUIXVk1WDFFY",
-	"wbEW1CWIyALceIfPDw7AJnl0cNAjvhgBlCjf7eWyQQJQxVi6mS6Iq2sEcOCeq9PhUGVM53ijidVRXZ1m",
-	"bpqgMakeyNFOrTSToCu0Bg70j1yzf2Wh5K9qz2eE0MRYXF/IM3fqQwBnhH+6Kv5YaqOoy2NQgtRPyA1N",
-	"qRgyX+mfki+r0j+cwGra80qSu0+TXzNttvSrFP01GrsEoVMmMJwiYeqUxAlLDfU0mzvYRkuilkR2lPfj",
-	"nGdZhQMKFtvffP34RMlZX9wwH2UwU/8/e1fb20aunf8KkS+xgbHs7OZ+uDaKIk3uRVNsd4N1mqLoLDyU",
-	"hpJYj0iV5Fhxg/73C55zyOFIM5JsS7aS1SfLeuHbkIfn9XmkGsk5ryIk15xLaF+CpmWY4dKKLj7+ob4T",
-	"LTb+AfsAglHpXAluKhlYANIfe6MGIkNR5W7WFLxlSXZDCxO0y/byCwLuQCMWRjonVJc5wlEMB0NqC7CM",
-	"VK1vhlf0w4m+i186VNW+GeHL4JJukfeYbARMPSbc2GPA5GgM7NcYeOeFLktp00lgseE948zKiRIlQ2qo",
-	"J1xgmyqh1t89wW+zt9vnVxClMw0sNFxhODu6n8iK6L56gN+aN4Q0jRPq5O1PP+UqzVjbLKA3uF1y1RLQ",
-	"6bqsEdEfkq8dqpBOx3iwYjpd7+9HUB89OD+eB8dvOzYD9zfk2mJSKJJ+HIKH5pwcBmsLkpsTJ8XG+CsQ",
-	"bgQ3xM7JPpLDv5bxIwzA6Rrx/GEY7fhBz3jwSxjD2T5m8515OZJ13Ib5g5bzyPyxyxL3aG82RTVSRPYh",
-	"VO6aslOvEOEF9v36JnCmA6KL68ZIioywVvxvkbEilBL514EktuVAyFhBjKhZ4FOir0fPgf8n+D0Bai16",
-	"nP0nM+GmGl5RsMYWV6RJw9MgmlUK/yWcqV4LBMZEcCBBRI9bCLcakauA8P2wEB0tkfgKnJI97mU8ve+v",
-	"v2wuVXoCP19f+ddjICTfpYCCmPQa/M6hkrIfE/JY29QJ3dghQ7hl76+/ZC3SZawn9NtzG73j0EVIsMD2",
-	"YV1+XA6NON1OjrhKUywwIWLO723iogQAAgBEgRey5VnMVQAqyNjcaGa44yBVJFD+h5/q2lnHkQw2tnxF",
-	"+RdhiNQy0sLCL6ETaDhX0PLwHplovbLz2raajc0YvylFyaa8Gp9hsjtkdAvlrtC6lhaLwqRlU1GVVBxG",
-	"obXXlkVRSgkmA3Y9r6Bo1QjMTEkb9YNCNmEzgf7FjEsFHOYghTPmUG3DTiq9iLTh7OOHAfsUbH2tGtc/",
-	"j9cjiGus3QbfNJBlgMeXAlurft5cdTt6JbDUDhjS9Zbm/sbUChMqUYi3XLyYByJKdvLTxcUpcTcHuuNc",
-	"WX4nyofmoWSsNPdIXExpnWXW8BIT4y1k+dfzS0x53yZpha3JWdmYlpKrFbLg0N1jElJo6df4RHrTUZbv",
-	"FyDuXnowYTFxSiG5jDodsA8oiGG7AVt7n0lAT791SUUpjjzv4dIaal0JrrayCJ7JZUNL+KIZM5+MuJNi",
-	"0etXb55ZKmEXuq6AMZqd0FE4vYrnqu3X2TH2x3aJPq0xHNmCj16oQ/ZCNWlEkI+PJw6uEj4y2tr23SiV",
-	"eArWxIP9UEaMa1U+S9DAz3NVa3mazz9Xq7mWfkJrbrbf4QuHm2fpR3ewHn5c3aNv/yhVX06qwg6cc+Na",
-	"8dgOkygYQHN+j96T53D7xyI8e/4tvl6blAn1y3p+Vok7USFVONVDB3AOr8RZqdVr6w0ROZpC0s4QKKQM",
-	"H3spOpaKVwUbcYP+d7D1vJUFH3hFIraS4aIpAaERoUZYyzCVQ28+1lZckZ1DOCW1crIinBOaj/8UTJik",
-	"fUxzxJK7k1pRmdupH3AF1e9QswDj9T+vwfpc8PstYrqxX0IQ6vbOXYdv7RNIqOmkR0I2Yz3mKO4UUkjO",
-	"5nzkkj2IqYNAm7Z0ThKoIdie8YNUCDQH9Tkxh+L+eSmg98IKBMsrcgWQE5bRO2x4H15eMh7fncg7oVL6",
-	"Tu7CZ1mAOjrRBvEMQHydBugj6bJcYRVqGBs8SctuxdxLrRZQUqrG3ZBudePbKzYxc8ZH2QVo9C4AA0nL",
-	"wB8ERDtAHhq2BSFTEByHtKwAMVXAMtTDmXTepGx2HgAyDUXzWa7A6RMYR3HTgYQFcYj/RxcSVRWfoNC+",
-	"CaOgrHyS5BEY1YtxbCFXzQb3GnKQ2aeJiPbTijK2kf1+A9UGECFgE8FTXK4X9qtjc9VRPrwk/UMh8Wan",
-	"UyMN1yCsIsJQKr4PC1opjmzn+EqrLT+rk2jjZYb1H8mDP8ItHdkDXgY9Sa0qAKu4SZmXYQiPkMr3ddf+",
-	"MvrF2zd/ffvzxdvH1jv3qv/nQRg/3NWyojN0ulsg/4azIl5KRbJUI678hRUvhMtgOqzeZajYr15l0pKy",
-	"H/yoV2yo3ZSuCAzafKYbKF6sQzHSM39tL111jQ2SGh6DXH3mt3AjwTU1YN3gGJeIDY7E4gEnA8Anwn0F",
-	"WBmdl1Ouum6nsDCd99Pf6cPH31C/0cDbN9WLmyhYMAtzP0ry5wfOe6JkDNuyW0ntEYWo+YVjuRcLaUt5",
-	"GHq0vY4R5EDxWmnw9CSyH1DfpZpkqIrAK1oGeE0nWqrJaahYbbRnVc+Gwni9HSqj3pDBuJhqMhGkg5Av",
-	"+UqCYeDYxA9mSRlWJREYfA2aMaQMWKd1CRVFNM8WTcFG1dkPuOX4oFYKJu78Gx1y6hdpGydI7PbBwuqz",
-	"+OoOKmlyZU7bpE7GBTsmT+4qeZKz1NCOC5x5ASPASAXFAZJfkrLQr+7Q3C5byScUJvvW1tDREPSzKMcB",
-	"WpKwj0n6RNUGFK2t1KRcPV5P6jTicXydStI1fPSDqkjxuRzVpO9OTcKNGe2dTQrSrhWg2tJe6S3z+A/4",
-	"xh53u+9gPc8cHxFSRUItJ2ZcVoNn3IS7uKKs4+NxmE4rkQKfQzdBTCOkuxIG/PLtifXJN/0ysX6YVF9W",
-	"GC7fo2Vd9gOmUz1U3L0gfxJvn4JtD8GyzDr/5v9s4kaKh2OPsmtf+/QYaO0MtD5q9zxU3fPPdX0I9B3z",
-	"nYTgnTaQ/OyPCqQrqBKDUjTM15ZZYW0EXTTiTt+Sg+Pdp4/M6VvhP3KAA4iOSsyP4IjiBfOQ1hnuECpd",
-	"aXCLlmKmHXLYYO+IkN4fjUxGRKHIXMVY5HtyVSDYpp/eCWeFf1GQsh8z5UIcUytx2vQefkudsJMCx3+J",
-	"idQF0ypXXDEesMnEKdGbcGbECIPkZ+1kFwz22sY7NDcafSCWzbm1C21KdgLJHaCe5WrMR06b01BDEaOU",
-	"b/7CZlLVTtgMEfHfXrxhxXJyzVm45Qpv5TSPhwYKEd3CCmWln0PB7EjPRWzwZ7/8hKqvDROKVqXUGMns",
-	"DzCSqDqs2KIf1M7Diq1GnzWiuIW4/j6CiN9f4uAxArn3CGQj2pES1yA6IltMBQhvSpsD2dt3ca5kGr6K",
-	"Y+bVqwdqZudBPp8ZYcUjnFXpNdzpp/q7NszqmfCKwWKq2VibiXYENhx6z3ARtBXNhQHXmYVExVulFwP2",
-	"jlxO3N9KZ07OBHIg58pO9UKh8wnqsqgoCuD1MacQspzwf9/AlNtphncVJJVbYSBNyYYyEG/Qx5E4navi",
-	"02/Xn1lYRf8IlpauCJfZT2/ZVNfGQhLkQptbCypDiIeiq8AK12RESQf6RK50VTa9WqfnFhoAH4OjVnp0",
-	"FgAZUuWKvmIEqTLlIFefF/oMr17AHTqThNvP/B0e4TGbj2RV0Z3qh/hfujaAUhqHKG0kI9CK3evaeHUI",
-	"hTS40aWyzmuFAL42FUacDtivG7QJdmKFYMXqTi9Ou9GPLRoRn2hUr/ZaFIV9QKfEhd15VSE5t9OwVoCC",
-	"reNOO6IJJ9fOk20Of5I4rOtrm8gT9E+jd64lLvyTwN/4kwhSSbrp1sK2J617rYyF4342G/P9iFfg9miL",
-	"hWTU/qyLkREu1oiCw84vhVeyVYk2zjrjJ1coTQbsPyED0a2KkaQcNmtEKqSG+MWWjtVzqmslmZuKmigU",
-	"crVrqfDvY/7C3oUs4k8sL5oejwffy8F+4jn9XBuYb3NUV9cDc1KBZcK1d/BeT2etKj263cnRXDIaoeED",
-	"8G9lDOdI5bY/qPvpFzl2BKjoD5efsK4f47xE1IIzOfPGhz3/hi/WVuB80kD4TaUqkQFXWlbc8UqWkGiC",
-	"zLHYmv/3ihVGL+xNqZUogI0X/gUI3IJNDDFrSMcmWlhSEReC37LCm69FTL9eTAVmhni5iu2/Rm5IAV6N",
-	"nnKXLzDPj/D9fe7QVj89OxVHfXTE7s4Ri/muuBXmRk+MsASoXbuR9sZnUuJirGNvsouLC6T0acW96Bw8",
-	"MID5YDcZ9LKcXNF/FM9poOsgqTA0CV+EehF2gkApby4u/FyvWAGfBS4BqqpwUzFjvKpOgRqat/CPpGLv",
-	"r78EIxH3YK6MXiDhQDYCEKxsJqzlE+AlTTHBKAcNcJPYL/IWE8FwItCtFdWdAAh0SvWa6grVIijQachH",
-	"oYnNp/pv0PQzY03heiMbwmMQp4pmvYsIywAMpoA+RZ5b1xIaRwiqB0JQpdIhfWAZIVEdlgCw598iPlz/",
-	"JbwpC4lQtKACFBxOrTfvBK9urFUUiCn+Gd/6J//WgP2mqvtctWI8NmPN3FG0hulbdkKAKMSw6wSfnYIr",
-	"C1vFQ1xXFbu+/hVStSCTvbIiV9yCwwcZGy9+zmJ+KFAD8wo8hH5qGEjyzfnvq23cKrna2oKKomQTgk8B",
-	"i8ZLiqeFWQWPBxrifQA9uBytEyxUPYPcGQu11e0D7beg/8LZHTe+CdiKuAjX1796Pe6PvWsyfYKvQWk7",
-	"BiP2E1gmPDEZzlZVgSl5J8UiFVgkNPqMxG+vvMJ8hjvx8lvYg5ew43zPz42mR1f2Hup52/WxnPl/gckW",
-	"Knw76n0J/bJd8Dvj0ouYG16WXoukMlOlnRzTot54U0QJIIYCjzOMiAploQawiXm3CGtj0Dsi/LbKb1ms",
-	"vQVfPcJKzThpTrQdOCtrPNGQt03Me7mSjQheZVa/+CvJVe6avgvxVVpvm93Ick2haZ9cfOFIMA5r57Hg",
-	"pWafNRq8XuBicWnYBcfK0sd75D+EA3SMBD9LJDhs2tUC1P577BGpwx3aM5Gr9yrRXxpScJEgQOjasVpV",
-	"wtpuqvIr4Eq6R4bggCGTMKWzE3/1UBO5wg9OB+xvgHPqf1RJ6zDiENnltytxAnJ6/+sNhU2/4MS3QcGn",
-	"2QcQfL+wE23u+5TY8Pn2YPja2vfhR31I+DQIuiGlpTKOvkHgpw8awjX+pGMAkAp919oKTusHAG+298iu",
-	"8TcPC5FfW7tNPRmu47GYbHfFZA0rBCxtu4zsiRzkTywXa6v03YR8EIAG2SctK0YVlzNRFgN2LQQrQERA",
-	"OnYRAddNXVFQNoDcj3VVabB9uuoOfBt7qjtohvfsGIN+Un0w934x10AL/rkrEB4MSXL4utyuAFZh4wCN",
-	"6CrU/iOEx0YlLMUPXFMbgVIkIbb9M9MR79+xly70Wh8fFC83iLHHK30HNImdS8uASBxNC6JJiB6jyBQF",
-	"WZy6Hk2h5OCAWDISJWCDPEjqRHv5dfwgAgQEcVs0tah2wD7FIfslRJqRGTsBP54fn6w68TpP2bB2rNRM",
-	"aZer6G0TswHD+OmIVxX6zx4CN5EYZFEykGzdBDzxIwFObGMYJA/xKEl2bxwso351w030Y4G+PPbEFsZE",
-	"C3LAvzLOovc9AETwZkbszYB9JGQNALXEoIFQI3M/d6KktIXkF1vwWjdHf4RmSz+Aehtnd49wiy9joWyP",
-	"DQG2Cjyso6lyNFXWg1D4XdIJYohJsyjuMGWJgCraJ/4ZEAyngldu+n/rLJp/pa/s8e7FLnoJYPCpgNjz",
-	"E1GTwIOEt+/jHpMY1Ua6+1eX//1H274EGyzWGSWd1/P0ieDK4dOY18NKjkhM+WUFrMS1q/o7fuNFFhX6",
-	"xqIKcyf8hTAeyxGs5V+2OflxHfez9qGyDi1Tx4cxGsxHUwiFh6opnGq4/rd7Ou3+v72iKor3Wt9K4Ufk",
-	"9dGh4EaYz/pWKHjLD9OvVY8FLy37CGcc2TSghoqrEbjaa1O9unx1DooAjW7FTjByBoB8Iw4+USwU18B1",
-	"gIZUEBXg9MByj8bgQi1/kAY3/HZaDRHAYRJ6XomMDWsrlcCIkSoZn3gbw/+DwfcpNzOgQCPTTRrmN6UX",
-	"Y6VwXFb4s7mJpJyDZVbfrhG8C9lVpRgLVXJgkqdcKcrlHE29xC+x8sQ6UPWStpsf9kxwKriRakK+Id9d",
-	"xmyN6iI3hsuJQiQgZySvsNYwmlhJR6Gdjm5QubOvu/RU0eAXQv4qxwSvAEJIk5UG4aWwAN+/SdCF3JH6",
-	"moSISO6vG4cTM4D8Dl51TGWTwLWAPNjtDQPSM+mGHGarXfzurda5n1gzEhhvJZyDyk7I/BSl7yX0vqyc",
-	"po8vBAo7+vqXurqlFEd4ehRwxSjjSXyGbAiCAPAZJlxJC2v2GoAAYnYL/OoUs2+BpdNbxNoE2PNkRCFV",
-	"cnU814CJEYoTcKNYghdsnGK1l7E9vw2YRFmEmghAS/B/2g4WOnRvacdnc2HOxJ0sAXyyUeNbAynJmG43",
-	"8G+1kbaUiOs/N3osK6g/0BaL6yxKHQYnmTndOvPproneQyfMLBx/pNhEVsyWDPifpNvujZV4jIChKjkb",
-	"fD4XqjyD4l9iW9XjSA6VJRR2NmNIJMwrWOVAKQnvA8sVNFtKO6yNDSZ7ksuYuA87Qqp3QokocXkJEtMv",
-	"4pCcp5CYO+SVF/Y0A21GUxHyTdvyBK7jP/7/HwEAAP//",
+	"7L3bchtH1i74KhmcnhA5XQQPImWLjB07aEqy1ZYs/STl7p6Gf1SyKgGkWciEM7MIoR2KmKsdc71v5g3m",
+	"ReZN/ieZyLUyq7IKVUABPMjyli8sAqjKc67z+tbvW4mcTKVgwuitk9+3xoymTMGfL6/oyP6bMp0oPjVc",
+	"iq2TrasxI7dMaS4FkUNixowopmWuEhaRoVQkfj3cfUtNMo57W9GWTsZsQm0zZj5lWydb2iguRlufPkVb",
+	"b2RCsdWmTj5cvPEdJIpRw9Kio+UNf4q2plTRCTNuIudUs9cvmntJqGZPNHn9wrbJ7bdTasZb0ZagE9uq",
+	"/X3A061oS7Hfcq5YunViVM7CAQylmlCzdbKV5/Dk4kzPc6Wlah5BLNhHM0jgidjPeKrYLZe5JlM6YsXQ",
+	"fsuZmgdjw1bDoUzoxzdMjMx46+Rwf79pKC/YkImUCtO2Iql/YNmyFA/dfW1eyCSfsCXjcb8vHY575u6j",
+	"+YFR+3fbYMb487KxuEfuPpTXKZtMpWEimf/I5ovjOSM3bF5cEZplTD3RJBlLqbkYkW2dJ2NCNaHkw4fX",
+	"L3YiItgMbiijyZgwYdQ8ImZMDZnQG2afU8woDvfst5xpQzQdspO+sO1rOmHQ34ybMSm+8U9SoWdMafhh",
+	"yJU29q5OpdCM0BHlglBhm02kSjUR0oy5GJ1iW7QvUj4cMsWE8e1F5OjwsEd+ZHNNqGLVGcqZ6JELt7BE",
+	"CsJumZoXQ8EZyVumyUQKNifbR4ff9oXtS+aGSMF2IqIlPodznhM6NEwRSjJZTIYkVBBh23YDd82ZGU9Y",
+	"ry/87iPFLPc/2LZdu2/LDkF4XY+Po60JF/7zgaVixjBl+/jPf/X7Hw8Pdvv9j9+8/OWvf2k+L0Mgu80H",
+	"1xJzf1Y8+b5m9pwkYypGLO2Rt1zDwRlxu3ZHh9+eEm1oxvwXB4e91jk7kr8mLXo9mUrVevE5/LrsquET",
+	"d79pb/iEm8VBvKcjRjT/dysBzuC9sK+UDWmema2T4/3ILgCf5BP7YR/2Fj8dFEPgwrARU44Zat22EpnU",
+	"etk62N/vvgrvoEuabXiOaGLgOvaIb+iUzMZMEM2EiQh1h0mKBzxQ71TKVNsqKqYNN7kBycU+uGxJ4YG7",
+	"r+mloYYt427aP7BsMMVDdx/QFftoVh53cjkBYmtppCDSjJkiGddGPyHb7oSTg/2IAKHVhhzv70TkmiU0",
+	"18xRY27YhCRUKc40yafEyL44PN6P9vf3LcVR9rQoDSeJfTQBOe1+xQ6qV2zlDfug288GTRKZL9+EXN/H",
+	"gfiZJ4ZP2oZxC78uGwU+cddxfLIvI38GCfk7ml4g+7SfEikME/AnnU4zjlL63lTJ64xN/vqrRpG97O4v",
+	"ig23Trb+t71Sl9jDX/Xee3wLO226lMi1uSYTmtlxs5RsX9OU/O3y3U8RycWNkDNBhpxlaUTsD4Vwv9Pb",
+	"+hRtfSfT+ZWUl5mcPfbgr2UKAhi1cuFtKYJoI6dTlhJ7/G+5GEVEWnFiwojO5Mzfq2dH5Ef+nbsvx0Sz",
+	"RIoUrsSMcsPFqC+23bCJ3UASj42Z6pO9PT6Z0sRkLB0x1ZNq5Gen9+yIdo2Uu7ajeOfU6Wc4rBnVJFVu",
+	"aCIl3GgyzWjC+sJSZEGMxMuue+SSwQNOepO3IB1pw2jKrWgkhWCJXQl7c+0m5Hr+2Kvv7iyhmWI0nZOx",
+	"lXXtMRLz6n5okouUKTKjc/sAtwLvHPbErg4X2lCRMHsENVO3wMuwmb7AxxMqTmFT7A+ZxAcurOC4ewaC",
+	"o6ZzjTQs0J+DBxZv+6XbbSOh4UaNtiReoENKMcx48ug3FOVDu+XQvUapnX3k2p5RklJD4R6+yHEg7PFJ",
+	"CEjnM5lnKUn9KEDQ8EcDH7GURSpyrRi9IVQgX8sF/y1ngmlNVJ6xnVNQkWjZUNQXsZ/tgKcxsZRYu4sF",
+	"PftebHvMXYhXUl3zNGXiMVfjko8ESwkX5Do3Vs0iNLMEJyXbXCRZnsLZJhMn6EtFZsqe5n/snl9evNq9",
+	"kjdMOKWMaKZBuEukvOEsKr+x+qBl/DkQOp5lRDMDLH4md4c0MVIRzUdil4sIyAwV5Oz9a2KK1q0aBhpk",
+	"Iqeo28kpU7AmRDCW6pO+iGeKGxbb++EOoD1oEYk1E5obfsti3CigQhq1OfsyqHQJ6pK7NDdjJoxb8B23",
+	"N1XF+qLgop+H84Wqql0uWFgrOdmPJK6pkzHctZ+keSVz8ahj/kkSsCiU1j6p4IzZi1Yq6Ja2Es0YjPO9",
+	"AjLHbROvKM8ef5VLaySqLhzMDzjeXIHNwakxCwP+7AejPAihTRVGiQ084sDOBGFKSQX9X7DqxfocK/WT",
+	"NEBmgN45Zs61owdIRpaQghMSSlZ90UG0UrVJ73rxO0Y1FyiaI5oZ1cb2cMtAyuqLKdV6ZnnFtr3iKOoR",
+	"JJY7ZCLBxEUFOTgmEy5ywzShI9kj8ft3l1dkj0753u3Bnu2/OgwWR7Zf0ReKTRk1objniN2VlG+oGrHP",
+	"IhtzTTLbuZN4q6SeJgmbGt1zo3xLxdwpIfpRByslyoxDIFCEGsMmU6PJUMmJO1RpqpjWHWTAB5UAPwi7",
+	"9VLxf3/+q1aedSt2M5GyFDbyg6C3lGf0Onv0EwfCe2L5kLAkPpW4eULOyDa1WqOxsjxSBscGVC4EFyOr",
+	"J1l2C7pORg1Tbi5TJROm9eeYjb8/M5Zlu04vtlIdF7c04+kpiYEe6xgOHpmN5xEqyeR6jn+4Oeh8OpXK",
+	"sPQtSzm9goP1+FN5osk5drlrh+A3wMsOTVThk78QcJfO0l9zbSZMmHPwBsLIU+TUNHuvbAuGM711MqSZ",
+	"ZtHWNPjK3r3M0EHi3ZwNpwcPuBM2jYRhZVywUxjov5mS9ooWlhUuzLOjrcACdbAf/hdYo3brv9Qvd7TF",
+	"hkOrTt+yAS570UtqZ7pgv4m2FKNuh5btywU+9SkKzEadrFSlZelfFYtTuIq1URdj+qVoUF7/yhJjuz/L",
+	"ssDXW90ZuwyKaVNuzsIaLy7YVHGR8CnN1nrrnlah3nlUn0PjEuQpNy9v3Z2rLgEKLQ2+7GgLRAQ34pYf",
+	"jbvSTNjT9i8wVG75yVquMteG2T+okGI+kXk4wLIx7+luWBqRZ46io6Fx8d2Mg3V62jjMlBnKs/YLi41W",
+	"r+TfrT7HMo3kgd2iFAf+w8hy3tcvdEQSmTLtyR6q5Va8ArOQjpzz7pZmOdOWa02Z0rZvUCVPSfz7Jye6",
+	"OYdkj8SW+mjdS5ngVrCDfjXZVmyYa5rp0uRtCdeUgf6JLTvBbcdL7DAIFM+Ifz2YizbUMn+rwm5zo1k2",
+	"hKEbsGsZqZ7o8i3NRQLrwFUZGNA4VFSDZ0oaRgR6OmNtqMl1HJEYL2hceoZjIc3u0CqS9uehN1nYD4lW",
+	"w3gHxhQXxDk+hXmDhaBoLdb5ZELVPAZupbgxTFgeZAKWTN3q2F0Aadf5W0UxWct1tcFZRIV10q2iXy0p",
+	"sjksWW1R7ZyZYrjxLC0XrLQ3UOFWCH1XXKEbObaXpZdPLZ2NC39FDCdKu93Dg+V8XviLd5qekpjae91L",
+	"xiy5mUpuB1u0krERTeYDPEQxrqX7zgqJA81+gxgZ9pFOpl7CyC2BAPdWsexbJ1sjZn7299nT/q1i9+wl",
+	"h13eOjnaP/rUQH06kbxo64bNHQloMLfaiUIIACx4MqbcMszySG/H9l7t3rD5CTy7C4/ExYZ5z9ENQ+Mr",
+	"BZsiH+WKpfbLJ5rwdOeUWOkbt9ldv+JQsaH0wQC2aTBo37C5FT0bJoOzb6Od7ldPPBd/T8A+kA6oWeDI",
+	"u4ZPGtmyzE0iJxVqrHO4p8A87U21MgTlWa5YIxV2ylvbqDX7rROvq3Ev+xocguq8Khwk4DWR50jVZQqX",
+	"NAoio/ysK6MPmULBAooTtpxDvuG6gUtywybVP5bJPgG/LS8EVYrO7ecg5so2tILB1VYT+6820jShc6rZ",
+	"4jQSOvXcvrj4W++ZnGaM3PbIFReUvMfYtSZOK3Nlqu++ZZqSc0s45uQFt48mxn5WprWBAWyeyCfXrCUq",
+	"DR57ogk+U9xh+17kbOZAW7mAe5wrU6FkW4eH5xdPvzloHAFG8611sTrSr19zxXXKk/aoQisyoMsufJZM",
+	"lRzyjFXnkOvdRDZ1I6TBvWy4n1bHSbgYDVKnpNRl+ZXClCfly8+3PVyX+OSnaAs52Hpr6uyeDZYJQ5XR",
+	"VtQ5AKY1UnKmLUsvmD/6LJEJNmpFK+gR0oeFkxgVl8Mf9NqWFouzuNJ+Vyrnq7Iw5YzbLmtHzbIehifY",
+	"DC5GrxC2PK8D607MhaE3LO6RK/YRPN1G8cnESg+ai1HGdq2a6SULEGtQ80RPlY76wmrrSmZh5ITdmGue",
+	"coV+WJqBk1bxlDlPZCvVCcJonjpFNQg6a6c49fCbLu/VCU3QxrOjlU3Ur/N6bxe3tLpfL4KtAVGjh1p8",
+	"MLeG4KLGq93esBW+e+SfjCpNDp7v79vvDg/39yuX5eEIQu26bXDT2q7IfbBm4IurmXI9OkmDez/2kdKe",
+	"Jdm3IEz6lNiVJBLtzGiCd9HTD8ffL8qgsga9Xg/ksJM953o+SDKqG47r90rmU5YWGpXdYSMt9bXPM022",
+	"uUj5LU9zmiFRyDUXTOuIcKFzBWqW1YknUyY02tiGuUgjMrIEQ0yYMDv2WRTrIe4NYo867aQdw5U0NNNN",
+	"G3o9HzgrRPuJqc4WAvhwtvimj4TqMhrUkIIdaR/Zo8h/SywqDdQyy1hiOVWLjfI9nU9AG8ogVMFyYNB+",
+	"MbDa7qjuxIkjF9roNM3fGx7QY6rYoBzR9bRpPN4Ihsq6M4CRKeUpBp1DK1bUKsxlBEMRpNvjaZZrQguz",
+	"rt7Bb3xTfUGTROUshcN5TTXXBDRsTZRVellKxjQb7uZTsg0WVstZqSUAQ8LNzinZrxh37K+2f2SOi5O2",
+	"UpJlug1nUjDsmDgHGxOp7QTC6FPqQuKpwJB6CDGhLsJ0J8LYRxIDKYg7H+UrN5r3tt+mA2zwaK80ADfc",
+	"hVyAxd8eNcVSvo7htc5XChUQKV31bBWDXDzdrYNoPnwBfQyJSrBpbeT5smCddfMiK9IKNHP2JZD+ndqO",
+	"Mpsd+piqEUN5VdiO4W8nDOD3mdTwhxQDOp0ymjVq9nY4V4w20MIJszy5O/+0rbyFdxZPRm2HfNNt62Ob",
+	"+jBN1/enNI15jdd9MO3adnj/YtOEJvTjaxxLGB6+2cJ0XJS6KvC3y3c/kQlTI0am1CRjVDVBOfgqkgci",
+	"+Wby9uNIzg3nwbCRVPM3shB2Gqw6+Myqvmwbvr3udDzoeZEGu8aKthqPdLNQcSYInUAQLRfkwyUBIhxh",
+	"5APoLAf7/3nwlGz/5WB/n1zzLIMous3coI2Oz/Oxj01Z5LkY3evoLzrntSG0TFBsuFL2lVV2LRHYtbjw",
+	"5mQ1gmhWl0hY2LimTFU7XJxDpZPQMPc6ZcJwA4L7sNEYl3I9lZr7V5cdgRfBo90NYqgusOq4znsXvcse",
+	"Ofh293j3+f7hSprrrTXl0pYNV6dfnVHjQYTtfC2muVmTZdT3tnrilmd/LGzS+iaBe929YFvWIuGLen3T",
+	"njSue6CpLRKvVcrHW4xORYnNB0eAQPZEg6lKk+1po0IAaafgdStUlo5qyg0XaXeZCHW/H7lI71Vari04",
+	"jqlJnl1Ce4uM66YU3oK2lIm16L72hK9HzjOmbjQZMUOEJLHlfQM5HFxzZTDHvs6J1tA6oY/lejiSYTxk",
+	"3Q0DSNcbtmIT639lyhsJAh3XA5OsGuz6n9G+HrmTYDXjJMtT9HZuZnEv9DWYaLn/mxrNi6N9B8t5yV0J",
+	"pPtD7saQwF5DTo6R9iQykaj51NgLceZW5IkmcUCDa1b3KRMpF6OmG9J26hctuOfB4dcYkY3J6mveBGR4",
+	"q3SUhpO+aoBnRDGMaGEotoG1WYoIotaceDPMTa5Yk+259QbchS1BG0uPy31YkUuy+icwJReTuVe9s7ha",
+	"pyR2hz4mikHOHwYjzcYyY5Dbu/SaPMZJX5umb3pUFxef6+tcabZxcCnqUKXwtDRWVmL6Empkdp2YGcu0",
+	"gwBZjPEtvgE4NzztHjIKGBsJWy0G+QfvL2SyskLluIvZ/7JiW94Wi+QNdBBxBUGoZtHcFm193LUP7t5S",
+	"BeFb9o3KNru3w+9e2paw31Csr161H+QMAx4E5tMqpmV2izzZD81xnprJcJoxmjIMrvkt5wa/TbmecK1Z",
+	"2n0SfnDvi26CL8+DHsNni86DL8+CcQRfvyiHFMDzNAmvQ54xQo2hyRjVAgBQ0cjI8UcXyGfHD0guC9z8",
+	"bvLrBsKkf+d63mwheP3Cx/ppQ4dDgpZCSylJPs2kXUbCTWPEmZ3ywJOlxZaL12E1JjRlgLBDth2DsYJf",
+	"xtD8ICTxTn+p8LfS+b/Tu0OMjAcL6fLshKWcFjFyS+mTOyZlkgE6kg6Pn7UhKX0klz+c7R4ePytjK+2J",
+	"0cU6wdkIMHD2d5/T3eEvvz87+vSXRmMH/zcbXM+dibFLPLjk6aAMpV/Jcezzy09b1ybw8K0pS9gtKqFe",
+	"SmG+PHaVHassSLEZNVE/uA3h/KprEw67kVIvbH6TplvieNkGIgKhqyi0WhLhMlKsWoQHICSplRyVdGiF",
+	"7wkdsb0p0D/8+9cpsx8M+2j2phnloiNJhVG/f/FqK3J//vS9//Nv718Wf1+xj6ZCET/AKBfFWLsdy6HM",
+	"yjDyw2Pyln93ilAMFCLu7OtAILgmN2xqyHZBKaqm12suKNp9lx4bGE7Trv3AaIaiVy1Vhhp67UIXF+dw",
+	"w9H76Z+yOkaO7o0i5PW3jIMMMpXajBRrzjcobfP+PXnT8GA9khXfapkPvNJw9hwmG8FoRQjVqllVwDMR",
+	"Pz436hqYzcVKEdHN39vAwoybwPYrc2WUtIrifkTC0NG/5drwhBErmII5cZ2wR7BorDXxbq4ZN6cvPNCx",
+	"oNSwjeFyBdsUxDZuZoxxa3UHU4y7Jii/wW53lNnueDzXtsY/QrRfeKKrTf5oibKzgWMmN0SofLg67xTx",
+	"d783osFAXTlgSw7Kj27TCh6rFOUjCAhz6oodpeI0q4TbQph/GfQWbQGOSkde67o+q3TlvnyPPbpPV65j",
+	"P9+wf/fdRWUY7st3OJpymvdha/Ks5U9gaaqenzBRxSpxeQba4JhlLuLFcJFjlAsVCcuyzoqq7ydo1X31",
+	"AzbuyVXQh/+q7Koc8L0axjyhu29C1p1KrUuCHpaELJ4SmSvdZP3IEbRvJtUNhvmlLOETmrkgOCfWmplE",
+	"ZDEdkSLZ8OCwdxxHRTYXBgnC0As4Vm4I132BiZuUoIRLhgrTkU6L9mOMMoh75AywWlnq3GdFv2Qb+tuP",
+	"dzDgr5SA7NeLiuUvvx9Ezz5t9/s9/+nw085/b1QzEbX0pVJNNx6CBR20iI8LLIBMIcWEvDY+ZZ8p5rNU",
+	"Z2MXXGhPPhlD+v6iBzzLJ615Lfa3J2hpgfQ6TKMroEn8oLguPY3e+itYo0GhORzyyuXFYxKmnBE8p+Bz",
+	"ONi1KkGKsHMIhAEYIPbxg+boiQnTmo5YM0J4SOBgNJFfhPLFJiL32nmf38q0YQaxkILFJ1bu927qUxIP",
+	"+UeWxid+sexePdEkpkLkNBsoatjgeqpjn5io5hjieUriKVMD+Nu9bZ9F1GQIuCKaGW0lBAgYhQfJdlyk",
+	"jBct+5Pq6LEdJCj3H9F86DvpSH/9EvyEzfiPr1xz/vN7pt5hq8GyXTHVFJx9ye0VKtYsImeJyWm29/TZ",
+	"MYF2I4+Zwtw0LbFaPMe1JW1JN4WHYC0X4n+3v8Vo32//951T4s+IfcptIpnI1N4s4KxWHphx1FBbY0b2",
+	"W9lteFTdaVpGWysnz1LWsWJ6LLO0m3eg8ArMKL9l6YAPByXaAFjNMelukNJ5c1irIFPnYYjCA25JJ80y",
+	"gjHV9rYWQcqWDGgWhGnbhaYcFnRol7DIu7W0GaBybO8uh7u62WT74BhuyMG35EPvsnfeI0+fHRxuD3cg",
+	"INvROjs3l6VU7MjTZ8crosXqEZx2hRcXuOPSNVGNvy3NHjxrzhgkr61yYS8M6EqIUiekgUzD03KREznl",
+	"6HSbIFEGNbvRAN5ItK4qZCmBA16wVshUjDtmL/oj0fUoIzUIHG7LBpZyPc3oHNhQdTznMpOKpo1Dmiou",
+	"FTcuyJutdqK558/d44uBUXA2nE20mHBDR6vOwXnjZpwtbAXguu5CMHnGrGShI5LyETeYoTGeT8dM6I5b",
+	"FsomdPffv9j/7e8+37ViydODZuN3OOj7UHkql2FVmDm2uGotNwo0v/NpXTNG+r6P4oZn8A0g0L0URs2b",
+	"hUxMNrHaTIlm7mDrSBy6WwGXw/MEgJAaYoZKmXoTORag+UjYpwGyrkgtxSATDN4DiagA8/GgFkEyh4O6",
+	"cMkV+BpLyRSzl54AKsuIGp+HUxMMipbL9KRF9ytwIAw6xGwcuxBG5lbTbJYxgxF3TDkj8YiZYA9ih1kP",
+	"5Jtm2SmhEDXhvgZgEufCAqpeIHn3xTbCpRTe8HgH8U2sfFdKJ5EDLQFcGVwsQNKEeZGDfUROh1k7sPRO",
+	"IAgl7lKD6aIettDBY7aJiXttcKuONvFF4KiGGhJe/ClPShDFagUid5DkiNmtWCM2dWXMfnl6vKmgDPVY",
+	"6Scs6g90WYkpnTM1qNTk2QTFqQFUq4nVezGx45Ii+J67/lYxLWnJTsflXsNFW4ly6fA00ifnj117xdz7",
+	"etMVd3Aui6uMMiMXZDbmybgUsp9oWHIrSQLi0VRqU+hdBx2Xs0au7wM8bQNPdlBhA+FpnO26hipXjxxa",
+	"hb22OL2oCt62eFeKixken+LUVXe5emaiRZZV5TYVirmCz9ft8e7SFF2CORxTfW0vBffGKKIijKmjfQC6",
+	"fF90AR8vyn7cZ9cZfDoLe4RvXlS6rc7mPmTQUAj6E5je38gRF0GdjTWkYDZxCHqVilGrE+487nDt1YP9",
+	"w9XvKpbIW6bmg2aF1AqhLnCnrJ7i3/HQfFxAzQj7YGykmUJb8SmawmZS3VjZKalpimffnb/Yffnq+x92",
+	"//bj25+q/roOSYZFPy2WUgf7DUhAhb2qnEIAr2zl5Om0VzMfPz2CMJoFA/KzT39ZGYyB+xjsS/M50c25",
+	"evag8X+zFKLs0JOBpM2FzpfPA9ofn8DttJTKCepBUE/c7NpthI5ZIwRiwzRIjDVuk/qLxD2y7U5cWKTQ",
+	"xSnv4DW2KzPM5Azxm5dc5lCqzSiftGc//d3b5p1+AI93TWN65BDFotJFS4jinYXEWiLd4u8uxkkvD4HS",
+	"RdxoRGSWWhEd6gZGBEPNrCJUzXjplhTgo1Ub2MVY5iqbo9m5XfBZfVrGK3xjikEQHlgJ7Q5HpW/KOctC",
+	"79Q9Zi9x4aD9mvWsDtJsQDGaroE9Xv4Rws1p6GMSEhCrU94Mxhi0veyWUVGg1kgFODVFdZUp5WlZuLG4",
+	"6x7JGxmPVUKgPmO3y9nNX2qJ1d0ikPw7uKxNAUp8yDsQIDkc8gQK78HzToLJheGgjonGaa8+0feWqWbv",
+	"LsbZrZGptl6SwR2jdhv8JcVRmlHtqE+xsAC2wyHUv0fOPG2Cp12aJrdHn0D6Z2uoz3pRwWvRezcipPYb",
+	"aGFlbFqoJAWgAlXeuHBWG252nZBE9WrBFWbv6WkTfa4nl4cELgiX6xK2HDKmZSHQlWi74NouD72riDPN",
+	"19fHzY6pmrg8CcIrkDNDRfM0z5jVdou8zExqM5jRIkkz5WYwkYIbqXwsVsFtBu64ZWxEs8GQ4TsyF5pl",
+	"+LBR9JZlAyrSgcMCkRrVaqkNHTH4RUiDccVODJwPpBrYczN1uh8Xt0wbPsJO7Su+mKC9AJBrOGAfpwy/",
+	"WCc8zK7jq2IZzotVsN+/kdr8nZafz2Ex3oZrYb++KNfjCpcDXrZL8oqVL4erAugasDJnIoUA2XO3LPaX",
+	"97g0ZyL9yS8MfO0W5516GSwNVHENl+dMpBfl4sD8YIFeFutjvyuD1tzMNo3gtMfq1BIsF5QRu+sb98jZ",
+	"BAmWFfsd7fV4H+iWBcM8v2W9iu7gLPoTOrd8ti/Yx4Qxq0pU6EBRA4carKNnIAYlrlCPOHDGkzgkCjGm",
+	"1mKWUF+USfG+0qyvi4n4s6DLhFQkJttoKMPqHtW2d4BbASqYp9q9vuiLi5qcdkJiIEVOV1ogRzEZydKq",
+	"aZ8Bsz+wQU8w+yKuX8j4dGEZYLIAT85+y2lGoFvy//0/GO1QRzfzcAuAsW3Fxr7AF6gh3xzv7+MuWtHJ",
+	"fm2X//nTb473d3rkTMzJtYK6ayrPIKPg6PDQLrNl0gWcebPS9xCK3EL+8rKYjINOqlqnaIq61rN6VCul",
+	"kDsBihw3R/w1aig0y94Nt07+1Wmqv0Qr5xZqMN3axmDAjm3XlJBV+es/bZSlvq6mUvrdSwWjRzYLNG/S",
+	"ZO5vj/Z7zQrBvZ+Cdhip6hVrE3fuxb4rtf5zGHYLBbEFadAJfIgzeFKyZbIt2GyH/Nf/+J8lR40jhLXI",
+	"jX3AclH2EdUpy0rKX6ovEamgUGn5ZPkTPOlgN+Ne0J6r7+F+AdFgyAXNqpGIbrCB8O+AnnLMHfbNeadO",
+	"5xhxYB5F4/bTz2UH9uOLshP78WXZEUhNvjO/BViIZPFUXs8HSat0/loEMWxySOKQpXVH7GwAiVuFiHvv",
+	"0Lcd+x549/WKhSgxleI1B2LfWT6YdYzK94CR55XcApE0PBJVTNHaMrXd9xJLq15O0H4P4b4faWJQODsl",
+	"mjGMKSnPKVIuCPwGdwhNU03yaUNAYF3m6WBSgTzhlUE0EhCk4bGOphrBzMBV+VhzRE18s4ttaIEVrpuD",
+	"FyzFZuaMpjm3HYt7TVNBbQ4DqXSeGTKUGbg24Ks8w7JEcakzNiaw3o8gv0xM38DDspHYfldnxYYS+GZg",
+	"l2s4EuqPbp6bcu8ugI3E4U6bu4ntvQMxuJe9aUqJekt5xsXoDGvBNsUET/CJslysvaaxvaeDo+eDg5jc",
+	"cqgUguXBwHgQJ9x456xdkMYbzE2z2yDjgh20/nLY+AsY+rLCPd6YQdYhGQfG5J/+ZeVqdcP7rK/nh8v6",
+	"kvYIWOxj93EABcQAZZVmMVZWyVmEdV85kkn3KAkf5WbeF1MlR4pOnmii82tMJC2ejopifIXlSTFtX0+w",
+	"dCkYzLyvtdF+4jatEnSxOvq42NI1o5aLDb+PVOraGalvy//5+r0Leo+/PTjeP0AdBf7cPTh8ehTXOjmo",
+	"Dv84WnLqFn0fZiZ3MaKefLh8fxkUcIKXImKYUhwqYkhFJjzjhqo5BMYF0fbn7+qjOqwM6jDqkH12YOWH",
+	"8OBXl6rxGgzpuT14arI22u2a8StNUSsbhagsm8tLoWSWTRqLmEoztYMY5Io3Dzx2T5zs7Rlppnu9Xi8m",
+	"GRc39nTqsZxhSuh/XMDUGr3ImiWKtQSIXL27ek/wAZcwxp4eRmgdmE/RK2kkBL7X18rqXGMqmjzXC4X0",
+	"YABRZbZNi/UTm13JG9ZQFGajEOqPU66YfghkkVbIU53I6er0B5jkJT4Kqpqbc1N5brt0p7DTArkfGP44",
+	"0FbwkPS6QVG7lAo3wJo3L1gqP5zG/ZGGDx2i0PmYCsGyJlo3o/Mw8mdGBRLTa0aMzMChlyhuj1JGwE1U",
+	"FAr1mP/eiOIjvzRYlKZjTMuEL7sZS2DE85euGfx0CY3h3+9dk/jpLTT8KUKzQktCJ9BXSF2D7LS0JCdN",
+	"qW5lLrFLG4TC7y1JbJ1yPH1I89Jcz324wlDNtjm7owgA3iQ/887pPo0pnnXDis/BLJIvs3ltNSF63tCM",
+	"oH9Nw8XoqJN3zRVdhVVTWcdoYQs3zrXsmPL03sVEnkMwybr8Erni4C4Br4LNKu9Xd/HgEAoiHH4bAPGd",
+	"unJ9Ke5mIicTKYizR2vwZqIU6pl26fNaY2R1Bl2fam3kq9e2AbQs0Wo4WEq9teYSAAbYjJxfXrwi8HQE",
+	"zJsJKPoU/2PX/rILTCFGaiLkjEhx4tByfCPwrqUgfaGYYDOWliK3patlB0RIkkkxsgRHqhtdqd/UtkLl",
+	"ZJYtxgXTzPgEz67ilxTIclH+2j7Y3yeKilROyDXHcKChzBUZKZlPgRkM+W2REwpzxLTQnaiBE9rVcKyQ",
+	"fG/f4wXSUK6ZsnIKhWArwVxmOzFjKlxFa2AxhA8rHyd0brmVYjQl1/O+gLd0HRTjmx//4/Dt7j9eHP3w",
+	"fvf5xdX+33fPn/703c/3I4s0J+cG7azcpM2C5rtuYilEpxMuuDaK+grs2kosTv3A2AM9BXgR2Eiqx0yT",
+	"VEIE4gSE7V7HZV0vpH3T8P97omh3Jlle+PF52avJ1bxZyVg7k/O0yBSlhoykKcrBUWVv5dAQmZveF5VP",
+	"2Rm7tQuutFvpElL6ARIPmzJLGMgNm0BXr5vUt3j7fToVZi9GkIGCsC8u8ZbrInO5KRZk5Qg2SbBbkSJX",
+	"S4MLV3CdnLZqbtpiplw1uW1F7po7O39UyPSFo918WtsrsmTc7rKPIygqo657vBuSIJxW6c8bAonjS6fA",
+	"TArIlRBcZdOaDpsgv9eO48bHb8m5acd0n0jB5g7tCFzFYwf0Hm2NqBJcj124paEfB6C2JGyKkakTq624",
+	"ZK6OirU/xq5zPzo7hnduCP4RHIn79BIG5D58XxmX+/KKfnwdjM59+xoGeebHWC7Ie8VuOZvdO9djfzSu",
+	"ty79vwd6uvQAL6eKjUe4QpLWqqt3UNTV27CQXmNcZN0u0YrdDDqJOyg8NOeYMZvD+cBEmzEfjaGgr2sY",
+	"07NOXcIHRLP7GIcM8kH6ApT7Hvk7qP5WUbGfI0/lHJbsmELtXyWJoobW9JB//WurrGa9FW35WtZbv0T2",
+	"F4jbAzGyLGY9gBRl+3tZz3rrl1+iNUPRqvXDytolx7Dw7sPB4unv/uR7BOBrPCwXr87J86PjbwqUPp+s",
+	"sGhYS5lxukBDksEMuImSCHUNtlWZoL0gabaoM6WkWlK99fcVTvWtV5xlrqLBtlQklcYA3osZ72BFCIfT",
+	"h5b4W5rxlHqrop2qDoZV3i/2kWvDxaiRR7+SilCS5ggJz8j20f7znQiOcpkpg845pIA+hQxa1Z14OBfa",
+	"UMcymyRI0Edhmi3pbvBA4/CDBp5o8o9dp9zuvn6Ba6Tz6VSq5vRN3RJlaNv84erqPdaH13UPSqXOtcka",
+	"3Xp6LJUhGmOT/Cr6rBW3WY1jMi2A/x8uXhP0uA7nPt58dXs1uu0qGeCog5yfYIGb6PNFkR5WvyXz00Y8",
+	"64Vqjys06wsWeJHYZvaJr8n5d0/Oj9BOwQ0ZUw3O4iFN7G+aj8QuF/eZvL/UZFE5EC7eqCbFBQdmzXzw",
+	"L9o4G20B1R9AmuriBD5A9mrhDXHDQPAresPcAQDhDKm5YCwlFBQmYYhiu9WF7wq4XhcQ67tTHXa0yqh8",
+	"4S7Xub1bfzb7eo3eNDEgJqpWVY28jI+EK7wx42Ysc9MSrUAuS2O4JzqF4LZo2yqkLhdcEnxaClRYm0aH",
+	"XQ1U5wZyRbOMoaXYPRdkmhBQZxHxKmF86utIdmFAjRzHSrqPb2x56BpzyxU133vz5hT4/28cVHW3NJmG",
+	"Qr9R/cKumZNeDazvrmm4F1uiMJZU1AtfrPa/uFQL+UBWPCgi2wCdOwCSjOzpdcKD99DHVA/kMCYpnfca",
+	"ln6Tet53OpQPUZZwxRFDW9AiV7cL0+lyrIWjA9nZaP9dz/q9UX3lwHRXVZlX52bUtNx1sRsxgGAV1OCM",
+	"1iCpMbwAQextC4pMmeISAUIqsNcYchEoGtdSZoyCKevXGuBzY1jlGlCkaEgZU92sesGDLSUD6AjuIDwS",
+	"FSEhG+UC1cliwy5BN4M7ptkV4908365IGOvKYIwPZFq2AEHI011qv1csgYi80BLg895buIQ0FTBMdzoc",
+	"3qshiN4HRn6XbB/EAtEGuFyCHffFmJZIONeMiaIpsu08CUwROWOAVnJNkxtXTeCOBauC7aldF78Xi3e5",
+	"Tk/aqFktcA8JaeXO+SvTdGCDXK6WbepCzzcSp1qJcyNqmTKhfFhcI8dqS2kxlckNM+iT7CQQLlDtpjod",
+	"4MEqnqxEJ54CJJVUZCIVFmf9VXJhsjkcV23PIs2yuWukQn5WO58DAX1/hWF0oRLGxsGCQTEIwLgOS3MU",
+	"UYz2wq2qBbFIu+usoit0+rmLM1xC+4FCTJnypL4WQLoJzW8qwn1cTLN9K6rUuN1xiXVNPJcKyoGdlpxX",
+	"5UL76p6b5fnXSFOFFtVJDK5vlyt/H4nr9TZ95vGfIJe9bWoNIXKbiqiPL26uKegtXv91xZSHkDk2DyFp",
+	"YeBd2XSFI9+R6waW8s1RRjtt50a32Q2vTW6GyW++I6VcVdsJL+aE7XdbSG/4WK5bd/DJAx9tqJVVpFxi",
+	"srgrcVUYD/zPPpccAPOKnNAJJr/H1S/iE1/ujOu+qOM9BsAtGOGKfVVEF7JN0zSQsbFvB/EkZ6JWSqs2",
+	"hzDLe1Jb6wWTzhdoAFqIFsO9XXGg2gANXpYwBj0SX9OMioQFpUVkbgDWhItRoLFPs7z6U1BpLRcer9wj",
+	"YvUF1wSifgr1yatMc2aIZgLioN1JOCWxvGVqUG+FFI3AC9dsLkWKR80eNN/yNhauokUc4E5kNacU1Car",
+	"cpcHXDdWKQEc9Ha0Tiiey8CVCma1AjZdR2Sf8OEixtSyWxksd8ebXFuWjm8VUjhaTLoms6SRS2hOi1gQ",
+	"u3PLMMysjOPKRHVchWJswYHabHJgTl7nTc8/13qn4XB2fLXMotl0qrU8nHVeXbiXm/C46oJF9dvSMsDl",
+	"M289nc07u/TA1O/U4n1pWoiWTW0mqUhVNjItlLC2ywUWeGrRuQVfNw5KNgV9IORyFVR2QucklWHmImRF",
+	"bEVbOp8ydcvR+ELTW5m4HGglNUtyA98nGVM3jfz0Ep2Tr8VQrucevWz2fkrhYtFyoemwjMmZ0JSVJU69",
+	"OzmR8oY3h0BNhnTAisTmQbmiC4R9IboAI8WdyQH9q1z7cAWISIAqT3NmTqqjoc7VqRkUvc2nUV8gjDNG",
+	"MlS8sIHFOtfog1h2Oj7ohmsJL1bcne0TbzpAl4Ya5nMy6pE+hTTIJ1MrLGj/sPMkAfCmi+xQ7JZrqCp2",
+	"bo9KgKXA+C0rX9VY08BYRdhy7zCLzrfxREPdVuHBH7yGDF9BoQT/JEaH2b1gH8ccMrVyze5c7WAjX0vG",
+	"7bFdtYvFgr/wL3yKtmBi3f2cRRsXbhkaXIFXXRatrP5eXT9ydg2iVoFAHmw91xgy2hdFy6ckFwgVbsUy",
+	"ngEuHrXCWKroEF6xYoMiMzq3e+NnPPAjahG2wK3u9YOWydSx0htGWr7VrWxEx1OSUTHKXYnj+s3xvxFD",
+	"RyVaBZA3ReJ/j3d/oMLELSGGheju0akG9rY0r1FxReVMkJlUqfY2paAdFwOsb6yM5hbMgfuLbu6cdTaq",
+	"fpvJNsZHt6R5a6xGqDtfnEv/QmewofLVO6H93xlOX9Nb9gDQ+d3x34MwS7efCzcxONcBUQu2ackJrXl+",
+	"Kpjry2DWi/25A0J2ce1PgS05/tIYklMPvC4J95rktyThS5FZY1caP+7Vycaa/b3xr67oz3e1jJR06vCK",
+	"fTSFz2Hji+p2tRF9a3EtGx3yAVbHhFEB0xxZuaJK8akJWFoo67odAMMpZiBIM+6YR+RH9veiDf/NO2zL",
+	"f/wO2gwn9WYJi/ju/D05+qadU0QkZtr+/5ZXuQbZpuVbluait8+MFQuKFAMMORVzovNrQ0faP2kkYXw0",
+	"NkXqOmjtI2505OAqnRUFSxvv1FyWT5tgnsr53oMPppRI/wRel0VJrdFVaBlDKdIEMFhYxZf6WiX44Gnx",
+	"pJeyUfhqgJirCLItNVKKbosOuobarq5ohSqoV5wgzBfnyo3bC8BKleoGb/JcGzbxxYY2gIW8gwwe0uXF",
+	"hHuQcFrTjrmP8YXHfEJYRHLBf8uZj2qyfKnY1V5LBl07xe5QdfTxJal6VWxcp0DSuDdpIjhqnW7avdKi",
+	"UtH6E9Gky+C8NOJ6YXB+nRoBl4jt2Fx1kAKBsF7bUqIE1+nwWjFUJLzj01h8psuT0/Fc86RTswvgFn78",
+	"QSvhQBdr4CxZ5I1E28V9qIm6sBdpQ52LJVuxvuRX2Zv1Xy82a/1Xw91b9+1PXbZlQ1znGqSzCfbpxN4W",
+	"/BtEVEEUm2YALsNN5C+OVK7IHigqScaowt+t/khFX1C0wFgNkmtyw6amyapV2dgaDPJ+tOat2+D9Yms3",
+	"eDfc27VfX765K2o2lAoDFm7okRgMVa6igs6vJ1bUT2OyfT0n8X/9X//vHn4Xu5IOzjZZ/OoNTPHOKcjc",
+	"KI/1hTsasMcTeoNRnLTojY4oFz3iwLvQcgx+SqnL3Ch7IK59k0VRJ80MSbliicnmVac4tA1mfTcLr+N3",
+	"VHdK4cg1VC5r0GLx5StsOlz+8g4upvhaHQWWQw4J+g+P96P9/f0AqohsfxAcEgXhfxgCiBgZ13PD9E6P",
+	"vOGCkWvF6A2uj6HXmIZu70lfbMf9vur3hQNg7vdVpSquZcf2153TcncAY5hPJvZnQ6x2SJhI9amLVUik",
+	"MEpm4SipSPvimuMmwB0k8pYpxVOGY3GASz3yEi466q1An2G/Fo98u151r+jzpQiK2NQ5etjt+tr7cVrJ",
+	"zMNj5+oQthtO7iRtr2n7WC4lb0CINpab3bY0EqMrRidvmdcaaiuHXvJBK0ZrgQu2aIh1Dr+lbkT7jHMq",
+	"bWRB9C9G1ZFGBd4XjKJJ7LniE5Zxwd7bS9sUW5hlLFkSY1FE3Lt4I3S54iXHyHgdkSSf5BmWtOtmTPWX",
+	"Z2V832bO/YVYgmYgFwidqUSNlBPxgRQM0+jB3Zh2jKOobZ6bW91fX1/6xck27ucXgXVslaaBpbXLGl9J",
+	"Bu4TMflu8MaV+bRuy0aBCL6fAD62zqE9ls3TZ8en5Pk+6ngFuBBBlI5YM4G5e7HLN6aGTKQ25Ok+CrFP",
+	"a2+SbajxzKAMpNVXPNNxtlmE8QZJGlY0Ilj6cUw1SMH+rSlTWN5wp+CjGN//9NnxKjQdv8UtZZhxIhxS",
+	"nMsUjv6W4KOxyeaEfZxKZfpbC7iJq3ElyjPk5uECO8Ar3xCYh9g7AOFgn3KSjF0qFrtCmcEOAJByd+Cn",
+	"8qjWcgmWpRFEW2jNcj/bS7Rg/bHL23pe78Mgg/To04pscGyqdSA489ZC5WfvX7uTgDEzJ34LQD7//uUV",
+	"seNHWKlTvyeEZlp6aSmlhp5WNghqQMHhXwvygPzAshQ9iDiGaLFVGBWqDNCm1z08NNi25aIUq22U7mLI",
+	"try8/GnnBPqnqUcNCOzJGiYSQaQlfM0yDdC1Y5mluqp1wFGOwM8CRM4PsqPSUe7LBTZUfvF312T5zWXZ",
+	"eGVL24Jcv4y7FG190I2JyAlMtWRMQdjQRoEqmwufXdmxTG6a4qzewPfAC9DJZKTEVNsh5RlLffRVS1Yv",
+	"hjVZFt4thguuTWNZCG5vTXMna8nXd4sh2Cjvw0vgNcEchh35s1JsQXXRNnXP23O5kbBRP2prFr/pgo78",
+	"tBG99jMgI69zdFpQlJv3dCk6kd2a++CrGFu4MVu1r3e0UXQnbnc8PWttx8KMfm6p5nnWkM0Z+QxIqANm",
+	"hwsWu9h+jHsEkPQ0MF82Ixmjt0wjEVSMoJm3R2KtRQwBkVPFnOXXJ5ADe0Yh4L8jM/9v9unmHIbFAlrN",
+	"7p1aBS5LEy2tbK6qRZYV1WompNdcmfFgzmiL19T+YhcRniPbC+XU7PR3usXrPXhoJzVsIIcDGOpG5fcK",
+	"SrbyyXVwNqaKGaYGVohElri4C1wPJlw0OSY/QEDmwbcQXeArnlnhx1W2sFMr90eP5axlo9dPjXJHb0DL",
+	"knvdAqFqpfo+/dK69OVFblb5KqGT9pFTf4frBzEilMASPtGEC24vhG6M2xTStABriqAm0cBVeehOmpsq",
+	"GjV4obHyUFPx35e9g2dHVqWdBIXT/nrw/Jv94+PjorDbancNpI4qlg42D3xlujnmVeuWyFKvpkQkPjh8",
+	"unt0vPvsm2+fx6eOOi7SxJbWBxnV5qi5j8vLn55oF14scx8N1WlNugVN4On/zLGnZYhQp+hThKtePauf",
+	"7ZNQq0gYPTBycM0GY0bVSpLwd/vClfyO/QBPrwxiZbMtR2tKS5qPMdlMrMUJ3CHkFAlIj1xVHUinRHMx",
+	"ytguAEAMkfujjImYEIHjatGvhOkR9sj3RYUGR1j4JSJw06MFBu4SK53zaSHudWNhIYwshcVoZgMLTLK9",
+	"FfCBkTMr12TIZzBe6vn+PpFiUzT8gseu6LgGwWL1iY7sdaN1aefAHRu4F/7anasWoRcbit0FG1y7Ymmj",
+	"C7SVd67e5btw19KOc9TJdNPCfaHWbZAdwYTjLiBoCUyeFtS7jwUETCpjrzXytr/GBaokDzl5j6w4108P",
+	"H5CFk8Vo89VBwo08Hox7u5aZnzjTIxV6xhRLI1dAyzSw5qowAMNCBGCUDXDBnb31UiacZuSSJTnA3Z+V",
+	"taC49PZOrnXONNmmilFiDyJ59uyZbff5/v7u8+fPI6z7RewvminboD2vO5bU9kXh6F/Yk7qj/+Cgcn+e",
+	"L9pGwSr5TmTz4mhtJmPcNz8OOW87M309mUplugv04Vsl1k7dlFFi2TcIiJDgdQAhJB55PqoWQHCa+pBn",
+	"7JTE0BiinsRE07kmYw/4ZzA8SAH+FM2yzkQEJ/DStrzSiOIm0wHM84xc59kN4dA40gN7G8IZY2O9+gbc",
+	"h0WoeWu++ODXyrRawsRiX81AjOITsL54mPvZWGZ4klB6G7PkBpInQcRWchaBN9N+5dwvPRLjBmJj/lcg",
+	"TQ6Lwh7XW675dQZhANCWZQVlSiOsC7f6Z4/EOk8SEEnik7Jf+BX6sXQoRnt6fFJ6gYLf/SXQ7vzPxvMI",
+	"aKh9K1csLkG7sTwsdQCIhgB5q2GwFGtlb4ufKsSfuXFa4Q3G05g+3nTOGphSeBUgismZ4TJulwYKQBfI",
+	"andO/F0cwM8Oq8YuihuFe/aU7JMww5sU8+7dW2W4VVkWZXWMSsr/bCxJPs0kBUgdv53bcZLx8iomcjKx",
+	"Z9lqJjvtpUTa0FJfwgn05U2GMhdpZI+lIFN7aG0PB/sY4QfxLbYtohis4A1j0xZIVXcUGws9EOr9RW4n",
+	"3CdXMEA3n9oTEmumbpkawBhixNfEr0gi8wy0J0hq5noMobgwDfRUKWbUnIvRDlwUbeR0CuGhkAGPK4jq",
+	"nsoxjwYkO5Vb1WunR34CImf5y4z79HR/gcJRgVILbW/90il6N2MDzf/NBhAY2TFcCWd4x2CZzq5ArZke",
+	"tN6rN4jwdPdrpeRMD9JGIfxCzqrFeqGgNzSagiYNjmH7PsB0xadI14tc9pAdREW0ivutJO5LxgXttgys",
+	"qNqkC50Xbqn9a8xoCiJxSq4zKm4I2HbsqYbbyNKdU8K04RO7Ym65gko8Y7DsUrj7Ey/QNCRgy1w14ZzG",
+	"SDtiCGvFkLSz96+RVbgzP7BnPibbMQJEZCwdWWkad9JNK94JEzGxTaz1VLTQyBjWkXsr/HyFKamwGrl5",
+	"L16jyq6FR6tkEAsnu0omSwLWnsRUvYjtssqPTv9vCFbxVXdwpU/LSjwpSyAMOcQA8EUJfeGvcFeai3NF",
+	"YemtaEWdri5RHm6zws7wq+/KLvGL78OO/Wu+e2e4CwbxCsZQWTJLWUros6pI0A3GMWhhcyC4ZqA3p025",
+	"cbTv/Ru4UC+FaRSKBIIKu/RQI/NkzBxUTaUIQEMV/xqOYEMdLhGEqhIszOXiRTELzHI+bOa05Gx1oDiP",
+	"19TR7MyGQwYO4a54nDD/wbrY9OvE9nbZ72CXvAluvWq7BUTWxuhcxUJUisu6Y1ZZ1gUQwXrvCwu15Hje",
+	"m57551EtH4juPCxc5Wo4yq4Uy0ExC3afwMKZa2/N6ghrXcK1kICbsPEagPWXAe8uWcNgKnepS2JpAmeN",
+	"UI/Ou49Q9YgUoclUageQssbFDTnUpxbg8XWJQXmG2qB6N4Ngvq/iMq6gQYGY7CZZrninrb0bkbjzBP9o",
+	"0LYrKcuSpE5I0QsgYgykWk6pKvyI3jRUYB/6QMmUJfY2puDXUYwmY6BE68izZ74t/PiibBG/+BC2W0zn",
+	"XlP6vCc6XjD7x5Xs8FhIq69hyLNL/bNf43LERIq+QBXlFHIBIxef5pIXC5S3dbzJHVzFm8dT1T25q+0W",
+	"GwRO/YFinpx3dp3Ap039t3dxzn4W12vN+7lhQFNHN+ZSp97yrv9YTr4WavuziwCq01qejF185rBCcYui",
+	"iWQkTeQMEKlH3S7rKcqMnfRFX+ySeAhACNu0dMhKpSNSwtHqiHg4Wr3jnB3ozbh29SbL8DDMFZMim/cF",
+	"qcaEQZpMD7oMYvu2S3hbvRM5M+8rlvbIRY+cK0tN3/fI0fPeAUK8Xl7+BPpGEUwWRw1xklRD92XwaxzG",
+	"D0I1bVrGEWILC4E8miTcuGo9BmixkD7qR0gMA7LdYMSPC/rZLpbqiftmQueQqWOV8luesRFLwVadC3fp",
+	"dFE6FIz4WIEcTaV2oWwXM27GkO2zgwsIMMAx2YZ/7aaAygXTEunCTKAkj93tDiHQZVVgPIoYBmRvUtVc",
+	"brd8K9oqdrIdm3gJy7an+xU2VH5xkWfs6PlB5btzbNpeC8nTzcpBq/aa1WFFc67JreRpmHfIQBFPiZnx",
+	"hPW3euTyzhWuu0NL12jFKlg+oEVWmLgGu7VK1wXjs+xEdJW8YEwlIB98dGh88Pd32CL8/RM0+wkT/SEI",
+	"5NKSQ9yca0YVU1fNCNVnYTIgnM/4/bvLK7JHp3zv9mCP5ma8B7/q2NV4h7fxYoGtxuUJ9iDx1/ZqBQno",
+	"sxTJx8ZMEYcAUKTPAdJ6aTlhB3sNKCDX86ZRZXLERdwj7sjqMDcQ0vp8QAGZ5Npg9qJmIkVA5rLgcFwi",
+	"S8eLYN14NbkdHY7Ih4icbPFs4FopJ0qn/Ec23/r0CQQxxAuvqabgR3jj/Ag6BIWTQ39T7EKjhGnmu2bM",
+	"hoWv4ckCUrWOiBVGADLYlRMB4I7AMt4jeN9LZoMFqrkImoEdxQYiErAOS1GnPGuEUo6wK+/eGcoskzOs",
+	"WxEa5mdU+5JbEVbDRMrPswzqVwAFPZfi1s4YAIZACbiWKWcA10y0oDdsgLXfXr/AANAPH16/IHiF9Ckx",
+	"fMK0oZMp/njx6pw8ffr0uZ3jh6vzU8ugmUipwphTfCj+5z//+c/dt293X7yIT10BDswScVbIILLtwyVW",
+	"EoFCnkjsGdYHiV0Rjx5BVzF6gKGdvrDjeH50/E3hQE5lkoPFeTuGsh7IqPbcz3/9VUsR70BlijkmtMYe",
+	"/4OnMSyUO/B+eexEMj7hBqvKHJC3/DuSiwwjZstMXiuxZFTZN0hGlZ1d/HF3Qj/uXst0vguOIezgXZH8",
+	"SyZU3bDUPjhm9HYek22g2DiycIudpQWdX2EmLsQv7OB5m1i6P2ETqeZ9ge5FwG1WuTiB2EAPowiMnd4y",
+	"cuiksEkJr22proR61QgkRbjQhorEubo1OfJPEC76gmYZ2Y5fv31/dn715uWL719eDN6e/WPww8uzn/85",
+	"uHj5Hx9eXl5dxjs98h0WXTEuVX7u4vTI0eFzF6p4wYya755ZOSqGIGau3Cb0BdCYG8amhCorjIhRZIeR",
+	"MaoNeXZEfuTfwa3GeJZjolkiRaqJntqzMKMYNONMvJMI4U6DQex/2741qlbAP/ZZ156WwpymSiIspSY+",
+	"4Y5sY71EOxSCuaU7fRFUqAWb8sGxFe9yY+kC5Ecf7R9AnnGl013PdGOyrRlrotiVV1i8E/UF+mFKFlRU",
+	"PwjzlQFZoOj7qaswwI1VP6r09Oz96yAk/mRrv3fQ2wcr3ZQJOuVbJ1tPe/u9p5B0aMbAH8shptzsslvv",
+	"oBgxEIOK+/M63TrZesO1ObMPvrwtynwrOrHKtgZFt458ms0JNomKAgdypsi2VA53CTN6X78AHzLwmd9y",
+	"RJB0bAYecI5dUHLqylmD4vopWjYSeo3V7LkuSzU2dBw4lIt+V9oUl/XrYV8QICBI1YFRYFYDxrrac9LT",
+	"fCQGHENvWxYGee89LYs7e1gYKpGT1oVxP1d6LmJd8iRBN2/KBC9Cw3LVFAKwYpvQK4l55HZYlsW1jcnK",
+	"bs07tSTuann/12woFVvdtZEbddykxZeXae+NZWlbHR48R3/Vp18ANWsqhUa593B/H30yVmpBjSbgt786",
+	"haUc9zKrQnnlwSEI4l17KWxcP4hZPcJBNLVdDHbvO1roXfDKwepXPgh7RaSyUh++9HT1S6+kuuZpivAi",
+	"BUjLqrfeo2QCipX24Ytbl4yqBEk1EE5iFKTuCDZjUI9CoU/c0BGoM/CQvQIfd5XMUMVpKM8DSsyimA8+",
+	"BKlNE7Y0cVcusrqCbiidQ7Z/MGZqT3ZELumEXXLD/tulUdyq4BA1z3acLGF5rXbocCiJWKKAGoNVChyX",
+	"An5aLd6ja9V7XNcgFujGMkA9ciZILm6EnAmX+NQXlMyUFKOCQzshh6RcA8KBpQiIfFCMcMTQUqTpBFhz",
+	"j7zit4w4qqOxnrDwjxfsveTq0CDAVQ/50MxRDQRpzBk5Ft+wfVq5qAzgnXGRyhmMm2kQVc5EZRGJWcSv",
+	"AJ3MyiqaxEaa6SCRKYuROSKciZVWYqsUWbEJf9Y7J9CgzE1fgMUI9gvlJK5BOoEOvcRtaQ+JrQqqT/b2",
+	"wjiunlQjL3nrvcmQlkLMqQPX6AvcELuIrog5ICkUHdtlx13iLmhNY1VsF7NJjWGTqSFGzqhKXakfmdwA",
+	"0tQZAkByh3LeFzRJ2NR4g0iPIJ6n6VK+iTVWb4rCC9EX/ojHLRWUTohRufOfWCG8WuqJbMeVuzkZ0r1e",
+	"rxfvRBCF1xe1n1kc1SB/0IpmJwHGsTD+0QNRFhcKDtn+076wg90tB1tuEkqCNQkN6AXagJg238l0fm9s",
+	"ANouSHXV0uTM3A/GgsIiZA3855KPBKRQWaKLUZUwhEtmdrubW3oVTl5n2p8ek6EdHnZ5aaqkpf3gioC3",
+	"nq9+60rKt1TMvd1oc2bobG1bJ//6pcIa7en26DxA2OHQe5Je5YpYo+Pj7jS/znhSgo7VeaBErFnPBBfO",
+	"vP194fQ1pIO7cyJzc9rEKq1KkDGq0PDa8RydCYKge+kGx+mLEHYcvYq8ySdYuebtXCbjrCxBuLD/6OZs",
+	"VEi/Z+Yt2/pD0J1Nt/OOmwNUDEYBIoXjgciQdSC1PcpGDeleyajapdYzx4YR7f7q3dV7olmimCHbF6/O",
+	"ybPDp9+ekMsfznYPIvKsKF7zdN+bjXaK+cXSTG3XJ3t7Mcm4uEF5j/zHRV9Y2aJHfnL5UR7xjppCiCjF",
+	"Nxi0LykH8Q1qwhwkD0UhpfBe0en0tMji7QuA+C4R4KlttmwBp9UjoFhCEzTYrWslZxqwvpFsbB/tPy1Q",
+	"zQqr0M5pXxztP3dJW42ykJfNbBsQ2DvhWKtSMZRedkAm/QlkzXY4Qme6ajCp7UQEwD3t6skJs9LVWGbO",
+	"0qmNzJgopayECiENmaIPlysoXVcFaXNBm+64nsJcsNi0EyJdf+ABgTrEtms0sGsrlhYYcF0kRJSxfabc",
+	"RCrWJDoB0MbbIX1ZnuAHJCzVjhpIiysNYW+FkSSTNHVpcA2Ad92pz0VtZy+8BLcRYzna7yBwnEsxzDj6",
+	"HO9I7L5jI24PmgFzsT0Wa6ACtlDA2oL4kI6HpY17jkS008jzMUtu7GX1SU1AhYDauLQ7dzja3JbVDuOI",
+	"mFwJHaxYeYmkiKoWAGa/Q+sV8eonDMDey7G9zmAhhzuGO4ahAKQqU9uL3BdUkzG95U6tB+VuYdM8dcWx",
+	"oLMDuQOaHLbjUgKLvVVAsFlfhP7LnVPnYEBVyg/ERbJ43sgAY1xzkTDUE72PJeVpjxwdHpbpsV49BSU4",
+	"IiUVBqoD8MYB7zDS844ecaS2LzagtU3E6RwbXiRP96/mvR1S19tjK3kX7qid25PWSBMb6bwUVWF+JBkU",
+	"SV04RndSDhdKUz/RZcunlYq79lhkUowYVj7Tn0+v/MzkfjM19q4Sca4ECBhtvKEu0P2xGEUIbtrMGpC2",
+	"hAmvgUfTWVBdWSFLzaSAJBr74MA/6GioM9gFxjmwwdlvn2hvpyMZv2GlRc+t5Q4SewFIjqwQzeyoitGo",
+	"PGOabBegrH1RwmBh+Bd1cKyBxdd+Hc5NCrbjYwtW0/W+QBeWYJ4M4EyRL5Se1tq7wMlu5Q1LyfZsLAEz",
+	"5gZut73WWWm+IBM67wtwzoPF2zKOnTvK93YluS7JFzPAOVq4Hyo/WjrCFvK/E1jP6dzPzg7cEa86RWpi",
+	"MaAhvffH72GYi28eO3tsBlPtPW1iMe6nrxzlwaxRX4Jts2AmeBzIXOaoxi43Yz4MJ9gFLb6dH1x6x19J",
+	"uu0xKkhW4JXzfK+qL+SaKb33u6sK9KnWcRxBtFIydvF6Al1A+fSU0IJHcE0yPgRwmteGpPa+WEKu0Rh8",
+	"UmZuelYsCiYGYnwxWCrSyGv1NacOOJ2gxmoYstPgSCTUS+x2pBGE3bIUwm28pRa1qapzsTCeZdmCW5HE",
+	"XADyAq7JLvjieuRK+Rg0B9jQF7JUHSJCIUepFDWKDaoB4luuY1c4lbhsRk4JNy78esiHZlzy9b6w89GE",
+	"G2DBc+Jq7wYetiTjUC0bPZhP7JdKGpMx5OVlr83RXVYDOaueIbC/OFzLBh4fiBqCzUIxowijKLUph74B",
+	"nXgWCe1bJugNquA21m67K1QTz4aUzu3ozuSYZakvslSQ076A4Z0Qz3hlbmoEt+qVhsizIjSv6Bn92BCw",
+	"qZmpGh4KNbqJp17Yw+K5zt+5GVvV5oFZK/S5lpuuBTe3cgBAQDF/8KiOL9ltxowTLBbpdmGLKQm4t/L6",
+	"vJonGm29G7jXqnGJS2JNugVfbkN+IViGC39EhOZ3FzcrMxY5qguBolC+gkOUQV/kwrKU+uswN2y0XB+p",
+	"GnS8KDQPFmy74bpGJKibIzDJKETA0JEvSOeK07lSdTsrwktLXhYVbooKw1rG3dqDT09x4BUjeY+8K4A5",
+	"quGyDTEgfdEhCKQ9rPUE43gqtB/msY0xQmEEi1T1qJXSpBZOeXH3dly2umJT5mp2OVKJQfIOt6nQXVlK",
+	"mKsA5LRU19AJqccS2VF5DmQXaLvg6IliLp1VxyAkxJVYmJ0WVZksaMqnRXhL5CfMtQ+BeeLMiIGs40cE",
+	"6cOufDAEBQHrM4FSuImG2ReBimlX701lhawoBfWLq0FjrVbXJXqny86zl7cWFFbEf4UG3rupqRdVcvUw",
+	"vLTayWeKeakb75rU1fdAd6ra6oTOMeGgWmcY3Z0IdjaAD3H0VaP9X06jhRODnHFZIgS6mjDpbUlJu6mS",
+	"cvgYyjBm4S3NTLjCRx7wRpZlDhuu4j/tkuIw64HAX0yoj51bKTUV/EOTbcTRRn++8zze0ixneuchdj9q",
+	"kUGvwiKeSzyRDlTdsjjLkbJ5j3zA0oZUk/jMLTIcgRPyHaRrkqt3P778KT7tC/tU4jMiYDHsZFAKoFbU",
+	"YnQCW4xRBUGQTeQy++RUA1UDnHdELXWWBx1BDaiUZcwABrrCHgJDtLdHREXMCkrM/lOYwgQNjGn1S5Cj",
+	"G7wfqCD0Bd4TsFpMqKBFZfp1pIvCdH3mqsIe7pMM6xzbxvtiyspJbR/tP0cRJMYyqTGm7BFuitqblmkl",
+	"FPC8lhThtE8tLcTZF74SJ1mnEOfSyBc0zWBgEY62L1xJXMVaynP6aJMTEv/LvmLVEjfGX6AaOw2D6e20",
+	"UBspEA90XyACddiaI8cuCxnfzaS80fAGyac9crZYuRcicnCc185t4bc6VGFqocrpEmXE7uhBXyzLgisg",
+	"A3fwUmQgaZY1hElK5xrxdR3NavZ7A1gNpm8/jKgXllruJOAd3FvXP7GZq3fbHP5TiE5RiQ4f0t6arPZG",
+	"es9kc7fu0b3iua+u53t2PeMxquZ0rkIN6OJptsfNw1FsPZRstfc7/Dvg6SdkvJZFLUpaL+D78kausiRe",
+	"oF/1MYWgIxzH8jd+kuaVzMV9xODiFH3SDvDzUnR6IPFoWd5tISU90eT1iyJxcUoRhcPnLeJmb9Up3joJ",
+	"r78ER8nKRssF9HN4YsXg7UO7XBRMjBj20SDwfAn2NnVZ986vkCuDohkCFrSlav7Wli172D1bFmYZJMsi",
+	"sFNbjyUWdSeGYOdeglx/WUmiduxd0kNhATf3IzyObn4fahRMtD0lFK/LvepKTaKT3ZYHkpxs059HcIJJ",
+	"tQhNQAdmVPtCAzUh6eUVHa0SkOCZT9FjClQPLw8dPO1kbXpD1QjNUwfHXS6OzqdYdeYtSzm9mk/ZZ7t1",
+	"76bM2689sMM9XbaKyARt7f3u8CE+LctNKi7fA9LcZfdg47P/iOf4sUU1CtnL931Clshmq3gz1ez1C+DN",
+	"APjaANePeEu+brgTgq5lOvd5R640EGDHoVXulMQC4BchnxFSrRxmJcI3nRaofA65T7G+yNjQuPLQc/sN",
+	"ootxxTSJXw9339rhxUE4EdXsiS4CNe3JaVLhEQjXXYX11ub1EPp0gsvDcDCH02uPSdgQQPDuwo789Q6N",
+	"PqrDaBk5wMpmwBw9pgoLagb/yajEBuzxsAtJYYUi/gornn0hnPXo8Nv1phdaa+4nhBLLt5HtOsD1ziPx",
+	"6b2UDZlIaRXfqqZ7AuopBP8xmoxJ8UqB7YomWTWykn0YUFZBie0twjJwbV6U/a9LB/9Qil4xjy7aXrno",
+	"f/TQsUcWREBFpJ6HlstUsFeuypPWpkMGR/ozSy5LNNDivDyQGlq0/3l00XJ6LZy32CTQSmmafik66R/z",
+	"3v0voMiepRCX7s9NFEbwQxQaEoY0IpWyqPdJFZZy0jGjADvbykffIdotQBcDVIIeUBO72L7rOXn9okdC",
+	"XgvJWa7Vgq1yoxHovJmd/uAH8UUzUzeLLqzUr/pXRrqEkfpFigijKuONXLM4vn9cnumOxQNxTNf65+GX",
+	"fmot3LKgAlQT+0qaZ1/55Vd+uRygyp0TQovjw0UDY7z7xV/KFhE9fk+XRc4bmePLjzQxBcQ6gKf3yM+Q",
+	"ooaFm9jHJMtTlsYe0B6jqFwMUBXjwj7hpQIH+g2qa19AvS1fiiXJKJ+w1EG1Y1qZzgFzv/bbKTx/yxQf",
+	"8pYXaj/6MO7Ml3qmBtHLpWDYmmJ8AnkVze0t/IxvCYbAjEybxRcjnPn1HP6NGsZF/uv//p9koekyEcG+",
+	"1xcEoufqU8KQpYXFWdYk98CTxsdKCjaiht8yjHz7Xsl86rQ7CH3WvmSDA81UjID9FZAxL6AQAis83gHI",
+	"LEQw2td77qA14kB+z8wbqbUvuP+AEkzYTQtNx9JvX+WWKkyFXZRScHG353pOLNUZSTWP7AdXRQAqhM9r",
+	"9aBD0oav34WwbSzJLKGIqlrospEcYnVDrEHuKJvVHjxVwaIX8fV8gJOOiYN38GKxr76xLUulw63a6xc7",
+	"JYIxV+4cYlcQagp1HU9JbPiEYaVz7oE1JnkGt7es3JHILGOJcVTap4qlrkiy7gu0q6PhkM4LoAco3YuR",
+	"m1ZvM7rlvtoFDSuDdgjysd0YSRSDeuwUMOa3y6oeEZmD8+fg+f6+fe7wcH//1IdbEiNTOt85Ja6oJZgw",
+	"XaKvbddl3vmQNbuVhCaJyh2oMlo95wVQOjetSPWunmYLSPqXj49e37k2NDe8+382Ovh5RD74i/+blRQ0",
+	"rMeCV4HaAxqBLJhlQE59bXySZFBfWgTkIiSnIeH6nFpiN9q6W1bhbY29C87nO1/O9gu2m9Sn08WAgqv0",
+	"9frdu9FloRJSzWURhU4Nx4TxhgIP+iNevGUJSCifJHLKXe6sYWqiPV7/r7niOuWQfEKmSg55xsh2EC/h",
+	"ilPF4YMxuBch5wP0up0Tn28yZQoLjMe+sYjERQF/RQ0bXE91vICI7wQZeNVuEZSZdHy7j53oojrcdah7",
+	"XM0kkQpgUklc2JIHPNUxmWBaKZuQXyUXJnNFLK3cRjNIwrYHrEfeCdYXVqIiU6a8OBZIdBGKSUWJKIjI",
+	"YV7eCAduUEx2eSN/OdjfJ9c8ywBodvtg/z8PnqIK7fDIykIIRSOgMI3YAgWMXfYzNx6OFh+3Mkl5YvsC",
+	"jnBBROyk9GoFLSw/B832MBwRS4yduUQykLU8Vg77yO1VkaoowuUrrk7oHGFhGIuwspqdJEvJ0f5RCLAC",
+	"IUFwEGja64ur2ldQmdRghS6mTwkU3UUmiFUhNRGgbOPemzEV5NkRSbGsFwM4BO1hkY/299vzdepL/WBZ",
+	"2tVuPo9Bc2GyLeIfnq4Z1cSV/fxDp+98Dk623yFIxR6gKykvMzn7coJvOgQjfZfr+T0w5pf2aDUVJ1zK",
+	"ZKG6YQloWa2KuHXy9Onx8dHR08PV/HhVutEyIVaVxXebnYqCkTpLAVLkjXfOhhIYF62ib3myfwLRJREO",
+	"zFtc5LAvOpkOe+QM3gGBx/02AZ4FBsDQjHk9dwydbPORkAqQ4jNm7N5gCJ7lmlOacDHacUUcc8UUIoJM",
+	"pkxoTEsd5r4mI4ccX5YNy9KSFX56zRKJEgQuEvxo3ytbto31SOCbrWpDzj3rGrfDtzPW+WhkN0liBumJ",
+	"kx+AlnGNxU7jpJHqxwgaJUyLwSN43lOnx9EYKngeTXo6TNkeEWD2X+2WVc0bVgdt6HZ9UNNeIDgl6p2T",
+	"e2vX9AtTtw2jk1bSdFYUFoZSN0H1YM3wss+kuvGp4swnkWHSOKOTIuKaYEWVRtvglR3BA1uxoI82Kz6j",
+	"k693YbH4iqHDIZGiVIdxoe4xqPUuWmzeeFwD5Dg8s+U4NKgbmhlCxTycUhTUz4aTTBfOLtl2+ityOUDa",
+	"Oto5rdwICKHF2B+n16DmBm0FdYRD1ZAmYIr3/VtmVjZZLU0CCk9CBd44f9kAcgrjkOHJmcyz1HZw62oA",
+	"wFCfo/opqiVjFi/kZe1CPkxigm3+8+URrKIETpkUckb4n8+m9kWgDVy45J97JDxLhXXb/F5CRcqhhnx7",
+	"gAN48dydRfJYADkGTjoBpSPRJGUZ4WwsEQXG31MWzuukine5SLUsBXYEq0qpgiJEtqEn2rHfRlrVHGto",
+	"L8N5OfHPePWaVvWrhNrGlf2RumZQjep+mfTDyJmofu3yyVSqFZXYf4ZHX7snv2h3TjiVLq4ctzxffTn3",
+	"7stxK1tGVpCMa9Po0JFFgTemlFQVjc6f30e6UMvcNd4EjlWsfybgkHG2lO3YsI9mL9G3cUQ+XL3a/TYi",
+	"lFzPDUOfKiAdE5plcsbSnQiQvyV5dkTe8u8sB+qLw+P9aH9/nyg50ycYgGjfU3JmGRyEIhpNEpnlE6HB",
+	"FS18hAvAYgVGoW09hRqCUpHxfDpmwkf+Ud0XANSpE6mY9iC5Vm61/ZT2sCJhN/U9npD4hos0jkhs+W3c",
+	"I++miCN0QmJAy7c/TcdSsDjqi9hBxg+sZn9gfwq/OLRfJNzM7b/aUMPgZakNzRDnNyKxZZEDORxAJlwc",
+	"hqPs2Le0gH6mig2ZUiwdZFSMcjpiMdn2kSkxA9y1mOvBhAupYrI9Z3pPyAjqM+8NaWaZ/HxPRORgb/+U",
+	"sMnUzLEel4MbA5z8TGq7APafgY+qskOEL4KDUnyHoTx2JDLLqNIR0XkyBofOQXT49Kh3/AzRjQ/gg50J",
+	"OFYcBvFp4acyM0lSlvAJzfROj5wJH6+J24JOHLw2liuBxe7AV7mBDO4AKB9KqDkb288uCAoCRfGrN1Lr",
+	"GJ+FMua44fhEdeoEjJEsPHTgjrqCIgMZQ3sdzVi6kOSdUkPJjVX0QOzXRjE6cec5JYpNAP66CK7E6w84",
+	"xqDd+dLbtofD/UO7TlIkgZvNv2GkKyVkH4m9qyM+sZ0Cci0IdaZIaLbD7ovt2P3GxQiBiiNUUfnQxZQp",
+	"0FOwCafkwXcING13A/dnGwo+ABi4VFj9wd4bBOOrJHnuQFH0RlssgBVq9JNuxzgzGFlEuLjlml9nLKg+",
+	"CuB6OMC+4MLZk2mWETqdMqr8apHtGIr9s5Sl8U4I/u01Vu7pN0vJdow1Jhxwc4w0OkZy3he4LB4gHOGV",
+	"rud4EhHv2h7UCCuzk99y6dDXEXgONHa3ZSoXruZ7mitAGPhVXp9g7TtI/iEJVRBhhp5WhD/nWOViylLw",
+	"FjsHKrtlwpDt2JEz7CHegSKEKtXoNXb9urDbvoBTZs/x36GSxeuUTabSMJHMd39k9sLrsG6x3VI47D6I",
+	"Db5BqzzUcvVVEO05LfGM4RCUBxJ97I5X+uUXbHZaNmlviwPLTPlwyBTCLWRgvih0jsPDHvmRzTEAGGzr",
+	"6PR9oq3GAtO6dBVXobHjsFcyZ7ZJwfWYpVg46mj/uTtaUKSV6uL3Hvl7UNhC3fLEThtKtapc9IVvFzAZ",
+	"f5XX5Lec5a7KITwiuBgBD8wkRciIqkv4eP8pURSuEfiOIaRgRrk9Oe2+4lD0WxXzeAaLWtw1t07JWEpt",
+	"13/bU2tKPnx4/WLHg2veMKx6axSHwjVQTFXTISsiFpFrlyGLtTPUiht2fBxtTbjwnw8Aw8MwZdv8z3/1",
+	"+x8PD3b7/Y/fvPzlr39pgk9bZj3ykklVii5CJ6+5wMjuBazs1aaiwwcR3Nt0Vn9f7cYkCZsCdZIq8rcD",
+	"aTBLSW3VAaHelzaeUUQa/uowv6PD/M8IHLWWh/24y8Z8EPSW8uyeVCy8H4QC860GrQvMRAEh3soA0onn",
+	"Ox6j16sskQtZ99ymVdta4cx/9s3B/rffPju6L6ugm0q7NRBYtmETkE5QPLzlrrRiQcMBYRsYGCIxI13p",
+	"2Qfjovwj4ENDMFMl+KovatFXdlG9CGFXPHZyhef4TvBtNPX97KZzd5RKHIBDDnlISEp/mIAvcg1ZIm39",
+	"2d86w1HiWvxoX1nV9wMBYuIIvlRITBx9F3uWW8av9qx7t2e5la3brwokWUd/LKEJKaqnan/EGOSzIvoJ",
+	"/CZeWcVPBUxRRVklRo6YlcwjMqHGCslFZpmTr4oFAb3E6m6VYM/nqNg4ffGJJjGEq3IxGvDUBzuVVK9o",
+	"1pPqHgEkN6jLBXluGRep1XZT9hGqyjsXrpB2PnY6OG6YBdckZYmag+Ro1XJEuvNDzqyObKRVdFKS5nhb",
+	"mV6lcjyQ6xYb/zyhqG5iLXK4PzVfUWgeyUP8wp/F/6Vwa9wxa4Sm2YSsVqTPEttm7/cwN+FTF0w3qDZ7",
+	"Fxi375mpolk9NMTaSkypx8du/JMi+DtY2ACsy1fccAflj4O7VpyOh4eNXbwTJHbrEaOdui9cB5FvNTTP",
+	"W+0Ly/0BggWg8xeygUOxgngvHSy1lS54Gkcey9m+2xf+5TTVGMylRixyJZwrzftMJueVCFteDmjbFyHe",
+	"YzdY25Ac/LGwbYuR3TvA7WLLjxqdtpI44tErb/Lnx7v9oyIDfcW8fWjM2/IUShVykxU4uPcO4ZfKJIeq",
+	"xnu/+z+XSk2r8ht9Iz2oh9YsKblHHlRQ8n20yUnu9yeaTJihKTX0a7DcouRDmxYq8olSaHOuHE9/mh4z",
+	"qt3vdT2CruVo7wUHrBl4xkc9YEiDVYvRNchS9IFe/nC2e3j8zMcO+XWx4oke08PjZ1Ac0HuIzXzKnAGY",
+	"GtdS1BfxP3bPcSC7lpztYviNPiFCasGHQ4c1FfuHXnA9lZpjZUpqDE3GdkYB7L4T2GDoYFrui863NZUz",
+	"YQfWhhnl19iNZr2rO02H6/oqoy0+oSO29+uUjTZ9dyo2eBWcq9OMcrGBe7X5HNXEioYNXTyDceMOF1tL",
+	"ti9enZNnh8+enZLYfmu//D9icGSgye2azaVIydnl+evXO8trKEfFkLyPoe1GPNFE838Dlhw4jRrbdQB2",
+	"f/zizI9MUF+4K1Ylqs6DB2Ff5Z5/cTTVcgS7MHfoZYlVG9mN7xAiTyD6iCmqWXoC8hNSbJEW5JhoA9VT",
+	"aWoFP0eQY2wLUIf7Aj4NFKPaR+7436/nMWIvYqCmiwDylXa9p7VEe6gQU9tGIyG1DVaknwewMkuefqay",
+	"9F1lLi8//OmcWn9+Q649XQH9chQL5QuII4zIiN/6kDq8WHenZRWFxWO17v3u/lrHyLsGlPj3zIRgyw8L",
+	"870C9PirYeJ+jbnBsv4RsL/dIXgIq+1CMS/SXsurL5qKebmF6Wz4LC/NH8vs6cZ170bPeruPynJXkA80",
+	"eHqi99Xc+dXc+bnMnf4MLrdu3jMOewiktzxj8m+VJx/wwoYdtcV/YUxjE1xgJU06kSnrbXZF7iOQytKR",
+	"pjFqX9ANQBxchKPf4OqO/HKvFesrbe/9bpdnaQ3WcCsea8vbCLVbu68U+T5N142Am4X3vsCuRpBOxOcJ",
+	"Ya+qnv17P7kdULzdmK3oJVMW5BzmejeRcUv9fvvs0tr9XQ/ruW3oUytYzEXo1S+HiugNHVaXbEvlanFX",
+	"2thxUGS6L3xAgMNFRACYElgVRFiAWy0zDOdkxhTzb5wQlnKXoOZPAJqOnCkHEOAnq2E7w+3v5SDrNVp4",
+	"3ueLdOX+Zdmwi88jeK5B1MCB4lQUtPncZ2TjugNpLv7+pwtb/PObojCQlkhVqL/NFH89Il6RKDKWjpja",
+	"dXUQ9n6Hgg2rSru/gZde2kcftLpK0E3LsYfhfhUp7td0hGcC19blKWYZCBQ0yxx1eFQIw8V9D4f4RJPX",
+	"L1oEBX+clwoLhd8zz+HJhUzV8L5gnavfAVzgLkEkUMWoPYDkjdT6oSsXtV0qGNrXO3W/dwoqdVWCSqJS",
+	"UC98Bp+3rJE9FA8fV0uJ/QhgCWCzrVlw+6LZhHsF3hadZw6330FlgBMmzxCKNbYzQK4Zk+2jw0NEHplx",
+	"bUXu5UZgB29cswD3RYxpezHBgFqA1vCl0WLyX//jf5YV1AAChutpbuxPUgXl7E7DX6ovEan6ovJk+RM8",
+	"6QwicYilYgeD6aDVVCXwswPCSgkmJwl1Jw9hYXrkrNp92QXm4wrG0sXCcO32cEes/ljGcDuoe7eEVxp9",
+	"VG1kGcF28eZ2674awO8L1fKrxfzBLeZwYqUnZsbnT6+woG/AF6sqT02EKwN+1o/uCTlmS2RPPMkzw6dU",
+	"mT0raO6m1NAYWSZmrfoaK8pEGOgWRz7ssgwnQfC1w2Pyln93Cg/7u84NckwAqmE0dYjC86nPHQWRowQk",
+	"R2LkwY2K7yHkzmEE2OafaBLGbp70xfsXryLy/qfvI/K39y+/t88CaByBSELAADi1bAfhgFimG/jTwbEH",
+	"hgPs/BnVGDVqORsCmfWFB+M6Ojw8tWfEXhIFMtTRwVOc3KZ4XZbxITBUXwAOkUhYlpWwOICJXEIaoRSz",
+	"2nBWBEVhM3EPgIgwQchLFgDAJXnazETta52CphrO0vrBS9jfY+fndg2dwurXuPRfMW/uysT+/Hm3EJ4V",
+	"BmxtK5YwPjURsBNXpgRh/3ZQGPYKbkvIVh015vDZ4TfPnz99dm8MZ7NI0g68Jqju0hRBCuGiuogXXQwX",
+	"JUujRaO+cAWbuSBCYnky4FUZh5IhoBtho1yAOjPAt/+bJS4u2j+hAotAC0vXr72gmpLto/3nO72KcsZ1",
+	"gQlkeYE2NIPS2g7u7eCwDGCllck3xrJiwiQi3PUFN44/cI0l6pAP49xxpXbaAlybFZ7/n72r7W0j185/",
+	"hciXWMBYdrK5QNdGUaTJvWjavbtBnKYoOgsPpaEsrkekSnKsuEH/+wXPOeRwpBlJtiXbyepTFEsz5HDI",
+	"836eZ1WmeVM6QLbdCGOlVmwk/FRwsufx8frR2Ggx7oSV8/sPV3i7KV7VFNwe/J0/gfuymxpfEBUh8bpl",
+	"ee9DvY85v6XmAvpEXGBePIgOpdCR6sPr1oW9m1s/LPDdp2k+autsJM9Gsn9v9CMUMPkQYZZJ0gAVgBGl",
+	"dBkTk4lARH+twPsrQHHfiPJSA1BywMWJiXYrFQYYVUBCm0FE7ZxV3LtCYW1jEl2aVsqC/V0r7xZgyj1X",
+	"DY85uEFeQU71AgBdC30jzGX8AYXAAllmhDerpAKmMBoZpwWvsgTY2lx5rYbqaDBcxWdtUZcevXn9T0nZ",
+	"9uCswVMlaU56rYXM6j2dADFsWarI8AygcqMJZu3pDQjBGAFmSU12wLhGbtb4oJCTBE0ZgFzvwgqKk+BV",
+	"Z0zxE87wI45097his8T/IW73Fl78RI9wF7Cj3anDsDh91QDhbSu9IIMsvHdo+9lnV8on4ZWdUI6eLA0c",
+	"HXykPUbr2ht/h/E6OpCMx9N/xNlI12osSsReH3RIc71QbCPB9dJeaZA716vWjtLIVUr4k2/w79osbYGM",
+	"3OTq1ApOpBf3oKOC1B8DmWaD7AL3PWcFUACil5LgGSIxoIxskh/eB87Io6KSMwl+1hggGAHp3//+cozg",
+	"+1O9YDOuQIUawbghmBcc6lKJr+6SLsWonfiK9MybaSYDGfFG+6Lkt95NNgJxWyGxljAZZOwW0nivfj49",
+	"hZjk69PTcxboC4DUfHAebYMSwI2R7JnfMmJCAgDxoNX5eGxqYSNCael9VGJ2lq4PTJPbSz150WnNlJgK",
+	"7QAQ/Z5Z/tdSKx/cnicE3cRa3ED9GZP6UMCZ4Ufi/UdyjobJx6EFaV+yEa+4GgtL541vFp2P2r4FO3C5",
+	"UXqtyD3h5R+1dffMqzTj9Qa7FOMzobCcohTmjBWlqBwPMlsS0KMXUSsmO9r7RdRZ3uEAimP/XWCcL42e",
+	"52okQpXB3Eg1lnNeRRCvOZdwfwmWlmGGSyu6GPxH+ka0+PuH7D0IRqVzJbipZOANSC/2Tg1khqLJ3awp",
+	"RMuS6oYWimiX7+UXBMKBRiyMdE6oLneEoxgOjtQW8BqpWd9Mr+gHIH0bf/RcTftmhk+DZLpF3WOyEbD0",
+	"mJBmDwmTgzOwX2fgrRe6LCVaJ4HFRreMMyuvlCgZkkk9QIFt6oRar3tC3GZv2udXEKUzDbw1XGE6O4af",
+	"yIvoVj3AiM0bCpsmCHX05vXrXKUVa5sF9IawS65aAjpdlzUi+n3ys+cqpNM5Plsxna739yOoDxGcHy+C",
+	"47cdm0H4G2ptsSgUaUKeQ4TmhAIGa1uYmxMnxcb8K1B0hDDEzulBksO/liMkTMDpGhkAYBrt/EHPfPBH",
+	"mMPZPmfznUU5knXchiuElvPAFbLLFvfobzZNNVJEviI07pq2U28QoQL7fmMT+KRDIpjrRlWKHLJW/G+R",
+	"sSK0EvnPgVa2FUDIWEEcqllgYKKfx8iB/0+IewI4W4w4+29mwk01fKJkjS3OyZKGt0HErJT+S1hWvRUI",
+	"HIsQQIKMHreQbjUiVwET/G4pOloi8RVYKHvCy3h631182dyq9ABGv772r/uATr5NIQix6DXEnUMnZT+K",
+	"5KG3qRPssUOGcMveXXzJWjTN2E/ot+c2dsdzFyHBA9uHd/lhOTXidLs44jwtscCCiDm/tUmIEgAIAEIF",
+	"PshWZDFXAaggY3OjmeGOg1SRivHmUl076zjSx8Y7n1P9RZgi3RmJZOFKGARunCu48+gWuWu9sfPStm4b",
+	"b2P8phQlm/JqcozF7lDRLZQ7R+9aWmwKk5ZNRVVScxil1l5aFkUpFZgM2cW8gqZVI7AyJb2pnxTyD5sr",
+	"GF/MuFTAeg5SOGMOzTYcpNKLSDTOPrwfso/B19eqCf3zqB5BXGPvNsSmgV4DIr6U2FqN8+aqO9Argdd2",
+	"yJDgtzS3l6ZWWFCJQrwV4sU6EFGyo9enpwNiew4Eybmy/EaUd61DyVhpbpHqmMo6y6xhMiaOXKjyr+dn",
+	"WPK+TdEKW1OzsrEsJVcr9MJhuPsUpNDSr4mJ9JajLOsXoPpeejFhMfGRQnEZDTpk71EQw3YDfvc+l4De",
+	"fktJRSmOzPBBaY20rgRXW3kEjxSyoSV80oqZj0bcSLHojas37yyVsAtdV8AxzY7oKAzO47lqx3V2jP2x",
+	"XaFPaw4HfuFDFOo5R6GaMiKox8cTB6qEj422tq0bpRIPwZq4cxzKiEmtykdJGvjnXLVaHhbzz9VqraV/",
+	"oDWa7RP84PnWWfrZPdsIP67uIbZ/kKpPJ1VhB865ca18bIdLFBygOb/F6MljhP1jE549+RY/ry3KhP5l",
+	"PT+uxI2okFyc+qEDOIc34qzU6qX1jogcT6FoZwSkU4ZPvBSdSMWrgo25wfg7+Hrey4IvvCER75LhoikB",
+	"qRGhxtjLMJUj7z7WVpyTn0M4JbVysiKcE3oe/y24MMn9scwRW+6OakVtbgM/4Qq636FnAebrL6/B+1zw",
+	"2y1yunFcQhDqjs5dhF/tE0ioGaRHQjZzPdQo7hRSSM7mfOySPYilg0C0tnROEqgh2J7xi1QINAf1MTGH",
+	"4v55Kmj4wgoEyytyBZATltFf2Og2fDxjPP71St4IlRJ+che+ywLU0ZE2iGcA4msQoI+ky3KFXahhbvAm",
+	"LbsWcy+1WkBJqRl3SbbVpb9fsYnLM77KLkCjtwEYSFoG8SCg5gG60bAtCJmC4DikZQWIqQKWoR7NpPMu",
+	"ZbPzAJBpJJrvcgVBn8BRipsOJCyIQ/x/DCFRV/ERCu3LMAuqyidJHoFRvRjHO+Sq2eDeQg4ye5CIaP9Y",
+	"UcY2st9voNoAIgRsIniLy/3CfnVsrjrah5ekf2gk3hx0aqThGoRVRBhKxffzglaKM9s5vtLqnR81SLRR",
+	"mWH/R/LiD3BLB76Bp0FPUqsGwCpuUuZlGMIjpPJ9ndpfRr948+rnNz+dvrlvv3Ov+X8ShPHdQy0rNkNn",
+	"uAXqbzgrolIqkqUac+UVVlQIZ8F1WNVlaNivqjJpydgPcdRzNtJuSioCkzafSQNFxToSYz3zantJ1TU+",
+	"SOp4DHP1mV+DRgI1NWTd4BhniA2OVOQBJwPAJ4K+AqyMTuWUqy7tFBamUz/9jb68v4b6jSbe1lRP7qJg",
+	"wyw8+0GSPz5w3gMlY9iW3UZqjyhEyy8cy714SFvKwzCi7Q2MIGuKt0pDpCeR/YD6LtVVhqYIfKJlgM90",
+	"oqW6GoSO1cZ6VvVsJIy326Ez6hU5jIupJhdBOkj5UqwkOAaOXfnJLBnDqiQCg6/BMoaSAeu0LqGjiJ6z",
+	"RVOw0XT2E24FPuguBRM3/g8dcuoXaZsgSBz2zsLqs/jqnlXR5MozbVM6GRfsUDy5q+JJzlJHOy5w5gWM",
+	"ACcVDAcofknaQr+65xZ22Uo+oTDZt7WGgYZgn0U5DtCShH1M0ieaNmBobWUm5er+dlKnE4/z6zSSLuCr",
+	"H9REiu/lYCZ9d2YSbszo72wykHZtANWW9kpvm8d/wi/2uNv9AOuZ6fiYkCoSMjox47IaPuIm3IWKso5P",
+	"JuFxWoUU+B66CWL6hHRwZ+l+0O0JxaWxuG/OrV1oU1KUfCoMMGWB9PbDQJ/6YqrR8uOKyIriDP3fcoXm",
+	"uL9IKwHIlQhJz5kRY0xsHLcTlOzICsGK1cxlMchYJa+9U+DHD9ZmbzWE3xt7orTyt36aQgZ4qL6SN1z5",
+	"ewvy7AevcLirXH9CoijePu59p33b3P6q2D755v/ZRA8Vj9Aexfe+dvMh19yZa95qX3VokTtZvP69rs8C",
+	"v01lONTJs1L6QwQVG6rEvBxN86VlVlgbcSeNuNHXFON5+/EDc/pa+K8cQCFirBZLRDgCmcFzSOsMd4gW",
+	"rzREhksx0w5pfHB0BInvT8gmM6JsbK5iOvYdRWsQb9Q/3hFnhf9QkL8TiwVDKlcrMciSJ0+GYEcFzv4M",
+	"K8kLplWuuGI8gLOJgZ+4UHStDPX5zYXYW6BVXF1AixSDJSWcqxUtjGly28TV5kZj9Mg2lsERlMWAYcsm",
+	"fOy0GYTmk5jeffUXNpOqdsJmuQIugTenr1ixLLqOgwotvH/YvFWaqb9dYYWy0j9YwexYz0XG6H4/+ZdG",
+	"dASlpkRvfzqWpNrzysT6Se08Cdu66aPmX7eQ7N9HyvX7K7M85Gv3nq9ttAASCBvEkmSLqQA5T0WGIIW3",
+	"tt1exDnz6sUdjbiTIJOPjbDiHqG9VGN3Oox/04ZZPRPehlhMNZtoc6UdQTOH0TNcBG0T9xE0n4Wyzmul",
+	"F0P2lgJ03KuiYydnAhmjc2WneqEwVAddbNRCBmQEWIEJNWH4f3+DKbfTDPUTlOBbYcBdtaFpxru4cSZO",
+	"56r4+NvFZxZW0b+CpaUrggZ7/YZNdW0slIwutLm2YF2E7DEGVqxwTf2YdGB65EpXZTOqdXpu4QYQkXF0",
+	"lx7zBiCZVLli2hhBVk85zNXnhT5GfQt++7EklgPm9XYEE22+klVFetRP8b91bQDTNU5R2kjdoBW71bXx",
+	"lhMKaUg6SGWdNyABqm4qjBgM2a/39+O7saIt+hsfaVYv9tpChmPAoMQc3qmqkMrcaVgrwAzXcacdsJcT",
+	"tfNg98SfJA7r+tIm8gSj+RjLbIkL/ybwGn8SQSpJN92no3wCx/14NuH7Ea/AhNIWC8ms/VkXYyNc7KiF",
+	"8KZfCpuhxwS8a2v8pFyhNBmy/4J6TbcqRpLm4awRqVBI4xdbOlbPycsgmZuKmigUvEOxW6nw9wl/4kBE",
+	"FtE6lhdNTybD7+VgP/Ccfq4NPG9zVFfXAyt4gZPDtXfwXk9nrSo9vn60o4nsc+GZ8bxVcuLwtPmp6NqF",
+	"nhbsOo54gGzqLQS/jCF+Lm2urmp/dsGRbyTgQ0PmnV4wrNQziO1lDF8adVv/Cc7PL3LiCFvTSw7aJjs9",
+	"FwhtcSxn3ueyJ9/ww9o2rY8aWOGpnynSJEvLihteyRKqkZBeGO/m/3vOCqMX9rLUShRA2Qz/BZzkgl0Z",
+	"ol+Rjl1pYckyXgh+zQrvtRexRn8xFVg+5A8Y3v8lEogKiOb09ER9gef8AL/f5z5ujdOzn3HWh1D17kLV",
+	"WBSNW2Fu9JURllDXazfW3udO+qCMdexVdnp6irxPreQonYM7ZrnvHB2EUZYrcPqP4glNdB1uGeav4YfQ",
+	"VMSOEE3n1empf9ZzVsB3gXCCsq5uKmaMV9UA+MN5CyRLKvbu4kvwjXEP5sroBbJSZGNASstmwlp+BeS1",
+	"KXAcFSoCuBb7RV5jtSA+CAxrRXUjACef6gG9mgNrELq4GoZauMXmU/1XuPUjA5LheiNlxn1gyYpmvYuI",
+	"3QE0twBRRlFq1xIaB5yyO+KUpdIhfWEZwZU9LwFgT75FEMF+JbypVI2g1qBNGOJsrT/eCF5dWqsoVVX8",
+	"C/7pn/2fhuw3Vd3mqpUFsxlrnh1Fa3h8y44INYdomJ3gswFE8PCueIjrqmIXF7+eU3EHJGNyxS3EuZDW",
+	"8/SnLBYRA380ryAw6h8NU23+dv73W5m4udraxo2iZBPMUwGLxktKMoWnCoEejD/0oTjhcrROsFD1DAqs",
+	"LDTgtw+034L+B8c33PhbwFbERbi4+NXbcb/v3ZLpE3wNlN8hB7Of1DuBzslwtqoKPOgbKRapwCKh0ecD",
+	"fHvhDeZj3Iln38IePIMd50d+bMhFUtl7aPpuN1Fz5v8LdMfQBt7RFE4Qqe2u8BmXXsRc8rL0ViT1Iivt",
+	"5IQW9dK7IkoAexgE2mFG1E0NjaJNVUCL1TiWBUQY6FaPNosN2pCiwCjAjJPlRNuBs7LGEw3F/UTPmCvZ",
+	"iOBV+v3Tn0mucteMXYiv0nrf7FKWa7qR++TiEyfAcVo7T4Ev3fZRk+DrBS52IIddcGg/vn8i4n04QIcE",
+	"+KMkwMOmXe1S7tdj96gv77CeiYG/14j+0jDHiwQmRNeO1aoS1nbz2Z8DodYt0kgHoKGETp8dedVDt8gV",
+	"fjEYsr8CGK6/qJKWQr+lHtdbMbpgH5y/euiv3tD99gs++DZUCfT0gSnBL+yVNrd9Rmz4fnvGBG3tu3BR",
+	"H10CTYI0pLTU69M3Cfz2TlO4wEs6JgD18jetreC0vgM6a3uP7Bqk9XnRNmhrt2k6xHU8dBzuruOwoQ6B",
+	"pW33Gj6QqP6BPYVtk76btRHy7iD7pGXFuOJyJspiyC6EYAWICChlLyIqv6krykUHJoSJrioNvk9X/4a/",
+	"x576N5rpPToQpX+oPi4Ev5hr8Ce/306OJ8Gtef623K5QeGHjANfsKh/DPYTHRiMsBZlc0z2CUiRhP/4z",
+	"c1bvP7CXLvTaGB90uDewwgeVvgMuzc6lZcA2j64FcWnEiFGkE4PiVV2Pp9Bd8YyoVBIjYIM8SJqJe0mY",
+	"/CQCTggRoDQNy3bIPsYp+yVELpoZO4I4np+frDpBXQdsVDtWaqa0y1WMtonZkGH+dMyrCuNnd8EkSRyy",
+	"KBlItm5CJ/mRUEm2cQySl3iQJLt3Dpah4boxSfoBY58eoGQLZ6KFS+E/GWcx+h5QRHjzROzVkH0g+BVA",
+	"PsWkgVBjczt3oqSyheSKLcjPm6OPbexrUPbbYMx7xOR8Gg9lewAR8FXgZR1clYOrsh6pxO+STqRLrBVG",
+	"cYclS4Rm0j7xjwBzORW8ctP/W+fR/Bv9ZI+6F4foZQnCtwJizz+IugpkWah97/eaxLg20t2+OPuf39v+",
+	"Jfhgsb0qGbyep28EVw7fxrweVXJMYsovKwBqrl3VT/iLJ1lUGBt7ScyN8AphMpFjWMu/bHPy4zruZ+1D",
+	"QyF6po6PYjaYj6eQCg/NYvioQf1v93ba4397Qc0j77S+lsLPyNujI8GNMJ/1tVDwJz9Nv1Y9Hry07AOc",
+	"caRcgdYxrsYQaq9N9eLsxQkYAjS7FT/ByBmgNo45xESxlV4DIQY6UkFUQNADu1wahwut/GGa3PDbaTVF",
+	"AIdJ6HklMjaqrVQCM0aqZPzK+xj+P5h8n3IzA548ct2kYX5TejFWCsdlhZfNTWRuHS5TP3fN4G2orirF",
+	"RKiSK2djrVRA0Jl6iV9iw411YOol924u7HnAqeBGqiuKDfnhMmZrNBe5MVxeKYSLckbyClsso4uVDBTu",
+	"0zEMGnf2ZZedKhqQS6hf5VjgFZAq6WGlQQwyxBrwfyR8S+7IfE1SRCT3183DiRngwoeoOpaySSDkQLL0",
+	"9oYB6ZkMQwGz1SE+ea917h+smQm2fQjnoKEVKj9F6UcJoy8bp+nrC4nCjrH+ta6uqcQR3h4lXDHLeBTf",
+	"IRuBIAAEiyuupIU1ewm497G6Ba4aYPUtULl6j1ibgI2fzCiUSq7O5wJQQ0LbAm4USxiUTVCs9jK259oA",
+	"C5VFMI6AxgX/T++DLRDdW9rx2VyYY3EjS0Aobcz41kRKcqbbN/j32khbSiR/mBs9kRX0H2iLPYUWpQ6D",
+	"k8ycbp35dNfE6KETZhaOP/KwInVqSwb8kQzbvbGSiBHQmCVng8/nQpXH0PNMlLx6EhnEsoTn0GYM2aZ5",
+	"BasceEfh70CFBrctpR3VxgaXPallTMKHHSnVG6FElLi8BInpF3FEwVMozB3xygt7egJtxlMR6k3b8gTU",
+	"8e///48AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

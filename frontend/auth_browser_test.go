@@ -170,7 +170,11 @@ func TestPasswordsAndStepUpInTheBrowser(t *testing.T) {
 		if b.value("new-password") != "" || b.value("current-password") != "" {
 			t.Error("the password fields keep what was typed after the change")
 		}
+		b.waitText("#password-message", "API tokens no longer work")
 		b.checkPage("password changed")
+		// The session goes on under a new token: the page's next change carries the new CSRF token.
+		b.do(chromedp.SendKeys(chromedp.ID("token-name"), "after the change"), chromedp.Click(chromedp.ID("create-token")))
+		b.do(chromedp.WaitVisible(chromedp.ID("new-token")))
 		b.click("sign-out")
 		b.waitText("main", "signed out")
 		b.signIn("eli@mesa.gov", changed)
@@ -200,7 +204,7 @@ func TestReauthenticationWithACodeInTheBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 		step := func(offset int64) string { return codeFor(t, secret, totp.Step(clk.Now())+offset) }
-		if _, err := s.ConfirmMFAEnrollment(ctx, ada.ID, "", step(0)); err != nil {
+		if _, _, err := s.ConfirmMFAEnrollment(ctx, ada.ID, "", step(0)); err != nil {
 			t.Fatal(err)
 		}
 		b.do(chromedp.Navigate(b.base + "/admin/users"))

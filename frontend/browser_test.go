@@ -454,6 +454,16 @@ func TestAdminPagesInTheBrowser(t *testing.T) {
 		// An API token, shown once.
 		b.do(chromedp.Navigate(b.base + "/account"))
 		b.do(chromedp.WaitVisible(chromedp.CSS("#token-form")))
+		// "Sensitive actions too" says what it adds to the access chosen: to a read-only token, revealing SSNs
+		// and nothing that moves money.
+		b.do(chromedp.Click(chromedp.ID("token-sensitive")))
+		b.waitText("#token-sensitive-hint", "revealing victims’ full SSNs")
+		if hint := eval[string](b, `document.getElementById('token-sensitive-hint').innerText`); strings.Contains(hint, "disbursements") {
+			t.Errorf("with Read only, the sensitive scope's hint promises %q", hint)
+		}
+		b.do(chromedp.Click(chromedp.ID("token-access-write")))
+		b.waitText("#token-sensitive-hint", "disbursements")
+		b.do(chromedp.Click(chromedp.ID("token-access-read")), chromedp.Click(chromedp.ID("token-sensitive")))
 		b.do(chromedp.SendKeys(chromedp.CSS("#token-name"), "nightly export"), chromedp.Click(chromedp.CSS("#create-token")))
 		b.do(chromedp.WaitVisible(chromedp.CSS("#new-token")))
 		if secret := eval[string](b, `document.getElementById('new-token').value`); !strings.HasPrefix(secret, "il_") {
@@ -687,7 +697,7 @@ func TestTwoFactorInTheBrowser(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.ConfirmMFAEnrollment(ctx, ada.ID, "", codeFor(t, adaSecret, totp.Step(time.Now()))); err != nil {
+		if _, _, err := s.ConfirmMFAEnrollment(ctx, ada.ID, "", codeFor(t, adaSecret, totp.Step(time.Now()))); err != nil {
 			t.Fatal(err)
 		}
 		signIn("ada@mesa.gov")

@@ -101,10 +101,11 @@ func withSession(store Store, requireMFA bool) gin.HandlerFunc {
 }
 
 // mfaSetUpPath reports whether a session that must still set up two-factor sign-in may call path: to see
-// who it is, to set it up, and to sign out or in again.
+// who it is, to set it up (and re-authenticate for it, when the sign-in is over 15 minutes old), and to sign
+// out or in again.
 func mfaSetUpPath(path string) bool {
 	switch path {
-	case "/api/v1/auth/me", "/api/v1/auth/login", "/api/v1/auth/logout",
+	case "/api/v1/auth/me", "/api/v1/auth/login", "/api/v1/auth/logout", "/api/v1/auth/reauthenticate",
 		"/api/v1/auth/mfa/enrollment", "/api/v1/auth/mfa/enrollment/confirm":
 		return true
 	}
@@ -151,6 +152,11 @@ func sessionCookieHeader(token string, maxAge int) string {
 	return c.String()
 }
 
+// renewedCookie renders the session cookie for a session's new token, for the answers that renew it.
+func renewedCookie(token string) *string {
+	return new(sessionCookieHeader(token, int(models.SessionLifetime.Seconds())))
+}
+
 // Login signs a staff member in. Any session the browser already had ends, so that a session token is
 // never carried across a sign-in.
 func (s *Server) Login(ctx context.Context, req api.LoginRequestObject) (api.LoginResponseObject, error) {
@@ -175,7 +181,7 @@ func (s *Server) Login(ctx context.Context, req api.LoginRequestObject) (api.Log
 	return api.Login200JSONResponse{
 		Body: api.SessionInfo{User: s.userBody(user), CsrfToken: csrfToken(token),
 			MfaEnrollmentRequired: s.requireMFA && !sess.MFA},
-		Headers: api.Login200ResponseHeaders{SetCookie: new(sessionCookieHeader(token, int(models.SessionLifetime.Seconds())))},
+		Headers: api.Login200ResponseHeaders{SetCookie: renewedCookie(token)},
 	}, nil
 }
 

@@ -25,7 +25,7 @@ func (s *Server) StartMfaEnrollment(ctx context.Context, _ api.StartMfaEnrollmen
 }
 
 // ConfirmMfaEnrollment turns two-factor sign-in on with a code from the authenticator app, and answers the
-// recovery codes.
+// recovery codes; the session goes on under a new token.
 func (s *Server) ConfirmMfaEnrollment(ctx context.Context, req api.ConfirmMfaEnrollmentRequestObject) (api.ConfirmMfaEnrollmentResponseObject, error) {
 	ctx = requestContext(ctx)
 	who, err := browserOnly(ctx, "set up two-factor sign-in")
@@ -35,11 +35,12 @@ func (s *Server) ConfirmMfaEnrollment(ctx context.Context, req api.ConfirmMfaEnr
 	if req.Body == nil {
 		return nil, badRequest("The request body is required.", nil)
 	}
-	codes, err := s.store.ConfirmMFAEnrollment(ctx, who.user.ID, who.sessionID, req.Body.Code)
+	codes, token, err := s.store.ConfirmMFAEnrollment(ctx, who.user.ID, who.sessionID, req.Body.Code)
 	if err != nil {
 		return nil, err
 	}
-	return api.ConfirmMfaEnrollment200JSONResponse{RecoveryCodes: codes}, nil
+	return api.ConfirmMfaEnrollment200JSONResponse{Body: api.RecoveryCodes{RecoveryCodes: codes, CsrfToken: csrfToken(token)},
+		Headers: api.ConfirmMfaEnrollment200ResponseHeaders{SetCookie: renewedCookie(token)}}, nil
 }
 
 // ResetUserMfa turns a user's two-factor sign-in off, for a lost authenticator.

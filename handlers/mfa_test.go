@@ -50,6 +50,7 @@ func (c *client) enrol() (string, []string) {
 	if res.StatusCode != http.StatusOK {
 		c.t.Fatalf("confirming enrolment: %d %s", res.StatusCode, res.Body)
 	}
+	c.adopt(res)
 	var codes api.RecoveryCodes
 	res.JSON(c.t, &codes)
 	return secret, codes.RecoveryCodes
@@ -120,6 +121,7 @@ func TestMFAEnrolmentAndSignIn(t *testing.T) {
 		if res.StatusCode != http.StatusOK {
 			t.Fatalf("confirming: %d %s", res.StatusCode, res.Body)
 		}
+		dana.adopt(res)
 		var rc api.RecoveryCodes
 		res.JSON(t, &rc)
 		seen := map[string]bool{}
@@ -221,9 +223,13 @@ func TestRequiredMFA(t *testing.T) {
 		}
 		var tok api.NewToken
 		res.JSON(t, &tok)
-		// Setting up two-factor sign-in is for a person at a browser, not for a script.
+		// Setting up two-factor sign-in is for a person at a browser, not for a script: not even one whose token
+		// may take the actions that need a re-authentication.
 		script := *anon
 		r := script.do("POST", "/api/v1/auth/mfa/enrollment", nil, "Authorization", "Bearer "+tok.Token)
+		wantProblem(t, r, http.StatusForbidden, "sensitive-scope-required")
+		sensitive := admin.newToken(t, map[string]any{"name": "sensitive", "scopes": []string{"write", "sensitive"}})
+		r = script.do("POST", "/api/v1/auth/mfa/enrollment", nil, "Authorization", "Bearer "+sensitive.Token)
 		wantProblem(t, r, http.StatusForbidden, "session-required")
 		if r := script.do("GET", "/api/v1/cases", nil, "Authorization", "Bearer "+tok.Token); r.StatusCode != http.StatusOK {
 			t.Fatalf("the token: %d %s", r.StatusCode, r.Body)

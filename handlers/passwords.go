@@ -10,7 +10,7 @@ import (
 )
 
 // Reauthenticate proves the caller's password (and second factor) again, so that the session may take the
-// actions that need a recent proof.
+// actions that need a recent proof, under a new session token.
 func (s *Server) Reauthenticate(ctx context.Context, req api.ReauthenticateRequestObject) (api.ReauthenticateResponseObject, error) {
 	ctx = requestContext(ctx)
 	if req.Body == nil {
@@ -21,7 +21,7 @@ func (s *Server) Reauthenticate(ctx context.Context, req api.ReauthenticateReque
 		return nil, err
 	}
 	second := models.SecondFactor{TOTPCode: deref(req.Body.TotpCode), RecoveryCode: deref(req.Body.RecoveryCode)}
-	at, err := s.store.Reauthenticate(ctx, who.user.ID, who.sessionID, req.Body.Password, second)
+	at, token, err := s.store.Reauthenticate(ctx, who.user.ID, who.sessionID, req.Body.Password, second)
 	switch {
 	case errors.Is(err, models.ErrBadCredentials):
 		return nil, newProblem(http.StatusUnauthorized, "invalid-credentials", "The password is wrong",
@@ -31,11 +31,15 @@ func (s *Server) Reauthenticate(ctx context.Context, req api.ReauthenticateReque
 	case err != nil:
 		return nil, secondFactorProblem(err)
 	}
-	return api.Reauthenticate200JSONResponse{AuthenticatedAt: at.UTC(), ValidUntil: at.Add(models.ReauthenticationWindow).UTC()}, nil
+	return api.Reauthenticate200JSONResponse{
+		Body: api.Reauthentication{AuthenticatedAt: at.UTC(), ValidUntil: at.Add(models.ReauthenticationWindow).UTC(),
+			CsrfToken: csrfToken(token)},
+		Headers: api.Reauthenticate200ResponseHeaders{SetCookie: renewedCookie(token)},
+	}, nil
 }
 
-// ChangePassword sets the caller's new password, given the current one, and ends the account's other
-// sessions.
+// ChangePassword sets the caller's new password, given the current one, ends the account's other sessions
+// and revokes its API tokens; this session goes on under a new token.
 func (s *Server) ChangePassword(ctx context.Context, req api.ChangePasswordRequestObject) (api.ChangePasswordResponseObject, error) {
 	ctx = requestContext(ctx)
 	if req.Body == nil {
@@ -45,22 +49,18 @@ func (s *Server) ChangePassword(ctx context.Context, req api.ChangePasswordReque
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.ChangePassword(ctx, who.user.ID, who.sessionID, req.Body.CurrentPassword, req.Body.NewPassword); err != nil {
+	token, err := s.store.ChangePassword(ctx, who.user.ID, who.sessionID, req.Body.CurrentPassword, req.Body.NewPassword)
+	if err != nil {
 		return nil, err
 	}
-	return api.ChangePassword204Response{}, nil
+	return api.ChangePassword200JSONResponse{Body: api.PasswordChanged{CsrfToken: csrfToken(token)},
+		Headers: api.ChangePassword200ResponseHeaders{SetCookie: renewedCookie(token)}}, nil
 }
 
-// ResetUserPassword is an administrator's reset of another account's password: it answers the one-time
-// code the account's owner sets a new password with.
+// ResetUserPassword is an administrator's reset of another account's password (the store refuses one's own):
+// it answers the one-time code the account's owner sets a new password with.
 func (s *Server) ResetUserPassword(ctx context.Context, req api.ResetUserPasswordRequestObject) (api.ResetUserPasswordResponseObject, error) {
 	ctx = requestContext(ctx)
-	who, _ := signedInAs(ctx)
-	if req.UserId.String() == who.user.ID {
-		// Resetting one's own would sign one out with nothing but a code; changing it needs the current one.
-		return nil, newProblem(http.StatusConflict, "conflict", "Change your own password instead",
-			"To change your own password, use Change password on your account page.")
-	}
 	code, expires, err := s.store.ResetPassword(ctx, req.UserId.String())
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/impactledger/impactledger/api"
 	"github.com/impactledger/impactledger/dbtest"
+	"github.com/impactledger/impactledger/handlers"
 	"github.com/impactledger/impactledger/models"
 	"github.com/impactledger/impactledger/totp"
 )
@@ -49,10 +51,36 @@ func (c *client) patchUser(id string, body any) response {
 	return c.do("PATCH", "/api/v1/users/"+id, body, "If-Match", c.userETag(id))
 }
 
-// reauthenticate proves c's password again.
+// reauthenticate proves c's password again, and carries on with the session token it renews.
 func (c *client) reauthenticate(fields map[string]string) response {
 	c.t.Helper()
-	return c.do("POST", "/api/v1/auth/reauthenticate", fields)
+	res := c.do("POST", "/api/v1/auth/reauthenticate", fields)
+	if res.StatusCode == http.StatusOK {
+		c.adopt(res)
+	}
+	return res
+}
+
+// adopt takes up the session token and CSRF token that res renewed, as a browser and the UI do.
+func (c *client) adopt(res response) {
+	c.t.Helper()
+	var body struct {
+		CsrfToken string `json:"csrf_token"`
+	}
+	res.JSON(c.t, &body)
+	cookie := ""
+	for _, ck := range res.Cookies() {
+		if ck.Name == "il_session" && ck.MaxAge > 0 {
+			cookie = ck.Name + "=" + ck.Value
+		}
+	}
+	if cookie == "" || body.CsrfToken == "" {
+		c.t.Fatalf("%s renewed no session token: Set-Cookie %q, body %s", res.Request.URL.Path, res.Header.Values("Set-Cookie"), res.Body)
+	}
+	if cookie == c.cookie || body.CsrfToken == c.csrf {
+		c.t.Fatalf("%s answered the session token it had", res.Request.URL.Path)
+	}
+	c.cookie, c.csrf = cookie, body.CsrfToken
 }
 
 // ledger is a case with a victim (with an SSN), a restitution order, and a payment that leaves money to
@@ -108,6 +136,20 @@ func stepUpCalls(t *testing.T, s *models.Store, admin *client, l ledger) map[str
 		"disable an account": func(c *client, h ...string) response {
 			u := newUser()
 			return c.do("PATCH", "/api/v1/users/"+u.ID, map[string]any{"active": false}, append(h, "If-Match", etag(u))...)
+		},
+		"enable a disabled account": func(c *client, h ...string) response {
+			u := newUser()
+			if _, err := s.UpdateUser(dbtest.System(), u.ID, u.Version, models.UserUpdate{Active: models.Some(false)}); err != nil {
+				t.Fatal(err)
+			}
+			return c.do("PATCH", "/api/v1/users/"+u.ID, map[string]any{"active": true}, append(h, "If-Match", fmt.Sprintf(`"%d"`, u.Version+1))...)
+		},
+		"create an account": func(c *client, h ...string) response {
+			return c.do("POST", "/api/v1/users", map[string]any{"email": "new-" + uuid.NewString()[:8] + "@mesa.gov",
+				"display_name": "Someone new", "role": "admin", "password": staffPassword}, h...)
+		},
+		"unlock an account": func(c *client, h ...string) response {
+			return c.do("POST", "/api/v1/users/"+newUser().ID+"/unlock", nil, h...)
 		},
 		"reset two-factor sign-in": func(c *client, h ...string) response {
 			return c.do("POST", "/api/v1/users/"+newUser().ID+"/reset-mfa", nil, h...)
@@ -168,7 +210,8 @@ func TestReauthenticationGuardsSensitiveActions(t *testing.T) {
 				t.Errorf("%s 16 minutes after signing in: %d %s; want 401 reauthentication-required", name, res.StatusCode, res.Body)
 			}
 		}
-		// What needs no step-up goes on: reading a victim without the SSN, renaming, enabling.
+		// What needs no step-up goes on: reading a victim without the SSN, renaming, and naming the role and
+		// activity an account already has.
 		if r := admin.do("GET", "/api/v1/victims/"+l.victim, nil); r.StatusCode != http.StatusOK {
 			t.Errorf("reading a victim with a stale proof: %d", r.StatusCode)
 		}
@@ -387,14 +430,22 @@ func TestTokenScopes(t *testing.T) {
 }
 
 // TestChangePassword checks the self-service change: the current password is needed (and wrong ones are
-// counted), the new one follows the rules, other sessions end and this one goes on.
+// counted), the new one follows the rules, other sessions end and this one goes on, and the account's API
+// tokens are revoked, since whoever knew the old password could have made them.
 func TestChangePassword(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, s *models.Store) {
 		base := newClient(t, s)
 		dana := base.signedIn(models.RoleAdvocate)
 		_, elsewhere := dana.login(map[string]string{"email": dana.user.Email, "password": staffPassword})
+		tokens := []api.NewToken{dana.newToken(t, map[string]any{"name": "script", "scopes": []string{"write"}}),
+			dana.newToken(t, map[string]any{"name": "ssn lookups", "scopes": []string{"read", "sensitive"}})}
+		bearer := *base
 		change := func(current, next string) response {
-			return dana.do("POST", "/api/v1/auth/password", map[string]string{"current_password": current, "new_password": next})
+			res := dana.do("POST", "/api/v1/auth/password", map[string]string{"current_password": current, "new_password": next})
+			if res.StatusCode == http.StatusOK {
+				dana.adopt(res)
+			}
+			return res
 		}
 		const next = "a brand new passphrase"
 
@@ -409,13 +460,21 @@ func TestChangePassword(t *testing.T) {
 				t.Errorf("change %q → %q: %d %s; want 422 on %s", tc.current, tc.next, res.StatusCode, res.Body, tc.field)
 			}
 		}
-		if r := change(staffPassword, next); r.StatusCode != http.StatusNoContent {
+		if r := change(staffPassword, next); r.StatusCode != http.StatusOK {
 			t.Fatalf("change: %d %s", r.StatusCode, r.Body)
 		}
 		if r := dana.do("GET", "/api/v1/auth/me", nil); r.StatusCode != http.StatusOK {
 			t.Errorf("the session that changed the password: %d", r.StatusCode)
 		}
 		wantProblem(t, elsewhere.do("GET", "/api/v1/auth/me", nil), http.StatusUnauthorized, "unauthenticated")
+		for _, tok := range tokens {
+			wantProblem(t, bearer.do("GET", "/api/v1/cases", nil, "Authorization", "Bearer "+tok.Token), http.StatusUnauthorized, "invalid-token")
+		}
+		var live api.TokenList
+		dana.do("GET", "/api/v1/auth/tokens", nil).JSON(t, &live)
+		if len(live.Items) != 0 {
+			t.Errorf("tokens listed after the change: %+v", live.Items)
+		}
 		res, _ := dana.login(map[string]string{"email": dana.user.Email, "password": staffPassword})
 		wantProblem(t, res, http.StatusUnauthorized, "invalid-credentials")
 		if res, _ := dana.login(map[string]string{"email": dana.user.Email, "password": next}); res.StatusCode != http.StatusOK {
@@ -535,8 +594,17 @@ func TestPasswordResetByAdministrator(t *testing.T) {
 		if r := use(dana.user.Email, expiring, next); string(r.Body) != string(refused.Body) {
 			t.Errorf("an expired code: %d %s", r.StatusCode, r.Body)
 		}
-		// Guessing is counted like sign-ins: after five wrong codes the right one is refused too.
+		// Wrong passwords, which anyone who knows the email can send, do not stop the code; wrong codes count on
+		// the code, and five of them void it.
 		right := issue(dana.user.ID)
+		for range models.MaxAccountFailures {
+			res, _ := dana.login(map[string]string{"email": dana.user.Email, "password": "someone guessing"})
+			wantProblem(t, res, http.StatusUnauthorized, "invalid-credentials")
+		}
+		if r := use(dana.user.Email, right, next); r.StatusCode != http.StatusNoContent {
+			t.Errorf("the right code after five wrong passwords: %d %s", r.StatusCode, r.Body)
+		}
+		right = issue(dana.user.ID)
 		for range models.MaxAccountFailures {
 			use(dana.user.Email, "AAAAA-BBBBB-CCCCC-DDDDD", next)
 		}
@@ -548,7 +616,7 @@ func TestPasswordResetByAdministrator(t *testing.T) {
 		wantProblem(t, admin.do("POST", "/api/v1/users/"+admin.user.ID+"/password-reset", nil), http.StatusConflict, "conflict")
 		wantProblem(t, admin.do("POST", "/api/v1/users/"+uuid.NewString()+"/password-reset", nil), http.StatusNotFound, "not-found")
 		page, _ := s.ListAuditEvents(dbtest.System(), models.AuditFilter{Action: "user.password_reset"})
-		if len(page.Items) != 4 || page.Items[0].ObjectID != dana.user.ID {
+		if len(page.Items) != 5 || page.Items[0].ObjectID != dana.user.ID {
 			t.Errorf("audit of the resets: %+v", page.Items)
 		}
 	})
@@ -618,6 +686,7 @@ func TestStepUpIsDeclaredAndDocumented(t *testing.T) {
 	}
 	want := map[string]string{
 		"updateUser": "conditional", "createToken": "conditional", "resetUserMfa": "true", "resetUserPassword": "true",
+		"createUser": "true", "unlockUser": "true", "startMfaEnrollment": "true", "confirmMfaEnrollment": "true",
 		"getVictim": "map[when-query:map[reveal:ssn]]", "createDisbursement": "true", "createRefund": "true",
 		"reversePayment": "true",
 	}
@@ -642,4 +711,179 @@ func TestStepUpIsDeclaredAndDocumented(t *testing.T) {
 	if len(got) != len(want) {
 		t.Errorf("operations declaring x-reauthentication: %v; want %v", got, want)
 	}
+}
+
+// TestMFAEnrolmentNeedsARecentProof checks that setting up two-factor sign-in needs the password from within
+// 15 minutes, so that a session cookie stolen an hour ago cannot enrol its own authenticator and lock the
+// owner out, and that turning it on ends the account's other sessions, which never passed it. Where it is
+// required, the set-up right after signing in needs nothing more, and a session that took longer may
+// re-authenticate to finish it.
+func TestMFAEnrolmentNeedsARecentProof(t *testing.T) {
+	clk := &clock{}
+	dbtest.EachWith(t, clk.use, func(t *testing.T, s *models.Store) {
+		clk.reset()
+		base := newClient(t, s)
+		dana := base.signedIn(models.RoleAdvocate)
+		_, elsewhere := dana.login(map[string]string{"email": dana.user.Email, "password": staffPassword})
+		clk.Add(16 * time.Minute)
+		wantProblem(t, dana.do("POST", "/api/v1/auth/mfa/enrollment", nil), http.StatusUnauthorized, "reauthentication-required")
+		wantProblem(t, dana.do("POST", "/api/v1/auth/mfa/enrollment/confirm", map[string]string{"code": "123456"}),
+			http.StatusUnauthorized, "reauthentication-required")
+		if u, _ := s.UserByID(dbtest.System(), dana.user.ID); u.MFAPendingSecret != nil {
+			t.Fatal("a stale session started an enrolment")
+		}
+		if r := dana.reauthenticate(map[string]string{"password": staffPassword}); r.StatusCode != http.StatusOK {
+			t.Fatalf("reauthenticate: %d %s", r.StatusCode, r.Body)
+		}
+		secret := dana.startEnrolment()
+		confirmed := dana.do("POST", "/api/v1/auth/mfa/enrollment/confirm", map[string]string{"code": clk.code(t, secret, 0)})
+		if confirmed.StatusCode != http.StatusOK {
+			t.Fatalf("confirming after re-authenticating: %d %s", confirmed.StatusCode, confirmed.Body)
+		}
+		dana.adopt(confirmed)
+		if r := dana.do("GET", "/api/v1/auth/me", nil); r.StatusCode != http.StatusOK {
+			t.Errorf("the session that turned two-factor sign-in on: %d", r.StatusCode)
+		}
+		wantProblem(t, elsewhere.do("GET", "/api/v1/auth/me", nil), http.StatusUnauthorized, "unauthenticated")
+
+		// Required: the set-up right after signing in goes through; later, the session re-authenticates first.
+		forced := newClient(t, s, func(c *handlers.Config) { c.RequireMFA = true })
+		eli := forced.signedIn(models.RoleClerk)
+		eli.enrolAt(t, clk)
+		ada := forced.signedIn(models.RoleAdmin)
+		clk.Add(16 * time.Minute)
+		wantProblem(t, ada.do("POST", "/api/v1/auth/mfa/enrollment", nil), http.StatusUnauthorized, "reauthentication-required")
+		if r := ada.reauthenticate(map[string]string{"password": staffPassword}); r.StatusCode != http.StatusOK {
+			t.Fatalf("a session that must still set up two-factor sign-in re-authenticating: %d %s", r.StatusCode, r.Body)
+		}
+		ada.enrolAt(t, clk)
+		if r := ada.do("GET", "/api/v1/cases", nil); r.StatusCode != http.StatusOK {
+			t.Errorf("after the set-up: %d %s", r.StatusCode, r.Body)
+		}
+	})
+}
+
+// enrolAt turns two-factor sign-in on for c's account by the store's clock clk.
+func (c *client) enrolAt(t *testing.T, clk *clock) {
+	t.Helper()
+	secret := c.startEnrolment()
+	r := c.do("POST", "/api/v1/auth/mfa/enrollment/confirm", map[string]string{"code": clk.code(t, secret, 0)})
+	if r.StatusCode != http.StatusOK {
+		t.Fatalf("confirming enrolment: %d %s", r.StatusCode, r.Body)
+	}
+	c.adopt(r)
+}
+
+// TestSessionTokenIsRenewed checks that every new proof a session gives (re-authenticating, changing the
+// password, turning two-factor sign-in on) gives it a new session token, with a new CSRF token, so that a copy
+// of the cookie taken before is not raised by the owner's proof, nor survives the password change.
+func TestSessionTokenIsRenewed(t *testing.T) {
+	clk := &clock{}
+	dbtest.EachWith(t, clk.use, func(t *testing.T, s *models.Store) {
+		clk.reset()
+		dana := newClient(t, s).signedIn(models.RoleAdvocate)
+		// In this order: re-authenticating with the password alone needs the password that the change replaces,
+		// and an account without two-factor sign-in.
+		for _, step := range []struct {
+			name  string
+			prove func() response
+		}{
+			{"re-authenticating", func() response { return dana.reauthenticate(map[string]string{"password": staffPassword}) }},
+			{"changing the password", func() response {
+				res := dana.do("POST", "/api/v1/auth/password", map[string]string{"current_password": staffPassword,
+					"new_password": "a brand new passphrase"})
+				dana.adopt(res)
+				return res
+			}},
+			{"turning two-factor sign-in on", func() response {
+				secret := dana.startEnrolment()
+				res := dana.do("POST", "/api/v1/auth/mfa/enrollment/confirm", map[string]string{"code": clk.code(t, secret, 0)})
+				dana.adopt(res)
+				return res
+			}},
+		} {
+			name, prove := step.name, step.prove
+			stolen := *dana
+			if res := prove(); res.StatusCode != http.StatusOK {
+				t.Fatalf("%s: %d %s", name, res.StatusCode, res.Body)
+			}
+			wantProblem(t, stolen.do("GET", "/api/v1/auth/me", nil), http.StatusUnauthorized, "unauthenticated")
+			var me api.SessionInfo
+			if r := dana.do("GET", "/api/v1/auth/me", nil); r.StatusCode != http.StatusOK {
+				t.Fatalf("the renewed session after %s: %d %s", name, r.StatusCode, r.Body)
+			} else if r.JSON(t, &me); me.CsrfToken != dana.csrf {
+				t.Errorf("after %s the session's CSRF token is not the one answered", name)
+			}
+			// The new CSRF token is the one that counts: unsafe requests with it pass, with the old one not.
+			if r := dana.do("POST", "/api/v1/auth/tokens", map[string]any{"name": "after " + name}); r.StatusCode != http.StatusCreated {
+				t.Errorf("an unsafe request after %s: %d %s", name, r.StatusCode, r.Body)
+			}
+		}
+	})
+}
+
+// TestALockoutLeavesTheOwnersSession checks that when someone else's wrong guesses have locked an account, its
+// owner's right password, at a re-authentication or a password change, is refused like any attempt on a
+// locked account but does not end the owner's own session: only a session's own wrong password or code does.
+func TestALockoutLeavesTheOwnersSession(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		base := newClient(t, s)
+		dana := base.signedIn(models.RoleAdvocate)
+		for range models.MaxAccountFailures {
+			res, _ := base.login(map[string]string{"email": dana.user.Email, "password": "someone guessing"})
+			wantProblem(t, res, http.StatusUnauthorized, "invalid-credentials")
+		}
+		if u, _ := s.UserByID(dbtest.System(), dana.user.ID); u.LockedAt == nil {
+			t.Fatal("the guesses did not lock the account")
+		}
+		wantProblem(t, dana.reauthenticate(map[string]string{"password": staffPassword}), http.StatusUnauthorized, "invalid-credentials")
+		if r := dana.do("GET", "/api/v1/auth/me", nil); r.StatusCode != http.StatusOK {
+			t.Fatalf("the owner's session after a right password at re-authentication: %d %s", r.StatusCode, r.Body)
+		}
+		changed := dana.do("POST", "/api/v1/auth/password", map[string]string{"current_password": staffPassword,
+			"new_password": "a brand new passphrase"})
+		if changed.StatusCode != http.StatusUnprocessableEntity || changed.Problem(t).Errors["current_password"] == "" {
+			t.Fatalf("a password change on a locked account: %d %s", changed.StatusCode, changed.Body)
+		}
+		if r := dana.do("GET", "/api/v1/auth/me", nil); r.StatusCode != http.StatusOK {
+			t.Fatalf("the owner's session after a right password at a password change: %d %s", r.StatusCode, r.Body)
+		}
+		// The session's own wrong password, on the locked account, still ends it.
+		wantProblem(t, dana.reauthenticate(map[string]string{"password": "not the password at all"}), http.StatusUnauthorized, "invalid-credentials")
+		wantProblem(t, dana.do("GET", "/api/v1/auth/me", nil), http.StatusUnauthorized, "unauthenticated")
+	})
+}
+
+// TestCookieRefusalsAreDocumented checks that every operation a session cookie can be refused at documents
+// its 403: unsafe requests without the session's X-CSRF-Token (all but signing in), and, where two-factor
+// sign-in is required, every request of a session that has not set it up but those that set it up. Public
+// operations are among them: a browser sends its cookie to them too.
+func TestCookieRefusalsAreDocumented(t *testing.T) {
+	doc, err := api.GetSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			if !strings.HasPrefix(path, "/api/v1/") {
+				continue // The session is looked at only under /api/v1.
+			}
+			csrf := method != http.MethodGet && method != http.MethodHead && op.OperationID != "Login"
+			enrolment := !slices.Contains([]string{"/api/v1/auth/me", "/api/v1/auth/login", "/api/v1/auth/logout",
+				"/api/v1/auth/reauthenticate", "/api/v1/auth/mfa/enrollment", "/api/v1/auth/mfa/enrollment/confirm"}, path)
+			if (csrf || enrolment) && op.Responses.Status(http.StatusForbidden) == nil {
+				t.Errorf("%s %s (%s) can answer 403 to a session cookie but does not document it", method, path, op.OperationID)
+			}
+		}
+	}
+}
+
+// TestResetWithCodeRefusesACookieWithoutCSRF checks the 403 that setting a password with a reset code answers
+// a browser that is signed in and sends its cookie without the CSRF token, against the contract.
+func TestResetWithCodeRefusesACookieWithoutCSRF(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+		dana := newClient(t, s).signedIn(models.RoleAdvocate)
+		wantProblem(t, dana.do("POST", "/api/v1/auth/password-reset", map[string]string{"email": dana.user.Email,
+			"code": "AAAAA-BBBBB-CCCCC-DDDDD", "new_password": "a brand new passphrase"}, "X-CSRF-Token", ""), http.StatusForbidden, "csrf")
+	})
 }

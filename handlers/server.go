@@ -48,12 +48,12 @@ type Store interface {
 	VictimRestitutionOf(ctx context.Context, victimID string, asOf models.Date) (models.VictimRestitution, error)
 	SignIn(ctx context.Context, email, password string, second models.SecondFactor) (models.User, models.Session, string, error)
 	StartMFAEnrollment(ctx context.Context, userID string) (string, error)
-	ConfirmMFAEnrollment(ctx context.Context, userID, sessionID, code string) ([]string, error)
+	ConfirmMFAEnrollment(ctx context.Context, userID, sessionID, code string) ([]string, string, error)
 	ResetMFA(ctx context.Context, userID string) (models.User, error)
 	SessionUser(ctx context.Context, token string) (models.User, models.Session, error)
 	SignOut(ctx context.Context, token string) error
-	Reauthenticate(ctx context.Context, userID, sessionID, password string, second models.SecondFactor) (time.Time, error)
-	ChangePassword(ctx context.Context, userID, sessionID, current, next string) error
+	Reauthenticate(ctx context.Context, userID, sessionID, password string, second models.SecondFactor) (time.Time, string, error)
+	ChangePassword(ctx context.Context, userID, sessionID, current, next string) (string, error)
 	ResetPassword(ctx context.Context, userID string) (string, time.Time, error)
 	SetPasswordWithCode(ctx context.Context, email, code, next string) error
 	TokenUser(ctx context.Context, secret string) (models.User, models.APIToken, error)

@@ -20,7 +20,9 @@ func (s *Server) ListUsers(ctx context.Context, _ api.ListUsersRequestObject) (a
 	return out, nil
 }
 
-// CreateUser creates a staff account.
+// CreateUser creates a staff account, with a password the caller chooses: it needs a recent
+// re-authentication (x-reauthentication: true), since the new account could be the caller's way into any
+// role.
 func (s *Server) CreateUser(ctx context.Context, req api.CreateUserRequestObject) (api.CreateUserResponseObject, error) {
 	if req.Body == nil {
 		return nil, badRequest("The request body is required.", nil)
@@ -45,8 +47,9 @@ func (s *Server) GetUser(ctx context.Context, req api.GetUserRequestObject) (api
 }
 
 // UpdateUser changes an account's name, role or whether it is active, at the version its If-Match names.
-// Changing the role or disabling the account needs a recent re-authentication (x-reauthentication:
-// conditional): what counts as a change is judged against the version If-Match pins, so the judgement holds
+// Changing the role, disabling the account or enabling it again needs a recent re-authentication
+// (x-reauthentication: conditional): enabling gives back every power the account's role has, as a role
+// change would. What counts as a change is judged against the version If-Match pins, so the judgement holds
 // for the version the store then changes.
 func (s *Server) UpdateUser(ctx context.Context, req api.UpdateUserRequestObject) (api.UpdateUserResponseObject, error) {
 	ctx = requestContext(ctx)
@@ -62,8 +65,8 @@ func (s *Server) UpdateUser(ctx context.Context, req api.UpdateUserRequestObject
 		return nil, err
 	}
 	roleChange := b.Role != nil && models.Role(*b.Role) != current.Role
-	disabling := b.Active != nil && !*b.Active && current.Active
-	if roleChange || disabling {
+	activeChange := b.Active != nil && *b.Active != current.Active
+	if roleChange || activeChange {
 		if err := s.stepUpFor(ctx); err != nil {
 			return nil, err
 		}
@@ -83,7 +86,8 @@ func (s *Server) UpdateUser(ctx context.Context, req api.UpdateUserRequestObject
 	return api.UpdateUser200JSONResponse{Body: s.userBody(user), Headers: api.UpdateUser200ResponseHeaders{ETag: new(etag(user.Version))}}, nil
 }
 
-// UnlockUser lifts a sign-in lockout.
+// UnlockUser lifts a sign-in lockout; it needs a recent re-authentication (x-reauthentication: true), since it
+// lets whoever was guessing the account's password carry on.
 func (s *Server) UnlockUser(ctx context.Context, req api.UnlockUserRequestObject) (api.UnlockUserResponseObject, error) {
 	user, err := s.store.UnlockUser(requestContext(ctx), req.UserId.String())
 	if err != nil {

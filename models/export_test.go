@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -127,4 +128,50 @@ func (s *Store) SeedPaymentsForTest(ctx context.Context, orderID string, n int, 
 		}
 		return s.insertMany(tx, allocations)
 	})
+}
+
+// HoldHashSlotsForTest takes every slot that password hashing runs in, as a flood of sign-ins would, until
+// release is called.
+func (s *Store) HoldHashSlotsForTest() (release func()) {
+	for range cap(s.hashSlots) {
+		s.hashSlots <- struct{}{}
+	}
+	return func() {
+		for range cap(s.hashSlots) {
+			<-s.hashSlots
+		}
+	}
+}
+
+// RecordStatementsForTest records the SQL of every statement the store runs from now on, without its values,
+// until stop is called, which answers them in order. Its callbacks stay registered but record nothing after
+// stop (GORM warns on every removal), so it suits a store that a test throws away.
+func (s *Store) RecordStatementsForTest() (stop func() []string) {
+	name := "test:record-statements:" + uuid.NewString()
+	var mu sync.Mutex
+	var seen []string
+	recording := true
+	record := func(db *gorm.DB) {
+		mu.Lock()
+		defer mu.Unlock()
+		if recording {
+			seen = append(seen, db.Statement.SQL.String())
+		}
+	}
+	for _, db := range s.pools() {
+		cb := db.Callback()
+		for _, p := range []interface {
+			Register(string, func(*gorm.DB)) error
+		}{cb.Query(), cb.Create(), cb.Update(), cb.Delete(), cb.Row(), cb.Raw()} {
+			if err := p.Register(name, record); err != nil {
+				panic(err)
+			}
+		}
+	}
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		recording = false
+		return seen
+	}
 }

@@ -72,13 +72,15 @@ func (s *Store) StartMFAEnrollment(ctx context.Context, userID string) (string, 
 
 // ConfirmMFAEnrollment turns two-factor sign-in on for an account once code shows that its authenticator
 // app holds the secret from StartMFAEnrollment, marks the session it was done in as having passed two-factor
-// sign-in (sessionID may be empty when there is none), and returns RecoveryCodeCount fresh recovery codes,
-// which are never shown again.
-func (s *Store) ConfirmMFAEnrollment(ctx context.Context, userID, sessionID, code string) ([]string, error) {
+// sign-in under a new token, returned (sessionID may be empty when there is none, and then so is the token),
+// ends the account's other sessions, which passed no second factor and may be someone else's, and returns
+// RecoveryCodeCount fresh recovery codes, which are never shown again.
+func (s *Store) ConfirmMFAEnrollment(ctx context.Context, userID, sessionID, code string) ([]string, string, error) {
 	codes := make([]string, RecoveryCodeCount)
 	for i := range codes {
 		codes[i] = newRecoveryCode()
 	}
+	token := ""
 	err := s.inTx(ctx, func(tx *gorm.DB) error {
 		u, err := userByID(tx, userID)
 		if err != nil {
@@ -124,16 +126,19 @@ func (s *Store) ConfirmMFAEnrollment(ctx context.Context, userID, sessionID, cod
 			return err
 		}
 		if sessionID != "" {
-			if err := tx.Model(&Session{}).Where("id = ? AND user_id = ?", sessionID, userID).Update("mfa", true).Error; err != nil {
+			if token, err = s.renewSessionToken(tx, sessionID, userID, map[string]any{"mfa": true}); err != nil {
 				return err
 			}
+		}
+		if err := endOtherSessions(tx, userID, sessionID); err != nil {
+			return err
 		}
 		return s.appendAudit(tx, audited{Action: "user.mfa_enable", ObjectType: "user", ObjectID: userID, Outcome: OutcomeSuccess})
 	})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return codes, nil
+	return codes, token, nil
 }
 
 // ResetMFA turns an account's two-factor sign-in off, for a user who lost the authenticator app: it forgets

@@ -21,7 +21,7 @@ func enrol(t *testing.T, s *models.Store, clk *clock, u models.User) (string, []
 		t.Fatal(err)
 	}
 	code, _ := totp.Code(secret, totp.Step(clk.Now()))
-	codes, err := s.ConfirmMFAEnrollment(dbtest.System(), u.ID, "", code)
+	codes, _, err := s.ConfirmMFAEnrollment(dbtest.System(), u.ID, "", code)
 	if err != nil {
 		t.Fatal(err)
 	}

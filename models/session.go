@@ -108,7 +108,7 @@ var (
 // sign-in, and is not counted; a wrong or used second factor answers ErrMFARefused and counts towards the
 // lockout like a wrong password, so that a stolen password cannot be used to guess codes.
 func (s *Store) SignIn(ctx context.Context, email, pw string, second SecondFactor) (User, Session, string, error) {
-	a, err := s.beginAttempt(ctx, email, "auth.sign_in")
+	a, err := s.beginAttempt(ctx, email, "auth.sign_in", passwordAttempt)
 	if err != nil {
 		return User{}, Session{}, "", err
 	}
@@ -134,6 +134,28 @@ func (s *Store) SignIn(ctx context.Context, email, pw string, second SecondFacto
 	return u, sess, token, err
 }
 
+// attemptKind says what an attempt offers, and so what its failures count towards.
+type attemptKind int
+
+const (
+	// passwordAttempt offers the account's password (and second factor): its failures count towards the
+	// account's lockout and the address throttle.
+	passwordAttempt attemptKind = iota
+	// resetCodeAttempt offers a password reset code: its failures count towards the address throttle (and the
+	// code's own tries), not towards the account's lockout, so that wrong codes cannot lock the owner out of
+	// signing in, nor wrong passwords stop the code.
+	resetCodeAttempt
+)
+
+// failureKey is what a failure of kind at the account keyed key is recorded under: sign-in failures and
+// reset code failures under hashes of their own, so that neither counts towards the other.
+func (k attemptKind) failureKey(key string) string {
+	if k == resetCodeAttempt {
+		return hashToken("impactledger password reset try|" + key)
+	}
+	return hashToken(key)
+}
+
 // attempt is one try at an account's password or a code sent for it, counted as a failure from the moment
 // beginAttempt records it until it succeeds.
 type attempt struct {
@@ -141,6 +163,8 @@ type attempt struct {
 	id string
 	// key is the account's email as accounts are keyed, valid or not.
 	key string
+	// counted is what the failure is recorded under (attemptKind.failureKey).
+	counted string
 	// user is the account, when found is set.
 	user  User
 	found bool
@@ -156,14 +180,14 @@ type attempt struct {
 // MaxAccountFailures times within the window.
 func (a attempt) refused() bool { return a.locked || a.failures >= MaxAccountFailures }
 
-// beginAttempt counts a try at the account with email before anything offered is checked, in a transaction
-// that every try queues on, so that concurrent guesses cannot slip past the lockout or the address throttle.
-// An address that failed MaxAddressFailures times within the window gets a *ThrottledError, audited as
-// action denied.
-func (s *Store) beginAttempt(ctx context.Context, email, action string) (attempt, error) {
+// beginAttempt counts a try of kind at the account with email before anything offered is checked, in a
+// transaction that every try queues on, so that concurrent guesses cannot slip past the lockout or the
+// address throttle. An address that failed MaxAddressFailures times within the window gets a
+// *ThrottledError, audited as action denied.
+func (s *Store) beginAttempt(ctx context.Context, email, action string, kind attemptKind) (attempt, error) {
 	key, keyOK := signInKey(email)
 	ip := addressKey(requestOf(ctx).ClientIP)
-	a := attempt{key: key}
+	a := attempt{key: key, counted: kind.failureKey(key)}
 	var throttled *ThrottledError
 	err := s.inTx(ctx, func(tx *gorm.DB) error {
 		if err := s.queue(tx, signInLock); err != nil {
@@ -191,7 +215,7 @@ func (s *Store) beginAttempt(ctx context.Context, email, action string) (attempt
 			}
 			a.found = err == nil
 		}
-		if err := tx.Model(&loginFailure{}).Where("email_hash = ? AND occurred_at > ?", hashToken(key), window).
+		if err := tx.Model(&loginFailure{}).Where("email_hash = ? AND occurred_at > ?", a.counted, window).
 			Count(&a.failures).Error; err != nil {
 			return err
 		}
@@ -201,7 +225,7 @@ func (s *Store) beginAttempt(ctx context.Context, email, action string) (attempt
 			return err
 		}
 		a.id = id.String()
-		return tx.Create(&loginFailure{ID: a.id, EmailHash: hashToken(key), ClientIP: ip, OccurredAt: a.at}).Error
+		return tx.Create(&loginFailure{ID: a.id, EmailHash: a.counted, ClientIP: ip, OccurredAt: a.at}).Error
 	})
 	if err != nil {
 		return attempt{}, err
@@ -256,6 +280,17 @@ func (s *Store) locked(u User, at time.Time) bool {
 	return u.LockedAt != nil && (s.lockout == 0 || at.Before(u.LockedAt.Add(s.lockout)))
 }
 
+// hashPassword hashes pw at the store's work factor in a slot of hashSlot's, like every password check, so
+// that a flood of account creations, resets or password changes cannot take every core either.
+func (s *Store) hashPassword(ctx context.Context, pw string) (string, error) {
+	release, err := s.hashSlot(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	return password.Hash(pw, s.iterations)
+}
+
 // hashSlot bounds how many password checks run at once, so that a flood of sign-ins cannot take every
 // core from the rest of the service. It waits for a free slot as long as ctx allows.
 func (s *Store) hashSlot(ctx context.Context) (release func(), err error) {
@@ -268,10 +303,10 @@ func (s *Store) hashSlot(ctx context.Context) (release func(), err error) {
 }
 
 // failAttempt audits a failed attempt as action, locks the account once it has failed MaxAccountFailures
-// times within the window, and answers reason. When the lock comes from a signed-in session's attempt
-// (re-authenticating, changing the password), that session ends as well: whoever holds it does not know the
-// password. Other sessions of the account go on, so that someone guessing from outside cannot sign its
-// owner out.
+// times within the window, and answers reason. sessionID, when set, names the signed-in session whose own
+// wrong password or code this attempt was (re-authenticating, changing the password): once the account has
+// failed that often it ends as well, since whoever holds it does not know the password. Other sessions of the
+// account go on, so that someone guessing from outside cannot sign its owner out.
 func (s *Store) failAttempt(ctx context.Context, a attempt, action, sessionID string, reason error) error {
 	u := a.user
 	err := s.inTx(ctx, func(tx *gorm.DB) error {
@@ -283,7 +318,7 @@ func (s *Store) failAttempt(ctx context.Context, a attempt, action, sessionID st
 		}
 		at := s.now()
 		var failures int64
-		if err := tx.Model(&loginFailure{}).Where("email_hash = ? AND occurred_at > ?", hashToken(a.key), at.Add(-FailureWindow)).
+		if err := tx.Model(&loginFailure{}).Where("email_hash = ? AND occurred_at > ?", a.counted, at.Add(-FailureWindow)).
 			Count(&failures).Error; err != nil {
 			return err
 		}
@@ -325,7 +360,7 @@ func (s *Store) openSession(ctx context.Context, u User, pw string, second Secon
 	}
 	rehash := ""
 	if password.NeedsRehash(u.PasswordHash, s.iterations) {
-		if rehash, err = password.Hash(pw, s.iterations); err != nil {
+		if rehash, err = s.hashPassword(ctx, pw); err != nil {
 			return User{}, Session{}, "", err
 		}
 	}
@@ -450,6 +485,37 @@ func (s *Store) SignOut(ctx context.Context, token string) error {
 		}
 		return s.appendAudit(tx, audited{Action: "auth.sign_out", ObjectType: "user", ObjectID: sess.UserID, Outcome: OutcomeSuccess})
 	})
+}
+
+// endOtherSessions ends every session of the account userID but keep (none kept when keep is empty).
+func endOtherSessions(tx *gorm.DB, userID, keep string) error {
+	if keep == "" {
+		return tx.Where("user_id = ?", userID).Delete(&Session{}).Error
+	}
+	return tx.Where("user_id = ? AND id <> ?", userID, keep).Delete(&Session{}).Error
+}
+
+// renewSessionToken gives the session sessionID of the account userID a new token in tx, with changes to its
+// other columns, and returns the token. Every new proof a session gives (a re-authentication, a password
+// change, a second factor set up) is made under a new token, so that a copy of the cookie taken before is
+// neither raised by the owner's proof nor carried past it. It answers ErrNoSession when the session has ended.
+func (s *Store) renewSessionToken(tx *gorm.DB, sessionID, userID string, changes map[string]any) (string, error) {
+	token, hash, err := newToken()
+	if err != nil {
+		return "", err
+	}
+	updates := map[string]any{"token_hash": hash}
+	for column, value := range changes {
+		updates[column] = value
+	}
+	res := tx.Model(&Session{}).Where("id = ? AND user_id = ?", sessionID, userID).Updates(updates)
+	if res.Error != nil {
+		return "", res.Error
+	}
+	if res.RowsAffected != 1 {
+		return "", ErrNoSession
+	}
+	return token, nil
 }
 
 // newToken makes a 256-bit random token and its SHA-256, the only form stored.

@@ -105,7 +105,7 @@ func (s *Store) CreateUser(ctx context.Context, nu NewUser) (User, error) {
 		return User{}, err
 	}
 	u.ID = id.String()
-	if u.PasswordHash, err = password.Hash(nu.Password, s.iterations); err != nil {
+	if u.PasswordHash, err = s.hashPassword(ctx, nu.Password); err != nil {
 		return User{}, err
 	}
 	err = s.inTx(ctx, func(tx *gorm.DB) error {

@@ -37,6 +37,16 @@ export const setSignedIn = (info: { user: User; csrf_token: string; mfa_enrollme
     mfaEnrollmentRequired: info.mfa_enrollment_required,
   });
 
+/**
+ * setCsrfToken takes up the CSRF token of the session's new token. The server gives the session a new token
+ * whenever it proves something new (a re-authentication, a password change, two-factor set-up), so that a
+ * copied cookie is not raised with it; the old CSRF token stops working at the same moment.
+ */
+export function setCsrfToken(token: string): void {
+  if (state.status !== "signed-in" || state.csrfToken === token) return;
+  set({ ...state, csrfToken: token });
+}
+
 /** setMfaEnrolled records that the signed-in account has just turned two-factor sign-in on. */
 export function setMfaEnrolled(): void {
   if (state.status !== "signed-in") return;

@@ -1,7 +1,7 @@
 import createClient, { type Middleware } from "openapi-fetch";
 import { navigate } from "../router";
 import { requestReauthentication } from "../reauth";
-import { SIGN_IN_PATH, csrfToken, setMfaEnrollmentRequired, setSignedOut, signInHref } from "../session";
+import { SIGN_IN_PATH, csrfToken, setCsrfToken, setMfaEnrollmentRequired, setSignedOut, signInHref } from "../session";
 import type { components, paths } from "./schema";
 
 /** client is openapi-fetch's typed client, with the session middleware; pages use `api`, which wraps it. */
@@ -69,15 +69,35 @@ client.use(session);
 type Answer = { data?: unknown; error?: unknown; response: Response };
 
 /**
+ * freshCsrfToken reads the session's CSRF token again and takes it up, and tells whether it had changed: the
+ * session got a new token in another tab (a re-authentication, a password change), which shares the cookie
+ * but not this tab's memory.
+ */
+async function freshCsrfToken(): Promise<boolean> {
+  try {
+    const { data } = await client.GET("/api/v1/auth/me");
+    if (!data || data.csrf_token === csrfToken()) return false;
+    setCsrfToken(data.csrf_token);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * reauthenticating wraps one of the client's methods: when the server answers that the action needs a recent
  * re-authentication, it asks for the password in the app's dialog and makes the same call again, so that the
  * page that made it simply gets the answer it wanted. When the person cancels, the page gets the refusal,
- * reworded to say that nothing was done, and shows it as it shows any failure.
+ * reworded to say that nothing was done, and shows it as it shows any failure. A CSRF refusal because the
+ * session's token was renewed in another tab is repeated once with the session's new CSRF token.
  */
 function reauthenticating<F>(call: F): F {
   const f = call as unknown as (...args: unknown[]) => Promise<Answer>;
   const wrapped = async (...args: unknown[]): Promise<Answer> => {
-    const first = await f(...args);
+    let first = await f(...args);
+    if (first.response.status === 403 && isProblemType(first.error, "csrf") && (await freshCsrfToken())) {
+      first = await f(...args);
+    }
     if (first.response.status !== 401 || !isProblemType(first.error, "reauthentication-required")) return first;
     if (!(await requestReauthentication())) {
       const refused = first.error as Record<string, unknown>;

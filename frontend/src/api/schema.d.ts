@@ -59,7 +59,8 @@ export interface paths {
          *     wrong or already used one, the same, and it counts as a failed attempt towards the lockout. A code is never
          *     accepted twice. Where two-factor sign-in is required and the account has none yet, the session
          *     answers `mfa_enrollment_required: true` and may only set it up (`/api/v1/auth/mfa/...`), read
-         *     `/api/v1/auth/me` and sign out until it has; other requests get 403 `mfa-enrollment-required`.
+         *     `/api/v1/auth/me`, re-authenticate and sign out until it has; other requests get 403
+         *     `mfa-enrollment-required`.
          */
         post: operations["login"];
         delete?: never;
@@ -113,16 +114,21 @@ export interface paths {
         put?: never;
         /**
          * Prove your password (and second factor) again, for actions that need a recent proof.
-         * @description Operations marked `x-reauthentication` (changing a role, disabling an account, resetting a password
-         *     or two-factor sign-in, revealing an SSN, disbursements, refunds and reversals) need a session that
-         *     proved its password, and its second factor where the account has one, within the last 15 minutes;
+         * @description Operations marked `x-reauthentication` (creating an account, changing a role, disabling, enabling or
+         *     unlocking an account, resetting a password or two-factor sign-in, setting up your own two-factor
+         *     sign-in, revealing an SSN, disbursements, refunds and reversals) need a session that proved its
+         *     password, and its second factor where the account has one, within the last 15 minutes;
          *     signing in counts. Otherwise they answer 401 with problem type
          *     `https://impactledger.org/problems/reauthentication-required`: send the password here (with
          *     `totp_code` or `recovery_code` when the account has two-factor sign-in), then repeat the request.
          *
          *     Checked and counted exactly like a sign-in: a wrong password or code is 401 (`invalid-credentials`
-         *     or `mfa-required`) and counts towards the account's lockout; the lock, when reached here, also ends
-         *     this session. Only from a signed-in browser session (403 with an API token).
+         *     or `mfa-required`) and counts towards the account's lockout; the lock, when this attempt's wrong
+         *     password or code reaches it, also ends this session. Only from a signed-in browser session (403 with an
+         *     API token).
+         *
+         *     Like a sign-in, it gives the session a new token (`Set-Cookie`) and so a new `csrf_token`, which
+         *     unsafe requests must send from then on: a copy of the old cookie no longer works.
          */
         post: operations["reauthenticate"];
         delete?: never;
@@ -144,8 +150,10 @@ export interface paths {
          * Change your own password.
          * @description Needs the current password (a wrong one is 422 on `current_password`, and counts towards the
          *     account's lockout like a failed sign-in). The new one follows the password rules (12 to 128
-         *     characters, not a common password, not the current one). Every other session of the account ends;
-         *     this one goes on. Only from a signed-in browser session (403 with an API token).
+         *     characters, not a common password, not the current one). Every other session of the account ends,
+         *     this one goes on, and every API token of the account is revoked (whoever knew the old password may
+         *     have made them). Only from a signed-in browser session (403 with an API token). This session gets a
+         *     new token (`Set-Cookie`) and so a new `csrf_token`: a copy of the old cookie no longer works.
          */
         post: operations["changePassword"];
         delete?: never;
@@ -167,10 +175,14 @@ export interface paths {
          * Set a new password with the one-time code from an administrator's reset.
          * @description Sets the account's new password with the code from `POST /api/v1/users/{user_id}/password-reset`,
          *     which is then used up; a lockout is lifted. It does not sign in: the next sign-in needs the new
-         *     password and, where the account has one, its second factor. An unknown email, a wrong, used or
-         *     expired code and a disabled account all get the same 401 `invalid-reset-code`; tries are counted
-         *     and throttled like sign-ins (429 with `Retry-After`). A new password that breaks the password rules
-         *     is 422 on `new_password`, before the code is checked.
+         *     password and, where the account has one, its second factor. An unknown email, a wrong, used, voided
+         *     or expired code and a disabled account all get the same 401 `invalid-reset-code`. Tries are counted
+         *     on the code, apart from the account's failed sign-ins (which do not stop it): the fifth wrong one
+         *     voids it. They count towards the client address's throttle like sign-ins (429 with `Retry-After`).
+         *     A new password that breaks the password rules is 422 on `new_password`, before the code is checked.
+         *     A browser that is signed in sends its session cookie here too, and is then held to the session's
+         *     rules: 403 without the session's `X-CSRF-Token`, or while the session must still set up two-factor
+         *     sign-in.
          */
         post: operations["resetPasswordWithCode"];
         delete?: never;
@@ -194,6 +206,10 @@ export interface paths {
          *     code. Nothing changes at sign-in until the enrolment is confirmed with a code from the app; starting
          *     again replaces an unconfirmed secret. Only from a signed-in browser session (403 with an API token);
          *     409 when two-factor sign-in is already on (an admin can reset it).
+         *
+         *     Needs a recent re-authentication (see `x-reauthentication`), so that someone holding a stolen session
+         *     cannot put their own authenticator on the account; signing in counts, so the set-up that follows a
+         *     sign-in where two-factor sign-in is required needs nothing more.
          */
         post: operations["startMfaEnrollment"];
         delete?: never;
@@ -215,8 +231,9 @@ export interface paths {
          * Turn on two-factor sign-in with a code from the authenticator app.
          * @description Checks a current code against the secret from `POST /api/v1/auth/mfa/enrollment`, turns two-factor
          *     sign-in on, and answers ten one-time recovery codes, shown in this response only. The session counts
-         *     as having passed two-factor sign-in from then on. 422 when the code is wrong, 409 when there is no
-         *     enrolment to confirm.
+         *     as having passed two-factor sign-in from then on, under a new token (`Set-Cookie`, and a new
+         *     `csrf_token`); every other session of the account ends, since none of them did. 422 when the code is wrong, 409 when there is no enrolment to confirm. Needs a
+         *     recent re-authentication (see `x-reauthentication`).
          */
         post: operations["confirmMfaEnrollment"];
         delete?: never;
@@ -239,12 +256,15 @@ export interface paths {
          * Create an API token for scripts and integrations.
          * @description The token is shown in this response only; store it safely. Use it as `Authorization: Bearer TOKEN`;
          *     it acts with your role and case teams, needs no CSRF token, and stops working when it expires, is
-         *     deleted, or your account is disabled, changes role, or has its password or two-factor sign-in reset.
+         *     deleted, or your account is disabled, changes role, changes its password, or has its password or
+         *     two-factor sign-in reset.
          *     Tokens are managed only from a signed-in browser session (403 with a token). At most 20 live tokens
          *     per account (409).
          *
          *     `scopes` limit it: `read` may call only GET operations; `write` may also change data; `sensitive`
-         *     adds the actions that need a recent re-authentication (see `x-reauthentication`). A `sensitive` token
+         *     adds the actions that need a recent re-authentication (see `x-reauthentication`), which for a `read`
+         *     token are only those that change nothing: `[read, sensitive]` is a token that may reveal full SSNs
+         *     and change nothing, for a script that looks SSNs up. A `sensitive` token
          *     can only be made from a session that re-authenticated within the last 15 minutes (401
          *     `reauthentication-required` otherwise), and lives at most 30 days (its default).
          */
@@ -285,7 +305,11 @@ export interface paths {
         /** List staff accounts. */
         get: operations["listUsers"];
         put?: never;
-        /** Create a staff account. */
+        /**
+         * Create a staff account.
+         * @description The new account signs in with the password given here, in any role, so whoever can create accounts can
+         *     become anyone: it needs a recent re-authentication (see `x-reauthentication`), like a role change.
+         */
         post: operations["createUser"];
         delete?: never;
         options?: never;
@@ -316,10 +340,11 @@ export interface paths {
          *     active administrator cannot be demoted or disabled. Requires `If-Match` with the account's current
          *     ETag.
          *
-         *     Changing the role (a `role` other than the current one) or disabling the account (`active: false` on
-         *     an active one) needs a recent re-authentication: a session that proved its password (and second
-         *     factor) within the last 15 minutes, else 401 `reauthentication-required`; an API token needs the
-         *     `sensitive` scope, else 403. Renaming or enabling does not.
+         *     Changing the role (a `role` other than the current one), disabling the account (`active: false` on
+         *     an active one) or enabling it again (`active: true` on a disabled one) needs a recent
+         *     re-authentication: a session that proved its password (and second factor) within the last 15 minutes,
+         *     else 401 `reauthentication-required`; an API token needs the `sensitive` scope, else 403. Renaming does
+         *     not.
          */
         patch: operations["updateUser"];
         trace?: never;
@@ -336,7 +361,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Lift a sign-in lockout. */
+        /**
+         * Lift a sign-in lockout.
+         * @description Forgets the account's failed sign-ins and lifts its lockout, which would otherwise hold off whoever is
+         *     guessing its password: it needs a recent re-authentication (see `x-reauthentication`).
+         */
         post: operations["unlockUser"];
         delete?: never;
         options?: never;
@@ -1596,7 +1625,8 @@ export interface components {
         };
         /**
          * @description What an API token may do: `read` only GET operations; `write` also change data; `sensitive` adds the
-         *     actions that need a recent re-authentication.
+         *     actions that need a recent re-authentication. Held with `read`, `sensitive` adds only those that change
+         *     nothing (revealing a victim's full SSN): a read token never changes data, whatever else it holds.
          * @enum {string}
          */
         TokenScope: "read" | "write" | "sensitive";
@@ -1711,6 +1741,11 @@ export interface components {
             recovery_code?: string;
         };
         Reauthentication: {
+            /**
+             * @description The session's new CSRF token, to send as `X-CSRF-Token` from now on: the session's token was
+             *     renewed, and the old CSRF token no longer works.
+             */
+            csrf_token: string;
             /** Format: date-time */
             authenticated_at: string;
             /**
@@ -1718,6 +1753,13 @@ export interface components {
              * @description Until when the session may take the actions that need a recent re-authentication.
              */
             valid_until: string;
+        };
+        PasswordChanged: {
+            /**
+             * @description The session's new CSRF token, to send as `X-CSRF-Token` from now on: the session's token was
+             *     renewed, and the old CSRF token no longer works.
+             */
+            csrf_token: string;
         };
         PasswordChange: {
             current_password: string;
@@ -1766,6 +1808,11 @@ export interface components {
             code: string;
         };
         RecoveryCodes: {
+            /**
+             * @description The session's new CSRF token, to send as `X-CSRF-Token` from now on: the session's token was
+             *     renewed, and the old CSRF token no longer works.
+             */
+            csrf_token: string;
             /** @description Ten one-time codes for signing in without the authenticator app. Shown only once. */
             recovery_codes: string[];
         };
@@ -3094,9 +3141,9 @@ export interface components {
             };
         };
         /**
-         * @description Signed in but not allowed (including a missing or wrong X-CSRF-Token, and an API token without the
-         *     scope the operation needs: `write` to change data, `sensitive` for actions that need a recent
-         *     re-authentication).
+         * @description Signed in but not allowed (including a missing or wrong X-CSRF-Token with a session cookie, a session
+         *     that must still set up two-factor sign-in, and an API token without the scope the operation needs:
+         *     `write` to change data, `sensitive` for actions that need a recent re-authentication).
          */
         Forbidden: {
             headers: {
@@ -3385,9 +3432,11 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Proved; the session may take those actions until `valid_until`. */
+            /** @description Proved; the session may take those actions until `valid_until`, under a new token. */
             200: {
                 headers: {
+                    /** @description The session cookie with the session's new token; the one sent no longer works. */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3415,12 +3464,16 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Changed. */
-            204: {
+            /** @description Changed; the session goes on under a new token. */
+            200: {
                 headers: {
+                    /** @description The session cookie with the session's new token; the one sent no longer works. */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PasswordChanged"];
+                };
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
@@ -3452,6 +3505,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             422: components["responses"]["Unprocessable"];
             429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
@@ -3475,7 +3529,7 @@ export interface operations {
                     "application/json": components["schemas"]["MfaEnrollment"];
                 };
             };
-            401: components["responses"]["Unauthorized"];
+            401: components["responses"]["ReauthenticationRequired"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
             default: components["responses"]["Problem"];
@@ -3494,9 +3548,11 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Two-factor sign-in is on. */
+            /** @description Two-factor sign-in is on; the session goes on under a new token. */
             200: {
                 headers: {
+                    /** @description The session cookie with the session's new token; the one sent no longer works. */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3504,7 +3560,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
+            401: components["responses"]["ReauthenticationRequired"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
             422: components["responses"]["Unprocessable"];
@@ -3530,6 +3586,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             default: components["responses"]["Problem"];
         };
     };
@@ -3584,6 +3641,7 @@ export interface operations {
                 content?: never;
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             default: components["responses"]["Problem"];
         };
@@ -3636,7 +3694,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
+            401: components["responses"]["ReauthenticationRequired"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
             422: components["responses"]["Unprocessable"];
@@ -3736,7 +3794,7 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            401: components["responses"]["Unauthorized"];
+            401: components["responses"]["ReauthenticationRequired"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             default: components["responses"]["Problem"];
@@ -3857,6 +3915,7 @@ export interface operations {
                     "application/json": components["schemas"]["JurisdictionList"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             default: components["responses"]["Problem"];
         };
     };
@@ -3888,6 +3947,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
             422: components["responses"]["Unprocessable"];
             default: components["responses"]["Problem"];
         };
@@ -3917,6 +3977,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -3947,6 +4008,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             default: components["responses"]["Problem"];
         };
@@ -3982,6 +4044,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             412: components["responses"]["PreconditionFailed"];

@@ -3,17 +3,29 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { api, isProblemType, toProblem } from "../api/client";
 import { navigate } from "../router";
 import { finishReauthentication, useReauthenticationPrompt } from "../reauth";
-import { SIGN_IN_PATH, setSignedOut, signInHref, useCurrentUser } from "../session";
+import { SIGN_IN_PATH, setCsrfToken, setSignedOut, signInHref, useCurrentUser } from "../session";
 import { ErrorSummary, FieldError, failureFrom, invalid, type Failure } from "./FormErrors";
 import { capitalize } from "./ProblemAlert";
+import {
+  SecondFactorFields,
+  SecondFactorSwitch,
+  readSecondFactor,
+  type SecondFactorIds,
+  type SecondFactorMethod,
+} from "./SecondFactorFields";
 
-/** How the second factor is given: the authenticator app's code, or a recovery code. */
-type Method = "app" | "recovery";
+type Method = SecondFactorMethod;
 
 const FIELDS = {
   password: { id: "reauth-password", label: "Password" },
   totp_code: { id: "reauth-code", label: "Code" },
   recovery_code: { id: "reauth-recovery", label: "Recovery code" },
+};
+const CODE_IDS: SecondFactorIds = {
+  app: FIELDS.totp_code.id,
+  recovery: FIELDS.recovery_code.id,
+  useRecovery: "reauth-use-recovery",
+  useApp: "reauth-use-app",
 };
 
 /**
@@ -52,7 +64,7 @@ function Prompt() {
     };
   }, []);
 
-  const codeId = method === "app" ? FIELDS.totp_code.id : FIELDS.recovery_code.id;
+  const codeId = CODE_IDS[method];
 
   const cancel = () => {
     if (!busy) finishReauthentication(false);
@@ -62,7 +74,7 @@ function Prompt() {
     setFailure(null);
     setCode("");
     setMethod(m);
-    window.setTimeout(() => document.getElementById(m === "app" ? FIELDS.totp_code.id : FIELDS.recovery_code.id)?.focus(), 0);
+    window.setTimeout(() => document.getElementById(CODE_IDS[m])?.focus(), 0);
   };
 
   const submit = async (e: TargetedSubmitEvent<HTMLFormElement>) => {
@@ -70,12 +82,8 @@ function Prompt() {
     if (busy) return;
     const missing: Record<string, string> = {};
     if (!password) missing[FIELDS.password.id] = "Enter your password.";
-    const typed = method === "app" ? code.replace(/\s+/g, "") : code.trim();
-    if (twoFactor && method === "app" && !/^[0-9]{6}$/.test(typed)) {
-      missing[codeId] = "Enter the 6-digit code your authenticator app shows for ImpactLedger.";
-    } else if (twoFactor && method === "recovery" && (!typed || typed.length > 64)) {
-      missing[codeId] = "Enter one of the recovery codes you saved when you set up two-factor sign-in.";
-    }
+    const typed = readSecondFactor(method, code);
+    if (twoFactor && "problem" in typed) missing[codeId] = typed.problem;
     if (Object.keys(missing).length > 0) {
       setFailure({ title: "Confirm it is you to carry on.", fields: missing, other: [] });
       return;
@@ -84,10 +92,14 @@ function Prompt() {
     setBusy(true);
     try {
       const body: { password: string; totp_code?: string; recovery_code?: string } = { password };
-      if (twoFactor && method === "app") body.totp_code = typed;
-      if (twoFactor && method === "recovery") body.recovery_code = typed;
+      if (twoFactor && "value" in typed) {
+        if (method === "app") body.totp_code = typed.value;
+        else body.recovery_code = typed.value;
+      }
       const { data, error, response } = await api.POST("/api/v1/auth/reauthenticate", { body });
       if (data) {
+        // The session now has a new token: the repeated action, and every later one, carries its CSRF token.
+        setCsrfToken(data.csrf_token);
         finishReauthentication(true);
         return;
       }
@@ -163,63 +175,13 @@ function Prompt() {
             />
             <FieldError id={FIELDS.password.id} failure={failure} />
           </div>
-          {twoFactor && method === "app" && (
-            <div class="field">
-              <label for={FIELDS.totp_code.id}>Code from your authenticator app</label>
-              <input
-                type="text"
-                id={FIELDS.totp_code.id}
-                class="code-input"
-                inputMode="numeric"
-                autocomplete="one-time-code"
-                pattern="[0-9 ]*"
-                maxLength={7}
-                spellcheck={false}
-                required
-                value={code}
-                onInput={(e) => setCode(e.currentTarget.value)}
-                {...invalid(FIELDS.totp_code.id, failure, "reauth-code-hint")}
-              />
-              <p id="reauth-code-hint" class="hint">
-                The 6-digit code the app shows for ImpactLedger. It changes every 30 seconds.
-              </p>
-              <FieldError id={FIELDS.totp_code.id} failure={failure} />
-            </div>
-          )}
-          {twoFactor && method === "recovery" && (
-            <div class="field">
-              <label for={FIELDS.recovery_code.id}>Recovery code</label>
-              <input
-                type="text"
-                id={FIELDS.recovery_code.id}
-                class="code-input"
-                autocomplete="off"
-                autocapitalize="characters"
-                maxLength={64}
-                spellcheck={false}
-                required
-                value={code}
-                onInput={(e) => setCode(e.currentTarget.value)}
-                {...invalid(FIELDS.recovery_code.id, failure, "reauth-recovery-hint")}
-              />
-              <p id="reauth-recovery-hint" class="hint">
-                One of the codes you saved when you set up two-factor sign-in. Each works once.
-              </p>
-              <FieldError id={FIELDS.recovery_code.id} failure={failure} />
-            </div>
-          )}
           {twoFactor && (
-            <p>
-              {method === "app" ? (
-                <button type="button" id="reauth-use-recovery" class="link-button" onClick={() => switchMethod("recovery")}>
-                  Use a recovery code instead
-                </button>
-              ) : (
-                <button type="button" id="reauth-use-app" class="link-button" onClick={() => switchMethod("app")}>
-                  Use the code from your authenticator app instead
-                </button>
-              )}
-            </p>
+            <>
+              <SecondFactorFields method={method} ids={CODE_IDS} value={code} onInput={setCode} failure={failure} />
+              <p>
+                <SecondFactorSwitch method={method} ids={CODE_IDS} onSwitch={switchMethod} />
+              </p>
+            </>
           )}
         </div>
         <div class="form-actions">

@@ -2,14 +2,17 @@ import type { TargetedEvent, TargetedSubmitEvent } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, toProblem, type NewToken, type Problem, type Token, type TokenScope } from "../api/client";
 import { ErrorSummary, FieldError, failureFrom, invalid, type Failure } from "../components/FormErrors";
+import { NewPasswordFields, newPasswordProblems } from "../components/NewPasswordFields";
 import { ProblemAlert } from "../components/ProblemAlert";
 import { formatInstant, setTitle } from "../format";
 import { Link } from "../router";
-import { TWO_FACTOR_PATH, roleLabel, useCurrentUser } from "../session";
-import { minutesToWait } from "./SignIn";
+import { TWO_FACTOR_PATH, roleLabel, setCsrfToken, useCurrentUser } from "../session";
+import { tooManyTries } from "../throttle";
 
 export function Account() {
   const me = useCurrentUser();
+  // A password change revokes every token: the list is read again, and a secret still shown goes with it.
+  const [tokensRead, setTokensRead] = useState(0);
   useEffect(() => setTitle("Account"), []);
   if (!me) return null;
 
@@ -48,8 +51,8 @@ export function Account() {
           </Link>
         </p>
       </section>
-      <ChangePassword email={me.email} />
-      <ApiTokens />
+      <ChangePassword email={me.email} onChanged={() => setTokensRead((n) => n + 1)} />
+      <ApiTokens key={tokensRead} />
     </div>
   );
 }
@@ -65,17 +68,17 @@ const NO_PASSWORDS: Passwords = { current: "", next: "", confirm: "" };
 
 /**
  * ChangePassword changes the user's own password with the current one. Every other session of the account
- * ends (someone else may hold one); this one goes on.
+ * ends and its API tokens are revoked (someone else may hold them); this one goes on.
  */
-function ChangePassword({ email }: { email: string }) {
+function ChangePassword({ email, onChanged }: { email: string; onChanged: () => void }) {
   const [values, setValues] = useState<Passwords>(NO_PASSWORDS);
   const latest = useRef<Passwords>(NO_PASSWORDS);
   const [saving, setSaving] = useState(false);
   const [failure, setFailure] = useState<Failure | null>(null);
   const [message, setMessage] = useState("");
 
-  const set = (field: keyof Passwords) => (e: TargetedEvent<HTMLInputElement>) => {
-    latest.current = { ...latest.current, [field]: e.currentTarget.value };
+  const set = (field: keyof Passwords) => (value: string) => {
+    latest.current = { ...latest.current, [field]: value };
     setValues(latest.current);
   };
 
@@ -85,9 +88,7 @@ function ChangePassword({ email }: { email: string }) {
     const v = latest.current;
     const missing: Record<string, string> = {};
     if (!v.current) missing["current-password"] = "Enter your current password.";
-    if (!v.next) missing["new-password"] = "Enter a new password.";
-    if (!v.confirm) missing[CONFIRM_ID] = "Enter the new password again.";
-    else if (v.next && v.confirm !== v.next) missing[CONFIRM_ID] = "The two new passwords are not the same.";
+    Object.assign(missing, newPasswordProblems(v.next, { id: "new-password", confirmId: CONFIRM_ID }, v.confirm));
     if (Object.keys(missing).length > 0) {
       setMessage("");
       setFailure({ title: "Check the passwords you entered.", fields: missing, other: [] });
@@ -96,21 +97,21 @@ function ChangePassword({ email }: { email: string }) {
     setSaving(true);
     setMessage("");
     try {
-      const { error, response } = await api.POST("/api/v1/auth/password", {
+      const { data, error, response } = await api.POST("/api/v1/auth/password", {
         body: { current_password: v.current, new_password: v.next },
       });
-      if (response.ok) {
+      if (data) {
+        // This session goes on under a new token, whose CSRF token the next requests need.
+        setCsrfToken(data.csrf_token);
         latest.current = NO_PASSWORDS;
         setValues(NO_PASSWORDS);
         setFailure(null);
-        setMessage("Your password is changed. You are signed out everywhere else; sign in there with the new one.");
+        onChanged();
+        setMessage(
+          "Your password is changed. You are signed out everywhere else, and your API tokens no longer work: sign in with the new password, and make new tokens where you need them.",
+        );
       } else if (response.status === 429) {
-        const minutes = minutesToWait(response.headers.get("Retry-After"));
-        setFailure({
-          title: `Too many failed tries from this computer. Try again ${minutes === null ? "later" : `in ${minutes} ${minutes === 1 ? "minute" : "minutes"}`}.`,
-          fields: {},
-          other: [],
-        });
+        setFailure(tooManyTries(response, "failed tries"));
       } else {
         const f = failureFrom(toProblem(error, response), PASSWORD_FIELDS);
         if (f.fields["current-password"]) {
@@ -130,7 +131,8 @@ function ChangePassword({ email }: { email: string }) {
     <section class="section" aria-labelledby="password-heading">
       <h2 id="password-heading">Password</h2>
       <p class="lead">
-        Change your password here. You need your current one. Other places where you are signed in are signed out.
+        Change your password here. You need your current one. Other places where you are signed in are signed out, and
+        your API tokens stop working.
       </p>
       <p role="status" class="status-message" id="password-message">
         {message}
@@ -148,40 +150,18 @@ function ChangePassword({ email }: { email: string }) {
               autocomplete="current-password"
               required
               value={values.current}
-              onInput={set("current")}
+              onInput={(e) => set("current")(e.currentTarget.value)}
               {...invalid("current-password", failure)}
             />
             <FieldError id="current-password" failure={failure} />
           </div>
-          <div class="field">
-            <label for="new-password">New password</label>
-            <input
-              type="password"
-              id="new-password"
-              autocomplete="new-password"
-              required
-              value={values.next}
-              onInput={set("next")}
-              {...invalid("new-password", failure, "new-password-hint")}
-            />
-            <p id="new-password-hint" class="hint">
-              At least 12 characters. Common passwords are refused.
-            </p>
-            <FieldError id="new-password" failure={failure} />
-          </div>
-          <div class="field">
-            <label for={CONFIRM_ID}>New password again</label>
-            <input
-              type="password"
-              id={CONFIRM_ID}
-              autocomplete="new-password"
-              required
-              value={values.confirm}
-              onInput={set("confirm")}
-              {...invalid(CONFIRM_ID, failure)}
-            />
-            <FieldError id={CONFIRM_ID} failure={failure} />
-          </div>
+          <NewPasswordFields
+            id="new-password"
+            label="New password"
+            password={{ value: values.next, onInput: set("next") }}
+            confirm={{ id: CONFIRM_ID, value: values.confirm, onInput: set("confirm") }}
+            failure={failure}
+          />
         </div>
         <div class="form-actions">
           <button type="submit" id="change-password" class="button" disabled={saving}>
@@ -207,10 +187,23 @@ const TOKEN_FIELDS = {
 /** The longest a sensitive token may live, as the server holds it. */
 const MAX_SENSITIVE_DAYS = 30;
 
-/** scopesLabel says in words what a token's scopes let it do. */
+/**
+ * scopesLabel says in words what a token's scopes let it do. The sensitive actions a read-only token may take
+ * are those that change nothing: revealing full SSNs.
+ */
 function scopesLabel(scopes: ReadonlyArray<TokenScope>): string {
-  const access = scopes.includes("write") ? "Read and change" : "Read only";
-  return scopes.includes("sensitive") ? `${access}, sensitive actions` : access;
+  const write = scopes.includes("write");
+  if (!scopes.includes("sensitive")) return write ? "Read and change" : "Read only";
+  return write ? "Read and change, sensitive actions" : "Read only, and reveal full SSNs";
+}
+
+/** sensitiveHint says what "Sensitive actions too" adds to a token with the access chosen. */
+function sensitiveHint(access: "read" | "write"): string {
+  const adds =
+    access === "write"
+      ? "Creating, enabling and unlocking accounts, changing roles, resetting passwords and two-factor sign-in, revealing SSNs, and disbursements, refunds and reversals."
+      : "With Read only, it adds one thing: revealing victims’ full SSNs. It changes nothing.";
+  return `${adds} Such a token lasts at most 30 days, and you are asked for your password first.`;
 }
 const TOKEN_ORDER = ["token-name", "token-days", "token-access-read"];
 
@@ -418,8 +411,9 @@ function ApiTokens() {
       <p class="lead">
         Scripts and integrations can use an API token instead of signing in. A token acts with your role and your
         case teams until it expires or you revoke it, and only as far as you allow: reading only, or changing data
-        too. Sensitive actions (changing roles, resetting passwords, revealing SSNs, and disbursements, refunds and
-        reversals) need a token made for them.
+        too. Sensitive actions (managing accounts, changing roles, resetting passwords, revealing SSNs, and
+        disbursements, refunds and reversals) need a token made for them; a read-only one may then reveal SSNs, and
+        still changes nothing.
       </p>
 
       <p role="status" class="status-message">
@@ -621,8 +615,7 @@ function ApiTokens() {
             </div>
           </div>
           <p id="token-sensitive-hint" class="hint">
-            Changing roles, resetting passwords and two-factor sign-in, revealing SSNs, and disbursements, refunds and
-            reversals. Such a token lasts at most 30 days, and you are asked for your password first.
+            {sensitiveHint(access)}
           </p>
           <FieldError id="token-access-read" failure={failure} />
         </fieldset>

@@ -2,10 +2,11 @@ import type { TargetedSubmitEvent } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, isProblemType, toProblem } from "../api/client";
 import { ErrorSummary, FieldError, failureFrom, invalid, type Failure } from "../components/FormErrors";
+import { NewPasswordFields, newPasswordProblems } from "../components/NewPasswordFields";
 import { setTitle } from "../format";
 import { Link } from "../router";
 import { SIGN_IN_PATH } from "../session";
-import { minutesToWait } from "./SignIn";
+import { tooManyTries } from "../throttle";
 
 const FIELDS = {
   email: { id: "reset-email", label: "Email address" },
@@ -36,8 +37,8 @@ export function ResetPassword() {
     if (done) doneHeading.current?.focus();
   }, [done]);
 
-  const set = (field: keyof Values) => (e: { currentTarget: HTMLInputElement }) => {
-    latest.current = { ...latest.current, [field]: e.currentTarget.value };
+  const set = (field: keyof Values) => (value: string) => {
+    latest.current = { ...latest.current, [field]: value };
     setValues(latest.current);
   };
 
@@ -50,9 +51,7 @@ export function ResetPassword() {
     const missing: Record<string, string> = {};
     if (!email) missing[FIELDS.email.id] = "Enter your email address.";
     if (!code) missing[FIELDS.code.id] = "Enter the reset code your administrator gave you.";
-    if (!v.password) missing[FIELDS.new_password.id] = "Enter a new password.";
-    if (!v.confirm) missing[CONFIRM_ID] = "Enter the new password again.";
-    else if (v.password && v.confirm !== v.password) missing[CONFIRM_ID] = "The two new passwords are not the same.";
+    Object.assign(missing, newPasswordProblems(v.password, { id: FIELDS.new_password.id, confirmId: CONFIRM_ID }, v.confirm));
     if (Object.keys(missing).length > 0) {
       setFailure({ title: "Check what you entered.", fields: missing, other: [] });
       return;
@@ -69,15 +68,7 @@ export function ResetPassword() {
         setFailure(null);
         setDone(true);
       } else if (response.status === 429) {
-        const minutes = minutesToWait(response.headers.get("Retry-After"));
-        setFailure({
-          title:
-            minutes === null
-              ? "Too many tries from this computer. Try again later."
-              : `Too many tries from this computer. Try again in ${minutes} ${minutes === 1 ? "minute" : "minutes"}.`,
-          fields: {},
-          other: [],
-        });
+        setFailure(tooManyTries(response));
       } else if (isProblemType(error, "invalid-reset-code")) {
         const problem = toProblem(error, response);
         setFailure({
@@ -134,7 +125,7 @@ export function ResetPassword() {
             spellcheck={false}
             required
             value={values.email}
-            onInput={set("email")}
+            onInput={(e) => set("email")(e.currentTarget.value)}
             {...invalid(FIELDS.email.id, failure)}
           />
           <FieldError id={FIELDS.email.id} failure={failure} />
@@ -151,7 +142,7 @@ export function ResetPassword() {
             maxLength={64}
             required
             value={values.code}
-            onInput={set("code")}
+            onInput={(e) => set("code")(e.currentTarget.value)}
             {...invalid(FIELDS.code.id, failure, "reset-code-hint")}
           />
           <p id="reset-code-hint" class="hint">
@@ -159,35 +150,13 @@ export function ResetPassword() {
           </p>
           <FieldError id={FIELDS.code.id} failure={failure} />
         </div>
-        <div class="field">
-          <label for={FIELDS.new_password.id}>New password</label>
-          <input
-            type="password"
-            id={FIELDS.new_password.id}
-            autocomplete="new-password"
-            required
-            value={values.password}
-            onInput={set("password")}
-            {...invalid(FIELDS.new_password.id, failure, "reset-new-password-hint")}
-          />
-          <p id="reset-new-password-hint" class="hint">
-            At least 12 characters. Common passwords are refused.
-          </p>
-          <FieldError id={FIELDS.new_password.id} failure={failure} />
-        </div>
-        <div class="field">
-          <label for={CONFIRM_ID}>New password again</label>
-          <input
-            type="password"
-            id={CONFIRM_ID}
-            autocomplete="new-password"
-            required
-            value={values.confirm}
-            onInput={set("confirm")}
-            {...invalid(CONFIRM_ID, failure)}
-          />
-          <FieldError id={CONFIRM_ID} failure={failure} />
-        </div>
+        <NewPasswordFields
+          id={FIELDS.new_password.id}
+          label="New password"
+          password={{ value: values.password, onInput: set("password") }}
+          confirm={{ id: CONFIRM_ID, value: values.confirm, onInput: set("confirm") }}
+          failure={failure}
+        />
         <div class="form-actions">
           <button type="submit" id="reset-submit" class="button" disabled={submitting}>
             Set new password

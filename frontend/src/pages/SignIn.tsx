@@ -3,9 +3,17 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { api, isProblemType, toProblem, type Problem } from "../api/client";
 import { ErrorSummary, FieldError, failureFrom, invalid, type Failure } from "../components/FormErrors";
 import { capitalize } from "../components/ProblemAlert";
+import {
+  SecondFactorFields,
+  SecondFactorSwitch,
+  readSecondFactor,
+  type SecondFactorIds,
+  type SecondFactorMethod,
+} from "../components/SecondFactorFields";
 import { setTitle } from "../format";
 import { Link, navigate, useLocation } from "../router";
 import { RESET_PASSWORD_PATH, safeNext, setSignedIn, twoFactorHref } from "../session";
+import { tooManyTries } from "../throttle";
 
 type Field = "email" | "password";
 
@@ -18,30 +26,17 @@ const FIELDS: Record<string, { id: string; label: string }> = {
 };
 const ORDER: Field[] = ["email", "password"];
 
-/** How the second step proves the second factor: the authenticator app's code, or a recovery code. */
-type Method = "app" | "recovery";
-const CODE_ID: Record<Method, string> = { app: "totp-code", recovery: "recovery-code" };
+type Method = SecondFactorMethod;
+const CODE_IDS: SecondFactorIds = {
+  app: "totp-code",
+  recovery: "recovery-code",
+  useRecovery: "use-recovery-code",
+  useApp: "use-app-code",
+};
+const CODE_ID: Record<Method, string> = { app: CODE_IDS.app, recovery: CODE_IDS.recovery };
 
 // Always the same words, whichever of these it was: saying which would tell an attacker what exists.
 const WRONG = "The email or password is wrong, or the account is locked or disabled.";
-
-/** minutesToWait reads Retry-After (seconds, or an HTTP date) as whole minutes, rounded up, at least 1. */
-export function minutesToWait(retryAfter: string | null): number | null {
-  if (!retryAfter) return null;
-  let seconds = Number(retryAfter.trim());
-  if (!Number.isFinite(seconds)) {
-    const at = Date.parse(retryAfter);
-    if (Number.isNaN(at)) return null;
-    seconds = (at - Date.now()) / 1000;
-  }
-  return Math.max(1, Math.ceil(seconds / 60));
-}
-
-function tooMany(retryAfter: string | null): string {
-  const minutes = minutesToWait(retryAfter);
-  if (minutes === null) return "Too many failed sign-ins from this computer. Try again later.";
-  return `Too many failed sign-ins from this computer. Try again in ${minutes} ${minutes === 1 ? "minute" : "minutes"}.`;
-}
 
 export function SignIn() {
   const { search } = useLocation();
@@ -86,9 +81,9 @@ export function SignIn() {
     else setPassword(e.currentTarget.value);
   };
 
-  const setCode = (m: Method) => (e: TargetedEvent<HTMLInputElement>) => {
-    latest.current = { ...latest.current, [m]: e.currentTarget.value };
-    setCodes((prev) => ({ ...prev, [m]: latest.current[m] }));
+  const setCode = (m: Method) => (value: string) => {
+    latest.current = { ...latest.current, [m]: value };
+    setCodes((prev) => ({ ...prev, [m]: value }));
   };
 
   const clearCodes = () => {
@@ -141,28 +136,18 @@ export function SignIn() {
         setFailure({ title: "Enter your email address and password.", fields: missing, other: [] });
         return;
       }
-    } else if (method === "app") {
-      const code = latest.current.app.replace(/\s+/g, "");
-      if (!/^[0-9]{6}$/.test(code)) {
-        setFailure({
-          title: "Enter the code from your authenticator app.",
-          fields: { "totp-code": "Enter the 6-digit code your authenticator app shows for ImpactLedger." },
-          other: [],
-        });
-        return;
-      }
-      body.totp_code = code;
     } else {
-      const code = latest.current.recovery.trim();
-      if (!code || code.length > 64) {
+      const code = readSecondFactor(method, latest.current[method]);
+      if ("problem" in code) {
         setFailure({
-          title: "Enter a recovery code.",
-          fields: { "recovery-code": "Enter one of the recovery codes you saved when you set up two-factor sign-in." },
+          title: method === "app" ? "Enter the code from your authenticator app." : "Enter a recovery code.",
+          fields: { [CODE_ID[method]]: code.problem },
           other: [],
         });
         return;
       }
-      body.recovery_code = code;
+      if (method === "app") body.totp_code = code.value;
+      else body.recovery_code = code.value;
     }
 
     setSubmitting(true);
@@ -190,7 +175,7 @@ export function SignIn() {
         if (step === "code") backToPassword({ title: WRONG, fields: {}, other: [] });
         else setFailure({ title: WRONG, fields: {}, other: [] });
       } else if (response.status === 429) {
-        setFailure({ title: tooMany(response.headers.get("Retry-After")), fields: {}, other: [] });
+        setFailure(tooManyTries(response, "failed sign-ins"));
       } else {
         setFailure(failureFrom(toProblem(error, response), FIELDS));
       }
@@ -276,53 +261,14 @@ export function SignIn() {
             </p>
           </div>
 
-          {method === "app" ? (
-            <div class="field">
-              <label for="totp-code">Code from your authenticator app</label>
-              <input
-                type="text"
-                id="totp-code"
-                name="totp_code"
-                class="code-input"
-                inputMode="numeric"
-                autocomplete="one-time-code"
-                pattern="[0-9 ]*"
-                maxLength={7}
-                spellcheck={false}
-                required
-                value={codes.app}
-                onInput={setCode("app")}
-                {...invalid("totp-code", failure, "totp-code-hint")}
-              />
-              <p id="totp-code-hint" class="hint">
-                The 6-digit code the app shows for ImpactLedger. It changes every 30 seconds.
-              </p>
-              <FieldError id="totp-code" failure={failure} />
-            </div>
-          ) : (
-            <div class="field">
-              <label for="recovery-code">Recovery code</label>
-              <input
-                type="text"
-                id="recovery-code"
-                name="recovery_code"
-                class="code-input"
-                autocomplete="off"
-                autocapitalize="characters"
-                maxLength={64}
-                spellcheck={false}
-                required
-                value={codes.recovery}
-                onInput={setCode("recovery")}
-                {...invalid("recovery-code", failure, "recovery-code-hint")}
-              />
-              <p id="recovery-code-hint" class="hint">
-                One of the codes you saved when you set up two-factor sign-in, such as ABCD-EFGH-JKMN. Each works
-                once.
-              </p>
-              <FieldError id="recovery-code" failure={failure} />
-            </div>
-          )}
+          <SecondFactorFields
+            method={method}
+            ids={CODE_IDS}
+            named
+            value={codes[method]}
+            onInput={setCode(method)}
+            failure={failure}
+          />
 
           <div class="form-actions">
             <button type="submit" id="verify-code" class="button" disabled={submitting}>
@@ -333,15 +279,7 @@ export function SignIn() {
 
           <ul class="sign-in__other">
             <li>
-              {method === "app" ? (
-                <button type="button" id="use-recovery-code" class="link-button" onClick={() => switchMethod("recovery")}>
-                  Use a recovery code instead
-                </button>
-              ) : (
-                <button type="button" id="use-app-code" class="link-button" onClick={() => switchMethod("app")}>
-                  Use the code from your authenticator app instead
-                </button>
-              )}
+              <SecondFactorSwitch method={method} ids={CODE_IDS} onSwitch={switchMethod} />
             </li>
             <li>
               <button type="button" id="start-over" class="link-button" onClick={() => backToPassword(null)}>

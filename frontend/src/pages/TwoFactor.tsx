@@ -1,12 +1,13 @@
-import type { RefObject, TargetedEvent, TargetedSubmitEvent } from "preact";
+import type { RefObject, TargetedSubmitEvent } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, toProblem, type MfaEnrollment, type Problem } from "../api/client";
-import { ErrorSummary, FieldError, failureFrom, invalid, type Failure } from "../components/FormErrors";
+import { ErrorSummary, failureFrom, type Failure } from "../components/FormErrors";
 import { ProblemAlert } from "../components/ProblemAlert";
 import { QrCode } from "../components/QrCode";
+import { AuthenticatorCodeField, readSecondFactor } from "../components/SecondFactorFields";
 import { setTitle } from "../format";
 import { Link, navigate, useLocation } from "../router";
-import { TWO_FACTOR_PATH, safeNext, setMfaEnrolled, useSession } from "../session";
+import { TWO_FACTOR_PATH, safeNext, setCsrfToken, setMfaEnrolled, useSession } from "../session";
 
 const CODE_FIELDS = { code: { id: "mfa-code", label: "The code" } };
 
@@ -99,19 +100,18 @@ export function TwoFactor() {
   const confirm = async (e: TargetedSubmitEvent<HTMLFormElement>) => {
     e.preventDefault();
     if (confirming) return;
-    const value = latestCode.current.replace(/\s+/g, "");
-    if (!/^[0-9]{6}$/.test(value)) {
-      setFailure({
-        title: "Enter the code from your authenticator app.",
-        fields: { "mfa-code": "Enter the 6-digit code your authenticator app shows for ImpactLedger." },
-        other: [],
-      });
+    const typed = readSecondFactor("app", latestCode.current);
+    if ("problem" in typed) {
+      setFailure({ title: "Enter the code from your authenticator app.", fields: { "mfa-code": typed.problem }, other: [] });
       return;
     }
+    const value = typed.value;
     setConfirming(true);
     try {
       const { data, error, response } = await api.POST("/api/v1/auth/mfa/enrollment/confirm", { body: { code: value } });
       if (data) {
+        // The session goes on under a new token, whose CSRF token the next requests need.
+        setCsrfToken(data.csrf_token);
         setFailure(null);
         latestCode.current = "";
         setCode("");
@@ -147,9 +147,9 @@ export function TwoFactor() {
     setMessage("Two-factor sign-in is on. From now on you sign in with your password and a code from the app.");
   };
 
-  const onCode = (e: TargetedEvent<HTMLInputElement>) => {
-    latestCode.current = e.currentTarget.value;
-    setCode(latestCode.current);
+  const onCode = (value: string) => {
+    latestCode.current = value;
+    setCode(value);
   };
 
   const on = me.mfa_enabled || phase.kind === "codes";
@@ -252,28 +252,15 @@ export function TwoFactor() {
             <h2 id="mfa-step-2">2. Enter the code the app shows</h2>
             <form id="mfa-confirm-form" class="panel" noValidate onSubmit={(e) => void confirm(e)}>
               {failure && <ErrorSummary failure={failure} order={["mfa-code"]} />}
-              <div class="field field--short">
-                <label for="mfa-code">Code from your authenticator app</label>
-                <input
-                  type="text"
-                  id="mfa-code"
-                  name="code"
-                  class="code-input"
-                  inputMode="numeric"
-                  autocomplete="one-time-code"
-                  pattern="[0-9 ]*"
-                  maxLength={7}
-                  spellcheck={false}
-                  required
-                  value={code}
-                  onInput={onCode}
-                  {...invalid("mfa-code", failure, "mfa-code-hint")}
-                />
-                <p id="mfa-code-hint" class="hint">
-                  6 digits. A new code appears every 30 seconds.
-                </p>
-                <FieldError id="mfa-code" failure={failure} />
-              </div>
+              <AuthenticatorCodeField
+                id="mfa-code"
+                name="code"
+                short
+                hint="6 digits. A new code appears every 30 seconds."
+                value={code}
+                onInput={onCode}
+                failure={failure}
+              />
               <div class="form-actions">
                 <button type="submit" id="mfa-turn-on" class="button" disabled={confirming}>
                   Turn on

@@ -2,6 +2,7 @@ import type { TargetedEvent, TargetedSubmitEvent } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, toProblem, type PasswordResetCode, type Problem, type Role, type User, type UserUpdate } from "../api/client";
 import { ErrorSummary, FieldError, failureFrom, invalid, type Failure } from "../components/FormErrors";
+import { NewPasswordFields, newPasswordProblems } from "../components/NewPasswordFields";
 import { ProblemAlert } from "../components/ProblemAlert";
 import { formatInstant, setTitle } from "../format";
 import { navigate } from "../router";
@@ -173,8 +174,9 @@ export function Users() {
       <h1>Users</h1>
       <p class="lead">
         Staff accounts. Changing someone’s role or disabling them ends their sessions at once. There must always be
-        one active administrator. Changing a role, disabling an account and resetting a password or two-factor sign-in
-        ask for your password again when you last entered it more than 15 minutes ago.
+        one active administrator. Creating an account, changing a role, disabling, enabling or unlocking an account, and
+        resetting a password or two-factor sign-in ask for your password again when you last entered it more than 15
+        minutes ago.
       </p>
 
       <p role="status" class="status-message">
@@ -521,10 +523,12 @@ function UserForm({ onCreated }: { onCreated: (u: User) => void }) {
   const [submitting, setSubmitting] = useState(false);
   const [failure, setFailure] = useState<Failure | null>(null);
 
-  const set = (field: keyof NewUser) => (e: TargetedEvent<HTMLInputElement | HTMLSelectElement>) => {
-    latest.current = { ...latest.current, [field]: e.currentTarget.value };
+  const set = (field: keyof NewUser) => (value: string) => {
+    latest.current = { ...latest.current, [field]: value };
     setValues(latest.current);
   };
+  const typed = (field: keyof NewUser) => (e: TargetedEvent<HTMLInputElement | HTMLSelectElement>) =>
+    set(field)(e.currentTarget.value);
 
   const submit = async (e: TargetedSubmitEvent<HTMLFormElement>) => {
     e.preventDefault();
@@ -537,7 +541,7 @@ function UserForm({ onCreated }: { onCreated: (u: User) => void }) {
     if (!email) missing["user-email"] = "Enter an email address.";
     if (!name) missing["user-name"] = "Enter a name.";
     if (!isRole(role)) missing["user-role"] = "Choose a role.";
-    if (!v.password) missing["user-password"] = "Enter a password.";
+    Object.assign(missing, newPasswordProblems(v.password, { id: "user-password" }));
     if (Object.keys(missing).length > 0 || !isRole(role)) {
       setFailure({ title: "Some required fields are empty.", fields: missing, other: [] });
       return;
@@ -584,7 +588,7 @@ function UserForm({ onCreated }: { onCreated: (u: User) => void }) {
             spellcheck={false}
             required
             value={values.email}
-            onInput={set("email")}
+            onInput={typed("email")}
             {...invalid("user-email", failure)}
           />
           <FieldError id="user-email" failure={failure} />
@@ -598,7 +602,7 @@ function UserForm({ onCreated }: { onCreated: (u: User) => void }) {
             autoComplete="off"
             required
             value={values.name}
-            onInput={set("name")}
+            onInput={typed("name")}
             {...invalid("user-name", failure)}
           />
           <FieldError id="user-name" failure={failure} />
@@ -610,7 +614,7 @@ function UserForm({ onCreated }: { onCreated: (u: User) => void }) {
             name="role"
             required
             value={values.role}
-            onChange={set("role")}
+            onChange={typed("role")}
             {...invalid("user-role", failure)}
           >
             <option value="">Choose a role</option>
@@ -622,23 +626,13 @@ function UserForm({ onCreated }: { onCreated: (u: User) => void }) {
           </select>
           <FieldError id="user-role" failure={failure} />
         </div>
-        <div class="field">
-          <label for="user-password">Password</label>
-          <input
-            type="password"
-            id="user-password"
-            name="password"
-            autoComplete="new-password"
-            required
-            value={values.password}
-            onInput={set("password")}
-            {...invalid("user-password", failure, "user-password-hint")}
-          />
-          <p id="user-password-hint" class="hint">
-            At least 12 characters. Common passwords are refused.
-          </p>
-          <FieldError id="user-password" failure={failure} />
-        </div>
+        <NewPasswordFields
+          id="user-password"
+          label="Password"
+          name="password"
+          password={{ value: values.password, onInput: set("password") }}
+          failure={failure}
+        />
       </div>
       <div class="form-actions">
         <button type="submit" id="create-user" class="button" disabled={submitting}>
