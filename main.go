@@ -574,8 +574,12 @@ func sealAuditChain(ctx context.Context, store *models.Store, log *slog.Logger) 
 	sealed, err := store.SealAuditChain(ctx)
 	var missing *models.AuditKeyMissingError
 	switch {
-	case errors.As(err, &missing), errors.Is(err, models.ErrAuditHeadTampered):
-		log.Error("refusing to start: the audit chain cannot be extended", "error", err.Error())
+	// The texts logged are the service's own, naming a key id at most: err may wrap a driver's.
+	case errors.As(err, &missing):
+		log.Error("refusing to start: the audit chain cannot be extended", "error", missing.Error(), "audit_key_id", missing.KeyID)
+		return 1
+	case errors.Is(err, models.ErrAuditHeadTampered):
+		log.Error("refusing to start: the audit chain cannot be extended", "error", models.ErrAuditHeadTampered.Error())
 		return 1
 	case err != nil:
 		log.Error("cannot check the audit chain", "error_class", models.ErrorClass(err))
@@ -625,14 +629,22 @@ func auditCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if progress != nil {
 		fmt.Fprintln(stderr)
 	}
-	var broken *models.BrokenChainError
+	var (
+		broken     *models.BrokenChainError
+		missingKEK *models.MissingKeyError
+		wrongKEK   *models.WrongKeyError
+	)
 	switch {
 	case errors.As(err, &broken):
 		fmt.Fprintln(stdout, broken.Error())
 		return 1
-	case errors.As(err, new(*models.MissingKeyError)), errors.As(err, new(*models.WrongKeyError)):
-		// The audit data key is wrapped by a key-encryption key that is missing or wrong; the text names ids only.
-		log.Error("audit verify failed", "error", err.Error())
+	case errors.As(err, &missingKEK):
+		// The audit data key is wrapped by a key-encryption key that is missing or wrong. The texts logged
+		// are the service's own, naming key ids only: err may wrap a driver's.
+		log.Error("audit verify failed", "error", missingKEK.Error())
+		return 1
+	case errors.As(err, &wrongKEK):
+		log.Error("audit verify failed", "error", wrongKEK.Error())
 		return 1
 	case err != nil:
 		log.Error("audit verify failed", "error_class", models.ErrorClass(err))

@@ -198,11 +198,32 @@ func TestRequiredMFARefusalsAreLimited(t *testing.T) {
 	})
 }
 
+// auditUnavailableLog is the log line of a change refused because the audit trail cannot be extended.
+func auditUnavailableLog(t *testing.T, logs string) map[string]any {
+	t.Helper()
+	for _, line := range strings.Split(strings.TrimSpace(logs), "\n") {
+		var entry map[string]any
+		if json.Unmarshal([]byte(line), &entry) == nil && entry["msg"] == "the audit trail cannot be extended" {
+			return entry
+		}
+	}
+	t.Fatalf("no log line for the refused change:\n%s", logs)
+	return nil
+}
+
 // TestTamperedChainPausesChanges winds the audit chain's head back, as someone hiding the newest events
-// would: changes, which must each be audited, are answered 503 with a problem, never a 500, until an
-// administrator has looked.
+// would, and then removes the audit data key: changes, which must each be audited, are answered 503 with a
+// problem, never a 500, until an administrator has looked. The log says why by cause and key id, never with
+// an error's text, which may carry a driver's.
 func TestTamperedChainPausesChanges(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+	var cfg models.Config
+	dbtest.EachWith(t, func(c *models.Config) { cfg = *c }, func(t *testing.T, s *models.Store) {
+		// The error funnel logs through the default logger, as the service's main sets it.
+		var logs bytes.Buffer
+		var mu sync.Mutex
+		previous := slog.Default()
+		slog.SetDefault(slog.New(slog.NewJSONHandler(lockedWriter{&mu, &logs}, nil)))
+		t.Cleanup(func() { slog.SetDefault(previous) })
 		admin := newAdminClient(t, s)
 		createCase(t, admin, peters)
 		db, err := s.SQLDB()
@@ -212,11 +233,43 @@ func TestTamperedChainPausesChanges(t *testing.T) {
 		if _, err := db.Exec("UPDATE audit_chain SET seq = seq - 1 WHERE id = 1"); err != nil {
 			t.Fatal(err)
 		}
-		res := admin.do("POST", "/api/v1/cases", map[string]any{"court_case_number": "23CR1", "caption": "People v. Other",
-			"court": "Mesa County District Court", "jurisdiction": "us-co"})
+		newCase := map[string]any{"court_case_number": "23CR1", "caption": "People v. Other",
+			"court": "Mesa County District Court", "jurisdiction": "us-co"}
+		res := admin.do("POST", "/api/v1/cases", newCase)
 		wantProblem(t, res, http.StatusServiceUnavailable, "audit-unavailable")
 		if res.Header.Get("Retry-After") == "" {
 			t.Fatal("no Retry-After")
+		}
+		mu.Lock()
+		entry := auditUnavailableLog(t, logs.String())
+		mu.Unlock()
+		if _, ok := entry["error"]; ok || entry["cause"] != "head-tampered" {
+			t.Fatalf("log line %v; want the cause and no error text", entry)
+		}
+
+		// Another instance, started after the audit data key was removed, cannot extend the chain either.
+		if _, err := db.Exec("UPDATE audit_chain SET seq = seq + 1 WHERE id = 1"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(dbtest.Rebind(s.Dialect(), "DELETE FROM data_keys WHERE scope = ?"), models.AuditChainScope); err != nil {
+			t.Fatal(err)
+		}
+		fresh, err := models.Open(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { fresh.Close() })
+		onFresh := *admin
+		onFresh.base = newClient(t, fresh).base
+		mu.Lock()
+		logs.Reset()
+		mu.Unlock()
+		wantProblem(t, onFresh.do("POST", "/api/v1/cases", newCase), http.StatusServiceUnavailable, "audit-unavailable")
+		mu.Lock()
+		entry = auditUnavailableLog(t, logs.String())
+		mu.Unlock()
+		if _, ok := entry["error"]; ok || entry["cause"] != "audit-key-missing" || entry["audit_key_id"] != models.AuditDataKeyID {
+			t.Fatalf("log line %v; want the cause and key id and no error text", entry)
 		}
 	})
 }

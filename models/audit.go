@@ -131,8 +131,9 @@ func requestOf(ctx context.Context) RequestInfo {
 	return info
 }
 
-// ActorOf returns who the request ctx serves acts as: the signed-in account, anonymous before sign-in, or
-// the system for work outside any request.
+// ActorOf returns who the request ctx serves acts as: the signed-in account, anonymous before sign-in, the
+// system where the work said so (AsSystem), or the zero Actor for work that names no caller, which the
+// access policy lets see nothing.
 func ActorOf(ctx context.Context) Actor { return requestOf(ctx).Actor }
 
 // audited describes an action about to be recorded.
@@ -327,12 +328,6 @@ func (s *Store) SealAuditChain(ctx context.Context) (bool, error) {
 		return err
 	})
 	return sealed, err
-}
-
-// RecordDenied audits a refused request that concerns no particular record, such as a missing CSRF token:
-// action names the refusal. It goes through the same per-actor limit as RecordDenial.
-func (s *Store) RecordDenied(ctx context.Context, action string) error {
-	return s.RecordDenial(ctx, Denial{Reason: action})
 }
 
 // mac is the event's keyed hash: HMAC-SHA256 under key over the previous hash and a fixed JSON rendering of
