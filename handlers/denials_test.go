@@ -273,3 +273,118 @@ func TestTamperedChainPausesChanges(t *testing.T) {
 		}
 	})
 }
+
+// TestProbesNameWhatTheyWentAfter is the prober of the security review: one harmless refusal (GET
+// /api/v1/users, 403) writes the minute's event, and 30 probes of victim and case IDs after it must not
+// vanish into a bare count. The next event lists the first 20 distinct objects probed (operation, type, ID,
+// and case ID where the path gave one), a repeated probe once, and says how many more distinct objects
+// there were.
+func TestProbesNameWhatTheyWentAfter(t *testing.T) {
+	var clock atomic.Pointer[time.Time]
+	dbtest.EachWith(t, func(c *models.Config) { c.Now = func() time.Time { return *clock.Load() } }, func(t *testing.T, s *models.Store) {
+		now := time.Now()
+		clock.Store(&now)
+		prober := newClient(t, s).signedIn(models.RoleAdvocate)
+		wantProblem(t, prober.do("GET", "/api/v1/users", nil), http.StatusForbidden, "forbidden")
+		type probe struct{ path, operation, objectType, id string }
+		var probes []probe
+		for i := range 25 {
+			id := uuid.NewString()
+			if i%2 == 0 {
+				probes = append(probes, probe{"/api/v1/victims/" + id, "getVictim", "victim", id})
+			} else {
+				probes = append(probes, probe{"/api/v1/cases/" + id, "getCase", "case", id})
+			}
+		}
+		// Five of the first objects probed again: 30 refusals of 25 distinct objects.
+		probes = append(probes, probes[:5]...)
+		for _, p := range probes {
+			wantProblem(t, prober.do("GET", p.path, nil), http.StatusNotFound, "not-found")
+		}
+		if events := deniedEvents(t, s, prober.user.ID); len(events) != 1 {
+			t.Fatalf("%d access.denied events within the minute; want 1", len(events))
+		}
+		later := now.Add(models.DenialWindow)
+		clock.Store(&later)
+		if _, err := s.FlushDenials(dbtest.System()); err != nil {
+			t.Fatal(err)
+		}
+		events := deniedEvents(t, s, prober.user.ID)
+		if len(events) != 2 {
+			t.Fatalf("%d access.denied events after the flush; want 2", len(events))
+		}
+		d := detailOf(t, events[1])
+		listed, _ := d["objects"].([]any)
+		if d["count"] != 30.0 || d["reason"] != "summary" || len(listed) != models.MaxListedDenials || d["objects_beyond"] != 5.0 {
+			t.Fatalf("summary detail %s; want 30 refusals, 20 objects listed and 5 more", events[1].Detail)
+		}
+		for i, o := range listed {
+			p, object := probes[i], o.(map[string]any)
+			want := map[string]any{"operation": p.operation, "object_type": p.objectType, "object_id": p.id}
+			if p.objectType == "case" {
+				want["case_id"] = p.id
+			}
+			if fmt.Sprint(object) != fmt.Sprint(want) {
+				t.Errorf("object %d is %v; want %v", i, object, want)
+			}
+		}
+		if _, err := s.VerifyAudit(dbtest.System(), nil); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// TestThrottledAttemptsCannotFloodTheTrail is anyone on the internet: 300 password resets with made-up
+// codes and then 100 sign-ins, from one address. The first MaxAddressFailures are audited one by one as the
+// failures they are; once the address is throttled, its refusals leave one access.denied event a minute,
+// counted for the address, and the next event counts the rest and names the operations refused.
+func TestThrottledAttemptsCannotFloodTheTrail(t *testing.T) {
+	var clock atomic.Pointer[time.Time]
+	dbtest.EachWith(t, func(c *models.Config) { c.Now = func() time.Time { return *clock.Load() } }, func(t *testing.T, s *models.Store) {
+		now := time.Now()
+		clock.Store(&now)
+		anonymous := newClient(t, s)
+		trailLength := func() int64 {
+			sum, err := s.VerifyAudit(dbtest.System(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return sum.Events
+		}
+		before := trailLength()
+		for i := range 300 {
+			res := anonymous.do("POST", "/api/v1/auth/password-reset", map[string]string{"email": fmt.Sprintf("guess%d@mesa.gov", i),
+				"code": "AAAAA-BBBBB-CCCCC-DDDDD", "new_password": "my fresh passphrase"})
+			if want := http.StatusUnauthorized; i >= models.MaxAddressFailures {
+				wantProblem(t, res, http.StatusTooManyRequests, "throttled")
+			} else if res.StatusCode != want {
+				t.Fatalf("reset %d: %d %s", i, res.StatusCode, res.Body)
+			}
+		}
+		for range 100 {
+			res, _ := anonymous.login(map[string]string{"email": "dana@mesa.gov", "password": "not the password"})
+			wantProblem(t, res, http.StatusTooManyRequests, "throttled")
+		}
+		if added := trailLength() - before; added != models.MaxAddressFailures+1 {
+			t.Fatalf("400 refused attempts from one address added %d audit events; want %d failures and one event for the throttle",
+				added, models.MaxAddressFailures)
+		}
+		events := deniedEvents(t, s, "127.0.0.1")
+		if len(events) != 1 || events[0].ActorType != models.ActorAnonymous || events[0].ClientIP != "127.0.0.1" {
+			t.Fatalf("the address's access.denied events: %+v", events)
+		}
+		if d := detailOf(t, events[0]); d["count"] != 1.0 || d["reason"] != "throttled" || d["operation"] != "resetPasswordWithCode" {
+			t.Fatalf("the first throttled refusal: %s", events[0].Detail)
+		}
+		later := now.Add(models.DenialWindow)
+		clock.Store(&later)
+		if _, err := s.FlushDenials(dbtest.System()); err != nil {
+			t.Fatal(err)
+		}
+		events = deniedEvents(t, s, "127.0.0.1")
+		if len(events) != 2 || events[1].Detail != `{"count":349,"objects":[{"operation":"resetPasswordWithCode","object_type":"user"},`+
+			`{"operation":"login","object_type":"user"}],"reason":"summary"}` {
+			t.Fatalf("a minute on: %+v", events)
+		}
+	})
+}

@@ -93,6 +93,9 @@ type RequestInfo struct {
 	ID       string
 	ClientIP string
 	Actor    Actor
+	// Operation is the API operation the request calls (the contract's operationId), once the router knows
+	// it, for the refusals the store records on its own (a throttled sign-in).
+	Operation string
 }
 
 type requestInfoKey struct{}
@@ -106,6 +109,13 @@ func WithRequest(ctx context.Context, info RequestInfo) context.Context {
 func WithActor(ctx context.Context, actor Actor) context.Context {
 	info := requestOf(ctx)
 	info.Actor = actor
+	return WithRequest(ctx, info)
+}
+
+// WithOperation returns ctx calling the API operation op (the contract's operationId).
+func WithOperation(ctx context.Context, op string) context.Context {
+	info := requestOf(ctx)
+	info.Operation = op
 	return WithRequest(ctx, info)
 }
 

@@ -2,6 +2,10 @@ package models
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -9,20 +13,30 @@ import (
 )
 
 // AccessDeniedAction is the action of the audit events that record refused requests: a signed-in caller's
-// 403s and 404s on records addressed by ID, and refusals by role, CSRF token or unfinished two-factor set-up.
-// One action for every kind of refusal, the kind in the detail's "reason", so that one limit and one count
-// cover them all: a scanner that mixes kinds of probes is counted as one.
+// 403s and 404s on records addressed by ID, refusals by role, CSRF token or unfinished two-factor set-up,
+// and attempts refused because their address failed to sign in too often. One action for every kind of
+// refusal, the kind in the detail's "reason", so that one limit and one count cover them all: a scanner that
+// mixes kinds of probes is counted as one.
 const AccessDeniedAction = "access.denied"
 
 // DenialWindow is how often at most an actor's refusals are written to the audit trail: the first refusal
 // after a quiet window writes an event; the others only count towards the next event.
 const DenialWindow = time.Minute
 
+// The bounds of what an access.denied event says about the refusals it counts: up to MaxListedDenials
+// distinct objects in full, then up to maxDenialFingerprints more counted by a short fingerprint each, so
+// that the counter row stays small however wide the scan.
+const (
+	MaxListedDenials      = 20
+	maxDenialFingerprints = 200
+)
+
 // Denial is a refused request, as the audit trail records it: codes and IDs only.
 type Denial struct {
 	// Operation is the API operation refused (the contract's operationId), or "".
 	Operation string
-	// Reason is the kind of refusal, such as "not-found", "forbidden", "csrf" or "mfa-enrollment-required".
+	// Reason is the kind of refusal, such as "not-found", "forbidden", "csrf", "mfa-enrollment-required" or
+	// "throttled".
 	Reason string
 	// Status is the HTTP status answered, or 0 outside HTTP.
 	Status int
@@ -32,40 +46,145 @@ type Denial struct {
 	CaseID string
 }
 
-// auditDenialCounter counts an actor's refusals since their latest access.denied event.
+// deniedObject is what a refused request addressed, as an access.denied event lists it: codes and IDs.
+type deniedObject struct {
+	Operation  string `json:"operation,omitempty"`
+	ObjectType string `json:"object_type,omitempty"`
+	ObjectID   string `json:"object_id,omitempty"`
+	CaseID     string `json:"case_id,omitempty"`
+}
+
+func (d Denial) object() deniedObject {
+	return deniedObject{Operation: d.Operation, ObjectType: d.ObjectType, ObjectID: d.ObjectID, CaseID: d.CaseID}
+}
+
+// deniedObjects is what the refusals an actor met since their latest access.denied event addressed, kept
+// in the counter row so that the next event can say which objects a scan went after: the first
+// MaxListedDenials distinct objects in full, a fingerprint of each further one up to maxDenialFingerprints
+// (enough to count them once each without keeping them), and whether any was beyond even that.
+type deniedObjects struct {
+	Listed   []deniedObject `json:"listed,omitempty"`
+	Beyond   []string       `json:"beyond,omitempty"`
+	Overflow bool           `json:"overflow,omitempty"`
+}
+
+// parseDeniedObjects reads a counter row's objects column; anything unreadable reads as none, since the
+// list only adds to what the count says.
+func parseDeniedObjects(text string) deniedObjects {
+	var o deniedObjects
+	if text != "" {
+		_ = json.Unmarshal([]byte(text), &o)
+	}
+	return o
+}
+
+func (o deniedObjects) encode() string {
+	if len(o.Listed) == 0 && len(o.Beyond) == 0 && !o.Overflow {
+		return ""
+	}
+	text, _ := json.Marshal(o)
+	return string(text)
+}
+
+// add notes obj and reports whether that changed anything. A refusal that addressed nothing in particular
+// adds nothing.
+func (o *deniedObjects) add(obj deniedObject) bool {
+	if obj == (deniedObject{}) || slices.Contains(o.Listed, obj) {
+		return false
+	}
+	text, _ := json.Marshal(obj)
+	sum := sha256.Sum256(text)
+	fingerprint := hex.EncodeToString(sum[:4])
+	switch {
+	case slices.Contains(o.Beyond, fingerprint):
+		return false
+	case len(o.Listed) < MaxListedDenials:
+		o.Listed = append(o.Listed, obj)
+	case len(o.Beyond) < maxDenialFingerprints:
+		o.Beyond = append(o.Beyond, fingerprint)
+	case !o.Overflow:
+		o.Overflow = true
+	default:
+		return false
+	}
+	return true
+}
+
+// describe adds to an event's detail what the refusals it counts addressed: "objects", the distinct objects
+// listed; "objects_beyond", how many more distinct objects there were, or "objects_beyond_at_least" when
+// there were too many to count.
+func (o deniedObjects) describe(detail map[string]any) {
+	if len(o.Listed) > 0 {
+		detail["objects"] = o.Listed
+	}
+	switch {
+	case o.Overflow:
+		detail["objects_beyond_at_least"] = len(o.Beyond) + 1
+	case len(o.Beyond) > 0:
+		detail["objects_beyond"] = len(o.Beyond)
+	}
+}
+
+// auditDenialCounter counts an actor's refusals since their latest access.denied event, and keeps what they
+// addressed (Objects, deniedObjects as JSON).
 type auditDenialCounter struct {
 	ActorType   ActorType `gorm:"primaryKey"`
 	ActorID     string    `gorm:"primaryKey"`
 	LastEventAt *time.Time
 	Suppressed  int64
+	Objects     string
 }
 
 func (auditDenialCounter) TableName() string { return "audit_denial_counters" }
 
+// denialActor is who ctx's refusals are counted for: the signed-in account, or for anyone else its client
+// address, keyed as the sign-in throttle keys it, since that is all that tells one anonymous caller from
+// another.
+func denialActor(ctx context.Context) Actor {
+	req := requestOf(ctx)
+	if (req.Actor.Type == ActorUser || req.Actor.Type == ActorVictim) && req.Actor.ID != "" {
+		return req.Actor
+	}
+	return Actor{Type: ActorAnonymous, ID: addressKey(req.ClientIP)}
+}
+
+// withinWindow reports whether an event written at last keeps a refusal at now from writing another: less
+// than DenialWindow before now, or less than that after it (another instance's clock a little ahead).
+func withinWindow(last *time.Time, now time.Time) bool {
+	return last != nil && now.Sub(*last) < DenialWindow && last.Sub(now) < DenialWindow
+}
+
 // RecordDenial audits a refused request as an access.denied event, at most one per actor per DenialWindow,
-// so that a scanner cannot flood the trail. An event's detail carries count: the refusals it stands for, that
-// is itself and those of the same actor that wrote no event since the actor's previous access.denied event,
-// so that the counts of an actor's events add up to every refusal but the ones since their latest event.
-// The count lives in the database and changes in the transaction of the append, so that every instance of
-// the service shares one limit per actor.
+// so that a scanner cannot flood the trail; anonymous callers count per client address. An event's detail
+// carries count: the refusals it stands for, that is itself and those of the same actor that wrote no event
+// since the actor's previous access.denied event, so that the counts of an actor's events add up to every
+// refusal but the ones since their latest event; and what those refusals addressed (see describe), so that
+// a prober cannot hide which records it went after behind one harmless refusal. The count lives in the
+// database and changes in the transaction of the append, so that every instance of the service shares one
+// limit per actor.
 func (s *Store) RecordDenial(ctx context.Context, d Denial) error {
-	actor := requestOf(ctx).Actor
+	who := denialActor(ctx)
+	// The event is the counted actor's: for an anonymous caller, its address.
+	ctx = WithActor(ctx, who)
+	obj := d.object()
+	key := "actor_type = ? AND actor_id = ?"
 	return s.inTx(ctx, func(tx *gorm.DB) error {
 		now := s.now()
 		// Insert-if-absent, then lock: two first refusals of one actor at once queue on the row instead of
 		// both finding none and both writing an event.
 		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).
-			Create(&auditDenialCounter{ActorType: actor.Type, ActorID: actor.ID}).Error; err != nil {
+			Create(&auditDenialCounter{ActorType: who.Type, ActorID: who.ID}).Error; err != nil {
 			return err
 		}
 		var counter auditDenialCounter
-		if err := s.forUpdate(tx.Where("actor_type = ? AND actor_id = ?", actor.Type, actor.ID)).Take(&counter).Error; err != nil {
+		if err := s.forUpdate(tx.Where(key, who.Type, who.ID)).Take(&counter).Error; err != nil {
 			return err
 		}
-		if last := counter.LastEventAt; last != nil && now.Sub(*last) < DenialWindow && last.Sub(now) < DenialWindow {
-			// Within the window (a clock a little behind another instance's counts as within it too).
-			return tx.Model(&auditDenialCounter{}).Where("actor_type = ? AND actor_id = ?", actor.Type, actor.ID).
-				Update("suppressed", gorm.Expr("suppressed + 1")).Error
+		objects := parseDeniedObjects(counter.Objects)
+		if withinWindow(counter.LastEventAt, now) {
+			objects.add(obj)
+			return tx.Model(&auditDenialCounter{}).Where(key, who.Type, who.ID).Updates(map[string]any{
+				"suppressed": gorm.Expr("suppressed + 1"), "objects": objects.encode()}).Error
 		}
 		detail := map[string]any{"count": counter.Suppressed + 1, "reason": d.Reason}
 		if d.Status != 0 {
@@ -74,21 +193,23 @@ func (s *Store) RecordDenial(ctx context.Context, d Denial) error {
 		if d.Operation != "" {
 			detail["operation"] = d.Operation
 		}
+		// This refusal's own object is the event's; the list is the counted ones'.
+		objects.describe(detail)
 		if err := s.appendAudit(tx, audited{Action: AccessDeniedAction, ObjectType: d.ObjectType, ObjectID: d.ObjectID,
 			CaseID: d.CaseID, Outcome: OutcomeDenied, Detail: detail}); err != nil {
 			return err
 		}
-		return tx.Model(&auditDenialCounter{}).Where("actor_type = ? AND actor_id = ?", actor.Type, actor.ID).
-			Updates(map[string]any{"last_event_at": now, "suppressed": 0}).Error
+		return tx.Model(&auditDenialCounter{}).Where(key, who.Type, who.ID).
+			Updates(map[string]any{"last_event_at": now, "suppressed": 0, "objects": ""}).Error
 	})
 }
 
 // FlushDenials writes the refusals that are only counted so far: for each actor whose latest access.denied
 // event is a DenialWindow old or more and who was refused again since, an access.denied event whose count is
-// those refusals, with reason "summary" (it stands for no refusal of its own). Without it, a scan that
-// stops would show as one refusal until the scanner came back, perhaps never; with it run every minute,
-// every refusal is in the trail within two minutes, still at most one event per actor per minute. It writes
-// at most 500 events a run and reports how many.
+// those refusals, with reason "summary" (it stands for no refusal of its own) and what they addressed.
+// Without it, a scan that stops would show as one refusal until the scanner came back, perhaps never; with it
+// run every minute, every refusal is in the trail within two minutes, still at most one event per actor per
+// minute. It writes at most 500 events a run and reports how many.
 func (s *Store) FlushDenials(ctx context.Context) (int, error) {
 	var due []auditDenialCounter
 	if err := s.read.WithContext(ctx).Where("suppressed > 0 AND last_event_at <= ?", s.now().Add(-DenialWindow)).
@@ -110,13 +231,14 @@ func (s *Store) FlushDenials(ctx context.Context) (int, error) {
 			if counter.Suppressed == 0 || counter.LastEventAt == nil || now.Sub(*counter.LastEventAt) < DenialWindow {
 				return nil
 			}
-			if err := s.appendAudit(tx, audited{Action: AccessDeniedAction, Outcome: OutcomeDenied,
-				Detail: map[string]any{"count": counter.Suppressed, "reason": "summary"}}); err != nil {
+			detail := map[string]any{"count": counter.Suppressed, "reason": "summary"}
+			parseDeniedObjects(counter.Objects).describe(detail)
+			if err := s.appendAudit(tx, audited{Action: AccessDeniedAction, Outcome: OutcomeDenied, Detail: detail}); err != nil {
 				return err
 			}
 			written++
 			return tx.Model(&auditDenialCounter{}).Where("actor_type = ? AND actor_id = ?", row.ActorType, row.ActorID).
-				Updates(map[string]any{"last_event_at": now, "suppressed": 0}).Error
+				Updates(map[string]any{"last_event_at": now, "suppressed": 0, "objects": ""}).Error
 		})
 		if err != nil {
 			return written, err

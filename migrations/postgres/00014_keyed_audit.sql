@@ -22,9 +22,10 @@ ALTER TABLE audit_chain
     ADD COLUMN key_id      text NOT NULL DEFAULT '',
     ADD COLUMN mac         text NOT NULL DEFAULT '';
 
--- How many refusals each actor met since their latest access.denied event: a signed-in caller's refusals
+-- How many refusals each actor met since their latest access.denied event: a signed-in caller's refusals,
+-- and an address's attempts refused by the sign-in throttle (actor_type 'anonymous', actor_id the address),
 -- are audited at most once a minute per actor, each event counting the refusals it stands for. Kept in the
--- database, updated in the transaction of the append, so that every instance counts against one limit.
+-- database, so that every instance counts against one limit.
 CREATE TABLE audit_denial_counters (
     actor_type    text NOT NULL,
     actor_id      text NOT NULL,
@@ -32,6 +33,9 @@ CREATE TABLE audit_denial_counters (
     last_event_at timestamptz,
     -- Refusals since that event that wrote no event of their own.
     suppressed    bigint NOT NULL DEFAULT 0 CHECK (suppressed >= 0),
+    -- What those refusals addressed, bounded, for the next event to list: JSON of operation, object type,
+    -- object and case IDs (codes and IDs only), or ''.
+    objects       text NOT NULL DEFAULT '',
     PRIMARY KEY (actor_type, actor_id)
 );
 

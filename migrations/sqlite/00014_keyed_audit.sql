@@ -14,6 +14,7 @@ CREATE TABLE audit_denial_counters (
     actor_id      TEXT NOT NULL,
     last_event_at DATETIME,
     suppressed    INTEGER NOT NULL DEFAULT 0 CHECK (suppressed >= 0),
+    objects       TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (actor_type, actor_id)
 );
 
