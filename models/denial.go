@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -86,6 +88,9 @@ func (o deniedObjects) encode() string {
 	return string(text)
 }
 
+// full reports whether nothing more can change: every bound reached, and one more object met beyond them.
+func (o deniedObjects) full() bool { return o.Overflow }
+
 // add notes obj and reports whether that changed anything. A refusal that addressed nothing in particular
 // adds nothing.
 func (o *deniedObjects) add(obj deniedObject) bool {
@@ -126,13 +131,15 @@ func (o deniedObjects) describe(detail map[string]any) {
 }
 
 // auditDenialCounter counts an actor's refusals since their latest access.denied event, and keeps what they
-// addressed (Objects, deniedObjects as JSON).
+// addressed (Objects, deniedObjects as JSON). ObjectsFull is set once Objects can change no more, so that a
+// wide scan's refusals are counted without reading it.
 type auditDenialCounter struct {
 	ActorType   ActorType `gorm:"primaryKey"`
 	ActorID     string    `gorm:"primaryKey"`
 	LastEventAt *time.Time
 	Suppressed  int64
 	Objects     string
+	ObjectsFull bool
 }
 
 func (auditDenialCounter) TableName() string { return "audit_denial_counters" }
@@ -162,11 +169,18 @@ func withinWindow(last *time.Time, now time.Time) bool {
 // a prober cannot hide which records it went after behind one harmless refusal. The count lives in the
 // database and changes in the transaction of the append, so that every instance of the service shares one
 // limit per actor.
+//
+// Most refusals of a scan only count: they are counted with one conditional UPDATE and no transaction (see
+// countDenial), so that a caller looping on refusals holds SQLite's one writer as briefly as possible. Only
+// a refusal that writes an event, or that adds an object to the list, takes the locked path.
 func (s *Store) RecordDenial(ctx context.Context, d Denial) error {
 	who := denialActor(ctx)
 	// The event is the counted actor's: for an anonymous caller, its address.
 	ctx = WithActor(ctx, who)
 	obj := d.object()
+	if counted, err := s.countDenial(ctx, who, obj); err != nil || counted {
+		return err
+	}
 	key := "actor_type = ? AND actor_id = ?"
 	return s.inTx(ctx, func(tx *gorm.DB) error {
 		now := s.now()
@@ -184,7 +198,7 @@ func (s *Store) RecordDenial(ctx context.Context, d Denial) error {
 		if withinWindow(counter.LastEventAt, now) {
 			objects.add(obj)
 			return tx.Model(&auditDenialCounter{}).Where(key, who.Type, who.ID).Updates(map[string]any{
-				"suppressed": gorm.Expr("suppressed + 1"), "objects": objects.encode()}).Error
+				"suppressed": gorm.Expr("suppressed + 1"), "objects": objects.encode(), "objects_full": objects.full()}).Error
 		}
 		detail := map[string]any{"count": counter.Suppressed + 1, "reason": d.Reason}
 		if d.Status != 0 {
@@ -200,8 +214,100 @@ func (s *Store) RecordDenial(ctx context.Context, d Denial) error {
 			return err
 		}
 		return tx.Model(&auditDenialCounter{}).Where(key, who.Type, who.ID).
-			Updates(map[string]any{"last_event_at": now, "suppressed": 0, "objects": ""}).Error
+			Updates(map[string]any{"last_event_at": now, "suppressed": 0, "objects": "", "objects_full": false}).Error
 	})
+}
+
+// countDenial counts a refusal without a transaction when counting is all it takes: the actor's latest
+// event is recent, and obj is already listed (or the list is full). It reads the counter without a lock and
+// adds to it in a single UPDATE conditioned on what it read, so that no count is lost: when an event was
+// written or the objects changed in between, nothing is updated, and it reports false for the locked path
+// to take over, as it does when a refusal is due to write an event or add an object. Refusals of one actor
+// counted at the same moment under the same condition share one UPDATE (see denialBatches.count).
+func (s *Store) countDenial(ctx context.Context, who Actor, obj deniedObject) (bool, error) {
+	var rows []auditDenialCounter
+	if err := s.read.WithContext(ctx).Where("actor_type = ? AND actor_id = ?", who.Type, who.ID).Limit(1).
+		Find(&rows).Error; err != nil {
+		return false, err
+	}
+	now := s.now()
+	if len(rows) == 0 || !withinWindow(rows[0].LastEventAt, now) {
+		return false, nil
+	}
+	// Nothing can be added to a full list, so a wide scan is counted without reading or comparing it; other
+	// lists are held to the one obj was found in.
+	condition, value := "objects_full = ?", any(true)
+	if !rows[0].ObjectsFull {
+		if objects := parseDeniedObjects(rows[0].Objects); objects.add(obj) {
+			return false, nil
+		}
+		condition, value = "objects = ?", rows[0].Objects
+	}
+	batch := string(who.Type) + "\x00" + who.ID + "\x00" + condition + fmt.Sprint(value)
+	return s.denials.count(ctx, s.write, batch, func(conn *gorm.DB, n int64) (bool, error) {
+		// The window test is repeated in SQL, since another instance may have written an event meanwhile.
+		res := conn.Model(&auditDenialCounter{}).Where("actor_type = ? AND actor_id = ? AND last_event_at > ? AND last_event_at < ?",
+			who.Type, who.ID, now.Add(-DenialWindow), now.Add(DenialWindow)).Where(condition, value).
+			Update("suppressed", gorm.Expr("suppressed + ?", n))
+		return res.RowsAffected == 1, res.Error
+	})
+}
+
+// denialBatches gathers the refusals being counted at the same moment (group commit). A scanner sending
+// many requests at once would otherwise queue one write per refusal on SQLite's one writer, ahead of every
+// real change; batched, it holds at most one place in that queue while the refusals arriving meanwhile wait
+// to be counted together after it. Nothing is kept beyond the requests waiting: each is answered only once
+// its refusal is counted in the database.
+type denialBatches struct {
+	mu      sync.Mutex
+	pending map[string]*denialBatch
+}
+
+// denialBatch is n refusals counted by one UPDATE; done is closed once it ran, counted telling whether it
+// counted them.
+type denialBatch struct {
+	n       int64
+	done    chan struct{}
+	counted bool
+}
+
+// count adds one refusal to the batch of key, or opens it. The refusal that opens a batch waits for a
+// connection of the writing pool and, once it holds it, closes the batch and runs update with the number of
+// refusals in it; the others wait for the outcome. When the batch was not counted (its condition no longer
+// held, or the update failed), each of its refusals reports false and takes the locked path on its own.
+func (b *denialBatches) count(ctx context.Context, write *gorm.DB, key string, update func(conn *gorm.DB, n int64) (bool, error)) (bool, error) {
+	b.mu.Lock()
+	batch, joined := b.pending[key]
+	if !joined {
+		batch = &denialBatch{done: make(chan struct{})}
+		b.pending[key] = batch
+	}
+	batch.n++
+	b.mu.Unlock()
+	if joined {
+		select {
+		case <-batch.done:
+			return batch.counted, nil
+		case <-ctx.Done():
+			return false, ctx.Err()
+		}
+	}
+	closeBatch := func() int64 {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if b.pending[key] == batch {
+			delete(b.pending, key)
+		}
+		return batch.n
+	}
+	defer close(batch.done)
+	defer closeBatch() // when no connection came
+	err := write.WithContext(ctx).Connection(func(conn *gorm.DB) error {
+		counted, err := update(conn, closeBatch())
+		batch.counted = counted
+		return err
+	})
+	return batch.counted, err
 }
 
 // FlushDenials writes the refusals that are only counted so far: for each actor whose latest access.denied
@@ -238,7 +344,7 @@ func (s *Store) FlushDenials(ctx context.Context) (int, error) {
 			}
 			written++
 			return tx.Model(&auditDenialCounter{}).Where("actor_type = ? AND actor_id = ?", row.ActorType, row.ActorID).
-				Updates(map[string]any{"last_event_at": now, "suppressed": 0, "objects": ""}).Error
+				Updates(map[string]any{"last_event_at": now, "suppressed": 0, "objects": "", "objects_full": false}).Error
 		})
 		if err != nil {
 			return written, err

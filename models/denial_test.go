@@ -16,8 +16,8 @@ import (
 
 // TestConcurrentDenialsWriteOneEvent refuses one actor 50 times at once, and 50 times more: however the
 // refusals interleave (on PostgreSQL they race for real), one access.denied event is written for the minute,
-// and the next one after it counts the other 99 and itself, none lost, and lists the four objects they
-// addressed.
+// and the next one after it counts the other 99 and itself, none lost between the counting without a lock
+// and the locked path, and lists the four objects they addressed.
 func TestConcurrentDenialsWriteOneEvent(t *testing.T) {
 	var clock atomic.Pointer[time.Time]
 	dbtest.EachWith(t, func(c *models.Config) { c.Now = func() time.Time { return *clock.Load() } }, func(t *testing.T, s *models.Store) {
@@ -50,7 +50,7 @@ func TestConcurrentDenialsWriteOneEvent(t *testing.T) {
 		if got := count(models.ActorOf(bystander).ID); len(got) != 1 {
 			t.Fatalf("bystander's events: %+v", got)
 		}
-		// 50 more within the minute, over three objects: counted, none lost.
+		// 50 more within the minute, over three objects: counted, most without a lock, none lost.
 		for i := range 50 {
 			wg.Go(func() {
 				d := models.Denial{Reason: "not-found", Status: 404, ObjectType: "case", ObjectID: fmt.Sprintf("01a00000-0000-7000-8000-00000000000%d", i%3)}

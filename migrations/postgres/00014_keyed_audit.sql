@@ -36,6 +36,8 @@ CREATE TABLE audit_denial_counters (
     -- What those refusals addressed, bounded, for the next event to list: JSON of operation, object type,
     -- object and case IDs (codes and IDs only), or ''.
     objects       text NOT NULL DEFAULT '',
+    -- Set once objects can change no more, so that a wide scan's refusals are counted without reading it.
+    objects_full  boolean NOT NULL DEFAULT false,
     PRIMARY KEY (actor_type, actor_id)
 );
 

@@ -15,6 +15,7 @@ CREATE TABLE audit_denial_counters (
     last_event_at DATETIME,
     suppressed    INTEGER NOT NULL DEFAULT 0 CHECK (suppressed >= 0),
     objects       TEXT NOT NULL DEFAULT '',
+    objects_full  BOOLEAN NOT NULL DEFAULT 0,
     PRIMARY KEY (actor_type, actor_id)
 );
 
