@@ -260,9 +260,10 @@ func (s *Store) auditDataKeyExists(db *gorm.DB) (bool, error) {
 	return n > 0, err
 }
 
-// ErrAuditHeadTampered means the chain head no longer matches its keyed MAC: it was changed outside the
-// service. Nothing is appended until an administrator has looked (impactledger audit verify), since
-// anything chained to it would make the change look intact.
+// ErrAuditHeadTampered means the chain head was changed outside the service: it no longer matches its keyed
+// MAC, events lie beyond it (it was wound back), or it was reset to the start of an empty trail once the
+// audit data key existed. Nothing is appended until an administrator has looked (impactledger audit
+// verify), since anything chained to it would make the change look intact.
 var ErrAuditHeadTampered = errors.New("the audit chain head was changed outside the service; run `impactledger audit verify`")
 
 // checkpoint seals a legacy chain: it appends a keyed event whose previous hash is the head of the unkeyed
@@ -555,7 +556,7 @@ func (s *Store) VerifyAudit(ctx context.Context, progress func(done int64), expe
 		}
 	}
 	sum.HeadHash = prevHash
-	if err := s.verifyHead(db, head, sum, lastKeyID, purgeable, keyOf); err != nil {
+	if err := s.verifyHead(head, sum, lastKeyID, purgeable, keyOf); err != nil {
 		return sum, err
 	}
 	if sum.Events == 0 && head.Seq > 0 {
@@ -610,7 +611,7 @@ func readAuditHead(db *gorm.DB) (auditChain, error) {
 // verifyHead checks the chain head against the walk that ended in sum: it must name the last event walked,
 // under that event's key, with a genuine MAC. When no event is left up to a head past the genesis, a purge
 // removed them all only if the head's own event, the newest, was older than AuditRetention.
-func (s *Store) verifyHead(db *gorm.DB, head auditChain, sum AuditSummary, lastKeyID string, purgeable time.Time,
+func (s *Store) verifyHead(head auditChain, sum AuditSummary, lastKeyID string, purgeable time.Time,
 	keyOf func(string) ([]byte, bool, error)) error {
 	headBroken := func(reason string) error { return &BrokenChainError{Seq: head.Seq, ID: "-", Reason: reason} }
 	emptied := sum.Events == 0 && head.Seq > 0
