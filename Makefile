@@ -4,7 +4,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 NPM_STAMP := frontend/node_modules/.package-lock.json
 
-.PHONY: run test build ui generate check-generated lint bench bench-import bench-restitution bench-orders clean help
+.PHONY: run test build ui generate check-generated lint bench bench-import bench-restitution bench-orders bench-probes clean help
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ bench-restitution: ## a payment over 100,000 lines, a victim over 10,000 entries
 
 bench-orders: ## peak RSS of a serve process entering 250,000-line orders, one and four at once (BASELINE=rev to compare)
 	$(GO) run ./bench -orders $(if $(BASELINE),-baseline $(BASELINE))
+
+bench-probes: ## case creation alone and beside a signed-in scanner probing random victim IDs (SQLite, and PostgreSQL with BENCH_DATABASE_URL)
+	$(GO) run ./bench -probes
 
 clean: ## remove build output (keeps ./data)
 	rm -rf bin frontend/dist/assets frontend/dist/index.html

@@ -112,7 +112,7 @@ func TestAuditVerifyCatchesARecomputedChain(t *testing.T) {
 							e.ObjectType, e.ObjectID, e.CaseID, string(e.Outcome), e.RequestID, e.ClientIP)
 					} else {
 						fields, _ := json.Marshal([]any{e.Seq, e.ID, e.OccurredAt.UTC().Format(time.RFC3339Nano), e.ActorType, e.ActorID,
-							e.Action, e.ObjectType, e.ObjectID, e.CaseID, e.Outcome, e.RequestID, e.ClientIP, e.Detail, e.KeyID})
+							e.Action, e.ObjectType, e.ObjectID, e.CaseID, e.Outcome, e.RequestID, e.ClientIP, e.Detail, e.KeyID, prevStamp(e.PrevOccurredAt)})
 						m := hmac.New(sha256.New, wrongKey)
 						m.Write([]byte("impactledger audit event v2\n" + e.PrevHash + "\n"))
 						m.Write(fields)
@@ -220,6 +220,14 @@ func TestAuditKeyFromTheEnvironment(t *testing.T) {
 	})
 }
 
+// prevStamp renders the previous event's time as the keyed hash covers it.
+func prevStamp(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
 func mustKEK(t *testing.T) string {
 	t.Helper()
 	entry, err := sealing.GenerateKEK(time.Now())
@@ -264,6 +272,95 @@ func TestServeSealsALegacyChain(t *testing.T) {
 		}
 		if code, out := auditVerify(t); code != 0 || !strings.Contains(out, "5 legacy") || !strings.Contains(out, "1 keyed") {
 			t.Fatalf("audit verify after serve: exit %d, %q", code, out)
+		}
+	})
+}
+
+// headAnchor runs audit verify and returns the --expect argument its head line offers.
+func headAnchor(t *testing.T) string {
+	t.Helper()
+	code, out := auditVerify(t)
+	_, anchor, ok := strings.Cut(out, "--expect ")
+	if code != 0 || !ok {
+		t.Fatalf("audit verify: exit %d, %q", code, out)
+	}
+	anchor, _, _ = strings.Cut(anchor, ")")
+	return anchor
+}
+
+// TestAuditVerifyExpect keeps the head line outside the database, as the README asks: after the newest
+// events are deleted and the head row is put back as a backup had it, plain verification sees a shorter,
+// intact trail, and only --expect with the head kept shows the cut.
+func TestAuditVerifyExpect(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, env map[string]string) {
+		setEnv(t, env)
+		ctx := dbtest.System()
+		if code := run(ctx, []string{"migrate", "up"}, nil, io.Discard, io.Discard); code != 0 {
+			t.Fatalf("migrate up: exit %d", code)
+		}
+		store := openConfigured(t)
+		create := func(n int) {
+			t.Helper()
+			for range n {
+				if _, err := store.CreateCase(ctx, models.NewCase{CourtCaseNumber: "22CR" + rand.Text()[:6], Caption: "People v. Other",
+					Court: "Mesa County District Court", Jurisdiction: "us-co"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		create(3)
+		early := headAnchor(t)
+		if !strings.HasPrefix(early, "3:") {
+			t.Fatalf("head after 3 events: %q", early)
+		}
+		db, err := store.SQLDB()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec("CREATE TABLE audit_chain_saved AS SELECT * FROM audit_chain"); err != nil {
+			t.Fatal(err)
+		}
+		create(3)
+		late := headAnchor(t)
+		var out bytes.Buffer
+		if code := run(ctx, []string{"audit", "verify", "--expect", early, "--expect", late}, nil, &out, &out); code != 0 ||
+			!strings.Contains(out.String(), "expected event 3 found") || !strings.Contains(out.String(), "expected event 6 found") {
+			t.Fatalf("audit verify --expect on the same trail: exit %d, %q", code, out.String())
+		}
+
+		// The insider removes events 4 to 6 and puts back the head row saved at event 3, MAC and all.
+		disableTriggers(t, store, db)
+		if store.Dialect() == models.SQLite {
+			if _, err := db.Exec("DROP TRIGGER audit_events_no_delete"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, stmt := range []string{"DELETE FROM audit_events WHERE seq > 3", "DELETE FROM audit_chain",
+			"INSERT INTO audit_chain SELECT * FROM audit_chain_saved"} {
+			if _, err := db.Exec(stmt); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if code, out := auditVerify(t); code != 0 || !strings.Contains(out, "intact: 3 events") {
+			t.Fatalf("plain audit verify after the cut: exit %d, %q (nothing inside the database shows it)", code, out)
+		}
+		out.Reset()
+		if code := run(ctx, []string{"audit", "verify", "--expect", late}, nil, &out, io.Discard); code != 1 ||
+			!strings.Contains(out.String(), "broken at event 6 ") || !strings.Contains(out.String(), "ends at event 3") {
+			t.Fatalf("audit verify --expect %s after the cut: exit %d, %q; want 1", late, code, out.String())
+		}
+		out.Reset()
+		wrong := "3:" + strings.Repeat("ab", 32)
+		if code := run(ctx, []string{"audit", "verify", "--expect", wrong}, nil, &out, io.Discard); code != 1 || !strings.Contains(out.String(), "event 3 ") {
+			t.Fatalf("audit verify --expect with another hash: exit %d, %q; want 1", code, out.String())
+		}
+		var errOut bytes.Buffer
+		if code := run(ctx, []string{"audit", "verify", "--expect", "6"}, nil, io.Discard, &errOut); code != 2 || !strings.Contains(errOut.String(), "SEQ:HASH") {
+			t.Fatalf("audit verify --expect without a hash: exit %d, %q; want 2", code, errOut.String())
+		}
+		errOut.Reset()
+		if code := run(ctx, []string{"audit", "verify", "--help"}, nil, io.Discard, &errOut); code != 0 || !strings.Contains(errOut.String(), "--expect") {
+			t.Fatalf("audit verify --help: exit %d, %q", code, errOut.String())
 		}
 	})
 }

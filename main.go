@@ -73,7 +73,9 @@ Usage:
   impactledger keys rotate          rewrap every data key under the first configured key
   impactledger import victims --case CASE_ID FILE.csv
                                     import a list of victims, all or nothing; exit 1 with the error report
-  impactledger audit verify         check the audit trail's hash chain; exit 1 naming the first broken event
+  impactledger audit verify [--expect SEQ:HASH]
+                                    check the audit trail's hash chain; exit 1 naming the first broken event,
+                                    or when the trail no longer holds the head a previous run printed
   impactledger healthcheck          exit 0 when the local service answers /readyz (for container health checks)
   impactledger version              print the version
   impactledger COMMAND --help       help on one command
@@ -572,8 +574,12 @@ func sealAuditChain(ctx context.Context, store *models.Store, log *slog.Logger) 
 	sealed, err := store.SealAuditChain(ctx)
 	var missing *models.AuditKeyMissingError
 	switch {
-	case errors.As(err, &missing), errors.Is(err, models.ErrAuditHeadTampered):
-		log.Error("refusing to start: the audit chain cannot be extended", "error", err.Error())
+	// The texts logged are the service's own, naming a key id at most: err may wrap a driver's.
+	case errors.As(err, &missing):
+		log.Error("refusing to start: the audit chain cannot be extended", "error", missing.Error(), "audit_key_id", missing.KeyID)
+		return 1
+	case errors.Is(err, models.ErrAuditHeadTampered):
+		log.Error("refusing to start: the audit chain cannot be extended", "error", models.ErrAuditHeadTampered.Error())
 		return 1
 	case err != nil:
 		log.Error("cannot check the audit chain", "error_class", models.ErrorClass(err))
@@ -585,12 +591,20 @@ func sealAuditChain(ctx context.Context, store *models.Store, log *slog.Logger) 
 }
 
 func auditCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	const help = "impactledger audit verify\n\n" +
+	const help = "impactledger audit verify [--expect SEQ:HASH]...\n\n" +
 		"Checks every audit event in order: its keyed hash (HMAC-SHA256 under the audit key it names), or for the\n" +
 		"events written before the chain was keyed, their plain SHA-256 up to the checkpoint that sealed them.\n" +
 		"Exits 0 when the chain is intact, printing its head (event and hash); 1 naming the first\n" +
-		"event that was changed, removed, inserted out of line, or chained with an audit key not configured.\n"
+		"event that was changed, removed, inserted out of line, hidden beyond a head wound back, or chained\n" +
+		"with an audit key not configured. A trail may start after event 1 only where a purge removed events\n" +
+		"older than 365 days.\n\n" +
+		"Nothing inside the database shows events removed from the end together with the head wound back\n" +
+		"(say, to a copy from a backup). Keep the head line each run prints somewhere other than the database,\n" +
+		"and pass it back with --expect: the run then also exits 1 unless the trail holds that event with that\n" +
+		"hash.\n\n"
 	fs := newFlagSet("audit", help, stderr)
+	var anchors anchorList
+	fs.Var(&anchors, "expect", "`SEQ:HASH` of an event a previous run printed as the head; exit 1 unless the trail holds it (repeatable)")
 	if len(args) == 0 || args[0] != "verify" {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
 			fs.Usage()
@@ -611,30 +625,60 @@ func auditCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if isTerminal(stderr) {
 		progress = func(done int64) { fmt.Fprintf(stderr, "\rverified %d events", done) }
 	}
-	sum, err := store.VerifyAudit(ctx, progress)
+	sum, err := store.VerifyAudit(ctx, progress, anchors...)
 	if progress != nil {
 		fmt.Fprintln(stderr)
 	}
-	var broken *models.BrokenChainError
+	var (
+		broken     *models.BrokenChainError
+		missingKEK *models.MissingKeyError
+		wrongKEK   *models.WrongKeyError
+	)
 	switch {
 	case errors.As(err, &broken):
 		fmt.Fprintln(stdout, broken.Error())
 		return 1
-	case errors.As(err, new(*models.MissingKeyError)), errors.As(err, new(*models.WrongKeyError)):
-		// The audit data key is wrapped by a key-encryption key that is missing or wrong; the text names ids only.
-		log.Error("audit verify failed", "error", err.Error())
+	case errors.As(err, &missingKEK):
+		// The audit data key is wrapped by a key-encryption key that is missing or wrong. The texts logged
+		// are the service's own, naming key ids only: err may wrap a driver's.
+		log.Error("audit verify failed", "error", missingKEK.Error())
+		return 1
+	case errors.As(err, &wrongKEK):
+		log.Error("audit verify failed", "error", wrongKEK.Error())
 		return 1
 	case err != nil:
 		log.Error("audit verify failed", "error_class", models.ErrorClass(err))
 		return 1
-	case sum.Events == 0:
+	case sum.Last == 0:
 		fmt.Fprintln(stdout, "audit chain intact: no events yet")
+		return 0
+	case sum.Events == 0:
+		fmt.Fprintf(stdout, "audit chain intact: no events remain; events 1 to %d were purged after %d days\n", sum.Last,
+			models.AuditRetention/(24*time.Hour))
 	default:
 		fmt.Fprintf(stdout, "audit chain intact: %d events (%d to %d): %d legacy (plain SHA-256, before the checkpoint), %d keyed\n",
 			sum.Events, sum.FirstSeq, sum.Last, sum.Legacy, sum.Keyed)
-		fmt.Fprintf(stdout, "head: event %d, hash %s\n", sum.Last, sum.HeadHash)
 	}
+	for _, a := range anchors {
+		fmt.Fprintf(stdout, "expected event %d found with its hash\n", a.Seq)
+	}
+	head := models.AuditAnchor{Seq: sum.Last, Hash: sum.HeadHash}
+	fmt.Fprintf(stdout, "head: event %d, hash %s (keep it outside the database; check later with --expect %s)\n", head.Seq, head.Hash, head)
 	return 0
+}
+
+// anchorList collects the --expect flags of audit verify.
+type anchorList []models.AuditAnchor
+
+func (l *anchorList) String() string { return fmt.Sprint([]models.AuditAnchor(*l)) }
+
+func (l *anchorList) Set(text string) error {
+	a, err := models.ParseAuditAnchor(text)
+	if err != nil {
+		return err
+	}
+	*l = append(*l, a)
+	return nil
 }
 
 // keysCommand makes, checks and rotates key-encryption keys.

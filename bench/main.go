@@ -3,7 +3,8 @@
 // per second and latency percentiles. With -import it measures bulk imports of victim lists instead: wall
 // time, rows per second and memory, beside psql's \copy of the same rows into a plain table. With -orders it
 // measures the peak resident memory of a serve process entering 250,000-line restitution orders, one and
-// four at once (see orders.go), optionally beside a baseline revision.
+// four at once (see orders.go), optionally beside a baseline revision. With -probes it measures how much a
+// signed-in scanner probing random IDs slows case creation down (see probes.go).
 package main
 
 import (
@@ -47,7 +48,10 @@ func main() {
 	importRows := flag.Int("rows", 100_000, "victims in the list -import imports")
 	orders := flag.Bool("orders", false, "measure the peak memory of a serve process entering large restitution orders instead")
 	orderLines := flag.Int("lines", 250_000, "lines of each order -orders enters")
-	rounds := flag.Int("rounds", 3, "how many times -orders measures each build and scenario (the table gives medians)")
+	rounds := flag.Int("rounds", 3, "how many times -orders and -probes measure each build and scenario (the tables give medians)")
+	probes := flag.Bool("probes", false, "measure case creation beside a signed-in scanner probing random victim IDs instead")
+	creators := flag.Int("creators", 4, "with -probes, concurrent case creators")
+	scanners := flag.Int("scanners", 8, "with -probes, concurrent scanning clients")
 	baseline := flag.String("baseline", "", "with -orders, a git revision to build and measure beside this tree")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
@@ -82,6 +86,14 @@ func main() {
 		fmt.Fprintln(os.Stderr, "PostgreSQL skipped: set BENCH_DATABASE_URL=postgres://... to include it")
 	}
 
+	if *probes {
+		if err := benchProbes(targets, *duration, *creators, *scanners, *rounds); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			pprof.StopCPUProfile()
+			os.Exit(1)
+		}
+		return
+	}
 	if *imports {
 		if err := benchImports(targets, pgURL, *importRows); err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -152,41 +164,64 @@ type result struct {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-func benchTarget(cfgFn func() (models.Config, func(), error), workers int, d time.Duration, preload int) ([]result, error) {
-	ctx := context.Background()
+// served is the full router over a fresh, migrated database, served on loopback.
+type served struct {
+	store *models.Store
+	srv   *httptest.Server
+	close func()
+}
+
+// serveFresh makes a fresh database with cfgFn, migrates it and serves the router over it, quietly.
+func serveFresh(ctx context.Context, cfgFn func() (models.Config, func(), error)) (*served, error) {
 	cfg, cleanup, err := cfgFn()
 	if err != nil {
 		return nil, err
 	}
-	defer cleanup()
 	quiet := slog.New(slog.DiscardHandler)
 	cfg.Logger = quiet
 	entry, err := sealing.GenerateKEK(time.Now())
 	if err != nil {
+		cleanup()
 		return nil, err
 	}
 	if cfg.Keys, err = sealing.ParseKEKs(entry); err != nil {
+		cleanup()
 		return nil, err
 	}
 	store, err := models.Open(ctx, cfg)
 	if err != nil {
+		cleanup()
 		return nil, err
 	}
-	defer store.Close()
+	fail := func(err error) (*served, error) {
+		store.Close()
+		cleanup()
+		return nil, err
+	}
 	db, err := store.SQLDB()
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
 	if _, err := migrations.Up(ctx, db, store.Dialect()); err != nil {
-		return nil, err
+		return fail(err)
 	}
 	router, err := handlers.NewRouter(handlers.Config{Store: store, Dialect: store.Dialect(), UI: frontend.Dist(),
 		Ready: store.Ping, Logger: quiet})
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
 	srv := httptest.NewServer(router)
-	defer srv.Close()
+	return &served{store: store, srv: srv, close: func() { srv.Close(); store.Close(); cleanup() }}, nil
+}
+
+func benchTarget(cfgFn func() (models.Config, func(), error), workers int, d time.Duration, preload int) ([]result, error) {
+	ctx := context.Background()
+	sv, err := serveFresh(ctx, cfgFn)
+	if err != nil {
+		return nil, err
+	}
+	defer sv.close()
+	store, srv := sv.store, sv.srv
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: workers}}
 	auth, err := signIn(ctx, store, client, srv.URL)
 	if err != nil {
@@ -332,11 +367,16 @@ type session struct{ cookie, csrf string }
 
 // signIn creates an administrator and signs in over HTTP, as a browser would.
 func signIn(ctx context.Context, store *models.Store, client *http.Client, base string) (session, error) {
+	return signInAs(ctx, store, client, base, "bench@example.gov", models.RoleAdmin)
+}
+
+// signInAs creates a staff account with email and role and signs in over HTTP.
+func signInAs(ctx context.Context, store *models.Store, client *http.Client, base, email string, role models.Role) (session, error) {
 	const pw = "benchmark passphrase that is long enough"
-	if _, err := store.CreateUser(ctx, models.NewUser{Email: "bench@example.gov", DisplayName: "Bench", Role: models.RoleAdmin, Password: pw}); err != nil {
+	if _, err := store.CreateUser(ctx, models.NewUser{Email: email, DisplayName: "Bench", Role: role, Password: pw}); err != nil {
 		return session{}, err
 	}
-	return logIn(client, base, "bench@example.gov", pw)
+	return logIn(client, base, email, pw)
 }
 
 // logIn signs an existing account in over HTTP, as a browser would.

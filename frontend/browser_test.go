@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -396,7 +397,13 @@ func TestCaseFlowInTheBrowser(t *testing.T) {
 // TestAdminPagesInTheBrowser signs an administrator in through the UI, opens the account, users and audit
 // pages and a case's team, uses each once, and checks every page with axe-core.
 func TestAdminPagesInTheBrowser(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+	// The store's clock runs ahead of the wall clock by offset, so that the test can let a minute pass.
+	var offset atomic.Int64
+	later := func(c *models.Config) {
+		c.Now = func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	}
+	dbtest.EachWith(t, later, func(t *testing.T, s *models.Store) {
+		offset.Store(0)
 		b := newBrowser(t, s)
 		ctx := dbtest.System()
 		if _, err := s.CreateUser(ctx, models.NewUser{Email: "ada@mesa.gov", DisplayName: "Ada Admin", Role: models.RoleAdmin,
@@ -518,6 +525,17 @@ func TestAdminPagesInTheBrowser(t *testing.T) {
 		b.replace("audit-action", "user.update")
 		b.do(chromedp.Click(chromedp.CSS("#audit-search")))
 		b.waitText("#audit-table", "Fields changed: active")
+
+		// A minute on, the refusal that was only counted is written out, naming the case it was for.
+		offset.Store(int64(models.DenialWindow + time.Second))
+		if _, err := s.FlushDenials(ctx); err != nil {
+			t.Fatal(err)
+		}
+		b.replace("audit-action", "access.denied")
+		b.do(chromedp.Click(chromedp.CSS("#audit-search")))
+		b.waitText("#audit-table", "Counted refusals were for:")
+		b.waitText("#audit-table", "getCase case "+c.ID)
+		b.checkPage("audit log of a summary")
 	})
 }
 

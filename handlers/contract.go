@@ -73,7 +73,9 @@ func (v *contractValidator) handle(c *gin.Context) {
 	// The operation names what was refused in the audit trail, should the request be refused. The embedded
 	// contract carries operation IDs as oapi-codegen spells Go names (GetCase); the audit trail uses the
 	// contract's own spelling (getCase).
-	c.Set(operationIDKey, contractOperationID(route.Operation.OperationID))
+	operation := contractOperationID(route.Operation.OperationID)
+	c.Set(operationIDKey, operation)
+	c.Request = c.Request.WithContext(models.WithOperation(c.Request.Context(), operation))
 	p := authorize(c, route.Operation)
 	if p == nil {
 		p = requireStepUp(c, route.Operation)

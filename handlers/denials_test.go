@@ -198,11 +198,32 @@ func TestRequiredMFARefusalsAreLimited(t *testing.T) {
 	})
 }
 
+// auditUnavailableLog is the log line of a change refused because the audit trail cannot be extended.
+func auditUnavailableLog(t *testing.T, logs string) map[string]any {
+	t.Helper()
+	for _, line := range strings.Split(strings.TrimSpace(logs), "\n") {
+		var entry map[string]any
+		if json.Unmarshal([]byte(line), &entry) == nil && entry["msg"] == "the audit trail cannot be extended" {
+			return entry
+		}
+	}
+	t.Fatalf("no log line for the refused change:\n%s", logs)
+	return nil
+}
+
 // TestTamperedChainPausesChanges winds the audit chain's head back, as someone hiding the newest events
-// would: changes, which must each be audited, are answered 503 with a problem, never a 500, until an
-// administrator has looked.
+// would, and then removes the audit data key: changes, which must each be audited, are answered 503 with a
+// problem, never a 500, until an administrator has looked. The log says why by cause and key id, never with
+// an error's text, which may carry a driver's.
 func TestTamperedChainPausesChanges(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, s *models.Store) {
+	var cfg models.Config
+	dbtest.EachWith(t, func(c *models.Config) { cfg = *c }, func(t *testing.T, s *models.Store) {
+		// The error funnel logs through the default logger, as the service's main sets it.
+		var logs bytes.Buffer
+		var mu sync.Mutex
+		previous := slog.Default()
+		slog.SetDefault(slog.New(slog.NewJSONHandler(lockedWriter{&mu, &logs}, nil)))
+		t.Cleanup(func() { slog.SetDefault(previous) })
 		admin := newAdminClient(t, s)
 		createCase(t, admin, peters)
 		db, err := s.SQLDB()
@@ -212,11 +233,158 @@ func TestTamperedChainPausesChanges(t *testing.T) {
 		if _, err := db.Exec("UPDATE audit_chain SET seq = seq - 1 WHERE id = 1"); err != nil {
 			t.Fatal(err)
 		}
-		res := admin.do("POST", "/api/v1/cases", map[string]any{"court_case_number": "23CR1", "caption": "People v. Other",
-			"court": "Mesa County District Court", "jurisdiction": "us-co"})
+		newCase := map[string]any{"court_case_number": "23CR1", "caption": "People v. Other",
+			"court": "Mesa County District Court", "jurisdiction": "us-co"}
+		res := admin.do("POST", "/api/v1/cases", newCase)
 		wantProblem(t, res, http.StatusServiceUnavailable, "audit-unavailable")
 		if res.Header.Get("Retry-After") == "" {
 			t.Fatal("no Retry-After")
+		}
+		mu.Lock()
+		entry := auditUnavailableLog(t, logs.String())
+		mu.Unlock()
+		if _, ok := entry["error"]; ok || entry["cause"] != "head-tampered" {
+			t.Fatalf("log line %v; want the cause and no error text", entry)
+		}
+
+		// Another instance, started after the audit data key was removed, cannot extend the chain either.
+		if _, err := db.Exec("UPDATE audit_chain SET seq = seq + 1 WHERE id = 1"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(dbtest.Rebind(s.Dialect(), "DELETE FROM data_keys WHERE scope = ?"), models.AuditChainScope); err != nil {
+			t.Fatal(err)
+		}
+		fresh, err := models.Open(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { fresh.Close() })
+		onFresh := *admin
+		onFresh.base = newClient(t, fresh).base
+		mu.Lock()
+		logs.Reset()
+		mu.Unlock()
+		wantProblem(t, onFresh.do("POST", "/api/v1/cases", newCase), http.StatusServiceUnavailable, "audit-unavailable")
+		mu.Lock()
+		entry = auditUnavailableLog(t, logs.String())
+		mu.Unlock()
+		if _, ok := entry["error"]; ok || entry["cause"] != "audit-key-missing" || entry["audit_key_id"] != models.AuditDataKeyID {
+			t.Fatalf("log line %v; want the cause and key id and no error text", entry)
+		}
+	})
+}
+
+// TestProbesNameWhatTheyWentAfter is the prober of the security review: one harmless refusal (GET
+// /api/v1/users, 403) writes the minute's event, and 30 probes of victim and case IDs after it must not
+// vanish into a bare count. The next event lists the first 20 distinct objects probed (operation, type, ID,
+// and case ID where the path gave one), a repeated probe once, and says how many more distinct objects
+// there were.
+func TestProbesNameWhatTheyWentAfter(t *testing.T) {
+	var clock atomic.Pointer[time.Time]
+	dbtest.EachWith(t, func(c *models.Config) { c.Now = func() time.Time { return *clock.Load() } }, func(t *testing.T, s *models.Store) {
+		now := time.Now()
+		clock.Store(&now)
+		prober := newClient(t, s).signedIn(models.RoleAdvocate)
+		wantProblem(t, prober.do("GET", "/api/v1/users", nil), http.StatusForbidden, "forbidden")
+		type probe struct{ path, operation, objectType, id string }
+		var probes []probe
+		for i := range 25 {
+			id := uuid.NewString()
+			if i%2 == 0 {
+				probes = append(probes, probe{"/api/v1/victims/" + id, "getVictim", "victim", id})
+			} else {
+				probes = append(probes, probe{"/api/v1/cases/" + id, "getCase", "case", id})
+			}
+		}
+		// Five of the first objects probed again: 30 refusals of 25 distinct objects.
+		probes = append(probes, probes[:5]...)
+		for _, p := range probes {
+			wantProblem(t, prober.do("GET", p.path, nil), http.StatusNotFound, "not-found")
+		}
+		if events := deniedEvents(t, s, prober.user.ID); len(events) != 1 {
+			t.Fatalf("%d access.denied events within the minute; want 1", len(events))
+		}
+		later := now.Add(models.DenialWindow)
+		clock.Store(&later)
+		if _, err := s.FlushDenials(dbtest.System()); err != nil {
+			t.Fatal(err)
+		}
+		events := deniedEvents(t, s, prober.user.ID)
+		if len(events) != 2 {
+			t.Fatalf("%d access.denied events after the flush; want 2", len(events))
+		}
+		d := detailOf(t, events[1])
+		listed, _ := d["objects"].([]any)
+		if d["count"] != 30.0 || d["reason"] != "summary" || len(listed) != models.MaxListedDenials || d["objects_beyond"] != 5.0 {
+			t.Fatalf("summary detail %s; want 30 refusals, 20 objects listed and 5 more", events[1].Detail)
+		}
+		for i, o := range listed {
+			p, object := probes[i], o.(map[string]any)
+			want := map[string]any{"operation": p.operation, "object_type": p.objectType, "object_id": p.id}
+			if p.objectType == "case" {
+				want["case_id"] = p.id
+			}
+			if fmt.Sprint(object) != fmt.Sprint(want) {
+				t.Errorf("object %d is %v; want %v", i, object, want)
+			}
+		}
+		if _, err := s.VerifyAudit(dbtest.System(), nil); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// TestThrottledAttemptsCannotFloodTheTrail is anyone on the internet: 300 password resets with made-up
+// codes and then 100 sign-ins, from one address. The first MaxAddressFailures are audited one by one as the
+// failures they are; once the address is throttled, its refusals leave one access.denied event a minute,
+// counted for the address, and the next event counts the rest and names the operations refused.
+func TestThrottledAttemptsCannotFloodTheTrail(t *testing.T) {
+	var clock atomic.Pointer[time.Time]
+	dbtest.EachWith(t, func(c *models.Config) { c.Now = func() time.Time { return *clock.Load() } }, func(t *testing.T, s *models.Store) {
+		now := time.Now()
+		clock.Store(&now)
+		anonymous := newClient(t, s)
+		trailLength := func() int64 {
+			sum, err := s.VerifyAudit(dbtest.System(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return sum.Events
+		}
+		before := trailLength()
+		for i := range 300 {
+			res := anonymous.do("POST", "/api/v1/auth/password-reset", map[string]string{"email": fmt.Sprintf("guess%d@mesa.gov", i),
+				"code": "AAAAA-BBBBB-CCCCC-DDDDD", "new_password": "my fresh passphrase"})
+			if want := http.StatusUnauthorized; i >= models.MaxAddressFailures {
+				wantProblem(t, res, http.StatusTooManyRequests, "throttled")
+			} else if res.StatusCode != want {
+				t.Fatalf("reset %d: %d %s", i, res.StatusCode, res.Body)
+			}
+		}
+		for range 100 {
+			res, _ := anonymous.login(map[string]string{"email": "dana@mesa.gov", "password": "not the password"})
+			wantProblem(t, res, http.StatusTooManyRequests, "throttled")
+		}
+		if added := trailLength() - before; added != models.MaxAddressFailures+1 {
+			t.Fatalf("400 refused attempts from one address added %d audit events; want %d failures and one event for the throttle",
+				added, models.MaxAddressFailures)
+		}
+		events := deniedEvents(t, s, "127.0.0.1")
+		if len(events) != 1 || events[0].ActorType != models.ActorAnonymous || events[0].ClientIP != "127.0.0.1" {
+			t.Fatalf("the address's access.denied events: %+v", events)
+		}
+		if d := detailOf(t, events[0]); d["count"] != 1.0 || d["reason"] != "throttled" || d["operation"] != "resetPasswordWithCode" {
+			t.Fatalf("the first throttled refusal: %s", events[0].Detail)
+		}
+		later := now.Add(models.DenialWindow)
+		clock.Store(&later)
+		if _, err := s.FlushDenials(dbtest.System()); err != nil {
+			t.Fatal(err)
+		}
+		events = deniedEvents(t, s, "127.0.0.1")
+		if len(events) != 2 || events[1].Detail != `{"count":349,"objects":[{"operation":"resetPasswordWithCode","object_type":"user"},`+
+			`{"operation":"login","object_type":"user"}],"reason":"summary"}` {
+			t.Fatalf("a minute on: %+v", events)
 		}
 	})
 }

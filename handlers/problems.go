@@ -160,8 +160,13 @@ func answerFor(c *gin.Context, err error) *Problem {
 	var missingKey *models.AuditKeyMissingError
 	if errors.Is(err, models.ErrAuditHeadTampered) || errors.As(err, &missingKey) {
 		// Every change is audited in its own transaction: with the chain unable to take another event,
-		// nothing can change until an administrator has looked. The text names a key id at most.
-		slog.ErrorContext(c, "the audit trail cannot be extended", "request_id", requestID(c), "error", err.Error())
+		// nothing can change until an administrator has looked. Logged by cause and key id, never by err's
+		// text, which may wrap a driver's that quotes values.
+		cause := []any{"cause", "head-tampered"}
+		if missingKey != nil {
+			cause = []any{"cause", "audit-key-missing", "audit_key_id", missingKey.KeyID}
+		}
+		slog.ErrorContext(c, "the audit trail cannot be extended", append([]any{"request_id", requestID(c)}, cause...)...)
 		p := newProblem(http.StatusServiceUnavailable, "audit-unavailable", "Changes are paused",
 			"The audit trail needs an administrator's attention, and nothing can be recorded until then. Tell your administrator.")
 		p.retryAfter = time.Minute

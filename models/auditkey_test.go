@@ -50,7 +50,7 @@ func sqlExec(t *testing.T, s *models.Store, query string, args ...any) {
 func attackerMAC(key []byte, e models.AuditEvent) string {
 	fields, _ := json.Marshal([]any{
 		e.Seq, e.ID, e.OccurredAt.UTC().Format(time.RFC3339Nano), e.ActorType, e.ActorID, e.Action,
-		e.ObjectType, e.ObjectID, e.CaseID, e.Outcome, e.RequestID, e.ClientIP, e.Detail, e.KeyID,
+		e.ObjectType, e.ObjectID, e.CaseID, e.Outcome, e.RequestID, e.ClientIP, e.Detail, e.KeyID, stampOf(e.PrevOccurredAt),
 	})
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte("impactledger audit event v2\n" + e.PrevHash + "\n"))
@@ -58,10 +58,17 @@ func attackerMAC(key []byte, e models.AuditEvent) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-func attackerHeadMAC(key []byte, seq int64, hash string) string {
+func attackerHeadMAC(key []byte, last models.AuditEvent) string {
 	m := hmac.New(sha256.New, key)
-	m.Write([]byte("impactledger audit head v2\n" + strconv.FormatInt(seq, 10) + "\n" + hash))
+	m.Write([]byte("impactledger audit head v2\n" + strconv.FormatInt(last.Seq, 10) + "\n" + last.Hash + "\n" + stampOf(&last.OccurredAt)))
 	return hex.EncodeToString(m.Sum(nil))
+}
+
+func stampOf(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
 }
 
 func legacyHashOf(e models.AuditEvent) string {
@@ -71,7 +78,8 @@ func legacyHashOf(e models.AuditEvent) string {
 
 // rewrite is someone with the database owner's rights: the append-only triggers off, event from's action
 // changed to action (unless action is empty), and every event from there on given a new hash by rehash
-// (which may change its key id), each chained to the one before, and the head moved to the last.
+// (which may change its key id and the previous event's time), each chained to the one before, and the head
+// moved to the last.
 func rewrite(t *testing.T, s *models.Store, from int64, action string, rehash func(e *models.AuditEvent), headMAC func(last models.AuditEvent) string) {
 	t.Helper()
 	disableAuditTriggers(t, s)
@@ -89,7 +97,8 @@ func rewrite(t *testing.T, s *models.Store, from int64, action string, rehash fu
 			e.PrevHash = prev
 		}
 		rehash(&e)
-		sqlExec(t, s, "UPDATE audit_events SET action = ?, key_id = ?, prev_hash = ?, hash = ? WHERE seq = ?", e.Action, e.KeyID, e.PrevHash, e.Hash, e.Seq)
+		sqlExec(t, s, "UPDATE audit_events SET action = ?, key_id = ?, prev_hash = ?, prev_occurred_at = ?, hash = ? WHERE seq = ?",
+			e.Action, e.KeyID, e.PrevHash, e.PrevOccurredAt, e.Hash, e.Seq)
 		prev, last = e.Hash, e
 	}
 	sqlExec(t, s, "UPDATE audit_chain SET seq = ?, hash = ?, key_id = ?, mac = ? WHERE id = 1", last.Seq, last.Hash, last.KeyID, headMAC(last))
@@ -143,8 +152,8 @@ func TestRecomputedChainIsCaught(t *testing.T) {
 		{"plain SHA-256", func(e *models.AuditEvent) { e.Hash = legacyHashOf(*e) },
 			func(last models.AuditEvent) string { return "" }},
 		{"HMAC under another key", func(e *models.AuditEvent) { e.Hash = attackerMAC(wrongKey, *e) },
-			func(last models.AuditEvent) string { return attackerHeadMAC(wrongKey, last.Seq, last.Hash) }},
-		{"passed off as unkeyed", func(e *models.AuditEvent) { e.KeyID = ""; e.Hash = legacyHashOf(*e) },
+			func(last models.AuditEvent) string { return attackerHeadMAC(wrongKey, last) }},
+		{"passed off as unkeyed", func(e *models.AuditEvent) { e.KeyID, e.PrevOccurredAt = "", nil; e.Hash = legacyHashOf(*e) },
 			func(last models.AuditEvent) string { return "" }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -170,7 +179,7 @@ func TestRecomputedChainIsCaught(t *testing.T) {
 				if e.Seq == seq {
 					e.Action = "victim.read"
 				}
-				e.KeyID = ""
+				e.KeyID, e.PrevOccurredAt = "", nil
 				e.Hash = legacyHashOf(*e)
 			}, func(models.AuditEvent) string { return "" })
 			if b := wantBrokenAt(t, s, 7); !strings.Contains(b.Reason, "no checkpoint") {

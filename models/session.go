@@ -181,9 +181,11 @@ type attempt struct {
 func (a attempt) refused() bool { return a.locked || a.failures >= MaxAccountFailures }
 
 // beginAttempt counts a try of kind at the account with email before anything offered is checked, in a
-// transaction that every try queues on, so that concurrent guesses cannot slip past the lockout or the
-// address throttle. An address that failed MaxAddressFailures times within the window gets a
-// *ThrottledError, audited as action denied.
+// transaction that every try queues on, so that concurrent guesses cannot slip past the lockout or the address
+// throttle.
+// An address that failed MaxAddressFailures times within the window gets a *ThrottledError, audited as an
+// access.denied refusal (reason "throttled"): at most one event per caller per DenialWindow, counting the
+// others, so that the throttle's refusals, which anyone can cause without limit, cannot flood the trail.
 func (s *Store) beginAttempt(ctx context.Context, email, action string, kind attemptKind) (attempt, error) {
 	key, keyOK := signInKey(email)
 	ip := addressKey(requestOf(ctx).ClientIP)
@@ -204,9 +206,10 @@ func (s *Store) beginAttempt(ctx context.Context, email, action string, kind att
 			return err
 		}
 		if len(recent) >= MaxAddressFailures {
-			// Refused, but the refusal itself is recorded: the transaction commits.
+			// Refused: nothing is counted against an account, and the refusal is recorded after this
+			// transaction, through the limiter.
 			throttled = &ThrottledError{RetryAfter: max(recent[0].Add(FailureWindow).Sub(a.at), time.Second)}
-			return s.appendAudit(tx, audited{Action: action, ObjectType: "user", Outcome: OutcomeDenied})
+			return nil
 		}
 		if keyOK {
 			err := tx.Where("email_key = ?", key).Take(&a.user).Error
@@ -231,6 +234,13 @@ func (s *Store) beginAttempt(ctx context.Context, email, action string, kind att
 		return attempt{}, err
 	}
 	if throttled != nil {
+		operation := requestOf(ctx).Operation
+		if operation == "" {
+			operation = action
+		}
+		if err := s.RecordDenial(ctx, Denial{Operation: operation, Reason: "throttled", ObjectType: "user"}); err != nil {
+			return attempt{}, err
+		}
 		return attempt{}, throttled
 	}
 	return a, nil

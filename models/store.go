@@ -90,6 +90,8 @@ type Store struct {
 	jobs JobQueue
 	// importChunk is how many rows of an import one transaction writes.
 	importChunk int
+	// denials gathers the refusals being counted at the same moment, so that they write once between them.
+	denials *denialBatches
 }
 
 // sqlitePragmas are the connection settings every SQLite connection opens with: foreign keys enforced, WAL so
@@ -114,7 +116,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, errNoKeys
 	}
 	s := &Store{dialect: cfg.Dialect, clock: cfg.Now, iterations: cfg.PasswordIterations,
-		keys: &keyring{keks: cfg.Keys, deks: map[string][]byte{}}, auditKeys: cfg.AuditKeys, importChunk: importChunk}
+		keys: &keyring{keks: cfg.Keys, deks: map[string][]byte{}}, auditKeys: cfg.AuditKeys, importChunk: importChunk,
+		denials: &denialBatches{pending: map[string]*denialBatch{}}}
 	if cfg.Dialect == Postgres {
 		s.importChunk = importChunkPostgres
 	}

@@ -1695,12 +1695,25 @@ export interface components {
             request_id: string;
             client_ip: string;
             /**
-             * @description What else the event records, as IDs, codes, field names and counts, never values or personal data; `{}` when nothing. `access.denied` events (refusals, at most one per actor per minute) carry `count`, the refusals the event stands for (itself and the actor's refusals since their previous `access.denied` event that wrote none), `status`, `reason` (such as `not-found`, `forbidden`, `csrf`) and `operation`; one with `reason` `summary` is written by the service a minute or more after an actor's latest event, and its `count` stands only for the refusals that were counted since then without an event of their own. `user.update` carries `fields`, the names of the fields changed; `audit.checkpoint` carries `legacy_events` and `legacy_head_seq`.
+             * @description What else the event records, as IDs, codes, field names and counts, never values or personal data; `{}` when nothing. `access.denied` events (refusals, at most one per actor per minute) carry `count`, the refusals the event stands for (itself and the actor's refusals since their previous `access.denied` event that wrote none), `status`, `reason` (such as `not-found`, `forbidden`, `csrf`) and `operation`, and, for the refusals counted since that event, `objects`, the first 20 distinct things they addressed (each `operation`, `object_type`, `object_id` and `case_id`, as far as known), and `objects_beyond`, how many more distinct ones there were (or `objects_beyond_at_least` when there were too many to count); one with `reason` `summary` is written by the service a minute or more after an actor's latest event, and its `count` stands only for the refusals that were counted since then without an event of their own. Refusals of sign-in attempts from an address the throttle holds off have `reason` `throttled` and are counted per address for callers not signed in (actor `anonymous`, the address as its id). `user.update` carries `fields`, the names of the fields changed; `audit.checkpoint` carries `legacy_events` and `legacy_head_seq`.
              * @example {
-             *       "count": 200,
+             *       "count": 3,
              *       "status": 404,
              *       "reason": "not-found",
-             *       "operation": "getVictim"
+             *       "operation": "getVictim",
+             *       "objects": [
+             *         {
+             *           "operation": "getCase",
+             *           "object_type": "case",
+             *           "object_id": "01965f3a-7c1e-7d2a-9b4e-2f6a8c0d1e23",
+             *           "case_id": "01965f3a-7c1e-7d2a-9b4e-2f6a8c0d1e23"
+             *         },
+             *         {
+             *           "operation": "getVictim",
+             *           "object_type": "victim",
+             *           "object_id": "01965f3b-0a4d-7e61-8c2f-5d9e1b3a7c40"
+             *         }
+             *       ]
              *     }
              */
             detail: {

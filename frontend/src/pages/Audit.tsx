@@ -25,6 +25,9 @@ const DETAIL_LABELS: Record<string, string> = {
   reason: "Reason",
   status: "HTTP status",
   operation: "Operation",
+  objects: "Counted refusals were for",
+  objects_beyond: "More records, not listed",
+  objects_beyond_at_least: "More records, not listed, at least",
   fields: "Fields changed",
   legacy_events: "Earlier events sealed",
   legacy_head_seq: "Last earlier event",
@@ -36,6 +39,24 @@ function detailValue(v: unknown): string {
   if (typeof v === "number") return v.toLocaleString("en-US");
   if (typeof v === "string") return v;
   return JSON.stringify(v);
+}
+
+/** One record a refusal addressed, as access.denied events list them: operation, type, ID, and case. */
+interface DeniedObject {
+  operation?: string;
+  object_type?: string;
+  object_id?: string;
+  case_id?: string;
+}
+
+const isDeniedObjects = (v: unknown): v is DeniedObject[] =>
+  Array.isArray(v) && v.every((o) => typeof o === "object" && o !== null && !Array.isArray(o));
+
+/** deniedObject writes one such record as "getVictim victim 0196…", adding its case when that is another record. */
+function deniedObject(o: DeniedObject): string {
+  const parts = [o.operation, o.object_type, o.object_id].filter((p): p is string => typeof p === "string" && p !== "");
+  if (o.case_id && o.case_id !== o.object_id) parts.push(`(case ${o.case_id})`);
+  return parts.join(" ");
 }
 
 /**
@@ -52,12 +73,25 @@ function AuditDetail({ detail }: { detail: AuditEvent["detail"] }) {
   if (keys.length === 0) return <span class="muted">None</span>;
   return (
     <ul class="audit-detail">
-      {keys.map((k) => (
-        <li key={k}>
-          <span class="audit-detail__label">{DETAIL_LABELS[k] ?? k}:</span>{" "}
-          <span class={k === "operation" || k === "reason" ? "mono" : undefined}>{detailValue(detail[k])}</span>
-        </li>
-      ))}
+      {keys.map((k) => {
+        const v = detail[k];
+        return (
+          <li key={k}>
+            <span class="audit-detail__label">{DETAIL_LABELS[k] ?? k}:</span>{" "}
+            {k === "objects" && isDeniedObjects(v) ? (
+              <ul class="audit-detail__objects">
+                {v.map((o, i) => (
+                  <li key={i} class="mono">
+                    {deniedObject(o)}
+                  </li>
+                ))}
+              </ul>
+            ) : (
+              <span class={k === "operation" || k === "reason" ? "mono" : undefined}>{detailValue(v)}</span>
+            )}
+          </li>
+        );
+      })}
     </ul>
   );
 }
@@ -190,8 +224,9 @@ export function Audit() {
       <p class="lead">Every sign-in, change and refusal, newest first. Times are shown in your time zone.</p>
       <p class="hint">
         Refusals (access.denied) are recorded at most once a minute per person. “Refusals counted” is that refusal
-        plus the person’s refusals since their previous recorded one that were only counted. A refusal with the
-        reason “summary” is written a minute later for refusals that were only counted.
+        plus the person’s refusals since their previous recorded one that were only counted, and the records those
+        were for are listed (the first 20). A refusal with the reason “summary” is written a minute later for
+        refusals that were only counted. Sign-in attempts held off by the throttle are counted per address.
       </p>
 
       <form role="search" aria-label="Filter the audit log" class="panel filters" noValidate onSubmit={submit}>
