@@ -154,9 +154,9 @@ function Prompt() {
         <h2 id="reauth-title">Confirm it is you</h2>
         <p id="reauth-description">
           {twoFactor
-            ? "This action needs your password and a code from your authenticator app, entered in the last 15 minutes. "
-            : "This action needs your password, entered in the last 15 minutes. "}
-          Confirm them and it carries on.
+            ? "This action needs your password and a code from your authenticator app, entered in the last 15 minutes. " +
+              "Enter them and it carries on."
+            : "This action needs your password, entered in the last 15 minutes. Enter it and the action carries on."}
         </p>
         {failure && <ErrorSummary failure={failure} order={[FIELDS.password.id, codeId]} />}
         <div class="dialog__fields">
