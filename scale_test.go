@@ -132,7 +132,6 @@ type importState struct {
 	ErrorCount int    `json:"error_count"`
 }
 
-
 // hundredThousand is a breach notification list of 100,000 individuals, each with an SSN, a birth date,
 // contact details and an address, and a loss.
 func hundredThousand() string {
