@@ -121,10 +121,7 @@ func (s *Store) ChangePassword(ctx context.Context, userID, sessionID, current, 
 		if err := tx.Where("email_hash = ?", hashToken(a.user.EmailKey)).Delete(&loginFailure{}).Error; err != nil {
 			return err
 		}
-		if err := endOtherSessions(tx, userID, sessionID); err != nil {
-			return err
-		}
-		if err := tx.Model(&APIToken{}).Where("user_id = ? AND revoked_at IS NULL", userID).Update("revoked_at", s.now()).Error; err != nil {
+		if err := revokeAccess(tx, userID, sessionID, s.now()); err != nil {
 			return err
 		}
 		if err := tx.Where("user_id = ?", userID).Delete(&passwordReset{}).Error; err != nil {
@@ -216,10 +213,7 @@ func (s *Store) ResetPassword(ctx context.Context, userID string) (code string, 
 		if err := tx.Model(&User{}).Where("id = ?", userID).Update("password_hash", unusable).Error; err != nil {
 			return err
 		}
-		if err := tx.Where("user_id = ?", userID).Delete(&Session{}).Error; err != nil {
-			return err
-		}
-		if err := tx.Model(&APIToken{}).Where("user_id = ? AND revoked_at IS NULL", userID).Update("revoked_at", at).Error; err != nil {
+		if err := revokeAccess(tx, userID, "", at); err != nil {
 			return err
 		}
 		return s.appendAudit(tx, audited{Action: "user.password_reset", ObjectType: "user", ObjectID: userID, Outcome: OutcomeSuccess})

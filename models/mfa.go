@@ -161,12 +161,8 @@ func (s *Store) ResetMFA(ctx context.Context, userID string) (User, error) {
 		if err := tx.Where("user_id = ?", userID).Delete(&recoveryCode{}).Error; err != nil {
 			return err
 		}
-		if err := tx.Where("user_id = ?", userID).Delete(&Session{}).Error; err != nil {
-			return err
-		}
 		// Tokens made by sessions that passed the lost (or stolen) second factor stop too.
-		if err := tx.Model(&APIToken{}).Where("user_id = ? AND revoked_at IS NULL", userID).
-			Update("revoked_at", u.UpdatedAt).Error; err != nil {
+		if err := revokeAccess(tx, userID, "", u.UpdatedAt); err != nil {
 			return err
 		}
 		return s.appendAudit(tx, audited{Action: "user.mfa_reset", ObjectType: "user", ObjectID: userID, Outcome: OutcomeSuccess})

@@ -497,6 +497,15 @@ func (s *Store) SignOut(ctx context.Context, token string) error {
 	})
 }
 
+// revokeAccess ends every session of the account userID but keep (none kept when keep is empty) and revokes
+// its API tokens as of at: what a change of password, role or second factor owes to whoever held the old one.
+func revokeAccess(tx *gorm.DB, userID, keep string, at time.Time) error {
+	if err := endOtherSessions(tx, userID, keep); err != nil {
+		return err
+	}
+	return tx.Model(&APIToken{}).Where("user_id = ? AND revoked_at IS NULL", userID).Update("revoked_at", at).Error
+}
+
 // endOtherSessions ends every session of the account userID but keep (none kept when keep is empty).
 func endOtherSessions(tx *gorm.DB, userID, keep string) error {
 	if keep == "" {

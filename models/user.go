@@ -207,11 +207,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, version int64, u User
 		// New powers or none: the account's sessions end and its API tokens are revoked, so that nothing
 		// issued under the old role carries on (or comes back when the account is enabled again).
 		if before.Role != user.Role || !user.Active {
-			if err := tx.Where("user_id = ?", id).Delete(&Session{}).Error; err != nil {
-				return err
-			}
-			if err := tx.Model(&APIToken{}).Where("user_id = ? AND revoked_at IS NULL", id).
-				Update("revoked_at", user.UpdatedAt).Error; err != nil {
+			if err := revokeAccess(tx, id, "", user.UpdatedAt); err != nil {
 				return err
 			}
 		}
